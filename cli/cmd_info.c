@@ -1,0 +1,34 @@
+/* cmd_info.c — `covoit info GRAPH`: the header of a graph file as JSON, after a full check of the file. */
+#include <stdio.h>
+
+#include "cli.h"
+
+int cmd_info(int argc, char **argv)
+{
+    if (argc != 2 || cli_is_help(argv[1])) {
+        fprintf(argc == 2 ? stdout : stderr,
+                "usage: covoit info GRAPH\n\nChecks GRAPH whole (checksums, bounds) and prints its header as JSON.\n");
+        return argc == 2 ? CLI_OK : CLI_USAGE;
+    }
+    cv_error err = {0};
+    cv_graph *g = cv_graph_open(argv[1], &err);
+    if (!g) {
+        cli_error("%s", err.text);
+        return CLI_FAIL;
+    }
+    const cv_graph_header *h = &g->hdr;
+    json_t *doc = json_pack(
+        "{s:s,s:i,s:i,s:s,s:s,s:I,s:{s:I,s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I,s:I,s:I},s:[ffff],s:I}", "code", "Ok",
+        "format_version", (int)h->version, "profile_version", (int)h->profile_version, "source", h->source,
+        "osm_timestamp", h->osm_timestamp, "created", (json_int_t)h->created_unix, "graph", "nodes",
+        (json_int_t)h->nnodes, "edges", (json_int_t)h->nedges, "arcs", (json_int_t)h->narcs, "points",
+        (json_int_t)h->npoints, "restrictions", (json_int_t)h->nrestrictions, "components",
+        (json_int_t)h->ncomponents, "largest_component_nodes",
+        (json_int_t)(h->ncomponents ? g->a.component_size[h->largest_component] : 0), "input", "nodes",
+        (json_int_t)h->input_nodes, "ways", (json_int_t)h->input_ways, "relations", (json_int_t)h->input_relations,
+        "bbox", cv_deg(h->bbox[0]), cv_deg(h->bbox[1]), cv_deg(h->bbox[2]), cv_deg(h->bbox[3]), "file_size",
+        (json_int_t)h->file_size);
+    cli_print_json(doc);
+    cv_graph_close(g);
+    return CLI_OK;
+}

@@ -1,0 +1,47 @@
+/* main.c — the covoit command: dispatches to subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} subcommand;
+
+static const subcommand commands[] = {
+    {"import", cmd_import, "read an OpenStreetMap file into a routing graph file"},
+    {"route", cmd_route, "fastest route between two points, as OSRM-style JSON"},
+    {"info", cmd_info, "describe a graph file (and check it whole)"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "covoit — cooperative carpool matcher on OpenStreetMap roads (no commission, no external API)\n\n"
+               "usage: covoit SUBCOMMAND [ARGS...]\n\nsubcommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(f, "\n`covoit SUBCOMMAND --help` says how to use each.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (cli_is_help(argv[1]) || !strcmp(argv[1], "help")) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("covoit 0.1.0\n");
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (!strcmp(argv[1], commands[i].name))
+            return commands[i].run(argc - 1, argv + 1);
+    cli_error("unknown subcommand '%s' (try `covoit --help`)", argv[1]);
+    return CLI_USAGE;
+}

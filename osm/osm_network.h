@@ -1,0 +1,64 @@
+/* osm_network.h — the routable part of an OSM file in memory: profiled ways, their node locations, restrictions. */
+#ifndef CV_OSM_NETWORK_H
+#define CV_OSM_NETWORK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cv_error.h"
+#include "cv_progress.h"
+#include "osm_reader.h"
+#include "profile.h"
+
+/* One routable way, as the profile saw it. */
+typedef struct cv_net_way {
+    int64_t id;
+    uint32_t first_ref;   /* index into cv_network.refs */
+    uint32_t nrefs;
+    cv_way_attr attr;
+} cv_net_way;
+
+/* A node location, 1e-7 degrees. */
+typedef struct cv_net_node {
+    int64_t id;
+    int32_t lon, lat;
+} cv_net_node;
+
+enum { CV_RESTR_NO = 0, CV_RESTR_ONLY = 1 };
+
+/* A turn restriction from way `from` over node `via` onto way `to`. */
+typedef struct cv_net_restriction {
+    int64_t from_way, via_node, to_way;
+    int64_t relation_id;
+    uint8_t kind;          /* CV_RESTR_NO or CV_RESTR_ONLY */
+} cv_net_restriction;
+
+typedef struct cv_network {
+    cv_net_way *ways;
+    size_t nways, cap_ways;
+    int64_t *refs;               /* node ids of all routable ways, concatenated */
+    size_t nrefs, cap_refs;
+    cv_net_node *nodes;          /* locations of the nodes the ways use, sorted by id, unique */
+    size_t nnodes, cap_nodes;
+    cv_net_restriction *restrictions;
+    size_t nrestrictions, cap_restrictions;
+    /* what was read */
+    uint64_t input_nodes, input_ways, input_relations;
+    uint64_t restrictions_skipped; /* via-way restrictions, malformed ones */
+    int input_sorted;            /* 1 when node ids arrived in increasing order */
+    cv_osm_header header;
+} cv_network;
+
+/* Reads path with the car profile into a new network. Unsorted input is handled (locations are collected and
+   sorted in memory, so order in the file does not matter). progress may be NULL. On failure returns a CV_E* code,
+   fills err and leaves *out empty. Free with cv_network_free. */
+int cv_network_read(const char *path, const cv_profile_options *opt, cv_progress *progress, cv_network *out,
+                    cv_error *err);
+
+/* Location of node id, or NULL when the extract does not contain it. */
+const cv_net_node *cv_network_node(const cv_network *net, int64_t id);
+
+/* Frees everything the network owns; accepts a zeroed network. */
+void cv_network_free(cv_network *net);
+
+#endif

@@ -1,0 +1,107 @@
+// osm_reader.cpp — the only C++ in covoit: libosmium reads the file, C callbacks receive plain structs.
+#include "osm_reader.h"
+
+#include <osmium/io/any_input.hpp>
+#include <osmium/osm.hpp>
+
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+namespace {
+
+void copy_str(char *dst, std::size_t cap, const std::string &src)
+{
+    std::size_t n = src.size() < cap - 1 ? src.size() : cap - 1;
+    std::memcpy(dst, src.data(), n);
+    dst[n] = '\0';
+}
+
+void collect_tags(const osmium::TagList &tl, std::vector<cv_tag> &out)
+{
+    out.clear();
+    for (const osmium::Tag &t : tl)
+        out.push_back(cv_tag{t.key(), t.value()});
+}
+
+char member_type(osmium::item_type t)
+{
+    switch (t) {
+    case osmium::item_type::node: return 'n';
+    case osmium::item_type::way: return 'w';
+    default: return 'r';
+    }
+}
+
+} // namespace
+
+extern "C" int cv_osm_read(const char *path, const cv_osm_handler *h, cv_osm_header *hdr, cv_error *err)
+{
+    try {
+        osmium::io::File file{path};
+        osmium::osm_entity_bits::type bits = osmium::osm_entity_bits::nothing;
+        if (h->node)
+            bits |= osmium::osm_entity_bits::node;
+        if (h->way)
+            bits |= osmium::osm_entity_bits::way;
+        if (h->relation)
+            bits |= osmium::osm_entity_bits::relation;
+        osmium::io::Reader reader{file, bits, osmium::io::read_meta::no};
+        if (hdr) {
+            const osmium::io::Header &oh = reader.header();
+            std::memset(hdr, 0, sizeof *hdr);
+            copy_str(hdr->timestamp, sizeof hdr->timestamp, oh.get("timestamp", oh.get("osmosis_replication_timestamp")));
+            copy_str(hdr->generator, sizeof hdr->generator, oh.get("generator"));
+            hdr->sorted = oh.get("sorting") == "Type_then_ID";
+            if (!oh.boxes().empty() && oh.box().valid()) {
+                const osmium::Box b = oh.box();
+                hdr->has_bbox = 1;
+                hdr->bbox[0] = b.bottom_left().x();
+                hdr->bbox[1] = b.bottom_left().y();
+                hdr->bbox[2] = b.top_right().x();
+                hdr->bbox[3] = b.top_right().y();
+            }
+        }
+        std::vector<cv_tag> tags;
+        std::vector<int64_t> refs;
+        std::vector<cv_osm_member> members;
+        int rc = 0;
+        while (osmium::memory::Buffer buffer = reader.read()) {
+            for (const osmium::OSMEntity &e : buffer.select<osmium::OSMEntity>()) {
+                if (e.type() == osmium::item_type::node) {
+                    const auto &n = static_cast<const osmium::Node &>(e);
+                    const osmium::Location loc = n.location();
+                    if (loc.valid())
+                        rc = h->node(h->ud, n.id(), loc.x(), loc.y());
+                } else if (e.type() == osmium::item_type::way) {
+                    const auto &w = static_cast<const osmium::Way &>(e);
+                    refs.clear();
+                    for (const osmium::NodeRef &r : w.nodes())
+                        refs.push_back(r.ref());
+                    collect_tags(w.tags(), tags);
+                    rc = h->way(h->ud, w.id(), refs.data(), refs.size(), tags.data(), tags.size());
+                } else if (e.type() == osmium::item_type::relation) {
+                    const auto &r = static_cast<const osmium::Relation &>(e);
+                    members.clear();
+                    for (const osmium::RelationMember &m : r.members())
+                        members.push_back(cv_osm_member{member_type(m.type()), m.ref(), m.role()});
+                    collect_tags(r.tags(), tags);
+                    rc = h->relation(h->ud, r.id(), members.data(), members.size(), tags.data(), tags.size());
+                }
+                if (rc != 0) {
+                    reader.close();
+                    return rc;
+                }
+            }
+            if (h->progress)
+                h->progress(h->ud, reader.offset(), reader.file_size());
+        }
+        reader.close();
+        return 0;
+    } catch (const std::bad_alloc &) {
+        return cv_fail(err, CV_ENOMEM, "%s: out of memory while reading", path);
+    } catch (const std::exception &ex) {
+        return cv_fail(err, CV_EFORMAT, "%s: cannot read OSM data: %s", path, ex.what());
+    }
+}

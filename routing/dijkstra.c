@@ -1,0 +1,381 @@
+/* dijkstra.c — exact bidirectional Dijkstra between snapped points, on the adjacency arrays of the graph file. */
+#include "route.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NONE UINT32_MAX
+#define FROM_SNAP (UINT32_MAX - 1) /* pred value: reached straight from the snapped point */
+
+/* Binary min-heap of node ids keyed by distance, with positions for decrease-key. */
+typedef struct heap {
+    uint32_t *node;
+    uint32_t *key;
+    uint32_t n;
+} heap;
+
+typedef struct side {
+    uint32_t *dist;
+    uint32_t *pred;      /* arc code (edge << 1 | dir) that reached the node, or FROM_SNAP */
+    uint32_t *stamp;     /* dist/pred/pos are valid when stamp == current query */
+    uint32_t *pos;       /* heap position, NONE when settled or not queued */
+    heap h;
+} side;
+
+struct cv_dijkstra {
+    const cv_graph *g;
+    uint32_t n;
+    uint32_t query;
+    side f, b;
+    uint64_t settled;
+};
+
+static int side_init(side *s, uint32_t n)
+{
+    size_t m = n ? n : 1;
+    s->dist = malloc(m * sizeof *s->dist);
+    s->pred = malloc(m * sizeof *s->pred);
+    s->stamp = calloc(m, sizeof *s->stamp);
+    s->pos = malloc(m * sizeof *s->pos);
+    s->h.node = malloc(m * sizeof *s->h.node);
+    s->h.key = malloc(m * sizeof *s->h.key);
+    s->h.n = 0;
+    return s->dist && s->pred && s->stamp && s->pos && s->h.node && s->h.key ? 0 : -1;
+}
+
+static void side_free(side *s)
+{
+    free(s->dist), free(s->pred), free(s->stamp), free(s->pos), free(s->h.node), free(s->h.key);
+}
+
+cv_dijkstra *cv_dijkstra_new(const cv_graph *g)
+{
+    cv_dijkstra *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->g = g;
+    w->n = g->hdr.nnodes;
+    if (side_init(&w->f, w->n) || side_init(&w->b, w->n)) {
+        cv_dijkstra_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void cv_dijkstra_free(cv_dijkstra *w)
+{
+    if (!w)
+        return;
+    side_free(&w->f);
+    side_free(&w->b);
+    free(w);
+}
+
+uint64_t cv_dijkstra_settled(const cv_dijkstra *w)
+{
+    return w->settled;
+}
+
+static void sift_up(side *s, uint32_t i)
+{
+    heap *h = &s->h;
+    uint32_t node = h->node[i], key = h->key[i];
+    while (i > 0) {
+        uint32_t p = (i - 1) / 2;
+        if (h->key[p] <= key)
+            break;
+        h->node[i] = h->node[p];
+        h->key[i] = h->key[p];
+        s->pos[h->node[i]] = i;
+        i = p;
+    }
+    h->node[i] = node;
+    h->key[i] = key;
+    s->pos[node] = i;
+}
+
+static void sift_down(side *s, uint32_t i)
+{
+    heap *h = &s->h;
+    uint32_t node = h->node[i], key = h->key[i];
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= h->n)
+            break;
+        if (c + 1 < h->n && h->key[c + 1] < h->key[c])
+            c++;
+        if (h->key[c] >= key)
+            break;
+        h->node[i] = h->node[c];
+        h->key[i] = h->key[c];
+        s->pos[h->node[i]] = i;
+        i = c;
+    }
+    h->node[i] = node;
+    h->key[i] = key;
+    s->pos[node] = i;
+}
+
+/* Lowers (or sets) the distance of node to d through pred. */
+static void relax(side *s, uint32_t q, uint32_t node, uint32_t d, uint32_t pred)
+{
+    if (s->stamp[node] != q) {
+        s->stamp[node] = q;
+        s->dist[node] = d;
+        s->pred[node] = pred;
+        uint32_t i = s->h.n++;
+        s->h.node[i] = node;
+        s->h.key[i] = d;
+        sift_up(s, i);
+    } else if (d < s->dist[node] && s->pos[node] != NONE) {
+        s->dist[node] = d;
+        s->pred[node] = pred;
+        s->h.key[s->pos[node]] = d;
+        sift_up(s, s->pos[node]);
+    }
+}
+
+static uint32_t pop(side *s)
+{
+    heap *h = &s->h;
+    uint32_t top = h->node[0];
+    s->pos[top] = NONE;
+    if (--h->n > 0) {
+        h->node[0] = h->node[h->n];
+        h->key[0] = h->key[h->n];
+        sift_down(s, 0);
+    }
+    return top;
+}
+
+uint32_t cv_arc_penalty(const cv_graph *g, uint32_t tail, uint32_t edge_dir)
+{
+    for (uint32_t k = g->a.out_first[tail]; k < g->a.out_first[tail + 1]; k++)
+        if (g->a.out_arcs[k].edge == edge_dir)
+            return g->a.out_arcs[k].weight - g->a.edges[edge_dir >> 1].duration_ds;
+    return 0;
+}
+
+static int push_arc(cv_path *p, uint32_t a)
+{
+    if (p->narcs == p->cap) {
+        size_t nc = p->cap ? p->cap * 2 : 64;
+        uint32_t *q = realloc(p->arcs, nc * sizeof *q);
+        if (!q)
+            return CV_ENOMEM;
+        p->arcs = q;
+        p->cap = nc;
+    }
+    p->arcs[p->narcs++] = a;
+    return 0;
+}
+
+void cv_path_free(cv_path *p)
+{
+    free(p->arcs);
+    p->arcs = NULL;
+    p->narcs = p->cap = 0;
+}
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return a + b;
+}
+
+int cv_dijkstra_route(cv_dijkstra *w, const cv_snap *s, const cv_snap *t, cv_path *out, cv_error *err)
+{
+    const cv_graph *g = w->g;
+    const cv_edge *es = &g->a.edges[s->edge], *et = &g->a.edges[t->edge];
+    if (++w->query == 0) { /* stamps wrapped: clear them once every 4 billion queries */
+        memset(w->f.stamp, 0, w->n * sizeof *w->f.stamp);
+        memset(w->b.stamp, 0, w->n * sizeof *w->b.stamp);
+        w->query = 1;
+    }
+    uint32_t q = w->query;
+    w->f.h.n = w->b.h.n = 0;
+    w->settled = 0;
+    out->narcs = 0;
+    out->src = *s;
+    out->dst = *t;
+    out->direct = 0;
+
+    uint64_t best = UINT64_MAX;
+    uint32_t meet = NONE;
+    int direct = 0;
+    /* along the same edge, if the direction allows it */
+    if (s->edge == t->edge) {
+        double ps = s->point + s->t, pt = t->point + t->t;
+        if ((es->flags & CV_EDGE_FORWARD) && ps <= pt) {
+            best = t->from_u_ds - (s->from_u_ds < t->from_u_ds ? s->from_u_ds : t->from_u_ds);
+            direct = 1;
+        }
+        if ((es->flags & CV_EDGE_BACKWARD) && ps >= pt) {
+            uint64_t c = s->from_u_ds - (t->from_u_ds < s->from_u_ds ? t->from_u_ds : s->from_u_ds);
+            if (c < best) {
+                best = c;
+                direct = 1;
+            }
+        }
+    }
+    /* forward search starts at the ends of the source edge that the direction allows */
+    if (es->flags & CV_EDGE_FORWARD)
+        relax(&w->f, q, es->v, s->to_v_ds, FROM_SNAP);
+    if (es->flags & CV_EDGE_BACKWARD)
+        relax(&w->f, q, es->u, s->from_u_ds, FROM_SNAP);
+    /* backward search starts at the ends from which the target can be entered; entering a no-through road from
+       an open one pays its penalty, as the arc would */
+    if (et->flags & CV_EDGE_FORWARD)
+        relax(&w->b, q, et->u, t->from_u_ds + cv_arc_penalty(g, et->u, t->edge << 1), FROM_SNAP);
+    if (et->flags & CV_EDGE_BACKWARD)
+        relax(&w->b, q, et->v, t->to_v_ds + cv_arc_penalty(g, et->v, t->edge << 1 | 1), FROM_SNAP);
+
+    while (w->f.h.n > 0 || w->b.h.n > 0) {
+        uint64_t mf = w->f.h.n ? w->f.h.key[0] : UINT64_MAX / 4, mb = w->b.h.n ? w->b.h.key[0] : UINT64_MAX / 4;
+        if (sat_add(mf, mb) >= best && (w->f.h.n == 0 || w->b.h.n == 0 || mf + mb >= best))
+            break;
+        int fwd = mf <= mb;
+        side *me = fwd ? &w->f : &w->b, *other = fwd ? &w->b : &w->f;
+        uint32_t x = pop(me);
+        w->settled++;
+        uint32_t dx = me->dist[x];
+        if (other->stamp[x] == q) {
+            uint64_t c = (uint64_t)dx + other->dist[x];
+            if (c < best) {
+                best = c;
+                meet = x;
+                direct = 0;
+            }
+        }
+        const uint32_t *first = fwd ? g->a.out_first : g->a.in_first;
+        const cv_arc *arcs = fwd ? g->a.out_arcs : g->a.in_arcs;
+        for (uint32_t k = first[x]; k < first[x + 1]; k++) {
+            uint64_t d = (uint64_t)dx + arcs[k].weight;
+            if (d >= CV_INF_WEIGHT)
+                continue;
+            uint32_t y = arcs[k].node;
+            relax(me, q, y, (uint32_t)d, arcs[k].edge);
+            if (other->stamp[y] == q && me->stamp[y] == q) {
+                uint64_t c = (uint64_t)me->dist[y] + other->dist[y];
+                if (c < best) {
+                    best = c;
+                    meet = y;
+                    direct = 0;
+                }
+            }
+        }
+    }
+    if (best == UINT64_MAX)
+        return cv_fail(err, CV_ENOROUTE, "no route from %.7f,%.7f to %.7f,%.7f", cv_deg(s->location.lon),
+                       cv_deg(s->location.lat), cv_deg(t->location.lon), cv_deg(t->location.lat));
+    out->weight = best > CV_INF_WEIGHT ? CV_INF_WEIGHT : (uint32_t)best;
+    if (direct) {
+        out->direct = 1;
+        out->duration_ds = (uint32_t)best;
+        out->distance_dm = s->from_u_dm > t->from_u_dm ? s->from_u_dm - t->from_u_dm : t->from_u_dm - s->from_u_dm;
+        return 0;
+    }
+    /* forward half: walk preds back from the meeting node to the source, then reverse */
+    uint32_t x = meet;
+    while (w->f.pred[x] != FROM_SNAP) {
+        uint32_t a = w->f.pred[x];
+        if (push_arc(out, a))
+            return cv_fail(err, CV_ENOMEM, "out of memory");
+        const cv_edge *e = &g->a.edges[a >> 1];
+        x = (a & 1) ? e->v : e->u; /* the arc's tail */
+    }
+    out->src_forward = x == es->v && (es->flags & CV_EDGE_FORWARD) &&
+                       (x != es->u || !(es->flags & CV_EDGE_BACKWARD) || s->to_v_ds == w->f.dist[x]);
+    for (size_t i = 0; i < out->narcs / 2; i++) {
+        uint32_t tmp = out->arcs[i];
+        out->arcs[i] = out->arcs[out->narcs - 1 - i];
+        out->arcs[out->narcs - 1 - i] = tmp;
+    }
+    x = meet;
+    while (w->b.pred[x] != FROM_SNAP) {
+        uint32_t a = w->b.pred[x];
+        if (push_arc(out, a))
+            return cv_fail(err, CV_ENOMEM, "out of memory");
+        const cv_edge *e = &g->a.edges[a >> 1];
+        x = (a & 1) ? e->u : e->v; /* the arc's head */
+    }
+    out->dst_forward = x == et->u && (et->flags & CV_EDGE_FORWARD) &&
+                       (x != et->v || !(et->flags & CV_EDGE_BACKWARD) ||
+                        t->from_u_ds + cv_arc_penalty(g, et->u, t->edge << 1) == w->b.dist[x]);
+    uint64_t dur = (out->src_forward ? s->to_v_ds : s->from_u_ds) + (out->dst_forward ? t->from_u_ds : t->to_v_ds);
+    uint64_t dist = (out->src_forward ? s->to_v_dm : s->from_u_dm) + (out->dst_forward ? t->from_u_dm : t->to_v_dm);
+    for (size_t i = 0; i < out->narcs; i++) {
+        const cv_edge *e = &g->a.edges[out->arcs[i] >> 1];
+        dur += e->duration_ds;
+        dist += e->length_dm;
+    }
+    out->duration_ds = dur > UINT32_MAX ? UINT32_MAX : (uint32_t)dur;
+    out->distance_dm = dist > UINT32_MAX ? UINT32_MAX : (uint32_t)dist;
+    return 0;
+}
+
+static int put_pt(cv_coord **pts, size_t *n, size_t *cap, cv_coord c)
+{
+    if (*n > 0 && (*pts)[*n - 1].lon == c.lon && (*pts)[*n - 1].lat == c.lat)
+        return 0;
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        cv_coord *q = realloc(*pts, nc * sizeof *q);
+        if (!q)
+            return CV_ENOMEM;
+        *pts = q;
+        *cap = nc;
+    }
+    (*pts)[(*n)++] = c;
+    return 0;
+}
+
+/* Appends the part of edge e's geometry between positions a and b (global point index + t), in travel order. */
+static int put_edge_part(const cv_graph *g, uint32_t e, double a, double b, cv_coord **pts, size_t *n,
+                         size_t *cap)
+{
+    uint32_t first = g->a.edge_first_point[e], last = g->a.edge_first_point[e + 1] - 1;
+    const cv_coord *P = g->a.points;
+    if (a <= b) {
+        for (uint32_t p = first; p <= last; p++)
+            if ((double)p > a && (double)p < b && put_pt(pts, n, cap, P[p]))
+                return CV_ENOMEM;
+    } else {
+        for (uint32_t p = last + 1; p-- > first;)
+            if ((double)p < a && (double)p > b && put_pt(pts, n, cap, P[p]))
+                return CV_ENOMEM;
+    }
+    return 0;
+}
+
+int cv_path_geometry(const cv_graph *g, const cv_path *p, cv_coord **out, size_t *nout)
+{
+    cv_coord *pts = NULL;
+    size_t n = 0, cap = 0;
+    const cv_snap *s = &p->src, *t = &p->dst;
+    double ps = s->point + s->t, pt = t->point + t->t;
+    int rc = put_pt(&pts, &n, &cap, s->location);
+    if (!rc && p->direct) {
+        rc = put_edge_part(g, s->edge, ps, pt, &pts, &n, &cap);
+    } else if (!rc) {
+        uint32_t sf = g->a.edge_first_point[s->edge], sl = g->a.edge_first_point[s->edge + 1] - 1;
+        rc = put_edge_part(g, s->edge, ps, p->src_forward ? (double)sl + 1 : (double)sf - 1, &pts, &n, &cap);
+        for (size_t i = 0; !rc && i < p->narcs; i++) {
+            uint32_t e = p->arcs[i] >> 1;
+            double f = g->a.edge_first_point[e], l = g->a.edge_first_point[e + 1] - 1;
+            rc = (p->arcs[i] & 1) ? put_edge_part(g, e, l + 1, f - 1, &pts, &n, &cap)
+                                  : put_edge_part(g, e, f - 1, l + 1, &pts, &n, &cap);
+        }
+        uint32_t tf = g->a.edge_first_point[t->edge], tl = g->a.edge_first_point[t->edge + 1] - 1;
+        if (!rc)
+            rc = put_edge_part(g, t->edge, p->dst_forward ? (double)tf - 1 : (double)tl + 1, pt, &pts, &n, &cap);
+    }
+    if (!rc)
+        rc = put_pt(&pts, &n, &cap, t->location);
+    if (rc) {
+        free(pts);
+        return rc;
+    }
+    *out = pts;
+    *nout = n;
+    return 0;
+}

@@ -1,0 +1,152 @@
+/* graph.h — the routing graph file: format, writing, and read-only mmapped access with full validation. */
+#ifndef CV_GRAPH_H
+#define CV_GRAPH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cv_error.h"
+#include "geo.h"
+
+#define CV_GRAPH_MAGIC "COVOITGR"   /* 8 bytes, no NUL */
+#define CV_GRAPH_VERSION 1          /* bump on any layout change; older and newer files are refused */
+#define CV_GRAPH_ALIGN 64           /* every section starts on a 64-byte boundary */
+
+/* Weight added when entering a no-through-traffic road (private, destination, ...) from a road open to all.
+   Routes may start or end on such roads, but crossing one costs more than any detour in a metropolitan area, so
+   they are never crossed to save time. Weights are what routes minimise; durations are what they report. */
+#define CV_NO_THROUGH_PENALTY 1000000u   /* deciseconds (about 28 hours) */
+
+/* Edge flags. */
+enum {
+    CV_EDGE_FORWARD = 1u << 0,     /* drivable from u to v */
+    CV_EDGE_BACKWARD = 1u << 1,    /* drivable from v to u */
+    CV_EDGE_NO_THROUGH = 1u << 2,  /* destination-only road */
+    CV_EDGE_FERRY = 1u << 3
+};
+
+/* A road edge: a chain of OSM nodes between two graph nodes, compressed into one edge that keeps its geometry. */
+typedef struct cv_edge {
+    uint32_t u, v;          /* end nodes (graph node ids); geometry runs from u to v */
+    uint32_t length_dm;     /* length in decimetres */
+    uint32_t duration_ds;   /* travel time over the whole edge in deciseconds, >= 1 */
+    uint8_t flags;          /* CV_EDGE_* */
+    uint8_t road_class;     /* cv_road_class from profile.h */
+    uint16_t speed_kmh10;   /* speed in 0.1 km/h (informational) */
+    uint32_t way_id_lo;     /* low 32 bits of the OSM way id the edge came from (informational) */
+} cv_edge;
+
+/* A directed arc of the adjacency arrays. Out-arcs are grouped by tail, in-arcs by head. */
+typedef struct cv_arc {
+    uint32_t node;          /* head for out-arcs, tail for in-arcs */
+    uint32_t weight;        /* duration_ds, plus CV_NO_THROUGH_PENALTY when entering a no-through road */
+    uint32_t edge;          /* edge id << 1 | 1 when the arc runs from v to u */
+} cv_arc;
+
+/* A turn restriction: from edge over via node onto edge. */
+typedef struct cv_restriction {
+    uint32_t from_edge, via_node, to_edge;
+    uint32_t kind;          /* 0: no_* (this turn is forbidden), 1: only_* (every other turn is forbidden) */
+} cv_restriction;
+
+/* One segment in the spatial grid: points[point] to points[point + 1] of edge `edge`. */
+typedef struct cv_grid_item {
+    uint32_t edge;
+    uint32_t point;
+} cv_grid_item;
+
+enum cv_graph_section_id {
+    CV_SEC_NODE_COORD = 0,  /* cv_coord[nnodes] */
+    CV_SEC_NODE_COMPONENT,  /* uint32_t[nnodes]: strongly connected component id */
+    CV_SEC_COMPONENT_SIZE,  /* uint32_t[ncomponents] */
+    CV_SEC_EDGE,            /* cv_edge[nedges] */
+    CV_SEC_EDGE_FIRST_POINT,/* uint32_t[nedges + 1]: geometry of edge e is points[first[e] .. first[e+1]) */
+    CV_SEC_POINT,           /* cv_coord[npoints] */
+    CV_SEC_OUT_FIRST,       /* uint32_t[nnodes + 1] */
+    CV_SEC_OUT_ARC,         /* cv_arc[narcs] */
+    CV_SEC_IN_FIRST,        /* uint32_t[nnodes + 1] */
+    CV_SEC_IN_ARC,          /* cv_arc[narcs] */
+    CV_SEC_RESTRICTION,     /* cv_restriction[nrestrictions] */
+    CV_SEC_GRID_FIRST,      /* uint32_t[grid_cols * grid_rows + 1] */
+    CV_SEC_GRID_ITEM,       /* cv_grid_item[...] */
+    CV_SEC_COUNT
+};
+
+typedef struct cv_graph_section {
+    uint64_t offset;        /* from the start of the file */
+    uint64_t size;          /* bytes */
+    uint64_t count;         /* elements */
+    uint32_t elem_size;     /* bytes per element */
+    uint32_t crc32;         /* zlib crc32 of the section bytes */
+} cv_graph_section;
+
+typedef struct cv_graph_header {
+    char magic[8];
+    uint32_t version;
+    uint32_t header_size;       /* sizeof(cv_graph_header) */
+    uint32_t profile_version;
+    uint32_t nsections;
+    uint64_t file_size;
+    uint32_t nnodes, nedges, narcs, npoints;
+    uint32_t nrestrictions, ncomponents, largest_component, flags;
+    int32_t bbox[4];            /* min lon, min lat, max lon, max lat of the graph */
+    int32_t grid_lon0, grid_lat0;        /* south-west corner of the grid */
+    int32_t grid_cell_lon, grid_cell_lat;/* cell size, 1e-7 degrees */
+    uint32_t grid_cols, grid_rows;
+    uint64_t input_nodes, input_ways, input_relations;
+    int64_t created_unix;       /* when the file was written */
+    char source[128];           /* base name of the OSM file */
+    char osm_timestamp[40];     /* from the OSM header, "" if none */
+    uint32_t header_crc32;      /* crc32 of this header with this field zero */
+    uint32_t reserved;
+    cv_graph_section sections[CV_SEC_COUNT];
+} cv_graph_header;
+
+/* The arrays of a graph, as built in memory or as mapped from a file (then all pointers point into the map). */
+typedef struct cv_graph_arrays {
+    const cv_coord *node_coord;
+    const uint32_t *node_component;
+    const uint32_t *component_size;
+    const cv_edge *edges;
+    const uint32_t *edge_first_point;
+    const cv_coord *points;
+    const uint32_t *out_first;
+    const cv_arc *out_arcs;
+    const uint32_t *in_first;
+    const cv_arc *in_arcs;
+    const cv_restriction *restrictions;
+    const uint32_t *grid_first;
+    const cv_grid_item *grid_items;
+    uint64_t ngrid_items;
+} cv_graph_arrays;
+
+/* An open graph: read-only, shared by every thread. */
+typedef struct cv_graph {
+    cv_graph_header hdr;        /* a copy of the file header */
+    cv_graph_arrays a;
+    void *map;                  /* the mapping (NULL for in-memory graphs) */
+    size_t map_size;
+} cv_graph;
+
+/* Writes the arrays as a graph file. hdr supplies counts and metadata; magic, version, sizes, offsets and
+   checksums are filled in here. The file is written to path.tmp and renamed, so a crash never leaves a half file
+   under the final name. Returns 0 or a CV_E* code with err filled. */
+int cv_graph_write(const char *path, const cv_graph_header *hdr, const cv_graph_arrays *a, cv_error *err);
+
+/* Maps a graph file read-only and checks it whole: magic, version, header checksum, every section's bounds,
+   element size and crc32, and the ids inside (arc heads, edge ends, CSR offsets) against the counts, so that no
+   later access can go out of bounds. Returns a new graph or NULL with err filled (CV_EIO, CV_EFORMAT,
+   CV_EVERSION, CV_ECORRUPT). Free with cv_graph_close. */
+cv_graph *cv_graph_open(const char *path, cv_error *err);
+
+/* Unmaps and frees; accepts NULL. */
+void cv_graph_close(cv_graph *g);
+
+/* The geometry of edge e: *n points from u to v. */
+static inline const cv_coord *cv_graph_edge_points(const cv_graph *g, uint32_t e, uint32_t *n)
+{
+    *n = g->a.edge_first_point[e + 1] - g->a.edge_first_point[e];
+    return g->a.points + g->a.edge_first_point[e];
+}
+
+#endif

@@ -1,0 +1,833 @@
+/* graph_build.c — import-time graph construction: split ways at junctions, compress degree-2 chains, number
+   nodes along a Hilbert curve, build arcs, strongly connected components and the spatial grid, then write. */
+#define _POSIX_C_SOURCE 200809L
+#include "graph_build.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "geo.h"
+#include "graph.h"
+
+#define NONE UINT32_MAX
+
+/* An edge between two junctions of one way, before chains are compressed. */
+typedef struct raw_edge {
+    uint32_t u, v;       /* node indexes into net->nodes */
+    uint32_t p0, np;     /* points[p0 .. p0 + np) from u to v */
+    uint32_t way;        /* index into net->ways */
+    double len_m;
+} raw_edge;
+
+/* An edge after compression, before final numbering. */
+typedef struct chain_edge {
+    uint32_t u, v;       /* node indexes into net->nodes */
+    uint32_t p0, np;     /* into the chain point array */
+    uint32_t way;        /* way of the first raw edge (attributes are equal along a chain) */
+    uint8_t flags;       /* CV_EDGE_* oriented u to v */
+    double len_m;
+    double dur_ds;
+} chain_edge;
+
+typedef struct vec {
+    void *p;
+    size_t n, cap, elem;
+} vec;
+
+static void *vec_push(vec *v)
+{
+    if (v->n == v->cap) {
+        size_t nc = v->cap ? v->cap * 2 : 1024;
+        void *q = realloc(v->p, nc * v->elem);
+        if (!q)
+            return NULL;
+        v->p = q;
+        v->cap = nc;
+    }
+    return (char *)v->p + v->elem * v->n++;
+}
+
+typedef struct builder {
+    const cv_network *net;
+    cv_progress *progress;
+    cv_build_stats *st;
+    cv_error *err;
+    uint32_t *ref_node;      /* per ref: node index or NONE */
+    uint8_t *is_junction;    /* per node */
+    uint8_t *is_via;         /* per node: restriction via node (never compressed away) */
+    vec raw;                 /* raw_edge */
+    vec raw_pts;             /* cv_coord */
+    double *way_len;         /* per way: total length in metres (ferry durations are shared by length) */
+    uint32_t *inc_first;     /* per node CSR of incident raw edges */
+    uint32_t *inc;           /* raw edge id << 1 | (1 if the node is the edge's v end) */
+    vec chains;              /* chain_edge */
+    vec chain_pts;           /* cv_coord */
+    uint32_t *merged_of;     /* per raw edge: chain edge id */
+} builder;
+
+static uint8_t way_edge_flags(const cv_way_attr *a)
+{
+    uint8_t f = 0;
+    if (a->flags & CV_WAY_FORWARD)
+        f |= CV_EDGE_FORWARD;
+    if (a->flags & CV_WAY_BACKWARD)
+        f |= CV_EDGE_BACKWARD;
+    if (a->flags & CV_WAY_NO_THROUGH)
+        f |= CV_EDGE_NO_THROUGH;
+    if (a->flags & CV_WAY_FERRY)
+        f |= CV_EDGE_FERRY;
+    return f;
+}
+
+static uint8_t reverse_flags(uint8_t f)
+{
+    uint8_t r = f & ~(CV_EDGE_FORWARD | CV_EDGE_BACKWARD);
+    if (f & CV_EDGE_FORWARD)
+        r |= CV_EDGE_BACKWARD;
+    if (f & CV_EDGE_BACKWARD)
+        r |= CV_EDGE_FORWARD;
+    return r;
+}
+
+static int cmp_i64pair(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+static uint32_t find_node(const cv_network *net, int64_t id)
+{
+    const cv_net_node *n = cv_network_node(net, id);
+    return n ? (uint32_t)(n - net->nodes) : NONE;
+}
+
+/* Resolves node references and marks junctions: way ends, nodes used twice, restriction via nodes, and nodes next
+   to a reference whose location is missing (the way is cut there). */
+static int mark_junctions(builder *b)
+{
+    const cv_network *net = b->net;
+    b->ref_node = malloc((net->nrefs ? net->nrefs : 1) * sizeof *b->ref_node);
+    b->is_junction = calloc(net->nnodes ? net->nnodes : 1, 1);
+    b->is_via = calloc(net->nnodes ? net->nnodes : 1, 1);
+    uint8_t *seen = calloc(net->nnodes ? net->nnodes : 1, 1);
+    if (!b->ref_node || !b->is_junction || !b->is_via || !seen) {
+        free(seen);
+        return CV_ENOMEM;
+    }
+    for (size_t i = 0; i < net->nrefs; i++) {
+        b->ref_node[i] = find_node(net, net->refs[i]);
+        if (b->ref_node[i] == NONE)
+            b->st->missing_nodes++;
+    }
+    for (size_t w = 0; w < net->nways; w++) {
+        const cv_net_way *way = &net->ways[w];
+        const uint32_t *r = b->ref_node + way->first_ref;
+        uint32_t prev = NONE;
+        int first = 1;
+        for (uint32_t i = 0; i < way->nrefs; i++) {
+            uint32_t n = r[i];
+            if (n == NONE) {
+                if (prev != NONE)
+                    b->is_junction[prev] = 1;
+                prev = NONE;
+                first = 1;
+                continue;
+            }
+            if (n == prev)
+                continue; /* repeated node in a row: one point */
+            if (first)
+                b->is_junction[n] = 1;
+            first = 0;
+            if (seen[n])
+                b->is_junction[n] = 1;
+            seen[n] = 1;
+            prev = n;
+        }
+        if (prev != NONE)
+            b->is_junction[prev] = 1;
+    }
+    free(seen);
+    for (size_t i = 0; i < net->nrestrictions; i++) {
+        uint32_t n = find_node(net, net->restrictions[i].via_node);
+        if (n != NONE)
+            b->is_junction[n] = b->is_via[n] = 1;
+    }
+    return 0;
+}
+
+/* Splits every way at junctions into raw edges. */
+static int split_ways(builder *b)
+{
+    const cv_network *net = b->net;
+    b->way_len = calloc(net->nways ? net->nways : 1, sizeof *b->way_len);
+    if (!b->way_len)
+        return CV_ENOMEM;
+    for (size_t w = 0; w < net->nways; w++) {
+        if ((w & 1023) == 0 && b->progress)
+            cv_progress_update(b->progress, w, net->nways);
+        const cv_net_way *way = &net->ways[w];
+        const uint32_t *r = b->ref_node + way->first_ref;
+        uint32_t start = NONE, prev = NONE;
+        size_t p0 = 0;
+        double len = 0;
+        for (uint32_t i = 0; i < way->nrefs; i++) {
+            uint32_t n = r[i];
+            if (n == NONE) {
+                start = prev = NONE;
+                continue;
+            }
+            if (n == prev)
+                continue;
+            cv_coord c = {net->nodes[n].lon, net->nodes[n].lat};
+            if (start == NONE) {
+                start = prev = n;
+                p0 = b->raw_pts.n;
+                len = 0;
+                cv_coord *pp = vec_push(&b->raw_pts);
+                if (!pp)
+                    return CV_ENOMEM;
+                *pp = c;
+                continue;
+            }
+            cv_coord pc = {net->nodes[prev].lon, net->nodes[prev].lat};
+            len += cv_distance_m(pc, c);
+            cv_coord *pp = vec_push(&b->raw_pts);
+            if (!pp)
+                return CV_ENOMEM;
+            *pp = c;
+            prev = n;
+            if (b->is_junction[n]) {
+                uint32_t np = (uint32_t)(b->raw_pts.n - p0);
+                if (!(n == start && np <= 3)) { /* drop a node-to-itself edge with no body */
+                    raw_edge *e = vec_push(&b->raw);
+                    if (!e)
+                        return CV_ENOMEM;
+                    *e = (raw_edge){start, n, (uint32_t)p0, np, (uint32_t)w, len};
+                    b->way_len[w] += len;
+                }
+                /* the next edge starts with this node */
+                start = n;
+                p0 = b->raw_pts.n;
+                len = 0;
+                pp = vec_push(&b->raw_pts);
+                if (!pp)
+                    return CV_ENOMEM;
+                *pp = c;
+            }
+        }
+        if (start != NONE && b->raw_pts.n - p0 == 1)
+            b->raw_pts.n--; /* the dangling first point of an edge that never came */
+    }
+    if (b->raw.n >= NONE / 2)
+        return cv_fail(b->err, CV_ETOOBIG, "too many edges for one graph");
+    b->st->raw_edges = (uint32_t)b->raw.n;
+    return 0;
+}
+
+static int build_incidence(builder *b)
+{
+    const cv_network *net = b->net;
+    const raw_edge *re = b->raw.p;
+    b->inc_first = calloc(net->nnodes + 1, sizeof *b->inc_first);
+    b->inc = malloc((b->raw.n ? b->raw.n : 1) * 2 * sizeof *b->inc);
+    if (!b->inc_first || !b->inc)
+        return CV_ENOMEM;
+    for (size_t e = 0; e < b->raw.n; e++) {
+        b->inc_first[re[e].u + 1]++;
+        b->inc_first[re[e].v + 1]++;
+    }
+    for (size_t n = 0; n < net->nnodes; n++)
+        b->inc_first[n + 1] += b->inc_first[n];
+    uint32_t *fill = malloc((net->nnodes ? net->nnodes : 1) * sizeof *fill);
+    if (!fill)
+        return CV_ENOMEM;
+    memcpy(fill, b->inc_first, net->nnodes * sizeof *fill);
+    for (size_t e = 0; e < b->raw.n; e++) {
+        b->inc[fill[re[e].u]++] = (uint32_t)e << 1;
+        b->inc[fill[re[e].v]++] = (uint32_t)e << 1 | 1;
+    }
+    free(fill);
+    return 0;
+}
+
+/* Attributes that must be equal for two edges to become one. */
+static int same_attrs(const builder *b, const raw_edge *x, const raw_edge *y)
+{
+    const cv_way_attr *a = &b->net->ways[x->way].attr, *c = &b->net->ways[y->way].attr;
+    return a->road_class == c->road_class && a->speed_kmh == c->speed_kmh && !(a->flags & CV_WAY_FERRY) &&
+           !(c->flags & CV_WAY_FERRY) && ((a->flags ^ c->flags) & CV_WAY_NO_THROUGH) == 0;
+}
+
+/* Flags of raw edge e when travelled away from node `from` (which is one of its ends). */
+static uint8_t oriented_flags(const builder *b, const raw_edge *e, int from_v_end)
+{
+    uint8_t f = way_edge_flags(&b->net->ways[e->way].attr);
+    return from_v_end ? reverse_flags(f) : f;
+}
+
+/* A node disappears into a chain when exactly two different edges meet there with equal attributes and the same
+   drivable directions along the chain, and no restriction refers to it. */
+static int mergeable(const builder *b, uint32_t n)
+{
+    if (b->is_via[n] || b->inc_first[n + 1] - b->inc_first[n] != 2)
+        return 0;
+    uint32_t i0 = b->inc[b->inc_first[n]], i1 = b->inc[b->inc_first[n] + 1];
+    if ((i0 >> 1) == (i1 >> 1))
+        return 0;
+    const raw_edge *re = b->raw.p;
+    const raw_edge *e0 = &re[i0 >> 1], *e1 = &re[i1 >> 1];
+    if (!same_attrs(b, e0, e1))
+        return 0;
+    /* travelling into n along e0 then out along e1 */
+    uint8_t in = reverse_flags(oriented_flags(b, e0, i0 & 1));
+    uint8_t out = oriented_flags(b, e1, i1 & 1);
+    return in == out;
+}
+
+static int append_points(builder *b, const raw_edge *e, int reversed, int skip_first)
+{
+    const cv_coord *pts = (const cv_coord *)b->raw_pts.p + e->p0;
+    for (uint32_t k = skip_first ? 1 : 0; k < e->np; k++) {
+        cv_coord *pp = vec_push(&b->chain_pts);
+        if (!pp)
+            return CV_ENOMEM;
+        *pp = reversed ? pts[e->np - 1 - k] : pts[k];
+    }
+    return 0;
+}
+
+/* Walks from node `start` along raw edge incidence `inc` through mergeable nodes and emits one chain edge. */
+static int walk_chain(builder *b, uint32_t start, uint32_t inc, uint8_t *mergeable_node)
+{
+    raw_edge *re = b->raw.p;
+    uint32_t chain_id = (uint32_t)b->chains.n;
+    chain_edge ce = {.u = start, .p0 = (uint32_t)b->chain_pts.n};
+    uint32_t e = inc >> 1;
+    int rev = inc & 1; /* start is the v end: walk the edge backwards */
+    ce.way = re[e].way;
+    ce.flags = oriented_flags(b, &re[e], rev);
+    int first = 1;
+    for (;;) {
+        if (append_points(b, &re[e], rev, !first))
+            return CV_ENOMEM;
+        first = 0;
+        b->merged_of[e] = chain_id;
+        ce.len_m += re[e].len_m;
+        const cv_way_attr *a = &b->net->ways[re[e].way].attr;
+        double dur;
+        if ((a->flags & CV_WAY_FERRY) && a->duration_s > 0 && b->way_len[re[e].way] > 0)
+            dur = a->duration_s * 10.0 * re[e].len_m / b->way_len[re[e].way];
+        else
+            dur = re[e].len_m / (a->speed_kmh / 3.6) * 10.0;
+        ce.dur_ds += dur;
+        uint32_t m = rev ? re[e].u : re[e].v;
+        if (m == start || !mergeable_node[m]) {
+            ce.v = m;
+            break;
+        }
+        /* continue through m along its other edge */
+        uint32_t i0 = b->inc[b->inc_first[m]], i1 = b->inc[b->inc_first[m] + 1];
+        uint32_t next = (i0 >> 1) == e ? i1 : i0;
+        e = next >> 1;
+        rev = next & 1;
+        if (b->merged_of[e] != NONE) { /* closed a loop */
+            ce.v = m;
+            break;
+        }
+    }
+    ce.np = (uint32_t)(b->chain_pts.n - ce.p0);
+    chain_edge *slot = vec_push(&b->chains);
+    if (!slot)
+        return CV_ENOMEM;
+    *slot = ce;
+    return 0;
+}
+
+static int compress_chains(builder *b)
+{
+    const cv_network *net = b->net;
+    uint8_t *mnode = calloc(net->nnodes ? net->nnodes : 1, 1);
+    b->merged_of = malloc((b->raw.n ? b->raw.n : 1) * sizeof *b->merged_of);
+    if (!mnode || !b->merged_of) {
+        free(mnode);
+        return CV_ENOMEM;
+    }
+    memset(b->merged_of, 0xff, b->raw.n * sizeof *b->merged_of);
+    for (uint32_t n = 0; n < net->nnodes; n++)
+        mnode[n] = (uint8_t)mergeable(b, n);
+    for (uint32_t n = 0; n < net->nnodes; n++) {
+        if (mnode[n])
+            continue;
+        for (uint32_t k = b->inc_first[n]; k < b->inc_first[n + 1]; k++) {
+            uint32_t inc = b->inc[k];
+            if (b->merged_of[inc >> 1] != NONE)
+                continue;
+            if (walk_chain(b, n, inc, mnode)) {
+                free(mnode);
+                return CV_ENOMEM;
+            }
+        }
+    }
+    /* rings made only of mergeable nodes: start anywhere, the start stays a node */
+    const raw_edge *re = b->raw.p;
+    for (uint32_t e = 0; e < b->raw.n; e++) {
+        if (b->merged_of[e] != NONE)
+            continue;
+        mnode[re[e].u] = 0;
+        if (walk_chain(b, re[e].u, e << 1, mnode)) {
+            free(mnode);
+            return CV_ENOMEM;
+        }
+    }
+    free(mnode);
+    return 0;
+}
+
+typedef struct keyed {
+    uint32_t key, node;
+} keyed;
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    if (x->key != y->key)
+        return (x->key > y->key) - (x->key < y->key);
+    return (x->node > y->node) - (x->node < y->node);
+}
+
+/* Iterative Tarjan over out-arcs. comp[n] gets the component id; returns the count. */
+static int strongly_connected(uint32_t n, const uint32_t *first, const cv_arc *arcs, uint32_t *comp,
+                              uint32_t *ncomp)
+{
+    uint32_t *index = malloc((n ? n : 1) * sizeof *index), *low = malloc((n ? n : 1) * sizeof *low);
+    uint32_t *stack = malloc((n ? n : 1) * sizeof *stack), *cstack = malloc((n ? n : 1) * sizeof *cstack);
+    uint32_t *cpos = malloc((n ? n : 1) * sizeof *cpos);
+    uint8_t *on = calloc(n ? n : 1, 1);
+    if (!index || !low || !stack || !cstack || !cpos || !on) {
+        free(index), free(low), free(stack), free(cstack), free(cpos), free(on);
+        return CV_ENOMEM;
+    }
+    memset(index, 0xff, n * sizeof *index);
+    uint32_t next = 0, sp = 0, nc = 0;
+    for (uint32_t r = 0; r < n; r++) {
+        if (index[r] != NONE)
+            continue;
+        uint32_t csp = 0;
+        cstack[csp] = r;
+        cpos[csp++] = first[r];
+        index[r] = low[r] = next++;
+        stack[sp++] = r;
+        on[r] = 1;
+        while (csp > 0) {
+            uint32_t v = cstack[csp - 1];
+            if (cpos[csp - 1] < first[v + 1]) {
+                uint32_t w = arcs[cpos[csp - 1]++].node;
+                if (index[w] == NONE) {
+                    index[w] = low[w] = next++;
+                    stack[sp++] = w;
+                    on[w] = 1;
+                    cstack[csp] = w;
+                    cpos[csp++] = first[w];
+                } else if (on[w] && index[w] < low[v]) {
+                    low[v] = index[w];
+                }
+                continue;
+            }
+            csp--;
+            if (csp > 0) {
+                uint32_t p = cstack[csp - 1];
+                if (low[v] < low[p])
+                    low[p] = low[v];
+            }
+            if (low[v] == index[v]) {
+                uint32_t w;
+                do {
+                    w = stack[--sp];
+                    on[w] = 0;
+                    comp[w] = nc;
+                } while (w != v);
+                nc++;
+            }
+        }
+    }
+    *ncomp = nc;
+    free(index), free(low), free(stack), free(cstack), free(cpos), free(on);
+    return 0;
+}
+
+/* Builds the uniform grid over segments: cells of a size that puts a few segments in each. */
+static int build_grid(cv_graph_header *h, const cv_edge *edges, const uint32_t *efirst, const cv_coord *pts,
+                      uint32_t nedges, uint32_t **out_first, cv_grid_item **out_items, uint64_t *nitems)
+{
+    int32_t lo_lon = INT32_MAX, lo_lat = INT32_MAX, hi_lon = INT32_MIN, hi_lat = INT32_MIN;
+    uint32_t np = efirst[nedges];
+    for (uint32_t i = 0; i < np; i++) {
+        if (pts[i].lon < lo_lon) lo_lon = pts[i].lon;
+        if (pts[i].lat < lo_lat) lo_lat = pts[i].lat;
+        if (pts[i].lon > hi_lon) hi_lon = pts[i].lon;
+        if (pts[i].lat > hi_lat) hi_lat = pts[i].lat;
+    }
+    h->bbox[0] = lo_lon, h->bbox[1] = lo_lat, h->bbox[2] = hi_lon, h->bbox[3] = hi_lat;
+    double midlat = cv_deg(lo_lat / 2 + hi_lat / 2);
+    double mlat = 111195.0, mlon = 111195.0 * cos(midlat * CV_PI / 180.0);
+    double w_m = cv_deg(hi_lon - lo_lon) * mlon + 1, h_m = cv_deg(hi_lat - lo_lat) * mlat + 1;
+    double nseg = (double)(np - nedges);
+    double side = sqrt(w_m * h_m / (nseg / 3.0 + 1));
+    if (side < 60)
+        side = 60;
+    if (side > 5000)
+        side = 5000;
+    while ((w_m / side + 2) * (h_m / side + 2) > 16e6)
+        side *= 1.5;
+    int32_t clon = (int32_t)ceil(side / mlon * CV_COORD_SCALE), clat = (int32_t)ceil(side / mlat * CV_COORD_SCALE);
+    if (clon < 1) clon = 1;
+    if (clat < 1) clat = 1;
+    uint32_t cols = (uint32_t)(((int64_t)hi_lon - lo_lon) / clon + 1), rows = (uint32_t)(((int64_t)hi_lat - lo_lat) / clat + 1);
+    h->grid_lon0 = lo_lon, h->grid_lat0 = lo_lat, h->grid_cell_lon = clon, h->grid_cell_lat = clat;
+    h->grid_cols = cols, h->grid_rows = rows;
+    uint64_t ncells = (uint64_t)cols * rows;
+    uint32_t *first = calloc(ncells + 1, sizeof *first);
+    if (!first)
+        return CV_ENOMEM;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t e = 0; e < nedges; e++) {
+            for (uint32_t p = efirst[e]; p + 1 < efirst[e + 1]; p++) {
+                int32_t a0 = pts[p].lon < pts[p + 1].lon ? pts[p].lon : pts[p + 1].lon;
+                int32_t a1 = pts[p].lon < pts[p + 1].lon ? pts[p + 1].lon : pts[p].lon;
+                int32_t b0 = pts[p].lat < pts[p + 1].lat ? pts[p].lat : pts[p + 1].lat;
+                int32_t b1 = pts[p].lat < pts[p + 1].lat ? pts[p + 1].lat : pts[p].lat;
+                uint32_t c0 = (uint32_t)(((int64_t)a0 - lo_lon) / clon), c1 = (uint32_t)(((int64_t)a1 - lo_lon) / clon);
+                uint32_t r0 = (uint32_t)(((int64_t)b0 - lo_lat) / clat), r1 = (uint32_t)(((int64_t)b1 - lo_lat) / clat);
+                for (uint32_t r = r0; r <= r1; r++)
+                    for (uint32_t c = c0; c <= c1; c++) {
+                        uint64_t cell = (uint64_t)r * cols + c;
+                        if (pass == 0)
+                            first[cell + 1]++;
+                        else
+                            (*out_items)[first[cell]++] = (cv_grid_item){e, p};
+                    }
+            }
+        }
+        if (pass == 0) {
+            for (uint64_t c = 0; c < ncells; c++)
+                first[c + 1] += first[c];
+            *nitems = first[ncells];
+            *out_items = malloc((*nitems ? *nitems : 1) * sizeof **out_items);
+            if (!*out_items) {
+                free(first);
+                return CV_ENOMEM;
+            }
+        }
+    }
+    /* the fill pass advanced each cell's start to the next cell's: shift back */
+    memmove(first + 1, first, ncells * sizeof *first);
+    first[0] = 0;
+    (void)edges;
+    *out_first = first;
+    return 0;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *s = strrchr(p, '/');
+    return s ? s + 1 : p;
+}
+
+int cv_graph_build(const cv_network *net, const char *source_name, const char *out_path, cv_progress *progress,
+                   cv_build_stats *stats, cv_error *err)
+{
+    cv_build_stats st_local;
+    cv_build_stats *st = stats ? stats : &st_local;
+    memset(st, 0, sizeof *st);
+    st->input_nodes = net->input_nodes;
+    st->input_ways = net->input_ways;
+    st->input_relations = net->input_relations;
+    st->routable_ways = net->nways;
+    st->restrictions_dropped = net->restrictions_skipped;
+    builder b = {.net = net, .progress = progress, .st = st, .err = err};
+    b.raw.elem = sizeof(raw_edge);
+    b.raw_pts.elem = sizeof(cv_coord);
+    b.chains.elem = sizeof(chain_edge);
+    b.chain_pts.elem = sizeof(cv_coord);
+    int rc = 0;
+    uint32_t *gid = NULL, *node_of = NULL, *efirst = NULL, *out_first = NULL, *in_first = NULL, *comp = NULL,
+             *comp_size = NULL, *grid_first = NULL;
+    cv_coord *coords = NULL, *pts = NULL;
+    cv_edge *edges = NULL;
+    cv_arc *out_arcs = NULL, *in_arcs = NULL;
+    cv_restriction *restr = NULL;
+    cv_grid_item *grid_items = NULL;
+    uint8_t *has_through = NULL;
+    keyed *order = NULL;
+    int64_t *way_index = NULL;
+
+    if (progress)
+        cv_progress_phase(progress, "splitting ways");
+    if ((rc = mark_junctions(&b)) || (rc = split_ways(&b)) || (rc = build_incidence(&b)))
+        goto done;
+    if (b.raw.n == 0) {
+        rc = cv_fail(err, CV_EFORMAT,
+                     "no routable road in the input (%llu nodes, %llu ways read, %llu way nodes without a location): "
+                     "is it an extract with car roads? if node locations are missing, the file may be cut badly",
+                     (unsigned long long)net->input_nodes, (unsigned long long)net->input_ways,
+                     (unsigned long long)st->missing_nodes);
+        goto done;
+    }
+    if (progress)
+        cv_progress_phase(progress, "compressing chains");
+    if ((rc = compress_chains(&b)))
+        goto done;
+
+    /* number the surviving nodes along a Hilbert curve over the bounding box */
+    const chain_edge *ch = b.chains.p;
+    uint32_t nch = (uint32_t)b.chains.n;
+    gid = malloc(net->nnodes * sizeof *gid);
+    order = malloc((net->nnodes ? net->nnodes : 1) * sizeof *order);
+    if (!gid || !order) {
+        rc = CV_ENOMEM;
+        goto done;
+    }
+    memset(gid, 0xff, net->nnodes * sizeof *gid);
+    int32_t blo = INT32_MAX, bla = INT32_MAX, bhi = INT32_MIN, bha = INT32_MIN;
+    for (uint32_t i = 0; i < net->nnodes; i++) {
+        if (net->nodes[i].lon < blo) blo = net->nodes[i].lon;
+        if (net->nodes[i].lon > bhi) bhi = net->nodes[i].lon;
+        if (net->nodes[i].lat < bla) bla = net->nodes[i].lat;
+        if (net->nodes[i].lat > bha) bha = net->nodes[i].lat;
+    }
+    double sx = 65535.0 / ((double)bhi - blo + 1), sy = 65535.0 / ((double)bha - bla + 1);
+    uint32_t nn = 0;
+    for (uint32_t e = 0; e < nch; e++) {
+        uint32_t ends[2] = {ch[e].u, ch[e].v};
+        for (int k = 0; k < 2; k++) {
+            uint32_t n = ends[k];
+            if (gid[n] != NONE)
+                continue;
+            gid[n] = 0;
+            order[nn++] = (keyed){cv_hilbert16((uint32_t)(((double)net->nodes[n].lon - blo) * sx),
+                                               (uint32_t)(((double)net->nodes[n].lat - bla) * sy)),
+                                  n};
+        }
+    }
+    qsort(order, nn, sizeof *order, cmp_keyed);
+    node_of = malloc((nn ? nn : 1) * sizeof *node_of);
+    coords = malloc((nn ? nn : 1) * sizeof *coords);
+    if (!node_of || !coords) {
+        rc = CV_ENOMEM;
+        goto done;
+    }
+    for (uint32_t i = 0; i < nn; i++) {
+        gid[order[i].node] = i;
+        node_of[i] = order[i].node;
+        coords[i] = (cv_coord){net->nodes[order[i].node].lon, net->nodes[order[i].node].lat};
+    }
+
+    /* final edges and their geometry */
+    edges = malloc(nch * sizeof *edges);
+    efirst = malloc((nch + 1) * sizeof *efirst);
+    pts = malloc((b.chain_pts.n ? b.chain_pts.n : 1) * sizeof *pts);
+    if (!edges || !efirst || !pts) {
+        rc = CV_ENOMEM;
+        goto done;
+    }
+    if (b.chain_pts.n >= NONE) {
+        rc = cv_fail(err, CV_ETOOBIG, "too many geometry points for one graph");
+        goto done;
+    }
+    memcpy(pts, b.chain_pts.p, b.chain_pts.n * sizeof *pts);
+    for (uint32_t e = 0; e < nch; e++) {
+        const cv_way_attr *a = &net->ways[ch[e].way].attr;
+        double dm = ch[e].len_m * 10.0, ds = ch[e].dur_ds;
+        edges[e] = (cv_edge){
+            .u = gid[ch[e].u],
+            .v = gid[ch[e].v],
+            .length_dm = dm > 4e9 ? 4000000000u : (uint32_t)lround(dm),
+            .duration_ds = ds < 1 ? 1 : ds > 4e8 ? 400000000u : (uint32_t)lround(ds),
+            .flags = ch[e].flags,
+            .road_class = a->road_class,
+            .speed_kmh10 = (uint16_t)(a->speed_kmh * 10 > 65535 ? 65535 : a->speed_kmh * 10),
+            .way_id_lo = (uint32_t)(uint64_t)net->ways[ch[e].way].id,
+        };
+        efirst[e] = ch[e].p0;
+    }
+    efirst[nch] = (uint32_t)b.chain_pts.n;
+
+    /* arcs: a no-through edge entered from a node that also has an open road costs the penalty */
+    has_through = calloc(nn ? nn : 1, 1);
+    out_first = calloc(nn + 1, sizeof *out_first);
+    in_first = calloc(nn + 1, sizeof *in_first);
+    if (!has_through || !out_first || !in_first) {
+        rc = CV_ENOMEM;
+        goto done;
+    }
+    uint32_t narcs = 0;
+    for (uint32_t e = 0; e < nch; e++) {
+        if (!(edges[e].flags & CV_EDGE_NO_THROUGH))
+            has_through[edges[e].u] = has_through[edges[e].v] = 1;
+        if (edges[e].flags & CV_EDGE_FORWARD) {
+            out_first[edges[e].u + 1]++;
+            in_first[edges[e].v + 1]++;
+            narcs++;
+        }
+        if (edges[e].flags & CV_EDGE_BACKWARD) {
+            out_first[edges[e].v + 1]++;
+            in_first[edges[e].u + 1]++;
+            narcs++;
+        }
+    }
+    for (uint32_t i = 0; i < nn; i++) {
+        out_first[i + 1] += out_first[i];
+        in_first[i + 1] += in_first[i];
+    }
+    out_arcs = malloc((narcs ? narcs : 1) * sizeof *out_arcs);
+    in_arcs = malloc((narcs ? narcs : 1) * sizeof *in_arcs);
+    uint32_t *ofill = malloc((nn ? nn : 1) * sizeof *ofill), *ifill = malloc((nn ? nn : 1) * sizeof *ifill);
+    if (!out_arcs || !in_arcs || !ofill || !ifill) {
+        free(ofill), free(ifill);
+        rc = CV_ENOMEM;
+        goto done;
+    }
+    memcpy(ofill, out_first, nn * sizeof *ofill);
+    memcpy(ifill, in_first, nn * sizeof *ifill);
+    for (uint32_t e = 0; e < nch; e++) {
+        for (int dir = 0; dir < 2; dir++) {
+            if (!(edges[e].flags & (dir ? CV_EDGE_BACKWARD : CV_EDGE_FORWARD)))
+                continue;
+            uint32_t t = dir ? edges[e].v : edges[e].u, hd = dir ? edges[e].u : edges[e].v;
+            uint32_t w = edges[e].duration_ds;
+            if ((edges[e].flags & CV_EDGE_NO_THROUGH) && has_through[t])
+                w += CV_NO_THROUGH_PENALTY;
+            out_arcs[ofill[t]++] = (cv_arc){hd, w, e << 1 | (uint32_t)dir};
+            in_arcs[ifill[hd]++] = (cv_arc){t, w, e << 1 | (uint32_t)dir};
+        }
+    }
+    free(ofill), free(ifill);
+
+    /* turn restrictions, resolved on raw edges (where each edge belongs to one way), then mapped to chains */
+    if (progress)
+        cv_progress_phase(progress, "turn restrictions");
+    way_index = malloc((net->nways ? net->nways : 1) * 2 * sizeof *way_index);
+    restr = malloc((net->nrestrictions ? net->nrestrictions : 1) * sizeof *restr);
+    if (!way_index || !restr) {
+        rc = CV_ENOMEM;
+        goto done;
+    }
+    for (size_t w = 0; w < net->nways; w++) {
+        way_index[2 * w] = net->ways[w].id;
+        way_index[2 * w + 1] = (int64_t)w;
+    }
+    qsort(way_index, net->nways, 2 * sizeof *way_index, cmp_i64pair);
+    uint32_t nr = 0;
+    const raw_edge *re = b.raw.p;
+    for (size_t i = 0; i < net->nrestrictions; i++) {
+        const cv_net_restriction *r = &net->restrictions[i];
+        uint32_t via = find_node(net, r->via_node);
+        int64_t key[2] = {r->from_way, 0}, key2[2] = {r->to_way, 0};
+        const int64_t *fw = bsearch(key, way_index, net->nways, 2 * sizeof *way_index, cmp_i64pair);
+        const int64_t *tw = bsearch(key2, way_index, net->nways, 2 * sizeof *way_index, cmp_i64pair);
+        if (via == NONE || !fw || !tw || gid[via] == NONE) {
+            st->restrictions_dropped++;
+            continue;
+        }
+        uint32_t from = NONE, to = NONE;
+        int nfrom = 0, nto = 0;
+        for (uint32_t k = b.inc_first[via]; k < b.inc_first[via + 1]; k++) {
+            uint32_t e = b.inc[k] >> 1;
+            int at_v = b.inc[k] & 1;
+            uint8_t f = way_edge_flags(&net->ways[re[e].way].attr);
+            int into = at_v ? (f & CV_EDGE_FORWARD) : (f & CV_EDGE_BACKWARD);
+            int outof = at_v ? (f & CV_EDGE_BACKWARD) : (f & CV_EDGE_FORWARD);
+            if (re[e].way == (uint32_t)fw[1] && into) {
+                from = b.merged_of[e];
+                nfrom++;
+            }
+            if (re[e].way == (uint32_t)tw[1] && outof) {
+                to = b.merged_of[e];
+                nto++;
+            }
+        }
+        if (nfrom != 1 || nto != 1) {
+            st->restrictions_dropped++;
+            continue;
+        }
+        restr[nr++] = (cv_restriction){from, gid[via], to, r->kind};
+    }
+
+    /* strongly connected components */
+    if (progress)
+        cv_progress_phase(progress, "components");
+    comp = malloc((nn ? nn : 1) * sizeof *comp);
+    if (!comp) {
+        rc = CV_ENOMEM;
+        goto done;
+    }
+    uint32_t ncomp = 0;
+    if ((rc = strongly_connected(nn, out_first, out_arcs, comp, &ncomp)))
+        goto done;
+    comp_size = calloc(ncomp ? ncomp : 1, sizeof *comp_size);
+    if (!comp_size) {
+        rc = CV_ENOMEM;
+        goto done;
+    }
+    uint32_t largest = 0;
+    for (uint32_t i = 0; i < nn; i++)
+        comp_size[comp[i]]++;
+    for (uint32_t c = 0; c < ncomp; c++)
+        if (comp_size[c] > comp_size[largest])
+            largest = c;
+
+    if (progress)
+        cv_progress_phase(progress, "spatial index");
+    cv_graph_header h;
+    memset(&h, 0, sizeof h);
+    uint64_t nitems = 0;
+    if ((rc = build_grid(&h, edges, efirst, pts, nch, &grid_first, &grid_items, &nitems)))
+        goto done;
+
+    h.profile_version = CV_PROFILE_VERSION;
+    h.nnodes = nn;
+    h.nedges = nch;
+    h.narcs = narcs;
+    h.npoints = (uint32_t)b.chain_pts.n;
+    h.nrestrictions = nr;
+    h.ncomponents = ncomp;
+    h.largest_component = largest;
+    h.input_nodes = net->input_nodes;
+    h.input_ways = net->input_ways;
+    h.input_relations = net->input_relations;
+    h.created_unix = (int64_t)time(NULL);
+    snprintf(h.source, sizeof h.source, "%s", base_name(source_name));
+    snprintf(h.osm_timestamp, sizeof h.osm_timestamp, "%s", net->header.timestamp);
+    cv_graph_arrays arr = {coords, comp, comp_size, edges, efirst, pts, out_first, out_arcs, in_first, in_arcs,
+                           restr, grid_first, grid_items, nitems};
+    if (progress)
+        cv_progress_phase(progress, "writing");
+    if ((rc = cv_graph_write(out_path, &h, &arr, err)))
+        goto done;
+    if (progress)
+        cv_progress_done(progress);
+    struct stat sst;
+    if (stat(out_path, &sst) == 0)
+        st->file_size = (uint64_t)sst.st_size;
+    st->nodes = nn;
+    st->edges = nch;
+    st->arcs = narcs;
+    st->points = h.npoints;
+    st->restrictions = nr;
+    st->components = ncomp;
+    st->largest_component_nodes = nn ? comp_size[largest] : 0;
+
+done:
+    if (rc == CV_ENOMEM)
+        cv_fail(err, rc, "out of memory while building the graph");
+    free(b.ref_node), free(b.is_junction), free(b.is_via), free(b.raw.p), free(b.raw_pts.p), free(b.way_len);
+    free(b.inc_first), free(b.inc), free(b.chains.p), free(b.chain_pts.p), free(b.merged_of);
+    free(gid), free(node_of), free(efirst), free(out_first), free(in_first), free(comp), free(comp_size);
+    free(grid_first), free(coords), free(pts), free(edges), free(out_arcs), free(in_arcs), free(restr);
+    free(grid_items), free(has_through), free(order), free(way_index);
+    return rc;
+}

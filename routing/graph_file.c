@@ -1,0 +1,299 @@
+/* graph_file.c — writes graph files and maps them back, trusting nothing read from disk until it is checked. */
+#define _POSIX_C_SOURCE 200809L
+#include "graph.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+static uint32_t crc_of(const void *p, uint64_t n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    const unsigned char *b = p;
+    while (n > 0) {
+        uInt chunk = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        c = crc32(c, b, chunk);
+        b += chunk;
+        n -= chunk;
+    }
+    return (uint32_t)c;
+}
+
+static uint32_t header_crc(const cv_graph_header *h)
+{
+    cv_graph_header copy = *h;
+    copy.header_crc32 = 0;
+    return crc_of(&copy, sizeof copy);
+}
+
+typedef struct sec_src {
+    const void *data;
+    uint64_t count;
+    uint32_t elem;
+} sec_src;
+
+static void section_sources(const cv_graph_header *h, const cv_graph_arrays *a, sec_src s[CV_SEC_COUNT])
+{
+    uint64_t ncells = (uint64_t)h->grid_cols * h->grid_rows;
+    s[CV_SEC_NODE_COORD] = (sec_src){a->node_coord, h->nnodes, sizeof(cv_coord)};
+    s[CV_SEC_NODE_COMPONENT] = (sec_src){a->node_component, h->nnodes, sizeof(uint32_t)};
+    s[CV_SEC_COMPONENT_SIZE] = (sec_src){a->component_size, h->ncomponents, sizeof(uint32_t)};
+    s[CV_SEC_EDGE] = (sec_src){a->edges, h->nedges, sizeof(cv_edge)};
+    s[CV_SEC_EDGE_FIRST_POINT] = (sec_src){a->edge_first_point, (uint64_t)h->nedges + 1, sizeof(uint32_t)};
+    s[CV_SEC_POINT] = (sec_src){a->points, h->npoints, sizeof(cv_coord)};
+    s[CV_SEC_OUT_FIRST] = (sec_src){a->out_first, (uint64_t)h->nnodes + 1, sizeof(uint32_t)};
+    s[CV_SEC_OUT_ARC] = (sec_src){a->out_arcs, h->narcs, sizeof(cv_arc)};
+    s[CV_SEC_IN_FIRST] = (sec_src){a->in_first, (uint64_t)h->nnodes + 1, sizeof(uint32_t)};
+    s[CV_SEC_IN_ARC] = (sec_src){a->in_arcs, h->narcs, sizeof(cv_arc)};
+    s[CV_SEC_RESTRICTION] = (sec_src){a->restrictions, h->nrestrictions, sizeof(cv_restriction)};
+    s[CV_SEC_GRID_FIRST] = (sec_src){a->grid_first, ncells + 1, sizeof(uint32_t)};
+    s[CV_SEC_GRID_ITEM] = (sec_src){a->grid_items, a->ngrid_items, sizeof(cv_grid_item)};
+}
+
+static uint64_t align_up(uint64_t x)
+{
+    return (x + CV_GRAPH_ALIGN - 1) / CV_GRAPH_ALIGN * CV_GRAPH_ALIGN;
+}
+
+static int write_all(FILE *f, const void *p, uint64_t n)
+{
+    return n == 0 || fwrite(p, 1, n, f) == n ? 0 : -1;
+}
+
+int cv_graph_write(const char *path, const cv_graph_header *hin, const cv_graph_arrays *a, cv_error *err)
+{
+    cv_graph_header h = *hin;
+    memcpy(h.magic, CV_GRAPH_MAGIC, 8);
+    h.version = CV_GRAPH_VERSION;
+    h.header_size = sizeof h;
+    h.nsections = CV_SEC_COUNT;
+    sec_src src[CV_SEC_COUNT];
+    section_sources(&h, a, src);
+    uint64_t off = align_up(sizeof h);
+    for (int i = 0; i < CV_SEC_COUNT; i++) {
+        cv_graph_section *s = &h.sections[i];
+        s->offset = off;
+        s->count = src[i].count;
+        s->elem_size = src[i].elem;
+        s->size = src[i].count * src[i].elem;
+        s->crc32 = crc_of(src[i].data, s->size);
+        off = align_up(off + s->size);
+    }
+    h.file_size = off;
+    h.header_crc32 = 0;
+    h.header_crc32 = header_crc(&h);
+
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 5);
+    if (!tmp)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmp", 5);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) {
+        int rc = cv_fail(err, CV_EIO, "%s: cannot create: %s", tmp, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    static const char zeros[CV_GRAPH_ALIGN];
+    int bad = write_all(f, &h, sizeof h);
+    uint64_t pos = sizeof h;
+    for (int i = 0; i < CV_SEC_COUNT && !bad; i++) {
+        bad |= write_all(f, zeros, h.sections[i].offset - pos);
+        bad |= write_all(f, src[i].data, h.sections[i].size);
+        pos = h.sections[i].offset + h.sections[i].size;
+    }
+    bad |= write_all(f, zeros, h.file_size - pos);
+    bad |= fflush(f) != 0;
+    bad |= fsync(fileno(f)) != 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path) != 0) {
+        int rc = cv_fail(err, CV_EIO, "%s: cannot write: %s", path, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return rc;
+    }
+    free(tmp);
+    return 0;
+}
+
+/* Checks a CSR offset array: first[0] == 0, non-decreasing, last == total. */
+static int check_csr(const uint32_t *first, uint64_t n, uint64_t total)
+{
+    if (first[0] != 0 || first[n] != total)
+        return -1;
+    for (uint64_t i = 0; i < n; i++)
+        if (first[i] > first[i + 1])
+            return -1;
+    return 0;
+}
+
+static int check_contents(const cv_graph *g, const char *path, cv_error *err)
+{
+    const cv_graph_header *h = &g->hdr;
+    const cv_graph_arrays *a = &g->a;
+#define BAD(...) cv_fail(err, CV_ECORRUPT, __VA_ARGS__)
+    if (h->nnodes > 0 && h->largest_component >= h->ncomponents)
+        return BAD("%s: corrupt graph file: largest component id out of range", path);
+    for (uint32_t i = 0; i < h->nnodes; i++)
+        if (a->node_component[i] >= h->ncomponents)
+            return BAD("%s: corrupt graph file: node %u has component %u of %u", path, i, a->node_component[i],
+                       h->ncomponents);
+    if (check_csr(a->edge_first_point, h->nedges, h->npoints))
+        return BAD("%s: corrupt graph file: edge geometry offsets are inconsistent", path);
+    for (uint32_t e = 0; e < h->nedges; e++) {
+        const cv_edge *ed = &a->edges[e];
+        if (ed->u >= h->nnodes || ed->v >= h->nnodes)
+            return BAD("%s: corrupt graph file: edge %u has an end node out of range", path, e);
+        if (a->edge_first_point[e + 1] - a->edge_first_point[e] < 2)
+            return BAD("%s: corrupt graph file: edge %u has fewer than two points", path, e);
+        if (ed->duration_ds == 0)
+            return BAD("%s: corrupt graph file: edge %u has a zero travel time", path, e);
+    }
+    if (check_csr(a->out_first, h->nnodes, h->narcs) || check_csr(a->in_first, h->nnodes, h->narcs))
+        return BAD("%s: corrupt graph file: adjacency offsets are inconsistent", path);
+    for (uint32_t i = 0; i < h->narcs; i++) {
+        if (a->out_arcs[i].node >= h->nnodes || a->in_arcs[i].node >= h->nnodes ||
+            (a->out_arcs[i].edge >> 1) >= h->nedges || (a->in_arcs[i].edge >> 1) >= h->nedges ||
+            a->out_arcs[i].weight == 0 || a->in_arcs[i].weight == 0)
+            return BAD("%s: corrupt graph file: arc %u refers outside the graph", path, i);
+    }
+    for (uint32_t i = 0; i < h->nrestrictions; i++) {
+        const cv_restriction *r = &a->restrictions[i];
+        if (r->from_edge >= h->nedges || r->to_edge >= h->nedges || r->via_node >= h->nnodes || r->kind > 1)
+            return BAD("%s: corrupt graph file: restriction %u refers outside the graph", path, i);
+    }
+    uint64_t ncells = (uint64_t)h->grid_cols * h->grid_rows;
+    if (h->grid_cell_lon <= 0 || h->grid_cell_lat <= 0 || ncells == 0)
+        return BAD("%s: corrupt graph file: spatial grid has no cells", path);
+    if (check_csr(a->grid_first, ncells, a->ngrid_items))
+        return BAD("%s: corrupt graph file: spatial grid offsets are inconsistent", path);
+    for (uint64_t i = 0; i < a->ngrid_items; i++) {
+        const cv_grid_item *it = &a->grid_items[i];
+        if (it->edge >= h->nedges || it->point < a->edge_first_point[it->edge] ||
+            it->point + 1 >= a->edge_first_point[it->edge + 1])
+            return BAD("%s: corrupt graph file: spatial grid item %llu refers outside the graph", path,
+                       (unsigned long long)i);
+    }
+#undef BAD
+    return 0;
+}
+
+cv_graph *cv_graph_open(const char *path, cv_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        cv_fail(err, CV_EIO, "%s: cannot open graph file: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        cv_fail(err, CV_EIO, "%s: not a regular file", path);
+        close(fd);
+        return NULL;
+    }
+    uint64_t fsize = (uint64_t)st.st_size;
+    if (fsize < 8) {
+        cv_fail(err, CV_EFORMAT, "%s: not a covoit graph file (too short: %llu bytes)", path,
+                (unsigned long long)fsize);
+        close(fd);
+        return NULL;
+    }
+    void *map = mmap(NULL, (size_t)fsize, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        cv_fail(err, CV_EIO, "%s: cannot map: %s", path, strerror(errno));
+        return NULL;
+    }
+    cv_graph *g = calloc(1, sizeof *g);
+    if (!g) {
+        munmap(map, (size_t)fsize);
+        cv_fail(err, CV_ENOMEM, "out of memory");
+        return NULL;
+    }
+    g->map = map;
+    g->map_size = (size_t)fsize;
+    const unsigned char *base = map;
+    if (memcmp(base, CV_GRAPH_MAGIC, 8) != 0) {
+        cv_fail(err, CV_EFORMAT, "%s: not a covoit graph file (wrong magic); build one with `covoit import`", path);
+        goto fail;
+    }
+    if (fsize < 8 + 2 * sizeof(uint32_t)) {
+        cv_fail(err, CV_ECORRUPT, "%s: truncated graph file (%llu bytes)", path, (unsigned long long)fsize);
+        goto fail;
+    }
+    uint32_t version;
+    memcpy(&version, base + 8, sizeof version);
+    if (version != CV_GRAPH_VERSION) {
+        cv_fail(err, CV_EVERSION,
+                "%s: graph file format version %u, this covoit reads version %u; re-import it with `covoit import`%s",
+                path, version, CV_GRAPH_VERSION, version > CV_GRAPH_VERSION ? " or upgrade covoit" : "");
+        goto fail;
+    }
+    if (fsize < sizeof(cv_graph_header)) {
+        cv_fail(err, CV_ECORRUPT, "%s: truncated graph file (%llu bytes, the header alone needs %zu)", path,
+                (unsigned long long)fsize, sizeof(cv_graph_header));
+        goto fail;
+    }
+    memcpy(&g->hdr, base, sizeof g->hdr);
+    cv_graph_header *h = &g->hdr;
+    if (h->header_size != sizeof *h || h->nsections != CV_SEC_COUNT || header_crc(h) != h->header_crc32) {
+        cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: header checksum mismatch", path);
+        goto fail;
+    }
+    if (h->file_size != fsize) {
+        cv_fail(err, CV_ECORRUPT, "%s: truncated or extended graph file: %llu bytes, header says %llu", path,
+                (unsigned long long)fsize, (unsigned long long)h->file_size);
+        goto fail;
+    }
+    sec_src want[CV_SEC_COUNT];
+    cv_graph_arrays counts = {0};
+    counts.ngrid_items = h->sections[CV_SEC_GRID_ITEM].count;
+    section_sources(h, &counts, want);
+    static const char *const names[CV_SEC_COUNT] = {
+        "node coordinates", "node components", "component sizes", "edges", "edge geometry offsets",
+        "geometry points", "out-arc offsets", "out-arcs", "in-arc offsets", "in-arcs", "turn restrictions",
+        "spatial grid offsets", "spatial grid items"};
+    const void *ptr[CV_SEC_COUNT];
+    for (int i = 0; i < CV_SEC_COUNT; i++) {
+        const cv_graph_section *s = &h->sections[i];
+        if (s->elem_size != want[i].elem || s->count != want[i].count ||
+            s->count > UINT64_MAX / (s->elem_size ? s->elem_size : 1) || s->size != s->count * s->elem_size ||
+            s->offset % CV_GRAPH_ALIGN != 0 || s->offset < sizeof *h || s->offset > fsize ||
+            s->size > fsize - s->offset) {
+            cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: section '%s' does not fit the file", path, names[i]);
+            goto fail;
+        }
+        ptr[i] = base + s->offset;
+        if (crc_of(ptr[i], s->size) != s->crc32) {
+            cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: checksum mismatch in section '%s'", path, names[i]);
+            goto fail;
+        }
+    }
+    g->a = (cv_graph_arrays){ptr[CV_SEC_NODE_COORD], ptr[CV_SEC_NODE_COMPONENT], ptr[CV_SEC_COMPONENT_SIZE],
+                             ptr[CV_SEC_EDGE], ptr[CV_SEC_EDGE_FIRST_POINT], ptr[CV_SEC_POINT],
+                             ptr[CV_SEC_OUT_FIRST], ptr[CV_SEC_OUT_ARC], ptr[CV_SEC_IN_FIRST],
+                             ptr[CV_SEC_IN_ARC], ptr[CV_SEC_RESTRICTION], ptr[CV_SEC_GRID_FIRST],
+                             ptr[CV_SEC_GRID_ITEM], counts.ngrid_items};
+    if (check_contents(g, path, err) != 0)
+        goto fail;
+    return g;
+fail:
+    cv_graph_close(g);
+    return NULL;
+}
+
+void cv_graph_close(cv_graph *g)
+{
+    if (!g)
+        return;
+    if (g->map)
+        munmap(g->map, g->map_size);
+    free(g);
+}

@@ -1,0 +1,54 @@
+/* route.h — point-to-point routes between snapped points: the path type, its geometry, and the exact
+   bidirectional Dijkstra router with a reusable per-thread workspace. */
+#ifndef CV_ROUTE_H
+#define CV_ROUTE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cv_error.h"
+#include "geo.h"
+#include "graph.h"
+#include "snap.h"
+
+#define CV_INF_WEIGHT UINT32_MAX
+
+/* A route from src to dst: the full edges it crosses between the two snapped points. When direct is set the route
+   runs along the single edge src.edge from src to dst and narcs is 0. */
+typedef struct cv_path {
+    uint32_t weight;        /* what was minimised: duration plus no-through penalties, deciseconds */
+    uint32_t duration_ds;   /* travel time, deciseconds */
+    uint32_t distance_dm;   /* length, decimetres */
+    cv_snap src, dst;
+    int direct;             /* 1: along one edge from src to dst */
+    int src_forward;        /* leaves src towards its edge's v (1) or u (0); meaningless when direct */
+    int dst_forward;        /* reaches dst coming from its edge's u (1) or v (0) */
+    uint32_t *arcs;         /* edge id << 1 | 1 when travelled v to u; owned, grown as needed */
+    size_t narcs, cap;
+} cv_path;
+
+/* Frees the arcs of a path; the struct itself belongs to the caller. */
+void cv_path_free(cv_path *p);
+
+/* The route's geometry from src location to dst location, consecutive duplicates removed. *pts is malloc'ed
+   (caller frees). Returns 0 or CV_ENOMEM. */
+int cv_path_geometry(const cv_graph *g, const cv_path *p, cv_coord **pts, size_t *n);
+
+/* Penalty that the arc leaving `tail` along edge code `edge_dir` carries (0 or CV_NO_THROUGH_PENALTY). */
+uint32_t cv_arc_penalty(const cv_graph *g, uint32_t tail, uint32_t edge_dir);
+
+/* An exact Dijkstra workspace. Not thread-safe: one per thread, reused across queries. */
+typedef struct cv_dijkstra cv_dijkstra;
+
+/* Creates a workspace for g (which must outlive it). Returns NULL when out of memory. */
+cv_dijkstra *cv_dijkstra_new(const cv_graph *g);
+void cv_dijkstra_free(cv_dijkstra *w);
+
+/* Shortest route by weight from s to t with a bidirectional Dijkstra. Fills *out (its arcs buffer is reused).
+   Returns 0, or CV_ENOROUTE when t cannot be reached from s, or CV_ENOMEM. */
+int cv_dijkstra_route(cv_dijkstra *w, const cv_snap *s, const cv_snap *t, cv_path *out, cv_error *err);
+
+/* Number of nodes settled by the last query (for benchmarks). */
+uint64_t cv_dijkstra_settled(const cv_dijkstra *w);
+
+#endif

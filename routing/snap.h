@@ -1,0 +1,45 @@
+/* snap.h — snapping a coordinate onto the nearest drivable road segment (a "phantom" point on an edge). */
+#ifndef CV_SNAP_H
+#define CV_SNAP_H
+
+#include <stdint.h>
+
+#include "cv_error.h"
+#include "geo.h"
+#include "graph.h"
+
+#define CV_SNAP_DEFAULT_MAX_M 300.0
+
+/* A point on an edge. Routes start and end at such points, not at nodes. */
+typedef struct cv_snap {
+    uint32_t edge;          /* edge id */
+    uint32_t point;         /* global index of the segment's first point */
+    double t;               /* position along the segment, [0, 1] */
+    cv_coord location;      /* the snapped point */
+    cv_coord input;         /* the coordinate that was snapped */
+    double distance_m;      /* from input to location */
+    uint32_t from_u_dm;     /* length along the edge from u to the point */
+    uint32_t to_v_dm;       /* from the point to v; from_u_dm + to_v_dm == edge length */
+    uint32_t from_u_ds;     /* travel time from u to the point */
+    uint32_t to_v_ds;       /* from the point to v; sums to the edge duration */
+} cv_snap;
+
+typedef struct cv_snap_options {
+    double max_distance_m;      /* beyond this the answer is CV_ENOSEGMENT; <= 0 means the default */
+    uint32_t exclude_classes;   /* bit (1 << road_class) set: never snap to such edges (e.g. motorways) */
+    int any_component;          /* 1: nearest road whatever its component; 0: prefer the largest component */
+} cv_snap_options;
+
+/* Default options: 300 m, nothing excluded, largest component preferred. */
+cv_snap_options cv_snap_defaults(void);
+
+/* Snaps p to the nearest segment of an allowed edge within max_distance_m. An edge whose both ends are in the
+   graph's largest strongly connected component is preferred over a nearer one that is not (so that a point next
+   to an isolated car park still gets a route out); a nearer island edge is used only when no edge of the largest
+   component is in range. Returns 0, or CV_ENOSEGMENT with err naming the point and the distance. */
+int cv_snap_point(const cv_graph *g, cv_coord p, const cv_snap_options *opt, cv_snap *out, cv_error *err);
+
+/* Fills the partial lengths and durations of s from its edge, point and t. */
+void cv_snap_fill(const cv_graph *g, cv_snap *s);
+
+#endif
