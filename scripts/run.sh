@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds the optimised covoit, imports the bundled Porto extract when its
+# graph is missing or older than the input, and runs example routes on it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCOVOIT_TESTS=OFF >/dev/null
+cmake --build build -j"$(nproc)" --target covoit >/dev/null
+graph=build/porto.cvg
+if [ ! -f "$graph" ] || [ data/porto.osm.pbf -nt "$graph" ] || ! ./build/covoit info "$graph" >/dev/null 2>&1; then
+  ./build/covoit import data/porto.osm.pbf -o "$graph"
+fi
+echo
+echo "Routes on the Porto metropolitan area (data © OpenStreetMap contributors, ODbL):"
+route() {
+  echo "== $1"
+  ./build/covoit route "$graph" "$2" "$3" | head -c 400
+  echo " ..."
+}
+route "Porto (Aliados) -> Matosinhos" -8.6110,41.1496 -8.6900,41.1820
+route "Vila Nova de Gaia -> Maia" -8.6110,41.1240 -8.6230,41.2350
+route "Porto (Boavista) -> Porto airport" -8.6290,41.1580 -8.6780,41.2370
