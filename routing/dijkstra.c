@@ -5,7 +5,9 @@
 #include <string.h>
 
 #define NONE UINT32_MAX
-#define FROM_SNAP (UINT32_MAX - 1) /* pred value: reached straight from the snapped point */
+#define FROM_SNAP_FWD (UINT32_MAX - 1) /* pred: reached from the snapped point along its edge's direction u to v */
+#define FROM_SNAP_BWD (UINT32_MAX - 2) /* pred: reached from the snapped point along v to u */
+#define MAX_SEEDS 32
 
 /* Binary min-heap of node ids keyed by distance, with positions for decrease-key. */
 typedef struct heap {
@@ -16,7 +18,8 @@ typedef struct heap {
 
 typedef struct side {
     uint32_t *dist;
-    uint32_t *pred;      /* arc code (edge << 1 | dir) that reached the node, or FROM_SNAP */
+    uint32_t *pred;      /* arc code (edge << 1 | dir) that reached the node, or FROM_SNAP_* */
+    uint32_t *pred_node; /* the other end of that arc */
     uint32_t *stamp;     /* dist/pred/pos are valid when stamp == current query */
     uint32_t *pos;       /* heap position, NONE when settled or not queued */
     heap h;
@@ -35,17 +38,18 @@ static int side_init(side *s, uint32_t n)
     size_t m = n ? n : 1;
     s->dist = malloc(m * sizeof *s->dist);
     s->pred = malloc(m * sizeof *s->pred);
+    s->pred_node = malloc(m * sizeof *s->pred_node);
     s->stamp = calloc(m, sizeof *s->stamp);
     s->pos = malloc(m * sizeof *s->pos);
     s->h.node = malloc(m * sizeof *s->h.node);
     s->h.key = malloc(m * sizeof *s->h.key);
     s->h.n = 0;
-    return s->dist && s->pred && s->stamp && s->pos && s->h.node && s->h.key ? 0 : -1;
+    return s->dist && s->pred && s->pred_node && s->stamp && s->pos && s->h.node && s->h.key ? 0 : -1;
 }
 
 static void side_free(side *s)
 {
-    free(s->dist), free(s->pred), free(s->stamp), free(s->pos), free(s->h.node), free(s->h.key);
+    free(s->dist), free(s->pred), free(s->pred_node), free(s->stamp), free(s->pos), free(s->h.node), free(s->h.key);
 }
 
 cv_dijkstra *cv_dijkstra_new(const cv_graph *g)
@@ -117,12 +121,13 @@ static void sift_down(side *s, uint32_t i)
 }
 
 /* Lowers (or sets) the distance of node to d through pred. */
-static void relax(side *s, uint32_t q, uint32_t node, uint32_t d, uint32_t pred)
+static void relax(side *s, uint32_t q, uint32_t node, uint32_t d, uint32_t pred, uint32_t pred_node)
 {
     if (s->stamp[node] != q) {
         s->stamp[node] = q;
         s->dist[node] = d;
         s->pred[node] = pred;
+        s->pred_node[node] = pred_node;
         uint32_t i = s->h.n++;
         s->h.node[i] = node;
         s->h.key[i] = d;
@@ -130,6 +135,7 @@ static void relax(side *s, uint32_t q, uint32_t node, uint32_t d, uint32_t pred)
     } else if (d < s->dist[node] && s->pos[node] != NONE) {
         s->dist[node] = d;
         s->pred[node] = pred;
+        s->pred_node[node] = pred_node;
         s->h.key[s->pos[node]] = d;
         sift_up(s, s->pos[node]);
     }
@@ -217,17 +223,24 @@ int cv_dijkstra_route(cv_dijkstra *w, const cv_snap *s, const cv_snap *t, cv_pat
             }
         }
     }
-    /* forward search starts at the ends of the source edge that the direction allows */
+    /* forward search starts where the source edge leads, in each direction the edge allows (at a split junction:
+       the copy for arriving over that edge, so restrictions hold from the first turn) */
     if (es->flags & CV_EDGE_FORWARD)
-        relax(&w->f, q, es->v, s->to_v_ds, FROM_SNAP);
+        relax(&w->f, q, cv_graph_arc_head(g, s->edge << 1), s->to_v_ds, FROM_SNAP_FWD, NONE);
     if (es->flags & CV_EDGE_BACKWARD)
-        relax(&w->f, q, es->u, s->from_u_ds, FROM_SNAP);
-    /* backward search starts at the ends from which the target can be entered; entering a no-through road from
-       an open one pays its penalty, as the arc would */
-    if (et->flags & CV_EDGE_FORWARD)
-        relax(&w->b, q, et->u, t->from_u_ds + cv_arc_penalty(g, et->u, t->edge << 1), FROM_SNAP);
-    if (et->flags & CV_EDGE_BACKWARD)
-        relax(&w->b, q, et->v, t->to_v_ds + cv_arc_penalty(g, et->v, t->edge << 1 | 1), FROM_SNAP);
+        relax(&w->f, q, cv_graph_arc_head(g, s->edge << 1 | 1), s->from_u_ds, FROM_SNAP_BWD, NONE);
+    /* backward search starts at every node from which the target edge may be entered; entering a no-through road
+       from an open one pays its penalty, as the arc would */
+    uint32_t tails[MAX_SEEDS];
+    for (uint32_t dir = 0; dir < 2; dir++) {
+        if (!(et->flags & (dir ? CV_EDGE_BACKWARD : CV_EDGE_FORWARD)))
+            continue;
+        uint32_t code = t->edge << 1 | dir;
+        uint32_t nt = cv_graph_arc_tails(g, code, tails, MAX_SEEDS);
+        for (uint32_t k = 0; k < nt && k < MAX_SEEDS; k++)
+            relax(&w->b, q, tails[k], (dir ? t->to_v_ds : t->from_u_ds) + cv_arc_penalty(g, tails[k], code),
+                  dir ? FROM_SNAP_BWD : FROM_SNAP_FWD, NONE);
+    }
 
     while (w->f.h.n > 0 || w->b.h.n > 0) {
         uint64_t mf = w->f.h.n ? w->f.h.key[0] : UINT64_MAX / 4, mb = w->b.h.n ? w->b.h.key[0] : UINT64_MAX / 4;
@@ -253,7 +266,7 @@ int cv_dijkstra_route(cv_dijkstra *w, const cv_snap *s, const cv_snap *t, cv_pat
             if (d >= CV_INF_WEIGHT)
                 continue;
             uint32_t y = arcs[k].node;
-            relax(me, q, y, (uint32_t)d, arcs[k].edge);
+            relax(me, q, y, (uint32_t)d, arcs[k].edge, x);
             if (other->stamp[y] == q && me->stamp[y] == q) {
                 uint64_t c = (uint64_t)me->dist[y] + other->dist[y];
                 if (c < best) {
@@ -276,31 +289,24 @@ int cv_dijkstra_route(cv_dijkstra *w, const cv_snap *s, const cv_snap *t, cv_pat
     }
     /* forward half: walk preds back from the meeting node to the source, then reverse */
     uint32_t x = meet;
-    while (w->f.pred[x] != FROM_SNAP) {
-        uint32_t a = w->f.pred[x];
-        if (push_arc(out, a))
+    while (w->f.pred[x] < FROM_SNAP_BWD) {
+        if (push_arc(out, w->f.pred[x]))
             return cv_fail(err, CV_ENOMEM, "out of memory");
-        const cv_edge *e = &g->a.edges[a >> 1];
-        x = (a & 1) ? e->v : e->u; /* the arc's tail */
+        x = w->f.pred_node[x];
     }
-    out->src_forward = x == es->v && (es->flags & CV_EDGE_FORWARD) &&
-                       (x != es->u || !(es->flags & CV_EDGE_BACKWARD) || s->to_v_ds == w->f.dist[x]);
+    out->src_forward = w->f.pred[x] == FROM_SNAP_FWD;
     for (size_t i = 0; i < out->narcs / 2; i++) {
         uint32_t tmp = out->arcs[i];
         out->arcs[i] = out->arcs[out->narcs - 1 - i];
         out->arcs[out->narcs - 1 - i] = tmp;
     }
     x = meet;
-    while (w->b.pred[x] != FROM_SNAP) {
-        uint32_t a = w->b.pred[x];
-        if (push_arc(out, a))
+    while (w->b.pred[x] < FROM_SNAP_BWD) {
+        if (push_arc(out, w->b.pred[x]))
             return cv_fail(err, CV_ENOMEM, "out of memory");
-        const cv_edge *e = &g->a.edges[a >> 1];
-        x = (a & 1) ? e->u : e->v; /* the arc's head */
+        x = w->b.pred_node[x];
     }
-    out->dst_forward = x == et->u && (et->flags & CV_EDGE_FORWARD) &&
-                       (x != et->v || !(et->flags & CV_EDGE_BACKWARD) ||
-                        t->from_u_ds + cv_arc_penalty(g, et->u, t->edge << 1) == w->b.dist[x]);
+    out->dst_forward = w->b.pred[x] == FROM_SNAP_FWD;
     uint64_t dur = (out->src_forward ? s->to_v_ds : s->from_u_ds) + (out->dst_forward ? t->from_u_ds : t->to_v_ds);
     uint64_t dist = (out->src_forward ? s->to_v_dm : s->from_u_dm) + (out->dst_forward ? t->from_u_dm : t->to_v_dm);
     for (size_t i = 0; i < out->narcs; i++) {

@@ -9,7 +9,7 @@
 #include "geo.h"
 
 #define CV_GRAPH_MAGIC "COVOITGR"   /* 8 bytes, no NUL */
-#define CV_GRAPH_VERSION 1          /* bump on any layout change; older and newer files are refused */
+#define CV_GRAPH_VERSION 2          /* bump on any layout change; older and newer files are refused */
 #define CV_GRAPH_ALIGN 64           /* every section starts on a 64-byte boundary */
 
 /* Weight added when entering a no-through-traffic road (private, destination, ...) from a road open to all.
@@ -49,6 +49,12 @@ typedef struct cv_restriction {
     uint32_t kind;          /* 0: no_* (this turn is forbidden), 1: only_* (every other turn is forbidden) */
 } cv_restriction;
 
+/* A junction split because turn restrictions apply there: routing node `node` (the copy for its first incoming
+   arc) plus `count` more copies with ids first_copy .. first_copy + count - 1, one per other incoming arc. */
+typedef struct cv_split {
+    uint32_t node, first_copy, count;
+} cv_split;
+
 /* One segment in the spatial grid: points[point] to points[point + 1] of edge `edge`. */
 typedef struct cv_grid_item {
     uint32_t edge;
@@ -56,7 +62,7 @@ typedef struct cv_grid_item {
 } cv_grid_item;
 
 enum cv_graph_section_id {
-    CV_SEC_NODE_COORD = 0,  /* cv_coord[nnodes] */
+    CV_SEC_NODE_COORD = 0,  /* cv_coord[nnodes]: routing nodes (junctions, then copies of split junctions) */
     CV_SEC_NODE_COMPONENT,  /* uint32_t[nnodes]: strongly connected component id */
     CV_SEC_COMPONENT_SIZE,  /* uint32_t[ncomponents] */
     CV_SEC_EDGE,            /* cv_edge[nedges] */
@@ -69,6 +75,7 @@ enum cv_graph_section_id {
     CV_SEC_RESTRICTION,     /* cv_restriction[nrestrictions] */
     CV_SEC_GRID_FIRST,      /* uint32_t[grid_cols * grid_rows + 1] */
     CV_SEC_GRID_ITEM,       /* cv_grid_item[...] */
+    CV_SEC_SPLIT,           /* cv_split[nsplits], sorted by node */
     CV_SEC_COUNT
 };
 
@@ -89,6 +96,8 @@ typedef struct cv_graph_header {
     uint64_t file_size;
     uint32_t nnodes, nedges, narcs, npoints;
     uint32_t nrestrictions, ncomponents, largest_component, flags;
+    uint32_t njunctions;        /* junction nodes (edge ends are below this); nnodes - njunctions are copies */
+    uint32_t nsplits;           /* junctions split for turn restrictions */
     int32_t bbox[4];            /* min lon, min lat, max lon, max lat of the graph */
     int32_t grid_lon0, grid_lat0;        /* south-west corner of the grid */
     int32_t grid_cell_lon, grid_cell_lat;/* cell size, 1e-7 degrees */
@@ -118,6 +127,7 @@ typedef struct cv_graph_arrays {
     const uint32_t *grid_first;
     const cv_grid_item *grid_items;
     uint64_t ngrid_items;
+    const cv_split *splits;
 } cv_graph_arrays;
 
 /* An open graph: read-only, shared by every thread. */
@@ -148,5 +158,14 @@ static inline const cv_coord *cv_graph_edge_points(const cv_graph *g, uint32_t e
     *n = g->a.edge_first_point[e + 1] - g->a.edge_first_point[e];
     return g->a.points + g->a.edge_first_point[e];
 }
+
+/* The routing node a route is at after travelling arc `code` (edge id << 1 | 1 for v to u). The edge direction
+   must be drivable. */
+uint32_t cv_graph_arc_head(const cv_graph *g, uint32_t code);
+
+/* The routing nodes from which arc `code` may be taken (one, or several copies of a split junction that allow
+   the turn). Writes up to max of them to tails and returns how many there are (possibly 0 when every turn onto
+   the arc is forbidden). */
+uint32_t cv_graph_arc_tails(const cv_graph *g, uint32_t code, uint32_t *tails, uint32_t max);
 
 #endif

@@ -554,14 +554,15 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     b.chains.elem = sizeof(chain_edge);
     b.chain_pts.elem = sizeof(cv_coord);
     int rc = 0;
-    uint32_t *gid = NULL, *node_of = NULL, *efirst = NULL, *out_first = NULL, *in_first = NULL, *comp = NULL,
+    const uint32_t *out_first = NULL, *in_first = NULL;
+    const cv_arc *out_arcs = NULL, *in_arcs = NULL;
+    uint32_t *gid = NULL, *node_of = NULL, *efirst = NULL, *comp = NULL,
              *comp_size = NULL, *grid_first = NULL;
     cv_coord *coords = NULL, *pts = NULL;
     cv_edge *edges = NULL;
-    cv_arc *out_arcs = NULL, *in_arcs = NULL;
+    cv_arcs_out arcs = {0};
     cv_restriction *restr = NULL;
     cv_grid_item *grid_items = NULL;
-    uint8_t *has_through = NULL;
     keyed *order = NULL;
     int64_t *way_index = NULL;
 
@@ -656,57 +657,6 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     }
     efirst[nch] = (uint32_t)b.chain_pts.n;
 
-    /* arcs: a no-through edge entered from a node that also has an open road costs the penalty */
-    has_through = calloc(nn ? nn : 1, 1);
-    out_first = calloc(nn + 1, sizeof *out_first);
-    in_first = calloc(nn + 1, sizeof *in_first);
-    if (!has_through || !out_first || !in_first) {
-        rc = CV_ENOMEM;
-        goto done;
-    }
-    uint32_t narcs = 0;
-    for (uint32_t e = 0; e < nch; e++) {
-        if (!(edges[e].flags & CV_EDGE_NO_THROUGH))
-            has_through[edges[e].u] = has_through[edges[e].v] = 1;
-        if (edges[e].flags & CV_EDGE_FORWARD) {
-            out_first[edges[e].u + 1]++;
-            in_first[edges[e].v + 1]++;
-            narcs++;
-        }
-        if (edges[e].flags & CV_EDGE_BACKWARD) {
-            out_first[edges[e].v + 1]++;
-            in_first[edges[e].u + 1]++;
-            narcs++;
-        }
-    }
-    for (uint32_t i = 0; i < nn; i++) {
-        out_first[i + 1] += out_first[i];
-        in_first[i + 1] += in_first[i];
-    }
-    out_arcs = malloc((narcs ? narcs : 1) * sizeof *out_arcs);
-    in_arcs = malloc((narcs ? narcs : 1) * sizeof *in_arcs);
-    uint32_t *ofill = malloc((nn ? nn : 1) * sizeof *ofill), *ifill = malloc((nn ? nn : 1) * sizeof *ifill);
-    if (!out_arcs || !in_arcs || !ofill || !ifill) {
-        free(ofill), free(ifill);
-        rc = CV_ENOMEM;
-        goto done;
-    }
-    memcpy(ofill, out_first, nn * sizeof *ofill);
-    memcpy(ifill, in_first, nn * sizeof *ifill);
-    for (uint32_t e = 0; e < nch; e++) {
-        for (int dir = 0; dir < 2; dir++) {
-            if (!(edges[e].flags & (dir ? CV_EDGE_BACKWARD : CV_EDGE_FORWARD)))
-                continue;
-            uint32_t t = dir ? edges[e].v : edges[e].u, hd = dir ? edges[e].u : edges[e].v;
-            uint32_t w = edges[e].duration_ds;
-            if ((edges[e].flags & CV_EDGE_NO_THROUGH) && has_through[t])
-                w += CV_NO_THROUGH_PENALTY;
-            out_arcs[ofill[t]++] = (cv_arc){hd, w, e << 1 | (uint32_t)dir};
-            in_arcs[ifill[hd]++] = (cv_arc){t, w, e << 1 | (uint32_t)dir};
-        }
-    }
-    free(ofill), free(ifill);
-
     /* turn restrictions, resolved on raw edges (where each edge belongs to one way), then mapped to chains */
     if (progress)
         cv_progress_phase(progress, "turn restrictions");
@@ -757,16 +707,30 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
         restr[nr++] = (cv_restriction){from, gid[via], to, r->kind};
     }
 
+    /* routing arcs, with restricted junctions split */
+    if ((rc = cv_build_arcs(edges, nch, nn, restr, nr, &arcs)))
+        goto done;
+    uint32_t NN = arcs.nnodes, narcs = arcs.narcs;
+    cv_coord *all_coords = realloc(coords, (NN ? NN : 1) * sizeof *coords);
+    if (!all_coords) {
+        rc = CV_ENOMEM;
+        goto done;
+    }
+    coords = all_coords;
+    for (uint32_t i = nn; i < NN; i++)
+        coords[i] = coords[arcs.copy_of[i - nn]];
+    out_first = arcs.out_first, out_arcs = arcs.out_arcs, in_first = arcs.in_first, in_arcs = arcs.in_arcs;
+
     /* strongly connected components */
     if (progress)
         cv_progress_phase(progress, "components");
-    comp = malloc((nn ? nn : 1) * sizeof *comp);
+    comp = malloc((NN ? NN : 1) * sizeof *comp);
     if (!comp) {
         rc = CV_ENOMEM;
         goto done;
     }
     uint32_t ncomp = 0;
-    if ((rc = strongly_connected(nn, out_first, out_arcs, comp, &ncomp)))
+    if ((rc = strongly_connected(NN, out_first, out_arcs, comp, &ncomp)))
         goto done;
     comp_size = calloc(ncomp ? ncomp : 1, sizeof *comp_size);
     if (!comp_size) {
@@ -774,7 +738,7 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
         goto done;
     }
     uint32_t largest = 0;
-    for (uint32_t i = 0; i < nn; i++)
+    for (uint32_t i = 0; i < NN; i++)
         comp_size[comp[i]]++;
     for (uint32_t c = 0; c < ncomp; c++)
         if (comp_size[c] > comp_size[largest])
@@ -789,7 +753,9 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
         goto done;
 
     h.profile_version = CV_PROFILE_VERSION;
-    h.nnodes = nn;
+    h.nnodes = NN;
+    h.njunctions = nn;
+    h.nsplits = arcs.nsplits;
     h.nedges = nch;
     h.narcs = narcs;
     h.npoints = (uint32_t)b.chain_pts.n;
@@ -803,7 +769,7 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     snprintf(h.source, sizeof h.source, "%s", base_name(source_name));
     snprintf(h.osm_timestamp, sizeof h.osm_timestamp, "%s", net->header.timestamp);
     cv_graph_arrays arr = {coords, comp, comp_size, edges, efirst, pts, out_first, out_arcs, in_first, in_arcs,
-                           restr, grid_first, grid_items, nitems};
+                           restr, grid_first, grid_items, nitems, arcs.splits};
     if (progress)
         cv_progress_phase(progress, "writing");
     if ((rc = cv_graph_write(out_path, &h, &arr, err)))
@@ -813,21 +779,24 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     struct stat sst;
     if (stat(out_path, &sst) == 0)
         st->file_size = (uint64_t)sst.st_size;
-    st->nodes = nn;
+    st->nodes = NN;
+    st->junctions = nn;
+    st->split_junctions = arcs.nsplits;
     st->edges = nch;
     st->arcs = narcs;
     st->points = h.npoints;
     st->restrictions = nr;
     st->components = ncomp;
-    st->largest_component_nodes = nn ? comp_size[largest] : 0;
+    st->largest_component_nodes = NN ? comp_size[largest] : 0;
 
 done:
     if (rc == CV_ENOMEM)
         cv_fail(err, rc, "out of memory while building the graph");
     free(b.ref_node), free(b.is_junction), free(b.is_via), free(b.raw.p), free(b.raw_pts.p), free(b.way_len);
     free(b.inc_first), free(b.inc), free(b.chains.p), free(b.chain_pts.p), free(b.merged_of);
-    free(gid), free(node_of), free(efirst), free(out_first), free(in_first), free(comp), free(comp_size);
-    free(grid_first), free(coords), free(pts), free(edges), free(out_arcs), free(in_arcs), free(restr);
-    free(grid_items), free(has_through), free(order), free(way_index);
+    free(gid), free(node_of), free(efirst), free(comp), free(comp_size);
+    cv_arcs_free(&arcs);
+    free(grid_first), free(coords), free(pts), free(edges), free(restr);
+    free(grid_items), free(order), free(way_index);
     return rc;
 }

@@ -54,6 +54,7 @@ static void section_sources(const cv_graph_header *h, const cv_graph_arrays *a, 
     s[CV_SEC_RESTRICTION] = (sec_src){a->restrictions, h->nrestrictions, sizeof(cv_restriction)};
     s[CV_SEC_GRID_FIRST] = (sec_src){a->grid_first, ncells + 1, sizeof(uint32_t)};
     s[CV_SEC_GRID_ITEM] = (sec_src){a->grid_items, a->ngrid_items, sizeof(cv_grid_item)};
+    s[CV_SEC_SPLIT] = (sec_src){a->splits, h->nsplits, sizeof(cv_split)};
 }
 
 static uint64_t align_up(uint64_t x)
@@ -139,6 +140,18 @@ static int check_contents(const cv_graph *g, const char *path, cv_error *err)
     const cv_graph_header *h = &g->hdr;
     const cv_graph_arrays *a = &g->a;
 #define BAD(...) cv_fail(err, CV_ECORRUPT, __VA_ARGS__)
+    if (h->njunctions > h->nnodes)
+        return BAD("%s: corrupt graph file: more junctions than routing nodes", path);
+    uint64_t copies = 0;
+    for (uint32_t i = 0; i < h->nsplits; i++) {
+        const cv_split *sp = &a->splits[i];
+        if (sp->node >= h->njunctions || (i > 0 && sp->node <= a->splits[i - 1].node) ||
+            sp->first_copy < h->njunctions || (uint64_t)sp->first_copy + sp->count > h->nnodes)
+            return BAD("%s: corrupt graph file: split junction %u is out of range", path, i);
+        copies += sp->count;
+    }
+    if (copies != (uint64_t)h->nnodes - h->njunctions)
+        return BAD("%s: corrupt graph file: split junction copies do not add up", path);
     if (h->nnodes > 0 && h->largest_component >= h->ncomponents)
         return BAD("%s: corrupt graph file: largest component id out of range", path);
     for (uint32_t i = 0; i < h->nnodes; i++)
@@ -149,7 +162,7 @@ static int check_contents(const cv_graph *g, const char *path, cv_error *err)
         return BAD("%s: corrupt graph file: edge geometry offsets are inconsistent", path);
     for (uint32_t e = 0; e < h->nedges; e++) {
         const cv_edge *ed = &a->edges[e];
-        if (ed->u >= h->nnodes || ed->v >= h->nnodes)
+        if (ed->u >= h->njunctions || ed->v >= h->njunctions)
             return BAD("%s: corrupt graph file: edge %u has an end node out of range", path, e);
         if (a->edge_first_point[e + 1] - a->edge_first_point[e] < 2)
             return BAD("%s: corrupt graph file: edge %u has fewer than two points", path, e);
@@ -259,7 +272,7 @@ cv_graph *cv_graph_open(const char *path, cv_error *err)
     static const char *const names[CV_SEC_COUNT] = {
         "node coordinates", "node components", "component sizes", "edges", "edge geometry offsets",
         "geometry points", "out-arc offsets", "out-arcs", "in-arc offsets", "in-arcs", "turn restrictions",
-        "spatial grid offsets", "spatial grid items"};
+        "spatial grid offsets", "spatial grid items", "split junctions"};
     const void *ptr[CV_SEC_COUNT];
     for (int i = 0; i < CV_SEC_COUNT; i++) {
         const cv_graph_section *s = &h->sections[i];
@@ -280,7 +293,7 @@ cv_graph *cv_graph_open(const char *path, cv_error *err)
                              ptr[CV_SEC_EDGE], ptr[CV_SEC_EDGE_FIRST_POINT], ptr[CV_SEC_POINT],
                              ptr[CV_SEC_OUT_FIRST], ptr[CV_SEC_OUT_ARC], ptr[CV_SEC_IN_FIRST],
                              ptr[CV_SEC_IN_ARC], ptr[CV_SEC_RESTRICTION], ptr[CV_SEC_GRID_FIRST],
-                             ptr[CV_SEC_GRID_ITEM], counts.ngrid_items};
+                             ptr[CV_SEC_GRID_ITEM], counts.ngrid_items, ptr[CV_SEC_SPLIT]};
     if (check_contents(g, path, err) != 0)
         goto fail;
     return g;
@@ -296,4 +309,58 @@ void cv_graph_close(cv_graph *g)
     if (g->map)
         munmap(g->map, g->map_size);
     free(g);
+}
+
+static const cv_split *find_split(const cv_graph *g, uint32_t node)
+{
+    uint32_t lo = 0, hi = g->hdr.nsplits;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (g->a.splits[mid].node < node)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < g->hdr.nsplits && g->a.splits[lo].node == node ? &g->a.splits[lo] : NULL;
+}
+
+static int has_arc(const uint32_t *first, const cv_arc *arcs, uint32_t node, uint32_t code)
+{
+    for (uint32_t k = first[node]; k < first[node + 1]; k++)
+        if (arcs[k].edge == code)
+            return 1;
+    return 0;
+}
+
+uint32_t cv_graph_arc_head(const cv_graph *g, uint32_t code)
+{
+    const cv_edge *e = &g->a.edges[code >> 1];
+    uint32_t h = (code & 1) ? e->u : e->v;
+    const cv_split *sp = find_split(g, h);
+    if (!sp || has_arc(g->a.in_first, g->a.in_arcs, h, code))
+        return h;
+    for (uint32_t c = sp->first_copy; c < sp->first_copy + sp->count; c++)
+        if (has_arc(g->a.in_first, g->a.in_arcs, c, code))
+            return c;
+    return h;
+}
+
+uint32_t cv_graph_arc_tails(const cv_graph *g, uint32_t code, uint32_t *tails, uint32_t max)
+{
+    const cv_edge *e = &g->a.edges[code >> 1];
+    uint32_t t = (code & 1) ? e->v : e->u;
+    uint32_t n = 0;
+    if (has_arc(g->a.out_first, g->a.out_arcs, t, code)) {
+        if (n < max)
+            tails[n] = t;
+        n++;
+    }
+    const cv_split *sp = find_split(g, t);
+    for (uint32_t c = sp ? sp->first_copy : 0; sp && c < sp->first_copy + sp->count; c++)
+        if (has_arc(g->a.out_first, g->a.out_arcs, c, code)) {
+            if (n < max)
+                tails[n] = c;
+            n++;
+        }
+    return n;
 }

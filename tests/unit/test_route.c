@@ -116,9 +116,9 @@ static uint64_t reference_weight(const cv_graph *g, const cv_snap *s, const cv_s
             best = (uint64_t)s->from_u_ds - t->from_u_ds;
     }
     if (es->flags & CV_EDGE_FORWARD)
-        hpush(heap, &hn, (item){s->to_v_ds, es->v});
+        hpush(heap, &hn, (item){s->to_v_ds, cv_graph_arc_head(g, s->edge << 1)});
     if (es->flags & CV_EDGE_BACKWARD)
-        hpush(heap, &hn, (item){s->from_u_ds, es->u});
+        hpush(heap, &hn, (item){s->from_u_ds, cv_graph_arc_head(g, s->edge << 1 | 1)});
     while (hn > 0) {
         item x = hpop(heap, &hn);
         if (dist[x.n] != UINT64_MAX)
@@ -128,16 +128,20 @@ static uint64_t reference_weight(const cv_graph *g, const cv_snap *s, const cv_s
             if (dist[g->a.out_arcs[k].node] == UINT64_MAX)
                 hpush(heap, &hn, (item){x.d + g->a.out_arcs[k].weight, g->a.out_arcs[k].node});
     }
-    /* enter the target edge from its u (forward) or its v (backward), paying the arc's penalty */
-    if ((et->flags & CV_EDGE_FORWARD) && dist[et->u] != UINT64_MAX) {
-        uint64_t c = dist[et->u] + t->from_u_ds + cv_arc_penalty(g, et->u, t->edge << 1);
-        if (c < best)
-            best = c;
-    }
-    if ((et->flags & CV_EDGE_BACKWARD) && dist[et->v] != UINT64_MAX) {
-        uint64_t c = dist[et->v] + t->to_v_ds + cv_arc_penalty(g, et->v, t->edge << 1 | 1);
-        if (c < best)
-            best = c;
+    /* enter the target edge from any node that may take its arc (copies of a split junction included), paying
+       the arc's penalty */
+    for (uint32_t dir = 0; dir < 2; dir++) {
+        if (!(et->flags & (dir ? CV_EDGE_BACKWARD : CV_EDGE_FORWARD)))
+            continue;
+        uint32_t code = t->edge << 1 | dir, tails[64];
+        uint32_t nt = cv_graph_arc_tails(g, code, tails, 64);
+        for (uint32_t k = 0; k < nt; k++) {
+            if (dist[tails[k]] == UINT64_MAX)
+                continue;
+            uint64_t c = dist[tails[k]] + (dir ? t->to_v_ds : t->from_u_ds) + cv_arc_penalty(g, tails[k], code);
+            if (c < best)
+                best = c;
+        }
     }
     free(dist);
     free(heap);
