@@ -13,6 +13,7 @@ enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 int cmd_import(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_table(int argc, char **argv);
 
 /* Prints "covoit: <text>" on stderr. */
 void cli_error(const char *fmt, ...)

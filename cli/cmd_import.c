@@ -76,15 +76,16 @@ int cmd_import(int argc, char **argv)
         fprintf(stderr,
                 "imported %s in %.2f s%s\n"
                 "  input:        %llu nodes, %llu ways, %llu relations; %llu routable ways\n"
-                "  graph:        %u nodes, %u edges (%u before compressing chains), %u arcs, %u geometry points\n"
+                "  graph:        %u junctions (+%u copies at %u restricted junctions), %u edges (%u before compressing\n"
+                "                chains), %u arcs, %u geometry points, %u hierarchy shortcuts\n"
                 "  restrictions: %u stored, %llu dropped (via ways, ambiguous or off the graph)\n"
-                "  components:   %u strongly connected, the largest has %u nodes (%.1f%%)\n"
+                "  components:   %u strongly connected, the largest has %u routing nodes (%.1f%%)\n"
                 "  missing:      %llu way node references without a location\n"
                 "  file:         %s, %.1f MB\n",
                 in, cv_now() - t0, sorted ? "" : " (input was not sorted: locations were sorted in memory)",
                 (unsigned long long)st.input_nodes, (unsigned long long)st.input_ways,
-                (unsigned long long)st.input_relations, (unsigned long long)st.routable_ways, st.nodes, st.edges,
-                st.raw_edges, st.arcs, st.points, st.restrictions, (unsigned long long)st.restrictions_dropped,
+                (unsigned long long)st.input_relations, (unsigned long long)st.routable_ways, st.junctions,
+                st.nodes - st.junctions, st.split_junctions, st.edges, st.raw_edges, st.arcs, st.points, st.shortcuts, st.restrictions, (unsigned long long)st.restrictions_dropped,
                 st.components, st.largest_component_nodes,
                 st.nodes ? 100.0 * st.largest_component_nodes / st.nodes : 0.0, (unsigned long long)st.missing_nodes,
                 out, st.file_size / 1e6);

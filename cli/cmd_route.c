@@ -3,15 +3,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ch.h"
 #include "cli.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: covoit route GRAPH LON,LAT LON,LAT [--geometry polyline|polyline6|geojson] [--max-snap METRES]\n\n"
+    fprintf(f, "usage: covoit route GRAPH LON,LAT LON,LAT [--geometry polyline|polyline6|geojson] [--max-snap METRES]\n"
+               "                    [--algorithm ch|dijkstra]\n\n"
                "Prints the fastest car route between the two points (lon,lat order, as in OSRM) as an OSRM route\n"
                "response on stdout: code, routes[0] (distance in m, duration in s, geometry) and waypoints. Points\n"
                "farther than --max-snap (default 300 m) from a road give NoSegment; unconnected points NoRoute.\n"
-               "On error the JSON carries code and message, the message also goes to stderr, and the exit is 1.\n");
+               "On error the JSON carries code and message, the message also goes to stderr, and the exit is 1.\n"
+               "Routes come from the contraction hierarchy; --algorithm dijkstra answers the same with plain Dijkstra.\n");
 }
 
 static int fail_json(int code, const char *msg, int status)
@@ -24,7 +27,7 @@ static int fail_json(int code, const char *msg, int status)
 int cmd_route(int argc, char **argv)
 {
     const char *graph = NULL, *pts[2] = {NULL, NULL};
-    int npts = 0, geometry = GEOM_POLYLINE;
+    int npts = 0, geometry = GEOM_POLYLINE, use_dijkstra = 0;
     cv_snap_options sopt = cv_snap_defaults();
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -40,6 +43,14 @@ int cmd_route(int argc, char **argv)
                 geometry = GEOM_GEOJSON;
             else
                 return fail_json(CV_EINVAL, "--geometry must be polyline, polyline6 or geojson", CLI_USAGE);
+        } else if (!strcmp(argv[i], "--algorithm")) {
+            const char *v = ++i < argc ? argv[i] : "";
+            if (!strcmp(v, "ch"))
+                use_dijkstra = 0;
+            else if (!strcmp(v, "dijkstra"))
+                use_dijkstra = 1;
+            else
+                return fail_json(CV_EINVAL, "--algorithm must be ch or dijkstra", CLI_USAGE);
         } else if (!strcmp(argv[i], "--max-snap")) {
             char *end = NULL;
             const char *v = ++i < argc ? argv[i] : "";
@@ -78,13 +89,15 @@ int cmd_route(int argc, char **argv)
     cv_snap s[2];
     int rc = CLI_OK;
     cv_dijkstra *w = NULL;
+    cv_ch_query *chq = NULL;
     cv_path path = {0};
     for (int k = 0; k < 2 && rc == CLI_OK; k++)
         if (cv_snap_point(g, c[k], &sopt, &s[k], &err))
             rc = fail_json(err.code, err.text, CLI_FAIL);
-    if (rc == CLI_OK && !(w = cv_dijkstra_new(g)))
+    if (rc == CLI_OK && !(use_dijkstra ? (void *)(w = cv_dijkstra_new(g)) : (void *)(chq = cv_ch_query_new(g))))
         rc = fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
-    if (rc == CLI_OK && cv_dijkstra_route(w, &s[0], &s[1], &path, &err))
+    if (rc == CLI_OK && (use_dijkstra ? cv_dijkstra_route(w, &s[0], &s[1], &path, &err)
+                                      : cv_ch_route(chq, &s[0], &s[1], &path, &err)))
         rc = fail_json(err.code, err.text, CLI_FAIL);
     if (rc == CLI_OK) {
         json_t *route = json_route(g, &path, geometry);
@@ -97,6 +110,7 @@ int cmd_route(int argc, char **argv)
     }
     cv_path_free(&path);
     cv_dijkstra_free(w);
+    cv_ch_query_free(chq);
     cv_graph_close(g);
     return rc;
 }

@@ -73,6 +73,8 @@ static json_t *json_geometry(const cv_coord *pts, size_t n, int geometry)
         json_t *coords = json_array();
         for (size_t i = 0; coords && i < n; i++)
             json_array_append_new(coords, json_lonlat(pts[i]));
+        if (coords && n == 1) /* a LineString needs two positions: a route from a point to itself repeats it */
+            json_array_append_new(coords, json_lonlat(pts[0]));
         return json_pack("{s:s,s:o}", "type", "LineString", "coordinates", coords);
     }
     cv_buf b = {0};

@@ -13,6 +13,7 @@ typedef struct subcommand {
 static const subcommand commands[] = {
     {"import", cmd_import, "read an OpenStreetMap file into a routing graph file"},
     {"route", cmd_route, "fastest route between two points, as OSRM-style JSON"},
+    {"table", cmd_table, "durations and distances between many points, as an OSRM-style table"},
     {"info", cmd_info, "describe a graph file (and check it whole)"},
 };
 

@@ -1,6 +1,8 @@
 /* osm_network.c — collects routable ways, needed node locations and turn restrictions from an OSM file. */
 #include "osm_network.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,7 +167,8 @@ static int keep_needed_nodes(reader_ctx *c)
     int64_t *ids = malloc((net->nrefs ? net->nrefs : 1) * sizeof *ids);
     if (!ids)
         return CV_ENOMEM;
-    memcpy(ids, net->refs, net->nrefs * sizeof *ids);
+    if (net->nrefs > 0)
+        memcpy(ids, net->refs, net->nrefs * sizeof *ids);
     qsort(ids, net->nrefs, sizeof *ids, cmp_i64);
     size_t nu = 0;
     for (size_t i = 0; i < net->nrefs; i++)
@@ -194,6 +197,10 @@ int cv_network_read(const char *path, const cv_profile_options *opt, cv_progress
 {
     memset(out, 0, sizeof *out);
     out->input_sorted = 1;
+    FILE *probe = fopen(path, "rb");
+    if (!probe)
+        return cv_fail(err, CV_EIO, "%s: cannot open: %s", path, strerror(errno));
+    fclose(probe);
     reader_ctx c = {.net = out, .opt = opt, .progress = progress, .last_node_id = INT64_MIN};
     cv_osm_handler h = {&c, on_node, on_way, on_relation, on_progress};
     if (progress)

@@ -7,7 +7,6 @@
 #define NONE UINT32_MAX
 #define FROM_SNAP_FWD (UINT32_MAX - 1) /* pred: reached from the snapped point along its edge's direction u to v */
 #define FROM_SNAP_BWD (UINT32_MAX - 2) /* pred: reached from the snapped point along v to u */
-#define MAX_SEEDS 32
 
 /* Binary min-heap of node ids keyed by distance, with positions for decrease-key. */
 typedef struct heap {
@@ -183,15 +182,9 @@ void cv_path_free(cv_path *p)
     p->narcs = p->cap = 0;
 }
 
-static uint64_t sat_add(uint64_t a, uint64_t b)
-{
-    return a + b;
-}
-
 int cv_dijkstra_route(cv_dijkstra *w, const cv_snap *s, const cv_snap *t, cv_path *out, cv_error *err)
 {
     const cv_graph *g = w->g;
-    const cv_edge *es = &g->a.edges[s->edge], *et = &g->a.edges[t->edge];
     if (++w->query == 0) { /* stamps wrapped: clear them once every 4 billion queries */
         memset(w->f.stamp, 0, w->n * sizeof *w->f.stamp);
         memset(w->b.stamp, 0, w->n * sizeof *w->b.stamp);
@@ -205,46 +198,20 @@ int cv_dijkstra_route(cv_dijkstra *w, const cv_snap *s, const cv_snap *t, cv_pat
     out->dst = *t;
     out->direct = 0;
 
-    uint64_t best = UINT64_MAX;
+    uint64_t best = cv_path_direct_weight(g, s, t);
     uint32_t meet = NONE;
-    int direct = 0;
-    /* along the same edge, if the direction allows it */
-    if (s->edge == t->edge) {
-        double ps = s->point + s->t, pt = t->point + t->t;
-        if ((es->flags & CV_EDGE_FORWARD) && ps <= pt) {
-            best = t->from_u_ds - (s->from_u_ds < t->from_u_ds ? s->from_u_ds : t->from_u_ds);
-            direct = 1;
-        }
-        if ((es->flags & CV_EDGE_BACKWARD) && ps >= pt) {
-            uint64_t c = s->from_u_ds - (t->from_u_ds < s->from_u_ds ? t->from_u_ds : s->from_u_ds);
-            if (c < best) {
-                best = c;
-                direct = 1;
-            }
-        }
-    }
-    /* forward search starts where the source edge leads, in each direction the edge allows (at a split junction:
-       the copy for arriving over that edge, so restrictions hold from the first turn) */
-    if (es->flags & CV_EDGE_FORWARD)
-        relax(&w->f, q, cv_graph_arc_head(g, s->edge << 1), s->to_v_ds, FROM_SNAP_FWD, NONE);
-    if (es->flags & CV_EDGE_BACKWARD)
-        relax(&w->f, q, cv_graph_arc_head(g, s->edge << 1 | 1), s->from_u_ds, FROM_SNAP_BWD, NONE);
-    /* backward search starts at every node from which the target edge may be entered; entering a no-through road
-       from an open one pays its penalty, as the arc would */
-    uint32_t tails[MAX_SEEDS];
-    for (uint32_t dir = 0; dir < 2; dir++) {
-        if (!(et->flags & (dir ? CV_EDGE_BACKWARD : CV_EDGE_FORWARD)))
-            continue;
-        uint32_t code = t->edge << 1 | dir;
-        uint32_t nt = cv_graph_arc_tails(g, code, tails, MAX_SEEDS);
-        for (uint32_t k = 0; k < nt && k < MAX_SEEDS; k++)
-            relax(&w->b, q, tails[k], (dir ? t->to_v_ds : t->from_u_ds) + cv_arc_penalty(g, tails[k], code),
-                  dir ? FROM_SNAP_BWD : FROM_SNAP_FWD, NONE);
-    }
+    int direct = best != UINT64_MAX;
+    cv_seed seeds[CV_MAX_SEEDS];
+    uint32_t ns = cv_source_seeds(g, s, seeds, CV_MAX_SEEDS);
+    for (uint32_t k = 0; k < ns; k++)
+        relax(&w->f, q, seeds[k].node, seeds[k].weight, seeds[k].forward ? FROM_SNAP_FWD : FROM_SNAP_BWD, NONE);
+    ns = cv_target_seeds(g, t, seeds, CV_MAX_SEEDS);
+    for (uint32_t k = 0; k < ns; k++)
+        relax(&w->b, q, seeds[k].node, seeds[k].weight, seeds[k].forward ? FROM_SNAP_FWD : FROM_SNAP_BWD, NONE);
 
     while (w->f.h.n > 0 || w->b.h.n > 0) {
         uint64_t mf = w->f.h.n ? w->f.h.key[0] : UINT64_MAX / 4, mb = w->b.h.n ? w->b.h.key[0] : UINT64_MAX / 4;
-        if (sat_add(mf, mb) >= best && (w->f.h.n == 0 || w->b.h.n == 0 || mf + mb >= best))
+        if (mf + mb >= best)
             break;
         int fwd = mf <= mb;
         side *me = fwd ? &w->f : &w->b, *other = fwd ? &w->b : &w->f;
@@ -283,9 +250,7 @@ int cv_dijkstra_route(cv_dijkstra *w, const cv_snap *s, const cv_snap *t, cv_pat
     out->weight = best > CV_INF_WEIGHT ? CV_INF_WEIGHT : (uint32_t)best;
     if (direct) {
         out->direct = 1;
-        out->duration_ds = (uint32_t)best;
-        out->distance_dm = s->from_u_dm > t->from_u_dm ? s->from_u_dm - t->from_u_dm : t->from_u_dm - s->from_u_dm;
-        return 0;
+        return cv_path_finish(g, out);
     }
     /* forward half: walk preds back from the meeting node to the source, then reverse */
     uint32_t x = meet;
@@ -307,15 +272,117 @@ int cv_dijkstra_route(cv_dijkstra *w, const cv_snap *s, const cv_snap *t, cv_pat
         x = w->b.pred_node[x];
     }
     out->dst_forward = w->b.pred[x] == FROM_SNAP_FWD;
-    uint64_t dur = (out->src_forward ? s->to_v_ds : s->from_u_ds) + (out->dst_forward ? t->from_u_ds : t->to_v_ds);
-    uint64_t dist = (out->src_forward ? s->to_v_dm : s->from_u_dm) + (out->dst_forward ? t->from_u_dm : t->to_v_dm);
-    for (size_t i = 0; i < out->narcs; i++) {
-        const cv_edge *e = &g->a.edges[out->arcs[i] >> 1];
+    return cv_path_finish(g, out);
+}
+
+static uint32_t add_seed(cv_seed *out, uint32_t n, uint32_t max, cv_seed sd)
+{
+    for (uint32_t k = 0; k < n; k++)
+        if (out[k].node == sd.node) {
+            if (sd.weight < out[k].weight)
+                out[k] = sd;
+            return n;
+        }
+    if (n < max)
+        out[n++] = sd;
+    return n;
+}
+
+/* A snapped point on an end node of its edge (within rounding): that junction, else NONE. */
+static uint32_t at_junction(const cv_graph *g, const cv_snap *s, int *at_v)
+{
+    const cv_edge *e = &g->a.edges[s->edge];
+    if (s->from_u_dm == 0) {
+        *at_v = 0;
+        return e->u;
+    }
+    if (s->to_v_dm == 0) {
+        *at_v = 1;
+        return e->v;
+    }
+    return NONE;
+}
+
+uint32_t cv_source_seeds(const cv_graph *g, const cv_snap *s, cv_seed *out, uint32_t max)
+{
+    const cv_edge *e = &g->a.edges[s->edge];
+    uint32_t n = 0;
+    int at_v;
+    uint32_t j = at_junction(g, s, &at_v), copies[CV_MAX_SEEDS];
+    /* on a junction the route leaves it by any arc, each with its own penalty: the edge the snap happened to
+       pick (say a private lane) must not lend its "already inside" start */
+    if (j != NONE) {
+        uint32_t nc = cv_graph_node_copies(g, j, copies, CV_MAX_SEEDS);
+        for (uint32_t k = 0; k < nc; k++)
+            n = add_seed(out, n, max, (cv_seed){copies[k], 0, 0, 0, at_v});
+        return n;
+    }
+    if (e->flags & CV_EDGE_FORWARD)
+        n = add_seed(out, n, max, (cv_seed){cv_graph_arc_head(g, s->edge << 1), s->to_v_ds, s->to_v_ds, s->to_v_dm, 1});
+    if (e->flags & CV_EDGE_BACKWARD)
+        n = add_seed(out, n, max,
+                     (cv_seed){cv_graph_arc_head(g, s->edge << 1 | 1), s->from_u_ds, s->from_u_ds, s->from_u_dm, 0});
+    return n;
+}
+
+uint32_t cv_target_seeds(const cv_graph *g, const cv_snap *t, cv_seed *out, uint32_t max)
+{
+    const cv_edge *e = &g->a.edges[t->edge];
+    uint32_t n = 0, tails[CV_MAX_SEEDS];
+    int at_v;
+    uint32_t j = at_junction(g, t, &at_v);
+    if (j != NONE) { /* arriving at the junction by any arc ends the route */
+        uint32_t nc = cv_graph_node_copies(g, j, tails, CV_MAX_SEEDS);
+        for (uint32_t k = 0; k < nc; k++)
+            n = add_seed(out, n, max, (cv_seed){tails[k], 0, 0, 0, !at_v});
+        return n;
+    }
+    for (uint32_t dir = 0; dir < 2; dir++) {
+        if (!(e->flags & (dir ? CV_EDGE_BACKWARD : CV_EDGE_FORWARD)))
+            continue;
+        uint32_t code = t->edge << 1 | dir;
+        uint32_t nt = cv_graph_arc_tails(g, code, tails, CV_MAX_SEEDS);
+        uint32_t dur = dir ? t->to_v_ds : t->from_u_ds, len = dir ? t->to_v_dm : t->from_u_dm;
+        for (uint32_t k = 0; k < nt && k < CV_MAX_SEEDS; k++)
+            n = add_seed(out, n, max, (cv_seed){tails[k], dur + cv_arc_penalty(g, tails[k], code), dur, len, !dir});
+    }
+    return n;
+}
+
+uint64_t cv_path_direct_weight(const cv_graph *g, const cv_snap *s, const cv_snap *t)
+{
+    if (s->edge != t->edge)
+        return UINT64_MAX;
+    const cv_edge *e = &g->a.edges[s->edge];
+    double ps = s->point + s->t, pt = t->point + t->t;
+    uint64_t best = UINT64_MAX;
+    if ((e->flags & CV_EDGE_FORWARD) && ps <= pt)
+        best = t->from_u_ds > s->from_u_ds ? t->from_u_ds - s->from_u_ds : 0;
+    if ((e->flags & CV_EDGE_BACKWARD) && ps >= pt) {
+        uint64_t c = s->from_u_ds > t->from_u_ds ? s->from_u_ds - t->from_u_ds : 0;
+        if (c < best)
+            best = c;
+    }
+    return best;
+}
+
+int cv_path_finish(const cv_graph *g, cv_path *p)
+{
+    const cv_snap *s = &p->src, *t = &p->dst;
+    if (p->direct) {
+        p->duration_ds = s->from_u_ds > t->from_u_ds ? s->from_u_ds - t->from_u_ds : t->from_u_ds - s->from_u_ds;
+        p->distance_dm = s->from_u_dm > t->from_u_dm ? s->from_u_dm - t->from_u_dm : t->from_u_dm - s->from_u_dm;
+        return 0;
+    }
+    uint64_t dur = (p->src_forward ? s->to_v_ds : s->from_u_ds) + (p->dst_forward ? t->from_u_ds : t->to_v_ds);
+    uint64_t dist = (p->src_forward ? s->to_v_dm : s->from_u_dm) + (p->dst_forward ? t->from_u_dm : t->to_v_dm);
+    for (size_t i = 0; i < p->narcs; i++) {
+        const cv_edge *e = &g->a.edges[p->arcs[i] >> 1];
         dur += e->duration_ds;
         dist += e->length_dm;
     }
-    out->duration_ds = dur > UINT32_MAX ? UINT32_MAX : (uint32_t)dur;
-    out->distance_dm = dist > UINT32_MAX ? UINT32_MAX : (uint32_t)dist;
+    p->duration_ds = dur > UINT32_MAX ? UINT32_MAX : (uint32_t)dur;
+    p->distance_dm = dist > UINT32_MAX ? UINT32_MAX : (uint32_t)dist;
     return 0;
 }
 

@@ -9,7 +9,7 @@
 #include "geo.h"
 
 #define CV_GRAPH_MAGIC "COVOITGR"   /* 8 bytes, no NUL */
-#define CV_GRAPH_VERSION 2          /* bump on any layout change; older and newer files are refused */
+#define CV_GRAPH_VERSION 3          /* bump on any layout change; older and newer files are refused */
 #define CV_GRAPH_ALIGN 64           /* every section starts on a 64-byte boundary */
 
 /* Weight added when entering a no-through-traffic road (private, destination, ...) from a road open to all.
@@ -55,6 +55,23 @@ typedef struct cv_split {
     uint32_t node, first_copy, count;
 } cv_split;
 
+/* An arc of the contraction hierarchy as a search sees it. */
+typedef struct cv_ch_link {
+    uint32_t node;          /* rank of the other end (head for up arcs, tail for down arcs) */
+    uint32_t weight;
+    uint32_t arc;           /* index into the hierarchy's arc table */
+} cv_ch_link;
+
+/* What a hierarchy arc stands for: an original arc (second == CV_CH_ORIGINAL, first = its edge code) or a
+   shortcut over two earlier arcs (first then second, both with smaller indexes, so unpacking always ends). */
+typedef struct cv_ch_unpack {
+    uint32_t duration_ds;
+    uint32_t distance_dm;
+    uint32_t first, second;
+} cv_ch_unpack;
+
+#define CV_CH_ORIGINAL UINT32_MAX
+
 /* One segment in the spatial grid: points[point] to points[point + 1] of edge `edge`. */
 typedef struct cv_grid_item {
     uint32_t edge;
@@ -76,6 +93,12 @@ enum cv_graph_section_id {
     CV_SEC_GRID_FIRST,      /* uint32_t[grid_cols * grid_rows + 1] */
     CV_SEC_GRID_ITEM,       /* cv_grid_item[...] */
     CV_SEC_SPLIT,           /* cv_split[nsplits], sorted by node */
+    CV_SEC_CH_RANK,         /* uint32_t[nnodes]: rank of each routing node in the hierarchy */
+    CV_SEC_CH_UP_FIRST,     /* uint32_t[nnodes + 1], indexed by rank */
+    CV_SEC_CH_UP,           /* cv_ch_link[nch_up] */
+    CV_SEC_CH_DOWN_FIRST,   /* uint32_t[nnodes + 1], indexed by rank */
+    CV_SEC_CH_DOWN,         /* cv_ch_link[nch_down] */
+    CV_SEC_CH_ARC,          /* cv_ch_unpack[nch_arcs] */
     CV_SEC_COUNT
 };
 
@@ -98,6 +121,7 @@ typedef struct cv_graph_header {
     uint32_t nrestrictions, ncomponents, largest_component, flags;
     uint32_t njunctions;        /* junction nodes (edge ends are below this); nnodes - njunctions are copies */
     uint32_t nsplits;           /* junctions split for turn restrictions */
+    uint32_t nch_up, nch_down, nch_arcs, nch_shortcuts;
     int32_t bbox[4];            /* min lon, min lat, max lon, max lat of the graph */
     int32_t grid_lon0, grid_lat0;        /* south-west corner of the grid */
     int32_t grid_cell_lon, grid_cell_lat;/* cell size, 1e-7 degrees */
@@ -128,6 +152,12 @@ typedef struct cv_graph_arrays {
     const cv_grid_item *grid_items;
     uint64_t ngrid_items;
     const cv_split *splits;
+    const uint32_t *ch_rank;
+    const uint32_t *ch_up_first;
+    const cv_ch_link *ch_up;
+    const uint32_t *ch_down_first;
+    const cv_ch_link *ch_down;
+    const cv_ch_unpack *ch_arcs;
 } cv_graph_arrays;
 
 /* An open graph: read-only, shared by every thread. */
@@ -167,5 +197,9 @@ uint32_t cv_graph_arc_head(const cv_graph *g, uint32_t code);
    the turn). Writes up to max of them to tails and returns how many there are (possibly 0 when every turn onto
    the arc is forbidden). */
 uint32_t cv_graph_arc_tails(const cv_graph *g, uint32_t code, uint32_t *tails, uint32_t max);
+
+/* The routing nodes of junction j (j itself, and its copies when it is split). Writes up to max, returns the
+   count. */
+uint32_t cv_graph_node_copies(const cv_graph *g, uint32_t j, uint32_t *out, uint32_t max);
 
 #endif

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "geo.h"
+#include "ch.h"
 #include "graph.h"
 
 #define NONE UINT32_MAX
@@ -561,6 +562,7 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     cv_coord *coords = NULL, *pts = NULL;
     cv_edge *edges = NULL;
     cv_arcs_out arcs = {0};
+    cv_ch_data hier = {0};
     cv_restriction *restr = NULL;
     cv_grid_item *grid_items = NULL;
     keyed *order = NULL;
@@ -744,6 +746,9 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
         if (comp_size[c] > comp_size[largest])
             largest = c;
 
+    if ((rc = cv_ch_build(NN, out_first, out_arcs, edges, progress, &hier)))
+        goto done;
+
     if (progress)
         cv_progress_phase(progress, "spatial index");
     cv_graph_header h;
@@ -756,6 +761,10 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     h.nnodes = NN;
     h.njunctions = nn;
     h.nsplits = arcs.nsplits;
+    h.nch_up = hier.nup;
+    h.nch_down = hier.ndown;
+    h.nch_arcs = hier.narcs;
+    h.nch_shortcuts = hier.nshortcuts;
     h.nedges = nch;
     h.narcs = narcs;
     h.npoints = (uint32_t)b.chain_pts.n;
@@ -769,7 +778,8 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     snprintf(h.source, sizeof h.source, "%s", base_name(source_name));
     snprintf(h.osm_timestamp, sizeof h.osm_timestamp, "%s", net->header.timestamp);
     cv_graph_arrays arr = {coords, comp, comp_size, edges, efirst, pts, out_first, out_arcs, in_first, in_arcs,
-                           restr, grid_first, grid_items, nitems, arcs.splits};
+                           restr, grid_first, grid_items, nitems, arcs.splits, hier.rank, hier.up_first,
+                           hier.up, hier.down_first, hier.down, hier.arcs};
     if (progress)
         cv_progress_phase(progress, "writing");
     if ((rc = cv_graph_write(out_path, &h, &arr, err)))
@@ -787,6 +797,7 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     st->points = h.npoints;
     st->restrictions = nr;
     st->components = ncomp;
+    st->shortcuts = hier.nshortcuts;
     st->largest_component_nodes = NN ? comp_size[largest] : 0;
 
 done:
@@ -796,6 +807,7 @@ done:
     free(b.inc_first), free(b.inc), free(b.chains.p), free(b.chain_pts.p), free(b.merged_of);
     free(gid), free(node_of), free(efirst), free(comp), free(comp_size);
     cv_arcs_free(&arcs);
+    cv_ch_data_free(&hier);
     free(grid_first), free(coords), free(pts), free(edges), free(restr);
     free(grid_items), free(order), free(way_index);
     return rc;

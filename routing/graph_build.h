@@ -15,6 +15,7 @@ typedef struct cv_build_stats {
     uint64_t missing_nodes;          /* way node references with no location in the extract */
     uint32_t nodes, edges, arcs, points;   /* nodes: routing nodes, junction copies included */
     uint32_t junctions, split_junctions;
+    uint32_t shortcuts;              /* contraction hierarchy shortcuts */
     uint32_t raw_edges;              /* edges before compressing degree-2 chains */
     uint32_t restrictions;           /* stored */
     uint64_t restrictions_dropped;   /* via-way, ambiguous or not matching the graph */

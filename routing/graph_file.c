@@ -55,6 +55,12 @@ static void section_sources(const cv_graph_header *h, const cv_graph_arrays *a, 
     s[CV_SEC_GRID_FIRST] = (sec_src){a->grid_first, ncells + 1, sizeof(uint32_t)};
     s[CV_SEC_GRID_ITEM] = (sec_src){a->grid_items, a->ngrid_items, sizeof(cv_grid_item)};
     s[CV_SEC_SPLIT] = (sec_src){a->splits, h->nsplits, sizeof(cv_split)};
+    s[CV_SEC_CH_RANK] = (sec_src){a->ch_rank, h->nnodes, sizeof(uint32_t)};
+    s[CV_SEC_CH_UP_FIRST] = (sec_src){a->ch_up_first, (uint64_t)h->nnodes + 1, sizeof(uint32_t)};
+    s[CV_SEC_CH_UP] = (sec_src){a->ch_up, h->nch_up, sizeof(cv_ch_link)};
+    s[CV_SEC_CH_DOWN_FIRST] = (sec_src){a->ch_down_first, (uint64_t)h->nnodes + 1, sizeof(uint32_t)};
+    s[CV_SEC_CH_DOWN] = (sec_src){a->ch_down, h->nch_down, sizeof(cv_ch_link)};
+    s[CV_SEC_CH_ARC] = (sec_src){a->ch_arcs, h->nch_arcs, sizeof(cv_ch_unpack)};
 }
 
 static uint64_t align_up(uint64_t x)
@@ -135,6 +141,43 @@ static int check_csr(const uint32_t *first, uint64_t n, uint64_t total)
     return 0;
 }
 
+/* The hierarchy: ranks form a permutation, links point at valid ranks and arcs, up links go up and down links
+   come from above, and every shortcut unpacks into arcs with smaller indexes (so unpacking terminates). */
+static int check_ch(const cv_graph *g)
+{
+    const cv_graph_header *h = &g->hdr;
+    const cv_graph_arrays *a = &g->a;
+    uint32_t n = h->nnodes;
+    if (check_csr(a->ch_up_first, n, h->nch_up) || check_csr(a->ch_down_first, n, h->nch_down))
+        return -1;
+    uint8_t *seen = calloc(n ? n : 1, 1);
+    if (!seen)
+        return -1;
+    int bad = 0;
+    for (uint32_t i = 0; i < n && !bad; i++) {
+        uint32_t r = a->ch_rank[i];
+        if (r >= n || seen[r])
+            bad = 1;
+        else
+            seen[r] = 1;
+    }
+    free(seen);
+    for (uint32_t r = 0; r < n && !bad; r++) {
+        for (uint32_t k = a->ch_up_first[r]; k < a->ch_up_first[r + 1]; k++)
+            if (a->ch_up[k].node >= n || a->ch_up[k].node <= r || a->ch_up[k].arc >= h->nch_arcs)
+                bad = 1;
+        for (uint32_t k = a->ch_down_first[r]; k < a->ch_down_first[r + 1]; k++)
+            if (a->ch_down[k].node >= n || a->ch_down[k].node <= r || a->ch_down[k].arc >= h->nch_arcs)
+                bad = 1;
+    }
+    for (uint32_t i = 0; i < h->nch_arcs && !bad; i++) {
+        const cv_ch_unpack *u = &a->ch_arcs[i];
+        if (u->second == CV_CH_ORIGINAL ? (u->first >> 1) >= h->nedges : (u->first >= i || u->second >= i))
+            bad = 1;
+    }
+    return bad ? -1 : 0;
+}
+
 static int check_contents(const cv_graph *g, const char *path, cv_error *err)
 {
     const cv_graph_header *h = &g->hdr;
@@ -152,7 +195,7 @@ static int check_contents(const cv_graph *g, const char *path, cv_error *err)
     }
     if (copies != (uint64_t)h->nnodes - h->njunctions)
         return BAD("%s: corrupt graph file: split junction copies do not add up", path);
-    if (h->nnodes > 0 && h->largest_component >= h->ncomponents)
+    if ((h->nnodes > 0 || h->ncomponents > 0) && h->largest_component >= h->ncomponents)
         return BAD("%s: corrupt graph file: largest component id out of range", path);
     for (uint32_t i = 0; i < h->nnodes; i++)
         if (a->node_component[i] >= h->ncomponents)
@@ -190,10 +233,12 @@ static int check_contents(const cv_graph *g, const char *path, cv_error *err)
     for (uint64_t i = 0; i < a->ngrid_items; i++) {
         const cv_grid_item *it = &a->grid_items[i];
         if (it->edge >= h->nedges || it->point < a->edge_first_point[it->edge] ||
-            it->point + 1 >= a->edge_first_point[it->edge + 1])
+            (uint64_t)it->point + 1 >= a->edge_first_point[it->edge + 1])
             return BAD("%s: corrupt graph file: spatial grid item %llu refers outside the graph", path,
                        (unsigned long long)i);
     }
+    if (check_ch(g) != 0)
+        return BAD("%s: corrupt graph file: the contraction hierarchy refers outside the graph", path);
 #undef BAD
     return 0;
 }
@@ -272,7 +317,9 @@ cv_graph *cv_graph_open(const char *path, cv_error *err)
     static const char *const names[CV_SEC_COUNT] = {
         "node coordinates", "node components", "component sizes", "edges", "edge geometry offsets",
         "geometry points", "out-arc offsets", "out-arcs", "in-arc offsets", "in-arcs", "turn restrictions",
-        "spatial grid offsets", "spatial grid items", "split junctions"};
+        "spatial grid offsets", "spatial grid items", "split junctions", "hierarchy ranks",
+        "hierarchy up offsets", "hierarchy up arcs", "hierarchy down offsets", "hierarchy down arcs",
+        "hierarchy arc table"};
     const void *ptr[CV_SEC_COUNT];
     for (int i = 0; i < CV_SEC_COUNT; i++) {
         const cv_graph_section *s = &h->sections[i];
@@ -293,7 +340,9 @@ cv_graph *cv_graph_open(const char *path, cv_error *err)
                              ptr[CV_SEC_EDGE], ptr[CV_SEC_EDGE_FIRST_POINT], ptr[CV_SEC_POINT],
                              ptr[CV_SEC_OUT_FIRST], ptr[CV_SEC_OUT_ARC], ptr[CV_SEC_IN_FIRST],
                              ptr[CV_SEC_IN_ARC], ptr[CV_SEC_RESTRICTION], ptr[CV_SEC_GRID_FIRST],
-                             ptr[CV_SEC_GRID_ITEM], counts.ngrid_items, ptr[CV_SEC_SPLIT]};
+                             ptr[CV_SEC_GRID_ITEM], counts.ngrid_items, ptr[CV_SEC_SPLIT],
+                             ptr[CV_SEC_CH_RANK], ptr[CV_SEC_CH_UP_FIRST], ptr[CV_SEC_CH_UP],
+                             ptr[CV_SEC_CH_DOWN_FIRST], ptr[CV_SEC_CH_DOWN], ptr[CV_SEC_CH_ARC]};
     if (check_contents(g, path, err) != 0)
         goto fail;
     return g;
@@ -363,4 +412,13 @@ uint32_t cv_graph_arc_tails(const cv_graph *g, uint32_t code, uint32_t *tails, u
             n++;
         }
     return n;
+}
+
+uint32_t cv_graph_node_copies(const cv_graph *g, uint32_t j, uint32_t *out, uint32_t max)
+{
+    const cv_split *sp = find_split(g, j);
+    uint32_t n = 1 + (sp ? sp->count : 0);
+    for (uint32_t k = 0; k < n && k < max; k++)
+        out[k] = k == 0 ? j : sp->first_copy + k - 1;
+    return n < max ? n : max;
 }

@@ -34,6 +34,35 @@ void cv_path_free(cv_path *p);
    (caller frees). Returns 0 or CV_ENOMEM. */
 int cv_path_geometry(const cv_graph *g, const cv_path *p, cv_coord **pts, size_t *n);
 
+/* Weight of the direct ride along one edge from s to t when both are on the same edge and its direction allows
+   it, else UINT64_MAX. */
+uint64_t cv_path_direct_weight(const cv_graph *g, const cv_snap *s, const cv_snap *t);
+
+/* Fills duration_ds and distance_dm of a path whose src, dst, direct, src_forward, dst_forward and arcs are set.
+   Returns 0. */
+int cv_path_finish(const cv_graph *g, cv_path *p);
+
+/* Where a search starts or ends: a routing node and what it costs to get there from the snapped point (or from
+   it to the snapped point). */
+typedef struct cv_seed {
+    uint32_t node;          /* routing node */
+    uint32_t weight;        /* includes the no-through penalty when a target is entered over such an arc */
+    uint32_t duration_ds;
+    uint32_t distance_dm;
+    int forward;            /* source: leaves towards its edge's v; target: is entered from its edge's u */
+} cv_seed;
+
+#define CV_MAX_SEEDS 64
+
+/* Seeds of a search from s: the ends of its edge that the edge's directions allow (at a split junction, the copy
+   for arriving over that edge), and when s lies on an end node, every copy of that node at no cost (a route may
+   leave a junction along any road). Returns the number written (at most max). */
+uint32_t cv_source_seeds(const cv_graph *g, const cv_snap *s, cv_seed *out, uint32_t max);
+
+/* Seeds of a search towards t: every node from which t's edge may be entered, paying the arc's penalty, and
+   when t lies on an end node, every copy of that node at no cost. */
+uint32_t cv_target_seeds(const cv_graph *g, const cv_snap *t, cv_seed *out, uint32_t max);
+
 /* Penalty that the arc leaving `tail` along edge code `edge_dir` carries (0 or CV_NO_THROUGH_PENALTY). */
 uint32_t cv_arc_penalty(const cv_graph *g, uint32_t tail, uint32_t edge_dir);
 

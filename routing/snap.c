@@ -77,6 +77,15 @@ int cv_snap_point(const cv_graph *g, cv_coord p, const cv_snap_options *opt, cv_
     if (pr < 0 && -pr > r_min) r_min = -pr;
     if (pr >= rows && pr - rows + 1 > r_min) r_min = pr - rows + 1;
     int64_t r_max = (int64_t)(o.max_distance_m / side) + 2;
+    /* a point farther from the whole grid than the limit (a swapped lat/lon, a pole) is answered at once */
+    cv_coord lo = {h->grid_lon0, h->grid_lat0};
+    cv_coord hi = {(int32_t)((int64_t)h->grid_lon0 + (int64_t)h->grid_cell_lon * cols),
+                   (int32_t)((int64_t)h->grid_lat0 + (int64_t)h->grid_cell_lat * rows)};
+    if (cv_box_distance_m(p, lo, hi) > o.max_distance_m)
+        r_max = -1;
+    /* never more rings than the grid has */
+    if (r_max > r_min + (cols > rows ? cols : rows) + 1)
+        r_max = r_min + (cols > rows ? cols : rows) + 1;
     best any = {0}, pref = {0};
     for (int64_t r = r_min; r <= r_max; r++) {
         double ring_lb = (double)(r - 1) * side;

@@ -1,0 +1,65 @@
+/* ch.h — contraction hierarchies: built at import over the routing nodes, queried point-to-point (bidirectional,
+   stall-on-demand) and many-to-many (buckets), with restrictions honoured because the routing graph encodes them. */
+#ifndef CV_CH_H
+#define CV_CH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cv_error.h"
+#include "cv_progress.h"
+#include "graph.h"
+#include "route.h"
+#include "snap.h"
+
+/* --- build (import time) --- */
+
+/* The hierarchy as built, before it goes into the graph file. All arrays are malloc'ed. */
+typedef struct cv_ch_data {
+    uint32_t nnodes;
+    uint32_t *rank;            /* per routing node: its rank (0 = contracted first) */
+    uint32_t *up_first;        /* per rank, CSR into up: arcs to higher ranks, for forward searches */
+    cv_ch_link *up;
+    uint32_t *down_first;      /* per rank, CSR into down: arcs from higher ranks, for backward searches */
+    cv_ch_link *down;
+    cv_ch_unpack *arcs;        /* every arc of the hierarchy: original arcs, then shortcuts */
+    uint32_t nup, ndown, narcs;
+    uint32_t nshortcuts;
+} cv_ch_data;
+
+/* Contracts the routing graph given by its out-arcs (nn nodes) in the order of a lazily updated priority (edge
+   difference, contracted neighbours, search-space depth), with witness searches bounded in hops and settled
+   nodes. progress may be NULL. Returns 0 or CV_ENOMEM; free with cv_ch_data_free. */
+int cv_ch_build(uint32_t nn, const uint32_t *out_first, const cv_arc *out_arcs, const cv_edge *edges,
+                cv_progress *progress, cv_ch_data *out);
+void cv_ch_data_free(cv_ch_data *d);
+
+/* --- queries (one read-only graph, one workspace per thread) --- */
+
+typedef struct cv_ch_query cv_ch_query;
+
+/* A workspace for g, reused across queries; not thread-safe. NULL when out of memory or when g has no
+   hierarchy. */
+cv_ch_query *cv_ch_query_new(const cv_graph *g);
+void cv_ch_query_free(cv_ch_query *q);
+
+/* Shortest route by weight from s to t, unpacked to original edges (same answer as cv_dijkstra_route). Returns
+   0, CV_ENOROUTE or CV_ENOMEM. */
+int cv_ch_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out, cv_error *err);
+
+/* One cell of a table: weight CV_INF_WEIGHT when unreachable. */
+typedef struct cv_table_cell {
+    uint32_t weight;
+    uint32_t duration_ds;
+    uint32_t distance_dm;
+} cv_table_cell;
+
+/* Many-to-many: out[i * nd + j] is the route from src[i] to dst[j]. Backward searches from the destinations fill
+   per-node buckets, forward searches from the sources scan them. Returns 0 or CV_ENOMEM. */
+int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *dst, size_t nd, cv_table_cell *out,
+                cv_error *err);
+
+/* Nodes settled by the last query (for benchmarks). */
+uint64_t cv_ch_settled(const cv_ch_query *q);
+
+#endif

@@ -1,0 +1,426 @@
+/* ch_query.c — queries on the contraction hierarchy: bidirectional point-to-point with stall-on-demand and
+   unpacking, and bucket-based many-to-many tables. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ch.h"
+
+#define NONE UINT32_MAX
+#define SEED_FWD (UINT32_MAX - 1) /* pred: a seed reached along its edge's u-to-v direction */
+#define SEED_BWD (UINT32_MAX - 2) /* pred: a seed reached along v to u */
+
+/* Per-node search state, packed so that a visit touches one cache line (two nodes per line). */
+typedef struct node_state {
+    uint32_t stamp;      /* the fields below are valid when stamp == current query */
+    uint32_t dist;       /* weight */
+    uint32_t dur;        /* duration along the search tree (tables only) */
+    uint32_t len;        /* distance along the search tree (tables only) */
+    uint32_t pred;       /* hierarchy arc that reached the node, or SEED_* */
+    uint32_t pred_node;  /* rank of that arc's other end */
+    uint32_t settled;    /* 1 once settled */
+    uint32_t pad;
+} node_state;
+
+typedef struct heap_item {
+    uint32_t key, node;
+} heap_item;
+
+typedef struct side {
+    node_state *st;      /* by rank */
+    heap_item *heap;     /* lazy: may hold a node more than once */
+    uint32_t nheap;
+    size_t cap;
+} side;
+
+typedef struct bucket_entry {
+    uint32_t node;       /* rank */
+    uint32_t target;
+    uint32_t weight, dur, len;
+} bucket_entry;
+
+struct cv_ch_query {
+    const cv_graph *g;
+    uint32_t n;
+    uint32_t q;
+    side f, b;
+    uint64_t settled;
+    uint32_t *stack;     /* unpacking */
+    size_t cap_stack;
+    bucket_entry *bk;    /* table buckets */
+    size_t nbk, cap_bk;
+    uint32_t *bk_first, *bk_count, *bk_stamp;
+};
+
+/* A search settles each node once and relaxes each of its links once, so the lazy heap never holds more than
+   nodes + links entries. */
+static int side_init(side *s, uint32_t n, size_t links)
+{
+    size_t m = n ? n : 1;
+    s->st = calloc(m, sizeof *s->st);
+    s->cap = m + links + 64;
+    s->heap = malloc(s->cap * sizeof *s->heap);
+    return s->st && s->heap ? 0 : -1;
+}
+
+static void side_free(side *s)
+{
+    free(s->st), free(s->heap);
+}
+
+cv_ch_query *cv_ch_query_new(const cv_graph *g)
+{
+    if (g->hdr.nnodes == 0)
+        return NULL;
+    cv_ch_query *q = calloc(1, sizeof *q);
+    if (!q)
+        return NULL;
+    q->g = g;
+    q->n = g->hdr.nnodes;
+    q->bk_first = malloc(q->n * sizeof *q->bk_first);
+    q->bk_count = malloc(q->n * sizeof *q->bk_count);
+    q->bk_stamp = calloc(q->n, sizeof *q->bk_stamp);
+    if (side_init(&q->f, q->n, g->hdr.nch_up) || side_init(&q->b, q->n, g->hdr.nch_down) || !q->bk_first || !q->bk_count || !q->bk_stamp) {
+        cv_ch_query_free(q);
+        return NULL;
+    }
+    return q;
+}
+
+void cv_ch_query_free(cv_ch_query *q)
+{
+    if (!q)
+        return;
+    side_free(&q->f);
+    side_free(&q->b);
+    free(q->stack), free(q->bk), free(q->bk_first), free(q->bk_count), free(q->bk_stamp);
+    free(q);
+}
+
+uint64_t cv_ch_settled(const cv_ch_query *q)
+{
+    return q->settled;
+}
+
+static uint32_t next_query(cv_ch_query *q)
+{
+    if (++q->q == 0) {
+        for (uint32_t i = 0; i < q->n; i++)
+            q->f.st[i].stamp = q->b.st[i].stamp = 0;
+        memset(q->bk_stamp, 0, q->n * sizeof *q->bk_stamp);
+        q->q = 1;
+    }
+    return q->q;
+}
+
+/* --- a binary heap of (dist, rank) with lazy deletion: a node whose distance drops is pushed again and its
+   stale entries are skipped when they surface. No position bookkeeping means no writes to other nodes' state
+   while sifting, which is what a search through a large graph pays for in cache misses. --- */
+
+static void heap_push(side *s, uint32_t key, uint32_t node)
+{
+    uint32_t i = s->nheap++;
+    while (i > 0 && s->heap[(i - 1) / 2].key > key) {
+        s->heap[i] = s->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    s->heap[i] = (heap_item){key, node};
+}
+
+static heap_item heap_pop(side *s)
+{
+    heap_item top = s->heap[0], last = s->heap[--s->nheap];
+    uint32_t i = 0;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= s->nheap)
+            break;
+        if (c + 1 < s->nheap && s->heap[c + 1].key < s->heap[c].key)
+            c++;
+        if (s->heap[c].key >= last.key)
+            break;
+        s->heap[i] = s->heap[c];
+        i = c;
+    }
+    if (s->nheap > 0)
+        s->heap[i] = last;
+    return top;
+}
+
+/* Drops stale entries from the top; returns 1 when a live entry is on top. */
+static int heap_live(side *s)
+{
+    while (s->nheap > 0) {
+        const node_state *n = &s->st[s->heap[0].node];
+        if (!n->settled && n->dist == s->heap[0].key)
+            return 1;
+        heap_pop(s);
+    }
+    return 0;
+}
+
+static uint32_t pop(side *s)
+{
+    uint32_t top = heap_pop(s).node;
+    s->st[top].settled = 1;
+    return top;
+}
+
+static void relax(side *s, uint32_t q, uint32_t r, uint32_t d, uint32_t dur, uint32_t len, uint32_t pred,
+                  uint32_t pred_node)
+{
+    node_state *n = &s->st[r];
+    if (n->stamp != q)
+        *n = (node_state){q, d, dur, len, pred, pred_node, 0, 0};
+    else if (d < n->dist && !n->settled)
+        *n = (node_state){q, d, dur, len, pred, pred_node, 0, 0};
+    else
+        return;
+    heap_push(s, d, r);
+}
+
+static void seed_source(cv_ch_query *q, side *s, uint32_t qs, const cv_snap *src)
+{
+    cv_seed seeds[CV_MAX_SEEDS];
+    uint32_t n = cv_source_seeds(q->g, src, seeds, CV_MAX_SEEDS);
+    for (uint32_t k = 0; k < n; k++)
+        relax(s, qs, q->g->a.ch_rank[seeds[k].node], seeds[k].weight, seeds[k].duration_ds, seeds[k].distance_dm,
+              seeds[k].forward ? SEED_FWD : SEED_BWD, NONE);
+}
+
+static void seed_target(cv_ch_query *q, side *s, uint32_t qs, const cv_snap *dst)
+{
+    cv_seed seeds[CV_MAX_SEEDS];
+    uint32_t n = cv_target_seeds(q->g, dst, seeds, CV_MAX_SEEDS);
+    for (uint32_t k = 0; k < n; k++)
+        relax(s, qs, q->g->a.ch_rank[seeds[k].node], seeds[k].weight, seeds[k].duration_ds, seeds[k].distance_dm,
+              seeds[k].forward ? SEED_FWD : SEED_BWD, NONE);
+}
+
+/* Is r reached more cheaply from above than its tentative distance says? Then nothing relaxed from it can be on
+   a shortest route (stall-on-demand). Forward searches look at the arcs coming down into r, backward ones at the
+   arcs going up from r. */
+static int stalled(const cv_graph *g, const side *s, uint32_t qs, uint32_t r, int forward)
+{
+    const uint32_t *first = forward ? g->a.ch_down_first : g->a.ch_up_first;
+    const cv_ch_link *l = forward ? g->a.ch_down : g->a.ch_up;
+    uint32_t d = s->st[r].dist;
+    for (uint32_t k = first[r]; k < first[r + 1]; k++) {
+        const node_state *y = &s->st[l[k].node];
+        if (y->stamp == qs && (uint64_t)y->dist + l[k].weight < d)
+            return 1;
+    }
+    return 0;
+}
+
+/* Settles the top of side s and relaxes its arcs; returns the rank settled, or NONE when it was stalled. */
+static uint32_t step(cv_ch_query *q, side *s, uint32_t qs, int forward, int track)
+{
+    const cv_graph *g = q->g;
+    uint32_t r = pop(s);
+    q->settled++;
+    if (stalled(g, s, qs, r, forward))
+        return NONE;
+    const uint32_t *first = forward ? g->a.ch_up_first : g->a.ch_down_first;
+    const cv_ch_link *l = forward ? g->a.ch_up : g->a.ch_down;
+    const node_state *n = &s->st[r];
+    uint32_t dr = n->dist, rdur = n->dur, rlen = n->len;
+    for (uint32_t k = first[r]; k < first[r + 1]; k++) {
+        uint64_t d = (uint64_t)dr + l[k].weight;
+        if (d >= CV_INF_WEIGHT)
+            continue;
+        uint32_t dur = 0, len = 0;
+        if (track) {
+            const cv_ch_unpack *a = &g->a.ch_arcs[l[k].arc];
+            dur = rdur + a->duration_ds;
+            len = rlen + a->distance_dm;
+        }
+        relax(s, qs, l[k].node, (uint32_t)d, dur, len, l[k].arc, r);
+    }
+    return r;
+}
+
+static int push_stack(cv_ch_query *q, size_t *n, uint32_t v)
+{
+    if (*n == q->cap_stack) {
+        size_t nc = q->cap_stack ? q->cap_stack * 2 : 256;
+        uint32_t *p = realloc(q->stack, nc * sizeof *p);
+        if (!p)
+            return -1;
+        q->stack = p;
+        q->cap_stack = nc;
+    }
+    q->stack[(*n)++] = v;
+    return 0;
+}
+
+/* Appends the original arcs of hierarchy arc a to the path, in travel order, using the stack above `base`. */
+static int unpack(cv_ch_query *q, uint32_t a, size_t base, cv_path *out)
+{
+    size_t n = base;
+    if (push_stack(q, &n, a))
+        return -1;
+    while (n > base) {
+        const cv_ch_unpack *u = &q->g->a.ch_arcs[q->stack[--n]];
+        if (u->second == CV_CH_ORIGINAL) {
+            if (out->narcs == out->cap) {
+                size_t nc = out->cap ? out->cap * 2 : 64;
+                uint32_t *p = realloc(out->arcs, nc * sizeof *p);
+                if (!p)
+                    return -1;
+                out->arcs = p;
+                out->cap = nc;
+            }
+            out->arcs[out->narcs++] = u->first;
+        } else if (push_stack(q, &n, u->second) || push_stack(q, &n, u->first)) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int cv_ch_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out, cv_error *err)
+{
+    const cv_graph *g = q->g;
+    uint32_t qs = next_query(q);
+    q->f.nheap = q->b.nheap = 0;
+    q->settled = 0;
+    out->narcs = 0;
+    out->src = *s;
+    out->dst = *t;
+    out->direct = 0;
+    uint64_t best = cv_path_direct_weight(g, s, t);
+    int direct = best != UINT64_MAX;
+    uint32_t meet = NONE;
+    seed_source(q, &q->f, qs, s);
+    seed_target(q, &q->b, qs, t);
+    int fdone = 0, bdone = 0;
+    for (;;) {
+        fdone = fdone || !heap_live(&q->f) || q->f.heap[0].key >= best;
+        bdone = bdone || !heap_live(&q->b) || q->b.heap[0].key >= best;
+        if (fdone && bdone)
+            break;
+        int forward = bdone || (!fdone && q->f.heap[0].key <= q->b.heap[0].key);
+        side *me = forward ? &q->f : &q->b, *other = forward ? &q->b : &q->f;
+        uint32_t r = step(q, me, qs, forward, 0);
+        if (r == NONE || other->st[r].stamp != qs)
+            continue;
+        uint64_t c = (uint64_t)me->st[r].dist + other->st[r].dist;
+        if (c < best) {
+            best = c;
+            meet = r;
+            direct = 0;
+        }
+    }
+    if (best == UINT64_MAX)
+        return cv_fail(err, CV_ENOROUTE, "no route from %.7f,%.7f to %.7f,%.7f", cv_deg(s->location.lon),
+                       cv_deg(s->location.lat), cv_deg(t->location.lon), cv_deg(t->location.lat));
+    out->weight = best > CV_INF_WEIGHT ? CV_INF_WEIGHT : (uint32_t)best;
+    if (direct) {
+        out->direct = 1;
+        return cv_path_finish(g, out);
+    }
+    /* up from the source to the meeting node: collect the arcs backwards, then unpack them in travel order */
+    size_t nup = 0;
+    uint32_t r = meet;
+    while (q->f.st[r].pred < SEED_BWD) {
+        if (push_stack(q, &nup, q->f.st[r].pred))
+            return cv_fail(err, CV_ENOMEM, "out of memory");
+        r = q->f.st[r].pred_node;
+    }
+    out->src_forward = q->f.st[r].pred == SEED_FWD;
+    /* the upward arcs stay at the bottom of the stack; unpacking works above them */
+    int bad = 0;
+    for (size_t i = nup; i-- > 0 && !bad;)
+        bad = unpack(q, q->stack[i], nup, out);
+    r = meet;
+    while (!bad && q->b.st[r].pred < SEED_BWD) {
+        bad = unpack(q, q->b.st[r].pred, 0, out);
+        r = q->b.st[r].pred_node;
+    }
+    if (bad)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    out->dst_forward = q->b.st[r].pred == SEED_FWD;
+    return cv_path_finish(g, out);
+}
+
+static int cmp_bucket(const void *a, const void *b)
+{
+    const bucket_entry *x = a, *y = b;
+    if (x->node != y->node)
+        return (x->node > y->node) - (x->node < y->node);
+    return (x->target > y->target) - (x->target < y->target);
+}
+
+int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *dst, size_t nd, cv_table_cell *out,
+                cv_error *err)
+{
+    const cv_graph *g = q->g;
+    q->settled = 0;
+    q->nbk = 0;
+    for (size_t i = 0; i < ns * nd; i++)
+        out[i] = (cv_table_cell){CV_INF_WEIGHT, 0, 0};
+    /* backward searches from every destination leave (destination, weight) in the buckets of the nodes they
+       settle */
+    for (size_t j = 0; j < nd; j++) {
+        uint32_t qs = next_query(q);
+        q->b.nheap = 0;
+        seed_target(q, &q->b, qs, &dst[j]);
+        while (heap_live(&q->b)) {
+            uint32_t r = step(q, &q->b, qs, 0, 1);
+            if (r == NONE)
+                continue;
+            if (q->nbk == q->cap_bk) {
+                size_t nc = q->cap_bk ? q->cap_bk * 2 : 4096;
+                bucket_entry *p = realloc(q->bk, nc * sizeof *p);
+                if (!p)
+                    return cv_fail(err, CV_ENOMEM, "out of memory");
+                q->bk = p;
+                q->cap_bk = nc;
+            }
+            const node_state *n = &q->b.st[r];
+            q->bk[q->nbk++] = (bucket_entry){r, (uint32_t)j, n->dist, n->dur, n->len};
+        }
+    }
+    qsort(q->bk, q->nbk, sizeof *q->bk, cmp_bucket);
+    uint32_t bq = next_query(q);
+    for (size_t k = 0; k < q->nbk; k++) {
+        uint32_t r = q->bk[k].node;
+        if (q->bk_stamp[r] != bq) {
+            q->bk_stamp[r] = bq;
+            q->bk_first[r] = (uint32_t)k;
+            q->bk_count[r] = 0;
+        }
+        q->bk_count[r]++;
+    }
+    /* forward searches from every source scan the buckets of the nodes they settle */
+    for (size_t i = 0; i < ns; i++) {
+        cv_table_cell *row = out + i * nd;
+        for (size_t j = 0; j < nd; j++) {
+            uint64_t dw = cv_path_direct_weight(g, &src[i], &dst[j]);
+            if (dw != UINT64_MAX) {
+                uint32_t a = src[i].from_u_dm, b = dst[j].from_u_dm;
+                row[j] = (cv_table_cell){(uint32_t)dw, (uint32_t)dw, a > b ? a - b : b - a};
+            }
+        }
+        uint32_t qs = next_query(q);
+        q->f.nheap = 0;
+        seed_source(q, &q->f, qs, &src[i]);
+        while (heap_live(&q->f)) {
+            uint32_t r = step(q, &q->f, qs, 1, 1);
+            if (r == NONE || q->bk_stamp[r] != bq)
+                continue;
+            const bucket_entry *e = q->bk + q->bk_first[r];
+            const node_state *n = &q->f.st[r];
+            for (uint32_t k = 0; k < q->bk_count[r]; k++) {
+                uint64_t w = (uint64_t)n->dist + e[k].weight;
+                cv_table_cell *c = &row[e[k].target];
+                if (w < c->weight) {
+                    c->weight = (uint32_t)w;
+                    c->duration_ds = n->dur + e[k].dur;
+                    c->distance_dm = n->len + e[k].len;
+                }
+            }
+        }
+    }
+    return 0;
+}
