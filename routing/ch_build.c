@@ -32,6 +32,7 @@ typedef struct builder {
     uint8_t *contracted;
     uint32_t *level, *cn;
     cv_ch_unpack *arcs;
+    uint32_t *arc_hops;                   /* per arc: original arcs it stands for */
     uint32_t narcs, cap_arcs;
     /* witness search workspace */
     uint32_t *dist, *hops, *stamp, q;
@@ -77,10 +78,15 @@ static int new_arc(builder *b, cv_ch_unpack u, uint32_t *id)
         if (!q)
             return -1;
         b->arcs = q;
+        uint32_t *h = realloc(b->arc_hops, (size_t)nc * sizeof *h);
+        if (!h)
+            return -1;
+        b->arc_hops = h;
         b->cap_arcs = nc;
     }
     *id = b->narcs;
-    b->arcs[b->narcs++] = u;
+    b->arcs[b->narcs] = u;
+    b->arc_hops[b->narcs++] = u.second == CV_CH_ORIGINAL ? 1 : b->arc_hops[u.first] + b->arc_hops[u.second];
     return 0;
 }
 
@@ -199,9 +205,10 @@ static int witness(builder *b, uint32_t s, uint32_t avoid, uint32_t max_w, uint3
 }
 
 /* Contracts v (or only counts the shortcuts it would need when simulate is set). */
-static int contract(builder *b, uint32_t v, int simulate, uint32_t *added)
+static int contract(builder *b, uint32_t v, int simulate, uint32_t *added, uint32_t *added_hops)
 {
     *added = 0;
+    *added_hops = 0;
     adj *in = &b->in[v], *out = &b->out[v];
     for (uint32_t i = 0; i < in->n; i++) {
         uint32_t u = in->e[i].node, w1 = in->e[i].weight;
@@ -236,6 +243,7 @@ static int contract(builder *b, uint32_t v, int simulate, uint32_t *added)
             if (b->stamp[x] == b->q && b->dist[x] <= sw)
                 continue;
             (*added)++;
+            *added_hops += b->arc_hops[in->e[i].arc] + b->arc_hops[out->e[j].arc];
             if (simulate)
                 continue;
             const cv_ch_unpack *a1 = &b->arcs[in->e[i].arc], *a2 = &b->arcs[out->e[j].arc];
@@ -253,15 +261,21 @@ static int contract(builder *b, uint32_t v, int simulate, uint32_t *added)
 
 static int32_t priority(builder *b, uint32_t v, int *oom)
 {
-    uint32_t added;
-    if (contract(b, v, 1, &added)) {
+    uint32_t added, added_hops;
+    if (contract(b, v, 1, &added, &added_hops)) {
         *oom = 1;
         return 0;
     }
-    int32_t removed = (int32_t)(b->in[v].n + b->out[v].n);
-    /* weights found on Porto: edge difference dominates (fewer shortcuts, faster contraction), the depth term
-       keeps search spaces shallow */
-    return 6 * ((int32_t)added - removed) + (int32_t)b->cn[v] + 3 * (int32_t)b->level[v];
+    int32_t removed = (int32_t)(b->in[v].n + b->out[v].n), removed_hops = 0;
+    for (uint32_t i = 0; i < b->in[v].n; i++)
+        removed_hops += (int32_t)b->arc_hops[b->in[v].e[i].arc];
+    for (uint32_t i = 0; i < b->out[v].n; i++)
+        removed_hops += (int32_t)b->arc_hops[b->out[v].e[i].arc];
+    /* Edge difference, contracted neighbours, search-space depth, and the original arcs the new shortcuts would
+       stand for relative to those removed (Geisberger's "original edges" term). Weights chosen on Porto by the
+       hierarchy's query work (settled nodes and arcs scanned) and contraction time. */
+    int32_t hop_ratio = removed_hops ? (int32_t)(40 * (int64_t)added_hops / removed_hops) : 0;
+    return 6 * ((int32_t)added - removed) + 2 * (int32_t)b->cn[v] + 4 * (int32_t)b->level[v] + hop_ratio;
 }
 
 /* indexed heap on prio */
@@ -386,8 +400,8 @@ int cv_ch_build(uint32_t nn, const uint32_t *out_first, const cv_arc *out_arcs, 
         hswap(&b, 0, --b.nheap);
         if (b.nheap > 0)
             hdown(&b, 0);
-        uint32_t added;
-        if (contract(&b, v, 0, &added))
+        uint32_t added, added_hops;
+        if (contract(&b, v, 0, &added, &added_hops))
             goto done;
         res->rank[v] = rank;
         res->up_first[rank] = b.nup;
@@ -453,7 +467,7 @@ done:
     for (uint32_t v = 0; b.out && b.in && v < nn; v++)
         free(b.out[v].e), free(b.in[v].e);
     free(b.out), free(b.in), free(b.contracted), free(b.level), free(b.cn), free(b.dist), free(b.hops);
-    free(b.stamp), free(b.target), free(b.prio), free(b.heap), free(b.pos), free(b.wheap), free(b.up), free(b.down), free(b.arcs);
+    free(b.stamp), free(b.target), free(b.prio), free(b.heap), free(b.pos), free(b.wheap), free(b.up), free(b.down), free(b.arcs), free(b.arc_hops);
     if (rc)
         cv_ch_data_free(res);
     return rc;

@@ -9,24 +9,27 @@
 #define SEED_FWD (UINT32_MAX - 1) /* pred: a seed reached along its edge's u-to-v direction */
 #define SEED_BWD (UINT32_MAX - 2) /* pred: a seed reached along v to u */
 
-/* Per-node search state, packed so that a visit touches one cache line (two nodes per line). */
-typedef struct node_state {
-    uint32_t stamp;      /* the fields below are valid when stamp == current query */
+/* Per-node search state, split in two: what every visit reads (8 bytes, eight nodes to a cache line, so that
+   stall checks, which look at many nodes they never touch, stay in cache) and what only relaxing writes. */
+typedef struct node_hot {
+    uint32_t stamp;      /* q: reached in query q; q + 1: settled (queries count in steps of 2) */
     uint32_t dist;       /* weight */
-    uint32_t dur;        /* duration along the search tree (tables only) */
-    uint32_t len;        /* distance along the search tree (tables only) */
+} node_hot;
+
+typedef struct node_cold {
     uint32_t pred;       /* hierarchy arc that reached the node, or SEED_* */
     uint32_t pred_node;  /* rank of that arc's other end */
-    uint32_t settled;    /* 1 once settled */
-    uint32_t pad;
-} node_state;
+    uint32_t dur;        /* duration along the search tree (tables only) */
+    uint32_t len;        /* distance along the search tree (tables only) */
+} node_cold;
 
 typedef struct heap_item {
     uint32_t key, node;
 } heap_item;
 
 typedef struct side {
-    node_state *st;      /* by rank */
+    node_hot *hot;       /* by rank */
+    node_cold *cold;     /* by rank */
     heap_item *heap;     /* lazy: may hold a node more than once */
     uint32_t nheap;
     size_t cap;
@@ -56,15 +59,16 @@ struct cv_ch_query {
 static int side_init(side *s, uint32_t n, size_t links)
 {
     size_t m = n ? n : 1;
-    s->st = calloc(m, sizeof *s->st);
+    s->hot = calloc(m, sizeof *s->hot);
+    s->cold = malloc(m * sizeof *s->cold);
     s->cap = m + links + 64;
     s->heap = malloc(s->cap * sizeof *s->heap);
-    return s->st && s->heap ? 0 : -1;
+    return s->hot && s->cold && s->heap ? 0 : -1;
 }
 
 static void side_free(side *s)
 {
-    free(s->st), free(s->heap);
+    free(s->hot), free(s->cold), free(s->heap);
 }
 
 cv_ch_query *cv_ch_query_new(const cv_graph *g)
@@ -101,13 +105,15 @@ uint64_t cv_ch_settled(const cv_ch_query *q)
     return q->settled;
 }
 
+/* Query numbers are even: q marks a node reached, q + 1 settled. */
 static uint32_t next_query(cv_ch_query *q)
 {
-    if (++q->q == 0) {
+    q->q += 2;
+    if (q->q >= UINT32_MAX - 2) {
         for (uint32_t i = 0; i < q->n; i++)
-            q->f.st[i].stamp = q->b.st[i].stamp = 0;
+            q->f.hot[i].stamp = q->b.hot[i].stamp = 0;
         memset(q->bk_stamp, 0, q->n * sizeof *q->bk_stamp);
-        q->q = 1;
+        q->q = 2;
     }
     return q->q;
 }
@@ -116,66 +122,67 @@ static uint32_t next_query(cv_ch_query *q)
    stale entries are skipped when they surface. No position bookkeeping means no writes to other nodes' state
    while sifting, which is what a search through a large graph pays for in cache misses. --- */
 
-static void heap_push(side *s, uint32_t key, uint32_t node)
+/* A 4-ary heap: half the levels of a binary one, and the four children of a node share a cache line. */
+static inline void heap_push(side *s, uint32_t key, uint32_t node)
 {
     uint32_t i = s->nheap++;
-    while (i > 0 && s->heap[(i - 1) / 2].key > key) {
-        s->heap[i] = s->heap[(i - 1) / 2];
-        i = (i - 1) / 2;
+    while (i > 0 && s->heap[(i - 1) / 4].key > key) {
+        s->heap[i] = s->heap[(i - 1) / 4];
+        i = (i - 1) / 4;
     }
     s->heap[i] = (heap_item){key, node};
 }
 
-static heap_item heap_pop(side *s)
+static inline heap_item heap_pop(side *s)
 {
     heap_item top = s->heap[0], last = s->heap[--s->nheap];
-    uint32_t i = 0;
+    uint32_t i = 0, n = s->nheap;
     for (;;) {
-        uint32_t c = 2 * i + 1;
-        if (c >= s->nheap)
+        uint32_t c = 4 * i + 1;
+        if (c >= n)
             break;
-        if (c + 1 < s->nheap && s->heap[c + 1].key < s->heap[c].key)
-            c++;
-        if (s->heap[c].key >= last.key)
+        uint32_t best = c;
+        uint32_t end = c + 4 < n ? c + 4 : n;
+        for (uint32_t k = c + 1; k < end; k++)
+            best = s->heap[k].key < s->heap[best].key ? k : best;
+        if (s->heap[best].key >= last.key)
             break;
-        s->heap[i] = s->heap[c];
-        i = c;
+        s->heap[i] = s->heap[best];
+        i = best;
     }
-    if (s->nheap > 0)
+    if (n > 0)
         s->heap[i] = last;
     return top;
 }
 
 /* Drops stale entries from the top; returns 1 when a live entry is on top. */
-static int heap_live(side *s)
+static inline int heap_live(side *s)
 {
     while (s->nheap > 0) {
-        const node_state *n = &s->st[s->heap[0].node];
-        if (!n->settled && n->dist == s->heap[0].key)
+        const node_hot *n = &s->hot[s->heap[0].node];
+        if (!(n->stamp & 1) && n->dist == s->heap[0].key)
             return 1;
         heap_pop(s);
     }
     return 0;
 }
 
-static uint32_t pop(side *s)
+static inline uint32_t pop(side *s)
 {
     uint32_t top = heap_pop(s).node;
-    s->st[top].settled = 1;
+    s->hot[top].stamp |= 1;
     return top;
 }
 
-static void relax(side *s, uint32_t q, uint32_t r, uint32_t d, uint32_t dur, uint32_t len, uint32_t pred,
+static inline void relax(side *s, uint32_t q, uint32_t r, uint32_t d, uint32_t dur, uint32_t len, uint32_t pred,
                   uint32_t pred_node)
 {
-    node_state *n = &s->st[r];
-    if (n->stamp != q)
-        *n = (node_state){q, d, dur, len, pred, pred_node, 0, 0};
-    else if (d < n->dist && !n->settled)
-        *n = (node_state){q, d, dur, len, pred, pred_node, 0, 0};
-    else
-        return;
-    heap_push(s, d, r);
+    node_hot *n = &s->hot[r];
+    if ((n->stamp | 1) != (q | 1) || (n->stamp == q && d < n->dist)) {
+        *n = (node_hot){q, d};
+        s->cold[r] = (node_cold){pred, pred_node, dur, len};
+        heap_push(s, d, r);
+    }
 }
 
 static void seed_source(cv_ch_query *q, side *s, uint32_t qs, const cv_snap *src)
@@ -199,21 +206,21 @@ static void seed_target(cv_ch_query *q, side *s, uint32_t qs, const cv_snap *dst
 /* Is r reached more cheaply from above than its tentative distance says? Then nothing relaxed from it can be on
    a shortest route (stall-on-demand). Forward searches look at the arcs coming down into r, backward ones at the
    arcs going up from r. */
-static int stalled(const cv_graph *g, const side *s, uint32_t qs, uint32_t r, int forward)
+static inline int stalled(const cv_graph *g, const side *s, uint32_t qs, uint32_t r, int forward)
 {
     const uint32_t *first = forward ? g->a.ch_down_first : g->a.ch_up_first;
     const cv_ch_link *l = forward ? g->a.ch_down : g->a.ch_up;
-    uint32_t d = s->st[r].dist;
+    uint32_t d = s->hot[r].dist;
     for (uint32_t k = first[r]; k < first[r + 1]; k++) {
-        const node_state *y = &s->st[l[k].node];
-        if (y->stamp == qs && (uint64_t)y->dist + l[k].weight < d)
+        const node_hot *y = &s->hot[l[k].node];
+        if ((y->stamp | 1) == (qs | 1) && (uint64_t)y->dist + l[k].weight < d)
             return 1;
     }
     return 0;
 }
 
 /* Settles the top of side s and relaxes its arcs; returns the rank settled, or NONE when it was stalled. */
-static uint32_t step(cv_ch_query *q, side *s, uint32_t qs, int forward, int track)
+static inline uint32_t step(cv_ch_query *q, side *s, uint32_t qs, int forward, int track)
 {
     const cv_graph *g = q->g;
     uint32_t r = pop(s);
@@ -222,8 +229,7 @@ static uint32_t step(cv_ch_query *q, side *s, uint32_t qs, int forward, int trac
         return NONE;
     const uint32_t *first = forward ? g->a.ch_up_first : g->a.ch_down_first;
     const cv_ch_link *l = forward ? g->a.ch_up : g->a.ch_down;
-    const node_state *n = &s->st[r];
-    uint32_t dr = n->dist, rdur = n->dur, rlen = n->len;
+    uint32_t dr = s->hot[r].dist, rdur = s->cold[r].dur, rlen = s->cold[r].len;
     for (uint32_t k = first[r]; k < first[r + 1]; k++) {
         uint64_t d = (uint64_t)dr + l[k].weight;
         if (d >= CV_INF_WEIGHT)
@@ -302,9 +308,9 @@ int cv_ch_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out
         int forward = bdone || (!fdone && q->f.heap[0].key <= q->b.heap[0].key);
         side *me = forward ? &q->f : &q->b, *other = forward ? &q->b : &q->f;
         uint32_t r = step(q, me, qs, forward, 0);
-        if (r == NONE || other->st[r].stamp != qs)
+        if (r == NONE || (other->hot[r].stamp | 1) != (qs | 1))
             continue;
-        uint64_t c = (uint64_t)me->st[r].dist + other->st[r].dist;
+        uint64_t c = (uint64_t)me->hot[r].dist + other->hot[r].dist;
         if (c < best) {
             best = c;
             meet = r;
@@ -322,24 +328,24 @@ int cv_ch_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out
     /* up from the source to the meeting node: collect the arcs backwards, then unpack them in travel order */
     size_t nup = 0;
     uint32_t r = meet;
-    while (q->f.st[r].pred < SEED_BWD) {
-        if (push_stack(q, &nup, q->f.st[r].pred))
+    while (q->f.cold[r].pred < SEED_BWD) {
+        if (push_stack(q, &nup, q->f.cold[r].pred))
             return cv_fail(err, CV_ENOMEM, "out of memory");
-        r = q->f.st[r].pred_node;
+        r = q->f.cold[r].pred_node;
     }
-    out->src_forward = q->f.st[r].pred == SEED_FWD;
+    out->src_forward = q->f.cold[r].pred == SEED_FWD;
     /* the upward arcs stay at the bottom of the stack; unpacking works above them */
     int bad = 0;
     for (size_t i = nup; i-- > 0 && !bad;)
         bad = unpack(q, q->stack[i], nup, out);
     r = meet;
-    while (!bad && q->b.st[r].pred < SEED_BWD) {
-        bad = unpack(q, q->b.st[r].pred, 0, out);
-        r = q->b.st[r].pred_node;
+    while (!bad && q->b.cold[r].pred < SEED_BWD) {
+        bad = unpack(q, q->b.cold[r].pred, 0, out);
+        r = q->b.cold[r].pred_node;
     }
     if (bad)
         return cv_fail(err, CV_ENOMEM, "out of memory");
-    out->dst_forward = q->b.st[r].pred == SEED_FWD;
+    out->dst_forward = q->b.cold[r].pred == SEED_FWD;
     return cv_path_finish(g, out);
 }
 
@@ -377,8 +383,7 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
                 q->bk = p;
                 q->cap_bk = nc;
             }
-            const node_state *n = &q->b.st[r];
-            q->bk[q->nbk++] = (bucket_entry){r, (uint32_t)j, n->dist, n->dur, n->len};
+            q->bk[q->nbk++] = (bucket_entry){r, (uint32_t)j, q->b.hot[r].dist, q->b.cold[r].dur, q->b.cold[r].len};
         }
     }
     qsort(q->bk, q->nbk, sizeof *q->bk, cmp_bucket);
@@ -410,14 +415,14 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
             if (r == NONE || q->bk_stamp[r] != bq)
                 continue;
             const bucket_entry *e = q->bk + q->bk_first[r];
-            const node_state *n = &q->f.st[r];
+            uint32_t fd = q->f.hot[r].dist, fdur = q->f.cold[r].dur, flen = q->f.cold[r].len;
             for (uint32_t k = 0; k < q->bk_count[r]; k++) {
-                uint64_t w = (uint64_t)n->dist + e[k].weight;
+                uint64_t w = (uint64_t)fd + e[k].weight;
                 cv_table_cell *c = &row[e[k].target];
                 if (w < c->weight) {
                     c->weight = (uint32_t)w;
-                    c->duration_ds = n->dur + e[k].dur;
-                    c->distance_dm = n->len + e[k].len;
+                    c->duration_ds = fdur + e[k].dur;
+                    c->distance_dm = flen + e[k].len;
                 }
             }
         }

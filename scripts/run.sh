@@ -19,4 +19,7 @@ route() {
 }
 route "Porto (Aliados) -> Matosinhos" -8.6110,41.1496 -8.6900,41.1820
 route "Vila Nova de Gaia -> Maia" -8.6110,41.1240 -8.6230,41.2350
-route "Porto (Boavista) -> Porto airport" -8.6290,41.1580 -8.6780,41.2370
+route "Porto (Boavista) -> Porto airport" -8.6290,41.1580 -8.6710,41.2440
+echo "== table: Aliados and Matosinhos to Gaia and Maia"
+./build/covoit table "$graph" --sources "-8.6110,41.1496;-8.6900,41.1820" --destinations "-8.6110,41.1240;-8.6230,41.2350" | head -c 300
+echo " ..."
