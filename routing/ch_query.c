@@ -51,7 +51,9 @@ struct cv_ch_query {
     size_t cap_stack;
     bucket_entry *bk;    /* table buckets */
     size_t nbk, cap_bk;
-    uint32_t *bk_first, *bk_count, *bk_stamp;
+    bucket_entry *grouped; /* the same entries grouped by node */
+    size_t cap_grouped;
+    uint32_t *bk_first, *bk_count, *bk_stamp, *bk_touched;
 };
 
 /* A search settles each node once and relaxes each of its links once, so the lazy heap never holds more than
@@ -83,7 +85,9 @@ cv_ch_query *cv_ch_query_new(const cv_graph *g)
     q->bk_first = malloc(q->n * sizeof *q->bk_first);
     q->bk_count = malloc(q->n * sizeof *q->bk_count);
     q->bk_stamp = calloc(q->n, sizeof *q->bk_stamp);
-    if (side_init(&q->f, q->n, g->hdr.nch_up) || side_init(&q->b, q->n, g->hdr.nch_down) || !q->bk_first || !q->bk_count || !q->bk_stamp) {
+    q->bk_touched = malloc(q->n * sizeof *q->bk_touched);
+    if (side_init(&q->f, q->n, g->hdr.nch_up) || side_init(&q->b, q->n, g->hdr.nch_down) || !q->bk_first || !q->bk_count || !q->bk_stamp ||
+        !q->bk_touched) {
         cv_ch_query_free(q);
         return NULL;
     }
@@ -97,6 +101,7 @@ void cv_ch_query_free(cv_ch_query *q)
     side_free(&q->f);
     side_free(&q->b);
     free(q->stack), free(q->bk), free(q->bk_first), free(q->bk_count), free(q->bk_stamp);
+    free(q->bk_touched), free(q->grouped);
     free(q);
 }
 
@@ -349,12 +354,40 @@ int cv_ch_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out
     return cv_path_finish(g, out);
 }
 
-static int cmp_bucket(const void *a, const void *b)
+typedef struct order_key {
+    uint32_t key, index;
+} order_key;
+
+static int cmp_order(const void *a, const void *b)
 {
-    const bucket_entry *x = a, *y = b;
-    if (x->node != y->node)
-        return (x->node > y->node) - (x->node < y->node);
-    return (x->target > y->target) - (x->target < y->target);
+    const order_key *x = a, *y = b;
+    if (x->key != y->key)
+        return (x->key > y->key) - (x->key < y->key);
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Indexes of the n points sorted along a Hilbert curve over the graph's bounding box (malloc'ed). */
+static uint32_t *spatial_order(cv_ch_query *q, const cv_snap *pts, size_t n)
+{
+    const int32_t *bb = q->g->hdr.bbox;
+    double sx = 65535.0 / ((double)bb[2] - bb[0] + 1), sy = 65535.0 / ((double)bb[3] - bb[1] + 1);
+    order_key *k = malloc((n ? n : 1) * sizeof *k);
+    uint32_t *out = malloc((n ? n : 1) * sizeof *out);
+    if (!k || !out) {
+        free(k), free(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double x = ((double)pts[i].location.lon - bb[0]) * sx, y = ((double)pts[i].location.lat - bb[1]) * sy;
+        x = x < 0 ? 0 : x > 65535 ? 65535 : x;
+        y = y < 0 ? 0 : y > 65535 ? 65535 : y;
+        k[i] = (order_key){cv_hilbert16((uint32_t)x, (uint32_t)y), (uint32_t)i};
+    }
+    qsort(k, n, sizeof *k, cmp_order);
+    for (size_t i = 0; i < n; i++)
+        out[i] = k[i].index;
+    free(k);
+    return out;
 }
 
 int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *dst, size_t nd, cv_table_cell *out,
@@ -365,9 +398,17 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
     q->nbk = 0;
     for (size_t i = 0; i < ns * nd; i++)
         out[i] = (cv_table_cell){CV_INF_WEIGHT, 0, 0};
+    /* searches run in the order of their points along a Hilbert curve: consecutive searches then start near
+       each other and find the bottom of the hierarchy still in cache */
+    uint32_t *dord = spatial_order(q, dst, nd), *sord = spatial_order(q, src, ns);
+    if (!dord || !sord) {
+        free(dord), free(sord);
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    }
     /* backward searches from every destination leave (destination, weight) in the buckets of the nodes they
        settle */
-    for (size_t j = 0; j < nd; j++) {
+    for (size_t jj = 0; jj < nd; jj++) {
+        size_t j = dord[jj];
         uint32_t qs = next_query(q);
         q->b.nheap = 0;
         seed_target(q, &q->b, qs, &dst[j]);
@@ -378,27 +419,51 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
             if (q->nbk == q->cap_bk) {
                 size_t nc = q->cap_bk ? q->cap_bk * 2 : 4096;
                 bucket_entry *p = realloc(q->bk, nc * sizeof *p);
-                if (!p)
+                if (!p) {
+                    free(dord), free(sord);
                     return cv_fail(err, CV_ENOMEM, "out of memory");
+                }
                 q->bk = p;
                 q->cap_bk = nc;
             }
             q->bk[q->nbk++] = (bucket_entry){r, (uint32_t)j, q->b.hot[r].dist, q->b.cold[r].dur, q->b.cold[r].len};
         }
     }
-    qsort(q->bk, q->nbk, sizeof *q->bk, cmp_bucket);
+    /* group the entries by node without sorting: count per node, lay the buckets out, scatter */
     uint32_t bq = next_query(q);
+    size_t ntouched = 0;
     for (size_t k = 0; k < q->nbk; k++) {
         uint32_t r = q->bk[k].node;
         if (q->bk_stamp[r] != bq) {
             q->bk_stamp[r] = bq;
-            q->bk_first[r] = (uint32_t)k;
             q->bk_count[r] = 0;
+            q->bk_touched[ntouched++] = r;
         }
         q->bk_count[r]++;
     }
+    uint32_t at = 0;
+    for (size_t i = 0; i < ntouched; i++) {
+        uint32_t r = q->bk_touched[i];
+        q->bk_first[r] = at;
+        at += q->bk_count[r];
+        q->bk_count[r] = 0;
+    }
+    if (q->cap_grouped < q->nbk) {
+        bucket_entry *p = realloc(q->grouped, q->nbk * sizeof *p);
+        if (!p) {
+            free(dord), free(sord);
+            return cv_fail(err, CV_ENOMEM, "out of memory");
+        }
+        q->grouped = p;
+        q->cap_grouped = q->nbk;
+    }
+    for (size_t k = 0; k < q->nbk; k++) {
+        uint32_t r = q->bk[k].node;
+        q->grouped[q->bk_first[r] + q->bk_count[r]++] = q->bk[k];
+    }
     /* forward searches from every source scan the buckets of the nodes they settle */
-    for (size_t i = 0; i < ns; i++) {
+    for (size_t ii = 0; ii < ns; ii++) {
+        size_t i = sord[ii];
         cv_table_cell *row = out + i * nd;
         for (size_t j = 0; j < nd; j++) {
             uint64_t dw = cv_path_direct_weight(g, &src[i], &dst[j]);
@@ -414,7 +479,7 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
             uint32_t r = step(q, &q->f, qs, 1, 1);
             if (r == NONE || q->bk_stamp[r] != bq)
                 continue;
-            const bucket_entry *e = q->bk + q->bk_first[r];
+            const bucket_entry *e = q->grouped + q->bk_first[r];
             uint32_t fd = q->f.hot[r].dist, fdur = q->f.cold[r].dur, flen = q->f.cold[r].len;
             for (uint32_t k = 0; k < q->bk_count[r]; k++) {
                 uint64_t w = (uint64_t)fd + e[k].weight;
@@ -427,5 +492,6 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
             }
         }
     }
+    free(dord), free(sord);
     return 0;
 }
