@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <bzlib.h>
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1280,6 +1282,48 @@ static void route_length(const char *graph, uint32_t *dist_dm, uint32_t *dur_ds)
     cv_graph_close(g);
 }
 
+/* The same map as .osm and as .osm.bz2 (compressed here with libbz2) gives the same graph. */
+static void test_bz2_input_gives_the_same_graph(void **state)
+{
+    (void)state;
+    char in[1024], in_bz[1024], out[1024], out_bz[1024];
+    tmp_path(in, sizeof in, "grid_plain.osm");
+    tmp_path(in_bz, sizeof in_bz, "grid_plain.osm.bz2");
+    tmp_path(out, sizeof out, "grid_plain.graph");
+    tmp_path(out_bz, sizeof out_bz, "grid_bz2.graph");
+    write_grid_osm(in, 0);
+    FILE *f = fopen(in, "rb");
+    assert_non_null(f);
+    static char raw[1 << 16], packed[1 << 17];
+    size_t n = fread(raw, 1, sizeof raw, f);
+    fclose(f);
+    assert_true(n > 0 && n < sizeof raw);
+    unsigned int plen = sizeof packed;
+    assert_int_equal(BZ2_bzBuffToBuffCompress(packed, &plen, raw, (unsigned int)n, 9, 0, 0), BZ_OK);
+    f = fopen(in_bz, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(packed, 1, plen, f), plen);
+    fclose(f);
+    cv_build_stats st, st_bz;
+    cv_error err;
+    memset(&err, 0, sizeof err);
+    int sorted;
+    if (import(in, out, &st, &err, &sorted))
+        fail_msg("plain import: %s", err.text);
+    if (import(in_bz, out_bz, &st_bz, &err, &sorted))
+        fail_msg("bz2 import: %s", err.text);
+    assert_true(st.edges > 0);
+    assert_int_equal(st_bz.nodes, st.nodes);
+    assert_int_equal(st_bz.edges, st.edges);
+    assert_int_equal(st_bz.points, st.points);
+    uint32_t d, t, dz, tz;
+    route_length(out, &d, &t);
+    route_length(out_bz, &dz, &tz);
+    assert_int_equal(dz, d);
+    assert_int_equal(tz, t);
+    unlink(in), unlink(in_bz), unlink(out), unlink(out_bz);
+}
+
 static void test_unsorted_input_gives_the_same_graph(void **state)
 {
     (void)state;
@@ -1359,6 +1403,7 @@ int main(void)
         cmocka_unit_test(test_cli_on_damaged_files),
         cmocka_unit_test(test_import_missing_or_garbage_input),
         cmocka_unit_test(test_unsorted_input_gives_the_same_graph),
+        cmocka_unit_test(test_bz2_input_gives_the_same_graph),
         /* last: under UBSan, the library's memcpy from NULL on a road-less input aborts the process */
         cmocka_unit_test(test_import_without_roads),
     };
