@@ -15,6 +15,10 @@ static const subcommand commands[] = {
     {"route", cmd_route, "fastest route between two points, as OSRM-style JSON"},
     {"table", cmd_table, "durations and distances between many points, as an OSRM-style table"},
     {"info", cmd_info, "describe a graph file (and check it whole)"},
+    {"offer", cmd_offer, "drivers' offers: add, list, show, cancel, matches"},
+    {"request", cmd_request, "passengers' requests: add, list, show, cancel, matches"},
+    {"book", cmd_book, "book seats for a request on an offer"},
+    {"booking", cmd_booking, "accept, refuse, cancel or show a booking"},
 };
 
 static void usage(FILE *f)

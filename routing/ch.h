@@ -59,6 +59,26 @@ typedef struct cv_table_cell {
 int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *dst, size_t nd, cv_table_cell *out,
                 cv_error *err);
 
+/* One node of a search space: a hierarchy node (search id) with the route from the search's point to it
+   (forward spaces) or from it to the point (backward spaces). */
+typedef struct cv_space_entry {
+    uint32_t node;
+    uint32_t weight;
+    uint32_t duration_ds;
+    uint32_t distance_dm;
+} cv_space_entry;
+
+/* The search space of an upward search from s (forward = 1) or towards s (forward = 0), stall-on-demand
+   applied: every node settled and not stalled. Two spaces meet in a route: the least forward(a).weight +
+   backward(b).weight over common nodes is the weight from a to b (unless a and b share an edge, see
+   cv_path_direct_weight). Entries are written to *out (grown with realloc, *cap its capacity); *n gets the count.
+   Returns 0 or CV_ENOMEM. */
+int cv_ch_space(cv_ch_query *q, const cv_snap *s, int forward, cv_space_entry **out, size_t *n, size_t *cap,
+                cv_error *err);
+
+/* Number of hierarchy nodes (search ids run from 0 to this - 1). */
+uint32_t cv_ch_nodes(const cv_ch_query *q);
+
 /* Nodes settled by the last query (for benchmarks). */
 uint64_t cv_ch_settled(const cv_ch_query *q);
 

@@ -495,3 +495,37 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
     free(dord), free(sord);
     return 0;
 }
+
+uint32_t cv_ch_nodes(const cv_ch_query *q)
+{
+    return q->n;
+}
+
+int cv_ch_space(cv_ch_query *q, const cv_snap *s, int forward, cv_space_entry **out, size_t *n, size_t *cap,
+                cv_error *err)
+{
+    uint32_t qs = next_query(q);
+    side *sd = forward ? &q->f : &q->b;
+    sd->nheap = 0;
+    q->settled = 0;
+    *n = 0;
+    if (forward)
+        seed_source(q, sd, qs, s);
+    else
+        seed_target(q, sd, qs, s);
+    while (heap_live(sd)) {
+        uint32_t r = step(q, sd, qs, forward, 1);
+        if (r == NONE)
+            continue;
+        if (*n == *cap) {
+            size_t nc = *cap ? *cap * 2 : 256;
+            cv_space_entry *p = realloc(*out, nc * sizeof *p);
+            if (!p)
+                return cv_fail(err, CV_ENOMEM, "out of memory");
+            *out = p;
+            *cap = nc;
+        }
+        (*out)[(*n)++] = (cv_space_entry){r, sd->hot[r].dist, sd->cold[r].dur, sd->cold[r].len};
+    }
+    return 0;
+}

@@ -1,0 +1,167 @@
+/* trip_json.c — JSON for the matcher's objects (offers, requests, schedules, stops, bookings, matches) and the
+   codes of its errors, shared by the trip subcommands (and later the HTTP server). One builder per object kind;
+   each returns a new reference, or NULL when out of memory. */
+#include <math.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "timeutil.h"
+
+const char *cli_trip_code(int code)
+{
+    switch (code) {
+    case CV_OK: return "Ok";
+    case CV_EINVAL: return "InvalidValue";
+    case CV_ENOSEGMENT: return "NoSegment";
+    case CV_ENOROUTE: return "NoRoute";
+    case CV_ENOTFOUND: return "NotFound";
+    case CV_ECONFLICT: return "Conflict";
+    default: return "Error";
+    }
+}
+
+json_t *json_trip_error(int code, const char *message)
+{
+    return json_pack("{s:s,s:s}", "code", cli_trip_code(code), "message", message ? message : "");
+}
+
+/* v rounded to `decimals` decimals, as a JSON real. */
+static json_t *json_round(double v, int decimals)
+{
+    double f = pow(10.0, decimals);
+    return json_real(round(v * f) / f);
+}
+
+/* Tenths (decisecond or decimetre) to units, one decimal. */
+static json_t *json_tenths(int64_t v)
+{
+    return json_round((double)v / 10.0, 1);
+}
+
+/* A whole number as an integer, anything else as a real. */
+static json_t *json_number(double v)
+{
+    if (v == floor(v) && fabs(v) < 9e15)
+        return json_integer((json_int_t)v);
+    return json_real(v);
+}
+
+json_t *json_datetime(int64_t utc)
+{
+    char buf[40];
+    cv_format_datetime(utc, buf);
+    return json_string(buf);
+}
+
+static json_t *json_date(cv_day day)
+{
+    char buf[16];
+    cv_format_date(day, buf);
+    return json_string(buf);
+}
+
+/* A stop time of a booking: trip.h allows seconds after local midnight (regular) besides UTC seconds, so values
+   below one day are shown as a local time of day "HH:MM", larger ones as a date-time. */
+static json_t *json_stop_time(int64_t t)
+{
+    if (t >= 0 && t < 86400) {
+        char buf[8];
+        cv_format_time_of_day((int32_t)t, buf);
+        return json_string(buf);
+    }
+    return json_datetime(t);
+}
+
+json_t *json_schedule(const cv_schedule *s)
+{
+    json_t *margin = json_number(s->margin_s / 60.0);
+    if (s->kind == CV_PUNCTUAL)
+        return json_pack("{s:s,s:o,s:o}", "type", "punctual", "depart", json_datetime(s->depart), "margin_min",
+                         margin);
+    char days[40], tod[8];
+    cv_format_weekdays(s->weekdays, days);
+    cv_format_time_of_day(s->time_of_day, tod);
+    return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "type", "regular", "weekdays", days, "time", tod, "first_date",
+                     json_date(s->first_day), "last_date", json_date(s->last_day), "margin_min", margin);
+}
+
+json_t *json_offer(const cv_offer *o)
+{
+    json_t *vias = json_array();
+    for (int i = 0; vias && i < o->nvias && i < CV_MAX_VIAS; i++)
+        json_array_append_new(vias, json_lonlat(o->vias[i]));
+    json_t *max_detour = json_pack("{s:o,s:o}", "duration",
+                                   o->max_detour_s < 0 ? json_null() : json_integer(o->max_detour_s), "distance",
+                                   o->max_detour_m < 0 ? json_null() : json_integer(o->max_detour_m));
+    return json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:{s:o,s:o},s:o}", "id", (json_int_t)o->id, "owner",
+                     o->owner, "status", cv_trip_status_name(o->status), "from", json_lonlat(o->from), "to",
+                     json_lonlat(o->to), "vias", vias, "schedule", json_schedule(&o->when), "seats", o->seats,
+                     "max_detour", max_detour, "price_per_km", json_round(o->price_per_km, 4), "direct",
+                     "duration", json_tenths(o->direct_duration_ds), "distance", json_tenths(o->direct_distance_dm),
+                     "created", json_datetime(o->created));
+}
+
+json_t *json_request(const cv_request *r)
+{
+    return json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:i,s:o}", "id", (json_int_t)r->id, "owner", r->owner, "status",
+                     cv_trip_status_name(r->status), "from", json_lonlat(r->from), "to", json_lonlat(r->to),
+                     "schedule", json_schedule(&r->when), "seats", r->seats, "created", json_datetime(r->created));
+}
+
+static const char *stop_kind_name(cv_stop_kind k)
+{
+    switch (k) {
+    case CV_STOP_ORIGIN: return "origin";
+    case CV_STOP_VIA: return "via";
+    case CV_STOP_PICKUP: return "pickup";
+    case CV_STOP_DROPOFF: return "dropoff";
+    case CV_STOP_DESTINATION: return "destination";
+    }
+    return "unknown";
+}
+
+json_t *json_stop(const cv_stop *s)
+{
+    json_t *o = json_pack("{s:s,s:f,s:o}", "kind", stop_kind_name(s->kind), "key", s->key, "location",
+                          json_lonlat(s->at));
+    if (o && (s->kind == CV_STOP_PICKUP || s->kind == CV_STOP_DROPOFF)) {
+        json_object_set_new(o, "booking_id", json_integer(s->booking_id));
+        json_object_set_new(o, "seats_delta", json_integer(s->seats_delta));
+    }
+    return o;
+}
+
+json_t *json_booking(const cv_booking *b)
+{
+    return json_pack("{s:I,s:I,s:I,s:i,s:s,s:{s:o,s:o},s:{s:o,s:o},s:{s:o,s:s,s:i},s:o,s:o}", "id",
+                     (json_int_t)b->id, "offer_id", (json_int_t)b->offer_id, "request_id", (json_int_t)b->request_id,
+                     "seats", b->seats, "status", cv_booking_status_name(b->status), "pickup", "location",
+                     json_lonlat(b->pickup), "time", json_stop_time(b->pickup_time), "dropoff", "location",
+                     json_lonlat(b->dropoff), "time", json_stop_time(b->dropoff_time), "contribution", "amount",
+                     json_round(b->amount, 2), "currency", "EUR", "commission", 0, "created",
+                     json_datetime(b->created), "updated", json_datetime(b->updated));
+}
+
+static json_t *json_contribution(const cv_contribution *c)
+{
+    return json_pack("{s:o,s:s,s:i,s:o,s:o,s:s}", "amount", json_round(c->amount, 2), "currency", "EUR",
+                     "commission", 0, "per_km", json_round(c->per_km, 4), "distance_km",
+                     json_round(c->distance_km, 3), "rounding", cv_rounding_name(c->rounding));
+}
+
+json_t *json_match(const cv_match *m)
+{
+    char days[40];
+    cv_format_weekdays(m->weekdays, days);
+    json_t *schedule = json_pack("{s:b,s:s,s:o,s:o}", "regular", m->regular != 0, "weekdays", days, "first_date",
+                                 json_date(m->first_day), "last_date", json_date(m->last_day));
+    return json_pack("{s:I,s:I,s:{s:o,s:o},s:{s:o,s:o},s:{s:o,s:o,s:o},s:{s:o,s:o},s:{s:o,s:o},s:I,s:o,s:o}",
+                     "offer_id", (json_int_t)m->offer_id, "request_id", (json_int_t)m->request_id, "pickup",
+                     "location", json_lonlat(m->pickup), "time", json_datetime(m->pickup_time), "dropoff",
+                     "location", json_lonlat(m->dropoff), "time", json_datetime(m->dropoff_time), "detour",
+                     "duration", json_tenths(m->detour_ds), "distance", json_tenths(m->detour_dm), "percent",
+                     json_round(m->detour_percent, 1), "shared", "duration", json_tenths(m->shared_ds), "distance",
+                     json_tenths(m->shared_dm), "driver_total", "duration", json_tenths(m->total_ds), "distance",
+                     json_tenths(m->total_dm), "time_mismatch", (json_int_t)m->mismatch_s, "schedule", schedule,
+                     "contribution", json_contribution(&m->contribution));
+}

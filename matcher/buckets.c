@@ -1,0 +1,102 @@
+/* buckets.c — per-node arrays of (reference, distances), grown and shrunk in place. */
+#include "buckets.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct bucket {
+    cv_bucket_item *items;
+    uint32_t n, cap;
+} bucket;
+
+struct cv_buckets {
+    uint32_t nnodes;
+    bucket *at;
+    size_t nitems, bytes;
+};
+
+cv_buckets *cv_buckets_new(uint32_t nnodes)
+{
+    cv_buckets *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->nnodes = nnodes;
+    b->at = calloc(nnodes ? nnodes : 1, sizeof *b->at);
+    if (!b->at) {
+        free(b);
+        return NULL;
+    }
+    b->bytes = (size_t)nnodes * sizeof *b->at;
+    return b;
+}
+
+void cv_buckets_free(cv_buckets *b)
+{
+    if (!b)
+        return;
+    for (uint32_t i = 0; i < b->nnodes; i++)
+        free(b->at[i].items);
+    free(b->at);
+    free(b);
+}
+
+static int reserve(cv_buckets *b, bucket *k, uint32_t need)
+{
+    if (need <= k->cap)
+        return 0;
+    uint32_t nc = k->cap ? k->cap : 4;
+    while (nc < need)
+        nc *= 2;
+    cv_bucket_item *p = realloc(k->items, nc * sizeof *p);
+    if (!p)
+        return -1;
+    b->bytes += (size_t)(nc - k->cap) * sizeof *p;
+    k->items = p;
+    k->cap = nc;
+    return 0;
+}
+
+int cv_buckets_add(cv_buckets *b, uint32_t ref, const cv_space_entry *e, size_t n)
+{
+    /* reserve first, so that a failure leaves nothing half stored */
+    for (size_t i = 0; i < n; i++)
+        if (e[i].node >= b->nnodes || reserve(b, &b->at[e[i].node], b->at[e[i].node].n + 1))
+            return CV_ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        bucket *k = &b->at[e[i].node];
+        k->items[k->n++] = (cv_bucket_item){ref, e[i].weight, e[i].duration_ds, e[i].distance_dm};
+    }
+    b->nitems += n;
+    return 0;
+}
+
+void cv_buckets_remove(cv_buckets *b, uint32_t ref, const cv_space_entry *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (e[i].node >= b->nnodes)
+            continue;
+        bucket *k = &b->at[e[i].node];
+        for (uint32_t j = 0; j < k->n; j++)
+            if (k->items[j].ref == ref) {
+                k->items[j] = k->items[--k->n];
+                b->nitems--;
+                break;
+            }
+    }
+}
+
+const cv_bucket_item *cv_buckets_at(const cv_buckets *b, uint32_t node, uint32_t *n)
+{
+    *n = b->at[node].n;
+    return b->at[node].items;
+}
+
+size_t cv_buckets_items(const cv_buckets *b)
+{
+    return b->nitems;
+}
+
+size_t cv_buckets_bytes(const cv_buckets *b)
+{
+    return b->bytes;
+}

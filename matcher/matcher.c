@@ -1,0 +1,1267 @@
+/* matcher.c — the matching index (offer stops and request points in CH buckets), the matching of a request
+   against every offer and of an offer against every request, and the booking flow on top of the store. */
+#define _POSIX_C_SOURCE 200809L
+#include "matcher.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buckets.h"
+#include "ch.h"
+#include "profile.h"
+#include "route.h"
+#include "snap.h"
+#include "timeutil.h"
+
+#define NONE UINT32_MAX
+#define STOP_BITS 5 /* offer references: slot << STOP_BITS | stop index (CV_PLAN_MAX_STOPS = 32) */
+
+enum { TO_P = 0, FROM_P = 1, TO_Q = 2, FROM_Q = 3 };
+
+typedef struct offer_slot {
+    int used;
+    cv_offer o;
+    int nstops;
+    cv_snap snaps[CV_PLAN_MAX_STOPS];
+    double keys[CV_PLAN_MAX_STOPS];
+    int64_t booking[CV_PLAN_MAX_STOPS];
+    cv_plan plan;
+} offer_slot;
+
+typedef struct request_slot {
+    int used;
+    cv_request r;
+    cv_snap p, q;
+    cv_cost pq;
+} request_slot;
+
+/* int64 id -> slot, open addressing with linear probing; ids are > 0, 0 marks an empty cell, -1 a removed one. */
+typedef struct id_map {
+    int64_t *keys;
+    uint32_t *vals;
+    uint32_t cap, used;
+} id_map;
+
+struct cv_matcher {
+    const cv_graph *g;
+    char *db_path;
+    cv_matcher_options opt;
+    pthread_rwlock_t lock;
+    offer_slot *offers;
+    uint32_t noffers, cap_offers, *free_offers, nfree_offers;
+    request_slot *requests;
+    uint32_t nrequests, cap_requests, *free_requests, nfree_requests;
+    id_map offer_ids, request_ids;
+    cv_buckets *off_fwd, *off_bwd; /* spaces from offer stops (all but the last), to offer stops (all but the first) */
+    cv_buckets *req_fwd, *req_bwd; /* spaces from and to request points: ref = slot << 1 | (0 pickup, 1 drop-off) */
+    size_t active_offers, active_requests;
+};
+
+/* What a query learns about one slot of the other side: costs between each stop of the offer involved and p and q,
+   in four runs of nstops entries (TO_P, FROM_P, TO_Q, FROM_Q) in the workspace's flat arrays. */
+typedef struct acc {
+    uint32_t slot;
+    uint32_t first;      /* into cw / cc */
+    uint32_t nstops;
+} acc;
+
+typedef struct space {
+    cv_space_entry *e;
+    size_t n, cap;
+} space;
+
+struct cv_matcher_ws {
+    cv_matcher *m;
+    cv_store *store;
+    cv_ch_query *ch;
+    space sp[4];
+    uint32_t stamp;
+    uint32_t *slot_stamp, *slot_acc;
+    size_t cap_slots;
+    acc *pool;
+    size_t npool, cap_pool;
+    uint32_t *cw;        /* weights, for keeping the least */
+    cv_cost *cc;         /* the costs that go with them */
+    size_t ncost, cap_cost;
+    uint32_t *node_stamp;  /* per hierarchy node, for meeting two spaces */
+    uint32_t *node_w, *node_ds, *node_dm;
+    uint32_t nstamp;
+    cv_path path;
+};
+
+cv_matcher_options cv_matcher_defaults(void)
+{
+    cv_matcher_options o = {CV_DEFAULT_PRICE_PER_KM, CV_ROUND_TEN_CENTS, CV_SNAP_DEFAULT_MAX_M, 100};
+    return o;
+}
+
+/* ---------------------------------------------------------------- id map */
+
+static uint32_t hash64(int64_t k, uint32_t cap)
+{
+    uint64_t x = (uint64_t)k * 0x9e3779b97f4a7c15ull;
+    return (uint32_t)(x >> 32) & (cap - 1);
+}
+
+static int map_put(id_map *m, int64_t key, uint32_t val);
+
+static int map_grow(id_map *m)
+{
+    id_map n = {0};
+    n.cap = m->cap ? m->cap * 2 : 1024;
+    n.keys = calloc(n.cap, sizeof *n.keys);
+    n.vals = malloc(n.cap * sizeof *n.vals);
+    if (!n.keys || !n.vals) {
+        free(n.keys), free(n.vals);
+        return -1;
+    }
+    for (uint32_t i = 0; i < m->cap; i++)
+        if (m->keys[i] > 0)
+            map_put(&n, m->keys[i], m->vals[i]);
+    free(m->keys), free(m->vals);
+    *m = n;
+    return 0;
+}
+
+static int map_put(id_map *m, int64_t key, uint32_t val)
+{
+    if ((m->used + 1) * 2 > m->cap && map_grow(m))
+        return -1;
+    uint32_t i = hash64(key, m->cap);
+    while (m->keys[i] > 0 && m->keys[i] != key)
+        i = (i + 1) & (m->cap - 1);
+    if (m->keys[i] != key)
+        m->used++;
+    m->keys[i] = key;
+    m->vals[i] = val;
+    return 0;
+}
+
+static uint32_t map_get(const id_map *m, int64_t key)
+{
+    if (!m->cap)
+        return NONE;
+    uint32_t i = hash64(key, m->cap);
+    while (m->keys[i] != 0) {
+        if (m->keys[i] == key)
+            return m->vals[i];
+        i = (i + 1) & (m->cap - 1);
+    }
+    return NONE;
+}
+
+static void map_del(id_map *m, int64_t key)
+{
+    if (!m->cap)
+        return;
+    uint32_t i = hash64(key, m->cap);
+    while (m->keys[i] != 0) {
+        if (m->keys[i] == key) {
+            m->keys[i] = -1; /* a tombstone keeps later probes going */
+            return;
+        }
+        i = (i + 1) & (m->cap - 1);
+    }
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+static cv_snap_options snap_options(const cv_matcher *m)
+{
+    cv_snap_options o = cv_snap_defaults();
+    o.max_distance_m = m->opt.max_snap_m;
+    /* pickups and drop-offs are never placed on motorways: snap to the nearest road where a car may stop */
+    o.exclude_classes = (1u << CV_RC_MOTORWAY) | (1u << CV_RC_MOTORWAY_LINK);
+    return o;
+}
+
+static int snap(cv_matcher_ws *w, cv_coord c, const char *what, cv_snap *out, cv_error *err)
+{
+    cv_snap_options o = snap_options(w->m);
+    cv_error e;
+    if (cv_snap_point(w->m->g, c, &o, out, &e))
+        return cv_fail(err, e.code, "%s: %s", what, e.text);
+    return 0;
+}
+
+/* Travel cost from a to b with the hierarchy. */
+static int route_cost(cv_matcher_ws *w, const cv_snap *a, const cv_snap *b, cv_cost *c, cv_error *err)
+{
+    int rc = cv_ch_route(w->ch, a, b, &w->path, err);
+    if (rc == CV_ENOROUTE) {
+        *c = (cv_cost){CV_UNREACHABLE, CV_UNREACHABLE};
+        return 0;
+    }
+    if (rc)
+        return rc;
+    *c = (cv_cost){w->path.duration_ds, w->path.distance_dm};
+    return 0;
+}
+
+static int64_t detour_limit(int32_t absolute, int64_t base, int scale)
+{
+    /* absolute limits come in seconds or metres; routes are in deciseconds and decimetres */
+    if (absolute >= 0)
+        return (int64_t)absolute * scale;
+    return base * CV_DEFAULT_DETOUR_PERCENT / 100;
+}
+
+/* When offer o and request r can travel together. */
+typedef struct frame {
+    int64_t dep;          /* the offer's planned departure on the first common date, UTC */
+    int64_t wish_rel;     /* the passenger's wished pickup, seconds after dep */
+    cv_day first, last;
+    uint8_t weekdays;
+    int regular;
+} frame;
+
+static cv_day today(int64_t now)
+{
+    cv_day d;
+    cv_utc_to_local(now, &d, NULL, NULL);
+    return d;
+}
+
+static int day_ok(cv_day d, uint8_t weekdays, cv_day first, cv_day last)
+{
+    return d >= first && d <= last && (weekdays & (1u << cv_day_weekday(d)));
+}
+
+static int find_frame(const cv_offer *o, const cv_request *r, int64_t now, frame *f)
+{
+    const cv_schedule *so = &o->when, *sr = &r->when;
+    memset(f, 0, sizeof *f);
+    if (so->kind == CV_PUNCTUAL && sr->kind == CV_PUNCTUAL) {
+        f->dep = so->depart;
+        f->wish_rel = sr->depart - so->depart;
+    } else if (so->kind == CV_REGULAR && sr->kind == CV_PUNCTUAL) {
+        cv_day d;
+        cv_utc_to_local(sr->depart, &d, NULL, NULL);
+        if (!day_ok(d, so->weekdays, so->first_day, so->last_day))
+            return 0;
+        f->dep = cv_local_to_utc(d, so->time_of_day);
+        f->wish_rel = sr->depart - f->dep;
+    } else if (so->kind == CV_PUNCTUAL && sr->kind == CV_REGULAR) {
+        cv_day d;
+        cv_utc_to_local(so->depart, &d, NULL, NULL);
+        if (!day_ok(d, sr->weekdays, sr->first_day, sr->last_day))
+            return 0;
+        f->dep = so->depart;
+        f->wish_rel = cv_local_to_utc(d, sr->time_of_day) - so->depart;
+    } else {
+        /* both regular: the weeks they share, compared in local time of day (the same on every date, whatever
+           daylight saving does) */
+        uint8_t common = so->weekdays & sr->weekdays;
+        cv_day first = so->first_day > sr->first_day ? so->first_day : sr->first_day;
+        cv_day last = so->last_day < sr->last_day ? so->last_day : sr->last_day;
+        cv_day t = today(now);
+        if (first < t)
+            first = t;
+        int64_t margin = so->margin_s;
+        while (first <= last && (!(common & (1u << cv_day_weekday(first))) ||
+                                 cv_local_to_utc(first, so->time_of_day) + margin < now))
+            first++;
+        while (last >= first && !(common & (1u << cv_day_weekday(last))))
+            last--;
+        if (!common || first > last)
+            return 0;
+        f->regular = 1;
+        f->weekdays = common;
+        f->first = first;
+        f->last = last;
+        f->dep = cv_local_to_utc(first, so->time_of_day);
+        f->wish_rel = (int64_t)sr->time_of_day - so->time_of_day;
+        return 1;
+    }
+    /* punctual offers in the past are not matched */
+    if (f->dep + so->margin_s < now)
+        return 0;
+    cv_day d;
+    cv_utc_to_local(f->dep, &d, NULL, NULL);
+    f->first = f->last = d;
+    f->weekdays = (uint8_t)(1u << cv_day_weekday(d));
+    return 1;
+}
+
+/* ---------------------------------------------------------------- offers: plan and index */
+
+/* Fills a slot from the offer's stops in the store: snaps, legs, loads, confirmed pickups' windows. */
+static int build_offer_slot(cv_matcher_ws *w, const cv_offer *o, int64_t now, offer_slot *sl, cv_error *err)
+{
+    cv_stop *stops = NULL;
+    size_t n = 0;
+    int rc = cv_store_offer_stops(w->store, o->id, &stops, &n, err);
+    if (rc)
+        return rc;
+    if (n < 2 || n > CV_PLAN_MAX_STOPS) {
+        free(stops);
+        return cv_fail(err, CV_EINVAL, "offer %lld has %zu stops (2 to %d allowed)", (long long)o->id, n,
+                       CV_PLAN_MAX_STOPS);
+    }
+    memset(sl, 0, sizeof *sl);
+    sl->used = 1;
+    sl->o = *o;
+    sl->nstops = (int)n;
+    cv_plan *pl = &sl->plan;
+    pl->nstops = (int)n;
+    pl->seats = o->seats;
+    pl->margin_s = o->when.margin_s;
+    pl->base_ds = o->direct_duration_ds;
+    pl->base_dm = o->direct_distance_dm;
+    pl->max_detour_ds = detour_limit(o->max_detour_s, pl->base_ds, 10);
+    pl->max_detour_dm = detour_limit(o->max_detour_m, pl->base_dm, 10);
+    int load = 0;
+    for (size_t k = 0; k < n && !rc; k++) {
+        sl->keys[k] = stops[k].key;
+        sl->booking[k] = stops[k].booking_id;
+        rc = snap(w, stops[k].at, "stop", &sl->snaps[k], err);
+        load += stops[k].seats_delta;
+        pl->stops[k].load = load;
+        pl->stops[k].win_lo = INT32_MIN;
+        pl->stops[k].win_hi = INT32_MAX;
+        if (!rc && stops[k].kind == CV_STOP_PICKUP) {
+            cv_booking b;
+            cv_request r;
+            frame f;
+            rc = cv_store_get_booking(w->store, stops[k].booking_id, &b, err);
+            if (!rc)
+                rc = cv_store_get_request(w->store, b.request_id, &r, err);
+            if (!rc && find_frame(o, &r, now, &f)) {
+                pl->stops[k].is_pickup = 1;
+                pl->stops[k].win_lo = f.wish_rel - r.when.margin_s;
+                pl->stops[k].win_hi = f.wish_rel + r.when.margin_s;
+            }
+        }
+    }
+    for (size_t k = 0; k + 1 < n && !rc; k++) {
+        rc = route_cost(w, &sl->snaps[k], &sl->snaps[k + 1], &pl->stops[k].leg, err);
+        if (!rc && pl->stops[k].leg.ds == CV_UNREACHABLE)
+            rc = cv_fail(err, CV_ENOROUTE, "offer %lld: no route between its stops %zu and %zu", (long long)o->id, k,
+                         k + 1);
+    }
+    free(stops);
+    return rc;
+}
+
+static int compute_space(cv_matcher_ws *w, const cv_snap *s, int forward, space *sp, cv_error *err)
+{
+    return cv_ch_space(w->ch, s, forward, &sp->e, &sp->n, &sp->cap, err);
+}
+
+/* Adds (add = 1) or removes the offer slot's spaces to or from the buckets. The spaces are computed by the caller's
+   workspace outside the lock only for adding; removing recomputes them under the lock (they are deterministic). */
+static int index_offer_spaces(cv_matcher_ws *w, uint32_t slot, int add, cv_error *err)
+{
+    cv_matcher *m = w->m;
+    offer_slot *sl = &m->offers[slot];
+    for (int k = 0; k < sl->nstops; k++) {
+        uint32_t ref = slot << STOP_BITS | (uint32_t)k;
+        for (int dir = 0; dir < 2; dir++) {
+            if ((dir == 0 && k == sl->nstops - 1) || (dir == 1 && k == 0))
+                continue;
+            int rc = compute_space(w, &sl->snaps[k], dir == 0, &w->sp[0], err);
+            if (rc)
+                return rc;
+            cv_buckets *b = dir == 0 ? m->off_fwd : m->off_bwd;
+            if (add) {
+                if (cv_buckets_add(b, ref, w->sp[0].e, w->sp[0].n))
+                    return cv_fail(err, CV_ENOMEM, "out of memory while indexing offer %lld", (long long)sl->o.id);
+            } else {
+                cv_buckets_remove(b, ref, w->sp[0].e, w->sp[0].n);
+            }
+        }
+    }
+    return 0;
+}
+
+static int index_request_spaces(cv_matcher_ws *w, uint32_t slot, int add, cv_error *err)
+{
+    cv_matcher *m = w->m;
+    request_slot *sl = &m->requests[slot];
+    for (int pt = 0; pt < 2; pt++)
+        for (int dir = 0; dir < 2; dir++) {
+            int rc = compute_space(w, pt ? &sl->q : &sl->p, dir == 0, &w->sp[0], err);
+            if (rc)
+                return rc;
+            cv_buckets *b = dir == 0 ? m->req_fwd : m->req_bwd;
+            uint32_t ref = slot << 1 | (uint32_t)pt;
+            if (add) {
+                if (cv_buckets_add(b, ref, w->sp[0].e, w->sp[0].n))
+                    return cv_fail(err, CV_ENOMEM, "out of memory while indexing request %lld", (long long)sl->r.id);
+            } else {
+                cv_buckets_remove(b, ref, w->sp[0].e, w->sp[0].n);
+            }
+        }
+    return 0;
+}
+
+static uint32_t take_slot(uint32_t *nslots, uint32_t *cap, void **arr, size_t elem, uint32_t *freel, uint32_t *nfree)
+{
+    if (*nfree > 0)
+        return freel[--*nfree];
+    if (*nslots == *cap) {
+        uint32_t nc = *cap ? *cap * 2 : 256;
+        if (nc > (1u << (32 - STOP_BITS)))
+            return NONE;
+        void *p = realloc(*arr, nc * elem);
+        if (!p)
+            return NONE;
+        *arr = p;
+        *cap = nc;
+    }
+    return (*nslots)++;
+}
+
+/* Puts a built offer slot into the index (write lock held by the caller). */
+static int insert_offer(cv_matcher_ws *w, const offer_slot *built, cv_error *err)
+{
+    cv_matcher *m = w->m;
+    uint32_t *fl = realloc(m->free_offers, ((size_t)m->cap_offers + 256) * sizeof *fl);
+    if (!fl)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    m->free_offers = fl;
+    uint32_t slot = take_slot(&m->noffers, &m->cap_offers, (void **)&m->offers, sizeof *m->offers, m->free_offers,
+                              &m->nfree_offers);
+    if (slot == NONE)
+        return cv_fail(err, CV_ENOMEM, "out of memory (offer index full)");
+    fl = realloc(m->free_offers, ((size_t)m->cap_offers + 1) * sizeof *fl);
+    if (fl)
+        m->free_offers = fl;
+    m->offers[slot] = *built;
+    int rc = index_offer_spaces(w, slot, 1, err);
+    if (!rc && map_put(&m->offer_ids, built->o.id, slot))
+        rc = cv_fail(err, CV_ENOMEM, "out of memory");
+    if (rc) {
+        index_offer_spaces(w, slot, 0, NULL);
+        m->offers[slot].used = 0;
+        m->free_offers[m->nfree_offers++] = slot;
+        return rc;
+    }
+    m->active_offers++;
+    return 0;
+}
+
+static void remove_offer(cv_matcher_ws *w, int64_t id)
+{
+    cv_matcher *m = w->m;
+    uint32_t slot = map_get(&m->offer_ids, id);
+    if (slot == NONE)
+        return;
+    index_offer_spaces(w, slot, 0, NULL);
+    m->offers[slot].used = 0;
+    map_del(&m->offer_ids, id);
+    m->free_offers[m->nfree_offers++] = slot;
+    m->active_offers--;
+}
+
+static int insert_request(cv_matcher_ws *w, const request_slot *built, cv_error *err)
+{
+    cv_matcher *m = w->m;
+    uint32_t *fl = realloc(m->free_requests, ((size_t)m->cap_requests + 256) * sizeof *fl);
+    if (!fl)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    m->free_requests = fl;
+    uint32_t slot = take_slot(&m->nrequests, &m->cap_requests, (void **)&m->requests, sizeof *m->requests,
+                              m->free_requests, &m->nfree_requests);
+    if (slot == NONE)
+        return cv_fail(err, CV_ENOMEM, "out of memory (request index full)");
+    fl = realloc(m->free_requests, ((size_t)m->cap_requests + 1) * sizeof *fl);
+    if (fl)
+        m->free_requests = fl;
+    m->requests[slot] = *built;
+    int rc = index_request_spaces(w, slot, 1, err);
+    if (!rc && map_put(&m->request_ids, built->r.id, slot))
+        rc = cv_fail(err, CV_ENOMEM, "out of memory");
+    if (rc) {
+        index_request_spaces(w, slot, 0, NULL);
+        m->requests[slot].used = 0;
+        m->free_requests[m->nfree_requests++] = slot;
+        return rc;
+    }
+    m->active_requests++;
+    return 0;
+}
+
+static void remove_request(cv_matcher_ws *w, int64_t id)
+{
+    cv_matcher *m = w->m;
+    uint32_t slot = map_get(&m->request_ids, id);
+    if (slot == NONE)
+        return;
+    index_request_spaces(w, slot, 0, NULL);
+    m->requests[slot].used = 0;
+    map_del(&m->request_ids, id);
+    m->free_requests[m->nfree_requests++] = slot;
+    m->active_requests--;
+}
+
+/* Snaps both ends of a request and finds the cost of its own ride. */
+static int build_request_slot(cv_matcher_ws *w, const cv_request *r, request_slot *sl, cv_error *err)
+{
+    memset(sl, 0, sizeof *sl);
+    sl->used = 1;
+    sl->r = *r;
+    int rc = snap(w, r->from, "pickup point", &sl->p, err);
+    if (!rc)
+        rc = snap(w, r->to, "drop-off point", &sl->q, err);
+    if (!rc)
+        rc = route_cost(w, &sl->p, &sl->q, &sl->pq, err);
+    if (!rc && sl->pq.ds == CV_UNREACHABLE)
+        rc = cv_fail(err, CV_ENOROUTE, "no route from the pickup point to the drop-off point");
+    return rc;
+}
+
+/* ---------------------------------------------------------------- open, close, workspaces */
+
+int cv_matcher_open(const cv_graph *g, const char *db_path, const cv_matcher_options *opt, int64_t now,
+                    cv_matcher **out, cv_error *err)
+{
+    cv_matcher *m = calloc(1, sizeof *m);
+    if (!m)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    m->g = g;
+    m->opt = opt ? *opt : cv_matcher_defaults();
+    m->db_path = malloc(strlen(db_path) + 1);
+    if (m->db_path)
+        strcpy(m->db_path, db_path);
+    pthread_rwlock_init(&m->lock, NULL);
+    uint32_t nn = g->hdr.nnodes;
+    m->off_fwd = cv_buckets_new(nn);
+    m->off_bwd = cv_buckets_new(nn);
+    m->req_fwd = cv_buckets_new(nn);
+    m->req_bwd = cv_buckets_new(nn);
+    if (!m->db_path || !m->off_fwd || !m->off_bwd || !m->req_fwd || !m->req_bwd) {
+        cv_matcher_close(m);
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    }
+    /* rebuild the index from the store, the truth */
+    cv_matcher_ws *w = cv_matcher_ws_new(m, err);
+    if (!w) {
+        cv_matcher_close(m);
+        return err ? err->code : CV_ENOMEM;
+    }
+    cv_offer *offers = NULL;
+    cv_request *reqs = NULL;
+    size_t no = 0, nr = 0;
+    int rc = cv_store_list_offers(w->store, NULL, 1, &offers, &no, err);
+    if (!rc)
+        rc = cv_store_list_requests(w->store, NULL, 1, &reqs, &nr, err);
+    offer_slot *os = rc ? NULL : malloc(sizeof *os);
+    request_slot rs;
+    if (!rc && !os)
+        rc = cv_fail(err, CV_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < no; i++) {
+        if (offers[i].when.kind == CV_PUNCTUAL && offers[i].when.depart + offers[i].when.margin_s < now)
+            continue; /* gone: it would never match again */
+        cv_error e;
+        if (build_offer_slot(w, &offers[i], now, os, &e))
+            continue; /* e.g. a graph re-imported without that road: the offer stays stored, unmatched */
+        rc = insert_offer(w, os, err);
+    }
+    for (size_t i = 0; !rc && i < nr; i++) {
+        cv_error e;
+        if (build_request_slot(w, &reqs[i], &rs, &e))
+            continue;
+        rc = insert_request(w, &rs, err);
+    }
+    free(os), free(offers), free(reqs);
+    cv_matcher_ws_free(w);
+    if (rc) {
+        cv_matcher_close(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+void cv_matcher_close(cv_matcher *m)
+{
+    if (!m)
+        return;
+    cv_buckets_free(m->off_fwd), cv_buckets_free(m->off_bwd), cv_buckets_free(m->req_fwd), cv_buckets_free(m->req_bwd);
+    free(m->offers), free(m->free_offers), free(m->requests), free(m->free_requests);
+    free(m->offer_ids.keys), free(m->offer_ids.vals), free(m->request_ids.keys), free(m->request_ids.vals);
+    free(m->db_path);
+    pthread_rwlock_destroy(&m->lock);
+    free(m);
+}
+
+cv_matcher_ws *cv_matcher_ws_new(cv_matcher *m, cv_error *err)
+{
+    cv_matcher_ws *w = calloc(1, sizeof *w);
+    if (!w) {
+        cv_fail(err, CV_ENOMEM, "out of memory");
+        return NULL;
+    }
+    w->m = m;
+    uint32_t nn = m->g->hdr.nnodes;
+    w->ch = cv_ch_query_new(m->g);
+    w->node_stamp = calloc(nn ? nn : 1, sizeof *w->node_stamp);
+    w->node_w = malloc((nn ? nn : 1) * sizeof *w->node_w);
+    w->node_ds = malloc((nn ? nn : 1) * sizeof *w->node_ds);
+    w->node_dm = malloc((nn ? nn : 1) * sizeof *w->node_dm);
+    if (!w->ch || !w->node_stamp || !w->node_w || !w->node_ds || !w->node_dm) {
+        cv_fail(err, CV_ENOMEM, "out of memory");
+        cv_matcher_ws_free(w);
+        return NULL;
+    }
+    if (cv_store_open(m->db_path, &w->store, err)) {
+        cv_matcher_ws_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void cv_matcher_ws_free(cv_matcher_ws *w)
+{
+    if (!w)
+        return;
+    cv_store_close(w->store);
+    cv_ch_query_free(w->ch);
+    for (int i = 0; i < 4; i++)
+        free(w->sp[i].e);
+    free(w->slot_stamp), free(w->slot_acc), free(w->pool), free(w->cw), free(w->cc);
+    free(w->node_stamp), free(w->node_w), free(w->node_ds), free(w->node_dm);
+    cv_path_free(&w->path);
+    free(w);
+}
+
+cv_store *cv_matcher_store(cv_matcher_ws *w)
+{
+    return w->store;
+}
+
+void cv_matcher_get_stats(cv_matcher *m, cv_matcher_stats *st)
+{
+    pthread_rwlock_rdlock(&m->lock);
+    st->offers = m->active_offers;
+    st->requests = m->active_requests;
+    st->offer_items = cv_buckets_items(m->off_fwd) + cv_buckets_items(m->off_bwd);
+    st->request_items = cv_buckets_items(m->req_fwd) + cv_buckets_items(m->req_bwd);
+    st->bytes = cv_buckets_bytes(m->off_fwd) + cv_buckets_bytes(m->off_bwd) + cv_buckets_bytes(m->req_fwd) +
+                cv_buckets_bytes(m->req_bwd) + (size_t)m->cap_offers * sizeof(offer_slot) +
+                (size_t)m->cap_requests * sizeof(request_slot);
+    pthread_rwlock_unlock(&m->lock);
+}
+
+/* ---------------------------------------------------------------- adding and cancelling */
+
+static int point_ok(const cv_matcher *m, cv_coord c)
+{
+    (void)m;
+    return c.lon >= -1800000000 && c.lon <= 1800000000 && c.lat >= -900000000 && c.lat <= 900000000;
+}
+
+int cv_matcher_add_offer(cv_matcher_ws *w, cv_offer *o, int64_t now, cv_error *err)
+{
+    cv_matcher *m = w->m;
+    if (o->price_per_km <= 0)
+        o->price_per_km = m->opt.price_per_km;
+    int rc = cv_offer_check(o, now, err);
+    if (rc)
+        return rc;
+    (void)point_ok;
+    /* snap every point and find the driver's own route before anything is written */
+    cv_snap pts[CV_MAX_VIAS + 2];
+    int np = 0;
+    rc = snap(w, o->from, "origin", &pts[np++], err);
+    for (int i = 0; !rc && i < o->nvias; i++)
+        rc = snap(w, o->vias[i], "via point", &pts[np++], err);
+    if (!rc)
+        rc = snap(w, o->to, "destination", &pts[np++], err);
+    int64_t ds = 0, dm = 0;
+    for (int i = 0; !rc && i + 1 < np; i++) {
+        cv_cost c;
+        rc = route_cost(w, &pts[i], &pts[i + 1], &c, err);
+        if (!rc && c.ds == CV_UNREACHABLE)
+            rc = cv_fail(err, CV_ENOROUTE, "no route from the %s to the %s", i == 0 ? "origin" : "via point",
+                         i + 2 == np ? "destination" : "next via point");
+        ds += c.ds;
+        dm += c.dm;
+    }
+    if (rc)
+        return rc;
+    o->direct_duration_ds = ds;
+    o->direct_distance_dm = dm;
+    o->status = CV_TRIP_OPEN;
+    if ((rc = cv_store_add_offer(w->store, o, err)))
+        return rc;
+    offer_slot *sl = malloc(sizeof *sl);
+    if (!sl)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    rc = build_offer_slot(w, o, now, sl, err);
+    if (!rc) {
+        pthread_rwlock_wrlock(&m->lock);
+        rc = insert_offer(w, sl, err);
+        pthread_rwlock_unlock(&m->lock);
+    }
+    free(sl);
+    return rc;
+}
+
+int cv_matcher_add_request(cv_matcher_ws *w, cv_request *r, int64_t now, cv_error *err)
+{
+    int rc = cv_request_check(r, now, err);
+    if (rc)
+        return rc;
+    request_slot sl;
+    if ((rc = build_request_slot(w, r, &sl, err)))
+        return rc;
+    r->status = CV_TRIP_OPEN;
+    if ((rc = cv_store_add_request(w->store, r, err)))
+        return rc;
+    sl.r = *r;
+    pthread_rwlock_wrlock(&w->m->lock);
+    rc = insert_request(w, &sl, err);
+    pthread_rwlock_unlock(&w->m->lock);
+    return rc;
+}
+
+int cv_matcher_cancel_offer(cv_matcher_ws *w, int64_t id, cv_error *err)
+{
+    int rc = cv_store_cancel_offer(w->store, id, err);
+    if (rc)
+        return rc;
+    pthread_rwlock_wrlock(&w->m->lock);
+    remove_offer(w, id);
+    pthread_rwlock_unlock(&w->m->lock);
+    return 0;
+}
+
+int cv_matcher_cancel_request(cv_matcher_ws *w, int64_t id, cv_error *err)
+{
+    int rc = cv_store_cancel_request(w->store, id, err);
+    if (rc)
+        return rc;
+    pthread_rwlock_wrlock(&w->m->lock);
+    remove_request(w, id);
+    pthread_rwlock_unlock(&w->m->lock);
+    return 0;
+}
+
+/* Rebuilds an offer's plan from the store (after a booking changed its stops) and reindexes it. */
+static int reindex_offer(cv_matcher_ws *w, int64_t offer_id, int64_t now, cv_error *err)
+{
+    cv_offer o;
+    int rc = cv_store_get_offer(w->store, offer_id, &o, err);
+    if (rc)
+        return rc;
+    offer_slot *sl = malloc(sizeof *sl);
+    if (!sl)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    rc = o.status == CV_TRIP_OPEN ? build_offer_slot(w, &o, now, sl, err) : 0;
+    pthread_rwlock_wrlock(&w->m->lock);
+    remove_offer(w, offer_id);
+    if (!rc && o.status == CV_TRIP_OPEN)
+        rc = insert_offer(w, sl, err);
+    pthread_rwlock_unlock(&w->m->lock);
+    free(sl);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- matching */
+
+static int grow_slots(cv_matcher_ws *w, size_t n)
+{
+    if (n <= w->cap_slots)
+        return 0;
+    size_t nc = n + 1024;
+    uint32_t *a = realloc(w->slot_stamp, nc * sizeof *a), *b;
+    if (!a)
+        return -1;
+    w->slot_stamp = a;
+    b = realloc(w->slot_acc, nc * sizeof *b);
+    if (!b)
+        return -1;
+    w->slot_acc = b;
+    memset(w->slot_stamp + w->cap_slots, 0, (nc - w->cap_slots) * sizeof *a);
+    w->cap_slots = nc;
+    return 0;
+}
+
+/* The accumulator of a slot for the current query, created on first touch with every cost unknown. */
+static acc *touch(cv_matcher_ws *w, uint32_t slot, uint32_t nstops)
+{
+    if (w->slot_stamp[slot] == w->stamp)
+        return &w->pool[w->slot_acc[slot]];
+    if (w->npool == w->cap_pool) {
+        size_t nc = w->cap_pool ? w->cap_pool * 2 : 64;
+        acc *p = realloc(w->pool, nc * sizeof *p);
+        if (!p)
+            return NULL;
+        w->pool = p;
+        w->cap_pool = nc;
+    }
+    size_t need = w->ncost + 4 * (size_t)nstops;
+    if (need > w->cap_cost) {
+        size_t nc = w->cap_cost ? w->cap_cost * 2 : 4096;
+        while (nc < need)
+            nc *= 2;
+        uint32_t *a = realloc(w->cw, nc * sizeof *a);
+        if (!a)
+            return NULL;
+        w->cw = a;
+        cv_cost *b = realloc(w->cc, nc * sizeof *b);
+        if (!b)
+            return NULL;
+        w->cc = b;
+        w->cap_cost = nc;
+    }
+    acc *a = &w->pool[w->npool];
+    a->slot = slot;
+    a->first = (uint32_t)w->ncost;
+    a->nstops = nstops;
+    for (size_t i = w->ncost; i < need; i++) {
+        w->cw[i] = CV_UNREACHABLE;
+        w->cc[i] = (cv_cost){CV_UNREACHABLE, CV_UNREACHABLE};
+    }
+    w->ncost = need;
+    w->slot_stamp[slot] = w->stamp;
+    w->slot_acc[slot] = (uint32_t)w->npool++;
+    return a;
+}
+
+static void next_stamp(cv_matcher_ws *w)
+{
+    if (++w->stamp == 0) {
+        memset(w->slot_stamp, 0, w->cap_slots * sizeof *w->slot_stamp);
+        w->stamp = 1;
+    }
+    w->npool = 0;
+    w->ncost = 0;
+}
+
+static void costs_update(cv_matcher_ws *w, const acc *a, int which, int k, uint32_t wt, uint32_t ds, uint32_t dm)
+{
+    size_t i = a->first + (size_t)which * a->nstops + (size_t)k;
+    if (wt < w->cw[i]) {
+        w->cw[i] = wt;
+        w->cc[i] = (cv_cost){ds, dm};
+    }
+}
+
+/* Scans the buckets b at the nodes of space sp: a bucket item (ref, x->stop or stop->x) plus the space's
+   (x, point->x or x->point) gives a cost between a stored point and the query point. For offer buckets (refs
+   slot << STOP_BITS | k) the result goes to accumulator `which` at stop k; for request buckets (slot << 1 | pt),
+   to which + 2 * pt at index `stop`. */
+static int scan(cv_matcher_ws *w, const space *sp, const cv_buckets *b, int offers, int which, int stop,
+                uint32_t nstops)
+{
+    const cv_matcher *m = w->m;
+    for (size_t i = 0; i < sp->n; i++) {
+        const cv_space_entry *e = &sp->e[i];
+        uint32_t n;
+        const cv_bucket_item *it = cv_buckets_at(b, e->node, &n);
+        for (uint32_t j = 0; j < n; j++) {
+            uint64_t wt = (uint64_t)it[j].weight + e->weight;
+            if (wt >= CV_UNREACHABLE)
+                continue;
+            uint32_t slot = offers ? it[j].ref >> STOP_BITS : it[j].ref >> 1;
+            acc *a = touch(w, slot, offers ? (uint32_t)m->offers[slot].nstops : nstops);
+            if (!a)
+                return CV_ENOMEM;
+            if (offers)
+                costs_update(w, a, which, (int)(it[j].ref & ((1u << STOP_BITS) - 1)), (uint32_t)wt,
+                             it[j].duration_ds + e->duration_ds, it[j].distance_dm + e->distance_dm);
+            else
+                costs_update(w, a, which + 2 * (int)(it[j].ref & 1), stop, (uint32_t)wt,
+                             it[j].duration_ds + e->duration_ds, it[j].distance_dm + e->distance_dm);
+        }
+    }
+    return 0;
+}
+
+/* A ride along one edge beats the hierarchy's answer when both points share it. */
+static void direct_update(cv_matcher_ws *w, const acc *a, int which, int k, const cv_snap *from, const cv_snap *to)
+{
+    const cv_graph *g = w->m->g;
+    uint64_t dw = cv_path_direct_weight(g, from, to);
+    if (dw == UINT64_MAX)
+        return;
+    uint32_t dm = from->from_u_dm > to->from_u_dm ? from->from_u_dm - to->from_u_dm : to->from_u_dm - from->from_u_dm;
+    costs_update(w, a, which, k, (uint32_t)dw, (uint32_t)dw, dm);
+}
+
+static int cmp_match(const void *x, const void *y)
+{
+    const cv_match *a = x, *b = y;
+    if (a->detour_ds != b->detour_ds)
+        return a->detour_ds < b->detour_ds ? -1 : 1;
+    if (a->mismatch_s != b->mismatch_s)
+        return a->mismatch_s < b->mismatch_s ? -1 : 1;
+    if (a->offer_id != b->offer_id)
+        return a->offer_id < b->offer_id ? -1 : 1;
+    return (a->request_id > b->request_id) - (a->request_id < b->request_id);
+}
+
+/* Evaluates offer slot os with request (r, p, q, pq) given the costs in a; appends a match when they fit. */
+static int evaluate_pair(cv_matcher_ws *w, const offer_slot *os, const cv_request *r, const cv_snap *p,
+                         const cv_snap *q, cv_cost pq, const acc *a, int64_t now, cv_match *out)
+{
+    frame f;
+    if (!find_frame(&os->o, r, now, &f))
+        return 0;
+    /* cheap bound before anything else: the wish must be reachable within the margins */
+    int64_t slack = (int64_t)os->o.when.margin_s + r->when.margin_s;
+    if (f.wish_rel + slack < 0 || f.wish_rel - slack > (os->plan.base_ds + os->plan.max_detour_ds) / 10)
+        return 0;
+    for (int k = 0; k < os->nstops; k++) {
+        direct_update(w, a, TO_P, k, &os->snaps[k], p);
+        direct_update(w, a, FROM_P, k, p, &os->snaps[k]);
+        direct_update(w, a, TO_Q, k, &os->snaps[k], q);
+        direct_update(w, a, FROM_Q, k, q, &os->snaps[k]);
+    }
+    const cv_cost *c0 = w->cc + a->first;
+    uint32_t ns = a->nstops;
+    cv_candidate c = {c0 + TO_P * ns, c0 + FROM_P * ns, c0 + TO_Q * ns, c0 + FROM_Q * ns, pq, r->seats,
+                      f.wish_rel, r->when.margin_s};
+    cv_insertion ins;
+    if (!cv_plan_insert(&os->plan, &c, &ins))
+        return 0;
+    memset(out, 0, sizeof *out);
+    out->offer_id = os->o.id;
+    out->request_id = r->id;
+    out->pickup = p->location;
+    out->dropoff = q->location;
+    out->pickup_time = f.dep + ins.pickup_s;
+    out->dropoff_time = f.dep + ins.dropoff_s;
+    out->regular = f.regular;
+    out->weekdays = f.weekdays;
+    out->first_day = f.first;
+    out->last_day = f.last;
+    out->detour_ds = ins.added_ds;
+    out->detour_dm = ins.added_dm;
+    out->detour_percent = os->plan.base_ds > 0 ? 100.0 * (double)ins.added_ds / (double)os->plan.base_ds : 0;
+    out->shared_ds = ins.shared_ds;
+    out->shared_dm = ins.shared_dm;
+    int64_t tot_ds = 0, tot_dm = 0;
+    for (int k = 0; k + 1 < os->nstops; k++) {
+        tot_ds += os->plan.stops[k].leg.ds;
+        tot_dm += os->plan.stops[k].leg.dm;
+    }
+    out->total_ds = tot_ds + ins.added_ds;
+    out->total_dm = tot_dm + ins.added_dm;
+    out->mismatch_s = ins.mismatch_s;
+    double ka = os->keys[ins.pickup_leg], kb = os->keys[ins.pickup_leg + 1];
+    if (ins.pickup_leg == ins.dropoff_leg) {
+        out->pickup_key = ka + (kb - ka) / 3;
+        out->dropoff_key = ka + 2 * (kb - ka) / 3;
+    } else {
+        out->pickup_key = (ka + kb) / 2;
+        out->dropoff_key = (os->keys[ins.dropoff_leg] + os->keys[ins.dropoff_leg + 1]) / 2;
+    }
+    out->contribution =
+        cv_contribution_compute(ins.shared_dm, ins.added_dm, os->o.price_per_km, w->m->opt.rounding);
+    return 1;
+}
+
+static int push_match(cv_match **out, size_t *n, size_t *cap, const cv_match *mt)
+{
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 16;
+        cv_match *p = realloc(*out, nc * sizeof *p);
+        if (!p)
+            return -1;
+        *out = p;
+        *cap = nc;
+    }
+    (*out)[(*n)++] = *mt;
+    return 0;
+}
+
+static void finish_matches(cv_matcher *m, cv_match *res, size_t *n, int limit)
+{
+    qsort(res, *n, sizeof *res, cmp_match);
+    size_t cap = limit > 0 ? (size_t)limit : (size_t)m->opt.max_results;
+    if (cap > (size_t)m->opt.max_results)
+        cap = (size_t)m->opt.max_results;
+    if (*n > cap)
+        *n = cap;
+}
+
+/* p -> q from the forward space of p and the backward space of q (plus a ride along one shared edge). */
+static cv_cost meet_cost(cv_matcher_ws *w, const space *fp, const space *bq, const cv_snap *p, const cv_snap *q)
+{
+    if (++w->nstamp == 0) {
+        memset(w->node_stamp, 0, w->m->g->hdr.nnodes * sizeof *w->node_stamp);
+        w->nstamp = 1;
+    }
+    for (size_t i = 0; i < fp->n; i++) {
+        uint32_t x = fp->e[i].node;
+        w->node_stamp[x] = w->nstamp;
+        w->node_w[x] = fp->e[i].weight;
+        w->node_ds[x] = fp->e[i].duration_ds;
+        w->node_dm[x] = fp->e[i].distance_dm;
+    }
+    uint64_t best = UINT64_MAX;
+    cv_cost c = {CV_UNREACHABLE, CV_UNREACHABLE};
+    for (size_t i = 0; i < bq->n; i++) {
+        uint32_t x = bq->e[i].node;
+        if (w->node_stamp[x] != w->nstamp)
+            continue;
+        uint64_t wt = (uint64_t)w->node_w[x] + bq->e[i].weight;
+        if (wt < best) {
+            best = wt;
+            c = (cv_cost){w->node_ds[x] + bq->e[i].duration_ds, w->node_dm[x] + bq->e[i].distance_dm};
+        }
+    }
+    uint64_t dw = cv_path_direct_weight(w->m->g, p, q);
+    if (dw < best)
+        c = (cv_cost){(uint32_t)dw, p->from_u_dm > q->from_u_dm ? p->from_u_dm - q->from_u_dm : q->from_u_dm - p->from_u_dm};
+    return c;
+}
+
+/* Matches a request (stored or not) against every offer in the index. */
+static int match_request(cv_matcher_ws *w, const cv_request *r, const cv_snap *p, const cv_snap *q, int64_t now,
+                         int limit, cv_match **out, size_t *nout, cv_error *err)
+{
+    cv_matcher *m = w->m;
+    *out = NULL;
+    *nout = 0;
+    /* four searches, outside the lock: back from p and q, forward from p and q */
+    int rc = compute_space(w, p, 0, &w->sp[TO_P], err);
+    if (!rc)
+        rc = compute_space(w, p, 1, &w->sp[FROM_P], err);
+    if (!rc)
+        rc = compute_space(w, q, 0, &w->sp[TO_Q], err);
+    if (!rc)
+        rc = compute_space(w, q, 1, &w->sp[FROM_Q], err);
+    if (rc)
+        return rc;
+    cv_cost pq = meet_cost(w, &w->sp[FROM_P], &w->sp[TO_Q], p, q);
+    if (pq.ds == CV_UNREACHABLE)
+        return 0;
+    pthread_rwlock_rdlock(&m->lock);
+    if (grow_slots(w, m->noffers)) {
+        pthread_rwlock_unlock(&m->lock);
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    }
+    next_stamp(w);
+    /* stop -> p and stop -> q meet the stops' forward spaces; p -> stop and q -> stop their backward spaces */
+    rc = scan(w, &w->sp[TO_P], m->off_fwd, 1, TO_P, 0, 0);
+    if (!rc)
+        rc = scan(w, &w->sp[FROM_P], m->off_bwd, 1, FROM_P, 0, 0);
+    if (!rc)
+        rc = scan(w, &w->sp[TO_Q], m->off_fwd, 1, TO_Q, 0, 0);
+    if (!rc)
+        rc = scan(w, &w->sp[FROM_Q], m->off_bwd, 1, FROM_Q, 0, 0);
+    size_t cap = 0;
+    for (size_t i = 0; !rc && i < w->npool; i++) {
+        const offer_slot *os = &m->offers[w->pool[i].slot];
+        cv_match mt;
+        if (!os->used || os->o.id == 0)
+            continue;
+        if (evaluate_pair(w, os, r, p, q, pq, &w->pool[i], now, &mt) && push_match(out, nout, &cap, &mt))
+            rc = CV_ENOMEM;
+    }
+    pthread_rwlock_unlock(&m->lock);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *nout = 0;
+        return cv_fail(err, rc, "out of memory");
+    }
+    finish_matches(m, *out, nout, limit);
+    return 0;
+}
+
+int cv_matcher_request_matches(cv_matcher_ws *w, int64_t request_id, int64_t now, int limit, cv_match **out,
+                               size_t *n, cv_error *err)
+{
+    cv_request r;
+    int rc = cv_store_get_request(w->store, request_id, &r, err);
+    if (rc)
+        return rc;
+    if (r.status != CV_TRIP_OPEN) {
+        *out = NULL;
+        *n = 0;
+        return 0;
+    }
+    request_slot sl;
+    if ((rc = build_request_slot(w, &r, &sl, err)))
+        return rc;
+    return match_request(w, &r, &sl.p, &sl.q, now, limit, out, n, err);
+}
+
+int cv_matcher_search(cv_matcher_ws *w, const cv_request *r, int64_t now, int limit, cv_match **out, size_t *n,
+                      cv_error *err)
+{
+    int rc = cv_request_check(r, now, err);
+    if (rc)
+        return rc;
+    request_slot sl;
+    if ((rc = build_request_slot(w, r, &sl, err)))
+        return rc;
+    return match_request(w, r, &sl.p, &sl.q, now, limit, out, n, err);
+}
+
+int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, int limit, cv_match **out, size_t *n,
+                             cv_error *err)
+{
+    cv_matcher *m = w->m;
+    *out = NULL;
+    *n = 0;
+    cv_offer o;
+    int rc = cv_store_get_offer(w->store, offer_id, &o, err);
+    if (rc || o.status != CV_TRIP_OPEN)
+        return rc;
+    offer_slot *os = malloc(sizeof *os);
+    if (!os)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    if ((rc = build_offer_slot(w, &o, now, os, err))) {
+        free(os);
+        return rc;
+    }
+    /* per stop: a forward search meets the requests' backward spaces (stop -> p, stop -> q) and a backward search
+       their forward spaces (p -> stop, q -> stop); the searches run outside the lock, one stop at a time */
+    space *all_f = calloc((size_t)os->nstops, sizeof *all_f), *all_b = calloc((size_t)os->nstops, sizeof *all_b);
+    if (!all_f || !all_b)
+        rc = cv_fail(err, CV_ENOMEM, "out of memory");
+    for (int k = 0; !rc && k < os->nstops; k++) {
+        if (k + 1 < os->nstops)
+            rc = compute_space(w, &os->snaps[k], 1, &all_f[k], err);
+        if (!rc && k > 0)
+            rc = compute_space(w, &os->snaps[k], 0, &all_b[k], err);
+    }
+    size_t cap = 0;
+    if (!rc) {
+        pthread_rwlock_rdlock(&m->lock);
+        if (grow_slots(w, m->nrequests))
+            rc = CV_ENOMEM;
+        next_stamp(w);
+        for (int k = 0; !rc && k < os->nstops; k++) {
+            /* stop k -> p lands in TO_P (and -> q in TO_Q); p -> stop k in FROM_P (q -> stop k in FROM_Q) */
+            if (k + 1 < os->nstops)
+                rc = scan(w, &all_f[k], m->req_bwd, 0, TO_P, k, (uint32_t)os->nstops);
+            if (!rc && k > 0)
+                rc = scan(w, &all_b[k], m->req_fwd, 0, FROM_P, k, (uint32_t)os->nstops);
+        }
+        for (size_t i = 0; !rc && i < w->npool; i++) {
+            const request_slot *rs = &m->requests[w->pool[i].slot];
+            cv_match mt;
+            if (!rs->used)
+                continue;
+            if (evaluate_pair(w, os, &rs->r, &rs->p, &rs->q, rs->pq, &w->pool[i], now, &mt) &&
+                push_match(out, n, &cap, &mt))
+                rc = CV_ENOMEM;
+        }
+        pthread_rwlock_unlock(&m->lock);
+    }
+    for (int k = 0; all_f && all_b && k < os->nstops; k++)
+        free(all_f[k].e), free(all_b[k].e);
+    free(all_f), free(all_b), free(os);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return err && err->code == rc ? rc : cv_fail(err, rc, "out of memory");
+    }
+    finish_matches(m, *out, n, limit);
+    return 0;
+}
+
+int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_match *out,
+                    cv_error *err)
+{
+    cv_offer o;
+    cv_request r;
+    int rc = cv_store_get_offer(w->store, offer_id, &o, err);
+    if (!rc)
+        rc = cv_store_get_request(w->store, request_id, &r, err);
+    if (rc)
+        return rc;
+    if (o.status != CV_TRIP_OPEN || r.status != CV_TRIP_OPEN)
+        return 0;
+    offer_slot *os = malloc(sizeof *os);
+    request_slot rs;
+    if (!os)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    rc = build_offer_slot(w, &o, now, os, err);
+    if (!rc)
+        rc = build_request_slot(w, &r, &rs, err);
+    const acc *a = NULL;
+    if (!rc) {
+        if (grow_slots(w, 1))
+            rc = cv_fail(err, CV_ENOMEM, "out of memory");
+        next_stamp(w);
+        if (!rc && !(a = touch(w, 0, (uint32_t)os->nstops)))
+            rc = cv_fail(err, CV_ENOMEM, "out of memory");
+    }
+    /* every cost with its own point-to-point route: the oracle the buckets must agree with */
+    for (int k = 0; !rc && k < os->nstops; k++) {
+        const cv_snap *pts[4][2] = {{&os->snaps[k], &rs.p}, {&rs.p, &os->snaps[k]}, {&os->snaps[k], &rs.q},
+                                    {&rs.q, &os->snaps[k]}};
+        for (int which = 0; which < 4 && !rc; which++) {
+            cv_cost c;
+            if (!(rc = route_cost(w, pts[which][0], pts[which][1], &c, err))) {
+                size_t i = a->first + (size_t)which * a->nstops + (size_t)k;
+                w->cc[i] = c;
+                w->cw[i] = 0; /* routes already include rides along a shared edge */
+            }
+        }
+    }
+    if (!rc)
+        rc = evaluate_pair(w, os, &r, &rs.p, &rs.q, rs.pq, a, now, out);
+    free(os);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- bookings */
+
+int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_booking *out,
+                    cv_error *err)
+{
+    cv_match mt;
+    int rc = cv_matcher_pair(w, offer_id, request_id, now, &mt, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return cv_fail(err, CV_ECONFLICT, "request %lld does not match offer %lld (now)", (long long)request_id,
+                       (long long)offer_id);
+    cv_request r;
+    if ((rc = cv_store_get_request(w->store, request_id, &r, err)))
+        return rc;
+    memset(out, 0, sizeof *out);
+    out->offer_id = offer_id;
+    out->request_id = request_id;
+    out->seats = r.seats;
+    out->status = CV_BOOKING_PENDING;
+    out->pickup = mt.pickup;
+    out->dropoff = mt.dropoff;
+    out->pickup_key = mt.pickup_key;
+    out->dropoff_key = mt.dropoff_key;
+    out->pickup_time = mt.pickup_time;
+    out->dropoff_time = mt.dropoff_time;
+    out->amount = mt.contribution.amount;
+    return cv_store_add_booking(w->store, out, err);
+}
+
+int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, cv_error *err)
+{
+    cv_booking b;
+    int rc = cv_store_accept_booking(w->store, booking_id, err);
+    if (rc)
+        return rc;
+    if ((rc = cv_store_get_booking(w->store, booking_id, &b, err)))
+        return rc;
+    return reindex_offer(w, b.offer_id, (int64_t)time(NULL), err);
+}
+
+int cv_matcher_refuse(cv_matcher_ws *w, int64_t booking_id, cv_error *err)
+{
+    return cv_store_refuse_booking(w->store, booking_id, err);
+}
+
+int cv_matcher_cancel_booking(cv_matcher_ws *w, int64_t booking_id, cv_error *err)
+{
+    cv_booking b;
+    int rc = cv_store_get_booking(w->store, booking_id, &b, err);
+    if (rc)
+        return rc;
+    int was_accepted = b.status == CV_BOOKING_ACCEPTED;
+    if ((rc = cv_store_cancel_booking(w->store, booking_id, err)))
+        return rc;
+    return was_accepted ? reindex_offer(w, b.offer_id, (int64_t)time(NULL), err) : 0;
+}

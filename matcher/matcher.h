@@ -1,0 +1,106 @@
+/* matcher.h — the matcher: offers and requests checked, snapped, stored and kept in a bucket index over the
+   contraction hierarchy, so that one request is matched against every active offer with four searches and no
+   per-candidate route query (and one offer against every open request the same way); bookings with atomic seat
+   acceptance; contributions without commission. Knows nothing of JSON or HTTP. */
+#ifndef CV_MATCHER_H
+#define CV_MATCHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cv_error.h"
+#include "graph.h"
+#include "match.h"
+#include "store.h"
+#include "trip.h"
+
+typedef struct cv_matcher_options {
+    double price_per_km;       /* default rate of new offers (CV_DEFAULT_PRICE_PER_KM) */
+    cv_rounding rounding;      /* contribution rounding (ten cents by default) */
+    double max_snap_m;         /* how far a point may be from a road (300 m) */
+    int max_results;           /* cap on matches returned (100) */
+} cv_matcher_options;
+
+cv_matcher_options cv_matcher_defaults(void);
+
+/* The shared matcher: graph (read-only, owned by the caller, must outlive it), index, options. */
+typedef struct cv_matcher cv_matcher;
+
+/* A per-thread workspace: its own store connection and search state. */
+typedef struct cv_matcher_ws cv_matcher_ws;
+
+/* Opens the store at db_path (created and migrated as needed) and rebuilds the index from the open offers and
+   requests in it. Returns 0 and *out, or a CV_E* code with err filled. */
+int cv_matcher_open(const cv_graph *g, const char *db_path, const cv_matcher_options *opt, int64_t now,
+                    cv_matcher **out, cv_error *err);
+void cv_matcher_close(cv_matcher *m);
+
+/* A workspace for the calling thread. NULL with err filled on failure. */
+cv_matcher_ws *cv_matcher_ws_new(cv_matcher *m, cv_error *err);
+void cv_matcher_ws_free(cv_matcher_ws *w);
+
+/* The workspace's store connection (for reads such as lists). */
+cv_store *cv_matcher_store(cv_matcher_ws *w);
+
+/* Checks, snaps (never onto a motorway), stores and indexes a new offer; fills o->id and its direct route.
+   Bad input (CV_EINVAL, CV_ENOSEGMENT, CV_ENOROUTE) writes nothing. price_per_km <= 0 takes the server's. */
+int cv_matcher_add_offer(cv_matcher_ws *w, cv_offer *o, int64_t now, cv_error *err);
+int cv_matcher_add_request(cv_matcher_ws *w, cv_request *r, int64_t now, cv_error *err);
+
+/* Cancels and unindexes. CV_ENOTFOUND, CV_ECONFLICT (already cancelled). */
+int cv_matcher_cancel_offer(cv_matcher_ws *w, int64_t id, cv_error *err);
+int cv_matcher_cancel_request(cv_matcher_ws *w, int64_t id, cv_error *err);
+
+/* One way a request can ride with an offer. */
+typedef struct cv_match {
+    int64_t offer_id, request_id;
+    cv_coord pickup, dropoff;          /* the snapped points */
+    int64_t pickup_time, dropoff_time; /* UTC seconds, on the first date they travel together */
+    int regular;                       /* both regular: they travel together every week on `weekdays` */
+    uint8_t weekdays;
+    cv_day first_day, last_day;        /* dates they travel together (equal for a single trip) */
+    int64_t detour_ds, detour_dm;      /* the driver's extra travel for this passenger */
+    double detour_percent;             /* of the driver's own route's duration */
+    int64_t shared_ds, shared_dm;      /* the passenger's ride */
+    int64_t total_ds, total_dm;        /* the driver's route with this passenger */
+    int64_t mismatch_s;                /* |pickup time - the passenger's wish| */
+    double pickup_key, dropoff_key;    /* where they go in the offer's stop sequence */
+    cv_contribution contribution;
+} cv_match;
+
+/* Every open offer request_id can join, best first (smallest detour, then time mismatch), at most limit
+   (<= 0: the server's cap). *out is malloc'ed. CV_ENOTFOUND for an unknown request. */
+int cv_matcher_request_matches(cv_matcher_ws *w, int64_t request_id, int64_t now, int limit, cv_match **out,
+                               size_t *n, cv_error *err);
+
+/* Every open request offer_id can serve, best first. */
+int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, int limit, cv_match **out, size_t *n,
+                             cv_error *err);
+
+/* Matches an ad-hoc trip (not stored) against the open offers. */
+int cv_matcher_search(cv_matcher_ws *w, const cv_request *r, int64_t now, int limit, cv_match **out, size_t *n,
+                      cv_error *err);
+
+/* The match of one offer and one request computed pair by pair with point-to-point routes (no buckets): used to
+   book, and by tests as the oracle. Returns 1 and *out when they match, 0 when not, or a CV_E* code. */
+int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_match *out,
+                    cv_error *err);
+
+/* Books seats for request_id on offer_id: the pair must match now; stores a pending booking with the match's
+   pickup, drop-off, times and contribution. CV_ECONFLICT when they do not match. */
+int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_booking *out,
+                    cv_error *err);
+
+/* Accepts (atomically against seats, see cv_store_accept_booking), refuses or cancels a booking; the offer's
+   stops and index follow. */
+int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, cv_error *err);
+int cv_matcher_refuse(cv_matcher_ws *w, int64_t booking_id, cv_error *err);
+int cv_matcher_cancel_booking(cv_matcher_ws *w, int64_t booking_id, cv_error *err);
+
+/* Index figures: active offers and requests, bucket items and bytes. */
+typedef struct cv_matcher_stats {
+    size_t offers, requests, offer_items, request_items, bytes;
+} cv_matcher_stats;
+void cv_matcher_get_stats(cv_matcher *m, cv_matcher_stats *st);
+
+#endif

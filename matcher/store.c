@@ -1,0 +1,1269 @@
+/* store.c — the SQLite trip store: schema and migrations, prepared statements, offers, requests, stops, bookings. */
+#include "store.h"
+
+#include <math.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Written into the database header so that another application's SQLite file is told apart from ours. */
+#define COVOIT_APPLICATION_ID 0x636f7674 /* "covt" */
+
+/* Long enough for a server under load to finish its queued writes; short enough that a stuck lock shows up. */
+#define BUSY_TIMEOUT_MS 5000
+
+/* ---- schema ----
+
+   migrations[v] brings a database from user_version v to v + 1; each step runs in its own BEGIN IMMEDIATE
+   transaction together with the user_version bump, so a failed step leaves the previous version intact. A later
+   schema appends a step here and raises CV_STORE_SCHEMA_VERSION; never edit a step that has shipped.
+
+   Coordinates are integers in 1e-7 degrees (cv_coord as is), times integer UTC seconds, days cv_day numbers.
+   The stops table holds an offer's whole sequence: the driver's origin, vias and destination (booking_id NULL)
+   and the pickups and drop-offs of accepted bookings, ordered by a REAL key (see store.h). */
+static const char *const migrations[] = {
+    /* 0 -> 1: the first schema */
+    "CREATE TABLE owners ("
+    "  ref TEXT PRIMARY KEY CHECK (length(ref) > 0),"
+    "  created INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+
+    "CREATE TABLE offers ("
+    "  id INTEGER PRIMARY KEY,"
+    "  owner TEXT NOT NULL REFERENCES owners(ref),"
+    "  from_lon INTEGER NOT NULL, from_lat INTEGER NOT NULL,"
+    "  to_lon INTEGER NOT NULL, to_lat INTEGER NOT NULL,"
+    "  sched_kind INTEGER NOT NULL CHECK (sched_kind IN (0, 1)),"
+    "  depart INTEGER NOT NULL,"
+    "  weekdays INTEGER NOT NULL CHECK (weekdays BETWEEN 0 AND 127),"
+    "  time_of_day INTEGER NOT NULL,"
+    "  first_day INTEGER NOT NULL,"
+    "  last_day INTEGER NOT NULL,"
+    "  margin_s INTEGER NOT NULL CHECK (margin_s >= 0),"
+    "  seats INTEGER NOT NULL CHECK (seats > 0),"
+    "  max_detour_s INTEGER NOT NULL,"
+    "  max_detour_m INTEGER NOT NULL,"
+    "  price_per_km REAL NOT NULL CHECK (price_per_km >= 0),"
+    "  status INTEGER NOT NULL CHECK (status IN (0, 1)),"
+    "  created INTEGER NOT NULL,"
+    "  direct_duration_ds INTEGER NOT NULL,"
+    "  direct_distance_dm INTEGER NOT NULL,"
+    "  CHECK (from_lon BETWEEN -1800000000 AND 1800000000 AND to_lon BETWEEN -1800000000 AND 1800000000),"
+    "  CHECK (from_lat BETWEEN -900000000 AND 900000000 AND to_lat BETWEEN -900000000 AND 900000000)"
+    ");"
+    "CREATE INDEX offers_by_owner ON offers(owner, created);"
+
+    "CREATE TABLE requests ("
+    "  id INTEGER PRIMARY KEY,"
+    "  owner TEXT NOT NULL REFERENCES owners(ref),"
+    "  from_lon INTEGER NOT NULL, from_lat INTEGER NOT NULL,"
+    "  to_lon INTEGER NOT NULL, to_lat INTEGER NOT NULL,"
+    "  sched_kind INTEGER NOT NULL CHECK (sched_kind IN (0, 1)),"
+    "  depart INTEGER NOT NULL,"
+    "  weekdays INTEGER NOT NULL CHECK (weekdays BETWEEN 0 AND 127),"
+    "  time_of_day INTEGER NOT NULL,"
+    "  first_day INTEGER NOT NULL,"
+    "  last_day INTEGER NOT NULL,"
+    "  margin_s INTEGER NOT NULL CHECK (margin_s >= 0),"
+    "  seats INTEGER NOT NULL CHECK (seats > 0),"
+    "  status INTEGER NOT NULL CHECK (status IN (0, 1)),"
+    "  created INTEGER NOT NULL,"
+    "  CHECK (from_lon BETWEEN -1800000000 AND 1800000000 AND to_lon BETWEEN -1800000000 AND 1800000000),"
+    "  CHECK (from_lat BETWEEN -900000000 AND 900000000 AND to_lat BETWEEN -900000000 AND 900000000)"
+    ");"
+    "CREATE INDEX requests_by_owner ON requests(owner, created);"
+
+    "CREATE TABLE bookings ("
+    "  id INTEGER PRIMARY KEY,"
+    "  offer_id INTEGER NOT NULL REFERENCES offers(id),"
+    "  request_id INTEGER NOT NULL REFERENCES requests(id),"
+    "  seats INTEGER NOT NULL CHECK (seats > 0),"
+    "  status INTEGER NOT NULL CHECK (status IN (0, 1, 2, 3))," /* pending, accepted, refused, cancelled */
+    "  pickup_lon INTEGER NOT NULL, pickup_lat INTEGER NOT NULL,"
+    "  dropoff_lon INTEGER NOT NULL, dropoff_lat INTEGER NOT NULL,"
+    "  pickup_key REAL NOT NULL, dropoff_key REAL NOT NULL,"
+    "  pickup_time INTEGER NOT NULL, dropoff_time INTEGER NOT NULL,"
+    "  amount REAL NOT NULL CHECK (amount >= 0),"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  CHECK (0 <= pickup_key AND pickup_key < dropoff_key AND dropoff_key <= 1000000)"
+    ");"
+    "CREATE INDEX bookings_by_offer ON bookings(offer_id, status);"
+    "CREATE INDEX bookings_by_request ON bookings(request_id);"
+    /* The rule "one live booking per request and offer" held by the database itself, behind the explicit check. */
+    "CREATE UNIQUE INDEX bookings_one_live ON bookings(offer_id, request_id) WHERE status IN (0, 1);"
+
+    "CREATE TABLE stops ("
+    "  id INTEGER PRIMARY KEY,"
+    "  offer_id INTEGER NOT NULL REFERENCES offers(id),"
+    "  key REAL NOT NULL CHECK (key BETWEEN 0 AND 1000000),"
+    "  kind INTEGER NOT NULL CHECK (kind BETWEEN 0 AND 4)," /* origin, via, pickup, drop-off, destination */
+    "  lon INTEGER NOT NULL, lat INTEGER NOT NULL,"
+    "  booking_id INTEGER REFERENCES bookings(id),"
+    "  seats_delta INTEGER NOT NULL,"
+    "  CHECK ((booking_id IS NOT NULL) = (kind IN (2, 3))),"
+    "  CHECK (CASE kind WHEN 2 THEN seats_delta > 0 WHEN 3 THEN seats_delta < 0 ELSE seats_delta = 0 END)"
+    ");"
+    "CREATE INDEX stops_by_offer ON stops(offer_id, key);"
+    "CREATE INDEX stops_by_booking ON stops(booking_id) WHERE booking_id IS NOT NULL;",
+};
+
+_Static_assert(sizeof migrations / sizeof migrations[0] == CV_STORE_SCHEMA_VERSION,
+               "one migration step per schema version");
+
+/* ---- prepared statements ---- */
+
+#define OFFER_COLS                                                                                             \
+    "id, owner, from_lon, from_lat, to_lon, to_lat, sched_kind, depart, weekdays, time_of_day, first_day, "   \
+    "last_day, margin_s, seats, max_detour_s, max_detour_m, price_per_km, status, created, direct_duration_ds, " \
+    "direct_distance_dm"
+#define REQUEST_COLS                                                                                           \
+    "id, owner, from_lon, from_lat, to_lon, to_lat, sched_kind, depart, weekdays, time_of_day, first_day, "   \
+    "last_day, margin_s, seats, status, created"
+#define BOOKING_COLS                                                                                           \
+    "id, offer_id, request_id, seats, status, pickup_lon, pickup_lat, dropoff_lon, dropoff_lat, pickup_key, " \
+    "dropoff_key, pickup_time, dropoff_time, amount, created, updated"
+
+enum {
+    ST_BEGIN_WRITE,
+    ST_BEGIN_READ,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_OWNER_ADD,
+    ST_OFFER_ADD,
+    ST_OFFER_GET,
+    ST_OFFER_LIST_OWNER,
+    ST_OFFER_LIST_ALL,
+    ST_OFFER_VIAS,
+    ST_OFFER_STATE,
+    ST_OFFER_SET_STATUS,
+    ST_STOP_ADD,
+    ST_STOPS_OF_OFFER,
+    ST_STOPS_DEL_BOOKING,
+    ST_STOPS_DEL_OFFER_PASSENGERS,
+    ST_STOPS_DEL_REQUEST_PASSENGERS,
+    ST_REQUEST_ADD,
+    ST_REQUEST_GET,
+    ST_REQUEST_LIST_OWNER,
+    ST_REQUEST_LIST_ALL,
+    ST_REQUEST_STATE,
+    ST_REQUEST_SET_STATUS,
+    ST_BOOKING_ADD,
+    ST_BOOKING_GET,
+    ST_BOOKING_LIST,
+    ST_BOOKING_LIVE,
+    ST_BOOKING_SET_STATUS,
+    ST_BOOKING_LOAD,
+    ST_BOOKINGS_CANCEL_OF_OFFER,
+    ST_BOOKINGS_CANCEL_OF_REQUEST,
+    ST_COUNT
+};
+
+static const char *const statement_sql[ST_COUNT] = {
+    [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
+    /* A deferred read transaction gives multi-statement reads one snapshot. */
+    [ST_BEGIN_READ] = "BEGIN",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_OWNER_ADD] = "INSERT OR IGNORE INTO owners(ref, created) VALUES (?1, ?2)",
+    [ST_OFFER_ADD] = "INSERT INTO offers(owner, from_lon, from_lat, to_lon, to_lat, sched_kind, depart, weekdays, "
+                     "time_of_day, first_day, last_day, margin_s, seats, max_detour_s, max_detour_m, price_per_km, "
+                     "status, created, direct_duration_ds, direct_distance_dm) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
+                     "?20)",
+    [ST_OFFER_GET] = "SELECT " OFFER_COLS " FROM offers WHERE id = ?1",
+    [ST_OFFER_LIST_OWNER] = "SELECT " OFFER_COLS " FROM offers WHERE owner = ?1 AND (?2 = 0 OR status = 0) "
+                            "ORDER BY created DESC, id DESC",
+    [ST_OFFER_LIST_ALL] = "SELECT " OFFER_COLS " FROM offers WHERE ?1 = 0 OR status = 0 "
+                          "ORDER BY created DESC, id DESC",
+    [ST_OFFER_VIAS] = "SELECT lon, lat FROM stops WHERE offer_id = ?1 AND kind = 1 ORDER BY key",
+    [ST_OFFER_STATE] = "SELECT status, seats FROM offers WHERE id = ?1",
+    [ST_OFFER_SET_STATUS] = "UPDATE offers SET status = ?2 WHERE id = ?1",
+    [ST_STOP_ADD] = "INSERT INTO stops(offer_id, key, kind, lon, lat, booking_id, seats_delta) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    /* At one key drop-offs come before the driver's stop, which comes before pickups (a passenger leaves before
+       another boards, nobody boards before the origin or leaves after the destination); then insertion order. */
+    [ST_STOPS_OF_OFFER] = "SELECT key, kind, lon, lat, booking_id, seats_delta FROM stops WHERE offer_id = ?1 "
+                          "ORDER BY key, (seats_delta > 0) - (seats_delta < 0), id",
+    [ST_STOPS_DEL_BOOKING] = "DELETE FROM stops WHERE booking_id = ?1",
+    [ST_STOPS_DEL_OFFER_PASSENGERS] = "DELETE FROM stops WHERE offer_id = ?1 AND booking_id IS NOT NULL",
+    [ST_STOPS_DEL_REQUEST_PASSENGERS] = "DELETE FROM stops WHERE booking_id IN "
+                                        "(SELECT id FROM bookings WHERE request_id = ?1 AND status = 1)",
+    [ST_REQUEST_ADD] = "INSERT INTO requests(owner, from_lon, from_lat, to_lon, to_lat, sched_kind, depart, "
+                       "weekdays, time_of_day, first_day, last_day, margin_s, seats, status, created) "
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+    [ST_REQUEST_GET] = "SELECT " REQUEST_COLS " FROM requests WHERE id = ?1",
+    [ST_REQUEST_LIST_OWNER] = "SELECT " REQUEST_COLS " FROM requests WHERE owner = ?1 AND (?2 = 0 OR status = 0) "
+                              "ORDER BY created DESC, id DESC",
+    [ST_REQUEST_LIST_ALL] = "SELECT " REQUEST_COLS " FROM requests WHERE ?1 = 0 OR status = 0 "
+                            "ORDER BY created DESC, id DESC",
+    [ST_REQUEST_STATE] = "SELECT status FROM requests WHERE id = ?1",
+    [ST_REQUEST_SET_STATUS] = "UPDATE requests SET status = ?2 WHERE id = ?1",
+    [ST_BOOKING_ADD] = "INSERT INTO bookings(offer_id, request_id, seats, status, pickup_lon, pickup_lat, "
+                       "dropoff_lon, dropoff_lat, pickup_key, dropoff_key, pickup_time, dropoff_time, amount, "
+                       "created, updated) "
+                       "VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+    [ST_BOOKING_GET] = "SELECT " BOOKING_COLS " FROM bookings WHERE id = ?1",
+    [ST_BOOKING_LIST] = "SELECT " BOOKING_COLS " FROM bookings WHERE offer_id = ?1 AND (?2 < 0 OR status = ?2) "
+                        "ORDER BY id",
+    [ST_BOOKING_LIVE] = "SELECT id, status FROM bookings WHERE offer_id = ?1 AND request_id = ?2 "
+                        "AND status IN (0, 1) LIMIT 1",
+    [ST_BOOKING_SET_STATUS] = "UPDATE bookings SET status = ?2, updated = ?3 WHERE id = ?1",
+    /* Accepted bookings whose [pickup, dropoff) overlaps [?2, ?3). */
+    [ST_BOOKING_LOAD] = "SELECT pickup_key, dropoff_key, seats FROM bookings "
+                        "WHERE offer_id = ?1 AND status = 1 AND pickup_key < ?3 AND dropoff_key > ?2",
+    [ST_BOOKINGS_CANCEL_OF_OFFER] = "UPDATE bookings SET status = 3, updated = ?2 "
+                                    "WHERE offer_id = ?1 AND status IN (0, 1)",
+    [ST_BOOKINGS_CANCEL_OF_REQUEST] = "UPDATE bookings SET status = 3, updated = ?2 "
+                                      "WHERE request_id = ?1 AND status IN (0, 1)",
+};
+
+struct cv_store {
+    sqlite3 *db;
+    sqlite3_stmt *st[ST_COUNT];  /* prepared once at open, reset after every use */
+};
+
+/* ---- helpers ---- */
+
+static const char *booking_status_word(int status)
+{
+    switch (status) {
+    case CV_BOOKING_PENDING: return "pending";
+    case CV_BOOKING_ACCEPTED: return "accepted";
+    case CV_BOOKING_REFUSED: return "refused";
+    case CV_BOOKING_CANCELLED: return "cancelled";
+    default: return "in an unknown state";
+    }
+}
+
+/* Maps an SQLite result code to a CV_E* code and fills err with what failed and SQLite's message. Call it before
+   anything else touches the connection: a reset or rollback replaces sqlite3_errmsg. */
+static int db_fail(sqlite3 *db, cv_error *err, int rc, const char *what)
+{
+    int code;
+    switch (rc & 0xff) {
+    case SQLITE_NOMEM: code = CV_ENOMEM; break;
+    case SQLITE_NOTADB: code = CV_EFORMAT; break;
+    case SQLITE_CORRUPT: code = CV_ECORRUPT; break;
+    case SQLITE_CONSTRAINT:
+        code = (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) ? CV_ECONFLICT : CV_EINVAL;
+        break;
+    default: code = CV_EIO; break;
+    }
+    return cv_fail(err, code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+}
+
+/* Leaves a statement ready for its next use: no open read cursor (which would pin an old WAL snapshot), no
+   bindings pointing into the caller's buffers. */
+static void finish(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
+
+/* Runs a statement that returns no row. */
+static int run(cv_store *s, int which, cv_error *err, const char *what)
+{
+    sqlite3_stmt *st = s->st[which];
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        rc = db_fail(s->db, err, rc, what);
+        finish(st);
+        return rc;
+    }
+    finish(st);
+    return 0;
+}
+
+static int tx_begin(cv_store *s, int write, cv_error *err)
+{
+    return run(s, write ? ST_BEGIN_WRITE : ST_BEGIN_READ, err,
+               write ? "cannot start a write transaction" : "cannot start a read transaction");
+}
+
+/* Commits when rc is 0, rolls back otherwise (a refused call writes nothing); returns the final code. */
+static int tx_end(cv_store *s, int rc, cv_error *err)
+{
+    if (rc == 0) {
+        rc = run(s, ST_COMMIT, err, "cannot commit");
+        if (rc == 0)
+            return 0;
+    }
+    if (!sqlite3_get_autocommit(s->db)) {
+        /* err already says what went wrong; a failed rollback adds nothing the caller can act on. */
+        sqlite3_step(s->st[ST_ROLLBACK]);
+        sqlite3_reset(s->st[ST_ROLLBACK]);
+    }
+    return rc;
+}
+
+static int64_t now_or(int64_t t)
+{
+    return t ? t : (int64_t)time(NULL);
+}
+
+static int check_owner(const char *owner, const char *what, cv_error *err)
+{
+    if (!memchr(owner, '\0', CV_OWNER_MAX))
+        return cv_fail(err, CV_EINVAL, "%s owner is longer than %d bytes", what, CV_OWNER_MAX - 1);
+    if (!owner[0])
+        return cv_fail(err, CV_EINVAL, "%s owner is empty", what);
+    return 0;
+}
+
+static void bind_schedule(sqlite3_stmt *st, int first, const cv_schedule *w)
+{
+    sqlite3_bind_int(st, first, (int)w->kind);
+    sqlite3_bind_int64(st, first + 1, w->depart);
+    sqlite3_bind_int(st, first + 2, w->weekdays);
+    sqlite3_bind_int(st, first + 3, w->time_of_day);
+    sqlite3_bind_int(st, first + 4, w->first_day);
+    sqlite3_bind_int(st, first + 5, w->last_day);
+    sqlite3_bind_int(st, first + 6, w->margin_s);
+}
+
+static void read_schedule(sqlite3_stmt *st, int first, cv_schedule *w)
+{
+    w->kind = (cv_schedule_kind)sqlite3_column_int(st, first);
+    w->depart = sqlite3_column_int64(st, first + 1);
+    w->weekdays = (uint8_t)sqlite3_column_int(st, first + 2);
+    w->time_of_day = sqlite3_column_int(st, first + 3);
+    w->first_day = sqlite3_column_int(st, first + 4);
+    w->last_day = sqlite3_column_int(st, first + 5);
+    w->margin_s = sqlite3_column_int(st, first + 6);
+}
+
+static void read_owner(sqlite3_stmt *st, int col, char *owner)
+{
+    const unsigned char *z = sqlite3_column_text(st, col);
+    snprintf(owner, CV_OWNER_MAX, "%s", z ? (const char *)z : "");
+}
+
+static cv_coord read_coord(sqlite3_stmt *st, int col)
+{
+    return (cv_coord){sqlite3_column_int(st, col), sqlite3_column_int(st, col + 1)};
+}
+
+/* Row of OFFER_COLS, vias not included. */
+static void read_offer_row(sqlite3_stmt *st, cv_offer *o)
+{
+    memset(o, 0, sizeof *o);
+    o->id = sqlite3_column_int64(st, 0);
+    read_owner(st, 1, o->owner);
+    o->from = read_coord(st, 2);
+    o->to = read_coord(st, 4);
+    read_schedule(st, 6, &o->when);
+    o->seats = sqlite3_column_int(st, 13);
+    o->max_detour_s = sqlite3_column_int(st, 14);
+    o->max_detour_m = sqlite3_column_int(st, 15);
+    o->price_per_km = sqlite3_column_double(st, 16);
+    o->status = (cv_trip_status)sqlite3_column_int(st, 17);
+    o->created = sqlite3_column_int64(st, 18);
+    o->direct_duration_ds = sqlite3_column_int64(st, 19);
+    o->direct_distance_dm = sqlite3_column_int64(st, 20);
+}
+
+static void read_request_row(sqlite3_stmt *st, cv_request *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    read_owner(st, 1, r->owner);
+    r->from = read_coord(st, 2);
+    r->to = read_coord(st, 4);
+    read_schedule(st, 6, &r->when);
+    r->seats = sqlite3_column_int(st, 13);
+    r->status = (cv_trip_status)sqlite3_column_int(st, 14);
+    r->created = sqlite3_column_int64(st, 15);
+}
+
+static void read_booking_row(sqlite3_stmt *st, cv_booking *b)
+{
+    memset(b, 0, sizeof *b);
+    b->id = sqlite3_column_int64(st, 0);
+    b->offer_id = sqlite3_column_int64(st, 1);
+    b->request_id = sqlite3_column_int64(st, 2);
+    b->seats = sqlite3_column_int(st, 3);
+    b->status = (cv_booking_status)sqlite3_column_int(st, 4);
+    b->pickup = read_coord(st, 5);
+    b->dropoff = read_coord(st, 7);
+    b->pickup_key = sqlite3_column_double(st, 9);
+    b->dropoff_key = sqlite3_column_double(st, 10);
+    b->pickup_time = sqlite3_column_int64(st, 11);
+    b->dropoff_time = sqlite3_column_int64(st, 12);
+    b->amount = sqlite3_column_double(st, 13);
+    b->created = sqlite3_column_int64(st, 14);
+    b->updated = sqlite3_column_int64(st, 15);
+}
+
+/* Grows a malloc'ed array of elem-sized items to hold at least need; 0 or CV_ENOMEM. */
+static int grow(void **a, size_t *cap, size_t need, size_t elem, cv_error *err)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    while (ncap < need)
+        ncap *= 2;
+    void *p = realloc(*a, ncap * elem);
+    if (!p)
+        return cv_fail(err, CV_ENOMEM, "out of memory listing %zu rows", need);
+    *a = p;
+    *cap = ncap;
+    return 0;
+}
+
+/* ---- opening ---- */
+
+/* Runs one statement returning one integer (PRAGMA user_version and the like). */
+static int query_int(sqlite3 *db, const char *sql, int *value, cv_error *err, const char *what)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *value = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    if (rc != SQLITE_OK)
+        rc = db_fail(db, err, rc, what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int exec(sqlite3 *db, const char *sql, cv_error *err, const char *what)
+{
+    char *zmsg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &zmsg);
+    sqlite3_free(zmsg); /* the same text is in sqlite3_errmsg(db), which db_fail reads */
+    return rc == SQLITE_OK ? 0 : db_fail(db, err, rc, what);
+}
+
+/* Refuses a database of another application: one of ours carries our application_id once migrated; an
+   unmigrated one (user_version 0) must be empty. */
+static int check_identity(sqlite3 *db, const char *path, int version, cv_error *err)
+{
+    int app_id = 0, ntables = 0;
+    int rc = query_int(db, "PRAGMA application_id", &app_id, err, "cannot read the application id");
+    if (rc)
+        return rc;
+    if (version > 0 && app_id != COVOIT_APPLICATION_ID)
+        return cv_fail(err, CV_EFORMAT, "%s is an SQLite database but not covoit's (application_id %d)", path,
+                       app_id);
+    if (version == 0) {
+        rc = query_int(db, "SELECT count(*) FROM sqlite_master", &ntables, err, "cannot read the schema");
+        if (rc)
+            return rc;
+        if (ntables > 0)
+            return cv_fail(err, CV_EFORMAT, "%s is an SQLite database of another application (%d schema objects, "
+                           "no covoit schema version)", path, ntables);
+    }
+    return 0;
+}
+
+static int check_version(const char *path, int version, cv_error *err)
+{
+    if (version > CV_STORE_SCHEMA_VERSION)
+        return cv_fail(err, CV_EVERSION, "%s has schema version %d, newer than version %d known to this covoit",
+                       path, version, CV_STORE_SCHEMA_VERSION);
+    if (version < 0)
+        return cv_fail(err, CV_EFORMAT, "%s has a negative schema version %d", path, version);
+    return 0;
+}
+
+/* Brings the schema up to CV_STORE_SCHEMA_VERSION, one step per transaction. The version is read again inside
+   each transaction because another process may be migrating the same file at the same time. */
+static int migrate(sqlite3 *db, const char *path, cv_error *err)
+{
+    int version = 0;
+    int rc = query_int(db, "PRAGMA user_version", &version, err, "cannot read the schema version");
+    if (rc || (rc = check_version(path, version, err)) || (rc = check_identity(db, path, version, err)))
+        return rc;
+    while (version < CV_STORE_SCHEMA_VERSION) {
+        if ((rc = exec(db, "BEGIN IMMEDIATE", err, "cannot start the migration")))
+            return rc;
+        rc = query_int(db, "PRAGMA user_version", &version, err, "cannot read the schema version");
+        if (!rc)
+            rc = check_version(path, version, err);
+        if (!rc && version < CV_STORE_SCHEMA_VERSION) {
+            char what[96], bump[128];
+            snprintf(what, sizeof what, "cannot migrate to schema version %d", version + 1);
+            snprintf(bump, sizeof bump, "PRAGMA application_id = %d; PRAGMA user_version = %d",
+                     COVOIT_APPLICATION_ID, version + 1);
+            rc = exec(db, migrations[version], err, what);
+            if (!rc)
+                rc = exec(db, bump, err, what);
+            if (!rc)
+                version++;
+        }
+        if (!rc)
+            rc = exec(db, "COMMIT", err, "cannot commit the migration");
+        if (rc) {
+            if (!sqlite3_get_autocommit(db))
+                sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+int cv_store_open(const char *path, cv_store **out, cv_error *err)
+{
+    if (!out)
+        return cv_fail(err, CV_EINVAL, "cv_store_open: no output pointer");
+    *out = NULL;
+    if (!path || !*path)
+        return cv_fail(err, CV_EINVAL, "cv_store_open: no database path");
+    cv_store *s = calloc(1, sizeof *s);
+    if (!s)
+        return cv_fail(err, CV_ENOMEM, "out of memory opening %s", path);
+    sqlite3_stmt *st = NULL;
+
+    /* NOMUTEX: one connection per thread is the rule, so SQLite's per-connection mutex buys nothing. */
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        rc = cv_fail(err, CV_EIO, "cannot open database %s: %s", path,
+                     s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+
+    /* The first statement reads the file header: a foreign file fails here with SQLITE_NOTADB. */
+    rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *mode = (const char *)sqlite3_column_text(st, 0);
+        /* An in-memory database answers "memory"; anything else means WAL is unavailable (e.g. read-only dir). */
+        if (!mode || (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0)) {
+            rc = cv_fail(err, CV_EIO, "cannot switch %s to WAL journal mode (it stays in %s)", path,
+                         mode ? mode : "an unknown mode");
+            sqlite3_finalize(st);
+            goto fail;
+        }
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK) {
+        if ((rc & 0xff) == SQLITE_NOTADB)
+            rc = cv_fail(err, CV_EFORMAT, "%s is not an SQLite database", path);
+        else
+            rc = db_fail(s->db, err, rc, "cannot set the journal mode");
+        sqlite3_finalize(st);
+        goto fail;
+    }
+    sqlite3_finalize(st);
+
+    /* NORMAL is durable enough in WAL mode (a power cut may lose the last commits, never corrupt). */
+    if ((rc = exec(s->db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err,
+                   "cannot configure the connection")))
+        goto fail;
+    if ((rc = migrate(s->db, path, err)))
+        goto fail;
+
+    for (int i = 0; i < ST_COUNT; i++) {
+        rc = sqlite3_prepare_v3(s->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+        if (rc != SQLITE_OK) {
+            rc = db_fail(s->db, err, rc, "cannot prepare a statement");
+            goto fail;
+        }
+    }
+    *out = s;
+    return 0;
+
+fail:
+    cv_store_close(s);
+    return rc;
+}
+
+void cv_store_close(cv_store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(s->st[i]);
+    sqlite3_close(s->db);
+    free(s);
+}
+
+/* ---- shared checks inside transactions ---- */
+
+/* Reads an offer's status and seats; CV_ENOTFOUND when there is none. */
+static int offer_state(cv_store *s, int64_t id, int *status, int *seats, cv_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_OFFER_STATE];
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *status = sqlite3_column_int(st, 0);
+        if (seats)
+            *seats = sqlite3_column_int(st, 1);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = cv_fail(err, CV_ENOTFOUND, "offer %lld not found", (long long)id);
+    } else {
+        rc = db_fail(s->db, err, rc, "cannot read offer");
+    }
+    finish(st);
+    return rc;
+}
+
+static int request_state(cv_store *s, int64_t id, int *status, cv_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_REQUEST_STATE];
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *status = sqlite3_column_int(st, 0);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = cv_fail(err, CV_ENOTFOUND, "request %lld not found", (long long)id);
+    } else {
+        rc = db_fail(s->db, err, rc, "cannot read request");
+    }
+    finish(st);
+    return rc;
+}
+
+static int booking_read(cv_store *s, int64_t id, cv_booking *b, cv_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_BOOKING_GET];
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_booking_row(st, b);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = cv_fail(err, CV_ENOTFOUND, "booking %lld not found", (long long)id);
+    } else {
+        rc = db_fail(s->db, err, rc, "cannot read booking");
+    }
+    finish(st);
+    return rc;
+}
+
+static int add_stop(cv_store *s, int64_t offer_id, double key, cv_stop_kind kind, cv_coord at, int64_t booking_id,
+                    int seats_delta, cv_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_STOP_ADD];
+    sqlite3_bind_int64(st, 1, offer_id);
+    sqlite3_bind_double(st, 2, key);
+    sqlite3_bind_int(st, 3, (int)kind);
+    sqlite3_bind_int(st, 4, at.lon);
+    sqlite3_bind_int(st, 5, at.lat);
+    if (booking_id)
+        sqlite3_bind_int64(st, 6, booking_id);
+    else
+        sqlite3_bind_null(st, 6);
+    sqlite3_bind_int(st, 7, seats_delta);
+    return run(s, ST_STOP_ADD, err, "cannot store a stop");
+}
+
+static int set_status(cv_store *s, int which, int64_t id, int status, cv_error *err, const char *what)
+{
+    sqlite3_bind_int64(s->st[which], 1, id);
+    sqlite3_bind_int(s->st[which], 2, status);
+    return run(s, which, err, what);
+}
+
+/* ---- offers ---- */
+
+int cv_store_add_offer(cv_store *s, cv_offer *o, cv_error *err)
+{
+    if (!s || !o)
+        return cv_fail(err, CV_EINVAL, "cv_store_add_offer: no store or no offer");
+    if (o->nvias < 0 || o->nvias > CV_MAX_VIAS)
+        return cv_fail(err, CV_EINVAL, "offer has %d vias, at most %d allowed", o->nvias, CV_MAX_VIAS);
+    int rc = check_owner(o->owner, "offer", err);
+    if (rc)
+        return rc;
+    int64_t created = now_or(o->created);
+
+    if ((rc = tx_begin(s, 1, err)))
+        return rc;
+    sqlite3_stmt *st = s->st[ST_OWNER_ADD];
+    sqlite3_bind_text(st, 1, o->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, created);
+    rc = run(s, ST_OWNER_ADD, err, "cannot store the offer's owner");
+
+    int64_t id = 0;
+    if (!rc) {
+        /* Field checks beyond the caller's validation are left to the CHECK constraints, whose failure rolls
+           back the owner row too. */
+        st = s->st[ST_OFFER_ADD];
+        sqlite3_bind_text(st, 1, o->owner, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, o->from.lon);
+        sqlite3_bind_int(st, 3, o->from.lat);
+        sqlite3_bind_int(st, 4, o->to.lon);
+        sqlite3_bind_int(st, 5, o->to.lat);
+        bind_schedule(st, 6, &o->when);
+        sqlite3_bind_int(st, 13, o->seats);
+        sqlite3_bind_int(st, 14, o->max_detour_s);
+        sqlite3_bind_int(st, 15, o->max_detour_m);
+        sqlite3_bind_double(st, 16, o->price_per_km);
+        sqlite3_bind_int(st, 17, (int)o->status);
+        sqlite3_bind_int64(st, 18, created);
+        sqlite3_bind_int64(st, 19, o->direct_duration_ds);
+        sqlite3_bind_int64(st, 20, o->direct_distance_dm);
+        rc = run(s, ST_OFFER_ADD, err, "cannot store the offer");
+        if (!rc)
+            id = sqlite3_last_insert_rowid(s->db);
+    }
+    if (!rc)
+        rc = add_stop(s, id, 0.0, CV_STOP_ORIGIN, o->from, 0, 0, err);
+    /* Vias evenly spread leave room on both sides of each for passengers' midpoint keys. */
+    for (int i = 0; !rc && i < o->nvias; i++)
+        rc = add_stop(s, id, (double)(i + 1) * CV_STOP_KEY_END / (double)(o->nvias + 1), CV_STOP_VIA, o->vias[i], 0,
+                      0, err);
+    if (!rc)
+        rc = add_stop(s, id, CV_STOP_KEY_END, CV_STOP_DESTINATION, o->to, 0, 0, err);
+
+    rc = tx_end(s, rc, err);
+    if (!rc) {
+        o->id = id;
+        o->created = created;
+    }
+    return rc;
+}
+
+/* Fills o->vias and o->nvias from the via stops. */
+static int read_vias(cv_store *s, cv_offer *o, cv_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_OFFER_VIAS];
+    sqlite3_bind_int64(st, 1, o->id);
+    int rc;
+    o->nvias = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (o->nvias == CV_MAX_VIAS) {
+            finish(st);
+            return cv_fail(err, CV_EINTERNAL, "offer %lld has more than %d vias", (long long)o->id, CV_MAX_VIAS);
+        }
+        o->vias[o->nvias++] = read_coord(st, 0);
+    }
+    rc = rc == SQLITE_DONE ? 0 : db_fail(s->db, err, rc, "cannot read the offer's vias");
+    finish(st);
+    return rc;
+}
+
+int cv_store_get_offer(cv_store *s, int64_t id, cv_offer *o, cv_error *err)
+{
+    if (!s || !o)
+        return cv_fail(err, CV_EINVAL, "cv_store_get_offer: no store or no offer");
+    int rc = tx_begin(s, 0, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = s->st[ST_OFFER_GET];
+    sqlite3_bind_int64(st, 1, id);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_offer_row(st, o);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = cv_fail(err, CV_ENOTFOUND, "offer %lld not found", (long long)id);
+    } else {
+        rc = db_fail(s->db, err, rc, "cannot read offer");
+    }
+    finish(st);
+    if (!rc)
+        rc = read_vias(s, o, err);
+    return tx_end(s, rc, err);
+}
+
+int cv_store_list_offers(cv_store *s, const char *owner, int open_only, cv_offer **out, size_t *n, cv_error *err)
+{
+    if (!s || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_list_offers: missing argument");
+    *out = NULL;
+    *n = 0;
+    int rc = tx_begin(s, 0, err);
+    if (rc)
+        return rc;
+    int which = owner ? ST_OFFER_LIST_OWNER : ST_OFFER_LIST_ALL;
+    sqlite3_stmt *st = s->st[which];
+    if (owner) {
+        sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, open_only != 0);
+    } else {
+        sqlite3_bind_int(st, 1, open_only != 0);
+    }
+    cv_offer *a = NULL;
+    size_t na = 0, cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
+            break;
+        read_offer_row(st, &a[na++]);
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_fail(s->db, err, rc, "cannot list offers");
+    finish(st);
+    for (size_t i = 0; !rc && i < na; i++)
+        rc = read_vias(s, &a[i], err);
+    rc = tx_end(s, rc, err);
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    *out = a;
+    *n = na;
+    return 0;
+}
+
+int cv_store_cancel_offer(cv_store *s, int64_t id, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_cancel_offer: no store");
+    int rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    int status = 0;
+    rc = offer_state(s, id, &status, NULL, err);
+    if (!rc && status != CV_TRIP_OPEN)
+        rc = cv_fail(err, CV_ECONFLICT, "offer %lld is cancelled already", (long long)id);
+    if (!rc)
+        rc = set_status(s, ST_OFFER_SET_STATUS, id, CV_TRIP_CANCELLED, err, "cannot cancel offer");
+    if (!rc) {
+        /* Every passenger stop on this offer belongs to an accepted booking, about to be cancelled. */
+        sqlite3_bind_int64(s->st[ST_STOPS_DEL_OFFER_PASSENGERS], 1, id);
+        rc = run(s, ST_STOPS_DEL_OFFER_PASSENGERS, err, "cannot remove the offer's passenger stops");
+    }
+    if (!rc) {
+        sqlite3_bind_int64(s->st[ST_BOOKINGS_CANCEL_OF_OFFER], 1, id);
+        sqlite3_bind_int64(s->st[ST_BOOKINGS_CANCEL_OF_OFFER], 2, (int64_t)time(NULL));
+        rc = run(s, ST_BOOKINGS_CANCEL_OF_OFFER, err, "cannot cancel the offer's bookings");
+    }
+    return tx_end(s, rc, err);
+}
+
+int cv_store_offer_stops(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n, cv_error *err)
+{
+    if (!s || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_offer_stops: missing argument");
+    *out = NULL;
+    *n = 0;
+    int rc = tx_begin(s, 0, err);
+    if (rc)
+        return rc;
+    int status = 0;
+    rc = offer_state(s, offer_id, &status, NULL, err);
+    cv_stop *a = NULL;
+    size_t na = 0, cap = 0;
+    if (!rc) {
+        sqlite3_stmt *st = s->st[ST_STOPS_OF_OFFER];
+        sqlite3_bind_int64(st, 1, offer_id);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
+                break;
+            cv_stop *p = &a[na++];
+            p->key = sqlite3_column_double(st, 0);
+            p->kind = (cv_stop_kind)sqlite3_column_int(st, 1);
+            p->at = read_coord(st, 2);
+            p->booking_id = sqlite3_column_int64(st, 4); /* NULL reads as 0 */
+            p->seats_delta = sqlite3_column_int(st, 5);
+        }
+        if (rc == SQLITE_DONE)
+            rc = 0;
+        else if (rc > 0)
+            rc = db_fail(s->db, err, rc, "cannot read the offer's stops");
+        finish(st);
+    }
+    rc = tx_end(s, rc, err);
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    *out = a;
+    *n = na;
+    return 0;
+}
+
+/* ---- requests ---- */
+
+int cv_store_add_request(cv_store *s, cv_request *r, cv_error *err)
+{
+    if (!s || !r)
+        return cv_fail(err, CV_EINVAL, "cv_store_add_request: no store or no request");
+    int rc = check_owner(r->owner, "request", err);
+    if (rc)
+        return rc;
+    int64_t created = now_or(r->created);
+
+    if ((rc = tx_begin(s, 1, err)))
+        return rc;
+    sqlite3_stmt *st = s->st[ST_OWNER_ADD];
+    sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, created);
+    rc = run(s, ST_OWNER_ADD, err, "cannot store the request's owner");
+    int64_t id = 0;
+    if (!rc) {
+        st = s->st[ST_REQUEST_ADD];
+        sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, r->from.lon);
+        sqlite3_bind_int(st, 3, r->from.lat);
+        sqlite3_bind_int(st, 4, r->to.lon);
+        sqlite3_bind_int(st, 5, r->to.lat);
+        bind_schedule(st, 6, &r->when);
+        sqlite3_bind_int(st, 13, r->seats);
+        sqlite3_bind_int(st, 14, (int)r->status);
+        sqlite3_bind_int64(st, 15, created);
+        rc = run(s, ST_REQUEST_ADD, err, "cannot store the request");
+        if (!rc)
+            id = sqlite3_last_insert_rowid(s->db);
+    }
+    rc = tx_end(s, rc, err);
+    if (!rc) {
+        r->id = id;
+        r->created = created;
+    }
+    return rc;
+}
+
+int cv_store_get_request(cv_store *s, int64_t id, cv_request *r, cv_error *err)
+{
+    if (!s || !r)
+        return cv_fail(err, CV_EINVAL, "cv_store_get_request: no store or no request");
+    sqlite3_stmt *st = s->st[ST_REQUEST_GET];
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        read_request_row(st, r);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = cv_fail(err, CV_ENOTFOUND, "request %lld not found", (long long)id);
+    } else {
+        rc = db_fail(s->db, err, rc, "cannot read request");
+    }
+    finish(st);
+    return rc;
+}
+
+int cv_store_list_requests(cv_store *s, const char *owner, int open_only, cv_request **out, size_t *n,
+                           cv_error *err)
+{
+    if (!s || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_list_requests: missing argument");
+    *out = NULL;
+    *n = 0;
+    int which = owner ? ST_REQUEST_LIST_OWNER : ST_REQUEST_LIST_ALL;
+    sqlite3_stmt *st = s->st[which];
+    if (owner) {
+        sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, open_only != 0);
+    } else {
+        sqlite3_bind_int(st, 1, open_only != 0);
+    }
+    cv_request *a = NULL;
+    size_t na = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
+            break;
+        read_request_row(st, &a[na++]);
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_fail(s->db, err, rc, "cannot list requests");
+    finish(st);
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    *out = a;
+    *n = na;
+    return 0;
+}
+
+/* A passenger who withdraws frees the seats they held: the request's pending and accepted bookings are cancelled
+   with it, and their stops removed, as cv_store_cancel_offer does from the driver's side. */
+int cv_store_cancel_request(cv_store *s, int64_t id, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_cancel_request: no store");
+    int rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    int status = 0;
+    rc = request_state(s, id, &status, err);
+    if (!rc && status != CV_TRIP_OPEN)
+        rc = cv_fail(err, CV_ECONFLICT, "request %lld is cancelled already", (long long)id);
+    if (!rc)
+        rc = set_status(s, ST_REQUEST_SET_STATUS, id, CV_TRIP_CANCELLED, err, "cannot cancel request");
+    if (!rc) {
+        sqlite3_bind_int64(s->st[ST_STOPS_DEL_REQUEST_PASSENGERS], 1, id);
+        rc = run(s, ST_STOPS_DEL_REQUEST_PASSENGERS, err, "cannot remove the request's stops");
+    }
+    if (!rc) {
+        sqlite3_bind_int64(s->st[ST_BOOKINGS_CANCEL_OF_REQUEST], 1, id);
+        sqlite3_bind_int64(s->st[ST_BOOKINGS_CANCEL_OF_REQUEST], 2, (int64_t)time(NULL));
+        rc = run(s, ST_BOOKINGS_CANCEL_OF_REQUEST, err, "cannot cancel the request's bookings");
+    }
+    return tx_end(s, rc, err);
+}
+
+/* ---- bookings ---- */
+
+int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err)
+{
+    if (!s || !b)
+        return cv_fail(err, CV_EINVAL, "cv_store_add_booking: no store or no booking");
+    if (b->seats <= 0)
+        return cv_fail(err, CV_EINVAL, "booking seats must be positive, not %d", b->seats);
+    /* Written so that NaN keys fail too. */
+    if (!(b->pickup_key >= 0.0 && b->pickup_key < b->dropoff_key && b->dropoff_key <= CV_STOP_KEY_END))
+        return cv_fail(err, CV_EINVAL, "booking keys must satisfy 0 <= pickup < dropoff <= %.10g, not %.10g and %.10g",
+                       CV_STOP_KEY_END, b->pickup_key, b->dropoff_key);
+    int64_t created = now_or(b->created);
+
+    int rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    int status = 0;
+    rc = offer_state(s, b->offer_id, &status, NULL, err);
+    if (!rc && status != CV_TRIP_OPEN)
+        rc = cv_fail(err, CV_ECONFLICT, "offer %lld is cancelled", (long long)b->offer_id);
+    if (!rc)
+        rc = request_state(s, b->request_id, &status, err);
+    if (!rc && status != CV_TRIP_OPEN)
+        rc = cv_fail(err, CV_ECONFLICT, "request %lld is cancelled", (long long)b->request_id);
+    if (!rc) {
+        sqlite3_stmt *st = s->st[ST_BOOKING_LIVE];
+        sqlite3_bind_int64(st, 1, b->offer_id);
+        sqlite3_bind_int64(st, 2, b->request_id);
+        int step = sqlite3_step(st);
+        if (step == SQLITE_ROW)
+            rc = cv_fail(err, CV_ECONFLICT, "request %lld already has booking %lld (%s) on offer %lld",
+                         (long long)b->request_id, (long long)sqlite3_column_int64(st, 0),
+                         booking_status_word(sqlite3_column_int(st, 1)), (long long)b->offer_id);
+        else if (step != SQLITE_DONE)
+            rc = db_fail(s->db, err, step, "cannot read bookings");
+        finish(st);
+    }
+    int64_t id = 0;
+    if (!rc) {
+        sqlite3_stmt *st = s->st[ST_BOOKING_ADD];
+        sqlite3_bind_int64(st, 1, b->offer_id);
+        sqlite3_bind_int64(st, 2, b->request_id);
+        sqlite3_bind_int(st, 3, b->seats);
+        sqlite3_bind_int(st, 4, b->pickup.lon);
+        sqlite3_bind_int(st, 5, b->pickup.lat);
+        sqlite3_bind_int(st, 6, b->dropoff.lon);
+        sqlite3_bind_int(st, 7, b->dropoff.lat);
+        sqlite3_bind_double(st, 8, b->pickup_key);
+        sqlite3_bind_double(st, 9, b->dropoff_key);
+        sqlite3_bind_int64(st, 10, b->pickup_time);
+        sqlite3_bind_int64(st, 11, b->dropoff_time);
+        sqlite3_bind_double(st, 12, b->amount);
+        sqlite3_bind_int64(st, 13, created);
+        rc = run(s, ST_BOOKING_ADD, err, "cannot store the booking");
+        if (!rc)
+            id = sqlite3_last_insert_rowid(s->db);
+    }
+    rc = tx_end(s, rc, err);
+    if (!rc) {
+        b->id = id;
+        b->status = CV_BOOKING_PENDING;
+        b->created = b->updated = created;
+    }
+    return rc;
+}
+
+int cv_store_get_booking(cv_store *s, int64_t id, cv_booking *b, cv_error *err)
+{
+    if (!s || !b)
+        return cv_fail(err, CV_EINVAL, "cv_store_get_booking: no store or no booking");
+    return booking_read(s, id, b, err);
+}
+
+int cv_store_list_bookings(cv_store *s, int64_t offer_id, int status, cv_booking **out, size_t *n, cv_error *err)
+{
+    if (!s || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_list_bookings: missing argument");
+    *out = NULL;
+    *n = 0;
+    int rc = tx_begin(s, 0, err);
+    if (rc)
+        return rc;
+    int offer_status = 0;
+    rc = offer_state(s, offer_id, &offer_status, NULL, err);
+    cv_booking *a = NULL;
+    size_t na = 0, cap = 0;
+    if (!rc) {
+        sqlite3_stmt *st = s->st[ST_BOOKING_LIST];
+        sqlite3_bind_int64(st, 1, offer_id);
+        sqlite3_bind_int(st, 2, status < 0 ? -1 : status);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
+                break;
+            read_booking_row(st, &a[na++]);
+        }
+        if (rc == SQLITE_DONE)
+            rc = 0;
+        else if (rc > 0)
+            rc = db_fail(s->db, err, rc, "cannot list bookings");
+        finish(st);
+    }
+    rc = tx_end(s, rc, err);
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    *out = a;
+    *n = na;
+    return 0;
+}
+
+/* An accepted booking's occupancy of the offer: seats on the legs [pickup, dropoff). */
+typedef struct leg_use {
+    double pickup, dropoff;
+    int seats;
+} leg_use;
+
+/* Checks that b fits: for every key in [b->pickup_key, b->dropoff_key) the seats of the accepted bookings covering
+   it plus b's stay within offer_seats. The load only changes at pickup and drop-off keys, so it is enough to test
+   b's pickup and every accepted pickup or drop-off strictly inside b's interval. */
+static int check_seats(cv_store *s, const cv_booking *b, int offer_seats, cv_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_BOOKING_LOAD];
+    sqlite3_bind_int64(st, 1, b->offer_id);
+    sqlite3_bind_double(st, 2, b->pickup_key);
+    sqlite3_bind_double(st, 3, b->dropoff_key);
+    leg_use *a = NULL;
+    size_t na = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
+            break;
+        a[na].pickup = sqlite3_column_double(st, 0);
+        a[na].dropoff = sqlite3_column_double(st, 1);
+        a[na].seats = sqlite3_column_int(st, 2);
+        na++;
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_fail(s->db, err, rc, "cannot read the offer's accepted bookings");
+    finish(st);
+
+    /* Candidate breakpoints: b's pickup, then each accepted pickup and drop-off inside (pickup, dropoff). The
+       lowest overloaded one is reported, whatever order the rows came in. */
+    int full = 0, full_load = 0;
+    double full_key = 0.0;
+    for (size_t i = 0; !rc && i <= 2 * na; i++) {
+        double k;
+        if (i == 0)
+            k = b->pickup_key;
+        else {
+            const leg_use *u = &a[(i - 1) / 2];
+            k = (i % 2) ? u->pickup : u->dropoff;
+            if (!(k > b->pickup_key && k < b->dropoff_key))
+                continue;
+        }
+        if (full && k >= full_key)
+            continue;
+        int load = 0;
+        for (size_t j = 0; j < na; j++)
+            if (a[j].pickup <= k && k < a[j].dropoff)
+                load += a[j].seats;
+        if (load + b->seats > offer_seats) {
+            full = 1;
+            full_key = k;
+            full_load = load;
+        }
+    }
+    if (!rc && full) {
+        /* The leg ends at the next breakpoint (or b's drop-off): naming it makes the refusal actionable. */
+        double end = b->dropoff_key;
+        for (size_t j = 0; j < na; j++) {
+            if (a[j].pickup > full_key && a[j].pickup < end)
+                end = a[j].pickup;
+            if (a[j].dropoff > full_key && a[j].dropoff < end)
+                end = a[j].dropoff;
+        }
+        rc = cv_fail(err, CV_ECONFLICT,
+                     "no seat left on offer %lld between keys %.10g and %.10g: %d of %d taken, booking %lld needs %d",
+                     (long long)b->offer_id, full_key, end, full_load, offer_seats, (long long)b->id, b->seats);
+    }
+    free(a);
+    return rc;
+}
+
+int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_accept_booking: no store");
+    /* IMMEDIATE takes the write lock before reading the load, so two acceptances of the last seat serialise here
+       and the second one sees the first one's booking. */
+    int rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    cv_booking b;
+    int status = 0, seats = 0;
+    rc = booking_read(s, id, &b, err);
+    if (!rc && b.status != CV_BOOKING_PENDING)
+        rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)id,
+                     booking_status_word(b.status));
+    if (!rc)
+        rc = offer_state(s, b.offer_id, &status, &seats, err);
+    if (!rc && status != CV_TRIP_OPEN)
+        rc = cv_fail(err, CV_ECONFLICT, "offer %lld of booking %lld is cancelled", (long long)b.offer_id,
+                     (long long)id);
+    if (!rc)
+        rc = request_state(s, b.request_id, &status, err);
+    if (!rc && status != CV_TRIP_OPEN)
+        rc = cv_fail(err, CV_ECONFLICT, "request %lld of booking %lld is cancelled", (long long)b.request_id,
+                     (long long)id);
+    if (!rc)
+        rc = check_seats(s, &b, seats, err);
+    if (!rc) {
+        sqlite3_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, (int64_t)time(NULL));
+        rc = set_status(s, ST_BOOKING_SET_STATUS, id, CV_BOOKING_ACCEPTED, err, "cannot accept booking");
+    }
+    if (!rc)
+        rc = add_stop(s, b.offer_id, b.pickup_key, CV_STOP_PICKUP, b.pickup, id, b.seats, err);
+    if (!rc)
+        rc = add_stop(s, b.offer_id, b.dropoff_key, CV_STOP_DROPOFF, b.dropoff, id, -b.seats, err);
+    return tx_end(s, rc, err);
+}
+
+/* Moves a booking from one of the states in the mask `from` (bits of cv_booking_status) to `to`, removing its
+   stops; expected names the allowed states for the refusal message. */
+static int booking_transition(cv_store *s, int64_t id, unsigned from, cv_booking_status to, const char *expected,
+                              cv_error *err)
+{
+    int rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    cv_booking b;
+    rc = booking_read(s, id, &b, err);
+    if (!rc && !(from & (1u << b.status)))
+        rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not %s", (long long)id, booking_status_word(b.status),
+                     expected);
+    if (!rc) {
+        sqlite3_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, (int64_t)time(NULL));
+        rc = set_status(s, ST_BOOKING_SET_STATUS, id, to, err, "cannot update booking");
+    }
+    if (!rc && b.status == CV_BOOKING_ACCEPTED) {
+        sqlite3_bind_int64(s->st[ST_STOPS_DEL_BOOKING], 1, id);
+        rc = run(s, ST_STOPS_DEL_BOOKING, err, "cannot remove the booking's stops");
+    }
+    return tx_end(s, rc, err);
+}
+
+int cv_store_refuse_booking(cv_store *s, int64_t id, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_refuse_booking: no store");
+    return booking_transition(s, id, 1u << CV_BOOKING_PENDING, CV_BOOKING_REFUSED, "pending", err);
+}
+
+int cv_store_cancel_booking(cv_store *s, int64_t id, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_cancel_booking: no store");
+    return booking_transition(s, id, (1u << CV_BOOKING_PENDING) | (1u << CV_BOOKING_ACCEPTED), CV_BOOKING_CANCELLED,
+                              "pending or accepted", err);
+}

@@ -1,0 +1,99 @@
+/* store.h — the SQLite trip store: the truth for offers, requests, stops, bookings and owners. It owns the
+   schema and its migrations (PRAGMA user_version); every connection uses WAL, foreign keys and a busy timeout;
+   writes run in BEGIN IMMEDIATE transactions with prepared statements. One cv_store per thread. */
+#ifndef CV_STORE_H
+#define CV_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cv_error.h"
+#include "trip.h"
+
+#define CV_STORE_SCHEMA_VERSION 1
+
+typedef struct cv_store cv_store;
+
+/* Opens (creating if needed) the database at path and brings its schema up to date. A database with a newer
+   schema version than this covoit knows is refused (CV_EVERSION); a file that is not SQLite, CV_EFORMAT. Returns
+   0 and *out, or a CV_E* code with err filled. */
+int cv_store_open(const char *path, cv_store **out, cv_error *err);
+
+/* Finalises statements and closes the connection; accepts NULL. */
+void cv_store_close(cv_store *s);
+
+/* Stop kinds in an offer's sequence. */
+typedef enum cv_stop_kind {
+    CV_STOP_ORIGIN = 0,
+    CV_STOP_VIA = 1,
+    CV_STOP_PICKUP = 2,
+    CV_STOP_DROPOFF = 3,
+    CV_STOP_DESTINATION = 4
+} cv_stop_kind;
+
+/* A stop of an offer. Stops are ordered by key: the origin has key 0, the destination CV_STOP_KEY_END, vias are
+   spread between; a passenger's pickup and drop-off get keys between the stops they were inserted between
+   (their midpoints), so that the order survives without renumbering. */
+#define CV_STOP_KEY_END 1000000.0
+typedef struct cv_stop {
+    double key;
+    cv_stop_kind kind;
+    cv_coord at;
+    int64_t booking_id;    /* pickups and drop-offs: the booking; 0 otherwise */
+    int seats_delta;       /* + seats at a pickup, - at a drop-off, 0 otherwise */
+} cv_stop;
+
+/* --- offers --- */
+
+/* Stores o (validated by the caller) with its origin, vias and destination as stops, and its owner. Sets o->id
+   and o->created. Returns 0 or a CV_E* code. */
+int cv_store_add_offer(cv_store *s, cv_offer *o, cv_error *err);
+
+/* Reads offer id. CV_ENOTFOUND when there is none. */
+int cv_store_get_offer(cv_store *s, int64_t id, cv_offer *o, cv_error *err);
+
+/* Offers of owner (all owners when NULL), open ones only when open_only; newest first. *out is malloc'ed. */
+int cv_store_list_offers(cv_store *s, const char *owner, int open_only, cv_offer **out, size_t *n, cv_error *err);
+
+/* Cancels an open offer, and its pending and accepted bookings with it. CV_ENOTFOUND, or CV_ECONFLICT when it
+   is cancelled already. */
+int cv_store_cancel_offer(cv_store *s, int64_t id, cv_error *err);
+
+/* The offer's stops in order of key (origin, vias, accepted passengers' pickups and drop-offs, destination).
+   *out is malloc'ed. */
+int cv_store_offer_stops(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n, cv_error *err);
+
+/* --- requests --- */
+
+int cv_store_add_request(cv_store *s, cv_request *r, cv_error *err);
+int cv_store_get_request(cv_store *s, int64_t id, cv_request *r, cv_error *err);
+int cv_store_list_requests(cv_store *s, const char *owner, int open_only, cv_request **out, size_t *n,
+                           cv_error *err);
+int cv_store_cancel_request(cv_store *s, int64_t id, cv_error *err);
+
+/* --- bookings --- */
+
+/* Records a pending booking b (offer_id, request_id, seats, pickup/dropoff with their keys and times, amount).
+   The offer and the request must exist and be open, the seats positive, the keys ordered and inside the
+   sequence; a request has at most one pending or accepted booking on an offer (CV_ECONFLICT). Sets b->id. */
+int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err);
+
+int cv_store_get_booking(cv_store *s, int64_t id, cv_booking *b, cv_error *err);
+
+/* Bookings of an offer (all statuses when status < 0), oldest first. *out is malloc'ed. */
+int cv_store_list_bookings(cv_store *s, int64_t offer_id, int status, cv_booking **out, size_t *n, cv_error *err);
+
+/* Accepts a pending booking, atomically: inside one BEGIN IMMEDIATE transaction it checks that the offer is
+   open and that on every leg between the booking's pickup and drop-off key the seats of accepted bookings plus
+   this one fit the offer's seats; then marks it accepted and adds its pickup and drop-off as stops. Two
+   passengers racing for the last seat never both get it: the second gets CV_ECONFLICT ("no seat left ...").
+   CV_ENOTFOUND for an unknown booking, CV_ECONFLICT when it is not pending. */
+int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err);
+
+/* Refuses a pending booking (CV_ECONFLICT otherwise). */
+int cv_store_refuse_booking(cv_store *s, int64_t id, cv_error *err);
+
+/* Cancels a pending or accepted booking; an accepted one gives its seats back and its stops are removed. */
+int cv_store_cancel_booking(cv_store *s, int64_t id, cv_error *err);
+
+#endif

@@ -1,0 +1,468 @@
+/* test_matcher.c — the matcher on the bundled Porto extract: the bucket index finds exactly the matches (and
+   detours) that pair-by-pair point-to-point routing finds, in both directions; the index survives a restart;
+   bookings change seats and stops; regular schedules cross a daylight-saving change. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ch.h"
+#include "graph_build.h"
+#include "matcher.h"
+#include "osm_network.h"
+#include "timeutil.h"
+
+static cv_graph *graph;
+static char graph_path[1024];
+
+static uint64_t rng = 0x853c49e6748fea9bull;
+static uint64_t next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static double frand(double lo, double hi)
+{
+    return lo + (hi - lo) * (double)(next_rand() % 1000001) / 1000000.0;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(graph_path, sizeof graph_path, "%s/matcher_porto.cvg", COVOIT_TMP);
+    cv_network net;
+    cv_error err = {0};
+    cv_profile_options opt = cv_profile_defaults();
+    const char *pbf = COVOIT_TEST_DATA "/../../data/porto.osm.pbf";
+    if (cv_network_read(pbf, &opt, NULL, &net, &err) || cv_graph_build(&net, pbf, graph_path, NULL, NULL, &err))
+        return -1;
+    cv_network_free(&net);
+    graph = cv_graph_open(graph_path, &err);
+    return graph ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cv_graph_close(graph);
+    unlink(graph_path);
+    return 0;
+}
+
+static void db_path(char *buf, size_t cap, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", COVOIT_TMP, name);
+    unlink(buf);
+    char side[1100];
+    snprintf(side, sizeof side, "%s-wal", buf);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", buf);
+    unlink(side);
+}
+
+/* 2030-06-03 (a Monday) at h:m UTC. */
+static int64_t at(int h, int m)
+{
+    return cv_local_to_utc(cv_day_from_ymd(2030, 6, 3), 0) + h * 3600 + m * 60;
+}
+
+static cv_coord lonlat(double lon, double lat)
+{
+    return (cv_coord){cv_fixed(lon), cv_fixed(lat)};
+}
+
+/* A point on the driver's own route from a to b, a fraction f along it, moved a few tens of metres. */
+static cv_coord on_route(cv_coord a, cv_coord b, double f)
+{
+    cv_snap_options o = cv_snap_defaults();
+    cv_snap s, t;
+    if (cv_snap_point(graph, a, &o, &s, NULL) || cv_snap_point(graph, b, &o, &t, NULL))
+        return a;
+    cv_ch_query *q = cv_ch_query_new(graph);
+    cv_path p = {0};
+    cv_coord c = a;
+    if (cv_ch_route(q, &s, &t, &p, NULL) == 0) {
+        cv_coord *pts;
+        size_t n;
+        if (cv_path_geometry(graph, &p, &pts, &n) == 0) {
+            c = pts[(size_t)(f * (double)(n - 1))];
+            free(pts);
+        }
+    }
+    cv_path_free(&p);
+    cv_ch_query_free(q);
+    c.lon += (int32_t)frand(-3000, 3000);
+    c.lat += (int32_t)frand(-3000, 3000);
+    return c;
+}
+
+static cv_offer new_offer(cv_coord from, cv_coord to, int64_t depart)
+{
+    cv_offer o;
+    memset(&o, 0, sizeof o);
+    snprintf(o.owner, sizeof o.owner, "driver");
+    o.from = from;
+    o.to = to;
+    o.when = (cv_schedule){CV_PUNCTUAL, depart, 0, 0, 0, 0, 15 * 60};
+    o.seats = 3;
+    o.max_detour_s = -1;
+    o.max_detour_m = -1;
+    return o;
+}
+
+static cv_request new_request(cv_coord from, cv_coord to, int64_t depart)
+{
+    cv_request r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.owner, sizeof r.owner, "passenger");
+    r.from = from;
+    r.to = to;
+    r.when = (cv_schedule){CV_PUNCTUAL, depart, 0, 0, 0, 0, 15 * 60};
+    r.seats = 1;
+    return r;
+}
+
+/* Random offers across Porto, and requests along some of them (so that many match) and elsewhere. */
+static void populate(cv_matcher_ws *w, int64_t now, int noffers, int nrequests, int64_t *oids, int64_t *rids)
+{
+    cv_offer *offers = calloc((size_t)noffers, sizeof *offers);
+    int k = 0;
+    while (k < noffers) {
+        cv_coord a = lonlat(frand(-8.68, -8.55), frand(41.10, 41.25)), b = lonlat(frand(-8.68, -8.55), frand(41.10, 41.25));
+        if (cv_distance_m(a, b) < 3000)
+            continue;
+        cv_offer o = new_offer(a, b, at(7, 30) + (int64_t)(next_rand() % 3600));
+        cv_error err;
+        if (cv_matcher_add_offer(w, &o, now, &err) != 0)
+            continue; /* off the road network (sea, river): draw again */
+        offers[k] = o;
+        oids[k++] = o.id;
+    }
+    k = 0;
+    while (k < nrequests) {
+        cv_request r;
+        if (k % 3 != 2) {
+            const cv_offer *o = &offers[next_rand() % (uint64_t)noffers];
+            double f1 = frand(0.05, 0.5), f2 = frand(0.55, 0.95);
+            r = new_request(on_route(o->from, o->to, f1), on_route(o->from, o->to, f2),
+                            o->when.depart + (int64_t)frand(0, 1200));
+        } else {
+            r = new_request(lonlat(frand(-8.68, -8.55), frand(41.10, 41.25)), lonlat(frand(-8.68, -8.55), frand(41.10, 41.25)),
+                            at(7, 30) + (int64_t)(next_rand() % 3600));
+        }
+        cv_error err;
+        if (cv_matcher_add_request(w, &r, now, &err) != 0)
+            continue;
+        rids[k++] = r.id;
+    }
+    free(offers);
+}
+
+static int find_match(const cv_match *ms, size_t n, int64_t offer, int64_t request)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ms[i].offer_id == offer && ms[i].request_id == request)
+            return (int)i;
+    return -1;
+}
+
+static void assert_same_match(const cv_match *a, const cv_match *b)
+{
+    if (a->detour_ds != b->detour_ds || a->detour_dm != b->detour_dm || a->pickup_time != b->pickup_time)
+        fail_msg("offer %lld request %lld: index says detour %lld ds %lld dm pickup %lld, pair says %lld ds %lld dm %lld",
+                 (long long)a->offer_id, (long long)a->request_id, (long long)a->detour_ds, (long long)a->detour_dm,
+                 (long long)a->pickup_time, (long long)b->detour_ds, (long long)b->detour_dm,
+                 (long long)b->pickup_time);
+    assert_true(fabs(a->contribution.amount - b->contribution.amount) < 1e-9);
+    assert_true(a->contribution.commission == 0.0);
+}
+
+/* The oracle: for every request and every offer, the matches the index returns are exactly the pairs that match
+   when computed one by one with point-to-point routes, with the same detours. */
+static void check_against_pairs(cv_matcher_ws *w, int64_t now, const int64_t *oids, int no, const int64_t *rids,
+                                int nr, int *nmatches)
+{
+    *nmatches = 0;
+    for (int j = 0; j < nr; j++) {
+        cv_match *ms;
+        size_t n;
+        cv_error err;
+        assert_int_equal(cv_matcher_request_matches(w, rids[j], now, 1000, &ms, &n, &err), 0);
+        for (size_t i = 1; i < n; i++) /* ranked: smallest detour first */
+            assert_true(ms[i - 1].detour_ds <= ms[i].detour_ds);
+        for (int i = 0; i < no; i++) {
+            cv_match pm;
+            int rc = cv_matcher_pair(w, oids[i], rids[j], now, &pm, &err);
+            assert_true(rc == 0 || rc == 1);
+            int idx = find_match(ms, n, oids[i], rids[j]);
+            if (rc == 1 && idx < 0)
+                fail_msg("offer %lld and request %lld match pair by pair (detour %lld ds) but not in the index",
+                         (long long)oids[i], (long long)rids[j], (long long)pm.detour_ds);
+            if (rc == 0 && idx >= 0)
+                fail_msg("offer %lld and request %lld match in the index but not pair by pair", (long long)oids[i],
+                         (long long)rids[j]);
+            if (rc == 1) {
+                assert_same_match(&ms[idx], &pm);
+                (*nmatches)++;
+            }
+        }
+        free(ms);
+    }
+    /* the reverse question gives the same pairs */
+    for (int i = 0; i < no; i++) {
+        cv_match *ms;
+        size_t n;
+        cv_error err;
+        assert_int_equal(cv_matcher_offer_matches(w, oids[i], now, 1000, &ms, &n, &err), 0);
+        for (int j = 0; j < nr; j++) {
+            cv_match pm;
+            int rc = cv_matcher_pair(w, oids[i], rids[j], now, &pm, &err);
+            int idx = find_match(ms, n, oids[i], rids[j]);
+            if ((rc == 1) != (idx >= 0))
+                fail_msg("offer %lld / request %lld: pair says %d, offer matches say %d", (long long)oids[i],
+                         (long long)rids[j], rc, idx >= 0);
+            if (rc == 1)
+                assert_same_match(&ms[idx], &pm);
+        }
+        free(ms);
+    }
+}
+
+static void test_index_equals_pairs_and_survives_restart(void **state)
+{
+    (void)state;
+    assert_int_equal(cv_tz_set("Europe/Lisbon", NULL), 0);
+    char db[1024];
+    db_path(db, sizeof db, "matcher_oracle.db");
+    int64_t now = at(0, 0);
+    cv_matcher *m;
+    cv_error err;
+    if (cv_matcher_open(graph, db, NULL, now, &m, &err))
+        fail_msg("%s", err.text);
+    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    assert_non_null(w);
+    enum { NO = 40, NR = 30 };
+    int64_t oids[NO], rids[NR];
+    populate(w, now, NO, NR, oids, rids);
+    int nmatch;
+    check_against_pairs(w, now, oids, NO, rids, NR, &nmatch);
+    print_message("%d matching pairs among %d offers x %d requests\n", nmatch, NO, NR);
+    assert_true(nmatch >= NR / 3); /* the requests drawn along offers' routes do match */
+    /* remember the answers, restart from the database alone, ask again */
+    cv_match *before[NR];
+    size_t nbefore[NR];
+    for (int j = 0; j < NR; j++)
+        assert_int_equal(cv_matcher_request_matches(w, rids[j], now, 1000, &before[j], &nbefore[j], &err), 0);
+    cv_matcher_stats st;
+    cv_matcher_get_stats(m, &st);
+    assert_int_equal(st.offers, NO);
+    assert_int_equal(st.requests, NR);
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+    if (cv_matcher_open(graph, db, NULL, now, &m, &err))
+        fail_msg("%s", err.text);
+    w = cv_matcher_ws_new(m, &err);
+    cv_matcher_get_stats(m, &st);
+    assert_int_equal(st.offers, NO);
+    for (int j = 0; j < NR; j++) {
+        cv_match *after;
+        size_t n;
+        assert_int_equal(cv_matcher_request_matches(w, rids[j], now, 1000, &after, &n, &err), 0);
+        assert_int_equal(n, nbefore[j]);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(after[i].offer_id, before[j][i].offer_id);
+            assert_same_match(&after[i], &before[j][i]);
+        }
+        free(after);
+        free(before[j]);
+    }
+    /* cancelled offers leave the index */
+    assert_int_equal(cv_matcher_cancel_offer(w, oids[0], &err), 0);
+    assert_int_equal(cv_matcher_cancel_offer(w, oids[0], &err), CV_ECONFLICT);
+    cv_matcher_get_stats(m, &st);
+    assert_int_equal(st.offers, NO - 1);
+    for (int j = 0; j < NR; j++) {
+        cv_match *ms;
+        size_t n;
+        assert_int_equal(cv_matcher_request_matches(w, rids[j], now, 1000, &ms, &n, &err), 0);
+        assert_int_equal(find_match(ms, n, oids[0], rids[j]), -1);
+        free(ms);
+    }
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+}
+
+/* Bookings: the passenger becomes a stop, seats are taken per leg, later passengers are inserted around. */
+static void test_booking_flow(void **state)
+{
+    (void)state;
+    char db[1024];
+    db_path(db, sizeof db, "matcher_booking.db");
+    int64_t now = at(0, 0);
+    cv_matcher *m;
+    cv_error err;
+    assert_int_equal(cv_matcher_open(graph, db, NULL, now, &m, &err), 0);
+    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    /* across the city without motorways (where no pickup may be placed): Aliados to Foz, one seat */
+    cv_offer o = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6760, 41.1530), at(8, 0));
+    o.seats = 1;
+    assert_int_equal(cv_matcher_add_offer(w, &o, now, &err), 0);
+    cv_request r1 = new_request(on_route(o.from, o.to, 0.2), on_route(o.from, o.to, 0.6), at(8, 5));
+    cv_request r2 = new_request(on_route(o.from, o.to, 0.3), on_route(o.from, o.to, 0.8), at(8, 7));
+    cv_request r3 = new_request(on_route(o.from, o.to, 0.7), on_route(o.from, o.to, 0.9), at(8, 8));
+    assert_int_equal(cv_matcher_add_request(w, &r1, now, &err), 0);
+    assert_int_equal(cv_matcher_add_request(w, &r2, now, &err), 0);
+    assert_int_equal(cv_matcher_add_request(w, &r3, now, &err), 0);
+    cv_match pm;
+    assert_int_equal(cv_matcher_pair(w, o.id, r1.id, now, &pm, &err), 1);
+    assert_int_equal(cv_matcher_pair(w, o.id, r2.id, now, &pm, &err), 1);
+    cv_booking b1, b2;
+    assert_int_equal(cv_matcher_book(w, o.id, r1.id, now, &b1, &err), 0);
+    assert_int_equal(cv_matcher_book(w, o.id, r2.id, now, &b2, &err), 0);
+    assert_int_equal(cv_matcher_accept(w, b1.id, &err), 0);
+    /* the only seat is taken on the legs r2 would ride: r2 no longer matches, and cannot be accepted */
+    assert_int_equal(cv_matcher_pair(w, o.id, r2.id, now, &pm, &err), 0);
+    assert_int_equal(cv_matcher_accept(w, b2.id, &err), CV_ECONFLICT);
+    /* r3 rides after r1 got off: it still matches, inserted after r1's stops */
+    cv_match *ms;
+    size_t n;
+    assert_int_equal(cv_matcher_request_matches(w, r3.id, now, 10, &ms, &n, &err), 0);
+    assert_int_equal(n, 1);
+    cv_stop *stops;
+    size_t ns;
+    assert_int_equal(cv_store_offer_stops(cv_matcher_store(w), o.id, &stops, &ns, &err), 0);
+    assert_int_equal(ns, 4);
+    assert_int_equal(stops[1].kind, CV_STOP_PICKUP);
+    assert_int_equal(stops[2].kind, CV_STOP_DROPOFF);
+    assert_true(ms[0].pickup_key > stops[2].key);
+    assert_int_equal(cv_matcher_pair(w, o.id, r3.id, now, &pm, &err), 1);
+    assert_same_match(&ms[0], &pm);
+    free(stops);
+    free(ms);
+    /* cancelling r1's booking frees the seat: r2 matches again */
+    assert_int_equal(cv_matcher_cancel_booking(w, b1.id, &err), 0);
+    assert_int_equal(cv_matcher_pair(w, o.id, r2.id, now, &pm, &err), 1);
+    /* a request that does not match cannot book */
+    cv_request far = new_request(lonlat(-8.40, 41.00), lonlat(-8.41, 41.01), at(8, 0));
+    if (cv_matcher_add_request(w, &far, now, &err) == 0) {
+        cv_booking bx;
+        assert_int_equal(cv_matcher_book(w, o.id, far.id, now, &bx, &err), CV_ECONFLICT);
+    }
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+}
+
+/* Bad input is refused with a clear error and nothing stored. */
+static void test_bad_input(void **state)
+{
+    (void)state;
+    char db[1024];
+    db_path(db, sizeof db, "matcher_bad.db");
+    int64_t now = at(0, 0);
+    cv_matcher *m;
+    cv_error err;
+    assert_int_equal(cv_matcher_open(graph, db, NULL, now, &m, &err), 0);
+    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    cv_offer o = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6230, 41.2350), at(8, 0));
+    cv_offer bad = o;
+    bad.from = lonlat(41.1496, -8.6110); /* swapped lat/lon: in the ocean off Africa */
+    assert_int_equal(cv_matcher_add_offer(w, &bad, now, &err), CV_ENOSEGMENT);
+    assert_non_null(strstr(err.text, "origin"));
+    bad = o;
+    bad.when.depart = now - 7200; /* in the past */
+    assert_int_equal(cv_matcher_add_offer(w, &bad, now, &err), CV_EINVAL);
+    bad = o;
+    bad.seats = 0;
+    assert_int_equal(cv_matcher_add_offer(w, &bad, now, &err), CV_EINVAL);
+    bad = o;
+    bad.when.margin_s = -5;
+    assert_int_equal(cv_matcher_add_offer(w, &bad, now, &err), CV_EINVAL);
+    cv_offer *list;
+    size_t n;
+    assert_int_equal(cv_store_list_offers(cv_matcher_store(w), NULL, 0, &list, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(list);
+    cv_match *ms;
+    assert_int_equal(cv_matcher_request_matches(w, 424242, now, 10, &ms, &n, &err), CV_ENOTFOUND);
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+}
+
+/* A regular commute at 08:00 local matches punctual requests at 08:05 local before and after the clocks change
+   (Lisbon, 2030-03-31): the UTC times differ by an hour, the local ones do not. */
+static void test_regular_across_dst(void **state)
+{
+    (void)state;
+    assert_int_equal(cv_tz_set("Europe/Lisbon", NULL), 0);
+    char db[1024];
+    db_path(db, sizeof db, "matcher_dst.db");
+    cv_day first = cv_day_from_ymd(2030, 3, 25), last = cv_day_from_ymd(2030, 4, 5);
+    int64_t now = cv_local_to_utc(first, 0);
+    cv_matcher *m;
+    cv_error err;
+    assert_int_equal(cv_matcher_open(graph, db, NULL, now, &m, &err), 0);
+    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    cv_offer o = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6230, 41.2350), 0);
+    o.when = (cv_schedule){CV_REGULAR, 0, CV_MON | CV_TUE | CV_WED | CV_THU | CV_FRI, 8 * 3600, first, last, 15 * 60};
+    assert_int_equal(cv_matcher_add_offer(w, &o, now, &err), 0);
+    cv_coord p = on_route(o.from, o.to, 0.3), q = on_route(o.from, o.to, 0.8);
+    /* Friday 29 March (UTC+0) and Tuesday 2 April (UTC+1), 08:05 local */
+    int64_t before = cv_local_to_utc(cv_day_from_ymd(2030, 3, 29), 8 * 3600 + 300);
+    int64_t after = cv_local_to_utc(cv_day_from_ymd(2030, 4, 2), 8 * 3600 + 300);
+    assert_int_equal(before % 86400, 8 * 3600 + 300);
+    assert_int_equal(after % 86400, 7 * 3600 + 300);
+    cv_request r1 = new_request(p, q, before), r2 = new_request(p, q, after);
+    assert_int_equal(cv_matcher_add_request(w, &r1, now, &err), 0);
+    assert_int_equal(cv_matcher_add_request(w, &r2, now, &err), 0);
+    cv_match *ms;
+    size_t n;
+    int32_t tod1, tod2;
+    assert_int_equal(cv_matcher_request_matches(w, r1.id, now, 10, &ms, &n, &err), 0);
+    assert_int_equal(n, 1);
+    cv_utc_to_local(ms[0].pickup_time, NULL, &tod1, NULL);
+    free(ms);
+    assert_int_equal(cv_matcher_request_matches(w, r2.id, now, 10, &ms, &n, &err), 0);
+    assert_int_equal(n, 1);
+    cv_utc_to_local(ms[0].pickup_time, NULL, &tod2, NULL);
+    free(ms);
+    assert_int_equal(tod1, tod2); /* the same local pickup time on both sides of the change */
+    /* a Saturday request does not match a weekday commute */
+    cv_request r3 = new_request(p, q, cv_local_to_utc(cv_day_from_ymd(2030, 3, 30), 8 * 3600 + 300));
+    assert_int_equal(cv_matcher_add_request(w, &r3, now, &err), 0);
+    assert_int_equal(cv_matcher_request_matches(w, r3.id, now, 10, &ms, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(ms);
+    /* a regular request on Mondays and Saturdays shares Mondays with the offer */
+    cv_request r4 = new_request(p, q, 0);
+    r4.when = (cv_schedule){CV_REGULAR, 0, CV_MON | CV_SAT, 8 * 3600 + 300, first, last, 15 * 60};
+    assert_int_equal(cv_matcher_add_request(w, &r4, now, &err), 0);
+    assert_int_equal(cv_matcher_request_matches(w, r4.id, now, 10, &ms, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_true(ms[0].regular);
+    assert_int_equal(ms[0].weekdays, CV_MON);
+    free(ms);
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_booking_flow),
+        cmocka_unit_test(test_regular_across_dst),
+        cmocka_unit_test(test_index_equals_pairs_and_survives_restart),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

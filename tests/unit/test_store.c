@@ -1,0 +1,1180 @@
+/* test_store.c — matcher/store.c: round trips, lists, state changes, per-leg seats, rollback of refused calls,
+   schema versions and foreign files, and concurrent acceptance of the last seats from many connections. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cv_error.h"
+#include "store.h"
+#include "trip.h"
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- fixture: a fresh database file per test ---- */
+
+typedef struct fixture {
+    char path[512];
+    cv_store *s;
+} fixture;
+
+static void remove_db(const char *path)
+{
+    char aux[600];
+    unlink(path);
+    snprintf(aux, sizeof aux, "%s-wal", path);
+    unlink(aux);
+    snprintf(aux, sizeof aux, "%s-shm", path);
+    unlink(aux);
+}
+
+/* A path under COVOIT_TMP unique to this process and call, removed first in case an earlier run left it. */
+static void tmp_path(char *buf, size_t size, const char *tag)
+{
+    static int counter;
+    snprintf(buf, size, "%s/test_store_%ld_%d_%s.db", COVOIT_TMP, (long)getpid(), ++counter, tag);
+    remove_db(buf);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    tmp_path(f->path, sizeof f->path, "main");
+    cv_error err = {0};
+    if (cv_store_open(f->path, &f->s, &err) != 0) {
+        fprintf(stderr, "cv_store_open: %s\n", err.text);
+        free(f);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    cv_store_close(f->s);
+    remove_db(f->path);
+    free(f);
+    return 0;
+}
+
+/* ---- raw SQL on a second connection, to look at what the store wrote ---- */
+
+static sqlite3 *raw_open(const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    return db;
+}
+
+static void raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = raw_open(path);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK)
+        fprintf(stderr, "%s: %s\n", sql, msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    assert_int_equal(rc, SQLITE_OK);
+}
+
+static long long raw_int(const char *path, const char *sql)
+{
+    sqlite3 *db = raw_open(path);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static char *raw_text(const char *path, const char *sql)
+{
+    sqlite3 *db = raw_open(path);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *z = sqlite3_column_text(st, 0);
+    char *copy = strdup(z ? (const char *)z : "");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return copy;
+}
+
+/* The whole content of every table as one string, to prove that a refused call changed nothing. */
+static char *fingerprint(const char *path)
+{
+    static const char *const tables[] = {"owners", "offers", "requests", "bookings", "stops"};
+    sqlite3 *db = raw_open(path);
+    size_t cap = 4096, len = 0;
+    char *out = malloc(cap);
+    assert_non_null(out);
+    out[0] = '\0';
+    for (size_t t = 0; t < NELEM(tables); t++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1", tables[t]);
+        sqlite3_stmt *st = NULL;
+        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(st); c++) {
+                const unsigned char *z = sqlite3_column_text(st, c);
+                size_t need = len + (z ? strlen((const char *)z) : 4) + 2 + 1;
+                if (need > cap) {
+                    while (cap < need)
+                        cap *= 2;
+                    out = realloc(out, cap);
+                    assert_non_null(out);
+                }
+                char sep = c + 1 < sqlite3_column_count(st) ? '|' : '\n';
+                len += (size_t)sprintf(out + len, "%s%c", z ? (const char *)z : "NULL", sep);
+            }
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return out;
+}
+
+static long long count(const char *path, const char *table_and_where)
+{
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table_and_where);
+    return raw_int(path, sql);
+}
+
+/* ---- builders ---- */
+
+/* Points around Monaco, in 1e-7 degrees. */
+static cv_coord P(int i)
+{
+    return (cv_coord){74200000 + i * 10000, 437300000 + i * 5000};
+}
+
+static cv_offer make_offer(const char *owner, int seats, int nvias)
+{
+    cv_offer o;
+    memset(&o, 0, sizeof o);
+    snprintf(o.owner, sizeof o.owner, "%s", owner);
+    o.from = P(0);
+    o.to = P(100);
+    o.nvias = nvias;
+    for (int i = 0; i < nvias; i++)
+        o.vias[i] = P(10 + i);
+    o.when.kind = CV_PUNCTUAL;
+    o.when.depart = 1900000000;
+    o.when.margin_s = CV_DEFAULT_MARGIN_S;
+    o.seats = seats;
+    o.max_detour_s = -1;
+    o.max_detour_m = 2500;
+    o.price_per_km = CV_DEFAULT_PRICE_PER_KM;
+    o.status = CV_TRIP_OPEN;
+    o.direct_duration_ds = 12345;
+    o.direct_distance_dm = 67890;
+    return o;
+}
+
+static cv_request make_request(const char *owner, int seats)
+{
+    cv_request r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.owner, sizeof r.owner, "%s", owner);
+    r.from = P(20);
+    r.to = P(80);
+    r.when.kind = CV_PUNCTUAL;
+    r.when.depart = 1900000600;
+    r.when.margin_s = 600;
+    r.seats = seats;
+    r.status = CV_TRIP_OPEN;
+    return r;
+}
+
+static cv_booking make_booking(int64_t offer_id, int64_t request_id, int seats, double pickup_key,
+                               double dropoff_key)
+{
+    cv_booking b;
+    memset(&b, 0, sizeof b);
+    b.offer_id = offer_id;
+    b.request_id = request_id;
+    b.seats = seats;
+    b.pickup = P(30);
+    b.dropoff = P(70);
+    b.pickup_key = pickup_key;
+    b.dropoff_key = dropoff_key;
+    b.pickup_time = 1900000900;
+    b.dropoff_time = 1900001800;
+    b.amount = 1.25;
+    return b;
+}
+
+static int64_t add_offer(cv_store *s, int seats, int nvias)
+{
+    cv_offer o = make_offer("driver", seats, nvias);
+    cv_error err = {0};
+    assert_int_equal(cv_store_add_offer(s, &o, &err), 0);
+    assert_true(o.id > 0);
+    return o.id;
+}
+
+static int64_t add_request(cv_store *s, const char *owner)
+{
+    cv_request r = make_request(owner, 1);
+    cv_error err = {0};
+    assert_int_equal(cv_store_add_request(s, &r, &err), 0);
+    assert_true(r.id > 0);
+    return r.id;
+}
+
+/* A new request and a pending booking of it on offer_id. */
+static int64_t add_booking(cv_store *s, int64_t offer_id, int seats, double pickup_key, double dropoff_key)
+{
+    cv_booking b = make_booking(offer_id, add_request(s, "passenger"), seats, pickup_key, dropoff_key);
+    cv_error err = {0};
+    int rc = cv_store_add_booking(s, &b, &err);
+    if (rc)
+        fprintf(stderr, "add_booking: %s\n", err.text);
+    assert_int_equal(rc, 0);
+    assert_true(b.id > 0);
+    return b.id;
+}
+
+static int booking_status(cv_store *s, int64_t id)
+{
+    cv_booking b;
+    cv_error err = {0};
+    assert_int_equal(cv_store_get_booking(s, id, &b, &err), 0);
+    return (int)b.status;
+}
+
+static void assert_coord_equal(cv_coord a, cv_coord b)
+{
+    assert_int_equal(a.lon, b.lon);
+    assert_int_equal(a.lat, b.lat);
+}
+
+static void assert_offer_equal(const cv_offer *a, const cv_offer *b)
+{
+    assert_int_equal(a->id, b->id);
+    assert_string_equal(a->owner, b->owner);
+    assert_coord_equal(a->from, b->from);
+    assert_coord_equal(a->to, b->to);
+    assert_int_equal(a->nvias, b->nvias);
+    for (int i = 0; i < a->nvias; i++)
+        assert_coord_equal(a->vias[i], b->vias[i]);
+    assert_int_equal(a->when.kind, b->when.kind);
+    assert_int_equal(a->when.depart, b->when.depart);
+    assert_int_equal(a->when.weekdays, b->when.weekdays);
+    assert_int_equal(a->when.time_of_day, b->when.time_of_day);
+    assert_int_equal(a->when.first_day, b->when.first_day);
+    assert_int_equal(a->when.last_day, b->when.last_day);
+    assert_int_equal(a->when.margin_s, b->when.margin_s);
+    assert_int_equal(a->seats, b->seats);
+    assert_int_equal(a->max_detour_s, b->max_detour_s);
+    assert_int_equal(a->max_detour_m, b->max_detour_m);
+    assert_true(a->price_per_km == b->price_per_km);
+    assert_int_equal(a->status, b->status);
+    assert_int_equal(a->created, b->created);
+    assert_int_equal(a->direct_duration_ds, b->direct_duration_ds);
+    assert_int_equal(a->direct_distance_dm, b->direct_distance_dm);
+}
+
+/* ---- round trips ---- */
+
+static void test_offer_round_trip_punctual(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    cv_offer o = make_offer("alice", 3, 2);
+    o.created = 0;
+    int64_t before = (int64_t)time(NULL);
+    assert_int_equal(cv_store_add_offer(f->s, &o, &err), 0);
+    assert_true(o.id > 0);
+    assert_true(o.created >= before && o.created <= (int64_t)time(NULL));
+
+    cv_offer back;
+    assert_int_equal(cv_store_get_offer(f->s, o.id, &back, &err), 0);
+    assert_offer_equal(&back, &o);
+
+    cv_stop *stops = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_store_offer_stops(f->s, o.id, &stops, &n, &err), 0);
+    assert_int_equal(n, 4);
+    const cv_stop_kind kinds[] = {CV_STOP_ORIGIN, CV_STOP_VIA, CV_STOP_VIA, CV_STOP_DESTINATION};
+    const cv_coord at[] = {o.from, o.vias[0], o.vias[1], o.to};
+    const double keys[] = {0.0, CV_STOP_KEY_END / 3.0, 2.0 * CV_STOP_KEY_END / 3.0, CV_STOP_KEY_END};
+    for (size_t i = 0; i < n; i++) {
+        assert_int_equal(stops[i].kind, kinds[i]);
+        assert_coord_equal(stops[i].at, at[i]);
+        assert_true(fabs(stops[i].key - keys[i]) < 1e-6);
+        assert_int_equal(stops[i].booking_id, 0);
+        assert_int_equal(stops[i].seats_delta, 0);
+    }
+    free(stops);
+}
+
+static void test_offer_round_trip_regular(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    cv_offer o = make_offer("bob", 2, CV_MAX_VIAS);
+    o.when.kind = CV_REGULAR;
+    o.when.depart = 0;
+    o.when.weekdays = CV_MON | CV_WED | CV_FRI;
+    o.when.time_of_day = 7 * 3600 + 30 * 60;
+    o.when.first_day = 20000;
+    o.when.last_day = 20200;
+    o.when.margin_s = 1200;
+    o.max_detour_s = 600;
+    o.max_detour_m = -1;
+    o.price_per_km = 0.08;
+    o.created = 1700000000;
+    assert_int_equal(cv_store_add_offer(f->s, &o, &err), 0);
+    assert_int_equal(o.created, 1700000000); /* a given creation time is kept */
+
+    cv_offer back;
+    assert_int_equal(cv_store_get_offer(f->s, o.id, &back, &err), 0);
+    assert_offer_equal(&back, &o);
+
+    cv_stop *stops = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_store_offer_stops(f->s, o.id, &stops, &n, &err), 0);
+    assert_int_equal(n, CV_MAX_VIAS + 2);
+    assert_int_equal(stops[0].kind, CV_STOP_ORIGIN);
+    assert_true(stops[0].key == 0.0);
+    for (int i = 1; i <= CV_MAX_VIAS; i++) {
+        assert_int_equal(stops[i].kind, CV_STOP_VIA);
+        assert_coord_equal(stops[i].at, o.vias[i - 1]);
+        assert_true(stops[i].key > stops[i - 1].key);
+        assert_true(fabs(stops[i].key - i * CV_STOP_KEY_END / (CV_MAX_VIAS + 1)) < 1e-6);
+    }
+    assert_int_equal(stops[n - 1].kind, CV_STOP_DESTINATION);
+    assert_true(stops[n - 1].key == CV_STOP_KEY_END);
+    free(stops);
+
+    /* No vias: just the two ends. */
+    cv_offer plain = make_offer("bob", 1, 0);
+    assert_int_equal(cv_store_add_offer(f->s, &plain, &err), 0);
+    assert_int_equal(cv_store_get_offer(f->s, plain.id, &back, &err), 0);
+    assert_offer_equal(&back, &plain);
+    assert_int_equal(cv_store_offer_stops(f->s, plain.id, &stops, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(stops[0].kind, CV_STOP_ORIGIN);
+    assert_int_equal(stops[1].kind, CV_STOP_DESTINATION);
+    free(stops);
+}
+
+static void test_request_round_trip(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    cv_request r = make_request("carol", 2);
+    r.when.kind = CV_REGULAR;
+    r.when.weekdays = CV_SAT | CV_SUN;
+    r.when.time_of_day = 18 * 3600;
+    r.when.first_day = 19000;
+    r.when.last_day = 19100;
+    assert_int_equal(cv_store_add_request(f->s, &r, &err), 0);
+    assert_true(r.id > 0);
+    assert_true(r.created > 0);
+
+    cv_request back;
+    assert_int_equal(cv_store_get_request(f->s, r.id, &back, &err), 0);
+    assert_int_equal(back.id, r.id);
+    assert_string_equal(back.owner, "carol");
+    assert_coord_equal(back.from, r.from);
+    assert_coord_equal(back.to, r.to);
+    assert_int_equal(back.when.kind, CV_REGULAR);
+    assert_int_equal(back.when.depart, r.when.depart);
+    assert_int_equal(back.when.weekdays, CV_SAT | CV_SUN);
+    assert_int_equal(back.when.time_of_day, 18 * 3600);
+    assert_int_equal(back.when.first_day, 19000);
+    assert_int_equal(back.when.last_day, 19100);
+    assert_int_equal(back.when.margin_s, 600);
+    assert_int_equal(back.seats, 2);
+    assert_int_equal(back.status, CV_TRIP_OPEN);
+    assert_int_equal(back.created, r.created);
+    assert_int_equal(count(f->path, "owners WHERE ref = 'carol'"), 1);
+}
+
+static void test_booking_round_trip(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    int64_t offer = add_offer(f->s, 3, 1);
+    int64_t req = add_request(f->s, "dave");
+    cv_booking b = make_booking(offer, req, 2, 250000.0, 750000.0);
+    b.amount = 3.75;
+    assert_int_equal(cv_store_add_booking(f->s, &b, &err), 0);
+    assert_int_equal(b.status, CV_BOOKING_PENDING);
+    assert_true(b.created > 0 && b.updated == b.created);
+
+    cv_booking back;
+    assert_int_equal(cv_store_get_booking(f->s, b.id, &back, &err), 0);
+    assert_int_equal(back.id, b.id);
+    assert_int_equal(back.offer_id, offer);
+    assert_int_equal(back.request_id, req);
+    assert_int_equal(back.seats, 2);
+    assert_int_equal(back.status, CV_BOOKING_PENDING);
+    assert_coord_equal(back.pickup, b.pickup);
+    assert_coord_equal(back.dropoff, b.dropoff);
+    assert_true(back.pickup_key == 250000.0);
+    assert_true(back.dropoff_key == 750000.0);
+    assert_int_equal(back.pickup_time, b.pickup_time);
+    assert_int_equal(back.dropoff_time, b.dropoff_time);
+    assert_true(back.amount == 3.75);
+    assert_int_equal(back.created, b.created);
+    assert_int_equal(back.updated, b.updated);
+}
+
+/* ---- lists ---- */
+
+static void test_list_offers_and_requests(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    int64_t ids[4];
+    const char *owners[] = {"alice", "alice", "bob", "alice"};
+    const int64_t created[] = {1000, 3000, 2000, 2000};
+    for (int i = 0; i < 4; i++) {
+        cv_offer o = make_offer(owners[i], 2, i % 3);
+        o.created = created[i];
+        assert_int_equal(cv_store_add_offer(f->s, &o, &err), 0);
+        ids[i] = o.id;
+    }
+    assert_int_equal(cv_store_cancel_offer(f->s, ids[1], &err), 0);
+
+    cv_offer *a = NULL;
+    size_t n = 0;
+    /* alice, all: created 3000 (ids[1]), 2000 (ids[3]), 1000 (ids[0]) */
+    assert_int_equal(cv_store_list_offers(f->s, "alice", 0, &a, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(a[0].id, ids[1]);
+    assert_int_equal(a[0].status, CV_TRIP_CANCELLED);
+    assert_int_equal(a[1].id, ids[3]);
+    assert_int_equal(a[1].nvias, 0);
+    assert_int_equal(a[2].id, ids[0]);
+    free(a);
+
+    assert_int_equal(cv_store_list_offers(f->s, "alice", 1, &a, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(a[0].id, ids[3]);
+    assert_int_equal(a[1].id, ids[0]);
+    free(a);
+
+    /* all owners: same creation time breaks on the newer id first */
+    assert_int_equal(cv_store_list_offers(f->s, NULL, 0, &a, &n, &err), 0);
+    assert_int_equal(n, 4);
+    assert_int_equal(a[0].id, ids[1]);
+    assert_int_equal(a[1].id, ids[3]);
+    assert_int_equal(a[2].id, ids[2]);
+    assert_int_equal(a[2].nvias, 2);
+    assert_coord_equal(a[2].vias[1], P(11));
+    assert_int_equal(a[3].id, ids[0]);
+    free(a);
+
+    assert_int_equal(cv_store_list_offers(f->s, NULL, 1, &a, &n, &err), 0);
+    assert_int_equal(n, 3);
+    free(a);
+
+    assert_int_equal(cv_store_list_offers(f->s, "nobody", 0, &a, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(a);
+
+    /* requests */
+    int64_t rid[3];
+    for (int i = 0; i < 3; i++) {
+        cv_request r = make_request(i == 1 ? "bob" : "alice", 1);
+        r.created = 5000 + i;
+        assert_int_equal(cv_store_add_request(f->s, &r, &err), 0);
+        rid[i] = r.id;
+    }
+    assert_int_equal(cv_store_cancel_request(f->s, rid[0], &err), 0);
+    cv_request *ra = NULL;
+    assert_int_equal(cv_store_list_requests(f->s, "alice", 0, &ra, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(ra[0].id, rid[2]);
+    assert_int_equal(ra[1].id, rid[0]);
+    assert_int_equal(ra[1].status, CV_TRIP_CANCELLED);
+    free(ra);
+    assert_int_equal(cv_store_list_requests(f->s, "alice", 1, &ra, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ra[0].id, rid[2]);
+    free(ra);
+    assert_int_equal(cv_store_list_requests(f->s, NULL, 0, &ra, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(ra[0].id, rid[2]);
+    assert_int_equal(ra[1].id, rid[1]);
+    assert_int_equal(ra[2].id, rid[0]);
+    free(ra);
+    assert_int_equal(cv_store_list_requests(f->s, NULL, 1, &ra, &n, &err), 0);
+    assert_int_equal(n, 2);
+    free(ra);
+}
+
+static void test_list_bookings(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    int64_t offer = add_offer(f->s, 3, 0);
+    int64_t b1 = add_booking(f->s, offer, 1, 0, 500000);
+    int64_t b2 = add_booking(f->s, offer, 1, 0, 500000);
+    int64_t b3 = add_booking(f->s, offer, 1, 0, 500000);
+    assert_int_equal(cv_store_accept_booking(f->s, b2, &err), 0);
+
+    cv_booking *a = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_store_list_bookings(f->s, offer, -1, &a, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(a[0].id, b1); /* oldest first */
+    assert_int_equal(a[1].id, b2);
+    assert_int_equal(a[1].status, CV_BOOKING_ACCEPTED);
+    assert_int_equal(a[2].id, b3);
+    free(a);
+    assert_int_equal(cv_store_list_bookings(f->s, offer, CV_BOOKING_PENDING, &a, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(a[0].id, b1);
+    assert_int_equal(a[1].id, b3);
+    free(a);
+    assert_int_equal(cv_store_list_bookings(f->s, offer, CV_BOOKING_REFUSED, &a, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(a);
+}
+
+/* ---- refusals ---- */
+
+static void test_cancel_twice(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    int64_t offer = add_offer(f->s, 3, 0);
+    assert_int_equal(cv_store_cancel_offer(f->s, offer, &err), 0);
+    assert_int_equal(cv_store_cancel_offer(f->s, offer, &err), CV_ECONFLICT);
+    assert_int_equal(err.code, CV_ECONFLICT);
+    char expect[64];
+    snprintf(expect, sizeof expect, "offer %lld is cancelled already", (long long)offer);
+    assert_string_equal(err.text, expect);
+
+    int64_t req = add_request(f->s, "erin");
+    assert_int_equal(cv_store_cancel_request(f->s, req, &err), 0);
+    assert_int_equal(cv_store_cancel_request(f->s, req, &err), CV_ECONFLICT);
+    cv_request r;
+    assert_int_equal(cv_store_get_request(f->s, req, &r, &err), 0);
+    assert_int_equal(r.status, CV_TRIP_CANCELLED);
+}
+
+static void test_unknown_ids(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    cv_offer o;
+    cv_request r;
+    cv_booking b;
+    cv_stop *stops = (cv_stop *)&err; /* must be reset to NULL on failure */
+    cv_booking *list = (cv_booking *)&err;
+    size_t n = 7;
+
+    assert_int_equal(cv_store_get_offer(f->s, 999, &o, &err), CV_ENOTFOUND);
+    assert_string_equal(err.text, "offer 999 not found");
+    assert_int_equal(cv_store_get_request(f->s, 998, &r, &err), CV_ENOTFOUND);
+    assert_string_equal(err.text, "request 998 not found");
+    assert_int_equal(cv_store_get_booking(f->s, 997, &b, &err), CV_ENOTFOUND);
+    assert_string_equal(err.text, "booking 997 not found");
+    assert_int_equal(cv_store_cancel_offer(f->s, 999, &err), CV_ENOTFOUND);
+    assert_int_equal(cv_store_cancel_request(f->s, 999, &err), CV_ENOTFOUND);
+    assert_int_equal(cv_store_accept_booking(f->s, 999, &err), CV_ENOTFOUND);
+    assert_string_equal(err.text, "booking 999 not found");
+    assert_int_equal(cv_store_refuse_booking(f->s, 999, &err), CV_ENOTFOUND);
+    assert_int_equal(cv_store_cancel_booking(f->s, 999, &err), CV_ENOTFOUND);
+    assert_int_equal(cv_store_offer_stops(f->s, 999, &stops, &n, &err), CV_ENOTFOUND);
+    assert_null(stops);
+    assert_int_equal(n, 0);
+    n = 7;
+    assert_int_equal(cv_store_list_bookings(f->s, 999, -1, &list, &n, &err), CV_ENOTFOUND);
+    assert_null(list);
+    assert_int_equal(n, 0);
+
+    int64_t offer = add_offer(f->s, 3, 0);
+    int64_t req = add_request(f->s, "frank");
+    b = make_booking(999, req, 1, 0, 1000);
+    assert_int_equal(cv_store_add_booking(f->s, &b, &err), CV_ENOTFOUND);
+    assert_string_equal(err.text, "offer 999 not found");
+    b = make_booking(offer, 998, 1, 0, 1000);
+    assert_int_equal(cv_store_add_booking(f->s, &b, &err), CV_ENOTFOUND);
+    assert_string_equal(err.text, "request 998 not found");
+    assert_int_equal(count(f->path, "bookings"), 0);
+}
+
+static void test_add_booking_checks(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    int64_t offer = add_offer(f->s, 3, 0);
+    int64_t req = add_request(f->s, "gina");
+    char *before = fingerprint(f->path);
+
+    cv_booking b = make_booking(offer, req, 0, 0, 1000);
+    assert_int_equal(cv_store_add_booking(f->s, &b, &err), CV_EINVAL);
+    b.seats = -2;
+    assert_int_equal(cv_store_add_booking(f->s, &b, &err), CV_EINVAL);
+    const double bad_keys[][2] = {
+        {500000, 400000}, {500000, 500000}, {-1, 1000}, {0, CV_STOP_KEY_END + 1}, {NAN, 1000}, {0, NAN},
+    };
+    for (size_t i = 0; i < NELEM(bad_keys); i++) {
+        b = make_booking(offer, req, 1, bad_keys[i][0], bad_keys[i][1]);
+        assert_int_equal(cv_store_add_booking(f->s, &b, &err), CV_EINVAL);
+        assert_int_equal(b.id, 0);
+    }
+    char *after = fingerprint(f->path);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+
+    /* The whole sequence is allowed: origin to destination. */
+    b = make_booking(offer, req, 1, 0, CV_STOP_KEY_END);
+    assert_int_equal(cv_store_add_booking(f->s, &b, &err), 0);
+    int64_t first = b.id;
+
+    /* One live booking per request and offer. */
+    cv_booking again = make_booking(offer, req, 1, 100, 200);
+    assert_int_equal(cv_store_add_booking(f->s, &again, &err), CV_ECONFLICT);
+    char expect[128];
+    snprintf(expect, sizeof expect, "request %lld already has booking %lld (pending) on offer %lld", (long long)req,
+             (long long)first, (long long)offer);
+    assert_string_equal(err.text, expect);
+    assert_int_equal(cv_store_accept_booking(f->s, first, &err), 0);
+    assert_int_equal(cv_store_add_booking(f->s, &again, &err), CV_ECONFLICT);
+    assert_non_null(strstr(err.text, "(accepted)"));
+    /* Once that one is cancelled the request may book again. */
+    assert_int_equal(cv_store_cancel_booking(f->s, first, &err), 0);
+    assert_int_equal(cv_store_add_booking(f->s, &again, &err), 0);
+    assert_int_equal(cv_store_refuse_booking(f->s, again.id, &err), 0);
+    again.id = 0;
+    assert_int_equal(cv_store_add_booking(f->s, &again, &err), 0);
+
+    /* Closed offer or request. */
+    int64_t req2 = add_request(f->s, "hugo");
+    assert_int_equal(cv_store_cancel_request(f->s, req2, &err), 0);
+    b = make_booking(offer, req2, 1, 0, 1000);
+    assert_int_equal(cv_store_add_booking(f->s, &b, &err), CV_ECONFLICT);
+    snprintf(expect, sizeof expect, "request %lld is cancelled", (long long)req2);
+    assert_string_equal(err.text, expect);
+    int64_t req3 = add_request(f->s, "hugo");
+    assert_int_equal(cv_store_cancel_offer(f->s, offer, &err), 0);
+    b = make_booking(offer, req3, 1, 0, 1000);
+    assert_int_equal(cv_store_add_booking(f->s, &b, &err), CV_ECONFLICT);
+    snprintf(expect, sizeof expect, "offer %lld is cancelled", (long long)offer);
+    assert_string_equal(err.text, expect);
+}
+
+/* ---- seats per leg ---- */
+
+static int accept_rc(cv_store *s, int64_t id, cv_error *err)
+{
+    int rc = cv_store_accept_booking(s, id, err);
+    if (rc && rc != CV_ECONFLICT)
+        fprintf(stderr, "accept %lld: %s\n", (long long)id, err->text);
+    return rc;
+}
+
+static void test_per_leg_seats(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    int64_t offer = add_offer(f->s, 3, 1); /* via at key 500000 */
+
+    int64_t a = add_booking(f->s, offer, 2, 0, 200000);
+    int64_t b = add_booking(f->s, offer, 2, 300000, 500000);
+    assert_int_equal(accept_rc(f->s, a, &err), 0);
+    assert_int_equal(accept_rc(f->s, b, &err), 0);
+    /* C overlaps both, but never more than 2 + 1 on a leg. */
+    int64_t c = add_booking(f->s, offer, 1, 0, 500000);
+    assert_int_equal(accept_rc(f->s, c, &err), 0);
+
+    /* D would make the leg [100000, 200000) carry A 2 + C 1 + D 1 = 4 > 3. */
+    int64_t d = add_booking(f->s, offer, 1, 100000, 400000);
+    char *before = fingerprint(f->path);
+    assert_int_equal(accept_rc(f->s, d, &err), CV_ECONFLICT);
+    assert_int_equal(err.code, CV_ECONFLICT);
+    char expect[256];
+    snprintf(expect, sizeof expect,
+             "no seat left on offer %lld between keys 100000 and 200000: 3 of 3 taken, booking %lld needs 1",
+             (long long)offer, (long long)d);
+    assert_string_equal(err.text, expect);
+    char *after = fingerprint(f->path);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    assert_int_equal(booking_status(f->s, d), CV_BOOKING_PENDING);
+
+    /* The stops: origin, A up, C up, A down, B up, then at 500000 B and C down before the via, destination. */
+    cv_stop *st = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_store_offer_stops(f->s, offer, &st, &n, &err), 0);
+    assert_int_equal(n, 3 + 6);
+    const struct { double key; cv_stop_kind kind; int delta; } want[] = {
+        {0, CV_STOP_ORIGIN, 0},         {0, CV_STOP_PICKUP, 2},       {0, CV_STOP_PICKUP, 1},
+        {200000, CV_STOP_DROPOFF, -2},  {300000, CV_STOP_PICKUP, 2},  {500000, CV_STOP_DROPOFF, -2},
+        {500000, CV_STOP_DROPOFF, -1},  {500000, CV_STOP_VIA, 0},     {CV_STOP_KEY_END, CV_STOP_DESTINATION, 0},
+    };
+    int load = 0, max_load = 0;
+    for (size_t i = 0; i < n; i++) {
+        assert_true(st[i].key == want[i].key);
+        assert_int_equal(st[i].kind, want[i].kind);
+        assert_int_equal(st[i].seats_delta, want[i].delta);
+        assert_int_equal(st[i].booking_id != 0, want[i].kind == CV_STOP_PICKUP || want[i].kind == CV_STOP_DROPOFF);
+        load += st[i].seats_delta;
+        if (load > max_load)
+            max_load = load;
+    }
+    assert_int_equal(load, 0);
+    assert_int_equal(max_load, 3);
+    assert_int_equal(st[1].booking_id, a);
+    assert_int_equal(st[2].booking_id, c);
+    free(st);
+
+    /* Cancelling C gives its seat back on every leg: D fits now. */
+    assert_int_equal(cv_store_cancel_booking(f->s, c, &err), 0);
+    assert_int_equal(count(f->path, "stops WHERE booking_id IS NOT NULL"), 4);
+    assert_int_equal(accept_rc(f->s, d, &err), 0);
+    assert_int_equal(booking_status(f->s, d), CV_BOOKING_ACCEPTED);
+
+    /* Intervals are half-open: E on [200000, 300000) sees only D (A leaves at 200000, B boards at 300000). */
+    int64_t e = add_booking(f->s, offer, 2, 200000, 300000);
+    assert_int_equal(accept_rc(f->s, e, &err), 0);
+    /* Now that leg is full; any more inside it is refused, and one outside the offer's used legs is not. */
+    int64_t g = add_booking(f->s, offer, 1, 250000, 260000);
+    assert_int_equal(accept_rc(f->s, g, &err), CV_ECONFLICT);
+    assert_non_null(strstr(err.text, "between keys 250000 and 260000: 3 of 3 taken"));
+    int64_t h = add_booking(f->s, offer, 3, 500000, CV_STOP_KEY_END);
+    assert_int_equal(accept_rc(f->s, h, &err), 0);
+    /* A drop-off and a pickup at the same key inside the asked interval: X leaves at 400000 as Y boards, so W on
+       [200000, 600000) meets at most one of them on any leg and fits into 2 seats. */
+    int64_t offer3 = add_offer(f->s, 2, 0);
+    int64_t x = add_booking(f->s, offer3, 1, 0, 400000);
+    int64_t y = add_booking(f->s, offer3, 1, 400000, 800000);
+    int64_t w = add_booking(f->s, offer3, 1, 200000, 600000);
+    assert_int_equal(accept_rc(f->s, x, &err), 0);
+    assert_int_equal(accept_rc(f->s, y, &err), 0);
+    assert_int_equal(accept_rc(f->s, w, &err), 0);
+    int64_t w2 = add_booking(f->s, offer3, 1, 399999, 400001);
+    assert_int_equal(accept_rc(f->s, w2, &err), CV_ECONFLICT);
+    assert_non_null(strstr(err.text, "between keys 399999 and 400000: 2 of 2 taken"));
+    /* More seats than the offer has are never accepted, even on an empty leg... */
+    int64_t offer2 = add_offer(f->s, 2, 0);
+    int64_t big = add_booking(f->s, offer2, 3, 0, 1000);
+    assert_int_equal(accept_rc(f->s, big, &err), CV_ECONFLICT);
+    assert_non_null(strstr(err.text, "0 of 2 taken, booking"));
+    /* ...and bookings on another offer do not count. */
+    int64_t other = add_booking(f->s, offer2, 2, 0, CV_STOP_KEY_END);
+    assert_int_equal(accept_rc(f->s, other, &err), 0);
+}
+
+static void test_booking_states(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    char expect[128];
+    int64_t offer = add_offer(f->s, 3, 0);
+
+    int64_t r = add_booking(f->s, offer, 1, 0, 1000);
+    assert_int_equal(cv_store_refuse_booking(f->s, r, &err), 0);
+    assert_int_equal(booking_status(f->s, r), CV_BOOKING_REFUSED);
+    assert_int_equal(cv_store_refuse_booking(f->s, r, &err), CV_ECONFLICT);
+    snprintf(expect, sizeof expect, "booking %lld is refused, not pending", (long long)r);
+    assert_string_equal(err.text, expect);
+    assert_int_equal(cv_store_accept_booking(f->s, r, &err), CV_ECONFLICT);
+    assert_string_equal(err.text, expect);
+    assert_int_equal(cv_store_cancel_booking(f->s, r, &err), CV_ECONFLICT);
+    snprintf(expect, sizeof expect, "booking %lld is refused, not pending or accepted", (long long)r);
+    assert_string_equal(err.text, expect);
+
+    int64_t p = add_booking(f->s, offer, 1, 0, 1000);
+    assert_int_equal(cv_store_cancel_booking(f->s, p, &err), 0);
+    assert_int_equal(booking_status(f->s, p), CV_BOOKING_CANCELLED);
+    assert_int_equal(cv_store_accept_booking(f->s, p, &err), CV_ECONFLICT);
+    snprintf(expect, sizeof expect, "booking %lld is cancelled, not pending", (long long)p);
+    assert_string_equal(err.text, expect);
+
+    int64_t a = add_booking(f->s, offer, 2, 0, 1000);
+    assert_int_equal(cv_store_accept_booking(f->s, a, &err), 0);
+    cv_booking got;
+    assert_int_equal(cv_store_get_booking(f->s, a, &got, &err), 0);
+    assert_int_equal(got.status, CV_BOOKING_ACCEPTED);
+    assert_true(got.updated >= got.created);
+    assert_int_equal(cv_store_accept_booking(f->s, a, &err), CV_ECONFLICT);
+    snprintf(expect, sizeof expect, "booking %lld is accepted, not pending", (long long)a);
+    assert_string_equal(err.text, expect);
+    assert_int_equal(cv_store_refuse_booking(f->s, a, &err), CV_ECONFLICT);
+    assert_int_equal(count(f->path, "stops WHERE booking_id IS NOT NULL"), 2);
+    assert_int_equal(cv_store_cancel_booking(f->s, a, &err), 0);
+    assert_int_equal(count(f->path, "stops WHERE booking_id IS NOT NULL"), 0);
+    assert_int_equal(cv_store_cancel_booking(f->s, a, &err), CV_ECONFLICT);
+    snprintf(expect, sizeof expect, "booking %lld is cancelled, not pending or accepted", (long long)a);
+    assert_string_equal(err.text, expect);
+}
+
+static void test_cancel_offer_cascades(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    int64_t offer = add_offer(f->s, 3, 1);
+    int64_t keep = add_offer(f->s, 3, 0);
+    int64_t pending = add_booking(f->s, offer, 1, 0, 1000);
+    int64_t accepted = add_booking(f->s, offer, 1, 100, 2000);
+    int64_t refused = add_booking(f->s, offer, 1, 0, 1000);
+    int64_t elsewhere = add_booking(f->s, keep, 1, 0, 1000);
+    assert_int_equal(cv_store_accept_booking(f->s, accepted, &err), 0);
+    assert_int_equal(cv_store_accept_booking(f->s, elsewhere, &err), 0);
+    assert_int_equal(cv_store_refuse_booking(f->s, refused, &err), 0);
+    assert_int_equal(count(f->path, "stops WHERE booking_id IS NOT NULL"), 4);
+
+    assert_int_equal(cv_store_cancel_offer(f->s, offer, &err), 0);
+    cv_offer o;
+    assert_int_equal(cv_store_get_offer(f->s, offer, &o, &err), 0);
+    assert_int_equal(o.status, CV_TRIP_CANCELLED);
+    assert_int_equal(o.nvias, 1);
+    assert_int_equal(booking_status(f->s, pending), CV_BOOKING_CANCELLED);
+    assert_int_equal(booking_status(f->s, accepted), CV_BOOKING_CANCELLED);
+    assert_int_equal(booking_status(f->s, refused), CV_BOOKING_REFUSED);
+    assert_int_equal(booking_status(f->s, elsewhere), CV_BOOKING_ACCEPTED);
+
+    /* The driver's own stops stay (history); the passengers' are gone, the other offer's untouched. */
+    cv_stop *st = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_store_offer_stops(f->s, offer, &st, &n, &err), 0);
+    assert_int_equal(n, 3);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(st[i].booking_id, 0);
+    free(st);
+    assert_int_equal(count(f->path, "stops WHERE booking_id IS NOT NULL"), 2);
+
+    assert_int_equal(cv_store_accept_booking(f->s, pending, &err), CV_ECONFLICT);
+    assert_int_equal(cv_store_cancel_offer(f->s, offer, &err), CV_ECONFLICT);
+}
+
+static void test_cancel_request_cascades(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    int64_t o1 = add_offer(f->s, 1, 0), o2 = add_offer(f->s, 1, 0);
+    int64_t req = add_request(f->s, "ivan");
+    cv_booking b1 = make_booking(o1, req, 1, 0, 1000), b2 = make_booking(o2, req, 1, 0, 1000);
+    assert_int_equal(cv_store_add_booking(f->s, &b1, &err), 0);
+    assert_int_equal(cv_store_add_booking(f->s, &b2, &err), 0);
+    assert_int_equal(cv_store_accept_booking(f->s, b1.id, &err), 0);
+
+    assert_int_equal(cv_store_cancel_request(f->s, req, &err), 0);
+    assert_int_equal(booking_status(f->s, b1.id), CV_BOOKING_CANCELLED);
+    assert_int_equal(booking_status(f->s, b2.id), CV_BOOKING_CANCELLED);
+    assert_int_equal(count(f->path, "stops WHERE booking_id IS NOT NULL"), 0);
+    /* Its seat is free again. */
+    int64_t other = add_booking(f->s, o1, 1, 0, 1000);
+    assert_int_equal(cv_store_accept_booking(f->s, other, &err), 0);
+}
+
+/* Every kind of refused call leaves every table exactly as it was. */
+static void test_refused_calls_write_nothing(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    int64_t offer = add_offer(f->s, 2, 1);
+    int64_t full = add_booking(f->s, offer, 2, 0, CV_STOP_KEY_END);
+    assert_int_equal(cv_store_accept_booking(f->s, full, &err), 0);
+    int64_t waiting = add_booking(f->s, offer, 1, 0, 1000);
+    int64_t req = add_request(f->s, "judy");
+    int64_t cancelled = add_offer(f->s, 2, 0);
+    assert_int_equal(cv_store_cancel_offer(f->s, cancelled, &err), 0);
+
+    long long n_owners = count(f->path, "owners"), n_offers = count(f->path, "offers");
+    long long n_requests = count(f->path, "requests"), n_bookings = count(f->path, "bookings");
+    long long n_stops = count(f->path, "stops");
+    char *before = fingerprint(f->path);
+
+    /* A new owner whose offer fails a CHECK constraint: the owner row is rolled back with it. */
+    cv_offer o = make_offer("newcomer", 0, 2);
+    assert_int_equal(cv_store_add_offer(f->s, &o, &err), CV_EINVAL);
+    assert_int_equal(o.id, 0);
+    assert_non_null(strstr(err.text, "seats"));
+    o = make_offer("newcomer", 2, 0);
+    o.from.lat = 950000000;
+    assert_int_equal(cv_store_add_offer(f->s, &o, &err), CV_EINVAL);
+    o = make_offer("newcomer", 2, 0);
+    o.nvias = CV_MAX_VIAS + 1;
+    assert_int_equal(cv_store_add_offer(f->s, &o, &err), CV_EINVAL);
+    o = make_offer("", 2, 0);
+    assert_int_equal(cv_store_add_offer(f->s, &o, &err), CV_EINVAL);
+    memset(o.owner, 'x', sizeof o.owner); /* no terminating NUL */
+    assert_int_equal(cv_store_add_offer(f->s, &o, &err), CV_EINVAL);
+    cv_request r = make_request("newcomer", 0);
+    assert_int_equal(cv_store_add_request(f->s, &r, &err), CV_EINVAL);
+    assert_int_equal(r.id, 0);
+
+    cv_booking b = make_booking(offer, req, 1, 0, 1000);
+    b.amount = -1;
+    assert_int_equal(cv_store_add_booking(f->s, &b, &err), CV_EINVAL);
+    b = make_booking(cancelled, req, 1, 0, 1000);
+    assert_int_equal(cv_store_add_booking(f->s, &b, &err), CV_ECONFLICT);
+    assert_int_equal(cv_store_accept_booking(f->s, waiting, &err), CV_ECONFLICT);
+    assert_int_equal(cv_store_accept_booking(f->s, full, &err), CV_ECONFLICT);
+    assert_int_equal(cv_store_cancel_offer(f->s, cancelled, &err), CV_ECONFLICT);
+    assert_int_equal(cv_store_refuse_booking(f->s, full, &err), CV_ECONFLICT);
+    assert_int_equal(cv_store_cancel_booking(f->s, 12345, &err), CV_ENOTFOUND);
+
+    char *after = fingerprint(f->path);
+    assert_string_equal(before, after);
+    free(before);
+    free(after);
+    assert_int_equal(count(f->path, "owners"), n_owners);
+    assert_int_equal(count(f->path, "owners WHERE ref = 'newcomer'"), 0);
+    assert_int_equal(count(f->path, "offers"), n_offers);
+    assert_int_equal(count(f->path, "requests"), n_requests);
+    assert_int_equal(count(f->path, "bookings"), n_bookings);
+    assert_int_equal(count(f->path, "stops"), n_stops);
+}
+
+/* ---- files, versions, restarts ---- */
+
+static void test_restart_keeps_data(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    cv_offer o = make_offer("kim", 3, 2);
+    assert_int_equal(cv_store_add_offer(f->s, &o, &err), 0);
+    int64_t bk = add_booking(f->s, o.id, 2, 100000, 900000);
+    assert_int_equal(cv_store_accept_booking(f->s, bk, &err), 0);
+    cv_store_close(f->s);
+    f->s = NULL;
+
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), CV_STORE_SCHEMA_VERSION);
+    char *mode = raw_text(f->path, "PRAGMA journal_mode");
+    assert_string_equal(mode, "wal");
+    free(mode);
+
+    assert_int_equal(cv_store_open(f->path, &f->s, &err), 0);
+    cv_offer back;
+    assert_int_equal(cv_store_get_offer(f->s, o.id, &back, &err), 0);
+    assert_offer_equal(&back, &o);
+    assert_int_equal(booking_status(f->s, bk), CV_BOOKING_ACCEPTED);
+    cv_stop *st = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_store_offer_stops(f->s, o.id, &st, &n, &err), 0);
+    assert_int_equal(n, 6);
+    free(st);
+    /* Reopening a current database runs no migration again. */
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), CV_STORE_SCHEMA_VERSION);
+    /* And the seat rule still holds across the restart. */
+    int64_t more = add_booking(f->s, o.id, 2, 0, CV_STOP_KEY_END);
+    assert_int_equal(cv_store_accept_booking(f->s, more, &err), CV_ECONFLICT);
+    char *check = raw_text(f->path, "PRAGMA integrity_check");
+    assert_string_equal(check, "ok");
+    free(check);
+}
+
+static void test_schema_of_a_new_database(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), CV_STORE_SCHEMA_VERSION);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                                      "('owners', 'offers', 'requests', 'bookings', 'stops')"),
+                     5);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                                      "('offers_by_owner', 'bookings_by_offer', 'stops_by_offer')"),
+                     3);
+    /* The links the store relies on are declared as foreign keys. */
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_list('bookings')"), 2);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_list('stops')"), 2);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    (void)state;
+    char path[512];
+    tmp_path(path, sizeof path, "v99");
+    raw_exec(path, "CREATE TABLE later(x); PRAGMA user_version = 99");
+    cv_store *s = (cv_store *)&path; /* must be reset to NULL */
+    cv_error err = {0};
+    assert_int_equal(cv_store_open(path, &s, &err), CV_EVERSION);
+    assert_int_equal(err.code, CV_EVERSION);
+    assert_null(s);
+    assert_non_null(strstr(err.text, "schema version 99"));
+    assert_null(strchr(err.text, '\n'));
+    /* Untouched: still version 99, the table still there. */
+    assert_int_equal(raw_int(path, "PRAGMA user_version"), 99);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master"), 1);
+    remove_db(path);
+}
+
+static void test_foreign_files_refused(void **state)
+{
+    (void)state;
+    cv_error err = {0};
+    cv_store *s = NULL;
+    char path[512];
+
+    /* Garbage. */
+    tmp_path(path, sizeof path, "garbage");
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not an SQLite database, just text\n", fp);
+    fclose(fp);
+    assert_int_equal(cv_store_open(path, &s, &err), CV_EFORMAT);
+    assert_null(s);
+    assert_non_null(strstr(err.text, "not an SQLite database"));
+    remove_db(path);
+
+    /* Another application's SQLite database. */
+    tmp_path(path, sizeof path, "foreign");
+    raw_exec(path, "CREATE TABLE photos(id INTEGER PRIMARY KEY, name TEXT)");
+    assert_int_equal(cv_store_open(path, &s, &err), CV_EFORMAT);
+    assert_null(s);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master"), 1);
+    remove_db(path);
+
+    /* A versioned database that is not covoit's. */
+    tmp_path(path, sizeof path, "other_app");
+    raw_exec(path, "CREATE TABLE t(x); PRAGMA user_version = 1; PRAGMA application_id = 42");
+    assert_int_equal(cv_store_open(path, &s, &err), CV_EFORMAT);
+    assert_non_null(strstr(err.text, "not covoit's"));
+    remove_db(path);
+
+    /* An empty file is a new database. */
+    tmp_path(path, sizeof path, "empty");
+    fp = fopen(path, "wb");
+    assert_non_null(fp);
+    fclose(fp);
+    assert_int_equal(cv_store_open(path, &s, &err), 0);
+    cv_store_close(s);
+    s = NULL;
+    remove_db(path);
+
+    /* A directory that does not exist. */
+    assert_int_equal(cv_store_open(COVOIT_TMP "/no/such/dir/store.db", &s, &err), CV_EIO);
+    assert_null(s);
+    assert_int_equal(cv_store_open(NULL, &s, &err), CV_EINVAL);
+    cv_store_close(NULL);
+}
+
+/* ---- many connections racing for the last seats ---- */
+
+#define RACERS 20
+
+typedef struct racer {
+    const char *path;
+    pthread_barrier_t *start;
+    int64_t booking;
+    int open_rc, rc;
+    cv_error err;
+} racer;
+
+/* No cmocka assertions here: they longjmp, which is only valid on the test's own thread. */
+static void *race(void *arg)
+{
+    racer *r = arg;
+    cv_store *s = NULL;
+    r->open_rc = cv_store_open(r->path, &s, &r->err);
+    pthread_barrier_wait(r->start);
+    if (r->open_rc == 0) {
+        r->rc = cv_store_accept_booking(s, r->booking, &r->err);
+        cv_store_close(s);
+    }
+    return NULL;
+}
+
+static void test_concurrent_accept(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    int64_t offer = add_offer(f->s, 3, 0);
+    racer r[RACERS];
+    pthread_t th[RACERS];
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, RACERS), 0);
+    for (int i = 0; i < RACERS; i++) {
+        memset(&r[i], 0, sizeof r[i]);
+        r[i].path = f->path;
+        r[i].start = &start;
+        r[i].booking = add_booking(f->s, offer, 1, 0, 500000);
+        r[i].rc = 1;
+    }
+    for (int i = 0; i < RACERS; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, race, &r[i]), 0);
+    for (int i = 0; i < RACERS; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&start);
+
+    int won = 0, lost = 0;
+    for (int i = 0; i < RACERS; i++) {
+        if (r[i].open_rc != 0 || (r[i].rc != 0 && r[i].rc != CV_ECONFLICT))
+            fprintf(stderr, "racer %d: open %d accept %d: %s\n", i, r[i].open_rc, r[i].rc, r[i].err.text);
+        assert_int_equal(r[i].open_rc, 0);
+        if (r[i].rc == 0)
+            won++;
+        else if (r[i].rc == CV_ECONFLICT) {
+            lost++;
+            assert_non_null(strstr(r[i].err.text, "no seat left on offer"));
+        }
+    }
+    assert_int_equal(won, 3);
+    assert_int_equal(lost, RACERS - 3);
+
+    char where[128];
+    snprintf(where, sizeof where, "bookings WHERE offer_id = %lld AND status = 1", (long long)offer);
+    assert_int_equal(count(f->path, where), 3);
+    snprintf(where, sizeof where, "bookings WHERE offer_id = %lld AND status = 0", (long long)offer);
+    assert_int_equal(count(f->path, where), RACERS - 3);
+    assert_int_equal(count(f->path, "stops WHERE booking_id IS NOT NULL"), 6);
+    cv_booking *a = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_store_list_bookings(f->s, offer, CV_BOOKING_ACCEPTED, &a, &n, &err), 0);
+    assert_int_equal(n, 3);
+    free(a);
+    char *check = raw_text(f->path, "PRAGMA integrity_check");
+    assert_string_equal(check, "ok");
+    free(check);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+}
+
+int main(void)
+{
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+    const struct CMUnitTest tests[] = {
+        T(test_offer_round_trip_punctual),
+        T(test_offer_round_trip_regular),
+        T(test_request_round_trip),
+        T(test_booking_round_trip),
+        T(test_list_offers_and_requests),
+        T(test_list_bookings),
+        T(test_cancel_twice),
+        T(test_unknown_ids),
+        T(test_add_booking_checks),
+        T(test_per_leg_seats),
+        T(test_booking_states),
+        T(test_cancel_offer_cascades),
+        T(test_cancel_request_cascades),
+        T(test_refused_calls_write_nothing),
+        T(test_restart_keeps_data),
+        T(test_schema_of_a_new_database),
+        T(test_newer_schema_refused),
+        T(test_foreign_files_refused),
+        T(test_concurrent_accept),
+    };
+#undef T
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
