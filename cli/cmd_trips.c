@@ -723,7 +723,7 @@ int cmd_booking(int argc, char **argv)
         booking_usage(stdout);
         return CLI_OK;
     }
-    int (*op)(cv_matcher_ws *, int64_t, cv_error *) = NULL;
+    int (*op)(cv_matcher_ws *, int64_t, int64_t, cv_error *) = NULL;
     if (!strcmp(action, "accept"))
         op = cv_matcher_accept;
     else if (!strcmp(action, "refuse"))
@@ -746,7 +746,7 @@ int cmd_booking(int argc, char **argv)
     if ((st = session_open(&a, now, &s)))
         return st;
     cv_error err = {0};
-    int rc = op ? op(s.ws, id, &err) : 0;
+    int rc = op ? op(s.ws, id, now, &err) : 0;
     st = rc ? fail(rc, CLI_FAIL, "%s", err.text) : print_booking(&s, id);
     session_close(&s);
     return st;

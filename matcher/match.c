@@ -84,21 +84,23 @@ static int evaluate(const cv_plan *pl, const cv_candidate *c, int i, int j, cv_i
     if (det_ds > pl->max_detour_ds || det_dm > pl->max_detour_dm)
         return 0;
     /* departure shift: within the driver's margin, putting p in the passenger's window and every confirmed pickup
-       in its own after the delays this insertion causes */
-    int64_t lo = -pl->margin_s, hi = pl->margin_s;
-    clip(&lo, &hi, c->wish - c->margin_s - arr_p, c->wish + c->margin_s - arr_p);
+       in its own after the delays this insertion causes; all in deciseconds (windows and margins come in
+       seconds, travel costs in deciseconds) */
+    int64_t wish = c->wish * 10, cm = (int64_t)c->margin_s * 10;
+    int64_t lo = -(int64_t)pl->margin_s * 10, hi = (int64_t)pl->margin_s * 10;
+    clip(&lo, &hi, wish - cm - arr_p, wish + cm - arr_p);
     int64_t arr = 0;
     for (int k = 0; k < pl->nstops && lo <= hi; k++) {
         if (st[k].is_pickup) {
             int64_t delay = k > j ? delay_after_q : k > i ? delay_after_p : 0;
-            clip(&lo, &hi, st[k].win_lo - arr - delay, st[k].win_hi - arr - delay);
+            clip(&lo, &hi, st[k].win_lo * 10 - arr - delay, st[k].win_hi * 10 - arr - delay);
         }
         arr += st[k].leg.ds;
     }
     if (lo > hi)
         return 0;
     /* the shift that brings the pickup closest to the wish */
-    int64_t shift = c->wish - arr_p;
+    int64_t shift = wish - arr_p;
     if (shift < lo)
         shift = lo;
     if (shift > hi)
@@ -113,7 +115,7 @@ static int evaluate(const cv_plan *pl, const cv_candidate *c, int i, int j, cv_i
     /* times are in seconds; leg costs in deciseconds */
     out->pickup_s = shift + arr_p;
     out->dropoff_s = shift + arr_q;
-    out->mismatch_s = out->pickup_s > c->wish ? out->pickup_s - c->wish : c->wish - out->pickup_s;
+    out->mismatch_s = out->pickup_s > wish ? out->pickup_s - wish : wish - out->pickup_s;
     out->shared_ds = shared_ds;
     out->shared_dm = shared_dm;
     return 1;
@@ -121,19 +123,8 @@ static int evaluate(const cv_plan *pl, const cv_candidate *c, int i, int j, cv_i
 
 int cv_plan_insert(const cv_plan *pl, const cv_candidate *c, cv_insertion *out)
 {
-    if (pl->nstops < 2 || c->seats <= 0)
+    if (pl->nstops < 2 || pl->nstops > CV_PLAN_MAX_STOPS || c->seats <= 0)
         return 0;
-    /* times in windows and wishes are seconds, leg costs deciseconds: evaluate in deciseconds */
-    cv_plan p10 = *pl;
-    cv_candidate c10 = *c;
-    p10.margin_s = pl->margin_s * 10;
-    p10.max_detour_ds = pl->max_detour_ds;
-    for (int k = 0; k < pl->nstops; k++) {
-        p10.stops[k].win_lo = pl->stops[k].win_lo * 10;
-        p10.stops[k].win_hi = pl->stops[k].win_hi * 10;
-    }
-    c10.wish = c->wish * 10;
-    c10.margin_s = c->margin_s * 10;
     int found = 0;
     cv_insertion best, cand;
     memset(&best, 0, sizeof best);
@@ -141,7 +132,7 @@ int cv_plan_insert(const cv_plan *pl, const cv_candidate *c, cv_insertion *out)
         for (int j = i; j + 1 < pl->nstops; j++) {
             if (pl->stops[j].load + c->seats > pl->seats)
                 break; /* a full leg blocks every drop-off beyond it */
-            if (evaluate(&p10, &c10, i, j, &cand) && (!found || better(&cand, &best))) {
+            if (evaluate(pl, c, i, j, &cand) && (!found || better(&cand, &best))) {
                 best = cand;
                 found = 1;
             }

@@ -26,8 +26,8 @@ typedef struct cv_plan_stop {
 
 /* An offer's current route: origin, vias and confirmed passengers' stops, destination. */
 typedef struct cv_plan {
-    int nstops;
-    cv_plan_stop stops[CV_PLAN_MAX_STOPS];
+    int nstops;                        /* 2 .. CV_PLAN_MAX_STOPS */
+    cv_plan_stop *stops;               /* owned by whoever built the plan */
     int seats;             /* seats offered */
     int32_t margin_s;      /* the driver may leave this much earlier or later */
     int64_t base_ds, base_dm;        /* the driver's own route (through vias, no passengers) */

@@ -20,15 +20,41 @@
 
 enum { TO_P = 0, FROM_P = 1, TO_Q = 2, FROM_Q = 3 };
 
+/* An indexed offer. Its per-stop arrays live in one allocation sized for its stops (most offers have two), so
+   that 100,000 offers do not cost 100,000 times the largest possible plan. */
 typedef struct offer_slot {
     int used;
     cv_offer o;
     int nstops;
-    cv_snap snaps[CV_PLAN_MAX_STOPS];
-    double keys[CV_PLAN_MAX_STOPS];
-    int64_t booking[CV_PLAN_MAX_STOPS];
-    cv_plan plan;
+    cv_snap *snaps;        /* [nstops] */
+    double *keys;          /* [nstops] */
+    int64_t *rider;        /* [nstops] pickups: the request of the booking, else 0 */
+    cv_plan plan;          /* plan.stops: [nstops] */
+    void *mem;             /* the one allocation behind the arrays */
 } offer_slot;
+
+static int slot_alloc(offer_slot *sl, int n)
+{
+    size_t sz = (size_t)n * (sizeof(cv_snap) + sizeof(double) + sizeof(int64_t) + sizeof(cv_plan_stop));
+    char *p = calloc(1, sz);
+    if (!p)
+        return -1;
+    sl->mem = p;
+    sl->snaps = (cv_snap *)p;
+    p += (size_t)n * sizeof(cv_snap);
+    sl->keys = (double *)p;
+    p += (size_t)n * sizeof(double);
+    sl->rider = (int64_t *)p;
+    p += (size_t)n * sizeof(int64_t);
+    sl->plan.stops = (cv_plan_stop *)p;
+    return 0;
+}
+
+static void slot_release(offer_slot *sl)
+{
+    free(sl->mem);
+    sl->mem = NULL;
+}
 
 typedef struct request_slot {
     int used;
@@ -301,6 +327,10 @@ static int build_offer_slot(cv_matcher_ws *w, const cv_offer *o, int64_t now, of
                        CV_PLAN_MAX_STOPS);
     }
     memset(sl, 0, sizeof *sl);
+    if (slot_alloc(sl, (int)n)) {
+        free(stops);
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    }
     sl->used = 1;
     sl->o = *o;
     sl->nstops = (int)n;
@@ -315,7 +345,6 @@ static int build_offer_slot(cv_matcher_ws *w, const cv_offer *o, int64_t now, of
     int load = 0;
     for (size_t k = 0; k < n && !rc; k++) {
         sl->keys[k] = stops[k].key;
-        sl->booking[k] = stops[k].booking_id;
         rc = snap(w, stops[k].at, "stop", &sl->snaps[k], err);
         load += stops[k].seats_delta;
         pl->stops[k].load = load;
@@ -328,6 +357,8 @@ static int build_offer_slot(cv_matcher_ws *w, const cv_offer *o, int64_t now, of
             rc = cv_store_get_booking(w->store, stops[k].booking_id, &b, err);
             if (!rc)
                 rc = cv_store_get_request(w->store, b.request_id, &r, err);
+            if (!rc)
+                sl->rider[k] = r.id;
             if (!rc && find_frame(o, &r, now, &f)) {
                 pl->stops[k].is_pickup = 1;
                 pl->stops[k].win_lo = f.wish_rel - r.when.margin_s;
@@ -342,6 +373,8 @@ static int build_offer_slot(cv_matcher_ws *w, const cv_offer *o, int64_t now, of
                          k + 1);
     }
     free(stops);
+    if (rc)
+        slot_release(sl);
     return rc;
 }
 
@@ -436,6 +469,7 @@ static int insert_offer(cv_matcher_ws *w, const offer_slot *built, cv_error *err
     if (rc) {
         index_offer_spaces(w, slot, 0, NULL);
         m->offers[slot].used = 0;
+        slot_release(&m->offers[slot]);
         m->free_offers[m->nfree_offers++] = slot;
         return rc;
     }
@@ -451,6 +485,7 @@ static void remove_offer(cv_matcher_ws *w, int64_t id)
         return;
     index_offer_spaces(w, slot, 0, NULL);
     m->offers[slot].used = 0;
+    slot_release(&m->offers[slot]);
     map_del(&m->offer_ids, id);
     m->free_offers[m->nfree_offers++] = slot;
     m->active_offers--;
@@ -548,7 +583,7 @@ int cv_matcher_open(const cv_graph *g, const char *db_path, const cv_matcher_opt
     int rc = cv_store_list_offers(w->store, NULL, 1, &offers, &no, err);
     if (!rc)
         rc = cv_store_list_requests(w->store, NULL, 1, &reqs, &nr, err);
-    offer_slot *os = rc ? NULL : malloc(sizeof *os);
+    offer_slot *os = rc ? NULL : calloc(1, sizeof *os);
     request_slot rs;
     if (!rc && !os)
         rc = cv_fail(err, CV_ENOMEM, "out of memory");
@@ -580,6 +615,9 @@ void cv_matcher_close(cv_matcher *m)
 {
     if (!m)
         return;
+    for (uint32_t i = 0; i < m->noffers; i++)
+        if (m->offers[i].used)
+            slot_release(&m->offers[i]);
     cv_buckets_free(m->off_fwd), cv_buckets_free(m->off_bwd), cv_buckets_free(m->req_fwd), cv_buckets_free(m->req_bwd);
     free(m->offers), free(m->free_offers), free(m->requests), free(m->free_requests);
     free(m->offer_ids.keys), free(m->offer_ids.vals), free(m->request_ids.keys), free(m->request_ids.vals);
@@ -688,7 +726,7 @@ int cv_matcher_add_offer(cv_matcher_ws *w, cv_offer *o, int64_t now, cv_error *e
     o->status = CV_TRIP_OPEN;
     if ((rc = cv_store_add_offer(w->store, o, err)))
         return rc;
-    offer_slot *sl = malloc(sizeof *sl);
+    offer_slot *sl = calloc(1, sizeof *sl);
     if (!sl)
         return cv_fail(err, CV_ENOMEM, "out of memory");
     rc = build_offer_slot(w, o, now, sl, err);
@@ -748,7 +786,7 @@ static int reindex_offer(cv_matcher_ws *w, int64_t offer_id, int64_t now, cv_err
     int rc = cv_store_get_offer(w->store, offer_id, &o, err);
     if (rc)
         return rc;
-    offer_slot *sl = malloc(sizeof *sl);
+    offer_slot *sl = calloc(1, sizeof *sl);
     if (!sl)
         return cv_fail(err, CV_ENOMEM, "out of memory");
     rc = o.status == CV_TRIP_OPEN ? build_offer_slot(w, &o, now, sl, err) : 0;
@@ -901,6 +939,9 @@ static int evaluate_pair(cv_matcher_ws *w, const offer_slot *os, const cv_reques
                          const cv_snap *q, cv_cost pq, const acc *a, int64_t now, cv_match *out)
 {
     frame f;
+    for (int k = 0; k < os->nstops; k++)
+        if (os->rider[k] == r->id && r->id != 0)
+            return 0; /* already aboard this offer */
     if (!find_frame(&os->o, r, now, &f))
         return 0;
     /* cheap bound before anything else: the wish must be reachable within the margins */
@@ -973,6 +1014,8 @@ static int push_match(cv_match **out, size_t *n, size_t *cap, const cv_match *mt
 
 static void finish_matches(cv_matcher *m, cv_match *res, size_t *n, int limit)
 {
+    if (*n == 0)
+        return;
     qsort(res, *n, sizeof *res, cmp_match);
     size_t cap = limit > 0 ? (size_t)limit : (size_t)m->opt.max_results;
     if (cap > (size_t)m->opt.max_results)
@@ -1107,7 +1150,7 @@ int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, in
     int rc = cv_store_get_offer(w->store, offer_id, &o, err);
     if (rc || o.status != CV_TRIP_OPEN)
         return rc;
-    offer_slot *os = malloc(sizeof *os);
+    offer_slot *os = calloc(1, sizeof *os);
     if (!os)
         return cv_fail(err, CV_ENOMEM, "out of memory");
     if ((rc = build_offer_slot(w, &o, now, os, err))) {
@@ -1151,7 +1194,9 @@ int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, in
     }
     for (int k = 0; all_f && all_b && k < os->nstops; k++)
         free(all_f[k].e), free(all_b[k].e);
-    free(all_f), free(all_b), free(os);
+    free(all_f), free(all_b);
+    slot_release(os);
+    free(os);
     if (rc) {
         free(*out);
         *out = NULL;
@@ -1174,7 +1219,7 @@ int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
         return rc;
     if (o.status != CV_TRIP_OPEN || r.status != CV_TRIP_OPEN)
         return 0;
-    offer_slot *os = malloc(sizeof *os);
+    offer_slot *os = calloc(1, sizeof *os);
     request_slot rs;
     if (!os)
         return cv_fail(err, CV_ENOMEM, "out of memory");
@@ -1204,6 +1249,7 @@ int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
     }
     if (!rc)
         rc = evaluate_pair(w, os, &r, &rs.p, &rs.q, rs.pq, a, now, out);
+    slot_release(os);
     free(os);
     return rc;
 }
@@ -1238,7 +1284,7 @@ int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
     return cv_store_add_booking(w->store, out, err);
 }
 
-int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, cv_error *err)
+int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err)
 {
     cv_booking b;
     int rc = cv_store_accept_booking(w->store, booking_id, err);
@@ -1246,15 +1292,16 @@ int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, cv_error *err)
         return rc;
     if ((rc = cv_store_get_booking(w->store, booking_id, &b, err)))
         return rc;
-    return reindex_offer(w, b.offer_id, (int64_t)time(NULL), err);
+    return reindex_offer(w, b.offer_id, now, err);
 }
 
-int cv_matcher_refuse(cv_matcher_ws *w, int64_t booking_id, cv_error *err)
+int cv_matcher_refuse(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err)
 {
+    (void)now;
     return cv_store_refuse_booking(w->store, booking_id, err);
 }
 
-int cv_matcher_cancel_booking(cv_matcher_ws *w, int64_t booking_id, cv_error *err)
+int cv_matcher_cancel_booking(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err)
 {
     cv_booking b;
     int rc = cv_store_get_booking(w->store, booking_id, &b, err);
@@ -1263,5 +1310,5 @@ int cv_matcher_cancel_booking(cv_matcher_ws *w, int64_t booking_id, cv_error *er
     int was_accepted = b.status == CV_BOOKING_ACCEPTED;
     if ((rc = cv_store_cancel_booking(w->store, booking_id, err)))
         return rc;
-    return was_accepted ? reindex_offer(w, b.offer_id, (int64_t)time(NULL), err) : 0;
+    return was_accepted ? reindex_offer(w, b.offer_id, now, err) : 0;
 }

@@ -92,10 +92,13 @@ int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
                     cv_error *err);
 
 /* Accepts (atomically against seats, see cv_store_accept_booking), refuses or cancels a booking; the offer's
-   stops and index follow. */
-int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, cv_error *err);
-int cv_matcher_refuse(cv_matcher_ws *w, int64_t booking_id, cv_error *err);
-int cv_matcher_cancel_booking(cv_matcher_ws *w, int64_t booking_id, cv_error *err);
+   stops and index follow (rebuilt as of `now`).
+
+   A booking on a regular offer holds its seats on every date of the offer: stops and seats are per offer, not
+   per date. */
+int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err);
+int cv_matcher_refuse(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err);
+int cv_matcher_cancel_booking(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err);
 
 /* Index figures: active offers and requests, bucket items and bytes. */
 typedef struct cv_matcher_stats {

@@ -15,6 +15,7 @@
    on the road too, so every cost is |a - b| in both directions: insertions on the way add no detour. */
 typedef struct line {
     cv_plan plan;
+    cv_plan_stop stops[CV_PLAN_MAX_STOPS];
     cv_cost to_p[CV_PLAN_MAX_STOPS], from_p[CV_PLAN_MAX_STOPS], to_q[CV_PLAN_MAX_STOPS], from_q[CV_PLAN_MAX_STOPS];
     cv_candidate cand;
 } line;
@@ -28,6 +29,7 @@ static cv_cost km_cost(double a, double b)
 static void make_line(line *l, const double *marks, int n, int seats, double p, double q, int pseats)
 {
     memset(l, 0, sizeof *l);
+    l->plan.stops = l->stops;
     l->plan.nstops = n;
     l->plan.seats = seats;
     l->plan.margin_s = 15 * 60;

@@ -330,10 +330,16 @@ static void test_booking_flow(void **state)
     cv_booking b1, b2;
     assert_int_equal(cv_matcher_book(w, o.id, r1.id, now, &b1, &err), 0);
     assert_int_equal(cv_matcher_book(w, o.id, r2.id, now, &b2, &err), 0);
-    assert_int_equal(cv_matcher_accept(w, b1.id, &err), 0);
+    assert_int_equal(cv_matcher_accept(w, b1.id, now, &err), 0);
+    /* r1 is aboard: the offer is no longer proposed to it */
+    cv_match *mine;
+    size_t nmine;
+    assert_int_equal(cv_matcher_request_matches(w, r1.id, now, 10, &mine, &nmine, &err), 0);
+    assert_int_equal(nmine, 0);
+    free(mine);
     /* the only seat is taken on the legs r2 would ride: r2 no longer matches, and cannot be accepted */
     assert_int_equal(cv_matcher_pair(w, o.id, r2.id, now, &pm, &err), 0);
-    assert_int_equal(cv_matcher_accept(w, b2.id, &err), CV_ECONFLICT);
+    assert_int_equal(cv_matcher_accept(w, b2.id, now, &err), CV_ECONFLICT);
     /* r3 rides after r1 got off: it still matches, inserted after r1's stops */
     cv_match *ms;
     size_t n;
@@ -351,7 +357,7 @@ static void test_booking_flow(void **state)
     free(stops);
     free(ms);
     /* cancelling r1's booking frees the seat: r2 matches again */
-    assert_int_equal(cv_matcher_cancel_booking(w, b1.id, &err), 0);
+    assert_int_equal(cv_matcher_cancel_booking(w, b1.id, now, &err), 0);
     assert_int_equal(cv_matcher_pair(w, o.id, r2.id, now, &pm, &err), 1);
     /* a request that does not match cannot book */
     cv_request far = new_request(lonlat(-8.40, 41.00), lonlat(-8.41, 41.01), at(8, 0));
