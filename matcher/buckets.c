@@ -56,17 +56,21 @@ static int reserve(cv_buckets *b, bucket *k, uint32_t need)
     return 0;
 }
 
-int cv_buckets_add(cv_buckets *b, uint32_t ref, const cv_space_entry *e, size_t n)
+int cv_buckets_add(cv_buckets *b, uint32_t ref, const cv_space_entry *e, size_t n, uint32_t total_ds)
 {
     /* reserve first, so that a failure leaves nothing half stored */
     for (size_t i = 0; i < n; i++)
-        if (e[i].node >= b->nnodes || reserve(b, &b->at[e[i].node], b->at[e[i].node].n + 1))
+        if (e[i].node >= b->nnodes ||
+            (e[i].duration_ds <= total_ds && reserve(b, &b->at[e[i].node], b->at[e[i].node].n + 1)))
             return CV_ENOMEM;
     for (size_t i = 0; i < n; i++) {
+        if (e[i].duration_ds > total_ds)
+            continue;
         bucket *k = &b->at[e[i].node];
-        k->items[k->n++] = (cv_bucket_item){ref, e[i].weight, e[i].duration_ds, e[i].distance_dm};
+        k->items[k->n++] = (cv_bucket_item){ref, e[i].weight, e[i].duration_ds, e[i].distance_dm,
+                                            total_ds == UINT32_MAX ? UINT32_MAX : total_ds - e[i].duration_ds};
+        b->nitems++;
     }
-    b->nitems += n;
     return 0;
 }
 

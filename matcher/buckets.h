@@ -15,6 +15,8 @@ typedef struct cv_bucket_item {
     uint32_t weight;       /* between the point and this node */
     uint32_t duration_ds;
     uint32_t distance_dm;
+    uint32_t budget_ds;    /* travel time left to the stored point's trip after this node: a query pruning on it
+                              skips an item when its own time to the node already exceeds it */
 } cv_bucket_item;
 
 typedef struct cv_buckets cv_buckets;
@@ -23,10 +25,13 @@ typedef struct cv_buckets cv_buckets;
 cv_buckets *cv_buckets_new(uint32_t nnodes);
 void cv_buckets_free(cv_buckets *b);
 
-/* Stores the search space e[0..n) under ref. Returns 0 or CV_ENOMEM (then nothing is stored). */
-int cv_buckets_add(cv_buckets *b, uint32_t ref, const cv_space_entry *e, size_t n);
+/* Stores the search space e[0..n) under ref, each item with budget_ds = total_ds - its duration; entries whose
+   duration already exceeds total_ds are not stored (no trip can use them). UINT32_MAX stores everything. Returns
+   0 or CV_ENOMEM (then nothing is stored). */
+int cv_buckets_add(cv_buckets *b, uint32_t ref, const cv_space_entry *e, size_t n, uint32_t total_ds);
 
-/* Removes ref's items at the nodes of the space e[0..n) (the space it was added with). */
+/* Removes ref's items at the nodes of the space e[0..n) (the space it was added with; nodes where nothing was
+   stored are skipped). */
 void cv_buckets_remove(cv_buckets *b, uint32_t ref, const cv_space_entry *e, size_t n);
 
 /* The items at a node; *n gets their count. */

@@ -399,7 +399,9 @@ static int index_offer_spaces(cv_matcher_ws *w, uint32_t slot, int add, cv_error
                 return rc;
             cv_buckets *b = dir == 0 ? m->off_fwd : m->off_bwd;
             if (add) {
-                if (cv_buckets_add(b, ref, w->sp[0].e, w->sp[0].n))
+                /* no route with this driver may take longer than the driver's own plus the detour allowed */
+                int64_t total = sl->plan.base_ds + sl->plan.max_detour_ds;
+                if (cv_buckets_add(b, ref, w->sp[0].e, w->sp[0].n, total > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)total))
                     return cv_fail(err, CV_ENOMEM, "out of memory while indexing offer %lld", (long long)sl->o.id);
             } else {
                 cv_buckets_remove(b, ref, w->sp[0].e, w->sp[0].n);
@@ -421,7 +423,7 @@ static int index_request_spaces(cv_matcher_ws *w, uint32_t slot, int add, cv_err
             cv_buckets *b = dir == 0 ? m->req_fwd : m->req_bwd;
             uint32_t ref = slot << 1 | (uint32_t)pt;
             if (add) {
-                if (cv_buckets_add(b, ref, w->sp[0].e, w->sp[0].n))
+                if (cv_buckets_add(b, ref, w->sp[0].e, w->sp[0].n, UINT32_MAX))
                     return cv_fail(err, CV_ENOMEM, "out of memory while indexing request %lld", (long long)sl->r.id);
             } else {
                 cv_buckets_remove(b, ref, w->sp[0].e, w->sp[0].n);
@@ -885,14 +887,22 @@ static void costs_update(cv_matcher_ws *w, const acc *a, int which, int k, uint3
    slot << STOP_BITS | k) the result goes to accumulator `which` at stop k; for request buckets (slot << 1 | pt),
    to which + 2 * pt at index `stop`. */
 static int scan(cv_matcher_ws *w, const space *sp, const cv_buckets *b, int offers, int which, int stop,
-                uint32_t nstops)
+                uint32_t nstops, uint32_t extra_ds, uint32_t limit_ds)
 {
     const cv_matcher *m = w->m;
     for (size_t i = 0; i < sp->n; i++) {
         const cv_space_entry *e = &sp->e[i];
+        /* the query's own part, plus what the trip must add anyway (p -> q), against each item's budget */
+        uint64_t need = (uint64_t)e->duration_ds + extra_ds;
+        if (need > limit_ds)
+            continue;
         uint32_t n;
         const cv_bucket_item *it = cv_buckets_at(b, e->node, &n);
         for (uint32_t j = 0; j < n; j++) {
+            if (need > it[j].budget_ds)
+                continue;
+            if (need + it[j].duration_ds > limit_ds)
+                continue;
             uint64_t wt = (uint64_t)it[j].weight + e->weight;
             if (wt >= CV_UNREACHABLE)
                 continue;
@@ -1083,13 +1093,15 @@ static int match_request(cv_matcher_ws *w, const cv_request *r, const cv_snap *p
     }
     next_stamp(w);
     /* stop -> p and stop -> q meet the stops' forward spaces; p -> stop and q -> stop their backward spaces */
-    rc = scan(w, &w->sp[TO_P], m->off_fwd, 1, TO_P, 0, 0);
+    /* a route through stop -> p continues p -> q, one through q -> stop came p -> q: both count against the
+       driver's budget */
+    rc = scan(w, &w->sp[TO_P], m->off_fwd, 1, TO_P, 0, 0, pq.ds, UINT32_MAX);
     if (!rc)
-        rc = scan(w, &w->sp[FROM_P], m->off_bwd, 1, FROM_P, 0, 0);
+        rc = scan(w, &w->sp[FROM_P], m->off_bwd, 1, FROM_P, 0, 0, 0, UINT32_MAX);
     if (!rc)
-        rc = scan(w, &w->sp[TO_Q], m->off_fwd, 1, TO_Q, 0, 0);
+        rc = scan(w, &w->sp[TO_Q], m->off_fwd, 1, TO_Q, 0, 0, 0, UINT32_MAX);
     if (!rc)
-        rc = scan(w, &w->sp[FROM_Q], m->off_bwd, 1, FROM_Q, 0, 0);
+        rc = scan(w, &w->sp[FROM_Q], m->off_bwd, 1, FROM_Q, 0, 0, pq.ds, UINT32_MAX);
     size_t cap = 0;
     for (size_t i = 0; !rc && i < w->npool; i++) {
         const offer_slot *os = &m->offers[w->pool[i].slot];
@@ -1169,6 +1181,9 @@ int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, in
             rc = compute_space(w, &os->snaps[k], 0, &all_b[k], err);
     }
     size_t cap = 0;
+    /* nothing the driver does with a passenger takes longer than its own route plus the detour allowed */
+    int64_t total = os->plan.base_ds + os->plan.max_detour_ds;
+    uint32_t budget = total > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)total;
     if (!rc) {
         pthread_rwlock_rdlock(&m->lock);
         if (grow_slots(w, m->nrequests))
@@ -1177,9 +1192,9 @@ int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, in
         for (int k = 0; !rc && k < os->nstops; k++) {
             /* stop k -> p lands in TO_P (and -> q in TO_Q); p -> stop k in FROM_P (q -> stop k in FROM_Q) */
             if (k + 1 < os->nstops)
-                rc = scan(w, &all_f[k], m->req_bwd, 0, TO_P, k, (uint32_t)os->nstops);
+                rc = scan(w, &all_f[k], m->req_bwd, 0, TO_P, k, (uint32_t)os->nstops, 0, budget);
             if (!rc && k > 0)
-                rc = scan(w, &all_b[k], m->req_fwd, 0, FROM_P, k, (uint32_t)os->nstops);
+                rc = scan(w, &all_b[k], m->req_fwd, 0, FROM_P, k, (uint32_t)os->nstops, 0, budget);
         }
         for (size_t i = 0; !rc && i < w->npool; i++) {
             const request_slot *rs = &m->requests[w->pool[i].slot];
