@@ -383,6 +383,7 @@ static int session_open(const trip_args *a, int64_t now, session *s)
         return fail(err.code ? err.code : CV_ENOMEM, CLI_FAIL, "%s", err.code ? err.text : "out of memory");
     }
     s->store = cv_matcher_store(s->ws);
+    cv_store_set_clock(s->store, now); /* every change is stamped with --now */
     return 0;
 }
 

@@ -696,6 +696,7 @@ static int point_ok(const cv_matcher *m, cv_coord c)
 
 int cv_matcher_add_offer(cv_matcher_ws *w, cv_offer *o, int64_t now, cv_error *err)
 {
+    cv_store_set_clock(w->store, now);
     cv_matcher *m = w->m;
     if (o->price_per_km <= 0)
         o->price_per_km = m->opt.price_per_km;
@@ -743,6 +744,7 @@ int cv_matcher_add_offer(cv_matcher_ws *w, cv_offer *o, int64_t now, cv_error *e
 
 int cv_matcher_add_request(cv_matcher_ws *w, cv_request *r, int64_t now, cv_error *err)
 {
+    cv_store_set_clock(w->store, now);
     int rc = cv_request_check(r, now, err);
     if (rc)
         return rc;
@@ -1274,6 +1276,7 @@ int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
 int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_booking *out,
                     cv_error *err)
 {
+    cv_store_set_clock(w->store, now);
     cv_match mt;
     int rc = cv_matcher_pair(w, offer_id, request_id, now, &mt, err);
     if (rc < 0)
@@ -1296,28 +1299,53 @@ int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
     out->pickup_time = mt.pickup_time;
     out->dropoff_time = mt.dropoff_time;
     out->amount = mt.contribution.amount;
+    out->created = out->updated = now;
     return cv_store_add_booking(w->store, out, err);
 }
 
 int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err)
 {
+    cv_store_set_clock(w->store, now);
     cv_booking b;
-    int rc = cv_store_accept_booking(w->store, booking_id, err);
+    int rc = cv_store_get_booking(w->store, booking_id, &b, err);
     if (rc)
         return rc;
-    if ((rc = cv_store_get_booking(w->store, booking_id, &b, err)))
+    if (b.status != CV_BOOKING_PENDING)
+        return cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)booking_id,
+                       cv_booking_status_name(b.status));
+    /* place it against the offer as it is now: passengers accepted since the booking was made have stops of
+       their own, which its pickup and drop-off must fit between */
+    cv_match mt;
+    rc = cv_matcher_pair(w, b.offer_id, b.request_id, now, &mt, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        return cv_fail(err, CV_ECONFLICT, "booking %lld no longer fits offer %lld (seats, times or detour)",
+                       (long long)booking_id, (long long)b.offer_id);
+    b.pickup = mt.pickup;
+    b.dropoff = mt.dropoff;
+    b.pickup_key = mt.pickup_key;
+    b.dropoff_key = mt.dropoff_key;
+    b.pickup_time = mt.pickup_time;
+    b.dropoff_time = mt.dropoff_time;
+    b.amount = mt.contribution.amount;
+    if ((rc = cv_store_place_booking(w->store, booking_id, &b, now, err)))
+        return rc;
+    /* the seats are checked again inside the accepting transaction: racing acceptances stay safe */
+    if ((rc = cv_store_accept_booking(w->store, booking_id, err)))
         return rc;
     return reindex_offer(w, b.offer_id, now, err);
 }
 
 int cv_matcher_refuse(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err)
 {
-    (void)now;
+    cv_store_set_clock(w->store, now);
     return cv_store_refuse_booking(w->store, booking_id, err);
 }
 
 int cv_matcher_cancel_booking(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err)
 {
+    cv_store_set_clock(w->store, now);
     cv_booking b;
     int rc = cv_store_get_booking(w->store, booking_id, &b, err);
     if (rc)

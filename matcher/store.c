@@ -155,6 +155,7 @@ enum {
     ST_BOOKING_LIST,
     ST_BOOKING_LIVE,
     ST_BOOKING_SET_STATUS,
+    ST_BOOKING_PLACE,
     ST_BOOKING_LOAD,
     ST_BOOKINGS_CANCEL_OF_OFFER,
     ST_BOOKINGS_CANCEL_OF_REQUEST,
@@ -211,6 +212,9 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_BOOKING_LIVE] = "SELECT id, status FROM bookings WHERE offer_id = ?1 AND request_id = ?2 "
                         "AND status IN (0, 1) LIMIT 1",
     [ST_BOOKING_SET_STATUS] = "UPDATE bookings SET status = ?2, updated = ?3 WHERE id = ?1",
+    [ST_BOOKING_PLACE] = "UPDATE bookings SET pickup_lon = ?2, pickup_lat = ?3, dropoff_lon = ?4, dropoff_lat = ?5, "
+                         "pickup_key = ?6, dropoff_key = ?7, pickup_time = ?8, dropoff_time = ?9, amount = ?10, "
+                         "updated = ?11 WHERE id = ?1 AND status = 0",
     /* Accepted bookings whose [pickup, dropoff) overlaps [?2, ?3). */
     [ST_BOOKING_LOAD] = "SELECT pickup_key, dropoff_key, seats FROM bookings "
                         "WHERE offer_id = ?1 AND status = 1 AND pickup_key < ?3 AND dropoff_key > ?2",
@@ -223,6 +227,7 @@ static const char *const statement_sql[ST_COUNT] = {
 struct cv_store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];  /* prepared once at open, reset after every use */
+    int64_t clock;               /* the caller's "now" for timestamps (cv_store_set_clock), 0: the real clock */
 };
 
 /* ---- helpers ---- */
@@ -302,6 +307,18 @@ static int tx_end(cv_store *s, int rc, cv_error *err)
 static int64_t now_or(int64_t t)
 {
     return t ? t : (int64_t)time(NULL);
+}
+
+/* Timestamps of changes: the caller's clock when it set one, else the real one. */
+static int64_t store_now(const cv_store *s)
+{
+    return s->clock ? s->clock : (int64_t)time(NULL);
+}
+
+void cv_store_set_clock(cv_store *s, int64_t now)
+{
+    if (s)
+        s->clock = now;
 }
 
 static int check_owner(const char *owner, const char *what, cv_error *err)
@@ -832,7 +849,7 @@ int cv_store_cancel_offer(cv_store *s, int64_t id, cv_error *err)
     }
     if (!rc) {
         sqlite3_bind_int64(s->st[ST_BOOKINGS_CANCEL_OF_OFFER], 1, id);
-        sqlite3_bind_int64(s->st[ST_BOOKINGS_CANCEL_OF_OFFER], 2, (int64_t)time(NULL));
+        sqlite3_bind_int64(s->st[ST_BOOKINGS_CANCEL_OF_OFFER], 2, store_now(s));
         rc = run(s, ST_BOOKINGS_CANCEL_OF_OFFER, err, "cannot cancel the offer's bookings");
     }
     return tx_end(s, rc, err);
@@ -998,7 +1015,7 @@ int cv_store_cancel_request(cv_store *s, int64_t id, cv_error *err)
     }
     if (!rc) {
         sqlite3_bind_int64(s->st[ST_BOOKINGS_CANCEL_OF_REQUEST], 1, id);
-        sqlite3_bind_int64(s->st[ST_BOOKINGS_CANCEL_OF_REQUEST], 2, (int64_t)time(NULL));
+        sqlite3_bind_int64(s->st[ST_BOOKINGS_CANCEL_OF_REQUEST], 2, store_now(s));
         rc = run(s, ST_BOOKINGS_CANCEL_OF_REQUEST, err, "cannot cancel the request's bookings");
     }
     return tx_end(s, rc, err);
@@ -1219,7 +1236,7 @@ int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err)
     if (!rc)
         rc = check_seats(s, &b, seats, err);
     if (!rc) {
-        sqlite3_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, (int64_t)time(NULL));
+        sqlite3_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, store_now(s));
         rc = set_status(s, ST_BOOKING_SET_STATUS, id, CV_BOOKING_ACCEPTED, err, "cannot accept booking");
     }
     if (!rc)
@@ -1243,7 +1260,7 @@ static int booking_transition(cv_store *s, int64_t id, unsigned from, cv_booking
         rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not %s", (long long)id, booking_status_word(b.status),
                      expected);
     if (!rc) {
-        sqlite3_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, (int64_t)time(NULL));
+        sqlite3_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, store_now(s));
         rc = set_status(s, ST_BOOKING_SET_STATUS, id, to, err, "cannot update booking");
     }
     if (!rc && b.status == CV_BOOKING_ACCEPTED) {
@@ -1266,4 +1283,36 @@ int cv_store_cancel_booking(cv_store *s, int64_t id, cv_error *err)
         return cv_fail(err, CV_EINVAL, "cv_store_cancel_booking: no store");
     return booking_transition(s, id, (1u << CV_BOOKING_PENDING) | (1u << CV_BOOKING_ACCEPTED), CV_BOOKING_CANCELLED,
                               "pending or accepted", err);
+}
+
+int cv_store_place_booking(cv_store *s, int64_t id, const cv_booking *p, int64_t now, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_place_booking: no store");
+    if (!(p->pickup_key >= 0 && p->pickup_key < p->dropoff_key && p->dropoff_key <= CV_STOP_KEY_END) ||
+        !(p->amount >= 0))
+        return cv_fail(err, CV_EINVAL, "booking %lld: pickup and drop-off keys out of order", (long long)id);
+    int rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    cv_booking b;
+    rc = booking_read(s, id, &b, err);
+    if (!rc && b.status != CV_BOOKING_PENDING)
+        rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)id, booking_status_word(b.status));
+    if (!rc) {
+        sqlite3_stmt *st = s->st[ST_BOOKING_PLACE];
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, p->pickup.lon);
+        sqlite3_bind_int64(st, 3, p->pickup.lat);
+        sqlite3_bind_int64(st, 4, p->dropoff.lon);
+        sqlite3_bind_int64(st, 5, p->dropoff.lat);
+        sqlite3_bind_double(st, 6, p->pickup_key);
+        sqlite3_bind_double(st, 7, p->dropoff_key);
+        sqlite3_bind_int64(st, 8, p->pickup_time);
+        sqlite3_bind_int64(st, 9, p->dropoff_time);
+        sqlite3_bind_double(st, 10, p->amount);
+        sqlite3_bind_int64(st, 11, now_or(now));
+        rc = run(s, ST_BOOKING_PLACE, err, "cannot update the booking");
+    }
+    return tx_end(s, rc, err);
 }

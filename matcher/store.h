@@ -19,6 +19,10 @@ typedef struct cv_store cv_store;
    0 and *out, or a CV_E* code with err filled. */
 int cv_store_open(const char *path, cv_store **out, cv_error *err);
 
+/* Sets the "now" this connection stamps changes with (created, updated); 0 returns to the real clock. Lets a
+   caller that works at a given time (a script's --now, a test) get consistent records. */
+void cv_store_set_clock(cv_store *s, int64_t now);
+
 /* Finalises statements and closes the connection; accepts NULL. */
 void cv_store_close(cv_store *s);
 
@@ -89,6 +93,11 @@ int cv_store_list_bookings(cv_store *s, int64_t offer_id, int status, cv_booking
    passengers racing for the last seat never both get it: the second gets CV_ECONFLICT ("no seat left ...").
    CV_ENOTFOUND for an unknown booking, CV_ECONFLICT when it is not pending. */
 int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err);
+
+/* Moves a pending booking to a new place in the offer's sequence (pickup, drop-off, their keys and times, and
+   the amount): the matcher places a booking again against the offer's stops of the moment it is accepted, since
+   other passengers may have been accepted since it was made. CV_ECONFLICT when it is not pending. */
+int cv_store_place_booking(cv_store *s, int64_t id, const cv_booking *placement, int64_t now, cv_error *err);
 
 /* Refuses a pending booking (CV_ECONFLICT otherwise). */
 int cv_store_refuse_booking(cv_store *s, int64_t id, cv_error *err);
