@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "ch.h"
@@ -462,12 +463,150 @@ static void test_regular_across_dst(void **state)
     cv_matcher_close(m);
 }
 
+
+/* Many passengers accept bookings on the last seats at once, each thread with its own workspace (and so its own
+   database connection): exactly as many succeed as there are seats. */
+typedef struct racer {
+    cv_matcher *m;
+    int64_t booking, now;
+    pthread_barrier_t *go;
+    int rc;
+} racer;
+
+static void *race(void *arg)
+{
+    racer *r = arg;
+    cv_error err;
+    cv_matcher_ws *w = cv_matcher_ws_new(r->m, &err);
+    pthread_barrier_wait(r->go);
+    r->rc = w ? cv_matcher_accept(w, r->booking, r->now, &err) : -100;
+    cv_matcher_ws_free(w);
+    return NULL;
+}
+
+static void test_racing_for_the_last_seats(void **state)
+{
+    (void)state;
+    char db[1024];
+    db_path(db, sizeof db, "matcher_race.db");
+    int64_t now = at(0, 0);
+    cv_matcher *m;
+    cv_error err;
+    assert_int_equal(cv_matcher_open(graph, db, NULL, now, &m, &err), 0);
+    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    cv_offer o = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6760, 41.1530), at(8, 0));
+    o.seats = 3;
+    assert_int_equal(cv_matcher_add_offer(w, &o, now, &err), 0);
+    enum { N = 8 };
+    racer rs[N];
+    pthread_t th[N];
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, N);
+    /* every passenger rides the same stretch, so every leg they use is shared */
+    cv_coord p = on_route(o.from, o.to, 0.3), q = on_route(o.from, o.to, 0.7);
+    for (int i = 0; i < N; i++) {
+        cv_request r = new_request(p, q, at(8, 3));
+        assert_int_equal(cv_matcher_add_request(w, &r, now, &err), 0);
+        cv_booking b;
+        if (cv_matcher_book(w, o.id, r.id, now, &b, &err))
+            fail_msg("%s", err.text);
+        rs[i] = (racer){m, b.id, now, &go, 0};
+    }
+    for (int i = 0; i < N; i++)
+        pthread_create(&th[i], NULL, race, &rs[i]);
+    int ok = 0, conflict = 0;
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        ok += rs[i].rc == 0;
+        conflict += rs[i].rc == CV_ECONFLICT;
+    }
+    pthread_barrier_destroy(&go);
+    assert_int_equal(ok, 3);
+    assert_int_equal(conflict, N - 3);
+    cv_booking *bs;
+    size_t nb;
+    assert_int_equal(cv_store_list_bookings(cv_matcher_store(w), o.id, CV_BOOKING_ACCEPTED, &bs, &nb, &err), 0);
+    assert_int_equal(nb, 3);
+    free(bs);
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+}
+
+/* Offers come and go while other threads match: every answer is one the index could give, nothing crashes. */
+typedef struct churn_arg {
+    cv_matcher *m;
+    int64_t now, request;
+    volatile int stop;
+    int queries, bad;
+} churn_arg;
+
+static void *querier(void *arg)
+{
+    churn_arg *c = arg;
+    cv_error err;
+    cv_matcher_ws *w = cv_matcher_ws_new(c->m, &err);
+    while (w && !c->stop) {
+        cv_match *ms;
+        size_t n;
+        if (cv_matcher_request_matches(w, c->request, c->now, 100, &ms, &n, &err) != 0)
+            c->bad++;
+        for (size_t i = 1; i < n; i++)
+            if (ms[i - 1].detour_ds > ms[i].detour_ds)
+                c->bad++;
+        free(ms);
+        c->queries++;
+    }
+    cv_matcher_ws_free(w);
+    return NULL;
+}
+
+static void test_changes_while_matching(void **state)
+{
+    (void)state;
+    char db[1024];
+    db_path(db, sizeof db, "matcher_churn.db");
+    int64_t now = at(0, 0);
+    cv_matcher *m;
+    cv_error err;
+    assert_int_equal(cv_matcher_open(graph, db, NULL, now, &m, &err), 0);
+    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    cv_offer base = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6760, 41.1530), at(8, 0));
+    cv_request r = new_request(on_route(base.from, base.to, 0.3), on_route(base.from, base.to, 0.7), at(8, 3));
+    assert_int_equal(cv_matcher_add_request(w, &r, now, &err), 0);
+    churn_arg c = {m, now, r.id, 0, 0, 0};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, querier, &c);
+    for (int round = 0; round < 15; round++) {
+        cv_offer o = base;
+        o.when.depart += round * 10;
+        assert_int_equal(cv_matcher_add_offer(w, &o, now, &err), 0);
+        if (round % 2)
+            assert_int_equal(cv_matcher_cancel_offer(w, o.id, &err), 0);
+    }
+    c.stop = 1;
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    assert_int_equal(c.bad, 0);
+    assert_true(c.queries > 0);
+    /* afterwards the index holds exactly the offers still open: 8 of the 15 */
+    cv_match *ms;
+    size_t n;
+    assert_int_equal(cv_matcher_request_matches(w, r.id, now, 100, &ms, &n, &err), 0);
+    assert_int_equal(n, 8);
+    free(ms);
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_booking_flow),
         cmocka_unit_test(test_regular_across_dst),
+        cmocka_unit_test(test_racing_for_the_last_seats),
+        cmocka_unit_test(test_changes_while_matching),
         cmocka_unit_test(test_index_equals_pairs_and_survives_restart),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
