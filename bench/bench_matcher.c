@@ -255,6 +255,31 @@ static int has_id(const cv_match *ms, size_t n, int64_t offer, const cv_match **
     return 0;
 }
 
+/* One line on stderr per disagreement between the index and the pair-by-pair oracle, with what is needed to look
+   into it. */
+static void report_mismatch(int size, const char *what, const cv_match *a, const cv_match *b, const cv_offer *offers,
+                            int n, const cv_request *rq)
+{
+    const cv_offer *o = NULL;
+    for (int k = 0; k < n && !o; k++)
+        if (offers[k].id == a->offer_id)
+            o = &offers[k];
+    fprintf(stderr,
+            "bench_matcher: MISMATCH %d offers: %s: offer %lld (%.6f,%.6f -> %.6f,%.6f, depart %+lld s, direct %lld ds "
+            "%lld dm) request %lld (%.6f,%.6f -> %.6f,%.6f, wish %+lld s): detour %lld ds %lld dm, pickup %+lld s, "
+            "mismatch %lld s",
+            size, what, (long long)a->offer_id, o ? cv_deg(o->from.lon) : 0, o ? cv_deg(o->from.lat) : 0,
+            o ? cv_deg(o->to.lon) : 0, o ? cv_deg(o->to.lat) : 0, o ? (long long)(o->when.depart - NOW) : 0,
+            o ? (long long)o->direct_duration_ds : 0, o ? (long long)o->direct_distance_dm : 0,
+            (long long)a->request_id, cv_deg(rq->from.lon), cv_deg(rq->from.lat), cv_deg(rq->to.lon),
+            cv_deg(rq->to.lat), (long long)(rq->when.depart - NOW), (long long)a->detour_ds, (long long)a->detour_dm,
+            (long long)(a->pickup_time - NOW), (long long)a->mismatch_s);
+    if (b)
+        fprintf(stderr, "; pair by pair: detour %lld ds %lld dm, pickup %+lld s", (long long)b->detour_ds,
+                (long long)b->detour_dm, (long long)(b->pickup_time - NOW));
+    fprintf(stderr, " (times relative to now)\n");
+}
+
 static int fail(result *r, const char *what, const cv_error *e)
 {
     snprintf(r->error, sizeof r->error, "%s: %s", what, e->text);
@@ -447,14 +472,19 @@ static int run_size(int size, int nreq, int naive_max, double naive_budget, resu
             return fail(r, "request_matches", &err);
         for (size_t j = 0; j < nm; j++) {
             const cv_match *h;
-            if (!has_id(pairs, np, ms[j].offer_id, &h))
+            if (!has_id(pairs, np, ms[j].offer_id, &h)) {
                 r->check_index_only++;
-            else if (h->detour_ds != ms[j].detour_ds || h->detour_dm != ms[j].detour_dm)
+                report_mismatch(size, "only in the index", &ms[j], NULL, offers, n, &rq);
+            } else if (h->detour_ds != ms[j].detour_ds || h->detour_dm != ms[j].detour_dm) {
                 r->check_detour_differ++;
+                report_mismatch(size, "another detour", &ms[j], h, offers, n, &rq);
+            }
         }
         for (size_t j = 0; j < np; j++)
-            if (!has_id(ms, nm, pairs[j].offer_id, NULL))
+            if (!has_id(ms, nm, pairs[j].offer_id, NULL)) {
                 r->check_pair_only++;
+                report_mismatch(size, "only pair by pair", &pairs[j], NULL, offers, n, &rq);
+            }
         if (nm != nmatch[i])
             r->check_search_differ++;
         r->check_matches += (long)np;
@@ -632,6 +662,18 @@ int main(int argc, char **argv)
     }
     uint64_t seed = rng;
 
+    /* the commit checked out when the run starts (run on a fresh build of it) */
+    char commit[64] = "unknown";
+    FILE *gp = popen("git rev-parse --short HEAD 2>/dev/null && git status --porcelain -- matcher routing 2>/dev/null", "r");
+    if (gp) {
+        char line[256], rest[256];
+        if (fgets(line, sizeof line, gp)) {
+            line[strcspn(line, "\n")] = 0;
+            int dirty = fgets(rest, sizeof rest, gp) != NULL; /* any line after the hash: local changes */
+            snprintf(commit, sizeof commit, "%.40s%s", line, dirty ? "+dirty" : "");
+        }
+        pclose(gp);
+    }
     cv_error err = {0};
     if (cv_tz_set("Europe/Lisbon", &err)) {
         fprintf(stderr, "bench_matcher: %s\n", err.text);
@@ -718,17 +760,6 @@ int main(int argc, char **argv)
     cpu_model(cpu, sizeof cpu);
     char day[16];
     cv_format_date(DAY, day);
-    char commit[64] = "unknown";
-    FILE *gp = popen("git rev-parse --short HEAD 2>/dev/null && git status --porcelain -- matcher routing 2>/dev/null", "r");
-    if (gp) {
-        char line[256], rest[256];
-        if (fgets(line, sizeof line, gp)) {
-            line[strcspn(line, "\n")] = 0;
-            int dirty = fgets(rest, sizeof rest, gp) != NULL; /* any line after the hash: local changes */
-            snprintf(commit, sizeof commit, "%.40s%s", line, dirty ? "+dirty" : "");
-        }
-        pclose(gp);
-    }
     fprintf(f, "{\"benchmark\": \"matcher\", \"commit\": \"%s\",\n", commit);
     fprintf(f, " \"machine\": {\"nproc\": %ld, \"cpu\": \"%s\", \"kernel\": \"%s %s\", \"ndebug\": %s, \"threads_used\": 1},\n",
             sysconf(_SC_NPROCESSORS_ONLN), cpu, un.sysname, un.release,

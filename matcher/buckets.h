@@ -34,8 +34,9 @@ int cv_buckets_add(cv_buckets *b, uint32_t ref, const cv_space_entry *e, size_t 
    stored are skipped). */
 void cv_buckets_remove(cv_buckets *b, uint32_t ref, const cv_space_entry *e, size_t n);
 
-/* The items at a node; *n gets their count. */
-const cv_bucket_item *cv_buckets_at(const cv_buckets *b, uint32_t node, uint32_t *n);
+/* The items at a node; *n gets their count. The first *nsorted are in decreasing order of budget (a scan may
+   stop at the first whose budget it exceeds); the rest, a short tail, are in no order. */
+const cv_bucket_item *cv_buckets_at(const cv_buckets *b, uint32_t node, uint32_t *n, uint32_t *nsorted);
 
 /* Items stored, and bytes held. */
 size_t cv_buckets_items(const cv_buckets *b);

@@ -115,6 +115,7 @@ struct cv_matcher_ws {
     uint32_t *node_w, *node_ds, *node_dm;
     uint32_t nstamp;
     cv_path path;
+    uint64_t scanned, passed; /* bucket items looked at and kept by the last query */
 };
 
 cv_matcher_options cv_matcher_defaults(void)
@@ -304,11 +305,19 @@ static int find_frame(const cv_offer *o, const cv_request *r, int64_t now, frame
     /* punctual offers in the past are not matched */
     if (f->dep + so->margin_s < now)
         return 0;
+    f->first = f->last = -1; /* the date, for a match only: see frame_date (local time costs a zone lookup) */
+    return 1;
+}
+
+/* Fills the date of a single-trip frame. */
+static void frame_date(frame *f)
+{
+    if (f->first != -1)
+        return;
     cv_day d;
     cv_utc_to_local(f->dep, &d, NULL, NULL);
     f->first = f->last = d;
     f->weekdays = (uint8_t)(1u << cv_day_weekday(d));
-    return 1;
 }
 
 /* ---------------------------------------------------------------- offers: plan and index */
@@ -401,7 +410,8 @@ static int index_offer_spaces(cv_matcher_ws *w, uint32_t slot, int add, cv_error
             if (add) {
                 /* no route with this driver may take longer than the driver's own plus the detour allowed */
                 int64_t total = sl->plan.base_ds + sl->plan.max_detour_ds;
-                if (cv_buckets_add(b, ref, w->sp[0].e, w->sp[0].n, total > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)total))
+                if (cv_buckets_add(b, ref, w->sp[0].e, w->sp[0].n,
+                                   total > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)total))
                     return cv_fail(err, CV_ENOMEM, "out of memory while indexing offer %lld", (long long)sl->o.id);
             } else {
                 cv_buckets_remove(b, ref, w->sp[0].e, w->sp[0].n);
@@ -865,8 +875,16 @@ static acc *touch(cv_matcher_ws *w, uint32_t slot, uint32_t nstops)
     return a;
 }
 
+void cv_matcher_ws_counters(const cv_matcher_ws *w, uint64_t *scanned, uint64_t *kept, uint64_t *touched)
+{
+    *scanned = w->scanned;
+    *kept = w->passed;
+    *touched = w->npool;
+}
+
 static void next_stamp(cv_matcher_ws *w)
 {
+    w->scanned = w->passed = 0;
     if (++w->stamp == 0) {
         memset(w->slot_stamp, 0, w->cap_slots * sizeof *w->slot_stamp);
         w->stamp = 1;
@@ -889,7 +907,7 @@ static void costs_update(cv_matcher_ws *w, const acc *a, int which, int k, uint3
    slot << STOP_BITS | k) the result goes to accumulator `which` at stop k; for request buckets (slot << 1 | pt),
    to which + 2 * pt at index `stop`. */
 static int scan(cv_matcher_ws *w, const space *sp, const cv_buckets *b, int offers, int which, int stop,
-                uint32_t nstops, uint32_t extra_ds, uint32_t limit_ds)
+                uint32_t nstops, uint32_t extra_ds, uint32_t limit_ds, int only_touched)
 {
     const cv_matcher *m = w->m;
     for (size_t i = 0; i < sp->n; i++) {
@@ -898,17 +916,29 @@ static int scan(cv_matcher_ws *w, const space *sp, const cv_buckets *b, int offe
         uint64_t need = (uint64_t)e->duration_ds + extra_ds;
         if (need > limit_ds)
             continue;
-        uint32_t n;
-        const cv_bucket_item *it = cv_buckets_at(b, e->node, &n);
+        uint32_t n, nsorted;
+        const cv_bucket_item *it = cv_buckets_at(b, e->node, &n, &nsorted);
         for (uint32_t j = 0; j < n; j++) {
-            if (need > it[j].budget_ds)
+            if (need > it[j].budget_ds) {
+                if (j < nsorted)
+                    j = nsorted - 1; /* budgets only fall from here to the end of the sorted part */
                 continue;
+            }
+            w->scanned++;
             if (need + it[j].duration_ds > limit_ds)
                 continue;
+            /* No time test here: one would be inexact, since the shortest way from a stop to p may run through
+               a node whose item a window test drops, leaving a slower way that happens to fit the window. Time is
+               tested on the shortest way, in cv_plan_insert. */
+            uint32_t slot = offers ? it[j].ref >> STOP_BITS : it[j].ref >> 1;
+            /* every insertion needs a way from some stop to the pickup: offers the first scan did not reach are
+               out of the question */
+            if (only_touched && w->slot_stamp[slot] != w->stamp)
+                continue;
+            w->passed++;
             uint64_t wt = (uint64_t)it[j].weight + e->weight;
             if (wt >= CV_UNREACHABLE)
                 continue;
-            uint32_t slot = offers ? it[j].ref >> STOP_BITS : it[j].ref >> 1;
             acc *a = touch(w, slot, offers ? (uint32_t)m->offers[slot].nstops : nstops);
             if (!a)
                 return CV_ENOMEM;
@@ -973,6 +1003,7 @@ static int evaluate_pair(cv_matcher_ws *w, const offer_slot *os, const cv_reques
     cv_insertion ins;
     if (!cv_plan_insert(&os->plan, &c, &ins))
         return 0;
+    frame_date(&f);
     memset(out, 0, sizeof *out);
     out->offer_id = os->o.id;
     out->request_id = r->id;
@@ -1097,13 +1128,13 @@ static int match_request(cv_matcher_ws *w, const cv_request *r, const cv_snap *p
     /* stop -> p and stop -> q meet the stops' forward spaces; p -> stop and q -> stop their backward spaces */
     /* a route through stop -> p continues p -> q, one through q -> stop came p -> q: both count against the
        driver's budget */
-    rc = scan(w, &w->sp[TO_P], m->off_fwd, 1, TO_P, 0, 0, pq.ds, UINT32_MAX);
+    rc = scan(w, &w->sp[TO_P], m->off_fwd, 1, TO_P, 0, 0, pq.ds, UINT32_MAX, 0);
     if (!rc)
-        rc = scan(w, &w->sp[FROM_P], m->off_bwd, 1, FROM_P, 0, 0, 0, UINT32_MAX);
+        rc = scan(w, &w->sp[FROM_P], m->off_bwd, 1, FROM_P, 0, 0, 0, UINT32_MAX, 1);
     if (!rc)
-        rc = scan(w, &w->sp[TO_Q], m->off_fwd, 1, TO_Q, 0, 0, 0, UINT32_MAX);
+        rc = scan(w, &w->sp[TO_Q], m->off_fwd, 1, TO_Q, 0, 0, 0, UINT32_MAX, 1);
     if (!rc)
-        rc = scan(w, &w->sp[FROM_Q], m->off_bwd, 1, FROM_Q, 0, 0, pq.ds, UINT32_MAX);
+        rc = scan(w, &w->sp[FROM_Q], m->off_bwd, 1, FROM_Q, 0, 0, pq.ds, UINT32_MAX, 1);
     size_t cap = 0;
     for (size_t i = 0; !rc && i < w->npool; i++) {
         const offer_slot *os = &m->offers[w->pool[i].slot];
@@ -1194,9 +1225,9 @@ int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, in
         for (int k = 0; !rc && k < os->nstops; k++) {
             /* stop k -> p lands in TO_P (and -> q in TO_Q); p -> stop k in FROM_P (q -> stop k in FROM_Q) */
             if (k + 1 < os->nstops)
-                rc = scan(w, &all_f[k], m->req_bwd, 0, TO_P, k, (uint32_t)os->nstops, 0, budget);
+                rc = scan(w, &all_f[k], m->req_bwd, 0, TO_P, k, (uint32_t)os->nstops, 0, budget, 0);
             if (!rc && k > 0)
-                rc = scan(w, &all_b[k], m->req_fwd, 0, FROM_P, k, (uint32_t)os->nstops, 0, budget);
+                rc = scan(w, &all_b[k], m->req_fwd, 0, FROM_P, k, (uint32_t)os->nstops, 0, budget, 0);
         }
         for (size_t i = 0; !rc && i < w->npool; i++) {
             const request_slot *rs = &m->requests[w->pool[i].slot];

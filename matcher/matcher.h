@@ -100,6 +100,10 @@ int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_erro
 int cv_matcher_refuse(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err);
 int cv_matcher_cancel_booking(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err);
 
+/* What the workspace's last matching query did: bucket items scanned, items kept after pruning, slots of the
+   other side touched (for benchmarks). */
+void cv_matcher_ws_counters(const cv_matcher_ws *w, uint64_t *scanned, uint64_t *kept, uint64_t *touched);
+
 /* Index figures: active offers and requests, bucket items and bytes. */
 typedef struct cv_matcher_stats {
     size_t offers, requests, offer_items, request_items, bytes;
