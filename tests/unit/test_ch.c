@@ -15,29 +15,17 @@
 #include "ch.h"
 #include "graph_build.h"
 #include "osm_network.h"
+#include "test_support.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;
 static uint64_t next_rand(void)
 {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
+    return tst_rand(&rng);
 }
 
 static cv_graph *load(const char *pbf, const char *name)
 {
-    char out[1024];
-    snprintf(out, sizeof out, "%s/%s", COVOIT_TMP, name);
-    cv_network net;
-    cv_error err = {0};
-    cv_profile_options opt = cv_profile_defaults();
-    assert_int_equal(cv_network_read(pbf, &opt, NULL, &net, &err), 0);
-    assert_int_equal(cv_graph_build(&net, pbf, out, NULL, NULL, &err), 0);
-    cv_network_free(&net);
-    cv_graph *g = cv_graph_open(out, &err);
-    assert_non_null(g);
-    return g;
+    return tst_build_graph(pbf, name);
 }
 
 /* A random point on edge e (any component). */
