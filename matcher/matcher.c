@@ -63,6 +63,12 @@ typedef struct request_slot {
     cv_cost pq;
 } request_slot;
 
+/* When an offer can pick anyone up at all: between its departure less its margin and its departure plus its
+   margin and the longest route it may drive (UTC seconds; unbounded for regular offers). */
+typedef struct offer_window {
+    int64_t lo, hi;
+} offer_window;
+
 /* int64 id -> slot, open addressing with linear probing; ids are > 0, 0 marks an empty cell, -1 a removed one. */
 typedef struct id_map {
     int64_t *keys;
@@ -77,6 +83,8 @@ struct cv_matcher {
     pthread_rwlock_t lock;
     offer_slot *offers;
     uint32_t noffers, cap_offers, *free_offers, nfree_offers;
+    offer_window *win;     /* per offer slot, compact, for the first test of a scan */
+    uint32_t cap_win;
     request_slot *requests;
     uint32_t nrequests, cap_requests, *free_requests, nfree_requests;
     id_map offer_ids, request_ids;
@@ -474,7 +482,22 @@ static int insert_offer(cv_matcher_ws *w, const offer_slot *built, cv_error *err
     fl = realloc(m->free_offers, ((size_t)m->cap_offers + 1) * sizeof *fl);
     if (fl)
         m->free_offers = fl;
+    if (m->cap_win < m->cap_offers) {
+        offer_window *nw = realloc(m->win, (size_t)m->cap_offers * sizeof *nw);
+        if (!nw) {
+            m->free_offers[m->nfree_offers++] = slot;
+            return cv_fail(err, CV_ENOMEM, "out of memory");
+        }
+        m->win = nw;
+        m->cap_win = m->cap_offers;
+    }
     m->offers[slot] = *built;
+    if (built->o.when.kind == CV_PUNCTUAL)
+        m->win[slot] = (offer_window){built->o.when.depart - built->o.when.margin_s,
+                                      built->o.when.depart + built->o.when.margin_s +
+                                          (built->plan.base_ds + built->plan.max_detour_ds) / 10 + 1};
+    else
+        m->win[slot] = (offer_window){INT64_MIN, INT64_MAX};
     int rc = index_offer_spaces(w, slot, 1, err);
     if (!rc && map_put(&m->offer_ids, built->o.id, slot))
         rc = cv_fail(err, CV_ENOMEM, "out of memory");
@@ -631,7 +654,7 @@ void cv_matcher_close(cv_matcher *m)
         if (m->offers[i].used)
             slot_release(&m->offers[i]);
     cv_buckets_free(m->off_fwd), cv_buckets_free(m->off_bwd), cv_buckets_free(m->req_fwd), cv_buckets_free(m->req_bwd);
-    free(m->offers), free(m->free_offers), free(m->requests), free(m->free_requests);
+    free(m->offers), free(m->free_offers), free(m->win), free(m->requests), free(m->free_requests);
     free(m->offer_ids.keys), free(m->offer_ids.vals), free(m->request_ids.keys), free(m->request_ids.vals);
     free(m->db_path);
     pthread_rwlock_destroy(&m->lock);
@@ -906,8 +929,13 @@ static void costs_update(cv_matcher_ws *w, const acc *a, int which, int k, uint3
    (x, point->x or x->point) gives a cost between a stored point and the query point. For offer buckets (refs
    slot << STOP_BITS | k) the result goes to accumulator `which` at stop k; for request buckets (slot << 1 | pt),
    to which + 2 * pt at index `stop`. */
+/* A punctual passenger's window [lo, hi] (UTC) for the first scan, or NULL. */
+typedef struct wish_window {
+    int64_t lo, hi;
+} wish_window;
+
 static int scan(cv_matcher_ws *w, const space *sp, const cv_buckets *b, int offers, int which, int stop,
-                uint32_t nstops, uint32_t extra_ds, uint32_t limit_ds, int only_touched)
+                uint32_t nstops, uint32_t extra_ds, uint32_t limit_ds, int only_touched, const wish_window *ww)
 {
     const cv_matcher *m = w->m;
     for (size_t i = 0; i < sp->n; i++) {
@@ -927,13 +955,16 @@ static int scan(cv_matcher_ws *w, const space *sp, const cv_buckets *b, int offe
             w->scanned++;
             if (need + it[j].duration_ds > limit_ds)
                 continue;
-            /* No time test here: one would be inexact, since the shortest way from a stop to p may run through
-               a node whose item a window test drops, leaving a slower way that happens to fit the window. Time is
-               tested on the shortest way, in cv_plan_insert. */
+            /* No test of the time the driver would reach p through this node: it would be inexact, since the
+               shortest way from a stop to p may run through a node such a test drops, leaving a slower way that
+               happens to fit the window. That time is tested on the shortest way, in cv_plan_insert. */
             uint32_t slot = offers ? it[j].ref >> STOP_BITS : it[j].ref >> 1;
             /* every insertion needs a way from some stop to the pickup: offers the first scan did not reach are
                out of the question */
             if (only_touched && w->slot_stamp[slot] != w->stamp)
+                continue;
+            /* an offer that picks nobody up in the passenger's window is out too (exact: whatever way it takes) */
+            if (ww && (m->win[slot].hi < ww->lo || m->win[slot].lo > ww->hi))
                 continue;
             w->passed++;
             uint64_t wt = (uint64_t)it[j].weight + e->weight;
@@ -1128,13 +1159,15 @@ static int match_request(cv_matcher_ws *w, const cv_request *r, const cv_snap *p
     /* stop -> p and stop -> q meet the stops' forward spaces; p -> stop and q -> stop their backward spaces */
     /* a route through stop -> p continues p -> q, one through q -> stop came p -> q: both count against the
        driver's budget */
-    rc = scan(w, &w->sp[TO_P], m->off_fwd, 1, TO_P, 0, 0, pq.ds, UINT32_MAX, 0);
+    wish_window ww = {r->when.depart - r->when.margin_s, r->when.depart + r->when.margin_s};
+    rc = scan(w, &w->sp[TO_P], m->off_fwd, 1, TO_P, 0, 0, pq.ds, UINT32_MAX, 0,
+              r->when.kind == CV_PUNCTUAL ? &ww : NULL);
     if (!rc)
-        rc = scan(w, &w->sp[FROM_P], m->off_bwd, 1, FROM_P, 0, 0, 0, UINT32_MAX, 1);
+        rc = scan(w, &w->sp[FROM_P], m->off_bwd, 1, FROM_P, 0, 0, 0, UINT32_MAX, 1, NULL);
     if (!rc)
-        rc = scan(w, &w->sp[TO_Q], m->off_fwd, 1, TO_Q, 0, 0, 0, UINT32_MAX, 1);
+        rc = scan(w, &w->sp[TO_Q], m->off_fwd, 1, TO_Q, 0, 0, 0, UINT32_MAX, 1, NULL);
     if (!rc)
-        rc = scan(w, &w->sp[FROM_Q], m->off_bwd, 1, FROM_Q, 0, 0, pq.ds, UINT32_MAX, 1);
+        rc = scan(w, &w->sp[FROM_Q], m->off_bwd, 1, FROM_Q, 0, 0, pq.ds, UINT32_MAX, 1, NULL);
     size_t cap = 0;
     for (size_t i = 0; !rc && i < w->npool; i++) {
         const offer_slot *os = &m->offers[w->pool[i].slot];
@@ -1225,9 +1258,9 @@ int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, in
         for (int k = 0; !rc && k < os->nstops; k++) {
             /* stop k -> p lands in TO_P (and -> q in TO_Q); p -> stop k in FROM_P (q -> stop k in FROM_Q) */
             if (k + 1 < os->nstops)
-                rc = scan(w, &all_f[k], m->req_bwd, 0, TO_P, k, (uint32_t)os->nstops, 0, budget, 0);
+                rc = scan(w, &all_f[k], m->req_bwd, 0, TO_P, k, (uint32_t)os->nstops, 0, budget, 0, NULL);
             if (!rc && k > 0)
-                rc = scan(w, &all_b[k], m->req_fwd, 0, FROM_P, k, (uint32_t)os->nstops, 0, budget, 0);
+                rc = scan(w, &all_b[k], m->req_fwd, 0, FROM_P, k, (uint32_t)os->nstops, 0, budget, 0, NULL);
         }
         for (size_t i = 0; !rc && i < w->npool; i++) {
             const request_slot *rs = &m->requests[w->pool[i].slot];
