@@ -113,6 +113,7 @@ struct cv_matcher_ws {
     space sp[4];
     uint32_t stamp;
     uint32_t *slot_stamp, *slot_acc;
+    uint64_t *touched;   /* one bit per slot touched by the current query: a test that stays in L1 */
     size_t cap_slots;
     acc *pool;
     size_t npool, cap_pool;
@@ -695,7 +696,7 @@ void cv_matcher_ws_free(cv_matcher_ws *w)
     cv_ch_query_free(w->ch);
     for (int i = 0; i < 4; i++)
         free(w->sp[i].e);
-    free(w->slot_stamp), free(w->slot_acc), free(w->pool), free(w->cw), free(w->cc);
+    free(w->slot_stamp), free(w->slot_acc), free(w->touched), free(w->pool), free(w->cw), free(w->cc);
     free(w->node_stamp), free(w->node_w), free(w->node_ds), free(w->node_dm);
     cv_path_free(&w->path);
     free(w);
@@ -852,6 +853,12 @@ static int grow_slots(cv_matcher_ws *w, size_t n)
         return -1;
     w->slot_acc = b;
     memset(w->slot_stamp + w->cap_slots, 0, (nc - w->cap_slots) * sizeof *a);
+    uint64_t *t = realloc(w->touched, (nc / 64 + 1) * sizeof *t);
+    if (!t)
+        return -1;
+    memset(t + (w->cap_slots ? w->cap_slots / 64 + 1 : 0), 0,
+           ((nc / 64 + 1) - (w->cap_slots ? w->cap_slots / 64 + 1 : 0)) * sizeof *t);
+    w->touched = t;
     w->cap_slots = nc;
     return 0;
 }
@@ -895,6 +902,7 @@ static acc *touch(cv_matcher_ws *w, uint32_t slot, uint32_t nstops)
     w->ncost = need;
     w->slot_stamp[slot] = w->stamp;
     w->slot_acc[slot] = (uint32_t)w->npool++;
+    w->touched[slot >> 6] |= 1ull << (slot & 63);
     return a;
 }
 
@@ -908,6 +916,8 @@ void cv_matcher_ws_counters(const cv_matcher_ws *w, uint64_t *scanned, uint64_t 
 static void next_stamp(cv_matcher_ws *w)
 {
     w->scanned = w->passed = 0;
+    for (size_t i = 0; i < w->npool; i++) /* clear the bits the last query set */
+        w->touched[w->pool[i].slot >> 6] = 0;
     if (++w->stamp == 0) {
         memset(w->slot_stamp, 0, w->cap_slots * sizeof *w->slot_stamp);
         w->stamp = 1;
@@ -961,7 +971,7 @@ static int scan(cv_matcher_ws *w, const space *sp, const cv_buckets *b, int offe
             uint32_t slot = offers ? it[j].ref >> STOP_BITS : it[j].ref >> 1;
             /* every insertion needs a way from some stop to the pickup: offers the first scan did not reach are
                out of the question */
-            if (only_touched && w->slot_stamp[slot] != w->stamp)
+            if (only_touched && !(w->touched[slot >> 6] & (1ull << (slot & 63))))
                 continue;
             /* an offer that picks nobody up in the passenger's window is out too (exact: whatever way it takes) */
             if (ww && (m->win[slot].hi < ww->lo || m->win[slot].lo > ww->hi))
