@@ -235,6 +235,7 @@ typedef struct result {
     double req_p50_ms, req_p95_ms, req_mean_ms, req_max_ms, ns_per_offer;
     double along_p50_ms, random_p50_ms;
     double matches_mean, matches_along_mean, matches_random_mean;
+    double scanned_mean, kept_mean, touched_mean; /* cv_matcher_ws_counters per request */
     /* naive */
     int naive_requests;
     long naive_pairs, naive_errors;
@@ -413,6 +414,11 @@ static int run_size(int size, int nreq, int naive_max, double naive_budget, resu
         if (rc)
             return fail(r, "search", &err);
         nmatch[i] = nm;
+        uint64_t sc, kp, tc;
+        cv_matcher_ws_counters(w, &sc, &kp, &tc);
+        r->scanned_mean += (double)sc / nreq;
+        r->kept_mean += (double)kp / nreq;
+        r->touched_mean += (double)tc / nreq;
     }
     fprintf(stderr, "bench_matcher: %d offers: requests phase done\n", size);
     r->requests = nreq;
@@ -727,18 +733,19 @@ int main(int argc, char **argv)
             failed = 1;
     t_all = now_s() - t_all;
 
-    printf("%8s %8s %8s %8s %8s %8s %8s %8s %9s %9s %8s %8s %8s\n", "offers", "bulk_us", "add_us", "cancel_us",
-           "req_p50", "req_p95", "ns/offer", "matches", "naive_ms", "naive_n", "ratio", "idx_B/of", "rss_B/of");
+    printf("%8s %8s %8s %9s %8s %8s %8s %8s %8s %9s %7s %7s %8s %8s\n", "offers", "bulk_us", "add_us", "cancel_us",
+           "req_p50", "req_p95", "ns/offer", "touched", "matches", "naive_ms", "naive_n", "ratio", "idx_B/of",
+           "rss_B/of");
     for (int i = 0; i < nsizes; i++) {
         const result *r = &res[i];
         if (!r->ok) {
             printf("%8d failed: %s\n", r->size, r->error);
             continue;
         }
-        printf("%8d %8.0f %8.0f %8.0f %8.2f %8.2f %8.0f %8.1f %9.0f %9d %8.0f %8.0f %8.0f\n", r->stored,
+        printf("%8d %8.0f %8.0f %9.0f %8.2f %8.2f %8.0f %8.0f %8.1f %9.0f %7d %7.0f %8.0f %8.0f\n", r->stored,
                r->bulk_add_mean_us, r->add_p50_us, r->cancel_p50_us, r->req_p50_ms, r->req_p95_ms, r->ns_per_offer,
-               r->matches_mean, r->naive_mean_ms, r->naive_requests, r->ratio, r->index_bytes_per_offer,
-               r->rss_bytes_per_offer);
+               r->touched_mean, r->matches_mean, r->naive_mean_ms, r->naive_requests, r->ratio,
+               r->index_bytes_per_offer, r->rss_bytes_per_offer);
     }
     for (int i = 0; i < nsizes; i++) {
         const result *r = &res[i];
@@ -796,6 +803,7 @@ int main(int argc, char **argv)
                 "\"along_n\": %d, \"along_median\": %.4f, \"random_median\": %.4f, \"redraws\": %d},\n"
                 "   \"ns_per_offer\": %.1f,\n"
                 "   \"matches_per_request\": {\"mean\": %.2f, \"along\": %.2f, \"random\": %.2f},\n"
+                "   \"per_request\": {\"bucket_items_scanned\": %.0f, \"items_kept\": %.0f, \"offers_touched\": %.0f},\n"
                 "   \"naive\": {\"requests\": %d, \"pairs\": %ld, \"errors\": %ld, \"mean_ms\": %.1f, "
                 "\"us_per_pair\": %.2f, \"indexed_mean_ms_same_requests\": %.4f, \"ratio\": %.1f},\n"
                 "   \"check\": {\"requests\": %d, \"pair_matches\": %ld, \"only_index\": %ld, \"only_pair\": %ld, "
@@ -809,7 +817,8 @@ int main(int argc, char **argv)
                 r->add_p95_us, r->add_mean_us, r->changes, r->cancel_p50_us, r->cancel_p95_us, r->cancel_mean_us,
                 r->requests, r->req_p50_ms, r->req_p95_ms, r->req_mean_ms, r->req_max_ms, r->requests_along,
                 r->along_p50_ms, r->random_p50_ms, r->request_redraws, r->ns_per_offer, r->matches_mean,
-                r->matches_along_mean, r->matches_random_mean, r->naive_requests, r->naive_pairs, r->naive_errors,
+                r->matches_along_mean, r->matches_random_mean, r->scanned_mean, r->kept_mean, r->touched_mean,
+                r->naive_requests, r->naive_pairs, r->naive_errors,
                 r->naive_mean_ms, r->naive_us_per_pair, r->naive_indexed_mean_ms, r->ratio, r->naive_requests,
                 r->check_matches, r->check_index_only, r->check_pair_only, r->check_detour_differ,
                 r->check_search_differ, r->index_bytes, r->index_bytes_empty, r->index_bytes_per_offer,
