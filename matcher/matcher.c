@@ -84,6 +84,7 @@ struct cv_matcher {
     offer_slot *offers;
     uint32_t noffers, cap_offers, *free_offers, nfree_offers;
     offer_window *win;     /* per offer slot, compact, for the first test of a scan */
+    uint8_t *nstops;       /* per offer slot: its stop count, so that a scan need not read the slot */
     uint32_t cap_win;
     request_slot *requests;
     uint32_t nrequests, cap_requests, *free_requests, nfree_requests;
@@ -485,13 +486,17 @@ static int insert_offer(cv_matcher_ws *w, const offer_slot *built, cv_error *err
         m->free_offers = fl;
     if (m->cap_win < m->cap_offers) {
         offer_window *nw = realloc(m->win, (size_t)m->cap_offers * sizeof *nw);
-        if (!nw) {
+        uint8_t *ns = nw ? realloc(m->nstops, m->cap_offers) : NULL;
+        if (nw)
+            m->win = nw;
+        if (!ns) {
             m->free_offers[m->nfree_offers++] = slot;
             return cv_fail(err, CV_ENOMEM, "out of memory");
         }
-        m->win = nw;
+        m->nstops = ns;
         m->cap_win = m->cap_offers;
     }
+    m->nstops[slot] = (uint8_t)built->nstops;
     m->offers[slot] = *built;
     if (built->o.when.kind == CV_PUNCTUAL)
         m->win[slot] = (offer_window){built->o.when.depart - built->o.when.margin_s,
@@ -655,7 +660,7 @@ void cv_matcher_close(cv_matcher *m)
         if (m->offers[i].used)
             slot_release(&m->offers[i]);
     cv_buckets_free(m->off_fwd), cv_buckets_free(m->off_bwd), cv_buckets_free(m->req_fwd), cv_buckets_free(m->req_bwd);
-    free(m->offers), free(m->free_offers), free(m->win), free(m->requests), free(m->free_requests);
+    free(m->offers), free(m->free_offers), free(m->win), free(m->nstops), free(m->requests), free(m->free_requests);
     free(m->offer_ids.keys), free(m->offer_ids.vals), free(m->request_ids.keys), free(m->request_ids.vals);
     free(m->db_path);
     pthread_rwlock_destroy(&m->lock);
@@ -929,7 +934,8 @@ static void next_stamp(cv_matcher_ws *w)
 static void costs_update(cv_matcher_ws *w, const acc *a, int which, int k, uint32_t wt, uint32_t ds, uint32_t dm)
 {
     size_t i = a->first + (size_t)which * a->nstops + (size_t)k;
-    if (wt < w->cw[i]) {
+    /* equal weights: the shorter of the two routes, whatever order the nodes came in */
+    if (wt < w->cw[i] || (wt == w->cw[i] && dm < w->cc[i].dm)) {
         w->cw[i] = wt;
         w->cc[i] = (cv_cost){ds, dm};
     }
@@ -980,7 +986,9 @@ static int scan(cv_matcher_ws *w, const space *sp, const cv_buckets *b, int offe
             uint64_t wt = (uint64_t)it[j].weight + e->weight;
             if (wt >= CV_UNREACHABLE)
                 continue;
-            acc *a = touch(w, slot, offers ? (uint32_t)m->offers[slot].nstops : nstops);
+            acc *a = (w->touched[slot >> 6] & (1ull << (slot & 63)))
+                         ? &w->pool[w->slot_acc[slot]]
+                         : touch(w, slot, offers ? m->nstops[slot] : nstops);
             if (!a)
                 return CV_ENOMEM;
             if (offers)
