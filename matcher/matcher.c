@@ -452,10 +452,13 @@ static int index_request_spaces(cv_matcher_ws *w, uint32_t slot, int add, cv_err
     return 0;
 }
 
-static uint32_t take_slot(uint32_t *nslots, uint32_t *cap, void **arr, size_t elem, uint32_t *freel, uint32_t *nfree)
+/* A slot from the free list, or a new one at the end of arr (grown, with the free list that may one day hold
+   every slot). NONE when out of memory or when references would overflow. */
+static uint32_t take_slot(uint32_t *nslots, uint32_t *cap, void **arr, size_t elem, uint32_t **freel,
+                          uint32_t *nfree)
 {
     if (*nfree > 0)
-        return freel[--*nfree];
+        return (*freel)[--*nfree];
     if (*nslots == *cap) {
         uint32_t nc = *cap ? *cap * 2 : 256;
         if (nc > (1u << (32 - STOP_BITS)))
@@ -464,6 +467,10 @@ static uint32_t take_slot(uint32_t *nslots, uint32_t *cap, void **arr, size_t el
         if (!p)
             return NONE;
         *arr = p;
+        uint32_t *f = realloc(*freel, nc * sizeof *f);
+        if (!f)
+            return NONE;
+        *freel = f;
         *cap = nc;
     }
     return (*nslots)++;
@@ -473,17 +480,10 @@ static uint32_t take_slot(uint32_t *nslots, uint32_t *cap, void **arr, size_t el
 static int insert_offer(cv_matcher_ws *w, const offer_slot *built, cv_error *err)
 {
     cv_matcher *m = w->m;
-    uint32_t *fl = realloc(m->free_offers, ((size_t)m->cap_offers + 256) * sizeof *fl);
-    if (!fl)
-        return cv_fail(err, CV_ENOMEM, "out of memory");
-    m->free_offers = fl;
-    uint32_t slot = take_slot(&m->noffers, &m->cap_offers, (void **)&m->offers, sizeof *m->offers, m->free_offers,
-                              &m->nfree_offers);
+    uint32_t slot = take_slot(&m->noffers, &m->cap_offers, (void **)&m->offers, sizeof *m->offers,
+                              &m->free_offers, &m->nfree_offers);
     if (slot == NONE)
         return cv_fail(err, CV_ENOMEM, "out of memory (offer index full)");
-    fl = realloc(m->free_offers, ((size_t)m->cap_offers + 1) * sizeof *fl);
-    if (fl)
-        m->free_offers = fl;
     if (m->cap_win < m->cap_offers) {
         offer_window *nw = realloc(m->win, (size_t)m->cap_offers * sizeof *nw);
         uint8_t *ns = nw ? realloc(m->nstops, m->cap_offers) : NULL;
@@ -535,17 +535,10 @@ static void remove_offer(cv_matcher_ws *w, int64_t id)
 static int insert_request(cv_matcher_ws *w, const request_slot *built, cv_error *err)
 {
     cv_matcher *m = w->m;
-    uint32_t *fl = realloc(m->free_requests, ((size_t)m->cap_requests + 256) * sizeof *fl);
-    if (!fl)
-        return cv_fail(err, CV_ENOMEM, "out of memory");
-    m->free_requests = fl;
     uint32_t slot = take_slot(&m->nrequests, &m->cap_requests, (void **)&m->requests, sizeof *m->requests,
-                              m->free_requests, &m->nfree_requests);
+                              &m->free_requests, &m->nfree_requests);
     if (slot == NONE)
         return cv_fail(err, CV_ENOMEM, "out of memory (request index full)");
-    fl = realloc(m->free_requests, ((size_t)m->cap_requests + 1) * sizeof *fl);
-    if (fl)
-        m->free_requests = fl;
     m->requests[slot] = *built;
     int rc = index_request_spaces(w, slot, 1, err);
     if (!rc && map_put(&m->request_ids, built->r.id, slot))
