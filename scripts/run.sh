@@ -23,3 +23,16 @@ route "Porto (Boavista) -> Porto airport" -8.6290,41.1580 -8.6710,41.2440
 echo "== table: Aliados and Matosinhos to Gaia and Maia"
 ./build/covoit table "$graph" --sources "-8.6110,41.1496;-8.6900,41.1820" --destinations "-8.6110,41.1240;-8.6230,41.2350" | head -c 300
 echo " ..."
+echo
+echo "Carpool matching on the same graph (a throw-away database; --now pins the clock for the example):"
+db=build/demo-trips.db
+rm -f "$db" "$db-wal" "$db-shm"
+trip() { ./build/covoit "$@" --graph "$graph" --db "$db" --tz Europe/Lisbon --now 2030-06-01T00:00; }
+echo "== a driver from Aliados to Maia, Monday 08:00, 3 seats"
+trip offer add --from -8.6110,41.1496 --to -8.6230,41.2350 --depart 2030-06-03T08:00 --seats 3 --owner driver | head -c 300
+echo " ..."
+echo "== a passenger along the way, wishing to leave at 08:05"
+trip request add --from -8.6229,41.1692 --to -8.6268,41.2209 --depart 2030-06-03T08:05 --owner passenger | head -c 300
+echo " ..."
+echo "== the passenger's matches: pickup, drop-off, detour and contribution (commission 0)"
+trip request matches 1
