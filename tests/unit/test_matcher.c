@@ -146,6 +146,17 @@ static void populate(cv_matcher_ws *w, int64_t now, int noffers, int nrequests, 
         if (cv_distance_m(a, b) < 3000)
             continue;
         cv_offer o = new_offer(a, b, at(7, 30) + (int64_t)(next_rand() % 3600));
+        /* some drivers insist on a via point near the middle, some drive every weekday */
+        if (k % 4 == 1) {
+            o.nvias = 1;
+            o.vias[0] = lonlat((cv_deg(a.lon) + cv_deg(b.lon)) / 2 + frand(-0.01, 0.01),
+                               (cv_deg(a.lat) + cv_deg(b.lat)) / 2 + frand(-0.01, 0.01));
+        }
+        if (k % 5 == 2) {
+            cv_day d = cv_day_from_ymd(2030, 6, 3);
+            o.when = (cv_schedule){CV_REGULAR, 0, CV_MON | CV_TUE | CV_WED | CV_THU | CV_FRI,
+                                   (int32_t)(o.when.depart - cv_local_to_utc(d, 0)), d - 7, d + 30, 15 * 60};
+        }
         cv_error err;
         if (cv_matcher_add_offer(w, &o, now, &err) != 0)
             continue; /* off the road network (sea, river): draw again */
@@ -158,8 +169,9 @@ static void populate(cv_matcher_ws *w, int64_t now, int noffers, int nrequests, 
         if (k % 3 != 2) {
             const cv_offer *o = &offers[next_rand() % (uint64_t)noffers];
             double f1 = frand(0.05, 0.5), f2 = frand(0.55, 0.95);
-            r = new_request(on_route(o->from, o->to, f1), on_route(o->from, o->to, f2),
-                            o->when.depart + (int64_t)frand(0, 1200));
+            int64_t dep = o->when.kind == CV_PUNCTUAL ? o->when.depart
+                                                      : cv_local_to_utc(cv_day_from_ymd(2030, 6, 3), o->when.time_of_day);
+            r = new_request(on_route(o->from, o->to, f1), on_route(o->from, o->to, f2), dep + (int64_t)frand(0, 1200));
         } else {
             r = new_request(lonlat(frand(-8.68, -8.55), frand(41.10, 41.25)), lonlat(frand(-8.68, -8.55), frand(41.10, 41.25)),
                             at(7, 30) + (int64_t)(next_rand() % 3600));
