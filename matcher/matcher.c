@@ -223,17 +223,16 @@ static int snap(cv_matcher_ws *w, cv_coord c, const char *what, cv_snap *out, cv
     return 0;
 }
 
-/* Travel cost from a to b with the hierarchy. */
+/* Travel cost from a to b with the hierarchy (no path needed, so none is unpacked). */
 static int route_cost(cv_matcher_ws *w, const cv_snap *a, const cv_snap *b, cv_cost *c, cv_error *err)
 {
-    int rc = cv_ch_route(w->ch, a, b, &w->path, err);
-    if (rc == CV_ENOROUTE) {
+    (void)err;
+    cv_table_cell cell;
+    if (cv_ch_cost(w->ch, a, b, &cell) == CV_ENOROUTE) {
         *c = (cv_cost){CV_UNREACHABLE, CV_UNREACHABLE};
         return 0;
     }
-    if (rc)
-        return rc;
-    *c = (cv_cost){w->path.duration_ds, w->path.distance_dm};
+    *c = (cv_cost){cell.duration_ds, cell.distance_dm};
     return 0;
 }
 

@@ -289,16 +289,16 @@ static int unpack(cv_ch_query *q, uint32_t a, size_t base, cv_path *out)
     return 0;
 }
 
-int cv_ch_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out, cv_error *err)
+/* The bidirectional search from s to t: *best gets the least weight (UINT64_MAX when unreachable), *meet the
+   node where the two searches meet (NONE for a ride along one edge, *direct set). With track, the searches carry
+   durations and distances too. */
+static void search(cv_ch_query *q, const cv_snap *s, const cv_snap *t, int track, uint64_t *bestp, uint32_t *meetp,
+                   int *directp)
 {
     const cv_graph *g = q->g;
     uint32_t qs = next_query(q);
     q->f.nheap = q->b.nheap = 0;
     q->settled = 0;
-    out->narcs = 0;
-    out->src = *s;
-    out->dst = *t;
-    out->direct = 0;
     uint64_t best = cv_path_direct_weight(g, s, t);
     int direct = best != UINT64_MAX;
     uint32_t meet = NONE;
@@ -312,7 +312,7 @@ int cv_ch_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out
             break;
         int forward = bdone || (!fdone && q->f.heap[0].key <= q->b.heap[0].key);
         side *me = forward ? &q->f : &q->b, *other = forward ? &q->b : &q->f;
-        uint32_t r = step(q, me, qs, forward, 0);
+        uint32_t r = step(q, me, qs, forward, track);
         if (r == NONE || (other->hot[r].stamp | 1) != (qs | 1))
             continue;
         uint64_t c = (uint64_t)me->hot[r].dist + other->hot[r].dist;
@@ -322,6 +322,43 @@ int cv_ch_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out
             direct = 0;
         }
     }
+    *bestp = best;
+    *meetp = meet;
+    *directp = direct;
+}
+
+int cv_ch_cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_table_cell *out)
+{
+    uint64_t best;
+    uint32_t meet;
+    int direct;
+    search(q, s, t, 1, &best, &meet, &direct);
+    if (best == UINT64_MAX) {
+        *out = (cv_table_cell){CV_INF_WEIGHT, 0, 0};
+        return CV_ENOROUTE;
+    }
+    out->weight = best > CV_INF_WEIGHT ? CV_INF_WEIGHT : (uint32_t)best;
+    if (direct) {
+        out->duration_ds = (uint32_t)best;
+        out->distance_dm = s->from_u_dm > t->from_u_dm ? s->from_u_dm - t->from_u_dm : t->from_u_dm - s->from_u_dm;
+    } else {
+        out->duration_ds = q->f.cold[meet].dur + q->b.cold[meet].dur;
+        out->distance_dm = q->f.cold[meet].len + q->b.cold[meet].len;
+    }
+    return 0;
+}
+
+int cv_ch_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out, cv_error *err)
+{
+    const cv_graph *g = q->g;
+    out->narcs = 0;
+    out->src = *s;
+    out->dst = *t;
+    out->direct = 0;
+    uint64_t best;
+    uint32_t meet;
+    int direct;
+    search(q, s, t, 0, &best, &meet, &direct);
     if (best == UINT64_MAX)
         return cv_fail(err, CV_ENOROUTE, "no route from %.7f,%.7f to %.7f,%.7f", cv_deg(s->location.lon),
                        cv_deg(s->location.lat), cv_deg(t->location.lon), cv_deg(t->location.lat));

@@ -56,10 +56,19 @@ static void compare(const cv_graph *g, cv_dijkstra *dj, cv_ch_query *ch, const c
     int r1 = cv_dijkstra_route(dj, s, t, p1, NULL);
     int r2 = cv_ch_route(ch, s, t, p2, NULL);
     assert_int_equal(r1, r2);
-    if (r1 != 0)
+    if (r1 != 0) {
+        cv_table_cell none;
+        assert_int_equal(cv_ch_cost(ch, s, t, &none), CV_ENOROUTE);
         return;
+    }
     if (p1->weight != p2->weight)
         fail_msg("edge %u -> edge %u: dijkstra %u, ch %u", s->edge, t->edge, p1->weight, p2->weight);
+    /* the cost-only query gives the same weight, and the duration and distance of a route of that weight */
+    cv_table_cell cell;
+    assert_int_equal(cv_ch_cost(ch, s, t, &cell), 0);
+    assert_int_equal(cell.weight, p2->weight);
+    if (p2->weight < CV_NO_THROUGH_PENALTY)
+        assert_int_equal(cell.duration_ds, p2->duration_ds);
     /* without a penalty the weight is the duration, so both give the same duration */
     if (p1->weight < CV_NO_THROUGH_PENALTY)
         assert_int_equal(p1->duration_ds, p2->duration_ds);
