@@ -6,6 +6,7 @@
 
 #include "cv_error.h"
 #include "matcher.h"
+#include "osrm_json.h"
 #include "route.h"
 
 /* Exit statuses. */
@@ -19,6 +20,7 @@ int cmd_offer(int argc, char **argv);
 int cmd_request(int argc, char **argv);
 int cmd_book(int argc, char **argv);
 int cmd_booking(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* Prints "covoit: <text>" on stderr. */
 void cli_error(const char *fmt, ...)
@@ -35,18 +37,6 @@ const char *cli_osrm_code(int cv_code);
 
 /* Writes doc to stdout as one JSON document with a trailing newline and releases it. */
 void cli_print_json(json_t *doc);
-
-/* Geometry formats of route output. */
-enum { GEOM_POLYLINE = 0, GEOM_POLYLINE6, GEOM_GEOJSON };
-
-/* Builds an OSRM-shaped route object for p (distance, duration, weight, geometry, legs). NULL when out of memory. */
-json_t *json_route(const cv_graph *g, const cv_path *p, int geometry);
-
-/* An OSRM waypoint object for a snapped point. */
-json_t *json_waypoint(const cv_snap *s);
-
-/* [lon, lat] as numbers. */
-json_t *json_lonlat(cv_coord c);
 
 /* --- trips (trip_json.c): the matcher's objects as JSON, one builder per kind, each a new reference or NULL
    when out of memory. Durations in seconds and distances in metres (one decimal), times ISO-8601 in the

@@ -134,20 +134,15 @@ int cmd_table(int argc, char **argv)
     if (rc == CLI_OK && cv_ch_table(q, ss, (size_t)ns, sd, (size_t)nd, cells, &err))
         rc = fail_json(err.code, err.text, CLI_FAIL);
     if (rc == CLI_OK) {
-        json_t *durs = json_array(), *dists = json_array();
-        for (long i = 0; i < ns; i++) {
-            json_t *rd = json_array(), *rl = json_array();
-            for (long j = 0; j < nd; j++) {
-                const cv_table_cell *c = &cells[i * nd + j];
-                int ok = c->weight != CV_INF_WEIGHT;
-                json_array_append_new(rd, ok ? json_real(c->duration_ds / 10.0) : json_null());
-                json_array_append_new(rl, ok ? json_real(c->distance_dm / 10.0) : json_null());
-            }
-            json_array_append_new(durs, rd);
-            json_array_append_new(dists, rl);
+        json_t *doc = json_pack("{s:s}", "code", "Ok");
+        if (!doc || json_table_set(doc, cells, (size_t)ns, (size_t)nd, 1, 1) ||
+            json_object_set_new(doc, "sources", snaps_json(ss, (size_t)ns)) ||
+            json_object_set_new(doc, "destinations", snaps_json(sd, (size_t)nd))) {
+            json_decref(doc);
+            rc = fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
+        } else {
+            cli_print_json(doc);
         }
-        cli_print_json(json_pack("{s:s,s:o,s:o,s:o,s:o}", "code", "Ok", "durations", durs, "distances", dists,
-                                 "sources", snaps_json(ss, (size_t)ns), "destinations", snaps_json(sd, (size_t)nd)));
     }
     free(cs), free(cd), free(ss), free(sd), free(cells);
     cv_ch_query_free(q);

@@ -19,6 +19,7 @@ static const subcommand commands[] = {
     {"request", cmd_request, "passengers' requests: add, list, show, cancel, matches"},
     {"book", cmd_book, "book seats for a request on an offer"},
     {"booking", cmd_booking, "accept, refuse, cancel or show a booking"},
+    {"serve", cmd_serve, "HTTP server: OSRM-compatible routing endpoints"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,494 @@
+/* test_http.c — the real server on 127.0.0.1 port 0 over the Monaco graph, spoken to over TCP: OSRM routing
+   endpoints against the router called directly, every error class, concurrent clients, and stop with requests
+   in flight. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ch.h"
+#include "graph_build.h"
+#include "osm_network.h"
+#include "server.h"
+#include "test_support.h"
+
+static cv_graph *graph;
+static cv_server *server;
+static uint16_t port;
+
+/* Points in Monaco (lon, lat): near the casino, the port and Fontvieille; one at sea. */
+#define CASINO "7.4275,43.7396"
+#define PORT_HERCULE "7.4215,43.7350"
+#define FONTVIEILLE "7.4160,43.7290"
+#define AT_SEA "7.4700,43.7000"
+
+/* --- a tiny HTTP/1.1 client --- */
+
+typedef struct reply {
+    int status;                 /* 0 when no answer came */
+    char *raw;                  /* the whole answer */
+    const char *body;
+    json_t *json;               /* parsed body, NULL if it is not JSON */
+} reply;
+
+static void reply_free(reply *r)
+{
+    free(r->raw);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+/* Sends one request (Connection: close) with an optional body and reads the answer until the server closes. */
+static reply http_req(uint16_t p, const char *method, const char *path, const char *body, size_t body_len)
+{
+    reply r = {0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return r;
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(p);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
+        close(fd);
+        return r;
+    }
+    size_t hcap = strlen(path) + 256;
+    char *head = malloc(hcap);
+    int n = snprintf(head, hcap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method, path);
+    if (body)
+        n += snprintf(head + n, hcap - (size_t)n, "Content-Length: %zu\r\n", body_len);
+    n += snprintf(head + n, hcap - (size_t)n, "\r\n");
+    int ok = send(fd, head, (size_t)n, MSG_NOSIGNAL) == n;
+    free(head);
+    for (size_t off = 0; ok && body && off < body_len;) {
+        ssize_t w = send(fd, body + off, body_len - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            break; /* the server may answer 413 and close before the body is all sent */
+        off += (size_t)w;
+    }
+    size_t len = 0, cap = 1 << 16;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (len + 4096 > cap)
+            buf = realloc(buf, cap *= 2);
+        ssize_t got = recv(fd, buf + len, cap - len - 1, 0);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+    }
+    close(fd);
+    buf[len] = '\0';
+    r.raw = buf;
+    char *sep = strstr(buf, "\r\n\r\n");
+    if (strncmp(buf, "HTTP/1.1 ", 9) || !sep)
+        return r;
+    r.status = atoi(buf + 9);
+    r.body = sep + 4;
+    r.json = json_loads(r.body, 0, NULL);
+    return r;
+}
+
+static reply get(const char *path)
+{
+    return http_req(port, "GET", path, NULL, 0);
+}
+
+/* Asserts an error answer: status, code, and a message. */
+static void expect_error(const char *method, const char *path, int status, const char *code)
+{
+    reply r = http_req(port, method, path, NULL, 0);
+    if (r.status != status)
+        fail_msg("%s %s: status %d, expected %d: %s", method, path, r.status, status, r.raw);
+    assert_non_null(r.json);
+    assert_string_equal(json_string_value(json_object_get(r.json, "code")), code);
+    assert_true(json_is_string(json_object_get(r.json, "message")));
+    assert_non_null(strstr(r.raw, "Content-Type: application/json; charset=utf-8"));
+    reply_free(&r);
+}
+
+/* --- the router, called directly --- */
+
+static cv_snap snap(const char *lonlat)
+{
+    cv_coord c;
+    assert_int_equal(cv_parse_lonlat(lonlat, &c), 0);
+    cv_snap s;
+    cv_snap_options o = cv_snap_defaults();
+    assert_int_equal(cv_snap_point(graph, c, &o, &s, NULL), 0);
+    return s;
+}
+
+static cv_path direct_route(const char *a, const char *b)
+{
+    cv_ch_query *q = cv_ch_query_new(graph);
+    assert_non_null(q);
+    cv_snap s = snap(a), t = snap(b);
+    cv_path p = {0};
+    assert_int_equal(cv_ch_route(q, &s, &t, &p, NULL), 0);
+    cv_ch_query_free(q);
+    return p;
+}
+
+static double num(json_t *j)
+{
+    assert_true(json_is_number(j));
+    return json_number_value(j);
+}
+
+static int near_deg(double a, double b)
+{
+    return fabs(a - b) < 2e-6;
+}
+
+/* --- set-up --- */
+
+static cv_server *start(unsigned threads)
+{
+    cv_server_options o = cv_server_defaults();
+    o.port = 0;
+    o.threads = threads;
+    o.quiet = 1;
+    cv_error err = {0};
+    cv_server *s = cv_server_start(graph, &o, &err);
+    if (!s)
+        fail_msg("%s", err.text);
+    return s;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    graph = tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_monaco.cvg");
+    server = start(4);
+    port = cv_server_port(server);
+    return port ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cv_server_stop(server);
+    cv_graph_close(graph);
+    return 0;
+}
+
+/* --- routes --- */
+
+static void check_line_ends(const cv_coord *pts, long n, json_t *wps)
+{
+    assert_true(n >= 2);
+    json_t *first = json_object_get(json_array_get(wps, 0), "location");
+    json_t *last = json_object_get(json_array_get(wps, json_array_size(wps) - 1), "location");
+    assert_true(fabs(cv_deg(pts[0].lon) - num(json_array_get(first, 0))) < 2e-5);
+    assert_true(fabs(cv_deg(pts[0].lat) - num(json_array_get(first, 1))) < 2e-5);
+    assert_true(fabs(cv_deg(pts[n - 1].lon) - num(json_array_get(last, 0))) < 2e-5);
+    assert_true(fabs(cv_deg(pts[n - 1].lat) - num(json_array_get(last, 1))) < 2e-5);
+}
+
+static void test_route_polyline(void **state)
+{
+    (void)state;
+    cv_path p = direct_route(CASINO, FONTVIEILLE);
+    for (int precision = 5; precision <= 6; precision++) {
+        reply r = get(precision == 5 ? "/route/v1/driving/" CASINO ";" FONTVIEILLE
+                                     : "/route/v1/driving/" CASINO ";" FONTVIEILLE "?geometries=polyline6&overview=full");
+        assert_int_equal(r.status, 200);
+        assert_non_null(r.json);
+        assert_string_equal(json_string_value(json_object_get(r.json, "code")), "Ok");
+        json_t *route = json_array_get(json_object_get(r.json, "routes"), 0);
+        assert_true(fabs(num(json_object_get(route, "distance")) - p.distance_dm / 10.0) <= 0.1);
+        assert_true(fabs(num(json_object_get(route, "duration")) - p.duration_ds / 10.0) <= 0.1);
+        assert_int_equal(json_array_size(json_object_get(route, "legs")), 1);
+        const char *geom = json_string_value(json_object_get(route, "geometry"));
+        assert_non_null(geom);
+        cv_coord pts[4096];
+        long n = cv_polyline_decode(geom, precision, pts, 4096);
+        json_t *wps = json_object_get(r.json, "waypoints");
+        assert_int_equal(json_array_size(wps), 2);
+        check_line_ends(pts, n, wps);
+        /* The waypoints are the snapped points the router used. */
+        json_t *loc = json_object_get(json_array_get(wps, 0), "location");
+        assert_true(near_deg(num(json_array_get(loc, 0)), cv_deg(p.src.location.lon)));
+        assert_true(near_deg(num(json_array_get(loc, 1)), cv_deg(p.src.location.lat)));
+        reply_free(&r);
+    }
+    cv_path_free(&p);
+}
+
+static void test_route_geojson_and_overview(void **state)
+{
+    (void)state;
+    reply r = get("/route/v1/driving/" CASINO ";" PORT_HERCULE "?geometries=geojson");
+    assert_int_equal(r.status, 200);
+    json_t *route = json_array_get(json_object_get(r.json, "routes"), 0);
+    json_t *geom = json_object_get(route, "geometry");
+    assert_string_equal(json_string_value(json_object_get(geom, "type")), "LineString");
+    json_t *coords = json_object_get(geom, "coordinates");
+    size_t n = json_array_size(coords);
+    assert_true(n >= 2);
+    cv_coord pts[2];
+    for (size_t k = 0; k < 2; k++) {
+        json_t *c = json_array_get(coords, k ? n - 1 : 0);
+        pts[k].lon = cv_fixed(num(json_array_get(c, 0)));
+        pts[k].lat = cv_fixed(num(json_array_get(c, 1)));
+    }
+    check_line_ends(pts, 2, json_object_get(r.json, "waypoints"));
+    reply_free(&r);
+
+    r = get("/route/v1/driving/" CASINO ";" PORT_HERCULE "?overview=false&alternatives=false&steps=false");
+    assert_int_equal(r.status, 200);
+    route = json_array_get(json_object_get(r.json, "routes"), 0);
+    assert_null(json_object_get(route, "geometry"));
+    assert_true(num(json_object_get(route, "distance")) > 0);
+    reply_free(&r);
+}
+
+static void test_route_legs(void **state)
+{
+    (void)state;
+    reply r = get("/route/v1/driving/" CASINO ";" PORT_HERCULE ";" FONTVIEILLE);
+    assert_int_equal(r.status, 200);
+    json_t *route = json_array_get(json_object_get(r.json, "routes"), 0);
+    json_t *legs = json_object_get(route, "legs");
+    assert_int_equal(json_array_size(legs), 2);
+    double d0 = num(json_object_get(json_array_get(legs, 0), "distance"));
+    double d1 = num(json_object_get(json_array_get(legs, 1), "distance"));
+    assert_true(fabs(d0 + d1 - num(json_object_get(route, "distance"))) < 0.01);
+    cv_path a = direct_route(CASINO, PORT_HERCULE), b = direct_route(PORT_HERCULE, FONTVIEILLE);
+    assert_true(fabs(d0 - a.distance_dm / 10.0) <= 0.1);
+    assert_true(fabs(d1 - b.distance_dm / 10.0) <= 0.1);
+    assert_int_equal(json_array_size(json_object_get(r.json, "waypoints")), 3);
+    cv_coord pts[8192];
+    long n = cv_polyline_decode(json_string_value(json_object_get(route, "geometry")), 5, pts, 8192);
+    check_line_ends(pts, n, json_object_get(r.json, "waypoints"));
+    cv_path_free(&a), cv_path_free(&b);
+    reply_free(&r);
+}
+
+static void test_table(void **state)
+{
+    (void)state;
+    const char *pts[3] = {CASINO, PORT_HERCULE, FONTVIEILLE};
+    reply r = get("/table/v1/driving/" CASINO ";" PORT_HERCULE ";" FONTVIEILLE "?annotations=duration,distance");
+    assert_int_equal(r.status, 200);
+    json_t *durs = json_object_get(r.json, "durations"), *dists = json_object_get(r.json, "distances");
+    assert_int_equal(json_array_size(durs), 3);
+    for (size_t i = 0; i < 3; i++)
+        for (size_t j = 0; j < 3; j++) {
+            cv_path p = direct_route(pts[i], pts[j]);
+            assert_true(fabs(num(json_array_get(json_array_get(durs, i), j)) - p.duration_ds / 10.0) <= 0.1);
+            assert_true(fabs(num(json_array_get(json_array_get(dists, i), j)) - p.distance_dm / 10.0) <= 0.1);
+            cv_path_free(&p);
+        }
+    assert_int_equal(json_array_size(json_object_get(r.json, "sources")), 3);
+    reply_free(&r);
+
+    /* sources and destinations pick rows and columns; the default annotation is duration only. */
+    r = get("/table/v1/driving/" CASINO ";" PORT_HERCULE ";" FONTVIEILLE "?sources=2&destinations=0;1");
+    assert_int_equal(r.status, 200);
+    durs = json_object_get(r.json, "durations");
+    assert_int_equal(json_array_size(durs), 1);
+    assert_int_equal(json_array_size(json_array_get(durs, 0)), 2);
+    assert_null(json_object_get(r.json, "distances"));
+    cv_path p = direct_route(FONTVIEILLE, PORT_HERCULE);
+    assert_true(fabs(num(json_array_get(json_array_get(durs, 0), 1)) - p.duration_ds / 10.0) <= 0.1);
+    cv_path_free(&p);
+    assert_int_equal(json_array_size(json_object_get(r.json, "destinations")), 2);
+    reply_free(&r);
+}
+
+static void test_nearest_and_health(void **state)
+{
+    (void)state;
+    reply r = get("/nearest/v1/driving/" CASINO);
+    assert_int_equal(r.status, 200);
+    json_t *wp = json_array_get(json_object_get(r.json, "waypoints"), 0);
+    cv_snap s = snap(CASINO);
+    json_t *loc = json_object_get(wp, "location");
+    assert_true(near_deg(num(json_array_get(loc, 0)), cv_deg(s.location.lon)));
+    assert_true(near_deg(num(json_array_get(loc, 1)), cv_deg(s.location.lat)));
+    assert_true(fabs(num(json_object_get(wp, "distance")) - s.distance_m) < 1e-3);
+    assert_string_equal(json_string_value(json_object_get(wp, "name")), "");
+    reply_free(&r);
+
+    r = get("/health");
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "ready");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "graph"), "nodes")),
+                     graph->hdr.nnodes);
+    reply_free(&r);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    expect_error("GET", "/nope", 404, "NotFound");
+    expect_error("GET", "/route/v2/driving/" CASINO ";" PORT_HERCULE, 404, "NotFound");
+    expect_error("POST", "/route/v1/driving/" CASINO ";" PORT_HERCULE, 405, "MethodNotAllowed");
+    expect_error("DELETE", "/health", 405, "MethodNotAllowed");
+    expect_error("GET", "/route/v1/driving/abc;" CASINO, 400, "InvalidUrl");
+    expect_error("GET", "/route/v1/driving/" CASINO ";;" CASINO, 400, "InvalidUrl");
+    expect_error("GET", "/route/v1/driving/", 400, "InvalidUrl");
+    expect_error("GET", "/route/v1/bicycle/" CASINO ";" PORT_HERCULE, 400, "InvalidUrl");
+    expect_error("GET", "/route/v1/driving/43.7396,95.0;" CASINO, 400, "InvalidValue");
+    expect_error("GET", "/route/v1/driving/" CASINO, 400, "InvalidValue");
+    expect_error("GET", "/route/v1/driving/" AT_SEA ";" CASINO, 400, "NoSegment");
+    expect_error("GET", "/route/v1/driving/43.7396,7.4275;" CASINO, 400, "NoSegment"); /* swapped lat/lon */
+    expect_error("GET", "/route/v1/driving/" CASINO ";" PORT_HERCULE "?geometries=wkt", 400, "InvalidValue");
+    expect_error("GET", "/route/v1/driving/" CASINO ";" PORT_HERCULE "?overview=some", 400, "InvalidValue");
+    expect_error("GET", "/route/v1/driving/" CASINO ";" PORT_HERCULE "?colour=red", 400, "InvalidQuery");
+    expect_error("GET", "/table/v1/driving/" CASINO ";" PORT_HERCULE "?sources=0;5", 400, "InvalidValue");
+    expect_error("GET", "/table/v1/driving/" CASINO ";" PORT_HERCULE "?sources=x", 400, "InvalidQuery");
+    expect_error("GET", "/table/v1/driving/" CASINO ";" PORT_HERCULE "?annotations=speed", 400, "InvalidValue");
+    expect_error("GET", "/nearest/v1/driving/" CASINO ";" PORT_HERCULE, 400, "TooBig");
+    expect_error("GET", "/nearest/v1/driving/" AT_SEA, 400, "NoSegment");
+
+    /* Too many coordinates: 101 for a route, 1001 for a table. */
+    size_t cap = 1001 * 16 + 64;
+    char *path = malloc(cap);
+    for (int k = 0; k < 2; k++) {
+        int n = k ? 1001 : 101;
+        size_t len = (size_t)snprintf(path, cap, k ? "/table/v1/driving/" : "/route/v1/driving/");
+        for (int i = 0; i < n; i++)
+            len += (size_t)snprintf(path + len, cap - len, "%s%s", i ? ";" : "", CASINO);
+        reply r = http_req(port, "GET", path, NULL, 0);
+        if (r.status == 400) {
+            assert_string_equal(json_string_value(json_object_get(r.json, "code")), "TooBig");
+        } else {
+            /* A 1001-point URL is 16 KB; libmicrohttpd may refuse it as too long itself (414). */
+            assert_true(k == 1 && r.status == 414);
+        }
+        reply_free(&r);
+    }
+    free(path);
+
+    /* An oversized body: 413 TooBig, and the server keeps serving. */
+    size_t big = 100 * 1024;
+    char *body = calloc(1, big);
+    memset(body, 'x', big);
+    reply r = http_req(port, "POST", "/route/v1/driving/" CASINO ";" PORT_HERCULE, body, big);
+    assert_int_equal(r.status, 413);
+    assert_string_equal(json_string_value(json_object_get(r.json, "code")), "TooBig");
+    reply_free(&r);
+    free(body);
+    r = get("/health");
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+}
+
+/* --- concurrency --- */
+
+typedef struct client_arg {
+    uint16_t port;
+    int requests;               /* 0: until stop is set */
+    atomic_int *stop;
+    int ok, failed, incomplete;
+    double expect_distance;
+} client_arg;
+
+static void *client(void *p)
+{
+    client_arg *a = p;
+    for (int i = 0; a->requests ? i < a->requests : !atomic_load(a->stop); i++) {
+        reply r = http_req(a->port, "GET", i % 2 ? "/route/v1/driving/" CASINO ";" FONTVIEILLE "?overview=false"
+                                                 : "/table/v1/driving/" CASINO ";" PORT_HERCULE ";" FONTVIEILLE,
+                           NULL, 0);
+        if (r.status == 200 && r.json) {
+            json_t *route = json_array_get(json_object_get(r.json, "routes"), 0);
+            if (i % 2 && fabs(json_number_value(json_object_get(route, "distance")) - a->expect_distance) > 0.1)
+                a->failed++;
+            else
+                a->ok++;
+        } else if (r.status) {
+            a->incomplete++; /* an answer with a status line must be whole */
+        } else {
+            a->failed++;
+        }
+        reply_free(&r);
+    }
+    return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+    (void)state;
+    cv_path p = direct_route(CASINO, FONTVIEILLE);
+    enum { NT = 8, NR = 20 };
+    pthread_t t[NT];
+    client_arg a[NT];
+    for (int i = 0; i < NT; i++) {
+        a[i] = (client_arg){.port = port, .requests = NR, .expect_distance = p.distance_dm / 10.0};
+        assert_int_equal(pthread_create(&t[i], NULL, client, &a[i]), 0);
+    }
+    for (int i = 0; i < NT; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(a[i].ok, NR);
+    }
+    cv_path_free(&p);
+}
+
+/* A second server stopped while clients hammer it: stop returns, every answer that began is whole, and the
+   clients then find the port closed. */
+static void test_stop_in_flight(void **state)
+{
+    (void)state;
+    cv_server *s = start(2);
+    uint16_t p2 = cv_server_port(s);
+    atomic_int stop = 0;
+    cv_path p = direct_route(CASINO, FONTVIEILLE);
+    enum { NT = 4 };
+    pthread_t t[NT];
+    client_arg a[NT];
+    for (int i = 0; i < NT; i++) {
+        a[i] = (client_arg){.port = p2, .stop = &stop, .expect_distance = p.distance_dm / 10.0};
+        assert_int_equal(pthread_create(&t[i], NULL, client, &a[i]), 0);
+    }
+    struct timespec nap = {0, 100 * 1000000L};
+    nanosleep(&nap, NULL);
+    cv_server_stop(s);
+    atomic_store(&stop, 1);
+    int ok = 0;
+    for (int i = 0; i < NT; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(a[i].incomplete, 0);
+        ok += a[i].ok;
+    }
+    assert_true(ok > 0);
+    reply r = http_req(p2, "GET", "/health", NULL, 0);
+    assert_int_equal(r.status, 0);
+    reply_free(&r);
+    cv_path_free(&p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_route_polyline),
+        cmocka_unit_test(test_route_geojson_and_overview),
+        cmocka_unit_test(test_route_legs),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_nearest_and_health),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_stop_in_flight),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,40 @@
+/* osrm_json.h — OSRM-shaped JSON for routes, waypoints and tables, shared by the server (web/) and the CLI. */
+#ifndef CV_OSRM_JSON_H
+#define CV_OSRM_JSON_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "ch.h"
+#include "route.h"
+
+/* Geometry formats of route output (OSRM's `geometries`). */
+enum { GEOM_POLYLINE = 0, GEOM_POLYLINE6, GEOM_GEOJSON };
+
+/* What a route carries as its overall geometry (OSRM's `overview`). */
+enum { OVERVIEW_FULL = 0, OVERVIEW_SIMPLIFIED, OVERVIEW_FALSE };
+
+/* OSRM's code string for a CV_E* code: "Ok", "NoSegment", "NoRoute", "TooBig", "InvalidQuery" (CV_EINVAL),
+   "NotFound", else "Error". */
+const char *osrm_code(int cv_code);
+
+/* [lon, lat] as numbers, rounded to 1e-6 degree. A new reference, NULL when out of memory. */
+json_t *json_lonlat(cv_coord c);
+
+/* An OSRM waypoint object for a snapped point: location, distance (m from the input), name "", hint "". */
+json_t *json_waypoint(const cv_snap *s);
+
+/* An OSRM route over n consecutive legs (paths[i] runs from waypoint i to waypoint i + 1): distance (m),
+   duration (s), weight, weight_name, geometry (absent for OVERVIEW_FALSE) and one leg object per path. Totals are
+   the sums of the legs. NULL when out of memory. */
+json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int geometry, int overview);
+
+/* json_route_legs for one path with the full geometry. */
+json_t *json_route(const cv_graph *g, const cv_path *p, int geometry);
+
+/* The durations (s) and/or distances (m) matrices of an OSRM table response, set on doc as "durations" and
+   "distances" (null where there is no route); cells is ns x nd, row-major. Returns 0 or CV_ENOMEM. */
+int json_table_set(json_t *doc, const cv_table_cell *cells, size_t ns, size_t nd, int durations, int distances);
+
+#endif

@@ -1,0 +1,390 @@
+/* routing_api.c — the OSRM-compatible routing service: /route/v1, /table/v1, /nearest/v1 and /health. URL
+   grammar → validated parameters → routing/ → osrm_json, with OSRM's codes (every non-Ok answer is a 400, as OSRM
+   gives it). */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <microhttpd.h>
+
+#include "osrm_json.h"
+#include "web_int.h"
+
+#define ROUTE_MAX_COORDS 100
+#define TABLE_MAX_COORDS 1000
+#define BAD MHD_HTTP_BAD_REQUEST
+
+/* --- URL grammar --- */
+
+/* Checks the profile segment of rest ("driving/...") and returns what follows it, or NULL after web_error. This
+   server has one profile, the car's: OSRM's usual names for it are accepted. */
+static const char *after_profile(web_req *r)
+{
+    const char *slash = strchr(r->rest, '/');
+    if (!slash) {
+        web_error(r, BAD, "InvalidUrl", "URL must be /{service}/v1/{profile}/{coordinates}");
+        return NULL;
+    }
+    size_t n = (size_t)(slash - r->rest);
+    if (!((n == 7 && !strncmp(r->rest, "driving", 7)) || (n == 3 && !strncmp(r->rest, "car", 3)))) {
+        web_error(r, BAD, "InvalidUrl", "profile '%.*s' is not served: this server routes cars ('driving')",
+                  (int)(n < 60 ? n : 60), r->rest);
+        return NULL;
+    }
+    return slash + 1;
+}
+
+/* True when text is two decimal numbers separated by a comma (whatever their range). */
+static int two_numbers(const char *text)
+{
+    char *end;
+    errno = 0;
+    strtod(text, &end);
+    if (end == text || *end != ',')
+        return 0;
+    const char *lat = end + 1;
+    strtod(lat, &end);
+    return end != lat && !*end && !errno;
+}
+
+/* Parses "lon,lat;lon,lat[...][.json]" into a new array of at most max coordinates. Returns the count, or -1
+   after web_error (InvalidUrl for text that is not coordinates, InvalidValue for out-of-range ones, TooBig beyond
+   max). */
+static long parse_coords(web_req *r, const char *text, size_t max, cv_coord **out)
+{
+    size_t len = strlen(text);
+    if (len > 5 && !strcmp(text + len - 5, ".json"))
+        len -= 5;
+    if (!len)
+        return web_error(r, BAD, "InvalidUrl", "no coordinates in the URL");
+    size_t n = 1;
+    for (size_t i = 0; i < len; i++)
+        n += text[i] == ';';
+    if (n > max)
+        return web_error(r, BAD, "TooBig", "%zu coordinates, at most %zu in one request", n, max);
+    cv_coord *c = malloc(n * sizeof *c);
+    char *copy = malloc(len + 1);
+    if (!c || !copy) {
+        free(c), free(copy);
+        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+    }
+    memcpy(copy, text, len);
+    copy[len] = '\0';
+    char *item = copy;
+    for (size_t k = 0; k < n; k++) {
+        char *semi = strchr(item, ';');
+        if (semi)
+            *semi = '\0';
+        if (cv_parse_lonlat(item, &c[k])) {
+            if (two_numbers(item))
+                web_error(r, BAD, "InvalidValue",
+                          "coordinate %zu (%.60s) is out of range: longitude in [-180, 180], latitude in [-90, 90], "
+                          "lon,lat order",
+                          k, item);
+            else
+                web_error(r, BAD, "InvalidUrl", "coordinate %zu ('%.60s') is not LON,LAT in decimal degrees", k,
+                          item);
+            free(c), free(copy);
+            return -1;
+        }
+        item = semi ? semi + 1 : item;
+    }
+    free(copy);
+    *out = c;
+    return (long)n;
+}
+
+/* --- query parameters --- */
+
+/* Refuses any parameter not in allowed (NULL-terminated). */
+static int check_args(web_req *r, const char *const *allowed)
+{
+    for (size_t i = 0; i < r->nargs; i++) {
+        const char *const *a = allowed;
+        while (*a && strcmp(*a, r->arg_key[i]))
+            a++;
+        if (!*a)
+            return web_error(r, BAD, "InvalidQuery", "unknown parameter '%.60s'", r->arg_key[i]);
+    }
+    return 0;
+}
+
+/* Index of the value of key among choices (NULL-terminated), def when absent, or -1 after web_error. */
+static int choice_arg(web_req *r, const char *key, const char *const *choices, int def)
+{
+    const char *v = web_arg(r, key);
+    if (!v)
+        return def;
+    for (int i = 0; choices[i]; i++)
+        if (!strcmp(v, choices[i]))
+            return i;
+    char list[200] = "";
+    for (int i = 0; choices[i]; i++) {
+        strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
+        strncat(list, choices[i], sizeof list - strlen(list) - 1);
+    }
+    return web_error(r, BAD, "InvalidValue", "%s='%.60s': must be one of %s", key, v, list);
+}
+
+static const char *const bools[] = {"false", "true", NULL};
+
+/* The parameters every service shares. Hints are always empty here (a graph file maps in milliseconds, so there
+   is nothing to save by sending them back), so generate_hints is accepted and has no effect. */
+static int common_args(web_req *r)
+{
+    if (choice_arg(r, "generate_hints", bools, 1) < 0)
+        return -1;
+    return 0;
+}
+
+/* Snaps every coordinate; NoSegment names the first one too far from a road. Returns 0 or -1 after web_error. */
+static int snap_all(web_req *r, const cv_coord *c, size_t n, cv_snap *out)
+{
+    cv_snap_options o = cv_snap_defaults();
+    cv_error err = {0};
+    for (size_t i = 0; i < n; i++)
+        if (cv_snap_point(r->g, c[i], &o, &out[i], &err))
+            return web_error(r, err.code == CV_ENOSEGMENT ? BAD : MHD_HTTP_INTERNAL_SERVER_ERROR,
+                             osrm_code(err.code), "coordinate %zu: %s", i, err.text);
+    return 0;
+}
+
+static json_t *waypoints_json(const cv_snap *s, const size_t *idx, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, json_waypoint(&s[idx ? idx[i] : i]))) {
+            json_decref(a);
+            return NULL;
+        }
+    return a;
+}
+
+/* --- /route/v1 --- */
+
+int web_route(web_req *r)
+{
+    static const char *const allowed[] = {"geometries", "overview", "steps", "alternatives", "annotations",
+                                          "continue_straight", "generate_hints", "skip_waypoints", NULL};
+    static const char *const geometries[] = {"polyline", "polyline6", "geojson", NULL};
+    static const char *const overviews[] = {"full", "simplified", "false", NULL};
+    static const char *const straight[] = {"default", "true", "false", NULL};
+    const char *coords = after_profile(r);
+    if (!coords || check_args(r, allowed) || common_args(r))
+        return -1;
+    int geometry = choice_arg(r, "geometries", geometries, GEOM_POLYLINE);
+    /* OSRM's default overview is simplified, which gives the full geometry here (see osrm_json.c). */
+    int overview = geometry < 0 ? -1 : choice_arg(r, "overview", overviews, OVERVIEW_SIMPLIFIED);
+    int steps = overview < 0 ? -1 : choice_arg(r, "steps", bools, 0);
+    int annotations = steps < 0 ? -1 : choice_arg(r, "annotations", bools, 0);
+    int skip_wp = annotations < 0 ? -1 : choice_arg(r, "skip_waypoints", bools, 0);
+    /* continue_straight is about u-turns at waypoints; routes here never turn round mid-road (there are no nodes
+       inside an edge), so every value gives the same route. */
+    if (skip_wp < 0 || choice_arg(r, "continue_straight", straight, 0) < 0)
+        return -1;
+    if (steps == 1)
+        return web_error(r, BAD, "InvalidValue", "steps=true is not supported yet: no turn-by-turn instructions");
+    if (annotations == 1)
+        return web_error(r, BAD, "InvalidValue", "annotations=true is not supported yet");
+    /* alternatives: OSRM returns at most the number asked for, possibly fewer; this server returns the fastest
+       route only, which is an answer OSRM gives too. */
+    const char *alt = web_arg(r, "alternatives");
+    if (alt && strcmp(alt, "true") && strcmp(alt, "false")) {
+        char *end;
+        unsigned long k = strtoul(alt, &end, 10);
+        if (!*alt || *end || k > 10)
+            return web_error(r, BAD, "InvalidValue", "alternatives='%.60s': must be true, false or a number", alt);
+    }
+    cv_coord *c = NULL;
+    long n = parse_coords(r, coords, ROUTE_MAX_COORDS, &c);
+    if (n < 0)
+        return -1;
+    if (n < 2) {
+        free(c);
+        return web_error(r, BAD, "InvalidValue", "a route needs at least two coordinates");
+    }
+    cv_snap *s = calloc((size_t)n, sizeof *s);
+    cv_path *paths = calloc((size_t)n - 1, sizeof *paths);
+    int rc = 0;
+    if (!s || !paths)
+        rc = web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+    if (!rc)
+        rc = snap_all(r, c, (size_t)n, s);
+    cv_error err = {0};
+    for (long i = 0; !rc && i + 1 < n; i++)
+        if (cv_ch_route(r->q, &s[i], &s[i + 1], &paths[i], &err))
+            rc = web_error(r, err.code == CV_ENOROUTE ? BAD : MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_code(err.code),
+                           "no route from coordinate %ld to coordinate %ld: %s", i, i + 1, err.text);
+    if (!rc) {
+        json_t *doc = json_pack("{s:s,s:[o]}", "code", "Ok", "routes",
+                                json_route_legs(r->g, paths, (size_t)n - 1, geometry, overview));
+        if (doc && !skip_wp && json_object_set_new(doc, "waypoints", waypoints_json(s, NULL, (size_t)n))) {
+            json_decref(doc);
+            doc = NULL;
+        }
+        web_ok(r, doc);
+    }
+    for (long i = 0; paths && i + 1 < n; i++)
+        cv_path_free(&paths[i]);
+    free(paths), free(s), free(c);
+    return rc;
+}
+
+/* --- /table/v1 --- */
+
+/* Parses "all" or "i;j;k" (indexes below n) into a new array. Returns the count or -1 after web_error. */
+static long parse_indexes(web_req *r, const char *key, size_t n, size_t **out)
+{
+    const char *v = web_arg(r, key);
+    size_t cnt = 1;
+    if (v && strcmp(v, "all"))
+        for (const char *p = v; *p; p++)
+            cnt += *p == ';';
+    else
+        cnt = n;
+    size_t *idx = malloc((cnt ? cnt : 1) * sizeof *idx);
+    if (!idx)
+        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+    if (!v || !strcmp(v, "all")) {
+        for (size_t i = 0; i < n; i++)
+            idx[i] = i;
+    } else {
+        const char *p = v;
+        for (size_t k = 0; k < cnt; k++) {
+            char *end;
+            errno = 0;
+            unsigned long x = strtoul(p, &end, 10);
+            if (end == p || *p == '-' || *p == '+' || errno || (*end && *end != ';')) {
+                free(idx);
+                return web_error(r, BAD, "InvalidQuery", "%s='%.60s': give 'all' or indexes separated by ';'", key,
+                                 v);
+            }
+            if (x >= n) {
+                free(idx);
+                return web_error(r, BAD, "InvalidValue", "%s: index %lu is out of range (%zu coordinates)", key, x,
+                                 n);
+            }
+            idx[k] = x;
+            p = end + (*end == ';');
+        }
+    }
+    *out = idx;
+    return (long)cnt;
+}
+
+int web_table(web_req *r)
+{
+    static const char *const allowed[] = {"sources", "destinations", "annotations", "generate_hints",
+                                          "skip_waypoints", NULL};
+    const char *coords = after_profile(r);
+    if (!coords || check_args(r, allowed) || common_args(r))
+        return -1;
+    int skip_wp = choice_arg(r, "skip_waypoints", bools, 0);
+    if (skip_wp < 0)
+        return -1;
+    int want_dur = 0, want_dist = 0;
+    const char *ann = web_arg(r, "annotations");
+    if (!ann) {
+        want_dur = 1; /* OSRM's default */
+    } else {
+        for (const char *p = ann;;) {
+            size_t k = strcspn(p, ",");
+            if (k == 8 && !strncmp(p, "duration", 8))
+                want_dur = 1;
+            else if (k == 8 && !strncmp(p, "distance", 8))
+                want_dist = 1;
+            else
+                return web_error(r, BAD, "InvalidValue", "annotations='%.60s': give duration, distance or both "
+                                                         "separated by ','", ann);
+            if (!p[k])
+                break;
+            p += k + 1;
+        }
+    }
+    cv_coord *c = NULL;
+    long n = parse_coords(r, coords, TABLE_MAX_COORDS, &c);
+    if (n < 0)
+        return -1;
+    size_t *si = NULL, *di = NULL;
+    long ns = parse_indexes(r, "sources", (size_t)n, &si);
+    long nd = ns < 0 ? -1 : parse_indexes(r, "destinations", (size_t)n, &di);
+    cv_snap *s = NULL, *ss = NULL, *sd = NULL;
+    cv_table_cell *cells = NULL;
+    int rc = nd < 0 ? -1 : 0;
+    if (!rc) {
+        s = calloc((size_t)n, sizeof *s);
+        ss = calloc((size_t)ns + 1, sizeof *ss);
+        sd = calloc((size_t)nd + 1, sizeof *sd);
+        cells = malloc(((size_t)ns * (size_t)nd + 1) * sizeof *cells);
+        if (!s || !ss || !sd || !cells)
+            rc = web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+    }
+    if (!rc)
+        rc = snap_all(r, c, (size_t)n, s);
+    cv_error err = {0};
+    if (!rc) {
+        for (long i = 0; i < ns; i++)
+            ss[i] = s[si[i]];
+        for (long j = 0; j < nd; j++)
+            sd[j] = s[di[j]];
+        if (cv_ch_table(r->q, ss, (size_t)ns, sd, (size_t)nd, cells, &err))
+            rc = web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_code(err.code), "%s", err.text);
+    }
+    if (!rc) {
+        json_t *doc = json_pack("{s:s}", "code", "Ok");
+        if (doc && (json_table_set(doc, cells, (size_t)ns, (size_t)nd, want_dur, want_dist) ||
+                    (!skip_wp && (json_object_set_new(doc, "sources", waypoints_json(s, si, (size_t)ns)) ||
+                                  json_object_set_new(doc, "destinations", waypoints_json(s, di, (size_t)nd)))))) {
+            json_decref(doc);
+            doc = NULL;
+        }
+        web_ok(r, doc);
+    }
+    free(c), free(si), free(di), free(s), free(ss), free(sd), free(cells);
+    return rc;
+}
+
+/* --- /nearest/v1 --- */
+
+int web_nearest(web_req *r)
+{
+    static const char *const allowed[] = {"number", "generate_hints", NULL};
+    const char *coords = after_profile(r);
+    if (!coords || check_args(r, allowed) || common_args(r))
+        return -1;
+    const char *num = web_arg(r, "number");
+    if (num) {
+        char *end;
+        unsigned long k = strtoul(num, &end, 10);
+        if (!*num || *end || *num == '-' || k < 1)
+            return web_error(r, BAD, "InvalidValue", "number='%.60s': must be a whole number of at least 1", num);
+        if (k > 1)
+            return web_error(r, BAD, "InvalidValue", "number=%lu is not supported yet: only the nearest road (1)", k);
+    }
+    cv_coord *c = NULL;
+    long n = parse_coords(r, coords, 1, &c);
+    if (n < 0)
+        return -1;
+    cv_snap s;
+    int rc = snap_all(r, c, 1, &s);
+    free(c);
+    if (!rc)
+        web_ok(r, json_pack("{s:s,s:[o]}", "code", "Ok", "waypoints", json_waypoint(&s)));
+    return rc;
+}
+
+/* --- /health --- */
+
+int web_health(web_req *r)
+{
+    if (r->nargs)
+        return web_error(r, BAD, "InvalidQuery", "/health takes no parameters");
+    const cv_graph_header *h = &r->g->hdr;
+    return web_ok(r, json_pack("{s:s,s:s,s:{s:s#,s:s#,s:I,s:I,s:I,s:I,s:I}}", "code", "Ok", "status", "ready", "graph",
+                               "source", h->source,
+                               (int)strnlen(h->source, sizeof h->source), "osm_timestamp", h->osm_timestamp,
+                               (int)strnlen(h->osm_timestamp, sizeof h->osm_timestamp), "nodes", (json_int_t)h->nnodes,
+                               "edges", (json_int_t)h->nedges, "restrictions", (json_int_t)h->nrestrictions,
+                               "shortcuts", (json_int_t)h->nch_shortcuts, "created", (json_int_t)h->created_unix));
+}

@@ -1,0 +1,481 @@
+/* server.c — the HTTP server core: libmicrohttpd set-up and shutdown, per-thread routing workspaces, the router
+   table (method + path prefix → handler), JSON responses and one logfmt line per request. */
+#define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "web_int.h"
+
+/* A routing workspace made for one worker thread, kept here so that stop frees them all. */
+typedef struct query_slot {
+    cv_ch_query *q;
+    struct query_slot *next;
+} query_slot;
+
+struct cv_server {
+    struct MHD_Daemon *d;
+    const cv_graph *g;
+    cv_server_options o;
+    uint64_t serial;            /* tells this server's thread-local workspaces from an earlier server's */
+    uint16_t port;
+    atomic_uint_fast64_t next_id;
+    atomic_long inflight;       /* requests begun and not yet completed */
+    pthread_mutex_t mu;         /* guards slots */
+    query_slot *slots;
+};
+
+/* The calling worker thread's workspace. MHD's pool threads live exactly as long as their daemon, so the pointer
+   never outlives the server that made it; the serial guards against a later server at the same address. */
+static _Thread_local struct {
+    uint64_t serial;
+    cv_ch_query *q;
+} tl_query;
+
+static atomic_uint_fast64_t server_serials = 1;
+
+cv_server_options cv_server_defaults(void)
+{
+    cv_server_options o = {0};
+    o.address = "127.0.0.1";
+    o.port = 8080;
+    o.threads = 0;
+    o.connection_limit = 1024;
+    o.per_ip_limit = 64;
+    o.timeout_s = 30;
+    o.max_body = 64 * 1024;
+    o.stop_grace_ms = 10000;
+    return o;
+}
+
+/* --- logging --- */
+
+/* Appends key=value to buf (at *len, capacity cap), quoting the value as logfmt wants when it holds a space, a
+   quote, an equals sign or a control character. */
+static void logfmt_pair(char *buf, size_t cap, size_t *len, const char *key, const char *val)
+{
+    int quote = !*val;
+    for (const char *p = val; *p && !quote; p++)
+        quote = *p == ' ' || *p == '"' || *p == '=' || (unsigned char)*p < 0x20;
+    size_t n = *len;
+    int w = snprintf(buf + n, n < cap ? cap - n : 0, "%s%s=%s", n ? " " : "", key, quote ? "\"" : "");
+    n += w > 0 ? (size_t)w : 0;
+    for (const char *p = val; *p && n + 8 < cap; p++) {
+        unsigned char ch = (unsigned char)*p;
+        if (ch == '"' || ch == '\\') {
+            buf[n++] = '\\';
+            buf[n++] = (char)ch;
+        } else if (ch < 0x20) {
+            n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", ch);
+        } else {
+            buf[n++] = (char)ch;
+        }
+    }
+    if (quote && n + 1 < cap)
+        buf[n++] = '"';
+    if (n >= cap)
+        n = cap - 1;
+    buf[n] = '\0';
+    *len = n;
+}
+
+static void log_ts(char *buf, size_t cap, size_t *len)
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    char t[40];
+    size_t k = strftime(t, sizeof t, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(t + k, sizeof t - k, ".%03ldZ", ts.tv_nsec / 1000000);
+    logfmt_pair(buf, cap, len, "ts", t);
+}
+
+/* One write(2) per line, so that lines from several threads never interleave. */
+static void log_write(char *buf, size_t len, size_t cap)
+{
+    if (len + 1 < cap)
+        buf[len++] = '\n';
+    ssize_t w = write(STDERR_FILENO, buf, len);
+    (void)w;
+}
+
+void cv_log(const char *level, const char *fmt, ...)
+{
+    char msg[1024], line[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    size_t len = 0;
+    log_ts(line, sizeof line, &len);
+    logfmt_pair(line, sizeof line, &len, "level", level);
+    logfmt_pair(line, sizeof line, &len, "msg", msg);
+    log_write(line, len, sizeof line);
+}
+
+/* libmicrohttpd's own messages (bind failures, dropped connections) go through the same logger. */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    cv_log("warn", "mhd: %s", msg);
+}
+
+/* --- responses --- */
+
+int web_error(web_req *r, int status, const char *code, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_decref(r->body);
+    r->status = status;
+    r->body = json_pack("{s:s,s:s}", "code", code, "message", msg);
+    return -1;
+}
+
+int web_ok(web_req *r, json_t *doc)
+{
+    json_decref(r->body);
+    r->body = doc;
+    r->status = doc ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR;
+    return 0;
+}
+
+const char *web_arg(const web_req *r, const char *key)
+{
+    for (size_t i = 0; i < r->nargs; i++)
+        if (!strcmp(r->arg_key[i], key))
+            return r->arg_val[i];
+    return NULL;
+}
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    web_req *r = cls;
+    if (r->nargs == WEB_MAX_ARGS) {
+        r->too_many_args = 1;
+        return MHD_NO;
+    }
+    r->arg_key[r->nargs] = key;
+    r->arg_val[r->nargs++] = value ? value : "";
+    return MHD_YES;
+}
+
+/* --- routing workspaces --- */
+
+static cv_ch_query *thread_query(cv_server *s)
+{
+    if (tl_query.serial == s->serial)
+        return tl_query.q;
+    query_slot *slot = malloc(sizeof *slot);
+    cv_ch_query *q = slot ? cv_ch_query_new(s->g) : NULL;
+    if (!q) {
+        free(slot);
+        return NULL;
+    }
+    slot->q = q;
+    pthread_mutex_lock(&s->mu);
+    slot->next = s->slots;
+    s->slots = slot;
+    pthread_mutex_unlock(&s->mu);
+    tl_query.serial = s->serial;
+    tl_query.q = q;
+    return q;
+}
+
+/* --- the router --- */
+
+typedef struct web_route_entry {
+    const char *method;
+    const char *prefix;
+    int exact;                  /* 1: the path must equal prefix; 0: prefix, the rest goes to the handler */
+    int (*handler)(web_req *r);
+} web_route_entry;
+
+static const web_route_entry routes[] = {
+    {"GET", "/route/v1/", 0, web_route},
+    {"GET", "/table/v1/", 0, web_table},
+    {"GET", "/nearest/v1/", 0, web_nearest},
+    {"GET", "/health", 1, web_health},
+};
+
+static void dispatch(cv_server *s, web_req *r)
+{
+    const web_route_entry *found = NULL, *other_method = NULL;
+    /* HEAD is GET without a body; libmicrohttpd drops the body itself. */
+    const char *m = !strcmp(r->method, "HEAD") ? "GET" : r->method;
+    for (size_t i = 0; i < sizeof routes / sizeof *routes && !found; i++) {
+        const web_route_entry *e = &routes[i];
+        size_t n = strlen(e->prefix);
+        if (e->exact ? strcmp(r->path, e->prefix) : strncmp(r->path, e->prefix, n))
+            continue;
+        if (strcmp(m, e->method))
+            other_method = e;
+        else
+            found = e;
+    }
+    if (!found && other_method) {
+        web_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed", "%s is not allowed on %s: use %s",
+                  r->method, other_method->prefix, other_method->method);
+        return;
+    }
+    if (!found) {
+        web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such endpoint: %s", r->path);
+        return;
+    }
+    if (r->too_many_args) {
+        web_error(r, MHD_HTTP_BAD_REQUEST, "InvalidQuery", "too many query parameters (at most %d)", WEB_MAX_ARGS);
+        return;
+    }
+    r->rest = r->path + strlen(found->prefix);
+    r->q = thread_query(s);
+    if (!r->q) {
+        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+        return;
+    }
+    found->handler(r);
+    if (!r->body)
+        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+}
+
+/* --- libmicrohttpd callbacks --- */
+
+typedef struct req_state {
+    struct timespec t0;
+    uint64_t id;
+    char *body;                 /* the request body so far (at most max_body bytes) */
+    size_t body_len;
+    int too_big;
+} req_state;
+
+static enum MHD_Result send_json(cv_server *s, struct MHD_Connection *c, req_state *st, const char *method,
+                                 const char *url, web_req *r)
+{
+    char *text = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    int status = r->status;
+    if (!text) {
+        static const char oom[] = "{\"code\":\"Error\",\"message\":\"out of memory\"}";
+        text = malloc(sizeof oom);
+        if (text)
+            memcpy(text, oom, sizeof oom);
+        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    enum MHD_Result ok = MHD_NO;
+    struct MHD_Response *resp =
+        text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (resp) {
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+        if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        ok = MHD_queue_response(c, (unsigned)status, resp);
+        MHD_destroy_response(resp);
+    } else {
+        free(text);
+    }
+    if (!s->o.quiet || status >= 500) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double ms = (double)(t1.tv_sec - st->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - st->t0.tv_nsec) / 1e6;
+        char line[2048], num[32];
+        size_t len = 0;
+        log_ts(line, sizeof line, &len);
+        logfmt_pair(line, sizeof line, &len, "method", method);
+        logfmt_pair(line, sizeof line, &len, "path", url);
+        snprintf(num, sizeof num, "%d", status);
+        logfmt_pair(line, sizeof line, &len, "status", num);
+        snprintf(num, sizeof num, "%.2f", ms);
+        logfmt_pair(line, sizeof line, &len, "dur_ms", num);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)st->id);
+        logfmt_pair(line, sizeof line, &len, "id", num);
+        log_write(line, len, sizeof line);
+    }
+    return ok;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload, size_t *upload_size, void **ctx)
+{
+    (void)version;
+    cv_server *s = cls;
+    req_state *st = *ctx;
+    if (!st) {
+        /* First call: only the headers are in. Bodies larger than the cap are refused before they are read. */
+        st = calloc(1, sizeof *st);
+        if (!st)
+            return MHD_NO;
+        clock_gettime(CLOCK_MONOTONIC, &st->t0);
+        st->id = atomic_fetch_add(&s->next_id, 1) + 1;
+        atomic_fetch_add(&s->inflight, 1);
+        *ctx = st;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > s->o.max_body)
+            st->too_big = 1;
+        if (!st->too_big)
+            return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!st->too_big && *upload_size > s->o.max_body - st->body_len) {
+            st->too_big = 1; /* the rest is read and dropped; the answer is 413 once it is all in */
+        } else if (!st->too_big) {
+            char *grown = realloc(st->body, st->body_len + *upload_size + 1);
+            if (!grown)
+                return MHD_NO;
+            st->body = grown;
+            memcpy(st->body + st->body_len, upload, *upload_size);
+            st->body_len += *upload_size;
+            st->body[st->body_len] = '\0';
+        }
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    web_req r = {.g = s->g, .method = method, .path = url, .status = MHD_HTTP_INTERNAL_SERVER_ERROR};
+    if (st->too_big) {
+        /* When Content-Length announced it, this is queued before the body is read, and libmicrohttpd closes
+           the connection after the response. */
+        web_error(&r, MHD_HTTP_CONTENT_TOO_LARGE, "TooBig", "request body larger than %zu bytes", s->o.max_body);
+    } else {
+        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &r);
+        dispatch(s, &r);
+    }
+    enum MHD_Result ok = send_json(s, c, st, method, url, &r);
+    json_decref(r.body);
+    return ok;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTerminationCode why)
+{
+    (void)c, (void)why;
+    cv_server *s = cls;
+    req_state *st = *ctx;
+    if (!st)
+        return;
+    free(st->body);
+    free(st);
+    *ctx = NULL;
+    atomic_fetch_sub(&s->inflight, 1);
+}
+
+/* --- start and stop --- */
+
+cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_error *err)
+{
+    cv_server_options o = opt ? *opt : cv_server_defaults();
+    if (!o.address)
+        o.address = "127.0.0.1";
+    if (!o.threads) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        o.threads = n > 0 ? (unsigned)n : 1;
+    }
+    if (o.threads > 1024 || !o.connection_limit || !o.per_ip_limit || !o.timeout_s || !o.max_body) {
+        cv_fail(err, CV_EINVAL, "server options out of range (threads at most 1024; limits, timeout and body cap "
+                                "above 0)");
+        return NULL;
+    }
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(o.port);
+    if (inet_pton(AF_INET, o.address, &sa.sin_addr) != 1) {
+        cv_fail(err, CV_EINVAL, "'%.100s' is not an IPv4 address", o.address);
+        return NULL;
+    }
+    /* A client that hangs up mid-response must not kill the process. */
+    struct sigaction ign;
+    memset(&ign, 0, sizeof ign);
+    ign.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &ign, NULL);
+
+    cv_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        cv_fail(err, CV_ENOMEM, "out of memory");
+        return NULL;
+    }
+    s->g = g;
+    s->o = o;
+    s->serial = atomic_fetch_add(&server_serials, 1);
+    atomic_init(&s->next_id, 0);
+    atomic_init(&s->inflight, 0);
+    pthread_mutex_init(&s->mu, NULL);
+
+    /* ITC lets MHD_quiesce_daemon stop the accepting in thread-pool mode; epoll where the build has it. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
+    /* The logger goes first: libmicrohttpd reports problems with the options that follow through it. */
+    s->d = MHD_start_daemon(flags, o.port, NULL, NULL, on_request, s,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o.threads,
+                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o.connection_limit,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o.per_ip_limit,
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o.timeout_s,
+                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                            MHD_OPTION_END);
+    if (!s->d) {
+        cv_fail(err, CV_EIO, "cannot listen on %s:%u (address in use, or not this host's)", o.address,
+                (unsigned)o.port);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : o.port;
+    return s;
+}
+
+uint16_t cv_server_port(const cv_server *s)
+{
+    return s->port;
+}
+
+void cv_server_stop(cv_server *s)
+{
+    if (!s)
+        return;
+    /* Stop accepting, then give the requests already begun time to be answered: MHD_stop_daemon itself would
+       close their connections. */
+    MHD_socket listen_fd = MHD_quiesce_daemon(s->d);
+    struct timespec t0, now, nap = {0, 2000000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (atomic_load(&s->inflight) <= 0)
+            break;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        double ms = (double)(now.tv_sec - t0.tv_sec) * 1e3 + (double)(now.tv_nsec - t0.tv_nsec) / 1e6;
+        if (ms >= s->o.stop_grace_ms) {
+            cv_log("warn", "stopping with %ld requests still in flight", (long)atomic_load(&s->inflight));
+            break;
+        }
+        nanosleep(&nap, NULL);
+    }
+    MHD_stop_daemon(s->d);
+    if (listen_fd != MHD_INVALID_SOCKET)
+        close(listen_fd);
+    for (query_slot *q = s->slots, *next; q; q = next) {
+        next = q->next;
+        cv_ch_query_free(q->q);
+        free(q);
+    }
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}

@@ -1,0 +1,50 @@
+/* server.h — the covoit HTTP server: libmicrohttpd (internal polling thread, epoll, thread pool) serving JSON,
+   with OSRM-compatible routing endpoints over one shared read-only graph. */
+#ifndef CV_SERVER_H
+#define CV_SERVER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cv_error.h"
+#include "graph.h"
+
+typedef struct cv_server_options {
+    const char *address;        /* IPv4 address to listen on; NULL means 127.0.0.1 */
+    uint16_t port;              /* 0: any free port (read it back with cv_server_port) */
+    unsigned threads;           /* worker threads; 0 means the number of online cores */
+    unsigned connection_limit;  /* open connections at once, all clients together */
+    unsigned per_ip_limit;      /* open connections at once from one address */
+    unsigned timeout_s;         /* an idle connection is closed after this many seconds */
+    size_t max_body;            /* request bodies beyond this get 413 TooBig */
+    unsigned stop_grace_ms;     /* cv_server_stop waits this long at most for requests in flight */
+    int quiet;                  /* 1: no per-request log lines (errors are still logged) */
+} cv_server_options;
+
+/* Defaults: 127.0.0.1, port 8080, one thread per core, 1024 connections, 64 per address, 30 s timeout, 64 KiB
+   bodies, 10 s grace at stop, request lines logged. */
+cv_server_options cv_server_defaults(void);
+
+typedef struct cv_server cv_server;
+
+/* Starts serving g (which the caller keeps open until cv_server_stop returns) with options o (copied; NULL means
+   the defaults). SIGPIPE is ignored from here on. Returns the server, or NULL with err filled (CV_EINVAL for bad
+   options, CV_EIO when the address cannot be bound, CV_ENOMEM). */
+cv_server *cv_server_start(const cv_graph *g, const cv_server_options *o, cv_error *err);
+
+/* The port the server listens on (the real one when 0 was asked for). */
+uint16_t cv_server_port(const cv_server *s);
+
+/* Stops accepting connections, lets requests in flight finish (up to stop_grace_ms), stops the workers and frees
+   everything, including their routing workspaces. Accepts NULL. */
+void cv_server_stop(cv_server *s);
+
+/* Writes one logfmt line "ts=... level=LEVEL msg=..." on stderr (one write, so lines from several threads never
+   mix). */
+void cv_log(const char *level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#endif

@@ -1,0 +1,45 @@
+/* web_int.h — what the server core (server.c) and the service files (routing_api.c) share; not a public API. */
+#ifndef CV_WEB_INT_H
+#define CV_WEB_INT_H
+
+#include <jansson.h>
+
+#include "ch.h"
+#include "server.h"
+
+#define WEB_MAX_ARGS 32
+
+/* One request as a handler sees it. Handlers fill status and body (or call web_error); they never touch HTTP. */
+typedef struct web_req {
+    const cv_graph *g;
+    cv_ch_query *q;             /* this worker thread's workspace (NULL when it could not be allocated) */
+    const char *method;
+    const char *path;           /* the whole path, percent-decoded */
+    const char *rest;           /* the path after the route's prefix */
+    size_t nargs;
+    const char *arg_key[WEB_MAX_ARGS], *arg_val[WEB_MAX_ARGS];
+    int too_many_args;
+    int status;                 /* HTTP status of the response */
+    json_t *body;               /* the response document (owned) */
+} web_req;
+
+/* Sets an error response: status, {"code": code, "message": formatted}. Returns -1 for `return web_error(...)`. */
+int web_error(web_req *r, int status, const char *code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+/* Sets a 200 response with doc (taken; NULL means out of memory and gives a 500). Returns 0. */
+int web_ok(web_req *r, json_t *doc);
+
+/* The value of query argument key, or NULL when absent ("" when given without a value). */
+const char *web_arg(const web_req *r, const char *key);
+
+/* The routing service (routing_api.c). */
+int web_route(web_req *r);
+int web_table(web_req *r);
+int web_nearest(web_req *r);
+int web_health(web_req *r);
+
+#endif
