@@ -1,4 +1,5 @@
-/* cmd_serve.c — `covoit serve --graph FILE`: the HTTP server in the foreground until SIGINT or SIGTERM. */
+/* cmd_serve.c — `covoit serve --graph FILE [--db FILE]`: the HTTP server in the foreground until SIGINT or
+   SIGTERM; with --db, the carpool API under /v1 over the matcher. */
 #define _POSIX_C_SOURCE 200809L
 #include <limits.h>
 #include <pthread.h>
@@ -6,19 +7,29 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "server.h"
+#include "timeutil.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: covoit serve --graph FILE [--listen ADDR:PORT] [--threads N] [--quiet]\n\n"
+    fprintf(f, "usage: covoit serve --graph FILE [--db FILE] [--tz ZONE] [--listen ADDR:PORT] [--threads N] "
+               "[--quiet]\n\n"
                "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes the requests in\n"
                "flight and exits:\n"
                "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
                "  GET /table/v1/driving/LON,LAT;...?sources=...&destinations=...&annotations=duration,distance\n"
                "  GET /nearest/v1/driving/LON,LAT\n"
                "  GET /health\n"
+               "With --db FILE (the trip store, created when missing), the carpool API, JSON in and out:\n"
+               "  POST /v1/offers, GET /v1/offers?owner=REF, GET|DELETE /v1/offers/ID, POST /v1/offers/ID/cancel,\n"
+               "  GET /v1/offers/ID/matches?limit=N, the same under /v1/requests, POST /v1/search,\n"
+               "  POST /v1/bookings {offer_id, request_id}, GET /v1/bookings/ID,\n"
+               "  POST /v1/bookings/ID/accept|refuse|cancel\n"
+               "(without --db they answer 503). --tz ZONE is the time zone of local times and regular schedules\n"
+               "(default $COVOIT_TZ, else UTC).\n"
                "--listen defaults to 127.0.0.1:8080 (port 0: any free port); --threads to the number of cores.\n"
                "One logfmt line per request goes to stderr (--quiet: errors only).\n");
 }
@@ -43,7 +54,7 @@ static cv_coord example_point(const cv_graph *g, double f)
 
 int cmd_serve(int argc, char **argv)
 {
-    const char *graph = NULL, *listen = "127.0.0.1:8080";
+    const char *graph = NULL, *db = NULL, *tz = NULL, *listen = "127.0.0.1:8080";
     cv_server_options o = cv_server_defaults();
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -51,6 +62,10 @@ int cmd_serve(int argc, char **argv)
             return CLI_OK;
         } else if (!strcmp(argv[i], "--graph") && i + 1 < argc) {
             graph = argv[++i];
+        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+            db = argv[++i];
+        } else if (!strcmp(argv[i], "--tz") && i + 1 < argc) {
+            tz = argv[++i];
         } else if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
             listen = argv[++i];
         } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
@@ -87,10 +102,26 @@ int cmd_serve(int argc, char **argv)
     o.port = (uint16_t)port;
 
     cv_error err = {0};
+    if (!tz)
+        tz = getenv("COVOIT_TZ");
+    if (cv_tz_set(tz, &err)) { /* before any thread starts: it sets the process's TZ */
+        cli_error("--tz: %s", err.text);
+        return CLI_USAGE;
+    }
     cv_graph *g = cv_graph_open(graph, &err);
     if (!g) {
         cli_error("%s", err.text);
         return CLI_FAIL;
+    }
+    cv_matcher *m = NULL;
+    if (db) {
+        cv_matcher_options mo = cv_matcher_defaults();
+        if (cv_matcher_open(g, db, &mo, (int64_t)time(NULL), &m, &err)) {
+            cli_error("%s", err.text);
+            cv_graph_close(g);
+            return CLI_FAIL;
+        }
+        o.matcher = m;
     }
     /* Blocked before the workers start, so that they inherit the mask and only sigwait below sees the signals. */
     sigset_t stop;
@@ -101,6 +132,7 @@ int cmd_serve(int argc, char **argv)
     cv_server *s = cv_server_start(g, &o, &err);
     if (!s) {
         cli_error("%s", err.text);
+        cv_matcher_close(m);
         cv_graph_close(g);
         return CLI_FAIL;
     }
@@ -110,11 +142,17 @@ int cmd_serve(int argc, char **argv)
            "  curl 'http://%s:%u/table/v1/driving/%.6f,%.6f;%.6f,%.6f?annotations=duration,distance'\n",
            graph, addr, cv_server_port(s), addr, cv_server_port(s), cv_deg(a.lon), cv_deg(a.lat), cv_deg(b.lon),
            cv_deg(b.lat), addr, cv_server_port(s), cv_deg(a.lon), cv_deg(a.lat), cv_deg(b.lon), cv_deg(b.lat));
+    if (m)
+        printf("carpool API on http://%s:%u/v1/ (trips in %s, time zone %s)\n", addr, cv_server_port(s), db,
+               cv_tz_name());
+    else
+        printf("no --db: the carpool API (/v1) answers 503\n");
     fflush(stdout);
     int sig = 0;
     sigwait(&stop, &sig);
     cv_log("info", "%s received: finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
     cv_server_stop(s);
+    cv_matcher_close(m);
     cv_graph_close(g);
     cv_log("info", "stopped");
     return CLI_OK;

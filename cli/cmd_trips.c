@@ -522,37 +522,6 @@ static int trip_list(trip_kind kind, const trip_args *a, int64_t now)
     return st;
 }
 
-/* An offer with its stops and bookings, or NULL with *rc and err set (*rc 0: out of memory). */
-static json_t *offer_detail(cv_store *store, const cv_offer *o, int *rc, cv_error *err)
-{
-    cv_stop *stops = NULL;
-    cv_booking *bookings = NULL;
-    size_t nstops = 0, nbookings = 0;
-    json_t *obj = NULL;
-    if ((*rc = cv_store_offer_stops(store, o->id, &stops, &nstops, err)) ||
-        (*rc = cv_store_list_bookings(store, o->id, -1, &bookings, &nbookings, err)))
-        goto done;
-    obj = json_offer(o);
-    json_t *js = json_array(), *jb = json_array();
-    for (size_t i = 0; js && i < nstops; i++)
-        if (json_array_append_new(js, json_stop(&stops[i])))
-            json_decref(js), js = NULL;
-    for (size_t i = 0; jb && i < nbookings; i++)
-        if (json_array_append_new(jb, json_booking(&bookings[i])))
-            json_decref(jb), jb = NULL;
-    if (!obj || !js || !jb) {
-        json_decref(obj), json_decref(js), json_decref(jb);
-        obj = NULL;
-    } else if (json_object_set_new(obj, "stops", js) | json_object_set_new(obj, "bookings", jb)) {
-        json_decref(obj); /* set_new releases the value even when it fails */
-        obj = NULL;
-    }
-done:
-    free(stops);
-    free(bookings);
-    return obj;
-}
-
 /* show (cancel = 0) or cancel (cancel = 1) one offer or request. */
 static int trip_show(trip_kind kind, const trip_args *a, int64_t now, int cancel)
 {
@@ -574,7 +543,7 @@ static int trip_show(trip_kind kind, const trip_args *a, int64_t now, int cancel
         if (!rc)
             rc = cv_store_get_offer(s.store, id, &o, &err);
         if (!rc)
-            obj = cancel ? json_offer(&o) : offer_detail(s.store, &o, &rc, &err);
+            obj = cancel ? json_offer(&o) : json_offer_detail(s.store, &o, &rc, &err);
     } else {
         cv_request r;
         if (cancel)
@@ -610,11 +579,7 @@ static int trip_matches(trip_kind kind, const trip_args *a, int64_t now)
     if (rc) {
         st = fail(rc, CLI_FAIL, "%s", err.text);
     } else {
-        json_t *list = json_array();
-        for (size_t i = 0; list && i < n; i++)
-            if (json_array_append_new(list, json_match(&v[i])))
-                json_decref(list), list = NULL;
-        st = print_ok("matches", list);
+        st = print_ok("matches", json_matches(v, n));
     }
     free(v);
     session_close(&s);

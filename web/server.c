@@ -25,6 +25,12 @@ typedef struct query_slot {
     struct query_slot *next;
 } query_slot;
 
+/* A matcher workspace made for one worker thread, the same way. */
+typedef struct matcher_slot {
+    cv_matcher_ws *w;
+    struct matcher_slot *next;
+} matcher_slot;
+
 struct cv_server {
     struct MHD_Daemon *d;
     const cv_graph *g;
@@ -33,8 +39,9 @@ struct cv_server {
     uint16_t port;
     atomic_uint_fast64_t next_id;
     atomic_long inflight;       /* requests begun and not yet completed */
-    pthread_mutex_t mu;         /* guards slots */
+    pthread_mutex_t mu;         /* guards slots and mslots */
     query_slot *slots;
+    matcher_slot *mslots;
 };
 
 /* The calling worker thread's workspace. MHD's pool threads live exactly as long as their daemon, so the pointer
@@ -43,6 +50,11 @@ static _Thread_local struct {
     uint64_t serial;
     cv_ch_query *q;
 } tl_query;
+
+static _Thread_local struct {
+    uint64_t serial;
+    cv_matcher_ws *w;
+} tl_matcher;
 
 static atomic_uint_fast64_t server_serials = 1;
 
@@ -161,6 +173,14 @@ int web_ok(web_req *r, json_t *doc)
     return 0;
 }
 
+int web_created(web_req *r, json_t *doc)
+{
+    web_ok(r, doc);
+    if (doc)
+        r->status = MHD_HTTP_CREATED;
+    return 0;
+}
+
 const char *web_arg(const web_req *r, const char *key)
 {
     for (size_t i = 0; i < r->nargs; i++)
@@ -204,12 +224,42 @@ static cv_ch_query *thread_query(cv_server *s)
     return q;
 }
 
+cv_matcher_ws *web_matcher_ws(web_req *r)
+{
+    cv_server *s = r->server;
+    if (!s->o.matcher) {
+        web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "Unavailable",
+                  "the carpool API is not available: this server runs without a trip database (--db)");
+        return NULL;
+    }
+    if (tl_matcher.serial == s->serial)
+        return tl_matcher.w;
+    cv_error err = {0};
+    matcher_slot *slot = malloc(sizeof *slot);
+    cv_matcher_ws *w = slot ? cv_matcher_ws_new(s->o.matcher, &err) : NULL;
+    if (!w) {
+        free(slot);
+        cv_log("error", "cannot make a matcher workspace: %s", slot ? err.text : "out of memory");
+        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "cannot open the trip database");
+        return NULL;
+    }
+    slot->w = w;
+    pthread_mutex_lock(&s->mu);
+    slot->next = s->mslots;
+    s->mslots = slot;
+    pthread_mutex_unlock(&s->mu);
+    tl_matcher.serial = s->serial;
+    tl_matcher.w = w;
+    return w;
+}
+
 /* --- the router --- */
 
 typedef struct web_route_entry {
     const char *method;
     const char *prefix;
     int exact;                  /* 1: the path must equal prefix; 0: prefix, the rest goes to the handler */
+                                /* method "*": every method, the handler checks it */
     int (*handler)(web_req *r);
 } web_route_entry;
 
@@ -218,6 +268,7 @@ static const web_route_entry routes[] = {
     {"GET", "/table/v1/", 0, web_table},
     {"GET", "/nearest/v1/", 0, web_nearest},
     {"GET", "/health", 1, web_health},
+    {"*", "/v1/", 0, web_v1},
 };
 
 static void dispatch(cv_server *s, web_req *r)
@@ -230,7 +281,7 @@ static void dispatch(cv_server *s, web_req *r)
         size_t n = strlen(e->prefix);
         if (e->exact ? strcmp(r->path, e->prefix) : strncmp(r->path, e->prefix, n))
             continue;
-        if (strcmp(m, e->method))
+        if (strcmp(e->method, "*") && strcmp(m, e->method))
             other_method = e;
         else
             found = e;
@@ -287,7 +338,7 @@ static enum MHD_Result send_json(cv_server *s, struct MHD_Connection *c, req_sta
     if (resp) {
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
         if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow ? r->allow : "GET, HEAD");
         ok = MHD_queue_response(c, (unsigned)status, resp);
         MHD_destroy_response(resp);
     } else {
@@ -349,7 +400,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    web_req r = {.g = s->g, .method = method, .path = url, .status = MHD_HTTP_INTERNAL_SERVER_ERROR};
+    web_req r = {.g = s->g, .method = method, .path = url, .status = MHD_HTTP_INTERNAL_SERVER_ERROR,
+                 .matcher = s->o.matcher, .server = s, .upload = st->body ? st->body : "", .upload_len = st->body_len};
     if (st->too_big) {
         /* When Content-Length announced it, this is queued before the body is read, and libmicrohttpd closes
            the connection after the response. */
@@ -475,6 +527,11 @@ void cv_server_stop(cv_server *s)
         next = q->next;
         cv_ch_query_free(q->q);
         free(q);
+    }
+    for (matcher_slot *w = s->mslots, *next; w; w = next) {
+        next = w->next;
+        cv_matcher_ws_free(w->w);
+        free(w);
     }
     pthread_mutex_destroy(&s->mu);
     free(s);

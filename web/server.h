@@ -8,6 +8,7 @@
 
 #include "cv_error.h"
 #include "graph.h"
+#include "matcher.h"
 
 typedef struct cv_server_options {
     const char *address;        /* IPv4 address to listen on; NULL means 127.0.0.1 */
@@ -19,10 +20,12 @@ typedef struct cv_server_options {
     size_t max_body;            /* request bodies beyond this get 413 TooBig */
     unsigned stop_grace_ms;     /* cv_server_stop waits this long at most for requests in flight */
     int quiet;                  /* 1: no per-request log lines (errors are still logged) */
+    cv_matcher *matcher;        /* the carpool matcher behind /v1 (the caller keeps it open until cv_server_stop
+                                   returns), or NULL: /v1 answers 503 Unavailable */
 } cv_server_options;
 
 /* Defaults: 127.0.0.1, port 8080, one thread per core, 1024 connections, 64 per address, 30 s timeout, 64 KiB
-   bodies, 10 s grace at stop, request lines logged. */
+   bodies, 10 s grace at stop, request lines logged, no matcher. */
 cv_server_options cv_server_defaults(void);
 
 typedef struct cv_server cv_server;
@@ -36,7 +39,7 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *o, cv_err
 uint16_t cv_server_port(const cv_server *s);
 
 /* Stops accepting connections, lets requests in flight finish (up to stop_grace_ms), stops the workers and frees
-   everything, including their routing workspaces. Accepts NULL. */
+   everything, including their routing and matcher workspaces. Accepts NULL. */
 void cv_server_stop(cv_server *s);
 
 /* Writes one logfmt line "ts=... level=LEVEL msg=..." on stderr (one write, so lines from several threads never

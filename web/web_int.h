@@ -13,6 +13,11 @@
 typedef struct web_req {
     const cv_graph *g;
     cv_ch_query *q;             /* this worker thread's workspace (NULL when it could not be allocated) */
+    cv_matcher *matcher;        /* the server's matcher, NULL when it has none */
+    cv_server *server;
+    const char *upload;         /* the request body, NUL-terminated ("" when none) */
+    size_t upload_len;
+    const char *allow;          /* the Allow header of a 405 answer (NULL: "GET, HEAD") */
     const char *method;
     const char *path;           /* the whole path, percent-decoded */
     const char *rest;           /* the path after the route's prefix */
@@ -33,6 +38,13 @@ int web_error(web_req *r, int status, const char *code, const char *fmt, ...)
 /* Sets a 200 response with doc (taken; NULL means out of memory and gives a 500). Returns 0. */
 int web_ok(web_req *r, json_t *doc);
 
+/* Sets a 201 response with doc (taken). Returns 0. */
+int web_created(web_req *r, json_t *doc);
+
+/* The calling worker thread's matcher workspace, made on first use and freed at stop; NULL (after web_error)
+   when the server has no matcher or it cannot be made. */
+cv_matcher_ws *web_matcher_ws(web_req *r);
+
 /* The value of query argument key, or NULL when absent ("" when given without a value). */
 const char *web_arg(const web_req *r, const char *key);
 
@@ -41,5 +53,8 @@ int web_route(web_req *r);
 int web_table(web_req *r);
 int web_nearest(web_req *r);
 int web_health(web_req *r);
+
+/* The carpool service under /v1/ (trips_api.c): every method, rest is the path after "/v1/". */
+int web_v1(web_req *r);
 
 #endif

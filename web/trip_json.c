@@ -1,13 +1,15 @@
 /* trip_json.c — JSON for the matcher's objects (offers, requests, schedules, stops, bookings, matches) and the
-   codes of its errors, shared by the trip subcommands (and later the HTTP server). One builder per object kind;
+   codes of its errors, shared by the trip subcommands and the HTTP server's /v1 API. One builder per object kind;
    each returns a new reference, or NULL when out of memory. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
-#include "cli.h"
+#include "osrm_json.h"
+#include "trip_json.h"
 #include "timeutil.h"
 
-const char *cli_trip_code(int code)
+const char *json_trip_code(int code)
 {
     switch (code) {
     case CV_OK: return "Ok";
@@ -22,7 +24,7 @@ const char *cli_trip_code(int code)
 
 json_t *json_trip_error(int code, const char *message)
 {
-    return json_pack("{s:s,s:s}", "code", cli_trip_code(code), "message", message ? message : "");
+    return json_pack("{s:s,s:s}", "code", json_trip_code(code), "message", message ? message : "");
 }
 
 /* v rounded to `decimals` decimals, as a JSON real. */
@@ -164,4 +166,43 @@ json_t *json_match(const cv_match *m)
                      json_tenths(m->shared_dm), "driver_total", "duration", json_tenths(m->total_ds), "distance",
                      json_tenths(m->total_dm), "time_mismatch", (json_int_t)m->mismatch_s, "schedule", schedule,
                      "contribution", json_contribution(&m->contribution));
+}
+
+json_t *json_matches(const cv_match *v, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < n; i++)
+        if (json_array_append_new(list, json_match(&v[i])))
+            json_decref(list), list = NULL;
+    return list;
+}
+
+json_t *json_offer_detail(cv_store *store, const cv_offer *o, int *rc, cv_error *err)
+{
+    cv_stop *stops = NULL;
+    cv_booking *bookings = NULL;
+    size_t nstops = 0, nbookings = 0;
+    json_t *obj = NULL;
+    if ((*rc = cv_store_offer_stops(store, o->id, &stops, &nstops, err)) ||
+        (*rc = cv_store_list_bookings(store, o->id, -1, &bookings, &nbookings, err)))
+        goto done;
+    obj = json_offer(o);
+    json_t *js = json_array(), *jb = json_array();
+    for (size_t i = 0; js && i < nstops; i++)
+        if (json_array_append_new(js, json_stop(&stops[i])))
+            json_decref(js), js = NULL;
+    for (size_t i = 0; jb && i < nbookings; i++)
+        if (json_array_append_new(jb, json_booking(&bookings[i])))
+            json_decref(jb), jb = NULL;
+    if (!obj || !js || !jb) {
+        json_decref(obj), json_decref(js), json_decref(jb);
+        obj = NULL;
+    } else if (json_object_set_new(obj, "stops", js) | json_object_set_new(obj, "bookings", jb)) {
+        json_decref(obj); /* set_new releases the value even when it fails */
+        obj = NULL;
+    }
+done:
+    free(stops);
+    free(bookings);
+    return obj;
 }

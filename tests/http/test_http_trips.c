@@ -1,0 +1,566 @@
+/* test_http_trips.c — the carpool API under /v1 over HTTP: the real server on 127.0.0.1 port 0 with the Monaco
+   graph and a temporary trip database. Offers and requests along a route the server itself gives, matches both
+   ways, search, bookings, the seat race between concurrent clients, every error class (and nothing written on a
+   refused request), 503 without a database, and restart on the same database. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "matcher.h"
+#include "server.h"
+#include "test_support.h"
+
+#define DB COVOIT_TMP "/http_trips.db"
+
+#define CASINO "7.4275,43.7396"
+#define FONTVIEILLE "7.4160,43.7290"
+
+static cv_graph *graph;
+static cv_matcher *matcher;
+static cv_server *server;
+static uint16_t port;
+
+/* Shared between the tests, which run in order. */
+static char depart[32];            /* two days from now, UTC */
+static double route_pts[2][2];     /* two points along the casino -> Fontvieille route, [lon, lat] */
+static int64_t offer_id, request_booked, request_open;
+
+/* --- a tiny HTTP/1.1 client --- */
+
+typedef struct reply {
+    int status;
+    char *raw;
+    json_t *json;
+} reply;
+
+static void reply_free(reply *r)
+{
+    free(r->raw);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+static reply http_req(const char *method, const char *path, const char *body)
+{
+    reply r = {0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return r;
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
+        close(fd);
+        return r;
+    }
+    size_t blen = body ? strlen(body) : 0;
+    size_t hcap = strlen(path) + 256 + blen;
+    char *req = malloc(hcap);
+    int n = snprintf(req, hcap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method, path);
+    if (body)
+        n += snprintf(req + n, hcap - (size_t)n, "Content-Type: application/json\r\nContent-Length: %zu\r\n", blen);
+    n += snprintf(req + n, hcap - (size_t)n, "\r\n%s", body ? body : "");
+    for (size_t off = 0; off < (size_t)n;) {
+        ssize_t w = send(fd, req + off, (size_t)n - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    free(req);
+    size_t len = 0, cap = 1 << 16;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (len + 4096 > cap)
+            buf = realloc(buf, cap *= 2);
+        ssize_t got = recv(fd, buf + len, cap - len - 1, 0);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+    }
+    close(fd);
+    buf[len] = '\0';
+    r.raw = buf;
+    char *sep = strstr(buf, "\r\n\r\n");
+    if (strncmp(buf, "HTTP/1.1 ", 9) || !sep)
+        return r;
+    r.status = atoi(buf + 9);
+    r.json = json_loads(sep + 4, 0, NULL);
+    return r;
+}
+
+/* A request whose answer must have status and code; returns the reply (the caller frees it). */
+static reply expect(const char *method, const char *path, const char *body, int status, const char *code)
+{
+    reply r = http_req(method, path, body);
+    if (r.status != status || !r.json)
+        fail_msg("%s %s %s: status %d, expected %d: %s", method, path, body ? body : "", r.status, status, r.raw);
+    const char *got = json_string_value(json_object_get(r.json, "code"));
+    if (!got || strcmp(got, code))
+        fail_msg("%s %s: code %s, expected %s: %s", method, path, got ? got : "(none)", code, r.raw);
+    if (strcmp(code, "Ok"))
+        assert_true(json_is_string(json_object_get(r.json, "message")));
+    return r;
+}
+
+static void expect_error(const char *method, const char *path, const char *body, int status, const char *code)
+{
+    reply r = expect(method, path, body, status, code);
+    reply_free(&r);
+}
+
+/* json_pack'ed doc (taken) as text (malloc'ed). */
+static char *text_of(json_t *doc)
+{
+    assert_non_null(doc);
+    char *t = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return t;
+}
+
+static json_t *lonlat(double lon, double lat)
+{
+    return json_pack("[f,f]", lon, lat);
+}
+
+static char *offer_body(int seats)
+{
+    return text_of(json_pack("{s:o,s:o,s:s,s:i,s:i,s:s}", "from", lonlat(7.4275, 43.7396), "to",
+                             lonlat(7.4160, 43.7290), "depart", depart, "margin_min", 30, "seats", seats, "owner",
+                             "driver-1"));
+}
+
+static char *request_body(const char *owner)
+{
+    return text_of(json_pack("{s:o,s:o,s:s,s:i,s:s}", "from", lonlat(route_pts[0][0], route_pts[0][1]), "to",
+                             lonlat(route_pts[1][0], route_pts[1][1]), "depart", depart, "margin_min", 30, "owner",
+                             owner));
+}
+
+/* POSTs body (freed) to path, expects 201 and returns the id of the object under key. */
+static int64_t create(const char *path, char *body, const char *key)
+{
+    reply r = expect("POST", path, body, 201, "Ok");
+    free(body);
+    json_t *obj = json_object_get(r.json, key);
+    int64_t id = json_integer_value(json_object_get(obj, "id"));
+    assert_true(id > 0);
+    reply_free(&r);
+    return id;
+}
+
+static int64_t book(int64_t offer, int64_t request)
+{
+    char body[128];
+    snprintf(body, sizeof body, "{\"offer_id\":%lld,\"request_id\":%lld}", (long long)offer, (long long)request);
+    reply r = expect("POST", "/v1/bookings", body, 201, "Ok");
+    json_t *b = json_object_get(r.json, "booking");
+    assert_string_equal(json_string_value(json_object_get(b, "status")), "pending");
+    assert_int_equal(json_integer_value(json_object_get(b, "offer_id")), offer);
+    int64_t id = json_integer_value(json_object_get(b, "id"));
+    assert_true(id > 0);
+    reply_free(&r);
+    return id;
+}
+
+/* True when the matches of reply r hold one with field == id. */
+static int has_match(const reply *r, const char *field, int64_t id)
+{
+    json_t *list = json_object_get(r->json, "matches");
+    assert_true(json_is_array(list));
+    for (size_t i = 0; i < json_array_size(list); i++)
+        if (json_integer_value(json_object_get(json_array_get(list, i), field)) == id)
+            return 1;
+    return 0;
+}
+
+/* How many offers the store holds (cancelled ones included). */
+static size_t count_offers(void)
+{
+    reply r = expect("GET", "/v1/offers?all=true", NULL, 200, "Ok");
+    size_t n = json_array_size(json_object_get(r.json, "offers"));
+    reply_free(&r);
+    return n;
+}
+
+/* --- set-up --- */
+
+static cv_server *start(cv_matcher *m)
+{
+    cv_server_options o = cv_server_defaults();
+    o.port = 0;
+    o.threads = 8;
+    o.quiet = 1;
+    o.matcher = m;
+    cv_error err = {0};
+    cv_server *s = cv_server_start(graph, &o, &err);
+    if (!s)
+        fail_msg("%s", err.text);
+    return s;
+}
+
+static void open_matcher(void)
+{
+    cv_error err = {0};
+    cv_matcher_options mo = cv_matcher_defaults();
+    if (cv_matcher_open(graph, DB, &mo, (int64_t)time(NULL), &matcher, &err))
+        fail_msg("%s", err.text);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    graph = tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_trips_monaco.cvg");
+    unlink(DB);
+    unlink(DB "-wal");
+    unlink(DB "-shm");
+    open_matcher();
+    server = start(matcher);
+    port = cv_server_port(server);
+    time_t t = time(NULL) + 2 * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(depart, sizeof depart, "%Y-%m-%dT%H:%M:00Z", &tm);
+    return port ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cv_server_stop(server);
+    cv_matcher_close(matcher);
+    cv_graph_close(graph);
+    return 0;
+}
+
+/* --- tests --- */
+
+static void test_without_db(void **state)
+{
+    (void)state;
+    cv_server *s = start(NULL);
+    uint16_t keep = port;
+    port = cv_server_port(s);
+    expect_error("GET", "/v1/offers", NULL, 503, "Unavailable");
+    expect_error("POST", "/v1/search", "{}", 503, "Unavailable");
+    reply r = expect("GET", "/health", NULL, 200, "Ok");
+    reply_free(&r);
+    cv_server_stop(s);
+    port = keep;
+}
+
+static void test_offer_request_match_book(void **state)
+{
+    (void)state;
+    /* Points along the offer's own route, as the server routes it. */
+    reply r = expect("GET", "/route/v1/driving/" CASINO ";" FONTVIEILLE "?geometries=geojson", NULL, 200, "Ok");
+    json_t *coords = json_object_get(json_object_get(json_array_get(json_object_get(r.json, "routes"), 0),
+                                                     "geometry"), "coordinates");
+    size_t n = json_array_size(coords);
+    assert_true(n >= 8);
+    for (int k = 0; k < 2; k++) {
+        json_t *c = json_array_get(coords, k ? 3 * n / 4 : n / 4);
+        route_pts[k][0] = json_number_value(json_array_get(c, 0));
+        route_pts[k][1] = json_number_value(json_array_get(c, 1));
+    }
+    reply_free(&r);
+
+    offer_id = create("/v1/offers", offer_body(3), "offer");
+    char path[128];
+    snprintf(path, sizeof path, "/v1/offers/%lld", (long long)offer_id);
+    r = expect("GET", path, NULL, 200, "Ok");
+    json_t *o = json_object_get(r.json, "offer");
+    assert_string_equal(json_string_value(json_object_get(o, "owner")), "driver-1");
+    assert_string_equal(json_string_value(json_object_get(o, "status")), "open");
+    assert_int_equal(json_integer_value(json_object_get(o, "seats")), 3);
+    assert_true(json_number_value(json_object_get(json_object_get(o, "direct"), "distance")) > 0);
+    assert_int_equal(json_array_size(json_object_get(o, "stops")), 2);
+    reply_free(&r);
+
+    r = expect("GET", "/v1/offers?owner=driver-1", NULL, 200, "Ok");
+    assert_int_equal(json_array_size(json_object_get(r.json, "offers")), 1);
+    reply_free(&r);
+    r = expect("GET", "/v1/offers?owner=nobody", NULL, 200, "Ok");
+    assert_int_equal(json_array_size(json_object_get(r.json, "offers")), 0);
+    reply_free(&r);
+
+    request_booked = create("/v1/requests", request_body("rider-1"), "request");
+    request_open = create("/v1/requests", request_body("rider-2"), "request");
+    snprintf(path, sizeof path, "/v1/requests/%lld", (long long)request_booked);
+    r = expect("GET", path, NULL, 200, "Ok");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "request"), "owner")), "rider-1");
+    reply_free(&r);
+
+    /* Matches both ways, and the search finds the offer without storing anything. */
+    snprintf(path, sizeof path, "/v1/requests/%lld/matches?limit=5", (long long)request_booked);
+    r = expect("GET", path, NULL, 200, "Ok");
+    assert_true(has_match(&r, "offer_id", offer_id));
+    json_t *m = json_array_get(json_object_get(r.json, "matches"), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(m, "contribution"), "currency")), "EUR");
+    reply_free(&r);
+    snprintf(path, sizeof path, "/v1/offers/%lld/matches", (long long)offer_id);
+    r = expect("GET", path, NULL, 200, "Ok");
+    assert_true(has_match(&r, "request_id", request_booked));
+    assert_true(has_match(&r, "request_id", request_open));
+    reply_free(&r);
+    char *body = request_body("searcher");
+    r = expect("POST", "/v1/search?limit=3", body, 200, "Ok");
+    free(body);
+    assert_true(has_match(&r, "offer_id", offer_id));
+    reply_free(&r);
+    r = expect("GET", "/v1/requests?owner=searcher", NULL, 200, "Ok");
+    assert_int_equal(json_array_size(json_object_get(r.json, "requests")), 0);
+    reply_free(&r);
+
+    /* Book, accept; a second accept conflicts. */
+    int64_t b = book(offer_id, request_booked);
+    snprintf(path, sizeof path, "/v1/bookings/%lld/accept", (long long)b);
+    r = expect("POST", path, NULL, 200, "Ok");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "booking"), "status")),
+                        "accepted");
+    reply_free(&r);
+    expect_error("POST", path, NULL, 409, "Conflict");
+    snprintf(path, sizeof path, "/v1/bookings/%lld", (long long)b);
+    r = expect("GET", path, NULL, 200, "Ok");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "booking"), "status")),
+                        "accepted");
+    reply_free(&r);
+    /* Booking the same pair again conflicts. */
+    char bb[128];
+    snprintf(bb, sizeof bb, "{\"offer_id\":%lld,\"request_id\":%lld}", (long long)offer_id, (long long)request_booked);
+    expect_error("POST", "/v1/bookings", bb, 409, "Conflict");
+
+    /* The offer now has the passenger's pickup and drop-off among its stops. */
+    snprintf(path, sizeof path, "/v1/offers/%lld", (long long)offer_id);
+    r = expect("GET", path, NULL, 200, "Ok");
+    o = json_object_get(r.json, "offer");
+    assert_int_equal(json_array_size(json_object_get(o, "stops")), 4);
+    assert_int_equal(json_array_size(json_object_get(o, "bookings")), 1);
+    reply_free(&r);
+}
+
+typedef struct racer {
+    char path[64];
+    pthread_barrier_t *go;
+    int status;
+} racer;
+
+static void *race(void *p)
+{
+    racer *a = p;
+    pthread_barrier_wait(a->go);
+    reply r = http_req("POST", a->path, NULL);
+    a->status = r.status;
+    reply_free(&r);
+    return NULL;
+}
+
+static void test_seat_race(void **state)
+{
+    (void)state;
+    enum { NR = 6 };
+    int64_t offer = create("/v1/offers", offer_body(2), "offer");
+    int64_t bookings[NR];
+    for (int i = 0; i < NR; i++) {
+        char owner[32];
+        snprintf(owner, sizeof owner, "racer-%d", i);
+        int64_t req = create("/v1/requests", request_body(owner), "request");
+        bookings[i] = book(offer, req);
+    }
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, NR);
+    pthread_t t[NR];
+    racer a[NR];
+    for (int i = 0; i < NR; i++) {
+        memset(&a[i], 0, sizeof a[i]);
+        snprintf(a[i].path, sizeof a[i].path, "/v1/bookings/%lld/accept", (long long)bookings[i]);
+        a[i].go = &go;
+        assert_int_equal(pthread_create(&t[i], NULL, race, &a[i]), 0);
+    }
+    int won = 0, lost = 0, loser = -1;
+    for (int i = 0; i < NR; i++) {
+        pthread_join(t[i], NULL);
+        if (a[i].status == 200)
+            won++;
+        else if (a[i].status == 409)
+            lost++, loser = i;
+    }
+    pthread_barrier_destroy(&go);
+    assert_int_equal(won, 2);
+    assert_int_equal(lost, NR - 2);
+
+    /* The losers are still pending: the driver can refuse one; a refused booking cannot be accepted. */
+    char path[64];
+    snprintf(path, sizeof path, "/v1/bookings/%lld/refuse", (long long)bookings[loser]);
+    reply r = expect("POST", path, NULL, 200, "Ok");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "booking"), "status")), "refused");
+    reply_free(&r);
+    snprintf(path, sizeof path, "/v1/bookings/%lld/accept", (long long)bookings[loser]);
+    expect_error("POST", path, NULL, 409, "Conflict");
+
+    /* Cancelling the offer: DELETE, then a second cancel conflicts. */
+    snprintf(path, sizeof path, "/v1/offers/%lld", (long long)offer);
+    r = expect("DELETE", path, NULL, 200, "Ok");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "offer"), "status")), "cancelled");
+    reply_free(&r);
+    snprintf(path, sizeof path, "/v1/offers/%lld/cancel", (long long)offer);
+    expect_error("POST", path, NULL, 409, "Conflict");
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    size_t before = count_offers();
+    char past[32];
+    time_t t = time(NULL) - 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(past, sizeof past, "%Y-%m-%dT%H:%M:00Z", &tm);
+
+    expect_error("POST", "/v1/offers", "{\"from\": [7.42, 43.73", 400, "InvalidValue");   /* malformed */
+    expect_error("POST", "/v1/offers", "[1, 2]", 400, "InvalidValue");                    /* not an object */
+    expect_error("POST", "/v1/offers", NULL, 400, "InvalidValue");                        /* no body */
+    char *body;
+    /* missing owner, missing depart, missing to */
+    body = text_of(json_pack("{s:o,s:o,s:s}", "from", lonlat(7.4275, 43.7396), "to", lonlat(7.416, 43.729),
+                             "depart", depart));
+    expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
+    free(body);
+    body = text_of(json_pack("{s:o,s:o,s:s}", "from", lonlat(7.4275, 43.7396), "to", lonlat(7.416, 43.729),
+                             "owner", "x"));
+    expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
+    free(body);
+    body = text_of(json_pack("{s:o,s:s,s:s}", "from", lonlat(7.4275, 43.7396), "depart", depart, "owner", "x"));
+    expect_error("POST", "/v1/requests", body, 400, "InvalidValue");
+    free(body);
+    /* wrong types */
+    body = text_of(json_pack("{s:o,s:o,s:s,s:s,s:s}", "from", lonlat(7.4275, 43.7396), "to", lonlat(7.416, 43.729),
+                             "depart", depart, "owner", "x", "seats", "3"));
+    expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
+    free(body);
+    body = text_of(json_pack("{s:s,s:o,s:s,s:s}", "from", "7.42,43.73", "to", lonlat(7.416, 43.729), "depart",
+                             depart, "owner", "x"));
+    expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
+    free(body);
+    /* out of range, at sea, in the past, an unknown field, a bad regular schedule */
+    body = text_of(json_pack("{s:o,s:o,s:s,s:s}", "from", lonlat(200, 43.7396), "to", lonlat(7.416, 43.729),
+                             "depart", depart, "owner", "x"));
+    expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
+    free(body);
+    body = text_of(json_pack("{s:o,s:o,s:s,s:s}", "from", lonlat(7.47, 43.70), "to", lonlat(7.416, 43.729),
+                             "depart", depart, "owner", "x"));
+    expect_error("POST", "/v1/offers", body, 400, "NoSegment");
+    free(body);
+    body = text_of(json_pack("{s:o,s:o,s:s,s:s}", "from", lonlat(43.7396, 7.4275), "to", lonlat(7.416, 43.729),
+                             "depart", depart, "owner", "x")); /* swapped lat/lon */
+    expect_error("POST", "/v1/offers", body, 400, "NoSegment");
+    free(body);
+    body = text_of(json_pack("{s:o,s:o,s:s,s:s}", "from", lonlat(7.4275, 43.7396), "to", lonlat(7.416, 43.729),
+                             "depart", past, "owner", "x"));
+    expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
+    free(body);
+    body = text_of(json_pack("{s:o,s:o,s:s,s:s,s:i}", "from", lonlat(7.4275, 43.7396), "to", lonlat(7.416, 43.729),
+                             "depart", depart, "owner", "x", "seat", 2));
+    expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
+    free(body);
+    body = text_of(json_pack("{s:o,s:o,s:{s:s,s:s},s:s}", "from", lonlat(7.4275, 43.7396), "to",
+                             lonlat(7.416, 43.729), "depart", "weekdays", "someday", "time", "08:00", "owner", "x"));
+    expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
+    free(body);
+    assert_int_equal(count_offers(), before); /* nothing written */
+
+    /* A regular offer is accepted. */
+    body = text_of(json_pack("{s:o,s:o,s:{s:s,s:s},s:s,s:o}", "from", lonlat(7.4275, 43.7396), "to",
+                             lonlat(7.416, 43.729), "depart", "weekdays", "mon,tue", "time", "08:00", "owner",
+                             "regular", "vias", json_pack("[o]", lonlat(7.4215, 43.7350))));
+    reply r = expect("POST", "/v1/offers", body, 201, "Ok");
+    free(body);
+    json_t *o = json_object_get(r.json, "offer");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(o, "schedule"), "type")), "regular");
+    assert_int_equal(json_array_size(json_object_get(o, "vias")), 1);
+    reply_free(&r);
+    assert_int_equal(count_offers(), before + 1);
+
+    /* Unknown ids and paths, methods, query parameters. */
+    expect_error("GET", "/v1/offers/999999", NULL, 404, "NotFound");
+    expect_error("GET", "/v1/requests/999999", NULL, 404, "NotFound");
+    expect_error("GET", "/v1/requests/999999/matches", NULL, 404, "NotFound");
+    expect_error("GET", "/v1/offers/999999/matches", NULL, 404, "NotFound");
+    expect_error("POST", "/v1/offers/999999/cancel", NULL, 404, "NotFound");
+    expect_error("GET", "/v1/bookings/999999", NULL, 404, "NotFound");
+    expect_error("POST", "/v1/bookings/999999/accept", NULL, 404, "NotFound");
+    expect_error("POST", "/v1/bookings", "{\"offer_id\":999999,\"request_id\":1}", 404, "NotFound");
+    expect_error("POST", "/v1/bookings", "{\"offer_id\":1}", 400, "InvalidValue");
+    expect_error("POST", "/v1/bookings", "{\"offer_id\":\"1\",\"request_id\":1}", 400, "InvalidValue");
+    expect_error("GET", "/v1/offers/abc", NULL, 404, "NotFound");
+    expect_error("GET", "/v1/offers/1/nope", NULL, 404, "NotFound");
+    expect_error("GET", "/v1/nope", NULL, 404, "NotFound");
+    expect_error("PUT", "/v1/offers", "{}", 405, "MethodNotAllowed");
+    expect_error("GET", "/v1/search", NULL, 405, "MethodNotAllowed");
+    expect_error("GET", "/v1/bookings/1/accept", NULL, 405, "MethodNotAllowed");
+    expect_error("GET", "/v1/offers?colour=red", NULL, 400, "InvalidQuery");
+    expect_error("GET", "/v1/offers/1/matches?limit=0", NULL, 400, "InvalidValue");
+    expect_error("POST", "/v1/search", "{\"from\":[7.42,43.73]}", 400, "InvalidValue");
+}
+
+/* Stop the server and the matcher, start new ones on the same database: the trips and matches are still there. */
+static void test_restart(void **state)
+{
+    (void)state;
+    cv_server_stop(server);
+    cv_matcher_close(matcher);
+    server = NULL;
+    matcher = NULL;
+    open_matcher();
+    server = start(matcher);
+    port = cv_server_port(server);
+    char path[128];
+    snprintf(path, sizeof path, "/v1/offers/%lld", (long long)offer_id);
+    reply r = expect("GET", path, NULL, 200, "Ok");
+    json_t *o = json_object_get(r.json, "offer");
+    assert_string_equal(json_string_value(json_object_get(o, "status")), "open");
+    assert_int_equal(json_array_size(json_object_get(o, "bookings")), 1);
+    reply_free(&r);
+    snprintf(path, sizeof path, "/v1/requests/%lld/matches", (long long)request_open);
+    r = expect("GET", path, NULL, 200, "Ok");
+    assert_true(has_match(&r, "offer_id", offer_id));
+    reply_free(&r);
+
+    /* Cancelling a request takes it out of the offer's matches. */
+    snprintf(path, sizeof path, "/v1/requests/%lld", (long long)request_open);
+    r = expect("DELETE", path, NULL, 200, "Ok");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "request"), "status")),
+                        "cancelled");
+    reply_free(&r);
+    snprintf(path, sizeof path, "/v1/offers/%lld/matches", (long long)offer_id);
+    r = expect("GET", path, NULL, 200, "Ok");
+    assert_false(has_match(&r, "request_id", request_open));
+    reply_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_without_db),
+        cmocka_unit_test(test_offer_request_match_book),
+        cmocka_unit_test(test_seat_race),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_restart),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,54 @@
+/* trip_json.h — the matcher's objects as JSON, shared by the CLI's trip subcommands and the server's /v1 API: one
+   builder per kind, each a new reference or NULL when out of memory. Durations in seconds and distances in metres
+   (one decimal), times ISO-8601 in the server's zone, money in euros with commission 0. */
+#ifndef CV_TRIP_JSON_H
+#define CV_TRIP_JSON_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "cv_error.h"
+#include "matcher.h"
+
+/* The code string of a matcher error: "InvalidValue", "NoSegment", "NoRoute", "NotFound", "Conflict", else
+   "Error" ("Ok" for 0). */
+const char *json_trip_code(int cv_code);
+
+/* {"code": json_trip_code(code), "message": message}. */
+json_t *json_trip_error(int code, const char *message);
+
+/* A UTC instant as local ISO-8601 with offset. */
+json_t *json_datetime(int64_t utc);
+
+/* {"type":"punctual","depart","margin_min"} or {"type":"regular","weekdays","time","first_date","last_date",
+   "margin_min"}. */
+json_t *json_schedule(const cv_schedule *s);
+
+/* {id, owner, status, from, to, vias, schedule, seats, max_detour {duration, distance} (null: the default),
+   price_per_km, direct {duration, distance}, created}. */
+json_t *json_offer(const cv_offer *o);
+
+/* json_offer with "stops" (in order) and "bookings" (all statuses, oldest first) read from store. NULL with *rc
+   and err set on a store error (*rc 0: out of memory). */
+json_t *json_offer_detail(cv_store *store, const cv_offer *o, int *rc, cv_error *err);
+
+/* {id, owner, status, from, to, schedule, seats, created}. */
+json_t *json_request(const cv_request *r);
+
+/* {kind, key, location} (+ booking_id, seats_delta for pickups and drop-offs). */
+json_t *json_stop(const cv_stop *s);
+
+/* {id, offer_id, request_id, seats, status, pickup {location, time}, dropoff {location, time},
+   contribution {amount, currency, commission}, created, updated}. */
+json_t *json_booking(const cv_booking *b);
+
+/* {offer_id, request_id, pickup, dropoff, detour {duration, distance, percent}, shared, driver_total,
+   time_mismatch, schedule {regular, weekdays, first_date, last_date}, contribution {amount, currency,
+   commission, per_km, distance_km, rounding}}. */
+json_t *json_match(const cv_match *m);
+
+/* A JSON array of n matches, or NULL when out of memory. */
+json_t *json_matches(const cv_match *v, size_t n);
+
+#endif

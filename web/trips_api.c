@@ -1,0 +1,669 @@
+/* trips_api.c — the carpool API under /v1: offers, requests, matches, search and bookings as JSON, over the
+   matcher with one workspace per worker thread. Bodies are parsed with jansson into the matcher's structs (the
+   same ones the CLI fills), checked by the matcher, and answered with the shared builders of trip_json.c. Errors
+   are {"code","message"}: InvalidValue, NoSegment and NoRoute 400, NotFound 404, Conflict 409; a refused request
+   writes nothing. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "timeutil.h"
+#include "trip_json.h"
+#include "web_int.h"
+
+#define BAD MHD_HTTP_BAD_REQUEST
+#define V1_MAX_LIMIT 1000
+
+/* --- answers --- */
+
+static int status_of(int code)
+{
+    switch (code) {
+    case CV_EINVAL:
+    case CV_ENOSEGMENT:
+    case CV_ENOROUTE:
+        return MHD_HTTP_BAD_REQUEST;
+    case CV_ENOTFOUND:
+        return MHD_HTTP_NOT_FOUND;
+    case CV_ECONFLICT:
+        return MHD_HTTP_CONFLICT;
+    default:
+        return MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+}
+
+/* The answer to a failed matcher or store call. */
+static int fail(web_req *r, int code, const cv_error *err)
+{
+    if (status_of(code) >= 500)
+        cv_log("error", "%s %s: %s", r->method, r->path, err->text);
+    return web_error(r, status_of(code), json_trip_code(code), "%s", err->text);
+}
+
+/* {"code":"Ok", key: value} (value taken; NULL means out of memory) with status 200 or 201. */
+static int ok(web_req *r, int created, const char *key, json_t *value)
+{
+    json_t *doc = value ? json_pack("{s:s,s:o}", "code", "Ok", key, value) : NULL;
+    return created ? web_created(r, doc) : web_ok(r, doc);
+}
+
+static int invalid(web_req *r, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static int invalid(web_req *r, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return web_error(r, BAD, "InvalidValue", "%s", msg);
+}
+
+/* --- query arguments --- */
+
+/* Refuses query arguments outside the NULL-terminated list allowed (InvalidQuery). */
+static int check_args(web_req *r, const char *const *allowed)
+{
+    for (size_t i = 0; i < r->nargs; i++) {
+        int known = 0;
+        for (const char *const *a = allowed; *a && !known; a++)
+            known = !strcmp(*a, r->arg_key[i]);
+        if (!known)
+            return web_error(r, BAD, "InvalidQuery", "unknown query parameter '%.100s'", r->arg_key[i]);
+    }
+    return 0;
+}
+
+/* A whole number in [lo, hi] from text. */
+static int parse_integer(const char *text, long long lo, long long hi, long long *out)
+{
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(text, &end, 10);
+    if (!*text || *end || errno || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* ?limit=N, or 0 (the server's cap) when absent. */
+static int parse_limit(web_req *r, int *limit)
+{
+    const char *v = web_arg(r, "limit");
+    long long n = 0;
+    if (v && parse_integer(v, 1, V1_MAX_LIMIT, &n))
+        return invalid(r, "limit: '%.100s' is not a count (1 to %d)", v, V1_MAX_LIMIT);
+    *limit = (int)n;
+    return 0;
+}
+
+/* --- bodies --- */
+
+/* The request body as a JSON object, or NULL after web_error. */
+static json_t *body_object(web_req *r)
+{
+    if (!r->upload_len)
+        return invalid(r, "a JSON object is required as the request body"), NULL;
+    json_error_t je;
+    json_t *doc = json_loadb(r->upload, r->upload_len, JSON_REJECT_DUPLICATES, &je);
+    if (!doc)
+        return invalid(r, "malformed JSON at line %d, column %d: %s", je.line, je.column, je.text), NULL;
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return invalid(r, "the request body must be a JSON object"), NULL;
+    }
+    return doc;
+}
+
+/* Refuses members of doc outside the NULL-terminated list allowed (a misspelt option must not pass silently). */
+static int check_members(web_req *r, json_t *doc, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(doc, key, v) {
+        int known = 0;
+        for (const char *const *a = allowed; *a && !known; a++)
+            known = !strcmp(*a, key);
+        if (!known)
+            return invalid(r, "unknown field '%.100s'", key);
+    }
+    return 0;
+}
+
+/* [lon, lat] in decimal degrees, in range. */
+static int get_coord(web_req *r, json_t *v, const char *name, cv_coord *c)
+{
+    if (!json_is_array(v) || json_array_size(v) != 2 || !json_is_number(json_array_get(v, 0)) ||
+        !json_is_number(json_array_get(v, 1)))
+        return invalid(r, "%s: must be [lon, lat] in decimal degrees", name);
+    double lon = json_number_value(json_array_get(v, 0)), lat = json_number_value(json_array_get(v, 1));
+    if (!isfinite(lon) || !isfinite(lat) || lon < -180 || lon > 180 || lat < -90 || lat > 90)
+        return invalid(r, "%s: [%g, %g] is out of range (longitude -180..180, latitude -90..90)", name, lon, lat);
+    c->lon = cv_fixed(lon);
+    c->lat = cv_fixed(lat);
+    return 0;
+}
+
+static int required_coord(web_req *r, json_t *doc, const char *name, cv_coord *c)
+{
+    json_t *v = json_object_get(doc, name);
+    if (!v)
+        return invalid(r, "%s: required ([lon, lat])", name);
+    return get_coord(r, v, name, c);
+}
+
+/* An optional number in [lo, hi]; *present says whether it was given. */
+static int opt_number(web_req *r, json_t *doc, const char *name, double lo, double hi, double *out, int *present)
+{
+    json_t *v = json_object_get(doc, name);
+    *present = v && !json_is_null(v);
+    if (!*present)
+        return 0;
+    if (!json_is_number(v))
+        return invalid(r, "%s: must be a number", name);
+    double d = json_number_value(v);
+    if (!isfinite(d) || d < lo || d > hi)
+        return invalid(r, "%s: %g is out of range (%g to %g)", name, d, lo, hi);
+    *out = d;
+    return 0;
+}
+
+/* An optional string member. */
+static int opt_string(web_req *r, json_t *doc, const char *name, const char **out)
+{
+    json_t *v = json_object_get(doc, name);
+    *out = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_string(v))
+        return invalid(r, "%s: must be a string", name);
+    *out = json_string_value(v);
+    return 0;
+}
+
+/* "depart": an ISO-8601 string (a single trip) or {weekdays, time, first_date?, last_date?} (every week); and
+   "margin_min". */
+static int get_schedule(web_req *r, json_t *doc, int64_t now, cv_schedule *s)
+{
+    cv_error err = {0};
+    memset(s, 0, sizeof *s);
+    double margin = CV_DEFAULT_MARGIN_S / 60.0;
+    int present;
+    if (opt_number(r, doc, "margin_min", 0, CV_MAX_MARGIN_S / 60.0, &margin, &present))
+        return -1;
+    s->margin_s = (int32_t)lround(margin * 60.0);
+    json_t *d = json_object_get(doc, "depart");
+    if (!d)
+        return invalid(r, "depart: required (an ISO-8601 date-time, or {\"weekdays\", \"time\", \"first_date\", "
+                          "\"last_date\"})");
+    if (json_is_string(d)) {
+        s->kind = CV_PUNCTUAL;
+        if (cv_parse_datetime(json_string_value(d), &s->depart, &err))
+            return invalid(r, "depart: %s", err.text);
+        return 0;
+    }
+    if (!json_is_object(d))
+        return invalid(r, "depart: must be an ISO-8601 string or an object {weekdays, time, first_date, last_date}");
+    static const char *const members[] = {"weekdays", "time", "first_date", "last_date", NULL};
+    if (check_members(r, d, members))
+        return -1;
+    const char *days, *tod, *first, *last;
+    if (opt_string(r, d, "weekdays", &days) || opt_string(r, d, "time", &tod) ||
+        opt_string(r, d, "first_date", &first) || opt_string(r, d, "last_date", &last))
+        return -1;
+    if (!days || !tod)
+        return invalid(r, "depart: weekdays and time are required for a regular trip");
+    s->kind = CV_REGULAR;
+    if (cv_parse_weekdays(days, &s->weekdays, &err))
+        return invalid(r, "depart.weekdays: %s", err.text);
+    if (cv_parse_time_of_day(tod, &s->time_of_day, &err))
+        return invalid(r, "depart.time: %s", err.text);
+    if (first) {
+        if (cv_parse_date(first, &s->first_day, &err))
+            return invalid(r, "depart.first_date: %s", err.text);
+    } else {
+        cv_utc_to_local(now, &s->first_day, NULL, NULL);
+    }
+    if (last) {
+        if (cv_parse_date(last, &s->last_day, &err))
+            return invalid(r, "depart.last_date: %s", err.text);
+    } else {
+        s->last_day = s->first_day + 365;
+    }
+    return 0;
+}
+
+static int get_owner(web_req *r, json_t *doc, int required, char owner[CV_OWNER_MAX])
+{
+    const char *v;
+    if (opt_string(r, doc, "owner", &v))
+        return -1;
+    if (!v && !required) {
+        snprintf(owner, CV_OWNER_MAX, "%s", "search");
+        return 0;
+    }
+    if (!v)
+        return invalid(r, "owner: required (the owner's reference on the calling platform)");
+    if (!*v || strlen(v) >= CV_OWNER_MAX)
+        return invalid(r, "owner: must be 1 to %d bytes", CV_OWNER_MAX - 1);
+    memcpy(owner, v, strlen(v) + 1);
+    return 0;
+}
+
+static int get_seats(web_req *r, json_t *doc, int dflt, int *seats)
+{
+    json_t *v = json_object_get(doc, "seats");
+    *seats = dflt;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > CV_MAX_SEATS)
+        return invalid(r, "seats: must be a whole number from 1 to %d", CV_MAX_SEATS);
+    *seats = (int)json_integer_value(v);
+    return 0;
+}
+
+/* A request (or an ad-hoc search, where owner is optional) from the body. */
+static int parse_request(web_req *r, json_t *doc, int64_t now, int search, cv_request *q)
+{
+    static const char *const members[] = {"from", "to", "depart", "margin_min", "seats", "owner", NULL};
+    memset(q, 0, sizeof *q);
+    if (check_members(r, doc, members) || required_coord(r, doc, "from", &q->from) ||
+        required_coord(r, doc, "to", &q->to) || get_schedule(r, doc, now, &q->when) ||
+        get_seats(r, doc, 1, &q->seats) || get_owner(r, doc, !search, q->owner))
+        return -1;
+    q->status = CV_TRIP_OPEN;
+    q->created = now;
+    return 0;
+}
+
+static int parse_offer(web_req *r, json_t *doc, int64_t now, cv_offer *o)
+{
+    static const char *const members[] = {"from", "to", "vias", "depart", "margin_min", "seats", "max_detour_min",
+                                          "max_detour_km", "price_per_km", "owner", NULL};
+    memset(o, 0, sizeof *o);
+    if (check_members(r, doc, members) || required_coord(r, doc, "from", &o->from) ||
+        required_coord(r, doc, "to", &o->to) || get_schedule(r, doc, now, &o->when) ||
+        get_seats(r, doc, CV_DEFAULT_SEATS, &o->seats) || get_owner(r, doc, 1, o->owner))
+        return -1;
+    json_t *vias = json_object_get(doc, "vias");
+    if (vias && !json_is_null(vias)) {
+        if (!json_is_array(vias) || json_array_size(vias) > CV_MAX_VIAS)
+            return invalid(r, "vias: must be an array of at most %d [lon, lat] points", CV_MAX_VIAS);
+        for (size_t i = 0; i < json_array_size(vias); i++) {
+            char name[32];
+            snprintf(name, sizeof name, "vias[%zu]", i);
+            if (get_coord(r, json_array_get(vias, i), name, &o->vias[i]))
+                return -1;
+        }
+        o->nvias = (int)json_array_size(vias);
+    }
+    double v;
+    int present;
+    o->max_detour_s = -1;
+    o->max_detour_m = -1;
+    o->price_per_km = -1;
+    if (opt_number(r, doc, "max_detour_min", 0, 10000, &v, &present))
+        return -1;
+    if (present)
+        o->max_detour_s = (int32_t)lround(v * 60.0);
+    if (opt_number(r, doc, "max_detour_km", 0, 100000, &v, &present))
+        return -1;
+    if (present)
+        o->max_detour_m = (int32_t)lround(v * 1000.0);
+    if (opt_number(r, doc, "price_per_km", 0, 1000, &v, &present))
+        return -1;
+    if (present) {
+        if (!(v > 0))
+            return invalid(r, "price_per_km: must be a positive amount of euros (leave it out for the server's)");
+        o->price_per_km = v;
+    }
+    o->status = CV_TRIP_OPEN;
+    o->created = now;
+    return 0;
+}
+
+/* --- the path --- */
+
+typedef enum kind { K_OFFER, K_REQUEST } kind;
+
+/* "123" or "123/tail": the id and the tail ("" when none). Returns 0, or -1 when it does not start with an id. */
+static int split_id(const char *text, int64_t *id, const char **tail)
+{
+    char buf[24];
+    const char *slash = strchr(text, '/');
+    size_t n = slash ? (size_t)(slash - text) : strlen(text);
+    long long v;
+    if (!n || n >= sizeof buf)
+        return -1;
+    memcpy(buf, text, n);
+    buf[n] = '\0';
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] < '0' || buf[i] > '9')
+            return -1;
+    if (parse_integer(buf, 1, INT64_MAX, &v))
+        return -1;
+    *id = (int64_t)v;
+    *tail = slash ? slash + 1 : "";
+    return 0;
+}
+
+static int method_is(const web_req *r, const char *m)
+{
+    return !strcmp(r->method, m) || (!strcmp(m, "GET") && !strcmp(r->method, "HEAD"));
+}
+
+static int not_allowed(web_req *r, const char *allow)
+{
+    r->allow = allow;
+    return web_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed", "%s is not allowed on %s: use %s",
+                     r->method, r->path, allow);
+}
+
+static const char *const no_args[] = {NULL};
+
+/* --- offers and requests --- */
+
+static int trip_create(web_req *r, cv_matcher_ws *w, kind k)
+{
+    if (check_args(r, no_args))
+        return -1;
+    int64_t now = (int64_t)time(NULL);
+    json_t *doc = body_object(r);
+    if (!doc)
+        return -1;
+    cv_offer o;
+    cv_request q;
+    cv_error err = {0};
+    int rc, st = k == K_OFFER ? parse_offer(r, doc, now, &o) : parse_request(r, doc, now, 0, &q);
+    json_decref(doc);
+    if (st)
+        return -1;
+    cv_store *store = cv_matcher_store(w);
+    if (k == K_OFFER) {
+        if ((rc = cv_matcher_add_offer(w, &o, now, &err)) || (rc = cv_store_get_offer(store, o.id, &o, &err)))
+            return fail(r, rc, &err);
+        return ok(r, 1, "offer", json_offer(&o));
+    }
+    if ((rc = cv_matcher_add_request(w, &q, now, &err)) || (rc = cv_store_get_request(store, q.id, &q, &err)))
+        return fail(r, rc, &err);
+    return ok(r, 1, "request", json_request(&q));
+}
+
+static int trip_list(web_req *r, cv_matcher_ws *w, kind k)
+{
+    static const char *const args[] = {"owner", "all", NULL};
+    if (check_args(r, args))
+        return -1;
+    const char *owner = web_arg(r, "owner"), *all = web_arg(r, "all");
+    if (owner && !*owner)
+        return invalid(r, "owner: must not be empty");
+    if (all && strcmp(all, "true") && strcmp(all, "false"))
+        return invalid(r, "all: must be true or false");
+    int open_only = !all || !strcmp(all, "false");
+    cv_error err = {0};
+    size_t n = 0;
+    json_t *list = json_array();
+    int rc;
+    if (k == K_OFFER) {
+        cv_offer *v = NULL;
+        rc = cv_store_list_offers(cv_matcher_store(w), owner, open_only, &v, &n, &err);
+        for (size_t i = 0; !rc && list && i < n; i++)
+            if (json_array_append_new(list, json_offer(&v[i])))
+                json_decref(list), list = NULL;
+        free(v);
+    } else {
+        cv_request *v = NULL;
+        rc = cv_store_list_requests(cv_matcher_store(w), owner, open_only, &v, &n, &err);
+        for (size_t i = 0; !rc && list && i < n; i++)
+            if (json_array_append_new(list, json_request(&v[i])))
+                json_decref(list), list = NULL;
+        free(v);
+    }
+    if (rc) {
+        json_decref(list);
+        return fail(r, rc, &err);
+    }
+    return ok(r, 0, k == K_OFFER ? "offers" : "requests", list);
+}
+
+/* GET (cancel 0) or cancel (cancel 1) one offer or request. */
+static int trip_one(web_req *r, cv_matcher_ws *w, kind k, int64_t id, int cancel)
+{
+    if (check_args(r, no_args))
+        return -1;
+    cv_error err = {0};
+    cv_store *store = cv_matcher_store(w);
+    int rc = 0;
+    if (k == K_OFFER) {
+        cv_offer o;
+        if ((cancel && (rc = cv_matcher_cancel_offer(w, id, &err))) || (rc = cv_store_get_offer(store, id, &o, &err)))
+            return fail(r, rc, &err);
+        json_t *obj = json_offer_detail(store, &o, &rc, &err);
+        if (!obj && rc)
+            return fail(r, rc, &err);
+        return ok(r, 0, "offer", obj);
+    }
+    cv_request q;
+    if ((cancel && (rc = cv_matcher_cancel_request(w, id, &err))) || (rc = cv_store_get_request(store, id, &q, &err)))
+        return fail(r, rc, &err);
+    return ok(r, 0, "request", json_request(&q));
+}
+
+static int trip_matches(web_req *r, cv_matcher_ws *w, kind k, int64_t id)
+{
+    static const char *const args[] = {"limit", NULL};
+    int limit;
+    if (check_args(r, args) || parse_limit(r, &limit))
+        return -1;
+    int64_t now = (int64_t)time(NULL);
+    cv_error err = {0};
+    cv_match *v = NULL;
+    size_t n = 0;
+    int rc = k == K_OFFER ? cv_matcher_offer_matches(w, id, now, limit, &v, &n, &err)
+                          : cv_matcher_request_matches(w, id, now, limit, &v, &n, &err);
+    if (rc) {
+        free(v);
+        return fail(r, rc, &err);
+    }
+    json_t *list = json_matches(v, n);
+    free(v);
+    return ok(r, 0, "matches", list);
+}
+
+/* /v1/offers... and /v1/requests...; rest is what follows "offers" or "requests". */
+static int trips(web_req *r, cv_matcher_ws *w, kind k, const char *rest)
+{
+    if (!*rest || !strcmp(rest, "/")) {
+        if (method_is(r, "POST"))
+            return trip_create(r, w, k);
+        if (method_is(r, "GET"))
+            return trip_list(r, w, k);
+        return not_allowed(r, "GET, HEAD, POST");
+    }
+    int64_t id;
+    const char *tail;
+    if (rest[0] != '/' || split_id(rest + 1, &id, &tail))
+        return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such endpoint: %s (ids are positive integers)",
+                         r->path);
+    if (!*tail) {
+        if (method_is(r, "GET"))
+            return trip_one(r, w, k, id, 0);
+        if (method_is(r, "DELETE"))
+            return trip_one(r, w, k, id, 1);
+        return not_allowed(r, "GET, HEAD, DELETE");
+    }
+    if (!strcmp(tail, "cancel")) {
+        if (method_is(r, "POST"))
+            return trip_one(r, w, k, id, 1);
+        return not_allowed(r, "POST");
+    }
+    if (!strcmp(tail, "matches")) {
+        if (method_is(r, "GET"))
+            return trip_matches(r, w, k, id);
+        return not_allowed(r, "GET, HEAD");
+    }
+    return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such endpoint: %s", r->path);
+}
+
+/* --- search --- */
+
+static int search(web_req *r, cv_matcher_ws *w)
+{
+    if (!method_is(r, "POST"))
+        return not_allowed(r, "POST");
+    static const char *const args[] = {"limit", NULL};
+    int limit;
+    if (check_args(r, args) || parse_limit(r, &limit))
+        return -1;
+    int64_t now = (int64_t)time(NULL);
+    json_t *doc = body_object(r);
+    if (!doc)
+        return -1;
+    cv_request q;
+    int st = parse_request(r, doc, now, 1, &q);
+    json_decref(doc);
+    if (st)
+        return -1;
+    cv_error err = {0};
+    cv_match *v = NULL;
+    size_t n = 0;
+    int rc = cv_matcher_search(w, &q, now, limit, &v, &n, &err);
+    if (rc) {
+        free(v);
+        return fail(r, rc, &err);
+    }
+    json_t *list = json_matches(v, n);
+    free(v);
+    return ok(r, 0, "matches", list);
+}
+
+/* --- bookings --- */
+
+static int show_booking(web_req *r, cv_matcher_ws *w, int64_t id, int created)
+{
+    cv_error err = {0};
+    cv_booking b;
+    int rc = cv_store_get_booking(cv_matcher_store(w), id, &b, &err);
+    if (rc)
+        return fail(r, rc, &err);
+    return ok(r, created, "booking", json_booking(&b));
+}
+
+/* A positive integer member. */
+static int get_id(web_req *r, json_t *doc, const char *name, int64_t *id)
+{
+    json_t *v = json_object_get(doc, name);
+    if (!v)
+        return invalid(r, "%s: required (an id)", name);
+    if (!json_is_integer(v) || json_integer_value(v) < 1)
+        return invalid(r, "%s: must be an id (a positive integer)", name);
+    *id = (int64_t)json_integer_value(v);
+    return 0;
+}
+
+static int book(web_req *r, cv_matcher_ws *w)
+{
+    if (check_args(r, no_args))
+        return -1;
+    json_t *doc = body_object(r);
+    if (!doc)
+        return -1;
+    static const char *const members[] = {"offer_id", "request_id", NULL};
+    int64_t offer_id = 0, request_id = 0;
+    int st = check_members(r, doc, members) || get_id(r, doc, "offer_id", &offer_id) ||
+             get_id(r, doc, "request_id", &request_id);
+    json_decref(doc);
+    if (st)
+        return -1;
+    int64_t now = (int64_t)time(NULL);
+    cv_error err = {0};
+    cv_booking b;
+    int rc = cv_matcher_book(w, offer_id, request_id, now, &b, &err);
+    if (rc)
+        return fail(r, rc, &err);
+    return show_booking(r, w, b.id, 1);
+}
+
+static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
+{
+    if (!*rest || !strcmp(rest, "/")) {
+        if (method_is(r, "POST"))
+            return book(r, w);
+        return not_allowed(r, "POST");
+    }
+    int64_t id;
+    const char *tail;
+    if (rest[0] != '/' || split_id(rest + 1, &id, &tail))
+        return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such endpoint: %s (ids are positive integers)",
+                         r->path);
+    if (check_args(r, no_args))
+        return -1;
+    if (!*tail) {
+        if (method_is(r, "GET"))
+            return show_booking(r, w, id, 0);
+        return not_allowed(r, "GET, HEAD");
+    }
+    int (*op)(cv_matcher_ws *, int64_t, int64_t, cv_error *) = NULL;
+    if (!strcmp(tail, "accept"))
+        op = cv_matcher_accept;
+    else if (!strcmp(tail, "refuse"))
+        op = cv_matcher_refuse;
+    else if (!strcmp(tail, "cancel"))
+        op = cv_matcher_cancel_booking;
+    else
+        return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such endpoint: %s", r->path);
+    if (!method_is(r, "POST"))
+        return not_allowed(r, "POST");
+    cv_error err = {0};
+    int rc = op(w, id, (int64_t)time(NULL), &err);
+    if (rc)
+        return fail(r, rc, &err);
+    return show_booking(r, w, id, 0);
+}
+
+/* --- /v1/ --- */
+
+/* rest starts with name followed by the end or a slash: returns what follows name, else NULL. */
+static const char *segment(const char *rest, const char *name)
+{
+    size_t n = strlen(name);
+    if (strncmp(rest, name, n) || (rest[n] && rest[n] != '/'))
+        return NULL;
+    return rest + n;
+}
+
+int web_v1(web_req *r)
+{
+    const char *tail;
+    kind k = K_OFFER;
+    int which; /* 0 trips, 1 search, 2 bookings */
+    if ((tail = segment(r->rest, "offers")))
+        which = 0, k = K_OFFER;
+    else if ((tail = segment(r->rest, "requests")))
+        which = 0, k = K_REQUEST;
+    else if ((tail = segment(r->rest, "search")) && !*tail)
+        which = 1;
+    else if ((tail = segment(r->rest, "bookings")))
+        which = 2;
+    else
+        return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such endpoint: %s", r->path);
+    cv_matcher_ws *w = web_matcher_ws(r);
+    if (!w)
+        return -1;
+    if (which == 0)
+        return trips(r, w, k, tail);
+    if (which == 1)
+        return search(r, w);
+    return bookings(r, w, tail);
+}
