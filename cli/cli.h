@@ -22,6 +22,7 @@ int cmd_request(int argc, char **argv);
 int cmd_book(int argc, char **argv);
 int cmd_booking(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_key(int argc, char **argv);
 
 /* Prints "covoit: <text>" on stderr. */
 void cli_error(const char *fmt, ...)

@@ -16,7 +16,7 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: covoit serve --graph FILE [--db FILE] [--tz ZONE] [--listen ADDR:PORT] [--threads N] "
-               "[--quiet]\n\n"
+               "[--rate N] [--quiet]\n\n"
                "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes the requests in\n"
                "flight and exits:\n"
                "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
@@ -31,7 +31,11 @@ static void usage(FILE *f)
                "(without --db they answer 503). --tz ZONE is the time zone of local times and regular schedules\n"
                "(default $COVOIT_TZ, else UTC).\n"
                "--listen defaults to 127.0.0.1:8080 (port 0: any free port); --threads to the number of cores.\n"
-               "One logfmt line per request goes to stderr (--quiet: errors only).\n");
+               "One logfmt line per request goes to stderr (--quiet: errors only).\n"
+               "API keys (`covoit key add --db FILE ...`): when the database holds one, every request but GET /health\n"
+               "needs X-API-Key: KEY (or Authorization: Bearer KEY), and --rate N limits each key and each address to\n"
+               "N requests per second, bursts of 2N (default 100; beyond: 429 with Retry-After). Without a key the\n"
+               "server runs in local demo mode, on 127.0.0.1 only.\n");
 }
 
 /* A junction of the main network near the point at fraction f of the graph's box diagonal: example requests
@@ -76,6 +80,14 @@ int cmd_serve(int argc, char **argv)
                 return CLI_USAGE;
             }
             o.threads = (unsigned)n;
+        } else if (!strcmp(argv[i], "--rate") && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 1 || n > 1000000) {
+                cli_error("--rate must be a number of requests per second from 1 to 1000000");
+                return CLI_USAGE;
+            }
+            o.rate = (unsigned)n;
         } else if (!strcmp(argv[i], "--quiet")) {
             o.quiet = 1;
         } else {
@@ -136,6 +148,11 @@ int cmd_serve(int argc, char **argv)
         cv_graph_close(g);
         return CLI_FAIL;
     }
+    if (!cv_server_auth(s))
+        printf("demo mode: no API key configured, listening on 127.0.0.1 only\n");
+    else
+        printf("API keys required (X-API-Key or Authorization: Bearer), %u requests/s per key and address\n",
+               o.rate ? o.rate : 100);
     cv_coord a = example_point(g, 0.4), b = example_point(g, 0.6);
     printf("covoit serving %s on http://%s:%u/ (Ctrl-C stops)\ntry:\n"
            "  curl 'http://%s:%u/route/v1/driving/%.6f,%.6f;%.6f,%.6f?overview=false'\n"

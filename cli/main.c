@@ -20,6 +20,7 @@ static const subcommand commands[] = {
     {"book", cmd_book, "book seats for a request on an offer"},
     {"booking", cmd_booking, "accept, refuse, cancel or show a booking"},
     {"serve", cmd_serve, "HTTP server: OSRM-compatible routing endpoints"},
+    {"key", cmd_key, "API keys of the server: add, list, revoke"},
 };
 
 static void usage(FILE *f)

@@ -1,6 +1,8 @@
 /* store.c — the SQLite trip store: schema and migrations, prepared statements, offers, requests, stops, bookings. */
 #include "store.h"
 
+#include "cv_sha256.h"
+
 #include <math.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -108,6 +110,15 @@ static const char *const migrations[] = {
     ");"
     "CREATE INDEX stops_by_offer ON stops(offer_id, key);"
     "CREATE INDEX stops_by_booking ON stops(booking_id) WHERE booking_id IS NOT NULL;",
+    /* 1 -> 2: API keys, stored as the SHA-256 of the secret only */
+    "CREATE TABLE api_keys ("
+    "  id INTEGER PRIMARY KEY,"
+    "  client TEXT NOT NULL CHECK (length(client) > 0),"
+    "  hash BLOB NOT NULL UNIQUE,"
+    "  scopes INTEGER NOT NULL,"
+    "  created INTEGER,"
+    "  revoked INTEGER"
+    ");",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == CV_STORE_SCHEMA_VERSION,
@@ -159,6 +170,7 @@ enum {
     ST_BOOKING_LOAD,
     ST_BOOKINGS_CANCEL_OF_OFFER,
     ST_BOOKINGS_CANCEL_OF_REQUEST,
+    ST_KEY_CHECK,
     ST_COUNT
 };
 
@@ -222,6 +234,7 @@ static const char *const statement_sql[ST_COUNT] = {
                                     "WHERE offer_id = ?1 AND status IN (0, 1)",
     [ST_BOOKINGS_CANCEL_OF_REQUEST] = "UPDATE bookings SET status = 3, updated = ?2 "
                                       "WHERE request_id = ?1 AND status IN (0, 1)",
+    [ST_KEY_CHECK] = "SELECT client, scopes FROM api_keys WHERE hash = ?1 AND revoked IS NULL",
 };
 
 struct cv_store {
@@ -1315,4 +1328,137 @@ int cv_store_place_booking(cv_store *s, int64_t id, const cv_booking *p, int64_t
         rc = run(s, ST_BOOKING_PLACE, err, "cannot update the booking");
     }
     return tx_end(s, rc, err);
+}
+
+/* ---- API keys ---- */
+
+static void key_hash(const char *secret, unsigned char out[32])
+{
+    cv_sha256_sum(secret, strlen(secret), out);
+}
+
+int cv_store_add_key(cv_store *s, const char *client, unsigned scopes, char out_secret[CV_KEY_SECRET_MAX],
+                     int64_t *id, cv_error *err)
+{
+    if (!client || !*client || strlen(client) >= CV_OWNER_MAX || strchr(client, ':'))
+        return cv_fail(err, CV_EINVAL, "the client name must be 1 to %d bytes without ':'", CV_OWNER_MAX - 1);
+    if (!scopes || (scopes & ~(unsigned)CV_SCOPE_ALL))
+        return cv_fail(err, CV_EINVAL, "a key needs at least one scope (routing, search, trips, admin)");
+    unsigned char raw[32], hash[32];
+    if (cv_random_bytes(raw, sizeof raw))
+        return cv_fail(err, CV_EIO, "cannot read random bytes for the key");
+    memcpy(out_secret, "cvk_", 4);
+    for (int i = 0; i < 32; i++)
+        snprintf(out_secret + 4 + 2 * i, 3, "%02x", raw[i]);
+    key_hash(out_secret, hash);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "INSERT INTO api_keys(client, hash, scopes, created) VALUES (?1, ?2, ?3, ?4)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, client, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_blob(st, 2, hash, sizeof hash, SQLITE_TRANSIENT);
+        sqlite3_bind_int64(st, 3, (sqlite3_int64)scopes);
+        sqlite3_bind_int64(st, 4, store_now(s));
+        rc = sqlite3_step(st);
+    }
+    if (rc != SQLITE_DONE) {
+        rc = db_fail(s->db, err, rc, "cannot add the key");
+        sqlite3_finalize(st);
+        memset(out_secret, 0, CV_KEY_SECRET_MAX);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    if (id)
+        *id = (int64_t)sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+int cv_store_list_keys(cv_store *s, cv_key_info **out, size_t *n, cv_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT id, client, scopes, created, revoked FROM api_keys ORDER BY id", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK)
+        return db_fail(s->db, err, rc, "cannot list the keys");
+    size_t cap = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow((void **)out, &cap, *n + 1, sizeof **out, err)) {
+            sqlite3_finalize(st);
+            free(*out);
+            *out = NULL;
+            *n = 0;
+            return CV_ENOMEM;
+        }
+        cv_key_info *k = &(*out)[(*n)++];
+        memset(k, 0, sizeof *k);
+        k->id = sqlite3_column_int64(st, 0);
+        const char *c = (const char *)sqlite3_column_text(st, 1);
+        snprintf(k->client, sizeof k->client, "%s", c ? c : "");
+        k->scopes = (unsigned)sqlite3_column_int64(st, 2);
+        k->created = sqlite3_column_int64(st, 3);
+        k->revoked = sqlite3_column_int64(st, 4);
+    }
+    if (rc != SQLITE_DONE) {
+        rc = db_fail(s->db, err, rc, "cannot list the keys");
+        sqlite3_finalize(st);
+        free(*out);
+        *out = NULL;
+        *n = 0;
+        return rc;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int cv_store_revoke_key(cv_store *s, int64_t id, cv_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "UPDATE api_keys SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL", -1,
+                                &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, store_now(s));
+        rc = sqlite3_step(st);
+    }
+    if (rc != SQLITE_DONE) {
+        rc = db_fail(s->db, err, rc, "cannot revoke the key");
+        sqlite3_finalize(st);
+        return rc;
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_changes(s->db) == 0)
+        return cv_fail(err, CV_ENOTFOUND, "no key %lld that is not revoked already", (long long)id);
+    return 0;
+}
+
+int cv_store_active_keys(cv_store *s, int *count, cv_error *err)
+{
+    return query_int(s->db, "SELECT count(*) FROM api_keys WHERE revoked IS NULL", count, err,
+                     "cannot count the keys");
+}
+
+int cv_store_check_key(cv_store *s, const char *secret, char client[CV_OWNER_MAX], unsigned *scopes, cv_error *err)
+{
+    if (!secret || !*secret)
+        return cv_fail(err, CV_ENOTFOUND, "no API key");
+    unsigned char hash[32];
+    key_hash(secret, hash);
+    sqlite3_stmt *st = s->st[ST_KEY_CHECK];
+    sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *c = (const char *)sqlite3_column_text(st, 0);
+        snprintf(client, CV_OWNER_MAX, "%s", c ? c : "");
+        *scopes = (unsigned)sqlite3_column_int64(st, 1);
+        finish(st);
+        return 0;
+    }
+    if (rc != SQLITE_DONE)
+        rc = db_fail(s->db, err, rc, "cannot check the key");
+    else
+        rc = cv_fail(err, CV_ENOTFOUND, "unknown or revoked API key");
+    finish(st);
+    return rc;
 }

@@ -10,7 +10,7 @@
 #include "cv_error.h"
 #include "trip.h"
 
-#define CV_STORE_SCHEMA_VERSION 1
+#define CV_STORE_SCHEMA_VERSION 2
 
 typedef struct cv_store cv_store;
 
@@ -104,5 +104,42 @@ int cv_store_refuse_booking(cv_store *s, int64_t id, cv_error *err);
 
 /* Cancels a pending or accepted booking; an accepted one gives its seats back and its stops are removed. */
 int cv_store_cancel_booking(cv_store *s, int64_t id, cv_error *err);
+
+/* --- API keys (schema version 2) --- */
+
+/* Scopes of a key, bits. */
+#define CV_SCOPE_ROUTING 1u   /* the OSRM-compatible routing endpoints */
+#define CV_SCOPE_SEARCH 2u    /* /v1/search and matches */
+#define CV_SCOPE_TRIPS 4u     /* offers, requests and bookings */
+#define CV_SCOPE_ADMIN 8u     /* everything, anyone's trips */
+#define CV_SCOPE_ALL 15u
+
+/* "cvk_" and 64 hex digits, NUL-terminated. */
+#define CV_KEY_SECRET_MAX 70
+
+typedef struct cv_key_info {
+    int64_t id;
+    char client[CV_OWNER_MAX];
+    unsigned scopes;
+    int64_t created;
+    int64_t revoked;        /* 0: active */
+} cv_key_info;
+
+/* Makes a key for client (1 to CV_OWNER_MAX - 1 bytes, no ':') with scopes: a random 32-byte secret written to
+   out_secret as "cvk_" + hex (shown once: only its SHA-256 is stored). Sets *id (when not NULL). */
+int cv_store_add_key(cv_store *s, const char *client, unsigned scopes, char out_secret[CV_KEY_SECRET_MAX],
+                     int64_t *id, cv_error *err);
+
+/* Every key, revoked ones too, by id. *out is malloc'ed. */
+int cv_store_list_keys(cv_store *s, cv_key_info **out, size_t *n, cv_error *err);
+
+/* Revokes key id: CV_ENOTFOUND when there is no such key or it is revoked already. */
+int cv_store_revoke_key(cv_store *s, int64_t id, cv_error *err);
+
+/* How many keys are not revoked. */
+int cv_store_active_keys(cv_store *s, int *count, cv_error *err);
+
+/* The client and scopes of the active key whose secret this is; CV_ENOTFOUND for an unknown or revoked one. */
+int cv_store_check_key(cv_store *s, const char *secret, char client[CV_OWNER_MAX], unsigned *scopes, cv_error *err);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,7 +43,73 @@ struct cv_server {
     pthread_mutex_t mu;         /* guards slots and mslots */
     query_slot *slots;
     matcher_slot *mslots;
+    int auth;                   /* keys required (the database held an active key at start) */
+    unsigned rate;              /* tokens per second of each bucket */
+    pthread_mutex_t rate_mu;    /* guards buckets */
+    struct bucket *buckets;     /* RATE_SLOTS token buckets, by key client or address */
 };
+
+/* --- rate limits: token buckets in an open-addressed table; a full probe window reuses its stalest bucket --- */
+
+#define RATE_SLOTS 4096
+#define RATE_PROBE 8
+
+typedef struct bucket {
+    char name[CV_OWNER_MAX + 4]; /* "k:CLIENT" or "a:ADDRESS"; "" is free */
+    double tokens;
+    double last;                 /* monotonic seconds of the last refill */
+} bucket;
+
+static double mono_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Takes one token from name's bucket: 0, or the seconds to wait until one is there. */
+static unsigned rate_take(cv_server *s, const char *name)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ull;
+    double now = mono_s(), rate = s->rate, burst = 2.0 * s->rate;
+    unsigned wait = 0;
+    pthread_mutex_lock(&s->rate_mu);
+    bucket *b = NULL, *victim = NULL;
+    for (unsigned i = 0; i < RATE_PROBE && !b; i++) {
+        bucket *e = &s->buckets[(h + i) % RATE_SLOTS];
+        if (!strcmp(e->name, name))
+            b = e;
+        else if (!victim || (victim->name[0] && (!e->name[0] || e->last < victim->last)))
+            victim = e;
+    }
+    if (!b) {
+        b = victim;
+        snprintf(b->name, sizeof b->name, "%s", name);
+        b->tokens = burst;
+        b->last = now;
+    }
+    b->tokens += (now - b->last) * rate;
+    if (b->tokens > burst)
+        b->tokens = burst;
+    b->last = now;
+    if (b->tokens >= 1.0) {
+        b->tokens -= 1.0;
+    } else {
+        double need = (1.0 - b->tokens) / rate;
+        wait = (unsigned)need + 1;
+    }
+    pthread_mutex_unlock(&s->rate_mu);
+    return wait;
+}
+
+static int too_many(web_req *r, unsigned wait, const char *what)
+{
+    r->retry_after = wait;
+    return web_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "TooManyRequests", "rate limit of %s exceeded: retry in %u s",
+                     what, wait);
+}
 
 /* The calling worker thread's workspace. MHD's pool threads live exactly as long as their daemon, so the pointer
    never outlives the server that made it; the serial guards against a later server at the same address. */
@@ -261,14 +328,15 @@ typedef struct web_route_entry {
     int exact;                  /* 1: the path must equal prefix; 0: prefix, the rest goes to the handler */
                                 /* method "*": every method, the handler checks it */
     int (*handler)(web_req *r);
+    unsigned scope;             /* the key scope it needs (0: the handler checks) */
 } web_route_entry;
 
 static const web_route_entry routes[] = {
-    {"GET", "/route/v1/", 0, web_route},
-    {"GET", "/table/v1/", 0, web_table},
-    {"GET", "/nearest/v1/", 0, web_nearest},
-    {"GET", "/health", 1, web_health},
-    {"*", "/v1/", 0, web_v1},
+    {"GET", "/route/v1/", 0, web_route, CV_SCOPE_ROUTING},
+    {"GET", "/table/v1/", 0, web_table, CV_SCOPE_ROUTING},
+    {"GET", "/nearest/v1/", 0, web_nearest, CV_SCOPE_ROUTING},
+    {"GET", "/health", 1, web_health, 0},
+    {"*", "/v1/", 0, web_v1, 0},
 };
 
 static void dispatch(cv_server *s, web_req *r)
@@ -299,6 +367,8 @@ static void dispatch(cv_server *s, web_req *r)
         web_error(r, MHD_HTTP_BAD_REQUEST, "InvalidQuery", "too many query parameters (at most %d)", WEB_MAX_ARGS);
         return;
     }
+    if (found->scope && web_need_scope(r, found->scope))
+        return;
     r->rest = r->path + strlen(found->prefix);
     r->q = thread_query(s);
     if (!r->q) {
@@ -308,6 +378,59 @@ static void dispatch(cv_server *s, web_req *r)
     found->handler(r);
     if (!r->body)
         web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+}
+
+int web_need_scope(web_req *r, unsigned scope)
+{
+    if (!r->auth || (r->scopes & (scope | CV_SCOPE_ADMIN)))
+        return 0;
+    return web_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", "this API key is not allowed to use %s", r->path);
+}
+
+/* With auth on: the per-address limit, then the key (401 when missing, unknown or revoked), then the per-key
+   limit. Returns 0 when the request may go on, -1 after web_error. GET /health is open to all. */
+static int authenticate(cv_server *s, struct MHD_Connection *c, web_req *r)
+{
+    if (!s->auth || !strcmp(r->path, "/health"))
+        return 0;
+    r->auth = 1;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    char name[CV_OWNER_MAX + 4] = "a:?";
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, name + 2, sizeof name - 2);
+    else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, name + 2, sizeof name - 2);
+    unsigned wait = rate_take(s, name);
+    if (wait)
+        return too_many(r, wait, "this address");
+    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
+    if (!key) {
+        const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (a && !strncasecmp(a, "Bearer ", 7)) {
+            key = a + 7;
+            while (*key == ' ')
+                key++;
+        }
+    }
+    if (!key || !*key)
+        return web_error(r, MHD_HTTP_UNAUTHORIZED, "Unauthorized",
+                         "an API key is required (X-API-Key: KEY or Authorization: Bearer KEY)");
+    cv_matcher_ws *w = web_matcher_ws(r);
+    if (!w)
+        return -1;
+    cv_error err = {0};
+    int rc = cv_store_check_key(cv_matcher_store(w), key, r->client, &r->scopes, &err);
+    if (rc == CV_ENOTFOUND)
+        return web_error(r, MHD_HTTP_UNAUTHORIZED, "Unauthorized", "unknown or revoked API key");
+    if (rc) {
+        cv_log("error", "checking an API key: %s", err.text);
+        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "cannot check the API key");
+    }
+    snprintf(name, sizeof name, "k:%s", r->client);
+    wait = rate_take(s, name);
+    if (wait)
+        return too_many(r, wait, "this API key");
+    return 0;
 }
 
 /* --- libmicrohttpd callbacks --- */
@@ -339,6 +462,11 @@ static enum MHD_Result send_json(cv_server *s, struct MHD_Connection *c, req_sta
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
         if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
             MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow ? r->allow : "GET, HEAD");
+        if (status == MHD_HTTP_TOO_MANY_REQUESTS && r->retry_after) {
+            char ra[24];
+            snprintf(ra, sizeof ra, "%u", r->retry_after);
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+        }
         ok = MHD_queue_response(c, (unsigned)status, resp);
         MHD_destroy_response(resp);
     } else {
@@ -406,7 +534,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         /* When Content-Length announced it, this is queued before the body is read, and libmicrohttpd closes
            the connection after the response. */
         web_error(&r, MHD_HTTP_CONTENT_TOO_LARGE, "TooBig", "request body larger than %zu bytes", s->o.max_body);
-    } else {
+    } else if (!authenticate(s, c, &r)) {
         MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &r);
         dispatch(s, &r);
     }
@@ -452,6 +580,22 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
         cv_fail(err, CV_EINVAL, "'%.100s' is not an IPv4 address", o.address);
         return NULL;
     }
+    int auth = 0;
+    if (o.matcher) {
+        cv_matcher_ws *w = cv_matcher_ws_new(o.matcher, err);
+        int n = 0;
+        if (!w || cv_store_active_keys(cv_matcher_store(w), &n, err)) {
+            cv_matcher_ws_free(w);
+            return NULL;
+        }
+        cv_matcher_ws_free(w);
+        auth = n > 0;
+    }
+    if (!auth && ntohl(sa.sin_addr.s_addr) != INADDR_LOOPBACK) {
+        cv_fail(err, CV_EINVAL, "demo mode: no API key configured, so the server listens on 127.0.0.1 only, not on "
+                                "%.100s (add a key with `covoit key add`)", o.address);
+        return NULL;
+    }
     /* A client that hangs up mid-response must not kill the process. */
     struct sigaction ign;
     memset(&ign, 0, sizeof ign);
@@ -469,6 +613,17 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
     atomic_init(&s->next_id, 0);
     atomic_init(&s->inflight, 0);
     pthread_mutex_init(&s->mu, NULL);
+    s->auth = auth;
+    s->rate = o.rate ? o.rate : 100;
+    pthread_mutex_init(&s->rate_mu, NULL);
+    s->buckets = auth ? calloc(RATE_SLOTS, sizeof *s->buckets) : NULL;
+    if (auth && !s->buckets) {
+        cv_fail(err, CV_ENOMEM, "out of memory");
+        pthread_mutex_destroy(&s->rate_mu);
+        pthread_mutex_destroy(&s->mu);
+        free(s);
+        return NULL;
+    }
 
     /* ITC lets MHD_quiesce_daemon stop the accepting in thread-pool mode; epoll where the build has it. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
@@ -486,13 +641,20 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
     if (!s->d) {
         cv_fail(err, CV_EIO, "cannot listen on %s:%u (address in use, or not this host's)", o.address,
                 (unsigned)o.port);
+        pthread_mutex_destroy(&s->rate_mu);
         pthread_mutex_destroy(&s->mu);
+        free(s->buckets);
         free(s);
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : o.port;
     return s;
+}
+
+int cv_server_auth(const cv_server *s)
+{
+    return s->auth;
 }
 
 uint16_t cv_server_port(const cv_server *s)
@@ -533,6 +695,8 @@ void cv_server_stop(cv_server *s)
         cv_matcher_ws_free(w->w);
         free(w);
     }
+    pthread_mutex_destroy(&s->rate_mu);
     pthread_mutex_destroy(&s->mu);
+    free(s->buckets);
     free(s);
 }

@@ -20,6 +20,8 @@ typedef struct cv_server_options {
     size_t max_body;            /* request bodies beyond this get 413 TooBig */
     unsigned stop_grace_ms;     /* cv_server_stop waits this long at most for requests in flight */
     int quiet;                  /* 1: no per-request log lines (errors are still logged) */
+    unsigned rate;              /* with API keys: requests per second per key and per address (burst twice
+                                   that); 0 means 100 */
     cv_matcher *matcher;        /* the carpool matcher behind /v1 (the caller keeps it open until cv_server_stop
                                    returns), or NULL: /v1 answers 503 Unavailable */
 } cv_server_options;
@@ -30,9 +32,14 @@ cv_server_options cv_server_defaults(void);
 
 typedef struct cv_server cv_server;
 
+/* Whether s requires API keys: its database held at least one key that was not revoked when it started. Without
+   keys the server runs in local demo mode and listens on the loopback address only. */
+int cv_server_auth(const cv_server *s);
+
 /* Starts serving g (which the caller keeps open until cv_server_stop returns) with options o (copied; NULL means
-   the defaults). SIGPIPE is ignored from here on. Returns the server, or NULL with err filled (CV_EINVAL for bad
-   options, CV_EIO when the address cannot be bound, CV_ENOMEM). */
+   the defaults). SIGPIPE is ignored from here on. API keys are required when the matcher's database holds one
+   that is not revoked; otherwise (demo mode) an address other than 127.0.0.1 is refused with CV_EINVAL. Returns
+   the server, or NULL with err filled (CV_EINVAL for bad options, CV_EIO when the address cannot be bound, CV_ENOMEM). */
 cv_server *cv_server_start(const cv_graph *g, const cv_server_options *o, cv_error *err);
 
 /* The port the server listens on (the real one when 0 was asked for). */

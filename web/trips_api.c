@@ -253,6 +253,10 @@ static int get_owner(web_req *r, json_t *doc, int required, char owner[CV_OWNER_
         snprintf(owner, CV_OWNER_MAX, "%s", "search");
         return 0;
     }
+    if (!v && r->auth) {
+        owner[0] = '\0';
+        return 0;
+    }
     if (!v)
         return invalid(r, "owner: required (the owner's reference on the calling platform)");
     if (!*v || strlen(v) >= CV_OWNER_MAX)
@@ -372,6 +376,38 @@ static int not_allowed(web_req *r, const char *allow)
 
 static const char *const no_args[] = {NULL};
 
+/* --- who may do what (auth on) --- */
+
+/* Whether the caller may act on what owner owns: its key's client is owner, or the "CLIENT:" of "CLIENT:REF". */
+static int owns(const web_req *r, const char *owner)
+{
+    if (!r->auth || (r->scopes & CV_SCOPE_ADMIN))
+        return 1;
+    size_t n = strlen(r->client);
+    return !strncmp(owner, r->client, n) && (owner[n] == '\0' || owner[n] == ':');
+}
+
+static int forbidden(web_req *r, const char *what, int64_t id)
+{
+    return web_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", "%s %lld belongs to another client", what, (long long)id);
+}
+
+/* With auth on, the stored owner is "CLIENT:REF" (REF the caller's reference), or CLIENT alone when ref is NULL. */
+static int scoped_owner(web_req *r, const char *ref, char owner[CV_OWNER_MAX])
+{
+    if (!r->auth) {
+        snprintf(owner, CV_OWNER_MAX, "%s", ref ? ref : "");
+        return 0;
+    }
+    int n = ref ? snprintf(owner, CV_OWNER_MAX, "%s:%s", r->client, ref) : snprintf(owner, CV_OWNER_MAX, "%s", r->client);
+    if (n < 0 || n >= CV_OWNER_MAX)
+        return invalid(r, "owner: too long (with the client's name, at most %d bytes)", CV_OWNER_MAX - 1);
+    return 0;
+}
+
+/* The owner of offer or request id into owner; -1 after web_error (404 when unknown). */
+static int trip_owner(web_req *r, cv_store *store, int is_offer, int64_t id, char owner[CV_OWNER_MAX]);
+
 /* --- offers and requests --- */
 
 static int trip_create(web_req *r, cv_matcher_ws *w, kind k)
@@ -389,6 +425,12 @@ static int trip_create(web_req *r, cv_matcher_ws *w, kind k)
     json_decref(doc);
     if (st)
         return -1;
+    if (r->auth) {
+        char *own = k == K_OFFER ? o.owner : q.owner, ref[CV_OWNER_MAX];
+        snprintf(ref, sizeof ref, "%s", own);
+        if (scoped_owner(r, ref[0] ? ref : NULL, own))
+            return -1;
+    }
     cv_store *store = cv_matcher_store(w);
     if (k == K_OFFER) {
         if ((rc = cv_matcher_add_offer(w, &o, now, &err)) || (rc = cv_store_get_offer(store, o.id, &o, &err)))
@@ -411,6 +453,12 @@ static int trip_list(web_req *r, cv_matcher_ws *w, kind k)
     if (all && strcmp(all, "true") && strcmp(all, "false"))
         return invalid(r, "all: must be true or false");
     int open_only = !all || !strcmp(all, "false");
+    char scoped[CV_OWNER_MAX];
+    if (r->auth && !(r->scopes & CV_SCOPE_ADMIN)) {
+        if (scoped_owner(r, owner, scoped))
+            return -1;
+        owner = scoped;
+    }
     cv_error err = {0};
     size_t n = 0;
     json_t *list = json_array();
@@ -445,6 +493,11 @@ static int trip_one(web_req *r, cv_matcher_ws *w, kind k, int64_t id, int cancel
     cv_error err = {0};
     cv_store *store = cv_matcher_store(w);
     int rc = 0;
+    char owner[CV_OWNER_MAX];
+    if (r->auth && trip_owner(r, store, k == K_OFFER, id, owner))
+        return -1;
+    if (r->auth && !owns(r, owner))
+        return forbidden(r, k == K_OFFER ? "offer" : "request", id);
     if (k == K_OFFER) {
         cv_offer o;
         if ((cancel && (rc = cv_matcher_cancel_offer(w, id, &err))) || (rc = cv_store_get_offer(store, id, &o, &err)))
@@ -466,6 +519,11 @@ static int trip_matches(web_req *r, cv_matcher_ws *w, kind k, int64_t id)
     int limit;
     if (check_args(r, args) || parse_limit(r, &limit))
         return -1;
+    char owner[CV_OWNER_MAX];
+    if (r->auth && trip_owner(r, cv_matcher_store(w), k == K_OFFER, id, owner))
+        return -1;
+    if (r->auth && !owns(r, owner))
+        return forbidden(r, k == K_OFFER ? "offer" : "request", id);
     int64_t now = (int64_t)time(NULL);
     cv_error err = {0};
     cv_match *v = NULL;
@@ -484,6 +542,9 @@ static int trip_matches(web_req *r, cv_matcher_ws *w, kind k, int64_t id)
 /* /v1/offers... and /v1/requests...; rest is what follows "offers" or "requests". */
 static int trips(web_req *r, cv_matcher_ws *w, kind k, const char *rest)
 {
+    size_t rl = strlen(rest);
+    if (web_need_scope(r, rl >= 8 && !strcmp(rest + rl - 8, "/matches") ? CV_SCOPE_SEARCH : CV_SCOPE_TRIPS))
+        return -1;
     if (!*rest || !strcmp(rest, "/")) {
         if (method_is(r, "POST"))
             return trip_create(r, w, k);
@@ -520,6 +581,8 @@ static int trips(web_req *r, cv_matcher_ws *w, kind k, const char *rest)
 
 static int search(web_req *r, cv_matcher_ws *w)
 {
+    if (web_need_scope(r, CV_SCOPE_SEARCH))
+        return -1;
     if (!method_is(r, "POST"))
         return not_allowed(r, "POST");
     static const char *const args[] = {"limit", NULL};
@@ -557,7 +620,33 @@ static int show_booking(web_req *r, cv_matcher_ws *w, int64_t id, int created)
     int rc = cv_store_get_booking(cv_matcher_store(w), id, &b, &err);
     if (rc)
         return fail(r, rc, &err);
+    if (r->auth && !created) {
+        char driver[CV_OWNER_MAX], passenger[CV_OWNER_MAX];
+        if (trip_owner(r, cv_matcher_store(w), 1, b.offer_id, driver) ||
+            trip_owner(r, cv_matcher_store(w), 0, b.request_id, passenger))
+            return -1;
+        if (!owns(r, driver) && !owns(r, passenger))
+            return forbidden(r, "booking", id);
+    }
     return ok(r, created, "booking", json_booking(&b));
+}
+
+static int trip_owner(web_req *r, cv_store *store, int is_offer, int64_t id, char owner[CV_OWNER_MAX])
+{
+    cv_error err = {0};
+    int rc;
+    if (is_offer) {
+        cv_offer o;
+        rc = cv_store_get_offer(store, id, &o, &err);
+        if (!rc)
+            memcpy(owner, o.owner, CV_OWNER_MAX);
+    } else {
+        cv_request q;
+        rc = cv_store_get_request(store, id, &q, &err);
+        if (!rc)
+            memcpy(owner, q.owner, CV_OWNER_MAX);
+    }
+    return rc ? fail(r, rc, &err) : 0;
 }
 
 /* A positive integer member. */
@@ -586,6 +675,11 @@ static int book(web_req *r, cv_matcher_ws *w)
     json_decref(doc);
     if (st)
         return -1;
+    char owner[CV_OWNER_MAX];
+    if (r->auth && trip_owner(r, cv_matcher_store(w), 0, request_id, owner))
+        return -1;
+    if (r->auth && !owns(r, owner))
+        return forbidden(r, "request", request_id);
     int64_t now = (int64_t)time(NULL);
     cv_error err = {0};
     cv_booking b;
@@ -597,6 +691,8 @@ static int book(web_req *r, cv_matcher_ws *w)
 
 static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
 {
+    if (web_need_scope(r, CV_SCOPE_TRIPS))
+        return -1;
     if (!*rest || !strcmp(rest, "/")) {
         if (method_is(r, "POST"))
             return book(r, w);
@@ -626,7 +722,20 @@ static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
     if (!method_is(r, "POST"))
         return not_allowed(r, "POST");
     cv_error err = {0};
-    int rc = op(w, id, (int64_t)time(NULL), &err);
+    int rc;
+    if (r->auth) {
+        /* The driver accepts or refuses on their own offer; the passenger cancels their own booking. */
+        cv_booking b;
+        char owner[CV_OWNER_MAX];
+        if ((rc = cv_store_get_booking(cv_matcher_store(w), id, &b, &err)))
+            return fail(r, rc, &err);
+        int driver_side = op != cv_matcher_cancel_booking;
+        if (trip_owner(r, cv_matcher_store(w), driver_side, driver_side ? b.offer_id : b.request_id, owner))
+            return -1;
+        if (!owns(r, owner))
+            return forbidden(r, "booking", id);
+    }
+    rc = op(w, id, (int64_t)time(NULL), &err);
     if (rc)
         return fail(r, rc, &err);
     return show_booking(r, w, id, 0);

@@ -6,6 +6,7 @@
 
 #include "ch.h"
 #include "server.h"
+#include "store.h"
 
 #define WEB_MAX_ARGS 32
 
@@ -24,6 +25,10 @@ typedef struct web_req {
     size_t nargs;
     const char *arg_key[WEB_MAX_ARGS], *arg_val[WEB_MAX_ARGS];
     int too_many_args;
+    int auth;                   /* 1: the server requires API keys, and client and scopes are the caller's */
+    char client[CV_OWNER_MAX];
+    unsigned scopes;
+    unsigned retry_after;       /* a 429 answer's Retry-After, seconds */
     int status;                 /* HTTP status of the response */
     json_t *body;               /* the response document (owned) */
 } web_req;
@@ -44,6 +49,10 @@ int web_created(web_req *r, json_t *doc);
 /* The calling worker thread's matcher workspace, made on first use and freed at stop; NULL (after web_error)
    when the server has no matcher or it cannot be made. */
 cv_matcher_ws *web_matcher_ws(web_req *r);
+
+/* With auth on, refuses (403 Forbidden, after web_error) a caller whose key lacks scope; admin has them all.
+   Returns 0 when allowed. */
+int web_need_scope(web_req *r, unsigned scope);
 
 /* The value of query argument key, or NULL when absent ("" when given without a value). */
 const char *web_arg(const web_req *r, const char *key);

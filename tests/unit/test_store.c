@@ -1001,6 +1001,78 @@ static void test_schema_of_a_new_database(void **state)
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_list('stops')"), 2);
 }
 
+/* A version 1 database (before API keys) is brought to version 2 with its trips intact. */
+static void test_migrate_v1_to_v2(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    cv_offer o = make_offer("v1-driver", 3, 0);
+    assert_int_equal(cv_store_add_offer(f->s, &o, &err), 0);
+    cv_store_close(f->s);
+    f->s = NULL;
+    raw_exec(f->path, "DROP TABLE api_keys; PRAGMA user_version = 1");
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'api_keys'"), 0);
+    assert_int_equal(cv_store_open(f->path, &f->s, &err), 0);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'api_keys'"), 1);
+    cv_offer back;
+    assert_int_equal(cv_store_get_offer(f->s, o.id, &back, &err), 0);
+    assert_string_equal(back.owner, "v1-driver");
+    int n = -1;
+    assert_int_equal(cv_store_active_keys(f->s, &n, &err), 0);
+    assert_int_equal(n, 0);
+}
+
+static void test_api_keys(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    char a[CV_KEY_SECRET_MAX], b[CV_KEY_SECRET_MAX], client[CV_OWNER_MAX];
+    int64_t ida = 0, idb = 0;
+    unsigned scopes = 0;
+    assert_int_equal(cv_store_add_key(f->s, "platform-a", CV_SCOPE_ROUTING | CV_SCOPE_TRIPS, a, &ida, &err), 0);
+    assert_int_equal(cv_store_add_key(f->s, "platform-b", CV_SCOPE_SEARCH, b, &idb, &err), 0);
+    assert_int_equal(strlen(a), 68);
+    assert_memory_equal(a, "cvk_", 4);
+    assert_string_not_equal(a, b);
+    assert_true(ida > 0 && idb > ida);
+    /* Only the hash is stored. */
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM api_keys WHERE length(hash) = 32"), 2);
+    int n = 0;
+    assert_int_equal(cv_store_active_keys(f->s, &n, &err), 0);
+    assert_int_equal(n, 2);
+
+    assert_int_equal(cv_store_check_key(f->s, a, client, &scopes, &err), 0);
+    assert_string_equal(client, "platform-a");
+    assert_int_equal(scopes, CV_SCOPE_ROUTING | CV_SCOPE_TRIPS);
+    assert_int_equal(cv_store_check_key(f->s, "cvk_nope", client, &scopes, &err), CV_ENOTFOUND);
+    assert_int_equal(cv_store_check_key(f->s, "", client, &scopes, &err), CV_ENOTFOUND);
+
+    assert_int_equal(cv_store_revoke_key(f->s, ida, &err), 0);
+    assert_int_equal(cv_store_check_key(f->s, a, client, &scopes, &err), CV_ENOTFOUND);
+    assert_int_equal(cv_store_revoke_key(f->s, ida, &err), CV_ENOTFOUND);
+    assert_int_equal(cv_store_revoke_key(f->s, 999, &err), CV_ENOTFOUND);
+    assert_int_equal(cv_store_check_key(f->s, b, client, &scopes, &err), 0);
+    assert_string_equal(client, "platform-b");
+
+    cv_key_info *v = NULL;
+    size_t nk = 0;
+    assert_int_equal(cv_store_list_keys(f->s, &v, &nk, &err), 0);
+    assert_int_equal(nk, 2);
+    assert_int_equal(v[0].id, ida);
+    assert_true(v[0].revoked != 0);
+    assert_int_equal(v[1].revoked, 0);
+    free(v);
+    assert_int_equal(cv_store_active_keys(f->s, &n, &err), 0);
+    assert_int_equal(n, 1);
+
+    /* Bad input. */
+    assert_int_equal(cv_store_add_key(f->s, "", CV_SCOPE_ROUTING, a, NULL, &err), CV_EINVAL);
+    assert_int_equal(cv_store_add_key(f->s, "a:b", CV_SCOPE_ROUTING, a, NULL, &err), CV_EINVAL);
+    assert_int_equal(cv_store_add_key(f->s, "c", 0, a, NULL, &err), CV_EINVAL);
+    assert_int_equal(cv_store_add_key(f->s, "c", 16, a, NULL, &err), CV_EINVAL);
+}
+
 static void test_newer_schema_refused(void **state)
 {
     (void)state;
@@ -1171,6 +1243,8 @@ int main(void)
         T(test_refused_calls_write_nothing),
         T(test_restart_keeps_data),
         T(test_schema_of_a_new_database),
+        T(test_migrate_v1_to_v2),
+        T(test_api_keys),
         T(test_newer_schema_refused),
         T(test_foreign_files_refused),
         T(test_concurrent_accept),

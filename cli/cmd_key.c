@@ -1,0 +1,144 @@
+/* cmd_key.c — `covoit key add|list|revoke`: the API keys of the HTTP server, kept hashed in the trip store. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "store.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: covoit key add --db FILE --client NAME --scopes routing,search,trips,admin\n"
+               "       covoit key list --db FILE\n"
+               "       covoit key revoke ID --db FILE\n\n"
+               "API keys of `covoit serve`. `add` prints the new secret once (only its SHA-256 is stored); when\n"
+               "the database holds at least one key that is not revoked, the server requires a key on every\n"
+               "request but GET /health (X-API-Key: SECRET or Authorization: Bearer SECRET).\n"
+               "Scopes: routing (the OSRM endpoints), search (/v1/search and matches), trips (offers, requests,\n"
+               "bookings), admin (everything, anyone's trips).\n");
+}
+
+static int parse_scopes(const char *text, unsigned *out)
+{
+    unsigned v = 0;
+    const char *p = text;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        if (n == 7 && !strncmp(p, "routing", n))
+            v |= CV_SCOPE_ROUTING;
+        else if (n == 6 && !strncmp(p, "search", n))
+            v |= CV_SCOPE_SEARCH;
+        else if (n == 5 && !strncmp(p, "trips", n))
+            v |= CV_SCOPE_TRIPS;
+        else if (n == 5 && !strncmp(p, "admin", n))
+            v |= CV_SCOPE_ADMIN;
+        else
+            return -1;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    *out = v;
+    return v ? 0 : -1;
+}
+
+static json_t *scopes_json(unsigned s)
+{
+    json_t *a = json_array();
+    static const char *const names[] = {"routing", "search", "trips", "admin"};
+    for (int i = 0; i < 4 && a; i++)
+        if (s & (1u << i))
+            json_array_append_new(a, json_string(names[i]));
+    return a;
+}
+
+int cmd_key(int argc, char **argv)
+{
+    if (argc < 2 || cli_is_help(argv[1])) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    const char *op = argv[1], *db = NULL, *client = NULL, *scopes_text = NULL, *id_text = NULL;
+    for (int i = 2; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
+            db = argv[++i];
+        } else if (!strcmp(argv[i], "--client") && i + 1 < argc) {
+            client = argv[++i];
+        } else if (!strcmp(argv[i], "--scopes") && i + 1 < argc) {
+            scopes_text = argv[++i];
+        } else if (!strcmp(op, "revoke") && !id_text && argv[i][0] != '-') {
+            id_text = argv[i];
+        } else {
+            cli_error("unknown or incomplete option '%s' (try `covoit key --help`)", argv[i]);
+            return CLI_USAGE;
+        }
+    }
+    if (strcmp(op, "add") && strcmp(op, "list") && strcmp(op, "revoke")) {
+        cli_error("unknown key operation '%s' (add, list or revoke)", op);
+        return CLI_USAGE;
+    }
+    if (!db) {
+        cli_error("--db FILE is required");
+        return CLI_USAGE;
+    }
+    unsigned scopes = 0;
+    long long id = 0;
+    if (!strcmp(op, "add")) {
+        if (!client || !scopes_text) {
+            cli_error("key add needs --client NAME and --scopes LIST");
+            return CLI_USAGE;
+        }
+        if (parse_scopes(scopes_text, &scopes)) {
+            cli_error("--scopes: a comma-separated list of routing, search, trips, admin");
+            return CLI_USAGE;
+        }
+    } else if (!strcmp(op, "revoke")) {
+        char *end = NULL;
+        id = id_text ? strtoll(id_text, &end, 10) : 0;
+        if (!id_text || *end || id < 1) {
+            cli_error("key revoke needs the key's id (a positive integer)");
+            return CLI_USAGE;
+        }
+    }
+    cv_error err = {0};
+    cv_store *s = NULL;
+    int rc = cv_store_open(db, &s, &err);
+    if (rc) {
+        cli_error("%s", err.text);
+        return CLI_FAIL;
+    }
+    if (!strcmp(op, "add")) {
+        char secret[CV_KEY_SECRET_MAX];
+        int64_t kid = 0;
+        rc = cv_store_add_key(s, client, scopes, secret, &kid, &err);
+        if (!rc)
+            cli_print_json(json_pack("{s:s,s:I,s:s,s:o,s:s}", "code", "Ok", "id", (json_int_t)kid, "client", client,
+                                     "scopes", scopes_json(scopes), "secret", secret));
+        memset(secret, 0, sizeof secret);
+    } else if (!strcmp(op, "list")) {
+        cv_key_info *v = NULL;
+        size_t n = 0;
+        rc = cv_store_list_keys(s, &v, &n, &err);
+        json_t *list = rc ? NULL : json_array();
+        for (size_t i = 0; list && i < n; i++)
+            json_array_append_new(list, json_pack("{s:I,s:s,s:o,s:I,s:b}", "id", (json_int_t)v[i].id, "client",
+                                                  v[i].client, "scopes", scopes_json(v[i].scopes), "created",
+                                                  (json_int_t)v[i].created, "revoked", v[i].revoked != 0));
+        free(v);
+        if (!rc)
+            cli_print_json(json_pack("{s:s,s:o}", "code", "Ok", "keys", list));
+    } else {
+        rc = cv_store_revoke_key(s, (int64_t)id, &err);
+        if (!rc)
+            cli_print_json(json_pack("{s:s,s:I,s:b}", "code", "Ok", "id", (json_int_t)id, "revoked", 1));
+    }
+    cv_store_close(s);
+    if (rc) {
+        cli_error("%s", err.text);
+        return CLI_FAIL;
+    }
+    return CLI_OK;
+}

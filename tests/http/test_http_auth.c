@@ -1,0 +1,326 @@
+/* test_http_auth.c — who may do what over HTTP: API keys (401 without a valid one, 403 out of scope), trips owned
+   by the client that made them (another client cannot cancel them, and nothing changes), per-key rate limits (429
+   with Retry-After), and demo mode (no key: loopback only). The real server on 127.0.0.1 port 0 with the Monaco
+   graph and a temporary trip database holding the keys. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "matcher.h"
+#include "server.h"
+#include "store.h"
+#include "test_support.h"
+
+#define DB COVOIT_TMP "/http_auth.db"
+#define DB_EMPTY COVOIT_TMP "/http_auth_empty.db"
+
+static cv_graph *graph;
+static cv_matcher *matcher;
+static cv_server *server;
+static uint16_t port;
+static char key_a[CV_KEY_SECRET_MAX], key_b[CV_KEY_SECRET_MAX], key_c[CV_KEY_SECRET_MAX],
+    key_revoked[CV_KEY_SECRET_MAX];
+static char depart[32];
+
+typedef struct reply {
+    int status;
+    char *raw;
+    json_t *json;
+} reply;
+
+static void reply_free(reply *r)
+{
+    free(r->raw);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+/* One request; header is a whole extra header line without CRLF, or NULL. */
+static reply http_req(uint16_t to, const char *method, const char *path, const char *header, const char *body)
+{
+    reply r = {0};
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return r;
+    struct sockaddr_in sa = {0};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(to);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
+        close(fd);
+        return r;
+    }
+    size_t blen = body ? strlen(body) : 0;
+    size_t hcap = strlen(path) + 512 + blen;
+    char *req = malloc(hcap);
+    int n = snprintf(req, hcap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method, path);
+    if (header)
+        n += snprintf(req + n, hcap - (size_t)n, "%s\r\n", header);
+    if (body)
+        n += snprintf(req + n, hcap - (size_t)n, "Content-Type: application/json\r\nContent-Length: %zu\r\n", blen);
+    n += snprintf(req + n, hcap - (size_t)n, "\r\n%s", body ? body : "");
+    for (size_t off = 0; off < (size_t)n;) {
+        ssize_t w = send(fd, req + off, (size_t)n - off, MSG_NOSIGNAL);
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    free(req);
+    size_t len = 0, cap = 1 << 16;
+    char *buf = malloc(cap);
+    for (;;) {
+        if (len + 4096 > cap)
+            buf = realloc(buf, cap *= 2);
+        ssize_t got = recv(fd, buf + len, cap - len - 1, 0);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+    }
+    close(fd);
+    buf[len] = '\0';
+    r.raw = buf;
+    char *sep = strstr(buf, "\r\n\r\n");
+    if (strncmp(buf, "HTTP/1.1 ", 9) || !sep)
+        return r;
+    r.status = atoi(buf + 9);
+    r.json = json_loads(sep + 4, 0, NULL);
+    return r;
+}
+
+static reply expect(const char *method, const char *path, const char *key, const char *body, int status,
+                    const char *code)
+{
+    char header[128];
+    if (key)
+        snprintf(header, sizeof header, "X-API-Key: %s", key);
+    reply r = http_req(port, method, path, key ? header : NULL, body);
+    if (r.status != status || !r.json)
+        fail_msg("%s %s: status %d, expected %d: %s", method, path, r.status, status, r.raw);
+    const char *got = json_string_value(json_object_get(r.json, "code"));
+    if (!got || strcmp(got, code))
+        fail_msg("%s %s: code %s, expected %s: %s", method, path, got ? got : "(none)", code, r.raw);
+    return r;
+}
+
+static void expect_status(const char *method, const char *path, const char *key, const char *body, int status,
+                          const char *code)
+{
+    reply r = expect(method, path, key, body, status, code);
+    reply_free(&r);
+}
+
+static char *offer_body(const char *owner)
+{
+    json_t *doc = json_pack("{s:[f,f],s:[f,f],s:s,s:i,s:i,s:s}", "from", 7.4275, 43.7396, "to", 7.4160, 43.7290,
+                            "depart", depart, "margin_min", 30, "seats", 3, "owner", owner);
+    char *t = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return t;
+}
+
+static cv_server *start(cv_matcher *m, const char *address, unsigned rate, cv_error *err)
+{
+    cv_server_options o = cv_server_defaults();
+    o.address = address;
+    o.port = 0;
+    o.threads = 4;
+    o.quiet = 1;
+    o.rate = rate;
+    o.matcher = m;
+    return cv_server_start(graph, &o, err);
+}
+
+static void clean(const char *db)
+{
+    char p[512];
+    unlink(db);
+    snprintf(p, sizeof p, "%s-wal", db);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", db);
+    unlink(p);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    graph = tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_auth_monaco.cvg");
+    clean(DB);
+    cv_error err = {0};
+    cv_store *s = NULL;
+    int64_t revoked_id = 0;
+    if (cv_store_open(DB, &s, &err) || cv_store_add_key(s, "A", CV_SCOPE_ALL & ~CV_SCOPE_ADMIN, key_a, NULL, &err) ||
+        cv_store_add_key(s, "B", CV_SCOPE_ROUTING, key_b, NULL, &err) ||
+        cv_store_add_key(s, "C", CV_SCOPE_TRIPS | CV_SCOPE_SEARCH, key_c, NULL, &err) ||
+        cv_store_add_key(s, "D", CV_SCOPE_ALL, key_revoked, &revoked_id, &err) ||
+        cv_store_revoke_key(s, revoked_id, &err))
+        fail_msg("%s", err.text);
+    cv_store_close(s);
+    cv_matcher_options mo = cv_matcher_defaults();
+    if (cv_matcher_open(graph, DB, &mo, (int64_t)time(NULL), &matcher, &err))
+        fail_msg("%s", err.text);
+    server = start(matcher, "127.0.0.1", 0, &err);
+    if (!server)
+        fail_msg("%s", err.text);
+    assert_true(cv_server_auth(server));
+    port = cv_server_port(server);
+    time_t t = time(NULL) + 2 * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(depart, sizeof depart, "%Y-%m-%dT%H:%M:00Z", &tm);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cv_server_stop(server);
+    cv_matcher_close(matcher);
+    cv_graph_close(graph);
+    return 0;
+}
+
+#define ROUTE "/route/v1/driving/7.4275,43.7396;7.4160,43.7290?overview=false"
+
+static void test_keys_and_scopes(void **state)
+{
+    (void)state;
+    expect_status("GET", "/health", NULL, NULL, 200, "Ok");
+    expect_status("GET", ROUTE, NULL, NULL, 401, "Unauthorized");
+    expect_status("GET", ROUTE, "cvk_00112233", NULL, 401, "Unauthorized");
+    expect_status("GET", ROUTE, key_revoked, NULL, 401, "Unauthorized");
+    expect_status("GET", ROUTE, key_b, NULL, 200, "Ok");
+    expect_status("GET", "/v1/offers", key_b, NULL, 403, "Forbidden");
+    expect_status("POST", "/v1/search", key_b, "{}", 403, "Forbidden");
+    /* the Bearer form */
+    char header[128];
+    snprintf(header, sizeof header, "Authorization: Bearer %s", key_b);
+    reply r = http_req(port, "GET", ROUTE, header, NULL);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+}
+
+static void test_ownership(void **state)
+{
+    (void)state;
+    char *body = offer_body("alice");
+    reply r = expect("POST", "/v1/offers", key_a, body, 201, "Ok");
+    free(body);
+    json_t *offer = json_object_get(r.json, "offer");
+    int64_t id = (int64_t)json_integer_value(json_object_get(offer, "id"));
+    assert_true(id > 0);
+    assert_string_equal(json_string_value(json_object_get(offer, "owner")), "A:alice");
+    char *before = json_dumps(offer, JSON_COMPACT | JSON_SORT_KEYS);
+    reply_free(&r);
+
+    char path[64];
+    snprintf(path, sizeof path, "/v1/offers/%lld", (long long)id);
+    expect_status("DELETE", path, key_c, NULL, 403, "Forbidden");
+    expect_status("GET", path, key_c, NULL, 403, "Forbidden");
+    snprintf(path, sizeof path, "/v1/offers/%lld/cancel", (long long)id);
+    expect_status("POST", path, key_c, NULL, 403, "Forbidden");
+    snprintf(path, sizeof path, "/v1/offers/%lld/matches", (long long)id);
+    expect_status("GET", path, key_c, NULL, 403, "Forbidden");
+    /* C lists only its own */
+    r = expect("GET", "/v1/offers?owner=alice", key_c, NULL, 200, "Ok");
+    assert_int_equal(json_array_size(json_object_get(r.json, "offers")), 0);
+    reply_free(&r);
+
+    snprintf(path, sizeof path, "/v1/offers/%lld", (long long)id);
+    r = expect("GET", path, key_a, NULL, 200, "Ok");
+    json_t *now = json_object_get(r.json, "offer");
+    assert_string_equal(json_string_value(json_object_get(now, "status")), "open");
+    json_object_del(now, "bookings");
+    json_object_del(now, "stops");
+    char *after = json_dumps(now, JSON_COMPACT | JSON_SORT_KEYS);
+    assert_string_equal(before, after); /* unchanged */
+    free(after);
+    free(before);
+    reply_free(&r);
+
+    /* A's own listing sees it; A cancels its own offer */
+    r = expect("GET", "/v1/offers?owner=alice", key_a, NULL, 200, "Ok");
+    assert_int_equal(json_array_size(json_object_get(r.json, "offers")), 1);
+    reply_free(&r);
+    expect_status("DELETE", path, key_a, NULL, 200, "Ok");
+}
+
+static void test_rate_limit(void **state)
+{
+    (void)state;
+    cv_error err = {0};
+    cv_server *s = start(matcher, "127.0.0.1", 5, &err);
+    if (!s)
+        fail_msg("%s", err.text);
+    uint16_t p = cv_server_port(s);
+    char header[128];
+    snprintf(header, sizeof header, "X-API-Key: %s", key_b);
+    int ok = 0, limited = 0;
+    for (int i = 0; i < 30; i++) {
+        reply r = http_req(p, "GET", ROUTE, header, NULL);
+        if (r.status == 200) {
+            ok++;
+        } else if (r.status == 429) {
+            limited++;
+            assert_non_null(strstr(r.raw, "Retry-After: "));
+            assert_string_equal(json_string_value(json_object_get(r.json, "code")), "TooManyRequests");
+        } else {
+            fail_msg("unexpected answer: %s", r.raw);
+        }
+        reply_free(&r);
+    }
+    assert_true(ok >= 10);
+    assert_true(limited > 0);
+    cv_server_stop(s);
+}
+
+static void test_demo_mode(void **state)
+{
+    (void)state;
+    clean(DB_EMPTY);
+    cv_error err = {0};
+    cv_matcher *m = NULL;
+    cv_matcher_options mo = cv_matcher_defaults();
+    if (cv_matcher_open(graph, DB_EMPTY, &mo, (int64_t)time(NULL), &m, &err))
+        fail_msg("%s", err.text);
+    cv_server *s = start(m, "0.0.0.0", 0, &err);
+    assert_null(s);
+    assert_int_equal(err.code, CV_EINVAL);
+    assert_non_null(strstr(err.text, "demo mode"));
+    s = start(NULL, "0.0.0.0", 0, &err);
+    assert_null(s);
+    s = start(m, "127.0.0.1", 0, &err);
+    assert_non_null(s);
+    assert_false(cv_server_auth(s));
+    cv_server_stop(s);
+    cv_matcher_close(m);
+    /* with keys, any address is allowed */
+    s = start(matcher, "0.0.0.0", 0, &err);
+    if (!s)
+        fail_msg("%s", err.text);
+    cv_server_stop(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_keys_and_scopes),
+        cmocka_unit_test(test_ownership),
+        cmocka_unit_test(test_rate_limit),
+        cmocka_unit_test(test_demo_mode),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
