@@ -16,13 +16,13 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: covoit serve --graph FILE [--db FILE] [--tz ZONE] [--listen ADDR:PORT] [--threads N] "
-               "[--rate N] [--quiet]\n\n"
+               "[--rate N] [--demo-trips N] [--quiet]\n\n"
                "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes the requests in\n"
                "flight and exits:\n"
                "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
                "  GET /table/v1/driving/LON,LAT;...?sources=...&destinations=...&annotations=duration,distance\n"
                "  GET /nearest/v1/driving/LON,LAT\n"
-               "  GET /health\n"
+               "  GET /health, GET /metrics (Prometheus text)\n"
                "With --db FILE (the trip store, created when missing), the carpool API, JSON in and out:\n"
                "  POST /v1/offers, GET /v1/offers?owner=REF, GET|DELETE /v1/offers/ID, POST /v1/offers/ID/cancel,\n"
                "  GET /v1/offers/ID/matches?limit=N, the same under /v1/requests, POST /v1/search,\n"
@@ -30,9 +30,12 @@ static void usage(FILE *f)
                "  POST /v1/bookings/ID/accept|refuse|cancel\n"
                "(without --db they answer 503). --tz ZONE is the time zone of local times and regular schedules\n"
                "(default $COVOIT_TZ, else UTC).\n"
+               "--demo-trips N (with --db): when the database holds fewer than N open offers, adds punctual demo\n"
+               "offers (owner \"demo\", tomorrow 07:00-09:00 local, main-network points at least 3 km apart) up to N.\n"
+               "GET /metrics answers Prometheus text (request counts and latencies, trips, bookings), open to all.\n"
                "--listen defaults to 127.0.0.1:8080 (port 0: any free port); --threads to the number of cores.\n"
                "One logfmt line per request goes to stderr (--quiet: errors only).\n"
-               "API keys (`covoit key add --db FILE ...`): when the database holds one, every request but GET /health\n"
+               "API keys (`covoit key add --db FILE ...`): when the database holds one, every request but /health, /metrics\n"
                "needs X-API-Key: KEY (or Authorization: Bearer KEY), and --rate N limits each key and each address to\n"
                "N requests per second, bursts of 2N (default 100; beyond: 429 with Retry-After). Without a key the\n"
                "server runs in local demo mode, on 127.0.0.1 only.\n");
@@ -56,10 +59,79 @@ static cv_coord example_point(const cv_graph *g, double f)
     return best;
 }
 
+/* --demo-trips N: tops the database up to N open offers with punctual drives for tomorrow 07:00-09:00 local
+   between random junctions of the main network (the largest component) at least 3 km apart, owner "demo".
+   Returns the number added, or -1 with err filled. */
+static long seed_demo_trips(const cv_graph *g, cv_matcher *m, long want, cv_error *err)
+{
+    cv_matcher_ws *w = cv_matcher_ws_new(m, err);
+    if (!w)
+        return -1;
+    cv_offer *open = NULL;
+    size_t have = 0;
+    if (cv_store_list_offers(cv_matcher_store(w), NULL, 1, &open, &have, err)) {
+        cv_matcher_ws_free(w);
+        return -1;
+    }
+    free(open);
+    uint32_t *main_nodes = malloc((g->hdr.njunctions ? g->hdr.njunctions : 1) * sizeof *main_nodes);
+    uint32_t nmain = 0;
+    if (!main_nodes) {
+        cv_matcher_ws_free(w);
+        cv_fail(err, CV_ENOMEM, "out of memory");
+        return -1;
+    }
+    for (uint32_t i = 0; i < g->hdr.njunctions; i++)
+        if (g->a.node_component[i] == g->hdr.largest_component)
+            main_nodes[nmain++] = i;
+    int64_t now = (int64_t)time(NULL);
+    cv_day today;
+    int32_t tod;
+    int wd;
+    cv_utc_to_local(now, &today, &tod, &wd);
+    uint64_t x = (uint64_t)now * 6364136223846793005ull + 1442695040888963407ull;
+    long added = 0, tries = 0;
+    while (nmain >= 2 && (long)have + added < want && tries < want * 50 + 1000) {
+        tries++;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        cv_coord a = g->a.node_coord[main_nodes[(x >> 8) % nmain]];
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        cv_coord b = g->a.node_coord[main_nodes[(x >> 8) % nmain]];
+        if (cv_distance_m(a, b) < 3000)
+            continue;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        cv_offer o = {0};
+        snprintf(o.owner, sizeof o.owner, "demo");
+        o.from = a;
+        o.to = b;
+        o.when.kind = CV_PUNCTUAL;
+        o.when.depart = cv_local_to_utc(today + 1, 7 * 3600 + (int32_t)((x >> 8) % 121) * 60);
+        o.when.margin_s = CV_DEFAULT_MARGIN_S;
+        o.seats = 1 + (int)((x >> 20) % CV_DEFAULT_SEATS);
+        o.max_detour_s = -1;
+        o.max_detour_m = -1;
+        o.status = CV_TRIP_OPEN;
+        cv_error e = {0};
+        int rc = cv_matcher_add_offer(w, &o, now, &e);
+        if (rc == CV_EINVAL || rc == CV_ENOSEGMENT || rc == CV_ENOROUTE)
+            continue; /* a point off the road network or no route: draw again */
+        if (rc) {
+            *err = e;
+            added = -1;
+            break;
+        }
+        added++;
+    }
+    free(main_nodes);
+    cv_matcher_ws_free(w);
+    return added;
+}
+
 int cmd_serve(int argc, char **argv)
 {
     const char *graph = NULL, *db = NULL, *tz = NULL, *listen = "127.0.0.1:8080";
     cv_server_options o = cv_server_defaults();
+    long demo_trips = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             usage(stdout);
@@ -88,6 +160,14 @@ int cmd_serve(int argc, char **argv)
                 return CLI_USAGE;
             }
             o.rate = (unsigned)n;
+        } else if (!strcmp(argv[i], "--demo-trips") && i + 1 < argc) {
+            char *end;
+            long n = strtol(argv[++i], &end, 10);
+            if (*end || n < 0 || n > 100000) {
+                cli_error("--demo-trips must be a number from 0 to 100000");
+                return CLI_USAGE;
+            }
+            demo_trips = n;
         } else if (!strcmp(argv[i], "--quiet")) {
             o.quiet = 1;
         } else {
@@ -134,6 +214,20 @@ int cmd_serve(int argc, char **argv)
             return CLI_FAIL;
         }
         o.matcher = m;
+        if (demo_trips > 0) {
+            long added = seed_demo_trips(g, m, demo_trips, &err);
+            if (added < 0) {
+                cli_error("--demo-trips: %s", err.text);
+                cv_matcher_close(m);
+                cv_graph_close(g);
+                return CLI_FAIL;
+            }
+            printf("demo trips: added %ld offers (owner \"demo\", tomorrow 07:00-09:00) to reach %ld open ones\n",
+                   added, demo_trips);
+        }
+    } else if (demo_trips > 0) {
+        cli_error("--demo-trips needs --db FILE");
+        return CLI_USAGE;
     }
     /* Blocked before the workers start, so that they inherit the mask and only sigwait below sees the signals. */
     sigset_t stop;

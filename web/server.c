@@ -32,6 +32,24 @@ typedef struct matcher_slot {
     struct matcher_slot *next;
 } matcher_slot;
 
+/* --- metrics: lock-free counters (C11 atomics), rendered in Prometheus text format by GET /metrics --- */
+
+enum { FAM_ROUTE, FAM_TABLE, FAM_NEAREST, FAM_HEALTH, FAM_METRICS, FAM_V1_OFFERS, FAM_V1_REQUESTS, FAM_V1_SEARCH,
+       FAM_V1_BOOKINGS, FAM_OTHER, FAM_N };
+static const char *const fam_names[FAM_N] = {"route", "table", "nearest", "health", "metrics", "v1_offers",
+                                             "v1_requests", "v1_search", "v1_bookings", "other"};
+#define STATUS_MIN 100
+#define STATUS_N 500            /* statuses 100 .. 599 */
+static const double hist_le[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
+#define HIST_N (sizeof hist_le / sizeof *hist_le)
+
+typedef struct metrics {
+    atomic_uint_fast64_t requests[FAM_N][STATUS_N];
+    atomic_uint_fast64_t hist[FAM_N][HIST_N + 1]; /* per bucket, not cumulative; the last one is beyond 2.5 s */
+    atomic_uint_fast64_t sum_ns[FAM_N];
+    atomic_uint_fast64_t matches, bookings[WEB_BOOK_N], db_errors;
+} metrics;
+
 struct cv_server {
     struct MHD_Daemon *d;
     const cv_graph *g;
@@ -47,6 +65,7 @@ struct cv_server {
     unsigned rate;              /* tokens per second of each bucket */
     pthread_mutex_t rate_mu;    /* guards buckets */
     struct bucket *buckets;     /* RATE_SLOTS token buckets, by key client or address */
+    metrics m;
 };
 
 /* --- rate limits: token buckets in an open-addressed table; a full probe window reuses its stalest bucket --- */
@@ -336,6 +355,7 @@ static const web_route_entry routes[] = {
     {"GET", "/table/v1/", 0, web_table, CV_SCOPE_ROUTING},
     {"GET", "/nearest/v1/", 0, web_nearest, CV_SCOPE_ROUTING},
     {"GET", "/health", 1, web_health, 0},
+    {"GET", "/metrics", 1, web_metrics, 0},
     {"*", "/v1/", 0, web_v1, 0},
 };
 
@@ -376,7 +396,7 @@ static void dispatch(cv_server *s, web_req *r)
         return;
     }
     found->handler(r);
-    if (!r->body)
+    if (!r->body && !r->text)
         web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
 }
 
@@ -388,10 +408,10 @@ int web_need_scope(web_req *r, unsigned scope)
 }
 
 /* With auth on: the per-address limit, then the key (401 when missing, unknown or revoked), then the per-key
-   limit. Returns 0 when the request may go on, -1 after web_error. GET /health is open to all. */
+   limit. Returns 0 when the request may go on, -1 after web_error. GET /health and /metrics are open to all. */
 static int authenticate(cv_server *s, struct MHD_Connection *c, web_req *r)
 {
-    if (!s->auth || !strcmp(r->path, "/health"))
+    if (!s->auth || !strcmp(r->path, "/health") || !strcmp(r->path, "/metrics"))
         return 0;
     r->auth = 1;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -443,10 +463,175 @@ typedef struct req_state {
     int too_big;
 } req_state;
 
+static int family_of(const char *path)
+{
+    if (!strncmp(path, "/route/", 7))
+        return FAM_ROUTE;
+    if (!strncmp(path, "/table/", 7))
+        return FAM_TABLE;
+    if (!strncmp(path, "/nearest/", 9))
+        return FAM_NEAREST;
+    if (!strcmp(path, "/health"))
+        return FAM_HEALTH;
+    if (!strcmp(path, "/metrics"))
+        return FAM_METRICS;
+    if (!strncmp(path, "/v1/", 4)) {
+        const char *t = path + 4;
+        static const struct { const char *name; int fam; } v1[] = {
+            {"offers", FAM_V1_OFFERS}, {"requests", FAM_V1_REQUESTS}, {"search", FAM_V1_SEARCH},
+            {"bookings", FAM_V1_BOOKINGS}};
+        for (size_t i = 0; i < sizeof v1 / sizeof *v1; i++) {
+            size_t n = strlen(v1[i].name);
+            if (!strncmp(t, v1[i].name, n) && (t[n] == '\0' || t[n] == '/'))
+                return v1[i].fam;
+        }
+    }
+    return FAM_OTHER;
+}
+
+static void count_request(cv_server *s, const char *path, int status, int64_t ns)
+{
+    int f = family_of(path);
+    if (status >= STATUS_MIN && status < STATUS_MIN + STATUS_N)
+        atomic_fetch_add_explicit(&s->m.requests[f][status - STATUS_MIN], 1, memory_order_relaxed);
+    if (ns < 0)
+        ns = 0;
+    double sec = (double)ns / 1e9;
+    size_t b = 0;
+    while (b < HIST_N && sec > hist_le[b])
+        b++;
+    atomic_fetch_add_explicit(&s->m.hist[f][b], 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->m.sum_ns[f], (uint_fast64_t)ns, memory_order_relaxed);
+}
+
+void web_count_matches(web_req *r, size_t n)
+{
+    atomic_fetch_add_explicit(&r->server->m.matches, n, memory_order_relaxed);
+}
+
+void web_count_booking(web_req *r, web_booking_action a)
+{
+    if (a < WEB_BOOK_N)
+        atomic_fetch_add_explicit(&r->server->m.bookings[a], 1, memory_order_relaxed);
+}
+
+void web_count_db_error(web_req *r)
+{
+    atomic_fetch_add_explicit(&r->server->m.db_errors, 1, memory_order_relaxed);
+}
+
+/* A growing text buffer; on allocation failure it stays failed (NULL). */
+typedef struct tbuf {
+    char *p;
+    size_t len, cap;
+    int failed;
+} tbuf;
+
+static void tb_printf(tbuf *t, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static void tb_printf(tbuf *t, const char *fmt, ...)
+{
+    if (t->failed)
+        return;
+    for (;;) {
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(t->p ? t->p + t->len : NULL, t->p ? t->cap - t->len : 0, fmt, ap);
+        va_end(ap);
+        if (n < 0) {
+            t->failed = 1;
+            return;
+        }
+        if (t->p && (size_t)n < t->cap - t->len) {
+            t->len += (size_t)n;
+            return;
+        }
+        size_t cap = t->cap ? t->cap * 2 : 16384;
+        while (cap < t->len + (size_t)n + 1)
+            cap *= 2;
+        char *q = realloc(t->p, cap);
+        if (!q) {
+            free(t->p);
+            t->p = NULL;
+            t->failed = 1;
+            return;
+        }
+        t->p = q, t->cap = cap;
+    }
+}
+
+int web_metrics(web_req *r)
+{
+    if (r->nargs)
+        return web_error(r, MHD_HTTP_BAD_REQUEST, "InvalidQuery", "/metrics takes no parameters");
+    metrics *m = &r->server->m;
+    tbuf t = {0};
+    tb_printf(&t, "# HELP covoit_http_requests_total HTTP requests answered, by endpoint family and status.\n"
+                  "# TYPE covoit_http_requests_total counter\n");
+    for (int f = 0; f < FAM_N; f++)
+        for (int i = 0; i < STATUS_N; i++) {
+            uint_fast64_t v = atomic_load_explicit(&m->requests[f][i], memory_order_relaxed);
+            if (v)
+                tb_printf(&t, "covoit_http_requests_total{endpoint=\"%s\",status=\"%d\"} %llu\n", fam_names[f],
+                          i + STATUS_MIN, (unsigned long long)v);
+        }
+    tb_printf(&t, "# HELP covoit_http_request_duration_seconds Time from the request's headers to its answer.\n"
+                  "# TYPE covoit_http_request_duration_seconds histogram\n");
+    for (int f = 0; f < FAM_N; f++) {
+        uint64_t cum = 0;
+        uint_fast64_t sum_ns = atomic_load_explicit(&m->sum_ns[f], memory_order_relaxed);
+        for (size_t b = 0; b <= HIST_N; b++) {
+            cum += atomic_load_explicit(&m->hist[f][b], memory_order_relaxed);
+            if (b < HIST_N)
+                tb_printf(&t, "covoit_http_request_duration_seconds_bucket{endpoint=\"%s\",le=\"%g\"} %llu\n",
+                          fam_names[f], hist_le[b], (unsigned long long)cum);
+            else
+                tb_printf(&t, "covoit_http_request_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} %llu\n",
+                          fam_names[f], (unsigned long long)cum);
+        }
+        tb_printf(&t, "covoit_http_request_duration_seconds_sum{endpoint=\"%s\"} %.9f\n", fam_names[f],
+                  (double)sum_ns / 1e9);
+        tb_printf(&t, "covoit_http_request_duration_seconds_count{endpoint=\"%s\"} %llu\n", fam_names[f],
+                  (unsigned long long)cum);
+    }
+    if (r->matcher) {
+        cv_matcher_stats st;
+        cv_matcher_get_stats(r->matcher, &st);
+        tb_printf(&t, "# HELP covoit_active_offers Open offers in the matcher's index.\n"
+                      "# TYPE covoit_active_offers gauge\ncovoit_active_offers %zu\n"
+                      "# HELP covoit_active_requests Open requests in the matcher's index.\n"
+                      "# TYPE covoit_active_requests gauge\ncovoit_active_requests %zu\n",
+                  st.offers, st.requests);
+    }
+    tb_printf(&t, "# HELP covoit_matches_served_total Matches returned by the match and search endpoints.\n"
+                  "# TYPE covoit_matches_served_total counter\ncovoit_matches_served_total %llu\n",
+              (unsigned long long)atomic_load_explicit(&m->matches, memory_order_relaxed));
+    static const char *const actions[WEB_BOOK_N] = {"create", "accept", "refuse", "cancel"};
+    tb_printf(&t, "# HELP covoit_bookings_total Bookings created, accepted, refused and cancelled.\n"
+                  "# TYPE covoit_bookings_total counter\n");
+    for (int a = 0; a < WEB_BOOK_N; a++)
+        tb_printf(&t, "covoit_bookings_total{action=\"%s\"} %llu\n", actions[a],
+                  (unsigned long long)atomic_load_explicit(&m->bookings[a], memory_order_relaxed));
+    tb_printf(&t, "# HELP covoit_database_errors_total Requests that failed on a database or internal error.\n"
+                  "# TYPE covoit_database_errors_total counter\ncovoit_database_errors_total %llu\n",
+              (unsigned long long)atomic_load_explicit(&m->db_errors, memory_order_relaxed));
+    if (t.failed)
+        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+    r->text = t.p;
+    r->content_type = "text/plain; version=0.0.4";
+    r->status = MHD_HTTP_OK;
+    return 0;
+}
+
 static enum MHD_Result send_json(cv_server *s, struct MHD_Connection *c, req_state *st, const char *method,
                                  const char *url, web_req *r)
 {
-    char *text = r->body ? json_dumps(r->body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    char *text = r->text ? r->text : r->body ? json_dumps(r->body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    const char *ctype = r->text ? r->content_type : "application/json; charset=utf-8";
+    r->text = NULL;
     int status = r->status;
     if (!text) {
         static const char oom[] = "{\"code\":\"Error\",\"message\":\"out of memory\"}";
@@ -459,7 +644,7 @@ static enum MHD_Result send_json(cv_server *s, struct MHD_Connection *c, req_sta
     struct MHD_Response *resp =
         text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
     if (resp) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
         if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
             MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow ? r->allow : "GET, HEAD");
         if (status == MHD_HTTP_TOO_MANY_REQUESTS && r->retry_after) {
@@ -472,10 +657,12 @@ static enum MHD_Result send_json(cv_server *s, struct MHD_Connection *c, req_sta
     } else {
         free(text);
     }
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    int64_t ns = (int64_t)(t1.tv_sec - st->t0.tv_sec) * 1000000000 + (t1.tv_nsec - st->t0.tv_nsec);
+    count_request(s, url, status, ns);
     if (!s->o.quiet || status >= 500) {
-        struct timespec t1;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        double ms = (double)(t1.tv_sec - st->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - st->t0.tv_nsec) / 1e6;
+        double ms = (double)ns / 1e6;
         char line[2048], num[32];
         size_t len = 0;
         log_ts(line, sizeof line, &len);
@@ -540,6 +727,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     enum MHD_Result ok = send_json(s, c, st, method, url, &r);
     json_decref(r.body);
+    free(r.text);
     return ok;
 }
 

@@ -42,8 +42,10 @@ static int status_of(int code)
 /* The answer to a failed matcher or store call. */
 static int fail(web_req *r, int code, const cv_error *err)
 {
-    if (status_of(code) >= 500)
+    if (status_of(code) >= 500) {
         cv_log("error", "%s %s: %s", r->method, r->path, err->text);
+        web_count_db_error(r);
+    }
     return web_error(r, status_of(code), json_trip_code(code), "%s", err->text);
 }
 
@@ -534,6 +536,7 @@ static int trip_matches(web_req *r, cv_matcher_ws *w, kind k, int64_t id)
         free(v);
         return fail(r, rc, &err);
     }
+    web_count_matches(r, n);
     json_t *list = json_matches(v, n);
     free(v);
     return ok(r, 0, "matches", list);
@@ -606,6 +609,7 @@ static int search(web_req *r, cv_matcher_ws *w)
         free(v);
         return fail(r, rc, &err);
     }
+    web_count_matches(r, n);
     json_t *list = json_matches(v, n);
     free(v);
     return ok(r, 0, "matches", list);
@@ -686,6 +690,7 @@ static int book(web_req *r, cv_matcher_ws *w)
     int rc = cv_matcher_book(w, offer_id, request_id, now, &b, &err);
     if (rc)
         return fail(r, rc, &err);
+    web_count_booking(r, WEB_BOOK_CREATE);
     return show_booking(r, w, b.id, 1);
 }
 
@@ -738,6 +743,8 @@ static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
     rc = op(w, id, (int64_t)time(NULL), &err);
     if (rc)
         return fail(r, rc, &err);
+    web_count_booking(r, op == cv_matcher_accept ? WEB_BOOK_ACCEPT
+                         : op == cv_matcher_refuse ? WEB_BOOK_REFUSE : WEB_BOOK_CANCEL);
     return show_booking(r, w, id, 0);
 }
 

@@ -31,6 +31,8 @@ typedef struct web_req {
     unsigned retry_after;       /* a 429 answer's Retry-After, seconds */
     int status;                 /* HTTP status of the response */
     json_t *body;               /* the response document (owned) */
+    char *text;                 /* instead of body: a malloc'ed text answer (owned), e.g. /metrics */
+    const char *content_type;   /* the text answer's Content-Type */
 } web_req;
 
 /* Sets an error response: status, {"code": code, "message": formatted}. Returns -1 for `return web_error(...)`. */
@@ -56,6 +58,15 @@ int web_need_scope(web_req *r, unsigned scope);
 
 /* The value of query argument key, or NULL when absent ("" when given without a value). */
 const char *web_arg(const web_req *r, const char *key);
+
+/* Metrics the carpool service reports (counted in the server, shown by GET /metrics). */
+typedef enum web_booking_action { WEB_BOOK_CREATE, WEB_BOOK_ACCEPT, WEB_BOOK_REFUSE, WEB_BOOK_CANCEL, WEB_BOOK_N } web_booking_action;
+void web_count_matches(web_req *r, size_t n);
+void web_count_booking(web_req *r, web_booking_action a);
+void web_count_db_error(web_req *r);
+
+/* GET /metrics: Prometheus text format (server.c). */
+int web_metrics(web_req *r);
 
 /* The routing service (routing_api.c). */
 int web_route(web_req *r);

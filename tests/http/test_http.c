@@ -478,6 +478,63 @@ static void test_stop_in_flight(void **state)
     cv_path_free(&p);
 }
 
+/* The value of the metrics line that starts with name (labels included), or -1 when there is none. */
+static double metric(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, name, n) && l[n] == ' ')
+            return strtod(l + n + 1, NULL);
+    return -1;
+}
+
+static void test_metrics(void **state)
+{
+    (void)state;
+    cv_server *s = start(2); /* its own server: counters start at zero */
+    uint16_t p = cv_server_port(s);
+    for (int i = 0; i < 3; i++) {
+        reply r = http_req(p, "GET", "/route/v1/driving/" CASINO ";" FONTVIEILLE "?overview=false", NULL, 0);
+        assert_int_equal(r.status, 200);
+        reply_free(&r);
+    }
+    reply r = http_req(p, "GET", "/no/such/thing", NULL, 0);
+    assert_int_equal(r.status, 404);
+    reply_free(&r);
+    r = http_req(p, "GET", "/metrics", NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.raw, "text/plain; version=0.0.4"));
+    const char *t = r.body;
+    assert_true(metric(t, "covoit_http_requests_total{endpoint=\"route\",status=\"200\"}") == 3);
+    assert_true(metric(t, "covoit_http_requests_total{endpoint=\"other\",status=\"404\"}") == 1);
+    assert_true(metric(t, "covoit_http_requests_total{endpoint=\"metrics\",status=\"200\"}") == -1);
+    assert_true(metric(t, "covoit_matches_served_total") == 0);
+    assert_true(metric(t, "covoit_bookings_total{action=\"create\"}") == 0);
+    assert_true(metric(t, "covoit_database_errors_total") == 0);
+    assert_true(metric(t, "covoit_active_offers") == -1); /* no matcher */
+    static const char *const les[] = {"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
+                                      "0.1", "0.25", "0.5", "1", "2.5", "+Inf"};
+    double prev = 0;
+    for (size_t i = 0; i < sizeof les / sizeof *les; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "covoit_http_request_duration_seconds_bucket{endpoint=\"route\",le=\"%s\"}",
+                 les[i]);
+        double v = metric(t, name);
+        assert_true(v >= prev);
+        prev = v;
+    }
+    assert_true(prev == 3);
+    assert_true(metric(t, "covoit_http_request_duration_seconds_count{endpoint=\"route\"}") == prev);
+    double sum = metric(t, "covoit_http_request_duration_seconds_sum{endpoint=\"route\"}");
+    assert_true(sum > 0 && sum < 60);
+    reply_free(&r);
+    /* The first /metrics is counted once answered. */
+    r = http_req(p, "GET", "/metrics", NULL, 0);
+    assert_true(metric(r.body, "covoit_http_requests_total{endpoint=\"metrics\",status=\"200\"}") == 1);
+    reply_free(&r);
+    cv_server_stop(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -489,6 +546,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_stop_in_flight),
+        cmocka_unit_test(test_metrics),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
