@@ -30,7 +30,7 @@ static void usage(FILE *f)
                "  POST /v1/bookings/ID/accept|refuse|cancel\n"
                "(without --db they answer 503). --tz ZONE is the time zone of local times and regular schedules\n"
                "(default $COVOIT_TZ, else UTC).\n"
-               "--demo-trips N (with --db): when the database holds fewer than N open offers, adds punctual demo\n"
+               "--demo-trips N (with --db): when the database holds fewer than N offers still to come, adds punctual demo\n"
                "offers (owner \"demo\", tomorrow 07:00-09:00 local, main-network points at least 3 km apart) up to N.\n"
                "GET /metrics answers Prometheus text (request counts and latencies, trips, bookings), open to all.\n"
                "--listen defaults to 127.0.0.1:8080 (port 0: any free port); --threads to the number of cores.\n"
@@ -73,6 +73,13 @@ static long seed_demo_trips(const cv_graph *g, cv_matcher *m, long want, cv_erro
         cv_matcher_ws_free(w);
         return -1;
     }
+    /* only offers still to come count: a kept demo database from another day is topped up again */
+    size_t future = 0;
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < have; i++)
+        if (open[i].when.kind == CV_REGULAR || open[i].when.depart + open[i].when.margin_s >= now)
+            future++;
+    have = future;
     free(open);
     uint32_t *main_nodes = malloc((g->hdr.njunctions ? g->hdr.njunctions : 1) * sizeof *main_nodes);
     uint32_t nmain = 0;
@@ -84,7 +91,7 @@ static long seed_demo_trips(const cv_graph *g, cv_matcher *m, long want, cv_erro
     for (uint32_t i = 0; i < g->hdr.njunctions; i++)
         if (g->a.node_component[i] == g->hdr.largest_component)
             main_nodes[nmain++] = i;
-    int64_t now = (int64_t)time(NULL);
+    now = (int64_t)time(NULL);
     cv_day today;
     int32_t tod;
     int wd;
