@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "http_client.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
@@ -39,71 +41,10 @@ static uint16_t port;
 #define FONTVIEILLE "7.4160,43.7290"
 #define AT_SEA "7.4700,43.7000"
 
-/* --- a tiny HTTP/1.1 client --- */
-
-typedef struct reply {
-    int status;                 /* 0 when no answer came */
-    char *raw;                  /* the whole answer */
-    const char *body;
-    json_t *json;               /* parsed body, NULL if it is not JSON */
-} reply;
-
-static void reply_free(reply *r)
-{
-    free(r->raw);
-    json_decref(r->json);
-    memset(r, 0, sizeof *r);
-}
-
-/* Sends one request (Connection: close) with an optional body and reads the answer until the server closes. */
+/* Sends one request with an optional body (see http_client.h). */
 static reply http_req(uint16_t p, const char *method, const char *path, const char *body, size_t body_len)
 {
-    reply r = {0};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return r;
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(p);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
-        close(fd);
-        return r;
-    }
-    size_t hcap = strlen(path) + 256;
-    char *head = malloc(hcap);
-    int n = snprintf(head, hcap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method, path);
-    if (body)
-        n += snprintf(head + n, hcap - (size_t)n, "Content-Length: %zu\r\n", body_len);
-    n += snprintf(head + n, hcap - (size_t)n, "\r\n");
-    int ok = send(fd, head, (size_t)n, MSG_NOSIGNAL) == n;
-    free(head);
-    for (size_t off = 0; ok && body && off < body_len;) {
-        ssize_t w = send(fd, body + off, body_len - off, MSG_NOSIGNAL);
-        if (w <= 0)
-            break; /* the server may answer 413 and close before the body is all sent */
-        off += (size_t)w;
-    }
-    size_t len = 0, cap = 1 << 16;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (len + 4096 > cap)
-            buf = realloc(buf, cap *= 2);
-        ssize_t got = recv(fd, buf + len, cap - len - 1, 0);
-        if (got <= 0)
-            break;
-        len += (size_t)got;
-    }
-    close(fd);
-    buf[len] = '\0';
-    r.raw = buf;
-    char *sep = strstr(buf, "\r\n\r\n");
-    if (strncmp(buf, "HTTP/1.1 ", 9) || !sep)
-        return r;
-    r.status = atoi(buf + 9);
-    r.body = sep + 4;
-    r.json = json_loads(r.body, 0, NULL);
-    return r;
+    return http_request(p, method, path, NULL, body, body_len);
 }
 
 static reply get(const char *path)

@@ -9,6 +9,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "http_client.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -42,66 +44,9 @@ static int64_t offer_id, request_booked, request_open;
 
 /* --- a tiny HTTP/1.1 client --- */
 
-typedef struct reply {
-    int status;
-    char *raw;
-    json_t *json;
-} reply;
-
-static void reply_free(reply *r)
-{
-    free(r->raw);
-    json_decref(r->json);
-    memset(r, 0, sizeof *r);
-}
-
 static reply http_req(const char *method, const char *path, const char *body)
 {
-    reply r = {0};
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return r;
-    struct sockaddr_in sa = {0};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
-        close(fd);
-        return r;
-    }
-    size_t blen = body ? strlen(body) : 0;
-    size_t hcap = strlen(path) + 256 + blen;
-    char *req = malloc(hcap);
-    int n = snprintf(req, hcap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method, path);
-    if (body)
-        n += snprintf(req + n, hcap - (size_t)n, "Content-Type: application/json\r\nContent-Length: %zu\r\n", blen);
-    n += snprintf(req + n, hcap - (size_t)n, "\r\n%s", body ? body : "");
-    for (size_t off = 0; off < (size_t)n;) {
-        ssize_t w = send(fd, req + off, (size_t)n - off, MSG_NOSIGNAL);
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
-    free(req);
-    size_t len = 0, cap = 1 << 16;
-    char *buf = malloc(cap);
-    for (;;) {
-        if (len + 4096 > cap)
-            buf = realloc(buf, cap *= 2);
-        ssize_t got = recv(fd, buf + len, cap - len - 1, 0);
-        if (got <= 0)
-            break;
-        len += (size_t)got;
-    }
-    close(fd);
-    buf[len] = '\0';
-    r.raw = buf;
-    char *sep = strstr(buf, "\r\n\r\n");
-    if (strncmp(buf, "HTTP/1.1 ", 9) || !sep)
-        return r;
-    r.status = atoi(buf + 9);
-    r.json = json_loads(sep + 4, 0, NULL);
-    return r;
+    return http_request(port, method, path, NULL, body, body ? strlen(body) : 0);
 }
 
 /* A request whose answer must have status and code; returns the reply (the caller frees it). */
