@@ -10,13 +10,18 @@
 #include <time.h>
 
 #include "cli.h"
+#include "page.h"
 #include "server.h"
 #include "timeutil.h"
+
+#ifndef COVOIT_PAGE_DIR
+#define COVOIT_PAGE_DIR "web/page" /* CMake gives the source tree's */
+#endif
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: covoit serve --graph FILE [--db FILE] [--tz ZONE] [--listen ADDR:PORT] [--threads N] "
-               "[--rate N] [--demo-trips N] [--quiet]\n\n"
+               "[--rate N] [--demo-trips N] [--page DIR] [--quiet]\n\n"
                "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes the requests in\n"
                "flight and exits:\n"
                "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
@@ -32,13 +37,16 @@ static void usage(FILE *f)
                "(default $COVOIT_TZ, else UTC).\n"
                "--demo-trips N (with --db): when the database holds fewer than N offers still to come, adds punctual demo\n"
                "offers (owner \"demo\", tomorrow 07:00-09:00 local, main-network points at least 3 km apart) up to N.\n"
+               "GET / is the map page and GET /static/... its files, from --page DIR (default %s), with\n"
+               "Leaflet from DIR/node_modules (`npm ci --prefix web/page`); no key needed for the page.\n"
                "GET /metrics answers Prometheus text (request counts and latencies, trips, bookings), open to all.\n"
                "--listen defaults to 127.0.0.1:8080 (port 0: any free port); --threads to the number of cores.\n"
                "One logfmt line per request goes to stderr (--quiet: errors only).\n"
                "API keys (`covoit key add --db FILE ...`): when the database holds one, every request but /health, /metrics\n"
                "needs X-API-Key: KEY (or Authorization: Bearer KEY), and --rate N limits each key and each address to\n"
                "N requests per second, bursts of 2N (default 100; beyond: 429 with Retry-After). Without a key the\n"
-               "server runs in local demo mode, on 127.0.0.1 only.\n");
+               "server runs in local demo mode, on 127.0.0.1 only.\n",
+            COVOIT_PAGE_DIR);
 }
 
 /* A junction of the main network near the point at fraction f of the graph's box diagonal: example requests
@@ -139,6 +147,7 @@ int cmd_serve(int argc, char **argv)
     const char *graph = NULL, *db = NULL, *tz = NULL, *listen = "127.0.0.1:8080";
     cv_server_options o = cv_server_defaults();
     long demo_trips = 0;
+    const char *page = COVOIT_PAGE_DIR;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             usage(stdout);
@@ -175,6 +184,8 @@ int cmd_serve(int argc, char **argv)
                 return CLI_USAGE;
             }
             demo_trips = n;
+        } else if (!strcmp(argv[i], "--page") && i + 1 < argc) {
+            page = argv[++i];
         } else if (!strcmp(argv[i], "--quiet")) {
             o.quiet = 1;
         } else {
@@ -242,6 +253,7 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    o.page_dir = page;
     cv_server *s = cv_server_start(g, &o, &err);
     if (!s) {
         cli_error("%s", err.text);
@@ -265,6 +277,11 @@ int cmd_serve(int argc, char **argv)
                cv_tz_name());
     else
         printf("no --db: the carpool API (/v1) answers 503\n");
+    char why[700];
+    if (cv_page_ready(page, why, sizeof why))
+        printf("map page on http://%s:%u/ (from %s)\n", addr, cv_server_port(s), page);
+    else
+        cv_log("warn", "map page not available, GET / answers 503: %s", why);
     fflush(stdout);
     int sig = 0;
     sigwait(&stop, &sig);

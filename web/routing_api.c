@@ -381,10 +381,12 @@ int web_health(web_req *r)
     if (r->nargs)
         return web_error(r, BAD, "InvalidQuery", "/health takes no parameters");
     const cv_graph_header *h = &r->g->hdr;
-    return web_ok(r, json_pack("{s:s,s:s,s:{s:s#,s:s#,s:I,s:I,s:I,s:I,s:I}}", "code", "Ok", "status", "ready", "graph",
+    /* bbox (min lon, min lat, max lon, max lat): what the map page fits its view to at start */
+    return web_ok(r, json_pack("{s:s,s:s,s:{s:s#,s:s#,s:I,s:I,s:I,s:I,s:I,s:[ffff]}}", "code", "Ok", "status", "ready", "graph",
                                "source", h->source,
                                (int)strnlen(h->source, sizeof h->source), "osm_timestamp", h->osm_timestamp,
                                (int)strnlen(h->osm_timestamp, sizeof h->osm_timestamp), "nodes", (json_int_t)h->nnodes,
                                "edges", (json_int_t)h->nedges, "restrictions", (json_int_t)h->nrestrictions,
-                               "shortcuts", (json_int_t)h->nch_shortcuts, "created", (json_int_t)h->created_unix));
+                               "shortcuts", (json_int_t)h->nch_shortcuts, "created", (json_int_t)h->created_unix,
+                               "bbox", cv_deg(h->bbox[0]), cv_deg(h->bbox[1]), cv_deg(h->bbox[2]), cv_deg(h->bbox[3])));
 }

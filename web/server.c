@@ -357,6 +357,8 @@ static const web_route_entry routes[] = {
     {"GET", "/health", 1, web_health, 0},
     {"GET", "/metrics", 1, web_metrics, 0},
     {"*", "/v1/", 0, web_v1, 0},
+    {"GET", "/", 1, web_page_index, 0},
+    {"GET", "/static/", 0, web_page_static, 0},
 };
 
 static void dispatch(cv_server *s, web_req *r)
@@ -396,7 +398,7 @@ static void dispatch(cv_server *s, web_req *r)
         return;
     }
     found->handler(r);
-    if (!r->body && !r->text)
+    if (!r->body && !r->text && !r->has_file)
         web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
 }
 
@@ -411,7 +413,8 @@ int web_need_scope(web_req *r, unsigned scope)
    limit. Returns 0 when the request may go on, -1 after web_error. GET /health and /metrics are open to all. */
 static int authenticate(cv_server *s, struct MHD_Connection *c, web_req *r)
 {
-    if (!s->auth || !strcmp(r->path, "/health") || !strcmp(r->path, "/metrics"))
+    if (!s->auth || !strcmp(r->path, "/health") || !strcmp(r->path, "/metrics") || !strcmp(r->path, "/") ||
+        !strncmp(r->path, "/static/", 8)) /* the map page needs no key; its API calls do */
         return 0;
     r->auth = 1;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -629,11 +632,17 @@ int web_metrics(web_req *r)
 static enum MHD_Result send_json(cv_server *s, struct MHD_Connection *c, req_state *st, const char *method,
                                  const char *url, web_req *r)
 {
-    char *text = r->text ? r->text : r->body ? json_dumps(r->body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    int want_file = r->has_file; /* the map page's files */
+    struct MHD_Response *file = want_file ? web_file_response(r) : NULL;
+    if (want_file && !file)
+        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "cannot send the file");
+    char *text = file ? NULL
+                      : r->text ? r->text
+                      : r->body ? json_dumps(r->body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     const char *ctype = r->text ? r->content_type : "application/json; charset=utf-8";
     r->text = NULL;
     int status = r->status;
-    if (!text) {
+    if (!text && !file) {
         static const char oom[] = "{\"code\":\"Error\",\"message\":\"out of memory\"}";
         text = malloc(sizeof oom);
         if (text)
@@ -642,9 +651,10 @@ static enum MHD_Result send_json(cv_server *s, struct MHD_Connection *c, req_sta
     }
     enum MHD_Result ok = MHD_NO;
     struct MHD_Response *resp =
-        text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
+        file ? file : text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
     if (resp) {
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+        if (!file)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
         if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
             MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow ? r->allow : "GET, HEAD");
         if (status == MHD_HTTP_TOO_MANY_REQUESTS && r->retry_after) {
@@ -717,6 +727,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     web_req r = {.g = s->g, .method = method, .path = url, .status = MHD_HTTP_INTERNAL_SERVER_ERROR,
                  .matcher = s->o.matcher, .server = s, .upload = st->body ? st->body : "", .upload_len = st->body_len};
+    r.page_dir = s->o.page_dir;
+    r.file_fd = -1;
     if (st->too_big) {
         /* When Content-Length announced it, this is queued before the body is read, and libmicrohttpd closes
            the connection after the response. */

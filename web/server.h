@@ -24,6 +24,8 @@ typedef struct cv_server_options {
                                    that); 0 means 100 */
     cv_matcher *matcher;        /* the carpool matcher behind /v1 (the caller keeps it open until cv_server_stop
                                    returns), or NULL: /v1 answers 503 Unavailable */
+    const char *page_dir;       /* the map page's directory (web/page, with node_modules/leaflet from npm), kept by
+                                   the caller: GET / and /static/...; NULL: GET / answers 503 Unavailable */
 } cv_server_options;
 
 /* Defaults: 127.0.0.1, port 8080, one thread per core, 1024 connections, 64 per address, 30 s timeout, 64 KiB

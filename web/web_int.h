@@ -33,6 +33,10 @@ typedef struct web_req {
     json_t *body;               /* the response document (owned) */
     char *text;                 /* instead of body: a malloc'ed text answer (owned), e.g. /metrics */
     const char *content_type;   /* the text answer's Content-Type */
+    const char *page_dir;       /* the map page's directory (cv_server_options.page_dir), NULL when none */
+    int has_file;               /* instead of body and text: send file_fd (owned), file_size bytes (page.c) */
+    int file_fd;
+    uint64_t file_size;
 } web_req;
 
 /* Sets an error response: status, {"code": code, "message": formatted}. Returns -1 for `return web_error(...)`. */
@@ -76,5 +80,13 @@ int web_health(web_req *r);
 
 /* The carpool service under /v1/ (trips_api.c): every method, rest is the path after "/v1/". */
 int web_v1(web_req *r);
+
+/* The map page (page.c): GET / and GET /static/... from page_dir; no key needed. */
+int web_page_index(web_req *r);
+int web_page_static(web_req *r);
+
+/* The libmicrohttpd response for a has_file answer, with its Content-Type and headers; takes the file (closed on
+   failure, which gives NULL). */
+struct MHD_Response *web_file_response(web_req *r);
 
 #endif

@@ -1,0 +1,365 @@
+/* test_http_page.c — the map page over HTTP: GET / (index.html) and GET /static/... from the page directory
+   (web/page of the source tree, with Leaflet from its node_modules, as scripts/deps.sh installs it), with their
+   Content-Types and bytes; HEAD; path traversal in every spelling refused with a 4xx JSON error; missing files
+   404 JSON; a page directory without Leaflet (or none) answered with a JSON message saying what to run; the page
+   open without a key in auth mode while the API still wants one; the graph's bbox in /health. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "http_client.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "matcher.h"
+#include "page.h"
+#include "server.h"
+#include "store.h"
+#include "test_support.h"
+
+#define PAGE COVOIT_PAGE_DIR
+#define DB COVOIT_TMP "/http_page.db"
+#define BARE COVOIT_TMP "/http_page_bare" /* a page directory with index.html and no node_modules */
+
+static cv_graph *graph;
+static cv_server *server;
+static uint16_t port;
+
+static cv_server *start(const char *page_dir, cv_matcher *m)
+{
+    cv_server_options o = cv_server_defaults();
+    o.port = 0;
+    o.threads = 2;
+    o.quiet = 1;
+    o.page_dir = page_dir;
+    o.matcher = m;
+    cv_error err = {0};
+    cv_server *s = cv_server_start(graph, &o, &err);
+    if (!s)
+        fail_msg("%s", err.text);
+    return s;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    graph = tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_page_monaco.cvg");
+    server = start(PAGE, NULL);
+    port = cv_server_port(server);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cv_server_stop(server);
+    cv_graph_close(graph);
+    return 0;
+}
+
+/* The value of header name in r's head (case-insensitive name), copied into out; "" when absent. */
+static const char *header(const reply *r, const char *name, char *out, size_t cap)
+{
+    out[0] = '\0';
+    size_t n = strlen(name);
+    const char *end = r->body ? r->body : r->raw + strlen(r->raw);
+    for (const char *p = r->raw ? strstr(r->raw, "\r\n") : NULL; p && p + 2 < end; p = strstr(p + 2, "\r\n")) {
+        const char *h = p + 2;
+        if (!strncasecmp(h, name, n) && h[n] == ':') {
+            h += n + 1;
+            while (*h == ' ')
+                h++;
+            size_t k = strcspn(h, "\r\n");
+            snprintf(out, cap, "%.*s", (int)(k < cap ? k : cap - 1), h);
+            break;
+        }
+    }
+    return out;
+}
+
+/* The whole of a file, NUL-terminated; *len its size. NULL when it cannot be read. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    fclose(f);
+    buf[got] = '\0';
+    *len = got;
+    return buf;
+}
+
+/* GET path must answer 200 with the bytes of file and a Content-Type starting with type. */
+static void expect_file(const char *path, const char *file, const char *type)
+{
+    size_t len = 0;
+    char *want = slurp(file, &len);
+    if (!want)
+        fail_msg("cannot read %s (%s)", file, strerror(errno));
+    reply r = http_request(port, "GET", path, NULL, NULL, 0);
+    char ct[200], cl[40];
+    if (r.status != 200)
+        fail_msg("GET %s: status %d, expected 200: %.300s", path, r.status, r.raw ? r.raw : "");
+    header(&r, "Content-Type", ct, sizeof ct);
+    if (strncmp(ct, type, strlen(type)))
+        fail_msg("GET %s: Content-Type '%s', expected %s", path, ct, type);
+    header(&r, "Content-Length", cl, sizeof cl);
+    assert_int_equal(strtoull(cl, NULL, 10), len);
+    if (!strncmp(type, "image/png", 9)) {
+        /* binary: the reply is read as a string, so compare the signature (no NUL in it) and the length */
+        assert_true(len > 8);
+        assert_memory_equal(r.body, "\x89PNG\r\n\x1a\n", 8);
+    } else {
+        assert_int_equal(strlen(r.body), len);
+        assert_memory_equal(r.body, want, len);
+    }
+    assert_string_equal(header(&r, "X-Content-Type-Options", cl, sizeof cl), "nosniff");
+    reply_free(&r);
+    free(want);
+}
+
+/* HEAD path must answer status with a JSON Content-Type and no body. */
+static void expect_head(const char *path, int status)
+{
+    reply r = http_request(port, "HEAD", path, NULL, NULL, 0);
+    char ct[200];
+    if (r.status != status)
+        fail_msg("HEAD %s: status %d, expected %d: %.300s", path, r.status, status, r.raw ? r.raw : "");
+    assert_string_equal(header(&r, "Content-Type", ct, sizeof ct), "application/json; charset=utf-8");
+    assert_string_equal(r.body, "");
+    reply_free(&r);
+}
+
+/* method path must answer status with a JSON {code, message}; returns the message (static storage). */
+static const char *expect_error(const char *method, const char *path, int status, const char *code)
+{
+    static char msg[1024];
+    reply r = http_request(port, method, path, NULL, NULL, 0);
+    if (r.status != status || !r.json)
+        fail_msg("%s %s: status %d, expected %d with JSON: %.300s", method, path, r.status, status,
+                 r.raw ? r.raw : "");
+    char ct[200];
+    assert_string_equal(header(&r, "Content-Type", ct, sizeof ct), "application/json; charset=utf-8");
+    assert_string_equal(json_string_value(json_object_get(r.json, "code")), code);
+    const char *m = json_string_value(json_object_get(r.json, "message"));
+    assert_non_null(m);
+    snprintf(msg, sizeof msg, "%s", m);
+    assert_null(strstr(r.raw, "root:")); /* never /etc/passwd */
+    reply_free(&r);
+    return msg;
+}
+
+static void test_index(void **state)
+{
+    (void)state;
+    expect_file("/", PAGE "/index.html", "text/html; charset=utf-8");
+    reply r = http_request(port, "GET", "/?tiles=http://127.0.0.1:1/%7Bz%7D/%7Bx%7D/%7By%7D.png", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    /* Leaflet from this server, never from a CDN */
+    assert_non_null(strstr(r.body, "/static/leaflet/leaflet.js"));
+    assert_non_null(strstr(r.body, "/static/leaflet/leaflet.css"));
+    assert_non_null(strstr(r.body, "/static/app.js"));
+    assert_null(strstr(r.body, "unpkg"));
+    assert_null(strstr(r.body, "cdn"));
+    char v[400];
+    assert_non_null(strstr(header(&r, "Content-Security-Policy", v, sizeof v), "script-src 'self'"));
+    reply_free(&r);
+    /* HEAD: the same headers, no body */
+    r = http_request(port, "HEAD", "/", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(header(&r, "Content-Type", v, sizeof v), "text/html; charset=utf-8");
+    assert_string_equal(r.body, "");
+    reply_free(&r);
+    expect_error("POST", "/", 405, "MethodNotAllowed");
+    expect_error("DELETE", "/static/app.js", 405, "MethodNotAllowed");
+}
+
+static void test_static(void **state)
+{
+    (void)state;
+    expect_file("/static/app.js", PAGE "/app.js", "text/javascript");
+    expect_file("/static/style.css", PAGE "/style.css", "text/css");
+    expect_file("/static/favicon.svg", PAGE "/favicon.svg", "image/svg+xml");
+    reply r = http_request(port, "HEAD", "/static/app.js", NULL, NULL, 0);
+    char v[200];
+    assert_int_equal(r.status, 200);
+    assert_true(strtoull(header(&r, "Content-Length", v, sizeof v), NULL, 10) > 100);
+    assert_string_equal(r.body, "");
+    reply_free(&r);
+}
+
+static void test_leaflet(void **state)
+{
+    (void)state;
+    struct stat st;
+    if (stat(PAGE "/" "node_modules/leaflet/dist/leaflet.js", &st))
+        fail_msg("Leaflet is not installed in " PAGE "/node_modules: the map page cannot work. Run `bash "
+                 "scripts/deps.sh` (or `npm ci --prefix web/page`) before the tests");
+    expect_file("/static/leaflet/leaflet.js", PAGE "/node_modules/leaflet/dist/leaflet.js", "text/javascript");
+    expect_file("/static/leaflet/leaflet.css", PAGE "/node_modules/leaflet/dist/leaflet.css", "text/css");
+    expect_file("/static/leaflet/images/marker-icon.png", PAGE "/node_modules/leaflet/dist/images/marker-icon.png",
+                "image/png");
+}
+
+static void test_traversal(void **state)
+{
+    (void)state;
+    static const char *const bad[] = {
+        "/static/../../etc/passwd",
+        "/static/%2e%2e/%2e%2e/etc/passwd",
+        "/static/%2E%2E/%2E%2E/%2E%2E/etc/passwd",
+        "/static/..%2f..%2f..%2fetc%2fpasswd",
+        "/static/%2e%2e%2f%2e%2e%2fetc%2fpasswd",
+        "/static/leaflet/../../../../etc/passwd",
+        "/static/leaflet/%2e%2e/%2e%2e/package.json",
+        "/static//etc/passwd",
+        "/static/%2fetc%2fpasswd",
+        "/static/./app.js",
+        "/static/.git/config",
+        "/static/%252e%252e/%252e%252e/etc/passwd",
+        "/static/..\\..\\etc\\passwd",
+        "/static/app.js/",
+        "/static/a%00b",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        reply r = http_request(port, "GET", bad[i], NULL, NULL, 0);
+        if (r.status < 400 || r.status > 499 || !r.json || !json_is_string(json_object_get(r.json, "message")))
+            fail_msg("GET %s: status %d, expected a 4xx JSON error: %.300s", bad[i], r.status, r.raw ? r.raw : "");
+        assert_null(strstr(r.raw, "root:"));
+        reply_free(&r);
+    }
+    expect_error("GET", "/static/../../etc/passwd", 400, "InvalidUrl");
+    expect_error("GET", "/static/%2e%2e/%2e%2e/etc/passwd", 400, "InvalidUrl");
+    expect_error("GET", "/../etc/passwd", 404, "NotFound");
+    /* node_modules is reached through /static/leaflet/ only */
+    expect_error("GET", "/static/node_modules/leaflet/package.json", 404, "NotFound");
+}
+
+static void test_missing(void **state)
+{
+    (void)state;
+    const char *m = expect_error("GET", "/static/no-such-file.js", 404, "NotFound");
+    assert_non_null(strstr(m, "/static/no-such-file.js"));
+    expect_error("GET", "/static/leaflet/no-such-file.js", 404, "NotFound");
+    expect_error("GET", "/static/", 400, "InvalidUrl");
+    expect_error("GET", "/index.html", 404, "NotFound");
+    expect_head("/static/no-such-file.js", 404);
+}
+
+/* Without Leaflet (or without a page directory) the server starts, and GET / says what to run. */
+static void test_not_installed(void **state)
+{
+    (void)state;
+    mkdir(BARE, 0755);
+    FILE *f = fopen(BARE "/index.html", "w");
+    assert_non_null(f);
+    fputs("<!doctype html><title>bare</title>\n", f);
+    fclose(f);
+    char why[700];
+    assert_int_equal(cv_page_ready(BARE, why, sizeof why), 0);
+    assert_non_null(strstr(why, "npm ci"));
+    const char *dirs[] = {BARE, NULL, COVOIT_TMP "/http_page_none"};
+    uint16_t keep = port;
+    for (size_t i = 0; i < 3; i++) {
+        cv_server *s = start(dirs[i], NULL);
+        port = cv_server_port(s);
+        const char *m = expect_error("GET", "/", 503, "Unavailable");
+        if (i == 0 && !strstr(m, "npm ci"))
+            fail_msg("GET / without Leaflet: the message does not say to run npm ci: %s", m);
+        expect_head("/", 503);
+        m = expect_error("GET", "/static/leaflet/leaflet.js", 404, "NotFound");
+        if (i != 1 && !strstr(m, "npm ci"))
+            fail_msg("GET /static/leaflet/leaflet.js without Leaflet: no hint to run npm ci: %s", m);
+        expect_error("GET", "/static/../../etc/passwd", 400, "InvalidUrl");
+        if (i == 0)
+            expect_error("GET", "/static/index.html/x", 404, "NotFound");
+        /* the API is unaffected */
+        reply r = http_request(port, "GET", "/health", NULL, NULL, 0);
+        assert_int_equal(r.status, 200);
+        reply_free(&r);
+        cv_server_stop(s);
+    }
+    port = keep;
+    unlink(BARE "/index.html");
+    rmdir(BARE);
+}
+
+/* In auth mode the page needs no key; the API calls it makes still do. */
+static void test_auth_mode(void **state)
+{
+    (void)state;
+    unlink(DB);
+    cv_error err = {0};
+    cv_store *st = NULL;
+    char secret[CV_KEY_SECRET_MAX];
+    if (cv_store_open(DB, &st, &err) || cv_store_add_key(st, "A", CV_SCOPE_ALL, secret, NULL, &err))
+        fail_msg("%s", err.text);
+    cv_store_close(st);
+    cv_matcher *m = NULL;
+    cv_matcher_options mo = cv_matcher_defaults();
+    if (cv_matcher_open(graph, DB, &mo, (int64_t)time(NULL), &m, &err))
+        fail_msg("%s", err.text);
+    cv_server *s = start(PAGE, m);
+    assert_true(cv_server_auth(s));
+    uint16_t keep = port;
+    port = cv_server_port(s);
+    expect_file("/", PAGE "/index.html", "text/html");
+    expect_file("/static/app.js", PAGE "/app.js", "text/javascript");
+    expect_error("GET", "/static/nope.css", 404, "NotFound");
+    expect_error("GET", "/route/v1/driving/7.4275,43.7396;7.4160,43.7290", 401, "Unauthorized");
+    expect_error("POST", "/v1/search", 401, "Unauthorized");
+    char h[200];
+    snprintf(h, sizeof h, "X-API-Key: %s", secret);
+    reply r = http_request(port, "GET", "/route/v1/driving/7.4275,43.7396;7.4160,43.7290?overview=false", h, NULL, 0);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    port = keep;
+    cv_server_stop(s);
+    cv_matcher_close(m);
+    unlink(DB);
+}
+
+/* The page fits the map to the graph: /health carries its bounding box. */
+static void test_health_bbox(void **state)
+{
+    (void)state;
+    reply r = http_request(port, "GET", "/health", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    json_t *b = json_object_get(json_object_get(r.json, "graph"), "bbox");
+    assert_true(json_is_array(b));
+    assert_int_equal(json_array_size(b), 4);
+    double v[4];
+    for (size_t i = 0; i < 4; i++)
+        v[i] = json_number_value(json_array_get(b, i));
+    /* Monaco */
+    assert_true(v[0] > 7.3 && v[0] < v[2] && v[2] < 7.6);
+    assert_true(v[1] > 43.6 && v[1] < v[3] && v[3] < 43.8);
+    reply_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_index),       cmocka_unit_test(test_static),  cmocka_unit_test(test_leaflet),
+        cmocka_unit_test(test_traversal),   cmocka_unit_test(test_missing), cmocka_unit_test(test_not_installed),
+        cmocka_unit_test(test_auth_mode),   cmocka_unit_test(test_health_bbox),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
