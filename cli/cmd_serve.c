@@ -1,7 +1,10 @@
 /* cmd_serve.c — `covoit serve --graph FILE [--db FILE]`: the HTTP server in the foreground until SIGINT or
    SIGTERM; with --db, the carpool API under /v1 over the matcher. */
 #define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <errno.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -20,8 +23,11 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: covoit serve --graph FILE [--db FILE] [--tz ZONE] [--listen ADDR:PORT] [--threads N] "
-               "[--rate N] [--demo-trips N] [--page DIR] [--quiet]\n\n"
+    fprintf(f, "usage: covoit serve --graph FILE [--db FILE] [--config FILE] [--tz ZONE] [--listen ADDR:PORT]\n"
+               "                    [--threads N] [--max-connections N] [--max-connections-per-ip N]\n"
+               "                    [--connection-timeout SECONDS] [--max-body BYTES] [--rate N] [--demo-trips N]\n"
+               "                    [--price-per-km EUR] [--max-route-coords N] [--max-table-coords N] [--page DIR]\n"
+               "                    [--quiet]\n\n"
                "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes the requests in\n"
                "flight and exits:\n"
                "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
@@ -40,13 +46,247 @@ static void usage(FILE *f)
                "GET / is the map page and GET /static/... its files, from --page DIR (default %s), with\n"
                "Leaflet from DIR/node_modules (`npm ci --prefix web/page`); no key needed for the page.\n"
                "GET /metrics answers Prometheus text (request counts and latencies, trips, bookings), open to all.\n"
-               "--listen defaults to 127.0.0.1:8080 (port 0: any free port); --threads to the number of cores.\n"
+               "--listen ADDR:PORT: an IPv4 address, or an IPv6 one in brackets ([::1]:8080; [::]:8080 takes IPv4\n"
+               "clients too); default 127.0.0.1:8080, port 0: any free port.\n"
+               "Limits (defaults in parentheses): --threads N worker threads (the number of cores), --max-connections N\n"
+               "open connections in all (1024), --max-connections-per-ip N from one address (64), --connection-timeout\n"
+               "SECONDS before an idle connection is closed (30), --max-body BYTES per request body, beyond: 413 TooBig\n"
+               "(65536), --max-route-coords N per /route (100) and --max-table-coords N per /table (1000), beyond: 400\n"
+               "TooBig. --price-per-km EUR: the contribution rate of offers that set none (0.06).\n"
+               "--config FILE: a JSON object of the same settings, keys named after the options: graph, db, listen,\n"
+               "tz, threads, max_connections, max_connections_per_ip, connection_timeout_s, max_body_bytes, rate,\n"
+               "demo_trips, price_per_km, max_route_coords, max_table_coords, page (strings and whole numbers as on the\n"
+               "command line, quiet true|false), e.g. {\"graph\": \"porto.cvg\", \"listen\": \"[::1]:8080\", \"threads\": 4}\n"
+               "(see docs/covoit.example.json). Options given on the command line win over the file; an unknown key, a\n"
+               "wrong type or a value out of range stops with a message naming the key and the file (exit status 2).\n"
+               "The server logs its effective settings (address, port, threads, limits) in one line at start.\n"
                "One logfmt line per request goes to stderr (--quiet: errors only).\n"
                "API keys (`covoit key add --db FILE ...`): when the database holds one, every request but /health, /metrics\n"
                "needs X-API-Key: KEY (or Authorization: Bearer KEY), and --rate N limits each key and each address to\n"
                "N requests per second, bursts of 2N (default 100; beyond: 429 with Retry-After). Without a key the\n"
-               "server runs in local demo mode, on 127.0.0.1 only.\n",
+               "server runs in local demo mode, on 127.0.0.1 or [::1] only.\n",
             COVOIT_PAGE_DIR);
+}
+
+/* --- settings: each is a long option and a key of the --config file; the command line wins over the file --- */
+
+typedef enum set_kind { SET_STR, SET_LISTEN, SET_INT, SET_NUM, SET_BOOL } set_kind;
+
+typedef struct setting {
+    const char *key;            /* in the --config file */
+    const char *opt;            /* on the command line */
+    set_kind kind;
+    double lo, hi;              /* SET_INT: lo..hi; SET_NUM: above lo, at most hi */
+} setting;
+
+enum { S_GRAPH, S_DB, S_LISTEN, S_TZ, S_THREADS, S_MAX_CONN, S_MAX_CONN_IP, S_TIMEOUT, S_MAX_BODY, S_RATE,
+       S_DEMO_TRIPS, S_PRICE, S_ROUTE_COORDS, S_TABLE_COORDS, S_PAGE, S_QUIET, S_N };
+
+static const setting settings[S_N] = {
+    [S_GRAPH] = {"graph", "--graph", SET_STR, 0, 0},
+    [S_DB] = {"db", "--db", SET_STR, 0, 0},
+    [S_LISTEN] = {"listen", "--listen", SET_LISTEN, 0, 0},
+    [S_TZ] = {"tz", "--tz", SET_STR, 0, 0},
+    [S_THREADS] = {"threads", "--threads", SET_INT, 1, 1024},
+    [S_MAX_CONN] = {"max_connections", "--max-connections", SET_INT, 1, 1000000},
+    [S_MAX_CONN_IP] = {"max_connections_per_ip", "--max-connections-per-ip", SET_INT, 1, 1000000},
+    [S_TIMEOUT] = {"connection_timeout_s", "--connection-timeout", SET_INT, 1, 86400},
+    [S_MAX_BODY] = {"max_body_bytes", "--max-body", SET_INT, 1, 64 * 1024 * 1024},
+    [S_RATE] = {"rate", "--rate", SET_INT, 1, 1000000},
+    [S_DEMO_TRIPS] = {"demo_trips", "--demo-trips", SET_INT, 0, 100000},
+    [S_PRICE] = {"price_per_km", "--price-per-km", SET_NUM, 0, 1000},
+    [S_ROUTE_COORDS] = {"max_route_coords", "--max-route-coords", SET_INT, 2, 10000},
+    [S_TABLE_COORDS] = {"max_table_coords", "--max-table-coords", SET_INT, 1, 10000},
+    [S_PAGE] = {"page", "--page", SET_STR, 0, 0},
+    [S_QUIET] = {"quiet", "--quiet", SET_BOOL, 0, 0},
+};
+
+typedef struct setting_value {
+    int set;
+    const char *s;              /* SET_STR, SET_LISTEN: into argv or the config document */
+    long long i;                /* SET_INT, SET_BOOL */
+    double d;                   /* SET_NUM */
+    const char *file;           /* the config file it came from, NULL for the command line */
+} setting_value;
+
+/* "ADDR:PORT" or "[IPV6]:PORT" into addr (without brackets), port and whether it is IPv6. Returns 0, or -1 when
+   text is not that. */
+static int parse_listen(const char *text, char *addr, size_t cap, long *port, int *v6)
+{
+    const char *host = text, *colon;
+    if (*text == '[') {
+        const char *close = strchr(text, ']');
+        if (!close || close[1] != ':')
+            return -1;
+        host = text + 1;
+        colon = close + 1;
+        *v6 = 1;
+    } else {
+        colon = strchr(text, ':');
+        if (!colon || strchr(colon + 1, ':')) /* none, or an IPv6 address without brackets */
+            return -1;
+        *v6 = 0;
+    }
+    size_t n = (size_t)(colon - host) - (size_t)*v6;
+    if (!n || n >= cap || colon[1] < '0' || colon[1] > '9')
+        return -1;
+    memcpy(addr, host, n);
+    addr[n] = '\0';
+    char *end;
+    errno = 0;
+    long p = strtol(colon + 1, &end, 10);
+    unsigned char bin[sizeof(struct in6_addr)];
+    if (*end || errno || p < 0 || p > 65535 || inet_pton(*v6 ? AF_INET6 : AF_INET, addr, bin) != 1)
+        return -1;
+    *port = p;
+    return 0;
+}
+
+/* Where a value came from, for messages: "--threads" or "config FILE: 'threads'". */
+static const char *origin(int k, const char *file, char *buf, size_t cap)
+{
+    if (!file)
+        return settings[k].opt;
+    snprintf(buf, cap, "config %s: '%s'", file, settings[k].key);
+    return buf;
+}
+
+/* What setting k accepts, for messages. */
+static const char *expected(int k, char *buf, size_t cap)
+{
+    const setting *s = &settings[k];
+    switch (s->kind) {
+    case SET_INT:
+        snprintf(buf, cap, "a whole number from %.0f to %.0f", s->lo, s->hi);
+        break;
+    case SET_NUM:
+        snprintf(buf, cap, "a number above %g, at most %g", s->lo, s->hi);
+        break;
+    case SET_LISTEN:
+        snprintf(buf, cap, "ADDR:PORT with an IPv4 address or an IPv6 one in brackets (127.0.0.1:8080, "
+                           "[::1]:8080, [::]:8080)");
+        break;
+    case SET_BOOL:
+        snprintf(buf, cap, "true or false");
+        break;
+    default:
+        snprintf(buf, cap, "a non-empty string");
+    }
+    return buf;
+}
+
+/* Checks text as a value of setting k (on the command line, or a string in the config file) and stores it.
+   Returns 0, or -1 after printing why. */
+static int set_from_text(int k, const char *text, const char *file, setting_value *v)
+{
+    const setting *s = &settings[k];
+    char where[600], want[160];
+    int ok = 1;
+    if (s->kind == SET_INT) {
+        char *end;
+        errno = 0;
+        long long n = strtoll(text, &end, 10);
+        ok = *text && !*end && !errno && n >= s->lo && n <= s->hi;
+        v->i = n;
+    } else if (s->kind == SET_NUM) {
+        char *end;
+        errno = 0;
+        double d = strtod(text, &end);
+        ok = *text && !*end && !errno && d > s->lo && d <= s->hi;
+        v->d = d;
+    } else if (s->kind == SET_LISTEN) {
+        char addr[64];
+        long port;
+        int v6;
+        ok = !parse_listen(text, addr, sizeof addr, &port, &v6);
+    } else {
+        ok = *text != '\0';
+    }
+    if (!ok) {
+        cli_error("%s must be %s, not '%.100s'", origin(k, file, where, sizeof where), expected(k, want, sizeof want),
+                  text);
+        return -1;
+    }
+    v->s = text;
+    v->set = 1;
+    v->file = file;
+    return 0;
+}
+
+/* Reads the --config file: one JSON object whose keys are the settings' (graph, db, listen, threads, ...), each
+   of the type of its option (strings, whole numbers, true/false for quiet). Fills vals; the document, which
+   holds the strings, goes to *doc (the caller releases it). Returns 0, or -1 after printing the problem. */
+static int load_config(const char *path, setting_value *vals, json_t **doc)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        if (je.line > 0)
+            cli_error("config %s: not JSON: line %d column %d: %s", path, je.line, je.column, je.text);
+        else
+            cli_error("config %s: %s", path, je.text);
+        return -1;
+    }
+    *doc = root;
+    if (!json_is_object(root)) {
+        cli_error("config %s: must be a JSON object of settings such as {\"graph\": \"porto.cvg\"}", path);
+        return -1;
+    }
+    const char *key;
+    json_t *val;
+    json_object_foreach(root, key, val) {
+        int k = 0;
+        while (k < S_N && strcmp(settings[k].key, key))
+            k++;
+        if (k == S_N) {
+            char known[400];
+            size_t n = 0;
+            for (int j = 0; j < S_N && n < sizeof known; j++)
+                n += (size_t)snprintf(known + n, sizeof known - n, "%s%s", j ? ", " : "", settings[j].key);
+            cli_error("config %s: unknown key '%.100s' (known keys: %s)", path, key, known);
+            return -1;
+        }
+        const setting *s = &settings[k];
+        char where[600], want[160], num[64];
+        if (s->kind == SET_STR || s->kind == SET_LISTEN) {
+            if (!json_is_string(val)) {
+                cli_error("%s must be a string", origin(k, path, where, sizeof where));
+                return -1;
+            }
+            if (set_from_text(k, json_string_value(val), path, &vals[k]))
+                return -1;
+            continue;
+        }
+        int ok;
+        if (s->kind == SET_BOOL) {
+            ok = json_is_boolean(val);
+            vals[k].i = json_is_true(val);
+        } else if (s->kind == SET_INT) {
+            ok = json_is_integer(val) && json_integer_value(val) >= s->lo && json_integer_value(val) <= s->hi;
+            vals[k].i = json_integer_value(val);
+        } else {
+            ok = json_is_number(val) && json_number_value(val) > s->lo && json_number_value(val) <= s->hi;
+            vals[k].d = json_number_value(val);
+        }
+        if (!ok) {
+            const char *got = json_is_string(val) ? "a string" : json_is_boolean(val) ? "a boolean"
+                              : json_is_null(val) ? "null" : json_is_array(val) ? "an array"
+                              : json_is_object(val) ? "an object" : NULL;
+            if (!got) {
+                if (json_is_integer(val))
+                    snprintf(num, sizeof num, "%lld", (long long)json_integer_value(val));
+                else
+                    snprintf(num, sizeof num, "%g", json_number_value(val));
+                got = num;
+            }
+            cli_error("%s must be %s, not %s", origin(k, path, where, sizeof where), expected(k, want, sizeof want),
+                      got);
+            return -1;
+        }
+        vals[k].set = 1;
+        vals[k].file = path;
+    }
+    return 0;
 }
 
 /* A junction of the main network near the point at fraction f of the graph's box diagonal: example requests
@@ -142,80 +382,86 @@ static long seed_demo_trips(const cv_graph *g, cv_matcher *m, long want, cv_erro
     return added;
 }
 
-int cmd_serve(int argc, char **argv)
+static int serve(int argc, char **argv, json_t **config_doc)
 {
-    const char *graph = NULL, *db = NULL, *tz = NULL, *listen = "127.0.0.1:8080";
-    cv_server_options o = cv_server_defaults();
-    long demo_trips = 0;
-    const char *page = COVOIT_PAGE_DIR;
+    setting_value cmd[S_N], file[S_N], v[S_N];
+    memset(cmd, 0, sizeof cmd);
+    memset(file, 0, sizeof file);
+    const char *config = NULL;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             usage(stdout);
             return CLI_OK;
-        } else if (!strcmp(argv[i], "--graph") && i + 1 < argc) {
-            graph = argv[++i];
-        } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
-            db = argv[++i];
-        } else if (!strcmp(argv[i], "--tz") && i + 1 < argc) {
-            tz = argv[++i];
-        } else if (!strcmp(argv[i], "--listen") && i + 1 < argc) {
-            listen = argv[++i];
-        } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
-            char *end;
-            long n = strtol(argv[++i], &end, 10);
-            if (*end || n < 1 || n > 1024) {
-                cli_error("--threads must be a number from 1 to 1024");
-                return CLI_USAGE;
-            }
-            o.threads = (unsigned)n;
-        } else if (!strcmp(argv[i], "--rate") && i + 1 < argc) {
-            char *end;
-            long n = strtol(argv[++i], &end, 10);
-            if (*end || n < 1 || n > 1000000) {
-                cli_error("--rate must be a number of requests per second from 1 to 1000000");
-                return CLI_USAGE;
-            }
-            o.rate = (unsigned)n;
-        } else if (!strcmp(argv[i], "--demo-trips") && i + 1 < argc) {
-            char *end;
-            long n = strtol(argv[++i], &end, 10);
-            if (*end || n < 0 || n > 100000) {
-                cli_error("--demo-trips must be a number from 0 to 100000");
-                return CLI_USAGE;
-            }
-            demo_trips = n;
-        } else if (!strcmp(argv[i], "--page") && i + 1 < argc) {
-            page = argv[++i];
-        } else if (!strcmp(argv[i], "--quiet")) {
-            o.quiet = 1;
-        } else {
+        }
+        if (!strcmp(argv[i], "--config") && i + 1 < argc) {
+            config = argv[++i];
+            continue;
+        }
+        int k = 0;
+        while (k < S_N && strcmp(settings[k].opt, argv[i]))
+            k++;
+        if (k < S_N && settings[k].kind == SET_BOOL) {
+            cmd[k].set = 1;
+            cmd[k].i = 1;
+            continue;
+        }
+        if (k == S_N || i + 1 >= argc) {
             cli_error("unknown or incomplete option '%s' (try `covoit serve --help`)", argv[i]);
             return CLI_USAGE;
         }
+        if (set_from_text(k, argv[++i], NULL, &cmd[k]))
+            return CLI_USAGE;
     }
+    if (config && load_config(config, file, config_doc))
+        return CLI_USAGE;
+    for (int k = 0; k < S_N; k++)
+        v[k] = cmd[k].set ? cmd[k] : file[k];
+
+    const char *graph = v[S_GRAPH].s, *db = v[S_DB].s, *tz = v[S_TZ].s;
+    const char *listen = v[S_LISTEN].set ? v[S_LISTEN].s : "127.0.0.1:8080";
+    const char *page = v[S_PAGE].set ? v[S_PAGE].s : COVOIT_PAGE_DIR;
+    long demo_trips = (long)v[S_DEMO_TRIPS].i;
+    cv_server_options o = cv_server_defaults();
+    if (v[S_THREADS].set)
+        o.threads = (unsigned)v[S_THREADS].i;
+    if (v[S_MAX_CONN].set)
+        o.connection_limit = (unsigned)v[S_MAX_CONN].i;
+    if (v[S_MAX_CONN_IP].set)
+        o.per_ip_limit = (unsigned)v[S_MAX_CONN_IP].i;
+    if (v[S_TIMEOUT].set)
+        o.timeout_s = (unsigned)v[S_TIMEOUT].i;
+    if (v[S_MAX_BODY].set)
+        o.max_body = (size_t)v[S_MAX_BODY].i;
+    if (v[S_RATE].set)
+        o.rate = (unsigned)v[S_RATE].i;
+    if (v[S_ROUTE_COORDS].set)
+        o.max_route_coords = (unsigned)v[S_ROUTE_COORDS].i;
+    if (v[S_TABLE_COORDS].set)
+        o.max_table_coords = (unsigned)v[S_TABLE_COORDS].i;
+    o.quiet = (int)v[S_QUIET].i;
     if (!graph) {
-        usage(stderr);
+        cli_error("no graph: give --graph FILE%s (try `covoit serve --help`)",
+                  config ? " or \"graph\" in the config file" : "");
         return CLI_USAGE;
     }
-    char addr[64];
-    const char *colon = strrchr(listen, ':');
-    char *end = NULL;
-    long port = colon ? strtol(colon + 1, &end, 10) : -1;
-    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof addr || !colon[1] || *end || port < 0 ||
-        port > 65535) {
-        cli_error("--listen must be ADDR:PORT, such as 127.0.0.1:8080");
+    /* bind is the address as libmicrohttpd takes it, addr as URLs write it ([::1] for IPv6) */
+    char bind[64], addr[72];
+    long port = 0;
+    int v6 = 0;
+    if (parse_listen(listen, bind, sizeof bind, &port, &v6)) { /* checked when set; the default is good */
+        cli_error("--listen: bad address '%s'", listen);
         return CLI_USAGE;
     }
-    memcpy(addr, listen, (size_t)(colon - listen));
-    addr[colon - listen] = '\0';
-    o.address = addr;
+    snprintf(addr, sizeof addr, v6 ? "[%s]" : "%s", bind);
+    o.address = bind;
     o.port = (uint16_t)port;
 
     cv_error err = {0};
     if (!tz)
         tz = getenv("COVOIT_TZ");
     if (cv_tz_set(tz, &err)) { /* before any thread starts: it sets the process's TZ */
-        cli_error("--tz: %s", err.text);
+        char where[600];
+        cli_error("%s: %s", origin(S_TZ, v[S_TZ].file, where, sizeof where), err.text);
         return CLI_USAGE;
     }
     cv_graph *g = cv_graph_open(graph, &err);
@@ -226,6 +472,8 @@ int cmd_serve(int argc, char **argv)
     cv_matcher *m = NULL;
     if (db) {
         cv_matcher_options mo = cv_matcher_defaults();
+        if (v[S_PRICE].set)
+            mo.price_per_km = v[S_PRICE].d;
         if (cv_matcher_open(g, db, &mo, (int64_t)time(NULL), &m, &err)) {
             cli_error("%s", err.text);
             cv_graph_close(g);
@@ -245,6 +493,7 @@ int cmd_serve(int argc, char **argv)
         }
     } else if (demo_trips > 0) {
         cli_error("--demo-trips needs --db FILE");
+        cv_graph_close(g);
         return CLI_USAGE;
     }
     /* Blocked before the workers start, so that they inherit the mask and only sigwait below sees the signals. */
@@ -262,7 +511,7 @@ int cmd_serve(int argc, char **argv)
         return CLI_FAIL;
     }
     if (!cv_server_auth(s))
-        printf("demo mode: no API key configured, listening on 127.0.0.1 only\n");
+        printf("demo mode: no API key configured, listening on the loopback address only\n");
     else
         printf("API keys required (X-API-Key or Authorization: Bearer), %u requests/s per key and address\n",
                o.rate ? o.rate : 100);
@@ -291,4 +540,12 @@ int cmd_serve(int argc, char **argv)
     cv_graph_close(g);
     cv_log("info", "stopped");
     return CLI_OK;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    json_t *config_doc = NULL; /* the --config document: the strings of its settings live in it */
+    int rc = serve(argc, argv, &config_doc);
+    json_decref(config_doc);
+    return rc;
 }

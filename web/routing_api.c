@@ -11,8 +11,6 @@
 #include "osrm_json.h"
 #include "web_int.h"
 
-#define ROUTE_MAX_COORDS 100
-#define TABLE_MAX_COORDS 1000
 #define BAD MHD_HTTP_BAD_REQUEST
 
 /* --- URL grammar --- */
@@ -197,7 +195,7 @@ int web_route(web_req *r)
             return web_error(r, BAD, "InvalidValue", "alternatives='%.60s': must be true, false or a number", alt);
     }
     cv_coord *c = NULL;
-    long n = parse_coords(r, coords, ROUTE_MAX_COORDS, &c);
+    long n = parse_coords(r, coords, r->max_route_coords, &c);
     if (n < 0)
         return -1;
     if (n < 2) {
@@ -303,7 +301,7 @@ int web_table(web_req *r)
         }
     }
     cv_coord *c = NULL;
-    long n = parse_coords(r, coords, TABLE_MAX_COORDS, &c);
+    long n = parse_coords(r, coords, r->max_table_coords, &c);
     if (n < 0)
         return -1;
     size_t *si = NULL, *di = NULL;

@@ -154,6 +154,8 @@ cv_server_options cv_server_defaults(void)
     o.per_ip_limit = 64;
     o.timeout_s = 30;
     o.max_body = 64 * 1024;
+    o.max_route_coords = 100;
+    o.max_table_coords = 1000;
     o.stop_grace_ms = 10000;
     return o;
 }
@@ -726,7 +728,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     web_req r = {.g = s->g, .method = method, .path = url, .status = MHD_HTTP_INTERNAL_SERVER_ERROR,
-                 .matcher = s->o.matcher, .server = s, .upload = st->body ? st->body : "", .upload_len = st->body_len};
+                 .matcher = s->o.matcher, .server = s, .upload = st->body ? st->body : "", .upload_len = st->body_len,
+                 .max_route_coords = s->o.max_route_coords, .max_table_coords = s->o.max_table_coords};
     r.page_dir = s->o.page_dir;
     r.file_fd = -1;
     if (st->too_big) {
@@ -758,6 +761,38 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum M
 
 /* --- start and stop --- */
 
+/* The start-up line: the effective settings, one logfmt line. */
+static void log_start(const cv_server *s, int v6, int epoll)
+{
+    const cv_server_options *o = &s->o;
+    char line[2048], v[160];
+    size_t len = 0;
+    log_ts(line, sizeof line, &len);
+    logfmt_pair(line, sizeof line, &len, "level", "info");
+    logfmt_pair(line, sizeof line, &len, "msg", "listening");
+    snprintf(v, sizeof v, "%s%.100s%s:%u", v6 ? "[" : "", o->address, v6 ? "]" : "", (unsigned)s->port);
+    logfmt_pair(line, sizeof line, &len, "listen", v);
+    snprintf(v, sizeof v, "%u", (unsigned)s->port);
+    logfmt_pair(line, sizeof line, &len, "port", v);
+    static const char *const keys[] = {"threads", "max_connections", "max_connections_per_ip",
+                                       "connection_timeout_s", "max_body_bytes", "max_route_coords",
+                                       "max_table_coords"};
+    unsigned long long vals[] = {o->threads, o->connection_limit, o->per_ip_limit, o->timeout_s,
+                                 (unsigned long long)o->max_body, o->max_route_coords, o->max_table_coords};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        snprintf(v, sizeof v, "%llu", vals[i]);
+        logfmt_pair(line, sizeof line, &len, keys[i], v);
+    }
+    logfmt_pair(line, sizeof line, &len, "poll", epoll ? "epoll" : "poll");
+    logfmt_pair(line, sizeof line, &len, "auth", s->auth ? "keys" : "demo");
+    if (s->auth) {
+        snprintf(v, sizeof v, "%u", s->rate);
+        logfmt_pair(line, sizeof line, &len, "rate", v);
+    }
+    logfmt_pair(line, sizeof line, &len, "carpool", s->o.matcher ? "on" : "off");
+    log_write(line, len, sizeof line);
+}
+
 cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_error *err)
 {
     cv_server_options o = opt ? *opt : cv_server_defaults();
@@ -767,17 +802,36 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         o.threads = n > 0 ? (unsigned)n : 1;
     }
-    if (o.threads > 1024 || !o.connection_limit || !o.per_ip_limit || !o.timeout_s || !o.max_body) {
-        cv_fail(err, CV_EINVAL, "server options out of range (threads at most 1024; limits, timeout and body cap "
-                                "above 0)");
+    if (o.threads > 1024 || !o.connection_limit || !o.per_ip_limit || !o.timeout_s || !o.max_body ||
+        o.max_route_coords < 2 || !o.max_table_coords) {
+        cv_fail(err, CV_EINVAL, "server options out of range (threads at most 1024; limits, timeout, body cap and "
+                                "table coordinates above 0; route coordinates at least 2)");
         return NULL;
     }
+    /* libmicrohttpd shares the connection limit out between the pool threads: each needs one at least. */
+    if (o.threads > o.connection_limit)
+        o.threads = o.connection_limit;
+    /* IPv4, else IPv6 ("::" as a dual-stack socket that takes IPv4 clients too, as mapped addresses). */
     struct sockaddr_in sa;
+    struct sockaddr_in6 sa6;
     memset(&sa, 0, sizeof sa);
+    memset(&sa6, 0, sizeof sa6);
     sa.sin_family = AF_INET;
     sa.sin_port = htons(o.port);
-    if (inet_pton(AF_INET, o.address, &sa.sin_addr) != 1) {
-        cv_fail(err, CV_EINVAL, "'%.100s' is not an IPv4 address", o.address);
+    sa6.sin6_family = AF_INET6;
+    sa6.sin6_port = htons(o.port);
+    int v6 = 0, loopback = 0;
+    if (inet_pton(AF_INET, o.address, &sa.sin_addr) == 1) {
+        loopback = ntohl(sa.sin_addr.s_addr) == INADDR_LOOPBACK;
+    } else if (inet_pton(AF_INET6, o.address, &sa6.sin6_addr) == 1) {
+        v6 = 1;
+        loopback = IN6_IS_ADDR_LOOPBACK(&sa6.sin6_addr);
+        if (MHD_is_feature_supported(MHD_FEATURE_IPv6) != MHD_YES) {
+            cv_fail(err, CV_EINVAL, "cannot listen on %.100s: this libmicrohttpd has no IPv6", o.address);
+            return NULL;
+        }
+    } else {
+        cv_fail(err, CV_EINVAL, "'%.100s' is not an IPv4 or IPv6 address", o.address);
         return NULL;
     }
     int auth = 0;
@@ -791,9 +845,9 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
         cv_matcher_ws_free(w);
         auth = n > 0;
     }
-    if (!auth && ntohl(sa.sin_addr.s_addr) != INADDR_LOOPBACK) {
-        cv_fail(err, CV_EINVAL, "demo mode: no API key configured, so the server listens on 127.0.0.1 only, not on "
-                                "%.100s (add a key with `covoit key add`)", o.address);
+    if (!auth && !loopback) {
+        cv_fail(err, CV_EINVAL, "demo mode: no API key configured, so the server listens on 127.0.0.1 or ::1 only, "
+                                "not on %.100s (add a key with `covoit key add`)", o.address);
         return NULL;
     }
     /* A client that hangs up mid-response must not kill the process. */
@@ -827,11 +881,14 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
 
     /* ITC lets MHD_quiesce_daemon stop the accepting in thread-pool mode; epoll where the build has it. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
-    flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
+    int epoll = MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES;
+    flags |= epoll ? MHD_USE_EPOLL : MHD_USE_POLL;
+    if (v6)
+        flags |= IN6_IS_ADDR_UNSPECIFIED(&sa6.sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
     /* The logger goes first: libmicrohttpd reports problems with the options that follow through it. */
     s->d = MHD_start_daemon(flags, o.port, NULL, NULL, on_request, s,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-                            MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                            MHD_OPTION_SOCK_ADDR, v6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa,
                             MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o.threads,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o.connection_limit,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o.per_ip_limit,
@@ -839,8 +896,8 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                             MHD_OPTION_END);
     if (!s->d) {
-        cv_fail(err, CV_EIO, "cannot listen on %s:%u (address in use, or not this host's)", o.address,
-                (unsigned)o.port);
+        cv_fail(err, CV_EIO, "cannot listen on %s%s%s:%u (address in use, or not this host's)", v6 ? "[" : "",
+                o.address, v6 ? "]" : "", (unsigned)o.port);
         pthread_mutex_destroy(&s->rate_mu);
         pthread_mutex_destroy(&s->mu);
         free(s->buckets);
@@ -849,6 +906,7 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = info ? info->port : o.port;
+    log_start(s, v6, epoll);
     return s;
 }
 

@@ -11,13 +11,17 @@
 #include "matcher.h"
 
 typedef struct cv_server_options {
-    const char *address;        /* IPv4 address to listen on; NULL means 127.0.0.1 */
+    const char *address;        /* IPv4 or IPv6 address to listen on, IPv6 without brackets ("::1"); "::" takes
+                                   IPv4 clients too (dual stack); NULL means 127.0.0.1 */
     uint16_t port;              /* 0: any free port (read it back with cv_server_port) */
-    unsigned threads;           /* worker threads; 0 means the number of online cores */
+    unsigned threads;           /* worker threads; 0 means the number of online cores (at most
+                                   connection_limit: more could never all be busy) */
     unsigned connection_limit;  /* open connections at once, all clients together */
     unsigned per_ip_limit;      /* open connections at once from one address */
     unsigned timeout_s;         /* an idle connection is closed after this many seconds */
     size_t max_body;            /* request bodies beyond this get 413 TooBig */
+    unsigned max_route_coords;  /* coordinates in one /route request beyond this: 400 TooBig */
+    unsigned max_table_coords;  /* coordinates in one /table request beyond this: 400 TooBig */
     unsigned stop_grace_ms;     /* cv_server_stop waits this long at most for requests in flight */
     int quiet;                  /* 1: no per-request log lines (errors are still logged) */
     unsigned rate;              /* with API keys: requests per second per key and per address (burst twice
@@ -29,7 +33,7 @@ typedef struct cv_server_options {
 } cv_server_options;
 
 /* Defaults: 127.0.0.1, port 8080, one thread per core, 1024 connections, 64 per address, 30 s timeout, 64 KiB
-   bodies, 10 s grace at stop, request lines logged, no matcher. */
+   bodies, 100 coordinates a route and 1000 a table, 10 s grace at stop, request lines logged, no matcher. */
 cv_server_options cv_server_defaults(void);
 
 typedef struct cv_server cv_server;
@@ -40,8 +44,10 @@ int cv_server_auth(const cv_server *s);
 
 /* Starts serving g (which the caller keeps open until cv_server_stop returns) with options o (copied; NULL means
    the defaults). SIGPIPE is ignored from here on. API keys are required when the matcher's database holds one
-   that is not revoked; otherwise (demo mode) an address other than 127.0.0.1 is refused with CV_EINVAL. Returns
-   the server, or NULL with err filled (CV_EINVAL for bad options, CV_EIO when the address cannot be bound, CV_ENOMEM). */
+   that is not revoked; otherwise (demo mode) an address other than 127.0.0.1 or ::1 is refused with CV_EINVAL.
+   Logs one logfmt line with the effective settings (address, real port, threads, limits) once listening.
+   Returns the server, or NULL with err filled (CV_EINVAL for bad options, CV_EIO when the address cannot be
+   bound, CV_ENOMEM). */
 cv_server *cv_server_start(const cv_graph *g, const cv_server_options *o, cv_error *err);
 
 /* The port the server listens on (the real one when 0 was asked for). */

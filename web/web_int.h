@@ -25,6 +25,8 @@ typedef struct web_req {
     size_t nargs;
     const char *arg_key[WEB_MAX_ARGS], *arg_val[WEB_MAX_ARGS];
     int too_many_args;
+    size_t max_route_coords;    /* the server's caps on coordinates per /route and per /table request */
+    size_t max_table_coords;
     int auth;                   /* 1: the server requires API keys, and client and scopes are the caller's */
     char client[CV_OWNER_MAX];
     unsigned scopes;

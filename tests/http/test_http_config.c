@@ -1,0 +1,573 @@
+/* test_http_config.c — `covoit serve` as a process: settings from a --config file (port 0, threads, limits) and
+   the command line winning over it, bad config files and options refused with exit status 2 and a message naming
+   the problem, the body cap (413 TooBig, with and without Content-Length), the per-address connection limit and the
+   idle timeout (connections beyond the limit closed while the server keeps serving), IPv6 on [::1] and dual stack
+   on [::], and demo mode refusing wildcard addresses. Runs the built covoit binary on the Monaco graph. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "http_client.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "store.h"
+#include "test_support.h"
+
+#define GRAPH COVOIT_TMP "/http_config_monaco.cvg"
+#define CONF COVOIT_TMP "/http_config.json"
+#define ERR_FILE COVOIT_TMP "/http_config.err"
+#define DB_KEYS COVOIT_TMP "/http_config_keys.db"
+#define ROUTE2 "/route/v1/driving/7.4275,43.7396;7.4160,43.7290?overview=false"
+#define ROUTE4 "/route/v1/driving/7.4275,43.7396;7.4160,43.7290;7.4200,43.7350;7.4250,43.7380?overview=false"
+
+static char err_buf[1 << 16];
+
+static void sleep_ms(long ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) && errno == EINTR)
+        ;
+}
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* The whole of ERR_FILE into err_buf. */
+static const char *read_err(void)
+{
+    err_buf[0] = '\0';
+    FILE *f = fopen(ERR_FILE, "r");
+    if (!f)
+        return err_buf;
+    size_t n = fread(err_buf, 1, sizeof err_buf - 1, f);
+    err_buf[n] = '\0';
+    fclose(f);
+    return err_buf;
+}
+
+/* Forks covoit serve with args (after "serve"); stderr to ERR_FILE, stdout to *out_fd (a pipe) or to /dev/null. */
+static pid_t spawn(const char *const *args, int *out_fd)
+{
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = (char *)COVOIT_BIN;
+    argv[argc++] = (char *)"serve";
+    for (int i = 0; args[i] && argc < 63; i++)
+        argv[argc++] = (char *)args[i];
+    argv[argc] = NULL;
+    int p[2] = {-1, -1};
+    if (out_fd && pipe(p))
+        return -1;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fe = open(ERR_FILE, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int fo = out_fd ? p[1] : open("/dev/null", O_WRONLY);
+        if (fe < 0 || fo < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
+            _exit(127);
+        if (out_fd)
+            close(p[0]);
+        execv(COVOIT_BIN, argv);
+        _exit(127);
+    }
+    if (out_fd) {
+        close(p[1]);
+        *out_fd = p[0];
+    }
+    return pid;
+}
+
+/* Waits up to seconds for pid; returns its wait status, or -1 (after killing it) when it did not end. */
+static int wait_for(pid_t pid, int seconds)
+{
+    for (int i = 0; i < seconds * 50; i++) {
+        int status;
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid)
+            return status;
+        if (w < 0 && errno != EINTR)
+            return -1;
+        sleep_ms(20);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return -1;
+}
+
+/* Runs covoit serve with args to its end (it must not start serving); returns the exit status, stderr in
+   err_buf. */
+static int run_to_exit(const char *const *args)
+{
+    pid_t pid = spawn(args, NULL);
+    assert_true(pid > 0);
+    int status = wait_for(pid, 60);
+    read_err();
+    if (status == -1)
+        fail_msg("covoit serve did not exit; stderr: %s", err_buf);
+    if (!WIFEXITED(status))
+        fail_msg("covoit serve killed by signal %d; stderr: %s", WTERMSIG(status), err_buf);
+    return WEXITSTATUS(status);
+}
+
+typedef struct server_proc {
+    pid_t pid;
+    int out;
+    uint16_t port;
+    char host[80];              /* as the URL writes it: 127.0.0.1, [::1] */
+} server_proc;
+
+/* Starts covoit serve with args and reads its stdout until the "covoit serving ... on http://HOST:PORT/" line. */
+static server_proc start(const char *const *args)
+{
+    server_proc s = {0};
+    s.pid = spawn(args, &s.out);
+    assert_true(s.pid > 0);
+    char buf[8192];
+    size_t len = 0;
+    const char *at = NULL;
+    while (!at) {
+        struct pollfd pfd = {s.out, POLLIN, 0};
+        int r = poll(&pfd, 1, 60000);
+        ssize_t got = r > 0 ? read(s.out, buf + len, sizeof buf - 1 - len) : -1;
+        if (got <= 0) {
+            kill(s.pid, SIGKILL);
+            int status = 0;
+            waitpid(s.pid, &status, 0);
+            fail_msg("covoit serve did not start (status %d); stdout: %.*s; stderr: %s", status, (int)len, buf,
+                     read_err());
+        }
+        len += (size_t)got;
+        buf[len] = '\0';
+        const char *line = strstr(buf, "covoit serving ");
+        at = line ? strstr(line, " on http://") : NULL;
+        if (at && !strstr(at, "/ "))
+            at = NULL; /* the line is not all in yet */
+    }
+    const char *host = at + strlen(" on http://");
+    const char *colon = *host == '[' ? strstr(host, "]:") + 1 : strchr(host, ':');
+    assert_non_null(colon);
+    snprintf(s.host, sizeof s.host, "%.*s", (int)(colon - host), host);
+    s.port = (uint16_t)atoi(colon + 1);
+    assert_true(s.port > 0);
+    return s;
+}
+
+/* SIGTERM, and the server must finish cleanly (exit 0: no leak, no crash). */
+static void stop(server_proc *s)
+{
+    kill(s->pid, SIGTERM);
+    int status = wait_for(s->pid, 60);
+    close(s->out);
+    read_err();
+    if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status))
+        fail_msg("covoit serve did not stop cleanly (status %d); stderr: %s", status, err_buf);
+}
+
+/* A connected TCP socket to the loopback address of family (AF_INET or AF_INET6), or -1. */
+static int connect_loopback(int family, uint16_t port)
+{
+    int fd = socket(family, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    int rc;
+    if (family == AF_INET6) {
+        struct sockaddr_in6 sa = {0};
+        sa.sin6_family = AF_INET6;
+        sa.sin6_port = htons(port);
+        sa.sin6_addr = in6addr_loopback;
+        rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    } else {
+        struct sockaddr_in sa = {0};
+        sa.sin_family = AF_INET;
+        sa.sin_port = htons(port);
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    }
+    if (rc) {
+        close(fd);
+        return -1;
+    }
+    struct timeval tv = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* Sends text (a whole request) over a new connection and returns the answer's status (0: none, -1: no
+   connection); the body goes to body (when not NULL, capacity cap). */
+static int raw_request(int family, uint16_t port, const char *text, char *body, size_t cap)
+{
+    int fd = connect_loopback(family, port);
+    if (fd < 0)
+        return -1;
+    if (send(fd, text, strlen(text), MSG_NOSIGNAL) < 0) {
+        close(fd);
+        return 0;
+    }
+    char buf[65536];
+    size_t len = 0;
+    for (;;) {
+        ssize_t got = recv(fd, buf + len, sizeof buf - 1 - len, 0);
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+    }
+    close(fd);
+    buf[len] = '\0';
+    if (strncmp(buf, "HTTP/1.1 ", 9))
+        return 0;
+    const char *sep = strstr(buf, "\r\n\r\n");
+    if (body)
+        snprintf(body, cap, "%s", sep ? sep + 4 : "");
+    return atoi(buf + 9);
+}
+
+static int get_status(int family, uint16_t port, const char *path)
+{
+    char req[1024];
+    snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n", path);
+    return raw_request(family, port, req, NULL, 0);
+}
+
+/* Whether the server closes fd (end of file or reset) within ms, with nothing sent. */
+static int closed_within(int fd, int ms)
+{
+    struct pollfd pfd = {fd, POLLIN, 0};
+    if (poll(&pfd, 1, ms) <= 0)
+        return 0;
+    char c;
+    ssize_t got = recv(fd, &c, 1, MSG_DONTWAIT);
+    return got == 0 || (got < 0 && errno == ECONNRESET);
+}
+
+/* Whether this machine can bind the IPv6 loopback address. */
+static int have_ipv6_loopback(char *why, size_t cap)
+{
+    int fd = socket(AF_INET6, SOCK_STREAM, 0);
+    if (fd < 0) {
+        snprintf(why, cap, "no IPv6 sockets: %s", strerror(errno));
+        return 0;
+    }
+    struct sockaddr_in6 sa = {0};
+    sa.sin6_family = AF_INET6;
+    sa.sin6_addr = in6addr_loopback;
+    int ok = !bind(fd, (struct sockaddr *)&sa, sizeof sa);
+    if (!ok)
+        snprintf(why, cap, "cannot bind [::1]: %s", strerror(errno));
+    close(fd);
+    return ok;
+}
+
+static void clean_db(const char *db)
+{
+    char p[512];
+    unlink(db);
+    snprintf(p, sizeof p, "%s-wal", db);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", db);
+    unlink(p);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    cv_graph_close(tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_config_monaco.cvg"));
+    /* a trip database with one API key: auth mode, which may listen on any address */
+    clean_db(DB_KEYS);
+    cv_error err = {0};
+    cv_store *s = NULL;
+    char secret[CV_KEY_SECRET_MAX];
+    if (cv_store_open(DB_KEYS, &s, &err) || cv_store_add_key(s, "ops", CV_SCOPE_ALL, secret, NULL, &err))
+        fail_msg("%s", err.text);
+    cv_store_close(s);
+    return 0;
+}
+
+/* The config file sets port 0, threads and every limit; the server starts, answers and logs them. */
+static void test_config_file(void **state)
+{
+    (void)state;
+    write_file(CONF, "{\"graph\": \"" GRAPH "\", \"listen\": \"127.0.0.1:0\", \"threads\": 2,\n"
+                     " \"max_connections\": 20, \"max_connections_per_ip\": 5, \"connection_timeout_s\": 7,\n"
+                     " \"max_body_bytes\": 1234, \"max_route_coords\": 3, \"max_table_coords\": 50,\n"
+                     " \"rate\": 40, \"price_per_km\": 0.1, \"tz\": \"Europe/Monaco\", \"quiet\": true}\n");
+    const char *args[] = {"--config", CONF, NULL};
+    server_proc s = start(args);
+    assert_string_equal(s.host, "127.0.0.1");
+    reply r = http_request(s.port, "GET", "/health", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    r = http_request(s.port, "GET", ROUTE2, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    r = http_request(s.port, "GET", ROUTE4, NULL, NULL, 0); /* 4 coordinates, 3 allowed */
+    assert_int_equal(r.status, 400);
+    assert_string_equal(json_string_value(json_object_get(r.json, "code")), "TooBig");
+    reply_free(&r);
+    stop(&s);
+    char want[128];
+    snprintf(want, sizeof want, "msg=listening listen=127.0.0.1:%u port=%u threads=2 ", s.port, s.port);
+    if (!strstr(err_buf, want))
+        fail_msg("no '%s' in: %s", want, err_buf);
+    static const char *const pairs[] = {"max_connections=20 ", "max_connections_per_ip=5 ", "connection_timeout_s=7 ",
+                                        "max_body_bytes=1234 ", "max_route_coords=3 ", "max_table_coords=50 ",
+                                        "auth=demo"};
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++)
+        if (!strstr(err_buf, pairs[i]))
+            fail_msg("no '%s' in: %s", pairs[i], err_buf);
+    assert_null(strstr(err_buf, "method=GET")); /* quiet */
+}
+
+/* Options on the command line win over the file, wherever they stand; the file fills in the rest. */
+static void test_command_line_wins(void **state)
+{
+    (void)state;
+    write_file(CONF, "{\"graph\": \"/nonexistent.cvg\", \"listen\": \"127.0.0.1:1\", \"threads\": 2,"
+                     " \"max_connections\": 20, \"max_body_bytes\": 1234}");
+    const char *args[] = {"--threads", "1", "--config", CONF, "--graph", GRAPH, "--listen", "127.0.0.1:0",
+                          "--max-body", "99", NULL};
+    server_proc s = start(args);
+    reply r = http_request(s.port, "GET", "/health", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    char body[100];
+    memset(body, ' ', sizeof body);
+    r = http_request(s.port, "POST", "/v1/search", NULL, body, sizeof body);
+    assert_int_equal(r.status, 413);
+    reply_free(&r);
+    stop(&s);
+    static const char *const pairs[] = {"threads=1 ", "max_connections=20 ", "max_body_bytes=99 ", "method=GET"};
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++)
+        if (!strstr(err_buf, pairs[i]))
+            fail_msg("no '%s' in: %s", pairs[i], err_buf);
+}
+
+/* Bad config files and bad options: exit status 2, one line naming the file and the key, or the option. */
+static void test_bad_settings(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text, *want1, *want2;
+    } files[] = {
+        {"{\"graph\": \"x.cvg\",", "not JSON", "line 1"},
+        {"{\"graph\": \"x.cvg\", \"colour\": \"red\"}", "unknown key 'colour'", "known keys: graph"},
+        {"{\"threads\": \"4\"}", "'threads' must be a whole number from 1 to 1024", "not a string"},
+        {"{\"threads\": -2}", "'threads' must be a whole number", "not -2"},
+        {"{\"threads\": 1.5}", "'threads' must be a whole number", "not 1.5"},
+        {"{\"max_body_bytes\": 0}", "'max_body_bytes'", "not 0"},
+        {"{\"max_connections_per_ip\": null}", "'max_connections_per_ip'", "not null"},
+        {"{\"quiet\": \"yes\"}", "'quiet' must be true or false", "not a string"},
+        {"{\"listen\": \"localhost:80\"}", "'listen' must be ADDR:PORT", "localhost:80"},
+        {"{\"graph\": 3}", "'graph' must be a string", ""},
+        {"{\"price_per_km\": -1}", "'price_per_km' must be a number above 0", ""},
+        {"{\"graph\": \"a\", \"graph\": \"b\"}", "duplicate", ""},
+        {"[1, 2]", "must be a JSON object", ""},
+        {"", "not JSON", ""},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        write_file(CONF, files[i].text);
+        const char *args[] = {"--config", CONF, NULL};
+        int rc = run_to_exit(args);
+        if (rc != 2 || !strstr(err_buf, "config " CONF ": ") || !strstr(err_buf, files[i].want1) ||
+            !strstr(err_buf, files[i].want2))
+            fail_msg("config %s: exit %d, stderr: %s", files[i].text, rc, err_buf);
+        if (strchr(err_buf, '\n') != err_buf + strlen(err_buf) - 1)
+            fail_msg("config %s: not one line: %s", files[i].text, err_buf);
+    }
+    const char *missing[] = {"--config", COVOIT_TMP "/no_such_config.json", NULL};
+    assert_int_equal(run_to_exit(missing), 2);
+    assert_non_null(strstr(err_buf, "no_such_config.json"));
+
+    static const struct {
+        const char *opt, *val, *want;
+    } opts[] = {
+        {"--threads", "0", "--threads must be a whole number from 1 to 1024"},
+        {"--max-connections", "many", "--max-connections must be"},
+        {"--max-connections-per-ip", "0", "--max-connections-per-ip must be"},
+        {"--connection-timeout", "-1", "--connection-timeout must be"},
+        {"--max-body", "1e3", "--max-body must be"},
+        {"--max-table-coords", "0", "--max-table-coords must be"},
+        {"--listen", "::1:8080", "--listen must be ADDR:PORT"},
+        {"--listen", "[::1]", "--listen must be"},
+        {"--listen", "[::1]8080", "--listen must be"},
+        {"--listen", "127.0.0.1:65536", "--listen must be"},
+        {"--listen", "127.0.0.1:", "--listen must be"},
+        {"--listen", "300.1.1.1:80", "--listen must be"},
+        {"--listen", "[fe80::zz]:80", "--listen must be"},
+    };
+    for (size_t i = 0; i < sizeof opts / sizeof *opts; i++) {
+        const char *args[] = {"--graph", GRAPH, opts[i].opt, opts[i].val, NULL};
+        int rc = run_to_exit(args);
+        if (rc != 2 || !strstr(err_buf, opts[i].want))
+            fail_msg("%s %s: exit %d, stderr: %s", opts[i].opt, opts[i].val, rc, err_buf);
+    }
+    /* a good file does not save a bad option, and a missing graph is named */
+    write_file(CONF, "{\"threads\": 2}");
+    const char *bad_opt[] = {"--config", CONF, "--threads", "2000", NULL};
+    assert_int_equal(run_to_exit(bad_opt), 2);
+    assert_non_null(strstr(err_buf, "--threads"));
+    const char *no_graph[] = {"--config", CONF, NULL};
+    assert_int_equal(run_to_exit(no_graph), 2);
+    assert_non_null(strstr(err_buf, "no graph"));
+}
+
+/* Bodies beyond --max-body: 413 TooBig JSON, announced by Content-Length or not (chunked). */
+static void test_max_body(void **state)
+{
+    (void)state;
+    const char *args[] = {"--graph", GRAPH, "--listen", "127.0.0.1:0", "--max-body", "64", "--quiet", NULL};
+    server_proc s = start(args);
+    char big[200];
+    memset(big, ' ', sizeof big);
+    big[0] = '{', big[sizeof big - 1] = '}';
+    reply r = http_request(s.port, "POST", "/v1/search", NULL, big, sizeof big);
+    assert_int_equal(r.status, 413);
+    assert_non_null(r.json);
+    assert_string_equal(json_string_value(json_object_get(r.json, "code")), "TooBig");
+    assert_non_null(strstr(json_string_value(json_object_get(r.json, "message")), "64 bytes"));
+    assert_non_null(strstr(r.raw, "application/json"));
+    reply_free(&r);
+    /* within the cap: through to the handler (503: no database) */
+    r = http_request(s.port, "POST", "/v1/search", NULL, big, 64);
+    assert_int_equal(r.status, 503);
+    reply_free(&r);
+    /* chunked, no Content-Length: 40 + 40 bytes */
+    char req[512], body[512];
+    snprintf(req, sizeof req,
+             "POST /v1/search HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n28\r\n%.40s\r\n28\r\n%.40s\r\n0\r\n\r\n", big, big + 100);
+    assert_int_equal(raw_request(AF_INET, s.port, req, body, sizeof body), 413);
+    assert_non_null(strstr(body, "\"TooBig\""));
+    /* the server goes on */
+    assert_int_equal(get_status(AF_INET, s.port, "/health"), 200);
+    stop(&s);
+}
+
+/* Connections beyond --max-connections-per-ip are closed at once; idle ones after --connection-timeout; the
+   server keeps serving throughout. */
+static void test_per_ip_limit_and_timeout(void **state)
+{
+    (void)state;
+    const char *args[] = {"--graph", GRAPH, "--listen", "127.0.0.1:0", "--threads", "2",
+                          "--max-connections-per-ip", "3", "--connection-timeout", "3", "--quiet", NULL};
+    server_proc s = start(args);
+    int held[3];
+    for (int i = 0; i < 3; i++) {
+        held[i] = connect_loopback(AF_INET, s.port);
+        assert_true(held[i] >= 0);
+    }
+    sleep_ms(300); /* accepted by the server, idle */
+    int extra = connect_loopback(AF_INET, s.port);
+    assert_true(extra >= 0); /* the kernel accepts; the server closes it */
+    assert_true(closed_within(extra, 1500));
+    close(extra);
+    for (int i = 0; i < 3; i++)
+        assert_false(closed_within(held[i], 0)); /* the first three stay open */
+    /* a fourth request from this address is refused while three are held */
+    assert_true(get_status(AF_INET, s.port, "/health") <= 0);
+    /* the idle connections are closed after the 3 s timeout, and the address is served again */
+    for (int i = 0; i < 3; i++) {
+        if (!closed_within(held[i], 6000))
+            fail_msg("idle connection %d not closed after the 3 s timeout", i);
+        close(held[i]);
+    }
+    sleep_ms(200);
+    assert_int_equal(get_status(AF_INET, s.port, "/health"), 200);
+    stop(&s);
+}
+
+/* IPv6: [::1] serves over IPv6; [::] (with an API key, so not demo mode) takes IPv4 clients too, and the per-IP
+   limit of 127.0.0.1 leaves ::1 served. */
+static void test_ipv6(void **state)
+{
+    (void)state;
+    char why[200];
+    if (!have_ipv6_loopback(why, sizeof why)) {
+        printf("test_ipv6 skipped: this machine has no IPv6 loopback (%s)\n", why);
+        skip();
+    }
+    const char *args[] = {"--graph", GRAPH, "--listen", "[::1]:0", "--quiet", NULL};
+    server_proc s = start(args);
+    assert_string_equal(s.host, "[::1]");
+    assert_int_equal(get_status(AF_INET6, s.port, "/health"), 200);
+    assert_int_equal(get_status(AF_INET6, s.port, ROUTE2), 200);
+    stop(&s);
+    char want[64];
+    snprintf(want, sizeof want, "listen=[::1]:%u ", s.port);
+    assert_non_null(strstr(err_buf, want));
+
+    const char *dual[] = {"--graph", GRAPH, "--db", DB_KEYS, "--listen", "[::]:0", "--max-connections-per-ip", "2",
+                          "--quiet", NULL};
+    s = start(dual);
+    assert_int_equal(get_status(AF_INET, s.port, "/health"), 200);
+    assert_int_equal(get_status(AF_INET6, s.port, "/health"), 200);
+    sleep_ms(200); /* those connections are cleaned up and no longer count */
+    int held[2];
+    for (int i = 0; i < 2; i++) {
+        held[i] = connect_loopback(AF_INET, s.port);
+        assert_true(held[i] >= 0);
+    }
+    sleep_ms(300);
+    int extra = connect_loopback(AF_INET, s.port);
+    assert_true(extra >= 0);
+    assert_true(closed_within(extra, 1500));
+    close(extra);
+    assert_int_equal(get_status(AF_INET6, s.port, "/health"), 200); /* another address */
+    for (int i = 0; i < 2; i++)
+        close(held[i]);
+    stop(&s);
+    assert_non_null(strstr(err_buf, "auth=keys"));
+}
+
+/* Demo mode (no API key) listens on loopback only: [::] and 0.0.0.0 are refused. */
+static void test_demo_refuses_wildcards(void **state)
+{
+    (void)state;
+    static const char *const addrs[] = {"[::]:0", "0.0.0.0:0"};
+    for (size_t i = 0; i < 2; i++) {
+        const char *args[] = {"--graph", GRAPH, "--listen", addrs[i], NULL};
+        int rc = run_to_exit(args);
+        if (rc == 0 || !strstr(err_buf, "demo mode"))
+            fail_msg("--listen %s in demo mode: exit %d, stderr: %s", addrs[i], rc, err_buf);
+    }
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_config_file),
+        cmocka_unit_test(test_command_line_wins),
+        cmocka_unit_test(test_bad_settings),
+        cmocka_unit_test(test_max_body),
+        cmocka_unit_test(test_per_ip_limit_and_timeout),
+        cmocka_unit_test(test_ipv6),
+        cmocka_unit_test(test_demo_refuses_wildcards),
+    };
+    return cmocka_run_group_tests(tests, setup, NULL);
+}
