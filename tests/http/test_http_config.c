@@ -36,6 +36,8 @@
 #define CONF COVOIT_TMP "/http_config.json"
 #define ERR_FILE COVOIT_TMP "/http_config.err"
 #define DB_KEYS COVOIT_TMP "/http_config_keys.db"
+#define DB_EXAMPLE COVOIT_TMP "/http_config_example.db"
+#define EXAMPLE COVOIT_TEST_DATA "/../../docs/covoit.example.json"
 #define ROUTE2 "/route/v1/driving/7.4275,43.7396;7.4160,43.7290?overview=false"
 #define ROUTE4 "/route/v1/driving/7.4275,43.7396;7.4160,43.7290;7.4200,43.7350;7.4250,43.7380?overview=false"
 
@@ -367,6 +369,21 @@ static void test_command_line_wins(void **state)
             fail_msg("no '%s' in: %s", pairs[i], err_buf);
 }
 
+/* docs/covoit.example.json is a good file (its graph and database replaced on the command line). */
+static void test_example_config(void **state)
+{
+    (void)state;
+    clean_db(DB_EXAMPLE);
+    const char *args[] = {"--config", EXAMPLE, "--graph", GRAPH, "--db", DB_EXAMPLE, "--listen", "127.0.0.1:0",
+                          "--quiet", NULL};
+    server_proc s = start(args);
+    assert_int_equal(get_status(AF_INET, s.port, "/health"), 200);
+    assert_int_equal(get_status(AF_INET, s.port, "/v1/offers?owner=x"), 200);
+    stop(&s);
+    assert_non_null(strstr(err_buf, " threads=4 max_connections=1024 max_connections_per_ip=64 "));
+    clean_db(DB_EXAMPLE);
+}
+
 /* Bad config files and bad options: exit status 2, one line naming the file and the key, or the option. */
 static void test_bad_settings(void **state)
 {
@@ -563,6 +580,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_file),
         cmocka_unit_test(test_command_line_wins),
+        cmocka_unit_test(test_example_config),
         cmocka_unit_test(test_bad_settings),
         cmocka_unit_test(test_max_body),
         cmocka_unit_test(test_per_ip_limit_and_timeout),
