@@ -14,6 +14,10 @@ typedef struct reader_ctx {
     size_t nall, capall;
     int64_t last_node_id;
     int oom;
+    uint32_t *str_hash;    /* open addressing: string offset + 1, 0 for an empty slot */
+    size_t str_slots, str_used;
+    uint32_t *name_hash;   /* name index + 1 */
+    size_t name_slots, name_used;
 } reader_ctx;
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -44,6 +48,183 @@ static int on_node(void *ud, int64_t id, int32_t lon, int32_t lat)
     return 0;
 }
 
+/* ---- street names ---- */
+
+static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ull;
+    return h;
+}
+
+#define FNV_SEED 14695981039346656037ull
+
+/* Length of the well-formed UTF-8 sequence at p (n bytes available), 0 when malformed. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (!len || len > n)
+        return 0;
+    for (size_t k = 1; k < len; k++)
+        if ((p[k] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
+        (c == 0xf4 && p[1] > 0x8f))
+        return 0;
+    return len;
+}
+
+/* Cleans a tag value into out (at least CV_NAME_MAX_BYTES + 1 bytes): malformed UTF-8 bytes dropped, control
+   characters turned into spaces, spaces trimmed at both ends, cut to CV_NAME_MAX_BYTES at a character boundary. */
+static size_t clean_value(const char *v, char *out)
+{
+    size_t n = 0, len = v ? strlen(v) : 0;
+    const unsigned char *p = (const unsigned char *)v;
+    for (size_t i = 0; i < len;) {
+        size_t k = utf8_len(p + i, len - i);
+        if (!k) {
+            i++;
+            continue;
+        }
+        if (n + k > CV_NAME_MAX_BYTES)
+            break;
+        if (k == 1 && (p[i] < 0x20 || p[i] == 0x7f))
+            out[n++] = ' ';
+        else
+            memcpy(out + n, p + i, k), n += k;
+        i += k;
+    }
+    size_t s = 0;
+    while (s < n && out[s] == ' ')
+        s++;
+    while (n > s && out[n - 1] == ' ')
+        n--;
+    memmove(out, out + s, n - s);
+    n -= s;
+    out[n] = '\0';
+    return n;
+}
+
+static int rehash(uint32_t **tab, size_t *slots, size_t want, uint64_t (*hash_of)(reader_ctx *, uint32_t),
+                  reader_ctx *c)
+{
+    uint32_t *nt = calloc(want, sizeof *nt);
+    if (!nt)
+        return -1;
+    for (size_t i = 0; i < *slots; i++) {
+        uint32_t v = (*tab)[i];
+        if (!v)
+            continue;
+        size_t j = hash_of(c, v - 1) & (want - 1);
+        while (nt[j])
+            j = (j + 1) & (want - 1);
+        nt[j] = v;
+    }
+    free(*tab);
+    *tab = nt;
+    *slots = want;
+    return 0;
+}
+
+static uint64_t string_hash_at(reader_ctx *c, uint32_t off)
+{
+    const char *s = c->net->strings + off;
+    return fnv1a(s, strlen(s), FNV_SEED);
+}
+
+static uint64_t name_hash_at(reader_ctx *c, uint32_t i)
+{
+    return fnv1a(&c->net->names[i], sizeof c->net->names[i], FNV_SEED);
+}
+
+/* Offset of string s (n bytes) in the network's string table, added when new. */
+static int intern_string(reader_ctx *c, const char *s, size_t n, uint32_t *off)
+{
+    cv_network *net = c->net;
+    if (n == 0) {
+        *off = 0;
+        return 0;
+    }
+    if ((c->str_used + 1) * 2 > c->str_slots &&
+        rehash(&c->str_hash, &c->str_slots, c->str_slots ? c->str_slots * 2 : 1024, string_hash_at, c))
+        return CV_ENOMEM;
+    size_t j = fnv1a(s, n, FNV_SEED) & (c->str_slots - 1);
+    for (; c->str_hash[j]; j = (j + 1) & (c->str_slots - 1)) {
+        const char *t = net->strings + c->str_hash[j] - 1;
+        if (!strncmp(t, s, n) && t[n] == '\0') {
+            *off = c->str_hash[j] - 1;
+            return 0;
+        }
+    }
+    if (net->nstrings + n + 1 >= UINT32_MAX)
+        return CV_ETOOBIG;
+    if (grow((void **)&net->strings, &net->cap_strings, net->nstrings + n + 1, 1))
+        return CV_ENOMEM;
+    *off = (uint32_t)net->nstrings;
+    memcpy(net->strings + net->nstrings, s, n);
+    net->strings[net->nstrings + n] = '\0';
+    net->nstrings += n + 1;
+    c->str_hash[j] = *off + 1;
+    c->str_used++;
+    return 0;
+}
+
+/* Index of the street name (name, ref, destination) in the network's names, added when new. */
+static int intern_name(reader_ctx *c, const cv_net_name *nm, uint32_t *index)
+{
+    cv_network *net = c->net;
+    if ((c->name_used + 1) * 2 > c->name_slots &&
+        rehash(&c->name_hash, &c->name_slots, c->name_slots ? c->name_slots * 2 : 1024, name_hash_at, c))
+        return CV_ENOMEM;
+    size_t j = fnv1a(nm, sizeof *nm, FNV_SEED) & (c->name_slots - 1);
+    for (; c->name_hash[j]; j = (j + 1) & (c->name_slots - 1)) {
+        const cv_net_name *t = &net->names[c->name_hash[j] - 1];
+        if (t->name == nm->name && t->ref == nm->ref && t->destination == nm->destination) {
+            *index = c->name_hash[j] - 1;
+            return 0;
+        }
+    }
+    if (net->nnames >= UINT32_MAX - 1)
+        return CV_ETOOBIG;
+    if (grow((void **)&net->names, &net->cap_names, net->nnames + 1, sizeof *net->names))
+        return CV_ENOMEM;
+    *index = (uint32_t)net->nnames;
+    net->names[net->nnames++] = *nm;
+    c->name_hash[j] = *index + 1;
+    c->name_used++;
+    return 0;
+}
+
+static const char *tag_get(const cv_tag *tags, size_t n, const char *key);
+
+/* The street name of a way's tags: name, ref, and destination as OSRM shows it ("destination:ref: destination"). */
+static int way_name(reader_ctx *c, const cv_tag *tags, size_t ntags, uint32_t *index)
+{
+    char buf[CV_NAME_MAX_BYTES + 1], dref[CV_NAME_MAX_BYTES + 1], dest[2 * CV_NAME_MAX_BYTES + 8];
+    cv_net_name nm = {0, 0, 0};
+    size_t n = clean_value(tag_get(tags, ntags, "name"), buf);
+    int rc = intern_string(c, buf, n, &nm.name);
+    n = clean_value(tag_get(tags, ntags, "ref"), buf);
+    if (!rc)
+        rc = intern_string(c, buf, n, &nm.ref);
+    size_t nr = clean_value(tag_get(tags, ntags, "destination:ref"), dref);
+    size_t nd = clean_value(tag_get(tags, ntags, "destination"), buf);
+    if (nr && nd)
+        snprintf(dest, sizeof dest, "%s: %s", dref, buf);
+    else
+        snprintf(dest, sizeof dest, "%s", nr ? dref : buf);
+    n = clean_value(dest, buf); /* the joined text cut back to the limit */
+    if (!rc)
+        rc = intern_string(c, buf, n, &nm.destination);
+    if (!rc)
+        rc = intern_name(c, &nm, index);
+    return rc;
+}
+
 static int on_way(void *ud, int64_t id, const int64_t *refs, size_t nrefs, const cv_tag *tags, size_t ntags)
 {
     reader_ctx *c = ud;
@@ -57,7 +238,13 @@ static int on_way(void *ud, int64_t id, const int64_t *refs, size_t nrefs, const
     if (grow((void **)&net->ways, &net->cap_ways, net->nways + 1, sizeof *net->ways) ||
         grow((void **)&net->refs, &net->cap_refs, net->nrefs + nrefs, sizeof *net->refs))
         return c->oom = CV_ENOMEM;
-    net->ways[net->nways++] = (cv_net_way){id, (uint32_t)net->nrefs, (uint32_t)nrefs, attr};
+    uint32_t name = 0;
+    int rc = way_name(c, tags, ntags, &name);
+    if (rc)
+        return c->oom = rc;
+    const char *junction = tag_get(tags, ntags, "junction");
+    uint8_t roundabout = junction && (!strcmp(junction, "roundabout") || !strcmp(junction, "circular"));
+    net->ways[net->nways++] = (cv_net_way){id, (uint32_t)net->nrefs, (uint32_t)nrefs, attr, name, roundabout};
     memcpy(net->refs + net->nrefs, refs, nrefs * sizeof *refs);
     net->nrefs += nrefs;
     return 0;
@@ -202,6 +389,20 @@ int cv_network_read(const char *path, const cv_profile_options *opt, cv_progress
         return cv_fail(err, CV_EIO, "%s: cannot open: %s", path, strerror(errno));
     fclose(probe);
     reader_ctx c = {.net = out, .opt = opt, .progress = progress, .last_node_id = INT64_MIN};
+    /* the empty string and the unnamed street come first, whatever the input */
+    uint32_t unnamed;
+    cv_net_name none = {0, 0, 0};
+    int bad = grow((void **)&out->strings, &out->cap_strings, 1, 1);
+    if (!bad) {
+        out->strings[0] = '\0';
+        out->nstrings = 1;
+        bad = intern_name(&c, &none, &unnamed);
+    }
+    if (bad) {
+        free(c.name_hash);
+        cv_network_free(out);
+        return cv_fail(err, CV_ENOMEM, "%s: out of memory while reading", path);
+    }
     cv_osm_handler h = {&c, on_node, on_way, on_relation, on_progress};
     if (progress)
         cv_progress_phase(progress, "reading OSM");
@@ -214,11 +415,13 @@ int cv_network_read(const char *path, const cv_profile_options *opt, cv_progress
         rc = keep_needed_nodes(&c);
     }
     free(c.all);
+    free(c.str_hash);
+    free(c.name_hash);
     if (rc != 0) {
         if (err && rc == CV_ENOMEM)
             cv_fail(err, rc, "%s: out of memory while reading", path);
         else if (err && rc == CV_ETOOBIG)
-            cv_fail(err, rc, "%s: too many way nodes for one graph (over 4 billion)", path);
+            cv_fail(err, rc, "%s: too many way nodes or street names for one graph (over 4 billion)", path);
         cv_network_free(out);
         return rc;
     }
@@ -233,5 +436,7 @@ void cv_network_free(cv_network *net)
     free(net->refs);
     free(net->nodes);
     free(net->restrictions);
+    free(net->strings);
+    free(net->names);
     memset(net, 0, sizeof *net);
 }

@@ -16,7 +16,16 @@ typedef struct cv_net_way {
     uint32_t first_ref;   /* index into cv_network.refs */
     uint32_t nrefs;
     cv_way_attr attr;
+    uint32_t name;        /* index into cv_network.names */
+    uint8_t roundabout;   /* junction=roundabout or junction=circular */
 } cv_net_way;
+
+/* A way's street name: byte offsets into cv_network.strings (0 is the empty string). */
+typedef struct cv_net_name {
+    uint32_t name, ref, destination;
+} cv_net_name;
+
+#define CV_NAME_MAX_BYTES 255   /* longer tag values are cut (at a UTF-8 character boundary) */
 
 /* A node location, 1e-7 degrees. */
 typedef struct cv_net_node {
@@ -42,6 +51,10 @@ typedef struct cv_network {
     size_t nnodes, cap_nodes;
     cv_net_restriction *restrictions;
     size_t nrestrictions, cap_restrictions;
+    char *strings;               /* NUL-terminated UTF-8 strings, deduplicated; the first is "" */
+    size_t nstrings, cap_strings;/* bytes */
+    cv_net_name *names;          /* deduplicated (name, ref, destination); names[0] is the unnamed street */
+    size_t nnames, cap_names;
     /* what was read */
     uint64_t input_nodes, input_ways, input_relations;
     uint64_t restrictions_skipped; /* via-way restrictions, malformed ones */

@@ -9,7 +9,7 @@
 #include "geo.h"
 
 #define CV_GRAPH_MAGIC "COVOITGR"   /* 8 bytes, no NUL */
-#define CV_GRAPH_VERSION 3          /* bump on any layout change; older and newer files are refused */
+#define CV_GRAPH_VERSION 4          /* bump on any layout change; older and newer files are refused */
 #define CV_GRAPH_ALIGN 64           /* every section starts on a 64-byte boundary */
 
 /* Weight added when entering a no-through-traffic road (private, destination, ...) from a road open to all.
@@ -22,7 +22,9 @@ enum {
     CV_EDGE_FORWARD = 1u << 0,     /* drivable from u to v */
     CV_EDGE_BACKWARD = 1u << 1,    /* drivable from v to u */
     CV_EDGE_NO_THROUGH = 1u << 2,  /* destination-only road */
-    CV_EDGE_FERRY = 1u << 3
+    CV_EDGE_FERRY = 1u << 3,
+    CV_EDGE_ROUNDABOUT = 1u << 4,  /* part of a roundabout (junction=roundabout or circular) */
+    CV_EDGE_ALL_FLAGS = (1u << 5) - 1
 };
 
 /* A road edge: a chain of OSM nodes between two graph nodes, compressed into one edge that keeps its geometry. */
@@ -72,6 +74,15 @@ typedef struct cv_ch_unpack {
 
 #define CV_CH_ORIGINAL UINT32_MAX
 
+/* The street name of an edge (what turn-by-turn steps announce): byte offsets into the name string table, each the
+   start of a NUL-terminated UTF-8 string; offset 0 is the empty string. Deduplicated: edges of the same street
+   share one entry, and entry 0 is the street with no name at all. */
+typedef struct cv_street_name {
+    uint32_t name;          /* OSM name=* */
+    uint32_t ref;           /* OSM ref=* ("A 28", "N12;N13") */
+    uint32_t destination;   /* OSM destination:ref and destination=*, as OSRM joins them ("A 28: Porto") */
+} cv_street_name;
+
 /* One segment in the spatial grid: points[point] to points[point + 1] of edge `edge`. */
 typedef struct cv_grid_item {
     uint32_t edge;
@@ -99,6 +110,9 @@ enum cv_graph_section_id {
     CV_SEC_CH_DOWN_FIRST,   /* uint32_t[nnodes + 1], indexed by rank */
     CV_SEC_CH_DOWN,         /* cv_ch_link[nch_down] */
     CV_SEC_CH_ARC,          /* cv_ch_unpack[nch_arcs] */
+    CV_SEC_EDGE_NAME,       /* uint32_t[nedges]: index into the street names */
+    CV_SEC_NAME,            /* cv_street_name[nnames] */
+    CV_SEC_NAME_CHAR,       /* char[nname_chars]: NUL-terminated strings, the first one empty */
     CV_SEC_COUNT
 };
 
@@ -122,6 +136,7 @@ typedef struct cv_graph_header {
     uint32_t njunctions;        /* junction nodes (edge ends are below this); nnodes - njunctions are copies */
     uint32_t nsplits;           /* junctions split for turn restrictions */
     uint32_t nch_up, nch_down, nch_arcs, nch_shortcuts;
+    uint32_t nnames, nname_chars;   /* street names and the bytes of their string table */
     int32_t bbox[4];            /* min lon, min lat, max lon, max lat of the graph */
     int32_t grid_lon0, grid_lat0;        /* south-west corner of the grid */
     int32_t grid_cell_lon, grid_cell_lat;/* cell size, 1e-7 degrees */
@@ -158,6 +173,9 @@ typedef struct cv_graph_arrays {
     const uint32_t *ch_down_first;
     const cv_ch_link *ch_down;
     const cv_ch_unpack *ch_arcs;
+    const uint32_t *edge_name;
+    const cv_street_name *names;
+    const char *name_chars;
 } cv_graph_arrays;
 
 /* An open graph: read-only, shared by every thread. */
@@ -187,6 +205,17 @@ static inline const cv_coord *cv_graph_edge_points(const cv_graph *g, uint32_t e
 {
     *n = g->a.edge_first_point[e + 1] - g->a.edge_first_point[e];
     return g->a.points + g->a.edge_first_point[e];
+}
+
+/* The street name of edge e: name, ref and destination (each "" when absent). */
+static inline const cv_street_name *cv_graph_edge_name(const cv_graph *g, uint32_t e)
+{
+    return &g->a.names[g->a.edge_name[e]];
+}
+
+static inline const char *cv_graph_string(const cv_graph *g, uint32_t offset)
+{
+    return g->a.name_chars + offset;
 }
 
 /* The routing node a route is at after travelling arc `code` (edge id << 1 | 1 for v to u). The edge direction

@@ -258,7 +258,11 @@ static int build_incidence(builder *b)
 /* Attributes that must be equal for two edges to become one. */
 static int same_attrs(const builder *b, const raw_edge *x, const raw_edge *y)
 {
-    const cv_way_attr *a = &b->net->ways[x->way].attr, *c = &b->net->ways[y->way].attr;
+    const cv_net_way *wx = &b->net->ways[x->way], *wy = &b->net->ways[y->way];
+    const cv_way_attr *a = &wx->attr, *c = &wy->attr;
+    /* a change of street name or a roundabout's end stays a node: turn-by-turn steps are announced there */
+    if (wx->name != wy->name || wx->roundabout != wy->roundabout)
+        return 0;
     return a->road_class == c->road_class && a->speed_kmh == c->speed_kmh && !(a->flags & CV_WAY_FERRY) &&
            !(c->flags & CV_WAY_FERRY) && ((a->flags ^ c->flags) & CV_WAY_NO_THROUGH) == 0;
 }
@@ -561,6 +565,8 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
              *comp_size = NULL, *grid_first = NULL;
     cv_coord *coords = NULL, *pts = NULL;
     cv_edge *edges = NULL;
+    uint32_t *edge_name = NULL;
+    cv_street_name *names = NULL;
     cv_arcs_out arcs = {0};
     cv_ch_data hier = {0};
     cv_restriction *restr = NULL;
@@ -633,7 +639,9 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     edges = malloc(nch * sizeof *edges);
     efirst = malloc((nch + 1) * sizeof *efirst);
     pts = malloc((b.chain_pts.n ? b.chain_pts.n : 1) * sizeof *pts);
-    if (!edges || !efirst || !pts) {
+    edge_name = malloc((nch ? nch : 1) * sizeof *edge_name);
+    names = malloc((net->nnames ? net->nnames : 1) * sizeof *names);
+    if (!edges || !efirst || !pts || !edge_name || !names) {
         rc = CV_ENOMEM;
         goto done;
     }
@@ -650,13 +658,16 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
             .v = gid[ch[e].v],
             .length_dm = dm > 4e9 ? 4000000000u : (uint32_t)lround(dm),
             .duration_ds = ds < 1 ? 1 : ds > 4e8 ? 400000000u : (uint32_t)lround(ds),
-            .flags = ch[e].flags,
+            .flags = (uint8_t)(ch[e].flags | (net->ways[ch[e].way].roundabout ? CV_EDGE_ROUNDABOUT : 0)),
             .road_class = a->road_class,
             .speed_kmh10 = (uint16_t)(a->speed_kmh * 10 > 65535 ? 65535 : a->speed_kmh * 10),
             .way_id_lo = (uint32_t)(uint64_t)net->ways[ch[e].way].id,
         };
         efirst[e] = ch[e].p0;
+        edge_name[e] = net->ways[ch[e].way].name;
     }
+    for (size_t i = 0; i < net->nnames; i++)
+        names[i] = (cv_street_name){net->names[i].name, net->names[i].ref, net->names[i].destination};
     efirst[nch] = (uint32_t)b.chain_pts.n;
 
     /* turn restrictions, resolved on raw edges (where each edge belongs to one way), then mapped to chains */
@@ -769,6 +780,8 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     h.narcs = narcs;
     h.npoints = (uint32_t)b.chain_pts.n;
     h.nrestrictions = nr;
+    h.nnames = (uint32_t)net->nnames;
+    h.nname_chars = (uint32_t)net->nstrings;
     h.ncomponents = ncomp;
     h.largest_component = largest;
     h.input_nodes = net->input_nodes;
@@ -779,7 +792,7 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     snprintf(h.osm_timestamp, sizeof h.osm_timestamp, "%s", net->header.timestamp);
     cv_graph_arrays arr = {coords, comp, comp_size, edges, efirst, pts, out_first, out_arcs, in_first, in_arcs,
                            restr, grid_first, grid_items, nitems, arcs.splits, hier.rank, hier.up_first,
-                           hier.up, hier.down_first, hier.down, hier.arcs};
+                           hier.up, hier.down_first, hier.down, hier.arcs, edge_name, names, net->strings};
     if (progress)
         cv_progress_phase(progress, "writing");
     if ((rc = cv_graph_write(out_path, &h, &arr, err)))
@@ -809,6 +822,6 @@ done:
     cv_arcs_free(&arcs);
     cv_ch_data_free(&hier);
     free(grid_first), free(coords), free(pts), free(edges), free(restr);
-    free(grid_items), free(order), free(way_index);
+    free(grid_items), free(order), free(way_index), free(edge_name), free(names);
     return rc;
 }

@@ -61,6 +61,9 @@ static void section_sources(const cv_graph_header *h, const cv_graph_arrays *a, 
     s[CV_SEC_CH_DOWN_FIRST] = (sec_src){a->ch_down_first, (uint64_t)h->nnodes + 1, sizeof(uint32_t)};
     s[CV_SEC_CH_DOWN] = (sec_src){a->ch_down, h->nch_down, sizeof(cv_ch_link)};
     s[CV_SEC_CH_ARC] = (sec_src){a->ch_arcs, h->nch_arcs, sizeof(cv_ch_unpack)};
+    s[CV_SEC_EDGE_NAME] = (sec_src){a->edge_name, h->nedges, sizeof(uint32_t)};
+    s[CV_SEC_NAME] = (sec_src){a->names, h->nnames, sizeof(cv_street_name)};
+    s[CV_SEC_NAME_CHAR] = (sec_src){a->name_chars, h->nname_chars, 1};
 }
 
 static uint64_t align_up(uint64_t x)
@@ -178,6 +181,54 @@ static int check_ch(const cv_graph *g)
     return bad ? -1 : 0;
 }
 
+/* Length of the UTF-8 sequence at p (at most n bytes available), 0 when it is not well-formed (overlong forms,
+   surrogates and code points above U+10FFFF included). */
+static size_t utf8_seq(const unsigned char *p, size_t n)
+{
+    unsigned c = p[0];
+    if (c < 0x80)
+        return 1;
+    size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (!len || len > n)
+        return 0;
+    for (size_t k = 1; k < len; k++)
+        if ((p[k] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
+        (c == 0xf4 && p[1] > 0x8f))
+        return 0;
+    return len;
+}
+
+/* The street names: the string table is UTF-8 (JSON carries it as it is) and ends with a NUL, every name entry
+   points at the start of one of its strings, every edge at a name entry. */
+static int check_names(const cv_graph *g, const char *path, cv_error *err)
+{
+    const cv_graph_header *h = &g->hdr;
+    const unsigned char *c = (const unsigned char *)g->a.name_chars;
+    uint32_t n = h->nname_chars;
+    if ((h->nnames > 0 || n > 0) && (n == 0 || c[0] != 0 || c[n - 1] != 0))
+        return cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: the street name table is not terminated", path);
+    for (uint32_t i = 0; i < n;) {
+        size_t k = utf8_seq(c + i, n - i);
+        if (!k)
+            return cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: street name byte %u is not UTF-8", path, i);
+        i += (uint32_t)k;
+    }
+    for (uint32_t i = 0; i < h->nnames; i++) {
+        const uint32_t off[3] = {g->a.names[i].name, g->a.names[i].ref, g->a.names[i].destination};
+        for (int k = 0; k < 3; k++)
+            if (off[k] >= n || (off[k] > 0 && c[off[k] - 1] != 0))
+                return cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: street name %u refers outside the name table",
+                               path, i);
+    }
+    for (uint32_t e = 0; e < h->nedges; e++)
+        if (g->a.edge_name[e] >= h->nnames)
+            return cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: edge %u has a street name out of range", path,
+                           e);
+    return 0;
+}
+
 static int check_contents(const cv_graph *g, const char *path, cv_error *err)
 {
     const cv_graph_header *h = &g->hdr;
@@ -211,6 +262,8 @@ static int check_contents(const cv_graph *g, const char *path, cv_error *err)
             return BAD("%s: corrupt graph file: edge %u has fewer than two points", path, e);
         if (ed->duration_ds == 0)
             return BAD("%s: corrupt graph file: edge %u has a zero travel time", path, e);
+        if (ed->flags & ~CV_EDGE_ALL_FLAGS)
+            return BAD("%s: corrupt graph file: edge %u has unknown flags 0x%02x", path, e, ed->flags);
     }
     if (check_csr(a->out_first, h->nnodes, h->narcs) || check_csr(a->in_first, h->nnodes, h->narcs))
         return BAD("%s: corrupt graph file: adjacency offsets are inconsistent", path);
@@ -240,7 +293,7 @@ static int check_contents(const cv_graph *g, const char *path, cv_error *err)
     if (check_ch(g) != 0)
         return BAD("%s: corrupt graph file: the contraction hierarchy refers outside the graph", path);
 #undef BAD
-    return 0;
+    return check_names(g, path, err);
 }
 
 cv_graph *cv_graph_open(const char *path, cv_error *err)
@@ -319,7 +372,7 @@ cv_graph *cv_graph_open(const char *path, cv_error *err)
         "geometry points", "out-arc offsets", "out-arcs", "in-arc offsets", "in-arcs", "turn restrictions",
         "spatial grid offsets", "spatial grid items", "split junctions", "hierarchy ranks",
         "hierarchy up offsets", "hierarchy up arcs", "hierarchy down offsets", "hierarchy down arcs",
-        "hierarchy arc table"};
+        "hierarchy arc table", "edge street names", "street names", "street name strings"};
     const void *ptr[CV_SEC_COUNT];
     for (int i = 0; i < CV_SEC_COUNT; i++) {
         const cv_graph_section *s = &h->sections[i];
@@ -342,7 +395,8 @@ cv_graph *cv_graph_open(const char *path, cv_error *err)
                              ptr[CV_SEC_IN_ARC], ptr[CV_SEC_RESTRICTION], ptr[CV_SEC_GRID_FIRST],
                              ptr[CV_SEC_GRID_ITEM], counts.ngrid_items, ptr[CV_SEC_SPLIT],
                              ptr[CV_SEC_CH_RANK], ptr[CV_SEC_CH_UP_FIRST], ptr[CV_SEC_CH_UP],
-                             ptr[CV_SEC_CH_DOWN_FIRST], ptr[CV_SEC_CH_DOWN], ptr[CV_SEC_CH_ARC]};
+                             ptr[CV_SEC_CH_DOWN_FIRST], ptr[CV_SEC_CH_DOWN], ptr[CV_SEC_CH_ARC],
+                             ptr[CV_SEC_EDGE_NAME], ptr[CV_SEC_NAME], ptr[CV_SEC_NAME_CHAR]};
     if (check_contents(g, path, err) != 0)
         goto fail;
     return g;

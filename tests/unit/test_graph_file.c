@@ -53,6 +53,9 @@ static const char *const section_names[CV_SEC_COUNT] = {
     [CV_SEC_RESTRICTION] = "turn restrictions",
     [CV_SEC_GRID_FIRST] = "spatial grid offsets",
     [CV_SEC_GRID_ITEM] = "spatial grid items",
+    [CV_SEC_EDGE_NAME] = "edge street names",
+    [CV_SEC_NAME] = "street names",
+    [CV_SEC_NAME_CHAR] = "street name strings",
 };
 
 /* ---- helpers ---- */
@@ -887,6 +890,118 @@ static void test_bad_contents_with_good_checksums(void **state)
     free(b);
 }
 
+/* The street names (turn-by-turn steps read them): indexes, offsets, termination and UTF-8 are checked. */
+static void test_bad_street_names(void **state)
+{
+    (void)state;
+    const cv_graph_header *h = &F.hdr;
+    assert_true(h->nnames > 1 && h->nname_chars > 1);
+    unsigned char *b;
+
+    b = copy_bytes();
+    ((uint32_t *)section_ptr(b, CV_SEC_EDGE_NAME))[3] = h->nnames;
+    expect_content_refused(b, "c_ename.graph", "edge 3 has a street name out of range");
+    free(b);
+
+    b = copy_bytes();
+    ((uint32_t *)section_ptr(b, CV_SEC_EDGE_NAME))[h->nedges - 1] = UINT32_MAX;
+    expect_content_refused(b, "c_ename2.graph", "has a street name out of range");
+    free(b);
+
+    b = copy_bytes();
+    ((cv_street_name *)section_ptr(b, CV_SEC_NAME))[1].name = h->nname_chars;
+    expect_content_refused(b, "c_name_off.graph", "street name 1 refers outside the name table");
+    free(b);
+
+    b = copy_bytes();
+    {
+        /* an offset into the middle of a string: in range, but not the start of a string */
+        cv_street_name *nm = section_ptr(b, CV_SEC_NAME);
+        const char *chars = (const char *)section_ptr(b, CV_SEC_NAME_CHAR);
+        uint32_t k = 0;
+        while (k < h->nnames && (nm[k].name == 0 || chars[nm[k].name] == '\0' || chars[nm[k].name + 1] == '\0'))
+            k++;
+        assert_true(k < h->nnames);
+        nm[k].name += 1;
+        char what[80];
+        snprintf(what, sizeof what, "street name %u refers outside the name table", k);
+        expect_content_refused(b, "c_name_mid.graph", what);
+    }
+    free(b);
+
+    b = copy_bytes();
+    ((cv_street_name *)section_ptr(b, CV_SEC_NAME))[h->nnames - 1].destination = UINT32_MAX;
+    expect_content_refused(b, "c_name_dest.graph", "refers outside the name table");
+    free(b);
+
+    b = copy_bytes();
+    ((char *)section_ptr(b, CV_SEC_NAME_CHAR))[h->nname_chars - 1] = 'x'; /* the last string runs off the end */
+    expect_content_refused(b, "c_name_term.graph", "the street name table is not terminated");
+    free(b);
+
+    b = copy_bytes();
+    ((char *)section_ptr(b, CV_SEC_NAME_CHAR))[0] = 'x'; /* the empty string at offset 0 is not empty */
+    expect_content_refused(b, "c_name_first.graph", "the street name table is not terminated");
+    free(b);
+
+    b = copy_bytes();
+    {
+        unsigned char *chars = section_ptr(b, CV_SEC_NAME_CHAR);
+        uint32_t k = 1;
+        while (k < h->nname_chars && chars[k] == 0)
+            k++;
+        assert_true(k < h->nname_chars);
+        chars[k] = 0xff; /* never valid in UTF-8 */
+        char what[80];
+        snprintf(what, sizeof what, "street name byte %u is not UTF-8", k);
+        expect_content_refused(b, "c_name_utf8.graph", what);
+    }
+    free(b);
+
+    b = copy_bytes();
+    ((cv_edge *)section_ptr(b, CV_SEC_EDGE))[5].flags |= 0x80;
+    expect_content_refused(b, "c_edge_flags.graph", "edge 5 has unknown flags");
+    free(b);
+}
+
+/* Street names and roundabouts as the importer keeps them: Monaco's edges carry names from the name table, some
+   of them on roundabouts; every string is reachable and a name's text is found again by its edges. */
+static void test_street_names_imported(void **state)
+{
+    (void)state;
+    cv_error err;
+    memset(&err, 0, sizeof err);
+    cv_graph *g = cv_graph_open(F.path, &err);
+    if (!g)
+        fail_msg("cv_graph_open: %s", err.text);
+    const cv_street_name *none = &g->a.names[0];
+    assert_int_equal(none->name, 0);
+    assert_int_equal(none->ref, 0);
+    assert_int_equal(none->destination, 0);
+    assert_string_equal(cv_graph_string(g, 0), "");
+    uint32_t named = 0, with_ref = 0, roundabout = 0;
+    int found_grimaldi = 0;
+    for (uint32_t e = 0; e < g->hdr.nedges; e++) {
+        const cv_street_name *nm = cv_graph_edge_name(g, e);
+        const char *name = cv_graph_string(g, nm->name);
+        named += name[0] != '\0';
+        with_ref += cv_graph_string(g, nm->ref)[0] != '\0';
+        roundabout += !!(g->a.edges[e].flags & CV_EDGE_ROUNDABOUT);
+        found_grimaldi |= !strcmp(name, "Rue Grimaldi");
+        assert_true(strlen(name) <= 255);
+    }
+    assert_true(named > g->hdr.nedges / 2);
+    assert_true(with_ref > 0);
+    assert_true(roundabout > 10);
+    assert_true(found_grimaldi);
+    /* deduplicated: no two entries alike */
+    for (uint32_t i = 1; i < g->hdr.nnames && i < 2000; i++)
+        for (uint32_t j = 0; j < i; j++)
+            assert_false(g->a.names[i].name == g->a.names[j].name && g->a.names[i].ref == g->a.names[j].ref &&
+                         g->a.names[i].destination == g->a.names[j].destination);
+    cv_graph_close(g);
+}
+
 /* A grid item whose point is UINT32_MAX passes the range check because `point + 1` wraps to 0; cv_snap_point then
    reads g->a.points[4294967295]. */
 static void test_grid_item_point_wraparound(void **state)
@@ -1127,6 +1242,71 @@ static void test_import_without_roads(void **state)
                                  "</osm>\n",
                                  "no_locations");
     expect_build_fails_formatted("<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\">\n</osm>\n", "empty");
+}
+
+/* Names as the importer cleans them, and a name change along a road keeps a node there (the chain of degree-2
+   nodes is not compressed across it) while an unchanged name lets it go. */
+static void test_import_names_cleaned_and_kept_apart(void **state)
+{
+    (void)state;
+    char in[1024], out[1024], longname[600] = "";
+    for (int i = 0; i < 200; i++)
+        strcat(longname, "\xc3\xa9"); /* é: 400 bytes, cut to 127 characters */
+    char *osm = malloc(4096);
+    assert_non_null(osm);
+    snprintf(osm, 4096,
+             "<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\" generator=\"test\">\n"
+             "<node id='1' lat='43.70' lon='7.40'/><node id='2' lat='43.70' lon='7.401'/>"
+             "<node id='3' lat='43.70' lon='7.402'/><node id='4' lat='43.70' lon='7.403'/>"
+             "<node id='5' lat='43.70' lon='7.404'/>\n"
+             "<way id='1'><nd ref='1'/><nd ref='2'/><tag k='highway' v='residential'/>"
+             "<tag k='name' v='  Rua&#9;Nova  '/><tag k='ref' v='N 1'/></way>\n"
+             "<way id='2'><nd ref='2'/><nd ref='3'/><tag k='highway' v='residential'/>"
+             "<tag k='name' v='Rua Nova'/><tag k='ref' v='N 1'/></way>\n"
+             "<way id='3'><nd ref='3'/><nd ref='4'/><tag k='highway' v='residential'/><tag k='name' v='%s'/>"
+             "<tag k='destination' v='Porto'/><tag k='destination:ref' v='A 28'/></way>\n"
+             "<way id='4'><nd ref='4'/><nd ref='5'/><tag k='highway' v='residential'/>"
+             "<tag k='junction' v='roundabout'/><tag k='oneway' v='no'/><tag k='name' v='%s'/></way>\n</osm>\n",
+             longname, longname);
+    tmp_path(in, sizeof in, "names.osm");
+    tmp_path(out, sizeof out, "names.graph");
+    write_text(in, osm);
+    free(osm);
+    cv_error err;
+    memset(&err, 0, sizeof err);
+    cv_build_stats st;
+    if (import(in, out, &st, &err, NULL))
+        fail_msg("import: %s", err.text);
+    cv_graph *g = cv_graph_open(out, &err);
+    if (!g)
+        fail_msg("cv_graph_open: %s", err.text);
+    /* 1-2-3 is one edge ("Rua Nova", the tab a space, the spaces trimmed); 3-4 another name, 4-5 a roundabout */
+    assert_int_equal(g->hdr.nedges, 3);
+    int seen = 0;
+    for (uint32_t e = 0; e < g->hdr.nedges; e++) {
+        const cv_street_name *nm = cv_graph_edge_name(g, e);
+        const char *name = cv_graph_string(g, nm->name);
+        if (!strcmp(name, "Rua Nova")) {
+            assert_string_equal(cv_graph_string(g, nm->ref), "N 1");
+            assert_true(g->a.edges[e].length_dm > 1550 && g->a.edges[e].length_dm < 1650); /* two ways, one edge */
+            assert_false(g->a.edges[e].flags & CV_EDGE_ROUNDABOUT);
+            seen |= 1;
+        } else {
+            assert_int_equal(strlen(name), 254);
+            assert_int_equal(strncmp(name, longname, 254), 0);
+            if (g->a.edges[e].flags & CV_EDGE_ROUNDABOUT) {
+                assert_string_equal(cv_graph_string(g, nm->destination), "");
+                seen |= 2;
+            } else {
+                assert_string_equal(cv_graph_string(g, nm->destination), "A 28: Porto");
+                seen |= 4;
+            }
+        }
+    }
+    assert_int_equal(seen, 7);
+    cv_graph_close(g);
+    unlink(in);
+    unlink(out);
 }
 
 static void test_import_missing_or_garbage_input(void **state)
@@ -1397,11 +1577,14 @@ int main(void)
         cmocka_unit_test(test_directory_and_missing),
         cmocka_unit_test(test_bad_contents_with_good_checksums),
         cmocka_unit_test(test_grid_item_point_wraparound),
+        cmocka_unit_test(test_bad_street_names),
+        cmocka_unit_test(test_street_names_imported),
         cmocka_unit_test(test_empty_graph_largest_component_checked),
         cmocka_unit_test(test_cli_info_on_empty_graph),
         cmocka_unit_test(test_cli_route_on_wrapped_grid_item),
         cmocka_unit_test(test_cli_on_damaged_files),
         cmocka_unit_test(test_import_missing_or_garbage_input),
+        cmocka_unit_test(test_import_names_cleaned_and_kept_apart),
         cmocka_unit_test(test_unsorted_input_gives_the_same_graph),
         cmocka_unit_test(test_bz2_input_gives_the_same_graph),
         /* last: under UBSan, the library's memcpy from NULL on a road-less input aborts the process */
