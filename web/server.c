@@ -885,11 +885,15 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
     flags |= epoll ? MHD_USE_EPOLL : MHD_USE_POLL;
     if (v6)
         flags |= IN6_IS_ADDR_UNSPECIFIED(&sa6.sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
+    /* One thread is the polling thread alone: a pool of one (or none) draws a warning, so no pool option. */
+    struct MHD_OptionItem pool[] = {
+        {o.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)o.threads, NULL},
+        {MHD_OPTION_END, 0, NULL}};
     /* The logger goes first: libmicrohttpd reports problems with the options that follow through it. */
     s->d = MHD_start_daemon(flags, o.port, NULL, NULL, on_request, s,
                             MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                             MHD_OPTION_SOCK_ADDR, v6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa,
-                            MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)o.threads,
+                            MHD_OPTION_ARRAY, pool,
                             MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o.connection_limit,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o.per_ip_limit,
                             MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o.timeout_s,

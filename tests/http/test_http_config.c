@@ -518,6 +518,36 @@ static void test_per_ip_limit_and_timeout(void **state)
     stop(&s);
 }
 
+/* Beyond --max-connections, a new connection waits (in the listen queue) until one closes, then is served. */
+static void test_connection_limit(void **state)
+{
+    (void)state;
+    const char *args[] = {"--graph", GRAPH, "--listen", "127.0.0.1:0", "--threads", "2", "--max-connections", "2",
+                          "--quiet", NULL};
+    server_proc s = start(args);
+    int held[2];
+    for (int i = 0; i < 2; i++) {
+        held[i] = connect_loopback(AF_INET, s.port);
+        assert_true(held[i] >= 0);
+    }
+    sleep_ms(300);
+    int extra = connect_loopback(AF_INET, s.port);
+    assert_true(extra >= 0);
+    static const char req[] = "GET /health HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n";
+    assert_int_equal(send(extra, req, sizeof req - 1, MSG_NOSIGNAL), (ssize_t)(sizeof req - 1));
+    struct pollfd pfd = {extra, POLLIN, 0};
+    assert_int_equal(poll(&pfd, 1, 1000), 0); /* not served while two are open */
+    close(held[0]);
+    char buf[64] = "";
+    ssize_t got = recv(extra, buf, sizeof buf - 1, 0); /* SO_RCVTIMEO 10 s */
+    assert_true(got > 12);
+    buf[got] = '\0';
+    assert_int_equal(strncmp(buf, "HTTP/1.1 200", 12), 0);
+    close(extra);
+    close(held[1]);
+    stop(&s);
+}
+
 /* IPv6: [::1] serves over IPv6; [::] (with an API key, so not demo mode) takes IPv4 clients too, and the per-IP
    limit of 127.0.0.1 leaves ::1 served. */
 static void test_ipv6(void **state)
@@ -584,6 +614,7 @@ int main(void)
         cmocka_unit_test(test_bad_settings),
         cmocka_unit_test(test_max_body),
         cmocka_unit_test(test_per_ip_limit_and_timeout),
+        cmocka_unit_test(test_connection_limit),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_demo_refuses_wildcards),
     };
