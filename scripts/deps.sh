@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages covoit needs, only those that are missing (run as root on a fresh machine).
+# Installs the Debian 12 packages covoit needs, only those that are missing (run as root on a fresh machine), and
+# the map page's npm packages (Leaflet, pinned by web/page/package-lock.json) when they are missing or older.
 set -euo pipefail
 pkgs=(build-essential cmake pkg-config libosmium2-dev libprotozero-dev zlib1g-dev libbz2-dev libexpat1-dev
       libmicrohttpd-dev libsqlite3-dev libjansson-dev libcmocka-dev)
@@ -7,9 +8,18 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Node.js and npm for the map page, by command rather than package: a Node.js from elsewhere brings its own npm.
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+page="$(cd "$(dirname "$0")/.." && pwd)/web/page"
+if [ ! -f "$page/node_modules/leaflet/dist/leaflet.js" ] ||
+   [ "$page/package-lock.json" -nt "$page/node_modules/.package-lock.json" ]; then
+  echo "installing the map page's npm packages: npm ci --prefix web/page" >&2
+  npm ci --prefix "$page" --no-audit --no-fund --loglevel=error >/dev/null
 fi

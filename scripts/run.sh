@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: installs what is missing, builds the optimised covoit, imports the bundled Porto extract when its
 # graph is missing or older than the input, shows a route and a table on it, and starts the HTTP server with demo
-# carpool offers on http://127.0.0.1:8080 in the foreground.
+# carpool offers and its map page on http://127.0.0.1:8080 in the foreground.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
@@ -19,7 +19,9 @@ echo
 # The server: the carpool API over a kept database, topped up to 200 demo offers for tomorrow morning.
 url=http://127.0.0.1:8080
 tomorrow=$(TZ=Europe/Lisbon date -d tomorrow +%F)
-echo "Starting the covoit server on $url (Ctrl-C stops). Try, from another terminal:"
+echo "Starting the covoit server on $url (Ctrl-C stops)."
+echo "The map page: open $url/ in a browser (route, find a ride, offer a ride)."
+echo "Or try, from another terminal:"
 echo "  curl '$url/route/v1/driving/-8.6110,41.1496;-8.6900,41.1820?overview=false'"
 echo "  curl -X POST '$url/v1/search?limit=3' -d '{\"from\":[-8.6110,41.1496],\"to\":[-8.6290,41.1580],\"depart\":\"${tomorrow}T08:00\"}'"
 echo

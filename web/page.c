@@ -39,6 +39,11 @@ int cv_page_ready(const char *dir, char *msg, size_t cap)
         snprintf(msg, cap, "no page directory (covoit serve --page DIR)");
         return 0;
     }
+    struct stat st;
+    if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+        snprintf(msg, cap, "the page directory %.300s does not exist (--page DIR: covoit's web/page directory)", dir);
+        return 0;
+    }
     if (!is_file(dir, "index.html")) {
         snprintf(msg, cap, "%.300s/index.html is missing (--page DIR must be covoit's web/page directory)", dir);
         return 0;

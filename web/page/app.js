@@ -14,12 +14,14 @@
     maxZoom: 19,
     attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
   }).addTo(map);
-  map.setView([0, 0], 2);
+  /* no view until /health gives the graph's box (below), so no tiles are fetched for a world view first */
+  window.covoit = { map: map }; /* for the browser's console */
 
   /* --- talking to the server --- */
 
   var keyInput = $('key');
   try { keyInput.value = window.sessionStorage.getItem('covoit-key') || ''; } catch (e) { /* storage off */ }
+  $('key-form').addEventListener('submit', function (ev) { ev.preventDefault(); });
   keyInput.addEventListener('change', function () {
     try { window.sessionStorage.setItem('covoit-key', keyInput.value.trim()); } catch (e) { /* storage off */ }
   });
@@ -64,7 +66,15 @@
     var m = Math.round(s / 60);
     return m < 60 ? m + ' min' : Math.floor(m / 60) + ' h ' + String(m % 60).padStart(2, '0');
   }
-  function km(m) { return (m / 1000).toFixed(m < 10000 ? 2 : 1) + ' km'; }
+  function km(m) { return (m / 1000).toFixed(Math.abs(m) < 10000 ? 2 : 1) + ' km'; }
+  function signed(text) { return text.charAt(0) === '-' ? '\u2212' + text.slice(1) : '+' + text; }
+  /* fits the map to bounds, leaving room for the panel where it floats over the map's left side */
+  function fit(bounds) {
+    var panel = $('panel').getBoundingClientRect();
+    var wide = panel.width < window.innerWidth * 0.6;
+    map.fitBounds(bounds, { paddingTopLeft: [wide ? panel.right + 10 : 20, 20],
+      paddingBottomRight: [20, wide ? 20 : window.innerHeight - panel.top + 10] });
+  }
   function clock(iso) { return typeof iso === 'string' && iso.length >= 16 ? iso.slice(11, 16) : String(iso); }
   function lonlat(ll) { return [Number(ll.lng.toFixed(6)), Number(ll.lat.toFixed(6))]; }
   function latlng(p) { return [p[1], p[0]]; }
@@ -197,7 +207,8 @@
     b.type = 'button';
     b.appendChild(el('div', 'match-head', 'Offer #' + m.offer_id + ' · pickup ' + clock(m.pickup.time) +
       ' · drop-off ' + clock(m.dropoff.time)));
-    b.appendChild(el('div', 'match-line', 'detour +' + minutes(m.detour.duration) + ', +' + km(m.detour.distance) +
+    b.appendChild(el('div', 'match-line', 'detour ' + signed(minutes(m.detour.duration)) + ', ' +
+      signed(km(m.detour.distance)) +
       ' (' + m.detour.percent.toFixed(0) + ' %) · ride ' + minutes(m.shared.duration) + ', ' + km(m.shared.distance)));
     var c = m.contribution;
     b.appendChild(el('div', 'match-line', 'contribution ' + c.amount.toFixed(2) + ' ' + c.currency +
@@ -242,13 +253,13 @@
         .bindTooltip("driver's start");
       L.circleMarker(latlng(res.order[res.order.length - 1]), { radius: 6, color: '#f0a020', fillOpacity: 1 })
         .addTo(matchLayer).bindTooltip("driver's destination");
-      map.fitBounds(line.getBounds().pad(0.1));
-      $('search-info').textContent = 'Offer #' + m.offer_id + ": the driver's route with you (dashed) is " +
-        minutes(res.route.duration) + ', ' + km(res.route.distance) + ' (+' + minutes(m.detour.duration) +
-        ' for you).';
+      fit(line.getBounds());
+      $('search-info').textContent = 'Offer #' + m.offer_id + ": the driver's route with you (dashed): " +
+        minutes(res.route.duration) + ', ' + km(res.route.distance) + ', of which ' +
+        minutes(m.detour.duration) + ' of detour to take you.';
     }).catch(function (e) {
       if (seq !== selectSeq) return;
-      map.fitBounds(L.latLngBounds([latlng(pick), latlng(drop)]).pad(0.3));
+      fit(L.latLngBounds([latlng(pick), latlng(drop)]).pad(0.3));
       $('search-info').textContent = "Offer #" + m.offer_id + ": pickup and drop-off shown; the driver's route " +
         'cannot be shown (' + e.message + ').';
     });
@@ -310,11 +321,12 @@
   api('GET', '/health').then(function (doc) {
     var g = doc.graph || {};
     if (g.bbox && g.bbox.length === 4)
-      map.fitBounds([[g.bbox[1], g.bbox[0]], [g.bbox[3], g.bbox[2]]]);
+      fit([[g.bbox[1], g.bbox[0]], [g.bbox[3], g.bbox[2]]]);
     $('status').textContent = 'Graph ' + (g.source || '?') + (g.osm_timestamp ? ' (OSM data of ' +
       g.osm_timestamp.slice(0, 10) + ')' : '') + ' · ' + (g.nodes || 0).toLocaleString() + ' junctions' +
       (tiles !== OSM_TILES ? ' · tiles from ' + tiles : '');
   }).catch(function (e) {
+    map.setView([0, 0], 2);
     $('status').textContent = 'The server did not answer /health.';
     showError(e);
   });
