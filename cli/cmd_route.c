@@ -9,12 +9,13 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: covoit route GRAPH LON,LAT LON,LAT [--geometry polyline|polyline6|geojson] [--max-snap METRES]\n"
-               "                    [--algorithm ch|dijkstra]\n\n"
+               "                    [--algorithm ch|dijkstra] [--steps]\n\n"
                "Prints the fastest car route between the two points (lon,lat order, as in OSRM) as an OSRM route\n"
                "response on stdout: code, routes[0] (distance in m, duration in s, geometry) and waypoints. Points\n"
                "farther than --max-snap (default 300 m) from a road give NoSegment; unconnected points NoRoute.\n"
                "On error the JSON carries code and message, the message also goes to stderr, and the exit is 1.\n"
-               "Routes come from the contraction hierarchy; --algorithm dijkstra answers the same with plain Dijkstra.\n");
+               "Routes come from the contraction hierarchy; --algorithm dijkstra answers the same with plain Dijkstra.\n"
+               "--steps adds turn-by-turn steps and the summary to the leg, as OSRM's steps=true does.\n");
 }
 
 static int fail_json(int code, const char *msg, int status)
@@ -27,7 +28,7 @@ static int fail_json(int code, const char *msg, int status)
 int cmd_route(int argc, char **argv)
 {
     const char *graph = NULL, *pts[2] = {NULL, NULL};
-    int npts = 0, geometry = GEOM_POLYLINE, use_dijkstra = 0;
+    int npts = 0, geometry = GEOM_POLYLINE, use_dijkstra = 0, steps = 0;
     cv_snap_options sopt = cv_snap_defaults();
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -43,6 +44,8 @@ int cmd_route(int argc, char **argv)
                 geometry = GEOM_GEOJSON;
             else
                 return fail_json(CV_EINVAL, "--geometry must be polyline, polyline6 or geojson", CLI_USAGE);
+        } else if (!strcmp(argv[i], "--steps")) {
+            steps = 1;
         } else if (!strcmp(argv[i], "--algorithm")) {
             const char *v = ++i < argc ? argv[i] : "";
             if (!strcmp(v, "ch"))
@@ -100,7 +103,7 @@ int cmd_route(int argc, char **argv)
                                       : cv_ch_route(chq, &s[0], &s[1], &path, &err)))
         rc = fail_json(err.code, err.text, CLI_FAIL);
     if (rc == CLI_OK) {
-        json_t *route = json_route(g, &path, geometry);
+        json_t *route = json_route(g, &path, geometry, steps);
         if (!route) {
             rc = fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
         } else {

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guidance.h"
 #include "osrm_json.h"
 
 const char *osrm_code(int code)
@@ -87,21 +88,115 @@ static json_t *legs_geometry(const cv_graph *g, const cv_path *paths, size_t n, 
     return geom;
 }
 
-json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int geometry, int overview)
+/* One OSRM intersection: location, bearings, entry, and in / out where the route arrives and leaves. */
+static json_t *json_intersection(const cv_steps *S, const cv_intersection *x)
+{
+    json_t *b = json_array(), *e = json_array();
+    int bad = !b || !e;
+    for (size_t k = 0; !bad && k < x->nbearings; k++) {
+        bad |= json_array_append_new(b, json_integer(S->bearings[x->first_bearing + k]));
+        bad |= json_array_append_new(e, json_boolean(S->entry[x->first_bearing + k]));
+    }
+    json_t *o = bad ? NULL : json_pack("{s:o,s:o,s:o}", "location", json_lonlat(x->location), "bearings", b, "entry", e);
+    if (bad) {
+        json_decref(b);
+        json_decref(e);
+        return NULL;
+    }
+    if (o && x->in >= 0 && json_object_set_new(o, "in", json_integer(x->in)))
+        json_decref(o), o = NULL;
+    if (o && x->out >= 0 && json_object_set_new(o, "out", json_integer(x->out)))
+        json_decref(o), o = NULL;
+    return o;
+}
+
+/* One OSRM RouteStep. */
+static json_t *json_step(const cv_graph *g, const cv_steps *S, const cv_step *st, int geometry)
+{
+    json_t *m = json_pack("{s:o,s:i,s:i,s:s}", "location", json_lonlat(st->location), "bearing_before",
+                          (int)st->bearing_before, "bearing_after", (int)st->bearing_after, "type",
+                          cv_maneuver_type_name(st->type));
+    const char *mod = cv_modifier_name(st->modifier);
+    int bad = !m;
+    if (!bad && mod)
+        bad |= json_object_set_new(m, "modifier", json_string(mod));
+    if (!bad && st->exit)
+        bad |= json_object_set_new(m, "exit", json_integer(st->exit));
+    json_t *xs = json_array();
+    bad |= !xs;
+    for (size_t k = 0; !bad && k < st->nintersections; k++)
+        bad |= json_array_append_new(xs, json_intersection(S, &S->intersections[st->first_intersection + k]));
+    json_t *geom = bad ? NULL : json_geometry(S->points + st->first_point, st->npoints, geometry);
+    if (bad || !geom) {
+        json_decref(m), json_decref(xs), json_decref(geom);
+        return NULL;
+    }
+    const cv_street_name *nm = &g->a.names[st->name];
+    json_t *o = json_pack("{s:o,s:o,s:s,s:s,s:s}", "geometry", geom, "maneuver", m, "mode",
+                          st->ferry ? "ferry" : "driving", "driving_side", "right", "name",
+                          cv_graph_string(g, nm->name));
+    if (!o) {
+        json_decref(xs);
+        return NULL;
+    }
+    if (nm->ref)
+        bad |= json_object_set_new(o, "ref", json_string(cv_graph_string(g, nm->ref)));
+    if (nm->destination)
+        bad |= json_object_set_new(o, "destinations", json_string(cv_graph_string(g, nm->destination)));
+    bad |= json_object_set_new(o, "intersections", xs);
+    bad |= json_object_set_new(o, "weight", json_1dp(st->weight / 10.0));
+    bad |= json_object_set_new(o, "duration", json_1dp(st->duration_ds / 10.0));
+    bad |= json_object_set_new(o, "distance", json_1dp(st->distance_dm / 10.0));
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* A leg: distance, duration, weight, and with steps its summary and steps (else "" and []). */
+static json_t *json_leg(const cv_graph *g, const cv_path *p, int geometry, cv_steps *S)
+{
+    json_t *leg = json_pack("{s:o,s:o,s:o}", "distance", json_1dp(p->distance_dm / 10.0), "duration",
+                            json_1dp(p->duration_ds / 10.0), "weight", json_1dp(p->weight / 10.0));
+    json_t *steps = json_array();
+    char summary[600] = "";
+    int bad = !leg || !steps;
+    if (!bad && S) {
+        bad = cv_path_steps(g, p, S) != 0;
+        for (size_t k = 0; !bad && k < S->n; k++)
+            bad |= json_array_append_new(steps, json_step(g, S, &S->steps[k], geometry));
+        if (!bad)
+            cv_steps_summary(g, S, summary, sizeof summary);
+    }
+    if (!bad)
+        bad |= json_object_set_new(leg, "summary", json_string(summary));
+    if (!bad) {
+        bad |= json_object_set_new(leg, "steps", steps);
+        steps = NULL;
+    }
+    json_decref(steps);
+    if (bad) {
+        json_decref(leg);
+        return NULL;
+    }
+    return leg;
+}
+
+json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int geometry, int overview, int steps)
 {
     json_t *legs = json_array();
     uint64_t dist = 0, dur = 0, w = 0;
+    cv_steps S = {0};
     for (size_t i = 0; legs && i < n; i++) {
         const cv_path *p = &paths[i];
         dist += p->distance_dm, dur += p->duration_ds, w += p->weight;
-        json_t *leg = json_pack("{s:o,s:o,s:o,s:s,s:[]}", "distance", json_1dp(p->distance_dm / 10.0), "duration",
-                                json_1dp(p->duration_ds / 10.0), "weight", json_1dp(p->weight / 10.0), "summary", "",
-                                "steps");
-        if (json_array_append_new(legs, leg)) {
+        if (json_array_append_new(legs, json_leg(g, p, geometry, steps ? &S : NULL))) {
             json_decref(legs);
-            return NULL;
+            legs = NULL;
         }
     }
+    cv_steps_free(&S);
     if (!legs)
         return NULL;
     json_t *geom = NULL;
@@ -126,9 +221,9 @@ json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int g
     return route;
 }
 
-json_t *json_route(const cv_graph *g, const cv_path *p, int geometry)
+json_t *json_route(const cv_graph *g, const cv_path *p, int geometry, int steps)
 {
-    return json_route_legs(g, p, 1, geometry, OVERVIEW_FULL);
+    return json_route_legs(g, p, 1, geometry, OVERVIEW_FULL, steps);
 }
 
 int json_table_set(json_t *doc, const cv_table_cell *cells, size_t ns, size_t nd, int durations, int distances)

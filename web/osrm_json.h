@@ -27,11 +27,12 @@ json_t *json_waypoint(const cv_snap *s);
 
 /* An OSRM route over n consecutive legs (paths[i] runs from waypoint i to waypoint i + 1): distance (m),
    duration (s), weight, weight_name, geometry (absent for OVERVIEW_FALSE) and one leg object per path. Totals are
-   the sums of the legs. NULL when out of memory. */
-json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int geometry, int overview);
+   the sums of the legs. With steps, each leg carries its turn-by-turn steps (OSRM RouteStep objects, geometries
+   in the `geometry` format) and its summary; without, "steps" is [] and "summary" "". NULL when out of memory. */
+json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int geometry, int overview, int steps);
 
 /* json_route_legs for one path with the full geometry. */
-json_t *json_route(const cv_graph *g, const cv_path *p, int geometry);
+json_t *json_route(const cv_graph *g, const cv_path *p, int geometry, int steps);
 
 /* The durations (s) and/or distances (m) matrices of an OSRM table response, set on doc as "durations" and
    "distances" (null where there is no route); cells is ns x nd, row-major. Returns 0 or CV_ENOMEM. */

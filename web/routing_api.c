@@ -181,8 +181,6 @@ int web_route(web_req *r)
        inside an edge), so every value gives the same route. */
     if (skip_wp < 0 || choice_arg(r, "continue_straight", straight, 0) < 0)
         return -1;
-    if (steps == 1)
-        return web_error(r, BAD, "InvalidValue", "steps=true is not supported yet: no turn-by-turn instructions");
     if (annotations == 1)
         return web_error(r, BAD, "InvalidValue", "annotations=true is not supported yet");
     /* alternatives: OSRM returns at most the number asked for, possibly fewer; this server returns the fastest
@@ -216,7 +214,7 @@ int web_route(web_req *r)
                            "no route from coordinate %ld to coordinate %ld: %s", i, i + 1, err.text);
     if (!rc) {
         json_t *doc = json_pack("{s:s,s:[o]}", "code", "Ok", "routes",
-                                json_route_legs(r->g, paths, (size_t)n - 1, geometry, overview));
+                                json_route_legs(r->g, paths, (size_t)n - 1, geometry, overview, steps));
         if (doc && !skip_wp && json_object_set_new(doc, "waypoints", waypoints_json(s, NULL, (size_t)n))) {
             json_decref(doc);
             doc = NULL;
