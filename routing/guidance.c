@@ -458,7 +458,9 @@ static int plain_maneuver(const cv_graph *g, uint32_t in_code, uint32_t out_code
         return 1;
     }
     if (in_ramp && out_hw) {
-        *type = CV_MAN_MERGE, *mod = side_modifier(delta);
+        /* the side the driver moves to, as OSRM says it: a ramp joining from the right bends right into the
+           motorway's direction and merges left */
+        *type = CV_MAN_MERGE, *mod = side_modifier(-delta);
         return 1;
     }
     if (in_hw && out_hw) { /* staying on the motorway: the ramps leaving it are no choice to announce */

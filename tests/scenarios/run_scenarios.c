@@ -25,6 +25,15 @@
                                    passed in the order written (each is looked for after the previous one).
        avoid=LON,LAT               the geometry never comes within 5 m of the point.
        from=LON,LAT / to=LON,LAT   waypoints[0] / waypoints[1] `location` is within 1 m of the point.
+       steps=STEP,STEP,...         runs covoit with --steps; the leg's steps are exactly these, in order. A STEP is
+                                   TYPE[:MODIFIER][#EXIT][@NAME], `_` standing for a space in each part
+                                   (`new_name:straight@Rua_Nova`, `roundabout:left#3@Praça`, `merge@` for a road
+                                   with no name); a part left out is not checked; `steps=*` checks only the
+                                   structure. With steps= the runner also
+                                   checks the steps' structure: depart first, arrive last with zero distance and
+                                   duration, step distances, durations and weights adding up to the leg's (0.05),
+                                   and every step geometry starting at its maneuver and as long as its distance.
+       summary=TEXT                the leg's summary (`_` for a space), with steps=.
 
    The distance, duration, weight, via, avoid, from and to keys need code=Ok. Every line is checked for a sane
    exit status and for its code, then each key is one more check. Every Ok route also gets three structural
@@ -313,6 +322,8 @@ typedef struct expect {
     int has_wp[2];
     pt wp[2];
     const char *wp_text[2];
+    const char *steps;      /* the steps= value, NULL when absent */
+    const char *summary;
     int nchecks;    /* expectation checks that need an Ok route */
 } expect;
 
@@ -362,6 +373,13 @@ static int parse_expect(char **tok, int ntok, expect *e, char *msg, size_t cap)
             (is_via ? e->via_text : e->avoid_text)[*n] = v;
             (*n)++;
             e->nchecks++;
+        } else if (!strcmp(k, "steps")) {
+            e->steps = v;
+            bad = !*v;
+            e->nchecks += 3;
+        } else if (!strcmp(k, "summary")) {
+            e->summary = v;
+            e->nchecks++;
         } else if (!strcmp(k, "from") || !strcmp(k, "to")) {
             int w = k[0] == 't';
             bad = parse_lonlat(v, &e->wp[w]);
@@ -379,6 +397,10 @@ static int parse_expect(char **tok, int ntok, expect *e, char *msg, size_t cap)
     }
     if (strcmp(e->code, "Ok") && e->nchecks) {
         snprintf(msg, cap, "route checks given with code=%s", e->code);
+        return -1;
+    }
+    if (e->summary && !e->steps) {
+        snprintf(msg, cap, "summary= needs steps=");
         return -1;
     }
     return 0;
@@ -411,6 +433,161 @@ static void check_tol(const char *where, const char *what, int ok_json, double g
         report(fabs(got - want) <= tol + 1e-9, where, "%s %.1f, expected %.1f±%g", what, got, want, tol);
 }
 
+/* Copies src into dst (cap bytes) with `_` turned into spaces. */
+static void underscores(char *dst, size_t cap, const char *src, size_t n)
+{
+    size_t k = 0;
+    for (; k < n && k + 1 < cap; k++)
+        dst[k] = src[k] == '_' ? ' ' : src[k];
+    dst[k] = '\0';
+}
+
+/* One expected step: TYPE[:MODIFIER][#EXIT][@NAME]; an empty part (has_* 0) is not checked. */
+typedef struct want_step {
+    char type[64], modifier[64], name[256];
+    int has_modifier, has_name;
+    long exit;      /* -1: not checked */
+} want_step;
+
+static void parse_step(const char *s, size_t n, want_step *w)
+{
+    memset(w, 0, sizeof *w);
+    w->exit = -1;
+    size_t t = strcspn(s, ":#@");
+    if (t > n)
+        t = n;
+    underscores(w->type, sizeof w->type, s, t);
+    const char *p = s + t, *end = s + n;
+    while (p < end) {
+        char c = *p++;
+        size_t k = strcspn(p, c == '@' ? "" : ":#@");
+        if (p + k > end)
+            k = (size_t)(end - p);
+        if (c == ':')
+            underscores(w->modifier, sizeof w->modifier, p, k), w->has_modifier = 1;
+        else if (c == '#')
+            w->exit = strtol(p, NULL, 10);
+        else
+            underscores(w->name, sizeof w->name, p, k), w->has_name = 1;
+        p += k;
+    }
+}
+
+/* The steps of a route as TYPE:MODIFIER#EXIT@NAME text, for messages. */
+static void describe_steps(json_t *steps, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < json_array_size(steps) && n + 1 < cap; i++) {
+        json_t *st = json_array_get(steps, i), *m = json_object_get(st, "maneuver");
+        const char *type = json_string_value(json_object_get(m, "type"));
+        const char *mod = json_string_value(json_object_get(m, "modifier"));
+        json_t *ex = json_object_get(m, "exit");
+        const char *name = json_string_value(json_object_get(st, "name"));
+        int w = snprintf(buf + n, cap - n, "%s%s%s%s", i ? "," : "", type ? type : "?", mod ? ":" : "", mod ? mod : "");
+        if (w > 0 && (size_t)w < cap - n)
+            n += (size_t)w;
+        if (json_is_integer(ex)) {
+            w = snprintf(buf + n, cap - n, "#%lld", (long long)json_integer_value(ex));
+            if (w > 0 && (size_t)w < cap - n)
+                n += (size_t)w;
+        }
+        w = snprintf(buf + n, cap - n, "@%s", name ? name : "?");
+        if (w > 0 && (size_t)w < cap - n)
+            n += (size_t)w;
+    }
+}
+
+/* Checks the leg's steps against steps= and their structure (see the top of this file). */
+static void check_steps(const char *where, const expect *e, json_t *route)
+{
+    json_t *leg = json_array_get(json_object_get(route, "legs"), 0);
+    json_t *steps = json_object_get(leg, "steps");
+    size_t n = json_array_size(steps);
+    char got[4096];
+    describe_steps(steps, got, sizeof got);
+    /* the sequence */
+    size_t nwant = 1;
+    for (const char *p = e->steps; *p; p++)
+        nwant += *p == ',';
+    int any = !strcmp(e->steps, "*");
+    int ok = any || nwant == n;
+    const char *p = e->steps;
+    for (size_t i = 0; ok && !any && i < n; i++) {
+        size_t len = strcspn(p, ",");
+        want_step w;
+        parse_step(p, len, &w);
+        p += len + (p[len] == ',');
+        json_t *st = json_array_get(steps, i), *m = json_object_get(st, "maneuver");
+        const char *type = json_string_value(json_object_get(m, "type"));
+        const char *mod = json_string_value(json_object_get(m, "modifier"));
+        const char *name = json_string_value(json_object_get(st, "name"));
+        json_t *ex = json_object_get(m, "exit");
+        if (!type || strcmp(type, w.type) || (w.has_modifier && (!mod || strcmp(mod, w.modifier))) ||
+            (w.has_name && (!name || strcmp(name, w.name))) ||
+            (w.exit >= 0 && (!json_is_integer(ex) || json_integer_value(ex) != w.exit)))
+            ok = 0;
+    }
+    report(ok, where, "steps %s%s%s", got, ok ? "" : ", expected ", ok ? "" : e->steps);
+    /* depart first, arrive last with nothing left to travel */
+    json_t *first = json_object_get(json_array_get(steps, 0), "maneuver");
+    json_t *lastst = json_array_get(steps, n ? n - 1 : 0);
+    const char *t0 = json_string_value(json_object_get(first, "type"));
+    const char *tn = json_string_value(json_object_get(json_object_get(lastst, "maneuver"), "type"));
+    double ld = NAN, lt = NAN;
+    get_number(lastst, "distance", &ld);
+    get_number(lastst, "duration", &lt);
+    report(n >= 2 && t0 && !strcmp(t0, "depart") && tn && !strcmp(tn, "arrive") && ld == 0 && lt == 0, where,
+           "steps: %zu, first %s, last %s with distance %.1f and duration %.1f", n, t0 ? t0 : "?", tn ? tn : "?",
+           ld, lt);
+    /* sums, and each step's geometry */
+    double sum[3] = {0, 0, 0}, leg_v[3] = {NAN, NAN, NAN};
+    static const char *const keys[3] = {"distance", "duration", "weight"};
+    int geom_ok = 1;
+    char geom_msg[256] = "";
+    for (size_t i = 0; i < n; i++) {
+        json_t *st = json_array_get(steps, i);
+        double v[3] = {NAN, NAN, NAN};
+        for (int k = 0; k < 3; k++) {
+            get_number(st, keys[k], &v[k]);
+            sum[k] += v[k];
+        }
+        json_t *coords = json_object_get(json_object_get(st, "geometry"), "coordinates");
+        size_t np = json_array_size(coords);
+        pt loc, a, b;
+        double len = 0;
+        int okp = np >= 2 && !get_point(json_object_get(json_object_get(st, "maneuver"), "location"), &loc) &&
+                  !get_point(json_array_get(coords, 0), &a);
+        for (size_t q = 1; okp && q < np; q++) {
+            okp = !get_point(json_array_get(coords, q), &b);
+            len += okp ? haversine_m(a, b) : 0;
+            a = b;
+        }
+        if (okp && !get_point(json_array_get(coords, 0), &a) &&
+            (haversine_m(a, loc) > ENDS_TOLERANCE_M || fabs(len - v[0]) > 1.0 + 0.01 * v[0]))
+            okp = 0;
+        if (!okp && geom_ok) {
+            geom_ok = 0;
+            snprintf(geom_msg, sizeof geom_msg, "; step %zu: %zu points, %.1f m long for a distance of %.1f m", i,
+                     np, len, v[0]);
+        }
+    }
+    int sums_ok = 1;
+    for (int k = 0; k < 3; k++) {
+        get_number(leg, keys[k], &leg_v[k]);
+        if (!(fabs(sum[k] - leg_v[k]) <= 0.05))
+            sums_ok = 0;
+    }
+    report(sums_ok && geom_ok, where, "steps add up to %.1f m, %.1f s, %.1f (leg %.1f m, %.1f s, %.1f)%s", sum[0],
+           sum[1], sum[2], leg_v[0], leg_v[1], leg_v[2], geom_msg);
+    if (e->summary) {
+        char want[512];
+        underscores(want, sizeof want, e->summary, strlen(e->summary));
+        const char *sm = json_string_value(json_object_get(leg, "summary"));
+        report(sm && !strcmp(sm, want), where, "summary '%s', expected '%s'", sm ? sm : "(none)", want);
+    }
+}
+
 /* Runs one route query and checks it. */
 static void run_route(const char *graph, const expect *e, const char *where, const char *errpath)
 {
@@ -427,10 +604,12 @@ static void run_route(const char *graph, const expect *e, const char *where, con
         argv[a++] = "--max-snap";
         argv[a++] = e->max_snap;
     }
+    if (e->steps)
+        argv[a++] = "--steps";
     argv[a] = NULL;
     char cmd[8192], where2[2048], desc[64], errline[512];
-    snprintf(where2, sizeof where2, "%s route %s %s%s%s", where, e->from, e->to, e->max_snap ? " --max-snap " : "",
-             e->max_snap ? e->max_snap : "");
+    snprintf(where2, sizeof where2, "%s route %s %s%s%s%s", where, e->from, e->to, e->max_snap ? " --max-snap " : "",
+             e->max_snap ? e->max_snap : "", e->steps ? " --steps" : "");
     if (build_cmd(cmd, sizeof cmd, argv, errpath)) {
         report(0, where2, "command line too long");
         return;
@@ -556,6 +735,8 @@ static void run_route(const char *graph, const expect *e, const char *where, con
         double d = line_dist(e->avoid[i], line, n);
         report(d > AVOID_RADIUS_M, where2, "avoid %s: closest approach %.1f m", e->avoid_text[i], d);
     }
+    if (e->steps)
+        check_steps(where2, e, route);
     free(line);
     json_decref(root);
 }
