@@ -389,10 +389,17 @@ static int is_minor(const cv_edge *e)
     return (e->flags & CV_EDGE_NO_THROUGH) || e->road_class == CV_RC_SERVICE;
 }
 
+/* Whether going from edge ea onto eb stays on the same street as a driver sees it: the same name and ref, or a
+   named road that only gains or loses its ref, or a road with a ref that only gains or loses its name (OSM often
+   names part of a numbered road). Names and refs are offsets into the deduplicated string table. */
 static int same_street(const cv_graph *g, uint32_t ea, uint32_t eb)
 {
     const cv_street_name *a = cv_graph_edge_name(g, ea), *b = cv_graph_edge_name(g, eb);
-    return a->name == b->name && a->ref == b->ref;
+    if (a->name == b->name)
+        return a->ref == b->ref || (a->name && (!a->ref || !b->ref));
+    if (!a->name || !b->name)
+        return a->ref && a->ref == b->ref;
+    return 0;
 }
 
 /* The maneuver at a junction off the roundabouts: 0 when there is nothing to announce, else 1 with *type and
