@@ -302,13 +302,9 @@ static int add_intersection(cv_steps *o, cv_coord loc, const uint16_t *bearings,
 {
     if (grow((void **)&o->intersections, &o->cap_intersections, o->nintersections + 1, sizeof *o->intersections))
         return CV_ENOMEM;
-    size_t cap = o->cap_bearings;
-    if (grow((void **)&o->bearings, &cap, o->nbearings + n, sizeof *o->bearings))
+    if (grow((void **)&o->bearings, &o->cap_bearings, o->nbearings + n, sizeof *o->bearings) ||
+        grow((void **)&o->entry, &o->cap_entry, o->nbearings + n, sizeof *o->entry))
         return CV_ENOMEM;
-    cap = o->cap_bearings;
-    if (grow((void **)&o->entry, &cap, o->nbearings + n, sizeof *o->entry))
-        return CV_ENOMEM;
-    o->cap_bearings = cap;
     memcpy(o->bearings + o->nbearings, bearings, n * sizeof *bearings);
     memcpy(o->entry + o->nbearings, entry, n);
     o->intersections[o->nintersections++] = (cv_intersection){loc, o->nbearings, n, in, out};
@@ -322,19 +318,11 @@ static int add_intersection(cv_steps *o, cv_coord loc, const uint16_t *bearings,
 static int new_step(cv_steps *o, uint8_t type, uint8_t mod, cv_coord loc, double before, double after,
                     uint32_t name, int ferry)
 {
-    if (o->n > 0 && o->steps[o->n - 1].npoints < 2) {
-        cv_step *prev = &o->steps[o->n - 1];
+    for (cv_step *prev = o->n > 0 ? &o->steps[o->n - 1] : NULL; prev && prev->npoints < 2; prev->npoints++) {
         if (grow((void **)&o->points, &o->cap_points, o->npoints + 1, sizeof *o->points))
             return CV_ENOMEM;
         o->points[o->npoints] = prev->npoints ? o->points[o->npoints - 1] : loc;
         o->npoints++;
-        prev->npoints++;
-        if (prev->npoints < 2) {
-            if (grow((void **)&o->points, &o->cap_points, o->npoints + 1, sizeof *o->points))
-                return CV_ENOMEM;
-            o->points[o->npoints++] = loc;
-            prev->npoints++;
-        }
     }
     if (grow((void **)&o->steps, &o->cap, o->n + 1, sizeof *o->steps))
         return CV_ENOMEM;

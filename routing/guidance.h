@@ -74,9 +74,9 @@ typedef struct cv_steps {
     size_t npoints, cap_points;
     cv_intersection *intersections;
     size_t nintersections, cap_intersections;
-    uint16_t *bearings;
+    uint16_t *bearings;          /* nbearings of them, and as many entry flags */
     uint8_t *entry;
-    size_t nbearings, cap_bearings;
+    size_t nbearings, cap_bearings, cap_entry;
 } cv_steps;
 
 /* Cuts path p into steps: a depart step first, an arrive step (zero distance and duration) last, and between them
