@@ -637,6 +637,20 @@ void cv_steps_free(cv_steps *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Appends text to buf (cap bytes, *n used), cut at a UTF-8 character boundary when it does not fit. */
+static void append_cut(char *buf, size_t cap, size_t *n, const char *text)
+{
+    size_t m = strlen(text);
+    if (*n + m >= cap) {
+        m = cap - 1 - *n;
+        while (m > 0 && ((unsigned char)text[m] & 0xc0) == 0x80)
+            m--;
+    }
+    memcpy(buf + *n, text, m);
+    *n += m;
+    buf[*n] = '\0';
+}
+
 void cv_steps_summary(const cv_graph *g, const cv_steps *s, char *buf, size_t cap)
 {
     if (cap == 0)
@@ -675,19 +689,11 @@ void cv_steps_summary(const cv_graph *g, const cv_steps *s, char *buf, size_t ca
     if (!key[0])
         return;
     int a = !key[1] || first[0] < first[1] ? 0 : 1;
-    const char *x = cv_graph_string(g, key[a]), *y = key[1] ? cv_graph_string(g, key[!a]) : NULL;
-    size_t n = strlen(x);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(buf, x, n);
-    buf[n] = '\0';
-    if (y && n + 2 < cap) {
-        memcpy(buf + n, ", ", 2);
-        size_t m = strlen(y);
-        if (n + 2 + m >= cap)
-            m = cap - 1 - n - 2;
-        memcpy(buf + n + 2, y, m);
-        buf[n + 2 + m] = '\0';
+    size_t n = 0;
+    append_cut(buf, cap, &n, cv_graph_string(g, key[a]));
+    if (key[1]) {
+        append_cut(buf, cap, &n, ", ");
+        append_cut(buf, cap, &n, cv_graph_string(g, key[!a]));
     }
 }
 
