@@ -664,8 +664,13 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
             .way_id_lo = (uint32_t)(uint64_t)net->ways[ch[e].way].id,
         };
         efirst[e] = ch[e].p0;
-        edge_name[e] = net->ways[ch[e].way].name;
+        edge_name[e] = net->ways[ch[e].way].name < net->nnames ? net->ways[ch[e].way].name : 0;
     }
+    /* a network built by hand may have no name table: then every edge is the unnamed street */
+    static const char no_strings[1] = "";
+    const char *strings = net->nstrings ? net->strings : no_strings;
+    uint32_t nnames = net->nnames ? (uint32_t)net->nnames : 1, nchars = net->nstrings ? (uint32_t)net->nstrings : 1;
+    names[0] = (cv_street_name){0, 0, 0};
     for (size_t i = 0; i < net->nnames; i++)
         names[i] = (cv_street_name){net->names[i].name, net->names[i].ref, net->names[i].destination};
     efirst[nch] = (uint32_t)b.chain_pts.n;
@@ -780,8 +785,8 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     h.narcs = narcs;
     h.npoints = (uint32_t)b.chain_pts.n;
     h.nrestrictions = nr;
-    h.nnames = (uint32_t)net->nnames;
-    h.nname_chars = (uint32_t)net->nstrings;
+    h.nnames = nnames;
+    h.nname_chars = nchars;
     h.ncomponents = ncomp;
     h.largest_component = largest;
     h.input_nodes = net->input_nodes;
@@ -792,7 +797,7 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     snprintf(h.osm_timestamp, sizeof h.osm_timestamp, "%s", net->header.timestamp);
     cv_graph_arrays arr = {coords, comp, comp_size, edges, efirst, pts, out_first, out_arcs, in_first, in_arcs,
                            restr, grid_first, grid_items, nitems, arcs.splits, hier.rank, hier.up_first,
-                           hier.up, hier.down_first, hier.down, hier.arcs, edge_name, names, net->strings};
+                           hier.up, hier.down_first, hier.down, hier.arcs, edge_name, names, strings};
     if (progress)
         cv_progress_phase(progress, "writing");
     if ((rc = cv_graph_write(out_path, &h, &arr, err)))

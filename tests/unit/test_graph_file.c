@@ -1309,6 +1309,35 @@ static void test_import_names_cleaned_and_kept_apart(void **state)
     unlink(out);
 }
 
+/* A network without a name table (one built by hand, not read): the graph still has the unnamed street, and every
+   edge is on it. */
+static void test_network_without_names(void **state)
+{
+    (void)state;
+    char out[1024];
+    tmp_path(out, sizeof out, "nonames.graph");
+    cv_profile_options popt = cv_profile_defaults();
+    cv_network net;
+    cv_error err;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(cv_network_read(MONACO_PBF, &popt, NULL, &net, &err), 0);
+    free(net.names), free(net.strings);
+    net.names = NULL, net.strings = NULL;
+    net.nnames = net.cap_names = net.nstrings = net.cap_strings = 0;
+    if (cv_graph_build(&net, MONACO_PBF, out, NULL, NULL, &err))
+        fail_msg("build: %s", err.text);
+    cv_network_free(&net);
+    cv_graph *g = cv_graph_open(out, &err);
+    if (!g)
+        fail_msg("open: %s", err.text);
+    assert_int_equal(g->hdr.nnames, 1);
+    assert_int_equal(g->hdr.nname_chars, 1);
+    for (uint32_t e = 0; e < g->hdr.nedges; e++)
+        assert_string_equal(cv_graph_string(g, cv_graph_edge_name(g, e)->name), "");
+    cv_graph_close(g);
+    unlink(out);
+}
+
 static void test_import_missing_or_garbage_input(void **state)
 {
     (void)state;
@@ -1585,6 +1614,7 @@ int main(void)
         cmocka_unit_test(test_cli_on_damaged_files),
         cmocka_unit_test(test_import_missing_or_garbage_input),
         cmocka_unit_test(test_import_names_cleaned_and_kept_apart),
+        cmocka_unit_test(test_network_without_names),
         cmocka_unit_test(test_unsorted_input_gives_the_same_graph),
         cmocka_unit_test(test_bz2_input_gives_the_same_graph),
         /* last: under UBSan, the library's memcpy from NULL on a road-less input aborts the process */
