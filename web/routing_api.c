@@ -128,7 +128,8 @@ static int choice_arg(web_req *r, const char *key, const char *const *choices, i
 static const char *const bools[] = {"false", "true", NULL};
 
 /* The parameters every service shares. Hints are always empty here (a graph file maps in milliseconds, so there
-   is nothing to save by sending them back), so generate_hints is accepted and has no effect. */
+   is nothing to save by sending them back), so generate_hints is accepted and has no effect, and so are hints
+   ("{hint};{hint}...", which clients such as Leaflet Routing Machine send back by default): ignored. */
 static int common_args(web_req *r)
 {
     if (choice_arg(r, "generate_hints", bools, 1) < 0)
@@ -164,7 +165,7 @@ static json_t *waypoints_json(const cv_snap *s, const size_t *idx, size_t n)
 int web_route(web_req *r)
 {
     static const char *const allowed[] = {"geometries", "overview", "steps", "alternatives", "annotations",
-                                          "continue_straight", "generate_hints", "skip_waypoints", NULL};
+                                          "continue_straight", "generate_hints", "hints", "skip_waypoints", NULL};
     static const char *const geometries[] = {"polyline", "polyline6", "geojson", NULL};
     static const char *const overviews[] = {"full", "simplified", "false", NULL};
     static const char *const straight[] = {"default", "true", "false", NULL};
@@ -271,7 +272,7 @@ static long parse_indexes(web_req *r, const char *key, size_t n, size_t **out)
 
 int web_table(web_req *r)
 {
-    static const char *const allowed[] = {"sources", "destinations", "annotations", "generate_hints",
+    static const char *const allowed[] = {"sources", "destinations", "annotations", "generate_hints", "hints",
                                           "skip_waypoints", NULL};
     const char *coords = after_profile(r);
     if (!coords || check_args(r, allowed) || common_args(r))
@@ -345,7 +346,7 @@ int web_table(web_req *r)
 
 int web_nearest(web_req *r)
 {
-    static const char *const allowed[] = {"number", "generate_hints", NULL};
+    static const char *const allowed[] = {"number", "generate_hints", "hints", NULL};
     const char *coords = after_profile(r);
     if (!coords || check_args(r, allowed) || common_args(r))
         return -1;

@@ -338,6 +338,37 @@ static void test_steps_many_routes(void **state)
     assert_true(roundabouts > 0);
 }
 
+/* The request Leaflet Routing Machine sends by default (overview=false, alternatives, steps, and the hints it got
+   back, empty here): answered with steps whose polyline geometries carry the route. */
+static void test_leaflet_routing_machine_request(void **state)
+{
+    (void)state;
+    reply r = get("/route/v1/driving/" CASINO ";" PORT_HERCULE ";" FONTVIEILLE
+                  "?overview=false&alternatives=true&steps=true&hints=;;");
+    if (r.status != 200)
+        fail_msg("%d %s", r.status, r.raw);
+    json_t *route = json_array_get(json_object_get(r.json, "routes"), 0);
+    assert_null(json_object_get(route, "geometry"));
+    json_t *legs = json_object_get(route, "legs");
+    assert_int_equal(json_array_size(legs), 2);
+    for (size_t i = 0; i < 2; i++)
+        check_leg(json_array_get(legs, i), "polyline");
+    json_t *wps = json_object_get(r.json, "waypoints");
+    assert_int_equal(json_array_size(wps), 3);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(wps, 0), "hint")), "");
+    reply_free(&r);
+    /* hints from another server are ignored too, on every service */
+    static const char *const paths[] = {"/route/v1/driving/" CASINO ";" FONTVIEILLE "?hints=abc;def&steps=true",
+                                        "/table/v1/driving/" CASINO ";" FONTVIEILLE "?hints=;",
+                                        "/nearest/v1/driving/" CASINO "?hints=xyz"};
+    for (size_t i = 0; i < 3; i++) {
+        r = get(paths[i]);
+        if (r.status != 200)
+            fail_msg("%s: %d %s", paths[i], r.status, r.raw);
+        reply_free(&r);
+    }
+}
+
 static void test_steps_bad_values(void **state)
 {
     (void)state;
@@ -361,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_steps_false_unchanged),
         cmocka_unit_test(test_steps_per_leg),
         cmocka_unit_test(test_steps_many_routes),
+        cmocka_unit_test(test_leaflet_routing_machine_request),
         cmocka_unit_test(test_steps_bad_values),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
