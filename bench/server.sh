@@ -145,6 +145,13 @@ cpu_snap() {
     echo "$(awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)" \
         "$(awk '{print $14 + $15}' "/proc/$server_pid/stat")"
 }
+# per thread of the server: "TID NAME TICKS" (the MHD-worker threads answer the requests)
+thread_snap() {
+    local t
+    for t in /proc/"$server_pid"/task/*; do
+        [ -r "$t/stat" ] && awk -v tid="${t##*/}" '{print tid, $2, $14 + $15}' "$t/stat"
+    done 2>/dev/null || true
+}
 # Waits (at most --quiet-wait seconds) until the rest of the machine is quiet: under 10 % of the CPU busy over a second, the
 # server being idle. Other people's builds and benchmarks on the same cores would be measured too.
 wait_quiet() {
@@ -173,11 +180,13 @@ run_wrk() {
     local naddr=$(((c + 31) / 32))
     [ -z "$one" ] || naddr=1
     local before after TIMEFORMAT='%3U %3S'
+    thread_snap >"$work/$name.threads_before"
     before=$(cpu_snap)
     { time LD_PRELOAD="$shim" COVOIT_SRC_ADDRS=$naddr \
         wrk -t"$t" -c"$c" -d"${secs}s" --timeout 10s -s "$lua" "$url" -- "$work/$file" $close \
         >"$work/$name.wrk" 2>&1; } 2>"$work/$name.time" || true
     after=$(cpu_snap)
+    thread_snap >"$work/$name.threads_after"
     kill -0 "$server_pid" 2>/dev/null || { cat "$work/$name.wrk" >&2; die "the server died during $name"; }
     echo "$before $after $(tail -1 "$work/$name.time")" |
         awk '{print $5 - $2, $4 - $1, $6 - $3, $7, $8}' >"$work/$name.cpu"

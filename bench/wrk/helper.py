@@ -314,6 +314,22 @@ def parse_cpu(path, hz, secs):
     return res
 
 
+def worker_split(d, name, hz, secs):
+    """CPU cores used by each MHD worker thread of the server during the run, busiest first."""
+    def load(path):
+        r = {}
+        if os.path.exists(path):
+            for line in open(path):
+                v = line.split()
+                if len(v) == 3 and "MHD-worker" in v[1]:
+                    r[v[0]] = int(v[2])
+        return r
+    b, a = load(os.path.join(d, name + ".threads_before")), load(os.path.join(d, name + ".threads_after"))
+    if not a:
+        return None
+    return sorted((round((a[t] - b.get(t, 0)) / hz / secs, 2) for t in a), reverse=True)
+
+
 def pct(sorted_v, p):
     if not sorted_v:
         return None
@@ -388,6 +404,7 @@ def cmd_report(argv):
         if w is not None:
             cell["cpu"] = parse_cpu(os.path.join(d, c["name"] + ".cpu"), man["environment"]["clk_tck"],
                                     w["duration_us"] / 1e6)
+            cell["worker_cores"] = worker_split(d, c["name"], man["environment"]["clk_tck"], w["duration_us"] / 1e6)
             cell["contended"] = bool(cell["cpu"] and cell["cpu"].get("other_cores", 0) > 0.3)
         cell["rss_kib"] = {"before": mb, "after": ma}
         cells.append(cell)
@@ -505,9 +522,9 @@ def cmd_report(argv):
              env["duration_s"]))
     print("wrk and the server share the machine's %d cores; latencies are wrk's (client side, loopback)." % env["cores"])
     print()
-    hdr = "%-10s %5s %-5s %9s %8s %8s %8s %6s %7s %8s %14s %12s" % (
+    hdr = "%-10s %5s %-5s %9s %8s %8s %8s %6s %7s %8s %14s %10s %12s" % (
         "endpoint", "conns", "k-a", "req/s", "p50 ms", "p99 ms", "max ms", "non2xx", "sockerr",
-        "srv ms", "cores s/w/oth", "RSS MiB b/a")
+        "srv ms", "cores s/w/oth", "workers", "RSS MiB b/a")
     print(hdr)
     print("-" * len(hdr))
     contended = []
@@ -519,18 +536,20 @@ def cmd_report(argv):
         ra = c["rss_kib"]["after"] or {}
         srv = c["server_metrics"] or {}
         cpu = c.get("cpu") or {}
-        print("%-10s %5d %-5s %9.0f %8.3f %8.3f %8.1f %6d %7d %8s %14s %12s%s" % (
+        print("%-10s %5d %-5s %9.0f %8.3f %8.3f %8.1f %6d %7d %8s %14s %10s %12s%s" % (
             c["endpoint"], c["conns"], "on" if c["keepalive"] else "off", c["req_per_s"], c["latency_ms"]["p50"],
             c["latency_ms"]["p99"], c["latency_ms"]["max"], c["non_2xx"], sum(c["socket_errors"].values()),
             "%.3f" % srv["mean_ms"] if srv.get("mean_ms") is not None else "-",
             "%.2f/%.2f/%.2f" % (cpu.get("server_cores", 0), cpu.get("wrk_cores", 0), cpu.get("other_cores", 0)),
+            "/".join("%.2f" % x for x in c.get("worker_cores") or []),
             "%.1f/%.1f" % (rb.get("VmRSS", 0) / 1024, ra.get("VmRSS", 0) / 1024),
             "  (" + c["note"] + ")" if c.get("note") else "  *" if cpu.get("other_cores", 0) > 0.3 else ""))
         if cpu.get("other_cores", 0) > 0.3:
             contended.append(c["name"])
     print("p50/p99/max: wrk's latency (client side). srv ms: the server's mean time per request over the cell "
           "(/metrics sum/count).\ncores s/w/oth: CPU cores used by the server / wrk / the rest of the machine "
-          "during the cell. RSS: server VmRSS before/after the cell.")
+          "during the cell.\nworkers: cores used by each MHD worker thread of the server, busiest first. RSS: server VmRSS "
+          "before/after the cell.")
     if contended:
         print("* other processes used more than 0.3 core during the cell (after %d attempts at most): "
               "its figures are low" % (man["environment"].get("retries", 0) + 1))
