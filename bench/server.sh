@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/server.sh [--build DIR] [--duration S] [--conns "1 16 256"] [--threads N] [--wrk-threads N] [--offers N]
 #                 [--pairs N] [--searches N] [--seed N] [--soak MINUTES | --full] [--perf] [--retries N]
-#                 [--quiet-wait S] [--out FILE] [--keep]
+#                 [--quiet-wait S] [--log-duration S] [--log-reps N] [--out FILE] [--keep]
 #
 # The HTTP load benchmark (issue 5): starts `covoit serve` on the Porto graph with --offers active demo offers,
 # loads it with wrk on loopback (route requests and POST /v1/search, at each connection count, keep-alive on and
@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
 
 usage() {
-    sed -n '2,4p' "$0" | sed 's/^# //' >&2
+    sed -n '2,5p' "$0" | sed 's/^# //' >&2
     exit 2
 }
 
@@ -34,6 +34,7 @@ keep=0
 retries=2
 quiet_wait=60
 log_duration=5
+log_reps=3
 out="$root/bench/results/server.json"
 graph=""
 while [ $# -gt 0 ]; do
@@ -55,10 +56,12 @@ while [ $# -gt 0 ]; do
     --keep) keep=1; shift ;;
     --retries) retries=$2; shift 2 ;;
     --quiet-wait) quiet_wait=$2; shift 2 ;;
+    --log-duration) log_duration=$2; shift 2 ;;
+    --log-reps) log_reps=$2; shift 2 ;;
     *) usage ;;
     esac
 done
-for v in "$duration" "$retries" "$quiet_wait" "$server_threads" "$wrk_threads" "$offers" "$pairs" "$searches" "$seed" "$soak"; do
+for v in "$duration" "$retries" "$quiet_wait" "$log_duration" "$log_reps" "$server_threads" "$wrk_threads" "$offers" "$pairs" "$searches" "$seed" "$soak"; do
     [[ "$v" =~ ^[0-9]+$ ]] || usage
 done
 [ -n "$graph" ] || graph="$build/porto.cvg"
@@ -321,21 +324,22 @@ snap_status "$work/server_end_quiet.status"
 stop_server
 
 # --- server-side latency: a second run without --quiet, one logfmt line (with dur_ms) per request ---
-say "server-side latency: non-quiet server, ${log_duration}s runs"
+say "server-side latency: non-quiet server, $log_reps runs of ${log_duration}s each"
 start_server "$work/server_logged.log"
 logged=()
-logged_run() { # NAME ENDPOINT FILE CONNS
-    local name=$1 ep=$2 file=$3 c=$4
-    wait_quiet
-    run_wrk "$name" "$file" "$c" 1 1 >/dev/null # a second of warm-up, not counted
-    sleep 0.5
-    local start end
-    start=$(stat -c %s "$work/server_logged.log")
-    run_wrk "$name" "$file" "$c" 1 "$log_duration"
-    sleep 0.5
-    end=$(stat -c %s "$work/server_logged.log")
-    logged+=("$(printf '{"name":"%s","endpoint":"%s","conns":%d,"keepalive":true,"start":%d,"end":%d}' \
-        "$name" "$ep" "$c" "$start" "$end")")
+logged_run() { # NAME ENDPOINT FILE CONNS: --log-reps runs of --log-duration seconds, each after 1 s of warm-up
+    local name=$1 ep=$2 file=$3 c=$4 rep start end
+    for rep in $(seq 1 "$log_reps"); do
+        wait_quiet
+        run_wrk "${name}_r$rep" "$file" "$c" 1 1 >/dev/null # warm-up, not counted
+        sleep 0.5
+        start=$(stat -c %s "$work/server_logged.log")
+        run_wrk "${name}_r$rep" "$file" "$c" 1 "$log_duration"
+        sleep 0.5
+        end=$(stat -c %s "$work/server_logged.log")
+        logged+=("$(printf '{"name":"%s","endpoint":"%s","conns":%d,"keepalive":true,"rep":%d,"start":%d,"end":%d}' \
+            "${name}_r$rep" "$ep" "$c" "$rep" "$start" "$end")")
+    done
 }
 logged_run logged_route_c1 route route.txt 1
 logged_run logged_route_c16 route route.txt 16
@@ -354,7 +358,7 @@ cat >"$work/manifest.json" <<EOF
   "kernel": "$(uname -sr)", "commit": "$commit", "build_type": "$build_type", "graph": "$(basename "$graph")",
   "wrk": "$(wrk --version 2>&1 | head -1 | awk '{print $1, $2}')", "libmicrohttpd": "$mhd",
   "server_threads": $server_threads, "wrk_threads": $wrk_threads, "duration_s": $duration,
-  "logged_run_s": $log_duration, "retries": $retries, "quiet_wait_s": $quiet_wait, "clk_tck": $(getconf CLK_TCK), "loadavg_at_end": "$(cut -d' ' -f1-3 /proc/loadavg)", "seed": $seed, "server_start_s": $seed_s,
+  "logged_run_s": $log_duration, "logged_reps": $log_reps, "retries": $retries, "quiet_wait_s": $quiet_wait, "clk_tck": $(getconf CLK_TCK), "loadavg_at_end": "$(cut -d' ' -f1-3 /proc/loadavg)", "seed": $seed, "server_start_s": $seed_s,
   "shared_cores": "wrk and the server run on the same $(nproc) cores: every figure is the server with wrk taking part of the CPU"},
  "offers": $offers,
  "method": {
@@ -364,7 +368,7 @@ cat >"$work/manifest.json" <<EOF
   "source_addresses": "LD_PRELOAD bench_srcaddr spreads connections over 127.0.0.2.. (32 per address at most) so that 256 connections stay under the server's per-address limit of 64; the oneaddr cell shows what one address gets",
   "route": "GET /route/v1/driving/A;B?overview=false, $pairs pairs of uniform random points of the graph box snapped by /nearest, kept when the route answers 200; route_full: the same pairs with overview=full&geometries=polyline",
   "search": "POST /v1/search (default limit, 100 matches at most), $searches bodies: half along a demo offer's route (pickup at 20-40 %, drop-off at 60-80 %, +-30 m, departure +0-10 min), half between random network points >= 2 km apart with a demo offer's departure +-10 min; each answered 200 in the warm-up",
-  "server_latency": "server-side: a second server run without --quiet, ${log_duration}s per run after 1 s of warm-up; exact percentiles of the dur_ms of every logged 2xx request (time from the request's headers to its answer queued, 0.01 ms resolution); per cell, the /metrics histogram delta gives the server's mean and bucket bounds",
+  "server_latency": "server-side: a second server run without --quiet, $log_reps runs of ${log_duration}s per endpoint and connection count, each after 1 s of warm-up; exact percentiles of the dur_ms of every logged 2xx request (time from the request's headers to its answer queued, 0.01 ms resolution); per cell, the /metrics histogram delta gives the server's mean and bucket bounds",
   "memory": "VmRSS, RssAnon, VmHWM from /proc/PID/status before and after each cell and phase (VmRSS includes the mapped graph file)"},
  "cells": [$(join "${cells[@]}")],
  "phases": [$(join "${phases[@]}")],

@@ -409,24 +409,34 @@ def cmd_report(argv):
         cell["rss_kib"] = {"before": mb, "after": ma}
         cells.append(cell)
 
-    # server-side latency from the log lines of the non-quiet run
+    # server-side latency from the log lines of the non-quiet run: per run, and pooled over the runs of the same
+    # endpoint and connection count
     server_side = []
+    groups = {}
     for r in man.get("logged_runs", []):
         durs, bad = log_durations(os.path.join(d, "server_logged.log"), r["start"], r["end"])
         w = parse_wrk(os.path.join(d, r["name"] + ".wrk"))
-        ent = {"name": r["name"], "endpoint": r["endpoint"], "conns": r["conns"], "keepalive": r["keepalive"],
-               "non_2xx_logged": bad}
         key = "route" if r["endpoint"].startswith("route") else "search"
         v = sorted(durs.get(key, []))
-        ent.update({"logged_requests": len(v), "p50_ms": pct(v, 0.5), "p90_ms": pct(v, 0.9),
-                    "p99_ms": pct(v, 0.99), "mean_ms": round(sum(v) / len(v), 4) if v else None,
-                    "max_ms": v[-1] if v else None})
+        run = {"name": r["name"], "logged_requests": len(v), "p50_ms": pct(v, 0.5), "non_2xx_logged": bad}
         if w:
-            ent["client_req_per_s"] = round(w["requests"] / (w["duration_us"] / 1e6), 1)
-            ent["client_p50_ms"] = round(w["latency_us"]["p50"] / 1000.0, 3)
+            run["client_req_per_s"] = round(w["requests"] / (w["duration_us"] / 1e6), 1)
+            run["client_p50_ms"] = round(w["latency_us"]["p50"] / 1000.0, 3)
+            run["cpu"] = parse_cpu(os.path.join(d, r["name"] + ".cpu"), man["environment"]["clk_tck"],
+                                   w["duration_us"] / 1e6)
         if bad:
             failures.append("%s: %d non-2xx answers in the log" % (r["name"], bad))
-        server_side.append(ent)
+        g = groups.get((r["endpoint"], r["conns"]))
+        if g is None:
+            g = groups[(r["endpoint"], r["conns"])] = {"endpoint": r["endpoint"], "conns": r["conns"],
+                                                       "keepalive": r["keepalive"], "runs": [], "_v": []}
+            server_side.append(g)
+        g["runs"].append(run)
+        g["_v"].extend(v)
+    for g in server_side:
+        v = sorted(g.pop("_v"))
+        g.update({"logged_requests": len(v), "p50_ms": pct(v, 0.5), "p90_ms": pct(v, 0.9), "p99_ms": pct(v, 0.99),
+                  "mean_ms": round(sum(v) / len(v), 4) if v else None, "max_ms": v[-1] if v else None})
 
     # soak
     soak = None
@@ -484,10 +494,16 @@ def cmd_report(argv):
     r1 = [e for e in server_side if e["endpoint"] == "route" and e["p50_ms"] is not None]
     if r1:
         worst = max(e["p50_ms"] for e in r1)
+        means = ["%d conn: %.3f ms" % (c["conns"], c["server_metrics"]["mean_ms"]) for c in cells
+                 if c["endpoint"] == "route" and c["keepalive"] and not c.get("diagnostic")
+                 and c.get("server_metrics") and c["server_metrics"].get("mean_ms") is not None]
         targets.append({"target": "route p50 under 0.1 ms server-side", "value_ms": worst,
-                        "measured_as": "largest p50 of the logged runs (%s)" % ", ".join(
-                            "%d conn %s: %.3f ms" % (e["conns"], "keep-alive" if e["keepalive"] else "close",
-                                                     e["p50_ms"]) for e in r1),
+                        "measured_as": "largest pooled p50 of the logged runs (%s; p50 of each run: %s); "
+                        "for comparison, the server's mean in the quiet keep-alive cells: %s" % (
+                            ", ".join("%d conn: %.3f ms" % (e["conns"], e["p50_ms"]) for e in r1),
+                            ", ".join("%d conn: %s" % (e["conns"], "/".join("%.2f" % x["p50_ms"] for x in e["runs"]
+                                                                            if x["p50_ms"] is not None))
+                                      for e in r1), ", ".join(means)),
                         "met": worst < 0.1})
     c = cell_of("route", 16, True)
     if c and "req_per_s" in c:
@@ -554,11 +570,14 @@ def cmd_report(argv):
         print("* other processes used more than 0.3 core during the cell (after %d attempts at most): "
               "its figures are low" % (man["environment"].get("retries", 0) + 1))
     print()
-    print("server-side (from the log lines of a separate non-quiet run, exact, 0.01 ms resolution):")
+    print("server-side (from the log lines of a separate non-quiet run, exact, 0.01 ms resolution; runs pooled):")
     for e in server_side:
-        print("  %-7s %3d conn %-10s  %6d requests  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  mean %.4f ms" % (
-            e["endpoint"], e["conns"], "keep-alive" if e["keepalive"] else "close", e["logged_requests"],
-            e["p50_ms"] or 0, e["p90_ms"] or 0, e["p99_ms"] or 0, e["mean_ms"] or 0))
+        print("  %-7s %3d conn %-10s  %6d requests  p50 %.3f ms  p90 %.3f ms  p99 %.3f ms  mean %.4f ms"
+              "  (p50 per run: %s; other cores: %s)" % (
+                  e["endpoint"], e["conns"], "keep-alive" if e["keepalive"] else "close", e["logged_requests"],
+                  e["p50_ms"] or 0, e["p90_ms"] or 0, e["p99_ms"] or 0, e["mean_ms"] or 0,
+                  " ".join("%.2f" % (x["p50_ms"] or 0) for x in e["runs"]),
+                  " ".join("%.2f" % ((x.get("cpu") or {}).get("other_cores", 0)) for x in e["runs"])))
     print()
     print("memory (server VmRSS / RssAnon / VmHWM, MiB):")
     for p, v in phases.items():
