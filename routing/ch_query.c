@@ -19,9 +19,14 @@ typedef struct node_hot {
 typedef struct node_cold {
     uint32_t pred;       /* hierarchy arc that reached the node, or SEED_* */
     uint32_t pred_node;  /* rank of that arc's other end */
-    uint32_t dur;        /* duration along the search tree (tables only) */
-    uint32_t len;        /* distance along the search tree (tables only) */
 } node_cold;
+
+/* Duration and distance along the search tree: written for seeds when they are relaxed, and for other nodes only
+   when they are settled by a search that tracks them (from their predecessor's, which was settled before), so
+   relaxing an arc never reads the arc table. */
+typedef struct node_track {
+    uint32_t dur, len;
+} node_track;
 
 typedef struct heap_item {
     uint32_t key, node;
@@ -30,6 +35,7 @@ typedef struct heap_item {
 typedef struct side {
     node_hot *hot;       /* by rank */
     node_cold *cold;     /* by rank */
+    node_track *track;   /* by rank */
     heap_item *heap;     /* lazy: may hold a node more than once */
     uint32_t nheap;
     size_t cap;
@@ -63,14 +69,15 @@ static int side_init(side *s, uint32_t n, size_t links)
     size_t m = n ? n : 1;
     s->hot = calloc(m, sizeof *s->hot);
     s->cold = malloc(m * sizeof *s->cold);
+    s->track = malloc(m * sizeof *s->track);
     s->cap = m + links + 64;
     s->heap = malloc(s->cap * sizeof *s->heap);
-    return s->hot && s->cold && s->heap ? 0 : -1;
+    return s->hot && s->cold && s->track && s->heap ? 0 : -1;
 }
 
 static void side_free(side *s)
 {
-    free(s->hot), free(s->cold), free(s->heap);
+    free(s->hot), free(s->cold), free(s->track), free(s->heap);
 }
 
 cv_ch_query *cv_ch_query_new(const cv_graph *g)
@@ -179,15 +186,23 @@ static inline uint32_t pop(side *s)
     return top;
 }
 
-static inline void relax(side *s, uint32_t q, uint32_t r, uint32_t d, uint32_t dur, uint32_t len, uint32_t pred,
-                  uint32_t pred_node)
+static inline int relax(side *s, uint32_t q, uint32_t r, uint32_t d, uint32_t pred, uint32_t pred_node)
 {
     node_hot *n = &s->hot[r];
     if ((n->stamp | 1) != (q | 1) || (n->stamp == q && d < n->dist)) {
         *n = (node_hot){q, d};
-        s->cold[r] = (node_cold){pred, pred_node, dur, len};
+        s->cold[r] = (node_cold){pred, pred_node};
         heap_push(s, d, r);
+        return 1;
     }
+    return 0;
+}
+
+static void relax_seed(cv_ch_query *q, side *s, uint32_t qs, const cv_seed *seed)
+{
+    uint32_t r = q->g->a.ch_rank[seed->node];
+    if (relax(s, qs, r, seed->weight, seed->forward ? SEED_FWD : SEED_BWD, NONE))
+        s->track[r] = (node_track){seed->duration_ds, seed->distance_dm};
 }
 
 static void seed_source(cv_ch_query *q, side *s, uint32_t qs, const cv_snap *src)
@@ -195,8 +210,7 @@ static void seed_source(cv_ch_query *q, side *s, uint32_t qs, const cv_snap *src
     cv_seed seeds[CV_MAX_SEEDS];
     uint32_t n = cv_source_seeds(q->g, src, seeds, CV_MAX_SEEDS);
     for (uint32_t k = 0; k < n; k++)
-        relax(s, qs, q->g->a.ch_rank[seeds[k].node], seeds[k].weight, seeds[k].duration_ds, seeds[k].distance_dm,
-              seeds[k].forward ? SEED_FWD : SEED_BWD, NONE);
+        relax_seed(q, s, qs, &seeds[k]);
 }
 
 static void seed_target(cv_ch_query *q, side *s, uint32_t qs, const cv_snap *dst)
@@ -204,8 +218,7 @@ static void seed_target(cv_ch_query *q, side *s, uint32_t qs, const cv_snap *dst
     cv_seed seeds[CV_MAX_SEEDS];
     uint32_t n = cv_target_seeds(q->g, dst, seeds, CV_MAX_SEEDS);
     for (uint32_t k = 0; k < n; k++)
-        relax(s, qs, q->g->a.ch_rank[seeds[k].node], seeds[k].weight, seeds[k].duration_ds, seeds[k].distance_dm,
-              seeds[k].forward ? SEED_FWD : SEED_BWD, NONE);
+        relax_seed(q, s, qs, &seeds[k]);
 }
 
 /* Is r reached more cheaply from above than its tentative distance says? Then nothing relaxed from it can be on
@@ -232,20 +245,18 @@ static inline uint32_t step(cv_ch_query *q, side *s, uint32_t qs, int forward, i
     q->settled++;
     if (stalled(g, s, qs, r, forward))
         return NONE;
+    if (track && s->cold[r].pred < SEED_BWD) {
+        const cv_ch_unpack *a = &g->a.ch_arcs[s->cold[r].pred];
+        const node_track *p = &s->track[s->cold[r].pred_node];
+        s->track[r] = (node_track){p->dur + a->duration_ds, p->len + a->distance_dm};
+    }
     const uint32_t *first = forward ? g->a.ch_up_first : g->a.ch_down_first;
     const cv_ch_link *l = forward ? g->a.ch_up : g->a.ch_down;
-    uint32_t dr = s->hot[r].dist, rdur = s->cold[r].dur, rlen = s->cold[r].len;
+    uint32_t dr = s->hot[r].dist;
     for (uint32_t k = first[r]; k < first[r + 1]; k++) {
         uint64_t d = (uint64_t)dr + l[k].weight;
-        if (d >= CV_INF_WEIGHT)
-            continue;
-        uint32_t dur = 0, len = 0;
-        if (track) {
-            const cv_ch_unpack *a = &g->a.ch_arcs[l[k].arc];
-            dur = rdur + a->duration_ds;
-            len = rlen + a->distance_dm;
-        }
-        relax(s, qs, l[k].node, (uint32_t)d, dur, len, l[k].arc, r);
+        if (d < CV_INF_WEIGHT)
+            relax(s, qs, l[k].node, (uint32_t)d, l[k].arc, r);
     }
     return r;
 }
@@ -290,9 +301,8 @@ static int unpack(cv_ch_query *q, uint32_t a, size_t base, cv_path *out)
 }
 
 /* The bidirectional search from s to t: *best gets the least weight (UINT64_MAX when unreachable), *meet the
-   node where the two searches meet (NONE for a ride along one edge, *direct set). With track, the searches carry
-   durations and distances too. */
-static void search(cv_ch_query *q, const cv_snap *s, const cv_snap *t, int track, uint64_t *bestp, uint32_t *meetp,
+   node where the two searches meet (NONE for a ride along one edge, *direct set). */
+static void search(cv_ch_query *q, const cv_snap *s, const cv_snap *t, uint64_t *bestp, uint32_t *meetp,
                    int *directp)
 {
     const cv_graph *g = q->g;
@@ -312,7 +322,7 @@ static void search(cv_ch_query *q, const cv_snap *s, const cv_snap *t, int track
             break;
         int forward = bdone || (!fdone && q->f.heap[0].key <= q->b.heap[0].key);
         side *me = forward ? &q->f : &q->b, *other = forward ? &q->b : &q->f;
-        uint32_t r = step(q, me, qs, forward, track);
+        uint32_t r = step(q, me, qs, forward, 0);
         if (r == NONE || (other->hot[r].stamp | 1) != (qs | 1))
             continue;
         uint64_t c = (uint64_t)me->hot[r].dist + other->hot[r].dist;
@@ -327,12 +337,28 @@ static void search(cv_ch_query *q, const cv_snap *s, const cv_snap *t, int track
     *directp = direct;
 }
 
+/* Duration and distance along the search tree of side s from its seed to r, summed down the predecessors: a
+   point-to-point search does not carry them, as only the meeting node's are needed. */
+static node_track chain_track(const cv_ch_query *q, const side *s, uint32_t r)
+{
+    node_track t = {0, 0};
+    while (s->cold[r].pred < SEED_BWD) {
+        const cv_ch_unpack *a = &q->g->a.ch_arcs[s->cold[r].pred];
+        t.dur += a->duration_ds;
+        t.len += a->distance_dm;
+        r = s->cold[r].pred_node;
+    }
+    t.dur += s->track[r].dur;
+    t.len += s->track[r].len;
+    return t;
+}
+
 int cv_ch_cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_table_cell *out)
 {
     uint64_t best;
     uint32_t meet;
     int direct;
-    search(q, s, t, 1, &best, &meet, &direct);
+    search(q, s, t, &best, &meet, &direct);
     if (best == UINT64_MAX) {
         *out = (cv_table_cell){CV_INF_WEIGHT, 0, 0};
         return CV_ENOROUTE;
@@ -342,8 +368,9 @@ int cv_ch_cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_table_cell
         out->duration_ds = (uint32_t)best;
         out->distance_dm = s->from_u_dm > t->from_u_dm ? s->from_u_dm - t->from_u_dm : t->from_u_dm - s->from_u_dm;
     } else {
-        out->duration_ds = q->f.cold[meet].dur + q->b.cold[meet].dur;
-        out->distance_dm = q->f.cold[meet].len + q->b.cold[meet].len;
+        node_track f = chain_track(q, &q->f, meet), b = chain_track(q, &q->b, meet);
+        out->duration_ds = f.dur + b.dur;
+        out->distance_dm = f.len + b.len;
     }
     return 0;
 }
@@ -358,7 +385,7 @@ int cv_ch_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out
     uint64_t best;
     uint32_t meet;
     int direct;
-    search(q, s, t, 0, &best, &meet, &direct);
+    search(q, s, t, &best, &meet, &direct);
     if (best == UINT64_MAX)
         return cv_fail(err, CV_ENOROUTE, "no route from %.7f,%.7f to %.7f,%.7f", cv_deg(s->location.lon),
                        cv_deg(s->location.lat), cv_deg(t->location.lon), cv_deg(t->location.lat));
@@ -463,7 +490,7 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
                 q->bk = p;
                 q->cap_bk = nc;
             }
-            q->bk[q->nbk++] = (bucket_entry){r, (uint32_t)j, q->b.hot[r].dist, q->b.cold[r].dur, q->b.cold[r].len};
+            q->bk[q->nbk++] = (bucket_entry){r, (uint32_t)j, q->b.hot[r].dist, q->b.track[r].dur, q->b.track[r].len};
         }
     }
     /* group the entries by node without sorting: count per node, lay the buckets out, scatter */
@@ -517,7 +544,7 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
             if (r == NONE || q->bk_stamp[r] != bq)
                 continue;
             const bucket_entry *e = q->grouped + q->bk_first[r];
-            uint32_t fd = q->f.hot[r].dist, fdur = q->f.cold[r].dur, flen = q->f.cold[r].len;
+            uint32_t fd = q->f.hot[r].dist, fdur = q->f.track[r].dur, flen = q->f.track[r].len;
             for (uint32_t k = 0; k < q->bk_count[r]; k++) {
                 uint64_t w = (uint64_t)fd + e[k].weight;
                 cv_table_cell *c = &row[e[k].target];
@@ -562,7 +589,7 @@ int cv_ch_space(cv_ch_query *q, const cv_snap *s, int forward, cv_space_entry **
             *out = p;
             *cap = nc;
         }
-        (*out)[(*n)++] = (cv_space_entry){r, sd->hot[r].dist, sd->cold[r].dur, sd->cold[r].len};
+        (*out)[(*n)++] = (cv_space_entry){r, sd->hot[r].dist, sd->track[r].dur, sd->track[r].len};
     }
     return 0;
 }
