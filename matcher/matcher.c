@@ -64,9 +64,13 @@ typedef struct request_slot {
 } request_slot;
 
 /* When an offer can pick anyone up at all: between its departure less its margin and its departure plus its
-   margin and the longest route it may drive (UTC seconds; unbounded for regular offers). */
+   margin and the longest route it may drive (UTC seconds; unbounded for regular offers). A punctual offer with no
+   stop but its ends also keeps its departure's range and its origin's edge, for the test of pickup times that
+   follows the first scan of a request. */
 typedef struct offer_window {
     int64_t lo, hi;
+    int64_t dep_lo, dep_hi; /* departure less and plus the margin; dep_lo > dep_hi: no such test */
+    uint32_t origin_edge;
 } offer_window;
 
 /* int64 id -> slot, open addressing with linear probing; ids are > 0, 0 marks an empty cell, -1 a removed one. */
@@ -89,7 +93,11 @@ struct cv_matcher {
     request_slot *requests;
     uint32_t nrequests, cap_requests, *free_requests, nfree_requests;
     id_map offer_ids, request_ids;
-    cv_buckets *off_fwd, *off_bwd; /* spaces from offer stops (all but the last), to offer stops (all but the first) */
+    /* spaces from offer stops (all but the last), to offer stops (all but the first); [0] for offers that are only
+       a ride from origin to destination, [1] for those with stops on the way (vias, passengers): a passenger
+       joins a ride of the first kind between its two ends, so only the costs origin -> p and q -> destination
+       matter, and the scans for p -> a stop and a stop -> q read only the second kind's buckets */
+    cv_buckets *off_fwd[2], *off_bwd[2];
     cv_buckets *req_fwd, *req_bwd; /* spaces from and to request points: ref = slot << 1 | (0 pickup, 1 drop-off) */
     size_t active_offers, active_requests;
 };
@@ -396,6 +404,20 @@ static int build_offer_slot(cv_matcher_ws *w, const cv_offer *o, int64_t now, of
     return rc;
 }
 
+/* When an offer can pick anyone up (its window), and when a request wishes to be picked up: the time slices its
+   items go to in the buckets. */
+static cv_span offer_span(const cv_matcher *m, uint32_t slot)
+{
+    return (cv_span){m->win[slot].lo, m->win[slot].hi};
+}
+
+static cv_span request_span(const cv_request *r)
+{
+    if (r->when.kind != CV_PUNCTUAL)
+        return CV_SPAN_ANY;
+    return (cv_span){r->when.depart - r->when.margin_s, r->when.depart + r->when.margin_s};
+}
+
 static int compute_space(cv_matcher_ws *w, const cv_snap *s, int forward, space *sp, cv_error *err)
 {
     return cv_ch_space(w->ch, s, forward, &sp->e, &sp->n, &sp->cap, err);
@@ -415,15 +437,16 @@ static int index_offer_spaces(cv_matcher_ws *w, uint32_t slot, int add, cv_error
             int rc = compute_space(w, &sl->snaps[k], dir == 0, &w->sp[0], err);
             if (rc)
                 return rc;
-            cv_buckets *b = dir == 0 ? m->off_fwd : m->off_bwd;
+            int kind = sl->nstops > 2;
+            cv_buckets *b = dir == 0 ? m->off_fwd[kind] : m->off_bwd[kind];
             if (add) {
                 /* no route with this driver may take longer than the driver's own plus the detour allowed */
                 int64_t total = sl->plan.base_ds + sl->plan.max_detour_ds;
-                if (cv_buckets_add(b, ref, w->sp[0].e, w->sp[0].n,
+                if (cv_buckets_add(b, ref, offer_span(m, slot), w->sp[0].e, w->sp[0].n,
                                    total > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)total))
                     return cv_fail(err, CV_ENOMEM, "out of memory while indexing offer %lld", (long long)sl->o.id);
             } else {
-                cv_buckets_remove(b, ref, w->sp[0].e, w->sp[0].n);
+                cv_buckets_remove(b, ref, offer_span(m, slot), w->sp[0].e, w->sp[0].n);
             }
         }
     }
@@ -442,10 +465,10 @@ static int index_request_spaces(cv_matcher_ws *w, uint32_t slot, int add, cv_err
             cv_buckets *b = dir == 0 ? m->req_fwd : m->req_bwd;
             uint32_t ref = slot << 1 | (uint32_t)pt;
             if (add) {
-                if (cv_buckets_add(b, ref, w->sp[0].e, w->sp[0].n, UINT32_MAX))
+                if (cv_buckets_add(b, ref, request_span(&sl->r), w->sp[0].e, w->sp[0].n, UINT32_MAX))
                     return cv_fail(err, CV_ENOMEM, "out of memory while indexing request %lld", (long long)sl->r.id);
             } else {
-                cv_buckets_remove(b, ref, w->sp[0].e, w->sp[0].n);
+                cv_buckets_remove(b, ref, request_span(&sl->r), w->sp[0].e, w->sp[0].n);
             }
         }
     return 0;
@@ -476,6 +499,20 @@ static uint32_t take_slot(uint32_t *nslots, uint32_t *cap, void **arr, size_t el
 }
 
 /* Puts a built offer slot into the index (write lock held by the caller). */
+static offer_window window_of(const offer_slot *sl)
+{
+    if (sl->o.when.kind != CV_PUNCTUAL)
+        return (offer_window){INT64_MIN, INT64_MAX, 1, 0, 0};
+    const cv_schedule *t = &sl->o.when;
+    offer_window w = {t->depart - t->margin_s, t->depart + t->margin_s + (sl->plan.base_ds + sl->plan.max_detour_ds) / 10 + 1,
+                      1, 0, sl->snaps[0].edge};
+    if (sl->nstops == 2) {
+        w.dep_lo = t->depart - t->margin_s;
+        w.dep_hi = t->depart + t->margin_s;
+    }
+    return w;
+}
+
 static int insert_offer(cv_matcher_ws *w, const offer_slot *built, cv_error *err)
 {
     cv_matcher *m = w->m;
@@ -497,12 +534,7 @@ static int insert_offer(cv_matcher_ws *w, const offer_slot *built, cv_error *err
     }
     m->nstops[slot] = (uint8_t)built->nstops;
     m->offers[slot] = *built;
-    if (built->o.when.kind == CV_PUNCTUAL)
-        m->win[slot] = (offer_window){built->o.when.depart - built->o.when.margin_s,
-                                      built->o.when.depart + built->o.when.margin_s +
-                                          (built->plan.base_ds + built->plan.max_detour_ds) / 10 + 1};
-    else
-        m->win[slot] = (offer_window){INT64_MIN, INT64_MAX};
+    m->win[slot] = window_of(built);
     int rc = index_offer_spaces(w, slot, 1, err);
     if (!rc && map_put(&m->offer_ids, built->o.id, slot))
         rc = cv_fail(err, CV_ENOMEM, "out of memory");
@@ -596,11 +628,14 @@ int cv_matcher_open(const cv_graph *g, const char *db_path, const cv_matcher_opt
         strcpy(m->db_path, db_path);
     pthread_rwlock_init(&m->lock, NULL);
     uint32_t nn = g->hdr.nnodes;
-    m->off_fwd = cv_buckets_new(nn);
-    m->off_bwd = cv_buckets_new(nn);
+    for (int k = 0; k < 2; k++) {
+        m->off_fwd[k] = cv_buckets_new(nn);
+        m->off_bwd[k] = cv_buckets_new(nn);
+    }
     m->req_fwd = cv_buckets_new(nn);
     m->req_bwd = cv_buckets_new(nn);
-    if (!m->db_path || !m->off_fwd || !m->off_bwd || !m->req_fwd || !m->req_bwd) {
+    if (!m->db_path || !m->off_fwd[0] || !m->off_bwd[0] || !m->off_fwd[1] || !m->off_bwd[1] || !m->req_fwd ||
+        !m->req_bwd) {
         cv_matcher_close(m);
         return cv_fail(err, CV_ENOMEM, "out of memory");
     }
@@ -651,7 +686,9 @@ void cv_matcher_close(cv_matcher *m)
     for (uint32_t i = 0; i < m->noffers; i++)
         if (m->offers[i].used)
             slot_release(&m->offers[i]);
-    cv_buckets_free(m->off_fwd), cv_buckets_free(m->off_bwd), cv_buckets_free(m->req_fwd), cv_buckets_free(m->req_bwd);
+    for (int k = 0; k < 2; k++)
+        cv_buckets_free(m->off_fwd[k]), cv_buckets_free(m->off_bwd[k]);
+    cv_buckets_free(m->req_fwd), cv_buckets_free(m->req_bwd);
     free(m->offers), free(m->free_offers), free(m->win), free(m->nstops), free(m->requests), free(m->free_requests);
     free(m->offer_ids.keys), free(m->offer_ids.vals), free(m->request_ids.keys), free(m->request_ids.vals);
     free(m->db_path);
@@ -709,9 +746,12 @@ void cv_matcher_get_stats(cv_matcher *m, cv_matcher_stats *st)
     pthread_rwlock_rdlock(&m->lock);
     st->offers = m->active_offers;
     st->requests = m->active_requests;
-    st->offer_items = cv_buckets_items(m->off_fwd) + cv_buckets_items(m->off_bwd);
+    st->offer_items = 0;
+    for (int k = 0; k < 2; k++)
+        st->offer_items += cv_buckets_items(m->off_fwd[k]) + cv_buckets_items(m->off_bwd[k]);
     st->request_items = cv_buckets_items(m->req_fwd) + cv_buckets_items(m->req_bwd);
-    st->bytes = cv_buckets_bytes(m->off_fwd) + cv_buckets_bytes(m->off_bwd) + cv_buckets_bytes(m->req_fwd) +
+    st->bytes = cv_buckets_bytes(m->off_fwd[0]) + cv_buckets_bytes(m->off_bwd[0]) + cv_buckets_bytes(m->off_fwd[1]) +
+                cv_buckets_bytes(m->off_bwd[1]) + cv_buckets_bytes(m->req_fwd) +
                 cv_buckets_bytes(m->req_bwd) + (size_t)m->cap_offers * sizeof(offer_slot) +
                 (size_t)m->cap_requests * sizeof(request_slot);
     pthread_rwlock_unlock(&m->lock);
@@ -942,53 +982,75 @@ typedef struct wish_window {
     int64_t lo, hi;
 } wish_window;
 
-static int scan(cv_matcher_ws *w, const space *sp, const cv_buckets *b, int offers, int which, int stop,
-                uint32_t nstops, uint32_t extra_ds, uint32_t limit_ds, int only_touched, const wish_window *ww)
+/* Scans one time slice of a bucket for the space entry e (need: the query's part against each item's budget). */
+static int scan_slice(cv_matcher_ws *w, const cv_space_entry *e, const cv_bucket_slice *s, int offers, int which,
+                      int stop, uint32_t nstops, uint64_t need, uint32_t limit_ds, int only_touched,
+                      const wish_window *ww)
 {
     const cv_matcher *m = w->m;
+    const cv_bucket_item *it = s->items;
+    uint32_t n = s->n, nsorted = s->nsorted;
+    for (uint32_t j = 0; j < n; j++) {
+        if (need > it[j].budget_ds) {
+            if (j < nsorted)
+                j = nsorted - 1; /* budgets only fall from here to the end of the sorted part */
+            continue;
+        }
+        w->scanned++;
+        if (need + it[j].duration_ds > limit_ds)
+            continue;
+        /* No test of the time the driver would reach p through this node: it would be inexact, since the
+           shortest way from a stop to p may run through a node such a test drops, leaving a slower way that
+           happens to fit the window. That time is tested on the shortest way, in cv_plan_insert. */
+        uint32_t slot = offers ? it[j].ref >> STOP_BITS : it[j].ref >> 1;
+        /* every insertion needs a way from some stop to the pickup: offers the first scan did not reach are
+           out of the question */
+        if (only_touched && !(w->touched[slot >> 6] & (1ull << (slot & 63))))
+            continue;
+        /* an offer that picks nobody up in the passenger's window is out too (exact: whatever way it takes) */
+        if (ww && (m->win[slot].hi < ww->lo || m->win[slot].lo > ww->hi))
+            continue;
+        w->passed++;
+        uint64_t wt = (uint64_t)it[j].weight + e->weight;
+        if (wt >= CV_UNREACHABLE)
+            continue;
+        acc *a = (w->touched[slot >> 6] & (1ull << (slot & 63)))
+                     ? &w->pool[w->slot_acc[slot]]
+                     : touch(w, slot, offers ? m->nstops[slot] : nstops);
+        if (!a)
+            return CV_ENOMEM;
+        if (offers)
+            costs_update(w, a, which, (int)(it[j].ref & ((1u << STOP_BITS) - 1)), (uint32_t)wt,
+                         it[j].duration_ds + e->duration_ds, it[j].distance_dm + e->distance_dm);
+        else
+            costs_update(w, a, which + 2 * (int)(it[j].ref & 1), stop, (uint32_t)wt,
+                         it[j].duration_ds + e->duration_ds, it[j].distance_dm + e->distance_dm);
+    }
+    return 0;
+}
+
+static int scan(cv_matcher_ws *w, const space *sp, const cv_buckets *b, int offers, int which, int stop,
+                uint32_t nstops, uint32_t extra_ds, uint32_t limit_ds, int only_touched, const wish_window *ww,
+                wish_window when)
+{
     for (size_t i = 0; i < sp->n; i++) {
         const cv_space_entry *e = &sp->e[i];
         /* the query's own part, plus what the trip must add anyway (p -> q), against each item's budget */
         uint64_t need = (uint64_t)e->duration_ds + extra_ds;
         if (need > limit_ds)
             continue;
-        uint32_t n, nsorted;
-        const cv_bucket_item *it = cv_buckets_at(b, e->node, &n, &nsorted);
-        for (uint32_t j = 0; j < n; j++) {
-            if (need > it[j].budget_ds) {
-                if (j < nsorted)
-                    j = nsorted - 1; /* budgets only fall from here to the end of the sorted part */
+        uint32_t nslices;
+        const cv_bucket_slice *sl = cv_buckets_at(b, e->node, &nslices);
+        for (uint32_t k = 0; k < nslices; k++) {
+            /* items of other times are not even looked at; slices further on start later still */
+            if (!cv_slice_meets(&sl[k], when.lo, when.hi)) {
+                if (sl[k].key != INT32_MIN && (int64_t)sl[k].key * CV_SLICE_S > when.hi)
+                    break;
                 continue;
             }
-            w->scanned++;
-            if (need + it[j].duration_ds > limit_ds)
-                continue;
-            /* No test of the time the driver would reach p through this node: it would be inexact, since the
-               shortest way from a stop to p may run through a node such a test drops, leaving a slower way that
-               happens to fit the window. That time is tested on the shortest way, in cv_plan_insert. */
-            uint32_t slot = offers ? it[j].ref >> STOP_BITS : it[j].ref >> 1;
-            /* every insertion needs a way from some stop to the pickup: offers the first scan did not reach are
-               out of the question */
-            if (only_touched && !(w->touched[slot >> 6] & (1ull << (slot & 63))))
-                continue;
-            /* an offer that picks nobody up in the passenger's window is out too (exact: whatever way it takes) */
-            if (ww && (m->win[slot].hi < ww->lo || m->win[slot].lo > ww->hi))
-                continue;
-            w->passed++;
-            uint64_t wt = (uint64_t)it[j].weight + e->weight;
-            if (wt >= CV_UNREACHABLE)
-                continue;
-            acc *a = (w->touched[slot >> 6] & (1ull << (slot & 63)))
-                         ? &w->pool[w->slot_acc[slot]]
-                         : touch(w, slot, offers ? m->nstops[slot] : nstops);
-            if (!a)
-                return CV_ENOMEM;
-            if (offers)
-                costs_update(w, a, which, (int)(it[j].ref & ((1u << STOP_BITS) - 1)), (uint32_t)wt,
-                             it[j].duration_ds + e->duration_ds, it[j].distance_dm + e->distance_dm);
-            else
-                costs_update(w, a, which + 2 * (int)(it[j].ref & 1), stop, (uint32_t)wt,
-                             it[j].duration_ds + e->duration_ds, it[j].distance_dm + e->distance_dm);
+            int rc = scan_slice(w, e, &sl[k], offers, which, stop, nstops, need, limit_ds, only_touched, ww);
+            if (rc)
+                return rc;
         }
     }
     return 0;
@@ -1140,6 +1202,26 @@ static cv_cost meet_cost(cv_matcher_ws *w, const space *fp, const space *bq, con
     return c;
 }
 
+/* After the first scan of a punctual request: a punctual offer without stops on the way picks p up at its
+   departure (shifted within its margin) plus the time from its origin to p, which the scan has just found (the
+   least over every node, as cv_plan_insert will take it). Offers that cannot be there in the passenger's window
+   are dropped now, so the other three scans and the evaluation skip them: the same test cv_plan_insert makes,
+   made early. A ride along the origin's own edge, which the buckets do not see, keeps the offer. */
+static void drop_untimely(cv_matcher_ws *w, const cv_request *r, const cv_snap *p)
+{
+    const cv_matcher *m = w->m;
+    int64_t lo = 10 * (r->when.depart - r->when.margin_s), hi = 10 * (r->when.depart + r->when.margin_s);
+    for (size_t i = 0; i < w->npool; i++) {
+        const acc *a = &w->pool[i];
+        const offer_window *ow = &m->win[a->slot];
+        if (ow->dep_lo > ow->dep_hi || ow->origin_edge == p->edge)
+            continue;
+        uint32_t ds = w->cc[a->first + TO_P * a->nstops].ds; /* stop 0 -> p */
+        if (ds == CV_UNREACHABLE || 10 * ow->dep_hi + ds < lo || 10 * ow->dep_lo + ds > hi)
+            w->touched[a->slot >> 6] &= ~(1ull << (a->slot & 63));
+    }
+}
+
 /* Matches a request (stored or not) against every offer in the index. */
 static int match_request(cv_matcher_ws *w, const cv_request *r, const cv_snap *p, const cv_snap *q, int64_t now,
                          int limit, cv_match **out, size_t *nout, cv_error *err)
@@ -1169,18 +1251,27 @@ static int match_request(cv_matcher_ws *w, const cv_request *r, const cv_snap *p
     /* stop -> p and stop -> q meet the stops' forward spaces; p -> stop and q -> stop their backward spaces */
     /* a route through stop -> p continues p -> q, one through q -> stop came p -> q: both count against the
        driver's budget */
-    wish_window ww = {r->when.depart - r->when.margin_s, r->when.depart + r->when.margin_s};
-    rc = scan(w, &w->sp[TO_P], m->off_fwd, 1, TO_P, 0, 0, pq.ds, UINT32_MAX, 0,
-              r->when.kind == CV_PUNCTUAL ? &ww : NULL);
+    /* a punctual passenger's window is tested per offer in the first scan, and skips the offers' buckets' time
+       slices that end before it or start after it in all four (an offer the first scan did not keep is out) */
+    cv_span sp = request_span(r);
+    wish_window ww = {sp.lo, sp.hi};
+    for (int k = 0; k < 2 && !rc; k++)
+        rc = scan(w, &w->sp[TO_P], m->off_fwd[k], 1, TO_P, 0, 0, pq.ds, UINT32_MAX, 0,
+                  r->when.kind == CV_PUNCTUAL ? &ww : NULL, ww);
+    if (!rc && r->when.kind == CV_PUNCTUAL)
+        drop_untimely(w, r, p);
     if (!rc)
-        rc = scan(w, &w->sp[FROM_P], m->off_bwd, 1, FROM_P, 0, 0, 0, UINT32_MAX, 1, NULL);
+        rc = scan(w, &w->sp[FROM_P], m->off_bwd[1], 1, FROM_P, 0, 0, 0, UINT32_MAX, 1, NULL, ww);
     if (!rc)
-        rc = scan(w, &w->sp[TO_Q], m->off_fwd, 1, TO_Q, 0, 0, 0, UINT32_MAX, 1, NULL);
-    if (!rc)
-        rc = scan(w, &w->sp[FROM_Q], m->off_bwd, 1, FROM_Q, 0, 0, pq.ds, UINT32_MAX, 1, NULL);
+        rc = scan(w, &w->sp[TO_Q], m->off_fwd[1], 1, TO_Q, 0, 0, 0, UINT32_MAX, 1, NULL, ww);
+    for (int k = 0; k < 2 && !rc; k++)
+        rc = scan(w, &w->sp[FROM_Q], m->off_bwd[k], 1, FROM_Q, 0, 0, pq.ds, UINT32_MAX, 1, NULL, ww);
     size_t cap = 0;
     for (size_t i = 0; !rc && i < w->npool; i++) {
-        const offer_slot *os = &m->offers[w->pool[i].slot];
+        uint32_t slot = w->pool[i].slot;
+        if (!(w->touched[slot >> 6] & (1ull << (slot & 63))))
+            continue; /* dropped */
+        const offer_slot *os = &m->offers[slot];
         cv_match mt;
         if (!os->used || os->o.id == 0)
             continue;
@@ -1260,6 +1351,9 @@ int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, in
     /* nothing the driver does with a passenger takes longer than its own route plus the detour allowed */
     int64_t total = os->plan.base_ds + os->plan.max_detour_ds;
     uint32_t budget = total > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)total;
+    /* requests whose window misses the offer's are out, so their time slices are skipped */
+    offer_window ow = window_of(os);
+    wish_window when = {ow.lo, ow.hi};
     if (!rc) {
         pthread_rwlock_rdlock(&m->lock);
         if (grow_slots(w, m->nrequests))
@@ -1268,9 +1362,9 @@ int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, in
         for (int k = 0; !rc && k < os->nstops; k++) {
             /* stop k -> p lands in TO_P (and -> q in TO_Q); p -> stop k in FROM_P (q -> stop k in FROM_Q) */
             if (k + 1 < os->nstops)
-                rc = scan(w, &all_f[k], m->req_bwd, 0, TO_P, k, (uint32_t)os->nstops, 0, budget, 0, NULL);
+                rc = scan(w, &all_f[k], m->req_bwd, 0, TO_P, k, (uint32_t)os->nstops, 0, budget, 0, NULL, when);
             if (!rc && k > 0)
-                rc = scan(w, &all_b[k], m->req_fwd, 0, FROM_P, k, (uint32_t)os->nstops, 0, budget, 0, NULL);
+                rc = scan(w, &all_b[k], m->req_fwd, 0, FROM_P, k, (uint32_t)os->nstops, 0, budget, 0, NULL, when);
         }
         for (size_t i = 0; !rc && i < w->npool; i++) {
             const request_slot *rs = &m->requests[w->pool[i].slot];
