@@ -254,6 +254,68 @@ static void check_against_pairs(cv_matcher_ws *w, int64_t now, const int64_t *oi
     }
 }
 
+/* Times at the edges, offers carrying passengers: requests along offers wishing to leave from 30 min before to
+   40 min after the driver, with margins of 10 to 30 min, so that many pickups fall just inside or just outside the windows (the index drops
+   two-stop offers that cannot be there in time right after its first scan, and keeps offers with stops on the way
+   in buckets of their own); a few offers get a passenger aboard first. The index must still give exactly the
+   pairs that match one by one. */
+static void test_times_at_the_edges(void **state)
+{
+    (void)state;
+    assert_int_equal(cv_tz_set("Europe/Lisbon", NULL), 0);
+    char db[1024];
+    db_path(db, sizeof db, "matcher_edges.db");
+    int64_t now = at(0, 0);
+    cv_matcher *m;
+    cv_error err;
+    if (cv_matcher_open(graph, db, NULL, now, &m, &err))
+        fail_msg("%s", err.text);
+    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    assert_non_null(w);
+    enum { NO = 24, NR = 48 };
+    cv_offer offers[NO];
+    int64_t oids[NO], rids[NR];
+    int k = 0;
+    while (k < NO) {
+        cv_coord a = lonlat(frand(-8.68, -8.55), frand(41.10, 41.25)), b = lonlat(frand(-8.68, -8.55), frand(41.10, 41.25));
+        if (cv_distance_m(a, b) < 4000)
+            continue;
+        /* spread over the morning, so that offers fall in several time slices */
+        cv_offer o = new_offer(a, b, at(6, 0) + (int64_t)(next_rand() % (4 * 3600)));
+        o.when.margin_s = (int32_t)(1 + next_rand() % 3) * 600;
+        if (cv_matcher_add_offer(w, &o, now, &err) != 0)
+            continue;
+        offers[k] = o;
+        oids[k++] = o.id;
+    }
+    int aboard = 0;
+    k = 0;
+    while (k < NR) {
+        const cv_offer *o = &offers[next_rand() % NO];
+        double f1 = frand(0.05, 0.5), f2 = frand(0.55, 0.95);
+        cv_request r = new_request(on_route(o->from, o->to, f1), on_route(o->from, o->to, f2),
+                                   o->when.depart + (int64_t)frand(-1800, 2400));
+        r.when.margin_s = (int32_t)(1 + next_rand() % 2) * 600;
+        if (cv_matcher_add_request(w, &r, now, &err) != 0)
+            continue;
+        rids[k++] = r.id;
+        /* the first few that match ride: their offers now have four stops */
+        cv_match pm;
+        cv_booking bk;
+        if (aboard < 4 && cv_matcher_pair(w, o->id, r.id, now, &pm, &err) == 1 &&
+            cv_matcher_book(w, o->id, r.id, now, &bk, &err) == 0 && cv_matcher_accept(w, bk.id, now, &err) == 0)
+            aboard++;
+    }
+    assert_true(aboard >= 2);
+    int nmatch;
+    check_against_pairs(w, now, oids, NO, rids, NR, &nmatch);
+    print_message("%d matching pairs among %d offers x %d requests, %d offers with a passenger aboard\n", nmatch, NO,
+                  NR, aboard);
+    assert_true(nmatch >= NR / 4);
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+}
+
 static void test_index_equals_pairs_and_survives_restart(void **state)
 {
     (void)state;
@@ -625,6 +687,7 @@ int main(void)
         cmocka_unit_test(test_racing_for_the_last_seats),
         cmocka_unit_test(test_changes_while_matching),
         cmocka_unit_test(test_index_equals_pairs_and_survives_restart),
+        cmocka_unit_test(test_times_at_the_edges),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
