@@ -99,6 +99,9 @@ struct cv_matcher {
        matter, and the scans for p -> a stop and a stop -> q read only the second kind's buckets */
     cv_buckets *off_fwd[2], *off_bwd[2];
     cv_buckets *req_fwd, *req_bwd; /* spaces from and to request points: ref = slot << 1 | (0 pickup, 1 drop-off) */
+    /* by edge (buckets over edge ids): the offer stops and request points on each edge, for the rides along one
+       edge that no hierarchy search sees (a passenger waiting down the driver's own street) */
+    cv_buckets *off_edge, *req_edge;
     size_t active_offers, active_requests;
 };
 
@@ -425,12 +428,24 @@ static int compute_space(cv_matcher_ws *w, const cv_snap *s, int forward, space 
 
 /* Adds (add = 1) or removes the offer slot's spaces to or from the buckets. The spaces are computed by the caller's
    workspace outside the lock only for adding; removing recomputes them under the lock (they are deterministic). */
+/* Stores (add = 1) or removes point ref under its edge in the by-edge buckets b. */
+static int index_edge(cv_buckets *b, uint32_t ref, cv_span span, const cv_snap *at, int add)
+{
+    cv_space_entry e = {at->edge, 0, 0, 0};
+    if (add)
+        return cv_buckets_add(b, ref, span, &e, 1, UINT32_MAX);
+    cv_buckets_remove(b, ref, span, &e, 1);
+    return 0;
+}
+
 static int index_offer_spaces(cv_matcher_ws *w, uint32_t slot, int add, cv_error *err)
 {
     cv_matcher *m = w->m;
     offer_slot *sl = &m->offers[slot];
     for (int k = 0; k < sl->nstops; k++) {
         uint32_t ref = slot << STOP_BITS | (uint32_t)k;
+        if (index_edge(m->off_edge, ref, offer_span(m, slot), &sl->snaps[k], add))
+            return cv_fail(err, CV_ENOMEM, "out of memory while indexing offer %lld", (long long)sl->o.id);
         for (int dir = 0; dir < 2; dir++) {
             if ((dir == 0 && k == sl->nstops - 1) || (dir == 1 && k == 0))
                 continue;
@@ -457,7 +472,9 @@ static int index_request_spaces(cv_matcher_ws *w, uint32_t slot, int add, cv_err
 {
     cv_matcher *m = w->m;
     request_slot *sl = &m->requests[slot];
-    for (int pt = 0; pt < 2; pt++)
+    for (int pt = 0; pt < 2; pt++) {
+        if (index_edge(m->req_edge, slot << 1 | (uint32_t)pt, request_span(&sl->r), pt ? &sl->q : &sl->p, add))
+            return cv_fail(err, CV_ENOMEM, "out of memory while indexing request %lld", (long long)sl->r.id);
         for (int dir = 0; dir < 2; dir++) {
             int rc = compute_space(w, pt ? &sl->q : &sl->p, dir == 0, &w->sp[0], err);
             if (rc)
@@ -471,6 +488,7 @@ static int index_request_spaces(cv_matcher_ws *w, uint32_t slot, int add, cv_err
                 cv_buckets_remove(b, ref, request_span(&sl->r), w->sp[0].e, w->sp[0].n);
             }
         }
+    }
     return 0;
 }
 
@@ -634,8 +652,10 @@ int cv_matcher_open(const cv_graph *g, const char *db_path, const cv_matcher_opt
     }
     m->req_fwd = cv_buckets_new(nn);
     m->req_bwd = cv_buckets_new(nn);
+    m->off_edge = cv_buckets_new(g->hdr.nedges);
+    m->req_edge = cv_buckets_new(g->hdr.nedges);
     if (!m->db_path || !m->off_fwd[0] || !m->off_bwd[0] || !m->off_fwd[1] || !m->off_bwd[1] || !m->req_fwd ||
-        !m->req_bwd) {
+        !m->req_bwd || !m->off_edge || !m->req_edge) {
         cv_matcher_close(m);
         return cv_fail(err, CV_ENOMEM, "out of memory");
     }
@@ -689,6 +709,7 @@ void cv_matcher_close(cv_matcher *m)
     for (int k = 0; k < 2; k++)
         cv_buckets_free(m->off_fwd[k]), cv_buckets_free(m->off_bwd[k]);
     cv_buckets_free(m->req_fwd), cv_buckets_free(m->req_bwd);
+    cv_buckets_free(m->off_edge), cv_buckets_free(m->req_edge);
     free(m->offers), free(m->free_offers), free(m->win), free(m->nstops), free(m->requests), free(m->free_requests);
     free(m->offer_ids.keys), free(m->offer_ids.vals), free(m->request_ids.keys), free(m->request_ids.vals);
     free(m->db_path);
@@ -1202,6 +1223,30 @@ static cv_cost meet_cost(cv_matcher_ws *w, const space *fp, const space *bq, con
     return c;
 }
 
+/* Touches the offers with a stop on the edge of point x (offers = 1; ww: the passenger's window, tested per
+   offer as in the first scan), or the requests with a point on it (offers = 0, for an offer of nstops stops): a
+   ride along one edge is no hierarchy search's answer, and when the way round through the nodes is too long for
+   the driver's budget, no bucket brings such a pair together. evaluate_pair then takes the ride along the edge. */
+static int touch_on_edge(cv_matcher_ws *w, const cv_buckets *b, const cv_snap *x, int offers, uint32_t nstops,
+                         const wish_window *ww, wish_window when)
+{
+    const cv_matcher *m = w->m;
+    uint32_t ns;
+    const cv_bucket_slice *sl = cv_buckets_at(b, x->edge, &ns);
+    for (uint32_t k = 0; k < ns; k++) {
+        if (!cv_slice_meets(&sl[k], when.lo, when.hi))
+            continue;
+        for (uint32_t j = 0; j < sl[k].n; j++) {
+            uint32_t slot = offers ? sl[k].items[j].ref >> STOP_BITS : sl[k].items[j].ref >> 1;
+            if (ww && (m->win[slot].hi < ww->lo || m->win[slot].lo > ww->hi))
+                continue;
+            if (!touch(w, slot, offers ? m->nstops[slot] : nstops))
+                return CV_ENOMEM;
+        }
+    }
+    return 0;
+}
+
 /* After the first scan of a punctual request: a punctual offer without stops on the way picks p up at its
    departure (shifted within its margin) plus the time from its origin to p, which the scan has just found (the
    least over every node, as cv_plan_insert will take it). Offers that cannot be there in the passenger's window
@@ -1258,6 +1303,8 @@ static int match_request(cv_matcher_ws *w, const cv_request *r, const cv_snap *p
     for (int k = 0; k < 2 && !rc; k++)
         rc = scan(w, &w->sp[TO_P], m->off_fwd[k], 1, TO_P, 0, 0, pq.ds, UINT32_MAX, 0,
                   r->when.kind == CV_PUNCTUAL ? &ww : NULL, ww);
+    if (!rc)
+        rc = touch_on_edge(w, m->off_edge, p, 1, 0, r->when.kind == CV_PUNCTUAL ? &ww : NULL, ww);
     if (!rc && r->when.kind == CV_PUNCTUAL)
         drop_untimely(w, r, p);
     if (!rc)
@@ -1365,6 +1412,8 @@ int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, in
                 rc = scan(w, &all_f[k], m->req_bwd, 0, TO_P, k, (uint32_t)os->nstops, 0, budget, 0, NULL, when);
             if (!rc && k > 0)
                 rc = scan(w, &all_b[k], m->req_fwd, 0, FROM_P, k, (uint32_t)os->nstops, 0, budget, 0, NULL, when);
+            if (!rc)
+                rc = touch_on_edge(w, m->req_edge, &os->snaps[k], 0, (uint32_t)os->nstops, NULL, when);
         }
         for (size_t i = 0; !rc && i < w->npool; i++) {
             const request_slot *rs = &m->requests[w->pool[i].slot];

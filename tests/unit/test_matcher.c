@@ -316,6 +316,81 @@ static void test_times_at_the_edges(void **state)
     cv_matcher_close(m);
 }
 
+/* A passenger waiting down the driver's own street: the driver starts on a long street and drives along it; the
+   passenger's pickup and drop-off lie further along the same street, all far from its ends. Through the nodes, the
+   way from the driver's start to the pickup turns at one end of the street (or goes round the block), far beyond
+   the driver's detour budget, so no bucket pairs them: the index must find the ride along the street all the same, in
+   both directions of the question (regression: such pairs were missed). */
+static void test_along_one_street(void **state)
+{
+    (void)state;
+    assert_int_equal(cv_tz_set("Europe/Lisbon", NULL), 0);
+    /* Long Street 1-2 (3.2 km, two-way), and a block round it: 2-3-4-1 (2.2 km + 3.2 km + 2.2 km) */
+    static const char osm[] =
+        "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6' generator='hand'>\n"
+        "<node id='1' lat='43.7000' lon='7.4000'/><node id='2' lat='43.7000' lon='7.4400'/>\n"
+        "<node id='3' lat='43.7200' lon='7.4400'/><node id='4' lat='43.7200' lon='7.4000'/>\n"
+        "<way id='1'><nd ref='1'/><nd ref='2'/><tag k='highway' v='residential'/><tag k='name' v='Long Street'/></way>\n"
+        "<way id='2'><nd ref='2'/><nd ref='3'/><nd ref='4'/><nd ref='1'/><tag k='highway' v='residential'/></way>\n"
+        "</osm>\n";
+    char map[1024], gpath[1024];
+    snprintf(map, sizeof map, "%s/matcher_street.osm", COVOIT_TMP);
+    snprintf(gpath, sizeof gpath, "%s/matcher_street.cvg", COVOIT_TMP);
+    FILE *f = fopen(map, "w");
+    assert_non_null(f);
+    fputs(osm, f);
+    fclose(f);
+    cv_network net;
+    cv_error err = {0};
+    cv_profile_options popt = cv_profile_defaults();
+    if (cv_network_read(map, &popt, NULL, &net, &err) || cv_graph_build(&net, map, gpath, NULL, NULL, &err))
+        fail_msg("%s", err.text);
+    cv_network_free(&net);
+    cv_graph *g = cv_graph_open(gpath, &err);
+    assert_non_null(g);
+    char db[1024];
+    db_path(db, sizeof db, "matcher_street.db");
+    int64_t now = at(0, 0);
+    cv_matcher *m;
+    if (cv_matcher_open(g, db, NULL, now, &m, &err))
+        fail_msg("%s", err.text);
+    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    assert_non_null(w);
+    cv_offer o = new_offer(lonlat(7.4120, 43.7), lonlat(7.4280, 43.7), at(8, 0));
+    if (cv_matcher_add_offer(w, &o, now, &err))
+        fail_msg("%s", err.text);
+    cv_request r = new_request(lonlat(7.4180, 43.7), lonlat(7.4240, 43.7), at(8, 3));
+    if (cv_matcher_add_request(w, &r, now, &err))
+        fail_msg("%s", err.text);
+    cv_match pm;
+    assert_int_equal(cv_matcher_pair(w, o.id, r.id, now, &pm, &err), 1);
+    assert_true(pm.detour_ds == 0 && pm.detour_dm == 0); /* on the driver's way */
+    cv_match *ms;
+    size_t n;
+    assert_int_equal(cv_matcher_request_matches(w, r.id, now, 10, &ms, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ms[0].offer_id, o.id);
+    assert_same_match(&ms[0], &pm);
+    free(ms);
+    assert_int_equal(cv_matcher_offer_matches(w, o.id, now, 10, &ms, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ms[0].request_id, r.id);
+    assert_same_match(&ms[0], &pm);
+    free(ms);
+    /* an ad-hoc search too, and once the offer is cancelled, nothing */
+    cv_request adhoc = new_request(lonlat(7.4160, 43.7), lonlat(7.4260, 43.7), at(8, 2));
+    assert_int_equal(cv_matcher_search(w, &adhoc, now, 10, &ms, &n, &err), 0);
+    assert_int_equal(n, 1);
+    free(ms);
+    assert_int_equal(cv_matcher_cancel_offer(w, o.id, &err), 0);
+    assert_int_equal(cv_matcher_search(w, &adhoc, now, 10, &ms, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(ms);
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+    cv_graph_close(g);
+}
+
 static void test_index_equals_pairs_and_survives_restart(void **state)
 {
     (void)state;
@@ -688,6 +763,7 @@ int main(void)
         cmocka_unit_test(test_changes_while_matching),
         cmocka_unit_test(test_index_equals_pairs_and_survives_restart),
         cmocka_unit_test(test_times_at_the_edges),
+        cmocka_unit_test(test_along_one_street),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
