@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cv_utf8.h"
+
 typedef struct reader_ctx {
     cv_network *net;
     const cv_profile_options *opt;
@@ -60,24 +62,6 @@ static uint64_t fnv1a(const void *p, size_t n, uint64_t h)
 
 #define FNV_SEED 14695981039346656037ull
 
-/* Length of the well-formed UTF-8 sequence at p (n bytes available), 0 when malformed. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (!len || len > n)
-        return 0;
-    for (size_t k = 1; k < len; k++)
-        if ((p[k] & 0xc0) != 0x80)
-            return 0;
-    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
-        (c == 0xf4 && p[1] > 0x8f))
-        return 0;
-    return len;
-}
-
 /* Cleans a tag value into out (at least CV_NAME_MAX_BYTES + 1 bytes): malformed UTF-8 bytes dropped, control
    characters turned into spaces, spaces trimmed at both ends, cut to CV_NAME_MAX_BYTES at a character boundary. */
 static size_t clean_value(const char *v, char *out)
@@ -85,7 +69,7 @@ static size_t clean_value(const char *v, char *out)
     size_t n = 0, len = v ? strlen(v) : 0;
     const unsigned char *p = (const unsigned char *)v;
     for (size_t i = 0; i < len;) {
-        size_t k = utf8_len(p + i, len - i);
+        size_t k = cv_utf8_seq(p + i, len - i);
         if (!k) {
             i++;
             continue;

@@ -12,6 +12,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "cv_utf8.h"
+
 static uint32_t crc_of(const void *p, uint64_t n)
 {
     uLong c = crc32(0L, Z_NULL, 0);
@@ -181,25 +183,6 @@ static int check_ch(const cv_graph *g)
     return bad ? -1 : 0;
 }
 
-/* Length of the UTF-8 sequence at p (at most n bytes available), 0 when it is not well-formed (overlong forms,
-   surrogates and code points above U+10FFFF included). */
-static size_t utf8_seq(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    if (c < 0x80)
-        return 1;
-    size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (!len || len > n)
-        return 0;
-    for (size_t k = 1; k < len; k++)
-        if ((p[k] & 0xc0) != 0x80)
-            return 0;
-    if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] > 0x9f) || (c == 0xf0 && p[1] < 0x90) ||
-        (c == 0xf4 && p[1] > 0x8f))
-        return 0;
-    return len;
-}
-
 /* The street names: the string table is UTF-8 (JSON carries it as it is) and ends with a NUL, every name entry
    points at the start of one of its strings, every edge at a name entry. */
 static int check_names(const cv_graph *g, const char *path, cv_error *err)
@@ -210,7 +193,7 @@ static int check_names(const cv_graph *g, const char *path, cv_error *err)
     if ((h->nnames > 0 || n > 0) && (n == 0 || c[0] != 0 || c[n - 1] != 0))
         return cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: the street name table is not terminated", path);
     for (uint32_t i = 0; i < n;) {
-        size_t k = utf8_seq(c + i, n - i);
+        size_t k = cv_utf8_seq(c + i, n - i);
         if (!k)
             return cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: street name byte %u is not UTF-8", path, i);
         i += (uint32_t)k;

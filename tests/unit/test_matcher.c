@@ -40,18 +40,28 @@ static double frand(double lo, double hi)
     return lo + (hi - lo) * (double)(next_rand() % 1000001) / 1000000.0;
 }
 
+/* Imports map into out and opens it (NULL on failure, with the reason on stderr). */
+static cv_graph *import(const char *map, const char *out)
+{
+    cv_network net;
+    cv_error err = {0};
+    cv_profile_options opt = cv_profile_defaults();
+    if (cv_network_read(map, &opt, NULL, &net, &err) || cv_graph_build(&net, map, out, NULL, NULL, &err)) {
+        fprintf(stderr, "%s: %s\n", map, err.text);
+        return NULL;
+    }
+    cv_network_free(&net);
+    cv_graph *g = cv_graph_open(out, &err);
+    if (!g)
+        fprintf(stderr, "%s: %s\n", out, err.text);
+    return g;
+}
+
 static int setup(void **state)
 {
     (void)state;
     snprintf(graph_path, sizeof graph_path, "%s/matcher_porto.cvg", COVOIT_TMP);
-    cv_network net;
-    cv_error err = {0};
-    cv_profile_options opt = cv_profile_defaults();
-    const char *pbf = COVOIT_TEST_DATA "/../../data/porto.osm.pbf";
-    if (cv_network_read(pbf, &opt, NULL, &net, &err) || cv_graph_build(&net, pbf, graph_path, NULL, NULL, &err))
-        return -1;
-    cv_network_free(&net);
-    graph = cv_graph_open(graph_path, &err);
+    graph = import(COVOIT_TEST_DATA "/../../data/porto.osm.pbf", graph_path);
     return graph ? 0 : -1;
 }
 
@@ -340,14 +350,9 @@ static void test_along_one_street(void **state)
     assert_non_null(f);
     fputs(osm, f);
     fclose(f);
-    cv_network net;
-    cv_error err = {0};
-    cv_profile_options popt = cv_profile_defaults();
-    if (cv_network_read(map, &popt, NULL, &net, &err) || cv_graph_build(&net, map, gpath, NULL, NULL, &err))
-        fail_msg("%s", err.text);
-    cv_network_free(&net);
-    cv_graph *g = cv_graph_open(gpath, &err);
+    cv_graph *g = import(map, gpath);
     assert_non_null(g);
+    cv_error err;
     char db[1024];
     db_path(db, sizeof db, "matcher_street.db");
     int64_t now = at(0, 0);
