@@ -87,21 +87,11 @@ static cv_server *start(cv_matcher *m, const char *address, unsigned rate, cv_er
     return cv_server_start(graph, &o, err);
 }
 
-static void clean(const char *db)
-{
-    char p[512];
-    unlink(db);
-    snprintf(p, sizeof p, "%s-wal", db);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", db);
-    unlink(p);
-}
-
 static int setup(void **state)
 {
     (void)state;
     graph = tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_auth_monaco.cvg");
-    clean(DB);
+    tst_remove_db(DB);
     cv_error err = {0};
     cv_store *s = NULL;
     int64_t revoked_id = 0;
@@ -233,7 +223,7 @@ static void test_rate_limit(void **state)
 static void test_demo_mode(void **state)
 {
     (void)state;
-    clean(DB_EMPTY);
+    tst_remove_db(DB_EMPTY);
     cv_error err = {0};
     cv_matcher *m = NULL;
     cv_matcher_options mo = cv_matcher_defaults();

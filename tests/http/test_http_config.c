@@ -285,22 +285,12 @@ static int have_ipv6_loopback(char *why, size_t cap)
     return ok;
 }
 
-static void clean_db(const char *db)
-{
-    char p[512];
-    unlink(db);
-    snprintf(p, sizeof p, "%s-wal", db);
-    unlink(p);
-    snprintf(p, sizeof p, "%s-shm", db);
-    unlink(p);
-}
-
 static int setup(void **state)
 {
     (void)state;
     cv_graph_close(tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_config_monaco.cvg"));
     /* a trip database with one API key: auth mode, which may listen on any address */
-    clean_db(DB_KEYS);
+    tst_remove_db(DB_KEYS);
     cv_error err = {0};
     cv_store *s = NULL;
     char secret[CV_KEY_SECRET_MAX];
@@ -373,7 +363,7 @@ static void test_command_line_wins(void **state)
 static void test_example_config(void **state)
 {
     (void)state;
-    clean_db(DB_EXAMPLE);
+    tst_remove_db(DB_EXAMPLE);
     const char *args[] = {"--config", EXAMPLE, "--graph", GRAPH, "--db", DB_EXAMPLE, "--listen", "127.0.0.1:0",
                           "--quiet", NULL};
     server_proc s = start(args);
@@ -381,7 +371,7 @@ static void test_example_config(void **state)
     assert_int_equal(get_status(AF_INET, s.port, "/v1/offers?owner=x"), 200);
     stop(&s);
     assert_non_null(strstr(err_buf, " threads=4 max_connections=1024 max_connections_per_ip=64 "));
-    clean_db(DB_EXAMPLE);
+    tst_remove_db(DB_EXAMPLE);
 }
 
 /* Bad config files and bad options: exit status 2, one line naming the file and the key, or the option. */

@@ -21,6 +21,7 @@
 #include "graph_build.h"
 #include "matcher.h"
 #include "osm_network.h"
+#include "test_support.h"
 #include "timeutil.h"
 
 static cv_graph *graph;
@@ -76,12 +77,7 @@ static int teardown(void **state)
 static void db_path(char *buf, size_t cap, const char *name)
 {
     snprintf(buf, cap, "%s/%s", COVOIT_TMP, name);
-    unlink(buf);
-    char side[1100];
-    snprintf(side, sizeof side, "%s-wal", buf);
-    unlink(side);
-    snprintf(side, sizeof side, "%s-shm", buf);
-    unlink(side);
+    tst_remove_db(buf);
 }
 
 /* 2030-06-03 (a Monday) at h:m UTC. */

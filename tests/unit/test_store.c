@@ -17,6 +17,7 @@
 
 #include "cv_error.h"
 #include "store.h"
+#include "test_support.h"
 #include "trip.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -28,22 +29,12 @@ typedef struct fixture {
     cv_store *s;
 } fixture;
 
-static void remove_db(const char *path)
-{
-    char aux[600];
-    unlink(path);
-    snprintf(aux, sizeof aux, "%s-wal", path);
-    unlink(aux);
-    snprintf(aux, sizeof aux, "%s-shm", path);
-    unlink(aux);
-}
-
 /* A path under COVOIT_TMP unique to this process and call, removed first in case an earlier run left it. */
 static void tmp_path(char *buf, size_t size, const char *tag)
 {
     static int counter;
     snprintf(buf, size, "%s/test_store_%ld_%d_%s.db", COVOIT_TMP, (long)getpid(), ++counter, tag);
-    remove_db(buf);
+    tst_remove_db(buf);
 }
 
 static int setup(void **state)
@@ -66,7 +57,7 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     cv_store_close(f->s);
-    remove_db(f->path);
+    tst_remove_db(f->path);
     free(f);
     return 0;
 }
@@ -1089,7 +1080,7 @@ static void test_newer_schema_refused(void **state)
     /* Untouched: still version 99, the table still there. */
     assert_int_equal(raw_int(path, "PRAGMA user_version"), 99);
     assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master"), 1);
-    remove_db(path);
+    tst_remove_db(path);
 }
 
 static void test_foreign_files_refused(void **state)
@@ -1109,7 +1100,7 @@ static void test_foreign_files_refused(void **state)
     assert_int_equal(cv_store_open(path, &s, &err), CV_EFORMAT);
     assert_null(s);
     assert_non_null(strstr(err.text, "not an SQLite database"));
-    remove_db(path);
+    tst_remove_db(path);
 
     /* Another application's SQLite database. */
     tmp_path(path, sizeof path, "foreign");
@@ -1117,14 +1108,14 @@ static void test_foreign_files_refused(void **state)
     assert_int_equal(cv_store_open(path, &s, &err), CV_EFORMAT);
     assert_null(s);
     assert_int_equal(raw_int(path, "SELECT count(*) FROM sqlite_master"), 1);
-    remove_db(path);
+    tst_remove_db(path);
 
     /* A versioned database that is not covoit's. */
     tmp_path(path, sizeof path, "other_app");
     raw_exec(path, "CREATE TABLE t(x); PRAGMA user_version = 1; PRAGMA application_id = 42");
     assert_int_equal(cv_store_open(path, &s, &err), CV_EFORMAT);
     assert_non_null(strstr(err.text, "not covoit's"));
-    remove_db(path);
+    tst_remove_db(path);
 
     /* An empty file is a new database. */
     tmp_path(path, sizeof path, "empty");
@@ -1134,7 +1125,7 @@ static void test_foreign_files_refused(void **state)
     assert_int_equal(cv_store_open(path, &s, &err), 0);
     cv_store_close(s);
     s = NULL;
-    remove_db(path);
+    tst_remove_db(path);
 
     /* A directory that does not exist. */
     assert_int_equal(cv_store_open(COVOIT_TMP "/no/such/dir/store.db", &s, &err), CV_EIO);

@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "graph_build.h"
 #include "osm_network.h"
@@ -35,6 +36,17 @@ static inline cv_graph *tst_build_graph(const char *pbf, const char *name)
     if (!g)
         fail_msg("%s", err.text);
     return g;
+}
+
+/* Removes an SQLite database and its WAL and shared-memory files, so that a test starts from nothing. */
+static inline void tst_remove_db(const char *path)
+{
+    char side[1100];
+    unlink(path);
+    snprintf(side, sizeof side, "%s-wal", path);
+    unlink(side);
+    snprintf(side, sizeof side, "%s-shm", path);
+    unlink(side);
 }
 
 #endif
