@@ -560,7 +560,7 @@ def cmd_report(argv):
             "/".join("%.2f" % x for x in c.get("worker_cores") or []),
             "%.1f/%.1f" % (rb.get("VmRSS", 0) / 1024, ra.get("VmRSS", 0) / 1024),
             "  (" + c["note"] + ")" if c.get("note") else "  *" if cpu.get("other_cores", 0) > 0.3 else ""))
-        if cpu.get("other_cores", 0) > 0.3:
+        if cpu.get("other_cores", 0) > 0.3 and not c.get("note"):
             contended.append(c["name"])
     print("p50/p99/max: wrk's latency (client side). srv ms: the server's mean time per request over the cell "
           "(/metrics sum/count).\ncores s/w/oth: CPU cores used by the server / wrk / the rest of the machine "
