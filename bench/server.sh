@@ -96,6 +96,9 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
 fi
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
 [ "$build_type" = Release ] || say "warning: $build is a '${build_type:-no type}' build, not Release"
+# the commit is read when the binary is built: other work may land in the tree while the benchmark runs
+commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "")
+[ -z "$(git -C "$root" status --porcelain 2>/dev/null)" ] || commit="$commit+dirty"
 cmake --build "$build" -j2 --target covoit bench_srcaddr >&2
 covoit="$build/covoit"
 shim="$build/bench/libbench_srcaddr.so"
@@ -349,8 +352,6 @@ stop_server
 
 # --- report ---
 join() { local IFS=,; echo "$*"; }
-commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "")
-[ -z "$(git -C "$root" status --porcelain 2>/dev/null)" ] || commit="$commit+dirty"
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 mhd=$(dpkg-query -W -f='${Version}' libmicrohttpd12 2>/dev/null || echo unknown)
 cat >"$work/manifest.json" <<EOF
