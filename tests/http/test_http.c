@@ -202,6 +202,51 @@ static void test_route_geojson_and_overview(void **state)
     reply_free(&r);
 }
 
+/* Without geometry or steps the server answers from the search alone, without unpacking the path: the figures
+   must be those of the full answer, leg by leg, and a pair without a route must fail the same way. */
+static void test_route_without_geometry_same_figures(void **state)
+{
+    (void)state;
+    uint64_t seed = 77;
+    int compared = 0;
+    for (int i = 0; i < 120; i++) {
+        char path[256], base[200];
+        double c[6];
+        for (int k = 0; k < 6; k++)
+            c[k] = (k % 2 ? 43.727 : 7.410) + (double)(tst_rand(&seed) % 100000) / 100000.0 * (k % 2 ? 0.02 : 0.03);
+        /* two or three waypoints */
+        if (i % 3)
+            snprintf(base, sizeof base, "/route/v1/driving/%.5f,%.5f;%.5f,%.5f", c[0], c[1], c[2], c[3]);
+        else
+            snprintf(base, sizeof base, "/route/v1/driving/%.5f,%.5f;%.5f,%.5f;%.5f,%.5f", c[0], c[1], c[2], c[3],
+                     c[4], c[5]);
+        snprintf(path, sizeof path, "%s?overview=full", base);
+        reply full = get(path);
+        snprintf(path, sizeof path, "%s?overview=false", base);
+        reply bare = get(path);
+        assert_int_equal(bare.status, full.status);
+        assert_string_equal(json_string_value(json_object_get(bare.json, "code")),
+                            json_string_value(json_object_get(full.json, "code")));
+        if (full.status == 200) {
+            json_t *rf = json_array_get(json_object_get(full.json, "routes"), 0);
+            json_t *rb = json_array_get(json_object_get(bare.json, "routes"), 0);
+            assert_null(json_object_get(rb, "geometry"));
+            static const char *const keys[] = {"distance", "duration", "weight"};
+            for (int k = 0; k < 3; k++) {
+                assert_true(num(json_object_get(rf, keys[k])) == num(json_object_get(rb, keys[k])));
+                for (size_t l = 0; l < json_array_size(json_object_get(rf, "legs")); l++)
+                    assert_true(num(json_object_get(json_array_get(json_object_get(rf, "legs"), l), keys[k])) ==
+                                num(json_object_get(json_array_get(json_object_get(rb, "legs"), l), keys[k])));
+            }
+            compared++;
+        }
+        reply_free(&full);
+        reply_free(&bare);
+    }
+    print_message("%d routes compared\n", compared);
+    assert_true(compared >= 40);
+}
+
 static void test_route_legs(void **state)
 {
     (void)state;
@@ -482,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_route_polyline),
         cmocka_unit_test(test_route_geojson_and_overview),
         cmocka_unit_test(test_route_legs),
+        cmocka_unit_test(test_route_without_geometry_same_figures),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_nearest_and_health),
         cmocka_unit_test(test_errors),
