@@ -3,7 +3,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,8 +52,41 @@ typedef struct metrics {
     atomic_uint_fast64_t matches, bookings[WEB_BOOK_N], db_errors;
 } metrics;
 
+/* Open connections per client address: an open-addressed table of 16-byte addresses (IPv4 as mapped IPv6), slots
+   whose count fell to 0 reused, rebuilt when no free slot is left for a probe to end on. */
+typedef struct addr_count {
+    uint8_t addr[16];
+    uint32_t count;
+    uint8_t used;
+} addr_count;
+
+/* What the server counts of one open connection (its socket context in libmicrohttpd). */
+typedef struct conn_acct {
+    unsigned daemon;
+    uint8_t addr[16];
+} conn_acct;
+
 struct cv_server {
-    struct MHD_Daemon *d;
+    /* One libmicrohttpd daemon per worker thread, each with its own polling thread and no listening socket: the
+       server's acceptor thread takes every connection from its own socket and gives it to the daemon with the
+       fewest open connections. In libmicrohttpd's thread pool, each worker accepts for itself from a shared socket
+       and keeps what it accepted, so a burst of keep-alive connections (a client's pool, a load generator) could
+       all land on one worker and leave the others idle. The acceptor also enforces the connection limits for
+       the whole server. */
+    struct MHD_Daemon **d;
+    unsigned nd;
+    int listen_fd;
+    int wake[2];                /* the acceptor's wake-up pipe (stop) */
+    pthread_t acceptor;
+    int acceptor_started;
+    atomic_int stopping;
+    pthread_mutex_t acct_mu;    /* guards what follows */
+    unsigned *daemon_conns;     /* open connections per daemon */
+    unsigned total_conns;
+    addr_count *addrs;
+    size_t naddrs, addrs_used;
+    double refused_logged_at;   /* refusals are logged at most once a second, with a count */
+    unsigned long refused_since;
     const cv_graph *g;
     cv_server_options o;
     uint64_t serial;            /* tells this server's thread-local workspaces from an earlier server's */
@@ -620,6 +655,13 @@ int web_metrics(web_req *r)
     for (int a = 0; a < WEB_BOOK_N; a++)
         tb_printf(&t, "covoit_bookings_total{action=\"%s\"} %llu\n", actions[a],
                   (unsigned long long)atomic_load_explicit(&m->bookings[a], memory_order_relaxed));
+    cv_server *sv = r->server;
+    tb_printf(&t, "# HELP covoit_open_connections Open HTTP connections, by worker thread.\n"
+                  "# TYPE covoit_open_connections gauge\n");
+    pthread_mutex_lock(&sv->acct_mu);
+    for (unsigned i = 0; i < sv->nd; i++)
+        tb_printf(&t, "covoit_open_connections{worker=\"%u\"} %u\n", i, sv->daemon_conns[i]);
+    pthread_mutex_unlock(&sv->acct_mu);
     tb_printf(&t, "# HELP covoit_database_errors_total Requests that failed on a database or internal error.\n"
                   "# TYPE covoit_database_errors_total counter\ncovoit_database_errors_total %llu\n",
               (unsigned long long)atomic_load_explicit(&m->db_errors, memory_order_relaxed));
@@ -759,6 +801,236 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum M
     atomic_fetch_sub(&s->inflight, 1);
 }
 
+/* --- connections: the acceptor, per-address counts, the daemons' notifications --- */
+
+static void addr_key(const struct sockaddr *sa, uint8_t out[16])
+{
+    memset(out, 0, 16);
+    if (sa->sa_family == AF_INET6) {
+        memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+    } else if (sa->sa_family == AF_INET) {
+        out[10] = out[11] = 0xff;
+        memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    }
+}
+
+static size_t addr_hash(const uint8_t a[16], size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ a[i]) * 1099511628211ull;
+    return (size_t)(h & (n - 1));
+}
+
+/* The slot of addr: its own, else (add) a free or emptied one; NULL when absent and not adding. Under acct_mu. */
+static addr_count *addr_slot(cv_server *s, const uint8_t addr[16], int add)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        size_t i = addr_hash(addr, s->naddrs), reuse = SIZE_MAX;
+        for (size_t k = 0; k < s->naddrs; k++, i = (i + 1) & (s->naddrs - 1)) {
+            addr_count *a = &s->addrs[i];
+            if (!a->used) {
+                if (!add)
+                    return NULL;
+                if (reuse == SIZE_MAX) {
+                    reuse = i;
+                    s->addrs_used++;
+                }
+                break;
+            }
+            if (!memcmp(a->addr, addr, 16))
+                return a;
+            if (a->count == 0 && reuse == SIZE_MAX)
+                reuse = i;
+        }
+        if (!add)
+            return NULL;
+        if (reuse != SIZE_MAX) {
+            addr_count *a = &s->addrs[reuse];
+            memcpy(a->addr, addr, 16);
+            a->count = 0;
+            a->used = 1;
+            return a;
+        }
+        /* every slot used once: keep the addresses with open connections, drop the rest, and try again */
+        size_t live = 0;
+        for (size_t k = 0; k < s->naddrs; k++)
+            if (s->addrs[k].used && s->addrs[k].count)
+                s->addrs[live++] = s->addrs[k];
+        addr_count *keep = malloc(live * sizeof *keep + 1);
+        if (!keep)
+            return NULL;
+        memcpy(keep, s->addrs, live * sizeof *keep);
+        memset(s->addrs, 0, s->naddrs * sizeof *s->addrs);
+        s->addrs_used = 0;
+        for (size_t k = 0; k < live; k++) {
+            size_t j = addr_hash(keep[k].addr, s->naddrs);
+            while (s->addrs[j].used)
+                j = (j + 1) & (s->naddrs - 1);
+            s->addrs[j] = keep[k];
+            s->addrs_used++;
+        }
+        free(keep);
+    }
+    return NULL;
+}
+
+/* libmicrohttpd tells when a connection it was given starts and when it is closed. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx, enum MHD_ConnectionNotificationCode what)
+{
+    cv_server *s = cls;
+    if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+        conn_acct *ca = calloc(1, sizeof *ca);
+        *socket_ctx = ca;
+        if (!ca)
+            return;
+        const union MHD_ConnectionInfo *di = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
+        const union MHD_ConnectionInfo *ai = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        for (unsigned i = 0; di && i < s->nd; i++)
+            if (s->d[i] == di->daemon)
+                ca->daemon = i;
+        if (ai && ai->client_addr)
+            addr_key(ai->client_addr, ca->addr);
+        /* counted already, by the acceptor, when it gave the connection */
+    } else if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
+        conn_acct *ca = *socket_ctx;
+        if (!ca)
+            return;
+        pthread_mutex_lock(&s->acct_mu);
+        s->daemon_conns[ca->daemon]--;
+        s->total_conns--;
+        addr_count *a = addr_slot(s, ca->addr, 0);
+        if (a && a->count)
+            a->count--;
+        pthread_mutex_unlock(&s->acct_mu);
+        free(ca);
+        *socket_ctx = NULL;
+    }
+}
+
+/* Logs a refused connection, at most once a second (a client over its limit may retry thousands of times). */
+static void log_refusal(cv_server *s, const struct sockaddr *sa, unsigned open)
+{
+    double now = mono_s();
+    pthread_mutex_lock(&s->acct_mu);
+    unsigned long n = ++s->refused_since;
+    int log = now - s->refused_logged_at >= 1.0;
+    if (log) {
+        s->refused_logged_at = now;
+        s->refused_since = 0;
+    }
+    pthread_mutex_unlock(&s->acct_mu);
+    if (!log)
+        return;
+    char a[INET6_ADDRSTRLEN] = "?";
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, sizeof a);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, a, sizeof a);
+    cv_log("warn", "connection from %s refused: %u open from that address (max_connections_per_ip %u); %lu "
+                   "refused in the last second",
+           a, open, s->o.per_ip_limit, n);
+}
+
+/* The acceptor: takes connections while the server is under its connection limit (beyond it they wait in the
+   listen queue), closes at once those from an address already at its own limit, and gives the others to the
+   daemon with the fewest open connections. */
+static void *acceptor_main(void *arg)
+{
+    cv_server *s = arg;
+    unsigned next = 0;
+    while (!atomic_load(&s->stopping)) {
+        pthread_mutex_lock(&s->acct_mu);
+        int full = s->total_conns >= s->o.connection_limit;
+        pthread_mutex_unlock(&s->acct_mu);
+        struct pollfd p[2] = {{s->wake[0], POLLIN, 0}, {s->listen_fd, full ? 0 : POLLIN, 0}};
+        /* at the limit, look again every 20 ms for a connection that closed */
+        if (poll(p, 2, full ? 20 : -1) < 0 && errno != EINTR)
+            break;
+        if (p[0].revents || atomic_load(&s->stopping))
+            break;
+        if (full || !(p[1].revents & POLLIN))
+            continue;
+        pthread_mutex_lock(&s->acct_mu);
+        full = s->total_conns >= s->o.connection_limit;
+        pthread_mutex_unlock(&s->acct_mu);
+        if (full)
+            continue;
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof ss;
+        int fd = accept(s->listen_fd, (struct sockaddr *)&ss, &len);
+        if (fd >= 0 && (fcntl(fd, F_SETFD, FD_CLOEXEC) || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK))) {
+            close(fd);
+            continue;
+        }
+        if (fd < 0) {
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                cv_log("warn", "accept: %s", strerror(errno));
+                struct timespec nap = {0, 10000000};
+                nanosleep(&nap, NULL);
+            }
+            continue;
+        }
+        /* counted here, before libmicrohttpd has even seen it, so that the next accept already sees it */
+        uint8_t key[16];
+        addr_key((struct sockaddr *)&ss, key);
+        pthread_mutex_lock(&s->acct_mu);
+        addr_count *a = addr_slot(s, key, 1);
+        unsigned open = a ? a->count : 0;
+        unsigned best = next % s->nd;
+        for (unsigned k = 0; k < s->nd; k++) {
+            unsigned i = (next + k) % s->nd;
+            if (s->daemon_conns[i] < s->daemon_conns[best])
+                best = i;
+        }
+        int refuse = open >= s->o.per_ip_limit;
+        if (!refuse) {
+            if (a)
+                a->count++;
+            s->daemon_conns[best]++;
+            s->total_conns++;
+        }
+        pthread_mutex_unlock(&s->acct_mu);
+        if (refuse) {
+            close(fd);
+            log_refusal(s, (struct sockaddr *)&ss, open);
+            continue;
+        }
+        next = best + 1;
+        /* libmicrohttpd closes the socket itself when it cannot take it */
+        if (MHD_add_connection(s->d[best], fd, (struct sockaddr *)&ss, len) != MHD_YES) {
+            cv_log("warn", "connection dropped: libmicrohttpd could not take it (%s)", strerror(errno));
+            pthread_mutex_lock(&s->acct_mu);
+            if (a && a->count)
+                a->count--;
+            s->daemon_conns[best]--;
+            s->total_conns--;
+            pthread_mutex_unlock(&s->acct_mu);
+        }
+    }
+    return NULL;
+}
+
+/* The listening socket (IPv4, IPv6, or dual-stack for "::"). -1 on failure, errno set. */
+static int listen_on(const struct sockaddr *sa, socklen_t len, int dual)
+{
+    int fd = socket(sa->sa_family, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    int one = 1, zero = 0;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (sa->sa_family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, dual ? &zero : &one, sizeof one);
+    if (bind(fd, sa, len) || listen(fd, 1024) || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    return fd;
+}
+
 /* --- start and stop --- */
 
 /* The start-up line: the effective settings, one logfmt line. */
@@ -879,37 +1151,62 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
         return NULL;
     }
 
-    /* ITC lets MHD_quiesce_daemon stop the accepting in thread-pool mode; epoll where the build has it. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    pthread_mutex_init(&s->acct_mu, NULL);
+    s->listen_fd = -1;
+    s->wake[0] = s->wake[1] = -1;
+    atomic_init(&s->stopping, 0);
+    s->nd = o.threads;
+    size_t na = 16;
+    while (na < 2 * (size_t)o.connection_limit + 16)
+        na *= 2;
+    s->naddrs = na;
+    s->d = calloc(s->nd, sizeof *s->d);
+    s->daemon_conns = calloc(s->nd, sizeof *s->daemon_conns);
+    s->addrs = calloc(na, sizeof *s->addrs);
     int epoll = MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES;
-    flags |= epoll ? MHD_USE_EPOLL : MHD_USE_POLL;
-    if (v6)
-        flags |= IN6_IS_ADDR_UNSPECIFIED(&sa6.sin6_addr) ? MHD_USE_DUAL_STACK : MHD_USE_IPv6;
-    /* One thread is the polling thread alone: a pool of one (or none) draws a warning, so no pool option. */
-    struct MHD_OptionItem pool[] = {
-        {o.threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (intptr_t)o.threads, NULL},
-        {MHD_OPTION_END, 0, NULL}};
-    /* The logger goes first: libmicrohttpd reports problems with the options that follow through it. */
-    s->d = MHD_start_daemon(flags, o.port, NULL, NULL, on_request, s,
-                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-                            MHD_OPTION_SOCK_ADDR, v6 ? (struct sockaddr *)&sa6 : (struct sockaddr *)&sa,
-                            MHD_OPTION_ARRAY, pool,
-                            MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o.connection_limit,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)o.per_ip_limit,
-                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o.timeout_s,
-                            MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                            MHD_OPTION_END);
-    if (!s->d) {
-        cv_fail(err, CV_EIO, "cannot listen on %s%s%s:%u (address in use, or not this host's)", v6 ? "[" : "",
-                o.address, v6 ? "]" : "", (unsigned)o.port);
-        pthread_mutex_destroy(&s->rate_mu);
-        pthread_mutex_destroy(&s->mu);
-        free(s->buckets);
-        free(s);
+    if (!s->d || !s->daemon_conns || !s->addrs || pipe(s->wake)) {
+        cv_fail(err, CV_ENOMEM, "out of memory");
+        cv_server_stop(s);
         return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : o.port;
+    s->listen_fd = v6 ? listen_on((struct sockaddr *)&sa6, sizeof sa6, IN6_IS_ADDR_UNSPECIFIED(&sa6.sin6_addr))
+                      : listen_on((struct sockaddr *)&sa, sizeof sa, 0);
+    if (s->listen_fd < 0) {
+        cv_fail(err, CV_EIO, "cannot listen on %s%s%s:%u: %s", v6 ? "[" : "", o.address, v6 ? "]" : "",
+                (unsigned)o.port, strerror(errno));
+        cv_server_stop(s);
+        return NULL;
+    }
+    /* Each daemon: its own polling thread (epoll where the build has it), no listening socket (ITC wakes it when
+       the acceptor adds a connection); the limits are the acceptor's, the idle timeout each daemon's. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET;
+    flags |= epoll ? MHD_USE_EPOLL : MHD_USE_POLL;
+    for (unsigned i = 0; i < s->nd; i++) {
+        /* The logger goes first: libmicrohttpd reports problems with the options that follow through it. */
+        s->d[i] = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                                   MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o.connection_limit + 16,
+                                   MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o.timeout_s,
+                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                   MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                                   MHD_OPTION_END);
+        if (!s->d[i]) {
+            cv_fail(err, CV_EIO, "cannot start the HTTP worker threads");
+            cv_server_stop(s);
+            return NULL;
+        }
+    }
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    getsockname(s->listen_fd, (struct sockaddr *)&bound, &blen);
+    s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
+    if (pthread_create(&s->acceptor, NULL, acceptor_main, s)) {
+        cv_fail(err, CV_ENOMEM, "cannot start the acceptor thread");
+        cv_server_stop(s);
+        return NULL;
+    }
+    s->acceptor_started = 1;
     log_start(s, v6, epoll);
     return s;
 }
@@ -928,9 +1225,16 @@ void cv_server_stop(cv_server *s)
 {
     if (!s)
         return;
-    /* Stop accepting, then give the requests already begun time to be answered: MHD_stop_daemon itself would
-       close their connections. */
-    MHD_socket listen_fd = MHD_quiesce_daemon(s->d);
+    /* Stop accepting (connections then wait in the kernel's queue until the socket closes), then give the
+       requests already begun time to be answered: MHD_stop_daemon itself would close their connections. */
+    atomic_store(&s->stopping, 1);
+    if (s->acceptor_started) {
+        ssize_t w = write(s->wake[1], "x", 1);
+        (void)w;
+        pthread_join(s->acceptor, NULL);
+    }
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
     struct timespec t0, now, nap = {0, 2000000};
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
@@ -944,9 +1248,13 @@ void cv_server_stop(cv_server *s)
         }
         nanosleep(&nap, NULL);
     }
-    MHD_stop_daemon(s->d);
-    if (listen_fd != MHD_INVALID_SOCKET)
-        close(listen_fd);
+    for (unsigned i = 0; s->d && i < s->nd; i++)
+        if (s->d[i])
+            MHD_stop_daemon(s->d[i]);
+    if (s->wake[0] >= 0)
+        close(s->wake[0]), close(s->wake[1]);
+    free(s->d), free(s->daemon_conns), free(s->addrs);
+    pthread_mutex_destroy(&s->acct_mu);
     for (query_slot *q = s->slots, *next; q; q = next) {
         next = q->next;
         cv_ch_query_free(q->q);

@@ -474,6 +474,45 @@ static double metric(const char *text, const char *name)
     return -1;
 }
 
+/* Keep-alive connections opened in a burst are shared out between the worker threads (each takes the next one
+   when it has the fewest open), not all kept by whichever thread accepted first: a client's connection pool must
+   not leave a core idle. Seen through /metrics, which counts open connections per worker. */
+static void test_keepalive_spread(void **state)
+{
+    (void)state;
+    cv_server *s = start(2);
+    uint16_t p = cv_server_port(s);
+    enum { N = 8 };
+    int fds[N];
+    for (int i = 0; i < N; i++) {
+        fds[i] = socket(AF_INET, SOCK_STREAM, 0);
+        assert_true(fds[i] >= 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(p)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        assert_int_equal(connect(fds[i], (struct sockaddr *)&a, sizeof a), 0);
+    }
+    /* one request on each, answered, the connection left open */
+    static const char req[] = "GET /health HTTP/1.1\r\nHost: test\r\n\r\n";
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(send(fds[i], req, sizeof req - 1, MSG_NOSIGNAL), (ssize_t)(sizeof req - 1));
+        char buf[512];
+        ssize_t got = recv(fds[i], buf, sizeof buf - 1, 0);
+        assert_true(got > 12);
+        assert_int_equal(strncmp(buf, "HTTP/1.1 200", 12), 0);
+    }
+    reply r = http_req(p, "GET", "/metrics", NULL, 0);
+    assert_int_equal(r.status, 200);
+    double w0 = metric(r.body, "covoit_open_connections{worker=\"0\"}");
+    double w1 = metric(r.body, "covoit_open_connections{worker=\"1\"}");
+    print_message("open connections per worker: %.0f and %.0f\n", w0, w1);
+    assert_true(w0 + w1 == N + 1); /* with the one asking */
+    assert_true(w0 >= N / 2 && w1 >= N / 2);
+    reply_free(&r);
+    for (int i = 0; i < N; i++)
+        close(fds[i]);
+    cv_server_stop(s);
+}
+
 static void test_metrics(void **state)
 {
     (void)state;
@@ -534,6 +573,7 @@ int main(void)
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_stop_in_flight),
         cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_keepalive_spread),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
