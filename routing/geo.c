@@ -27,12 +27,16 @@ double cv_distance_m(cv_coord a, cv_coord b)
     return 2 * EARTH_RADIUS_M * asin(sqrt(h));
 }
 
-double cv_project(cv_coord p, cv_coord a, cv_coord b, double *t, cv_coord *onto)
+cv_local_frame cv_frame_at(cv_coord p)
 {
-    /* Local frame in metres around p: x east, y north. Good to centimetres over the few hundred metres that
-       snapping looks at; the returned distance is then recomputed exactly with haversine. */
-    double kx = cos(cv_deg(p.lat) * DEG2RAD) * DEG2RAD * EARTH_RADIUS_M / CV_COORD_SCALE;
-    double ky = DEG2RAD * EARTH_RADIUS_M / CV_COORD_SCALE;
+    /* Good to centimetres over the few hundred metres that snapping looks at. */
+    return (cv_local_frame){cos(cv_deg(p.lat) * DEG2RAD) * DEG2RAD * EARTH_RADIUS_M / CV_COORD_SCALE,
+                            DEG2RAD * EARTH_RADIUS_M / CV_COORD_SCALE};
+}
+
+double cv_project_planar(const cv_local_frame *fr, cv_coord p, cv_coord a, cv_coord b, double *t, cv_coord *onto)
+{
+    double kx = fr->kx, ky = fr->ky;
     double ax = (double)(a.lon - p.lon) * kx, ay = (double)(a.lat - p.lat) * ky;
     double bx = (double)(b.lon - p.lon) * kx, by = (double)(b.lat - p.lat) * ky;
     double dx = bx - ax, dy = by - ay;
@@ -46,6 +50,18 @@ double cv_project(cv_coord p, cv_coord a, cv_coord b, double *t, cv_coord *onto)
                   (int32_t)lround(a.lat + f * (double)(b.lat - a.lat))};
     if (t)
         *t = f;
+    if (onto)
+        *onto = q;
+    double qx = (double)(q.lon - p.lon) * kx, qy = (double)(q.lat - p.lat) * ky;
+    return sqrt(qx * qx + qy * qy);
+}
+
+double cv_project(cv_coord p, cv_coord a, cv_coord b, double *t, cv_coord *onto)
+{
+    /* the point is projected in a local frame around p; the returned distance is haversine's */
+    cv_local_frame fr = cv_frame_at(p);
+    cv_coord q;
+    cv_project_planar(&fr, p, a, b, t, &q);
     if (onto)
         *onto = q;
     return cv_distance_m(p, q);

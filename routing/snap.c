@@ -66,6 +66,7 @@ int cv_snap_point(const cv_graph *g, cv_coord p, const cv_snap_options *opt, cv_
     const cv_graph_header *h = &g->hdr;
     const uint32_t big = h->largest_component;
     double mlat = 111195.0 / 1e7, mlon = mlat * cos(cv_deg(p.lat) * CV_PI / 180.0);
+    cv_local_frame fr = cv_frame_at(p);
     double side = fmin(h->grid_cell_lat * mlat, h->grid_cell_lon * mlon);
     int64_t pc = ((int64_t)p.lon - h->grid_lon0) / h->grid_cell_lon - (p.lon < h->grid_lon0);
     int64_t pr = ((int64_t)p.lat - h->grid_lat0) / h->grid_cell_lat - (p.lat < h->grid_lat0);
@@ -107,12 +108,25 @@ int cv_snap_point(const cv_graph *g, cv_coord p, const cv_snap_options *opt, cv_
                             continue;
                         double t;
                         cv_coord onto;
-                        double d = cv_project(p, g->a.points[it->point], g->a.points[it->point + 1], &t, &onto);
+                        double dp = cv_project_planar(&fr, p, g->a.points[it->point], g->a.points[it->point + 1],
+                                                      &t, &onto);
+                        int big_ok = o.any_component ||
+                                     (g->a.node_component[e->u] == big && g->a.node_component[e->v] == big);
+                        /* the frame's distance is within 1 % of the exact one up to 5 km: a segment it puts
+                           clearly beyond the limit, or behind every best it could replace, is no candidate, and
+                           haversine is spared */
+                        if (dp < 5000) {
+                            double lo = dp * 0.99 - 0.01;
+                            if (lo > o.max_distance_m)
+                                continue;
+                            if (any.found && lo > any.d && (!big_ok || (pref.found && lo > pref.d)))
+                                continue;
+                        }
+                        double d = cv_distance_m(p, onto);
                         if (d > o.max_distance_m)
                             continue;
                         consider(&any, d, it->edge, it->point, t, onto);
-                        if (o.any_component ||
-                            (g->a.node_component[e->u] == big && g->a.node_component[e->v] == big))
+                        if (big_ok)
                             consider(&pref, d, it->edge, it->point, t, onto);
                     }
                 }
