@@ -5,6 +5,7 @@
 #include "timeutil.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 /* ---- the server's time zone ---- */
 
 static char tz_name[256] = "UTC";                                 /* as given to cv_tz_set */
+static atomic_uint tz_generation;                                 /* bumped by cv_tz_set: cached offsets expire */
 static char tz_value[sizeof ZONEINFO_DIR + sizeof tz_name] = "UTC0"; /* what TZ is set to */
 
 /* A TZ database name is a relative path of non-empty components made of the characters the database uses;
@@ -80,6 +82,7 @@ int cv_tz_set(const char *name, cv_error *err)
     }
     setenv("TZ", tz_value, 1);
     tzset();
+    atomic_fetch_add(&tz_generation, 1);
     return 0;
 }
 
@@ -152,13 +155,43 @@ static int days_in_month(int y, int m)
 
 /* The zone's UTC offset at instant t (seconds east). localtime_r only fails for instants whose year does not fit an
    int; those are treated as UTC. */
-static int64_t offset_at(int64_t t)
+static int64_t offset_uncached(int64_t t)
 {
     time_t tt = (time_t)t;
     struct tm tm;
     if (!localtime_r(&tt, &tm))
         return 0;
     return tm.tm_gmtoff;
+}
+
+/* The same, remembered per thread for the quarter of an hour of UTC around t, when the zone has one offset all
+   through it (checked at both ends: nearly every change falls on a quarter, the few that did not, such as
+   Monrovia's in 1972, are then looked up every time). glibc's localtime_r takes a process-wide lock on every
+   call, which the server's threads, formatting hundreds of times per answer, would otherwise queue on. */
+#define QUARTER_S 900
+static int64_t offset_at(int64_t t)
+{
+    static _Thread_local struct {
+        int64_t quarter;
+        int64_t offset;
+        unsigned gen;
+        int valid;
+    } cache[8];
+    if (t < 0 || t > 4102444800) /* before 1970 or after 2100: as the zone says, uncached */
+        return offset_uncached(t);
+    int64_t q = t / QUARTER_S;
+    unsigned gen = atomic_load_explicit(&tz_generation, memory_order_relaxed);
+    unsigned slot = (unsigned)(q & 7);
+    if (cache[slot].valid && cache[slot].quarter == q && cache[slot].gen == gen)
+        return cache[slot].offset;
+    int64_t first = offset_uncached(q * QUARTER_S), last = offset_uncached(q * QUARTER_S + QUARTER_S - 1);
+    if (first != last)
+        return offset_uncached(t);
+    cache[slot].quarter = q;
+    cache[slot].offset = first;
+    cache[slot].gen = gen;
+    cache[slot].valid = 1;
+    return first;
 }
 
 /* Not mktime: glibc's mktime with tm_isdst = -1 resolves an ambiguous time to the standard-time (second)
@@ -190,16 +223,8 @@ int64_t cv_local_to_utc(cv_day day, int32_t time_of_day)
 
 void cv_utc_to_local(int64_t utc, cv_day *day, int32_t *time_of_day, int *weekday)
 {
-    time_t tt = (time_t)utc;
-    struct tm tm;
-    int64_t d, tod;
-    if (localtime_r(&tt, &tm)) {
-        d = days_from_civil((int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
-        tod = tm.tm_hour * 3600 + tm.tm_min * 60 + (tm.tm_sec > 59 ? 59 : tm.tm_sec);
-    } else { /* year beyond int: no zone rule can matter any more */
-        d = floor_div(utc, SECS_PER_DAY);
-        tod = floor_mod(utc, SECS_PER_DAY);
-    }
+    int64_t local = utc + offset_at(utc);
+    int64_t d = floor_div(local, SECS_PER_DAY), tod = floor_mod(local, SECS_PER_DAY);
     if (day)
         *day = (cv_day)d;
     if (time_of_day)
@@ -412,20 +437,23 @@ static char *put_ymd(char *p, int64_t y, int m, int d)
 
 void cv_format_datetime(int64_t utc, char *buf)
 {
-    time_t tt = (time_t)utc;
-    struct tm tm;
-    if (!localtime_r(&tt, &tm)) {
+    /* beyond year 9999 either way, as before: the extreme stamps */
+    if (utc < -62135596800 || utc > 253402300799) {
         strcpy(buf, utc < 0 ? "0000-01-01T00:00:00+00:00" : "9999-12-31T23:59:59+00:00");
         return;
     }
-    char *p = put_ymd(buf, (int64_t)tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    int64_t off = offset_at(utc), local = utc + off;
+    int64_t y;
+    int mo, d;
+    civil_from_days(floor_div(local, SECS_PER_DAY), &y, &mo, &d);
+    int64_t tod = floor_mod(local, SECS_PER_DAY);
+    char *p = put_ymd(buf, y, mo, d);
     *p++ = 'T';
-    p = put_digits(p, tm.tm_hour, 2);
+    p = put_digits(p, tod / 3600, 2);
     *p++ = ':';
-    p = put_digits(p, tm.tm_min, 2);
+    p = put_digits(p, tod / 60 % 60, 2);
     *p++ = ':';
-    p = put_digits(p, tm.tm_sec, 2);
-    long off = tm.tm_gmtoff;
+    p = put_digits(p, tod % 60, 2);
     *p++ = off < 0 ? '-' : '+';
     if (off < 0)
         off = -off;

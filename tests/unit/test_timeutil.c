@@ -1,6 +1,7 @@
 /* test_timeutil.c — matcher/timeutil.c and the checks of matcher/trip.c: day numbers, time zones and
    daylight-saving changes (Lisbon, Paris, New York, Dublin), ISO-8601 / weekday parsing and formatting, and the
    validation of schedules, offers and requests. */
+#define _DEFAULT_SOURCE /* localtime_r and tm_gmtoff, for the reference */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,7 +10,9 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cv_error.h"
 #include "timeutil.h"
@@ -306,6 +309,50 @@ static void test_tz_round_trips(void **state)
 }
 
 /* ---- formatting ---- */
+
+/* Formatting and local dates come from offsets remembered per quarter of an hour: they must equal what
+   localtime_r says, instant by instant, around every change of zones with half- and quarter-hour offsets, negative
+   DST, and a change off the quarter (Monrovia, 1972), and after switching zones. */
+static void test_cached_offsets_agree(void **state)
+{
+    (void)state;
+    static const char *const zones[] = {"Europe/Lisbon", "America/St_Johns", "Asia/Kathmandu", "Australia/Lord_Howe",
+                                        "Europe/Dublin", "Africa/Monrovia", "Pacific/Chatham", "UTC"};
+    uint64_t seed = 99;
+    for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
+        assert_int_equal(cv_tz_set(zones[z], NULL), 0);
+        for (int i = 0; i < 22000; i++) {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            /* half anywhere in 1970-2100, half within minutes of a quarter of an hour */
+            int64_t t = (int64_t)(seed % 4102444800u);
+            if (i % 2)
+                t = t / 900 * 900 + (int64_t)(seed >> 40) % 121 - 60;
+            /* and every second of the two quarters around 1972-01-07 00:44:30 UTC, Monrovia's change */
+            if (i >= 20000)
+                t = 63593070 - 1000 + (i - 20000);
+            if (t < 0)
+                t = 0;
+            char got[64], want[64];
+            cv_format_datetime(t, got);
+            time_t tt = (time_t)t;
+            struct tm tm;
+            assert_non_null(localtime_r(&tt, &tm));
+            long off = (tm.tm_gmtoff + (tm.tm_gmtoff < 0 ? -30 : 30)) / 60;
+            snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_gmtoff < 0 ? '-' : '+', labs(off) / 60,
+                     labs(off) % 60);
+            if (strcmp(got, want))
+                fail_msg("%s at %lld: %s, localtime_r says %s", zones[z], (long long)t, got, want);
+            cv_day d;
+            int32_t tod;
+            cv_utc_to_local(t, &d, &tod, NULL);
+            assert_int_equal(d, cv_day_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday));
+            assert_int_equal(tod, tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec);
+        }
+    }
+}
 
 static void test_format(void **state)
 {
@@ -907,6 +954,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tz_dublin_negative_dst, reset_zone),
         cmocka_unit_test_teardown(test_tz_round_trips, reset_zone),
         cmocka_unit_test_teardown(test_format, reset_zone),
+        cmocka_unit_test_teardown(test_cached_offsets_agree, reset_zone),
         cmocka_unit_test_teardown(test_parse_datetime_good, reset_zone),
         cmocka_unit_test_teardown(test_parse_datetime_bad, reset_zone),
         cmocka_unit_test_teardown(test_parse_date, reset_zone),
