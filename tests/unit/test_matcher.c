@@ -80,6 +80,20 @@ static void db_path(char *buf, size_t cap, const char *name)
     tst_remove_db(buf);
 }
 
+/* A fresh trip database COVOIT_TMP/name, the matcher on g over it and a workspace; fails the test on error. */
+static cv_matcher_ws *open_index(const cv_graph *g, const char *name, int64_t now, cv_matcher **m)
+{
+    char db[1024];
+    db_path(db, sizeof db, name);
+    cv_error err;
+    if (cv_matcher_open(g, db, NULL, now, m, &err))
+        fail_msg("%s", err.text);
+    cv_matcher_ws *w = cv_matcher_ws_new(*m, &err);
+    if (!w)
+        fail_msg("%s", err.text);
+    return w;
+}
+
 /* 2030-06-03 (a Monday) at h:m UTC. */
 static int64_t at(int h, int m)
 {
@@ -269,15 +283,10 @@ static void test_times_at_the_edges(void **state)
 {
     (void)state;
     assert_int_equal(cv_tz_set("Europe/Lisbon", NULL), 0);
-    char db[1024];
-    db_path(db, sizeof db, "matcher_edges.db");
     int64_t now = at(0, 0);
     cv_matcher *m;
     cv_error err;
-    if (cv_matcher_open(graph, db, NULL, now, &m, &err))
-        fail_msg("%s", err.text);
-    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
-    assert_non_null(w);
+    cv_matcher_ws *w = open_index(graph, "matcher_edges.db", now, &m);
     enum { NO = 24, NR = 48 };
     cv_offer offers[NO];
     int64_t oids[NO], rids[NR];
@@ -349,14 +358,9 @@ static void test_along_one_street(void **state)
     cv_graph *g = import(map, gpath);
     assert_non_null(g);
     cv_error err;
-    char db[1024];
-    db_path(db, sizeof db, "matcher_street.db");
     int64_t now = at(0, 0);
     cv_matcher *m;
-    if (cv_matcher_open(g, db, NULL, now, &m, &err))
-        fail_msg("%s", err.text);
-    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
-    assert_non_null(w);
+    cv_matcher_ws *w = open_index(g, "matcher_street.db", now, &m);
     cv_offer o = new_offer(lonlat(7.4120, 43.7), lonlat(7.4280, 43.7), at(8, 0));
     if (cv_matcher_add_offer(w, &o, now, &err))
         fail_msg("%s", err.text);
@@ -460,13 +464,10 @@ static void test_index_equals_pairs_and_survives_restart(void **state)
 static void test_booking_flow(void **state)
 {
     (void)state;
-    char db[1024];
-    db_path(db, sizeof db, "matcher_booking.db");
     int64_t now = at(0, 0);
     cv_matcher *m;
     cv_error err;
-    assert_int_equal(cv_matcher_open(graph, db, NULL, now, &m, &err), 0);
-    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    cv_matcher_ws *w = open_index(graph, "matcher_booking.db", now, &m);
     /* across the city without motorways (where no pickup may be placed): Aliados to Foz, one seat */
     cv_offer o = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6760, 41.1530), at(8, 0));
     o.seats = 1;
@@ -526,13 +527,10 @@ static void test_booking_flow(void **state)
 static void test_bad_input(void **state)
 {
     (void)state;
-    char db[1024];
-    db_path(db, sizeof db, "matcher_bad.db");
     int64_t now = at(0, 0);
     cv_matcher *m;
     cv_error err;
-    assert_int_equal(cv_matcher_open(graph, db, NULL, now, &m, &err), 0);
-    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    cv_matcher_ws *w = open_index(graph, "matcher_bad.db", now, &m);
     cv_offer o = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6230, 41.2350), at(8, 0));
     cv_offer bad = o;
     bad.from = lonlat(41.1496, -8.6110); /* swapped lat/lon: in the ocean off Africa */
@@ -564,14 +562,11 @@ static void test_regular_across_dst(void **state)
 {
     (void)state;
     assert_int_equal(cv_tz_set("Europe/Lisbon", NULL), 0);
-    char db[1024];
-    db_path(db, sizeof db, "matcher_dst.db");
     cv_day first = cv_day_from_ymd(2030, 3, 25), last = cv_day_from_ymd(2030, 4, 5);
     int64_t now = cv_local_to_utc(first, 0);
     cv_matcher *m;
     cv_error err;
-    assert_int_equal(cv_matcher_open(graph, db, NULL, now, &m, &err), 0);
-    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    cv_matcher_ws *w = open_index(graph, "matcher_dst.db", now, &m);
     cv_offer o = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6230, 41.2350), 0);
     o.when = (cv_schedule){CV_REGULAR, 0, CV_MON | CV_TUE | CV_WED | CV_THU | CV_FRI, 8 * 3600, first, last, 15 * 60};
     assert_int_equal(cv_matcher_add_offer(w, &o, now, &err), 0);
@@ -639,13 +634,10 @@ static void *race(void *arg)
 static void test_racing_for_the_last_seats(void **state)
 {
     (void)state;
-    char db[1024];
-    db_path(db, sizeof db, "matcher_race.db");
     int64_t now = at(0, 0);
     cv_matcher *m;
     cv_error err;
-    assert_int_equal(cv_matcher_open(graph, db, NULL, now, &m, &err), 0);
-    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    cv_matcher_ws *w = open_index(graph, "matcher_race.db", now, &m);
     cv_offer o = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6760, 41.1530), at(8, 0));
     o.seats = 3;
     assert_int_equal(cv_matcher_add_offer(w, &o, now, &err), 0);
@@ -714,13 +706,10 @@ static void *querier(void *arg)
 static void test_changes_while_matching(void **state)
 {
     (void)state;
-    char db[1024];
-    db_path(db, sizeof db, "matcher_churn.db");
     int64_t now = at(0, 0);
     cv_matcher *m;
     cv_error err;
-    assert_int_equal(cv_matcher_open(graph, db, NULL, now, &m, &err), 0);
-    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    cv_matcher_ws *w = open_index(graph, "matcher_churn.db", now, &m);
     cv_offer base = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6760, 41.1530), at(8, 0));
     cv_request r = new_request(on_route(base.from, base.to, 0.3), on_route(base.from, base.to, 0.7), at(8, 3));
     assert_int_equal(cv_matcher_add_request(w, &r, now, &err), 0);
