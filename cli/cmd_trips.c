@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "timeutil.h"
+#include "cv_parse.h"
 
 /* ------------------------------------------------------------------------------------------------ usage --- */
 
@@ -244,22 +245,10 @@ static int parse_number(const char *text, double lo, double hi, double *out)
     return 0;
 }
 
-/* A whole number in [lo, hi]. */
-static int parse_integer(const char *text, long long lo, long long hi, long long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (!*text || *end || errno || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_id(const char *cmd, const char *what, const char *text, int64_t *id)
 {
     long long v;
-    if (parse_integer(text, 1, INT64_MAX, &v))
+    if (cv_parse_integer(text, 1, INT64_MAX, &v))
         return usage_error(cmd, "%s '%.100s' is not an id (a positive integer)", what, text);
     *id = (int64_t)v;
     return 0;
@@ -326,7 +315,7 @@ static int parse_owner(const trip_args *a, char owner[CV_OWNER_MAX])
 static int parse_seats(const trip_args *a, int dflt, int *seats)
 {
     long long v = dflt;
-    if (a->seats && parse_integer(a->seats, 1, 1000, &v))
+    if (a->seats && cv_parse_integer(a->seats, 1, 1000, &v))
         return fail(CV_EINVAL, CLI_USAGE, "--seats: '%.100s' is not a number of seats (1 or more)", a->seats);
     *seats = (int)v;
     return 0;
@@ -566,7 +555,7 @@ static int trip_matches(trip_kind kind, const trip_args *a, int64_t now)
     int st;
     if ((st = parse_id(cmd, cmd, a->pos[0], &id)))
         return st;
-    if (a->limit && parse_integer(a->limit, 1, 100000, &limit))
+    if (a->limit && cv_parse_integer(a->limit, 1, 100000, &limit))
         return fail(CV_EINVAL, CLI_USAGE, "--limit: '%.100s' is not a count (1 to 100000)", a->limit);
     session s;
     if ((st = session_open(a, now, &s)))

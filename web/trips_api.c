@@ -17,6 +17,7 @@
 #include "timeutil.h"
 #include "trip_json.h"
 #include "web_int.h"
+#include "cv_parse.h"
 
 #define BAD MHD_HTTP_BAD_REQUEST
 #define V1_MAX_LIMIT 1000
@@ -87,24 +88,12 @@ static int check_args(web_req *r, const char *const *allowed)
     return 0;
 }
 
-/* A whole number in [lo, hi] from text. */
-static int parse_integer(const char *text, long long lo, long long hi, long long *out)
-{
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (!*text || *end || errno || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* ?limit=N, or 0 (the server's cap) when absent. */
 static int parse_limit(web_req *r, int *limit)
 {
     const char *v = web_arg(r, "limit");
     long long n = 0;
-    if (v && parse_integer(v, 1, V1_MAX_LIMIT, &n))
+    if (v && cv_parse_integer(v, 1, V1_MAX_LIMIT, &n))
         return invalid(r, "limit: '%.100s' is not a count (1 to %d)", v, V1_MAX_LIMIT);
     *limit = (int)n;
     return 0;
@@ -357,7 +346,7 @@ static int split_id(const char *text, int64_t *id, const char **tail)
     for (size_t i = 0; i < n; i++)
         if (buf[i] < '0' || buf[i] > '9')
             return -1;
-    if (parse_integer(buf, 1, INT64_MAX, &v))
+    if (cv_parse_integer(buf, 1, INT64_MAX, &v))
         return -1;
     *id = (int64_t)v;
     *tail = slash ? slash + 1 : "";
@@ -518,7 +507,7 @@ static int trip_one(web_req *r, cv_matcher_ws *w, kind k, int64_t id, int cancel
 static int trip_matches(web_req *r, cv_matcher_ws *w, kind k, int64_t id)
 {
     static const char *const args[] = {"limit", NULL};
-    int limit;
+    int limit = 0;
     if (check_args(r, args) || parse_limit(r, &limit))
         return -1;
     char owner[CV_OWNER_MAX];
@@ -589,7 +578,7 @@ static int search(web_req *r, cv_matcher_ws *w)
     if (!method_is(r, "POST"))
         return not_allowed(r, "POST");
     static const char *const args[] = {"limit", NULL};
-    int limit;
+    int limit = 0;
     if (check_args(r, args) || parse_limit(r, &limit))
         return -1;
     int64_t now = (int64_t)time(NULL);
