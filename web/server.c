@@ -84,7 +84,7 @@ struct cv_server {
     unsigned *daemon_conns;     /* open connections per daemon */
     unsigned total_conns;
     addr_count *addrs;
-    size_t naddrs, addrs_used;
+    size_t naddrs;
     double refused_logged_at;   /* refusals are logged at most once a second, with a count */
     unsigned long refused_since;
     const cv_graph *g;
@@ -832,10 +832,8 @@ static addr_count *addr_slot(cv_server *s, const uint8_t addr[16], int add)
             if (!a->used) {
                 if (!add)
                     return NULL;
-                if (reuse == SIZE_MAX) {
+                if (reuse == SIZE_MAX)
                     reuse = i;
-                    s->addrs_used++;
-                }
                 break;
             }
             if (!memcmp(a->addr, addr, 16))
@@ -862,13 +860,11 @@ static addr_count *addr_slot(cv_server *s, const uint8_t addr[16], int add)
             return NULL;
         memcpy(keep, s->addrs, live * sizeof *keep);
         memset(s->addrs, 0, s->naddrs * sizeof *s->addrs);
-        s->addrs_used = 0;
         for (size_t k = 0; k < live; k++) {
             size_t j = addr_hash(keep[k].addr, s->naddrs);
             while (s->addrs[j].used)
                 j = (j + 1) & (s->naddrs - 1);
             s->addrs[j] = keep[k];
-            s->addrs_used++;
         }
         free(keep);
     }
