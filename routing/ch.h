@@ -9,6 +9,7 @@
 #include "cv_error.h"
 #include "cv_progress.h"
 #include "graph.h"
+#include "hub_labels.h"
 #include "route.h"
 #include "snap.h"
 
@@ -42,6 +43,10 @@ typedef struct cv_ch_query cv_ch_query;
    hierarchy. */
 cv_ch_query *cv_ch_query_new(const cv_graph *g);
 void cv_ch_query_free(cv_ch_query *q);
+
+/* Answers the queries below from hub labels built for the same graph (NULL: back to CH searches). The labels
+   must outlive the workspace's use of them. Returns 0, CV_EINVAL (labels of another graph) or CV_ENOMEM. */
+int cv_ch_use_labels(cv_ch_query *q, const cv_hub_labels *hl);
 
 /* Shortest route by weight from s to t, unpacked to original edges (same answer as cv_dijkstra_route). Returns
    0, CV_ENOROUTE or CV_ENOMEM. */

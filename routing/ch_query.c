@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ch.h"
+#include "hub_labels.h"
 
 #define NONE UINT32_MAX
 #define SEED_FWD (UINT32_MAX - 1) /* pred: a seed reached along its edge's u-to-v direction */
@@ -41,6 +42,11 @@ typedef struct side {
     size_t cap;
 } side;
 
+/* One hub of a point's combined label: the least over its seeds, and which seed gave it. */
+typedef struct hl_cell {
+    uint32_t weight, dur, len, seed;
+} hl_cell;
+
 typedef struct bucket_entry {
     uint32_t node;       /* rank */
     uint32_t target;
@@ -60,6 +66,12 @@ struct cv_ch_query {
     bucket_entry *grouped; /* the same entries grouped by node */
     size_t cap_grouped;
     uint32_t *bk_first, *bk_count, *bk_stamp, *bk_touched;
+    /* hub labels, when attached: a dense per-hub combination of the labels of a point's seeds */
+    const cv_hub_labels *hl;
+    uint32_t *hmark;     /* query number when the hub is in the combination */
+    hl_cell *hcell;      /* by hub */
+    uint32_t *hhubs;     /* the hubs of the combination, in the order found */
+    uint32_t nhubs;
 };
 
 /* A search settles each node once and relaxes each of its links once, so the lazy heap never holds more than
@@ -109,12 +121,31 @@ void cv_ch_query_free(cv_ch_query *q)
     side_free(&q->b);
     free(q->stack), free(q->bk), free(q->bk_first), free(q->bk_count), free(q->bk_stamp);
     free(q->bk_touched), free(q->grouped);
+    free(q->hmark), free(q->hcell), free(q->hhubs);
     free(q);
 }
 
 uint64_t cv_ch_settled(const cv_ch_query *q)
 {
     return q->settled;
+}
+
+int cv_ch_use_labels(cv_ch_query *q, const cv_hub_labels *hl)
+{
+    if (hl && hl->n != q->n)
+        return CV_EINVAL;
+    if (hl && !q->hmark) {
+        q->hmark = calloc(q->n, sizeof *q->hmark);
+        q->hcell = malloc(q->n * sizeof *q->hcell);
+        q->hhubs = malloc(q->n * sizeof *q->hhubs);
+        if (!q->hmark || !q->hcell || !q->hhubs) {
+            free(q->hmark), free(q->hcell), free(q->hhubs);
+            q->hmark = NULL, q->hcell = NULL, q->hhubs = NULL;
+            return CV_ENOMEM;
+        }
+    }
+    q->hl = hl;
+    return 0;
 }
 
 /* Query numbers are even: q marks a node reached, q + 1 settled. */
@@ -125,6 +156,8 @@ static uint32_t next_query(cv_ch_query *q)
         for (uint32_t i = 0; i < q->n; i++)
             q->f.hot[i].stamp = q->b.hot[i].stamp = 0;
         memset(q->bk_stamp, 0, q->n * sizeof *q->bk_stamp);
+        if (q->hmark)
+            memset(q->hmark, 0, q->n * sizeof *q->hmark);
         q->q = 2;
     }
     return q->q;
@@ -353,12 +386,146 @@ static node_track chain_track(const cv_ch_query *q, const side *s, uint32_t r)
     return t;
 }
 
+/* --- queries on hub labels --- */
+
+/* Combines the labels of n seeds (forward labels for a source, backward ones for a target) into q->hcell, marked
+   with qs: per hub, the least over the seeds. The hubs go to q->hhubs. */
+static void hl_combine(cv_ch_query *q, const cv_seed *seeds, uint32_t n, int forward, uint32_t qs)
+{
+    const cv_hub_labels *hl = q->hl;
+    q->nhubs = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t len;
+        const cv_hl_info *info;
+        const cv_hl_entry *e = cv_hl_label(hl, forward, q->g->a.ch_rank[seeds[k].node], &len, &info);
+        for (uint32_t i = 0; i < len; i++) {
+            uint64_t w = (uint64_t)seeds[k].weight + e[i].weight;
+            if (w >= CV_INF_WEIGHT)
+                continue;
+            uint32_t h = e[i].hub;
+            hl_cell c = {(uint32_t)w, seeds[k].duration_ds + info[i].duration_ds,
+                         seeds[k].distance_dm + info[i].distance_dm, k};
+            if (q->hmark[h] != qs) {
+                q->hmark[h] = qs;
+                q->hcell[h] = c;
+                q->hhubs[q->nhubs++] = h;
+            } else if (c.weight < q->hcell[h].weight) {
+                q->hcell[h] = c;
+            }
+        }
+    }
+}
+
+/* Where the labels of a source and a target meet. */
+typedef struct hl_meet {
+    uint64_t best;          /* UINT64_MAX when unreachable */
+    int direct;             /* the ride along one edge is best */
+    uint32_t hub, src_seed, dst_seed, dur, len;
+    cv_seed ss[CV_MAX_SEEDS], ts[CV_MAX_SEEDS];
+    uint32_t nss, nts;
+} hl_meet;
+
+static void hl_search(cv_ch_query *q, const cv_snap *s, const cv_snap *t, hl_meet *m)
+{
+    const cv_graph *g = q->g;
+    uint32_t qs = next_query(q);
+    q->settled = 0;
+    m->best = cv_path_direct_weight(g, s, t);
+    m->direct = m->best != UINT64_MAX;
+    m->hub = NONE;
+    m->nss = cv_source_seeds(g, s, m->ss, CV_MAX_SEEDS);
+    m->nts = cv_target_seeds(g, t, m->ts, CV_MAX_SEEDS);
+    hl_combine(q, m->ss, m->nss, 1, qs);
+    for (uint32_t j = 0; j < m->nts; j++) {
+        const cv_seed *sd = &m->ts[j];
+        uint32_t len;
+        const cv_hl_info *info;
+        const cv_hl_entry *e = cv_hl_label(q->hl, 0, g->a.ch_rank[sd->node], &len, &info);
+        for (uint32_t i = 0; i < len; i++) {
+            uint32_t h = e[i].hub;
+            if (q->hmark[h] != qs)
+                continue;
+            uint64_t c = (uint64_t)q->hcell[h].weight + sd->weight + e[i].weight;
+            if (c < m->best) {
+                const hl_cell *f = &q->hcell[h];
+                m->best = c;
+                m->direct = 0;
+                m->hub = h;
+                m->src_seed = f->seed;
+                m->dst_seed = j;
+                m->dur = f->dur + sd->duration_ds + info[i].duration_ds;
+                m->len = f->len + sd->distance_dm + info[i].distance_dm;
+            }
+        }
+    }
+}
+
+/* Pushes on the stack the hierarchy arcs of the route from r up to hub h (forward: r to h, in travel order) or
+   from h down to r (backward: in reverse travel order), following each entry's hop. Returns 0, CV_ENOMEM, or
+   CV_EINTERNAL when h is not in r's label. */
+static int hl_chain(cv_ch_query *q, int forward, uint32_t r, uint32_t h, size_t *n)
+{
+    const cv_hub_labels *hl = q->hl;
+    int64_t i = cv_hl_find(hl, forward, r, h);
+    if (i < 0)
+        return CV_EINTERNAL;
+    uint64_t at = hl->start[forward][r] + (uint64_t)i;
+    for (uint32_t steps = 0; hl->hop[forward][at].next != CV_HL_END; steps++) {
+        if (steps > hl->n)
+            return CV_EINTERNAL;
+        if (push_stack(q, n, hl->hop[forward][at].arc))
+            return CV_ENOMEM;
+        at = hl->hop[forward][at].next;
+    }
+    return 0;
+}
+
+static int hl_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out, cv_error *err)
+{
+    const cv_graph *g = q->g;
+    hl_meet m;
+    hl_search(q, s, t, &m);
+    if (m.best == UINT64_MAX)
+        return cv_fail(err, CV_ENOROUTE, "no route from %.7f,%.7f to %.7f,%.7f", cv_deg(s->location.lon),
+                       cv_deg(s->location.lat), cv_deg(t->location.lon), cv_deg(t->location.lat));
+    out->weight = m.best > CV_INF_WEIGHT ? CV_INF_WEIGHT : (uint32_t)m.best;
+    if (m.direct) {
+        out->direct = 1;
+        return cv_path_finish(g, out);
+    }
+    size_t nf = 0, n;
+    int rc = hl_chain(q, 1, g->a.ch_rank[m.ss[m.src_seed].node], m.hub, &nf);
+    n = nf;
+    if (rc == 0)
+        rc = hl_chain(q, 0, g->a.ch_rank[m.ts[m.dst_seed].node], m.hub, &n);
+    /* unpacking works above both chains: the upward one in order, then the downward one from its top */
+    for (size_t i = 0; i < nf && rc == 0; i++)
+        rc = unpack(q, q->stack[i], n, out) ? CV_ENOMEM : 0;
+    for (size_t i = n; i-- > nf && rc == 0;)
+        rc = unpack(q, q->stack[i], n, out) ? CV_ENOMEM : 0;
+    if (rc == CV_ENOMEM)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    if (rc)
+        return cv_fail(err, CV_EINTERNAL, "hub labels do not lead to hub %u", m.hub);
+    out->src_forward = m.ss[m.src_seed].forward;
+    out->dst_forward = m.ts[m.dst_seed].forward;
+    return cv_path_finish(g, out);
+}
+
 int cv_ch_cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_table_cell *out)
 {
     uint64_t best;
     uint32_t meet;
     int direct;
-    search(q, s, t, &best, &meet, &direct);
+    hl_meet m;
+    if (q->hl) {
+        hl_search(q, s, t, &m);
+        best = m.best;
+        direct = m.direct;
+        meet = m.hub;
+    } else {
+        search(q, s, t, &best, &meet, &direct);
+    }
     if (best == UINT64_MAX) {
         *out = (cv_table_cell){CV_INF_WEIGHT, 0, 0};
         return CV_ENOROUTE;
@@ -367,6 +534,9 @@ int cv_ch_cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_table_cell
     if (direct) {
         out->duration_ds = (uint32_t)best;
         out->distance_dm = s->from_u_dm > t->from_u_dm ? s->from_u_dm - t->from_u_dm : t->from_u_dm - s->from_u_dm;
+    } else if (q->hl) {
+        out->duration_ds = m.dur;
+        out->distance_dm = m.len;
     } else {
         node_track f = chain_track(q, &q->f, meet), b = chain_track(q, &q->b, meet);
         out->duration_ds = f.dur + b.dur;
@@ -382,6 +552,8 @@ int cv_ch_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out
     out->src = *s;
     out->dst = *t;
     out->direct = 0;
+    if (q->hl)
+        return hl_route(q, s, t, out, err);
     uint64_t best;
     uint32_t meet;
     int direct;
@@ -454,6 +626,35 @@ static uint32_t *spatial_order(cv_ch_query *q, const cv_snap *pts, size_t n)
     return out;
 }
 
+static int add_bucket(cv_ch_query *q, bucket_entry e)
+{
+    if (q->nbk == q->cap_bk) {
+        size_t nc = q->cap_bk ? q->cap_bk * 2 : 4096;
+        bucket_entry *p = realloc(q->bk, nc * sizeof *p);
+        if (!p)
+            return -1;
+        q->bk = p;
+        q->cap_bk = nc;
+    }
+    q->bk[q->nbk++] = e;
+    return 0;
+}
+
+/* A source reaches node r for `at`: the destinations in r's bucket may be reached through it. */
+static inline void scan_bucket(cv_ch_query *q, cv_table_cell *row, uint32_t r, const hl_cell *at)
+{
+    const bucket_entry *e = q->grouped + q->bk_first[r];
+    for (uint32_t k = 0; k < q->bk_count[r]; k++) {
+        uint64_t w = (uint64_t)at->weight + e[k].weight;
+        cv_table_cell *c = &row[e[k].target];
+        if (w < c->weight) {
+            c->weight = (uint32_t)w;
+            c->duration_ds = at->dur + e[k].dur;
+            c->distance_dm = at->len + e[k].len;
+        }
+    }
+}
+
 int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *dst, size_t nd, cv_table_cell *out,
                 cv_error *err)
 {
@@ -474,23 +675,28 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
     for (size_t jj = 0; jj < nd; jj++) {
         size_t j = dord[jj];
         uint32_t qs = next_query(q);
+        if (q->hl) {
+            /* with labels, the destination's combined backward label is its bucket content */
+            cv_seed seeds[CV_MAX_SEEDS];
+            uint32_t n = cv_target_seeds(g, &dst[j], seeds, CV_MAX_SEEDS);
+            hl_combine(q, seeds, n, 0, qs);
+            for (uint32_t k = 0; k < q->nhubs; k++) {
+                uint32_t h = q->hhubs[k];
+                const hl_cell *c = &q->hcell[h];
+                if (add_bucket(q, (bucket_entry){h, (uint32_t)j, c->weight, c->dur, c->len}))
+                    goto nomem;
+            }
+            continue;
+        }
         q->b.nheap = 0;
         seed_target(q, &q->b, qs, &dst[j]);
         while (heap_live(&q->b)) {
             uint32_t r = step(q, &q->b, qs, 0, 1);
             if (r == NONE)
                 continue;
-            if (q->nbk == q->cap_bk) {
-                size_t nc = q->cap_bk ? q->cap_bk * 2 : 4096;
-                bucket_entry *p = realloc(q->bk, nc * sizeof *p);
-                if (!p) {
-                    free(dord), free(sord);
-                    return cv_fail(err, CV_ENOMEM, "out of memory");
-                }
-                q->bk = p;
-                q->cap_bk = nc;
-            }
-            q->bk[q->nbk++] = (bucket_entry){r, (uint32_t)j, q->b.hot[r].dist, q->b.track[r].dur, q->b.track[r].len};
+            if (add_bucket(q, (bucket_entry){r, (uint32_t)j, q->b.hot[r].dist, q->b.track[r].dur,
+                                             q->b.track[r].len}))
+                goto nomem;
         }
     }
     /* group the entries by node without sorting: count per node, lay the buckets out, scatter */
@@ -514,10 +720,8 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
     }
     if (q->cap_grouped < q->nbk) {
         bucket_entry *p = realloc(q->grouped, q->nbk * sizeof *p);
-        if (!p) {
-            free(dord), free(sord);
-            return cv_fail(err, CV_ENOMEM, "out of memory");
-        }
+        if (!p)
+            goto nomem;
         q->grouped = p;
         q->cap_grouped = q->nbk;
     }
@@ -537,27 +741,32 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
             }
         }
         uint32_t qs = next_query(q);
+        if (q->hl) {
+            cv_seed seeds[CV_MAX_SEEDS];
+            uint32_t n = cv_source_seeds(g, &src[i], seeds, CV_MAX_SEEDS);
+            hl_combine(q, seeds, n, 1, qs);
+            for (uint32_t k = 0; k < q->nhubs; k++) {
+                uint32_t h = q->hhubs[k];
+                if (q->bk_stamp[h] == bq)
+                    scan_bucket(q, row, h, &q->hcell[h]);
+            }
+            continue;
+        }
         q->f.nheap = 0;
         seed_source(q, &q->f, qs, &src[i]);
         while (heap_live(&q->f)) {
             uint32_t r = step(q, &q->f, qs, 1, 1);
             if (r == NONE || q->bk_stamp[r] != bq)
                 continue;
-            const bucket_entry *e = q->grouped + q->bk_first[r];
-            uint32_t fd = q->f.hot[r].dist, fdur = q->f.track[r].dur, flen = q->f.track[r].len;
-            for (uint32_t k = 0; k < q->bk_count[r]; k++) {
-                uint64_t w = (uint64_t)fd + e[k].weight;
-                cv_table_cell *c = &row[e[k].target];
-                if (w < c->weight) {
-                    c->weight = (uint32_t)w;
-                    c->duration_ds = fdur + e[k].dur;
-                    c->distance_dm = flen + e[k].len;
-                }
-            }
+            hl_cell at = {q->f.hot[r].dist, q->f.track[r].dur, q->f.track[r].len, 0};
+            scan_bucket(q, row, r, &at);
         }
     }
     free(dord), free(sord);
     return 0;
+nomem:
+    free(dord), free(sord);
+    return cv_fail(err, CV_ENOMEM, "out of memory");
 }
 
 uint32_t cv_ch_nodes(const cv_ch_query *q)
@@ -573,6 +782,25 @@ int cv_ch_space(cv_ch_query *q, const cv_snap *s, int forward, cv_space_entry **
     sd->nheap = 0;
     q->settled = 0;
     *n = 0;
+    if (q->hl) {
+        cv_seed seeds[CV_MAX_SEEDS];
+        uint32_t ns = forward ? cv_source_seeds(q->g, s, seeds, CV_MAX_SEEDS)
+                              : cv_target_seeds(q->g, s, seeds, CV_MAX_SEEDS);
+        hl_combine(q, seeds, ns, forward, qs);
+        if (*cap < q->nhubs) {
+            cv_space_entry *p = realloc(*out, q->nhubs * sizeof *p);
+            if (!p)
+                return cv_fail(err, CV_ENOMEM, "out of memory");
+            *out = p;
+            *cap = q->nhubs;
+        }
+        for (uint32_t k = 0; k < q->nhubs; k++) {
+            const hl_cell *c = &q->hcell[q->hhubs[k]];
+            (*out)[k] = (cv_space_entry){q->hhubs[k], c->weight, c->dur, c->len};
+        }
+        *n = q->nhubs;
+        return 0;
+    }
     if (forward)
         seed_source(q, sd, qs, s);
     else

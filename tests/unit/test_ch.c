@@ -50,10 +50,10 @@ static cv_snap random_snap(const cv_graph *g)
     return snap_on(g, (uint32_t)(next_rand() % g->hdr.nedges));
 }
 
-static void compare(const cv_graph *g, cv_dijkstra *dj, cv_ch_query *ch, const cv_snap *s, const cv_snap *t,
-                    cv_path *p1, cv_path *p2)
+/* The answer of ch (plain CH or hub labels) from s to t against Dijkstra's p1 (r1 its return code). */
+static void check_one(const cv_graph *g, int r1, const cv_path *p1, cv_ch_query *ch, const cv_snap *s,
+                      const cv_snap *t, cv_path *p2)
 {
-    int r1 = cv_dijkstra_route(dj, s, t, p1, NULL);
     int r2 = cv_ch_route(ch, s, t, p2, NULL);
     assert_int_equal(r1, r2);
     if (r1 != 0) {
@@ -86,10 +86,31 @@ static void compare(const cv_graph *g, cv_dijkstra *dj, cv_ch_query *ch, const c
     assert_true(w <= p2->weight);
 }
 
-static void check_pairs(cv_graph *g, int pairs, int restricted)
+static void compare(const cv_graph *g, cv_dijkstra *dj, cv_ch_query *ch, cv_ch_query *hl, const cv_snap *s,
+                    const cv_snap *t, cv_path *p1, cv_path *p2)
+{
+    int r1 = cv_dijkstra_route(dj, s, t, p1, NULL);
+    check_one(g, r1, p1, ch, s, t, p2);
+    if (hl)
+        check_one(g, r1, p1, hl, s, t, p2);
+}
+
+/* A workspace answering from hub labels. */
+static cv_ch_query *labelled(const cv_graph *g, const cv_hub_labels *hl)
+{
+    cv_ch_query *q = cv_ch_query_new(g);
+    assert_non_null(q);
+    assert_int_equal(cv_ch_use_labels(q, hl), 0);
+    return q;
+}
+
+/* Random pairs (or pairs starting on a restriction's from-edge) answered by CH, and by hub labels when hl is
+   given, against Dijkstra. */
+static void check_pairs(cv_graph *g, const cv_hub_labels *hl, int pairs, int restricted)
 {
     cv_dijkstra *dj = cv_dijkstra_new(g);
     cv_ch_query *ch = cv_ch_query_new(g);
+    cv_ch_query *lq = hl ? labelled(g, hl) : NULL;
     assert_non_null(dj);
     assert_non_null(ch);
     cv_path p1 = {0}, p2 = {0};
@@ -106,18 +127,19 @@ static void check_pairs(cv_graph *g, int pairs, int restricted)
             s = random_snap(g);
             t = random_snap(g);
         }
-        compare(g, dj, ch, &s, &t, &p1, &p2);
+        compare(g, dj, ch, lq, &s, &t, &p1, &p2);
     }
     cv_path_free(&p1);
     cv_path_free(&p2);
     cv_dijkstra_free(dj);
     cv_ch_query_free(ch);
+    cv_ch_query_free(lq);
 }
 
-/* Tables equal point-to-point answers cell by cell. */
-static void check_tables(cv_graph *g, int rounds, size_t n)
+/* Tables equal point-to-point answers cell by cell (both from hub labels when hl is given). */
+static void check_tables(cv_graph *g, const cv_hub_labels *hl, int rounds, size_t n)
 {
-    cv_ch_query *ch = cv_ch_query_new(g);
+    cv_ch_query *ch = hl ? labelled(g, hl) : cv_ch_query_new(g);
     cv_snap *src = malloc(n * sizeof *src), *dst = malloc(n * sizeof *dst);
     cv_table_cell *cells = malloc(n * n * sizeof *cells);
     cv_path p = {0};
@@ -146,14 +168,104 @@ static void check_tables(cv_graph *g, int rounds, size_t n)
     cv_ch_query_free(ch);
 }
 
+/* Labels are sorted by hub, start with the node itself at 0, and their hops lead to the same hub. */
+static void check_labels(const cv_graph *g, const cv_hub_labels *hl)
+{
+    for (int d = 0; d < 2; d++)
+        for (uint32_t r = 0; r < hl->n; r++) {
+            uint32_t n;
+            const cv_hl_entry *e = cv_hl_label(hl, d, r, &n, NULL);
+            assert_true(n >= 1);
+            int self = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                if (i > 0)
+                    assert_true(e[i - 1].hub < e[i].hub);
+                assert_true(e[i].hub >= r);
+                const cv_hl_hop *h = &hl->hop[d][hl->start[d][r] + i];
+                if (e[i].hub == r) {
+                    self = 1;
+                    assert_int_equal(e[i].weight, 0);
+                    assert_int_equal(h->next, CV_HL_END);
+                } else {
+                    assert_true(h->next < hl->nentries[d]);
+                    assert_int_equal(hl->e[d][h->next].hub, e[i].hub);
+                    assert_true(h->arc < g->hdr.nch_arcs);
+                }
+            }
+            assert_true(self);
+        }
+}
+
+/* The least of forward(s)[x] + backward(t)[x] over the nodes x of two search spaces. */
+static uint64_t meet_spaces(uint32_t *w, const cv_space_entry *f, size_t nf, const cv_space_entry *b, size_t nb)
+{
+    for (size_t k = 0; k < nf; k++)
+        w[f[k].node] = f[k].weight;
+    uint64_t best = UINT64_MAX;
+    for (size_t k = 0; k < nb; k++)
+        if (w[b[k].node] != CV_INF_WEIGHT && (uint64_t)w[b[k].node] + b[k].weight < best)
+            best = (uint64_t)w[b[k].node] + b[k].weight;
+    for (size_t k = 0; k < nf; k++)
+        w[f[k].node] = CV_INF_WEIGHT;
+    return best;
+}
+
+/* Search spaces from labels meet like CH search spaces, and the two kinds can be mixed (the matcher's index may
+   hold spaces of either kind): for random pairs, every combination gives the route's weight. */
+static void check_spaces(const cv_graph *g, const cv_hub_labels *hl, int pairs)
+{
+    cv_ch_query *ch = cv_ch_query_new(g), *lq = labelled(g, hl);
+    cv_space_entry *sp[4] = {NULL, NULL, NULL, NULL};
+    size_t n[4], cap[4] = {0, 0, 0, 0};
+    uint32_t *w = malloc(g->hdr.nnodes * sizeof *w);
+    assert_non_null(w);
+    for (uint32_t k = 0; k < g->hdr.nnodes; k++)
+        w[k] = CV_INF_WEIGHT;
+    for (int i = 0; i < pairs; i++) {
+        cv_snap s = random_snap(g), t = random_snap(g);
+        assert_int_equal(cv_ch_space(ch, &s, 1, &sp[0], &n[0], &cap[0], NULL), 0);
+        assert_int_equal(cv_ch_space(lq, &s, 1, &sp[1], &n[1], &cap[1], NULL), 0);
+        assert_int_equal(cv_ch_space(ch, &t, 0, &sp[2], &n[2], &cap[2], NULL), 0);
+        assert_int_equal(cv_ch_space(lq, &t, 0, &sp[3], &n[3], &cap[3], NULL), 0);
+        cv_table_cell c;
+        int rc = cv_ch_cost(ch, &s, &t, &c);
+        uint64_t direct = cv_path_direct_weight(g, &s, &t);
+        for (int f = 0; f < 2; f++)
+            for (int b = 2; b < 4; b++) {
+                uint64_t m = meet_spaces(w, sp[f], n[f], sp[b], n[b]);
+                m = direct < m ? direct : m;
+                if (rc == CV_ENOROUTE)
+                    assert_true(m == UINT64_MAX);
+                else if (m != c.weight)
+                    fail_msg("pair %d: %s forward and %s backward spaces meet at %llu, the route weighs %u", i,
+                             f ? "label" : "CH", b == 3 ? "label" : "CH", (unsigned long long)m, c.weight);
+            }
+    }
+    free(w);
+    for (int k = 0; k < 4; k++)
+        free(sp[k]);
+    cv_ch_query_free(ch);
+    cv_ch_query_free(lq);
+}
+
 static void run_extract(const char *pbf, const char *name, int pairs)
 {
     cv_graph *g = load(pbf, name);
     print_message("%s: %u nodes, %u restrictions, %u shortcuts\n", name, g->hdr.nnodes, g->hdr.nrestrictions,
                   g->hdr.nch_shortcuts);
-    check_pairs(g, pairs, 0);
-    check_pairs(g, pairs / 3, 1);
-    check_tables(g, 3, 40);
+    cv_hub_labels *hl = NULL;
+    cv_error err = {0};
+    if (cv_hub_labels_build(g, 2, 0, NULL, &hl, &err))
+        fail_msg("%s: hub labels: %s", name, err.text);
+    print_message("%s: hub labels of %.1f + %.1f entries per node\n", name, (double)hl->nentries[1] / g->hdr.nnodes,
+                  (double)hl->nentries[0] / g->hdr.nnodes);
+    check_labels(g, hl);
+    check_pairs(g, hl, pairs, 0);
+    check_pairs(g, hl, pairs / 3, 1);
+    check_tables(g, NULL, 3, 40);
+    check_tables(g, hl, 3, 40);
+    check_spaces(g, hl, 1000);
+    cv_hub_labels_free(hl);
     cv_graph_close(g);
 }
 
@@ -167,6 +279,27 @@ static void test_monaco(void **state)
 {
     (void)state;
     run_extract(COVOIT_TEST_DATA "/monaco.osm.pbf", "ch_monaco.cvg", 10000);
+}
+
+/* Labels over a memory limit are refused with a message naming it, and labels are tied to their graph. */
+static void test_label_limits(void **state)
+{
+    (void)state;
+    cv_graph *g = load(COVOIT_TEST_DATA "/monaco.osm.pbf", "ch_monaco_limits.cvg");
+    cv_graph *other = load(COVOIT_TEST_DATA "/../../data/porto.osm.pbf", "ch_porto_limits.cvg");
+    cv_hub_labels *hl = NULL;
+    cv_error err = {0};
+    assert_int_equal(cv_hub_labels_build(g, 1, 64 * 1024, NULL, &hl, &err), CV_ETOOBIG);
+    assert_null(hl);
+    assert_non_null(strstr(err.text, "hub labels would exceed"));
+    assert_int_equal(cv_hub_labels_build(g, 1, 0, NULL, &hl, &err), 0);
+    assert_true(cv_hub_labels_bytes(hl) > 64 * 1024);
+    cv_ch_query *q = cv_ch_query_new(other);
+    assert_int_equal(cv_ch_use_labels(q, hl), CV_EINVAL);
+    cv_ch_query_free(q);
+    cv_hub_labels_free(hl);
+    cv_graph_close(g);
+    cv_graph_close(other);
 }
 
 /* Every extract in ../shared/data, when the checkout has it beside it. */
@@ -192,6 +325,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_monaco),
+        cmocka_unit_test(test_label_limits),
         cmocka_unit_test(test_bundled_porto),
         cmocka_unit_test(test_shared_extracts),
     };

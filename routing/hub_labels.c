@@ -1,0 +1,396 @@
+/* hub_labels.c — hub labels from the contraction hierarchy, built top-down.
+
+   The label of a node is made from the labels of its upper neighbours: Lf(r) = {(r, 0)} plus, for each upward
+   link r -> w of weight c, every (h, d) of Lf(w) as (h, d + c), keeping the least per hub. An entry (h, d) is then
+   pruned when the labels already built show a shorter way: some other candidate x with Lf(r)[x] + Lb(h)[x] < d.
+   What is left is exactly the set of nodes whose upward distance from r is their true distance: the top node of
+   a shortest route always survives (the path up to it and the path down from it are both exact), and a candidate
+   whose distance is too long is always beaten through that top node. Backward labels are the mirror image.
+
+   A node depends only on higher ones, so nodes are grouped in levels (the top is level 0, a node one below its
+   deepest upper neighbour) and each level is shared among threads; a level's labels are appended to the arrays
+   once all of its threads are done, so no thread ever reads memory another one is writing. */
+#define _POSIX_C_SOURCE 200809L
+#include "hub_labels.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "route.h"
+
+/* A candidate while a label is built. */
+typedef struct cand {
+    uint32_t hub, weight, duration_ds, distance_dm, arc, next, pruned;
+} cand;
+
+/* A thread's workspace: dense per-node marks (a stamp per label) and the labels of its share of a level. */
+typedef struct worker {
+    const cv_hub_labels *hl;
+    uint32_t *mark;     /* stamp of the label being built when the node is a candidate */
+    uint32_t *slot;     /* its index in cand */
+    uint32_t stamp;
+    cand *cand;
+    size_t ncand, cap_cand;
+    /* output of one level: entries of every label it built, in order, and per node its count */
+    cv_hl_entry *out_e;
+    cv_hl_info *out_i;
+    cv_hl_hop *out_h;
+    size_t nout, cap_out;
+    const uint32_t *nodes;  /* the level's nodes handed to this worker: nodes[k * stride + offset] */
+    uint32_t count, offset, stride;
+    uint32_t *len;          /* per node of the level (by position in the level): label length, both directions */
+    int forward;
+    int failed;
+} worker;
+
+static int grow_cand(worker *w)
+{
+    size_t nc = w->cap_cand ? w->cap_cand * 2 : 256;
+    cand *p = realloc(w->cand, nc * sizeof *p);
+    if (!p)
+        return -1;
+    w->cand = p;
+    w->cap_cand = nc;
+    return 0;
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    return (x->hub > y->hub) - (x->hub < y->hub);
+}
+
+/* Builds the label of r in direction `forward` into w->cand (sorted by hub); returns its length or -1. */
+static long build_label(worker *w, uint32_t r, int forward)
+{
+    const cv_hub_labels *hl = w->hl;
+    const cv_graph *g = hl->g;
+    const uint32_t *first = forward ? g->a.ch_up_first : g->a.ch_down_first;
+    const cv_ch_link *links = forward ? g->a.ch_up : g->a.ch_down;
+    if (++w->stamp == 0) {
+        memset(w->mark, 0, hl->n * sizeof *w->mark);
+        w->stamp = 1;
+    }
+    uint32_t st = w->stamp;
+    w->ncand = 0;
+    if (w->ncand == w->cap_cand && grow_cand(w))
+        return -1;
+    w->cand[w->ncand++] = (cand){r, 0, 0, 0, CV_HL_END, CV_HL_END, 0};
+    w->mark[r] = st;
+    w->slot[r] = 0;
+    for (uint32_t k = first[r]; k < first[r + 1]; k++) {
+        const cv_ch_link *l = &links[k];
+        const cv_ch_unpack *a = &g->a.ch_arcs[l->arc];
+        uint32_t n;
+        const cv_hl_info *info;
+        const cv_hl_entry *e = cv_hl_label(hl, forward, l->node, &n, &info);
+        uint64_t base = hl->start[forward][l->node];
+        for (uint32_t i = 0; i < n; i++) {
+            uint64_t d = (uint64_t)e[i].weight + l->weight;
+            if (d >= CV_INF_WEIGHT)
+                continue;
+            uint32_t h = e[i].hub;
+            if (w->mark[h] == st) {
+                cand *c = &w->cand[w->slot[h]];
+                if (d < c->weight)
+                    *c = (cand){h, (uint32_t)d, a->duration_ds + info[i].duration_ds,
+                                a->distance_dm + info[i].distance_dm, l->arc, (uint32_t)(base + i), 0};
+                continue;
+            }
+            if (w->ncand == w->cap_cand && grow_cand(w))
+                return -1;
+            w->mark[h] = st;
+            w->slot[h] = (uint32_t)w->ncand;
+            w->cand[w->ncand++] = (cand){h, (uint32_t)d, a->duration_ds + info[i].duration_ds,
+                                         a->distance_dm + info[i].distance_dm, l->arc, (uint32_t)(base + i), 0};
+        }
+    }
+    /* prune: (h, d) goes when a shared hub x of this label and the opposite label of h gives less than d */
+    for (size_t i = 1; i < w->ncand; i++) {
+        const cand *c = &w->cand[i];
+        uint32_t n;
+        const cv_hl_entry *e = cv_hl_label(hl, !forward, c->hub, &n, NULL);
+        int beaten = 0;
+        for (uint32_t j = 0; j < n && !beaten; j++) {
+            uint32_t x = e[j].hub;
+            if (x != c->hub && w->mark[x] == st &&
+                (uint64_t)w->cand[w->slot[x]].weight + e[j].weight < c->weight)
+                beaten = 1;
+        }
+        /* keep the candidate in place (others' pruning reads it by slot); mark the pruned ones */
+        if (beaten)
+            w->cand[i].pruned = 1;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < w->ncand; i++)
+        if (!w->cand[i].pruned)
+            w->cand[o++] = w->cand[i];
+    w->ncand = o;
+    qsort(w->cand, w->ncand, sizeof *w->cand, cmp_cand);
+    return (long)w->ncand;
+}
+
+static int append_out(worker *w)
+{
+    if (w->nout + w->ncand > w->cap_out) {
+        size_t nc = w->cap_out ? w->cap_out * 2 : 4096;
+        while (nc < w->nout + w->ncand)
+            nc *= 2;
+        cv_hl_entry *e = realloc(w->out_e, nc * sizeof *e);
+        if (e)
+            w->out_e = e;
+        cv_hl_info *i = realloc(w->out_i, nc * sizeof *i);
+        if (i)
+            w->out_i = i;
+        cv_hl_hop *v = realloc(w->out_h, nc * sizeof *v);
+        if (v)
+            w->out_h = v;
+        if (!e || !i || !v)
+            return -1;
+        w->cap_out = nc;
+    }
+    for (size_t i = 0; i < w->ncand; i++) {
+        const cand *c = &w->cand[i];
+        w->out_e[w->nout] = (cv_hl_entry){c->hub, c->weight};
+        w->out_i[w->nout] = (cv_hl_info){c->duration_ds, c->distance_dm};
+        w->out_h[w->nout] = (cv_hl_hop){c->arc, c->next};
+        w->nout++;
+    }
+    return 0;
+}
+
+/* One worker's share of a level, in one direction. */
+static void *run_level(void *arg)
+{
+    worker *w = arg;
+    w->nout = 0;
+    for (uint32_t k = 0; k < w->count && !w->failed; k++) {
+        uint32_t pos = k * w->stride + w->offset;
+        uint32_t r = w->nodes[pos];
+        long n = build_label(w, r, w->forward);
+        if (n < 0 || append_out(w))
+            w->failed = 1;
+        else
+            w->len[pos] = (uint32_t)n;
+    }
+    return NULL;
+}
+
+void cv_hub_labels_free(cv_hub_labels *hl)
+{
+    if (!hl)
+        return;
+    for (int d = 0; d < 2; d++)
+        free(hl->start[d]), free(hl->len[d]), free(hl->e[d]), free(hl->info[d]), free(hl->hop[d]);
+    free(hl);
+}
+
+uint64_t cv_hub_labels_bytes(const cv_hub_labels *hl)
+{
+    uint64_t b = sizeof *hl;
+    for (int d = 0; d < 2; d++)
+        b += (uint64_t)hl->n * (sizeof(uint64_t) + sizeof(uint32_t)) + hl->nentries[d] * (sizeof(cv_hl_entry) + sizeof(cv_hl_info) + sizeof(cv_hl_hop));
+    return b;
+}
+
+int64_t cv_hl_find(const cv_hub_labels *hl, int forward, uint32_t r, uint32_t h)
+{
+    uint32_t n;
+    const cv_hl_entry *e = cv_hl_label(hl, forward, r, &n, NULL);
+    uint32_t lo = 0, hi = n;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (e[mid].hub < h)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && e[lo].hub == h ? (int64_t)lo : -1;
+}
+
+/* Levels: the top node is level 0; a node is one below the deepest of its upper neighbours (either direction).
+   Returns the nodes sorted by level in *order and the start of each level in *lstart (levels + 1 entries). */
+static int make_levels(const cv_graph *g, uint32_t n, uint32_t **order, uint32_t **lstart, uint32_t *nlevels)
+{
+    uint32_t *level = malloc((n ? n : 1) * sizeof *level);
+    if (!level)
+        return -1;
+    uint32_t maxl = 0;
+    for (uint32_t r = n; r-- > 0;) {
+        uint32_t l = 0;
+        for (uint32_t k = g->a.ch_up_first[r]; k < g->a.ch_up_first[r + 1]; k++)
+            if (level[g->a.ch_up[k].node] + 1 > l)
+                l = level[g->a.ch_up[k].node] + 1;
+        for (uint32_t k = g->a.ch_down_first[r]; k < g->a.ch_down_first[r + 1]; k++)
+            if (level[g->a.ch_down[k].node] + 1 > l)
+                l = level[g->a.ch_down[k].node] + 1;
+        level[r] = l;
+        maxl = l > maxl ? l : maxl;
+    }
+    *nlevels = n ? maxl + 1 : 0;
+    *lstart = calloc((size_t)*nlevels + 2, sizeof **lstart);
+    *order = malloc((n ? n : 1) * sizeof **order);
+    if (!*lstart || !*order) {
+        free(level), free(*lstart), free(*order);
+        return -1;
+    }
+    for (uint32_t r = 0; r < n; r++)
+        (*lstart)[level[r] + 1]++;
+    for (uint32_t l = 0; l < *nlevels; l++)
+        (*lstart)[l + 1] += (*lstart)[l];
+    uint32_t *at = malloc(((size_t)*nlevels + 1) * sizeof *at);
+    if (!at) {
+        free(level), free(*lstart), free(*order);
+        return -1;
+    }
+    memcpy(at, *lstart, ((size_t)*nlevels + 1) * sizeof *at);
+    for (uint32_t r = n; r-- > 0;)
+        (*order)[at[level[r]]++] = r;
+    free(at);
+    free(level);
+    return 0;
+}
+
+int cv_hub_labels_build(const cv_graph *g, unsigned threads, uint64_t max_bytes, cv_progress *progress,
+                        cv_hub_labels **out, cv_error *err)
+{
+    *out = NULL;
+    double t0 = cv_now();
+    uint32_t n = g->hdr.nnodes;
+    if (threads == 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = c > 0 ? (unsigned)c : 1;
+    }
+    if (threads > 16)
+        threads = 16;
+    cv_hub_labels *hl = calloc(1, sizeof *hl);
+    uint32_t *order = NULL, *lstart = NULL, *len = NULL;
+    worker *ws = calloc(threads, sizeof *ws);
+    int rc = CV_ENOMEM;
+    if (!hl || !ws)
+        goto done;
+    hl->g = g;
+    hl->n = n;
+    uint64_t cap[2] = {0, 0};
+    for (int d = 0; d < 2; d++) {
+        hl->start[d] = calloc(n ? n : 1, sizeof *hl->start[d]);
+        hl->len[d] = calloc(n ? n : 1, sizeof *hl->len[d]);
+        if (!hl->start[d] || !hl->len[d])
+            goto done;
+    }
+    if (make_levels(g, n, &order, &lstart, &hl->levels))
+        goto done;
+    len = malloc((n ? n : 1) * sizeof *len);
+    if (!len)
+        goto done;
+    for (unsigned t = 0; t < threads; t++) {
+        ws[t].hl = hl;
+        ws[t].mark = calloc(n ? n : 1, sizeof *ws[t].mark);
+        ws[t].slot = malloc((n ? n : 1) * sizeof *ws[t].slot);
+        if (!ws[t].mark || !ws[t].slot)
+            goto done;
+    }
+    if (progress)
+        cv_progress_phase(progress, "hub labels");
+    uint32_t done_nodes = 0;
+    for (uint32_t lv = 0; lv < hl->levels; lv++) {
+        uint32_t a = lstart[lv], b = lstart[lv + 1], cnt = b - a;
+        for (int d = 1; d >= 0; d--) {
+            /* small levels are not worth a thread */
+            unsigned nt = cnt >= 64 * threads ? threads : 1;
+            pthread_t tid[16];
+            unsigned started = 0;
+            for (unsigned t = 0; t < nt; t++) {
+                worker *w = &ws[t];
+                w->nodes = order + a;
+                w->offset = t;
+                w->stride = nt;
+                w->count = cnt > t ? (cnt - t + nt - 1) / nt : 0;
+                w->len = len + a;
+                w->forward = d;
+                w->failed = 0;
+                if (t > 0 && pthread_create(&tid[t], NULL, run_level, w) == 0)
+                    started |= 1u << t;
+                else if (t > 0)
+                    run_level(w);
+            }
+            run_level(&ws[0]);
+            for (unsigned t = 1; t < nt; t++)
+                if (started & (1u << t))
+                    pthread_join(tid[t], NULL);
+            /* append in worker order; within a worker, labels are in its node order */
+            uint64_t add = 0;
+            for (unsigned t = 0; t < nt; t++) {
+                if (ws[t].failed)
+                    goto done;
+                add += ws[t].nout;
+            }
+            uint64_t need = hl->nentries[d] + add;
+            uint64_t bytes_now = (hl->nentries[0] + hl->nentries[1] + add) * (sizeof(cv_hl_entry) + sizeof(cv_hl_info) + sizeof(cv_hl_hop));
+            if (max_bytes && bytes_now > max_bytes) {
+                rc = cv_fail(err, CV_ETOOBIG,
+                             "hub labels would exceed %llu MB (%llu MB at level %u of %u); queries use the "
+                             "hierarchy alone",
+                             (unsigned long long)(max_bytes >> 20), (unsigned long long)(bytes_now >> 20), lv,
+                             hl->levels);
+                goto done;
+            }
+            if (need >= CV_HL_END) {
+                rc = cv_fail(err, CV_ETOOBIG, "hub labels would have more than %u entries", CV_HL_END - 1);
+                goto done;
+            }
+            if (need > cap[d]) {
+                uint64_t nc = cap[d] ? cap[d] * 2 : 65536;
+                while (nc < need)
+                    nc *= 2;
+                cv_hl_entry *e = realloc(hl->e[d], nc * sizeof *e);
+                if (e)
+                    hl->e[d] = e;
+                cv_hl_info *in = realloc(hl->info[d], nc * sizeof *in);
+                if (in)
+                    hl->info[d] = in;
+                cv_hl_hop *v = realloc(hl->hop[d], nc * sizeof *v);
+                if (v)
+                    hl->hop[d] = v;
+                if (!e || !in || !v)
+                    goto done;
+                cap[d] = nc;
+            }
+            for (unsigned t = 0; t < nt; t++) {
+                worker *w = &ws[t];
+                uint64_t at = hl->nentries[d];
+                memcpy(hl->e[d] + at, w->out_e, w->nout * sizeof *w->out_e);
+                memcpy(hl->info[d] + at, w->out_i, w->nout * sizeof *w->out_i);
+                memcpy(hl->hop[d] + at, w->out_h, w->nout * sizeof *w->out_h);
+                for (uint32_t k = 0; k < w->count; k++) {
+                    uint32_t pos = k * w->stride + w->offset;
+                    uint32_t r = order[a + pos];
+                    hl->start[d][r] = at;
+                    hl->len[d][r] = len[a + pos];
+                    at += len[a + pos];
+                }
+                hl->nentries[d] = at;
+            }
+        }
+        done_nodes += cnt;
+        if (progress)
+            cv_progress_update(progress, done_nodes, n);
+    }
+    rc = 0;
+done:
+    if (ws)
+        for (unsigned t = 0; t < threads; t++)
+            free(ws[t].mark), free(ws[t].slot), free(ws[t].cand), free(ws[t].out_e), free(ws[t].out_i), free(ws[t].out_h);
+    free(ws), free(order), free(lstart), free(len);
+    if (rc == 0) {
+        hl->build_s = cv_now() - t0;
+        *out = hl;
+    } else {
+        if (rc == CV_ENOMEM)
+            cv_fail(err, CV_ENOMEM, "out of memory building hub labels");
+        cv_hub_labels_free(hl);
+    }
+    return rc;
+}

@@ -1,0 +1,82 @@
+/* hub_labels.h — hub labels computed from the contraction hierarchy (Abraham, Delling, Goldberg, Werneck,
+   "A hub-based labeling algorithm for shortest paths in road networks", SEA 2011).
+
+   Each hierarchy node r gets a forward label: the nodes its upward searches reach at their exact distance, each
+   with that distance; and a backward label, the same for searches towards r. The weight from a to b is then the
+   least Lf(a)[h] + Lb(b)[h] over the hubs h the two labels share: a merge of two short lists instead of a search.
+   A label is exactly the part of a node's CH search space whose distance is exact, so labels and CH search spaces
+   can be mixed. A route is unpacked from labels too: each entry keeps the first hierarchy arc of its route, r -> w,
+   and where in w's label the route goes on.
+
+   Labels are built top-down from the hierarchy in the graph file, in memory, level by level in parallel, when a
+   process that answers many queries starts (the server); they are not stored in the file. */
+#ifndef CV_HUB_LABELS_H
+#define CV_HUB_LABELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cv_error.h"
+#include "cv_progress.h"
+#include "graph.h"
+
+/* What a query reads for every entry (8 bytes): hubs are hierarchy ranks, in increasing order within a label. */
+typedef struct cv_hl_entry {
+    uint32_t hub;
+    uint32_t weight;
+} cv_hl_entry;
+
+/* What only the entries a query ends on need: the duration and distance of the entry's route. */
+typedef struct cv_hl_info {
+    uint32_t duration_ds;
+    uint32_t distance_dm;
+} cv_hl_info;
+
+/* What only unpacking a route needs: the first hierarchy arc of the entry's route (r -> w for forward labels, w -> r
+   for backward ones) and the index of the same hub's entry in w's label, where the route goes on; next is
+   CV_HL_END for a node's own entry. */
+typedef struct cv_hl_hop {
+    uint32_t arc;
+    uint32_t next;
+} cv_hl_hop;
+
+#define CV_HL_END UINT32_MAX
+
+typedef struct cv_hub_labels {
+    const cv_graph *g;
+    uint32_t n;                 /* hierarchy nodes */
+    uint64_t *start[2];         /* [0] backward, [1] forward: per rank, where its label starts in e and info */
+    uint32_t *len[2];           /* per rank, its label's length */
+    cv_hl_entry *e[2];
+    cv_hl_info *info[2];
+    cv_hl_hop *hop[2];
+    uint64_t nentries[2];
+    uint32_t levels;            /* depth of the hierarchy's dependency levels */
+    double build_s;
+} cv_hub_labels;
+
+/* Builds the labels of g's hierarchy with `threads` threads (0: one per online CPU). Fails with CV_ENOMEM, or
+   CV_ETOOBIG (message naming the size) when the labels would need more than max_bytes (0: no limit), so that a
+   caller can fall back to plain CH queries on a graph too large for labels. progress may be NULL. */
+int cv_hub_labels_build(const cv_graph *g, unsigned threads, uint64_t max_bytes, cv_progress *progress,
+                        cv_hub_labels **out, cv_error *err);
+void cv_hub_labels_free(cv_hub_labels *hl);
+
+/* Bytes held by the labels. */
+uint64_t cv_hub_labels_bytes(const cv_hub_labels *hl);
+
+/* The label of rank r: forward = 1 for Lf, 0 for Lb; *n gets its length, *info the parallel info array. */
+static inline const cv_hl_entry *cv_hl_label(const cv_hub_labels *hl, int forward, uint32_t r, uint32_t *n,
+                                             const cv_hl_info **info)
+{
+    uint64_t a = hl->start[forward][r];
+    *n = hl->len[forward][r];
+    if (info)
+        *info = hl->info[forward] + a;
+    return hl->e[forward] + a;
+}
+
+/* Position of hub h in the label of r (binary search), or -1. */
+int64_t cv_hl_find(const cv_hub_labels *hl, int forward, uint32_t r, uint32_t h);
+
+#endif
