@@ -141,7 +141,8 @@ struct cv_matcher_ws {
 
 cv_matcher_options cv_matcher_defaults(void)
 {
-    cv_matcher_options o = {CV_DEFAULT_PRICE_PER_KM, CV_ROUND_TEN_CENTS, CV_SNAP_DEFAULT_MAX_M, 100};
+    cv_matcher_options o = {.price_per_km = CV_DEFAULT_PRICE_PER_KM, .rounding = CV_ROUND_TEN_CENTS,
+                            .max_snap_m = CV_SNAP_DEFAULT_MAX_M, .max_results = 100};
     return o;
 }
 
@@ -731,7 +732,8 @@ cv_matcher_ws *cv_matcher_ws_new(cv_matcher *m, cv_error *err)
     w->node_w = malloc((nn ? nn : 1) * sizeof *w->node_w);
     w->node_ds = malloc((nn ? nn : 1) * sizeof *w->node_ds);
     w->node_dm = malloc((nn ? nn : 1) * sizeof *w->node_dm);
-    if (!w->ch || !w->node_stamp || !w->node_w || !w->node_ds || !w->node_dm) {
+    if (!w->ch || !w->node_stamp || !w->node_w || !w->node_ds || !w->node_dm ||
+        (m->opt.labels && cv_ch_use_labels(w->ch, m->opt.labels))) {
         cv_fail(err, CV_ENOMEM, "out of memory");
         cv_matcher_ws_free(w);
         return NULL;

@@ -10,6 +10,7 @@
 
 #include "cv_error.h"
 #include "graph.h"
+#include "hub_labels.h"
 #include "match.h"
 #include "store.h"
 #include "trip.h"
@@ -19,6 +20,8 @@ typedef struct cv_matcher_options {
     cv_rounding rounding;      /* contribution rounding (ten cents by default) */
     double max_snap_m;         /* how far a point may be from a road (300 m) */
     int max_results;           /* cap on matches returned (100) */
+    const cv_hub_labels *labels; /* hub labels of the graph (kept by the caller while the matcher is open): search
+                                    spaces come from them instead of CH searches; NULL: CH searches */
 } cv_matcher_options;
 
 cv_matcher_options cv_matcher_defaults(void);

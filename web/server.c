@@ -333,6 +333,10 @@ static cv_ch_query *thread_query(cv_server *s)
         return tl_query.q;
     query_slot *slot = malloc(sizeof *slot);
     cv_ch_query *q = slot ? cv_ch_query_new(s->g) : NULL;
+    if (q && s->o.labels && cv_ch_use_labels(q, s->o.labels)) {
+        cv_ch_query_free(q);
+        q = NULL;
+    }
     if (!q) {
         free(slot);
         return NULL;
@@ -1058,6 +1062,7 @@ static void log_start(const cv_server *s, int v6)
         logfmt_pair(line, sizeof line, &len, "rate", v);
     }
     logfmt_pair(line, sizeof line, &len, "carpool", s->o.matcher ? "on" : "off");
+    logfmt_pair(line, sizeof line, &len, "hub_labels", s->o.labels ? "on" : "off");
     log_write(line, len, sizeof line);
 }
 

@@ -8,6 +8,7 @@
 
 #include "cv_error.h"
 #include "graph.h"
+#include "hub_labels.h"
 #include "matcher.h"
 
 typedef struct cv_server_options {
@@ -28,6 +29,8 @@ typedef struct cv_server_options {
                                    that); 0 means 100 */
     cv_matcher *matcher;        /* the carpool matcher behind /v1 (the caller keeps it open until cv_server_stop
                                    returns), or NULL: /v1 answers 503 Unavailable */
+    const cv_hub_labels *labels; /* hub labels of the graph, kept by the caller until cv_server_stop returns: routes
+                                    and tables are answered from them; NULL: CH searches */
     const char *page_dir;       /* the map page's directory (web/page, with node_modules/leaflet from npm), kept by
                                    the caller: GET / and /static/...; NULL: GET / answers 503 Unavailable */
 } cv_server_options;

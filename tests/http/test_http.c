@@ -250,6 +250,68 @@ static void test_route_without_geometry_same_figures(void **state)
     assert_true(compared >= 40);
 }
 
+/* A server answering from hub labels gives the figures of the one answering from CH searches: the same weight,
+   duration and distance for random routes, and the same tables; its log line says hub_labels=on. */
+static void test_hub_labels_same_answers(void **state)
+{
+    (void)state;
+    cv_hub_labels *hl;
+    cv_error err = {0};
+    assert_int_equal(cv_hub_labels_build(graph, 2, 0, NULL, &hl, &err), 0);
+    cv_server_options o = cv_server_defaults();
+    o.port = 0;
+    o.threads = 2;
+    o.quiet = 1;
+    o.labels = hl;
+    cv_server *ls = cv_server_start(graph, &o, &err);
+    if (!ls)
+        fail_msg("%s", err.text);
+    uint16_t lport = cv_server_port(ls);
+    uint64_t seed = 991;
+    int compared = 0;
+    char table[4096] = "/table/v1/driving/";
+    for (int i = 0; i < 100; i++) {
+        char path[256];
+        double c[4];
+        for (int k = 0; k < 4; k++)
+            c[k] = (k % 2 ? 43.727 : 7.410) + (double)(tst_rand(&seed) % 100000) / 100000.0 * (k % 2 ? 0.02 : 0.03);
+        snprintf(path, sizeof path, "/route/v1/driving/%.5f,%.5f;%.5f,%.5f?overview=full", c[0], c[1], c[2], c[3]);
+        reply a = get(path), b = http_req(lport, "GET", path, NULL, 0);
+        assert_int_equal(a.status, b.status);
+        if (a.status == 200) {
+            json_t *ra = json_array_get(json_object_get(a.json, "routes"), 0);
+            json_t *rb = json_array_get(json_object_get(b.json, "routes"), 0);
+            static const char *const keys[] = {"distance", "duration", "weight"};
+            for (int k = 0; k < 3; k++)
+                if (num(json_object_get(ra, keys[k])) != num(json_object_get(rb, keys[k])))
+                    fail_msg("%s: %s %.1f from CH, %.1f from labels", path, keys[k], num(json_object_get(ra, keys[k])),
+                             num(json_object_get(rb, keys[k])));
+            cv_coord pts[8192];
+            long n = cv_polyline_decode(json_string_value(json_object_get(rb, "geometry")), 5, pts, 8192);
+            check_line_ends(pts, n, json_object_get(b.json, "waypoints"));
+            /* points that snap make the table */
+            if (compared < 30)
+                snprintf(table + strlen(table), sizeof table - strlen(table), "%s%.5f,%.5f", compared ? ";" : "",
+                         c[0], c[1]);
+            compared++;
+        }
+        reply_free(&a);
+        reply_free(&b);
+    }
+    assert_true(compared >= 60);
+    strcat(table, "?annotations=duration,distance");
+    reply a = get(table), b = http_req(lport, "GET", table, NULL, 0);
+    assert_int_equal(a.status, 200);
+    assert_int_equal(b.status, 200);
+    assert_true(json_equal(json_object_get(a.json, "durations"), json_object_get(b.json, "durations")));
+    assert_true(json_equal(json_object_get(a.json, "distances"), json_object_get(b.json, "distances")));
+    assert_int_equal(json_array_size(json_object_get(b.json, "durations")), 30);
+    reply_free(&a);
+    reply_free(&b);
+    cv_server_stop(ls);
+    cv_hub_labels_free(hl);
+}
+
 static void test_route_legs(void **state)
 {
     (void)state;
@@ -588,6 +650,7 @@ int main(void)
         cmocka_unit_test(test_route_geojson_and_overview),
         cmocka_unit_test(test_route_legs),
         cmocka_unit_test(test_route_without_geometry_same_figures),
+        cmocka_unit_test(test_hub_labels_same_answers),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_nearest_and_health),
         cmocka_unit_test(test_errors),

@@ -307,7 +307,8 @@ static void test_config_file(void **state)
     write_file(CONF, "{\"graph\": \"" GRAPH "\", \"listen\": \"127.0.0.1:0\", \"threads\": 2,\n"
                      " \"max_connections\": 20, \"max_connections_per_ip\": 5, \"connection_timeout_s\": 7,\n"
                      " \"max_body_bytes\": 1234, \"max_route_coords\": 3, \"max_table_coords\": 50,\n"
-                     " \"rate\": 40, \"price_per_km\": 0.1, \"tz\": \"Europe/Monaco\", \"quiet\": true}\n");
+                     " \"rate\": 40, \"price_per_km\": 0.1, \"tz\": \"Europe/Monaco\", \"quiet\": true,\n"
+                     " \"hub_labels_mb\": 0}\n");
     const char *args[] = {"--config", CONF, NULL};
     server_proc s = start(args);
     assert_string_equal(s.host, "127.0.0.1");
@@ -328,7 +329,7 @@ static void test_config_file(void **state)
         fail_msg("no '%s' in: %s", want, err_buf);
     static const char *const pairs[] = {"max_connections=20 ", "max_connections_per_ip=5 ", "connection_timeout_s=7 ",
                                         "max_body_bytes=1234 ", "max_route_coords=3 ", "max_table_coords=50 ",
-                                        "auth=demo"};
+                                        "auth=demo", "hub_labels=off"};
     for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++)
         if (!strstr(err_buf, pairs[i]))
             fail_msg("no '%s' in: %s", pairs[i], err_buf);
@@ -353,7 +354,9 @@ static void test_command_line_wins(void **state)
     assert_int_equal(r.status, 413);
     reply_free(&r);
     stop(&s);
-    static const char *const pairs[] = {"threads=1 ", "max_connections=20 ", "max_body_bytes=99 ", "method=GET"};
+    /* hub labels are on by default */
+    static const char *const pairs[] = {"threads=1 ", "max_connections=20 ", "max_body_bytes=99 ", "method=GET",
+                                        "hub_labels=on"};
     for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++)
         if (!strstr(err_buf, pairs[i]))
             fail_msg("no '%s' in: %s", pairs[i], err_buf);
@@ -392,6 +395,7 @@ static void test_bad_settings(void **state)
         {"{\"listen\": \"localhost:80\"}", "'listen' must be ADDR:PORT", "localhost:80"},
         {"{\"graph\": 3}", "'graph' must be a string", ""},
         {"{\"price_per_km\": -1}", "'price_per_km' must be a number above 0", ""},
+        {"{\"hub_labels_mb\": -5}", "'hub_labels_mb' must be a whole number from 0", "not -5"},
         {"{\"graph\": \"a\", \"graph\": \"b\"}", "duplicate", ""},
         {"[1, 2]", "must be a JSON object", ""},
         {"", "not JSON", ""},

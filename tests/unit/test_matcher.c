@@ -460,6 +460,63 @@ static void test_index_equals_pairs_and_survives_restart(void **state)
     cv_matcher_close(m);
 }
 
+/* Hub labels in place of CH searches: a store filled by a matcher on CH searches, reopened with labels (its index
+   rebuilt from label spaces), gives the same matches, and still exactly the pairs that match one by one. */
+static void test_hub_labels_give_the_same_matches(void **state)
+{
+    (void)state;
+    assert_int_equal(cv_tz_set("Europe/Lisbon", NULL), 0);
+    char db[1024];
+    db_path(db, sizeof db, "matcher_labels.db");
+    int64_t now = at(0, 0);
+    cv_matcher *m;
+    cv_error err;
+    if (cv_matcher_open(graph, db, NULL, now, &m, &err))
+        fail_msg("%s", err.text);
+    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    assert_non_null(w);
+    enum { NO = 40, NR = 30 };
+    int64_t oids[NO], rids[NR];
+    populate(w, now, NO, NR, oids, rids);
+    cv_match *before[NR];
+    size_t nbefore[NR];
+    for (int j = 0; j < NR; j++)
+        assert_int_equal(cv_matcher_request_matches(w, rids[j], now, 1000, &before[j], &nbefore[j], &err), 0);
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+
+    cv_hub_labels *hl;
+    assert_int_equal(cv_hub_labels_build(graph, 2, 0, NULL, &hl, &err), 0);
+    cv_matcher_options mo = cv_matcher_defaults();
+    mo.labels = hl;
+    if (cv_matcher_open(graph, db, &mo, now, &m, &err))
+        fail_msg("%s", err.text);
+    w = cv_matcher_ws_new(m, &err);
+    assert_non_null(w);
+    int nmatch = 0;
+    for (int j = 0; j < NR; j++) {
+        cv_match *after;
+        size_t n;
+        assert_int_equal(cv_matcher_request_matches(w, rids[j], now, 1000, &after, &n, &err), 0);
+        assert_int_equal(n, nbefore[j]);
+        for (size_t i = 0; i < n; i++) {
+            int k = find_match(before[j], nbefore[j], after[i].offer_id, rids[j]);
+            assert_true(k >= 0);
+            assert_same_match(&after[i], &before[j][k]);
+        }
+        nmatch += (int)n;
+        free(after);
+        free(before[j]);
+    }
+    assert_true(nmatch >= NR / 3);
+    int npairs;
+    check_against_pairs(w, now, oids, NO, rids, NR, &npairs);
+    assert_int_equal(npairs, nmatch);
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+    cv_hub_labels_free(hl);
+}
+
 /* Bookings: the passenger becomes a stop, seats are taken per leg, later passengers are inserted around. */
 static void test_booking_flow(void **state)
 {
@@ -752,6 +809,7 @@ int main(void)
         cmocka_unit_test(test_racing_for_the_last_seats),
         cmocka_unit_test(test_changes_while_matching),
         cmocka_unit_test(test_index_equals_pairs_and_survives_restart),
+        cmocka_unit_test(test_hub_labels_give_the_same_matches),
         cmocka_unit_test(test_times_at_the_edges),
         cmocka_unit_test(test_along_one_street),
     };
