@@ -1,5 +1,6 @@
 /* bench_ch.c — contraction hierarchies on each extract: import + contraction time and memory, point-to-point
-   query times against Dijkstra on the same pairs, and 100x100 / 1000x1000 tables. Prints a table and JSON.
+   query times against Dijkstra on the same pairs, and 100x100 / 1000x1000 tables; then the same queries answered
+   from hub labels built from the hierarchy (build time, memory). Prints two tables and JSON.
 
    usage: bench_ch [--out FILE] [--pairs N] PBF...   (run from a Release build; see bench/README.md) */
 #define _POSIX_C_SOURCE 200809L
@@ -68,7 +69,57 @@ typedef struct result {
     double import_s, contract_s, peak_mb, file_mb;
     double cost_p50_us, ch_p50_us, ch_p95_us, dj_p50_us, dj_p95_us, speedup, ch_settled, dj_settled;
     double t100_ms, t1000_ms, t1000_us_entry, t100_us_entry;
+    /* hub labels */
+    double hl_build_s, hl_mb, hl_per_node, hl_cost_p50_us, hl_p50_us, hl_p95_us, hl_speedup, hl_t100_ms, hl_t1000_ms;
 } result;
+
+/* Route (with the path unpacked) and cost-only medians of q over the pairs; the route times stay in tc. */
+static void time_pairs(cv_ch_query *q, const cv_snap *S, int pairs, double *tc, double *td, cv_path *p,
+                       double *settled, double *cost_p50)
+{
+    for (int i = 0; i < pairs; i++) /* warm-up */
+        cv_ch_route(q, &S[2 * i], &S[2 * i + 1], p, NULL);
+    double sc = 0;
+    for (int i = 0; i < pairs; i++) {
+        double a = now_s();
+        cv_ch_route(q, &S[2 * i], &S[2 * i + 1], p, NULL);
+        tc[i] = (now_s() - a) * 1e6;
+        sc += (double)cv_ch_settled(q);
+    }
+    /* the same pairs, cost only (no path unpacked) */
+    for (int i = 0; i < pairs; i++) {
+        cv_table_cell cell;
+        double a = now_s();
+        cv_ch_cost(q, &S[2 * i], &S[2 * i + 1], &cell);
+        td[i] = (now_s() - a) * 1e6;
+    }
+    *cost_p50 = pct(td, pairs, 0.5);
+    *settled = sc / pairs;
+}
+
+/* Median time of an n x n table from random points (20 runs for n = 100, 3 above). */
+static double time_table(cv_ch_query *q, const cv_graph *g, size_t n)
+{
+    cv_snap *src = malloc(n * sizeof *src), *dst = malloc(n * sizeof *dst);
+    uint64_t keep = rng;
+    rng = 0x7ab1e + n; /* the same points for every kind of query */
+    for (size_t i = 0; i < n; i++) {
+        src[i] = random_snap(g);
+        dst[i] = random_snap(g);
+    }
+    rng = keep;
+    cv_table_cell *cells = malloc(n * n * sizeof *cells);
+    int reps = n == 100 ? 20 : 3;
+    double *tt = malloc(reps * sizeof *tt);
+    for (int rep = 0; rep < reps; rep++) {
+        double a = now_s();
+        cv_ch_table(q, src, n, dst, n, cells, NULL);
+        tt[rep] = (now_s() - a) * 1e3;
+    }
+    double ms = pct(tt, reps, 0.5);
+    free(src), free(dst), free(cells), free(tt);
+    return ms;
+}
 
 static int bench_one(const char *pbf, int pairs, result *r)
 {
@@ -114,65 +165,45 @@ static int bench_one(const char *pbf, int pairs, result *r)
     cv_dijkstra *dj = cv_dijkstra_new(g);
     cv_path p = {0};
     double *tc = malloc(pairs * sizeof *tc), *td = malloc(pairs * sizeof *td);
-    double sc = 0, sd = 0;
-    for (int i = 0; i < pairs; i++) { /* warm-up */
-        cv_ch_route(ch, &S[2 * i], &S[2 * i + 1], &p, NULL);
-    }
     /* each algorithm in its own loop, so that neither runs on caches the other has just emptied */
-    for (int i = 0; i < pairs; i++) {
-        double a = now_s();
-        cv_ch_route(ch, &S[2 * i], &S[2 * i + 1], &p, NULL);
-        tc[i] = (now_s() - a) * 1e6;
-        sc += (double)cv_ch_settled(ch);
-    }
-    /* the same pairs, cost only (no path unpacked) */
-    for (int i = 0; i < pairs; i++) {
-        cv_table_cell cell;
-        double a = now_s();
-        cv_ch_cost(ch, &S[2 * i], &S[2 * i + 1], &cell);
-        td[i] = (now_s() - a) * 1e6;
-    }
-    r->cost_p50_us = pct(td, pairs, 0.5);
+    time_pairs(ch, S, pairs, tc, td, &p, &r->ch_settled, &r->cost_p50_us);
+    r->ch_p50_us = pct(tc, pairs, 0.5);
+    r->ch_p95_us = pct(tc, pairs, 0.95);
+    double sd = 0;
     for (int i = 0; i < pairs; i++) {
         double a = now_s();
         cv_dijkstra_route(dj, &S[2 * i], &S[2 * i + 1], &p, NULL);
         td[i] = (now_s() - a) * 1e6;
         sd += (double)cv_dijkstra_settled(dj);
     }
-    r->ch_p50_us = pct(tc, pairs, 0.5);
-    r->ch_p95_us = pct(tc, pairs, 0.95);
     r->dj_p50_us = pct(td, pairs, 0.5);
     r->dj_p95_us = pct(td, pairs, 0.95);
     r->speedup = r->dj_p50_us / r->ch_p50_us;
-    r->ch_settled = sc / pairs;
     r->dj_settled = sd / pairs;
-    /* tables */
-    size_t sizes[2] = {100, 1000};
-    for (int k = 0; k < 2; k++) {
-        size_t n = sizes[k];
-        cv_snap *src = malloc(n * sizeof *src), *dst = malloc(n * sizeof *dst);
-        for (size_t i = 0; i < n; i++) {
-            src[i] = random_snap(g);
-            dst[i] = random_snap(g);
-        }
-        cv_table_cell *cells = malloc(n * n * sizeof *cells);
-        int reps = n == 100 ? 20 : 3;
-        double *tt = malloc(reps * sizeof *tt);
-        for (int rep = 0; rep < reps; rep++) {
-            double a = now_s();
-            cv_ch_table(ch, src, n, dst, n, cells, NULL);
-            tt[rep] = (now_s() - a) * 1e3;
-        }
-        double ms = pct(tt, reps, 0.5);
-        if (n == 100) {
-            r->t100_ms = ms;
-            r->t100_us_entry = ms * 1e3 / (double)(n * n);
-        } else {
-            r->t1000_ms = ms;
-            r->t1000_us_entry = ms * 1e3 / (double)(n * n);
-        }
-        free(src), free(dst), free(cells), free(tt);
+    r->t100_ms = time_table(ch, g, 100);
+    r->t100_us_entry = r->t100_ms * 1e3 / 1e4;
+    r->t1000_ms = time_table(ch, g, 1000);
+    r->t1000_us_entry = r->t1000_ms * 1e3 / 1e6;
+
+    /* hub labels from the hierarchy, with every core, as the server builds them */
+    cv_hub_labels *hl = NULL;
+    if (cv_hub_labels_build(g, 0, 0, NULL, &hl, &err)) {
+        fprintf(stderr, "bench_ch: %s\n", err.text);
+        return -1;
     }
+    r->hl_build_s = hl->build_s;
+    r->hl_mb = (double)cv_hub_labels_bytes(hl) / 1048576.0;
+    r->hl_per_node = (double)(hl->nentries[0] + hl->nentries[1]) / 2.0 / g->hdr.nnodes;
+    cv_ch_query *lq = cv_ch_query_new(g);
+    cv_ch_use_labels(lq, hl);
+    double unused;
+    time_pairs(lq, S, pairs, tc, td, &p, &unused, &r->hl_cost_p50_us);
+    r->hl_p50_us = pct(tc, pairs, 0.5);
+    r->hl_p95_us = pct(tc, pairs, 0.95);
+    r->hl_speedup = r->dj_p50_us / r->hl_p50_us;
+    r->hl_t100_ms = time_table(lq, g, 100);
+    r->hl_t1000_ms = time_table(lq, g, 1000);
+    cv_ch_query_free(lq);
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     r->peak_mb = ru.ru_maxrss / 1024.0;
@@ -180,6 +211,7 @@ static int bench_one(const char *pbf, int pairs, result *r)
     free(tc), free(td), free(S);
     cv_ch_query_free(ch);
     cv_dijkstra_free(dj);
+    cv_hub_labels_free(hl);
     cv_graph_close(g);
     remove(out);
     return 0;
@@ -209,6 +241,15 @@ int main(int argc, char **argv)
                r->ch_p95_us,
                r->dj_p50_us, r->speedup, r->ch_settled, r->t100_ms, r->t1000_ms, r->t1000_us_entry);
     }
+    printf("\nhub labels (built from each hierarchy at start, not stored in the file):\n");
+    printf("%-11s %8s %8s %9s %8s %8s %8s %9s %9s %9s %9s %9s\n", "extract", "build_s", "MB", "per_node", "cost50",
+           "p2p50", "p2p95", "speedup", "t100_ms", "t1000_ms", "vs_ch_p2p", "vs_ch_t100");
+    for (int i = 0; i < nr; i++) {
+        result *r = &res[i];
+        printf("%-11s %8.3f %8.1f %9.1f %8.2f %8.2f %8.2f %9.0f %9.3f %9.1f %8.1fx %8.1fx\n", r->name, r->hl_build_s,
+               r->hl_mb, r->hl_per_node, r->hl_cost_p50_us, r->hl_p50_us, r->hl_p95_us, r->hl_speedup, r->hl_t100_ms,
+               r->hl_t1000_ms, r->ch_p50_us / r->hl_p50_us, r->t100_ms / r->hl_t100_ms);
+    }
     FILE *f = fopen(outp, "w");
     if (!f) {
         fprintf(stderr, "bench_ch: cannot write %s\n", outp);
@@ -223,10 +264,15 @@ int main(int argc, char **argv)
                 "\"p2p_ch_p95_us\": %.3f, \"p2p_dijkstra_median_us\": %.2f, \"p2p_dijkstra_p95_us\": %.2f, "
                 "\"speedup_median\": %.1f, \"ch_settled_mean\": %.1f, \"dijkstra_settled_mean\": %.1f, "
                 "\"table_100_ms\": %.3f, \"table_100_us_per_entry\": %.4f, \"table_1000_ms\": %.2f, "
-                "\"table_1000_us_per_entry\": %.4f}%s\n",
+                "\"table_1000_us_per_entry\": %.4f, \"hub_labels\": {\"build_s\": %.4f, \"memory_mb\": %.1f, "
+                "\"entries_per_node\": %.1f, \"p2p_cost_only_median_us\": %.3f, \"p2p_median_us\": %.3f, "
+                "\"p2p_p95_us\": %.3f, \"speedup_median\": %.1f, \"table_100_ms\": %.3f, \"table_1000_ms\": %.2f, "
+                "\"p2p_ratio_ch_to_labels\": %.2f, \"table_100_ratio_ch_to_labels\": %.2f}}%s\n",
                 r->name, r->nodes, r->edges, r->shortcuts, r->import_s, r->contract_s, r->peak_mb, r->file_mb,
                 r->cost_p50_us, r->ch_p50_us, r->ch_p95_us, r->dj_p50_us, r->dj_p95_us, r->speedup, r->ch_settled, r->dj_settled,
-                r->t100_ms, r->t100_us_entry, r->t1000_ms, r->t1000_us_entry, i + 1 < nr ? "," : "");
+                r->t100_ms, r->t100_us_entry, r->t1000_ms, r->t1000_us_entry, r->hl_build_s, r->hl_mb, r->hl_per_node,
+                r->hl_cost_p50_us, r->hl_p50_us, r->hl_p95_us, r->hl_speedup, r->hl_t100_ms, r->hl_t1000_ms,
+                r->ch_p50_us / r->hl_p50_us, r->t100_ms / r->hl_t100_ms, i + 1 < nr ? "," : "");
     }
     fprintf(f, "]}\n");
     fclose(f);

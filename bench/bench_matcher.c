@@ -4,7 +4,8 @@
    the memory per offer, and whether the index and the pair-by-pair oracle agree. Prints a table and JSON.
 
    usage: bench_matcher [--graph FILE | --pbf FILE] [--out FILE] [--sizes 1000,10000,100000] [--requests N]
-                        [--naive-requests N] [--naive-budget S] [--seed N] [--clock wall|cpu]
+                        [--naive-requests N] [--naive-budget S] [--seed N] [--clock wall|cpu] [--hub-labels]
+   --hub-labels: the matcher's search spaces come from hub labels built first (as `covoit serve` does).
    (run from the top of the repository, on a Release build; see bench/README.md) */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -102,6 +103,7 @@ static long rss_anon(void)
 /* ---------------------------------------------------------------- trips */
 
 static const cv_graph *G;
+static cv_hub_labels *LABELS; /* --hub-labels */
 static int64_t NOW;
 static cv_day DAY; /* tomorrow, local: every trip is on this date */
 
@@ -321,6 +323,7 @@ static int run_size(int size, int nreq, int naive_max, double naive_budget, resu
 
     cv_matcher_options mo = cv_matcher_defaults();
     mo.max_results = INT_MAX; /* every match, so that counts are complete and comparable with the oracle */
+    mo.labels = LABELS;
     cv_matcher *m;
     if (cv_matcher_open(G, db, &mo, NOW, &m, &err))
         return fail(r, "open", &err);
@@ -624,14 +627,14 @@ static void cpu_model(char *buf, size_t n)
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_matcher [--graph FILE | --pbf FILE] [--out FILE] [--sizes 1000,10000,100000] "
-                    "[--requests N] [--naive-requests N] [--naive-budget SECONDS] [--seed N] [--clock wall|cpu]\n");
+                    "[--requests N] [--naive-requests N] [--naive-budget SECONDS] [--seed N] [--clock wall|cpu] [--hub-labels]\n");
 }
 
 int main(int argc, char **argv)
 {
     const char *graph_path = NULL, *pbf = "data/porto.osm.pbf", *outp = "bench/results/matcher.json";
     const char *sizes_arg = "1000,10000,100000";
-    int nreq = 200, naive_max = 20;
+    int nreq = 200, naive_max = 20, use_labels = 0;
     double naive_budget = 100;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--graph") && i + 1 < argc)
@@ -652,6 +655,8 @@ int main(int argc, char **argv)
             naive_budget = atof(argv[++i]);
         else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
             rng = strtoull(argv[++i], NULL, 10);
+        else if (!strcmp(argv[i], "--hub-labels"))
+            use_labels = 1;
         else {
             usage();
             return 2;
@@ -726,6 +731,16 @@ int main(int argc, char **argv)
         return 1;
     }
     G = g;
+    double labels_s = 0;
+    if (use_labels) {
+        if (cv_hub_labels_build(g, 0, 0, NULL, &LABELS, &err)) {
+            fprintf(stderr, "bench_matcher: %s\n", err.text);
+            return 1;
+        }
+        labels_s = LABELS->build_s;
+        fprintf(stderr, "bench_matcher: hub labels built in %.2f s, %.0f MB\n", labels_s,
+                (double)cv_hub_labels_bytes(LABELS) / 1048576.0);
+    }
     NOW = (int64_t)time(NULL);
     cv_day today;
     cv_utc_to_local(NOW, &today, NULL, NULL);
@@ -773,8 +788,9 @@ int main(int argc, char **argv)
     cpu_model(cpu, sizeof cpu);
     char day[16];
     cv_format_date(DAY, day);
-    fprintf(f, "{\"benchmark\": \"matcher\", \"commit\": \"%s\", \"clock\": \"%s\",\n", commit,
-            bench_clock == CLOCK_MONOTONIC ? "wall" : "thread cpu time");
+    fprintf(f, "{\"benchmark\": \"matcher\", \"commit\": \"%s\", \"clock\": \"%s\", \"hub_labels\": %s, "
+               "\"hub_labels_build_s\": %.3f,\n", commit, bench_clock == CLOCK_MONOTONIC ? "wall" : "thread cpu time",
+            LABELS ? "true" : "false", labels_s);
     fprintf(f, " \"machine\": {\"nproc\": %ld, \"cpu\": \"%s\", \"kernel\": \"%s %s\", \"ndebug\": %s, \"threads_used\": 1},\n",
             sysconf(_SC_NPROCESSORS_ONLN), cpu, un.sysname, un.release,
 #ifdef NDEBUG
@@ -834,6 +850,7 @@ int main(int argc, char **argv)
     }
     fprintf(f, "]}\n");
     fclose(f);
+    cv_hub_labels_free(LABELS);
     cv_graph_close(g);
     if (built[0])
         remove(built);
