@@ -42,9 +42,10 @@ typedef struct side {
     size_t cap;
 } side;
 
-/* One hub of a point's combined label: the least over its seeds, and which seed gave it. */
+/* One hub of a point's combined label: the least weight over its seeds, the seed that gave it and that seed's
+   entry (its duration and distance are read only where a query needs them). */
 typedef struct hl_cell {
-    uint32_t weight, dur, len, seed;
+    uint32_t weight, seed, pos;
 } hl_cell;
 
 typedef struct bucket_entry {
@@ -311,6 +312,23 @@ static int push_stack(cv_ch_query *q, size_t *n, uint32_t v)
 /* Appends the original arcs of hierarchy arc a to the path, in travel order, using the stack above `base`. */
 static int unpack(cv_ch_query *q, uint32_t a, size_t base, cv_path *out)
 {
+    if (q->hl) { /* unpacked once for all with the labels */
+        const uint32_t *f = q->hl->unpacked_first;
+        size_t n = f[a + 1] - f[a];
+        if (out->narcs + n > out->cap) {
+            size_t nc = out->cap ? out->cap * 2 : 64;
+            while (nc < out->narcs + n)
+                nc *= 2;
+            uint32_t *p = realloc(out->arcs, nc * sizeof *p);
+            if (!p)
+                return -1;
+            out->arcs = p;
+            out->cap = nc;
+        }
+        memcpy(out->arcs + out->narcs, q->hl->unpacked + f[a], n * sizeof *out->arcs);
+        out->narcs += n;
+        return 0;
+    }
     size_t n = base;
     if (push_stack(q, &n, a))
         return -1;
@@ -396,31 +414,38 @@ static void hl_combine(cv_ch_query *q, const cv_seed *seeds, uint32_t n, int for
     q->nhubs = 0;
     for (uint32_t k = 0; k < n; k++) {
         uint32_t len;
-        const cv_hl_info *info;
-        const cv_hl_entry *e = cv_hl_label(hl, forward, q->g->a.ch_rank[seeds[k].node], &len, &info);
+        const cv_hl_entry *e = cv_hl_label(hl, forward, q->g->a.ch_rank[seeds[k].node], &len, NULL);
+        uint32_t base = (uint32_t)(e - hl->e[forward]);
         for (uint32_t i = 0; i < len; i++) {
             uint64_t w = (uint64_t)seeds[k].weight + e[i].weight;
             if (w >= CV_INF_WEIGHT)
                 continue;
             uint32_t h = e[i].hub;
-            hl_cell c = {(uint32_t)w, seeds[k].duration_ds + info[i].duration_ds,
-                         seeds[k].distance_dm + info[i].distance_dm, k};
             if (q->hmark[h] != qs) {
                 q->hmark[h] = qs;
-                q->hcell[h] = c;
+                q->hcell[h] = (hl_cell){(uint32_t)w, k, base + i};
                 q->hhubs[q->nhubs++] = h;
-            } else if (c.weight < q->hcell[h].weight) {
-                q->hcell[h] = c;
+            } else if (w < q->hcell[h].weight) {
+                q->hcell[h] = (hl_cell){(uint32_t)w, k, base + i};
             }
         }
     }
+}
+
+/* Duration and distance from a point (its seeds) to hub or from hub to the point, for a cell of its label. */
+static inline void hl_track(const cv_ch_query *q, int forward, const cv_seed *seeds, const hl_cell *c, uint32_t *dur,
+                            uint32_t *len)
+{
+    const cv_hl_info *in = &q->hl->info[forward][c->pos];
+    *dur = seeds[c->seed].duration_ds + in->duration_ds;
+    *len = seeds[c->seed].distance_dm + in->distance_dm;
 }
 
 /* Where the labels of a source and a target meet. */
 typedef struct hl_meet {
     uint64_t best;          /* UINT64_MAX when unreachable */
     int direct;             /* the ride along one edge is best */
-    uint32_t hub, src_seed, dst_seed, dur, len;
+    uint32_t hub, src_seed, dst_seed, dst_pos, dur, len;
     cv_seed ss[CV_MAX_SEEDS], ts[CV_MAX_SEEDS];
     uint32_t nss, nts;
 } hl_meet;
@@ -439,44 +464,69 @@ static void hl_search(cv_ch_query *q, const cv_snap *s, const cv_snap *t, hl_mee
     for (uint32_t j = 0; j < m->nts; j++) {
         const cv_seed *sd = &m->ts[j];
         uint32_t len;
-        const cv_hl_info *info;
-        const cv_hl_entry *e = cv_hl_label(q->hl, 0, g->a.ch_rank[sd->node], &len, &info);
+        const cv_hl_entry *e = cv_hl_label(q->hl, 0, g->a.ch_rank[sd->node], &len, NULL);
+        uint32_t base = (uint32_t)(e - q->hl->e[0]);
         for (uint32_t i = 0; i < len; i++) {
             uint32_t h = e[i].hub;
             if (q->hmark[h] != qs)
                 continue;
             uint64_t c = (uint64_t)q->hcell[h].weight + sd->weight + e[i].weight;
             if (c < m->best) {
-                const hl_cell *f = &q->hcell[h];
                 m->best = c;
                 m->direct = 0;
                 m->hub = h;
-                m->src_seed = f->seed;
                 m->dst_seed = j;
-                m->dur = f->dur + sd->duration_ds + info[i].duration_ds;
-                m->len = f->len + sd->distance_dm + info[i].distance_dm;
+                m->dst_pos = base + i;
             }
         }
     }
+    if (m->hub != NONE) {
+        const hl_cell *f = &q->hcell[m->hub];
+        const cv_hl_info *b = &q->hl->info[0][m->dst_pos];
+        m->src_seed = f->seed;
+        hl_track(q, 1, m->ss, f, &m->dur, &m->len);
+        m->dur += m->ts[m->dst_seed].duration_ds + b->duration_ds;
+        m->len += m->ts[m->dst_seed].distance_dm + b->distance_dm;
+    }
 }
 
-/* Pushes on the stack the hierarchy arcs of the route from r up to hub h (forward: r to h, in travel order) or
-   from h down to r (backward: in reverse travel order), following each entry's hop. Returns 0, CV_ENOMEM, or
-   CV_EINTERNAL when h is not in r's label. */
-static int hl_chain(cv_ch_query *q, int forward, uint32_t r, uint32_t h, size_t *n)
+/* The hierarchy arcs of the route through hub m->hub, found by following hops from the two entries the search
+   ended on: the upward part, in travel order, at stack[0..*nf), the downward part, in reverse travel order, at
+   stack[*nf..*n). Both chains are followed in the same loop, so that their memory reads overlap; each hop goes to
+   a node of a higher level, so a chain has at most `levels` arcs. Returns 0, CV_ENOMEM or CV_EINTERNAL. */
+static int hl_chains(cv_ch_query *q, const hl_meet *m, size_t *nf, size_t *n)
 {
     const cv_hub_labels *hl = q->hl;
-    int64_t i = cv_hl_find(hl, forward, r, h);
-    if (i < 0)
-        return CV_EINTERNAL;
-    uint64_t at = hl->start[forward][r] + (uint64_t)i;
-    for (uint32_t steps = 0; hl->hop[forward][at].next != CV_HL_END; steps++) {
-        if (steps > hl->n)
-            return CV_EINTERNAL;
-        if (push_stack(q, n, hl->hop[forward][at].arc))
+    size_t lim = (size_t)hl->levels + 1;
+    if (q->cap_stack < 2 * lim) {
+        uint32_t *p = realloc(q->stack, 2 * lim * sizeof *p);
+        if (!p)
             return CV_ENOMEM;
-        at = hl->hop[forward][at].next;
+        q->stack = p;
+        q->cap_stack = 2 * lim;
     }
+    uint32_t *up = q->stack, *down = q->stack + lim;
+    const cv_hl_hop *hf = hl->hop[1], *hb = hl->hop[0];
+    uint32_t af = q->hcell[m->hub].pos, ab = m->dst_pos;
+    size_t a = 0, b = 0;
+    for (;;) {
+        int mf = hf[af].next != CV_HL_END, mb = hb[ab].next != CV_HL_END;
+        if (!mf && !mb)
+            break;
+        if (a + mf > lim || b + mb > lim)
+            return CV_EINTERNAL;
+        if (mf) {
+            up[a++] = hf[af].arc;
+            af = hf[af].next;
+        }
+        if (mb) {
+            down[b++] = hb[ab].arc;
+            ab = hb[ab].next;
+        }
+    }
+    memmove(up + a, down, b * sizeof *down);
+    *nf = a;
+    *n = a + b;
     return 0;
 }
 
@@ -493,11 +543,8 @@ static int hl_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path 
         out->direct = 1;
         return cv_path_finish(g, out);
     }
-    size_t nf = 0, n;
-    int rc = hl_chain(q, 1, g->a.ch_rank[m.ss[m.src_seed].node], m.hub, &nf);
-    n = nf;
-    if (rc == 0)
-        rc = hl_chain(q, 0, g->a.ch_rank[m.ts[m.dst_seed].node], m.hub, &n);
+    size_t nf = 0, n = 0;
+    int rc = hl_chains(q, &m, &nf, &n);
     /* unpacking works above both chains: the upward one in order, then the downward one from its top */
     for (size_t i = 0; i < nf && rc == 0; i++)
         rc = unpack(q, q->stack[i], n, out) ? CV_ENOMEM : 0;
@@ -641,16 +688,17 @@ static int add_bucket(cv_ch_query *q, bucket_entry e)
 }
 
 /* A source reaches node r for `at`: the destinations in r's bucket may be reached through it. */
-static inline void scan_bucket(cv_ch_query *q, cv_table_cell *row, uint32_t r, const hl_cell *at)
+static inline void scan_bucket(cv_ch_query *q, cv_table_cell *row, uint32_t r, uint32_t weight, uint32_t dur,
+                               uint32_t len)
 {
     const bucket_entry *e = q->grouped + q->bk_first[r];
     for (uint32_t k = 0; k < q->bk_count[r]; k++) {
-        uint64_t w = (uint64_t)at->weight + e[k].weight;
+        uint64_t w = (uint64_t)weight + e[k].weight;
         cv_table_cell *c = &row[e[k].target];
         if (w < c->weight) {
             c->weight = (uint32_t)w;
-            c->duration_ds = at->dur + e[k].dur;
-            c->distance_dm = at->len + e[k].len;
+            c->duration_ds = dur + e[k].dur;
+            c->distance_dm = len + e[k].len;
         }
     }
 }
@@ -681,9 +729,10 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
             uint32_t n = cv_target_seeds(g, &dst[j], seeds, CV_MAX_SEEDS);
             hl_combine(q, seeds, n, 0, qs);
             for (uint32_t k = 0; k < q->nhubs; k++) {
-                uint32_t h = q->hhubs[k];
+                uint32_t h = q->hhubs[k], dur, len;
                 const hl_cell *c = &q->hcell[h];
-                if (add_bucket(q, (bucket_entry){h, (uint32_t)j, c->weight, c->dur, c->len}))
+                hl_track(q, 0, seeds, c, &dur, &len);
+                if (add_bucket(q, (bucket_entry){h, (uint32_t)j, c->weight, dur, len}))
                     goto nomem;
             }
             continue;
@@ -746,9 +795,11 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
             uint32_t n = cv_source_seeds(g, &src[i], seeds, CV_MAX_SEEDS);
             hl_combine(q, seeds, n, 1, qs);
             for (uint32_t k = 0; k < q->nhubs; k++) {
-                uint32_t h = q->hhubs[k];
-                if (q->bk_stamp[h] == bq)
-                    scan_bucket(q, row, h, &q->hcell[h]);
+                uint32_t h = q->hhubs[k], dur, len;
+                if (q->bk_stamp[h] != bq)
+                    continue;
+                hl_track(q, 1, seeds, &q->hcell[h], &dur, &len);
+                scan_bucket(q, row, h, q->hcell[h].weight, dur, len);
             }
             continue;
         }
@@ -758,8 +809,7 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
             uint32_t r = step(q, &q->f, qs, 1, 1);
             if (r == NONE || q->bk_stamp[r] != bq)
                 continue;
-            hl_cell at = {q->f.hot[r].dist, q->f.track[r].dur, q->f.track[r].len, 0};
-            scan_bucket(q, row, r, &at);
+            scan_bucket(q, row, r, q->f.hot[r].dist, q->f.track[r].dur, q->f.track[r].len);
         }
     }
     free(dord), free(sord);
@@ -796,7 +846,9 @@ int cv_ch_space(cv_ch_query *q, const cv_snap *s, int forward, cv_space_entry **
         }
         for (uint32_t k = 0; k < q->nhubs; k++) {
             const hl_cell *c = &q->hcell[q->hhubs[k]];
-            (*out)[k] = (cv_space_entry){q->hhubs[k], c->weight, c->dur, c->len};
+            uint32_t dur, len;
+            hl_track(q, forward, seeds, c, &dur, &len);
+            (*out)[k] = (cv_space_entry){q->hhubs[k], c->weight, dur, len};
         }
         *n = q->nhubs;
         return 0;

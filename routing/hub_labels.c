@@ -184,12 +184,15 @@ void cv_hub_labels_free(cv_hub_labels *hl)
         return;
     for (int d = 0; d < 2; d++)
         free(hl->start[d]), free(hl->len[d]), free(hl->e[d]), free(hl->info[d]), free(hl->hop[d]);
+    free(hl->unpacked_first), free(hl->unpacked);
     free(hl);
 }
 
 uint64_t cv_hub_labels_bytes(const cv_hub_labels *hl)
 {
-    uint64_t b = sizeof *hl;
+    uint64_t b = sizeof *hl + ((uint64_t)hl->g->hdr.nch_arcs + 1) * sizeof(uint32_t);
+    if (hl->unpacked_first)
+        b += (uint64_t)hl->unpacked_first[hl->g->hdr.nch_arcs] * sizeof(uint32_t);
     for (int d = 0; d < 2; d++)
         b += (uint64_t)hl->n * (sizeof(uint64_t) + sizeof(uint32_t)) + hl->nentries[d] * (sizeof(cv_hl_entry) + sizeof(cv_hl_info) + sizeof(cv_hl_hop));
     return b;
@@ -208,6 +211,49 @@ int64_t cv_hl_find(const cv_hub_labels *hl, int forward, uint32_t r, uint32_t h)
             hi = mid;
     }
     return lo < n && e[lo].hub == h ? (int64_t)lo : -1;
+}
+
+/* Every hierarchy arc unpacked to original arc codes, in arc order (a shortcut's halves come before it). */
+static int build_unpacked(cv_hub_labels *hl, uint64_t max_bytes, uint64_t used, cv_error *err)
+{
+    const cv_graph *g = hl->g;
+    uint32_t na = g->hdr.nch_arcs;
+    hl->unpacked_first = malloc(((size_t)na + 1) * sizeof *hl->unpacked_first);
+    if (!hl->unpacked_first)
+        return CV_ENOMEM;
+    uint64_t total = 0;
+    hl->unpacked_first[0] = 0;
+    for (uint32_t a = 0; a < na; a++) {
+        const cv_ch_unpack *u = &g->a.ch_arcs[a];
+        uint64_t n = u->second == CV_CH_ORIGINAL ? 1
+                                                 : (uint64_t)(hl->unpacked_first[u->first + 1] - hl->unpacked_first[u->first]) +
+                                                       (hl->unpacked_first[u->second + 1] - hl->unpacked_first[u->second]);
+        if (u->second != CV_CH_ORIGINAL && (u->first >= a || u->second >= a))
+            return cv_fail(err, CV_EINTERNAL, "hierarchy arc %u refers to a later arc", a);
+        total += n;
+        if (total >= UINT32_MAX)
+            return cv_fail(err, CV_ETOOBIG, "unpacked hierarchy arcs would exceed %u entries", UINT32_MAX - 1);
+        hl->unpacked_first[a + 1] = (uint32_t)total;
+    }
+    if (max_bytes && used + total * sizeof(uint32_t) > max_bytes)
+        return cv_fail(err, CV_ETOOBIG, "hub labels would exceed %llu MB (with the unpacked arcs)",
+                       (unsigned long long)(max_bytes >> 20));
+    hl->unpacked = malloc((total ? total : 1) * sizeof *hl->unpacked);
+    if (!hl->unpacked)
+        return CV_ENOMEM;
+    for (uint32_t a = 0; a < na; a++) {
+        const cv_ch_unpack *u = &g->a.ch_arcs[a];
+        uint32_t *out = hl->unpacked + hl->unpacked_first[a];
+        if (u->second == CV_CH_ORIGINAL) {
+            *out = u->first;
+            continue;
+        }
+        uint32_t n1 = hl->unpacked_first[u->first + 1] - hl->unpacked_first[u->first];
+        memcpy(out, hl->unpacked + hl->unpacked_first[u->first], n1 * sizeof *out);
+        memcpy(out + n1, hl->unpacked + hl->unpacked_first[u->second],
+               (hl->unpacked_first[u->second + 1] - hl->unpacked_first[u->second]) * sizeof *out);
+    }
+    return 0;
 }
 
 /* Levels: the top node is level 0; a node is one below the deepest of its upper neighbours (either direction).
@@ -378,7 +424,7 @@ int cv_hub_labels_build(const cv_graph *g, unsigned threads, uint64_t max_bytes,
         if (progress)
             cv_progress_update(progress, done_nodes, n);
     }
-    rc = 0;
+    rc = build_unpacked(hl, max_bytes, cv_hub_labels_bytes(hl), err);
 done:
     if (ws)
         for (unsigned t = 0; t < threads; t++)
@@ -390,6 +436,8 @@ done:
     } else {
         if (rc == CV_ENOMEM)
             cv_fail(err, CV_ENOMEM, "out of memory building hub labels");
+        else if (progress)
+            cv_progress_done(progress);
         cv_hub_labels_free(hl);
     }
     return rc;

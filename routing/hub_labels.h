@@ -51,6 +51,10 @@ typedef struct cv_hub_labels {
     cv_hl_info *info[2];
     cv_hl_hop *hop[2];
     uint64_t nentries[2];
+    /* every hierarchy arc unpacked once for all: the original arc codes of arc a are
+       unpacked[unpacked_first[a] .. unpacked_first[a + 1]), so unpacking a route is a copy per hierarchy arc */
+    uint32_t *unpacked_first;
+    uint32_t *unpacked;
     uint32_t levels;            /* depth of the hierarchy's dependency levels */
     double build_s;
 } cv_hub_labels;
