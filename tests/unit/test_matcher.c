@@ -80,18 +80,26 @@ static void db_path(char *buf, size_t cap, const char *name)
     tst_remove_db(buf);
 }
 
-/* A fresh trip database COVOIT_TMP/name, the matcher on g over it and a workspace; fails the test on error. */
-static cv_matcher_ws *open_index(const cv_graph *g, const char *name, int64_t now, cv_matcher **m)
+/* The matcher on g over the trip database at db (options mo, NULL for the defaults) and a workspace; fails the
+   test on error. */
+static cv_matcher_ws *open_db(const cv_graph *g, const char *db, const cv_matcher_options *mo, int64_t now,
+                              cv_matcher **m)
 {
-    char db[1024];
-    db_path(db, sizeof db, name);
     cv_error err;
-    if (cv_matcher_open(g, db, NULL, now, m, &err))
+    if (cv_matcher_open(g, db, mo, now, m, &err))
         fail_msg("%s", err.text);
     cv_matcher_ws *w = cv_matcher_ws_new(*m, &err);
     if (!w)
         fail_msg("%s", err.text);
     return w;
+}
+
+/* A fresh trip database COVOIT_TMP/name, the matcher on g over it and a workspace; fails the test on error. */
+static cv_matcher_ws *open_index(const cv_graph *g, const char *name, int64_t now, cv_matcher **m)
+{
+    char db[1024];
+    db_path(db, sizeof db, name);
+    return open_db(g, db, NULL, now, m);
 }
 
 /* 2030-06-03 (a Monday) at h:m UTC. */
@@ -396,6 +404,36 @@ static void test_along_one_street(void **state)
     cv_graph_close(g);
 }
 
+/* Every request's matches, to compare after the index was rebuilt (free with same_matches). */
+static void record_matches(cv_matcher_ws *w, int64_t now, const int64_t *rids, int nr, cv_match **ms, size_t *n)
+{
+    cv_error err;
+    for (int j = 0; j < nr; j++)
+        assert_int_equal(cv_matcher_request_matches(w, rids[j], now, 1000, &ms[j], &n[j], &err), 0);
+}
+
+/* Asks again: the same matches as recorded (frees them). Returns how many. */
+static int same_matches(cv_matcher_ws *w, int64_t now, const int64_t *rids, int nr, cv_match **before,
+                        const size_t *nbefore)
+{
+    int total = 0;
+    for (int j = 0; j < nr; j++) {
+        cv_match *after;
+        size_t n;
+        cv_error err;
+        assert_int_equal(cv_matcher_request_matches(w, rids[j], now, 1000, &after, &n, &err), 0);
+        assert_int_equal(n, nbefore[j]);
+        for (size_t i = 0; i < n; i++) {
+            assert_int_equal(after[i].offer_id, before[j][i].offer_id);
+            assert_same_match(&after[i], &before[j][i]);
+        }
+        total += (int)n;
+        free(after);
+        free(before[j]);
+    }
+    return total;
+}
+
 static void test_index_equals_pairs_and_survives_restart(void **state)
 {
     (void)state;
@@ -405,10 +443,7 @@ static void test_index_equals_pairs_and_survives_restart(void **state)
     int64_t now = at(0, 0);
     cv_matcher *m;
     cv_error err;
-    if (cv_matcher_open(graph, db, NULL, now, &m, &err))
-        fail_msg("%s", err.text);
-    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
-    assert_non_null(w);
+    cv_matcher_ws *w = open_db(graph, db, NULL, now, &m);
     enum { NO = 40, NR = 30 };
     int64_t oids[NO], rids[NR];
     populate(w, now, NO, NR, oids, rids);
@@ -419,31 +454,17 @@ static void test_index_equals_pairs_and_survives_restart(void **state)
     /* remember the answers, restart from the database alone, ask again */
     cv_match *before[NR];
     size_t nbefore[NR];
-    for (int j = 0; j < NR; j++)
-        assert_int_equal(cv_matcher_request_matches(w, rids[j], now, 1000, &before[j], &nbefore[j], &err), 0);
+    record_matches(w, now, rids, NR, before, nbefore);
     cv_matcher_stats st;
     cv_matcher_get_stats(m, &st);
     assert_int_equal(st.offers, NO);
     assert_int_equal(st.requests, NR);
     cv_matcher_ws_free(w);
     cv_matcher_close(m);
-    if (cv_matcher_open(graph, db, NULL, now, &m, &err))
-        fail_msg("%s", err.text);
-    w = cv_matcher_ws_new(m, &err);
+    w = open_db(graph, db, NULL, now, &m);
     cv_matcher_get_stats(m, &st);
     assert_int_equal(st.offers, NO);
-    for (int j = 0; j < NR; j++) {
-        cv_match *after;
-        size_t n;
-        assert_int_equal(cv_matcher_request_matches(w, rids[j], now, 1000, &after, &n, &err), 0);
-        assert_int_equal(n, nbefore[j]);
-        for (size_t i = 0; i < n; i++) {
-            assert_int_equal(after[i].offer_id, before[j][i].offer_id);
-            assert_same_match(&after[i], &before[j][i]);
-        }
-        free(after);
-        free(before[j]);
-    }
+    same_matches(w, now, rids, NR, before, nbefore);
     /* cancelled offers leave the index */
     assert_int_equal(cv_matcher_cancel_offer(w, oids[0], &err), 0);
     assert_int_equal(cv_matcher_cancel_offer(w, oids[0], &err), CV_ECONFLICT);
@@ -471,17 +492,13 @@ static void test_hub_labels_give_the_same_matches(void **state)
     int64_t now = at(0, 0);
     cv_matcher *m;
     cv_error err;
-    if (cv_matcher_open(graph, db, NULL, now, &m, &err))
-        fail_msg("%s", err.text);
-    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
-    assert_non_null(w);
+    cv_matcher_ws *w = open_db(graph, db, NULL, now, &m);
     enum { NO = 40, NR = 30 };
     int64_t oids[NO], rids[NR];
     populate(w, now, NO, NR, oids, rids);
     cv_match *before[NR];
     size_t nbefore[NR];
-    for (int j = 0; j < NR; j++)
-        assert_int_equal(cv_matcher_request_matches(w, rids[j], now, 1000, &before[j], &nbefore[j], &err), 0);
+    record_matches(w, now, rids, NR, before, nbefore);
     cv_matcher_ws_free(w);
     cv_matcher_close(m);
 
@@ -489,25 +506,8 @@ static void test_hub_labels_give_the_same_matches(void **state)
     assert_int_equal(cv_hub_labels_build(graph, 2, 0, NULL, &hl, &err), 0);
     cv_matcher_options mo = cv_matcher_defaults();
     mo.labels = hl;
-    if (cv_matcher_open(graph, db, &mo, now, &m, &err))
-        fail_msg("%s", err.text);
-    w = cv_matcher_ws_new(m, &err);
-    assert_non_null(w);
-    int nmatch = 0;
-    for (int j = 0; j < NR; j++) {
-        cv_match *after;
-        size_t n;
-        assert_int_equal(cv_matcher_request_matches(w, rids[j], now, 1000, &after, &n, &err), 0);
-        assert_int_equal(n, nbefore[j]);
-        for (size_t i = 0; i < n; i++) {
-            int k = find_match(before[j], nbefore[j], after[i].offer_id, rids[j]);
-            assert_true(k >= 0);
-            assert_same_match(&after[i], &before[j][k]);
-        }
-        nmatch += (int)n;
-        free(after);
-        free(before[j]);
-    }
+    w = open_db(graph, db, &mo, now, &m);
+    int nmatch = same_matches(w, now, rids, NR, before, nbefore);
     assert_true(nmatch >= NR / 3);
     int npairs;
     check_against_pairs(w, now, oids, NO, rids, NR, &npairs);
