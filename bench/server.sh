@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/server.sh [--build DIR] [--duration S] [--conns "1 16 256"] [--threads N] [--wrk-threads N] [--offers N]
 #                 [--pairs N] [--searches N] [--seed N] [--soak MINUTES | --full] [--perf] [--retries N]
-#                 [--quiet-wait S] [--log-duration S] [--log-reps N] [--out FILE] [--keep]
+#                 [--quiet-wait S] [--log-duration S] [--log-reps N] [--hub-labels-mb MB] [--out FILE] [--keep]
 #
 # The HTTP load benchmark (issue 5): starts `covoit serve` on the Porto graph with --offers active demo offers,
 # loads it with wrk on loopback (route requests and POST /v1/search, at each connection count, keep-alive on and
@@ -23,6 +23,7 @@ build="$root/build-bench"
 duration=10
 conns="1 16 256"
 server_threads=$(nproc)
+labels_mb=1024 # covoit serve's default; 0: the server answers from the hierarchy alone
 wrk_threads=1
 offers=10000
 pairs=2000
@@ -43,6 +44,7 @@ while [ $# -gt 0 ]; do
     --duration) duration=$2; shift 2 ;;
     --conns) conns=$2; shift 2 ;;
     --threads) server_threads=$2; shift 2 ;;
+    --hub-labels-mb) labels_mb=$2; shift 2 ;;
     --wrk-threads) wrk_threads=$2; shift 2 ;;
     --offers) offers=$2; shift 2 ;;
     --pairs) pairs=$2; shift 2 ;;
@@ -125,7 +127,7 @@ url=""
 start_server() { # start_server LOGFILE [--quiet]
     local log=$1; shift
     "$covoit" serve --graph "$graph" --db "$work/trips.db" --tz Europe/Lisbon --listen 127.0.0.1:0 \
-        --threads "$server_threads" --demo-trips "$offers" "$@" >"$work/server.out" 2>"$log" &
+        --threads "$server_threads" --demo-trips "$offers" --hub-labels-mb "$labels_mb" "$@" >"$work/server.out" 2>"$log" &
     server_pid=$!
     local t0=$SECONDS port=""
     while [ -z "$port" ]; do
@@ -363,7 +365,7 @@ cat >"$work/manifest.json" <<EOF
   "shared_cores": "wrk and the server run on the same $(nproc) cores: every figure is the server with wrk taking part of the CPU"},
  "offers": $offers,
  "method": {
-  "server": "covoit serve --graph $(basename "$graph") --db (fresh) --tz Europe/Lisbon --listen 127.0.0.1:0 --threads $server_threads --demo-trips $offers --quiet",
+  "server": "covoit serve --graph $(basename "$graph") --db (fresh) --tz Europe/Lisbon --listen 127.0.0.1:0 --threads $server_threads --demo-trips $offers --hub-labels-mb $labels_mb --quiet",
   "load": "wrk $(wrk --version 2>&1 | head -1 | awk '{print $2}') with bench/wrk/requests.lua: -t$wrk_threads (capped at the connection count), -d${duration}s, --timeout 10s; latencies are wrk's, client side (from writing a request to reading its answer; a new connection's connect time is not in them)",
   "keepalive_off": "every request carries Connection: close, so each request is a new TCP connection",
   "source_addresses": "LD_PRELOAD bench_srcaddr spreads connections over 127.0.0.2.. (32 per address at most) so that 256 connections stay under the server's per-address limit of 64; the oneaddr cell shows what one address gets",

@@ -40,7 +40,7 @@ typedef struct worker {
     size_t nout, cap_out;
     const uint32_t *nodes;  /* the level's nodes handed to this worker: nodes[k * stride + offset] */
     uint32_t count, offset, stride;
-    uint32_t *len;          /* per node of the level (by position in the level): label length, both directions */
+    uint32_t *len;          /* per node of the level (by position in it): its label length in this direction */
     int forward;
     int failed;
 } worker;
