@@ -598,6 +598,25 @@ static void test_demo_refuses_wildcards(void **state)
     }
 }
 
+/* Hub labels over --hub-labels-mb: the server says why it goes without them, and answers from the hierarchy. */
+static void test_hub_labels_over_limit(void **state)
+{
+    (void)state;
+    const char *args[] = {"--graph", GRAPH, "--listen", "127.0.0.1:0", "--hub-labels-mb", "1", NULL};
+    server_proc s = start(args);
+    reply r = http_request(s.port, "GET", ROUTE2, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_true(json_real_value(json_object_get(json_array_get(json_object_get(r.json, "routes"), 0), "duration")) >
+                0);
+    reply_free(&r);
+    stop(&s);
+    static const char *const want[] = {"level=warn", "hub labels would exceed 1 MB", "--hub-labels-mb 1",
+                                       "hub_labels=off"};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        if (!strstr(err_buf, want[i]))
+            fail_msg("no '%s' in: %s", want[i], err_buf);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -611,6 +630,7 @@ int main(void)
         cmocka_unit_test(test_connection_limit),
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_demo_refuses_wildcards),
+        cmocka_unit_test(test_hub_labels_over_limit),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
