@@ -434,19 +434,29 @@ static int same_matches(cv_matcher_ws *w, int64_t now, const int64_t *rids, int 
     return total;
 }
 
+enum { NO = 40, NR = 30 };
+
+/* Lisbon time, a fresh database COVOIT_TMP/name (its path in db), the matcher on it and NO offers and NR requests
+   (populate). */
+static cv_matcher_ws *populated(const char *name, char *db, size_t cap, int64_t now, cv_matcher **m, int64_t *oids,
+                                int64_t *rids)
+{
+    assert_int_equal(cv_tz_set("Europe/Lisbon", NULL), 0);
+    db_path(db, cap, name);
+    cv_matcher_ws *w = open_db(graph, db, NULL, now, m);
+    populate(w, now, NO, NR, oids, rids);
+    return w;
+}
+
 static void test_index_equals_pairs_and_survives_restart(void **state)
 {
     (void)state;
-    assert_int_equal(cv_tz_set("Europe/Lisbon", NULL), 0);
     char db[1024];
-    db_path(db, sizeof db, "matcher_oracle.db");
     int64_t now = at(0, 0);
     cv_matcher *m;
     cv_error err;
-    cv_matcher_ws *w = open_db(graph, db, NULL, now, &m);
-    enum { NO = 40, NR = 30 };
     int64_t oids[NO], rids[NR];
-    populate(w, now, NO, NR, oids, rids);
+    cv_matcher_ws *w = populated("matcher_oracle.db", db, sizeof db, now, &m, oids, rids);
     int nmatch;
     check_against_pairs(w, now, oids, NO, rids, NR, &nmatch);
     print_message("%d matching pairs among %d offers x %d requests\n", nmatch, NO, NR);
@@ -486,16 +496,12 @@ static void test_index_equals_pairs_and_survives_restart(void **state)
 static void test_hub_labels_give_the_same_matches(void **state)
 {
     (void)state;
-    assert_int_equal(cv_tz_set("Europe/Lisbon", NULL), 0);
     char db[1024];
-    db_path(db, sizeof db, "matcher_labels.db");
     int64_t now = at(0, 0);
     cv_matcher *m;
     cv_error err;
-    cv_matcher_ws *w = open_db(graph, db, NULL, now, &m);
-    enum { NO = 40, NR = 30 };
     int64_t oids[NO], rids[NR];
-    populate(w, now, NO, NR, oids, rids);
+    cv_matcher_ws *w = populated("matcher_labels.db", db, sizeof db, now, &m, oids, rids);
     cv_match *before[NR];
     size_t nbefore[NR];
     record_matches(w, now, rids, NR, before, nbefore);
