@@ -424,6 +424,17 @@ int cv_hub_labels_build(const cv_graph *g, unsigned threads, uint64_t max_bytes,
         if (progress)
             cv_progress_update(progress, done_nodes, n);
     }
+    /* the arrays grew by doubling: give back the unused tail (shrinking never fails in practice; if it does, the
+       larger block stays) */
+    for (int d = 0; d < 2; d++) {
+        uint64_t m = hl->nentries[d] ? hl->nentries[d] : 1;
+        cv_hl_entry *e = realloc(hl->e[d], m * sizeof *e);
+        hl->e[d] = e ? e : hl->e[d];
+        cv_hl_info *in = realloc(hl->info[d], m * sizeof *in);
+        hl->info[d] = in ? in : hl->info[d];
+        cv_hl_hop *hp = realloc(hl->hop[d], m * sizeof *hp);
+        hl->hop[d] = hp ? hp : hl->hop[d];
+    }
     rc = build_unpacked(hl, max_bytes, cv_hub_labels_bytes(hl), err);
 done:
     if (ws)
