@@ -3,6 +3,8 @@
    gives it). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <float.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,15 @@
 #include "web_int.h"
 
 #define BAD MHD_HTTP_BAD_REQUEST
+
+/* The largest snapping radius: `unlimited`, and any larger radius, mean this. The snapper walks its grid ring by
+   ring out to the radius and stops early only once it has found a road of the main network, so a point with none
+   near (at sea, beside an isolated road) costs every cell within the radius, and a point far off the map, which a
+   limit smaller than its distance to the grid rejects at once, costs every ring from it to the grid: one point on
+   another continent took 0.2 s with the Porto graph and no limit (AddressSanitizer build). 10 km bounds one snap to
+   about 110k cells of the smallest size (60 m); a point at sea 10 km from any road of Porto takes 0.1 ms. No point
+   worth snapping is that far from a road. */
+#define RADIUS_MAX_M 10000.0
 
 /* --- URL grammar --- */
 
@@ -137,23 +148,81 @@ static int common_args(web_req *r)
     return 0;
 }
 
-/* Snaps every coordinate; NoSegment names the first one too far from a road. Returns 0 or -1 after web_error. */
-static int snap_all(web_req *r, const cv_coord *c, size_t n, cv_snap *out)
+/* Parses radiuses ("{radius};{radius}...", OSRM's: one per coordinate, metres >= 0 or `unlimited`, empty for the
+   default) into radii[n], the snapping limit of each coordinate in metres; without the parameter every one is the
+   default (300 m). Returns 0, or -1 after web_error: InvalidValue for a value that is not a radius, then
+   InvalidOptions (OSRM's code for it) when the count is not that of the coordinates. */
+static int parse_radiuses(web_req *r, size_t n, double *radii)
 {
-    cv_snap_options o = cv_snap_defaults();
-    cv_error err = {0};
     for (size_t i = 0; i < n; i++)
-        if (cv_snap_point(r->g, c[i], &o, &out[i], &err))
-            return web_error(r, err.code == CV_ENOSEGMENT ? BAD : MHD_HTTP_INTERNAL_SERVER_ERROR,
-                             osrm_code(err.code), "coordinate %zu: %s", i, err.text);
+        radii[i] = CV_SNAP_DEFAULT_MAX_M;
+    const char *v = web_arg(r, "radiuses");
+    if (!v)
+        return 0;
+    size_t cnt = 1;
+    for (const char *p = v; *p; p++)
+        cnt += *p == ';';
+    const char *p = v;
+    for (size_t i = 0; i < cnt; i++) {
+        size_t k = strcspn(p, ";");
+        double x = CV_SNAP_DEFAULT_MAX_M;
+        if (k == 9 && !strncmp(p, "unlimited", 9)) {
+            x = RADIUS_MAX_M;
+        } else if (k) {
+            /* a plain decimal number: strtod alone would also take spaces, signs, hex, inf and nan */
+            char *end = NULL;
+            if (((*p >= '0' && *p <= '9') || *p == '.') && strspn(p, "0123456789.eE+-") >= k)
+                x = strtod(p, &end);
+            if (end != p + k || !isfinite(x)) {
+                /* the value is quoted only when printable ASCII: the message must stay valid UTF-8 for JSON */
+                int show = k <= 60;
+                for (size_t j = 0; show && j < k; j++)
+                    show = p[j] >= 0x20 && p[j] < 0x7f;
+                return web_error(r, BAD, "InvalidValue",
+                                 "radiuses: value %zu%s%.*s%s is not a radius: give metres >= 0, 'unlimited', or "
+                                 "nothing for the default (%g m)",
+                                 i, show ? " ('" : "", show ? (int)k : 0, p, show ? "')" : "", CV_SNAP_DEFAULT_MAX_M);
+            }
+            if (x > RADIUS_MAX_M)
+                x = RADIUS_MAX_M;
+        }
+        if (i < n)
+            radii[i] = x;
+        p += k + (p[k] == ';');
+    }
+    if (cnt != n)
+        return web_error(r, BAD, "InvalidOptions",
+                         "radiuses: %zu value%s for %zu coordinate%s: give one per coordinate", cnt,
+                         cnt == 1 ? "" : "s", n, n == 1 ? "" : "s");
     return 0;
 }
 
-static json_t *waypoints_json(const cv_snap *s, const size_t *idx, size_t n)
+/* Snaps every coordinate within its radius (radii[i], metres); NoSegment names the first one too far from a road.
+   Returns 0 or -1 after web_error. */
+static int snap_all(web_req *r, const cv_coord *c, const double *radii, size_t n, cv_snap *out)
+{
+    cv_snap_options o = cv_snap_defaults();
+    cv_error err = {0};
+    for (size_t i = 0; i < n; i++) {
+        /* the snapper reads a limit <= 0 as its default: for a radius of 0 the least positive double keeps only a
+           road through the point itself */
+        o.max_distance_m = radii[i] > 0 ? radii[i] : DBL_MIN;
+        if (cv_snap_point(r->g, c[i], &o, &out[i], &err) == 0)
+            continue;
+        if (err.code == CV_ENOSEGMENT)
+            return web_error(r, BAD, "NoSegment", "coordinate %zu: no road within %g m of %.7f,%.7f", i, radii[i],
+                             cv_deg(c[i].lon), cv_deg(c[i].lat));
+        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_code(err.code), "coordinate %zu: %s", i, err.text);
+    }
+    return 0;
+}
+
+/* The waypoint objects of s[idx[0]], s[idx[1]]... (idx NULL: s[0..n-1]), each named after its street. */
+static json_t *waypoints_json(const cv_graph *g, const cv_snap *s, const size_t *idx, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, json_waypoint(&s[idx ? idx[i] : i]))) {
+        if (json_array_append_new(a, json_waypoint_on(g, &s[idx ? idx[i] : i]))) {
             json_decref(a);
             return NULL;
         }
@@ -165,7 +234,8 @@ static json_t *waypoints_json(const cv_snap *s, const size_t *idx, size_t n)
 int web_route(web_req *r)
 {
     static const char *const allowed[] = {"geometries", "overview", "steps", "alternatives", "annotations",
-                                          "continue_straight", "generate_hints", "hints", "skip_waypoints", NULL};
+                                          "continue_straight", "generate_hints", "hints", "skip_waypoints", "radiuses",
+                                          NULL};
     static const char *const geometries[] = {"polyline", "polyline6", "geojson", NULL};
     static const char *const overviews[] = {"full", "simplified", "false", NULL};
     static const char *const straight[] = {"default", "true", "false", NULL};
@@ -203,11 +273,14 @@ int web_route(web_req *r)
     }
     cv_snap *s = calloc((size_t)n, sizeof *s);
     cv_path *paths = calloc((size_t)n - 1, sizeof *paths);
+    double *radii = malloc((size_t)n * sizeof *radii);
     int rc = 0;
-    if (!s || !paths)
+    if (!s || !paths || !radii)
         rc = web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
     if (!rc)
-        rc = snap_all(r, c, (size_t)n, s);
+        rc = parse_radiuses(r, (size_t)n, radii);
+    if (!rc)
+        rc = snap_all(r, c, radii, (size_t)n, s);
     cv_error err = {0};
     /* without geometry or steps, a leg is its distance, duration and weight: the search alone gives them, with
        nothing unpacked (the same figures, tested) */
@@ -232,7 +305,7 @@ int web_route(web_req *r)
     if (!rc) {
         json_t *doc = json_pack("{s:s,s:[o]}", "code", "Ok", "routes",
                                 json_route_legs(r->g, paths, (size_t)n - 1, geometry, overview, steps));
-        if (doc && !skip_wp && json_object_set_new(doc, "waypoints", waypoints_json(s, NULL, (size_t)n))) {
+        if (doc && !skip_wp && json_object_set_new(doc, "waypoints", waypoints_json(r->g, s, NULL, (size_t)n))) {
             json_decref(doc);
             doc = NULL;
         }
@@ -240,7 +313,7 @@ int web_route(web_req *r)
     }
     for (long i = 0; paths && i + 1 < n; i++)
         cv_path_free(&paths[i]);
-    free(paths), free(s), free(c);
+    free(paths), free(s), free(c), free(radii);
     return rc;
 }
 
@@ -289,7 +362,7 @@ static long parse_indexes(web_req *r, const char *key, size_t n, size_t **out)
 int web_table(web_req *r)
 {
     static const char *const allowed[] = {"sources", "destinations", "annotations", "generate_hints", "hints",
-                                          "skip_waypoints", NULL};
+                                          "skip_waypoints", "radiuses", NULL};
     const char *coords = after_profile(r);
     if (!coords || check_args(r, allowed) || common_args(r))
         return -1;
@@ -324,17 +397,21 @@ int web_table(web_req *r)
     long nd = ns < 0 ? -1 : parse_indexes(r, "destinations", (size_t)n, &di);
     cv_snap *s = NULL, *ss = NULL, *sd = NULL;
     cv_table_cell *cells = NULL;
+    double *radii = NULL;
     int rc = nd < 0 ? -1 : 0;
     if (!rc) {
         s = calloc((size_t)n, sizeof *s);
+        radii = malloc((size_t)n * sizeof *radii);
         ss = calloc((size_t)ns + 1, sizeof *ss);
         sd = calloc((size_t)nd + 1, sizeof *sd);
         cells = malloc(((size_t)ns * (size_t)nd + 1) * sizeof *cells);
-        if (!s || !ss || !sd || !cells)
+        if (!s || !ss || !sd || !cells || !radii)
             rc = web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
     }
     if (!rc)
-        rc = snap_all(r, c, (size_t)n, s);
+        rc = parse_radiuses(r, (size_t)n, radii);
+    if (!rc)
+        rc = snap_all(r, c, radii, (size_t)n, s);
     cv_error err = {0};
     if (!rc) {
         for (long i = 0; i < ns; i++)
@@ -347,14 +424,15 @@ int web_table(web_req *r)
     if (!rc) {
         json_t *doc = json_pack("{s:s}", "code", "Ok");
         if (doc && (json_table_set(doc, cells, (size_t)ns, (size_t)nd, want_dur, want_dist) ||
-                    (!skip_wp && (json_object_set_new(doc, "sources", waypoints_json(s, si, (size_t)ns)) ||
-                                  json_object_set_new(doc, "destinations", waypoints_json(s, di, (size_t)nd)))))) {
+                    (!skip_wp &&
+                     (json_object_set_new(doc, "sources", waypoints_json(r->g, s, si, (size_t)ns)) ||
+                      json_object_set_new(doc, "destinations", waypoints_json(r->g, s, di, (size_t)nd)))))) {
             json_decref(doc);
             doc = NULL;
         }
         web_ok(r, doc);
     }
-    free(c), free(si), free(di), free(s), free(ss), free(sd), free(cells);
+    free(c), free(si), free(di), free(s), free(ss), free(sd), free(cells), free(radii);
     return rc;
 }
 
@@ -362,7 +440,7 @@ int web_table(web_req *r)
 
 int web_nearest(web_req *r)
 {
-    static const char *const allowed[] = {"number", "generate_hints", "hints", NULL};
+    static const char *const allowed[] = {"number", "generate_hints", "hints", "radiuses", NULL};
     const char *coords = after_profile(r);
     if (!coords || check_args(r, allowed) || common_args(r))
         return -1;
@@ -380,10 +458,13 @@ int web_nearest(web_req *r)
     if (n < 0)
         return -1;
     cv_snap s;
-    int rc = snap_all(r, c, 1, &s);
+    double radius;
+    int rc = parse_radiuses(r, 1, &radius);
+    if (!rc)
+        rc = snap_all(r, c, &radius, 1, &s);
     free(c);
     if (!rc)
-        web_ok(r, json_pack("{s:s,s:[o]}", "code", "Ok", "waypoints", json_waypoint(&s)));
+        web_ok(r, json_pack("{s:s,s:[o]}", "code", "Ok", "waypoints", json_waypoint_on(r->g, &s)));
     return rc;
 }
 

@@ -102,6 +102,23 @@ static int near_deg(double a, double b)
     return fabs(a - b) < 2e-6;
 }
 
+/* The name tag of the street s was snapped onto, through the graph ("" when it has none). */
+static const char *street_name(const cv_snap *s)
+{
+    return cv_graph_string(graph, cv_graph_edge_name(graph, s->edge)->name);
+}
+
+/* Asserts that waypoint wp is the snap of lonlat: its location and its street's name. */
+static void expect_waypoint(json_t *wp, const char *lonlat)
+{
+    cv_snap s = snap(lonlat);
+    json_t *loc = json_object_get(wp, "location");
+    assert_true(near_deg(num(json_array_get(loc, 0)), cv_deg(s.location.lon)));
+    assert_true(near_deg(num(json_array_get(loc, 1)), cv_deg(s.location.lat)));
+    assert_true(json_is_string(json_object_get(wp, "name")));
+    assert_string_equal(json_string_value(json_object_get(wp, "name")), street_name(&s));
+}
+
 /* --- set-up --- */
 
 static cv_server *start(unsigned threads)
@@ -377,7 +394,7 @@ static void test_nearest_and_health(void **state)
     assert_true(near_deg(num(json_array_get(loc, 0)), cv_deg(s.location.lon)));
     assert_true(near_deg(num(json_array_get(loc, 1)), cv_deg(s.location.lat)));
     assert_true(fabs(num(json_object_get(wp, "distance")) - s.distance_m) < 1e-3);
-    assert_string_equal(json_string_value(json_object_get(wp, "name")), "");
+    assert_string_equal(json_string_value(json_object_get(wp, "name")), "Place du Casino");
     reply_free(&r);
 
     r = get("/health");
@@ -386,6 +403,199 @@ static void test_nearest_and_health(void **state)
     assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "graph"), "nodes")),
                      graph->hdr.nnodes);
     reply_free(&r);
+}
+
+/* Waypoints carry the name of the street they were snapped onto, in routes, tables and nearest. */
+static void test_waypoint_names(void **state)
+{
+    (void)state;
+    /* known names in the centre of Monaco, and an unnamed road at the port */
+    cv_snap casino = snap(CASINO), fontvieille = snap(FONTVIEILLE), port_hercule = snap(PORT_HERCULE);
+    assert_string_equal(street_name(&casino), "Place du Casino");
+    assert_string_equal(street_name(&fontvieille), "Avenue Albert II");
+    assert_string_equal(street_name(&port_hercule), "");
+
+    const char *pts[3] = {CASINO, PORT_HERCULE, FONTVIEILLE};
+    reply r = get("/route/v1/driving/" CASINO ";" PORT_HERCULE ";" FONTVIEILLE "?overview=false");
+    assert_int_equal(r.status, 200);
+    json_t *wps = json_object_get(r.json, "waypoints");
+    assert_int_equal(json_array_size(wps), 3);
+    for (size_t i = 0; i < 3; i++)
+        expect_waypoint(json_array_get(wps, i), pts[i]);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(wps, 0), "name")), "Place du Casino");
+    reply_free(&r);
+
+    /* sources and destinations are named after their own points, not after their position in the list */
+    r = get("/table/v1/driving/" CASINO ";" PORT_HERCULE ";" FONTVIEILLE "?sources=2;0&destinations=1;2");
+    assert_int_equal(r.status, 200);
+    json_t *src = json_object_get(r.json, "sources"), *dst = json_object_get(r.json, "destinations");
+    assert_int_equal(json_array_size(src), 2);
+    assert_int_equal(json_array_size(dst), 2);
+    expect_waypoint(json_array_get(src, 0), FONTVIEILLE);
+    expect_waypoint(json_array_get(src, 1), CASINO);
+    expect_waypoint(json_array_get(dst, 0), PORT_HERCULE);
+    expect_waypoint(json_array_get(dst, 1), FONTVIEILLE);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(src, 0), "name")), "Avenue Albert II");
+    reply_free(&r);
+
+    for (size_t i = 0; i < 3; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "/nearest/v1/driving/%s", pts[i]);
+        r = get(path);
+        assert_int_equal(r.status, 200);
+        expect_waypoint(json_array_get(json_object_get(r.json, "waypoints"), 0), pts[i]);
+        reply_free(&r);
+    }
+
+    /* random points: every name is the snapped edge's, and some of them are not empty */
+    uint64_t seed = 4242;
+    int named = 0, checked = 0;
+    for (int i = 0; i < 60; i++) {
+        char lonlat[64], path[128];
+        snprintf(lonlat, sizeof lonlat, "%.5f,%.5f", 7.410 + (double)(tst_rand(&seed) % 100000) / 100000.0 * 0.03,
+                 43.727 + (double)(tst_rand(&seed) % 100000) / 100000.0 * 0.02);
+        snprintf(path, sizeof path, "/nearest/v1/driving/%s", lonlat);
+        r = get(path);
+        if (r.status == 200) {
+            json_t *wp = json_array_get(json_object_get(r.json, "waypoints"), 0);
+            expect_waypoint(wp, lonlat);
+            named += *json_string_value(json_object_get(wp, "name")) != '\0';
+            checked++;
+        }
+        reply_free(&r);
+    }
+    print_message("%d of %d snapped points on a named street\n", named, checked);
+    assert_true(checked >= 20);
+    assert_true(named >= checked / 4);
+}
+
+/* The snap of lonlat with any road allowed, within limit metres; 0 or CV_ENOSEGMENT. */
+static int snap_any(const char *lonlat, double limit, cv_snap *s)
+{
+    cv_coord c;
+    assert_int_equal(cv_parse_lonlat(lonlat, &c), 0);
+    cv_snap_options o = cv_snap_defaults();
+    o.max_distance_m = limit;
+    o.any_component = 1;
+    return cv_snap_point(graph, c, &o, s, NULL);
+}
+
+/* GETs path and asserts a 200 whose waypoint k is at distance d (m) from its coordinate. */
+static void expect_snapped(const char *path, const char *key, size_t k, double d)
+{
+    reply r = get(path);
+    if (r.status != 200)
+        fail_msg("%s: status %d: %s", path, r.status, r.raw);
+    double got = num(json_object_get(json_array_get(json_object_get(r.json, key), k), "distance"));
+    if (fabs(got - d) > 1e-3)
+        fail_msg("%s: waypoint %zu at %.3f m, expected %.3f", path, k, got, d);
+    reply_free(&r);
+}
+
+/* radiuses: one snapping limit per coordinate, in metres or `unlimited`, empty for the default (300 m). */
+static void test_radiuses(void **state)
+{
+    (void)state;
+    /* a point X m from the nearest road of any kind, X measured; that road is of the main network, so a radius
+       below X cannot fall back on a nearer island road */
+    const char *pt = "7.4165,43.7310";
+    cv_snap s = snap(pt), any;
+    assert_int_equal(snap_any(pt, 0, &any), 0);
+    double x = s.distance_m;
+    assert_true(fabs(any.distance_m - x) < 1e-9);
+    assert_true(x > 5 && x < 200);
+    double above = x + 1, below = x - 1;
+    char path[512];
+
+    snprintf(path, sizeof path, "/route/v1/driving/%s;" CASINO "?overview=false&radiuses=%.2f;", pt, above);
+    expect_snapped(path, "waypoints", 0, x);
+    snprintf(path, sizeof path, "/route/v1/driving/%s;" CASINO "?overview=false&radiuses=%.2f;", pt, below);
+    expect_error("GET", path, 400, "NoSegment");
+    /* the radius is the coordinate's own: the same limit on the other point changes nothing */
+    snprintf(path, sizeof path, "/route/v1/driving/" CASINO ";%s?overview=false&radiuses=%.2f;", pt, below);
+    assert_true(snap(CASINO).distance_m < below);
+    expect_snapped(path, "waypoints", 1, x);
+    snprintf(path, sizeof path, "/route/v1/driving/%s;" CASINO "?overview=false&radiuses=;%.2f", pt, below);
+    expect_snapped(path, "waypoints", 0, x);
+    snprintf(path, sizeof path, "/table/v1/driving/" CASINO ";%s?radiuses=;%.2f", pt, above);
+    expect_snapped(path, "sources", 1, x);
+    snprintf(path, sizeof path, "/table/v1/driving/" CASINO ";%s?radiuses=;%.2f", pt, below);
+    expect_error("GET", path, 400, "NoSegment");
+    snprintf(path, sizeof path, "/nearest/v1/driving/%s?radiuses=%.2f", pt, above);
+    expect_snapped(path, "waypoints", 0, x);
+    snprintf(path, sizeof path, "/nearest/v1/driving/%s?radiuses=%.2f", pt, below);
+    expect_error("GET", path, 400, "NoSegment");
+
+    /* the message names the coordinate and the radius */
+    snprintf(path, sizeof path, "/route/v1/driving/" CASINO ";%s?radiuses=;%.2f", pt, below);
+    reply r = get(path);
+    assert_int_equal(r.status, 400);
+    char want[64];
+    snprintf(want, sizeof want, "coordinate 1: no road within %g m", atof(strrchr(path, ';') + 1));
+    if (!strstr(json_string_value(json_object_get(r.json, "message")), want))
+        fail_msg("%s: message %s, expected %s", path, r.body, want);
+    reply_free(&r);
+
+    /* empty elements are the default, 300 m: the sea point is farther, the others nearer */
+    cv_snap sea;
+    assert_int_equal(snap_any(AT_SEA, 1e4, &sea), 0);
+    assert_true(sea.distance_m > 300);
+    expect_snapped("/route/v1/driving/" CASINO ";" FONTVIEILLE "?overview=false&radiuses=;", "waypoints", 1,
+                   snap(FONTVIEILLE).distance_m);
+    expect_error("GET", "/nearest/v1/driving/" AT_SEA "?radiuses=", 400, "NoSegment");
+    expect_error("GET", "/table/v1/driving/" CASINO ";" AT_SEA "?radiuses=unlimited;", 400, "NoSegment");
+
+    /* unlimited reaches the road the snapper finds within its cap, 10 km */
+    expect_snapped("/nearest/v1/driving/" AT_SEA "?radiuses=unlimited", "waypoints", 0, sea.distance_m);
+    expect_snapped("/route/v1/driving/" CASINO ";" AT_SEA "?overview=false&radiuses=;unlimited", "waypoints", 1,
+                   sea.distance_m);
+    expect_snapped("/table/v1/driving/" AT_SEA ";" CASINO "?radiuses=unlimited;unlimited", "destinations", 0,
+                   sea.distance_m);
+    snprintf(path, sizeof path, "/nearest/v1/driving/" AT_SEA "?radiuses=%.1f", sea.distance_m + 1);
+    expect_snapped(path, "waypoints", 0, sea.distance_m);
+    snprintf(path, sizeof path, "/nearest/v1/driving/" AT_SEA "?radiuses=%.1f", sea.distance_m - 1);
+    expect_error("GET", path, 400, "NoSegment");
+    /* beyond the cap, unlimited and larger radii give NoSegment instead of a search of the whole map */
+    cv_snap far;
+    assert_int_equal(snap_any("7.6500,43.6000", 1e4, &far), CV_ENOSEGMENT);
+    expect_error("GET", "/nearest/v1/driving/7.6500,43.6000?radiuses=unlimited", 400, "NoSegment");
+    expect_error("GET", "/nearest/v1/driving/7.6500,43.6000?radiuses=1e300", 400, "NoSegment");
+
+    /* a radius of 0 keeps a point on the road itself: a point of the road's geometry snaps at distance 0 */
+    cv_coord on = graph->a.points[s.point];
+    snprintf(path, sizeof path, "/nearest/v1/driving/%.7f,%.7f?radiuses=0", cv_deg(on.lon), cv_deg(on.lat));
+    expect_snapped(path, "waypoints", 0, 0);
+    snprintf(path, sizeof path, "/nearest/v1/driving/%s?radiuses=0", pt);
+    expect_error("GET", path, 400, "NoSegment");
+
+    /* one value per coordinate, else InvalidOptions */
+    expect_error("GET", "/route/v1/driving/" CASINO ";" FONTVIEILLE "?radiuses=100", 400, "InvalidOptions");
+    expect_error("GET", "/route/v1/driving/" CASINO ";" FONTVIEILLE "?radiuses=100;100;100", 400, "InvalidOptions");
+    expect_error("GET", "/route/v1/driving/" CASINO ";" FONTVIEILLE "?radiuses=", 400, "InvalidOptions");
+    expect_error("GET", "/table/v1/driving/" CASINO ";" FONTVIEILLE ";" PORT_HERCULE "?radiuses=;", 400,
+                 "InvalidOptions");
+    expect_error("GET", "/nearest/v1/driving/" CASINO "?radiuses=5;5", 400, "InvalidOptions");
+    r = get("/route/v1/driving/" CASINO ";" FONTVIEILLE "?radiuses=1;2;3");
+    assert_int_equal(r.status, 400);
+    assert_non_null(strstr(json_string_value(json_object_get(r.json, "message")), "3 values for 2 coordinates"));
+    reply_free(&r);
+
+    /* a value that is not metres >= 0 nor unlimited: InvalidValue, whatever the count */
+    static const char *const bad[] = {"abc;5", "-3", "-3;5", "5;-0", "nan;5", "inf;5", "1e999;5", "0x10;5",
+                                      "%201;5", "1%20;5", "+1;5", "1m;5", "Unlimited;5", "5;%FF", "1..2;5", "1e;5"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        snprintf(path, sizeof path, "/route/v1/driving/" CASINO ";" FONTVIEILLE "?radiuses=%s", bad[i]);
+        expect_error("GET", path, 400, "InvalidValue");
+    }
+    expect_error("GET", "/table/v1/driving/" CASINO ";" FONTVIEILLE "?radiuses=5;x", 400, "InvalidValue");
+    expect_error("GET", "/nearest/v1/driving/" CASINO "?radiuses=-1", 400, "InvalidValue");
+    r = get("/route/v1/driving/" CASINO ";" FONTVIEILLE "?radiuses=abc;5");
+    assert_non_null(strstr(json_string_value(json_object_get(r.json, "message")), "radiuses: value 0 ('abc')"));
+    reply_free(&r);
+
+    /* decimal forms that are radii */
+    expect_snapped("/route/v1/driving/" CASINO ";" FONTVIEILLE "?overview=false&radiuses=.5e3;300.", "waypoints", 1,
+                   snap(FONTVIEILLE).distance_m);
 }
 
 static void test_errors(void **state)
@@ -653,6 +863,8 @@ int main(void)
         cmocka_unit_test(test_hub_labels_same_answers),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_nearest_and_health),
+        cmocka_unit_test(test_waypoint_names),
+        cmocka_unit_test(test_radiuses),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_stop_in_flight),
