@@ -4,12 +4,14 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "cli.h"
@@ -23,11 +25,11 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: covoit serve --graph FILE [--db FILE] [--config FILE] [--tz ZONE] [--listen ADDR:PORT]\n"
+    fprintf(f, "usage: covoit serve --graph FILE [--db FILE] [--config FILE] [--tz ZONE] [--listen HOST:PORT]\n"
                "                    [--threads N] [--max-connections N] [--max-connections-per-ip N]\n"
                "                    [--connection-timeout SECONDS] [--max-body BYTES] [--rate N] [--demo-trips N]\n"
                "                    [--price-per-km EUR] [--max-route-coords N] [--max-table-coords N] [--page DIR]\n"
-               "                    [--hub-labels-mb MB] [--quiet]\n\n"
+               "                    [--hub-labels-mb MB] [--quiet|--no-quiet]\n\n"
                "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes the requests in\n"
                "flight and exits:\n"
                "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
@@ -46,8 +48,10 @@ static void usage(FILE *f)
                "GET / is the map page and GET /static/... its files, from --page DIR (default %s), with\n"
                "Leaflet from DIR/node_modules (`npm ci --prefix web/page`); no key needed for the page.\n"
                "GET /metrics answers Prometheus text (request counts and latencies, trips, bookings), open to all.\n"
-               "--listen ADDR:PORT: an IPv4 address, or an IPv6 one in brackets ([::1]:8080; [::]:8080 takes IPv4\n"
-               "clients too); default 127.0.0.1:8080, port 0: any free port.\n"
+               "--listen HOST:PORT: an IPv4 address, a host name, or an IPv6 address in brackets ([::1]:8080;\n"
+               "[::]:8080 takes IPv4 clients too); default 127.0.0.1:8080, port 0: any free port. A name\n"
+               "(localhost:8080) is resolved once at start; of its addresses the server takes the first IPv4 one,\n"
+               "else the first IPv6 one, and logs which.\n"
                "Limits (defaults in parentheses): --threads N worker threads (the number of cores), --max-connections N\n"
                "open connections in all (1024), --max-connections-per-ip N from one address (64), --connection-timeout\n"
                "SECONDS before an idle connection is closed (30), --max-body BYTES per request body, beyond: 413 TooBig\n"
@@ -64,7 +68,8 @@ static void usage(FILE *f)
                "(see docs/covoit.example.json). Options given on the command line win over the file; an unknown key, a\n"
                "wrong type or a value out of range stops with a message naming the key and the file (exit status 2).\n"
                "The server logs its effective settings (address, port, threads, limits) in one line at start.\n"
-               "One logfmt line per request goes to stderr (--quiet: errors only).\n"
+               "One logfmt line per request goes to stderr (--quiet: errors only; --no-quiet: every request, over a\n"
+               "config file's \"quiet\": true).\n"
                "API keys (`covoit key add --db FILE ...`): when the database holds one, every request but /health, /metrics\n"
                "needs X-API-Key: KEY (or Authorization: Bearer KEY), and --rate N limits each key and each address to\n"
                "N requests per second, bursts of 2N (default 100; beyond: 429 with Retry-After). Without a key the\n"
@@ -114,37 +119,95 @@ typedef struct setting_value {
     const char *file;           /* the config file it came from, NULL for the command line */
 } setting_value;
 
-/* "ADDR:PORT" or "[IPV6]:PORT" into addr (without brackets), port and whether it is IPv6. Returns 0, or -1 when
+/* What the host of a --listen value is; a host name has at most 253 characters. */
+enum { LISTEN_V4, LISTEN_V6, LISTEN_NAME, LISTEN_HOST_MAX = 254 };
+
+/* "HOST:PORT" (HOST an IPv4 address or a host name) or "[IPV6]:PORT" into host (without brackets), port and
+   what the host is. A name is letters, digits, '-', '_' and '.', but not digits and dots only: that is meant as an
+   IPv4 address and must be a valid one (300.1.1.1 is a mistake, not a name to look up). Only the syntax is checked
+   here: names are resolved once the command line and the file are merged (resolve_listen). Returns 0, or -1 when
    text is not that. */
-static int parse_listen(const char *text, char *addr, size_t cap, long *port, int *v6)
+static int parse_listen(const char *text, char *host, size_t cap, long *port, int *kind)
 {
-    const char *host = text, *colon;
+    const char *start = text, *colon;
+    int v6 = 0;
     if (*text == '[') {
         const char *close = strchr(text, ']');
         if (!close || close[1] != ':')
             return -1;
-        host = text + 1;
+        start = text + 1;
         colon = close + 1;
-        *v6 = 1;
+        v6 = 1;
     } else {
         colon = strchr(text, ':');
         if (!colon || strchr(colon + 1, ':')) /* none, or an IPv6 address without brackets */
             return -1;
-        *v6 = 0;
     }
-    size_t n = (size_t)(colon - host) - (size_t)*v6;
+    size_t n = (size_t)(colon - start) - (size_t)v6;
     if (!n || n >= cap || colon[1] < '0' || colon[1] > '9')
         return -1;
-    memcpy(addr, host, n);
-    addr[n] = '\0';
+    memcpy(host, start, n);
+    host[n] = '\0';
     char *end;
     errno = 0;
     long p = strtol(colon + 1, &end, 10);
-    unsigned char bin[sizeof(struct in6_addr)];
-    if (*end || errno || p < 0 || p > 65535 || inet_pton(*v6 ? AF_INET6 : AF_INET, addr, bin) != 1)
+    if (*end || errno || p < 0 || p > 65535)
         return -1;
+    unsigned char bin[sizeof(struct in6_addr)];
+    if (v6) {
+        if (inet_pton(AF_INET6, host, bin) != 1) /* brackets hold an IPv6 address, as in URLs, never a name */
+            return -1;
+        *kind = LISTEN_V6;
+    } else if (strspn(host, "0123456789.") == n) {
+        if (inet_pton(AF_INET, host, bin) != 1)
+            return -1;
+        *kind = LISTEN_V4;
+    } else {
+        const char *name_chars = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.";
+        if (strspn(host, name_chars) != n || *host == '-' || *host == '.')
+            return -1;
+        *kind = LISTEN_NAME;
+    }
     *port = p;
     return 0;
+}
+
+/* The address to listen on for a host name: of getaddrinfo's answers, in its order, the first IPv4 one, else the
+   first (IPv6) one. IPv4 first because a hosts file often lists ::1 before 127.0.0.1 for localhost, and 127.0.0.1
+   is also the default address. The chosen address goes to addr as text (*v6 says which family), every answer to
+   all ("::1, 127.0.0.1") for the log. Returns 0, or getaddrinfo's error code. */
+static int resolve_listen(const char *name, char *addr, size_t cap, int *v6, char *all, size_t allcap)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(name, NULL, &hints, &res);
+    if (rc)
+        return rc;
+    const struct addrinfo *pick = NULL;
+    size_t len = 0;
+    all[0] = '\0';
+    for (const struct addrinfo *a = res; a; a = a->ai_next) {
+        char text[INET6_ADDRSTRLEN];
+        const void *bin = NULL;
+        if (a->ai_family == AF_INET)
+            bin = &((const struct sockaddr_in *)a->ai_addr)->sin_addr;
+        else if (a->ai_family == AF_INET6)
+            bin = &((const struct sockaddr_in6 *)a->ai_addr)->sin6_addr;
+        if (!bin || !inet_ntop(a->ai_family, bin, text, sizeof text))
+            continue;
+        if (len < allcap)
+            len += (size_t)snprintf(all + len, allcap - len, "%s%s", len ? ", " : "", text);
+        if (!pick || (pick->ai_family != AF_INET && a->ai_family == AF_INET)) {
+            pick = a;
+            snprintf(addr, cap, "%s", text);
+        }
+    }
+    if (pick)
+        *v6 = pick->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return pick ? 0 : EAI_FAMILY; /* only families that cannot be listened on here */
 }
 
 /* Where a value came from, for messages: "--threads" or "config FILE: 'threads'". */
@@ -168,8 +231,8 @@ static const char *expected(int k, char *buf, size_t cap)
         snprintf(buf, cap, "a number above %g, at most %g", s->lo, s->hi);
         break;
     case SET_LISTEN:
-        snprintf(buf, cap, "ADDR:PORT with an IPv4 address or an IPv6 one in brackets (127.0.0.1:8080, "
-                           "[::1]:8080, [::]:8080)");
+        snprintf(buf, cap, "HOST:PORT with an IPv4 address or a host name, or [IPV6]:PORT with an IPv6 address "
+                           "(127.0.0.1:8080, localhost:8080, [::1]:8080, [::]:8080)");
         break;
     case SET_BOOL:
         snprintf(buf, cap, "true or false");
@@ -185,7 +248,7 @@ static const char *expected(int k, char *buf, size_t cap)
 static int set_from_text(int k, const char *text, const char *file, setting_value *v)
 {
     const setting *s = &settings[k];
-    char where[600], want[160];
+    char where[600], want[200];
     int ok = 1;
     if (s->kind == SET_INT) {
         char *end;
@@ -200,10 +263,10 @@ static int set_from_text(int k, const char *text, const char *file, setting_valu
         ok = *text && !*end && !errno && d > s->lo && d <= s->hi;
         v->d = d;
     } else if (s->kind == SET_LISTEN) {
-        char addr[64];
+        char host[LISTEN_HOST_MAX];
         long port;
-        int v6;
-        ok = !parse_listen(text, addr, sizeof addr, &port, &v6);
+        int kind;
+        ok = !parse_listen(text, host, sizeof host, &port, &kind);
     } else {
         ok = *text != '\0';
     }
@@ -252,7 +315,7 @@ static int load_config(const char *path, setting_value *vals, json_t **doc)
             return -1;
         }
         const setting *s = &settings[k];
-        char where[600], want[160], num[64];
+        char where[600], want[200], num[64];
         if (s->kind == SET_STR || s->kind == SET_LISTEN) {
             if (!json_is_string(val)) {
                 cli_error("%s must be a string", origin(k, path, where, sizeof where));
@@ -402,12 +465,16 @@ static int serve(int argc, char **argv, json_t **config_doc)
             config = argv[++i];
             continue;
         }
+        /* --no-X turns a true/false setting X off: it wins over the file like any option (a file's "quiet": true
+           could not be undone from the command line otherwise) */
+        int no = !strncmp(argv[i], "--no-", 5);
         int k = 0;
-        while (k < S_N && strcmp(settings[k].opt, argv[i]))
+        while (k < S_N && strcmp(settings[k].opt, argv[i]) &&
+               !(no && settings[k].kind == SET_BOOL && !strcmp(settings[k].opt + 2, argv[i] + 5)))
             k++;
         if (k < S_N && settings[k].kind == SET_BOOL) {
             cmd[k].set = 1;
-            cmd[k].i = 1;
+            cmd[k].i = !no;
             continue;
         }
         if (k == S_N || i + 1 >= argc) {
@@ -449,13 +516,27 @@ static int serve(int argc, char **argv, json_t **config_doc)
                   config ? " or \"graph\" in the config file" : "");
         return CLI_USAGE;
     }
-    /* bind is the address as libmicrohttpd takes it, addr as URLs write it ([::1] for IPv6) */
-    char bind[64], addr[72];
+    /* bind is the numeric address the server takes (a host name resolved here, at start, once: the server and its
+       demo-mode loopback check see addresses only), addr as URLs write it ([::1] for IPv6) */
+    char host[LISTEN_HOST_MAX], bind[LISTEN_HOST_MAX], addr[LISTEN_HOST_MAX + 2];
     long port = 0;
-    int v6 = 0;
-    if (parse_listen(listen, bind, sizeof bind, &port, &v6)) { /* checked when set; the default is good */
+    int kind = LISTEN_V4, v6 = 0;
+    if (parse_listen(listen, host, sizeof host, &port, &kind)) { /* checked when set; the default is good */
         cli_error("--listen: bad address '%s'", listen);
         return CLI_USAGE;
+    }
+    if (kind == LISTEN_NAME) {
+        char all[512], where[600];
+        int rc = resolve_listen(host, bind, sizeof bind, &v6, all, sizeof all);
+        if (rc) {
+            cli_error("%s: cannot resolve host name '%s': %s", origin(S_LISTEN, v[S_LISTEN].file, where, sizeof where),
+                      host, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+            return CLI_USAGE;
+        }
+        cv_log("info", "listen: host name %s resolves to %s; listening on %s", host, all, bind);
+    } else {
+        snprintf(bind, sizeof bind, "%s", host);
+        v6 = kind == LISTEN_V6;
     }
     snprintf(addr, sizeof addr, v6 ? "[%s]" : "%s", bind);
     o.address = bind;

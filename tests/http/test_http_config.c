@@ -2,7 +2,8 @@
    the command line winning over it, bad config files and options refused with exit status 2 and a message naming
    the problem, the body cap (413 TooBig, with and without Content-Length), the per-address connection limit and the
    idle timeout (connections beyond the limit closed while the server keeps serving), IPv6 on [::1] and dual stack
-   on [::], and demo mode refusing wildcard addresses. Runs the built covoit binary on the Monaco graph. */
+   on [::], demo mode refusing wildcard addresses, host names in --listen (localhost serves, a name that does not
+   resolve is refused), and --no-quiet over a file's quiet. Runs the built covoit binary on the Monaco graph. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stddef.h>
@@ -392,7 +393,8 @@ static void test_bad_settings(void **state)
         {"{\"max_body_bytes\": 0}", "'max_body_bytes'", "not 0"},
         {"{\"max_connections_per_ip\": null}", "'max_connections_per_ip'", "not null"},
         {"{\"quiet\": \"yes\"}", "'quiet' must be true or false", "not a string"},
-        {"{\"listen\": \"localhost:80\"}", "'listen' must be ADDR:PORT", "localhost:80"},
+        {"{\"listen\": \"localhost\"}", "'listen' must be HOST:PORT", "not 'localhost'"},
+        {"{\"listen\": \"localhost:65536\"}", "'listen' must be HOST:PORT", "localhost:65536"},
         {"{\"graph\": 3}", "'graph' must be a string", ""},
         {"{\"price_per_km\": -1}", "'price_per_km' must be a number above 0", ""},
         {"{\"hub_labels_mb\": -5}", "'hub_labels_mb' must be a whole number from 0", "not -5"},
@@ -423,7 +425,10 @@ static void test_bad_settings(void **state)
         {"--connection-timeout", "-1", "--connection-timeout must be"},
         {"--max-body", "1e3", "--max-body must be"},
         {"--max-table-coords", "0", "--max-table-coords must be"},
-        {"--listen", "::1:8080", "--listen must be ADDR:PORT"},
+        {"--listen", "::1:8080", "--listen must be HOST:PORT"},
+        {"--listen", "[localhost]:8080", "--listen must be"},
+        {"--listen", "local host:8080", "--listen must be"},
+        {"--listen", "localhost:", "--listen must be"},
         {"--listen", "[::1]", "--listen must be"},
         {"--listen", "[::1]8080", "--listen must be"},
         {"--listen", "127.0.0.1:65536", "--listen must be"},
@@ -598,6 +603,93 @@ static void test_demo_refuses_wildcards(void **state)
     }
 }
 
+/* The loopback address a server started with a host name listens on, from its start line in err_buf: 127.0.0.1
+   (IPv4 first), or ::1 where the name has no IPv4 address; fails on anything else. */
+static int listened_family(const server_proc *s)
+{
+    char v4[64], v6[64];
+    snprintf(v4, sizeof v4, "msg=listening listen=127.0.0.1:%u ", s->port);
+    snprintf(v6, sizeof v6, "msg=listening listen=[::1]:%u ", s->port);
+    if (strstr(err_buf, v4))
+        return AF_INET;
+    if (strstr(err_buf, v6))
+        return AF_INET6;
+    fail_msg("no loopback listen=...:%u in the start line: %s", s->port, err_buf);
+    return -1;
+}
+
+/* --listen and "listen" take a host name, resolved at start: localhost serves in demo mode (loopback only), and
+   the log says which address it resolved to. */
+static void test_listen_host_name(void **state)
+{
+    (void)state;
+    const char *args[] = {"--graph", GRAPH, "--listen", "localhost:0", "--hub-labels-mb", "0", "--quiet", NULL};
+    server_proc s = start(args);
+    int family = !strcmp(s.host, "[::1]") ? AF_INET6 : AF_INET;
+    if (family == AF_INET)
+        assert_string_equal(s.host, "127.0.0.1");
+    assert_int_equal(get_status(family, s.port, "/health"), 200);
+    stop(&s);
+    assert_int_equal(listened_family(&s), family);
+    assert_non_null(strstr(err_buf, "host name localhost resolves to "));
+    assert_non_null(strstr(err_buf, "auth=demo"));
+
+    write_file(CONF, "{\"graph\": \"" GRAPH "\", \"listen\": \"localhost:0\", \"hub_labels_mb\": 0, \"quiet\": true}");
+    const char *conf[] = {"--config", CONF, NULL};
+    s = start(conf);
+    assert_int_equal(get_status(family, s.port, "/health"), 200);
+    stop(&s);
+    assert_int_equal(listened_family(&s), family);
+}
+
+/* A name that does not resolve stops the server before it starts (exit status 2), naming the option or the file
+   and key, and the name; a command line --listen wins over a file's unresolvable name, which is never looked up. */
+static void test_listen_unresolvable(void **state)
+{
+    (void)state;
+    const char *args[] = {"--graph", GRAPH, "--listen", "nosuchhost.invalid:8080", NULL};
+    int rc = run_to_exit(args);
+    if (rc != 2 || !strstr(err_buf, "--listen: cannot resolve host name 'nosuchhost.invalid': "))
+        fail_msg("--listen nosuchhost.invalid:8080: exit %d, stderr: %s", rc, err_buf);
+
+    write_file(CONF, "{\"graph\": \"" GRAPH "\", \"listen\": \"nosuchhost.invalid:8080\"}");
+    const char *conf[] = {"--config", CONF, NULL};
+    rc = run_to_exit(conf);
+    if (rc != 2 || !strstr(err_buf, "config " CONF ": 'listen': cannot resolve host name 'nosuchhost.invalid': "))
+        fail_msg("config listen nosuchhost.invalid:8080: exit %d, stderr: %s", rc, err_buf);
+
+    const char *over[] = {"--config", CONF, "--listen", "127.0.0.1:0", "--hub-labels-mb", "0", "--quiet", NULL};
+    server_proc s = start(over);
+    assert_int_equal(get_status(AF_INET, s.port, "/health"), 200);
+    stop(&s);
+    assert_null(strstr(err_buf, "nosuchhost"));
+}
+
+/* --no-quiet wins over a config file's "quiet": true: request lines are logged with it, not without. */
+static void test_no_quiet(void **state)
+{
+    (void)state;
+    write_file(CONF, "{\"graph\": \"" GRAPH "\", \"listen\": \"127.0.0.1:0\", \"hub_labels_mb\": 0, \"quiet\": true}");
+    for (int no_quiet = 0; no_quiet < 2; no_quiet++) {
+        const char *args[] = {"--config", CONF, no_quiet ? "--no-quiet" : NULL, NULL};
+        server_proc s = start(args);
+        assert_int_equal(get_status(AF_INET, s.port, "/health"), 200);
+        stop(&s);
+        if (!strstr(err_buf, "msg=listening"))
+            fail_msg("no start line: %s", err_buf);
+        if (!strstr(err_buf, "method=GET") != !no_quiet)
+            fail_msg("%s: request lines %s: %s", no_quiet ? "--no-quiet" : "quiet", no_quiet ? "missing" : "logged",
+                     err_buf);
+    }
+    /* and --quiet, the other way round, over a file without it */
+    write_file(CONF, "{\"graph\": \"" GRAPH "\", \"listen\": \"127.0.0.1:0\", \"hub_labels_mb\": 0}");
+    const char *quiet[] = {"--config", CONF, "--quiet", NULL};
+    server_proc s = start(quiet);
+    assert_int_equal(get_status(AF_INET, s.port, "/health"), 200);
+    stop(&s);
+    assert_null(strstr(err_buf, "method=GET"));
+}
+
 /* Hub labels over --hub-labels-mb: the server says why it goes without them, and answers from the hierarchy. */
 static void test_hub_labels_over_limit(void **state)
 {
@@ -631,6 +723,9 @@ int main(void)
         cmocka_unit_test(test_ipv6),
         cmocka_unit_test(test_demo_refuses_wildcards),
         cmocka_unit_test(test_hub_labels_over_limit),
+        cmocka_unit_test(test_listen_host_name),
+        cmocka_unit_test(test_listen_unresolvable),
+        cmocka_unit_test(test_no_quiet),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
