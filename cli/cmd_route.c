@@ -108,7 +108,7 @@ int cmd_route(int argc, char **argv)
             rc = fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
         } else {
             cli_print_json(json_pack("{s:s,s:[o],s:[oo]}", "code", "Ok", "routes", route, "waypoints",
-                                     json_waypoint(&s[0]), json_waypoint(&s[1])));
+                                     json_waypoint(g, &s[0]), json_waypoint(g, &s[1])));
         }
     }
     cv_path_free(&path);

@@ -66,11 +66,11 @@ static long parse_points(const char *text, cv_coord **out, char *msg, size_t cap
     return (long)k;
 }
 
-static json_t *snaps_json(const cv_snap *s, size_t n)
+static json_t *snaps_json(const cv_graph *g, const cv_snap *s, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
-        json_array_append_new(a, json_waypoint(&s[i]));
+        json_array_append_new(a, json_waypoint(g, &s[i]));
     return a;
 }
 
@@ -136,8 +136,8 @@ int cmd_table(int argc, char **argv)
     if (rc == CLI_OK) {
         json_t *doc = json_pack("{s:s}", "code", "Ok");
         if (!doc || json_table_set(doc, cells, (size_t)ns, (size_t)nd, 1, 1) ||
-            json_object_set_new(doc, "sources", snaps_json(ss, (size_t)ns)) ||
-            json_object_set_new(doc, "destinations", snaps_json(sd, (size_t)nd))) {
+            json_object_set_new(doc, "sources", snaps_json(g, ss, (size_t)ns)) ||
+            json_object_set_new(doc, "destinations", snaps_json(g, sd, (size_t)nd))) {
             json_decref(doc);
             rc = fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
         } else {

@@ -30,17 +30,12 @@ json_t *json_lonlat(cv_coord c)
     return json_pack("[ff]", round(cv_deg(c.lon) * 1e6) / 1e6, round(cv_deg(c.lat) * 1e6) / 1e6);
 }
 
-json_t *json_waypoint_on(const cv_graph *g, const cv_snap *s)
+json_t *json_waypoint(const cv_graph *g, const cv_snap *s)
 {
     /* OSRM's waypoint name is the name tag alone, not the ref: the street the point was snapped onto */
-    const char *name = g ? cv_graph_string(g, cv_graph_edge_name(g, s->edge)->name) : "";
+    const char *name = cv_graph_string(g, cv_graph_edge_name(g, s->edge)->name);
     return json_pack("{s:o,s:o,s:s,s:s}", "location", json_lonlat(s->location), "distance",
                      json_real(round(s->distance_m * 1e6) / 1e6), "name", name, "hint", "");
-}
-
-json_t *json_waypoint(const cv_snap *s)
-{
-    return json_waypoint_on(NULL, s);
 }
 
 static json_t *json_geometry(const cv_coord *pts, size_t n, int geometry)

@@ -22,12 +22,9 @@ const char *osrm_code(int cv_code);
 /* [lon, lat] as numbers, rounded to 1e-6 degree. A new reference, NULL when out of memory. */
 json_t *json_lonlat(cv_coord c);
 
-/* An OSRM waypoint object for a snapped point: location, distance (m from the input), name (the name tag of the
-   street it was snapped onto, "" when it has none or when g is NULL), hint "". */
-json_t *json_waypoint_on(const cv_graph *g, const cv_snap *s);
-
-/* json_waypoint_on without the graph: name "". */
-json_t *json_waypoint(const cv_snap *s);
+/* An OSRM waypoint object for a point snapped on g: location, distance (m from the input), name (the name tag of
+   the street it was snapped onto, "" when it has none), hint "". */
+json_t *json_waypoint(const cv_graph *g, const cv_snap *s);
 
 /* An OSRM route over n consecutive legs (paths[i] runs from waypoint i to waypoint i + 1): distance (m),
    duration (s), weight, weight_name, geometry (absent for OVERVIEW_FALSE) and one leg object per path. Totals are

@@ -222,7 +222,7 @@ static json_t *waypoints_json(const cv_graph *g, const cv_snap *s, const size_t 
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, json_waypoint_on(g, &s[idx ? idx[i] : i]))) {
+        if (json_array_append_new(a, json_waypoint(g, &s[idx ? idx[i] : i]))) {
             json_decref(a);
             return NULL;
         }
@@ -464,7 +464,7 @@ int web_nearest(web_req *r)
         rc = snap_all(r, c, &radius, 1, &s);
     free(c);
     if (!rc)
-        web_ok(r, json_pack("{s:s,s:[o]}", "code", "Ok", "waypoints", json_waypoint_on(r->g, &s)));
+        web_ok(r, json_pack("{s:s,s:[o]}", "code", "Ok", "waypoints", json_waypoint(r->g, &s)));
     return rc;
 }
 

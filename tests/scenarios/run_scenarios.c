@@ -25,6 +25,8 @@
                                    passed in the order written (each is looked for after the previous one).
        avoid=LON,LAT               the geometry never comes within 5 m of the point.
        from=LON,LAT / to=LON,LAT   waypoints[0] / waypoints[1] `location` is within 1 m of the point.
+       from_name=NAME / to_name=NAME  waypoints[0] / waypoints[1] `name` is NAME (`_` for a space; empty: a street
+                                   without a name), the street the point was snapped onto.
        steps=STEP,STEP,...         runs covoit with --steps; the leg's steps are exactly these, in order. A STEP is
                                    TYPE[:MODIFIER][#EXIT][@NAME], `_` standing for a space in each part
                                    (`new_name:straight@Rua_Nova`, `roundabout:left#3@Praça`, `merge@` for a road
@@ -322,6 +324,7 @@ typedef struct expect {
     int has_wp[2];
     pt wp[2];
     const char *wp_text[2];
+    const char *wp_name[2]; /* from_name= / to_name=, NULL when absent */
     const char *steps;      /* the steps= value, NULL when absent */
     const char *summary;
     int nchecks;    /* expectation checks that need an Ok route */
@@ -379,6 +382,9 @@ static int parse_expect(char **tok, int ntok, expect *e, char *msg, size_t cap)
             e->nchecks += 3;
         } else if (!strcmp(k, "summary")) {
             e->summary = v;
+            e->nchecks++;
+        } else if (!strcmp(k, "from_name") || !strcmp(k, "to_name")) {
+            e->wp_name[k[0] == 't'] = v;
             e->nchecks++;
         } else if (!strcmp(k, "from") || !strcmp(k, "to")) {
             int w = k[0] == 't';
@@ -678,6 +684,16 @@ static void run_route(const char *graph, const expect *e, const char *where, con
             report(d <= WAYPOINT_TOLERANCE_M, where2, "%s: waypoint %.6f,%.6f is %.2f m from %s", k ? "to" : "from",
                    wp[k].lon, wp[k].lat, d, e->wp_text[k]);
         }
+    }
+
+    for (int k = 0; k < 2; k++) {
+        if (!e->wp_name[k])
+            continue;
+        char want[256];
+        underscores(want, sizeof want, e->wp_name[k], strlen(e->wp_name[k]));
+        const char *name = json_string_value(json_object_get(json_array_get(wps, (size_t)k), "name"));
+        report(name && !strcmp(name, want), where2, "%s_name: waypoint name '%s', expected '%s'", k ? "to" : "from",
+               name ? name : "(none)", want);
     }
 
     /* geometry */
