@@ -21,6 +21,7 @@
 #include <microhttpd.h>
 
 #include "web_int.h"
+#include "cv_utf8.h"
 
 /* A routing workspace made for one worker thread, kept here so that stop frees them all. */
 typedef struct query_slot {
@@ -282,6 +283,16 @@ int web_error(web_req *r, int status, const char *code, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* messages quote what the client sent, which need not be UTF-8, and '%.60s' or the buffer's end may cut a
+       character in two; JSON strings must be UTF-8 (jansson refuses anything else), so every byte that does not
+       start a whole UTF-8 character becomes '?' */
+    for (size_t i = 0, n = strlen(msg); i < n;) {
+        size_t k = cv_utf8_seq((const unsigned char *)msg + i, n - i);
+        if (k == 0)
+            msg[i++] = '?';
+        else
+            i += k;
+    }
     json_decref(r->body);
     r->status = status;
     r->body = json_pack("{s:s,s:s}", "code", code, "message", msg);

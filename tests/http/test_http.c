@@ -621,6 +621,22 @@ static void test_errors(void **state)
     expect_error("GET", "/table/v1/driving/" CASINO ";" PORT_HERCULE "?annotations=speed", 400, "InvalidValue");
     expect_error("GET", "/nearest/v1/driving/" CASINO ";" PORT_HERCULE, 400, "TooBig");
     expect_error("GET", "/nearest/v1/driving/" AT_SEA, 400, "NoSegment");
+    /* values that are not UTF-8, or whose quote in the message would cut a character in two: still a 400 with a
+       JSON message (jansson refuses strings that are not UTF-8, which gave a 500) */
+    expect_error("GET", "/route/v1/driving/" CASINO ";" PORT_HERCULE "?steps=%FF", 400, "InvalidValue");
+    expect_error("GET", "/route/v1/driving/" CASINO ";" PORT_HERCULE "?colour%C3=1", 400, "InvalidQuery");
+    {
+        char q[1024] = "/route/v1/driving/" CASINO ";" PORT_HERCULE "?geometries=x";
+        for (int i = 0; i < 60; i++)
+            strcat(q, "%C3%A9"); /* 'x' then 60 times e-acute: the quote stops after 59 bytes, inside a character */
+        expect_error("GET", q, 400, "InvalidValue");
+        reply r = get(q);
+        const char *m = json_string_value(json_object_get(r.json, "message"));
+        assert_non_null(m);
+        assert_non_null(strstr(m, "geometries='x\xc3\xa9"));
+        assert_non_null(strstr(m, "\xc3\xa9?': must be one of")); /* the cut character is a '?' */
+        reply_free(&r);
+    }
 
     /* Too many coordinates: 101 for a route, 1001 for a table. */
     size_t cap = 1001 * 16 + 64;
