@@ -545,6 +545,10 @@ static int serve(int argc, char **argv, json_t **config_doc)
     cv_error err = {0};
     if (!tz)
         tz = getenv("COVOIT_TZ");
+    if (demo_trips > 0 && !db) { /* a usage error, said before the graph is read and the labels built */
+        cli_error("--demo-trips needs --db FILE");
+        return CLI_USAGE;
+    }
     if (cv_tz_set(tz, &err)) { /* before any thread starts: it sets the process's TZ */
         char where[600];
         cli_error("%s: %s", origin(S_TZ, v[S_TZ].file, where, sizeof where), err.text);
@@ -601,11 +605,6 @@ static int serve(int argc, char **argv, json_t **config_doc)
             printf("demo trips: added %ld offers (owner \"demo\", tomorrow 07:00-09:00) to reach %ld open ones\n",
                    added, demo_trips);
         }
-    } else if (demo_trips > 0) {
-        cli_error("--demo-trips needs --db FILE");
-        cv_hub_labels_free(hl);
-        cv_graph_close(g);
-        return CLI_USAGE;
     }
     /* Blocked before the workers start, so that they inherit the mask and only sigwait below sees the signals. */
     sigset_t stop;

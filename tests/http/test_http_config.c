@@ -435,6 +435,7 @@ static void test_bad_settings(void **state)
         {"--listen", "127.0.0.1:", "--listen must be"},
         {"--listen", "300.1.1.1:80", "--listen must be"},
         {"--listen", "[fe80::zz]:80", "--listen must be"},
+        {"--demo-trips", "5", "--demo-trips needs --db FILE"}, /* said at once, before the hub labels are built */
     };
     for (size_t i = 0; i < sizeof opts / sizeof *opts; i++) {
         const char *args[] = {"--graph", GRAPH, opts[i].opt, opts[i].val, NULL};
