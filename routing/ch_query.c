@@ -54,6 +54,14 @@ typedef struct bucket_entry {
     uint32_t weight, dur, len;
 } bucket_entry;
 
+typedef struct bucket_hot {
+    uint32_t target, weight;
+} bucket_hot;
+
+typedef struct bucket_cold {
+    uint32_t dur, len;
+} bucket_cold;
+
 struct cv_ch_query {
     const cv_graph *g;
     uint32_t n;
@@ -64,7 +72,9 @@ struct cv_ch_query {
     size_t cap_stack;
     bucket_entry *bk;    /* table buckets */
     size_t nbk, cap_bk;
-    bucket_entry *grouped; /* the same entries grouped by node */
+    /* the same entries grouped by node, split: what every scan reads, and what only an improvement reads */
+    bucket_hot *grouped;
+    bucket_cold *grouped_cold;
     size_t cap_grouped;
     uint32_t *bk_first, *bk_count, *bk_stamp, *bk_touched;
     /* hub labels, when attached: a dense per-hub combination of the labels of a point's seeds */
@@ -121,7 +131,7 @@ void cv_ch_query_free(cv_ch_query *q)
     side_free(&q->f);
     side_free(&q->b);
     free(q->stack), free(q->bk), free(q->bk_first), free(q->bk_count), free(q->bk_stamp);
-    free(q->bk_touched), free(q->grouped);
+    free(q->bk_touched), free(q->grouped), free(q->grouped_cold);
     free(q->hmark), free(q->hcell), free(q->hhubs);
     free(q);
 }
@@ -691,14 +701,15 @@ static int add_bucket(cv_ch_query *q, bucket_entry e)
 static inline void scan_bucket(cv_ch_query *q, cv_table_cell *row, uint32_t r, uint32_t weight, uint32_t dur,
                                uint32_t len)
 {
-    const bucket_entry *e = q->grouped + q->bk_first[r];
-    for (uint32_t k = 0; k < q->bk_count[r]; k++) {
+    const bucket_hot *e = q->grouped + q->bk_first[r];
+    for (uint32_t k = 0, n = q->bk_count[r]; k < n; k++) {
         uint64_t w = (uint64_t)weight + e[k].weight;
         cv_table_cell *c = &row[e[k].target];
         if (w < c->weight) {
+            const bucket_cold *x = &q->grouped_cold[q->bk_first[r] + k];
             c->weight = (uint32_t)w;
-            c->duration_ds = dur + e[k].dur;
-            c->distance_dm = len + e[k].len;
+            c->duration_ds = dur + x->dur;
+            c->distance_dm = len + x->len;
         }
     }
 }
@@ -768,15 +779,21 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
         q->bk_count[r] = 0;
     }
     if (q->cap_grouped < q->nbk) {
-        bucket_entry *p = realloc(q->grouped, q->nbk * sizeof *p);
-        if (!p)
+        bucket_hot *p = realloc(q->grouped, q->nbk * sizeof *p);
+        if (p)
+            q->grouped = p;
+        bucket_cold *c = realloc(q->grouped_cold, q->nbk * sizeof *c);
+        if (c)
+            q->grouped_cold = c;
+        if (!p || !c)
             goto nomem;
-        q->grouped = p;
         q->cap_grouped = q->nbk;
     }
     for (size_t k = 0; k < q->nbk; k++) {
         uint32_t r = q->bk[k].node;
-        q->grouped[q->bk_first[r] + q->bk_count[r]++] = q->bk[k];
+        uint32_t pos = q->bk_first[r] + q->bk_count[r]++;
+        q->grouped[pos] = (bucket_hot){q->bk[k].target, q->bk[k].weight};
+        q->grouped_cold[pos] = (bucket_cold){q->bk[k].dur, q->bk[k].len};
     }
     /* forward searches from every source scan the buckets of the nodes they settle */
     for (size_t ii = 0; ii < ns; ii++) {
