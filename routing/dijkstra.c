@@ -386,69 +386,174 @@ int cv_path_finish(const cv_graph *g, cv_path *p)
     return 0;
 }
 
-static int put_pt(cv_coord **pts, size_t *n, size_t *cap, cv_coord c)
+/* Points of a route's geometry as they are walked. With part kept, each point also records the part of the path
+   that put it: 0 the first edge's (from the snapped source), 1 + i arc i, narcs + 1 the last edge's. */
+typedef struct geom_buf {
+    cv_coord *pts;
+    uint32_t *part;             /* NULL unless keep_parts */
+    size_t n, cap;
+    int keep_parts;
+    uint32_t cur;               /* the part being walked */
+} geom_buf;
+
+static int put_pt(geom_buf *b, cv_coord c)
 {
-    if (*n > 0 && (*pts)[*n - 1].lon == c.lon && (*pts)[*n - 1].lat == c.lat)
+    if (b->n > 0 && b->pts[b->n - 1].lon == c.lon && b->pts[b->n - 1].lat == c.lat)
         return 0;
-    if (*n == *cap) {
-        size_t nc = *cap ? *cap * 2 : 64;
-        cv_coord *q = realloc(*pts, nc * sizeof *q);
+    if (b->n == b->cap) {
+        size_t nc = b->cap ? b->cap * 2 : 64;
+        cv_coord *q = realloc(b->pts, nc * sizeof *q);
         if (!q)
             return CV_ENOMEM;
-        *pts = q;
-        *cap = nc;
+        b->pts = q;
+        if (b->keep_parts) {
+            uint32_t *k = realloc(b->part, nc * sizeof *k);
+            if (!k)
+                return CV_ENOMEM;
+            b->part = k;
+        }
+        b->cap = nc;
     }
-    (*pts)[(*n)++] = c;
+    if (b->keep_parts)
+        b->part[b->n] = b->cur;
+    b->pts[b->n++] = c;
     return 0;
 }
 
 /* Appends the part of edge e's geometry between positions a and b (global point index + t), in travel order. */
-static int put_edge_part(const cv_graph *g, uint32_t e, double a, double b, cv_coord **pts, size_t *n,
-                         size_t *cap)
+static int put_edge_part(const cv_graph *g, uint32_t e, double a, double b, geom_buf *out)
 {
     uint32_t first = g->a.edge_first_point[e], last = g->a.edge_first_point[e + 1] - 1;
     const cv_coord *P = g->a.points;
     if (a <= b) {
         for (uint32_t p = first; p <= last; p++)
-            if ((double)p > a && (double)p < b && put_pt(pts, n, cap, P[p]))
+            if ((double)p > a && (double)p < b && put_pt(out, P[p]))
                 return CV_ENOMEM;
     } else {
         for (uint32_t p = last + 1; p-- > first;)
-            if ((double)p < a && (double)p > b && put_pt(pts, n, cap, P[p]))
+            if ((double)p < a && (double)p > b && put_pt(out, P[p]))
                 return CV_ENOMEM;
     }
     return 0;
 }
 
-int cv_path_geometry(const cv_graph *g, const cv_path *p, cv_coord **out, size_t *nout)
+/* The geometry of p into b (consecutive duplicates removed), each point tagged with its part when b keeps them. */
+static int walk_geometry(const cv_graph *g, const cv_path *p, geom_buf *b)
 {
-    cv_coord *pts = NULL;
-    size_t n = 0, cap = 0;
     const cv_snap *s = &p->src, *t = &p->dst;
     double ps = s->point + s->t, pt = t->point + t->t;
-    int rc = put_pt(&pts, &n, &cap, s->location);
+    b->cur = 0;
+    int rc = put_pt(b, s->location);
     if (!rc && p->direct) {
-        rc = put_edge_part(g, s->edge, ps, pt, &pts, &n, &cap);
+        rc = put_edge_part(g, s->edge, ps, pt, b);
     } else if (!rc) {
         uint32_t sf = g->a.edge_first_point[s->edge], sl = g->a.edge_first_point[s->edge + 1] - 1;
-        rc = put_edge_part(g, s->edge, ps, p->src_forward ? (double)sl + 1 : (double)sf - 1, &pts, &n, &cap);
+        rc = put_edge_part(g, s->edge, ps, p->src_forward ? (double)sl + 1 : (double)sf - 1, b);
         for (size_t i = 0; !rc && i < p->narcs; i++) {
             uint32_t e = p->arcs[i] >> 1;
             double f = g->a.edge_first_point[e], l = g->a.edge_first_point[e + 1] - 1;
-            rc = (p->arcs[i] & 1) ? put_edge_part(g, e, l + 1, f - 1, &pts, &n, &cap)
-                                  : put_edge_part(g, e, f - 1, l + 1, &pts, &n, &cap);
+            b->cur = (uint32_t)i + 1;
+            rc = (p->arcs[i] & 1) ? put_edge_part(g, e, l + 1, f - 1, b) : put_edge_part(g, e, f - 1, l + 1, b);
         }
         uint32_t tf = g->a.edge_first_point[t->edge], tl = g->a.edge_first_point[t->edge + 1] - 1;
+        b->cur = (uint32_t)p->narcs + 1;
         if (!rc)
-            rc = put_edge_part(g, t->edge, p->dst_forward ? (double)tf - 1 : (double)tl + 1, pt, &pts, &n, &cap);
+            rc = put_edge_part(g, t->edge, p->dst_forward ? (double)tf - 1 : (double)tl + 1, pt, b);
     }
     if (!rc)
-        rc = put_pt(&pts, &n, &cap, t->location);
+        rc = put_pt(b, t->location);
+    return rc;
+}
+
+int cv_path_geometry(const cv_graph *g, const cv_path *p, cv_coord **out, size_t *nout)
+{
+    geom_buf b = {0};
+    int rc = walk_geometry(g, p, &b);
     if (rc) {
-        free(pts);
+        free(b.pts);
         return rc;
     }
-    *out = pts;
-    *nout = n;
+    *out = b.pts;
+    *nout = b.n;
+    return 0;
+}
+
+/* Part k of a path (numbered as in geom_buf): its edge and the duration and length travelled on it, the same
+   shares that cv_path_finish adds (partial from and to the snapped points). */
+static void path_part(const cv_graph *g, const cv_path *p, size_t k, uint32_t *edge, uint32_t *dur, uint32_t *dist)
+{
+    const cv_snap *s = &p->src, *t = &p->dst;
+    if (p->direct) {
+        *edge = s->edge, *dur = p->duration_ds, *dist = p->distance_dm;
+    } else if (k == 0) {
+        *edge = s->edge;
+        *dur = p->src_forward ? s->to_v_ds : s->from_u_ds;
+        *dist = p->src_forward ? s->to_v_dm : s->from_u_dm;
+    } else if (k <= p->narcs) {
+        *edge = p->arcs[k - 1] >> 1;
+        *dur = g->a.edges[*edge].duration_ds;
+        *dist = g->a.edges[*edge].length_dm;
+    } else {
+        *edge = t->edge;
+        *dur = p->dst_forward ? t->from_u_ds : t->to_v_ds;
+        *dist = p->dst_forward ? t->from_u_dm : t->to_v_dm;
+    }
+}
+
+int cv_path_points(const cv_graph *g, const cv_path *p, cv_path_point **out, size_t *nout)
+{
+    geom_buf b = {.keep_parts = 1};
+    int rc = walk_geometry(g, p, &b);
+    cv_path_point *pp = rc ? NULL : malloc(b.n * sizeof *pp);
+    if (!pp) {
+        free(b.pts), free(b.part);
+        return CV_ENOMEM;
+    }
+    size_t nparts = p->direct ? 1 : p->narcs + 2;
+    uint32_t penalty = p->weight > p->duration_ds ? p->weight - p->duration_ds : 0;
+    /* the running sums at the end of the parts walked so far: exact integers */
+    uint64_t dur_end = 0, dist_end = 0;
+    double pen = 0;          /* the penalty once the route has entered the no-through road */
+    int pending = 0;         /* the penalty is due on the next step of the geometry */
+    size_t i = 1, last = 0;  /* next point to place; the last point placed */
+    pp[0] = (cv_path_point){b.pts[0], 0, 0, 0};
+    int prev_no_through = 0;
+    for (size_t k = 0; k < nparts; k++) {
+        uint32_t e, dur, dist;
+        path_part(g, p, k, &e, &dur, &dist);
+        dur_end += dur, dist_end += dist;
+        int no_through = !!(g->a.edges[e].flags & CV_EDGE_NO_THROUGH);
+        if (k > 0 && no_through && !prev_no_through && penalty && !pen)
+            pending = 1;
+        prev_no_through = no_through;
+        size_t j = i;
+        while (j < b.n && b.part[j] == k)
+            j++;
+        if (j == i)
+            continue; /* no point of its own (the snapped point is the junction): the next part carries it */
+        /* points i..j-1 share what is left to reach the end of the part in proportion to length from `last` */
+        double len = 0;
+        for (size_t q = i; q < j; q++)
+            len += cv_distance_m(b.pts[q - 1], b.pts[q]);
+        double d0 = pp[last].duration_ds, l0 = pp[last].distance_dm, acc = 0;
+        if (pending)
+            pen = penalty, pending = 0;
+        for (size_t q = i; q < j; q++) {
+            acc += cv_distance_m(b.pts[q - 1], b.pts[q]);
+            double f = q + 1 == j || len <= 0 ? 1.0 : acc / len;
+            double d = q + 1 == j ? (double)dur_end : d0 + f * ((double)dur_end - d0);
+            double l = q + 1 == j ? (double)dist_end : l0 + f * ((double)dist_end - l0);
+            pp[q] = (cv_path_point){b.pts[q], d, l, d + pen};
+        }
+        last = j - 1;
+        i = j;
+    }
+    /* parts with no point of their own at the end, and a penalty never placed, go to the last step */
+    pp[b.n - 1].duration_ds = (double)p->duration_ds;
+    pp[b.n - 1].distance_dm = (double)p->distance_dm;
+    pp[b.n - 1].weight = (double)p->duration_ds + penalty;
+    free(b.pts), free(b.part);
+    *out = pp;
+    *nout = b.n;
     return 0;
 }

@@ -34,6 +34,22 @@ void cv_path_free(cv_path *p);
    (caller frees). Returns 0 or CV_ENOMEM. */
 int cv_path_geometry(const cv_graph *g, const cv_path *p, cv_coord **pts, size_t *n);
 
+/* A point of a route's geometry with the running sums of the route from src to it: duration and weight in
+   deciseconds, distance in decimetres, unrounded. */
+typedef struct cv_path_point {
+    cv_coord c;
+    double duration_ds, distance_dm, weight;
+} cv_path_point;
+
+/* The points of cv_path_geometry (the same ones, in the same order), each with the running sums of the route up
+   to it: what the route covers per step between two points (OSRM's annotations). Each edge's share (partial on
+   the first and last edges, as cv_path_finish counts them) is spread over its points in proportion to length, so
+   at every junction the sums are the exact sums of the edges before it, and at the last point they are the
+   path's duration_ds, distance_dm and weight. The path's no-through penalty (weight - duration) is added on the
+   step that enters the first no-through road from an open one (else on the last step), as the steps of
+   guidance.h count it. *out is malloc'ed (caller frees). Returns 0 or CV_ENOMEM. */
+int cv_path_points(const cv_graph *g, const cv_path *p, cv_path_point **out, size_t *n);
+
 /* Weight of the direct ride along one edge from s to t when both are on the same edge and its direction allows
    it, else UINT64_MAX. */
 uint64_t cv_path_direct_weight(const cv_graph *g, const cv_snap *s, const cv_snap *t);
