@@ -156,8 +156,61 @@ static json_t *json_step(const cv_graph *g, const cv_steps *S, const cv_step *st
     return o;
 }
 
-/* A leg: distance, duration, weight, and with steps its summary and steps (else "" and []). */
-static json_t *json_leg(const cv_graph *g, const cv_path *p, int geometry, cv_steps *S)
+/* OSRM's annotation of a leg: for each step between two consecutive points of its full geometry, the kinds that
+   ann asks for, in OSRM's key order. The running sums along the leg are rounded to 0.1 (m, s) and a step gets the
+   difference of the rounded sums at its ends: every value is a multiple of 0.1 and the values of a leg add up to
+   its distance, duration and weight (to floating-point error; the leg's own figures are rounded to 0.1 too).
+   speed is distance / duration rounded to 0.1 m/s, as OSRM computes it; on a step too short to take 0.1 s it
+   repeats the step before's (0 on the first), as OSRM does rather than divide by zero. One data source: 0. */
+static json_t *json_annotation(const cv_graph *g, const cv_path *p, int ann)
+{
+    static const struct { const char *key; int bit; } kinds[] = {
+        {"distance", ANNOTATE_DISTANCE}, {"duration", ANNOTATE_DURATION}, {"datasources", ANNOTATE_DATASOURCES},
+        {"weight", ANNOTATE_WEIGHT}, {"speed", ANNOTATE_SPEED}};
+    enum { NKINDS = sizeof kinds / sizeof kinds[0] };
+    cv_path_point *pts = NULL;
+    size_t n = 0;
+    if (cv_path_points(g, p, &pts, &n))
+        return NULL;
+    json_t *o = json_object(), *arr[NKINDS] = {NULL};
+    int bad = !o;
+    for (size_t k = 0; !bad && k < NKINDS; k++)
+        if (ann & kinds[k].bit)
+            bad = !(arr[k] = json_array());
+    double speed = 0;
+    for (size_t i = 1; !bad && i < n; i++) {
+        /* differences of the running sums in decimetres and deciseconds, each rounded */
+        double dist = (double)(llround(pts[i].distance_dm) - llround(pts[i - 1].distance_dm)) / 10.0;
+        double dur = (double)(llround(pts[i].duration_ds) - llround(pts[i - 1].duration_ds)) / 10.0;
+        double w = (double)(llround(pts[i].weight) - llround(pts[i - 1].weight)) / 10.0;
+        if (dur > 0)
+            speed = round(dist / dur * 10.0) / 10.0;
+        const double v[NKINDS] = {dist, dur, 0, w, speed};
+        for (size_t k = 0; !bad && k < NKINDS; k++)
+            if (arr[k])
+                bad = json_array_append_new(arr[k], kinds[k].bit == ANNOTATE_DATASOURCES ? json_integer(0)
+                                                                                         : json_real(v[k]));
+    }
+    free(pts);
+    for (size_t k = 0; k < NKINDS; k++)
+        if (arr[k]) {
+            bad |= json_object_set_new(o, kinds[k].key, arr[k]); /* takes arr[k] even when it fails */
+            arr[k] = NULL;
+        }
+    if (!bad && (ann & ANNOTATE_DATASOURCES))
+        bad = json_object_set_new(o, "metadata", json_pack("{s:[s]}", "datasource_names", "lua profile"));
+    if (bad) {
+        for (size_t k = 0; k < NKINDS; k++)
+            json_decref(arr[k]);
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* A leg: distance, duration, weight, and with steps its summary and steps (else "" and []); with annotations
+   (ANNOTATE_* bits) its annotation. */
+static json_t *json_leg(const cv_graph *g, const cv_path *p, int geometry, cv_steps *S, int annotations)
 {
     json_t *leg = json_pack("{s:o,s:o,s:o}", "distance", json_1dp(p->distance_dm / 10.0), "duration",
                             json_1dp(p->duration_ds / 10.0), "weight", json_1dp(p->weight / 10.0));
@@ -178,6 +231,8 @@ static json_t *json_leg(const cv_graph *g, const cv_path *p, int geometry, cv_st
         steps = NULL;
     }
     json_decref(steps);
+    if (!bad && annotations)
+        bad |= json_object_set_new(leg, "annotation", json_annotation(g, p, annotations));
     if (bad) {
         json_decref(leg);
         return NULL;
@@ -185,7 +240,8 @@ static json_t *json_leg(const cv_graph *g, const cv_path *p, int geometry, cv_st
     return leg;
 }
 
-json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int geometry, int overview, int steps)
+json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int geometry, int overview, int steps,
+                        int annotations)
 {
     json_t *legs = json_array();
     uint64_t dist = 0, dur = 0, w = 0;
@@ -193,7 +249,7 @@ json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int g
     for (size_t i = 0; legs && i < n; i++) {
         const cv_path *p = &paths[i];
         dist += p->distance_dm, dur += p->duration_ds, w += p->weight;
-        if (json_array_append_new(legs, json_leg(g, p, geometry, steps ? &S : NULL))) {
+        if (json_array_append_new(legs, json_leg(g, p, geometry, steps ? &S : NULL, annotations))) {
             json_decref(legs);
             legs = NULL;
         }
@@ -225,7 +281,7 @@ json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int g
 
 json_t *json_route(const cv_graph *g, const cv_path *p, int geometry, int steps)
 {
-    return json_route_legs(g, p, 1, geometry, OVERVIEW_FULL, steps);
+    return json_route_legs(g, p, 1, geometry, OVERVIEW_FULL, steps, 0);
 }
 
 int json_table_set(json_t *doc, const cv_table_cell *cells, size_t ns, size_t nd, int durations, int distances)

@@ -15,6 +15,17 @@ enum { GEOM_POLYLINE = 0, GEOM_POLYLINE6, GEOM_GEOJSON };
 /* What a route carries as its overall geometry (OSRM's `overview`). */
 enum { OVERVIEW_FULL = 0, OVERVIEW_SIMPLIFIED, OVERVIEW_FALSE };
 
+/* What a leg's annotation holds (OSRM's `annotations`), or'ed together. OSRM's `nodes` is not among them: the
+   graph file does not keep OSM node ids. */
+enum {
+    ANNOTATE_DISTANCE = 1,
+    ANNOTATE_DURATION = 2,
+    ANNOTATE_DATASOURCES = 4,
+    ANNOTATE_WEIGHT = 8,
+    ANNOTATE_SPEED = 16,
+    ANNOTATE_ALL = 31
+};
+
 /* OSRM's code string for a CV_E* code: "Ok", "NoSegment", "NoRoute", "TooBig", "InvalidQuery" (CV_EINVAL),
    "NotFound", else "Error". */
 const char *osrm_code(int cv_code);
@@ -29,8 +40,11 @@ json_t *json_waypoint(const cv_graph *g, const cv_snap *s);
 /* An OSRM route over n consecutive legs (paths[i] runs from waypoint i to waypoint i + 1): distance (m),
    duration (s), weight, weight_name, geometry (absent for OVERVIEW_FALSE) and one leg object per path. Totals are
    the sums of the legs. With steps, each leg carries its turn-by-turn steps (OSRM RouteStep objects, geometries
-   in the `geometry` format) and its summary; without, "steps" is [] and "summary" "". NULL when out of memory. */
-json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int geometry, int overview, int steps);
+   in the `geometry` format) and its summary; without, "steps" is [] and "summary" "". With annotations (ANNOTATE_*
+   bits), each leg also has an "annotation" object: one array per kind asked for, one value per step between two
+   consecutive points of the leg's full geometry (whatever overview says). NULL when out of memory. */
+json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int geometry, int overview, int steps,
+                        int annotations);
 
 /* json_route_legs for one path with the full geometry. */
 json_t *json_route(const cv_graph *g, const cv_path *p, int geometry, int steps);

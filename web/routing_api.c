@@ -231,6 +231,41 @@ static json_t *waypoints_json(const cv_graph *g, const cv_snap *s, const size_t 
 
 /* --- /route/v1 --- */
 
+/* OSRM's annotations of a route: true (every kind served), false, or kinds separated by ','. Returns ANNOTATE_*
+   bits, or -1 after web_error (InvalidValue). OSRM's `nodes` is refused by name: its values are OSM node ids,
+   which the graph file does not keep (its nodes are dense ids, and the points inside an edge have none). */
+static int annotations_arg(web_req *r)
+{
+    const char *v = web_arg(r, "annotations");
+    if (!v || !strcmp(v, "false"))
+        return 0;
+    if (!strcmp(v, "true"))
+        return ANNOTATE_ALL;
+    static const struct { const char *name; int bit; } kinds[] = {
+        {"distance", ANNOTATE_DISTANCE}, {"duration", ANNOTATE_DURATION}, {"datasources", ANNOTATE_DATASOURCES},
+        {"weight", ANNOTATE_WEIGHT}, {"speed", ANNOTATE_SPEED}};
+    int bits = 0;
+    for (const char *p = v;;) {
+        size_t k = strcspn(p, ","), i = 0;
+        while (i < sizeof kinds / sizeof kinds[0] && !(strlen(kinds[i].name) == k && !strncmp(p, kinds[i].name, k)))
+            i++;
+        if (k == 5 && !strncmp(p, "nodes", 5))
+            return web_error(r, BAD, "InvalidValue",
+                             "annotations: nodes is not supported: the graph file does not keep OSM node ids; ask "
+                             "for distance, duration, datasources, weight or speed");
+        if (i == sizeof kinds / sizeof kinds[0])
+            return web_error(r, BAD, "InvalidValue",
+                             "annotations='%.60s': give true, false, or kinds separated by ',' among distance, "
+                             "duration, datasources, weight, speed",
+                             v);
+        bits |= kinds[i].bit;
+        if (!p[k])
+            break;
+        p += k + 1;
+    }
+    return bits;
+}
+
 int web_route(web_req *r)
 {
     static const char *const allowed[] = {"geometries", "overview", "steps", "alternatives", "annotations",
@@ -246,14 +281,12 @@ int web_route(web_req *r)
     /* OSRM's default overview is simplified, which gives the full geometry here (see osrm_json.c). */
     int overview = geometry < 0 ? -1 : choice_arg(r, "overview", overviews, OVERVIEW_SIMPLIFIED);
     int steps = overview < 0 ? -1 : choice_arg(r, "steps", bools, 0);
-    int annotations = steps < 0 ? -1 : choice_arg(r, "annotations", bools, 0);
+    int annotations = steps < 0 ? -1 : annotations_arg(r);
     int skip_wp = annotations < 0 ? -1 : choice_arg(r, "skip_waypoints", bools, 0);
     /* continue_straight is about u-turns at waypoints; routes here never turn round mid-road (there are no nodes
        inside an edge), so every value gives the same route. */
     if (skip_wp < 0 || choice_arg(r, "continue_straight", straight, 0) < 0)
         return -1;
-    if (annotations == 1)
-        return web_error(r, BAD, "InvalidValue", "annotations=true is not supported yet");
     /* alternatives: OSRM returns at most the number asked for, possibly fewer; this server returns the fastest
        route only, which is an answer OSRM gives too. */
     const char *alt = web_arg(r, "alternatives");
@@ -282,9 +315,9 @@ int web_route(web_req *r)
     if (!rc)
         rc = snap_all(r, c, radii, (size_t)n, s);
     cv_error err = {0};
-    /* without geometry or steps, a leg is its distance, duration and weight: the search alone gives them, with
-       nothing unpacked (the same figures, tested) */
-    int cost_only = overview == OVERVIEW_FALSE && !steps;
+    /* without geometry, steps or annotations, a leg is its distance, duration and weight: the search alone gives
+       them, with nothing unpacked (the same figures, tested) */
+    int cost_only = overview == OVERVIEW_FALSE && !steps && !annotations;
     for (long i = 0; !rc && i + 1 < n; i++) {
         if (cost_only) {
             cv_table_cell c;
@@ -304,7 +337,7 @@ int web_route(web_req *r)
     }
     if (!rc) {
         json_t *doc = json_pack("{s:s,s:[o]}", "code", "Ok", "routes",
-                                json_route_legs(r->g, paths, (size_t)n - 1, geometry, overview, steps));
+                                json_route_legs(r->g, paths, (size_t)n - 1, geometry, overview, steps, annotations));
         if (doc && !skip_wp && json_object_set_new(doc, "waypoints", waypoints_json(r->g, s, NULL, (size_t)n))) {
             json_decref(doc);
             doc = NULL;

@@ -267,6 +267,151 @@ static void test_route_without_geometry_same_figures(void **state)
     assert_true(compared >= 40);
 }
 
+/* --- annotations --- */
+
+/* The number of points of the full geometry of the route from a to b ("lon,lat"), from the router itself. */
+static size_t leg_points(cv_ch_query *q, const char *a, const char *b)
+{
+    cv_snap s = snap(a), t = snap(b);
+    cv_path p = {0};
+    assert_int_equal(cv_ch_route(q, &s, &t, &p, NULL), 0);
+    cv_coord *pts = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_path_geometry(graph, &p, &pts, &n), 0);
+    free(pts);
+    cv_path_free(&p);
+    return n;
+}
+
+/* Checks the annotation of leg (every kind, as annotations=true gives): one value per step of its geometry
+   (npoints - 1 of them), sums within 0.1 of the leg's figures, speeds, data sources, metadata. */
+static void check_annotation(json_t *leg, size_t npoints)
+{
+    json_t *a = json_object_get(leg, "annotation");
+    assert_true(json_is_object(a));
+    assert_int_equal(json_object_size(a), 6);
+    json_t *dist = json_object_get(a, "distance"), *dur = json_object_get(a, "duration");
+    json_t *w = json_object_get(a, "weight"), *speed = json_object_get(a, "speed");
+    json_t *ds = json_object_get(a, "datasources");
+    size_t n = npoints - 1;
+    assert_int_equal(json_array_size(dist), n);
+    assert_int_equal(json_array_size(dur), n);
+    assert_int_equal(json_array_size(w), n);
+    assert_int_equal(json_array_size(speed), n);
+    assert_int_equal(json_array_size(ds), n);
+    double sd = 0, st = 0, sw = 0, prev_speed = 0;
+    for (size_t k = 0; k < n; k++) {
+        double d = num(json_array_get(dist, k)), t = num(json_array_get(dur, k)), wk = num(json_array_get(w, k));
+        assert_true(d >= 0 && t >= 0 && wk >= t - 1e-9);
+        /* OSRM's speed: distance / duration to 0.1, the previous one where the duration is 0 */
+        double v = t > 0 ? round(d / t * 10.0) / 10.0 : prev_speed;
+        if (num(json_array_get(speed, k)) != v)
+            fail_msg("speed %zu: %g for %g m in %g s", k, num(json_array_get(speed, k)), d, t);
+        prev_speed = v;
+        assert_true(json_is_integer(json_array_get(ds, k)));
+        assert_int_equal(json_integer_value(json_array_get(ds, k)), 0);
+        sd += d, st += t, sw += wk;
+    }
+    static const char *const keys[] = {"distance", "duration", "weight"};
+    const double sums[] = {sd, st, sw};
+    for (int k = 0; k < 3; k++)
+        if (fabs(sums[k] - num(json_object_get(leg, keys[k]))) > 0.1 + 1e-6)
+            fail_msg("annotation %s adds up to %.3f, the leg's is %.1f", keys[k], sums[k],
+                     num(json_object_get(leg, keys[k])));
+    json_t *names = json_object_get(json_object_get(a, "metadata"), "datasource_names");
+    assert_int_equal(json_array_size(names), 1);
+    assert_string_equal(json_string_value(json_array_get(names, 0)), "lua profile");
+}
+
+/* annotations=true on random routes of two and three points: per leg, one value per step of the leg's full
+   geometry, figures that add up to the leg's; the route's geometry holds the legs' points end to end. */
+static void test_route_annotations(void **state)
+{
+    (void)state;
+    cv_ch_query *q = cv_ch_query_new(graph);
+    assert_non_null(q);
+    uint64_t seed = 4242;
+    int checked = 0, penalised = 0;
+    for (int i = 0; i < 120; i++) {
+        char pt[3][40], path[256];
+        int np = i % 3 ? 2 : 3;
+        for (int k = 0; k < np; k++)
+            snprintf(pt[k], sizeof pt[k], "%.5f,%.5f",
+                     7.410 + (double)(tst_rand(&seed) % 100000) / 100000.0 * 0.03,
+                     43.727 + (double)(tst_rand(&seed) % 100000) / 100000.0 * 0.02);
+        snprintf(path, sizeof path, "/route/v1/driving/%s;%s%s%s?annotations=true&geometries=geojson", pt[0], pt[1],
+                 np == 3 ? ";" : "", np == 3 ? pt[2] : "");
+        reply r = get(path);
+        if (r.status != 200) {
+            reply_free(&r);
+            continue;
+        }
+        json_t *route = json_array_get(json_object_get(r.json, "routes"), 0), *legs = json_object_get(route, "legs");
+        assert_int_equal(json_array_size(legs), (size_t)np - 1);
+        size_t total = 1;
+        for (int l = 0; l + 1 < np; l++) {
+            json_t *leg = json_array_get(legs, (size_t)l);
+            size_t n = leg_points(q, pt[l], pt[l + 1]);
+            check_annotation(leg, n);
+            total += n - 1;
+            penalised += num(json_object_get(leg, "weight")) > num(json_object_get(leg, "duration")) + 0.05;
+        }
+        size_t ncoords = json_array_size(json_object_get(json_object_get(route, "geometry"), "coordinates"));
+        assert_int_equal(ncoords, total > 1 ? total : 2);
+        checked++;
+        reply_free(&r);
+    }
+    print_message("%d routes annotated, %d legs with a no-through penalty\n", checked, penalised);
+    assert_true(checked >= 40);
+
+    /* two legs: an annotation each, whatever overview says */
+    reply r = get("/route/v1/driving/" CASINO ";" PORT_HERCULE ";" FONTVIEILLE "?annotations=true&overview=false");
+    assert_int_equal(r.status, 200);
+    json_t *legs = json_object_get(json_array_get(json_object_get(r.json, "routes"), 0), "legs");
+    assert_int_equal(json_array_size(legs), 2);
+    check_annotation(json_array_get(legs, 0), leg_points(q, CASINO, PORT_HERCULE));
+    check_annotation(json_array_get(legs, 1), leg_points(q, PORT_HERCULE, FONTVIEILLE));
+    json_t *full = json_object_get(json_array_get(legs, 0), "annotation");
+
+    /* a list: only the kinds asked for, the same values */
+    reply two = get("/route/v1/driving/" CASINO ";" PORT_HERCULE ";" FONTVIEILLE "?annotations=duration,distance");
+    assert_int_equal(two.status, 200);
+    json_t *a = json_object_get(json_array_get(json_object_get(json_array_get(json_object_get(two.json, "routes"), 0),
+                                                               "legs"),
+                                               0),
+                                "annotation");
+    assert_int_equal(json_object_size(a), 2);
+    assert_true(json_equal(json_object_get(a, "duration"), json_object_get(full, "duration")));
+    assert_true(json_equal(json_object_get(a, "distance"), json_object_get(full, "distance")));
+    reply_free(&two);
+    reply_free(&r);
+
+    /* false, or absent: no annotation */
+    static const char *const without[] = {"", "?annotations=false", "?annotations=false&steps=true&overview=false"};
+    for (int k = 0; k < 3; k++) {
+        char path[200];
+        snprintf(path, sizeof path, "/route/v1/driving/" CASINO ";" PORT_HERCULE "%s", without[k]);
+        r = get(path);
+        assert_int_equal(r.status, 200);
+        json_t *leg = json_array_get(json_object_get(json_array_get(json_object_get(r.json, "routes"), 0), "legs"), 0);
+        assert_non_null(leg);
+        assert_null(json_object_get(leg, "annotation"));
+        reply_free(&r);
+    }
+
+    /* nodes (OSM ids, not in the graph file) and unknown kinds are refused */
+    static const char *const bad[] = {"nodes", "speedy", "distance,nodes", "", "distance,", "true,speed", "TRUE"};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        char path[200];
+        snprintf(path, sizeof path, "/route/v1/driving/" CASINO ";" PORT_HERCULE "?annotations=%s", bad[k]);
+        expect_error("GET", path, 400, "InvalidValue");
+    }
+    r = get("/route/v1/driving/" CASINO ";" PORT_HERCULE "?annotations=nodes");
+    assert_non_null(strstr(json_string_value(json_object_get(r.json, "message")), "OSM node ids"));
+    reply_free(&r);
+    cv_ch_query_free(q);
+}
+
 /* A server answering from hub labels gives the figures of the one answering from CH searches: the same weight,
    duration and distance for random routes, and the same tables; its log line says hub_labels=on. */
 static void test_hub_labels_same_answers(void **state)
@@ -876,6 +1021,7 @@ int main(void)
         cmocka_unit_test(test_route_geojson_and_overview),
         cmocka_unit_test(test_route_legs),
         cmocka_unit_test(test_route_without_geometry_same_figures),
+        cmocka_unit_test(test_route_annotations),
         cmocka_unit_test(test_hub_labels_same_answers),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_nearest_and_health),
