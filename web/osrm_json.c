@@ -162,12 +162,14 @@ static json_t *json_step(const cv_graph *g, const cv_steps *S, const cv_step *st
    its distance, duration and weight (to floating-point error; the leg's own figures are rounded to 0.1 too).
    speed is distance / duration rounded to 0.1 m/s, as OSRM computes it; on a step too short to take 0.1 s it
    repeats the step before's (0 on the first), as OSRM does rather than divide by zero. One data source: 0. */
+const osrm_annotation_kind osrm_annotation_kinds[OSRM_ANNOTATION_KINDS] = {
+    {"distance", ANNOTATE_DISTANCE}, {"duration", ANNOTATE_DURATION}, {"datasources", ANNOTATE_DATASOURCES},
+    {"weight", ANNOTATE_WEIGHT}, {"speed", ANNOTATE_SPEED}};
+
 static json_t *json_annotation(const cv_graph *g, const cv_path *p, int ann)
 {
-    static const struct { const char *key; int bit; } kinds[] = {
-        {"distance", ANNOTATE_DISTANCE}, {"duration", ANNOTATE_DURATION}, {"datasources", ANNOTATE_DATASOURCES},
-        {"weight", ANNOTATE_WEIGHT}, {"speed", ANNOTATE_SPEED}};
-    enum { NKINDS = sizeof kinds / sizeof kinds[0] };
+    const osrm_annotation_kind *kinds = osrm_annotation_kinds;
+    enum { NKINDS = OSRM_ANNOTATION_KINDS };
     cv_path_point *pts = NULL;
     size_t n = 0;
     if (cv_path_points(g, p, &pts, &n))
@@ -194,7 +196,7 @@ static json_t *json_annotation(const cv_graph *g, const cv_path *p, int ann)
     free(pts);
     for (size_t k = 0; k < NKINDS; k++)
         if (arr[k]) {
-            bad |= json_object_set_new(o, kinds[k].key, arr[k]); /* takes arr[k] even when it fails */
+            bad |= json_object_set_new(o, kinds[k].name, arr[k]); /* takes arr[k] even when it fails */
             arr[k] = NULL;
         }
     if (!bad && (ann & ANNOTATE_DATASOURCES))

@@ -26,6 +26,15 @@ enum {
     ANNOTATE_ALL = 31
 };
 
+/* The annotation kinds in OSRM's key order, with their bits: what the parameter accepts and the leg carries. */
+typedef struct osrm_annotation_kind {
+    const char *name;
+    int bit;
+} osrm_annotation_kind;
+
+#define OSRM_ANNOTATION_KINDS 5
+extern const osrm_annotation_kind osrm_annotation_kinds[OSRM_ANNOTATION_KINDS];
+
 /* OSRM's code string for a CV_E* code: "Ok", "NoSegment", "NoRoute", "TooBig", "InvalidQuery" (CV_EINVAL),
    "NotFound", else "Error". */
 const char *osrm_code(int cv_code);

@@ -241,19 +241,17 @@ static int annotations_arg(web_req *r)
         return 0;
     if (!strcmp(v, "true"))
         return ANNOTATE_ALL;
-    static const struct { const char *name; int bit; } kinds[] = {
-        {"distance", ANNOTATE_DISTANCE}, {"duration", ANNOTATE_DURATION}, {"datasources", ANNOTATE_DATASOURCES},
-        {"weight", ANNOTATE_WEIGHT}, {"speed", ANNOTATE_SPEED}};
+    const osrm_annotation_kind *kinds = osrm_annotation_kinds;
     int bits = 0;
     for (const char *p = v;;) {
         size_t k = strcspn(p, ","), i = 0;
-        while (i < sizeof kinds / sizeof kinds[0] && !(strlen(kinds[i].name) == k && !strncmp(p, kinds[i].name, k)))
+        while (i < OSRM_ANNOTATION_KINDS && !(strlen(kinds[i].name) == k && !strncmp(p, kinds[i].name, k)))
             i++;
         if (k == 5 && !strncmp(p, "nodes", 5))
             return web_error(r, BAD, "InvalidValue",
                              "annotations: nodes is not supported: the graph file does not keep OSM node ids; ask "
                              "for distance, duration, datasources, weight or speed");
-        if (i == sizeof kinds / sizeof kinds[0])
+        if (i == OSRM_ANNOTATION_KINDS)
             return web_error(r, BAD, "InvalidValue",
                              "annotations='%.60s': give true, false, or kinds separated by ',' among distance, "
                              "duration, datasources, weight, speed",
