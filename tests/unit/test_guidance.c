@@ -38,27 +38,9 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A random point on a random edge of the largest component. */
 static cv_snap random_snap(void)
 {
-    const cv_graph *g = graph;
-    for (;;) {
-        uint32_t e = (uint32_t)(tst_rand(&rng) % g->hdr.nedges);
-        const cv_edge *ed = &g->a.edges[e];
-        if (g->a.node_component[ed->u] != g->hdr.largest_component ||
-            g->a.node_component[ed->v] != g->hdr.largest_component)
-            continue;
-        uint32_t n;
-        const cv_coord *pts = cv_graph_edge_points(g, e, &n);
-        uint32_t k = (uint32_t)(tst_rand(&rng) % (n - 1));
-        double t = (double)(tst_rand(&rng) % 1001) / 1000.0;
-        cv_coord p = {(int32_t)lround(pts[k].lon + t * (pts[k + 1].lon - pts[k].lon)),
-                      (int32_t)lround(pts[k].lat + t * (pts[k + 1].lat - pts[k].lat))};
-        cv_snap s;
-        cv_snap_options o = cv_snap_defaults();
-        if (cv_snap_point(g, p, &o, &s, NULL) == 0)
-            return s;
-    }
+    return tst_random_snap(graph, &rng, UINT32_MAX);
 }
 
 static int same(cv_coord a, cv_coord b)

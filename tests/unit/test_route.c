@@ -18,36 +18,15 @@
 #include "route.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
-static uint64_t next_rand(void)
-{
-    return tst_rand(&rng);
-}
 
 static cv_graph *load(const char *pbf, const char *name)
 {
     return tst_build_graph(pbf, name);
 }
 
-/* A random point on a random edge of the largest component. */
 static cv_snap random_snap(const cv_graph *g)
 {
-    for (;;) {
-        uint32_t e = (uint32_t)(next_rand() % g->hdr.nedges);
-        const cv_edge *ed = &g->a.edges[e];
-        if (g->a.node_component[ed->u] != g->hdr.largest_component ||
-            g->a.node_component[ed->v] != g->hdr.largest_component)
-            continue;
-        uint32_t n;
-        const cv_coord *pts = cv_graph_edge_points(g, e, &n);
-        uint32_t k = (uint32_t)(next_rand() % (n - 1));
-        double t = (double)(next_rand() % 1001) / 1000.0;
-        cv_coord p = {(int32_t)lround(pts[k].lon + t * (pts[k + 1].lon - pts[k].lon)),
-                      (int32_t)lround(pts[k].lat + t * (pts[k + 1].lat - pts[k].lat))};
-        cv_snap s;
-        cv_snap_options o = cv_snap_defaults();
-        if (cv_snap_point(g, p, &o, &s, NULL) == 0)
-            return s;
-    }
+    return tst_random_snap(g, &rng, UINT32_MAX);
 }
 
 /* Reference: plain one-directional Dijkstra with a lazy-deletion heap, written independently of dijkstra.c.
