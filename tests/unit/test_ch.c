@@ -260,6 +260,11 @@ static void run_extract(const char *pbf, const char *name, int pairs)
     print_message("%s: hub labels of %.1f + %.1f entries per node\n", name, (double)hl->nentries[1] / g->hdr.nnodes,
                   (double)hl->nentries[0] / g->hdr.nnodes);
     check_labels(g, hl);
+    /* the estimate from 128 search spaces bounds the labels from above, closely */
+    uint64_t est = cv_hub_labels_estimate(g, 128),
+             real = (hl->nentries[0] + hl->nentries[1]) * (sizeof(cv_hl_entry) + sizeof(cv_hl_info) + sizeof(cv_hl_hop));
+    print_message("%s: labels estimated at %.1f MB, built %.1f MB\n", name, est / 1048576.0, real / 1048576.0);
+    assert_true(est >= real * 0.95 && est <= real * 1.5);
     check_pairs(g, hl, pairs, 0);
     check_pairs(g, hl, pairs / 3, 1);
     check_tables(g, NULL, 3, 40);
@@ -289,10 +294,23 @@ static void test_label_limits(void **state)
     cv_graph *other = load(COVOIT_TEST_DATA "/../../data/porto.osm.pbf", "ch_porto_limits.cvg");
     cv_hub_labels *hl = NULL;
     cv_error err = {0};
+    /* far over: refused from the estimate, before anything is built */
     assert_int_equal(cv_hub_labels_build(g, 1, 64 * 1024, NULL, &hl, &err), CV_ETOOBIG);
     assert_null(hl);
-    assert_non_null(strstr(err.text, "hub labels would exceed"));
+    assert_non_null(strstr(err.text, "hub labels would exceed 0 MB: about 1 MB, estimated from 256 search spaces"));
     assert_int_equal(cv_hub_labels_build(g, 1, 0, NULL, &hl, &err), 0);
+    uint64_t bytes = cv_hub_labels_bytes(hl);
+    cv_hub_labels_free(hl);
+    /* a little over: the estimate lets it through, the build stops where the limit is crossed */
+    uint64_t limit = bytes * 9 / 10;
+    assert_true(cv_hub_labels_estimate(g, 128) / 5 * 4 <= limit);
+    assert_int_equal(cv_hub_labels_build(g, 1, limit, NULL, &hl, &err), CV_ETOOBIG);
+    assert_null(hl);
+    if (!strstr(err.text, "hub labels would exceed 1 MB") ||
+        (!strstr(err.text, " at level ") && !strstr(err.text, "with the unpacked arcs")))
+        fail_msg("limit %llu bytes: %s", (unsigned long long)limit, err.text);
+    /* at the size it takes, it is built */
+    assert_int_equal(cv_hub_labels_build(g, 1, bytes + (1 << 20), NULL, &hl, &err), 0);
     assert_true(cv_hub_labels_bytes(hl) > 64 * 1024);
     cv_ch_query *q = cv_ch_query_new(other);
     assert_int_equal(cv_ch_use_labels(q, hl), CV_EINVAL);
