@@ -1,13 +1,17 @@
 /* cmd_info.c — `covoit info GRAPH`: the header of a graph file as JSON, after a full check of the file. */
+#include <math.h>
 #include <stdio.h>
 
 #include "cli.h"
+#include "hub_labels.h"
 
 int cmd_info(int argc, char **argv)
 {
     if (argc != 2 || cli_is_help(argv[1])) {
         fprintf(argc == 2 ? stdout : stderr,
-                "usage: covoit info GRAPH\n\nChecks GRAPH whole (checksums, bounds) and prints its header as JSON.\n");
+                "usage: covoit info GRAPH\n\nChecks GRAPH whole (checksums, bounds) and prints its header as JSON, with\n"
+                "the memory the hub labels of `covoit serve` would take (estimated from 256 search spaces, in MB:\n"
+                "what --hub-labels-mb must allow).\n");
         return argc == 2 ? CLI_OK : CLI_USAGE;
     }
     cv_error err = {0};
@@ -28,6 +32,9 @@ int cmd_info(int argc, char **argv)
         (json_int_t)h->input_nodes, "ways", (json_int_t)h->input_ways, "relations", (json_int_t)h->input_relations,
         "bbox", cv_deg(h->bbox[0]), cv_deg(h->bbox[1]), cv_deg(h->bbox[2]), cv_deg(h->bbox[3]), "file_size",
         (json_int_t)h->file_size);
+    /* what `covoit serve` would need for its hub labels, so that --hub-labels-mb can be chosen before starting it */
+    double est_mb = (double)cv_hub_labels_estimate(g, 128) / 1048576.0;
+    json_object_set_new(doc, "hub_labels", json_pack("{s:f}", "estimated_mb", round(est_mb * 10.0) / 10.0));
     cli_print_json(doc);
     cv_graph_close(g);
     return CLI_OK;

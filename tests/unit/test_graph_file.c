@@ -29,6 +29,7 @@
 #include "geo.h"
 #include "graph.h"
 #include "graph_build.h"
+#include "hub_labels.h"
 #include "osm_network.h"
 #include "profile.h"
 #include "route.h"
@@ -1182,6 +1183,14 @@ static void test_cli_on_damaged_files(void **state)
     assert_non_null(doc);
     assert_string_equal(json_string_value(json_object_get(doc, "code")), "Ok");
     assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "graph"), "nodes")), F.hdr.nnodes);
+    /* the hub labels' estimate, as the library gives it (Monaco: about 1.7 MB) */
+    cv_error e2 = {0};
+    cv_graph *g = cv_graph_open(F.path, &e2);
+    assert_non_null(g);
+    double want = round((double)cv_hub_labels_estimate(g, 128) / 1048576.0 * 10.0) / 10.0;
+    cv_graph_close(g);
+    double got = json_real_value(json_object_get(json_object_get(doc, "hub_labels"), "estimated_mb"));
+    assert_true(want > 0.5 && got == want);
     json_decref(doc);
     free(out);
     free(errout);
