@@ -1,5 +1,6 @@
-/* server.h — the covoit HTTP server: libmicrohttpd (internal polling thread, epoll, thread pool) serving JSON,
-   with OSRM-compatible routing endpoints over one shared read-only graph. */
+/* server.h — the covoit HTTP server: one acceptor thread handing connections to one libmicrohttpd daemon per worker
+   thread (poll; docs/ARCHITECTURE.md says why), serving JSON, with OSRM-compatible routing endpoints over one
+   shared read-only graph and, when given, its hub labels. */
 #ifndef CV_SERVER_H
 #define CV_SERVER_H
 
