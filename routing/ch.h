@@ -45,7 +45,8 @@ cv_ch_query *cv_ch_query_new(const cv_graph *g);
 void cv_ch_query_free(cv_ch_query *q);
 
 /* Answers the queries below from hub labels built for the same graph (NULL: back to CH searches). The labels
-   must outlive the workspace's use of them. Returns 0, CV_EINVAL (labels of another graph) or CV_ENOMEM. */
+   must outlive the workspace's use of them. Returns 0, CV_EINVAL (labels built for another cv_graph) or
+   CV_ENOMEM. */
 int cv_ch_use_labels(cv_ch_query *q, const cv_hub_labels *hl);
 
 /* Shortest route by weight from s to t, unpacked to original edges (same answer as cv_dijkstra_route). Returns
@@ -78,12 +79,18 @@ typedef struct cv_space_entry {
 } cv_space_entry;
 
 /* The search space of an upward search from s (forward = 1) or towards s (forward = 0), stall-on-demand
-   applied: every node settled and not stalled. Two spaces meet in a route: the least forward(a).weight +
+   applied: every node settled and not stalled, in the order settled. With labels attached, the point's combined
+   label instead (every hub of its seeds' labels at the least weight over the seeds, in the order found; fewer
+   nodes, and cv_ch_settled gives 0); either kind meets the other as below. Two spaces meet in a route: the least forward(a).weight +
    backward(b).weight over common nodes is the weight from a to b (unless a and b share an edge, see
    cv_path_direct_weight). Entries are written to *out (grown with realloc, *cap its capacity); *n gets the count.
    Returns 0 or CV_ENOMEM. */
 int cv_ch_space(cv_ch_query *q, const cv_snap *s, int forward, cv_space_entry **out, size_t *n, size_t *cap,
                 cv_error *err);
+
+/* Sets the workspace's query number (rounded down to even), so that tests can bring the restart of the numbers
+   (every 2^31 queries, when every stamp is cleared) within reach. */
+void cv_ch_query_set_number(cv_ch_query *q, uint32_t number);
 
 /* Number of hierarchy nodes (search ids run from 0 to this - 1). */
 uint32_t cv_ch_nodes(const cv_ch_query *q);

@@ -143,7 +143,7 @@ uint64_t cv_ch_settled(const cv_ch_query *q)
 
 int cv_ch_use_labels(cv_ch_query *q, const cv_hub_labels *hl)
 {
-    if (hl && hl->n != q->n)
+    if (hl && (hl->g != q->g || hl->n != q->n))
         return CV_EINVAL;
     if (hl && !q->hmark) {
         q->hmark = calloc(q->n, sizeof *q->hmark);
@@ -159,19 +159,40 @@ int cv_ch_use_labels(cv_ch_query *q, const cv_hub_labels *hl)
     return 0;
 }
 
+/* Clears every stamp and starts query numbers again. */
+static void restart_queries(cv_ch_query *q)
+{
+    for (uint32_t i = 0; i < q->n; i++)
+        q->f.hot[i].stamp = q->b.hot[i].stamp = 0;
+    memset(q->bk_stamp, 0, q->n * sizeof *q->bk_stamp);
+    if (q->hmark)
+        memset(q->hmark, 0, q->n * sizeof *q->hmark);
+    q->q = 0;
+}
+
 /* Query numbers are even: q marks a node reached, q + 1 settled. */
 static uint32_t next_query(cv_ch_query *q)
 {
     q->q += 2;
     if (q->q >= UINT32_MAX - 2) {
-        for (uint32_t i = 0; i < q->n; i++)
-            q->f.hot[i].stamp = q->b.hot[i].stamp = 0;
-        memset(q->bk_stamp, 0, q->n * sizeof *q->bk_stamp);
-        if (q->hmark)
-            memset(q->hmark, 0, q->n * sizeof *q->hmark);
+        restart_queries(q);
         q->q = 2;
     }
     return q->q;
+}
+
+/* Makes sure the next n query numbers come without a restart: a table keeps the number of its buckets while its
+   searches take theirs, and a restart in between would clear the buckets' stamps (the sources after it would
+   find every bucket empty). */
+static void reserve_queries(cv_ch_query *q, uint64_t n)
+{
+    if ((uint64_t)q->q + 2 * n + 2 >= UINT32_MAX - 2)
+        restart_queries(q);
+}
+
+void cv_ch_query_set_number(cv_ch_query *q, uint32_t number)
+{
+    q->q = number & ~1u;
 }
 
 /* --- a binary heap of (dist, rank) with lazy deletion: a node whose distance drops is pushed again and its
@@ -720,6 +741,7 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
     const cv_graph *g = q->g;
     q->settled = 0;
     q->nbk = 0;
+    reserve_queries(q, (uint64_t)ns + nd + 1);
     for (size_t i = 0; i < ns * nd; i++)
         out[i] = (cv_table_cell){CV_INF_WEIGHT, 0, 0};
     /* searches run in the order of their points along a Hilbert curve: consecutive searches then start near

@@ -283,10 +283,23 @@ uint64_t cv_hub_labels_estimate(const cv_graph *g, unsigned samples)
     }
     free(sp);
     cv_ch_query_free(q);
-    if (!spaces)
+    /* the rest is known exactly: per node where its labels start and their lengths, and the unpacked arcs */
+    uint32_t na = g->hdr.nch_arcs;
+    uint64_t *len = malloc(((size_t)na + 1) * sizeof *len), unpacked = 0;
+    if (!spaces || !len) {
+        free(len);
         return 0;
+    }
+    for (uint32_t a = 0; a < na; a++) {
+        const cv_ch_unpack *u = &g->a.ch_arcs[a];
+        len[a] = u->second == CV_CH_ORIGINAL || u->first >= a || u->second >= a ? 1 : len[u->first] + len[u->second];
+        unpacked += len[a];
+    }
+    free(len);
     double per_node = (double)total / (double)spaces; /* one way */
-    return (uint64_t)(per_node * 2.0 * g->hdr.nnodes * (sizeof(cv_hl_entry) + sizeof(cv_hl_info) + sizeof(cv_hl_hop)));
+    double entries = per_node * 2.0 * g->hdr.nnodes * (sizeof(cv_hl_entry) + sizeof(cv_hl_info) + sizeof(cv_hl_hop));
+    return (uint64_t)entries + (uint64_t)g->hdr.nnodes * 2 * (sizeof(uint64_t) + sizeof(uint32_t)) +
+           ((uint64_t)na + 1 + unpacked) * sizeof(uint32_t) + sizeof(cv_hub_labels);
 }
 
 /* Levels: the top node is level 0; a node is one below the deepest of its upper neighbours (either direction).
@@ -313,6 +326,7 @@ static int make_levels(const cv_graph *g, uint32_t n, uint32_t **order, uint32_t
     *order = malloc((n ? n : 1) * sizeof **order);
     if (!*lstart || !*order) {
         free(level), free(*lstart), free(*order);
+        *lstart = NULL, *order = NULL; /* the caller frees them too */
         return -1;
     }
     for (uint32_t r = 0; r < n; r++)
@@ -322,6 +336,7 @@ static int make_levels(const cv_graph *g, uint32_t n, uint32_t **order, uint32_t
     uint32_t *at = malloc(((size_t)*nlevels + 1) * sizeof *at);
     if (!at) {
         free(level), free(*lstart), free(*order);
+        *lstart = NULL, *order = NULL;
         return -1;
     }
     memcpy(at, *lstart, ((size_t)*nlevels + 1) * sizeof *at);

@@ -66,10 +66,11 @@ int cv_hub_labels_build(const cv_graph *g, unsigned threads, uint64_t max_bytes,
                         cv_hub_labels **out, cv_error *err);
 void cv_hub_labels_free(cv_hub_labels *hl);
 
-/* An estimate, from above, of the bytes the labels of g would take, in a few milliseconds: the mean size of the CH
-   search spaces of points at the middle of `samples` edges drawn with a fixed seed, times the nodes, both ways
-   (a node's label is the part of its search space at exact distances: on Porto the spaces hold 61 nodes a side,
-   the labels 53). cv_hub_labels_build uses it to refuse at once labels clearly over its limit (by more than a
+/* An estimate, from above, of the bytes the labels of g would take (what cv_hub_labels_bytes gives once they are
+   built), in a few milliseconds: for the entries, the mean size of the CH search spaces of points at the middle of
+   `samples` edges drawn with a fixed seed, times the nodes, both ways (a node's label is the part of its search
+   space at exact distances: on Porto the spaces hold 61 nodes a side, the labels 53); the per-node offsets and
+   the unpacked arcs exactly. cv_hub_labels_build uses it to refuse at once labels clearly over its limit (by more than a
    quarter). 0 when g has no hierarchy or memory is short. */
 uint64_t cv_hub_labels_estimate(const cv_graph *g, unsigned samples);
 

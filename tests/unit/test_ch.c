@@ -261,8 +261,7 @@ static void run_extract(const char *pbf, const char *name, int pairs)
                   (double)hl->nentries[0] / g->hdr.nnodes);
     check_labels(g, hl);
     /* the estimate from 128 search spaces bounds the labels from above, closely */
-    uint64_t est = cv_hub_labels_estimate(g, 128),
-             real = (hl->nentries[0] + hl->nentries[1]) * (sizeof(cv_hl_entry) + sizeof(cv_hl_info) + sizeof(cv_hl_hop));
+    uint64_t est = cv_hub_labels_estimate(g, 128), real = cv_hub_labels_bytes(hl);
     print_message("%s: labels estimated at %.1f MB, built %.1f MB\n", name, est / 1048576.0, real / 1048576.0);
     assert_true(est >= real * 0.95 && est <= real * 1.5);
     check_pairs(g, hl, pairs, 0);
@@ -320,6 +319,37 @@ static void test_label_limits(void **state)
     cv_graph_close(other);
 }
 
+/* A table whose searches reach the restart of the query numbers (every 2^31 queries of a workspace) gives the same
+   cells as one far from it, with CH and with labels (the restart used to clear the buckets' stamps halfway
+   through the sources, whose cells then stayed unreachable). */
+static void test_table_across_restart(void **state)
+{
+    (void)state;
+    cv_graph *g = load(COVOIT_TEST_DATA "/monaco.osm.pbf", "ch_monaco_restart.cvg");
+    cv_hub_labels *hl = NULL;
+    assert_int_equal(cv_hub_labels_build(g, 1, 0, NULL, &hl, NULL), 0);
+    enum { N = 20 };
+    cv_snap src[N], dst[N];
+    for (int i = 0; i < N; i++)
+        src[i] = random_snap(g), dst[i] = random_snap(g);
+    cv_table_cell want[N * N], got[N * N];
+    for (int labels = 0; labels < 2; labels++) {
+        cv_ch_query *q = labels ? labelled(g, hl) : cv_ch_query_new(g);
+        assert_int_equal(cv_ch_table(q, src, N, dst, N, want, NULL), 0);
+        for (uint32_t left = 2; left < 2 * (2 * N + 4); left += 6) {
+            cv_ch_query_set_number(q, UINT32_MAX - 2 - left);
+            assert_int_equal(cv_ch_table(q, src, N, dst, N, got, NULL), 0);
+            for (int k = 0; k < N * N; k++)
+                if (got[k].weight != want[k].weight)
+                    fail_msg("%s, %u query numbers before the restart: cell %d weighs %u, not %u",
+                             labels ? "labels" : "CH", left, k, got[k].weight, want[k].weight);
+        }
+        cv_ch_query_free(q);
+    }
+    cv_hub_labels_free(hl);
+    cv_graph_close(g);
+}
+
 /* Every extract in ../shared/data, when the checkout has it beside it. */
 static void test_shared_extracts(void **state)
 {
@@ -344,6 +374,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_monaco),
         cmocka_unit_test(test_label_limits),
+        cmocka_unit_test(test_table_across_restart),
         cmocka_unit_test(test_bundled_porto),
         cmocka_unit_test(test_shared_extracts),
     };
