@@ -21,6 +21,9 @@
 #include "ch.h"
 #include "route.h"
 
+/* Bytes of one label entry: what merges read, the duration and distance, the hop. */
+#define ENTRY_BYTES (sizeof(cv_hl_entry) + sizeof(cv_hl_info) + sizeof(cv_hl_hop))
+
 /* A candidate while a label is built. */
 typedef struct cand {
     uint32_t hub, weight, duration_ds, distance_dm, arc, next, pruned;
@@ -195,7 +198,7 @@ uint64_t cv_hub_labels_bytes(const cv_hub_labels *hl)
     if (hl->unpacked_first)
         b += (uint64_t)hl->unpacked_first[hl->g->hdr.nch_arcs] * sizeof(uint32_t);
     for (int d = 0; d < 2; d++)
-        b += (uint64_t)hl->n * (sizeof(uint64_t) + sizeof(uint32_t)) + hl->nentries[d] * (sizeof(cv_hl_entry) + sizeof(cv_hl_info) + sizeof(cv_hl_hop));
+        b += (uint64_t)hl->n * (sizeof(uint64_t) + sizeof(uint32_t)) + hl->nentries[d] * ENTRY_BYTES;
     return b;
 }
 
@@ -214,7 +217,28 @@ int64_t cv_hl_find(const cv_hub_labels *hl, int forward, uint32_t r, uint32_t h)
     return lo < n && e[lo].hub == h ? (int64_t)lo : -1;
 }
 
-/* Every hierarchy arc unpacked to original arc codes, in arc order (a shortcut's halves come before it). */
+/* Where the original arc codes of each hierarchy arc start in the array of all of them unpacked: first[a] and
+   first[a + 1] bound arc a's, first[na] is the total (a shortcut's halves come before it, so one pass in arc order
+   does). first has nch_arcs + 1 entries. Returns 0, CV_EINTERNAL or CV_ETOOBIG. */
+static int unpacked_offsets(const cv_graph *g, uint32_t *first, cv_error *err)
+{
+    uint64_t total = 0;
+    first[0] = 0;
+    for (uint32_t a = 0; a < g->hdr.nch_arcs; a++) {
+        const cv_ch_unpack *u = &g->a.ch_arcs[a];
+        if (u->second != CV_CH_ORIGINAL && (u->first >= a || u->second >= a))
+            return cv_fail(err, CV_EINTERNAL, "hierarchy arc %u refers to a later arc", a);
+        total += u->second == CV_CH_ORIGINAL ? 1
+                                             : (uint64_t)(first[u->first + 1] - first[u->first]) +
+                                                   (first[u->second + 1] - first[u->second]);
+        if (total >= UINT32_MAX)
+            return cv_fail(err, CV_ETOOBIG, "unpacked hierarchy arcs would exceed %u entries", UINT32_MAX - 1);
+        first[a + 1] = (uint32_t)total;
+    }
+    return 0;
+}
+
+/* Every hierarchy arc unpacked to original arc codes, in arc order. */
 static int build_unpacked(cv_hub_labels *hl, uint64_t max_bytes, uint64_t used, cv_error *err)
 {
     const cv_graph *g = hl->g;
@@ -222,37 +246,27 @@ static int build_unpacked(cv_hub_labels *hl, uint64_t max_bytes, uint64_t used, 
     hl->unpacked_first = malloc(((size_t)na + 1) * sizeof *hl->unpacked_first);
     if (!hl->unpacked_first)
         return CV_ENOMEM;
-    uint64_t total = 0;
-    hl->unpacked_first[0] = 0;
-    for (uint32_t a = 0; a < na; a++) {
-        const cv_ch_unpack *u = &g->a.ch_arcs[a];
-        uint64_t n = u->second == CV_CH_ORIGINAL ? 1
-                                                 : (uint64_t)(hl->unpacked_first[u->first + 1] - hl->unpacked_first[u->first]) +
-                                                       (hl->unpacked_first[u->second + 1] - hl->unpacked_first[u->second]);
-        if (u->second != CV_CH_ORIGINAL && (u->first >= a || u->second >= a))
-            return cv_fail(err, CV_EINTERNAL, "hierarchy arc %u refers to a later arc", a);
-        total += n;
-        if (total >= UINT32_MAX)
-            return cv_fail(err, CV_ETOOBIG, "unpacked hierarchy arcs would exceed %u entries", UINT32_MAX - 1);
-        hl->unpacked_first[a + 1] = (uint32_t)total;
-    }
+    int rc = unpacked_offsets(g, hl->unpacked_first, err);
+    if (rc)
+        return rc;
+    uint64_t total = hl->unpacked_first[na];
     if (max_bytes && used + total * sizeof(uint32_t) > max_bytes)
         return cv_fail(err, CV_ETOOBIG, "hub labels would exceed %llu MB (with the unpacked arcs)",
                        (unsigned long long)(max_bytes >> 20));
     hl->unpacked = malloc((total ? total : 1) * sizeof *hl->unpacked);
     if (!hl->unpacked)
         return CV_ENOMEM;
+    const uint32_t *f = hl->unpacked_first;
     for (uint32_t a = 0; a < na; a++) {
         const cv_ch_unpack *u = &g->a.ch_arcs[a];
-        uint32_t *out = hl->unpacked + hl->unpacked_first[a];
+        uint32_t *out = hl->unpacked + f[a];
         if (u->second == CV_CH_ORIGINAL) {
             *out = u->first;
             continue;
         }
-        uint32_t n1 = hl->unpacked_first[u->first + 1] - hl->unpacked_first[u->first];
-        memcpy(out, hl->unpacked + hl->unpacked_first[u->first], n1 * sizeof *out);
-        memcpy(out + n1, hl->unpacked + hl->unpacked_first[u->second],
-               (hl->unpacked_first[u->second + 1] - hl->unpacked_first[u->second]) * sizeof *out);
+        uint32_t n1 = f[u->first + 1] - f[u->first];
+        memcpy(out, hl->unpacked + f[u->first], n1 * sizeof *out);
+        memcpy(out + n1, hl->unpacked + f[u->second], (f[u->second + 1] - f[u->second]) * sizeof *out);
     }
     return 0;
 }
@@ -285,19 +299,14 @@ uint64_t cv_hub_labels_estimate(const cv_graph *g, unsigned samples)
     cv_ch_query_free(q);
     /* the rest is known exactly: per node where its labels start and their lengths, and the unpacked arcs */
     uint32_t na = g->hdr.nch_arcs;
-    uint64_t *len = malloc(((size_t)na + 1) * sizeof *len), unpacked = 0;
-    if (!spaces || !len) {
-        free(len);
+    uint32_t *first = malloc(((size_t)na + 1) * sizeof *first);
+    cv_error ignored;
+    uint64_t unpacked = first && unpacked_offsets(g, first, &ignored) == 0 ? first[na] : 0;
+    free(first);
+    if (!spaces)
         return 0;
-    }
-    for (uint32_t a = 0; a < na; a++) {
-        const cv_ch_unpack *u = &g->a.ch_arcs[a];
-        len[a] = u->second == CV_CH_ORIGINAL || u->first >= a || u->second >= a ? 1 : len[u->first] + len[u->second];
-        unpacked += len[a];
-    }
-    free(len);
     double per_node = (double)total / (double)spaces; /* one way */
-    double entries = per_node * 2.0 * g->hdr.nnodes * (sizeof(cv_hl_entry) + sizeof(cv_hl_info) + sizeof(cv_hl_hop));
+    double entries = per_node * 2.0 * g->hdr.nnodes * ENTRY_BYTES;
     return (uint64_t)entries + (uint64_t)g->hdr.nnodes * 2 * (sizeof(uint64_t) + sizeof(uint32_t)) +
            ((uint64_t)na + 1 + unpacked) * sizeof(uint32_t) + sizeof(cv_hub_labels);
 }
@@ -436,7 +445,7 @@ int cv_hub_labels_build(const cv_graph *g, unsigned threads, uint64_t max_bytes,
                 add += ws[t].nout;
             }
             uint64_t need = hl->nentries[d] + add;
-            uint64_t bytes_now = (hl->nentries[0] + hl->nentries[1] + add) * (sizeof(cv_hl_entry) + sizeof(cv_hl_info) + sizeof(cv_hl_hop));
+            uint64_t bytes_now = (hl->nentries[0] + hl->nentries[1] + add) * ENTRY_BYTES;
             if (max_bytes && bytes_now > max_bytes) {
                 rc = cv_fail(err, CV_ETOOBIG,
                              "hub labels would exceed %llu MB (%llu MB at level %u of %u); queries use the "

@@ -173,16 +173,11 @@ static int parse_radiuses(web_req *r, size_t n, double *radii)
             char *end = NULL;
             if (((*p >= '0' && *p <= '9') || *p == '.') && strspn(p, "0123456789.eE+-") >= k)
                 x = strtod(p, &end);
-            if (end != p + k || !isfinite(x)) {
-                /* the value is quoted only when printable ASCII: the message must stay valid UTF-8 for JSON */
-                int show = k <= 60;
-                for (size_t j = 0; show && j < k; j++)
-                    show = p[j] >= 0x20 && p[j] < 0x7f;
+            if (end != p + k || !isfinite(x)) /* web_error keeps the quote valid UTF-8 */
                 return web_error(r, BAD, "InvalidValue",
-                                 "radiuses: value %zu%s%.*s%s is not a radius: give metres >= 0, 'unlimited', or "
+                                 "radiuses: value %zu ('%.*s') is not a radius: give metres >= 0, 'unlimited', or "
                                  "nothing for the default (%g m)",
-                                 i, show ? " ('" : "", show ? (int)k : 0, p, show ? "')" : "", CV_SNAP_DEFAULT_MAX_M);
-            }
+                                 i, (int)(k < 60 ? k : 60), p, CV_SNAP_DEFAULT_MAX_M);
             if (x > RADIUS_MAX_M)
                 x = RADIUS_MAX_M;
         }
