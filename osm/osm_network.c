@@ -37,10 +37,19 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
-static int on_node(void *ud, int64_t id, int32_t lon, int32_t lat)
+static int on_node(void *ud, int64_t id, int32_t lon, int32_t lat, const cv_tag *tags, size_t ntags)
 {
     reader_ctx *c = ud;
     c->net->input_nodes++;
+    if (ntags) {
+        cv_node_rule rule = cv_profile_node(tags, ntags);
+        if (rule != CV_NODE_OPEN) {
+            cv_network *net = c->net;
+            if (grow((void **)&net->blocks, &net->cap_blocks, net->nblocks + 1, sizeof *net->blocks))
+                return c->oom = CV_ENOMEM;
+            net->blocks[net->nblocks++] = (cv_net_block){id, (uint8_t)rule};
+        }
+    }
     if (grow((void **)&c->all, &c->capall, c->nall + 1, sizeof *c->all))
         return c->oom = CV_ENOMEM;
     if (id <= c->last_node_id)
@@ -215,8 +224,16 @@ static int on_way(void *ud, int64_t id, const int64_t *refs, size_t nrefs, const
     cv_network *net = c->net;
     net->input_ways++;
     cv_way_attr attr;
-    if (nrefs < 2 || !cv_profile_way(c->opt, tags, ntags, &attr))
+    if (nrefs < 2)
         return 0;
+    if (!cv_profile_way(c->opt, tags, ntags, &attr)) {
+        if (attr.closed_by < CV_CLOSED_COUNT)
+            net->closed_ways[attr.closed_by]++;
+        return 0;
+    }
+    for (int b = 0; b < 4; b++)
+        if (attr.rules & (1u << b))
+            net->rule_ways[b]++;
     if (nrefs > UINT32_MAX || net->nrefs + nrefs > UINT32_MAX)
         return c->oom = CV_ETOOBIG;
     if (grow((void **)&net->ways, &net->cap_ways, net->nways + 1, sizeof *net->ways) ||
@@ -242,8 +259,50 @@ static const char *tag_get(const cv_tag *tags, size_t n, const char *key)
     return NULL;
 }
 
-/* Restrictions that bind cars: restriction=* or restriction:motorcar=* (the latter wins), minus `except` for
-   motorcar. Only via-node restrictions are kept; via-way ones are counted as skipped. */
+/* Restriction keys that bind cars, most specific first (restriction:hgv and the like do not). */
+static const char *const restriction_keys[] = {"restriction:motorcar", "restriction:motor_vehicle",
+                                               "restriction:vehicle", "restriction"};
+
+/* Transport modes in `except` that exempt cars. */
+static const char *const except_car[] = {"motorcar", "motor_vehicle", "vehicle"};
+
+static int list_has(const char *list, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = list; p && *p;) {
+        while (*p == ' ' || *p == ';')
+            p++;
+        const char *e = p;
+        while (*e && *e != ';')
+            e++;
+        const char *t = e;
+        while (t > p && t[-1] == ' ')
+            t--;
+        if ((size_t)(t - p) == n && !strncmp(p, word, n))
+            return 1;
+        p = e;
+    }
+    return 0;
+}
+
+/* The direction named by a restriction value ("no_left_turn": left). */
+static uint8_t restriction_turn(const char *r)
+{
+    if (strstr(r, "left"))
+        return CV_TURN_LEFT;
+    if (strstr(r, "right"))
+        return CV_TURN_RIGHT;
+    if (strstr(r, "straight"))
+        return CV_TURN_STRAIGHT;
+    if (strstr(r, "u_turn"))
+        return CV_TURN_UTURN;
+    return CV_TURN_ANY;
+}
+
+/* Restrictions that bind cars: the most specific of restriction:motorcar, :motor_vehicle, :vehicle and plain
+   restriction, unless `except` names a car mode. Any no_* or only_* value counts (no_entry, only_u_turn, ...).
+   Via a node or via one or more ways. Several from ways (no_entry) or to ways (no_exit) give one restriction per
+   pair; an only_* with several to ways is malformed. */
 static int on_relation(void *ud, int64_t id, const cv_osm_member *m, size_t nm, const cv_tag *tags, size_t ntags)
 {
     reader_ctx *c = ud;
@@ -252,13 +311,18 @@ static int on_relation(void *ud, int64_t id, const cv_osm_member *m, size_t nm, 
     const char *type = tag_get(tags, ntags, "type");
     if (!type || strcmp(type, "restriction") != 0)
         return 0;
-    const char *r = tag_get(tags, ntags, "restriction:motorcar");
-    if (!r)
-        r = tag_get(tags, ntags, "restriction");
+    const char *r = NULL;
+    for (size_t i = 0; i < sizeof restriction_keys / sizeof restriction_keys[0] && !r; i++)
+        r = tag_get(tags, ntags, restriction_keys[i]);
     if (!r)
         return 0;
     const char *except = tag_get(tags, ntags, "except");
-    if (except && (strstr(except, "motorcar") || strstr(except, "motor_vehicle")))
+    for (size_t i = 0; i < sizeof except_car / sizeof except_car[0]; i++)
+        if (list_has(except, except_car[i]))
+            return 0;
+    /* no_turn_on_red, no_right_turn_on_red: a rule about red lights, not a restriction on the route */
+    size_t rn = strlen(r);
+    if (rn > 7 && !strcmp(r + rn - 7, "_on_red"))
         return 0;
     uint8_t kind;
     if (strncmp(r, "no_", 3) == 0)
@@ -267,32 +331,46 @@ static int on_relation(void *ud, int64_t id, const cv_osm_member *m, size_t nm, 
         kind = CV_RESTR_ONLY;
     else
         return 0;
-    int64_t from = 0, to = 0, via = 0;
-    int nfrom = 0, nto = 0, nvia = 0, via_is_way = 0;
+    size_t nfrom = 0, nto = 0, nvia_node = 0, nvia_way = 0;
+    int64_t via_node = 0;
     for (size_t i = 0; i < nm; i++) {
-        if (strcmp(m[i].role, "from") == 0 && m[i].type == 'w') {
-            from = m[i].ref;
+        if (!strcmp(m[i].role, "from") && m[i].type == 'w')
             nfrom++;
-        } else if (strcmp(m[i].role, "to") == 0 && m[i].type == 'w') {
-            to = m[i].ref;
+        else if (!strcmp(m[i].role, "to") && m[i].type == 'w')
             nto++;
-        } else if (strcmp(m[i].role, "via") == 0) {
-            if (m[i].type == 'n') {
-                via = m[i].ref;
-                nvia++;
-            } else {
-                via_is_way = 1;
-            }
-        }
+        else if (!strcmp(m[i].role, "via") && m[i].type == 'n')
+            nvia_node++, via_node = m[i].ref;
+        else if (!strcmp(m[i].role, "via") && m[i].type == 'w')
+            nvia_way++;
     }
-    if (via_is_way || nfrom != 1 || nto != 1 || nvia != 1) {
+    int bad = nfrom == 0 || nto == 0 || (nvia_node == 1) == (nvia_way > 0) || nvia_node > 1 ||
+              (kind == CV_RESTR_ONLY && nto > 1) || (nvia_way && (nfrom > 1 || nto > 1));
+    if (bad) {
         net->restrictions_skipped++;
         return 0;
     }
-    if (grow((void **)&net->restrictions, &net->cap_restrictions, net->nrestrictions + 1,
-             sizeof *net->restrictions))
-        return c->oom = CV_ENOMEM;
-    net->restrictions[net->nrestrictions++] = (cv_net_restriction){from, via, to, id, kind};
+    uint32_t via_first = (uint32_t)net->nvia_ways;
+    if (nvia_way) {
+        if (grow((void **)&net->via_ways, &net->cap_via_ways, net->nvia_ways + nvia_way, sizeof *net->via_ways))
+            return c->oom = CV_ENOMEM;
+        for (size_t i = 0; i < nm; i++)
+            if (!strcmp(m[i].role, "via") && m[i].type == 'w')
+                net->via_ways[net->nvia_ways++] = m[i].ref;
+        net->restrictions_via_way++;
+    }
+    for (size_t i = 0; i < nm; i++) {
+        if (strcmp(m[i].role, "from") || m[i].type != 'w')
+            continue;
+        for (size_t k = 0; k < nm; k++) {
+            if (strcmp(m[k].role, "to") || m[k].type != 'w')
+                continue;
+            if (grow((void **)&net->restrictions, &net->cap_restrictions, net->nrestrictions + 1,
+                     sizeof *net->restrictions))
+                return c->oom = CV_ENOMEM;
+            net->restrictions[net->nrestrictions++] = (cv_net_restriction){
+                m[i].ref, m[k].ref, via_node, via_first, (uint32_t)nvia_way, id, kind, restriction_turn(r)};
+        }
+    }
     return 0;
 }
 
@@ -306,6 +384,12 @@ static void on_progress(void *ud, uint64_t done, uint64_t total)
 static int cmp_node(const void *a, const void *b)
 {
     int64_t x = ((const cv_net_node *)a)->id, y = ((const cv_net_node *)b)->id;
+    return (x > y) - (x < y);
+}
+
+static int cmp_block(const void *a, const void *b)
+{
+    int64_t x = ((const cv_net_block *)a)->id, y = ((const cv_net_block *)b)->id;
     return (x > y) - (x < y);
 }
 
@@ -360,7 +444,27 @@ static int keep_needed_nodes(reader_ctx *c)
     net->nnodes = k;
     net->cap_nodes = nu;
     free(ids);
+    /* blocked nodes: sorted, unique, and only those a routable way uses */
+    qsort(net->blocks, net->nblocks, sizeof *net->blocks, cmp_block);
+    size_t nb = 0;
+    for (size_t i = 0; i < net->nblocks; i++)
+        if ((nb == 0 || net->blocks[nb - 1].id != net->blocks[i].id) && cv_network_node(net, net->blocks[i].id))
+            net->blocks[nb++] = net->blocks[i];
+    net->nblocks = nb;
     return 0;
+}
+
+const cv_net_block *cv_network_block(const cv_network *net, int64_t id)
+{
+    size_t lo = 0, hi = net->nblocks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (net->blocks[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < net->nblocks && net->blocks[lo].id == id ? &net->blocks[lo] : NULL;
 }
 
 int cv_network_read(const char *path, const cv_profile_options *opt, cv_progress *progress, cv_network *out,
@@ -420,6 +524,8 @@ void cv_network_free(cv_network *net)
     free(net->refs);
     free(net->nodes);
     free(net->restrictions);
+    free(net->via_ways);
+    free(net->blocks);
     free(net->strings);
     free(net->names);
     memset(net, 0, sizeof *net);

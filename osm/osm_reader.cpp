@@ -72,8 +72,14 @@ extern "C" int cv_osm_read(const char *path, const cv_osm_handler *h, cv_osm_hea
                 if (e.type() == osmium::item_type::node) {
                     const auto &n = static_cast<const osmium::Node &>(e);
                     const osmium::Location loc = n.location();
-                    if (loc.valid())
-                        rc = h->node(h->ud, n.id(), loc.x(), loc.y());
+                    if (loc.valid()) {
+                        if (n.tags().empty())
+                            rc = h->node(h->ud, n.id(), loc.x(), loc.y(), nullptr, 0);
+                        else {
+                            collect_tags(n.tags(), tags);
+                            rc = h->node(h->ud, n.id(), loc.x(), loc.y(), tags.data(), tags.size());
+                        }
+                    }
                 } else if (e.type() == osmium::item_type::way) {
                     const auto &w = static_cast<const osmium::Way &>(e);
                     refs.clear();

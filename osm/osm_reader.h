@@ -22,7 +22,8 @@ typedef struct cv_osm_member {
    read and is passed back by cv_osm_read. */
 typedef struct cv_osm_handler {
     void *ud;
-    int (*node)(void *ud, int64_t id, int32_t lon, int32_t lat); /* 1e-7 degrees */
+    /* 1e-7 degrees; tags (ntags 0 for the many untagged nodes) as for ways */
+    int (*node)(void *ud, int64_t id, int32_t lon, int32_t lat, const cv_tag *tags, size_t ntags);
     int (*way)(void *ud, int64_t id, const int64_t *refs, size_t nrefs, const cv_tag *tags, size_t ntags);
     int (*relation)(void *ud, int64_t id, const cv_osm_member *members, size_t nmembers, const cv_tag *tags,
                     size_t ntags);

@@ -1,6 +1,7 @@
 /* profile.c — the car profile: static tables turn OSM way tags into routability, direction, speed and access. */
 #include "profile.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* ---- small locale-free string helpers (tags are untrusted, so every parse is bounded by a length) ---- */
@@ -205,16 +206,29 @@ cv_access cv_profile_parse_access(const char *value)
 
 #define DIR_BOTH (CV_WAY_FORWARD | CV_WAY_BACKWARD)
 
-/* 0 means the direction changes over time (reversible lanes), which a static graph cannot represent. */
+/* dir 0 means the direction changes over the day (reversible lanes, a few times a day), which a static graph
+   cannot represent: the way is closed. Alternating ones change every few minutes (one lane under traffic lights):
+   both directions, as OSRM routes them. */
+#define DIR_REVERSIBLE 0
+#define DIR_IMPLIED 0xff /* as the road's kind implies: both ways, but one way on motorways and roundabouts */
 static const struct {
     const char *name;
     uint8_t dir;
+    uint8_t rule;
 } oneway_table[] = {
-    {"yes", CV_WAY_FORWARD}, {"1", CV_WAY_FORWARD},     {"true", CV_WAY_FORWARD},
-    {"-1", CV_WAY_BACKWARD}, {"reverse", CV_WAY_BACKWARD},
-    {"no", DIR_BOTH},        {"0", DIR_BOTH},           {"false", DIR_BOTH},
-    {"reversible", 0},       {"alternating", 0},
+    {"yes", CV_WAY_FORWARD, 0},  {"1", CV_WAY_FORWARD, 0},     {"true", CV_WAY_FORWARD, 0},
+    {"-1", CV_WAY_BACKWARD, 0},  {"reverse", CV_WAY_BACKWARD, 0},
+    {"no", DIR_BOTH, 0},         {"0", DIR_BOTH, 0},           {"false", DIR_BOTH, 0},
+    {"reversible", DIR_REVERSIBLE, 0},
+    {"alternating", DIR_IMPLIED, CV_RULE_ALTERNATING},
 };
+
+/* Mode-specific oneways, most specific first; the first present replaces `oneway` (oneway:vehicle=no lifts
+   oneway=yes for cars, as it does for bicycles with oneway:bicycle). */
+static const char *const oneway_keys[] = {"oneway:motorcar", "oneway:motor_vehicle", "oneway:vehicle"};
+
+/* construction=* values that do not close a built road (OSRM's whitelist). */
+static const char *const construction_open[] = {"no", "widening", "minor"};
 
 /* junction=* values that make a way oneway forward unless tagged otherwise. */
 static const char *const oneway_junctions[] = {"roundabout", "circular"};
@@ -436,6 +450,207 @@ static int tag_is(const cv_tag *tags, size_t n, const char *key, const char *val
     return v && slice_eq(trim(mkslice(v)), value);
 }
 
+/* Fills *out as "not routable" with the reason, and returns 0. */
+static int closed(cv_way_attr *out, cv_way_closed why)
+{
+    if (out) {
+        memset(out, 0, sizeof *out);
+        out->closed_by = (uint8_t)why;
+    }
+    return 0;
+}
+
+/* The value of `key:forward` (dir 0) or `key:backward` (dir 1). */
+static const char *tag_dir(const cv_tag *tags, size_t n, const char *key, int dir)
+{
+    char k[64];
+    snprintf(k, sizeof k, "%s:%s", key, dir ? "backward" : "forward");
+    return tag_get(tags, n, k);
+}
+
+/* Access for one direction (0 forward, 1 backward): for each key from the most specific mode, the directional tag
+   then the plain one; the first known value decides. *directional is set when a directional tag decided. */
+static cv_access access_for(const cv_tag *tags, size_t n, int dir, int *directional)
+{
+    for (size_t i = 0; i < sizeof access_keys / sizeof access_keys[0]; i++) {
+        cv_access a = cv_profile_parse_access(tag_dir(tags, n, access_keys[i], dir));
+        if (a != CV_ACCESS_UNKNOWN) {
+            *directional = 1;
+            return a;
+        }
+        a = cv_profile_parse_access(tag_get(tags, n, access_keys[i]));
+        if (a != CV_ACCESS_UNKNOWN) return a;
+    }
+    return CV_ACCESS_UNKNOWN;
+}
+
+/* ---- physical limits ---- */
+
+/* Values that mean "no limit" (or one only lorries care about). */
+static const char *const no_limit_words[] = {"none", "default", "below_default", "unsigned", "no_sign", "no-sign",
+                                             "no", "unknown"};
+
+static int no_limit(slice v)
+{
+    for (size_t i = 0; i < sizeof no_limit_words / sizeof no_limit_words[0]; i++)
+        if (slice_eq(v, no_limit_words[i])) return 1;
+    return 0;
+}
+
+/* A decimal with '.' or ',' as the separator; returns the characters used (0: none). */
+static size_t parse_decimal(const char *s, size_t n, double *out)
+{
+    char buf[32];
+    size_t k = 0;
+    while (k < n && k + 1 < sizeof buf && (is_digit(s[k]) || s[k] == '.' || s[k] == ',')) {
+        buf[k] = s[k] == ',' ? '.' : s[k];
+        k++;
+    }
+    return k ? parse_number(buf, k, out) : 0;
+}
+
+static const struct {
+    const char *unit;
+    double metres;
+} length_units[] = {
+    {"", 1}, {"m", 1}, {"meter", 1}, {"meters", 1}, {"metre", 1}, {"metres", 1}, {"cm", 0.01}, {"mm", 0.001},
+    {"ft", 0.3048}, {"feet", 0.3048}, {"foot", 0.3048}, {"'", 0.3048}, {"in", 0.0254}, {"\"", 0.0254},
+};
+
+/* One "number unit" part of a length; returns the characters used (0: not a length), *m the metres and *unit_m
+   the unit's size in metres (1 when there was no unit). */
+static size_t length_part(slice v, double *m, double *unit_m)
+{
+    double num;
+    size_t used = parse_decimal(v.p, v.n, &num);
+    if (!used) return 0;
+    size_t k = used;
+    while (k < v.n && is_space(v.p[k])) k++;
+    size_t ul = 0;
+    if (k < v.n && (v.p[k] == '\'' || v.p[k] == '"'))
+        ul = 1; /* 6'6" */
+    else
+        while (k + ul < v.n && is_alpha(v.p[k + ul])) ul++;
+    slice unit = {v.p + k, ul};
+    for (size_t i = 0; i < sizeof length_units / sizeof length_units[0]; i++)
+        if (slice_eq(unit, length_units[i].unit)) {
+            *m = num * length_units[i].metres;
+            *unit_m = length_units[i].metres;
+            return ul ? k + ul : used;
+        }
+    return 0;
+}
+
+double cv_profile_parse_length(const char *value)
+{
+    slice v = trim(mkslice(value));
+    if (!v.n) return -1;
+    if (no_limit(v)) return 0;
+    double m, unit;
+    size_t used = length_part(v, &m, &unit);
+    if (!used) return -1;
+    slice rest = trim((slice){v.p + used, v.n - used});
+    if (!rest.n) return m;
+    /* feet then inches: 6'6", 6' 6, 6 ft 6 in */
+    double m2, unit2;
+    size_t used2 = unit == 0.3048 ? length_part(rest, &m2, &unit2) : 0;
+    if (!used2 || (unit2 != 0.0254 && unit2 != 1) || trim((slice){rest.p + used2, rest.n - used2}).n) return -1;
+    return m + (unit2 == 1 ? m2 * 0.0254 : m2);
+}
+
+static const struct {
+    const char *unit;
+    double kg;
+} weight_units[] = {
+    {"", 1000}, {"t", 1000}, {"tonne", 1000}, {"tonnes", 1000}, {"ton", 1000}, {"tons", 1000},
+    {"kg", 1}, {"st", 907.18474}, {"lbs", 0.45359237}, {"lb", 0.45359237},
+};
+
+double cv_profile_parse_weight(const char *value)
+{
+    slice v = trim(mkslice(value));
+    if (!v.n) return -1;
+    if (no_limit(v)) return 0;
+    double num;
+    size_t used = parse_decimal(v.p, v.n, &num);
+    if (!used) return -1;
+    slice unit = trim((slice){v.p + used, v.n - used});
+    for (size_t i = 0; i < sizeof weight_units / sizeof weight_units[0]; i++)
+        if (slice_eq(unit, weight_units[i].unit)) return num * weight_units[i].kg;
+    return -1;
+}
+
+/* For each direction, the first of `keys` present as key:forward/backward or key (OSRM's rule for limits). */
+static void limit_values(const cv_tag *tags, size_t n, const char *const *keys, size_t nkeys, const char *v[2])
+{
+    v[0] = v[1] = NULL;
+    for (size_t i = 0; i < nkeys && (!v[0] || !v[1]); i++)
+        for (int d = 0; d < 2; d++) {
+            if (!v[d]) v[d] = tag_dir(tags, n, keys[i], d);
+            if (!v[d]) v[d] = tag_get(tags, n, keys[i]);
+        }
+}
+
+/* The directions (CV_WAY_FORWARD | CV_WAY_BACKWARD) that physical limits leave open to an ordinary car. A limit
+   closes when it is known and below the car: height and length strictly below, width at or below (a 1.9 m car
+   needs some room), weight below. Unreadable values are ignored. */
+static uint8_t physical_dirs(const cv_tag *tags, size_t n)
+{
+    static const char *const height[] = {"maxheight:physical", "maxheight"};
+    static const char *const width[] = {"maxwidth:physical", "maxwidth", "width", "est_width"};
+    static const char *const length[] = {"maxlength:physical", "maxlength"};
+    static const char *const weight[] = {"maxweight:physical", "maxweight"};
+    uint8_t open = DIR_BOTH;
+    const char *v[2];
+    for (int d = 0; d < 2; d++) {
+        uint8_t bit = d ? CV_WAY_BACKWARD : CV_WAY_FORWARD;
+        double x;
+        limit_values(tags, n, height, 2, v);
+        if (v[d] && (x = cv_profile_parse_length(v[d])) > 0 && x < CV_CAR_HEIGHT_M) open &= (uint8_t)~bit;
+        limit_values(tags, n, width, 4, v);
+        if (v[d] && (x = cv_profile_parse_length(v[d])) > 0 && x <= CV_CAR_WIDTH_M) open &= (uint8_t)~bit;
+        limit_values(tags, n, length, 2, v);
+        if (v[d] && (x = cv_profile_parse_length(v[d])) > 0 && x < CV_CAR_LENGTH_M) open &= (uint8_t)~bit;
+        limit_values(tags, n, weight, 2, v);
+        if (v[d] && (x = cv_profile_parse_weight(v[d])) > 0 && x < CV_CAR_WEIGHT_KG) open &= (uint8_t)~bit;
+    }
+    return open;
+}
+
+/* ---- nodes ---- */
+
+/* Barriers a car passes (OSRM's car whitelist). */
+static const char *const passable_barriers[] = {"gate", "lift_gate", "toll_booth", "cattle_grid", "border_control",
+                                                "sally_port", "entrance", "arch", "no", "height_restrictor"};
+
+cv_node_rule cv_profile_node(const cv_tag *tags, size_t ntags)
+{
+    if (!tags) ntags = 0;
+    for (size_t i = 0; i < sizeof access_keys / sizeof access_keys[0]; i++) {
+        cv_access a = cv_profile_parse_access(tag_get(tags, ntags, access_keys[i]));
+        if (a == CV_ACCESS_UNKNOWN) continue;
+        /* an access tag decides alone: a wall with access=yes is passed, a gate with access=no is not, and a
+           private gate is a place a route may start or end behind, as a private road is */
+        return a == CV_ACCESS_NO ? CV_NODE_CLOSED : CV_NODE_OPEN;
+    }
+    slice barrier = trim(mkslice(tag_get(tags, ntags, "barrier")));
+    if (!barrier.n) return CV_NODE_OPEN;
+    for (size_t i = 0; i < sizeof passable_barriers / sizeof passable_barriers[0]; i++)
+        if (slice_eq(barrier, passable_barriers[i])) {
+            if (slice_eq(barrier, "height_restrictor")) {
+                double h = cv_profile_parse_length(tag_get(tags, ntags, "maxheight"));
+                if (h > 0 && h < CV_CAR_HEIGHT_M) return CV_NODE_BARRIER;
+            }
+            return CV_NODE_OPEN;
+        }
+    if (tag_is(tags, ntags, "bollard", "rising")) return CV_NODE_OPEN;
+    if (slice_eq(barrier, "kerb") &&
+        (tag_is(tags, ntags, "kerb", "lowered") || tag_is(tags, ntags, "kerb", "flush") ||
+         tag_is(tags, ntags, "highway", "crossing")))
+        return CV_NODE_OPEN;
+    return CV_NODE_BARRIER;
+}
+
 int cv_profile_way(const cv_profile_options *opt, const cv_tag *tags, size_t ntags, cv_way_attr *out)
 {
     cv_profile_options def = cv_profile_defaults();
@@ -444,15 +659,18 @@ int cv_profile_way(const cv_profile_options *opt, const cv_tag *tags, size_t nta
     if (!opt) opt = &def;
     if (!tags) ntags = 0;
 
+    int is_road = tag_is(tags, ntags, "route", "ferry") ||
+                  highway_class(trim(mkslice(tag_get(tags, ntags, "highway")))) >= 0;
     for (size_t i = 0; i < sizeof excluded_tags / sizeof excluded_tags[0]; i++)
-        if (tag_is(tags, ntags, excluded_tags[i].key, excluded_tags[i].value)) return 0;
+        if (tag_is(tags, ntags, excluded_tags[i].key, excluded_tags[i].value))
+            return closed(out, is_road ? CV_CLOSED_OTHER : CV_CLOSED_NONE);
 
     /* Class, and the class's own speed before any maxspeed. route=ferry wins over a highway tag on the same
        way: it is a boat either way. */
     int rc;
     float base, service_kmh = 0;
     if (tag_is(tags, ntags, "route", "ferry")) {
-        if (!opt->ferries) return 0;
+        if (!opt->ferries) return closed(out, CV_CLOSED_OTHER);
         rc = CV_RC_FERRY;
         a.flags |= CV_WAY_FERRY;
         a.duration_s = cv_profile_parse_duration(tag_get(tags, ntags, "duration"));
@@ -465,33 +683,64 @@ int cv_profile_way(const cv_profile_options *opt, const cv_tag *tags, size_t nta
         slice sv = trim(mkslice(tag_get(tags, ntags, "service")));
         for (size_t i = 0; i < sizeof service_table / sizeof service_table[0]; i++)
             if (slice_eq(sv, service_table[i].name)) {
-                if (service_table[i].kmh == 0) return 0;
+                if (service_table[i].kmh == 0) return closed(out, CV_CLOSED_OTHER);
                 base = service_kmh = service_table[i].kmh;
                 a.flags |= service_table[i].flags;
                 break;
             }
     }
 
-    for (size_t i = 0; i < sizeof access_keys / sizeof access_keys[0]; i++) {
-        cv_access acc = cv_profile_parse_access(tag_get(tags, ntags, access_keys[i]));
-        if (acc == CV_ACCESS_UNKNOWN) continue;
-        if (acc == CV_ACCESS_NO) return 0;
-        if (acc == CV_ACCESS_DESTINATION) a.flags |= CV_WAY_NO_THROUGH;
-        break;
+    /* construction=* and proposed=* on a road that is otherwise open: works going on, or a plan */
+    const char *cons = tag_get(tags, ntags, "construction");
+    if (cons && trim(mkslice(cons)).n) {
+        size_t i = 0;
+        while (i < sizeof construction_open / sizeof construction_open[0] &&
+               !slice_eq(trim(mkslice(cons)), construction_open[i]))
+            i++;
+        if (i == sizeof construction_open / sizeof construction_open[0]) return closed(out, CV_CLOSED_CONSTRUCTION);
     }
+    const char *prop = tag_get(tags, ntags, "proposed");
+    if (prop && trim(mkslice(prop)).n && !slice_eq(trim(mkslice(prop)), "no")) return closed(out, CV_CLOSED_PROPOSED);
 
+    /* direction: implied, then oneway (or the most specific mode-specific oneway) */
     uint8_t dir = DIR_BOTH;
     if (rc == CV_RC_MOTORWAY) dir = CV_WAY_FORWARD;
     slice junction = trim(mkslice(tag_get(tags, ntags, "junction")));
     for (size_t i = 0; i < sizeof oneway_junctions / sizeof oneway_junctions[0]; i++)
         if (slice_eq(junction, oneway_junctions[i])) dir = CV_WAY_FORWARD;
-    slice oneway = trim(mkslice(tag_get(tags, ntags, "oneway")));
+    const char *ow = NULL;
+    for (size_t i = 0; i < sizeof oneway_keys / sizeof oneway_keys[0] && !ow; i++)
+        if ((ow = tag_get(tags, ntags, oneway_keys[i])) && !trim(mkslice(ow)).n) ow = NULL;
+    if (ow)
+        a.rules |= CV_RULE_MODE_ONEWAY;
+    else
+        ow = tag_get(tags, ntags, "oneway");
+    slice oneway = trim(mkslice(ow));
     for (size_t i = 0; i < sizeof oneway_table / sizeof oneway_table[0]; i++)
         if (slice_eq(oneway, oneway_table[i].name)) {
-            if (oneway_table[i].dir == 0) return 0;
-            dir = oneway_table[i].dir;
+            if (oneway_table[i].dir == DIR_REVERSIBLE) return closed(out, CV_CLOSED_REVERSIBLE);
+            if (oneway_table[i].dir != DIR_IMPLIED) dir = oneway_table[i].dir;
+            a.rules |= oneway_table[i].rule;
             break;
         }
+
+    /* access, per direction: the most specific mode decides, and within a mode access:forward beats access */
+    int directional[2] = {0, 0};
+    cv_access acc[2] = {access_for(tags, ntags, 0, &directional[0]), access_for(tags, ntags, 1, &directional[1])};
+    uint8_t before = dir;
+    for (int d = 0; d < 2; d++)
+        if (acc[d] == CV_ACCESS_NO) dir &= (uint8_t)~(d ? CV_WAY_BACKWARD : CV_WAY_FORWARD);
+    if (!dir) return closed(out, before ? CV_CLOSED_ACCESS : CV_CLOSED_OTHER);
+    if (dir != before && (directional[0] || directional[1])) a.rules |= CV_RULE_DIRECTIONAL_ACCESS;
+    for (int d = 0; d < 2; d++)
+        if ((dir & (d ? CV_WAY_BACKWARD : CV_WAY_FORWARD)) && acc[d] == CV_ACCESS_DESTINATION)
+            a.flags |= CV_WAY_NO_THROUGH;
+
+    /* physical limits below an ordinary car's close the directions they apply to */
+    before = dir;
+    dir &= physical_dirs(tags, ntags);
+    if (!dir) return closed(out, CV_CLOSED_PHYSICAL);
+    if (dir != before) a.rules |= CV_RULE_PHYSICAL_ONE_WAY;
     a.flags |= dir;
 
     /* A ferry's speed is the boat's, not a road limit; its real timing comes from duration_s. */

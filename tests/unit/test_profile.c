@@ -347,7 +347,103 @@ static void test_oneway_reversible_not_routable(void **state)
     (void)state;
     cv_way_attr a;
     assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway", "reversible"}), 0);
-    assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway", "alternating"}), 0);
+    assert_int_equal(a.closed_by, CV_CLOSED_REVERSIBLE);
+    assert_int_equal(WAY(&a, {"highway", "motorway"}, {"oneway", "reversible"}), 0);
+}
+
+/* oneway=alternating (one lane, the direction changing every few minutes): both ways as the road implies */
+static void test_oneway_alternating_routable(void **state)
+{
+    (void)state;
+    cv_way_attr a;
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway", "alternating"}), 1);
+    assert_int_equal(a.flags, BOTH);
+    assert_true(a.rules & CV_RULE_ALTERNATING);
+    /* it does not lift a motorway's or a roundabout's implied direction */
+    assert_int_equal(WAY(&a, {"highway", "motorway"}, {"oneway", "alternating"}), 1);
+    assert_int_equal(a.flags, CV_WAY_FORWARD);
+    assert_int_equal(WAY(&a, {"highway", "tertiary"}, {"junction", "roundabout"}, {"oneway", "alternating"}), 1);
+    assert_int_equal(a.flags, CV_WAY_FORWARD);
+}
+
+/* oneway:motorcar > oneway:motor_vehicle > oneway:vehicle > oneway: the most specific present decides alone */
+static void test_oneway_mode_specific(void **state)
+{
+    (void)state;
+    cv_way_attr a;
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway:motorcar", "yes"}), 1);
+    assert_int_equal(a.flags, CV_WAY_FORWARD);
+    assert_true(a.rules & CV_RULE_MODE_ONEWAY);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway:motor_vehicle", "-1"}), 1);
+    assert_int_equal(a.flags, CV_WAY_BACKWARD);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway:vehicle", "yes"}, {"oneway", "no"}), 1);
+    assert_int_equal(a.flags, CV_WAY_FORWARD);
+    /* oneway:vehicle=no lifts oneway=yes for cars */
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway", "yes"}, {"oneway:vehicle", "no"}), 1);
+    assert_int_equal(a.flags, BOTH);
+    /* the most specific mode wins over a less specific one, whatever their order */
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway:motor_vehicle", "no"}, {"oneway:motorcar", "yes"}), 1);
+    assert_int_equal(a.flags, CV_WAY_FORWARD);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway:vehicle", "no"}, {"oneway:motor_vehicle", "yes"}), 1);
+    assert_int_equal(a.flags, CV_WAY_FORWARD);
+    /* bicycles' and buses' oneways are theirs */
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway", "yes"}, {"oneway:bicycle", "no"}), 1);
+    assert_int_equal(a.flags, CV_WAY_FORWARD);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway:psv", "yes"}), 1);
+    assert_int_equal(a.flags, BOTH);
+    /* a motorway made two-way for cars */
+    assert_int_equal(WAY(&a, {"highway", "motorway"}, {"oneway:motor_vehicle", "no"}), 1);
+    assert_int_equal(a.flags, BOTH);
+    /* reversible for cars closes the way */
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway:vehicle", "reversible"}), 0);
+    assert_int_equal(a.closed_by, CV_CLOSED_REVERSIBLE);
+}
+
+/* access:forward / access:backward: the most specific mode decides, and within a mode the direction beats plain */
+static void test_access_directional(void **state)
+{
+    (void)state;
+    cv_way_attr a;
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"access:forward", "no"}), 1);
+    assert_int_equal(a.flags, CV_WAY_BACKWARD);
+    assert_true(a.rules & CV_RULE_DIRECTIONAL_ACCESS);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"motor_vehicle:backward", "no"}), 1);
+    assert_int_equal(a.flags, CV_WAY_FORWARD);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"vehicle:forward", "no"}, {"vehicle:backward", "no"}), 0);
+    assert_int_equal(a.closed_by, CV_CLOSED_ACCESS);
+    /* direction beats plain within a mode: access=no, access:forward=yes opens forward only */
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"access", "no"}, {"access:forward", "yes"}), 1);
+    assert_int_equal(a.flags, CV_WAY_FORWARD);
+    /* a more specific mode beats a direction of a less specific one */
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"access:forward", "no"}, {"motorcar", "yes"}), 1);
+    assert_int_equal(a.flags, BOTH);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"motor_vehicle", "no"}, {"motorcar:backward", "yes"}), 1);
+    assert_int_equal(a.flags, CV_WAY_BACKWARD);
+    /* with a oneway, closing the one open direction closes the way */
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway", "yes"}, {"motorcar:forward", "no"}), 0);
+    assert_int_equal(a.closed_by, CV_CLOSED_ACCESS);
+    /* destination one way: the road is a no-through road */
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"access:backward", "destination"}), 1);
+    assert_int_equal(a.flags, BOTH | CV_WAY_NO_THROUGH);
+    /* a closed direction's destination value does not make the open one no-through */
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway", "yes"}, {"access:backward", "destination"}), 1);
+    assert_int_equal(a.flags, CV_WAY_FORWARD);
+}
+
+/* construction=* (but no, minor, widening) and proposed=* close a road that is otherwise built */
+static void test_construction_proposed_tags(void **state)
+{
+    (void)state;
+    cv_way_attr a;
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"construction", "yes"}), 0);
+    assert_int_equal(a.closed_by, CV_CLOSED_CONSTRUCTION);
+    assert_int_equal(WAY(&a, {"highway", "residential"}, {"construction", "resurfacing"}), 0);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"construction", "no"}), 1);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"construction", "widening"}), 1);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"proposed", "yes"}), 0);
+    assert_int_equal(a.closed_by, CV_CLOSED_PROPOSED);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"proposed", "motorway"}), 0);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"proposed", "no"}), 1);
 }
 
 static void test_implied_oneway(void **state)
@@ -374,6 +470,138 @@ static void test_implied_oneway(void **state)
     assert_int_equal(a.flags, CV_WAY_FORWARD);
     assert_int_equal(WAY(&a, {"highway", "residential"}, {"oneway", "maybe"}), 1);
     assert_int_equal(a.flags, BOTH);
+}
+
+/* ---- physical limits ---- */
+
+static void test_parse_length(void **state)
+{
+    (void)state;
+    assert_float_equal(cv_profile_parse_length("2.5"), 2.5, 1e-9);
+    assert_float_equal(cv_profile_parse_length("2.5 m"), 2.5, 1e-9);
+    assert_float_equal(cv_profile_parse_length("2.5m"), 2.5, 1e-9);
+    assert_float_equal(cv_profile_parse_length(" 2,5 "), 2.5, 1e-9);
+    assert_float_equal(cv_profile_parse_length("250 cm"), 2.5, 1e-9);
+    assert_float_equal(cv_profile_parse_length("6'"), 6 * 0.3048, 1e-9);
+    assert_float_equal(cv_profile_parse_length("6'6\""), 78 * 0.0254, 1e-9);
+    assert_float_equal(cv_profile_parse_length("6' 6\""), 78 * 0.0254, 1e-9);
+    assert_float_equal(cv_profile_parse_length("6'6"), 78 * 0.0254, 1e-9);
+    assert_float_equal(cv_profile_parse_length("6 ft 6 in"), 78 * 0.0254, 1e-9);
+    assert_float_equal(cv_profile_parse_length("7 ft"), 7 * 0.3048, 1e-9);
+    /* no limit */
+    assert_float_equal(cv_profile_parse_length("none"), 0, 0);
+    assert_float_equal(cv_profile_parse_length("default"), 0, 0);
+    assert_float_equal(cv_profile_parse_length("below_default"), 0, 0);
+    assert_float_equal(cv_profile_parse_length("unsigned"), 0, 0);
+    assert_float_equal(cv_profile_parse_length("no-sign"), 0, 0);
+    /* unreadable */
+    assert_true(cv_profile_parse_length("narrow") < 0);
+    assert_true(cv_profile_parse_length("") < 0);
+    assert_true(cv_profile_parse_length(NULL) < 0);
+    assert_true(cv_profile_parse_length("2.5 m 3") < 0);
+    assert_true(cv_profile_parse_length("3 m 2 in") < 0);
+    assert_true(cv_profile_parse_length("2.5 parsecs") < 0);
+}
+
+static void test_parse_weight(void **state)
+{
+    (void)state;
+    assert_float_equal(cv_profile_parse_weight("3.5"), 3500, 1e-6);
+    assert_float_equal(cv_profile_parse_weight("3.5 t"), 3500, 1e-6);
+    assert_float_equal(cv_profile_parse_weight("3500 kg"), 3500, 1e-6);
+    assert_float_equal(cv_profile_parse_weight("1,5t"), 1500, 1e-6);
+    assert_float_equal(cv_profile_parse_weight("10000 lbs"), 4535.9237, 1e-4);
+    assert_float_equal(cv_profile_parse_weight("3 st"), 3 * 907.18474, 1e-6);
+    assert_float_equal(cv_profile_parse_weight("none"), 0, 0);
+    assert_true(cv_profile_parse_weight("heavy") < 0);
+    assert_true(cv_profile_parse_weight("3 bananas") < 0);
+}
+
+/* A limit below an ordinary car's (2.0 m high, 1.9 m wide, 4.8 m long, 2 t) closes the directions it applies to. */
+static void test_physical_limits(void **state)
+{
+    (void)state;
+    cv_way_attr a;
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxheight", "1.9"}), 0);
+    assert_int_equal(a.closed_by, CV_CLOSED_PHYSICAL);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxheight", "2"}), 1);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxheight", "6'6\""}), 0); /* 1.98 m */
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxheight:physical", "1.5"}, {"maxheight", "3"}), 0);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxheight", "below_default"}), 1);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxheight", "garbage"}), 1);
+    /* width: at or below the car's closes; width= and est_width= count when no maxwidth is given */
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxwidth", "1.9"}), 0);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxwidth", "2"}), 1);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"width", "1.8"}), 0);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"est_width", "1"}), 0);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"width", "6'3\""}), 1); /* 1.905 m */
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"width", "narrow"}), 1);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxwidth", "3"}, {"width", "1"}), 1); /* maxwidth first */
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxlength", "4"}), 0);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxlength", "12"}), 1);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxweight", "1.5"}), 0);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxweight", "3.5"}), 1);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxweight", "0.1 lbs"}), 0);
+    /* per direction */
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"maxheight:forward", "1.5"}), 1);
+    assert_int_equal(a.flags, CV_WAY_BACKWARD);
+    assert_true(a.rules & CV_RULE_PHYSICAL_ONE_WAY);
+    assert_int_equal(WAY(&a, {"highway", "primary"}, {"oneway", "yes"}, {"maxheight:forward", "1.5"}), 0);
+}
+
+/* ---- nodes ---- */
+
+#define NODE(...) cv_profile_node((cv_tag[]){__VA_ARGS__}, sizeof((cv_tag[]){__VA_ARGS__}) / sizeof(cv_tag))
+
+static void test_node_barriers(void **state)
+{
+    (void)state;
+    assert_int_equal(cv_profile_node(NULL, 0), CV_NODE_OPEN);
+    assert_int_equal(NODE({"highway", "traffic_signals"}), CV_NODE_OPEN);
+    const char *blocking[] = {"bollard", "block", "chain", "jersey_barrier", "kissing_gate", "wall", "fence",
+                              "cycle_barrier", "yes", "swing_gate", "some_tag", "debris"};
+    for (size_t i = 0; i < sizeof blocking / sizeof blocking[0]; i++)
+        assert_int_equal(NODE({"barrier", blocking[i]}), CV_NODE_BARRIER);
+    const char *passable[] = {"gate", "lift_gate", "toll_booth", "cattle_grid", "border_control", "sally_port",
+                              "entrance", "height_restrictor", "arch", "no"};
+    for (size_t i = 0; i < sizeof passable / sizeof passable[0]; i++)
+        assert_int_equal(NODE({"barrier", passable[i]}), CV_NODE_OPEN);
+    /* a rising bollard lets cars through; a removable one does not */
+    assert_int_equal(NODE({"barrier", "bollard"}, {"bollard", "rising"}), CV_NODE_OPEN);
+    assert_int_equal(NODE({"barrier", "bollard"}, {"bollard", "removable"}), CV_NODE_BARRIER);
+    /* kerbs: lowered or flush, or on a crossing, are driven over */
+    assert_int_equal(NODE({"barrier", "kerb"}), CV_NODE_BARRIER);
+    assert_int_equal(NODE({"barrier", "kerb"}, {"kerb", "lowered"}), CV_NODE_OPEN);
+    assert_int_equal(NODE({"barrier", "kerb"}, {"kerb", "flush"}), CV_NODE_OPEN);
+    assert_int_equal(NODE({"barrier", "kerb"}, {"kerb", "raised"}), CV_NODE_BARRIER);
+    assert_int_equal(NODE({"barrier", "kerb"}, {"highway", "crossing"}), CV_NODE_OPEN);
+    /* a height restrictor lower than a car */
+    assert_int_equal(NODE({"barrier", "height_restrictor"}, {"maxheight", "1.9"}), CV_NODE_BARRIER);
+    assert_int_equal(NODE({"barrier", "height_restrictor"}, {"maxheight", "2.1"}), CV_NODE_OPEN);
+}
+
+static void test_node_access(void **state)
+{
+    (void)state;
+    /* access tags decide alone when present */
+    assert_int_equal(NODE({"access", "no"}), CV_NODE_CLOSED);
+    assert_int_equal(NODE({"motor_vehicle", "agricultural"}), CV_NODE_CLOSED);
+    assert_int_equal(NODE({"vehicle", "forestry"}), CV_NODE_CLOSED);
+    assert_int_equal(NODE({"motorcar", "psv"}), CV_NODE_CLOSED);
+    assert_int_equal(NODE({"access", "emergency"}), CV_NODE_CLOSED);
+    assert_int_equal(NODE({"barrier", "wall"}, {"access", "yes"}), CV_NODE_OPEN);
+    assert_int_equal(NODE({"barrier", "gate"}, {"access", "no"}), CV_NODE_CLOSED);
+    assert_int_equal(NODE({"barrier", "gate"}, {"access", "agricultural"}), CV_NODE_CLOSED);
+    /* private and the other no-through values do not close a node: a private gate is a way home */
+    assert_int_equal(NODE({"barrier", "gate"}, {"access", "private"}), CV_NODE_OPEN);
+    assert_int_equal(NODE({"access", "destination"}), CV_NODE_OPEN);
+    /* the most specific mode wins */
+    assert_int_equal(NODE({"access", "no"}, {"motorcar", "yes"}), CV_NODE_OPEN);
+    assert_int_equal(NODE({"motor_vehicle", "no"}, {"vehicle", "yes"}), CV_NODE_CLOSED);
+    /* an unknown value is no access tag: the barrier decides */
+    assert_int_equal(NODE({"barrier", "bollard"}, {"access", "maybe"}), CV_NODE_BARRIER);
+    /* foot and bicycle tags are not ours */
+    assert_int_equal(NODE({"barrier", "gate"}, {"foot", "no"}), CV_NODE_OPEN);
 }
 
 /* ---- maxspeed parsing ---- */
@@ -678,6 +906,15 @@ int main(void)
         cmocka_unit_test(test_oneway_backward),
         cmocka_unit_test(test_oneway_no_overrides_implied),
         cmocka_unit_test(test_oneway_reversible_not_routable),
+        cmocka_unit_test(test_oneway_alternating_routable),
+        cmocka_unit_test(test_oneway_mode_specific),
+        cmocka_unit_test(test_access_directional),
+        cmocka_unit_test(test_construction_proposed_tags),
+        cmocka_unit_test(test_parse_length),
+        cmocka_unit_test(test_parse_weight),
+        cmocka_unit_test(test_physical_limits),
+        cmocka_unit_test(test_node_barriers),
+        cmocka_unit_test(test_node_access),
         cmocka_unit_test(test_implied_oneway),
         cmocka_unit_test(test_maxspeed_numbers_and_units),
         cmocka_unit_test(test_maxspeed_keywords),
