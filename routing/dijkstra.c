@@ -288,15 +288,16 @@ static uint32_t add_seed(cv_seed *out, uint32_t n, uint32_t max, cv_seed sd)
     return n;
 }
 
-/* A snapped point on an end node of its edge (within rounding): that junction, else NONE. */
+/* A snapped point on an end node of its edge (within rounding of both its length and its travel time, which
+   disagree on an edge of zero length): that junction, else NONE. */
 static uint32_t at_junction(const cv_graph *g, const cv_snap *s, int *at_v)
 {
     const cv_edge *e = &g->a.edges[s->edge];
-    if (s->from_u_dm == 0) {
+    if (s->from_u_dm == 0 && s->from_u_ds == 0) {
         *at_v = 0;
         return e->u;
     }
-    if (s->to_v_dm == 0) {
+    if (s->to_v_dm == 0 && s->to_v_ds == 0) {
         *at_v = 1;
         return e->v;
     }

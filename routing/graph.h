@@ -9,7 +9,7 @@
 #include "geo.h"
 
 #define CV_GRAPH_MAGIC "COVOITGR"   /* 8 bytes, no NUL */
-#define CV_GRAPH_VERSION 4          /* bump on any layout change; older and newer files are refused */
+#define CV_GRAPH_VERSION 5          /* bump on any layout change; older and newer files are refused */
 #define CV_GRAPH_ALIGN 64           /* every section starts on a 64-byte boundary */
 
 /* Weight added when entering a no-through-traffic road (private, destination, ...) from a road open to all.
@@ -45,16 +45,25 @@ typedef struct cv_arc {
     uint32_t edge;          /* edge id << 1 | 1 when the arc runs from v to u */
 } cv_arc;
 
-/* A turn restriction: from edge over via node onto edge. */
+/* A turn restriction: a sequence of arcs (edge << 1 | dir) in a row, from the arc arriving at the first via
+   junction, over the arcs of the via ways if any, to the arc it turns onto. kind 0 (no_*): a route never drives
+   the whole sequence. kind 1 (only_*): a route that has driven all but the last arc must take the last. */
 typedef struct cv_restriction {
-    uint32_t from_edge, via_node, to_edge;
-    uint32_t kind;          /* 0: no_* (this turn is forbidden), 1: only_* (every other turn is forbidden) */
+    uint32_t first;         /* its arcs are restriction_arcs[first .. first + narcs) */
+    uint32_t narcs;         /* >= 2: 2 for a restriction via a node */
+    uint32_t kind;          /* 0: no_*, 1: only_* */
+    uint32_t via_ways;      /* 1 when the via is one or more ways, else 0 */
 } cv_restriction;
 
-/* A junction split because turn restrictions apply there: routing node `node` (the copy for its first incoming
-   arc) plus `count` more copies with ids first_copy .. first_copy + count - 1, one per other incoming arc. */
+/* A junction split because turn restrictions apply there. Its routing nodes are `node` and the copies first_copy
+   .. first_copy + count - 1: first one per arc arriving at the junction (the k-th arriving arc of split_in[first_in
+   .. first_in + nin), ascending, has `node` for k = 0 and first_copy + k - 1 after), each with the turns allowed
+   after arriving by that arc; then one per state of a via-way restriction (the junction reached after driving a
+   restriction's arcs so far), with the turns allowed there. A U-turn back along the arriving road is never allowed
+   at a split junction. */
 typedef struct cv_split {
     uint32_t node, first_copy, count;
+    uint32_t first_in, nin;
 } cv_split;
 
 /* An arc of the contraction hierarchy as a search sees it. */
@@ -113,6 +122,8 @@ enum cv_graph_section_id {
     CV_SEC_EDGE_NAME,       /* uint32_t[nedges]: index into the street names */
     CV_SEC_NAME,            /* cv_street_name[nnames] */
     CV_SEC_NAME_CHAR,       /* char[nname_chars]: NUL-terminated strings, the first one empty */
+    CV_SEC_RESTRICTION_ARC, /* uint32_t[nrestriction_arcs]: the arcs of the restrictions */
+    CV_SEC_SPLIT_IN,        /* uint32_t[nsplit_in]: per split junction, its arriving arcs, ascending */
     CV_SEC_COUNT
 };
 
@@ -137,6 +148,7 @@ typedef struct cv_graph_header {
     uint32_t nsplits;           /* junctions split for turn restrictions */
     uint32_t nch_up, nch_down, nch_arcs, nch_shortcuts;
     uint32_t nnames, nname_chars;   /* street names and the bytes of their string table */
+    uint32_t nrestriction_arcs, nsplit_in;
     int32_t bbox[4];            /* min lon, min lat, max lon, max lat of the graph */
     int32_t grid_lon0, grid_lat0;        /* south-west corner of the grid */
     int32_t grid_cell_lon, grid_cell_lat;/* cell size, 1e-7 degrees */
@@ -176,6 +188,8 @@ typedef struct cv_graph_arrays {
     const uint32_t *edge_name;
     const cv_street_name *names;
     const char *name_chars;
+    const uint32_t *restriction_arcs;
+    const uint32_t *split_in;
 } cv_graph_arrays;
 
 /* An open graph: read-only, shared by every thread. */
@@ -218,8 +232,8 @@ static inline const char *cv_graph_string(const cv_graph *g, uint32_t offset)
     return g->a.name_chars + offset;
 }
 
-/* The routing node a route is at after travelling arc `code` (edge id << 1 | 1 for v to u). The edge direction
-   must be drivable. */
+/* The routing node a route is at after travelling arc `code` (edge id << 1 | 1 for v to u) with nothing driven
+   before it (a route that starts on the edge): at a split junction, the copy for arriving by that arc. */
 uint32_t cv_graph_arc_head(const cv_graph *g, uint32_t code);
 
 /* The routing nodes from which arc `code` may be taken (one, or several copies of a split junction that allow

@@ -14,61 +14,7 @@
 #include "ch.h"
 #include "graph.h"
 
-#define NONE UINT32_MAX
-
-/* An edge between two junctions of one way, before chains are compressed. */
-typedef struct raw_edge {
-    uint32_t u, v;       /* node indexes into net->nodes */
-    uint32_t p0, np;     /* points[p0 .. p0 + np) from u to v */
-    uint32_t way;        /* index into net->ways */
-    double len_m;
-} raw_edge;
-
-/* An edge after compression, before final numbering. */
-typedef struct chain_edge {
-    uint32_t u, v;       /* node indexes into net->nodes */
-    uint32_t p0, np;     /* into the chain point array */
-    uint32_t way;        /* way of the first raw edge (attributes are equal along a chain) */
-    uint8_t flags;       /* CV_EDGE_* oriented u to v */
-    double len_m;
-    double dur_ds;
-} chain_edge;
-
-typedef struct vec {
-    void *p;
-    size_t n, cap, elem;
-} vec;
-
-static void *vec_push(vec *v)
-{
-    if (v->n == v->cap) {
-        size_t nc = v->cap ? v->cap * 2 : 1024;
-        void *q = realloc(v->p, nc * v->elem);
-        if (!q)
-            return NULL;
-        v->p = q;
-        v->cap = nc;
-    }
-    return (char *)v->p + v->elem * v->n++;
-}
-
-typedef struct builder {
-    const cv_network *net;
-    cv_progress *progress;
-    cv_build_stats *st;
-    cv_error *err;
-    uint32_t *ref_node;      /* per ref: node index or NONE */
-    uint8_t *is_junction;    /* per node */
-    uint8_t *is_via;         /* per node: restriction via node (never compressed away) */
-    vec raw;                 /* raw_edge */
-    vec raw_pts;             /* cv_coord */
-    double *way_len;         /* per way: total length in metres (ferry durations are shared by length) */
-    uint32_t *inc_first;     /* per node CSR of incident raw edges */
-    uint32_t *inc;           /* raw edge id << 1 | (1 if the node is the edge's v end) */
-    vec chains;              /* chain_edge */
-    vec chain_pts;           /* cv_coord */
-    uint32_t *merged_of;     /* per raw edge: chain edge id */
-} builder;
+#include "graph_build_int.h"
 
 static uint8_t way_edge_flags(const cv_way_attr *a)
 {
@@ -113,9 +59,10 @@ static int mark_junctions(builder *b)
     const cv_network *net = b->net;
     b->ref_node = malloc((net->nrefs ? net->nrefs : 1) * sizeof *b->ref_node);
     b->is_junction = calloc(net->nnodes ? net->nnodes : 1, 1);
-    b->is_via = calloc(net->nnodes ? net->nnodes : 1, 1);
+    b->keep = calloc(net->nnodes ? net->nnodes : 1, 1);
+    b->blocked = calloc(net->nnodes ? net->nnodes : 1, 1);
     uint8_t *seen = calloc(net->nnodes ? net->nnodes : 1, 1);
-    if (!b->ref_node || !b->is_junction || !b->is_via || !seen) {
+    if (!b->ref_node || !b->is_junction || !b->keep || !b->blocked || !seen) {
         free(seen);
         return CV_ENOMEM;
     }
@@ -152,10 +99,37 @@ static int mark_junctions(builder *b)
             b->is_junction[prev] = 1;
     }
     free(seen);
+    /* via nodes, and the ends of via ways (where from, via and to ways meet), stay nodes of their own */
+    int64_t *way_ids = malloc((net->nways ? net->nways : 1) * 2 * sizeof *way_ids);
+    if (!way_ids)
+        return CV_ENOMEM;
+    for (size_t w = 0; w < net->nways; w++)
+        way_ids[2 * w] = net->ways[w].id, way_ids[2 * w + 1] = (int64_t)w;
+    qsort(way_ids, net->nways, 2 * sizeof *way_ids, cmp_i64pair);
     for (size_t i = 0; i < net->nrestrictions; i++) {
-        uint32_t n = find_node(net, net->restrictions[i].via_node);
+        const cv_net_restriction *r = &net->restrictions[i];
+        uint32_t n = r->via_node ? find_node(net, r->via_node) : NONE;
         if (n != NONE)
-            b->is_junction[n] = b->is_via[n] = 1;
+            b->is_junction[n] = b->keep[n] = 1;
+        for (uint32_t k = 0; k < r->nvia; k++) {
+            int64_t key[2] = {net->via_ways[r->via_first + k], 0};
+            const int64_t *hit = bsearch(key, way_ids, net->nways, 2 * sizeof *way_ids, cmp_i64pair);
+            if (!hit)
+                continue;
+            const cv_net_way *way = &net->ways[hit[1]];
+            for (uint32_t end = 0; end < 2; end++) {
+                uint32_t m = b->ref_node[way->first_ref + (end ? way->nrefs - 1 : 0)];
+                if (m != NONE)
+                    b->is_junction[m] = b->keep[m] = 1;
+            }
+        }
+    }
+    free(way_ids);
+    /* nodes cars cannot pass: a junction of their own, split apart after chains are compressed */
+    for (size_t i = 0; i < net->nblocks; i++) {
+        uint32_t n = find_node(net, net->blocks[i].id);
+        if (n != NONE)
+            b->is_junction[n] = b->keep[n] = 1, b->blocked[n] = net->blocks[i].rule;
     }
     return 0;
 }
@@ -165,9 +139,12 @@ static int split_ways(builder *b)
 {
     const cv_network *net = b->net;
     b->way_len = calloc(net->nways ? net->nways : 1, sizeof *b->way_len);
-    if (!b->way_len)
+    b->way_first_raw = calloc(net->nways ? net->nways : 1, sizeof *b->way_first_raw);
+    b->way_nraw = calloc(net->nways ? net->nways : 1, sizeof *b->way_nraw);
+    if (!b->way_len || !b->way_first_raw || !b->way_nraw)
         return CV_ENOMEM;
     for (size_t w = 0; w < net->nways; w++) {
+        b->way_first_raw[w] = (uint32_t)b->raw.n;
         if ((w & 1023) == 0 && b->progress)
             cv_progress_update(b->progress, w, net->nways);
         const cv_net_way *way = &net->ways[w];
@@ -222,6 +199,7 @@ static int split_ways(builder *b)
         }
         if (start != NONE && b->raw_pts.n - p0 == 1)
             b->raw_pts.n--; /* the dangling first point of an edge that never came */
+        b->way_nraw[w] = (uint32_t)b->raw.n - b->way_first_raw[w];
     }
     if (b->raw.n >= NONE / 2)
         return cv_fail(b->err, CV_ETOOBIG, "too many edges for one graph");
@@ -278,7 +256,7 @@ static uint8_t oriented_flags(const builder *b, const raw_edge *e, int from_v_en
    drivable directions along the chain, and no restriction refers to it. */
 static int mergeable(const builder *b, uint32_t n)
 {
-    if (b->is_via[n] || b->inc_first[n + 1] - b->inc_first[n] != 2)
+    if (b->keep[n] || b->inc_first[n + 1] - b->inc_first[n] != 2)
         return 0;
     uint32_t i0 = b->inc[b->inc_first[n]], i1 = b->inc[b->inc_first[n] + 1];
     if ((i0 >> 1) == (i1 >> 1))
@@ -321,6 +299,7 @@ static int walk_chain(builder *b, uint32_t start, uint32_t inc, uint8_t *mergeab
             return CV_ENOMEM;
         first = 0;
         b->merged_of[e] = chain_id;
+        b->merged_rev[e] = (uint8_t)rev;
         ce.len_m += re[e].len_m;
         const cv_way_attr *a = &b->net->ways[re[e].way].attr;
         double dur;
@@ -357,7 +336,8 @@ static int compress_chains(builder *b)
     const cv_network *net = b->net;
     uint8_t *mnode = calloc(net->nnodes ? net->nnodes : 1, 1);
     b->merged_of = malloc((b->raw.n ? b->raw.n : 1) * sizeof *b->merged_of);
-    if (!mnode || !b->merged_of) {
+    b->merged_rev = calloc(b->raw.n ? b->raw.n : 1, 1);
+    if (!mnode || !b->merged_of || !b->merged_rev) {
         free(mnode);
         return CV_ENOMEM;
     }
@@ -389,6 +369,42 @@ static int compress_chains(builder *b)
         }
     }
     free(mnode);
+    return 0;
+}
+
+/* A node cars cannot pass through (a bollard, a node with access=no) is cut: every chain edge end there after the
+   first gets a node of its own at the same place, so each road reaching it ends there. A route may start or end at
+   the barrier, and a snapped point lies on one side of it, never both. */
+static int split_blocked(builder *b)
+{
+    const cv_network *net = b->net;
+    chain_edge *ch = b->chains.p;
+    uint8_t *used = calloc(net->nnodes ? net->nnodes : 1, 1);
+    vec extra = {.elem = sizeof(uint32_t)};
+    if (!used)
+        return CV_ENOMEM;
+    b->nnodes = (uint32_t)net->nnodes;
+    for (size_t e = 0; e < b->chains.n; e++)
+        for (int end = 0; end < 2; end++) {
+            uint32_t *n = end ? &ch[e].v : &ch[e].u;
+            if (!b->blocked[*n])
+                continue;
+            if (!used[*n]) {
+                used[*n] = 1;
+                b->st->blocked_nodes[b->blocked[*n] == CV_NODE_CLOSED]++;
+                continue;
+            }
+            uint32_t *slot = vec_push(&extra);
+            if (!slot || b->nnodes == NONE - 1) {
+                free(used), free(extra.p);
+                return CV_ENOMEM;
+            }
+            *slot = *n;
+            *n = b->nnodes++;
+        }
+    free(used);
+    b->extra_of = extra.p;
+    b->st->blocked_ends = (uint32_t)extra.n;
     return 0;
 }
 
@@ -552,7 +568,9 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     st->input_ways = net->input_ways;
     st->input_relations = net->input_relations;
     st->routable_ways = net->nways;
-    st->restrictions_dropped = net->restrictions_skipped;
+    st->restrictions_malformed = net->restrictions_skipped;
+    memcpy(st->closed_ways, net->closed_ways, sizeof st->closed_ways);
+    memcpy(st->rule_ways, net->rule_ways, sizeof st->rule_ways);
     builder b = {.net = net, .progress = progress, .st = st, .err = err};
     b.raw.elem = sizeof(raw_edge);
     b.raw_pts.elem = sizeof(cv_coord);
@@ -570,9 +588,10 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     cv_arcs_out arcs = {0};
     cv_ch_data hier = {0};
     cv_restriction *restr = NULL;
+    uint32_t *restr_arcs = NULL;
+    uint8_t *mid_road = NULL;
     cv_grid_item *grid_items = NULL;
     keyed *order = NULL;
-    int64_t *way_index = NULL;
 
     if (progress)
         cv_progress_phase(progress, "splitting ways");
@@ -588,19 +607,19 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     }
     if (progress)
         cv_progress_phase(progress, "compressing chains");
-    if ((rc = compress_chains(&b)))
+    if ((rc = compress_chains(&b)) || (rc = split_blocked(&b)))
         goto done;
 
     /* number the surviving nodes along a Hilbert curve over the bounding box */
     const chain_edge *ch = b.chains.p;
     uint32_t nch = (uint32_t)b.chains.n;
-    gid = malloc(net->nnodes * sizeof *gid);
-    order = malloc((net->nnodes ? net->nnodes : 1) * sizeof *order);
+    gid = malloc((b.nnodes ? b.nnodes : 1) * sizeof *gid);
+    order = malloc((b.nnodes ? b.nnodes : 1) * sizeof *order);
     if (!gid || !order) {
         rc = CV_ENOMEM;
         goto done;
     }
-    memset(gid, 0xff, net->nnodes * sizeof *gid);
+    memset(gid, 0xff, b.nnodes * sizeof *gid);
     int32_t blo = INT32_MAX, bla = INT32_MAX, bhi = INT32_MIN, bha = INT32_MIN;
     for (uint32_t i = 0; i < net->nnodes; i++) {
         if (net->nodes[i].lon < blo) blo = net->nodes[i].lon;
@@ -617,8 +636,9 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
             if (gid[n] != NONE)
                 continue;
             gid[n] = 0;
-            order[nn++] = (keyed){cv_hilbert16((uint32_t)(((double)net->nodes[n].lon - blo) * sx),
-                                               (uint32_t)(((double)net->nodes[n].lat - bla) * sy)),
+            cv_coord at = cv_build_node_loc(&b, n);
+            order[nn++] = (keyed){cv_hilbert16((uint32_t)(((double)at.lon - blo) * sx),
+                                               (uint32_t)(((double)at.lat - bla) * sy)),
                                   n};
         }
     }
@@ -632,7 +652,7 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     for (uint32_t i = 0; i < nn; i++) {
         gid[order[i].node] = i;
         node_of[i] = order[i].node;
-        coords[i] = (cv_coord){net->nodes[order[i].node].lon, net->nodes[order[i].node].lat};
+        coords[i] = cv_build_node_loc(&b, order[i].node);
     }
 
     /* final edges and their geometry */
@@ -678,55 +698,34 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     /* turn restrictions, resolved on raw edges (where each edge belongs to one way), then mapped to chains */
     if (progress)
         cv_progress_phase(progress, "turn restrictions");
-    way_index = malloc((net->nways ? net->nways : 1) * 2 * sizeof *way_index);
-    restr = malloc((net->nrestrictions ? net->nrestrictions : 1) * sizeof *restr);
-    if (!way_index || !restr) {
+    uint32_t nr = 0, nrarcs = 0;
+    if ((rc = cv_resolve_restrictions(&b, edges, &restr, &nr, &restr_arcs, &nrarcs)))
+        goto done;
+
+    /* routing arcs, with restricted junctions split */
+    /* junctions where exactly two roads meet (a name or a class changes) are split too: a route does not turn
+       round in the middle of a road, only where another road gives it a way to (or at a dead end) */
+    mid_road = calloc(nn ? nn : 1, 1);
+    uint8_t *ends = calloc(nn ? nn : 1, 1);
+    if (!mid_road || !ends) {
+        free(ends);
         rc = CV_ENOMEM;
         goto done;
     }
-    for (size_t w = 0; w < net->nways; w++) {
-        way_index[2 * w] = net->ways[w].id;
-        way_index[2 * w + 1] = (int64_t)w;
-    }
-    qsort(way_index, net->nways, 2 * sizeof *way_index, cmp_i64pair);
-    uint32_t nr = 0;
-    const raw_edge *re = b.raw.p;
-    for (size_t i = 0; i < net->nrestrictions; i++) {
-        const cv_net_restriction *r = &net->restrictions[i];
-        uint32_t via = find_node(net, r->via_node);
-        int64_t key[2] = {r->from_way, 0}, key2[2] = {r->to_way, 0};
-        const int64_t *fw = bsearch(key, way_index, net->nways, 2 * sizeof *way_index, cmp_i64pair);
-        const int64_t *tw = bsearch(key2, way_index, net->nways, 2 * sizeof *way_index, cmp_i64pair);
-        if (via == NONE || !fw || !tw || gid[via] == NONE) {
-            st->restrictions_dropped++;
-            continue;
+    for (uint32_t e = 0; e < nch; e++)
+        if (edges[e].u != edges[e].v) {
+            ends[edges[e].u] += ends[edges[e].u] < 3;
+            ends[edges[e].v] += ends[edges[e].v] < 3;
+        } else {
+            ends[edges[e].u] = 3;
         }
-        uint32_t from = NONE, to = NONE;
-        int nfrom = 0, nto = 0;
-        for (uint32_t k = b.inc_first[via]; k < b.inc_first[via + 1]; k++) {
-            uint32_t e = b.inc[k] >> 1;
-            int at_v = b.inc[k] & 1;
-            uint8_t f = way_edge_flags(&net->ways[re[e].way].attr);
-            int into = at_v ? (f & CV_EDGE_FORWARD) : (f & CV_EDGE_BACKWARD);
-            int outof = at_v ? (f & CV_EDGE_BACKWARD) : (f & CV_EDGE_FORWARD);
-            if (re[e].way == (uint32_t)fw[1] && into) {
-                from = b.merged_of[e];
-                nfrom++;
-            }
-            if (re[e].way == (uint32_t)tw[1] && outof) {
-                to = b.merged_of[e];
-                nto++;
-            }
+    for (uint32_t j = 0; j < nn; j++)
+        if (ends[j] == 2) {
+            mid_road[j] = 1;
+            st->mid_road_junctions++;
         }
-        if (nfrom != 1 || nto != 1) {
-            st->restrictions_dropped++;
-            continue;
-        }
-        restr[nr++] = (cv_restriction){from, gid[via], to, r->kind};
-    }
-
-    /* routing arcs, with restricted junctions split */
-    if ((rc = cv_build_arcs(edges, nch, nn, restr, nr, &arcs)))
+    free(ends);
+    if ((rc = cv_build_arcs(edges, nch, nn, restr, nr, restr_arcs, mid_road, &arcs)))
         goto done;
     uint32_t NN = arcs.nnodes, narcs = arcs.narcs;
     cv_coord *all_coords = realloc(coords, (NN ? NN : 1) * sizeof *coords);
@@ -785,6 +784,8 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     h.narcs = narcs;
     h.npoints = (uint32_t)b.chain_pts.n;
     h.nrestrictions = nr;
+    h.nrestriction_arcs = nrarcs;
+    h.nsplit_in = arcs.nsplit_in;
     h.nnames = nnames;
     h.nname_chars = nchars;
     h.ncomponents = ncomp;
@@ -797,7 +798,7 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     snprintf(h.osm_timestamp, sizeof h.osm_timestamp, "%s", net->header.timestamp);
     cv_graph_arrays arr = {coords, comp, comp_size, edges, efirst, pts, out_first, out_arcs, in_first, in_arcs,
                            restr, grid_first, grid_items, nitems, arcs.splits, hier.rank, hier.up_first,
-                           hier.up, hier.down_first, hier.down, hier.arcs, edge_name, names, strings};
+                           hier.up, hier.down_first, hier.down, hier.arcs, edge_name, names, strings, restr_arcs, arcs.split_in};
     if (progress)
         cv_progress_phase(progress, "writing");
     if ((rc = cv_graph_write(out_path, &h, &arr, err)))
@@ -814,6 +815,8 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     st->arcs = narcs;
     st->points = h.npoints;
     st->restrictions = nr;
+    st->restriction_states = arcs.nstates;
+    st->restrictions_dropped = st->restrictions_malformed + st->restrictions_off_graph + st->restrictions_ambiguous;
     st->components = ncomp;
     st->shortcuts = hier.nshortcuts;
     st->largest_component_nodes = NN ? comp_size[largest] : 0;
@@ -821,12 +824,13 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
 done:
     if (rc == CV_ENOMEM)
         cv_fail(err, rc, "out of memory while building the graph");
-    free(b.ref_node), free(b.is_junction), free(b.is_via), free(b.raw.p), free(b.raw_pts.p), free(b.way_len);
+    free(b.ref_node), free(b.is_junction), free(b.keep), free(b.blocked), free(b.raw.p), free(b.raw_pts.p);
+    free(b.way_len), free(b.way_first_raw), free(b.way_nraw), free(b.merged_rev), free(b.extra_of);
     free(b.inc_first), free(b.inc), free(b.chains.p), free(b.chain_pts.p), free(b.merged_of);
     free(gid), free(node_of), free(efirst), free(comp), free(comp_size);
     cv_arcs_free(&arcs);
     cv_ch_data_free(&hier);
-    free(grid_first), free(coords), free(pts), free(edges), free(restr);
-    free(grid_items), free(order), free(way_index), free(edge_name), free(names);
+    free(grid_first), free(coords), free(pts), free(edges), free(restr), free(restr_arcs), free(mid_road);
+    free(grid_items), free(order), free(edge_name), free(names);
     return rc;
 }

@@ -66,6 +66,8 @@ static void section_sources(const cv_graph_header *h, const cv_graph_arrays *a, 
     s[CV_SEC_EDGE_NAME] = (sec_src){a->edge_name, h->nedges, sizeof(uint32_t)};
     s[CV_SEC_NAME] = (sec_src){a->names, h->nnames, sizeof(cv_street_name)};
     s[CV_SEC_NAME_CHAR] = (sec_src){a->name_chars, h->nname_chars, 1};
+    s[CV_SEC_RESTRICTION_ARC] = (sec_src){a->restriction_arcs, h->nrestriction_arcs, sizeof(uint32_t)};
+    s[CV_SEC_SPLIT_IN] = (sec_src){a->split_in, h->nsplit_in, sizeof(uint32_t)};
 }
 
 static uint64_t align_up(uint64_t x)
@@ -223,7 +225,8 @@ static int check_contents(const cv_graph *g, const char *path, cv_error *err)
     for (uint32_t i = 0; i < h->nsplits; i++) {
         const cv_split *sp = &a->splits[i];
         if (sp->node >= h->njunctions || (i > 0 && sp->node <= a->splits[i - 1].node) ||
-            sp->first_copy < h->njunctions || (uint64_t)sp->first_copy + sp->count > h->nnodes)
+            sp->first_copy < h->njunctions || (uint64_t)sp->first_copy + sp->count > h->nnodes ||
+            sp->nin == 0 || sp->count < sp->nin - 1 || (uint64_t)sp->first_in + sp->nin > h->nsplit_in)
             return BAD("%s: corrupt graph file: split junction %u is out of range", path, i);
         copies += sp->count;
     }
@@ -256,10 +259,34 @@ static int check_contents(const cv_graph *g, const char *path, cv_error *err)
             a->out_arcs[i].weight == 0 || a->in_arcs[i].weight == 0)
             return BAD("%s: corrupt graph file: arc %u refers outside the graph", path, i);
     }
+    /* restrictions: arcs of the graph, each arriving where the next leaves */
     for (uint32_t i = 0; i < h->nrestrictions; i++) {
         const cv_restriction *r = &a->restrictions[i];
-        if (r->from_edge >= h->nedges || r->to_edge >= h->nedges || r->via_node >= h->nnodes || r->kind > 1)
+        int bad = r->narcs < 2 || r->kind > 1 || r->via_ways > 1 ||
+                  (uint64_t)r->first + r->narcs > h->nrestriction_arcs;
+        for (uint32_t k = 0; !bad && k < r->narcs; k++) {
+            uint32_t c = a->restriction_arcs[r->first + k];
+            if ((c >> 1) >= h->nedges) {
+                bad = 1;
+            } else if (k > 0) {
+                uint32_t p = a->restriction_arcs[r->first + k - 1];
+                const cv_edge *x = &a->edges[p >> 1], *y = &a->edges[c >> 1];
+                bad = ((p & 1) ? x->u : x->v) != ((c & 1) ? y->v : y->u);
+            }
+        }
+        if (bad)
             return BAD("%s: corrupt graph file: restriction %u refers outside the graph", path, i);
+    }
+    /* split junctions: their arriving arcs arrive there, in ascending order */
+    for (uint32_t i = 0; i < h->nsplits; i++) {
+        const cv_split *sp = &a->splits[i];
+        for (uint32_t k = 0; k < sp->nin; k++) {
+            uint32_t c = a->split_in[sp->first_in + k];
+            const cv_edge *e = (c >> 1) < h->nedges ? &a->edges[c >> 1] : NULL;
+            if (!e || ((c & 1) ? e->u : e->v) != sp->node || (k > 0 && c <= a->split_in[sp->first_in + k - 1]))
+                return BAD("%s: corrupt graph file: split junction %u lists an arc that does not arrive there", path,
+                           i);
+        }
     }
     uint64_t ncells = (uint64_t)h->grid_cols * h->grid_rows;
     if (h->grid_cell_lon <= 0 || h->grid_cell_lat <= 0 || ncells == 0)
@@ -355,7 +382,8 @@ cv_graph *cv_graph_open(const char *path, cv_error *err)
         "geometry points", "out-arc offsets", "out-arcs", "in-arc offsets", "in-arcs", "turn restrictions",
         "spatial grid offsets", "spatial grid items", "split junctions", "hierarchy ranks",
         "hierarchy up offsets", "hierarchy up arcs", "hierarchy down offsets", "hierarchy down arcs",
-        "hierarchy arc table", "edge street names", "street names", "street name strings"};
+        "hierarchy arc table", "edge street names", "street names", "street name strings", "restriction arcs",
+        "split junction arcs"};
     const void *ptr[CV_SEC_COUNT];
     for (int i = 0; i < CV_SEC_COUNT; i++) {
         const cv_graph_section *s = &h->sections[i];
@@ -379,7 +407,8 @@ cv_graph *cv_graph_open(const char *path, cv_error *err)
                              ptr[CV_SEC_GRID_ITEM], counts.ngrid_items, ptr[CV_SEC_SPLIT],
                              ptr[CV_SEC_CH_RANK], ptr[CV_SEC_CH_UP_FIRST], ptr[CV_SEC_CH_UP],
                              ptr[CV_SEC_CH_DOWN_FIRST], ptr[CV_SEC_CH_DOWN], ptr[CV_SEC_CH_ARC],
-                             ptr[CV_SEC_EDGE_NAME], ptr[CV_SEC_NAME], ptr[CV_SEC_NAME_CHAR]};
+                             ptr[CV_SEC_EDGE_NAME], ptr[CV_SEC_NAME], ptr[CV_SEC_NAME_CHAR],
+                             ptr[CV_SEC_RESTRICTION_ARC], ptr[CV_SEC_SPLIT_IN]};
     if (check_contents(g, path, err) != 0)
         goto fail;
     return g;
@@ -423,12 +452,19 @@ uint32_t cv_graph_arc_head(const cv_graph *g, uint32_t code)
     const cv_edge *e = &g->a.edges[code >> 1];
     uint32_t h = (code & 1) ? e->u : e->v;
     const cv_split *sp = find_split(g, h);
-    if (!sp || has_arc(g->a.in_first, g->a.in_arcs, h, code))
+    if (!sp)
         return h;
-    for (uint32_t c = sp->first_copy; c < sp->first_copy + sp->count; c++)
-        if (has_arc(g->a.in_first, g->a.in_arcs, c, code))
-            return c;
-    return h;
+    const uint32_t *in = g->a.split_in + sp->first_in;
+    uint32_t lo = 0, hi = sp->nin;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (in[mid] < code)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    /* an arc that cannot arrive here (not drivable that way) has no copy: the junction itself */
+    return lo < sp->nin && in[lo] == code && lo > 0 ? sp->first_copy + lo - 1 : h;
 }
 
 uint32_t cv_graph_arc_tails(const cv_graph *g, uint32_t code, uint32_t *tails, uint32_t max)

@@ -23,7 +23,9 @@ void cv_snap_fill(const cv_graph *g, cv_snap *s)
             along += d * s->t;
         total += d;
     }
-    double frac = total > 0 ? along / total : 0;
+    /* an edge of zero length (two nodes at one place) is measured in segments, so that its ends are its ends */
+    uint32_t nseg = g->a.edge_first_point[s->edge + 1] - first - 1;
+    double frac = total > 0 ? along / total : nseg ? ((double)(s->point - first) + s->t) / nseg : 0;
     if (frac > 1)
         frac = 1;
     s->from_u_dm = (uint32_t)lround(frac * e->length_dm);
@@ -65,6 +67,10 @@ int cv_snap_point(const cv_graph *g, cv_coord p, const cv_snap_options *opt, cv_
         o.max_distance_m = CV_SNAP_DEFAULT_MAX_M;
     const cv_graph_header *h = &g->hdr;
     const uint32_t big = h->largest_component;
+    /* a graph whose largest component is small (a hand-made map, a village) has no main network to prefer: every
+       component is an island there, as OSRM counts components under 1000 nodes, and the nearest road wins */
+    if (h->ncomponents == 0 || g->a.component_size[big] < CV_SNAP_BIG_COMPONENT)
+        o.any_component = 1;
     double mlat = 111195.0 / 1e7, mlon = mlat * cos(cv_deg(p.lat) * CV_PI / 180.0);
     cv_local_frame fr = cv_frame_at(p);
     double side = fmin(h->grid_cell_lat * mlat, h->grid_cell_lon * mlon);

@@ -30,13 +30,17 @@ typedef struct cv_snap_options {
     int any_component;          /* 1: nearest road whatever its component; 0: prefer the largest component */
 } cv_snap_options;
 
+/* The size (routing nodes) from which the largest component is the main network that snapping prefers. */
+#define CV_SNAP_BIG_COMPONENT 1000
+
 /* Default options: 300 m, nothing excluded, largest component preferred. */
 cv_snap_options cv_snap_defaults(void);
 
 /* Snaps p to the nearest segment of an allowed edge within max_distance_m. An edge whose both ends are in the
    graph's largest strongly connected component is preferred over a nearer one that is not (so that a point next
    to an isolated car park still gets a route out); a nearer island edge is used only when no edge of the largest
-   component is in range. Returns 0, or CV_ENOSEGMENT with err naming the point and the distance. */
+   component is in range. When the largest component has fewer than CV_SNAP_BIG_COMPONENT routing nodes there is
+   no preference: the nearest edge wins. Returns 0, or CV_ENOSEGMENT with err naming the point and the distance. */
 int cv_snap_point(const cv_graph *g, cv_coord p, const cv_snap_options *opt, cv_snap *out, cv_error *err);
 
 /* Fills the partial lengths and durations of s from its edge, point and t. */

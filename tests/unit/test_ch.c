@@ -117,12 +117,13 @@ static void check_pairs(cv_graph *g, const cv_hub_labels *hl, int pairs, int res
     for (int i = 0; i < pairs; i++) {
         cv_snap s, t;
         if (restricted && g->hdr.nrestrictions > 0) {
-            /* start on a restriction's from-edge, end near its via junction or anywhere */
+            /* start on a restriction's from-edge, end on its to-edge, or anywhere */
             const cv_restriction *r = &g->a.restrictions[next_rand() % g->hdr.nrestrictions];
-            s = snap_on(g, r->from_edge);
+            const uint32_t *ra = g->a.restriction_arcs + r->first;
+            s = snap_on(g, ra[0] >> 1);
             t = (i & 1) ? random_snap(g) : snap_on(g, (uint32_t)(next_rand() % g->hdr.nedges));
             if (i % 4 == 0)
-                t = snap_on(g, r->to_edge);
+                t = snap_on(g, ra[r->narcs - 1] >> 1);
         } else {
             s = random_snap(g);
             t = random_snap(g);

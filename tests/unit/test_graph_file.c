@@ -747,8 +747,28 @@ static void test_bad_contents_with_good_checksums(void **state)
     free(b);
 
     b = copy_bytes();
-    ((cv_restriction *)section_ptr(b, CV_SEC_RESTRICTION))[0].via_node = h->nnodes;
+    ((cv_restriction *)section_ptr(b, CV_SEC_RESTRICTION))[0].narcs = 1;
     expect_content_refused(b, "c_restr.graph", "restriction 0 refers outside the graph");
+    free(b);
+
+    b = copy_bytes();
+    ((cv_restriction *)section_ptr(b, CV_SEC_RESTRICTION))[0].first = h->nrestriction_arcs;
+    expect_content_refused(b, "c_restr_first.graph", "restriction 0 refers outside the graph");
+    free(b);
+
+    /* an arc that does not leave where the one before arrives (the restriction's first arc taken twice) */
+    b = copy_bytes();
+    {
+        const cv_restriction *r = &((cv_restriction *)section_ptr(b, CV_SEC_RESTRICTION))[0];
+        uint32_t *ra = (uint32_t *)section_ptr(b, CV_SEC_RESTRICTION_ARC);
+        ra[r->first + 1] = ra[r->first];
+    }
+    expect_content_refused(b, "c_restr_gap.graph", "restriction 0 refers outside the graph");
+    free(b);
+
+    b = copy_bytes();
+    ((uint32_t *)section_ptr(b, CV_SEC_SPLIT_IN))[0] ^= 1; /* the same edge, the other way: leaves, not arrives */
+    expect_content_refused(b, "c_split_in.graph", "lists an arc that does not arrive there");
     free(b);
 
     b = copy_bytes();
@@ -757,7 +777,10 @@ static void test_bad_contents_with_good_checksums(void **state)
     free(b);
 
     b = copy_bytes();
-    ((cv_restriction *)section_ptr(b, CV_SEC_RESTRICTION))[h->nrestrictions - 1].to_edge = h->nedges;
+    {
+        const cv_restriction *r = &((cv_restriction *)section_ptr(b, CV_SEC_RESTRICTION))[h->nrestrictions - 1];
+        ((uint32_t *)section_ptr(b, CV_SEC_RESTRICTION_ARC))[r->first + r->narcs - 1] = h->nedges << 1;
+    }
     expect_content_refused(b, "c_restr3.graph", "refers outside the graph");
     free(b);
 

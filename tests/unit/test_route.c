@@ -82,10 +82,20 @@ static uint64_t reference_weight(const cv_graph *g, const cv_snap *s, const cv_s
         if ((es->flags & CV_EDGE_BACKWARD) && ps >= pt && (uint64_t)s->from_u_ds - t->from_u_ds < best)
             best = (uint64_t)s->from_u_ds - t->from_u_ds;
     }
-    if (es->flags & CV_EDGE_FORWARD)
-        hpush(heap, &hn, (item){s->to_v_ds, cv_graph_arc_head(g, s->edge << 1)});
-    if (es->flags & CV_EDGE_BACKWARD)
-        hpush(heap, &hn, (item){s->from_u_ds, cv_graph_arc_head(g, s->edge << 1 | 1)});
+    /* a point exactly on a junction leaves it by any road: every routing node of the junction, at no cost */
+    uint32_t copies[64];
+    int s_at_u = s->from_u_dm == 0 && s->from_u_ds == 0, s_at_v = s->to_v_dm == 0 && s->to_v_ds == 0;
+    int t_at_u = t->from_u_dm == 0 && t->from_u_ds == 0, t_at_v = t->to_v_dm == 0 && t->to_v_ds == 0;
+    if (s_at_u || s_at_v) {
+        uint32_t nc = cv_graph_node_copies(g, s_at_u ? es->u : es->v, copies, 64);
+        for (uint32_t k = 0; k < nc; k++)
+            hpush(heap, &hn, (item){0, copies[k]});
+    } else {
+        if (es->flags & CV_EDGE_FORWARD)
+            hpush(heap, &hn, (item){s->to_v_ds, cv_graph_arc_head(g, s->edge << 1)});
+        if (es->flags & CV_EDGE_BACKWARD)
+            hpush(heap, &hn, (item){s->from_u_ds, cv_graph_arc_head(g, s->edge << 1 | 1)});
+    }
     while (hn > 0) {
         item x = hpop(heap, &hn);
         if (dist[x.n] != UINT64_MAX)
@@ -96,8 +106,14 @@ static uint64_t reference_weight(const cv_graph *g, const cv_snap *s, const cv_s
                 hpush(heap, &hn, (item){x.d + g->a.out_arcs[k].weight, g->a.out_arcs[k].node});
     }
     /* enter the target edge from any node that may take its arc (copies of a split junction included), paying
-       the arc's penalty */
-    for (uint32_t dir = 0; dir < 2; dir++) {
+       the arc's penalty; a target exactly on a junction is reached at any of its routing nodes */
+    if (t_at_u || t_at_v) {
+        uint32_t nc = cv_graph_node_copies(g, t_at_u ? et->u : et->v, copies, 64);
+        for (uint32_t k = 0; k < nc; k++)
+            if (dist[copies[k]] < best)
+                best = dist[copies[k]];
+    }
+    for (uint32_t dir = 0; dir < 2 && !t_at_u && !t_at_v; dir++) {
         if (!(et->flags & (dir ? CV_EDGE_BACKWARD : CV_EDGE_FORWARD)))
             continue;
         uint32_t code = t->edge << 1 | dir, tails[64];

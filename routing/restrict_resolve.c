@@ -1,0 +1,350 @@
+/* restrict_resolve.c — import time: OSM turn restrictions (from way, via node or via ways, to way) turned into
+   sequences of arcs of the built graph, which turns.c compiles into the routing graph.
+
+   The from way must meet the via at one of its ends, the via ways must form one chain, and the to way must leave
+   the chain's far end. A from or to way that passes through its via node instead of ending there (invalid tagging,
+   but common) has two candidate arcs: the direction the restriction names (no_left_turn: left) picks one, and the
+   restriction is dropped as ambiguous when it does not. An only_* restriction onto an arc no car can drive still
+   forbids every other turn, as OSRM reads it. */
+#include <math.h>
+#include <string.h>
+
+#include "geo.h"
+#include "graph_build_int.h"
+
+#define NONE UINT32_MAX
+#define MAX_CAND 8
+#define MAX_PATH 256
+
+/* A raw edge travelled from one of its ends: e, and whether it goes from its v to its u. */
+typedef struct step {
+    uint32_t e;
+    uint8_t rev;
+} step;
+
+static int cmp_i64pair(const void *a, const void *b)
+{
+    const int64_t *x = a, *y = b;
+    return (x[0] > y[0]) - (x[0] < y[0]);
+}
+
+static uint32_t way_index(const int64_t *index, size_t n, int64_t id)
+{
+    int64_t key[2] = {id, 0};
+    const int64_t *hit = bsearch(key, index, n, 2 * sizeof *index, cmp_i64pair);
+    return hit ? (uint32_t)hit[1] : NONE;
+}
+
+static uint8_t raw_flags(const builder *b, const raw_edge *e)
+{
+    return b->net->ways[e->way].attr.flags;
+}
+
+/* Can raw edge s.e be driven in the direction of s? */
+static int drivable(const builder *b, step s)
+{
+    const raw_edge *e = &((const raw_edge *)b->raw.p)[s.e];
+    return (raw_flags(b, e) & (s.rev ? CV_WAY_BACKWARD : CV_WAY_FORWARD)) != 0;
+}
+
+static uint32_t step_head(const builder *b, step s)
+{
+    const raw_edge *e = &((const raw_edge *)b->raw.p)[s.e];
+    return s.rev ? e->u : e->v;
+}
+
+/* Bearing in degrees (0 north, clockwise) from a to c. */
+static double bearing(cv_coord a, cv_coord c)
+{
+    double la1 = cv_deg(a.lat) * CV_PI / 180, la2 = cv_deg(c.lat) * CV_PI / 180;
+    double dl = (cv_deg(c.lon) - cv_deg(a.lon)) * CV_PI / 180;
+    double y = sin(dl) * cos(la2), x = cos(la1) * sin(la2) - sin(la1) * cos(la2) * cos(dl);
+    return atan2(y, x) * 180 / CV_PI;
+}
+
+/* The turn from arriving along `in` to leaving along `out` at their common node, in degrees (-180, 180]: positive
+   to the right. Measured on the points next to the node. */
+static double turn_angle(const builder *b, step in, step out)
+{
+    const raw_edge *re = b->raw.p;
+    const cv_coord *pts = b->raw_pts.p;
+    const raw_edge *x = &re[in.e], *y = &re[out.e];
+    cv_coord at = in.rev ? pts[x->p0] : pts[x->p0 + x->np - 1];
+    cv_coord before = in.rev ? pts[x->p0 + 1] : pts[x->p0 + x->np - 2];
+    cv_coord after = out.rev ? pts[y->p0 + y->np - 2] : pts[y->p0 + 1];
+    double a = bearing(at, after) - bearing(before, at);
+    while (a <= -180)
+        a += 360;
+    while (a > 180)
+        a -= 360;
+    return a;
+}
+
+/* How far a turn angle is from the direction a restriction names (0: exactly), or a large value when it is not that
+   kind of turn at all. */
+static double turn_misfit(double a, uint8_t turn)
+{
+    switch (turn) {
+    case CV_TURN_LEFT: return a < -20 && a > -170 ? fabs(a + 90) : 1e9;
+    case CV_TURN_RIGHT: return a > 20 && a < 170 ? fabs(a - 90) : 1e9;
+    case CV_TURN_STRAIGHT: return fabs(a) < 60 ? fabs(a) : 1e9;
+    case CV_TURN_UTURN: return fabs(a) > 120 ? 180 - fabs(a) : 1e9;
+    default: return 1e9;
+    }
+}
+
+/* The raw edges of way w touching node n, each as travelled into n (into = 1) or out of n. */
+static int edges_at(const builder *b, uint32_t w, uint32_t n, int into, step *out)
+{
+    const raw_edge *re = b->raw.p;
+    int k = 0;
+    for (uint32_t i = b->inc_first[n]; i < b->inc_first[n + 1] && k < MAX_CAND; i++) {
+        uint32_t e = b->inc[i] >> 1, at_v = b->inc[i] & 1;
+        if (re[e].way != w)
+            continue;
+        /* arriving at its v end means travelling u to v (not reversed) */
+        out[k++] = (step){e, (uint8_t)(into ? !at_v : at_v)};
+    }
+    return k;
+}
+
+/* Node index of way w's first (end 0) or last (end 1) located reference. */
+static uint32_t way_end(const builder *b, uint32_t w, int end)
+{
+    const cv_net_way *way = &b->net->ways[w];
+    const uint32_t *r = b->ref_node + way->first_ref;
+    if (end) {
+        for (uint32_t i = way->nrefs; i-- > 0;)
+            if (r[i] != NONE)
+                return r[i];
+    } else {
+        for (uint32_t i = 0; i < way->nrefs; i++)
+            if (r[i] != NONE)
+                return r[i];
+    }
+    return NONE;
+}
+
+/* The raw edges of way w in order from its end node `from` to its other end (w's raw edges are consecutive), or
+   -1 when the way is cut (a missing location) or is a closed loop. */
+static int way_path(const builder *b, uint32_t w, uint32_t from, step *out, int max)
+{
+    const raw_edge *re = b->raw.p;
+    uint32_t f = b->way_first_raw[w], n = b->way_nraw[w];
+    if (n == 0 || (int)n > max || way_end(b, w, 0) == way_end(b, w, 1))
+        return -1;
+    int rev = re[f].u != from;
+    if (rev && re[f + n - 1].v != from)
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t e = rev ? f + n - 1 - i : f + i;
+        out[i] = (step){e, (uint8_t)rev};
+        if (i && step_head(b, out[i - 1]) != (rev ? re[e].v : re[e].u))
+            return -1; /* a gap: the way was cut where a location is missing */
+    }
+    return (int)n;
+}
+
+typedef enum { PLACED = 0, OFF_GRAPH, AMBIGUOUS } outcome;
+
+/* Picks the one (from, to) pair among the candidates: the only one, or the one the named direction fits clearly
+   best. Returns PLACED with *fi, *ti set, or AMBIGUOUS / OFF_GRAPH. */
+static outcome pick_pair(const builder *b, const step *fc, int nf, const step *tc, int nt, uint8_t turn, int *fi,
+                         int *ti)
+{
+    if (nf == 0 || nt == 0)
+        return OFF_GRAPH;
+    if (nf == 1 && nt == 1) {
+        *fi = *ti = 0;
+        return PLACED;
+    }
+    double best = 1e9, second = 1e9;
+    for (int i = 0; i < nf; i++)
+        for (int j = 0; j < nt; j++) {
+            double m = turn_misfit(turn_angle(b, fc[i], tc[j]), turn);
+            if (m < best) {
+                second = best, best = m;
+                *fi = i, *ti = j;
+            } else if (m < second) {
+                second = m;
+            }
+        }
+    return best < 1e8 && (second >= 1e8 || second - best >= 30) ? PLACED : AMBIGUOUS;
+}
+
+/* Chain arc code of raw step s. */
+static uint32_t chain_code(const builder *b, step s)
+{
+    return b->merged_of[s.e] << 1 | (uint32_t)(s.rev ^ b->merged_rev[s.e]);
+}
+
+static uint32_t arc_tail(const cv_edge *edges, uint32_t code)
+{
+    return code & 1 ? edges[code >> 1].v : edges[code >> 1].u;
+}
+
+static uint32_t arc_head(const cv_edge *edges, uint32_t code)
+{
+    return code & 1 ? edges[code >> 1].u : edges[code >> 1].v;
+}
+
+/* Resolves one restriction into raw steps: path[0] the from step, then the via steps, then the to step. Returns the
+   number of steps, or -OFF_GRAPH / -AMBIGUOUS. */
+static int resolve_one(const builder *b, const cv_net_restriction *r, const int64_t *index, step *path)
+{
+    const cv_network *net = b->net;
+    uint32_t fw = way_index(index, net->nways, r->from_way), tw = way_index(index, net->nways, r->to_way);
+    if (fw == NONE || tw == NONE)
+        return -OFF_GRAPH;
+    step fc[MAX_CAND], tc[MAX_CAND];
+    int fi = 0, ti = 0, n = 0;
+    if (r->via_node) {
+        const cv_net_node *vn = cv_network_node(net, r->via_node);
+        uint32_t via = vn ? (uint32_t)(vn - net->nodes) : NONE;
+        if (via == NONE || b->blocked[via])
+            return -OFF_GRAPH;
+        int nf = edges_at(b, fw, via, 1, fc), nt = edges_at(b, tw, via, 0, tc);
+        int k = 0;
+        for (int i = 0; i < nf; i++)
+            if (drivable(b, fc[i]))
+                fc[k++] = fc[i];
+        nf = k;
+        if (r->kind == CV_RESTR_NO) { /* forbidding a turn no car can take changes nothing */
+            k = 0;
+            for (int i = 0; i < nt; i++)
+                if (drivable(b, tc[i]))
+                    tc[k++] = tc[i];
+            nt = k;
+        }
+        outcome o = pick_pair(b, fc, nf, tc, nt, r->turn, &fi, &ti);
+        if (o != PLACED)
+            return -(int)o;
+        path[0] = fc[fi], path[1] = tc[ti];
+        return 2;
+    }
+    /* via ways: find where the from way meets them, then walk the chain of via ways */
+    uint32_t nvia = r->nvia, vw[32];
+    if (nvia > 32)
+        return -OFF_GRAPH;
+    for (uint32_t k = 0; k < nvia; k++)
+        if ((vw[k] = way_index(index, net->nways, net->via_ways[r->via_first + k])) == NONE)
+            return -OFF_GRAPH;
+    uint32_t start = NONE;
+    int nstart = 0;
+    for (int end = 0; end < 2; end++) {
+        uint32_t a = way_end(b, fw, end);
+        for (uint32_t k = 0; k < nvia && a != NONE; k++)
+            if (way_end(b, vw[k], 0) == a || way_end(b, vw[k], 1) == a) {
+                if (start != a)
+                    nstart++;
+                start = a;
+            }
+    }
+    if (nstart != 1)
+        return nstart ? -AMBIGUOUS : -OFF_GRAPH;
+    int nf = edges_at(b, fw, start, 1, fc);
+    if (nf > 1)
+        return -AMBIGUOUS;
+    if (nf != 1 || !drivable(b, fc[0]) || b->blocked[start])
+        return -OFF_GRAPH;
+    path[n++] = fc[0];
+    uint8_t used[32] = {0};
+    uint32_t at = start;
+    for (uint32_t done = 0; done < nvia; done++) {
+        uint32_t pick = NONE;
+        for (uint32_t k = 0; k < nvia; k++)
+            if (!used[k] && (way_end(b, vw[k], 0) == at || way_end(b, vw[k], 1) == at)) {
+                if (pick != NONE)
+                    return -AMBIGUOUS;
+                pick = k;
+            }
+        if (pick == NONE)
+            return -OFF_GRAPH;
+        used[pick] = 1;
+        int m = way_path(b, vw[pick], at, path + n, MAX_PATH - 2 - n);
+        if (m < 0)
+            return -OFF_GRAPH;
+        for (int i = 0; i < m; i++)
+            if (!drivable(b, path[n + i]) || b->blocked[step_head(b, path[n + i])])
+                return -OFF_GRAPH; /* no car drives the via path that way: the restriction never applies */
+        n += m;
+        at = step_head(b, path[n - 1]);
+    }
+    int nt = edges_at(b, tw, at, 0, tc);
+    if (r->kind == CV_RESTR_NO) {
+        int k = 0;
+        for (int i = 0; i < nt; i++)
+            if (drivable(b, tc[i]))
+                tc[k++] = tc[i];
+        nt = k;
+    }
+    step last = path[n - 1];
+    outcome o = pick_pair(b, &last, 1, tc, nt, r->turn, &fi, &ti);
+    if (o != PLACED)
+        return -(int)o;
+    path[n++] = tc[ti];
+    return n;
+}
+
+int cv_resolve_restrictions(builder *b, const cv_edge *edges, cv_restriction **restr, uint32_t *nr, uint32_t **arcs,
+                            uint32_t *narcs)
+{
+    const cv_network *net = b->net;
+    cv_build_stats *st = b->st;
+    *restr = NULL, *arcs = NULL, *nr = *narcs = 0;
+    int64_t *index = malloc((net->nways ? net->nways : 1) * 2 * sizeof *index);
+    vec rv = {.elem = sizeof(cv_restriction)}, av = {.elem = sizeof(uint32_t)};
+    step *path = malloc(MAX_PATH * sizeof *path);
+    if (!index || !path) {
+        free(index), free(path);
+        return CV_ENOMEM;
+    }
+    for (size_t w = 0; w < net->nways; w++)
+        index[2 * w] = net->ways[w].id, index[2 * w + 1] = (int64_t)w;
+    qsort(index, net->nways, 2 * sizeof *index, cmp_i64pair);
+    for (size_t i = 0; i < net->nrestrictions; i++) {
+        const cv_net_restriction *r = &net->restrictions[i];
+        int n = resolve_one(b, r, index, path);
+        if (n < 0) {
+            if (n == -AMBIGUOUS)
+                st->restrictions_ambiguous++;
+            else
+                st->restrictions_off_graph++;
+            continue;
+        }
+        /* raw steps to chain arcs: a chain holds several raw edges in a row */
+        size_t first = av.n;
+        uint32_t last = NONE;
+        int ok = 1;
+        for (int k = 0; k < n && ok; k++) {
+            uint32_t c = chain_code(b, path[k]);
+            if (c == last && k != n - 1)
+                continue;
+            if (last != NONE && arc_head(edges, last) != arc_tail(edges, c))
+                ok = 0; /* the chains do not meet: a barrier cut the path */
+            uint32_t *slot = vec_push(&av);
+            if (!slot) {
+                free(index), free(path), free(rv.p), free(av.p);
+                return CV_ENOMEM;
+            }
+            *slot = last = c;
+        }
+        if (!ok || av.n - first < 2) {
+            av.n = first;
+            st->restrictions_off_graph++;
+            continue;
+        }
+        cv_restriction *slot = vec_push(&rv);
+        if (!slot) {
+            free(index), free(path), free(rv.p), free(av.p);
+            return CV_ENOMEM;
+        }
+        *slot = (cv_restriction){(uint32_t)first, (uint32_t)(av.n - first), r->kind, r->via_node ? 0u : 1u};
+        if (!r->via_node)
+            st->restrictions_via_way++;
+    }
+    free(index), free(path);
+    *restr = rv.p, *nr = (uint32_t)rv.n;
+    *arcs = av.p, *narcs = (uint32_t)av.n;
+    return 0;
+}
