@@ -231,7 +231,7 @@ static int on_way(void *ud, int64_t id, const int64_t *refs, size_t nrefs, const
             net->closed_ways[attr.closed_by]++;
         return 0;
     }
-    for (int b = 0; b < 4; b++)
+    for (int b = 0; b < CV_RULE_COUNT; b++)
         if (attr.rules & (1u << b))
             net->rule_ways[b]++;
     if (nrefs > UINT32_MAX || net->nrefs + nrefs > UINT32_MAX)

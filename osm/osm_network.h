@@ -78,7 +78,7 @@ typedef struct cv_network {
     uint64_t restrictions_skipped; /* malformed: members missing or of the wrong type */
     uint64_t restrictions_via_way; /* read with via ways (kept in restrictions) */
     uint64_t closed_ways[CV_CLOSED_COUNT]; /* road ways the profile closed, per cv_way_closed reason */
-    uint64_t rule_ways[4];       /* routable ways shaped by each CV_RULE_* bit (bit order) */
+    uint64_t rule_ways[CV_RULE_COUNT]; /* routable ways shaped by each CV_RULE_* bit (bit order) */
     int input_sorted;            /* 1 when node ids arrived in increasing order */
     cv_osm_header header;
 } cv_network;

@@ -108,7 +108,9 @@ float cv_profile_class_speed(int road_class)
     return (road_class >= 0 && road_class < CV_RC_COUNT) ? class_table[road_class].kmh : 0.0f;
 }
 
-/* Anything not found here (footway, track, construction, proposed, ...) is not for cars. */
+/* Anything not found here (footway, track, construction, proposed, ...) is not for cars, unless a tag for cars
+   (motorcar, motor_vehicle or vehicle; not the general access, which speaks of the way's own users) opens it:
+   then it is driven at OSRM's default speed, as a road of unknown class. */
 static int highway_class(slice v)
 {
     for (int c = 0; c < CV_RC_COUNT; c++)
@@ -121,20 +123,26 @@ static int is_fast_class(int c)
     return c == CV_RC_MOTORWAY || c == CV_RC_MOTORWAY_LINK || c == CV_RC_TRUNK || c == CV_RC_TRUNK_LINK;
 }
 
-/* service=* refinements. Car parks and driveways are slow and only usable as trip ends, never as shortcuts;
-   kmh 0 means excluded. */
+#define OPENED_KMH 10.0f
+
+/* highway=* values that no access tag opens to cars: not a way to drive along. */
+static const char *const never_opened[] = {"steps", "construction", "proposed", "platform", "elevator", "corridor",
+                                           "bus_stop", "abandoned", "disused", "razed", "dismantled", "no"};
+
+/* service=* refinements: car parks, driveways and drive-throughs are driven at the service class's speed (OSRM's)
+   but only as trip ends, never as shortcuts; kmh 0 means excluded. */
 static const struct {
     const char *name;
     float kmh;
     uint8_t flags;
 } service_table[] = {
     {"emergency_access", 0, 0},
-    {"parking_aisle", 5, CV_WAY_NO_THROUGH},
-    {"driveway", 5, CV_WAY_NO_THROUGH},
-    {"drive-through", 5, CV_WAY_NO_THROUGH},
-    {"drive-thru", 5, CV_WAY_NO_THROUGH},
-    {"parking", 5, CV_WAY_NO_THROUGH},
-    {"alley", 10, 0},
+    {"parking_aisle", 15, CV_WAY_NO_THROUGH},
+    {"driveway", 15, CV_WAY_NO_THROUGH},
+    {"drive-through", 15, CV_WAY_NO_THROUGH},
+    {"drive-thru", 15, CV_WAY_NO_THROUGH},
+    {"parking", 15, CV_WAY_NO_THROUGH},
+    {"alley", 15, 0},
 };
 
 /* Any way carrying one of these tags is dropped whatever its class. */
@@ -469,10 +477,13 @@ static const char *tag_dir(const cv_tag *tags, size_t n, const char *key, int di
 }
 
 /* Access for one direction (0 forward, 1 backward): for each key from the most specific mode, the directional tag
-   then the plain one; the first known value decides. *directional is set when a directional tag decided. */
-static cv_access access_for(const cv_tag *tags, size_t n, int dir, int *directional)
+   then the plain one; the first known value decides. *directional is set when a directional tag decided.
+   vehicles_only leaves out the last key, the general `access`. */
+static cv_access access_for(const cv_tag *tags, size_t n, int dir, int *directional, int vehicles_only)
 {
-    for (size_t i = 0; i < sizeof access_keys / sizeof access_keys[0]; i++) {
+    *directional = 0;
+    size_t nkeys = sizeof access_keys / sizeof access_keys[0] - (vehicles_only ? 1 : 0);
+    for (size_t i = 0; i < nkeys; i++) {
         cv_access a = cv_profile_parse_access(tag_dir(tags, n, access_keys[i], dir));
         if (a != CV_ACCESS_UNKNOWN) {
             *directional = 1;
@@ -617,6 +628,11 @@ static uint8_t physical_dirs(const cv_tag *tags, size_t n)
     return open;
 }
 
+/* Where a way's speed limit is read, for each direction the first present (with key:forward or key:backward
+   before key): an advisory limit before the legal one, and the source of the limit (FR:urban) when no number is
+   given, as OSRM reads them. */
+static const char *const speed_keys[] = {"maxspeed:advisory", "maxspeed", "source:maxspeed", "maxspeed:type"};
+
 /* ---- nodes ---- */
 
 /* Barriers a car passes (OSRM's car whitelist). */
@@ -676,9 +692,23 @@ int cv_profile_way(const cv_profile_options *opt, const cv_tag *tags, size_t nta
         a.duration_s = cv_profile_parse_duration(tag_get(tags, ntags, "duration"));
     } else {
         rc = highway_class(trim(mkslice(tag_get(tags, ntags, "highway"))));
-        if (rc < 0) return 0;
     }
-    base = class_table[rc].kmh;
+    uint8_t opened = 0; /* directions a car access tag opens on a way that is no car road */
+    if (rc < 0) {
+        slice hw = trim(mkslice(tag_get(tags, ntags, "highway")));
+        if (!hw.n) return 0;
+        for (size_t i = 0; i < sizeof never_opened / sizeof never_opened[0]; i++)
+            if (slice_eq(hw, never_opened[i])) return 0;
+        for (int d = 0; d < 2; d++) {
+            int directional;
+            if (access_for(tags, ntags, d, &directional, 1) == CV_ACCESS_YES)
+                opened |= d ? CV_WAY_BACKWARD : CV_WAY_FORWARD;
+        }
+        if (!opened) return 0;
+        rc = CV_RC_ROAD;
+        a.rules |= CV_RULE_OPENED_BY_ACCESS;
+    }
+    base = opened ? OPENED_KMH : class_table[rc].kmh;
     if (rc == CV_RC_SERVICE) {
         slice sv = trim(mkslice(tag_get(tags, ntags, "service")));
         for (size_t i = 0; i < sizeof service_table / sizeof service_table[0]; i++)
@@ -726,10 +756,12 @@ int cv_profile_way(const cv_profile_options *opt, const cv_tag *tags, size_t nta
 
     /* access, per direction: the most specific mode decides, and within a mode access:forward beats access */
     int directional[2] = {0, 0};
-    cv_access acc[2] = {access_for(tags, ntags, 0, &directional[0]), access_for(tags, ntags, 1, &directional[1])};
+    cv_access acc[2] = {access_for(tags, ntags, 0, &directional[0], 0),
+                        access_for(tags, ntags, 1, &directional[1], 0)};
     uint8_t before = dir;
     for (int d = 0; d < 2; d++)
         if (acc[d] == CV_ACCESS_NO) dir &= (uint8_t)~(d ? CV_WAY_BACKWARD : CV_WAY_FORWARD);
+    if (opened) dir &= opened;
     if (!dir) return closed(out, before ? CV_CLOSED_ACCESS : CV_CLOSED_OTHER);
     if (dir != before && (directional[0] || directional[1])) a.rules |= CV_RULE_DIRECTIONAL_ACCESS;
     for (int d = 0; d < 2; d++)
@@ -743,21 +775,25 @@ int cv_profile_way(const cv_profile_options *opt, const cv_tag *tags, size_t nta
     if (dir != before) a.rules |= CV_RULE_PHYSICAL_ONE_WAY;
     a.flags |= dir;
 
-    /* A ferry's speed is the boat's, not a road limit; its real timing comes from duration_s. */
-    float speed = base;
-    if (rc != CV_RC_FERRY) {
-        float ms = cv_profile_parse_maxspeed(tag_get(tags, ntags, "maxspeed"), rc);
-        a.maxspeed_kmh = ms;
+    /* Speed per direction. A ferry's speed is the boat's, not a road limit; its real timing comes from
+       duration_s. */
+    float speed[2] = {base, base};
+    for (int d = 0; d < 2 && rc != CV_RC_FERRY; d++) {
+        const char *v[2];
+        limit_values(tags, ntags, speed_keys, sizeof speed_keys / sizeof speed_keys[0], v);
+        float ms = cv_profile_parse_maxspeed(v[d], rc);
+        if (d == 0) a.maxspeed_kmh = ms;
         if (ms > 0) {
-            float s = ms * 0.8f; /* traffic, bends and junctions: nobody averages the limit */
-            if (s < 3.0f) s = 3.0f;
-            if (is_fast_class(rc) && s > ms) s = ms;
+            float sp = ms * 0.8f; /* traffic, bends and junctions: nobody averages the limit */
+            if (sp < 3.0f) sp = 3.0f;
+            if (is_fast_class(rc) && sp > ms) sp = ms;
             /* A car-park subtype keeps its crawl speed unless the limit implies an even slower one. */
-            speed = (service_kmh > 0 && service_kmh < s) ? service_kmh : s;
+            speed[d] = (service_kmh > 0 && service_kmh < sp) ? service_kmh : sp;
         }
     }
     a.road_class = (uint8_t)rc;
-    a.speed_kmh = speed;
+    a.speed_kmh = speed[0];
+    a.speed_back_kmh = speed[1];
     if (out) *out = a;
     return 1;
 }

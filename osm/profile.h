@@ -65,7 +65,9 @@ enum {
     CV_RULE_DIRECTIONAL_ACCESS = 1u << 0, /* an access:forward/backward-like tag closed one direction */
     CV_RULE_MODE_ONEWAY = 1u << 1,        /* oneway:motorcar/motor_vehicle/vehicle decided the direction */
     CV_RULE_ALTERNATING = 1u << 2,        /* oneway=alternating: both ways, turn by turn */
-    CV_RULE_PHYSICAL_ONE_WAY = 1u << 3    /* a physical limit (maxheight:forward, ...) closed one direction */
+    CV_RULE_PHYSICAL_ONE_WAY = 1u << 3,   /* a physical limit (maxheight:forward, ...) closed one direction */
+    CV_RULE_OPENED_BY_ACCESS = 1u << 4,   /* not a car road (track, pedestrian, ...), opened by motorcar=yes & co */
+    CV_RULE_COUNT = 5
 };
 
 /* What the profile says of one way. */
@@ -74,8 +76,9 @@ typedef struct cv_way_attr {
     uint8_t flags;        /* CV_WAY_* */
     uint8_t closed_by;    /* cv_way_closed: set when the way is not routable */
     uint8_t rules;        /* CV_RULE_* that applied to a routable way */
-    float speed_kmh;      /* effective travel speed, > 0 */
-    float maxspeed_kmh;   /* parsed maxspeed tag, 0 if absent or unparseable */
+    float speed_kmh;      /* effective travel speed along the way, > 0 */
+    float speed_back_kmh; /* against it (maxspeed:backward and the like), > 0 */
+    float maxspeed_kmh;   /* parsed speed limit along the way, 0 if absent or unparseable */
     uint32_t duration_s;  /* ferry: the `duration` tag in seconds for the whole way, 0 if absent */
 } cv_way_attr;
 

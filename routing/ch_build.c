@@ -363,7 +363,7 @@ int cv_ch_build(uint32_t nn, const uint32_t *out_first, const cv_arc *out_arcs, 
             if (a->node == u)
                 continue;
             const cv_edge *e = &edges[a->edge >> 1];
-            if (put_arc(&b, u, a->node, a->weight, (cv_ch_unpack){e->duration_ds, e->length_dm, a->edge, CV_CH_ORIGINAL}))
+            if (put_arc(&b, u, a->node, a->weight, (cv_ch_unpack){cv_edge_duration(e, a->edge & 1), e->length_dm, a->edge, CV_CH_ORIGINAL}))
                 goto done;
         }
     if (progress)

@@ -157,7 +157,7 @@ uint32_t cv_arc_penalty(const cv_graph *g, uint32_t tail, uint32_t edge_dir)
 {
     for (uint32_t k = g->a.out_first[tail]; k < g->a.out_first[tail + 1]; k++)
         if (g->a.out_arcs[k].edge == edge_dir)
-            return g->a.out_arcs[k].weight - g->a.edges[edge_dir >> 1].duration_ds;
+            return g->a.out_arcs[k].weight - cv_edge_duration(&g->a.edges[edge_dir >> 1], edge_dir & 1);
     return 0;
 }
 
@@ -293,11 +293,11 @@ static uint32_t add_seed(cv_seed *out, uint32_t n, uint32_t max, cv_seed sd)
 static uint32_t at_junction(const cv_graph *g, const cv_snap *s, int *at_v)
 {
     const cv_edge *e = &g->a.edges[s->edge];
-    if (s->from_u_dm == 0 && s->from_u_ds == 0) {
+    if (s->from_u_dm == 0 && s->from_u_ds == 0 && s->to_u_ds == 0) {
         *at_v = 0;
         return e->u;
     }
-    if (s->to_v_dm == 0 && s->to_v_ds == 0) {
+    if (s->to_v_dm == 0 && s->to_v_ds == 0 && s->from_v_ds == 0) {
         *at_v = 1;
         return e->v;
     }
@@ -322,7 +322,7 @@ uint32_t cv_source_seeds(const cv_graph *g, const cv_snap *s, cv_seed *out, uint
         n = add_seed(out, n, max, (cv_seed){cv_graph_arc_head(g, s->edge << 1), s->to_v_ds, s->to_v_ds, s->to_v_dm, 1});
     if (e->flags & CV_EDGE_BACKWARD)
         n = add_seed(out, n, max,
-                     (cv_seed){cv_graph_arc_head(g, s->edge << 1 | 1), s->from_u_ds, s->from_u_ds, s->from_u_dm, 0});
+                     (cv_seed){cv_graph_arc_head(g, s->edge << 1 | 1), s->to_u_ds, s->to_u_ds, s->from_u_dm, 0});
     return n;
 }
 
@@ -343,7 +343,7 @@ uint32_t cv_target_seeds(const cv_graph *g, const cv_snap *t, cv_seed *out, uint
             continue;
         uint32_t code = t->edge << 1 | dir;
         uint32_t nt = cv_graph_arc_tails(g, code, tails, CV_MAX_SEEDS);
-        uint32_t dur = dir ? t->to_v_ds : t->from_u_ds, len = dir ? t->to_v_dm : t->from_u_dm;
+        uint32_t dur = dir ? t->from_v_ds : t->from_u_ds, len = dir ? t->to_v_dm : t->from_u_dm;
         for (uint32_t k = 0; k < nt && k < CV_MAX_SEEDS; k++)
             n = add_seed(out, n, max, (cv_seed){tails[k], dur + cv_arc_penalty(g, tails[k], code), dur, len, !dir});
     }
@@ -360,7 +360,7 @@ uint64_t cv_path_direct_weight(const cv_graph *g, const cv_snap *s, const cv_sna
     if ((e->flags & CV_EDGE_FORWARD) && ps <= pt)
         best = t->from_u_ds > s->from_u_ds ? t->from_u_ds - s->from_u_ds : 0;
     if ((e->flags & CV_EDGE_BACKWARD) && ps >= pt) {
-        uint64_t c = s->from_u_ds > t->from_u_ds ? s->from_u_ds - t->from_u_ds : 0;
+        uint64_t c = s->to_u_ds > t->to_u_ds ? s->to_u_ds - t->to_u_ds : 0;
         if (c < best)
             best = c;
     }
@@ -371,15 +371,19 @@ int cv_path_finish(const cv_graph *g, cv_path *p)
 {
     const cv_snap *s = &p->src, *t = &p->dst;
     if (p->direct) {
-        p->duration_ds = s->from_u_ds > t->from_u_ds ? s->from_u_ds - t->from_u_ds : t->from_u_ds - s->from_u_ds;
+        /* along the edge forwards when it may be driven so, else backwards (as cv_path_direct_weight chose) */
+        const cv_edge *e = &g->a.edges[s->edge];
+        int fwd = (e->flags & CV_EDGE_FORWARD) && s->point + s->t <= t->point + t->t;
+        p->duration_ds = fwd ? (t->from_u_ds > s->from_u_ds ? t->from_u_ds - s->from_u_ds : 0)
+                             : (s->to_u_ds > t->to_u_ds ? s->to_u_ds - t->to_u_ds : 0);
         p->distance_dm = s->from_u_dm > t->from_u_dm ? s->from_u_dm - t->from_u_dm : t->from_u_dm - s->from_u_dm;
         return 0;
     }
-    uint64_t dur = (p->src_forward ? s->to_v_ds : s->from_u_ds) + (p->dst_forward ? t->from_u_ds : t->to_v_ds);
+    uint64_t dur = (p->src_forward ? s->to_v_ds : s->to_u_ds) + (p->dst_forward ? t->from_u_ds : t->from_v_ds);
     uint64_t dist = (p->src_forward ? s->to_v_dm : s->from_u_dm) + (p->dst_forward ? t->from_u_dm : t->to_v_dm);
     for (size_t i = 0; i < p->narcs; i++) {
         const cv_edge *e = &g->a.edges[p->arcs[i] >> 1];
-        dur += e->duration_ds;
+        dur += cv_edge_duration(e, p->arcs[i] & 1);
         dist += e->length_dm;
     }
     p->duration_ds = dur > UINT32_MAX ? UINT32_MAX : (uint32_t)dur;
@@ -488,15 +492,15 @@ static void path_part(const cv_graph *g, const cv_path *p, size_t k, uint32_t *e
         *edge = s->edge, *dur = p->duration_ds, *dist = p->distance_dm;
     } else if (k == 0) {
         *edge = s->edge;
-        *dur = p->src_forward ? s->to_v_ds : s->from_u_ds;
+        *dur = p->src_forward ? s->to_v_ds : s->to_u_ds;
         *dist = p->src_forward ? s->to_v_dm : s->from_u_dm;
     } else if (k <= p->narcs) {
         *edge = p->arcs[k - 1] >> 1;
-        *dur = g->a.edges[*edge].duration_ds;
+        *dur = cv_edge_duration(&g->a.edges[*edge], p->arcs[k - 1] & 1);
         *dist = g->a.edges[*edge].length_dm;
     } else {
         *edge = t->edge;
-        *dur = p->dst_forward ? t->from_u_ds : t->to_v_ds;
+        *dur = p->dst_forward ? t->from_u_ds : t->from_v_ds;
         *dist = p->dst_forward ? t->from_u_dm : t->to_v_dm;
     }
 }

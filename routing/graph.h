@@ -31,7 +31,8 @@ enum {
 typedef struct cv_edge {
     uint32_t u, v;          /* end nodes (graph node ids); geometry runs from u to v */
     uint32_t length_dm;     /* length in decimetres */
-    uint32_t duration_ds;   /* travel time over the whole edge in deciseconds, >= 1 */
+    uint32_t duration_ds;   /* travel time over the whole edge from u to v in deciseconds, >= 1 */
+    uint32_t duration_back_ds; /* from v to u (maxspeed:forward/backward can differ), >= 1 */
     uint8_t flags;          /* CV_EDGE_* */
     uint8_t road_class;     /* cv_road_class from profile.h */
     uint16_t speed_kmh10;   /* speed in 0.1 km/h (informational) */
@@ -213,6 +214,12 @@ cv_graph *cv_graph_open(const char *path, cv_error *err);
 
 /* Unmaps and frees; accepts NULL. */
 void cv_graph_close(cv_graph *g);
+
+/* Travel time over edge e in direction dir (0: u to v, 1: v to u), deciseconds. */
+static inline uint32_t cv_edge_duration(const cv_edge *e, uint32_t dir)
+{
+    return dir ? e->duration_back_ds : e->duration_ds;
+}
 
 /* The geometry of edge e: *n points from u to v. */
 static inline const cv_coord *cv_graph_edge_points(const cv_graph *g, uint32_t e, uint32_t *n)

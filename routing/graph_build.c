@@ -241,7 +241,7 @@ static int same_attrs(const builder *b, const raw_edge *x, const raw_edge *y)
     /* a change of street name or a roundabout's end stays a node: turn-by-turn steps are announced there */
     if (wx->name != wy->name || wx->roundabout != wy->roundabout)
         return 0;
-    return a->road_class == c->road_class && a->speed_kmh == c->speed_kmh && !(a->flags & CV_WAY_FERRY) &&
+    return a->road_class == c->road_class && !(a->flags & CV_WAY_FERRY) &&
            !(c->flags & CV_WAY_FERRY) && ((a->flags ^ c->flags) & CV_WAY_NO_THROUGH) == 0;
 }
 
@@ -252,8 +252,15 @@ static uint8_t oriented_flags(const builder *b, const raw_edge *e, int from_v_en
     return from_v_end ? reverse_flags(f) : f;
 }
 
-/* A node disappears into a chain when exactly two different edges meet there with equal attributes and the same
-   drivable directions along the chain, and no restriction refers to it. */
+/* Speed of raw edge e driven from its u to its v (backward 0) or from v to u (backward 1). */
+static float raw_speed(const builder *b, const raw_edge *e, int backward)
+{
+    const cv_way_attr *a = &b->net->ways[e->way].attr;
+    return backward ? a->speed_back_kmh : a->speed_kmh;
+}
+
+/* A node disappears into a chain when exactly two different edges meet there with equal attributes, the same
+   drivable directions and the same speeds along the chain, and no restriction refers to it. */
 static int mergeable(const builder *b, uint32_t n)
 {
     if (b->keep[n] || b->inc_first[n + 1] - b->inc_first[n] != 2)
@@ -268,7 +275,10 @@ static int mergeable(const builder *b, uint32_t n)
     /* travelling into n along e0 then out along e1 */
     uint8_t in = reverse_flags(oriented_flags(b, e0, i0 & 1));
     uint8_t out = oriented_flags(b, e1, i1 & 1);
-    return in == out;
+    /* the speeds that way (into n along e0, out along e1) and the other way (into n along e1, out along e0) */
+    int e0_forward_in = (int)(i0 & 1), e1_forward_out = !(i1 & 1);
+    return in == out && raw_speed(b, e0, !e0_forward_in) == raw_speed(b, e1, !e1_forward_out) &&
+           raw_speed(b, e0, e0_forward_in) == raw_speed(b, e1, e1_forward_out);
 }
 
 static int append_points(builder *b, const raw_edge *e, int reversed, int skip_first)
@@ -302,12 +312,14 @@ static int walk_chain(builder *b, uint32_t start, uint32_t inc, uint8_t *mergeab
         b->merged_rev[e] = (uint8_t)rev;
         ce.len_m += re[e].len_m;
         const cv_way_attr *a = &b->net->ways[re[e].way].attr;
-        double dur;
-        if ((a->flags & CV_WAY_FERRY) && a->duration_s > 0 && b->way_len[re[e].way] > 0)
-            dur = a->duration_s * 10.0 * re[e].len_m / b->way_len[re[e].way];
-        else
-            dur = re[e].len_m / (a->speed_kmh / 3.6) * 10.0;
-        ce.dur_ds += dur;
+        if ((a->flags & CV_WAY_FERRY) && a->duration_s > 0 && b->way_len[re[e].way] > 0) {
+            double dur = a->duration_s * 10.0 * re[e].len_m / b->way_len[re[e].way];
+            ce.dur_ds += dur, ce.dur_back_ds += dur;
+        } else {
+            /* along the chain is against the way when the raw edge is walked backwards */
+            ce.dur_ds += re[e].len_m / (raw_speed(b, &re[e], rev) / 3.6) * 10.0;
+            ce.dur_back_ds += re[e].len_m / (raw_speed(b, &re[e], !rev) / 3.6) * 10.0;
+        }
         uint32_t m = rev ? re[e].u : re[e].v;
         if (m == start || !mergeable_node[m]) {
             ce.v = m;
@@ -672,12 +684,13 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     memcpy(pts, b.chain_pts.p, b.chain_pts.n * sizeof *pts);
     for (uint32_t e = 0; e < nch; e++) {
         const cv_way_attr *a = &net->ways[ch[e].way].attr;
-        double dm = ch[e].len_m * 10.0, ds = ch[e].dur_ds;
+        double dm = ch[e].len_m * 10.0, ds = ch[e].dur_ds, dsb = ch[e].dur_back_ds;
         edges[e] = (cv_edge){
             .u = gid[ch[e].u],
             .v = gid[ch[e].v],
             .length_dm = dm > 4e9 ? 4000000000u : (uint32_t)lround(dm),
             .duration_ds = ds < 1 ? 1 : ds > 4e8 ? 400000000u : (uint32_t)lround(ds),
+            .duration_back_ds = dsb < 1 ? 1 : dsb > 4e8 ? 400000000u : (uint32_t)lround(dsb),
             .flags = (uint8_t)(ch[e].flags | (net->ways[ch[e].way].roundabout ? CV_EDGE_ROUNDABOUT : 0)),
             .road_class = a->road_class,
             .speed_kmh10 = (uint16_t)(a->speed_kmh * 10 > 65535 ? 65535 : a->speed_kmh * 10),

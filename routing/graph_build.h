@@ -28,7 +28,7 @@ typedef struct cv_build_stats {
     uint32_t blocked_nodes[2];       /* nodes cars cannot pass on the graph: [0] barriers, [1] closed by access tags */
     uint32_t blocked_ends;           /* road ends added where those nodes cut the roads */
     uint64_t closed_ways[CV_CLOSED_COUNT]; /* road ways the profile closed, by reason */
-    uint64_t rule_ways[4];           /* routable ways shaped by each CV_RULE_* */
+    uint64_t rule_ways[CV_RULE_COUNT]; /* routable ways shaped by each CV_RULE_* */
     uint32_t components, largest_component_nodes;
     uint64_t file_size;
 } cv_build_stats;

@@ -30,7 +30,8 @@ typedef struct chain_edge {
     uint32_t way;        /* way of the first raw edge (attributes are equal along a chain) */
     uint8_t flags;       /* CV_EDGE_* oriented u to v */
     double len_m;
-    double dur_ds;
+    double dur_ds;       /* from u to v */
+    double dur_back_ds;  /* from v to u */
 } chain_edge;
 
 typedef struct vec {

@@ -246,7 +246,7 @@ static int check_contents(const cv_graph *g, const char *path, cv_error *err)
             return BAD("%s: corrupt graph file: edge %u has an end node out of range", path, e);
         if (a->edge_first_point[e + 1] - a->edge_first_point[e] < 2)
             return BAD("%s: corrupt graph file: edge %u has fewer than two points", path, e);
-        if (ed->duration_ds == 0)
+        if (ed->duration_ds == 0 || ed->duration_back_ds == 0)
             return BAD("%s: corrupt graph file: edge %u has a zero travel time", path, e);
         if (ed->flags & ~CV_EDGE_ALL_FLAGS)
             return BAD("%s: corrupt graph file: edge %u has unknown flags 0x%02x", path, e, ed->flags);

@@ -130,7 +130,7 @@ static int build_segments(ctx *c, const cv_path *p)
     }
     double sf = g->a.edge_first_point[s->edge], sl = g->a.edge_first_point[s->edge + 1] - 1;
     if (!(sg = new_seg(c, s->edge << 1 | (uint32_t)!p->src_forward, p->src_forward ? s->to_v_dm : s->from_u_dm,
-                       p->src_forward ? s->to_v_ds : s->from_u_ds)) ||
+                       p->src_forward ? s->to_v_ds : s->to_u_ds)) ||
         push_pt(c, sg->p0, s->location) || push_part(c, sg->p0, s->edge, ps, p->src_forward ? sl + 1 : sf - 1))
         return CV_ENOMEM;
     sg->np = c->npts - sg->p0;
@@ -138,28 +138,34 @@ static int build_segments(ctx *c, const cv_path *p)
         uint32_t code = p->arcs[i], e = code >> 1;
         const cv_edge *ed = &g->a.edges[e];
         double f = g->a.edge_first_point[e], l = g->a.edge_first_point[e + 1] - 1;
-        if (!(sg = new_seg(c, code, ed->length_dm, ed->duration_ds)) ||
+        if (!(sg = new_seg(c, code, ed->length_dm, cv_edge_duration(ed, code & 1))) ||
             push_part(c, sg->p0, e, (code & 1) ? l + 1 : f - 1, (code & 1) ? f - 1 : l + 1))
             return CV_ENOMEM;
         sg->np = c->npts - sg->p0;
     }
     double tf = g->a.edge_first_point[t->edge], tl = g->a.edge_first_point[t->edge + 1] - 1;
     if (!(sg = new_seg(c, t->edge << 1 | (uint32_t)!p->dst_forward, p->dst_forward ? t->from_u_dm : t->to_v_dm,
-                       p->dst_forward ? t->from_u_ds : t->to_v_ds)) ||
+                       p->dst_forward ? t->from_u_ds : t->from_v_ds)) ||
         push_part(c, sg->p0, t->edge, p->dst_forward ? tf - 1 : tl + 1, pt) || push_pt(c, sg->p0, t->location))
         return CV_ENOMEM;
     sg->np = c->npts - sg->p0;
-    /* a partial segment of a single point (the snapped point is the junction itself) has nothing to announce:
-       its neighbour takes its (zero or rounding) distance and duration */
-    if (c->nsegs > 1 && c->segs[0].np <= 1) {
-        c->segs[1].dist_dm += c->segs[0].dist_dm;
-        c->segs[1].dur_ds += c->segs[0].dur_ds;
+    /* a partial segment of a single point, or of no length once rounded (the snapped point is the junction, or
+       centimetres from it: the route starts or ends there, and the edge's direction may not even be drivable), has
+       nothing to announce: its neighbour takes its distance and duration, and starts or ends at the snapped point */
+    seg *first = &c->segs[0];
+    if (c->nsegs > 1 && (first->np <= 1 || (first->dist_dm == 0 && first->dur_ds == 0))) {
+        c->segs[1].dist_dm += first->dist_dm;
+        c->segs[1].dur_ds += first->dur_ds;
+        c->pts[c->segs[1].p0] = s->location;
         memmove(c->segs, c->segs + 1, (c->nsegs - 1) * sizeof *c->segs);
         c->nsegs--;
     }
-    if (c->nsegs > 1 && c->segs[c->nsegs - 1].np <= 1) {
-        c->segs[c->nsegs - 2].dist_dm += c->segs[c->nsegs - 1].dist_dm;
-        c->segs[c->nsegs - 2].dur_ds += c->segs[c->nsegs - 1].dur_ds;
+    seg *last = &c->segs[c->nsegs - 1];
+    if (c->nsegs > 1 && (last->np <= 1 || (last->dist_dm == 0 && last->dur_ds == 0))) {
+        seg *prev = last - 1;
+        prev->dist_dm += last->dist_dm;
+        prev->dur_ds += last->dur_ds;
+        c->pts[prev->p0 + prev->np - 1] = t->location;
         c->nsegs--;
     }
     return 0;

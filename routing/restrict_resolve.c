@@ -188,6 +188,48 @@ static uint32_t arc_head(const cv_edge *edges, uint32_t code)
     return code & 1 ? edges[code >> 1].u : edges[code >> 1].v;
 }
 
+/* Walks the via ways from node `at`, each used once and driven from end to end, trying every way that meets the
+   walk where several do (a via chain may come back to where it started). Returns how many complete chains end at
+   a node the to way touches (0, 1, or 2 for "more than one"); the steps of the first are in out (*n of them). */
+static int via_chain(const builder *b, const uint32_t *vw, uint32_t nvia, uint8_t *used, uint32_t at, uint32_t done,
+                     uint32_t tw, step *out, int max, int *n)
+{
+    if (done == nvia) {
+        for (uint32_t i = b->inc_first[at]; i < b->inc_first[at + 1]; i++)
+            if (((const raw_edge *)b->raw.p)[b->inc[i] >> 1].way == tw) {
+                *n = 0;
+                return 1;
+            }
+        return 0;
+    }
+    int found = 0;
+    step walk[MAX_PATH], spare[MAX_PATH];
+    for (uint32_t k = 0; k < nvia && found < 2; k++) {
+        if (used[k] || (way_end(b, vw[k], 0) != at && way_end(b, vw[k], 1) != at))
+            continue;
+        int m = way_path(b, vw[k], at, walk, max);
+        if (m < 0)
+            continue;
+        int ok = 1;
+        for (int i = 0; i < m && ok; i++)
+            ok = drivable(b, walk[i]) && !b->blocked[step_head(b, walk[i])];
+        if (!ok)
+            continue; /* no car drives the via path that way: not this walk */
+        used[k] = 1;
+        int rest = 0;
+        /* the first complete chain is kept in out: this way's steps, then the rest of the chain after them */
+        int got = via_chain(b, vw, nvia, used, step_head(b, walk[m - 1]), done + 1, tw, found ? spare : out + m,
+                            max - m, &rest);
+        used[k] = 0;
+        if (got && !found) {
+            memcpy(out, walk, (size_t)m * sizeof *walk);
+            *n = m + rest;
+        }
+        found += got;
+    }
+    return found;
+}
+
 /* Resolves one restriction into raw steps: path[0] the from step, then the via steps, then the to step. Returns the
    number of steps, or -OFF_GRAPH / -AMBIGUOUS. */
 static int resolve_one(const builder *b, const cv_net_restriction *r, const int64_t *index, step *path)
@@ -249,27 +291,13 @@ static int resolve_one(const builder *b, const cv_net_restriction *r, const int6
         return -OFF_GRAPH;
     path[n++] = fc[0];
     uint8_t used[32] = {0};
-    uint32_t at = start;
-    for (uint32_t done = 0; done < nvia; done++) {
-        uint32_t pick = NONE;
-        for (uint32_t k = 0; k < nvia; k++)
-            if (!used[k] && (way_end(b, vw[k], 0) == at || way_end(b, vw[k], 1) == at)) {
-                if (pick != NONE)
-                    return -AMBIGUOUS;
-                pick = k;
-            }
-        if (pick == NONE)
-            return -OFF_GRAPH;
-        used[pick] = 1;
-        int m = way_path(b, vw[pick], at, path + n, MAX_PATH - 2 - n);
-        if (m < 0)
-            return -OFF_GRAPH;
-        for (int i = 0; i < m; i++)
-            if (!drivable(b, path[n + i]) || b->blocked[step_head(b, path[n + i])])
-                return -OFF_GRAPH; /* no car drives the via path that way: the restriction never applies */
-        n += m;
-        at = step_head(b, path[n - 1]);
-    }
+    int m = 0, found = via_chain(b, vw, nvia, used, start, 0, tw, path + n, MAX_PATH - 2 - n, &m);
+    if (found == 0)
+        return -OFF_GRAPH;
+    if (found > 1)
+        return -AMBIGUOUS;
+    n += m;
+    uint32_t at = step_head(b, path[n - 1]);
     int nt = edges_at(b, tw, at, 0, tc);
     if (r->kind == CV_RESTR_NO) {
         int k = 0;

@@ -36,6 +36,10 @@ void cv_snap_fill(const cv_graph *g, cv_snap *s)
     if (s->from_u_ds > e->duration_ds)
         s->from_u_ds = e->duration_ds;
     s->to_v_ds = e->duration_ds - s->from_u_ds;
+    s->to_u_ds = (uint32_t)lround(frac * e->duration_back_ds);
+    if (s->to_u_ds > e->duration_back_ds)
+        s->to_u_ds = e->duration_back_ds;
+    s->from_v_ds = e->duration_back_ds - s->to_u_ds;
 }
 
 typedef struct best {

@@ -21,7 +21,9 @@ typedef struct cv_snap {
     uint32_t from_u_dm;     /* length along the edge from u to the point */
     uint32_t to_v_dm;       /* from the point to v; from_u_dm + to_v_dm == edge length */
     uint32_t from_u_ds;     /* travel time from u to the point */
-    uint32_t to_v_ds;       /* from the point to v; sums to the edge duration */
+    uint32_t to_v_ds;       /* from the point to v; with from_u_ds, the edge's duration from u to v */
+    uint32_t from_v_ds;     /* travel time from v to the point (driving from v towards u) */
+    uint32_t to_u_ds;       /* from the point to u; with from_v_ds, the edge's duration from v to u */
 } cv_snap;
 
 typedef struct cv_snap_options {

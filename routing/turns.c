@@ -228,7 +228,7 @@ int cv_build_arcs(const cv_edge *edges, uint32_t nedges, uint32_t nn, const cv_r
             if (!(edges[e].flags & (dir ? CV_EDGE_BACKWARD : CV_EDGE_FORWARD)))
                 continue;
             uint32_t t = dir ? edges[e].v : edges[e].u, h = dir ? edges[e].u : edges[e].v;
-            uint32_t w = edges[e].duration_ds;
+            uint32_t w = cv_edge_duration(&edges[e], dir);
             /* entering a no-through road from a junction that also has an open road costs the penalty */
             if ((edges[e].flags & CV_EDGE_NO_THROUGH) && has_through[t])
                 w += CV_NO_THROUGH_PENALTY;

