@@ -73,19 +73,34 @@ int cmd_import(int argc, char **argv)
         return CLI_FAIL;
     }
     if (!quiet) {
+        const uint64_t *cw = st.closed_ways, *rw = st.rule_ways;
         fprintf(stderr,
                 "imported %s in %.2f s%s\n"
                 "  input:        %llu nodes, %llu ways, %llu relations; %llu routable ways\n"
-                "  graph:        %u junctions (+%u copies at %u restricted junctions), %u edges (%u before compressing\n"
-                "                chains), %u arcs, %u geometry points, %u hierarchy shortcuts\n"
-                "  restrictions: %u stored, %llu dropped (via ways, ambiguous or off the graph)\n"
+                "  ways closed:  access %llu, construction %llu, proposed %llu, oneway=reversible %llu, physical\n"
+                "                limits %llu\n"
+                "  ways shaped:  one direction closed by directional access %llu, by a physical limit %llu;\n"
+                "                oneway for cars only %llu; oneway=alternating %llu; opened by car access %llu\n"
+                "  nodes closed: %u barriers, %u by access tags (%u road ends added where they cut a road)\n"
+                "  graph:        %u junctions (+%u copies at %u split junctions, %u of them mid-road), %u edges\n"
+                "                (%u before compressing chains), %u arcs, %u geometry points, %u shortcuts\n"
+                "  restrictions: %u stored (%u via ways, adding %u states), %llu dropped (%llu malformed, %llu off\n"
+                "                the car graph, %llu ambiguous)\n"
                 "  components:   %u strongly connected, the largest has %u routing nodes (%.1f%%)\n"
                 "  missing:      %llu way node references without a location\n"
                 "  file:         %s, %.1f MB\n",
                 in, cv_now() - t0, sorted ? "" : " (input was not sorted: locations were sorted in memory)",
                 (unsigned long long)st.input_nodes, (unsigned long long)st.input_ways,
-                (unsigned long long)st.input_relations, (unsigned long long)st.routable_ways, st.junctions,
-                st.nodes - st.junctions, st.split_junctions, st.edges, st.raw_edges, st.arcs, st.points, st.shortcuts, st.restrictions, (unsigned long long)st.restrictions_dropped,
+                (unsigned long long)st.input_relations, (unsigned long long)st.routable_ways,
+                (unsigned long long)cw[CV_CLOSED_ACCESS], (unsigned long long)cw[CV_CLOSED_CONSTRUCTION],
+                (unsigned long long)cw[CV_CLOSED_PROPOSED], (unsigned long long)cw[CV_CLOSED_REVERSIBLE],
+                (unsigned long long)cw[CV_CLOSED_PHYSICAL], (unsigned long long)rw[0], (unsigned long long)rw[3],
+                (unsigned long long)rw[1], (unsigned long long)rw[2], (unsigned long long)rw[4],
+                st.blocked_nodes[0], st.blocked_nodes[1], st.blocked_ends, st.junctions, st.nodes - st.junctions,
+                st.split_junctions, st.mid_road_junctions, st.edges, st.raw_edges, st.arcs, st.points, st.shortcuts,
+                st.restrictions, st.restrictions_via_way, st.restriction_states,
+                (unsigned long long)st.restrictions_dropped, (unsigned long long)st.restrictions_malformed,
+                (unsigned long long)st.restrictions_off_graph, (unsigned long long)st.restrictions_ambiguous,
                 st.components, st.largest_component_nodes,
                 st.nodes ? 100.0 * st.largest_component_nodes / st.nodes : 0.0, (unsigned long long)st.missing_nodes,
                 out, st.file_size / 1e6);

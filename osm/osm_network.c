@@ -445,7 +445,8 @@ static int keep_needed_nodes(reader_ctx *c)
     net->cap_nodes = nu;
     free(ids);
     /* blocked nodes: sorted, unique, and only those a routable way uses */
-    qsort(net->blocks, net->nblocks, sizeof *net->blocks, cmp_block);
+    if (net->nblocks)
+        qsort(net->blocks, net->nblocks, sizeof *net->blocks, cmp_block);
     size_t nb = 0;
     for (size_t i = 0; i < net->nblocks; i++)
         if ((nb == 0 || net->blocks[nb - 1].id != net->blocks[i].id) && cv_network_node(net, net->blocks[i].id))

@@ -245,23 +245,17 @@ static int resolve_one(const builder *b, const cv_net_restriction *r, const int6
         uint32_t via = vn ? (uint32_t)(vn - net->nodes) : NONE;
         if (via == NONE || b->blocked[via])
             return -OFF_GRAPH;
+        /* the part of a way through the via node is chosen by geometry first, drivable or not: a one-way part
+           that cannot be driven is still the part the mapper meant, and the restriction then forbids nothing */
         int nf = edges_at(b, fw, via, 1, fc), nt = edges_at(b, tw, via, 0, tc);
-        int k = 0;
-        for (int i = 0; i < nf; i++)
-            if (drivable(b, fc[i]))
-                fc[k++] = fc[i];
-        nf = k;
-        if (r->kind == CV_RESTR_NO) { /* forbidding a turn no car can take changes nothing */
-            k = 0;
-            for (int i = 0; i < nt; i++)
-                if (drivable(b, tc[i]))
-                    tc[k++] = tc[i];
-            nt = k;
-        }
         outcome o = pick_pair(b, fc, nf, tc, nt, r->turn, &fi, &ti);
         if (o != PLACED)
             return -(int)o;
         path[0] = fc[fi], path[1] = tc[ti];
+        /* a from arc no car drives never triggers it; a no_* onto an arc no car drives forbids nothing (an only_*
+           still forbids every other turn) */
+        if (!drivable(b, path[0]) || (r->kind == CV_RESTR_NO && !drivable(b, path[1])))
+            return -OFF_GRAPH;
         return 2;
     }
     /* via ways: find where the from way meets them, then walk the chain of via ways */
@@ -299,18 +293,13 @@ static int resolve_one(const builder *b, const cv_net_restriction *r, const int6
     n += m;
     uint32_t at = step_head(b, path[n - 1]);
     int nt = edges_at(b, tw, at, 0, tc);
-    if (r->kind == CV_RESTR_NO) {
-        int k = 0;
-        for (int i = 0; i < nt; i++)
-            if (drivable(b, tc[i]))
-                tc[k++] = tc[i];
-        nt = k;
-    }
     step last = path[n - 1];
     outcome o = pick_pair(b, &last, 1, tc, nt, r->turn, &fi, &ti);
     if (o != PLACED)
         return -(int)o;
     path[n++] = tc[ti];
+    if (r->kind == CV_RESTR_NO && !drivable(b, tc[ti]))
+        return -OFF_GRAPH;
     return n;
 }
 

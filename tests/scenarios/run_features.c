@@ -15,6 +15,8 @@
        grid METRES        size of a map cell (default 100). Two characters across or one line down is one cell.
        origin LON,LAT     where the map's top-left corner lies (default 1,1).
        import OPTION      an import option: `no-ferries`.
+       own                (before the first scenario) the file holds covoit's own scenarios, not OSRM's: its rows
+                          are counted apart from the share of OSRM's rows answered as OSRM, and take no `diff`.
        map                the node map: the following lines, up to a line holding only `end`, as drawn. A letter
                           a-z is an OSM node of that name; a digit 0-9 a named location that is not a node (a place
                           to route from or to). Anything else is a drawing.
@@ -33,6 +35,9 @@
                             weight    the same for the weight (duration plus no-through penalties)
                             speed     "36 km/h" or "36 km/h +- 2": distance over duration, truncated to km/h
                                       (+- 1 unless given: see SPEED_TOL)
+       imported           table of one row: the importer's counts to check (restrictions, via_ways, states,
+                          dropped, malformed, off_graph, ambiguous, barriers, closed_nodes, components, junctions,
+                          edges); a row of covoit's own.
        routability        table, one way per row on a line of its own: tag columns for the way (`node/KEY` for a
                           node in its middle), and `forw`, `backw`, `bothw`: the way's middle part driven from its
                           second node to its fourth (forw) and back (backw), both (bothw). A value is empty (not
@@ -48,6 +53,7 @@
    the path checked is Dijkstra's. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stddef.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -81,9 +87,12 @@
 
 typedef struct tally {
     int as_osrm, differ, failed, file_errors;
+    int own;             /* rows of covoit's own scenarios (files marked `own`), which pass */
+    int failed_osrm;     /* failed rows of OSRM's scenarios */
 } tally;
 
 static tally total;
+static int file_own; /* the file being read holds covoit's own scenarios, not OSRM's */
 static const char *differences; /* the document whose table must list every diff id used, or NULL */
 
 /* Is `id` a row of the differences table (a line starting with "| id |")? */
@@ -831,6 +840,20 @@ static node *place(scenario *sc, const char *name)
 
 /* ---- the expectation tables ---- */
 
+static void count_row(int ok, int differs)
+{
+    if (!ok) {
+        total.failed++;
+        total.failed_osrm += !file_own;
+    } else if (file_own) {
+        total.own++;
+    } else if (differs) {
+        total.differ++;
+    } else {
+        total.as_osrm++;
+    }
+}
+
 static const char *const route_cols[] = {"from", "to", "route", "nodes", "distance", "time", "weight", "speed", "diff"};
 
 /* Checks one row of a routes table; returns 1 when it passed. */
@@ -921,12 +944,7 @@ static int check_route_row(scenario *sc, routers *r, const table *t, int row)
     else
         report(0, where, "%s", msg[0] ? msg + 1 : "the routers disagree");
     free(ans.pts);
-    if (!ok)
-        total.failed++;
-    else if (differs)
-        total.differ++;
-    else
-        total.as_osrm++;
+    count_row(ok, differs);
     return ok;
 }
 
@@ -1014,12 +1032,7 @@ static void check_routability_row(scenario *sc, routers *r, const table *t, int 
         report(0, where, "%s:%s", tags, msg);
     for (int d = 0; d < 2; d++)
         free(ans[d].pts);
-    if (!ok)
-        total.failed++;
-    else if (differs)
-        total.differ++;
-    else
-        total.as_osrm++;
+    count_row(ok, differs);
 }
 
 /* ---- reading a file ---- */
@@ -1028,7 +1041,57 @@ typedef struct pending {
     table *routes[16];
     int nroutes;
     table *routability;
+    table *imported;
 } pending;
+
+/* What an `imported` table may check: the importer's counts. */
+static const struct {
+    const char *name;
+    size_t offset;
+    int wide; /* uint64_t, else uint32_t */
+} import_counts[] = {
+    {"restrictions", offsetof(cv_build_stats, restrictions), 0},
+    {"via_ways", offsetof(cv_build_stats, restrictions_via_way), 0},
+    {"states", offsetof(cv_build_stats, restriction_states), 0},
+    {"dropped", offsetof(cv_build_stats, restrictions_dropped), 1},
+    {"malformed", offsetof(cv_build_stats, restrictions_malformed), 1},
+    {"off_graph", offsetof(cv_build_stats, restrictions_off_graph), 1},
+    {"ambiguous", offsetof(cv_build_stats, restrictions_ambiguous), 1},
+    {"barriers", offsetof(cv_build_stats, blocked_nodes), 0},
+    {"closed_nodes", offsetof(cv_build_stats, blocked_nodes) + sizeof(uint32_t), 0},
+    {"components", offsetof(cv_build_stats, components), 0},
+    {"junctions", offsetof(cv_build_stats, junctions), 0},
+    {"edges", offsetof(cv_build_stats, edges), 0},
+};
+
+/* Checks the one row of an `imported` table against the import's counts. */
+static void check_imported(scenario *sc, const table *t, const cv_build_stats *st)
+{
+    char where[800], msg[1024] = "";
+    snprintf(where, sizeof where, "%s:%d [%s] import", sc->file, t->line[0], sc->title);
+    int ok = 1;
+    for (int c = 0; c < t->ncols; c++) {
+        if (t->head[c][0] == '#' || !t->cell[0][c][0])
+            continue;
+        size_t k = 0;
+        while (k < sizeof import_counts / sizeof import_counts[0] && strcmp(import_counts[k].name, t->head[c]))
+            k++;
+        const char *base = (const char *)st + import_counts[k].offset;
+        uint64_t got = import_counts[k].wide ? *(const uint64_t *)base : *(const uint32_t *)base;
+        if (got != strtoull(t->cell[0][c], NULL, 10)) {
+            ok = 0;
+            snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " %s %llu, expected %s;", t->head[c],
+                     (unsigned long long)got, t->cell[0][c]);
+        } else {
+            snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " %s %llu", t->head[c], (unsigned long long)got);
+        }
+    }
+    report(ok, where, "%s", msg[0] ? msg + 1 : "");
+    if (ok) /* covoit's own check, whatever the file */
+        total.own++;
+    else
+        total.failed++;
+}
 
 static void run_scenario(scenario *sc, pending *pd)
 {
@@ -1037,7 +1100,7 @@ static void run_scenario(scenario *sc, pending *pd)
     snprintf(osm, sizeof osm, "%s/feature_%ld_%d.osm", COVOIT_TMP, (long)getpid(), serial);
     snprintf(graph, sizeof graph, "%s/feature_%ld_%d.cvg", COVOIT_TMP, (long)getpid(), serial++);
     snprintf(where, sizeof where, "%s [%s]", sc->file, sc->title);
-    if (sc->broken || (!pd->nroutes && !pd->routability))
+    if (sc->broken || (!pd->nroutes && !pd->routability && !pd->imported))
         goto out;
     rb_row *rows = NULL;
     if (pd->routability) {
@@ -1065,6 +1128,8 @@ static void run_scenario(scenario *sc, pending *pd)
         free(rows);
         goto out;
     }
+    if (pd->imported)
+        check_imported(sc, pd->imported, &r.stats);
     for (int i = 0; i < pd->nroutes; i++)
         for (int row = 0; row < pd->routes[i]->nrows; row++)
             check_route_row(sc, &r, pd->routes[i], row);
@@ -1078,6 +1143,7 @@ out:
     for (int i = 0; i < pd->nroutes; i++)
         free(pd->routes[i]);
     free(pd->routability);
+    free(pd->imported);
     memset(pd, 0, sizeof *pd);
 }
 
@@ -1205,6 +1271,10 @@ static void run_file(const char *path)
         } else if (!strcmp(p, "origin")) {
             if (sscanf(arg, "%lf,%lf", &cur->origin_lon, &cur->origin_lat) != 2)
                 file_error(cur, lineno, "origin needs LON,LAT");
+        } else if (!strcmp(p, "own")) {
+            if (in_scenario)
+                file_error(cur, lineno, "`own` marks a whole file: write it before the first scenario");
+            file_own = 1;
         } else if (!strcmp(p, "import")) {
             if (!strcmp(arg, "no-ferries"))
                 cur->no_ferries = 1;
@@ -1229,7 +1299,7 @@ static void run_file(const char *path)
                 row++;
             }
         } else if (!strcmp(p, "nodes") || !strcmp(p, "ways") || !strcmp(p, "relations") ||
-                   !strcmp(p, "routes") || !strcmp(p, "routability")) {
+                   !strcmp(p, "routes") || !strcmp(p, "routability") || !strcmp(p, "imported")) {
             table *t = read_table(&sc, f, &lineno, buf, sizeof buf, &have);
             if (!t)
                 continue;
@@ -1242,6 +1312,24 @@ static void run_file(const char *path)
             } else if (!strcmp(p, "relations")) {
                 take_relations(&sc, t);
                 free(t);
+            } else if (!strcmp(p, "imported")) {
+                int bad = t->nrows != 1 || pd.imported;
+                for (int c = 0; c < t->ncols && !bad; c++) {
+                    size_t k = 0;
+                    while (k < sizeof import_counts / sizeof import_counts[0] &&
+                           strcmp(import_counts[k].name, t->head[c]))
+                        k++;
+                    if (k == sizeof import_counts / sizeof import_counts[0] && t->head[c][0] != '#') {
+                        file_error(&sc, t->line[0] - 1, "unknown import count '%s'", t->head[c]);
+                        bad = 2;
+                    }
+                }
+                if (bad == 1)
+                    file_error(&sc, t->line[0] - 1, "one `imported` table of one row per scenario");
+                if (bad)
+                    free(t);
+                else
+                    pd.imported = t;
             } else if (!strcmp(p, "routes")) {
                 if (col(t, "from") < 0 || col(t, "to") < 0) {
                     file_error(&sc, t->line[0] - 1, "a routes table needs `from` and `to`");
@@ -1272,10 +1360,17 @@ static void run_file(const char *path)
     free(sc.relations);
     sc.relations = NULL;
     fclose(f);
-    int rows = (total.as_osrm - before.as_osrm) + (total.differ - before.differ) + (total.failed - before.failed);
-    printf("%s: %d rows, %d as OSRM (%.1f%%), %d deliberately different, %d failed, %d file errors\n", base, rows,
-           total.as_osrm - before.as_osrm, rows ? 100.0 * (total.as_osrm - before.as_osrm) / rows : 0.0,
-           total.differ - before.differ, total.failed - before.failed, total.file_errors - before.file_errors);
+    int failed = total.failed - before.failed;
+    if (file_own)
+        printf("%s: %d rows of covoit's own, %d failed, %d file errors\n", base, total.own - before.own + failed,
+               failed, total.file_errors - before.file_errors);
+    else {
+        int rows = (total.as_osrm - before.as_osrm) + (total.differ - before.differ) + failed;
+        printf("%s: %d rows, %d as OSRM (%.1f%%), %d deliberately different, %d failed, %d file errors\n", base,
+               rows, total.as_osrm - before.as_osrm, rows ? 100.0 * (total.as_osrm - before.as_osrm) / rows : 0.0,
+               total.differ - before.differ, failed, total.file_errors - before.file_errors);
+    }
+    file_own = 0;
 }
 
 int main(int argc, char **argv)
@@ -1304,12 +1399,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: test_features [--min-osrm PERCENT] [--differences FILE.md] FILE.scn ...\n");
         return 2;
     }
-    int rows = total.as_osrm + total.differ + total.failed;
-    double pct = rows ? 100.0 * total.as_osrm / rows : 0.0;
-    printf("%d rows: %d as OSRM (%.1f%%), %d deliberately different, %d failed; %d file errors\n", rows,
-           total.as_osrm, pct, total.differ, total.failed, total.file_errors);
+    int osrm_rows = total.as_osrm + total.differ + total.failed_osrm;
+    double pct = osrm_rows ? 100.0 * total.as_osrm / osrm_rows : 0.0;
+    printf("OSRM's scenarios: %d rows, %d as OSRM (%.1f%%), %d deliberately different; covoit's own: %d rows; "
+           "%d failed, %d file errors\n",
+           osrm_rows, total.as_osrm, pct, total.differ, total.own + total.failed - total.failed_osrm, total.failed,
+           total.file_errors);
     int low = min_osrm > 0 && pct < min_osrm;
     if (low)
         printf("FAIL fewer rows answer as OSRM (%.1f%%) than the %.1f%% asked\n", pct, min_osrm);
+    int rows = osrm_rows + total.own + total.failed - total.failed_osrm;
     return total.failed > 0 || total.file_errors > 0 || rows == 0 || low;
 }
