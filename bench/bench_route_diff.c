@@ -6,11 +6,13 @@
 
    Each extract is imported by both binaries (the old one cannot read the new graph format, and the other way
    round). The points are drawn on the new graph: midpoints of random edges of its largest component; the same
-   coordinates go to both binaries' `covoit table` (sources x destinations = the pairs). A route changed when its
-   duration moved by more than 0.1 s or its length by more than 1 m, or when one binary finds it and the other
-   does not. For the largest changes, both routes are asked with their geometry, and the change is explained:
-   the old route crossed a node that is now closed (a bollard, a node with access=no), or drove a stretch of road
-   that is no longer in the graph (a way now closed), or neither (a turn restriction, a speed, a U-turn). */
+   coordinates go to both binaries' `covoit table` (sources x destinations = the pairs). A route takes other roads
+   when its length moved by more than 1 m, or when one binary finds it and the other does not; it takes the same
+   roads at other speeds when only its duration moved (by more than 0.1 s). Every route on other roads is asked
+   of the old binary with its geometry, and the change explained: the old route crossed a node that is now closed
+   (a bollard, a node with access=no), or drove a stretch of road that is no longer in the graph (a way now
+   closed), or neither (a turn restriction, a U-turn now forbidden, speeds elsewhere). The largest are listed. */
+#define _DEFAULT_SOURCE /* M_PI */
 #define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <math.h>
@@ -137,8 +139,21 @@ static cv_coord fixed(pt p)
 }
 
 /* Why the old route changed: a closed node on it, a stretch of it gone from the new graph, or neither. */
-static void explain(const cv_graph *g, const cv_network *net, const pt *old, size_t n, char *why, size_t cap)
+static double dist_m(pt a, pt b)
 {
+    double kx = cos(a.lat * M_PI / 180) * 111195.0, ky = 111195.0;
+    return hypot((a.lon - b.lon) * kx, (a.lat - b.lat) * ky);
+}
+
+static int explain(const cv_graph *g, const cv_network *net, const pt *old, size_t n, const pt *nw, size_t nn,
+                   char *why, size_t cap)
+{
+    if (n && nn && (dist_m(old[0], nw[0]) > 1 || dist_m(old[n - 1], nw[nn - 1]) > 1)) {
+        snprintf(why, cap, "a point snaps onto another road now (%.0f m and %.0f m from the old snaps): a road near "
+                           "it opened or closed",
+                 dist_m(old[0], nw[0]), dist_m(old[n - 1], nw[nn - 1]));
+        return 3;
+    }
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < net->nblocks; k++) {
             const cv_net_node *nd = cv_network_node(net, net->blocks[k].id);
@@ -146,7 +161,7 @@ static void explain(const cv_graph *g, const cv_network *net, const pt *old, siz
                 snprintf(why, cap, "the old route crossed node %" PRId64 " at %.7f,%.7f, now closed (%s)",
                          net->blocks[k].id, old[i].lon, old[i].lat,
                          net->blocks[k].rule == CV_NODE_BARRIER ? "a barrier" : "access tags");
-                return;
+                return 0;
             }
         }
     cv_snap_options so = cv_snap_defaults();
@@ -158,10 +173,11 @@ static void explain(const cv_graph *g, const cv_network *net, const pt *old, siz
         if (cv_snap_point(g, fixed(mid), &so, &s, NULL)) {
             snprintf(why, cap, "the old route drove a stretch at %.7f,%.7f that is no longer a car road", mid.lon,
                      mid.lat);
-            return;
+            return 1;
         }
     }
-    snprintf(why, cap, "same roads: a turn restriction, a speed, or a U-turn now forbidden");
+    snprintf(why, cap, "on roads still open: a turn restriction, a U-turn now forbidden, or speeds elsewhere");
+    return 2;
 }
 
 typedef struct change {
@@ -258,10 +274,11 @@ int main(int argc, char **argv)
             status = 1;
         } else {
             change *ch = malloc(ns * nd * sizeof *ch);
-            size_t nch = 0, lost = 0, gained = 0, longer = 0;
+            size_t nch = 0, lost = 0, gained = 0, longer = 0, timing = 0;
             for (size_t i = 0; i < ns; i++)
                 for (size_t j = 0; j < nd && i * nd + j < pairs; j++) {
                     double a0 = od[i * nd + j], a1 = nwd[i * nd + j];
+                    double l0 = ol[i * nd + j], l1 = nwl[i * nd + j];
                     if (isnan(a0) && isnan(a1))
                         continue;
                     if (isnan(a0) != isnan(a1)) {
@@ -269,9 +286,11 @@ int main(int argc, char **argv)
                         lost += isnan(a1), gained += isnan(a0);
                         continue;
                     }
-                    if (fabs(a1 - a0) > 0.1 || fabs(nwl[i * nd + j] - ol[i * nd + j]) > 1.0) {
+                    if (fabs(l1 - l0) > 1.0) { /* another way: the list below is of these */
                         ch[nch++] = (change){i, j, a1 - a0};
                         longer += a1 > a0;
+                    } else if (fabs(a1 - a0) > 0.1) {
+                        timing++; /* the same way, driven at other speeds */
                     }
                 }
             const uint64_t *cw = st.closed_ways, *rw = st.rule_ways;
@@ -286,22 +305,34 @@ int main(int argc, char **argv)
                    rw[2], rw[4], st.blocked_nodes[0], st.blocked_nodes[1], st.blocked_ends, st.restrictions,
                    st.restrictions_via_way, st.restriction_states, st.restrictions_dropped,
                    st.restrictions_ambiguous, st.mid_road_junctions);
-            printf("  routes changed: %zu of %zu (%.1f%%): %zu longer, %zu shorter or equal in time, %zu "
-                   "unreachable now, %zu reachable now\n",
-                   nch, pairs, 100.0 * nch / pairs, longer, nch - longer - lost - gained, lost, gained);
+            printf("  of %zu routes: %zu take other roads (%zu longer in time, %zu unreachable now, %zu reachable "
+                   "now), %zu take the same roads at other speeds, %zu are unchanged\n",
+                   pairs, nch, longer, lost, gained, timing, pairs - nch - timing);
             qsort(ch, nch, sizeof *ch, cmp_change);
-            for (size_t k = 0; k < nch && k < largest; k++) {
+            /* the largest changes, one per source and per destination, so that one odd point does not fill it */
+            uint8_t *seen_s = calloc(ns, 1), *seen_d = calloc(nd, 1);
+            size_t shown = 0, kinds[4] = {0, 0, 0, 0};
+            for (size_t k = 0; k < nch; k++) {
                 pt a = src[ch[k].i], b = dst[ch[k].j], *og = NULL, *ng = NULL;
                 size_t on = route_geometry(oldbin, oldg, a, b, &og), nn = route_geometry(newbin, newg, a, b, &ng);
                 char why[512];
-                explain(g, &net, og, on, why, sizeof why);
-                double o0 = od[ch[k].i * nd + ch[k].j], n0 = nwd[ch[k].i * nd + ch[k].j];
-                printf("  %+.1f s (%.1f s -> %.1f s, %.0f m -> %.0f m) from %.7f,%.7f to %.7f,%.7f: %s\n",
-                       isinf(ch[k].delta) ? NAN : ch[k].delta, o0, n0, ol[ch[k].i * nd + ch[k].j],
-                       nwl[ch[k].i * nd + ch[k].j], a.lon, a.lat, b.lon, b.lat, why);
-                (void)nn;
+                int kind = explain(g, &net, og, on, ng, nn, why, sizeof why);
+                kinds[kind]++;
+                if (shown < largest && !seen_s[ch[k].i] && !seen_d[ch[k].j]) {
+                    seen_s[ch[k].i] = seen_d[ch[k].j] = 1;
+                    shown++;
+                    double o0 = od[ch[k].i * nd + ch[k].j], n0 = nwd[ch[k].i * nd + ch[k].j];
+                    printf("  %+.1f s (%.1f s -> %.1f s, %.0f m -> %.0f m) from %.7f,%.7f to %.7f,%.7f: %s\n",
+                           isinf(ch[k].delta) ? NAN : ch[k].delta, o0, n0, ol[ch[k].i * nd + ch[k].j],
+                           nwl[ch[k].i * nd + ch[k].j], a.lon, a.lat, b.lon, b.lat, why);
+                }
                 free(og), free(ng);
             }
+            printf("  why the %zu take other roads: %zu crossed a node now closed, %zu drove a road now closed, "
+                   "%zu start or end on another road (one opened or closed near the point), %zu none of these (a "
+                   "turn restriction, a U-turn now forbidden, speeds elsewhere)\n",
+                   nch, kinds[0], kinds[1], kinds[3], kinds[2]);
+            free(seen_s), free(seen_d);
             free(ch);
         }
         free(o1), free(o2), free(big), free(sa), free(da), free(od), free(ol), free(nwd), free(nwl), free(src),
