@@ -51,6 +51,7 @@ typedef struct cv_arcs_out {
     uint32_t nsplit_in;
     uint32_t *copy_of;          /* per copy (id - nn): the junction it copies */
     uint32_t nstates;           /* copies that are via-way restriction states */
+    uint32_t nstarts;           /* copies for starting on a split junction (the state with no memory) */
 } cv_arcs_out;
 
 /* Builds the routing arcs of nedges edges over nn junctions: one arc per drivable direction, weighted by duration

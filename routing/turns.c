@@ -212,6 +212,8 @@ int cv_build_arcs(const cv_edge *edges, uint32_t nedges, uint32_t nn, const cv_r
     uint8_t *split = calloc(nn ? nn : 1, 1);
     head_idx *order = NULL;
     base_arc *ra = NULL;
+    uint8_t *start = NULL;
+    uint32_t *start_id = NULL;
     size_t n = 0, cap = 0;
     int rc = CV_ENOMEM;
     if (!has_through || !ba || !code_to_ba || !bin_first || !bout_first || !split)
@@ -314,12 +316,30 @@ int cv_build_arcs(const cv_edge *edges, uint32_t nedges, uint32_t nn, const cv_r
     for (uint32_t k = 0; k < m.nd; k++)
         order[k] = (head_idx){ba[m.d[k].arc].head, k};
     qsort(order, m.nd, sizeof *order, cmp_head_idx);
+    /* a route that starts exactly on a split junction has arrived by no arc: it may leave by any, with nothing
+       remembered. When no arrival allows some arc that way (a U-turn onto the one road that arrives, a road every
+       arrival is forbidden to take, an arc that every arrival takes into a via-way restriction), the junction gets
+       one more node, the state with no memory, for such starts */
+    start = calloc(nn ? nn : 1, 1);
+    start_id = malloc((nn ? nn : 1) * sizeof *start_id);
+    if (!start || !start_id)
+        goto done;
     uint32_t nsplits = 0, nin = 0, nextra = 0;
     for (uint32_t v = 0; v < nn; v++)
         if (split[v]) {
             nsplits++;
             nin += bin_first[v + 1] - bin_first[v];
             nextra += bin_first[v + 1] - bin_first[v] - 1;
+            uint32_t outdeg = bout_first[v + 1] - bout_first[v];
+            for (uint32_t k = bout_first[v]; k < bout_first[v + 1] && !start[v]; k++) {
+                /* some arrival must allow the arc and lead where a start would (not into a longer restriction) */
+                int some = 0;
+                uint32_t fresh = step(&m, ROOT, bout[k]);
+                for (uint32_t q = bin_first[v]; q < bin_first[v + 1] && !some; q++)
+                    some = allowed(&m, 1 + bin[q], bout[k], outdeg) && step(&m, 1 + bin[q], bout[k]) == fresh;
+                start[v] = !some;
+            }
+            nextra += start[v];
         }
     nextra += m.nd;
     o->splits = malloc((nsplits ? nsplits : 1) * sizeof *o->splits);
@@ -347,6 +367,11 @@ int cv_build_arcs(const cv_edge *edges, uint32_t nedges, uint32_t nn, const cv_r
             o->copy_of[next - nn] = v;
             next++, o->nstates++;
         }
+        if (start[v]) {
+            start_id[v] = next;
+            o->copy_of[next - nn] = v;
+            next++, o->nstarts++;
+        }
         sp->count = next - sp->first_copy;
     }
     uint32_t NN = next;
@@ -354,8 +379,9 @@ int cv_build_arcs(const cv_edge *edges, uint32_t nedges, uint32_t nn, const cv_r
     /* arcs: from every state of every junction, the allowed base arcs, to the state they lead to */
     for (uint32_t u = 0; u < nn; u++) {
         uint32_t k0 = bin_first[u], k1 = bin_first[u + 1];
-        /* the states of u: ROOT when not split, else one per arriving arc, then its deep states */
-        uint32_t nstate = split[u] ? k1 - k0 : 1, dlo = 0, dhi = m.nd;
+        /* the states of u: ROOT when not split, else one per arriving arc, then its deep states, then the state
+           with no memory when u has one for starts */
+        uint32_t nstate = split[u] ? k1 - k0 : 1, dlo = 0, dhi = m.nd, ndeep = 0;
         while (split[u] && dlo < dhi) {
             uint32_t mid = dlo + (dhi - dlo) / 2;
             if (order[mid].head < u)
@@ -363,17 +389,20 @@ int cv_build_arcs(const cv_edge *edges, uint32_t nedges, uint32_t nn, const cv_r
             else
                 dhi = mid;
         }
-        for (uint32_t si = 0;; si++) {
+        while (split[u] && dlo + ndeep < m.nd && order[dlo + ndeep].head == u)
+            ndeep++;
+        uint32_t nall = nstate + ndeep + (split[u] && start[u]);
+        for (uint32_t si = 0; si < nall; si++) {
             uint32_t state, id;
             if (si < nstate) {
                 state = split[u] ? 1 + bin[k0 + si] : ROOT;
                 id = split[u] ? depth1_id[bin[k0 + si]] : u;
+            } else if (si < nstate + ndeep) {
+                state = nb + 1 + order[dlo + si - nstate].idx;
+                id = m.d[order[dlo + si - nstate].idx].id;
             } else {
-                uint32_t at = dlo + (si - nstate);
-                if (!split[u] || at >= m.nd || order[at].head != u)
-                    break;
-                state = nb + 1 + order[at].idx;
-                id = m.d[order[at].idx].id;
+                state = ROOT;
+                id = start_id[u];
             }
             for (uint32_t k = bout_first[u]; k < bout_first[u + 1]; k++) {
                 uint32_t i = bout[k];
@@ -416,7 +445,7 @@ int cv_build_arcs(const cv_edge *edges, uint32_t nedges, uint32_t nn, const cv_r
     rc = 0;
 done:
     free(has_through), free(ba), free(code_to_ba), free(bin_first), free(bout_first), free(bin), free(bout);
-    free(depth1_id), free(split), free(order), free(ra);
+    free(depth1_id), free(split), free(order), free(ra), free(start), free(start_id);
     free(m.d), free(m.hash), free(m.rules);
     if (rc)
         cv_arcs_free(o);

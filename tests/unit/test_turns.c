@@ -364,18 +364,47 @@ typedef struct qitem {
     int done;
 } qitem;
 
+/* The junction a snapped point lies on (t 0 at u, or 1 at v), or UINT32_MAX. */
+static uint32_t on_junction(const cv_graph *g, const cv_snap *s)
+{
+    if (s->from_u_dm == 0 && s->from_u_ds == 0)
+        return g->a.edges[s->edge].u;
+    if (s->to_v_dm == 0 && s->to_v_ds == 0)
+        return g->a.edges[s->edge].v;
+    return UINT32_MAX;
+}
+
 static uint64_t reference_weight(const refnet *R, const cv_snap *src, const cv_snap *dst)
 {
     const cv_graph *g = R->g;
     size_t cap = 1 << 16, n = 0;
     qitem *q = malloc(cap * sizeof *q);
     assert_non_null(q);
-    uint64_t best = cv_path_direct_weight(g, src, dst);
-    for (uint32_t d = 0; d < 2; d++) {
-        uint32_t c = src->edge << 1 | d;
-        if (!drivable(g, c))
-            continue;
-        q[n++] = (qitem){{{c}, 1}, d ? src->to_u_ds : src->to_v_ds, 0};
+    uint32_t sj = on_junction(g, src), tj = on_junction(g, dst);
+    uint64_t best = sj != UINT32_MAX || tj != UINT32_MAX ? UINT64_MAX : cv_path_direct_weight(g, src, dst);
+    if (sj != UINT32_MAX && sj == tj)
+        best = 0;
+    if (sj != UINT32_MAX) {
+        /* on a junction: arrived by nothing, it may leave by any road, with no U-turn to forbid */
+        for (uint32_t e = 0; e < g->hdr.nedges; e++)
+            for (uint32_t dir = 0; dir < 2; dir++) {
+                uint32_t b = e << 1 | dir;
+                if (arc_tail(g, b) != sj || !drivable(g, b))
+                    continue;
+                if (tj == UINT32_MAX && e == dst->edge) {
+                    uint64_t c = dir ? dst->from_v_ds : dst->from_u_ds;
+                    if (c < best)
+                        best = c;
+                }
+                q[n++] = (qitem){{{b}, 1}, cv_edge_duration(&g->a.edges[e], dir), 0};
+            }
+    } else {
+        for (uint32_t d = 0; d < 2; d++) {
+            uint32_t c = src->edge << 1 | d;
+            if (!drivable(g, c))
+                continue;
+            q[n++] = (qitem){{{c}, 1}, d ? src->to_u_ds : src->to_v_ds, 0};
+        }
     }
     for (;;) {
         size_t bi = SIZE_MAX;
@@ -388,13 +417,18 @@ static uint64_t reference_weight(const refnet *R, const cv_snap *src, const cv_s
         state s = q[bi].s;
         uint64_t d = q[bi].d;
         uint32_t j = arc_head(g, s.hist[s.n - 1]);
+        if (j == tj) { /* a target on the junction: reached whatever the arrival */
+            if (d < best)
+                best = d;
+            continue;
+        }
         for (uint32_t e = 0; e < g->hdr.nedges; e++)
             for (uint32_t dir = 0; dir < 2; dir++) {
                 uint32_t b = e << 1 | dir;
                 if (arc_tail(g, b) != j || !drivable(g, b) || !ref_allowed(R, &s, b))
                     continue;
                 uint32_t w = cv_edge_duration(&g->a.edges[e], dir); /* no penalties: every road is open */
-                if (e == dst->edge) { /* into the target's edge: the route ends at the point */
+                if (tj == UINT32_MAX && e == dst->edge) { /* into the target's edge: it ends at the point */
                     uint64_t c = d + (dir ? dst->from_v_ds : dst->from_u_ds);
                     if (c < best)
                         best = c;
@@ -433,6 +467,20 @@ static cv_snap inside(const cv_graph *g, uint32_t e, uint64_t *rng)
     return s;
 }
 
+/* A point exactly on an end of edge e (its u, or its v when at_v). */
+static cv_snap on_node(const cv_graph *g, uint32_t e, int at_v)
+{
+    cv_snap s;
+    memset(&s, 0, sizeof s);
+    s.edge = e;
+    s.point = g->a.edge_first_point[e];
+    s.t = at_v ? 1 : 0;
+    s.location = g->a.points[s.point + (at_v ? 1 : 0)];
+    s.input = s.location;
+    cv_snap_fill(g, &s);
+    return s;
+}
+
 static void test_random_networks(void **state)
 {
     (void)state;
@@ -464,6 +512,11 @@ static void test_random_networks(void **state)
                 es = R.r[tst_rand(&b.rng) % (uint64_t)R.nr].arcs[0] >> 1;
             et = (uint32_t)(tst_rand(&b.rng) % g->hdr.nedges);
             cv_snap s = inside(g, es, &b.rng), t = inside(g, et, &b.rng);
+            /* a quarter start on a junction, a quarter end on one */
+            if (i % 4 == 1)
+                s = on_node(g, es, (int)(tst_rand(&b.rng) & 1));
+            if (i % 4 == 2)
+                t = on_node(g, et, (int)(tst_rand(&b.rng) & 1));
             uint64_t want = reference_weight(&R, &s, &t);
             {
                 cv_ch_query *qs[2] = {ch, lq};
@@ -474,7 +527,7 @@ static void test_random_networks(void **state)
                                  et, p.weight);
                 } else {
                     if (rc != 0 || p.weight != want)
-                        fail_msg("round %d: edge %u -> %u: dijkstra %s %u, reference %llu", round, es, et,
+                        fail_msg("round %d (pair %d): edge %u -> %u: dijkstra %s %u, reference %llu", round, i, es, et,
                                  rc ? "no route" : "weight", rc ? 0 : p.weight, (unsigned long long)want);
                     reached++;
                 }
