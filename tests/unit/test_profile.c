@@ -17,6 +17,14 @@
 /* Runs the profile with default options on a literal tag list: WAY(&attr, {"highway", "primary"}, ...). */
 #define WAY(out, ...) way_default((const cv_tag[]){__VA_ARGS__}, NTAGS(((const cv_tag[]){__VA_ARGS__})), (out))
 
+static uint64_t next_u64(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
 static int way_default(const cv_tag *tags, size_t n, cv_way_attr *out)
 {
     cv_profile_options opt = cv_profile_defaults();
@@ -857,6 +865,55 @@ static void test_duplicate_keys_first_wins(void **state)
     assert_int_equal(WAY(&a, {"highway", "primary"}, {"access", NULL}, {"access", "no"}), 1);
 }
 
+/* Random tags over every key the profile reads, with values of random bytes, digits, units and separators: the
+   profile answers, never crashes, and what it answers is sane (a routable way has a class, a direction and speeds
+   above zero). */
+static void test_random_tags_never_crash(void **state)
+{
+    (void)state;
+    static const char *const keys[] = {
+        "highway", "oneway", "oneway:motorcar", "oneway:motor_vehicle", "oneway:vehicle", "access", "access:forward",
+        "access:backward", "motorcar", "motor_vehicle:backward", "vehicle:forward", "maxspeed", "maxspeed:forward",
+        "maxspeed:backward", "maxspeed:advisory", "source:maxspeed", "maxspeed:type", "maxheight", "maxheight:physical",
+        "maxwidth", "width", "est_width", "maxlength", "maxweight", "construction", "proposed", "junction", "service",
+        "route", "duration", "barrier", "bollard", "kerb", "area", "impassable", "status"};
+    static const char *const words[] = {"yes", "no", "-1", "primary", "track", "footway", "reversible", "alternating",
+                                        "roundabout", "1.9", "6'6\"", "2,5 m", "3.5 t", "none", "below_default",
+                                        "FR:urban", "50 mph", "destination", "private", "bollard", "gate", "rising",
+                                        "lowered", "ferry", "01:30", "PT1H", ";", "", " ", "\xff\xfe", "9999999999"};
+    uint64_t rng = 0x1234567890abcdefULL;
+    char vals[8][64];
+    for (int round = 0; round < 20000; round++) {
+        cv_tag tags[8];
+        size_t n = 1 + (size_t)(next_u64(&rng) % 8);
+        for (size_t i = 0; i < n; i++) {
+            tags[i].key = keys[next_u64(&rng) % NTAGS(keys)];
+            if (next_u64(&rng) % 4) {
+                tags[i].value = words[next_u64(&rng) % NTAGS(words)];
+            } else {
+                size_t len = (size_t)(next_u64(&rng) % 63);
+                for (size_t k = 0; k < len; k++)
+                    vals[i][k] = (char)(1 + next_u64(&rng) % 255);
+                vals[i][len] = '\0';
+                tags[i].value = vals[i];
+            }
+        }
+        cv_way_attr a;
+        if (way_default(tags, n, &a)) {
+            assert_true(a.road_class < CV_RC_COUNT);
+            assert_true(a.flags & (CV_WAY_FORWARD | CV_WAY_BACKWARD));
+            assert_true(a.speed_kmh > 0 && a.speed_back_kmh > 0);
+        } else {
+            assert_true(a.closed_by < CV_CLOSED_COUNT);
+        }
+        cv_node_rule r = cv_profile_node(tags, n);
+        assert_true(r == CV_NODE_OPEN || r == CV_NODE_BARRIER || r == CV_NODE_CLOSED);
+        double l = cv_profile_parse_length(tags[0].value), w = cv_profile_parse_weight(tags[0].value);
+        assert_true(l == -1 || l >= 0);
+        assert_true(w == -1 || w >= 0);
+    }
+}
+
 static void test_null_and_garbage_tags_do_not_crash(void **state)
 {
     (void)state;
@@ -948,6 +1005,7 @@ int main(void)
         cmocka_unit_test(test_duration_garbage_is_zero),
         cmocka_unit_test(test_duplicate_keys_first_wins),
         cmocka_unit_test(test_null_and_garbage_tags_do_not_crash),
+        cmocka_unit_test(test_random_tags_never_crash),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
