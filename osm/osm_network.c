@@ -399,17 +399,24 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-const cv_net_node *cv_network_node(const cv_network *net, int64_t id)
+/* The element of id in an array of n elements of `size` bytes sorted by an int64_t id at their start, or NULL. */
+static const void *find_by_id(const void *arr, size_t n, size_t size, int64_t id)
 {
-    size_t lo = 0, hi = net->nnodes;
+    const char *a = arr;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (net->nodes[mid].id < id)
+        if (*(const int64_t *)(a + mid * size) < id)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < net->nnodes && net->nodes[lo].id == id ? &net->nodes[lo] : NULL;
+    return lo < n && *(const int64_t *)(a + lo * size) == id ? a + lo * size : NULL;
+}
+
+const cv_net_node *cv_network_node(const cv_network *net, int64_t id)
+{
+    return find_by_id(net->nodes, net->nnodes, sizeof *net->nodes, id);
 }
 
 /* Keeps only the locations of nodes that routable ways reference: a sorted unique list of referenced ids is
@@ -457,15 +464,7 @@ static int keep_needed_nodes(reader_ctx *c)
 
 const cv_net_block *cv_network_block(const cv_network *net, int64_t id)
 {
-    size_t lo = 0, hi = net->nblocks;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (net->blocks[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < net->nblocks && net->blocks[lo].id == id ? &net->blocks[lo] : NULL;
+    return find_by_id(net->blocks, net->nblocks, sizeof *net->blocks, id);
 }
 
 int cv_network_read(const char *path, const cv_profile_options *opt, cv_progress *progress, cv_network *out,

@@ -840,6 +840,20 @@ static node *place(scenario *sc, const char *name)
 
 /* ---- the expectation tables ---- */
 
+/* Does the row carry a `diff` id (our expectations, not OSRM's)? An id the differences table lacks fails it. */
+static int row_differs(const table *t, int row, char *msg, size_t cap, int *ok)
+{
+    int dc = col(t, "diff");
+    if (dc < 0 || !t->cell[row][dc][0])
+        return 0;
+    if (!documented(t->cell[row][dc])) {
+        *ok = 0;
+        snprintf(msg + strlen(msg), cap - strlen(msg), " difference %s is not in %s;", t->cell[row][dc],
+                 differences);
+    }
+    return 1;
+}
+
 static void count_row(int ok, int differs)
 {
     if (!ok) {
@@ -932,12 +946,7 @@ static int check_route_row(scenario *sc, routers *r, const table *t, int row)
         }
     }
     int dc = col(t, "diff");
-    int differs = dc >= 0 && t->cell[row][dc][0];
-    if (differs && !documented(t->cell[row][dc])) {
-        ok = 0;
-        snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " difference %s is not in %s;", t->cell[row][dc],
-                 differences);
-    }
+    int differs = row_differs(t, row, msg, sizeof msg, &ok);
     if (ok)
         report(1, where, "%s%s%s%s", ans.ok ? got_ways : "no route", differs ? " (differs from OSRM: " : "",
                differs ? t->cell[row][dc] : "", differs ? ")" : "");
@@ -1013,12 +1022,7 @@ static void check_routability_row(scenario *sc, routers *r, const table *t, int 
         }
     }
     int dc = col(t, "diff");
-    int differs = dc >= 0 && t->cell[row][dc][0];
-    if (differs && !documented(t->cell[row][dc])) {
-        ok = 0;
-        snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " difference %s is not in %s;", t->cell[row][dc],
-                 differences);
-    }
+    int differs = row_differs(t, row, msg, sizeof msg, &ok);
     char tags[512] = "";
     for (int c = 0; c < t->ncols; c++)
         if (t->cell[row][c][0] && strcmp(t->head[c], "forw") && strcmp(t->head[c], "backw") &&
