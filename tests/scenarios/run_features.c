@@ -50,7 +50,8 @@
    column, node or way is an error of the file, never a silent skip.
 
    Every route is computed three ways (Dijkstra, CH, hub labels); they must agree on reachability and weight, and
-   the path checked is Dijkstra's. */
+   the path checked is Dijkstra's. With KEEP set in the environment, the OSM files written are kept in COVOIT_TMP
+   (to import one by hand with `covoit import`). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stddef.h>
