@@ -182,6 +182,50 @@ static void test_zero_length(void **state)
     cv_ch_query_free(ch);
 }
 
+/* A point a few centimetres from a junction, on a one-way edge that cannot be driven away from that junction:
+   the route ends (or starts) at the junction itself, and the steps neither announce a turn onto the one-way
+   edge's forbidden direction nor lose the snapped point (a regression: a step onto an undrivable arc). */
+static void test_points_next_to_a_junction(void **state)
+{
+    (void)state;
+    cv_ch_query *ch = cv_ch_query_new(graph);
+    cv_path p = {0};
+    cv_steps S = {0};
+    unsigned types[CV_MAN_COUNT] = {0};
+    int tried = 0;
+    for (uint32_t e = 0; e < graph->hdr.nedges && tried < 40; e++) {
+        const cv_edge *ed = &graph->a.edges[e];
+        if ((ed->flags & (CV_EDGE_FORWARD | CV_EDGE_BACKWARD)) != CV_EDGE_BACKWARD || ed->length_dm < 200 ||
+            graph->a.node_component[ed->u] != graph->hdr.largest_component)
+            continue;
+        /* 2 cm from u, along the edge: within the rounding of a decimetre */
+        cv_snap t;
+        memset(&t, 0, sizeof t);
+        t.edge = e;
+        t.point = graph->a.edge_first_point[e];
+        const cv_coord *a = &graph->a.points[t.point], *b = a + 1;
+        double seg = cv_distance_m(*a, *b);
+        t.t = seg > 0 ? 0.02 / seg : 0;
+        t.location = (cv_coord){a->lon + (int32_t)lround(t.t * (b->lon - a->lon)),
+                                a->lat + (int32_t)lround(t.t * (b->lat - a->lat))};
+        t.input = t.location;
+        cv_snap_fill(graph, &t);
+        for (int dir = 0; dir < 2; dir++) {
+            cv_snap s = random_snap();
+            int rc = dir ? cv_ch_route(ch, &t, &s, &p, NULL) : cv_ch_route(ch, &s, &t, &p, NULL);
+            if (rc != 0)
+                continue;
+            assert_int_equal(cv_path_steps(graph, &p, &S), 0);
+            check_steps(&p, &S, types);
+            tried++;
+        }
+    }
+    assert_true(tried >= 10);
+    cv_path_free(&p);
+    cv_steps_free(&S);
+    cv_ch_query_free(ch);
+}
+
 /* The summary: the two longest roads in route order; one road alone; nothing when no road has a name. */
 static void test_summary(void **state)
 {
@@ -228,6 +272,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_routes),
         cmocka_unit_test(test_zero_length),
+        cmocka_unit_test(test_points_next_to_a_junction),
         cmocka_unit_test(test_summary),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
