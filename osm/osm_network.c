@@ -285,6 +285,18 @@ static int list_has(const char *list, const char *word)
     return 0;
 }
 
+#define MAX_PAIRS 64     /* from x to pairs of one relation (no_entry, no_exit) */
+#define MAX_VIA_WAYS 32  /* via ways of one relation */
+
+/* Is member i (a way of that role) a repeat of an earlier member? */
+static int member_seen(const cv_osm_member *m, size_t i, const char *role)
+{
+    for (size_t k = 0; k < i; k++)
+        if (m[k].type == 'w' && m[k].ref == m[i].ref && !strcmp(m[k].role, role))
+            return 1;
+    return 0;
+}
+
 /* The direction named by a restriction value ("no_left_turn": left). */
 static uint8_t restriction_turn(const char *r)
 {
@@ -301,8 +313,9 @@ static uint8_t restriction_turn(const char *r)
 
 /* Restrictions that bind cars: the most specific of restriction:motorcar, :motor_vehicle, :vehicle and plain
    restriction, unless `except` names a car mode. Any no_* or only_* value counts (no_entry, only_u_turn, ...).
-   Via a node or via one or more ways. Several from ways (no_entry) or to ways (no_exit) give one restriction per
-   pair; an only_* with several to ways is malformed. */
+   Via a node or via one or more ways (up to MAX_VIA_WAYS). Several from ways (no_entry) or to ways (no_exit) give
+   one restriction per pair (repeated members once, at most MAX_PAIRS pairs); an only_* with several to ways is
+   malformed. */
 static int on_relation(void *ud, int64_t id, const cv_osm_member *m, size_t nm, const cv_tag *tags, size_t ntags)
 {
     reader_ctx *c = ud;
@@ -343,8 +356,10 @@ static int on_relation(void *ud, int64_t id, const cv_osm_member *m, size_t nm, 
         else if (!strcmp(m[i].role, "via") && m[i].type == 'w')
             nvia_way++;
     }
+    /* no_entry and no_exit name several from or to ways: one restriction per pair, a bounded number of them */
     int bad = nfrom == 0 || nto == 0 || (nvia_node == 1) == (nvia_way > 0) || nvia_node > 1 ||
-              (kind == CV_RESTR_ONLY && nto > 1) || (nvia_way && (nfrom > 1 || nto > 1));
+              (kind == CV_RESTR_ONLY && nto > 1) || (nvia_way && (nfrom > 1 || nto > 1)) ||
+              nfrom * nto > MAX_PAIRS || nvia_way > MAX_VIA_WAYS;
     if (bad) {
         net->restrictions_skipped++;
         return 0;
@@ -359,10 +374,10 @@ static int on_relation(void *ud, int64_t id, const cv_osm_member *m, size_t nm, 
         net->restrictions_via_way++;
     }
     for (size_t i = 0; i < nm; i++) {
-        if (strcmp(m[i].role, "from") || m[i].type != 'w')
+        if (strcmp(m[i].role, "from") || m[i].type != 'w' || member_seen(m, i, "from"))
             continue;
         for (size_t k = 0; k < nm; k++) {
-            if (strcmp(m[k].role, "to") || m[k].type != 'w')
+            if (strcmp(m[k].role, "to") || m[k].type != 'w' || member_seen(m, k, "to"))
                 continue;
             if (grow((void **)&net->restrictions, &net->cap_restrictions, net->nrestrictions + 1,
                      sizeof *net->restrictions))

@@ -56,12 +56,14 @@ typedef struct cv_restriction {
     uint32_t via_ways;      /* 1 when the via is one or more ways, else 0 */
 } cv_restriction;
 
-/* A junction split because turn restrictions apply there. Its routing nodes are `node` and the copies first_copy
-   .. first_copy + count - 1: first one per arc arriving at the junction (the k-th arriving arc of split_in[first_in
-   .. first_in + nin), ascending, has `node` for k = 0 and first_copy + k - 1 after), each with the turns allowed
-   after arriving by that arc; then one per state of a via-way restriction (the junction reached after driving a
-   restriction's arcs so far), with the turns allowed there. A U-turn back along the arriving road is never allowed
-   at a split junction. */
+/* A junction split because turn restrictions apply there (or because two roads meet there: no U-turn mid-road).
+   Its routing nodes are `node` and the copies first_copy .. first_copy + count - 1: first one per arc arriving at
+   the junction (the k-th arriving arc of split_in[first_in .. first_in + nin), ascending, has `node` for k = 0 and
+   first_copy + k - 1 after), each with the turns allowed after arriving by that arc; then one per state of a
+   via-way restriction (the junction reached after driving a restriction's arcs so far), with the turns allowed
+   there; and last, when some road could not be taken freshly from the others, one node with no memory and every
+   road out, for a route that starts on the junction itself. A U-turn back along the arriving road is allowed at a
+   split junction only where no other road leaves it, or where an only_u_turn restriction names it. */
 typedef struct cv_split {
     uint32_t node, first_copy, count;
     uint32_t first_in, nin;

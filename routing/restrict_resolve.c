@@ -11,6 +11,7 @@
 
 #include "geo.h"
 #include "graph_build_int.h"
+#include "route.h"
 
 #define NONE UINT32_MAX
 #define MAX_CAND 8
@@ -188,46 +189,32 @@ static uint32_t arc_head(const cv_edge *edges, uint32_t code)
     return code & 1 ? edges[code >> 1].u : edges[code >> 1].v;
 }
 
-/* Walks the via ways from node `at`, each used once and driven from end to end, trying every way that meets the
-   walk where several do (a via chain may come back to where it started). Returns how many complete chains end at
-   a node the to way touches (0, 1, or 2 for "more than one"); the steps of the first are in out (*n of them). */
-static int via_chain(const builder *b, const uint32_t *vw, uint32_t nvia, uint8_t *used, uint32_t at, uint32_t done,
-                     uint32_t tw, step *out, int max, int *n)
+/* Walks the via ways in the relation's order (as OSM asks them to be) from node `at`, each driven from the end the
+   walk is at to its other end, and ending where the to way touches. Returns the number of steps written to out,
+   or -1 when the chain breaks, a via way is listed twice, or a via way cannot be driven that way. */
+static int via_chain(const builder *b, const uint32_t *vw, uint32_t nvia, uint32_t at, uint32_t tw, step *out,
+                     int max)
 {
-    if (done == nvia) {
-        for (uint32_t i = b->inc_first[at]; i < b->inc_first[at + 1]; i++)
-            if (((const raw_edge *)b->raw.p)[b->inc[i] >> 1].way == tw) {
-                *n = 0;
-                return 1;
-            }
-        return 0;
-    }
-    int found = 0;
-    step walk[MAX_PATH], spare[MAX_PATH];
-    for (uint32_t k = 0; k < nvia && found < 2; k++) {
-        if (used[k] || (way_end(b, vw[k], 0) != at && way_end(b, vw[k], 1) != at))
-            continue;
-        int m = way_path(b, vw[k], at, walk, max);
+    int n = 0;
+    for (uint32_t k = 0; k < nvia; k++) {
+        for (uint32_t q = 0; q < k; q++)
+            if (vw[q] == vw[k])
+                return -1;
+        if (way_end(b, vw[k], 0) != at && way_end(b, vw[k], 1) != at)
+            return -1;
+        int m = way_path(b, vw[k], at, out + n, max - n);
         if (m < 0)
-            continue;
-        int ok = 1;
-        for (int i = 0; i < m && ok; i++)
-            ok = drivable(b, walk[i]) && !b->blocked[step_head(b, walk[i])];
-        if (!ok)
-            continue; /* no car drives the via path that way: not this walk */
-        used[k] = 1;
-        int rest = 0;
-        /* the first complete chain is kept in out: this way's steps, then the rest of the chain after them */
-        int got = via_chain(b, vw, nvia, used, step_head(b, walk[m - 1]), done + 1, tw, found ? spare : out + m,
-                            max - m, &rest);
-        used[k] = 0;
-        if (got && !found) {
-            memcpy(out, walk, (size_t)m * sizeof *walk);
-            *n = m + rest;
-        }
-        found += got;
+            return -1;
+        for (int i = 0; i < m; i++)
+            if (!drivable(b, out[n + i]) || b->blocked[step_head(b, out[n + i])])
+                return -1; /* no car drives the via path that way: the restriction never applies */
+        n += m;
+        at = step_head(b, out[n - 1]);
     }
-    return found;
+    for (uint32_t i = b->inc_first[at]; i < b->inc_first[at + 1]; i++)
+        if (((const raw_edge *)b->raw.p)[b->inc[i] >> 1].way == tw)
+            return n;
+    return -1;
 }
 
 /* Resolves one restriction into raw steps: path[0] the from step, then the via steps, then the to step. Returns the
@@ -265,16 +252,16 @@ static int resolve_one(const builder *b, const cv_net_restriction *r, const int6
     for (uint32_t k = 0; k < nvia; k++)
         if ((vw[k] = way_index(index, net->nways, net->via_ways[r->via_first + k])) == NONE)
             return -OFF_GRAPH;
+    /* the from way meets the first via way at one of its ends */
     uint32_t start = NONE;
     int nstart = 0;
     for (int end = 0; end < 2; end++) {
         uint32_t a = way_end(b, fw, end);
-        for (uint32_t k = 0; k < nvia && a != NONE; k++)
-            if (way_end(b, vw[k], 0) == a || way_end(b, vw[k], 1) == a) {
-                if (start != a)
-                    nstart++;
-                start = a;
-            }
+        if (a != NONE && (way_end(b, vw[0], 0) == a || way_end(b, vw[0], 1) == a)) {
+            if (start != a)
+                nstart++;
+            start = a;
+        }
     }
     if (nstart != 1)
         return nstart ? -AMBIGUOUS : -OFF_GRAPH;
@@ -284,12 +271,9 @@ static int resolve_one(const builder *b, const cv_net_restriction *r, const int6
     if (nf != 1 || !drivable(b, fc[0]) || b->blocked[start])
         return -OFF_GRAPH;
     path[n++] = fc[0];
-    uint8_t used[32] = {0};
-    int m = 0, found = via_chain(b, vw, nvia, used, start, 0, tw, path + n, MAX_PATH - 2 - n, &m);
-    if (found == 0)
+    int m = via_chain(b, vw, nvia, start, tw, path + n, MAX_PATH - 2 - n);
+    if (m < 0)
         return -OFF_GRAPH;
-    if (found > 1)
-        return -AMBIGUOUS;
     n += m;
     uint32_t at = step_head(b, path[n - 1]);
     int nt = edges_at(b, tw, at, 0, tc);
@@ -301,6 +285,44 @@ static int resolve_one(const builder *b, const cv_net_restriction *r, const int6
     if (r->kind == CV_RESTR_NO && !drivable(b, tc[ti]))
         return -OFF_GRAPH;
     return n;
+}
+
+/* A split junction has one routing node per arriving arc, one per longer restriction prefix ending there and maybe
+   one for starts; a search seeds every one of them for a point on the junction, CV_MAX_SEEDS at the most. A
+   junction that would need more (none in real data: it takes some 60 roads, or as many via-way restrictions
+   ending there) keeps none of the restrictions that would split it, counted off the graph. */
+static int drop_crowded(builder *b, const cv_edge *edges, const uint32_t *arcs, cv_restriction *r, size_t *nr)
+{
+    uint32_t nj = 0;
+    for (size_t i = 0; i < b->chains.n; i++) {
+        if (edges[i].u + 1 > nj)
+            nj = edges[i].u + 1;
+        if (edges[i].v + 1 > nj)
+            nj = edges[i].v + 1;
+    }
+    uint32_t *need = calloc(nj ? nj : 1, sizeof *need);
+    if (!need)
+        return CV_ENOMEM;
+    for (size_t e = 0; e < b->chains.n; e++) /* arriving arcs */
+        for (uint32_t d = 0; d < 2; d++)
+            if (edges[e].flags & (d ? CV_EDGE_BACKWARD : CV_EDGE_FORWARD))
+                need[d ? edges[e].u : edges[e].v]++;
+    for (size_t i = 0; i < *nr; i++) /* longer prefixes (an upper bound: shared ones are counted again) */
+        for (uint32_t k = 1; k + 1 < r[i].narcs; k++)
+            need[arc_head(edges, arcs[r[i].first + k])]++;
+    size_t kept = 0;
+    for (size_t i = 0; i < *nr; i++) {
+        int crowded = 0;
+        for (uint32_t k = 0; k + 1 < r[i].narcs && !crowded; k++)
+            crowded = need[arc_head(edges, arcs[r[i].first + k])] + 1 >= CV_MAX_SEEDS;
+        if (crowded)
+            b->st->restrictions_off_graph++;
+        else
+            r[kept++] = r[i];
+    }
+    *nr = kept;
+    free(need);
+    return 0;
 }
 
 int cv_resolve_restrictions(builder *b, const cv_edge *edges, cv_restriction **restr, uint32_t *nr, uint32_t **arcs,
@@ -357,10 +379,15 @@ int cv_resolve_restrictions(builder *b, const cv_edge *edges, cv_restriction **r
             return CV_ENOMEM;
         }
         *slot = (cv_restriction){(uint32_t)first, (uint32_t)(av.n - first), r->kind, r->via_node ? 0u : 1u};
-        if (!r->via_node)
-            st->restrictions_via_way++;
     }
     free(index), free(path);
+    int rc = drop_crowded(b, edges, av.p, rv.p, &rv.n);
+    if (rc) {
+        free(rv.p), free(av.p);
+        return rc;
+    }
+    for (size_t i = 0; i < rv.n; i++)
+        st->restrictions_via_way += ((cv_restriction *)rv.p)[i].via_ways;
     *restr = rv.p, *nr = (uint32_t)rv.n;
     *arcs = av.p, *narcs = (uint32_t)av.n;
     return 0;

@@ -1,6 +1,8 @@
 /* snap.c — nearest-segment search over the uniform grid stored in the graph file. */
 #include "snap.h"
 
+#include "route.h"
+
 #include <math.h>
 
 cv_snap_options cv_snap_defaults(void)
@@ -64,6 +66,20 @@ static void consider(best *b, double d, uint32_t edge, uint32_t point, double t,
     }
 }
 
+/* Is junction j in the main network: one of its routing nodes in component `big`? (At a split junction the
+   junction's own id is the node for one arrival only, which may be a dead state or come from nowhere.) */
+static int in_main(const cv_graph *g, uint32_t j, uint32_t big)
+{
+    if (g->a.node_component[j] == big)
+        return 1;
+    uint32_t c[CV_MAX_SEEDS];
+    uint32_t n = cv_graph_node_copies(g, j, c, CV_MAX_SEEDS);
+    for (uint32_t k = 1; k < n; k++)
+        if (g->a.node_component[c[k]] == big)
+            return 1;
+    return 0;
+}
+
 int cv_snap_point(const cv_graph *g, cv_coord p, const cv_snap_options *opt, cv_snap *out, cv_error *err)
 {
     cv_snap_options o = opt ? *opt : cv_snap_defaults();
@@ -120,8 +136,7 @@ int cv_snap_point(const cv_graph *g, cv_coord p, const cv_snap_options *opt, cv_
                         cv_coord onto;
                         double dp = cv_project_planar(&fr, p, g->a.points[it->point], g->a.points[it->point + 1],
                                                       &t, &onto);
-                        int big_ok = o.any_component ||
-                                     (g->a.node_component[e->u] == big && g->a.node_component[e->v] == big);
+                        int big_ok = o.any_component || (in_main(g, e->u, big) && in_main(g, e->v, big));
                         /* the frame's distance is within 1 % of the exact one up to 5 km: a segment it puts
                            clearly beyond the limit, or behind every best it could replace, is no candidate, and
                            haversine is spared */

@@ -140,14 +140,15 @@ static int cmp_rule(const void *a, const void *b)
 static int allowed(const automaton *m, uint32_t state, uint32_t i, uint32_t outdeg)
 {
     uint32_t code = m->ba[i].code;
+    /* no U-turn back along the arriving road at a split junction (a loop driven back the way it came included),
+       unless the road has no other way on there (a dead end for that arrival: turning round is what a driver
+       does), or an only_u_turn restriction names it */
+    int uturn_banned = 0;
     if (state != ROOT) {
         uint32_t last = m->ba[last_arc(m, state)].code;
-        const cv_edge *e = &m->edges[code >> 1];
-        /* no U-turn back along the arriving road at a split junction, unless the road has no other way on there
-           (a dead end for that arrival: turning round is what a driver does) */
-        if ((last >> 1) == (code >> 1) && last != code && e->u != e->v && outdeg > 1)
-            return 0;
+        uturn_banned = (last >> 1) == (code >> 1) && last != code && outdeg > 1;
     }
+    int named = 0;
     for (uint32_t s = state; s != ROOT; s = state_fail(m, s)) {
         uint32_t lo = 0, hi = m->nrules;
         while (lo < hi) {
@@ -169,8 +170,9 @@ static int allowed(const automaton *m, uint32_t state, uint32_t i, uint32_t outd
         /* several only_* from the same prefix allow any of their targets */
         if (any_only && !only_ok)
             return 0;
+        named |= only_ok;
     }
-    return 1;
+    return !uturn_banned || named;
 }
 
 /* A deep state with a sort key (its depth, or its junction). */

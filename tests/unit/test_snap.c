@@ -26,6 +26,7 @@
 #include "osm_network.h"
 #include "profile.h"
 #include "snap.h"
+#include "route.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MONACO_PBF COVOIT_TEST_DATA "/monaco.osm.pbf"
@@ -114,11 +115,21 @@ static int teardown_monaco(void **state)
     return 0;
 }
 
+/* A junction is in the main network when any of its routing nodes is (a split junction's own id is the node for
+   one arrival only). */
+static int junction_in_largest(const cv_graph *g, uint32_t j)
+{
+    uint32_t c[CV_MAX_SEEDS], n = cv_graph_node_copies(g, j, c, CV_MAX_SEEDS);
+    for (uint32_t k = 0; k < n; k++)
+        if (g->a.node_component[c[k]] == g->hdr.largest_component)
+            return 1;
+    return 0;
+}
+
 static int edge_in_largest(const cv_graph *g, uint32_t e)
 {
     const cv_edge *ed = &g->a.edges[e];
-    uint32_t big = g->hdr.largest_component;
-    return g->a.node_component[ed->u] == big && g->a.node_component[ed->v] == big;
+    return junction_in_largest(g, ed->u) && junction_in_largest(g, ed->v);
 }
 
 /* ---- brute force ---- */
@@ -628,6 +639,29 @@ static void test_exclude_every_class(void **state)
     }
 }
 
+/* A point on a junction of the main network snaps there, even when the junction's own routing node (the one for
+   arriving by a single road, a one-way no-through lane here) is outside the largest component (a regression:
+   every road of that junction lost the preference and the point went to a road 9.8 m away). */
+static void test_junction_of_the_main_network(void **state)
+{
+    (void)state;
+    const cv_graph *g = M.g;
+    cv_snap s;
+    cv_snap_options def = cv_snap_defaults();
+    assert_int_equal(cv_snap_point(g, (cv_coord){cv_fixed(7.4268580), cv_fixed(43.7393495)}, &def, &s, NULL), 0);
+    assert_true(s.distance_m < 0.05);
+    /* and the same for every junction with a node in the main network whose own node is not */
+    int checked = 0;
+    for (uint32_t j = 0; j < g->hdr.njunctions; j++) {
+        if (g->a.node_component[j] == g->hdr.largest_component || !junction_in_largest(g, j))
+            continue;
+        assert_int_equal(cv_snap_point(g, g->a.node_coord[j], &def, &s, NULL), 0);
+        assert_true(s.distance_m < 0.05);
+        checked++;
+    }
+    assert_true(checked >= 1);
+}
+
 /* Points on edges outside the largest component: the default snap takes an edge of the largest component when one
    is within range, else the island edge itself. */
 static void test_largest_component_preferred(void **state)
@@ -688,6 +722,7 @@ int main(void)
         cmocka_unit_test(test_near_the_poles_answers_quickly),
         cmocka_unit_test(test_exclude_every_class),
         cmocka_unit_test(test_largest_component_preferred),
+        cmocka_unit_test(test_junction_of_the_main_network),
     };
     return cmocka_run_group_tests(tests, setup_monaco, teardown_monaco);
 }

@@ -8,11 +8,12 @@
      - a restriction's arcs are never all driven in a row (no_*); after an only_* one's arcs but the last, the
        last is taken (several only_* from the same arcs allow any of theirs);
      - a route turns round (leaves by the road it came) only at a dead end for that arrival (no other road leaves
-       the junction), or at a junction that is neither restricted (where a restriction's arcs so far end) nor a
-       junction of exactly two roads;
+       the junction), where an only_u_turn restriction tells it to, or at a junction that is neither restricted
+       (where a restriction's arcs so far end) nor a junction of exactly two roads;
      - nothing passes a closed node: a road reaching it ends there.
    Every way has a name of its own, so that no two of them are compressed into one edge and the reference can
    speak of ways and edges alike. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -335,14 +336,15 @@ static int ref_allowed(const refnet *R, const state *s, uint32_t b)
 {
     const cv_graph *g = R->g;
     uint32_t a = s->hist[s->n - 1], j = arc_head(g, a);
-    if ((a >> 1) == (b >> 1) && a != b && R->split[j] && R->outdeg[j] > 1)
-        return 0;
+    int uturn_banned = (a >> 1) == (b >> 1) && a != b && R->split[j] && R->outdeg[j] > 1, named = 0;
     for (int i = 0; i < R->nr; i++) {
         const ref_restr *r = &R->r[i];
         if (!ends_with(s, r->arcs, r->n - 1))
             continue;
         if (r->kind == CV_RESTR_NO && r->arcs[r->n - 1] == b)
             return 0;
+        if (r->kind == CV_RESTR_ONLY && r->arcs[r->n - 1] == b)
+            named = 1; /* only_u_turn: the U-turn it names is allowed */
         if (r->kind == CV_RESTR_ONLY && r->arcs[r->n - 1] != b) {
             /* another only_* with the same arcs before may allow b */
             int allowed_by_other = 0;
@@ -354,7 +356,7 @@ static int ref_allowed(const refnet *R, const state *s, uint32_t b)
                 return 0;
         }
     }
-    return 1;
+    return !uturn_banned || named;
 }
 
 /* Plain Dijkstra over states with a linear scan (the graphs are tiny). */
@@ -557,10 +559,131 @@ static void test_random_networks(void **state)
     assert_true(restricted > 100);
 }
 
+/* A junction where 70 roads meet cannot be split (a search seeds at most CV_MAX_SEEDS nodes for a point on it):
+   its restriction is dropped and counted, and every road still reaches every other straight through it. */
+static void test_crowded_junction(void **state)
+{
+    (void)state;
+    build b = {.rng = 1};
+    cv_network *net = &b.net;
+    memset(net, 0, sizeof *net);
+    enum { SPOKES = 70 };
+    net->nodes = calloc(SPOKES + 1, sizeof *net->nodes);
+    assert_non_null(net->nodes);
+    net->nodes[0] = (cv_net_node){1, 70000000, 430000000};
+    for (int i = 0; i < SPOKES; i++) {
+        double a = 2 * 3.14159265358979 * i / SPOKES;
+        net->nodes[i + 1] = (cv_net_node){2 + i, 70000000 + (int32_t)(20000 * cos(a)),
+                                          430000000 + (int32_t)(20000 * sin(a))};
+        add_way(&b, 100 + i, 1, 2 + i, 0);
+    }
+    net->nnodes = SPOKES + 1;
+    add_restriction(&b, 100, NULL, 0, 1, 101, CV_RESTR_NO);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/turns_crowded.cvg", COVOIT_TMP);
+    cv_error err = {0};
+    cv_build_stats st;
+    assert_int_equal(cv_graph_build(net, "crowded", path, NULL, &st, &err), 0);
+    assert_int_equal(st.restrictions, 0);
+    assert_int_equal(st.restrictions_off_graph, 1);
+    cv_graph *g = cv_graph_open(path, &err);
+    assert_non_null(g);
+    cv_dijkstra *dj = cv_dijkstra_new(g);
+    cv_path p = {0};
+    for (uint32_t i = 0; i < g->hdr.nedges; i++)
+        for (uint32_t k = 0; k < g->hdr.nedges; k += 7) {
+            if (i == k)
+                continue;
+            cv_snap a = inside(g, i, &b.rng), c = inside(g, k, &b.rng);
+            assert_int_equal(cv_dijkstra_route(dj, &a, &c, &p, NULL), 0);
+            /* straight through the centre: from the point to the centre, then out to the other point */
+            const cv_edge *ei = &g->a.edges[i], *ek = &g->a.edges[k];
+            int i_u = ei->u == ek->u || ei->u == ek->v, k_u = ek->u == ei->u || ek->u == ei->v;
+            uint64_t straight = (uint64_t)(i_u ? a.to_u_ds : a.to_v_ds) + (k_u ? c.from_u_ds : c.from_v_ds);
+            assert_int_equal(p.narcs, 0);
+            assert_int_equal(p.weight, straight);
+        }
+    cv_path_free(&p);
+    cv_dijkstra_free(dj);
+    cv_graph_close(g);
+    cv_network_free(net);
+}
+
+/* Writes an OSM XML file and reads it with the car profile. */
+static void read_osm(const char *name, const char *xml, cv_network *net)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", COVOIT_TMP, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(xml, f);
+    fclose(f);
+    cv_error err = {0};
+    cv_profile_options o = cv_profile_defaults();
+    if (cv_network_read(path, &o, NULL, net, &err))
+        fail_msg("%s", err.text);
+}
+
+/* Hostile relations: a no_entry with 100 from and 100 to ways is refused (one restriction per pair would be 10,000),
+   repeated members count once, and a via way listed again and again is dropped at once (it used to take a search
+   over every order of the via ways). */
+static void test_hostile_relations(void **state)
+{
+    (void)state;
+    size_t cap = 1 << 20, n = 0;
+    char *xml = malloc(cap);
+    assert_non_null(xml);
+    n += (size_t)snprintf(xml + n, cap - n, "<?xml version='1.0'?><osm version='0.6'>");
+    for (int i = 0; i < 203; i++)
+        n += (size_t)snprintf(xml + n, cap - n, "<node id='%d' lat='43.%04d' lon='7.%04d'/>", 1 + i, 7000 + i % 13,
+                              4000 + i);
+    for (int i = 0; i < 202; i++)
+        n += (size_t)snprintf(xml + n, cap - n,
+                              "<way id='%d'><nd ref='%d'/><nd ref='%d'/><tag k='highway' v='residential'/></way>",
+                              1000 + i, 1 + i, 2 + i);
+    /* no_entry: 100 from, 100 to */
+    n += (size_t)snprintf(xml + n, cap - n, "<relation id='1'>");
+    for (int i = 0; i < 100; i++)
+        n += (size_t)snprintf(xml + n, cap - n, "<member type='way' ref='%d' role='from'/>", 1000 + i);
+    n += (size_t)snprintf(xml + n, cap - n, "<member type='node' ref='101' role='via'/>");
+    for (int i = 0; i < 100; i++)
+        n += (size_t)snprintf(xml + n, cap - n, "<member type='way' ref='%d' role='to'/>", 1100 + i);
+    n += (size_t)snprintf(xml + n, cap - n, "<tag k='type' v='restriction'/><tag k='restriction' v='no_entry'/>"
+                                            "</relation>");
+    /* a no_left_turn naming its from and to ways three times each: one restriction */
+    n += (size_t)snprintf(xml + n, cap - n, "<relation id='2'>");
+    for (int k = 0; k < 3; k++)
+        n += (size_t)snprintf(xml + n, cap - n, "<member type='way' ref='1010' role='from'/>"
+                                                "<member type='way' ref='1011' role='to'/>");
+    n += (size_t)snprintf(xml + n, cap - n, "<member type='node' ref='12' role='via'/><tag k='type' "
+                                            "v='restriction'/><tag k='restriction' v='no_left_turn'/></relation>");
+    /* a via way listed 30 times, and a to way that never meets the chain */
+    n += (size_t)snprintf(xml + n, cap - n, "<relation id='3'><member type='way' ref='1020' role='from'/>");
+    for (int k = 0; k < 30; k++)
+        n += (size_t)snprintf(xml + n, cap - n, "<member type='way' ref='1021' role='via'/>");
+    n += (size_t)snprintf(xml + n, cap - n, "<member type='way' ref='1150' role='to'/><tag k='type' "
+                                            "v='restriction'/><tag k='restriction' v='no_u_turn'/></relation></osm>");
+    cv_network net;
+    read_osm("hostile.osm", xml, &net);
+    free(xml);
+    assert_int_equal(net.restrictions_skipped, 1);       /* the no_entry */
+    assert_int_equal(net.nrestrictions, 2);              /* the no_left_turn once, the via-way one */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/hostile.cvg", COVOIT_TMP);
+    cv_error err = {0};
+    cv_build_stats st;
+    assert_int_equal(cv_graph_build(&net, "hostile", path, NULL, &st, &err), 0);
+    assert_int_equal(st.restrictions, 1);
+    assert_int_equal(st.restrictions_off_graph, 1);      /* the via way repeated */
+    cv_network_free(&net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random_networks),
+        cmocka_unit_test(test_crowded_junction),
+        cmocka_unit_test(test_hostile_relations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
