@@ -46,6 +46,13 @@ static int cmp_i64pair(const void *a, const void *b)
     return (x[0] > y[0]) - (x[0] < y[0]);
 }
 
+uint32_t cv_build_way(const builder *b, int64_t id)
+{
+    int64_t key[2] = {id, 0};
+    const int64_t *hit = bsearch(key, b->way_index, b->net->nways, 2 * sizeof *b->way_index, cmp_i64pair);
+    return hit ? (uint32_t)hit[1] : NONE;
+}
+
 static uint32_t find_node(const cv_network *net, int64_t id)
 {
     const cv_net_node *n = cv_network_node(net, id);
@@ -100,23 +107,22 @@ static int mark_junctions(builder *b)
     }
     free(seen);
     /* via nodes, and the ends of via ways (where from, via and to ways meet), stay nodes of their own */
-    int64_t *way_ids = malloc((net->nways ? net->nways : 1) * 2 * sizeof *way_ids);
-    if (!way_ids)
+    b->way_index = malloc((net->nways ? net->nways : 1) * 2 * sizeof *b->way_index);
+    if (!b->way_index)
         return CV_ENOMEM;
     for (size_t w = 0; w < net->nways; w++)
-        way_ids[2 * w] = net->ways[w].id, way_ids[2 * w + 1] = (int64_t)w;
-    qsort(way_ids, net->nways, 2 * sizeof *way_ids, cmp_i64pair);
+        b->way_index[2 * w] = net->ways[w].id, b->way_index[2 * w + 1] = (int64_t)w;
+    qsort(b->way_index, net->nways, 2 * sizeof *b->way_index, cmp_i64pair);
     for (size_t i = 0; i < net->nrestrictions; i++) {
         const cv_net_restriction *r = &net->restrictions[i];
         uint32_t n = r->via_node ? find_node(net, r->via_node) : NONE;
         if (n != NONE)
             b->is_junction[n] = b->keep[n] = 1;
         for (uint32_t k = 0; k < r->nvia; k++) {
-            int64_t key[2] = {net->via_ways[r->via_first + k], 0};
-            const int64_t *hit = bsearch(key, way_ids, net->nways, 2 * sizeof *way_ids, cmp_i64pair);
-            if (!hit)
+            uint32_t w = cv_build_way(b, net->via_ways[r->via_first + k]);
+            if (w == NONE)
                 continue;
-            const cv_net_way *way = &net->ways[hit[1]];
+            const cv_net_way *way = &net->ways[w];
             for (uint32_t end = 0; end < 2; end++) {
                 uint32_t m = b->ref_node[way->first_ref + (end ? way->nrefs - 1 : 0)];
                 if (m != NONE)
@@ -124,7 +130,6 @@ static int mark_junctions(builder *b)
             }
         }
     }
-    free(way_ids);
     /* nodes cars cannot pass: a junction of their own, split apart after chains are compressed */
     for (size_t i = 0; i < net->nblocks; i++) {
         uint32_t n = find_node(net, net->blocks[i].id);
@@ -839,6 +844,7 @@ done:
         cv_fail(err, rc, "out of memory while building the graph");
     free(b.ref_node), free(b.is_junction), free(b.keep), free(b.blocked), free(b.raw.p), free(b.raw_pts.p);
     free(b.way_len), free(b.way_first_raw), free(b.way_nraw), free(b.merged_rev), free(b.extra_of);
+    free(b.way_index);
     free(b.inc_first), free(b.inc), free(b.chains.p), free(b.chain_pts.p), free(b.merged_of);
     free(gid), free(node_of), free(efirst), free(comp), free(comp_size);
     cv_arcs_free(&arcs);

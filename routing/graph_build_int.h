@@ -66,6 +66,7 @@ typedef struct builder {
     uint8_t *merged_rev;     /* per raw edge: 1 when its chain runs from its v to its u */
     uint32_t nnodes;         /* net->nnodes plus the nodes added where barriers split a node */
     uint32_t *extra_of;      /* per added node (index - net->nnodes): the node whose place it shares */
+    int64_t *way_index;      /* (OSM id, index) of every way, sorted by id: cv_build_way */
     vec raw;                 /* raw_edge */
     vec raw_pts;             /* cv_coord */
     double *way_len;         /* per way: total length in metres (ferry durations are shared by length) */
@@ -83,6 +84,9 @@ static inline cv_coord cv_build_node_loc(const builder *b, uint32_t n)
         n = b->extra_of[n - b->net->nnodes];
     return (cv_coord){b->net->nodes[n].lon, b->net->nodes[n].lat};
 }
+
+/* Index in net->ways of the way with OSM id `id`, or UINT32_MAX. */
+uint32_t cv_build_way(const builder *b, int64_t id);
 
 /* Resolves the network's turn restrictions on the built chains: each becomes a sequence of arcs (edge << 1 | dir,
    edges numbered as chains, their ends already junction ids) written to *restr (narcs >= 2) and *arcs (both

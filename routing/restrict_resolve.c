@@ -23,19 +23,6 @@ typedef struct step {
     uint8_t rev;
 } step;
 
-static int cmp_i64pair(const void *a, const void *b)
-{
-    const int64_t *x = a, *y = b;
-    return (x[0] > y[0]) - (x[0] < y[0]);
-}
-
-static uint32_t way_index(const int64_t *index, size_t n, int64_t id)
-{
-    int64_t key[2] = {id, 0};
-    const int64_t *hit = bsearch(key, index, n, 2 * sizeof *index, cmp_i64pair);
-    return hit ? (uint32_t)hit[1] : NONE;
-}
-
 static uint8_t raw_flags(const builder *b, const raw_edge *e)
 {
     return b->net->ways[e->way].attr.flags;
@@ -219,10 +206,10 @@ static int via_chain(const builder *b, const uint32_t *vw, uint32_t nvia, uint32
 
 /* Resolves one restriction into raw steps: path[0] the from step, then the via steps, then the to step. Returns the
    number of steps, or -OFF_GRAPH / -AMBIGUOUS. */
-static int resolve_one(const builder *b, const cv_net_restriction *r, const int64_t *index, step *path)
+static int resolve_one(const builder *b, const cv_net_restriction *r, step *path)
 {
     const cv_network *net = b->net;
-    uint32_t fw = way_index(index, net->nways, r->from_way), tw = way_index(index, net->nways, r->to_way);
+    uint32_t fw = cv_build_way(b, r->from_way), tw = cv_build_way(b, r->to_way);
     if (fw == NONE || tw == NONE)
         return -OFF_GRAPH;
     step fc[MAX_CAND], tc[MAX_CAND];
@@ -250,7 +237,7 @@ static int resolve_one(const builder *b, const cv_net_restriction *r, const int6
     if (nvia > 32)
         return -OFF_GRAPH;
     for (uint32_t k = 0; k < nvia; k++)
-        if ((vw[k] = way_index(index, net->nways, net->via_ways[r->via_first + k])) == NONE)
+        if ((vw[k] = cv_build_way(b, net->via_ways[r->via_first + k])) == NONE)
             return -OFF_GRAPH;
     /* the from way meets the first via way at one of its ends */
     uint32_t start = NONE;
@@ -331,19 +318,13 @@ int cv_resolve_restrictions(builder *b, const cv_edge *edges, cv_restriction **r
     const cv_network *net = b->net;
     cv_build_stats *st = b->st;
     *restr = NULL, *arcs = NULL, *nr = *narcs = 0;
-    int64_t *index = malloc((net->nways ? net->nways : 1) * 2 * sizeof *index);
     vec rv = {.elem = sizeof(cv_restriction)}, av = {.elem = sizeof(uint32_t)};
     step *path = malloc(MAX_PATH * sizeof *path);
-    if (!index || !path) {
-        free(index), free(path);
+    if (!path)
         return CV_ENOMEM;
-    }
-    for (size_t w = 0; w < net->nways; w++)
-        index[2 * w] = net->ways[w].id, index[2 * w + 1] = (int64_t)w;
-    qsort(index, net->nways, 2 * sizeof *index, cmp_i64pair);
     for (size_t i = 0; i < net->nrestrictions; i++) {
         const cv_net_restriction *r = &net->restrictions[i];
-        int n = resolve_one(b, r, index, path);
+        int n = resolve_one(b, r, path);
         if (n < 0) {
             if (n == -AMBIGUOUS)
                 st->restrictions_ambiguous++;
@@ -363,7 +344,7 @@ int cv_resolve_restrictions(builder *b, const cv_edge *edges, cv_restriction **r
                 ok = 0; /* the chains do not meet: a barrier cut the path */
             uint32_t *slot = vec_push(&av);
             if (!slot) {
-                free(index), free(path), free(rv.p), free(av.p);
+                free(path), free(rv.p), free(av.p);
                 return CV_ENOMEM;
             }
             *slot = last = c;
@@ -375,12 +356,12 @@ int cv_resolve_restrictions(builder *b, const cv_edge *edges, cv_restriction **r
         }
         cv_restriction *slot = vec_push(&rv);
         if (!slot) {
-            free(index), free(path), free(rv.p), free(av.p);
+            free(path), free(rv.p), free(av.p);
             return CV_ENOMEM;
         }
         *slot = (cv_restriction){(uint32_t)first, (uint32_t)(av.n - first), r->kind, r->via_node ? 0u : 1u};
     }
-    free(index), free(path);
+    free(path);
     int rc = drop_crowded(b, edges, av.p, rv.p, &rv.n);
     if (rc) {
         free(rv.p), free(av.p);
