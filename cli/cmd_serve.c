@@ -18,6 +18,7 @@
 #include "page.h"
 #include "server.h"
 #include "timeutil.h"
+#include "trip.h"
 
 #ifndef COVOIT_PAGE_DIR
 #define COVOIT_PAGE_DIR "web/page" /* CMake gives the source tree's */
@@ -85,7 +86,7 @@ typedef struct setting {
     const char *key;            /* in the --config file */
     const char *opt;            /* on the command line */
     set_kind kind;
-    double lo, hi;              /* SET_INT: lo..hi; SET_NUM: above lo, at most hi */
+    double lo, hi;              /* SET_INT, SET_NUM: lo..hi */
 } setting;
 
 enum { S_GRAPH, S_DB, S_LISTEN, S_TZ, S_THREADS, S_MAX_CONN, S_MAX_CONN_IP, S_TIMEOUT, S_MAX_BODY, S_RATE,
@@ -103,7 +104,7 @@ static const setting settings[S_N] = {
     [S_MAX_BODY] = {"max_body_bytes", "--max-body", SET_INT, 1, 64 * 1024 * 1024},
     [S_RATE] = {"rate", "--rate", SET_INT, 1, 1000000},
     [S_DEMO_TRIPS] = {"demo_trips", "--demo-trips", SET_INT, 0, 100000},
-    [S_PRICE] = {"price_per_km", "--price-per-km", SET_NUM, 0, 1000},
+    [S_PRICE] = {"price_per_km", "--price-per-km", SET_NUM, CV_MIN_PRICE_PER_KM, CV_MAX_PRICE_PER_KM},
     [S_ROUTE_COORDS] = {"max_route_coords", "--max-route-coords", SET_INT, 2, 10000},
     [S_TABLE_COORDS] = {"max_table_coords", "--max-table-coords", SET_INT, 1, 10000},
     [S_PAGE] = {"page", "--page", SET_STR, 0, 0},
@@ -228,7 +229,7 @@ static const char *expected(int k, char *buf, size_t cap)
         snprintf(buf, cap, "a whole number from %.0f to %.0f", s->lo, s->hi);
         break;
     case SET_NUM:
-        snprintf(buf, cap, "a number above %g, at most %g", s->lo, s->hi);
+        snprintf(buf, cap, "a number from %g to %g", s->lo, s->hi);
         break;
     case SET_LISTEN:
         snprintf(buf, cap, "HOST:PORT with an IPv4 address or a host name, or [IPV6]:PORT with an IPv6 address "
@@ -260,7 +261,7 @@ static int set_from_text(int k, const char *text, const char *file, setting_valu
         char *end;
         errno = 0;
         double d = strtod(text, &end);
-        ok = *text && !*end && !errno && d > s->lo && d <= s->hi;
+        ok = *text && !*end && !errno && d >= s->lo && d <= s->hi;
         v->d = d;
     } else if (s->kind == SET_LISTEN) {
         char host[LISTEN_HOST_MAX];
@@ -333,7 +334,7 @@ static int load_config(const char *path, setting_value *vals, json_t **doc)
             ok = json_is_integer(val) && json_integer_value(val) >= s->lo && json_integer_value(val) <= s->hi;
             vals[k].i = json_integer_value(val);
         } else {
-            ok = json_is_number(val) && json_number_value(val) > s->lo && json_number_value(val) <= s->hi;
+            ok = json_is_number(val) && json_number_value(val) >= s->lo && json_number_value(val) <= s->hi;
             vals[k].d = json_number_value(val);
         }
         if (!ok) {

@@ -423,23 +423,23 @@ static int trip_add(trip_kind kind, const trip_args *a, int64_t now)
         o.nvias = a->nvias;
         double v;
         if (a->max_detour_min) {
-            if (parse_number(a->max_detour_min, 0, 10000, &v))
-                return fail(CV_EINVAL, CLI_USAGE, "--max-detour-min: '%.100s' is not a number of minutes (0 to 10000)",
-                            a->max_detour_min);
+            if (parse_number(a->max_detour_min, 0, CV_MAX_DETOUR_MIN, &v))
+                return fail(CV_EINVAL, CLI_USAGE, "--max-detour-min: '%.100s' is not a number of minutes (0 to %d)",
+                            a->max_detour_min, CV_MAX_DETOUR_MIN);
             o.max_detour_s = (int32_t)lround(v * 60.0);
         }
         if (a->max_detour_km) {
-            if (parse_number(a->max_detour_km, 0, 100000, &v))
-                return fail(CV_EINVAL, CLI_USAGE, "--max-detour-km: '%.100s' is not a distance in km (0 to 100000)",
-                            a->max_detour_km);
+            if (parse_number(a->max_detour_km, 0, CV_MAX_DETOUR_KM, &v))
+                return fail(CV_EINVAL, CLI_USAGE, "--max-detour-km: '%.100s' is not a distance in km (0 to %d)",
+                            a->max_detour_km, CV_MAX_DETOUR_KM);
             o.max_detour_m = (int32_t)lround(v * 1000.0);
         }
         if (a->price) {
-            if (parse_number(a->price, 0, 1000, &v) || !(v > 0))
+            if (parse_number(a->price, CV_MIN_PRICE_PER_KM, CV_MAX_PRICE_PER_KM, &v))
                 return fail(CV_EINVAL, CLI_USAGE,
-                            "--price-per-km: '%.100s' is not a positive amount of euros (leave it out for the "
+                            "--price-per-km: '%.100s' is not an amount of euros from %g to %g (leave it out for the "
                             "server's rate)",
-                            a->price);
+                            a->price, CV_MIN_PRICE_PER_KM, CV_MAX_PRICE_PER_KM);
             o.price_per_km = v;
         }
     } else {

@@ -5,13 +5,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cv_utf8.h"
 #include "timeutil.h"
 
 #define MAX_LON_FIXED 1800000000 /* 180 degrees in 1e-7 */
 #define MAX_LAT_FIXED 900000000  /* 90 degrees */
-#define MAX_DETOUR_S 86400       /* an absolute detour limit beyond a day is a mistake */
-#define MAX_DETOUR_M 1000000     /* ... or beyond 1000 km */
-#define MAX_PRICE_PER_KM 10.0    /* euros; carpooling shares costs, it is not a taxi fare */
+#define MAX_DETOUR_S (CV_MAX_DETOUR_MIN * 60)
+#define MAX_DETOUR_M (CV_MAX_DETOUR_KM * 1000)
 
 /* Returns 1 when some day in [from, to] falls on one of the weekdays. */
 static int has_weekday_between(uint8_t weekdays, cv_day from, cv_day to)
@@ -86,11 +86,22 @@ static int check_owner(const char *owner, cv_error *err)
         return cv_fail(err, CV_EINVAL, "owner must be at most %d bytes", CV_OWNER_MAX - 1);
     if (end == owner)
         return cv_fail(err, CV_EINVAL, "owner must not be empty");
-    for (const char *p = owner; p < end; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c < 0x20 || c == 0x7f) /* bytes >= 0x80 pass: owners may be UTF-8 */
-            return cv_fail(err, CV_EINVAL, "owner contains a control character (byte 0x%02x at offset %d)", c,
-                           (int)(p - owner));
+    /* Owners are UTF-8 text without control characters (C0, DEL, C1) or the line and paragraph separators
+       U+2028/U+2029, which break lines in logs, CSV exports and JavaScript. */
+    const unsigned char *u = (const unsigned char *)owner;
+    size_t n = (size_t)(end - owner);
+    for (size_t i = 0; i < n;) {
+        size_t k = cv_utf8_seq(u + i, n - i);
+        if (!k)
+            return cv_fail(err, CV_EINVAL, "owner is not UTF-8 (byte 0x%02x at offset %zu)", u[i], i);
+        unsigned cp = k == 1   ? u[i]
+                      : k == 2 ? (u[i] & 0x1fu) << 6 | (u[i + 1] & 0x3fu)
+                      : k == 3 ? (u[i] & 0x0fu) << 12 | (u[i + 1] & 0x3fu) << 6 | (u[i + 2] & 0x3fu)
+                               : 0x10000; /* four bytes: above the BMP, no control there */
+        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029)
+            return cv_fail(err, CV_EINVAL, "owner contains a control or line-breaking character (U+%04X at offset %zu)",
+                           cp, i);
+        i += k;
     }
     return 0;
 }
@@ -139,9 +150,12 @@ int cv_offer_check(const cv_offer *o, int64_t now, cv_error *err)
     if (o->max_detour_m != -1 && (o->max_detour_m < 0 || o->max_detour_m > MAX_DETOUR_M))
         return cv_fail(err, CV_EINVAL, "max_detour_m must be -1 (default) or between 0 and %d (got %d)",
                        MAX_DETOUR_M, (int)o->max_detour_m);
-    if (!isfinite(o->price_per_km) || o->price_per_km < 0 || o->price_per_km > MAX_PRICE_PER_KM)
-        return cv_fail(err, CV_EINVAL, "price_per_km must be between 0 and %g (got %g)", MAX_PRICE_PER_KM,
-                       o->price_per_km);
+    /* 0 stands for the server's rate (cv_matcher_add_offer puts it in); a rate so small that it would be kept and
+       shown as 0 is refused */
+    if (!isfinite(o->price_per_km) || o->price_per_km < 0 || o->price_per_km > CV_MAX_PRICE_PER_KM ||
+        (o->price_per_km > 0 && o->price_per_km < CV_MIN_PRICE_PER_KM))
+        return cv_fail(err, CV_EINVAL, "price_per_km must be between %g and %g euros (got %g)", CV_MIN_PRICE_PER_KM,
+                       CV_MAX_PRICE_PER_KM, o->price_per_km);
     return cv_schedule_check(&o->when, now, err);
 }
 

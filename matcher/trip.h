@@ -18,6 +18,13 @@
 #define CV_DEFAULT_DETOUR_PERCENT 25   /* default detour limit: +25 % of the direct route, time and distance */
 #define CV_DEFAULT_PRICE_PER_KM 0.06
 
+/* The limits of an offer's settings in the units people give them: the one table that the HTTP API, the CLI, the
+   server's settings and docs/API.md follow (cv_offer_check enforces them in the units stored). */
+#define CV_MAX_DETOUR_MIN 1440         /* an absolute detour limit beyond a day is a mistake */
+#define CV_MAX_DETOUR_KM 1000          /* ... and so is one beyond 1000 km */
+#define CV_MIN_PRICE_PER_KM 0.0001     /* euros: the precision prices are kept and shown at */
+#define CV_MAX_PRICE_PER_KM 10.0       /* carpooling shares costs, it is not a taxi fare */
+
 /* Weekdays as bits: Monday is bit 0, Sunday bit 6 (ISO order). */
 enum {
     CV_MON = 1 << 0, CV_TUE = 1 << 1, CV_WED = 1 << 2, CV_THU = 1 << 3,

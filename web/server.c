@@ -227,6 +227,24 @@ static void logfmt_pair(char *buf, size_t cap, size_t *len, const char *key, con
     *len = n;
 }
 
+/* As logfmt_pair, with a value longer than max bytes (max < 900) cut to its first max bytes (not inside a UTF-8
+   character) and marked with its whole length, so that a long path or method never pushes the fields after it out
+   of the line. */
+static void logfmt_clipped(char *buf, size_t cap, size_t *len, const char *key, const char *val, size_t max)
+{
+    size_t n = strlen(val);
+    if (n <= max) {
+        logfmt_pair(buf, cap, len, key, val);
+        return;
+    }
+    size_t cut = max;
+    while (cut > 0 && ((unsigned char)val[cut] & 0xc0) == 0x80)
+        cut--;
+    char clipped[960];
+    snprintf(clipped, sizeof clipped, "%.*s...(%zu bytes)", (int)cut, val, n);
+    logfmt_pair(buf, cap, len, key, clipped);
+}
+
 static void log_ts(char *buf, size_t cap, size_t *len)
 {
     struct timespec ts;
@@ -242,8 +260,9 @@ static void log_ts(char *buf, size_t cap, size_t *len)
 /* One write(2) per line, so that lines from several threads never interleave. */
 static void log_write(char *buf, size_t len, size_t cap)
 {
-    if (len + 1 < cap)
-        buf[len++] = '\n';
+    if (len >= cap)
+        len = cap - 1; /* logfmt_pair keeps len below cap: the newline always fits */
+    buf[len++] = '\n';
     ssize_t w = write(STDERR_FILENO, buf, len);
     (void)w;
 }
@@ -732,11 +751,12 @@ static enum MHD_Result send_json(cv_server *s, struct MHD_Connection *c, req_sta
     count_request(s, url, status, ns);
     if (!s->o.quiet || status >= 500) {
         double ms = (double)ns / 1e6;
-        char line[2048], num[32];
+        /* escaped, a control byte takes 4: 4 * (64 + 512) bytes and the short fields fit in the line */
+        char line[4096], num[32];
         size_t len = 0;
         log_ts(line, sizeof line, &len);
-        logfmt_pair(line, sizeof line, &len, "method", method);
-        logfmt_pair(line, sizeof line, &len, "path", url);
+        logfmt_clipped(line, sizeof line, &len, "method", method, 64);
+        logfmt_clipped(line, sizeof line, &len, "path", url, 512);
         snprintf(num, sizeof num, "%d", status);
         logfmt_pair(line, sizeof line, &len, "status", num);
         snprintf(num, sizeof num, "%.2f", ms);

@@ -308,21 +308,18 @@ static int parse_offer(web_req *r, json_t *doc, int64_t now, cv_offer *o)
     o->max_detour_s = -1;
     o->max_detour_m = -1;
     o->price_per_km = -1;
-    if (opt_number(r, doc, "max_detour_min", 0, 10000, &v, &present))
+    if (opt_number(r, doc, "max_detour_min", 0, CV_MAX_DETOUR_MIN, &v, &present))
         return -1;
     if (present)
         o->max_detour_s = (int32_t)lround(v * 60.0);
-    if (opt_number(r, doc, "max_detour_km", 0, 100000, &v, &present))
+    if (opt_number(r, doc, "max_detour_km", 0, CV_MAX_DETOUR_KM, &v, &present))
         return -1;
     if (present)
         o->max_detour_m = (int32_t)lround(v * 1000.0);
-    if (opt_number(r, doc, "price_per_km", 0, 1000, &v, &present))
+    if (opt_number(r, doc, "price_per_km", CV_MIN_PRICE_PER_KM, CV_MAX_PRICE_PER_KM, &v, &present))
         return -1;
-    if (present) {
-        if (!(v > 0))
-            return invalid(r, "price_per_km: must be a positive amount of euros (leave it out for the server's)");
+    if (present)
         o->price_per_km = v;
-    }
     o->status = CV_TRIP_OPEN;
     o->created = now;
     return 0;

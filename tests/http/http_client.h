@@ -44,7 +44,7 @@ static inline reply http_request(uint16_t port, const char *method, const char *
         close(fd);
         return r;
     }
-    size_t hcap = strlen(path) + (header ? strlen(header) : 0) + 256;
+    size_t hcap = strlen(method) + strlen(path) + (header ? strlen(header) : 0) + 256;
     char *head = malloc(hcap);
     int n = snprintf(head, hcap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n", method, path);
     if (header)

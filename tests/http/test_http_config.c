@@ -396,7 +396,8 @@ static void test_bad_settings(void **state)
         {"{\"listen\": \"localhost\"}", "'listen' must be HOST:PORT", "not 'localhost'"},
         {"{\"listen\": \"localhost:65536\"}", "'listen' must be HOST:PORT", "localhost:65536"},
         {"{\"graph\": 3}", "'graph' must be a string", ""},
-        {"{\"price_per_km\": -1}", "'price_per_km' must be a number above 0", ""},
+        {"{\"price_per_km\": -1}", "'price_per_km' must be a number from 0.0001 to 10", ""},
+        {"{\"price_per_km\": 50}", "'price_per_km' must be a number from 0.0001 to 10", "not 50"},
         {"{\"hub_labels_mb\": -5}", "'hub_labels_mb' must be a whole number from 0", "not -5"},
         {"{\"graph\": \"a\", \"graph\": \"b\"}", "duplicate", ""},
         {"[1, 2]", "must be a JSON object", ""},
@@ -425,6 +426,8 @@ static void test_bad_settings(void **state)
         {"--connection-timeout", "-1", "--connection-timeout must be"},
         {"--max-body", "1e3", "--max-body must be"},
         {"--max-table-coords", "0", "--max-table-coords must be"},
+        {"--price-per-km", "50", "--price-per-km must be a number from 0.0001 to 10"},
+        {"--price-per-km", "0", "--price-per-km must be"},
         {"--listen", "::1:8080", "--listen must be HOST:PORT"},
         {"--listen", "[localhost]:8080", "--listen must be"},
         {"--listen", "local host:8080", "--listen must be"},
@@ -710,6 +713,55 @@ static void test_hub_labels_over_limit(void **state)
             fail_msg("no '%s' in: %s", want[i], err_buf);
 }
 
+/* Request log lines with very long paths and methods: one line per request, the path shortened, never the status,
+   duration or id lost or glued to the next line. */
+static void test_long_request_lines(void **state)
+{
+    (void)state;
+    const char *args[] = {"--graph", GRAPH, "--listen", "127.0.0.1:0", "--hub-labels-mb", "0", "--no-quiet", NULL};
+    server_proc s = start(args);
+    static char long_path[6100], ctl_path[4600], long_method[300];
+    memcpy(long_path, "/v1/", 4);
+    memset(long_path + 4, 'a', 6000);
+    long_path[6004] = '\0';
+    ctl_path[0] = '/';
+    for (int i = 0; i < 1500; i++)
+        memcpy(ctl_path + 1 + 3 * i, "%01", 3); /* each byte is escaped as \x01 in the log: four times longer */
+    ctl_path[4501] = '\0';
+    memset(long_method, 'X', 299);
+    const char *methods[] = {"GET", "GET", long_method, "GET"};
+    const char *paths[] = {long_path, ctl_path, "/health", "/health"};
+    for (int i = 0; i < 4; i++) {
+        reply r = http_request(s.port, methods[i], paths[i], NULL, NULL, 0);
+        assert_true(r.status >= 200);
+        reply_free(&r);
+    }
+    stop(&s);
+    int lines = 0;
+    for (const char *line = err_buf; *line;) {
+        const char *eol = strchr(line, '\n');
+        assert_non_null(eol);
+        size_t n = (size_t)(eol - line);
+        char one[8192];
+        assert_true(n < sizeof one);
+        memcpy(one, line, n);
+        one[n] = '\0';
+        if (strstr(one, " method=")) {
+            lines++;
+            if (!strstr(one, " status=") || !strstr(one, " dur_ms=") || !strstr(one, " id=") || strstr(one + 1, "ts="))
+                fail_msg("a request line lost its fields: %s", one);
+            if (strlen(one) > 4000)
+                fail_msg("a request line of %zu bytes", strlen(one));
+        }
+        line = eol + 1;
+    }
+    if (lines != 4)
+        fail_msg("%d request lines, not 4: %s", lines, err_buf);
+    assert_non_null(strstr(err_buf, "...(6004 bytes)"));
+    assert_non_null(strstr(err_buf, "...(1501 bytes)"));
+    assert_non_null(strstr(err_buf, "...(299 bytes)"));
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -727,6 +779,7 @@ int main(void)
         cmocka_unit_test(test_listen_host_name),
         cmocka_unit_test(test_listen_unresolvable),
         cmocka_unit_test(test_no_quiet),
+        cmocka_unit_test(test_long_request_lines),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

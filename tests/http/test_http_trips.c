@@ -12,6 +12,7 @@
 #include "http_client.h"
 
 #include <arpa/inet.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -427,7 +428,36 @@ static void test_errors(void **state)
                              lonlat(7.416, 43.729), "depart", "weekdays", "someday", "time", "08:00", "owner", "x"));
     expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
     free(body);
-    assert_int_equal(count_offers(), before); /* nothing written */
+    /* The limits of docs/API.md are the ones accepted: each bound is taken, one step beyond it is refused. */
+    static const struct {
+        const char *key;
+        double value;
+        int ok;
+    } limits[] = {
+        {"max_detour_min", 1440, 1},   {"max_detour_min", 1441, 0},  {"max_detour_min", -1, 0},
+        {"max_detour_km", 1000, 1},    {"max_detour_km", 1000.5, 0}, {"price_per_km", 10, 1},
+        {"price_per_km", 10.01, 0},    {"price_per_km", 0.0001, 1},  {"price_per_km", 1e-300, 0},
+        {"price_per_km", 0, 0},        {"price_per_km", 50, 0},
+    };
+    size_t accepted = 0;
+    for (size_t i = 0; i < sizeof limits / sizeof *limits; i++) {
+        body = text_of(json_pack("{s:o,s:o,s:s,s:s,s:f}", "from", lonlat(7.4275, 43.7396), "to",
+                                 lonlat(7.416, 43.729), "depart", depart, "owner", "limits", limits[i].key,
+                                 limits[i].value));
+        if (limits[i].ok) {
+            reply lr = expect("POST", "/v1/offers", body, 201, "Ok");
+            json_t *lo = json_object_get(lr.json, "offer");
+            if (!strcmp(limits[i].key, "price_per_km"))
+                assert_true(fabs(json_number_value(json_object_get(lo, "price_per_km")) - limits[i].value) < 1e-9);
+            reply_free(&lr);
+            accepted++;
+        } else {
+            expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
+        }
+        free(body);
+    }
+    assert_int_equal(count_offers(), before + accepted);
+    before += accepted;
 
     /* A regular offer is accepted. */
     body = text_of(json_pack("{s:o,s:o,s:{s:s,s:s},s:s,s:o}", "from", lonlat(7.4275, 43.7396), "to",

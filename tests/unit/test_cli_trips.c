@@ -976,6 +976,15 @@ static void test_errors(void **state)
          "08:00");
     TRIP(2, "InvalidValue", "offer", "add", "--from", "7.4165", "--to", TO, "--depart", "2030-06-03T08:00");
     TRIP(2, "InvalidValue", "offer", "add", "--from", FROM, "--to", TO);
+    /* the limits of docs/API.md, one step beyond each */
+    TRIP(2, "InvalidValue", "offer", "add", "--from", FROM, "--to", TO, "--depart", "2030-06-03T08:00",
+         "--max-detour-min", "1441");
+    TRIP(2, "InvalidValue", "offer", "add", "--from", FROM, "--to", TO, "--depart", "2030-06-03T08:00",
+         "--max-detour-km", "1001");
+    TRIP(2, "InvalidValue", "offer", "add", "--from", FROM, "--to", TO, "--depart", "2030-06-03T08:00",
+         "--price-per-km", "50");
+    TRIP(2, "InvalidValue", "offer", "add", "--from", FROM, "--to", TO, "--depart", "2030-06-03T08:00",
+         "--price-per-km", "1e-300");
 
     now = offer_list(1);
     if (!json_equal(now, offers))

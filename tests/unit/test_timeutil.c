@@ -774,11 +774,34 @@ static void test_offer_check(void **state)
     memset(o.owner, 'a', CV_OWNER_MAX);
     EXPECT_BAD(cv_offer_check(&o, now, ERR), "owner must be at most 127 bytes");
     strcpy(o.owner, "bad\nowner");
-    EXPECT_BAD(cv_offer_check(&o, now, ERR), "owner contains a control character (byte 0x0a at offset 3)");
+    EXPECT_BAD(cv_offer_check(&o, now, ERR),
+               "owner contains a control or line-breaking character (U+000A at offset 3)");
     strcpy(o.owner, "del\x7f");
-    EXPECT_BAD(cv_offer_check(&o, now, ERR), "byte 0x7f");
+    EXPECT_BAD(cv_offer_check(&o, now, ERR), "U+007F at offset 3");
     strcpy(o.owner, "Jos\xc3\xa9"); /* UTF-8 is fine */
     expect_ok_offer(&o);
+    strcpy(o.owner, "\xe6\x97\xa5\xf0\x9f\x9a\x97"); /* three and four bytes */
+    expect_ok_offer(&o);
+    strcpy(o.owner, "\xc2\xa0nbsp"); /* U+00A0, just past C1 */
+    expect_ok_offer(&o);
+    strcpy(o.owner, "c1\xc2\x85"); /* NEL, a C1 control */
+    EXPECT_BAD(cv_offer_check(&o, now, ERR), "U+0085 at offset 2");
+    strcpy(o.owner, "c1\xc2\x80");
+    EXPECT_BAD(cv_offer_check(&o, now, ERR), "U+0080");
+    strcpy(o.owner, "c1\xc2\x9f");
+    EXPECT_BAD(cv_offer_check(&o, now, ERR), "U+009F");
+    strcpy(o.owner, "ls\xe2\x80\xa8");
+    EXPECT_BAD(cv_offer_check(&o, now, ERR), "U+2028 at offset 2");
+    strcpy(o.owner, "ps\xe2\x80\xa9");
+    EXPECT_BAD(cv_offer_check(&o, now, ERR), "U+2029");
+    strcpy(o.owner, "\xe2\x80\xaa"); /* U+202A, next to them, is text */
+    expect_ok_offer(&o);
+    strcpy(o.owner, "latin1 Jos\xe9");
+    EXPECT_BAD(cv_offer_check(&o, now, ERR), "owner is not UTF-8 (byte 0xe9 at offset 10)");
+    strcpy(o.owner, "overlong \xc0\xaf");
+    EXPECT_BAD(cv_offer_check(&o, now, ERR), "owner is not UTF-8 (byte 0xc0");
+    strcpy(o.owner, "cut \xe2\x80");
+    EXPECT_BAD(cv_offer_check(&o, now, ERR), "owner is not UTF-8");
 
     /* coordinates */
     o = good_offer();
@@ -854,7 +877,11 @@ static void test_offer_check(void **state)
     o.price_per_km = 10;
     expect_ok_offer(&o);
     o.price_per_km = 10.01;
-    EXPECT_BAD(cv_offer_check(&o, now, ERR), "price_per_km must be between 0 and 10 (got 10.01)");
+    EXPECT_BAD(cv_offer_check(&o, now, ERR), "price_per_km must be between 0.0001 and 10 euros (got 10.01)");
+    o.price_per_km = 0.0001;
+    expect_ok_offer(&o);
+    o.price_per_km = 1e-300; /* it would be stored, and shown, as 0 */
+    EXPECT_BAD(cv_offer_check(&o, now, ERR), "(got 1e-300)");
     o.price_per_km = -0.01;
     EXPECT_BAD(cv_offer_check(&o, now, ERR), "price_per_km");
     o.price_per_km = NAN;
@@ -906,7 +933,9 @@ static void test_request_check(void **state)
     memset(r.owner, 'x', CV_OWNER_MAX);
     EXPECT_BAD(cv_request_check(&r, now, ERR), "owner must be at most");
     strcpy(r.owner, "tab\there");
-    EXPECT_BAD(cv_request_check(&r, now, ERR), "control character");
+    EXPECT_BAD(cv_request_check(&r, now, ERR), "control or line-breaking character (U+0009");
+    strcpy(r.owner, "nel\xc2\x85");
+    EXPECT_BAD(cv_request_check(&r, now, ERR), "U+0085");
     r = good_request();
     r.from.lat = 900000001;
     EXPECT_BAD(cv_request_check(&r, now, ERR), "from latitude");
