@@ -24,6 +24,10 @@ int cmd_booking(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 
+/* Reads a `covoit serve --config` file the way serve does, and starts nothing: 0 when it is a JSON object of known
+   settings, each of its type and in range; -1 after printing the problem (the fuzz target's entry point). */
+int cmd_serve_check_config(const char *path);
+
 /* Prints "covoit: <text>" on stderr. */
 void cli_error(const char *fmt, ...)
 #if defined(__GNUC__)

@@ -358,6 +358,16 @@ static int load_config(const char *path, setting_value *vals, json_t **doc)
     return 0;
 }
 
+int cmd_serve_check_config(const char *path)
+{
+    setting_value vals[S_N];
+    memset(vals, 0, sizeof vals);
+    json_t *doc = NULL;
+    int rc = load_config(path, vals, &doc);
+    json_decref(doc);
+    return rc;
+}
+
 /* A junction of the main network near the point at fraction f of the graph's box diagonal: example requests
    that answer Ok on any extract. */
 static cv_coord example_point(const cv_graph *g, double f)
