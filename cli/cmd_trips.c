@@ -532,7 +532,7 @@ static int trip_show(trip_kind kind, const trip_args *a, int64_t now, int cancel
         if (!rc)
             rc = cv_store_get_offer(s.store, id, &o, &err);
         if (!rc)
-            obj = cancel ? json_offer(&o) : json_offer_detail(s.store, &o, &rc, &err);
+            obj = cancel ? json_offer(&o) : json_offer_detail(s.store, &o, now, &rc, &err);
     } else {
         cv_request r;
         if (cancel)
@@ -540,7 +540,7 @@ static int trip_show(trip_kind kind, const trip_args *a, int64_t now, int cancel
         if (!rc)
             rc = cv_store_get_request(s.store, id, &r, &err);
         if (!rc)
-            obj = json_request(&r);
+            obj = cancel ? json_request(&r) : json_request_detail(s.store, &r, &rc, &err);
     }
     st = rc ? fail(rc, CLI_FAIL, "%s", err.text) : print_ok(cmd, obj);
     session_close(&s);

@@ -121,6 +121,15 @@ static int evaluate(const cv_plan *pl, const cv_candidate *c, int i, int j, cv_i
     return 1;
 }
 
+/* evaluate works in deciseconds; insertions are given in seconds */
+static void to_seconds(cv_insertion *x)
+{
+    x->shift_s = (x->shift_s + (x->shift_s >= 0 ? 5 : -5)) / 10;
+    x->pickup_s = (x->pickup_s + (x->pickup_s >= 0 ? 5 : -5)) / 10;
+    x->dropoff_s = (x->dropoff_s + (x->dropoff_s >= 0 ? 5 : -5)) / 10;
+    x->mismatch_s = (x->mismatch_s + 5) / 10;
+}
+
 int cv_plan_insert(const cv_plan *pl, const cv_candidate *c, cv_insertion *out)
 {
     if (pl->nstops < 2 || pl->nstops > CV_PLAN_MAX_STOPS || c->seats <= 0)
@@ -139,12 +148,18 @@ int cv_plan_insert(const cv_plan *pl, const cv_candidate *c, cv_insertion *out)
         }
     if (!found)
         return 0;
-    /* back to seconds for the times */
-    best.shift_s = (best.shift_s + (best.shift_s >= 0 ? 5 : -5)) / 10;
-    best.pickup_s = (best.pickup_s + (best.pickup_s >= 0 ? 5 : -5)) / 10;
-    best.dropoff_s = (best.dropoff_s + (best.dropoff_s >= 0 ? 5 : -5)) / 10;
-    best.mismatch_s = (best.mismatch_s + 5) / 10;
+    to_seconds(&best);
     *out = best;
+    return 1;
+}
+
+int cv_plan_insert_at(const cv_plan *pl, const cv_candidate *c, int i, int j, cv_insertion *out)
+{
+    if (pl->nstops < 2 || pl->nstops > CV_PLAN_MAX_STOPS || c->seats <= 0 || i < 0 || j < i || j + 1 >= pl->nstops)
+        return 0;
+    if (!evaluate(pl, c, i, j, out))
+        return 0;
+    to_seconds(out);
     return 1;
 }
 

@@ -64,6 +64,10 @@ typedef struct cv_insertion {
    Returns 1 and fills *out when one exists, else 0. */
 int cv_plan_insert(const cv_plan *plan, const cv_candidate *c, cv_insertion *out);
 
+/* The same with p into leg i and q into leg j given (a booking placed already, tried on another date's plan):
+   1 and *out when that insertion is feasible, else 0. */
+int cv_plan_insert_at(const cv_plan *plan, const cv_candidate *c, int i, int j, cv_insertion *out);
+
 /* Rounding of contributions. */
 typedef enum cv_rounding {
     CV_ROUND_CENT = 0,     /* to 0.01 */

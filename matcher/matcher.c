@@ -22,20 +22,29 @@ enum { TO_P = 0, FROM_P = 1, TO_Q = 2, FROM_Q = 3 };
 
 /* An indexed offer. Its per-stop arrays live in one allocation sized for its stops (most offers have two), so
    that 100,000 offers do not cost 100,000 times the largest possible plan. */
+/* An indexed offer: every stop it makes on some date (the union of its dates' plans). Its per-stop arrays live in
+   one allocation sized for its stops (most offers have two), so that 100,000 offers do not cost 100,000 times the
+   largest possible plan. When its passengers do not all ride on all its dates (a regular offer with a passenger
+   on Mondays only), its plans differ by date: `varied`, with the cost between any two of its stops, so that one
+   date's plan (its stops made that day) is put together when a candidate is evaluated. */
 typedef struct offer_slot {
     int used;
     cv_offer o;
     int nstops;
+    int varied;
     cv_snap *snaps;        /* [nstops] */
     double *keys;          /* [nstops] */
     int64_t *rider;        /* [nstops] pickups: the request of the booking, else 0 */
-    cv_plan plan;          /* plan.stops: [nstops] */
+    cv_dates *sdates;      /* [nstops] the dates each stop is made (CV_DATES_ALL for the driver's own) */
+    cv_plan plan;          /* plan.stops: [nstops]; loads of every passenger, whatever the date */
+    cv_cost *pair;         /* varied: [nstops * nstops], i -> j for i < j; else NULL */
     void *mem;             /* the one allocation behind the arrays */
 } offer_slot;
 
 static int slot_alloc(offer_slot *sl, int n)
 {
-    size_t sz = (size_t)n * (sizeof(cv_snap) + sizeof(double) + sizeof(int64_t) + sizeof(cv_plan_stop));
+    size_t sz = (size_t)n * (sizeof(cv_snap) + sizeof(double) + sizeof(int64_t) + sizeof(cv_plan_stop) +
+                             sizeof(cv_dates));
     char *p = calloc(1, sz);
     if (!p)
         return -1;
@@ -47,13 +56,17 @@ static int slot_alloc(offer_slot *sl, int n)
     sl->rider = (int64_t *)p;
     p += (size_t)n * sizeof(int64_t);
     sl->plan.stops = (cv_plan_stop *)p;
+    p += (size_t)n * sizeof(cv_plan_stop);
+    sl->sdates = (cv_dates *)p;
     return 0;
 }
 
 static void slot_release(offer_slot *sl)
 {
     free(sl->mem);
+    free(sl->pair);
     sl->mem = NULL;
+    sl->pair = NULL;
 }
 
 typedef struct request_slot {
@@ -373,8 +386,16 @@ static int build_offer_slot(cv_matcher_ws *w, const cv_offer *o, int64_t now, of
     pl->max_detour_ds = detour_limit(o->max_detour_s, pl->base_ds, 10);
     pl->max_detour_dm = detour_limit(o->max_detour_m, pl->base_dm, 10);
     int load = 0;
+    /* the offer's dates from today on: a passenger riding on fewer makes its plans differ by date */
+    cv_dates live = cv_dates_intersect(cv_schedule_dates(&o->when), (cv_dates){today(now), INT32_MAX, 0x7f});
     for (size_t k = 0; k < n && !rc; k++) {
         sl->keys[k] = stops[k].key;
+        sl->sdates[k] = stops[k].booking_id ? stops[k].dates : CV_DATES_ALL;
+        if (stops[k].booking_id && !cv_dates_empty(live)) {
+            cv_dates e = cv_dates_intersect(stops[k].dates, live);
+            if (e.first != live.first || e.last != live.last || e.weekdays != live.weekdays)
+                sl->varied = 1;
+        }
         rc = snap(w, stops[k].at, "stop", &sl->snaps[k], err);
         load += stops[k].seats_delta;
         pl->stops[k].load = load;
@@ -402,6 +423,15 @@ static int build_offer_slot(cv_matcher_ws *w, const cv_offer *o, int64_t now, of
             rc = cv_fail(err, CV_ENOROUTE, "offer %lld: no route between its stops %zu and %zu", (long long)o->id, k,
                          k + 1);
     }
+    if (!rc && sl->varied && !(sl->pair = malloc(n * n * sizeof *sl->pair)))
+        rc = cv_fail(err, CV_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && sl->varied && i + 1 < n; i++)
+        for (size_t j = i + 1; !rc && j < n; j++) {
+            if (j == i + 1)
+                sl->pair[i * n + j] = pl->stops[i].leg;
+            else
+                rc = route_cost(w, &sl->snaps[i], &sl->snaps[j], &sl->pair[i * n + j], err);
+        }
     free(stops);
     if (rc)
         slot_release(sl);
@@ -1102,7 +1132,69 @@ static int cmp_match(const void *x, const void *y)
     return (a->request_id > b->request_id) - (a->request_id < b->request_id);
 }
 
-/* Evaluates offer slot os with request (r, p, q, pq) given the costs in a; appends a match when they fit. */
+/* One date's plan of a varied offer: the stops made that day (mask: bits of the slot's stops), legs from the
+   slot's pair costs, loads of the passengers riding that day, and the candidate's costs for those stops. */
+typedef struct day_plan {
+    int idx[CV_PLAN_MAX_STOPS];          /* the slot's index of each stop */
+    cv_plan_stop st[CV_PLAN_MAX_STOPS];
+    cv_cost c[4][CV_PLAN_MAX_STOPS];
+    cv_plan plan;
+} day_plan;
+
+static uint32_t day_mask(const offer_slot *os, cv_day d)
+{
+    uint32_t m = 0;
+    for (int k = 0; k < os->nstops; k++)
+        if (cv_dates_contains(os->sdates[k], d))
+            m |= 1u << k;
+    return m;
+}
+
+static void day_plan_build(const offer_slot *os, uint32_t mask, const cv_cost *c0, uint32_t ns, day_plan *v)
+{
+    int n = 0, load = 0;
+    for (int k = 0; k < os->nstops; k++) {
+        if (!(mask & (1u << k)))
+            continue;
+        const cv_plan_stop *u = &os->plan.stops[k];
+        v->idx[n] = k;
+        v->st[n] = *u;
+        load += u->load - (k ? os->plan.stops[k - 1].load : 0); /* the stop's own change of load */
+        v->st[n].load = load;
+        for (int which = 0; which < 4; which++)
+            v->c[which][n] = c0[(uint32_t)which * ns + (uint32_t)k];
+        n++;
+    }
+    for (int t = 0; t + 1 < n; t++)
+        v->st[t].leg = os->pair[v->idx[t] * os->nstops + v->idx[t + 1]];
+    v->plan = os->plan;
+    v->plan.nstops = n;
+    v->plan.stops = v->st;
+}
+
+/* Seats free on every leg from i to j of a plan. */
+static int seats_free(const cv_plan *pl, int i, int j)
+{
+    int most = 0;
+    for (int k = i; k <= j; k++)
+        if (pl->stops[k].load > most)
+            most = pl->stops[k].load;
+    return pl->seats - most;
+}
+
+/* The leg of a plan (stops at the slot's indices idx) a key falls into. */
+static int leg_of(const offer_slot *os, const int *idx, int n, double key)
+{
+    int leg = -1;
+    for (int t = 0; t < n && os->keys[idx[t]] < key; t++)
+        leg = t;
+    return leg;
+}
+
+/* Evaluates offer slot os with request (r, p, q, pq) given the costs in a; appends a match when they fit. A varied
+   offer is evaluated on the plan of each date they would travel together: the insertion is chosen on the first
+   date's, and must hold, at the same place in the sequence, on every other date's (a booking has one pickup and one
+   drop-off on all its dates). */
 static int evaluate_pair(cv_matcher_ws *w, const offer_slot *os, const cv_request *r, const cv_snap *p,
                          const cv_snap *q, cv_cost pq, const acc *a, int64_t now, cv_match *out)
 {
@@ -1127,9 +1219,67 @@ static int evaluate_pair(cv_matcher_ws *w, const offer_slot *os, const cv_reques
     cv_candidate c = {c0 + TO_P * ns, c0 + FROM_P * ns, c0 + TO_Q * ns, c0 + FROM_Q * ns, pq, r->seats,
                       f.wish_rel, r->when.margin_s};
     cv_insertion ins;
-    if (!cv_plan_insert(&os->plan, &c, &ins))
-        return 0;
-    frame_date(&f);
+    const cv_plan *pl = &os->plan;
+    int identity[CV_PLAN_MAX_STOPS];
+    const int *idx = identity;
+    day_plan v, v2;
+    int seats_left;
+    if (!os->varied) {
+        if (!cv_plan_insert(pl, &c, &ins))
+            return 0;
+        frame_date(&f);
+        for (int k = 0; k < os->nstops; k++)
+            identity[k] = k;
+    } else {
+        frame_date(&f);
+        day_plan_build(os, day_mask(os, f.first), c0, ns, &v);
+        cv_candidate cv1 = c;
+        cv1.to_p = v.c[TO_P], cv1.from_p = v.c[FROM_P], cv1.to_q = v.c[TO_Q], cv1.from_q = v.c[FROM_Q];
+        if (!cv_plan_insert(&v.plan, &cv1, &ins))
+            return 0;
+        pl = &v.plan;
+        idx = v.idx;
+    }
+    seats_left = seats_free(pl, ins.pickup_leg, ins.dropoff_leg);
+    /* keys strictly inside the gaps of the slot's whole sequence, right after the stops the insertion follows: on
+       any date, the booking's stops then sit between the same stops of that day */
+    int ui = idx[ins.pickup_leg], uj = idx[ins.dropoff_leg];
+    double ka = os->keys[ui], kb = os->keys[ui + 1], kp, kd;
+    if (ins.pickup_leg == ins.dropoff_leg) {
+        kp = ka + (kb - ka) / 3;
+        kd = ka + 2 * (kb - ka) / 3;
+    } else {
+        kp = (ka + kb) / 2;
+        kd = (os->keys[uj] + os->keys[uj + 1]) / 2;
+    }
+    if (os->varied && f.first != f.last) {
+        /* the other dates' plans, each different one once (plans change only where some passenger's dates start
+           or end, so few are different) */
+        cv_dates fd = {f.first, f.last, f.weekdays};
+        uint32_t seen[64], first_mask = day_mask(os, f.first);
+        int nseen = 1;
+        seen[0] = first_mask;
+        for (cv_day d = cv_dates_next(fd, f.first + 1); d >= 0; d = cv_dates_next(fd, d + 1)) {
+            uint32_t mk = day_mask(os, d);
+            int known = 0;
+            for (int t = 0; t < nseen && !known; t++)
+                known = seen[t] == mk;
+            if (known)
+                continue;
+            if (nseen < 64)
+                seen[nseen++] = mk;
+            day_plan_build(os, mk, c0, ns, &v2);
+            cv_candidate cv2 = c;
+            cv2.to_p = v2.c[TO_P], cv2.from_p = v2.c[FROM_P], cv2.to_q = v2.c[TO_Q], cv2.from_q = v2.c[FROM_Q];
+            int i2 = leg_of(os, v2.idx, v2.plan.nstops, kp), j2 = leg_of(os, v2.idx, v2.plan.nstops, kd);
+            cv_insertion other;
+            if (!cv_plan_insert_at(&v2.plan, &cv2, i2, j2, &other))
+                return 0;
+            int sl = seats_free(&v2.plan, i2, j2);
+            if (sl < seats_left)
+                seats_left = sl;
+        }
+    }
     memset(out, 0, sizeof *out);
     out->offer_id = os->o.id;
     out->request_id = r->id;
@@ -1141,27 +1291,22 @@ static int evaluate_pair(cv_matcher_ws *w, const offer_slot *os, const cv_reques
     out->weekdays = f.weekdays;
     out->first_day = f.first;
     out->last_day = f.last;
+    out->seats_left = seats_left;
     out->detour_ds = ins.added_ds;
     out->detour_dm = ins.added_dm;
-    out->detour_percent = os->plan.base_ds > 0 ? 100.0 * (double)ins.added_ds / (double)os->plan.base_ds : 0;
+    out->detour_percent = pl->base_ds > 0 ? 100.0 * (double)ins.added_ds / (double)pl->base_ds : 0;
     out->shared_ds = ins.shared_ds;
     out->shared_dm = ins.shared_dm;
     int64_t tot_ds = 0, tot_dm = 0;
-    for (int k = 0; k + 1 < os->nstops; k++) {
-        tot_ds += os->plan.stops[k].leg.ds;
-        tot_dm += os->plan.stops[k].leg.dm;
+    for (int k = 0; k + 1 < pl->nstops; k++) {
+        tot_ds += pl->stops[k].leg.ds;
+        tot_dm += pl->stops[k].leg.dm;
     }
     out->total_ds = tot_ds + ins.added_ds;
     out->total_dm = tot_dm + ins.added_dm;
     out->mismatch_s = ins.mismatch_s;
-    double ka = os->keys[ins.pickup_leg], kb = os->keys[ins.pickup_leg + 1];
-    if (ins.pickup_leg == ins.dropoff_leg) {
-        out->pickup_key = ka + (kb - ka) / 3;
-        out->dropoff_key = ka + 2 * (kb - ka) / 3;
-    } else {
-        out->pickup_key = (ka + kb) / 2;
-        out->dropoff_key = (os->keys[ins.dropoff_leg] + os->keys[ins.dropoff_leg + 1]) / 2;
-    }
+    out->pickup_key = kp;
+    out->dropoff_key = kd;
     out->contribution =
         cv_contribution_compute(ins.shared_dm, ins.added_dm, os->o.price_per_km, w->m->opt.rounding);
     return 1;
@@ -1511,6 +1656,7 @@ int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
     out->request_id = request_id;
     out->seats = r.seats;
     out->status = CV_BOOKING_PENDING;
+    out->dates = (cv_dates){mt.first_day, mt.last_day, mt.weekdays};
     out->pickup = mt.pickup;
     out->dropoff = mt.dropoff;
     out->pickup_key = mt.pickup_key;
@@ -1548,6 +1694,10 @@ int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_erro
     b.pickup_time = mt.pickup_time;
     b.dropoff_time = mt.dropoff_time;
     b.amount = mt.contribution.amount;
+    /* the dates still to come (those gone since the booking was made are no longer held) */
+    b.dates = cv_dates_intersect(b.dates, (cv_dates){mt.first_day, mt.last_day, mt.weekdays});
+    if (cv_dates_empty(b.dates))
+        return cv_fail(err, CV_ECONFLICT, "booking %lld has no date left to ride", (long long)booking_id);
     if ((rc = cv_store_place_booking(w->store, booking_id, &b, now, err)))
         return rc;
     /* the seats are checked again inside the accepting transaction: racing acceptances stay safe */

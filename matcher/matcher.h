@@ -62,6 +62,8 @@ typedef struct cv_match {
     int regular;                       /* both regular: they travel together every week on `weekdays` */
     uint8_t weekdays;
     cv_day first_day, last_day;        /* dates they travel together (equal for a single trip) */
+    int seats_left;                    /* seats free on the passenger's stretch on the fullest of those dates,
+                                          before this passenger */
     int64_t detour_ds, detour_dm;      /* the driver's extra travel for this passenger */
     double detour_percent;             /* of the driver's own route's duration */
     int64_t shared_ds, shared_dm;      /* the passenger's ride */
@@ -97,8 +99,8 @@ int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
 /* Accepts (atomically against seats, see cv_store_accept_booking), refuses or cancels a booking; the offer's
    stops and index follow (rebuilt as of `now`).
 
-   A booking on a regular offer holds its seats on every date of the offer: stops and seats are per offer, not
-   per date. */
+   A booking holds its seats, and its stops are made, on its dates only: a passenger riding a regular offer on
+   Mondays leaves the seat free on the other days. */
 int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err);
 int cv_matcher_refuse(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err);
 int cv_matcher_cancel_booking(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err);

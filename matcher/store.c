@@ -2,6 +2,7 @@
 #include "store.h"
 
 #include "cv_sha256.h"
+#include "timeutil.h"
 
 #include <math.h>
 #include <sqlite3.h>
@@ -119,6 +120,39 @@ static const char *const migrations[] = {
     "  created INTEGER,"
     "  revoked INTEGER"
     ");",
+    /* 2 -> 3: a booking holds its seats on the dates its passenger rides (first_day..last_day on weekdays, within
+       the offer's dates), and may be superseded (4) when its request is accepted in another car on those dates.
+       SQLite cannot change a CHECK in place: the table is rebuilt (foreign keys are off while migrating, see
+       migrate). Bookings made before carry every date of their offer, as they did. */
+    "CREATE TABLE bookings_v3 ("
+    "  id INTEGER PRIMARY KEY,"
+    "  offer_id INTEGER NOT NULL REFERENCES offers(id),"
+    "  request_id INTEGER NOT NULL REFERENCES requests(id),"
+    "  seats INTEGER NOT NULL CHECK (seats > 0),"
+    "  status INTEGER NOT NULL CHECK (status IN (0, 1, 2, 3, 4)),"
+    "  first_day INTEGER NOT NULL, last_day INTEGER NOT NULL,"
+    "  weekdays INTEGER NOT NULL CHECK (weekdays BETWEEN 1 AND 127),"
+    "  pickup_lon INTEGER NOT NULL, pickup_lat INTEGER NOT NULL,"
+    "  dropoff_lon INTEGER NOT NULL, dropoff_lat INTEGER NOT NULL,"
+    "  pickup_key REAL NOT NULL, dropoff_key REAL NOT NULL,"
+    "  pickup_time INTEGER NOT NULL, dropoff_time INTEGER NOT NULL,"
+    "  amount REAL NOT NULL CHECK (amount >= 0),"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL,"
+    "  CHECK (0 <= pickup_key AND pickup_key < dropoff_key AND dropoff_key <= 1000000),"
+    "  CHECK (first_day <= last_day)"
+    ");"
+    "INSERT INTO bookings_v3 (id, offer_id, request_id, seats, status, first_day, last_day, weekdays, pickup_lon,"
+    "  pickup_lat, dropoff_lon, dropoff_lat, pickup_key, dropoff_key, pickup_time, dropoff_time, amount, created,"
+    "  updated)"
+    "  SELECT id, offer_id, request_id, seats, status, -2147483648, 2147483647, 127, pickup_lon, pickup_lat,"
+    "  dropoff_lon, dropoff_lat, pickup_key, dropoff_key, pickup_time, dropoff_time, amount, created, updated"
+    "  FROM bookings;"
+    "DROP TABLE bookings;"
+    "ALTER TABLE bookings_v3 RENAME TO bookings;"
+    "CREATE INDEX bookings_by_offer ON bookings(offer_id, status);"
+    "CREATE INDEX bookings_by_request ON bookings(request_id, status);"
+    "CREATE UNIQUE INDEX bookings_one_live ON bookings(offer_id, request_id) WHERE status IN (0, 1);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == CV_STORE_SCHEMA_VERSION,
@@ -135,7 +169,7 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == CV_STORE_SCHEMA_VERSI
     "last_day, margin_s, seats, status, created"
 #define BOOKING_COLS                                                                                           \
     "id, offer_id, request_id, seats, status, pickup_lon, pickup_lat, dropoff_lon, dropoff_lat, pickup_key, " \
-    "dropoff_key, pickup_time, dropoff_time, amount, created, updated"
+    "dropoff_key, pickup_time, dropoff_time, amount, created, updated, first_day, last_day, weekdays"
 
 enum {
     ST_BEGIN_WRITE,
@@ -170,6 +204,8 @@ enum {
     ST_BOOKING_LOAD,
     ST_BOOKINGS_CANCEL_OF_OFFER,
     ST_BOOKINGS_CANCEL_OF_REQUEST,
+    ST_BOOKING_LIST_REQUEST,
+    ST_BOOKINGS_OF_REQUEST_IN,
     ST_KEY_CHECK,
     ST_COUNT
 };
@@ -198,8 +234,9 @@ static const char *const statement_sql[ST_COUNT] = {
                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     /* At one key drop-offs come before the driver's stop, which comes before pickups (a passenger leaves before
        another boards, nobody boards before the origin or leaves after the destination); then insertion order. */
-    [ST_STOPS_OF_OFFER] = "SELECT key, kind, lon, lat, booking_id, seats_delta FROM stops WHERE offer_id = ?1 "
-                          "ORDER BY key, (seats_delta > 0) - (seats_delta < 0), id",
+    [ST_STOPS_OF_OFFER] = "SELECT s.key, s.kind, s.lon, s.lat, s.booking_id, s.seats_delta, b.first_day, "
+                          "b.last_day, b.weekdays FROM stops s LEFT JOIN bookings b ON b.id = s.booking_id "
+                          "WHERE s.offer_id = ?1 ORDER BY s.key, (s.seats_delta > 0) - (s.seats_delta < 0), s.id",
     [ST_STOPS_DEL_BOOKING] = "DELETE FROM stops WHERE booking_id = ?1",
     [ST_STOPS_DEL_OFFER_PASSENGERS] = "DELETE FROM stops WHERE offer_id = ?1 AND booking_id IS NOT NULL",
     [ST_STOPS_DEL_REQUEST_PASSENGERS] = "DELETE FROM stops WHERE booking_id IN "
@@ -216,8 +253,8 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_REQUEST_SET_STATUS] = "UPDATE requests SET status = ?2 WHERE id = ?1",
     [ST_BOOKING_ADD] = "INSERT INTO bookings(offer_id, request_id, seats, status, pickup_lon, pickup_lat, "
                        "dropoff_lon, dropoff_lat, pickup_key, dropoff_key, pickup_time, dropoff_time, amount, "
-                       "created, updated) "
-                       "VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+                       "created, updated, first_day, last_day, weekdays) "
+                       "VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16)",
     [ST_BOOKING_GET] = "SELECT " BOOKING_COLS " FROM bookings WHERE id = ?1",
     [ST_BOOKING_LIST] = "SELECT " BOOKING_COLS " FROM bookings WHERE offer_id = ?1 AND (?2 < 0 OR status = ?2) "
                         "ORDER BY id",
@@ -226,14 +263,21 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_BOOKING_SET_STATUS] = "UPDATE bookings SET status = ?2, updated = ?3 WHERE id = ?1",
     [ST_BOOKING_PLACE] = "UPDATE bookings SET pickup_lon = ?2, pickup_lat = ?3, dropoff_lon = ?4, dropoff_lat = ?5, "
                          "pickup_key = ?6, dropoff_key = ?7, pickup_time = ?8, dropoff_time = ?9, amount = ?10, "
-                         "updated = ?11 WHERE id = ?1 AND status = 0",
+                         "updated = ?11, first_day = ?12, last_day = ?13, weekdays = ?14 WHERE id = ?1 AND status = 0",
     /* Accepted bookings whose [pickup, dropoff) overlaps [?2, ?3). */
-    [ST_BOOKING_LOAD] = "SELECT pickup_key, dropoff_key, seats FROM bookings "
+    [ST_BOOKING_LOAD] = "SELECT pickup_key, dropoff_key, seats, first_day, last_day, weekdays FROM bookings "
                         "WHERE offer_id = ?1 AND status = 1 AND pickup_key < ?3 AND dropoff_key > ?2",
     [ST_BOOKINGS_CANCEL_OF_OFFER] = "UPDATE bookings SET status = 3, updated = ?2 "
                                     "WHERE offer_id = ?1 AND status IN (0, 1)",
     [ST_BOOKINGS_CANCEL_OF_REQUEST] = "UPDATE bookings SET status = 3, updated = ?2 "
                                       "WHERE request_id = ?1 AND status IN (0, 1)",
+    [ST_BOOKING_LIST_REQUEST] = "SELECT " BOOKING_COLS " FROM bookings WHERE request_id = ?1 ORDER BY id",
+    /* The request's bookings in state ?2 but booking ?3, with their offers' schedules: their dates are the
+       booking's within the offer's. */
+    [ST_BOOKINGS_OF_REQUEST_IN] = "SELECT b.id, b.offer_id, b.first_day, b.last_day, b.weekdays, o.sched_kind, "
+                                  "o.depart, o.weekdays, o.time_of_day, o.first_day, o.last_day, o.margin_s "
+                                  "FROM bookings b JOIN offers o ON o.id = b.offer_id "
+                                  "WHERE b.request_id = ?1 AND b.status = ?2 AND b.id != ?3 ORDER BY b.id",
     [ST_KEY_CHECK] = "SELECT client, scopes FROM api_keys WHERE hash = ?1 AND revoked IS NULL",
 };
 
@@ -241,6 +285,7 @@ struct cv_store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];  /* prepared once at open, reset after every use */
     int64_t clock;               /* the caller's "now" for timestamps (cv_store_set_clock), 0: the real clock */
+    cv_durability durability;    /* which commits wait for the disk (cv_store_set_durability) */
 };
 
 /* ---- helpers ---- */
@@ -252,6 +297,7 @@ static const char *booking_status_word(int status)
     case CV_BOOKING_ACCEPTED: return "accepted";
     case CV_BOOKING_REFUSED: return "refused";
     case CV_BOOKING_CANCELLED: return "cancelled";
+    case CV_BOOKING_SUPERSEDED: return "superseded";
     default: return "in an unknown state";
     }
 }
@@ -425,6 +471,7 @@ static void read_booking_row(sqlite3_stmt *st, cv_booking *b)
     b->amount = sqlite3_column_double(st, 13);
     b->created = sqlite3_column_int64(st, 14);
     b->updated = sqlite3_column_int64(st, 15);
+    b->dates = (cv_dates){sqlite3_column_int(st, 16), sqlite3_column_int(st, 17), (uint8_t)sqlite3_column_int(st, 18)};
 }
 
 /* Grows a malloc'ed array of elem-sized items to hold at least need; 0 or CV_ENOMEM. */
@@ -523,6 +570,11 @@ static int migrate(sqlite3 *db, const char *path, cv_error *err)
             snprintf(bump, sizeof bump, "PRAGMA application_id = %d; PRAGMA user_version = %d",
                      COVOIT_APPLICATION_ID, version + 1);
             rc = exec(db, migrations[version], err, what);
+            int broken = 0;
+            if (!rc)
+                rc = query_int(db, "SELECT count(*) FROM pragma_foreign_key_check", &broken, err, what);
+            if (!rc && broken)
+                rc = cv_fail(err, CV_ECORRUPT, "%s: %d rows would refer to rows that do not exist", what, broken);
             if (!rc)
                 rc = exec(db, bump, err, what);
             if (!rc)
@@ -586,11 +638,15 @@ int cv_store_open(const char *path, cv_store **out, cv_error *err)
     }
     sqlite3_finalize(st);
 
-    /* NORMAL is durable enough in WAL mode (a power cut may lose the last commits, never corrupt). */
-    if ((rc = exec(s->db, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err,
+    /* FULL: the default durability (CV_DURABLE_BOOKINGS) syncs every commit but the light ones (store.h). */
+    /* Foreign keys are off while migrating (a step may rebuild a table others refer to; each step checks them
+       before it commits), on for everything else. */
+    if ((rc = exec(s->db, "PRAGMA foreign_keys = OFF; PRAGMA synchronous = FULL", err,
                    "cannot configure the connection")))
         goto fail;
     if ((rc = migrate(s->db, path, err)))
+        goto fail;
+    if ((rc = exec(s->db, "PRAGMA foreign_keys = ON", err, "cannot configure the connection")))
         goto fail;
 
     for (int i = 0; i < ST_COUNT; i++) {
@@ -711,6 +767,10 @@ int cv_store_add_offer(cv_store *s, cv_offer *o, cv_error *err)
         return rc;
     int64_t created = now_or(o->created);
 
+    /* a light commit (store.h, cv_durability): NORMAL for this transaction only */
+    int light = s->durability == CV_DURABLE_BOOKINGS;
+    if (light && (rc = exec(s->db, "PRAGMA synchronous = NORMAL", err, "cannot set the durability")))
+        return rc;
     if ((rc = tx_begin(s, 1, err)))
         return rc;
     sqlite3_stmt *st = s->st[ST_OWNER_ADD];
@@ -751,6 +811,8 @@ int cv_store_add_offer(cv_store *s, cv_offer *o, cv_error *err)
         rc = add_stop(s, id, CV_STOP_KEY_END, CV_STOP_DESTINATION, o->to, 0, 0, err);
 
     rc = tx_end(s, rc, err);
+    if (light) /* back to FULL; cannot fail short of memory, and the commit above stands either way */
+        exec(s->db, "PRAGMA synchronous = FULL", NULL, "cannot set the durability");
     if (!rc) {
         o->id = id;
         o->created = created;
@@ -893,6 +955,9 @@ int cv_store_offer_stops(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n
             p->at = read_coord(st, 2);
             p->booking_id = sqlite3_column_int64(st, 4); /* NULL reads as 0 */
             p->seats_delta = sqlite3_column_int(st, 5);
+            p->dates = p->booking_id ? (cv_dates){sqlite3_column_int(st, 6), sqlite3_column_int(st, 7),
+                                                  (uint8_t)sqlite3_column_int(st, 8)}
+                                     : CV_DATES_ALL;
         }
         if (rc == SQLITE_DONE)
             rc = 0;
@@ -921,6 +986,10 @@ int cv_store_add_request(cv_store *s, cv_request *r, cv_error *err)
         return rc;
     int64_t created = now_or(r->created);
 
+    /* a light commit (store.h, cv_durability): NORMAL for this transaction only */
+    int light = s->durability == CV_DURABLE_BOOKINGS;
+    if (light && (rc = exec(s->db, "PRAGMA synchronous = NORMAL", err, "cannot set the durability")))
+        return rc;
     if ((rc = tx_begin(s, 1, err)))
         return rc;
     sqlite3_stmt *st = s->st[ST_OWNER_ADD];
@@ -944,6 +1013,8 @@ int cv_store_add_request(cv_store *s, cv_request *r, cv_error *err)
             id = sqlite3_last_insert_rowid(s->db);
     }
     rc = tx_end(s, rc, err);
+    if (light) /* back to FULL; cannot fail short of memory, and the commit above stands either way */
+        exec(s->db, "PRAGMA synchronous = FULL", NULL, "cannot set the durability");
     if (!rc) {
         r->id = id;
         r->created = created;
@@ -1036,6 +1107,91 @@ int cv_store_cancel_request(cv_store *s, int64_t id, cv_error *err)
 
 /* ---- bookings ---- */
 
+/* The schedule of offer id, inside the caller's transaction. */
+static int offer_schedule(cv_store *s, int64_t id, cv_schedule *w, cv_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_OFFER_GET];
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        cv_offer o;
+        read_offer_row(st, &o);
+        *w = o.when;
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = cv_fail(err, CV_ENOTFOUND, "offer %lld not found", (long long)id);
+    } else {
+        rc = db_fail(s->db, err, rc, "cannot read offer");
+    }
+    finish(st);
+    return rc;
+}
+
+/* A booking's dates as they hold: its own within its offer's. */
+static cv_dates booking_dates(const cv_booking *b, const cv_schedule *offer)
+{
+    return cv_dates_intersect(b->dates, cv_schedule_dates(offer));
+}
+
+/* The bookings of request_id in state `status` (but booking `except`) that ride on some date of `dates`: their ids
+   into *ids (malloc'ed, *n of them), and the first shared date of the first one with its offer. */
+static int request_bookings_on(cv_store *s, int64_t request_id, int status, int64_t except, cv_dates dates,
+                               int64_t **ids, size_t *n, int64_t *first_offer, cv_day *first_day, cv_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_BOOKINGS_OF_REQUEST_IN];
+    sqlite3_bind_int64(st, 1, request_id);
+    sqlite3_bind_int(st, 2, status);
+    sqlite3_bind_int64(st, 3, except);
+    size_t cap = 0;
+    *ids = NULL;
+    *n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cv_dates own = {sqlite3_column_int(st, 2), sqlite3_column_int(st, 3), (uint8_t)sqlite3_column_int(st, 4)};
+        cv_schedule w;
+        read_schedule(st, 5, &w);
+        cv_dates both = cv_dates_intersect(cv_dates_intersect(own, cv_schedule_dates(&w)), dates);
+        if (cv_dates_empty(both))
+            continue;
+        if ((rc = grow((void **)ids, &cap, *n + 1, sizeof **ids, err)))
+            break;
+        if (*n == 0) {
+            *first_offer = sqlite3_column_int64(st, 1);
+            *first_day = both.first;
+        }
+        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_fail(s->db, err, rc, "cannot read the request's bookings");
+    finish(st);
+    if (rc) {
+        free(*ids);
+        *ids = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+/* A request is in one car at a time: refuses (CV_ECONFLICT) when it has an accepted booking, other than `except`,
+   on one of `dates`. */
+static int check_one_car(cv_store *s, int64_t request_id, int64_t except, cv_dates dates, cv_error *err)
+{
+    int64_t *ids = NULL, offer = 0;
+    size_t n = 0;
+    cv_day day = 0;
+    int rc = request_bookings_on(s, request_id, CV_BOOKING_ACCEPTED, except, dates, &ids, &n, &offer, &day, err);
+    if (!rc && n) {
+        char d[16];
+        cv_format_date(day, d);
+        rc = cv_fail(err, CV_ECONFLICT, "request %lld already rides with offer %lld on %s (booking %lld accepted)",
+                     (long long)request_id, (long long)offer, d, (long long)ids[0]);
+    }
+    free(ids);
+    return rc;
+}
+
 int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err)
 {
     if (!s || !b)
@@ -1046,15 +1202,22 @@ int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err)
     if (!(b->pickup_key >= 0.0 && b->pickup_key < b->dropoff_key && b->dropoff_key <= CV_STOP_KEY_END))
         return cv_fail(err, CV_EINVAL, "booking keys must satisfy 0 <= pickup < dropoff <= %.10g, not %.10g and %.10g",
                        CV_STOP_KEY_END, b->pickup_key, b->dropoff_key);
+    if (cv_dates_empty(b->dates))
+        return cv_fail(err, CV_EINVAL, "booking has no date");
     int64_t created = now_or(b->created);
 
     int rc = tx_begin(s, 1, err);
     if (rc)
         return rc;
     int status = 0;
+    cv_schedule when;
     rc = offer_state(s, b->offer_id, &status, NULL, err);
     if (!rc && status != CV_TRIP_OPEN)
         rc = cv_fail(err, CV_ECONFLICT, "offer %lld is cancelled", (long long)b->offer_id);
+    if (!rc)
+        rc = offer_schedule(s, b->offer_id, &when, err);
+    if (!rc && cv_dates_empty(booking_dates(b, &when)))
+        rc = cv_fail(err, CV_EINVAL, "booking dates are none of offer %lld's", (long long)b->offer_id);
     if (!rc)
         rc = request_state(s, b->request_id, &status, err);
     if (!rc && status != CV_TRIP_OPEN)
@@ -1072,6 +1235,8 @@ int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err)
             rc = db_fail(s->db, err, step, "cannot read bookings");
         finish(st);
     }
+    if (!rc)
+        rc = check_one_car(s, b->request_id, 0, booking_dates(b, &when), err);
     int64_t id = 0;
     if (!rc) {
         sqlite3_stmt *st = s->st[ST_BOOKING_ADD];
@@ -1088,6 +1253,9 @@ int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err)
         sqlite3_bind_int64(st, 11, b->dropoff_time);
         sqlite3_bind_double(st, 12, b->amount);
         sqlite3_bind_int64(st, 13, created);
+        sqlite3_bind_int(st, 14, b->dates.first);
+        sqlite3_bind_int(st, 15, b->dates.last);
+        sqlite3_bind_int(st, 16, b->dates.weekdays);
         rc = run(s, ST_BOOKING_ADD, err, "cannot store the booking");
         if (!rc)
             id = sqlite3_last_insert_rowid(s->db);
@@ -1146,21 +1314,57 @@ int cv_store_list_bookings(cv_store *s, int64_t offer_id, int status, cv_booking
     return 0;
 }
 
-/* An accepted booking's occupancy of the offer: seats on the legs [pickup, dropoff). */
+int cv_store_list_request_bookings(cv_store *s, int64_t request_id, cv_booking **out, size_t *n, cv_error *err)
+{
+    if (!s || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_list_request_bookings: missing argument");
+    *out = NULL;
+    *n = 0;
+    int rc = tx_begin(s, 0, err);
+    if (rc)
+        return rc;
+    int status = 0;
+    rc = request_state(s, request_id, &status, err);
+    cv_booking *a = NULL;
+    size_t na = 0, cap = 0;
+    if (!rc) {
+        sqlite3_stmt *st = s->st[ST_BOOKING_LIST_REQUEST];
+        sqlite3_bind_int64(st, 1, request_id);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
+                break;
+            read_booking_row(st, &a[na++]);
+        }
+        if (rc == SQLITE_DONE)
+            rc = 0;
+        else if (rc > 0)
+            rc = db_fail(s->db, err, rc, "cannot list bookings");
+        finish(st);
+    }
+    rc = tx_end(s, rc, err);
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    *out = a;
+    *n = na;
+    return 0;
+}
+
+/* An accepted booking's occupancy of the offer: seats on the legs [pickup, dropoff), on its dates. */
 typedef struct leg_use {
     double pickup, dropoff;
     int seats;
+    cv_dates dates;
 } leg_use;
 
-/* Checks that b fits: for every key in [b->pickup_key, b->dropoff_key) the seats of the accepted bookings covering
-   it plus b's stay within offer_seats. The load only changes at pickup and drop-off keys, so it is enough to test
-   b's pickup and every accepted pickup or drop-off strictly inside b's interval. */
-static int check_seats(cv_store *s, const cv_booking *b, int offer_seats, cv_error *err)
+/* The accepted bookings of offer_id whose [pickup, dropoff) meets [lo, hi) into *out (malloc'ed). */
+static int read_load(cv_store *s, int64_t offer_id, double lo, double hi, leg_use **out, size_t *n, cv_error *err)
 {
     sqlite3_stmt *st = s->st[ST_BOOKING_LOAD];
-    sqlite3_bind_int64(st, 1, b->offer_id);
-    sqlite3_bind_double(st, 2, b->pickup_key);
-    sqlite3_bind_double(st, 3, b->dropoff_key);
+    sqlite3_bind_int64(st, 1, offer_id);
+    sqlite3_bind_double(st, 2, lo);
+    sqlite3_bind_double(st, 3, hi);
     leg_use *a = NULL;
     size_t na = 0, cap = 0;
     int rc;
@@ -1170,6 +1374,8 @@ static int check_seats(cv_store *s, const cv_booking *b, int offer_seats, cv_err
         a[na].pickup = sqlite3_column_double(st, 0);
         a[na].dropoff = sqlite3_column_double(st, 1);
         a[na].seats = sqlite3_column_int(st, 2);
+        a[na].dates = (cv_dates){sqlite3_column_int(st, 3), sqlite3_column_int(st, 4),
+                                 (uint8_t)sqlite3_column_int(st, 5)};
         na++;
     }
     if (rc == SQLITE_DONE)
@@ -1177,48 +1383,122 @@ static int check_seats(cv_store *s, const cv_booking *b, int offer_seats, cv_err
     else if (rc > 0)
         rc = db_fail(s->db, err, rc, "cannot read the offer's accepted bookings");
     finish(st);
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    *out = a;
+    *n = na;
+    return 0;
+}
 
-    /* Candidate breakpoints: b's pickup, then each accepted pickup and drop-off inside (pickup, dropoff). The
-       lowest overloaded one is reported, whatever order the rows came in. */
-    int full = 0, full_load = 0;
-    double full_key = 0.0;
-    for (size_t i = 0; !rc && i <= 2 * na; i++) {
+/* The most seats taken on one leg of [lo, hi) on date day by the uses in a (and where: *at, the key the leg starts
+   at). The load only changes at pickup and drop-off keys, so it is enough to test lo and every pickup or drop-off
+   strictly inside; the lowest of the fullest is reported, whatever order the rows came in. */
+static int peak_load(const leg_use *a, size_t na, double lo, double hi, cv_day day, double *at)
+{
+    int peak = -1;
+    for (size_t i = 0; i <= 2 * na; i++) {
         double k;
-        if (i == 0)
-            k = b->pickup_key;
-        else {
+        if (i == 0) {
+            k = lo;
+        } else {
             const leg_use *u = &a[(i - 1) / 2];
             k = (i % 2) ? u->pickup : u->dropoff;
-            if (!(k > b->pickup_key && k < b->dropoff_key))
+            if (!(k > lo && k < hi) || !cv_dates_contains(u->dates, day))
                 continue;
         }
-        if (full && k >= full_key)
-            continue;
         int load = 0;
         for (size_t j = 0; j < na; j++)
-            if (a[j].pickup <= k && k < a[j].dropoff)
+            if (a[j].pickup <= k && k < a[j].dropoff && cv_dates_contains(a[j].dates, day))
                 load += a[j].seats;
-        if (load + b->seats > offer_seats) {
-            full = 1;
-            full_key = k;
-            full_load = load;
+        if (load > peak || (load == peak && k < *at)) {
+            peak = load;
+            *at = k;
         }
     }
-    if (!rc && full) {
-        /* The leg ends at the next breakpoint (or b's drop-off): naming it makes the refusal actionable. */
+    return peak;
+}
+
+/* Checks that b fits on every one of its dates (`dates`, within the offer's): on each, for every key in
+   [b->pickup_key, b->dropoff_key), the seats of the accepted bookings riding that date and covering the key plus
+   b's stay within offer_seats. */
+static int check_seats(cv_store *s, const cv_booking *b, int offer_seats, cv_dates dates, cv_error *err)
+{
+    leg_use *a = NULL;
+    size_t na = 0;
+    int rc = read_load(s, b->offer_id, b->pickup_key, b->dropoff_key, &a, &na, err);
+    if (rc)
+        return rc;
+    for (cv_day d = cv_dates_next(dates, dates.first); !rc && d >= 0; d = cv_dates_next(dates, d + 1)) {
+        double at = b->pickup_key;
+        int load = peak_load(a, na, b->pickup_key, b->dropoff_key, d, &at);
+        if (load + b->seats <= offer_seats)
+            continue;
+        /* The leg ends at the next breakpoint that day (or b's drop-off): naming it makes the refusal actionable. */
         double end = b->dropoff_key;
         for (size_t j = 0; j < na; j++) {
-            if (a[j].pickup > full_key && a[j].pickup < end)
+            if (!cv_dates_contains(a[j].dates, d))
+                continue;
+            if (a[j].pickup > at && a[j].pickup < end)
                 end = a[j].pickup;
-            if (a[j].dropoff > full_key && a[j].dropoff < end)
+            if (a[j].dropoff > at && a[j].dropoff < end)
                 end = a[j].dropoff;
         }
+        char day[16];
+        cv_format_date(d, day);
         rc = cv_fail(err, CV_ECONFLICT,
-                     "no seat left on offer %lld between keys %.10g and %.10g: %d of %d taken, booking %lld needs %d",
-                     (long long)b->offer_id, full_key, end, full_load, offer_seats, (long long)b->id, b->seats);
+                     "no seat left on offer %lld on %s between keys %.10g and %.10g: %d of %d taken, booking %lld "
+                     "needs %d",
+                     (long long)b->offer_id, day, at, end, load, offer_seats, (long long)b->id, b->seats);
     }
     free(a);
     return rc;
+}
+
+int cv_store_seats_left(cv_store *s, int64_t offer_id, cv_day from, cv_day_seats **out, size_t *n, cv_error *err)
+{
+    if (!s || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_seats_left: missing argument");
+    *out = NULL;
+    *n = 0;
+    int rc = tx_begin(s, 0, err);
+    if (rc)
+        return rc;
+    int status = 0, seats = 0;
+    cv_schedule when;
+    leg_use *a = NULL;
+    size_t na = 0, cap = 0, nd = 0;
+    cv_day_seats *d = NULL;
+    rc = offer_state(s, offer_id, &status, &seats, err);
+    if (!rc)
+        rc = offer_schedule(s, offer_id, &when, err);
+    if (!rc)
+        rc = read_load(s, offer_id, 0.0, CV_STOP_KEY_END, &a, &na, err);
+    rc = tx_end(s, rc, err);
+    /* the load changes only where some booking's dates start or end: every date of the offer is looked at, which
+       CV_MAX_SCHEDULE_DAYS bounds */
+    cv_dates all = cv_schedule_dates(&when);
+    for (cv_day day = rc ? -1 : cv_dates_next(all, from > all.first ? from : all.first); day >= 0;
+         day = cv_dates_next(all, day + 1)) {
+        double at = 0.0;
+        int load = na ? peak_load(a, na, 0.0, CV_STOP_KEY_END, day, &at) : 0;
+        if (load <= 0)
+            continue;
+        if ((rc = grow((void **)&d, &cap, nd + 1, sizeof *d, err)))
+            break;
+        d[nd].day = day;
+        d[nd].seats_left = seats - load > 0 ? seats - load : 0;
+        nd++;
+    }
+    free(a);
+    if (rc) {
+        free(d);
+        return rc;
+    }
+    *out = d;
+    *n = nd;
+    return 0;
 }
 
 int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err)
@@ -1246,8 +1526,19 @@ int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err)
     if (!rc && status != CV_TRIP_OPEN)
         rc = cv_fail(err, CV_ECONFLICT, "request %lld of booking %lld is cancelled", (long long)b.request_id,
                      (long long)id);
+    cv_schedule when;
+    cv_dates dates = {1, 0, 0};
     if (!rc)
-        rc = check_seats(s, &b, seats, err);
+        rc = offer_schedule(s, b.offer_id, &when, err);
+    if (!rc && cv_dates_empty(dates = booking_dates(&b, &when)))
+        rc = cv_fail(err, CV_ECONFLICT, "booking %lld has no date left on offer %lld", (long long)id,
+                     (long long)b.offer_id);
+    /* one car at a time: inside the same write transaction, so that two drivers accepting the same passenger
+       at once serialise and the second one is refused */
+    if (!rc)
+        rc = check_one_car(s, b.request_id, id, dates, err);
+    if (!rc)
+        rc = check_seats(s, &b, seats, dates, err);
     if (!rc) {
         sqlite3_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, store_now(s));
         rc = set_status(s, ST_BOOKING_SET_STATUS, id, CV_BOOKING_ACCEPTED, err, "cannot accept booking");
@@ -1256,6 +1547,20 @@ int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err)
         rc = add_stop(s, b.offer_id, b.pickup_key, CV_STOP_PICKUP, b.pickup, id, b.seats, err);
     if (!rc)
         rc = add_stop(s, b.offer_id, b.dropoff_key, CV_STOP_DROPOFF, b.dropoff, id, -b.seats, err);
+    /* the passenger's other pending bookings on these dates can no longer be accepted: they are superseded, so
+       that the passenger and the other drivers see it */
+    int64_t *others = NULL, offer = 0;
+    size_t nothers = 0;
+    cv_day day = 0;
+    if (!rc)
+        rc = request_bookings_on(s, b.request_id, CV_BOOKING_PENDING, id, dates, &others, &nothers, &offer, &day,
+                                 err);
+    for (size_t i = 0; !rc && i < nothers; i++) {
+        sqlite3_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, store_now(s));
+        rc = set_status(s, ST_BOOKING_SET_STATUS, others[i], CV_BOOKING_SUPERSEDED, err,
+                        "cannot supersede the passenger's other bookings");
+    }
+    free(others);
     return tx_end(s, rc, err);
 }
 
@@ -1305,7 +1610,14 @@ int cv_store_place_booking(cv_store *s, int64_t id, const cv_booking *p, int64_t
     if (!(p->pickup_key >= 0 && p->pickup_key < p->dropoff_key && p->dropoff_key <= CV_STOP_KEY_END) ||
         !(p->amount >= 0))
         return cv_fail(err, CV_EINVAL, "booking %lld: pickup and drop-off keys out of order", (long long)id);
-    int rc = tx_begin(s, 1, err);
+    if (cv_dates_empty(p->dates))
+        return cv_fail(err, CV_EINVAL, "booking %lld: no date", (long long)id);
+    int rc;
+    /* a light commit (store.h, cv_durability): NORMAL for this transaction only */
+    int light = s->durability == CV_DURABLE_BOOKINGS;
+    if (light && (rc = exec(s->db, "PRAGMA synchronous = NORMAL", err, "cannot set the durability")))
+        return rc;
+    rc = tx_begin(s, 1, err);
     if (rc)
         return rc;
     cv_booking b;
@@ -1325,9 +1637,15 @@ int cv_store_place_booking(cv_store *s, int64_t id, const cv_booking *p, int64_t
         sqlite3_bind_int64(st, 9, p->dropoff_time);
         sqlite3_bind_double(st, 10, p->amount);
         sqlite3_bind_int64(st, 11, now_or(now));
+        sqlite3_bind_int(st, 12, p->dates.first);
+        sqlite3_bind_int(st, 13, p->dates.last);
+        sqlite3_bind_int(st, 14, p->dates.weekdays);
         rc = run(s, ST_BOOKING_PLACE, err, "cannot update the booking");
     }
-    return tx_end(s, rc, err);
+    rc = tx_end(s, rc, err);
+    if (light) /* back to FULL; cannot fail short of memory, and the commit above stands either way */
+        exec(s->db, "PRAGMA synchronous = FULL", NULL, "cannot set the durability");
+    return rc;
 }
 
 /* ---- API keys ---- */
@@ -1460,5 +1778,19 @@ int cv_store_check_key(cv_store *s, const char *secret, char client[CV_OWNER_MAX
     else
         rc = cv_fail(err, CV_ENOTFOUND, "unknown or revoked API key");
     finish(st);
+    return rc;
+}
+
+/* ---- durability ---- */
+
+int cv_store_set_durability(cv_store *s, cv_durability d, cv_error *err)
+{
+    if (!s || (d != CV_DURABLE_BOOKINGS && d != CV_DURABLE_NORMAL && d != CV_DURABLE_FULL))
+        return cv_fail(err, CV_EINVAL, "cv_store_set_durability: no store or unknown durability %d", (int)d);
+    /* the connection's level between transactions; the light writes lower it for their own commit only */
+    int rc = exec(s->db, d == CV_DURABLE_NORMAL ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL", err,
+                  "cannot set the durability");
+    if (!rc)
+        s->durability = d;
     return rc;
 }

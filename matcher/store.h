@@ -10,7 +10,7 @@
 #include "cv_error.h"
 #include "trip.h"
 
-#define CV_STORE_SCHEMA_VERSION 2
+#define CV_STORE_SCHEMA_VERSION 3
 
 typedef struct cv_store cv_store;
 
@@ -45,6 +45,8 @@ typedef struct cv_stop {
     cv_coord at;
     int64_t booking_id;    /* pickups and drop-offs: the booking; 0 otherwise */
     int seats_delta;       /* + seats at a pickup, - at a drop-off, 0 otherwise */
+    cv_dates dates;        /* the dates the stop is made: its booking's (within the offer's), CV_DATES_ALL for the
+                              driver's own stops */
 } cv_stop;
 
 /* --- offers --- */
@@ -77,21 +79,38 @@ int cv_store_cancel_request(cv_store *s, int64_t id, cv_error *err);
 
 /* --- bookings --- */
 
-/* Records a pending booking b (offer_id, request_id, seats, pickup/dropoff with their keys and times, amount).
-   The offer and the request must exist and be open, the seats positive, the keys ordered and inside the
-   sequence; a request has at most one pending or accepted booking on an offer (CV_ECONFLICT). Sets b->id. */
+/* Records a pending booking b (offer_id, request_id, seats, dates, pickup/dropoff with their keys and times,
+   amount). The offer and the request must exist and be open, the seats positive, the keys ordered and inside the
+   sequence, the dates some of the offer's; a request has at most one pending or accepted booking on an offer, and
+   none on a date it already rides in another car (CV_ECONFLICT). Sets b->id. */
 int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err);
 
 int cv_store_get_booking(cv_store *s, int64_t id, cv_booking *b, cv_error *err);
+
+/* Bookings of a request, on any offer, oldest first. *out is malloc'ed. CV_ENOTFOUND for an unknown request. */
+int cv_store_list_request_bookings(cv_store *s, int64_t request_id, cv_booking **out, size_t *n, cv_error *err);
+
+/* Seats left on one date of an offer: its seats less the most that accepted bookings riding that date take on one
+   leg. */
+typedef struct cv_day_seats {
+    cv_day day;
+    int seats_left;
+} cv_day_seats;
+
+/* The dates of offer_id from `from` on where some seat is taken, with the seats left on each (dates not listed
+   have every seat free), in date order. *out is malloc'ed. */
+int cv_store_seats_left(cv_store *s, int64_t offer_id, cv_day from, cv_day_seats **out, size_t *n, cv_error *err);
 
 /* Bookings of an offer (all statuses when status < 0), oldest first. *out is malloc'ed. */
 int cv_store_list_bookings(cv_store *s, int64_t offer_id, int status, cv_booking **out, size_t *n, cv_error *err);
 
 /* Accepts a pending booking, atomically: inside one BEGIN IMMEDIATE transaction it checks that the offer is
-   open and that on every leg between the booking's pickup and drop-off key the seats of accepted bookings plus
-   this one fit the offer's seats; then marks it accepted and adds its pickup and drop-off as stops. Two
-   passengers racing for the last seat never both get it: the second gets CV_ECONFLICT ("no seat left ...").
-   CV_ENOTFOUND for an unknown booking, CV_ECONFLICT when it is not pending. */
+   open, that the request rides in no other car on any of the booking's dates, and that on each of those dates, on
+   every leg between the booking's pickup and drop-off key, the seats of the accepted bookings riding that date plus
+   this one fit the offer's seats; then marks it accepted, adds its pickup and drop-off as stops (made on its
+   dates), and marks the request's other pending bookings on those dates superseded. Two passengers racing for
+   the last seat never both get it, nor two drivers the same passenger: the second gets CV_ECONFLICT ("no seat left
+   ...", "already rides with ..."). CV_ENOTFOUND for an unknown booking, CV_ECONFLICT when it is not pending. */
 int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err);
 
 /* Moves a pending booking to a new place in the offer's sequence (pickup, drop-off, their keys and times, and
@@ -141,5 +160,24 @@ int cv_store_active_keys(cv_store *s, int *count, cv_error *err);
 
 /* The client and scopes of the active key whose secret this is; CV_ENOTFOUND for an unknown or revoked one. */
 int cv_store_check_key(cv_store *s, const char *secret, char client[CV_OWNER_MAX], unsigned *scopes, cv_error *err);
+
+/* --- durability --- */
+
+/* Which commits of a connection wait until the disk has them (docs/ARCHITECTURE.md, Durability). The database is
+   in WAL mode: a commit at PRAGMA synchronous=FULL syncs the log before it returns, so it survives an OS crash or a
+   power cut; at NORMAL the log is synced at checkpoints only, so such a cut may take back the last commits (never
+   corrupting the file, nor keeping a commit without the ones before it). A process crash loses no commit either
+   way. FULL costs one fsync per commit: bench/results/writes.txt. */
+typedef enum cv_durability {
+    CV_DURABLE_BOOKINGS = 0, /* the default: FULL for every commit but the light ones, NORMAL: a new offer or
+                                request, and placing a booking again before its acceptance (the acceptance's own
+                                FULL commit syncs it, and everything before it) */
+    CV_DURABLE_NORMAL = 1,   /* NORMAL for every commit */
+    CV_DURABLE_FULL = 2      /* FULL for every commit */
+} cv_durability;
+
+/* Sets d for this connection (cv_store_open sets CV_DURABLE_BOOKINGS), from its next transaction on. 0, or
+   CV_EINVAL for an unknown d. */
+int cv_store_set_durability(cv_store *s, cv_durability d, cv_error *err);
 
 #endif

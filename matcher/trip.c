@@ -59,6 +59,9 @@ int cv_schedule_check(const cv_schedule *s, int64_t now, cv_error *err)
     cv_format_date(s->last_day, last);
     if (s->first_day > s->last_day)
         return cv_fail(err, CV_EINVAL, "first_day %s is after last_day %s", first, last);
+    if ((int64_t)s->last_day - s->first_day >= CV_MAX_SCHEDULE_DAYS)
+        return cv_fail(err, CV_EINVAL, "first_day %s to last_day %s is more than %d days: a regular schedule runs "
+                       "for two years at most", first, last, CV_MAX_SCHEDULE_DAYS);
     cv_day today;
     cv_utc_to_local(now, &today, NULL, NULL);
     if (s->last_day < today) {
@@ -176,6 +179,7 @@ const char *cv_booking_status_name(cv_booking_status s)
     case CV_BOOKING_ACCEPTED: return "accepted";
     case CV_BOOKING_REFUSED: return "refused";
     case CV_BOOKING_CANCELLED: return "cancelled";
+    case CV_BOOKING_SUPERSEDED: return "superseded";
     }
     return "unknown";
 }
@@ -187,4 +191,54 @@ const char *cv_trip_status_name(cv_trip_status s)
     case CV_TRIP_CANCELLED: return "cancelled";
     }
     return "unknown";
+}
+
+cv_dates cv_schedule_dates(const cv_schedule *s)
+{
+    if (s->kind == CV_REGULAR)
+        return (cv_dates){s->first_day, s->last_day, s->weekdays};
+    cv_day d;
+    cv_utc_to_local(s->depart, &d, NULL, NULL);
+    return (cv_dates){d, d, (uint8_t)(1u << cv_day_weekday(d))};
+}
+
+int cv_dates_contains(cv_dates d, cv_day day)
+{
+    return day >= d.first && day <= d.last && (d.weekdays & (1u << cv_day_weekday(day)));
+}
+
+cv_day cv_dates_next(cv_dates d, cv_day from)
+{
+    int64_t x = from < d.first ? d.first : from; /* 64 bits: d.last may be the largest day */
+    for (int k = 0; k < 7 && x <= d.last; k++, x++)
+        if (d.weekdays & (1u << cv_day_weekday((cv_day)x)))
+            return (cv_day)x;
+    return -1;
+}
+
+/* The last date of d on or before to, or -1 when none. */
+static cv_day dates_prev(cv_dates d, cv_day to)
+{
+    int64_t x = to > d.last ? d.last : to;
+    for (int k = 0; k < 7 && x >= d.first; k++, x--)
+        if (d.weekdays & (1u << cv_day_weekday((cv_day)x)))
+            return (cv_day)x;
+    return -1;
+}
+
+int cv_dates_empty(cv_dates d)
+{
+    return (d.weekdays & 0x7f) == 0 || cv_dates_next(d, d.first) < 0;
+}
+
+cv_dates cv_dates_intersect(cv_dates a, cv_dates b)
+{
+    cv_dates r = {a.first > b.first ? a.first : b.first, a.last < b.last ? a.last : b.last,
+                  (uint8_t)(a.weekdays & b.weekdays & 0x7f)};
+    cv_day f = r.weekdays && r.first <= r.last ? cv_dates_next(r, r.first) : -1;
+    if (f < 0)
+        return (cv_dates){1, 0, 0};
+    r.last = dates_prev(r, r.last);
+    r.first = f;
+    return r;
 }

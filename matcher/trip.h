@@ -49,6 +49,20 @@ typedef struct cv_schedule {
     int32_t margin_s;      /* +- this many seconds around the time */
 } cv_schedule;
 
+/* A set of dates: every day in [first, last] on one of weekdays. Bookings carry the dates their passenger rides;
+   an offer's or a request's schedule has its own (cv_schedule_dates). Empty when first > last or weekdays is 0. */
+typedef struct cv_dates {
+    cv_day first, last;
+    uint8_t weekdays;
+} cv_dates;
+
+/* Every date there is. */
+#define CV_DATES_ALL ((cv_dates){INT32_MIN, INT32_MAX, 0x7f})
+
+/* The longest regular schedule: seats, stops and bookings are kept per date, and two years of commuting is the
+   longest plan a carpool platform needs to hold. */
+#define CV_MAX_SCHEDULE_DAYS 731
+
 typedef enum cv_trip_status {
     CV_TRIP_OPEN = 0,
     CV_TRIP_CANCELLED = 1
@@ -88,7 +102,8 @@ typedef enum cv_booking_status {
     CV_BOOKING_PENDING = 0,
     CV_BOOKING_ACCEPTED = 1,
     CV_BOOKING_REFUSED = 2,
-    CV_BOOKING_CANCELLED = 3
+    CV_BOOKING_CANCELLED = 3,
+    CV_BOOKING_SUPERSEDED = 4  /* the passenger's request was accepted in another car on these dates */
 } cv_booking_status;
 
 /* A passenger's booking of seats on an offer. Accepted bookings become stops of the offer. */
@@ -97,6 +112,8 @@ typedef struct cv_booking {
     int64_t offer_id, request_id;
     int seats;
     cv_booking_status status;
+    cv_dates dates;                    /* the dates the passenger rides (one for a single trip), within the
+                                          offer's and the request's */
     cv_coord pickup, dropoff;          /* where the match placed them */
     double pickup_key, dropoff_key;    /* positions in the offer's stop sequence (see store.h) */
     int64_t pickup_time;               /* UTC seconds (punctual) or seconds after local midnight (regular) */
@@ -113,6 +130,18 @@ int cv_schedule_check(const cv_schedule *s, int64_t now, cv_error *err);
    Snapping is checked by the matcher, which has the graph. */
 int cv_offer_check(const cv_offer *o, int64_t now, cv_error *err);
 int cv_request_check(const cv_request *r, int64_t now, cv_error *err);
+
+/* The dates of a schedule: the local date of a punctual departure, or a regular schedule's range and weekdays. */
+cv_dates cv_schedule_dates(const cv_schedule *s);
+
+/* Set operations on dates. cv_dates_intersect's result is trimmed to its first and last real date (empty: first >
+   last). */
+int cv_dates_empty(cv_dates d);
+int cv_dates_contains(cv_dates d, cv_day day);
+cv_dates cv_dates_intersect(cv_dates a, cv_dates b);
+
+/* The first date of d on or after from, or -1 when none. */
+cv_day cv_dates_next(cv_dates d, cv_day from);
 
 const char *cv_booking_status_name(cv_booking_status s);
 const char *cv_trip_status_name(cv_trip_status s);

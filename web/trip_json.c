@@ -122,6 +122,16 @@ static const char *stop_kind_name(cv_stop_kind k)
     return "unknown";
 }
 
+json_t *json_dates(cv_dates d)
+{
+    if (d.first == CV_DATES_ALL.first && d.last == CV_DATES_ALL.last)
+        return json_null(); /* a booking made before bookings had dates: every date of its offer */
+    char days[40];
+    cv_format_weekdays(d.weekdays, days);
+    return json_pack("{s:o,s:o,s:s}", "first_date", json_date(d.first), "last_date", json_date(d.last), "weekdays",
+                     days);
+}
+
 json_t *json_stop(const cv_stop *s)
 {
     json_t *o = json_pack("{s:s,s:f,s:o}", "kind", stop_kind_name(s->kind), "key", s->key, "location",
@@ -129,19 +139,20 @@ json_t *json_stop(const cv_stop *s)
     if (o && (s->kind == CV_STOP_PICKUP || s->kind == CV_STOP_DROPOFF)) {
         json_object_set_new(o, "booking_id", json_integer(s->booking_id));
         json_object_set_new(o, "seats_delta", json_integer(s->seats_delta));
+        json_object_set_new(o, "dates", json_dates(s->dates));
     }
     return o;
 }
 
 json_t *json_booking(const cv_booking *b)
 {
-    return json_pack("{s:I,s:I,s:I,s:i,s:s,s:{s:o,s:o},s:{s:o,s:o},s:{s:o,s:s,s:i},s:o,s:o}", "id",
+    return json_pack("{s:I,s:I,s:I,s:i,s:s,s:o,s:{s:o,s:o},s:{s:o,s:o},s:{s:o,s:s,s:i},s:o,s:o}", "id",
                      (json_int_t)b->id, "offer_id", (json_int_t)b->offer_id, "request_id", (json_int_t)b->request_id,
-                     "seats", b->seats, "status", cv_booking_status_name(b->status), "pickup", "location",
-                     json_lonlat(b->pickup), "time", json_stop_time(b->pickup_time), "dropoff", "location",
-                     json_lonlat(b->dropoff), "time", json_stop_time(b->dropoff_time), "contribution", "amount",
-                     json_round(b->amount, 2), "currency", "EUR", "commission", 0, "created",
-                     json_datetime(b->created), "updated", json_datetime(b->updated));
+                     "seats", b->seats, "status", cv_booking_status_name(b->status), "dates", json_dates(b->dates),
+                     "pickup", "location", json_lonlat(b->pickup), "time", json_stop_time(b->pickup_time),
+                     "dropoff", "location", json_lonlat(b->dropoff), "time", json_stop_time(b->dropoff_time),
+                     "contribution", "amount", json_round(b->amount, 2), "currency", "EUR", "commission", 0,
+                     "created", json_datetime(b->created), "updated", json_datetime(b->updated));
 }
 
 static json_t *json_contribution(const cv_contribution *c)
@@ -157,8 +168,9 @@ json_t *json_match(const cv_match *m)
     cv_format_weekdays(m->weekdays, days);
     json_t *schedule = json_pack("{s:b,s:s,s:o,s:o}", "regular", m->regular != 0, "weekdays", days, "first_date",
                                  json_date(m->first_day), "last_date", json_date(m->last_day));
-    return json_pack("{s:I,s:I,s:{s:o,s:o},s:{s:o,s:o},s:{s:o,s:o,s:o},s:{s:o,s:o},s:{s:o,s:o},s:I,s:o,s:o}",
-                     "offer_id", (json_int_t)m->offer_id, "request_id", (json_int_t)m->request_id, "pickup",
+    return json_pack("{s:I,s:I,s:i,s:{s:o,s:o},s:{s:o,s:o},s:{s:o,s:o,s:o},s:{s:o,s:o},s:{s:o,s:o},s:I,s:o,s:o}",
+                     "offer_id", (json_int_t)m->offer_id, "request_id", (json_int_t)m->request_id, "seats_left",
+                     m->seats_left, "pickup",
                      "location", json_lonlat(m->pickup), "time", json_datetime(m->pickup_time), "dropoff",
                      "location", json_lonlat(m->dropoff), "time", json_datetime(m->dropoff_time), "detour",
                      "duration", json_tenths(m->detour_ds), "distance", json_tenths(m->detour_dm), "percent",
@@ -177,32 +189,67 @@ json_t *json_matches(const cv_match *v, size_t n)
     return list;
 }
 
-json_t *json_offer_detail(cv_store *store, const cv_offer *o, int *rc, cv_error *err)
+static json_t *json_bookings(const cv_booking *v, size_t n)
+{
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < n; i++)
+        if (json_array_append_new(list, json_booking(&v[i])))
+            json_decref(list), list = NULL;
+    return list;
+}
+
+json_t *json_offer_detail(cv_store *store, const cv_offer *o, int64_t now, int *rc, cv_error *err)
 {
     cv_stop *stops = NULL;
     cv_booking *bookings = NULL;
-    size_t nstops = 0, nbookings = 0;
+    cv_day_seats *left = NULL;
+    size_t nstops = 0, nbookings = 0, nleft = 0;
     json_t *obj = NULL;
+    cv_day today;
+    cv_utc_to_local(now, &today, NULL, NULL);
     if ((*rc = cv_store_offer_stops(store, o->id, &stops, &nstops, err)) ||
-        (*rc = cv_store_list_bookings(store, o->id, -1, &bookings, &nbookings, err)))
+        (*rc = cv_store_list_bookings(store, o->id, -1, &bookings, &nbookings, err)) ||
+        (*rc = cv_store_seats_left(store, o->id, today, &left, &nleft, err)))
         goto done;
     obj = json_offer(o);
-    json_t *js = json_array(), *jb = json_array();
+    json_t *js = json_array(), *jb = json_bookings(bookings, nbookings), *jl = json_array();
     for (size_t i = 0; js && i < nstops; i++)
         if (json_array_append_new(js, json_stop(&stops[i])))
             json_decref(js), js = NULL;
-    for (size_t i = 0; jb && i < nbookings; i++)
-        if (json_array_append_new(jb, json_booking(&bookings[i])))
-            json_decref(jb), jb = NULL;
-    if (!obj || !js || !jb) {
-        json_decref(obj), json_decref(js), json_decref(jb);
+    for (size_t i = 0; jl && i < nleft; i++)
+        if (json_array_append_new(jl, json_pack("{s:o,s:i}", "date", json_date(left[i].day), "seats_left",
+                                                left[i].seats_left)))
+            json_decref(jl), jl = NULL;
+    if (!obj || !js || !jb || !jl) {
+        json_decref(obj), json_decref(js), json_decref(jb), json_decref(jl);
         obj = NULL;
-    } else if (json_object_set_new(obj, "stops", js) | json_object_set_new(obj, "bookings", jb)) {
+    } else if (json_object_set_new(obj, "stops", js) | json_object_set_new(obj, "bookings", jb) |
+               json_object_set_new(obj, "seats_left", jl)) {
         json_decref(obj); /* set_new releases the value even when it fails */
         obj = NULL;
     }
 done:
     free(stops);
     free(bookings);
+    free(left);
+    return obj;
+}
+
+json_t *json_request_detail(cv_store *store, const cv_request *r, int *rc, cv_error *err)
+{
+    cv_booking *bookings = NULL;
+    size_t nbookings = 0;
+    if ((*rc = cv_store_list_request_bookings(store, r->id, &bookings, &nbookings, err)))
+        return NULL;
+    json_t *obj = json_request(r), *jb = json_bookings(bookings, nbookings);
+    free(bookings);
+    if (!obj || !jb) {
+        json_decref(obj), json_decref(jb);
+        return NULL;
+    }
+    if (json_object_set_new(obj, "bookings", jb)) {
+        json_decref(obj);
+        return NULL;
+    }
     return obj;
 }

@@ -29,21 +29,28 @@ json_t *json_schedule(const cv_schedule *s);
    price_per_km, direct {duration, distance}, created}. */
 json_t *json_offer(const cv_offer *o);
 
-/* json_offer with "stops" (in order) and "bookings" (all statuses, oldest first) read from store. NULL with *rc
-   and err set on a store error (*rc 0: out of memory). */
-json_t *json_offer_detail(cv_store *store, const cv_offer *o, int *rc, cv_error *err);
+/* json_offer with "stops" (in order), "bookings" (all statuses, oldest first) and "seats_left" (the dates from
+   now's on where some seat is taken: [{date, seats_left}]) read from store. NULL with *rc and err set on a store
+   error (*rc 0: out of memory). */
+json_t *json_offer_detail(cv_store *store, const cv_offer *o, int64_t now, int *rc, cv_error *err);
 
 /* {id, owner, status, from, to, schedule, seats, created}. */
 json_t *json_request(const cv_request *r);
 
-/* {kind, key, location} (+ booking_id, seats_delta for pickups and drop-offs). */
+/* json_request with "bookings" (on any offer, all statuses, oldest first). NULL as json_offer_detail. */
+json_t *json_request_detail(cv_store *store, const cv_request *r, int *rc, cv_error *err);
+
+/* {first_date, last_date, weekdays}, or null for CV_DATES_ALL. */
+json_t *json_dates(cv_dates d);
+
+/* {kind, key, location} (+ booking_id, seats_delta, dates for pickups and drop-offs). */
 json_t *json_stop(const cv_stop *s);
 
-/* {id, offer_id, request_id, seats, status, pickup {location, time}, dropoff {location, time},
-   contribution {amount, currency, commission}, created, updated}. */
+/* {id, offer_id, request_id, seats, status, dates {first_date, last_date, weekdays}, pickup {location, time},
+   dropoff {location, time}, contribution {amount, currency, commission}, created, updated}. */
 json_t *json_booking(const cv_booking *b);
 
-/* {offer_id, request_id, pickup, dropoff, detour {duration, distance, percent}, shared, driver_total,
+/* {offer_id, request_id, seats_left, pickup, dropoff, detour {duration, distance, percent}, shared, driver_total,
    time_mismatch, schedule {regular, weekdays, first_date, last_date}, contribution {amount, currency,
    commission, per_km, distance_km, rounding}}. */
 json_t *json_match(const cv_match *m);

@@ -490,7 +490,7 @@ static int trip_one(web_req *r, cv_matcher_ws *w, kind k, int64_t id, int cancel
         cv_offer o;
         if ((cancel && (rc = cv_matcher_cancel_offer(w, id, &err))) || (rc = cv_store_get_offer(store, id, &o, &err)))
             return fail(r, rc, &err);
-        json_t *obj = json_offer_detail(store, &o, &rc, &err);
+        json_t *obj = json_offer_detail(store, &o, (int64_t)time(NULL), &rc, &err);
         if (!obj && rc)
             return fail(r, rc, &err);
         return ok(r, 0, "offer", obj);
@@ -498,7 +498,10 @@ static int trip_one(web_req *r, cv_matcher_ws *w, kind k, int64_t id, int cancel
     cv_request q;
     if ((cancel && (rc = cv_matcher_cancel_request(w, id, &err))) || (rc = cv_store_get_request(store, id, &q, &err)))
         return fail(r, rc, &err);
-    return ok(r, 0, "request", json_request(&q));
+    json_t *obj = json_request_detail(store, &q, &rc, &err);
+    if (!obj && rc)
+        return fail(r, rc, &err);
+    return ok(r, 0, "request", obj);
 }
 
 static int trip_matches(web_req *r, cv_matcher_ws *w, kind k, int64_t id)

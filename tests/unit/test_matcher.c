@@ -674,6 +674,176 @@ static void test_regular_across_dst(void **state)
 }
 
 
+/* The matches of request id: the index's answer must equal the pair-by-pair one for each offer in oids. Returns
+   how many offers it matches. */
+static size_t matches_checked(cv_matcher_ws *w, int64_t now, int64_t id, const int64_t *oids, int no)
+{
+    cv_error err;
+    cv_match *ms;
+    size_t n;
+    assert_int_equal(cv_matcher_request_matches(w, id, now, 100, &ms, &n, &err), 0);
+    for (int i = 0; i < no; i++) {
+        cv_match pm;
+        int rc = cv_matcher_pair(w, oids[i], id, now, &pm, &err);
+        assert_true(rc >= 0);
+        int k = find_match(ms, n, oids[i], id);
+        if ((k >= 0) != (rc == 1))
+            fail_msg("request %lld, offer %lld: index %s, pair %s", (long long)id, (long long)oids[i],
+                     k >= 0 ? "matches" : "does not match", rc == 1 ? "matches" : "does not");
+        if (k >= 0) {
+            assert_same_match(&ms[k], &pm);
+            assert_true(ms[k].pickup_key == pm.pickup_key && ms[k].seats_left == pm.seats_left);
+        }
+    }
+    free(ms);
+    return n;
+}
+
+/* Seats per date on a regular offer: a passenger riding on Mondays leaves the seat free on the other days, in
+   matching (index and pair by pair), booking, acceptance and the seats left; a request riding every weekday must
+   fit on every date's plan; and a request is in one car at a time. */
+static void test_seats_per_date(void **state)
+{
+    (void)state;
+    cv_day first = cv_day_from_ymd(2030, 6, 3), last = cv_day_from_ymd(2030, 6, 28); /* Monday to Friday */
+    int64_t now = at(0, 0);
+    cv_matcher *m;
+    cv_error err;
+    cv_matcher_ws *w = open_index(graph, "matcher_per_date.db", now, &m);
+    cv_offer o = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6760, 41.1530), 0);
+    o.when = (cv_schedule){CV_REGULAR, 0, CV_MON | CV_TUE | CV_WED | CV_THU | CV_FRI, 8 * 3600, first, last, 15 * 60};
+    o.seats = 1;
+    assert_int_equal(cv_matcher_add_offer(w, &o, now, &err), 0);
+    cv_coord p = on_route(o.from, o.to, 0.3), q = on_route(o.from, o.to, 0.7);
+    cv_request mon = new_request(p, q, 0), rest = new_request(p, q, 0), all = new_request(p, q, 0);
+    mon.when = (cv_schedule){CV_REGULAR, 0, CV_MON, 8 * 3600 + 300, first, last, 15 * 60};
+    rest.when = (cv_schedule){CV_REGULAR, 0, CV_TUE | CV_WED | CV_THU | CV_FRI, 8 * 3600 + 300, first, last, 15 * 60};
+    all.when = (cv_schedule){CV_REGULAR, 0, 0x1f, 8 * 3600 + 300, first, last, 15 * 60};
+    cv_request tue = new_request(p, q, cv_local_to_utc(cv_day_from_ymd(2030, 6, 11), 8 * 3600 + 300));
+    cv_request mon10 = new_request(p, q, cv_local_to_utc(cv_day_from_ymd(2030, 6, 10), 8 * 3600 + 300));
+    cv_request *reqs[] = {&mon, &rest, &all, &tue, &mon10};
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(cv_matcher_add_request(w, reqs[i], now, &err), 0);
+    /* before anyone is aboard, all of them match */
+    for (size_t i = 0; i < 5; i++)
+        assert_int_equal(matches_checked(w, now, reqs[i]->id, &o.id, 1), 1);
+
+    cv_booking bm;
+    assert_int_equal(cv_matcher_book(w, o.id, mon.id, now, &bm, &err), 0);
+    assert_int_equal(bm.dates.first, first);
+    assert_int_equal(bm.dates.last, cv_day_from_ymd(2030, 6, 24));
+    assert_int_equal(bm.dates.weekdays, CV_MON);
+    assert_int_equal(cv_matcher_accept(w, bm.id, now, &err), 0);
+    /* Mondays are full, the other days are not */
+    assert_int_equal(matches_checked(w, now, rest.id, &o.id, 1), 1);
+    assert_int_equal(matches_checked(w, now, tue.id, &o.id, 1), 1);
+    assert_int_equal(matches_checked(w, now, mon10.id, &o.id, 1), 0);
+    assert_int_equal(matches_checked(w, now, all.id, &o.id, 1), 0); /* every weekday: the Mondays are full */
+    cv_match pm;
+    assert_int_equal(cv_matcher_pair(w, o.id, tue.id, now, &pm, &err), 1);
+    assert_int_equal(pm.seats_left, 1);
+    cv_day_seats *left;
+    size_t nleft;
+    assert_int_equal(cv_store_seats_left(cv_matcher_store(w), o.id, first, &left, &nleft, &err), 0);
+    assert_int_equal(nleft, 4); /* the four Mondays */
+    for (size_t i = 0; i < nleft; i++)
+        assert_true(cv_day_weekday(left[i].day) == 0 && left[i].seats_left == 0);
+    free(left);
+
+    /* the rest of the week rides too, and the offer is then full on every date */
+    cv_booking br;
+    assert_int_equal(cv_matcher_book(w, o.id, rest.id, now, &br, &err), 0);
+    assert_int_equal(cv_matcher_accept(w, br.id, now, &err), 0);
+    assert_int_equal(matches_checked(w, now, tue.id, &o.id, 1), 0);
+    assert_int_equal(cv_store_seats_left(cv_matcher_store(w), o.id, first, &left, &nleft, &err), 0);
+    assert_int_equal(nleft, 20);
+    free(left);
+    /* the matcher rebuilt from the store after a restart agrees */
+    char db[1024];
+    snprintf(db, sizeof db, "%s/matcher_per_date.db", COVOIT_TMP);
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+    w = open_db(graph, db, NULL, now, &m);
+    assert_int_equal(matches_checked(w, now, tue.id, &o.id, 1), 0);
+    assert_int_equal(cv_matcher_cancel_booking(w, bm.id, now, &err), 0);
+    assert_int_equal(matches_checked(w, now, mon10.id, &o.id, 1), 1);
+    assert_int_equal(matches_checked(w, now, tue.id, &o.id, 1), 0);
+
+    /* one car at a time: two drivers on Tuesday 11 June; accepting one supersedes the other */
+    cv_offer b = new_offer(o.from, o.to, cv_local_to_utc(cv_day_from_ymd(2030, 6, 11), 8 * 3600));
+    cv_offer c = b;
+    assert_int_equal(cv_matcher_add_offer(w, &b, now, &err), 0);
+    assert_int_equal(cv_matcher_add_offer(w, &c, now, &err), 0);
+    cv_booking bb, bc;
+    assert_int_equal(cv_matcher_book(w, b.id, tue.id, now, &bb, &err), 0);
+    assert_int_equal(cv_matcher_book(w, c.id, tue.id, now, &bc, &err), 0);
+    assert_int_equal(cv_matcher_accept(w, bb.id, now, &err), 0);
+    cv_booking back;
+    assert_int_equal(cv_store_get_booking(cv_matcher_store(w), bc.id, &back, &err), 0);
+    assert_int_equal(back.status, CV_BOOKING_SUPERSEDED);
+    assert_int_equal(cv_matcher_accept(w, bc.id, now, &err), CV_ECONFLICT);
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+}
+
+/* A passenger riding on Mondays only changes the Monday plan: a passenger riding every weekday is placed once
+   (one pickup and one drop-off in the sequence) and must fit with the Monday passenger on Mondays and without
+   on the other days; the index and the pair-by-pair oracle agree on random such requests. */
+static void test_plans_differ_by_date(void **state)
+{
+    (void)state;
+    cv_day first = cv_day_from_ymd(2030, 6, 3), last = cv_day_from_ymd(2030, 6, 28);
+    int64_t now = at(0, 0);
+    cv_matcher *m;
+    cv_error err;
+    cv_matcher_ws *w = open_index(graph, "matcher_plans_by_date.db", now, &m);
+    cv_offer o = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6760, 41.1530), 0);
+    o.when = (cv_schedule){CV_REGULAR, 0, 0x1f, 8 * 3600, first, last, 15 * 60};
+    o.seats = 3;
+    assert_int_equal(cv_matcher_add_offer(w, &o, now, &err), 0);
+    cv_request mon = new_request(on_route(o.from, o.to, 0.2), on_route(o.from, o.to, 0.5), 0);
+    mon.when = (cv_schedule){CV_REGULAR, 0, CV_MON, 8 * 3600 + 120, first, last, 15 * 60};
+    assert_int_equal(cv_matcher_add_request(w, &mon, now, &err), 0);
+    cv_booking bm;
+    assert_int_equal(cv_matcher_book(w, o.id, mon.id, now, &bm, &err), 0);
+    assert_int_equal(cv_matcher_accept(w, bm.id, now, &err), 0);
+    int matched = 0;
+    for (int i = 0; i < 30; i++) {
+        cv_request r = new_request(on_route(o.from, o.to, frand(0.05, 0.6)), on_route(o.from, o.to, frand(0.6, 0.95)),
+                                   0);
+        uint8_t days = (uint8_t)(1 + next_rand() % 0x1f);
+        r.when = (cv_schedule){CV_REGULAR, 0, days, 8 * 3600 + (int32_t)frand(0, 900), first, last, 15 * 60};
+        if (cv_matcher_add_request(w, &r, now, &err))
+            continue;
+        matched += (int)matches_checked(w, now, r.id, &o.id, 1);
+    }
+    assert_true(matched > 5);
+    /* one who rides every weekday: booked once, made on Mondays with the Monday passenger */
+    cv_request all = new_request(on_route(o.from, o.to, 0.35), on_route(o.from, o.to, 0.8), 0);
+    all.when = (cv_schedule){CV_REGULAR, 0, 0x1f, 8 * 3600 + 300, first, last, 15 * 60};
+    assert_int_equal(cv_matcher_add_request(w, &all, now, &err), 0);
+    assert_int_equal(matches_checked(w, now, all.id, &o.id, 1), 1);
+    cv_booking ba;
+    assert_int_equal(cv_matcher_book(w, o.id, all.id, now, &ba, &err), 0);
+    assert_int_equal(cv_matcher_accept(w, ba.id, now, &err), 0);
+    cv_stop *st;
+    size_t ns;
+    assert_int_equal(cv_store_offer_stops(cv_matcher_store(w), o.id, &st, &ns, &err), 0);
+    assert_int_equal(ns, 6);
+    int seen_all = 0;
+    for (size_t k = 0; k < ns; k++)
+        if (st[k].booking_id == ba.id) {
+            seen_all++;
+            assert_int_equal(st[k].dates.weekdays, 0x1f);
+        } else if (st[k].booking_id == bm.id) {
+            assert_int_equal(st[k].dates.weekdays, CV_MON);
+        }
+    assert_int_equal(seen_all, 2);
+    free(st);
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+}
+
 /* Many passengers accept bookings on the last seats at once, each thread with its own workspace (and so its own
    database connection): exactly as many succeed as there are seats. */
 typedef struct racer {
@@ -818,6 +988,9 @@ int main(void)
         cmocka_unit_test(test_hub_labels_give_the_same_matches),
         cmocka_unit_test(test_times_at_the_edges),
         cmocka_unit_test(test_along_one_street),
+        /* last: they draw random points, and the tests above were tuned on the sequence without them */
+        cmocka_unit_test(test_seats_per_date),
+        cmocka_unit_test(test_plans_differ_by_date),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

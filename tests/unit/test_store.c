@@ -18,6 +18,7 @@
 #include "cv_error.h"
 #include "store.h"
 #include "test_support.h"
+#include "timeutil.h"
 #include "trip.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
@@ -211,6 +212,8 @@ static cv_booking make_booking(int64_t offer_id, int64_t request_id, int seats, 
     b.pickup_time = 1900000900;
     b.dropoff_time = 1900001800;
     b.amount = 1.25;
+    cv_schedule when = {.kind = CV_PUNCTUAL, .depart = 1900000000}; /* make_offer's departure: its one date */
+    b.dates = cv_schedule_dates(&when);
     return b;
 }
 
@@ -704,7 +707,8 @@ static void test_per_leg_seats(void **state)
     assert_int_equal(err.code, CV_ECONFLICT);
     char expect[256];
     snprintf(expect, sizeof expect,
-             "no seat left on offer %lld between keys 100000 and 200000: 3 of 3 taken, booking %lld needs 1",
+             "no seat left on offer %lld on 2030-03-17 between keys 100000 and 200000: 3 of 3 taken, booking %lld "
+             "needs 1",
              (long long)offer, (long long)d);
     assert_string_equal(err.text, expect);
     char *after = fingerprint(f->path);
@@ -869,10 +873,12 @@ static void test_cancel_request_cascades(void **state)
     assert_int_equal(cv_store_add_booking(f->s, &b1, &err), 0);
     assert_int_equal(cv_store_add_booking(f->s, &b2, &err), 0);
     assert_int_equal(cv_store_accept_booking(f->s, b1.id, &err), 0);
+    /* in one car at a time: the other driver's pending booking is superseded */
+    assert_int_equal(booking_status(f->s, b2.id), CV_BOOKING_SUPERSEDED);
 
     assert_int_equal(cv_store_cancel_request(f->s, req, &err), 0);
     assert_int_equal(booking_status(f->s, b1.id), CV_BOOKING_CANCELLED);
-    assert_int_equal(booking_status(f->s, b2.id), CV_BOOKING_CANCELLED);
+    assert_int_equal(booking_status(f->s, b2.id), CV_BOOKING_SUPERSEDED);
     assert_int_equal(count(f->path, "stops WHERE booking_id IS NOT NULL"), 0);
     /* Its seat is free again. */
     int64_t other = add_booking(f->s, o1, 1, 0, 1000);
@@ -992,7 +998,198 @@ static void test_schema_of_a_new_database(void **state)
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_list('stops')"), 2);
 }
 
-/* A version 1 database (before API keys) is brought to version 2 with its trips intact. */
+/* A regular offer: every day from 2030-03-04 (a Monday) to 2030-03-29 at 08:00. */
+static cv_offer make_regular_offer(int seats)
+{
+    cv_offer o = make_offer("commuter-driver", seats, 0);
+    o.when.kind = CV_REGULAR;
+    o.when.depart = 0;
+    o.when.weekdays = CV_MON | CV_TUE | CV_WED | CV_THU | CV_FRI;
+    o.when.time_of_day = 8 * 3600;
+    o.when.first_day = cv_day_from_ymd(2030, 3, 4);
+    o.when.last_day = cv_day_from_ymd(2030, 3, 29);
+    return o;
+}
+
+/* A booking riding on the given weekdays of the offer's whole range, or on one date (day >= 0). */
+static cv_booking dated_booking(int64_t offer, int64_t req, int seats, uint8_t weekdays, cv_day day)
+{
+    cv_booking b = make_booking(offer, req, seats, 100000, 900000);
+    if (day >= 0)
+        b.dates = (cv_dates){day, day, (uint8_t)(1u << cv_day_weekday(day))};
+    else
+        b.dates = (cv_dates){cv_day_from_ymd(2030, 3, 4), cv_day_from_ymd(2030, 3, 29), weekdays};
+    return b;
+}
+
+/* Seats are held per date: a passenger riding on Mondays leaves the seat free on the other days, and the
+   seats left are told per date. */
+static void test_seats_per_date(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    cv_offer o = make_regular_offer(1);
+    assert_int_equal(cv_store_add_offer(f->s, &o, &err), 0);
+    cv_booking mon = dated_booking(o.id, add_request(f->s, "monday"), 1, CV_MON, -1);
+    assert_int_equal(cv_store_add_booking(f->s, &mon, &err), 0);
+    assert_int_equal(cv_store_accept_booking(f->s, mon.id, &err), 0);
+    /* Tuesday to Friday: the one seat is free */
+    cv_booking rest = dated_booking(o.id, add_request(f->s, "rest-of-week"), 1, CV_TUE | CV_WED | CV_THU | CV_FRI,
+                                    -1);
+    assert_int_equal(cv_store_add_booking(f->s, &rest, &err), 0);
+    assert_int_equal(cv_store_accept_booking(f->s, rest.id, &err), 0);
+    /* one Monday only: full */
+    cv_day mon11 = cv_day_from_ymd(2030, 3, 11);
+    cv_booking one = dated_booking(o.id, add_request(f->s, "one-monday"), 1, 0, mon11);
+    assert_int_equal(cv_store_add_booking(f->s, &one, &err), 0);
+    assert_int_equal(cv_store_accept_booking(f->s, one.id, &err), CV_ECONFLICT);
+    assert_non_null(strstr(err.text, "no seat left on offer"));
+    assert_non_null(strstr(err.text, "on 2030-03-11"));
+    /* a Saturday is none of the offer's dates */
+    cv_booking sat = dated_booking(o.id, add_request(f->s, "saturday"), 1, 0, cv_day_from_ymd(2030, 3, 9));
+    assert_int_equal(cv_store_add_booking(f->s, &sat, &err), CV_EINVAL);
+    /* every weekday from the first: taken on every date */
+    cv_day_seats *left = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_store_seats_left(f->s, o.id, cv_day_from_ymd(2030, 3, 1), &left, &n, &err), 0);
+    assert_int_equal(n, 20);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(left[i].seats_left, 0);
+    free(left);
+    /* the Monday passenger cancels: Mondays are free again, and only Mondays */
+    assert_int_equal(cv_store_cancel_booking(f->s, mon.id, &err), 0);
+    assert_int_equal(cv_store_seats_left(f->s, o.id, cv_day_from_ymd(2030, 3, 12), &left, &n, &err), 0);
+    assert_int_equal(n, 12); /* 2030-03-12 to 03-29: 14 weekdays, less the Mondays 18 and 25 */
+    for (size_t i = 0; i < n; i++)
+        assert_int_not_equal(cv_day_weekday(left[i].day), 0);
+    free(left);
+    assert_int_equal(cv_store_accept_booking(f->s, one.id, &err), 0);
+    /* the stops say when they are made */
+    cv_stop *st = NULL;
+    assert_int_equal(cv_store_offer_stops(f->s, o.id, &st, &n, &err), 0);
+    int pickups = 0;
+    for (size_t i = 0; i < n; i++)
+        if (st[i].kind == CV_STOP_PICKUP && st[i].booking_id == one.id) {
+            pickups++;
+            assert_int_equal(st[i].dates.first, mon11);
+            assert_int_equal(st[i].dates.last, mon11);
+        }
+    assert_int_equal(pickups, 1);
+    free(st);
+}
+
+/* A request rides in one car at a time: a second acceptance on the same date is refused, the other pending
+   bookings are superseded, and dates that do not overlap are free. */
+static void test_one_car_per_request(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    cv_offer a = make_regular_offer(3), b = make_regular_offer(3), c = make_regular_offer(3);
+    assert_int_equal(cv_store_add_offer(f->s, &a, &err), 0);
+    assert_int_equal(cv_store_add_offer(f->s, &b, &err), 0);
+    assert_int_equal(cv_store_add_offer(f->s, &c, &err), 0);
+    int64_t req = add_request(f->s, "rider");
+    cv_booking ba = dated_booking(a.id, req, 1, CV_MON | CV_TUE, -1);
+    cv_booking bb = dated_booking(b.id, req, 1, CV_TUE | CV_WED, -1);
+    cv_booking bc = dated_booking(c.id, req, 1, CV_THU | CV_FRI, -1);
+    assert_int_equal(cv_store_add_booking(f->s, &ba, &err), 0);
+    assert_int_equal(cv_store_add_booking(f->s, &bb, &err), 0);
+    assert_int_equal(cv_store_add_booking(f->s, &bc, &err), 0);
+    assert_int_equal(cv_store_accept_booking(f->s, ba.id, &err), 0);
+    /* b shares Tuesdays with a: superseded; c shares no date: still pending, and can be accepted */
+    assert_int_equal(booking_status(f->s, bb.id), CV_BOOKING_SUPERSEDED);
+    assert_int_equal(booking_status(f->s, bc.id), CV_BOOKING_PENDING);
+    assert_int_equal(cv_store_accept_booking(f->s, bb.id, &err), CV_ECONFLICT);
+    assert_non_null(strstr(err.text, "superseded, not pending"));
+    assert_int_equal(cv_store_accept_booking(f->s, bc.id, &err), 0);
+    /* a new booking on a date the request already rides is refused at once, naming the car and the date */
+    cv_offer d = make_regular_offer(3);
+    assert_int_equal(cv_store_add_offer(f->s, &d, &err), 0);
+    cv_booking bd = dated_booking(d.id, req, 1, CV_FRI, -1);
+    char *before = fingerprint(f->path);
+    assert_int_equal(cv_store_add_booking(f->s, &bd, &err), CV_ECONFLICT);
+    char expect[160];
+    snprintf(expect, sizeof expect, "request %lld already rides with offer %lld on 2030-03-08 (booking %lld accepted)",
+             (long long)req, (long long)c.id, (long long)bc.id);
+    assert_string_equal(err.text, expect);
+    char *after = fingerprint(f->path);
+    assert_string_equal(before, after);
+    free(before), free(after);
+    /* the passenger sees every booking of the request with its status */
+    cv_booking *list = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_store_list_request_bookings(f->s, req, &list, &n, &err), 0);
+    assert_int_equal(n, 3);
+    assert_int_equal(list[1].id, bb.id);
+    assert_int_equal(list[1].status, CV_BOOKING_SUPERSEDED);
+    free(list);
+    /* Wednesdays became free with b superseded? No: b is superseded as a whole; a new booking on b for Wednesdays
+       only is accepted */
+    cv_booking wed = dated_booking(b.id, req, 1, CV_WED, -1);
+    assert_int_equal(cv_store_add_booking(f->s, &wed, &err), 0);
+    assert_int_equal(cv_store_accept_booking(f->s, wed.id, &err), 0);
+}
+
+/* A version 2 database (bookings without dates) is brought to version 3: its bookings keep their statuses and
+   stops and hold every date of their offer, as they did; the new status is accepted after. */
+static void test_migrate_v2_to_v3(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    int64_t offer = add_offer(f->s, 2, 1);
+    int64_t bk = add_booking(f->s, offer, 2, 100000, 400000);
+    assert_int_equal(cv_store_accept_booking(f->s, bk, &err), 0);
+    cv_store_close(f->s);
+    f->s = NULL;
+    /* the version 2 bookings table, as it shipped */
+    raw_exec(f->path,
+             "PRAGMA foreign_keys = OFF; BEGIN;"
+             "CREATE TABLE b2 (id INTEGER PRIMARY KEY, offer_id INTEGER NOT NULL REFERENCES offers(id),"
+             " request_id INTEGER NOT NULL REFERENCES requests(id), seats INTEGER NOT NULL CHECK (seats > 0),"
+             " status INTEGER NOT NULL CHECK (status IN (0, 1, 2, 3)), pickup_lon INTEGER NOT NULL,"
+             " pickup_lat INTEGER NOT NULL, dropoff_lon INTEGER NOT NULL, dropoff_lat INTEGER NOT NULL,"
+             " pickup_key REAL NOT NULL, dropoff_key REAL NOT NULL, pickup_time INTEGER NOT NULL,"
+             " dropoff_time INTEGER NOT NULL, amount REAL NOT NULL CHECK (amount >= 0), created INTEGER NOT NULL,"
+             " updated INTEGER NOT NULL,"
+             " CHECK (0 <= pickup_key AND pickup_key < dropoff_key AND dropoff_key <= 1000000));"
+             "INSERT INTO b2 SELECT id, offer_id, request_id, seats, status, pickup_lon, pickup_lat, dropoff_lon,"
+             " dropoff_lat, pickup_key, dropoff_key, pickup_time, dropoff_time, amount, created, updated FROM bookings;"
+             "DROP TABLE bookings; ALTER TABLE b2 RENAME TO bookings;"
+             "CREATE INDEX bookings_by_offer ON bookings(offer_id, status);"
+             "CREATE INDEX bookings_by_request ON bookings(request_id);"
+             "CREATE UNIQUE INDEX bookings_one_live ON bookings(offer_id, request_id) WHERE status IN (0, 1);"
+             "PRAGMA user_version = 2; COMMIT;");
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('bookings') WHERE name = 'weekdays'"),
+                     0);
+    assert_int_equal(cv_store_open(f->path, &f->s, &err), 0);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), CV_STORE_SCHEMA_VERSION);
+    cv_booking b;
+    assert_int_equal(cv_store_get_booking(f->s, bk, &b, &err), 0);
+    assert_int_equal(b.status, CV_BOOKING_ACCEPTED);
+    assert_int_equal(b.dates.first, CV_DATES_ALL.first);
+    assert_int_equal(b.dates.last, CV_DATES_ALL.last);
+    /* its seats are still held on the offer's date */
+    int64_t more = add_booking(f->s, offer, 1, 0, CV_STOP_KEY_END);
+    assert_int_equal(cv_store_accept_booking(f->s, more, &err), CV_ECONFLICT);
+    assert_int_equal(count(f->path, "stops WHERE booking_id IS NOT NULL"), 2);
+    /* the new status fits the new table */
+    int64_t req = add_request(f->s, "two-cars");
+    cv_offer o2 = make_offer("other-driver", 3, 0);
+    assert_int_equal(cv_store_add_offer(f->s, &o2, &err), 0);
+    int64_t o3 = add_offer(f->s, 3, 0);
+    cv_booking x = make_booking(o2.id, req, 1, 0, 1000), y = make_booking(o3, req, 1, 0, 1000);
+    assert_int_equal(cv_store_add_booking(f->s, &x, &err), 0);
+    assert_int_equal(cv_store_add_booking(f->s, &y, &err), 0);
+    assert_int_equal(cv_store_accept_booking(f->s, x.id, &err), 0);
+    assert_int_equal(booking_status(f->s, y.id), CV_BOOKING_SUPERSEDED);
+    char *check = raw_text(f->path, "PRAGMA integrity_check");
+    assert_string_equal(check, "ok");
+    free(check);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_list('stops')"), 2);
+}
+
+/* A version 1 database (before API keys) is brought to the current version with its trips intact. */
 static void test_migrate_v1_to_v2(void **state)
 {
     fixture *f = *state;
@@ -1004,7 +1201,7 @@ static void test_migrate_v1_to_v2(void **state)
     raw_exec(f->path, "DROP TABLE api_keys; PRAGMA user_version = 1");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'api_keys'"), 0);
     assert_int_equal(cv_store_open(f->path, &f->s, &err), 0);
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), 2);
+    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), CV_STORE_SCHEMA_VERSION);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'api_keys'"), 1);
     cv_offer back;
     assert_int_equal(cv_store_get_offer(f->s, o.id, &back, &err), 0);
@@ -1235,6 +1432,9 @@ int main(void)
         T(test_restart_keeps_data),
         T(test_schema_of_a_new_database),
         T(test_migrate_v1_to_v2),
+        T(test_migrate_v2_to_v3),
+        T(test_seats_per_date),
+        T(test_one_car_per_request),
         T(test_api_keys),
         T(test_newer_schema_refused),
         T(test_foreign_files_refused),
