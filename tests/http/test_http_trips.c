@@ -300,6 +300,124 @@ static void test_offer_request_match_book(void **state)
     reply_free(&r);
 }
 
+/* One car at a time, over HTTP: a passenger booked with two drivers; the first acceptance supersedes the other
+   booking, which then cannot be accepted (409 saying why); the passenger sees both bookings on the request, the
+   offers tell their seats left on the date, and a match tells the seats left on it. */
+static void test_one_car_per_request(void **state)
+{
+    (void)state;
+    int64_t o1 = create("/v1/offers", offer_body(1), "offer"), o2 = create("/v1/offers", offer_body(2), "offer");
+    int64_t req = create("/v1/requests", request_body("two-drivers"), "request");
+    char path[128];
+    snprintf(path, sizeof path, "/v1/requests/%lld/matches", (long long)req);
+    reply r = expect("GET", path, NULL, 200, "Ok");
+    json_t *list = json_object_get(r.json, "matches");
+    int seen = 0;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *m = json_array_get(list, i);
+        int64_t id = json_integer_value(json_object_get(m, "offer_id"));
+        if (id == o1 || id == o2) {
+            seen++;
+            assert_int_equal(json_integer_value(json_object_get(m, "seats_left")), id == o1 ? 1 : 2);
+        }
+    }
+    assert_int_equal(seen, 2);
+    reply_free(&r);
+    int64_t b1 = book(o1, req), b2 = book(o2, req);
+    snprintf(path, sizeof path, "/v1/bookings/%lld/accept", (long long)b1);
+    r = expect("POST", path, NULL, 200, "Ok");
+    json_t *dates = json_object_get(json_object_get(r.json, "booking"), "dates");
+    assert_string_equal(json_string_value(json_object_get(dates, "first_date")),
+                        json_string_value(json_object_get(dates, "last_date")));
+    char date[16];
+    snprintf(date, sizeof date, "%s", json_string_value(json_object_get(dates, "first_date")));
+    reply_free(&r);
+    snprintf(path, sizeof path, "/v1/bookings/%lld", (long long)b2);
+    r = expect("GET", path, NULL, 200, "Ok");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "booking"), "status")),
+                        "superseded");
+    reply_free(&r);
+    snprintf(path, sizeof path, "/v1/bookings/%lld/accept", (long long)b2);
+    r = expect("POST", path, NULL, 409, "Conflict");
+    assert_non_null(strstr(json_string_value(json_object_get(r.json, "message")), "superseded"));
+    reply_free(&r);
+    /* a third driver: booking is refused at once, naming the car the passenger rides in */
+    int64_t o3 = create("/v1/offers", offer_body(3), "offer");
+    char body[128];
+    snprintf(body, sizeof body, "{\"offer_id\":%lld,\"request_id\":%lld}", (long long)o3, (long long)req);
+    r = expect("POST", "/v1/bookings", body, 409, "Conflict");
+    char want[96];
+    snprintf(want, sizeof want, "already rides with offer %lld", (long long)o1);
+    assert_non_null(strstr(json_string_value(json_object_get(r.json, "message")), want));
+    reply_free(&r);
+    /* the passenger's view */
+    snprintf(path, sizeof path, "/v1/requests/%lld", (long long)req);
+    r = expect("GET", path, NULL, 200, "Ok");
+    list = json_object_get(json_object_get(r.json, "request"), "bookings");
+    assert_int_equal(json_array_size(list), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "status")), "accepted");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 1), "status")), "superseded");
+    reply_free(&r);
+    /* the drivers' view: o1 is full on the date, o2 untouched */
+    snprintf(path, sizeof path, "/v1/offers/%lld", (long long)o1);
+    r = expect("GET", path, NULL, 200, "Ok");
+    list = json_object_get(json_object_get(r.json, "offer"), "seats_left");
+    assert_int_equal(json_array_size(list), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "seats_left")), 0);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "date")), date);
+    reply_free(&r);
+    snprintf(path, sizeof path, "/v1/offers/%lld", (long long)o2);
+    r = expect("GET", path, NULL, 200, "Ok");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(r.json, "offer"), "seats_left")), 0);
+    reply_free(&r);
+}
+
+/* Two drivers accept the same passenger at the same moment: exactly one wins. */
+typedef struct accepter {
+    char path[64];
+    pthread_barrier_t *go;
+    int status;
+} accepter;
+
+static void *accept_at_once(void *p)
+{
+    accepter *a = p;
+    pthread_barrier_wait(a->go);
+    reply r = http_req("POST", a->path, NULL);
+    a->status = r.status;
+    reply_free(&r);
+    return NULL;
+}
+
+static void test_two_drivers_race_for_a_passenger(void **state)
+{
+    (void)state;
+    enum { N = 6 };
+    for (int round = 0; round < 5; round++) {
+        int64_t req = create("/v1/requests", request_body("raced"), "request");
+        accepter a[N];
+        pthread_t t[N];
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, N);
+        for (int i = 0; i < N; i++) {
+            int64_t o = create("/v1/offers", offer_body(3), "offer");
+            snprintf(a[i].path, sizeof a[i].path, "/v1/bookings/%lld/accept", (long long)book(o, req));
+            a[i].go = &go;
+        }
+        for (int i = 0; i < N; i++)
+            pthread_create(&t[i], NULL, accept_at_once, &a[i]);
+        int won = 0, lost = 0;
+        for (int i = 0; i < N; i++) {
+            pthread_join(t[i], NULL);
+            won += a[i].status == 200;
+            lost += a[i].status == 409;
+        }
+        pthread_barrier_destroy(&go);
+        assert_int_equal(won, 1);
+        assert_int_equal(lost, N - 1);
+    }
+}
+
 typedef struct racer {
     char path[64];
     pthread_barrier_t *go;
@@ -534,6 +652,8 @@ int main(void)
         cmocka_unit_test(test_without_db),
         cmocka_unit_test(test_offer_request_match_book),
         cmocka_unit_test(test_seat_race),
+        cmocka_unit_test(test_one_car_per_request),
+        cmocka_unit_test(test_two_drivers_race_for_a_passenger),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_restart),
     };
