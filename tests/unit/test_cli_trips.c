@@ -843,6 +843,14 @@ static void test_booking_lifecycle(void **state)
     assert_int_equal(jlen(o, "bookings"), 1);
     expect_int(o, "bookings.0.id", booking_first);
     expect_str(o, "bookings.0.status", "accepted");
+    /* seats per date: one of them taken on the booking's one date */
+    assert_int_equal(jlen(o, "seats_left"), 1);
+    expect_str(o, "seats_left.0.date", json_string_value(jreq(o, "bookings.0.dates.first_date")));
+    expect_int(o, "seats_left.0.seats_left", jint(o, "seats") - 1);
+    expect_str(o, "stops.1.dates.first_date", json_string_value(jreq(o, "bookings.0.dates.first_date")));
+    doc = TRIP(0, "Ok", "request", "show", id_str(req_along));
+    assert_int_equal(jlen(doc, "request.bookings"), 1);
+    expect_str(doc, "request.bookings.0.status", "accepted");
 
     doc = TRIP(0, "Ok", "booking", "show", id_str(booking_first));
     expect_str(doc, "booking.status", "accepted");
