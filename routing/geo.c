@@ -37,8 +37,9 @@ cv_local_frame cv_frame_at(cv_coord p)
 double cv_project_planar(const cv_local_frame *fr, cv_coord p, cv_coord a, cv_coord b, double *t, cv_coord *onto)
 {
     double kx = fr->kx, ky = fr->ky;
-    double ax = (double)(a.lon - p.lon) * kx, ay = (double)(a.lat - p.lat) * ky;
-    double bx = (double)(b.lon - p.lon) * kx, by = (double)(b.lat - p.lat) * ky;
+    /* differences in double: two int32 coordinates can be more than INT32_MAX apart (across the antimeridian) */
+    double ax = ((double)a.lon - p.lon) * kx, ay = ((double)a.lat - p.lat) * ky;
+    double bx = ((double)b.lon - p.lon) * kx, by = ((double)b.lat - p.lat) * ky;
     double dx = bx - ax, dy = by - ay;
     double len2 = dx * dx + dy * dy;
     double f = len2 > 0 ? -(ax * dx + ay * dy) / len2 : 0;
@@ -46,13 +47,13 @@ double cv_project_planar(const cv_local_frame *fr, cv_coord p, cv_coord a, cv_co
         f = 0;
     else if (f > 1)
         f = 1;
-    cv_coord q = {(int32_t)lround(a.lon + f * (double)(b.lon - a.lon)),
-                  (int32_t)lround(a.lat + f * (double)(b.lat - a.lat))};
+    cv_coord q = {(int32_t)lround(a.lon + f * ((double)b.lon - a.lon)),
+                  (int32_t)lround(a.lat + f * ((double)b.lat - a.lat))};
     if (t)
         *t = f;
     if (onto)
         *onto = q;
-    double qx = (double)(q.lon - p.lon) * kx, qy = (double)(q.lat - p.lat) * ky;
+    double qx = ((double)q.lon - p.lon) * kx, qy = ((double)q.lat - p.lat) * ky;
     return sqrt(qx * qx + qy * qy);
 }
 
