@@ -231,6 +231,92 @@ static void test_tz_paris(void **state)
     assert_local(2026, 10, 26, 0, 0, utc_of(2026, 10, 25, 23, 0));
 }
 
+/* Paris in 2030, to the second at both edges of each change (02:00 -> 03:00 on 31 March, 03:00 -> 02:00 on 27
+   October, both at 01:00Z), against localtime_r for every instant: a skipped time moves later by the hour and
+   localtime_r reads it back as summer time; the repeated hour is its first (summer) copy, and an explicit offset
+   reaches the second. A daily 02:30 and a daily 08:00 over a week across each change are 24 hours apart but for
+   the change itself (the skipped 02:30 lands at 03:30, which is 24 h after the day before's 02:30). */
+static void test_tz_paris_changes_to_the_second(void **state)
+{
+    (void)state;
+    set_zone("Europe/Paris");
+    cv_day spring = cv_day_from_ymd(2030, 3, 31), autumn = cv_day_from_ymd(2030, 10, 27);
+    assert_int_equal(cv_day_weekday(spring), 6);
+    assert_int_equal(cv_day_weekday(autumn), 6);
+    struct {
+        cv_day day;
+        int32_t tod;
+        int64_t want;    /* UTC */
+        int32_t shown;   /* local time of day localtime_r gives for it */
+        int isdst;
+    } cases[] = {
+        {spring, 1 * H + 59 * M + 59, utc_of(2030, 3, 31, 0, 59) + 59, 1 * H + 59 * M + 59, 0},
+        {spring, 2 * H, utc_of(2030, 3, 31, 1, 0), 3 * H, 1},                 /* skipped */
+        {spring, 2 * H + 30 * M, utc_of(2030, 3, 31, 1, 30), 3 * H + 30 * M, 1}, /* skipped */
+        {spring, 2 * H + 59 * M + 59, utc_of(2030, 3, 31, 1, 59) + 59, 3 * H + 59 * M + 59, 1}, /* skipped */
+        {spring, 3 * H, utc_of(2030, 3, 31, 1, 0), 3 * H, 1},
+        {autumn, 1 * H + 59 * M + 59, utc_of(2030, 10, 26, 23, 59) + 59, 1 * H + 59 * M + 59, 1},
+        {autumn, 2 * H, utc_of(2030, 10, 27, 0, 0), 2 * H, 1},                /* repeated: the first */
+        {autumn, 2 * H + 30 * M, utc_of(2030, 10, 27, 0, 30), 2 * H + 30 * M, 1},
+        {autumn, 2 * H + 59 * M + 59, utc_of(2030, 10, 27, 0, 59) + 59, 2 * H + 59 * M + 59, 1},
+        {autumn, 3 * H, utc_of(2030, 10, 27, 2, 0), 3 * H, 0},
+    };
+    for (size_t i = 0; i < NELEM(cases); i++) {
+        int64_t got = cv_local_to_utc(cases[i].day, cases[i].tod);
+        if (got != cases[i].want)
+            fail_msg("case %zu: %lld, want %lld (off by %lld s)", i, (long long)got, (long long)cases[i].want,
+                     (long long)(got - cases[i].want));
+        time_t tt = (time_t)got;
+        struct tm tm;
+        assert_non_null(localtime_r(&tt, &tm));
+        assert_int_equal(tm.tm_hour * H + tm.tm_min * M + tm.tm_sec, cases[i].shown);
+        assert_int_equal(tm.tm_isdst, cases[i].isdst);
+        assert_int_equal(cv_day_from_ymd(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday), cases[i].day);
+    }
+    /* both copies of 02:30 read back as 02:30, and an offset picks either */
+    assert_to_local(utc_of(2030, 10, 27, 0, 30), 2030, 10, 27, 2, 30, 6);
+    assert_to_local(utc_of(2030, 10, 27, 1, 30), 2030, 10, 27, 2, 30, 6);
+    int64_t t;
+    assert_int_equal(cv_parse_datetime("2030-10-27T02:30", &t, NULL), 0);
+    assert_int_equal(t, utc_of(2030, 10, 27, 0, 30));
+    assert_int_equal(cv_parse_datetime("2030-10-27T02:30+02:00", &t, NULL), 0);
+    assert_int_equal(t, utc_of(2030, 10, 27, 0, 30));
+    assert_int_equal(cv_parse_datetime("2030-10-27T02:30+01:00", &t, NULL), 0);
+    assert_int_equal(t, utc_of(2030, 10, 27, 1, 30));
+    assert_int_equal(cv_parse_datetime("2030-03-31T02:30", &t, NULL), 0);
+    assert_int_equal(t, utc_of(2030, 3, 31, 1, 30));
+    char buf[32];
+    cv_format_datetime(utc_of(2030, 3, 31, 1, 30), buf);
+    assert_string_equal(buf, "2030-03-31T03:30:00+02:00");
+    cv_format_datetime(utc_of(2030, 10, 27, 1, 30), buf);
+    assert_string_equal(buf, "2030-10-27T02:30:00+01:00");
+    /* a week of daily departures across each change */
+    struct {
+        cv_day change;
+        int32_t tod;
+        int64_t gap_before, gap_after; /* the day before -> the change, the change -> the day after */
+    } runs[] = {
+        {spring, 2 * H + 30 * M, 24 * H, 23 * H}, {spring, 8 * H, 23 * H, 24 * H},
+        {autumn, 2 * H + 30 * M, 24 * H, 25 * H}, {autumn, 8 * H, 25 * H, 24 * H},
+    };
+    for (size_t i = 0; i < NELEM(runs); i++) {
+        for (cv_day d = runs[i].change - 3; d < runs[i].change + 3; d++) {
+            int64_t gap = cv_local_to_utc(d + 1, runs[i].tod) - cv_local_to_utc(d, runs[i].tod);
+            int64_t want = d == runs[i].change - 1 ? runs[i].gap_before : d == runs[i].change ? runs[i].gap_after : 24 * H;
+            if (gap != want)
+                fail_msg("run %zu: day %d -> %d: %lld s apart, want %lld", i, d, d + 1, (long long)gap,
+                         (long long)want);
+            /* and every departure but the skipped one is at its local time of day */
+            cv_day back;
+            int32_t tod;
+            cv_utc_to_local(cv_local_to_utc(d, runs[i].tod), &back, &tod, NULL);
+            assert_int_equal(back, d);
+            if (!(d == spring && runs[i].tod == 2 * H + 30 * M))
+                assert_int_equal(tod, runs[i].tod);
+        }
+    }
+}
+
 /* New York: UTC-5 / UTC-4; 02:00 -> 03:00 on 2026-03-08 (07:00Z), 02:00 -> 01:00 on 2026-11-01 (06:00Z). */
 static void test_tz_new_york(void **state)
 {
@@ -979,6 +1065,7 @@ int main(void)
         cmocka_unit_test_teardown(test_tz_unknown_refused, reset_zone),
         cmocka_unit_test_teardown(test_tz_lisbon, reset_zone),
         cmocka_unit_test_teardown(test_tz_paris, reset_zone),
+        cmocka_unit_test_teardown(test_tz_paris_changes_to_the_second, reset_zone),
         cmocka_unit_test_teardown(test_tz_new_york, reset_zone),
         cmocka_unit_test_teardown(test_tz_dublin_negative_dst, reset_zone),
         cmocka_unit_test_teardown(test_tz_round_trips, reset_zone),
