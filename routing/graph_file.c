@@ -148,41 +148,135 @@ static int check_csr(const uint32_t *first, uint64_t n, uint64_t total)
     return 0;
 }
 
-/* The hierarchy: ranks form a permutation, links point at valid ranks and arcs, up links go up and down links
-   come from above, and every shortcut unpacks into arcs with smaller indexes (so unpacking terminates). */
-static int check_ch(const cv_graph *g)
+/* The hierarchy. Ranks form a permutation; links point at valid ranks and arcs, up links go up and down links
+   come from above; every shortcut unpacks into arcs with smaller indexes (so unpacking terminates) and lasts as long
+   as its halves together, every original arc as long as its edge. And the hierarchy fits the graph: the edge of an
+   original arc joins the junctions of the nodes its link joins (a rank given to the wrong node, or a link turned
+   round, breaks that), an arc used by several links joins the same nodes in each, and a shortcut's halves meet at a
+   node below both its ends. `junction` maps every routing node to its junction. Returns 0 or CV_ECORRUPT with err
+   naming the first problem. */
+static int check_ch(const cv_graph *g, const uint32_t *junction, const char *path, cv_error *err)
 {
     const cv_graph_header *h = &g->hdr;
     const cv_graph_arrays *a = &g->a;
-    uint32_t n = h->nnodes;
-    if (check_csr(a->ch_up_first, n, h->nch_up) || check_csr(a->ch_down_first, n, h->nch_down))
-        return -1;
-    uint8_t *seen = calloc(n ? n : 1, 1);
-    if (!seen)
-        return -1;
-    int bad = 0;
-    for (uint32_t i = 0; i < n && !bad; i++) {
+    uint32_t n = h->nnodes, na = h->nch_arcs;
+#define BAD(...) (rc = cv_fail(err, CV_ECORRUPT, __VA_ARGS__))
+    int rc = 0;
+    if (check_csr(a->ch_up_first, n, h->nch_up))
+        return BAD("%s: corrupt graph file: hierarchy up offsets are inconsistent", path);
+    if (check_csr(a->ch_down_first, n, h->nch_down))
+        return BAD("%s: corrupt graph file: hierarchy down offsets are inconsistent", path);
+    uint32_t *node_of = malloc((n ? n : 1) * sizeof *node_of); /* rank -> node */
+    uint32_t *ends = malloc((na ? (size_t)na : 1) * 2 * sizeof *ends); /* arc -> tail, head node (or UINT32_MAX) */
+    if (!node_of || !ends) {
+        free(node_of), free(ends);
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    }
+    for (uint32_t r = 0; r < n; r++)
+        node_of[r] = UINT32_MAX;
+    for (uint32_t i = 0; i < n && !rc; i++) {
         uint32_t r = a->ch_rank[i];
-        if (r >= n || seen[r])
-            bad = 1;
+        if (r >= n)
+            BAD("%s: corrupt graph file: hierarchy rank %u of node %u is beyond the %u ranks", path, r, i, n);
+        else if (node_of[r] != UINT32_MAX)
+            BAD("%s: corrupt graph file: hierarchy rank %u is given to nodes %u and %u", path, r, node_of[r], i);
         else
-            seen[r] = 1;
+            node_of[r] = i;
     }
-    free(seen);
-    for (uint32_t r = 0; r < n && !bad; r++) {
-        for (uint32_t k = a->ch_up_first[r]; k < a->ch_up_first[r + 1]; k++)
-            if (a->ch_up[k].node >= n || a->ch_up[k].node <= r || a->ch_up[k].arc >= h->nch_arcs)
-                bad = 1;
-        for (uint32_t k = a->ch_down_first[r]; k < a->ch_down_first[r + 1]; k++)
-            if (a->ch_down[k].node >= n || a->ch_down[k].node <= r || a->ch_down[k].arc >= h->nch_arcs)
-                bad = 1;
-    }
-    for (uint32_t i = 0; i < h->nch_arcs && !bad; i++) {
+    for (uint32_t i = 0; i < na && !rc; i++) {
         const cv_ch_unpack *u = &a->ch_arcs[i];
-        if (u->second == CV_CH_ORIGINAL ? (u->first >> 1) >= h->nedges : (u->first >= i || u->second >= i))
-            bad = 1;
+        ends[2 * (size_t)i] = ends[2 * (size_t)i + 1] = UINT32_MAX;
+        if (u->second == CV_CH_ORIGINAL) {
+            const cv_edge *e = (u->first >> 1) < h->nedges ? &a->edges[u->first >> 1] : NULL;
+            if (!e)
+                BAD("%s: corrupt graph file: hierarchy arc %u stands for edge %u, beyond the %u edges", path, i,
+                    u->first >> 1, h->nedges);
+            else if (u->duration_ds != cv_edge_duration(e, u->first & 1) || u->distance_dm != e->length_dm)
+                BAD("%s: corrupt graph file: hierarchy arc %u (%u ds, %u dm) does not last as long as its edge %u "
+                    "(%u ds, %u dm)", path, i, u->duration_ds, u->distance_dm, u->first >> 1,
+                    cv_edge_duration(e, u->first & 1), e->length_dm);
+        } else if (u->first >= i || u->second >= i) {
+            BAD("%s: corrupt graph file: hierarchy shortcut %u unpacks into arc %u, not an earlier one", path, i,
+                u->first >= i ? u->first : u->second);
+        } else {
+            const cv_ch_unpack *x = &a->ch_arcs[u->first], *y = &a->ch_arcs[u->second];
+            if ((uint64_t)x->duration_ds + y->duration_ds != u->duration_ds ||
+                (uint64_t)x->distance_dm + y->distance_dm != u->distance_dm)
+                BAD("%s: corrupt graph file: hierarchy shortcut %u (%u ds, %u dm) does not last as long as its halves "
+                    "%u and %u together", path, i, u->duration_ds, u->distance_dm, u->first, u->second);
+        }
     }
-    return bad ? -1 : 0;
+    /* links: up links at rank r go to the higher rank l.node; down links at rank r come from the higher l.node */
+    for (int down = 0; down < 2 && !rc; down++) {
+        const uint32_t *first = down ? a->ch_down_first : a->ch_up_first;
+        const cv_ch_link *links = down ? a->ch_down : a->ch_up;
+        const char *kind = down ? "down" : "up";
+        for (uint32_t r = 0; r < n && !rc; r++)
+            for (uint32_t k = first[r]; k < first[r + 1] && !rc; k++) {
+                const cv_ch_link *l = &links[k];
+                if (l->node >= n) {
+                    BAD("%s: corrupt graph file: hierarchy %s arc %u of rank %u joins rank %u, beyond the %u ranks",
+                        path, kind, k, r, l->node, n);
+                    break;
+                }
+                if (l->node <= r) {
+                    BAD("%s: corrupt graph file: hierarchy %s arc %u of rank %u %s rank %u, not a higher one", path,
+                        kind, k, r, down ? "comes from" : "goes to", l->node);
+                    break;
+                }
+                if (l->arc >= na) {
+                    BAD("%s: corrupt graph file: hierarchy %s arc %u of rank %u stands for arc %u, beyond the %u arcs",
+                        path, kind, k, r, l->arc, na);
+                    break;
+                }
+                const cv_ch_unpack *u = &a->ch_arcs[l->arc];
+                uint32_t tail = node_of[down ? l->node : r], head = node_of[down ? r : l->node];
+                if (l->weight < u->duration_ds)
+                    BAD("%s: corrupt graph file: hierarchy %s arc %u of rank %u weighs %u, less than the %u ds it lasts",
+                        path, kind, k, r, l->weight, u->duration_ds);
+                uint32_t *e2 = &ends[2 * (size_t)l->arc];
+                if (!rc && e2[0] != UINT32_MAX && (e2[0] != tail || e2[1] != head))
+                    BAD("%s: corrupt graph file: hierarchy arc %u joins nodes %u and %u in one link, %u and %u in "
+                        "another", path, l->arc, e2[0], e2[1], tail, head);
+                e2[0] = tail;
+                e2[1] = head;
+                if (!rc && u->second == CV_CH_ORIGINAL) {
+                    const cv_edge *e = &a->edges[u->first >> 1];
+                    uint32_t from = (u->first & 1) ? e->v : e->u, to = (u->first & 1) ? e->u : e->v;
+                    if (junction[tail] != from || junction[head] != to)
+                        BAD("%s: corrupt graph file: hierarchy %s arc %u of rank %u joins nodes %u and %u (junctions "
+                            "%u and %u), but stands for edge %u from junction %u to %u", path, kind, k, r, tail, head,
+                            junction[tail], junction[head], u->first >> 1, from, to);
+                }
+            }
+    }
+    /* shortcuts whose ends are known: the first half leaves the tail, the second reaches the head, and they meet
+       at a node contracted before both ends (halves of arcs no link uses any more are not known) */
+    for (uint32_t i = na; i-- > 0 && !rc;) {
+        const cv_ch_unpack *u = &a->ch_arcs[i];
+        uint32_t *e2 = &ends[2 * (size_t)i];
+        if (u->second == CV_CH_ORIGINAL || e2[0] == UINT32_MAX)
+            continue;
+        uint32_t *x = &ends[2 * (size_t)u->first], *y = &ends[2 * (size_t)u->second];
+        /* a half no link uses takes its known ends from the shortcut */
+        if (x[0] == UINT32_MAX)
+            x[0] = e2[0];
+        if (y[1] == UINT32_MAX)
+            y[1] = e2[1];
+        if (x[1] == UINT32_MAX)
+            x[1] = y[0];
+        if (y[0] == UINT32_MAX)
+            y[0] = x[1];
+        uint32_t mid = x[1];
+        if (x[0] != e2[0] || y[1] != e2[1] || x[1] != y[0] ||
+            (mid != UINT32_MAX && (a->ch_rank[mid] >= a->ch_rank[e2[0]] || a->ch_rank[mid] >= a->ch_rank[e2[1]])))
+            BAD("%s: corrupt graph file: hierarchy shortcut %u from node %u to node %u does not unpack into arcs %u "
+                "and %u meeting at a node below both", path, i, e2[0], e2[1], u->first, u->second);
+    }
+#undef BAD
+    free(node_of);
+    free(ends);
+    return rc;
 }
 
 /* The street names: the string table is UTF-8 (JSON carries it as it is) and ends with a NUL, every name entry
@@ -211,6 +305,64 @@ static int check_names(const cv_graph *g, const char *path, cv_error *err)
         if (g->a.edge_name[e] >= h->nnames)
             return cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: edge %u has a street name out of range", path,
                            e);
+    return 0;
+}
+
+/* Every routing node's junction, into *out (malloc'ed): a junction is its own, a copy that of the split junction
+   whose copies it is among. No copy may belong to two split junctions (the counts adding up then means every copy
+   belongs to one), and a copy stands where its junction does. Returns 0 or CV_ECORRUPT (CV_ENOMEM). */
+static int junction_map(const cv_graph *g, const char *path, uint32_t **out, cv_error *err)
+{
+    const cv_graph_header *h = &g->hdr;
+    const cv_graph_arrays *a = &g->a;
+    uint32_t *j = malloc((h->nnodes ? h->nnodes : 1) * sizeof *j);
+    if (!j)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < h->nnodes; i++)
+        j[i] = i < h->njunctions ? i : UINT32_MAX;
+    for (uint32_t i = 0; i < h->nsplits; i++) {
+        const cv_split *sp = &a->splits[i];
+        for (uint32_t c = sp->first_copy; c < sp->first_copy + sp->count; c++) {
+            int rc = 0;
+            if (j[c] != UINT32_MAX)
+                rc = cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: routing node %u is a copy of both junction %u "
+                             "and junction %u", path, c, j[c], sp->node);
+            else if (a->node_coord[c].lon != a->node_coord[sp->node].lon ||
+                     a->node_coord[c].lat != a->node_coord[sp->node].lat)
+                rc = cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: routing node %u, a copy of junction %u, is "
+                             "not where its junction is", path, c, sp->node);
+            if (rc) {
+                free(j);
+                return rc;
+            }
+            j[c] = sp->node;
+        }
+    }
+    *out = j;
+    return 0;
+}
+
+/* Every arc runs along its edge from the junction of its tail node to the junction of its head node (an arc of
+   a copy leaves the junction the copy stands for). */
+static int check_arc_ends(const cv_graph *g, const uint32_t *junction, const char *path, cv_error *err)
+{
+    const cv_graph_header *h = &g->hdr;
+    const cv_graph_arrays *a = &g->a;
+    for (int in = 0; in < 2; in++) {
+        const uint32_t *first = in ? a->in_first : a->out_first;
+        const cv_arc *arcs = in ? a->in_arcs : a->out_arcs;
+        for (uint32_t x = 0; x < h->nnodes; x++)
+            for (uint32_t k = first[x]; k < first[x + 1]; k++) {
+                const cv_edge *e = &a->edges[arcs[k].edge >> 1];
+                uint32_t from = (arcs[k].edge & 1) ? e->v : e->u, to = (arcs[k].edge & 1) ? e->u : e->v;
+                uint32_t tail = in ? arcs[k].node : x, head = in ? x : arcs[k].node;
+                if (junction[tail] != from || junction[head] != to)
+                    return cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: %s-arc %u from routing node %u "
+                                   "(junction %u) to %u (junction %u) runs along edge %u from junction %u to %u",
+                                   path, in ? "in" : "out", k, tail, junction[tail], head, junction[head],
+                                   arcs[k].edge >> 1, from, to);
+            }
+    }
     return 0;
 }
 
@@ -300,10 +452,16 @@ static int check_contents(const cv_graph *g, const char *path, cv_error *err)
             return BAD("%s: corrupt graph file: spatial grid item %llu refers outside the graph", path,
                        (unsigned long long)i);
     }
-    if (check_ch(g) != 0)
-        return BAD("%s: corrupt graph file: the contraction hierarchy refers outside the graph", path);
 #undef BAD
-    return check_names(g, path, err);
+    uint32_t *junction = NULL;
+    int rc = junction_map(g, path, &junction, err);
+    if (rc)
+        return rc;
+    rc = check_arc_ends(g, junction, path, err);
+    if (!rc)
+        rc = check_ch(g, junction, path, err);
+    free(junction);
+    return rc ? rc : check_names(g, path, err);
 }
 
 cv_graph *cv_graph_open(const char *path, cv_error *err)

@@ -914,6 +914,249 @@ static void test_bad_contents_with_good_checksums(void **state)
     free(b);
 }
 
+/* The contraction hierarchy, checked as a whole: a file whose checksums are right but whose hierarchy does not
+   hold together (a link going the wrong way, ranks not a permutation or given to the wrong nodes, an arc turned
+   round, a shortcut that does not add up or unpacks wrongly) is refused with a message naming the problem, before
+   any query could follow it. */
+static void test_bad_hierarchy_with_good_checksums(void **state)
+{
+    (void)state;
+    const cv_graph_header *h = &F.hdr;
+    const uint32_t *rank = (const uint32_t *)(F.bytes + h->sections[CV_SEC_CH_RANK].offset);
+    const uint32_t *up_first = (const uint32_t *)(F.bytes + h->sections[CV_SEC_CH_UP_FIRST].offset);
+    const cv_ch_link *up = (const cv_ch_link *)(F.bytes + h->sections[CV_SEC_CH_UP].offset);
+    const uint32_t *down_first = (const uint32_t *)(F.bytes + h->sections[CV_SEC_CH_DOWN_FIRST].offset);
+    const cv_ch_unpack *arcs = (const cv_ch_unpack *)(F.bytes + h->sections[CV_SEC_CH_ARC].offset);
+    const cv_edge *edges = (const cv_edge *)(F.bytes + h->sections[CV_SEC_EDGE].offset);
+    unsigned char *b;
+    char what[160];
+
+    /* a rank with up links and one with down links, beyond rank 0 */
+    uint32_t ru = 1, rd = 1;
+    while (ru < h->nnodes && up_first[ru] == up_first[ru + 1])
+        ru++;
+    while (rd < h->nnodes && down_first[rd] == down_first[rd + 1])
+        rd++;
+    assert_true(ru < h->nnodes && rd < h->nnodes);
+
+    /* an up link that goes down */
+    b = copy_bytes();
+    ((cv_ch_link *)section_ptr(b, CV_SEC_CH_UP))[up_first[ru]].node = ru - 1;
+    snprintf(what, sizeof what, "hierarchy up arc %u of rank %u goes to rank %u, not a higher one", up_first[ru], ru,
+             ru - 1);
+    expect_content_refused(b, "c_ch_updown.graph", what);
+    free(b);
+
+    /* a down link from its own rank */
+    b = copy_bytes();
+    ((cv_ch_link *)section_ptr(b, CV_SEC_CH_DOWN))[down_first[rd]].node = rd;
+    snprintf(what, sizeof what, "hierarchy down arc %u of rank %u comes from rank %u, not a higher one",
+             down_first[rd], rd, rd);
+    expect_content_refused(b, "c_ch_downup.graph", what);
+    free(b);
+
+    /* a link to no rank, a link to no arc */
+    b = copy_bytes();
+    ((cv_ch_link *)section_ptr(b, CV_SEC_CH_UP))[up_first[ru]].node = h->nnodes;
+    expect_content_refused(b, "c_ch_uprange.graph", "beyond the");
+    free(b);
+    b = copy_bytes();
+    ((cv_ch_link *)section_ptr(b, CV_SEC_CH_DOWN))[down_first[rd]].arc = h->nch_arcs;
+    snprintf(what, sizeof what, "stands for arc %u, beyond the %u arcs", h->nch_arcs, h->nch_arcs);
+    expect_content_refused(b, "c_ch_arcrange.graph", what);
+    free(b);
+
+    /* ranks that are not a permutation: one given twice, one beyond the last */
+    b = copy_bytes();
+    ((uint32_t *)section_ptr(b, CV_SEC_CH_RANK))[1] = rank[0];
+    snprintf(what, sizeof what, "hierarchy rank %u is given to nodes 0 and 1", rank[0]);
+    expect_content_refused(b, "c_ch_rank2.graph", what);
+    free(b);
+    b = copy_bytes();
+    ((uint32_t *)section_ptr(b, CV_SEC_CH_RANK))[5] = h->nnodes;
+    snprintf(what, sizeof what, "hierarchy rank %u of node 5 is beyond the %u ranks", h->nnodes, h->nnodes);
+    expect_content_refused(b, "c_ch_rankrange.graph", what);
+    free(b);
+
+    /* ranks still a permutation but two of them exchanged: the links of each rank now leave the other node, whose
+       roads they are not */
+    b = copy_bytes();
+    {
+        uint32_t *rk = section_ptr(b, CV_SEC_CH_RANK);
+        uint32_t x = 0, y = h->njunctions / 2;
+        uint32_t t = rk[x];
+        rk[x] = rk[y];
+        rk[y] = t;
+    }
+    expect_content_refused(b, "c_ch_swap.graph", "but stands for edge");
+    free(b);
+
+    /* an original arc turned round: same duration and length (a two-way edge as fast both ways), but it now runs
+       from the link's head to its tail */
+    b = copy_bytes();
+    {
+        uint32_t k = 0;
+        for (; k < h->nch_up; k++) {
+            const cv_ch_unpack *u = &arcs[up[k].arc];
+            const cv_edge *e = &edges[u->first >> 1];
+            if (u->second == CV_CH_ORIGINAL && (e->flags & CV_EDGE_FORWARD) && (e->flags & CV_EDGE_BACKWARD) &&
+                e->duration_ds == e->duration_back_ds && e->u != e->v)
+                break;
+        }
+        assert_true(k < h->nch_up);
+        ((cv_ch_unpack *)section_ptr(b, CV_SEC_CH_ARC))[up[k].arc].first ^= 1;
+    }
+    expect_content_refused(b, "c_ch_turned.graph", "but stands for edge");
+    free(b);
+
+    /* an original arc that does not last as long as its edge; a shortcut that does not last as long as its halves;
+       a shortcut that unpacks into itself; a shortcut whose halves are exchanged (the same sum, the wrong way
+       round) */
+    uint32_t orig = 0, sc = 0;
+    while (arcs[orig].second != CV_CH_ORIGINAL)
+        orig++;
+    for (uint32_t k = 0; k < h->nch_up && !sc; k++)
+        if (arcs[up[k].arc].second != CV_CH_ORIGINAL)
+            sc = up[k].arc; /* a shortcut a link uses, so that its ends are known */
+    assert_true(sc > 0);
+    b = copy_bytes();
+    ((cv_ch_unpack *)section_ptr(b, CV_SEC_CH_ARC))[orig].duration_ds += 1;
+    snprintf(what, sizeof what, "hierarchy arc %u (%u ds, %u dm) does not last as long as its edge", orig,
+             arcs[orig].duration_ds + 1, arcs[orig].distance_dm);
+    expect_content_refused(b, "c_ch_origdur.graph", what);
+    free(b);
+    b = copy_bytes();
+    ((cv_ch_unpack *)section_ptr(b, CV_SEC_CH_ARC))[sc].distance_dm -= 1;
+    snprintf(what, sizeof what, "hierarchy shortcut %u (%u ds, %u dm) does not last as long as its halves", sc,
+             arcs[sc].duration_ds, arcs[sc].distance_dm - 1);
+    expect_content_refused(b, "c_ch_scdur.graph", what);
+    free(b);
+    b = copy_bytes();
+    ((cv_ch_unpack *)section_ptr(b, CV_SEC_CH_ARC))[sc].second = sc;
+    snprintf(what, sizeof what, "hierarchy shortcut %u unpacks into arc %u, not an earlier one", sc, sc);
+    expect_content_refused(b, "c_ch_self.graph", what);
+    free(b);
+    b = copy_bytes();
+    {
+        cv_ch_unpack *u = &((cv_ch_unpack *)section_ptr(b, CV_SEC_CH_ARC))[sc];
+        uint32_t t = u->first;
+        u->first = u->second;
+        u->second = t;
+    }
+    snprintf(what, sizeof what, "hierarchy shortcut %u from node", sc);
+    expect_content_refused(b, "c_ch_halves.graph", what);
+    expect_content_refused(b, "c_ch_halves.graph", "meeting at a node below both");
+    free(b);
+
+    /* a link lighter than the time it stands for (searches would prefer it to the real way) */
+    b = copy_bytes();
+    ((cv_ch_link *)section_ptr(b, CV_SEC_CH_UP))[up_first[ru]].weight = 0;
+    expect_content_refused(b, "c_ch_light.graph", "less than the");
+    free(b);
+
+    /* each of these files, through the CLI: refused cleanly, never a crash */
+    b = copy_bytes();
+    {
+        uint32_t *rk = section_ptr(b, CV_SEC_CH_RANK);
+        uint32_t t = rk[0];
+        rk[0] = rk[h->njunctions / 2];
+        rk[h->njunctions / 2] = t;
+    }
+    reseal(b);
+    char p[1024];
+    tmp_path(p, sizeof p, "c_ch_cli.graph");
+    write_all(p, b, F.len);
+    expect_cli_fails(p);
+    unlink(p);
+    free(b);
+}
+
+/* Split junctions (the restriction automaton's copies of a junction): every copy belongs to one split junction and
+   stands where it does, each split junction's arcs arrive at it, every arc leaves the junction of its tail node
+   and reaches that of its head node. A file breaking one of these with good checksums is refused by name. */
+static void test_bad_split_junctions_with_good_checksums(void **state)
+{
+    (void)state;
+    const cv_graph_header *h = &F.hdr;
+    const cv_split *splits = (const cv_split *)(F.bytes + h->sections[CV_SEC_SPLIT].offset);
+    const uint32_t *out_first = (const uint32_t *)(F.bytes + h->sections[CV_SEC_OUT_FIRST].offset);
+    const cv_arc *out = (const cv_arc *)(F.bytes + h->sections[CV_SEC_OUT_ARC].offset);
+    unsigned char *b;
+    char what[200];
+    assert_true(h->nsplits >= 2 && h->nnodes > h->njunctions);
+    /* two split junctions with copies, the second's claimed by the first as well */
+    uint32_t i1 = 0;
+    while (i1 < h->nsplits && splits[i1].count == 0)
+        i1++;
+    uint32_t i2 = i1 + 1;
+    while (i2 < h->nsplits && splits[i2].count == 0)
+        i2++;
+    assert_true(i2 < h->nsplits);
+    b = copy_bytes();
+    ((cv_split *)section_ptr(b, CV_SEC_SPLIT))[i2].first_copy = splits[i1].first_copy;
+    snprintf(what, sizeof what, "routing node %u is a copy of both junction %u and junction %u",
+             splits[i1].first_copy, splits[i1].node, splits[i2].node);
+    expect_content_refused(b, "c_split_shared.graph", what);
+    free(b);
+
+    /* a copy away from its junction */
+    b = copy_bytes();
+    ((cv_coord *)section_ptr(b, CV_SEC_NODE_COORD))[splits[i1].first_copy].lat += 1;
+    snprintf(what, sizeof what, "routing node %u, a copy of junction %u, is not where its junction is",
+             splits[i1].first_copy, splits[i1].node);
+    expect_content_refused(b, "c_split_moved.graph", what);
+    free(b);
+
+    /* a split junction that names another junction as its own (still in order): its arriving arcs do not arrive */
+    uint32_t k = 0;
+    while (k + 1 < h->nsplits && splits[k + 1].node <= splits[k].node + 1)
+        k++;
+    assert_true(k + 1 < h->nsplits);
+    b = copy_bytes();
+    ((cv_split *)section_ptr(b, CV_SEC_SPLIT))[k].node += 1;
+    snprintf(what, sizeof what, "split junction %u lists an arc that does not arrive there", k);
+    expect_content_refused(b, "c_split_node.graph", what);
+    free(b);
+
+    /* an arc of a copy sent to another junction than its edge reaches */
+    uint32_t c = splits[i1].first_copy;
+    assert_true(out_first[c + 1] > out_first[c]);
+    uint32_t a = out_first[c];
+    uint32_t elsewhere = out[a].node == 0 ? 1 : 0;
+    b = copy_bytes();
+    ((cv_arc *)section_ptr(b, CV_SEC_OUT_ARC))[a].node = elsewhere;
+    snprintf(what, sizeof what, "out-arc %u from routing node %u (junction %u) to %u (junction %u) runs along edge",
+             a, c, splits[i1].node, elsewhere, elsewhere);
+    expect_content_refused(b, "c_split_arc.graph", what);
+    free(b);
+
+    /* a junction's arc moved to leave a copy of another junction (its tail in the in-arcs) */
+    const uint32_t *in_first = (const uint32_t *)(F.bytes + h->sections[CV_SEC_IN_FIRST].offset);
+    const cv_arc *in = (const cv_arc *)(F.bytes + h->sections[CV_SEC_IN_ARC].offset);
+    uint32_t y = 0;
+    while (y < h->njunctions && in_first[y + 1] == in_first[y])
+        y++;
+    assert_true(y < h->njunctions);
+    uint32_t ia = in_first[y];
+    uint32_t tail = in[ia].node == c ? c + 1 : c;
+    b = copy_bytes();
+    ((cv_arc *)section_ptr(b, CV_SEC_IN_ARC))[ia].node = tail;
+    snprintf(what, sizeof what, "in-arc %u from routing node %u", ia, tail);
+    expect_content_refused(b, "c_split_inarc.graph", what);
+    free(b);
+
+    /* through the CLI */
+    b = copy_bytes();
+    ((cv_split *)section_ptr(b, CV_SEC_SPLIT))[i2].first_copy = splits[i1].first_copy;
+    reseal(b);
+    char p[1024];
+    tmp_path(p, sizeof p, "c_split_cli.graph");
+    write_all(p, b, F.len);
+    expect_cli_fails(p);
+    unlink(p);
+    free(b);
+}
+
 /* The street names (turn-by-turn steps read them): indexes, offsets, termination and UTF-8 are checked. */
 static void test_bad_street_names(void **state)
 {
@@ -1637,6 +1880,8 @@ int main(void)
         cmocka_unit_test(test_extra_bytes),
         cmocka_unit_test(test_directory_and_missing),
         cmocka_unit_test(test_bad_contents_with_good_checksums),
+        cmocka_unit_test(test_bad_hierarchy_with_good_checksums),
+        cmocka_unit_test(test_bad_split_junctions_with_good_checksums),
         cmocka_unit_test(test_grid_item_point_wraparound),
         cmocka_unit_test(test_bad_street_names),
         cmocka_unit_test(test_street_names_imported),
