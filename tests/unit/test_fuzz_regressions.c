@@ -1,5 +1,5 @@
 /* test_fuzz_regressions.c — what the fuzz targets (tests/fuzz) found wrong in covoit, one test per fix; the
-   inputs that found them are in the targets' seed corpora (tests/fuzz/corpus/<target>/crash-*). */
+   inputs that found them are in the targets' seed corpora (tests/fuzz/corpus/<target>/found-*). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
