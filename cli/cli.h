@@ -24,6 +24,12 @@ int cmd_booking(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 
+/* Sets the process's time zone (before any thread starts) for a command working on the trip database db (NULL:
+   none): tz when given (--tz, else $COVOIT_TZ), else the zone db keeps its local times in, else UTC. With
+   convert, a database kept in another zone than tz is converted to it first (cv_store_convert_zone) and says so
+   on stderr. Returns 0, or an exit status with why filled (option names the --tz option or config key). */
+int cli_zone(const char *tz, const char *db, int convert, const char *option, char *why, size_t cap);
+
 /* Reads a `covoit serve --config` file the way serve does, and starts nothing: 0 when it is a JSON object of known
    settings, each of its type and in range; -1 after printing the problem (the fuzz target's entry point). */
 int cmd_serve_check_config(const char *path);

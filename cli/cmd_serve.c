@@ -26,7 +26,7 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: covoit serve --graph FILE [--db FILE] [--config FILE] [--tz ZONE] [--listen HOST:PORT]\n"
+    fprintf(f, "usage: covoit serve --graph FILE [--db FILE] [--config FILE] [--tz ZONE [--convert-tz]] [--listen HOST:PORT]\n"
                "                    [--threads N] [--max-connections N] [--max-connections-per-ip N]\n"
                "                    [--connection-timeout SECONDS] [--max-body BYTES] [--rate N] [--demo-trips N]\n"
                "                    [--price-per-km EUR] [--max-route-coords N] [--max-table-coords N] [--page DIR]\n"
@@ -43,7 +43,8 @@ static void usage(FILE *f)
                "  POST /v1/bookings {offer_id, request_id}, GET /v1/bookings/ID,\n"
                "  POST /v1/bookings/ID/accept|refuse|cancel\n"
                "(without --db they answer 503). --tz ZONE is the time zone of local times and regular schedules\n"
-               "(default $COVOIT_TZ, else UTC).\n"
+               "(default $COVOIT_TZ, else the zone the database keeps, else UTC). A database records its zone when\n"
+               "created and is refused in another; --convert-tz converts it to --tz first.\n"
                "--demo-trips N (with --db): when the database holds fewer than N offers still to come, adds punctual demo\n"
                "offers (owner \"demo\", tomorrow 07:00-09:00 local, main-network points at least 3 km apart) up to N.\n"
                "GET / is the map page and GET /static/... its files, from --page DIR (default %s), with\n"
@@ -467,6 +468,7 @@ static int serve(int argc, char **argv, json_t **config_doc)
     memset(cmd, 0, sizeof cmd);
     memset(file, 0, sizeof file);
     const char *config = NULL;
+    int convert_tz = 0;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             usage(stdout);
@@ -474,6 +476,10 @@ static int serve(int argc, char **argv, json_t **config_doc)
         }
         if (!strcmp(argv[i], "--config") && i + 1 < argc) {
             config = argv[++i];
+            continue;
+        }
+        if (!strcmp(argv[i], "--convert-tz")) { /* a one-time act, so not a setting of the config file */
+            convert_tz = 1;
             continue;
         }
         /* --no-X turns a true/false setting X off: it wins over the file like any option (a file's "quiet": true
@@ -554,16 +560,16 @@ static int serve(int argc, char **argv, json_t **config_doc)
     o.port = (uint16_t)port;
 
     cv_error err = {0};
-    if (!tz)
-        tz = getenv("COVOIT_TZ");
     if (demo_trips > 0 && !db) { /* a usage error, said before the graph is read and the labels built */
         cli_error("--demo-trips needs --db FILE");
         return CLI_USAGE;
     }
-    if (cv_tz_set(tz, &err)) { /* before any thread starts: it sets the process's TZ */
-        char where[600];
-        cli_error("%s: %s", origin(S_TZ, v[S_TZ].file, where, sizeof where), err.text);
-        return CLI_USAGE;
+    /* before any thread starts: it sets the process's TZ; without --tz, the zone the database keeps */
+    char where[600], zwhy[700];
+    int zst = cli_zone(tz, db, convert_tz, origin(S_TZ, v[S_TZ].file, where, sizeof where), zwhy, sizeof zwhy);
+    if (zst) {
+        cli_error("%s", zwhy);
+        return zst;
     }
     cv_graph *g = cv_graph_open(graph, &err);
     if (!g) {

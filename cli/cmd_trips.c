@@ -23,8 +23,10 @@ static const char common_help[] =
     "Every command takes:\n"
     "  --graph FILE      the routing graph (from `covoit import`), required\n"
     "  --db FILE         the trip store (SQLite, created when missing), required\n"
-    "  --tz ZONE         the server's time zone (TZ database name; default $COVOIT_TZ, else UTC): times without\n"
-    "                    an offset and regular schedules are local to it\n"
+    "  --tz ZONE         the time zone (TZ database name; default $COVOIT_TZ, else the zone the database keeps,\n"
+    "                    else UTC): times without an offset and regular schedules are local to it; a database\n"
+    "                    records its zone when created and is refused in another\n"
+    "  --convert-tz      convert the database to --tz first (regular schedules keep their first instant)\n"
     "  --now ISO-8601    pretend the current time is this (tests and scripts; default: the clock)\n\n"
     "Output: one JSON document on stdout, {\"code\":\"Ok\",...}; on error {\"code\",\"message\"} (codes InvalidValue,\n"
     "NoSegment, NoRoute, NotFound, Conflict, Error), the message also on stderr, exit 1 (2 for usage errors).\n"
@@ -154,7 +156,7 @@ typedef struct trip_args {
     const char *vias[CV_MAX_VIAS];
     int nvias;
     const char *margin, *seats, *max_detour_min, *max_detour_km, *price, *owner, *limit;
-    int all;
+    int all, convert_tz;
     const char *pos[MAX_POSITIONAL];
     int npos;
 } trip_args;
@@ -204,6 +206,8 @@ static int parse_args(int argc, char **argv, int first, unsigned allowed, int ma
             return -1;
         if (!strcmp(arg, "--all") && (allowed & OPT_LIST)) {
             a->all = 1;
+        } else if (!strcmp(arg, "--convert-tz")) {
+            a->convert_tz = 1;
         } else if (!strcmp(arg, "--via") && (allowed & OPT_OFFER)) {
             if (i + 1 >= argc)
                 return usage_error(cmd, "--via needs a value");
@@ -340,13 +344,44 @@ static void session_close(session *s)
     memset(s, 0, sizeof *s);
 }
 
+int cli_zone(const char *tz, const char *db, int convert, const char *option, char *why, size_t cap)
+{
+    cv_error err = {0};
+    char kept[CV_ZONE_MAX] = "";
+    if (db && cv_store_zone(db, kept, &err)) {
+        snprintf(why, cap, "%s", err.text);
+        return CLI_FAIL;
+    }
+    if (!tz || !*tz)
+        tz = getenv("COVOIT_TZ");
+    if (!tz || !*tz)
+        tz = kept[0] ? kept : NULL; /* the database's own zone is the default: the CLI and the server agree */
+    if (cv_tz_set(tz, &err)) {
+        snprintf(why, cap, "%s: %s", option, err.text);
+        return CLI_USAGE;
+    }
+    if (convert && !db) {
+        snprintf(why, cap, "--convert-tz needs --db FILE");
+        return CLI_USAGE;
+    }
+    if (convert && kept[0] && strcmp(kept, cv_tz_name()) != 0) {
+        if (cv_store_convert_zone(db, kept, &err)) {
+            snprintf(why, cap, "%s", err.text);
+            return CLI_FAIL;
+        }
+        fprintf(stderr, "covoit: converted %s from zone %s to %s\n", db, kept, cv_tz_name());
+    }
+    return 0;
+}
+
 /* Sets the time zone and the current time; done first, before any date is parsed. */
 static int session_clock(const trip_args *a, int64_t *now)
 {
     cv_error err = {0};
-    const char *tz = a->tz ? a->tz : getenv("COVOIT_TZ");
-    if (cv_tz_set(tz, &err))
-        return fail(CV_EINVAL, CLI_USAGE, "--tz: %s", err.text);
+    char why[600];
+    int st = cli_zone(a->tz, a->db, a->convert_tz, "--tz", why, sizeof why);
+    if (st)
+        return fail(st == CLI_USAGE ? CV_EINVAL : CV_EZONE, st, "%s", why);
     *now = (int64_t)time(NULL);
     if (a->now && cv_parse_datetime(a->now, now, &err))
         return fail(CV_EINVAL, CLI_USAGE, "--now: %s", err.text);

@@ -32,6 +32,7 @@ typedef struct offer_slot {
     cv_offer o;
     int nstops;
     int varied;
+    int64_t version;       /* of the stop sequence in the store (cv_store_offer_plan) */
     cv_snap *snaps;        /* [nstops] */
     double *keys;          /* [nstops] */
     int64_t *rider;        /* [nstops] pickups: the request of the booking, else 0 */
@@ -361,7 +362,8 @@ static int build_offer_slot(cv_matcher_ws *w, const cv_offer *o, int64_t now, of
 {
     cv_stop *stops = NULL;
     size_t n = 0;
-    int rc = cv_store_offer_stops(w->store, o->id, &stops, &n, err);
+    int64_t version = 0;
+    int rc = cv_store_offer_plan(w->store, o->id, &stops, &n, &version, err);
     if (rc)
         return rc;
     if (n < 2 || n > CV_PLAN_MAX_STOPS) {
@@ -377,6 +379,7 @@ static int build_offer_slot(cv_matcher_ws *w, const cv_offer *o, int64_t now, of
     sl->used = 1;
     sl->o = *o;
     sl->nstops = (int)n;
+    sl->version = version;
     cv_plan *pl = &sl->plan;
     pl->nstops = (int)n;
     pl->seats = o->seats;
@@ -1307,6 +1310,7 @@ static int evaluate_pair(cv_matcher_ws *w, const offer_slot *os, const cv_reques
     out->mismatch_s = ins.mismatch_s;
     out->pickup_key = kp;
     out->dropoff_key = kd;
+    out->plan_version = os->version;
     out->contribution =
         cv_contribution_compute(ins.shared_dm, ins.added_dm, os->o.price_per_km, w->m->opt.rounding);
     return 1;
@@ -1657,6 +1661,7 @@ int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
     out->seats = r.seats;
     out->status = CV_BOOKING_PENDING;
     out->dates = (cv_dates){mt.first_day, mt.last_day, mt.weekdays};
+    out->plan_version = mt.plan_version;
     out->pickup = mt.pickup;
     out->dropoff = mt.dropoff;
     out->pickup_key = mt.pickup_key;
@@ -1679,29 +1684,41 @@ int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_erro
         return cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)booking_id,
                        cv_booking_status_name(b.status));
     /* place it against the offer as it is now: passengers accepted since the booking was made have stops of
-       their own, which its pickup and drop-off must fit between */
-    cv_match mt;
-    rc = cv_matcher_pair(w, b.offer_id, b.request_id, now, &mt, err);
-    if (rc < 0)
-        return rc;
-    if (rc == 0)
-        return cv_fail(err, CV_ECONFLICT, "booking %lld no longer fits offer %lld (seats, times or detour)",
-                       (long long)booking_id, (long long)b.offer_id);
-    b.pickup = mt.pickup;
-    b.dropoff = mt.dropoff;
-    b.pickup_key = mt.pickup_key;
-    b.dropoff_key = mt.dropoff_key;
-    b.pickup_time = mt.pickup_time;
-    b.dropoff_time = mt.dropoff_time;
-    b.amount = mt.contribution.amount;
-    /* the dates still to come (those gone since the booking was made are no longer held) */
-    b.dates = cv_dates_intersect(b.dates, (cv_dates){mt.first_day, mt.last_day, mt.weekdays});
-    if (cv_dates_empty(b.dates))
-        return cv_fail(err, CV_ECONFLICT, "booking %lld has no date left to ride", (long long)booking_id);
-    if ((rc = cv_store_place_booking(w->store, booking_id, &b, now, err)))
-        return rc;
-    /* the seats are checked again inside the accepting transaction: racing acceptances stay safe */
-    if ((rc = cv_store_accept_booking(w->store, booking_id, err)))
+       their own, which its pickup and drop-off must fit between. The accepting transaction takes it only on the
+       version of the stops it was placed on; when another passenger came or went in between (a race), it is
+       placed again. */
+    cv_dates dates = b.dates;
+    for (int attempt = 0;; attempt++) {
+        cv_match mt;
+        rc = cv_matcher_pair(w, b.offer_id, b.request_id, now, &mt, err);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            return cv_fail(err, CV_ECONFLICT, "booking %lld no longer fits offer %lld (seats, times or detour)",
+                           (long long)booking_id, (long long)b.offer_id);
+        b.pickup = mt.pickup;
+        b.dropoff = mt.dropoff;
+        b.pickup_key = mt.pickup_key;
+        b.dropoff_key = mt.dropoff_key;
+        b.pickup_time = mt.pickup_time;
+        b.dropoff_time = mt.dropoff_time;
+        b.amount = mt.contribution.amount;
+        b.plan_version = mt.plan_version;
+        /* the dates still to come (those gone since the booking was made are no longer held) */
+        b.dates = cv_dates_intersect(dates, (cv_dates){mt.first_day, mt.last_day, mt.weekdays});
+        if (cv_dates_empty(b.dates))
+            return cv_fail(err, CV_ECONFLICT, "booking %lld has no date left to ride", (long long)booking_id);
+        if ((rc = cv_store_place_booking(w->store, booking_id, &b, now, err)))
+            return rc;
+        /* seats, one car and the plan's version are checked again inside the accepting transaction */
+        rc = cv_store_accept_booking(w->store, booking_id, err);
+        if (rc != CV_ESTALE)
+            break;
+        if (attempt >= 100)
+            return cv_fail(err, CV_ECONFLICT, "booking %lld: offer %lld keeps changing under it; try again",
+                           (long long)booking_id, (long long)b.offer_id);
+    }
+    if (rc)
         return rc;
     return reindex_offer(w, b.offer_id, now, err);
 }

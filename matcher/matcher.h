@@ -70,6 +70,7 @@ typedef struct cv_match {
     int64_t total_ds, total_dm;        /* the driver's route with this passenger */
     int64_t mismatch_s;                /* |pickup time - the passenger's wish| */
     double pickup_key, dropoff_key;    /* where they go in the offer's stop sequence */
+    int64_t plan_version;              /* ... of that version of the sequence (store.h) */
     cv_contribution contribution;
 } cv_match;
 

@@ -153,6 +153,16 @@ static const char *const migrations[] = {
     "CREATE INDEX bookings_by_offer ON bookings(offer_id, status);"
     "CREATE INDEX bookings_by_request ON bookings(request_id, status);"
     "CREATE UNIQUE INDEX bookings_one_live ON bookings(offer_id, request_id) WHERE status IN (0, 1);",
+    /* 3 -> 4: the database's own settings; 'tz' is the zone its local dates and times of day are in (regular
+       schedules, booking dates), written by the first covoit that opens it (cv_store_open) */
+    "CREATE TABLE settings ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ") WITHOUT ROWID;"
+    /* ... and the version of each offer's stop sequence, bumped whenever a passenger's stops come or go; a booking
+       remembers the version it was placed on, and is accepted only on that one (see cv_store_accept_booking) */
+    "ALTER TABLE offers ADD COLUMN plan_version INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE bookings ADD COLUMN placed_version INTEGER NOT NULL DEFAULT -1;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == CV_STORE_SCHEMA_VERSION,
@@ -169,7 +179,8 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == CV_STORE_SCHEMA_VERSI
     "last_day, margin_s, seats, status, created"
 #define BOOKING_COLS                                                                                           \
     "id, offer_id, request_id, seats, status, pickup_lon, pickup_lat, dropoff_lon, dropoff_lat, pickup_key, " \
-    "dropoff_key, pickup_time, dropoff_time, amount, created, updated, first_day, last_day, weekdays"
+    "dropoff_key, pickup_time, dropoff_time, amount, created, updated, first_day, last_day, weekdays, "         \
+    "placed_version"
 
 enum {
     ST_BEGIN_WRITE,
@@ -206,6 +217,9 @@ enum {
     ST_BOOKINGS_CANCEL_OF_REQUEST,
     ST_BOOKING_LIST_REQUEST,
     ST_BOOKINGS_OF_REQUEST_IN,
+    ST_OFFER_VERSION,
+    ST_OFFER_BUMP,
+    ST_OFFERS_BUMP_OF_REQUEST,
     ST_KEY_CHECK,
     ST_COUNT
 };
@@ -253,8 +267,8 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_REQUEST_SET_STATUS] = "UPDATE requests SET status = ?2 WHERE id = ?1",
     [ST_BOOKING_ADD] = "INSERT INTO bookings(offer_id, request_id, seats, status, pickup_lon, pickup_lat, "
                        "dropoff_lon, dropoff_lat, pickup_key, dropoff_key, pickup_time, dropoff_time, amount, "
-                       "created, updated, first_day, last_day, weekdays) "
-                       "VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16)",
+                       "created, updated, first_day, last_day, weekdays, placed_version) "
+                       "VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17)",
     [ST_BOOKING_GET] = "SELECT " BOOKING_COLS " FROM bookings WHERE id = ?1",
     [ST_BOOKING_LIST] = "SELECT " BOOKING_COLS " FROM bookings WHERE offer_id = ?1 AND (?2 < 0 OR status = ?2) "
                         "ORDER BY id",
@@ -263,7 +277,8 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_BOOKING_SET_STATUS] = "UPDATE bookings SET status = ?2, updated = ?3 WHERE id = ?1",
     [ST_BOOKING_PLACE] = "UPDATE bookings SET pickup_lon = ?2, pickup_lat = ?3, dropoff_lon = ?4, dropoff_lat = ?5, "
                          "pickup_key = ?6, dropoff_key = ?7, pickup_time = ?8, dropoff_time = ?9, amount = ?10, "
-                         "updated = ?11, first_day = ?12, last_day = ?13, weekdays = ?14 WHERE id = ?1 AND status = 0",
+                         "updated = ?11, first_day = ?12, last_day = ?13, weekdays = ?14, placed_version = ?15 "
+                         "WHERE id = ?1 AND status = 0",
     /* Accepted bookings whose [pickup, dropoff) overlaps [?2, ?3). */
     [ST_BOOKING_LOAD] = "SELECT pickup_key, dropoff_key, seats, first_day, last_day, weekdays FROM bookings "
                         "WHERE offer_id = ?1 AND status = 1 AND pickup_key < ?3 AND dropoff_key > ?2",
@@ -271,6 +286,10 @@ static const char *const statement_sql[ST_COUNT] = {
                                     "WHERE offer_id = ?1 AND status IN (0, 1)",
     [ST_BOOKINGS_CANCEL_OF_REQUEST] = "UPDATE bookings SET status = 3, updated = ?2 "
                                       "WHERE request_id = ?1 AND status IN (0, 1)",
+    [ST_OFFER_VERSION] = "SELECT plan_version FROM offers WHERE id = ?1",
+    [ST_OFFER_BUMP] = "UPDATE offers SET plan_version = plan_version + 1 WHERE id = ?1",
+    [ST_OFFERS_BUMP_OF_REQUEST] = "UPDATE offers SET plan_version = plan_version + 1 WHERE id IN "
+                                  "(SELECT offer_id FROM bookings WHERE request_id = ?1 AND status = 1)",
     [ST_BOOKING_LIST_REQUEST] = "SELECT " BOOKING_COLS " FROM bookings WHERE request_id = ?1 ORDER BY id",
     /* The request's bookings in state ?2 but booking ?3, with their offers' schedules: their dates are the
        booking's within the offer's. */
@@ -472,6 +491,7 @@ static void read_booking_row(sqlite3_stmt *st, cv_booking *b)
     b->created = sqlite3_column_int64(st, 14);
     b->updated = sqlite3_column_int64(st, 15);
     b->dates = (cv_dates){sqlite3_column_int(st, 16), sqlite3_column_int(st, 17), (uint8_t)sqlite3_column_int(st, 18)};
+    b->plan_version = sqlite3_column_int64(st, 19);
 }
 
 /* Grows a malloc'ed array of elem-sized items to hold at least need; 0 or CV_ENOMEM. */
@@ -591,6 +611,75 @@ static int migrate(sqlite3 *db, const char *path, cv_error *err)
     return 0;
 }
 
+/* The zone recorded in db ("" when none yet) into out. */
+static int read_zone(sqlite3 *db, char out[CV_ZONE_MAX], cv_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    out[0] = '\0';
+    int rc = sqlite3_prepare_v2(db, "SELECT value FROM settings WHERE key = 'tz'", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const unsigned char *z = sqlite3_column_text(st, 0);
+            snprintf(out, CV_ZONE_MAX, "%s", z ? (const char *)z : "");
+            rc = SQLITE_OK;
+        } else if (rc == SQLITE_DONE) {
+            rc = SQLITE_OK;
+        }
+    }
+    if (rc != SQLITE_OK)
+        rc = db_fail(db, err, rc, "cannot read the database's time zone");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Local dates and times of day mean something only in a zone: a database records the zone of the first covoit
+   that opens it, and refuses a covoit running in another one (its Mondays at 08:00 would be other instants). */
+static int check_zone(sqlite3 *db, const char *path, cv_error *err)
+{
+    char zone[CV_ZONE_MAX];
+    int rc = read_zone(db, zone, err);
+    if (rc)
+        return rc;
+    if (!zone[0]) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO settings(key, value) VALUES ('tz', ?1)", -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, cv_tz_name(), -1, SQLITE_STATIC);
+            rc = sqlite3_step(st);
+            rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        }
+        if (rc != SQLITE_OK)
+            rc = db_fail(db, err, rc, "cannot record the database's time zone");
+        sqlite3_finalize(st);
+        if (rc || (rc = read_zone(db, zone, err))) /* another process may have recorded its own first */
+            return rc;
+    }
+    if (strcmp(zone, cv_tz_name()) != 0)
+        return cv_fail(err, CV_EZONE,
+                       "%s keeps its local times in zone %s, not %s: leave --tz out (or give --tz %s), or convert "
+                       "the database with --convert-tz",
+                       path, zone, cv_tz_name(), zone);
+    return 0;
+}
+
+int cv_store_zone(const char *path, char out[CV_ZONE_MAX], cv_error *err)
+{
+    out[0] = '\0';
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        sqlite3_close(db);
+        return 0; /* no database yet (or not one): cv_store_open will say */
+    }
+    int version = 0;
+    cv_error e;
+    int rc = 0;
+    if (query_int(db, "PRAGMA user_version", &version, &e, "") == 0 && version >= 4)
+        rc = read_zone(db, out, err);
+    sqlite3_close(db);
+    return rc;
+}
+
 int cv_store_open(const char *path, cv_store **out, cv_error *err)
 {
     if (!out)
@@ -648,6 +737,8 @@ int cv_store_open(const char *path, cv_store **out, cv_error *err)
         goto fail;
     if ((rc = exec(s->db, "PRAGMA foreign_keys = ON", err, "cannot configure the connection")))
         goto fail;
+    if ((rc = check_zone(s->db, path, err)))
+        goto fail;
 
     for (int i = 0; i < ST_COUNT; i++) {
         rc = sqlite3_prepare_v3(s->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
@@ -694,6 +785,30 @@ static int offer_state(cv_store *s, int64_t id, int *status, int *seats, cv_erro
     }
     finish(st);
     return rc;
+}
+
+/* The version of an offer's stop sequence, inside the caller's transaction. */
+static int offer_version(cv_store *s, int64_t id, int64_t *version, cv_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_OFFER_VERSION];
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        *version = sqlite3_column_int64(st, 0);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = cv_fail(err, CV_ENOTFOUND, "offer %lld not found", (long long)id);
+    } else {
+        rc = db_fail(s->db, err, rc, "cannot read offer");
+    }
+    finish(st);
+    return rc;
+}
+
+static int bump_version(cv_store *s, int64_t offer_id, cv_error *err)
+{
+    sqlite3_bind_int64(s->st[ST_OFFER_BUMP], 1, offer_id);
+    return run(s, ST_OFFER_BUMP, err, "cannot update the offer's plan version");
 }
 
 static int request_state(cv_store *s, int64_t id, int *status, cv_error *err)
@@ -932,6 +1047,11 @@ int cv_store_cancel_offer(cv_store *s, int64_t id, cv_error *err)
 
 int cv_store_offer_stops(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n, cv_error *err)
 {
+    return cv_store_offer_plan(s, offer_id, out, n, NULL, err);
+}
+
+int cv_store_offer_plan(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n, int64_t *version, cv_error *err)
+{
     if (!s || !out || !n)
         return cv_fail(err, CV_EINVAL, "cv_store_offer_stops: missing argument");
     *out = NULL;
@@ -941,6 +1061,8 @@ int cv_store_offer_stops(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n
         return rc;
     int status = 0;
     rc = offer_state(s, offer_id, &status, NULL, err);
+    if (!rc && version)
+        rc = offer_version(s, offer_id, version, err);
     cv_stop *a = NULL;
     size_t na = 0, cap = 0;
     if (!rc) {
@@ -1093,6 +1215,10 @@ int cv_store_cancel_request(cv_store *s, int64_t id, cv_error *err)
         rc = cv_fail(err, CV_ECONFLICT, "request %lld is cancelled already", (long long)id);
     if (!rc)
         rc = set_status(s, ST_REQUEST_SET_STATUS, id, CV_TRIP_CANCELLED, err, "cannot cancel request");
+    if (!rc) {
+        sqlite3_bind_int64(s->st[ST_OFFERS_BUMP_OF_REQUEST], 1, id);
+        rc = run(s, ST_OFFERS_BUMP_OF_REQUEST, err, "cannot update the offers' plan versions");
+    }
     if (!rc) {
         sqlite3_bind_int64(s->st[ST_STOPS_DEL_REQUEST_PASSENGERS], 1, id);
         rc = run(s, ST_STOPS_DEL_REQUEST_PASSENGERS, err, "cannot remove the request's stops");
@@ -1256,6 +1382,7 @@ int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err)
         sqlite3_bind_int(st, 14, b->dates.first);
         sqlite3_bind_int(st, 15, b->dates.last);
         sqlite3_bind_int(st, 16, b->dates.weekdays);
+        sqlite3_bind_int64(st, 17, b->plan_version);
         rc = run(s, ST_BOOKING_ADD, err, "cannot store the booking");
         if (!rc)
             id = sqlite3_last_insert_rowid(s->db);
@@ -1533,6 +1660,16 @@ int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err)
     if (!rc && cv_dates_empty(dates = booking_dates(&b, &when)))
         rc = cv_fail(err, CV_ECONFLICT, "booking %lld has no date left on offer %lld", (long long)id,
                      (long long)b.offer_id);
+    /* The booking was placed (its keys, checked for detour and times) against the offer's stops of a moment: if a
+       passenger came or went since, that placement may no longer be feasible, so it is refused as stale and the
+       matcher places it again (cv_matcher_accept). Seats alone cannot tell: two passengers placed apart on two
+       plans of the same date fit by seats and not by route. */
+    int64_t version = 0;
+    if (!rc)
+        rc = offer_version(s, b.offer_id, &version, err);
+    if (!rc && b.plan_version >= 0 && b.plan_version != version)
+        rc = cv_fail(err, CV_ESTALE, "booking %lld was placed on version %lld of offer %lld's stops, now %lld",
+                     (long long)id, (long long)b.plan_version, (long long)b.offer_id, (long long)version);
     /* one car at a time: inside the same write transaction, so that two drivers accepting the same passenger
        at once serialise and the second one is refused */
     if (!rc)
@@ -1547,6 +1684,8 @@ int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err)
         rc = add_stop(s, b.offer_id, b.pickup_key, CV_STOP_PICKUP, b.pickup, id, b.seats, err);
     if (!rc)
         rc = add_stop(s, b.offer_id, b.dropoff_key, CV_STOP_DROPOFF, b.dropoff, id, -b.seats, err);
+    if (!rc)
+        rc = bump_version(s, b.offer_id, err);
     /* the passenger's other pending bookings on these dates can no longer be accepted: they are superseded, so
        that the passenger and the other drivers see it */
     int64_t *others = NULL, offer = 0;
@@ -1584,6 +1723,8 @@ static int booking_transition(cv_store *s, int64_t id, unsigned from, cv_booking
     if (!rc && b.status == CV_BOOKING_ACCEPTED) {
         sqlite3_bind_int64(s->st[ST_STOPS_DEL_BOOKING], 1, id);
         rc = run(s, ST_STOPS_DEL_BOOKING, err, "cannot remove the booking's stops");
+        if (!rc)
+            rc = bump_version(s, b.offer_id, err);
     }
     return tx_end(s, rc, err);
 }
@@ -1640,6 +1781,7 @@ int cv_store_place_booking(cv_store *s, int64_t id, const cv_booking *p, int64_t
         sqlite3_bind_int(st, 12, p->dates.first);
         sqlite3_bind_int(st, 13, p->dates.last);
         sqlite3_bind_int(st, 14, p->dates.weekdays);
+        sqlite3_bind_int64(st, 15, p->plan_version);
         rc = run(s, ST_BOOKING_PLACE, err, "cannot update the booking");
     }
     rc = tx_end(s, rc, err);
@@ -1792,5 +1934,169 @@ int cv_store_set_durability(cv_store *s, cv_durability d, cv_error *err)
                   "cannot set the durability");
     if (!rc)
         s->durability = d;
+    return rc;
+}
+
+/* ---- converting a database to another zone ---- */
+
+/* Weekdays moved by shift days (Monday + 1 = Tuesday). */
+static uint8_t rotate_weekdays(uint8_t days, int64_t shift)
+{
+    int k = (int)(((shift % 7) + 7) % 7);
+    return (uint8_t)(((days << k) | (days >> (7 - k))) & 0x7f);
+}
+
+/* A row to move: its table, id, and the instants its local values stand for (read in the old zone). */
+typedef struct zone_row {
+    int table;             /* 0 offers, 1 requests, 2 bookings */
+    int64_t id;
+    cv_day first, last;
+    uint8_t weekdays;
+    int64_t anchor;        /* the first occurrence (schedules), or the instant whose local date the dates follow */
+    cv_day anchor_day;     /* bookings: the date the anchor had in the old zone */
+    int64_t pickup, dropoff; /* bookings with times of day: their instants on the first date; else -1 */
+} zone_row;
+
+static int zone_rows(sqlite3 *db, zone_row **out, size_t *n, cv_error *err)
+{
+    static const char *const sql[3] = {
+        "SELECT 0, id, first_day, last_day, weekdays, time_of_day, 1, 0, -1, -1 FROM offers WHERE sched_kind = 1",
+        "SELECT 1, id, first_day, last_day, weekdays, time_of_day, 1, 0, -1, -1 FROM requests WHERE sched_kind = 1",
+        "SELECT 2, b.id, b.first_day, b.last_day, b.weekdays, o.time_of_day, o.sched_kind, o.depart, b.pickup_time, "
+        "b.dropoff_time FROM bookings b JOIN offers o ON o.id = b.offer_id WHERE b.first_day > -2147483648",
+    };
+    zone_row *a = NULL;
+    size_t na = 0, cap = 0;
+    int rc = 0;
+    for (int t = 0; t < 3 && !rc; t++) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(db, sql[t], -1, &st, NULL);
+        while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
+                break;
+            zone_row *z = &a[na++];
+            z->table = sqlite3_column_int(st, 0);
+            z->id = sqlite3_column_int64(st, 1);
+            z->first = sqlite3_column_int(st, 2);
+            z->last = sqlite3_column_int(st, 3);
+            z->weekdays = (uint8_t)sqlite3_column_int(st, 4);
+            int32_t tod = sqlite3_column_int(st, 5);
+            int regular = sqlite3_column_int(st, 6) == CV_REGULAR;
+            /* a schedule's first occurrence; a booking's dates follow its offer's: its first ride on a regular
+               offer, the departure of a punctual one */
+            z->anchor = regular ? cv_local_to_utc(z->first, tod) : sqlite3_column_int64(st, 7);
+            cv_utc_to_local(z->anchor, &z->anchor_day, NULL, NULL);
+            if (z->table < 2)
+                z->anchor_day = z->first;
+            int64_t pk = sqlite3_column_int64(st, 8), dr = sqlite3_column_int64(st, 9);
+            /* stop times below a day are local times of day (trip.h) */
+            z->pickup = pk >= 0 && pk < 86400 ? cv_local_to_utc(z->first, (int32_t)pk) : -1;
+            z->dropoff = dr >= 0 && dr < 86400 ? cv_local_to_utc(z->first, (int32_t)dr) : -1;
+        }
+        if (rc == SQLITE_DONE)
+            rc = 0;
+        else if (rc > 0)
+            rc = db_fail(db, err, rc, "cannot read the schedules to convert");
+        sqlite3_finalize(st);
+    }
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    *out = a;
+    *n = na;
+    return 0;
+}
+
+static int zone_write(sqlite3 *db, const zone_row *z, cv_error *err)
+{
+    static const char *const sql[3] = {
+        "UPDATE offers SET first_day = ?2, last_day = ?3, weekdays = ?4, time_of_day = ?5 WHERE id = ?1",
+        "UPDATE requests SET first_day = ?2, last_day = ?3, weekdays = ?4, time_of_day = ?5 WHERE id = ?1",
+        "UPDATE bookings SET first_day = ?2, last_day = ?3, weekdays = ?4, pickup_time = coalesce(?6, pickup_time), "
+        "dropoff_time = coalesce(?7, dropoff_time) WHERE id = ?1",
+    };
+    cv_day day;
+    int32_t tod;
+    cv_utc_to_local(z->anchor, &day, &tod, NULL);
+    int64_t shift = (int64_t)day - z->anchor_day;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql[z->table], -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, z->id);
+        sqlite3_bind_int64(st, 2, z->first + shift);
+        sqlite3_bind_int64(st, 3, z->last + shift);
+        sqlite3_bind_int(st, 4, rotate_weekdays(z->weekdays, shift));
+        if (z->table < 2) {
+            sqlite3_bind_int(st, 5, tod);
+        } else {
+            int32_t t;
+            if (z->pickup >= 0) {
+                cv_utc_to_local(z->pickup, NULL, &t, NULL);
+                sqlite3_bind_int(st, 6, t);
+            }
+            if (z->dropoff >= 0) {
+                cv_utc_to_local(z->dropoff, NULL, &t, NULL);
+                sqlite3_bind_int(st, 7, t);
+            }
+        }
+        rc = sqlite3_step(st);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    if (rc != SQLITE_OK)
+        rc = db_fail(db, err, rc, "cannot convert a schedule");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cv_store_convert_zone(const char *path, const char *from, cv_error *err)
+{
+    char to[CV_ZONE_MAX], had[CV_ZONE_MAX];
+    snprintf(to, sizeof to, "%s", cv_tz_name());
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        int rc = cv_fail(err, CV_EIO, "cannot open database %s: %s", path, db ? sqlite3_errmsg(db) : "?");
+        sqlite3_close(db);
+        return rc;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    zone_row *rows = NULL;
+    size_t n = 0;
+    int rc = exec(db, "PRAGMA foreign_keys = OFF", err, "cannot configure the connection");
+    if (!rc)
+        rc = migrate(db, path, err);
+    if (!rc)
+        rc = exec(db, "BEGIN IMMEDIATE", err, "cannot start the conversion");
+    if (!rc)
+        rc = read_zone(db, had, err);
+    if (!rc && had[0] && strcmp(had, from) != 0)
+        rc = cv_fail(err, CV_EZONE, "%s keeps its local times in zone %s, not %s", path, had, from);
+    /* read in the old zone, written in the new one */
+    if (!rc && strcmp(from, to) != 0) {
+        rc = cv_tz_set(from, err);
+        if (!rc)
+            rc = zone_rows(db, &rows, &n, err);
+        int back = cv_tz_set(to, rc ? NULL : err);
+        rc = rc ? rc : back;
+        for (size_t i = 0; !rc && i < n; i++)
+            rc = zone_write(db, &rows[i], err);
+    }
+    if (!rc) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO settings(key, value) VALUES ('tz', ?1)", -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
+            rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        }
+        rc = rc == SQLITE_OK ? 0 : db_fail(db, err, rc, "cannot record the zone");
+        sqlite3_finalize(st);
+    }
+    if (!rc)
+        rc = exec(db, "COMMIT", err, "cannot commit the conversion");
+    if (rc && !sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    free(rows);
+    sqlite3_close(db);
     return rc;
 }

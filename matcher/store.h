@@ -10,14 +10,29 @@
 #include "cv_error.h"
 #include "trip.h"
 
-#define CV_STORE_SCHEMA_VERSION 3
+#define CV_STORE_SCHEMA_VERSION 4
 
 typedef struct cv_store cv_store;
 
 /* Opens (creating if needed) the database at path and brings its schema up to date. A database with a newer
-   schema version than this covoit knows is refused (CV_EVERSION); a file that is not SQLite, CV_EFORMAT. Returns
-   0 and *out, or a CV_E* code with err filled. */
+   schema version than this covoit knows is refused (CV_EVERSION); a file that is not SQLite, CV_EFORMAT. A new
+   database records the process's time zone (cv_tz_name); one that recorded another is refused (CV_EZONE): its
+   local dates and times would mean other instants. Returns 0 and *out, or a CV_E* code with err filled. */
 int cv_store_open(const char *path, cv_store **out, cv_error *err);
+
+/* The longest zone name kept. */
+#define CV_ZONE_MAX 256
+
+/* The zone the database at path keeps its local times in, into out ("" when there is no database there yet, or it
+   has not recorded one): what a covoit started without --tz runs in. */
+int cv_store_zone(const char *path, char out[CV_ZONE_MAX], cv_error *err);
+
+/* Converts the database at path from zone `from` (the one it records) to the zone now set (cv_tz_name): regular
+   schedules and booking dates keep the instant of their first occurrence (dates and weekdays move with it when
+   the day changes), stop times of day likewise; punctual times are instants already. Where the two zones change
+   their clocks on different dates, later occurrences keep the new zone's local time. Sets the zone process-wide
+   while it works (cv_tz_set): call it before any thread starts. */
+int cv_store_convert_zone(const char *path, const char *from, cv_error *err);
 
 /* Sets the "now" this connection stamps changes with (created, updated); 0 returns to the real clock. Lets a
    caller that works at a given time (a script's --now, a test) get consistent records. */
@@ -69,6 +84,10 @@ int cv_store_cancel_offer(cv_store *s, int64_t id, cv_error *err);
    *out is malloc'ed. */
 int cv_store_offer_stops(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n, cv_error *err);
 
+/* The same, with the version of that sequence (read in the same transaction): it changes whenever a passenger's
+   stops are added or removed, and a booking placed on one version is accepted only on it. */
+int cv_store_offer_plan(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n, int64_t *version, cv_error *err);
+
 /* --- requests --- */
 
 int cv_store_add_request(cv_store *s, cv_request *r, cv_error *err);
@@ -110,12 +129,15 @@ int cv_store_list_bookings(cv_store *s, int64_t offer_id, int status, cv_booking
    this one fit the offer's seats; then marks it accepted, adds its pickup and drop-off as stops (made on its
    dates), and marks the request's other pending bookings on those dates superseded. Two passengers racing for
    the last seat never both get it, nor two drivers the same passenger: the second gets CV_ECONFLICT ("no seat left
-   ...", "already rides with ..."). CV_ENOTFOUND for an unknown booking, CV_ECONFLICT when it is not pending. */
+   ...", "already rides with ..."). CV_ENOTFOUND for an unknown booking, CV_ECONFLICT when it is not pending.
+   CV_ESTALE when the booking was placed (cv_store_place_booking) on an older version of the offer's stops: a
+   passenger's stops came or went since, and the placement must be made again. */
 int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err);
 
-/* Moves a pending booking to a new place in the offer's sequence (pickup, drop-off, their keys and times, and
-   the amount): the matcher places a booking again against the offer's stops of the moment it is accepted, since
-   other passengers may have been accepted since it was made. CV_ECONFLICT when it is not pending. */
+/* Moves a pending booking to a new place in the offer's sequence (pickup, drop-off, their keys and times, the
+   amount, its dates, and the plan version it was placed on: placement->plan_version): the matcher places a
+   booking again against the offer's stops of the moment it is accepted, since other passengers may have been
+   accepted since it was made. CV_ECONFLICT when it is not pending. */
 int cv_store_place_booking(cv_store *s, int64_t id, const cv_booking *placement, int64_t now, cv_error *err);
 
 /* Refuses a pending booking (CV_ECONFLICT otherwise). */

@@ -120,6 +120,8 @@ typedef struct cv_booking {
     int64_t dropoff_time;
     double amount;                     /* contribution agreed, euros */
     int64_t created, updated;
+    int64_t plan_version;              /* the version of the offer's stops it was placed on (store.h); -1: its
+                                          keys were given by the caller, not placed against a plan (tools, tests) */
 } cv_booking;
 
 /* Checks a schedule: margin in range, weekdays non-empty and dates ordered for a regular one. Returns 0 or

@@ -33,6 +33,8 @@ const char *cv_strerror(int code)
     case CV_ENOTFOUND: return "not found";
     case CV_ECONFLICT: return "conflict";
     case CV_EINTERNAL: return "internal error";
+    case CV_EZONE: return "time zone mismatch";
+    case CV_ESTALE: return "stale";
     default: return "unknown error";
     }
 }

@@ -23,7 +23,9 @@ enum {
     CV_ETOOBIG = -10,   /* request over a configured limit */
     CV_ENOTFOUND = -11, /* unknown id */
     CV_ECONFLICT = -12, /* state does not allow the operation */
-    CV_EINTERNAL = -13  /* a bug: an invariant did not hold */
+    CV_EINTERNAL = -13, /* a bug: an invariant did not hold */
+    CV_EZONE = -14,     /* a database kept in another time zone than the one running */
+    CV_ESTALE = -15     /* computed on data that has changed since: compute again */
 };
 
 /* Filled by a failing call when the caller passes one; `text` is a one-line message that names the problem. */

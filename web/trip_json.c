@@ -18,6 +18,7 @@ const char *json_trip_code(int code)
     case CV_ENOROUTE: return "NoRoute";
     case CV_ENOTFOUND: return "NotFound";
     case CV_ECONFLICT: return "Conflict";
+    case CV_EZONE: return "Conflict";
     default: return "Error";
     }
 }

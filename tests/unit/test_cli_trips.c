@@ -1106,6 +1106,60 @@ static void test_booking_times_follow_now(void **state)
     expect_str(doc, "booking.updated", NOW_ISO);
 }
 
+/* The zone belongs to the database: created in Europe/Paris (the common --tz), it is read in that zone without
+   --tz (the CLI's default, as the server's), refused in another, and converted on request: a regular 08:00 Paris
+   commute in winter is 07:00 in UTC, the same instant. */
+#define DB_ZONE COVOIT_TMP "/cli_trips_zone.db"
+static void test_zone_belongs_to_the_database(void **state)
+{
+    (void)state;
+    unlink(DB_ZONE);
+    unlink(DB_ZONE "-wal");
+    unlink(DB_ZONE "-shm");
+    const char *common[] = {"--graph", GRAPH, "--db", DB_ZONE, "--now", "2030-01-01T00:00"};
+    const char *add[] = {"offer",       "add",    "--from",      FROM,         "--to",       TO,
+                         "--weekdays",  "mon",    "--time",      "08:00",      "--first-date", "2030-01-07",
+                         "--last-date", "2030-02-25", "--tz",    "Europe/Paris", common[0], common[1], common[2],
+                         common[3],     common[4], common[5]};
+    json_t *doc = run_args(0, 0, "Ok", add, (int)NELEM(add));
+    int64_t id = jint(doc, "offer.id");
+    /* no --tz: the database's zone */
+    const char *show[] = {"offer", "show", id_str(id), common[0], common[1], common[2], common[3], common[4],
+                          common[5]};
+    doc = run_args(0, 0, "Ok", show, (int)NELEM(show));
+    expect_str(doc, "offer.schedule.time", "08:00");
+    /* another zone: refused, naming both */
+    const char *utc[] = {"offer", "show", id_str(id), "--tz", "UTC", common[0], common[1], common[2], common[3],
+                         common[4], common[5]};
+    doc = run_args(0, 1, "Conflict", utc, (int)NELEM(utc));
+    const char *msg = json_string_value(jreq(doc, "message"));
+    assert_non_null(strstr(msg, "zone Europe/Paris, not UTC"));
+    /* the server says the same, before it starts */
+    const char *serve[] = {"serve", "--graph", GRAPH, "--db", DB_ZONE, "--tz", "UTC", "--listen", "127.0.0.1:0",
+                           "--hub-labels-mb", "0"};
+    run_args(0, 1, NULL, serve, (int)NELEM(serve));
+    assert_non_null(strstr(err_buf, "zone Europe/Paris, not UTC"));
+    /* converted to UTC: the same instant, 07:00 in winter; the database now keeps UTC */
+    const char *conv[] = {"offer", "show", id_str(id), "--tz", "UTC", "--convert-tz", common[0], common[1],
+                          common[2], common[3], common[4], common[5]};
+    doc = run_args(0, 0, NULL, conv, (int)NELEM(conv));
+    assert_non_null(strstr(err_buf, "from zone Europe/Paris to UTC"));
+    json_error_t je;
+    doc = keep(json_loads(out_buf, 0, &je));
+    assert_non_null(doc);
+    expect_str(doc, "offer.schedule.time", "07:00");
+    expect_str(doc, "offer.schedule.weekdays", "mon");
+    doc = run_args(0, 0, "Ok", show, (int)NELEM(show));
+    expect_str(doc, "offer.schedule.time", "07:00");
+    const char *paris[] = {"offer", "show", id_str(id), "--tz", "Europe/Paris", common[0], common[1], common[2],
+                           common[3], common[4], common[5]};
+    run_args(0, 1, "Conflict", paris, (int)NELEM(paris));
+    /* a bad zone is a usage error */
+    const char *bad[] = {"offer", "show", id_str(id), "--tz", "Mars/Olympus", common[0], common[1], common[2],
+                         common[3], common[4], common[5]};
+    run_args(0, 2, "InvalidValue", bad, (int)NELEM(bad));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1120,6 +1174,7 @@ int main(void)
         cmocka_unit_test_teardown(test_errors, release),
         cmocka_unit_test_teardown(test_lists_at_the_end, release),
         cmocka_unit_test_teardown(test_booking_times_follow_now, release),
+        cmocka_unit_test_teardown(test_zone_belongs_to_the_database, release),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -212,6 +212,7 @@ static cv_booking make_booking(int64_t offer_id, int64_t request_id, int seats, 
     b.pickup_time = 1900000900;
     b.dropoff_time = 1900001800;
     b.amount = 1.25;
+    b.plan_version = -1; /* keys given here, not placed by the matcher */
     cv_schedule when = {.kind = CV_PUNCTUAL, .depart = 1900000000}; /* make_offer's departure: its one date */
     b.dates = cv_schedule_dates(&when);
     return b;
@@ -1158,7 +1159,7 @@ static void test_migrate_v2_to_v3(void **state)
              "CREATE INDEX bookings_by_offer ON bookings(offer_id, status);"
              "CREATE INDEX bookings_by_request ON bookings(request_id);"
              "CREATE UNIQUE INDEX bookings_one_live ON bookings(offer_id, request_id) WHERE status IN (0, 1);"
-             "PRAGMA user_version = 2; COMMIT;");
+             "DROP TABLE settings; ALTER TABLE offers DROP COLUMN plan_version; PRAGMA user_version = 2; COMMIT;");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('bookings') WHERE name = 'weekdays'"),
                      0);
     assert_int_equal(cv_store_open(f->path, &f->s, &err), 0);
@@ -1189,6 +1190,108 @@ static void test_migrate_v2_to_v3(void **state)
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_list('stops')"), 2);
 }
 
+/* A booking placed against one version of an offer's stops is not accepted once a passenger's stops came or went
+   since: placed on an empty plan, two passengers of one date fit by seats (one off before the other boards) but
+   not by route (regression: 3 passengers accepted on a 2-seat date, the driver sent back and forth). */
+static void test_stale_placement_refused(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    int64_t offer = add_offer(f->s, 1, 0);
+    cv_stop *st = NULL;
+    size_t n = 0;
+    int64_t v0 = -1, v1 = -1, v2 = -1;
+    assert_int_equal(cv_store_offer_plan(f->s, offer, &st, &n, &v0, &err), 0);
+    free(st);
+    cv_booking a = make_booking(offer, add_request(f->s, "a"), 1, 100000, 200000);
+    cv_booking b = make_booking(offer, add_request(f->s, "b"), 1, 300000, 400000);
+    a.plan_version = b.plan_version = v0;
+    assert_int_equal(cv_store_add_booking(f->s, &a, &err), 0);
+    assert_int_equal(cv_store_add_booking(f->s, &b, &err), 0);
+    assert_int_equal(cv_store_accept_booking(f->s, a.id, &err), 0);
+    assert_int_equal(cv_store_offer_plan(f->s, offer, &st, &n, &v1, &err), 0);
+    free(st);
+    assert_true(v1 == v0 + 1);
+    char *before = fingerprint(f->path);
+    assert_int_equal(cv_store_accept_booking(f->s, b.id, &err), CV_ESTALE);
+    assert_non_null(strstr(err.text, "placed on version"));
+    char *after = fingerprint(f->path);
+    assert_string_equal(before, after);
+    free(before), free(after);
+    /* placed again on the current version: accepted */
+    b.plan_version = v1;
+    assert_int_equal(cv_store_place_booking(f->s, b.id, &b, 0, &err), 0);
+    assert_int_equal(cv_store_accept_booking(f->s, b.id, &err), 0);
+    /* a cancellation changes the plan too */
+    assert_int_equal(cv_store_cancel_booking(f->s, a.id, &err), 0);
+    assert_int_equal(cv_store_offer_plan(f->s, offer, &st, &n, &v2, &err), 0);
+    free(st);
+    assert_true(v2 == v1 + 2);
+}
+
+/* A database records the zone it was created in, refuses another, and converts: a Monday 00:30 commute in Paris
+   (UTC+1 in January) is a Sunday 23:30 one in UTC, with its dates, weekdays and its booking moved the same way. */
+static void test_zone_kept_and_converted(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    char zone[CV_ZONE_MAX];
+    assert_int_equal(cv_store_zone(f->path, zone, &err), 0);
+    assert_string_equal(zone, "UTC"); /* the fixture opened it in the default zone */
+    char path[512];
+    tmp_path(path, sizeof path, "zone");
+    assert_int_equal(cv_store_zone(path, zone, &err), 0);
+    assert_string_equal(zone, ""); /* no database yet */
+    assert_int_equal(cv_tz_set("Europe/Paris", &err), 0);
+    cv_store *s = NULL;
+    assert_int_equal(cv_store_open(path, &s, &err), 0);
+    cv_offer o = make_regular_offer(2);
+    o.when.time_of_day = 30 * 60;
+    o.when.weekdays = CV_MON;
+    o.when.first_day = cv_day_from_ymd(2030, 1, 7);
+    o.when.last_day = cv_day_from_ymd(2030, 2, 25);
+    assert_int_equal(cv_store_add_offer(s, &o, &err), 0);
+    int64_t req = add_request(s, "night-owl");
+    cv_booking b = make_booking(o.id, req, 1, 100000, 900000);
+    b.dates = (cv_dates){cv_day_from_ymd(2030, 1, 14), cv_day_from_ymd(2030, 2, 25), CV_MON};
+    b.pickup_time = 40 * 60; /* 00:40 local */
+    b.dropoff_time = 55 * 60;
+    assert_int_equal(cv_store_add_booking(s, &b, &err), 0);
+    cv_store_close(s);
+    assert_int_equal(cv_store_zone(path, zone, &err), 0);
+    assert_string_equal(zone, "Europe/Paris");
+
+    /* opened in UTC: refused, nothing written */
+    assert_int_equal(cv_tz_set("UTC", &err), 0);
+    assert_int_equal(cv_store_open(path, &s, &err), CV_EZONE);
+    assert_non_null(strstr(err.text, "zone Europe/Paris, not UTC"));
+    /* converting needs the zone it is in */
+    assert_int_equal(cv_store_convert_zone(path, "Europe/Lisbon", &err), CV_EZONE);
+    assert_int_equal(cv_store_convert_zone(path, "Europe/Paris", &err), 0);
+    assert_string_equal(cv_tz_name(), "UTC");
+    assert_int_equal(cv_store_open(path, &s, &err), 0);
+    cv_offer back;
+    assert_int_equal(cv_store_get_offer(s, o.id, &back, &err), 0);
+    assert_int_equal(back.when.time_of_day, 23 * 3600 + 30 * 60);
+    assert_int_equal(back.when.weekdays, CV_SUN);
+    assert_int_equal(back.when.first_day, cv_day_from_ymd(2030, 1, 6));
+    assert_int_equal(back.when.last_day, cv_day_from_ymd(2030, 2, 24));
+    cv_booking bb;
+    assert_int_equal(cv_store_get_booking(s, b.id, &bb, &err), 0);
+    assert_int_equal(bb.dates.first, cv_day_from_ymd(2030, 1, 13));
+    assert_int_equal(bb.dates.last, cv_day_from_ymd(2030, 2, 24));
+    assert_int_equal(bb.dates.weekdays, CV_SUN);
+    assert_int_equal(bb.pickup_time, 23 * 3600 + 40 * 60);
+    assert_int_equal(bb.dropoff_time, 23 * 3600 + 55 * 60);
+    /* the instant of the first occurrence is kept */
+    assert_int_equal(cv_local_to_utc(back.when.first_day, back.when.time_of_day),
+                     cv_local_to_utc(cv_day_from_ymd(2030, 1, 6), 23 * 3600 + 30 * 60));
+    cv_store_close(s);
+    assert_int_equal(cv_store_zone(path, zone, &err), 0);
+    assert_string_equal(zone, "UTC");
+    tst_remove_db(path);
+}
+
 /* A version 1 database (before API keys) is brought to the current version with its trips intact. */
 static void test_migrate_v1_to_v2(void **state)
 {
@@ -1198,7 +1301,8 @@ static void test_migrate_v1_to_v2(void **state)
     assert_int_equal(cv_store_add_offer(f->s, &o, &err), 0);
     cv_store_close(f->s);
     f->s = NULL;
-    raw_exec(f->path, "DROP TABLE api_keys; PRAGMA user_version = 1");
+    raw_exec(f->path, "DROP TABLE api_keys; DROP TABLE settings; ALTER TABLE offers DROP COLUMN plan_version;"
+                      "ALTER TABLE bookings DROP COLUMN placed_version; PRAGMA user_version = 1");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'api_keys'"), 0);
     assert_int_equal(cv_store_open(f->path, &f->s, &err), 0);
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), CV_STORE_SCHEMA_VERSION);
@@ -1435,6 +1539,8 @@ int main(void)
         T(test_migrate_v2_to_v3),
         T(test_seats_per_date),
         T(test_one_car_per_request),
+        T(test_zone_kept_and_converted),
+        T(test_stale_placement_refused),
         T(test_api_keys),
         T(test_newer_schema_refused),
         T(test_foreign_files_refused),
