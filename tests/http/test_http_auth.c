@@ -1,7 +1,8 @@
 /* test_http_auth.c — who may do what over HTTP: API keys (401 without a valid one, 403 out of scope), trips owned
-   by the client that made them (another client cannot cancel them, and nothing changes), per-key rate limits (429
-   with Retry-After), and demo mode (no key: loopback only). The real server on 127.0.0.1 port 0 with the Monaco
-   graph and a temporary trip database holding the keys. */
+   by the client that made them (another client cannot cancel them, and nothing changes), rate limits per address
+   and per key (429 with Retry-After, served again after it), and demo mode (no key: loopback only). The real
+   server on 127.0.0.1 port 0 with the Monaco graph and a temporary trip database holding the keys. The whole
+   matrix of endpoints and callers is the authorization tier (tests/tiers/tier_authz.c). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <cmocka.h>
 
 #include "http_client.h"
+#include "../tiers/tier_http.h" /* a chosen source address: the per-key limit */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -192,6 +194,49 @@ static void test_ownership(void **state)
     expect_status("DELETE", path, key_a, NULL, 200, "Ok");
 }
 
+/* Sends GET path with key from conn until an answer is not 200 (at most 200 requests): that answer (a 429, with
+   what it said), after *ok successes. */
+static tier_reply until_limited(tier_conn *conns, int nconns, const char *path, const char *key, int *ok)
+{
+    char header[128];
+    snprintf(header, sizeof header, "X-API-Key: %s\r\n", key);
+    *ok = 0;
+    for (int i = 0; i < 200; i++) {
+        tier_reply r = tier_http(&conns[i % nconns], "GET", path, header, NULL);
+        if (r.status != 200)
+            return r;
+        (*ok)++;
+        tier_reply_free(&r);
+    }
+    fail_msg("no 429 after 200 requests at a rate of 5 a second");
+    return (tier_reply){0};
+}
+
+/* A 429 as docs/API.md has it: TooManyRequests naming the limit, and Retry-After a positive number of seconds after
+   which the same caller is served again. */
+static void expect_retry(tier_reply *r, const char *limit, tier_conn *conn, const char *path, const char *key)
+{
+    if (r->status != 429 || strcmp(tier_code(r), "TooManyRequests") || !strstr(tier_message(r), limit))
+        fail_msg("expected 429 TooManyRequests for %s, got %d: %s", limit, r->status, r->body ? r->body : "");
+    char v[32];
+    assert_int_equal(tier_header(r->head, "Retry-After", v, sizeof v), 0);
+    char *end;
+    long secs = strtol(v, &end, 10);
+    if (!*v || *end || secs < 1 || secs > 60)
+        fail_msg("Retry-After: '%s' is not a positive number of seconds", v);
+    struct timespec t = {secs, 50 * 1000000L};
+    nanosleep(&t, NULL);
+    char header[128];
+    snprintf(header, sizeof header, "X-API-Key: %s\r\n", key);
+    tier_reply again = tier_http(conn, "GET", path, header, NULL);
+    if (again.status != 200)
+        fail_msg("after Retry-After: %ld s, still %d: %s", secs, again.status, again.body ? again.body : "");
+    tier_reply_free(&again);
+}
+
+/* Rate limits at 5 requests a second (bursts of 10). One source address runs out of its own bucket first (429
+   "this address"). With one key from two source addresses, 127.0.0.1 and 127.0.0.2, neither address runs out
+   before the key's client does (429 "this API key"), while another client's key is still served. */
 static void test_rate_limit(void **state)
 {
     (void)state;
@@ -200,24 +245,41 @@ static void test_rate_limit(void **state)
     if (!s)
         fail_msg("%s", err.text);
     uint16_t p = cv_server_port(s);
+    tier_conn one = tier_conn_make(p, "127.0.0.1");
+    int ok;
+    tier_reply r = until_limited(&one, 1, ROUTE, key_b, &ok);
+    if (ok < 10)
+        fail_msg("limited after %d requests: the burst is 10", ok);
+    /* the address comes first: without a key too, 429 (not 401) */
+    tier_reply nokey = tier_http(&one, "GET", ROUTE, NULL, NULL);
+    if (nokey.status != 429 || !strstr(tier_message(&nokey), "this address"))
+        fail_msg("no key from an address over its limit: %d %s", nokey.status, nokey.body ? nokey.body : "");
+    tier_reply_free(&nokey);
+    expect_retry(&r, "rate limit of this address exceeded", &one, ROUTE, key_b);
+    tier_reply_free(&r);
+    tier_conn_close(&one);
+    cv_server_stop(s);
+
+    s = start(matcher, "127.0.0.1", 5, &err); /* full buckets again */
+    if (!s)
+        fail_msg("%s", err.text);
+    p = cv_server_port(s);
+    tier_conn two[2] = {tier_conn_make(p, "127.0.0.1"), tier_conn_make(p, "127.0.0.2")};
+    r = until_limited(two, 2, ROUTE, key_b, &ok);
+    if (ok < 10)
+        fail_msg("limited after %d requests from two addresses: the burst is 10", ok);
+    /* the key's client ran out; another client, from a third address, did not */
+    tier_conn other = tier_conn_make(p, "127.0.0.3");
     char header[128];
-    snprintf(header, sizeof header, "X-API-Key: %s", key_b);
-    int ok = 0, limited = 0;
-    for (int i = 0; i < 30; i++) {
-        reply r = http_req(p, "GET", ROUTE, header, NULL);
-        if (r.status == 200) {
-            ok++;
-        } else if (r.status == 429) {
-            limited++;
-            assert_non_null(strstr(r.raw, "Retry-After: "));
-            assert_string_equal(json_string_value(json_object_get(r.json, "code")), "TooManyRequests");
-        } else {
-            fail_msg("unexpected answer: %s", r.raw);
-        }
-        reply_free(&r);
-    }
-    assert_true(ok >= 10);
-    assert_true(limited > 0);
+    snprintf(header, sizeof header, "X-API-Key: %s\r\n", key_c);
+    tier_reply c = tier_http(&other, "GET", "/v1/offers?owner=nobody", header, NULL);
+    assert_int_equal(c.status, 200);
+    tier_reply_free(&c);
+    expect_retry(&r, "rate limit of this API key exceeded", &two[1], ROUTE, key_b);
+    tier_reply_free(&r);
+    tier_conn_close(&two[0]);
+    tier_conn_close(&two[1]);
+    tier_conn_close(&other);
     cv_server_stop(s);
 }
 

@@ -1,2 +1,31 @@
 # Tiers that hammer a real covoit server: kill -9 under write load, seat races, the authorization matrix.
 # Each has a short form in the default run and a long one labelled slow (ctest -L slow).
+# They run the built covoit binary as a process and speak HTTP to it (tiers/tier_http.h); the database is read
+# with SQLite directly.
+function(covoit_tier name)
+  add_executable(${name} tiers/${name}.c)
+  target_link_libraries(${name} PRIVATE PkgConfig::JANSSON SQLite::SQLite3 Threads::Threads)
+  add_dependencies(${name} covoit)
+  target_compile_definitions(${name} PRIVATE
+    COVOIT_BIN="$<TARGET_FILE:covoit>"
+    COVOIT_TEST_DATA="${COVOIT_TEST_DATA}"
+    COVOIT_TMP="${CMAKE_CURRENT_BINARY_DIR}")
+endfunction()
+
+# name, label(s), timeout in seconds, then the program's arguments
+function(covoit_tier_test name labels timeout)
+  add_test(NAME ${name} COMMAND ${ARGN})
+  set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT ${timeout})
+endfunction()
+
+covoit_tier(tier_crash)
+covoit_tier_test(tier_crash tiers 120 tier_crash --kills 3)
+covoit_tier_test(tier_crash_long "tiers;slow" 3600 tier_crash --kills 30 --min-ms 200 --max-ms 3000)
+
+covoit_tier(tier_seats)
+covoit_tier_test(tier_seats tiers 120 tier_seats --racers 20 --rounds 6 --two-car-rounds 2)
+covoit_tier_test(tier_seats_long "tiers;slow" 3600 tier_seats --racers 56 --rounds 200 --two-car-rounds 40)
+
+covoit_tier(tier_authz)
+covoit_tier_test(tier_authz tiers 120 tier_authz)
+covoit_tier_test(tier_authz_long "tiers;slow" 600 tier_authz --bearer 1)
