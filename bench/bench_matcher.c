@@ -1,7 +1,8 @@
 /* bench_matcher.c — the matcher on the largest extract: with 1,000, 10,000 and 100,000 active offers spread over the
    map, the time to match one request (median, p95, per offer), the same requests answered the naive way (one
    cv_matcher_pair per offer: point-to-point routes per candidate) as a ratio, the time to add and cancel an offer,
-   the memory per offer, and whether the index and the pair-by-pair oracle agree. Prints a table and JSON.
+   the memory per offer, and whether the index and the pair-by-pair oracle agree (exit status 1 when they do not).
+   Prints a table and JSON.
 
    usage: bench_matcher [--graph FILE | --pbf FILE] [--out FILE] [--sizes 1000,10000,100000] [--requests N]
                         [--naive-requests N] [--naive-budget S] [--seed N] [--clock wall|cpu] [--hub-labels]
@@ -250,6 +251,14 @@ typedef struct result {
     long check_index_only, check_pair_only, check_detour_differ, check_search_differ;
     long check_matches;
 } result;
+
+/* Any difference between the index and the pair-by-pair oracle (or an oracle that could not answer) fails the run:
+   the index is an optimisation and must never change an answer. */
+static long disagreement(const result *r)
+{
+    return r->check_index_only + r->check_pair_only + r->check_detour_differ + r->check_search_differ +
+           r->naive_errors;
+}
 
 static int has_id(const cv_match *ms, size_t n, int64_t offer, const cv_match **hit)
 {
@@ -510,13 +519,13 @@ static int run_size(int size, int nreq, int naive_max, double naive_budget, resu
     r->naive_us_per_pair = naive_total * 1e6 / (double)r->naive_pairs;
     r->naive_indexed_mean_ms = idx_total * 1e3 / r->naive_requests;
     r->ratio = r->naive_mean_ms / r->naive_indexed_mean_ms;
-    if (r->check_index_only || r->check_pair_only || r->check_detour_differ || r->check_search_differ)
+    if (disagreement(r))
         fprintf(stderr,
-                "bench_matcher: WARNING: %d offers: index and pair-by-pair disagree on %d requests: %ld matches only "
-                "in the index, %ld only pair by pair, %ld with another detour, %ld requests where search and "
-                "request_matches count differently\n",
+                "bench_matcher: %d offers: index and pair-by-pair disagree on %d requests: %ld matches only in the "
+                "index, %ld only pair by pair, %ld with another detour, %ld requests where search and "
+                "request_matches count differently, %ld pair errors\n",
                 size, r->naive_requests, r->check_index_only, r->check_pair_only, r->check_detour_differ,
-                r->check_search_differ);
+                r->check_search_differ, r->naive_errors);
 
     /* ---- add and cancel, one offer at a time, at this size */
     fprintf(stderr, "bench_matcher: %d offers: add and cancel\n", size);
@@ -768,13 +777,17 @@ int main(int argc, char **argv)
                r->touched_mean, r->matches_mean, r->naive_mean_ms, r->naive_requests, r->ratio,
                r->index_bytes_per_offer, r->rss_bytes_per_offer);
     }
+    long differences = 0;
     for (int i = 0; i < nsizes; i++) {
         const result *r = &res[i];
-        if (r->ok && (r->check_index_only || r->check_pair_only || r->check_detour_differ || r->check_search_differ))
-            printf("WARNING: %d offers: index and pair-by-pair disagree: %ld matches only in the index, %ld only pair "
-                   "by pair, %ld with another detour (over %d requests, %ld pair matches)\n",
-                   r->size, r->check_index_only, r->check_pair_only, r->check_detour_differ, r->naive_requests,
-                   r->check_matches);
+        if (!r->ok || !disagreement(r))
+            continue;
+        differences += disagreement(r);
+        printf("FAIL: %d offers: index and pair-by-pair disagree: %ld matches only in the index, %ld only pair by "
+               "pair, %ld with another detour, %ld search counts differ, %ld pair errors (over %d requests, %ld pair "
+               "matches)\n",
+               r->size, r->check_index_only, r->check_pair_only, r->check_detour_differ, r->check_search_differ,
+               r->naive_errors, r->naive_requests, r->check_matches);
     }
 
     FILE *f = fopen(outp, "w");
@@ -854,5 +867,10 @@ int main(int argc, char **argv)
     cv_graph_close(g);
     if (built[0])
         remove(built);
-    return failed;
+    if (differences)
+        fprintf(stderr, "bench_matcher: FAILED: the index and the pair-by-pair oracle disagree (%ld differences; "
+                        "the MISMATCH lines above give each one); the figures are in %s\n", differences, outp);
+    if (failed)
+        fprintf(stderr, "bench_matcher: FAILED: a size did not run to the end (see above)\n");
+    return failed || differences ? 1 : 0;
 }
