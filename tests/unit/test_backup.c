@@ -515,6 +515,9 @@ typedef struct server {
     uint16_t port;
 } server;
 
+/* The server running now, if any: a failed assertion leaves the test at once, and its teardown stops it. */
+static pid_t live_server;
+
 /* covoit serve on GRAPH and db, port 0, until its "serving ... on http://127.0.0.1:PORT/" line */
 static server serve(const char *db)
 {
@@ -543,6 +546,7 @@ static server serve(const char *db)
             at_url = NULL;
     }
     s.port = (uint16_t)atoi(at_url + strlen(" on http://127.0.0.1:"));
+    live_server = s.pid;
     assert_true(s.port > 0);
     return s;
 }
@@ -552,6 +556,7 @@ static void stop(server *s)
 {
     kill(s->pid, SIGTERM);
     int status = wait_for(s->pid, 60);
+    live_server = 0;
     close(s->out);
     slurp(SERVER_ERR, err_buf, sizeof err_buf);
     if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status))
@@ -563,6 +568,7 @@ static void crash(server *s)
 {
     kill(s->pid, SIGKILL);
     waitpid(s->pid, NULL, 0);
+    live_server = 0;
     close(s->out);
 }
 
@@ -673,6 +679,30 @@ static void *load(void *arg)
     return NULL;
 }
 
+static pthread_t load_tid[LOAD_THREADS];
+static int load_running;
+
+static void stop_load(void)
+{
+    atomic_store(&load_stop, 1);
+    for (int t = 0; t < load_running; t++)
+        pthread_join(load_tid[t], NULL);
+    load_running = 0;
+}
+
+/* After the load test, passed or failed: no client thread and no server left running. */
+static int stop_all(void **state)
+{
+    (void)state;
+    stop_load();
+    if (live_server > 0) {
+        kill(live_server, SIGKILL);
+        waitpid(live_server, NULL, 0);
+        live_server = 0;
+    }
+    return 0;
+}
+
 static void wait_acks(int n)
 {
     for (int i = 0; i < 6000 && ack_count() < n; i++)
@@ -718,9 +748,10 @@ static void test_backup_under_load_and_restore(void **state)
     assert_int_equal(r.status, 200);
     reply_free(&r);
 
-    pthread_t tid[LOAD_THREADS];
-    for (int t = 0; t < LOAD_THREADS; t++)
-        assert_int_equal(pthread_create(&tid[t], NULL, load, (void *)(intptr_t)t), 0);
+    for (int t = 0; t < LOAD_THREADS; t++) {
+        assert_int_equal(pthread_create(&load_tid[t], NULL, load, (void *)(intptr_t)t), 0);
+        load_running = t + 1;
+    }
     wait_acks(40);
 
     /* every write acknowledged so far must be in the copy */
@@ -743,9 +774,7 @@ static void test_backup_under_load_and_restore(void **state)
     json_decref(doc);
     /* then more writes, which the copy must not have */
     wait_acks(ack_count() + 10);
-    atomic_store(&load_stop, 1);
-    for (int t = 0; t < LOAD_THREADS; t++)
-        pthread_join(tid[t], NULL);
+    stop_load();
     assert_int_equal(atomic_load(&load_errors), 0);
     int nduring = 0, nlater = 0;
     for (int i = 0; i < nacks; i++) {
@@ -1020,7 +1049,7 @@ int main(void)
         cmocka_unit_test(test_default_durability_syncs_bookings),
         cmocka_unit_test(test_full_and_normal_durability),
         cmocka_unit_test(test_killed_process_loses_nothing),
-        cmocka_unit_test(test_backup_under_load_and_restore),
+        cmocka_unit_test_teardown(test_backup_under_load_and_restore, stop_all),
         cmocka_unit_test(test_bad_databases),
         cmocka_unit_test(test_bad_copies),
     };
