@@ -28,20 +28,20 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
     esac
 done
-all=(fuzz_http_raw fuzz_http_api fuzz_graph fuzz_osm_xml fuzz_osm_pbf fuzz_config)
+all=(fuzz_http_raw fuzz_http_api fuzz_http_auth fuzz_graph fuzz_osm_xml fuzz_osm_pbf fuzz_config)
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
 # the same flags as the short runs of tests/fuzz/CMakeLists.txt
 dict_of() {
     case "$1" in
-    fuzz_http_raw | fuzz_http_api) echo http ;;
+    fuzz_http_raw | fuzz_http_api | fuzz_http_auth) echo http ;;
     fuzz_osm_xml) echo osm_xml ;;
     fuzz_config) echo config ;;
     esac
 }
 quiet_of() {
     case "$1" in
-    fuzz_http_raw | fuzz_http_api | fuzz_config) echo -close_fd_mask=2 ;;
+    fuzz_http_raw | fuzz_http_api | fuzz_http_auth | fuzz_config) echo -close_fd_mask=2 ;;
     esac
 }
 

@@ -7,7 +7,7 @@ cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOVOIT_SANITIZE=ON 
 cmake --build build-asan -j"$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build-asan && ctest --output-on-failure -j"$(nproc)" --label-exclude slow)
-# The fuzz targets (tests/fuzz: libFuzzer, clang, ASan and UBSan): built in build-fuzz, then each runs 10 s on its
+# The fuzz targets (tests/fuzz: libFuzzer, clang, ASan and UBSan): built in build-fuzz, then each runs 8 s on its
 # seeds, one at a time; a crash or a failed check fails the suite (the input is left in build-fuzz/tests/fuzz/crashes).
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOVOIT_FUZZ=ON -DCOVOIT_TESTS=OFF \
   >/dev/null

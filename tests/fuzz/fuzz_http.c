@@ -8,6 +8,9 @@
    - fuzz_http_api: the input is "METHOD PATH\n", header lines, an empty line and a body; the harness makes one
      well-formed HTTP/1.1 request of it (path bytes escaped, Content-Length computed, Connection: close), so that
      every input reaches covoit's router and handlers rather than libmicrohttpd's parser.
+   - fuzz_http_auth (FUZZ_HTTP_AUTH): the same, with API keys in the database (auth mode); @OWNER@, @OTHER@,
+     @ROUTER@ and @ADMIN@ in a header stand for their secrets, and every success must be one the key may have
+     (check_access: no key, a routing-only key, another client than the trips' owner).
 
    What must hold for every input: the answer comes before the receive timeout (no hang) or the connection is
    closed; the answer is a sequence of well-framed HTTP responses; each response covoit made (it has a
@@ -19,6 +22,7 @@
    a long run does not pile up offers, and ids 1 and 2 stay meaningful. */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -40,6 +44,7 @@
 #include "matcher.h"
 #include "osm_network.h"
 #include "server.h"
+#include "store.h"
 
 #define RECV_TIMEOUT_S 10   /* an answer later than this is a hang (the server's own idle timeout is 15 s) */
 
@@ -241,8 +246,11 @@ static size_t parse_response(const char *p, size_t n, int head_only, response *r
 }
 
 /* What must hold for a response covoit made: see the top of the file. */
+static void check_access(const char *req, int status, const char *body, size_t body_len);
+
 static void check_response(const response *r, const char *req)
 {
+    check_access(req, r->status, r->body, r->body_len);
     if (r->status == 500)
         fz_fail("500 for a client's request: %.*s\nrequest: %.300s", (int)r->body_len, r->body, req);
     if (r->status == 405 && !r->has_allow)
@@ -346,6 +354,148 @@ static void tb_str(tbuf *t, const char *s)
     tb_add(t, s, strlen(s));
 }
 
+/* --- API keys (fuzz_http_auth) --- */
+
+/* The keys the database holds in auth mode, and the placeholders an input writes in a header for them (the
+   fuzzer cannot guess a random secret): @OWNER@ (client "owner", routing, search and trips: the seeded trips and
+   bookings are its), @OTHER@ (client "other", the same scopes), @ROUTER@ (client "router", routing only),
+   @ADMIN@ (everything). Without FUZZ_HTTP_AUTH no key exists and the placeholders stay as they are. */
+enum { KEY_OWNER, KEY_OTHER, KEY_ROUTER, KEY_ADMIN, KEY_N, KEY_NONE = KEY_N, KEY_UNSURE };
+static const char *const key_names[KEY_N] = {"@OWNER@", "@OTHER@", "@ROUTER@", "@ADMIN@"};
+static const char *const key_clients[KEY_N] = {"owner", "other", "router", "admin"};
+static const unsigned key_scopes[KEY_N] = {CV_SCOPE_ROUTING | CV_SCOPE_SEARCH | CV_SCOPE_TRIPS,
+                                           CV_SCOPE_ROUTING | CV_SCOPE_SEARCH | CV_SCOPE_TRIPS, CV_SCOPE_ROUTING,
+                                           CV_SCOPE_ALL};
+static char key_secrets[KEY_N][CV_KEY_SECRET_MAX];
+static int auth_mode;
+
+/* The secret for the placeholder at s (n bytes there), or NULL. */
+static const char *key_at(const char *s, size_t n)
+{
+    for (int k = 0; auth_mode && k < KEY_N; k++)
+        if (n >= strlen(key_names[k]) && !memcmp(s, key_names[k], strlen(key_names[k])))
+            return key_secrets[k];
+    return NULL;
+}
+
+/* Which key the server takes from request req (built by make_request): the first X-API-Key header, else the
+   first Authorization: Bearer; KEY_NONE without one or with a text that holds no secret, KEY_UNSURE when a secret
+   is in it with more around it (how the server trims is then not this oracle's business). */
+static int key_of(const char *req)
+{
+    const char *api = NULL, *bearer = NULL;
+    size_t api_n = 0, bearer_n = 0;
+    const char *line = strstr(req, "\r\n");
+    while (line && strncmp(line, "\r\n\r\n", 4)) {
+        line += 2;
+        const char *end = strstr(line, "\r\n");
+        if (!end)
+            break;
+        if (!api && !strncasecmp(line, "X-API-Key:", 10))
+            api = line + 10, api_n = (size_t)(end - api);
+        else if (!bearer && !strncasecmp(line, "Authorization:", 14))
+            bearer = line + 14, bearer_n = (size_t)(end - bearer);
+        line = end;
+    }
+    const char *v = api;
+    size_t n = api_n;
+    if (!v && bearer) {
+        while (bearer_n && (*bearer == ' ' || *bearer == '\t'))
+            bearer++, bearer_n--;
+        if (bearer_n < 7 || strncasecmp(bearer, "Bearer ", 7))
+            return KEY_NONE;
+        v = bearer + 7, n = bearer_n - 7;
+    }
+    if (!v)
+        return KEY_NONE;
+    while (n && (*v == ' ' || *v == '\t'))
+        v++, n--;
+    while (n && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        n--;
+    for (int k = 0; k < KEY_N; k++) {
+        size_t len = strlen(key_secrets[k]);
+        if (n == len && !memcmp(v, key_secrets[k], len))
+            return k;
+        if (memmem(v, n, key_secrets[k], len) || memmem(v, n, key_secrets[k], 12))
+            return KEY_UNSURE;
+    }
+    return KEY_NONE;
+}
+
+/* The request's path as the server sees it: the request target up to '?' with %XX decoded (libmicrohttpd's
+   unescaping: a '%' not followed by two hex digits stays). */
+static void decoded_path(const char *req, char *out, size_t cap)
+{
+    const char *p = strchr(req, ' ');
+    size_t n = 0;
+    for (p = p ? p + 1 : req; *p && *p != ' ' && *p != '?' && n + 1 < cap; p++) {
+        unsigned v;
+        if (*p == '%' && isxdigit((unsigned char)p[1]) && isxdigit((unsigned char)p[2]) &&
+            sscanf(p + 1, "%2x", &v) == 1) {
+            out[n++] = (char)v;
+            p += 2;
+        } else {
+            out[n++] = *p;
+        }
+    }
+    out[n] = '\0';
+}
+
+/* Whether the JSON value v holds, at any depth, an "owner" of client "owner" (stored as "owner" or "owner:REF"). */
+static int shows_owner(json_t *v)
+{
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x) {
+            const char *s = json_string_value(x);
+            if (!strcmp(k, "owner") && s && !strncmp(s, "owner", 5) && (s[5] == '\0' || s[5] == ':'))
+                return 1;
+            if (shows_owner(x))
+                return 1;
+        }
+    } else if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (shows_owner(json_array_get(v, i)))
+                return 1;
+    }
+    return 0;
+}
+
+/* What a key may be answered, docs/API.md (Authentication and limits): without a key, only /health, /metrics and
+   the map page; a routing key, no /v1; another client, nothing of the owner's (its trips, their matches, its
+   bookings 1 and 2). A success that breaks this is a finding. */
+static void check_access(const char *req, int status, const char *body, size_t body_len)
+{
+    if (!auth_mode || status < 200 || status > 299)
+        return;
+    int key = key_of(req);
+    if (key == KEY_UNSURE || key == KEY_OWNER || key == KEY_ADMIN)
+        return;
+    char path[1024];
+    decoded_path(req, path, sizeof path);
+    int open = !strcmp(path, "/health") || !strcmp(path, "/metrics") || !strcmp(path, "/") ||
+               !strncmp(path, "/static/", 8);
+    if (key == KEY_NONE && !open)
+        fz_fail("status %d without a key on %s\nrequest: %.300s", status, path, req);
+    if (key == KEY_ROUTER && !strncmp(path, "/v1/", 4))
+        fz_fail("status %d for a routing-only key on %s\nrequest: %.300s", status, path, req);
+    if (key != KEY_OTHER)
+        return;
+    unsigned long id;
+    char what[16], tail[32];
+    int n = sscanf(path, "/v1/%15[a-z]/%lu/%31s", what, &id, tail);
+    if (n >= 2 && (id == 1 || id == 2) && strspn(path + 4 + strlen(what) + 1, "0123456789") > 0 &&
+        (!strcmp(what, "offers") || !strcmp(what, "requests") || !strcmp(what, "bookings")))
+        fz_fail("status %d for another client on the owner's %s %lu (%s)\nrequest: %.300s", status, what, id, path,
+                req);
+    json_t *doc = json_loadb(body, body_len, 0, NULL);
+    int leak = shows_owner(doc);
+    json_decref(doc);
+    if (leak)
+        fz_fail("status %d for another client shows the owner's trips: %.400s\nrequest: %.300s", status, body, req);
+}
+
 /* One well-formed request from the structured input (see the top); *head tells whether its method is HEAD. */
 static tbuf make_request(const uint8_t *d, size_t n, int *head)
 {
@@ -403,6 +553,12 @@ static tbuf make_request(const uint8_t *d, size_t n, int *head)
             tb_add(&t, p, (size_t)(colon - p) + 1);
             for (const uint8_t *c = colon + 1; c < e; c++) {
                 unsigned char ch = *c;
+                const char *secret = key_at((const char *)c, (size_t)(e - c));
+                if (secret) {
+                    tb_str(&t, secret);
+                    c += strlen(key_names[0]) - 1; /* the placeholders have one length */
+                    continue;
+                }
                 if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
                     ch = ' ';
                 tb_add(&t, &ch, 1);
@@ -442,7 +598,11 @@ static void seed_trips(void)
     };
     for (size_t i = 0; i < sizeof reqs / sizeof *reqs; i++) {
         int head;
-        tbuf t = make_request((const uint8_t *)reqs[i], strlen(reqs[i]), &head);
+        char with_key[1024];
+        const char *nl = strchr(reqs[i], '\n');
+        snprintf(with_key, sizeof with_key, "%.*sX-API-Key: @OWNER@%s", (int)(nl - reqs[i] + 1), reqs[i], nl);
+        const char *req = auth_mode ? with_key : reqs[i];
+        tbuf t = make_request((const uint8_t *)req, strlen(req), &head);
         answer a = exchange((const uint8_t *)t.p, t.len);
         if (strncmp(a.buf, "HTTP/1.1 201 ", 13))
             fz_fail("seeding the trip database: %s -> %.300s", reqs[i], a.buf);
@@ -464,7 +624,17 @@ static void start_server(void)
     mo.labels = labels;
     if (cv_matcher_open(graph, db_path, &mo, (int64_t)time(NULL), &matcher, &err))
         fz_fail("matcher: %s", err.text);
+    if (auth_mode) {
+        cv_store *st;
+        if (cv_store_open(db_path, &st, &err))
+            fz_fail("keys: %s", err.text);
+        for (int k = 0; k < KEY_N; k++)
+            if (cv_store_add_key(st, key_clients[k], key_scopes[k], key_secrets[k], NULL, &err))
+                fz_fail("keys: %s", err.text);
+        cv_store_close(st);
+    }
     cv_server_options o = cv_server_defaults();
+    o.rate = 1000000;           /* auth mode: the fuzzer's pace is no abuse to limit */
     o.port = 0;
     o.threads = 1;
     o.quiet = 1;
@@ -497,6 +667,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     if (every && atol(every) > 0)
         reset_every = (unsigned long)atol(every);
     read_api_codes();
+#ifdef FUZZ_HTTP_AUTH
+    auth_mode = 1;
+#endif
     char cvg[512];
     fz_path(cvg, sizeof cvg, "monaco.cvg");
     fz_path(db_path, sizeof db_path, "trips.db");

@@ -16,7 +16,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export ASAN_OPTIONS=detect_leaks=0
 # inputs the fuzzers found (found-*: a crash, a failed check) are kept; every other seed is written again
-for t in fuzz_http_raw fuzz_http_api fuzz_graph fuzz_osm_xml fuzz_osm_pbf fuzz_config; do
+for t in fuzz_http_raw fuzz_http_api fuzz_http_auth fuzz_graph fuzz_osm_xml fuzz_osm_pbf fuzz_config; do
   mkdir -p "$out/$t"
   find "$out/$t" -type f ! -name 'found-*' -delete
 done
@@ -31,6 +31,9 @@ api() { # METHOD PATH [BODY [HEADER]]
   name=$(printf '%02d-%s' "$n" "$(printf '%s' "$method${path%%\?*}" | tr -c 'A-Za-z0-9' '_' | cut -c1-40)")
   { printf '%s %s\n' "$method" "$path"; [ -n "$header" ] && printf '%s\n' "$header"; printf '\n%s' "$body"; } \
     >"$out/fuzz_http_api/$name"
+  # fuzz_http_auth: the same with the owner's key (@OWNER@: the harness puts the secret in)
+  { printf '%s %s\n' "$method" "$path"; printf '%s\n' "${header:-X-API-Key: @OWNER@}"; printf '\n%s' "$body"; } \
+    >"$out/fuzz_http_auth/$name"
   { printf '%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n' "$method" "$path"
     [ -n "$header" ] && printf '%s\r\n' "$header"
     [ -n "$body" ] && printf 'Content-Type: application/json\r\nContent-Length: %d\r\n' "${#body}"
@@ -81,6 +84,19 @@ api POST "/v1/bookings/1/cancel"
 api GET "/v1/bookings/abc"
 api GET "/v1/offers" "" "X-API-Key: cvk_0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 api GET "/nope"
+# auth only: the other keys on the owner's trips (ids 1 and 2 are the owner's), a routing key, none, Bearer
+auth() { printf "$2" >"$out/fuzz_http_auth/auth-$1"; }
+auth other-offer 'GET /v1/offers/1\nX-API-Key: @OTHER@\n\n'
+auth other-matches 'GET /v1/requests/2/matches\nX-API-Key: @OTHER@\n\n'
+auth other-booking 'POST /v1/bookings/1/accept\nAuthorization: Bearer @OTHER@\n\n'
+auth other-list 'GET /v1/offers?owner=driver-1&all=true\nX-API-Key: @OTHER@\n\n'
+auth other-books 'POST /v1/bookings\nX-API-Key: @OTHER@\n\n{"offer_id":1,"request_id":1}'
+auth router-offers 'GET /v1/offers\nX-API-Key: @ROUTER@\n\n'
+auth router-route 'GET /route/v1/driving/7.4165,43.7310;7.4360,43.7470\nX-API-Key: @ROUTER@\n\n'
+auth admin-cancel 'DELETE /v1/requests/2\nX-API-Key: @ADMIN@\n\n'
+auth none-offers 'GET /v1/offers/1\n\n'
+auth none-health 'GET /health\n\n'
+auth both-keys 'GET /v1/bookings/2\nX-API-Key: @OTHER@\nAuthorization: Bearer @OWNER@\n\n'
 # raw only: what a client may do to the framing
 raw() { printf "$2" >"$out/fuzz_http_raw/raw-$1"; }
 raw pipelined 'GET /health HTTP/1.1\r\nHost: x\r\n\r\nHEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'
