@@ -384,31 +384,22 @@ static cv_cost quick(const cv_snap *a, const cv_snap *b)
     return (cv_cost){cell.duration_ds, cell.distance_dm};
 }
 
-/* The default limit, a quarter of the driver's own route in time and in distance, at its edge. Among passengers
-   between many points of Monaco, the ones whose detour (four routes, computed here) comes closest to a quarter of
-   the driver's route from inside, and from outside, in each unit: those inside ride, those outside do not. */
-static void test_default_detour_limit_at_the_edge(void **state)
+/* n points near the driver's way from O_FROM to O_TO (up to ~300 m off it, drawn with a fixed seed), snapped as
+   the matcher snaps them, with the driver's costs from its origin to each and from each to its destination: detours
+   of every size, small ones common. */
+static void near_the_way(int n, cv_coord *at, cv_snap *pts, cv_cost *op, cv_cost *qd)
 {
-    (void)state;
-    assert_int_equal(cv_tz_set("Europe/Paris", NULL), 0);
-    int64_t now = local(2030, 6, 1, 0, 0), dep = local(2030, 6, 3, 8, 0);
-    cv_cost od = route(O_FROM, O_TO);
-    int64_t lds = (int64_t)od.ds * CV_DEFAULT_DETOUR_PERCENT / 100, ldm = (int64_t)od.dm * CV_DEFAULT_DETOUR_PERCENT / 100;
-    enum { N = 150 };
-    cv_snap o = msnap(O_FROM), d = msnap(O_TO), pts[N];
-    cv_coord at[N];
-    cv_cost op[N], qd[N];
+    cv_snap o = msnap(O_FROM), d = msnap(O_TO);
     uint64_t seed = 0x2545f4914f6cdd1dull;
     cv_snap_options so = cv_snap_defaults();
     so.exclude_classes = (1u << CV_RC_MOTORWAY) | (1u << CV_RC_MOTORWAY_LINK);
-    /* points near the driver's way (up to ~300 m off it), so that detours near a quarter of the route are common */
     cv_path way = {0};
     cv_coord *geo;
     size_t ngeo;
     assert_int_equal(cv_ch_route(chq, &o, &d, &way, NULL), 0);
     assert_int_equal(cv_path_geometry(graph, &way, &geo, &ngeo), 0);
     cv_path_free(&way);
-    for (int i = 0; i < N;) {
+    for (int i = 0; i < n;) {
         at[i] = geo[tst_rand(&seed) % ngeo];
         at[i].lon += (int32_t)(tst_rand(&seed) % 80001) - 40000;
         at[i].lat += (int32_t)(tst_rand(&seed) % 60001) - 30000;
@@ -420,6 +411,23 @@ static void test_default_detour_limit_at_the_edge(void **state)
             i++;
     }
     free(geo);
+}
+
+/* The default limit, a quarter of the driver's own route in time and in distance, at its edge. Among passengers
+   between many points of Monaco, the ones whose detour (four routes, computed here) comes closest to a quarter of
+   the driver's route from inside, and from outside, in each unit: those inside ride, those outside do not. */
+static void test_default_detour_limit_at_the_edge(void **state)
+{
+    (void)state;
+    assert_int_equal(cv_tz_set("Europe/Paris", NULL), 0);
+    int64_t now = local(2030, 6, 1, 0, 0), dep = local(2030, 6, 3, 8, 0);
+    cv_cost od = route(O_FROM, O_TO);
+    int64_t lds = (int64_t)od.ds * CV_DEFAULT_DETOUR_PERCENT / 100, ldm = (int64_t)od.dm * CV_DEFAULT_DETOUR_PERCENT / 100;
+    enum { N = 150 };
+    cv_snap pts[N];
+    cv_coord at[N];
+    cv_cost op[N], qd[N];
+    near_the_way(N, at, pts, op, qd);
     /* [0]: time, inside; [1]: time, outside (distance inside); [2], [3]: the same for the distance */
     int64_t gap[4] = {INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
     int pi[4] = {-1, -1, -1, -1}, qi[4] = {-1, -1, -1, -1};
@@ -466,6 +474,59 @@ static void test_default_detour_limit_at_the_edge(void **state)
             assert_true(got.detour_ds == dds && got.detour_dm == ddm);
     }
     close_index(w, m, "match_edges_default.db");
+}
+
+/* Absolute limits equal to the detour to the unit: for a passenger whose detour is a whole number of seconds (and
+   one whose detour is a whole number of metres), an offer limited at exactly that takes it, one limited a unit
+   below does not. */
+static void test_absolute_limits_equal_to_the_detour(void **state)
+{
+    (void)state;
+    assert_int_equal(cv_tz_set("Europe/Paris", NULL), 0);
+    int64_t now = local(2030, 6, 1, 0, 0), dep = local(2030, 6, 3, 8, 0);
+    cv_cost od = route(O_FROM, O_TO);
+    enum { N = 60 };
+    cv_snap pts[N];
+    cv_coord at[N];
+    cv_cost op[N], qd[N];
+    near_the_way(N, at, pts, op, qd);
+    cv_matcher *m;
+    cv_matcher_ws *w = open_index("match_edges_equal.db", now, &m);
+    for (int unit = 0; unit < 2; unit++) {
+        int fi = -1, fj = -1;
+        for (int i = 0; i < N && fi < 0; i++)
+            for (int j = 0; j < N && fi < 0; j++) {
+                cv_cost pq = i == j ? (cv_cost){CV_UNREACHABLE, 0} : quick(&pts[i], &pts[j]);
+                if (pq.ds == CV_UNREACHABLE)
+                    continue;
+                int64_t dd = unit == 0 ? (int64_t)op[i].ds + pq.ds + qd[j].ds - od.ds
+                                       : (int64_t)op[i].dm + pq.dm + qd[j].dm - od.dm;
+                if (dd >= 50 && dd % 10 == 0)
+                    fi = i, fj = j;
+            }
+        assert_true(fi >= 0);
+        cv_cost a = route(O_FROM, at[fi]), b = route(at[fi], at[fj]), c = route(at[fj], O_TO);
+        int64_t dds = (int64_t)a.ds + b.ds + c.ds - od.ds, ddm = (int64_t)a.dm + b.dm + c.dm - od.dm;
+        assert_int_equal((unit == 0 ? dds : ddm) % 10, 0);
+        int64_t oids[2];
+        for (int k = 0; k < 2; k++) {
+            cv_offer o = offer(O_FROM, O_TO, dep, 30 * MIN);
+            /* the unit tested at the detour and a unit below, the other with room to spare */
+            o.max_detour_s = (int32_t)(unit == 0 ? dds / 10 - k : (dds + 9) / 10 + 60);
+            o.max_detour_m = (int32_t)(unit == 1 ? ddm / 10 - k : (ddm + 9) / 10 + 100);
+            add_offer(w, &o, now);
+            oids[k] = o.id;
+        }
+        cv_request r = request(at[fi], at[fj], dep + a.ds / 10, 30 * MIN);
+        add_request(w, &r, now);
+        cv_match got[2];
+        unsigned set = matched(w, &r, oids, 2, now, got);
+        if (set != 1u)
+            fail_msg("detour %lld ds %lld dm, limits equal to it in %s and a unit below: matched %#x, want 0x1",
+                     (long long)dds, (long long)ddm, unit == 0 ? "seconds" : "metres", set);
+        assert_true(got[0].detour_ds == dds && got[0].detour_dm == ddm);
+    }
+    close_index(w, m, "match_edges_equal.db");
 }
 
 /* A point a fraction f along the driver's route from a to b (on the road itself). */
@@ -835,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_plan_detour_limits_at_the_edge),
         cmocka_unit_test(test_plan_time_window_at_the_edge),
         cmocka_unit_test(test_absolute_detour_limits),
+        cmocka_unit_test(test_absolute_limits_equal_to_the_detour),
         cmocka_unit_test(test_default_detour_limit_at_the_edge),
         cmocka_unit_test(test_time_window_at_the_edge),
         cmocka_unit_test(test_past_offers),
