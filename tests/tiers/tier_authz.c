@@ -13,7 +13,8 @@
    stored both as CLIENT (no owner sent) and CLIENT:REF; so the CLIENT: boundary of the ownership check is crossed
    both ways. Keys are made and revoked with `covoit key`, the server is `covoit serve` in auth mode.
 
-   usage: tier_authz [--bearer 0|1]: with 1, the matrix runs a second time with the key as Authorization: Bearer.
+   usage: tier_authz [--bearer 0|1] [--name STEM]: with --bearer 1, the matrix runs a second time with the key
+   as Authorization: Bearer. STEM names its files in COVOIT_TMP (default tier_authz).
    Prints the number of cells checked. */
 #define _POSIX_C_SOURCE 200809L
 #include <sys/stat.h>
@@ -43,7 +44,7 @@ static const char *wrong_key = "cvk_00112233445566778899aabbccddeeff001122334455
 static void key_add(client *c, int k, const char *scopes)
 {
     char out[1024], err[1100];
-    snprintf(err, sizeof err, "%s/%s.key.err", COVOIT_TMP, NAME);
+    tier_file(".key.err", err, sizeof err);
     const char *args[] = {"key", "add", "--db", db_path, "--client", c->name, "--scopes", scopes, NULL};
     int rc = tier_run(args, out, sizeof out, err);
     TIER_CHECK(rc == 0, "covoit key add --client %s: exit %d (stderr in %s)", c->name, rc, err);
@@ -58,7 +59,7 @@ static void key_add(client *c, int k, const char *scopes)
 static void key_revoke(client *c)
 {
     char out[1024], err[1100], id[32];
-    snprintf(err, sizeof err, "%s/%s.key.err", COVOIT_TMP, NAME);
+    tier_file(".key.err", err, sizeof err);
     snprintf(id, sizeof id, "%lld", c->id[K_REVOKED]);
     const char *args[] = {"key", "revoke", id, "--db", db_path, NULL};
     int rc = tier_run(args, out, sizeof out, err);
@@ -419,12 +420,14 @@ static int header_forms(const char *good)
 
 int main(int argc, char **argv)
 {
-    signal(SIGPIPE, SIG_IGN);
+    tier_init();
     int both_forms = (int)tier_opt(argc, argv, "--bearer", 0);
     char graph[1024], err[1024];
-    tier_import(NAME ".cvg", graph, sizeof graph);
-    snprintf(db_path, sizeof db_path, "%s/%s.db", COVOIT_TMP, NAME);
-    snprintf(err, sizeof err, "%s/%s.err", COVOIT_TMP, NAME);
+    tier_set_stem(argc, argv, NAME);
+    tier_file(".cvg", graph, sizeof graph);
+    tier_import(graph);
+    tier_file(".db", db_path, sizeof db_path);
+    tier_file(".err", err, sizeof err);
     tier_remove_db(db_path);
     unlink(err);
     tier_date(2, day);
@@ -439,7 +442,7 @@ int main(int argc, char **argv)
 
     /* a map page of our own, so that the tier does not depend on Leaflet being installed in the source tree */
     char page[1024];
-    snprintf(page, sizeof page, "%s/%s_page", COVOIT_TMP, NAME);
+    tier_file("_page", page, sizeof page);
     static const char *const files[] = {"", "/node_modules", "/node_modules/leaflet", "/node_modules/leaflet/dist"};
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         char d[1100];

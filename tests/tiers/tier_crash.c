@@ -6,9 +6,10 @@
    state its later acknowledged writes gave it; no write is there twice (each trip carries a unique owner, each
    booking a unique offer and request); a write whose answer was lost to the kill may be there or not, at most
    once. After the final clean stop the database is opened with SQLite directly: PRAGMA integrity_check "ok", no
-   dangling foreign key, no booking twice.
+   dangling foreign key, no booking twice, a pickup and a drop-off stop for each accepted booking and none for
+   the others.
 
-   usage: tier_crash [--kills N] [--threads N] [--min-ms MS] [--max-ms MS] [--seed S]
+   usage: tier_crash [--kills N] [--threads N] [--min-ms MS] [--max-ms MS] [--seed S] [--name STEM]
    Prints the writes acknowledged, found and lost (always 0 when it passes) and the kills. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -366,14 +367,16 @@ static void check_all(uint16_t port, worker **epochs, int nepochs, int nthreads,
 
 int main(int argc, char **argv)
 {
-    signal(SIGPIPE, SIG_IGN);
+    tier_init();
     int kills = (int)tier_opt(argc, argv, "--kills", 3), nthreads = (int)tier_opt(argc, argv, "--threads", 4);
     long min_ms = tier_opt(argc, argv, "--min-ms", 300), max_ms = tier_opt(argc, argv, "--max-ms", 1500);
     TIER_CHECK(kills >= 1 && nthreads >= 1 && nthreads <= 32 && min_ms >= 0 && max_ms >= min_ms, "bad options");
     uint64_t rng = tier_seed(argc, argv);
-    tier_import(NAME ".cvg", graph, sizeof graph);
-    snprintf(db_path, sizeof db_path, "%s/%s.db", COVOIT_TMP, NAME);
-    snprintf(err_path, sizeof err_path, "%s/%s.err", COVOIT_TMP, NAME);
+    tier_set_stem(argc, argv, NAME);
+    tier_file(".cvg", graph, sizeof graph);
+    tier_import(graph);
+    tier_file(".db", db_path, sizeof db_path);
+    tier_file(".err", err_path, sizeof err_path);
     tier_remove_db(db_path);
     unlink(err_path);
     tier_date(2, depart_day);
@@ -423,6 +426,14 @@ int main(int argc, char **argv)
     long long twice = tier_db_int(db, "SELECT count(*) FROM (SELECT 1 FROM bookings GROUP BY offer_id, request_id "
                                       "HAVING count(*) > 1)");
     TIER_CHECK(twice == 0, "%lld offer and request pairs with more than one booking", twice);
+    /* an acceptance applied twice, or half applied, shows in the stops: one pickup and one drop-off per accepted
+       booking (status 1), none for the others */
+    long long bad_stops = tier_db_int(db, "SELECT count(*) FROM bookings b WHERE (SELECT count(*) FROM stops s WHERE "
+                                          "s.booking_id = b.id) != CASE b.status WHEN 1 THEN 2 ELSE 0 END");
+    long long twice_stops = tier_db_int(db, "SELECT count(*) FROM (SELECT 1 FROM stops WHERE booking_id IS NOT NULL "
+                                            "GROUP BY booking_id, kind HAVING count(*) > 1)");
+    TIER_CHECK(bad_stops == 0 && twice_stops == 0, "%lld bookings with the wrong stops, %lld with a stop twice",
+               bad_stops, twice_stops);
     long long stored_offers = tier_db_int(db, "SELECT count(*) FROM offers");
     sqlite3_close(db);
 

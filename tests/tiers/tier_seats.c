@@ -8,9 +8,9 @@
 
    Besides (the booking model with dates, see the section below): one passenger booked in two cars whose drivers
    accept at once (one car wins, the other booking is superseded), and a regular offer whose passengers ride on
-   two dates (2 seats on each date; not in the ctest runs while it fails: see the report of issue 11).
+   two dates (2 seats on each date: a stale placement must not let a third passenger in, see 413791a).
 
-   usage: tier_seats [--racers N] [--rounds N] [--two-car-rounds N] [--regular-rounds N] [--seed S]
+   usage: tier_seats [--racers N] [--rounds N] [--two-car-rounds N] [--regular-rounds N] [--seed S] [--name STEM]
    Prints the rounds, races, acceptances and refusals. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
@@ -393,17 +393,19 @@ static void check_two_cars(tier_conn *c, totals *t)
 
 int main(int argc, char **argv)
 {
-    signal(SIGPIPE, SIG_IGN);
+    tier_init();
     nracers = (int)tier_opt(argc, argv, "--racers", 20);
     int rounds = (int)tier_opt(argc, argv, "--rounds", 6), two_cars = (int)tier_opt(argc, argv, "--two-car-rounds", 1);
-    int regular = (int)tier_opt(argc, argv, "--regular-rounds", 0);
+    int regular = (int)tier_opt(argc, argv, "--regular-rounds", 2);
     /* one connection per racer, all from 127.0.0.1: below the server's 64 per address */
     TIER_CHECK(nracers >= 4 && nracers <= 60 && rounds >= 0 && two_cars >= 0 && regular >= 0, "bad options");
     uint64_t rng = tier_seed(argc, argv);
     char graph[1024], db[1024], err[1024];
-    tier_import(NAME ".cvg", graph, sizeof graph);
-    snprintf(db, sizeof db, "%s/%s.db", COVOIT_TMP, NAME);
-    snprintf(err, sizeof err, "%s/%s.err", COVOIT_TMP, NAME);
+    tier_set_stem(argc, argv, NAME);
+    tier_file(".cvg", graph, sizeof graph);
+    tier_import(graph);
+    tier_file(".db", db, sizeof db);
+    tier_file(".err", err, sizeof err);
     tier_remove_db(db);
     unlink(err);
     const char *args[] = {"--graph", graph, "--db", db, "--listen", "127.0.0.1:0", "--threads", "8", "--tz", "UTC",

@@ -148,12 +148,11 @@ static inline int tier_run(const char *const *args, char *out, size_t cap, const
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-/* Imports the Monaco extract with `covoit import` into COVOIT_TMP/name; the path into path. */
-static inline void tier_import(const char *name, char *path, size_t cap)
+/* Imports the Monaco extract with `covoit import` into path. */
+static inline void tier_import(const char *path)
 {
-    char err[1024];
-    snprintf(path, cap, "%s/%s", COVOIT_TMP, name);
-    snprintf(err, sizeof err, "%s/%s.import.err", COVOIT_TMP, name);
+    char err[1100];
+    snprintf(err, sizeof err, "%s.import.err", path);
     const char *args[] = {"import", COVOIT_TEST_DATA "/monaco.osm.pbf", "-o", path, NULL};
     int rc = tier_run(args, NULL, 0, err);
     TIER_CHECK(rc == 0, "covoit import exited with %d (stderr in %s)", rc, err);
@@ -358,7 +357,33 @@ static inline void tier_db_check(const char *path)
     sqlite3_close(db);
 }
 
+/* What every tier does first: no SIGPIPE from a server that went away, and the children in UTC (the trip database
+   records the zone it was made in: a `covoit key add` in another zone would make `serve --tz UTC` refuse it). */
+static inline void tier_init(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    setenv("COVOIT_TZ", "UTC", 1);
+}
+
 /* --- options --- */
+
+/* The stem of the tier's files in COVOIT_TMP (graph, database, logs): --name NAME, else dflt; two runs of one tier
+   at once (its short and long forms under ctest -j) need two. */
+static char tier_stem[64];
+
+static inline void tier_set_stem(int argc, char **argv, const char *dflt)
+{
+    snprintf(tier_stem, sizeof tier_stem, "%s", dflt);
+    for (int i = 1; i + 1 < argc; i++)
+        if (!strcmp(argv[i], "--name"))
+            snprintf(tier_stem, sizeof tier_stem, "%s", argv[i + 1]);
+}
+
+/* COVOIT_TMP/STEM followed by suffix. */
+static inline void tier_file(const char *suffix, char *out, size_t cap)
+{
+    snprintf(out, cap, "%s/%s%s", COVOIT_TMP, tier_stem, suffix);
+}
 
 /* "--name VALUE" in argv as a whole number, or dflt. */
 static inline long tier_opt(int argc, char **argv, const char *name, long dflt)

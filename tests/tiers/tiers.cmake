@@ -12,7 +12,8 @@ function(covoit_tier name)
     COVOIT_TMP="${CMAKE_CURRENT_BINARY_DIR}")
 endfunction()
 
-# name, label(s), timeout in seconds, then the program's arguments
+# name, label(s), timeout in seconds, then the command; the long forms give --name so that their files in the
+# build directory are not the short forms' (ctest -j runs them side by side)
 function(covoit_tier_test name labels timeout)
   add_test(NAME ${name} COMMAND ${ARGN})
   set_tests_properties(${name} PROPERTIES LABELS "${labels}" TIMEOUT ${timeout})
@@ -20,12 +21,14 @@ endfunction()
 
 covoit_tier(tier_crash)
 covoit_tier_test(tier_crash tiers 120 tier_crash --kills 3)
-covoit_tier_test(tier_crash_long "tiers;slow" 3600 tier_crash --kills 30 --min-ms 200 --max-ms 3000)
+covoit_tier_test(tier_crash_long "tiers;slow" 3600
+  tier_crash --name tier_crash_long --kills 30 --min-ms 200 --max-ms 3000)
 
 covoit_tier(tier_seats)
-covoit_tier_test(tier_seats tiers 120 tier_seats --racers 20 --rounds 6 --two-car-rounds 2)
-covoit_tier_test(tier_seats_long "tiers;slow" 3600 tier_seats --racers 56 --rounds 200 --two-car-rounds 40)
+covoit_tier_test(tier_seats tiers 120 tier_seats --racers 20 --rounds 6 --two-car-rounds 2 --regular-rounds 2)
+covoit_tier_test(tier_seats_long "tiers;slow" 3600
+  tier_seats --name tier_seats_long --racers 56 --rounds 200 --two-car-rounds 40 --regular-rounds 40)
 
 covoit_tier(tier_authz)
 covoit_tier_test(tier_authz tiers 120 tier_authz)
-covoit_tier_test(tier_authz_long "tiers;slow" 600 tier_authz --bearer 1)
+covoit_tier_test(tier_authz_long "tiers;slow" 600 tier_authz --name tier_authz_long --bearer 1)
