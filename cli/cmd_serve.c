@@ -601,6 +601,7 @@ static int serve(int argc, char **argv, json_t **config_doc)
     if (db) {
         cv_matcher_options mo = cv_matcher_defaults();
         mo.labels = hl;
+        mo.follow_ms = 200; /* writes of other processes (the CLI, other servers) reach the index within this */
         if (v[S_PRICE].set)
             mo.price_per_km = v[S_PRICE].d;
         if (cv_matcher_open(g, db, &mo, (int64_t)time(NULL), &m, &err)) {

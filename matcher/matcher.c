@@ -75,7 +75,16 @@ typedef struct request_slot {
     cv_request r;
     cv_snap p, q;
     cv_cost pq;
+    int nriding;
+    cv_dates *riding;      /* [nriding] the dates of its accepted bookings: it rides in a car then (malloc'ed) */
 } request_slot;
+
+static void request_slot_release(request_slot *sl)
+{
+    free(sl->riding);
+    sl->riding = NULL;
+    sl->nriding = 0;
+}
 
 /* When an offer can pick anyone up at all: between its departure less its margin and its departure plus its
    margin and the longest route it may drive (UTC seconds; unbounded for regular offers). A punctual offer with no
@@ -117,6 +126,15 @@ struct cv_matcher {
        edge that no hierarchy search sees (a passenger waiting down the driver's own street) */
     cv_buckets *off_edge, *req_edge;
     size_t active_offers, active_requests;
+    /* following the store's change log (cv_matcher_sync) */
+    pthread_mutex_t sync_mu;
+    int64_t seq;           /* the last change applied */
+    uint64_t rebuilds;     /* times the log had been pruned past seq and the index was rebuilt */
+    pthread_t follower;
+    int following;
+    pthread_mutex_t follow_mu;
+    pthread_cond_t follow_cv;
+    int follow_stop;
 };
 
 /* What a query learns about one slot of the other side: costs between each stop of the offer involved and p and q,
@@ -629,6 +647,7 @@ static int insert_request(cv_matcher_ws *w, const request_slot *built, cv_error 
     if (rc) {
         index_request_spaces(w, slot, 0, NULL);
         m->requests[slot].used = 0;
+        request_slot_release(&m->requests[slot]);
         m->free_requests[m->nfree_requests++] = slot;
         return rc;
     }
@@ -644,6 +663,7 @@ static void remove_request(cv_matcher_ws *w, int64_t id)
         return;
     index_request_spaces(w, slot, 0, NULL);
     m->requests[slot].used = 0;
+    request_slot_release(&m->requests[slot]);
     map_del(&m->request_ids, id);
     m->free_requests[m->nfree_requests++] = slot;
     m->active_requests--;
@@ -662,7 +682,224 @@ static int build_request_slot(cv_matcher_ws *w, const cv_request *r, request_slo
         rc = route_cost(w, &sl->p, &sl->q, &sl->pq, err);
     if (!rc && sl->pq.ds == CV_UNREACHABLE)
         rc = cv_fail(err, CV_ENOROUTE, "no route from the pickup point to the drop-off point");
+    /* a stored request riding in a car on some dates is matched on the others only (one car at a time) */
+    cv_booking *bk = NULL;
+    size_t nb = 0;
+    if (!rc && r->id > 0)
+        rc = cv_store_list_request_bookings(w->store, r->id, &bk, &nb, err);
+    for (size_t i = 0; !rc && i < nb; i++) {
+        if (bk[i].status != CV_BOOKING_ACCEPTED)
+            continue;
+        cv_dates *g = realloc(sl->riding, (size_t)(sl->nriding + 1) * sizeof *g);
+        if (!g) {
+            rc = cv_fail(err, CV_ENOMEM, "out of memory");
+            break;
+        }
+        sl->riding = g;
+        sl->riding[sl->nriding++] = bk[i].dates;
+    }
+    free(bk);
+    if (rc)
+        request_slot_release(sl);
     return rc;
+}
+
+/* ---------------------------------------------------------------- following the store */
+
+/* Brings offer id's entry in the index up to the store: built again when the offer is open and still to come,
+   removed otherwise. An offer that cannot be planned on this graph (a road gone in a re-import) stays stored and
+   out of the index, as at open: only running out of memory fails. */
+static int refresh_offer(cv_matcher_ws *w, int64_t id, int64_t now, cv_error *err)
+{
+    cv_offer o;
+    cv_error e = {0};
+    int rc = cv_store_get_offer(w->store, id, &o, &e);
+    if (rc && rc != CV_ENOTFOUND)
+        return cv_fail(err, rc, "%s", e.text);
+    int keep = !rc && o.status == CV_TRIP_OPEN &&
+               !(o.when.kind == CV_PUNCTUAL && o.when.depart + o.when.margin_s < now); /* gone: never matches */
+    offer_slot *sl = keep ? calloc(1, sizeof *sl) : NULL;
+    if (keep && !sl)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    if (sl && build_offer_slot(w, &o, now, sl, &e)) {
+        free(sl);
+        sl = NULL;
+        if (e.code == CV_ENOMEM)
+            return cv_fail(err, CV_ENOMEM, "%s", e.text);
+    }
+    rc = 0;
+    pthread_rwlock_wrlock(&w->m->lock);
+    remove_offer(w, id);
+    if (sl)
+        rc = insert_offer(w, sl, err);
+    pthread_rwlock_unlock(&w->m->lock);
+    free(sl);
+    return rc;
+}
+
+static int refresh_request(cv_matcher_ws *w, int64_t id, cv_error *err)
+{
+    cv_request r;
+    cv_error e = {0};
+    int rc = cv_store_get_request(w->store, id, &r, &e);
+    if (rc && rc != CV_ENOTFOUND)
+        return cv_fail(err, rc, "%s", e.text);
+    request_slot sl;
+    int keep = !rc && r.status == CV_TRIP_OPEN;
+    if (keep && build_request_slot(w, &r, &sl, &e)) {
+        keep = 0;
+        if (e.code == CV_ENOMEM)
+            return cv_fail(err, CV_ENOMEM, "%s", e.text);
+    }
+    rc = 0;
+    pthread_rwlock_wrlock(&w->m->lock);
+    remove_request(w, id);
+    if (keep)
+        rc = insert_request(w, &sl, err); /* the index owns sl's riding dates from here, even on failure */
+    pthread_rwlock_unlock(&w->m->lock);
+    return rc;
+}
+
+/* Fills the (empty) index from the store: the open offers still to come and the open requests; then the change log
+   is followed from the latest entry written before they were read. */
+static int load_all(cv_matcher_ws *w, int64_t now, cv_error *err)
+{
+    cv_matcher *m = w->m;
+    cv_offer *offers = NULL;
+    cv_request *reqs = NULL;
+    cv_change *none = NULL;
+    size_t no = 0, nr = 0, nn = 0;
+    int64_t last = 0;
+    /* first the log's position: a change written while the tables are read is applied again after, which is
+       harmless (applying a change rebuilds the entry from the store) */
+    int rc = cv_store_changes(w->store, 0, 0, &none, &nn, NULL, &last, err);
+    free(none);
+    if (!rc)
+        rc = cv_store_list_offers(w->store, NULL, 1, &offers, &no, err);
+    if (!rc)
+        rc = cv_store_list_requests(w->store, NULL, 1, &reqs, &nr, err);
+    offer_slot *os = rc ? NULL : calloc(1, sizeof *os);
+    request_slot rs;
+    if (!rc && !os)
+        rc = cv_fail(err, CV_ENOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < no; i++) {
+        if (offers[i].when.kind == CV_PUNCTUAL && offers[i].when.depart + offers[i].when.margin_s < now)
+            continue; /* gone: it would never match again */
+        cv_error e;
+        if (build_offer_slot(w, &offers[i], now, os, &e))
+            continue; /* e.g. a graph re-imported without that road: the offer stays stored, unmatched */
+        pthread_rwlock_wrlock(&m->lock);
+        rc = insert_offer(w, os, err);
+        pthread_rwlock_unlock(&m->lock);
+    }
+    for (size_t i = 0; !rc && i < nr; i++) {
+        cv_error e;
+        if (build_request_slot(w, &reqs[i], &rs, &e))
+            continue;
+        pthread_rwlock_wrlock(&m->lock);
+        rc = insert_request(w, &rs, err);
+        pthread_rwlock_unlock(&m->lock);
+    }
+    free(os), free(offers), free(reqs);
+    if (!rc)
+        m->seq = last;
+    return rc;
+}
+
+/* Empties the index. */
+static void unload_all(cv_matcher_ws *w)
+{
+    cv_matcher *m = w->m;
+    pthread_rwlock_wrlock(&m->lock);
+    for (uint32_t i = 0; i < m->noffers; i++)
+        if (m->offers[i].used)
+            remove_offer(w, m->offers[i].o.id);
+    for (uint32_t i = 0; i < m->nrequests; i++)
+        if (m->requests[i].used)
+            remove_request(w, m->requests[i].r.id);
+    pthread_rwlock_unlock(&m->lock);
+}
+
+int cv_matcher_sync(cv_matcher_ws *w, int64_t now, cv_error *err)
+{
+    cv_matcher *m = w->m;
+    pthread_mutex_lock(&m->sync_mu);
+    int rc = 0;
+    for (;;) {
+        enum { BATCH = 512 };
+        cv_change *ch = NULL;
+        size_t n = 0;
+        int64_t first = 0, last = 0;
+        rc = cv_store_changes(w->store, m->seq, BATCH, &ch, &n, &first, &last, err);
+        if (rc)
+            break;
+        if (last > m->seq && first > m->seq + 1) {
+            /* the entries after ours were pruned: what changed is unknown, so everything is read again */
+            free(ch);
+            unload_all(w);
+            m->rebuilds++;
+            rc = load_all(w, now, err);
+            break;
+        }
+        for (size_t i = 0; !rc && i < n; i++) {
+            /* the same entry twice in a row (an offer with two passengers accepted) is one refresh */
+            if (i > 0 && ch[i].kind == ch[i - 1].kind && ch[i].ref == ch[i - 1].ref) {
+                m->seq = ch[i].seq;
+                continue;
+            }
+            rc = ch[i].kind == CV_CHANGE_OFFER ? refresh_offer(w, ch[i].ref, now, err)
+                                               : refresh_request(w, ch[i].ref, err);
+            if (!rc)
+                m->seq = ch[i].seq;
+        }
+        free(ch);
+        if (rc || n < BATCH)
+            break;
+    }
+    pthread_mutex_unlock(&m->sync_mu);
+    return rc;
+}
+
+int64_t cv_matcher_seq(cv_matcher *m)
+{
+    pthread_mutex_lock(&m->sync_mu);
+    int64_t s = m->seq;
+    pthread_mutex_unlock(&m->sync_mu);
+    return s;
+}
+
+/* How long the change log keeps its entries: a follower further behind rebuilds its index. */
+#define CHANGES_KEEP_S 86400
+
+/* The follower: syncs every follow_ms, and prunes the log once a minute. */
+static void *follow_main(void *arg)
+{
+    cv_matcher *m = arg;
+    cv_error err;
+    cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
+    int64_t pruned = 0;
+    pthread_mutex_lock(&m->follow_mu);
+    while (!m->follow_stop) {
+        struct timespec t;
+        clock_gettime(CLOCK_REALTIME, &t);
+        int64_t ns = t.tv_nsec + (int64_t)m->opt.follow_ms * 1000000;
+        t.tv_sec += (time_t)(ns / 1000000000);
+        t.tv_nsec = (long)(ns % 1000000000);
+        pthread_cond_timedwait(&m->follow_cv, &m->follow_mu, &t);
+        if (m->follow_stop || !w)
+            continue;
+        pthread_mutex_unlock(&m->follow_mu);
+        int64_t now = (int64_t)time(NULL);
+        cv_matcher_sync(w, now, &err); /* a failure (the database busy, say) is tried again at the next tick */
+        if (now - pruned >= 60) {
+            cv_store_prune_changes(cv_matcher_store(w), now - CHANGES_KEEP_S, &err);
+            pruned = now;
+        }
+        pthread_mutex_lock(&m->follow_mu);
+    }
+    pthread_mutex_unlock(&m->follow_mu);
+    cv_matcher_ws_free(w);
+    return NULL;
 }
 
 /* ---------------------------------------------------------------- open, close, workspaces */
@@ -693,38 +930,23 @@ int cv_matcher_open(const cv_graph *g, const char *db_path, const cv_matcher_opt
         cv_matcher_close(m);
         return cv_fail(err, CV_ENOMEM, "out of memory");
     }
-    /* rebuild the index from the store, the truth */
+    pthread_mutex_init(&m->sync_mu, NULL);
+    pthread_mutex_init(&m->follow_mu, NULL);
+    pthread_cond_init(&m->follow_cv, NULL);
+    /* build the index from the store, the truth, and follow its change log from there */
     cv_matcher_ws *w = cv_matcher_ws_new(m, err);
     if (!w) {
         cv_matcher_close(m);
         return err ? err->code : CV_ENOMEM;
     }
-    cv_offer *offers = NULL;
-    cv_request *reqs = NULL;
-    size_t no = 0, nr = 0;
-    int rc = cv_store_list_offers(w->store, NULL, 1, &offers, &no, err);
-    if (!rc)
-        rc = cv_store_list_requests(w->store, NULL, 1, &reqs, &nr, err);
-    offer_slot *os = rc ? NULL : calloc(1, sizeof *os);
-    request_slot rs;
-    if (!rc && !os)
-        rc = cv_fail(err, CV_ENOMEM, "out of memory");
-    for (size_t i = 0; !rc && i < no; i++) {
-        if (offers[i].when.kind == CV_PUNCTUAL && offers[i].when.depart + offers[i].when.margin_s < now)
-            continue; /* gone: it would never match again */
-        cv_error e;
-        if (build_offer_slot(w, &offers[i], now, os, &e))
-            continue; /* e.g. a graph re-imported without that road: the offer stays stored, unmatched */
-        rc = insert_offer(w, os, err);
-    }
-    for (size_t i = 0; !rc && i < nr; i++) {
-        cv_error e;
-        if (build_request_slot(w, &reqs[i], &rs, &e))
-            continue;
-        rc = insert_request(w, &rs, err);
-    }
-    free(os), free(offers), free(reqs);
+    int rc = load_all(w, now, err);
     cv_matcher_ws_free(w);
+    if (!rc && m->opt.follow_ms > 0) {
+        if (pthread_create(&m->follower, NULL, follow_main, m))
+            rc = cv_fail(err, CV_ENOMEM, "cannot start the thread following the change log");
+        else
+            m->following = 1;
+    }
     if (rc) {
         cv_matcher_close(m);
         return rc;
@@ -737,9 +959,20 @@ void cv_matcher_close(cv_matcher *m)
 {
     if (!m)
         return;
+    if (m->following) {
+        pthread_mutex_lock(&m->follow_mu);
+        m->follow_stop = 1;
+        pthread_cond_signal(&m->follow_cv);
+        pthread_mutex_unlock(&m->follow_mu);
+        pthread_join(m->follower, NULL);
+        m->following = 0;
+    }
     for (uint32_t i = 0; i < m->noffers; i++)
         if (m->offers[i].used)
             slot_release(&m->offers[i]);
+    for (uint32_t i = 0; i < m->nrequests; i++)
+        if (m->requests[i].used)
+            request_slot_release(&m->requests[i]);
     for (int k = 0; k < 2; k++)
         cv_buckets_free(m->off_fwd[k]), cv_buckets_free(m->off_bwd[k]);
     cv_buckets_free(m->req_fwd), cv_buckets_free(m->req_bwd);
@@ -748,6 +981,9 @@ void cv_matcher_close(cv_matcher *m)
     free(m->offer_ids.keys), free(m->offer_ids.vals), free(m->request_ids.keys), free(m->request_ids.vals);
     free(m->db_path);
     pthread_rwlock_destroy(&m->lock);
+    pthread_mutex_destroy(&m->sync_mu);
+    pthread_mutex_destroy(&m->follow_mu);
+    pthread_cond_destroy(&m->follow_cv);
     free(m);
 }
 
@@ -806,6 +1042,7 @@ void cv_matcher_get_stats(cv_matcher *m, cv_matcher_stats *st)
     for (int k = 0; k < 2; k++)
         st->offer_items += cv_buckets_items(m->off_fwd[k]) + cv_buckets_items(m->off_bwd[k]);
     st->request_items = cv_buckets_items(m->req_fwd) + cv_buckets_items(m->req_bwd);
+    st->rebuilds = m->rebuilds;
     st->bytes = cv_buckets_bytes(m->off_fwd[0]) + cv_buckets_bytes(m->off_bwd[0]) + cv_buckets_bytes(m->off_fwd[1]) +
                 cv_buckets_bytes(m->off_bwd[1]) + cv_buckets_bytes(m->req_fwd) +
                 cv_buckets_bytes(m->req_bwd) + (size_t)m->cap_offers * sizeof(offer_slot) +
@@ -856,17 +1093,8 @@ int cv_matcher_add_offer(cv_matcher_ws *w, cv_offer *o, int64_t now, cv_error *e
     o->status = CV_TRIP_OPEN;
     if ((rc = cv_store_add_offer(w->store, o, err)))
         return rc;
-    offer_slot *sl = calloc(1, sizeof *sl);
-    if (!sl)
-        return cv_fail(err, CV_ENOMEM, "out of memory");
-    rc = build_offer_slot(w, o, now, sl, err);
-    if (!rc) {
-        pthread_rwlock_wrlock(&m->lock);
-        rc = insert_offer(w, sl, err);
-        pthread_rwlock_unlock(&m->lock);
-    }
-    free(sl);
-    return rc;
+    /* the index follows the store's change log, this write's entry with the others (at once, for its own) */
+    return cv_matcher_sync(w, now, err);
 }
 
 int cv_matcher_add_request(cv_matcher_ws *w, cv_request *r, int64_t now, cv_error *err)
@@ -875,59 +1103,28 @@ int cv_matcher_add_request(cv_matcher_ws *w, cv_request *r, int64_t now, cv_erro
     int rc = cv_request_check(r, now, err);
     if (rc)
         return rc;
+    /* snapped and routed before anything is written: a request with no road near is refused, not stored */
     request_slot sl;
     if ((rc = build_request_slot(w, r, &sl, err)))
         return rc;
+    request_slot_release(&sl);
     r->status = CV_TRIP_OPEN;
     if ((rc = cv_store_add_request(w->store, r, err)))
         return rc;
-    sl.r = *r;
-    pthread_rwlock_wrlock(&w->m->lock);
-    rc = insert_request(w, &sl, err);
-    pthread_rwlock_unlock(&w->m->lock);
-    return rc;
+    return cv_matcher_sync(w, now, err);
 }
 
+/* Cancellations happen "now" as the store's clock has it (the caller's --now, else the real clock). */
 int cv_matcher_cancel_offer(cv_matcher_ws *w, int64_t id, cv_error *err)
 {
     int rc = cv_store_cancel_offer(w->store, id, err);
-    if (rc)
-        return rc;
-    pthread_rwlock_wrlock(&w->m->lock);
-    remove_offer(w, id);
-    pthread_rwlock_unlock(&w->m->lock);
-    return 0;
+    return rc ? rc : cv_matcher_sync(w, cv_store_clock(w->store), err);
 }
 
 int cv_matcher_cancel_request(cv_matcher_ws *w, int64_t id, cv_error *err)
 {
     int rc = cv_store_cancel_request(w->store, id, err);
-    if (rc)
-        return rc;
-    pthread_rwlock_wrlock(&w->m->lock);
-    remove_request(w, id);
-    pthread_rwlock_unlock(&w->m->lock);
-    return 0;
-}
-
-/* Rebuilds an offer's plan from the store (after a booking changed its stops) and reindexes it. */
-static int reindex_offer(cv_matcher_ws *w, int64_t offer_id, int64_t now, cv_error *err)
-{
-    cv_offer o;
-    int rc = cv_store_get_offer(w->store, offer_id, &o, err);
-    if (rc)
-        return rc;
-    offer_slot *sl = calloc(1, sizeof *sl);
-    if (!sl)
-        return cv_fail(err, CV_ENOMEM, "out of memory");
-    rc = o.status == CV_TRIP_OPEN ? build_offer_slot(w, &o, now, sl, err) : 0;
-    pthread_rwlock_wrlock(&w->m->lock);
-    remove_offer(w, offer_id);
-    if (!rc && o.status == CV_TRIP_OPEN)
-        rc = insert_offer(w, sl, err);
-    pthread_rwlock_unlock(&w->m->lock);
-    free(sl);
-    return rc;
+    return rc ? rc : cv_matcher_sync(w, cv_store_clock(w->store), err);
 }
 
 /* ---------------------------------------------------------------- matching */
@@ -1198,9 +1395,12 @@ static int leg_of(const offer_slot *os, const int *idx, int n, double key)
    offer is evaluated on the plan of each date they would travel together: the insertion is chosen on the first
    date's, and must hold, at the same place in the sequence, on every other date's (a booking has one pickup and one
    drop-off on all its dates). */
-static int evaluate_pair(cv_matcher_ws *w, const offer_slot *os, const cv_request *r, const cv_snap *p,
-                         const cv_snap *q, cv_cost pq, const acc *a, int64_t now, cv_match *out)
+static int evaluate_pair(cv_matcher_ws *w, const offer_slot *os, const request_slot *rs, const acc *a, int64_t now,
+                         cv_match *out)
 {
+    const cv_request *r = &rs->r;
+    const cv_snap *p = &rs->p, *q = &rs->q;
+    cv_cost pq = rs->pq;
     frame f;
     for (int k = 0; k < os->nstops; k++)
         if (os->rider[k] == r->id && r->id != 0)
@@ -1243,6 +1443,9 @@ static int evaluate_pair(cv_matcher_ws *w, const offer_slot *os, const cv_reques
         pl = &v.plan;
         idx = v.idx;
     }
+    for (int i = 0; i < rs->nriding; i++)
+        if (!cv_dates_empty(cv_dates_intersect(rs->riding[i], (cv_dates){f.first, f.last, f.weekdays})))
+            return 0; /* in another car on one of these dates already */
     seats_left = seats_free(pl, ins.pickup_leg, ins.dropoff_leg);
     /* keys strictly inside the gaps of the slot's whole sequence, right after the stops the insertion follows: on
        any date, the booking's stops then sit between the same stops of that day */
@@ -1419,10 +1622,12 @@ static void drop_untimely(cv_matcher_ws *w, const cv_request *r, const cv_snap *
 }
 
 /* Matches a request (stored or not) against every offer in the index. */
-static int match_request(cv_matcher_ws *w, const cv_request *r, const cv_snap *p, const cv_snap *q, int64_t now,
-                         int limit, cv_match **out, size_t *nout, cv_error *err)
+static int match_request(cv_matcher_ws *w, const request_slot *rs, int64_t now, int limit, cv_match **out,
+                         size_t *nout, cv_error *err)
 {
     cv_matcher *m = w->m;
+    const cv_request *r = &rs->r;
+    const cv_snap *p = &rs->p, *q = &rs->q;
     *out = NULL;
     *nout = 0;
     /* four searches, outside the lock: back from p and q, forward from p and q */
@@ -1438,6 +1643,8 @@ static int match_request(cv_matcher_ws *w, const cv_request *r, const cv_snap *p
     cv_cost pq = meet_cost(w, &w->sp[FROM_P], &w->sp[TO_Q], p, q);
     if (pq.ds == CV_UNREACHABLE)
         return 0;
+    request_slot here = *rs;
+    here.pq = pq; /* as the searches find it, which the index's costs agree with */
     pthread_rwlock_rdlock(&m->lock);
     if (grow_slots(w, m->noffers)) {
         pthread_rwlock_unlock(&m->lock);
@@ -1473,7 +1680,7 @@ static int match_request(cv_matcher_ws *w, const cv_request *r, const cv_snap *p
         cv_match mt;
         if (!os->used || os->o.id == 0)
             continue;
-        if (evaluate_pair(w, os, r, p, q, pq, &w->pool[i], now, &mt) && push_match(out, nout, &cap, &mt))
+        if (evaluate_pair(w, os, &here, &w->pool[i], now, &mt) && push_match(out, nout, &cap, &mt))
             rc = CV_ENOMEM;
     }
     pthread_rwlock_unlock(&m->lock);
@@ -1502,7 +1709,9 @@ int cv_matcher_request_matches(cv_matcher_ws *w, int64_t request_id, int64_t now
     request_slot sl;
     if ((rc = build_request_slot(w, &r, &sl, err)))
         return rc;
-    return match_request(w, &r, &sl.p, &sl.q, now, limit, out, n, err);
+    rc = match_request(w, &sl, now, limit, out, n, err);
+    request_slot_release(&sl);
+    return rc;
 }
 
 int cv_matcher_search(cv_matcher_ws *w, const cv_request *r, int64_t now, int limit, cv_match **out, size_t *n,
@@ -1512,9 +1721,13 @@ int cv_matcher_search(cv_matcher_ws *w, const cv_request *r, int64_t now, int li
     if (rc)
         return rc;
     request_slot sl;
-    if ((rc = build_request_slot(w, r, &sl, err)))
+    cv_request adhoc = *r;
+    adhoc.id = 0; /* not stored: no booking of its own */
+    if ((rc = build_request_slot(w, &adhoc, &sl, err)))
         return rc;
-    return match_request(w, r, &sl.p, &sl.q, now, limit, out, n, err);
+    rc = match_request(w, &sl, now, limit, out, n, err);
+    request_slot_release(&sl);
+    return rc;
 }
 
 int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, int limit, cv_match **out, size_t *n,
@@ -1571,8 +1784,7 @@ int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, in
             cv_match mt;
             if (!rs->used)
                 continue;
-            if (evaluate_pair(w, os, &rs->r, &rs->p, &rs->q, rs->pq, &w->pool[i], now, &mt) &&
-                push_match(out, n, &cap, &mt))
+            if (evaluate_pair(w, os, rs, &w->pool[i], now, &mt) && push_match(out, n, &cap, &mt))
                 rc = CV_ENOMEM;
         }
         pthread_rwlock_unlock(&m->lock);
@@ -1606,6 +1818,7 @@ int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
         return 0;
     offer_slot *os = calloc(1, sizeof *os);
     request_slot rs;
+    memset(&rs, 0, sizeof rs);
     if (!os)
         return cv_fail(err, CV_ENOMEM, "out of memory");
     rc = build_offer_slot(w, &o, now, os, err);
@@ -1633,7 +1846,8 @@ int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
         }
     }
     if (!rc)
-        rc = evaluate_pair(w, os, &r, &rs.p, &rs.q, rs.pq, a, now, out);
+        rc = evaluate_pair(w, os, &rs, a, now, out);
+    request_slot_release(&rs);
     slot_release(os);
     free(os);
     return rc;
@@ -1649,9 +1863,26 @@ int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
     int rc = cv_matcher_pair(w, offer_id, request_id, now, &mt, err);
     if (rc < 0)
         return rc;
-    if (rc == 0)
+    if (rc == 0) {
+        /* a request riding in a car on some dates is matched on the others only: say so, it is the likely reason */
+        cv_booking *bk = NULL;
+        size_t nb = 0;
+        if (cv_store_list_request_bookings(w->store, request_id, &bk, &nb, NULL) == 0)
+            for (size_t i = 0; i < nb; i++)
+                if (bk[i].status == CV_BOOKING_ACCEPTED) {
+                    rc = cv_fail(err, CV_ECONFLICT,
+                                 "request %lld already rides with offer %lld (booking %lld) and does not match offer "
+                                 "%lld on any other date",
+                                 (long long)request_id, (long long)bk[i].offer_id, (long long)bk[i].id,
+                                 (long long)offer_id);
+                    break;
+                }
+        free(bk);
+        if (rc)
+            return rc;
         return cv_fail(err, CV_ECONFLICT, "request %lld does not match offer %lld (now)", (long long)request_id,
                        (long long)offer_id);
+    }
     cv_request r;
     if ((rc = cv_store_get_request(w->store, request_id, &r, err)))
         return rc;
@@ -1720,7 +1951,7 @@ int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_erro
     }
     if (rc)
         return rc;
-    return reindex_offer(w, b.offer_id, now, err);
+    return cv_matcher_sync(w, now, err);
 }
 
 int cv_matcher_refuse(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err)
@@ -1732,12 +1963,6 @@ int cv_matcher_refuse(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_erro
 int cv_matcher_cancel_booking(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err)
 {
     cv_store_set_clock(w->store, now);
-    cv_booking b;
-    int rc = cv_store_get_booking(w->store, booking_id, &b, err);
-    if (rc)
-        return rc;
-    int was_accepted = b.status == CV_BOOKING_ACCEPTED;
-    if ((rc = cv_store_cancel_booking(w->store, booking_id, err)))
-        return rc;
-    return was_accepted ? reindex_offer(w, b.offer_id, now, err) : 0;
+    int rc = cv_store_cancel_booking(w->store, booking_id, err);
+    return rc ? rc : cv_matcher_sync(w, now, err);
 }

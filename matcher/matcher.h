@@ -22,6 +22,9 @@ typedef struct cv_matcher_options {
     int max_results;           /* cap on matches returned (100) */
     const cv_hub_labels *labels; /* hub labels of the graph (kept by the caller while the matcher is open): search
                                     spaces come from them instead of CH searches; NULL: CH searches */
+    int follow_ms;             /* > 0: a thread follows the store's change log this often (cv_matcher_sync), so
+                                  that writes of other processes reach the index; 0: only at this matcher's own
+                                  writes and explicit syncs (a one-shot command) */
 } cv_matcher_options;
 
 cv_matcher_options cv_matcher_defaults(void);
@@ -53,6 +56,16 @@ int cv_matcher_add_request(cv_matcher_ws *w, cv_request *r, int64_t now, cv_erro
 /* Cancels and unindexes. CV_ENOTFOUND, CV_ECONFLICT (already cancelled). */
 int cv_matcher_cancel_offer(cv_matcher_ws *w, int64_t id, cv_error *err);
 int cv_matcher_cancel_request(cv_matcher_ws *w, int64_t id, cv_error *err);
+
+/* Applies to the index the store's changes since the last one applied (store.h, the change log), whichever
+   process wrote them: each offer or request named is read again from the store and indexed again, or taken out.
+   Every write of this matcher syncs at once (its own change and any before it); a matcher opened with follow_ms
+   also syncs on that timer. When the log has been pruned past the last change applied, the index is built again
+   from the tables. Returns 0 or a CV_E* code (nothing is skipped: the next sync starts where this one stopped). */
+int cv_matcher_sync(cv_matcher_ws *w, int64_t now, cv_error *err);
+
+/* The sequence number of the last change applied. */
+int64_t cv_matcher_seq(cv_matcher *m);
 
 /* One way a request can ride with an offer. */
 typedef struct cv_match {
@@ -113,6 +126,7 @@ void cv_matcher_ws_counters(const cv_matcher_ws *w, uint64_t *scanned, uint64_t 
 /* Index figures: active offers and requests, bucket items and bytes. */
 typedef struct cv_matcher_stats {
     size_t offers, requests, offer_items, request_items, bytes;
+    uint64_t rebuilds;     /* times the change log had been pruned past the index and it was built again */
 } cv_matcher_stats;
 void cv_matcher_get_stats(cv_matcher *m, cv_matcher_stats *st);
 

@@ -163,6 +163,16 @@ static const char *const migrations[] = {
        remembers the version it was placed on, and is accepted only on that one (see cv_store_accept_booking) */
     "ALTER TABLE offers ADD COLUMN plan_version INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE bookings ADD COLUMN placed_version INTEGER NOT NULL DEFAULT -1;",
+    /* 4 -> 5: the change log. Every write that changes what a matching index holds appends the offer or request it
+       touched, in the same transaction; every process holding an index follows it (cv_matcher_sync), so that the
+       database is the one truth for all of them. AUTOINCREMENT: a sequence number is never reused, even after the
+       last rows are pruned. */
+    "CREATE TABLE changes ("
+    "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  kind INTEGER NOT NULL CHECK (kind IN (0, 1))," /* offer, request */
+    "  ref INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL"
+    ");",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == CV_STORE_SCHEMA_VERSION,
@@ -219,6 +229,12 @@ enum {
     ST_BOOKINGS_OF_REQUEST_IN,
     ST_OFFER_VERSION,
     ST_OFFER_BUMP,
+    ST_CHANGE_ADD,
+    ST_CHANGE_OFFERS_OF_REQUEST,
+    ST_CHANGE_REQUESTS_OF_OFFER,
+    ST_CHANGES_AFTER,
+    ST_CHANGES_RANGE,
+    ST_CHANGES_PRUNE,
     ST_OFFERS_BUMP_OF_REQUEST,
     ST_KEY_CHECK,
     ST_COUNT
@@ -286,6 +302,16 @@ static const char *const statement_sql[ST_COUNT] = {
                                     "WHERE offer_id = ?1 AND status IN (0, 1)",
     [ST_BOOKINGS_CANCEL_OF_REQUEST] = "UPDATE bookings SET status = 3, updated = ?2 "
                                       "WHERE request_id = ?1 AND status IN (0, 1)",
+    [ST_CHANGE_ADD] = "INSERT INTO changes(kind, ref, at) VALUES (?1, ?2, ?3)",
+    /* the offers whose stops a request's accepted bookings are part of, and the requests riding an offer */
+    [ST_CHANGE_OFFERS_OF_REQUEST] = "INSERT INTO changes(kind, ref, at) SELECT DISTINCT 0, offer_id, ?2 FROM bookings "
+                                    "WHERE request_id = ?1 AND status = 1",
+    [ST_CHANGE_REQUESTS_OF_OFFER] = "INSERT INTO changes(kind, ref, at) SELECT DISTINCT 1, request_id, ?2 FROM "
+                                    "bookings WHERE offer_id = ?1 AND status = 1",
+    [ST_CHANGES_AFTER] = "SELECT seq, kind, ref FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+    [ST_CHANGES_RANGE] = "SELECT coalesce(min(seq), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
+                         "'changes'), 0) FROM changes",
+    [ST_CHANGES_PRUNE] = "DELETE FROM changes WHERE at < ?1 AND seq < (SELECT max(seq) FROM changes)",
     [ST_OFFER_VERSION] = "SELECT plan_version FROM offers WHERE id = ?1",
     [ST_OFFER_BUMP] = "UPDATE offers SET plan_version = plan_version + 1 WHERE id = ?1",
     [ST_OFFERS_BUMP_OF_REQUEST] = "UPDATE offers SET plan_version = plan_version + 1 WHERE id IN "
@@ -391,6 +417,11 @@ static int64_t now_or(int64_t t)
 static int64_t store_now(const cv_store *s)
 {
     return s->clock ? s->clock : (int64_t)time(NULL);
+}
+
+int64_t cv_store_clock(const cv_store *s)
+{
+    return store_now(s);
 }
 
 void cv_store_set_clock(cv_store *s, int64_t now)
@@ -805,6 +836,16 @@ static int offer_version(cv_store *s, int64_t id, int64_t *version, cv_error *er
     return rc;
 }
 
+/* Appends a change of offer (kind 0) or request (kind 1) ref to the log, inside the caller's transaction. */
+static int log_change(cv_store *s, int kind, int64_t ref, cv_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_CHANGE_ADD];
+    sqlite3_bind_int(st, 1, kind);
+    sqlite3_bind_int64(st, 2, ref);
+    sqlite3_bind_int64(st, 3, store_now(s));
+    return run(s, ST_CHANGE_ADD, err, "cannot log the change");
+}
+
 static int bump_version(cv_store *s, int64_t offer_id, cv_error *err)
 {
     sqlite3_bind_int64(s->st[ST_OFFER_BUMP], 1, offer_id);
@@ -924,6 +965,8 @@ int cv_store_add_offer(cv_store *s, cv_offer *o, cv_error *err)
                       0, err);
     if (!rc)
         rc = add_stop(s, id, CV_STOP_KEY_END, CV_STOP_DESTINATION, o->to, 0, 0, err);
+    if (!rc)
+        rc = log_change(s, CV_CHANGE_OFFER, id, err);
 
     rc = tx_end(s, rc, err);
     if (light) /* back to FULL; cannot fail short of memory, and the commit above stands either way */
@@ -1032,6 +1075,13 @@ int cv_store_cancel_offer(cv_store *s, int64_t id, cv_error *err)
         rc = cv_fail(err, CV_ECONFLICT, "offer %lld is cancelled already", (long long)id);
     if (!rc)
         rc = set_status(s, ST_OFFER_SET_STATUS, id, CV_TRIP_CANCELLED, err, "cannot cancel offer");
+    if (!rc)
+        rc = log_change(s, CV_CHANGE_OFFER, id, err);
+    if (!rc) { /* its passengers ride no more: their requests match again on those dates */
+        sqlite3_bind_int64(s->st[ST_CHANGE_REQUESTS_OF_OFFER], 1, id);
+        sqlite3_bind_int64(s->st[ST_CHANGE_REQUESTS_OF_OFFER], 2, store_now(s));
+        rc = run(s, ST_CHANGE_REQUESTS_OF_OFFER, err, "cannot log the change");
+    }
     if (!rc) {
         /* Every passenger stop on this offer belongs to an accepted booking, about to be cancelled. */
         sqlite3_bind_int64(s->st[ST_STOPS_DEL_OFFER_PASSENGERS], 1, id);
@@ -1134,6 +1184,8 @@ int cv_store_add_request(cv_store *s, cv_request *r, cv_error *err)
         if (!rc)
             id = sqlite3_last_insert_rowid(s->db);
     }
+    if (!rc)
+        rc = log_change(s, CV_CHANGE_REQUEST, id, err);
     rc = tx_end(s, rc, err);
     if (light) /* back to FULL; cannot fail short of memory, and the commit above stands either way */
         exec(s->db, "PRAGMA synchronous = FULL", NULL, "cannot set the durability");
@@ -1218,6 +1270,13 @@ int cv_store_cancel_request(cv_store *s, int64_t id, cv_error *err)
     if (!rc) {
         sqlite3_bind_int64(s->st[ST_OFFERS_BUMP_OF_REQUEST], 1, id);
         rc = run(s, ST_OFFERS_BUMP_OF_REQUEST, err, "cannot update the offers' plan versions");
+    }
+    if (!rc)
+        rc = log_change(s, CV_CHANGE_REQUEST, id, err);
+    if (!rc) { /* the offers it rode lose its stops */
+        sqlite3_bind_int64(s->st[ST_CHANGE_OFFERS_OF_REQUEST], 1, id);
+        sqlite3_bind_int64(s->st[ST_CHANGE_OFFERS_OF_REQUEST], 2, store_now(s));
+        rc = run(s, ST_CHANGE_OFFERS_OF_REQUEST, err, "cannot log the change");
     }
     if (!rc) {
         sqlite3_bind_int64(s->st[ST_STOPS_DEL_REQUEST_PASSENGERS], 1, id);
@@ -1686,6 +1745,10 @@ int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err)
         rc = add_stop(s, b.offer_id, b.dropoff_key, CV_STOP_DROPOFF, b.dropoff, id, -b.seats, err);
     if (!rc)
         rc = bump_version(s, b.offer_id, err);
+    if (!rc)
+        rc = log_change(s, CV_CHANGE_OFFER, b.offer_id, err);
+    if (!rc)
+        rc = log_change(s, CV_CHANGE_REQUEST, b.request_id, err);
     /* the passenger's other pending bookings on these dates can no longer be accepted: they are superseded, so
        that the passenger and the other drivers see it */
     int64_t *others = NULL, offer = 0;
@@ -1725,6 +1788,10 @@ static int booking_transition(cv_store *s, int64_t id, unsigned from, cv_booking
         rc = run(s, ST_STOPS_DEL_BOOKING, err, "cannot remove the booking's stops");
         if (!rc)
             rc = bump_version(s, b.offer_id, err);
+        if (!rc)
+            rc = log_change(s, CV_CHANGE_OFFER, b.offer_id, err);
+        if (!rc)
+            rc = log_change(s, CV_CHANGE_REQUEST, b.request_id, err);
     }
     return tx_end(s, rc, err);
 }
@@ -2099,4 +2166,67 @@ int cv_store_convert_zone(const char *path, const char *from, cv_error *err)
     free(rows);
     sqlite3_close(db);
     return rc;
+}
+
+/* ---- the change log ---- */
+
+int cv_store_changes(cv_store *s, int64_t after, size_t max, cv_change **out, size_t *n, int64_t *first, int64_t *last,
+                     cv_error *err)
+{
+    if (!s || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_changes: missing argument");
+    *out = NULL;
+    *n = 0;
+    int rc = tx_begin(s, 0, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = s->st[ST_CHANGES_RANGE];
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        if (first)
+            *first = sqlite3_column_int64(st, 0);
+        if (last)
+            *last = sqlite3_column_int64(st, 1);
+    } else {
+        rc = db_fail(s->db, err, step, "cannot read the change log");
+    }
+    finish(st);
+    cv_change *a = NULL;
+    size_t na = 0, cap = 0;
+    if (!rc && max > 0) {
+        st = s->st[ST_CHANGES_AFTER];
+        sqlite3_bind_int64(st, 1, after);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+            if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
+                break;
+            a[na].seq = sqlite3_column_int64(st, 0);
+            a[na].kind = (cv_change_kind)sqlite3_column_int(st, 1);
+            a[na].ref = sqlite3_column_int64(st, 2);
+            na++;
+        }
+        if (!rc && step != SQLITE_DONE)
+            rc = db_fail(s->db, err, step, "cannot read the change log");
+        finish(st);
+    }
+    rc = tx_end(s, rc, err);
+    if (rc) {
+        free(a);
+        return rc;
+    }
+    *out = a;
+    *n = na;
+    return 0;
+}
+
+int cv_store_prune_changes(cv_store *s, int64_t before, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_prune_changes: no store");
+    int rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s->st[ST_CHANGES_PRUNE], 1, before);
+    rc = run(s, ST_CHANGES_PRUNE, err, "cannot prune the change log");
+    return tx_end(s, rc, err);
 }

@@ -10,7 +10,7 @@
 #include "cv_error.h"
 #include "trip.h"
 
-#define CV_STORE_SCHEMA_VERSION 4
+#define CV_STORE_SCHEMA_VERSION 5
 
 typedef struct cv_store cv_store;
 
@@ -37,6 +37,9 @@ int cv_store_convert_zone(const char *path, const char *from, cv_error *err);
 /* Sets the "now" this connection stamps changes with (created, updated); 0 returns to the real clock. Lets a
    caller that works at a given time (a script's --now, a test) get consistent records. */
 void cv_store_set_clock(cv_store *s, int64_t now);
+
+/* The connection's "now": the caller's clock when it set one, else the real one. */
+int64_t cv_store_clock(const cv_store *s);
 
 /* Finalises statements and closes the connection; accepts NULL. */
 void cv_store_close(cv_store *s);
@@ -145,6 +148,31 @@ int cv_store_refuse_booking(cv_store *s, int64_t id, cv_error *err);
 
 /* Cancels a pending or accepted booking; an accepted one gives its seats back and its stops are removed. */
 int cv_store_cancel_booking(cv_store *s, int64_t id, cv_error *err);
+
+/* --- the change log (schema version 5) ---
+
+   Every write that changes what a matching index holds (an offer or a request added or cancelled, a passenger's
+   stops added to or removed from an offer) appends, in the same transaction, the offers and requests it touched.
+   A process holding an index follows the log from the sequence number it has applied (cv_matcher_sync): the
+   database is the one truth, whichever process wrote. Sequence numbers only grow; old entries are pruned, and a
+   follower that finds the entries it needed pruned rebuilds its index from the tables. */
+
+typedef enum cv_change_kind { CV_CHANGE_OFFER = 0, CV_CHANGE_REQUEST = 1 } cv_change_kind;
+
+typedef struct cv_change {
+    int64_t seq;
+    cv_change_kind kind;
+    int64_t ref;           /* the offer's or the request's id */
+} cv_change;
+
+/* Up to max entries after sequence number `after`, in order, into *out (malloc'ed); *first and *last (when not
+   NULL): the oldest sequence number still kept (0 when the log is empty) and the latest ever given (0 when none),
+   read in the same transaction. */
+int cv_store_changes(cv_store *s, int64_t after, size_t max, cv_change **out, size_t *n, int64_t *first, int64_t *last,
+                     cv_error *err);
+
+/* Deletes the entries written before UTC second `before`, always keeping the latest. */
+int cv_store_prune_changes(cv_store *s, int64_t before, cv_error *err);
 
 /* --- API keys (schema version 2) --- */
 

@@ -844,6 +844,58 @@ static void test_plans_differ_by_date(void **state)
     cv_matcher_close(m);
 }
 
+/* Two matchers on one database, as two processes: what one writes the other applies at its next sync, in order;
+   when the log was pruned past it, the other builds its index again and still answers as a fresh one. */
+static void test_two_matchers_follow_the_log(void **state)
+{
+    (void)state;
+    int64_t now = at(0, 0);
+    char db[1024];
+    db_path(db, sizeof db, "matcher_follow.db");
+    cv_matcher *ma, *mb;
+    cv_error err;
+    cv_matcher_ws *a = open_db(graph, db, NULL, now, &ma), *b = open_db(graph, db, NULL, now, &mb);
+    cv_offer o = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6760, 41.1530), at(8, 0));
+    assert_int_equal(cv_matcher_add_offer(a, &o, now, &err), 0);
+    cv_request r = new_request(on_route(o.from, o.to, 0.3), on_route(o.from, o.to, 0.7), at(8, 5));
+    assert_int_equal(cv_matcher_add_request(a, &r, now, &err), 0);
+    cv_matcher_stats st;
+    cv_matcher_get_stats(mb, &st);
+    assert_int_equal(st.offers, 0); /* b has not looked yet */
+    assert_int_equal(cv_matcher_sync(b, now, &err), 0);
+    cv_matcher_get_stats(mb, &st);
+    assert_int_equal(st.offers, 1);
+    assert_int_equal(st.requests, 1);
+    assert_int_equal(cv_matcher_seq(mb), cv_matcher_seq(ma));
+    cv_match *ms;
+    size_t n;
+    assert_int_equal(cv_matcher_request_matches(b, r.id, now, 10, &ms, &n, &err), 0);
+    assert_int_equal(n, 1);
+    free(ms);
+    /* a cancels; the log is then pruned to its last entry before b looks: b rebuilds */
+    assert_int_equal(cv_matcher_cancel_offer(a, o.id, &err), 0);
+    cv_offer o2 = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6760, 41.1530), at(8, 10));
+    assert_int_equal(cv_matcher_add_offer(a, &o2, now, &err), 0);
+    assert_int_equal(cv_store_prune_changes(cv_matcher_store(a), INT64_MAX, &err), 0);
+    assert_int_equal(cv_matcher_sync(b, now, &err), 0);
+    cv_matcher_get_stats(mb, &st);
+    assert_int_equal(st.rebuilds, 1);
+    assert_int_equal(st.offers, 1);
+    assert_int_equal(cv_matcher_request_matches(b, r.id, now, 10, &ms, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ms[0].offer_id, o2.id);
+    free(ms);
+    assert_int_equal(cv_matcher_seq(mb), cv_matcher_seq(ma));
+    /* nothing new: a sync is a no-op */
+    assert_int_equal(cv_matcher_sync(b, now, &err), 0);
+    cv_matcher_get_stats(mb, &st);
+    assert_int_equal(st.rebuilds, 1);
+    cv_matcher_ws_free(a);
+    cv_matcher_ws_free(b);
+    cv_matcher_close(ma);
+    cv_matcher_close(mb);
+}
+
 /* Many passengers accept bookings on the last seats at once, each thread with its own workspace (and so its own
    database connection): exactly as many succeed as there are seats. */
 typedef struct racer {
@@ -991,6 +1043,7 @@ int main(void)
         /* last: they draw random points, and the tests above were tuned on the sequence without them */
         cmocka_unit_test(test_seats_per_date),
         cmocka_unit_test(test_plans_differ_by_date),
+        cmocka_unit_test(test_two_matchers_follow_the_log),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
