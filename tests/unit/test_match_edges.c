@@ -423,7 +423,7 @@ static void test_default_detour_limit_at_the_edge(void **state)
     int64_t now = local(2030, 6, 1, 0, 0), dep = local(2030, 6, 3, 8, 0);
     cv_cost od = route(O_FROM, O_TO);
     int64_t lds = (int64_t)od.ds * CV_DEFAULT_DETOUR_PERCENT / 100, ldm = (int64_t)od.dm * CV_DEFAULT_DETOUR_PERCENT / 100;
-    enum { N = 150 };
+    enum { N = 220 };
     cv_snap pts[N];
     cv_coord at[N];
     cv_cost op[N], qd[N];
