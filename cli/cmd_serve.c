@@ -28,11 +28,11 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: covoit serve --graph FILE [--db FILE] [--config FILE] [--tz ZONE [--convert-tz]] [--listen HOST:PORT]\n"
                "                    [--threads N] [--max-connections N] [--max-connections-per-ip N]\n"
-               "                    [--connection-timeout SECONDS] [--max-body BYTES] [--rate N] [--demo-trips N]\n"
-               "                    [--price-per-km EUR] [--max-route-coords N] [--max-table-coords N] [--page DIR]\n"
-               "                    [--hub-labels-mb MB] [--quiet|--no-quiet]\n\n"
-               "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes the requests in\n"
-               "flight and exits:\n"
+               "                    [--connection-timeout SECONDS] [--request-timeout SECONDS] [--max-body BYTES]\n"
+               "                    [--rate N] [--demo-trips N] [--price-per-km EUR] [--max-route-coords N]\n"
+               "                    [--max-table-coords N] [--page DIR] [--hub-labels-mb MB] [--quiet|--no-quiet]\n\n"
+               "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes and answers the requests\n"
+               "in flight (a request begun after the signal gets 503 ShuttingDown, unprocessed) and exits:\n"
                "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
                "  GET /table/v1/driving/LON,LAT;...?sources=...&destinations=...&annotations=duration,distance\n"
                "  GET /nearest/v1/driving/LON,LAT\n"
@@ -56,7 +56,9 @@ static void usage(FILE *f)
                "else the first IPv6 one, and logs which.\n"
                "Limits (defaults in parentheses): --threads N worker threads (the number of cores), --max-connections N\n"
                "open connections in all (1024), --max-connections-per-ip N from one address (64), --connection-timeout\n"
-               "SECONDS before an idle connection is closed (30), --max-body BYTES per request body, beyond: 413 TooBig\n"
+               "SECONDS before an idle connection is closed (30), --request-timeout SECONDS to send a whole request from\n"
+               "its first byte, headers and body, else the connection is closed without an answer (30), --max-body\n"
+               "BYTES per request body, beyond: 413 TooBig\n"
                "(65536), --max-route-coords N per /route (100) and --max-table-coords N per /table (1000), beyond: 400\n"
                "TooBig. --price-per-km EUR: the contribution rate of offers that set none (0.06).\n"
                "--hub-labels-mb MB: at start, hub labels are built from the graph's hierarchy (about a second and 150 MB\n"
@@ -64,9 +66,10 @@ static void usage(FILE *f)
                "the hierarchy alone; when they would need more than MB megabytes (1024), or with 0, the server answers\n"
                "from the hierarchy alone.\n"
                "--config FILE: a JSON object of the same settings, keys named after the options: graph, db, listen,\n"
-               "tz, threads, max_connections, max_connections_per_ip, connection_timeout_s, max_body_bytes, rate,\n"
-               "demo_trips, price_per_km, max_route_coords, max_table_coords, page, hub_labels_mb (strings and whole numbers as on the\n"
-               "command line, quiet true|false), e.g. {\"graph\": \"porto.cvg\", \"listen\": \"[::1]:8080\", \"threads\": 4}\n"
+               "tz, threads, max_connections, max_connections_per_ip, connection_timeout_s, request_timeout_s,\n"
+               "max_body_bytes, rate, demo_trips, price_per_km, max_route_coords, max_table_coords, page, hub_labels_mb\n"
+               "(strings and whole numbers as on the command line, quiet true|false), e.g. {\"graph\": \"porto.cvg\",\n"
+               "\"listen\": \"[::1]:8080\", \"threads\": 4}\n"
                "(see docs/covoit.example.json). Options given on the command line win over the file; an unknown key, a\n"
                "wrong type or a value out of range stops with a message naming the key and the file (exit status 2).\n"
                "The server logs its effective settings (address, port, threads, limits) in one line at start.\n"
@@ -90,8 +93,8 @@ typedef struct setting {
     double lo, hi;              /* SET_INT, SET_NUM: lo..hi */
 } setting;
 
-enum { S_GRAPH, S_DB, S_LISTEN, S_TZ, S_THREADS, S_MAX_CONN, S_MAX_CONN_IP, S_TIMEOUT, S_MAX_BODY, S_RATE,
-       S_DEMO_TRIPS, S_PRICE, S_ROUTE_COORDS, S_TABLE_COORDS, S_PAGE, S_QUIET, S_LABELS_MB, S_N };
+enum { S_GRAPH, S_DB, S_LISTEN, S_TZ, S_THREADS, S_MAX_CONN, S_MAX_CONN_IP, S_TIMEOUT, S_REQ_TIMEOUT, S_MAX_BODY,
+       S_RATE, S_DEMO_TRIPS, S_PRICE, S_ROUTE_COORDS, S_TABLE_COORDS, S_PAGE, S_QUIET, S_LABELS_MB, S_N };
 
 static const setting settings[S_N] = {
     [S_GRAPH] = {"graph", "--graph", SET_STR, 0, 0},
@@ -102,6 +105,7 @@ static const setting settings[S_N] = {
     [S_MAX_CONN] = {"max_connections", "--max-connections", SET_INT, 1, 1000000},
     [S_MAX_CONN_IP] = {"max_connections_per_ip", "--max-connections-per-ip", SET_INT, 1, 1000000},
     [S_TIMEOUT] = {"connection_timeout_s", "--connection-timeout", SET_INT, 1, 86400},
+    [S_REQ_TIMEOUT] = {"request_timeout_s", "--request-timeout", SET_INT, 1, 86400},
     [S_MAX_BODY] = {"max_body_bytes", "--max-body", SET_INT, 1, 64 * 1024 * 1024},
     [S_RATE] = {"rate", "--rate", SET_INT, 1, 1000000},
     [S_DEMO_TRIPS] = {"demo_trips", "--demo-trips", SET_INT, 0, 100000},
@@ -519,6 +523,8 @@ static int serve(int argc, char **argv, json_t **config_doc)
         o.per_ip_limit = (unsigned)v[S_MAX_CONN_IP].i;
     if (v[S_TIMEOUT].set)
         o.timeout_s = (unsigned)v[S_TIMEOUT].i;
+    if (v[S_REQ_TIMEOUT].set)
+        o.request_timeout_s = (unsigned)v[S_REQ_TIMEOUT].i;
     if (v[S_MAX_BODY].set)
         o.max_body = (size_t)v[S_MAX_BODY].i;
     if (v[S_RATE].set)

@@ -1,10 +1,12 @@
 /* server.c — the HTTP server core: libmicrohttpd set-up and shutdown, per-thread routing workspaces, the router
    table (method + path prefix → handler), JSON responses and one logfmt line per request. */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* struct tcp_info (glibc hides it in strict C11) */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -61,10 +63,20 @@ typedef struct addr_count {
     uint8_t used;
 } addr_count;
 
-/* What the server counts of one open connection (its socket context in libmicrohttpd). */
+struct req_state;
+
+/* What the server counts and watches of one open connection (its socket context in libmicrohttpd). daemon, addr
+   and fd are set once; the rest is guarded by acct_mu. */
 typedef struct conn_acct {
     unsigned daemon;
     uint8_t addr[16];
+    int fd;                     /* its socket, shut down (never closed) here when its request is too slow */
+    struct conn_acct *prev, *next; /* the server's open connections */
+    double ready;               /* monotonic seconds: handed to its worker, or its last answer sent */
+    double start;               /* monotonic seconds: the current request's first byte, 0 while none came */
+    int answering;              /* the request is in whole: its answer is being made or sent (no deadline) */
+    int timed_out;              /* its request missed the deadline: the socket is shut down */
+    struct req_state *req;      /* the current request once its request line is in */
 } conn_acct;
 
 struct cv_server {
@@ -93,7 +105,12 @@ struct cv_server {
     uint64_t serial;            /* tells this server's thread-local workspaces from an earlier server's */
     uint16_t port;
     atomic_uint_fast64_t next_id;
-    atomic_long inflight;       /* requests begun and not yet completed */
+    atomic_long inflight;       /* requests begun (request line in) and not yet completed */
+    conn_acct *conns;           /* open connections (under acct_mu) */
+    double reap_every;          /* seconds between two looks for requests past their deadline */
+    double reaped_at;
+    unsigned begun;             /* at that look: connections with a request begun and not yet in whole */
+    struct req_state **pending; /* per daemon, touched by its thread only: requests whose headers no handler saw */
     pthread_mutex_t mu;         /* guards slots and mslots */
     query_slot *slots;
     matcher_slot *mslots;
@@ -189,6 +206,7 @@ cv_server_options cv_server_defaults(void)
     o.connection_limit = 1024;
     o.per_ip_limit = 64;
     o.timeout_s = 30;
+    o.request_timeout_s = 30;
     o.max_body = 64 * 1024;
     o.max_route_coords = 100;
     o.max_table_coords = 1000;
@@ -284,12 +302,29 @@ void cv_log(const char *level, const char *fmt, ...)
     log_write(line, len, sizeof line);
 }
 
-/* libmicrohttpd's own messages (bind failures, dropped connections) go through the same logger. */
+static int answer_mhd_error(cv_server *s, unsigned status);
+static _Thread_local int tl_closed_after_raw;
+
+/* libmicrohttpd's own messages (bind failures, dropped connections) go through the same logger. The error answers
+   it writes itself carry an HTML page, which is left out of the line; those it would write twice are answered in
+   JSON instead (answer_mhd_error), and their requests logged like any other. */
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)cls;
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
+    static const char err[] = "Error processing request (HTTP response code is ";
+    static const char app_err[] = "Application reported internal error";
+    if (tl_closed_after_raw && !strncmp(msg, app_err, sizeof app_err - 1)) {
+        tl_closed_after_raw = 0;
+        return; /* on_request answered and ended the connection itself */
+    }
+    if (!strncmp(msg, err, sizeof err - 1)) {
+        if (answer_mhd_error(cls, (unsigned)strtoul(msg + sizeof err - 1, NULL, 10)))
+            return;
+        char *page = strstr(msg, " ('");
+        if (page)
+            snprintf(page, sizeof msg - (size_t)(page - msg), "). Closing connection.");
+    }
     cv_log("warn", "mhd: %s", msg);
 }
 
@@ -529,13 +564,69 @@ static int authenticate(cv_server *s, struct MHD_Connection *c, web_req *r)
 
 /* --- libmicrohttpd callbacks --- */
 
+/* The longest request target (URL) and header block served; beyond them: 414 and 431 TooBig, in JSON. Each
+   connection gets CONN_MEMORY bytes from libmicrohttpd (its default is 32 KiB, with which a request of about
+   32 KB left no room to write any answer), room enough for both and the answer. A head larger than the memory is
+   refused by libmicrohttpd itself (414 or 431, an HTML page); one that nearly fills it gets 431, written by
+   raw_answer. 32 KiB of URL holds a /table of 1000 points with sources and destinations. */
+#define MAX_URL_BYTES 32768
+#define MAX_HEADER_BYTES 32768
+#define CONN_MEMORY (96 * 1024)
+
+/* Why a request is answered as soon as its headers are in, without a handler and before any body is read. */
+enum { REFUSE_NONE, REFUSE_STOPPING, REFUSE_MEMORY, REFUSE_URL, REFUSE_HEADERS, REFUSE_FRAMING, REFUSE_CODING };
+
 typedef struct req_state {
-    struct timespec t0;
+    struct timespec t0;         /* its request line in; from its headers on, their arrival (the duration logged) */
     uint64_t id;
     char *body;                 /* the request body so far (at most max_body bytes) */
     size_t body_len;
     int too_big;
+    struct MHD_Connection *conn;
+    conn_acct *ca;              /* its connection's (NULL when that could not be allocated) */
+    size_t uri_len;             /* the request target as sent */
+    char uri[160];              /* its first bytes, for the line of a request that no handler answered */
+    int called;                 /* on_request has seen its headers */
+    int admitted;               /* begun before the server started stopping; else answered 503 */
+    int refuse;                 /* REFUSE_* */
+    int tight;                  /* its head nearly fills the connection's memory: answered by raw_answer */
+    const char *te;             /* its Transfer-Encoding when refused for it (libmicrohttpd's, for the request) */
+    int logged;                 /* its line is written */
+    unsigned answered_by;       /* the status raw_answer wrote for it */
+    int in_pending;             /* in its daemon's pending list (until on_request sees its headers) */
+    unsigned daemon;
+    struct req_state *pprev, *pnext;
 } req_state;
+
+/* The daemon whose polling thread this is, set by each request line it reads: answer_mhd_error looks among that
+   daemon's requests only (each daemon's requests are touched by its own thread alone). */
+static _Thread_local struct {
+    uint64_t serial;
+    unsigned daemon;
+} tl_daemon;
+
+static void pending_add(cv_server *s, req_state *st)
+{
+    st->pprev = NULL;
+    st->pnext = s->pending[st->daemon];
+    if (st->pnext)
+        st->pnext->pprev = st;
+    s->pending[st->daemon] = st;
+    st->in_pending = 1;
+}
+
+static void pending_remove(cv_server *s, req_state *st)
+{
+    if (!st->in_pending)
+        return;
+    if (st->pprev)
+        st->pprev->pnext = st->pnext;
+    else
+        s->pending[st->daemon] = st->pnext;
+    if (st->pnext)
+        st->pnext->pprev = st->pprev;
+    st->in_pending = 0;
+}
 
 static int family_of(const char *path)
 {
@@ -707,6 +798,34 @@ int web_metrics(web_req *r)
     return 0;
 }
 
+/* One line for the request (not with --quiet, unless a 5xx) and its count in the metrics. */
+static void log_request(cv_server *s, const char *method, const char *path, int status, int64_t ns, uint64_t id)
+{
+    count_request(s, path, status, ns);
+    if (s->o.quiet && status < 500)
+        return;
+    /* escaped, a control byte takes 4: 4 * (64 + 512) bytes and the short fields fit in the line */
+    char line[4096], num[32];
+    size_t len = 0;
+    log_ts(line, sizeof line, &len);
+    logfmt_clipped(line, sizeof line, &len, "method", method, 64);
+    logfmt_clipped(line, sizeof line, &len, "path", path, 512);
+    snprintf(num, sizeof num, "%d", status);
+    logfmt_pair(line, sizeof line, &len, "status", num);
+    snprintf(num, sizeof num, "%.2f", (double)(ns < 0 ? 0 : ns) / 1e6);
+    logfmt_pair(line, sizeof line, &len, "dur_ms", num);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)id);
+    logfmt_pair(line, sizeof line, &len, "id", num);
+    log_write(line, len, sizeof line);
+}
+
+static int64_t ns_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000000 + (t1.tv_nsec - t0->tv_nsec);
+}
+
 static enum MHD_Result send_json(cv_server *s, struct MHD_Connection *c, req_state *st, const char *method,
                                  const char *url, web_req *r)
 {
@@ -740,56 +859,188 @@ static enum MHD_Result send_json(cv_server *s, struct MHD_Connection *c, req_sta
             snprintf(ra, sizeof ra, "%u", r->retry_after);
             MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
         }
+        /* once stopping, every answer ends its connection: a client must not send another request on it */
+        if (atomic_load(&s->stopping))
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
         ok = MHD_queue_response(c, (unsigned)status, resp);
         MHD_destroy_response(resp);
     } else {
         free(text);
     }
-    struct timespec t1;
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    int64_t ns = (int64_t)(t1.tv_sec - st->t0.tv_sec) * 1000000000 + (t1.tv_nsec - st->t0.tv_nsec);
-    count_request(s, url, status, ns);
-    if (!s->o.quiet || status >= 500) {
-        double ms = (double)ns / 1e6;
-        /* escaped, a control byte takes 4: 4 * (64 + 512) bytes and the short fields fit in the line */
-        char line[4096], num[32];
-        size_t len = 0;
-        log_ts(line, sizeof line, &len);
-        logfmt_clipped(line, sizeof line, &len, "method", method, 64);
-        logfmt_clipped(line, sizeof line, &len, "path", url, 512);
-        snprintf(num, sizeof num, "%d", status);
-        logfmt_pair(line, sizeof line, &len, "status", num);
-        snprintf(num, sizeof num, "%.2f", ms);
-        logfmt_pair(line, sizeof line, &len, "dur_ms", num);
-        snprintf(num, sizeof num, "%llu", (unsigned long long)st->id);
-        logfmt_pair(line, sizeof line, &len, "id", num);
-        log_write(line, len, sizeof line);
-    }
+    log_request(s, method, url, status, ns_since(&st->t0), st->id);
+    st->logged = 1;
     return ok;
+}
+
+/* Writes a whole answer, status and {"code", "message"} with Connection: close, straight to the request's socket and
+   shuts the socket for writing: for the answers libmicrohttpd cannot give (see the callers). Only on the daemon's
+   own thread, while libmicrohttpd is writing nothing on that connection: what it tries to write afterwards fails,
+   and it closes the connection. Returns 1 when written. */
+static int raw_answer(req_state *st, unsigned status, const char *code, const char *message)
+{
+    if (!st->ca || st->ca->fd < 0)
+        return 0;
+    json_t *doc = json_pack("{s:s,s:s}", "code", code, "message", message);
+    char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!body)
+        return 0;
+    char out[1024], date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    int n = snprintf(out, sizeof out, "HTTP/1.1 %u %s\r\nDate: %s\r\nConnection: close\r\n"
+                                      "Content-Type: application/json; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s",
+                     status, MHD_get_reason_phrase_for(status), date, strlen(body), body);
+    free(body);
+    if (n <= 0 || (size_t)n >= sizeof out || send(st->ca->fd, out, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) <= 0)
+        return 0; /* no room in the socket (a client that does not read what it is sent) */
+    shutdown(st->ca->fd, SHUT_WR);
+    st->answered_by = status;
+    return 1;
+}
+
+/* tl_closed_after_raw (above mhd_log) is set when on_request ends a connection it answered itself
+   (raw_answer): libmicrohttpd's message that the application reported an error is then not logged. */
+
+/* The query arguments libmicrohttpd would store for a request target: one record of CONN_ARG_BYTES each in the
+   connection's memory. */
+#define CONN_ARG_BYTES 64
+static size_t count_args(const char *uri)
+{
+    const char *q = strchr(uri, '?');
+    if (!q || !q[1])
+        return 0;
+    size_t n = 1;
+    for (q++; *q; q++)
+        n += *q == '&';
+    return n;
+}
+
+/* libmicrohttpd's early hook: the request line is in (the headers and body may not be). From here the request is
+   in flight (cv_server_stop waits for it), its deadline runs from its first byte, and it is admitted unless the
+   server is already stopping. Its state becomes the request's context (on_request's *ctx). */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
+{
+    cv_server *s = cls;
+    req_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL; /* on_request closes the connection */
+    clock_gettime(CLOCK_MONOTONIC, &st->t0);
+    st->id = atomic_fetch_add(&s->next_id, 1) + 1;
+    st->conn = c;
+    st->uri_len = strlen(uri);
+    snprintf(st->uri, sizeof st->uri, "%s", uri);
+    /* counted before stopping is read, while cv_server_stop sets stopping before it reads the count: either the
+       request is refused or the stop waits for it */
+    atomic_fetch_add(&s->inflight, 1);
+    st->admitted = !atomic_load(&s->stopping);
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    st->ca = ci ? ci->socket_context : NULL;
+    if (!st->ca)
+        return st;
+    double now = mono_s();
+    pthread_mutex_lock(&s->acct_mu);
+    st->ca->req = st;
+    if (!st->ca->start)
+        st->ca->start = now;
+    st->logged = st->ca->timed_out; /* its 408 was logged when the deadline closed the connection */
+    pthread_mutex_unlock(&s->acct_mu);
+    st->daemon = st->ca->daemon;
+    pending_add(s, st);
+    tl_daemon.serial = s->serial;
+    tl_daemon.daemon = st->daemon;
+    /* Right after this hook libmicrohttpd stores the query arguments, and when they do not fit in the
+       connection's memory (some 1,500 of them) it drops the connection without a word: answered here instead,
+       far beyond the WEB_MAX_ARGS the router takes (which answers 400 for 33 and up in the usual order). */
+    size_t nargs = count_args(uri);
+    if (nargs * CONN_ARG_BYTES > CONN_MEMORY / 4) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "too many query parameters: %zu (at most %d)", nargs, WEB_MAX_ARGS);
+        raw_answer(st, MHD_HTTP_BAD_REQUEST, "InvalidQuery", msg);
+    }
+    return st;
+}
+
+/* Whether the connection's memory may be too full for libmicrohttpd to write an answer's head (status line and
+   headers): the request's head, the records of its headers, arguments and cookies, and the copy of its Cookie
+   header that libmicrohttpd parses, within 4 KiB of the end. */
+static int memory_nearly_full(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *hi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    int n = MHD_get_connection_values(c, MHD_HEADER_KIND | MHD_GET_ARGUMENT_KIND | MHD_COOKIE_KIND, NULL, NULL);
+    const char *cookie = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_COOKIE);
+    size_t used = (hi ? hi->header_size : 0) + (n > 0 ? (size_t)n : 0) * CONN_ARG_BYTES + (cookie ? strlen(cookie) : 0);
+    return used + 4096 > CONN_MEMORY;
+}
+
+/* Why a request whose headers are in is answered at once (REFUSE_*), or REFUSE_NONE. */
+static int refusal(req_state *st, struct MHD_Connection *c, const char *method, const char *version)
+{
+    if (!st->admitted)
+        return REFUSE_STOPPING;
+    if (st->uri_len > MAX_URL_BYTES)
+        return REFUSE_URL;
+    const union MHD_ConnectionInfo *hi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+    size_t line = strlen(method) + st->uri_len + strlen(version) + 4;
+    if (hi && hi->header_size > line && hi->header_size - line > MAX_HEADER_BYTES)
+        return REFUSE_HEADERS;
+    if (st->tight)
+        return REFUSE_MEMORY;
+    /* libmicrohttpd reads a body of any other coding to the end of the connection: without an answer here, the
+       client would wait for one until it closes */
+    const char *te = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    if (!te || !strcasecmp(te, "chunked"))
+        return REFUSE_NONE;
+    st->te = te;
+    const char *last = strrchr(te, ',');
+    last = last ? last + 1 : te;
+    last += strspn(last, " \t");
+    /* RFC 9112 6.3: when chunked is not the last coding, the body's length cannot be known (400); chunked after
+       another coding is a coding this server does not decode (501) */
+    return strncasecmp(last, "chunked", 7) || last[7 + strspn(last + 7, " \t")] ? REFUSE_FRAMING : REFUSE_CODING;
+}
+
+/* The request is in whole: from here its answer is made and sent, with no deadline. 0 when the deadline passed
+   first: the connection is already shut down, and the request must not be processed. */
+static int begin_answer(cv_server *s, req_state *st)
+{
+    if (!st->ca)
+        return 1;
+    pthread_mutex_lock(&s->acct_mu);
+    int late = st->ca->timed_out;
+    if (!late)
+        st->ca->answering = 1;
+    pthread_mutex_unlock(&s->acct_mu);
+    return !late;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **ctx)
 {
-    (void)version;
     cv_server *s = cls;
     req_state *st = *ctx;
-    if (!st) {
-        /* First call: only the headers are in. Bodies larger than the cap are refused before they are read. */
-        st = calloc(1, sizeof *st);
-        if (!st)
-            return MHD_NO;
+    if (!st)
+        return MHD_NO; /* no memory for it when its request line came */
+    if (st->answered_by) {
+        tl_closed_after_raw = 1;
+        return MHD_NO; /* answered by on_uri: the connection is ending */
+    }
+    if (!st->called) {
+        /* First call: the headers are in. A request refused for its head, or whose announced body is larger
+           than the cap, is answered now, before its body is read (libmicrohttpd then closes the connection). */
+        st->called = 1;
+        pending_remove(s, st);
         clock_gettime(CLOCK_MONOTONIC, &st->t0);
-        st->id = atomic_fetch_add(&s->next_id, 1) + 1;
-        atomic_fetch_add(&s->inflight, 1);
-        *ctx = st;
+        st->tight = memory_nearly_full(c);
+        st->refuse = refusal(st, c, method, version);
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > s->o.max_body)
             st->too_big = 1;
-        if (!st->too_big)
+        if (!st->refuse && !st->too_big)
             return MHD_YES;
-    }
-    if (*upload_size) {
+    } else if (*upload_size) {
         if (!st->too_big && *upload_size > s->o.max_body - st->body_len) {
             st->too_big = 1; /* the rest is read and dropped; the answer is 413 once it is all in */
         } else if (!st->too_big) {
@@ -804,36 +1055,144 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
+    if (!begin_answer(s, st))
+        return MHD_NO;
     web_req r = {.g = s->g, .method = method, .path = url, .status = MHD_HTTP_INTERNAL_SERVER_ERROR,
                  .matcher = s->o.matcher, .server = s, .upload = st->body ? st->body : "", .upload_len = st->body_len,
                  .max_route_coords = s->o.max_route_coords, .max_table_coords = s->o.max_table_coords};
     r.page_dir = s->o.page_dir;
     r.file_fd = -1;
-    if (st->too_big) {
-        /* When Content-Length announced it, this is queued before the body is read, and libmicrohttpd closes
-           the connection after the response. */
-        web_error(&r, MHD_HTTP_CONTENT_TOO_LARGE, "TooBig", "request body larger than %zu bytes", s->o.max_body);
-    } else if (!authenticate(s, c, &r)) {
-        MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &r);
-        dispatch(s, &r);
+    switch (st->refuse) {
+    case REFUSE_STOPPING:
+        web_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, "ShuttingDown",
+                  "the server is shutting down: this request was not processed (send it again once it is back)");
+        break;
+    case REFUSE_MEMORY:
+        web_error(&r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "TooBig",
+                  "request line and header fields too large for this server (%d KiB with their records)",
+                  CONN_MEMORY / 1024);
+        break;
+    case REFUSE_URL:
+        web_error(&r, MHD_HTTP_URI_TOO_LONG, "TooBig", "URL longer than %d bytes", MAX_URL_BYTES);
+        break;
+    case REFUSE_HEADERS:
+        web_error(&r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "TooBig", "request header fields longer than %d bytes",
+                  MAX_HEADER_BYTES);
+        break;
+    case REFUSE_FRAMING:
+        web_error(&r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+                  "Transfer-Encoding '%.60s' does not end with chunked: the body's length cannot be known", st->te);
+        break;
+    case REFUSE_CODING:
+        web_error(&r, MHD_HTTP_NOT_IMPLEMENTED, "NotImplemented",
+                  "Transfer-Encoding '%.60s' is not supported: only chunked, alone", st->te);
+        break;
+    default:
+        if (st->too_big) {
+            /* When Content-Length announced it, this is queued before the body is read, and libmicrohttpd closes
+               the connection after the response. */
+            web_error(&r, MHD_HTTP_CONTENT_TOO_LARGE, "TooBig", "request body larger than %zu bytes",
+                      s->o.max_body);
+        } else if (!authenticate(s, c, &r)) {
+            MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &r);
+            dispatch(s, &r);
+        }
     }
-    enum MHD_Result ok = send_json(s, c, st, method, url, &r);
+    enum MHD_Result ok;
+    json_t *code = json_object_get(r.body, "code"), *message = json_object_get(r.body, "message");
+    if (st->tight && json_is_string(code) && json_is_string(message) &&
+        raw_answer(st, (unsigned)r.status, json_string_value(code), json_string_value(message))) {
+        /* a head that nearly fills the connection's memory: libmicrohttpd would find no room for the answer's
+           head and close the connection without a word */
+        log_request(s, method, url, r.status, ns_since(&st->t0), st->id);
+        st->logged = 1;
+        tl_closed_after_raw = 1;
+        ok = MHD_NO;
+    } else {
+        ok = send_json(s, c, st, method, url, &r);
+    }
     json_decref(r.body);
     free(r.text);
     return ok;
 }
 
+/* libmicrohttpd answers a few broken requests itself, with an HTML page, and those it finds while checking the
+   headers as a whole (a Content-Length it cannot read: 20 digits, or not a number; more cookies than its memory
+   holds) with the status line and headers written twice: 0.9.75 resets the request's state after queueing such an
+   error. Called from mhd_log on the daemon's own thread, before anything of libmicrohttpd's answer is written: when
+   the request is known for certain, it is answered here, in JSON (raw_answer). Known for certain: of this daemon's
+   requests whose headers no handler saw, the only one whose headers are all in and that has no answer queued. A
+   request is in that state only while its headers are checked, and the thread that checks them takes it from
+   there straight to on_request, so no other can be at this moment. Returns 1 when answered. */
+static int answer_mhd_error(cv_server *s, unsigned status)
+{
+    if (!s || tl_daemon.serial != s->serial || !s->pending)
+        return 0;
+    req_state *hit = NULL;
+    int n = 0;
+    for (req_state *p = s->pending[tl_daemon.daemon]; p; p = p->pnext)
+        if (!p->answered_by && MHD_get_connection_info(p->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE) &&
+            !MHD_get_connection_info(p->conn, MHD_CONNECTION_INFO_HTTP_STATUS))
+            hit = p, n++;
+    if (n != 1)
+        return 0;
+    char msg[160];
+    switch (status) {
+    case MHD_HTTP_CONTENT_TOO_LARGE:
+        snprintf(msg, sizeof msg, "Content-Length larger than this server reads (request bodies up to %zu bytes)",
+                 s->o.max_body);
+        return raw_answer(hit, status, "TooBig", msg);
+    case MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE:
+        return raw_answer(hit, status, "TooBig", "more header fields or cookies than this server takes");
+    case MHD_HTTP_BAD_REQUEST:
+        return raw_answer(hit, status, "BadRequest", "malformed Content-Length: a whole number of bytes is expected");
+    default:
+        return 0;
+    }
+}
+
+/* The end of a request, answered or not: its line when no handler answered it (raw_answer did, libmicrohttpd did
+   with an HTML page of status mhd_status, or its deadline closed the connection; a client that left before any
+   answer gets none), and its connection ready for the next one. */
+static void finish_request(cv_server *s, req_state *st, int mhd_status)
+{
+    pending_remove(s, st);
+    int timed_out = 0;
+    if (st->ca) {
+        double now = mono_s();
+        pthread_mutex_lock(&s->acct_mu);
+        timed_out = st->ca->timed_out;
+        if (st->ca->req == st) {
+            st->ca->req = NULL;
+            st->ca->start = 0;
+            st->ca->answering = 0;
+            st->ca->ready = now;
+        }
+        pthread_mutex_unlock(&s->acct_mu);
+    }
+    int status = st->answered_by ? (int)st->answered_by : timed_out ? MHD_HTTP_REQUEST_TIMEOUT : mhd_status;
+    if (!st->logged && status) {
+        char path[sizeof st->uri + 32];
+        if (st->uri_len >= sizeof st->uri)
+            snprintf(path, sizeof path, "%.*s...(%zu bytes)", (int)sizeof st->uri - 1, st->uri, st->uri_len);
+        else
+            snprintf(path, sizeof path, "%s", st->uri);
+        log_request(s, "-", path, status, ns_since(&st->t0), st->id);
+    }
+    free(st->body);
+    free(st);
+    atomic_fetch_sub(&s->inflight, 1);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum MHD_RequestTerminationCode why)
 {
-    (void)c, (void)why;
-    cv_server *s = cls;
+    (void)why;
     req_state *st = *ctx;
     if (!st)
         return;
-    free(st->body);
-    free(st);
+    const union MHD_ConnectionInfo *hs = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+    finish_request(cls, st, hs ? (int)hs->http_status : 0);
     *ctx = NULL;
-    atomic_fetch_sub(&s->inflight, 1);
 }
 
 /* --- connections: the acceptor, per-address counts, the daemons' notifications --- */
@@ -917,17 +1276,37 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
             return;
         const union MHD_ConnectionInfo *di = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
         const union MHD_ConnectionInfo *ai = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        const union MHD_ConnectionInfo *fi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         for (unsigned i = 0; di && i < s->nd; i++)
             if (s->d[i] == di->daemon)
                 ca->daemon = i;
         if (ai && ai->client_addr)
             addr_key(ai->client_addr, ca->addr);
-        /* counted already, by the acceptor, when it gave the connection */
+        ca->fd = fi ? fi->connect_fd : -1;
+        ca->ready = mono_s();
+        /* counted already, by the acceptor, when it gave the connection; watched for its requests' deadlines
+           from here (libmicrohttpd closes the socket only after telling it closed, when it leaves the list) */
+        pthread_mutex_lock(&s->acct_mu);
+        ca->next = s->conns;
+        if (s->conns)
+            s->conns->prev = ca;
+        s->conns = ca;
+        pthread_mutex_unlock(&s->acct_mu);
     } else if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
         conn_acct *ca = *socket_ctx;
         if (!ca)
             return;
+        /* libmicrohttpd 0.9.75 may close a connection in the middle of a request without on_completed (after an
+           error answer it could not send, or a second error): the request ends here */
+        if (ca->req)
+            finish_request(s, ca->req, 0);
         pthread_mutex_lock(&s->acct_mu);
+        if (ca->prev)
+            ca->prev->next = ca->next;
+        else
+            s->conns = ca->next;
+        if (ca->next)
+            ca->next->prev = ca->prev;
         s->daemon_conns[ca->daemon]--;
         s->total_conns--;
         addr_count *a = addr_slot(s, ca->addr, 0);
@@ -963,23 +1342,74 @@ static void log_refusal(cv_server *s, const struct sockaddr *sa, unsigned open)
            a, open, s->o.per_ip_limit, n);
 }
 
+/* The request deadline (request_timeout_s from a request's first byte until it is in whole). libmicrohttpd's own
+   timeout counts idle time only, so a client sending a byte a second would hold its connection for ever, and a few
+   hundred such would hold every connection of the server; and libmicrohttpd can queue an answer only once the
+   headers are in, so a request past its deadline is not answered: its socket is shut down (libmicrohttpd then
+   sees the connection end and closes it) and its line logged as a 408. The first byte of a request: its request
+   line's arrival (on_uri), or earlier, the socket's last data time (TCP_INFO) when data came after the connection
+   was ready for a request -- the request line itself may be what trickles in. Called by the acceptor, and by
+   cv_server_stop while it drains; at most every reap_every seconds unless forced. Counts in s->begun the
+   connections with a request begun and not yet in whole. */
+static void reap(cv_server *s, int force)
+{
+    double now = mono_s();
+    if (!force && now - s->reaped_at < s->reap_every)
+        return;
+    s->reaped_at = now;
+    unsigned begun = 0;
+    pthread_mutex_lock(&s->acct_mu);
+    for (conn_acct *ca = s->conns; ca; ca = ca->next) {
+        if (ca->timed_out || ca->answering)
+            continue;
+        if (!ca->start && ca->fd >= 0) {
+            struct tcp_info ti;
+            socklen_t len = sizeof ti;
+            /* 10 ms of slack: the kernel keeps that time in jiffies, and the last request's bytes all came before
+               its answer made the connection ready again */
+            if (!getsockopt(ca->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) &&
+                len >= offsetof(struct tcp_info, tcpi_last_data_recv) + sizeof ti.tcpi_last_data_recv) {
+                double at = now - ti.tcpi_last_data_recv / 1e3;
+                if (at > ca->ready + 0.010)
+                    ca->start = at;
+            }
+        }
+        if (!ca->start)
+            continue;
+        if (now - ca->start < s->o.request_timeout_s) {
+            begun++;
+            continue;
+        }
+        ca->timed_out = 1;
+        shutdown(ca->fd, SHUT_RDWR);
+        if (!ca->req) /* its request line is not in: on_completed will not hear of it */
+            log_request(s, "-", "-", MHD_HTTP_REQUEST_TIMEOUT, (int64_t)((now - ca->start) * 1e9),
+                        atomic_fetch_add(&s->next_id, 1) + 1);
+    }
+    pthread_mutex_unlock(&s->acct_mu);
+    s->begun = begun;
+}
+
 /* The acceptor: takes connections while the server is under its connection limit (beyond it they wait in the
    listen queue), closes at once those from an address already at its own limit, and gives the others to the
-   daemon with the fewest open connections. */
+   daemon with the fewest open connections. It also closes the connections whose request is past its deadline
+   (reap). */
 static void *acceptor_main(void *arg)
 {
     cv_server *s = arg;
     unsigned next = 0;
     while (!atomic_load(&s->stopping)) {
         pthread_mutex_lock(&s->acct_mu);
-        int full = s->total_conns >= s->o.connection_limit;
+        int full = s->total_conns >= s->o.connection_limit, busy = s->total_conns > 0;
         pthread_mutex_unlock(&s->acct_mu);
         struct pollfd p[2] = {{s->wake[0], POLLIN, 0}, {s->listen_fd, full ? 0 : POLLIN, 0}};
         /* at the limit, look again every 20 ms for a connection that closed */
-        if (poll(p, 2, full ? 20 : -1) < 0 && errno != EINTR)
+        int wait_ms = full ? 20 : busy ? (int)(s->reap_every * 1e3) : -1;
+        if (poll(p, 2, wait_ms) < 0 && errno != EINTR)
             break;
         if (p[0].revents || atomic_load(&s->stopping))
             break;
+        reap(s, 0);
         if (full || !(p[1].revents & POLLIN))
             continue;
         pthread_mutex_lock(&s->acct_mu);
@@ -1078,10 +1508,11 @@ static void log_start(const cv_server *s, int v6)
     snprintf(v, sizeof v, "%u", (unsigned)s->port);
     logfmt_pair(line, sizeof line, &len, "port", v);
     static const char *const keys[] = {"threads", "max_connections", "max_connections_per_ip",
-                                       "connection_timeout_s", "max_body_bytes", "max_route_coords",
-                                       "max_table_coords"};
+                                       "connection_timeout_s", "request_timeout_s", "max_body_bytes",
+                                       "max_route_coords", "max_table_coords"};
     unsigned long long vals[] = {o->threads, o->connection_limit, o->per_ip_limit, o->timeout_s,
-                                 (unsigned long long)o->max_body, o->max_route_coords, o->max_table_coords};
+                                 o->request_timeout_s, (unsigned long long)o->max_body, o->max_route_coords,
+                                 o->max_table_coords};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         snprintf(v, sizeof v, "%llu", vals[i]);
         logfmt_pair(line, sizeof line, &len, keys[i], v);
@@ -1106,9 +1537,9 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         o.threads = n > 0 ? (unsigned)n : 1;
     }
-    if (o.threads > 1024 || !o.connection_limit || !o.per_ip_limit || !o.timeout_s || !o.max_body ||
-        o.max_route_coords < 2 || !o.max_table_coords) {
-        cv_fail(err, CV_EINVAL, "server options out of range (threads at most 1024; limits, timeout, body cap and "
+    if (o.threads > 1024 || !o.connection_limit || !o.per_ip_limit || !o.timeout_s || !o.request_timeout_s ||
+        !o.max_body || o.max_route_coords < 2 || !o.max_table_coords) {
+        cv_fail(err, CV_EINVAL, "server options out of range (threads at most 1024; limits, timeouts, body cap and "
                                 "table coordinates above 0; route coordinates at least 2)");
         return NULL;
     }
@@ -1195,7 +1626,11 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
     s->d = calloc(s->nd, sizeof *s->d);
     s->daemon_conns = calloc(s->nd, sizeof *s->daemon_conns);
     s->addrs = calloc(na, sizeof *s->addrs);
-    if (!s->d || !s->daemon_conns || !s->addrs || pipe(s->wake)) {
+    s->pending = calloc(s->nd, sizeof *s->pending);
+    /* a twentieth of the deadline between two looks, within 20..250 ms */
+    s->reap_every = o.request_timeout_s / 20.0;
+    s->reap_every = s->reap_every < 0.020 ? 0.020 : s->reap_every > 0.250 ? 0.250 : s->reap_every;
+    if (!s->d || !s->daemon_conns || !s->addrs || !s->pending || pipe(s->wake)) {
         cv_fail(err, CV_ENOMEM, "out of memory");
         cv_server_stop(s);
         return NULL;
@@ -1212,7 +1647,8 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
        connection); the limits are the acceptor's, the idle timeout each daemon's. Not epoll: with connections
        added from another thread, libmicrohttpd 0.9.75's epoll loop can miss the wake-up of a burst of them, which
        then wait until a later connection comes (measured: 256 connections at once, 60 answers/s instead of 19k;
-       with poll, every run served them all). A daemon polls at most its share of the connection limit. */
+       with poll, every run served them all). A daemon polls at most its share of the connection limit. Each
+       connection gets CONN_MEMORY (see MAX_URL_BYTES); on_uri sees each request line before its headers. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
                      MHD_USE_POLL;
     for (unsigned i = 0; i < s->nd; i++) {
@@ -1221,6 +1657,8 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
                                    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o.connection_limit + 16,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o.timeout_s,
+                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+                                   MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
                                    MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
                                    MHD_OPTION_END);
@@ -1259,24 +1697,34 @@ void cv_server_stop(cv_server *s)
 {
     if (!s)
         return;
-    /* Stop accepting (connections then wait in the kernel's queue until the socket closes), then give the
-       requests already begun time to be answered: MHD_stop_daemon itself would close their connections. */
+    /* Stop accepting (connections then wait in the kernel's queue until the socket closes) and admitting: a
+       request whose line comes from now on gets 503 ShuttingDown, unprocessed, and every answer closes its
+       connection. Then give the requests begun before time to be answered: MHD_stop_daemon would close their
+       connections, and drop an answer queued but not yet sent. Requests still coming in are waited for too (their
+       503 must be whole), within their deadline. */
     atomic_store(&s->stopping, 1);
     if (s->acceptor_started) {
         ssize_t w = write(s->wake[1], "x", 1);
         (void)w;
         pthread_join(s->acceptor, NULL);
+        cv_log("info", "stopping: %ld requests in flight are finished, new ones get 503 ShuttingDown",
+               (long)atomic_load(&s->inflight));
     }
     if (s->listen_fd >= 0)
         close(s->listen_fd);
-    struct timespec t0, now, nap = {0, 2000000};
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = mono_s();
+    struct timespec nap = {0, 2000000};
     for (;;) {
-        if (atomic_load(&s->inflight) <= 0)
-            break;
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        double ms = (double)(now.tv_sec - t0.tv_sec) * 1e3 + (double)(now.tv_nsec - t0.tv_nsec) / 1e6;
-        if (ms >= s->o.stop_grace_ms) {
+        if (atomic_load(&s->inflight) > 0) {
+            reap(s, 0);
+        } else if (mono_s() - s->reaped_at >= 0.010) {
+            /* nothing in flight: a look at every socket (at most every 10 ms), a request line may be trickling in
+               (a request ends its connection's start before it leaves the count) */
+            reap(s, 1);
+            if (atomic_load(&s->inflight) <= 0 && !s->begun)
+                break;
+        }
+        if ((mono_s() - t0) * 1e3 >= s->o.stop_grace_ms) {
             cv_log("warn", "stopping with %ld requests still in flight", (long)atomic_load(&s->inflight));
             break;
         }
@@ -1287,7 +1735,7 @@ void cv_server_stop(cv_server *s)
             MHD_stop_daemon(s->d[i]);
     if (s->wake[0] >= 0)
         close(s->wake[0]), close(s->wake[1]);
-    free(s->d), free(s->daemon_conns), free(s->addrs);
+    free(s->d), free(s->daemon_conns), free(s->addrs), free(s->pending);
     pthread_mutex_destroy(&s->acct_mu);
     for (query_slot *q = s->slots, *next; q; q = next) {
         next = q->next;

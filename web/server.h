@@ -21,6 +21,8 @@ typedef struct cv_server_options {
     unsigned connection_limit;  /* open connections at once, all clients together */
     unsigned per_ip_limit;      /* open connections at once from one address */
     unsigned timeout_s;         /* an idle connection is closed after this many seconds */
+    unsigned request_timeout_s; /* a request must be in whole (request line, headers and body) this many seconds
+                                   after its first byte, else its connection is closed (logged as a 408) */
     size_t max_body;            /* request bodies beyond this get 413 TooBig */
     unsigned max_route_coords;  /* coordinates in one /route request beyond this: 400 TooBig */
     unsigned max_table_coords;  /* coordinates in one /table request beyond this: 400 TooBig */
@@ -36,8 +38,9 @@ typedef struct cv_server_options {
                                    the caller: GET / and /static/...; NULL: GET / answers 503 Unavailable */
 } cv_server_options;
 
-/* Defaults: 127.0.0.1, port 8080, one thread per core, 1024 connections, 64 per address, 30 s timeout, 64 KiB
-   bodies, 100 coordinates a route and 1000 a table, 10 s grace at stop, request lines logged, no matcher. */
+/* Defaults: 127.0.0.1, port 8080, one thread per core, 1024 connections, 64 per address, 30 s idle timeout, 30 s
+   to send a request, 64 KiB bodies, 100 coordinates a route and 1000 a table, 10 s grace at stop, request lines
+   logged, no matcher. */
 cv_server_options cv_server_defaults(void);
 
 typedef struct cv_server cv_server;
@@ -57,8 +60,10 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *o, cv_err
 /* The port the server listens on (the real one when 0 was asked for). */
 uint16_t cv_server_port(const cv_server *s);
 
-/* Stops accepting connections, lets requests in flight finish (up to stop_grace_ms), stops the workers and frees
-   everything, including their routing and matcher workspaces. Accepts NULL. */
+/* Stops accepting connections and requests: a request begun before this call is finished and answered (up to
+   stop_grace_ms), one begun after it gets 503 ShuttingDown without being processed, and every answer from then on
+   closes its connection. Then stops the workers and frees everything, including their routing and matcher
+   workspaces. Accepts NULL. */
 void cv_server_stop(cv_server *s);
 
 /* Writes one logfmt line "ts=... level=LEVEL msg=..." on stderr (one write, so lines from several threads never

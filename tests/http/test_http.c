@@ -1,6 +1,7 @@
 /* test_http.c — the real server on 127.0.0.1 port 0 over the Monaco graph, spoken to over TCP: OSRM routing
-   endpoints against the router called directly, every error class, concurrent clients, and stop with requests
-   in flight. */
+   endpoints against the router called directly, every error class, concurrent clients, stop with requests in
+   flight (finished and answered; new ones 503), and broken or oversized requests written byte for byte (one
+   status line, a JSON error, the connection closed; libmicrohttpd's own answers where it leaves no choice). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stddef.h>
@@ -53,6 +54,13 @@ static reply http_req(uint16_t p, const char *method, const char *path, const ch
 static reply get(const char *path)
 {
     return http_req(port, "GET", path, NULL, 0);
+}
+
+/* The "code" of an answer's JSON, "" when there is none. */
+static const char *code_of(json_t *j)
+{
+    const char *c = json_string_value(json_object_get(j, "code"));
+    return c ? c : "";
 }
 
 /* Asserts an error answer: status, code, and a message. */
@@ -822,7 +830,7 @@ typedef struct client_arg {
     uint16_t port;
     int requests;               /* 0: until stop is set */
     atomic_int *stop;
-    int ok, failed, incomplete;
+    int ok, failed, incomplete, refused;
     double expect_distance;
 } client_arg;
 
@@ -839,6 +847,8 @@ static void *client(void *p)
                 a->failed++;
             else
                 a->ok++;
+        } else if (r.status == 503 && !strcmp(code_of(r.json), "ShuttingDown")) {
+            a->refused++; /* begun while the server stopped: whole, and not processed */
         } else if (r.status) {
             a->incomplete++; /* an answer with a status line must be whole */
         } else {
@@ -898,6 +908,316 @@ static void test_stop_in_flight(void **state)
     assert_int_equal(r.status, 0);
     reply_free(&r);
     cv_path_free(&p);
+}
+
+/* --- stop: requests begun are finished, new ones refused --- */
+
+/* A connected socket to the loopback port, with a 5 s receive timeout. */
+static int connect_port(uint16_t p)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(p)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+static void send_all(int fd, const char *text)
+{
+    assert_int_equal(send(fd, text, strlen(text), MSG_NOSIGNAL), (ssize_t)strlen(text));
+}
+
+/* Reads one whole answer (headers and a Content-Length body) from fd into buf; returns its status, 0 when the
+   connection ended first. */
+static int read_answer(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+    for (;;) {
+        buf[len] = '\0';
+        const char *sep = strstr(buf, "\r\n\r\n");
+        if (sep) {
+            const char *cl = strstr(buf, "Content-Length: ");
+            size_t want = (size_t)(sep + 4 - buf) + (cl && cl < sep ? strtoul(cl + 16, NULL, 10) : 0);
+            if (len >= want)
+                return strncmp(buf, "HTTP/1.1 ", 9) ? 0 : atoi(buf + 9);
+        }
+        ssize_t got = len + 1 < cap ? recv(fd, buf + len, cap - 1 - len, 0) : -1;
+        if (got <= 0)
+            return 0;
+        len += (size_t)got;
+    }
+}
+
+typedef struct stopper {
+    cv_server *s;
+    atomic_int done;
+} stopper;
+
+static void *stop_thread(void *p)
+{
+    stopper *st = p;
+    cv_server_stop(st->s);
+    atomic_store(&st->done, 1);
+    return NULL;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&t, &t) && errno == EINTR)
+        ;
+}
+
+/* cv_server_stop with a request begun (its headers half sent) and an idle keep-alive connection: the stop waits;
+   a new request on the idle connection gets 503 ShuttingDown in JSON and its connection closed; the begun one,
+   once whole, is answered (200) with its connection closed; then the stop returns and the port is closed.
+   (Regression: the stop counted only requests whose headers were in, and the daemons served new requests on
+   keep-alive connections until they stopped, then dropped what was in flight.) */
+static void test_stop_drains(void **state)
+{
+    (void)state;
+    cv_server *s = start(2);
+    uint16_t p = cv_server_port(s);
+    char buf[4096];
+    int idle = connect_port(p);
+    send_all(idle, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_int_equal(read_answer(idle, buf, sizeof buf), 200);
+    assert_null(strstr(buf, "Connection: close"));
+    int begun = connect_port(p);
+    send_all(begun, "GET /health HTTP/1.1\r\nHost: t\r\n");
+    sleep_ms(100);
+    stopper st = {.s = s};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, stop_thread, &st), 0);
+    sleep_ms(200);
+    assert_int_equal(atomic_load(&st.done), 0); /* waiting for the begun request */
+
+    send_all(idle, "GET /health HTTP/1.1\r\nHost: t\r\n\r\n");
+    assert_int_equal(read_answer(idle, buf, sizeof buf), 503);
+    assert_non_null(strstr(buf, "Connection: close"));
+    json_t *j = json_loads(strstr(buf, "\r\n\r\n") + 4, 0, NULL);
+    assert_string_equal(code_of(j), "ShuttingDown");
+    assert_true(json_is_string(json_object_get(j, "message")));
+    json_decref(j);
+    assert_int_equal(recv(idle, buf, sizeof buf, 0), 0); /* closed after it */
+    close(idle);
+
+    double t0 = http_now_ms();
+    send_all(begun, "\r\n");
+    assert_int_equal(read_answer(begun, buf, sizeof buf), 200);
+    assert_non_null(strstr(buf, "\"status\":\"ready\""));
+    assert_non_null(strstr(buf, "Connection: close"));
+    assert_int_equal(recv(begun, buf, sizeof buf, 0), 0);
+    close(begun);
+    pthread_join(t, NULL);
+    double ms = http_now_ms() - t0;
+    print_message("stop returned %.0f ms after the last request was answered\n", ms);
+    assert_true(ms < 2000); /* not the 10 s grace */
+    reply r = http_req(p, "GET", "/health", NULL, 0);
+    assert_int_equal(r.status, 0);
+    reply_free(&r);
+}
+
+/* --- broken and oversized requests, byte for byte --- */
+
+/* What one raw exchange gave: the status of its single status line (0: none, -1: more than one), and whether the
+   body is our JSON error shape of that status with a Content-Length that frames it, and the connection closed. */
+typedef struct raw_result {
+    int status;
+    int json;                   /* {"code": string, "message": string}, application/json, Content-Length right */
+    int closed;
+    char code[40];
+    char *text;
+} raw_result;
+
+static raw_result raw(uint16_t p, const char *req, size_t len)
+{
+    raw_result r = {0};
+    size_t n = 0;
+    r.text = http_raw(p, req, len, 5000, &n, &r.closed);
+    assert_non_null(r.text);
+    int lines = 0;
+    for (const char *q = r.text; (q = strstr(q, "HTTP/1.")); q++)
+        lines++;
+    if (lines != 1 || strncmp(r.text, "HTTP/1.1 ", 9)) {
+        r.status = lines ? -1 : 0;
+        return r;
+    }
+    r.status = atoi(r.text + 9);
+    const char *sep = strstr(r.text, "\r\n\r\n"), *cl = strstr(r.text, "Content-Length: ");
+    if (!sep || !cl || cl > sep || strtoul(cl + 16, NULL, 10) != n - (size_t)(sep + 4 - r.text))
+        return r;
+    json_t *j = json_loads(sep + 4, 0, NULL);
+    const char *code = json_string_value(json_object_get(j, "code"));
+    const char *ct = strstr(r.text, "Content-Type: application/json");
+    r.json = ct && ct < sep && code && json_is_string(json_object_get(j, "message")) && json_object_size(j) == 2;
+    snprintf(r.code, sizeof r.code, "%s", code ? code : "");
+    json_decref(j);
+    return r;
+}
+
+/* A request whose head is head, a header X-Pad filled to total bytes, and the end of the head. */
+static char *padded(const char *head, size_t total, size_t *len)
+{
+    char *b = malloc(total + 64);
+    int n = snprintf(b, total + 64, "%sX-Pad: ", head);
+    size_t pad = total > (size_t)n + 4 ? total - (size_t)n - 4 : 0;
+    memset(b + n, 'p', pad);
+    memcpy(b + n + pad, "\r\n\r\n", 5);
+    *len = (size_t)n + pad + 4;
+    return b;
+}
+
+/* Every answer is one status line; the server's own errors are our JSON, and the connection is closed after
+   them. Regressions: libmicrohttpd's HTML pages for 413/414/431, its status line and headers written twice for a
+   Content-Length of 20 digits (or not a number, or too many cookies), and no answer at all for Transfer-Encoding:
+   gzip (it read the body to the end of the connection), for a request of about 32 KB (its default memory of 32 KiB
+   per connection left no room for the answer) or with 1,500 query arguments. */
+static void test_raw_requests(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *req;
+        int status;
+        const char *code;       /* NULL: not ours (documented in docs/API.md), one status line and closed */
+    } cases[] = {
+        {"body over the cap", "POST /v1/search HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n{}", 413, "TooBig"},
+        {"Content-Length of 20 digits", "POST /v1/search HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999999999999\r\n\r\n",
+         413, "TooBig"},
+        {"Content-Length not a number", "POST /v1/search HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n", 400,
+         "BadRequest"},
+        {"Transfer-Encoding gzip", "POST /v1/search HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\nxyz", 400,
+         "BadRequest"},
+        {"Transfer-Encoding gzip, chunked",
+         "POST /v1/search HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n3\r\nxyz\r\n0\r\n\r\n", 501,
+         "NotImplemented"},
+        {"HTTP/2.0", "GET /health HTTP/2.0\r\nHost: t\r\n\r\n", 505, NULL},
+        {"HTTP/0.9 request line", "GET /health\r\n\r\n", 400, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        raw_result r = raw(port, cases[i].req, strlen(cases[i].req));
+        if (r.status != cases[i].status || !r.closed || (cases[i].code && (!r.json || strcmp(r.code, cases[i].code))))
+            fail_msg("%s: status %d, json %d, code '%s', closed %d: %.400s", cases[i].name, r.status, r.json, r.code,
+                     r.closed, r.text);
+        free(r.text);
+    }
+    /* HTTP/1.2 is served as HTTP/1.1 (RFC 9110 2.5: a later minor version is understood as the one implemented) */
+    static const char v12[] = "GET /health HTTP/1.2\r\nHost: t\r\nConnection: close\r\n\r\n";
+    raw_result r = raw(port, v12, sizeof v12 - 1);
+    assert_int_equal(r.status, 200);
+    free(r.text);
+
+    /* a URL of 40 KB, and a header block of 40 KB: 414 and 431 */
+    size_t len;
+    char *big = malloc(41000);
+    int n = snprintf(big, 41000, "GET /route/v1/driving/");
+    memset(big + n, 'a', 40000);
+    strcpy(big + n + 40000, " HTTP/1.1\r\nHost: t\r\n\r\n");
+    r = raw(port, big, strlen(big));
+    if (r.status != 414 || !r.json || strcmp(r.code, "TooBig") || !r.closed)
+        fail_msg("40 KB URL: %d %s: %.300s", r.status, r.code, r.text);
+    free(r.text);
+    free(big);
+    big = padded("GET /health HTTP/1.1\r\nHost: t\r\n", 40000, &len);
+    r = raw(port, big, len);
+    if (r.status != 431 || !r.json || strcmp(r.code, "TooBig") || !r.closed)
+        fail_msg("40 KB of headers: %d %s: %.300s", r.status, r.code, r.text);
+    free(r.text);
+    free(big);
+
+    /* about 32 KB of head, around libmicrohttpd's default memory per connection: served (the header fields stay
+       within MAX_HEADER_BYTES) */
+    for (size_t total = 32400; total <= 32760; total += 40) {
+        big = padded("GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n", total, &len);
+        r = raw(port, big, len);
+        if (r.status != 200 || !strstr(r.text, "\"status\":\"ready\""))
+            fail_msg("a head of %zu bytes: %d: %.300s", total, r.status, r.text);
+        free(r.text);
+        free(big);
+    }
+
+    /* heads around the connection's memory (96 KiB), a long header or a long URL: never a silent close; ours in
+       JSON up to the memory, libmicrohttpd's 414 or 431 page beyond it (documented) */
+    int theirs = 0;
+    for (int url = 0; url < 2; url++)
+        for (size_t total = 94 * 1024; total <= 100 * 1024; total += 96) {
+            if (url) {
+                big = malloc(total + 1);
+                n = snprintf(big, total + 1, "GET /x");
+                memset(big + n, 'u', total - (size_t)n - 22);
+                strcpy(big + total - 22, " HTTP/1.1\r\nHost: t\r\n\r\n");
+                len = total;
+            } else {
+                big = padded("GET /health HTTP/1.1\r\nHost: t\r\n", total, &len);
+            }
+            r = raw(port, big, len);
+            int ok = r.closed && (r.status == 414 || r.status == 431) && (!r.json || !strcmp(r.code, "TooBig"));
+            if (!ok)
+                fail_msg("a %s of %zu bytes: status %d, json %d, closed %d: %.300s", url ? "URL" : "header", total,
+                         r.status, r.json, r.closed, r.text);
+            theirs += !r.json;
+            free(r.text);
+            free(big);
+        }
+    print_message("heads of 94 to 100 KiB: %d answers by libmicrohttpd (beyond its memory), the rest ours\n", theirs);
+    assert_true(theirs > 0 && theirs < 100);
+
+    /* many short header fields, or cookies (libmicrohttpd keeps a record of each, and a copy of the Cookie header):
+       around the count where the memory runs out, never a silent close either */
+    big = malloc(64 * 1024);
+    for (int cookies = 0; cookies < 2; cookies++)
+        for (int count = cookies ? 1200 : 1300; count <= (cookies ? 1400 : 1500); count += 4) {
+            n = snprintf(big, 64 * 1024, "GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n%s",
+                         cookies ? "Cookie: " : "");
+            for (int i = 0; i < count; i++)
+                n += snprintf(big + n, 64 * 1024 - (size_t)n, cookies ? "a=b; " : "a:b\r\n");
+            snprintf(big + n, 64 * 1024 - (size_t)n, cookies ? "\r\n\r\n" : "\r\n");
+            r = raw(port, big, strlen(big));
+            int ok = r.closed && (r.status == 431 ? !r.json || !strcmp(r.code, "TooBig") : r.status == 200);
+            if (!ok)
+                fail_msg("%d %s: status %d, json %d, closed %d: %.300s", count, cookies ? "cookies" : "header fields",
+                         r.status, r.json, r.closed, r.text);
+            free(r.text);
+        }
+    free(big);
+
+    /* 1,500 query arguments (libmicrohttpd dropped the connection), 3,000 cookies (its answer twice) */
+    big = malloc(8000);
+    n = snprintf(big, 8000, "GET /health?");
+    for (int i = 0; i < 1500; i++)
+        n += snprintf(big + n, 8000 - (size_t)n, "a&");
+    snprintf(big + n, 8000 - (size_t)n, " HTTP/1.1\r\nHost: t\r\n\r\n");
+    r = raw(port, big, strlen(big));
+    if (r.status != 400 || !r.json || strcmp(r.code, "InvalidQuery") || !r.closed)
+        fail_msg("1500 query arguments: %d %s: %.300s", r.status, r.code, r.text);
+    free(r.text);
+    free(big);
+    big = malloc(20000);
+    n = snprintf(big, 20000, "GET /health HTTP/1.1\r\nHost: t\r\nCookie: ");
+    for (int i = 0; i < 3000; i++)
+        n += snprintf(big + n, 20000 - (size_t)n, "a=b; ");
+    snprintf(big + n, 20000 - (size_t)n, "\r\n\r\n");
+    r = raw(port, big, strlen(big));
+    if (r.status != 431 || !r.json || strcmp(r.code, "TooBig") || !r.closed)
+        fail_msg("3000 cookies: %d %s: %.300s", r.status, r.code, r.text);
+    free(r.text);
+    free(big);
+
+    /* beyond the connection's memory: libmicrohttpd's own 431 (an HTML page), once, and the connection closed */
+    big = padded("GET /health HTTP/1.1\r\nHost: t\r\n", 300000, &len);
+    r = raw(port, big, len);
+    assert_int_equal(r.status, 431);
+    assert_true(r.closed);
+    free(r.text);
+    free(big);
+
+    /* and the server goes on */
+    reply h = get("/health");
+    assert_int_equal(h.status, 200);
+    reply_free(&h);
 }
 
 /* The value of the metrics line that starts with name (labels included), or -1 when there is none. */
@@ -1030,6 +1350,8 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_stop_in_flight),
+        cmocka_unit_test(test_stop_drains),
+        cmocka_unit_test(test_raw_requests),
         cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_keepalive_spread),
     };
