@@ -5,6 +5,7 @@
 #include "timeutil.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -330,6 +331,7 @@ struct cv_store {
     sqlite3 *db;
     sqlite3_stmt *st[ST_COUNT];  /* prepared once at open, reset after every use */
     int64_t clock;               /* the caller's "now" for timestamps (cv_store_set_clock), 0: the real clock */
+    int writing;                 /* inside a write transaction: holds write_mu */
     cv_durability durability;    /* which commits wait for the disk (cv_store_set_durability) */
 };
 
@@ -386,24 +388,36 @@ static int run(cv_store *s, int which, cv_error *err, const char *what)
     return 0;
 }
 
+/* The writers of this process queue here rather than at SQLite's lock, which a busy writer finds taken and polls
+   for, sleeping: under steady writes from several threads, with a disk sync per commit, some would poll past the
+   busy timeout and fail while others got in. Writers of other processes still meet at SQLite's lock. */
+static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static int tx_begin(cv_store *s, int write, cv_error *err)
 {
-    return run(s, write ? ST_BEGIN_WRITE : ST_BEGIN_READ, err,
-               write ? "cannot start a write transaction" : "cannot start a read transaction");
+    if (write)
+        pthread_mutex_lock(&write_mu);
+    int rc = run(s, write ? ST_BEGIN_WRITE : ST_BEGIN_READ, err,
+                 write ? "cannot start a write transaction" : "cannot start a read transaction");
+    if (write && rc)
+        pthread_mutex_unlock(&write_mu);
+    s->writing = write && !rc;
+    return rc;
 }
 
 /* Commits when rc is 0, rolls back otherwise (a refused call writes nothing); returns the final code. */
 static int tx_end(cv_store *s, int rc, cv_error *err)
 {
-    if (rc == 0) {
+    if (rc == 0)
         rc = run(s, ST_COMMIT, err, "cannot commit");
-        if (rc == 0)
-            return 0;
-    }
-    if (!sqlite3_get_autocommit(s->db)) {
+    if (rc && !sqlite3_get_autocommit(s->db)) {
         /* err already says what went wrong; a failed rollback adds nothing the caller can act on. */
         sqlite3_step(s->st[ST_ROLLBACK]);
         sqlite3_reset(s->st[ST_ROLLBACK]);
+    }
+    if (s->writing) {
+        s->writing = 0;
+        pthread_mutex_unlock(&write_mu);
     }
     return rc;
 }
