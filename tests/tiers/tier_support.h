@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -117,6 +118,7 @@ static inline int tier_run(const char *const *args, char *out, size_t cap, const
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the tier, even one killed by a ctest timeout */
         int fe = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fe < 0 || dup2(p[1], 1) < 0 || dup2(fe, 2) < 0)
             _exit(127);
@@ -196,6 +198,7 @@ static inline tier_server tier_serve(const char *const *args, const char *err_pa
     s.pid = fork();
     TIER_CHECK(s.pid >= 0, "fork: %s", strerror(errno));
     if (s.pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive the tier, even one killed by a ctest timeout */
         int fe = open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
         if (fe < 0 || dup2(p[1], 1) < 0 || dup2(fe, 2) < 0)
             _exit(127);
