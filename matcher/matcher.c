@@ -1939,10 +1939,9 @@ int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_erro
         b.dates = cv_dates_intersect(dates, (cv_dates){mt.first_day, mt.last_day, mt.weekdays});
         if (cv_dates_empty(b.dates))
             return cv_fail(err, CV_ECONFLICT, "booking %lld has no date left to ride", (long long)booking_id);
-        if ((rc = cv_store_place_booking(w->store, booking_id, &b, now, err)))
-            return rc;
-        /* seats, one car and the plan's version are checked again inside the accepting transaction */
-        rc = cv_store_accept_booking(w->store, booking_id, err);
+        /* placed and accepted in one transaction, which checks seats, one car and the plan's version: a refusal
+           writes nothing */
+        rc = cv_store_accept_placed(w->store, booking_id, &b, now, err);
         if (rc != CV_ESTALE)
             break;
         if (attempt >= 100)

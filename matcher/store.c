@@ -1701,13 +1701,53 @@ int cv_store_seats_left(cv_store *s, int64_t offer_id, cv_day from, cv_day_seats
     return 0;
 }
 
+static int check_placement(int64_t id, const cv_booking *p, cv_error *err)
+{
+    if (!(p->pickup_key >= 0 && p->pickup_key < p->dropoff_key && p->dropoff_key <= CV_STOP_KEY_END) ||
+        !(p->amount >= 0))
+        return cv_fail(err, CV_EINVAL, "booking %lld: pickup and drop-off keys out of order", (long long)id);
+    if (cv_dates_empty(p->dates))
+        return cv_fail(err, CV_EINVAL, "booking %lld: no date", (long long)id);
+    return 0;
+}
+
+/* Writes placement p of pending booking id, inside the caller's transaction. */
+static int write_placement(cv_store *s, int64_t id, const cv_booking *p, int64_t now, cv_error *err)
+{
+    sqlite3_stmt *st = s->st[ST_BOOKING_PLACE];
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, p->pickup.lon);
+    sqlite3_bind_int64(st, 3, p->pickup.lat);
+    sqlite3_bind_int64(st, 4, p->dropoff.lon);
+    sqlite3_bind_int64(st, 5, p->dropoff.lat);
+    sqlite3_bind_double(st, 6, p->pickup_key);
+    sqlite3_bind_double(st, 7, p->dropoff_key);
+    sqlite3_bind_int64(st, 8, p->pickup_time);
+    sqlite3_bind_int64(st, 9, p->dropoff_time);
+    sqlite3_bind_double(st, 10, p->amount);
+    sqlite3_bind_int64(st, 11, now_or(now));
+    sqlite3_bind_int(st, 12, p->dates.first);
+    sqlite3_bind_int(st, 13, p->dates.last);
+    sqlite3_bind_int(st, 14, p->dates.weekdays);
+    sqlite3_bind_int64(st, 15, p->plan_version);
+    return run(s, ST_BOOKING_PLACE, err, "cannot update the booking");
+}
+
 int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err)
+{
+    return cv_store_accept_placed(s, id, NULL, 0, err);
+}
+
+int cv_store_accept_placed(cv_store *s, int64_t id, const cv_booking *placement, int64_t now, cv_error *err)
 {
     if (!s)
         return cv_fail(err, CV_EINVAL, "cv_store_accept_booking: no store");
+    int rc = placement ? check_placement(id, placement, err) : 0;
+    if (rc)
+        return rc;
     /* IMMEDIATE takes the write lock before reading the load, so two acceptances of the last seat serialise here
        and the second one sees the first one's booking. */
-    int rc = tx_begin(s, 1, err);
+    rc = tx_begin(s, 1, err);
     if (rc)
         return rc;
     cv_booking b;
@@ -1716,6 +1756,19 @@ int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err)
     if (!rc && b.status != CV_BOOKING_PENDING)
         rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)id,
                      booking_status_word(b.status));
+    /* the placement the matcher made against the offer's stops of a moment: written in this same transaction, so
+       that a refusal below writes nothing (and a crash between the two cannot leave it half done) */
+    if (!rc && placement) {
+        b.pickup = placement->pickup;
+        b.dropoff = placement->dropoff;
+        b.pickup_key = placement->pickup_key;
+        b.dropoff_key = placement->dropoff_key;
+        b.pickup_time = placement->pickup_time;
+        b.dropoff_time = placement->dropoff_time;
+        b.amount = placement->amount;
+        b.dates = placement->dates;
+        b.plan_version = placement->plan_version;
+    }
     if (!rc)
         rc = offer_state(s, b.offer_id, &status, &seats, err);
     if (!rc && status != CV_TRIP_OPEN)
@@ -1749,6 +1802,8 @@ int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err)
         rc = check_one_car(s, b.request_id, id, dates, err);
     if (!rc)
         rc = check_seats(s, &b, seats, dates, err);
+    if (!rc && placement)
+        rc = write_placement(s, id, &b, now, err);
     if (!rc) {
         sqlite3_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, store_now(s));
         rc = set_status(s, ST_BOOKING_SET_STATUS, id, CV_BOOKING_ACCEPTED, err, "cannot accept booking");
@@ -1829,12 +1884,9 @@ int cv_store_place_booking(cv_store *s, int64_t id, const cv_booking *p, int64_t
 {
     if (!s)
         return cv_fail(err, CV_EINVAL, "cv_store_place_booking: no store");
-    if (!(p->pickup_key >= 0 && p->pickup_key < p->dropoff_key && p->dropoff_key <= CV_STOP_KEY_END) ||
-        !(p->amount >= 0))
-        return cv_fail(err, CV_EINVAL, "booking %lld: pickup and drop-off keys out of order", (long long)id);
-    if (cv_dates_empty(p->dates))
-        return cv_fail(err, CV_EINVAL, "booking %lld: no date", (long long)id);
-    int rc;
+    int rc = check_placement(id, p, err);
+    if (rc)
+        return rc;
     /* a light commit (store.h, cv_durability): NORMAL for this transaction only */
     int light = s->durability == CV_DURABLE_BOOKINGS;
     if (light && (rc = exec(s->db, "PRAGMA synchronous = NORMAL", err, "cannot set the durability")))
@@ -1846,25 +1898,8 @@ int cv_store_place_booking(cv_store *s, int64_t id, const cv_booking *p, int64_t
     rc = booking_read(s, id, &b, err);
     if (!rc && b.status != CV_BOOKING_PENDING)
         rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)id, booking_status_word(b.status));
-    if (!rc) {
-        sqlite3_stmt *st = s->st[ST_BOOKING_PLACE];
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, p->pickup.lon);
-        sqlite3_bind_int64(st, 3, p->pickup.lat);
-        sqlite3_bind_int64(st, 4, p->dropoff.lon);
-        sqlite3_bind_int64(st, 5, p->dropoff.lat);
-        sqlite3_bind_double(st, 6, p->pickup_key);
-        sqlite3_bind_double(st, 7, p->dropoff_key);
-        sqlite3_bind_int64(st, 8, p->pickup_time);
-        sqlite3_bind_int64(st, 9, p->dropoff_time);
-        sqlite3_bind_double(st, 10, p->amount);
-        sqlite3_bind_int64(st, 11, now_or(now));
-        sqlite3_bind_int(st, 12, p->dates.first);
-        sqlite3_bind_int(st, 13, p->dates.last);
-        sqlite3_bind_int(st, 14, p->dates.weekdays);
-        sqlite3_bind_int64(st, 15, p->plan_version);
-        rc = run(s, ST_BOOKING_PLACE, err, "cannot update the booking");
-    }
+    if (!rc)
+        rc = write_placement(s, id, p, now, err);
     rc = tx_end(s, rc, err);
     if (light) /* back to FULL; cannot fail short of memory, and the commit above stands either way */
         exec(s->db, "PRAGMA synchronous = FULL", NULL, "cannot set the durability");

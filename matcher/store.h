@@ -137,6 +137,11 @@ int cv_store_list_bookings(cv_store *s, int64_t offer_id, int status, cv_booking
    passenger's stops came or went since, and the placement must be made again. */
 int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err);
 
+/* The same, with the booking placed as `placement` says (pickup, drop-off, keys, times, amount, dates and the plan
+   version they were computed on) in the same transaction: the checks above hold for that placement, and when one
+   refuses, nothing is written. What the matcher does (cv_matcher_accept). */
+int cv_store_accept_placed(cv_store *s, int64_t id, const cv_booking *placement, int64_t now, cv_error *err);
+
 /* Moves a pending booking to a new place in the offer's sequence (pickup, drop-off, their keys and times, the
    amount, its dates, and the plan version it was placed on: placement->plan_version): the matcher places a
    booking again against the offer's stops of the moment it is accepted, since other passengers may have been

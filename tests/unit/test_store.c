@@ -1219,10 +1219,31 @@ static void test_stale_placement_refused(void **state)
     char *after = fingerprint(f->path);
     assert_string_equal(before, after);
     free(before), free(after);
-    /* placed again on the current version: accepted */
-    b.plan_version = v1;
-    assert_int_equal(cv_store_place_booking(f->s, b.id, &b, 0, &err), 0);
-    assert_int_equal(cv_store_accept_booking(f->s, b.id, &err), 0);
+    /* placed and accepted in one go on the stale version: refused, and the placement is not written either (a
+       refused call writes nothing) */
+    cv_booking moved = b;
+    moved.pickup_key = 500000;
+    moved.dropoff_key = 600000;
+    before = fingerprint(f->path);
+    assert_int_equal(cv_store_accept_placed(f->s, b.id, &moved, 0, &err), CV_ESTALE);
+    after = fingerprint(f->path);
+    assert_string_equal(before, after);
+    free(before), free(after);
+    /* ... or where the seats are taken: refused, nothing written */
+    moved.plan_version = v1;
+    moved.pickup_key = 150000;
+    before = fingerprint(f->path);
+    assert_int_equal(cv_store_accept_placed(f->s, b.id, &moved, 0, &err), CV_ECONFLICT);
+    assert_non_null(strstr(err.text, "no seat left"));
+    after = fingerprint(f->path);
+    assert_string_equal(before, after);
+    free(before), free(after);
+    /* placed on the current version: accepted, with that placement */
+    moved.pickup_key = 500000;
+    assert_int_equal(cv_store_accept_placed(f->s, b.id, &moved, 0, &err), 0);
+    cv_booking back;
+    assert_int_equal(cv_store_get_booking(f->s, b.id, &back, &err), 0);
+    assert_true(back.pickup_key == 500000 && back.dropoff_key == 600000 && back.plan_version == v1);
     /* a cancellation changes the plan too */
     assert_int_equal(cv_store_cancel_booking(f->s, a.id, &err), 0);
     assert_int_equal(cv_store_offer_plan(f->s, offer, &st, &n, &v2, &err), 0);
