@@ -18,11 +18,26 @@ void copy_str(char *dst, std::size_t cap, const std::string &src)
     dst[n] = '\0';
 }
 
+// The tags as pairs of NUL-terminated strings, read within the list's bytes. Not with the list's iterator: libosmium
+// (2.19) copies a PBF string table entry as it is, so a key or value holding a NUL byte becomes two strings, the
+// pairs shift, and the iterator, which steps from NUL to NUL, walks past the end of the list (a heap over-read found
+// by fuzz_osm_pbf). Such a list gives shifted tags here, an unpaired last string is dropped, and nothing outside the
+// list is read.
 void collect_tags(const osmium::TagList &tl, std::vector<cv_tag> &out)
 {
     out.clear();
-    for (const osmium::Tag &t : tl)
-        out.push_back(cv_tag{t.key(), t.value()});
+    using tag_collection = osmium::memory::Collection<osmium::Tag, osmium::item_type::tag_list>;
+    const char *p = reinterpret_cast<const char *>(tl.data()) + sizeof(tag_collection); // where cbegin() points
+    const char *end = reinterpret_cast<const char *>(tl.data()) + tl.byte_size();        // and cend()
+    while (p < end) {
+        const void *key_end = std::memchr(p, 0, static_cast<std::size_t>(end - p));
+        const char *value = key_end ? static_cast<const char *>(key_end) + 1 : end;
+        const void *value_end = value < end ? std::memchr(value, 0, static_cast<std::size_t>(end - value)) : nullptr;
+        if (!value_end)
+            break;
+        out.push_back(cv_tag{p, value});
+        p = static_cast<const char *>(value_end) + 1;
+    }
 }
 
 char member_type(osmium::item_type t)

@@ -7,8 +7,11 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "geo.h"
+#include "osm_reader.h"
 
 /* fuzz_graph: a graph file whose points are far from the query point (a longitude of -214.7 degrees in a file with
    good checksums) made cv_project_planar subtract the int32 coordinates in int: signed overflow, and a wrapped
@@ -46,10 +49,60 @@ static void test_project_planar_far_points(void **state)
     }
 }
 
+/* fuzz_osm_pbf: a PBF whose string table holds an entry with NUL bytes in it ("living_street" mutated into "livin",
+   0x06 and NULs). libosmium copies the entry as it is into the tag list, which then holds more strings than it has
+   pairs, and the reader stepped from NUL to NUL past the end of the list (a heap over-read, or garbage tags). The
+   tags are now read within the list: way 3 gets the shifted strings and drops the unpaired last one, and the ways
+   with whole strings keep their tags. */
+typedef struct way_tags {
+    int64_t id;
+    size_t n;
+    char first[64], last_value[64], name[64];
+} way_tags;
+
+static int on_way(void *ud, int64_t id, const int64_t *refs, size_t nrefs, const cv_tag *tags, size_t ntags)
+{
+    (void)refs, (void)nrefs;
+    way_tags *w = ud;
+    for (; w->id && w->id != id; w++)
+        ;
+    if (!w->id)
+        return 0;
+    w->n = ntags;
+    if (ntags) {
+        snprintf(w->first, sizeof w->first, "%s=%s", tags[0].key, tags[0].value);
+        snprintf(w->last_value, sizeof w->last_value, "%s", tags[ntags - 1].value);
+    }
+    for (size_t i = 0; i < ntags; i++)
+        if (!strcmp(tags[i].key, "name"))
+            snprintf(w->name, sizeof w->name, "%s", tags[i].value);
+    return 0;
+}
+
+static void test_pbf_tag_with_nul(void **state)
+{
+    (void)state;
+    way_tags ways[] = {{3, 0, "", "", ""}, {5, 0, "", "", ""}, {0, 0, "", "", ""}};
+    cv_osm_handler h = {0};
+    h.ud = ways;
+    h.way = on_way;
+    cv_error err = {0};
+    assert_int_equal(cv_osm_read(COVOIT_TEST_DATA "/../fuzz/corpus/fuzz_osm_pbf/found-tag-with-nul.osm.pbf", &h, NULL,
+                                 &err), 0);
+    assert_int_equal(ways[0].n, 5);
+    assert_string_equal(ways[0].first, "highway=livin\x06");
+    assert_string_equal(ways[0].last_value, "name");
+    assert_string_equal(ways[0].name, "");
+    assert_int_equal(ways[1].n, 2);
+    assert_string_equal(ways[1].first, "highway=primary");
+    assert_string_equal(ways[1].name, "Fast Way");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_project_planar_far_points),
+        cmocka_unit_test(test_pbf_tag_with_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
