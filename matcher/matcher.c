@@ -1391,6 +1391,107 @@ static int leg_of(const offer_slot *os, const int *idx, int n, double key)
     return leg;
 }
 
+/* Keys for a pickup in gap g of the slot's whole sequence (between its stops g and g + 1) and a drop-off in gap
+   h >= g: strictly inside them, so that on any date the booking's stops sit between the same stops of that day. */
+static void place_keys(const offer_slot *os, int g, int h, double *kp, double *kd)
+{
+    double ka = os->keys[g], kb = os->keys[g + 1];
+    if (g == h) {
+        *kp = ka + (kb - ka) / 3;
+        *kd = ka + 2 * (kb - ka) / 3;
+    } else {
+        *kp = (ka + kb) / 2;
+        *kd = (os->keys[h] + os->keys[h + 1]) / 2;
+    }
+}
+
+static int insertion_better(const cv_insertion *a, const cv_insertion *b)
+{
+    if (a->added_ds != b->added_ds)
+        return a->added_ds < b->added_ds;
+    if (a->added_dm != b->added_dm)
+        return a->added_dm < b->added_dm;
+    return a->mismatch_s < b->mismatch_s;
+}
+
+/* A passenger riding a varied offer on several dates: one pickup and one drop-off in the whole sequence, feasible
+   on every date's plan. The first date's insertions are tried from the cheapest, and for each, every pair of gaps
+   of the whole sequence that lands there on the first date (stops made on other dates only may lie between the
+   first date's stops: the passenger may go before or after them); the first that holds on every other date's plan
+   wins. v: the first date's plan; c: the candidate's costs over the slot's stops. Returns 1 with the insertion on
+   the first date, the keys and the fewest seats free on the passenger's stretch, or 0. c0, ns: the candidate's
+   costs as the workspace keeps them (day_plan_build). */
+static int place_on_every_date(const offer_slot *os, const cv_candidate *c, const cv_cost *c0, uint32_t ns,
+                               const day_plan *v, const frame *f, cv_insertion *ins, double *kp, double *kd,
+                               int *seats_left)
+{
+    /* the other dates' plans, each different one once: plans change only where some passenger's dates start or
+       end, so few differ */
+    enum { MAX_PLANS = 64 };
+    uint32_t masks[MAX_PLANS];
+    int nmasks = 0;
+    cv_dates fd = {f->first, f->last, f->weekdays};
+    uint32_t first_mask = day_mask(os, f->first);
+    for (cv_day d = cv_dates_next(fd, f->first + 1); d >= 0; d = cv_dates_next(fd, d + 1)) {
+        uint32_t mk = day_mask(os, d);
+        int known = mk == first_mask;
+        for (int t = 0; t < nmasks && !known; t++)
+            known = masks[t] == mk;
+        if (known)
+            continue;
+        if (nmasks == MAX_PLANS)
+            return 0; /* more different plans than a booking can be checked against: not proposed */
+        masks[nmasks++] = mk;
+    }
+    day_plan *others = nmasks ? malloc((size_t)nmasks * sizeof *others) : NULL;
+    cv_candidate *oc = nmasks ? malloc((size_t)nmasks * sizeof *oc) : NULL;
+    if (nmasks && (!others || !oc)) {
+        free(others), free(oc);
+        return 0;
+    }
+    for (int t = 0; t < nmasks; t++) {
+        day_plan_build(os, masks[t], c0, ns, &others[t]);
+        oc[t] = *c;
+        oc[t].to_p = others[t].c[TO_P], oc[t].from_p = others[t].c[FROM_P];
+        oc[t].to_q = others[t].c[TO_Q], oc[t].from_q = others[t].c[FROM_Q];
+    }
+    cv_candidate c1 = *c;
+    c1.to_p = v->c[TO_P], c1.from_p = v->c[FROM_P], c1.to_q = v->c[TO_Q], c1.from_q = v->c[FROM_Q];
+    int n = v->plan.nstops, found = 0;
+    cv_insertion cand;
+    for (int i = 0; i + 1 < n; i++)
+        for (int j = i; j + 1 < n; j++) {
+            if (!cv_plan_insert_at(&v->plan, &c1, i, j, &cand) || (found && !insertion_better(&cand, ins)))
+                continue;
+            /* the gaps of the whole sequence that fall in the first date's legs i and j */
+            int placed = 0;
+            for (int g = v->idx[i]; g < v->idx[i + 1] && !placed; g++)
+                for (int h = i == j ? g : v->idx[j]; h < v->idx[j + 1] && !placed; h++) {
+                    double p, q;
+                    place_keys(os, g, h, &p, &q);
+                    int fewest = seats_free(&v->plan, i, j), ok = 1;
+                    for (int t = 0; t < nmasks && ok; t++) {
+                        int i2 = leg_of(os, others[t].idx, others[t].plan.nstops, p);
+                        int j2 = leg_of(os, others[t].idx, others[t].plan.nstops, q);
+                        cv_insertion other;
+                        ok = cv_plan_insert_at(&others[t].plan, &oc[t], i2, j2, &other);
+                        int sl = ok ? seats_free(&others[t].plan, i2, j2) : 0;
+                        if (sl < fewest)
+                            fewest = sl;
+                    }
+                    if (ok) {
+                        placed = found = 1;
+                        *ins = cand;
+                        *kp = p;
+                        *kd = q;
+                        *seats_left = fewest;
+                    }
+                }
+        }
+    free(others), free(oc);
+    return found;
+}
+
 /* Evaluates offer slot os with request (r, p, q, pq) given the costs in a; appends a match when they fit. A varied
    offer is evaluated on the plan of each date they would travel together: the insertion is chosen on the first
    date's, and must hold, at the same place in the sequence, on every other date's (a booking has one pickup and one
@@ -1425,7 +1526,7 @@ static int evaluate_pair(cv_matcher_ws *w, const offer_slot *os, const request_s
     const cv_plan *pl = &os->plan;
     int identity[CV_PLAN_MAX_STOPS];
     const int *idx = identity;
-    day_plan v, v2;
+    day_plan v;
     int seats_left;
     if (!os->varied) {
         if (!cv_plan_insert(pl, &c, &ins))
@@ -1446,45 +1547,14 @@ static int evaluate_pair(cv_matcher_ws *w, const offer_slot *os, const request_s
     for (int i = 0; i < rs->nriding; i++)
         if (!cv_dates_empty(cv_dates_intersect(rs->riding[i], (cv_dates){f.first, f.last, f.weekdays})))
             return 0; /* in another car on one of these dates already */
-    seats_left = seats_free(pl, ins.pickup_leg, ins.dropoff_leg);
-    /* keys strictly inside the gaps of the slot's whole sequence, right after the stops the insertion follows: on
-       any date, the booking's stops then sit between the same stops of that day */
-    int ui = idx[ins.pickup_leg], uj = idx[ins.dropoff_leg];
-    double ka = os->keys[ui], kb = os->keys[ui + 1], kp, kd;
-    if (ins.pickup_leg == ins.dropoff_leg) {
-        kp = ka + (kb - ka) / 3;
-        kd = ka + 2 * (kb - ka) / 3;
-    } else {
-        kp = (ka + kb) / 2;
-        kd = (os->keys[uj] + os->keys[uj + 1]) / 2;
-    }
+    double kp = 0, kd = 0;
     if (os->varied && f.first != f.last) {
-        /* the other dates' plans, each different one once (plans change only where some passenger's dates start
-           or end, so few are different) */
-        cv_dates fd = {f.first, f.last, f.weekdays};
-        uint32_t seen[64], first_mask = day_mask(os, f.first);
-        int nseen = 1;
-        seen[0] = first_mask;
-        for (cv_day d = cv_dates_next(fd, f.first + 1); d >= 0; d = cv_dates_next(fd, d + 1)) {
-            uint32_t mk = day_mask(os, d);
-            int known = 0;
-            for (int t = 0; t < nseen && !known; t++)
-                known = seen[t] == mk;
-            if (known)
-                continue;
-            if (nseen < 64)
-                seen[nseen++] = mk;
-            day_plan_build(os, mk, c0, ns, &v2);
-            cv_candidate cv2 = c;
-            cv2.to_p = v2.c[TO_P], cv2.from_p = v2.c[FROM_P], cv2.to_q = v2.c[TO_Q], cv2.from_q = v2.c[FROM_Q];
-            int i2 = leg_of(os, v2.idx, v2.plan.nstops, kp), j2 = leg_of(os, v2.idx, v2.plan.nstops, kd);
-            cv_insertion other;
-            if (!cv_plan_insert_at(&v2.plan, &cv2, i2, j2, &other))
-                return 0;
-            int sl = seats_free(&v2.plan, i2, j2);
-            if (sl < seats_left)
-                seats_left = sl;
-        }
+        if (!place_on_every_date(os, &c, c0, ns, &v, &f, &ins, &kp, &kd, &seats_left))
+            return 0;
+    } else {
+        /* keys strictly inside the gaps of the slot's whole sequence, right after the stops the insertion follows */
+        place_keys(os, idx[ins.pickup_leg], idx[ins.dropoff_leg], &kp, &kd);
+        seats_left = seats_free(pl, ins.pickup_leg, ins.dropoff_leg);
     }
     memset(out, 0, sizeof *out);
     out->offer_id = os->o.id;

@@ -317,8 +317,8 @@ static void expect_syncs(cv_durability d, const int want[NW])
                      want[k]);
 }
 
-/* The default: new offers and requests are not synced; a booking, its acceptance (placing it again, not synced,
-   then accepting it, synced), a refusal and every cancellation are synced when they commit. */
+/* The default: new offers and requests are not synced; a booking, its acceptance (placed and accepted in one
+   transaction), a refusal and every cancellation are synced when they commit. */
 static void test_default_durability_syncs_bookings(void **state)
 {
     (void)state;
@@ -332,7 +332,8 @@ static void test_full_and_normal_durability(void **state)
     (void)state;
     static const int none[NW] = {0};
     expect_syncs(CV_DURABLE_NORMAL, none);
-    static const int full[NW] = {[W_OFFER] = 1,  [W_REQUEST] = 1,        [W_BOOK] = 1,           [W_ACCEPT] = 2,
+    /* an acceptance is one transaction (placed and accepted together): one sync */
+    static const int full[NW] = {[W_OFFER] = 1,  [W_REQUEST] = 1,        [W_BOOK] = 1,           [W_ACCEPT] = 1,
                                  [W_REFUSE] = 1, [W_CANCEL_BOOKING] = 1, [W_CANCEL_REQUEST] = 1, [W_CANCEL_OFFER] = 1};
     expect_syncs(CV_DURABLE_FULL, full);
     cv_error err = {0};

@@ -524,32 +524,28 @@ static int oracle_pair(oracle *or, const ooffer *oo, const cv_request *r, const 
     int full[MAX_STOPS];
     sub_offer(or, oo, masks[0], sub, full);
     int ok = best_on(or, sub, full, oo->n, r, p, q, wish_ds, out);
-    /* the place it takes among all the offer's stops */
-    int a = 0, b = 0;
-    for (int k = 0; ok && k < out->m && out->seq[k] != oo->n + 1; k++)
-        if (out->seq[k] < oo->n) {
-            b = out->seq[k];
-            if (k < out->m && out->seq[k + 1] == oo->n)
-                a = out->seq[k];
-        }
-    for (int i = 1; ok && i < nmasks; i++) {
-        sub_offer(or, oo, masks[i], sub, full);
-        oanswer other;
-        ok = placed_on(or, sub, full, r, p, q, wish_ds, a, b, &other);
-    }
-    int any = ok;
-    for (int aa = 0; !any && nmasks > 1 && aa + 1 < oo->n; aa++)
-        for (int bb = aa; !any && bb + 1 < oo->n; bb++) {
-            int all = 1;
-            for (int i = 0; all && i < nmasks; i++) {
-                oanswer other;
-                sub_offer(or, oo, masks[i], sub, full);
-                all = placed_on(or, sub, full, r, p, q, wish_ds, aa, bb, &other);
+    if (nmasks > 1) {
+        /* one place among all the offer's stops (after full index aa for the pickup, bb for the drop-off) that
+           holds on every date's plan; of those, the best on the first date's */
+        ok = 0;
+        for (int aa = 0; aa + 1 < oo->n; aa++)
+            for (int bb = aa; bb + 1 < oo->n; bb++) {
+                oanswer first, other;
+                sub_offer(or, oo, masks[0], sub, full);
+                int all = placed_on(or, sub, full, r, p, q, wish_ds, aa, bb, &first);
+                for (int i = 1; all && i < nmasks; i++) {
+                    sub_offer(or, oo, masks[i], sub, full);
+                    all = placed_on(or, sub, full, r, p, q, wish_ds, aa, bb, &other);
+                }
+                if (all && (!ok || better(&first, out))) {
+                    first.reordered_better = 0;
+                    *out = first;
+                    ok = 1;
+                }
             }
-            any = all;
-        }
+    }
     free(sub);
-    out->missed = !ok && any;
+    out->missed = 0;
     if (!ok)
         return 0;
     out->first = f.first;
@@ -1291,6 +1287,90 @@ static void test_hand_made_dates(void **state)
     hand_close(g, "oracle_dates");
 }
 
+/* A passenger on Wednesday only, near the start; a newcomer riding every weekday further on. On the first date
+   (Monday) the newcomer follows the origin; on the Wednesday it must go after the Wednesday passenger's stops,
+   which lie between: the one place that holds on every date is found, not just the first date's first gap
+   (regression: the newcomer was refused). */
+static void test_hand_made_later_on_other_dates(void **state)
+{
+    (void)state;
+    assert_int_equal(cv_tz_set("Europe/Paris", NULL), 0);
+    char db[1024];
+    snprintf(db, sizeof db, "%s/oracle_later.db", COVOIT_TMP);
+    cv_error err;
+    cv_graph *g = hand_open("oracle_later");
+    cv_day mon = cv_day_from_ymd(2030, 6, 3);
+    int64_t now = cv_local_to_utc(mon - 2, 0);
+    world W;
+    world_open(&W, g, db, now);
+    W.offers = calloc(1, sizeof *W.offers);
+    W.oo = calloc(1, sizeof *W.oo);
+    W.reqs = calloc(2, sizeof *W.reqs);
+    W.rp = calloc(2, sizeof *W.rp);
+    W.rq = calloc(2, sizeof *W.rq);
+    W.riders = calloc(2, sizeof *W.riders);
+    cv_offer o;
+    memset(&o, 0, sizeof o);
+    snprintf(o.owner, sizeof o.owner, "driver");
+    o.from = at_lon(7.4010);
+    o.to = at_lon(7.4490);
+    o.when = (cv_schedule){CV_REGULAR, 0, 0x1f, 8 * H, mon, mon + 4, 10 * MIN};
+    o.seats = 2;
+    o.max_detour_s = 120;
+    o.max_detour_m = 1000;
+    assert_int_equal(cv_matcher_add_offer(W.w, &o, now, &err), 0);
+    W.offers[W.noffers++] = o;
+    cv_snap so;
+    assert_true(osnap(&W.or, o.from, &so));
+    static const double stretch[2][2] = {{7.4050, 7.4100}, {7.4200, 7.4400}};
+    for (int k = 0; k < 2; k++) {
+        cv_request r;
+        memset(&r, 0, sizeof r);
+        snprintf(r.owner, sizeof r.owner, "passenger");
+        r.from = at_lon(stretch[k][0]);
+        r.to = at_lon(stretch[k][1]);
+        cv_snap p, q;
+        assert_true(osnap(&W.or, r.from, &p) && osnap(&W.or, r.to, &q));
+        int32_t at_p = (int32_t)(oroute(&W.or, &so, &p).ds / 10);
+        if (k == 0)
+            r.when = (cv_schedule){CV_PUNCTUAL, cv_local_to_utc(mon + 2, 8 * H + at_p), 0, 0, 0, 0, 5 * MIN};
+        else
+            r.when = (cv_schedule){CV_REGULAR, 0, 0x1f, 8 * H + at_p, mon, mon + 4, 5 * MIN};
+        r.seats = 1;
+        assert_int_equal(cv_matcher_add_request(W.w, &r, now, &err), 0);
+        if (k == 0) {
+            cv_booking b;
+            assert_int_equal(cv_matcher_book(W.w, o.id, r.id, now, &b, &err), 0);
+            if (cv_matcher_accept(W.w, b.id, now, &err))
+                fail_msg("%s", err.text);
+            W.riders[W.nriders++] = r.id;
+        }
+        W.reqs[W.nreqs] = r;
+        W.rp[W.nreqs] = p;
+        W.rq[W.nreqs++] = q;
+    }
+    compare(&W, now);
+    cv_match *ms;
+    size_t n;
+    assert_int_equal(cv_matcher_request_matches(W.w, W.reqs[1].id, now, 0, &ms, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_true(ms[0].detour_ds == 0);
+    free(ms);
+    /* booked and accepted: its stops go after the Wednesday passenger's in the sequence */
+    cv_booking b;
+    assert_int_equal(cv_matcher_book(W.w, o.id, W.reqs[1].id, now, &b, &err), 0);
+    if (cv_matcher_accept(W.w, b.id, now, &err))
+        fail_msg("%s", err.text);
+    cv_stop *st;
+    assert_int_equal(cv_store_offer_stops(cv_matcher_store(W.w), o.id, &st, &n, &err), 0);
+    assert_int_equal(n, 6);
+    assert_int_equal(st[3].booking_id, b.id);
+    assert_int_equal(st[3].kind, CV_STOP_PICKUP);
+    free(st);
+    world_free(&W, db);
+    hand_close(g, "oracle_later");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -1322,6 +1402,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_hand_made_map),
         cmocka_unit_test(test_hand_made_riders),
         cmocka_unit_test(test_hand_made_dates),
+        cmocka_unit_test(test_hand_made_later_on_other_dates),
         cmocka_unit_test(test_random_monaco),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
