@@ -86,14 +86,16 @@ static int evaluate(const cv_plan *pl, const cv_candidate *c, int i, int j, cv_i
     /* departure shift: within the driver's margin, putting p in the passenger's window and every confirmed pickup
        in its own after the delays this insertion causes; all in deciseconds (windows and margins come in
        seconds, travel costs in deciseconds) */
+    /* a window in whole seconds takes every arrival that rounds into it (half a second early to just under half a
+       second late): with no margin, a wish of exactly the pickup time told in seconds is met */
     int64_t wish = c->wish * 10, cm = (int64_t)c->margin_s * 10;
     int64_t lo = -(int64_t)pl->margin_s * 10, hi = (int64_t)pl->margin_s * 10;
-    clip(&lo, &hi, wish - cm - arr_p, wish + cm - arr_p);
+    clip(&lo, &hi, wish - cm - 5 - arr_p, wish + cm + 4 - arr_p);
     int64_t arr = 0;
     for (int k = 0; k < pl->nstops && lo <= hi; k++) {
         if (st[k].is_pickup) {
             int64_t delay = k > j ? delay_after_q : k > i ? delay_after_p : 0;
-            clip(&lo, &hi, st[k].win_lo * 10 - arr - delay, st[k].win_hi * 10 - arr - delay);
+            clip(&lo, &hi, st[k].win_lo * 10 - 5 - arr - delay, st[k].win_hi * 10 + 4 - arr - delay);
         }
         arr += st[k].leg.ds;
     }
@@ -122,12 +124,13 @@ static int evaluate(const cv_plan *pl, const cv_candidate *c, int i, int j, cv_i
 }
 
 /* evaluate works in deciseconds; insertions are given in seconds */
-static void to_seconds(cv_insertion *x)
+static void to_seconds(cv_insertion *x, int64_t wish_s)
 {
     x->shift_s = (x->shift_s + (x->shift_s >= 0 ? 5 : -5)) / 10;
     x->pickup_s = (x->pickup_s + (x->pickup_s >= 0 ? 5 : -5)) / 10;
     x->dropoff_s = (x->dropoff_s + (x->dropoff_s >= 0 ? 5 : -5)) / 10;
-    x->mismatch_s = (x->mismatch_s + 5) / 10;
+    /* between the pickup time as told (in seconds) and the wish */
+    x->mismatch_s = x->pickup_s > wish_s ? x->pickup_s - wish_s : wish_s - x->pickup_s;
 }
 
 int cv_plan_insert(const cv_plan *pl, const cv_candidate *c, cv_insertion *out)
@@ -148,7 +151,7 @@ int cv_plan_insert(const cv_plan *pl, const cv_candidate *c, cv_insertion *out)
         }
     if (!found)
         return 0;
-    to_seconds(&best);
+    to_seconds(&best, c->wish);
     *out = best;
     return 1;
 }
@@ -159,7 +162,7 @@ int cv_plan_insert_at(const cv_plan *pl, const cv_candidate *c, int i, int j, cv
         return 0;
     if (!evaluate(pl, c, i, j, out))
         return 0;
-    to_seconds(out);
+    to_seconds(out, c->wish);
     return 1;
 }
 

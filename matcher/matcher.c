@@ -1679,7 +1679,8 @@ static int touch_on_edge(cv_matcher_ws *w, const cv_buckets *b, const cv_snap *x
 static void drop_untimely(cv_matcher_ws *w, const cv_request *r, const cv_snap *p)
 {
     const cv_matcher *m = w->m;
-    int64_t lo = 10 * (r->when.depart - r->when.margin_s), hi = 10 * (r->when.depart + r->when.margin_s);
+    /* the window takes arrivals that round into it, as cv_plan_insert does */
+    int64_t lo = 10 * (r->when.depart - r->when.margin_s) - 5, hi = 10 * (r->when.depart + r->when.margin_s) + 4;
     for (size_t i = 0; i < w->npool; i++) {
         const acc *a = &w->pool[i];
         const offer_window *ow = &m->win[a->slot];
@@ -1727,7 +1728,8 @@ static int match_request(cv_matcher_ws *w, const request_slot *rs, int64_t now, 
     /* a punctual passenger's window is tested per offer in the first scan, and skips the offers' buckets' time
        slices that end before it or start after it in all four (an offer the first scan did not keep is out) */
     cv_span sp = request_span(r);
-    wish_window ww = {sp.lo, sp.hi};
+    /* a second wider: an arrival that rounds into the window counts (cv_plan_insert) */
+    wish_window ww = {sp.lo == INT64_MIN ? sp.lo : sp.lo - 1, sp.hi == INT64_MAX ? sp.hi : sp.hi + 1};
     for (int k = 0; k < 2 && !rc; k++)
         rc = scan(w, &w->sp[TO_P], m->off_fwd[k], 1, TO_P, 0, 0, pq.ds, UINT32_MAX, 0,
                   r->when.kind == CV_PUNCTUAL ? &ww : NULL, ww);

@@ -134,7 +134,10 @@ static void test_plan_time_window_at_the_edge(void **state)
                        (cv_cost){20000 - arr, 200000 - arr * 10});
         t.plan.margin_s = 15 * MIN;
         t.c.margin_s = 10 * MIN;
-        int64_t slack = 25 * MIN, latest = arr / 10 + slack, earliest = (arr + 9) / 10 - slack;
+        /* windows take every arrival that rounds into them: the edges are the arrival rounded to the second (half
+           up) plus or minus both margins */
+        int64_t rounded = (arr + 5) / 10;
+        int64_t slack = 25 * MIN, latest = rounded + slack, earliest = rounded - slack;
         cv_insertion ins;
         t.c.wish = latest;
         if (cv_plan_insert(&t.plan, &t.c, &ins) != 1)
@@ -142,7 +145,7 @@ static void test_plan_time_window_at_the_edge(void **state)
         /* the driver leaves as late as it may, and the pickup is the passenger's margin before the wish (to the
            rounding of the arrival to whole seconds) */
         assert_int_equal(ins.shift_s, 15 * MIN);
-        assert_true(ins.mismatch_s >= 10 * MIN - 1 && ins.mismatch_s <= 10 * MIN);
+        assert_true(ins.mismatch_s >= 10 * MIN - 1 && ins.mismatch_s <= 10 * MIN + 1);
         t.c.wish = latest + 1;
         assert_int_equal(cv_plan_insert(&t.plan, &t.c, &ins), 0);
         t.c.wish = earliest;
@@ -151,14 +154,18 @@ static void test_plan_time_window_at_the_edge(void **state)
         assert_int_equal(ins.shift_s, -15 * MIN);
         t.c.wish = earliest - 1;
         assert_int_equal(cv_plan_insert(&t.plan, &t.c, &ins), 0);
-        /* no margin on either side: the exact arrival, and not a second after it */
+        /* no margin on either side: the arrival rounded to the second, whatever its tenths (regression: a wish of
+           exactly the pickup time the matcher tells was refused unless the arrival fell on a whole second), and
+           not a second before or after it */
         t.plan.margin_s = 0;
         t.c.margin_s = 0;
-        if (arr % 10 == 0) {
-            t.c.wish = arr / 10;
-            assert_int_equal(cv_plan_insert(&t.plan, &t.c, &ins), 1);
-        }
-        t.c.wish = arr / 10 + 1;
+        t.c.wish = rounded;
+        if (cv_plan_insert(&t.plan, &t.c, &ins) != 1)
+            fail_msg("arrival %u ds, no margins: the wish %lld s refused", arr, (long long)rounded);
+        assert_int_equal(ins.mismatch_s, 0);
+        t.c.wish = rounded + 1;
+        assert_int_equal(cv_plan_insert(&t.plan, &t.c, &ins), 0);
+        t.c.wish = rounded - 1;
         assert_int_equal(cv_plan_insert(&t.plan, &t.c, &ins), 0);
     }
 }
@@ -545,8 +552,8 @@ static cv_coord on_route(cv_coord a, cv_coord b, double f)
 }
 
 /* The time window through the whole matcher: the driver leaves at dep within +-10 min, reaches p arr deciseconds
-   later (a route computed here); a passenger with +-5 min is served when its wish is between ceil(arr / 10) - 15
-   min and floor(arr / 10) + 15 min after dep, both included, and not one second outside. For a pickup where the
+   later (a route computed here); a passenger with +-5 min is served when its wish is within 15 min of arr rounded
+   to the second (half up) after dep, both ends included, and not one second outside. For a pickup where the
    driver starts (arr 0), one a whole number of seconds away and one not. */
 static void test_time_window_at_the_edge(void **state)
 {
@@ -571,7 +578,8 @@ static void test_time_window_at_the_edge(void **state)
     for (int pk = 0; pk < 3; pk++) {
         cv_coord p = pickups[pk];
         uint32_t arr = route(O_FROM, p).ds;
-        int64_t slack = 15 * MIN, latest = dep + arr / 10 + slack, earliest = dep + (arr + 9) / 10 - slack;
+        /* arrivals that round into the window count: the edges are the arrival rounded to the second */
+        int64_t slack = 15 * MIN, latest = dep + (arr + 5) / 10 + slack, earliest = dep + (arr + 5) / 10 - slack;
         print_message("pickup %u ds after the departure: wishes from %+lld s to %+lld s\n", arr,
                       (long long)(earliest - dep), (long long)(latest - dep));
         static const int64_t off[] = {0, 1, 0, -1};
