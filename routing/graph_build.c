@@ -512,7 +512,9 @@ static int build_grid(cv_graph_header *h, const cv_edge *edges, const uint32_t *
     h->bbox[0] = lo_lon, h->bbox[1] = lo_lat, h->bbox[2] = hi_lon, h->bbox[3] = hi_lat;
     double midlat = cv_deg(lo_lat / 2 + hi_lat / 2);
     double mlat = 111195.0, mlon = 111195.0 * cos(midlat * CV_PI / 180.0);
-    double w_m = cv_deg(hi_lon - lo_lon) * mlon + 1, h_m = cv_deg(hi_lat - lo_lat) * mlat + 1;
+    /* the spans in int64: a graph may reach across more than half the world's longitudes (INT32_MAX is 214.7°) */
+    double w_m = ((double)hi_lon - lo_lon) / CV_COORD_SCALE * mlon + 1;
+    double h_m = ((double)hi_lat - lo_lat) / CV_COORD_SCALE * mlat + 1;
     double nseg = (double)(np - nedges);
     double side = sqrt(w_m * h_m / (nseg / 3.0 + 1));
     if (side < 60)

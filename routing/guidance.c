@@ -176,7 +176,8 @@ static int build_segments(ctx *c, const cv_path *p)
 /* Bearing from a to b in degrees clockwise from north, [0, 360); -1 when the points are the same. */
 static double bearing_deg(cv_coord a, cv_coord b)
 {
-    double dx = cv_deg(b.lon - a.lon) * cos(cv_deg(a.lat) * CV_PI / 180.0), dy = cv_deg(b.lat - a.lat);
+    double dx = ((double)b.lon - a.lon) / CV_COORD_SCALE * cos(cv_deg(a.lat) * CV_PI / 180.0);
+    double dy = ((double)b.lat - a.lat) / CV_COORD_SCALE;
     if (dx == 0 && dy == 0)
         return -1;
     double d = atan2(dx, dy) * 180.0 / CV_PI;

@@ -11,6 +11,11 @@
 #include <string.h>
 
 #include "geo.h"
+#include "graph_build.h"
+#include "guidance.h"
+#include "osm_network.h"
+#include "route.h"
+#include "snap.h"
 #include "osm_reader.h"
 
 /* fuzz_graph: a graph file whose points are far from the query point (a longitude of -214.7 degrees in a file with
@@ -98,11 +103,70 @@ static void test_pbf_tag_with_nul(void **state)
     assert_string_equal(ways[1].name, "Fast Way");
 }
 
+/* fuzz_osm_pbf (found-wide-bbox.osm.pbf): a graph whose roads span more than 214.7 degrees of longitude made the
+   grid builder subtract the int32 bounds in int (signed overflow, and a negative width: a garbage grid); the
+   bearings of the turn-by-turn steps had the same subtraction, done in double now too. A road on the 10th
+   parallel from -179.9 to 179.9 (one segment across the antimeridian, 359.8 degrees apart as coordinates, then a
+   short one) builds, gets the whole span as its bounding box, snaps at both ends and routes end to end. */
+static void test_graph_across_the_world(void **state)
+{
+    (void)state;
+    char in[1024], out[1024];
+    snprintf(in, sizeof in, "%s/fuzz_wide.osm", COVOIT_TMP);
+    snprintf(out, sizeof out, "%s/fuzz_wide.graph", COVOIT_TMP);
+    FILE *f = fopen(in, "w");
+    assert_non_null(f);
+    fputs("<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\" generator=\"test\">\n"
+          " <node id=\"1\" lat=\"10\" lon=\"-179.9\"/>\n <node id=\"2\" lat=\"10\" lon=\"179.9\"/>\n"
+          " <node id=\"3\" lat=\"10.001\" lon=\"179.9\"/>\n"
+          " <way id=\"1\"><nd ref=\"1\"/><nd ref=\"2\"/><nd ref=\"3\"/><tag k=\"highway\" v=\"residential\"/></way>\n"
+          "</osm>\n", f);
+    assert_int_equal(fclose(f), 0);
+    cv_profile_options popt = cv_profile_defaults();
+    cv_network net;
+    cv_error err = {0};
+    assert_int_equal(cv_network_read(in, &popt, NULL, &net, &err), 0);
+    int rc = cv_graph_build(&net, in, out, NULL, NULL, &err);
+    cv_network_free(&net);
+    if (rc)
+        fail_msg("build: %s", err.text);
+    cv_graph *g = cv_graph_open(out, &err);
+    if (!g)
+        fail_msg("open: %s", err.text);
+    assert_int_equal(g->hdr.bbox[0], -1799000000);
+    assert_int_equal(g->hdr.bbox[2], 1799000000);
+    assert_true(g->hdr.grid_cols >= 1 && g->hdr.grid_rows >= 1);
+    /* every point of the span is inside the grid */
+    assert_true((int64_t)g->hdr.grid_lon0 + (int64_t)g->hdr.grid_cols * g->hdr.grid_cell_lon > 1799000000);
+    cv_snap_options so = cv_snap_defaults();
+    cv_snap s, t;
+    assert_int_equal(cv_snap_point(g, (cv_coord){-1798999000, 100000000}, &so, &s, &err), 0);
+    assert_int_equal(cv_snap_point(g, (cv_coord){1799000000, 100005000}, &so, &t, &err), 0);
+    assert_true(s.distance_m < 1 && t.distance_m < 1);
+    cv_dijkstra *w = cv_dijkstra_new(g);
+    assert_non_null(w);
+    cv_path p;
+    memset(&p, 0, sizeof p);
+    if (cv_dijkstra_route(w, &s, &t, &p, &err))
+        fail_msg("route: %s", err.text);
+    /* the segment crosses the antimeridian: 0.2 degrees of the parallel (21.9 km) and 111 m north */
+    assert_true(p.distance_dm > 218000u && p.distance_dm < 221000u);
+    cv_steps st;
+    memset(&st, 0, sizeof st);
+    assert_int_equal(cv_path_steps(g, &p, &st), 0);
+    assert_true(st.n >= 2);
+    cv_steps_free(&st);
+    cv_path_free(&p);
+    cv_dijkstra_free(w);
+    cv_graph_close(g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_project_planar_far_points),
         cmocka_unit_test(test_pbf_tag_with_nul),
+        cmocka_unit_test(test_graph_across_the_world),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
