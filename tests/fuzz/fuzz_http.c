@@ -2,7 +2,7 @@
    in-process on 127.0.0.1 port 0 over the Monaco graph, its hub labels and a trip database seeded with offers,
    requests and bookings, spoken to over a loopback socket, one connection per input.
 
-   Two targets are built from this file:
+   Three targets are built from this file:
    - fuzz_http_raw (FUZZ_HTTP_RAW): the input is the bytes sent, as they are (request line, headers, body,
      pipelined requests, garbage). The write side is then shut so that an incomplete request ends.
    - fuzz_http_api: the input is "METHOD PATH\n", header lines, an empty line and a body; the harness makes one
@@ -16,7 +16,8 @@
    closed; the answer is a sequence of well-framed HTTP responses; each response covoit made (it has a
    Content-Type) with JSON is a JSON object with a string "code", "Ok" exactly on 200/201, an error "message", a
    status that the code goes with in docs/API.md's table (read at start), an Allow header on 405, and never a 500
-   (an internal error from a client's request is a bug). fuzz_http_api also requires exactly one response, covoit's.
+   (an internal error from a client's request is a bug). fuzz_http_api and fuzz_http_auth also require exactly one
+   response, covoit's.
 
    Every COVOIT_FUZZ_HTTP_RESET inputs (default 2000) the server is stopped and the database seeded afresh, so that
    a long run does not pile up offers, and ids 1 and 2 stay meaningful. */
@@ -25,7 +26,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
