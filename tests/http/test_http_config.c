@@ -371,10 +371,36 @@ static void test_command_line_wins(void **state)
             fail_msg("no '%s' in: %s", pairs[i], err_buf);
 }
 
-/* docs/covoit.example.json is a good file (its graph and database replaced on the command line). */
+/* docs/covoit.example.json is a good file (its graph and database replaced on the command line), and it sets every
+   key of the configuration table of docs/API.md, as that page says. */
 static void test_example_config(void **state)
 {
     (void)state;
+    json_error_t jerr;
+    json_t *example = json_load_file(EXAMPLE, 0, &jerr);
+    if (!example)
+        fail_msg("%s: %s", EXAMPLE, jerr.text);
+    FILE *api = fopen(COVOIT_TEST_DATA "/../../docs/API.md", "r");
+    assert_non_null(api);
+    char line[2048];
+    int keys = 0;
+    while (fgets(line, sizeof line, api)) {
+        /* | `--option ...` | `key` | type | default | meaning | */
+        if (strncmp(line, "| `--", 5))
+            continue;
+        char *cell = strstr(line + 1, "| `");
+        if (!cell)
+            continue;
+        char *end = strchr(cell + 3, '`');
+        assert_non_null(end);
+        *end = '\0';
+        if (!json_object_get(example, cell + 3))
+            fail_msg("docs/covoit.example.json does not set '%s' (docs/API.md, Configuration)", cell + 3);
+        keys++;
+    }
+    fclose(api);
+    assert_int_equal((size_t)keys, json_object_size(example));
+    json_decref(example);
     tst_remove_db(DB_EXAMPLE);
     const char *args[] = {"--config", EXAMPLE, "--graph", GRAPH, "--db", DB_EXAMPLE, "--listen", "127.0.0.1:0",
                           "--quiet", NULL};
