@@ -358,6 +358,8 @@ static int db_fail(sqlite3 *db, cv_error *err, int rc, const char *what)
     case SQLITE_NOMEM: code = CV_ENOMEM; break;
     case SQLITE_NOTADB: code = CV_EFORMAT; break;
     case SQLITE_CORRUPT: code = CV_ECORRUPT; break;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: code = CV_EBUSY; break;
     case SQLITE_CONSTRAINT:
         code = (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) ? CV_ECONFLICT : CV_EINVAL;
         break;

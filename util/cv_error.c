@@ -35,6 +35,7 @@ const char *cv_strerror(int code)
     case CV_EINTERNAL: return "internal error";
     case CV_EZONE: return "time zone mismatch";
     case CV_ESTALE: return "stale";
+    case CV_EBUSY: return "busy";
     default: return "unknown error";
     }
 }

@@ -25,7 +25,8 @@ enum {
     CV_ECONFLICT = -12, /* state does not allow the operation */
     CV_EINTERNAL = -13, /* a bug: an invariant did not hold */
     CV_EZONE = -14,     /* a database kept in another time zone than the one running */
-    CV_ESTALE = -15     /* computed on data that has changed since: compute again */
+    CV_ESTALE = -15,    /* computed on data that has changed since: compute again */
+    CV_EBUSY = -16      /* a database another process kept locked past the busy timeout: try again */
 };
 
 /* Filled by a failing call when the caller passes one; `text` is a one-line message that names the problem. */

@@ -854,7 +854,7 @@ static enum MHD_Result send_json(cv_server *s, struct MHD_Connection *c, req_sta
             MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
         if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
             MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow ? r->allow : "GET, HEAD");
-        if (status == MHD_HTTP_TOO_MANY_REQUESTS && r->retry_after) {
+        if ((status == MHD_HTTP_TOO_MANY_REQUESTS || status == MHD_HTTP_SERVICE_UNAVAILABLE) && r->retry_after) {
             char ra[24];
             snprintf(ra, sizeof ra, "%u", r->retry_after);
             MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);

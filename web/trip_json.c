@@ -19,6 +19,7 @@ const char *json_trip_code(int code)
     case CV_ENOTFOUND: return "NotFound";
     case CV_ECONFLICT: return "Conflict";
     case CV_EZONE: return "Conflict";
+    case CV_EBUSY: return "Busy";
     default: return "Error";
     }
 }

@@ -35,6 +35,8 @@ static int status_of(int code)
         return MHD_HTTP_NOT_FOUND;
     case CV_ECONFLICT:
         return MHD_HTTP_CONFLICT;
+    case CV_EBUSY:
+        return MHD_HTTP_SERVICE_UNAVAILABLE;
     default:
         return MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
@@ -43,6 +45,8 @@ static int status_of(int code)
 /* The answer to a failed matcher or store call. */
 static int fail(web_req *r, int code, const cv_error *err)
 {
+    if (code == CV_EBUSY)
+        r->retry_after = 1; /* another process held the database's write lock for the whole busy timeout */
     if (status_of(code) >= 500) {
         cv_log("error", "%s %s: %s", r->method, r->path, err->text);
         web_count_db_error(r);

@@ -30,7 +30,7 @@ typedef struct web_req {
     int auth;                   /* 1: the server requires API keys, and client and scopes are the caller's */
     char client[CV_OWNER_MAX];
     unsigned scopes;
-    unsigned retry_after;       /* a 429 answer's Retry-After, seconds */
+    unsigned retry_after;       /* the Retry-After of a 429, or of a 503 Busy, seconds */
     int status;                 /* HTTP status of the response */
     json_t *body;               /* the response document (owned) */
     char *text;                 /* instead of body: a malloc'ed text answer (owned), e.g. /metrics */

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sqlite3.h>
 
 #include "matcher.h"
 #include "server.h"
@@ -462,10 +463,62 @@ static void test_cli_writes_reach_the_server(void **state)
 #undef STEP
 }
 
+static long long count_offers(void)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(DB, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM offers", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    long long n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* Another process (here another connection: SQLite's locks are the same) holds the database's write lock for
+   longer than the busy timeout (5 s): a write is answered 503 Busy with Retry-After: 1 and writes nothing, reads
+   go on (WAL), and once the lock is let go the same write is stored. */
+static void test_database_locked_elsewhere(void **state)
+{
+    (void)state;
+    long long before = count_offers();
+    sqlite3 *other;
+    assert_int_equal(sqlite3_open(DB, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    char body[512];
+    int n = snprintf(body, sizeof body,
+                     "{\"from\":[7.4275,43.7396],\"to\":[7.4160,43.7290],\"depart\":\"%s\",\"seats\":2,"
+                     "\"owner\":\"locked-driver\"}",
+                     depart[1]);
+    reply list = http_request(port, "GET", "/v1/offers?owner=feed-driver", NULL, NULL, 0);
+    assert_int_equal(list.status, 200);
+    reply_free(&list);
+    double t0 = http_now_ms();
+    reply r = http_request(port, "POST", "/v1/offers", NULL, body, (size_t)n);
+    double waited = http_now_ms() - t0;
+    if (r.status != 503)
+        fail_msg("a write under another's lock: %d %s", r.status, r.body ? r.body : "");
+    assert_non_null(r.json);
+    assert_string_equal(json_string_value(json_object_get(r.json, "code")), "Busy");
+    assert_non_null(strstr(r.raw, "\r\nRetry-After: 1\r\n"));
+    assert_true(waited >= 4500); /* it waited for the lock the whole busy timeout */
+    reply_free(&r);
+    assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    assert_int_equal(count_offers(), before);
+    r = http_request(port, "POST", "/v1/offers", NULL, body, (size_t)n);
+    if (r.status != 201)
+        fail_msg("the same write once the lock is gone: %d %s", r.status, r.body ? r.body : "");
+    reply_free(&r);
+    assert_int_equal(count_offers(), before + 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cli_writes_reach_the_server),
+        cmocka_unit_test(test_database_locked_elsewhere),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
