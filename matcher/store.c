@@ -2080,8 +2080,8 @@ static int zone_rows(sqlite3 *db, zone_row **out, size_t *n, cv_error *err)
     static const char *const sql[3] = {
         "SELECT 0, id, first_day, last_day, weekdays, time_of_day, 1, 0, -1, -1 FROM offers WHERE sched_kind = 1",
         "SELECT 1, id, first_day, last_day, weekdays, time_of_day, 1, 0, -1, -1 FROM requests WHERE sched_kind = 1",
-        "SELECT 2, b.id, b.first_day, b.last_day, b.weekdays, o.time_of_day, o.sched_kind, o.depart, b.pickup_time, "
-        "b.dropoff_time FROM bookings b JOIN offers o ON o.id = b.offer_id WHERE b.first_day > -2147483648",
+        ("SELECT 2, b.id, b.first_day, b.last_day, b.weekdays, o.time_of_day, o.sched_kind, o.depart, b.pickup_time, "
+         "b.dropoff_time FROM bookings b JOIN offers o ON o.id = b.offer_id WHERE b.first_day > -2147483648"),
     };
     zone_row *a = NULL;
     size_t na = 0, cap = 0;
@@ -2131,8 +2131,8 @@ static int zone_write(sqlite3 *db, const zone_row *z, cv_error *err)
     static const char *const sql[3] = {
         "UPDATE offers SET first_day = ?2, last_day = ?3, weekdays = ?4, time_of_day = ?5 WHERE id = ?1",
         "UPDATE requests SET first_day = ?2, last_day = ?3, weekdays = ?4, time_of_day = ?5 WHERE id = ?1",
-        "UPDATE bookings SET first_day = ?2, last_day = ?3, weekdays = ?4, pickup_time = coalesce(?6, pickup_time), "
-        "dropoff_time = coalesce(?7, dropoff_time) WHERE id = ?1",
+        ("UPDATE bookings SET first_day = ?2, last_day = ?3, weekdays = ?4, pickup_time = coalesce(?6, pickup_time), "
+         "dropoff_time = coalesce(?7, dropoff_time) WHERE id = ?1"),
     };
     cv_day day;
     int32_t tod;
