@@ -497,6 +497,22 @@ static int strongly_connected(uint32_t n, const uint32_t *first, const cv_arc *a
     return 0;
 }
 
+/* Grid entries (segment, cell) if each segment goes into every cell of its bounding box, for cells of clon by clat
+   from (lo_lon, lo_lat); O(segments). */
+static uint64_t grid_entries(const uint32_t *efirst, const cv_coord *pts, uint32_t nedges, int32_t lo_lon,
+                             int32_t lo_lat, int32_t clon, int32_t clat)
+{
+    uint64_t n = 0;
+    for (uint32_t e = 0; e < nedges; e++)
+        for (uint32_t p = efirst[e]; p + 1 < efirst[e + 1]; p++) {
+            int64_t a0 = pts[p].lon, a1 = pts[p + 1].lon, b0 = pts[p].lat, b1 = pts[p + 1].lat;
+            int64_t dc = (a0 > a1 ? a0 : a1) - lo_lon, cc = (a0 < a1 ? a0 : a1) - lo_lon;
+            int64_t dr = (b0 > b1 ? b0 : b1) - lo_lat, rr = (b0 < b1 ? b0 : b1) - lo_lat;
+            n += (uint64_t)(dc / clon - cc / clon + 1) * (uint64_t)(dr / clat - rr / clat + 1);
+        }
+    return n;
+}
+
 /* Builds the uniform grid over segments: cells of a size that puts a few segments in each. */
 static int build_grid(cv_graph_header *h, const cv_edge *edges, const uint32_t *efirst, const cv_coord *pts,
                       uint32_t nedges, uint32_t **out_first, cv_grid_item **out_items, uint64_t *nitems)
@@ -523,9 +539,20 @@ static int build_grid(cv_graph_header *h, const cv_edge *edges, const uint32_t *
         side = 5000;
     while ((w_m / side + 2) * (h_m / side + 2) > 16e6)
         side *= 1.5;
-    int32_t clon = (int32_t)ceil(side / mlon * CV_COORD_SCALE), clat = (int32_t)ceil(side / mlat * CV_COORD_SCALE);
-    if (clon < 1) clon = 1;
-    if (clat < 1) clat = 1;
+    /* A segment goes into every cell of its bounding box: a few long ones across a sparse, wide graph (a corrupt
+       file, a fuzzer's; real roads are far shorter than a cell) would take millions of cells each, gigabytes and
+       minutes (and the uint32 cell counts could wrap). The cells grow until the entries are a few per segment. */
+    uint64_t budget = 8 * (uint64_t)nseg + (1u << 20);
+    int32_t clon, clat;
+    for (;;) {
+        double fl = ceil(side / mlon * CV_COORD_SCALE), fa = ceil(side / mlat * CV_COORD_SCALE);
+        clon = fl > INT32_MAX ? INT32_MAX : fl < 1 ? 1 : (int32_t)fl;
+        clat = fa > INT32_MAX ? INT32_MAX : fa < 1 ? 1 : (int32_t)fa;
+        if (grid_entries(efirst, pts, nedges, lo_lon, lo_lat, clon, clat) <= budget ||
+            (clon == INT32_MAX && clat == INT32_MAX))
+            break;
+        side *= 2;
+    }
     uint32_t cols = (uint32_t)(((int64_t)hi_lon - lo_lon) / clon + 1), rows = (uint32_t)(((int64_t)hi_lat - lo_lat) / clat + 1);
     h->grid_lon0 = lo_lon, h->grid_lat0 = lo_lat, h->grid_cell_lon = clon, h->grid_cell_lat = clat;
     h->grid_cols = cols, h->grid_rows = rows;

@@ -212,6 +212,54 @@ static void test_bad_pbf_leaves_no_descriptor(void **state)
     unlink(cut);
 }
 
+/* fuzz_osm_pbf (a long run, found-wide-grid.osm.pbf): an 11 KB file whose 53 roads are scattered over the world
+   took 65 s and 2 GB to import. A segment goes into every grid cell of its bounding box, and the cells are at most
+   5 km: a few long diagonal segments filled millions of cells each. The cells now grow until the entries are a few
+   per segment. Four roads across the world, each one long diagonal segment: a handful of entries each, and the
+   points at their ends still snap. */
+static void test_grid_of_long_segments(void **state)
+{
+    (void)state;
+    char in[1024], out[1024];
+    snprintf(in, sizeof in, "%s/fuzz_long_segments.osm", COVOIT_TMP);
+    snprintf(out, sizeof out, "%s/fuzz_long_segments.graph", COVOIT_TMP);
+    FILE *f = fopen(in, "w");
+    assert_non_null(f);
+    fputs("<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\" generator=\"test\">\n", f);
+    for (int w = 0; w < 4; w++) {
+        double lon0 = -170 + 5 * w, lat0 = -70 + 3 * w;
+        fprintf(f, " <node id=\"%d\" lat=\"%.4f\" lon=\"%.4f\"/>\n <node id=\"%d\" lat=\"%.4f\" lon=\"%.4f\"/>\n",
+                10 * w + 1, lat0, lon0, 10 * w + 2, -lat0, -lon0);
+        fprintf(f, " <way id=\"%d\"><nd ref=\"%d\"/><nd ref=\"%d\"/><tag k=\"highway\" v=\"primary\"/></way>\n", w + 1,
+                10 * w + 1, 10 * w + 2);
+    }
+    fputs("</osm>\n", f);
+    assert_int_equal(fclose(f), 0);
+    cv_profile_options popt = cv_profile_defaults();
+    cv_network net;
+    cv_error err = {0};
+    assert_int_equal(cv_network_read(in, &popt, NULL, &net, &err), 0);
+    int rc = cv_graph_build(&net, in, out, NULL, NULL, &err);
+    cv_network_free(&net);
+    if (rc)
+        fail_msg("build: %s", err.text);
+    cv_graph *g = cv_graph_open(out, &err);
+    if (!g)
+        fail_msg("open: %s", err.text);
+    uint64_t items = g->hdr.sections[CV_SEC_GRID_ITEM].count;
+    /* within the budget of 8 per segment and 2^20 (it was about 16 million per segment) */
+    assert_true(items >= 4 && items <= 8 * 4 + (1u << 20));
+    cv_snap_options so = cv_snap_defaults();
+    cv_snap s;
+    assert_int_equal(cv_snap_point(g, (cv_coord){-1700000000, -700000000}, &so, &s, &err), 0);
+    assert_true(s.distance_m < 1);
+    assert_int_equal(cv_snap_point(g, (cv_coord){1550000000, 610000000}, &so, &s, &err), 0);
+    assert_true(s.distance_m < 1);
+    cv_graph_close(g);
+    unlink(in);
+    unlink(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -219,6 +267,7 @@ int main(void)
         cmocka_unit_test(test_pbf_tag_with_nul),
         cmocka_unit_test(test_graph_across_the_world),
         cmocka_unit_test(test_bad_pbf_leaves_no_descriptor),
+        cmocka_unit_test(test_grid_of_long_segments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
