@@ -26,6 +26,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,8 +80,23 @@ static answer exchange(const uint8_t *req, size_t n)
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&sa, sizeof sa))
-        fz_fail("connect to the server: %s", strerror(errno));
+    if (connect(fd, (struct sockaddr *)&sa, sizeof sa)) {
+        /* a signal (libFuzzer's timer) interrupted it: the connection goes on in the background, wait for it */
+        int e = errno;
+        if (e == EINTR) {
+            struct pollfd pf = {fd, POLLOUT, 0};
+            int r;
+            while ((r = poll(&pf, 1, RECV_TIMEOUT_S * 1000)) < 0 && errno == EINTR)
+                ;
+            socklen_t len = sizeof e;
+            if (r <= 0)
+                e = r == 0 ? ETIMEDOUT : errno;
+            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len))
+                e = errno;
+        }
+        if (e)
+            fz_fail("connect to the server: %s", strerror(e));
+    }
     for (size_t off = 0; off < n;) {
         ssize_t w = send(fd, req + off, n - off, MSG_NOSIGNAL);
         if (w < 0 && errno == EINTR)
