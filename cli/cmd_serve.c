@@ -577,33 +577,35 @@ static int serve(int argc, char **argv, json_t **config_doc)
         cli_error("%s", zwhy);
         return zst;
     }
+    /* From here on every way out goes through `done`, which closes whatever was opened, in reverse order. */
+    int rc = CLI_FAIL;
+    cv_hub_labels *hl = NULL;
+    cv_matcher *m = NULL;
+    cv_server *s = NULL;
     cv_graph *g = cv_graph_open(graph, &err);
     if (!g) {
         cli_error("%s", err.text);
-        return CLI_FAIL;
+        goto done;
     }
     /* hub labels before the matcher, whose index is then built from them too */
     long labels_mb = v[S_LABELS_MB].set ? (long)v[S_LABELS_MB].i : 1024;
-    cv_hub_labels *hl = NULL;
     if (labels_mb > 0) {
         cv_progress pr;
         cv_progress_init(&pr, 0);
-        int rc = cv_hub_labels_build(g, o.threads, (uint64_t)labels_mb << 20, &pr, &hl, &err);
+        int lrc = cv_hub_labels_build(g, o.threads, (uint64_t)labels_mb << 20, &pr, &hl, &err);
         cv_progress_done(&pr);
-        if (rc == 0)
+        if (lrc == 0)
             printf("hub labels: %.1f entries per node each way, %.0f MB, built in %.2f s\n",
                    (double)(hl->nentries[0] + hl->nentries[1]) / 2.0 / (g->hdr.nnodes ? g->hdr.nnodes : 1),
                    (double)cv_hub_labels_bytes(hl) / 1048576.0, hl->build_s);
-        else if (rc == CV_ETOOBIG)
+        else if (lrc == CV_ETOOBIG)
             cv_log("warn", "%s (--hub-labels-mb %ld)", err.text, labels_mb);
         else {
             cli_error("%s", err.text);
-            cv_graph_close(g);
-            return CLI_FAIL;
+            goto done;
         }
     }
     o.labels = hl;
-    cv_matcher *m = NULL;
     if (db) {
         cv_matcher_options mo = cv_matcher_defaults();
         mo.labels = hl;
@@ -612,19 +614,14 @@ static int serve(int argc, char **argv, json_t **config_doc)
             mo.price_per_km = v[S_PRICE].d;
         if (cv_matcher_open(g, db, &mo, (int64_t)time(NULL), &m, &err)) {
             cli_error("%s", err.text);
-            cv_hub_labels_free(hl);
-        cv_graph_close(g);
-            return CLI_FAIL;
+            goto done;
         }
         o.matcher = m;
         if (demo_trips > 0) {
             long added = seed_demo_trips(g, m, demo_trips, &err);
             if (added < 0) {
                 cli_error("--demo-trips: %s", err.text);
-                cv_matcher_close(m);
-                cv_hub_labels_free(hl);
-        cv_graph_close(g);
-                return CLI_FAIL;
+                goto done;
             }
             printf("demo trips: added %ld offers (owner \"demo\", tomorrow 07:00-09:00) to reach %ld open ones\n",
                    added, demo_trips);
@@ -637,13 +634,10 @@ static int serve(int argc, char **argv, json_t **config_doc)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     o.page_dir = page;
-    cv_server *s = cv_server_start(g, &o, &err);
+    s = cv_server_start(g, &o, &err);
     if (!s) {
         cli_error("%s", err.text);
-        cv_matcher_close(m);
-        cv_hub_labels_free(hl);
-        cv_graph_close(g);
-        return CLI_FAIL;
+        goto done;
     }
     if (!cv_server_auth(s))
         printf("demo mode: no API key configured, listening on the loopback address only\n");
@@ -670,12 +664,15 @@ static int serve(int argc, char **argv, json_t **config_doc)
     int sig = 0;
     sigwait(&stop, &sig);
     cv_log("info", "%s received: finishing requests in flight", sig == SIGINT ? "SIGINT" : "SIGTERM");
-    cv_server_stop(s);
+    rc = CLI_OK;
+done:
+    cv_server_stop(s); /* each of these takes NULL: what was not opened yet */
     cv_matcher_close(m);
     cv_hub_labels_free(hl);
     cv_graph_close(g);
-    cv_log("info", "stopped");
-    return CLI_OK;
+    if (rc == CLI_OK)
+        cv_log("info", "stopped");
+    return rc;
 }
 
 int cmd_serve(int argc, char **argv)
