@@ -488,16 +488,27 @@ static cv_coord read_coord(sqlite3_stmt *st, int col)
     return (cv_coord){sqlite3_column_int(st, col), sqlite3_column_int(st, col + 1)};
 }
 
-/* Row of OFFER_COLS, vias not included. */
-static void read_offer_row(sqlite3_stmt *st, cv_offer *o)
+/* Reads a row into out (a cv_offer, a cv_booking, ... as the reader says). */
+typedef void (*row_reader)(sqlite3_stmt *st, void *out);
+
+/* Columns 0 to 13 of OFFER_COLS and REQUEST_COLS, the ones they share. */
+static void read_trip_head(sqlite3_stmt *st, int64_t *id, char *owner, cv_coord *from, cv_coord *to, cv_schedule *w,
+                           int *seats)
 {
+    *id = sqlite3_column_int64(st, 0);
+    read_owner(st, 1, owner);
+    *from = read_coord(st, 2);
+    *to = read_coord(st, 4);
+    read_schedule(st, 6, w);
+    *seats = sqlite3_column_int(st, 13);
+}
+
+/* Row of OFFER_COLS into a cv_offer, vias not included. */
+static void read_offer_row(sqlite3_stmt *st, void *out)
+{
+    cv_offer *o = out;
     memset(o, 0, sizeof *o);
-    o->id = sqlite3_column_int64(st, 0);
-    read_owner(st, 1, o->owner);
-    o->from = read_coord(st, 2);
-    o->to = read_coord(st, 4);
-    read_schedule(st, 6, &o->when);
-    o->seats = sqlite3_column_int(st, 13);
+    read_trip_head(st, &o->id, o->owner, &o->from, &o->to, &o->when, &o->seats);
     o->max_detour_s = sqlite3_column_int(st, 14);
     o->max_detour_m = sqlite3_column_int(st, 15);
     o->price_per_km = sqlite3_column_double(st, 16);
@@ -507,21 +518,20 @@ static void read_offer_row(sqlite3_stmt *st, cv_offer *o)
     o->direct_distance_dm = sqlite3_column_int64(st, 20);
 }
 
-static void read_request_row(sqlite3_stmt *st, cv_request *r)
+/* Row of REQUEST_COLS into a cv_request. */
+static void read_request_row(sqlite3_stmt *st, void *out)
 {
+    cv_request *r = out;
     memset(r, 0, sizeof *r);
-    r->id = sqlite3_column_int64(st, 0);
-    read_owner(st, 1, r->owner);
-    r->from = read_coord(st, 2);
-    r->to = read_coord(st, 4);
-    read_schedule(st, 6, &r->when);
-    r->seats = sqlite3_column_int(st, 13);
+    read_trip_head(st, &r->id, r->owner, &r->from, &r->to, &r->when, &r->seats);
     r->status = (cv_trip_status)sqlite3_column_int(st, 14);
     r->created = sqlite3_column_int64(st, 15);
 }
 
-static void read_booking_row(sqlite3_stmt *st, cv_booking *b)
+/* Row of BOOKING_COLS into a cv_booking. */
+static void read_booking_row(sqlite3_stmt *st, void *out)
 {
+    cv_booking *b = out;
     memset(b, 0, sizeof *b);
     b->id = sqlite3_column_int64(st, 0);
     b->offer_id = sqlite3_column_int64(st, 1);
@@ -555,6 +565,61 @@ static int grow(void **a, size_t *cap, size_t need, size_t elem, cv_error *err)
     *a = p;
     *cap = ncap;
     return 0;
+}
+
+/* Steps statement `which`, bound to id at ?1, to its one row: 0 with the row ready to read, CV_ENOTFOUND ("offer 12
+   not found") when there is none, else the failure ("cannot read offer"). The caller reads it, then finishes it. */
+static int step_one(cv_store *s, int which, int64_t id, const char *name, cv_error *err)
+{
+    sqlite3_stmt *st = s->st[which];
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc == SQLITE_DONE)
+        return cv_fail(err, CV_ENOTFOUND, "%s %lld not found", name, (long long)id);
+    char what[48];
+    snprintf(what, sizeof what, "cannot read %s", name);
+    return db_fail(s->db, err, rc, what);
+}
+
+/* The one row of statement `which` for id (see step_one), read into out. */
+static int read_one(cv_store *s, int which, int64_t id, const char *name, row_reader read, void *out, cv_error *err)
+{
+    int rc = step_one(s, which, id, name, err);
+    if (!rc)
+        read(s->st[which], out);
+    finish(s->st[which]);
+    return rc;
+}
+
+/* Every row of statement `which`, bound by the caller, each read into the next elem-sized item of a malloc'ed array:
+   *out and *n, or the failure (SQLite's says `what`) with *out NULL and *n 0. */
+static int read_rows(cv_store *s, int which, size_t elem, row_reader read, void **out, size_t *n, const char *what,
+                     cv_error *err)
+{
+    sqlite3_stmt *st = s->st[which];
+    void *a = NULL;
+    size_t na = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((rc = grow(&a, &cap, na + 1, elem, err)))
+            break;
+        read(st, (char *)a + na++ * elem);
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_fail(s->db, err, rc, what);
+    finish(st);
+    if (rc) {
+        free(a);
+        a = NULL;
+        na = 0;
+    }
+    *out = a;
+    *n = na;
+    return rc;
 }
 
 /* ---- opening ---- */
@@ -814,41 +879,33 @@ void cv_store_close(cv_store *s)
 
 /* ---- shared checks inside transactions ---- */
 
+/* Reads the status of the offer or request (name) id that statement `which` selects, and the seats (an offer's,
+   the second column) when seats is not NULL; CV_ENOTFOUND when there is none. */
+static int trip_state(cv_store *s, int which, const char *name, int64_t id, int *status, int *seats, cv_error *err)
+{
+    int rc = step_one(s, which, id, name, err);
+    if (!rc) {
+        *status = sqlite3_column_int(s->st[which], 0);
+        if (seats)
+            *seats = sqlite3_column_int(s->st[which], 1);
+    }
+    finish(s->st[which]);
+    return rc;
+}
+
 /* Reads an offer's status and seats; CV_ENOTFOUND when there is none. */
 static int offer_state(cv_store *s, int64_t id, int *status, int *seats, cv_error *err)
 {
-    sqlite3_stmt *st = s->st[ST_OFFER_STATE];
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *status = sqlite3_column_int(st, 0);
-        if (seats)
-            *seats = sqlite3_column_int(st, 1);
-        rc = 0;
-    } else if (rc == SQLITE_DONE) {
-        rc = cv_fail(err, CV_ENOTFOUND, "offer %lld not found", (long long)id);
-    } else {
-        rc = db_fail(s->db, err, rc, "cannot read offer");
-    }
-    finish(st);
-    return rc;
+    return trip_state(s, ST_OFFER_STATE, "offer", id, status, seats, err);
 }
 
 /* The version of an offer's stop sequence, inside the caller's transaction. */
 static int offer_version(cv_store *s, int64_t id, int64_t *version, cv_error *err)
 {
-    sqlite3_stmt *st = s->st[ST_OFFER_VERSION];
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *version = sqlite3_column_int64(st, 0);
-        rc = 0;
-    } else if (rc == SQLITE_DONE) {
-        rc = cv_fail(err, CV_ENOTFOUND, "offer %lld not found", (long long)id);
-    } else {
-        rc = db_fail(s->db, err, rc, "cannot read offer");
-    }
-    finish(st);
+    int rc = step_one(s, ST_OFFER_VERSION, id, "offer", err);
+    if (!rc)
+        *version = sqlite3_column_int64(s->st[ST_OFFER_VERSION], 0);
+    finish(s->st[ST_OFFER_VERSION]);
     return rc;
 }
 
@@ -862,44 +919,26 @@ static int log_change(cv_store *s, int kind, int64_t ref, cv_error *err)
     return run(s, ST_CHANGE_ADD, err, "cannot log the change");
 }
 
-static int bump_version(cv_store *s, int64_t offer_id, cv_error *err)
+/* Booking b's stops came or went: its offer's plan version moves on, and its offer and request are logged. */
+static int plan_changed(cv_store *s, const cv_booking *b, cv_error *err)
 {
-    sqlite3_bind_int64(s->st[ST_OFFER_BUMP], 1, offer_id);
-    return run(s, ST_OFFER_BUMP, err, "cannot update the offer's plan version");
+    sqlite3_bind_int64(s->st[ST_OFFER_BUMP], 1, b->offer_id);
+    int rc = run(s, ST_OFFER_BUMP, err, "cannot update the offer's plan version");
+    if (!rc)
+        rc = log_change(s, CV_CHANGE_OFFER, b->offer_id, err);
+    if (!rc)
+        rc = log_change(s, CV_CHANGE_REQUEST, b->request_id, err);
+    return rc;
 }
 
 static int request_state(cv_store *s, int64_t id, int *status, cv_error *err)
 {
-    sqlite3_stmt *st = s->st[ST_REQUEST_STATE];
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        *status = sqlite3_column_int(st, 0);
-        rc = 0;
-    } else if (rc == SQLITE_DONE) {
-        rc = cv_fail(err, CV_ENOTFOUND, "request %lld not found", (long long)id);
-    } else {
-        rc = db_fail(s->db, err, rc, "cannot read request");
-    }
-    finish(st);
-    return rc;
+    return trip_state(s, ST_REQUEST_STATE, "request", id, status, NULL, err);
 }
 
 static int booking_read(cv_store *s, int64_t id, cv_booking *b, cv_error *err)
 {
-    sqlite3_stmt *st = s->st[ST_BOOKING_GET];
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        read_booking_row(st, b);
-        rc = 0;
-    } else if (rc == SQLITE_DONE) {
-        rc = cv_fail(err, CV_ENOTFOUND, "booking %lld not found", (long long)id);
-    } else {
-        rc = db_fail(s->db, err, rc, "cannot read booking");
-    }
-    finish(st);
-    return rc;
+    return read_one(s, ST_BOOKING_GET, id, "booking", read_booking_row, b, err);
 }
 
 static int add_stop(cv_store *s, int64_t offer_id, double key, cv_stop_kind kind, cv_coord at, int64_t booking_id,
@@ -926,77 +965,82 @@ static int set_status(cv_store *s, int which, int64_t id, int status, cv_error *
     return run(s, which, err, what);
 }
 
-/* ---- offers ---- */
+/* ---- offers and requests ----
 
-int cv_store_add_offer(cv_store *s, cv_offer *o, cv_error *err)
+   An offer and a request are stored, read, listed and cancelled alike; a trip_kind says what differs: the table's
+   statements, the name in messages, the row, and what an offer has more (its own stops, its vias). */
+
+/* A write transaction with a light commit (store.h, cv_durability): at CV_DURABLE_BOOKINGS, NORMAL for this
+   transaction only, and *light says so, for tx_end_light to set FULL back. */
+static int tx_begin_light(cv_store *s, int *light, cv_error *err)
 {
-    if (!s || !o)
-        return cv_fail(err, CV_EINVAL, "cv_store_add_offer: no store or no offer");
-    if (o->nvias < 0 || o->nvias > CV_MAX_VIAS)
-        return cv_fail(err, CV_EINVAL, "offer has %d vias, at most %d allowed", o->nvias, CV_MAX_VIAS);
-    int rc = check_owner(o->owner, "offer", err);
-    if (rc)
+    int rc;
+    *light = s->durability == CV_DURABLE_BOOKINGS;
+    if (*light && (rc = exec(s->db, "PRAGMA synchronous = NORMAL", err, "cannot set the durability")))
         return rc;
-    int64_t created = now_or(o->created);
+    return tx_begin(s, 1, err);
+}
 
-    /* a light commit (store.h, cv_durability): NORMAL for this transaction only */
-    int light = s->durability == CV_DURABLE_BOOKINGS;
-    if (light && (rc = exec(s->db, "PRAGMA synchronous = NORMAL", err, "cannot set the durability")))
-        return rc;
-    if ((rc = tx_begin(s, 1, err)))
-        return rc;
-    sqlite3_stmt *st = s->st[ST_OWNER_ADD];
-    sqlite3_bind_text(st, 1, o->owner, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, created);
-    rc = run(s, ST_OWNER_ADD, err, "cannot store the offer's owner");
+static int tx_end_light(cv_store *s, int light, int rc, cv_error *err)
+{
+    rc = tx_end(s, rc, err);
+    if (light) /* back to FULL; cannot fail short of memory, and the commit above stands either way */
+        exec(s->db, "PRAGMA synchronous = FULL", NULL, "cannot set the durability");
+    return rc;
+}
 
-    int64_t id = 0;
-    if (!rc) {
-        /* Field checks beyond the caller's validation are left to the CHECK constraints, whose failure rolls
-           back the owner row too. */
-        st = s->st[ST_OFFER_ADD];
-        sqlite3_bind_text(st, 1, o->owner, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, o->from.lon);
-        sqlite3_bind_int(st, 3, o->from.lat);
-        sqlite3_bind_int(st, 4, o->to.lon);
-        sqlite3_bind_int(st, 5, o->to.lat);
-        bind_schedule(st, 6, &o->when);
-        sqlite3_bind_int(st, 13, o->seats);
-        sqlite3_bind_int(st, 14, o->max_detour_s);
-        sqlite3_bind_int(st, 15, o->max_detour_m);
-        sqlite3_bind_double(st, 16, o->price_per_km);
-        sqlite3_bind_int(st, 17, (int)o->status);
-        sqlite3_bind_int64(st, 18, created);
-        sqlite3_bind_int64(st, 19, o->direct_duration_ds);
-        sqlite3_bind_int64(st, 20, o->direct_distance_dm);
-        rc = run(s, ST_OFFER_ADD, err, "cannot store the offer");
-        if (!rc)
-            id = sqlite3_last_insert_rowid(s->db);
-    }
-    if (!rc)
-        rc = add_stop(s, id, 0.0, CV_STOP_ORIGIN, o->from, 0, 0, err);
+/* ?1 to ?13 of ST_OFFER_ADD and ST_REQUEST_ADD, the columns they share. */
+static void bind_trip_head(sqlite3_stmt *st, const char *owner, cv_coord from, cv_coord to, const cv_schedule *w,
+                           int seats)
+{
+    sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, from.lon);
+    sqlite3_bind_int(st, 3, from.lat);
+    sqlite3_bind_int(st, 4, to.lon);
+    sqlite3_bind_int(st, 5, to.lat);
+    bind_schedule(st, 6, w);
+    sqlite3_bind_int(st, 13, seats);
+}
+
+static void bind_offer_row(sqlite3_stmt *st, const void *trip, int64_t created)
+{
+    const cv_offer *o = trip;
+    bind_trip_head(st, o->owner, o->from, o->to, &o->when, o->seats);
+    sqlite3_bind_int(st, 14, o->max_detour_s);
+    sqlite3_bind_int(st, 15, o->max_detour_m);
+    sqlite3_bind_double(st, 16, o->price_per_km);
+    sqlite3_bind_int(st, 17, (int)o->status);
+    sqlite3_bind_int64(st, 18, created);
+    sqlite3_bind_int64(st, 19, o->direct_duration_ds);
+    sqlite3_bind_int64(st, 20, o->direct_distance_dm);
+}
+
+static void bind_request_row(sqlite3_stmt *st, const void *trip, int64_t created)
+{
+    const cv_request *r = trip;
+    bind_trip_head(st, r->owner, r->from, r->to, &r->when, r->seats);
+    sqlite3_bind_int(st, 14, (int)r->status);
+    sqlite3_bind_int64(st, 15, created);
+}
+
+/* An offer's own stops, stored with it: its origin, vias and destination. */
+static int add_offer_stops(cv_store *s, const void *trip, int64_t id, cv_error *err)
+{
+    const cv_offer *o = trip;
+    int rc = add_stop(s, id, 0.0, CV_STOP_ORIGIN, o->from, 0, 0, err);
     /* Vias evenly spread leave room on both sides of each for passengers' midpoint keys. */
     for (int i = 0; !rc && i < o->nvias; i++)
         rc = add_stop(s, id, (double)(i + 1) * CV_STOP_KEY_END / (double)(o->nvias + 1), CV_STOP_VIA, o->vias[i], 0,
                       0, err);
     if (!rc)
         rc = add_stop(s, id, CV_STOP_KEY_END, CV_STOP_DESTINATION, o->to, 0, 0, err);
-    if (!rc)
-        rc = log_change(s, CV_CHANGE_OFFER, id, err);
-
-    rc = tx_end(s, rc, err);
-    if (light) /* back to FULL; cannot fail short of memory, and the commit above stands either way */
-        exec(s->db, "PRAGMA synchronous = FULL", NULL, "cannot set the durability");
-    if (!rc) {
-        o->id = id;
-        o->created = created;
-    }
     return rc;
 }
 
-/* Fills o->vias and o->nvias from the via stops. */
-static int read_vias(cv_store *s, cv_offer *o, cv_error *err)
+/* Fills an offer's vias and nvias from its via stops. */
+static int read_vias(cv_store *s, void *trip, cv_error *err)
 {
+    cv_offer *o = trip;
     sqlite3_stmt *st = s->st[ST_OFFER_VIAS];
     sqlite3_bind_int64(st, 1, o->id);
     int rc;
@@ -1013,40 +1057,128 @@ static int read_vias(cv_store *s, cv_offer *o, cv_error *err)
     return rc;
 }
 
-int cv_store_get_offer(cv_store *s, int64_t id, cv_offer *o, cv_error *err)
+typedef struct trip_kind {
+    const char *name;            /* in messages: "offer", "request" */
+    size_t size;                 /* of a cv_offer, a cv_request */
+    cv_change_kind change;
+    int st_add, st_get, st_list_owner, st_list_all, st_state, st_set_status;
+    int st_log_others;           /* logs the trips on the other side of its accepted bookings */
+    int st_bump_plans;           /* a cancelled request changes the plans of the offers it rides in; -1: none */
+    int st_stops_del, st_bookings_cancel, st_bookings;
+    const char *stops_del_what;  /* the failure to remove its passengers' stops */
+    void (*bind_row)(sqlite3_stmt *st, const void *trip, int64_t created); /* the values of st_add */
+    row_reader read_row;         /* a row of st_get and the lists: OFFER_COLS, REQUEST_COLS */
+    /* offers only (NULL for requests): their own stops, stored with them, and their vias, read back from the stops.
+       A trip read in more statements than its row is read in one transaction, for one snapshot. */
+    int (*add_stops)(cv_store *s, const void *trip, int64_t id, cv_error *err);
+    int (*read_vias)(cv_store *s, void *trip, cv_error *err);
+} trip_kind;
+
+static const trip_kind offer_kind = {
+    .name = "offer",
+    .size = sizeof(cv_offer),
+    .change = CV_CHANGE_OFFER,
+    .st_add = ST_OFFER_ADD,
+    .st_get = ST_OFFER_GET,
+    .st_list_owner = ST_OFFER_LIST_OWNER,
+    .st_list_all = ST_OFFER_LIST_ALL,
+    .st_state = ST_OFFER_STATE,
+    .st_set_status = ST_OFFER_SET_STATUS,
+    .st_log_others = ST_CHANGE_REQUESTS_OF_OFFER, /* its passengers ride no more: they match again on those dates */
+    .st_bump_plans = -1,
+    .st_stops_del = ST_STOPS_DEL_OFFER_PASSENGERS,
+    .st_bookings_cancel = ST_BOOKINGS_CANCEL_OF_OFFER,
+    .st_bookings = ST_BOOKING_LIST,
+    .stops_del_what = "cannot remove the offer's passenger stops",
+    .bind_row = bind_offer_row,
+    .read_row = read_offer_row,
+    .add_stops = add_offer_stops,
+    .read_vias = read_vias,
+};
+
+static const trip_kind request_kind = {
+    .name = "request",
+    .size = sizeof(cv_request),
+    .change = CV_CHANGE_REQUEST,
+    .st_add = ST_REQUEST_ADD,
+    .st_get = ST_REQUEST_GET,
+    .st_list_owner = ST_REQUEST_LIST_OWNER,
+    .st_list_all = ST_REQUEST_LIST_ALL,
+    .st_state = ST_REQUEST_STATE,
+    .st_set_status = ST_REQUEST_SET_STATUS,
+    .st_log_others = ST_CHANGE_OFFERS_OF_REQUEST, /* the offers it rode lose its stops */
+    .st_bump_plans = ST_OFFERS_BUMP_OF_REQUEST,
+    .st_stops_del = ST_STOPS_DEL_REQUEST_PASSENGERS,
+    .st_bookings_cancel = ST_BOOKINGS_CANCEL_OF_REQUEST,
+    .st_bookings = ST_BOOKING_LIST_REQUEST,
+    .stops_del_what = "cannot remove the request's stops",
+    .bind_row = bind_request_row,
+    .read_row = read_request_row,
+};
+
+/* Stores trip (validated by the caller; its owner is owner) with its owner's row, its own stops and the change, in
+   one transaction with a light commit. Sets *id and *created (when it was 0) once it is stored. */
+static int add_trip(cv_store *s, const trip_kind *k, const void *trip, const char *owner, int64_t *id,
+                    int64_t *created, cv_error *err)
 {
-    if (!s || !o)
-        return cv_fail(err, CV_EINVAL, "cv_store_get_offer: no store or no offer");
-    int rc = tx_begin(s, 0, err);
+    int rc = check_owner(owner, k->name, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st = s->st[ST_OFFER_GET];
-    sqlite3_bind_int64(st, 1, id);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        read_offer_row(st, o);
-        rc = 0;
-    } else if (rc == SQLITE_DONE) {
-        rc = cv_fail(err, CV_ENOTFOUND, "offer %lld not found", (long long)id);
-    } else {
-        rc = db_fail(s->db, err, rc, "cannot read offer");
+    int64_t at = now_or(*created);
+    int light;
+    if ((rc = tx_begin_light(s, &light, err)))
+        return rc;
+    sqlite3_stmt *st = s->st[ST_OWNER_ADD];
+    sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, at);
+    char what[64];
+    snprintf(what, sizeof what, "cannot store the %s's owner", k->name);
+    rc = run(s, ST_OWNER_ADD, err, what);
+
+    int64_t row = 0;
+    if (!rc) {
+        /* Field checks beyond the caller's validation are left to the CHECK constraints, whose failure rolls
+           back the owner row too. */
+        k->bind_row(s->st[k->st_add], trip, at);
+        snprintf(what, sizeof what, "cannot store the %s", k->name);
+        rc = run(s, k->st_add, err, what);
+        if (!rc)
+            row = sqlite3_last_insert_rowid(s->db);
     }
-    finish(st);
+    if (!rc && k->add_stops)
+        rc = k->add_stops(s, trip, row, err);
     if (!rc)
-        rc = read_vias(s, o, err);
-    return tx_end(s, rc, err);
+        rc = log_change(s, k->change, row, err);
+
+    rc = tx_end_light(s, light, rc, err);
+    if (!rc) {
+        *id = row;
+        *created = at;
+    }
+    return rc;
 }
 
-int cv_store_list_offers(cv_store *s, const char *owner, int open_only, cv_offer **out, size_t *n, cv_error *err)
+static int get_trip(cv_store *s, const trip_kind *k, int64_t id, void *trip, cv_error *err)
 {
-    if (!s || !out || !n)
-        return cv_fail(err, CV_EINVAL, "cv_store_list_offers: missing argument");
-    *out = NULL;
-    *n = 0;
-    int rc = tx_begin(s, 0, err);
+    int rc = k->read_vias ? tx_begin(s, 0, err) : 0;
     if (rc)
         return rc;
-    int which = owner ? ST_OFFER_LIST_OWNER : ST_OFFER_LIST_ALL;
+    rc = read_one(s, k->st_get, id, k->name, k->read_row, trip, err);
+    if (!rc && k->read_vias)
+        rc = k->read_vias(s, trip, err);
+    return k->read_vias ? tx_end(s, rc, err) : rc;
+}
+
+/* Trips of owner (all owners when NULL), open ones only when open_only; newest first. *out is malloc'ed. */
+static int list_trips(cv_store *s, const trip_kind *k, const char *owner, int open_only, void **out, size_t *n,
+                      cv_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = k->read_vias ? tx_begin(s, 0, err) : 0;
+    if (rc)
+        return rc;
+    int which = owner ? k->st_list_owner : k->st_list_all;
     sqlite3_stmt *st = s->st[which];
     if (owner) {
         sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
@@ -1054,20 +1186,85 @@ int cv_store_list_offers(cv_store *s, const char *owner, int open_only, cv_offer
     } else {
         sqlite3_bind_int(st, 1, open_only != 0);
     }
-    cv_offer *a = NULL;
-    size_t na = 0, cap = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
-            break;
-        read_offer_row(st, &a[na++]);
+    void *a = NULL;
+    size_t na = 0;
+    char what[64];
+    snprintf(what, sizeof what, "cannot list %ss", k->name);
+    rc = read_rows(s, which, k->size, k->read_row, &a, &na, what, err);
+    for (size_t i = 0; !rc && k->read_vias && i < na; i++)
+        rc = k->read_vias(s, (char *)a + i * k->size, err);
+    if (k->read_vias)
+        rc = tx_end(s, rc, err);
+    if (rc) {
+        free(a);
+        return rc;
     }
-    if (rc == SQLITE_DONE)
-        rc = 0;
-    else if (rc > 0)
-        rc = db_fail(s->db, err, rc, "cannot list offers");
-    finish(st);
-    for (size_t i = 0; !rc && i < na; i++)
-        rc = read_vias(s, &a[i], err);
+    *out = a;
+    *n = na;
+    return 0;
+}
+
+/* Cancels an open trip, and its pending and accepted bookings with it: their stops are removed, and the trips on
+   the other side of them logged. */
+static int cancel_trip(cv_store *s, const trip_kind *k, int64_t id, cv_error *err)
+{
+    int rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    int status = 0;
+    char what[64];
+    rc = trip_state(s, k->st_state, k->name, id, &status, NULL, err);
+    if (!rc && status != CV_TRIP_OPEN)
+        rc = cv_fail(err, CV_ECONFLICT, "%s %lld is cancelled already", k->name, (long long)id);
+    if (!rc) {
+        snprintf(what, sizeof what, "cannot cancel %s", k->name);
+        rc = set_status(s, k->st_set_status, id, CV_TRIP_CANCELLED, err, what);
+    }
+    if (!rc && k->st_bump_plans >= 0) {
+        sqlite3_bind_int64(s->st[k->st_bump_plans], 1, id);
+        rc = run(s, k->st_bump_plans, err, "cannot update the offers' plan versions");
+    }
+    if (!rc)
+        rc = log_change(s, k->change, id, err);
+    if (!rc) {
+        sqlite3_bind_int64(s->st[k->st_log_others], 1, id);
+        sqlite3_bind_int64(s->st[k->st_log_others], 2, store_now(s));
+        rc = run(s, k->st_log_others, err, "cannot log the change");
+    }
+    if (!rc) {
+        /* Every passenger stop it is part of belongs to an accepted booking, about to be cancelled. */
+        sqlite3_bind_int64(s->st[k->st_stops_del], 1, id);
+        rc = run(s, k->st_stops_del, err, k->stops_del_what);
+    }
+    if (!rc) {
+        sqlite3_bind_int64(s->st[k->st_bookings_cancel], 1, id);
+        sqlite3_bind_int64(s->st[k->st_bookings_cancel], 2, store_now(s));
+        snprintf(what, sizeof what, "cannot cancel the %s's bookings", k->name);
+        rc = run(s, k->st_bookings_cancel, err, what);
+    }
+    return tx_end(s, rc, err);
+}
+
+/* The bookings of trip id (checked to exist, in the same read transaction), oldest first: an offer's in state
+   status (all when status < 0), a request's all. *out is malloc'ed. */
+static int list_trip_bookings(cv_store *s, const trip_kind *k, int64_t id, int status, cv_booking **out, size_t *n,
+                              cv_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    int rc = tx_begin(s, 0, err);
+    if (rc)
+        return rc;
+    int trip_status = 0;
+    rc = trip_state(s, k->st_state, k->name, id, &trip_status, NULL, err);
+    void *a = NULL;
+    size_t na = 0;
+    if (!rc) {
+        sqlite3_bind_int64(s->st[k->st_bookings], 1, id);
+        if (k == &offer_kind) /* the status filter */
+            sqlite3_bind_int(s->st[k->st_bookings], 2, status < 0 ? -1 : status);
+        rc = read_rows(s, k->st_bookings, sizeof(cv_booking), read_booking_row, &a, &na, "cannot list bookings", err);
+    }
     rc = tx_end(s, rc, err);
     if (rc) {
         free(a);
@@ -1078,42 +1275,58 @@ int cv_store_list_offers(cv_store *s, const char *owner, int open_only, cv_offer
     return 0;
 }
 
+/* ---- offers ---- */
+
+int cv_store_add_offer(cv_store *s, cv_offer *o, cv_error *err)
+{
+    if (!s || !o)
+        return cv_fail(err, CV_EINVAL, "cv_store_add_offer: no store or no offer");
+    if (o->nvias < 0 || o->nvias > CV_MAX_VIAS)
+        return cv_fail(err, CV_EINVAL, "offer has %d vias, at most %d allowed", o->nvias, CV_MAX_VIAS);
+    return add_trip(s, &offer_kind, o, o->owner, &o->id, &o->created, err);
+}
+
+int cv_store_get_offer(cv_store *s, int64_t id, cv_offer *o, cv_error *err)
+{
+    if (!s || !o)
+        return cv_fail(err, CV_EINVAL, "cv_store_get_offer: no store or no offer");
+    return get_trip(s, &offer_kind, id, o, err);
+}
+
+int cv_store_list_offers(cv_store *s, const char *owner, int open_only, cv_offer **out, size_t *n, cv_error *err)
+{
+    if (!s || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_list_offers: missing argument");
+    void *a;
+    int rc = list_trips(s, &offer_kind, owner, open_only, &a, n, err);
+    *out = a;
+    return rc;
+}
+
 int cv_store_cancel_offer(cv_store *s, int64_t id, cv_error *err)
 {
     if (!s)
         return cv_fail(err, CV_EINVAL, "cv_store_cancel_offer: no store");
-    int rc = tx_begin(s, 1, err);
-    if (rc)
-        return rc;
-    int status = 0;
-    rc = offer_state(s, id, &status, NULL, err);
-    if (!rc && status != CV_TRIP_OPEN)
-        rc = cv_fail(err, CV_ECONFLICT, "offer %lld is cancelled already", (long long)id);
-    if (!rc)
-        rc = set_status(s, ST_OFFER_SET_STATUS, id, CV_TRIP_CANCELLED, err, "cannot cancel offer");
-    if (!rc)
-        rc = log_change(s, CV_CHANGE_OFFER, id, err);
-    if (!rc) { /* its passengers ride no more: their requests match again on those dates */
-        sqlite3_bind_int64(s->st[ST_CHANGE_REQUESTS_OF_OFFER], 1, id);
-        sqlite3_bind_int64(s->st[ST_CHANGE_REQUESTS_OF_OFFER], 2, store_now(s));
-        rc = run(s, ST_CHANGE_REQUESTS_OF_OFFER, err, "cannot log the change");
-    }
-    if (!rc) {
-        /* Every passenger stop on this offer belongs to an accepted booking, about to be cancelled. */
-        sqlite3_bind_int64(s->st[ST_STOPS_DEL_OFFER_PASSENGERS], 1, id);
-        rc = run(s, ST_STOPS_DEL_OFFER_PASSENGERS, err, "cannot remove the offer's passenger stops");
-    }
-    if (!rc) {
-        sqlite3_bind_int64(s->st[ST_BOOKINGS_CANCEL_OF_OFFER], 1, id);
-        sqlite3_bind_int64(s->st[ST_BOOKINGS_CANCEL_OF_OFFER], 2, store_now(s));
-        rc = run(s, ST_BOOKINGS_CANCEL_OF_OFFER, err, "cannot cancel the offer's bookings");
-    }
-    return tx_end(s, rc, err);
+    return cancel_trip(s, &offer_kind, id, err);
 }
 
 int cv_store_offer_stops(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n, cv_error *err)
 {
     return cv_store_offer_plan(s, offer_id, out, n, NULL, err);
+}
+
+/* Row of ST_STOPS_OF_OFFER into a cv_stop. */
+static void read_stop_row(sqlite3_stmt *st, void *out)
+{
+    cv_stop *p = out;
+    p->key = sqlite3_column_double(st, 0);
+    p->kind = (cv_stop_kind)sqlite3_column_int(st, 1);
+    p->at = read_coord(st, 2);
+    p->booking_id = sqlite3_column_int64(st, 4); /* NULL reads as 0 */
+    p->seats_delta = sqlite3_column_int(st, 5);
+    p->dates = p->booking_id ? (cv_dates){sqlite3_column_int(st, 6), sqlite3_column_int(st, 7),
+                                          (uint8_t)sqlite3_column_int(st, 8)}
+                             : CV_DATES_ALL;
 }
 
 int cv_store_offer_plan(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n, int64_t *version, cv_error *err)
@@ -1129,29 +1342,12 @@ int cv_store_offer_plan(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n,
     rc = offer_state(s, offer_id, &status, NULL, err);
     if (!rc && version)
         rc = offer_version(s, offer_id, version, err);
-    cv_stop *a = NULL;
-    size_t na = 0, cap = 0;
+    void *a = NULL;
+    size_t na = 0;
     if (!rc) {
-        sqlite3_stmt *st = s->st[ST_STOPS_OF_OFFER];
-        sqlite3_bind_int64(st, 1, offer_id);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
-                break;
-            cv_stop *p = &a[na++];
-            p->key = sqlite3_column_double(st, 0);
-            p->kind = (cv_stop_kind)sqlite3_column_int(st, 1);
-            p->at = read_coord(st, 2);
-            p->booking_id = sqlite3_column_int64(st, 4); /* NULL reads as 0 */
-            p->seats_delta = sqlite3_column_int(st, 5);
-            p->dates = p->booking_id ? (cv_dates){sqlite3_column_int(st, 6), sqlite3_column_int(st, 7),
-                                                  (uint8_t)sqlite3_column_int(st, 8)}
-                                     : CV_DATES_ALL;
-        }
-        if (rc == SQLITE_DONE)
-            rc = 0;
-        else if (rc > 0)
-            rc = db_fail(s->db, err, rc, "cannot read the offer's stops");
-        finish(st);
+        sqlite3_bind_int64(s->st[ST_STOPS_OF_OFFER], 1, offer_id);
+        rc = read_rows(s, ST_STOPS_OF_OFFER, sizeof(cv_stop), read_stop_row, &a, &na, "cannot read the offer's stops",
+                       err);
     }
     rc = tx_end(s, rc, err);
     if (rc) {
@@ -1169,66 +1365,14 @@ int cv_store_add_request(cv_store *s, cv_request *r, cv_error *err)
 {
     if (!s || !r)
         return cv_fail(err, CV_EINVAL, "cv_store_add_request: no store or no request");
-    int rc = check_owner(r->owner, "request", err);
-    if (rc)
-        return rc;
-    int64_t created = now_or(r->created);
-
-    /* a light commit (store.h, cv_durability): NORMAL for this transaction only */
-    int light = s->durability == CV_DURABLE_BOOKINGS;
-    if (light && (rc = exec(s->db, "PRAGMA synchronous = NORMAL", err, "cannot set the durability")))
-        return rc;
-    if ((rc = tx_begin(s, 1, err)))
-        return rc;
-    sqlite3_stmt *st = s->st[ST_OWNER_ADD];
-    sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, created);
-    rc = run(s, ST_OWNER_ADD, err, "cannot store the request's owner");
-    int64_t id = 0;
-    if (!rc) {
-        st = s->st[ST_REQUEST_ADD];
-        sqlite3_bind_text(st, 1, r->owner, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, r->from.lon);
-        sqlite3_bind_int(st, 3, r->from.lat);
-        sqlite3_bind_int(st, 4, r->to.lon);
-        sqlite3_bind_int(st, 5, r->to.lat);
-        bind_schedule(st, 6, &r->when);
-        sqlite3_bind_int(st, 13, r->seats);
-        sqlite3_bind_int(st, 14, (int)r->status);
-        sqlite3_bind_int64(st, 15, created);
-        rc = run(s, ST_REQUEST_ADD, err, "cannot store the request");
-        if (!rc)
-            id = sqlite3_last_insert_rowid(s->db);
-    }
-    if (!rc)
-        rc = log_change(s, CV_CHANGE_REQUEST, id, err);
-    rc = tx_end(s, rc, err);
-    if (light) /* back to FULL; cannot fail short of memory, and the commit above stands either way */
-        exec(s->db, "PRAGMA synchronous = FULL", NULL, "cannot set the durability");
-    if (!rc) {
-        r->id = id;
-        r->created = created;
-    }
-    return rc;
+    return add_trip(s, &request_kind, r, r->owner, &r->id, &r->created, err);
 }
 
 int cv_store_get_request(cv_store *s, int64_t id, cv_request *r, cv_error *err)
 {
     if (!s || !r)
         return cv_fail(err, CV_EINVAL, "cv_store_get_request: no store or no request");
-    sqlite3_stmt *st = s->st[ST_REQUEST_GET];
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        read_request_row(st, r);
-        rc = 0;
-    } else if (rc == SQLITE_DONE) {
-        rc = cv_fail(err, CV_ENOTFOUND, "request %lld not found", (long long)id);
-    } else {
-        rc = db_fail(s->db, err, rc, "cannot read request");
-    }
-    finish(st);
-    return rc;
+    return get_trip(s, &request_kind, id, r, err);
 }
 
 int cv_store_list_requests(cv_store *s, const char *owner, int open_only, cv_request **out, size_t *n,
@@ -1236,36 +1380,10 @@ int cv_store_list_requests(cv_store *s, const char *owner, int open_only, cv_req
 {
     if (!s || !out || !n)
         return cv_fail(err, CV_EINVAL, "cv_store_list_requests: missing argument");
-    *out = NULL;
-    *n = 0;
-    int which = owner ? ST_REQUEST_LIST_OWNER : ST_REQUEST_LIST_ALL;
-    sqlite3_stmt *st = s->st[which];
-    if (owner) {
-        sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, open_only != 0);
-    } else {
-        sqlite3_bind_int(st, 1, open_only != 0);
-    }
-    cv_request *a = NULL;
-    size_t na = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
-            break;
-        read_request_row(st, &a[na++]);
-    }
-    if (rc == SQLITE_DONE)
-        rc = 0;
-    else if (rc > 0)
-        rc = db_fail(s->db, err, rc, "cannot list requests");
-    finish(st);
-    if (rc) {
-        free(a);
-        return rc;
-    }
+    void *a;
+    int rc = list_trips(s, &request_kind, owner, open_only, &a, n, err);
     *out = a;
-    *n = na;
-    return 0;
+    return rc;
 }
 
 /* A passenger who withdraws frees the seats they held: the request's pending and accepted bookings are cancelled
@@ -1274,36 +1392,7 @@ int cv_store_cancel_request(cv_store *s, int64_t id, cv_error *err)
 {
     if (!s)
         return cv_fail(err, CV_EINVAL, "cv_store_cancel_request: no store");
-    int rc = tx_begin(s, 1, err);
-    if (rc)
-        return rc;
-    int status = 0;
-    rc = request_state(s, id, &status, err);
-    if (!rc && status != CV_TRIP_OPEN)
-        rc = cv_fail(err, CV_ECONFLICT, "request %lld is cancelled already", (long long)id);
-    if (!rc)
-        rc = set_status(s, ST_REQUEST_SET_STATUS, id, CV_TRIP_CANCELLED, err, "cannot cancel request");
-    if (!rc) {
-        sqlite3_bind_int64(s->st[ST_OFFERS_BUMP_OF_REQUEST], 1, id);
-        rc = run(s, ST_OFFERS_BUMP_OF_REQUEST, err, "cannot update the offers' plan versions");
-    }
-    if (!rc)
-        rc = log_change(s, CV_CHANGE_REQUEST, id, err);
-    if (!rc) { /* the offers it rode lose its stops */
-        sqlite3_bind_int64(s->st[ST_CHANGE_OFFERS_OF_REQUEST], 1, id);
-        sqlite3_bind_int64(s->st[ST_CHANGE_OFFERS_OF_REQUEST], 2, store_now(s));
-        rc = run(s, ST_CHANGE_OFFERS_OF_REQUEST, err, "cannot log the change");
-    }
-    if (!rc) {
-        sqlite3_bind_int64(s->st[ST_STOPS_DEL_REQUEST_PASSENGERS], 1, id);
-        rc = run(s, ST_STOPS_DEL_REQUEST_PASSENGERS, err, "cannot remove the request's stops");
-    }
-    if (!rc) {
-        sqlite3_bind_int64(s->st[ST_BOOKINGS_CANCEL_OF_REQUEST], 1, id);
-        sqlite3_bind_int64(s->st[ST_BOOKINGS_CANCEL_OF_REQUEST], 2, store_now(s));
-        rc = run(s, ST_BOOKINGS_CANCEL_OF_REQUEST, err, "cannot cancel the request's bookings");
-    }
-    return tx_end(s, rc, err);
+    return cancel_trip(s, &request_kind, id, err);
 }
 
 /* ---- bookings ---- */
@@ -1311,20 +1400,10 @@ int cv_store_cancel_request(cv_store *s, int64_t id, cv_error *err)
 /* The schedule of offer id, inside the caller's transaction. */
 static int offer_schedule(cv_store *s, int64_t id, cv_schedule *w, cv_error *err)
 {
-    sqlite3_stmt *st = s->st[ST_OFFER_GET];
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        cv_offer o;
-        read_offer_row(st, &o);
+    cv_offer o;
+    int rc = read_one(s, ST_OFFER_GET, id, "offer", read_offer_row, &o, err);
+    if (!rc)
         *w = o.when;
-        rc = 0;
-    } else if (rc == SQLITE_DONE) {
-        rc = cv_fail(err, CV_ENOTFOUND, "offer %lld not found", (long long)id);
-    } else {
-        rc = db_fail(s->db, err, rc, "cannot read offer");
-    }
-    finish(st);
     return rc;
 }
 
@@ -1393,6 +1472,26 @@ static int check_one_car(cv_store *s, int64_t request_id, int64_t except, cv_dat
     return rc;
 }
 
+/* A booking's placement at ?first to ?first + 13, in the order ST_BOOKING_ADD and ST_BOOKING_PLACE share: pickup,
+   drop-off, their keys and times, the amount, the time stamp `at`, the dates and the plan version. */
+static void bind_placement(sqlite3_stmt *st, int first, const cv_booking *p, int64_t at)
+{
+    sqlite3_bind_int(st, first, p->pickup.lon);
+    sqlite3_bind_int(st, first + 1, p->pickup.lat);
+    sqlite3_bind_int(st, first + 2, p->dropoff.lon);
+    sqlite3_bind_int(st, first + 3, p->dropoff.lat);
+    sqlite3_bind_double(st, first + 4, p->pickup_key);
+    sqlite3_bind_double(st, first + 5, p->dropoff_key);
+    sqlite3_bind_int64(st, first + 6, p->pickup_time);
+    sqlite3_bind_int64(st, first + 7, p->dropoff_time);
+    sqlite3_bind_double(st, first + 8, p->amount);
+    sqlite3_bind_int64(st, first + 9, at);
+    sqlite3_bind_int(st, first + 10, p->dates.first);
+    sqlite3_bind_int(st, first + 11, p->dates.last);
+    sqlite3_bind_int(st, first + 12, p->dates.weekdays);
+    sqlite3_bind_int64(st, first + 13, p->plan_version);
+}
+
 int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err)
 {
     if (!s || !b)
@@ -1444,20 +1543,7 @@ int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err)
         sqlite3_bind_int64(st, 1, b->offer_id);
         sqlite3_bind_int64(st, 2, b->request_id);
         sqlite3_bind_int(st, 3, b->seats);
-        sqlite3_bind_int(st, 4, b->pickup.lon);
-        sqlite3_bind_int(st, 5, b->pickup.lat);
-        sqlite3_bind_int(st, 6, b->dropoff.lon);
-        sqlite3_bind_int(st, 7, b->dropoff.lat);
-        sqlite3_bind_double(st, 8, b->pickup_key);
-        sqlite3_bind_double(st, 9, b->dropoff_key);
-        sqlite3_bind_int64(st, 10, b->pickup_time);
-        sqlite3_bind_int64(st, 11, b->dropoff_time);
-        sqlite3_bind_double(st, 12, b->amount);
-        sqlite3_bind_int64(st, 13, created);
-        sqlite3_bind_int(st, 14, b->dates.first);
-        sqlite3_bind_int(st, 15, b->dates.last);
-        sqlite3_bind_int(st, 16, b->dates.weekdays);
-        sqlite3_bind_int64(st, 17, b->plan_version);
+        bind_placement(st, 4, b, created);
         rc = run(s, ST_BOOKING_ADD, err, "cannot store the booking");
         if (!rc)
             id = sqlite3_last_insert_rowid(s->db);
@@ -1482,75 +1568,14 @@ int cv_store_list_bookings(cv_store *s, int64_t offer_id, int status, cv_booking
 {
     if (!s || !out || !n)
         return cv_fail(err, CV_EINVAL, "cv_store_list_bookings: missing argument");
-    *out = NULL;
-    *n = 0;
-    int rc = tx_begin(s, 0, err);
-    if (rc)
-        return rc;
-    int offer_status = 0;
-    rc = offer_state(s, offer_id, &offer_status, NULL, err);
-    cv_booking *a = NULL;
-    size_t na = 0, cap = 0;
-    if (!rc) {
-        sqlite3_stmt *st = s->st[ST_BOOKING_LIST];
-        sqlite3_bind_int64(st, 1, offer_id);
-        sqlite3_bind_int(st, 2, status < 0 ? -1 : status);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
-                break;
-            read_booking_row(st, &a[na++]);
-        }
-        if (rc == SQLITE_DONE)
-            rc = 0;
-        else if (rc > 0)
-            rc = db_fail(s->db, err, rc, "cannot list bookings");
-        finish(st);
-    }
-    rc = tx_end(s, rc, err);
-    if (rc) {
-        free(a);
-        return rc;
-    }
-    *out = a;
-    *n = na;
-    return 0;
+    return list_trip_bookings(s, &offer_kind, offer_id, status, out, n, err);
 }
 
 int cv_store_list_request_bookings(cv_store *s, int64_t request_id, cv_booking **out, size_t *n, cv_error *err)
 {
     if (!s || !out || !n)
         return cv_fail(err, CV_EINVAL, "cv_store_list_request_bookings: missing argument");
-    *out = NULL;
-    *n = 0;
-    int rc = tx_begin(s, 0, err);
-    if (rc)
-        return rc;
-    int status = 0;
-    rc = request_state(s, request_id, &status, err);
-    cv_booking *a = NULL;
-    size_t na = 0, cap = 0;
-    if (!rc) {
-        sqlite3_stmt *st = s->st[ST_BOOKING_LIST_REQUEST];
-        sqlite3_bind_int64(st, 1, request_id);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
-                break;
-            read_booking_row(st, &a[na++]);
-        }
-        if (rc == SQLITE_DONE)
-            rc = 0;
-        else if (rc > 0)
-            rc = db_fail(s->db, err, rc, "cannot list bookings");
-        finish(st);
-    }
-    rc = tx_end(s, rc, err);
-    if (rc) {
-        free(a);
-        return rc;
-    }
-    *out = a;
-    *n = na;
-    return 0;
+    return list_trip_bookings(s, &request_kind, request_id, -1, out, n, err);
 }
 
 /* An accepted booking's occupancy of the offer: seats on the legs [pickup, dropoff), on its dates. */
@@ -1560,6 +1585,16 @@ typedef struct leg_use {
     cv_dates dates;
 } leg_use;
 
+/* Row of ST_BOOKING_LOAD into a leg_use. */
+static void read_leg_row(sqlite3_stmt *st, void *out)
+{
+    leg_use *u = out;
+    u->pickup = sqlite3_column_double(st, 0);
+    u->dropoff = sqlite3_column_double(st, 1);
+    u->seats = sqlite3_column_int(st, 2);
+    u->dates = (cv_dates){sqlite3_column_int(st, 3), sqlite3_column_int(st, 4), (uint8_t)sqlite3_column_int(st, 5)};
+}
+
 /* The accepted bookings of offer_id whose [pickup, dropoff) meets [lo, hi) into *out (malloc'ed). */
 static int read_load(cv_store *s, int64_t offer_id, double lo, double hi, leg_use **out, size_t *n, cv_error *err)
 {
@@ -1567,31 +1602,11 @@ static int read_load(cv_store *s, int64_t offer_id, double lo, double hi, leg_us
     sqlite3_bind_int64(st, 1, offer_id);
     sqlite3_bind_double(st, 2, lo);
     sqlite3_bind_double(st, 3, hi);
-    leg_use *a = NULL;
-    size_t na = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
-            break;
-        a[na].pickup = sqlite3_column_double(st, 0);
-        a[na].dropoff = sqlite3_column_double(st, 1);
-        a[na].seats = sqlite3_column_int(st, 2);
-        a[na].dates = (cv_dates){sqlite3_column_int(st, 3), sqlite3_column_int(st, 4),
-                                 (uint8_t)sqlite3_column_int(st, 5)};
-        na++;
-    }
-    if (rc == SQLITE_DONE)
-        rc = 0;
-    else if (rc > 0)
-        rc = db_fail(s->db, err, rc, "cannot read the offer's accepted bookings");
-    finish(st);
-    if (rc) {
-        free(a);
-        return rc;
-    }
+    void *a;
+    int rc = read_rows(s, ST_BOOKING_LOAD, sizeof(leg_use), read_leg_row, &a, n,
+                       "cannot read the offer's accepted bookings", err);
     *out = a;
-    *n = na;
-    return 0;
+    return rc;
 }
 
 /* The most seats taken on one leg of [lo, hi) on date day by the uses in a (and where: *at, the key the leg starts
@@ -1718,20 +1733,7 @@ static int write_placement(cv_store *s, int64_t id, const cv_booking *p, int64_t
 {
     sqlite3_stmt *st = s->st[ST_BOOKING_PLACE];
     sqlite3_bind_int64(st, 1, id);
-    sqlite3_bind_int64(st, 2, p->pickup.lon);
-    sqlite3_bind_int64(st, 3, p->pickup.lat);
-    sqlite3_bind_int64(st, 4, p->dropoff.lon);
-    sqlite3_bind_int64(st, 5, p->dropoff.lat);
-    sqlite3_bind_double(st, 6, p->pickup_key);
-    sqlite3_bind_double(st, 7, p->dropoff_key);
-    sqlite3_bind_int64(st, 8, p->pickup_time);
-    sqlite3_bind_int64(st, 9, p->dropoff_time);
-    sqlite3_bind_double(st, 10, p->amount);
-    sqlite3_bind_int64(st, 11, now_or(now));
-    sqlite3_bind_int(st, 12, p->dates.first);
-    sqlite3_bind_int(st, 13, p->dates.last);
-    sqlite3_bind_int(st, 14, p->dates.weekdays);
-    sqlite3_bind_int64(st, 15, p->plan_version);
+    bind_placement(st, 2, p, now_or(now));
     return run(s, ST_BOOKING_PLACE, err, "cannot update the booking");
 }
 
@@ -1815,11 +1817,7 @@ int cv_store_accept_placed(cv_store *s, int64_t id, const cv_booking *placement,
     if (!rc)
         rc = add_stop(s, b.offer_id, b.dropoff_key, CV_STOP_DROPOFF, b.dropoff, id, -b.seats, err);
     if (!rc)
-        rc = bump_version(s, b.offer_id, err);
-    if (!rc)
-        rc = log_change(s, CV_CHANGE_OFFER, b.offer_id, err);
-    if (!rc)
-        rc = log_change(s, CV_CHANGE_REQUEST, b.request_id, err);
+        rc = plan_changed(s, &b, err);
     /* the passenger's other pending bookings on these dates can no longer be accepted: they are superseded, so
        that the passenger and the other drivers see it */
     int64_t *others = NULL, offer = 0;
@@ -1858,11 +1856,7 @@ static int booking_transition(cv_store *s, int64_t id, unsigned from, cv_booking
         sqlite3_bind_int64(s->st[ST_STOPS_DEL_BOOKING], 1, id);
         rc = run(s, ST_STOPS_DEL_BOOKING, err, "cannot remove the booking's stops");
         if (!rc)
-            rc = bump_version(s, b.offer_id, err);
-        if (!rc)
-            rc = log_change(s, CV_CHANGE_OFFER, b.offer_id, err);
-        if (!rc)
-            rc = log_change(s, CV_CHANGE_REQUEST, b.request_id, err);
+            rc = plan_changed(s, &b, err);
     }
     return tx_end(s, rc, err);
 }
@@ -1889,11 +1883,8 @@ int cv_store_place_booking(cv_store *s, int64_t id, const cv_booking *p, int64_t
     int rc = check_placement(id, p, err);
     if (rc)
         return rc;
-    /* a light commit (store.h, cv_durability): NORMAL for this transaction only */
-    int light = s->durability == CV_DURABLE_BOOKINGS;
-    if (light && (rc = exec(s->db, "PRAGMA synchronous = NORMAL", err, "cannot set the durability")))
-        return rc;
-    rc = tx_begin(s, 1, err);
+    int light;
+    rc = tx_begin_light(s, &light, err);
     if (rc)
         return rc;
     cv_booking b;
@@ -1902,10 +1893,7 @@ int cv_store_place_booking(cv_store *s, int64_t id, const cv_booking *p, int64_t
         rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)id, booking_status_word(b.status));
     if (!rc)
         rc = write_placement(s, id, p, now, err);
-    rc = tx_end(s, rc, err);
-    if (light) /* back to FULL; cannot fail short of memory, and the commit above stands either way */
-        exec(s->db, "PRAGMA synchronous = FULL", NULL, "cannot set the durability");
-    return rc;
+    return tx_end_light(s, light, rc, err);
 }
 
 /* ---- API keys ---- */
@@ -2221,6 +2209,15 @@ int cv_store_convert_zone(const char *path, const char *from, cv_error *err)
 
 /* ---- the change log ---- */
 
+/* Row of ST_CHANGES_AFTER into a cv_change. */
+static void read_change_row(sqlite3_stmt *st, void *out)
+{
+    cv_change *c = out;
+    c->seq = sqlite3_column_int64(st, 0);
+    c->kind = (cv_change_kind)sqlite3_column_int(st, 1);
+    c->ref = sqlite3_column_int64(st, 2);
+}
+
 int cv_store_changes(cv_store *s, int64_t after, size_t max, cv_change **out, size_t *n, int64_t *first, int64_t *last,
                      cv_error *err)
 {
@@ -2242,23 +2239,14 @@ int cv_store_changes(cv_store *s, int64_t after, size_t max, cv_change **out, si
         rc = db_fail(s->db, err, step, "cannot read the change log");
     }
     finish(st);
-    cv_change *a = NULL;
-    size_t na = 0, cap = 0;
+    void *a = NULL;
+    size_t na = 0;
     if (!rc && max > 0) {
         st = s->st[ST_CHANGES_AFTER];
         sqlite3_bind_int64(st, 1, after);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-            if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
-                break;
-            a[na].seq = sqlite3_column_int64(st, 0);
-            a[na].kind = (cv_change_kind)sqlite3_column_int(st, 1);
-            a[na].ref = sqlite3_column_int64(st, 2);
-            na++;
-        }
-        if (!rc && step != SQLITE_DONE)
-            rc = db_fail(s->db, err, step, "cannot read the change log");
-        finish(st);
+        rc = read_rows(s, ST_CHANGES_AFTER, sizeof(cv_change), read_change_row, &a, &na, "cannot read the change log",
+                       err);
     }
     rc = tx_end(s, rc, err);
     if (rc) {
