@@ -518,30 +518,12 @@ static int trip_list(trip_kind kind, const trip_args *a, int64_t now)
     if ((st = session_open(a, now, &s)))
         return st;
     cv_error err = {0};
-    json_t *list = json_array();
-    size_t n = 0;
-    int rc;
-    if (kind == KIND_OFFER) {
-        cv_offer *v = NULL;
-        rc = cv_store_list_offers(s.store, a->owner, !a->all, &v, &n, &err);
-        for (size_t i = 0; !rc && list && i < n; i++)
-            if (json_array_append_new(list, json_offer(&v[i])))
-                json_decref(list), list = NULL;
-        free(v);
-    } else {
-        cv_request *v = NULL;
-        rc = cv_store_list_requests(s.store, a->owner, !a->all, &v, &n, &err);
-        for (size_t i = 0; !rc && list && i < n; i++)
-            if (json_array_append_new(list, json_request(&v[i])))
-                json_decref(list), list = NULL;
-        free(v);
-    }
-    if (rc) {
-        json_decref(list);
+    int rc = 0;
+    json_t *list = json_trip_list(s.store, kind == KIND_OFFER, a->owner, !a->all, &rc, &err);
+    if (rc)
         st = fail(rc, CLI_FAIL, "%s", err.text);
-    } else {
+    else
         st = print_ok(kind == KIND_OFFER ? "offers" : "requests", list);
-    }
     session_close(&s);
     return st;
 }

@@ -255,3 +255,23 @@ json_t *json_request_detail(cv_store *store, const cv_request *r, int *rc, cv_er
     }
     return obj;
 }
+
+json_t *json_trip_list(cv_store *store, int offers, const char *owner, int open_only, int *rc, cv_error *err)
+{
+    cv_offer *o = NULL;
+    cv_request *q = NULL;
+    size_t n = 0;
+    json_t *list = json_array();
+    *rc = offers ? cv_store_list_offers(store, owner, open_only, &o, &n, err)
+                 : cv_store_list_requests(store, owner, open_only, &q, &n, err);
+    for (size_t i = 0; !*rc && list && i < n; i++)
+        if (json_array_append_new(list, offers ? json_offer(&o[i]) : json_request(&q[i])))
+            json_decref(list), list = NULL;
+    free(o);
+    free(q);
+    if (*rc) {
+        json_decref(list);
+        return NULL;
+    }
+    return list;
+}

@@ -40,6 +40,11 @@ json_t *json_request(const cv_request *r);
 /* json_request with "bookings" (on any offer, all statuses, oldest first). NULL as json_offer_detail. */
 json_t *json_request_detail(cv_store *store, const cv_request *r, int *rc, cv_error *err);
 
+/* The offers (offers 1) or requests (0) of owner (all owners when NULL), open ones only when open_only, newest
+   first, as an array of json_offer or json_request: what `covoit offer|request list` prints and GET /v1/offers and
+   /v1/requests answer. NULL as json_offer_detail. */
+json_t *json_trip_list(cv_store *store, int offers, const char *owner, int open_only, int *rc, cv_error *err);
+
 /* {first_date, last_date, weekdays}, or null for CV_DATES_ALL. */
 json_t *json_dates(cv_dates d);
 

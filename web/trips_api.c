@@ -452,28 +452,10 @@ static int trip_list(web_req *r, cv_matcher_ws *w, kind k)
         owner = scoped;
     }
     cv_error err = {0};
-    size_t n = 0;
-    json_t *list = json_array();
-    int rc;
-    if (k == K_OFFER) {
-        cv_offer *v = NULL;
-        rc = cv_store_list_offers(cv_matcher_store(w), owner, open_only, &v, &n, &err);
-        for (size_t i = 0; !rc && list && i < n; i++)
-            if (json_array_append_new(list, json_offer(&v[i])))
-                json_decref(list), list = NULL;
-        free(v);
-    } else {
-        cv_request *v = NULL;
-        rc = cv_store_list_requests(cv_matcher_store(w), owner, open_only, &v, &n, &err);
-        for (size_t i = 0; !rc && list && i < n; i++)
-            if (json_array_append_new(list, json_request(&v[i])))
-                json_decref(list), list = NULL;
-        free(v);
-    }
-    if (rc) {
-        json_decref(list);
+    int rc = 0;
+    json_t *list = json_trip_list(cv_matcher_store(w), k == K_OFFER, owner, open_only, &rc, &err);
+    if (rc)
         return fail(r, rc, &err);
-    }
     return ok(r, 0, k == K_OFFER ? "offers" : "requests", list);
 }
 
