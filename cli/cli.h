@@ -45,8 +45,9 @@ void cli_error(const char *fmt, ...)
 /* True when arg is -h or --help. */
 int cli_is_help(const char *arg);
 
-/* OSRM's code string for an error code ("NoSegment", "NoRoute", "InvalidQuery", ...). */
-const char *cli_osrm_code(int cv_code);
+/* The failure of `route` and `table`: "covoit: msg" on stderr and {"code": osrm_code(code), "message": msg} on
+   stdout. Returns status, the exit status. */
+int cli_fail_json(int code, const char *msg, int status);
 
 /* Writes doc to stdout as one JSON document with a trailing newline and releases it. */
 void cli_print_json(json_t *doc);

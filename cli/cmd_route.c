@@ -18,13 +18,6 @@ static void usage(FILE *f)
                "--steps adds turn-by-turn steps and the summary to the leg, as OSRM's steps=true does.\n");
 }
 
-static int fail_json(int code, const char *msg, int status)
-{
-    cli_error("%s", msg);
-    cli_print_json(json_pack("{s:s,s:s}", "code", cli_osrm_code(code), "message", msg));
-    return status;
-}
-
 int cmd_route(int argc, char **argv)
 {
     const char *graph = NULL, *pts[2] = {NULL, NULL};
@@ -43,7 +36,7 @@ int cmd_route(int argc, char **argv)
             else if (!strcmp(v, "geojson"))
                 geometry = GEOM_GEOJSON;
             else
-                return fail_json(CV_EINVAL, "--geometry must be polyline, polyline6 or geojson", CLI_USAGE);
+                return cli_fail_json(CV_EINVAL, "--geometry must be polyline, polyline6 or geojson", CLI_USAGE);
         } else if (!strcmp(argv[i], "--steps")) {
             steps = 1;
         } else if (!strcmp(argv[i], "--algorithm")) {
@@ -53,24 +46,24 @@ int cmd_route(int argc, char **argv)
             else if (!strcmp(v, "dijkstra"))
                 use_dijkstra = 1;
             else
-                return fail_json(CV_EINVAL, "--algorithm must be ch or dijkstra", CLI_USAGE);
+                return cli_fail_json(CV_EINVAL, "--algorithm must be ch or dijkstra", CLI_USAGE);
         } else if (!strcmp(argv[i], "--max-snap")) {
             char *end = NULL;
             const char *v = ++i < argc ? argv[i] : "";
             sopt.max_distance_m = strtod(v, &end);
             if (!*v || *end || !(sopt.max_distance_m > 0 && sopt.max_distance_m <= 100000))
-                return fail_json(CV_EINVAL, "--max-snap must be a distance in metres between 0 and 100000",
-                                 CLI_USAGE);
+                return cli_fail_json(CV_EINVAL, "--max-snap must be a distance in metres between 0 and 100000",
+                                     CLI_USAGE);
         } else if (argv[i][0] == '-' && !(argv[i][1] >= '0' && argv[i][1] <= '9') && argv[i][1] != '.') {
             char msg[300];
             snprintf(msg, sizeof msg, "unknown option '%.200s'", argv[i]);
-            return fail_json(CV_EINVAL, msg, CLI_USAGE);
+            return cli_fail_json(CV_EINVAL, msg, CLI_USAGE);
         } else if (!graph) {
             graph = argv[i];
         } else if (npts < 2) {
             pts[npts++] = argv[i];
         } else {
-            return fail_json(CV_EINVAL, "route takes exactly two points", CLI_USAGE);
+            return cli_fail_json(CV_EINVAL, "route takes exactly two points", CLI_USAGE);
         }
     }
     if (!graph || npts != 2) {
@@ -82,13 +75,13 @@ int cmd_route(int argc, char **argv)
         if (cv_parse_lonlat(pts[k], &c[k])) {
             char msg[400];
             snprintf(msg, sizeof msg, "'%.200s' is not a coordinate: give LON,LAT in decimal degrees", pts[k]);
-            return fail_json(CV_EINVAL, msg, CLI_USAGE);
+            return cli_fail_json(CV_EINVAL, msg, CLI_USAGE);
         }
     }
     cv_error err = {0};
     cv_graph *g = cv_graph_open(graph, &err);
     if (!g)
-        return fail_json(err.code, err.text, CLI_FAIL);
+        return cli_fail_json(err.code, err.text, CLI_FAIL);
     cv_snap s[2];
     int rc = CLI_OK;
     cv_dijkstra *w = NULL;
@@ -96,19 +89,19 @@ int cmd_route(int argc, char **argv)
     cv_path path = {0};
     for (int k = 0; k < 2 && rc == CLI_OK; k++)
         if (cv_snap_point(g, c[k], &sopt, &s[k], &err))
-            rc = fail_json(err.code, err.text, CLI_FAIL);
+            rc = cli_fail_json(err.code, err.text, CLI_FAIL);
     if (rc == CLI_OK && !(use_dijkstra ? (void *)(w = cv_dijkstra_new(g)) : (void *)(chq = cv_ch_query_new(g))))
-        rc = fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
+        rc = cli_fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
     if (rc == CLI_OK && (use_dijkstra ? cv_dijkstra_route(w, &s[0], &s[1], &path, &err)
                                       : cv_ch_route(chq, &s[0], &s[1], &path, &err)))
-        rc = fail_json(err.code, err.text, CLI_FAIL);
+        rc = cli_fail_json(err.code, err.text, CLI_FAIL);
     if (rc == CLI_OK) {
         json_t *route = json_route(g, &path, geometry, steps);
         if (!route) {
-            rc = fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
+            rc = cli_fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
         } else {
-            cli_print_json(json_pack("{s:s,s:[o],s:[oo]}", "code", "Ok", "routes", route, "waypoints",
-                                     json_waypoint(g, &s[0]), json_waypoint(g, &s[1])));
+            cli_print_json(json_pack("{s:s,s:[o],s:[oo]}", "code", osrm_word(OSRM_OK), "routes", route,
+                                     "waypoints", json_waypoint(g, &s[0]), json_waypoint(g, &s[1])));
         }
     }
     cv_path_free(&path);

@@ -19,13 +19,6 @@ static void usage(FILE *f)
             TABLE_MAX_POINTS);
 }
 
-static int fail_json(int code, const char *msg, int status)
-{
-    cli_error("%s", msg);
-    cli_print_json(json_pack("{s:s,s:s}", "code", cli_osrm_code(code), "message", msg));
-    return status;
-}
-
 /* Parses "lon,lat;lon,lat;..." into a new array; returns the count, or -1 with msg filled. */
 static long parse_points(const char *text, cv_coord **out, char *msg, size_t cap)
 {
@@ -90,15 +83,16 @@ int cmd_table(int argc, char **argv)
             char *end;
             sopt.max_distance_m = strtod(argv[++i], &end);
             if (*end || !(sopt.max_distance_m > 0 && sopt.max_distance_m <= 100000))
-                return fail_json(CV_EINVAL, "--max-snap must be a distance in metres between 0 and 100000", CLI_USAGE);
+                return cli_fail_json(CV_EINVAL, "--max-snap must be a distance in metres between 0 and 100000",
+                                     CLI_USAGE);
         } else if (argv[i][0] == '-') {
             char msg[300];
             snprintf(msg, sizeof msg, "unknown or incomplete option '%.200s'", argv[i]);
-            return fail_json(CV_EINVAL, msg, CLI_USAGE);
+            return cli_fail_json(CV_EINVAL, msg, CLI_USAGE);
         } else if (!graph) {
             graph = argv[i];
         } else {
-            return fail_json(CV_EINVAL, "table takes one graph file", CLI_USAGE);
+            return cli_fail_json(CV_EINVAL, "table takes one graph file", CLI_USAGE);
         }
     }
     if (!graph || !srcs) {
@@ -109,11 +103,11 @@ int cmd_table(int argc, char **argv)
     cv_coord *cs = NULL, *cd = NULL;
     long ns = parse_points(srcs, &cs, msg, sizeof msg), nd;
     if (ns < 0)
-        return fail_json(ns == -2 ? CV_ETOOBIG : CV_EINVAL, msg, CLI_USAGE);
+        return cli_fail_json(ns == -2 ? CV_ETOOBIG : CV_EINVAL, msg, CLI_USAGE);
     nd = dsts ? parse_points(dsts, &cd, msg, sizeof msg) : ns;
     if (nd < 0) {
         free(cs);
-        return fail_json(nd == -2 ? CV_ETOOBIG : CV_EINVAL, msg, CLI_USAGE);
+        return cli_fail_json(nd == -2 ? CV_ETOOBIG : CV_EINVAL, msg, CLI_USAGE);
     }
     cv_error err = {0};
     cv_graph *g = cv_graph_open(graph, &err);
@@ -122,24 +116,24 @@ int cmd_table(int argc, char **argv)
     cv_table_cell *cells = malloc((size_t)ns * (size_t)nd * sizeof *cells);
     cv_ch_query *q = NULL;
     if (!g)
-        rc = fail_json(err.code, err.text, CLI_FAIL);
+        rc = cli_fail_json(err.code, err.text, CLI_FAIL);
     else if (!ss || !sd || !cells || !(q = cv_ch_query_new(g)))
-        rc = fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
+        rc = cli_fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
     for (long i = 0; rc == CLI_OK && i < ns; i++)
         if (cv_snap_point(g, cs[i], &sopt, &ss[i], &err))
-            rc = fail_json(err.code, err.text, CLI_FAIL);
+            rc = cli_fail_json(err.code, err.text, CLI_FAIL);
     for (long i = 0; rc == CLI_OK && i < nd; i++)
         if (cv_snap_point(g, dsts ? cd[i] : cs[i], &sopt, &sd[i], &err))
-            rc = fail_json(err.code, err.text, CLI_FAIL);
+            rc = cli_fail_json(err.code, err.text, CLI_FAIL);
     if (rc == CLI_OK && cv_ch_table(q, ss, (size_t)ns, sd, (size_t)nd, cells, &err))
-        rc = fail_json(err.code, err.text, CLI_FAIL);
+        rc = cli_fail_json(err.code, err.text, CLI_FAIL);
     if (rc == CLI_OK) {
-        json_t *doc = json_pack("{s:s}", "code", "Ok");
+        json_t *doc = json_pack("{s:s}", "code", osrm_word(OSRM_OK));
         if (!doc || json_table_set(doc, cells, (size_t)ns, (size_t)nd, 1, 1) ||
             json_object_set_new(doc, "sources", snaps_json(g, ss, (size_t)ns)) ||
             json_object_set_new(doc, "destinations", snaps_json(g, sd, (size_t)nd))) {
             json_decref(doc);
-            rc = fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
+            rc = cli_fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
         } else {
             cli_print_json(doc);
         }

@@ -416,7 +416,7 @@ static int print_ok(const char *key, json_t *value)
 {
     if (!value)
         return fail(CV_ENOMEM, CLI_FAIL, "out of memory");
-    cli_print_json(json_pack("{s:s,s:o}", "code", "Ok", key, value));
+    cli_print_json(json_pack("{s:s,s:o}", "code", osrm_word(OSRM_OK), key, value));
     return CLI_OK;
 }
 

@@ -22,9 +22,11 @@ int cli_is_help(const char *arg)
     return arg && (!strcmp(arg, "-h") || !strcmp(arg, "--help"));
 }
 
-const char *cli_osrm_code(int code)
+int cli_fail_json(int code, const char *msg, int status)
 {
-    return osrm_code(code);
+    cli_error("%s", msg);
+    cli_print_json(json_pack("{s:s,s:s}", "code", osrm_code(code), "message", msg));
+    return status;
 }
 
 void cli_print_json(json_t *doc)

@@ -1,4 +1,5 @@
-/* osrm_json.c — OSRM-shaped JSON for routes, waypoints and tables (one implementation for the server and the CLI). */
+/* osrm_json.c — OSRM-shaped JSON for routes, waypoints and tables, and the table of answer code words (one
+   implementation for the server and the CLI). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,17 +7,55 @@
 #include "guidance.h"
 #include "osrm_json.h"
 
+/* No CV_E* code: a word that only a handler's own check gives (InvalidUrl: a routing URL that is not one). */
+#define NO_CV 1
+
+/* Every code word of an answer, with the CV_E* code it answers. The special mappings:
+   - CV_EINVAL is InvalidQuery on the routing side, as OSRM answers a request it cannot take; the carpool API answers
+     it InvalidValue, a field of a body out of range or of the wrong type (json_trip_code, web/trip_json.c). Routing
+     handlers say InvalidValue too, by id, for a parameter's value (a coordinate out of range, radiuses=abc).
+   - CV_EZONE, a database kept in another time zone than the one running, is a Conflict, as CV_ECONFLICT.
+   - Every code without a word (CV_ENOMEM, CV_EIO, CV_EFORMAT, CV_ECORRUPT, CV_EINTERNAL, ...) is Error.
+   Each failure comes from one side only: the routing calls never give Conflict or Busy, the matcher never TooBig. */
+static const struct osrm_code_row {
+    const char *word;
+    int cv;
+} osrm_codes[OSRM_NCODES] = {
+    [OSRM_OK] = {"Ok", CV_OK},
+    [OSRM_INVALID_URL] = {"InvalidUrl", NO_CV},
+    [OSRM_INVALID_QUERY] = {"InvalidQuery", CV_EINVAL},
+    [OSRM_INVALID_VALUE] = {"InvalidValue", NO_CV},
+    [OSRM_INVALID_OPTIONS] = {"InvalidOptions", NO_CV},
+    [OSRM_NO_SEGMENT] = {"NoSegment", CV_ENOSEGMENT},
+    [OSRM_NO_ROUTE] = {"NoRoute", CV_ENOROUTE},
+    [OSRM_TOO_BIG] = {"TooBig", CV_ETOOBIG},
+    [OSRM_BAD_REQUEST] = {"BadRequest", NO_CV},
+    [OSRM_UNAUTHORIZED] = {"Unauthorized", NO_CV},
+    [OSRM_FORBIDDEN] = {"Forbidden", NO_CV},
+    [OSRM_NOT_FOUND] = {"NotFound", CV_ENOTFOUND},
+    [OSRM_METHOD_NOT_ALLOWED] = {"MethodNotAllowed", NO_CV},
+    [OSRM_CONFLICT] = {"Conflict", CV_ECONFLICT},
+    [OSRM_TOO_MANY_REQUESTS] = {"TooManyRequests", NO_CV},
+    [OSRM_ERROR] = {"Error", NO_CV},
+    [OSRM_NOT_IMPLEMENTED] = {"NotImplemented", NO_CV},
+    [OSRM_UNAVAILABLE] = {"Unavailable", NO_CV},
+    [OSRM_SHUTTING_DOWN] = {"ShuttingDown", NO_CV},
+    [OSRM_BUSY] = {"Busy", CV_EBUSY},
+};
+
+const char *osrm_word(osrm_code_id id)
+{
+    return (unsigned)id < OSRM_NCODES ? osrm_codes[id].word : osrm_codes[OSRM_ERROR].word;
+}
+
 const char *osrm_code(int code)
 {
-    switch (code) {
-    case CV_OK: return "Ok";
-    case CV_ENOSEGMENT: return "NoSegment";
-    case CV_ENOROUTE: return "NoRoute";
-    case CV_ETOOBIG: return "TooBig";
-    case CV_EINVAL: return "InvalidQuery";
-    case CV_ENOTFOUND: return "NotFound";
-    default: return "Error";
-    }
+    if (code == CV_EZONE)
+        code = CV_ECONFLICT;
+    for (int i = 0; i < OSRM_NCODES; i++)
+        if (osrm_codes[i].cv == code)
+            return osrm_codes[i].word;
+    return osrm_codes[OSRM_ERROR].word;
 }
 
 /* OSRM rounds distances and durations to one decimal. */

@@ -1,4 +1,5 @@
-/* osrm_json.h — OSRM-shaped JSON for routes, waypoints and tables, shared by the server (web/) and the CLI. */
+/* osrm_json.h — OSRM-shaped JSON for routes, waypoints and tables, and the code words of answers, shared by the
+   server (web/) and the CLI. */
 #ifndef CV_OSRM_JSON_H
 #define CV_OSRM_JSON_H
 
@@ -35,8 +36,39 @@ typedef struct osrm_annotation_kind {
 #define OSRM_ANNOTATION_KINDS 5
 extern const osrm_annotation_kind osrm_annotation_kinds[OSRM_ANNOTATION_KINDS];
 
-/* OSRM's code string for a CV_E* code: "Ok", "NoSegment", "NoRoute", "TooBig", "InvalidQuery" (CV_EINVAL),
-   "NotFound", else "Error". */
+/* The code words of answers ({"code": ..., "message": ...}): OSRM's, which the carpool API and the server's own
+   answers use too. They are written once, in the table of osrm_json.c: handlers and the CLI name a word by its id
+   (osrm_word) or by the CV_E* code it answers (osrm_code). */
+typedef enum osrm_code_id {
+    OSRM_OK,
+    OSRM_INVALID_URL,
+    OSRM_INVALID_QUERY,
+    OSRM_INVALID_VALUE,
+    OSRM_INVALID_OPTIONS,
+    OSRM_NO_SEGMENT,
+    OSRM_NO_ROUTE,
+    OSRM_TOO_BIG,
+    OSRM_BAD_REQUEST,
+    OSRM_UNAUTHORIZED,
+    OSRM_FORBIDDEN,
+    OSRM_NOT_FOUND,
+    OSRM_METHOD_NOT_ALLOWED,
+    OSRM_CONFLICT,
+    OSRM_TOO_MANY_REQUESTS,
+    OSRM_ERROR,
+    OSRM_NOT_IMPLEMENTED,
+    OSRM_UNAVAILABLE,
+    OSRM_SHUTTING_DOWN,
+    OSRM_BUSY,
+    OSRM_NCODES
+} osrm_code_id;
+
+/* The word of id: "Ok", "InvalidUrl", ... */
+const char *osrm_word(osrm_code_id id);
+
+/* The word answering a failure with a CV_E* code, on the routing side (the /route, /table and /nearest handlers,
+   `covoit route|table`): "Ok", "InvalidQuery" (CV_EINVAL), "NoSegment", "NoRoute", "TooBig", "NotFound",
+   "Conflict", "Busy", else "Error". The carpool API differs on CV_EINVAL only (json_trip_code). */
 const char *osrm_code(int cv_code);
 
 /* [lon, lat] as numbers, rounded to 1e-6 degree. A new reference, NULL when out of memory. */

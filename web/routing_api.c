@@ -32,13 +32,13 @@ static const char *after_profile(web_req *r)
 {
     const char *slash = strchr(r->rest, '/');
     if (!slash) {
-        web_error(r, BAD, "InvalidUrl", "URL must be /{service}/v1/{profile}/{coordinates}");
+        web_error(r, BAD, osrm_word(OSRM_INVALID_URL), "URL must be /{service}/v1/{profile}/{coordinates}");
         return NULL;
     }
     size_t n = (size_t)(slash - r->rest);
     if (!((n == 7 && !strncmp(r->rest, "driving", 7)) || (n == 3 && !strncmp(r->rest, "car", 3)))) {
-        web_error(r, BAD, "InvalidUrl", "profile '%.*s' is not served: this server routes cars ('driving')",
-                  (int)(n < 60 ? n : 60), r->rest);
+        web_error(r, BAD, osrm_word(OSRM_INVALID_URL),
+                  "profile '%.*s' is not served: this server routes cars ('driving')", (int)(n < 60 ? n : 60), r->rest);
         return NULL;
     }
     return slash + 1;
@@ -66,17 +66,17 @@ static long parse_coords(web_req *r, const char *text, size_t max, cv_coord **ou
     if (len > 5 && !strcmp(text + len - 5, ".json"))
         len -= 5;
     if (!len)
-        return web_error(r, BAD, "InvalidUrl", "no coordinates in the URL");
+        return web_error(r, BAD, osrm_word(OSRM_INVALID_URL), "no coordinates in the URL");
     size_t n = 1;
     for (size_t i = 0; i < len; i++)
         n += text[i] == ';';
     if (n > max)
-        return web_error(r, BAD, "TooBig", "%zu coordinates, at most %zu in one request", n, max);
+        return web_error(r, BAD, osrm_word(OSRM_TOO_BIG), "%zu coordinates, at most %zu in one request", n, max);
     cv_coord *c = malloc(n * sizeof *c);
     char *copy = malloc(len + 1);
     if (!c || !copy) {
         free(c), free(copy);
-        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "out of memory");
     }
     memcpy(copy, text, len);
     copy[len] = '\0';
@@ -87,13 +87,13 @@ static long parse_coords(web_req *r, const char *text, size_t max, cv_coord **ou
             *semi = '\0';
         if (cv_parse_lonlat(item, &c[k])) {
             if (two_numbers(item))
-                web_error(r, BAD, "InvalidValue",
+                web_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
                           "coordinate %zu (%.60s) is out of range: longitude in [-180, 180], latitude in [-90, 90], "
                           "lon,lat order",
                           k, item);
             else
-                web_error(r, BAD, "InvalidUrl", "coordinate %zu ('%.60s') is not LON,LAT in decimal degrees", k,
-                          item);
+                web_error(r, BAD, osrm_word(OSRM_INVALID_URL),
+                          "coordinate %zu ('%.60s') is not LON,LAT in decimal degrees", k, item);
             free(c), free(copy);
             return -1;
         }
@@ -114,7 +114,7 @@ static int check_args(web_req *r, const char *const *allowed)
         while (*a && strcmp(*a, r->arg_key[i]))
             a++;
         if (!*a)
-            return web_error(r, BAD, "InvalidQuery", "unknown parameter '%.60s'", r->arg_key[i]);
+            return web_error(r, BAD, osrm_word(OSRM_INVALID_QUERY), "unknown parameter '%.60s'", r->arg_key[i]);
     }
     return 0;
 }
@@ -133,7 +133,7 @@ static int choice_arg(web_req *r, const char *key, const char *const *choices, i
         strncat(list, i ? ", " : "", sizeof list - strlen(list) - 1);
         strncat(list, choices[i], sizeof list - strlen(list) - 1);
     }
-    return web_error(r, BAD, "InvalidValue", "%s='%.60s': must be one of %s", key, v, list);
+    return web_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s='%.60s': must be one of %s", key, v, list);
 }
 
 static const char *const bools[] = {"false", "true", NULL};
@@ -174,7 +174,7 @@ static int parse_radiuses(web_req *r, size_t n, double *radii)
             if (((*p >= '0' && *p <= '9') || *p == '.') && strspn(p, "0123456789.eE+-") >= k)
                 x = strtod(p, &end);
             if (end != p + k || !isfinite(x)) /* web_error keeps the quote valid UTF-8 */
-                return web_error(r, BAD, "InvalidValue",
+                return web_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
                                  "radiuses: value %zu ('%.*s') is not a radius: give metres >= 0, 'unlimited', or "
                                  "nothing for the default (%g m)",
                                  i, (int)(k < 60 ? k : 60), p, CV_SNAP_DEFAULT_MAX_M);
@@ -186,7 +186,7 @@ static int parse_radiuses(web_req *r, size_t n, double *radii)
         p += k + (p[k] == ';');
     }
     if (cnt != n)
-        return web_error(r, BAD, "InvalidOptions",
+        return web_error(r, BAD, osrm_word(OSRM_INVALID_OPTIONS),
                          "radiuses: %zu value%s for %zu coordinate%s: give one per coordinate", cnt,
                          cnt == 1 ? "" : "s", n, n == 1 ? "" : "s");
     return 0;
@@ -205,8 +205,8 @@ static int snap_all(web_req *r, const cv_coord *c, const double *radii, size_t n
         if (cv_snap_point(r->g, c[i], &o, &out[i], &err) == 0)
             continue;
         if (err.code == CV_ENOSEGMENT)
-            return web_error(r, BAD, "NoSegment", "coordinate %zu: no road within %g m of %.7f,%.7f", i, radii[i],
-                             cv_deg(c[i].lon), cv_deg(c[i].lat));
+            return web_error(r, BAD, osrm_word(OSRM_NO_SEGMENT), "coordinate %zu: no road within %g m of %.7f,%.7f", i,
+                             radii[i], cv_deg(c[i].lon), cv_deg(c[i].lat));
         return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_code(err.code), "coordinate %zu: %s", i, err.text);
     }
     return 0;
@@ -243,11 +243,11 @@ static int annotations_arg(web_req *r)
         while (i < OSRM_ANNOTATION_KINDS && !(strlen(kinds[i].name) == k && !strncmp(p, kinds[i].name, k)))
             i++;
         if (k == 5 && !strncmp(p, "nodes", 5))
-            return web_error(r, BAD, "InvalidValue",
+            return web_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
                              "annotations: nodes is not supported: the graph file does not keep OSM node ids; ask "
                              "for distance, duration, datasources, weight or speed");
         if (i == OSRM_ANNOTATION_KINDS)
-            return web_error(r, BAD, "InvalidValue",
+            return web_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
                              "annotations='%.60s': give true, false, or kinds separated by ',' among distance, "
                              "duration, datasources, weight, speed",
                              v);
@@ -287,7 +287,8 @@ int web_route(web_req *r)
         char *end;
         unsigned long k = strtoul(alt, &end, 10);
         if (!*alt || *end || k > 10)
-            return web_error(r, BAD, "InvalidValue", "alternatives='%.60s': must be true, false or a number", alt);
+            return web_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                             "alternatives='%.60s': must be true, false or a number", alt);
     }
     cv_coord *c = NULL;
     long n = parse_coords(r, coords, r->max_route_coords, &c);
@@ -295,14 +296,14 @@ int web_route(web_req *r)
         return -1;
     if (n < 2) {
         free(c);
-        return web_error(r, BAD, "InvalidValue", "a route needs at least two coordinates");
+        return web_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "a route needs at least two coordinates");
     }
     cv_snap *s = calloc((size_t)n, sizeof *s);
     cv_path *paths = calloc((size_t)n - 1, sizeof *paths);
     double *radii = malloc((size_t)n * sizeof *radii);
     int rc = 0;
     if (!s || !paths || !radii)
-        rc = web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+        rc = web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "out of memory");
     if (!rc)
         rc = parse_radiuses(r, (size_t)n, radii);
     if (!rc)
@@ -329,7 +330,7 @@ int web_route(web_req *r)
                        "no route from coordinate %ld to coordinate %ld: %s", i, i + 1, err.text);
     }
     if (!rc) {
-        json_t *doc = json_pack("{s:s,s:[o]}", "code", "Ok", "routes",
+        json_t *doc = json_pack("{s:s,s:[o]}", "code", osrm_word(OSRM_OK), "routes",
                                 json_route_legs(r->g, paths, (size_t)n - 1, geometry, overview, steps, annotations));
         if (doc && !skip_wp && json_object_set_new(doc, "waypoints", waypoints_json(r->g, s, NULL, (size_t)n))) {
             json_decref(doc);
@@ -357,7 +358,7 @@ static long parse_indexes(web_req *r, const char *key, size_t n, size_t **out)
         cnt = n;
     size_t *idx = malloc((cnt ? cnt : 1) * sizeof *idx);
     if (!idx)
-        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "out of memory");
     if (!v || !strcmp(v, "all")) {
         for (size_t i = 0; i < n; i++)
             idx[i] = i;
@@ -369,13 +370,13 @@ static long parse_indexes(web_req *r, const char *key, size_t n, size_t **out)
             unsigned long x = strtoul(p, &end, 10);
             if (end == p || *p == '-' || *p == '+' || errno || (*end && *end != ';')) {
                 free(idx);
-                return web_error(r, BAD, "InvalidQuery", "%s='%.60s': give 'all' or indexes separated by ';'", key,
-                                 v);
+                return web_error(r, BAD, osrm_word(OSRM_INVALID_QUERY),
+                                 "%s='%.60s': give 'all' or indexes separated by ';'", key, v);
             }
             if (x >= n) {
                 free(idx);
-                return web_error(r, BAD, "InvalidValue", "%s: index %lu is out of range (%zu coordinates)", key, x,
-                                 n);
+                return web_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                                 "%s: index %lu is out of range (%zu coordinates)", key, x, n);
             }
             idx[k] = x;
             p = end + (*end == ';');
@@ -407,8 +408,8 @@ int web_table(web_req *r)
             else if (k == 8 && !strncmp(p, "distance", 8))
                 want_dist = 1;
             else
-                return web_error(r, BAD, "InvalidValue", "annotations='%.60s': give duration, distance or both "
-                                                         "separated by ','", ann);
+                return web_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                                 "annotations='%.60s': give duration, distance or both separated by ','", ann);
             if (!p[k])
                 break;
             p += k + 1;
@@ -432,7 +433,7 @@ int web_table(web_req *r)
         sd = calloc((size_t)nd + 1, sizeof *sd);
         cells = malloc(((size_t)ns * (size_t)nd + 1) * sizeof *cells);
         if (!s || !ss || !sd || !cells || !radii)
-            rc = web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+            rc = web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "out of memory");
     }
     if (!rc)
         rc = parse_radiuses(r, (size_t)n, radii);
@@ -448,7 +449,7 @@ int web_table(web_req *r)
             rc = web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_code(err.code), "%s", err.text);
     }
     if (!rc) {
-        json_t *doc = json_pack("{s:s}", "code", "Ok");
+        json_t *doc = json_pack("{s:s}", "code", osrm_word(OSRM_OK));
         if (doc && (json_table_set(doc, cells, (size_t)ns, (size_t)nd, want_dur, want_dist) ||
                     (!skip_wp &&
                      (json_object_set_new(doc, "sources", waypoints_json(r->g, s, si, (size_t)ns)) ||
@@ -475,9 +476,11 @@ int web_nearest(web_req *r)
         char *end;
         unsigned long k = strtoul(num, &end, 10);
         if (!*num || *end || *num == '-' || k < 1)
-            return web_error(r, BAD, "InvalidValue", "number='%.60s': must be a whole number of at least 1", num);
+            return web_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                             "number='%.60s': must be a whole number of at least 1", num);
         if (k > 1)
-            return web_error(r, BAD, "InvalidValue", "number=%lu is not supported yet: only the nearest road (1)", k);
+            return web_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                             "number=%lu is not supported yet: only the nearest road (1)", k);
     }
     cv_coord *c = NULL;
     long n = parse_coords(r, coords, 1, &c);
@@ -490,7 +493,7 @@ int web_nearest(web_req *r)
         rc = snap_all(r, c, &radius, 1, &s);
     free(c);
     if (!rc)
-        web_ok(r, json_pack("{s:s,s:[o]}", "code", "Ok", "waypoints", json_waypoint(r->g, &s)));
+        web_ok(r, json_pack("{s:s,s:[o]}", "code", osrm_word(OSRM_OK), "waypoints", json_waypoint(r->g, &s)));
     return rc;
 }
 
@@ -499,11 +502,11 @@ int web_nearest(web_req *r)
 int web_health(web_req *r)
 {
     if (r->nargs)
-        return web_error(r, BAD, "InvalidQuery", "/health takes no parameters");
+        return web_error(r, BAD, osrm_word(OSRM_INVALID_QUERY), "/health takes no parameters");
     const cv_graph_header *h = &r->g->hdr;
     /* bbox (min lon, min lat, max lon, max lat): what the map page fits its view to at start */
-    return web_ok(r, json_pack("{s:s,s:s,s:{s:s#,s:s#,s:I,s:I,s:I,s:I,s:I,s:[ffff]}}", "code", "Ok", "status", "ready", "graph",
-                               "source", h->source,
+    return web_ok(r, json_pack("{s:s,s:s,s:{s:s#,s:s#,s:I,s:I,s:I,s:I,s:I,s:[ffff]}}", "code", osrm_word(OSRM_OK),
+                               "status", "ready", "graph", "source", h->source,
                                (int)strnlen(h->source, sizeof h->source), "osm_timestamp", h->osm_timestamp,
                                (int)strnlen(h->osm_timestamp, sizeof h->osm_timestamp), "nodes", (json_int_t)h->nnodes,
                                "edges", (json_int_t)h->nedges, "restrictions", (json_int_t)h->nrestrictions,

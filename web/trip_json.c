@@ -11,17 +11,8 @@
 
 const char *json_trip_code(int code)
 {
-    switch (code) {
-    case CV_OK: return "Ok";
-    case CV_EINVAL: return "InvalidValue";
-    case CV_ENOSEGMENT: return "NoSegment";
-    case CV_ENOROUTE: return "NoRoute";
-    case CV_ENOTFOUND: return "NotFound";
-    case CV_ECONFLICT: return "Conflict";
-    case CV_EZONE: return "Conflict";
-    case CV_EBUSY: return "Busy";
-    default: return "Error";
-    }
+    /* the one code the carpool API answers otherwise than the routing side (the table in osrm_json.c) */
+    return code == CV_EINVAL ? osrm_word(OSRM_INVALID_VALUE) : osrm_code(code);
 }
 
 json_t *json_trip_error(int code, const char *message)

@@ -11,8 +11,8 @@
 #include "cv_error.h"
 #include "matcher.h"
 
-/* The code string of a matcher error: "InvalidValue", "NoSegment", "NoRoute", "NotFound", "Conflict", else
-   "Error" ("Ok" for 0). */
+/* The code word of a matcher error: osrm_code's (the table in osrm_json.c), but "InvalidValue" for CV_EINVAL:
+   "NoSegment", "NoRoute", "NotFound", "Conflict" (CV_ECONFLICT, CV_EZONE), "Busy", else "Error" ("Ok" for 0). */
 const char *json_trip_code(int cv_code);
 
 /* {"code": json_trip_code(code), "message": message}. */

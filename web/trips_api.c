@@ -14,6 +14,7 @@
 
 #include <microhttpd.h>
 
+#include "osrm_json.h"
 #include "timeutil.h"
 #include "trip_json.h"
 #include "web_int.h"
@@ -57,7 +58,7 @@ static int fail(web_req *r, int code, const cv_error *err)
 /* {"code":"Ok", key: value} (value taken; NULL means out of memory) with status 200 or 201. */
 static int ok(web_req *r, int created, const char *key, json_t *value)
 {
-    json_t *doc = value ? json_pack("{s:s,s:o}", "code", "Ok", key, value) : NULL;
+    json_t *doc = value ? json_pack("{s:s,s:o}", "code", osrm_word(OSRM_OK), key, value) : NULL;
     return created ? web_created(r, doc) : web_ok(r, doc);
 }
 
@@ -74,7 +75,7 @@ static int invalid(web_req *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return web_error(r, BAD, "InvalidValue", "%s", msg);
+    return web_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s", msg);
 }
 
 /* --- query arguments --- */
@@ -87,7 +88,7 @@ static int check_args(web_req *r, const char *const *allowed)
         for (const char *const *a = allowed; *a && !known; a++)
             known = !strcmp(*a, r->arg_key[i]);
         if (!known)
-            return web_error(r, BAD, "InvalidQuery", "unknown query parameter '%.100s'", r->arg_key[i]);
+            return web_error(r, BAD, osrm_word(OSRM_INVALID_QUERY), "unknown query parameter '%.100s'", r->arg_key[i]);
     }
     return 0;
 }
@@ -362,8 +363,8 @@ static int method_is(const web_req *r, const char *m)
 static int not_allowed(web_req *r, const char *allow)
 {
     r->allow = allow;
-    return web_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed", "%s is not allowed on %s: use %s",
-                     r->method, r->path, allow);
+    return web_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, osrm_word(OSRM_METHOD_NOT_ALLOWED),
+                     "%s is not allowed on %s: use %s", r->method, r->path, allow);
 }
 
 static const char *const no_args[] = {NULL};
@@ -381,7 +382,8 @@ static int owns(const web_req *r, const char *owner)
 
 static int forbidden(web_req *r, const char *what, int64_t id)
 {
-    return web_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", "%s %lld belongs to another client", what, (long long)id);
+    return web_error(r, MHD_HTTP_FORBIDDEN, osrm_word(OSRM_FORBIDDEN), "%s %lld belongs to another client", what,
+                     (long long)id);
 }
 
 /* With auth on, the stored owner is "CLIENT:REF" (REF the caller's reference), or CLIENT alone when ref is NULL. */
@@ -533,8 +535,8 @@ static int trips(web_req *r, cv_matcher_ws *w, kind k, const char *rest)
     int64_t id;
     const char *tail;
     if (rest[0] != '/' || split_id(rest + 1, &id, &tail))
-        return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such endpoint: %s (ids are positive integers)",
-                         r->path);
+        return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND),
+                         "no such endpoint: %s (ids are positive integers)", r->path);
     if (!*tail) {
         if (method_is(r, "GET"))
             return trip_one(r, w, k, id, 0);
@@ -552,7 +554,7 @@ static int trips(web_req *r, cv_matcher_ws *w, kind k, const char *rest)
             return trip_matches(r, w, k, id);
         return not_allowed(r, "GET, HEAD");
     }
-    return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such endpoint: %s", r->path);
+    return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
 }
 
 /* --- search --- */
@@ -681,8 +683,8 @@ static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
     int64_t id;
     const char *tail;
     if (rest[0] != '/' || split_id(rest + 1, &id, &tail))
-        return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such endpoint: %s (ids are positive integers)",
-                         r->path);
+        return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND),
+                         "no such endpoint: %s (ids are positive integers)", r->path);
     if (check_args(r, no_args))
         return -1;
     if (!*tail) {
@@ -698,7 +700,7 @@ static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
     else if (!strcmp(tail, "cancel"))
         op = cv_matcher_cancel_booking;
     else
-        return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such endpoint: %s", r->path);
+        return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
     if (!method_is(r, "POST"))
         return not_allowed(r, "POST");
     cv_error err = {0};
@@ -748,7 +750,7 @@ int web_v1(web_req *r)
     else if ((tail = segment(r->rest, "bookings")))
         which = 2;
     else
-        return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such endpoint: %s", r->path);
+        return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
     cv_matcher_ws *w = web_matcher_ws(r);
     if (!w)
         return -1;
