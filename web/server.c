@@ -24,6 +24,8 @@
 
 #include "web_int.h"
 #include "cv_utf8.h"
+#include "ratelimit.h"
+#include "web_clock.h"
 
 /* A routing workspace made for one worker thread, kept here so that stop frees them all. */
 typedef struct query_slot {
@@ -115,66 +117,9 @@ struct cv_server {
     query_slot *slots;
     matcher_slot *mslots;
     int auth;                   /* keys required (the database held an active key at start) */
-    unsigned rate;              /* tokens per second of each bucket */
-    pthread_mutex_t rate_mu;    /* guards buckets */
-    struct bucket *buckets;     /* RATE_SLOTS token buckets, by key client or address */
+    web_ratelimit rate;         /* per key client and per address, when auth */
     metrics m;
 };
-
-/* --- rate limits: token buckets in an open-addressed table; a full probe window reuses its stalest bucket --- */
-
-#define RATE_SLOTS 4096
-#define RATE_PROBE 8
-
-typedef struct bucket {
-    char name[CV_OWNER_MAX + 4]; /* "k:CLIENT" or "a:ADDRESS"; "" is free */
-    double tokens;
-    double last;                 /* monotonic seconds of the last refill */
-} bucket;
-
-static double mono_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* Takes one token from name's bucket: 0, or the seconds to wait until one is there. */
-static unsigned rate_take(cv_server *s, const char *name)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (const char *p = name; *p; p++)
-        h = (h ^ (unsigned char)*p) * 1099511628211ull;
-    double now = mono_s(), rate = s->rate, burst = 2.0 * s->rate;
-    unsigned wait = 0;
-    pthread_mutex_lock(&s->rate_mu);
-    bucket *b = NULL, *victim = NULL;
-    for (unsigned i = 0; i < RATE_PROBE && !b; i++) {
-        bucket *e = &s->buckets[(h + i) % RATE_SLOTS];
-        if (!strcmp(e->name, name))
-            b = e;
-        else if (!victim || (victim->name[0] && (!e->name[0] || e->last < victim->last)))
-            victim = e;
-    }
-    if (!b) {
-        b = victim;
-        snprintf(b->name, sizeof b->name, "%s", name);
-        b->tokens = burst;
-        b->last = now;
-    }
-    b->tokens += (now - b->last) * rate;
-    if (b->tokens > burst)
-        b->tokens = burst;
-    b->last = now;
-    if (b->tokens >= 1.0) {
-        b->tokens -= 1.0;
-    } else {
-        double need = (1.0 - b->tokens) / rate;
-        wait = (unsigned)need + 1;
-    }
-    pthread_mutex_unlock(&s->rate_mu);
-    return wait;
-}
 
 static int too_many(web_req *r, unsigned wait, const char *what)
 {
@@ -529,7 +474,7 @@ static int authenticate(cv_server *s, struct MHD_Connection *c, web_req *r)
         inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, name + 2, sizeof name - 2);
     else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, name + 2, sizeof name - 2);
-    unsigned wait = rate_take(s, name);
+    unsigned wait = web_rate_take(&s->rate, name);
     if (wait)
         return too_many(r, wait, "this address");
     const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
@@ -556,7 +501,7 @@ static int authenticate(cv_server *s, struct MHD_Connection *c, web_req *r)
         return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "cannot check the API key");
     }
     snprintf(name, sizeof name, "k:%s", r->client);
-    wait = rate_take(s, name);
+    wait = web_rate_take(&s->rate, name);
     if (wait)
         return too_many(r, wait, "this API key");
     return 0;
@@ -940,7 +885,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     st->ca = ci ? ci->socket_context : NULL;
     if (!st->ca)
         return st;
-    double now = mono_s();
+    double now = web_mono_s();
     pthread_mutex_lock(&s->acct_mu);
     st->ca->req = st;
     if (!st->ca->start)
@@ -1159,7 +1104,7 @@ static void finish_request(cv_server *s, req_state *st, int mhd_status)
     pending_remove(s, st);
     int timed_out = 0;
     if (st->ca) {
-        double now = mono_s();
+        double now = web_mono_s();
         pthread_mutex_lock(&s->acct_mu);
         timed_out = st->ca->timed_out;
         if (st->ca->req == st) {
@@ -1283,7 +1228,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
         if (ai && ai->client_addr)
             addr_key(ai->client_addr, ca->addr);
         ca->fd = fi ? fi->connect_fd : -1;
-        ca->ready = mono_s();
+        ca->ready = web_mono_s();
         /* counted already, by the acceptor, when it gave the connection; watched for its requests' deadlines
            from here (libmicrohttpd closes the socket only after telling it closed, when it leaves the list) */
         pthread_mutex_lock(&s->acct_mu);
@@ -1321,7 +1266,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx
 /* Logs a refused connection, at most once a second (a client over its limit may retry thousands of times). */
 static void log_refusal(cv_server *s, const struct sockaddr *sa, unsigned open)
 {
-    double now = mono_s();
+    double now = web_mono_s();
     pthread_mutex_lock(&s->acct_mu);
     unsigned long n = ++s->refused_since;
     int log = now - s->refused_logged_at >= 1.0;
@@ -1353,7 +1298,7 @@ static void log_refusal(cv_server *s, const struct sockaddr *sa, unsigned open)
    connections with a request begun and not yet in whole. */
 static void reap(cv_server *s, int force)
 {
-    double now = mono_s();
+    double now = web_mono_s();
     if (!force && now - s->reaped_at < s->reap_every)
         return;
     s->reaped_at = now;
@@ -1520,7 +1465,7 @@ static void log_start(const cv_server *s, int v6)
     logfmt_pair(line, sizeof line, &len, "poll", "poll");
     logfmt_pair(line, sizeof line, &len, "auth", s->auth ? "keys" : "demo");
     if (s->auth) {
-        snprintf(v, sizeof v, "%u", s->rate);
+        snprintf(v, sizeof v, "%u", s->rate.rate);
         logfmt_pair(line, sizeof line, &len, "rate", v);
     }
     logfmt_pair(line, sizeof line, &len, "carpool", s->o.matcher ? "on" : "off");
@@ -1603,12 +1548,8 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
     atomic_init(&s->inflight, 0);
     pthread_mutex_init(&s->mu, NULL);
     s->auth = auth;
-    s->rate = o.rate ? o.rate : 100;
-    pthread_mutex_init(&s->rate_mu, NULL);
-    s->buckets = auth ? calloc(RATE_SLOTS, sizeof *s->buckets) : NULL;
-    if (auth && !s->buckets) {
+    if (web_rate_init(&s->rate, o.rate, auth)) {
         cv_fail(err, CV_ENOMEM, "out of memory");
-        pthread_mutex_destroy(&s->rate_mu);
         pthread_mutex_destroy(&s->mu);
         free(s);
         return NULL;
@@ -1712,19 +1653,19 @@ void cv_server_stop(cv_server *s)
     }
     if (s->listen_fd >= 0)
         close(s->listen_fd);
-    double t0 = mono_s();
+    double t0 = web_mono_s();
     struct timespec nap = {0, 2000000};
     for (;;) {
         if (atomic_load(&s->inflight) > 0) {
             reap(s, 0);
-        } else if (mono_s() - s->reaped_at >= 0.010) {
+        } else if (web_mono_s() - s->reaped_at >= 0.010) {
             /* nothing in flight: a look at every socket (at most every 10 ms), a request line may be trickling in
                (a request ends its connection's start before it leaves the count) */
             reap(s, 1);
             if (atomic_load(&s->inflight) <= 0 && !s->begun)
                 break;
         }
-        if ((mono_s() - t0) * 1e3 >= s->o.stop_grace_ms) {
+        if ((web_mono_s() - t0) * 1e3 >= s->o.stop_grace_ms) {
             cv_log("warn", "stopping with %ld requests still in flight", (long)atomic_load(&s->inflight));
             break;
         }
@@ -1747,8 +1688,7 @@ void cv_server_stop(cv_server *s)
         cv_matcher_ws_free(w->w);
         free(w);
     }
-    pthread_mutex_destroy(&s->rate_mu);
+    web_rate_free(&s->rate);
     pthread_mutex_destroy(&s->mu);
-    free(s->buckets);
     free(s);
 }
