@@ -24,6 +24,7 @@
 
 #include "web_int.h"
 #include "access_log.h"
+#include "auth.h"
 #include "cv_utf8.h"
 #include "ratelimit.h"
 #include "web_clock.h"
@@ -121,13 +122,6 @@ struct cv_server {
     web_ratelimit rate;         /* per key client and per address, when auth */
     metrics m;
 };
-
-static int too_many(web_req *r, unsigned wait, const char *what)
-{
-    r->retry_after = wait;
-    return web_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "TooManyRequests", "rate limit of %s exceeded: retry in %u s",
-                     what, wait);
-}
 
 /* The calling worker thread's workspace. MHD's pool threads live exactly as long as their daemon, so the pointer
    never outlives the server that made it; the serial guards against a later server at the same address. */
@@ -366,58 +360,15 @@ static void dispatch(cv_server *s, web_req *r)
         web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
 }
 
-int web_need_scope(web_req *r, unsigned scope)
-{
-    if (!r->auth || (r->scopes & (scope | CV_SCOPE_ADMIN)))
-        return 0;
-    return web_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", "this API key is not allowed to use %s", r->path);
-}
-
-/* With auth on: the per-address limit, then the key (401 when missing, unknown or revoked), then the per-key
-   limit. Returns 0 when the request may go on, -1 after web_error. GET /health and /metrics are open to all. */
+/* The caller's address and key headers, for web_authenticate (auth.c), when keys are required. */
 static int authenticate(cv_server *s, struct MHD_Connection *c, web_req *r)
 {
-    if (!s->auth || !strcmp(r->path, "/health") || !strcmp(r->path, "/metrics") || !strcmp(r->path, "/") ||
-        !strncmp(r->path, "/static/", 8)) /* the map page needs no key; its API calls do */
+    if (!s->auth)
         return 0;
-    r->auth = 1;
     const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    char name[CV_OWNER_MAX + 4] = "a:?";
-    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)ci->client_addr)->sin_addr, name + 2, sizeof name - 2);
-    else if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ci->client_addr)->sin6_addr, name + 2, sizeof name - 2);
-    unsigned wait = web_rate_take(&s->rate, name);
-    if (wait)
-        return too_many(r, wait, "this address");
-    const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
-    if (!key) {
-        const char *a = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (a && !strncasecmp(a, "Bearer ", 7)) {
-            key = a + 7;
-            while (*key == ' ')
-                key++;
-        }
-    }
-    if (!key || !*key)
-        return web_error(r, MHD_HTTP_UNAUTHORIZED, "Unauthorized",
-                         "an API key is required (X-API-Key: KEY or Authorization: Bearer KEY)");
-    cv_matcher_ws *w = web_matcher_ws(r);
-    if (!w)
-        return -1;
-    cv_error err = {0};
-    int rc = cv_store_check_key(cv_matcher_store(w), key, r->client, &r->scopes, &err);
-    if (rc == CV_ENOTFOUND)
-        return web_error(r, MHD_HTTP_UNAUTHORIZED, "Unauthorized", "unknown or revoked API key");
-    if (rc) {
-        cv_log("error", "checking an API key: %s", err.text);
-        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "cannot check the API key");
-    }
-    snprintf(name, sizeof name, "k:%s", r->client);
-    wait = web_rate_take(&s->rate, name);
-    if (wait)
-        return too_many(r, wait, "this API key");
-    return 0;
+    return web_authenticate(r, &s->rate, ci ? ci->client_addr : NULL,
+                            MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key"),
+                            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION));
 }
 
 /* --- libmicrohttpd callbacks --- */
