@@ -25,6 +25,7 @@
 #include "web_int.h"
 #include "access_log.h"
 #include "auth.h"
+#include "metrics.h"
 #include "cv_utf8.h"
 #include "ratelimit.h"
 #include "web_clock.h"
@@ -40,24 +41,6 @@ typedef struct matcher_slot {
     cv_matcher_ws *w;
     struct matcher_slot *next;
 } matcher_slot;
-
-/* --- metrics: lock-free counters (C11 atomics), rendered in Prometheus text format by GET /metrics --- */
-
-enum { FAM_ROUTE, FAM_TABLE, FAM_NEAREST, FAM_HEALTH, FAM_METRICS, FAM_V1_OFFERS, FAM_V1_REQUESTS, FAM_V1_SEARCH,
-       FAM_V1_BOOKINGS, FAM_OTHER, FAM_N };
-static const char *const fam_names[FAM_N] = {"route", "table", "nearest", "health", "metrics", "v1_offers",
-                                             "v1_requests", "v1_search", "v1_bookings", "other"};
-#define STATUS_MIN 100
-#define STATUS_N 500            /* statuses 100 .. 599 */
-static const double hist_le[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
-#define HIST_N (sizeof hist_le / sizeof *hist_le)
-
-typedef struct metrics {
-    atomic_uint_fast64_t requests[FAM_N][STATUS_N];
-    atomic_uint_fast64_t hist[FAM_N][HIST_N + 1]; /* per bucket, not cumulative; the last one is beyond 2.5 s */
-    atomic_uint_fast64_t sum_ns[FAM_N];
-    atomic_uint_fast64_t matches, bookings[WEB_BOOK_N], db_errors;
-} metrics;
 
 /* Open connections per client address: an open-addressed table of 16-byte addresses (IPv4 as mapped IPv6), slots
    whose count fell to 0 reused, rebuilt when no free slot is left for a probe to end on. */
@@ -120,7 +103,7 @@ struct cv_server {
     matcher_slot *mslots;
     int auth;                   /* keys required (the database held an active key at start) */
     web_ratelimit rate;         /* per key client and per address, when auth */
-    metrics m;
+    struct web_metrics *metrics;
 };
 
 /* The calling worker thread's workspace. MHD's pool threads live exactly as long as their daemon, so the pointer
@@ -136,6 +119,8 @@ static _Thread_local struct {
 } tl_matcher;
 
 static atomic_uint_fast64_t server_serials = 1;
+
+#define MAX_THREADS 1024 /* worker threads at most (cv_server_options.threads) */
 
 cv_server_options cv_server_defaults(void)
 {
@@ -437,180 +422,21 @@ static void pending_remove(cv_server *s, req_state *st)
     st->in_pending = 0;
 }
 
-static int family_of(const char *path)
-{
-    if (!strncmp(path, "/route/", 7))
-        return FAM_ROUTE;
-    if (!strncmp(path, "/table/", 7))
-        return FAM_TABLE;
-    if (!strncmp(path, "/nearest/", 9))
-        return FAM_NEAREST;
-    if (!strcmp(path, "/health"))
-        return FAM_HEALTH;
-    if (!strcmp(path, "/metrics"))
-        return FAM_METRICS;
-    if (!strncmp(path, "/v1/", 4)) {
-        const char *t = path + 4;
-        static const struct { const char *name; int fam; } v1[] = {
-            {"offers", FAM_V1_OFFERS}, {"requests", FAM_V1_REQUESTS}, {"search", FAM_V1_SEARCH},
-            {"bookings", FAM_V1_BOOKINGS}};
-        for (size_t i = 0; i < sizeof v1 / sizeof *v1; i++) {
-            size_t n = strlen(v1[i].name);
-            if (!strncmp(t, v1[i].name, n) && (t[n] == '\0' || t[n] == '/'))
-                return v1[i].fam;
-        }
-    }
-    return FAM_OTHER;
-}
-
-static void count_request(cv_server *s, const char *path, int status, int64_t ns)
-{
-    int f = family_of(path);
-    if (status >= STATUS_MIN && status < STATUS_MIN + STATUS_N)
-        atomic_fetch_add_explicit(&s->m.requests[f][status - STATUS_MIN], 1, memory_order_relaxed);
-    if (ns < 0)
-        ns = 0;
-    double sec = (double)ns / 1e9;
-    size_t b = 0;
-    while (b < HIST_N && sec > hist_le[b])
-        b++;
-    atomic_fetch_add_explicit(&s->m.hist[f][b], 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->m.sum_ns[f], (uint_fast64_t)ns, memory_order_relaxed);
-}
-
-void web_count_matches(web_req *r, size_t n)
-{
-    atomic_fetch_add_explicit(&r->server->m.matches, n, memory_order_relaxed);
-}
-
-void web_count_booking(web_req *r, web_booking_action a)
-{
-    if (a < WEB_BOOK_N)
-        atomic_fetch_add_explicit(&r->server->m.bookings[a], 1, memory_order_relaxed);
-}
-
-void web_count_db_error(web_req *r)
-{
-    atomic_fetch_add_explicit(&r->server->m.db_errors, 1, memory_order_relaxed);
-}
-
-/* A growing text buffer; on allocation failure it stays failed (NULL). */
-typedef struct tbuf {
-    char *p;
-    size_t len, cap;
-    int failed;
-} tbuf;
-
-static void tb_printf(tbuf *t, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-static void tb_printf(tbuf *t, const char *fmt, ...)
-{
-    if (t->failed)
-        return;
-    for (;;) {
-        va_list ap;
-        va_start(ap, fmt);
-        int n = vsnprintf(t->p ? t->p + t->len : NULL, t->p ? t->cap - t->len : 0, fmt, ap);
-        va_end(ap);
-        if (n < 0) {
-            t->failed = 1;
-            return;
-        }
-        if (t->p && (size_t)n < t->cap - t->len) {
-            t->len += (size_t)n;
-            return;
-        }
-        size_t cap = t->cap ? t->cap * 2 : 16384;
-        while (cap < t->len + (size_t)n + 1)
-            cap *= 2;
-        char *q = realloc(t->p, cap);
-        if (!q) {
-            free(t->p);
-            t->p = NULL;
-            t->failed = 1;
-            return;
-        }
-        t->p = q, t->cap = cap;
-    }
-}
-
+/* GET /metrics: the counters (metrics.c) with each worker's open connections. */
 int web_metrics(web_req *r)
 {
-    if (r->nargs)
-        return web_error(r, MHD_HTTP_BAD_REQUEST, "InvalidQuery", "/metrics takes no parameters");
-    metrics *m = &r->server->m;
-    tbuf t = {0};
-    tb_printf(&t, "# HELP covoit_http_requests_total HTTP requests answered, by endpoint family and status.\n"
-                  "# TYPE covoit_http_requests_total counter\n");
-    for (int f = 0; f < FAM_N; f++)
-        for (int i = 0; i < STATUS_N; i++) {
-            uint_fast64_t v = atomic_load_explicit(&m->requests[f][i], memory_order_relaxed);
-            if (v)
-                tb_printf(&t, "covoit_http_requests_total{endpoint=\"%s\",status=\"%d\"} %llu\n", fam_names[f],
-                          i + STATUS_MIN, (unsigned long long)v);
-        }
-    tb_printf(&t, "# HELP covoit_http_request_duration_seconds Time from the request's headers to its answer.\n"
-                  "# TYPE covoit_http_request_duration_seconds histogram\n");
-    for (int f = 0; f < FAM_N; f++) {
-        uint64_t cum = 0;
-        uint_fast64_t sum_ns = atomic_load_explicit(&m->sum_ns[f], memory_order_relaxed);
-        for (size_t b = 0; b <= HIST_N; b++) {
-            cum += atomic_load_explicit(&m->hist[f][b], memory_order_relaxed);
-            if (b < HIST_N)
-                tb_printf(&t, "covoit_http_request_duration_seconds_bucket{endpoint=\"%s\",le=\"%g\"} %llu\n",
-                          fam_names[f], hist_le[b], (unsigned long long)cum);
-            else
-                tb_printf(&t, "covoit_http_request_duration_seconds_bucket{endpoint=\"%s\",le=\"+Inf\"} %llu\n",
-                          fam_names[f], (unsigned long long)cum);
-        }
-        tb_printf(&t, "covoit_http_request_duration_seconds_sum{endpoint=\"%s\"} %.9f\n", fam_names[f],
-                  (double)sum_ns / 1e9);
-        tb_printf(&t, "covoit_http_request_duration_seconds_count{endpoint=\"%s\"} %llu\n", fam_names[f],
-                  (unsigned long long)cum);
-    }
-    if (r->matcher) {
-        cv_matcher_stats st;
-        cv_matcher_get_stats(r->matcher, &st);
-        tb_printf(&t, "# HELP covoit_active_offers Open offers in the matcher's index.\n"
-                      "# TYPE covoit_active_offers gauge\ncovoit_active_offers %zu\n"
-                      "# HELP covoit_active_requests Open requests in the matcher's index.\n"
-                      "# TYPE covoit_active_requests gauge\ncovoit_active_requests %zu\n",
-                  st.offers, st.requests);
-    }
-    tb_printf(&t, "# HELP covoit_matches_served_total Matches returned by the match and search endpoints.\n"
-                  "# TYPE covoit_matches_served_total counter\ncovoit_matches_served_total %llu\n",
-              (unsigned long long)atomic_load_explicit(&m->matches, memory_order_relaxed));
-    static const char *const actions[WEB_BOOK_N] = {"create", "accept", "refuse", "cancel"};
-    tb_printf(&t, "# HELP covoit_bookings_total Bookings created, accepted, refused and cancelled.\n"
-                  "# TYPE covoit_bookings_total counter\n");
-    for (int a = 0; a < WEB_BOOK_N; a++)
-        tb_printf(&t, "covoit_bookings_total{action=\"%s\"} %llu\n", actions[a],
-                  (unsigned long long)atomic_load_explicit(&m->bookings[a], memory_order_relaxed));
-    cv_server *sv = r->server;
-    tb_printf(&t, "# HELP covoit_open_connections Open HTTP connections, by worker thread.\n"
-                  "# TYPE covoit_open_connections gauge\n");
-    pthread_mutex_lock(&sv->acct_mu);
-    for (unsigned i = 0; i < sv->nd; i++)
-        tb_printf(&t, "covoit_open_connections{worker=\"%u\"} %u\n", i, sv->daemon_conns[i]);
-    pthread_mutex_unlock(&sv->acct_mu);
-    tb_printf(&t, "# HELP covoit_database_errors_total Requests that failed on a database or internal error.\n"
-                  "# TYPE covoit_database_errors_total counter\ncovoit_database_errors_total %llu\n",
-              (unsigned long long)atomic_load_explicit(&m->db_errors, memory_order_relaxed));
-    if (t.failed)
-        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
-    r->text = t.p;
-    r->content_type = "text/plain; version=0.0.4";
-    r->status = MHD_HTTP_OK;
-    return 0;
+    cv_server *s = r->server;
+    unsigned open[MAX_THREADS];
+    pthread_mutex_lock(&s->acct_mu);
+    memcpy(open, s->daemon_conns, s->nd * sizeof *open);
+    pthread_mutex_unlock(&s->acct_mu);
+    return web_metrics_answer(r, open, s->nd);
 }
 
 /* One line for the request (not with --quiet, unless a 5xx) and its count in the metrics. */
 static void log_request(cv_server *s, const char *method, const char *path, int status, int64_t ns, uint64_t id)
 {
-    count_request(s, path, status, ns);
+    web_metrics_count(s->metrics, path, status, ns);
     if (s->o.quiet && status < 500)
         return;
     web_log_request(method, path, status, ns, id);
@@ -858,6 +684,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                  .matcher = s->o.matcher, .server = s, .upload = st->body ? st->body : "", .upload_len = st->body_len,
                  .max_route_coords = s->o.max_route_coords, .max_table_coords = s->o.max_table_coords};
     r.page_dir = s->o.page_dir;
+    r.metrics = s->metrics;
     r.file_fd = -1;
     switch (st->refuse) {
     case REFUSE_STOPPING:
@@ -1300,7 +1127,7 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         o.threads = n > 0 ? (unsigned)n : 1;
     }
-    if (o.threads > 1024 || !o.connection_limit || !o.per_ip_limit || !o.timeout_s || !o.request_timeout_s ||
+    if (o.threads > MAX_THREADS || !o.connection_limit || !o.per_ip_limit || !o.timeout_s || !o.request_timeout_s ||
         !o.max_body || o.max_route_coords < 2 || !o.max_table_coords) {
         cv_fail(err, CV_EINVAL, "server options out of range (threads at most 1024; limits, timeouts, body cap and "
                                 "table coordinates above 0; route coordinates at least 2)");
@@ -1386,10 +1213,11 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
     s->daemon_conns = calloc(s->nd, sizeof *s->daemon_conns);
     s->addrs = calloc(na, sizeof *s->addrs);
     s->pending = calloc(s->nd, sizeof *s->pending);
+    s->metrics = web_metrics_new();
     /* a twentieth of the deadline between two looks, within 20..250 ms */
     s->reap_every = o.request_timeout_s / 20.0;
     s->reap_every = s->reap_every < 0.020 ? 0.020 : s->reap_every > 0.250 ? 0.250 : s->reap_every;
-    if (!s->d || !s->daemon_conns || !s->addrs || !s->pending || pipe(s->wake)) {
+    if (!s->d || !s->daemon_conns || !s->addrs || !s->pending || !s->metrics || pipe(s->wake)) {
         cv_fail(err, CV_ENOMEM, "out of memory");
         cv_server_stop(s);
         return NULL;
@@ -1495,6 +1323,7 @@ void cv_server_stop(cv_server *s)
     if (s->wake[0] >= 0)
         close(s->wake[0]), close(s->wake[1]);
     free(s->d), free(s->daemon_conns), free(s->addrs), free(s->pending);
+    web_metrics_free(s->metrics);
     pthread_mutex_destroy(&s->acct_mu);
     for (query_slot *q = s->slots, *next; q; q = next) {
         next = q->next;

@@ -16,6 +16,7 @@ typedef struct web_req {
     cv_ch_query *q;             /* this worker thread's workspace (NULL when it could not be allocated) */
     cv_matcher *matcher;        /* the server's matcher, NULL when it has none */
     cv_server *server;
+    struct web_metrics *metrics; /* the server's counters (metrics.c) */
     const char *upload;         /* the request body, NUL-terminated ("" when none) */
     size_t upload_len;
     const char *allow;          /* the Allow header of a 405 answer (NULL: "GET, HEAD") */
@@ -65,7 +66,7 @@ int web_need_scope(web_req *r, unsigned scope);
 /* The value of query argument key, or NULL when absent ("" when given without a value). */
 const char *web_arg(const web_req *r, const char *key);
 
-/* Metrics the carpool service reports (counted in the server, shown by GET /metrics). */
+/* Metrics the carpool service reports (counted in metrics.c, shown by GET /metrics). */
 typedef enum web_booking_action { WEB_BOOK_CREATE, WEB_BOOK_ACCEPT, WEB_BOOK_REFUSE, WEB_BOOK_CANCEL, WEB_BOOK_N } web_booking_action;
 void web_count_matches(web_req *r, size_t n);
 void web_count_booking(web_req *r, web_booking_action a);
