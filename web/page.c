@@ -1,10 +1,10 @@
 /* page.c — the map page: GET / is DIR/index.html and GET /static/NAME is DIR/NAME, where DIR is the page directory
    (`covoit serve --page DIR`, web/page/ of the source tree by default); /static/leaflet/NAME is Leaflet from
-   DIR/node_modules/leaflet/dist/NAME, installed by `npm ci` (never vendored, never a CDN). Files go out as
-   libmicrohttpd file responses with their Content-Type. A static path is a list of plain names: '..', '.' and
-   hidden segments, empty segments and any other character (after percent-decoding) are refused with 400 before
-   any file is touched, so nothing outside DIR can be reached by name. No API key is needed for the page; the API
-   calls it makes follow the usual rules. */
+   DIR/node_modules/leaflet/dist/NAME, installed by `npm ci` (never vendored, never a CDN). A file is answered by
+   opening it into the web_req with its Content-Type (response.c sends it). A static path is a list of plain names:
+   '..', '.' and hidden segments, empty segments and any other character (after percent-decoding) are refused with
+   400 before any file is touched, so nothing outside DIR can be reached by name. No API key is needed for the page;
+   the API calls it makes follow the usual rules. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -162,29 +162,4 @@ int web_page_static(web_req *r)
     if (!strcmp(r->rest, "node_modules") || !strncmp(r->rest, "node_modules/", 13))
         return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such file: %.200s", r->path);
     return send_file(r, r->page_dir, r->rest, NULL);
-}
-
-struct MHD_Response *web_file_response(web_req *r)
-{
-    int fd = r->file_fd;
-    r->has_file = 0;
-    r->file_fd = -1;
-    /* libmicrohttpd owns fd from here (closed when the response is destroyed); HEAD gets the headers only */
-    struct MHD_Response *resp = MHD_create_response_from_fd64(r->file_size, fd);
-    if (!resp) {
-        close(fd);
-        return NULL;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff");
-    /* the page changes with the server; revalidate rather than cache stale copies */
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    if (!strncmp(r->content_type, "text/html", 9))
-        /* scripts, styles and API calls from this server only; images (the map tiles) from anywhere, since
-           ?tiles= may name any tile server */
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY,
-                                "default-src 'self'; img-src 'self' data: blob: http: https:; "
-                                "style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
-                                "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
-    return resp;
 }

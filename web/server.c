@@ -26,6 +26,7 @@
 #include "access_log.h"
 #include "auth.h"
 #include "metrics.h"
+#include "response.h"
 #include "cv_utf8.h"
 #include "ratelimit.h"
 #include "web_clock.h"
@@ -163,47 +164,6 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
             snprintf(page, sizeof msg - (size_t)(page - msg), "). Closing connection.");
     }
     cv_log("warn", "mhd: %s", msg);
-}
-
-/* --- responses --- */
-
-int web_error(web_req *r, int status, const char *code, const char *fmt, ...)
-{
-    char msg[600];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    /* messages quote what the client sent, which need not be UTF-8, and '%.60s' or the buffer's end may cut a
-       character in two; JSON strings must be UTF-8 (jansson refuses anything else), so every byte that does not
-       start a whole UTF-8 character becomes '?' */
-    for (size_t i = 0, n = strlen(msg); i < n;) {
-        size_t k = cv_utf8_seq((const unsigned char *)msg + i, n - i);
-        if (k == 0)
-            msg[i++] = '?';
-        else
-            i += k;
-    }
-    json_decref(r->body);
-    r->status = status;
-    r->body = json_pack("{s:s,s:s}", "code", code, "message", msg);
-    return -1;
-}
-
-int web_ok(web_req *r, json_t *doc)
-{
-    json_decref(r->body);
-    r->body = doc;
-    r->status = doc ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR;
-    return 0;
-}
-
-int web_created(web_req *r, json_t *doc)
-{
-    web_ok(r, doc);
-    if (doc)
-        r->status = MHD_HTTP_CREATED;
-    return 0;
 }
 
 const char *web_arg(const web_req *r, const char *key)
@@ -449,77 +409,30 @@ static int64_t ns_since(const struct timespec *t0)
     return (int64_t)(t1.tv_sec - t0->tv_sec) * 1000000000 + (t1.tv_nsec - t0->tv_nsec);
 }
 
-static enum MHD_Result send_json(cv_server *s, struct MHD_Connection *c, req_state *st, const char *method,
-                                 const char *url, web_req *r)
+/* The answer of a finished request, made by web_response (response.c), queued, counted and logged. */
+static enum MHD_Result send_answer(cv_server *s, struct MHD_Connection *c, req_state *st, const char *method,
+                                   const char *url, web_req *r)
 {
-    int want_file = r->has_file; /* the map page's files */
-    struct MHD_Response *file = want_file ? web_file_response(r) : NULL;
-    if (want_file && !file)
-        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "cannot send the file");
-    char *text = file ? NULL
-                      : r->text ? r->text
-                      : r->body ? json_dumps(r->body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
-    const char *ctype = r->text ? r->content_type : "application/json; charset=utf-8";
-    r->text = NULL;
-    int status = r->status;
-    if (!text && !file) {
-        static const char oom[] = "{\"code\":\"Error\",\"message\":\"out of memory\"}";
-        text = malloc(sizeof oom);
-        if (text)
-            memcpy(text, oom, sizeof oom);
-        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-    }
+    int status;
+    /* once stopping, every answer ends its connection: a client must not send another request on it */
+    struct MHD_Response *resp = web_response(r, atomic_load(&s->stopping), &status);
     enum MHD_Result ok = MHD_NO;
-    struct MHD_Response *resp =
-        file ? file : text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
     if (resp) {
-        if (!file)
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
-        if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow ? r->allow : "GET, HEAD");
-        if ((status == MHD_HTTP_TOO_MANY_REQUESTS || status == MHD_HTTP_SERVICE_UNAVAILABLE) && r->retry_after) {
-            char ra[24];
-            snprintf(ra, sizeof ra, "%u", r->retry_after);
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
-        }
-        /* once stopping, every answer ends its connection: a client must not send another request on it */
-        if (atomic_load(&s->stopping))
-            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
         ok = MHD_queue_response(c, (unsigned)status, resp);
         MHD_destroy_response(resp);
-    } else {
-        free(text);
     }
     log_request(s, method, url, status, ns_since(&st->t0), st->id);
     st->logged = 1;
     return ok;
 }
 
-/* Writes a whole answer, status and {"code", "message"} with Connection: close, straight to the request's socket and
-   shuts the socket for writing: for the answers libmicrohttpd cannot give (see the callers). Only on the daemon's
-   own thread, while libmicrohttpd is writing nothing on that connection: what it tries to write afterwards fails,
-   and it closes the connection. Returns 1 when written. */
+/* Answers st with web_raw_answer (response.c), for the answers libmicrohttpd cannot give (see the callers): only on
+   the daemon's own thread, while libmicrohttpd is writing nothing on that connection; what it tries to write
+   afterwards fails, and it closes the connection. Returns 1 when written. */
 static int raw_answer(req_state *st, unsigned status, const char *code, const char *message)
 {
-    if (!st->ca || st->ca->fd < 0)
+    if (!st->ca || st->ca->fd < 0 || !web_raw_answer(st->ca->fd, status, code, message))
         return 0;
-    json_t *doc = json_pack("{s:s,s:s}", "code", code, "message", message);
-    char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
-    json_decref(doc);
-    if (!body)
-        return 0;
-    char out[1024], date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    int n = snprintf(out, sizeof out, "HTTP/1.1 %u %s\r\nDate: %s\r\nConnection: close\r\n"
-                                      "Content-Type: application/json; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s",
-                     status, MHD_get_reason_phrase_for(status), date, strlen(body), body);
-    free(body);
-    if (n <= 0 || (size_t)n >= sizeof out || send(st->ca->fd, out, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) <= 0)
-        return 0; /* no room in the socket (a client that does not read what it is sent) */
-    shutdown(st->ca->fd, SHUT_WR);
     st->answered_by = status;
     return 1;
 }
@@ -733,7 +646,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         tl_closed_after_raw = 1;
         ok = MHD_NO;
     } else {
-        ok = send_json(s, c, st, method, url, &r);
+        ok = send_answer(s, c, st, method, url, &r);
     }
     json_decref(r.body);
     free(r.text);

@@ -1,4 +1,6 @@
-/* web_int.h — what the server core (server.c) and the service files (routing_api.c) share; not a public API. */
+/* web_int.h — the handlers' interface: a request as a handler sees it (web_req) and what a handler may call; shared
+   by the server's files (server.c, response.c, auth.c, metrics.c) and the service files (routing_api.c,
+   trips_api.c, page.c). No HTTP library type here; not a public API. */
 #ifndef CV_WEB_INT_H
 #define CV_WEB_INT_H
 
@@ -87,9 +89,5 @@ int web_v1(web_req *r);
 /* The map page (page.c): GET / and GET /static/... from page_dir; no key needed. */
 int web_page_index(web_req *r);
 int web_page_static(web_req *r);
-
-/* The libmicrohttpd response for a has_file answer, with its Content-Type and headers; takes the file (closed on
-   failure, which gives NULL). */
-struct MHD_Response *web_file_response(web_req *r);
 
 #endif

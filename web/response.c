@@ -1,0 +1,143 @@
+/* response.c — a request's answer: what the handlers set in their web_req (web_error, web_ok, web_created), and
+   the libmicrohttpd response made of it once it is finished (web_response: a JSON body, a text such as /metrics,
+   or one of the map page's files, with their headers). Also the raw answer written straight to a socket where
+   libmicrohttpd could not give one (web_raw_answer). Every response the server sends is made here. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cv_utf8.h"
+#include "response.h"
+
+int web_error(web_req *r, int status, const char *code, const char *fmt, ...)
+{
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    /* messages quote what the client sent, which need not be UTF-8, and '%.60s' or the buffer's end may cut a
+       character in two; JSON strings must be UTF-8 (jansson refuses anything else), so every byte that does not
+       start a whole UTF-8 character becomes '?' */
+    for (size_t i = 0, n = strlen(msg); i < n;) {
+        size_t k = cv_utf8_seq((const unsigned char *)msg + i, n - i);
+        if (k == 0)
+            msg[i++] = '?';
+        else
+            i += k;
+    }
+    json_decref(r->body);
+    r->status = status;
+    r->body = json_pack("{s:s,s:s}", "code", code, "message", msg);
+    return -1;
+}
+
+int web_ok(web_req *r, json_t *doc)
+{
+    json_decref(r->body);
+    r->body = doc;
+    r->status = doc ? MHD_HTTP_OK : MHD_HTTP_INTERNAL_SERVER_ERROR;
+    return 0;
+}
+
+int web_created(web_req *r, json_t *doc)
+{
+    web_ok(r, doc);
+    if (doc)
+        r->status = MHD_HTTP_CREATED;
+    return 0;
+}
+
+/* The response for a has_file answer (page.c), with its Content-Type and the page's headers; takes the file (closed
+   on failure, which gives NULL). */
+static struct MHD_Response *file_response(web_req *r)
+{
+    int fd = r->file_fd;
+    r->has_file = 0;
+    r->file_fd = -1;
+    /* libmicrohttpd owns fd from here (closed when the response is destroyed); HEAD gets the headers only */
+    struct MHD_Response *resp = MHD_create_response_from_fd64(r->file_size, fd);
+    if (!resp) {
+        close(fd);
+        return NULL;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff");
+    /* the page changes with the server; revalidate rather than cache stale copies */
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    if (!strncmp(r->content_type, "text/html", 9))
+        /* scripts, styles and API calls from this server only; images (the map tiles) from anywhere, since
+           ?tiles= may name any tile server */
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY,
+                                "default-src 'self'; img-src 'self' data: blob: http: https:; "
+                                "style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    return resp;
+}
+
+struct MHD_Response *web_response(web_req *r, int closing, int *status_out)
+{
+    int want_file = r->has_file; /* the map page's files */
+    struct MHD_Response *file = want_file ? file_response(r) : NULL;
+    if (want_file && !file)
+        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "cannot send the file");
+    char *text = file ? NULL
+                      : r->text ? r->text
+                      : r->body ? json_dumps(r->body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    const char *ctype = r->text ? r->content_type : "application/json; charset=utf-8";
+    r->text = NULL;
+    int status = r->status;
+    if (!text && !file) {
+        static const char oom[] = "{\"code\":\"Error\",\"message\":\"out of memory\"}";
+        text = malloc(sizeof oom);
+        if (text)
+            memcpy(text, oom, sizeof oom);
+        status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    }
+    struct MHD_Response *resp =
+        file ? file : text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (resp) {
+        if (!file)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+        if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow ? r->allow : "GET, HEAD");
+        if ((status == MHD_HTTP_TOO_MANY_REQUESTS || status == MHD_HTTP_SERVICE_UNAVAILABLE) && r->retry_after) {
+            char ra[24];
+            snprintf(ra, sizeof ra, "%u", r->retry_after);
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+        }
+        if (closing)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+    } else {
+        free(text);
+    }
+    *status_out = status;
+    return resp;
+}
+
+int web_raw_answer(int fd, unsigned status, const char *code, const char *message)
+{
+    json_t *doc = json_pack("{s:s,s:s}", "code", code, "message", message);
+    char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    if (!body)
+        return 0;
+    char out[1024], date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    int n = snprintf(out, sizeof out, "HTTP/1.1 %u %s\r\nDate: %s\r\nConnection: close\r\n"
+                                      "Content-Type: application/json; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s",
+                     status, MHD_get_reason_phrase_for(status), date, strlen(body), body);
+    free(body);
+    if (n <= 0 || (size_t)n >= sizeof out || send(fd, out, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) <= 0)
+        return 0; /* no room in the socket (a client that does not read what it is sent) */
+    shutdown(fd, SHUT_WR);
+    return 1;
+}
