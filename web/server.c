@@ -1,13 +1,12 @@
-/* server.c — the HTTP server core: libmicrohttpd set-up and shutdown, per-thread routing workspaces, the router
-   table (method + path prefix → handler), JSON responses and one logfmt line per request. */
+/* server.c — the HTTP server's glue to libmicrohttpd: start and stop, the daemons' callbacks that carry a request
+   from its line to its end (with the refusals answered before any handler runs), the router table (method + path
+   prefix → handler) and the per-thread routing and matcher workspaces. The rooms it joins: acceptor.c
+   (connections), auth.c and ratelimit.c (API keys), metrics.c, access_log.c (log lines) and response.c (every
+   answer). */
 #define _POSIX_C_SOURCE 200809L
-#define _DEFAULT_SOURCE /* struct tcp_info (glibc hides it in strict C11) */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -23,13 +22,12 @@
 #include <microhttpd.h>
 
 #include "web_int.h"
+#include "acceptor.h"
 #include "access_log.h"
 #include "auth.h"
 #include "metrics.h"
-#include "response.h"
-#include "cv_utf8.h"
 #include "ratelimit.h"
-#include "web_clock.h"
+#include "response.h"
 
 /* A routing workspace made for one worker thread, kept here so that stop frees them all. */
 typedef struct query_slot {
@@ -43,61 +41,19 @@ typedef struct matcher_slot {
     struct matcher_slot *next;
 } matcher_slot;
 
-/* Open connections per client address: an open-addressed table of 16-byte addresses (IPv4 as mapped IPv6), slots
-   whose count fell to 0 reused, rebuilt when no free slot is left for a probe to end on. */
-typedef struct addr_count {
-    uint8_t addr[16];
-    uint32_t count;
-    uint8_t used;
-} addr_count;
-
-struct req_state;
-
-/* What the server counts and watches of one open connection (its socket context in libmicrohttpd). daemon, addr
-   and fd are set once; the rest is guarded by acct_mu. */
-typedef struct conn_acct {
-    unsigned daemon;
-    uint8_t addr[16];
-    int fd;                     /* its socket, shut down (never closed) here when its request is too slow */
-    struct conn_acct *prev, *next; /* the server's open connections */
-    double ready;               /* monotonic seconds: handed to its worker, or its last answer sent */
-    double start;               /* monotonic seconds: the current request's first byte, 0 while none came */
-    int answering;              /* the request is in whole: its answer is being made or sent (no deadline) */
-    int timed_out;              /* its request missed the deadline: the socket is shut down */
-    struct req_state *req;      /* the current request once its request line is in */
-} conn_acct;
-
 struct cv_server {
     /* One libmicrohttpd daemon per worker thread, each with its own polling thread and no listening socket: the
-       server's acceptor thread takes every connection from its own socket and gives it to the daemon with the
-       fewest open connections. In libmicrohttpd's thread pool, each worker accepts for itself from a shared socket
-       and keeps what it accepted, so a burst of keep-alive connections (a client's pool, a load generator) could
-       all land on one worker and leave the others idle. The acceptor also enforces the connection limits for
-       the whole server. */
+       acceptor (acceptor.c) takes every connection and gives it to the daemon with the fewest open connections. */
     struct MHD_Daemon **d;
     unsigned nd;
-    int listen_fd;
-    int wake[2];                /* the acceptor's wake-up pipe (stop) */
-    pthread_t acceptor;
-    int acceptor_started;
+    web_acceptor *acc;
     atomic_int stopping;
-    pthread_mutex_t acct_mu;    /* guards what follows */
-    unsigned *daemon_conns;     /* open connections per daemon */
-    unsigned total_conns;
-    addr_count *addrs;
-    size_t naddrs;
-    double refused_logged_at;   /* refusals are logged at most once a second, with a count */
-    unsigned long refused_since;
     const cv_graph *g;
     cv_server_options o;
     uint64_t serial;            /* tells this server's thread-local workspaces from an earlier server's */
     uint16_t port;
     atomic_uint_fast64_t next_id;
     atomic_long inflight;       /* requests begun (request line in) and not yet completed */
-    conn_acct *conns;           /* open connections (under acct_mu) */
-    double reap_every;          /* seconds between two looks for requests past their deadline */
-    double reaped_at;
-    unsigned begun;             /* at that look: connections with a request begun and not yet in whole */
     struct req_state **pending; /* per daemon, touched by its thread only: requests whose headers no handler saw */
     pthread_mutex_t mu;         /* guards slots and mslots */
     query_slot *slots;
@@ -337,7 +293,7 @@ typedef struct req_state {
     size_t body_len;
     int too_big;
     struct MHD_Connection *conn;
-    conn_acct *ca;              /* its connection's (NULL when that could not be allocated) */
+    web_conn *ca;               /* its connection (NULL when that could not be allocated) */
     size_t uri_len;             /* the request target as sent */
     char uri[160];              /* its first bytes, for the line of a request that no handler answered */
     int called;                 /* on_request has seen its headers */
@@ -387,9 +343,7 @@ int web_metrics(web_req *r)
 {
     cv_server *s = r->server;
     unsigned open[MAX_THREADS];
-    pthread_mutex_lock(&s->acct_mu);
-    memcpy(open, s->daemon_conns, s->nd * sizeof *open);
-    pthread_mutex_unlock(&s->acct_mu);
+    web_acceptor_open_conns(s->acc, open);
     return web_metrics_answer(r, open, s->nd);
 }
 
@@ -431,7 +385,7 @@ static enum MHD_Result send_answer(cv_server *s, struct MHD_Connection *c, req_s
    afterwards fails, and it closes the connection. Returns 1 when written. */
 static int raw_answer(req_state *st, unsigned status, const char *code, const char *message)
 {
-    if (!st->ca || st->ca->fd < 0 || !web_raw_answer(st->ca->fd, status, code, message))
+    if (!st->ca || web_conn_fd(st->ca) < 0 || !web_raw_answer(web_conn_fd(st->ca), status, code, message))
         return 0;
     st->answered_by = status;
     return 1;
@@ -476,14 +430,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     st->ca = ci ? ci->socket_context : NULL;
     if (!st->ca)
         return st;
-    double now = web_mono_s();
-    pthread_mutex_lock(&s->acct_mu);
-    st->ca->req = st;
-    if (!st->ca->start)
-        st->ca->start = now;
-    st->logged = st->ca->timed_out; /* its 408 was logged when the deadline closed the connection */
-    pthread_mutex_unlock(&s->acct_mu);
-    st->daemon = st->ca->daemon;
+    st->logged = web_conn_begin(s->acc, st->ca, st); /* its 408 was logged when the deadline closed the connection */
+    st->daemon = web_conn_daemon(st->ca);
     pending_add(s, st);
     tl_daemon.serial = s->serial;
     tl_daemon.daemon = st->daemon;
@@ -542,14 +490,7 @@ static int refusal(req_state *st, struct MHD_Connection *c, const char *method, 
    first: the connection is already shut down, and the request must not be processed. */
 static int begin_answer(cv_server *s, req_state *st)
 {
-    if (!st->ca)
-        return 1;
-    pthread_mutex_lock(&s->acct_mu);
-    int late = st->ca->timed_out;
-    if (!late)
-        st->ca->answering = 1;
-    pthread_mutex_unlock(&s->acct_mu);
-    return !late;
+    return !st->ca || web_conn_answering(s->acc, st->ca);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -694,19 +635,7 @@ static int answer_mhd_error(cv_server *s, unsigned status)
 static void finish_request(cv_server *s, req_state *st, int mhd_status)
 {
     pending_remove(s, st);
-    int timed_out = 0;
-    if (st->ca) {
-        double now = web_mono_s();
-        pthread_mutex_lock(&s->acct_mu);
-        timed_out = st->ca->timed_out;
-        if (st->ca->req == st) {
-            st->ca->req = NULL;
-            st->ca->start = 0;
-            st->ca->answering = 0;
-            st->ca->ready = now;
-        }
-        pthread_mutex_unlock(&s->acct_mu);
-    }
+    int timed_out = st->ca && web_conn_end(s->acc, st->ca, st);
     int status = st->answered_by ? (int)st->answered_by : timed_out ? MHD_HTTP_REQUEST_TIMEOUT : mhd_status;
     if (!st->logged && status) {
         char path[sizeof st->uri + 32];
@@ -732,301 +661,17 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **ctx, enum M
     *ctx = NULL;
 }
 
-/* --- connections: the acceptor, per-address counts, the daemons' notifications --- */
-
-static void addr_key(const struct sockaddr *sa, uint8_t out[16])
+/* The acceptor's hooks (acceptor.h): a request libmicrohttpd dropped with its connection, and the line of a
+   connection whose request line missed its deadline. */
+static void request_dropped(void *ctx, void *req)
 {
-    memset(out, 0, 16);
-    if (sa->sa_family == AF_INET6) {
-        memcpy(out, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-    } else if (sa->sa_family == AF_INET) {
-        out[10] = out[11] = 0xff;
-        memcpy(out + 12, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-    }
+    finish_request(ctx, req, 0);
 }
 
-static size_t addr_hash(const uint8_t a[16], size_t n)
+static void deadline_missed(void *ctx, int64_t ns)
 {
-    uint64_t h = 1469598103934665603ull;
-    for (int i = 0; i < 16; i++)
-        h = (h ^ a[i]) * 1099511628211ull;
-    return (size_t)(h & (n - 1));
-}
-
-/* The slot of addr: its own, else (add) a free or emptied one; NULL when absent and not adding. Under acct_mu. */
-static addr_count *addr_slot(cv_server *s, const uint8_t addr[16], int add)
-{
-    for (int pass = 0; pass < 2; pass++) {
-        size_t i = addr_hash(addr, s->naddrs), reuse = SIZE_MAX;
-        for (size_t k = 0; k < s->naddrs; k++, i = (i + 1) & (s->naddrs - 1)) {
-            addr_count *a = &s->addrs[i];
-            if (!a->used) {
-                if (!add)
-                    return NULL;
-                if (reuse == SIZE_MAX)
-                    reuse = i;
-                break;
-            }
-            if (!memcmp(a->addr, addr, 16))
-                return a;
-            if (a->count == 0 && reuse == SIZE_MAX)
-                reuse = i;
-        }
-        if (!add)
-            return NULL;
-        if (reuse != SIZE_MAX) {
-            addr_count *a = &s->addrs[reuse];
-            memcpy(a->addr, addr, 16);
-            a->count = 0;
-            a->used = 1;
-            return a;
-        }
-        /* every slot used once: keep the addresses with open connections, drop the rest, and try again */
-        size_t live = 0;
-        for (size_t k = 0; k < s->naddrs; k++)
-            if (s->addrs[k].used && s->addrs[k].count)
-                s->addrs[live++] = s->addrs[k];
-        addr_count *keep = malloc(live * sizeof *keep + 1);
-        if (!keep)
-            return NULL;
-        memcpy(keep, s->addrs, live * sizeof *keep);
-        memset(s->addrs, 0, s->naddrs * sizeof *s->addrs);
-        for (size_t k = 0; k < live; k++) {
-            size_t j = addr_hash(keep[k].addr, s->naddrs);
-            while (s->addrs[j].used)
-                j = (j + 1) & (s->naddrs - 1);
-            s->addrs[j] = keep[k];
-        }
-        free(keep);
-    }
-    return NULL;
-}
-
-/* libmicrohttpd tells when a connection it was given starts and when it is closed. */
-static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx, enum MHD_ConnectionNotificationCode what)
-{
-    cv_server *s = cls;
-    if (what == MHD_CONNECTION_NOTIFY_STARTED) {
-        conn_acct *ca = calloc(1, sizeof *ca);
-        *socket_ctx = ca;
-        if (!ca)
-            return;
-        const union MHD_ConnectionInfo *di = MHD_get_connection_info(c, MHD_CONNECTION_INFO_DAEMON);
-        const union MHD_ConnectionInfo *ai = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        const union MHD_ConnectionInfo *fi = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-        for (unsigned i = 0; di && i < s->nd; i++)
-            if (s->d[i] == di->daemon)
-                ca->daemon = i;
-        if (ai && ai->client_addr)
-            addr_key(ai->client_addr, ca->addr);
-        ca->fd = fi ? fi->connect_fd : -1;
-        ca->ready = web_mono_s();
-        /* counted already, by the acceptor, when it gave the connection; watched for its requests' deadlines
-           from here (libmicrohttpd closes the socket only after telling it closed, when it leaves the list) */
-        pthread_mutex_lock(&s->acct_mu);
-        ca->next = s->conns;
-        if (s->conns)
-            s->conns->prev = ca;
-        s->conns = ca;
-        pthread_mutex_unlock(&s->acct_mu);
-    } else if (what == MHD_CONNECTION_NOTIFY_CLOSED) {
-        conn_acct *ca = *socket_ctx;
-        if (!ca)
-            return;
-        /* libmicrohttpd 0.9.75 may close a connection in the middle of a request without on_completed (after an
-           error answer it could not send, or a second error): the request ends here */
-        if (ca->req)
-            finish_request(s, ca->req, 0);
-        pthread_mutex_lock(&s->acct_mu);
-        if (ca->prev)
-            ca->prev->next = ca->next;
-        else
-            s->conns = ca->next;
-        if (ca->next)
-            ca->next->prev = ca->prev;
-        s->daemon_conns[ca->daemon]--;
-        s->total_conns--;
-        addr_count *a = addr_slot(s, ca->addr, 0);
-        if (a && a->count)
-            a->count--;
-        pthread_mutex_unlock(&s->acct_mu);
-        free(ca);
-        *socket_ctx = NULL;
-    }
-}
-
-/* Logs a refused connection, at most once a second (a client over its limit may retry thousands of times). */
-static void log_refusal(cv_server *s, const struct sockaddr *sa, unsigned open)
-{
-    double now = web_mono_s();
-    pthread_mutex_lock(&s->acct_mu);
-    unsigned long n = ++s->refused_since;
-    int log = now - s->refused_logged_at >= 1.0;
-    if (log) {
-        s->refused_logged_at = now;
-        s->refused_since = 0;
-    }
-    pthread_mutex_unlock(&s->acct_mu);
-    if (!log)
-        return;
-    char a[INET6_ADDRSTRLEN] = "?";
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, sizeof a);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, a, sizeof a);
-    cv_log("warn", "connection from %s refused: %u open from that address (max_connections_per_ip %u); %lu "
-                   "refused in the last second",
-           a, open, s->o.per_ip_limit, n);
-}
-
-/* The request deadline (request_timeout_s from a request's first byte until it is in whole). libmicrohttpd's own
-   timeout counts idle time only, so a client sending a byte a second would hold its connection for ever, and a few
-   hundred such would hold every connection of the server; and libmicrohttpd can queue an answer only once the
-   headers are in, so a request past its deadline is not answered: its socket is shut down (libmicrohttpd then
-   sees the connection end and closes it) and its line logged as a 408. The first byte of a request: its request
-   line's arrival (on_uri), or earlier, the socket's last data time (TCP_INFO) when data came after the connection
-   was ready for a request -- the request line itself may be what trickles in. Called by the acceptor, and by
-   cv_server_stop while it drains; at most every reap_every seconds unless forced. Counts in s->begun the
-   connections with a request begun and not yet in whole. */
-static void reap(cv_server *s, int force)
-{
-    double now = web_mono_s();
-    if (!force && now - s->reaped_at < s->reap_every)
-        return;
-    s->reaped_at = now;
-    unsigned begun = 0;
-    pthread_mutex_lock(&s->acct_mu);
-    for (conn_acct *ca = s->conns; ca; ca = ca->next) {
-        if (ca->timed_out || ca->answering)
-            continue;
-        if (!ca->start && ca->fd >= 0) {
-            struct tcp_info ti;
-            socklen_t len = sizeof ti;
-            /* 10 ms of slack: the kernel keeps that time in jiffies, and the last request's bytes all came before
-               its answer made the connection ready again */
-            if (!getsockopt(ca->fd, IPPROTO_TCP, TCP_INFO, &ti, &len) &&
-                len >= offsetof(struct tcp_info, tcpi_last_data_recv) + sizeof ti.tcpi_last_data_recv) {
-                double at = now - ti.tcpi_last_data_recv / 1e3;
-                if (at > ca->ready + 0.010)
-                    ca->start = at;
-            }
-        }
-        if (!ca->start)
-            continue;
-        if (now - ca->start < s->o.request_timeout_s) {
-            begun++;
-            continue;
-        }
-        ca->timed_out = 1;
-        shutdown(ca->fd, SHUT_RDWR);
-        if (!ca->req) /* its request line is not in: on_completed will not hear of it */
-            log_request(s, "-", "-", MHD_HTTP_REQUEST_TIMEOUT, (int64_t)((now - ca->start) * 1e9),
-                        atomic_fetch_add(&s->next_id, 1) + 1);
-    }
-    pthread_mutex_unlock(&s->acct_mu);
-    s->begun = begun;
-}
-
-/* The acceptor: takes connections while the server is under its connection limit (beyond it they wait in the
-   listen queue), closes at once those from an address already at its own limit, and gives the others to the
-   daemon with the fewest open connections. It also closes the connections whose request is past its deadline
-   (reap). */
-static void *acceptor_main(void *arg)
-{
-    cv_server *s = arg;
-    unsigned next = 0;
-    while (!atomic_load(&s->stopping)) {
-        pthread_mutex_lock(&s->acct_mu);
-        int full = s->total_conns >= s->o.connection_limit, busy = s->total_conns > 0;
-        pthread_mutex_unlock(&s->acct_mu);
-        struct pollfd p[2] = {{s->wake[0], POLLIN, 0}, {s->listen_fd, full ? 0 : POLLIN, 0}};
-        /* at the limit, look again every 20 ms for a connection that closed */
-        int wait_ms = full ? 20 : busy ? (int)(s->reap_every * 1e3) : -1;
-        if (poll(p, 2, wait_ms) < 0 && errno != EINTR)
-            break;
-        if (p[0].revents || atomic_load(&s->stopping))
-            break;
-        reap(s, 0);
-        if (full || !(p[1].revents & POLLIN))
-            continue;
-        pthread_mutex_lock(&s->acct_mu);
-        full = s->total_conns >= s->o.connection_limit;
-        pthread_mutex_unlock(&s->acct_mu);
-        if (full)
-            continue;
-        struct sockaddr_storage ss;
-        socklen_t len = sizeof ss;
-        int fd = accept(s->listen_fd, (struct sockaddr *)&ss, &len);
-        if (fd >= 0 && (fcntl(fd, F_SETFD, FD_CLOEXEC) || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK))) {
-            close(fd);
-            continue;
-        }
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                cv_log("warn", "accept: %s", strerror(errno));
-                struct timespec nap = {0, 10000000};
-                nanosleep(&nap, NULL);
-            }
-            continue;
-        }
-        /* counted here, before libmicrohttpd has even seen it, so that the next accept already sees it */
-        uint8_t key[16];
-        addr_key((struct sockaddr *)&ss, key);
-        pthread_mutex_lock(&s->acct_mu);
-        addr_count *a = addr_slot(s, key, 1);
-        unsigned open = a ? a->count : 0;
-        unsigned best = next % s->nd;
-        for (unsigned k = 0; k < s->nd; k++) {
-            unsigned i = (next + k) % s->nd;
-            if (s->daemon_conns[i] < s->daemon_conns[best])
-                best = i;
-        }
-        int refuse = open >= s->o.per_ip_limit;
-        if (!refuse) {
-            if (a)
-                a->count++;
-            s->daemon_conns[best]++;
-            s->total_conns++;
-        }
-        pthread_mutex_unlock(&s->acct_mu);
-        if (refuse) {
-            close(fd);
-            log_refusal(s, (struct sockaddr *)&ss, open);
-            continue;
-        }
-        next = best + 1;
-        /* libmicrohttpd closes the socket itself when it cannot take it */
-        if (MHD_add_connection(s->d[best], fd, (struct sockaddr *)&ss, len) != MHD_YES) {
-            cv_log("warn", "connection dropped: libmicrohttpd could not take it (%s)", strerror(errno));
-            pthread_mutex_lock(&s->acct_mu);
-            if (a && a->count)
-                a->count--;
-            s->daemon_conns[best]--;
-            s->total_conns--;
-            pthread_mutex_unlock(&s->acct_mu);
-        }
-    }
-    return NULL;
-}
-
-/* The listening socket (IPv4, IPv6, or dual-stack for "::"). -1 on failure, errno set. */
-static int listen_on(const struct sockaddr *sa, socklen_t len, int dual)
-{
-    int fd = socket(sa->sa_family, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    fcntl(fd, F_SETFD, FD_CLOEXEC);
-    int one = 1, zero = 0;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    if (sa->sa_family == AF_INET6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, dual ? &zero : &one, sizeof one);
-    if (bind(fd, sa, len) || listen(fd, 1024) || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)) {
-        int e = errno;
-        close(fd);
-        errno = e;
-        return -1;
-    }
-    return fd;
+    cv_server *s = ctx;
+    log_request(s, "-", "-", MHD_HTTP_REQUEST_TIMEOUT, ns, atomic_fetch_add(&s->next_id, 1) + 1);
 }
 
 /* --- start and stop --- */
@@ -1113,31 +758,21 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
         return NULL;
     }
 
-    pthread_mutex_init(&s->acct_mu, NULL);
-    s->listen_fd = -1;
-    s->wake[0] = s->wake[1] = -1;
     atomic_init(&s->stopping, 0);
     s->nd = o.threads;
-    size_t na = 16;
-    while (na < 2 * (size_t)o.connection_limit + 16)
-        na *= 2;
-    s->naddrs = na;
     s->d = calloc(s->nd, sizeof *s->d);
-    s->daemon_conns = calloc(s->nd, sizeof *s->daemon_conns);
-    s->addrs = calloc(na, sizeof *s->addrs);
     s->pending = calloc(s->nd, sizeof *s->pending);
     s->metrics = web_metrics_new();
-    /* a twentieth of the deadline between two looks, within 20..250 ms */
-    s->reap_every = o.request_timeout_s / 20.0;
-    s->reap_every = s->reap_every < 0.020 ? 0.020 : s->reap_every > 0.250 ? 0.250 : s->reap_every;
-    if (!s->d || !s->daemon_conns || !s->addrs || !s->pending || !s->metrics || pipe(s->wake)) {
+    s->acc = web_acceptor_new(&s->o, s->d, s->nd, (web_acceptor_hooks){s, request_dropped, deadline_missed});
+    if (!s->d || !s->pending || !s->metrics || !s->acc) {
         cv_fail(err, CV_ENOMEM, "out of memory");
         cv_server_stop(s);
         return NULL;
     }
-    s->listen_fd = v6 ? listen_on((struct sockaddr *)&sa6, sizeof sa6, IN6_IS_ADDR_UNSPECIFIED(&sa6.sin6_addr))
-                      : listen_on((struct sockaddr *)&sa, sizeof sa, 0);
-    if (s->listen_fd < 0) {
+    int listening = v6 ? web_acceptor_listen(s->acc, (struct sockaddr *)&sa6, sizeof sa6,
+                                             IN6_IS_ADDR_UNSPECIFIED(&sa6.sin6_addr))
+                       : web_acceptor_listen(s->acc, (struct sockaddr *)&sa, sizeof sa, 0);
+    if (listening) {
         cv_fail(err, CV_EIO, "cannot listen on %s%s%s:%u: %s", v6 ? "[" : "", o.address, v6 ? "]" : "",
                 (unsigned)o.port, strerror(errno));
         cv_server_stop(s);
@@ -1160,7 +795,7 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
                                    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
                                    MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
                                    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                   MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+                                   MHD_OPTION_NOTIFY_CONNECTION, web_acceptor_notify, s->acc,
                                    MHD_OPTION_END);
         if (!s->d[i]) {
             cv_fail(err, CV_EIO, "cannot start the HTTP worker threads");
@@ -1168,17 +803,12 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
             return NULL;
         }
     }
-    struct sockaddr_storage bound;
-    socklen_t blen = sizeof bound;
-    getsockname(s->listen_fd, (struct sockaddr *)&bound, &blen);
-    s->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
-                                                : ((struct sockaddr_in *)&bound)->sin_port);
-    if (pthread_create(&s->acceptor, NULL, acceptor_main, s)) {
+    s->port = web_acceptor_port(s->acc);
+    if (web_acceptor_start(s->acc)) {
         cv_fail(err, CV_ENOMEM, "cannot start the acceptor thread");
         cv_server_stop(s);
         return NULL;
     }
-    s->acceptor_started = 1;
     web_log_start(&s->o, s->port, v6, s->auth, s->rate.rate);
     return s;
 }
@@ -1203,41 +833,18 @@ void cv_server_stop(cv_server *s)
        connections, and drop an answer queued but not yet sent. Requests still coming in are waited for too (their
        503 must be whole), within their deadline. */
     atomic_store(&s->stopping, 1);
-    if (s->acceptor_started) {
-        ssize_t w = write(s->wake[1], "x", 1);
-        (void)w;
-        pthread_join(s->acceptor, NULL);
-        cv_log("info", "stopping: %ld requests in flight are finished, new ones get 503 ShuttingDown",
-               (long)atomic_load(&s->inflight));
-    }
-    if (s->listen_fd >= 0)
-        close(s->listen_fd);
-    double t0 = web_mono_s();
-    struct timespec nap = {0, 2000000};
-    for (;;) {
-        if (atomic_load(&s->inflight) > 0) {
-            reap(s, 0);
-        } else if (web_mono_s() - s->reaped_at >= 0.010) {
-            /* nothing in flight: a look at every socket (at most every 10 ms), a request line may be trickling in
-               (a request ends its connection's start before it leaves the count) */
-            reap(s, 1);
-            if (atomic_load(&s->inflight) <= 0 && !s->begun)
-                break;
-        }
-        if ((web_mono_s() - t0) * 1e3 >= s->o.stop_grace_ms) {
-            cv_log("warn", "stopping with %ld requests still in flight", (long)atomic_load(&s->inflight));
-            break;
-        }
-        nanosleep(&nap, NULL);
+    if (s->acc) {
+        if (web_acceptor_stop(s->acc))
+            cv_log("info", "stopping: %ld requests in flight are finished, new ones get 503 ShuttingDown",
+                   (long)atomic_load(&s->inflight));
+        web_acceptor_drain(s->acc, &s->inflight);
     }
     for (unsigned i = 0; s->d && i < s->nd; i++)
         if (s->d[i])
             MHD_stop_daemon(s->d[i]);
-    if (s->wake[0] >= 0)
-        close(s->wake[0]), close(s->wake[1]);
-    free(s->d), free(s->daemon_conns), free(s->addrs), free(s->pending);
+    web_acceptor_free(s->acc);
+    free(s->d), free(s->pending);
     web_metrics_free(s->metrics);
-    pthread_mutex_destroy(&s->acct_mu);
     for (query_slot *q = s->slots, *next; q; q = next) {
         next = q->next;
         cv_ch_query_free(q->q);

@@ -1,5 +1,5 @@
 /* web_clock.h — monotonic seconds, the clock of the rate limiter's buckets (ratelimit.c) and of the connections'
-   deadlines (server.c). Included by those two only. */
+   deadlines (acceptor.c). Included by those two only. */
 #ifndef CV_WEB_CLOCK_H
 #define CV_WEB_CLOCK_H
 
