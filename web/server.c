@@ -29,17 +29,12 @@
 #include "ratelimit.h"
 #include "response.h"
 
-/* A routing workspace made for one worker thread, kept here so that stop frees them all. */
-typedef struct query_slot {
-    cv_ch_query *q;
-    struct query_slot *next;
-} query_slot;
-
-/* A matcher workspace made for one worker thread, the same way. */
-typedef struct matcher_slot {
+/* A routing or a matcher workspace made for one worker thread, kept here so that stop frees them all. */
+typedef struct ws_slot {
+    cv_ch_query *q;             /* one of the two, the other NULL */
     cv_matcher_ws *w;
-    struct matcher_slot *next;
-} matcher_slot;
+    struct ws_slot *next;
+} ws_slot;
 
 struct cv_server {
     /* One libmicrohttpd daemon per worker thread, each with its own polling thread and no listening socket: the
@@ -55,9 +50,8 @@ struct cv_server {
     atomic_uint_fast64_t next_id;
     atomic_long inflight;       /* requests begun (request line in) and not yet completed */
     struct req_state **pending; /* per daemon, touched by its thread only: requests whose headers no handler saw */
-    pthread_mutex_t mu;         /* guards slots and mslots */
-    query_slot *slots;
-    matcher_slot *mslots;
+    pthread_mutex_t mu;         /* guards slots */
+    ws_slot *slots;
     int auth;                   /* keys required (the database held an active key at start) */
     web_ratelimit rate;         /* per key client and per address, when auth */
     struct web_metrics *metrics;
@@ -145,27 +139,34 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
 
 /* --- routing workspaces --- */
 
-static cv_ch_query *thread_query(cv_server *s)
+/* Keeps a new workspace, q or w, for stop to free. Returns 0, or -1 when out of memory (the caller frees it). */
+static int keep_ws(cv_server *s, cv_ch_query *q, cv_matcher_ws *w)
 {
-    if (tl_query.serial == s->serial)
-        return tl_query.q;
-    query_slot *slot = malloc(sizeof *slot);
-    cv_ch_query *q = slot ? cv_ch_query_new(s->g) : NULL;
-    if (q && s->o.labels && cv_ch_use_labels(q, s->o.labels)) {
-        cv_ch_query_free(q);
-        q = NULL;
-    }
-    if (!q) {
-        free(slot);
-        return NULL;
-    }
+    ws_slot *slot = malloc(sizeof *slot);
+    if (!slot)
+        return -1;
     slot->q = q;
+    slot->w = w;
     pthread_mutex_lock(&s->mu);
     slot->next = s->slots;
     s->slots = slot;
     pthread_mutex_unlock(&s->mu);
-    tl_query.serial = s->serial;
-    tl_query.q = q;
+    return 0;
+}
+
+static cv_ch_query *thread_query(cv_server *s)
+{
+    if (tl_query.serial == s->serial)
+        return tl_query.q;
+    cv_ch_query *q = cv_ch_query_new(s->g);
+    if (q && ((s->o.labels && cv_ch_use_labels(q, s->o.labels)) || keep_ws(s, q, NULL))) {
+        cv_ch_query_free(q);
+        return NULL;
+    }
+    if (q) {
+        tl_query.serial = s->serial;
+        tl_query.q = q;
+    }
     return q;
 }
 
@@ -180,19 +181,17 @@ cv_matcher_ws *web_matcher_ws(web_req *r)
     if (tl_matcher.serial == s->serial)
         return tl_matcher.w;
     cv_error err = {0};
-    matcher_slot *slot = malloc(sizeof *slot);
-    cv_matcher_ws *w = slot ? cv_matcher_ws_new(s->o.matcher, &err) : NULL;
+    cv_matcher_ws *w = cv_matcher_ws_new(s->o.matcher, &err);
+    if (w && keep_ws(s, NULL, w)) {
+        cv_matcher_ws_free(w);
+        w = NULL;
+        cv_fail(&err, CV_ENOMEM, "out of memory");
+    }
     if (!w) {
-        free(slot);
-        cv_log("error", "cannot make a matcher workspace: %s", slot ? err.text : "out of memory");
+        cv_log("error", "cannot make a matcher workspace: %s", err.text);
         web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "cannot open the trip database");
         return NULL;
     }
-    slot->w = w;
-    pthread_mutex_lock(&s->mu);
-    slot->next = s->mslots;
-    s->mslots = slot;
-    pthread_mutex_unlock(&s->mu);
     tl_matcher.serial = s->serial;
     tl_matcher.w = w;
     return w;
@@ -845,15 +844,11 @@ void cv_server_stop(cv_server *s)
     web_acceptor_free(s->acc);
     free(s->d), free(s->pending);
     web_metrics_free(s->metrics);
-    for (query_slot *q = s->slots, *next; q; q = next) {
-        next = q->next;
-        cv_ch_query_free(q->q);
-        free(q);
-    }
-    for (matcher_slot *w = s->mslots, *next; w; w = next) {
-        next = w->next;
-        cv_matcher_ws_free(w->w);
-        free(w);
+    for (ws_slot *k = s->slots, *next; k; k = next) {
+        next = k->next;
+        cv_ch_query_free(k->q);
+        cv_matcher_ws_free(k->w);
+        free(k);
     }
     web_rate_free(&s->rate);
     pthread_mutex_destroy(&s->mu);
