@@ -74,7 +74,7 @@ void web_count_matches(web_req *r, size_t n);
 void web_count_booking(web_req *r, web_booking_action a);
 void web_count_db_error(web_req *r);
 
-/* GET /metrics: Prometheus text format (server.c). */
+/* GET /metrics: Prometheus text format (server.c, rendered by metrics.c). */
 int web_metrics(web_req *r);
 
 /* The routing service (routing_api.c). */
