@@ -322,6 +322,19 @@ static void check_answer(const answer *a, int first_is_head, const char *req, in
                 r = r2;
             }
         }
+        /* the answers covoit writes itself while libmicrohttpd reads the headers (400 for a malformed
+           Content-Length, 413, 431: docs/API.md, "Requests the server cannot read") carry their JSON body even to
+           a HEAD, whose method libmicrohttpd does not tell at that point; the connection closes after them */
+        if (head && used && used < n && strncmp(p + used, "HTTP/1.", 7)) {
+            response r2;
+            char conn[64];
+            size_t u2 = parse_response(p, n, 0, &r2);
+            if (u2 == n && (r2.status == 400 || r2.status == 413 || r2.status == 431) && r2.ctype[0] &&
+                header_value(r2.headers, "Connection", conn, sizeof conn) && !strcmp(conn, "close")) {
+                used = u2;
+                r = r2;
+            }
+        }
         if (!used) {
             if (a->reset)
                 break; /* cut by a reset: what came whole was checked */
