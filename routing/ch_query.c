@@ -340,22 +340,6 @@ static int push_stack(cv_ch_query *q, size_t *n, uint32_t v)
     return 0;
 }
 
-/* Room in out->arcs for n more arcs. */
-static int reserve_arcs(cv_path *out, size_t n)
-{
-    if (out->narcs + n <= out->cap)
-        return 0;
-    size_t nc = out->cap ? out->cap * 2 : 64;
-    while (nc < out->narcs + n)
-        nc *= 2;
-    uint32_t *p = realloc(out->arcs, nc * sizeof *p);
-    if (!p)
-        return -1;
-    out->arcs = p;
-    out->cap = nc;
-    return 0;
-}
-
 /* Appends the original arcs of hierarchy arc a to the path, in travel order: with labels, a copy of the arc
    unpacked once for all; else using the stack above `base`. */
 static int unpack(cv_ch_query *q, uint32_t a, size_t base, cv_path *out)
@@ -363,7 +347,7 @@ static int unpack(cv_ch_query *q, uint32_t a, size_t base, cv_path *out)
     if (q->hl) {
         const uint32_t *f = q->hl->unpacked_first;
         size_t n = f[a + 1] - f[a];
-        if (reserve_arcs(out, n))
+        if (cv_path_reserve(out, n))
             return -1;
         memcpy(out->arcs + out->narcs, q->hl->unpacked + f[a], n * sizeof *out->arcs);
         out->narcs += n;
@@ -375,7 +359,7 @@ static int unpack(cv_ch_query *q, uint32_t a, size_t base, cv_path *out)
     while (n > base) {
         const cv_ch_unpack *u = &q->g->a.ch_arcs[q->stack[--n]];
         if (u->second == CV_CH_ORIGINAL) {
-            if (reserve_arcs(out, 1))
+            if (cv_path_reserve(out, 1))
                 return -1;
             out->arcs[out->narcs++] = u->first;
         } else if (push_stack(q, &n, u->second) || push_stack(q, &n, u->first)) {

@@ -10,7 +10,7 @@
 
 #include "geo.h"
 #include "graph.h"
-#include "route.h"
+#include "path.h"
 
 /* Maneuver types, in OSRM's names (cv_maneuver_type_name). */
 typedef enum cv_maneuver_type {

@@ -11,7 +11,7 @@
 
 #include "geo.h"
 #include "graph_build_int.h"
-#include "route.h"
+#include "path.h"
 
 #define NONE UINT32_MAX
 #define MAX_CAND 8

@@ -1,7 +1,7 @@
 /* snap.c — nearest-segment search over the uniform grid stored in the graph file. */
 #include "snap.h"
 
-#include "route.h"
+#include "path.h"
 
 #include <math.h>
 
