@@ -1,5 +1,6 @@
 /* ch_query.c — queries on the contraction hierarchy: bidirectional point-to-point with stall-on-demand and
-   unpacking, and bucket-based many-to-many tables. */
+   unpacking, and bucket-based many-to-many tables. With hub labels attached, points meet at the hubs of their
+   labels instead of searching (the label side is in hub_labels.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,12 +43,6 @@ typedef struct side {
     size_t cap;
 } side;
 
-/* One hub of a point's combined label: the least weight over its seeds, the seed that gave it and that seed's
-   entry (its duration and distance are read only where a query needs them). */
-typedef struct hl_cell {
-    uint32_t weight, seed, pos;
-} hl_cell;
-
 typedef struct bucket_entry {
     uint32_t node;       /* rank */
     uint32_t target;
@@ -77,12 +72,9 @@ struct cv_ch_query {
     bucket_cold *grouped_cold;
     size_t cap_grouped;
     uint32_t *bk_first, *bk_count, *bk_stamp, *bk_touched;
-    /* hub labels, when attached: a dense per-hub combination of the labels of a point's seeds */
+    /* hub labels, when attached, and the workspace of the queries answered from them */
     const cv_hub_labels *hl;
-    uint32_t *hmark;     /* query number when the hub is in the combination */
-    hl_cell *hcell;      /* by hub */
-    uint32_t *hhubs;     /* the hubs of the combination, in the order found */
-    uint32_t nhubs;
+    cv_hl_query *hlq;
 };
 
 /* A search settles each node once and relaxes each of its links once, so the lazy heap never holds more than
@@ -132,7 +124,7 @@ void cv_ch_query_free(cv_ch_query *q)
     side_free(&q->b);
     free(q->stack), free(q->bk), free(q->bk_first), free(q->bk_count), free(q->bk_stamp);
     free(q->bk_touched), free(q->grouped), free(q->grouped_cold);
-    free(q->hmark), free(q->hcell), free(q->hhubs);
+    cv_hl_query_free(q->hlq);
     free(q);
 }
 
@@ -145,17 +137,14 @@ int cv_ch_use_labels(cv_ch_query *q, const cv_hub_labels *hl)
 {
     if (hl && (hl->g != q->g || hl->n != q->n))
         return CV_EINVAL;
-    if (hl && !q->hmark) {
-        q->hmark = calloc(q->n, sizeof *q->hmark);
-        q->hcell = malloc(q->n * sizeof *q->hcell);
-        q->hhubs = malloc(q->n * sizeof *q->hhubs);
-        if (!q->hmark || !q->hcell || !q->hhubs) {
-            free(q->hmark), free(q->hcell), free(q->hhubs);
-            q->hmark = NULL, q->hcell = NULL, q->hhubs = NULL;
+    if (hl != q->hl) {
+        cv_hl_query *w = hl ? cv_hl_query_new(hl) : NULL;
+        if (hl && !w)
             return CV_ENOMEM;
-        }
+        cv_hl_query_free(q->hlq);
+        q->hlq = w;
+        q->hl = hl;
     }
-    q->hl = hl;
     return 0;
 }
 
@@ -165,8 +154,6 @@ static void restart_queries(cv_ch_query *q)
     for (uint32_t i = 0; i < q->n; i++)
         q->f.hot[i].stamp = q->b.hot[i].stamp = 0;
     memset(q->bk_stamp, 0, q->n * sizeof *q->bk_stamp);
-    if (q->hmark)
-        memset(q->hmark, 0, q->n * sizeof *q->hmark);
     q->q = 0;
 }
 
@@ -340,19 +327,9 @@ static int push_stack(cv_ch_query *q, size_t *n, uint32_t v)
     return 0;
 }
 
-/* Appends the original arcs of hierarchy arc a to the path, in travel order: with labels, a copy of the arc
-   unpacked once for all; else using the stack above `base`. */
+/* Appends the original arcs of hierarchy arc a to the path, in travel order, using the stack above `base`. */
 static int unpack(cv_ch_query *q, uint32_t a, size_t base, cv_path *out)
 {
-    if (q->hl) {
-        const uint32_t *f = q->hl->unpacked_first;
-        size_t n = f[a + 1] - f[a];
-        if (cv_path_reserve(out, n))
-            return -1;
-        memcpy(out->arcs + out->narcs, q->hl->unpacked + f[a], n * sizeof *out->arcs);
-        out->narcs += n;
-        return 0;
-    }
     size_t n = base;
     if (push_stack(q, &n, a))
         return -1;
@@ -422,172 +399,14 @@ static node_track chain_track(const cv_ch_query *q, const side *s, uint32_t r)
     return t;
 }
 
-/* --- queries on hub labels --- */
-
-/* Combines the labels of n seeds (forward labels for a source, backward ones for a target) into q->hcell, marked
-   with qs: per hub, the least over the seeds. The hubs go to q->hhubs. */
-static void hl_combine(cv_ch_query *q, const cv_seed *seeds, uint32_t n, int forward, uint32_t qs)
-{
-    const cv_hub_labels *hl = q->hl;
-    q->nhubs = 0;
-    for (uint32_t k = 0; k < n; k++) {
-        uint32_t len;
-        const cv_hl_entry *e = cv_hl_label(hl, forward, q->g->a.ch_rank[seeds[k].node], &len, NULL);
-        uint32_t base = (uint32_t)(e - hl->e[forward]);
-        for (uint32_t i = 0; i < len; i++) {
-            uint64_t w = (uint64_t)seeds[k].weight + e[i].weight;
-            if (w >= CV_INF_WEIGHT)
-                continue;
-            uint32_t h = e[i].hub;
-            if (q->hmark[h] != qs) {
-                q->hmark[h] = qs;
-                q->hcell[h] = (hl_cell){(uint32_t)w, k, base + i};
-                q->hhubs[q->nhubs++] = h;
-            } else if (w < q->hcell[h].weight) {
-                q->hcell[h] = (hl_cell){(uint32_t)w, k, base + i};
-            }
-        }
-    }
-}
-
-/* Duration and distance from a point (its seeds) to hub or from hub to the point, for a cell of its label. */
-static inline void hl_track(const cv_ch_query *q, int forward, const cv_seed *seeds, const hl_cell *c, uint32_t *dur,
-                            uint32_t *len)
-{
-    const cv_hl_info *in = &q->hl->info[forward][c->pos];
-    *dur = seeds[c->seed].duration_ds + in->duration_ds;
-    *len = seeds[c->seed].distance_dm + in->distance_dm;
-}
-
-/* Where the labels of a source and a target meet. */
-typedef struct hl_meet {
-    uint64_t best;          /* UINT64_MAX when unreachable */
-    int direct;             /* the ride along one edge is best */
-    uint32_t hub, src_seed, dst_seed, dst_pos, dur, len;
-    cv_seed ss[CV_MAX_SEEDS], ts[CV_MAX_SEEDS];
-    uint32_t nss, nts;
-} hl_meet;
-
-static void hl_search(cv_ch_query *q, const cv_snap *s, const cv_snap *t, hl_meet *m)
-{
-    const cv_graph *g = q->g;
-    uint32_t qs = next_query(q);
-    q->settled = 0;
-    m->best = cv_path_direct_weight(g, s, t);
-    m->direct = m->best != UINT64_MAX;
-    m->hub = NONE;
-    m->nss = cv_source_seeds(g, s, m->ss, CV_MAX_SEEDS);
-    m->nts = cv_target_seeds(g, t, m->ts, CV_MAX_SEEDS);
-    hl_combine(q, m->ss, m->nss, 1, qs);
-    for (uint32_t j = 0; j < m->nts; j++) {
-        const cv_seed *sd = &m->ts[j];
-        uint32_t len;
-        const cv_hl_entry *e = cv_hl_label(q->hl, 0, g->a.ch_rank[sd->node], &len, NULL);
-        uint32_t base = (uint32_t)(e - q->hl->e[0]);
-        for (uint32_t i = 0; i < len; i++) {
-            uint32_t h = e[i].hub;
-            if (q->hmark[h] != qs)
-                continue;
-            uint64_t c = (uint64_t)q->hcell[h].weight + sd->weight + e[i].weight;
-            if (c < m->best) {
-                m->best = c;
-                m->direct = 0;
-                m->hub = h;
-                m->dst_seed = j;
-                m->dst_pos = base + i;
-            }
-        }
-    }
-    if (m->hub != NONE) {
-        const hl_cell *f = &q->hcell[m->hub];
-        const cv_hl_info *b = &q->hl->info[0][m->dst_pos];
-        m->src_seed = f->seed;
-        hl_track(q, 1, m->ss, f, &m->dur, &m->len);
-        m->dur += m->ts[m->dst_seed].duration_ds + b->duration_ds;
-        m->len += m->ts[m->dst_seed].distance_dm + b->distance_dm;
-    }
-}
-
-/* The hierarchy arcs of the route through hub m->hub, found by following hops from the two entries the search
-   ended on: the upward part, in travel order, at stack[0..*nf), the downward part, in reverse travel order, at
-   stack[*nf..*n). Both chains are followed in the same loop, so that their memory reads overlap; each hop goes to
-   a node of a higher level, so a chain has at most `levels` arcs. Returns 0, CV_ENOMEM or CV_EINTERNAL. */
-static int hl_chains(cv_ch_query *q, const hl_meet *m, size_t *nf, size_t *n)
-{
-    const cv_hub_labels *hl = q->hl;
-    size_t lim = (size_t)hl->levels + 1;
-    if (q->cap_stack < 2 * lim) {
-        uint32_t *p = realloc(q->stack, 2 * lim * sizeof *p);
-        if (!p)
-            return CV_ENOMEM;
-        q->stack = p;
-        q->cap_stack = 2 * lim;
-    }
-    uint32_t *up = q->stack, *down = q->stack + lim;
-    const cv_hl_hop *hf = hl->hop[1], *hb = hl->hop[0];
-    uint32_t af = q->hcell[m->hub].pos, ab = m->dst_pos;
-    size_t a = 0, b = 0;
-    for (;;) {
-        int mf = hf[af].next != CV_HL_END, mb = hb[ab].next != CV_HL_END;
-        if (!mf && !mb)
-            break;
-        if (a + mf > lim || b + mb > lim)
-            return CV_EINTERNAL;
-        if (mf) {
-            up[a++] = hf[af].arc;
-            af = hf[af].next;
-        }
-        if (mb) {
-            down[b++] = hb[ab].arc;
-            ab = hb[ab].next;
-        }
-    }
-    memmove(up + a, down, b * sizeof *down);
-    *nf = a;
-    *n = a + b;
-    return 0;
-}
-
-static int hl_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out, cv_error *err)
-{
-    const cv_graph *g = q->g;
-    hl_meet m;
-    hl_search(q, s, t, &m);
-    if (m.best == UINT64_MAX)
-        return cv_fail(err, CV_ENOROUTE, "no route from %.7f,%.7f to %.7f,%.7f", cv_deg(s->location.lon),
-                       cv_deg(s->location.lat), cv_deg(t->location.lon), cv_deg(t->location.lat));
-    out->weight = m.best > CV_INF_WEIGHT ? CV_INF_WEIGHT : (uint32_t)m.best;
-    if (m.direct) {
-        out->direct = 1;
-        return cv_path_finish(g, out);
-    }
-    size_t nf = 0, n = 0;
-    int rc = hl_chains(q, &m, &nf, &n);
-    /* unpacking works above both chains: the upward one in order, then the downward one from its top */
-    for (size_t i = 0; i < nf && rc == 0; i++)
-        rc = unpack(q, q->stack[i], n, out) ? CV_ENOMEM : 0;
-    for (size_t i = n; i-- > nf && rc == 0;)
-        rc = unpack(q, q->stack[i], n, out) ? CV_ENOMEM : 0;
-    if (rc == CV_ENOMEM)
-        return cv_fail(err, CV_ENOMEM, "out of memory");
-    if (rc)
-        return cv_fail(err, CV_EINTERNAL, "hub labels do not lead to hub %u", m.hub);
-    out->src_forward = m.ss[m.src_seed].forward;
-    out->dst_forward = m.ts[m.dst_seed].forward;
-    return cv_path_finish(g, out);
-}
-
 int cv_ch_cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_table_cell *out)
 {
     uint64_t best;
-    uint32_t meet;
+    uint32_t meet = NONE, dur = 0, len = 0;
     int direct;
-    hl_meet m;
-    if (q->hl) {
-        hl_search(q, s, t, &m);
-        best = m.best;
-        direct = m.direct;
-        meet = m.hub;
+    if (q->hlq) {
+        q->settled = 0;
+        cv_hl_cost(q->hlq, s, t, &best, &direct, &dur, &len);
     } else {
         search(q, s, t, &best, &meet, &direct);
     }
@@ -599,9 +418,9 @@ int cv_ch_cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_table_cell
     if (direct) {
         out->duration_ds = (uint32_t)best;
         out->distance_dm = s->from_u_dm > t->from_u_dm ? s->from_u_dm - t->from_u_dm : t->from_u_dm - s->from_u_dm;
-    } else if (q->hl) {
-        out->duration_ds = m.dur;
-        out->distance_dm = m.len;
+    } else if (q->hlq) {
+        out->duration_ds = dur;
+        out->distance_dm = len;
     } else {
         node_track f = chain_track(q, &q->f, meet), b = chain_track(q, &q->b, meet);
         out->duration_ds = f.dur + b.dur;
@@ -617,8 +436,10 @@ int cv_ch_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out
     out->src = *s;
     out->dst = *t;
     out->direct = 0;
-    if (q->hl)
-        return hl_route(q, s, t, out, err);
+    if (q->hlq) {
+        q->settled = 0;
+        return cv_hl_route(q->hlq, s, t, out, err);
+    }
     uint64_t best;
     uint32_t meet;
     int direct;
@@ -743,16 +564,13 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
     for (size_t jj = 0; jj < nd; jj++) {
         size_t j = dord[jj];
         uint32_t qs = next_query(q);
-        if (q->hl) {
+        if (q->hlq) {
             /* with labels, the destination's combined backward label is its bucket content */
-            cv_seed seeds[CV_MAX_SEEDS];
-            uint32_t n = cv_target_seeds(g, &dst[j], seeds, CV_MAX_SEEDS);
-            hl_combine(q, seeds, n, 0, qs);
-            for (uint32_t k = 0; k < q->nhubs; k++) {
-                uint32_t h = q->hhubs[k], dur, len;
-                const hl_cell *c = &q->hcell[h];
-                hl_track(q, 0, seeds, c, &dur, &len);
-                if (add_bucket(q, (bucket_entry){h, (uint32_t)j, c->weight, dur, len}))
+            uint32_t nh = cv_hl_combine(q->hlq, &dst[j], 0);
+            for (uint32_t k = 0; k < nh; k++) {
+                uint32_t weight, dur, len, h = cv_hl_hub(q->hlq, k, &weight);
+                cv_hl_hub_track(q->hlq, k, &dur, &len);
+                if (add_bucket(q, (bucket_entry){h, (uint32_t)j, weight, dur, len}))
                     goto nomem;
             }
             continue;
@@ -816,16 +634,14 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
             }
         }
         uint32_t qs = next_query(q);
-        if (q->hl) {
-            cv_seed seeds[CV_MAX_SEEDS];
-            uint32_t n = cv_source_seeds(g, &src[i], seeds, CV_MAX_SEEDS);
-            hl_combine(q, seeds, n, 1, qs);
-            for (uint32_t k = 0; k < q->nhubs; k++) {
-                uint32_t h = q->hhubs[k], dur, len;
+        if (q->hlq) {
+            uint32_t nh = cv_hl_combine(q->hlq, &src[i], 1);
+            for (uint32_t k = 0; k < nh; k++) {
+                uint32_t weight, dur, len, h = cv_hl_hub(q->hlq, k, &weight);
                 if (q->bk_stamp[h] != bq)
                     continue;
-                hl_track(q, 1, seeds, &q->hcell[h], &dur, &len);
-                scan_bucket(q, row, h, q->hcell[h].weight, dur, len);
+                cv_hl_hub_track(q->hlq, k, &dur, &len);
+                scan_bucket(q, row, h, weight, dur, len);
             }
             continue;
         }
@@ -858,25 +674,21 @@ int cv_ch_space(cv_ch_query *q, const cv_snap *s, int forward, cv_space_entry **
     sd->nheap = 0;
     q->settled = 0;
     *n = 0;
-    if (q->hl) {
-        cv_seed seeds[CV_MAX_SEEDS];
-        uint32_t ns = forward ? cv_source_seeds(q->g, s, seeds, CV_MAX_SEEDS)
-                              : cv_target_seeds(q->g, s, seeds, CV_MAX_SEEDS);
-        hl_combine(q, seeds, ns, forward, qs);
-        if (*cap < q->nhubs) {
-            cv_space_entry *p = realloc(*out, q->nhubs * sizeof *p);
+    if (q->hlq) {
+        uint32_t nh = cv_hl_combine(q->hlq, s, forward);
+        if (*cap < nh) {
+            cv_space_entry *p = realloc(*out, nh * sizeof *p);
             if (!p)
                 return cv_fail(err, CV_ENOMEM, "out of memory");
             *out = p;
-            *cap = q->nhubs;
+            *cap = nh;
         }
-        for (uint32_t k = 0; k < q->nhubs; k++) {
-            const hl_cell *c = &q->hcell[q->hhubs[k]];
-            uint32_t dur, len;
-            hl_track(q, forward, seeds, c, &dur, &len);
-            (*out)[k] = (cv_space_entry){q->hhubs[k], c->weight, dur, len};
+        for (uint32_t k = 0; k < nh; k++) {
+            uint32_t weight, dur, len, h = cv_hl_hub(q->hlq, k, &weight);
+            cv_hl_hub_track(q->hlq, k, &dur, &len);
+            (*out)[k] = (cv_space_entry){h, weight, dur, len};
         }
-        *n = q->nhubs;
+        *n = nh;
         return 0;
     }
     if (forward)

@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "ch.h"
-#include "route.h"
 
 /* Bytes of one label entry: what merges read, the duration and distance, the hop. */
 #define ENTRY_BYTES (sizeof(cv_hl_entry) + sizeof(cv_hl_info) + sizeof(cv_hl_hop))
@@ -523,4 +522,247 @@ done:
         cv_hub_labels_free(hl);
     }
     return rc;
+}
+
+/* --- queries on the labels --- */
+
+#define NONE UINT32_MAX
+
+/* One hub of a point's combined label: the least weight over its seeds, the seed that gave it and that seed's
+   entry (its duration and distance are read only where a query needs them). */
+typedef struct hl_cell {
+    uint32_t weight, seed, pos;
+} hl_cell;
+
+struct cv_hl_query {
+    const cv_hub_labels *hl;
+    /* a dense per-hub combination of the labels of a point's seeds */
+    uint32_t mark;       /* the combination's stamp */
+    uint32_t *hmark;     /* by hub: the stamp of the combination it is in */
+    hl_cell *hcell;      /* by hub */
+    uint32_t *hhubs;     /* the hubs of the combination, in the order found */
+    uint32_t nhubs;
+    int forward;         /* the combination is of forward labels (a source's) */
+    cv_seed seeds[CV_MAX_SEEDS];
+    uint32_t *stack;     /* the hierarchy arcs of a route, while it is unpacked */
+    size_t cap_stack;
+};
+
+cv_hl_query *cv_hl_query_new(const cv_hub_labels *hl)
+{
+    cv_hl_query *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    w->hl = hl;
+    size_t m = hl->n ? hl->n : 1;
+    w->hmark = calloc(m, sizeof *w->hmark);
+    w->hcell = malloc(m * sizeof *w->hcell);
+    w->hhubs = malloc(m * sizeof *w->hhubs);
+    if (!w->hmark || !w->hcell || !w->hhubs) {
+        cv_hl_query_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void cv_hl_query_free(cv_hl_query *w)
+{
+    if (!w)
+        return;
+    free(w->hmark), free(w->hcell), free(w->hhubs), free(w->stack);
+    free(w);
+}
+
+uint32_t cv_hl_combine(cv_hl_query *w, const cv_snap *s, int forward)
+{
+    const cv_hub_labels *hl = w->hl;
+    const cv_graph *g = hl->g;
+    uint32_t n = forward ? cv_source_seeds(g, s, w->seeds, CV_MAX_SEEDS)
+                         : cv_target_seeds(g, s, w->seeds, CV_MAX_SEEDS);
+    if (++w->mark == 0) { /* stamps wrapped: clear them once every 4 billion combinations */
+        memset(w->hmark, 0, hl->n * sizeof *w->hmark);
+        w->mark = 1;
+    }
+    uint32_t qs = w->mark;
+    w->forward = forward;
+    w->nhubs = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t len;
+        const cv_hl_entry *e = cv_hl_label(hl, forward, g->a.ch_rank[w->seeds[k].node], &len, NULL);
+        uint32_t base = (uint32_t)(e - hl->e[forward]);
+        for (uint32_t i = 0; i < len; i++) {
+            uint64_t c = (uint64_t)w->seeds[k].weight + e[i].weight;
+            if (c >= CV_INF_WEIGHT)
+                continue;
+            uint32_t h = e[i].hub;
+            if (w->hmark[h] != qs) {
+                w->hmark[h] = qs;
+                w->hcell[h] = (hl_cell){(uint32_t)c, k, base + i};
+                w->hhubs[w->nhubs++] = h;
+            } else if (c < w->hcell[h].weight) {
+                w->hcell[h] = (hl_cell){(uint32_t)c, k, base + i};
+            }
+        }
+    }
+    return w->nhubs;
+}
+
+/* Duration and distance from the combined point (its seeds) to the hub of cell c, or from that hub to the point. */
+static inline void hl_track(const cv_hl_query *w, const hl_cell *c, uint32_t *dur, uint32_t *len)
+{
+    const cv_hl_info *in = &w->hl->info[w->forward][c->pos];
+    *dur = w->seeds[c->seed].duration_ds + in->duration_ds;
+    *len = w->seeds[c->seed].distance_dm + in->distance_dm;
+}
+
+uint32_t cv_hl_hub(const cv_hl_query *w, uint32_t k, uint32_t *weight)
+{
+    uint32_t h = w->hhubs[k];
+    *weight = w->hcell[h].weight;
+    return h;
+}
+
+void cv_hl_hub_track(const cv_hl_query *w, uint32_t k, uint32_t *dur, uint32_t *len)
+{
+    hl_track(w, &w->hcell[w->hhubs[k]], dur, len);
+}
+
+/* Where the labels of a source and a target meet. The source's are the workspace's combination. */
+typedef struct hl_meet {
+    uint64_t best;          /* UINT64_MAX when unreachable */
+    int direct;             /* the ride along one edge is best */
+    uint32_t hub, src_seed, dst_seed, dst_pos, dur, len;
+    cv_seed ts[CV_MAX_SEEDS];
+    uint32_t nts;
+} hl_meet;
+
+static void hl_search(cv_hl_query *w, const cv_snap *s, const cv_snap *t, hl_meet *m)
+{
+    const cv_hub_labels *hl = w->hl;
+    const cv_graph *g = hl->g;
+    m->best = cv_path_direct_weight(g, s, t);
+    m->direct = m->best != UINT64_MAX;
+    m->hub = NONE;
+    m->nts = cv_target_seeds(g, t, m->ts, CV_MAX_SEEDS);
+    cv_hl_combine(w, s, 1);
+    for (uint32_t j = 0; j < m->nts; j++) {
+        const cv_seed *sd = &m->ts[j];
+        uint32_t len;
+        const cv_hl_entry *e = cv_hl_label(hl, 0, g->a.ch_rank[sd->node], &len, NULL);
+        uint32_t base = (uint32_t)(e - hl->e[0]);
+        for (uint32_t i = 0; i < len; i++) {
+            uint32_t h = e[i].hub;
+            if (w->hmark[h] != w->mark)
+                continue;
+            uint64_t c = (uint64_t)w->hcell[h].weight + sd->weight + e[i].weight;
+            if (c < m->best) {
+                m->best = c;
+                m->direct = 0;
+                m->hub = h;
+                m->dst_seed = j;
+                m->dst_pos = base + i;
+            }
+        }
+    }
+    if (m->hub != NONE) {
+        const hl_cell *f = &w->hcell[m->hub];
+        const cv_hl_info *b = &hl->info[0][m->dst_pos];
+        m->src_seed = f->seed;
+        hl_track(w, f, &m->dur, &m->len);
+        m->dur += m->ts[m->dst_seed].duration_ds + b->duration_ds;
+        m->len += m->ts[m->dst_seed].distance_dm + b->distance_dm;
+    }
+}
+
+/* The hierarchy arcs of the route through hub m->hub, found by following hops from the two entries the search
+   ended on: the upward part, in travel order, at stack[0..*nf), the downward part, in reverse travel order, at
+   stack[*nf..*n). Both chains are followed in the same loop, so that their memory reads overlap; each hop goes to
+   a node of a higher level, so a chain has at most `levels` arcs. Returns 0, CV_ENOMEM or CV_EINTERNAL. */
+static int hl_chains(cv_hl_query *w, const hl_meet *m, size_t *nf, size_t *n)
+{
+    const cv_hub_labels *hl = w->hl;
+    size_t lim = (size_t)hl->levels + 1;
+    if (w->cap_stack < 2 * lim) {
+        uint32_t *p = realloc(w->stack, 2 * lim * sizeof *p);
+        if (!p)
+            return CV_ENOMEM;
+        w->stack = p;
+        w->cap_stack = 2 * lim;
+    }
+    uint32_t *up = w->stack, *down = w->stack + lim;
+    const cv_hl_hop *hf = hl->hop[1], *hb = hl->hop[0];
+    uint32_t af = w->hcell[m->hub].pos, ab = m->dst_pos;
+    size_t a = 0, b = 0;
+    for (;;) {
+        int mf = hf[af].next != CV_HL_END, mb = hb[ab].next != CV_HL_END;
+        if (!mf && !mb)
+            break;
+        if (a + mf > lim || b + mb > lim)
+            return CV_EINTERNAL;
+        if (mf) {
+            up[a++] = hf[af].arc;
+            af = hf[af].next;
+        }
+        if (mb) {
+            down[b++] = hb[ab].arc;
+            ab = hb[ab].next;
+        }
+    }
+    memmove(up + a, down, b * sizeof *down);
+    *nf = a;
+    *n = a + b;
+    return 0;
+}
+
+/* Appends the original arcs of hierarchy arc a to the path, in travel order: a copy of the arc unpacked once for
+   all. */
+static int unpack(const cv_hub_labels *hl, uint32_t a, cv_path *out)
+{
+    const uint32_t *f = hl->unpacked_first;
+    size_t n = f[a + 1] - f[a];
+    if (cv_path_reserve(out, n))
+        return -1;
+    memcpy(out->arcs + out->narcs, hl->unpacked + f[a], n * sizeof *out->arcs);
+    out->narcs += n;
+    return 0;
+}
+
+int cv_hl_route(cv_hl_query *w, const cv_snap *s, const cv_snap *t, cv_path *out, cv_error *err)
+{
+    const cv_graph *g = w->hl->g;
+    hl_meet m;
+    hl_search(w, s, t, &m);
+    if (m.best == UINT64_MAX)
+        return cv_fail(err, CV_ENOROUTE, "no route from %.7f,%.7f to %.7f,%.7f", cv_deg(s->location.lon),
+                       cv_deg(s->location.lat), cv_deg(t->location.lon), cv_deg(t->location.lat));
+    out->weight = m.best > CV_INF_WEIGHT ? CV_INF_WEIGHT : (uint32_t)m.best;
+    if (m.direct) {
+        out->direct = 1;
+        return cv_path_finish(g, out);
+    }
+    size_t nf = 0, n = 0;
+    int rc = hl_chains(w, &m, &nf, &n);
+    /* the upward chain in order, then the downward one from its top */
+    for (size_t i = 0; i < nf && rc == 0; i++)
+        rc = unpack(w->hl, w->stack[i], out) ? CV_ENOMEM : 0;
+    for (size_t i = n; i-- > nf && rc == 0;)
+        rc = unpack(w->hl, w->stack[i], out) ? CV_ENOMEM : 0;
+    if (rc == CV_ENOMEM)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    if (rc)
+        return cv_fail(err, CV_EINTERNAL, "hub labels do not lead to hub %u", m.hub);
+    out->src_forward = w->seeds[m.src_seed].forward;
+    out->dst_forward = m.ts[m.dst_seed].forward;
+    return cv_path_finish(g, out);
+}
+
+void cv_hl_cost(cv_hl_query *w, const cv_snap *s, const cv_snap *t, uint64_t *weight, int *direct, uint32_t *dur,
+                uint32_t *len)
+{
+    hl_meet m;
+    hl_search(w, s, t, &m);
+    *weight = m.best;
+    *direct = m.direct;
+    if (m.hub != NONE)
+        *dur = m.dur, *len = m.len;
 }

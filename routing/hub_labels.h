@@ -19,6 +19,8 @@
 #include "cv_error.h"
 #include "cv_progress.h"
 #include "graph.h"
+#include "path.h"
+#include "snap.h"
 
 /* What a query reads for every entry (8 bytes): hubs are hierarchy ranks, in increasing order within a label. */
 typedef struct cv_hl_entry {
@@ -90,5 +92,38 @@ static inline const cv_hl_entry *cv_hl_label(const cv_hub_labels *hl, int forwar
 
 /* Position of hub h in the label of r (binary search), or -1. */
 int64_t cv_hl_find(const cv_hub_labels *hl, int forward, uint32_t r, uint32_t h);
+
+/* --- queries on the labels: a hierarchy query workspace with labels attached (cv_ch_use_labels in ch.h) answers
+   from these --- */
+
+/* A workspace for queries on one set of labels. Not thread-safe: one per thread, reused across queries. */
+typedef struct cv_hl_query cv_hl_query;
+
+/* A workspace for hl (which must outlive it). NULL when out of memory. */
+cv_hl_query *cv_hl_query_new(const cv_hub_labels *hl);
+void cv_hl_query_free(cv_hl_query *w);
+
+/* The combined label of point s: the hubs of the forward labels of its source seeds (forward = 1) or of the
+   backward labels of its target seeds (0), each at the least weight over the seeds. Returns the number of hubs,
+   read with cv_hl_hub in the order found until the next combination or query. */
+uint32_t cv_hl_combine(cv_hl_query *w, const cv_snap *s, int forward);
+
+/* Hub k of the combination (a hierarchy rank); *weight gets the weight from the point to it (or from it to the
+   point). */
+uint32_t cv_hl_hub(const cv_hl_query *w, uint32_t k, uint32_t *weight);
+
+/* The duration and distance between the point and hub k, read apart from the weight, where a query needs them. */
+void cv_hl_hub_track(const cv_hl_query *w, uint32_t k, uint32_t *dur, uint32_t *len);
+
+/* Shortest route by weight from s to t, from the labels of their seeds merged at their common hubs and unpacked
+   (the same answer as the hierarchy's search). out's src and dst are set, direct 0, no arcs. Returns 0,
+   CV_ENOROUTE, CV_ENOMEM or CV_EINTERNAL (labels that do not lead to their hub). */
+int cv_hl_route(cv_hl_query *w, const cv_snap *s, const cv_snap *t, cv_path *out, cv_error *err);
+
+/* The cost of the route from s to t, without the path: *weight gets its weight (UINT64_MAX when t cannot be
+   reached), *direct whether the ride along one edge is best (cv_path_direct_weight), and when neither, *dur and
+   *len its duration and distance. */
+void cv_hl_cost(cv_hl_query *w, const cv_snap *s, const cv_snap *t, uint64_t *weight, int *direct, uint32_t *dur,
+                uint32_t *len);
 
 #endif
