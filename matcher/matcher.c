@@ -10,7 +10,6 @@
 
 #include "buckets.h"
 #include "ch.h"
-#include "profile.h"
 #include "route.h"
 #include "snap.h"
 #include "timeutil.h"
@@ -254,7 +253,7 @@ static cv_snap_options snap_options(const cv_matcher *m)
     cv_snap_options o = cv_snap_defaults();
     o.max_distance_m = m->opt.max_snap_m;
     /* pickups and drop-offs are never placed on motorways: snap to the nearest road where a car may stop */
-    o.exclude_classes = (1u << CV_RC_MOTORWAY) | (1u << CV_RC_MOTORWAY_LINK);
+    o.stop_only = 1;
     return o;
 }
 

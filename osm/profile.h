@@ -9,6 +9,9 @@ extern "C" {
 #endif
 #include <stdint.h>
 
+/* the road classes it assigns, which the graph file stores (cv_road_class, CV_RC_*) */
+#include "../routing/road_class.h"
+
 /* Bump when a rule changes what the importer produces; it is stored in the graph file header. */
 #define CV_PROFILE_VERSION 2
 
@@ -16,27 +19,6 @@ typedef struct cv_tag {
     const char *key;
     const char *value;
 } cv_tag;
-
-/* Road classes, in order of importance. Stored per edge in the graph file. */
-typedef enum cv_road_class {
-    CV_RC_MOTORWAY = 0,
-    CV_RC_MOTORWAY_LINK,
-    CV_RC_TRUNK,
-    CV_RC_TRUNK_LINK,
-    CV_RC_PRIMARY,
-    CV_RC_PRIMARY_LINK,
-    CV_RC_SECONDARY,
-    CV_RC_SECONDARY_LINK,
-    CV_RC_TERTIARY,
-    CV_RC_TERTIARY_LINK,
-    CV_RC_UNCLASSIFIED,
-    CV_RC_RESIDENTIAL,
-    CV_RC_LIVING_STREET,
-    CV_RC_SERVICE,
-    CV_RC_ROAD,
-    CV_RC_FERRY,
-    CV_RC_COUNT
-} cv_road_class;
 
 /* Way flags. */
 enum {

@@ -34,7 +34,7 @@ typedef struct cv_edge {
     uint32_t duration_ds;   /* travel time over the whole edge from u to v in deciseconds, >= 1 */
     uint32_t duration_back_ds; /* from v to u (maxspeed:forward/backward can differ), >= 1 */
     uint8_t flags;          /* CV_EDGE_* */
-    uint8_t road_class;     /* cv_road_class from profile.h */
+    uint8_t road_class;     /* cv_road_class from road_class.h */
     uint16_t speed_kmh10;   /* speed in 0.1 km/h (informational) */
     uint32_t way_id_lo;     /* low 32 bits of the OSM way id the edge came from (informational) */
 } cv_edge;

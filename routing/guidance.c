@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profile.h"
+#include "road_class.h"
 
 #define LOOKAHEAD_M 10.0
 #define MAX_ROADS 64

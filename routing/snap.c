@@ -2,12 +2,16 @@
 #include "snap.h"
 
 #include "path.h"
+#include "road_class.h"
 
 #include <math.h>
 
+/* Road classes where a car may not stop to let someone in or out (stop_only): motorways and their links. */
+#define NO_STOPPING ((1u << CV_RC_MOTORWAY) | (1u << CV_RC_MOTORWAY_LINK))
+
 cv_snap_options cv_snap_defaults(void)
 {
-    cv_snap_options o = {CV_SNAP_DEFAULT_MAX_M, 0, 0};
+    cv_snap_options o = {CV_SNAP_DEFAULT_MAX_M, 0, 0, 0};
     return o;
 }
 
@@ -85,6 +89,8 @@ int cv_snap_point(const cv_graph *g, cv_coord p, const cv_snap_options *opt, cv_
     cv_snap_options o = opt ? *opt : cv_snap_defaults();
     if (o.max_distance_m <= 0)
         o.max_distance_m = CV_SNAP_DEFAULT_MAX_M;
+    if (o.stop_only)
+        o.exclude_classes |= NO_STOPPING;
     const cv_graph_header *h = &g->hdr;
     const uint32_t big = h->largest_component;
     /* a graph whose largest component is small (a hand-made map, a village) has no main network to prefer: every

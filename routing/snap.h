@@ -30,12 +30,14 @@ typedef struct cv_snap_options {
     double max_distance_m;      /* beyond this the answer is CV_ENOSEGMENT; <= 0 means the default */
     uint32_t exclude_classes;   /* bit (1 << road_class) set: never snap to such edges (e.g. motorways) */
     int any_component;          /* 1: nearest road whatever its component; 0: prefer the largest component */
+    int stop_only;              /* 1: only a place where a car may stop to let someone in or out (not a motorway
+                                   nor its links), where a pickup or a drop-off goes */
 } cv_snap_options;
 
 /* The size (routing nodes) from which the largest component is the main network that snapping prefers. */
 #define CV_SNAP_BIG_COMPONENT 1000
 
-/* Default options: 300 m, nothing excluded, largest component preferred. */
+/* Default options: 300 m, nothing excluded, largest component preferred, stop_only off. */
 cv_snap_options cv_snap_defaults(void);
 
 /* Snaps p to the nearest segment of an allowed edge within max_distance_m. An edge whose both ends are in the
