@@ -181,10 +181,10 @@ int cv_store_prune_changes(cv_store *s, int64_t before, cv_error *err);
 
 /* --- API keys (schema version 2) --- */
 
-/* Scopes of a key, bits. */
-#define CV_SCOPE_ROUTING 1u   /* the OSRM-compatible routing endpoints */
-#define CV_SCOPE_SEARCH 2u    /* /v1/search and matches */
-#define CV_SCOPE_TRIPS 4u     /* offers, requests and bookings */
+/* Scopes of a key, bits: what its holder may do. */
+#define CV_SCOPE_ROUTING 1u   /* routing queries: routes, tables, nearest roads */
+#define CV_SCOPE_SEARCH 2u    /* searching trips: a search that stores nothing, an offer's or a request's matches */
+#define CV_SCOPE_TRIPS 4u     /* writing and reading its own trips: offers, requests and bookings */
 #define CV_SCOPE_ADMIN 8u     /* everything, anyone's trips */
 #define CV_SCOPE_ALL 15u
 
