@@ -604,68 +604,88 @@ static const char *base_name(const char *p)
     return s ? s + 1 : p;
 }
 
-int cv_graph_build(const cv_network *net, const char *source_name, const char *out_path, cv_progress *progress,
-                   cv_build_stats *stats, cv_error *err)
+/* What the phases of cv_graph_build make once the builder has its chains: the arrays of the graph file, grouped by
+   the phase that makes them. Every array is malloc'ed (free_parts frees them). */
+typedef struct graph_parts {
+    /* numbering: junctions along a Hilbert curve */
+    uint32_t *gid;              /* per builder node: its junction id (NONE: not a junction) */
+    uint32_t nn;                /* junctions */
+    cv_coord *coords;           /* per routing node: junctions, then (from the arcs on) their copies */
+    /* edges: one per chain, their geometry and names */
+    uint32_t nch;               /* edges */
+    cv_edge *edges;
+    uint32_t *efirst;
+    cv_coord *pts;
+    uint32_t *edge_name;
+    cv_street_name *names;
+    const char *strings;        /* the network's, or an empty table */
+    uint32_t nnames, nchars;
+    /* turn restrictions */
+    cv_restriction *restr;
+    uint32_t nr, *restr_arcs, nrarcs;
+    /* routing arcs, restricted junctions split */
+    cv_arcs_out arcs;
+    /* strongly connected components */
+    uint32_t *comp, *comp_size, ncomp, largest;
+    /* the contraction hierarchy */
+    cv_ch_data hier;
+    /* the spatial index */
+    uint32_t *grid_first;
+    cv_grid_item *grid_items;
+    uint64_t nitems;
+} graph_parts;
+
+static void free_parts(graph_parts *p)
 {
-    cv_build_stats st_local;
-    cv_build_stats *st = stats ? stats : &st_local;
-    memset(st, 0, sizeof *st);
-    st->input_nodes = net->input_nodes;
-    st->input_ways = net->input_ways;
-    st->input_relations = net->input_relations;
-    st->routable_ways = net->nways;
-    st->restrictions_malformed = net->restrictions_skipped;
-    memcpy(st->closed_ways, net->closed_ways, sizeof st->closed_ways);
-    memcpy(st->rule_ways, net->rule_ways, sizeof st->rule_ways);
-    builder b = {.net = net, .progress = progress, .st = st, .err = err};
-    b.raw.elem = sizeof(raw_edge);
-    b.raw_pts.elem = sizeof(cv_coord);
-    b.chains.elem = sizeof(chain_edge);
-    b.chain_pts.elem = sizeof(cv_coord);
-    int rc = 0;
-    const uint32_t *out_first = NULL, *in_first = NULL;
-    const cv_arc *out_arcs = NULL, *in_arcs = NULL;
-    uint32_t *gid = NULL, *node_of = NULL, *efirst = NULL, *comp = NULL,
-             *comp_size = NULL, *grid_first = NULL;
-    cv_coord *coords = NULL, *pts = NULL;
-    cv_edge *edges = NULL;
-    uint32_t *edge_name = NULL;
-    cv_street_name *names = NULL;
-    cv_arcs_out arcs = {0};
-    cv_ch_data hier = {0};
-    cv_restriction *restr = NULL;
-    uint32_t *restr_arcs = NULL;
-    uint8_t *mid_road = NULL;
-    cv_grid_item *grid_items = NULL;
-    keyed *order = NULL;
+    free(p->gid), free(p->efirst), free(p->comp), free(p->comp_size);
+    cv_arcs_free(&p->arcs);
+    cv_ch_data_free(&p->hier);
+    free(p->grid_first), free(p->coords), free(p->pts), free(p->edges), free(p->restr), free(p->restr_arcs);
+    free(p->grid_items), free(p->edge_name), free(p->names);
+}
 
-    if (progress)
-        cv_progress_phase(progress, "splitting ways");
-    if ((rc = mark_junctions(&b)) || (rc = split_ways(&b)) || (rc = build_incidence(&b)))
-        goto done;
-    if (b.raw.n == 0) {
-        rc = cv_fail(err, CV_EFORMAT,
-                     "no routable road in the input (%llu nodes, %llu ways read, %llu way nodes without a location): "
-                     "is it an extract with car roads? if node locations are missing, the file may be cut badly",
-                     (unsigned long long)net->input_nodes, (unsigned long long)net->input_ways,
-                     (unsigned long long)st->missing_nodes);
-        goto done;
-    }
-    if (progress)
-        cv_progress_phase(progress, "compressing chains");
-    if ((rc = compress_chains(&b)) || (rc = split_blocked(&b)))
-        goto done;
+/* The network's ways split into raw edges at junctions; CV_EFORMAT when no road is left. */
+static int split_network(builder *b)
+{
+    const cv_network *net = b->net;
+    int rc;
+    if (b->progress)
+        cv_progress_phase(b->progress, "splitting ways");
+    if ((rc = mark_junctions(b)) || (rc = split_ways(b)) || (rc = build_incidence(b)))
+        return rc;
+    if (b->raw.n == 0)
+        return cv_fail(b->err, CV_EFORMAT,
+                       "no routable road in the input (%llu nodes, %llu ways read, %llu way nodes without a location): "
+                       "is it an extract with car roads? if node locations are missing, the file may be cut badly",
+                       (unsigned long long)net->input_nodes, (unsigned long long)net->input_ways,
+                       (unsigned long long)b->st->missing_nodes);
+    return 0;
+}
 
-    /* number the surviving nodes along a Hilbert curve over the bounding box */
-    const chain_edge *ch = b.chains.p;
-    uint32_t nch = (uint32_t)b.chains.n;
-    gid = malloc((b.nnodes ? b.nnodes : 1) * sizeof *gid);
-    order = malloc((b.nnodes ? b.nnodes : 1) * sizeof *order);
+/* Raw edges merged into chains between junctions, then split where a barrier blocks one. */
+static int compress_network(builder *b)
+{
+    int rc;
+    if (b->progress)
+        cv_progress_phase(b->progress, "compressing chains");
+    if ((rc = compress_chains(b)) || (rc = split_blocked(b)))
+        return rc;
+    return 0;
+}
+
+/* Numbers the surviving nodes along a Hilbert curve over the bounding box: p->gid, p->nn, p->coords. */
+static int number_junctions(const builder *b, graph_parts *p)
+{
+    const cv_network *net = b->net;
+    const chain_edge *ch = b->chains.p;
+    uint32_t nch = (uint32_t)b->chains.n;
+    uint32_t *gid = p->gid = malloc((b->nnodes ? b->nnodes : 1) * sizeof *gid);
+    keyed *order = malloc((b->nnodes ? b->nnodes : 1) * sizeof *order);
     if (!gid || !order) {
-        rc = CV_ENOMEM;
-        goto done;
+        free(order);
+        return CV_ENOMEM;
     }
-    memset(gid, 0xff, b.nnodes * sizeof *gid);
+    memset(gid, 0xff, b->nnodes * sizeof *gid);
     int32_t blo = INT32_MAX, bla = INT32_MAX, bhi = INT32_MIN, bha = INT32_MIN;
     for (uint32_t i = 0; i < net->nnodes; i++) {
         if (net->nodes[i].lon < blo) blo = net->nodes[i].lon;
@@ -682,40 +702,44 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
             if (gid[n] != NONE)
                 continue;
             gid[n] = 0;
-            cv_coord at = cv_build_node_loc(&b, n);
+            cv_coord at = cv_build_node_loc(b, n);
             order[nn++] = (keyed){cv_hilbert16((uint32_t)(((double)at.lon - blo) * sx),
                                                (uint32_t)(((double)at.lat - bla) * sy)),
                                   n};
         }
     }
     qsort(order, nn, sizeof *order, cmp_keyed);
-    node_of = malloc((nn ? nn : 1) * sizeof *node_of);
-    coords = malloc((nn ? nn : 1) * sizeof *coords);
-    if (!node_of || !coords) {
-        rc = CV_ENOMEM;
-        goto done;
+    cv_coord *coords = p->coords = malloc((nn ? nn : 1) * sizeof *coords);
+    if (!coords) {
+        free(order);
+        return CV_ENOMEM;
     }
     for (uint32_t i = 0; i < nn; i++) {
         gid[order[i].node] = i;
-        node_of[i] = order[i].node;
-        coords[i] = cv_build_node_loc(&b, order[i].node);
+        coords[i] = cv_build_node_loc(b, order[i].node);
     }
+    free(order);
+    p->nn = nn;
+    return 0;
+}
 
-    /* final edges and their geometry */
-    edges = malloc(nch * sizeof *edges);
-    efirst = malloc((nch + 1) * sizeof *efirst);
-    pts = malloc((b.chain_pts.n ? b.chain_pts.n : 1) * sizeof *pts);
-    edge_name = malloc((nch ? nch : 1) * sizeof *edge_name);
-    names = malloc((net->nnames ? net->nnames : 1) * sizeof *names);
-    if (!edges || !efirst || !pts || !edge_name || !names) {
-        rc = CV_ENOMEM;
-        goto done;
-    }
-    if (b.chain_pts.n >= NONE) {
-        rc = cv_fail(err, CV_ETOOBIG, "too many geometry points for one graph");
-        goto done;
-    }
-    memcpy(pts, b.chain_pts.p, b.chain_pts.n * sizeof *pts);
+/* The final edges, their geometry and their street names. */
+static int make_edges(const builder *b, graph_parts *p)
+{
+    const cv_network *net = b->net;
+    const chain_edge *ch = b->chains.p;
+    uint32_t nch = p->nch = (uint32_t)b->chains.n;
+    const uint32_t *gid = p->gid;
+    cv_edge *edges = p->edges = malloc(nch * sizeof *edges);
+    uint32_t *efirst = p->efirst = malloc((nch + 1) * sizeof *efirst);
+    cv_coord *pts = p->pts = malloc((b->chain_pts.n ? b->chain_pts.n : 1) * sizeof *pts);
+    uint32_t *edge_name = p->edge_name = malloc((nch ? nch : 1) * sizeof *edge_name);
+    cv_street_name *names = p->names = malloc((net->nnames ? net->nnames : 1) * sizeof *names);
+    if (!edges || !efirst || !pts || !edge_name || !names)
+        return CV_ENOMEM;
+    if (b->chain_pts.n >= NONE)
+        return cv_fail(b->err, CV_ETOOBIG, "too many geometry points for one graph");
+    memcpy(pts, b->chain_pts.p, b->chain_pts.n * sizeof *pts);
     for (uint32_t e = 0; e < nch; e++) {
         const cv_way_attr *a = &net->ways[ch[e].way].attr;
         double dm = ch[e].len_m * 10.0, ds = ch[e].dur_ds, dsb = ch[e].dur_back_ds;
@@ -735,29 +759,35 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     }
     /* a network built by hand may have no name table: then every edge is the unnamed street */
     static const char no_strings[1] = "";
-    const char *strings = net->nstrings ? net->strings : no_strings;
-    uint32_t nnames = net->nnames ? (uint32_t)net->nnames : 1, nchars = net->nstrings ? (uint32_t)net->nstrings : 1;
+    p->strings = net->nstrings ? net->strings : no_strings;
+    p->nnames = net->nnames ? (uint32_t)net->nnames : 1, p->nchars = net->nstrings ? (uint32_t)net->nstrings : 1;
     names[0] = (cv_street_name){0, 0, 0};
     for (size_t i = 0; i < net->nnames; i++)
         names[i] = (cv_street_name){net->names[i].name, net->names[i].ref, net->names[i].destination};
-    efirst[nch] = (uint32_t)b.chain_pts.n;
+    efirst[nch] = (uint32_t)b->chain_pts.n;
+    return 0;
+}
 
-    /* turn restrictions, resolved on raw edges (where each edge belongs to one way), then mapped to chains */
-    if (progress)
-        cv_progress_phase(progress, "turn restrictions");
-    uint32_t nr = 0, nrarcs = 0;
-    if ((rc = cv_resolve_restrictions(&b, edges, &restr, &nr, &restr_arcs, &nrarcs)))
-        goto done;
+/* Turn restrictions, resolved on raw edges (where each edge belongs to one way), then mapped to chains. */
+static int resolve_restrictions(builder *b, graph_parts *p)
+{
+    if (b->progress)
+        cv_progress_phase(b->progress, "turn restrictions");
+    return cv_resolve_restrictions(b, p->edges, &p->restr, &p->nr, &p->restr_arcs, &p->nrarcs);
+}
 
-    /* routing arcs, with restricted junctions split */
+/* Routing arcs, with restricted junctions split; the copies of split junctions get their junction's place. */
+static int make_arcs(const builder *b, graph_parts *p)
+{
+    uint32_t nn = p->nn, nch = p->nch;
+    const cv_edge *edges = p->edges;
     /* junctions where exactly two roads meet (a name or a class changes) are split too: a route does not turn
        round in the middle of a road, only where another road gives it a way to (or at a dead end) */
-    mid_road = calloc(nn ? nn : 1, 1);
+    uint8_t *mid_road = calloc(nn ? nn : 1, 1);
     uint8_t *ends = calloc(nn ? nn : 1, 1);
     if (!mid_road || !ends) {
-        free(ends);
-        rc = CV_ENOMEM;
-        goto done;
+        free(mid_road), free(ends);
+        return CV_ENOMEM;
     }
     for (uint32_t e = 0; e < nch; e++)
         if (edges[e].u != edges[e].v) {
@@ -769,104 +799,162 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     for (uint32_t j = 0; j < nn; j++)
         if (ends[j] == 2) {
             mid_road[j] = 1;
-            st->mid_road_junctions++;
+            b->st->mid_road_junctions++;
         }
     free(ends);
-    if ((rc = cv_build_arcs(edges, nch, nn, restr, nr, restr_arcs, mid_road, &arcs)))
-        goto done;
-    uint32_t NN = arcs.nnodes, narcs = arcs.narcs;
-    cv_coord *all_coords = realloc(coords, (NN ? NN : 1) * sizeof *coords);
-    if (!all_coords) {
-        rc = CV_ENOMEM;
-        goto done;
-    }
-    coords = all_coords;
+    int rc = cv_build_arcs(edges, nch, nn, p->restr, p->nr, p->restr_arcs, mid_road, &p->arcs);
+    free(mid_road);
+    if (rc)
+        return rc;
+    uint32_t NN = p->arcs.nnodes;
+    cv_coord *all_coords = realloc(p->coords, (NN ? NN : 1) * sizeof *p->coords);
+    if (!all_coords)
+        return CV_ENOMEM;
+    p->coords = all_coords;
     for (uint32_t i = nn; i < NN; i++)
-        coords[i] = coords[arcs.copy_of[i - nn]];
-    out_first = arcs.out_first, out_arcs = arcs.out_arcs, in_first = arcs.in_first, in_arcs = arcs.in_arcs;
+        p->coords[i] = p->coords[p->arcs.copy_of[i - nn]];
+    return 0;
+}
 
-    /* strongly connected components */
-    if (progress)
-        cv_progress_phase(progress, "components");
-    comp = malloc((NN ? NN : 1) * sizeof *comp);
-    if (!comp) {
-        rc = CV_ENOMEM;
-        goto done;
-    }
-    uint32_t ncomp = 0;
-    if ((rc = strongly_connected(NN, out_first, out_arcs, comp, &ncomp)))
-        goto done;
-    comp_size = calloc(ncomp ? ncomp : 1, sizeof *comp_size);
-    if (!comp_size) {
-        rc = CV_ENOMEM;
-        goto done;
-    }
-    uint32_t largest = 0;
+/* Strongly connected components of the routing nodes, their sizes and the largest. */
+static int find_components(const builder *b, graph_parts *p)
+{
+    if (b->progress)
+        cv_progress_phase(b->progress, "components");
+    uint32_t NN = p->arcs.nnodes;
+    p->comp = malloc((NN ? NN : 1) * sizeof *p->comp);
+    if (!p->comp)
+        return CV_ENOMEM;
+    int rc;
+    if ((rc = strongly_connected(NN, p->arcs.out_first, p->arcs.out_arcs, p->comp, &p->ncomp)))
+        return rc;
+    p->comp_size = calloc(p->ncomp ? p->ncomp : 1, sizeof *p->comp_size);
+    if (!p->comp_size)
+        return CV_ENOMEM;
+    p->largest = 0;
     for (uint32_t i = 0; i < NN; i++)
-        comp_size[comp[i]]++;
-    for (uint32_t c = 0; c < ncomp; c++)
-        if (comp_size[c] > comp_size[largest])
-            largest = c;
+        p->comp_size[p->comp[i]]++;
+    for (uint32_t c = 0; c < p->ncomp; c++)
+        if (p->comp_size[c] > p->comp_size[p->largest])
+            p->largest = c;
+    return 0;
+}
 
-    if ((rc = cv_ch_build(NN, out_first, out_arcs, edges, progress, &hier)))
-        goto done;
+/* The contraction hierarchy over the routing arcs (cv_ch_build announces its own phases). */
+static int contract(const builder *b, graph_parts *p)
+{
+    return cv_ch_build(p->arcs.nnodes, p->arcs.out_first, p->arcs.out_arcs, p->edges, b->progress, &p->hier);
+}
 
-    if (progress)
-        cv_progress_phase(progress, "spatial index");
-    cv_graph_header h;
-    memset(&h, 0, sizeof h);
-    uint64_t nitems = 0;
-    if ((rc = build_grid(&h, edges, efirst, pts, nch, &grid_first, &grid_items, &nitems)))
-        goto done;
+/* The spatial index over the edges' segments; sets the header's bounding box and grid. */
+static int index_segments(const builder *b, graph_parts *p, cv_graph_header *h)
+{
+    if (b->progress)
+        cv_progress_phase(b->progress, "spatial index");
+    return build_grid(h, p->edges, p->efirst, p->pts, p->nch, &p->grid_first, &p->grid_items, &p->nitems);
+}
 
-    h.profile_version = CV_PROFILE_VERSION;
-    h.nnodes = NN;
-    h.njunctions = nn;
-    h.nsplits = arcs.nsplits;
-    h.nch_up = hier.nup;
-    h.nch_down = hier.ndown;
-    h.nch_arcs = hier.narcs;
-    h.nch_shortcuts = hier.nshortcuts;
-    h.nedges = nch;
-    h.narcs = narcs;
-    h.npoints = (uint32_t)b.chain_pts.n;
-    h.nrestrictions = nr;
-    h.nrestriction_arcs = nrarcs;
-    h.nsplit_in = arcs.nsplit_in;
-    h.nnames = nnames;
-    h.nname_chars = nchars;
-    h.ncomponents = ncomp;
-    h.largest_component = largest;
-    h.input_nodes = net->input_nodes;
-    h.input_ways = net->input_ways;
-    h.input_relations = net->input_relations;
-    h.created_unix = (int64_t)time(NULL);
-    snprintf(h.source, sizeof h.source, "%s", base_name(source_name));
-    snprintf(h.osm_timestamp, sizeof h.osm_timestamp, "%s", net->header.timestamp);
-    cv_graph_arrays arr = {coords, comp, comp_size, edges, efirst, pts, out_first, out_arcs, in_first, in_arcs,
-                           restr, grid_first, grid_items, nitems, arcs.splits, hier.rank, hier.up_first,
-                           hier.up, hier.down_first, hier.down, hier.arcs, edge_name, names, strings, restr_arcs, arcs.split_in};
-    if (progress)
-        cv_progress_phase(progress, "writing");
-    if ((rc = cv_graph_write(out_path, &h, &arr, err)))
-        goto done;
-    if (progress)
-        cv_progress_done(progress);
+/* The rest of the header, and the graph file written to out_path. */
+static int write_graph(const builder *b, const graph_parts *p, cv_graph_header *h, const char *source_name,
+                       const char *out_path)
+{
+    const cv_network *net = b->net;
+    const cv_arcs_out *arcs = &p->arcs;
+    const cv_ch_data *hier = &p->hier;
+    h->profile_version = CV_PROFILE_VERSION;
+    h->nnodes = arcs->nnodes;
+    h->njunctions = p->nn;
+    h->nsplits = arcs->nsplits;
+    h->nch_up = hier->nup;
+    h->nch_down = hier->ndown;
+    h->nch_arcs = hier->narcs;
+    h->nch_shortcuts = hier->nshortcuts;
+    h->nedges = p->nch;
+    h->narcs = arcs->narcs;
+    h->npoints = (uint32_t)b->chain_pts.n;
+    h->nrestrictions = p->nr;
+    h->nrestriction_arcs = p->nrarcs;
+    h->nsplit_in = arcs->nsplit_in;
+    h->nnames = p->nnames;
+    h->nname_chars = p->nchars;
+    h->ncomponents = p->ncomp;
+    h->largest_component = p->largest;
+    h->input_nodes = net->input_nodes;
+    h->input_ways = net->input_ways;
+    h->input_relations = net->input_relations;
+    h->created_unix = (int64_t)time(NULL);
+    snprintf(h->source, sizeof h->source, "%s", base_name(source_name));
+    snprintf(h->osm_timestamp, sizeof h->osm_timestamp, "%s", net->header.timestamp);
+    cv_graph_arrays arr = {p->coords, p->comp, p->comp_size, p->edges, p->efirst, p->pts, arcs->out_first,
+                           arcs->out_arcs, arcs->in_first, arcs->in_arcs, p->restr, p->grid_first, p->grid_items,
+                           p->nitems, arcs->splits, hier->rank, hier->up_first, hier->up, hier->down_first,
+                           hier->down, hier->arcs, p->edge_name, p->names, p->strings, p->restr_arcs,
+                           arcs->split_in};
+    if (b->progress)
+        cv_progress_phase(b->progress, "writing");
+    int rc = cv_graph_write(out_path, h, &arr, b->err);
+    if (rc)
+        return rc;
+    if (b->progress)
+        cv_progress_done(b->progress);
+    return 0;
+}
+
+/* The summary of what was built, once the file is written. */
+static void count_built(cv_build_stats *st, const graph_parts *p, const cv_graph_header *h, const char *out_path)
+{
     struct stat sst;
     if (stat(out_path, &sst) == 0)
         st->file_size = (uint64_t)sst.st_size;
+    uint32_t NN = p->arcs.nnodes;
     st->nodes = NN;
-    st->junctions = nn;
-    st->split_junctions = arcs.nsplits;
-    st->edges = nch;
-    st->arcs = narcs;
-    st->points = h.npoints;
-    st->restrictions = nr;
-    st->restriction_states = arcs.nstates;
+    st->junctions = p->nn;
+    st->split_junctions = p->arcs.nsplits;
+    st->edges = p->nch;
+    st->arcs = p->arcs.narcs;
+    st->points = h->npoints;
+    st->restrictions = p->nr;
+    st->restriction_states = p->arcs.nstates;
     st->restrictions_dropped = st->restrictions_malformed + st->restrictions_off_graph + st->restrictions_ambiguous;
-    st->components = ncomp;
-    st->shortcuts = hier.nshortcuts;
-    st->largest_component_nodes = NN ? comp_size[largest] : 0;
+    st->components = p->ncomp;
+    st->shortcuts = p->hier.nshortcuts;
+    st->largest_component_nodes = NN ? p->comp_size[p->largest] : 0;
+}
+
+int cv_graph_build(const cv_network *net, const char *source_name, const char *out_path, cv_progress *progress,
+                   cv_build_stats *stats, cv_error *err)
+{
+    cv_build_stats st_local;
+    cv_build_stats *st = stats ? stats : &st_local;
+    memset(st, 0, sizeof *st);
+    st->input_nodes = net->input_nodes;
+    st->input_ways = net->input_ways;
+    st->input_relations = net->input_relations;
+    st->routable_ways = net->nways;
+    st->restrictions_malformed = net->restrictions_skipped;
+    memcpy(st->closed_ways, net->closed_ways, sizeof st->closed_ways);
+    memcpy(st->rule_ways, net->rule_ways, sizeof st->rule_ways);
+    builder b = {.net = net, .progress = progress, .st = st, .err = err};
+    b.raw.elem = sizeof(raw_edge);
+    b.raw_pts.elem = sizeof(cv_coord);
+    b.chains.elem = sizeof(chain_edge);
+    b.chain_pts.elem = sizeof(cv_coord);
+    graph_parts p = {0};
+    cv_graph_header h;
+    memset(&h, 0, sizeof h);
+    int rc;
+    if ((rc = split_network(&b)) ||
+        (rc = compress_network(&b)) ||
+        (rc = number_junctions(&b, &p)) ||
+        (rc = make_edges(&b, &p)) ||
+        (rc = resolve_restrictions(&b, &p)) ||
+        (rc = make_arcs(&b, &p)) ||
+        (rc = find_components(&b, &p)) ||
+        (rc = contract(&b, &p)) ||
+        (rc = index_segments(&b, &p, &h)) ||
+        (rc = write_graph(&b, &p, &h, source_name, out_path)))
+        goto done;
+    count_built(st, &p, &h, out_path);
 
 done:
     if (rc == CV_ENOMEM)
@@ -875,10 +963,6 @@ done:
     free(b.way_len), free(b.way_first_raw), free(b.way_nraw), free(b.merged_rev), free(b.extra_of);
     free(b.way_index);
     free(b.inc_first), free(b.inc), free(b.chains.p), free(b.chain_pts.p), free(b.merged_of);
-    free(gid), free(node_of), free(efirst), free(comp), free(comp_size);
-    cv_arcs_free(&arcs);
-    cv_ch_data_free(&hier);
-    free(grid_first), free(coords), free(pts), free(edges), free(restr), free(restr_arcs), free(mid_road);
-    free(grid_items), free(order), free(edge_name), free(names);
+    free_parts(&p);
     return rc;
 }
