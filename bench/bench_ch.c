@@ -11,9 +11,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "ch.h"
-#include "graph_build.h"
-#include "osm_network.h"
+#include "routing/ch.h"
+#include "routing/graph_build.h"
+#include "osm/osm_network.h"
 
 static uint64_t rng = 42;
 static uint64_t next_rand(void)

@@ -21,14 +21,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ch.h"
-#include "graph_build.h"
-#include "matcher.h"
-#include "osm_network.h"
-#include "profile.h"
-#include "route.h"
-#include "snap.h"
-#include "timeutil.h"
+#include "routing/ch.h"
+#include "routing/graph_build.h"
+#include "matcher/matcher.h"
+#include "osm/osm_network.h"
+#include "osm/profile.h"
+#include "routing/route.h"
+#include "routing/snap.h"
+#include "matcher/timeutil.h"
 
 #define MAX_SIZES 8
 #define CHANGE_OFFERS 200 /* offers added then cancelled, one at a time, for the add and cancel times */

@@ -15,9 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "graph.h"
-#include "route.h"
-#include "snap.h"
+#include "routing/graph.h"
+#include "routing/route.h"
+#include "routing/snap.h"
 
 static uint64_t rng_state;
 

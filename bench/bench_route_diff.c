@@ -24,10 +24,10 @@
 
 #include <jansson.h>
 
-#include "graph.h"
-#include "graph_build.h"
-#include "osm_network.h"
-#include "snap.h"
+#include "routing/graph.h"
+#include "routing/graph_build.h"
+#include "osm/osm_network.h"
+#include "routing/snap.h"
 
 static uint64_t splitmix(uint64_t *s)
 {

@@ -24,13 +24,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ch.h"
-#include "graph_build.h"
-#include "matcher.h"
-#include "osm_network.h"
-#include "profile.h"
-#include "route.h"
-#include "snap.h"
+#include "routing/ch.h"
+#include "routing/graph_build.h"
+#include "matcher/matcher.h"
+#include "osm/osm_network.h"
+#include "osm/profile.h"
+#include "routing/route.h"
+#include "routing/snap.h"
 
 #define MAX_THREADS 16
 #define MIN_TRIP_M 1000.0 /* origin and destination at least this far apart (Monaco is 3 km across) */

@@ -4,11 +4,11 @@
 
 #include <jansson.h>
 
-#include "cv_error.h"
-#include "matcher.h"
-#include "osrm_json.h"
-#include "route.h"
-#include "trip_json.h"
+#include "util/cv_error.h"
+#include "matcher/matcher.h"
+#include "web/osrm_json.h"
+#include "routing/route.h"
+#include "web/trip_json.h"
 
 /* Exit statuses. */
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };

@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "backup.h"
-#include "cli.h"
-#include "cv_progress.h"
+#include "matcher/backup.h"
+#include "cli/cli.h"
+#include "util/cv_progress.h"
 
 static void usage(FILE *f)
 {

@@ -2,10 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "cv_progress.h"
-#include "graph_build.h"
-#include "osm_network.h"
+#include "cli/cli.h"
+#include "util/cv_progress.h"
+#include "routing/graph_build.h"
+#include "osm/osm_network.h"
 
 static void usage(FILE *f)
 {

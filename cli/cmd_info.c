@@ -2,8 +2,8 @@
 #include <math.h>
 #include <stdio.h>
 
-#include "cli.h"
-#include "hub_labels.h"
+#include "cli/cli.h"
+#include "routing/hub_labels.h"
 
 int cmd_info(int argc, char **argv)
 {

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "store.h"
+#include "cli/cli.h"
+#include "matcher/store.h"
 
 static void usage(FILE *f)
 {

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ch.h"
-#include "cli.h"
+#include "routing/ch.h"
+#include "cli/cli.h"
 
 static void usage(FILE *f)
 {

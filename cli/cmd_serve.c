@@ -14,11 +14,11 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "cli.h"
-#include "page.h"
-#include "server.h"
-#include "timeutil.h"
-#include "trip.h"
+#include "cli/cli.h"
+#include "web/page.h"
+#include "web/server.h"
+#include "matcher/timeutil.h"
+#include "matcher/trip.h"
 
 #ifndef COVOIT_PAGE_DIR
 #define COVOIT_PAGE_DIR "web/page" /* CMake gives the source tree's */

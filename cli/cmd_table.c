@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ch.h"
-#include "cli.h"
+#include "routing/ch.h"
+#include "cli/cli.h"
 
 #define TABLE_MAX_POINTS 10000
 

@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "cli.h"
-#include "timeutil.h"
-#include "cv_parse.h"
+#include "cli/cli.h"
+#include "matcher/timeutil.h"
+#include "util/cv_parse.h"
 
 /* ------------------------------------------------------------------------------------------------ usage --- */
 

@@ -1,9 +1,9 @@
 /* backup.c — online copies of the trip database (sqlite3_backup_* over one held read snapshot), checked, synced and
    renamed into place. */
 #define _POSIX_C_SOURCE 200809L
-#include "backup.h"
+#include "matcher/backup.h"
 
-#include "store.h"
+#include "matcher/store.h"
 
 #include <errno.h>
 #include <fcntl.h>

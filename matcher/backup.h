@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "cv_error.h"
+#include "util/cv_error.h"
 
 typedef struct cv_backup_options {
     int pages_per_step;      /* pages copied per sqlite3_backup_step (256); the snapshot is held between steps */

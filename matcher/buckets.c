@@ -1,5 +1,5 @@
 /* buckets.c — per-node arrays of (reference, distances) in time slices, grown and shrunk in place. */
-#include "buckets.h"
+#include "matcher/buckets.h"
 
 #include <stdlib.h>
 #include <string.h>

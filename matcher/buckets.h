@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "ch.h"
+#include "routing/ch.h"
 
 typedef struct cv_bucket_item {
     uint32_t ref;          /* the caller's reference of the stored point */

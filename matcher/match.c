@@ -1,5 +1,5 @@
 /* match.c — inserting a passenger into an offer's stop sequence, and contributions. */
-#include "match.h"
+#include "matcher/match.h"
 
 #include <math.h>
 #include <string.h>

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "trip.h"
+#include "matcher/trip.h"
 
 #define CV_PLAN_MAX_STOPS 32
 #define CV_UNREACHABLE UINT32_MAX

@@ -1,18 +1,18 @@
 /* matcher.c — the matching index (offer stops and request points in CH buckets), the matching of a request
    against every offer and of an offer against every request, and the booking flow on top of the store. */
 #define _POSIX_C_SOURCE 200809L
-#include "matcher.h"
+#include "matcher/matcher.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "buckets.h"
-#include "ch.h"
-#include "route.h"
-#include "snap.h"
-#include "timeutil.h"
+#include "matcher/buckets.h"
+#include "routing/ch.h"
+#include "routing/route.h"
+#include "routing/snap.h"
+#include "matcher/timeutil.h"
 
 #define NONE UINT32_MAX
 #define STOP_BITS 5 /* offer references: slot << STOP_BITS | stop index (CV_PLAN_MAX_STOPS = 32) */

@@ -8,12 +8,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cv_error.h"
-#include "graph.h"
-#include "hub_labels.h"
-#include "match.h"
-#include "store.h"
-#include "trip.h"
+#include "util/cv_error.h"
+#include "routing/graph.h"
+#include "routing/hub_labels.h"
+#include "matcher/match.h"
+#include "matcher/store.h"
+#include "matcher/trip.h"
 
 typedef struct cv_matcher_options {
     double price_per_km;       /* default rate of new offers (CV_DEFAULT_PRICE_PER_KM) */

@@ -1,8 +1,8 @@
 /* store.c — the SQLite trip store: schema and migrations, prepared statements, offers, requests, stops, bookings. */
-#include "store.h"
+#include "matcher/store.h"
 
-#include "cv_sha256.h"
-#include "timeutil.h"
+#include "util/cv_sha256.h"
+#include "matcher/timeutil.h"
 
 #include <math.h>
 #include <pthread.h>

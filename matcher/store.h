@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cv_error.h"
-#include "trip.h"
+#include "util/cv_error.h"
+#include "matcher/trip.h"
 
 #define CV_STORE_SCHEMA_VERSION 5
 

@@ -2,7 +2,7 @@
    weekday parsing and formatting. */
 #define _DEFAULT_SOURCE /* setenv, tzset, localtime_r and struct tm's tm_gmtoff (glibc hides it in strict C11) */
 
-#include "timeutil.h"
+#include "matcher/timeutil.h"
 
 #include <ctype.h>
 #include <stdatomic.h>

@@ -5,8 +5,8 @@
 
 #include <stdint.h>
 
-#include "cv_error.h"
-#include "trip.h"
+#include "util/cv_error.h"
+#include "matcher/trip.h"
 
 /* Sets the server's time zone by TZ database name ("Europe/Lisbon"); NULL or "" means UTC. Call once at start,
    before threads (it sets the process's TZ). Returns 0, or CV_EINVAL when the zone is unknown (no such file

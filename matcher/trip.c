@@ -1,12 +1,12 @@
 /* trip.c — validation of offers, requests and schedules as callers give them, and status names. */
-#include "trip.h"
+#include "matcher/trip.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "cv_utf8.h"
-#include "timeutil.h"
+#include "util/cv_utf8.h"
+#include "matcher/timeutil.h"
 
 #define MAX_LON_FIXED 1800000000 /* 180 degrees in 1e-7 */
 #define MAX_LAT_FIXED 900000000  /* 90 degrees */

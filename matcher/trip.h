@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "cv_error.h"
-#include "geo.h"
+#include "util/cv_error.h"
+#include "routing/geo.h"
 
 #define CV_MAX_VIAS 8                  /* via points a driver may insist on */
 #define CV_OWNER_MAX 128               /* bytes of an owner reference, NUL included */

@@ -1,12 +1,12 @@
 /* osm_network.c — collects routable ways, needed node locations and turn restrictions from an OSM file. */
-#include "osm_network.h"
+#include "osm/osm_network.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cv_utf8.h"
+#include "util/cv_utf8.h"
 
 typedef struct reader_ctx {
     cv_network *net;

@@ -5,10 +5,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cv_error.h"
-#include "cv_progress.h"
-#include "osm_reader.h"
-#include "profile.h"
+#include "util/cv_error.h"
+#include "util/cv_progress.h"
+#include "osm/osm_reader.h"
+#include "osm/profile.h"
 
 /* One routable way, as the profile saw it. */
 typedef struct cv_net_way {

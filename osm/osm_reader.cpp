@@ -1,5 +1,5 @@
 // osm_reader.cpp — the only C++ in covoit: libosmium reads the file, C callbacks receive plain structs.
-#include "osm_reader.h"
+#include "osm/osm_reader.h"
 
 #include <osmium/io/any_input.hpp>
 #include <osmium/osm.hpp>

@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cv_error.h"
-#include "profile.h"
+#include "util/cv_error.h"
+#include "osm/profile.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -1,5 +1,5 @@
 /* profile.c — the car profile: static tables turn OSM way tags into routability, direction, speed and access. */
-#include "profile.h"
+#include "osm/profile.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -10,7 +10,7 @@ extern "C" {
 #include <stdint.h>
 
 /* the road classes it assigns, which the graph file stores (cv_road_class, CV_RC_*) */
-#include "../routing/road_class.h"
+#include "routing/road_class.h"
 
 /* Bump when a rule changes what the importer produces; it is stored in the graph file header. */
 #define CV_PROFILE_VERSION 2

@@ -6,12 +6,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cv_error.h"
-#include "cv_progress.h"
-#include "graph.h"
-#include "hub_labels.h"
-#include "route.h"
-#include "snap.h"
+#include "util/cv_error.h"
+#include "util/cv_progress.h"
+#include "routing/graph.h"
+#include "routing/hub_labels.h"
+#include "routing/route.h"
+#include "routing/snap.h"
 
 /* --- build (import time) --- */
 

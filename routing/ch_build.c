@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ch.h"
+#include "routing/ch.h"
 
 #define NONE UINT32_MAX
 

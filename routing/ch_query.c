@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ch.h"
-#include "hub_labels.h"
+#include "routing/ch.h"
+#include "routing/hub_labels.h"
 
 #define NONE UINT32_MAX
 #define SEED_FWD (UINT32_MAX - 1) /* pred: a seed reached along its edge's u-to-v direction */

@@ -1,5 +1,5 @@
 /* dijkstra.c — exact bidirectional Dijkstra between snapped points, on the adjacency arrays of the graph file. */
-#include "route.h"
+#include "routing/route.h"
 
 #include <stdlib.h>
 #include <string.h>

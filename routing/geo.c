@@ -1,11 +1,11 @@
 /* geo.c — distances, projection and polyline encoding on fixed-point coordinates. */
-#include "geo.h"
+#include "routing/geo.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cv_error.h"
+#include "util/cv_error.h"
 
 #define EARTH_RADIUS_M 6371008.8
 #define DEG2RAD (CV_PI / 180.0)

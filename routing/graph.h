@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cv_error.h"
-#include "geo.h"
+#include "util/cv_error.h"
+#include "routing/geo.h"
 
 #define CV_GRAPH_MAGIC "COVOITGR"   /* 8 bytes, no NUL */
 #define CV_GRAPH_VERSION 5          /* bump on any layout change; older and newer files are refused */

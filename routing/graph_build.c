@@ -1,7 +1,7 @@
 /* graph_build.c — import-time graph construction: split ways at junctions, compress degree-2 chains, number
    nodes along a Hilbert curve, build arcs, strongly connected components and the spatial grid, then write. */
 #define _POSIX_C_SOURCE 200809L
-#include "graph_build.h"
+#include "routing/graph_build.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -10,11 +10,11 @@
 #include <sys/stat.h>
 #include <time.h>
 
-#include "geo.h"
-#include "ch.h"
-#include "graph.h"
+#include "routing/geo.h"
+#include "routing/ch.h"
+#include "routing/graph.h"
 
-#include "graph_build_int.h"
+#include "routing/graph_build_int.h"
 
 static uint8_t way_edge_flags(const cv_way_attr *a)
 {

@@ -4,10 +4,10 @@
 
 #include <stdint.h>
 
-#include "cv_error.h"
-#include "cv_progress.h"
-#include "graph.h"
-#include "osm_network.h"
+#include "util/cv_error.h"
+#include "util/cv_progress.h"
+#include "routing/graph.h"
+#include "osm/osm_network.h"
 
 typedef struct cv_build_stats {
     uint64_t input_nodes, input_ways, input_relations;

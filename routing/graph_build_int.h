@@ -7,11 +7,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "cv_error.h"
-#include "cv_progress.h"
-#include "graph.h"
-#include "graph_build.h"
-#include "osm_network.h"
+#include "util/cv_error.h"
+#include "util/cv_progress.h"
+#include "routing/graph.h"
+#include "routing/graph_build.h"
+#include "osm/osm_network.h"
 
 #define NONE UINT32_MAX
 

@@ -1,6 +1,6 @@
 /* graph_file.c — writes graph files and maps them back, trusting nothing read from disk until it is checked. */
 #define _POSIX_C_SOURCE 200809L
-#include "graph.h"
+#include "routing/graph.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "cv_utf8.h"
+#include "util/cv_utf8.h"
 
 static uint32_t crc_of(const void *p, uint64_t n)
 {

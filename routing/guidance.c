@@ -6,13 +6,13 @@
    the arriving road and that of the leaving road, both taken LOOKAHEAD_M along the road from the junction (so a
    kink right at the junction does not decide), and the junction's other roads tell whether there was a choice.
    A step starts where the driver must be told something; everything up to the next such junction stays in it. */
-#include "guidance.h"
+#include "routing/guidance.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "road_class.h"
+#include "routing/road_class.h"
 
 #define LOOKAHEAD_M 10.0
 #define MAX_ROADS 64

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "geo.h"
-#include "graph.h"
-#include "path.h"
+#include "routing/geo.h"
+#include "routing/graph.h"
+#include "routing/path.h"
 
 /* Maneuver types, in OSRM's names (cv_maneuver_type_name). */
 typedef enum cv_maneuver_type {

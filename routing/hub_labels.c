@@ -11,14 +11,14 @@
    deepest upper neighbour) and each level is shared among threads; a level's labels are appended to the arrays
    once all of its threads are done, so no thread ever reads memory another one is writing. */
 #define _POSIX_C_SOURCE 200809L
-#include "hub_labels.h"
+#include "routing/hub_labels.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "ch.h"
+#include "routing/ch.h"
 
 /* Bytes of one label entry: what merges read, the duration and distance, the hop. */
 #define ENTRY_BYTES (sizeof(cv_hl_entry) + sizeof(cv_hl_info) + sizeof(cv_hl_hop))

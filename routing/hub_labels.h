@@ -16,11 +16,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cv_error.h"
-#include "cv_progress.h"
-#include "graph.h"
-#include "path.h"
-#include "snap.h"
+#include "util/cv_error.h"
+#include "util/cv_progress.h"
+#include "routing/graph.h"
+#include "routing/path.h"
+#include "routing/snap.h"
 
 /* What a query reads for every entry (8 bytes): hubs are hierarchy ranks, in increasing order within a label. */
 typedef struct cv_hl_entry {

@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cv_error.h"
-#include "geo.h"
-#include "graph.h"
-#include "snap.h"
+#include "util/cv_error.h"
+#include "routing/geo.h"
+#include "routing/graph.h"
+#include "routing/snap.h"
 
 #define CV_INF_WEIGHT UINT32_MAX
 

@@ -9,9 +9,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "geo.h"
-#include "graph_build_int.h"
-#include "path.h"
+#include "routing/geo.h"
+#include "routing/graph_build_int.h"
+#include "routing/path.h"
 
 #define NONE UINT32_MAX
 #define MAX_CAND 8

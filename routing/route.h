@@ -5,10 +5,10 @@
 
 #include <stdint.h>
 
-#include "cv_error.h"
-#include "graph.h"
-#include "path.h"
-#include "snap.h"
+#include "util/cv_error.h"
+#include "routing/graph.h"
+#include "routing/path.h"
+#include "routing/snap.h"
 
 /* An exact Dijkstra workspace. Not thread-safe: one per thread, reused across queries. */
 typedef struct cv_dijkstra cv_dijkstra;

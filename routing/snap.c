@@ -1,8 +1,8 @@
 /* snap.c — nearest-segment search over the uniform grid stored in the graph file. */
-#include "snap.h"
+#include "routing/snap.h"
 
-#include "path.h"
-#include "road_class.h"
+#include "routing/path.h"
+#include "routing/road_class.h"
 
 #include <math.h>
 

@@ -4,9 +4,9 @@
 
 #include <stdint.h>
 
-#include "cv_error.h"
-#include "geo.h"
-#include "graph.h"
+#include "util/cv_error.h"
+#include "routing/geo.h"
+#include "routing/graph.h"
 
 #define CV_SNAP_DEFAULT_MAX_M 300.0
 

@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph_build.h"
+#include "routing/graph_build.h"
 
 #define NONE UINT32_MAX
 #define ROOT 0u /* the automaton state with no memory */

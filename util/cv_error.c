@@ -1,5 +1,5 @@
 /* cv_error.c — filling cv_error and naming codes. */
-#include "cv_error.h"
+#include "util/cv_error.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* cv_parse.c — whole numbers from text. */
-#include "cv_parse.h"
+#include "util/cv_parse.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* cv_progress.c — terminal progress lines for long work (import, contraction, batch). */
 #define _POSIX_C_SOURCE 200809L
-#include "cv_progress.h"
+#include "util/cv_progress.h"
 
 #include <stdio.h>
 #include <time.h>

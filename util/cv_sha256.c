@@ -1,6 +1,6 @@
 /* cv_sha256.c — SHA-256 after FIPS 180-4 §6.2, checked against its test vectors (tests/unit/test_sha256.c). */
 #define _DEFAULT_SOURCE
-#include "cv_sha256.h"
+#include "util/cv_sha256.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /* cv_utf8.c — UTF-8 well-formedness (RFC 3629, table 3-7 of the Unicode standard). */
-#include "cv_utf8.h"
+#include "util/cv_utf8.h"
 
 size_t cv_utf8_seq(const unsigned char *p, size_t n)
 {

@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "acceptor.h"
-#include "web_clock.h"
+#include "web/acceptor.h"
+#include "web/web_clock.h"
 
 /* Open connections per client address: an open-addressed table of 16-byte addresses (IPv4 as mapped IPv6), slots
    whose count fell to 0 reused, rebuilt when no free slot is left for a probe to end on. */

@@ -10,7 +10,7 @@
 
 #include <microhttpd.h>
 
-#include "server.h"
+#include "web/server.h"
 
 typedef struct web_acceptor web_acceptor;
 

@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "access_log.h"
+#include "web/access_log.h"
 
 /* Appends key=value to buf (at *len, capacity cap), quoting the value as logfmt wants when it holds a space, a
    quote, an equals sign or a control character. */

@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "server.h"
+#include "web/server.h"
 
 /* The line of one request: method and path (each shortened when long), status, duration ns and request id. */
 void web_log_request(const char *method, const char *path, int status, int64_t ns, uint64_t id);

@@ -10,7 +10,7 @@
 
 #include <microhttpd.h>
 
-#include "auth.h"
+#include "web/auth.h"
 
 static int too_many(web_req *r, unsigned wait, const char *what)
 {

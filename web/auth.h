@@ -5,8 +5,8 @@
 
 #include <sys/socket.h>
 
-#include "ratelimit.h"
-#include "web_int.h"
+#include "web/ratelimit.h"
+#include "web/web_int.h"
 
 /* With keys required: the per-address limit of rl, then the key, from x_api_key or else authorization ("Bearer
    KEY"), either NULL when absent (401 when missing, unknown or revoked), then the per-key limit; r's auth, client

@@ -10,7 +10,7 @@
 
 #include <microhttpd.h>
 
-#include "metrics.h"
+#include "web/metrics.h"
 
 enum { FAM_ROUTE, FAM_TABLE, FAM_NEAREST, FAM_HEALTH, FAM_METRICS, FAM_V1_OFFERS, FAM_V1_REQUESTS, FAM_V1_SEARCH,
        FAM_V1_BOOKINGS, FAM_OTHER, FAM_N };

@@ -6,7 +6,7 @@
 
 #include <stdint.h>
 
-#include "web_int.h"
+#include "web/web_int.h"
 
 /* All counters at 0, or NULL when out of memory. */
 struct web_metrics *web_metrics_new(void);

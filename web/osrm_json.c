@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "guidance.h"
-#include "osrm_json.h"
+#include "routing/guidance.h"
+#include "web/osrm_json.h"
 
 /* No CV_E* code: a word that only a handler's own check gives (InvalidUrl: a routing URL that is not one). */
 #define NO_CV 1

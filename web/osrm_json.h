@@ -7,8 +7,8 @@
 
 #include <jansson.h>
 
-#include "ch.h"
-#include "route.h"
+#include "routing/ch.h"
+#include "routing/route.h"
 
 /* Geometry formats of route output (OSRM's `geometries`). */
 enum { GEOM_POLYLINE = 0, GEOM_POLYLINE6, GEOM_GEOJSON };

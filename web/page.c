@@ -16,8 +16,8 @@
 
 #include <microhttpd.h>
 
-#include "page.h"
-#include "web_int.h"
+#include "web/page.h"
+#include "web/web_int.h"
 
 #ifndef PATH_MAX
 #define PATH_MAX 4096

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ratelimit.h"
-#include "store.h"
-#include "web_clock.h"
+#include "web/ratelimit.h"
+#include "matcher/store.h"
+#include "web/web_clock.h"
 
 #define RATE_SLOTS 4096
 #define RATE_PROBE 8

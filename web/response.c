@@ -11,8 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cv_utf8.h"
-#include "response.h"
+#include "util/cv_utf8.h"
+#include "web/response.h"
 
 int web_error(web_req *r, int status, const char *code, const char *fmt, ...)
 {

@@ -6,7 +6,7 @@
 
 #include <microhttpd.h>
 
-#include "web_int.h"
+#include "web/web_int.h"
 
 /* The response for the finished request r: its file, its text or its JSON body, with their headers (Content-Type;
    the page's headers on a file; Allow on a 405; Retry-After on a 429 or 503 that sets one; Connection: close when

@@ -10,8 +10,8 @@
 
 #include <microhttpd.h>
 
-#include "osrm_json.h"
-#include "web_int.h"
+#include "web/osrm_json.h"
+#include "web/web_int.h"
 
 #define BAD MHD_HTTP_BAD_REQUEST
 

@@ -21,13 +21,13 @@
 
 #include <microhttpd.h>
 
-#include "web_int.h"
-#include "acceptor.h"
-#include "access_log.h"
-#include "auth.h"
-#include "metrics.h"
-#include "ratelimit.h"
-#include "response.h"
+#include "web/web_int.h"
+#include "web/acceptor.h"
+#include "web/access_log.h"
+#include "web/auth.h"
+#include "web/metrics.h"
+#include "web/ratelimit.h"
+#include "web/response.h"
 
 /* A routing or a matcher workspace made for one worker thread, kept here so that stop frees them all. */
 typedef struct ws_slot {

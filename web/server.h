@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cv_error.h"
-#include "graph.h"
-#include "hub_labels.h"
-#include "matcher.h"
+#include "util/cv_error.h"
+#include "routing/graph.h"
+#include "routing/hub_labels.h"
+#include "matcher/matcher.h"
 
 typedef struct cv_server_options {
     const char *address;        /* IPv4 or IPv6 address to listen on, IPv6 without brackets ("::1"); "::" takes

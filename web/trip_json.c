@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "osrm_json.h"
-#include "trip_json.h"
-#include "timeutil.h"
+#include "web/osrm_json.h"
+#include "web/trip_json.h"
+#include "matcher/timeutil.h"
 
 const char *json_trip_code(int code)
 {

@@ -8,8 +8,8 @@
 
 #include <jansson.h>
 
-#include "cv_error.h"
-#include "matcher.h"
+#include "util/cv_error.h"
+#include "matcher/matcher.h"
 
 /* The code word of a matcher error: osrm_code's (the table in osrm_json.c), but "InvalidValue" for CV_EINVAL:
    "NoSegment", "NoRoute", "NotFound", "Conflict" (CV_ECONFLICT, CV_EZONE), "Busy", else "Error" ("Ok" for 0). */

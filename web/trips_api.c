@@ -14,11 +14,11 @@
 
 #include <microhttpd.h>
 
-#include "osrm_json.h"
-#include "timeutil.h"
-#include "trip_json.h"
-#include "web_int.h"
-#include "cv_parse.h"
+#include "web/osrm_json.h"
+#include "matcher/timeutil.h"
+#include "web/trip_json.h"
+#include "web/web_int.h"
+#include "util/cv_parse.h"
 
 #define BAD MHD_HTTP_BAD_REQUEST
 #define V1_MAX_LIMIT 1000

@@ -6,9 +6,9 @@
 
 #include <jansson.h>
 
-#include "ch.h"
-#include "server.h"
-#include "store.h"
+#include "routing/ch.h"
+#include "web/server.h"
+#include "matcher/store.h"
 
 #define WEB_MAX_ARGS 32
 

@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "cli.h"
+#include "cli/cli.h"
 #include "fuzz_util.h"
 
 enum { K_STR, K_INT, K_NUM, K_BOOL, K_ANY_STR };

@@ -16,13 +16,13 @@
 
 #include <zlib.h>
 
-#include "ch.h"
+#include "routing/ch.h"
 #include "fuzz_util.h"
-#include "graph.h"
-#include "guidance.h"
-#include "hub_labels.h"
-#include "route.h"
-#include "snap.h"
+#include "routing/graph.h"
+#include "routing/guidance.h"
+#include "routing/hub_labels.h"
+#include "routing/route.h"
+#include "routing/snap.h"
 
 #define LABELS_MAX_NODES 20000u           /* hub labels only on graphs this small: they are built per input */
 #define LABELS_MAX_BYTES (64ull << 20)

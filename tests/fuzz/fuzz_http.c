@@ -40,12 +40,12 @@
 #include <jansson.h>
 
 #include "fuzz_util.h"
-#include "graph_build.h"
-#include "hub_labels.h"
-#include "matcher.h"
-#include "osm_network.h"
-#include "server.h"
-#include "store.h"
+#include "routing/graph_build.h"
+#include "routing/hub_labels.h"
+#include "matcher/matcher.h"
+#include "osm/osm_network.h"
+#include "web/server.h"
+#include "matcher/store.h"
 
 #define RECV_TIMEOUT_S 10   /* an answer later than this is a hang (the server's own idle timeout is 15 s) */
 

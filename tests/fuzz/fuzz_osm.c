@@ -14,14 +14,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ch.h"
+#include "routing/ch.h"
 #include "fuzz_util.h"
-#include "graph.h"
-#include "graph_build.h"
-#include "hub_labels.h"
-#include "osm_network.h"
-#include "route.h"
-#include "snap.h"
+#include "routing/graph.h"
+#include "routing/graph_build.h"
+#include "routing/hub_labels.h"
+#include "osm/osm_network.h"
+#include "routing/route.h"
+#include "routing/snap.h"
 
 #ifndef FUZZ_OSM_EXT
 #error "FUZZ_OSM_EXT: the input file's extension, \".osm\" or \".osm.pbf\""

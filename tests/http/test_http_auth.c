@@ -24,9 +24,9 @@
 
 #include <jansson.h>
 
-#include "matcher.h"
-#include "server.h"
-#include "store.h"
+#include "matcher/matcher.h"
+#include "web/server.h"
+#include "matcher/store.h"
 #include "test_support.h"
 
 #define DB COVOIT_TMP "/http_auth.db"

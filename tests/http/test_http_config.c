@@ -35,7 +35,7 @@
 
 #include <jansson.h>
 
-#include "store.h"
+#include "matcher/store.h"
 #include "test_support.h"
 
 #define GRAPH COVOIT_TMP "/http_config_monaco.cvg"

@@ -26,11 +26,11 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#include "matcher.h"
-#include "server.h"
+#include "matcher/matcher.h"
+#include "web/server.h"
 #include "test_support.h"
-#include "timeutil.h"
-#include "trip_json.h"
+#include "matcher/timeutil.h"
+#include "web/trip_json.h"
 
 #define GRAPH_NAME "http_feed_monaco.cvg"
 #define DB COVOIT_TMP "/http_feed.db"

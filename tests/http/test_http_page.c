@@ -23,10 +23,10 @@
 
 #include <jansson.h>
 
-#include "matcher.h"
-#include "page.h"
-#include "server.h"
-#include "store.h"
+#include "matcher/matcher.h"
+#include "web/page.h"
+#include "web/server.h"
+#include "matcher/store.h"
 #include "test_support.h"
 
 #define PAGE COVOIT_PAGE_DIR

@@ -18,10 +18,10 @@
 
 #include <jansson.h>
 
-#include "ch.h"
-#include "graph_build.h"
-#include "osm_network.h"
-#include "server.h"
+#include "routing/ch.h"
+#include "routing/graph_build.h"
+#include "osm/osm_network.h"
+#include "web/server.h"
 #include "test_support.h"
 
 static cv_graph *graph;

@@ -24,8 +24,8 @@
 
 #include <jansson.h>
 
-#include "matcher.h"
-#include "server.h"
+#include "matcher/matcher.h"
+#include "web/server.h"
 #include "test_support.h"
 
 #define DB COVOIT_TMP "/http_trips.db"

@@ -62,12 +62,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ch.h"
-#include "graph_build.h"
-#include "hub_labels.h"
-#include "osm_network.h"
-#include "route.h"
-#include "snap.h"
+#include "routing/ch.h"
+#include "routing/graph_build.h"
+#include "routing/hub_labels.h"
+#include "osm/osm_network.h"
+#include "routing/route.h"
+#include "routing/snap.h"
 
 #ifndef COVOIT_TMP
 #error "COVOIT_TMP must name a writable directory"

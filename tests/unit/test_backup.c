@@ -33,10 +33,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "matcher.h"
-#include "store.h"
+#include "matcher/matcher.h"
+#include "matcher/store.h"
 #include "test_support.h"
-#include "timeutil.h"
+#include "matcher/timeutil.h"
 
 #define MONACO_PBF COVOIT_TEST_DATA "/monaco.osm.pbf"
 #define GRAPH COVOIT_TMP "/backup_monaco.cvg"

@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "buckets.h"
+#include "matcher/buckets.h"
 
 #define H 3600
 

@@ -12,9 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ch.h"
-#include "graph_build.h"
-#include "osm_network.h"
+#include "routing/ch.h"
+#include "routing/graph_build.h"
+#include "osm/osm_network.h"
 #include "test_support.h"
 
 static uint64_t rng = 0x2545f4914f6cdd1dull;

@@ -12,13 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "geo.h"
-#include "graph_build.h"
-#include "guidance.h"
-#include "osm_network.h"
-#include "route.h"
-#include "snap.h"
-#include "osm_reader.h"
+#include "routing/geo.h"
+#include "routing/graph_build.h"
+#include "routing/guidance.h"
+#include "osm/osm_network.h"
+#include "routing/route.h"
+#include "routing/snap.h"
+#include "osm/osm_reader.h"
 
 /* fuzz_graph: a graph file whose points are far from the query point (a longitude of -214.7 degrees in a file with
    good checksums) made cv_project_planar subtract the int32 coordinates in int: signed overflow, and a wrapped

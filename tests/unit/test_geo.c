@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cv_error.h"
-#include "geo.h"
+#include "util/cv_error.h"
+#include "routing/geo.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -25,15 +25,15 @@
 #include <jansson.h>
 #include <zlib.h>
 
-#include "cv_error.h"
-#include "geo.h"
-#include "graph.h"
-#include "graph_build.h"
-#include "hub_labels.h"
-#include "osm_network.h"
-#include "profile.h"
-#include "route.h"
-#include "snap.h"
+#include "util/cv_error.h"
+#include "routing/geo.h"
+#include "routing/graph.h"
+#include "routing/graph_build.h"
+#include "routing/hub_labels.h"
+#include "osm/osm_network.h"
+#include "osm/profile.h"
+#include "routing/route.h"
+#include "routing/snap.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MONACO_PBF COVOIT_TEST_DATA "/monaco.osm.pbf"

@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ch.h"
-#include "graph_build.h"
-#include "guidance.h"
-#include "osm_network.h"
-#include "route.h"
+#include "routing/ch.h"
+#include "routing/graph_build.h"
+#include "routing/guidance.h"
+#include "osm/osm_network.h"
+#include "routing/route.h"
 #include "test_support.h"
 
 static cv_graph *graph;

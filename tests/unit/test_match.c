@@ -9,7 +9,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "match.h"
+#include "matcher/match.h"
 
 /* A straight road with stops at the given kilometre marks, 1 km a minute (600 ds, 10000 dm). Points p and q lie
    on the road too, so every cost is |a - b| in both directions: insertions on the way add no detour. */

@@ -17,12 +17,12 @@
 #include <stdatomic.h>
 #include <unistd.h>
 
-#include "ch.h"
-#include "graph_build.h"
-#include "matcher.h"
-#include "osm_network.h"
+#include "routing/ch.h"
+#include "routing/graph_build.h"
+#include "matcher/matcher.h"
+#include "osm/osm_network.h"
 #include "test_support.h"
-#include "timeutil.h"
+#include "matcher/timeutil.h"
 
 static cv_graph *graph;
 static char graph_path[1024];

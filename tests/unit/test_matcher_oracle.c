@@ -20,12 +20,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ch.h"
-#include "matcher.h"
-#include "profile.h"
-#include "route.h"
+#include "routing/ch.h"
+#include "matcher/matcher.h"
+#include "osm/profile.h"
+#include "routing/route.h"
 #include "test_support.h"
-#include "timeutil.h"
+#include "matcher/timeutil.h"
 
 #define H 3600
 #define MIN 60

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "profile.h"
+#include "osm/profile.h"
 
 #define EPS 0.01f
 #define BOTH (CV_WAY_FORWARD | CV_WAY_BACKWARD)

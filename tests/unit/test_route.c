@@ -12,10 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph_build.h"
-#include "osm_network.h"
+#include "routing/graph_build.h"
+#include "osm/osm_network.h"
 #include "test_support.h"
-#include "route.h"
+#include "routing/route.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 

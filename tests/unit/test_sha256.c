@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "cv_sha256.h"
+#include "util/cv_sha256.h"
 
 static void hex(const unsigned char d[32], char out[65])
 {

@@ -19,14 +19,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cv_error.h"
-#include "geo.h"
-#include "graph.h"
-#include "graph_build.h"
-#include "osm_network.h"
-#include "profile.h"
-#include "snap.h"
-#include "route.h"
+#include "util/cv_error.h"
+#include "routing/geo.h"
+#include "routing/graph.h"
+#include "routing/graph_build.h"
+#include "osm/osm_network.h"
+#include "osm/profile.h"
+#include "routing/snap.h"
+#include "routing/route.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define MONACO_PBF COVOIT_TEST_DATA "/monaco.osm.pbf"

@@ -15,11 +15,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cv_error.h"
-#include "store.h"
+#include "util/cv_error.h"
+#include "matcher/store.h"
 #include "test_support.h"
-#include "timeutil.h"
-#include "trip.h"
+#include "matcher/timeutil.h"
+#include "matcher/trip.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 

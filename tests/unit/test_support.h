@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include "graph_build.h"
-#include "osm_network.h"
-#include "snap.h"
+#include "routing/graph_build.h"
+#include "osm/osm_network.h"
+#include "routing/snap.h"
 
 /* xorshift64: the same sequence on every machine for a given seed (never 0). */
 static inline uint64_t tst_rand(uint64_t *state)

@@ -14,9 +14,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "cv_error.h"
-#include "timeutil.h"
-#include "trip.h"
+#include "util/cv_error.h"
+#include "matcher/timeutil.h"
+#include "matcher/trip.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 #define H 3600

@@ -24,11 +24,11 @@
 
 #include <cmocka.h>
 
-#include "ch.h"
-#include "graph_build.h"
-#include "hub_labels.h"
-#include "osm_network.h"
-#include "route.h"
+#include "routing/ch.h"
+#include "routing/graph_build.h"
+#include "routing/hub_labels.h"
+#include "osm/osm_network.h"
+#include "routing/route.h"
 #include "test_support.h"
 
 #define GW 6
