@@ -21,7 +21,7 @@ static void usage(FILE *f)
 int cmd_route(int argc, char **argv)
 {
     const char *graph = NULL, *pts[2] = {NULL, NULL};
-    int npts = 0, geometry = GEOM_POLYLINE, use_dijkstra = 0, steps = 0;
+    int npts = 0, geometry = OSRM_GEOM_POLYLINE, use_dijkstra = 0, steps = 0;
     cv_snap_options sopt = cv_snap_defaults();
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -30,11 +30,11 @@ int cmd_route(int argc, char **argv)
         } else if (!strcmp(argv[i], "--geometry") || !strcmp(argv[i], "--geometries")) {
             const char *v = ++i < argc ? argv[i] : "";
             if (!strcmp(v, "polyline"))
-                geometry = GEOM_POLYLINE;
+                geometry = OSRM_GEOM_POLYLINE;
             else if (!strcmp(v, "polyline6"))
-                geometry = GEOM_POLYLINE6;
+                geometry = OSRM_GEOM_POLYLINE6;
             else if (!strcmp(v, "geojson"))
-                geometry = GEOM_GEOJSON;
+                geometry = OSRM_GEOM_GEOJSON;
             else
                 return cli_fail_json(CV_EINVAL, "--geometry must be polyline, polyline6 or geojson", CLI_USAGE);
         } else if (!strcmp(argv[i], "--steps")) {
@@ -96,12 +96,12 @@ int cmd_route(int argc, char **argv)
                                       : cv_ch_route(chq, &s[0], &s[1], &path, &err)))
         rc = cli_fail_json(err.code, err.text, CLI_FAIL);
     if (rc == CLI_OK) {
-        json_t *route = json_route(g, &path, geometry, steps);
+        json_t *route = osrm_json_route(g, &path, geometry, steps);
         if (!route) {
             rc = cli_fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
         } else {
             cli_print_json(json_pack("{s:s,s:[o],s:[oo]}", "code", osrm_word(OSRM_OK), "routes", route,
-                                     "waypoints", json_waypoint(g, &s[0]), json_waypoint(g, &s[1])));
+                                     "waypoints", osrm_json_waypoint(g, &s[0]), osrm_json_waypoint(g, &s[1])));
         }
     }
     cv_path_free(&path);

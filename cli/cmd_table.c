@@ -63,7 +63,7 @@ static json_t *snaps_json(const cv_graph *g, const cv_snap *s, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
-        json_array_append_new(a, json_waypoint(g, &s[i]));
+        json_array_append_new(a, osrm_json_waypoint(g, &s[i]));
     return a;
 }
 
@@ -129,7 +129,7 @@ int cmd_table(int argc, char **argv)
         rc = cli_fail_json(err.code, err.text, CLI_FAIL);
     if (rc == CLI_OK) {
         json_t *doc = json_pack("{s:s}", "code", osrm_word(OSRM_OK));
-        if (!doc || json_table_set(doc, cells, (size_t)ns, (size_t)nd, 1, 1) ||
+        if (!doc || osrm_json_table_set(doc, cells, (size_t)ns, (size_t)nd, 1, 1) ||
             json_object_set_new(doc, "sources", snaps_json(g, ss, (size_t)ns)) ||
             json_object_set_new(doc, "destinations", snaps_json(g, sd, (size_t)nd))) {
             json_decref(doc);

@@ -118,7 +118,7 @@ static int fail(int code, int status, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     cli_error("%s", msg);
-    cli_print_json(json_trip_error(code, msg));
+    cli_print_json(trip_json_error(code, msg));
     return status;
 }
 
@@ -498,13 +498,13 @@ static int trip_add(trip_kind kind, const trip_args *a, int64_t now)
         if (!rc) /* print what the store holds */
             rc = cv_store_get_offer(s.store, o.id, &o, &err);
         if (!rc)
-            obj = json_offer(&o);
+            obj = trip_json_offer(&o);
     } else {
         rc = cv_matcher_add_request(s.ws, &r, now, &err);
         if (!rc)
             rc = cv_store_get_request(s.store, r.id, &r, &err);
         if (!rc)
-            obj = json_request(&r);
+            obj = trip_json_request(&r);
     }
     st = rc ? fail(rc, CLI_FAIL, "%s", err.text) : print_ok(cmd, obj);
     session_close(&s);
@@ -519,7 +519,7 @@ static int trip_list(trip_kind kind, const trip_args *a, int64_t now)
         return st;
     cv_error err = {0};
     int rc = 0;
-    json_t *list = json_trip_list(s.store, kind == KIND_OFFER, a->owner, !a->all, &rc, &err);
+    json_t *list = trip_json_list(s.store, kind == KIND_OFFER, a->owner, !a->all, &rc, &err);
     if (rc)
         st = fail(rc, CLI_FAIL, "%s", err.text);
     else
@@ -549,7 +549,7 @@ static int trip_show(trip_kind kind, const trip_args *a, int64_t now, int cancel
         if (!rc)
             rc = cv_store_get_offer(s.store, id, &o, &err);
         if (!rc)
-            obj = cancel ? json_offer(&o) : json_offer_detail(s.store, &o, now, &rc, &err);
+            obj = cancel ? trip_json_offer(&o) : trip_json_offer_detail(s.store, &o, now, &rc, &err);
     } else {
         cv_request r;
         if (cancel)
@@ -557,7 +557,7 @@ static int trip_show(trip_kind kind, const trip_args *a, int64_t now, int cancel
         if (!rc)
             rc = cv_store_get_request(s.store, id, &r, &err);
         if (!rc)
-            obj = cancel ? json_request(&r) : json_request_detail(s.store, &r, &rc, &err);
+            obj = cancel ? trip_json_request(&r) : trip_json_request_detail(s.store, &r, &rc, &err);
     }
     st = rc ? fail(rc, CLI_FAIL, "%s", err.text) : print_ok(cmd, obj);
     session_close(&s);
@@ -585,7 +585,7 @@ static int trip_matches(trip_kind kind, const trip_args *a, int64_t now)
     if (rc) {
         st = fail(rc, CLI_FAIL, "%s", err.text);
     } else {
-        st = print_ok("matches", json_matches(v, n));
+        st = print_ok("matches", trip_json_matches(v, n));
     }
     free(v);
     session_close(&s);
@@ -658,7 +658,7 @@ static int print_booking(session *s, int64_t id)
     int rc = cv_store_get_booking(s->store, id, &b, &err);
     if (rc)
         return fail(rc, CLI_FAIL, "%s", err.text);
-    return print_ok("booking", json_booking(&b));
+    return print_ok("booking", trip_json_booking(&b));
 }
 
 int cmd_book(int argc, char **argv)

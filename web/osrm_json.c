@@ -12,7 +12,7 @@
 
 /* Every code word of an answer, with the CV_E* code it answers. The special mappings:
    - CV_EINVAL is InvalidQuery on the routing side, as OSRM answers a request it cannot take; the carpool API answers
-     it InvalidValue, a field of a body out of range or of the wrong type (json_trip_code, web/trip_json.c). Routing
+     it InvalidValue, a field of a body out of range or of the wrong type (trip_json_code, web/trip_json.c). Routing
      handlers say InvalidValue too, by id, for a parameter's value (a coordinate out of range, radiuses=abc).
    - CV_EZONE, a database kept in another time zone than the one running, is a Conflict, as CV_ECONFLICT.
    - Every code without a word (CV_ENOMEM, CV_EIO, CV_EFORMAT, CV_ECORRUPT, CV_EINTERNAL, ...) is Error.
@@ -59,39 +59,39 @@ const char *osrm_code(int code)
 }
 
 /* OSRM rounds distances and durations to one decimal. */
-static json_t *json_1dp(double v)
+static json_t *osrm_json_1dp(double v)
 {
     return json_real(round(v * 10.0) / 10.0);
 }
 
-json_t *json_lonlat(cv_coord c)
+json_t *osrm_json_lonlat(cv_coord c)
 {
     return json_pack("[ff]", round(cv_deg(c.lon) * 1e6) / 1e6, round(cv_deg(c.lat) * 1e6) / 1e6);
 }
 
-json_t *json_waypoint(const cv_graph *g, const cv_snap *s)
+json_t *osrm_json_waypoint(const cv_graph *g, const cv_snap *s)
 {
     /* OSRM's waypoint name is the name tag alone, not the ref: the street the point was snapped onto */
     const char *name = cv_graph_string(g, cv_graph_edge_name(g, s->edge)->name);
-    return json_pack("{s:o,s:o,s:s,s:s}", "location", json_lonlat(s->location), "distance",
+    return json_pack("{s:o,s:o,s:s,s:s}", "location", osrm_json_lonlat(s->location), "distance",
                      json_real(round(s->distance_m * 1e6) / 1e6), "name", name, "hint", "");
 }
 
-static json_t *json_geometry(const cv_coord *pts, size_t n, int geometry)
+static json_t *osrm_json_geometry(const cv_coord *pts, size_t n, int geometry)
 {
-    if (geometry == GEOM_GEOJSON) {
+    if (geometry == OSRM_GEOM_GEOJSON) {
         json_t *coords = json_array();
         for (size_t i = 0; coords && i < n; i++)
-            if (json_array_append_new(coords, json_lonlat(pts[i]))) {
+            if (json_array_append_new(coords, osrm_json_lonlat(pts[i]))) {
                 json_decref(coords);
                 return NULL;
             }
         if (coords && n == 1) /* a LineString needs two positions: a route from a point to itself repeats it */
-            json_array_append_new(coords, json_lonlat(pts[0]));
+            json_array_append_new(coords, osrm_json_lonlat(pts[0]));
         return json_pack("{s:s,s:o}", "type", "LineString", "coordinates", coords);
     }
     cv_buf b = {0};
-    if (cv_polyline_encode(pts, n, geometry == GEOM_POLYLINE6 ? 6 : 5, &b))
+    if (cv_polyline_encode(pts, n, geometry == OSRM_GEOM_POLYLINE6 ? 6 : 5, &b))
         return NULL;
     json_t *s = json_string(b.data ? b.data : "");
     cv_buf_free(&b);
@@ -99,7 +99,7 @@ static json_t *json_geometry(const cv_coord *pts, size_t n, int geometry)
 }
 
 /* The geometry of all legs end to end; the point where one leg ends and the next begins appears once.
-   OVERVIEW_SIMPLIFIED gives the full geometry too: OSRM simplifies for the zoom level of the whole route, which
+   OSRM_OVERVIEW_SIMPLIFIED gives the full geometry too: OSRM simplifies for the zoom level of the whole route, which
    only saves bytes, and every client accepts the full line. */
 static json_t *legs_geometry(const cv_graph *g, const cv_path *paths, size_t n, int geometry)
 {
@@ -124,13 +124,13 @@ static json_t *legs_geometry(const cv_graph *g, const cv_path *paths, size_t n, 
         nall += np - skip;
         free(pts);
     }
-    json_t *geom = json_geometry(all, nall, geometry);
+    json_t *geom = osrm_json_geometry(all, nall, geometry);
     free(all);
     return geom;
 }
 
 /* One OSRM intersection: location, bearings, entry, and in / out where the route arrives and leaves. */
-static json_t *json_intersection(const cv_steps *S, const cv_intersection *x)
+static json_t *osrm_json_intersection(const cv_steps *S, const cv_intersection *x)
 {
     json_t *b = json_array(), *e = json_array();
     int bad = !b || !e;
@@ -138,7 +138,7 @@ static json_t *json_intersection(const cv_steps *S, const cv_intersection *x)
         bad |= json_array_append_new(b, json_integer(S->bearings[x->first_bearing + k]));
         bad |= json_array_append_new(e, json_boolean(S->entry[x->first_bearing + k]));
     }
-    json_t *o = bad ? NULL : json_pack("{s:o,s:o,s:o}", "location", json_lonlat(x->location), "bearings", b, "entry", e);
+    json_t *o = bad ? NULL : json_pack("{s:o,s:o,s:o}", "location", osrm_json_lonlat(x->location), "bearings", b, "entry", e);
     if (bad) {
         json_decref(b);
         json_decref(e);
@@ -152,9 +152,9 @@ static json_t *json_intersection(const cv_steps *S, const cv_intersection *x)
 }
 
 /* One OSRM RouteStep. */
-static json_t *json_step(const cv_graph *g, const cv_steps *S, const cv_step *st, int geometry)
+static json_t *osrm_json_step(const cv_graph *g, const cv_steps *S, const cv_step *st, int geometry)
 {
-    json_t *m = json_pack("{s:o,s:i,s:i,s:s}", "location", json_lonlat(st->location), "bearing_before",
+    json_t *m = json_pack("{s:o,s:i,s:i,s:s}", "location", osrm_json_lonlat(st->location), "bearing_before",
                           (int)st->bearing_before, "bearing_after", (int)st->bearing_after, "type",
                           cv_maneuver_type_name(st->type));
     const char *mod = cv_modifier_name(st->modifier);
@@ -166,8 +166,8 @@ static json_t *json_step(const cv_graph *g, const cv_steps *S, const cv_step *st
     json_t *xs = json_array();
     bad |= !xs;
     for (size_t k = 0; !bad && k < st->nintersections; k++)
-        bad |= json_array_append_new(xs, json_intersection(S, &S->intersections[st->first_intersection + k]));
-    json_t *geom = bad ? NULL : json_geometry(S->points + st->first_point, st->npoints, geometry);
+        bad |= json_array_append_new(xs, osrm_json_intersection(S, &S->intersections[st->first_intersection + k]));
+    json_t *geom = bad ? NULL : osrm_json_geometry(S->points + st->first_point, st->npoints, geometry);
     if (bad || !geom) {
         json_decref(m), json_decref(xs), json_decref(geom);
         return NULL;
@@ -185,9 +185,9 @@ static json_t *json_step(const cv_graph *g, const cv_steps *S, const cv_step *st
     if (nm->destination)
         bad |= json_object_set_new(o, "destinations", json_string(cv_graph_string(g, nm->destination)));
     bad |= json_object_set_new(o, "intersections", xs);
-    bad |= json_object_set_new(o, "weight", json_1dp(st->weight / 10.0));
-    bad |= json_object_set_new(o, "duration", json_1dp(st->duration_ds / 10.0));
-    bad |= json_object_set_new(o, "distance", json_1dp(st->distance_dm / 10.0));
+    bad |= json_object_set_new(o, "weight", osrm_json_1dp(st->weight / 10.0));
+    bad |= json_object_set_new(o, "duration", osrm_json_1dp(st->duration_ds / 10.0));
+    bad |= json_object_set_new(o, "distance", osrm_json_1dp(st->distance_dm / 10.0));
     if (bad) {
         json_decref(o);
         return NULL;
@@ -202,10 +202,10 @@ static json_t *json_step(const cv_graph *g, const cv_steps *S, const cv_step *st
    speed is distance / duration rounded to 0.1 m/s, as OSRM computes it; on a step too short to take 0.1 s it
    repeats the step before's (0 on the first), as OSRM does rather than divide by zero. One data source: 0. */
 const osrm_annotation_kind osrm_annotation_kinds[OSRM_ANNOTATION_KINDS] = {
-    {"distance", ANNOTATE_DISTANCE}, {"duration", ANNOTATE_DURATION}, {"datasources", ANNOTATE_DATASOURCES},
-    {"weight", ANNOTATE_WEIGHT}, {"speed", ANNOTATE_SPEED}};
+    {"distance", OSRM_ANNOTATE_DISTANCE}, {"duration", OSRM_ANNOTATE_DURATION}, {"datasources", OSRM_ANNOTATE_DATASOURCES},
+    {"weight", OSRM_ANNOTATE_WEIGHT}, {"speed", OSRM_ANNOTATE_SPEED}};
 
-static json_t *json_annotation(const cv_graph *g, const cv_path *p, int ann)
+static json_t *osrm_json_annotation(const cv_graph *g, const cv_path *p, int ann)
 {
     const osrm_annotation_kind *kinds = osrm_annotation_kinds;
     enum { NKINDS = OSRM_ANNOTATION_KINDS };
@@ -229,7 +229,7 @@ static json_t *json_annotation(const cv_graph *g, const cv_path *p, int ann)
         const double v[NKINDS] = {dist, dur, 0, w, speed};
         for (size_t k = 0; !bad && k < NKINDS; k++)
             if (arr[k])
-                bad = json_array_append_new(arr[k], kinds[k].bit == ANNOTATE_DATASOURCES ? json_integer(0)
+                bad = json_array_append_new(arr[k], kinds[k].bit == OSRM_ANNOTATE_DATASOURCES ? json_integer(0)
                                                                                          : json_real(v[k]));
     }
     free(pts);
@@ -238,7 +238,7 @@ static json_t *json_annotation(const cv_graph *g, const cv_path *p, int ann)
             bad |= json_object_set_new(o, kinds[k].name, arr[k]); /* takes arr[k] even when it fails */
             arr[k] = NULL;
         }
-    if (!bad && (ann & ANNOTATE_DATASOURCES))
+    if (!bad && (ann & OSRM_ANNOTATE_DATASOURCES))
         bad = json_object_set_new(o, "metadata", json_pack("{s:[s]}", "datasource_names", "lua profile"));
     if (bad) {
         for (size_t k = 0; k < NKINDS; k++)
@@ -251,17 +251,17 @@ static json_t *json_annotation(const cv_graph *g, const cv_path *p, int ann)
 
 /* A leg: distance, duration, weight, and with steps its summary and steps (else "" and []); with annotations
    (ANNOTATE_* bits) its annotation. */
-static json_t *json_leg(const cv_graph *g, const cv_path *p, int geometry, cv_steps *S, int annotations)
+static json_t *osrm_json_leg(const cv_graph *g, const cv_path *p, int geometry, cv_steps *S, int annotations)
 {
-    json_t *leg = json_pack("{s:o,s:o,s:o}", "distance", json_1dp(p->distance_dm / 10.0), "duration",
-                            json_1dp(p->duration_ds / 10.0), "weight", json_1dp(p->weight / 10.0));
+    json_t *leg = json_pack("{s:o,s:o,s:o}", "distance", osrm_json_1dp(p->distance_dm / 10.0), "duration",
+                            osrm_json_1dp(p->duration_ds / 10.0), "weight", osrm_json_1dp(p->weight / 10.0));
     json_t *steps = json_array();
     char summary[600] = "";
     int bad = !leg || !steps;
     if (!bad && S) {
         bad = cv_path_steps(g, p, S) != 0;
         for (size_t k = 0; !bad && k < S->n; k++)
-            bad |= json_array_append_new(steps, json_step(g, S, &S->steps[k], geometry));
+            bad |= json_array_append_new(steps, osrm_json_step(g, S, &S->steps[k], geometry));
         if (!bad)
             cv_steps_summary(g, S, summary, sizeof summary);
     }
@@ -273,7 +273,7 @@ static json_t *json_leg(const cv_graph *g, const cv_path *p, int geometry, cv_st
     }
     json_decref(steps);
     if (!bad && annotations)
-        bad |= json_object_set_new(leg, "annotation", json_annotation(g, p, annotations));
+        bad |= json_object_set_new(leg, "annotation", osrm_json_annotation(g, p, annotations));
     if (bad) {
         json_decref(leg);
         return NULL;
@@ -281,7 +281,7 @@ static json_t *json_leg(const cv_graph *g, const cv_path *p, int geometry, cv_st
     return leg;
 }
 
-json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int geometry, int overview, int steps,
+json_t *osrm_json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int geometry, int overview, int steps,
                         int annotations)
 {
     json_t *legs = json_array();
@@ -290,7 +290,7 @@ json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int g
     for (size_t i = 0; legs && i < n; i++) {
         const cv_path *p = &paths[i];
         dist += p->distance_dm, dur += p->duration_ds, w += p->weight;
-        if (json_array_append_new(legs, json_leg(g, p, geometry, steps ? &S : NULL, annotations))) {
+        if (json_array_append_new(legs, osrm_json_leg(g, p, geometry, steps ? &S : NULL, annotations))) {
             json_decref(legs);
             legs = NULL;
         }
@@ -299,13 +299,13 @@ json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int g
     if (!legs)
         return NULL;
     json_t *geom = NULL;
-    if (overview != OVERVIEW_FALSE && !(geom = legs_geometry(g, paths, n, geometry))) {
+    if (overview != OSRM_OVERVIEW_FALSE && !(geom = legs_geometry(g, paths, n, geometry))) {
         json_decref(legs);
         return NULL;
     }
     /* Keys in OSRM's order: geometry before legs. json_object_set_new takes its value even when it fails. */
-    json_t *route = json_pack("{s:o,s:o,s:o,s:s}", "distance", json_1dp(dist / 10.0), "duration",
-                              json_1dp(dur / 10.0), "weight", json_1dp(w / 10.0), "weight_name", "routability");
+    json_t *route = json_pack("{s:o,s:o,s:o,s:s}", "distance", osrm_json_1dp(dist / 10.0), "duration",
+                              osrm_json_1dp(dur / 10.0), "weight", osrm_json_1dp(w / 10.0), "weight_name", "routability");
     if (!route) {
         json_decref(geom);
         json_decref(legs);
@@ -320,12 +320,12 @@ json_t *json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int g
     return route;
 }
 
-json_t *json_route(const cv_graph *g, const cv_path *p, int geometry, int steps)
+json_t *osrm_json_route(const cv_graph *g, const cv_path *p, int geometry, int steps)
 {
-    return json_route_legs(g, p, 1, geometry, OVERVIEW_FULL, steps, 0);
+    return osrm_json_route_legs(g, p, 1, geometry, OSRM_OVERVIEW_FULL, steps, 0);
 }
 
-int json_table_set(json_t *doc, const cv_table_cell *cells, size_t ns, size_t nd, int durations, int distances)
+int osrm_json_table_set(json_t *doc, const cv_table_cell *cells, size_t ns, size_t nd, int durations, int distances)
 {
     json_t *durs = durations ? json_array() : NULL, *dists = distances ? json_array() : NULL;
     int bad = (durations && !durs) || (distances && !dists);

@@ -217,7 +217,7 @@ static json_t *waypoints_json(const cv_graph *g, const cv_snap *s, const size_t 
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < n; i++)
-        if (json_array_append_new(a, json_waypoint(g, &s[idx ? idx[i] : i]))) {
+        if (json_array_append_new(a, osrm_json_waypoint(g, &s[idx ? idx[i] : i]))) {
             json_decref(a);
             return NULL;
         }
@@ -235,7 +235,7 @@ static int annotations_arg(web_req *r)
     if (!v || !strcmp(v, "false"))
         return 0;
     if (!strcmp(v, "true"))
-        return ANNOTATE_ALL;
+        return OSRM_ANNOTATE_ALL;
     const osrm_annotation_kind *kinds = osrm_annotation_kinds;
     int bits = 0;
     for (const char *p = v;;) {
@@ -270,9 +270,9 @@ int web_route(web_req *r)
     const char *coords = after_profile(r);
     if (!coords || check_args(r, allowed) || common_args(r))
         return -1;
-    int geometry = choice_arg(r, "geometries", geometries, GEOM_POLYLINE);
+    int geometry = choice_arg(r, "geometries", geometries, OSRM_GEOM_POLYLINE);
     /* OSRM's default overview is simplified, which gives the full geometry here (see osrm_json.c). */
-    int overview = geometry < 0 ? -1 : choice_arg(r, "overview", overviews, OVERVIEW_SIMPLIFIED);
+    int overview = geometry < 0 ? -1 : choice_arg(r, "overview", overviews, OSRM_OVERVIEW_SIMPLIFIED);
     int steps = overview < 0 ? -1 : choice_arg(r, "steps", bools, 0);
     int annotations = steps < 0 ? -1 : annotations_arg(r);
     int skip_wp = annotations < 0 ? -1 : choice_arg(r, "skip_waypoints", bools, 0);
@@ -311,7 +311,7 @@ int web_route(web_req *r)
     cv_error err = {0};
     /* without geometry, steps or annotations, a leg is its distance, duration and weight: the search alone gives
        them, with nothing unpacked (the same figures, tested) */
-    int cost_only = overview == OVERVIEW_FALSE && !steps && !annotations;
+    int cost_only = overview == OSRM_OVERVIEW_FALSE && !steps && !annotations;
     for (long i = 0; !rc && i + 1 < n; i++) {
         if (cost_only) {
             cv_table_cell c;
@@ -331,7 +331,7 @@ int web_route(web_req *r)
     }
     if (!rc) {
         json_t *doc = json_pack("{s:s,s:[o]}", "code", osrm_word(OSRM_OK), "routes",
-                                json_route_legs(r->g, paths, (size_t)n - 1, geometry, overview, steps, annotations));
+                                osrm_json_route_legs(r->g, paths, (size_t)n - 1, geometry, overview, steps, annotations));
         if (doc && !skip_wp && json_object_set_new(doc, "waypoints", waypoints_json(r->g, s, NULL, (size_t)n))) {
             json_decref(doc);
             doc = NULL;
@@ -450,7 +450,7 @@ int web_table(web_req *r)
     }
     if (!rc) {
         json_t *doc = json_pack("{s:s}", "code", osrm_word(OSRM_OK));
-        if (doc && (json_table_set(doc, cells, (size_t)ns, (size_t)nd, want_dur, want_dist) ||
+        if (doc && (osrm_json_table_set(doc, cells, (size_t)ns, (size_t)nd, want_dur, want_dist) ||
                     (!skip_wp &&
                      (json_object_set_new(doc, "sources", waypoints_json(r->g, s, si, (size_t)ns)) ||
                       json_object_set_new(doc, "destinations", waypoints_json(r->g, s, di, (size_t)nd)))))) {
@@ -493,7 +493,7 @@ int web_nearest(web_req *r)
         rc = snap_all(r, c, &radius, 1, &s);
     free(c);
     if (!rc)
-        web_ok(r, json_pack("{s:s,s:[o]}", "code", osrm_word(OSRM_OK), "waypoints", json_waypoint(r->g, &s)));
+        web_ok(r, json_pack("{s:s,s:[o]}", "code", osrm_word(OSRM_OK), "waypoints", osrm_json_waypoint(r->g, &s)));
     return rc;
 }
 

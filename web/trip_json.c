@@ -9,46 +9,46 @@
 #include "web/trip_json.h"
 #include "matcher/timeutil.h"
 
-const char *json_trip_code(int code)
+const char *trip_json_code(int code)
 {
     /* the one code the carpool API answers otherwise than the routing side (the table in osrm_json.c) */
     return code == CV_EINVAL ? osrm_word(OSRM_INVALID_VALUE) : osrm_code(code);
 }
 
-json_t *json_trip_error(int code, const char *message)
+json_t *trip_json_error(int code, const char *message)
 {
-    return json_pack("{s:s,s:s}", "code", json_trip_code(code), "message", message ? message : "");
+    return json_pack("{s:s,s:s}", "code", trip_json_code(code), "message", message ? message : "");
 }
 
 /* v rounded to `decimals` decimals, as a JSON real. */
-static json_t *json_round(double v, int decimals)
+static json_t *trip_json_round(double v, int decimals)
 {
     double f = pow(10.0, decimals);
     return json_real(round(v * f) / f);
 }
 
 /* Tenths (decisecond or decimetre) to units, one decimal. */
-static json_t *json_tenths(int64_t v)
+static json_t *trip_json_tenths(int64_t v)
 {
-    return json_round((double)v / 10.0, 1);
+    return trip_json_round((double)v / 10.0, 1);
 }
 
 /* A whole number as an integer, anything else as a real. */
-static json_t *json_number(double v)
+static json_t *trip_json_number(double v)
 {
     if (v == floor(v) && fabs(v) < 9e15)
         return json_integer((json_int_t)v);
     return json_real(v);
 }
 
-json_t *json_datetime(int64_t utc)
+json_t *trip_json_datetime(int64_t utc)
 {
     char buf[40];
     cv_format_datetime(utc, buf);
     return json_string(buf);
 }
 
-static json_t *json_date(cv_day day)
+static json_t *trip_json_date(cv_day day)
 {
     char buf[16];
     cv_format_date(day, buf);
@@ -57,50 +57,50 @@ static json_t *json_date(cv_day day)
 
 /* A stop time of a booking: trip.h allows seconds after local midnight (regular) besides UTC seconds, so values
    below one day are shown as a local time of day "HH:MM", larger ones as a date-time. */
-static json_t *json_stop_time(int64_t t)
+static json_t *trip_json_stop_time(int64_t t)
 {
     if (t >= 0 && t < 86400) {
         char buf[8];
         cv_format_time_of_day((int32_t)t, buf);
         return json_string(buf);
     }
-    return json_datetime(t);
+    return trip_json_datetime(t);
 }
 
-json_t *json_schedule(const cv_schedule *s)
+json_t *trip_json_schedule(const cv_schedule *s)
 {
-    json_t *margin = json_number(s->margin_s / 60.0);
+    json_t *margin = trip_json_number(s->margin_s / 60.0);
     if (s->kind == CV_PUNCTUAL)
-        return json_pack("{s:s,s:o,s:o}", "type", "punctual", "depart", json_datetime(s->depart), "margin_min",
+        return json_pack("{s:s,s:o,s:o}", "type", "punctual", "depart", trip_json_datetime(s->depart), "margin_min",
                          margin);
     char days[40], tod[8];
     cv_format_weekdays(s->weekdays, days);
     cv_format_time_of_day(s->time_of_day, tod);
     return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "type", "regular", "weekdays", days, "time", tod, "first_date",
-                     json_date(s->first_day), "last_date", json_date(s->last_day), "margin_min", margin);
+                     trip_json_date(s->first_day), "last_date", trip_json_date(s->last_day), "margin_min", margin);
 }
 
-json_t *json_offer(const cv_offer *o)
+json_t *trip_json_offer(const cv_offer *o)
 {
     json_t *vias = json_array();
     for (int i = 0; vias && i < o->nvias && i < CV_MAX_VIAS; i++)
-        json_array_append_new(vias, json_lonlat(o->vias[i]));
+        json_array_append_new(vias, osrm_json_lonlat(o->vias[i]));
     json_t *max_detour = json_pack("{s:o,s:o}", "duration",
                                    o->max_detour_s < 0 ? json_null() : json_integer(o->max_detour_s), "distance",
                                    o->max_detour_m < 0 ? json_null() : json_integer(o->max_detour_m));
     return json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:{s:o,s:o},s:o}", "id", (json_int_t)o->id, "owner",
-                     o->owner, "status", cv_trip_status_name(o->status), "from", json_lonlat(o->from), "to",
-                     json_lonlat(o->to), "vias", vias, "schedule", json_schedule(&o->when), "seats", o->seats,
-                     "max_detour", max_detour, "price_per_km", json_round(o->price_per_km, 4), "direct",
-                     "duration", json_tenths(o->direct_duration_ds), "distance", json_tenths(o->direct_distance_dm),
-                     "created", json_datetime(o->created));
+                     o->owner, "status", cv_trip_status_name(o->status), "from", osrm_json_lonlat(o->from), "to",
+                     osrm_json_lonlat(o->to), "vias", vias, "schedule", trip_json_schedule(&o->when), "seats", o->seats,
+                     "max_detour", max_detour, "price_per_km", trip_json_round(o->price_per_km, 4), "direct",
+                     "duration", trip_json_tenths(o->direct_duration_ds), "distance", trip_json_tenths(o->direct_distance_dm),
+                     "created", trip_json_datetime(o->created));
 }
 
-json_t *json_request(const cv_request *r)
+json_t *trip_json_request(const cv_request *r)
 {
     return json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:i,s:o}", "id", (json_int_t)r->id, "owner", r->owner, "status",
-                     cv_trip_status_name(r->status), "from", json_lonlat(r->from), "to", json_lonlat(r->to),
-                     "schedule", json_schedule(&r->when), "seats", r->seats, "created", json_datetime(r->created));
+                     cv_trip_status_name(r->status), "from", osrm_json_lonlat(r->from), "to", osrm_json_lonlat(r->to),
+                     "schedule", trip_json_schedule(&r->when), "seats", r->seats, "created", trip_json_datetime(r->created));
 }
 
 static const char *stop_kind_name(cv_stop_kind k)
@@ -115,83 +115,83 @@ static const char *stop_kind_name(cv_stop_kind k)
     return "unknown";
 }
 
-json_t *json_dates(cv_dates d)
+json_t *trip_json_dates(cv_dates d)
 {
     if (d.first == CV_DATES_ALL.first && d.last == CV_DATES_ALL.last)
         return json_null(); /* a booking made before bookings had dates: every date of its offer */
     char days[40];
     cv_format_weekdays(d.weekdays, days);
-    return json_pack("{s:o,s:o,s:s}", "first_date", json_date(d.first), "last_date", json_date(d.last), "weekdays",
+    return json_pack("{s:o,s:o,s:s}", "first_date", trip_json_date(d.first), "last_date", trip_json_date(d.last), "weekdays",
                      days);
 }
 
-json_t *json_stop(const cv_stop *s)
+json_t *trip_json_stop(const cv_stop *s)
 {
     json_t *o = json_pack("{s:s,s:f,s:o}", "kind", stop_kind_name(s->kind), "key", s->key, "location",
-                          json_lonlat(s->at));
+                          osrm_json_lonlat(s->at));
     if (o && (s->kind == CV_STOP_PICKUP || s->kind == CV_STOP_DROPOFF)) {
         json_object_set_new(o, "booking_id", json_integer(s->booking_id));
         json_object_set_new(o, "seats_delta", json_integer(s->seats_delta));
-        json_object_set_new(o, "dates", json_dates(s->dates));
+        json_object_set_new(o, "dates", trip_json_dates(s->dates));
     }
     return o;
 }
 
-json_t *json_booking(const cv_booking *b)
+json_t *trip_json_booking(const cv_booking *b)
 {
     return json_pack("{s:I,s:I,s:I,s:i,s:s,s:o,s:{s:o,s:o},s:{s:o,s:o},s:{s:o,s:s,s:i},s:o,s:o}", "id",
                      (json_int_t)b->id, "offer_id", (json_int_t)b->offer_id, "request_id", (json_int_t)b->request_id,
-                     "seats", b->seats, "status", cv_booking_status_name(b->status), "dates", json_dates(b->dates),
-                     "pickup", "location", json_lonlat(b->pickup), "time", json_stop_time(b->pickup_time),
-                     "dropoff", "location", json_lonlat(b->dropoff), "time", json_stop_time(b->dropoff_time),
-                     "contribution", "amount", json_round(b->amount, 2), "currency", "EUR", "commission", 0,
-                     "created", json_datetime(b->created), "updated", json_datetime(b->updated));
+                     "seats", b->seats, "status", cv_booking_status_name(b->status), "dates", trip_json_dates(b->dates),
+                     "pickup", "location", osrm_json_lonlat(b->pickup), "time", trip_json_stop_time(b->pickup_time),
+                     "dropoff", "location", osrm_json_lonlat(b->dropoff), "time", trip_json_stop_time(b->dropoff_time),
+                     "contribution", "amount", trip_json_round(b->amount, 2), "currency", "EUR", "commission", 0,
+                     "created", trip_json_datetime(b->created), "updated", trip_json_datetime(b->updated));
 }
 
-static json_t *json_contribution(const cv_contribution *c)
+static json_t *trip_json_contribution(const cv_contribution *c)
 {
-    return json_pack("{s:o,s:s,s:i,s:o,s:o,s:s}", "amount", json_round(c->amount, 2), "currency", "EUR",
-                     "commission", 0, "per_km", json_round(c->per_km, 4), "distance_km",
-                     json_round(c->distance_km, 3), "rounding", cv_rounding_name(c->rounding));
+    return json_pack("{s:o,s:s,s:i,s:o,s:o,s:s}", "amount", trip_json_round(c->amount, 2), "currency", "EUR",
+                     "commission", 0, "per_km", trip_json_round(c->per_km, 4), "distance_km",
+                     trip_json_round(c->distance_km, 3), "rounding", cv_rounding_name(c->rounding));
 }
 
-json_t *json_match(const cv_match *m)
+json_t *trip_json_match(const cv_match *m)
 {
     char days[40];
     cv_format_weekdays(m->weekdays, days);
     json_t *schedule = json_pack("{s:b,s:s,s:o,s:o}", "regular", m->regular != 0, "weekdays", days, "first_date",
-                                 json_date(m->first_day), "last_date", json_date(m->last_day));
+                                 trip_json_date(m->first_day), "last_date", trip_json_date(m->last_day));
     return json_pack("{s:I,s:I,s:i,s:{s:o,s:o},s:{s:o,s:o},s:{s:o,s:o,s:o},s:{s:o,s:o},s:{s:o,s:o},s:I,s:o,s:o}",
                      "offer_id", (json_int_t)m->offer_id, "request_id", (json_int_t)m->request_id, "seats_left",
                      m->seats_left, "pickup",
-                     "location", json_lonlat(m->pickup), "time", json_datetime(m->pickup_time), "dropoff",
-                     "location", json_lonlat(m->dropoff), "time", json_datetime(m->dropoff_time), "detour",
-                     "duration", json_tenths(m->detour_ds), "distance", json_tenths(m->detour_dm), "percent",
-                     json_round(m->detour_percent, 1), "shared", "duration", json_tenths(m->shared_ds), "distance",
-                     json_tenths(m->shared_dm), "driver_total", "duration", json_tenths(m->total_ds), "distance",
-                     json_tenths(m->total_dm), "time_mismatch", (json_int_t)m->mismatch_s, "schedule", schedule,
-                     "contribution", json_contribution(&m->contribution));
+                     "location", osrm_json_lonlat(m->pickup), "time", trip_json_datetime(m->pickup_time), "dropoff",
+                     "location", osrm_json_lonlat(m->dropoff), "time", trip_json_datetime(m->dropoff_time), "detour",
+                     "duration", trip_json_tenths(m->detour_ds), "distance", trip_json_tenths(m->detour_dm), "percent",
+                     trip_json_round(m->detour_percent, 1), "shared", "duration", trip_json_tenths(m->shared_ds), "distance",
+                     trip_json_tenths(m->shared_dm), "driver_total", "duration", trip_json_tenths(m->total_ds), "distance",
+                     trip_json_tenths(m->total_dm), "time_mismatch", (json_int_t)m->mismatch_s, "schedule", schedule,
+                     "contribution", trip_json_contribution(&m->contribution));
 }
 
-json_t *json_matches(const cv_match *v, size_t n)
+json_t *trip_json_matches(const cv_match *v, size_t n)
 {
     json_t *list = json_array();
     for (size_t i = 0; list && i < n; i++)
-        if (json_array_append_new(list, json_match(&v[i])))
+        if (json_array_append_new(list, trip_json_match(&v[i])))
             json_decref(list), list = NULL;
     return list;
 }
 
-static json_t *json_bookings(const cv_booking *v, size_t n)
+static json_t *trip_json_bookings(const cv_booking *v, size_t n)
 {
     json_t *list = json_array();
     for (size_t i = 0; list && i < n; i++)
-        if (json_array_append_new(list, json_booking(&v[i])))
+        if (json_array_append_new(list, trip_json_booking(&v[i])))
             json_decref(list), list = NULL;
     return list;
 }
 
-json_t *json_offer_detail(cv_store *store, const cv_offer *o, int64_t now, int *rc, cv_error *err)
+json_t *trip_json_offer_detail(cv_store *store, const cv_offer *o, int64_t now, int *rc, cv_error *err)
 {
     cv_stop *stops = NULL;
     cv_booking *bookings = NULL;
@@ -204,13 +204,13 @@ json_t *json_offer_detail(cv_store *store, const cv_offer *o, int64_t now, int *
         (*rc = cv_store_list_bookings(store, o->id, -1, &bookings, &nbookings, err)) ||
         (*rc = cv_store_seats_left(store, o->id, today, &left, &nleft, err)))
         goto done;
-    obj = json_offer(o);
-    json_t *js = json_array(), *jb = json_bookings(bookings, nbookings), *jl = json_array();
+    obj = trip_json_offer(o);
+    json_t *js = json_array(), *jb = trip_json_bookings(bookings, nbookings), *jl = json_array();
     for (size_t i = 0; js && i < nstops; i++)
-        if (json_array_append_new(js, json_stop(&stops[i])))
+        if (json_array_append_new(js, trip_json_stop(&stops[i])))
             json_decref(js), js = NULL;
     for (size_t i = 0; jl && i < nleft; i++)
-        if (json_array_append_new(jl, json_pack("{s:o,s:i}", "date", json_date(left[i].day), "seats_left",
+        if (json_array_append_new(jl, json_pack("{s:o,s:i}", "date", trip_json_date(left[i].day), "seats_left",
                                                 left[i].seats_left)))
             json_decref(jl), jl = NULL;
     if (!obj || !js || !jb || !jl) {
@@ -228,13 +228,13 @@ done:
     return obj;
 }
 
-json_t *json_request_detail(cv_store *store, const cv_request *r, int *rc, cv_error *err)
+json_t *trip_json_request_detail(cv_store *store, const cv_request *r, int *rc, cv_error *err)
 {
     cv_booking *bookings = NULL;
     size_t nbookings = 0;
     if ((*rc = cv_store_list_request_bookings(store, r->id, &bookings, &nbookings, err)))
         return NULL;
-    json_t *obj = json_request(r), *jb = json_bookings(bookings, nbookings);
+    json_t *obj = trip_json_request(r), *jb = trip_json_bookings(bookings, nbookings);
     free(bookings);
     if (!obj || !jb) {
         json_decref(obj), json_decref(jb);
@@ -247,7 +247,7 @@ json_t *json_request_detail(cv_store *store, const cv_request *r, int *rc, cv_er
     return obj;
 }
 
-json_t *json_trip_list(cv_store *store, int offers, const char *owner, int open_only, int *rc, cv_error *err)
+json_t *trip_json_list(cv_store *store, int offers, const char *owner, int open_only, int *rc, cv_error *err)
 {
     cv_offer *o = NULL;
     cv_request *q = NULL;
@@ -256,7 +256,7 @@ json_t *json_trip_list(cv_store *store, int offers, const char *owner, int open_
     *rc = offers ? cv_store_list_offers(store, owner, open_only, &o, &n, err)
                  : cv_store_list_requests(store, owner, open_only, &q, &n, err);
     for (size_t i = 0; !*rc && list && i < n; i++)
-        if (json_array_append_new(list, offers ? json_offer(&o[i]) : json_request(&q[i])))
+        if (json_array_append_new(list, offers ? trip_json_offer(&o[i]) : trip_json_request(&q[i])))
             json_decref(list), list = NULL;
     free(o);
     free(q);

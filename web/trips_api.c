@@ -52,7 +52,7 @@ static int fail(web_req *r, int code, const cv_error *err)
         cv_log("error", "%s %s: %s", r->method, r->path, err->text);
         web_count_db_error(r);
     }
-    return web_error(r, status_of(code), json_trip_code(code), "%s", err->text);
+    return web_error(r, status_of(code), trip_json_code(code), "%s", err->text);
 }
 
 /* {"code":"Ok", key: value} (value taken; NULL means out of memory) with status 200 or 201. */
@@ -429,11 +429,11 @@ static int trip_create(web_req *r, cv_matcher_ws *w, kind k)
     if (k == K_OFFER) {
         if ((rc = cv_matcher_add_offer(w, &o, now, &err)) || (rc = cv_store_get_offer(store, o.id, &o, &err)))
             return fail(r, rc, &err);
-        return ok(r, 1, "offer", json_offer(&o));
+        return ok(r, 1, "offer", trip_json_offer(&o));
     }
     if ((rc = cv_matcher_add_request(w, &q, now, &err)) || (rc = cv_store_get_request(store, q.id, &q, &err)))
         return fail(r, rc, &err);
-    return ok(r, 1, "request", json_request(&q));
+    return ok(r, 1, "request", trip_json_request(&q));
 }
 
 static int trip_list(web_req *r, cv_matcher_ws *w, kind k)
@@ -455,7 +455,7 @@ static int trip_list(web_req *r, cv_matcher_ws *w, kind k)
     }
     cv_error err = {0};
     int rc = 0;
-    json_t *list = json_trip_list(cv_matcher_store(w), k == K_OFFER, owner, open_only, &rc, &err);
+    json_t *list = trip_json_list(cv_matcher_store(w), k == K_OFFER, owner, open_only, &rc, &err);
     if (rc)
         return fail(r, rc, &err);
     return ok(r, 0, k == K_OFFER ? "offers" : "requests", list);
@@ -478,7 +478,7 @@ static int trip_one(web_req *r, cv_matcher_ws *w, kind k, int64_t id, int cancel
         cv_offer o;
         if ((cancel && (rc = cv_matcher_cancel_offer(w, id, &err))) || (rc = cv_store_get_offer(store, id, &o, &err)))
             return fail(r, rc, &err);
-        json_t *obj = json_offer_detail(store, &o, (int64_t)time(NULL), &rc, &err);
+        json_t *obj = trip_json_offer_detail(store, &o, (int64_t)time(NULL), &rc, &err);
         if (!obj && rc)
             return fail(r, rc, &err);
         return ok(r, 0, "offer", obj);
@@ -486,7 +486,7 @@ static int trip_one(web_req *r, cv_matcher_ws *w, kind k, int64_t id, int cancel
     cv_request q;
     if ((cancel && (rc = cv_matcher_cancel_request(w, id, &err))) || (rc = cv_store_get_request(store, id, &q, &err)))
         return fail(r, rc, &err);
-    json_t *obj = json_request_detail(store, &q, &rc, &err);
+    json_t *obj = trip_json_request_detail(store, &q, &rc, &err);
     if (!obj && rc)
         return fail(r, rc, &err);
     return ok(r, 0, "request", obj);
@@ -514,7 +514,7 @@ static int trip_matches(web_req *r, cv_matcher_ws *w, kind k, int64_t id)
         return fail(r, rc, &err);
     }
     web_count_matches(r, n);
-    json_t *list = json_matches(v, n);
+    json_t *list = trip_json_matches(v, n);
     free(v);
     return ok(r, 0, "matches", list);
 }
@@ -587,7 +587,7 @@ static int search(web_req *r, cv_matcher_ws *w)
         return fail(r, rc, &err);
     }
     web_count_matches(r, n);
-    json_t *list = json_matches(v, n);
+    json_t *list = trip_json_matches(v, n);
     free(v);
     return ok(r, 0, "matches", list);
 }
@@ -609,7 +609,7 @@ static int show_booking(web_req *r, cv_matcher_ws *w, int64_t id, int created)
         if (!owns(r, driver) && !owns(r, passenger))
             return forbidden(r, "booking", id);
     }
-    return ok(r, created, "booking", json_booking(&b));
+    return ok(r, created, "booking", trip_json_booking(&b));
 }
 
 static int trip_owner(web_req *r, cv_store *store, int is_offer, int64_t id, char owner[CV_OWNER_MAX])

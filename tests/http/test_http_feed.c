@@ -141,7 +141,7 @@ static answers fresh(void)
         assert_int_equal(cv_matcher_request_matches(w, requests[i], now, 100, &ms, &n, &err), 0);
         char key[24];
         snprintf(key, sizeof key, "%lld", (long long)requests[i]);
-        json_t *list = json_matches(ms, n);
+        json_t *list = trip_json_matches(ms, n);
         json_object_set_new(a.by_request, key, digest(list));
         json_decref(list);
         free(ms);
@@ -150,7 +150,7 @@ static answers fresh(void)
     cv_match *ms;
     size_t n;
     assert_int_equal(cv_matcher_search(w, &r, now, 100, &ms, &n, &err), 0);
-    json_t *list = json_matches(ms, n);
+    json_t *list = trip_json_matches(ms, n);
     a.search = digest(list);
     json_decref(list);
     free(ms);
