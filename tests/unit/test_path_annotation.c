@@ -1,4 +1,4 @@
-/* test_path_annotation.c — cv_path_points (routing/dijkstra.c) on the Monaco extract, for many random routes:
+/* test_path_annotation.c — cv_path_points (routing/path.c) on the Monaco extract, for many random routes:
    the points are those of cv_path_geometry, the running sums start at 0, never go down, end on the path's
    duration, distance and weight, agree with the turn-by-turn steps at every step's end (both cut the same path
    into the same edge shares), and the no-through penalty is added once, on one step of the geometry. */
