@@ -978,7 +978,12 @@ static int tx_begin_light(cv_store *s, int *light, cv_error *err)
     *light = s->durability == CV_DURABLE_BOOKINGS;
     if (*light && (rc = exec(s->db, "PRAGMA synchronous = NORMAL", err, "cannot set the durability")))
         return rc;
-    return tx_begin(s, 1, err);
+    if ((rc = tx_begin(s, 1, err)) && *light) {
+        /* no transaction, so no tx_end_light: FULL again here, or the next booking would commit at NORMAL */
+        exec(s->db, "PRAGMA synchronous = FULL", NULL, "cannot set the durability");
+        *light = 0;
+    }
+    return rc;
 }
 
 static int tx_end_light(cv_store *s, int light, int rc, cv_error *err)
