@@ -8,6 +8,7 @@
 #include "matcher/backup.h"
 #include "cli/cli.h"
 #include "util/cv_progress.h"
+#include "web/osrm_json.h"
 
 static void usage(FILE *f)
 {
@@ -104,9 +105,9 @@ int cmd_backup(int argc, char **argv)
         return CLI_FAIL;
     }
     cv_progress_done(&prog);
-    cli_print_json(json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:f}", "code", "Ok", "db", db, "copy", out,
-                             "schema_version", st.schema_version, "pages", (json_int_t)st.pages, "bytes",
-                             (json_int_t)st.bytes, "offers", (json_int_t)st.offers, "requests",
-                             (json_int_t)st.requests, "bookings", (json_int_t)st.bookings, "seconds", st.seconds));
+    cli_print_json(json_pack("{s:s,s:s,s:s,s:i,s:I,s:I,s:I,s:I,s:I,s:f}", "code", osrm_word(OSRM_OK), "db", db, "copy",
+                             out, "schema_version", st.schema_version, "pages", (json_int_t)st.pages, "bytes",
+                             (json_int_t)st.bytes, "offers", (json_int_t)st.offers, "requests", (json_int_t)st.requests,
+                             "bookings", (json_int_t)st.bookings, "seconds", st.seconds));
     return CLI_OK;
 }

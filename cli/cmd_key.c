@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "matcher/store.h"
+#include "web/osrm_json.h"
 
 static void usage(FILE *f)
 {
@@ -115,8 +116,8 @@ int cmd_key(int argc, char **argv)
         int64_t kid = 0;
         rc = cv_store_add_key(s, client, scopes, secret, &kid, &err);
         if (!rc)
-            cli_print_json(json_pack("{s:s,s:I,s:s,s:o,s:s}", "code", "Ok", "id", (json_int_t)kid, "client", client,
-                                     "scopes", scopes_json(scopes), "secret", secret));
+            cli_print_json(json_pack("{s:s,s:I,s:s,s:o,s:s}", "code", osrm_word(OSRM_OK), "id", (json_int_t)kid,
+                                     "client", client, "scopes", scopes_json(scopes), "secret", secret));
         memset(secret, 0, sizeof secret);
     } else if (!strcmp(op, "list")) {
         cv_key_info *v = NULL;
@@ -129,11 +130,11 @@ int cmd_key(int argc, char **argv)
                                                   (json_int_t)v[i].created, "revoked", v[i].revoked != 0));
         free(v);
         if (!rc)
-            cli_print_json(json_pack("{s:s,s:o}", "code", "Ok", "keys", list));
+            cli_print_json(json_pack("{s:s,s:o}", "code", osrm_word(OSRM_OK), "keys", list));
     } else {
         rc = cv_store_revoke_key(s, (int64_t)id, &err);
         if (!rc)
-            cli_print_json(json_pack("{s:s,s:I,s:b}", "code", "Ok", "id", (json_int_t)id, "revoked", 1));
+            cli_print_json(json_pack("{s:s,s:I,s:b}", "code", osrm_word(OSRM_OK), "id", (json_int_t)id, "revoked", 1));
     }
     cv_store_close(s);
     if (rc) {

@@ -11,19 +11,21 @@
 #include <microhttpd.h>
 
 #include "web/auth.h"
+#include "web/osrm_json.h"
 
 static int too_many(web_req *r, unsigned wait, const char *what)
 {
     r->retry_after = wait;
-    return web_error(r, MHD_HTTP_TOO_MANY_REQUESTS, "TooManyRequests", "rate limit of %s exceeded: retry in %u s",
-                     what, wait);
+    return web_error(r, MHD_HTTP_TOO_MANY_REQUESTS, osrm_word(OSRM_TOO_MANY_REQUESTS),
+                     "rate limit of %s exceeded: retry in %u s", what, wait);
 }
 
 int web_need_scope(web_req *r, unsigned scope)
 {
     if (!r->auth || (r->scopes & (scope | CV_SCOPE_ADMIN)))
         return 0;
-    return web_error(r, MHD_HTTP_FORBIDDEN, "Forbidden", "this API key is not allowed to use %s", r->path);
+    return web_error(r, MHD_HTTP_FORBIDDEN, osrm_word(OSRM_FORBIDDEN), "this API key is not allowed to use %s",
+                     r->path);
 }
 
 int web_authenticate(web_req *r, web_ratelimit *rl, const struct sockaddr *addr, const char *x_api_key,
@@ -48,7 +50,7 @@ int web_authenticate(web_req *r, web_ratelimit *rl, const struct sockaddr *addr,
             key++;
     }
     if (!key || !*key)
-        return web_error(r, MHD_HTTP_UNAUTHORIZED, "Unauthorized",
+        return web_error(r, MHD_HTTP_UNAUTHORIZED, osrm_word(OSRM_UNAUTHORIZED),
                          "an API key is required (X-API-Key: KEY or Authorization: Bearer KEY)");
     cv_matcher_ws *w = web_matcher_ws(r);
     if (!w)
@@ -56,10 +58,10 @@ int web_authenticate(web_req *r, web_ratelimit *rl, const struct sockaddr *addr,
     cv_error err = {0};
     int rc = cv_store_check_key(cv_matcher_store(w), key, r->client, &r->scopes, &err);
     if (rc == CV_ENOTFOUND)
-        return web_error(r, MHD_HTTP_UNAUTHORIZED, "Unauthorized", "unknown or revoked API key");
+        return web_error(r, MHD_HTTP_UNAUTHORIZED, osrm_word(OSRM_UNAUTHORIZED), "unknown or revoked API key");
     if (rc) {
         cv_log("error", "checking an API key: %s", err.text);
-        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "cannot check the API key");
+        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "cannot check the API key");
     }
     snprintf(name, sizeof name, "k:%s", r->client);
     wait = web_rate_take(rl, name);

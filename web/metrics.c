@@ -11,6 +11,7 @@
 #include <microhttpd.h>
 
 #include "web/metrics.h"
+#include "web/osrm_json.h"
 
 enum { FAM_ROUTE, FAM_TABLE, FAM_NEAREST, FAM_HEALTH, FAM_METRICS, FAM_V1_OFFERS, FAM_V1_REQUESTS, FAM_V1_SEARCH,
        FAM_V1_BOOKINGS, FAM_OTHER, FAM_N };
@@ -142,7 +143,7 @@ static void tb_printf(tbuf *t, const char *fmt, ...)
 int web_metrics_answer(web_req *r, const unsigned *open_conns, unsigned nworkers)
 {
     if (r->nargs)
-        return web_error(r, MHD_HTTP_BAD_REQUEST, "InvalidQuery", "/metrics takes no parameters");
+        return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_QUERY), "/metrics takes no parameters");
     struct web_metrics *m = r->metrics;
     tbuf t = {0};
     tb_printf(&t, "# HELP covoit_http_requests_total HTTP requests answered, by endpoint family and status.\n"
@@ -199,7 +200,7 @@ int web_metrics_answer(web_req *r, const unsigned *open_conns, unsigned nworkers
                   "# TYPE covoit_database_errors_total counter\ncovoit_database_errors_total %llu\n",
               (unsigned long long)atomic_load_explicit(&m->db_errors, memory_order_relaxed));
     if (t.failed)
-        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "out of memory");
     r->text = t.p;
     r->content_type = "text/plain; version=0.0.4";
     r->status = MHD_HTTP_OK;

@@ -18,6 +18,7 @@
 
 #include "web/page.h"
 #include "web/web_int.h"
+#include "web/osrm_json.h"
 
 #ifndef PATH_MAX
 #define PATH_MAX 4096
@@ -81,7 +82,7 @@ static int send_file(web_req *r, const char *dir, const char *rel, const char *h
     char path[PATH_MAX];
     int n = snprintf(path, sizeof path, "%s/%s", dir, rel);
     if (n < 0 || (size_t)n >= sizeof path)
-        return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such file: %.200s", r->path);
+        return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such file: %.200s", r->path);
     /* O_NONBLOCK: a FIFO put there must not hang a worker; it is refused below as not a regular file. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     struct stat st;
@@ -92,10 +93,10 @@ static int send_file(web_req *r, const char *dir, const char *rel, const char *h
     }
     if (fd < 0) {
         if (errno == ENOENT || errno == ENOTDIR || errno == EISDIR || errno == ELOOP || errno == ENAMETOOLONG)
-            return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such file: %.200s%s%s", r->path,
+            return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such file: %.200s%s%s", r->path,
                              hint ? " — " : "", hint ? hint : "");
         cv_log("error", "cannot open %s: %s", path, strerror(errno));
-        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "cannot read %.200s", r->path);
+        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "cannot read %.200s", r->path);
     }
     json_decref(r->body);
     r->body = NULL;
@@ -111,7 +112,8 @@ int web_page_index(web_req *r)
 {
     char why[600];
     if (!cv_page_ready(r->page_dir, why, sizeof why))
-        return web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "Unavailable", "the map page is not available: %s", why);
+        return web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, osrm_word(OSRM_UNAVAILABLE),
+                         "the map page is not available: %s", why);
     return send_file(r, r->page_dir, "index.html", NULL);
 }
 
@@ -144,12 +146,12 @@ static int plain_path(const char *rest)
 int web_page_static(web_req *r)
 {
     if (!plain_path(r->rest))
-        return web_error(r, MHD_HTTP_BAD_REQUEST, "InvalidUrl",
+        return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_URL),
                          "'%.200s' is not a static file path: plain names separated by '/', no '..', no hidden, "
                          "empty or absolute segments",
                          r->path);
     if (!r->page_dir || !*r->page_dir)
-        return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound",
+        return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND),
                          "no such file: %.200s (this server has no page directory: covoit serve --page DIR)", r->path);
     if (!strncmp(r->rest, "leaflet/", 8)) {
         char dir[PATH_MAX];
@@ -160,6 +162,6 @@ int web_page_static(web_req *r)
     }
     /* the page's own files only: node_modules is reached through /static/leaflet/ */
     if (!strcmp(r->rest, "node_modules") || !strncmp(r->rest, "node_modules/", 13))
-        return web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such file: %.200s", r->path);
+        return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such file: %.200s", r->path);
     return send_file(r, r->page_dir, r->rest, NULL);
 }

@@ -13,6 +13,7 @@
 
 #include "util/cv_utf8.h"
 #include "web/response.h"
+#include "web/osrm_json.h"
 
 int web_error(web_req *r, int status, const char *code, const char *fmt, ...)
 {
@@ -85,7 +86,7 @@ struct MHD_Response *web_response(web_req *r, int closing, int *status_out)
     int want_file = r->has_file; /* the map page's files */
     struct MHD_Response *file = want_file ? file_response(r) : NULL;
     if (want_file && !file)
-        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "cannot send the file");
+        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "cannot send the file");
     char *text = file ? NULL
                       : r->text ? r->text
                       : r->body ? json_dumps(r->body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;

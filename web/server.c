@@ -28,6 +28,7 @@
 #include "web/metrics.h"
 #include "web/ratelimit.h"
 #include "web/response.h"
+#include "web/osrm_json.h"
 
 /* A routing or a matcher workspace made for one worker thread, kept here so that stop frees them all. */
 typedef struct ws_slot {
@@ -174,7 +175,7 @@ cv_matcher_ws *web_matcher_ws(web_req *r)
 {
     cv_server *s = r->server;
     if (!s->o.matcher) {
-        web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "Unavailable",
+        web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, osrm_word(OSRM_UNAVAILABLE),
                   "the carpool API is not available: this server runs without a trip database (--db)");
         return NULL;
     }
@@ -189,7 +190,7 @@ cv_matcher_ws *web_matcher_ws(web_req *r)
     }
     if (!w) {
         cv_log("error", "cannot make a matcher workspace: %s", err.text);
-        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "cannot open the trip database");
+        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "cannot open the trip database");
         return NULL;
     }
     tl_matcher.serial = s->serial;
@@ -235,16 +236,17 @@ static void dispatch(cv_server *s, web_req *r)
             found = e;
     }
     if (!found && other_method) {
-        web_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed", "%s is not allowed on %s: use %s",
+        web_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, osrm_word(OSRM_METHOD_NOT_ALLOWED), "%s is not allowed on %s: use %s",
                   r->method, other_method->prefix, other_method->method);
         return;
     }
     if (!found) {
-        web_error(r, MHD_HTTP_NOT_FOUND, "NotFound", "no such endpoint: %s", r->path);
+        web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
         return;
     }
     if (r->too_many_args) {
-        web_error(r, MHD_HTTP_BAD_REQUEST, "InvalidQuery", "too many query parameters (at most %d)", WEB_MAX_ARGS);
+        web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_QUERY), "too many query parameters (at most %d)",
+                  WEB_MAX_ARGS);
         return;
     }
     if (found->scope && web_need_scope(r, found->scope))
@@ -252,12 +254,12 @@ static void dispatch(cv_server *s, web_req *r)
     r->rest = r->path + strlen(found->prefix);
     r->q = thread_query(s);
     if (!r->q) {
-        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "out of memory");
         return;
     }
     found->handler(r);
     if (!r->body && !r->text && !r->has_file)
-        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "Error", "out of memory");
+        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "out of memory");
 }
 
 /* The caller's address and key headers, for web_authenticate (auth.c), when keys are required. */
@@ -441,7 +443,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c)
     if (nargs * CONN_ARG_BYTES > CONN_MEMORY / 4) {
         char msg[128];
         snprintf(msg, sizeof msg, "too many query parameters: %zu (at most %d)", nargs, WEB_MAX_ARGS);
-        raw_answer(st, MHD_HTTP_BAD_REQUEST, "InvalidQuery", msg);
+        raw_answer(st, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_QUERY), msg);
     }
     return st;
 }
@@ -541,34 +543,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r.file_fd = -1;
     switch (st->refuse) {
     case REFUSE_STOPPING:
-        web_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, "ShuttingDown",
+        web_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, osrm_word(OSRM_SHUTTING_DOWN),
                   "the server is shutting down: this request was not processed (send it again once it is back)");
         break;
     case REFUSE_MEMORY:
-        web_error(&r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "TooBig",
+        web_error(&r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, osrm_word(OSRM_TOO_BIG),
                   "request line and header fields too large for this server (%d KiB with their records)",
                   CONN_MEMORY / 1024);
         break;
     case REFUSE_URL:
-        web_error(&r, MHD_HTTP_URI_TOO_LONG, "TooBig", "URL longer than %d bytes", MAX_URL_BYTES);
+        web_error(&r, MHD_HTTP_URI_TOO_LONG, osrm_word(OSRM_TOO_BIG), "URL longer than %d bytes", MAX_URL_BYTES);
         break;
     case REFUSE_HEADERS:
-        web_error(&r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "TooBig", "request header fields longer than %d bytes",
-                  MAX_HEADER_BYTES);
+        web_error(&r, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, osrm_word(OSRM_TOO_BIG),
+                  "request header fields longer than %d bytes", MAX_HEADER_BYTES);
         break;
     case REFUSE_FRAMING:
-        web_error(&r, MHD_HTTP_BAD_REQUEST, "BadRequest",
+        web_error(&r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_BAD_REQUEST),
                   "Transfer-Encoding '%.60s' does not end with chunked: the body's length cannot be known", st->te);
         break;
     case REFUSE_CODING:
-        web_error(&r, MHD_HTTP_NOT_IMPLEMENTED, "NotImplemented",
+        web_error(&r, MHD_HTTP_NOT_IMPLEMENTED, osrm_word(OSRM_NOT_IMPLEMENTED),
                   "Transfer-Encoding '%.60s' is not supported: only chunked, alone", st->te);
         break;
     default:
         if (st->too_big) {
             /* When Content-Length announced it, this is queued before the body is read, and libmicrohttpd closes
                the connection after the response. */
-            web_error(&r, MHD_HTTP_CONTENT_TOO_LARGE, "TooBig", "request body larger than %zu bytes",
+            web_error(&r, MHD_HTTP_CONTENT_TOO_LARGE, osrm_word(OSRM_TOO_BIG), "request body larger than %zu bytes",
                       s->o.max_body);
         } else if (!authenticate(s, c, &r)) {
             MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_arg, &r);
@@ -618,11 +620,12 @@ static int answer_mhd_error(cv_server *s, unsigned status)
     case MHD_HTTP_CONTENT_TOO_LARGE:
         snprintf(msg, sizeof msg, "Content-Length larger than this server reads (request bodies up to %zu bytes)",
                  s->o.max_body);
-        return raw_answer(hit, status, "TooBig", msg);
+        return raw_answer(hit, status, osrm_word(OSRM_TOO_BIG), msg);
     case MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE:
-        return raw_answer(hit, status, "TooBig", "more header fields or cookies than this server takes");
+        return raw_answer(hit, status, osrm_word(OSRM_TOO_BIG), "more header fields or cookies than this server takes");
     case MHD_HTTP_BAD_REQUEST:
-        return raw_answer(hit, status, "BadRequest", "malformed Content-Length: a whole number of bytes is expected");
+        return raw_answer(hit, status, osrm_word(OSRM_BAD_REQUEST),
+                          "malformed Content-Length: a whole number of bytes is expected");
     default:
         return 0;
     }
