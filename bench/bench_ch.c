@@ -2,7 +2,8 @@
    query times against Dijkstra on the same pairs, and 100x100 / 1000x1000 tables; then the same queries answered
    from hub labels built from the hierarchy (build time, memory). Prints two tables and JSON.
 
-   usage: bench_ch [--out FILE] [--pairs N] [--clock wall|cpu] PBF...   (run from a Release build; see bench/README.md) */
+   usage: bench_ch [--out FILE] [--pairs N] [--clock wall|cpu] PBF...   (run from a Release build; see bench/README.md)
+ */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -85,8 +86,8 @@ typedef struct result {
 } result;
 
 /* Route (with the path unpacked) and cost-only medians of q over the pairs; the route times stay in tc. */
-static void time_pairs(cv_ch_query *q, const cv_snap *S, int pairs, double *tc, double *td, cv_path *p,
-                       double *settled, double *cost_p50)
+static void time_pairs(cv_ch_query *q, const cv_snap *S, int pairs, double *tc, double *td, cv_path *p, double *settled,
+                       double *cost_p50)
 {
     for (int i = 0; i < pairs; i++) /* warm-up */
         cv_ch_route(q, &S[2 * i], &S[2 * i + 1], p, NULL);
@@ -247,14 +248,13 @@ int main(int argc, char **argv)
             nr++;
     }
     printf("%-11s %7s %7s %8s %8s %9s %8s %7s %7s %7s %7s %8s %8s %9s %9s %8s\n", "extract", "nodes", "edges",
-           "shortcut", "import_s", "contract", "file_MB", "cost50", "ch_p50", "ch_p95", "dj_p50", "speedup",
-           "ch_sett", "t100_ms", "t1000_ms", "us/entry");
+           "shortcut", "import_s", "contract", "file_MB", "cost50", "ch_p50", "ch_p95", "dj_p50", "speedup", "ch_sett",
+           "t100_ms", "t1000_ms", "us/entry");
     for (int i = 0; i < nr; i++) {
         result *r = &res[i];
         printf("%-11s %7u %7u %8u %8.3f %9.3f %8.1f %7.2f %7.2f %7.2f %7.0f %8.0f %8.0f %9.2f %9.1f %8.3f\n", r->name,
                r->nodes, r->edges, r->shortcuts, r->import_s, r->contract_s, r->file_mb, r->cost_p50_us, r->ch_p50_us,
-               r->ch_p95_us,
-               r->dj_p50_us, r->speedup, r->ch_settled, r->t100_ms, r->t1000_ms, r->t1000_us_entry);
+               r->ch_p95_us, r->dj_p50_us, r->speedup, r->ch_settled, r->t100_ms, r->t1000_ms, r->t1000_us_entry);
     }
     printf("\nhub labels (built from each hierarchy at start, not stored in the file):\n");
     printf("%-11s %8s %8s %9s %8s %8s %8s %9s %9s %9s %9s %9s\n", "extract", "build_s", "MB", "per_node", "cost50",
@@ -274,21 +274,25 @@ int main(int argc, char **argv)
             pairs, query_clock == CLOCK_MONOTONIC ? "wall" : "thread cpu time");
     for (int i = 0; i < nr; i++) {
         result *r = &res[i];
-        fprintf(f,
-                "  {\"name\": \"%s\", \"nodes\": %u, \"edges\": %u, \"shortcuts\": %u, \"import_s\": %.4f, "
-                "\"contraction_s\": %.4f, \"peak_rss_mb\": %.1f, \"file_mb\": %.2f, \"p2p_cost_only_median_us\": %.3f, \"p2p_ch_median_us\": %.3f, "
-                "\"p2p_ch_p95_us\": %.3f, \"p2p_dijkstra_median_us\": %.2f, \"p2p_dijkstra_p95_us\": %.2f, "
-                "\"speedup_median\": %.1f, \"ch_settled_mean\": %.1f, \"dijkstra_settled_mean\": %.1f, "
-                "\"table_100_ms\": %.3f, \"table_100_us_per_entry\": %.4f, \"table_1000_ms\": %.2f, "
-                "\"table_1000_us_per_entry\": %.4f, \"hub_labels\": {\"build_s\": %.4f, \"memory_mb\": %.1f, "
-                "\"entries_per_node\": %.1f, \"p2p_cost_only_median_us\": %.3f, \"p2p_median_us\": %.3f, "
-                "\"p2p_p95_us\": %.3f, \"speedup_median\": %.1f, \"table_100_ms\": %.3f, \"table_100_us_per_entry\": %.4f, "
-                "\"table_1000_ms\": %.2f, \"table_1000_us_per_entry\": %.4f, \"p2p_ratio_ch_to_labels\": %.2f, \"table_100_ratio_ch_to_labels\": %.2f}}%s\n",
-                r->name, r->nodes, r->edges, r->shortcuts, r->import_s, r->contract_s, r->peak_mb, r->file_mb,
-                r->cost_p50_us, r->ch_p50_us, r->ch_p95_us, r->dj_p50_us, r->dj_p95_us, r->speedup, r->ch_settled, r->dj_settled,
-                r->t100_ms, r->t100_us_entry, r->t1000_ms, r->t1000_us_entry, r->hl_build_s, r->hl_mb, r->hl_per_node,
-                r->hl_cost_p50_us, r->hl_p50_us, r->hl_p95_us, r->hl_speedup, r->hl_t100_ms, r->hl_t100_ms * 1e3 / 1e4,
-                r->hl_t1000_ms, r->hl_t1000_ms * 1e3 / 1e6, r->ch_p50_us / r->hl_p50_us, r->t100_ms / r->hl_t100_ms, i + 1 < nr ? "," : "");
+        fprintf(
+            f,
+            "  {\"name\": \"%s\", \"nodes\": %u, \"edges\": %u, \"shortcuts\": %u, \"import_s\": %.4f, "
+            "\"contraction_s\": %.4f, \"peak_rss_mb\": %.1f, \"file_mb\": %.2f, \"p2p_cost_only_median_us\": %.3f, "
+            "\"p2p_ch_median_us\": %.3f, "
+            "\"p2p_ch_p95_us\": %.3f, \"p2p_dijkstra_median_us\": %.2f, \"p2p_dijkstra_p95_us\": %.2f, "
+            "\"speedup_median\": %.1f, \"ch_settled_mean\": %.1f, \"dijkstra_settled_mean\": %.1f, "
+            "\"table_100_ms\": %.3f, \"table_100_us_per_entry\": %.4f, \"table_1000_ms\": %.2f, "
+            "\"table_1000_us_per_entry\": %.4f, \"hub_labels\": {\"build_s\": %.4f, \"memory_mb\": %.1f, "
+            "\"entries_per_node\": %.1f, \"p2p_cost_only_median_us\": %.3f, \"p2p_median_us\": %.3f, "
+            "\"p2p_p95_us\": %.3f, \"speedup_median\": %.1f, \"table_100_ms\": %.3f, \"table_100_us_per_entry\": %.4f, "
+            "\"table_1000_ms\": %.2f, \"table_1000_us_per_entry\": %.4f, \"p2p_ratio_ch_to_labels\": %.2f, "
+            "\"table_100_ratio_ch_to_labels\": %.2f}}%s\n",
+            r->name, r->nodes, r->edges, r->shortcuts, r->import_s, r->contract_s, r->peak_mb, r->file_mb,
+            r->cost_p50_us, r->ch_p50_us, r->ch_p95_us, r->dj_p50_us, r->dj_p95_us, r->speedup, r->ch_settled,
+            r->dj_settled, r->t100_ms, r->t100_us_entry, r->t1000_ms, r->t1000_us_entry, r->hl_build_s, r->hl_mb,
+            r->hl_per_node, r->hl_cost_p50_us, r->hl_p50_us, r->hl_p95_us, r->hl_speedup, r->hl_t100_ms,
+            r->hl_t100_ms * 1e3 / 1e4, r->hl_t1000_ms, r->hl_t1000_ms * 1e3 / 1e6, r->ch_p50_us / r->hl_p50_us,
+            r->t100_ms / r->hl_t100_ms, i + 1 < nr ? "," : "");
     }
     fprintf(f, "]}\n");
     fclose(f);

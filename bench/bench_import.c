@@ -5,9 +5,9 @@
      info    covoit info GRAPH                   graph nodes, edges, components, file size
      route   bench_route GRAPH --pairs N         route query times (see bench_route.c)
 
-   Floor and import run alternately, one untimed round (warm page cache) then --runs rounds; wall time is taken around fork..wait4
-   and peak memory is the child's ru_maxrss from wait4; the figure kept is the median of the runs. Prints a table on
-   stdout and writes everything as JSON to --out.
+   Floor and import run alternately, one untimed round (warm page cache) then --runs rounds; wall time is taken around
+   fork..wait4 and peak memory is the child's ru_maxrss from wait4; the figure kept is the median of the runs. Prints a
+   table on stdout and writes everything as JSON to --out.
 
    Extracts: each --bundled FILE, then every *.osm.pbf in --shared-dir; names given with --expect that are not in
    --shared-dir are reported absent. A file with the same bytes as one listed before it is not measured again. */
@@ -45,8 +45,8 @@
 #define MAX_RUNS 99
 
 typedef struct extract {
-    char name[128];     /* base name without .osm.pbf */
-    char label[160];    /* name, plus the origin when two different files share a name */
+    char name[128];  /* base name without .osm.pbf */
+    char label[160]; /* name, plus the origin when two different files share a name */
     char path[4096];
     const char *origin; /* "bundled" or "shared" */
     int same_as;        /* index of an earlier extract with the same bytes, or -1 */
@@ -54,14 +54,14 @@ typedef struct extract {
 } extract;
 
 typedef struct run_result {
-    int status;         /* exit code, -1 when killed */
-    int signal;         /* the signal that killed it, or 0 */
+    int status; /* exit code, -1 when killed */
+    int signal; /* the signal that killed it, or 0 */
     double wall_s, cpu_s;
     long maxrss_kb;
 } run_result;
 
 typedef struct measured {
-    double wall_s, cpu_s, maxrss_kb;    /* medians */
+    double wall_s, cpu_s, maxrss_kb; /* medians */
     double wall_runs[MAX_RUNS], cpu_runs[MAX_RUNS];
     long rss_runs[MAX_RUNS];
     int n;
@@ -112,8 +112,8 @@ static int run_child(char *const argv[], const char *out_path, const char *err_p
         if (errno != EINTR)
             return -1;
     r->wall_s = mono_s() - t0;
-    r->cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
-               ru.ru_stime.tv_usec / 1e6;
+    r->cpu_s =
+        (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
     r->maxrss_kb = ru.ru_maxrss;
     r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
     r->signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
@@ -346,13 +346,12 @@ static void cpu_model(char *out, size_t cap)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: bench_import [--covoit BIN] [--floor BIN] [--route BIN] [--out JSON] [--runs N] [--pairs N]\n"
-            "                    [--seed S] [--bundled FILE]... [--shared-dir DIR] [--expect NAME,NAME...]\n"
-            "                    [--build-type T] [--commit C]\n\n"
-            "Measures import time and peak memory, the libosmium read floor, graph size and route query times for\n"
-            "each extract; prints a table and writes JSON (default bench/results/import_route.json).\n"
-            "Normally run through bench/run.sh.\n");
+    fprintf(f, "usage: bench_import [--covoit BIN] [--floor BIN] [--route BIN] [--out JSON] [--runs N] [--pairs N]\n"
+               "                    [--seed S] [--bundled FILE]... [--shared-dir DIR] [--expect NAME,NAME...]\n"
+               "                    [--build-type T] [--commit C]\n\n"
+               "Measures import time and peak memory, the libosmium read floor, graph size and route query times for\n"
+               "each extract; prints a table and writes JSON (default bench/results/import_route.json).\n"
+               "Normally run through bench/run.sh.\n");
 }
 
 int main(int argc, char **argv)
@@ -596,12 +595,14 @@ int main(int argc, char **argv)
     json_t *method = json_object();
     json_object_set_new(method, "runs", json_integer(runs));
     json_object_set_new(method, "warmup_runs", json_integer(1));
-    json_object_set_new(method, "statistic", json_string("median of runs (wall clock around fork..wait4; peak "
-                                                         "memory = ru_maxrss of the child)"));
+    json_object_set_new(method, "statistic",
+                        json_string("median of runs (wall clock around fork..wait4; peak "
+                                    "memory = ru_maxrss of the child)"));
     json_object_set_new(method, "route_pairs", json_integer(pairs));
     json_object_set_new(method, "route_seed", json_integer(seed));
-    json_object_set_new(method, "route_points", json_string("midpoints of random edges with both ends in the "
-                                                            "largest strongly connected component, snapped"));
+    json_object_set_new(method, "route_points",
+                        json_string("midpoints of random edges with both ends in the "
+                                    "largest strongly connected component, snapped"));
     json_t *doc = json_object();
     json_object_set_new(doc, "benchmark", json_string("covoit import and route"));
     json_object_set_new(doc, "environment", env);
@@ -634,8 +635,8 @@ int main(int argc, char **argv)
         printf("%-12s %9.2f %7.0f %7.0f %9.2f %9.1f %9.1f %6.2f %8.1f %10.1f %10.1f %7.0f\n", name, in_mib,
                jnum(r, "graph.nodes"), jnum(r, "graph.edges"), jnum(r, "graph_bytes") / 1048576.0,
                jnum(r, "import.wall_s") * 1e3, jnum(r, "floor.wall_s") * 1e3, jnum(r, "import_to_floor"),
-               jnum(r, "import.peak_rss_kib") / 1024.0, jnum(r, "route.route_us.median"),
-               jnum(r, "route.route_us.p95"), jnum(r, "route.no_route"));
+               jnum(r, "import.peak_rss_kib") / 1024.0, jnum(r, "route.route_us.median"), jnum(r, "route.route_us.p95"),
+               jnum(r, "route.no_route"));
     }
     printf("\n");
     json_array_foreach(results, idx, r)
@@ -644,8 +645,7 @@ int main(int argc, char **argv)
         const char *path = json_string_value(json_object_get(r, "path"));
         json_t *same = json_object_get(r, "same_bytes_as");
         if (same) {
-            printf("note: %s has the same bytes as %s: measured once (row %s)\n", path, json_string_value(same),
-                   name);
+            printf("note: %s has the same bytes as %s: measured once (row %s)\n", path, json_string_value(same), name);
             continue;
         }
         if (json_object_get(r, "error")) {
@@ -665,15 +665,13 @@ int main(int argc, char **argv)
     }
     size_t k;
     json_t *a;
-    json_array_foreach(absent, k, a)
-        printf("absent: %s (%s)\n", json_string_value(json_object_get(a, "path")),
-               json_string_value(json_object_get(a, "origin")));
-    json_array_foreach(notes, k, a)
-        printf("note: %s\n", json_string_value(a));
+    json_array_foreach(absent, k, a) printf("absent: %s (%s)\n", json_string_value(json_object_get(a, "path")),
+                                            json_string_value(json_object_get(a, "origin")));
+    json_array_foreach(notes, k, a) printf("note: %s\n", json_string_value(a));
     if (have_base)
         printf("spawn baseline (/bin/true): %.2f ms, %.1f MiB peak\n", base.wall_s * 1e3, base.maxrss_kb / 1024.0);
-    printf("median of %d runs after 1 warm-up; routes: %d pairs, seed %ld; build %s%s%s; total %.1f s\n", runs,
-           pairs, seed, *build_type ? build_type : "?", *commit ? ", commit " : "", commit, total_s);
+    printf("median of %d runs after 1 warm-up; routes: %d pairs, seed %ld; build %s%s%s; total %.1f s\n", runs, pairs,
+           seed, *build_type ? build_type : "?", *commit ? ", commit " : "", commit, total_s);
 
     /* the JSON file */
     char dir[4096];

@@ -256,8 +256,7 @@ typedef struct result {
    the index is an optimisation and must never change an answer. */
 static long disagreement(const result *r)
 {
-    return r->check_index_only + r->check_pair_only + r->check_detour_differ + r->check_search_differ +
-           r->naive_errors;
+    return r->check_index_only + r->check_pair_only + r->check_detour_differ + r->check_search_differ + r->naive_errors;
 }
 
 static int has_id(const cv_match *ms, size_t n, int64_t offer, const cv_match **hit)
@@ -510,8 +509,10 @@ static int run_size(int size, int nreq, int naive_max, double naive_budget, resu
         if (nm != nmatch[i])
             r->check_search_differ++;
         r->check_matches += (long)np;
-        fprintf(stderr, "bench_matcher: %d offers: naive request %d: %.0f ms (index %.2f ms), %zu pair matches, %zu "
-                "index matches\n", size, i, dt * 1e3, rt[i], np, nm);
+        fprintf(stderr,
+                "bench_matcher: %d offers: naive request %d: %.0f ms (index %.2f ms), %zu pair matches, %zu "
+                "index matches\n",
+                size, i, dt * 1e3, rt[i], np, nm);
         free(ms);
         free(pairs);
     }
@@ -635,8 +636,10 @@ static void cpu_model(char *buf, size_t n)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench_matcher [--graph FILE | --pbf FILE] [--out FILE] [--sizes 1000,10000,100000] "
-                    "[--requests N] [--naive-requests N] [--naive-budget SECONDS] [--seed N] [--clock wall|cpu] [--hub-labels]\n");
+    fprintf(
+        stderr,
+        "usage: bench_matcher [--graph FILE | --pbf FILE] [--out FILE] [--sizes 1000,10000,100000] "
+        "[--requests N] [--naive-requests N] [--naive-budget SECONDS] [--seed N] [--clock wall|cpu] [--hub-labels]\n");
 }
 
 int main(int argc, char **argv)
@@ -652,7 +655,8 @@ int main(int argc, char **argv)
             pbf = argv[++i];
         else if (!strcmp(argv[i], "--out") && i + 1 < argc)
             outp = argv[++i];
-        else if (!strcmp(argv[i], "--clock") && i + 1 < argc && (!strcmp(argv[i + 1], "cpu") || !strcmp(argv[i + 1], "wall")))
+        else if (!strcmp(argv[i], "--clock") && i + 1 < argc &&
+                 (!strcmp(argv[i + 1], "cpu") || !strcmp(argv[i + 1], "wall")))
             bench_clock = !strcmp(argv[++i], "cpu") ? CLOCK_THREAD_CPUTIME_ID : CLOCK_MONOTONIC;
         else if (!strcmp(argv[i], "--sizes") && i + 1 < argc)
             sizes_arg = argv[++i];
@@ -690,7 +694,8 @@ int main(int argc, char **argv)
 
     /* the commit checked out when the run starts (run on a fresh build of it) */
     char commit[64] = "unknown";
-    FILE *gp = popen("git rev-parse --short HEAD 2>/dev/null && git status --porcelain -- matcher routing 2>/dev/null", "r");
+    FILE *gp =
+        popen("git rev-parse --short HEAD 2>/dev/null && git status --porcelain -- matcher routing 2>/dev/null", "r");
     if (gp) {
         char line[256], rest[256];
         if (fgets(line, sizeof line, gp)) {
@@ -801,10 +806,13 @@ int main(int argc, char **argv)
     cpu_model(cpu, sizeof cpu);
     char day[16];
     cv_format_date(DAY, day);
-    fprintf(f, "{\"benchmark\": \"matcher\", \"commit\": \"%s\", \"clock\": \"%s\", \"hub_labels\": %s, "
-               "\"hub_labels_build_s\": %.3f,\n", commit, bench_clock == CLOCK_MONOTONIC ? "wall" : "thread cpu time",
-            LABELS ? "true" : "false", labels_s);
-    fprintf(f, " \"machine\": {\"nproc\": %ld, \"cpu\": \"%s\", \"kernel\": \"%s %s\", \"ndebug\": %s, \"threads_used\": 1},\n",
+    fprintf(f,
+            "{\"benchmark\": \"matcher\", \"commit\": \"%s\", \"clock\": \"%s\", \"hub_labels\": %s, "
+            "\"hub_labels_build_s\": %.3f,\n",
+            commit, bench_clock == CLOCK_MONOTONIC ? "wall" : "thread cpu time", LABELS ? "true" : "false", labels_s);
+    fprintf(f,
+            " \"machine\": {\"nproc\": %ld, \"cpu\": \"%s\", \"kernel\": \"%s %s\", \"ndebug\": %s, \"threads_used\": "
+            "1},\n",
             sysconf(_SC_NPROCESSORS_ONLN), cpu, un.sysname, un.release,
 #ifdef NDEBUG
             "true"
@@ -812,14 +820,16 @@ int main(int argc, char **argv)
             "false"
 #endif
     );
-    fprintf(f, " \"graph\": {\"file\": \"%s\", \"source\": \"%s\", \"nodes\": %u, \"edges\": %u, \"shortcuts\": %u, "
-               "\"import_s\": %.3f},\n",
+    fprintf(f,
+            " \"graph\": {\"file\": \"%s\", \"source\": \"%s\", \"nodes\": %u, \"edges\": %u, \"shortcuts\": %u, "
+            "\"import_s\": %.3f},\n",
             built[0] ? "(built in /tmp)" : graph_path, g->hdr.source, g->hdr.nnodes, g->hdr.nedges,
             g->hdr.nch_shortcuts, import_s);
-    fprintf(f, " \"setup\": {\"seed\": %llu, \"tz\": \"Europe/Lisbon\", \"day\": \"%s\", \"window\": \"06:00-10:00\", "
-               "\"margin_s\": %d, \"seats\": %d, \"detour\": \"default (%d %%)\", \"min_trip_m\": %.0f, "
-               "\"requests\": %d, \"naive_requests_max\": %d, \"naive_budget_s\": %.0f, \"max_results\": \"unlimited\", "
-               "\"change_offers\": %d, \"total_s\": %.1f},\n",
+    fprintf(f,
+            " \"setup\": {\"seed\": %llu, \"tz\": \"Europe/Lisbon\", \"day\": \"%s\", \"window\": \"06:00-10:00\", "
+            "\"margin_s\": %d, \"seats\": %d, \"detour\": \"default (%d %%)\", \"min_trip_m\": %.0f, "
+            "\"requests\": %d, \"naive_requests_max\": %d, \"naive_budget_s\": %.0f, \"max_results\": \"unlimited\", "
+            "\"change_offers\": %d, \"total_s\": %.1f},\n",
             (unsigned long long)seed, day, CV_DEFAULT_MARGIN_S, CV_DEFAULT_SEATS, CV_DEFAULT_DETOUR_PERCENT, MIN_TRIP_M,
             nreq, naive_max, naive_budget, CHANGE_OFFERS, t_all);
     fprintf(f, " \"sizes\": [\n");
@@ -829,37 +839,37 @@ int main(int argc, char **argv)
             fprintf(f, "  {\"offers\": %d, \"error\": \"%s\"}%s\n", r->size, r->error, i + 1 < nsizes ? "," : "");
             continue;
         }
-        fprintf(f,
-                "  {\"offers\": %d, \"add_failures\": %d,\n"
-                "   \"bulk_add\": {\"total_s\": %.2f, \"mean_us\": %.1f, \"median_us\": %.1f, \"p95_us\": %.1f, "
-                "\"first_tenth_mean_us\": %.1f, \"last_tenth_mean_us\": %.1f},\n"
-                "   \"add_us\": {\"n\": %d, \"median\": %.1f, \"p95\": %.1f, \"mean\": %.1f},\n"
-                "   \"cancel_us\": {\"n\": %d, \"median\": %.1f, \"p95\": %.1f, \"mean\": %.1f},\n"
-                "   \"request_ms\": {\"n\": %d, \"median\": %.4f, \"p95\": %.4f, \"mean\": %.4f, \"max\": %.4f, "
-                "\"along_n\": %d, \"along_median\": %.4f, \"random_median\": %.4f, \"redraws\": %d},\n"
-                "   \"ns_per_offer\": %.1f,\n"
-                "   \"matches_per_request\": {\"mean\": %.2f, \"along\": %.2f, \"random\": %.2f},\n"
-                "   \"per_request\": {\"bucket_items_scanned\": %.0f, \"items_kept\": %.0f, \"offers_touched\": %.0f},\n"
-                "   \"naive\": {\"requests\": %d, \"pairs\": %ld, \"errors\": %ld, \"mean_ms\": %.1f, "
-                "\"us_per_pair\": %.2f, \"indexed_mean_ms_same_requests\": %.4f, \"ratio\": %.1f},\n"
-                "   \"check\": {\"requests\": %d, \"pair_matches\": %ld, \"only_index\": %ld, \"only_pair\": %ld, "
-                "\"detour_differs\": %ld, \"search_count_differs\": %ld},\n"
-                "   \"memory\": {\"index_bytes\": %zu, \"index_bytes_empty\": %zu, \"index_bytes_per_offer\": %.1f, "
-                "\"index_marginal_bytes_per_offer\": %.1f, \"offer_bucket_items\": %zu, \"items_per_offer\": %.1f, "
-                "\"rss_anon_before\": %ld, \"rss_anon_after\": %ld, "
-                "\"rss_bytes_per_offer\": %.1f, \"peak_rss\": %ld}}%s\n",
-                r->stored, r->add_failures, r->bulk_add_s, r->bulk_add_mean_us, r->bulk_add_p50_us,
-                r->bulk_add_p95_us, r->bulk_add_first_mean_us, r->bulk_add_last_mean_us, r->changes, r->add_p50_us,
-                r->add_p95_us, r->add_mean_us, r->changes, r->cancel_p50_us, r->cancel_p95_us, r->cancel_mean_us,
-                r->requests, r->req_p50_ms, r->req_p95_ms, r->req_mean_ms, r->req_max_ms, r->requests_along,
-                r->along_p50_ms, r->random_p50_ms, r->request_redraws, r->ns_per_offer, r->matches_mean,
-                r->matches_along_mean, r->matches_random_mean, r->scanned_mean, r->kept_mean, r->touched_mean,
-                r->naive_requests, r->naive_pairs, r->naive_errors,
-                r->naive_mean_ms, r->naive_us_per_pair, r->naive_indexed_mean_ms, r->ratio, r->naive_requests,
-                r->check_matches, r->check_index_only, r->check_pair_only, r->check_detour_differ,
-                r->check_search_differ, r->index_bytes, r->index_bytes_empty, r->index_bytes_per_offer,
-                r->index_marginal_bytes_per_offer, r->offer_items, r->items_per_offer,
-                r->rss_before, r->rss_after, r->rss_bytes_per_offer, r->peak_rss, i + 1 < nsizes ? "," : "");
+        fprintf(
+            f,
+            "  {\"offers\": %d, \"add_failures\": %d,\n"
+            "   \"bulk_add\": {\"total_s\": %.2f, \"mean_us\": %.1f, \"median_us\": %.1f, \"p95_us\": %.1f, "
+            "\"first_tenth_mean_us\": %.1f, \"last_tenth_mean_us\": %.1f},\n"
+            "   \"add_us\": {\"n\": %d, \"median\": %.1f, \"p95\": %.1f, \"mean\": %.1f},\n"
+            "   \"cancel_us\": {\"n\": %d, \"median\": %.1f, \"p95\": %.1f, \"mean\": %.1f},\n"
+            "   \"request_ms\": {\"n\": %d, \"median\": %.4f, \"p95\": %.4f, \"mean\": %.4f, \"max\": %.4f, "
+            "\"along_n\": %d, \"along_median\": %.4f, \"random_median\": %.4f, \"redraws\": %d},\n"
+            "   \"ns_per_offer\": %.1f,\n"
+            "   \"matches_per_request\": {\"mean\": %.2f, \"along\": %.2f, \"random\": %.2f},\n"
+            "   \"per_request\": {\"bucket_items_scanned\": %.0f, \"items_kept\": %.0f, \"offers_touched\": %.0f},\n"
+            "   \"naive\": {\"requests\": %d, \"pairs\": %ld, \"errors\": %ld, \"mean_ms\": %.1f, "
+            "\"us_per_pair\": %.2f, \"indexed_mean_ms_same_requests\": %.4f, \"ratio\": %.1f},\n"
+            "   \"check\": {\"requests\": %d, \"pair_matches\": %ld, \"only_index\": %ld, \"only_pair\": %ld, "
+            "\"detour_differs\": %ld, \"search_count_differs\": %ld},\n"
+            "   \"memory\": {\"index_bytes\": %zu, \"index_bytes_empty\": %zu, \"index_bytes_per_offer\": %.1f, "
+            "\"index_marginal_bytes_per_offer\": %.1f, \"offer_bucket_items\": %zu, \"items_per_offer\": %.1f, "
+            "\"rss_anon_before\": %ld, \"rss_anon_after\": %ld, "
+            "\"rss_bytes_per_offer\": %.1f, \"peak_rss\": %ld}}%s\n",
+            r->stored, r->add_failures, r->bulk_add_s, r->bulk_add_mean_us, r->bulk_add_p50_us, r->bulk_add_p95_us,
+            r->bulk_add_first_mean_us, r->bulk_add_last_mean_us, r->changes, r->add_p50_us, r->add_p95_us,
+            r->add_mean_us, r->changes, r->cancel_p50_us, r->cancel_p95_us, r->cancel_mean_us, r->requests,
+            r->req_p50_ms, r->req_p95_ms, r->req_mean_ms, r->req_max_ms, r->requests_along, r->along_p50_ms,
+            r->random_p50_ms, r->request_redraws, r->ns_per_offer, r->matches_mean, r->matches_along_mean,
+            r->matches_random_mean, r->scanned_mean, r->kept_mean, r->touched_mean, r->naive_requests, r->naive_pairs,
+            r->naive_errors, r->naive_mean_ms, r->naive_us_per_pair, r->naive_indexed_mean_ms, r->ratio,
+            r->naive_requests, r->check_matches, r->check_index_only, r->check_pair_only, r->check_detour_differ,
+            r->check_search_differ, r->index_bytes, r->index_bytes_empty, r->index_bytes_per_offer,
+            r->index_marginal_bytes_per_offer, r->offer_items, r->items_per_offer, r->rss_before, r->rss_after,
+            r->rss_bytes_per_offer, r->peak_rss, i + 1 < nsizes ? "," : "");
     }
     fprintf(f, "]}\n");
     fclose(f);
@@ -868,8 +878,10 @@ int main(int argc, char **argv)
     if (built[0])
         remove(built);
     if (differences)
-        fprintf(stderr, "bench_matcher: FAILED: the index and the pair-by-pair oracle disagree (%ld differences; "
-                        "the MISMATCH lines above give each one); the figures are in %s\n", differences, outp);
+        fprintf(stderr,
+                "bench_matcher: FAILED: the index and the pair-by-pair oracle disagree (%ld differences; "
+                "the MISMATCH lines above give each one); the figures are in %s\n",
+                differences, outp);
     if (failed)
         fprintf(stderr, "bench_matcher: FAILED: a size did not run to the end (see above)\n");
     return failed || differences ? 1 : 0;

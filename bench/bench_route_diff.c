@@ -122,8 +122,8 @@ static size_t route_geometry(const char *bin, const char *graph, pt a, pt b, pt 
     json_error_t e;
     json_t *root = json_loads(o, 0, &e);
     free(o);
-    json_t *c = json_object_get(json_object_get(json_array_get(json_object_get(root, "routes"), 0), "geometry"),
-                                "coordinates");
+    json_t *c =
+        json_object_get(json_object_get(json_array_get(json_object_get(root, "routes"), 0), "geometry"), "coordinates");
     size_t n = json_array_size(c);
     *out = malloc((n ? n : 1) * sizeof **out);
     for (size_t i = 0; i < n; i++)
@@ -149,8 +149,9 @@ static int explain(const cv_graph *g, const cv_network *net, const pt *old, size
                    char *why, size_t cap)
 {
     if (n && nn && (dist_m(old[0], nw[0]) > 1 || dist_m(old[n - 1], nw[nn - 1]) > 1)) {
-        snprintf(why, cap, "a point snaps onto another road now (%.0f m and %.0f m from the old snaps): a road near "
-                           "it opened or closed",
+        snprintf(why, cap,
+                 "a point snaps onto another road now (%.0f m and %.0f m from the old snaps): a road near "
+                 "it opened or closed",
                  dist_m(old[0], nw[0]), dist_m(old[n - 1], nw[nn - 1]));
         return 3;
     }
@@ -182,7 +183,7 @@ static int explain(const cv_graph *g, const cv_network *net, const pt *old, size
 
 typedef struct change {
     size_t i, j;
-    double delta;   /* seconds, new - old (INFINITY when unreachable now, -INFINITY when reachable now) */
+    double delta; /* seconds, new - old (INFINITY when unreachable now, -INFINITY when reachable now) */
 } change;
 
 static int cmp_change(const void *a, const void *b)
@@ -301,10 +302,10 @@ int main(int argc, char **argv)
                    "access (%u road ends); restrictions %u (%u via ways, %u states), dropped %" PRIu64
                    " (ambiguous %" PRIu64 "); mid-road junctions %u\n",
                    base, import_s, st.file_size / 1e6, cw[CV_CLOSED_ACCESS], cw[CV_CLOSED_CONSTRUCTION],
-                   cw[CV_CLOSED_PROPOSED], cw[CV_CLOSED_REVERSIBLE], cw[CV_CLOSED_PHYSICAL], rw[0], rw[3], rw[1],
-                   rw[2], rw[4], st.blocked_nodes[0], st.blocked_nodes[1], st.blocked_ends, st.restrictions,
-                   st.restrictions_via_way, st.restriction_states, st.restrictions_dropped,
-                   st.restrictions_ambiguous, st.mid_road_junctions);
+                   cw[CV_CLOSED_PROPOSED], cw[CV_CLOSED_REVERSIBLE], cw[CV_CLOSED_PHYSICAL], rw[0], rw[3], rw[1], rw[2],
+                   rw[4], st.blocked_nodes[0], st.blocked_nodes[1], st.blocked_ends, st.restrictions,
+                   st.restrictions_via_way, st.restriction_states, st.restrictions_dropped, st.restrictions_ambiguous,
+                   st.mid_road_junctions);
             printf("  of %zu routes: %zu take other roads (%zu longer in time, %zu unreachable now, %zu reachable "
                    "now), %zu take the same roads at other speeds, %zu are unchanged\n",
                    pairs, nch, longer, lost, gained, timing, pairs - nch - timing);

@@ -220,11 +220,11 @@ typedef struct worker {
     const trip_pair *trips;
     int rounds, mode;
     pthread_barrier_t *start;
-    double *lat[NKINDS];   /* ms per call, per round */
-    int done[NKINDS];      /* calls that succeeded */
-    int unmatched;         /* bookings refused as not matching (the round stops there) */
-    int locked;            /* writes that waited for the write lock past the store's busy timeout (idem) */
-    double finished;       /* now_s() at the end */
+    double *lat[NKINDS]; /* ms per call, per round */
+    int done[NKINDS];    /* calls that succeeded */
+    int unmatched;       /* bookings refused as not matching (the round stops there) */
+    int locked;          /* writes that waited for the write lock past the store's busy timeout (idem) */
+    double finished;     /* now_s() at the end */
     char error[600];
 } worker;
 
@@ -253,10 +253,18 @@ static void *work(void *arg)
             double t0 = now_s();
             int rc;
             switch (k) {
-            case K_OFFER: rc = cv_matcher_add_offer(w, &o, NOW, &err); break;
-            case K_REQUEST: rc = cv_matcher_add_request(w, &r, NOW, &err); break;
-            case K_BOOK: rc = cv_matcher_book(w, o.id, r.id, NOW, &b, &err); break;
-            default: rc = cv_matcher_accept(w, b.id, NOW, &err); break;
+            case K_OFFER:
+                rc = cv_matcher_add_offer(w, &o, NOW, &err);
+                break;
+            case K_REQUEST:
+                rc = cv_matcher_add_request(w, &r, NOW, &err);
+                break;
+            case K_BOOK:
+                rc = cv_matcher_book(w, o.id, r.id, NOW, &b, &err);
+                break;
+            default:
+                rc = cv_matcher_accept(w, b.id, NOW, &err);
+                break;
             }
             double dt = now_s() - t0;
             if (rc == CV_ECONFLICT && k == K_BOOK) {
@@ -300,8 +308,7 @@ static void remove_db(const char *db)
 }
 
 /* One run of threads x rounds in mode, on a fresh database in dir. */
-static int run_config(const char *dir, int threads, int mode, int rounds, trip_pair *const *trips,
-                      config_result *res)
+static int run_config(const char *dir, int threads, int mode, int rounds, trip_pair *const *trips, config_result *res)
 {
     char db[1024];
     snprintf(db, sizeof db, "%s/bench_writes_%d.db", dir, (int)getpid());
@@ -476,8 +483,7 @@ static int fsync_probe(const char *dir, int n, double *p50, double *p99)
     for (int i = 0; i < n && !rc; i++) {
         double t0 = now_s();
         /* appending, as the WAL grows, so that the file's size changes too */
-        if (pwrite(fd, block, sizeof block, (off_t)i * (off_t)sizeof block) != (ssize_t)sizeof block ||
-            fdatasync(fd))
+        if (pwrite(fd, block, sizeof block, (off_t)i * (off_t)sizeof block) != (ssize_t)sizeof block || fdatasync(fd))
             rc = -1;
         t[i] = (now_s() - t0) * 1e3;
     }
@@ -642,11 +648,11 @@ int main(int argc, char **argv)
             memset(o, 0, sizeof *o);
             o->threads = nthreads_list[t];
             o->mode = md;
-#define MEDIAN_OF(field)                                                                                        \
-    do {                                                                                                        \
-        for (int r = 0; r < runs && r < 64; r++)                                                                \
-            v[r] = res[((size_t)r * (size_t)nlist + (size_t)t) * NMODES + (size_t)md].field;                    \
-        o->field = median_of(v, (size_t)(runs < 64 ? runs : 64));                                               \
+#define MEDIAN_OF(field)                                                                                               \
+    do {                                                                                                               \
+        for (int r = 0; r < runs && r < 64; r++)                                                                       \
+            v[r] = res[((size_t)r * (size_t)nlist + (size_t)t) * NMODES + (size_t)md].field;                           \
+        o->field = median_of(v, (size_t)(runs < 64 ? runs : 64));                                                      \
     } while (0)
             MEDIAN_OF(writes_per_s);
             MEDIAN_OF(commits_per_s);
@@ -696,8 +702,8 @@ int main(int argc, char **argv)
             OUT("\n");
         }
     OUT("\nratios to NORMAL (writes/s: lower is slower; latency: higher is slower)\n");
-    OUT("%7s %-14s %9s | %-13s %-13s %-13s %-13s | %-13s\n", "threads", "mode", "writes/s", "offer p50/p99",
-        "request", "book", "accept", "all writes");
+    OUT("%7s %-14s %9s | %-13s %-13s %-13s %-13s | %-13s\n", "threads", "mode", "writes/s", "offer p50/p99", "request",
+        "book", "accept", "all writes");
     for (int t = 0; t < nlist; t++)
         for (int md = 1; md < NMODES; md++) {
             const config_result *c = &med[t][md], *b = &med[t][M_NORMAL];
@@ -720,7 +726,8 @@ int main(int argc, char **argv)
         for (int md = 0; md < NMODES; md++)
             if (med[t][md].locked)
                 OUT("%d thread(s), %s: %ld write(s) over all runs gave up on the write lock after the store's busy "
-                    "timeout (database is locked)\n", med[t][md].threads, mode_name[md], med[t][md].locked);
+                    "timeout (database is locked)\n",
+                    med[t][md].threads, mode_name[md], med[t][md].locked);
 #undef OUT
     fputs(report, stdout);
     FILE *f = fopen(outp, "w");

@@ -15,13 +15,14 @@
 #include <exception>
 #include <string>
 
-namespace {
+namespace
+{
 
 struct counts {
     std::uint64_t nodes = 0, nodes_no_location = 0, ways = 0, relations = 0;
     std::uint64_t way_refs = 0, members = 0, tags = 0;
-    std::uint64_t checksum = 0;     // keeps the compiler from dropping the reads
-    bool sorted = true;             // types in order node, way, relation and ids increasing within each
+    std::uint64_t checksum = 0; // keeps the compiler from dropping the reads
+    bool sorted = true;         // types in order node, way, relation and ids increasing within each
     int last_type = -1;
     std::int64_t last_id = 0;
 };
@@ -63,10 +64,9 @@ int main(int argc, char **argv)
     const auto t0 = std::chrono::steady_clock::now();
     try {
         osmium::io::File file{argv[1]};
-        osmium::io::Reader reader{file,
-                                  osmium::osm_entity_bits::node | osmium::osm_entity_bits::way |
-                                      osmium::osm_entity_bits::relation,
-                                  osmium::io::read_meta::no};
+        osmium::io::Reader reader{
+            file, osmium::osm_entity_bits::node | osmium::osm_entity_bits::way | osmium::osm_entity_bits::relation,
+            osmium::io::read_meta::no};
         sorting = reader.header().get("sorting");
         while (osmium::memory::Buffer buffer = reader.read()) {
             for (const osmium::OSMEntity &e : buffer.select<osmium::OSMEntity>()) {

@@ -12,18 +12,20 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: covoit backup --db FILE -o COPY [--force] [--step PAGES] [--pause MS] [--progress]\n\n"
-               "Copies the trip database FILE to COPY as it is at one instant, while `covoit serve` may go on writing\n"
-               "it (SQLite's online backup over one read snapshot). The copy is written under a temporary name next\n"
-               "to COPY, checked (PRAGMA integrity_check; covoit's application id, schema version and tables), synced,\n"
-               "then renamed to COPY: COPY never holds a partial copy. Prints one JSON document (pages, bytes, counts of offers,\n"
-               "requests and bookings); progress goes to stderr when it is a terminal (--progress forces it).\n"
-               "  --force        replace an existing COPY (refused while a server has it open)\n"
-               "  --step PAGES   pages copied per step (256; 0: all in one step)\n"
-               "  --pause MS     sleep between steps (0), to leave the disk to the server\n"
-               "Restore: stop the server, then `covoit backup --db COPY -o FILE --force` (it takes over FILE's\n"
-               "write-ahead log so that the old database's last commits cannot be replayed onto the copy), and start\n"
-               "the server again.\n");
+    fprintf(f,
+            "usage: covoit backup --db FILE -o COPY [--force] [--step PAGES] [--pause MS] [--progress]\n\n"
+            "Copies the trip database FILE to COPY as it is at one instant, while `covoit serve` may go on writing\n"
+            "it (SQLite's online backup over one read snapshot). The copy is written under a temporary name next\n"
+            "to COPY, checked (PRAGMA integrity_check; covoit's application id, schema version and tables), synced,\n"
+            "then renamed to COPY: COPY never holds a partial copy. Prints one JSON document (pages, bytes, counts of "
+            "offers,\n"
+            "requests and bookings); progress goes to stderr when it is a terminal (--progress forces it).\n"
+            "  --force        replace an existing COPY (refused while a server has it open)\n"
+            "  --step PAGES   pages copied per step (256; 0: all in one step)\n"
+            "  --pause MS     sleep between steps (0), to leave the disk to the server\n"
+            "Restore: stop the server, then `covoit backup --db COPY -o FILE --force` (it takes over FILE's\n"
+            "write-ahead log so that the old database's last commits cannot be replayed onto the copy), and start\n"
+            "the server again.\n");
 }
 
 static void on_progress(void *ctx, uint64_t done, uint64_t total)

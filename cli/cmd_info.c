@@ -9,10 +9,11 @@
 int cmd_info(int argc, char **argv)
 {
     if (argc != 2 || cli_is_help(argv[1])) {
-        fprintf(argc == 2 ? stdout : stderr,
-                "usage: covoit info GRAPH\n\nChecks GRAPH whole (checksums, bounds) and prints its header as JSON, with\n"
-                "the memory the hub labels of `covoit serve` would take (estimated from 256 search spaces, in MB:\n"
-                "what --hub-labels-mb must allow).\n");
+        fprintf(
+            argc == 2 ? stdout : stderr,
+            "usage: covoit info GRAPH\n\nChecks GRAPH whole (checksums, bounds) and prints its header as JSON, with\n"
+            "the memory the hub labels of `covoit serve` would take (estimated from 256 search spaces, in MB:\n"
+            "what --hub-labels-mb must allow).\n");
         return argc == 2 ? CLI_OK : CLI_USAGE;
     }
     cv_error err = {0};

@@ -8,14 +8,15 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: covoit route GRAPH LON,LAT LON,LAT [--geometry polyline|polyline6|geojson] [--max-snap METRES]\n"
-               "                    [--algorithm ch|dijkstra] [--steps]\n\n"
-               "Prints the fastest car route between the two points (lon,lat order, as in OSRM) as an OSRM route\n"
-               "response on stdout: code, routes[0] (distance in m, duration in s, geometry) and waypoints. Points\n"
-               "farther than --max-snap (default 300 m) from a road give NoSegment; unconnected points NoRoute.\n"
-               "On error the JSON carries code and message, the message also goes to stderr, and the exit is 1.\n"
-               "Routes come from the contraction hierarchy; --algorithm dijkstra answers the same with plain Dijkstra.\n"
-               "--steps adds turn-by-turn steps and the summary to the leg, as OSRM's steps=true does.\n");
+    fprintf(f,
+            "usage: covoit route GRAPH LON,LAT LON,LAT [--geometry polyline|polyline6|geojson] [--max-snap METRES]\n"
+            "                    [--algorithm ch|dijkstra] [--steps]\n\n"
+            "Prints the fastest car route between the two points (lon,lat order, as in OSRM) as an OSRM route\n"
+            "response on stdout: code, routes[0] (distance in m, duration in s, geometry) and waypoints. Points\n"
+            "farther than --max-snap (default 300 m) from a road give NoSegment; unconnected points NoRoute.\n"
+            "On error the JSON carries code and message, the message also goes to stderr, and the exit is 1.\n"
+            "Routes come from the contraction hierarchy; --algorithm dijkstra answers the same with plain Dijkstra.\n"
+            "--steps adds turn-by-turn steps and the summary to the leg, as OSRM's steps=true does.\n");
 }
 
 int cmd_route(int argc, char **argv)
@@ -92,16 +93,16 @@ int cmd_route(int argc, char **argv)
             rc = cli_fail_json(err.code, err.text, CLI_FAIL);
     if (rc == CLI_OK && !(use_dijkstra ? (void *)(w = cv_dijkstra_new(g)) : (void *)(chq = cv_ch_query_new(g))))
         rc = cli_fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
-    if (rc == CLI_OK && (use_dijkstra ? cv_dijkstra_route(w, &s[0], &s[1], &path, &err)
-                                      : cv_ch_route(chq, &s[0], &s[1], &path, &err)))
+    if (rc == CLI_OK &&
+        (use_dijkstra ? cv_dijkstra_route(w, &s[0], &s[1], &path, &err) : cv_ch_route(chq, &s[0], &s[1], &path, &err)))
         rc = cli_fail_json(err.code, err.text, CLI_FAIL);
     if (rc == CLI_OK) {
         json_t *route = osrm_json_route(g, &path, geometry, steps);
         if (!route) {
             rc = cli_fail_json(CV_ENOMEM, "out of memory", CLI_FAIL);
         } else {
-            cli_print_json(json_pack("{s:s,s:[o],s:[oo]}", "code", osrm_word(OSRM_OK), "routes", route,
-                                     "waypoints", osrm_json_waypoint(g, &s[0]), osrm_json_waypoint(g, &s[1])));
+            cli_print_json(json_pack("{s:s,s:[o],s:[oo]}", "code", osrm_word(OSRM_OK), "routes", route, "waypoints",
+                                     osrm_json_waypoint(g, &s[0]), osrm_json_waypoint(g, &s[1])));
         }
     }
     cv_path_free(&path);

@@ -26,60 +26,62 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: covoit serve --graph FILE [--db FILE] [--config FILE] [--tz ZONE [--convert-tz]] [--listen HOST:PORT]\n"
-               "                    [--threads N] [--max-connections N] [--max-connections-per-ip N]\n"
-               "                    [--connection-timeout SECONDS] [--request-timeout SECONDS] [--max-body BYTES]\n"
-               "                    [--rate N] [--demo-trips N] [--price-per-km EUR] [--max-route-coords N]\n"
-               "                    [--max-table-coords N] [--page DIR] [--hub-labels-mb MB] [--quiet|--no-quiet]\n\n"
-               "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes and answers the requests\n"
-               "in flight (a request begun after the signal gets 503 ShuttingDown, unprocessed) and exits:\n"
-               "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
-               "  GET /table/v1/driving/LON,LAT;...?sources=...&destinations=...&annotations=duration,distance\n"
-               "  GET /nearest/v1/driving/LON,LAT\n"
-               "  GET /health, GET /metrics (Prometheus text)\n"
-               "With --db FILE (the trip store, created when missing), the carpool API, JSON in and out:\n"
-               "  POST /v1/offers, GET /v1/offers?owner=REF, GET|DELETE /v1/offers/ID, POST /v1/offers/ID/cancel,\n"
-               "  GET /v1/offers/ID/matches?limit=N, the same under /v1/requests, POST /v1/search,\n"
-               "  POST /v1/bookings {offer_id, request_id}, GET /v1/bookings/ID,\n"
-               "  POST /v1/bookings/ID/accept|refuse|cancel\n"
-               "(without --db they answer 503). --tz ZONE is the time zone of local times and regular schedules\n"
-               "(default $COVOIT_TZ, else the zone the database keeps, else UTC). A database records its zone when\n"
-               "created and is refused in another; --convert-tz converts it to --tz first.\n"
-               "--demo-trips N (with --db): when the database holds fewer than N offers still to come, adds punctual demo\n"
-               "offers (owner \"demo\", tomorrow 07:00-09:00 local, main-network points at least 3 km apart) up to N.\n"
-               "GET / is the map page and GET /static/... its files, from --page DIR (default %s), with\n"
-               "Leaflet from DIR/node_modules (`npm ci --prefix web/page`); no key needed for the page.\n"
-               "GET /metrics answers Prometheus text (request counts and latencies, trips, bookings), open to all.\n"
-               "--listen HOST:PORT: an IPv4 address, a host name, or an IPv6 address in brackets ([::1]:8080;\n"
-               "[::]:8080 takes IPv4 clients too); default 127.0.0.1:8080, port 0: any free port. A name\n"
-               "(localhost:8080) is resolved once at start; of its addresses the server takes the first IPv4 one,\n"
-               "else the first IPv6 one, and logs which.\n"
-               "Limits (defaults in parentheses): --threads N worker threads (the number of cores), --max-connections N\n"
-               "open connections in all (1024), --max-connections-per-ip N from one address (64), --connection-timeout\n"
-               "SECONDS before an idle connection is closed (30), --request-timeout SECONDS to send a whole request from\n"
-               "its first byte, headers and body, else the connection is closed without an answer (30), --max-body\n"
-               "BYTES per request body, beyond: 413 TooBig\n"
-               "(65536), --max-route-coords N per /route (100) and --max-table-coords N per /table (1000), beyond: 400\n"
-               "TooBig. --price-per-km EUR: the contribution rate of offers that set none (0.06).\n"
-               "--hub-labels-mb MB: at start, hub labels are built from the graph's hierarchy (about a second and 150 MB\n"
-               "for a city the size of Porto) and answer routes, tables and carpool searches several times faster than\n"
-               "the hierarchy alone; when they would need more than MB megabytes (1024), or with 0, the server answers\n"
-               "from the hierarchy alone.\n"
-               "--config FILE: a JSON object of the same settings, keys named after the options: graph, db, listen,\n"
-               "tz, threads, max_connections, max_connections_per_ip, connection_timeout_s, request_timeout_s,\n"
-               "max_body_bytes, rate, demo_trips, price_per_km, max_route_coords, max_table_coords, page, hub_labels_mb\n"
-               "(strings and whole numbers as on the command line, quiet true|false), e.g. {\"graph\": \"porto.cvg\",\n"
-               "\"listen\": \"[::1]:8080\", \"threads\": 4}\n"
-               "(see docs/covoit.example.json). Options given on the command line win over the file; an unknown key, a\n"
-               "wrong type or a value out of range stops with a message naming the key and the file (exit status 2).\n"
-               "The server logs its effective settings (address, port, threads, limits) in one line at start.\n"
-               "One logfmt line per request goes to stderr (--quiet: errors only; --no-quiet: every request, over a\n"
-               "config file's \"quiet\": true).\n"
-               "API keys (`covoit key add --db FILE ...`): when the database holds one, every request but /health, /metrics\n"
-               "needs X-API-Key: KEY (or Authorization: Bearer KEY), and --rate N limits each key and each address to\n"
-               "N requests per second, bursts of 2N (default 100; beyond: 429 with Retry-After). Without a key the\n"
-               "server runs in local demo mode, on 127.0.0.1 or [::1] only.\n",
-            COVOIT_PAGE_DIR);
+    fprintf(
+        f,
+        "usage: covoit serve --graph FILE [--db FILE] [--config FILE] [--tz ZONE [--convert-tz]] [--listen HOST:PORT]\n"
+        "                    [--threads N] [--max-connections N] [--max-connections-per-ip N]\n"
+        "                    [--connection-timeout SECONDS] [--request-timeout SECONDS] [--max-body BYTES]\n"
+        "                    [--rate N] [--demo-trips N] [--price-per-km EUR] [--max-route-coords N]\n"
+        "                    [--max-table-coords N] [--page DIR] [--hub-labels-mb MB] [--quiet|--no-quiet]\n\n"
+        "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes and answers the requests\n"
+        "in flight (a request begun after the signal gets 503 ShuttingDown, unprocessed) and exits:\n"
+        "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
+        "  GET /table/v1/driving/LON,LAT;...?sources=...&destinations=...&annotations=duration,distance\n"
+        "  GET /nearest/v1/driving/LON,LAT\n"
+        "  GET /health, GET /metrics (Prometheus text)\n"
+        "With --db FILE (the trip store, created when missing), the carpool API, JSON in and out:\n"
+        "  POST /v1/offers, GET /v1/offers?owner=REF, GET|DELETE /v1/offers/ID, POST /v1/offers/ID/cancel,\n"
+        "  GET /v1/offers/ID/matches?limit=N, the same under /v1/requests, POST /v1/search,\n"
+        "  POST /v1/bookings {offer_id, request_id}, GET /v1/bookings/ID,\n"
+        "  POST /v1/bookings/ID/accept|refuse|cancel\n"
+        "(without --db they answer 503). --tz ZONE is the time zone of local times and regular schedules\n"
+        "(default $COVOIT_TZ, else the zone the database keeps, else UTC). A database records its zone when\n"
+        "created and is refused in another; --convert-tz converts it to --tz first.\n"
+        "--demo-trips N (with --db): when the database holds fewer than N offers still to come, adds punctual demo\n"
+        "offers (owner \"demo\", tomorrow 07:00-09:00 local, main-network points at least 3 km apart) up to N.\n"
+        "GET / is the map page and GET /static/... its files, from --page DIR (default %s), with\n"
+        "Leaflet from DIR/node_modules (`npm ci --prefix web/page`); no key needed for the page.\n"
+        "GET /metrics answers Prometheus text (request counts and latencies, trips, bookings), open to all.\n"
+        "--listen HOST:PORT: an IPv4 address, a host name, or an IPv6 address in brackets ([::1]:8080;\n"
+        "[::]:8080 takes IPv4 clients too); default 127.0.0.1:8080, port 0: any free port. A name\n"
+        "(localhost:8080) is resolved once at start; of its addresses the server takes the first IPv4 one,\n"
+        "else the first IPv6 one, and logs which.\n"
+        "Limits (defaults in parentheses): --threads N worker threads (the number of cores), --max-connections N\n"
+        "open connections in all (1024), --max-connections-per-ip N from one address (64), --connection-timeout\n"
+        "SECONDS before an idle connection is closed (30), --request-timeout SECONDS to send a whole request from\n"
+        "its first byte, headers and body, else the connection is closed without an answer (30), --max-body\n"
+        "BYTES per request body, beyond: 413 TooBig\n"
+        "(65536), --max-route-coords N per /route (100) and --max-table-coords N per /table (1000), beyond: 400\n"
+        "TooBig. --price-per-km EUR: the contribution rate of offers that set none (0.06).\n"
+        "--hub-labels-mb MB: at start, hub labels are built from the graph's hierarchy (about a second and 150 MB\n"
+        "for a city the size of Porto) and answer routes, tables and carpool searches several times faster than\n"
+        "the hierarchy alone; when they would need more than MB megabytes (1024), or with 0, the server answers\n"
+        "from the hierarchy alone.\n"
+        "--config FILE: a JSON object of the same settings, keys named after the options: graph, db, listen,\n"
+        "tz, threads, max_connections, max_connections_per_ip, connection_timeout_s, request_timeout_s,\n"
+        "max_body_bytes, rate, demo_trips, price_per_km, max_route_coords, max_table_coords, page, hub_labels_mb\n"
+        "(strings and whole numbers as on the command line, quiet true|false), e.g. {\"graph\": \"porto.cvg\",\n"
+        "\"listen\": \"[::1]:8080\", \"threads\": 4}\n"
+        "(see docs/covoit.example.json). Options given on the command line win over the file; an unknown key, a\n"
+        "wrong type or a value out of range stops with a message naming the key and the file (exit status 2).\n"
+        "The server logs its effective settings (address, port, threads, limits) in one line at start.\n"
+        "One logfmt line per request goes to stderr (--quiet: errors only; --no-quiet: every request, over a\n"
+        "config file's \"quiet\": true).\n"
+        "API keys (`covoit key add --db FILE ...`): when the database holds one, every request but /health, /metrics\n"
+        "needs X-API-Key: KEY (or Authorization: Bearer KEY), and --rate N limits each key and each address to\n"
+        "N requests per second, bursts of 2N (default 100; beyond: 429 with Retry-After). Without a key the\n"
+        "server runs in local demo mode, on 127.0.0.1 or [::1] only.\n",
+        COVOIT_PAGE_DIR);
 }
 
 /* --- settings: each is a long option and a key of the --config file; the command line wins over the file --- */
@@ -87,14 +89,33 @@ static void usage(FILE *f)
 typedef enum set_kind { SET_STR, SET_LISTEN, SET_INT, SET_NUM, SET_BOOL } set_kind;
 
 typedef struct setting {
-    const char *key;            /* in the --config file */
-    const char *opt;            /* on the command line */
+    const char *key; /* in the --config file */
+    const char *opt; /* on the command line */
     set_kind kind;
-    double lo, hi;              /* SET_INT, SET_NUM: lo..hi */
+    double lo, hi; /* SET_INT, SET_NUM: lo..hi */
 } setting;
 
-enum { S_GRAPH, S_DB, S_LISTEN, S_TZ, S_THREADS, S_MAX_CONN, S_MAX_CONN_IP, S_TIMEOUT, S_REQ_TIMEOUT, S_MAX_BODY,
-       S_RATE, S_DEMO_TRIPS, S_PRICE, S_ROUTE_COORDS, S_TABLE_COORDS, S_PAGE, S_QUIET, S_LABELS_MB, S_N };
+enum {
+    S_GRAPH,
+    S_DB,
+    S_LISTEN,
+    S_TZ,
+    S_THREADS,
+    S_MAX_CONN,
+    S_MAX_CONN_IP,
+    S_TIMEOUT,
+    S_REQ_TIMEOUT,
+    S_MAX_BODY,
+    S_RATE,
+    S_DEMO_TRIPS,
+    S_PRICE,
+    S_ROUTE_COORDS,
+    S_TABLE_COORDS,
+    S_PAGE,
+    S_QUIET,
+    S_LABELS_MB,
+    S_N
+};
 
 static const setting settings[S_N] = {
     [S_GRAPH] = {"graph", "--graph", SET_STR, 0, 0},
@@ -119,10 +140,10 @@ static const setting settings[S_N] = {
 
 typedef struct setting_value {
     int set;
-    const char *s;              /* SET_STR, SET_LISTEN: into argv or the config document */
-    long long i;                /* SET_INT, SET_BOOL */
-    double d;                   /* SET_NUM */
-    const char *file;           /* the config file it came from, NULL for the command line */
+    const char *s;    /* SET_STR, SET_LISTEN: into argv or the config document */
+    long long i;      /* SET_INT, SET_BOOL */
+    double d;         /* SET_NUM */
+    const char *file; /* the config file it came from, NULL for the command line */
 } setting_value;
 
 /* What the host of a --listen value is; a host name has at most 253 characters. */
@@ -237,8 +258,9 @@ static const char *expected(int k, char *buf, size_t cap)
         snprintf(buf, cap, "a number from %g to %g", s->lo, s->hi);
         break;
     case SET_LISTEN:
-        snprintf(buf, cap, "HOST:PORT with an IPv4 address or a host name, or [IPV6]:PORT with an IPv6 address "
-                           "(127.0.0.1:8080, localhost:8080, [::1]:8080, [::]:8080)");
+        snprintf(buf, cap,
+                 "HOST:PORT with an IPv4 address or a host name, or [IPV6]:PORT with an IPv6 address "
+                 "(127.0.0.1:8080, localhost:8080, [::1]:8080, [::]:8080)");
         break;
     case SET_BOOL:
         snprintf(buf, cap, "true or false");
@@ -308,7 +330,8 @@ static int load_config(const char *path, setting_value *vals, json_t **doc)
     }
     const char *key;
     json_t *val;
-    json_object_foreach(root, key, val) {
+    json_object_foreach(root, key, val)
+    {
         int k = 0;
         while (k < S_N && strcmp(settings[k].key, key))
             k++;
@@ -343,9 +366,12 @@ static int load_config(const char *path, setting_value *vals, json_t **doc)
             vals[k].d = json_number_value(val);
         }
         if (!ok) {
-            const char *got = json_is_string(val) ? "a string" : json_is_boolean(val) ? "a boolean"
-                              : json_is_null(val) ? "null" : json_is_array(val) ? "an array"
-                              : json_is_object(val) ? "an object" : NULL;
+            const char *got = json_is_string(val)    ? "a string"
+                              : json_is_boolean(val) ? "a boolean"
+                              : json_is_null(val)    ? "null"
+                              : json_is_array(val)   ? "an array"
+                              : json_is_object(val)  ? "an object"
+                                                     : NULL;
             if (!got) {
                 if (json_is_integer(val))
                     snprintf(num, sizeof num, "%lld", (long long)json_integer_value(val));

@@ -12,10 +12,11 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: covoit table GRAPH --sources LON,LAT;LON,LAT;... [--destinations LON,LAT;...] [--max-snap M]\n\n"
-               "Prints an OSRM table response: durations (s) and distances (m) from every source to every\n"
-               "destination (null where there is no route), with the snapped sources and destinations. Without\n"
-               "--destinations the sources are used as destinations too. At most %d points a side.\n",
+    fprintf(f,
+            "usage: covoit table GRAPH --sources LON,LAT;LON,LAT;... [--destinations LON,LAT;...] [--max-snap M]\n\n"
+            "Prints an OSRM table response: durations (s) and distances (m) from every source to every\n"
+            "destination (null where there is no route), with the snapped sources and destinations. Without\n"
+            "--destinations the sources are used as destinations too. At most %d points a side.\n",
             TABLE_MAX_POINTS);
 }
 

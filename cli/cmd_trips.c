@@ -142,10 +142,10 @@ static int usage_error(const char *cmd, const char *fmt, ...)
 
 /* Which flags a command accepts, besides --graph, --db, --tz and --now. */
 enum {
-    OPT_TRIP = 1 << 0,   /* --from --to --depart --weekdays --time --first-date --last-date --margin --seats --owner */
-    OPT_OFFER = 1 << 1,  /* --via --max-detour-min --max-detour-km --price-per-km */
-    OPT_LIST = 1 << 2,   /* --owner --all */
-    OPT_LIMIT = 1 << 3   /* --limit */
+    OPT_TRIP = 1 << 0,  /* --from --to --depart --weekdays --time --first-date --last-date --margin --seats --owner */
+    OPT_OFFER = 1 << 1, /* --via --max-detour-min --max-detour-km --price-per-km */
+    OPT_LIST = 1 << 2,  /* --owner --all */
+    OPT_LIMIT = 1 << 3  /* --limit */
 };
 
 #define MAX_POSITIONAL 3
@@ -195,8 +195,7 @@ static const char **value_slot(trip_args *a, const char *name, unsigned allowed)
 }
 
 /* Parses argv[first..argc) into *a. Returns -1 when help was asked, 0, or an exit status after reporting. */
-static int parse_args(int argc, char **argv, int first, unsigned allowed, int max_pos, const char *cmd,
-                      trip_args *a)
+static int parse_args(int argc, char **argv, int first, unsigned allowed, int max_pos, const char *cmd, trip_args *a)
 {
     memset(a, 0, sizeof *a);
     for (int i = first; i < argc; i++) {

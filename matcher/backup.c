@@ -85,12 +85,17 @@ static int sql_int(sqlite3 *db, const char *sql, int64_t *v)
 static int code_of(int rc)
 {
     switch (rc & 0xff) {
-    case SQLITE_NOMEM: return CV_ENOMEM;
-    case SQLITE_NOTADB: return CV_EFORMAT;
-    case SQLITE_CORRUPT: return CV_ECORRUPT;
+    case SQLITE_NOMEM:
+        return CV_ENOMEM;
+    case SQLITE_NOTADB:
+        return CV_EFORMAT;
+    case SQLITE_CORRUPT:
+        return CV_ECORRUPT;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return CV_ECONFLICT;
-    default: return CV_EIO;
+    case SQLITE_LOCKED:
+        return CV_ECONFLICT;
+    default:
+        return CV_EIO;
     }
 }
 
@@ -167,8 +172,10 @@ static int check_destination(const char *db_path, const struct stat *src, const 
     sqlite3_finalize(q);
     sqlite3_close(db);
     if (busy)
-        return cv_fail(err, CV_ECONFLICT, "the copy %s is a database in use (another connection holds it): stop the "
-                       "server on it first", copy);
+        return cv_fail(err, CV_ECONFLICT,
+                       "the copy %s is a database in use (another connection holds it): stop the "
+                       "server on it first",
+                       copy);
     if (rc != SQLITE_OK)
         return cv_fail(err, CV_ECONFLICT, "cannot take over %s (%s); if nothing uses it, remove %s and %s", copy, msg,
                        wal, shm);
@@ -214,8 +221,10 @@ static int check_identity(sqlite3 *db, const char *path, int *version, cv_error 
     if (rc != SQLITE_OK)
         return db_fail(db, rc, err, "cannot read", path);
     if (v == 0)
-        return cv_fail(err, CV_EFORMAT, "%s is an SQLite database without covoit's schema (empty, or another "
-                       "application's)", path);
+        return cv_fail(err, CV_EFORMAT,
+                       "%s is an SQLite database without covoit's schema (empty, or another "
+                       "application's)",
+                       path);
     if (app != COVOIT_APPLICATION_ID)
         return cv_fail(err, CV_EFORMAT, "%s is an SQLite database but not covoit's (application_id %lld)", path,
                        (long long)app);

@@ -11,12 +11,12 @@
 #include "routing/ch.h"
 
 typedef struct cv_bucket_item {
-    uint32_t ref;          /* the caller's reference of the stored point */
-    uint32_t weight;       /* between the point and this node */
+    uint32_t ref;    /* the caller's reference of the stored point */
+    uint32_t weight; /* between the point and this node */
     uint32_t duration_ds;
     uint32_t distance_dm;
-    uint32_t budget_ds;    /* travel time left to the stored point's trip after this node: a query pruning on it
-                              skips an item when its own time to the node already exceeds it */
+    uint32_t budget_ds; /* travel time left to the stored point's trip after this node: a query pruning on it
+                           skips an item when its own time to the node already exceeds it */
 } cv_bucket_item;
 
 /* When the stored point's trip can be joined (UTC seconds): items are kept in time slices of a node's bucket, so

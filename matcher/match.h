@@ -18,19 +18,19 @@ typedef struct cv_cost {
 
 /* A stop of an offer as the matcher plans it. */
 typedef struct cv_plan_stop {
-    int is_pickup;         /* a confirmed passenger's pickup: its window must keep holding */
-    int load;              /* seats taken on the leg that starts here */
-    cv_cost leg;           /* from this stop to the next (unused for the last) */
-    int64_t win_lo, win_hi;/* pickups: allowed arrival, seconds relative to the planned departure */
+    int is_pickup;          /* a confirmed passenger's pickup: its window must keep holding */
+    int load;               /* seats taken on the leg that starts here */
+    cv_cost leg;            /* from this stop to the next (unused for the last) */
+    int64_t win_lo, win_hi; /* pickups: allowed arrival, seconds relative to the planned departure */
 } cv_plan_stop;
 
 /* An offer's current route: origin, vias and confirmed passengers' stops, destination. */
 typedef struct cv_plan {
-    int nstops;                        /* 2 .. CV_PLAN_MAX_STOPS */
-    cv_plan_stop *stops;               /* owned by whoever built the plan */
-    int seats;             /* seats offered */
-    int32_t margin_s;      /* the driver may leave this much earlier or later */
-    int64_t base_ds, base_dm;        /* the driver's own route (through vias, no passengers) */
+    int nstops;                           /* 2 .. CV_PLAN_MAX_STOPS */
+    cv_plan_stop *stops;                  /* owned by whoever built the plan */
+    int seats;                            /* seats offered */
+    int32_t margin_s;                     /* the driver may leave this much earlier or later */
+    int64_t base_ds, base_dm;             /* the driver's own route (through vias, no passengers) */
     int64_t max_detour_ds, max_detour_dm; /* limits on (current route + insertion) - base */
 } cv_plan;
 
@@ -43,19 +43,19 @@ typedef struct cv_candidate {
     const cv_cost *from_q; /* [k]: q -> stop k */
     cv_cost pq;            /* p -> q */
     int seats;
-    int64_t wish;          /* wished pickup, seconds after the offer's planned departure (may be negative) */
-    int32_t margin_s;      /* the passenger's margin */
+    int64_t wish;     /* wished pickup, seconds after the offer's planned departure (may be negative) */
+    int32_t margin_s; /* the passenger's margin */
 } cv_candidate;
 
 /* The best insertion found. */
 typedef struct cv_insertion {
-    int pickup_leg, dropoff_leg;     /* p goes into leg i (after stop i), q into leg j >= i */
-    int64_t added_ds, added_dm;      /* the driver's extra travel (the detour this passenger causes) */
+    int pickup_leg, dropoff_leg;              /* p goes into leg i (after stop i), q into leg j >= i */
+    int64_t added_ds, added_dm;               /* the driver's extra travel (the detour this passenger causes) */
     int64_t total_detour_ds, total_detour_dm; /* route after insertion minus the driver's own route */
-    int64_t shift_s;                 /* departure shift chosen within the driver's margin */
-    int64_t pickup_s, dropoff_s;     /* arrival at p and q, seconds after the planned departure (shift included) */
-    int64_t mismatch_s;              /* |pickup - wish| */
-    int64_t shared_ds, shared_dm;    /* the passenger's ride from p to q along the new route */
+    int64_t shift_s;                          /* departure shift chosen within the driver's margin */
+    int64_t pickup_s, dropoff_s;  /* arrival at p and q, seconds after the planned departure (shift included) */
+    int64_t mismatch_s;           /* |pickup - wish| */
+    int64_t shared_ds, shared_dm; /* the passenger's ride from p to q along the new route */
 } cv_insertion;
 
 /* Finds the insertion of (p, q) with the least added duration (then distance, then time mismatch) such that every
@@ -70,18 +70,18 @@ int cv_plan_insert_at(const cv_plan *plan, const cv_candidate *c, int i, int j, 
 
 /* Rounding of contributions. */
 typedef enum cv_rounding {
-    CV_ROUND_CENT = 0,     /* to 0.01 */
-    CV_ROUND_TEN_CENTS,    /* to 0.10 */
-    CV_ROUND_HALF_EURO,    /* to 0.50 */
-    CV_ROUND_EURO          /* to 1.00 */
+    CV_ROUND_CENT = 0,  /* to 0.01 */
+    CV_ROUND_TEN_CENTS, /* to 0.10 */
+    CV_ROUND_HALF_EURO, /* to 0.50 */
+    CV_ROUND_EURO       /* to 1.00 */
 } cv_rounding;
 
 typedef struct cv_contribution {
-    double amount;         /* what the passenger pays and the driver receives, euros */
-    double commission;     /* always 0: covoit takes nothing */
-    double per_km;         /* the rate applied */
-    double distance_km;    /* passenger's distance plus the driver's detour */
-    double unrounded;      /* distance_km * per_km before rounding */
+    double amount;      /* what the passenger pays and the driver receives, euros */
+    double commission;  /* always 0: covoit takes nothing */
+    double per_km;      /* the rate applied */
+    double distance_km; /* passenger's distance plus the driver's detour */
+    double unrounded;   /* distance_km * per_km before rounding */
     cv_rounding rounding;
 } cv_contribution;
 

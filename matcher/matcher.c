@@ -31,20 +31,20 @@ typedef struct offer_slot {
     cv_offer o;
     int nstops;
     int varied;
-    int64_t version;       /* of the stop sequence in the store (cv_store_offer_plan) */
-    cv_snap *snaps;        /* [nstops] */
-    double *keys;          /* [nstops] */
-    int64_t *rider;        /* [nstops] pickups: the request of the booking, else 0 */
-    cv_dates *sdates;      /* [nstops] the dates each stop is made (CV_DATES_ALL for the driver's own) */
-    cv_plan plan;          /* plan.stops: [nstops]; loads of every passenger, whatever the date */
-    cv_cost *pair;         /* varied: [nstops * nstops], i -> j for i < j; else NULL */
-    void *mem;             /* the one allocation behind the arrays */
+    int64_t version;  /* of the stop sequence in the store (cv_store_offer_plan) */
+    cv_snap *snaps;   /* [nstops] */
+    double *keys;     /* [nstops] */
+    int64_t *rider;   /* [nstops] pickups: the request of the booking, else 0 */
+    cv_dates *sdates; /* [nstops] the dates each stop is made (CV_DATES_ALL for the driver's own) */
+    cv_plan plan;     /* plan.stops: [nstops]; loads of every passenger, whatever the date */
+    cv_cost *pair;    /* varied: [nstops * nstops], i -> j for i < j; else NULL */
+    void *mem;        /* the one allocation behind the arrays */
 } offer_slot;
 
 static int slot_alloc(offer_slot *sl, int n)
 {
-    size_t sz = (size_t)n * (sizeof(cv_snap) + sizeof(double) + sizeof(int64_t) + sizeof(cv_plan_stop) +
-                             sizeof(cv_dates));
+    size_t sz =
+        (size_t)n * (sizeof(cv_snap) + sizeof(double) + sizeof(int64_t) + sizeof(cv_plan_stop) + sizeof(cv_dates));
     char *p = calloc(1, sz);
     if (!p)
         return -1;
@@ -75,7 +75,7 @@ typedef struct request_slot {
     cv_snap p, q;
     cv_cost pq;
     int nriding;
-    cv_dates *riding;      /* [nriding] the dates of its accepted bookings: it rides in a car then (malloc'ed) */
+    cv_dates *riding; /* [nriding] the dates of its accepted bookings: it rides in a car then (malloc'ed) */
 } request_slot;
 
 static void request_slot_release(request_slot *sl)
@@ -109,8 +109,8 @@ struct cv_matcher {
     pthread_rwlock_t lock;
     offer_slot *offers;
     uint32_t noffers, cap_offers, *free_offers, nfree_offers;
-    offer_window *win;     /* per offer slot, compact, for the first test of a scan */
-    uint8_t *nstops;       /* per offer slot: its stop count, so that a scan need not read the slot */
+    offer_window *win; /* per offer slot, compact, for the first test of a scan */
+    uint8_t *nstops;   /* per offer slot: its stop count, so that a scan need not read the slot */
     uint32_t cap_win;
     request_slot *requests;
     uint32_t nrequests, cap_requests, *free_requests, nfree_requests;
@@ -127,8 +127,8 @@ struct cv_matcher {
     size_t active_offers, active_requests;
     /* following the store's change log (cv_matcher_sync) */
     pthread_mutex_t sync_mu;
-    int64_t seq;           /* the last change applied */
-    uint64_t rebuilds;     /* times the log had been pruned past seq and the index was rebuilt */
+    int64_t seq;       /* the last change applied */
+    uint64_t rebuilds; /* times the log had been pruned past seq and the index was rebuilt */
     pthread_t follower;
     int following;
     pthread_mutex_t follow_mu;
@@ -140,7 +140,7 @@ struct cv_matcher {
    in four runs of nstops entries (TO_P, FROM_P, TO_Q, FROM_Q) in the workspace's flat arrays. */
 typedef struct acc {
     uint32_t slot;
-    uint32_t first;      /* into cw / cc */
+    uint32_t first; /* into cw / cc */
     uint32_t nstops;
 } acc;
 
@@ -156,14 +156,14 @@ struct cv_matcher_ws {
     space sp[4];
     uint32_t stamp;
     uint32_t *slot_stamp, *slot_acc;
-    uint64_t *touched;   /* one bit per slot touched by the current query: a test that stays in L1 */
+    uint64_t *touched; /* one bit per slot touched by the current query: a test that stays in L1 */
     size_t cap_slots;
     acc *pool;
     size_t npool, cap_pool;
-    uint32_t *cw;        /* weights, for keeping the least */
-    cv_cost *cc;         /* the costs that go with them */
+    uint32_t *cw; /* weights, for keeping the least */
+    cv_cost *cc;  /* the costs that go with them */
     size_t ncost, cap_cost;
-    uint32_t *node_stamp;  /* per hierarchy node, for meeting two spaces */
+    uint32_t *node_stamp; /* per hierarchy node, for meeting two spaces */
     uint32_t *node_w, *node_ds, *node_dm;
     uint32_t nstamp;
     cv_path path;
@@ -172,8 +172,10 @@ struct cv_matcher_ws {
 
 cv_matcher_options cv_matcher_defaults(void)
 {
-    cv_matcher_options o = {.price_per_km = CV_DEFAULT_PRICE_PER_KM, .rounding = CV_ROUND_TEN_CENTS,
-                            .max_snap_m = CV_SNAP_DEFAULT_MAX_M, .max_results = 100};
+    cv_matcher_options o = {.price_per_km = CV_DEFAULT_PRICE_PER_KM,
+                            .rounding = CV_ROUND_TEN_CENTS,
+                            .max_snap_m = CV_SNAP_DEFAULT_MAX_M,
+                            .max_results = 100};
     return o;
 }
 
@@ -289,8 +291,8 @@ static int64_t detour_limit(int32_t absolute, int64_t base, int scale)
 
 /* When offer o and request r can travel together. */
 typedef struct frame {
-    int64_t dep;          /* the offer's planned departure on the first common date, UTC */
-    int64_t wish_rel;     /* the passenger's wished pickup, seconds after dep */
+    int64_t dep;      /* the offer's planned departure on the first common date, UTC */
+    int64_t wish_rel; /* the passenger's wished pickup, seconds after dep */
     cv_day first, last;
     uint8_t weekdays;
     int regular;
@@ -339,8 +341,8 @@ static int find_frame(const cv_offer *o, const cv_request *r, int64_t now, frame
         if (first < t)
             first = t;
         int64_t margin = so->margin_s;
-        while (first <= last && (!(common & (1u << cv_day_weekday(first))) ||
-                                 cv_local_to_utc(first, so->time_of_day) + margin < now))
+        while (first <= last &&
+               (!(common & (1u << cv_day_weekday(first))) || cv_local_to_utc(first, so->time_of_day) + margin < now))
             first++;
         while (last >= first && !(common & (1u << cv_day_weekday(last))))
             last--;
@@ -545,8 +547,7 @@ static int index_request_spaces(cv_matcher_ws *w, uint32_t slot, int add, cv_err
 
 /* A slot from the free list, or a new one at the end of arr (grown, with the free list that may one day hold
    every slot). NONE when out of memory or when references would overflow. */
-static uint32_t take_slot(uint32_t *nslots, uint32_t *cap, void **arr, size_t elem, uint32_t **freel,
-                          uint32_t *nfree)
+static uint32_t take_slot(uint32_t *nslots, uint32_t *cap, void **arr, size_t elem, uint32_t **freel, uint32_t *nfree)
 {
     if (*nfree > 0)
         return (*freel)[--*nfree];
@@ -573,8 +574,9 @@ static offer_window window_of(const offer_slot *sl)
     if (sl->o.when.kind != CV_PUNCTUAL)
         return (offer_window){INT64_MIN, INT64_MAX, 1, 0, 0};
     const cv_schedule *t = &sl->o.when;
-    offer_window w = {t->depart - t->margin_s, t->depart + t->margin_s + (sl->plan.base_ds + sl->plan.max_detour_ds) / 10 + 1,
-                      1, 0, sl->snaps[0].edge};
+    offer_window w = {t->depart - t->margin_s,
+                      t->depart + t->margin_s + (sl->plan.base_ds + sl->plan.max_detour_ds) / 10 + 1, 1, 0,
+                      sl->snaps[0].edge};
     if (sl->nstops == 2) {
         w.dep_lo = t->depart - t->margin_s;
         w.dep_hi = t->depart + t->margin_s;
@@ -585,8 +587,8 @@ static offer_window window_of(const offer_slot *sl)
 static int insert_offer(cv_matcher_ws *w, const offer_slot *built, cv_error *err)
 {
     cv_matcher *m = w->m;
-    uint32_t slot = take_slot(&m->noffers, &m->cap_offers, (void **)&m->offers, sizeof *m->offers,
-                              &m->free_offers, &m->nfree_offers);
+    uint32_t slot = take_slot(&m->noffers, &m->cap_offers, (void **)&m->offers, sizeof *m->offers, &m->free_offers,
+                              &m->nfree_offers);
     if (slot == NONE)
         return cv_fail(err, CV_ENOMEM, "out of memory (offer index full)");
     if (m->cap_win < m->cap_offers) {
@@ -1043,9 +1045,8 @@ void cv_matcher_get_stats(cv_matcher *m, cv_matcher_stats *st)
     st->request_items = cv_buckets_items(m->req_fwd) + cv_buckets_items(m->req_bwd);
     st->rebuilds = m->rebuilds;
     st->bytes = cv_buckets_bytes(m->off_fwd[0]) + cv_buckets_bytes(m->off_bwd[0]) + cv_buckets_bytes(m->off_fwd[1]) +
-                cv_buckets_bytes(m->off_bwd[1]) + cv_buckets_bytes(m->req_fwd) +
-                cv_buckets_bytes(m->req_bwd) + (size_t)m->cap_offers * sizeof(offer_slot) +
-                (size_t)m->cap_requests * sizeof(request_slot);
+                cv_buckets_bytes(m->off_bwd[1]) + cv_buckets_bytes(m->req_fwd) + cv_buckets_bytes(m->req_bwd) +
+                (size_t)m->cap_offers * sizeof(offer_slot) + (size_t)m->cap_requests * sizeof(request_slot);
     pthread_rwlock_unlock(&m->lock);
 }
 
@@ -1266,17 +1267,16 @@ static int scan_slice(cv_matcher_ws *w, const cv_space_entry *e, const cv_bucket
         uint64_t wt = (uint64_t)it[j].weight + e->weight;
         if (wt >= CV_UNREACHABLE)
             continue;
-        acc *a = (w->touched[slot >> 6] & (1ull << (slot & 63)))
-                     ? &w->pool[w->slot_acc[slot]]
-                     : touch(w, slot, offers ? m->nstops[slot] : nstops);
+        acc *a = (w->touched[slot >> 6] & (1ull << (slot & 63))) ? &w->pool[w->slot_acc[slot]]
+                                                                 : touch(w, slot, offers ? m->nstops[slot] : nstops);
         if (!a)
             return CV_ENOMEM;
         if (offers)
             costs_update(w, a, which, (int)(it[j].ref & ((1u << STOP_BITS) - 1)), (uint32_t)wt,
                          it[j].duration_ds + e->duration_ds, it[j].distance_dm + e->distance_dm);
         else
-            costs_update(w, a, which + 2 * (int)(it[j].ref & 1), stop, (uint32_t)wt,
-                         it[j].duration_ds + e->duration_ds, it[j].distance_dm + e->distance_dm);
+            costs_update(w, a, which + 2 * (int)(it[j].ref & 1), stop, (uint32_t)wt, it[j].duration_ds + e->duration_ds,
+                         it[j].distance_dm + e->distance_dm);
     }
     return 0;
 }
@@ -1334,7 +1334,7 @@ static int cmp_match(const void *x, const void *y)
 /* One date's plan of a varied offer: the stops made that day (mask: bits of the slot's stops), legs from the
    slot's pair costs, loads of the passengers riding that day, and the candidate's costs for those stops. */
 typedef struct day_plan {
-    int idx[CV_PLAN_MAX_STOPS];          /* the slot's index of each stop */
+    int idx[CV_PLAN_MAX_STOPS]; /* the slot's index of each stop */
     cv_plan_stop st[CV_PLAN_MAX_STOPS];
     cv_cost c[4][CV_PLAN_MAX_STOPS];
     cv_plan plan;
@@ -1519,8 +1519,8 @@ static int evaluate_pair(cv_matcher_ws *w, const offer_slot *os, const request_s
     }
     const cv_cost *c0 = w->cc + a->first;
     uint32_t ns = a->nstops;
-    cv_candidate c = {c0 + TO_P * ns, c0 + FROM_P * ns, c0 + TO_Q * ns, c0 + FROM_Q * ns, pq, r->seats,
-                      f.wish_rel, r->when.margin_s};
+    cv_candidate c = {c0 + TO_P * ns, c0 + FROM_P * ns, c0 + TO_Q * ns,  c0 + FROM_Q * ns, pq,
+                      r->seats,       f.wish_rel,       r->when.margin_s};
     cv_insertion ins;
     const cv_plan *pl = &os->plan;
     int identity[CV_PLAN_MAX_STOPS];
@@ -1583,8 +1583,7 @@ static int evaluate_pair(cv_matcher_ws *w, const offer_slot *os, const request_s
     out->pickup_key = kp;
     out->dropoff_key = kd;
     out->plan_version = os->version;
-    out->contribution =
-        cv_contribution_compute(ins.shared_dm, ins.added_dm, os->o.price_per_km, w->m->opt.rounding);
+    out->contribution = cv_contribution_compute(ins.shared_dm, ins.added_dm, os->o.price_per_km, w->m->opt.rounding);
     return 1;
 }
 
@@ -1642,7 +1641,8 @@ static cv_cost meet_cost(cv_matcher_ws *w, const space *fp, const space *bq, con
     }
     uint64_t dw = cv_path_direct_weight(w->m->g, p, q);
     if (dw < best)
-        c = (cv_cost){(uint32_t)dw, p->from_u_dm > q->from_u_dm ? p->from_u_dm - q->from_u_dm : q->from_u_dm - p->from_u_dm};
+        c = (cv_cost){(uint32_t)dw,
+                      p->from_u_dm > q->from_u_dm ? p->from_u_dm - q->from_u_dm : q->from_u_dm - p->from_u_dm};
     return c;
 }
 
@@ -1692,8 +1692,8 @@ static void drop_untimely(cv_matcher_ws *w, const cv_request *r, const cv_snap *
 }
 
 /* Matches a request (stored or not) against every offer in the index. */
-static int match_request(cv_matcher_ws *w, const request_slot *rs, int64_t now, int limit, cv_match **out,
-                         size_t *nout, cv_error *err)
+static int match_request(cv_matcher_ws *w, const request_slot *rs, int64_t now, int limit, cv_match **out, size_t *nout,
+                         cv_error *err)
 {
     cv_matcher *m = w->m;
     const cv_request *r = &rs->r;
@@ -1765,8 +1765,8 @@ static int match_request(cv_matcher_ws *w, const request_slot *rs, int64_t now, 
     return 0;
 }
 
-int cv_matcher_request_matches(cv_matcher_ws *w, int64_t request_id, int64_t now, int limit, cv_match **out,
-                               size_t *n, cv_error *err)
+int cv_matcher_request_matches(cv_matcher_ws *w, int64_t request_id, int64_t now, int limit, cv_match **out, size_t *n,
+                               cv_error *err)
 {
     cv_request r;
     int rc = cv_store_get_request(w->store, request_id, &r, err);
@@ -1875,8 +1875,7 @@ int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, in
     return 0;
 }
 
-int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_match *out,
-                    cv_error *err)
+int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_match *out, cv_error *err)
 {
     cv_offer o;
     cv_request r;
@@ -1905,8 +1904,8 @@ int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
     }
     /* every cost with its own point-to-point route: the oracle the buckets must agree with */
     for (int k = 0; !rc && k < os->nstops; k++) {
-        const cv_snap *pts[4][2] = {{&os->snaps[k], &rs.p}, {&rs.p, &os->snaps[k]}, {&os->snaps[k], &rs.q},
-                                    {&rs.q, &os->snaps[k]}};
+        const cv_snap *pts[4][2] = {
+            {&os->snaps[k], &rs.p}, {&rs.p, &os->snaps[k]}, {&os->snaps[k], &rs.q}, {&rs.q, &os->snaps[k]}};
         for (int which = 0; which < 4 && !rc; which++) {
             cv_cost c;
             if (!(rc = route_cost(w, pts[which][0], pts[which][1], &c, err))) {
@@ -1926,8 +1925,7 @@ int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
 
 /* ---------------------------------------------------------------- bookings */
 
-int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_booking *out,
-                    cv_error *err)
+int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_booking *out, cv_error *err)
 {
     cv_store_set_clock(w->store, now);
     cv_match mt;

@@ -16,15 +16,15 @@
 #include "matcher/trip.h"
 
 typedef struct cv_matcher_options {
-    double price_per_km;       /* default rate of new offers (CV_DEFAULT_PRICE_PER_KM) */
-    cv_rounding rounding;      /* contribution rounding (ten cents by default) */
-    double max_snap_m;         /* how far a point may be from a road (300 m) */
-    int max_results;           /* cap on matches returned (100) */
+    double price_per_km;         /* default rate of new offers (CV_DEFAULT_PRICE_PER_KM) */
+    cv_rounding rounding;        /* contribution rounding (ten cents by default) */
+    double max_snap_m;           /* how far a point may be from a road (300 m) */
+    int max_results;             /* cap on matches returned (100) */
     const cv_hub_labels *labels; /* hub labels of the graph (kept by the caller while the matcher is open): search
                                     spaces come from them instead of CH searches; NULL: CH searches */
-    int follow_ms;             /* > 0: a thread follows the store's change log this often (cv_matcher_sync), so
-                                  that writes of other processes reach the index; 0: only at this matcher's own
-                                  writes and explicit syncs (a one-shot command) */
+    int follow_ms;               /* > 0: a thread follows the store's change log this often (cv_matcher_sync), so
+                                    that writes of other processes reach the index; 0: only at this matcher's own
+                                    writes and explicit syncs (a one-shot command) */
 } cv_matcher_options;
 
 cv_matcher_options cv_matcher_defaults(void);
@@ -74,23 +74,23 @@ typedef struct cv_match {
     int64_t pickup_time, dropoff_time; /* UTC seconds, on the first date they travel together */
     int regular;                       /* both regular: they travel together every week on `weekdays` */
     uint8_t weekdays;
-    cv_day first_day, last_day;        /* dates they travel together (equal for a single trip) */
-    int seats_left;                    /* seats free on the passenger's stretch on the fullest of those dates,
-                                          before this passenger */
-    int64_t detour_ds, detour_dm;      /* the driver's extra travel for this passenger */
-    double detour_percent;             /* of the driver's own route's duration */
-    int64_t shared_ds, shared_dm;      /* the passenger's ride */
-    int64_t total_ds, total_dm;        /* the driver's route with this passenger */
-    int64_t mismatch_s;                /* |pickup time - the passenger's wish| */
-    double pickup_key, dropoff_key;    /* where they go in the offer's stop sequence */
-    int64_t plan_version;              /* ... of that version of the sequence (store.h) */
+    cv_day first_day, last_day;     /* dates they travel together (equal for a single trip) */
+    int seats_left;                 /* seats free on the passenger's stretch on the fullest of those dates,
+                                       before this passenger */
+    int64_t detour_ds, detour_dm;   /* the driver's extra travel for this passenger */
+    double detour_percent;          /* of the driver's own route's duration */
+    int64_t shared_ds, shared_dm;   /* the passenger's ride */
+    int64_t total_ds, total_dm;     /* the driver's route with this passenger */
+    int64_t mismatch_s;             /* |pickup time - the passenger's wish| */
+    double pickup_key, dropoff_key; /* where they go in the offer's stop sequence */
+    int64_t plan_version;           /* ... of that version of the sequence (store.h) */
     cv_contribution contribution;
 } cv_match;
 
 /* Every open offer request_id can join, best first (smallest detour, then time mismatch), at most limit
    (<= 0: the server's cap). *out is malloc'ed. CV_ENOTFOUND for an unknown request. */
-int cv_matcher_request_matches(cv_matcher_ws *w, int64_t request_id, int64_t now, int limit, cv_match **out,
-                               size_t *n, cv_error *err);
+int cv_matcher_request_matches(cv_matcher_ws *w, int64_t request_id, int64_t now, int limit, cv_match **out, size_t *n,
+                               cv_error *err);
 
 /* Every open request offer_id can serve, best first. */
 int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, int limit, cv_match **out, size_t *n,
@@ -102,8 +102,7 @@ int cv_matcher_search(cv_matcher_ws *w, const cv_request *r, int64_t now, int li
 
 /* The match of one offer and one request computed pair by pair with point-to-point routes (no buckets): used to
    book, and by tests as the oracle. Returns 1 and *out when they match, 0 when not, or a CV_E* code. */
-int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_match *out,
-                    cv_error *err);
+int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_match *out, cv_error *err);
 
 /* Books seats for request_id on offer_id: the pair must match now; stores a pending booking with the match's
    pickup, drop-off, times and contribution. CV_ECONFLICT when they do not match. */
@@ -126,7 +125,7 @@ void cv_matcher_ws_counters(const cv_matcher_ws *w, uint64_t *scanned, uint64_t 
 /* Index figures: active offers and requests, bucket items and bytes. */
 typedef struct cv_matcher_stats {
     size_t offers, requests, offer_items, request_items, bytes;
-    uint64_t rebuilds;     /* times the change log had been pruned past the index and it was built again */
+    uint64_t rebuilds; /* times the change log had been pruned past the index and it was built again */
 } cv_matcher_stats;
 void cv_matcher_get_stats(cv_matcher *m, cv_matcher_stats *st);
 

@@ -181,16 +181,16 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == CV_STORE_SCHEMA_VERSI
 
 /* ---- prepared statements ---- */
 
-#define OFFER_COLS                                                                                             \
-    "id, owner, from_lon, from_lat, to_lon, to_lat, sched_kind, depart, weekdays, time_of_day, first_day, "   \
-    "last_day, margin_s, seats, max_detour_s, max_detour_m, price_per_km, status, created, direct_duration_ds, " \
+#define OFFER_COLS                                                                                                     \
+    "id, owner, from_lon, from_lat, to_lon, to_lat, sched_kind, depart, weekdays, time_of_day, first_day, "            \
+    "last_day, margin_s, seats, max_detour_s, max_detour_m, price_per_km, status, created, direct_duration_ds, "       \
     "direct_distance_dm"
-#define REQUEST_COLS                                                                                           \
-    "id, owner, from_lon, from_lat, to_lon, to_lat, sched_kind, depart, weekdays, time_of_day, first_day, "   \
+#define REQUEST_COLS                                                                                                   \
+    "id, owner, from_lon, from_lat, to_lon, to_lat, sched_kind, depart, weekdays, time_of_day, first_day, "            \
     "last_day, margin_s, seats, status, created"
-#define BOOKING_COLS                                                                                           \
-    "id, offer_id, request_id, seats, status, pickup_lon, pickup_lat, dropoff_lon, dropoff_lat, pickup_key, " \
-    "dropoff_key, pickup_time, dropoff_time, amount, created, updated, first_day, last_day, weekdays, "         \
+#define BOOKING_COLS                                                                                                   \
+    "id, offer_id, request_id, seats, status, pickup_lon, pickup_lat, dropoff_lon, dropoff_lat, pickup_key, "          \
+    "dropoff_key, pickup_time, dropoff_time, amount, created, updated, first_day, last_day, weekdays, "                \
     "placed_version"
 
 enum {
@@ -329,10 +329,10 @@ static const char *const statement_sql[ST_COUNT] = {
 
 struct cv_store {
     sqlite3 *db;
-    sqlite3_stmt *st[ST_COUNT];  /* prepared once at open, reset after every use */
-    int64_t clock;               /* the caller's "now" for timestamps (cv_store_set_clock), 0: the real clock */
-    int writing;                 /* inside a write transaction: holds write_mu */
-    cv_durability durability;    /* which commits wait for the disk (cv_store_set_durability) */
+    sqlite3_stmt *st[ST_COUNT]; /* prepared once at open, reset after every use */
+    int64_t clock;              /* the caller's "now" for timestamps (cv_store_set_clock), 0: the real clock */
+    int writing;                /* inside a write transaction: holds write_mu */
+    cv_durability durability;   /* which commits wait for the disk (cv_store_set_durability) */
 };
 
 /* ---- helpers ---- */
@@ -340,12 +340,18 @@ struct cv_store {
 static const char *booking_status_word(int status)
 {
     switch (status) {
-    case CV_BOOKING_PENDING: return "pending";
-    case CV_BOOKING_ACCEPTED: return "accepted";
-    case CV_BOOKING_REFUSED: return "refused";
-    case CV_BOOKING_CANCELLED: return "cancelled";
-    case CV_BOOKING_SUPERSEDED: return "superseded";
-    default: return "in an unknown state";
+    case CV_BOOKING_PENDING:
+        return "pending";
+    case CV_BOOKING_ACCEPTED:
+        return "accepted";
+    case CV_BOOKING_REFUSED:
+        return "refused";
+    case CV_BOOKING_CANCELLED:
+        return "cancelled";
+    case CV_BOOKING_SUPERSEDED:
+        return "superseded";
+    default:
+        return "in an unknown state";
     }
 }
 
@@ -355,15 +361,25 @@ static int db_fail(sqlite3 *db, cv_error *err, int rc, const char *what)
 {
     int code;
     switch (rc & 0xff) {
-    case SQLITE_NOMEM: code = CV_ENOMEM; break;
-    case SQLITE_NOTADB: code = CV_EFORMAT; break;
-    case SQLITE_CORRUPT: code = CV_ECORRUPT; break;
+    case SQLITE_NOMEM:
+        code = CV_ENOMEM;
+        break;
+    case SQLITE_NOTADB:
+        code = CV_EFORMAT;
+        break;
+    case SQLITE_CORRUPT:
+        code = CV_ECORRUPT;
+        break;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: code = CV_EBUSY; break;
+    case SQLITE_LOCKED:
+        code = CV_EBUSY;
+        break;
     case SQLITE_CONSTRAINT:
         code = (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) ? CV_ECONFLICT : CV_EINVAL;
         break;
-    default: code = CV_EIO; break;
+    default:
+        code = CV_EIO;
+        break;
     }
     return cv_fail(err, code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
@@ -594,7 +610,7 @@ static int read_one(cv_store *s, int which, int64_t id, const char *name, row_re
 }
 
 /* Every row of statement `which`, bound by the caller, each read into the next elem-sized item of a malloc'ed array:
-   *out and *n, or the failure (SQLite's says `what`) with *out NULL and *n 0. */
+ *out and *n, or the failure (SQLite's says `what`) with *out NULL and *n 0. */
 static int read_rows(cv_store *s, int which, size_t elem, row_reader read, void **out, size_t *n, const char *what,
                      cv_error *err)
 {
@@ -659,15 +675,16 @@ static int check_identity(sqlite3 *db, const char *path, int version, cv_error *
     if (rc)
         return rc;
     if (version > 0 && app_id != COVOIT_APPLICATION_ID)
-        return cv_fail(err, CV_EFORMAT, "%s is an SQLite database but not covoit's (application_id %d)", path,
-                       app_id);
+        return cv_fail(err, CV_EFORMAT, "%s is an SQLite database but not covoit's (application_id %d)", path, app_id);
     if (version == 0) {
         rc = query_int(db, "SELECT count(*) FROM sqlite_master", &ntables, err, "cannot read the schema");
         if (rc)
             return rc;
         if (ntables > 0)
-            return cv_fail(err, CV_EFORMAT, "%s is an SQLite database of another application (%d schema objects, "
-                           "no covoit schema version)", path, ntables);
+            return cv_fail(err, CV_EFORMAT,
+                           "%s is an SQLite database of another application (%d schema objects, "
+                           "no covoit schema version)",
+                           path, ntables);
     }
     return 0;
 }
@@ -675,8 +692,8 @@ static int check_identity(sqlite3 *db, const char *path, int version, cv_error *
 static int check_version(const char *path, int version, cv_error *err)
 {
     if (version > CV_STORE_SCHEMA_VERSION)
-        return cv_fail(err, CV_EVERSION, "%s has schema version %d, newer than version %d known to this covoit",
-                       path, version, CV_STORE_SCHEMA_VERSION);
+        return cv_fail(err, CV_EVERSION, "%s has schema version %d, newer than version %d known to this covoit", path,
+                       version, CV_STORE_SCHEMA_VERSION);
     if (version < 0)
         return cv_fail(err, CV_EFORMAT, "%s has a negative schema version %d", path, version);
     return 0;
@@ -699,8 +716,8 @@ static int migrate(sqlite3 *db, const char *path, cv_error *err)
         if (!rc && version < CV_STORE_SCHEMA_VERSION) {
             char what[96], bump[128];
             snprintf(what, sizeof what, "cannot migrate to schema version %d", version + 1);
-            snprintf(bump, sizeof bump, "PRAGMA application_id = %d; PRAGMA user_version = %d",
-                     COVOIT_APPLICATION_ID, version + 1);
+            snprintf(bump, sizeof bump, "PRAGMA application_id = %d; PRAGMA user_version = %d", COVOIT_APPLICATION_ID,
+                     version + 1);
             rc = exec(db, migrations[version], err, what);
             int broken = 0;
             if (!rc)
@@ -1035,8 +1052,8 @@ static int add_offer_stops(cv_store *s, const void *trip, int64_t id, cv_error *
     int rc = add_stop(s, id, 0.0, CV_STOP_ORIGIN, o->from, 0, 0, err);
     /* Vias evenly spread leave room on both sides of each for passengers' midpoint keys. */
     for (int i = 0; !rc && i < o->nvias; i++)
-        rc = add_stop(s, id, (double)(i + 1) * CV_STOP_KEY_END / (double)(o->nvias + 1), CV_STOP_VIA, o->vias[i], 0,
-                      0, err);
+        rc = add_stop(s, id, (double)(i + 1) * CV_STOP_KEY_END / (double)(o->nvias + 1), CV_STOP_VIA, o->vias[i], 0, 0,
+                      err);
     if (!rc)
         rc = add_stop(s, id, CV_STOP_KEY_END, CV_STOP_DESTINATION, o->to, 0, 0, err);
     return rc;
@@ -1063,16 +1080,16 @@ static int read_vias(cv_store *s, void *trip, cv_error *err)
 }
 
 typedef struct trip_kind {
-    const char *name;            /* in messages: "offer", "request" */
-    size_t size;                 /* of a cv_offer, a cv_request */
+    const char *name; /* in messages: "offer", "request" */
+    size_t size;      /* of a cv_offer, a cv_request */
     cv_change_kind change;
     int st_add, st_get, st_list_owner, st_list_all, st_state, st_set_status;
-    int st_log_others;           /* logs the trips on the other side of its accepted bookings */
-    int st_bump_plans;           /* a cancelled request changes the plans of the offers it rides in; -1: none */
+    int st_log_others; /* logs the trips on the other side of its accepted bookings */
+    int st_bump_plans; /* a cancelled request changes the plans of the offers it rides in; -1: none */
     int st_stops_del, st_bookings_cancel, st_bookings;
-    const char *stops_del_what;  /* the failure to remove its passengers' stops */
+    const char *stops_del_what; /* the failure to remove its passengers' stops */
     void (*bind_row)(sqlite3_stmt *st, const void *trip, int64_t created); /* the values of st_add */
-    row_reader read_row;         /* a row of st_get and the lists: OFFER_COLS, REQUEST_COLS */
+    row_reader read_row; /* a row of st_get and the lists: OFFER_COLS, REQUEST_COLS */
     /* offers only (NULL for requests): their own stops, stored with them, and their vias, read back from the stops.
        A trip read in more statements than its row is read in one transaction, for one snapshot. */
     int (*add_stops)(cv_store *s, const void *trip, int64_t id, cv_error *err);
@@ -1123,8 +1140,8 @@ static const trip_kind request_kind = {
 
 /* Stores trip (validated by the caller; its owner is owner) with its owner's row, its own stops and the change, in
    one transaction with a light commit. Sets *id and *created (when it was 0) once it is stored. */
-static int add_trip(cv_store *s, const trip_kind *k, const void *trip, const char *owner, int64_t *id,
-                    int64_t *created, cv_error *err)
+static int add_trip(cv_store *s, const trip_kind *k, const void *trip, const char *owner, int64_t *id, int64_t *created,
+                    cv_error *err)
 {
     int rc = check_owner(owner, k->name, err);
     if (rc)
@@ -1380,8 +1397,7 @@ int cv_store_get_request(cv_store *s, int64_t id, cv_request *r, cv_error *err)
     return get_trip(s, &request_kind, id, r, err);
 }
 
-int cv_store_list_requests(cv_store *s, const char *owner, int open_only, cv_request **out, size_t *n,
-                           cv_error *err)
+int cv_store_list_requests(cv_store *s, const char *owner, int open_only, cv_request **out, size_t *n, cv_error *err)
 {
     if (!s || !out || !n)
         return cv_fail(err, CV_EINVAL, "cv_store_list_requests: missing argument");
@@ -1763,8 +1779,8 @@ int cv_store_accept_placed(cv_store *s, int64_t id, const cv_booking *placement,
     int status = 0, seats = 0;
     rc = booking_read(s, id, &b, err);
     if (!rc && b.status != CV_BOOKING_PENDING)
-        rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)id,
-                     booking_status_word(b.status));
+        rc =
+            cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)id, booking_status_word(b.status));
     /* the placement the matcher made against the offer's stops of a moment: written in this same transaction, so
        that a refusal below writes nothing (and a crash between the two cannot leave it half done) */
     if (!rc && placement) {
@@ -1781,8 +1797,8 @@ int cv_store_accept_placed(cv_store *s, int64_t id, const cv_booking *placement,
     if (!rc)
         rc = offer_state(s, b.offer_id, &status, &seats, err);
     if (!rc && status != CV_TRIP_OPEN)
-        rc = cv_fail(err, CV_ECONFLICT, "offer %lld of booking %lld is cancelled", (long long)b.offer_id,
-                     (long long)id);
+        rc =
+            cv_fail(err, CV_ECONFLICT, "offer %lld of booking %lld is cancelled", (long long)b.offer_id, (long long)id);
     if (!rc)
         rc = request_state(s, b.request_id, &status, err);
     if (!rc && status != CV_TRIP_OPEN)
@@ -1829,8 +1845,7 @@ int cv_store_accept_placed(cv_store *s, int64_t id, const cv_booking *placement,
     size_t nothers = 0;
     cv_day day = 0;
     if (!rc)
-        rc = request_bookings_on(s, b.request_id, CV_BOOKING_PENDING, id, dates, &others, &nothers, &offer, &day,
-                                 err);
+        rc = request_bookings_on(s, b.request_id, CV_BOOKING_PENDING, id, dates, &others, &nothers, &offer, &day, err);
     for (size_t i = 0; !rc && i < nothers; i++) {
         sqlite3_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, store_now(s));
         rc = set_status(s, ST_BOOKING_SET_STATUS, others[i], CV_BOOKING_SUPERSEDED, err,
@@ -1895,7 +1910,8 @@ int cv_store_place_booking(cv_store *s, int64_t id, const cv_booking *p, int64_t
     cv_booking b;
     rc = booking_read(s, id, &b, err);
     if (!rc && b.status != CV_BOOKING_PENDING)
-        rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)id, booking_status_word(b.status));
+        rc =
+            cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)id, booking_status_word(b.status));
     if (!rc)
         rc = write_placement(s, id, p, now, err);
     return tx_end_light(s, light, rc, err);
@@ -1908,8 +1924,8 @@ static void key_hash(const char *secret, unsigned char out[32])
     cv_sha256_sum(secret, strlen(secret), out);
 }
 
-int cv_store_add_key(cv_store *s, const char *client, unsigned scopes, char out_secret[CV_KEY_SECRET_MAX],
-                     int64_t *id, cv_error *err)
+int cv_store_add_key(cv_store *s, const char *client, unsigned scopes, char out_secret[CV_KEY_SECRET_MAX], int64_t *id,
+                     cv_error *err)
 {
     if (!client || !*client || strlen(client) >= CV_OWNER_MAX || strchr(client, ':'))
         return cv_fail(err, CV_EINVAL, "the client name must be 1 to %d bytes without ':'", CV_OWNER_MAX - 1);
@@ -1949,8 +1965,8 @@ int cv_store_list_keys(cv_store *s, cv_key_info **out, size_t *n, cv_error *err)
     *out = NULL;
     *n = 0;
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT id, client, scopes, created, revoked FROM api_keys ORDER BY id", -1,
-                                &st, NULL);
+    int rc = sqlite3_prepare_v2(s->db, "SELECT id, client, scopes, created, revoked FROM api_keys ORDER BY id", -1, &st,
+                                NULL);
     if (rc != SQLITE_OK)
         return db_fail(s->db, err, rc, "cannot list the keys");
     size_t cap = 0;
@@ -1986,8 +2002,8 @@ int cv_store_list_keys(cv_store *s, cv_key_info **out, size_t *n, cv_error *err)
 int cv_store_revoke_key(cv_store *s, int64_t id, cv_error *err)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "UPDATE api_keys SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL", -1,
-                                &st, NULL);
+    int rc =
+        sqlite3_prepare_v2(s->db, "UPDATE api_keys SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL", -1, &st, NULL);
     if (rc == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int64(st, 2, store_now(s));
@@ -2006,8 +2022,7 @@ int cv_store_revoke_key(cv_store *s, int64_t id, cv_error *err)
 
 int cv_store_active_keys(cv_store *s, int *count, cv_error *err)
 {
-    return query_int(s->db, "SELECT count(*) FROM api_keys WHERE revoked IS NULL", count, err,
-                     "cannot count the keys");
+    return query_int(s->db, "SELECT count(*) FROM api_keys WHERE revoked IS NULL", count, err, "cannot count the keys");
 }
 
 int cv_store_check_key(cv_store *s, const char *secret, char client[CV_OWNER_MAX], unsigned *scopes, cv_error *err)
@@ -2059,12 +2074,12 @@ static uint8_t rotate_weekdays(uint8_t days, int64_t shift)
 
 /* A row to move: its table, id, and the instants its local values stand for (read in the old zone). */
 typedef struct zone_row {
-    int table;             /* 0 offers, 1 requests, 2 bookings */
+    int table; /* 0 offers, 1 requests, 2 bookings */
     int64_t id;
     cv_day first, last;
     uint8_t weekdays;
-    int64_t anchor;        /* the first occurrence (schedules), or the instant whose local date the dates follow */
-    cv_day anchor_day;     /* bookings: the date the anchor had in the old zone */
+    int64_t anchor;          /* the first occurrence (schedules), or the instant whose local date the dates follow */
+    cv_day anchor_day;       /* bookings: the date the anchor had in the old zone */
     int64_t pickup, dropoff; /* bookings with times of day: their instants on the first date; else -1 */
 } zone_row;
 

@@ -61,10 +61,10 @@ typedef struct cv_stop {
     double key;
     cv_stop_kind kind;
     cv_coord at;
-    int64_t booking_id;    /* pickups and drop-offs: the booking; 0 otherwise */
-    int seats_delta;       /* + seats at a pickup, - at a drop-off, 0 otherwise */
-    cv_dates dates;        /* the dates the stop is made: its booking's (within the offer's), CV_DATES_ALL for the
-                              driver's own stops */
+    int64_t booking_id; /* pickups and drop-offs: the booking; 0 otherwise */
+    int seats_delta;    /* + seats at a pickup, - at a drop-off, 0 otherwise */
+    cv_dates dates;     /* the dates the stop is made: its booking's (within the offer's), CV_DATES_ALL for the
+                           driver's own stops */
 } cv_stop;
 
 /* --- offers --- */
@@ -84,7 +84,7 @@ int cv_store_list_offers(cv_store *s, const char *owner, int open_only, cv_offer
 int cv_store_cancel_offer(cv_store *s, int64_t id, cv_error *err);
 
 /* The offer's stops in order of key (origin, vias, accepted passengers' pickups and drop-offs, destination).
-   *out is malloc'ed. */
+ *out is malloc'ed. */
 int cv_store_offer_stops(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n, cv_error *err);
 
 /* The same, with the version of that sequence (read in the same transaction): it changes whenever a passenger's
@@ -95,8 +95,7 @@ int cv_store_offer_plan(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n,
 
 int cv_store_add_request(cv_store *s, cv_request *r, cv_error *err);
 int cv_store_get_request(cv_store *s, int64_t id, cv_request *r, cv_error *err);
-int cv_store_list_requests(cv_store *s, const char *owner, int open_only, cv_request **out, size_t *n,
-                           cv_error *err);
+int cv_store_list_requests(cv_store *s, const char *owner, int open_only, cv_request **out, size_t *n, cv_error *err);
 int cv_store_cancel_request(cv_store *s, int64_t id, cv_error *err);
 
 /* --- bookings --- */
@@ -167,7 +166,7 @@ typedef enum cv_change_kind { CV_CHANGE_OFFER = 0, CV_CHANGE_REQUEST = 1 } cv_ch
 typedef struct cv_change {
     int64_t seq;
     cv_change_kind kind;
-    int64_t ref;           /* the offer's or the request's id */
+    int64_t ref; /* the offer's or the request's id */
 } cv_change;
 
 /* Up to max entries after sequence number `after`, in order, into *out (malloc'ed); *first and *last (when not
@@ -182,10 +181,10 @@ int cv_store_prune_changes(cv_store *s, int64_t before, cv_error *err);
 /* --- API keys (schema version 2) --- */
 
 /* Scopes of a key, bits: what its holder may do. */
-#define CV_SCOPE_ROUTING 1u   /* routing queries: routes, tables, nearest roads */
-#define CV_SCOPE_SEARCH 2u    /* searching trips: a search that stores nothing, an offer's or a request's matches */
-#define CV_SCOPE_TRIPS 4u     /* writing and reading its own trips: offers, requests and bookings */
-#define CV_SCOPE_ADMIN 8u     /* everything, anyone's trips */
+#define CV_SCOPE_ROUTING 1u /* routing queries: routes, tables, nearest roads */
+#define CV_SCOPE_SEARCH 2u  /* searching trips: a search that stores nothing, an offer's or a request's matches */
+#define CV_SCOPE_TRIPS 4u   /* writing and reading its own trips: offers, requests and bookings */
+#define CV_SCOPE_ADMIN 8u   /* everything, anyone's trips */
 #define CV_SCOPE_ALL 15u
 
 /* "cvk_" and 64 hex digits, NUL-terminated. */
@@ -196,13 +195,13 @@ typedef struct cv_key_info {
     char client[CV_OWNER_MAX];
     unsigned scopes;
     int64_t created;
-    int64_t revoked;        /* 0: active */
+    int64_t revoked; /* 0: active */
 } cv_key_info;
 
 /* Makes a key for client (1 to CV_OWNER_MAX - 1 bytes, no ':') with scopes: a random 32-byte secret written to
    out_secret as "cvk_" + hex (shown once: only its SHA-256 is stored). Sets *id (when not NULL). */
-int cv_store_add_key(cv_store *s, const char *client, unsigned scopes, char out_secret[CV_KEY_SECRET_MAX],
-                     int64_t *id, cv_error *err);
+int cv_store_add_key(cv_store *s, const char *client, unsigned scopes, char out_secret[CV_KEY_SECRET_MAX], int64_t *id,
+                     cv_error *err);
 
 /* Every key, revoked ones too, by id. *out is malloc'ed. */
 int cv_store_list_keys(cv_store *s, cv_key_info **out, size_t *n, cv_error *err);

@@ -18,8 +18,8 @@
 
 /* ---- the server's time zone ---- */
 
-static char tz_name[256] = "UTC";                                 /* as given to cv_tz_set */
-static atomic_uint tz_generation;                                 /* bumped by cv_tz_set: cached offsets expire */
+static char tz_name[256] = "UTC";                                    /* as given to cv_tz_set */
+static atomic_uint tz_generation;                                    /* bumped by cv_tz_set: cached offsets expire */
 static char tz_value[sizeof ZONEINFO_DIR + sizeof tz_name] = "UTC0"; /* what TZ is set to */
 
 /* A TZ database name is a relative path of non-empty components made of the characters the database uses;
@@ -69,8 +69,7 @@ int cv_tz_set(const char *name, cv_error *err)
         /* The right/ zones count leap seconds in time_t; everything here (and SQLite, and clients) assumes POSIX
            time, where a day is 86400 s. */
         if (strncmp(name, "right/", 6) == 0)
-            return cv_fail(err, CV_EINVAL, "time zone '%s' counts leap seconds; use the zone without 'right/'",
-                           name);
+            return cv_fail(err, CV_EINVAL, "time zone '%s' counts leap seconds; use the zone without 'right/'", name);
         char path[sizeof tz_value];
         snprintf(path, sizeof path, "%s/%s", ZONEINFO_DIR, name);
         if (!is_tzif(path))
@@ -86,7 +85,10 @@ int cv_tz_set(const char *name, cv_error *err)
     return 0;
 }
 
-const char *cv_tz_name(void) { return tz_name; }
+const char *cv_tz_name(void)
+{
+    return tz_name;
+}
 
 /* ---- day numbers (proleptic Gregorian; Howard Hinnant's days_from_civil / civil_from_days) ---- */
 
@@ -96,7 +98,10 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static int64_t floor_mod(int64_t a, int64_t b) { return a - floor_div(a, b) * b; }
+static int64_t floor_mod(int64_t a, int64_t b)
+{
+    return a - floor_div(a, b) * b;
+}
 
 static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
 {
@@ -105,9 +110,9 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
     m = floor_mod(m - 1, 12) + 1;
     y -= m <= 2;
     int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;                                  /* [0, 399] */
+    int64_t yoe = y - era * 400;                                   /* [0, 399] */
     int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1; /* [0, 365] for a real date */
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;          /* [0, 146096] */
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;           /* [0, 146096] */
     return era * 146097 + doe - 719468;
 }
 
@@ -115,10 +120,10 @@ static void civil_from_days(int64_t z, int64_t *py, int *pm, int *pd)
 {
     z += 719468;
     int64_t era = floor_div(z, 146097);
-    int64_t doe = z - era * 146097;                                    /* [0, 146096] */
+    int64_t doe = z - era * 146097;                                      /* [0, 146096] */
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);            /* [0, 365] */
-    int64_t mp = (5 * doy + 2) / 153;                                  /* [0, 11], March first */
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
+    int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11], March first */
     int d = (int)(doy - (153 * mp + 2) / 5 + 1);
     int m = (int)(mp < 10 ? mp + 3 : mp - 9);
     *py = yoe + era * 400 + (m <= 2);
@@ -126,7 +131,10 @@ static void civil_from_days(int64_t z, int64_t *py, int *pm, int *pd)
     *pd = d;
 }
 
-cv_day cv_day_from_ymd(int y, int m, int d) { return (cv_day)days_from_civil(y, m, d); }
+cv_day cv_day_from_ymd(int y, int m, int d)
+{
+    return (cv_day)days_from_civil(y, m, d);
+}
 
 void cv_day_to_ymd(cv_day day, int *y, int *m, int *d)
 {
@@ -141,9 +149,15 @@ void cv_day_to_ymd(cv_day day, int *y, int *m, int *d)
         *d = dd;
 }
 
-int cv_day_weekday(cv_day day) { return (int)floor_mod((int64_t)day + 3, 7); /* 1970-01-01 was a Thursday */ }
+int cv_day_weekday(cv_day day)
+{
+    return (int)floor_mod((int64_t)day + 3, 7); /* 1970-01-01 was a Thursday */
+}
 
-static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static int is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static int days_in_month(int y, int m)
 {
@@ -266,8 +280,7 @@ static int parse_ymd(const char **pp, cv_day *day)
 
 static int bad_datetime(const char *text, cv_error *err)
 {
-    return cv_fail(err, CV_EINVAL, "'%.*s' is not a valid date-time (ISO 8601, e.g. 2026-12-01T08:30)", ECHO_MAX,
-                   text);
+    return cv_fail(err, CV_EINVAL, "'%.*s' is not a valid date-time (ISO 8601, e.g. 2026-12-01T08:30)", ECHO_MAX, text);
 }
 
 int cv_parse_datetime(const char *text, int64_t *utc, cv_error *err)
@@ -340,8 +353,7 @@ int cv_parse_time_of_day(const char *text, int32_t *seconds, cv_error *err)
 }
 
 static const char *const day_abbr[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-static const char *const day_full[7] = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
-                                        "sunday"};
+static const char *const day_full[7] = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
 
 /* Weekday bits of one name of n bytes, any case; 0 when unknown. */
 static uint8_t weekday_bits(const char *name, size_t n)
@@ -381,8 +393,8 @@ int cv_parse_weekdays(const char *text, uint8_t *days, cv_error *err)
         while (b > a && isspace((unsigned char)b[-1]))
             b--;
         if (a == b)
-            return cv_fail(err, CV_EINVAL, "'%.*s' has an empty weekday name (e.g. mon,tue,fri or weekdays)",
-                           ECHO_MAX, text);
+            return cv_fail(err, CV_EINVAL, "'%.*s' has an empty weekday name (e.g. mon,tue,fri or weekdays)", ECHO_MAX,
+                           text);
         uint8_t bits = weekday_bits(a, (size_t)(b - a));
         if (!bits)
             return cv_fail(err, CV_EINVAL,
@@ -424,7 +436,10 @@ static char *put_digits(char *p, int64_t v, int n)
 
 /* Years outside 0..9999 do not fit the fixed-width formats; they come only from nonsense instants and are shown
    clamped rather than overflowing the caller's buffer. */
-static int64_t clamp_year(int64_t y) { return y < 0 ? 0 : y > 9999 ? 9999 : y; }
+static int64_t clamp_year(int64_t y)
+{
+    return y < 0 ? 0 : y > 9999 ? 9999 : y;
+}
 
 static char *put_ymd(char *p, int64_t y, int m, int d)
 {

@@ -27,8 +27,7 @@ int cv_schedule_check(const cv_schedule *s, int64_t now, cv_error *err)
     if (!s)
         return cv_fail(err, CV_EINVAL, "missing schedule");
     if (s->margin_s < 0 || s->margin_s > CV_MAX_MARGIN_S)
-        return cv_fail(err, CV_EINVAL, "margin_s must be between 0 and %d (got %d)", CV_MAX_MARGIN_S,
-                       (int)s->margin_s);
+        return cv_fail(err, CV_EINVAL, "margin_s must be between 0 and %d (got %d)", CV_MAX_MARGIN_S, (int)s->margin_s);
 
     if (s->kind == CV_PUNCTUAL) {
         /* depart + margin < now, without overflow at either end of int64: when depart < now the difference is
@@ -51,8 +50,7 @@ int cv_schedule_check(const cv_schedule *s, int64_t now, cv_error *err)
     if (s->weekdays & ~0x7fu)
         return cv_fail(err, CV_EINVAL, "weekdays has bits beyond Sunday (got 0x%02x)", (unsigned)s->weekdays);
     if (s->time_of_day < 0 || s->time_of_day >= 86400)
-        return cv_fail(err, CV_EINVAL, "time_of_day must be between 0 and 86399 seconds (got %d)",
-                       (int)s->time_of_day);
+        return cv_fail(err, CV_EINVAL, "time_of_day must be between 0 and 86399 seconds (got %d)", (int)s->time_of_day);
 
     char first[16], last[16];
     cv_format_date(s->first_day, first);
@@ -60,8 +58,10 @@ int cv_schedule_check(const cv_schedule *s, int64_t now, cv_error *err)
     if (s->first_day > s->last_day)
         return cv_fail(err, CV_EINVAL, "first_day %s is after last_day %s", first, last);
     if ((int64_t)s->last_day - s->first_day >= CV_MAX_SCHEDULE_DAYS)
-        return cv_fail(err, CV_EINVAL, "first_day %s to last_day %s is more than %d days: a regular schedule runs "
-                       "for two years at most", first, last, CV_MAX_SCHEDULE_DAYS);
+        return cv_fail(err, CV_EINVAL,
+                       "first_day %s to last_day %s is more than %d days: a regular schedule runs "
+                       "for two years at most",
+                       first, last, CV_MAX_SCHEDULE_DAYS);
     cv_day today;
     cv_utc_to_local(now, &today, NULL, NULL);
     if (s->last_day < today) {
@@ -148,11 +148,11 @@ int cv_offer_check(const cv_offer *o, int64_t now, cv_error *err)
             return rc;
     }
     if (o->max_detour_s != -1 && (o->max_detour_s < 0 || o->max_detour_s > MAX_DETOUR_S))
-        return cv_fail(err, CV_EINVAL, "max_detour_s must be -1 (default) or between 0 and %d (got %d)",
-                       MAX_DETOUR_S, (int)o->max_detour_s);
+        return cv_fail(err, CV_EINVAL, "max_detour_s must be -1 (default) or between 0 and %d (got %d)", MAX_DETOUR_S,
+                       (int)o->max_detour_s);
     if (o->max_detour_m != -1 && (o->max_detour_m < 0 || o->max_detour_m > MAX_DETOUR_M))
-        return cv_fail(err, CV_EINVAL, "max_detour_m must be -1 (default) or between 0 and %d (got %d)",
-                       MAX_DETOUR_M, (int)o->max_detour_m);
+        return cv_fail(err, CV_EINVAL, "max_detour_m must be -1 (default) or between 0 and %d (got %d)", MAX_DETOUR_M,
+                       (int)o->max_detour_m);
     /* 0 stands for the server's rate (cv_matcher_add_offer puts it in); a rate so small that it would be kept and
        shown as 0 is refused */
     if (!isfinite(o->price_per_km) || o->price_per_km < 0 || o->price_per_km > CV_MAX_PRICE_PER_KM ||
@@ -175,11 +175,16 @@ int cv_request_check(const cv_request *r, int64_t now, cv_error *err)
 const char *cv_booking_status_name(cv_booking_status s)
 {
     switch (s) {
-    case CV_BOOKING_PENDING: return "pending";
-    case CV_BOOKING_ACCEPTED: return "accepted";
-    case CV_BOOKING_REFUSED: return "refused";
-    case CV_BOOKING_CANCELLED: return "cancelled";
-    case CV_BOOKING_SUPERSEDED: return "superseded";
+    case CV_BOOKING_PENDING:
+        return "pending";
+    case CV_BOOKING_ACCEPTED:
+        return "accepted";
+    case CV_BOOKING_REFUSED:
+        return "refused";
+    case CV_BOOKING_CANCELLED:
+        return "cancelled";
+    case CV_BOOKING_SUPERSEDED:
+        return "superseded";
     }
     return "unknown";
 }
@@ -187,8 +192,10 @@ const char *cv_booking_status_name(cv_booking_status s)
 const char *cv_trip_status_name(cv_trip_status s)
 {
     switch (s) {
-    case CV_TRIP_OPEN: return "open";
-    case CV_TRIP_CANCELLED: return "cancelled";
+    case CV_TRIP_OPEN:
+        return "open";
+    case CV_TRIP_CANCELLED:
+        return "cancelled";
     }
     return "unknown";
 }

@@ -12,13 +12,13 @@ typedef struct reader_ctx {
     cv_network *net;
     const cv_profile_options *opt;
     cv_progress *progress;
-    cv_net_node *all;      /* every node location read (pruned to needed ones at the end) */
+    cv_net_node *all; /* every node location read (pruned to needed ones at the end) */
     size_t nall, capall;
     int64_t last_node_id;
     int oom;
-    uint32_t *str_hash;    /* open addressing: string offset + 1, 0 for an empty slot */
+    uint32_t *str_hash; /* open addressing: string offset + 1, 0 for an empty slot */
     size_t str_slots, str_used;
-    uint32_t *name_hash;   /* name index + 1 */
+    uint32_t *name_hash; /* name index + 1 */
     size_t name_slots, name_used;
 } reader_ctx;
 
@@ -285,8 +285,8 @@ static int list_has(const char *list, const char *word)
     return 0;
 }
 
-#define MAX_PAIRS 64     /* from x to pairs of one relation (no_entry, no_exit) */
-#define MAX_VIA_WAYS 32  /* via ways of one relation */
+#define MAX_PAIRS 64    /* from x to pairs of one relation (no_entry, no_exit) */
+#define MAX_VIA_WAYS 32 /* via ways of one relation */
 
 /* Is member i (a way of that role) a repeat of an earlier member? */
 static int member_seen(const cv_osm_member *m, size_t i, const char *role)
@@ -358,8 +358,8 @@ static int on_relation(void *ud, int64_t id, const cv_osm_member *m, size_t nm, 
     }
     /* no_entry and no_exit name several from or to ways: one restriction per pair, a bounded number of them */
     int bad = nfrom == 0 || nto == 0 || (nvia_node == 1) == (nvia_way > 0) || nvia_node > 1 ||
-              (kind == CV_RESTR_ONLY && nto > 1) || (nvia_way && (nfrom > 1 || nto > 1)) ||
-              nfrom * nto > MAX_PAIRS || nvia_way > MAX_VIA_WAYS;
+              (kind == CV_RESTR_ONLY && nto > 1) || (nvia_way && (nfrom > 1 || nto > 1)) || nfrom * nto > MAX_PAIRS ||
+              nvia_way > MAX_VIA_WAYS;
     if (bad) {
         net->restrictions_skipped++;
         return 0;

@@ -14,7 +14,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-namespace {
+namespace
+{
 
 void copy_str(char *dst, std::size_t cap, const std::string &src)
 {
@@ -33,7 +34,7 @@ void collect_tags(const osmium::TagList &tl, std::vector<cv_tag> &out)
     out.clear();
     using tag_collection = osmium::memory::Collection<osmium::Tag, osmium::item_type::tag_list>;
     const char *p = reinterpret_cast<const char *>(tl.data()) + sizeof(tag_collection); // where cbegin() points
-    const char *end = reinterpret_cast<const char *>(tl.data()) + tl.byte_size();        // and cend()
+    const char *end = reinterpret_cast<const char *>(tl.data()) + tl.byte_size();       // and cend()
     while (p < end) {
         const void *key_end = std::memchr(p, 0, static_cast<std::size_t>(end - p));
         const char *value = key_end ? static_cast<const char *>(key_end) + 1 : end;
@@ -48,18 +49,21 @@ void collect_tags(const osmium::TagList &tl, std::vector<cv_tag> &out)
 char member_type(osmium::item_type t)
 {
     switch (t) {
-    case osmium::item_type::node: return 'n';
-    case osmium::item_type::way: return 'w';
-    default: return 'r';
+    case osmium::item_type::node:
+        return 'n';
+    case osmium::item_type::way:
+        return 'w';
+    default:
+        return 'r';
     }
 }
-
 
 // libosmium (2.19) leaks the descriptor of a PBF file whose parsing fails: its PBF parser closes the file only
 // after reading it to the end, and the reader leaves the descriptor to the parser. A process that reads many files
 // (the fuzzer found it: one descriptor per bad file, until open fails) would run out. This notes the descriptors
 // open before a read and, once the reader is destroyed, closes any new one that is open on the file read.
-class leaked_descriptors {
+class leaked_descriptors
+{
     std::vector<int> before_;
     dev_t dev_ = 0;
     ino_t ino_ = 0;
@@ -82,7 +86,7 @@ class leaked_descriptors {
         return fds;
     }
 
-public:
+  public:
     explicit leaked_descriptors(const char *path)
     {
         struct stat st;
@@ -112,7 +116,8 @@ public:
 
 } // namespace
 
-namespace {
+namespace
+{
 
 // Reads the whole file into the handler; libosmium's errors come out as exceptions.
 int read_all(const char *path, const cv_osm_handler *h, cv_osm_header *hdr)

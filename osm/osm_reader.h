@@ -13,9 +13,9 @@ extern "C" {
 #endif
 
 typedef struct cv_osm_member {
-    char type;          /* 'n', 'w' or 'r' */
-    int64_t ref;        /* OSM id of the member */
-    const char *role;   /* never NULL */
+    char type;        /* 'n', 'w' or 'r' */
+    int64_t ref;      /* OSM id of the member */
+    const char *role; /* never NULL */
 } cv_osm_member;
 
 /* Callbacks; any may be NULL. Pointers passed in are valid only during the call. A non-zero return stops the
@@ -32,11 +32,11 @@ typedef struct cv_osm_handler {
 
 /* What the file header says. */
 typedef struct cv_osm_header {
-    char timestamp[40];     /* replication or file timestamp (ISO 8601), "" if none */
-    char generator[64];     /* writing program, "" if none */
-    int sorted;             /* 1 when the header declares Type_then_ID sorting */
-    int has_bbox;           /* 1 when the header carries a bounding box */
-    int32_t bbox[4];        /* min lon, min lat, max lon, max lat (1e-7 degrees) */
+    char timestamp[40]; /* replication or file timestamp (ISO 8601), "" if none */
+    char generator[64]; /* writing program, "" if none */
+    int sorted;         /* 1 when the header declares Type_then_ID sorting */
+    int has_bbox;       /* 1 when the header carries a bounding box */
+    int32_t bbox[4];    /* min lon, min lat, max lon, max lat (1e-7 degrees) */
 } cv_osm_header;
 
 /* Reads the whole file once, in file order, calling the handler for nodes (with a valid location), ways and

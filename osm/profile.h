@@ -32,13 +32,13 @@ enum {
 /* Why a way with a car road class is not routable (cv_way_attr.closed_by when cv_profile_way returns 0), for the
    importer's summary. */
 typedef enum cv_way_closed {
-    CV_CLOSED_NONE = 0,        /* routable, or not a road for cars at all (footway, track, no highway) */
-    CV_CLOSED_ACCESS,          /* access tags close both directions (motorcar=no, access:forward=no + oneway, ...) */
-    CV_CLOSED_CONSTRUCTION,    /* construction=* (but no, minor, widening) on a built road */
-    CV_CLOSED_PROPOSED,        /* proposed=* on a built road */
-    CV_CLOSED_REVERSIBLE,      /* oneway=reversible: its direction changes over the day */
-    CV_CLOSED_PHYSICAL,        /* maxheight, maxwidth, maxlength or maxweight below an ordinary car's */
-    CV_CLOSED_OTHER,           /* area=yes, impassable, emergency access, ferries turned off */
+    CV_CLOSED_NONE = 0,     /* routable, or not a road for cars at all (footway, track, no highway) */
+    CV_CLOSED_ACCESS,       /* access tags close both directions (motorcar=no, access:forward=no + oneway, ...) */
+    CV_CLOSED_CONSTRUCTION, /* construction=* (but no, minor, widening) on a built road */
+    CV_CLOSED_PROPOSED,     /* proposed=* on a built road */
+    CV_CLOSED_REVERSIBLE,   /* oneway=reversible: its direction changes over the day */
+    CV_CLOSED_PHYSICAL,     /* maxheight, maxwidth, maxlength or maxweight below an ordinary car's */
+    CV_CLOSED_OTHER,        /* area=yes, impassable, emergency access, ferries turned off */
     CV_CLOSED_COUNT
 } cv_way_closed;
 
@@ -65,7 +65,7 @@ typedef struct cv_way_attr {
 } cv_way_attr;
 
 typedef struct cv_profile_options {
-    int ferries;          /* 1 to route over route=ferry ways (the default) */
+    int ferries; /* 1 to route over route=ferry ways (the default) */
 } cv_profile_options;
 
 /* Default options (ferries on). */
@@ -78,9 +78,9 @@ int cv_profile_way(const cv_profile_options *opt, const cv_tag *tags, size_t nta
 
 /* What a node's tags do to cars passing through it. */
 typedef enum cv_node_rule {
-    CV_NODE_OPEN = 0,      /* nothing, or a barrier cars pass (gate, lift_gate, toll_booth, cattle_grid, ...) */
-    CV_NODE_BARRIER,       /* a barrier cars cannot pass (bollard, block, chain, jersey_barrier, wall, ...) */
-    CV_NODE_CLOSED         /* access tags on the node close it (access=no, motor_vehicle=agricultural, ...) */
+    CV_NODE_OPEN = 0, /* nothing, or a barrier cars pass (gate, lift_gate, toll_booth, cattle_grid, ...) */
+    CV_NODE_BARRIER,  /* a barrier cars cannot pass (bollard, block, chain, jersey_barrier, wall, ...) */
+    CV_NODE_CLOSED    /* access tags on the node close it (access=no, motor_vehicle=agricultural, ...) */
 } cv_node_rule;
 
 /* Applies the car profile to a node's tags, as OSRM's car profile does: access tags (motorcar > motor_vehicle >
@@ -127,7 +127,8 @@ float cv_profile_class_speed(int road_class);
 /* Name of a road class ("motorway", ...). */
 const char *cv_profile_class_name(int road_class);
 
-/* Parses a ferry duration tag ("HH:MM", "HH:MM:SS", "MM" minutes, ISO 8601 "PT1H30M") into seconds, 0 if unparseable. */
+/* Parses a ferry duration tag ("HH:MM", "HH:MM:SS", "MM" minutes, ISO 8601 "PT1H30M") into seconds, 0 if unparseable.
+ */
 uint32_t cv_profile_parse_duration(const char *value);
 
 #ifdef __cplusplus

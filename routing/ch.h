@@ -18,12 +18,12 @@
 /* The hierarchy as built, before it goes into the graph file. All arrays are malloc'ed. */
 typedef struct cv_ch_data {
     uint32_t nnodes;
-    uint32_t *rank;            /* per routing node: its rank (0 = contracted first) */
-    uint32_t *up_first;        /* per rank, CSR into up: arcs to higher ranks, for forward searches */
+    uint32_t *rank;     /* per routing node: its rank (0 = contracted first) */
+    uint32_t *up_first; /* per rank, CSR into up: arcs to higher ranks, for forward searches */
     cv_ch_link *up;
-    uint32_t *down_first;      /* per rank, CSR into down: arcs from higher ranks, for backward searches */
+    uint32_t *down_first; /* per rank, CSR into down: arcs from higher ranks, for backward searches */
     cv_ch_link *down;
-    cv_ch_unpack *arcs;        /* every arc of the hierarchy: original arcs, then shortcuts */
+    cv_ch_unpack *arcs; /* every arc of the hierarchy: original arcs, then shortcuts */
     uint32_t nup, ndown, narcs;
     uint32_t nshortcuts;
 } cv_ch_data;
@@ -81,8 +81,8 @@ typedef struct cv_space_entry {
 /* The search space of an upward search from s (forward = 1) or towards s (forward = 0), stall-on-demand
    applied: every node settled and not stalled, in the order settled. With labels attached, the point's combined
    label instead (every hub of its seeds' labels at the least weight over the seeds, in the order found; fewer
-   nodes, and cv_ch_settled gives 0); either kind meets the other as below. Two spaces meet in a route: the least forward(a).weight +
-   backward(b).weight over common nodes is the weight from a to b (unless a and b share an edge, see
+   nodes, and cv_ch_settled gives 0); either kind meets the other as below. Two spaces meet in a route: the least
+   forward(a).weight + backward(b).weight over common nodes is the weight from a to b (unless a and b share an edge, see
    cv_path_direct_weight). Entries are written to *out (grown with realloc, *cap its capacity); *n gets the count.
    Returns 0 or CV_ENOMEM. */
 int cv_ch_space(cv_ch_query *q, const cv_snap *s, int forward, cv_space_entry **out, size_t *n, size_t *cap,

@@ -32,11 +32,11 @@ typedef struct builder {
     uint8_t *contracted;
     uint32_t *level, *cn;
     cv_ch_unpack *arcs;
-    uint32_t *arc_hops;                   /* per arc: original arcs it stands for */
+    uint32_t *arc_hops; /* per arc: original arcs it stands for */
     uint32_t narcs, cap_arcs;
     /* witness search workspace */
     uint32_t *dist, *hops, *stamp, q;
-    uint32_t *target, tq;                 /* target[x] == tq: x is a node the current search must reach */
+    uint32_t *target, tq; /* target[x] == tq: x is a node the current search must reach */
     hitem *wheap;
     uint32_t nw, capw;
     /* priority queue: indexed min-heap over nodes */
@@ -353,8 +353,8 @@ int cv_ch_build(uint32_t nn, const uint32_t *out_first, const cv_arc *out_arcs, 
     res->up_first = calloc(m + 1, sizeof *res->up_first);
     res->down_first = calloc(m + 1, sizeof *res->down_first);
     int rc = CV_ENOMEM, oom = 0;
-    if (!b.out || !b.in || !b.contracted || !b.level || !b.cn || !b.dist || !b.hops || !b.stamp || !b.target || !b.prio ||
-        !b.heap || !b.pos || !res->rank || !res->up_first || !res->down_first)
+    if (!b.out || !b.in || !b.contracted || !b.level || !b.cn || !b.dist || !b.hops || !b.stamp || !b.target ||
+        !b.prio || !b.heap || !b.pos || !res->rank || !res->up_first || !res->down_first)
         goto done;
     /* original arcs; parallel arcs keep the lightest, loops are never part of a shortest route */
     for (uint32_t u = 0; u < nn; u++)
@@ -363,7 +363,8 @@ int cv_ch_build(uint32_t nn, const uint32_t *out_first, const cv_arc *out_arcs, 
             if (a->node == u)
                 continue;
             const cv_edge *e = &edges[a->edge >> 1];
-            if (put_arc(&b, u, a->node, a->weight, (cv_ch_unpack){cv_edge_duration(e, a->edge & 1), e->length_dm, a->edge, CV_CH_ORIGINAL}))
+            if (put_arc(&b, u, a->node, a->weight,
+                        (cv_ch_unpack){cv_edge_duration(e, a->edge & 1), e->length_dm, a->edge, CV_CH_ORIGINAL}))
                 goto done;
         }
     if (progress)
@@ -407,10 +408,12 @@ int cv_ch_build(uint32_t nn, const uint32_t *out_first, const cv_arc *out_arcs, 
         res->up_first[rank] = b.nup;
         res->down_first[rank] = b.ndown;
         for (uint32_t i = 0; i < b.out[v].n; i++)
-            if (push_link(&b.up, &b.nup, &b.capup, (cv_ch_link){b.out[v].e[i].node, b.out[v].e[i].weight, b.out[v].e[i].arc}))
+            if (push_link(&b.up, &b.nup, &b.capup,
+                          (cv_ch_link){b.out[v].e[i].node, b.out[v].e[i].weight, b.out[v].e[i].arc}))
                 goto done;
         for (uint32_t i = 0; i < b.in[v].n; i++)
-            if (push_link(&b.down, &b.ndown, &b.capdown, (cv_ch_link){b.in[v].e[i].node, b.in[v].e[i].weight, b.in[v].e[i].arc}))
+            if (push_link(&b.down, &b.ndown, &b.capdown,
+                          (cv_ch_link){b.in[v].e[i].node, b.in[v].e[i].weight, b.in[v].e[i].arc}))
                 goto done;
         rank++;
         b.contracted[v] = 1;
@@ -467,7 +470,8 @@ done:
     for (uint32_t v = 0; b.out && b.in && v < nn; v++)
         free(b.out[v].e), free(b.in[v].e);
     free(b.out), free(b.in), free(b.contracted), free(b.level), free(b.cn), free(b.dist), free(b.hops);
-    free(b.stamp), free(b.target), free(b.prio), free(b.heap), free(b.pos), free(b.wheap), free(b.up), free(b.down), free(b.arcs), free(b.arc_hops);
+    free(b.stamp), free(b.target), free(b.prio), free(b.heap), free(b.pos), free(b.wheap), free(b.up), free(b.down),
+        free(b.arcs), free(b.arc_hops);
     if (rc)
         cv_ch_data_free(res);
     return rc;

@@ -14,13 +14,13 @@
 /* Per-node search state, split in two: what every visit reads (8 bytes, eight nodes to a cache line, so that
    stall checks, which look at many nodes they never touch, stay in cache) and what only relaxing writes. */
 typedef struct node_hot {
-    uint32_t stamp;      /* q: reached in query q; q + 1: settled (queries count in steps of 2) */
-    uint32_t dist;       /* weight */
+    uint32_t stamp; /* q: reached in query q; q + 1: settled (queries count in steps of 2) */
+    uint32_t dist;  /* weight */
 } node_hot;
 
 typedef struct node_cold {
-    uint32_t pred;       /* hierarchy arc that reached the node, or SEED_* */
-    uint32_t pred_node;  /* rank of that arc's other end */
+    uint32_t pred;      /* hierarchy arc that reached the node, or SEED_* */
+    uint32_t pred_node; /* rank of that arc's other end */
 } node_cold;
 
 /* Duration and distance along the search tree: written for seeds when they are relaxed, and for other nodes only
@@ -35,16 +35,16 @@ typedef struct heap_item {
 } heap_item;
 
 typedef struct side {
-    node_hot *hot;       /* by rank */
-    node_cold *cold;     /* by rank */
-    node_track *track;   /* by rank */
-    heap_item *heap;     /* lazy: may hold a node more than once */
+    node_hot *hot;     /* by rank */
+    node_cold *cold;   /* by rank */
+    node_track *track; /* by rank */
+    heap_item *heap;   /* lazy: may hold a node more than once */
     uint32_t nheap;
     size_t cap;
 } side;
 
 typedef struct bucket_entry {
-    uint32_t node;       /* rank */
+    uint32_t node; /* rank */
     uint32_t target;
     uint32_t weight, dur, len;
 } bucket_entry;
@@ -63,9 +63,9 @@ struct cv_ch_query {
     uint32_t q;
     side f, b;
     uint64_t settled;
-    uint32_t *stack;     /* unpacking */
+    uint32_t *stack; /* unpacking */
     size_t cap_stack;
-    bucket_entry *bk;    /* table buckets */
+    bucket_entry *bk; /* table buckets */
     size_t nbk, cap_bk;
     /* the same entries grouped by node, split: what every scan reads, and what only an improvement reads */
     bucket_hot *grouped;
@@ -108,8 +108,8 @@ cv_ch_query *cv_ch_query_new(const cv_graph *g)
     q->bk_count = malloc(q->n * sizeof *q->bk_count);
     q->bk_stamp = calloc(q->n, sizeof *q->bk_stamp);
     q->bk_touched = malloc(q->n * sizeof *q->bk_touched);
-    if (side_init(&q->f, q->n, g->hdr.nch_up) || side_init(&q->b, q->n, g->hdr.nch_down) || !q->bk_first || !q->bk_count || !q->bk_stamp ||
-        !q->bk_touched) {
+    if (side_init(&q->f, q->n, g->hdr.nch_up) || side_init(&q->b, q->n, g->hdr.nch_down) || !q->bk_first ||
+        !q->bk_count || !q->bk_stamp || !q->bk_touched) {
         cv_ch_query_free(q);
         return NULL;
     }
@@ -348,8 +348,7 @@ static int unpack(cv_ch_query *q, uint32_t a, size_t base, cv_path *out)
 
 /* The bidirectional search from s to t: *best gets the least weight (UINT64_MAX when unreachable), *meet the
    node where the two searches meet (NONE for a ride along one edge, *direct set). */
-static void search(cv_ch_query *q, const cv_snap *s, const cv_snap *t, uint64_t *bestp, uint32_t *meetp,
-                   int *directp)
+static void search(cv_ch_query *q, const cv_snap *s, const cv_snap *t, uint64_t *bestp, uint32_t *meetp, int *directp)
 {
     const cv_graph *g = q->g;
     uint32_t qs = next_query(q);
@@ -581,8 +580,7 @@ int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *ds
             uint32_t r = step(q, &q->b, qs, 0, 1);
             if (r == NONE)
                 continue;
-            if (add_bucket(q, (bucket_entry){r, (uint32_t)j, q->b.hot[r].dist, q->b.track[r].dur,
-                                             q->b.track[r].len}))
+            if (add_bucket(q, (bucket_entry){r, (uint32_t)j, q->b.hot[r].dist, q->b.track[r].dur, q->b.track[r].len}))
                 goto nomem;
         }
     }

@@ -10,7 +10,6 @@
 #define EARTH_RADIUS_M 6371008.8
 #define DEG2RAD (CV_PI / 180.0)
 
-
 int32_t cv_fixed(double deg)
 {
     return (int32_t)lround(deg * CV_COORD_SCALE);

@@ -13,7 +13,10 @@ typedef struct cv_coord {
     int32_t lon, lat;
 } cv_coord;
 
-static inline double cv_deg(int32_t fixed) { return (double)fixed / CV_COORD_SCALE; }
+static inline double cv_deg(int32_t fixed)
+{
+    return (double)fixed / CV_COORD_SCALE;
+}
 /* Degrees to fixed point, rounded; the caller checks the range first. */
 int32_t cv_fixed(double deg);
 
@@ -26,7 +29,7 @@ double cv_project(cv_coord p, cv_coord a, cv_coord b, double *t, cv_coord *onto)
 
 /* A local frame in metres around a point (x east, y north), for projecting many segments from one point. */
 typedef struct cv_local_frame {
-    double kx, ky;           /* metres per coordinate unit of longitude and latitude */
+    double kx, ky; /* metres per coordinate unit of longitude and latitude */
 } cv_local_frame;
 
 cv_local_frame cv_frame_at(cv_coord p);

@@ -246,8 +246,8 @@ static int same_attrs(const builder *b, const raw_edge *x, const raw_edge *y)
     /* a change of street name or a roundabout's end stays a node: turn-by-turn steps are announced there */
     if (wx->name != wy->name || wx->roundabout != wy->roundabout)
         return 0;
-    return a->road_class == c->road_class && !(a->flags & CV_WAY_FERRY) &&
-           !(c->flags & CV_WAY_FERRY) && ((a->flags ^ c->flags) & CV_WAY_NO_THROUGH) == 0;
+    return a->road_class == c->road_class && !(a->flags & CV_WAY_FERRY) && !(c->flags & CV_WAY_FERRY) &&
+           ((a->flags ^ c->flags) & CV_WAY_NO_THROUGH) == 0;
 }
 
 /* Flags of raw edge e when travelled away from node `from` (which is one of its ends). */
@@ -438,8 +438,7 @@ static int cmp_keyed(const void *a, const void *b)
 }
 
 /* Iterative Tarjan over out-arcs. comp[n] gets the component id; returns the count. */
-static int strongly_connected(uint32_t n, const uint32_t *first, const cv_arc *arcs, uint32_t *comp,
-                              uint32_t *ncomp)
+static int strongly_connected(uint32_t n, const uint32_t *first, const cv_arc *arcs, uint32_t *comp, uint32_t *ncomp)
 {
     uint32_t *index = malloc((n ? n : 1) * sizeof *index), *low = malloc((n ? n : 1) * sizeof *low);
     uint32_t *stack = malloc((n ? n : 1) * sizeof *stack), *cstack = malloc((n ? n : 1) * sizeof *cstack);
@@ -520,10 +519,14 @@ static int build_grid(cv_graph_header *h, const cv_edge *edges, const uint32_t *
     int32_t lo_lon = INT32_MAX, lo_lat = INT32_MAX, hi_lon = INT32_MIN, hi_lat = INT32_MIN;
     uint32_t np = efirst[nedges];
     for (uint32_t i = 0; i < np; i++) {
-        if (pts[i].lon < lo_lon) lo_lon = pts[i].lon;
-        if (pts[i].lat < lo_lat) lo_lat = pts[i].lat;
-        if (pts[i].lon > hi_lon) hi_lon = pts[i].lon;
-        if (pts[i].lat > hi_lat) hi_lat = pts[i].lat;
+        if (pts[i].lon < lo_lon)
+            lo_lon = pts[i].lon;
+        if (pts[i].lat < lo_lat)
+            lo_lat = pts[i].lat;
+        if (pts[i].lon > hi_lon)
+            hi_lon = pts[i].lon;
+        if (pts[i].lat > hi_lat)
+            hi_lat = pts[i].lat;
     }
     h->bbox[0] = lo_lon, h->bbox[1] = lo_lat, h->bbox[2] = hi_lon, h->bbox[3] = hi_lat;
     double midlat = cv_deg(lo_lat / 2 + hi_lat / 2);
@@ -553,7 +556,8 @@ static int build_grid(cv_graph_header *h, const cv_edge *edges, const uint32_t *
             break;
         side *= 2;
     }
-    uint32_t cols = (uint32_t)(((int64_t)hi_lon - lo_lon) / clon + 1), rows = (uint32_t)(((int64_t)hi_lat - lo_lat) / clat + 1);
+    uint32_t cols = (uint32_t)(((int64_t)hi_lon - lo_lon) / clon + 1),
+             rows = (uint32_t)(((int64_t)hi_lat - lo_lat) / clat + 1);
     h->grid_lon0 = lo_lon, h->grid_lat0 = lo_lat, h->grid_cell_lon = clon, h->grid_cell_lat = clat;
     h->grid_cols = cols, h->grid_rows = rows;
     uint64_t ncells = (uint64_t)cols * rows;
@@ -608,17 +612,17 @@ static const char *base_name(const char *p)
    the phase that makes them. Every array is malloc'ed (free_parts frees them). */
 typedef struct graph_parts {
     /* numbering: junctions along a Hilbert curve */
-    uint32_t *gid;              /* per builder node: its junction id (NONE: not a junction) */
-    uint32_t nn;                /* junctions */
-    cv_coord *coords;           /* per routing node: junctions, then (from the arcs on) their copies */
+    uint32_t *gid;    /* per builder node: its junction id (NONE: not a junction) */
+    uint32_t nn;      /* junctions */
+    cv_coord *coords; /* per routing node: junctions, then (from the arcs on) their copies */
     /* edges: one per chain, their geometry and names */
-    uint32_t nch;               /* edges */
+    uint32_t nch; /* edges */
     cv_edge *edges;
     uint32_t *efirst;
     cv_coord *pts;
     uint32_t *edge_name;
     cv_street_name *names;
-    const char *strings;        /* the network's, or an empty table */
+    const char *strings; /* the network's, or an empty table */
     uint32_t nnames, nchars;
     /* turn restrictions */
     cv_restriction *restr;
@@ -688,10 +692,14 @@ static int number_junctions(const builder *b, graph_parts *p)
     memset(gid, 0xff, b->nnodes * sizeof *gid);
     int32_t blo = INT32_MAX, bla = INT32_MAX, bhi = INT32_MIN, bha = INT32_MIN;
     for (uint32_t i = 0; i < net->nnodes; i++) {
-        if (net->nodes[i].lon < blo) blo = net->nodes[i].lon;
-        if (net->nodes[i].lon > bhi) bhi = net->nodes[i].lon;
-        if (net->nodes[i].lat < bla) bla = net->nodes[i].lat;
-        if (net->nodes[i].lat > bha) bha = net->nodes[i].lat;
+        if (net->nodes[i].lon < blo)
+            blo = net->nodes[i].lon;
+        if (net->nodes[i].lon > bhi)
+            bhi = net->nodes[i].lon;
+        if (net->nodes[i].lat < bla)
+            bla = net->nodes[i].lat;
+        if (net->nodes[i].lat > bha)
+            bha = net->nodes[i].lat;
     }
     double sx = 65535.0 / ((double)bhi - blo + 1), sy = 65535.0 / ((double)bha - bla + 1);
     uint32_t nn = 0;
@@ -703,9 +711,8 @@ static int number_junctions(const builder *b, graph_parts *p)
                 continue;
             gid[n] = 0;
             cv_coord at = cv_build_node_loc(b, n);
-            order[nn++] = (keyed){cv_hilbert16((uint32_t)(((double)at.lon - blo) * sx),
-                                               (uint32_t)(((double)at.lat - bla) * sy)),
-                                  n};
+            order[nn++] = (keyed){
+                cv_hilbert16((uint32_t)(((double)at.lon - blo) * sx), (uint32_t)(((double)at.lat - bla) * sy)), n};
         }
     }
     qsort(order, nn, sizeof *order, cmp_keyed);
@@ -747,8 +754,12 @@ static int make_edges(const builder *b, graph_parts *p)
             .u = gid[ch[e].u],
             .v = gid[ch[e].v],
             .length_dm = dm > 4e9 ? 4000000000u : (uint32_t)lround(dm),
-            .duration_ds = ds < 1 ? 1 : ds > 4e8 ? 400000000u : (uint32_t)lround(ds),
-            .duration_back_ds = dsb < 1 ? 1 : dsb > 4e8 ? 400000000u : (uint32_t)lround(dsb),
+            .duration_ds = ds < 1     ? 1
+                           : ds > 4e8 ? 400000000u
+                                      : (uint32_t)lround(ds),
+            .duration_back_ds = dsb < 1     ? 1
+                                : dsb > 4e8 ? 400000000u
+                                            : (uint32_t)lround(dsb),
             .flags = (uint8_t)(ch[e].flags | (net->ways[ch[e].way].roundabout ? CV_EDGE_ROUNDABOUT : 0)),
             .road_class = a->road_class,
             .speed_kmh10 = (uint16_t)(a->speed_kmh * 10 > 65535 ? 65535 : a->speed_kmh * 10),
@@ -885,11 +896,11 @@ static int write_graph(const builder *b, const graph_parts *p, cv_graph_header *
     h->created_unix = (int64_t)time(NULL);
     snprintf(h->source, sizeof h->source, "%s", base_name(source_name));
     snprintf(h->osm_timestamp, sizeof h->osm_timestamp, "%s", net->header.timestamp);
-    cv_graph_arrays arr = {p->coords, p->comp, p->comp_size, p->edges, p->efirst, p->pts, arcs->out_first,
-                           arcs->out_arcs, arcs->in_first, arcs->in_arcs, p->restr, p->grid_first, p->grid_items,
-                           p->nitems, arcs->splits, hier->rank, hier->up_first, hier->up, hier->down_first,
-                           hier->down, hier->arcs, p->edge_name, p->names, p->strings, p->restr_arcs,
-                           arcs->split_in};
+    cv_graph_arrays arr = {
+        p->coords,      p->comp,        p->comp_size,   p->edges,      p->efirst,        p->pts,        arcs->out_first,
+        arcs->out_arcs, arcs->in_first, arcs->in_arcs,  p->restr,      p->grid_first,    p->grid_items, p->nitems,
+        arcs->splits,   hier->rank,     hier->up_first, hier->up,      hier->down_first, hier->down,    hier->arcs,
+        p->edge_name,   p->names,       p->strings,     p->restr_arcs, arcs->split_in};
     if (b->progress)
         cv_progress_phase(b->progress, "writing");
     int rc = cv_graph_write(out_path, h, &arr, b->err);
@@ -943,15 +954,9 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
     cv_graph_header h;
     memset(&h, 0, sizeof h);
     int rc;
-    if ((rc = split_network(&b)) ||
-        (rc = compress_network(&b)) ||
-        (rc = number_junctions(&b, &p)) ||
-        (rc = make_edges(&b, &p)) ||
-        (rc = resolve_restrictions(&b, &p)) ||
-        (rc = make_arcs(&b, &p)) ||
-        (rc = find_components(&b, &p)) ||
-        (rc = contract(&b, &p)) ||
-        (rc = index_segments(&b, &p, &h)) ||
+    if ((rc = split_network(&b)) || (rc = compress_network(&b)) || (rc = number_junctions(&b, &p)) ||
+        (rc = make_edges(&b, &p)) || (rc = resolve_restrictions(&b, &p)) || (rc = make_arcs(&b, &p)) ||
+        (rc = find_components(&b, &p)) || (rc = contract(&b, &p)) || (rc = index_segments(&b, &p, &h)) ||
         (rc = write_graph(&b, &p, &h, source_name, out_path)))
         goto done;
     count_built(st, &p, &h, out_path);

@@ -12,8 +12,8 @@
 typedef struct cv_build_stats {
     uint64_t input_nodes, input_ways, input_relations;
     uint64_t routable_ways;
-    uint64_t missing_nodes;          /* way node references with no location in the extract */
-    uint32_t nodes, edges, arcs, points;   /* nodes: routing nodes, junction copies included */
+    uint64_t missing_nodes;              /* way node references with no location in the extract */
+    uint32_t nodes, edges, arcs, points; /* nodes: routing nodes, junction copies included */
     uint32_t junctions, split_junctions;
     uint32_t mid_road_junctions;     /* junctions of two roads, split so that no route turns round there */
     uint32_t shortcuts;              /* contraction hierarchy shortcuts */
@@ -28,7 +28,7 @@ typedef struct cv_build_stats {
     uint32_t blocked_nodes[2];       /* nodes cars cannot pass on the graph: [0] barriers, [1] closed by access tags */
     uint32_t blocked_ends;           /* road ends added where those nodes cut the roads */
     uint64_t closed_ways[CV_CLOSED_COUNT]; /* road ways the profile closed, by reason */
-    uint64_t rule_ways[CV_RULE_COUNT]; /* routable ways shaped by each CV_RULE_* */
+    uint64_t rule_ways[CV_RULE_COUNT];     /* routable ways shaped by each CV_RULE_* */
     uint32_t components, largest_component_nodes;
     uint64_t file_size;
 } cv_build_stats;
@@ -41,17 +41,17 @@ int cv_graph_build(const cv_network *net, const char *source_name, const char *o
 
 /* Routing arcs built from edges and restrictions (import time). */
 typedef struct cv_arcs_out {
-    uint32_t nnodes;            /* routing nodes: nn junctions plus copies */
+    uint32_t nnodes; /* routing nodes: nn junctions plus copies */
     uint32_t narcs;
     uint32_t *out_first, *in_first;
     cv_arc *out_arcs, *in_arcs;
     cv_split *splits;
     uint32_t nsplits;
-    uint32_t *split_in;         /* arriving arcs of the split junctions (see cv_split) */
+    uint32_t *split_in; /* arriving arcs of the split junctions (see cv_split) */
     uint32_t nsplit_in;
-    uint32_t *copy_of;          /* per copy (id - nn): the junction it copies */
-    uint32_t nstates;           /* copies that are via-way restriction states */
-    uint32_t nstarts;           /* copies for starting on a split junction (the state with no memory) */
+    uint32_t *copy_of; /* per copy (id - nn): the junction it copies */
+    uint32_t nstates;  /* copies that are via-way restriction states */
+    uint32_t nstarts;  /* copies for starting on a split junction (the state with no memory) */
 } cv_arcs_out;
 
 /* Builds the routing arcs of nedges edges over nn junctions: one arc per drivable direction, weighted by duration

@@ -17,21 +17,21 @@
 
 /* An edge between two junctions of one way, before chains are compressed. */
 typedef struct raw_edge {
-    uint32_t u, v;       /* node indexes into net->nodes */
-    uint32_t p0, np;     /* points[p0 .. p0 + np) from u to v */
-    uint32_t way;        /* index into net->ways */
+    uint32_t u, v;   /* node indexes into net->nodes */
+    uint32_t p0, np; /* points[p0 .. p0 + np) from u to v */
+    uint32_t way;    /* index into net->ways */
     double len_m;
 } raw_edge;
 
 /* An edge after compression, before final numbering. */
 typedef struct chain_edge {
-    uint32_t u, v;       /* node indexes into net->nodes */
-    uint32_t p0, np;     /* into the chain point array */
-    uint32_t way;        /* way of the first raw edge (attributes are equal along a chain) */
-    uint8_t flags;       /* CV_EDGE_* oriented u to v */
+    uint32_t u, v;   /* node indexes into net->nodes */
+    uint32_t p0, np; /* into the chain point array */
+    uint32_t way;    /* way of the first raw edge (attributes are equal along a chain) */
+    uint8_t flags;   /* CV_EDGE_* oriented u to v */
     double len_m;
-    double dur_ds;       /* from u to v */
-    double dur_back_ds;  /* from v to u */
+    double dur_ds;      /* from u to v */
+    double dur_back_ds; /* from v to u */
 } chain_edge;
 
 typedef struct vec {

@@ -166,7 +166,7 @@ static int check_ch(const cv_graph *g, const uint32_t *junction, const char *pat
         return BAD("%s: corrupt graph file: hierarchy up offsets are inconsistent", path);
     if (check_csr(a->ch_down_first, n, h->nch_down))
         return BAD("%s: corrupt graph file: hierarchy down offsets are inconsistent", path);
-    uint32_t *node_of = malloc((n ? n : 1) * sizeof *node_of); /* rank -> node */
+    uint32_t *node_of = malloc((n ? n : 1) * sizeof *node_of);         /* rank -> node */
     uint32_t *ends = malloc((na ? (size_t)na : 1) * 2 * sizeof *ends); /* arc -> tail, head node (or UINT32_MAX) */
     if (!node_of || !ends) {
         free(node_of), free(ends);
@@ -193,8 +193,9 @@ static int check_ch(const cv_graph *g, const uint32_t *junction, const char *pat
                     u->first >> 1, h->nedges);
             else if (u->duration_ds != cv_edge_duration(e, u->first & 1) || u->distance_dm != e->length_dm)
                 BAD("%s: corrupt graph file: hierarchy arc %u (%u ds, %u dm) does not last as long as its edge %u "
-                    "(%u ds, %u dm)", path, i, u->duration_ds, u->distance_dm, u->first >> 1,
-                    cv_edge_duration(e, u->first & 1), e->length_dm);
+                    "(%u ds, %u dm)",
+                    path, i, u->duration_ds, u->distance_dm, u->first >> 1, cv_edge_duration(e, u->first & 1),
+                    e->length_dm);
         } else if (u->first >= i || u->second >= i) {
             BAD("%s: corrupt graph file: hierarchy shortcut %u unpacks into arc %u, not an earlier one", path, i,
                 u->first >= i ? u->first : u->second);
@@ -203,7 +204,8 @@ static int check_ch(const cv_graph *g, const uint32_t *junction, const char *pat
             if ((uint64_t)x->duration_ds + y->duration_ds != u->duration_ds ||
                 (uint64_t)x->distance_dm + y->distance_dm != u->distance_dm)
                 BAD("%s: corrupt graph file: hierarchy shortcut %u (%u ds, %u dm) does not last as long as its halves "
-                    "%u and %u together", path, i, u->duration_ds, u->distance_dm, u->first, u->second);
+                    "%u and %u together",
+                    path, i, u->duration_ds, u->distance_dm, u->first, u->second);
         }
     }
     /* links: up links at rank r go to the higher rank l.node; down links at rank r come from the higher l.node */
@@ -232,12 +234,14 @@ static int check_ch(const cv_graph *g, const uint32_t *junction, const char *pat
                 const cv_ch_unpack *u = &a->ch_arcs[l->arc];
                 uint32_t tail = node_of[down ? l->node : r], head = node_of[down ? r : l->node];
                 if (l->weight < u->duration_ds)
-                    BAD("%s: corrupt graph file: hierarchy %s arc %u of rank %u weighs %u, less than the %u ds it lasts",
+                    BAD("%s: corrupt graph file: hierarchy %s arc %u of rank %u weighs %u, less than the %u ds it "
+                        "lasts",
                         path, kind, k, r, l->weight, u->duration_ds);
                 uint32_t *e2 = &ends[2 * (size_t)l->arc];
                 if (!rc && e2[0] != UINT32_MAX && (e2[0] != tail || e2[1] != head))
                     BAD("%s: corrupt graph file: hierarchy arc %u joins nodes %u and %u in one link, %u and %u in "
-                        "another", path, l->arc, e2[0], e2[1], tail, head);
+                        "another",
+                        path, l->arc, e2[0], e2[1], tail, head);
                 e2[0] = tail;
                 e2[1] = head;
                 if (!rc && u->second == CV_CH_ORIGINAL) {
@@ -245,8 +249,8 @@ static int check_ch(const cv_graph *g, const uint32_t *junction, const char *pat
                     uint32_t from = (u->first & 1) ? e->v : e->u, to = (u->first & 1) ? e->u : e->v;
                     if (junction[tail] != from || junction[head] != to)
                         BAD("%s: corrupt graph file: hierarchy %s arc %u of rank %u joins nodes %u and %u (junctions "
-                            "%u and %u), but stands for edge %u from junction %u to %u", path, kind, k, r, tail, head,
-                            junction[tail], junction[head], u->first >> 1, from, to);
+                            "%u and %u), but stands for edge %u from junction %u to %u",
+                            path, kind, k, r, tail, head, junction[tail], junction[head], u->first >> 1, from, to);
                 }
             }
     }
@@ -271,7 +275,8 @@ static int check_ch(const cv_graph *g, const uint32_t *junction, const char *pat
         if (x[0] != e2[0] || y[1] != e2[1] || x[1] != y[0] ||
             (mid != UINT32_MAX && (a->ch_rank[mid] >= a->ch_rank[e2[0]] || a->ch_rank[mid] >= a->ch_rank[e2[1]])))
             BAD("%s: corrupt graph file: hierarchy shortcut %u from node %u to node %u does not unpack into arcs %u "
-                "and %u meeting at a node below both", path, i, e2[0], e2[1], u->first, u->second);
+                "and %u meeting at a node below both",
+                path, i, e2[0], e2[1], u->first, u->second);
     }
 #undef BAD
     free(node_of);
@@ -303,8 +308,7 @@ static int check_names(const cv_graph *g, const char *path, cv_error *err)
     }
     for (uint32_t e = 0; e < h->nedges; e++)
         if (g->a.edge_name[e] >= h->nnames)
-            return cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: edge %u has a street name out of range", path,
-                           e);
+            return cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: edge %u has a street name out of range", path, e);
     return 0;
 }
 
@@ -325,12 +329,16 @@ static int junction_map(const cv_graph *g, const char *path, uint32_t **out, cv_
         for (uint32_t c = sp->first_copy; c < sp->first_copy + sp->count; c++) {
             int rc = 0;
             if (j[c] != UINT32_MAX)
-                rc = cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: routing node %u is a copy of both junction %u "
-                             "and junction %u", path, c, j[c], sp->node);
+                rc = cv_fail(err, CV_ECORRUPT,
+                             "%s: corrupt graph file: routing node %u is a copy of both junction %u "
+                             "and junction %u",
+                             path, c, j[c], sp->node);
             else if (a->node_coord[c].lon != a->node_coord[sp->node].lon ||
                      a->node_coord[c].lat != a->node_coord[sp->node].lat)
-                rc = cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: routing node %u, a copy of junction %u, is "
-                             "not where its junction is", path, c, sp->node);
+                rc = cv_fail(err, CV_ECORRUPT,
+                             "%s: corrupt graph file: routing node %u, a copy of junction %u, is "
+                             "not where its junction is",
+                             path, c, sp->node);
             if (rc) {
                 free(j);
                 return rc;
@@ -357,7 +365,8 @@ static int check_arc_ends(const cv_graph *g, const uint32_t *junction, const cha
                 uint32_t from = (arcs[k].edge & 1) ? e->v : e->u, to = (arcs[k].edge & 1) ? e->u : e->v;
                 uint32_t tail = in ? arcs[k].node : x, head = in ? x : arcs[k].node;
                 if (junction[tail] != from || junction[head] != to)
-                    return cv_fail(err, CV_ECORRUPT, "%s: corrupt graph file: %s-arc %u from routing node %u "
+                    return cv_fail(err, CV_ECORRUPT,
+                                   "%s: corrupt graph file: %s-arc %u from routing node %u "
                                    "(junction %u) to %u (junction %u) runs along edge %u from junction %u to %u",
                                    path, in ? "in" : "out", k, tail, junction[tail], head, junction[head],
                                    arcs[k].edge >> 1, from, to);
@@ -377,8 +386,8 @@ static int check_contents(const cv_graph *g, const char *path, cv_error *err)
     for (uint32_t i = 0; i < h->nsplits; i++) {
         const cv_split *sp = &a->splits[i];
         if (sp->node >= h->njunctions || (i > 0 && sp->node <= a->splits[i - 1].node) ||
-            sp->first_copy < h->njunctions || (uint64_t)sp->first_copy + sp->count > h->nnodes ||
-            sp->nin == 0 || sp->count < sp->nin - 1 || (uint64_t)sp->first_in + sp->nin > h->nsplit_in)
+            sp->first_copy < h->njunctions || (uint64_t)sp->first_copy + sp->count > h->nnodes || sp->nin == 0 ||
+            sp->count < sp->nin - 1 || (uint64_t)sp->first_in + sp->nin > h->nsplit_in)
             return BAD("%s: corrupt graph file: split junction %u is out of range", path, i);
         copies += sp->count;
     }
@@ -414,8 +423,8 @@ static int check_contents(const cv_graph *g, const char *path, cv_error *err)
     /* restrictions: arcs of the graph, each arriving where the next leaves */
     for (uint32_t i = 0; i < h->nrestrictions; i++) {
         const cv_restriction *r = &a->restrictions[i];
-        int bad = r->narcs < 2 || r->kind > 1 || r->via_ways > 1 ||
-                  (uint64_t)r->first + r->narcs > h->nrestriction_arcs;
+        int bad =
+            r->narcs < 2 || r->kind > 1 || r->via_ways > 1 || (uint64_t)r->first + r->narcs > h->nrestriction_arcs;
         for (uint32_t k = 0; !bad && k < r->narcs; k++) {
             uint32_t c = a->restriction_arcs[r->first + k];
             if ((c >> 1) >= h->nedges) {
@@ -535,13 +544,19 @@ cv_graph *cv_graph_open(const char *path, cv_error *err)
     cv_graph_arrays counts = {0};
     counts.ngrid_items = h->sections[CV_SEC_GRID_ITEM].count;
     section_sources(h, &counts, want);
-    static const char *const names[CV_SEC_COUNT] = {
-        "node coordinates", "node components", "component sizes", "edges", "edge geometry offsets",
-        "geometry points", "out-arc offsets", "out-arcs", "in-arc offsets", "in-arcs", "turn restrictions",
-        "spatial grid offsets", "spatial grid items", "split junctions", "hierarchy ranks",
-        "hierarchy up offsets", "hierarchy up arcs", "hierarchy down offsets", "hierarchy down arcs",
-        "hierarchy arc table", "edge street names", "street names", "street name strings", "restriction arcs",
-        "split junction arcs"};
+    static const char *const names[CV_SEC_COUNT] = {"node coordinates",      "node components",
+                                                    "component sizes",       "edges",
+                                                    "edge geometry offsets", "geometry points",
+                                                    "out-arc offsets",       "out-arcs",
+                                                    "in-arc offsets",        "in-arcs",
+                                                    "turn restrictions",     "spatial grid offsets",
+                                                    "spatial grid items",    "split junctions",
+                                                    "hierarchy ranks",       "hierarchy up offsets",
+                                                    "hierarchy up arcs",     "hierarchy down offsets",
+                                                    "hierarchy down arcs",   "hierarchy arc table",
+                                                    "edge street names",     "street names",
+                                                    "street name strings",   "restriction arcs",
+                                                    "split junction arcs"};
     const void *ptr[CV_SEC_COUNT];
     for (int i = 0; i < CV_SEC_COUNT; i++) {
         const cv_graph_section *s = &h->sections[i];
@@ -558,15 +573,14 @@ cv_graph *cv_graph_open(const char *path, cv_error *err)
             goto fail;
         }
     }
-    g->a = (cv_graph_arrays){ptr[CV_SEC_NODE_COORD], ptr[CV_SEC_NODE_COMPONENT], ptr[CV_SEC_COMPONENT_SIZE],
-                             ptr[CV_SEC_EDGE], ptr[CV_SEC_EDGE_FIRST_POINT], ptr[CV_SEC_POINT],
-                             ptr[CV_SEC_OUT_FIRST], ptr[CV_SEC_OUT_ARC], ptr[CV_SEC_IN_FIRST],
-                             ptr[CV_SEC_IN_ARC], ptr[CV_SEC_RESTRICTION], ptr[CV_SEC_GRID_FIRST],
-                             ptr[CV_SEC_GRID_ITEM], counts.ngrid_items, ptr[CV_SEC_SPLIT],
-                             ptr[CV_SEC_CH_RANK], ptr[CV_SEC_CH_UP_FIRST], ptr[CV_SEC_CH_UP],
-                             ptr[CV_SEC_CH_DOWN_FIRST], ptr[CV_SEC_CH_DOWN], ptr[CV_SEC_CH_ARC],
-                             ptr[CV_SEC_EDGE_NAME], ptr[CV_SEC_NAME], ptr[CV_SEC_NAME_CHAR],
-                             ptr[CV_SEC_RESTRICTION_ARC], ptr[CV_SEC_SPLIT_IN]};
+    g->a = (cv_graph_arrays){
+        ptr[CV_SEC_NODE_COORD],       ptr[CV_SEC_NODE_COMPONENT], ptr[CV_SEC_COMPONENT_SIZE], ptr[CV_SEC_EDGE],
+        ptr[CV_SEC_EDGE_FIRST_POINT], ptr[CV_SEC_POINT],          ptr[CV_SEC_OUT_FIRST],      ptr[CV_SEC_OUT_ARC],
+        ptr[CV_SEC_IN_FIRST],         ptr[CV_SEC_IN_ARC],         ptr[CV_SEC_RESTRICTION],    ptr[CV_SEC_GRID_FIRST],
+        ptr[CV_SEC_GRID_ITEM],        counts.ngrid_items,         ptr[CV_SEC_SPLIT],          ptr[CV_SEC_CH_RANK],
+        ptr[CV_SEC_CH_UP_FIRST],      ptr[CV_SEC_CH_UP],          ptr[CV_SEC_CH_DOWN_FIRST],  ptr[CV_SEC_CH_DOWN],
+        ptr[CV_SEC_CH_ARC],           ptr[CV_SEC_EDGE_NAME],      ptr[CV_SEC_NAME],           ptr[CV_SEC_NAME_CHAR],
+        ptr[CV_SEC_RESTRICTION_ARC],  ptr[CV_SEC_SPLIT_IN]};
     if (check_contents(g, path, err) != 0)
         goto fail;
     return g;

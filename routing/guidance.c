@@ -31,13 +31,13 @@
 #define FORK_MAX 60.0
 
 typedef struct seg {
-    uint32_t code;               /* edge << 1 | 1 when travelled from v to u */
+    uint32_t code; /* edge << 1 | 1 when travelled from v to u */
     uint32_t dist_dm, dur_ds;
-    size_t p0, np;               /* points in the scratch array, travel order, both ends included */
+    size_t p0, np; /* points in the scratch array, travel order, both ends included */
 } seg;
 
 typedef struct road {
-    uint32_t code;               /* the edge code leaving the junction along this road */
+    uint32_t code; /* the edge code leaving the junction along this road */
     uint16_t bearing;
     uint8_t entry;
 } road;
@@ -49,7 +49,7 @@ typedef struct ctx {
     size_t nsegs, cap_segs;
     cv_coord *pts;
     size_t npts, cap_pts;
-    size_t *seg_step;            /* per segment: the step that holds it */
+    size_t *seg_step; /* per segment: the step that holds it */
 } ctx;
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -122,8 +122,7 @@ static int build_segments(ctx *c, const cv_path *p)
     if (p->direct) {
         int fwd = (g->a.edges[s->edge].flags & CV_EDGE_FORWARD) && ps <= pt;
         if (!(sg = new_seg(c, s->edge << 1 | (uint32_t)!fwd, p->distance_dm, p->duration_ds)) ||
-            push_pt(c, sg->p0, s->location) || push_part(c, sg->p0, s->edge, ps, pt) ||
-            push_pt(c, sg->p0, t->location))
+            push_pt(c, sg->p0, s->location) || push_part(c, sg->p0, s->edge, ps, pt) || push_pt(c, sg->p0, t->location))
             return CV_ENOMEM;
         sg->np = c->npts - sg->p0;
         return 0;
@@ -304,8 +303,8 @@ static int road_index(const road *r, size_t n, uint32_t code)
 
 /* ---- output ---- */
 
-static int add_intersection(cv_steps *o, cv_coord loc, const uint16_t *bearings, const uint8_t *entry, size_t n,
-                            int in, int out)
+static int add_intersection(cv_steps *o, cv_coord loc, const uint16_t *bearings, const uint8_t *entry, size_t n, int in,
+                            int out)
 {
     if (grow((void **)&o->intersections, &o->cap_intersections, o->nintersections + 1, sizeof *o->intersections))
         return CV_ENOMEM;
@@ -322,8 +321,8 @@ static int add_intersection(cv_steps *o, cv_coord loc, const uint16_t *bearings,
 }
 
 /* Closes the current step (a geometry needs two points: a step of one point repeats it) and opens a new one. */
-static int new_step(cv_steps *o, uint8_t type, uint8_t mod, cv_coord loc, double before, double after,
-                    uint32_t name, int ferry)
+static int new_step(cv_steps *o, uint8_t type, uint8_t mod, cv_coord loc, double before, double after, uint32_t name,
+                    int ferry)
 {
     for (cv_step *prev = o->n > 0 ? &o->steps[o->n - 1] : NULL; prev && prev->npoints < 2; prev->npoints++) {
         if (grow((void **)&o->points, &o->cap_points, o->npoints + 1, sizeof *o->points))
@@ -398,7 +397,7 @@ static int same_street(const cv_graph *g, uint32_t ea, uint32_t eb)
 }
 
 /* The maneuver at a junction off the roundabouts: 0 when there is nothing to announce, else 1 with *type and
-   *mod set. */
+ *mod set. */
 static int plain_maneuver(const cv_graph *g, uint32_t in_code, uint32_t out_code, const road *r, size_t nr,
                           double before, double delta, uint8_t *type, uint8_t *mod)
 {
@@ -571,8 +570,7 @@ static int make_steps(ctx *c, const cv_path *p)
             announce = plain_maneuver(g, A->code, B->code, r, nr, before, delta, &type, &mod);
         }
         if (announce) {
-            if (new_step(o, type, mod, loc, before, after, g->a.edge_name[B->code >> 1],
-                         !!(eb->flags & CV_EDGE_FERRY)))
+            if (new_step(o, type, mod, loc, before, after, g->a.edge_name[B->code >> 1], !!(eb->flags & CV_EDGE_FERRY)))
                 return CV_ENOMEM;
             o->steps[o->n - 1].exit = exit;
         }

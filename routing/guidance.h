@@ -48,22 +48,22 @@ typedef enum cv_modifier {
    by (-1 when the route starts or ends there). */
 typedef struct cv_intersection {
     cv_coord location;
-    size_t first_bearing, nbearings;   /* into cv_steps.bearings and cv_steps.entry */
+    size_t first_bearing, nbearings; /* into cv_steps.bearings and cv_steps.entry */
     int in, out;
 } cv_intersection;
 
 typedef struct cv_step {
-    uint8_t type;                /* cv_maneuver_type */
-    uint8_t modifier;            /* cv_modifier */
-    uint8_t ferry;               /* 1: the step is on a ferry (mode "ferry") */
-    uint32_t exit;               /* roundabouts: the exit taken, counted from the entry; 0 when none */
-    cv_coord location;           /* where the maneuver happens */
-    uint16_t bearing_before;     /* travel direction arriving at the maneuver (0 for depart) */
-    uint16_t bearing_after;      /* travel direction leaving it (0 for arrive) */
-    uint32_t name;               /* street name entry (cv_graph_a.names) of the road the step follows */
-    uint32_t distance_dm, duration_ds, weight;   /* the step's share; the steps of a path add up to its totals */
+    uint8_t type;                              /* cv_maneuver_type */
+    uint8_t modifier;                          /* cv_modifier */
+    uint8_t ferry;                             /* 1: the step is on a ferry (mode "ferry") */
+    uint32_t exit;                             /* roundabouts: the exit taken, counted from the entry; 0 when none */
+    cv_coord location;                         /* where the maneuver happens */
+    uint16_t bearing_before;                   /* travel direction arriving at the maneuver (0 for depart) */
+    uint16_t bearing_after;                    /* travel direction leaving it (0 for arrive) */
+    uint32_t name;                             /* street name entry (cv_graph_a.names) of the road the step follows */
+    uint32_t distance_dm, duration_ds, weight; /* the step's share; the steps of a path add up to its totals */
     size_t first_point, npoints; /* geometry in cv_steps.points: from the maneuver to the next one, >= 2 points */
-    size_t first_intersection, nintersections;   /* in cv_steps.intersections, the maneuver's first */
+    size_t first_intersection, nintersections; /* in cv_steps.intersections, the maneuver's first */
 } cv_step;
 
 /* The steps of one path, with the arrays they point into. Reused across calls; free with cv_steps_free. */
@@ -74,7 +74,7 @@ typedef struct cv_steps {
     size_t npoints, cap_points;
     cv_intersection *intersections;
     size_t nintersections, cap_intersections;
-    uint16_t *bearings;          /* nbearings of them, and as many entry flags */
+    uint16_t *bearings; /* nbearings of them, and as many entry flags */
     uint8_t *entry;
     size_t nbearings, cap_bearings, cap_entry;
 } cv_steps;
@@ -93,6 +93,6 @@ void cv_steps_free(cv_steps *s);
 void cv_steps_summary(const cv_graph *g, const cv_steps *s, char *buf, size_t cap);
 
 const char *cv_maneuver_type_name(int type);
-const char *cv_modifier_name(int modifier);   /* NULL for CV_MOD_NONE */
+const char *cv_modifier_name(int modifier); /* NULL for CV_MOD_NONE */
 
 #endif

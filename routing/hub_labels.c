@@ -31,8 +31,8 @@ typedef struct cand {
 /* A thread's workspace: dense per-node marks (a stamp per label) and the labels of its share of a level. */
 typedef struct worker {
     const cv_hub_labels *hl;
-    uint32_t *mark;     /* stamp of the label being built when the node is a candidate */
-    uint32_t *slot;     /* its index in cand */
+    uint32_t *mark; /* stamp of the label being built when the node is a candidate */
+    uint32_t *slot; /* its index in cand */
     uint32_t stamp;
     cand *cand;
     size_t ncand, cap_cand;
@@ -41,9 +41,9 @@ typedef struct worker {
     cv_hl_info *out_i;
     cv_hl_hop *out_h;
     size_t nout, cap_out;
-    const uint32_t *nodes;  /* the level's nodes handed to this worker: nodes[k * stride + offset] */
+    const uint32_t *nodes; /* the level's nodes handed to this worker: nodes[k * stride + offset] */
     uint32_t count, offset, stride;
-    uint32_t *len;          /* per node of the level (by position in it): its label length in this direction */
+    uint32_t *len; /* per node of the level (by position in it): its label length in this direction */
     int forward;
     int failed;
 } worker;
@@ -98,16 +98,26 @@ static long build_label(worker *w, uint32_t r, int forward)
             if (w->mark[h] == st) {
                 cand *c = &w->cand[w->slot[h]];
                 if (d < c->weight)
-                    *c = (cand){h, (uint32_t)d, a->duration_ds + info[i].duration_ds,
-                                a->distance_dm + info[i].distance_dm, l->arc, (uint32_t)(base + i), 0};
+                    *c = (cand){h,
+                                (uint32_t)d,
+                                a->duration_ds + info[i].duration_ds,
+                                a->distance_dm + info[i].distance_dm,
+                                l->arc,
+                                (uint32_t)(base + i),
+                                0};
                 continue;
             }
             if (w->ncand == w->cap_cand && grow_cand(w))
                 return -1;
             w->mark[h] = st;
             w->slot[h] = (uint32_t)w->ncand;
-            w->cand[w->ncand++] = (cand){h, (uint32_t)d, a->duration_ds + info[i].duration_ds,
-                                         a->distance_dm + info[i].distance_dm, l->arc, (uint32_t)(base + i), 0};
+            w->cand[w->ncand++] = (cand){h,
+                                         (uint32_t)d,
+                                         a->duration_ds + info[i].duration_ds,
+                                         a->distance_dm + info[i].distance_dm,
+                                         l->arc,
+                                         (uint32_t)(base + i),
+                                         0};
         }
     }
     /* prune: (h, d) goes when a shared hub x of this label and the opposite label of h gives less than d */
@@ -118,8 +128,7 @@ static long build_label(worker *w, uint32_t r, int forward)
         int beaten = 0;
         for (uint32_t j = 0; j < n && !beaten; j++) {
             uint32_t x = e[j].hub;
-            if (x != c->hub && w->mark[x] == st &&
-                (uint64_t)w->cand[w->slot[x]].weight + e[j].weight < c->weight)
+            if (x != c->hub && w->mark[x] == st && (uint64_t)w->cand[w->slot[x]].weight + e[j].weight < c->weight)
                 beaten = 1;
         }
         /* keep the candidate in place (others' pruning reads it by slot); mark the pruned ones */
@@ -227,9 +236,9 @@ static int unpacked_offsets(const cv_graph *g, uint32_t *first, cv_error *err)
         const cv_ch_unpack *u = &g->a.ch_arcs[a];
         if (u->second != CV_CH_ORIGINAL && (u->first >= a || u->second >= a))
             return cv_fail(err, CV_EINTERNAL, "hierarchy arc %u refers to a later arc", a);
-        total += u->second == CV_CH_ORIGINAL ? 1
-                                             : (uint64_t)(first[u->first + 1] - first[u->first]) +
-                                                   (first[u->second + 1] - first[u->second]);
+        total += u->second == CV_CH_ORIGINAL
+                     ? 1
+                     : (uint64_t)(first[u->first + 1] - first[u->first]) + (first[u->second + 1] - first[u->second]);
         if (total >= UINT32_MAX)
             return cv_fail(err, CV_ETOOBIG, "unpacked hierarchy arcs would exceed %u entries", UINT32_MAX - 1);
         first[a + 1] = (uint32_t)total;
@@ -509,7 +518,8 @@ int cv_hub_labels_build(const cv_graph *g, unsigned threads, uint64_t max_bytes,
 done:
     if (ws)
         for (unsigned t = 0; t < threads; t++)
-            free(ws[t].mark), free(ws[t].slot), free(ws[t].cand), free(ws[t].out_e), free(ws[t].out_i), free(ws[t].out_h);
+            free(ws[t].mark), free(ws[t].slot), free(ws[t].cand), free(ws[t].out_e), free(ws[t].out_i),
+                free(ws[t].out_h);
     free(ws), free(order), free(lstart), free(len);
     if (rc == 0) {
         hl->build_s = cv_now() - t0;
@@ -537,14 +547,14 @@ typedef struct hl_cell {
 struct cv_hl_query {
     const cv_hub_labels *hl;
     /* a dense per-hub combination of the labels of a point's seeds */
-    uint32_t mark;       /* the combination's stamp */
-    uint32_t *hmark;     /* by hub: the stamp of the combination it is in */
-    hl_cell *hcell;      /* by hub */
-    uint32_t *hhubs;     /* the hubs of the combination, in the order found */
+    uint32_t mark;   /* the combination's stamp */
+    uint32_t *hmark; /* by hub: the stamp of the combination it is in */
+    hl_cell *hcell;  /* by hub */
+    uint32_t *hhubs; /* the hubs of the combination, in the order found */
     uint32_t nhubs;
-    int forward;         /* the combination is of forward labels (a source's) */
+    int forward; /* the combination is of forward labels (a source's) */
     cv_seed seeds[CV_MAX_SEEDS];
-    uint32_t *stack;     /* the hierarchy arcs of a route, while it is unpacked */
+    uint32_t *stack; /* the hierarchy arcs of a route, while it is unpacked */
     size_t cap_stack;
 };
 
@@ -577,8 +587,8 @@ uint32_t cv_hl_combine(cv_hl_query *w, const cv_snap *s, int forward)
 {
     const cv_hub_labels *hl = w->hl;
     const cv_graph *g = hl->g;
-    uint32_t n = forward ? cv_source_seeds(g, s, w->seeds, CV_MAX_SEEDS)
-                         : cv_target_seeds(g, s, w->seeds, CV_MAX_SEEDS);
+    uint32_t n =
+        forward ? cv_source_seeds(g, s, w->seeds, CV_MAX_SEEDS) : cv_target_seeds(g, s, w->seeds, CV_MAX_SEEDS);
     if (++w->mark == 0) { /* stamps wrapped: clear them once every 4 billion combinations */
         memset(w->hmark, 0, hl->n * sizeof *w->hmark);
         w->mark = 1;
@@ -629,8 +639,8 @@ void cv_hl_hub_track(const cv_hl_query *w, uint32_t k, uint32_t *dur, uint32_t *
 
 /* Where the labels of a source and a target meet. The source's are the workspace's combination. */
 typedef struct hl_meet {
-    uint64_t best;          /* UINT64_MAX when unreachable */
-    int direct;             /* the ride along one edge is best */
+    uint64_t best; /* UINT64_MAX when unreachable */
+    int direct;    /* the ride along one edge is best */
     uint32_t hub, src_seed, dst_seed, dst_pos, dur, len;
     cv_seed ts[CV_MAX_SEEDS];
     uint32_t nts;

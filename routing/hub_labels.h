@@ -46,9 +46,9 @@ typedef struct cv_hl_hop {
 
 typedef struct cv_hub_labels {
     const cv_graph *g;
-    uint32_t n;                 /* hierarchy nodes */
-    uint64_t *start[2];         /* [0] backward, [1] forward: per rank, where its label starts in e and info */
-    uint32_t *len[2];           /* per rank, its label's length */
+    uint32_t n;         /* hierarchy nodes */
+    uint64_t *start[2]; /* [0] backward, [1] forward: per rank, where its label starts in e and info */
+    uint32_t *len[2];   /* per rank, its label's length */
     cv_hl_entry *e[2];
     cv_hl_info *info[2];
     cv_hl_hop *hop[2];
@@ -57,7 +57,7 @@ typedef struct cv_hub_labels {
        unpacked[unpacked_first[a] .. unpacked_first[a + 1]), so unpacking a route is a copy per hierarchy arc */
     uint32_t *unpacked_first;
     uint32_t *unpacked;
-    uint32_t levels;            /* depth of the hierarchy's dependency levels */
+    uint32_t levels; /* depth of the hierarchy's dependency levels */
     double build_s;
 } cv_hub_labels;
 
@@ -72,8 +72,8 @@ void cv_hub_labels_free(cv_hub_labels *hl);
    built), in a few milliseconds: for the entries, the mean size of the CH search spaces of points at the middle of
    `samples` edges drawn with a fixed seed, times the nodes, both ways (a node's label is the part of its search
    space at exact distances: on Porto the spaces hold 61 nodes a side, the labels 53); the per-node offsets and
-   the unpacked arcs exactly. cv_hub_labels_build uses it to refuse at once labels clearly over its limit (by more than a
-   quarter). 0 when g has no hierarchy or memory is short. */
+   the unpacked arcs exactly. cv_hub_labels_build uses it to refuse at once labels clearly over its limit (by more than
+   a quarter). 0 when g has no hierarchy or memory is short. */
 uint64_t cv_hub_labels_estimate(const cv_graph *g, unsigned samples);
 
 /* Bytes held by the labels. */

@@ -157,10 +157,10 @@ int cv_path_finish(const cv_graph *g, cv_path *p)
    that put it: 0 the first edge's (from the snapped source), 1 + i arc i, narcs + 1 the last edge's. */
 typedef struct geom_buf {
     cv_coord *pts;
-    uint32_t *part;             /* NULL unless keep_parts */
+    uint32_t *part; /* NULL unless keep_parts */
     size_t n, cap;
     int keep_parts;
-    uint32_t cur;               /* the part being walked */
+    uint32_t cur; /* the part being walked */
 } geom_buf;
 
 static int put_pt(geom_buf *b, cv_coord c)
@@ -280,9 +280,9 @@ int cv_path_points(const cv_graph *g, const cv_path *p, cv_path_point **out, siz
     uint32_t penalty = p->weight > p->duration_ds ? p->weight - p->duration_ds : 0;
     /* the running sums at the end of the parts walked so far: exact integers */
     uint64_t dur_end = 0, dist_end = 0;
-    double pen = 0;          /* the penalty once the route has entered the no-through road */
-    int pending = 0;         /* the penalty is due on the next step of the geometry */
-    size_t i = 1, last = 0;  /* next point to place; the last point placed */
+    double pen = 0;         /* the penalty once the route has entered the no-through road */
+    int pending = 0;        /* the penalty is due on the next step of the geometry */
+    size_t i = 1, last = 0; /* next point to place; the last point placed */
     pp[0] = (cv_path_point){b.pts[0], 0, 0, 0};
     int prev_no_through = 0;
     for (size_t k = 0; k < nparts; k++) {

@@ -17,14 +17,14 @@
 /* A route from src to dst: the full edges it crosses between the two snapped points. When direct is set the route
    runs along the single edge src.edge from src to dst and narcs is 0. */
 typedef struct cv_path {
-    uint32_t weight;        /* what was minimised: duration plus no-through penalties, deciseconds */
-    uint32_t duration_ds;   /* travel time, deciseconds */
-    uint32_t distance_dm;   /* length, decimetres */
+    uint32_t weight;      /* what was minimised: duration plus no-through penalties, deciseconds */
+    uint32_t duration_ds; /* travel time, deciseconds */
+    uint32_t distance_dm; /* length, decimetres */
     cv_snap src, dst;
-    int direct;             /* 1: along one edge from src to dst */
-    int src_forward;        /* leaves src towards its edge's v (1) or u (0); meaningless when direct */
-    int dst_forward;        /* reaches dst coming from its edge's u (1) or v (0) */
-    uint32_t *arcs;         /* edge id << 1 | 1 when travelled v to u; owned, grown as needed */
+    int direct;      /* 1: along one edge from src to dst */
+    int src_forward; /* leaves src towards its edge's v (1) or u (0); meaningless when direct */
+    int dst_forward; /* reaches dst coming from its edge's u (1) or v (0) */
+    uint32_t *arcs;  /* edge id << 1 | 1 when travelled v to u; owned, grown as needed */
     size_t narcs, cap;
 } cv_path;
 
@@ -65,11 +65,11 @@ int cv_path_finish(const cv_graph *g, cv_path *p);
 /* Where a search starts or ends: a routing node and what it costs to get there from the snapped point (or from
    it to the snapped point). */
 typedef struct cv_seed {
-    uint32_t node;          /* routing node */
-    uint32_t weight;        /* includes the no-through penalty when a target is entered over such an arc */
+    uint32_t node;   /* routing node */
+    uint32_t weight; /* includes the no-through penalty when a target is entered over such an arc */
     uint32_t duration_ds;
     uint32_t distance_dm;
-    int forward;            /* source: leaves towards its edge's v; target: is entered from its edge's u */
+    int forward; /* source: leaves towards its edge's v; target: is entered from its edge's u */
 } cv_seed;
 
 #define CV_MAX_SEEDS 64

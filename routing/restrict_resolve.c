@@ -73,11 +73,16 @@ static double turn_angle(const builder *b, step in, step out)
 static double turn_misfit(double a, uint8_t turn)
 {
     switch (turn) {
-    case CV_TURN_LEFT: return a < -20 && a > -170 ? fabs(a + 90) : 1e9;
-    case CV_TURN_RIGHT: return a > 20 && a < 170 ? fabs(a - 90) : 1e9;
-    case CV_TURN_STRAIGHT: return fabs(a) < 60 ? fabs(a) : 1e9;
-    case CV_TURN_UTURN: return fabs(a) > 120 ? 180 - fabs(a) : 1e9;
-    default: return 1e9;
+    case CV_TURN_LEFT:
+        return a < -20 && a > -170 ? fabs(a + 90) : 1e9;
+    case CV_TURN_RIGHT:
+        return a > 20 && a < 170 ? fabs(a - 90) : 1e9;
+    case CV_TURN_STRAIGHT:
+        return fabs(a) < 60 ? fabs(a) : 1e9;
+    case CV_TURN_UTURN:
+        return fabs(a) > 120 ? 180 - fabs(a) : 1e9;
+    default:
+        return 1e9;
     }
 }
 
@@ -179,8 +184,7 @@ static uint32_t arc_head(const cv_edge *edges, uint32_t code)
 /* Walks the via ways in the relation's order (as OSM asks them to be) from node `at`, each driven from the end the
    walk is at to its other end, and ending where the to way touches. Returns the number of steps written to out,
    or -1 when the chain breaks, a via way is listed twice, or a via way cannot be driven that way. */
-static int via_chain(const builder *b, const uint32_t *vw, uint32_t nvia, uint32_t at, uint32_t tw, step *out,
-                     int max)
+static int via_chain(const builder *b, const uint32_t *vw, uint32_t nvia, uint32_t at, uint32_t tw, step *out, int max)
 {
     int n = 0;
     for (uint32_t k = 0; k < nvia; k++) {

@@ -105,10 +105,14 @@ int cv_snap_point(const cv_graph *g, cv_coord p, const cv_snap_options *opt, cv_
     int64_t cols = h->grid_cols, rows = h->grid_rows;
     /* the first ring that can touch the grid, and the last that can be within range */
     int64_t r_min = 0;
-    if (pc < 0) r_min = -pc;
-    if (pc >= cols && pc - cols + 1 > r_min) r_min = pc - cols + 1;
-    if (pr < 0 && -pr > r_min) r_min = -pr;
-    if (pr >= rows && pr - rows + 1 > r_min) r_min = pr - rows + 1;
+    if (pc < 0)
+        r_min = -pc;
+    if (pc >= cols && pc - cols + 1 > r_min)
+        r_min = pc - cols + 1;
+    if (pr < 0 && -pr > r_min)
+        r_min = -pr;
+    if (pr >= rows && pr - rows + 1 > r_min)
+        r_min = pr - rows + 1;
     int64_t r_max = (int64_t)(o.max_distance_m / side) + 2;
     /* a point farther from the whole grid than the limit (a swapped lat/lon, a pole) is answered at once */
     cv_coord lo = {h->grid_lon0, h->grid_lat0};
@@ -140,8 +144,8 @@ int cv_snap_point(const cv_graph *g, cv_coord p, const cv_snap_options *opt, cv_
                             continue;
                         double t;
                         cv_coord onto;
-                        double dp = cv_project_planar(&fr, p, g->a.points[it->point], g->a.points[it->point + 1],
-                                                      &t, &onto);
+                        double dp =
+                            cv_project_planar(&fr, p, g->a.points[it->point], g->a.points[it->point + 1], &t, &onto);
                         int big_ok = o.any_component || (in_main(g, e->u, big) && in_main(g, e->v, big));
                         /* the frame's distance is within 1 % of the exact one up to 5 km: a segment it puts
                            clearly beyond the limit, or behind every best it could replace, is no candidate, and

@@ -23,31 +23,31 @@ typedef struct base_arc {
 
 /* A state deeper than one arc: a prefix of length >= 2. */
 typedef struct deep {
-    uint32_t parent;   /* automaton state of the prefix without its last arc */
-    uint32_t arc;      /* base arc index of its last arc */
+    uint32_t parent; /* automaton state of the prefix without its last arc */
+    uint32_t arc;    /* base arc index of its last arc */
     uint32_t depth;
-    uint32_t fail;     /* the longest proper suffix that is a state */
-    uint32_t id;       /* routing node */
+    uint32_t fail; /* the longest proper suffix that is a state */
+    uint32_t id;   /* routing node */
 } deep;
 
 /* A restriction's end: the state of its full prefix, and what it says of the next arc. */
 typedef struct rule {
     uint32_t state;
-    uint32_t to;       /* arc code */
-    uint32_t kind;     /* 0 no_, 1 only_ */
+    uint32_t to;   /* arc code */
+    uint32_t kind; /* 0 no_, 1 only_ */
 } rule;
 
 typedef struct automaton {
     const cv_edge *edges;
     const base_arc *ba;
-    uint32_t nb;                 /* base arcs; states 1 .. nb are "just arrived by base arc s - 1" */
-    const uint32_t *code_to_ba;  /* per arc code: base arc index or NONE (not drivable) */
+    uint32_t nb;                /* base arcs; states 1 .. nb are "just arrived by base arc s - 1" */
+    const uint32_t *code_to_ba; /* per arc code: base arc index or NONE (not drivable) */
     const uint8_t *split;
-    deep *d;                     /* states nb + 1 + i */
+    deep *d; /* states nb + 1 + i */
     uint32_t nd, capd;
-    uint32_t *hash;              /* open addressing on (parent, arc): deep index + 1, 0 empty */
+    uint32_t *hash; /* open addressing on (parent, arc): deep index + 1, 0 empty */
     uint32_t hslots;
-    rule *rules;                 /* sorted by state */
+    rule *rules; /* sorted by state */
     uint32_t nrules;
 } automaton;
 

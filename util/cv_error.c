@@ -19,23 +19,41 @@ int cv_fail(cv_error *err, int code, const char *fmt, ...)
 const char *cv_strerror(int code)
 {
     switch (code) {
-    case CV_OK: return "ok";
-    case CV_EINVAL: return "invalid value";
-    case CV_ENOMEM: return "out of memory";
-    case CV_EIO: return "input/output error";
-    case CV_EFORMAT: return "malformed input";
-    case CV_ECORRUPT: return "corrupt file";
-    case CV_EVERSION: return "unsupported version";
-    case CV_ENOSEGMENT: return "no road segment near the point";
-    case CV_ENOROUTE: return "no route";
-    case CV_EUNSORTED: return "input not sorted";
-    case CV_ETOOBIG: return "too big";
-    case CV_ENOTFOUND: return "not found";
-    case CV_ECONFLICT: return "conflict";
-    case CV_EINTERNAL: return "internal error";
-    case CV_EZONE: return "time zone mismatch";
-    case CV_ESTALE: return "stale";
-    case CV_EBUSY: return "busy";
-    default: return "unknown error";
+    case CV_OK:
+        return "ok";
+    case CV_EINVAL:
+        return "invalid value";
+    case CV_ENOMEM:
+        return "out of memory";
+    case CV_EIO:
+        return "input/output error";
+    case CV_EFORMAT:
+        return "malformed input";
+    case CV_ECORRUPT:
+        return "corrupt file";
+    case CV_EVERSION:
+        return "unsupported version";
+    case CV_ENOSEGMENT:
+        return "no road segment near the point";
+    case CV_ENOROUTE:
+        return "no route";
+    case CV_EUNSORTED:
+        return "input not sorted";
+    case CV_ETOOBIG:
+        return "too big";
+    case CV_ENOTFOUND:
+        return "not found";
+    case CV_ECONFLICT:
+        return "conflict";
+    case CV_EINTERNAL:
+        return "internal error";
+    case CV_EZONE:
+        return "time zone mismatch";
+    case CV_ESTALE:
+        return "stale";
+    case CV_EBUSY:
+        return "busy";
+    default:
+        return "unknown error";
     }
 }

@@ -31,8 +31,8 @@ enum {
 
 /* Filled by a failing call when the caller passes one; `text` is a one-line message that names the problem. */
 typedef struct cv_error {
-    int code;        /* one of the CV_E* codes */
-    char text[512];  /* human-readable, no trailing newline */
+    int code;       /* one of the CV_E* codes */
+    char text[512]; /* human-readable, no trailing newline */
 } cv_error;
 
 /* Sets err (if not NULL) to code and a printf-style message; returns code so callers can `return cv_fail(...)`. */

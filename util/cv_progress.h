@@ -5,10 +5,10 @@
 #include <stdint.h>
 
 typedef struct cv_progress {
-    int enabled;          /* 1 when stderr is a terminal (or forced) */
-    const char *phase;    /* current phase name, a string literal */
-    int last_percent;     /* last percentage printed, -1 before the first */
-    double phase_start;   /* monotonic seconds when the phase began */
+    int enabled;        /* 1 when stderr is a terminal (or forced) */
+    const char *phase;  /* current phase name, a string literal */
+    int last_percent;   /* last percentage printed, -1 before the first */
+    double phase_start; /* monotonic seconds when the phase began */
 } cv_progress;
 
 /* Initialises p; force_on = 1 prints even when stderr is not a terminal. */

@@ -37,36 +37,36 @@ typedef struct addr_count {
 struct web_conn {
     unsigned daemon;
     uint8_t addr[16];
-    int fd;                     /* its socket, shut down (never closed) here when its request is too slow */
+    int fd;                       /* its socket, shut down (never closed) here when its request is too slow */
     struct web_conn *prev, *next; /* the server's open connections */
-    double ready;               /* monotonic seconds: handed to its worker, or its last answer sent */
-    double start;               /* monotonic seconds: the current request's first byte, 0 while none came */
-    int answering;              /* the request is in whole: its answer is being made or sent (no deadline) */
-    int timed_out;              /* its request missed the deadline: the socket is shut down */
-    void *req;                  /* the server's current request once its request line is in */
+    double ready;                 /* monotonic seconds: handed to its worker, or its last answer sent */
+    double start;                 /* monotonic seconds: the current request's first byte, 0 while none came */
+    int answering;                /* the request is in whole: its answer is being made or sent (no deadline) */
+    int timed_out;                /* its request missed the deadline: the socket is shut down */
+    void *req;                    /* the server's current request once its request line is in */
 };
 
 struct web_acceptor {
-    const cv_server_options *o; /* the server's: its limits and the request deadline */
+    const cv_server_options *o;  /* the server's: its limits and the request deadline */
     struct MHD_Daemon *const *d; /* the server's daemons, one per worker thread */
     unsigned nd;
     web_acceptor_hooks hooks;
     int listen_fd;
-    int wake[2];                /* the acceptor's wake-up pipe (stop) */
+    int wake[2]; /* the acceptor's wake-up pipe (stop) */
     pthread_t thread;
     int started;
     atomic_int stopping;
-    pthread_mutex_t mu;         /* guards what follows */
-    unsigned *daemon_conns;     /* open connections per daemon */
+    pthread_mutex_t mu;     /* guards what follows */
+    unsigned *daemon_conns; /* open connections per daemon */
     unsigned total_conns;
     addr_count *addrs;
     size_t naddrs;
-    double refused_logged_at;   /* refusals are logged at most once a second, with a count */
+    double refused_logged_at; /* refusals are logged at most once a second, with a count */
     unsigned long refused_since;
-    web_conn *conns;            /* open connections */
-    double reap_every;          /* seconds between two looks for requests past their deadline */
+    web_conn *conns;   /* open connections */
+    double reap_every; /* seconds between two looks for requests past their deadline */
     double reaped_at;
-    unsigned begun;             /* at that look: connections with a request begun and not yet in whole */
+    unsigned begun; /* at that look: connections with a request begun and not yet in whole */
 };
 
 /* The listening socket (IPv4, IPv6, or dual-stack for "::"). -1 on failure, errno set. */
@@ -230,8 +230,9 @@ static void log_refusal(web_acceptor *ac, const struct sockaddr *sa, unsigned op
         inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, a, sizeof a);
     else if (sa->sa_family == AF_INET6)
         inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, a, sizeof a);
-    cv_log("warn", "connection from %s refused: %u open from that address (max_connections_per_ip %u); %lu "
-                   "refused in the last second",
+    cv_log("warn",
+           "connection from %s refused: %u open from that address (max_connections_per_ip %u); %lu "
+           "refused in the last second",
            a, open, ac->o->per_ip_limit, n);
 }
 

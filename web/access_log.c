@@ -124,12 +124,12 @@ void web_log_start(const cv_server_options *o, uint16_t port, int v6, int auth, 
     logfmt_pair(line, sizeof line, &len, "listen", v);
     snprintf(v, sizeof v, "%u", (unsigned)port);
     logfmt_pair(line, sizeof line, &len, "port", v);
-    static const char *const keys[] = {"threads", "max_connections", "max_connections_per_ip",
-                                       "connection_timeout_s", "request_timeout_s", "max_body_bytes",
-                                       "max_route_coords", "max_table_coords"};
-    unsigned long long vals[] = {o->threads, o->connection_limit, o->per_ip_limit, o->timeout_s,
-                                 o->request_timeout_s, (unsigned long long)o->max_body, o->max_route_coords,
-                                 o->max_table_coords};
+    static const char *const keys[] = {
+        "threads",           "max_connections", "max_connections_per_ip", "connection_timeout_s",
+        "request_timeout_s", "max_body_bytes",  "max_route_coords",       "max_table_coords"};
+    unsigned long long vals[] = {o->threads,          o->connection_limit,  o->per_ip_limit,
+                                 o->timeout_s,        o->request_timeout_s, (unsigned long long)o->max_body,
+                                 o->max_route_coords, o->max_table_coords};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
         snprintf(v, sizeof v, "%llu", vals[i]);
         logfmt_pair(line, sizeof line, &len, keys[i], v);

@@ -13,12 +13,23 @@
 #include "web/metrics.h"
 #include "web/osrm_json.h"
 
-enum { FAM_ROUTE, FAM_TABLE, FAM_NEAREST, FAM_HEALTH, FAM_METRICS, FAM_V1_OFFERS, FAM_V1_REQUESTS, FAM_V1_SEARCH,
-       FAM_V1_BOOKINGS, FAM_OTHER, FAM_N };
-static const char *const fam_names[FAM_N] = {"route", "table", "nearest", "health", "metrics", "v1_offers",
-                                             "v1_requests", "v1_search", "v1_bookings", "other"};
+enum {
+    FAM_ROUTE,
+    FAM_TABLE,
+    FAM_NEAREST,
+    FAM_HEALTH,
+    FAM_METRICS,
+    FAM_V1_OFFERS,
+    FAM_V1_REQUESTS,
+    FAM_V1_SEARCH,
+    FAM_V1_BOOKINGS,
+    FAM_OTHER,
+    FAM_N
+};
+static const char *const fam_names[FAM_N] = {"route",     "table",       "nearest",   "health",      "metrics",
+                                             "v1_offers", "v1_requests", "v1_search", "v1_bookings", "other"};
 #define STATUS_MIN 100
-#define STATUS_N 500            /* statuses 100 .. 599 */
+#define STATUS_N 500 /* statuses 100 .. 599 */
 static const double hist_le[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5};
 #define HIST_N (sizeof hist_le / sizeof *hist_le)
 
@@ -43,9 +54,13 @@ static int family_of(const char *path)
         return FAM_METRICS;
     if (!strncmp(path, "/v1/", 4)) {
         const char *t = path + 4;
-        static const struct { const char *name; int fam; } v1[] = {
-            {"offers", FAM_V1_OFFERS}, {"requests", FAM_V1_REQUESTS}, {"search", FAM_V1_SEARCH},
-            {"bookings", FAM_V1_BOOKINGS}};
+        static const struct {
+            const char *name;
+            int fam;
+        } v1[] = {{"offers", FAM_V1_OFFERS},
+                  {"requests", FAM_V1_REQUESTS},
+                  {"search", FAM_V1_SEARCH},
+                  {"bookings", FAM_V1_BOOKINGS}};
         for (size_t i = 0; i < sizeof v1 / sizeof *v1; i++) {
             size_t n = strlen(v1[i].name);
             if (!strncmp(t, v1[i].name, n) && (t[n] == '\0' || t[n] == '/'))
@@ -177,14 +192,16 @@ int web_metrics_answer(web_req *r, const unsigned *open_conns, unsigned nworkers
     if (r->matcher) {
         cv_matcher_stats st;
         cv_matcher_get_stats(r->matcher, &st);
-        tb_printf(&t, "# HELP covoit_active_offers Open offers in the matcher's index.\n"
-                      "# TYPE covoit_active_offers gauge\ncovoit_active_offers %zu\n"
-                      "# HELP covoit_active_requests Open requests in the matcher's index.\n"
-                      "# TYPE covoit_active_requests gauge\ncovoit_active_requests %zu\n",
+        tb_printf(&t,
+                  "# HELP covoit_active_offers Open offers in the matcher's index.\n"
+                  "# TYPE covoit_active_offers gauge\ncovoit_active_offers %zu\n"
+                  "# HELP covoit_active_requests Open requests in the matcher's index.\n"
+                  "# TYPE covoit_active_requests gauge\ncovoit_active_requests %zu\n",
                   st.offers, st.requests);
     }
-    tb_printf(&t, "# HELP covoit_matches_served_total Matches returned by the match and search endpoints.\n"
-                  "# TYPE covoit_matches_served_total counter\ncovoit_matches_served_total %llu\n",
+    tb_printf(&t,
+              "# HELP covoit_matches_served_total Matches returned by the match and search endpoints.\n"
+              "# TYPE covoit_matches_served_total counter\ncovoit_matches_served_total %llu\n",
               (unsigned long long)atomic_load_explicit(&m->matches, memory_order_relaxed));
     static const char *const actions[WEB_BOOK_N] = {"create", "accept", "refuse", "cancel"};
     tb_printf(&t, "# HELP covoit_bookings_total Bookings created, accepted, refused and cancelled.\n"
@@ -196,8 +213,9 @@ int web_metrics_answer(web_req *r, const unsigned *open_conns, unsigned nworkers
                   "# TYPE covoit_open_connections gauge\n");
     for (unsigned i = 0; i < nworkers; i++)
         tb_printf(&t, "covoit_open_connections{worker=\"%u\"} %u\n", i, open_conns[i]);
-    tb_printf(&t, "# HELP covoit_database_errors_total Requests that failed on a database or internal error.\n"
-                  "# TYPE covoit_database_errors_total counter\ncovoit_database_errors_total %llu\n",
+    tb_printf(&t,
+              "# HELP covoit_database_errors_total Requests that failed on a database or internal error.\n"
+              "# TYPE covoit_database_errors_total counter\ncovoit_database_errors_total %llu\n",
               (unsigned long long)atomic_load_explicit(&m->db_errors, memory_order_relaxed));
     if (t.failed)
         return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "out of memory");

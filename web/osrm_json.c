@@ -138,7 +138,8 @@ static json_t *osrm_json_intersection(const cv_steps *S, const cv_intersection *
         bad |= json_array_append_new(b, json_integer(S->bearings[x->first_bearing + k]));
         bad |= json_array_append_new(e, json_boolean(S->entry[x->first_bearing + k]));
     }
-    json_t *o = bad ? NULL : json_pack("{s:o,s:o,s:o}", "location", osrm_json_lonlat(x->location), "bearings", b, "entry", e);
+    json_t *o =
+        bad ? NULL : json_pack("{s:o,s:o,s:o}", "location", osrm_json_lonlat(x->location), "bearings", b, "entry", e);
     if (bad) {
         json_decref(b);
         json_decref(e);
@@ -173,9 +174,9 @@ static json_t *osrm_json_step(const cv_graph *g, const cv_steps *S, const cv_ste
         return NULL;
     }
     const cv_street_name *nm = &g->a.names[st->name];
-    json_t *o = json_pack("{s:o,s:o,s:s,s:s,s:s}", "geometry", geom, "maneuver", m, "mode",
-                          st->ferry ? "ferry" : "driving", "driving_side", "right", "name",
-                          cv_graph_string(g, nm->name));
+    json_t *o =
+        json_pack("{s:o,s:o,s:s,s:s,s:s}", "geometry", geom, "maneuver", m, "mode", st->ferry ? "ferry" : "driving",
+                  "driving_side", "right", "name", cv_graph_string(g, nm->name));
     if (!o) {
         json_decref(xs);
         return NULL;
@@ -201,9 +202,11 @@ static json_t *osrm_json_step(const cv_graph *g, const cv_steps *S, const cv_ste
    its distance, duration and weight (to floating-point error; the leg's own figures are rounded to 0.1 too).
    speed is distance / duration rounded to 0.1 m/s, as OSRM computes it; on a step too short to take 0.1 s it
    repeats the step before's (0 on the first), as OSRM does rather than divide by zero. One data source: 0. */
-const osrm_annotation_kind osrm_annotation_kinds[OSRM_ANNOTATION_KINDS] = {
-    {"distance", OSRM_ANNOTATE_DISTANCE}, {"duration", OSRM_ANNOTATE_DURATION}, {"datasources", OSRM_ANNOTATE_DATASOURCES},
-    {"weight", OSRM_ANNOTATE_WEIGHT}, {"speed", OSRM_ANNOTATE_SPEED}};
+const osrm_annotation_kind osrm_annotation_kinds[OSRM_ANNOTATION_KINDS] = {{"distance", OSRM_ANNOTATE_DISTANCE},
+                                                                           {"duration", OSRM_ANNOTATE_DURATION},
+                                                                           {"datasources", OSRM_ANNOTATE_DATASOURCES},
+                                                                           {"weight", OSRM_ANNOTATE_WEIGHT},
+                                                                           {"speed", OSRM_ANNOTATE_SPEED}};
 
 static json_t *osrm_json_annotation(const cv_graph *g, const cv_path *p, int ann)
 {
@@ -230,7 +233,7 @@ static json_t *osrm_json_annotation(const cv_graph *g, const cv_path *p, int ann
         for (size_t k = 0; !bad && k < NKINDS; k++)
             if (arr[k])
                 bad = json_array_append_new(arr[k], kinds[k].bit == OSRM_ANNOTATE_DATASOURCES ? json_integer(0)
-                                                                                         : json_real(v[k]));
+                                                                                              : json_real(v[k]));
     }
     free(pts);
     for (size_t k = 0; k < NKINDS; k++)
@@ -282,7 +285,7 @@ static json_t *osrm_json_leg(const cv_graph *g, const cv_path *p, int geometry, 
 }
 
 json_t *osrm_json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int geometry, int overview, int steps,
-                        int annotations)
+                             int annotations)
 {
     json_t *legs = json_array();
     uint64_t dist = 0, dur = 0, w = 0;
@@ -304,8 +307,9 @@ json_t *osrm_json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, 
         return NULL;
     }
     /* Keys in OSRM's order: geometry before legs. json_object_set_new takes its value even when it fails. */
-    json_t *route = json_pack("{s:o,s:o,s:o,s:s}", "distance", osrm_json_1dp(dist / 10.0), "duration",
-                              osrm_json_1dp(dur / 10.0), "weight", osrm_json_1dp(w / 10.0), "weight_name", "routability");
+    json_t *route =
+        json_pack("{s:o,s:o,s:o,s:s}", "distance", osrm_json_1dp(dist / 10.0), "duration", osrm_json_1dp(dur / 10.0),
+                  "weight", osrm_json_1dp(w / 10.0), "weight_name", "routability");
     if (!route) {
         json_decref(geom);
         json_decref(legs);

@@ -85,7 +85,7 @@ json_t *osrm_json_waypoint(const cv_graph *g, const cv_snap *s);
    bits), each leg also has an "annotation" object: one array per kind asked for, one value per step between two
    consecutive points of the leg's full geometry (whatever overview says). NULL when out of memory. */
 json_t *osrm_json_route_legs(const cv_graph *g, const cv_path *paths, size_t n, int geometry, int overview, int steps,
-                        int annotations);
+                             int annotations);
 
 /* osrm_json_route_legs for one path with the full geometry. */
 json_t *osrm_json_route(const cv_graph *g, const cv_path *p, int geometry, int steps);

@@ -59,13 +59,17 @@ int cv_page_ready(const char *dir, char *msg, size_t cap)
 /* Content-Type by file extension; what the page and Leaflet's dist hold, and a safe default. */
 static const char *content_type(const char *name)
 {
-    static const struct { const char *ext, *type; } types[] = {
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        /* clang-format off */
         {".html", "text/html; charset=utf-8"},      {".js", "text/javascript; charset=utf-8"},
         {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
         {".json", "application/json; charset=utf-8"}, {".map", "application/json; charset=utf-8"},
         {".png", "image/png"},                      {".svg", "image/svg+xml"},
         {".ico", "image/x-icon"},                   {".txt", "text/plain; charset=utf-8"},
         {".md", "text/plain; charset=utf-8"},
+        /* clang-format on */
     };
     const char *dot = strrchr(name, '.');
     const char *slash = strrchr(name, '/');

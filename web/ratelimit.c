@@ -17,7 +17,7 @@
 typedef struct rate_bucket {
     char name[CV_OWNER_MAX + 4]; /* "k:CLIENT" or "a:ADDRESS"; "" is free */
     double tokens;
-    double last;                 /* monotonic seconds of the last refill */
+    double last; /* monotonic seconds of the last refill */
 } rate_bucket;
 
 int web_rate_init(web_ratelimit *rl, unsigned rate, int on)

@@ -6,8 +6,8 @@
 #include <pthread.h>
 
 typedef struct web_ratelimit {
-    unsigned rate;              /* tokens per second of each bucket */
-    pthread_mutex_t mu;         /* guards buckets */
+    unsigned rate;               /* tokens per second of each bucket */
+    pthread_mutex_t mu;          /* guards buckets */
     struct rate_bucket *buckets; /* NULL when off */
 } web_ratelimit;
 

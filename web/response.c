@@ -87,9 +87,10 @@ struct MHD_Response *web_response(web_req *r, int closing, int *status_out)
     struct MHD_Response *file = want_file ? file_response(r) : NULL;
     if (want_file && !file)
         web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "cannot send the file");
-    char *text = file ? NULL
-                      : r->text ? r->text
-                      : r->body ? json_dumps(r->body, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    char *text = file      ? NULL
+                 : r->text ? r->text
+                 : r->body ? json_dumps(r->body, JSON_COMPACT | JSON_REAL_PRECISION(10))
+                           : NULL;
     const char *ctype = r->text ? r->content_type : "application/json; charset=utf-8";
     r->text = NULL;
     int status = r->status;
@@ -100,8 +101,9 @@ struct MHD_Response *web_response(web_req *r, int closing, int *status_out)
             memcpy(text, oom, sizeof oom);
         status = MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
-    struct MHD_Response *resp =
-        file ? file : text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE) : NULL;
+    struct MHD_Response *resp = file   ? file
+                                : text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
+                                       : NULL;
     if (resp) {
         if (!file)
             MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
@@ -133,8 +135,9 @@ int web_raw_answer(int fd, unsigned status, const char *code, const char *messag
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    int n = snprintf(out, sizeof out, "HTTP/1.1 %u %s\r\nDate: %s\r\nConnection: close\r\n"
-                                      "Content-Type: application/json; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s",
+    int n = snprintf(out, sizeof out,
+                     "HTTP/1.1 %u %s\r\nDate: %s\r\nConnection: close\r\n"
+                     "Content-Type: application/json; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s",
                      status, MHD_get_reason_phrase_for(status), date, strlen(body), body);
     free(body);
     if (n <= 0 || (size_t)n >= sizeof out || send(fd, out, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) <= 0)

@@ -261,9 +261,9 @@ static int annotations_arg(web_req *r)
 
 int web_route(web_req *r)
 {
-    static const char *const allowed[] = {"geometries", "overview", "steps", "alternatives", "annotations",
-                                          "continue_straight", "generate_hints", "hints", "skip_waypoints", "radiuses",
-                                          NULL};
+    static const char *const allowed[] = {
+        "geometries",     "overview", "steps",          "alternatives", "annotations", "continue_straight",
+        "generate_hints", "hints",    "skip_waypoints", "radiuses",     NULL};
     static const char *const geometries[] = {"polyline", "polyline6", "geojson", NULL};
     static const char *const overviews[] = {"full", "simplified", "false", NULL};
     static const char *const straight[] = {"default", "true", "false", NULL};
@@ -330,8 +330,9 @@ int web_route(web_req *r)
                        "no route from coordinate %ld to coordinate %ld: %s", i, i + 1, err.text);
     }
     if (!rc) {
-        json_t *doc = json_pack("{s:s,s:[o]}", "code", osrm_word(OSRM_OK), "routes",
-                                osrm_json_route_legs(r->g, paths, (size_t)n - 1, geometry, overview, steps, annotations));
+        json_t *doc =
+            json_pack("{s:s,s:[o]}", "code", osrm_word(OSRM_OK), "routes",
+                      osrm_json_route_legs(r->g, paths, (size_t)n - 1, geometry, overview, steps, annotations));
         if (doc && !skip_wp && json_object_set_new(doc, "waypoints", waypoints_json(r->g, s, NULL, (size_t)n))) {
             json_decref(doc);
             doc = NULL;
@@ -388,8 +389,8 @@ static long parse_indexes(web_req *r, const char *key, size_t n, size_t **out)
 
 int web_table(web_req *r)
 {
-    static const char *const allowed[] = {"sources", "destinations", "annotations", "generate_hints", "hints",
-                                          "skip_waypoints", "radiuses", NULL};
+    static const char *const allowed[] = {"sources", "destinations",   "annotations", "generate_hints",
+                                          "hints",   "skip_waypoints", "radiuses",    NULL};
     const char *coords = after_profile(r);
     if (!coords || check_args(r, allowed) || common_args(r))
         return -1;
@@ -450,10 +451,10 @@ int web_table(web_req *r)
     }
     if (!rc) {
         json_t *doc = json_pack("{s:s}", "code", osrm_word(OSRM_OK));
-        if (doc && (osrm_json_table_set(doc, cells, (size_t)ns, (size_t)nd, want_dur, want_dist) ||
-                    (!skip_wp &&
-                     (json_object_set_new(doc, "sources", waypoints_json(r->g, s, si, (size_t)ns)) ||
-                      json_object_set_new(doc, "destinations", waypoints_json(r->g, s, di, (size_t)nd)))))) {
+        if (doc &&
+            (osrm_json_table_set(doc, cells, (size_t)ns, (size_t)nd, want_dur, want_dist) ||
+             (!skip_wp && (json_object_set_new(doc, "sources", waypoints_json(r->g, s, si, (size_t)ns)) ||
+                           json_object_set_new(doc, "destinations", waypoints_json(r->g, s, di, (size_t)nd)))))) {
             json_decref(doc);
             doc = NULL;
         }

@@ -32,7 +32,7 @@
 
 /* A routing or a matcher workspace made for one worker thread, kept here so that stop frees them all. */
 typedef struct ws_slot {
-    cv_ch_query *q;             /* one of the two, the other NULL */
+    cv_ch_query *q; /* one of the two, the other NULL */
     cv_matcher_ws *w;
     struct ws_slot *next;
 } ws_slot;
@@ -46,15 +46,15 @@ struct cv_server {
     atomic_int stopping;
     const cv_graph *g;
     cv_server_options o;
-    uint64_t serial;            /* tells this server's thread-local workspaces from an earlier server's */
+    uint64_t serial; /* tells this server's thread-local workspaces from an earlier server's */
     uint16_t port;
     atomic_uint_fast64_t next_id;
     atomic_long inflight;       /* requests begun (request line in) and not yet completed */
     struct req_state **pending; /* per daemon, touched by its thread only: requests whose headers no handler saw */
     pthread_mutex_t mu;         /* guards slots */
     ws_slot *slots;
-    int auth;                   /* keys required (the database held an active key at start) */
-    web_ratelimit rate;         /* per key client and per address, when auth */
+    int auth;           /* keys required (the database held an active key at start) */
+    web_ratelimit rate; /* per key client and per address, when auth */
     struct web_metrics *metrics;
 };
 
@@ -203,10 +203,10 @@ cv_matcher_ws *web_matcher_ws(web_req *r)
 typedef struct web_route_entry {
     const char *method;
     const char *prefix;
-    int exact;                  /* 1: the path must equal prefix; 0: prefix, the rest goes to the handler */
-                                /* method "*": every method, the handler checks it */
+    int exact; /* 1: the path must equal prefix; 0: prefix, the rest goes to the handler */
+               /* method "*": every method, the handler checks it */
     int (*handler)(web_req *r);
-    unsigned scope;             /* the key scope it needs (0: the handler checks) */
+    unsigned scope; /* the key scope it needs (0: the handler checks) */
 } web_route_entry;
 
 static const web_route_entry routes[] = {
@@ -288,23 +288,23 @@ static int authenticate(cv_server *s, struct MHD_Connection *c, web_req *r)
 enum { REFUSE_NONE, REFUSE_STOPPING, REFUSE_MEMORY, REFUSE_URL, REFUSE_HEADERS, REFUSE_FRAMING, REFUSE_CODING };
 
 typedef struct req_state {
-    struct timespec t0;         /* its request line in; from its headers on, their arrival (the duration logged) */
+    struct timespec t0; /* its request line in; from its headers on, their arrival (the duration logged) */
     uint64_t id;
-    char *body;                 /* the request body so far (at most max_body bytes) */
+    char *body; /* the request body so far (at most max_body bytes) */
     size_t body_len;
     int too_big;
     struct MHD_Connection *conn;
-    web_conn *ca;               /* its connection (NULL when that could not be allocated) */
-    size_t uri_len;             /* the request target as sent */
-    char uri[160];              /* its first bytes, for the line of a request that no handler answered */
-    int called;                 /* on_request has seen its headers */
-    int admitted;               /* begun before the server started stopping; else answered 503 */
-    int refuse;                 /* REFUSE_* */
-    int tight;                  /* its head nearly fills the connection's memory: answered by raw_answer */
-    const char *te;             /* its Transfer-Encoding when refused for it (libmicrohttpd's, for the request) */
-    int logged;                 /* its line is written */
-    unsigned answered_by;       /* the status raw_answer wrote for it */
-    int in_pending;             /* in its daemon's pending list (until on_request sees its headers) */
+    web_conn *ca;         /* its connection (NULL when that could not be allocated) */
+    size_t uri_len;       /* the request target as sent */
+    char uri[160];        /* its first bytes, for the line of a request that no handler answered */
+    int called;           /* on_request has seen its headers */
+    int admitted;         /* begun before the server started stopping; else answered 503 */
+    int refuse;           /* REFUSE_* */
+    int tight;            /* its head nearly fills the connection's memory: answered by raw_answer */
+    const char *te;       /* its Transfer-Encoding when refused for it (libmicrohttpd's, for the request) */
+    int logged;           /* its line is written */
+    unsigned answered_by; /* the status raw_answer wrote for it */
+    int in_pending;       /* in its daemon's pending list (until on_request sees its headers) */
     unsigned daemon;
     struct req_state *pprev, *pnext;
 } req_state;
@@ -535,9 +535,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (!begin_answer(s, st))
         return MHD_NO;
-    web_req r = {.g = s->g, .method = method, .path = url, .status = MHD_HTTP_INTERNAL_SERVER_ERROR,
-                 .matcher = s->o.matcher, .server = s, .upload = st->body ? st->body : "", .upload_len = st->body_len,
-                 .max_route_coords = s->o.max_route_coords, .max_table_coords = s->o.max_table_coords};
+    web_req r = {.g = s->g,
+                 .method = method,
+                 .path = url,
+                 .status = MHD_HTTP_INTERNAL_SERVER_ERROR,
+                 .matcher = s->o.matcher,
+                 .server = s,
+                 .upload = st->body ? st->body : "",
+                 .upload_len = st->body_len,
+                 .max_route_coords = s->o.max_route_coords,
+                 .max_table_coords = s->o.max_table_coords};
     r.page_dir = s->o.page_dir;
     r.metrics = s->metrics;
     r.file_fd = -1;
@@ -689,8 +696,9 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
     }
     if (o.threads > MAX_THREADS || !o.connection_limit || !o.per_ip_limit || !o.timeout_s || !o.request_timeout_s ||
         !o.max_body || o.max_route_coords < 2 || !o.max_table_coords) {
-        cv_fail(err, CV_EINVAL, "server options out of range (threads at most 1024; limits, timeouts, body cap and "
-                                "table coordinates above 0; route coordinates at least 2)");
+        cv_fail(err, CV_EINVAL,
+                "server options out of range (threads at most 1024; limits, timeouts, body cap and "
+                "table coordinates above 0; route coordinates at least 2)");
         return NULL;
     }
     /* libmicrohttpd shares the connection limit out between the pool threads: each needs one at least. */
@@ -731,8 +739,10 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
         auth = n > 0;
     }
     if (!auth && !loopback) {
-        cv_fail(err, CV_EINVAL, "demo mode: no API key configured, so the server listens on 127.0.0.1 or ::1 only, "
-                                "not on %.100s (add a key with `covoit key add`)", o.address);
+        cv_fail(err, CV_EINVAL,
+                "demo mode: no API key configured, so the server listens on 127.0.0.1 or ::1 only, "
+                "not on %.100s (add a key with `covoit key add`)",
+                o.address);
         return NULL;
     }
     /* A client that hangs up mid-response must not kill the process. */
@@ -771,9 +781,9 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
         cv_server_stop(s);
         return NULL;
     }
-    int listening = v6 ? web_acceptor_listen(s->acc, (struct sockaddr *)&sa6, sizeof sa6,
-                                             IN6_IS_ADDR_UNSPECIFIED(&sa6.sin6_addr))
-                       : web_acceptor_listen(s->acc, (struct sockaddr *)&sa, sizeof sa, 0);
+    int listening =
+        v6 ? web_acceptor_listen(s->acc, (struct sockaddr *)&sa6, sizeof sa6, IN6_IS_ADDR_UNSPECIFIED(&sa6.sin6_addr))
+           : web_acceptor_listen(s->acc, (struct sockaddr *)&sa, sizeof sa, 0);
     if (listening) {
         cv_fail(err, CV_EIO, "cannot listen on %s%s%s:%u: %s", v6 ? "[" : "", o.address, v6 ? "]" : "",
                 (unsigned)o.port, strerror(errno));
@@ -786,19 +796,16 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
        then wait until a later connection comes (measured: 256 connections at once, 60 answers/s instead of 19k;
        with poll, every run served them all). A daemon polls at most its share of the connection limit. Each
        connection gets CONN_MEMORY (see MAX_URL_BYTES); on_uri sees each request line before its headers. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET |
-                     MHD_USE_POLL;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_POLL;
     for (unsigned i = 0; i < s->nd; i++) {
         /* The logger goes first: libmicrohttpd reports problems with the options that follow through it. */
-        s->d[i] = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-                                   MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+        s->d[i] = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                                    MHD_OPTION_CONNECTION_LIMIT, (unsigned int)o.connection_limit + 16,
                                    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)o.timeout_s,
-                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
-                                   MHD_OPTION_URI_LOG_CALLBACK, on_uri, s,
-                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                                   MHD_OPTION_NOTIFY_CONNECTION, web_acceptor_notify, s->acc,
-                                   MHD_OPTION_END);
+                                   MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY, MHD_OPTION_URI_LOG_CALLBACK,
+                                   on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                                   MHD_OPTION_NOTIFY_CONNECTION, web_acceptor_notify, s->acc, MHD_OPTION_END);
         if (!s->d[i]) {
             cv_fail(err, CV_EIO, "cannot start the HTTP worker threads");
             cv_server_stop(s);

@@ -13,29 +13,29 @@
 #include "matcher/matcher.h"
 
 typedef struct cv_server_options {
-    const char *address;        /* IPv4 or IPv6 address to listen on, IPv6 without brackets ("::1"); "::" takes
-                                   IPv4 clients too (dual stack); NULL means 127.0.0.1 */
-    uint16_t port;              /* 0: any free port (read it back with cv_server_port) */
-    unsigned threads;           /* worker threads; 0 means the number of online cores (at most
-                                   connection_limit: more could never all be busy) */
-    unsigned connection_limit;  /* open connections at once, all clients together */
-    unsigned per_ip_limit;      /* open connections at once from one address */
-    unsigned timeout_s;         /* an idle connection is closed after this many seconds */
-    unsigned request_timeout_s; /* a request must be in whole (request line, headers and body) this many seconds
-                                   after its first byte, else its connection is closed (logged as a 408) */
-    size_t max_body;            /* request bodies beyond this get 413 TooBig */
-    unsigned max_route_coords;  /* coordinates in one /route request beyond this: 400 TooBig */
-    unsigned max_table_coords;  /* coordinates in one /table request beyond this: 400 TooBig */
-    unsigned stop_grace_ms;     /* cv_server_stop waits this long at most for requests in flight */
-    int quiet;                  /* 1: no per-request log lines (errors are still logged) */
-    unsigned rate;              /* with API keys: requests per second per key and per address (burst twice
-                                   that); 0 means 100 */
-    cv_matcher *matcher;        /* the carpool matcher behind /v1 (the caller keeps it open until cv_server_stop
-                                   returns), or NULL: /v1 answers 503 Unavailable */
+    const char *address;         /* IPv4 or IPv6 address to listen on, IPv6 without brackets ("::1"); "::" takes
+                                    IPv4 clients too (dual stack); NULL means 127.0.0.1 */
+    uint16_t port;               /* 0: any free port (read it back with cv_server_port) */
+    unsigned threads;            /* worker threads; 0 means the number of online cores (at most
+                                    connection_limit: more could never all be busy) */
+    unsigned connection_limit;   /* open connections at once, all clients together */
+    unsigned per_ip_limit;       /* open connections at once from one address */
+    unsigned timeout_s;          /* an idle connection is closed after this many seconds */
+    unsigned request_timeout_s;  /* a request must be in whole (request line, headers and body) this many seconds
+                                    after its first byte, else its connection is closed (logged as a 408) */
+    size_t max_body;             /* request bodies beyond this get 413 TooBig */
+    unsigned max_route_coords;   /* coordinates in one /route request beyond this: 400 TooBig */
+    unsigned max_table_coords;   /* coordinates in one /table request beyond this: 400 TooBig */
+    unsigned stop_grace_ms;      /* cv_server_stop waits this long at most for requests in flight */
+    int quiet;                   /* 1: no per-request log lines (errors are still logged) */
+    unsigned rate;               /* with API keys: requests per second per key and per address (burst twice
+                                    that); 0 means 100 */
+    cv_matcher *matcher;         /* the carpool matcher behind /v1 (the caller keeps it open until cv_server_stop
+                                    returns), or NULL: /v1 answers 503 Unavailable */
     const cv_hub_labels *labels; /* hub labels of the graph, kept by the caller until cv_server_stop returns: routes
                                     and tables are answered from them; NULL: CH searches */
-    const char *page_dir;       /* the map page's directory (web/page, with node_modules/leaflet from npm), kept by
-                                   the caller: GET / and /static/...; NULL: GET / answers 503 Unavailable */
+    const char *page_dir;        /* the map page's directory (web/page, with node_modules/leaflet from npm), kept by
+                                    the caller: GET / and /static/...; NULL: GET / answers 503 Unavailable */
 } cv_server_options;
 
 /* Defaults: 127.0.0.1, port 8080, one thread per core, 1024 connections, 64 per address, 30 s idle timeout, 30 s

@@ -85,32 +85,38 @@ json_t *trip_json_offer(const cv_offer *o)
     json_t *vias = json_array();
     for (int i = 0; vias && i < o->nvias && i < CV_MAX_VIAS; i++)
         json_array_append_new(vias, osrm_json_lonlat(o->vias[i]));
-    json_t *max_detour = json_pack("{s:o,s:o}", "duration",
-                                   o->max_detour_s < 0 ? json_null() : json_integer(o->max_detour_s), "distance",
-                                   o->max_detour_m < 0 ? json_null() : json_integer(o->max_detour_m));
+    json_t *max_detour =
+        json_pack("{s:o,s:o}", "duration", o->max_detour_s < 0 ? json_null() : json_integer(o->max_detour_s),
+                  "distance", o->max_detour_m < 0 ? json_null() : json_integer(o->max_detour_m));
     return json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:{s:o,s:o},s:o}", "id", (json_int_t)o->id, "owner",
                      o->owner, "status", cv_trip_status_name(o->status), "from", osrm_json_lonlat(o->from), "to",
                      osrm_json_lonlat(o->to), "vias", vias, "schedule", trip_json_schedule(&o->when), "seats", o->seats,
                      "max_detour", max_detour, "price_per_km", trip_json_round(o->price_per_km, 4), "direct",
-                     "duration", trip_json_tenths(o->direct_duration_ds), "distance", trip_json_tenths(o->direct_distance_dm),
-                     "created", trip_json_datetime(o->created));
+                     "duration", trip_json_tenths(o->direct_duration_ds), "distance",
+                     trip_json_tenths(o->direct_distance_dm), "created", trip_json_datetime(o->created));
 }
 
 json_t *trip_json_request(const cv_request *r)
 {
     return json_pack("{s:I,s:s,s:s,s:o,s:o,s:o,s:i,s:o}", "id", (json_int_t)r->id, "owner", r->owner, "status",
                      cv_trip_status_name(r->status), "from", osrm_json_lonlat(r->from), "to", osrm_json_lonlat(r->to),
-                     "schedule", trip_json_schedule(&r->when), "seats", r->seats, "created", trip_json_datetime(r->created));
+                     "schedule", trip_json_schedule(&r->when), "seats", r->seats, "created",
+                     trip_json_datetime(r->created));
 }
 
 static const char *stop_kind_name(cv_stop_kind k)
 {
     switch (k) {
-    case CV_STOP_ORIGIN: return "origin";
-    case CV_STOP_VIA: return "via";
-    case CV_STOP_PICKUP: return "pickup";
-    case CV_STOP_DROPOFF: return "dropoff";
-    case CV_STOP_DESTINATION: return "destination";
+    case CV_STOP_ORIGIN:
+        return "origin";
+    case CV_STOP_VIA:
+        return "via";
+    case CV_STOP_PICKUP:
+        return "pickup";
+    case CV_STOP_DROPOFF:
+        return "dropoff";
+    case CV_STOP_DESTINATION:
+        return "destination";
     }
     return "unknown";
 }
@@ -121,14 +127,14 @@ json_t *trip_json_dates(cv_dates d)
         return json_null(); /* a booking made before bookings had dates: every date of its offer */
     char days[40];
     cv_format_weekdays(d.weekdays, days);
-    return json_pack("{s:o,s:o,s:s}", "first_date", trip_json_date(d.first), "last_date", trip_json_date(d.last), "weekdays",
-                     days);
+    return json_pack("{s:o,s:o,s:s}", "first_date", trip_json_date(d.first), "last_date", trip_json_date(d.last),
+                     "weekdays", days);
 }
 
 json_t *trip_json_stop(const cv_stop *s)
 {
-    json_t *o = json_pack("{s:s,s:f,s:o}", "kind", stop_kind_name(s->kind), "key", s->key, "location",
-                          osrm_json_lonlat(s->at));
+    json_t *o =
+        json_pack("{s:s,s:f,s:o}", "kind", stop_kind_name(s->kind), "key", s->key, "location", osrm_json_lonlat(s->at));
     if (o && (s->kind == CV_STOP_PICKUP || s->kind == CV_STOP_DROPOFF)) {
         json_object_set_new(o, "booking_id", json_integer(s->booking_id));
         json_object_set_new(o, "seats_delta", json_integer(s->seats_delta));
@@ -163,12 +169,12 @@ json_t *trip_json_match(const cv_match *m)
                                  trip_json_date(m->first_day), "last_date", trip_json_date(m->last_day));
     return json_pack("{s:I,s:I,s:i,s:{s:o,s:o},s:{s:o,s:o},s:{s:o,s:o,s:o},s:{s:o,s:o},s:{s:o,s:o},s:I,s:o,s:o}",
                      "offer_id", (json_int_t)m->offer_id, "request_id", (json_int_t)m->request_id, "seats_left",
-                     m->seats_left, "pickup",
-                     "location", osrm_json_lonlat(m->pickup), "time", trip_json_datetime(m->pickup_time), "dropoff",
-                     "location", osrm_json_lonlat(m->dropoff), "time", trip_json_datetime(m->dropoff_time), "detour",
-                     "duration", trip_json_tenths(m->detour_ds), "distance", trip_json_tenths(m->detour_dm), "percent",
-                     trip_json_round(m->detour_percent, 1), "shared", "duration", trip_json_tenths(m->shared_ds), "distance",
-                     trip_json_tenths(m->shared_dm), "driver_total", "duration", trip_json_tenths(m->total_ds), "distance",
+                     m->seats_left, "pickup", "location", osrm_json_lonlat(m->pickup), "time",
+                     trip_json_datetime(m->pickup_time), "dropoff", "location", osrm_json_lonlat(m->dropoff), "time",
+                     trip_json_datetime(m->dropoff_time), "detour", "duration", trip_json_tenths(m->detour_ds),
+                     "distance", trip_json_tenths(m->detour_dm), "percent", trip_json_round(m->detour_percent, 1),
+                     "shared", "duration", trip_json_tenths(m->shared_ds), "distance", trip_json_tenths(m->shared_dm),
+                     "driver_total", "duration", trip_json_tenths(m->total_ds), "distance",
                      trip_json_tenths(m->total_dm), "time_mismatch", (json_int_t)m->mismatch_s, "schedule", schedule,
                      "contribution", trip_json_contribution(&m->contribution));
 }
@@ -210,8 +216,8 @@ json_t *trip_json_offer_detail(cv_store *store, const cv_offer *o, int64_t now, 
         if (json_array_append_new(js, trip_json_stop(&stops[i])))
             json_decref(js), js = NULL;
     for (size_t i = 0; jl && i < nleft; i++)
-        if (json_array_append_new(jl, json_pack("{s:o,s:i}", "date", trip_json_date(left[i].day), "seats_left",
-                                                left[i].seats_left)))
+        if (json_array_append_new(
+                jl, json_pack("{s:o,s:i}", "date", trip_json_date(left[i].day), "seats_left", left[i].seats_left)))
             json_decref(jl), jl = NULL;
     if (!obj || !js || !jb || !jl) {
         json_decref(obj), json_decref(js), json_decref(jb), json_decref(jl);

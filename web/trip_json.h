@@ -41,8 +41,8 @@ json_t *trip_json_request(const cv_request *r);
 json_t *trip_json_request_detail(cv_store *store, const cv_request *r, int *rc, cv_error *err);
 
 /* The offers (offers 1) or requests (0) of owner (all owners when NULL), open ones only when open_only, newest
-   first, as an array of trip_json_offer or trip_json_request: what `covoit offer|request list` prints and GET /v1/offers and
-   /v1/requests answer. NULL as trip_json_offer_detail. */
+   first, as an array of trip_json_offer or trip_json_request: what `covoit offer|request list` prints and GET
+   /v1/offers and /v1/requests answer. NULL as trip_json_offer_detail. */
 json_t *trip_json_list(cv_store *store, int offers, const char *owner, int open_only, int *rc, cv_error *err);
 
 /* {first_date, last_date, weekdays}, or null for CV_DATES_ALL. */

@@ -127,7 +127,8 @@ static int check_members(web_req *r, json_t *doc, const char *const *allowed)
 {
     const char *key;
     json_t *v;
-    json_object_foreach(doc, key, v) {
+    json_object_foreach(doc, key, v)
+    {
         int known = 0;
         for (const char *const *a = allowed; *a && !known; a++)
             known = !strcmp(*a, key);
@@ -289,8 +290,9 @@ static int parse_request(web_req *r, json_t *doc, int64_t now, int search, cv_re
 
 static int parse_offer(web_req *r, json_t *doc, int64_t now, cv_offer *o)
 {
-    static const char *const members[] = {"from", "to", "vias", "depart", "margin_min", "seats", "max_detour_min",
-                                          "max_detour_km", "price_per_km", "owner", NULL};
+    static const char *const members[] = {
+        "from",          "to",           "vias",  "depart", "margin_min", "seats", "max_detour_min",
+        "max_detour_km", "price_per_km", "owner", NULL};
     memset(o, 0, sizeof *o);
     if (check_members(r, doc, members) || required_coord(r, doc, "from", &o->from) ||
         required_coord(r, doc, "to", &o->to) || get_schedule(r, doc, now, &o->when) ||
@@ -393,7 +395,8 @@ static int scoped_owner(web_req *r, const char *ref, char owner[CV_OWNER_MAX])
         snprintf(owner, CV_OWNER_MAX, "%s", ref ? ref : "");
         return 0;
     }
-    int n = ref ? snprintf(owner, CV_OWNER_MAX, "%s:%s", r->client, ref) : snprintf(owner, CV_OWNER_MAX, "%s", r->client);
+    int n =
+        ref ? snprintf(owner, CV_OWNER_MAX, "%s:%s", r->client, ref) : snprintf(owner, CV_OWNER_MAX, "%s", r->client);
     if (n < 0 || n >= CV_OWNER_MAX)
         return invalid(r, "owner: too long (with the client's name, at most %d bytes)", CV_OWNER_MAX - 1);
     return 0;
@@ -720,8 +723,9 @@ static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
     rc = op(w, id, (int64_t)time(NULL), &err);
     if (rc)
         return fail(r, rc, &err);
-    web_count_booking(r, op == cv_matcher_accept ? WEB_BOOK_ACCEPT
-                         : op == cv_matcher_refuse ? WEB_BOOK_REFUSE : WEB_BOOK_CANCEL);
+    web_count_booking(r, op == cv_matcher_accept   ? WEB_BOOK_ACCEPT
+                         : op == cv_matcher_refuse ? WEB_BOOK_REFUSE
+                                                   : WEB_BOOK_CANCEL);
     return show_booking(r, w, id, 0);
 }
 

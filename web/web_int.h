@@ -15,31 +15,31 @@
 /* One request as a handler sees it. Handlers fill status and body (or call web_error); they never touch HTTP. */
 typedef struct web_req {
     const cv_graph *g;
-    cv_ch_query *q;             /* this worker thread's workspace (NULL when it could not be allocated) */
-    cv_matcher *matcher;        /* the server's matcher, NULL when it has none */
+    cv_ch_query *q;      /* this worker thread's workspace (NULL when it could not be allocated) */
+    cv_matcher *matcher; /* the server's matcher, NULL when it has none */
     cv_server *server;
     struct web_metrics *metrics; /* the server's counters (metrics.c) */
-    const char *upload;         /* the request body, NUL-terminated ("" when none) */
+    const char *upload;          /* the request body, NUL-terminated ("" when none) */
     size_t upload_len;
-    const char *allow;          /* the Allow header of a 405 answer (NULL: "GET, HEAD") */
+    const char *allow; /* the Allow header of a 405 answer (NULL: "GET, HEAD") */
     const char *method;
-    const char *path;           /* the whole path, percent-decoded */
-    const char *rest;           /* the path after the route's prefix */
+    const char *path; /* the whole path, percent-decoded */
+    const char *rest; /* the path after the route's prefix */
     size_t nargs;
     const char *arg_key[WEB_MAX_ARGS], *arg_val[WEB_MAX_ARGS];
     int too_many_args;
-    size_t max_route_coords;    /* the server's caps on coordinates per /route and per /table request */
+    size_t max_route_coords; /* the server's caps on coordinates per /route and per /table request */
     size_t max_table_coords;
-    int auth;                   /* 1: the server requires API keys, and client and scopes are the caller's */
+    int auth; /* 1: the server requires API keys, and client and scopes are the caller's */
     char client[CV_OWNER_MAX];
     unsigned scopes;
-    unsigned retry_after;       /* the Retry-After of a 429, or of a 503 Busy, seconds */
-    int status;                 /* HTTP status of the response */
-    json_t *body;               /* the response document (owned) */
-    char *text;                 /* instead of body: a malloc'ed text answer (owned), e.g. /metrics */
-    const char *content_type;   /* the text answer's Content-Type */
-    const char *page_dir;       /* the map page's directory (cv_server_options.page_dir), NULL when none */
-    int has_file;               /* instead of body and text: send file_fd (owned), file_size bytes (page.c) */
+    unsigned retry_after;     /* the Retry-After of a 429, or of a 503 Busy, seconds */
+    int status;               /* HTTP status of the response */
+    json_t *body;             /* the response document (owned) */
+    char *text;               /* instead of body: a malloc'ed text answer (owned), e.g. /metrics */
+    const char *content_type; /* the text answer's Content-Type */
+    const char *page_dir;     /* the map page's directory (cv_server_options.page_dir), NULL when none */
+    int has_file;             /* instead of body and text: send file_fd (owned), file_size bytes (page.c) */
     int file_fd;
     uint64_t file_size;
 } web_req;
@@ -69,7 +69,13 @@ int web_need_scope(web_req *r, unsigned scope);
 const char *web_arg(const web_req *r, const char *key);
 
 /* Metrics the carpool service reports (counted in metrics.c, shown by GET /metrics). */
-typedef enum web_booking_action { WEB_BOOK_CREATE, WEB_BOOK_ACCEPT, WEB_BOOK_REFUSE, WEB_BOOK_CANCEL, WEB_BOOK_N } web_booking_action;
+typedef enum web_booking_action {
+    WEB_BOOK_CREATE,
+    WEB_BOOK_ACCEPT,
+    WEB_BOOK_REFUSE,
+    WEB_BOOK_CANCEL,
+    WEB_BOOK_N
+} web_booking_action;
 void web_count_matches(web_req *r, size_t n);
 void web_count_booking(web_req *r, web_booking_action a);
 void web_count_db_error(web_req *r);

@@ -6,7 +6,8 @@
    127.0.0.2, 127.0.0.3, ... 127.0.0.(N+1), round robin (the port stays the kernel's choice at connect time:
    IP_BIND_ADDRESS_NO_PORT). Without it, or for any other destination, connect() is untouched.
 
-   build: bench/CMakeLists.txt (target bench_srcaddr); use: LD_PRELOAD=.../libbench_srcaddr.so COVOIT_SRC_ADDRS=8 wrk ... */
+   build: bench/CMakeLists.txt (target bench_srcaddr); use: LD_PRELOAD=.../libbench_srcaddr.so COVOIT_SRC_ADDRS=8 wrk
+   ... */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <dlfcn.h>

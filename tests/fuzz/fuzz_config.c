@@ -88,8 +88,7 @@ static int judge(const char *key, json_t *val)
         case K_ANY_STR:
             return json_is_string(val) ? UNSURE : BAD;
         case K_INT:
-            return json_is_integer(val) && json_integer_value(val) >= lo && json_integer_value(val) <= hi ? GOOD
-                                                                                                          : BAD;
+            return json_is_integer(val) && json_integer_value(val) >= lo && json_integer_value(val) <= hi ? GOOD : BAD;
         case K_NUM:
             return json_is_number(val) && json_number_value(val) >= lo && json_number_value(val) <= hi ? GOOD : BAD;
         default:
@@ -119,7 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int all_good = 1;
     const char *key;
     json_t *val;
-    json_object_foreach(doc, key, val) {
+    json_object_foreach(doc, key, val)
+    {
         int j = judge(key, val);
         if (j == BAD && rc == 0)
             fz_fail("accepted '%s' of the wrong type or out of range: %s", key, text);

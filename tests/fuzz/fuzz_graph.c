@@ -24,7 +24,7 @@
 #include "routing/route.h"
 #include "routing/snap.h"
 
-#define LABELS_MAX_NODES 20000u           /* hub labels only on graphs this small: they are built per input */
+#define LABELS_MAX_NODES 20000u /* hub labels only on graphs this small: they are built per input */
 #define LABELS_MAX_BYTES (64ull << 20)
 
 static int memfd = -1;
@@ -72,8 +72,10 @@ static void query(const cv_graph *g)
         return;
     const cv_coord *nc = g->a.node_coord;
     const int32_t *b = g->hdr.bbox;
-    cv_coord pts[4] = {nc[0], nc[g->hdr.nnodes - 1], {(int32_t)(((int64_t)b[0] + b[2]) / 2),
-                       (int32_t)(((int64_t)b[1] + b[3]) / 2)}, nc[g->hdr.nnodes / 2]};
+    cv_coord pts[4] = {nc[0],
+                       nc[g->hdr.nnodes - 1],
+                       {(int32_t)(((int64_t)b[0] + b[2]) / 2), (int32_t)(((int64_t)b[1] + b[3]) / 2)},
+                       nc[g->hdr.nnodes / 2]};
     cv_snap snaps[4];
     size_t ns = 0;
     for (int k = 0; k < 4; k++) {

@@ -47,7 +47,7 @@
 #include "web/server.h"
 #include "matcher/store.h"
 
-#define RECV_TIMEOUT_S 10   /* an answer later than this is a hang (the server's own idle timeout is 15 s) */
+#define RECV_TIMEOUT_S 10 /* an answer later than this is a hang (the server's own idle timeout is 15 s) */
 
 static cv_graph *graph;
 static cv_hub_labels *labels;
@@ -62,7 +62,7 @@ static unsigned long inputs, reset_every = 2000;
 typedef struct answer {
     char *buf;
     size_t len;
-    int reset;                  /* the server reset the connection (it may close before reading all we sent) */
+    int reset; /* the server reset the connection (it may close before reading all we sent) */
 } answer;
 
 /* Sends req to the server, shuts the write side and reads until the server closes. A silent server past
@@ -137,13 +137,13 @@ static answer exchange(const uint8_t *req, size_t n)
 
 typedef struct response {
     int status;
-    char ctype[256];            /* Content-Type value, "" when absent */
+    char ctype[256]; /* Content-Type value, "" when absent */
     char headers[8192];
     int has_allow;
-    long long content_length;   /* -1 when absent */
+    long long content_length; /* -1 when absent */
     const char *body;
     size_t body_len;
-    int bodiless;               /* an answer to HEAD (or an interim 1xx) */
+    int bodiless; /* an answer to HEAD (or an interim 1xx) */
 } response;
 
 /* The value of header name in the header block h (lines "Name: value\r\n"), copied into out; NULL if absent. */
@@ -203,7 +203,7 @@ static const struct {
     int status;
     const char *code;
 } undocumented[] = {
-    {400, "InvalidOptions"},    /* radiuses: not one per coordinate (routing_api.c) */
+    {400, "InvalidOptions"}, /* radiuses: not one per coordinate (routing_api.c) */
 };
 
 static int status_fits(const char *code, int status)
@@ -287,8 +287,8 @@ static void check_response(const response *r, const char *req)
     if (!ok && !json_is_string(json_object_get(doc, "message")))
         fz_fail("status %d, code %s, without a message: %.400s\nrequest: %.300s", r->status, code, r->body, req);
     if (!ok && !status_fits(code, r->status))
-        fz_fail("status %d with code %s: not in the table of docs/API.md: %.400s\nrequest: %.300s", r->status,
-                code, r->body, req);
+        fz_fail("status %d with code %s: not in the table of docs/API.md: %.400s\nrequest: %.300s", r->status, code,
+                r->body, req);
     json_decref(doc);
 }
 
@@ -476,7 +476,8 @@ static int shows_owner(json_t *v)
     if (json_is_object(v)) {
         const char *k;
         json_t *x;
-        json_object_foreach(v, k, x) {
+        json_object_foreach(v, k, x)
+        {
             const char *s = json_string_value(x);
             if (!strcmp(k, "owner") && s && !strncmp(s, "owner", 5) && (s[5] == '\0' || s[5] == ':'))
                 return 1;
@@ -503,8 +504,8 @@ static void check_access(const char *req, int status, const char *body, size_t b
         return;
     char path[1024];
     decoded_path(req, path, sizeof path);
-    int open = !strcmp(path, "/health") || !strcmp(path, "/metrics") || !strcmp(path, "/") ||
-               !strncmp(path, "/static/", 8);
+    int open =
+        !strcmp(path, "/health") || !strcmp(path, "/metrics") || !strcmp(path, "/") || !strncmp(path, "/static/", 8);
     if (key == KEY_NONE && !open)
         fz_fail("status %d without a key on %s\nrequest: %.300s", status, path, req);
     if (key == KEY_ROUTER && !strncmp(path, "/v1/", 4))
@@ -573,11 +574,12 @@ static tbuf make_request(const uint8_t *d, size_t n, int *head)
         int ok = colon && colon > p;
         for (const uint8_t *c = p; ok && c < colon; c++)
             ok = is_token(*c);
-        static const char *const framing[] = {"Host", "Connection", "Content-Length", "Transfer-Encoding", "Expect",
-                                              "Upgrade", "Keep-Alive", "TE", "Trailer"};
+        static const char *const framing[] = {"Host",   "Connection", "Content-Length", "Transfer-Encoding",
+                                              "Expect", "Upgrade",    "Keep-Alive",     "TE",
+                                              "Trailer"};
         for (size_t k = 0; ok && k < sizeof framing / sizeof *framing; k++)
-            ok = !((size_t)(colon - p) == strlen(framing[k]) && !strncasecmp((const char *)p, framing[k],
-                                                                               (size_t)(colon - p)));
+            ok = !((size_t)(colon - p) == strlen(framing[k]) &&
+                   !strncasecmp((const char *)p, framing[k], (size_t)(colon - p)));
         if (ok) {
             tb_add(&t, p, (size_t)(colon - p) + 1);
             for (const uint8_t *c = colon + 1; c < e; c++) {
@@ -663,13 +665,13 @@ static void start_server(void)
         cv_store_close(st);
     }
     cv_server_options o = cv_server_defaults();
-    o.rate = 1000000;           /* auth mode: the fuzzer's pace is no abuse to limit */
+    o.rate = 1000000; /* auth mode: the fuzzer's pace is no abuse to limit */
     o.port = 0;
     o.threads = 1;
     o.quiet = 1;
     o.per_ip_limit = 1000;
     o.timeout_s = 15;
-    o.max_body = 8192;          /* small, so that inputs reach 413 too */
+    o.max_body = 8192; /* small, so that inputs reach 413 too */
     o.stop_grace_ms = 2000;
     o.matcher = matcher;
     o.labels = labels;

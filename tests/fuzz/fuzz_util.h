@@ -55,9 +55,9 @@ static inline const char *fz_dir(void)
     if (fz_dir_path[0])
         return fz_dir_path;
     struct stat st;
-    const char *base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0
-                           ? "/dev/shm"
-                           : getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    const char *base = stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0 ? "/dev/shm"
+                       : getenv("TMPDIR") ? getenv("TMPDIR")
+                                          : "/tmp";
     snprintf(fz_dir_path, sizeof fz_dir_path, "%s/covoit-fuzz-XXXXXX", base);
     if (!mkdtemp(fz_dir_path))
         fz_fail("cannot make a scratch directory under %s", base);

@@ -1,9 +1,9 @@
 // osm_extract.cpp — makes the OSM seeds of the fuzz targets (tests/fuzz/make_seeds.sh): reads an OSM file with
 // libosmium and writes the roads inside a box (ways tagged highway=* or route=ferry whose nodes all lie inside,
-// their nodes, the nodes inside with tags the car profile reads (barriers, access), and the restriction relations whose members are all kept) as .osm or
-// .osm.pbf, the format chosen by the output's name. PBF blocks are written uncompressed unless --zlib, so that
-// the fuzzer's mutations land in the protobuf itself rather than in a deflate stream; --no-dense writes plain
-// nodes instead of dense ones.
+// their nodes, the nodes inside with tags the car profile reads (barriers, access), and the restriction relations whose
+// members are all kept) as .osm or .osm.pbf, the format chosen by the output's name. PBF blocks are written
+// uncompressed unless --zlib, so that the fuzzer's mutations land in the protobuf itself rather than in a deflate
+// stream; --no-dense writes plain nodes instead of dense ones.
 //
 // usage: osm_extract INPUT OUTPUT [--bbox MINLON,MINLAT,MAXLON,MAXLAT] [--zlib] [--no-dense]
 #include <osmium/io/any_input.hpp>
@@ -16,7 +16,8 @@
 #include <string>
 #include <unordered_set>
 
-namespace {
+namespace
+{
 
 struct box {
     double lon0 = -180, lat0 = -90, lon1 = 180, lat1 = 90;

@@ -18,10 +18,10 @@
 #include <unistd.h>
 
 typedef struct reply {
-    int status;                 /* 0 when no answer came */
-    char *raw;                  /* the whole answer */
-    const char *body;           /* into raw */
-    json_t *json;               /* parsed body, NULL if it is not JSON */
+    int status;       /* 0 when no answer came */
+    char *raw;        /* the whole answer */
+    const char *body; /* into raw */
+    json_t *json;     /* parsed body, NULL if it is not JSON */
 } reply;
 
 static inline void reply_free(reply *r)
@@ -54,8 +54,8 @@ static inline reply http_request(uint16_t port, const char *method, const char *
     if (header)
         n += snprintf(head + n, hcap - (size_t)n, "%s\r\n", header);
     if (body)
-        n += snprintf(head + n, hcap - (size_t)n, "Content-Type: application/json\r\nContent-Length: %zu\r\n",
-                      body_len);
+        n +=
+            snprintf(head + n, hcap - (size_t)n, "Content-Type: application/json\r\nContent-Length: %zu\r\n", body_len);
     n += snprintf(head + n, hcap - (size_t)n, "\r\n");
     int ok = send(fd, head, (size_t)n, MSG_NOSIGNAL) == n;
     free(head);

@@ -177,8 +177,9 @@ static void test_route_polyline(void **state)
     (void)state;
     cv_path p = direct_route(CASINO, FONTVIEILLE);
     for (int precision = 5; precision <= 6; precision++) {
-        reply r = get(precision == 5 ? "/route/v1/driving/" CASINO ";" FONTVIEILLE
-                                     : "/route/v1/driving/" CASINO ";" FONTVIEILLE "?geometries=polyline6&overview=full");
+        reply r =
+            get(precision == 5 ? "/route/v1/driving/" CASINO ";" FONTVIEILLE
+                               : "/route/v1/driving/" CASINO ";" FONTVIEILLE "?geometries=polyline6&overview=full");
         assert_int_equal(r.status, 200);
         assert_non_null(r.json);
         assert_string_equal(json_string_value(json_object_get(r.json, "code")), "Ok");
@@ -246,8 +247,8 @@ static void test_route_without_geometry_same_figures(void **state)
         if (i % 3)
             snprintf(base, sizeof base, "/route/v1/driving/%.5f,%.5f;%.5f,%.5f", c[0], c[1], c[2], c[3]);
         else
-            snprintf(base, sizeof base, "/route/v1/driving/%.5f,%.5f;%.5f,%.5f;%.5f,%.5f", c[0], c[1], c[2], c[3],
-                     c[4], c[5]);
+            snprintf(base, sizeof base, "/route/v1/driving/%.5f,%.5f;%.5f,%.5f;%.5f,%.5f", c[0], c[1], c[2], c[3], c[4],
+                     c[5]);
         snprintf(path, sizeof path, "%s?overview=full", base);
         reply full = get(path);
         snprintf(path, sizeof path, "%s?overview=false", base);
@@ -344,8 +345,7 @@ static void test_route_annotations(void **state)
         char pt[3][40], path[256];
         int np = i % 3 ? 2 : 3;
         for (int k = 0; k < np; k++)
-            snprintf(pt[k], sizeof pt[k], "%.5f,%.5f",
-                     7.410 + (double)(tst_rand(&seed) % 100000) / 100000.0 * 0.03,
+            snprintf(pt[k], sizeof pt[k], "%.5f,%.5f", 7.410 + (double)(tst_rand(&seed) % 100000) / 100000.0 * 0.03,
                      43.727 + (double)(tst_rand(&seed) % 100000) / 100000.0 * 0.02);
         snprintf(path, sizeof path, "/route/v1/driving/%s;%s%s%s?annotations=true&geometries=geojson", pt[0], pt[1],
                  np == 3 ? ";" : "", np == 3 ? pt[2] : "");
@@ -384,10 +384,9 @@ static void test_route_annotations(void **state)
     /* a list: only the kinds asked for, the same values */
     reply two = get("/route/v1/driving/" CASINO ";" PORT_HERCULE ";" FONTVIEILLE "?annotations=duration,distance");
     assert_int_equal(two.status, 200);
-    json_t *a = json_object_get(json_array_get(json_object_get(json_array_get(json_object_get(two.json, "routes"), 0),
-                                                               "legs"),
-                                               0),
-                                "annotation");
+    json_t *a = json_object_get(
+        json_array_get(json_object_get(json_array_get(json_object_get(two.json, "routes"), 0), "legs"), 0),
+        "annotation");
     assert_int_equal(json_object_size(a), 2);
     assert_true(json_equal(json_object_get(a, "duration"), json_object_get(full, "duration")));
     assert_true(json_equal(json_object_get(a, "distance"), json_object_get(full, "distance")));
@@ -461,8 +460,8 @@ static void test_hub_labels_same_answers(void **state)
             check_line_ends(pts, n, json_object_get(b.json, "waypoints"));
             /* points that snap make the table */
             if (compared < 30)
-                snprintf(table + strlen(table), sizeof table - strlen(table), "%s%.5f,%.5f", compared ? ";" : "",
-                         c[0], c[1]);
+                snprintf(table + strlen(table), sizeof table - strlen(table), "%s%.5f,%.5f", compared ? ";" : "", c[0],
+                         c[1]);
             compared++;
         }
         reply_free(&a);
@@ -553,8 +552,7 @@ static void test_nearest_and_health(void **state)
     r = get("/health");
     assert_int_equal(r.status, 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "status")), "ready");
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "graph"), "nodes")),
-                     graph->hdr.nnodes);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "graph"), "nodes")), graph->hdr.nnodes);
     reply_free(&r);
 }
 
@@ -734,8 +732,8 @@ static void test_radiuses(void **state)
     reply_free(&r);
 
     /* a value that is not metres >= 0 nor unlimited: InvalidValue, whatever the count */
-    static const char *const bad[] = {"abc;5", "-3", "-3;5", "5;-0", "nan;5", "inf;5", "1e999;5", "0x10;5",
-                                      "%201;5", "1%20;5", "+1;5", "1m;5", "Unlimited;5", "5;%FF", "1..2;5", "1e;5"};
+    static const char *const bad[] = {"abc;5",  "-3",     "-3;5", "5;-0", "nan;5",       "inf;5", "1e999;5", "0x10;5",
+                                      "%201;5", "1%20;5", "+1;5", "1m;5", "Unlimited;5", "5;%FF", "1..2;5",  "1e;5"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         snprintf(path, sizeof path, "/route/v1/driving/" CASINO ";" FONTVIEILLE "?radiuses=%s", bad[i]);
         expect_error("GET", path, 400, "InvalidValue");
@@ -828,7 +826,7 @@ static void test_errors(void **state)
 
 typedef struct client_arg {
     uint16_t port;
-    int requests;               /* 0: until stop is set */
+    int requests; /* 0: until stop is set */
     atomic_int *stop;
     int ok, failed, incomplete, refused;
     double expect_distance;
@@ -838,8 +836,9 @@ static void *client(void *p)
 {
     client_arg *a = p;
     for (int i = 0; a->requests ? i < a->requests : !atomic_load(a->stop); i++) {
-        reply r = http_req(a->port, "GET", i % 2 ? "/route/v1/driving/" CASINO ";" FONTVIEILLE "?overview=false"
-                                                 : "/table/v1/driving/" CASINO ";" PORT_HERCULE ";" FONTVIEILLE,
+        reply r = http_req(a->port, "GET",
+                           i % 2 ? "/route/v1/driving/" CASINO ";" FONTVIEILLE "?overview=false"
+                                 : "/table/v1/driving/" CASINO ";" PORT_HERCULE ";" FONTVIEILLE,
                            NULL, 0);
         if (r.status == 200 && r.json) {
             json_t *route = json_array_get(json_object_get(r.json, "routes"), 0);
@@ -1027,7 +1026,7 @@ static void test_stop_drains(void **state)
    body is our JSON error shape of that status with a Content-Length that frames it, and the connection closed. */
 typedef struct raw_result {
     int status;
-    int json;                   /* {"code": string, "message": string}, application/json, Content-Length right */
+    int json; /* {"code": string, "message": string}, application/json, Content-Length right */
     int closed;
     char code[40];
     char *text;
@@ -1082,11 +1081,11 @@ static void test_raw_requests(void **state)
     static const struct {
         const char *name, *req;
         int status;
-        const char *code;       /* NULL: not ours (documented in docs/API.md), one status line and closed */
+        const char *code; /* NULL: not ours (documented in docs/API.md), one status line and closed */
     } cases[] = {
         {"body over the cap", "POST /v1/search HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n{}", 413, "TooBig"},
-        {"Content-Length of 20 digits", "POST /v1/search HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999999999999\r\n\r\n",
-         413, "TooBig"},
+        {"Content-Length of 20 digits",
+         "POST /v1/search HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999999999999\r\n\r\n", 413, "TooBig"},
         {"Content-Length not a number", "POST /v1/search HTTP/1.1\r\nHost: t\r\nContent-Length: abc\r\n\r\n", 400,
          "BadRequest"},
         {"Transfer-Encoding gzip", "POST /v1/search HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\nxyz", 400,
@@ -1312,7 +1311,7 @@ static void test_metrics(void **state)
     assert_true(metric(t, "covoit_database_errors_total") == 0);
     assert_true(metric(t, "covoit_active_offers") == -1); /* no matcher */
     static const char *const les[] = {"0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025", "0.05",
-                                      "0.1", "0.25", "0.5", "1", "2.5", "+Inf"};
+                                      "0.1",    "0.25",  "0.5",    "1",     "2.5",  "+Inf"};
     double prev = 0;
     for (size_t i = 0; i < sizeof les / sizeof *les; i++) {
         char name[128];

@@ -235,8 +235,9 @@ static void expect_retry(tier_reply *r, const char *limit, tier_conn *conn, cons
 }
 
 /* Rate limits at 2 requests a second (bursts of 4; low, so that a slow machine still outruns the refill). One
-   source address runs out of its own bucket first (429 "this address"), for requests without a key too. With one key from two source addresses, 127.0.0.1 and 127.0.0.2, neither address runs out
-   before the key's client does (429 "this API key"), while another client's key is still served. */
+   source address runs out of its own bucket first (429 "this address"), for requests without a key too. With one key
+   from two source addresses, 127.0.0.1 and 127.0.0.2, neither address runs out before the key's client does (429 "this
+   API key"), while another client's key is still served. */
 static void test_rate_limit(void **state)
 {
     (void)state;

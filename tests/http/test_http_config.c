@@ -148,7 +148,7 @@ typedef struct server_proc {
     pid_t pid;
     int out;
     uint16_t port;
-    char host[80];              /* as the URL writes it: 127.0.0.1, [::1] */
+    char host[80]; /* as the URL writes it: 127.0.0.1, [::1] */
 } server_proc;
 
 /* Starts covoit serve with args and reads its stdout until the "covoit serving ... on http://HOST:PORT/" line. */
@@ -335,10 +335,10 @@ static void test_config_file(void **state)
     snprintf(want, sizeof want, "msg=listening listen=127.0.0.1:%u port=%u threads=2 ", s.port, s.port);
     if (!strstr(err_buf, want))
         fail_msg("no '%s' in: %s", want, err_buf);
-    static const char *const pairs[] = {"max_connections=20 ", "max_connections_per_ip=5 ", "connection_timeout_s=7 ",
-                                        "request_timeout_s=9 ",
-                                        "max_body_bytes=1234 ", "max_route_coords=3 ", "max_table_coords=50 ",
-                                        "auth=demo", "hub_labels=off"};
+    static const char *const pairs[] = {
+        "max_connections=20 ",  "max_connections_per_ip=5 ", "connection_timeout_s=7 ", "request_timeout_s=9 ",
+        "max_body_bytes=1234 ", "max_route_coords=3 ",       "max_table_coords=50 ",    "auth=demo",
+        "hub_labels=off"};
     for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++)
         if (!strstr(err_buf, pairs[i]))
             fail_msg("no '%s' in: %s", pairs[i], err_buf);
@@ -351,8 +351,8 @@ static void test_command_line_wins(void **state)
     (void)state;
     write_file(CONF, "{\"graph\": \"/nonexistent.cvg\", \"listen\": \"127.0.0.1:1\", \"threads\": 2,"
                      " \"max_connections\": 20, \"max_body_bytes\": 1234}");
-    const char *args[] = {"--threads", "1", "--config", CONF, "--graph", GRAPH, "--listen", "127.0.0.1:0",
-                          "--max-body", "99", NULL};
+    const char *args[] = {"--threads", "1",           "--config",   CONF, "--graph", GRAPH,
+                          "--listen",  "127.0.0.1:0", "--max-body", "99", NULL};
     server_proc s = start(args);
     reply r = http_request(s.port, "GET", "/health", NULL, NULL, 0);
     assert_int_equal(r.status, 200);
@@ -402,8 +402,8 @@ static void test_example_config(void **state)
     assert_int_equal((size_t)keys, json_object_size(example));
     json_decref(example);
     tst_remove_db(DB_EXAMPLE);
-    const char *args[] = {"--config", EXAMPLE, "--graph", GRAPH, "--db", DB_EXAMPLE, "--listen", "127.0.0.1:0",
-                          "--quiet", NULL};
+    const char *args[] = {"--config", EXAMPLE,    "--graph",     GRAPH,     "--db",
+                          DB_EXAMPLE, "--listen", "127.0.0.1:0", "--quiet", NULL};
     server_proc s = start(args);
     assert_int_equal(get_status(AF_INET, s.port, "/health"), 200);
     assert_int_equal(get_status(AF_INET, s.port, "/v1/offers?owner=x"), 200);
@@ -518,7 +518,8 @@ static void test_max_body(void **state)
     char req[512], body[512];
     snprintf(req, sizeof req,
              "POST /v1/search HTTP/1.1\r\nHost: test\r\nConnection: close\r\nContent-Type: application/json\r\n"
-             "Transfer-Encoding: chunked\r\n\r\n28\r\n%.40s\r\n28\r\n%.40s\r\n0\r\n\r\n", big, big + 100);
+             "Transfer-Encoding: chunked\r\n\r\n28\r\n%.40s\r\n28\r\n%.40s\r\n0\r\n\r\n",
+             big, big + 100);
     assert_int_equal(raw_request(AF_INET, s.port, req, body, sizeof body), 413);
     assert_non_null(strstr(body, "\"TooBig\""));
     /* the server goes on */
@@ -531,8 +532,18 @@ static void test_max_body(void **state)
 static void test_per_ip_limit_and_timeout(void **state)
 {
     (void)state;
-    const char *args[] = {"--graph", GRAPH, "--listen", "127.0.0.1:0", "--threads", "2",
-                          "--max-connections-per-ip", "3", "--connection-timeout", "3", "--quiet", NULL};
+    const char *args[] = {"--graph",
+                          GRAPH,
+                          "--listen",
+                          "127.0.0.1:0",
+                          "--threads",
+                          "2",
+                          "--max-connections-per-ip",
+                          "3",
+                          "--connection-timeout",
+                          "3",
+                          "--quiet",
+                          NULL};
     server_proc s = start(args);
     int held[3];
     for (int i = 0; i < 3; i++) {
@@ -563,8 +574,8 @@ static void test_per_ip_limit_and_timeout(void **state)
 static void test_connection_limit(void **state)
 {
     (void)state;
-    const char *args[] = {"--graph", GRAPH, "--listen", "127.0.0.1:0", "--threads", "2", "--max-connections", "2",
-                          "--quiet", NULL};
+    const char *args[] = {"--graph",           GRAPH, "--listen", "127.0.0.1:0", "--threads", "2",
+                          "--max-connections", "2",   "--quiet",  NULL};
     server_proc s = start(args);
     int held[2];
     for (int i = 0; i < 2; i++) {
@@ -609,8 +620,8 @@ static void test_ipv6(void **state)
     snprintf(want, sizeof want, "listen=[::1]:%u ", s.port);
     assert_non_null(strstr(err_buf, want));
 
-    const char *dual[] = {"--graph", GRAPH, "--db", DB_KEYS, "--listen", "[::]:0", "--max-connections-per-ip", "2",
-                          "--quiet", NULL};
+    const char *dual[] = {"--graph", GRAPH,     "--db", DB_KEYS, "--listen", "[::]:0", "--max-connections-per-ip",
+                          "2",       "--quiet", NULL};
     s = start(dual);
     assert_int_equal(get_status(AF_INET, s.port, "/health"), 200);
     assert_int_equal(get_status(AF_INET6, s.port, "/health"), 200);
@@ -740,8 +751,7 @@ static void test_hub_labels_over_limit(void **state)
     server_proc s = start(args);
     reply r = http_request(s.port, "GET", ROUTE2, NULL, NULL, 0);
     assert_int_equal(r.status, 200);
-    assert_true(json_real_value(json_object_get(json_array_get(json_object_get(r.json, "routes"), 0), "duration")) >
-                0);
+    assert_true(json_real_value(json_object_get(json_array_get(json_object_get(r.json, "routes"), 0), "duration")) > 0);
     reply_free(&r);
     stop(&s);
     static const char *const want[] = {"level=warn", "hub labels would exceed 1 MB", "--hub-labels-mb 1",
@@ -833,8 +843,8 @@ typedef struct slow {
     int fd;
     const char *head, *drip;
     size_t sent;
-    double first, closed;       /* ms: its request's first byte; the server's close (0 while open) */
-    size_t answered;            /* bytes the server sent it */
+    double first, closed; /* ms: its request's first byte; the server's close (0 while open) */
+    size_t answered;      /* bytes the server sent it */
 } slow;
 
 /* Drips every slow client until all are closed or limit_ms pass; fd `waiter` (or -1), a client that sent a whole
@@ -896,11 +906,13 @@ static void drip(slow *c, int n, int waiter, double *answer_at, double limit_ms)
 static void test_request_timeout(void **state)
 {
     (void)state;
-    const char *args[] = {"--graph", GRAPH, "--listen", "127.0.0.1:0", "--threads", "2", "--max-connections", "4",
-                          "--request-timeout", "1", "--hub-labels-mb", "0", NULL};
+    const char *args[] = {
+        "--graph",           GRAPH, "--listen",        "127.0.0.1:0", "--threads", "2", "--max-connections", "4",
+        "--request-timeout", "1",   "--hub-labels-mb", "0",           NULL};
     server_proc s = start(args);
     double t0 = now_ms();
-    slow ka = {.fd = connect_loopback(AF_INET, s.port), .head = "GET /health HTTP/1.1\r\nHost: t\r\nX-Slow: ",
+    slow ka = {.fd = connect_loopback(AF_INET, s.port),
+               .head = "GET /health HTTP/1.1\r\nHost: t\r\nX-Slow: ",
                .drip = "abcdefghij"};
     assert_true(ka.fd >= 0);
     static const char req[] = "GET /health HTTP/1.1\r\nHost: t\r\n\r\n";
@@ -920,10 +932,10 @@ static void test_request_timeout(void **state)
     sleep_ms(100); /* its place is free again */
 
     slow c[4] = {
-        {.head = "G", .drip = "ET /health HTTP/1.1\r\n"},           /* the request line itself */
+        {.head = "G", .drip = "ET /health HTTP/1.1\r\n"}, /* the request line itself */
         {.head = "GET /health HTTP/1.1\r\nHost: t\r\nX-Slow: ", .drip = "abcdefghij"},
         {.head = "POST /v1/search HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n",
-         .drip = " "},                                             /* the body */
+         .drip = " "}, /* the body */
         {.head = "GET /route/v1/driving/7.4275,43.7396;7.4160,43.7290 HTTP/1.1\r\nX-Slow: ", .drip = "0123456789"},
     };
     for (int i = 0; i < 4; i++) {
@@ -947,7 +959,8 @@ static void test_request_timeout(void **state)
     }
     print_message("/health answered %.0f ms after it was sent behind 4 slow clients\n", answer_at - sent_at);
     if (!answer_at || answer_at - sent_at > 2500 || answer_at - sent_at < 500)
-        fail_msg("/health behind the slow clients: answered after %.0f ms (0: never)", answer_at ? answer_at - sent_at : 0);
+        fail_msg("/health behind the slow clients: answered after %.0f ms (0: never)",
+                 answer_at ? answer_at - sent_at : 0);
     close(waiter);
     stop(&s);
     print_message("test_request_timeout: %.1f s\n", (now_ms() - t0) / 1e3);
@@ -965,10 +978,10 @@ enum { WRITERS = 4, MAX_WRITES = 20000 };
 typedef struct writer {
     uint16_t port;
     int w;
-    int n;                      /* requests sent whole */
-    short status[MAX_WRITES];   /* 201, 503, 0: no answer (the connection ended first), -1: a broken answer */
-    int after_503;              /* answers after a 503 on the connection */
-    int unsent;                 /* a request the connection ended before it was sent whole */
+    int n;                    /* requests sent whole */
+    short status[MAX_WRITES]; /* 201, 503, 0: no answer (the connection ended first), -1: a broken answer */
+    int after_503;            /* answers after a 503 on the connection */
+    int unsent;               /* a request the connection ended before it was sent whole */
 } writer;
 
 /* Reads one whole answer (head and Content-Length body) from fd into buf: its status, 0 when the connection
@@ -1007,10 +1020,14 @@ static void *write_offers(void *p)
     strftime(depart, sizeof depart, "%Y-%m-%dT08:00Z", &tm);
     int seen_503 = 0;
     while (wr->n < MAX_WRITES) {
-        int nb = snprintf(body, sizeof body, "{\"from\":[7.4275,43.7396],\"to\":[7.4160,43.7290],\"depart\":\"%s\","
-                                             "\"seats\":3,\"owner\":\"w%d-%d\"}", depart, wr->w, wr->n);
-        int nr = snprintf(req, sizeof req, "POST /v1/offers HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                                           "Content-Length: %d\r\n\r\n%s", nb, body);
+        int nb = snprintf(body, sizeof body,
+                          "{\"from\":[7.4275,43.7396],\"to\":[7.4160,43.7290],\"depart\":\"%s\","
+                          "\"seats\":3,\"owner\":\"w%d-%d\"}",
+                          depart, wr->w, wr->n);
+        int nr = snprintf(req, sizeof req,
+                          "POST /v1/offers HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                          "Content-Length: %d\r\n\r\n%s",
+                          nb, body);
         if (send(fd, req, (size_t)nr, MSG_NOSIGNAL) != nr) {
             wr->unsent++;
             break;
@@ -1049,8 +1066,8 @@ static int stored(const cv_offer *o, size_t n, int w, int k)
 static int one_stop(int round, int ms_before_stop, int *refused)
 {
     tst_remove_db(DB_STOP);
-    const char *args[] = {"--graph", GRAPH, "--db", DB_STOP, "--listen", "127.0.0.1:0", "--threads", "2",
-                          "--hub-labels-mb", "0", NULL};
+    const char *args[] = {"--graph",         GRAPH, "--db", DB_STOP, "--listen", "127.0.0.1:0", "--threads", "2",
+                          "--hub-labels-mb", "0",   NULL};
     server_proc s = start(args);
     static writer wr[WRITERS];
     pthread_t t[WRITERS];
@@ -1116,8 +1133,8 @@ static void test_sigterm_writes(void **state)
     int created = 0, refused = 0;
     for (int round = 0; round < stop_rounds; round++)
         created += one_stop(round, 150 + 97 * round % 300, &refused);
-    print_message("%d stops: %d offers created, %d requests refused with 503, %.1f s\n", stop_rounds, created,
-                  refused, (now_ms() - t0) / 1e3);
+    print_message("%d stops: %d offers created, %d requests refused with 503, %.1f s\n", stop_rounds, created, refused,
+                  (now_ms() - t0) / 1e3);
     assert_true(created > 0);
 }
 
@@ -1141,7 +1158,8 @@ static void test_error_lines(void **state)
         "POST /v1/search HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n",
         "POST /v1/search HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
         "POST /v1/search HTTP/1.1\r\nHost: t\r\nContent-Length: 70000\r\n\r\n",
-        url, hdr,
+        url,
+        hdr,
     };
     for (size_t i = 0; i < sizeof reqs / sizeof *reqs; i++) {
         size_t len;

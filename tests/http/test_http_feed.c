@@ -81,8 +81,8 @@ static void stop_server(void)
 
 /* The answers a server freshly started on the database would give: a new matcher on it, asked the same. */
 typedef struct answers {
-    json_t *by_request;   /* {request id: [[offer_id, detour duration, pickup time]...]} */
-    json_t *search;       /* the same for the search probe */
+    json_t *by_request; /* {request id: [[offer_id, detour duration, pickup time]...]} */
+    json_t *search;     /* the same for the search probe */
     size_t offers, requests;
 } answers;
 
@@ -91,7 +91,8 @@ static json_t *digest(json_t *matches)
     json_t *d = json_array();
     size_t i;
     json_t *m;
-    json_array_foreach(matches, i, m) {
+    json_array_foreach(matches, i, m)
+    {
         json_array_append_new(d, json_pack("[O,O,O]", json_object_get(m, "offer_id"),
                                            json_object_get(json_object_get(m, "detour"), "duration"),
                                            json_object_get(json_object_get(m, "pickup"), "time")));
@@ -178,8 +179,7 @@ static answers served(void)
         reply_free(&r);
     }
     char body[512];
-    snprintf(body, sizeof body,
-             "{\"from\":[%s],\"to\":[%s],\"depart\":\"%s\",\"margin_min\":30,\"owner\":\"probe\"}",
+    snprintf(body, sizeof body, "{\"from\":[%s],\"to\":[%s],\"depart\":\"%s\",\"margin_min\":30,\"owner\":\"probe\"}",
              probe_from, probe_to, depart[2]);
     reply r = http_request(port, "POST", "/v1/search?limit=100", NULL, body, strlen(body));
     assert_int_equal(r.status, 200);
@@ -251,7 +251,8 @@ static json_t *cli(const char *first, ...)
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        int fo = open(OUT_FILE, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(ERR_FILE, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int fo = open(OUT_FILE, O_WRONLY | O_CREAT | O_TRUNC, 0644),
+            fe = open(ERR_FILE, O_WRONLY | O_CREAT | O_TRUNC, 0644);
         if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
             _exit(127);
         execv(COVOIT_BIN, (char *const *)argv);
@@ -290,8 +291,7 @@ static void *searcher(void *arg)
 {
     (void)arg;
     char body[512];
-    snprintf(body, sizeof body,
-             "{\"from\":[%s],\"to\":[%s],\"depart\":\"%s\",\"margin_min\":30,\"owner\":\"load\"}",
+    snprintf(body, sizeof body, "{\"from\":[%s],\"to\":[%s],\"depart\":\"%s\",\"margin_min\":30,\"owner\":\"load\"}",
              probe_from, probe_to, depart[3]);
     while (atomic_load(&loading)) {
         reply r = http_request(port, "POST", "/v1/search?limit=10", NULL, body, strlen(body));
@@ -324,15 +324,16 @@ static int setup(void **state)
     }
     start_server();
     /* points along the offers' own route, as the server routes it */
-    reply r = http_request(port, "GET", "/route/v1/driving/" CASINO ";" FONTVIEILLE "?geometries=geojson", NULL,
-                           NULL, 0);
-    json_t *coords = json_object_get(
-        json_object_get(json_array_get(json_object_get(r.json, "routes"), 0), "geometry"), "coordinates");
+    reply r =
+        http_request(port, "GET", "/route/v1/driving/" CASINO ";" FONTVIEILLE "?geometries=geojson", NULL, NULL, 0);
+    json_t *coords = json_object_get(json_object_get(json_array_get(json_object_get(r.json, "routes"), 0), "geometry"),
+                                     "coordinates");
     size_t n = json_array_size(coords);
     if (r.status != 200 || n < 10)
         return -1;
     for (int i = 0; i < 4; i++) {
-        json_t *p = json_array_get(coords, n * (size_t)(2 + i) / 10), *q = json_array_get(coords, n * (size_t)(6 + i) / 10);
+        json_t *p = json_array_get(coords, n * (size_t)(2 + i) / 10),
+               *q = json_array_get(coords, n * (size_t)(6 + i) / 10);
         char *f = i < 3 ? req_from[i] : probe_from, *t = i < 3 ? req_to[i] : probe_to;
         snprintf(f, 48, "%.6f,%.6f", json_number_value(json_array_get(p, 0)), json_number_value(json_array_get(p, 1)));
         snprintf(t, 48, "%.6f,%.6f", json_number_value(json_array_get(q, 0)), json_number_value(json_array_get(q, 1)));
@@ -360,25 +361,24 @@ static void test_cli_writes_reach_the_server(void **state)
     for (int i = 0; i < 3; i++)
         pthread_create(&load[i], NULL, searcher, NULL);
     double worst = 0, ms;
-#define STEP(what)                                                                                                   \
-    do {                                                                                                             \
-        ms = converges(what);                                                                                        \
-        if (ms > worst)                                                                                              \
-            worst = ms;                                                                                              \
+#define STEP(what)                                                                                                     \
+    do {                                                                                                               \
+        ms = converges(what);                                                                                          \
+        if (ms > worst)                                                                                                \
+            worst = ms;                                                                                                \
     } while (0)
 
     for (int i = 0; i < 3; i++) {
-        offers[noffers++] = cli_id(cli("offer", "add", "--from", CASINO, "--to", FONTVIEILLE, "--depart",
-                                       depart[i + 1], "--seats", "2", "--margin", "30", "--owner", "feed-driver",
-                                       (const char *)NULL),
+        offers[noffers++] = cli_id(cli("offer", "add", "--from", CASINO, "--to", FONTVIEILLE, "--depart", depart[i + 1],
+                                       "--seats", "2", "--margin", "30", "--owner", "feed-driver", (const char *)NULL),
                                    "offer");
         STEP("offer add");
     }
     for (int i = 0; i < 3; i++) {
-        requests[nrequests++] = cli_id(cli("request", "add", "--from", req_from[i], "--to", req_to[i], "--depart",
-                                           depart[i + 2], "--margin", "30", "--owner", "feed-rider",
-                                           (const char *)NULL),
-                                       "request");
+        requests[nrequests++] =
+            cli_id(cli("request", "add", "--from", req_from[i], "--to", req_to[i], "--depart", depart[i + 2],
+                       "--margin", "30", "--owner", "feed-rider", (const char *)NULL),
+                   "request");
         STEP("request add");
     }
     /* every request matches some offer: the comparison is about something */

@@ -153,8 +153,7 @@ static const char *expect_error(const char *method, const char *path, int status
     static char msg[1024];
     reply r = http_request(port, method, path, NULL, NULL, 0);
     if (r.status != status || !r.json)
-        fail_msg("%s %s: status %d, expected %d with JSON: %.300s", method, path, r.status, status,
-                 r.raw ? r.raw : "");
+        fail_msg("%s %s: status %d, expected %d with JSON: %.300s", method, path, r.status, status, r.raw ? r.raw : "");
     char ct[200];
     assert_string_equal(header(&r, "Content-Type", ct, sizeof ct), "application/json; charset=utf-8");
     assert_string_equal(json_string_value(json_object_get(r.json, "code")), code);
@@ -209,7 +208,9 @@ static void test_leaflet(void **state)
 {
     (void)state;
     struct stat st;
-    if (stat(PAGE "/" "node_modules/leaflet/dist/leaflet.js", &st))
+    if (stat(PAGE "/"
+                  "node_modules/leaflet/dist/leaflet.js",
+             &st))
         fail_msg("Leaflet is not installed in " PAGE "/node_modules: the map page cannot work. Run `bash "
                  "scripts/deps.sh` (or `npm ci --prefix web/page`) before the tests");
     expect_file("/static/leaflet/leaflet.js", PAGE "/node_modules/leaflet/dist/leaflet.js", "text/javascript");
@@ -357,9 +358,9 @@ static void test_health_bbox(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_index),       cmocka_unit_test(test_static),  cmocka_unit_test(test_leaflet),
-        cmocka_unit_test(test_traversal),   cmocka_unit_test(test_missing), cmocka_unit_test(test_not_installed),
-        cmocka_unit_test(test_auth_mode),   cmocka_unit_test(test_health_bbox),
+        cmocka_unit_test(test_index),     cmocka_unit_test(test_static),      cmocka_unit_test(test_leaflet),
+        cmocka_unit_test(test_traversal), cmocka_unit_test(test_missing),     cmocka_unit_test(test_not_installed),
+        cmocka_unit_test(test_auth_mode), cmocka_unit_test(test_health_bbox),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -118,11 +118,11 @@ static int is_uint_below(json_t *j, long long max)
 /* Checks one leg's steps; returns the number of steps. fmt is the geometry format asked for. */
 static size_t check_leg(json_t *leg, const char *fmt)
 {
-    static const char *const types[] = {"depart", "arrive", "turn", "new name", "continue", "roundabout",
-                                        "exit roundabout", "on ramp", "off ramp", "merge", "fork", "notification",
-                                        NULL};
+    static const char *const types[] = {"depart",     "arrive",          "turn",    "new name", "continue",
+                                        "roundabout", "exit roundabout", "on ramp", "off ramp", "merge",
+                                        "fork",       "notification",    NULL};
     static const char *const mods[] = {"uturn", "sharp right", "right", "slight right", "straight", "slight left",
-                                       "left", "sharp left", NULL};
+                                       "left",  "sharp left",  NULL};
     const double tol = 2e-6 * (!strcmp(fmt, "polyline") ? 10 : 1); /* polyline rounds to 1e-5 degree */
     json_t *steps = json_object_get(leg, "steps");
     size_t n = json_array_size(steps);
@@ -179,7 +179,8 @@ static size_t check_leg(json_t *leg, const char *fmt)
                 assert_true(is_uint_below(json_array_get(b, q), 360));
                 assert_true(json_is_boolean(json_array_get(e, q)));
                 if (q > 0)
-                    assert_true(json_integer_value(json_array_get(b, q - 1)) <= json_integer_value(json_array_get(b, q)));
+                    assert_true(json_integer_value(json_array_get(b, q - 1)) <=
+                                json_integer_value(json_array_get(b, q)));
             }
             json_t *in = json_object_get(x, "in"), *out = json_object_get(x, "out");
             assert_true(!in || is_uint_below(in, (long long)nb));
@@ -218,8 +219,7 @@ static void test_steps_true(void **state)
     static const char *const fmts[] = {"polyline", "polyline6", "geojson"};
     for (size_t f = 0; f < 3; f++) {
         char path[256];
-        snprintf(path, sizeof path, "/route/v1/driving/" CASINO ";" FONTVIEILLE "?steps=true&geometries=%s",
-                 fmts[f]);
+        snprintf(path, sizeof path, "/route/v1/driving/" CASINO ";" FONTVIEILLE "?steps=true&geometries=%s", fmts[f]);
         reply r = get(path);
         if (r.status != 200)
             fail_msg("%s: %d %s", path, r.status, r.raw);
@@ -237,8 +237,10 @@ static void test_steps_true(void **state)
         /* the steps run from the first waypoint to the last */
         json_t *wps = json_object_get(r.json, "waypoints");
         json_t *steps = json_object_get(leg, "steps");
-        cv_coord a = {cv_fixed(num(json_array_get(json_object_get(json_object_get(json_array_get(steps, 0), "maneuver"), "location"), 0))),
-                      cv_fixed(num(json_array_get(json_object_get(json_object_get(json_array_get(steps, 0), "maneuver"), "location"), 1)))};
+        cv_coord a = {cv_fixed(num(json_array_get(
+                          json_object_get(json_object_get(json_array_get(steps, 0), "maneuver"), "location"), 0))),
+                      cv_fixed(num(json_array_get(
+                          json_object_get(json_object_get(json_array_get(steps, 0), "maneuver"), "location"), 1)))};
         assert_near(a, json_object_get(json_array_get(wps, 0), "location"), 1e-9);
         json_t *arrive = json_object_get(json_array_get(steps, n - 1), "maneuver");
         cv_coord z = {cv_fixed(num(json_array_get(json_object_get(arrive, "location"), 0))),
@@ -318,16 +320,18 @@ static void test_steps_many_routes(void **state)
             c[k] = lo + (hi - lo) * (0.35 + 0.3 * u);
         }
         char path[256];
-        snprintf(path, sizeof path, "/route/v1/driving/%.6f,%.6f;%.6f,%.6f?steps=true&geometries=polyline6", c[0],
-                 c[1], c[2], c[3]);
+        snprintf(path, sizeof path, "/route/v1/driving/%.6f,%.6f;%.6f,%.6f?steps=true&geometries=polyline6", c[0], c[1],
+                 c[2], c[3]);
         reply r = get(path);
         if (r.status == 200) {
-            json_t *leg = json_array_get(json_object_get(json_array_get(json_object_get(r.json, "routes"), 0), "legs"), 0);
+            json_t *leg =
+                json_array_get(json_object_get(json_array_get(json_object_get(r.json, "routes"), 0), "legs"), 0);
             size_t n = check_leg(leg, "polyline6");
             for (size_t k = 0; k < n; k++)
-                roundabouts += !strcmp(json_string_value(json_object_get(json_object_get(
-                                           json_array_get(json_object_get(leg, "steps"), k), "maneuver"), "type")),
-                                       "roundabout");
+                roundabouts +=
+                    !strcmp(json_string_value(json_object_get(
+                                json_object_get(json_array_get(json_object_get(leg, "steps"), k), "maneuver"), "type")),
+                            "roundabout");
             done++;
         } else {
             assert_int_equal(r.status, 400); /* NoSegment or NoRoute */

@@ -39,8 +39,8 @@ static cv_server *server;
 static uint16_t port;
 
 /* Shared between the tests, which run in order. */
-static char depart[32];            /* two days from now, UTC */
-static double route_pts[2][2];     /* two points along the casino -> Fontvieille route, [lon, lat] */
+static char depart[32];        /* two days from now, UTC */
+static double route_pts[2][2]; /* two points along the casino -> Fontvieille route, [lon, lat] */
 static int64_t offer_id, request_booked, request_open;
 
 /* --- a tiny HTTP/1.1 client --- */
@@ -215,8 +215,8 @@ static void test_offer_request_match_book(void **state)
     (void)state;
     /* Points along the offer's own route, as the server routes it. */
     reply r = expect("GET", "/route/v1/driving/" CASINO ";" FONTVIEILLE "?geometries=geojson", NULL, 200, "Ok");
-    json_t *coords = json_object_get(json_object_get(json_array_get(json_object_get(r.json, "routes"), 0),
-                                                     "geometry"), "coordinates");
+    json_t *coords = json_object_get(json_object_get(json_array_get(json_object_get(r.json, "routes"), 0), "geometry"),
+                                     "coordinates");
     size_t n = json_array_size(coords);
     assert_true(n >= 8);
     for (int k = 0; k < 2; k++) {
@@ -277,14 +277,12 @@ static void test_offer_request_match_book(void **state)
     int64_t b = book(offer_id, request_booked);
     snprintf(path, sizeof path, "/v1/bookings/%lld/accept", (long long)b);
     r = expect("POST", path, NULL, 200, "Ok");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "booking"), "status")),
-                        "accepted");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "booking"), "status")), "accepted");
     reply_free(&r);
     expect_error("POST", path, NULL, 409, "Conflict");
     snprintf(path, sizeof path, "/v1/bookings/%lld", (long long)b);
     r = expect("GET", path, NULL, 200, "Ok");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "booking"), "status")),
-                        "accepted");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "booking"), "status")), "accepted");
     reply_free(&r);
     /* Booking the same pair again conflicts. */
     char bb[128];
@@ -334,8 +332,7 @@ static void test_one_car_per_request(void **state)
     reply_free(&r);
     snprintf(path, sizeof path, "/v1/bookings/%lld", (long long)b2);
     r = expect("GET", path, NULL, 200, "Ok");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "booking"), "status")),
-                        "superseded");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "booking"), "status")), "superseded");
     reply_free(&r);
     snprintf(path, sizeof path, "/v1/bookings/%lld/accept", (long long)b2);
     r = expect("POST", path, NULL, 409, "Conflict");
@@ -496,17 +493,17 @@ static void test_errors(void **state)
     gmtime_r(&t, &tm);
     strftime(past, sizeof past, "%Y-%m-%dT%H:%M:00Z", &tm);
 
-    expect_error("POST", "/v1/offers", "{\"from\": [7.42, 43.73", 400, "InvalidValue");   /* malformed */
-    expect_error("POST", "/v1/offers", "[1, 2]", 400, "InvalidValue");                    /* not an object */
-    expect_error("POST", "/v1/offers", NULL, 400, "InvalidValue");                        /* no body */
+    expect_error("POST", "/v1/offers", "{\"from\": [7.42, 43.73", 400, "InvalidValue"); /* malformed */
+    expect_error("POST", "/v1/offers", "[1, 2]", 400, "InvalidValue");                  /* not an object */
+    expect_error("POST", "/v1/offers", NULL, 400, "InvalidValue");                      /* no body */
     char *body;
     /* missing owner, missing depart, missing to */
-    body = text_of(json_pack("{s:o,s:o,s:s}", "from", lonlat(7.4275, 43.7396), "to", lonlat(7.416, 43.729),
-                             "depart", depart));
+    body = text_of(
+        json_pack("{s:o,s:o,s:s}", "from", lonlat(7.4275, 43.7396), "to", lonlat(7.416, 43.729), "depart", depart));
     expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
     free(body);
-    body = text_of(json_pack("{s:o,s:o,s:s}", "from", lonlat(7.4275, 43.7396), "to", lonlat(7.416, 43.729),
-                             "owner", "x"));
+    body =
+        text_of(json_pack("{s:o,s:o,s:s}", "from", lonlat(7.4275, 43.7396), "to", lonlat(7.416, 43.729), "owner", "x"));
     expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
     free(body);
     body = text_of(json_pack("{s:o,s:s,s:s}", "from", lonlat(7.4275, 43.7396), "depart", depart, "owner", "x"));
@@ -517,17 +514,17 @@ static void test_errors(void **state)
                              "depart", depart, "owner", "x", "seats", "3"));
     expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
     free(body);
-    body = text_of(json_pack("{s:s,s:o,s:s,s:s}", "from", "7.42,43.73", "to", lonlat(7.416, 43.729), "depart",
-                             depart, "owner", "x"));
+    body = text_of(json_pack("{s:s,s:o,s:s,s:s}", "from", "7.42,43.73", "to", lonlat(7.416, 43.729), "depart", depart,
+                             "owner", "x"));
     expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
     free(body);
     /* out of range, at sea, in the past, an unknown field, a bad regular schedule */
-    body = text_of(json_pack("{s:o,s:o,s:s,s:s}", "from", lonlat(200, 43.7396), "to", lonlat(7.416, 43.729),
-                             "depart", depart, "owner", "x"));
+    body = text_of(json_pack("{s:o,s:o,s:s,s:s}", "from", lonlat(200, 43.7396), "to", lonlat(7.416, 43.729), "depart",
+                             depart, "owner", "x"));
     expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
     free(body);
-    body = text_of(json_pack("{s:o,s:o,s:s,s:s}", "from", lonlat(7.47, 43.70), "to", lonlat(7.416, 43.729),
-                             "depart", depart, "owner", "x"));
+    body = text_of(json_pack("{s:o,s:o,s:s,s:s}", "from", lonlat(7.47, 43.70), "to", lonlat(7.416, 43.729), "depart",
+                             depart, "owner", "x"));
     expect_error("POST", "/v1/offers", body, 400, "NoSegment");
     free(body);
     body = text_of(json_pack("{s:o,s:o,s:s,s:s}", "from", lonlat(43.7396, 7.4275), "to", lonlat(7.416, 43.729),
@@ -542,8 +539,8 @@ static void test_errors(void **state)
                              "depart", depart, "owner", "x", "seat", 2));
     expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
     free(body);
-    body = text_of(json_pack("{s:o,s:o,s:{s:s,s:s},s:s}", "from", lonlat(7.4275, 43.7396), "to",
-                             lonlat(7.416, 43.729), "depart", "weekdays", "someday", "time", "08:00", "owner", "x"));
+    body = text_of(json_pack("{s:o,s:o,s:{s:s,s:s},s:s}", "from", lonlat(7.4275, 43.7396), "to", lonlat(7.416, 43.729),
+                             "depart", "weekdays", "someday", "time", "08:00", "owner", "x"));
     expect_error("POST", "/v1/offers", body, 400, "InvalidValue");
     free(body);
     /* The limits of docs/API.md are the ones accepted: each bound is taken, one step beyond it is refused. */
@@ -552,16 +549,17 @@ static void test_errors(void **state)
         double value;
         int ok;
     } limits[] = {
+        /* clang-format off */
         {"max_detour_min", 1440, 1},   {"max_detour_min", 1441, 0},  {"max_detour_min", -1, 0},
         {"max_detour_km", 1000, 1},    {"max_detour_km", 1000.5, 0}, {"price_per_km", 10, 1},
         {"price_per_km", 10.01, 0},    {"price_per_km", 0.0001, 1},  {"price_per_km", 1e-300, 0},
         {"price_per_km", 0, 0},        {"price_per_km", 50, 0},
+        /* clang-format on */
     };
     size_t accepted = 0;
     for (size_t i = 0; i < sizeof limits / sizeof *limits; i++) {
-        body = text_of(json_pack("{s:o,s:o,s:s,s:s,s:f}", "from", lonlat(7.4275, 43.7396), "to",
-                                 lonlat(7.416, 43.729), "depart", depart, "owner", "limits", limits[i].key,
-                                 limits[i].value));
+        body = text_of(json_pack("{s:o,s:o,s:s,s:s,s:f}", "from", lonlat(7.4275, 43.7396), "to", lonlat(7.416, 43.729),
+                                 "depart", depart, "owner", "limits", limits[i].key, limits[i].value));
         if (limits[i].ok) {
             reply lr = expect("POST", "/v1/offers", body, 201, "Ok");
             json_t *lo = json_object_get(lr.json, "offer");
@@ -637,8 +635,7 @@ static void test_restart(void **state)
     /* Cancelling a request takes it out of the offer's matches. */
     snprintf(path, sizeof path, "/v1/requests/%lld", (long long)request_open);
     r = expect("DELETE", path, NULL, 200, "Ok");
-    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "request"), "status")),
-                        "cancelled");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "request"), "status")), "cancelled");
     reply_free(&r);
     snprintf(path, sizeof path, "/v1/offers/%lld/matches", (long long)offer_id);
     r = expect("GET", path, NULL, 200, "Ok");

@@ -1,10 +1,10 @@
 /* run_features.c — the feature tier: small maps drawn as text, with tables of ways, nodes and turn restrictions
    and tables of expected routes, imported and routed in-process by Dijkstra, contraction hierarchy and hub labels.
 
-   Usage: test_features [--min-osrm PERCENT] [--differences FILE.md] FILE.scn ... Each file holds scenarios; each scenario is imported once (the map is written
-   as OSM XML to COVOIT_TMP and read back with the real reader, so the whole import path runs) and its tables of
-   expectations are checked. The program prints one line per checked row, starting with `ok` or `FAIL`, then a
-   summary per file, and exits 1 when a row failed or none ran.
+   Usage: test_features [--min-osrm PERCENT] [--differences FILE.md] FILE.scn ... Each file holds scenarios; each
+   scenario is imported once (the map is written as OSM XML to COVOIT_TMP and read back with the real reader, so the
+   whole import path runs) and its tables of expectations are checked. The program prints one line per checked row,
+   starting with `ok` or `FAIL`, then a summary per file, and exits 1 when a row failed or none ran.
 
    File format. `#` starts a comment line. Keywords start a line; tables are lines starting with `|` right after
    their keyword, the first being the header.
@@ -46,8 +46,8 @@
 
    In both expectation tables a `diff` column marks a row whose expectations are ours, not OSRM's: its value names
    the entry of docs/OSRM_CAR.md that says why (with --differences, a row of that file's table must start with
-   "| ID |"). With --min-osrm, fewer rows answering as OSRM than that share of all rows is a failure. Columns whose header starts with `#` are comments. An unknown
-   column, node or way is an error of the file, never a silent skip.
+   "| ID |"). With --min-osrm, fewer rows answering as OSRM than that share of all rows is a failure. Columns whose
+   header starts with `#` are comments. An unknown column, node or way is an error of the file, never a silent skip.
 
    Every route is computed three ways (Dijkstra, CH, hub labels); they must agree on reachability and weight, and
    the path checked is Dijkstra's. With KEEP set in the environment, the OSM files written are kept in COVOIT_TMP
@@ -88,12 +88,12 @@
 
 typedef struct tally {
     int as_osrm, differ, failed, file_errors;
-    int own;             /* rows of covoit's own scenarios (files marked `own`), which pass */
-    int failed_osrm;     /* failed rows of OSRM's scenarios */
+    int own;         /* rows of covoit's own scenarios (files marked `own`), which pass */
+    int failed_osrm; /* failed rows of OSRM's scenarios */
 } tally;
 
 static tally total;
-static int file_own; /* the file being read holds covoit's own scenarios, not OSRM's */
+static int file_own;            /* the file being read holds covoit's own scenarios, not OSRM's */
 static const char *differences; /* the document whose table must list every diff id used, or NULL */
 
 /* Is `id` a row of the differences table (a line starting with "| id |")? */
@@ -136,7 +136,7 @@ typedef struct table {
     int ncols, nrows;
     char head[MAX_COLS][CELL_LEN];
     char cell[MAX_ROWS][MAX_COLS][CELL_LEN];
-    int line[MAX_ROWS];        /* line number of each row in the file */
+    int line[MAX_ROWS]; /* line number of each row in the file */
 } table;
 
 static char *trim(char *s)
@@ -194,15 +194,15 @@ static int col(const table *t, const char *name)
 typedef struct node {
     char name;
     double lon, lat;
-    int is_osm;                /* a-z: an OSM node; 0-9: a location only */
+    int is_osm; /* a-z: an OSM node; 0-9: a location only */
     int64_t id;
     char tags[8][2][CELL_LEN];
     int ntags;
 } node;
 
 typedef struct way {
-    char nodes[CELL_LEN];      /* node names */
-    char name[CELL_LEN];       /* what routes report (the name tag, or the nodes text) */
+    char nodes[CELL_LEN]; /* node names */
+    char name[CELL_LEN];  /* what routes report (the name tag, or the nodes text) */
     int64_t id;
     char tags[MAX_COLS][2][CELL_LEN];
     int ntags;
@@ -217,10 +217,10 @@ typedef struct scenario {
     int nnodes;
     way ways[MAX_ROWS];
     int nways;
-    char *relations;           /* OSM XML of the relations */
+    char *relations; /* OSM XML of the relations */
     size_t rel_len, rel_cap;
     int64_t next_id;
-    int broken;                /* an error in the file: nothing of it is run */
+    int broken; /* an error in the file: nothing of it is run */
     /* routability: rows become ways on a line of their own */
     int routability_rows;
 } scenario;
@@ -291,7 +291,10 @@ static int add_node(scenario *sc, char name, double lon, double lat, int line)
     return 0;
 }
 
-static double cell_deg(const scenario *sc) { return sc->grid * ZOOM_PER_M; }
+static double cell_deg(const scenario *sc)
+{
+    return sc->grid * ZOOM_PER_M;
+}
 
 static void rel_append(scenario *sc, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -329,11 +332,21 @@ static void xml_escape(const char *s, char *out, size_t cap)
     for (; *s && n + 7 < cap; s++) {
         const char *r = NULL;
         switch (*s) {
-        case '&': r = "&amp;"; break;
-        case '<': r = "&lt;"; break;
-        case '>': r = "&gt;"; break;
-        case '"': r = "&quot;"; break;
-        case '\'': r = "&apos;"; break;
+        case '&':
+            r = "&amp;";
+            break;
+        case '<':
+            r = "&lt;";
+            break;
+        case '>':
+            r = "&gt;";
+            break;
+        case '"':
+            r = "&quot;";
+            break;
+        case '\'':
+            r = "&apos;";
+            break;
         }
         if (r) {
             memcpy(out + n, r, strlen(r));
@@ -477,46 +490,46 @@ static void take_relations(scenario *sc, const table *t)
         rel_append(sc, "  <relation id=\"%lld\" version=\"1\">\n", (long long)sc->next_id++);
         /* members first, then tags: libosmium's XML reader keeps one tag list per object */
         for (int pass = 0; pass < 2; pass++)
-        for (int c = 0; c < t->ncols; c++) {
-            const char *k = t->head[c];
-            char v[CELL_LEN], esc[CELL_LEN * 6];
-            strcpy(v, t->cell[r][c]);
-            if (k[0] == '#')
-                continue;
-            int is_way = !strncmp(k, "way:", 4), is_node = !strncmp(k, "node:", 5);
-            if ((is_way || is_node) != (pass == 0))
-                continue;
-            if (is_way || is_node) {
-                const char *role = k + (is_way ? 4 : 5);
-                for (char *save = NULL, *m = strtok_r(v, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
-                    m = trim(m);
-                    if (is_way) {
-                        way *w = find_way(sc, m);
-                        if (!w) {
-                            file_error(sc, t->line[r], "relation member: unknown way %s", m);
-                            return;
+            for (int c = 0; c < t->ncols; c++) {
+                const char *k = t->head[c];
+                char v[CELL_LEN], esc[CELL_LEN * 6];
+                strcpy(v, t->cell[r][c]);
+                if (k[0] == '#')
+                    continue;
+                int is_way = !strncmp(k, "way:", 4), is_node = !strncmp(k, "node:", 5);
+                if ((is_way || is_node) != (pass == 0))
+                    continue;
+                if (is_way || is_node) {
+                    const char *role = k + (is_way ? 4 : 5);
+                    for (char *save = NULL, *m = strtok_r(v, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+                        m = trim(m);
+                        if (is_way) {
+                            way *w = find_way(sc, m);
+                            if (!w) {
+                                file_error(sc, t->line[r], "relation member: unknown way %s", m);
+                                return;
+                            }
+                            rel_append(sc, "    <member type=\"way\" ref=\"%lld\" role=\"%s\"/>\n", (long long)w->id,
+                                       role);
+                        } else {
+                            node *n = strlen(m) == 1 ? find_node(sc, m[0]) : NULL;
+                            if (!n || !n->is_osm) {
+                                file_error(sc, t->line[r], "relation member: unknown node %s", m);
+                                return;
+                            }
+                            rel_append(sc, "    <member type=\"node\" ref=\"%lld\" role=\"%s\"/>\n", (long long)n->id,
+                                       role);
                         }
-                        rel_append(sc, "    <member type=\"way\" ref=\"%lld\" role=\"%s\"/>\n", (long long)w->id,
-                                   role);
-                    } else {
-                        node *n = strlen(m) == 1 ? find_node(sc, m[0]) : NULL;
-                        if (!n || !n->is_osm) {
-                            file_error(sc, t->line[r], "relation member: unknown node %s", m);
-                            return;
-                        }
-                        rel_append(sc, "    <member type=\"node\" ref=\"%lld\" role=\"%s\"/>\n", (long long)n->id,
-                                   role);
                     }
+                    continue;
                 }
-                continue;
+                if (!v[0])
+                    continue;
+                char ek[CELL_LEN * 6];
+                xml_escape(k, ek, sizeof ek);
+                xml_escape(v, esc, sizeof esc);
+                rel_append(sc, "    <tag k=\"%s\" v=\"%s\"/>\n", ek, esc);
             }
-            if (!v[0])
-                continue;
-            char ek[CELL_LEN * 6];
-            xml_escape(k, ek, sizeof ek);
-            xml_escape(v, esc, sizeof esc);
-            rel_append(sc, "    <tag k=\"%s\" v=\"%s\"/>\n", ek, esc);
-        }
         rel_append(sc, "  </relation>\n");
     }
 }
@@ -679,8 +692,8 @@ static int import_scenario(const char *osm, const char *graph, int no_ferries, r
 /* ---- one route ---- */
 
 typedef struct answer {
-    int ok;                    /* 1: a route */
-    int code;                  /* CV_E* when not ok */
+    int ok;   /* 1: a route */
+    int code; /* CV_E* when not ok */
     char message[600];
     double distance_m, duration_s, weight_s;
     cv_coord *pts;
@@ -849,8 +862,7 @@ static int row_differs(const table *t, int row, char *msg, size_t cap, int *ok)
         return 0;
     if (!documented(t->cell[row][dc])) {
         *ok = 0;
-        snprintf(msg + strlen(msg), cap - strlen(msg), " difference %s is not in %s;", t->cell[row][dc],
-                 differences);
+        snprintf(msg + strlen(msg), cap - strlen(msg), " difference %s is not in %s;", t->cell[row][dc], differences);
     }
     return 1;
 }
@@ -938,8 +950,11 @@ static int check_route_row(scenario *sc, routers *r, const table *t, int row)
             snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " no %s (no route);", measures[m].column);
             continue;
         }
-        double got = m == 0 ? ans.distance_m : m == 1 ? ans.duration_s : m == 2 ? ans.weight_s
-                     : ans.duration_s > 0 ? floor(3.6 * ans.distance_m / ans.duration_s) : 0;
+        double got = m == 0               ? ans.distance_m
+                     : m == 1             ? ans.duration_s
+                     : m == 2             ? ans.weight_s
+                     : ans.duration_s > 0 ? floor(3.6 * ans.distance_m / ans.duration_s)
+                                          : 0;
         if (fabs(got - v) > tol + 1e-9) {
             ok = 0;
             snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " %s %.1f, expected %s;", measures[m].column, got,
@@ -1009,8 +1024,7 @@ static void check_routability_row(scenario *sc, routers *r, const table *t, int 
                 continue;
             if (!ans[k].ok) {
                 ok = 0;
-                snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " %s: not routable, expected %s;", dirs[k],
-                         want);
+                snprintf(msg + strlen(msg), sizeof msg - strlen(msg), " %s: not routable, expected %s;", dirs[k], want);
                 continue;
             }
             double g = is_speed ? (ans[k].duration_s > 0 ? floor(3.6 * ans[k].distance_m / ans[k].duration_s) : 0)
@@ -1142,7 +1156,8 @@ static void run_scenario(scenario *sc, pending *pd)
         check_routability_row(sc, &r, pd->routability, row, &rows[row]);
     routers_free(&r);
     free(rows);
-    if (!getenv("KEEP")) remove(osm);
+    if (!getenv("KEEP"))
+        remove(osm);
     remove(graph);
 out:
     for (int i = 0; i < pd->nroutes; i++)
@@ -1298,13 +1313,13 @@ static void run_file(const char *path)
                 for (int ci = 0; buf[ci] && buf[ci] != '\n'; ci++) {
                     char ch = buf[ci];
                     if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
-                        add_node(&sc, ch, sc.origin_lon + ci * 0.5 * cell_deg(&sc),
-                                 sc.origin_lat - row * cell_deg(&sc), lineno);
+                        add_node(&sc, ch, sc.origin_lon + ci * 0.5 * cell_deg(&sc), sc.origin_lat - row * cell_deg(&sc),
+                                 lineno);
                 }
                 row++;
             }
-        } else if (!strcmp(p, "nodes") || !strcmp(p, "ways") || !strcmp(p, "relations") ||
-                   !strcmp(p, "routes") || !strcmp(p, "routability") || !strcmp(p, "imported")) {
+        } else if (!strcmp(p, "nodes") || !strcmp(p, "ways") || !strcmp(p, "relations") || !strcmp(p, "routes") ||
+                   !strcmp(p, "routability") || !strcmp(p, "imported")) {
             table *t = read_table(&sc, f, &lineno, buf, sizeof buf, &have);
             if (!t)
                 continue;
@@ -1371,8 +1386,8 @@ static void run_file(const char *path)
                failed, total.file_errors - before.file_errors);
     else {
         int rows = (total.as_osrm - before.as_osrm) + (total.differ - before.differ) + failed;
-        printf("%s: %d rows, %d as OSRM (%.1f%%), %d deliberately different, %d failed, %d file errors\n", base,
-               rows, total.as_osrm - before.as_osrm, rows ? 100.0 * (total.as_osrm - before.as_osrm) / rows : 0.0,
+        printf("%s: %d rows, %d as OSRM (%.1f%%), %d deliberately different, %d failed, %d file errors\n", base, rows,
+               total.as_osrm - before.as_osrm, rows ? 100.0 * (total.as_osrm - before.as_osrm) / rows : 0.0,
                total.differ - before.differ, failed, total.file_errors - before.file_errors);
     }
     file_own = 0;

@@ -117,7 +117,7 @@ static double haversine_m(pt a, pt b)
 }
 
 /* Distance in metres from p to the part of segment a-b from parameter tmin on (local flat frame around p);
-   *t gets the parameter of the nearest point. */
+ *t gets the parameter of the nearest point. */
 static double seg_dist(pt p, pt a, pt b, double tmin, double *t)
 {
     double kx = cos(p.lat * DEG) * DEG * EARTH_RADIUS_M, ky = DEG * EARTH_RADIUS_M;
@@ -327,7 +327,7 @@ typedef struct expect {
     const char *wp_name[2]; /* from_name= / to_name=, NULL when absent */
     const char *steps;      /* the steps= value, NULL when absent */
     const char *summary;
-    int nchecks;    /* expectation checks that need an Ok route */
+    int nchecks; /* expectation checks that need an Ok route */
 } expect;
 
 /* Parses the fields after "route"; returns 0, or -1 with msg filled. */
@@ -452,7 +452,7 @@ static void underscores(char *dst, size_t cap, const char *src, size_t n)
 typedef struct want_step {
     char type[64], modifier[64], name[256];
     int has_modifier, has_name;
-    long exit;      /* -1: not checked */
+    long exit; /* -1: not checked */
 } want_step;
 
 static void parse_step(const char *s, size_t n, want_step *w)
@@ -544,8 +544,8 @@ static void check_steps(const char *where, const expect *e, json_t *route)
     get_number(lastst, "distance", &ld);
     get_number(lastst, "duration", &lt);
     report(n >= 2 && t0 && !strcmp(t0, "depart") && tn && !strcmp(tn, "arrive") && ld == 0 && lt == 0, where,
-           "steps: %zu, first %s, last %s with distance %.1f and duration %.1f", n, t0 ? t0 : "?", tn ? tn : "?",
-           ld, lt);
+           "steps: %zu, first %s, last %s with distance %.1f and duration %.1f", n, t0 ? t0 : "?", tn ? tn : "?", ld,
+           lt);
     /* sums, and each step's geometry */
     double sum[3] = {0, 0, 0}, leg_v[3] = {NAN, NAN, NAN};
     static const char *const keys[3] = {"distance", "duration", "weight"};
@@ -574,8 +574,8 @@ static void check_steps(const char *where, const expect *e, json_t *route)
             okp = 0;
         if (!okp && geom_ok) {
             geom_ok = 0;
-            snprintf(geom_msg, sizeof geom_msg, "; step %zu: %zu points, %.1f m long for a distance of %.1f m", i,
-                     np, len, v[0]);
+            snprintf(geom_msg, sizeof geom_msg, "; step %zu: %zu points, %.1f m long for a distance of %.1f m", i, np,
+                     len, v[0]);
         }
     }
     int sums_ok = 1;
@@ -728,8 +728,8 @@ static void run_route(const char *graph, const expect *e, const char *where, con
     if (isnan(distance))
         report(0, where2, "geometry length %.1f m, but no distance in the response", glen);
     else
-        report(fabs(glen - distance) <= 1.0 + 0.002 * distance, where2,
-               "geometry length %.1f m, route distance %.1f m", glen, distance);
+        report(fabs(glen - distance) <= 1.0 + 0.002 * distance, where2, "geometry length %.1f m, route distance %.1f m",
+               glen, distance);
 
     size_t seg = 0;
     double t = 0;

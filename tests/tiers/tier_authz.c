@@ -73,15 +73,15 @@ typedef enum need { N_NONE, N_ROUTING, N_SEARCH, N_TRIPS } need;
    or booking the row acts on, and who may (W_EITHER: both parties of a booking). */
 typedef enum whose { W_ANY, W_ANY_P, W_DRIVER, W_PASSENGER, W_EITHER } whose;
 enum { F_OFFER = 1, F_REQUEST = 2, F_BOOKING = 4, F_FREE_REQUEST = 8 }; /* fixtures a row needs */
-enum { B_NONE, B_OFFER, B_REQUEST, B_SEARCH, B_BOOK };                   /* bodies */
+enum { B_NONE, B_OFFER, B_REQUEST, B_SEARCH, B_BOOK };                  /* bodies */
 
 typedef struct row {
-    const char *method, *path;      /* {offer} {request} {free} {booking} {offers} {requests} filled per cast */
-    need scope;                     /* the scope docs/API.md gives it (N_NONE: no key needed) */
+    const char *method, *path; /* {offer} {request} {free} {booking} {offers} {requests} filled per cast */
+    need scope;                /* the scope docs/API.md gives it (N_NONE: no key needed) */
     whose owner;
-    int ok;                         /* its success status */
-    int body, fixtures, writes;     /* writes: a success changes the database */
-    int missing;                    /* 1: the id does not exist (404 for any key with the scope); 2: no such path */
+    int ok;                     /* its success status */
+    int body, fixtures, writes; /* writes: a success changes the database */
+    int missing;                /* 1: the id does not exist (404 for any key with the scope); 2: no such path */
 } row;
 
 static const row rows[] = {
@@ -122,37 +122,37 @@ static const row rows[] = {
 /* --- the callers --- */
 
 typedef enum who {
-    P_NONE,                         /* no key */
-    P_WRONG,                        /* a well-formed key the server never issued */
-    P_REVOKED,                      /* the acting client's revoked key */
-    P_NO_SCOPE,                     /* the acting client's key without the row's scope */
-    P_OTHER,                        /* a key of a client with no part in it */
-    P_OTHER_SIDE,                   /* the other party: the passenger on the driver's things and the reverse */
-    P_OWNER,                        /* the acting client: the owner, or who may do it */
-    P_ADMIN,                        /* admin scope */
+    P_NONE,       /* no key */
+    P_WRONG,      /* a well-formed key the server never issued */
+    P_REVOKED,    /* the acting client's revoked key */
+    P_NO_SCOPE,   /* the acting client's key without the row's scope */
+    P_OTHER,      /* a key of a client with no part in it */
+    P_OTHER_SIDE, /* the other party: the passenger on the driver's things and the reverse */
+    P_OWNER,      /* the acting client: the owner, or who may do it */
+    P_ADMIN,      /* admin scope */
     P_N
 } who;
 
-static const char *const who_names[P_N] = {"no key", "unknown key", "revoked key", "key without the scope",
-                                           "another client", "the other party", "the owner", "admin"};
+static const char *const who_names[P_N] = {"no key",         "unknown key",     "revoked key", "key without the scope",
+                                           "another client", "the other party", "the owner",   "admin"};
 
 /* A cast: who drives, who rides, who looks on, and how their trips are stored. */
 typedef struct cast {
     client *driver, *passenger, *other;
-    const char *driver_ref, *passenger_ref; /* the owner sent (NULL: none, stored as CLIENT) */
+    const char *driver_ref, *passenger_ref;  /* the owner sent (NULL: none, stored as CLIENT) */
     char offers_path[64], requests_path[64]; /* the listings where the owner finds its fixture */
 } cast;
 
 /* The fixtures of the current cell. */
 static struct {
     int64_t offer, request, free_request, booking;
-    int fresh;                      /* 0: a write since they were made may have used them up */
+    int fresh; /* 0: a write since they were made may have used them up */
 } fx;
 
 /* The expected answer: the whole of what docs/API.md says for this row and caller. */
 typedef struct expected {
     int status;
-    const char *code, *message;     /* message: a part of the documented one ("" for any) */
+    const char *code, *message; /* message: a part of the documented one ("" for any) */
 } expected;
 
 static expected expect(const row *r, who p)
@@ -236,13 +236,17 @@ static void body_of(int which, const char *ref, char *out, size_t cap)
         snprintf(owner, sizeof owner, ",\"owner\":\"%s\"", ref);
     switch (which) {
     case B_OFFER:
-        snprintf(out, cap, "{\"from\":[7.4275,43.7396],\"to\":[7.4160,43.7290],\"depart\":\"%sT08:00:00Z\","
-                           "\"margin_min\":30,\"seats\":3%s}", day, owner);
+        snprintf(out, cap,
+                 "{\"from\":[7.4275,43.7396],\"to\":[7.4160,43.7290],\"depart\":\"%sT08:00:00Z\","
+                 "\"margin_min\":30,\"seats\":3%s}",
+                 day, owner);
         break;
     case B_REQUEST:
     case B_SEARCH:
-        snprintf(out, cap, "{\"from\":[7.422055,43.737749],\"to\":[7.416246,43.73148],\"depart\":\"%sT08:05:00Z\","
-                           "\"margin_min\":30%s}", day, which == B_SEARCH ? "" : owner);
+        snprintf(out, cap,
+                 "{\"from\":[7.422055,43.737749],\"to\":[7.416246,43.73148],\"depart\":\"%sT08:05:00Z\","
+                 "\"margin_min\":30%s}",
+                 day, which == B_SEARCH ? "" : owner);
         break;
     case B_BOOK:
         snprintf(out, cap, "{\"offer_id\":%lld,\"request_id\":%lld}", (long long)fx.offer, (long long)fx.free_request);
@@ -289,8 +293,9 @@ static void fill(const char *tmpl, const cast *c, char *out, size_t cap)
     }
     const char *close = strchr(brace, '}');
     size_t n = (size_t)(close - brace - 1);
-    int64_t id = !strncmp(brace + 1, "offer", n) ? fx.offer : !strncmp(brace + 1, "request", n) ? fx.request
-                                                                                                : fx.booking;
+    int64_t id = !strncmp(brace + 1, "offer", n)     ? fx.offer
+                 : !strncmp(brace + 1, "request", n) ? fx.request
+                                                     : fx.booking;
     snprintf(out, cap, "%.*s%lld%s", (int)(brace - tmpl), tmpl, (long long)id, close + 1);
 }
 
@@ -311,7 +316,8 @@ static void check_listing(const row *r, const cast *c, who p, const tier_reply *
     size_t i;
     int seen = 0;
     TIER_CHECK(json_is_array(list), "GET %s: no %s", path, member);
-    json_array_foreach(list, i, t) {
+    json_array_foreach(list, i, t)
+    {
         const char *owner = json_string_value(json_object_get(t, "owner"));
         seen |= json_integer_value(json_object_get(t, "id")) == fixture;
         if (p != P_ADMIN)
@@ -382,8 +388,10 @@ static int beyond_the_table(void)
     memset(big, ' ', n);
     big[0] = '{', big[n - 1] = '}', big[n] = '\0';
     tier_reply r = call("POST", "/v1/offers", NULL, big);
-    TIER_CHECK(r.status == 413 && !strcmp(tier_code(&r), "TooBig"), "a 70000-byte body without a key: %d %s, not 413 "
-               "TooBig", r.status, tier_code(&r));
+    TIER_CHECK(r.status == 413 && !strcmp(tier_code(&r), "TooBig"),
+               "a 70000-byte body without a key: %d %s, not 413 "
+               "TooBig",
+               r.status, tier_code(&r));
     tier_reply_free(&r);
     free(big);
     client late = {.name = "late"};
@@ -458,8 +466,8 @@ int main(int argc, char **argv)
         fputs("/* tier_authz */\n", out);
         fclose(out);
     }
-    const char *args[] = {"--graph", graph, "--db", db_path, "--listen", "127.0.0.1:0", "--threads", "2",
-                          "--rate", "1000000", "--page", page, "--tz", "UTC", "--quiet", NULL};
+    const char *args[] = {"--graph", graph,     "--db",   db_path, "--listen", "127.0.0.1:0", "--threads", "2",
+                          "--rate",  "1000000", "--page", page,    "--tz",     "UTC",         "--quiet",   NULL};
     tier_server s = tier_serve(args, err);
     conn = tier_conn_make(s.port, NULL);
     tier_reply r = call("GET", "/v1/offers", clients[1].secret[K_REVOKED], NULL);

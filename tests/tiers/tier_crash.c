@@ -21,7 +21,7 @@
 
 static char graph[1024], db_path[1024], err_path[1024];
 static char depart_day[16];
-static atomic_int killing;          /* set just before kill -9: an unanswered request is then expected */
+static atomic_int killing; /* set just before kill -9: an unanswered request is then expected */
 
 /* A write's outcome as the client knows it: not made, acknowledged, unanswered (the kill came first), or
    unanswered and found written after the restart (a trip then counts as stored). */
@@ -31,9 +31,9 @@ typedef enum known { K_NONE, K_ACKED, K_UNKNOWN, K_FOUND } known;
    acceptance, and at last perhaps a cancellation. Only its thread touches it while the server runs; the main
    thread reads it once the threads are joined. */
 typedef struct unit {
-    char tag[48];                   /* "eE-tT-N": owners are tag-o and tag-r, unique in the run */
+    char tag[48]; /* "eE-tT-N": owners are tag-o and tag-r, unique in the run */
     known offer, request, booking, accept, cancel;
-    int cancel_what;                /* 1 the booking, 2 the request, 3 the offer */
+    int cancel_what; /* 1 the booking, 2 the request, 3 the offer */
     int64_t offer_id, request_id, booking_id;
     json_t *offer_json, *request_json, *booking_json; /* the last acknowledged content */
 } unit;
@@ -45,8 +45,8 @@ typedef struct worker {
     uint64_t rng;
     unit *units;
     size_t n, cap;
-    long acked[5];                  /* offers, requests, bookings, accepts, cancels acknowledged */
-    long unknown;                   /* writes sent whose answer the kill took */
+    long acked[5]; /* offers, requests, bookings, accepts, cancels acknowledged */
+    long unknown;  /* writes sent whose answer the kill took */
 } worker;
 
 static const char *const write_names[5] = {"offers", "requests", "bookings", "accepts", "cancels"};
@@ -100,13 +100,15 @@ static void *work(void *arg)
         char body[512], path[96];
         snprintf(body, sizeof body,
                  "{\"from\":[7.4275,43.7396],\"to\":[7.4160,43.7290],\"depart\":\"%sT08:%02d:00Z\",\"margin_min\":30,"
-                 "\"seats\":%d,\"owner\":\"%s-o\"}", depart_day, minute, seats, u->tag);
+                 "\"seats\":%d,\"owner\":\"%s-o\"}",
+                 depart_day, minute, seats, u->tag);
         if ((u->offer = do_write(w, &c, "POST", "/v1/offers", body, 201, "offer", &u->offer_json, 0)) != K_ACKED)
             break;
         u->offer_id = id_of(u->offer_json);
         snprintf(body, sizeof body,
                  "{\"from\":[7.422055,43.737749],\"to\":[7.416246,43.73148],\"depart\":\"%sT08:%02d:00Z\","
-                 "\"margin_min\":30,\"owner\":\"%s-r\"}", depart_day, minute + 5, u->tag);
+                 "\"margin_min\":30,\"owner\":\"%s-r\"}",
+                 depart_day, minute + 5, u->tag);
         u->request = do_write(w, &c, "POST", "/v1/requests", body, 201, "request", &u->request_json, 1);
         if (u->request != K_ACKED)
             break;
@@ -154,7 +156,8 @@ static void expect_members(const json_t *want, const json_t *got, const char *co
 {
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)want, key, v) {
+    json_object_foreach((json_t *)want, key, v)
+    {
         int skipped = 0;
         for (const char *const *s = skip; s && *s && !skipped; s++)
             skipped = !strcmp(*s, key);
@@ -286,8 +289,8 @@ static void check_booking(tier_conn *c, unit *u, tally *t)
         int k = 0;
         size_t i;
         json_t *b;
-        json_array_foreach(json_object_get(offer, "bookings"), i, b)
-            k += json_integer_value(json_object_get(b, "request_id")) == u->request_id;
+        json_array_foreach(json_object_get(offer, "bookings"), i, b) k +=
+            json_integer_value(json_object_get(b, "request_id")) == u->request_id;
         json_decref(offer);
         TIER_CHECK(k <= 1, "request %lld has %d bookings on offer %lld", (long long)u->request_id, k,
                    (long long)u->offer_id);
@@ -305,12 +308,15 @@ static void check_booking(tier_conn *c, unit *u, tally *t)
     int ok = !strcmp(st, cancelled ? "cancelled" : before) || (maybe_cancelled && !strcmp(st, "cancelled")) ||
              (u->accept == K_UNKNOWN && !cancelled && !strcmp(st, "accepted"));
     TIER_CHECK(ok, "%s: status %s after the restart (accept %s, cancel %s)", path, st,
-               u->accept == K_ACKED ? "acknowledged" : u->accept == K_UNKNOWN ? "unanswered" : "not sent",
-               cancelled ? "acknowledged" : maybe_cancelled ? "unanswered" : "none");
+               u->accept == K_ACKED     ? "acknowledged"
+               : u->accept == K_UNKNOWN ? "unanswered"
+                                        : "not sent",
+               cancelled         ? "acknowledged"
+               : maybe_cancelled ? "unanswered"
+                                 : "none");
     /* acceptance may move the pickup and drop-off: compare them only when the status is the acknowledged one */
     static const char *const skip_changed[] = {"status", "updated", NULL};
-    static const char *const skip_placed[] = {"status", "updated", "pickup", "dropoff", "contribution", "dates",
-                                              NULL};
+    static const char *const skip_placed[] = {"status", "updated", "pickup", "dropoff", "contribution", "dates", NULL};
     /* an unanswered acceptance happened whole or not at all: still pending, the booking is as created (not placed
        again: regression of a kill between placing and accepting, 2ddccd5); accepted, it was placed anew */
     int same_state = !strcmp(st, status_of(u->booking_json));
@@ -359,8 +365,10 @@ static void check_all(uint16_t port, worker **epochs, int nepochs, int nthreads,
                 stored_requests += u->request == K_ACKED || u->request == K_FOUND;
             }
     /* nothing but what the clients wrote: acknowledged ones and lost answers that were written after all */
-    TIER_CHECK((long)no == stored_offers && (long)nr == stored_requests, "%zu offers and %zu requests listed, %ld and "
-               "%ld written", no, nr, stored_offers, stored_requests);
+    TIER_CHECK((long)no == stored_offers && (long)nr == stored_requests,
+               "%zu offers and %zu requests listed, %ld and "
+               "%ld written",
+               no, nr, stored_offers, stored_requests);
     free(oo);
     free(ro);
     json_decref(offers);
@@ -383,8 +391,8 @@ int main(int argc, char **argv)
     tier_remove_db(db_path);
     unlink(err_path);
     tier_date(2, depart_day);
-    const char *args[] = {"--graph", graph, "--db", db_path, "--listen", "127.0.0.1:0", "--threads", "4", "--tz", "UTC",
-                          "--quiet", NULL};
+    const char *args[] = {"--graph",   graph, "--db", db_path, "--listen", "127.0.0.1:0",
+                          "--threads", "4",   "--tz", "UTC",   "--quiet",  NULL};
 
     worker **epochs = calloc((size_t)kills, sizeof *epochs);
     TIER_CHECK(epochs != NULL, "out of memory");
@@ -462,8 +470,7 @@ int main(int argc, char **argv)
     printf("), every one found after each restart (%ld reads of a trip or booking, %ld lost); %ld writes unanswered "
            "at a kill: %ld found written, %ld not; "
            "%lld offers stored; integrity_check ok; %.1f s (%.1f s starting the server)\n",
-           t.found, t.lost, unknown, t.unknown_found, t.unknown_absent, stored_offers,
-           tier_now_s() - t0, restart_s);
+           t.found, t.lost, unknown, t.unknown_found, t.unknown_absent, stored_offers, tier_now_s() - t0, restart_s);
     for (int e = 0; e < kills; e++)
         free(epochs[e]);
     free(epochs);

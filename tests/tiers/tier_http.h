@@ -21,19 +21,19 @@
 #include <unistd.h>
 
 typedef struct tier_conn {
-    int fd;                     /* -1 when not connected */
-    uint16_t port;              /* the server's, on 127.0.0.1 */
-    char src[INET_ADDRSTRLEN];  /* the source address to bind ("" : the kernel's choice, 127.0.0.1) */
-    int timeout_s;              /* receive timeout of one answer */
+    int fd;                    /* -1 when not connected */
+    uint16_t port;             /* the server's, on 127.0.0.1 */
+    char src[INET_ADDRSTRLEN]; /* the source address to bind ("" : the kernel's choice, 127.0.0.1) */
+    int timeout_s;             /* receive timeout of one answer */
 } tier_conn;
 
 typedef struct tier_reply {
-    int status;                 /* 0 when no whole answer came */
-    int sent;                   /* 1: the whole request went out (so the server may have acted on it) */
-    char *head;                 /* the status line and headers, NUL-terminated */
-    char *body;                 /* the body, NUL-terminated ("" when none) */
+    int status; /* 0 when no whole answer came */
+    int sent;   /* 1: the whole request went out (so the server may have acted on it) */
+    char *head; /* the status line and headers, NUL-terminated */
+    char *body; /* the body, NUL-terminated ("" when none) */
     size_t body_len;
-    json_t *json;               /* the parsed body, NULL when it is not JSON */
+    json_t *json; /* the parsed body, NULL when it is not JSON */
 } tier_reply;
 
 static inline void tier_reply_free(tier_reply *r)
@@ -113,7 +113,7 @@ static inline int tier_header(const char *head, const char *name, char *out, siz
 /* A growing receive buffer over one connection. */
 typedef struct tier_rbuf {
     char *p;
-    size_t len, cap, off;       /* off: what the parser has consumed */
+    size_t len, cap, off; /* off: what the parser has consumed */
 } tier_rbuf;
 
 /* Reads more bytes into b; 0, or -1 at the end of the stream or on an error. */

@@ -22,10 +22,10 @@
 #define SEATS 2
 
 typedef enum race_kind {
-    R_BOOK_AND_ACCEPT,              /* each passenger books, then accepts its own booking, all at once */
-    R_ACCEPT_TOGETHER,              /* all book first; then all bookings are accepted at once */
-    R_REGULAR_TWO_DATES,            /* booking model: a regular offer, passengers on two dates */
-    R_TWO_CARS                      /* booking model: one passenger booked on two offers, both accepted at once */
+    R_BOOK_AND_ACCEPT,   /* each passenger books, then accepts its own booking, all at once */
+    R_ACCEPT_TOGETHER,   /* all book first; then all bookings are accepted at once */
+    R_REGULAR_TWO_DATES, /* booking model: a regular offer, passengers on two dates */
+    R_TWO_CARS           /* booking model: one passenger booked on two offers, both accepted at once */
 } race_kind;
 
 static const char *const kind_names[] = {"book and accept", "accept together", "regular offer, two dates",
@@ -36,8 +36,8 @@ static struct {
     race_kind kind;
     int round;
     int64_t offer_id;
-    int64_t shared_bookings[2];     /* R_TWO_CARS: the passenger's booking in each car */
-    char day[2][16];                /* the travel dates (the second for R_REGULAR_TWO_DATES) */
+    int64_t shared_bookings[2]; /* R_TWO_CARS: the passenger's booking in each car */
+    char day[2][16];            /* the travel dates (the second for R_REGULAR_TWO_DATES) */
 } cur;
 
 typedef struct racer {
@@ -79,8 +79,10 @@ static int post_status(tier_conn *c, const char *path, const char *body, int64_t
     if (st == 201 && doc)
         *doc = json_incref(json_object_get(r.json, "booking"));
     if (st == 409) {
-        TIER_CHECK(!strcmp(tier_code(&r), "Conflict") && *tier_message(&r), "POST %s: 409 without a Conflict code and a"
-                   " message: %s", path, r.body);
+        TIER_CHECK(!strcmp(tier_code(&r), "Conflict") && *tier_message(&r),
+                   "POST %s: 409 without a Conflict code and a"
+                   " message: %s",
+                   path, r.body);
         snprintf(reason, cap, "%s", tier_message(&r));
     } else if (st != 200 && st != 201) {
         tier_fail("POST %s %s: status %d in a race (only 200, 201 or 409 are right): %s", path, body ? body : "", st,
@@ -95,8 +97,8 @@ static void book(racer *me, int64_t offer_id)
     char body[96];
     snprintf(body, sizeof body, "{\"offer_id\":%lld,\"request_id\":%lld}", (long long)offer_id,
              (long long)me->request_id);
-    me->book_status = post_status(&me->c, "/v1/bookings", body, &me->booking_id, &me->booked, me->reason,
-                                  sizeof me->reason);
+    me->book_status =
+        post_status(&me->c, "/v1/bookings", body, &me->booking_id, &me->booked, me->reason, sizeof me->reason);
 }
 
 static void accept_booking(racer *me, int64_t booking_id)
@@ -123,7 +125,8 @@ static void *race(void *arg)
             char body[512];
             snprintf(body, sizeof body,
                      "{\"from\":[7.422055,43.737749],\"to\":[7.416246,43.73148],\"depart\":\"%sT08:05:00Z\","
-                     "\"margin_min\":30,\"owner\":\"passenger-%d-%d\"}", cur.day[me->day], cur.round, me->index);
+                     "\"margin_min\":30,\"owner\":\"passenger-%d-%d\"}",
+                     cur.day[me->day], cur.round, me->index);
             me->request_id = post_id(&me->c, "/v1/requests", body, "request");
             if (cur.kind != R_BOOK_AND_ACCEPT) {
                 book(me, cur.offer_id);
@@ -168,11 +171,13 @@ static int64_t new_offer(tier_conn *c, int regular, int round)
         snprintf(body, sizeof body,
                  "{\"from\":[7.4275,43.7396],\"to\":[7.4160,43.7290],\"depart\":{\"weekdays\":\"daily\",\"time\":"
                  "\"08:00\",\"first_date\":\"%s\",\"last_date\":\"%s\"},\"margin_min\":30,\"seats\":%d,"
-                 "\"owner\":\"driver-%d\"}", cur.day[0], last, SEATS, round);
+                 "\"owner\":\"driver-%d\"}",
+                 cur.day[0], last, SEATS, round);
     } else {
         snprintf(body, sizeof body,
                  "{\"from\":[7.4275,43.7396],\"to\":[7.4160,43.7290],\"depart\":\"%sT08:00:00Z\",\"margin_min\":30,"
-                 "\"seats\":%d,\"owner\":\"driver-%d\"}", cur.day[0], SEATS, round);
+                 "\"seats\":%d,\"owner\":\"driver-%d\"}",
+                 cur.day[0], SEATS, round);
     }
     return post_id(c, "/v1/offers", body, "offer");
 }
@@ -185,7 +190,8 @@ static int accepted_on(const json_t *offer, int64_t *ids, int cap, int *seats)
     *seats = 0;
     size_t i;
     json_t *b;
-    json_array_foreach(json_object_get(offer, "bookings"), i, b) {
+    json_array_foreach(json_object_get(offer, "bookings"), i, b)
+    {
         if (strcmp(json_string_value(json_object_get(b, "status")), "accepted"))
             continue;
         TIER_CHECK(n < cap, "too many accepted bookings");
@@ -193,7 +199,8 @@ static int accepted_on(const json_t *offer, int64_t *ids, int cap, int *seats)
         *seats += (int)json_integer_value(json_object_get(b, "seats"));
     }
     int load = 0, pickups = 0;
-    json_array_foreach(json_object_get(offer, "stops"), i, b) {
+    json_array_foreach(json_object_get(offer, "stops"), i, b)
+    {
         const char *kind = json_string_value(json_object_get(b, "kind"));
         if (strcmp(kind, "pickup") && strcmp(kind, "dropoff"))
             continue;
@@ -219,9 +226,8 @@ static int seats_left_on(const json_t *offer, const char *day)
         return -1;
     size_t i;
     json_t *e;
-    json_array_foreach(list, i, e)
-        if (!strcmp(json_string_value(json_object_get(e, "date")), day))
-            return (int)json_integer_value(json_object_get(e, "seats_left"));
+    json_array_foreach(list, i, e) if (!strcmp(json_string_value(json_object_get(e, "date")), day)) return (
+        int)json_integer_value(json_object_get(e, "seats_left"));
     return (int)json_integer_value(json_object_get(offer, "seats")); /* no entry: no seat taken that day */
 }
 
@@ -231,7 +237,8 @@ static void one_more(tier_conn *c, int64_t offer_id, const char *day)
     char body[512], reason[256] = "";
     snprintf(body, sizeof body,
              "{\"from\":[7.422055,43.737749],\"to\":[7.416246,43.73148],\"depart\":\"%sT08:05:00Z\",\"margin_min\":30,"
-             "\"owner\":\"latecomer-%lld\"}", day, (long long)offer_id);
+             "\"owner\":\"latecomer-%lld\"}",
+             day, (long long)offer_id);
     int64_t request = post_id(c, "/v1/requests", body, "request"), booking = 0;
     snprintf(body, sizeof body, "{\"offer_id\":%lld,\"request_id\":%lld}", (long long)offer_id, (long long)request);
     int st = post_status(c, "/v1/bookings", body, &booking, NULL, reason, sizeof reason);
@@ -246,7 +253,7 @@ static void one_more(tier_conn *c, int64_t offer_id, const char *day)
 
 typedef struct totals {
     long races, accepted, refused_booking, refused_accept, dated_races;
-    long refusals_checked;          /* refused acceptances whose booking was read back unchanged */
+    long refusals_checked; /* refused acceptances whose booking was read back unchanged */
     char sample_booking[256], sample_accept[256];
 } totals;
 
@@ -284,8 +291,10 @@ static void check_punctual(tier_conn *c, totals *t)
         if (r->accept_status == 200) {
             won[ok++] = r->booking_id;
         } else {
-            TIER_CHECK(r->book_status == 409 || r->accept_status == 409, "round %d: passenger %d: booking %d, "
-                       "acceptance %d", cur.round, i, r->book_status, r->accept_status);
+            TIER_CHECK(r->book_status == 409 || r->accept_status == 409,
+                       "round %d: passenger %d: booking %d, "
+                       "acceptance %d",
+                       cur.round, i, r->book_status, r->accept_status);
             if (r->book_status == 409) {
                 t->refused_booking++;
                 snprintf(t->sample_booking, sizeof t->sample_booking, "%s", r->reason);
@@ -356,7 +365,8 @@ static void check_regular(tier_conn *c, totals *t)
                 char *stops = json_dumps(json_object_get(offer, "stops"), JSON_COMPACT);
                 char *left = json_dumps(json_object_get(offer, "seats_left"), JSON_COMPACT);
                 tier_fail("round %d (regular offer %lld): %d passengers accepted on %s, %d seats a date; stops %s; "
-                          "seats_left %s", cur.round, (long long)cur.offer_id, ok[d], cur.day[d], SEATS, stops, left);
+                          "seats_left %s",
+                          cur.round, (long long)cur.offer_id, ok[d], cur.day[d], SEATS, stops, left);
             }
             int left = seats_left_on(offer, cur.day[d]);
             TIER_CHECK(left == 0, "round %d: seats_left of %s is %d, not 0", cur.round, cur.day[d], left);
@@ -379,7 +389,8 @@ static void setup_two_cars(tier_conn *c)
     char body[512];
     snprintf(body, sizeof body,
              "{\"from\":[7.422055,43.737749],\"to\":[7.416246,43.73148],\"depart\":\"%sT08:05:00Z\",\"margin_min\":30,"
-             "\"owner\":\"passenger-%d-both\"}", cur.day[0], cur.round);
+             "\"owner\":\"passenger-%d-both\"}",
+             cur.day[0], cur.round);
     int64_t request = post_id(c, "/v1/requests", body, "request");
     int64_t offers[2] = {cur.offer_id, second};
     for (int k = 0; k < 2; k++) {
@@ -445,8 +456,8 @@ int main(int argc, char **argv)
     tier_file(".err", err, sizeof err);
     tier_remove_db(db);
     unlink(err);
-    const char *args[] = {"--graph", graph, "--db", db, "--listen", "127.0.0.1:0", "--threads", "8", "--tz", "UTC",
-                          "--quiet", NULL};
+    const char *args[] = {"--graph",   graph, "--db", db,    "--listen", "127.0.0.1:0",
+                          "--threads", "8",   "--tz", "UTC", "--quiet",  NULL};
     tier_server s = tier_serve(args, err);
     double t0 = tier_now_s();
 

@@ -174,9 +174,9 @@ static inline void tier_remove_db(const char *path)
 /* A running `covoit serve`. */
 typedef struct tier_server {
     pid_t pid;
-    int out;                    /* its stdout (a pipe) */
+    int out; /* its stdout (a pipe) */
     uint16_t port;
-    char err_path[1024];        /* its stderr */
+    char err_path[1024]; /* its stderr */
 } tier_server;
 
 /* Starts covoit serve with args (after "serve"; give --listen 127.0.0.1:0) and waits for its "covoit serving
@@ -238,8 +238,10 @@ static inline void tier_kill9(tier_server *s)
     int status = 0;
     while (waitpid(s->pid, &status, 0) < 0 && errno == EINTR)
         ;
-    TIER_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL, "the server ended before it was killed (status %d;"
-               " stderr in %s)", status, s->err_path);
+    TIER_CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+               "the server ended before it was killed (status %d;"
+               " stderr in %s)",
+               status, s->err_path);
     tier_child = 0;
     s->pid = 0;
     close(s->out);
@@ -262,8 +264,10 @@ static inline void tier_stop(tier_server *s)
     tier_child = 0;
     s->pid = 0;
     close(s->out);
-    TIER_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the server did not stop cleanly (status %d; stderr "
-               "in %s)", status, s->err_path);
+    TIER_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+               "the server did not stop cleanly (status %d; stderr "
+               "in %s)",
+               status, s->err_path);
 }
 
 /* --- the database, read directly --- */
@@ -299,7 +303,8 @@ static inline char *tier_db_dump(sqlite3 *db)
     TIER_CHECK(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK, "BEGIN: %s", sqlite3_errmsg(db));
     sqlite3_stmt *tables;
     TIER_CHECK(sqlite3_prepare_v2(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", -1, &tables,
-                                  NULL) == SQLITE_OK, "%s", sqlite3_errmsg(db));
+                                  NULL) == SQLITE_OK,
+               "%s", sqlite3_errmsg(db));
     while (sqlite3_step(tables) == SQLITE_ROW) {
         char sql[256];
         const char *name = (const char *)sqlite3_column_text(tables, 0);

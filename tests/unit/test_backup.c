@@ -155,9 +155,8 @@ static int c_unfetch(sqlite3_file *f, sqlite3_int64 o, void *p)
 }
 
 static const sqlite3_io_methods count_methods = {
-    3,         c_close,    c_read,    c_write,       c_truncate,  c_sync,  c_size,   c_lock,    c_unlock,
-    c_reserved, c_control, c_sector,  c_device,      c_shm_map,   c_shm_lock, c_shm_barrier, c_shm_unmap,
-    c_fetch,   c_unfetch,
+    3,         c_close,  c_read,   c_write,   c_truncate, c_sync,        c_size,      c_lock,  c_unlock,  c_reserved,
+    c_control, c_sector, c_device, c_shm_map, c_shm_lock, c_shm_barrier, c_shm_unmap, c_fetch, c_unfetch,
 };
 
 static int c_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags, int *out_flags)
@@ -243,17 +242,16 @@ static cv_request request_at(double flon, double flat, double tlon, double tlat,
 /* ------------------------------------------------------------------------------------- durability --- */
 
 enum { W_OFFER, W_REQUEST, W_BOOK, W_ACCEPT, W_REFUSE, W_CANCEL_BOOKING, W_CANCEL_REQUEST, W_CANCEL_OFFER, NW };
-static const char *const write_name[NW] = {"add offer",      "add request",    "book",
-                                           "accept",         "refuse",         "cancel booking",
-                                           "cancel request", "cancel offer"};
+static const char *const write_name[NW] = {"add offer", "add request",    "book",           "accept",
+                                           "refuse",    "cancel booking", "cancel request", "cancel offer"};
 
 /* call must succeed; dst gets the syncs of the log it made */
-#define SYNCS(dst, call)                                                                                       \
-    do {                                                                                                       \
-        int before_ = atomic_load(&wal_syncs);                                                                 \
-        if (call)                                                                                              \
-            fail_msg("%s: %s", #call, err.text);                                                               \
-        dst = atomic_load(&wal_syncs) - before_;                                                               \
+#define SYNCS(dst, call)                                                                                               \
+    do {                                                                                                               \
+        int before_ = atomic_load(&wal_syncs);                                                                         \
+        if (call)                                                                                                      \
+            fail_msg("%s: %s", #call, err.text);                                                                       \
+        dst = atomic_load(&wal_syncs) - before_;                                                                       \
     } while (0)
 
 /* Every kind of write through the matcher in durability d, with the WAL syncs each one made. */
@@ -558,8 +556,9 @@ static pid_t live_server;
 /* covoit serve on GRAPH and db, port 0, until its "serving ... on http://127.0.0.1:PORT/" line */
 static server serve(const char *db)
 {
-    const char *args[] = {"serve", "--graph", GRAPH, "--db", db, "--listen", "127.0.0.1:0", "--tz", "Europe/Monaco",
-                          "--threads", "2", "--hub-labels-mb", "0", "--quiet", NULL};
+    const char *args[] = {"serve",    "--graph",         GRAPH,  "--db",          db,
+                          "--listen", "127.0.0.1:0",     "--tz", "Europe/Monaco", "--threads",
+                          "2",        "--hub-labels-mb", "0",    "--quiet",       NULL};
     server s = {0};
     s.pid = spawn(args, NULL, SERVER_ERR, &s.out);
     assert_true(s.pid > 0);
@@ -820,7 +819,8 @@ static void test_backup_under_load_and_restore(void **state)
     }
     if (nduring < 1 || nlater < 1)
         fail_msg("%d write(s) acknowledged while the backup ran, %d sent after it: the test did not test a live "
-                 "copy", nduring, nlater);
+                 "copy",
+                 nduring, nlater);
     assert_int_equal(count_names(COVOIT_TMP, "backup_copy.db.partial-"), 0);
 
     /* the copy: whole, one snapshot (offers 1..max with no gap, each with its origin and destination stops), the

@@ -55,7 +55,7 @@ static void test_slices_by_start(void **state)
     assert_int_equal(s[2].items[0].budget_ds, 1000 - 20);
     assert_int_equal(s[0].items[0].budget_ds, UINT32_MAX);
     /* which slices can meet a window */
-    assert_true(cv_slice_meets(&s[0], day, day + 1));                 /* any time meets everything */
+    assert_true(cv_slice_meets(&s[0], day, day + 1)); /* any time meets everything */
     assert_true(cv_slice_meets(&s[1], day + 8 * H + 1800, day + 8 * H + 2400));
     assert_false(cv_slice_meets(&s[1], day + 9 * H + 1, day + 10 * H)); /* ends before */
     assert_false(cv_slice_meets(&s[2], day + 9 * H, day + 10 * H - 1)); /* starts after */

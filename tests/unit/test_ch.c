@@ -51,8 +51,8 @@ static cv_snap random_snap(const cv_graph *g)
 }
 
 /* The answer of ch (plain CH or hub labels) from s to t against Dijkstra's p1 (r1 its return code). */
-static void check_one(const cv_graph *g, int r1, const cv_path *p1, cv_ch_query *ch, const cv_snap *s,
-                      const cv_snap *t, cv_path *p2)
+static void check_one(const cv_graph *g, int r1, const cv_path *p1, cv_ch_query *ch, const cv_snap *s, const cv_snap *t,
+                      cv_path *p2)
 {
     int r2 = cv_ch_route(ch, s, t, p2, NULL);
     assert_int_equal(r1, r2);

@@ -396,7 +396,8 @@ static json_t *find_id(json_t *list, json_int_t id)
 {
     size_t i;
     json_t *v;
-    json_array_foreach (list, i, v) {
+    json_array_foreach(list, i, v)
+    {
         if (json_integer_value(json_object_get(v, "id")) == id)
             return v;
     }
@@ -780,7 +781,8 @@ static void test_offer_matches(void **state)
     int seen_along = 0, seen_regular = 0;
     size_t i;
     json_t *m;
-    json_array_foreach (list, i, m) {
+    json_array_foreach(list, i, m)
+    {
         expect_int(m, "offer_id", offer_main);
         json_int_t r = jint(m, "request_id");
         if (r == req_along) {
@@ -906,7 +908,8 @@ static void test_seats_run_out(void **state)
     json_t *doc = TRIP(0, "Ok", "request", "matches", id_str(seat_req[2]));
     json_t *m;
     size_t i;
-    json_array_foreach (jreq(doc, "matches"), i, m) {
+    json_array_foreach(jreq(doc, "matches"), i, m)
+    {
         if (jint(m, "offer_id") == offer_seats)
             fail_msg("request %lld still matches the full offer %lld: %s", (long long)seat_req[2],
                      (long long)offer_seats, dump(doc));
@@ -1117,31 +1120,31 @@ static void test_zone_belongs_to_the_database(void **state)
     unlink(DB_ZONE "-wal");
     unlink(DB_ZONE "-shm");
     const char *common[] = {"--graph", GRAPH, "--db", DB_ZONE, "--now", "2030-01-01T00:00"};
-    const char *add[] = {"offer",       "add",    "--from",      FROM,         "--to",       TO,
-                         "--weekdays",  "mon",    "--time",      "08:00",      "--first-date", "2030-01-07",
-                         "--last-date", "2030-02-25", "--tz",    "Europe/Paris", common[0], common[1], common[2],
-                         common[3],     common[4], common[5]};
+    const char *add[] = {"offer",       "add",        "--from",  FROM,           "--to",         TO,
+                         "--weekdays",  "mon",        "--time",  "08:00",        "--first-date", "2030-01-07",
+                         "--last-date", "2030-02-25", "--tz",    "Europe/Paris", common[0],      common[1],
+                         common[2],     common[3],    common[4], common[5]};
     json_t *doc = run_args(0, 0, "Ok", add, (int)NELEM(add));
     int64_t id = jint(doc, "offer.id");
     /* no --tz: the database's zone */
-    const char *show[] = {"offer", "show", id_str(id), common[0], common[1], common[2], common[3], common[4],
-                          common[5]};
+    const char *show[] = {"offer",   "show",    id_str(id), common[0], common[1],
+                          common[2], common[3], common[4],  common[5]};
     doc = run_args(0, 0, "Ok", show, (int)NELEM(show));
     expect_str(doc, "offer.schedule.time", "08:00");
     /* another zone: refused, naming both */
-    const char *utc[] = {"offer", "show", id_str(id), "--tz", "UTC", common[0], common[1], common[2], common[3],
-                         common[4], common[5]};
+    const char *utc[] = {"offer",   "show",    id_str(id), "--tz",    "UTC",    common[0],
+                         common[1], common[2], common[3],  common[4], common[5]};
     doc = run_args(0, 1, "Conflict", utc, (int)NELEM(utc));
     const char *msg = json_string_value(jreq(doc, "message"));
     assert_non_null(strstr(msg, "zone Europe/Paris, not UTC"));
     /* the server says the same, before it starts */
-    const char *serve[] = {"serve", "--graph", GRAPH, "--db", DB_ZONE, "--tz", "UTC", "--listen", "127.0.0.1:0",
-                           "--hub-labels-mb", "0"};
+    const char *serve[] = {"serve",       "--graph",         GRAPH, "--db", DB_ZONE, "--tz", "UTC", "--listen",
+                           "127.0.0.1:0", "--hub-labels-mb", "0"};
     run_args(0, 1, NULL, serve, (int)NELEM(serve));
     assert_non_null(strstr(err_buf, "zone Europe/Paris, not UTC"));
     /* converted to UTC: the same instant, 07:00 in winter; the database now keeps UTC */
-    const char *conv[] = {"offer", "show", id_str(id), "--tz", "UTC", "--convert-tz", common[0], common[1],
-                          common[2], common[3], common[4], common[5]};
+    const char *conv[] = {"offer",   "show",    id_str(id), "--tz",    "UTC",     "--convert-tz",
+                          common[0], common[1], common[2],  common[3], common[4], common[5]};
     doc = run_args(0, 0, NULL, conv, (int)NELEM(conv));
     assert_non_null(strstr(err_buf, "from zone Europe/Paris to UTC"));
     json_error_t je;
@@ -1151,12 +1154,12 @@ static void test_zone_belongs_to_the_database(void **state)
     expect_str(doc, "offer.schedule.weekdays", "mon");
     doc = run_args(0, 0, "Ok", show, (int)NELEM(show));
     expect_str(doc, "offer.schedule.time", "07:00");
-    const char *paris[] = {"offer", "show", id_str(id), "--tz", "Europe/Paris", common[0], common[1], common[2],
-                           common[3], common[4], common[5]};
+    const char *paris[] = {"offer",   "show",    id_str(id), "--tz",    "Europe/Paris", common[0],
+                           common[1], common[2], common[3],  common[4], common[5]};
     run_args(0, 1, "Conflict", paris, (int)NELEM(paris));
     /* a bad zone is a usage error */
-    const char *bad[] = {"offer", "show", id_str(id), "--tz", "Mars/Olympus", common[0], common[1], common[2],
-                         common[3], common[4], common[5]};
+    const char *bad[] = {"offer",   "show",    id_str(id), "--tz",    "Mars/Olympus", common[0],
+                         common[1], common[2], common[3],  common[4], common[5]};
     run_args(0, 2, "InvalidValue", bad, (int)NELEM(bad));
 }
 

@@ -29,8 +29,8 @@ static void test_project_planar_far_points(void **state)
     static const struct {
         cv_coord p, a, b;
     } cases[] = {
-        {{437000000, 437000000}, {-2146691264, 0}, {-2146691264, 1000}},      /* what fuzz_graph found */
-        {{1799000000, 5000}, {-1799000000, 0}, {-1799000000, 10000}},         /* across the antimeridian */
+        {{437000000, 437000000}, {-2146691264, 0}, {-2146691264, 1000}}, /* what fuzz_graph found */
+        {{1799000000, 5000}, {-1799000000, 0}, {-1799000000, 10000}},    /* across the antimeridian */
         {{-1800000000, -900000000}, {1800000000, 900000000}, {1800000000, 899999000}},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -94,8 +94,8 @@ static void test_pbf_tag_with_nul(void **state)
     h.ud = ways;
     h.way = on_way;
     cv_error err = {0};
-    assert_int_equal(cv_osm_read(COVOIT_TEST_DATA "/../fuzz/corpus/fuzz_osm_pbf/found-tag-with-nul.osm.pbf", &h, NULL,
-                                 &err), 0);
+    assert_int_equal(
+        cv_osm_read(COVOIT_TEST_DATA "/../fuzz/corpus/fuzz_osm_pbf/found-tag-with-nul.osm.pbf", &h, NULL, &err), 0);
     assert_int_equal(ways[0].n, 5);
     assert_string_equal(ways[0].first, "highway=livin\x06");
     assert_string_equal(ways[0].last_value, "name");
@@ -122,7 +122,8 @@ static void test_graph_across_the_world(void **state)
           " <node id=\"1\" lat=\"10\" lon=\"-179.9\"/>\n <node id=\"2\" lat=\"10\" lon=\"179.9\"/>\n"
           " <node id=\"3\" lat=\"10.001\" lon=\"179.9\"/>\n"
           " <way id=\"1\"><nd ref=\"1\"/><nd ref=\"2\"/><nd ref=\"3\"/><tag k=\"highway\" v=\"residential\"/></way>\n"
-          "</osm>\n", f);
+          "</osm>\n",
+          f);
     assert_int_equal(fclose(f), 0);
     cv_profile_options popt = cv_profile_defaults();
     cv_network net;
@@ -263,10 +264,8 @@ static void test_grid_of_long_segments(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_project_planar_far_points),
-        cmocka_unit_test(test_pbf_tag_with_nul),
-        cmocka_unit_test(test_graph_across_the_world),
-        cmocka_unit_test(test_bad_pbf_leaves_no_descriptor),
+        cmocka_unit_test(test_project_planar_far_points), cmocka_unit_test(test_pbf_tag_with_nul),
+        cmocka_unit_test(test_graph_across_the_world),    cmocka_unit_test(test_bad_pbf_leaves_no_descriptor),
         cmocka_unit_test(test_grid_of_long_segments),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

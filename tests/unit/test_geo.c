@@ -333,9 +333,10 @@ static void test_parse_lonlat_good(void **state)
 static void test_parse_lonlat_bad(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"", "1", "a,b", "1,2,3", "200,0", "0,95", "1,2x", ",", "1,", ",2", "1;2",
-                                      "1 2", "-180.0000001,0", "0,90.0000001", "0,-95", "nan,0", "0,inf", "1,2 ",
-                                      "x1,2", "1,,2"};
+    static const char *const bad[] = {
+        "",      "1",    "a,b",  "1,2,3", "200,0",          "0,95",         "1,2x",  ",",
+        "1,",    ",2",   "1;2",  "1 2",   "-180.0000001,0", "0,90.0000001", "0,-95", "nan,0",
+        "0,inf", "1,2 ", "x1,2", "1,,2"};
     for (size_t i = 0; i < NELEM(bad); i++) {
         cv_coord c = {0, 0};
         int rc = cv_parse_lonlat(bad[i], &c);
@@ -413,11 +414,11 @@ static void test_polyline_malformed(void **state)
 {
     (void)state;
     cv_coord out[8];
-    assert_int_equal(cv_polyline_decode("_p~iF", 5, out, 8), -1);            /* a latitude without longitude */
-    assert_int_equal(cv_polyline_decode("_", 5, out, 8), -1);                /* unterminated value */
-    assert_int_equal(cv_polyline_decode("_p~iF~ps|", 5, out, 8), -1);        /* unterminated longitude */
-    assert_int_equal(cv_polyline_decode("?? ?", 5, out, 8), -1);             /* byte below '?' */
-    assert_int_equal(cv_polyline_decode("??\x7f?", 5, out, 8), -1);          /* byte above '~' */
+    assert_int_equal(cv_polyline_decode("_p~iF", 5, out, 8), -1);                /* a latitude without longitude */
+    assert_int_equal(cv_polyline_decode("_", 5, out, 8), -1);                    /* unterminated value */
+    assert_int_equal(cv_polyline_decode("_p~iF~ps|", 5, out, 8), -1);            /* unterminated longitude */
+    assert_int_equal(cv_polyline_decode("?? ?", 5, out, 8), -1);                 /* byte below '?' */
+    assert_int_equal(cv_polyline_decode("??\x7f?", 5, out, 8), -1);              /* byte above '~' */
     assert_int_equal(cv_polyline_decode("~~~~~~~~~~~~~~~~~~??", 5, out, 8), -1); /* endless continuation */
     assert_int_equal(cv_polyline_decode("??", 5, out, 8), 1);
     assert_int_equal(out[0].lon, 0);
@@ -438,8 +439,8 @@ static void roundtrip(int precision, int exact)
         size_t n = (size_t)rng_range(1, N);
         for (size_t i = 0; i < n; i++) {
             if (round % 3 == 0) /* anywhere on Earth, big jumps */
-                pts[i] = (cv_coord){(int32_t)rng_range(-1800000000, 1800000000),
-                                    (int32_t)rng_range(-900000000, 900000000)};
+                pts[i] =
+                    (cv_coord){(int32_t)rng_range(-1800000000, 1800000000), (int32_t)rng_range(-900000000, 900000000)};
             else /* a road: small steps */
                 pts[i] = i == 0 ? C(7.42, 43.73)
                                 : (cv_coord){pts[i - 1].lon + (int32_t)rng_range(-3000, 3000),

@@ -490,18 +490,12 @@ static void test_truncated(void **state)
         int code;
         const char *what;
     } cases[] = {
-        {0, CV_EFORMAT, "too short"},
-        {4, CV_EFORMAT, "too short"},
-        {7, CV_EFORMAT, "too short"},
-        {8, CV_ECORRUPT, "truncated"},
-        {12, CV_ECORRUPT, "truncated"},
-        {16, CV_ECORRUPT, "truncated"},
-        {100, CV_ECORRUPT, "truncated"},
-        {hs - 1, CV_ECORRUPT, "truncated"},
-        {hs, CV_ECORRUPT, "truncated"},
-        {hs + 1, CV_ECORRUPT, "truncated"},
-        {F.len / 2, CV_ECORRUPT, "truncated"},
-        {F.len - 64, CV_ECORRUPT, "truncated"},
+        {0, CV_EFORMAT, "too short"},          {4, CV_EFORMAT, "too short"},
+        {7, CV_EFORMAT, "too short"},          {8, CV_ECORRUPT, "truncated"},
+        {12, CV_ECORRUPT, "truncated"},        {16, CV_ECORRUPT, "truncated"},
+        {100, CV_ECORRUPT, "truncated"},       {hs - 1, CV_ECORRUPT, "truncated"},
+        {hs, CV_ECORRUPT, "truncated"},        {hs + 1, CV_ECORRUPT, "truncated"},
+        {F.len / 2, CV_ECORRUPT, "truncated"}, {F.len - 64, CV_ECORRUPT, "truncated"},
         {F.len - 1, CV_ECORRUPT, "truncated"},
     };
     for (size_t i = 0; i < NELEM(cases); i++) {
@@ -950,8 +944,8 @@ static void test_bad_hierarchy_with_good_checksums(void **state)
     /* a down link from its own rank */
     b = copy_bytes();
     ((cv_ch_link *)section_ptr(b, CV_SEC_CH_DOWN))[down_first[rd]].node = rd;
-    snprintf(what, sizeof what, "hierarchy down arc %u of rank %u comes from rank %u, not a higher one",
-             down_first[rd], rd, rd);
+    snprintf(what, sizeof what, "hierarchy down arc %u of rank %u comes from rank %u, not a higher one", down_first[rd],
+             rd, rd);
     expect_content_refused(b, "c_ch_downup.graph", what);
     free(b);
 
@@ -1094,8 +1088,8 @@ static void test_bad_split_junctions_with_good_checksums(void **state)
     assert_true(i2 < h->nsplits);
     b = copy_bytes();
     ((cv_split *)section_ptr(b, CV_SEC_SPLIT))[i2].first_copy = splits[i1].first_copy;
-    snprintf(what, sizeof what, "routing node %u is a copy of both junction %u and junction %u",
-             splits[i1].first_copy, splits[i1].node, splits[i2].node);
+    snprintf(what, sizeof what, "routing node %u is a copy of both junction %u and junction %u", splits[i1].first_copy,
+             splits[i1].node, splits[i2].node);
     expect_content_refused(b, "c_split_shared.graph", what);
     free(b);
 
@@ -1125,8 +1119,8 @@ static void test_bad_split_junctions_with_good_checksums(void **state)
     uint32_t elsewhere = out[a].node == 0 ? 1 : 0;
     b = copy_bytes();
     ((cv_arc *)section_ptr(b, CV_SEC_OUT_ARC))[a].node = elsewhere;
-    snprintf(what, sizeof what, "out-arc %u from routing node %u (junction %u) to %u (junction %u) runs along edge",
-             a, c, splits[i1].node, elsewhere, elsewhere);
+    snprintf(what, sizeof what, "out-arc %u from routing node %u (junction %u) to %u (junction %u) runs along edge", a,
+             c, splits[i1].node, elsewhere, elsewhere);
     expect_content_refused(b, "c_split_arc.graph", what);
     free(b);
 
@@ -1703,9 +1697,9 @@ static void write_grid_osm(const char *path, int unsorted)
              "<tag k=\"highway\" v=\"residential\"/></way>\n"
              "  <way id=\"7\"><nd ref=\"%d\"/><nd ref=\"999\"/><nd ref=\"%d\"/><nd ref=\"%d\"/>"
              "<tag k=\"highway\" v=\"footway\"/></way>\n",
-             N(0, 0), N(0, 1), N(0, 2), N(0, 3), N(1, 0), N(1, 1), N(1, 2), N(1, 3), N(2, 0), N(2, 1), N(2, 2),
-             N(2, 3), N(0, 0), N(1, 0), N(2, 0), N(2, 3), N(1, 3), N(0, 3), N(0, 1), N(1, 1), N(2, 1), N(0, 2),
-             N(1, 2), N(2, 2));
+             N(0, 0), N(0, 1), N(0, 2), N(0, 3), N(1, 0), N(1, 1), N(1, 2), N(1, 3), N(2, 0), N(2, 1), N(2, 2), N(2, 3),
+             N(0, 0), N(1, 0), N(2, 0), N(2, 3), N(1, 3), N(0, 3), N(0, 1), N(1, 1), N(2, 1), N(0, 2), N(1, 2),
+             N(2, 2));
     char rel[1024];
     /* north along way 4, no right turn into way 3 at their common end */
     snprintf(rel, sizeof rel,

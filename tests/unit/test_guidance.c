@@ -244,8 +244,10 @@ static void test_summary(void **state)
             nm[k++] = i;
     }
     assert_int_equal(k, 3);
-    cv_step st[5] = {{.name = nm[0], .distance_dm = 100}, {.name = 0, .distance_dm = 5000},
-                     {.name = nm[1], .distance_dm = 300}, {.name = nm[2], .distance_dm = 200},
+    cv_step st[5] = {{.name = nm[0], .distance_dm = 100},
+                     {.name = 0, .distance_dm = 5000},
+                     {.name = nm[1], .distance_dm = 300},
+                     {.name = nm[2], .distance_dm = 200},
                      {.name = nm[0], .distance_dm = 150}};
     cv_steps S = {.steps = st, .n = 5};
     char buf[600], want[600];

@@ -207,10 +207,8 @@ static void test_contribution(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_seats_per_leg),
-        cmocka_unit_test(test_detour_limit),
-        cmocka_unit_test(test_time_window),
-        cmocka_unit_test(test_insertion_keeps_confirmed_windows),
+        cmocka_unit_test(test_seats_per_leg), cmocka_unit_test(test_detour_limit),
+        cmocka_unit_test(test_time_window),   cmocka_unit_test(test_insertion_keeps_confirmed_windows),
         cmocka_unit_test(test_contribution),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -293,8 +293,7 @@ static void add_request(cv_matcher_ws *w, cv_request *r, int64_t now)
 /* The offers that stored request r matches at now, as a bit set over oids[0..n). Every way of asking must agree:
    the request's matches, each offer's matches, the ad-hoc search and the pair. The match of offer oids[k], if any,
    goes to got[k]. */
-static unsigned matched(cv_matcher_ws *w, const cv_request *r, const int64_t *oids, int n, int64_t now,
-                        cv_match *got)
+static unsigned matched(cv_matcher_ws *w, const cv_request *r, const int64_t *oids, int n, int64_t now, cv_match *got)
 {
     cv_error err;
     cv_match *ms;
@@ -353,8 +352,8 @@ static void test_absolute_detour_limits(void **state)
     cv_matcher_ws *w = open_index("match_edges_limits.db", now, &m);
     cv_cost od = route(O_FROM, O_TO), op = route(O_FROM, P_OFF), pq = route(P_OFF, Q_OFF), qd = route(Q_OFF, O_TO);
     int64_t dds = (int64_t)op.ds + pq.ds + qd.ds - od.ds, ddm = (int64_t)op.dm + pq.dm + qd.dm - od.dm;
-    print_message("detour of the passenger: %lld ds, %lld dm (direct %u ds, %u dm)\n", (long long)dds,
-                  (long long)ddm, od.ds, od.dm);
+    print_message("detour of the passenger: %lld ds, %lld dm (direct %u ds, %u dm)\n", (long long)dds, (long long)ddm,
+                  od.ds, od.dm);
     assert_true(dds > 20 && ddm > 20);
     int32_t lim_s = (int32_t)((dds + 9) / 10), lim_m = (int32_t)((ddm + 9) / 10);
     /* inside; one second short; one metre short; both at zero */
@@ -429,7 +428,8 @@ static void test_default_detour_limit_at_the_edge(void **state)
     assert_int_equal(cv_tz_set("Europe/Paris", NULL), 0);
     int64_t now = local(2030, 6, 1, 0, 0), dep = local(2030, 6, 3, 8, 0);
     cv_cost od = route(O_FROM, O_TO);
-    int64_t lds = (int64_t)od.ds * CV_DEFAULT_DETOUR_PERCENT / 100, ldm = (int64_t)od.dm * CV_DEFAULT_DETOUR_PERCENT / 100;
+    int64_t lds = (int64_t)od.ds * CV_DEFAULT_DETOUR_PERCENT / 100,
+            ldm = (int64_t)od.dm * CV_DEFAULT_DETOUR_PERCENT / 100;
     enum { N = 220 };
     cv_snap pts[N];
     cv_coord at[N];
@@ -443,9 +443,10 @@ static void test_default_detour_limit_at_the_edge(void **state)
             cv_cost pq = i == j ? (cv_cost){CV_UNREACHABLE, 0} : quick(&pts[i], &pts[j]);
             if (pq.ds == CV_UNREACHABLE)
                 continue;
-            int64_t dds = (int64_t)op[i].ds + pq.ds + qd[j].ds - od.ds, ddm = (int64_t)op[i].dm + pq.dm + qd[j].dm - od.dm;
-            int64_t g[4] = {ddm <= ldm ? lds - dds : -1, ddm <= ldm ? dds - lds - 1 : -1,
-                            dds <= lds ? ldm - ddm : -1, dds <= lds ? ddm - ldm - 1 : -1};
+            int64_t dds = (int64_t)op[i].ds + pq.ds + qd[j].ds - od.ds,
+                    ddm = (int64_t)op[i].dm + pq.dm + qd[j].dm - od.dm;
+            int64_t g[4] = {ddm <= ldm ? lds - dds : -1, ddm <= ldm ? dds - lds - 1 : -1, dds <= lds ? ldm - ddm : -1,
+                            dds <= lds ? ddm - ldm - 1 : -1};
             for (int k = 0; k < 4; k++)
                 if (g[k] >= 0 && g[k] < gap[k]) {
                     gap[k] = g[k];
@@ -454,7 +455,8 @@ static void test_default_detour_limit_at_the_edge(void **state)
                 }
         }
     print_message("limit %lld ds %lld dm; closest detours: %lld ds and %lld ds inside and outside, %lld dm and %lld "
-                  "dm\n", (long long)lds, (long long)ldm, (long long)gap[0], (long long)gap[1], (long long)gap[2],
+                  "dm\n",
+                  (long long)lds, (long long)ldm, (long long)gap[0], (long long)gap[1], (long long)gap[2],
                   (long long)gap[3]);
     /* close enough that a limit a hundredth larger or smaller in time (a fiftieth in distance: a quarter of the
        distance in less than a quarter of the time is rarer) would change the answer */
@@ -704,8 +706,11 @@ static void test_first_and_last_days(void **state)
     struct {
         cv_day a, b, want_first, want_last; /* want_first > want_last: no match */
     } reg[] = {
-        {first - 5, first, first, first},      {first - 5, first - 1, 1, 0}, {last, last + 5, last, last},
-        {last + 1, last + 5, 1, 0},            {first - 3, last + 3, first, last}, {first + 2, last - 2, first + 2, last - 2},
+        /* clang-format off */
+        {first - 5, first, first, first},   {first - 5, first - 1, 1, 0},
+        {last, last + 5, last, last},       {last + 1, last + 5, 1, 0},
+        {first - 3, last + 3, first, last}, {first + 2, last - 2, first + 2, last - 2},
+        /* clang-format on */
     };
     for (size_t i = 0; i < sizeof reg / sizeof *reg; i++) {
         cv_request r = request(p, q, 0, 5 * MIN);
@@ -782,10 +787,10 @@ static void test_dst_spring_gap(void **state)
         int64_t wish;
         unsigned want;
     } cases[] = {
-        {dep + at_p, 1},               /* 02:30 as the passenger says it, plus the way to p */
-        {dep - H + at_p, 0},           /* 01:30 CET: where 02:30 moved earlier would be */
-        {dep + H + at_p, 0},           /* 04:30 CEST: an hour late */
-        {dep + 15 * MIN + at_p, 1},    /* within the margins */
+        {dep + at_p, 1},            /* 02:30 as the passenger says it, plus the way to p */
+        {dep - H + at_p, 0},        /* 01:30 CET: where 02:30 moved earlier would be */
+        {dep + H + at_p, 0},        /* 04:30 CEST: an hour late */
+        {dep + 15 * MIN + at_p, 1}, /* within the margins */
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         cv_request r = request(p, q, cases[i].wish, 5 * MIN);

@@ -170,7 +170,8 @@ static void populate(cv_matcher_ws *w, int64_t now, int noffers, int nrequests, 
     cv_offer *offers = calloc((size_t)noffers, sizeof *offers);
     int k = 0;
     while (k < noffers) {
-        cv_coord a = lonlat(frand(-8.68, -8.55), frand(41.10, 41.25)), b = lonlat(frand(-8.68, -8.55), frand(41.10, 41.25));
+        cv_coord a = lonlat(frand(-8.68, -8.55), frand(41.10, 41.25)),
+                 b = lonlat(frand(-8.68, -8.55), frand(41.10, 41.25));
         if (cv_distance_m(a, b) < 3000)
             continue;
         cv_offer o = new_offer(a, b, at(7, 30) + (int64_t)(next_rand() % 3600));
@@ -182,8 +183,13 @@ static void populate(cv_matcher_ws *w, int64_t now, int noffers, int nrequests, 
         }
         if (k % 5 == 2) {
             cv_day d = cv_day_from_ymd(2030, 6, 3);
-            o.when = (cv_schedule){CV_REGULAR, 0, CV_MON | CV_TUE | CV_WED | CV_THU | CV_FRI,
-                                   (int32_t)(o.when.depart - cv_local_to_utc(d, 0)), d - 7, d + 30, 15 * 60};
+            o.when = (cv_schedule){CV_REGULAR,
+                                   0,
+                                   CV_MON | CV_TUE | CV_WED | CV_THU | CV_FRI,
+                                   (int32_t)(o.when.depart - cv_local_to_utc(d, 0)),
+                                   d - 7,
+                                   d + 30,
+                                   15 * 60};
         }
         cv_error err;
         if (cv_matcher_add_offer(w, &o, now, &err) != 0)
@@ -197,11 +203,13 @@ static void populate(cv_matcher_ws *w, int64_t now, int noffers, int nrequests, 
         if (k % 3 != 2) {
             const cv_offer *o = &offers[next_rand() % (uint64_t)noffers];
             double f1 = frand(0.05, 0.5), f2 = frand(0.55, 0.95);
-            int64_t dep = o->when.kind == CV_PUNCTUAL ? o->when.depart
-                                                      : cv_local_to_utc(cv_day_from_ymd(2030, 6, 3), o->when.time_of_day);
+            int64_t dep = o->when.kind == CV_PUNCTUAL
+                              ? o->when.depart
+                              : cv_local_to_utc(cv_day_from_ymd(2030, 6, 3), o->when.time_of_day);
             r = new_request(on_route(o->from, o->to, f1), on_route(o->from, o->to, f2), dep + (int64_t)frand(0, 1200));
         } else {
-            r = new_request(lonlat(frand(-8.68, -8.55), frand(41.10, 41.25)), lonlat(frand(-8.68, -8.55), frand(41.10, 41.25)),
+            r = new_request(lonlat(frand(-8.68, -8.55), frand(41.10, 41.25)),
+                            lonlat(frand(-8.68, -8.55), frand(41.10, 41.25)),
                             at(7, 30) + (int64_t)(next_rand() % 3600));
         }
         cv_error err;
@@ -223,18 +231,18 @@ static int find_match(const cv_match *ms, size_t n, int64_t offer, int64_t reque
 static void assert_same_match(const cv_match *a, const cv_match *b)
 {
     if (a->detour_ds != b->detour_ds || a->detour_dm != b->detour_dm || a->pickup_time != b->pickup_time)
-        fail_msg("offer %lld request %lld: index says detour %lld ds %lld dm pickup %lld, pair says %lld ds %lld dm %lld",
-                 (long long)a->offer_id, (long long)a->request_id, (long long)a->detour_ds, (long long)a->detour_dm,
-                 (long long)a->pickup_time, (long long)b->detour_ds, (long long)b->detour_dm,
-                 (long long)b->pickup_time);
+        fail_msg(
+            "offer %lld request %lld: index says detour %lld ds %lld dm pickup %lld, pair says %lld ds %lld dm %lld",
+            (long long)a->offer_id, (long long)a->request_id, (long long)a->detour_ds, (long long)a->detour_dm,
+            (long long)a->pickup_time, (long long)b->detour_ds, (long long)b->detour_dm, (long long)b->pickup_time);
     assert_true(fabs(a->contribution.amount - b->contribution.amount) < 1e-9);
     assert_true(a->contribution.commission == 0.0);
 }
 
 /* The oracle: for every request and every offer, the matches the index returns are exactly the pairs that match
    when computed one by one with point-to-point routes, with the same detours. */
-static void check_against_pairs(cv_matcher_ws *w, int64_t now, const int64_t *oids, int no, const int64_t *rids,
-                                int nr, int *nmatches)
+static void check_against_pairs(cv_matcher_ws *w, int64_t now, const int64_t *oids, int no, const int64_t *rids, int nr,
+                                int *nmatches)
 {
     *nmatches = 0;
     for (int j = 0; j < nr; j++) {
@@ -283,10 +291,10 @@ static void check_against_pairs(cv_matcher_ws *w, int64_t now, const int64_t *oi
 }
 
 /* Times at the edges, offers carrying passengers: requests along offers wishing to leave from 30 min before to
-   40 min after the driver, with margins of 10 to 30 min, so that many pickups fall just inside or just outside the windows (the index drops
-   two-stop offers that cannot be there in time right after its first scan, and keeps offers with stops on the way
-   in buckets of their own); a few offers get a passenger aboard first. The index must still give exactly the
-   pairs that match one by one. */
+   40 min after the driver, with margins of 10 to 30 min, so that many pickups fall just inside or just outside the
+   windows (the index drops two-stop offers that cannot be there in time right after its first scan, and keeps offers
+   with stops on the way in buckets of their own); a few offers get a passenger aboard first. The index must still give
+   exactly the pairs that match one by one. */
 static void test_times_at_the_edges(void **state)
 {
     (void)state;
@@ -300,7 +308,8 @@ static void test_times_at_the_edges(void **state)
     int64_t oids[NO], rids[NR];
     int k = 0;
     while (k < NO) {
-        cv_coord a = lonlat(frand(-8.68, -8.55), frand(41.10, 41.25)), b = lonlat(frand(-8.68, -8.55), frand(41.10, 41.25));
+        cv_coord a = lonlat(frand(-8.68, -8.55), frand(41.10, 41.25)),
+                 b = lonlat(frand(-8.68, -8.55), frand(41.10, 41.25));
         if (cv_distance_m(a, b) < 4000)
             continue;
         /* spread over the morning, so that offers fall in several time slices */
@@ -353,7 +362,8 @@ static void test_along_one_street(void **state)
         "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6' generator='hand'>\n"
         "<node id='1' lat='43.7000' lon='7.4000'/><node id='2' lat='43.7000' lon='7.4400'/>\n"
         "<node id='3' lat='43.7200' lon='7.4400'/><node id='4' lat='43.7200' lon='7.4000'/>\n"
-        "<way id='1'><nd ref='1'/><nd ref='2'/><tag k='highway' v='residential'/><tag k='name' v='Long Street'/></way>\n"
+        "<way id='1'><nd ref='1'/><nd ref='2'/><tag k='highway' v='residential'/><tag k='name' v='Long "
+        "Street'/></way>\n"
         "<way id='2'><nd ref='2'/><nd ref='3'/><nd ref='4'/><nd ref='1'/><tag k='highway' v='residential'/></way>\n"
         "</osm>\n";
     char map[1024], gpath[1024];
@@ -673,7 +683,6 @@ static void test_regular_across_dst(void **state)
     cv_matcher_close(m);
 }
 
-
 /* The matches of request id: the index's answer must equal the pair-by-pair one for each offer in oids. Returns
    how many offers it matches. */
 static size_t matches_checked(cv_matcher_ws *w, int64_t now, int64_t id, const int64_t *oids, int no)
@@ -809,8 +818,8 @@ static void test_plans_differ_by_date(void **state)
     assert_int_equal(cv_matcher_accept(w, bm.id, now, &err), 0);
     int matched = 0;
     for (int i = 0; i < 30; i++) {
-        cv_request r = new_request(on_route(o.from, o.to, frand(0.05, 0.6)), on_route(o.from, o.to, frand(0.6, 0.95)),
-                                   0);
+        cv_request r =
+            new_request(on_route(o.from, o.to, frand(0.05, 0.6)), on_route(o.from, o.to, frand(0.6, 0.95)), 0);
         uint8_t days = (uint8_t)(1 + next_rand() % 0x1f);
         r.when = (cv_schedule){CV_REGULAR, 0, days, 8 * 3600 + (int32_t)frand(0, 900), first, last, 15 * 60};
         if (cv_matcher_add_request(w, &r, now, &err))

@@ -40,13 +40,13 @@ typedef struct oracle {
     const cv_graph *g;
     cv_ch_query *ch;
     cv_dijkstra *dij;
-    uint64_t routes;     /* queries made */
-    uint64_t ties;       /* of which Dijkstra found another route of the same weight (another length) */
-    uint64_t varied;     /* pairs whose dates together have plans of more than one shape */
+    uint64_t routes; /* queries made */
+    uint64_t ties;   /* of which Dijkstra found another route of the same weight (another length) */
+    uint64_t varied; /* pairs whose dates together have plans of more than one shape */
 } oracle;
 
 /* Pickups and drop-offs are placed as docs/API.md says: on a road within 300 m, never a motorway. */
-static int osnap(const oracle *or, cv_coord c, cv_snap *s)
+static int osnap(const oracle * or, cv_coord c, cv_snap *s)
 {
     cv_snap_options o = cv_snap_defaults();
     o.exclude_classes = (1u << CV_RC_MOTORWAY) | (1u << CV_RC_MOTORWAY_LINK);
@@ -60,7 +60,7 @@ typedef struct ocost {
 /* The route from a to b: the hierarchy's point-to-point answer, whose weight Dijkstra must confirm. Between routes
    of equal weight the two may choose differently (other lengths), so the figures are the hierarchy's, as the
    matcher's are: what is checked here is everything the matcher does with them. */
-static ocost oroute(oracle *or, const cv_snap *a, const cv_snap *b)
+static ocost oroute(oracle * or, const cv_snap *a, const cv_snap *b)
 {
     cv_path p = {0};
     cv_table_cell cell;
@@ -133,12 +133,12 @@ static int oracle_frame(const cv_schedule *so, const cv_schedule *sr, int64_t no
 
 typedef struct ostop {
     cv_snap at;
-    int delta;          /* seats taken on at a pickup, given back at a drop-off */
+    int delta;           /* seats taken on at a pickup, given back at a drop-off */
     int pickup, dropoff; /* of a passenger aboard: the index of its other stop */
-    int fixed;          /* origin, via, destination: the driver's own */
-    int windowed;       /* a pickup whose passenger's window still holds */
-    int64_t lo, hi;     /* that window, seconds after the driver's departure on the passenger's date(s) */
-    cv_dates dates;     /* the dates the stop is made (a passenger's stops: the booking's) */
+    int fixed;           /* origin, via, destination: the driver's own */
+    int windowed;        /* a pickup whose passenger's window still holds */
+    int64_t lo, hi;      /* that window, seconds after the driver's departure on the passenger's date(s) */
+    cv_dates dates;      /* the dates the stop is made (a passenger's stops: the booking's) */
 } ostop;
 
 typedef struct ooffer {
@@ -153,7 +153,7 @@ typedef struct ooffer {
 } ooffer;
 
 /* Reads the offer's stops from the store (the truth the matcher also reads) and routes them. */
-static void oracle_offer(oracle *or, cv_store *store, const cv_offer *o, int64_t now, ooffer *oo)
+static void oracle_offer(oracle * or, cv_store *store, const cv_offer *o, int64_t now, ooffer *oo)
 {
     memset(oo, 0, sizeof *oo);
     oo->o = *o;
@@ -170,8 +170,8 @@ static void oracle_offer(oracle *or, cv_store *store, const cv_offer *o, int64_t
             fail_msg("offer %lld: stop %d does not snap", (long long)o->id, k);
         s->delta = stops[k].seats_delta;
         s->pickup = s->dropoff = -1;
-        s->fixed = stops[k].kind == CV_STOP_ORIGIN || stops[k].kind == CV_STOP_VIA ||
-                   stops[k].kind == CV_STOP_DESTINATION;
+        s->fixed =
+            stops[k].kind == CV_STOP_ORIGIN || stops[k].kind == CV_STOP_VIA || stops[k].kind == CV_STOP_DESTINATION;
         s->dates = stops[k].dates;
         if (stops[k].kind == CV_STOP_PICKUP) {
             cv_booking b;
@@ -220,29 +220,29 @@ static void oracle_offer(oracle *or, cv_store *store, const cv_offer *o, int64_t
 /* ---------------------------------------------------------------- the answer for one pair */
 
 typedef struct oanswer {
-    int64_t detour_ds, detour_dm;  /* added to the driver's current route */
-    int64_t total_ds, total_dm;    /* the driver's route with the passenger */
-    int64_t mismatch_ds;           /* |pickup - wish|, deciseconds */
-    int64_t pickup_ds;             /* after the departure */
+    int64_t detour_ds, detour_dm; /* added to the driver's current route */
+    int64_t total_ds, total_dm;   /* the driver's route with the passenger */
+    int64_t mismatch_ds;          /* |pickup - wish|, deciseconds */
+    int64_t pickup_ds;            /* after the departure */
     cv_day first, last;
     int regular;
-    int reordered_better;          /* some order that moves passengers aboard would do better, or only it works */
-    int seq[MAX_STOPS + 2], m;     /* the stops in order (the offer's indexes; n: the pickup, n + 1: the drop-off) */
-    int missed;                    /* no match, yet one place for the pickup and drop-off suits every date */
+    int reordered_better;      /* some order that moves passengers aboard would do better, or only it works */
+    int seq[MAX_STOPS + 2], m; /* the stops in order (the offer's indexes; n: the pickup, n + 1: the drop-off) */
+    int missed;                /* no match, yet one place for the pickup and drop-off suits every date */
 } oanswer;
 
 /* The sequence seq[0..m) of stop indexes (n = P, n + 1 = Q) against everything: costs from cost[][]. Returns 1 with
    the figures when it is feasible. */
 typedef struct pair_ctx {
     const ooffer *oo;
-    int seats;           /* the passenger's */
-    int64_t wish_ds;     /* wish relative to the departure */
-    int64_t margin_ds;   /* the passenger's */
+    int seats;         /* the passenger's */
+    int64_t wish_ds;   /* wish relative to the departure */
+    int64_t margin_ds; /* the passenger's */
     ocost cost[MAX_STOPS + 2][MAX_STOPS + 2];
     int have[MAX_STOPS + 2][MAX_STOPS + 2];
 } pair_ctx;
 
-static int feasible(pair_ctx *c, oracle *or, const cv_snap *pts, const int *seq, int m, oanswer *a)
+static int feasible(pair_ctx *c, oracle * or, const cv_snap *pts, const int *seq, int m, oanswer *a)
 {
     const ooffer *oo = c->oo;
     int P = oo->n, Q = oo->n + 1, load = 0;
@@ -306,7 +306,7 @@ static int better(const oanswer *a, const oanswer *b)
 /* Every permutation of items[k..m) after items[0..k), by swaps. */
 typedef struct perm_ctx {
     pair_ctx *c;
-    oracle *or;
+    oracle * or ;
     const cv_snap *pts;
     int seq[MAX_STOPS + 2];
     int m;
@@ -379,7 +379,7 @@ static void permute(perm_ctx *p, int k)
 
 /* The offer as it runs on a date whose stops are `mask` (bits of oo's stops): those stops alone, and its route that
    day. full[] gets each of sub's stops' index in oo. */
-static void sub_offer(oracle *or, const ooffer *oo, uint32_t mask, ooffer *sub, int *full)
+static void sub_offer(oracle * or, const ooffer *oo, uint32_t mask, ooffer *sub, int *full)
 {
     int map[MAX_STOPS];
     *sub = *oo;
@@ -413,7 +413,7 @@ static void sub_offer(oracle *or, const ooffer *oo, uint32_t mask, ooffer *sub, 
 
 /* The passenger, wishing to be picked up wish_ds after the departure (+- margin_ds), on the plan sub: the best of
    every order of the stops. The sequence in out is in the full offer's indexes (full[], P = nfull, Q = nfull + 1). */
-static int best_on(oracle *or, const ooffer *sub, const int *full, int nfull, const cv_request *r, const cv_snap *p,
+static int best_on(oracle * or, const ooffer *sub, const int *full, int nfull, const cv_request *r, const cv_snap *p,
                    const cv_snap *q, int64_t wish_ds, oanswer *out)
 {
     pair_ctx *c = calloc(1, sizeof *c);
@@ -453,7 +453,7 @@ static int best_on(oracle *or, const ooffer *sub, const int *full, int nfull, co
 
 /* The passenger put, on the plan sub, right after the last of its stops at or before full index a (the pickup) and
    b >= a (the drop-off), as the matcher keeps a booking's place among the stops of every date. */
-static int placed_on(oracle *or, const ooffer *sub, const int *full, const cv_request *r, const cv_snap *p,
+static int placed_on(oracle * or, const ooffer *sub, const int *full, const cv_request *r, const cv_snap *p,
                      const cv_snap *q, int64_t wish_ds, int a, int b, oanswer *out)
 {
     pair_ctx *c = calloc(1, sizeof *c);
@@ -490,7 +490,7 @@ static int placed_on(oracle *or, const ooffer *sub, const int *full, const cv_re
    together holds the stops made that date (passengers aboard ride on their bookings' dates only); when the plans
    differ, the place is chosen on the first date's (the best there), and must suit every other date as it is
    (docs: a booking has one pickup and one drop-off on all its dates). */
-static int oracle_pair(oracle *or, const ooffer *oo, const cv_request *r, const cv_snap *p, const cv_snap *q,
+static int oracle_pair(oracle * or, const ooffer *oo, const cv_request *r, const cv_snap *p, const cv_snap *q,
                        int64_t now, oanswer *out)
 {
     oframe f;
@@ -557,7 +557,7 @@ static int oracle_pair(oracle *or, const ooffer *oo, const cv_request *r, const 
 /* ---------------------------------------------------------------- comparing with the matcher */
 
 typedef struct world {
-    oracle or;
+    oracle or ;
     cv_matcher *m;
     cv_matcher_ws *w;
     cv_offer *offers;
@@ -566,7 +566,7 @@ typedef struct world {
     int nreqs;
     int64_t *riders;
     int nriders;
-    ooffer *oo;     /* [noffers], as of `now` */
+    ooffer *oo;       /* [noffers], as of `now` */
     cv_snap *rp, *rq; /* [nreqs] */
     /* figures */
     long pairs, matches, reordered, missed;
@@ -586,7 +586,8 @@ static void fail_pair(const world *W, const char *what, const cv_offer *o, const
     (void)W;
     fail_msg("offer %lld (%.6f,%.6f -> %.6f,%.6f, %s, margin %d s, seats %d, limits %d s %d m, %d vias) x request "
              "%lld (%.6f,%.6f -> %.6f,%.6f, %s, margin %d s, seats %d): %s; matcher: %s detour %lld ds %lld dm "
-             "total %lld ds %lld dm mismatch %lld s; oracle: %s detour %lld ds %lld dm total %lld ds %lld dm mismatch %lld ds",
+             "total %lld ds %lld dm mismatch %lld s; oracle: %s detour %lld ds %lld dm total %lld ds %lld dm mismatch "
+             "%lld ds",
              (long long)o->id, cv_deg(o->from.lon), cv_deg(o->from.lat), cv_deg(o->to.lon), cv_deg(o->to.lat),
              o->when.kind == CV_PUNCTUAL ? "punctual" : "regular", (int)o->when.margin_s, o->seats,
              (int)o->max_detour_s, (int)o->max_detour_m, o->nvias, (long long)r->id, cv_deg(r->from.lon),
@@ -642,8 +643,8 @@ static void compare(world *W, int64_t now)
         if (rider(W, W->reqs[j].id))
             continue;
         for (int i = 0; i < no; i++) {
-            ok[i * nr + j] = (char)oracle_pair(&W->or, &W->oo[i], &W->reqs[j], &W->rp[j], &W->rq[j], now,
-                                               &ans[i * nr + j]);
+            ok[i * nr + j] =
+                (char)oracle_pair(&W->or, &W->oo[i], &W->reqs[j], &W->rp[j], &W->rq[j], now, &ans[i * nr + j]);
             W->pairs++;
             W->matches += ok[i * nr + j];
             W->reordered += ok[i * nr + j] && ans[i * nr + j].reordered_better;
@@ -672,8 +673,9 @@ static void compare(world *W, int64_t now)
             const oanswer *a = ok[i * nr + j] ? &ans[i * nr + j] : NULL;
             want += a != NULL;
             if (!!mt != !!a)
-                fail_pair(W, a ? "only the oracle matches (request matches)" : "only the matcher matches (request matches)",
-                          o, r, mt, a);
+                fail_pair(
+                    W, a ? "only the oracle matches (request matches)" : "only the matcher matches (request matches)",
+                    o, r, mt, a);
             if (a)
                 same_answer(W, o, r, mt, a, frame_dep(o, r, now));
             if (searched) {
@@ -727,7 +729,7 @@ static int pick(int n)
     return (int)(tst_rand(&rng) % (uint64_t)n);
 }
 
-static cv_coord random_point(const oracle *or)
+static cv_coord random_point(const oracle * or)
 {
     for (;;) {
         const int32_t *bb = or->g->hdr.bbox;
@@ -739,7 +741,7 @@ static cv_coord random_point(const oracle *or)
 }
 
 /* A point a fraction f along the route from a to b, moved up to ~30 m. */
-static cv_coord along(oracle *or, cv_coord a, cv_coord b, double f)
+static cv_coord along(oracle * or, cv_coord a, cv_coord b, double f)
 {
     cv_snap s, t;
     if (!osnap(or, a, &s) || !osnap(or, b, &t))
@@ -842,13 +844,11 @@ static void populate(world *W, cv_day day, int64_t created, int noffers, int nre
             r.from = along(&W->or, o->from, o->to, f1);
             r.to = along(&W->or, o->from, o->to, f2);
             int64_t passes = odep + (int64_t)(f1 * (double)o->direct_duration_ds / 10);
-            r.when = (cv_schedule){CV_PUNCTUAL, passes + (int64_t)frand(-20 * MIN, 20 * MIN), 0, 0, 0, 0,
-                                   MARGIN()};
+            r.when = (cv_schedule){CV_PUNCTUAL, passes + (int64_t)frand(-20 * MIN, 20 * MIN), 0, 0, 0, 0, MARGIN()};
         } else {
             r.from = random_point(&W->or);
             r.to = random_point(&W->or);
-            r.when = (cv_schedule){CV_PUNCTUAL, cv_local_to_utc(day, 7 * H + pick(2 * H)), 0, 0, 0, 0,
-                                   MARGIN()};
+            r.when = (cv_schedule){CV_PUNCTUAL, cv_local_to_utc(day, 7 * H + pick(2 * H)), 0, 0, 0, 0, MARGIN()};
         }
         if (k % 6 == 4) {
             cv_day d;
@@ -954,18 +954,17 @@ static void test_random_monaco(void **state)
 /* A main road west-east (1 -> 5, two-way, 4 km) with a spur north at its middle (3 -> 6, 500 m, two-way) and a
    one-way loop south (2 -> 7 -> 4): a passenger up the spur costs the driver the spur both ways; one on the loop
    only the loop's extra length. Offers get limits exactly at, and one unit below, the oracle's detour. */
-static const char hand_osm[] =
-    "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6' generator='hand'>\n"
-    "<node id='1' lat='43.7000' lon='7.4000'/><node id='2' lat='43.7000' lon='7.4125'/>\n"
-    "<node id='3' lat='43.7000' lon='7.4250'/><node id='4' lat='43.7000' lon='7.4375'/>\n"
-    "<node id='5' lat='43.7000' lon='7.4500'/><node id='6' lat='43.7045' lon='7.4250'/>\n"
-    "<node id='7' lat='43.6970' lon='7.4250'/>\n"
-    "<way id='1'><nd ref='1'/><nd ref='2'/><nd ref='3'/><nd ref='4'/><nd ref='5'/>"
-    "<tag k='highway' v='secondary'/></way>\n"
-    "<way id='2'><nd ref='3'/><nd ref='6'/><tag k='highway' v='residential'/></way>\n"
-    "<way id='3'><nd ref='2'/><nd ref='7'/><nd ref='4'/><tag k='highway' v='residential'/>"
-    "<tag k='oneway' v='yes'/></way>\n"
-    "</osm>\n";
+static const char hand_osm[] = "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6' generator='hand'>\n"
+                               "<node id='1' lat='43.7000' lon='7.4000'/><node id='2' lat='43.7000' lon='7.4125'/>\n"
+                               "<node id='3' lat='43.7000' lon='7.4250'/><node id='4' lat='43.7000' lon='7.4375'/>\n"
+                               "<node id='5' lat='43.7000' lon='7.4500'/><node id='6' lat='43.7045' lon='7.4250'/>\n"
+                               "<node id='7' lat='43.6970' lon='7.4250'/>\n"
+                               "<way id='1'><nd ref='1'/><nd ref='2'/><nd ref='3'/><nd ref='4'/><nd ref='5'/>"
+                               "<tag k='highway' v='secondary'/></way>\n"
+                               "<way id='2'><nd ref='3'/><nd ref='6'/><tag k='highway' v='residential'/></way>\n"
+                               "<way id='3'><nd ref='2'/><nd ref='7'/><nd ref='4'/><tag k='highway' v='residential'/>"
+                               "<tag k='oneway' v='yes'/></way>\n"
+                               "</osm>\n";
 
 /* The hand-made map imported into COVOIT_TMP/<name>.cvg (the map and the graph file are removed by
    hand_close). */
@@ -1025,11 +1024,11 @@ static void test_hand_made_map(void **state)
     struct {
         cv_coord from, to;
     } trips[] = {
-        {{cv_fixed(7.4100), cv_fixed(43.7)}, {cv_fixed(7.4400), cv_fixed(43.7)}},     /* on the way: no detour */
-        {{cv_fixed(7.4250), cv_fixed(43.7040)}, {cv_fixed(7.4450), cv_fixed(43.7)}},  /* up the spur */
-        {{cv_fixed(7.4250), cv_fixed(43.6971)}, {cv_fixed(7.4450), cv_fixed(43.7)}},  /* on the loop */
-        {{cv_fixed(7.4400), cv_fixed(43.7)}, {cv_fixed(7.4100), cv_fixed(43.7)}},     /* backwards */
-        {{cv_fixed(7.4150), cv_fixed(43.7)}, {cv_fixed(7.4350), cv_fixed(43.7)}},     /* on the way, two seats */
+        {{cv_fixed(7.4100), cv_fixed(43.7)}, {cv_fixed(7.4400), cv_fixed(43.7)}},    /* on the way: no detour */
+        {{cv_fixed(7.4250), cv_fixed(43.7040)}, {cv_fixed(7.4450), cv_fixed(43.7)}}, /* up the spur */
+        {{cv_fixed(7.4250), cv_fixed(43.6971)}, {cv_fixed(7.4450), cv_fixed(43.7)}}, /* on the loop */
+        {{cv_fixed(7.4400), cv_fixed(43.7)}, {cv_fixed(7.4100), cv_fixed(43.7)}},    /* backwards */
+        {{cv_fixed(7.4150), cv_fixed(43.7)}, {cv_fixed(7.4350), cv_fixed(43.7)}},    /* on the way, two seats */
     };
     for (int j = 0; j < 5; j++) {
         cv_request r;
@@ -1151,8 +1150,8 @@ static void test_hand_made_riders(void **state)
         cv_coord from, to;
         int32_t margin;
     } who[3] = {
-        {at_lon(7.4150), at_lon(7.4200), 5 * MIN},   /* A: aboard, off before the spur */
-        {at_lon(7.4420), at_lon(7.4470), 1 * MIN},   /* B: aboard, picked up late, a minute's window */
+        {at_lon(7.4150), at_lon(7.4200), 5 * MIN}, /* A: aboard, off before the spur */
+        {at_lon(7.4420), at_lon(7.4470), 1 * MIN}, /* B: aboard, picked up late, a minute's window */
         {at_lon(7.4100), {cv_fixed(7.4250), cv_fixed(43.7040)}, 10 * MIN}, /* the newcomer, to the spur's end */
     };
     for (int k = 0; k < 3; k++) {
@@ -1399,10 +1398,8 @@ int main(int argc, char **argv)
         }
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hand_made_map),
-        cmocka_unit_test(test_hand_made_riders),
-        cmocka_unit_test(test_hand_made_dates),
-        cmocka_unit_test(test_hand_made_later_on_other_dates),
+        cmocka_unit_test(test_hand_made_map),   cmocka_unit_test(test_hand_made_riders),
+        cmocka_unit_test(test_hand_made_dates), cmocka_unit_test(test_hand_made_later_on_other_dates),
         cmocka_unit_test(test_random_monaco),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

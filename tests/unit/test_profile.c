@@ -47,6 +47,7 @@ static void test_class_names_and_speeds(void **state)
         const char *name;
         float kmh;
     } want[] = {
+        /* clang-format off */
         {CV_RC_MOTORWAY, "motorway", 90},       {CV_RC_MOTORWAY_LINK, "motorway_link", 45},
         {CV_RC_TRUNK, "trunk", 85},             {CV_RC_TRUNK_LINK, "trunk_link", 40},
         {CV_RC_PRIMARY, "primary", 65},         {CV_RC_PRIMARY_LINK, "primary_link", 30},
@@ -55,6 +56,7 @@ static void test_class_names_and_speeds(void **state)
         {CV_RC_UNCLASSIFIED, "unclassified", 25}, {CV_RC_RESIDENTIAL, "residential", 25},
         {CV_RC_LIVING_STREET, "living_street", 10}, {CV_RC_SERVICE, "service", 15},
         {CV_RC_ROAD, "road", 20},               {CV_RC_FERRY, "ferry", 5},
+        /* clang-format on */
     };
     assert_int_equal(NTAGS(want), CV_RC_COUNT);
     for (size_t i = 0; i < NTAGS(want); i++) {
@@ -71,7 +73,8 @@ static void test_routable_highways_get_class_and_default_speed(void **state)
 {
     (void)state;
     for (int rc = 0; rc < CV_RC_COUNT; rc++) {
-        if (rc == CV_RC_FERRY) continue;
+        if (rc == CV_RC_FERRY)
+            continue;
         cv_way_attr a;
         const cv_tag tags[] = {{"highway", cv_profile_class_name(rc)}};
         assert_int_equal(way_default(tags, 1, &a), 1);
@@ -86,9 +89,9 @@ static void test_routable_highways_get_class_and_default_speed(void **state)
 static void test_non_car_highways_not_routable(void **state)
 {
     (void)state;
-    static const char *const no[] = {"footway", "path", "cycleway", "pedestrian", "steps", "track", "bridleway",
-                                     "bus_guideway", "raceway", "platform", "corridor", "construction",
-                                     "proposed", "abandoned", "ferry", "", "MOTORWAYX"};
+    static const char *const no[] = {"footway",   "path",         "cycleway", "pedestrian", "steps",    "track",
+                                     "bridleway", "bus_guideway", "raceway",  "platform",   "corridor", "construction",
+                                     "proposed",  "abandoned",    "ferry",    "",           "MOTORWAYX"};
     for (size_t i = 0; i < NTAGS(no); i++) {
         cv_way_attr a;
         const cv_tag tags[] = {{"highway", no[i]}};
@@ -261,8 +264,10 @@ static void test_parse_access_values(void **state)
                                      "bus", "hgv",          "use_sidepath", "military"};
     static const char *const dest[] = {"private", "destination", "delivery", "customers", "permit", "residents"};
     static const char *const unknown[] = {"unknown", "", "maybe", ";", "yesno"};
-    for (size_t i = 0; i < NTAGS(yes); i++) assert_int_equal(cv_profile_parse_access(yes[i]), CV_ACCESS_YES);
-    for (size_t i = 0; i < NTAGS(no); i++) assert_int_equal(cv_profile_parse_access(no[i]), CV_ACCESS_NO);
+    for (size_t i = 0; i < NTAGS(yes); i++)
+        assert_int_equal(cv_profile_parse_access(yes[i]), CV_ACCESS_YES);
+    for (size_t i = 0; i < NTAGS(no); i++)
+        assert_int_equal(cv_profile_parse_access(no[i]), CV_ACCESS_NO);
     for (size_t i = 0; i < NTAGS(dest); i++)
         assert_int_equal(cv_profile_parse_access(dest[i]), CV_ACCESS_DESTINATION);
     for (size_t i = 0; i < NTAGS(unknown); i++)
@@ -584,12 +589,12 @@ static void test_node_barriers(void **state)
     (void)state;
     assert_int_equal(cv_profile_node(NULL, 0), CV_NODE_OPEN);
     assert_int_equal(NODE({"highway", "traffic_signals"}), CV_NODE_OPEN);
-    const char *blocking[] = {"bollard", "block", "chain", "jersey_barrier", "kissing_gate", "wall", "fence",
-                              "cycle_barrier", "yes", "swing_gate", "some_tag", "debris"};
+    const char *blocking[] = {"bollard", "block",         "chain", "jersey_barrier", "kissing_gate", "wall",
+                              "fence",   "cycle_barrier", "yes",   "swing_gate",     "some_tag",     "debris"};
     for (size_t i = 0; i < sizeof blocking / sizeof blocking[0]; i++)
         assert_int_equal(NODE({"barrier", blocking[i]}), CV_NODE_BARRIER);
-    const char *passable[] = {"gate", "lift_gate", "toll_booth", "cattle_grid", "border_control", "sally_port",
-                              "entrance", "height_restrictor", "arch", "no"};
+    const char *passable[] = {"gate",       "lift_gate", "toll_booth",        "cattle_grid", "border_control",
+                              "sally_port", "entrance",  "height_restrictor", "arch",        "no"};
     for (size_t i = 0; i < sizeof passable / sizeof passable[0]; i++)
         assert_int_equal(NODE({"barrier", passable[i]}), CV_NODE_OPEN);
     /* a rising bollard lets cars through; a removable one does not */
@@ -683,6 +688,7 @@ static void test_maxspeed_country_tables(void **state)
         const char *v;
         float kmh;
     } want[] = {
+        /* clang-format off */
         {"FR:urban", 50},       {"FR:rural", 80},         {"FR:trunk", 110},        {"FR:motorway", 130},
         {"FR:zone30", 30},      {"DE:urban", 50},         {"DE:rural", 100},        {"DE:motorway", 130},
         {"DE:living_street", 7}, {"DE:zone30", 30},       {"DE:walk", 7},           {"RU:urban", 60},
@@ -695,6 +701,7 @@ static void test_maxspeed_country_tables(void **state)
         {"AT:motorway", 130},   {"CH:rural", 80},         {"CH:motorway", 120},     {"PL:motorway", 140},
         {"CZ:rural", 90},       {"DK:motorway", 130},     {"SE:rural", 70},         {"NO:rural", 80},
         {"US:urban", 40.23f},
+        /* clang-format on */
     };
     for (size_t i = 0; i < NTAGS(want); i++)
         assert_float_equal(cv_profile_parse_maxspeed(want[i].v, CV_RC_PRIMARY), want[i].kmh, EPS);
@@ -737,9 +744,29 @@ static void test_maxspeed_country_case_and_fallbacks(void **state)
 static void test_maxspeed_garbage_is_zero(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"-50", "-50 km/h", "+50", "abc", "", "   ", "0", "0.0", "50 furlongs",
-                                      "50.", ".5", "5e1", "1e309", "nan", "inf", "NaN", "300", "201",
-                                      "99999999999999999999999", "50,5", "fifty", "50 km/h extra", "mph"};
+    static const char *const bad[] = {"-50",
+                                      "-50 km/h",
+                                      "+50",
+                                      "abc",
+                                      "",
+                                      "   ",
+                                      "0",
+                                      "0.0",
+                                      "50 furlongs",
+                                      "50.",
+                                      ".5",
+                                      "5e1",
+                                      "1e309",
+                                      "nan",
+                                      "inf",
+                                      "NaN",
+                                      "300",
+                                      "201",
+                                      "99999999999999999999999",
+                                      "50,5",
+                                      "fifty",
+                                      "50 km/h extra",
+                                      "mph"};
     for (size_t i = 0; i < NTAGS(bad); i++)
         assert_float_equal(cv_profile_parse_maxspeed(bad[i], CV_RC_PRIMARY), 0, EPS);
     assert_float_equal(cv_profile_parse_maxspeed(NULL, CV_RC_PRIMARY), 0, EPS);
@@ -842,10 +869,30 @@ static void test_duration(void **state)
 static void test_duration_garbage_is_zero(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"", "abc", "-10", "1:60", "1:30:60", "1:2:3:4", "1:", ":30", "1::30",
-                                      "12 min", "P", "PT", "PT1H1H", "PT30M1H", "P1M", "P1Y", "PTH", "PT5",
-                                      "PT1HT", "1h30", "99999999999999999999", "999999999:00"};
-    for (size_t i = 0; i < NTAGS(bad); i++) assert_int_equal(cv_profile_parse_duration(bad[i]), 0);
+    static const char *const bad[] = {"",
+                                      "abc",
+                                      "-10",
+                                      "1:60",
+                                      "1:30:60",
+                                      "1:2:3:4",
+                                      "1:",
+                                      ":30",
+                                      "1::30",
+                                      "12 min",
+                                      "P",
+                                      "PT",
+                                      "PT1H1H",
+                                      "PT30M1H",
+                                      "P1M",
+                                      "P1Y",
+                                      "PTH",
+                                      "PT5",
+                                      "PT1HT",
+                                      "1h30",
+                                      "99999999999999999999",
+                                      "999999999:00"};
+    for (size_t i = 0; i < NTAGS(bad); i++)
+        assert_int_equal(cv_profile_parse_duration(bad[i]), 0);
     assert_int_equal(cv_profile_parse_duration(NULL), 0);
 }
 
@@ -871,16 +918,47 @@ static void test_duplicate_keys_first_wins(void **state)
 static void test_random_tags_never_crash(void **state)
 {
     (void)state;
-    static const char *const keys[] = {
-        "highway", "oneway", "oneway:motorcar", "oneway:motor_vehicle", "oneway:vehicle", "access", "access:forward",
-        "access:backward", "motorcar", "motor_vehicle:backward", "vehicle:forward", "maxspeed", "maxspeed:forward",
-        "maxspeed:backward", "maxspeed:advisory", "source:maxspeed", "maxspeed:type", "maxheight", "maxheight:physical",
-        "maxwidth", "width", "est_width", "maxlength", "maxweight", "construction", "proposed", "junction", "service",
-        "route", "duration", "barrier", "bollard", "kerb", "area", "impassable", "status"};
-    static const char *const words[] = {"yes", "no", "-1", "primary", "track", "footway", "reversible", "alternating",
-                                        "roundabout", "1.9", "6'6\"", "2,5 m", "3.5 t", "none", "below_default",
-                                        "FR:urban", "50 mph", "destination", "private", "bollard", "gate", "rising",
-                                        "lowered", "ferry", "01:30", "PT1H", ";", "", " ", "\xff\xfe", "9999999999"};
+    static const char *const keys[] = {"highway",
+                                       "oneway",
+                                       "oneway:motorcar",
+                                       "oneway:motor_vehicle",
+                                       "oneway:vehicle",
+                                       "access",
+                                       "access:forward",
+                                       "access:backward",
+                                       "motorcar",
+                                       "motor_vehicle:backward",
+                                       "vehicle:forward",
+                                       "maxspeed",
+                                       "maxspeed:forward",
+                                       "maxspeed:backward",
+                                       "maxspeed:advisory",
+                                       "source:maxspeed",
+                                       "maxspeed:type",
+                                       "maxheight",
+                                       "maxheight:physical",
+                                       "maxwidth",
+                                       "width",
+                                       "est_width",
+                                       "maxlength",
+                                       "maxweight",
+                                       "construction",
+                                       "proposed",
+                                       "junction",
+                                       "service",
+                                       "route",
+                                       "duration",
+                                       "barrier",
+                                       "bollard",
+                                       "kerb",
+                                       "area",
+                                       "impassable",
+                                       "status"};
+    static const char *const words[] = {
+        "yes",        "no",          "-1",      "primary", "track", "footway",  "reversible",    "alternating",
+        "roundabout", "1.9",         "6'6\"",   "2,5 m",   "3.5 t", "none",     "below_default", "FR:urban",
+        "50 mph",     "destination", "private", "bollard", "gate",  "rising",   "lowered",       "ferry",
+        "01:30",      "PT1H",        ";",       "",        " ",     "\xff\xfe", "9999999999"};
     uint64_t rng = 0x1234567890abcdefULL;
     char vals[8][64];
     for (int round = 0; round < 20000; round++) {
@@ -921,7 +999,8 @@ static void test_null_and_garbage_tags_do_not_crash(void **state)
     assert_int_equal(cv_profile_way(NULL, NULL, 0, &a), 0);
     assert_int_equal(cv_profile_way(NULL, NULL, 5, &a), 0);
     assert_int_equal(WAY(&a, {NULL, "primary"}, {"highway", "primary"}, {NULL, NULL}, {"oneway", NULL},
-                         {"maxspeed", NULL}, {"access", NULL}, {"service", NULL}, {"junction", NULL}), 1);
+                         {"maxspeed", NULL}, {"access", NULL}, {"service", NULL}, {"junction", NULL}),
+                     1);
     assert_int_equal(a.flags, BOTH);
     assert_float_equal(a.speed_kmh, 65, EPS);
     assert_int_equal(WAY(&a, {"route", "ferry"}, {"duration", NULL}), 1);
@@ -943,7 +1022,8 @@ static void test_null_and_garbage_tags_do_not_crash(void **state)
     memset(big, ';', n);
     assert_float_equal(cv_profile_parse_maxspeed(big, CV_RC_PRIMARY), 0, EPS);
     assert_int_equal(cv_profile_parse_access(big), CV_ACCESS_UNKNOWN);
-    for (size_t i = 0; i < n; i++) big[i] = (char)("DE:zone:PT1H;-."[i % 15]);
+    for (size_t i = 0; i < n; i++)
+        big[i] = (char)("DE:zone:PT1H;-."[i % 15]);
     assert_float_equal(cv_profile_parse_maxspeed(big, CV_RC_PRIMARY), 0, EPS);
     assert_int_equal(cv_profile_parse_duration(big), 0);
     memcpy(big, "PT1H", 4);

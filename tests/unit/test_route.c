@@ -213,10 +213,11 @@ static void test_same_edge(void **state)
         /* t further along the edge than s */
         t.point = s.point + 1;
         t.t = 0.5;
-        t.location = (cv_coord){(pts[t.point - g->a.edge_first_point[s.edge]].lon +
-                                 pts[t.point - g->a.edge_first_point[s.edge] + 1].lon) / 2,
-                                (pts[t.point - g->a.edge_first_point[s.edge]].lat +
-                                 pts[t.point - g->a.edge_first_point[s.edge] + 1].lat) / 2};
+        t.location = (cv_coord){
+            (pts[t.point - g->a.edge_first_point[s.edge]].lon + pts[t.point - g->a.edge_first_point[s.edge] + 1].lon) /
+                2,
+            (pts[t.point - g->a.edge_first_point[s.edge]].lat + pts[t.point - g->a.edge_first_point[s.edge] + 1].lat) /
+                2};
         cv_snap_fill(g, &t);
         int both = (e->flags & CV_EDGE_FORWARD) && (e->flags & CV_EDGE_BACKWARD);
         assert_int_equal(cv_dijkstra_route(w, &s, &s, &p, NULL), 0);
@@ -263,8 +264,10 @@ static void check_trips(const char *pbf, const char *name, const trip *trips, si
     for (size_t i = 0; i < n; i++) {
         cv_snap s, t;
         cv_snap_options o = cv_snap_defaults();
-        assert_int_equal(cv_snap_point(g, (cv_coord){cv_fixed(trips[i].lon1), cv_fixed(trips[i].lat1)}, &o, &s, NULL), 0);
-        assert_int_equal(cv_snap_point(g, (cv_coord){cv_fixed(trips[i].lon2), cv_fixed(trips[i].lat2)}, &o, &t, NULL), 0);
+        assert_int_equal(cv_snap_point(g, (cv_coord){cv_fixed(trips[i].lon1), cv_fixed(trips[i].lat1)}, &o, &s, NULL),
+                         0);
+        assert_int_equal(cv_snap_point(g, (cv_coord){cv_fixed(trips[i].lon2), cv_fixed(trips[i].lat2)}, &o, &t, NULL),
+                         0);
         assert_int_equal(cv_dijkstra_route(w, &s, &t, &p, NULL), 0);
         double km = p.distance_dm / 1e4, min = p.duration_ds / 600.0;
         print_message("%s: %.2f km, %.1f min\n", trips[i].name, km, min);

@@ -240,17 +240,16 @@ static void check_against_brute(const cv_graph *g, cv_coord p, const cv_snap_opt
         return;
     }
     if (rc != 0)
-        fail_msg("%.7f,%.7f max %.1f excl %#x any %d: rc %d (%s), brute force finds %.6f m on edge %u",
-                 cv_deg(p.lon), cv_deg(p.lat), max_m, opt->exclude_classes, opt->any_component, rc, err.text,
-                 b.any_d, b.any_edge);
+        fail_msg("%.7f,%.7f max %.1f excl %#x any %d: rc %d (%s), brute force finds %.6f m on edge %u", cv_deg(p.lon),
+                 cv_deg(p.lat), max_m, opt->exclude_classes, opt->any_component, rc, err.text, b.any_d, b.any_edge);
     check_snap(g, p, &s, max_m);
     assert_false(opt->exclude_classes & (1u << (g->a.edges[s.edge].road_class & 31)));
     double want = opt->any_component || !b.big_found ? b.any_d : b.big_d;
     if (fabs(s.distance_m - want) > 1e-6)
         fail_msg("%.7f,%.7f max %.1f excl %#x any %d: snapped %.9f m on edge %u, brute force %.9f m on edge %u "
                  "(any: %.9f m on edge %u)",
-                 cv_deg(p.lon), cv_deg(p.lat), max_m, opt->exclude_classes, opt->any_component, s.distance_m,
-                 s.edge, want, opt->any_component || !b.big_found ? b.any_edge : b.big_edge, b.any_d, b.any_edge);
+                 cv_deg(p.lon), cv_deg(p.lat), max_m, opt->exclude_classes, opt->any_component, s.distance_m, s.edge,
+                 want, opt->any_component || !b.big_found ? b.any_edge : b.big_edge, b.any_d, b.any_edge);
     if (!opt->any_component && b.big_found)
         assert_true(edge_in_largest(g, s.edge));
 }
@@ -440,12 +439,12 @@ static void test_random_limits_and_exclusions_match_brute_force(void **state)
             o.exclude_classes = 0;
             break;
         case 1: /* motorways and trunks, as a "no highway" option would */
-            o.exclude_classes = 1u << CV_RC_MOTORWAY | 1u << CV_RC_MOTORWAY_LINK | 1u << CV_RC_TRUNK |
-                                1u << CV_RC_TRUNK_LINK;
+            o.exclude_classes =
+                1u << CV_RC_MOTORWAY | 1u << CV_RC_MOTORWAY_LINK | 1u << CV_RC_TRUNK | 1u << CV_RC_TRUNK_LINK;
             break;
         case 2: /* the small roads */
-            o.exclude_classes = 1u << CV_RC_RESIDENTIAL | 1u << CV_RC_SERVICE | 1u << CV_RC_LIVING_STREET |
-                                1u << CV_RC_UNCLASSIFIED;
+            o.exclude_classes =
+                1u << CV_RC_RESIDENTIAL | 1u << CV_RC_SERVICE | 1u << CV_RC_LIVING_STREET | 1u << CV_RC_UNCLASSIFIED;
             break;
         default:
             o.exclude_classes = (uint32_t)rng_next() & ((1u << CV_RC_COUNT) - 1);
@@ -531,8 +530,11 @@ static void test_off_the_map(void **state)
         check_against_brute(g, others[k], &o);
     }
     /* far away: the other side of the world, the corners of the coordinate space */
-    cv_coord farp[] = {{0, 0}, {cv_fixed(-74.0), cv_fixed(40.7)}, {cv_fixed(180), cv_fixed(89)},
-                       {cv_fixed(-180), cv_fixed(-89)}, {cv_fixed(7.42), cv_fixed(-43.7)}};
+    cv_coord farp[] = {{0, 0},
+                       {cv_fixed(-74.0), cv_fixed(40.7)},
+                       {cv_fixed(180), cv_fixed(89)},
+                       {cv_fixed(-180), cv_fixed(-89)},
+                       {cv_fixed(7.42), cv_fixed(-43.7)}};
     for (size_t k = 0; k < NELEM(farp); k++) {
         memset(&err, 0, sizeof err);
         assert_int_equal(cv_snap_point(g, farp[k], NULL, &s, &err), CV_ENOSEGMENT);

@@ -197,8 +197,7 @@ static cv_request make_request(const char *owner, int seats)
     return r;
 }
 
-static cv_booking make_booking(int64_t offer_id, int64_t request_id, int seats, double pickup_key,
-                               double dropoff_key)
+static cv_booking make_booking(int64_t offer_id, int64_t request_id, int seats, double pickup_key, double dropoff_key)
 {
     cv_booking b;
     memset(&b, 0, sizeof b);
@@ -212,7 +211,7 @@ static cv_booking make_booking(int64_t offer_id, int64_t request_id, int seats, 
     b.pickup_time = 1900000900;
     b.dropoff_time = 1900001800;
     b.amount = 1.25;
-    b.plan_version = -1; /* keys given here, not placed by the matcher */
+    b.plan_version = -1;                                            /* keys given here, not placed by the matcher */
     cv_schedule when = {.kind = CV_PUNCTUAL, .depart = 1900000000}; /* make_offer's departure: its one date */
     b.dates = cv_schedule_dates(&when);
     return b;
@@ -723,10 +722,16 @@ static void test_per_leg_seats(void **state)
     size_t n = 0;
     assert_int_equal(cv_store_offer_stops(f->s, offer, &st, &n, &err), 0);
     assert_int_equal(n, 3 + 6);
-    const struct { double key; cv_stop_kind kind; int delta; } want[] = {
+    const struct {
+        double key;
+        cv_stop_kind kind;
+        int delta;
+    } want[] = {
+        /* clang-format off */
         {0, CV_STOP_ORIGIN, 0},         {0, CV_STOP_PICKUP, 2},       {0, CV_STOP_PICKUP, 1},
         {200000, CV_STOP_DROPOFF, -2},  {300000, CV_STOP_PICKUP, 2},  {500000, CV_STOP_DROPOFF, -2},
         {500000, CV_STOP_DROPOFF, -1},  {500000, CV_STOP_VIA, 0},     {CV_STOP_KEY_END, CV_STOP_DESTINATION, 0},
+        /* clang-format on */
     };
     int load = 0, max_load = 0;
     for (size_t i = 0; i < n; i++) {
@@ -1035,8 +1040,7 @@ static void test_seats_per_date(void **state)
     assert_int_equal(cv_store_add_booking(f->s, &mon, &err), 0);
     assert_int_equal(cv_store_accept_booking(f->s, mon.id, &err), 0);
     /* Tuesday to Friday: the one seat is free */
-    cv_booking rest = dated_booking(o.id, add_request(f->s, "rest-of-week"), 1, CV_TUE | CV_WED | CV_THU | CV_FRI,
-                                    -1);
+    cv_booking rest = dated_booking(o.id, add_request(f->s, "rest-of-week"), 1, CV_TUE | CV_WED | CV_THU | CV_FRI, -1);
     assert_int_equal(cv_store_add_booking(f->s, &rest, &err), 0);
     assert_int_equal(cv_store_accept_booking(f->s, rest.id, &err), 0);
     /* one Monday only: full */
@@ -1161,8 +1165,7 @@ static void test_migrate_v2_to_v3(void **state)
              "CREATE UNIQUE INDEX bookings_one_live ON bookings(offer_id, request_id) WHERE status IN (0, 1);"
              "DROP TABLE settings; DROP TABLE changes; ALTER TABLE offers DROP COLUMN plan_version;"
              "PRAGMA user_version = 2; COMMIT;");
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('bookings') WHERE name = 'weekdays'"),
-                     0);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('bookings') WHERE name = 'weekdays'"), 0);
     assert_int_equal(cv_store_open(f->path, &f->s, &err), 0);
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), CV_STORE_SCHEMA_VERSION);
     cv_booking b;

@@ -49,8 +49,8 @@ static void assert_local(int y, int mo, int d, int h, int mi, int64_t want)
 {
     int64_t got = cv_local_to_utc(cv_day_from_ymd(y, mo, d), h * H + mi * M);
     if (got != want)
-        fail_msg("%s: %04d-%02d-%02d %02d:%02d local -> %lld, want %lld (off by %lld s)", cv_tz_name(), y, mo, d, h,
-                 mi, (long long)got, (long long)want, (long long)(got - want));
+        fail_msg("%s: %04d-%02d-%02d %02d:%02d local -> %lld, want %lld (off by %lld s)", cv_tz_name(), y, mo, d, h, mi,
+                 (long long)got, (long long)want, (long long)(got - want));
 }
 
 /* Asserts that UTC instant t is local y-mo-d h:mi on weekday wd. */
@@ -92,13 +92,13 @@ static void test_day_known_dates(void **state)
     cv_day_to_ymd(20088, NULL, &m, NULL); /* outputs may be NULL */
     assert_int_equal(m, 12);
 
-    assert_int_equal(cv_day_weekday(0), 3);                                /* Thursday */
-    assert_int_equal(cv_day_weekday(-1), 2);                               /* Wednesday */
-    assert_int_equal(cv_day_weekday(cv_day_from_ymd(2026, 11, 30)), 0);    /* Monday */
-    assert_int_equal(cv_day_weekday(cv_day_from_ymd(1900, 1, 1)), 0);      /* Monday */
-    assert_int_equal(cv_day_weekday(cv_day_from_ymd(2026, 3, 29)), 6);     /* Sunday */
-    assert_int_equal(cv_day_weekday(cv_day_from_ymd(2000, 2, 29)), 1);     /* Tuesday */
-    assert_int_equal(cv_day_weekday(cv_day_from_ymd(1, 1, 1)), 0);         /* Monday */
+    assert_int_equal(cv_day_weekday(0), 3);                             /* Thursday */
+    assert_int_equal(cv_day_weekday(-1), 2);                            /* Wednesday */
+    assert_int_equal(cv_day_weekday(cv_day_from_ymd(2026, 11, 30)), 0); /* Monday */
+    assert_int_equal(cv_day_weekday(cv_day_from_ymd(1900, 1, 1)), 0);   /* Monday */
+    assert_int_equal(cv_day_weekday(cv_day_from_ymd(2026, 3, 29)), 6);  /* Sunday */
+    assert_int_equal(cv_day_weekday(cv_day_from_ymd(2000, 2, 29)), 1);  /* Tuesday */
+    assert_int_equal(cv_day_weekday(cv_day_from_ymd(1, 1, 1)), 0);      /* Monday */
 }
 
 /* Every day from 1600 to 2400: back and forth, consecutive days are consecutive dates, weekdays cycle. */
@@ -158,10 +158,11 @@ static void test_tz_unknown_refused(void **state)
 {
     (void)state;
     set_zone("Europe/Paris");
-    static const char *const bad[] = {"Nowhere/Foo", "../etc/passwd", "Europe/../Europe/Paris", "/etc/localtime",
-                                      "Europe//Paris", "Europe/", "/Europe/Paris", "Europe", "zone.tab",
-                                      "tzdata.zi", "Europe/Paris ", "CET-1CEST,M3.5.0,M10.5.0/3", "right/UTC",
-                                      "Europe/./Paris", "europe/paris"};
+    static const char *const bad[] = {"Nowhere/Foo",    "../etc/passwd",  "Europe/../Europe/Paris",
+                                      "/etc/localtime", "Europe//Paris",  "Europe/",
+                                      "/Europe/Paris",  "Europe",         "zone.tab",
+                                      "tzdata.zi",      "Europe/Paris ",  "CET-1CEST,M3.5.0,M10.5.0/3",
+                                      "right/UTC",      "Europe/./Paris", "europe/paris"};
     for (size_t i = 0; i < NELEM(bad); i++) {
         cv_error err = {0};
         if (cv_tz_set(bad[i], &err) != CV_EINVAL)
@@ -246,17 +247,17 @@ static void test_tz_paris_changes_to_the_second(void **state)
     struct {
         cv_day day;
         int32_t tod;
-        int64_t want;    /* UTC */
-        int32_t shown;   /* local time of day localtime_r gives for it */
+        int64_t want;  /* UTC */
+        int32_t shown; /* local time of day localtime_r gives for it */
         int isdst;
     } cases[] = {
         {spring, 1 * H + 59 * M + 59, utc_of(2030, 3, 31, 0, 59) + 59, 1 * H + 59 * M + 59, 0},
-        {spring, 2 * H, utc_of(2030, 3, 31, 1, 0), 3 * H, 1},                 /* skipped */
-        {spring, 2 * H + 30 * M, utc_of(2030, 3, 31, 1, 30), 3 * H + 30 * M, 1}, /* skipped */
+        {spring, 2 * H, utc_of(2030, 3, 31, 1, 0), 3 * H, 1},                                   /* skipped */
+        {spring, 2 * H + 30 * M, utc_of(2030, 3, 31, 1, 30), 3 * H + 30 * M, 1},                /* skipped */
         {spring, 2 * H + 59 * M + 59, utc_of(2030, 3, 31, 1, 59) + 59, 3 * H + 59 * M + 59, 1}, /* skipped */
         {spring, 3 * H, utc_of(2030, 3, 31, 1, 0), 3 * H, 1},
         {autumn, 1 * H + 59 * M + 59, utc_of(2030, 10, 26, 23, 59) + 59, 1 * H + 59 * M + 59, 1},
-        {autumn, 2 * H, utc_of(2030, 10, 27, 0, 0), 2 * H, 1},                /* repeated: the first */
+        {autumn, 2 * H, utc_of(2030, 10, 27, 0, 0), 2 * H, 1}, /* repeated: the first */
         {autumn, 2 * H + 30 * M, utc_of(2030, 10, 27, 0, 30), 2 * H + 30 * M, 1},
         {autumn, 2 * H + 59 * M + 59, utc_of(2030, 10, 27, 0, 59) + 59, 2 * H + 59 * M + 59, 1},
         {autumn, 3 * H, utc_of(2030, 10, 27, 2, 0), 3 * H, 0},
@@ -296,13 +297,17 @@ static void test_tz_paris_changes_to_the_second(void **state)
         int32_t tod;
         int64_t gap_before, gap_after; /* the day before -> the change, the change -> the day after */
     } runs[] = {
+        /* clang-format off */
         {spring, 2 * H + 30 * M, 24 * H, 23 * H}, {spring, 8 * H, 23 * H, 24 * H},
         {autumn, 2 * H + 30 * M, 24 * H, 25 * H}, {autumn, 8 * H, 25 * H, 24 * H},
+        /* clang-format on */
     };
     for (size_t i = 0; i < NELEM(runs); i++) {
         for (cv_day d = runs[i].change - 3; d < runs[i].change + 3; d++) {
             int64_t gap = cv_local_to_utc(d + 1, runs[i].tod) - cv_local_to_utc(d, runs[i].tod);
-            int64_t want = d == runs[i].change - 1 ? runs[i].gap_before : d == runs[i].change ? runs[i].gap_after : 24 * H;
+            int64_t want = d == runs[i].change - 1 ? runs[i].gap_before
+                           : d == runs[i].change   ? runs[i].gap_after
+                                                   : 24 * H;
             if (gap != want)
                 fail_msg("run %zu: day %d -> %d: %lld s apart, want %lld", i, d, d + 1, (long long)gap,
                          (long long)want);
@@ -355,8 +360,8 @@ static void test_tz_dublin_negative_dst(void **state)
 static void test_tz_round_trips(void **state)
 {
     (void)state;
-    static const char *const zones[] = {"Europe/Lisbon", "Europe/Paris", "America/New_York", "Europe/Dublin",
-                                        "Australia/Sydney", "Asia/Kolkata"};
+    static const char *const zones[] = {"Europe/Lisbon", "Europe/Paris",     "America/New_York",
+                                        "Europe/Dublin", "Australia/Sydney", "Asia/Kolkata"};
     static const int changes[] = {1, 1, 1, 1, 1, 0}; /* zones with DST: one gap and one overlap a year */
     for (size_t z = 0; z < NELEM(zones); z++) {
         set_zone(zones[z]);
@@ -402,8 +407,8 @@ static void test_tz_round_trips(void **state)
 static void test_cached_offsets_agree(void **state)
 {
     (void)state;
-    static const char *const zones[] = {"Europe/Lisbon", "America/St_Johns", "Asia/Kathmandu", "Australia/Lord_Howe",
-                                        "Europe/Dublin", "Africa/Monrovia", "Pacific/Chatham", "UTC"};
+    static const char *const zones[] = {"Europe/Lisbon", "America/St_Johns", "Asia/Kathmandu",  "Australia/Lord_Howe",
+                                        "Europe/Dublin", "Africa/Monrovia",  "Pacific/Chatham", "UTC"};
     uint64_t seed = 99;
     for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
         assert_int_equal(cv_tz_set(zones[z], NULL), 0);
@@ -550,12 +555,37 @@ static void test_parse_datetime_bad(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "2026-02-30T08:00", "2025-02-29T08:00", "1900-02-29T08:00", "2026-04-31T08:00", "2026-13-01T08:00",
-        "2026-00-10T08:00", "2026-12-00T08:00", "2026-12-01T24:00", "2026-12-01T08:60", "2026-12-01T08:30:60",
-        "2026-12-01", "2026-12-01T8:30", "2026-12-01T08:30Zjunk", "2026-12-01T08:30+0100", "2026-12-01T08:30+01",
-        "2026-12-01T08:30+19:00", "2026-12-01T08:30+01:60", "", " 2026-12-01T08:30", "2026-12-01T08:30 ",
-        "2026-12-01X08:30", "26-12-01T08:30", "2026-1-01T08:30", "2026-12-01T08:30:5", "2026-12-01T08:30.5",
-        "2026-12-01T08:30:00.000Z", "2026/12/01T08:30", "2026-12-01T08:", "2026-12-01T", "now", "+2026-12-01T08:30",
+        "2026-02-30T08:00",
+        "2025-02-29T08:00",
+        "1900-02-29T08:00",
+        "2026-04-31T08:00",
+        "2026-13-01T08:00",
+        "2026-00-10T08:00",
+        "2026-12-00T08:00",
+        "2026-12-01T24:00",
+        "2026-12-01T08:60",
+        "2026-12-01T08:30:60",
+        "2026-12-01",
+        "2026-12-01T8:30",
+        "2026-12-01T08:30Zjunk",
+        "2026-12-01T08:30+0100",
+        "2026-12-01T08:30+01",
+        "2026-12-01T08:30+19:00",
+        "2026-12-01T08:30+01:60",
+        "",
+        " 2026-12-01T08:30",
+        "2026-12-01T08:30 ",
+        "2026-12-01X08:30",
+        "26-12-01T08:30",
+        "2026-1-01T08:30",
+        "2026-12-01T08:30:5",
+        "2026-12-01T08:30.5",
+        "2026-12-01T08:30:00.000Z",
+        "2026/12/01T08:30",
+        "2026-12-01T08:",
+        "2026-12-01T",
+        "now",
+        "+2026-12-01T08:30",
     };
     for (size_t i = 0; i < NELEM(bad); i++) {
         int64_t t = 42;
@@ -596,9 +626,9 @@ static void test_parse_date(void **state)
     assert_int_equal(cv_parse_date("1969-12-31", &d, &err), 0);
     assert_int_equal(d, -1);
 
-    static const char *const bad[] = {"1900-02-29", "2026-02-29", "2026-04-31", "2026-13-01", "2026-12-1",
-                                      "2026-12-01T08:30", "2026-12-01 ", "", "20261201", "2026-00-01",
-                                      "2026-12-32"};
+    static const char *const bad[] = {"1900-02-29", "2026-02-29",       "2026-04-31",  "2026-13-01",
+                                      "2026-12-1",  "2026-12-01T08:30", "2026-12-01 ", "",
+                                      "20261201",   "2026-00-01",       "2026-12-32"};
     for (size_t i = 0; i < NELEM(bad); i++) {
         d = 42;
         if (cv_parse_date(bad[i], &d, &err) != CV_EINVAL)
@@ -617,8 +647,8 @@ static void test_parse_time_of_day(void **state)
     struct {
         const char *text;
         int32_t want;
-    } good[] = {{"08:30", 8 * H + 30 * M}, {"8:30", 8 * H + 30 * M}, {"0:00", 0},
-                {"00:00", 0},            {"23:59", 23 * H + 59 * M}, {"12:05", 12 * H + 5 * M}};
+    } good[] = {{"08:30", 8 * H + 30 * M},  {"8:30", 8 * H + 30 * M}, {"0:00", 0}, {"00:00", 0},
+                {"23:59", 23 * H + 59 * M}, {"12:05", 12 * H + 5 * M}};
     for (size_t i = 0; i < NELEM(good); i++) {
         int32_t s = -1;
         cv_error err = {0};
@@ -626,8 +656,8 @@ static void test_parse_time_of_day(void **state)
             fail_msg("'%s' refused: %s", good[i].text, err.text);
         assert_int_equal(s, good[i].want);
     }
-    static const char *const bad[] = {"24:00", "08:60", "8:5", "830", "", "08:30:00", "-1:00",
-                                      "08:3a", " 8:30", "8:30 ", "108:30", ":30", "8:", "08h30"};
+    static const char *const bad[] = {"24:00", "08:60", "8:5",   "830",    "",    "08:30:00", "-1:00",
+                                      "08:3a", " 8:30", "8:30 ", "108:30", ":30", "8:",       "08h30"};
     for (size_t i = 0; i < NELEM(bad); i++) {
         int32_t s = 42;
         cv_error err = {0};
@@ -665,8 +695,8 @@ static void test_parse_weekdays(void **state)
             fail_msg("'%s' refused: %s", good[i].text, err.text);
         assert_int_equal(days, good[i].want);
     }
-    static const char *const bad[] = {"", "mon,,tue", "mon,", ",mon", "funday", "mo", "mon;tue", " ",
-                                      "monday,tues", "weekday"};
+    static const char *const bad[] = {"",   "mon,,tue", "mon,", ",mon",        "funday",
+                                      "mo", "mon;tue",  " ",    "monday,tues", "weekday"};
     for (size_t i = 0; i < NELEM(bad); i++) {
         uint8_t days = 42;
         cv_error err = {0};
@@ -695,7 +725,10 @@ static void test_parse_weekdays(void **state)
 /* ---- schedule, offer and request checks ---- */
 
 /* "now" for the checks: Monday 2026-06-01 12:00 in UTC. */
-static int64_t now_utc(void) { return utc_of(2026, 6, 1, 12, 0); }
+static int64_t now_utc(void)
+{
+    return utc_of(2026, 6, 1, 12, 0);
+}
 
 static cv_schedule punctual(int64_t depart)
 {
@@ -715,14 +748,14 @@ static cv_schedule regular(void)
 }
 
 /* Asserts that call fails with CV_EINVAL and a message containing what; the call passes ERR as its cv_error. */
-#define EXPECT_BAD(call, what)                                                                                 \
-    do {                                                                                                       \
-        cv_error err_ = {0};                                                                                   \
-        int rc_ = (call);                                                                                      \
-        if (rc_ != CV_EINVAL)                                                                                  \
-            fail_msg("%s returned %d, want CV_EINVAL (%s)", #call, rc_, what);                                 \
-        if (!strstr(err_.text, what))                                                                          \
-            fail_msg("%s: message '%s' lacks '%s'", #call, err_.text, what);                                   \
+#define EXPECT_BAD(call, what)                                                                                         \
+    do {                                                                                                               \
+        cv_error err_ = {0};                                                                                           \
+        int rc_ = (call);                                                                                              \
+        if (rc_ != CV_EINVAL)                                                                                          \
+            fail_msg("%s returned %d, want CV_EINVAL (%s)", #call, rc_, what);                                         \
+        if (!strstr(err_.text, what))                                                                                  \
+            fail_msg("%s: message '%s' lacks '%s'", #call, err_.text, what);                                           \
     } while (0)
 #define ERR (&err_)
 

@@ -80,8 +80,8 @@ static void add_restriction(build *b, int64_t from, const int64_t *via_ways, uin
     net->via_ways = xgrow(net->via_ways, &net->cap_via_ways, net->nvia_ways + nvia + 1, sizeof *net->via_ways);
     for (uint32_t k = 0; k < nvia; k++)
         net->via_ways[net->nvia_ways++] = via_ways[k];
-    net->restrictions = xgrow(net->restrictions, &net->cap_restrictions, net->nrestrictions + 1,
-                              sizeof *net->restrictions);
+    net->restrictions =
+        xgrow(net->restrictions, &net->cap_restrictions, net->nrestrictions + 1, sizeof *net->restrictions);
     net->restrictions[net->nrestrictions++] =
         (cv_net_restriction){from, to, via_node, first, nvia, (int64_t)net->nrestrictions + 1, kind, CV_TURN_ANY};
 }
@@ -141,7 +141,8 @@ static void random_network(build *b)
     for (int r = 0; r < 14; r++) {
         uint32_t w0 = (uint32_t)(tst_rand(&b->rng) % net->nways), path[4];
         int end = (int)(tst_rand(&b->rng) & 1);
-        int64_t at = net->refs[net->ways[w0].first_ref + end], seen[5] = {net->refs[net->ways[w0].first_ref + !end], at};
+        int64_t at = net->refs[net->ways[w0].first_ref + end],
+                seen[5] = {net->refs[net->ways[w0].first_ref + !end], at};
         int nseen = 2, len = 2 + (int)(tst_rand(&b->rng) % 3), ok = 1;
         path[0] = w0;
         int64_t via_node = at;
@@ -184,8 +185,8 @@ typedef struct refnet {
     const cv_graph *g;
     ref_restr r[MAXR];
     int nr;
-    uint8_t *split;            /* per junction */
-    uint32_t *outdeg;          /* per junction: drivable arcs leaving it */
+    uint8_t *split;   /* per junction */
+    uint32_t *outdeg; /* per junction: drivable arcs leaving it */
 } refnet;
 
 static uint32_t arc_tail(const cv_graph *g, uint32_t c)
@@ -294,8 +295,8 @@ static void reference_setup(refnet *R, const cv_graph *g, const cv_network *net)
                 rr.arcs[k] = arc_at(g, ways[k], j, 0);
                 if (k < n - 1 || r->kind == CV_RESTR_NO)
                     ok = drivable(g, rr.arcs[k]);
-                const int64_t *wr = net->refs + net->ways[(k < n - 1 ? net->via_ways[r->via_first + k - 1]
-                                                                     : r->to_way) - 1].first_ref;
+                const int64_t *wr =
+                    net->refs + net->ways[(k < n - 1 ? net->via_ways[r->via_first + k - 1] : r->to_way) - 1].first_ref;
                 at_node = wr[0] == at_node ? wr[1] : wr[0];
             }
         }
@@ -430,7 +431,7 @@ static uint64_t reference_weight(const refnet *R, const cv_snap *src, const cv_s
                 if (arc_tail(g, b) != j || !drivable(g, b) || !ref_allowed(R, &s, b))
                     continue;
                 uint32_t w = cv_edge_duration(&g->a.edges[e], dir); /* no penalties: every road is open */
-                if (tj == UINT32_MAX && e == dst->edge) { /* into the target's edge: it ends at the point */
+                if (tj == UINT32_MAX && e == dst->edge) {           /* into the target's edge: it ends at the point */
                     uint64_t c = d + (dir ? dst->from_v_ds : dst->from_u_ds);
                     if (c < best)
                         best = c;
@@ -525,8 +526,8 @@ static void test_random_networks(void **state)
                 int rc = cv_dijkstra_route(dj, &s, &t, &p, NULL);
                 if (want == UINT64_MAX || want >= CV_INF_WEIGHT) {
                     if (rc != CV_ENOROUTE)
-                        fail_msg("round %d: edge %u -> %u: a route of %u where the reference has none", round, es,
-                                 et, p.weight);
+                        fail_msg("round %d: edge %u -> %u: a route of %u where the reference has none", round, es, et,
+                                 p.weight);
                 } else {
                     if (rc != 0 || p.weight != want)
                         fail_msg("round %d (pair %d): edge %u -> %u: dijkstra %s %u, reference %llu", round, i, es, et,
@@ -553,8 +554,7 @@ static void test_random_networks(void **state)
         cv_graph_close(g);
         cv_network_free(&b.net);
     }
-    printf("random networks: %d routes compared, %d reached, %d restrictions placed\n", compared, reached,
-           restricted);
+    printf("random networks: %d routes compared, %d reached, %d restrictions placed\n", compared, reached, restricted);
     assert_true(reached > compared / 3);
     assert_true(restricted > 100);
 }
@@ -573,8 +573,8 @@ static void test_crowded_junction(void **state)
     net->nodes[0] = (cv_net_node){1, 70000000, 430000000};
     for (int i = 0; i < SPOKES; i++) {
         double a = 2 * 3.14159265358979 * i / SPOKES;
-        net->nodes[i + 1] = (cv_net_node){2 + i, 70000000 + (int32_t)(20000 * cos(a)),
-                                          430000000 + (int32_t)(20000 * sin(a))};
+        net->nodes[i + 1] =
+            (cv_net_node){2 + i, 70000000 + (int32_t)(20000 * cos(a)), 430000000 + (int32_t)(20000 * sin(a))};
         add_way(&b, 100 + i, 1, 2 + i, 0);
     }
     net->nnodes = SPOKES + 1;
@@ -648,33 +648,37 @@ static void test_hostile_relations(void **state)
     n += (size_t)snprintf(xml + n, cap - n, "<member type='node' ref='101' role='via'/>");
     for (int i = 0; i < 100; i++)
         n += (size_t)snprintf(xml + n, cap - n, "<member type='way' ref='%d' role='to'/>", 1100 + i);
-    n += (size_t)snprintf(xml + n, cap - n, "<tag k='type' v='restriction'/><tag k='restriction' v='no_entry'/>"
-                                            "</relation>");
+    n += (size_t)snprintf(xml + n, cap - n,
+                          "<tag k='type' v='restriction'/><tag k='restriction' v='no_entry'/>"
+                          "</relation>");
     /* a no_left_turn naming its from and to ways three times each: one restriction */
     n += (size_t)snprintf(xml + n, cap - n, "<relation id='2'>");
     for (int k = 0; k < 3; k++)
-        n += (size_t)snprintf(xml + n, cap - n, "<member type='way' ref='1010' role='from'/>"
-                                                "<member type='way' ref='1011' role='to'/>");
-    n += (size_t)snprintf(xml + n, cap - n, "<member type='node' ref='12' role='via'/><tag k='type' "
-                                            "v='restriction'/><tag k='restriction' v='no_left_turn'/></relation>");
+        n += (size_t)snprintf(xml + n, cap - n,
+                              "<member type='way' ref='1010' role='from'/>"
+                              "<member type='way' ref='1011' role='to'/>");
+    n += (size_t)snprintf(xml + n, cap - n,
+                          "<member type='node' ref='12' role='via'/><tag k='type' "
+                          "v='restriction'/><tag k='restriction' v='no_left_turn'/></relation>");
     /* a via way listed 30 times, and a to way that never meets the chain */
     n += (size_t)snprintf(xml + n, cap - n, "<relation id='3'><member type='way' ref='1020' role='from'/>");
     for (int k = 0; k < 30; k++)
         n += (size_t)snprintf(xml + n, cap - n, "<member type='way' ref='1021' role='via'/>");
-    n += (size_t)snprintf(xml + n, cap - n, "<member type='way' ref='1150' role='to'/><tag k='type' "
-                                            "v='restriction'/><tag k='restriction' v='no_u_turn'/></relation></osm>");
+    n += (size_t)snprintf(xml + n, cap - n,
+                          "<member type='way' ref='1150' role='to'/><tag k='type' "
+                          "v='restriction'/><tag k='restriction' v='no_u_turn'/></relation></osm>");
     cv_network net;
     read_osm("hostile.osm", xml, &net);
     free(xml);
-    assert_int_equal(net.restrictions_skipped, 1);       /* the no_entry */
-    assert_int_equal(net.nrestrictions, 2);              /* the no_left_turn once, the via-way one */
+    assert_int_equal(net.restrictions_skipped, 1); /* the no_entry */
+    assert_int_equal(net.nrestrictions, 2);        /* the no_left_turn once, the via-way one */
     char path[1024];
     snprintf(path, sizeof path, "%s/hostile.cvg", COVOIT_TMP);
     cv_error err = {0};
     cv_build_stats st;
     assert_int_equal(cv_graph_build(&net, "hostile", path, NULL, &st, &err), 0);
     assert_int_equal(st.restrictions, 1);
-    assert_int_equal(st.restrictions_off_graph, 1);      /* the via way repeated */
+    assert_int_equal(st.restrictions_off_graph, 1); /* the via way repeated */
     cv_network_free(&net);
 }
 
