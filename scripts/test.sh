@@ -3,6 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# The C and C++ sources are formatted as .clang-format says (`bash scripts/format.sh` formats them).
+sources=$(git ls-files '*.c' '*.h' '*.cpp')
+if [ -z "$sources" ] || ! clang-format --dry-run --Werror $sources; then
+  echo "test.sh: sources not formatted as .clang-format says (above), or none found: run bash scripts/format.sh" >&2
+  exit 1
+fi
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOVOIT_SANITIZE=ON -DCOVOIT_WERROR=ON >/dev/null
 cmake --build build-asan -j"$(nproc)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
