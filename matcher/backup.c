@@ -4,6 +4,7 @@
 #include "matcher/backup.h"
 
 #include "matcher/store.h"
+#include "matcher/sqlite_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -63,45 +64,9 @@ static void remove_db_files(const char *path)
             unlink(p);
 }
 
-/* One integer from a statement returning one row; an SQLite result code. */
-static int sql_int(sqlite3 *db, const char *sql, int64_t *v)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            *v = sqlite3_column_int64(st, 0);
-            rc = SQLITE_OK;
-        } else if (rc == SQLITE_DONE) {
-            rc = SQLITE_ERROR;
-        }
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-/* CV_E* code for an SQLite result code */
-static int code_of(int rc)
-{
-    switch (rc & 0xff) {
-    case SQLITE_NOMEM:
-        return CV_ENOMEM;
-    case SQLITE_NOTADB:
-        return CV_EFORMAT;
-    case SQLITE_CORRUPT:
-        return CV_ECORRUPT;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        return CV_ECONFLICT;
-    default:
-        return CV_EIO;
-    }
-}
-
 static int db_fail(sqlite3 *db, int rc, cv_error *err, const char *what, const char *path)
 {
-    int code = code_of(rc);
+    int code = cv_sqlite_code(rc);
     if (code == CV_EFORMAT)
         return cv_fail(err, code, "%s is not an SQLite database", path);
     return cv_fail(err, code, "%s %s: %s", what, path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -215,9 +180,9 @@ static int make_temp(const char *copy, mode_t mode, char *tmp, cv_error *err)
 static int check_identity(sqlite3 *db, const char *path, int *version, cv_error *err)
 {
     int64_t v = 0, app = 0;
-    int rc = sql_int(db, "PRAGMA user_version", &v);
+    int rc = cv_sqlite_int64(db, "PRAGMA user_version", &v);
     if (rc == SQLITE_OK)
-        rc = sql_int(db, "PRAGMA application_id", &app);
+        rc = cv_sqlite_int64(db, "PRAGMA application_id", &app);
     if (rc != SQLITE_OK)
         return db_fail(db, rc, err, "cannot read", path);
     if (v == 0)
@@ -275,10 +240,11 @@ static int check_copy(sqlite3 *db, const char *db_path, const char *tmp, cv_back
                                          "SELECT count(*) FROM bookings"};
     int64_t *out[] = {&st->offers, &st->requests, &st->bookings};
     for (int i = 0; i < 3; i++)
-        if ((rc = sql_int(db, counts[i], out[i])) != SQLITE_OK)
+        if ((rc = cv_sqlite_int64(db, counts[i], out[i])) != SQLITE_OK)
             return cv_fail(err, CV_EFORMAT, "%s lacks covoit's tables (%s)", db_path, sqlite3_errmsg(db));
     int64_t pages = 0, size = 0;
-    if (sql_int(db, "PRAGMA page_count", &pages) == SQLITE_OK && sql_int(db, "PRAGMA page_size", &size) == SQLITE_OK) {
+    if (cv_sqlite_int64(db, "PRAGMA page_count", &pages) == SQLITE_OK &&
+        cv_sqlite_int64(db, "PRAGMA page_size", &size) == SQLITE_OK) {
         st->pages = pages;
         st->page_size = size;
         st->bytes = pages * size;
@@ -342,7 +308,7 @@ static int copy_pages(sqlite3 *src, const char *db_path, const char *tmp, const 
         else if (base == SQLITE_CORRUPT || base == SQLITE_NOTADB)
             rc = cv_fail(err, CV_ECORRUPT, "%s is damaged: %s", db_path, sqlite3_errmsg(dst));
         else
-            rc = cv_fail(err, code_of(rc), "cannot copy %s to %s: %s", db_path, tmp, sqlite3_errmsg(dst));
+            rc = cv_fail(err, cv_sqlite_code(rc), "cannot copy %s to %s: %s", db_path, tmp, sqlite3_errmsg(dst));
         sqlite3_close(dst);
         return rc;
     }
@@ -386,7 +352,7 @@ int cv_backup_run(const char *db_path, const char *copy_path, const cv_backup_op
     int64_t nobj = 0;
     rc = sqlite3_exec(src, "BEGIN", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
-        rc = sql_int(src, "SELECT count(*) FROM sqlite_master", &nobj); /* the read snapshot starts here */
+        rc = cv_sqlite_int64(src, "SELECT count(*) FROM sqlite_master", &nobj); /* the read snapshot starts here */
     if (rc != SQLITE_OK) {
         rc = db_fail(src, rc, err, "cannot read the database", db_path);
         sqlite3_close(src);

@@ -40,7 +40,7 @@ typedef struct cv_backup_stats {
    NULL), or a CV_E* code with err filled: CV_EINVAL (bad arguments, copy_path a directory), CV_EIO (the database
    missing or unreadable, the copy not writable), CV_EFORMAT (not SQLite, or not a covoit database), CV_EVERSION (a
    newer schema), CV_ECORRUPT (the copy fails integrity_check: the database is damaged), CV_ECONFLICT (copy_path exists,
-   is in use, or is db_path itself). */
+   is in use, or is db_path itself), CV_EBUSY (a lock held longer than busy_timeout_ms, as the store says it). */
 int cv_backup_run(const char *db_path, const char *copy_path, const cv_backup_options *opt, cv_backup_stats *st,
                   cv_error *err);
 

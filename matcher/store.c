@@ -1,5 +1,6 @@
 /* store.c — the SQLite trip store: schema and migrations, prepared statements, offers, requests, stops, bookings. */
 #include "matcher/store.h"
+#include "matcher/sqlite_int.h"
 
 #include "util/cv_sha256.h"
 #include "matcher/timeutil.h"
@@ -337,50 +338,11 @@ struct cv_store {
 
 /* ---- helpers ---- */
 
-static const char *booking_status_word(int status)
-{
-    switch (status) {
-    case CV_BOOKING_PENDING:
-        return "pending";
-    case CV_BOOKING_ACCEPTED:
-        return "accepted";
-    case CV_BOOKING_REFUSED:
-        return "refused";
-    case CV_BOOKING_CANCELLED:
-        return "cancelled";
-    case CV_BOOKING_SUPERSEDED:
-        return "superseded";
-    default:
-        return "in an unknown state";
-    }
-}
-
 /* Maps an SQLite result code to a CV_E* code and fills err with what failed and SQLite's message. Call it before
    anything else touches the connection: a reset or rollback replaces sqlite3_errmsg. */
 static int db_fail(sqlite3 *db, cv_error *err, int rc, const char *what)
 {
-    int code;
-    switch (rc & 0xff) {
-    case SQLITE_NOMEM:
-        code = CV_ENOMEM;
-        break;
-    case SQLITE_NOTADB:
-        code = CV_EFORMAT;
-        break;
-    case SQLITE_CORRUPT:
-        code = CV_ECORRUPT;
-        break;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        code = CV_EBUSY;
-        break;
-    case SQLITE_CONSTRAINT:
-        code = (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) ? CV_ECONFLICT : CV_EINVAL;
-        break;
-    default:
-        code = CV_EIO;
-        break;
-    }
+    int code = cv_sqlite_code(rc);
     return cv_fail(err, code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
@@ -643,19 +605,12 @@ static int read_rows(cv_store *s, int which, size_t elem, row_reader read, void 
 /* Runs one statement returning one integer (PRAGMA user_version and the like). */
 static int query_int(sqlite3 *db, const char *sql, int *value, cv_error *err, const char *what)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            *value = sqlite3_column_int(st, 0);
-            rc = SQLITE_OK;
-        }
-    }
+    int64_t v = 0;
+    int rc = cv_sqlite_int64(db, sql, &v);
     if (rc != SQLITE_OK)
-        rc = db_fail(db, err, rc, what);
-    sqlite3_finalize(st);
-    return rc;
+        return db_fail(db, err, rc, what);
+    *value = (int)v;
+    return 0;
 }
 
 static int exec(sqlite3 *db, const char *sql, cv_error *err, const char *what)
@@ -1551,7 +1506,7 @@ int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err)
         if (step == SQLITE_ROW)
             rc = cv_fail(err, CV_ECONFLICT, "request %lld already has booking %lld (%s) on offer %lld",
                          (long long)b->request_id, (long long)sqlite3_column_int64(st, 0),
-                         booking_status_word(sqlite3_column_int(st, 1)), (long long)b->offer_id);
+                         cv_booking_status_name((cv_booking_status)sqlite3_column_int(st, 1)), (long long)b->offer_id);
         else if (step != SQLITE_DONE)
             rc = db_fail(s->db, err, step, "cannot read bookings");
         finish(st);
@@ -1779,8 +1734,8 @@ int cv_store_accept_placed(cv_store *s, int64_t id, const cv_booking *placement,
     int status = 0, seats = 0;
     rc = booking_read(s, id, &b, err);
     if (!rc && b.status != CV_BOOKING_PENDING)
-        rc =
-            cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)id, booking_status_word(b.status));
+        rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)id,
+                     cv_booking_status_name(b.status));
     /* the placement the matcher made against the offer's stops of a moment: written in this same transaction, so
        that a refusal below writes nothing (and a crash between the two cannot leave it half done) */
     if (!rc && placement) {
@@ -1866,7 +1821,7 @@ static int booking_transition(cv_store *s, int64_t id, unsigned from, cv_booking
     cv_booking b;
     rc = booking_read(s, id, &b, err);
     if (!rc && !(from & (1u << b.status)))
-        rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not %s", (long long)id, booking_status_word(b.status),
+        rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not %s", (long long)id, cv_booking_status_name(b.status),
                      expected);
     if (!rc) {
         sqlite3_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, store_now(s));
@@ -1910,8 +1865,8 @@ int cv_store_place_booking(cv_store *s, int64_t id, const cv_booking *p, int64_t
     cv_booking b;
     rc = booking_read(s, id, &b, err);
     if (!rc && b.status != CV_BOOKING_PENDING)
-        rc =
-            cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)id, booking_status_word(b.status));
+        rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not pending", (long long)id,
+                     cv_booking_status_name(b.status));
     if (!rc)
         rc = write_placement(s, id, p, now, err);
     return tx_end_light(s, light, rc, err);
