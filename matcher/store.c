@@ -346,6 +346,18 @@ static int db_fail(sqlite3 *db, cv_error *err, int rc, const char *what)
     return cv_fail(err, code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
+/* What a list hands over once its read transaction has ended: the rows (their count in *n) when rc is 0, else
+   NULL with the rows freed (*n stays 0). */
+static void *rows_kept(int rc, void *rows, size_t nrows, size_t *n)
+{
+    if (rc) {
+        free(rows);
+        return NULL;
+    }
+    *n = nrows;
+    return rows;
+}
+
 /* Leaves a statement ready for its next use: no open read cursor (which would pin an old WAL snapshot), no
    bindings pointing into the caller's buffers. */
 static void finish(sqlite3_stmt *st)
@@ -1172,13 +1184,8 @@ static int list_trips(cv_store *s, const trip_kind *k, const char *owner, int op
         rc = k->read_vias(s, (char *)a + i * k->size, err);
     if (k->read_vias)
         rc = tx_end(s, rc, err);
-    if (rc) {
-        free(a);
-        return rc;
-    }
-    *out = a;
-    *n = na;
-    return 0;
+    *out = rows_kept(rc, a, na, n);
+    return rc;
 }
 
 /* Cancels an open trip, and its pending and accepted bookings with it: their stops are removed, and the trips on
@@ -1243,13 +1250,8 @@ static int list_trip_bookings(cv_store *s, const trip_kind *k, int64_t id, int s
         rc = read_rows(s, k->st_bookings, sizeof(cv_booking), read_booking_row, &a, &na, "cannot list bookings", err);
     }
     rc = tx_end(s, rc, err);
-    if (rc) {
-        free(a);
-        return rc;
-    }
-    *out = a;
-    *n = na;
-    return 0;
+    *out = rows_kept(rc, a, na, n);
+    return rc;
 }
 
 /* ---- offers ---- */
@@ -1327,13 +1329,8 @@ int cv_store_offer_plan(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n,
                        err);
     }
     rc = tx_end(s, rc, err);
-    if (rc) {
-        free(a);
-        return rc;
-    }
-    *out = a;
-    *n = na;
-    return 0;
+    *out = rows_kept(rc, a, na, n);
+    return rc;
 }
 
 /* ---- requests ---- */
@@ -2224,13 +2221,8 @@ int cv_store_changes(cv_store *s, int64_t after, size_t max, cv_change **out, si
                        err);
     }
     rc = tx_end(s, rc, err);
-    if (rc) {
-        free(a);
-        return rc;
-    }
-    *out = a;
-    *n = na;
-    return 0;
+    *out = rows_kept(rc, a, na, n);
+    return rc;
 }
 
 int cv_store_prune_changes(cv_store *s, int64_t before, cv_error *err)
