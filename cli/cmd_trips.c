@@ -694,14 +694,9 @@ int cmd_booking(int argc, char **argv)
         booking_usage(stdout);
         return CLI_OK;
     }
-    int (*op)(cv_matcher_ws *, int64_t, int64_t, cv_error *) = NULL;
-    if (!strcmp(action, "accept"))
-        op = cv_matcher_accept;
-    else if (!strcmp(action, "refuse"))
-        op = cv_matcher_refuse;
-    else if (!strcmp(action, "cancel"))
-        op = cv_matcher_cancel_booking;
-    else if (strcmp(action, "show"))
+    cv_booking_action act = CV_ACT_ACCEPT;
+    int show = !strcmp(action, "show");
+    if (!show && cv_booking_action_parse(action, &act))
         return usage_error("booking", "unknown action '%.100s' (accept, refuse, cancel or show)", action);
 
     trip_args a;
@@ -717,7 +712,7 @@ int cmd_booking(int argc, char **argv)
     if ((st = session_open(&a, now, &s)))
         return st;
     cv_error err = {0};
-    int rc = op ? op(s.ws, id, now, &err) : 0;
+    int rc = show ? 0 : cv_matcher_act(s.ws, act, id, now, &err);
     st = rc ? fail(rc, CLI_FAIL, "%s", err.text) : print_booking(&s, id);
     session_close(&s);
     return st;

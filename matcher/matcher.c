@@ -2034,3 +2034,16 @@ int cv_matcher_cancel_booking(cv_matcher_ws *w, int64_t booking_id, int64_t now,
     int rc = cv_store_cancel_booking(w->store, booking_id, err);
     return rc ? rc : cv_matcher_sync(w, now, err);
 }
+
+int cv_matcher_act(cv_matcher_ws *w, cv_booking_action action, int64_t booking_id, int64_t now, cv_error *err)
+{
+    switch (action) {
+    case CV_ACT_ACCEPT:
+        return cv_matcher_accept(w, booking_id, now, err);
+    case CV_ACT_REFUSE:
+        return cv_matcher_refuse(w, booking_id, now, err);
+    case CV_ACT_CANCEL:
+        return cv_matcher_cancel_booking(w, booking_id, now, err);
+    }
+    return cv_fail(err, CV_EINVAL, "unknown booking action %d", (int)action);
+}

@@ -117,6 +117,8 @@ int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
 int cv_matcher_accept(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err);
 int cv_matcher_refuse(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err);
 int cv_matcher_cancel_booking(cv_matcher_ws *w, int64_t booking_id, int64_t now, cv_error *err);
+/* One of the three above, as the action names it. */
+int cv_matcher_act(cv_matcher_ws *w, cv_booking_action action, int64_t booking_id, int64_t now, cv_error *err);
 
 /* What the workspace's last matching query did: bucket items scanned, items kept after pruning, slots of the
    other side touched (for benchmarks). */

@@ -172,6 +172,20 @@ int cv_request_check(const cv_request *r, int64_t now, cv_error *err)
     return cv_schedule_check(&r->when, now, err);
 }
 
+int cv_booking_action_parse(const char *word, cv_booking_action *a)
+{
+    static const struct {
+        const char *word;
+        cv_booking_action action;
+    } actions[] = {{"accept", CV_ACT_ACCEPT}, {"refuse", CV_ACT_REFUSE}, {"cancel", CV_ACT_CANCEL}};
+    for (size_t i = 0; word && i < sizeof actions / sizeof *actions; i++)
+        if (!strcmp(word, actions[i].word)) {
+            *a = actions[i].action;
+            return 0;
+        }
+    return -1;
+}
+
 const char *cv_booking_status_name(cv_booking_status s)
 {
     switch (s) {

@@ -108,6 +108,13 @@ typedef enum cv_booking_status {
     CV_BOOKING_SUPERSEDED = 4 /* the passenger's request was accepted in another car on these dates */
 } cv_booking_status;
 
+/* What the parties do to a pending or accepted booking: the driver accepts or refuses it, the passenger cancels
+   it (cv_matcher_act). */
+typedef enum cv_booking_action { CV_ACT_ACCEPT, CV_ACT_REFUSE, CV_ACT_CANCEL } cv_booking_action;
+
+/* The action a word names: "accept", "refuse" or "cancel"; 0 and *a, or -1 for any other word. */
+int cv_booking_action_parse(const char *word, cv_booking_action *a);
+
 /* A passenger's booking of seats on an offer. Accepted bookings become stops of the offer. */
 typedef struct cv_booking {
     int64_t id;

@@ -695,14 +695,8 @@ static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
             return show_booking(r, w, id, 0);
         return not_allowed(r, "GET, HEAD");
     }
-    int (*op)(cv_matcher_ws *, int64_t, int64_t, cv_error *) = NULL;
-    if (!strcmp(tail, "accept"))
-        op = cv_matcher_accept;
-    else if (!strcmp(tail, "refuse"))
-        op = cv_matcher_refuse;
-    else if (!strcmp(tail, "cancel"))
-        op = cv_matcher_cancel_booking;
-    else
+    cv_booking_action action;
+    if (cv_booking_action_parse(tail, &action))
         return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
     if (!method_is(r, "POST"))
         return not_allowed(r, "POST");
@@ -714,17 +708,17 @@ static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
         char owner[CV_OWNER_MAX];
         if ((rc = cv_store_get_booking(cv_matcher_store(w), id, &b, &err)))
             return fail(r, rc, &err);
-        int driver_side = op != cv_matcher_cancel_booking;
+        int driver_side = action != CV_ACT_CANCEL;
         if (trip_owner(r, cv_matcher_store(w), driver_side, driver_side ? b.offer_id : b.request_id, owner))
             return -1;
         if (!owns(r, owner))
             return forbidden(r, "booking", id);
     }
-    rc = op(w, id, (int64_t)time(NULL), &err);
+    rc = cv_matcher_act(w, action, id, (int64_t)time(NULL), &err);
     if (rc)
         return fail(r, rc, &err);
-    web_count_booking(r, op == cv_matcher_accept   ? WEB_BOOK_ACCEPT
-                         : op == cv_matcher_refuse ? WEB_BOOK_REFUSE
+    web_count_booking(r, action == CV_ACT_ACCEPT   ? WEB_BOOK_ACCEPT
+                         : action == CV_ACT_REFUSE ? WEB_BOOK_REFUSE
                                                    : WEB_BOOK_CANCEL);
     return show_booking(r, w, id, 0);
 }
