@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "routing/ch.h"
+#include "routing/order_int.h"
 #include "routing/hub_labels.h"
 
 #define NONE UINT32_MAX
@@ -475,24 +476,12 @@ int cv_ch_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out
     return cv_path_finish(g, out);
 }
 
-typedef struct order_key {
-    uint32_t key, index;
-} order_key;
-
-static int cmp_order(const void *a, const void *b)
-{
-    const order_key *x = a, *y = b;
-    if (x->key != y->key)
-        return (x->key > y->key) - (x->key < y->key);
-    return (x->index > y->index) - (x->index < y->index);
-}
-
 /* Indexes of the n points sorted along a Hilbert curve over the graph's bounding box (malloc'ed). */
 static uint32_t *spatial_order(cv_ch_query *q, const cv_snap *pts, size_t n)
 {
     const int32_t *bb = q->g->hdr.bbox;
     double sx = 65535.0 / ((double)bb[2] - bb[0] + 1), sy = 65535.0 / ((double)bb[3] - bb[1] + 1);
-    order_key *k = malloc((n ? n : 1) * sizeof *k);
+    cv_key_index *k = malloc((n ? n : 1) * sizeof *k);
     uint32_t *out = malloc((n ? n : 1) * sizeof *out);
     if (!k || !out) {
         free(k), free(out);
@@ -502,9 +491,9 @@ static uint32_t *spatial_order(cv_ch_query *q, const cv_snap *pts, size_t n)
         double x = ((double)pts[i].location.lon - bb[0]) * sx, y = ((double)pts[i].location.lat - bb[1]) * sy;
         x = x < 0 ? 0 : x > 65535 ? 65535 : x;
         y = y < 0 ? 0 : y > 65535 ? 65535 : y;
-        k[i] = (order_key){cv_hilbert16((uint32_t)x, (uint32_t)y), (uint32_t)i};
+        k[i] = (cv_key_index){cv_hilbert16((uint32_t)x, (uint32_t)y), (uint32_t)i};
     }
-    qsort(k, n, sizeof *k, cmp_order);
+    qsort(k, n, sizeof *k, cv_key_index_cmp);
     for (size_t i = 0; i < n; i++)
         out[i] = k[i].index;
     free(k);

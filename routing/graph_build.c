@@ -2,6 +2,7 @@
    nodes along a Hilbert curve, build arcs, strongly connected components and the spatial grid, then write. */
 #define _POSIX_C_SOURCE 200809L
 #include "routing/graph_build.h"
+#include "routing/order_int.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -425,18 +426,6 @@ static int split_blocked(builder *b)
     return 0;
 }
 
-typedef struct keyed {
-    uint32_t key, node;
-} keyed;
-
-static int cmp_keyed(const void *a, const void *b)
-{
-    const keyed *x = a, *y = b;
-    if (x->key != y->key)
-        return (x->key > y->key) - (x->key < y->key);
-    return (x->node > y->node) - (x->node < y->node);
-}
-
 /* Iterative Tarjan over out-arcs. comp[n] gets the component id; returns the count. */
 static int strongly_connected(uint32_t n, const uint32_t *first, const cv_arc *arcs, uint32_t *comp, uint32_t *ncomp)
 {
@@ -684,7 +673,7 @@ static int number_junctions(const builder *b, graph_parts *p)
     const chain_edge *ch = b->chains.p;
     uint32_t nch = (uint32_t)b->chains.n;
     uint32_t *gid = p->gid = malloc((b->nnodes ? b->nnodes : 1) * sizeof *gid);
-    keyed *order = malloc((b->nnodes ? b->nnodes : 1) * sizeof *order);
+    cv_key_index *order = malloc((b->nnodes ? b->nnodes : 1) * sizeof *order);
     if (!gid || !order) {
         free(order);
         return CV_ENOMEM;
@@ -711,19 +700,19 @@ static int number_junctions(const builder *b, graph_parts *p)
                 continue;
             gid[n] = 0;
             cv_coord at = cv_build_node_loc(b, n);
-            order[nn++] = (keyed){
+            order[nn++] = (cv_key_index){
                 cv_hilbert16((uint32_t)(((double)at.lon - blo) * sx), (uint32_t)(((double)at.lat - bla) * sy)), n};
         }
     }
-    qsort(order, nn, sizeof *order, cmp_keyed);
+    qsort(order, nn, sizeof *order, cv_key_index_cmp);
     cv_coord *coords = p->coords = malloc((nn ? nn : 1) * sizeof *coords);
     if (!coords) {
         free(order);
         return CV_ENOMEM;
     }
     for (uint32_t i = 0; i < nn; i++) {
-        gid[order[i].node] = i;
-        coords[i] = cv_build_node_loc(b, order[i].node);
+        gid[order[i].index] = i;
+        coords[i] = cv_build_node_loc(b, order[i].index);
     }
     free(order);
     p->nn = nn;

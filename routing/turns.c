@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "routing/graph_build.h"
+#include "routing/order_int.h"
 
 #define NONE UINT32_MAX
 #define ROOT 0u /* the automaton state with no memory */
@@ -175,19 +176,6 @@ static int allowed(const automaton *m, uint32_t state, uint32_t i, uint32_t outd
     return !uturn_banned || named;
 }
 
-/* A deep state with a sort key (its depth, or its junction). */
-typedef struct head_idx {
-    uint32_t head, idx;
-} head_idx;
-
-static int cmp_head_idx(const void *a, const void *b)
-{
-    const head_idx *x = a, *y = b;
-    if (x->head != y->head)
-        return (x->head > y->head) - (x->head < y->head);
-    return (x->idx > y->idx) - (x->idx < y->idx);
-}
-
 static int push_arc(base_arc **ra, size_t *n, size_t *cap, base_arc a)
 {
     if (*n == *cap) {
@@ -212,7 +200,7 @@ int cv_build_arcs(const cv_edge *edges, uint32_t nedges, uint32_t nn, const cv_r
     uint32_t *bin_first = calloc((size_t)nn + 1, sizeof *bin_first), *bout_first = calloc((size_t)nn + 1, 4);
     uint32_t *bin = NULL, *bout = NULL, *depth1_id = NULL;
     uint8_t *split = calloc(nn ? nn : 1, 1);
-    head_idx *order = NULL;
+    cv_key_index *order = NULL; /* deep states by a sort key (their depth, or their junction) */
     base_arc *ra = NULL;
     uint8_t *start = NULL;
     uint32_t *start_id = NULL;
@@ -306,18 +294,18 @@ int cv_build_arcs(const cv_edge *edges, uint32_t nedges, uint32_t nn, const cv_r
     if (!order)
         goto done;
     for (uint32_t k = 0; k < m.nd; k++)
-        order[k] = (head_idx){m.d[k].depth, k};
-    qsort(order, m.nd, sizeof *order, cmp_head_idx);
+        order[k] = (cv_key_index){m.d[k].depth, k};
+    qsort(order, m.nd, sizeof *order, cv_key_index_cmp);
     for (uint32_t k = 0; k < m.nd; k++) {
-        deep *x = &m.d[order[k].idx];
+        deep *x = &m.d[order[k].index];
         x->fail = step(&m, state_fail(&m, x->parent), x->arc);
     }
 
     /* routing node ids: per split junction, its arriving arcs (the first keeps the junction's id), then its deep
        states */
     for (uint32_t k = 0; k < m.nd; k++)
-        order[k] = (head_idx){ba[m.d[k].arc].head, k};
-    qsort(order, m.nd, sizeof *order, cmp_head_idx);
+        order[k] = (cv_key_index){ba[m.d[k].arc].head, k};
+    qsort(order, m.nd, sizeof *order, cv_key_index_cmp);
     /* a route that starts exactly on a split junction has arrived by no arc: it may leave by any, with nothing
        remembered. When no arrival allows some arc that way (a U-turn onto the one road that arrives, a road every
        arrival is forbidden to take, an arc that every arrival takes into a via-way restriction), the junction gets
@@ -362,10 +350,10 @@ int cv_build_arcs(const cv_edge *edges, uint32_t nedges, uint32_t nn, const cv_r
             if (id != v)
                 o->copy_of[id - nn] = v;
         }
-        while (kd < m.nd && order[kd].head < v)
+        while (kd < m.nd && order[kd].key < v)
             kd++;
-        for (; kd < m.nd && order[kd].head == v; kd++) {
-            m.d[order[kd].idx].id = next;
+        for (; kd < m.nd && order[kd].key == v; kd++) {
+            m.d[order[kd].index].id = next;
             o->copy_of[next - nn] = v;
             next++, o->nstates++;
         }
@@ -386,12 +374,12 @@ int cv_build_arcs(const cv_edge *edges, uint32_t nedges, uint32_t nn, const cv_r
         uint32_t nstate = split[u] ? k1 - k0 : 1, dlo = 0, dhi = m.nd, ndeep = 0;
         while (split[u] && dlo < dhi) {
             uint32_t mid = dlo + (dhi - dlo) / 2;
-            if (order[mid].head < u)
+            if (order[mid].key < u)
                 dlo = mid + 1;
             else
                 dhi = mid;
         }
-        while (split[u] && dlo + ndeep < m.nd && order[dlo + ndeep].head == u)
+        while (split[u] && dlo + ndeep < m.nd && order[dlo + ndeep].key == u)
             ndeep++;
         uint32_t nall = nstate + ndeep + (split[u] && start[u]);
         for (uint32_t si = 0; si < nall; si++) {
@@ -400,8 +388,8 @@ int cv_build_arcs(const cv_edge *edges, uint32_t nedges, uint32_t nn, const cv_r
                 state = split[u] ? 1 + bin[k0 + si] : ROOT;
                 id = split[u] ? depth1_id[bin[k0 + si]] : u;
             } else if (si < nstate + ndeep) {
-                state = nb + 1 + order[dlo + si - nstate].idx;
-                id = m.d[order[dlo + si - nstate].idx].id;
+                state = nb + 1 + order[dlo + si - nstate].index;
+                id = m.d[order[dlo + si - nstate].index].id;
             } else {
                 state = ROOT;
                 id = start_id[u];
