@@ -95,29 +95,23 @@ static long build_label(worker *w, uint32_t r, int forward)
             if (d >= CV_INF_WEIGHT)
                 continue;
             uint32_t h = e[i].hub;
-            if (w->mark[h] == st) {
-                cand *c = &w->cand[w->slot[h]];
-                if (d < c->weight)
-                    *c = (cand){h,
-                                (uint32_t)d,
-                                a->duration_ds + info[i].duration_ds,
-                                a->distance_dm + info[i].distance_dm,
-                                l->arc,
-                                (uint32_t)(base + i),
-                                0};
+            cand c = {.hub = h,
+                      .weight = (uint32_t)d,
+                      .duration_ds = a->duration_ds + info[i].duration_ds,
+                      .distance_dm = a->distance_dm + info[i].distance_dm,
+                      .arc = l->arc,
+                      .next = (uint32_t)(base + i)};
+            if (w->mark[h] == st) { /* h reached before: keep the lower weight */
+                cand *old = &w->cand[w->slot[h]];
+                if (c.weight < old->weight)
+                    *old = c;
                 continue;
             }
             if (w->ncand == w->cap_cand && grow_cand(w))
                 return -1;
             w->mark[h] = st;
             w->slot[h] = (uint32_t)w->ncand;
-            w->cand[w->ncand++] = (cand){h,
-                                         (uint32_t)d,
-                                         a->duration_ds + info[i].duration_ds,
-                                         a->distance_dm + info[i].distance_dm,
-                                         l->arc,
-                                         (uint32_t)(base + i),
-                                         0};
+            w->cand[w->ncand++] = c;
         }
     }
     /* prune: (h, d) goes when a shared hub x of this label and the opposite label of h gives less than d */
