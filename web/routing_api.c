@@ -192,24 +192,31 @@ static int parse_radiuses(web_req *r, size_t n, double *radii)
     return 0;
 }
 
-/* Snaps every coordinate within its radius (radii[i], metres); NoSegment names the first one too far from a road.
-   Returns 0 or -1 after web_error. */
-static int snap_all(web_req *r, const cv_coord *c, const double *radii, size_t n, cv_snap *out)
+/* Snaps every coordinate within its radius (the radiuses parameter, else the default); NoSegment names the first
+   one too far from a road. Returns 0 or -1 after web_error. */
+static int snap_all(web_req *r, const cv_coord *c, size_t n, cv_snap *out)
 {
+    double one, *radii = n == 1 ? &one : malloc(n * sizeof *radii);
+    if (!radii)
+        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "out of memory");
+    int rc = parse_radiuses(r, n, radii);
     cv_snap_options o = cv_snap_defaults();
     cv_error err = {0};
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; !rc && i < n; i++) {
         /* the snapper reads a limit <= 0 as its default: for a radius of 0 the least positive double keeps only a
            road through the point itself */
         o.max_distance_m = radii[i] > 0 ? radii[i] : DBL_MIN;
         if (cv_snap_point(r->g, c[i], &o, &out[i], &err) == 0)
             continue;
         if (err.code == CV_ENOSEGMENT)
-            return web_error(r, BAD, osrm_word(OSRM_NO_SEGMENT), "coordinate %zu: no road within %g m of %.7f,%.7f", i,
-                             radii[i], cv_deg(c[i].lon), cv_deg(c[i].lat));
-        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_code(err.code), "coordinate %zu: %s", i, err.text);
+            rc = web_error(r, BAD, osrm_word(OSRM_NO_SEGMENT), "coordinate %zu: no road within %g m of %.7f,%.7f", i,
+                           radii[i], cv_deg(c[i].lon), cv_deg(c[i].lat));
+        else
+            rc = web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_code(err.code), "coordinate %zu: %s", i, err.text);
     }
-    return 0;
+    if (radii != &one)
+        free(radii);
+    return rc;
 }
 
 /* The waypoint objects of s[idx[0]], s[idx[1]]... (idx NULL: s[0..n-1]), each named after its street. */
@@ -300,14 +307,11 @@ int web_route(web_req *r)
     }
     cv_snap *s = calloc((size_t)n, sizeof *s);
     cv_path *paths = calloc((size_t)n - 1, sizeof *paths);
-    double *radii = malloc((size_t)n * sizeof *radii);
     int rc = 0;
-    if (!s || !paths || !radii)
+    if (!s || !paths)
         rc = web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "out of memory");
     if (!rc)
-        rc = parse_radiuses(r, (size_t)n, radii);
-    if (!rc)
-        rc = snap_all(r, c, radii, (size_t)n, s);
+        rc = snap_all(r, c, (size_t)n, s);
     cv_error err = {0};
     /* without geometry, steps or annotations, a leg is its distance, duration and weight: the search alone gives
        them, with nothing unpacked (the same figures, tested) */
@@ -341,7 +345,7 @@ int web_route(web_req *r)
     }
     for (long i = 0; paths && i + 1 < n; i++)
         cv_path_free(&paths[i]);
-    free(paths), free(s), free(c), free(radii);
+    free(paths), free(s), free(c);
     return rc;
 }
 
@@ -425,21 +429,17 @@ int web_table(web_req *r)
     long nd = ns < 0 ? -1 : parse_indexes(r, "destinations", (size_t)n, &di);
     cv_snap *s = NULL, *ss = NULL, *sd = NULL;
     cv_table_cell *cells = NULL;
-    double *radii = NULL;
     int rc = nd < 0 ? -1 : 0;
     if (!rc) {
         s = calloc((size_t)n, sizeof *s);
-        radii = malloc((size_t)n * sizeof *radii);
         ss = calloc((size_t)ns + 1, sizeof *ss);
         sd = calloc((size_t)nd + 1, sizeof *sd);
         cells = malloc(((size_t)ns * (size_t)nd + 1) * sizeof *cells);
-        if (!s || !ss || !sd || !cells || !radii)
+        if (!s || !ss || !sd || !cells)
             rc = web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "out of memory");
     }
     if (!rc)
-        rc = parse_radiuses(r, (size_t)n, radii);
-    if (!rc)
-        rc = snap_all(r, c, radii, (size_t)n, s);
+        rc = snap_all(r, c, (size_t)n, s);
     cv_error err = {0};
     if (!rc) {
         for (long i = 0; i < ns; i++)
@@ -460,7 +460,7 @@ int web_table(web_req *r)
         }
         web_ok(r, doc);
     }
-    free(c), free(si), free(di), free(s), free(ss), free(sd), free(cells), free(radii);
+    free(c), free(si), free(di), free(s), free(ss), free(sd), free(cells);
     return rc;
 }
 
@@ -488,10 +488,7 @@ int web_nearest(web_req *r)
     if (n < 0)
         return -1;
     cv_snap s;
-    double radius;
-    int rc = parse_radiuses(r, 1, &radius);
-    if (!rc)
-        rc = snap_all(r, c, &radius, 1, &s);
+    int rc = snap_all(r, c, 1, &s);
     free(c);
     if (!rc)
         web_ok(r, json_pack("{s:s,s:[o]}", "code", osrm_word(OSRM_OK), "waypoints", osrm_json_waypoint(r->g, &s)));
