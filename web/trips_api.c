@@ -495,11 +495,30 @@ static int trip_one(web_req *r, cv_matcher_ws *w, kind k, int64_t id, int cancel
     return ok(r, 0, "request", obj);
 }
 
-static int trip_matches(web_req *r, cv_matcher_ws *w, kind k, int64_t id)
+/* The query string of a list of matches: limit and nothing else. 0, or -1 after web_error. */
+static int limit_only(web_req *r, int *limit)
 {
     static const char *const args[] = {"limit", NULL};
+    return check_args(r, args) || parse_limit(r, limit) ? -1 : 0;
+}
+
+/* Answers a list of matches (v, n: freed here) as {"code": "Ok", "matches": [...]}, or the failure rc. */
+static int answer_matches(web_req *r, int rc, cv_match *v, size_t n, cv_error *err)
+{
+    if (rc) {
+        free(v);
+        return fail(r, rc, err);
+    }
+    web_count_matches(r, n);
+    json_t *list = trip_json_matches(v, n);
+    free(v);
+    return ok(r, 0, "matches", list);
+}
+
+static int trip_matches(web_req *r, cv_matcher_ws *w, kind k, int64_t id)
+{
     int limit = 0;
-    if (check_args(r, args) || parse_limit(r, &limit))
+    if (limit_only(r, &limit))
         return -1;
     char owner[CV_OWNER_MAX];
     if (r->auth && trip_owner(r, cv_matcher_store(w), k == K_OFFER, id, owner))
@@ -512,14 +531,7 @@ static int trip_matches(web_req *r, cv_matcher_ws *w, kind k, int64_t id)
     size_t n = 0;
     int rc = k == K_OFFER ? cv_matcher_offer_matches(w, id, now, limit, &v, &n, &err)
                           : cv_matcher_request_matches(w, id, now, limit, &v, &n, &err);
-    if (rc) {
-        free(v);
-        return fail(r, rc, &err);
-    }
-    web_count_matches(r, n);
-    json_t *list = trip_json_matches(v, n);
-    free(v);
-    return ok(r, 0, "matches", list);
+    return answer_matches(r, rc, v, n, &err);
 }
 
 /* /v1/offers... and /v1/requests...; rest is what follows "offers" or "requests". */
@@ -568,9 +580,8 @@ static int search(web_req *r, cv_matcher_ws *w)
         return -1;
     if (!method_is(r, "POST"))
         return not_allowed(r, "POST");
-    static const char *const args[] = {"limit", NULL};
     int limit = 0;
-    if (check_args(r, args) || parse_limit(r, &limit))
+    if (limit_only(r, &limit))
         return -1;
     int64_t now = (int64_t)time(NULL);
     json_t *doc = body_object(r);
@@ -585,14 +596,7 @@ static int search(web_req *r, cv_matcher_ws *w)
     cv_match *v = NULL;
     size_t n = 0;
     int rc = cv_matcher_search(w, &q, now, limit, &v, &n, &err);
-    if (rc) {
-        free(v);
-        return fail(r, rc, &err);
-    }
-    web_count_matches(r, n);
-    json_t *list = trip_json_matches(v, n);
-    free(v);
-    return ok(r, 0, "matches", list);
+    return answer_matches(r, rc, v, n, &err);
 }
 
 /* --- bookings --- */
