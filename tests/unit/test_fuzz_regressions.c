@@ -23,6 +23,23 @@
 /* fuzz_graph: a graph file whose points are far from the query point (a longitude of -214.7 degrees in a file with
    good checksums) made cv_project_planar subtract the int32 coordinates in int: signed overflow, and a wrapped
    difference. Points on either side of the antimeridian are as far apart with valid coordinates. */
+/* Imports the OSM file `in` as `covoit import` does into the graph file `out`, and opens it. */
+static cv_graph *import_and_open(const char *in, const char *out)
+{
+    cv_profile_options popt = cv_profile_defaults();
+    cv_network net;
+    cv_error err = {0};
+    assert_int_equal(cv_network_read(in, &popt, NULL, &net, &err), 0);
+    int rc = cv_graph_build(&net, in, out, NULL, NULL, &err);
+    cv_network_free(&net);
+    if (rc)
+        fail_msg("build: %s", err.text);
+    cv_graph *g = cv_graph_open(out, &err);
+    if (!g)
+        fail_msg("open: %s", err.text);
+    return g;
+}
+
 static void test_project_planar_far_points(void **state)
 {
     (void)state;
@@ -125,17 +142,8 @@ static void test_graph_across_the_world(void **state)
           "</osm>\n",
           f);
     assert_int_equal(fclose(f), 0);
-    cv_profile_options popt = cv_profile_defaults();
-    cv_network net;
     cv_error err = {0};
-    assert_int_equal(cv_network_read(in, &popt, NULL, &net, &err), 0);
-    int rc = cv_graph_build(&net, in, out, NULL, NULL, &err);
-    cv_network_free(&net);
-    if (rc)
-        fail_msg("build: %s", err.text);
-    cv_graph *g = cv_graph_open(out, &err);
-    if (!g)
-        fail_msg("open: %s", err.text);
+    cv_graph *g = import_and_open(in, out);
     assert_int_equal(g->hdr.bbox[0], -1799000000);
     assert_int_equal(g->hdr.bbox[2], 1799000000);
     assert_true(g->hdr.grid_cols >= 1 && g->hdr.grid_rows >= 1);
@@ -236,17 +244,8 @@ static void test_grid_of_long_segments(void **state)
     }
     fputs("</osm>\n", f);
     assert_int_equal(fclose(f), 0);
-    cv_profile_options popt = cv_profile_defaults();
-    cv_network net;
     cv_error err = {0};
-    assert_int_equal(cv_network_read(in, &popt, NULL, &net, &err), 0);
-    int rc = cv_graph_build(&net, in, out, NULL, NULL, &err);
-    cv_network_free(&net);
-    if (rc)
-        fail_msg("build: %s", err.text);
-    cv_graph *g = cv_graph_open(out, &err);
-    if (!g)
-        fail_msg("open: %s", err.text);
+    cv_graph *g = import_and_open(in, out);
     uint64_t items = g->hdr.sections[CV_SEC_GRID_ITEM].count;
     /* within the budget of 8 per segment and 2^20 (it was about 16 million per segment) */
     assert_true(items >= 4 && items <= 8 * 4 + (1u << 20));
