@@ -9,32 +9,32 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: covoit key add --db FILE --client NAME --scopes routing,search,trips,admin\n"
+    fprintf(f, "usage: covoit key add --db FILE --client NAME --scopes routing,search,trips,admin,interop\n"
                "       covoit key list --db FILE\n"
                "       covoit key revoke ID --db FILE\n\n"
                "API keys of `covoit serve`. `add` prints the new secret once (only its SHA-256 is stored); when\n"
                "the database holds at least one key that is not revoked, the server requires a key on every\n"
                "request but GET /health (X-API-Key: SECRET or Authorization: Bearer SECRET).\n"
                "Scopes: routing (the OSRM endpoints), search (/v1/search and matches), trips (offers, requests,\n"
-               "bookings), admin (everything, anyone's trips).\n");
+               "bookings), admin (everything, anyone's trips), interop (a partner operator: the carpool\n"
+               "interoperability standard's endpoints under /stdcov/v1/).\n");
 }
+
+/* The scope names, bit i is names[i]. */
+static const char *const scope_names[] = {"routing", "search", "trips", "admin", "interop"};
+#define NSCOPES (sizeof scope_names / sizeof *scope_names)
 
 static int parse_scopes(const char *text, unsigned *out)
 {
     unsigned v = 0;
     const char *p = text;
     while (*p) {
-        size_t n = strcspn(p, ",");
-        if (n == 7 && !strncmp(p, "routing", n))
-            v |= CV_SCOPE_ROUTING;
-        else if (n == 6 && !strncmp(p, "search", n))
-            v |= CV_SCOPE_SEARCH;
-        else if (n == 5 && !strncmp(p, "trips", n))
-            v |= CV_SCOPE_TRIPS;
-        else if (n == 5 && !strncmp(p, "admin", n))
-            v |= CV_SCOPE_ADMIN;
-        else
+        size_t n = strcspn(p, ","), i = 0;
+        while (i < NSCOPES && (strlen(scope_names[i]) != n || strncmp(p, scope_names[i], n)))
+            i++;
+        if (i == NSCOPES)
             return -1;
+        v |= 1u << i;
         p += n;
         if (*p == ',')
             p++;
@@ -46,10 +46,9 @@ static int parse_scopes(const char *text, unsigned *out)
 static json_t *scopes_json(unsigned s)
 {
     json_t *a = json_array();
-    static const char *const names[] = {"routing", "search", "trips", "admin"};
-    for (int i = 0; i < 4 && a; i++)
+    for (size_t i = 0; i < NSCOPES && a; i++)
         if (s & (1u << i))
-            json_array_append_new(a, json_string(names[i]));
+            json_array_append_new(a, json_string(scope_names[i]));
     return a;
 }
 
@@ -93,7 +92,7 @@ int cmd_key(int argc, char **argv)
             return CLI_USAGE;
         }
         if (parse_scopes(scopes_text, &scopes)) {
-            cli_error("--scopes: a comma-separated list of routing, search, trips, admin");
+            cli_error("--scopes: a comma-separated list of routing, search, trips, admin, interop");
             return CLI_USAGE;
         }
     } else if (!strcmp(op, "revoke")) {

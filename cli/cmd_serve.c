@@ -32,7 +32,8 @@ static void usage(FILE *f)
         "                    [--threads N] [--max-connections N] [--max-connections-per-ip N]\n"
         "                    [--connection-timeout SECONDS] [--request-timeout SECONDS] [--max-body BYTES]\n"
         "                    [--rate N] [--demo-trips N] [--price-per-km EUR] [--max-route-coords N]\n"
-        "                    [--max-table-coords N] [--page DIR] [--hub-labels-mb MB] [--quiet|--no-quiet]\n\n"
+        "                    [--max-table-coords N] [--page DIR] [--hub-labels-mb MB] [--quiet|--no-quiet]\n"
+        "                    [--operator HOST] [--public-url URL]\n\n"
         "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes and answers the requests\n"
         "in flight (a request begun after the signal gets 503 ShuttingDown, unprocessed) and exits:\n"
         "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
@@ -67,9 +68,14 @@ static void usage(FILE *f)
         "for a city the size of Porto) and answer routes, tables and carpool searches several times faster than\n"
         "the hierarchy alone; when they would need more than MB megabytes (1024), or with 0, the server answers\n"
         "from the hierarchy alone.\n"
+        "The carpool interoperability standard (\"standard covoiturage\") is served under /stdcov/v1/ to partner\n"
+        "operators (keys with the interop scope): --operator HOST is this platform's domain, named in every\n"
+        "journey (without it /stdcov/v1/ answers 503); --public-url URL, where people reach the map page, makes\n"
+        "the journeys' webUrl links.\n"
         "--config FILE: a JSON object of the same settings, keys named after the options: graph, db, listen,\n"
         "tz, threads, max_connections, max_connections_per_ip, connection_timeout_s, request_timeout_s,\n"
-        "max_body_bytes, rate, demo_trips, price_per_km, max_route_coords, max_table_coords, page, hub_labels_mb\n"
+        "max_body_bytes, rate, demo_trips, price_per_km, max_route_coords, max_table_coords, page, hub_labels_mb,\n"
+        "operator, public_url\n"
         "(strings and whole numbers as on the command line, quiet true|false), e.g. {\"graph\": \"porto.cvg\",\n"
         "\"listen\": \"[::1]:8080\", \"threads\": 4}\n"
         "(see docs/covoit.example.json). Options given on the command line win over the file; an unknown key, a\n"
@@ -86,7 +92,7 @@ static void usage(FILE *f)
 
 /* --- settings: each is a long option and a key of the --config file; the command line wins over the file --- */
 
-typedef enum set_kind { SET_STR, SET_LISTEN, SET_INT, SET_NUM, SET_BOOL } set_kind;
+typedef enum set_kind { SET_STR, SET_LISTEN, SET_INT, SET_NUM, SET_BOOL, SET_HOST, SET_URL } set_kind;
 
 typedef struct setting {
     const char *key; /* in the --config file */
@@ -114,6 +120,8 @@ enum {
     S_PAGE,
     S_QUIET,
     S_LABELS_MB,
+    S_OPERATOR,
+    S_PUBLIC_URL,
     S_N
 };
 
@@ -136,6 +144,8 @@ static const setting settings[S_N] = {
     [S_PAGE] = {"page", "--page", SET_STR, 0, 0},
     [S_QUIET] = {"quiet", "--quiet", SET_BOOL, 0, 0},
     [S_LABELS_MB] = {"hub_labels_mb", "--hub-labels-mb", SET_INT, 0, 1 << 20},
+    [S_OPERATOR] = {"operator", "--operator", SET_HOST, 0, 0},
+    [S_PUBLIC_URL] = {"public_url", "--public-url", SET_URL, 0, 0},
 };
 
 typedef struct setting_value {
@@ -265,10 +275,54 @@ static const char *expected(int k, char *buf, size_t cap)
     case SET_BOOL:
         snprintf(buf, cap, "true or false");
         break;
+    case SET_HOST:
+        snprintf(buf, cap, "a host name such as carpool.example.org (the operator's domain, no scheme or port)");
+        break;
+    case SET_URL:
+        snprintf(buf, cap, "an http:// or https:// URL without query, such as https://carpool.example.org/");
+        break;
     default:
         snprintf(buf, cap, "a non-empty string");
     }
     return buf;
+}
+
+/* A bare host name as the interoperability standard names an operator: labels of letters, digits and inner
+   hyphens (1 to 63 characters each), at least two of them, separated by dots, 253 characters at most. */
+static int is_host_name(const char *t)
+{
+    size_t n = strlen(t), label = 0, labels = 1;
+    if (n == 0 || n > 253)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = t[i];
+        if (c == '.') {
+            if (label == 0 || t[i - 1] == '-')
+                return 0;
+            label = 0;
+            labels++;
+        } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                   (c == '-' && label > 0)) {
+            if (++label > 63)
+                return 0;
+        } else {
+            return 0;
+        }
+    }
+    return label > 0 && t[n - 1] != '-' && labels >= 2;
+}
+
+/* An absolute http or https URL with a host, as the base of links to the map page: no spaces or control
+   characters, no query or fragment (the links add their own), 1000 characters at most. */
+static int is_public_url(const char *t)
+{
+    size_t skip = !strncmp(t, "https://", 8) ? 8 : !strncmp(t, "http://", 7) ? 7 : 0;
+    if (!skip || !t[skip] || t[skip] == '/' || strlen(t) > 1000)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+        if (*p <= ' ' || *p == 0x7f || *p == '?' || *p == '#' || *p == '"' || *p == '<' || *p == '>' || *p == '\\')
+            return 0;
+    return 1;
 }
 
 /* Checks text as a value of setting k (on the command line, or a string in the config file) and stores it.
@@ -295,6 +349,10 @@ static int set_from_text(int k, const char *text, const char *file, setting_valu
         long port;
         int kind;
         ok = !parse_listen(text, host, sizeof host, &port, &kind);
+    } else if (s->kind == SET_HOST) {
+        ok = is_host_name(text);
+    } else if (s->kind == SET_URL) {
+        ok = is_public_url(text);
     } else {
         ok = *text != '\0';
     }
@@ -345,7 +403,7 @@ static int load_config(const char *path, setting_value *vals, json_t **doc)
         }
         const setting *s = &settings[k];
         char where[600], want[200], num[64];
-        if (s->kind == SET_STR || s->kind == SET_LISTEN) {
+        if (s->kind == SET_STR || s->kind == SET_LISTEN || s->kind == SET_HOST || s->kind == SET_URL) {
             if (!json_is_string(val)) {
                 cli_error("%s must be a string", origin(k, path, where, sizeof where));
                 return -1;
@@ -660,6 +718,8 @@ static int serve(int argc, char **argv, json_t **config_doc)
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     o.page_dir = page;
+    o.operator_name = v[S_OPERATOR].set ? v[S_OPERATOR].s : NULL;
+    o.public_url = v[S_PUBLIC_URL].set ? v[S_PUBLIC_URL].s : NULL;
     s = cv_server_start(g, &o, &err);
     if (!s) {
         cli_error("%s", err.text);

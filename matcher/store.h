@@ -185,7 +185,10 @@ int cv_store_prune_changes(cv_store *s, int64_t before, cv_error *err);
 #define CV_SCOPE_SEARCH 2u  /* searching trips: a search that stores nothing, an offer's or a request's matches */
 #define CV_SCOPE_TRIPS 4u   /* writing and reading its own trips: offers, requests and bookings */
 #define CV_SCOPE_ADMIN 8u   /* everything, anyone's trips */
-#define CV_SCOPE_ALL 15u
+#define CV_SCOPE_INTEROP                                                                                               \
+    16u /* a partner operator of the carpool interoperability standard: its searches of our                            \
+           journeys and trips, its bookings on them and its users' messages */
+#define CV_SCOPE_ALL 31u
 
 /* "cvk_" and 64 hex digits, NUL-terminated. */
 #define CV_KEY_SECRET_MAX 70

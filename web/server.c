@@ -216,6 +216,7 @@ static const web_route_entry routes[] = {
     {"GET", "/health", 1, web_health, 0},
     {"GET", "/metrics", 1, web_metrics, 0},
     {"*", "/v1/", 0, web_v1, 0},
+    {"*", "/stdcov/v1/", 0, web_stdcov, 0},
     {"GET", "/", 1, web_page_index, 0},
     {"GET", "/static/", 0, web_page_static, 0},
 };
@@ -546,6 +547,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                  .max_route_coords = s->o.max_route_coords,
                  .max_table_coords = s->o.max_table_coords};
     r.page_dir = s->o.page_dir;
+    r.operator_name = s->o.operator_name;
+    r.public_url = s->o.public_url;
     r.metrics = s->metrics;
     r.file_fd = -1;
     switch (st->refuse) {

@@ -36,6 +36,10 @@ typedef struct cv_server_options {
                                     and tables are answered from them; NULL: CH searches */
     const char *page_dir;        /* the map page's directory (web/page, with node_modules/leaflet from npm), kept by
                                     the caller: GET / and /static/...; NULL: GET / answers 503 Unavailable */
+    const char *operator_name;   /* this platform's domain in the interoperability standard (/stdcov/v1), kept by
+                                    the caller; NULL: /stdcov/v1 answers 503 Unavailable */
+    const char *public_url;      /* where people reach the map page (https://carpool.example.org/), kept by the
+                                    caller, for the links of /stdcov/v1 answers; NULL: no links */
 } cv_server_options;
 
 /* Defaults: 127.0.0.1, port 8080, one thread per core, 1024 connections, 64 per address, 30 s idle timeout, 30 s

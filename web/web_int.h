@@ -33,13 +33,15 @@ typedef struct web_req {
     int auth; /* 1: the server requires API keys, and client and scopes are the caller's */
     char client[CV_OWNER_MAX];
     unsigned scopes;
-    unsigned retry_after;     /* the Retry-After of a 429, or of a 503 Busy, seconds */
-    int status;               /* HTTP status of the response */
-    json_t *body;             /* the response document (owned) */
-    char *text;               /* instead of body: a malloc'ed text answer (owned), e.g. /metrics */
-    const char *content_type; /* the text answer's Content-Type */
-    const char *page_dir;     /* the map page's directory (cv_server_options.page_dir), NULL when none */
-    int has_file;             /* instead of body and text: send file_fd (owned), file_size bytes (page.c) */
+    unsigned retry_after;      /* the Retry-After of a 429, or of a 503 Busy, seconds */
+    int status;                /* HTTP status of the response */
+    json_t *body;              /* the response document (owned) */
+    char *text;                /* instead of body: a malloc'ed text answer (owned), e.g. /metrics */
+    const char *content_type;  /* the text answer's Content-Type */
+    const char *page_dir;      /* the map page's directory (cv_server_options.page_dir), NULL when none */
+    const char *operator_name; /* cv_server_options.operator_name, NULL when none */
+    const char *public_url;    /* cv_server_options.public_url, NULL when none */
+    int has_file;              /* instead of body and text: send file_fd (owned), file_size bytes (page.c) */
     int file_fd;
     uint64_t file_size;
 } web_req;
@@ -91,6 +93,10 @@ int web_health(web_req *r);
 
 /* The carpool service under /v1/ (trips_api.c): every method, rest is the path after "/v1/". */
 int web_v1(web_req *r);
+
+/* The carpool interoperability standard under /stdcov/v1/ (stdcov_api.c): every method, rest is the path after
+   "/stdcov/v1/". */
+int web_stdcov(web_req *r);
 
 /* The map page (page.c): GET / and GET /static/... from page_dir; no key needed. */
 int web_page_index(web_req *r);

@@ -20,8 +20,8 @@
 enum { K_STR, K_INT, K_NUM, K_BOOL, K_ANY_STR };
 
 /* The settings table of docs/API.md (Configuration), read at start: rows "| `--threads N` | `threads` | integer
-   1–1024 | default | meaning |". "listen" is syntax checked by covoit (addresses, names, brackets): any string
-   may be good or bad. */
+   1–1024 | default | meaning |". "listen", "operator" and "public_url" are syntax checked by covoit (addresses,
+   host names, URLs): any string may be good or bad. */
 static struct {
     char key[64];
     int kind;
@@ -52,7 +52,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         else if (sscanf(type, "number %lf\xe2\x80\x93%lf", &lo, &hi) == 2)
             kind = K_NUM;
         else if (!strncmp(type, "string", 6))
-            kind = strcmp(key, "listen") ? K_STR : K_ANY_STR;
+            kind = strcmp(key, "listen") && strcmp(key, "operator") && strcmp(key, "public_url") ? K_STR : K_ANY_STR;
         else if (!strncmp(type, "`true` / `false`", 16))
             kind = K_BOOL;
         else

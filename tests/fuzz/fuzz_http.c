@@ -263,6 +263,7 @@ static size_t parse_response(const char *p, size_t n, int head_only, response *r
 
 /* What must hold for a response covoit made: see the top of the file. */
 static void check_access(const char *req, int status, const char *body, size_t body_len);
+static void decoded_path(const char *req, char *out, size_t cap);
 
 static void check_response(const response *r, const char *req)
 {
@@ -275,6 +276,16 @@ static void check_response(const response *r, const char *req)
         return;
     json_error_t je;
     json_t *doc = json_loadb(r->body, r->body_len, 0, &je);
+    char path[1024];
+    decoded_path(req, path, sizeof path);
+    if (r->status == 200 && !strncmp(path, "/stdcov/v1/", 11)) {
+        /* the interoperability standard's successes are its own documents: an array of journeys, a status */
+        if (!json_is_array(doc) && !json_is_object(doc))
+            fz_fail("status 200 on %s: the body is not JSON (%s): %.*s\nrequest: %.300s", path, je.text,
+                    (int)(r->body_len < 400 ? r->body_len : 400), r->body, req);
+        json_decref(doc);
+        return;
+    }
     if (!json_is_object(doc))
         fz_fail("status %d: the body is not a JSON object (%s): %.*s\nrequest: %.300s", r->status, je.text,
                 (int)(r->body_len < 400 ? r->body_len : 400), r->body, req);
@@ -504,11 +515,11 @@ static void check_access(const char *req, int status, const char *body, size_t b
         return;
     char path[1024];
     decoded_path(req, path, sizeof path);
-    int open =
-        !strcmp(path, "/health") || !strcmp(path, "/metrics") || !strcmp(path, "/") || !strncmp(path, "/static/", 8);
+    int open = !strcmp(path, "/health") || !strcmp(path, "/metrics") || !strcmp(path, "/") ||
+               !strncmp(path, "/static/", 8) || !strcmp(path, "/stdcov/v1/status");
     if (key == KEY_NONE && !open)
         fz_fail("status %d without a key on %s\nrequest: %.300s", status, path, req);
-    if (key == KEY_ROUTER && !strncmp(path, "/v1/", 4))
+    if (key == KEY_ROUTER && !open && (!strncmp(path, "/v1/", 4) || !strncmp(path, "/stdcov/", 8)))
         fz_fail("status %d for a routing-only key on %s\nrequest: %.300s", status, path, req);
     if (key != KEY_OTHER)
         return;
@@ -676,6 +687,8 @@ static void start_server(void)
     o.matcher = matcher;
     o.labels = labels;
     o.page_dir = COVOIT_SOURCE_DIR "/web/page";
+    o.operator_name = "carpool.example.org";
+    o.public_url = "https://carpool.example.org/";
     server = cv_server_start(graph, &o, &err);
     if (!server)
         fz_fail("server: %s", err.text);

@@ -1,0 +1,490 @@
+/* test_http_stdcov.c — the carpool interoperability standard under /stdcov/v1 over HTTP: the real server on
+   127.0.0.1 port 0 with the Monaco graph and a temporary trip database. Driver journeys as the standard types
+   them (every required field, integers where it says integer), the filters the conformance tool asserts (every
+   pickup within departureRadius, every drop-off within arrivalRadius, every pickup within timeDelta of
+   departureDate, at most count, unique ids, the operator named), journeys of a regular offer per date, every
+   error as {"error": ...} with a status the standard declares, /status, a server without an operator name, and
+   the interop key scope in auth mode. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "http_client.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "matcher/matcher.h"
+#include "matcher/store.h"
+#include "web/server.h"
+#include "test_support.h"
+
+#define DB COVOIT_TMP "/http_stdcov.db"
+#define DB_KEYS COVOIT_TMP "/http_stdcov_keys.db"
+#define OPERATOR "carpool.example.org"
+#define PUBLIC_URL "https://carpool.example.org/app"
+
+#define CASINO "7.4275,43.7396"
+#define FONTVIEILLE "7.4160,43.7290"
+
+static cv_graph *graph;
+static cv_matcher *matcher;
+static cv_server *server;
+static uint16_t port;
+
+static int64_t depart_t;       /* the punctual offers' departure, two days from now at 08:00 UTC */
+static double route_pts[2][2]; /* two points along the casino -> Fontvieille route, [lon, lat] */
+
+static reply get(const char *path, const char *header)
+{
+    return http_request(port, "GET", path, header, NULL, 0);
+}
+
+/* GET path; the answer must be 200 and a JSON array (the caller frees the reply). */
+static reply journeys(const char *path)
+{
+    reply r = get(path, NULL);
+    if (r.status != 200 || !json_is_array(r.json))
+        fail_msg("GET %s: status %d, expected 200 and an array: %s", path, r.status, r.raw);
+    return r;
+}
+
+/* GET path; the answer must be status with a standard error body {"error": "..."}. */
+static void expect_error(const char *method, const char *path, int status, const char *contains)
+{
+    reply r = http_request(port, method, path, NULL, NULL, 0);
+    const char *e = json_string_value(json_object_get(r.json, "error"));
+    if (r.status != status || !e || (contains && !strstr(e, contains)))
+        fail_msg("%s %s: status %d, expected %d with an error naming '%s': %s", method, path, r.status, status,
+                 contains ? contains : "", r.raw);
+    reply_free(&r);
+}
+
+/* The query of a search from (dlon, dlat) to (alon, alat) at date, with extra parameters. */
+static void query(char *out, size_t cap, double dlon, double dlat, double alon, double alat, long long date,
+                  const char *extra)
+{
+    snprintf(out, cap,
+             "/stdcov/v1/driver_journeys?departureLat=%.7f&departureLng=%.7f&arrivalLat=%.7f&arrivalLng=%.7f"
+             "&departureDate=%lld%s",
+             dlat, dlon, alat, alon, date, extra ? extra : "");
+}
+
+static double haversine_km(double lon1, double lat1, double lon2, double lat2)
+{
+    const double rad = 3.14159265358979323846 / 180;
+    double dlat = (lat2 - lat1) * rad, dlon = (lon2 - lon1) * rad;
+    double a = sin(dlat / 2) * sin(dlat / 2) + cos(lat1 * rad) * cos(lat2 * rad) * sin(dlon / 2) * sin(dlon / 2);
+    return 6371.0 * 2 * atan2(sqrt(a), sqrt(1 - a));
+}
+
+static void require_integer(json_t *j, const char *key)
+{
+    if (!json_is_integer(json_object_get(j, key)))
+        fail_msg("%s is not an integer in %s", key, json_dumps(j, JSON_COMPACT));
+}
+
+static void require_number(json_t *j, const char *key)
+{
+    if (!json_is_number(json_object_get(j, key)))
+        fail_msg("%s is not a number in %s", key, json_dumps(j, JSON_COMPACT));
+}
+
+static void require_string(json_t *j, const char *key)
+{
+    if (!json_is_string(json_object_get(j, key)))
+        fail_msg("%s is not a string in %s", key, json_dumps(j, JSON_COMPACT));
+}
+
+/* Every DriverJourney of list holds the standard's schema and the query's filters (the conformance tool's
+   assertions: radii measured from the passenger's pickup and drop-off, haversine with R = 6371 km). */
+static void check_journeys(json_t *list, double dlon, double dlat, double alon, double alat, long long date,
+                           double drad_km, double arad_km, long long delta, long long count)
+{
+    if (count >= 0)
+        assert_true((long long)json_array_size(list) <= count);
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *j = json_array_get(list, i);
+        require_string(j, "id");
+        for (size_t k = 0; k < i; k++)
+            assert_string_not_equal(json_string_value(json_object_get(j, "id")),
+                                    json_string_value(json_object_get(json_array_get(list, k), "id")));
+        assert_string_equal(json_string_value(json_object_get(j, "operator")), OPERATOR);
+        assert_string_equal(json_string_value(json_object_get(j, "type")), "PLANNED");
+        require_number(j, "passengerPickupLat");
+        require_number(j, "passengerPickupLng");
+        require_number(j, "passengerDropLat");
+        require_number(j, "passengerDropLng");
+        require_integer(j, "passengerPickupDate");
+        require_integer(j, "duration");
+        require_integer(j, "distance");
+        require_integer(j, "availableSeats");
+        assert_true(json_integer_value(json_object_get(j, "duration")) > 0);
+        assert_true(json_integer_value(json_object_get(j, "distance")) > 0);
+        assert_true(json_integer_value(json_object_get(j, "availableSeats")) >= 1);
+        json_t *u = json_object_get(j, "driver");
+        require_string(u, "id");
+        require_string(u, "alias");
+        assert_string_equal(json_string_value(json_object_get(u, "operator")), OPERATOR);
+        json_t *p = json_object_get(j, "price");
+        const char *price_type = json_string_value(json_object_get(p, "type"));
+        assert_non_null(price_type);
+        assert_true(json_number_value(json_object_get(p, "amount")) > 0 ? !strcmp(price_type, "PAYING")
+                                                                        : !strcmp(price_type, "FREE"));
+        assert_string_equal(json_string_value(json_object_get(p, "currency")), "EUR");
+        assert_true(json_number_value(json_object_get(p, "amount")) >= 0);
+        const char *url = json_string_value(json_object_get(j, "webUrl"));
+        assert_non_null(url);
+        assert_true(!strncmp(url, PUBLIC_URL "/?journey=", strlen(PUBLIC_URL "/?journey=")));
+        assert_non_null(strstr(url, json_string_value(json_object_get(j, "id"))));
+        /* nothing of the driver's own trip: no origin, destination or route */
+        assert_null(json_object_get(j, "driverDepartureLat"));
+        assert_null(json_object_get(j, "driverArrivalLat"));
+        double plon = json_number_value(json_object_get(j, "passengerPickupLng"));
+        double plat = json_number_value(json_object_get(j, "passengerPickupLat"));
+        double qlon = json_number_value(json_object_get(j, "passengerDropLng"));
+        double qlat = json_number_value(json_object_get(j, "passengerDropLat"));
+        assert_true(haversine_km(plon, plat, dlon, dlat) <= drad_km);
+        assert_true(haversine_km(qlon, qlat, alon, alat) <= arad_km);
+        assert_true(llabs(json_integer_value(json_object_get(j, "passengerPickupDate")) - date) <= delta);
+    }
+}
+
+/* --- set-up --- */
+
+static cv_server *start(cv_matcher *m, const char *operator_name)
+{
+    cv_server_options o = cv_server_defaults();
+    o.port = 0;
+    o.threads = 4;
+    o.quiet = 1;
+    o.matcher = m;
+    o.operator_name = operator_name;
+    o.public_url = PUBLIC_URL;
+    cv_error err = {0};
+    cv_server *s = cv_server_start(graph, &o, &err);
+    if (!s)
+        fail_msg("%s", err.text);
+    return s;
+}
+
+static void fresh_db(const char *path)
+{
+    char p[512];
+    const char *suffix[] = {"", "-wal", "-shm"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
+        unlink(p);
+    }
+}
+
+static int64_t post_offer(const char *body)
+{
+    reply r = http_request(port, "POST", "/v1/offers", NULL, body, strlen(body));
+    if (r.status != 201)
+        fail_msg("POST /v1/offers %s: %d %s", body, r.status, r.raw);
+    int64_t id = json_integer_value(json_object_get(json_object_get(r.json, "offer"), "id"));
+    reply_free(&r);
+    return id;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    graph = tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_stdcov_monaco.cvg");
+    fresh_db(DB);
+    cv_error err = {0};
+    cv_matcher_options mo = cv_matcher_defaults();
+    if (cv_matcher_open(graph, DB, &mo, (int64_t)time(NULL), &matcher, &err))
+        fail_msg("%s", err.text);
+    server = start(matcher, OPERATOR);
+    port = cv_server_port(server);
+    depart_t = (time(NULL) / 86400 + 2) * 86400 + 8 * 3600;
+    return port ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cv_server_stop(server);
+    cv_matcher_close(matcher);
+    cv_graph_close(graph);
+    return 0;
+}
+
+/* --- tests --- */
+
+static void test_status(void **state)
+{
+    (void)state;
+    reply r = get("/stdcov/v1/status", NULL);
+    assert_int_equal(r.status, 200);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "ok");
+    reply_free(&r);
+}
+
+static void test_driver_journeys(void **state)
+{
+    (void)state;
+    /* points along the offers' own route, as the server routes it */
+    reply r = get("/route/v1/driving/" CASINO ";" FONTVIEILLE "?geometries=geojson", NULL);
+    json_t *coords = json_object_get(json_object_get(json_array_get(json_object_get(r.json, "routes"), 0), "geometry"),
+                                     "coordinates");
+    size_t n = json_array_size(coords);
+    assert_true(n >= 8);
+    for (int k = 0; k < 2; k++) {
+        json_t *c = json_array_get(coords, k ? 3 * n / 4 : n / 4);
+        route_pts[k][0] = json_number_value(json_array_get(c, 0));
+        route_pts[k][1] = json_number_value(json_array_get(c, 1));
+    }
+    reply_free(&r);
+
+    char depart[32], body[512];
+    time_t t = (time_t)depart_t;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(depart, sizeof depart, "%Y-%m-%dT%H:%M:00Z", &tm);
+    for (int k = 1; k <= 3; k++) {
+        snprintf(body, sizeof body,
+                 "{\"from\":[" CASINO "],\"to\":[" FONTVIEILLE "],\"depart\":\"%s\",\"margin_min\":30,\"seats\":%d,"
+                 "\"owner\":\"owner-secret-%d\"}",
+                 depart, k, k);
+        post_offer(body);
+    }
+    char path[512];
+    long long date = depart_t + 5 * 60;
+    query(path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], date,
+          "&timeDelta=1800");
+    r = journeys(path);
+    assert_int_equal(json_array_size(r.json), 3);
+    check_journeys(r.json, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], date, 1.0, 1.0, 1800,
+                   -1);
+    /* the driver is named by the offer, never by the owner reference of our platform */
+    assert_null(strstr(r.raw, "owner-secret"));
+    reply_free(&r);
+
+    /* count */
+    query(path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], date,
+          "&timeDelta=1800&count=2");
+    r = journeys(path);
+    assert_int_equal(json_array_size(r.json), 2);
+    reply_free(&r);
+    query(path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], date,
+          "&timeDelta=1800&count=0");
+    r = journeys(path);
+    assert_int_equal(json_array_size(r.json), 0);
+    reply_free(&r);
+
+    /* timeDelta: three hours later is outside 15 minutes (the default) and outside 30 */
+    query(path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], depart_t + 3 * 3600,
+          NULL);
+    r = journeys(path);
+    assert_int_equal(json_array_size(r.json), 0);
+    reply_free(&r);
+
+    /* departureRadius: from a point a few tens of metres off the route the pickup is on a road, d metres away; a
+       radius below d leaves the journey out, one above takes it in (the first offset around the route point that
+       the matcher can serve) */
+    double off_lon = 0, off_lat = 0, d_km = 0;
+    for (int k = 0; k < 8 && d_km <= 0.005; k++) {
+        double m = k < 4 ? 30.0 : 60.0, deg = m / 111195.0;
+        off_lon = route_pts[0][0] + (k % 4 == 2 ? deg / cos(route_pts[0][1] * 3.14159265358979323846 / 180) : 0) -
+                  (k % 4 == 3 ? deg / cos(route_pts[0][1] * 3.14159265358979323846 / 180) : 0);
+        off_lat = route_pts[0][1] + (k % 4 == 0 ? deg : 0) - (k % 4 == 1 ? deg : 0);
+        query(path, sizeof path, off_lon, off_lat, route_pts[1][0], route_pts[1][1], date, "&timeDelta=1800");
+        r = journeys(path);
+        check_journeys(r.json, off_lon, off_lat, route_pts[1][0], route_pts[1][1], date, 1.0, 1.0, 1800, -1);
+        json_t *j0 = json_array_get(r.json, 0);
+        if (j0)
+            d_km = haversine_km(json_number_value(json_object_get(j0, "passengerPickupLng")),
+                                json_number_value(json_object_get(j0, "passengerPickupLat")), off_lon, off_lat);
+        reply_free(&r);
+    }
+    assert_true(d_km > 0.005);
+    double north = off_lat;
+    char extra[128];
+    snprintf(extra, sizeof extra, "&timeDelta=1800&departureRadius=%.6f", d_km / 2);
+    query(path, sizeof path, off_lon, north, route_pts[1][0], route_pts[1][1], date, extra);
+    r = journeys(path);
+    check_journeys(r.json, off_lon, north, route_pts[1][0], route_pts[1][1], date, d_km / 2, 1.0, 1800, -1);
+    assert_int_equal(json_array_size(r.json), 0);
+    reply_free(&r);
+    snprintf(extra, sizeof extra, "&timeDelta=1800&departureRadius=%.6f", d_km * 1.5);
+    query(path, sizeof path, off_lon, north, route_pts[1][0], route_pts[1][1], date, extra);
+    r = journeys(path);
+    check_journeys(r.json, off_lon, north, route_pts[1][0], route_pts[1][1], date, d_km * 1.5, 1.0, 1800, -1);
+    assert_true(json_array_size(r.json) >= 1);
+    reply_free(&r);
+    /* the same with the arrival radius */
+    double south = route_pts[1][1] - 40.0 / 111195.0;
+    snprintf(extra, sizeof extra, "&timeDelta=1800&arrivalRadius=%.6f", 0.004);
+    query(path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0], south, date, extra);
+    r = journeys(path);
+    check_journeys(r.json, route_pts[0][0], route_pts[0][1], route_pts[1][0], south, date, 1.0, 0.004, 1800, -1);
+    reply_free(&r);
+
+    /* nothing in the past is offered */
+    query(path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1],
+          (long long)time(NULL) - 86400, NULL);
+    r = journeys(path);
+    assert_int_equal(json_array_size(r.json), 0);
+    reply_free(&r);
+}
+
+static void test_regular_offer_per_date(void **state)
+{
+    (void)state;
+    /* a daily offer at 14:00 for a week from the day of the punctual ones: one journey per date, each its own id */
+    char first[16], last[16], body[512];
+    time_t t = (time_t)depart_t, u = (time_t)(depart_t + 6 * 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(first, sizeof first, "%Y-%m-%d", &tm);
+    gmtime_r(&u, &tm);
+    strftime(last, sizeof last, "%Y-%m-%d", &tm);
+    snprintf(body, sizeof body,
+             "{\"from\":[" CASINO "],\"to\":[" FONTVIEILLE "],\"depart\":{\"weekdays\":\"mon,tue,wed,thu,fri,sat,sun\","
+             "\"time\":\"14:00\",\"first_date\":\"%s\",\"last_date\":\"%s\"},\"margin_min\":20,\"seats\":2,"
+             "\"owner\":\"commuter\"}",
+             first, last);
+    int64_t id = post_offer(body);
+    char path[512], want[64];
+    const char *ids[2] = {NULL, NULL};
+    reply r[2];
+    for (int d = 0; d < 2; d++) {
+        long long date = depart_t - 8 * 3600 + 14 * 3600 + d * 86400 + 120;
+        query(path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], date, NULL);
+        r[d] = journeys(path);
+        assert_int_equal(json_array_size(r[d].json), 1);
+        check_journeys(r[d].json, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], date, 1.0, 1.0,
+                       900, -1);
+        ids[d] = json_string_value(json_object_get(json_array_get(r[d].json, 0), "id"));
+        time_t day = (time_t)date;
+        gmtime_r(&day, &tm);
+        char ymd[16];
+        strftime(ymd, sizeof ymd, "%Y-%m-%d", &tm);
+        snprintf(want, sizeof want, "offer-%lld-%s", (long long)id, ymd);
+        assert_string_equal(ids[d], want);
+    }
+    assert_string_not_equal(ids[0], ids[1]);
+    reply_free(&r[0]);
+    reply_free(&r[1]);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    const char *base = "/stdcov/v1/driver_journeys?departureLat=43.73&departureLng=7.42&arrivalLat=43.72&"
+                       "arrivalLng=7.41";
+    char path[512];
+    snprintf(path, sizeof path, "%s", base);
+    expect_error("GET", path, 400, "departureDate: required");
+    expect_error("GET", "/stdcov/v1/driver_journeys?departureLng=7.42&arrivalLat=43.72&arrivalLng=7.41&departureDate=1",
+                 400, "departureLat: required");
+    snprintf(path, sizeof path, "%s&departureDate=1799999999.5", base);
+    expect_error("GET", path, 400, "departureDate");
+    snprintf(path, sizeof path, "%s&departureDate=2026-12-09", base);
+    expect_error("GET", path, 400, "not a whole number");
+    expect_error("GET",
+                 "/stdcov/v1/driver_journeys?departureLat=north&departureLng=7.42&arrivalLat=43.72&"
+                 "arrivalLng=7.41&departureDate=1",
+                 400, "not a number");
+    expect_error("GET",
+                 "/stdcov/v1/driver_journeys?departureLat=91&departureLng=7.42&arrivalLat=43.72&"
+                 "arrivalLng=7.41&departureDate=1",
+                 400, "between -90 and 90");
+    snprintf(path, sizeof path, "%s&departureDate=1&count=-1", base);
+    expect_error("GET", path, 400, "count");
+    snprintf(path, sizeof path, "%s&departureDate=1&departureRadius=nan", base);
+    expect_error("GET", path, 400, "departureRadius");
+    snprintf(path, sizeof path, "%s&departureDate=1&radius=2", base);
+    expect_error("GET", path, 400, "unknown parameter 'radius'");
+    snprintf(path, sizeof path, "%s&departureDate=1", base);
+    expect_error("POST", path, 405, "use GET");
+    expect_error("GET", "/stdcov/v1/nothing_here", 404, "no such endpoint");
+}
+
+static void test_without_operator(void **state)
+{
+    (void)state;
+    cv_server *s = start(matcher, NULL);
+    uint16_t keep = port;
+    port = cv_server_port(s);
+    reply r = get("/stdcov/v1/status", NULL);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    expect_error("GET",
+                 "/stdcov/v1/driver_journeys?departureLat=43.73&departureLng=7.42&arrivalLat=43.72&"
+                 "arrivalLng=7.41&departureDate=1",
+                 503, "--operator");
+    cv_server_stop(s);
+    port = keep;
+}
+
+static void test_interop_scope(void **state)
+{
+    (void)state;
+    fresh_db(DB_KEYS);
+    char interop[CV_KEY_SECRET_MAX], search[CV_KEY_SECRET_MAX];
+    cv_store *st = NULL;
+    cv_error err = {0};
+    if (cv_store_open(DB_KEYS, &st, &err) ||
+        cv_store_add_key(st, "partner.example.net", CV_SCOPE_INTEROP, interop, NULL, &err) ||
+        cv_store_add_key(st, "web", CV_SCOPE_SEARCH | CV_SCOPE_TRIPS, search, NULL, &err))
+        fail_msg("%s", err.text);
+    cv_store_close(st);
+    cv_matcher *m = NULL;
+    cv_matcher_options mo = cv_matcher_defaults();
+    if (cv_matcher_open(graph, DB_KEYS, &mo, (int64_t)time(NULL), &m, &err))
+        fail_msg("%s", err.text);
+    cv_server *s = start(m, OPERATOR);
+    assert_true(cv_server_auth(s));
+    uint16_t keep = port;
+    port = cv_server_port(s);
+    char path[512], header[128];
+    query(path, sizeof path, 7.42, 43.73, 7.41, 43.72, (long long)depart_t, NULL);
+    reply r = get("/stdcov/v1/status", NULL); /* open to all */
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    r = get(path, NULL);
+    assert_int_equal(r.status, 401);
+    reply_free(&r);
+    snprintf(header, sizeof header, "X-API-Key: %s", search);
+    r = get(path, header);
+    assert_int_equal(r.status, 403);
+    reply_free(&r);
+    snprintf(header, sizeof header, "X-API-Key: %s", interop);
+    r = get(path, header);
+    assert_int_equal(r.status, 200);
+    assert_true(json_is_array(r.json));
+    reply_free(&r);
+    /* the interop scope opens nothing of /v1 */
+    r = get("/v1/offers", header);
+    assert_int_equal(r.status, 403);
+    reply_free(&r);
+    cv_server_stop(s);
+    cv_matcher_close(m);
+    port = keep;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_status),
+        cmocka_unit_test(test_driver_journeys),
+        cmocka_unit_test(test_regular_offer_per_date),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_without_operator),
+        cmocka_unit_test(test_interop_scope),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

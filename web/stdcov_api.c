@@ -1,0 +1,282 @@
+/* stdcov_api.c — the carpool interoperability standard ("standard covoiturage", fabmob) under /stdcov/v1/, for
+   partner operators: trip planners, MaaS apps and other cooperatives. Answered from the same matcher as /v1 (no
+   second matching path), as JSON typed as the standard's OpenAPI file types it: timestamps are integer UNIX
+   seconds, coordinates numbers, distances metres, radii kilometres. Errors are {"error": ...} as the standard
+   writes them (with our "code" and "message" beside it). Every route but /status needs a key with the interop
+   scope when the server requires keys.
+
+   A driver journey is one way one of our offers can carry the partner's passenger on one date: the question is a
+   search that stores nothing (cv_matcher_search), the pickup and drop-off are where our matcher puts them, and only
+   those within the radii and the time window asked are answered. Nothing in an answer shows a driver's exact origin
+   or destination (../shared/DESIGN.md, "What leaves the server"): the driver is named by an alias, and the points
+   given are the passenger's pickup and drop-off. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "web/osrm_json.h"
+#include "web/trip_json.h"
+#include "web/web_int.h"
+#include "matcher/timeutil.h"
+
+#define BAD MHD_HTTP_BAD_REQUEST
+
+/* The standard's defaults: a quarter of an hour either side of the date, a kilometre around each point. */
+#define STDCOV_TIME_DELTA_S 900
+#define STDCOV_RADIUS_KM 1.0
+/* The widest radius searched: beyond it a pickup is no longer "near" the place asked, whatever the client says. */
+#define STDCOV_MAX_RADIUS_KM 100.0
+/* Journeys considered before the radius and count filters (the matcher's best first). */
+#define STDCOV_CANDIDATES 1000
+
+/* {"error": message, "code": code, "message": message}; returns -1. */
+static int stdcov_error(web_req *r, int status, const char *code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+
+static int stdcov_error(web_req *r, int status, const char *code, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    web_error(r, status, code, "%s", msg); /* makes the text valid UTF-8 */
+    json_t *m = r->body ? json_object_get(r->body, "message") : NULL;
+    if (m)
+        json_object_set_new(r->body, "error", json_string(json_string_value(m)));
+    return -1;
+}
+
+/* --- query parameters, typed as the standard types them --- */
+
+/* A number parameter: *present 0 when absent; -1 after a 400 when it is not a number within lo..hi. */
+static int number_arg(web_req *r, const char *key, double lo, double hi, double *out, int *present)
+{
+    const char *v = web_arg(r, key);
+    *present = v != NULL;
+    if (!v)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    double x = strtod(v, &end);
+    /* a plain decimal number: strtod alone would take spaces, hex, inf and nan */
+    if (!*v || *end || errno || !isfinite(x) || strspn(v, "0123456789.eE+-") != strlen(v))
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s='%.60s': not a number", key, v);
+    if (x < lo || x > hi)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s=%.60s: must be between %g and %g", key, v, lo,
+                            hi);
+    *out = x;
+    return 0;
+}
+
+/* An integer parameter (UNIX seconds, seconds, a count). */
+static int integer_arg(web_req *r, const char *key, long long lo, long long hi, long long *out, int *present)
+{
+    const char *v = web_arg(r, key);
+    *present = v != NULL;
+    if (!v)
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    long long x = strtoll(v, &end, 10);
+    if (!*v || *end || errno || strspn(v, "0123456789-") != strlen(v))
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s='%.60s': not a whole number", key, v);
+    if (x < lo || x > hi)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s=%.60s: must be between %lld and %lld", key, v,
+                            lo, hi);
+    *out = x;
+    return 0;
+}
+
+static int required(web_req *r, int present, const char *key)
+{
+    return present ? 0 : stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s: required", key);
+}
+
+/* Refuses a parameter the route does not know: a misspelt one would otherwise be silently ignored. */
+static int known_args(web_req *r, const char *const *keys)
+{
+    for (size_t i = 0; i < r->nargs; i++) {
+        size_t k = 0;
+        while (keys[k] && strcmp(keys[k], r->arg_key[i]))
+            k++;
+        if (!keys[k])
+            return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_QUERY), "unknown parameter '%.60s'", r->arg_key[i]);
+    }
+    return 0;
+}
+
+/* The question of a journey search. */
+typedef struct journey_query {
+    cv_coord departure, arrival;
+    int64_t date;              /* departureDate, UTC seconds */
+    int64_t time_delta;        /* seconds either side */
+    double departure_radius_m; /* of the pickup around departure */
+    double arrival_radius_m;   /* of the drop-off around arrival */
+    long long count;           /* at most this many results; -1: all */
+} journey_query;
+
+static int parse_journey_query(web_req *r, journey_query *q)
+{
+    static const char *const keys[] = {
+        "departureLat", "departureLng",    "arrivalLat",    "arrivalLng", "departureDate",
+        "timeDelta",    "departureRadius", "arrivalRadius", "count",      NULL};
+    double dlat = 0, dlng = 0, alat = 0, alng = 0, drad = STDCOV_RADIUS_KM, arad = STDCOV_RADIUS_KM;
+    long long date = 0, delta = STDCOV_TIME_DELTA_S, count = -1;
+    int p[9];
+    if (known_args(r, keys) || number_arg(r, "departureLat", -90, 90, &dlat, &p[0]) ||
+        required(r, p[0], "departureLat") || number_arg(r, "departureLng", -180, 180, &dlng, &p[1]) ||
+        required(r, p[1], "departureLng") || number_arg(r, "arrivalLat", -90, 90, &alat, &p[2]) ||
+        required(r, p[2], "arrivalLat") || number_arg(r, "arrivalLng", -180, 180, &alng, &p[3]) ||
+        required(r, p[3], "arrivalLng") || integer_arg(r, "departureDate", 0, 253402300799LL, &date, &p[4]) ||
+        required(r, p[4], "departureDate") || integer_arg(r, "timeDelta", 0, CV_MAX_MARGIN_S, &delta, &p[5]) ||
+        number_arg(r, "departureRadius", 0, STDCOV_MAX_RADIUS_KM, &drad, &p[6]) ||
+        number_arg(r, "arrivalRadius", 0, STDCOV_MAX_RADIUS_KM, &arad, &p[7]) ||
+        integer_arg(r, "count", 0, 1000000, &count, &p[8]))
+        return -1;
+    q->departure = (cv_coord){cv_fixed(dlng), cv_fixed(dlat)};
+    q->arrival = (cv_coord){cv_fixed(alng), cv_fixed(alat)};
+    q->date = date;
+    q->time_delta = delta;
+    q->departure_radius_m = drad * 1000.0;
+    q->arrival_radius_m = arad * 1000.0;
+    q->count = count;
+    return 0;
+}
+
+/* --- answers --- */
+
+/* "2026-12-08" for a local date. */
+static void day_text(cv_day d, char out[16])
+{
+    int y, m, dd;
+    cv_day_to_ymd(d, &y, &m, &dd);
+    snprintf(out, 16, "%04d-%02d-%02d", y, m, dd);
+}
+
+/* The standard's User for our driver of an offer: an id and an alias that name the offer, never the person. */
+static json_t *driver_user(const web_req *r, int64_t offer_id)
+{
+    char id[40], alias[48];
+    snprintf(id, sizeof id, "driver-%lld", (long long)offer_id);
+    snprintf(alias, sizeof alias, "Driver %lld", (long long)offer_id);
+    return json_pack("{s:s,s:s,s:s}", "id", id, "alias", alias, "operator", r->operator_name);
+}
+
+/* A DriverJourney of the standard for match m (on its first date). */
+static json_t *driver_journey(const web_req *r, const cv_match *m)
+{
+    char day[16], id[64];
+    day_text(m->first_day, day);
+    snprintf(id, sizeof id, "offer-%lld-%s", (long long)m->offer_id, day);
+    json_t *j =
+        json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:I,s:I,s:I,s:o,s:i,s:{s:s,s:f,s:s}}", "id", id, "operator",
+                  r->operator_name, "type", "PLANNED", "passengerPickupLat", cv_deg(m->pickup.lat),
+                  "passengerPickupLng", cv_deg(m->pickup.lon), "passengerDropLat", cv_deg(m->dropoff.lat),
+                  "passengerDropLng", cv_deg(m->dropoff.lon), "passengerPickupDate", (json_int_t)m->pickup_time,
+                  "duration", (json_int_t)((m->shared_ds + 5) / 10), "distance", (json_int_t)((m->shared_dm + 5) / 10),
+                  "driver", driver_user(r, m->offer_id), "availableSeats", m->seats_left, "price", "type",
+                  m->contribution.amount > 0 ? "PAYING" : "FREE", "amount", m->contribution.amount, "currency", "EUR");
+    if (j && r->public_url) {
+        size_t n = strlen(r->public_url);
+        char url[1200];
+        snprintf(url, sizeof url, "%s%s?journey=%s", r->public_url, n && r->public_url[n - 1] == '/' ? "" : "/", id);
+        json_object_set_new(j, "webUrl", json_string(url));
+    }
+    return j;
+}
+
+/* Whether match m answers q: pickup and drop-off within the radii, pickup within the time window. */
+static int answers(const journey_query *q, const cv_match *m)
+{
+    return cv_distance_m(q->departure, m->pickup) <= q->departure_radius_m &&
+           cv_distance_m(q->arrival, m->dropoff) <= q->arrival_radius_m &&
+           llabs((long long)(m->pickup_time - q->date)) <= q->time_delta;
+}
+
+/* GET /stdcov/v1/driver_journeys */
+static int driver_journeys(web_req *r, cv_matcher_ws *w)
+{
+    journey_query q;
+    if (parse_journey_query(r, &q))
+        return -1;
+    json_t *list = json_array();
+    int64_t now = (int64_t)time(NULL);
+    if (!list || q.count == 0 || q.date + q.time_delta < now) /* nothing in the past is still offered */
+        return web_ok(r, list);
+    cv_request ask = {0};
+    ask.from = q.departure;
+    ask.to = q.arrival;
+    snprintf(ask.owner, sizeof ask.owner, "%s", r->auth ? r->client : "partner"); /* the asking operator */
+    ask.seats = 1;
+    ask.status = CV_TRIP_OPEN;
+    ask.when.kind = CV_PUNCTUAL;
+    /* a window that starts in the past starts now: the matcher refuses past departures */
+    ask.when.depart = q.date - q.time_delta < now ? (q.date + q.time_delta + now) / 2 : q.date;
+    ask.when.margin_s = (int32_t)(q.date + q.time_delta - ask.when.depart);
+    ask.created = now;
+    cv_match *v = NULL;
+    size_t n = 0;
+    cv_error err = {0};
+    int rc = cv_matcher_search(w, &ask, now, STDCOV_CANDIDATES, &v, &n, &err);
+    if (rc == CV_ENOSEGMENT || rc == CV_ENOROUTE) /* no road near a point, or none between them: no journey */
+        rc = 0, n = 0;
+    if (rc) {
+        free(v);
+        json_decref(list);
+        cv_log("error", "%s %s: %s", r->method, r->path, err.text);
+        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+    }
+    for (size_t i = 0; i < n && (q.count < 0 || (long long)json_array_size(list) < q.count); i++)
+        if (answers(&q, &v[i]) && json_array_append_new(list, driver_journey(r, &v[i]))) {
+            json_decref(list);
+            list = NULL;
+            break;
+        }
+    free(v);
+    web_count_matches(r, list ? json_array_size(list) : 0);
+    return web_ok(r, list);
+}
+
+/* Refuses (405) any method but GET and HEAD; 0 when it is one of them. */
+static int not_get(web_req *r)
+{
+    if (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"))
+        return 0;
+    r->allow = "GET, HEAD";
+    return stdcov_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, osrm_word(OSRM_METHOD_NOT_ALLOWED),
+                        "%s is not allowed on %s: use GET", r->method, r->path);
+}
+
+int web_stdcov(web_req *r)
+{
+    const char *p = r->rest;
+    if (!strcmp(p, "status")) { /* open to all, as the standard says: whether the service is up */
+        if (not_get(r))
+            return -1;
+        return web_ok(r, json_pack("{s:s,s:s?}", "status", "ok", "operator", r->operator_name));
+    }
+    /* the endpoint first, as under /v1: an unknown path is 404 whatever the key may do */
+    if (strcmp(p, "driver_journeys"))
+        return stdcov_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
+    if (web_need_scope(r, CV_SCOPE_INTEROP))
+        return -1;
+    if (!r->operator_name)
+        return stdcov_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, osrm_word(OSRM_UNAVAILABLE),
+                            "this server names no operator: start it with --operator HOST (its domain) to serve the "
+                            "interoperability standard");
+    if (not_get(r))
+        return -1;
+    cv_matcher_ws *w = web_matcher_ws(r);
+    return w ? driver_journeys(r, w) : -1;
+}
