@@ -1801,6 +1801,99 @@ int cv_matcher_search(cv_matcher_ws *w, const cv_request *r, int64_t now, int li
     return rc;
 }
 
+/* The order of requests near a place: the departure closest to the middle of the window first, then by id and
+   date (one order whatever the index's layout). */
+typedef struct near_key {
+    int64_t off, id;
+    cv_day day;
+    size_t at;
+} near_key;
+
+static int cmp_near(const void *a, const void *b)
+{
+    const near_key *x = a, *y = b;
+    if (x->off != y->off)
+        return x->off < y->off ? -1 : 1;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return (x->day > y->day) - (x->day < y->day);
+}
+
+/* Whether a request rides in a car on day (an accepted booking of its dates). */
+static int rides_on(const request_slot *sl, cv_day day)
+{
+    for (int i = 0; i < sl->nriding; i++)
+        if (cv_dates_contains(sl->riding[i], day))
+            return 1;
+    return 0;
+}
+
+int cv_matcher_requests_near(cv_matcher_ws *w, cv_coord from, double from_m, cv_coord to, double to_m, int64_t t0,
+                             int64_t t1, size_t limit, cv_request_near **out, size_t *n, cv_error *err)
+{
+    cv_matcher *m = w->m;
+    *out = NULL;
+    *n = 0;
+    if (t0 > t1 || limit == 0)
+        return 0;
+    cv_day d0, d1;
+    cv_utc_to_local(t0, &d0, NULL, NULL);
+    cv_utc_to_local(t1, &d1, NULL, NULL);
+    cv_request_near *v = NULL;
+    size_t nv = 0, cap = 0;
+    int rc = 0;
+    pthread_rwlock_rdlock(&m->lock);
+    for (uint32_t i = 0; !rc && i < m->nrequests; i++) {
+        const request_slot *sl = &m->requests[i];
+        if (!sl->used || sl->r.status != CV_TRIP_OPEN || cv_distance_m(sl->p.location, from) > from_m ||
+            cv_distance_m(sl->q.location, to) > to_m)
+            continue;
+        const cv_schedule *s = &sl->r.when;
+        cv_dates dates = cv_schedule_dates(s);
+        /* a local date's departure can fall on the UTC day before or after: look one day either side */
+        for (cv_day d = d0 - 1; !rc && d <= d1 + 1; d++) {
+            if (!cv_dates_contains(dates, d) || rides_on(sl, d))
+                continue;
+            int64_t dep = s->kind == CV_PUNCTUAL ? s->depart : cv_local_to_utc(d, s->time_of_day);
+            if (dep < t0 || dep > t1)
+                continue;
+            if (nv == cap) {
+                size_t nc = cap ? 2 * cap : 64;
+                cv_request_near *nvv = realloc(v, nc * sizeof *v);
+                if (!nvv) {
+                    rc = cv_fail(err, CV_ENOMEM, "out of memory");
+                    break;
+                }
+                v = nvv, cap = nc;
+            }
+            v[nv++] =
+                (cv_request_near){sl->r.id, d, dep, sl->p.location, sl->q.location, sl->r.seats, sl->pq.ds, sl->pq.dm};
+        }
+    }
+    pthread_rwlock_unlock(&m->lock);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    near_key *k = malloc((nv ? nv : 1) * sizeof *k);
+    cv_request_near *sorted = malloc((nv ? nv : 1) * sizeof *sorted);
+    if (!k || !sorted) {
+        free(k), free(sorted), free(v);
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    }
+    int64_t mid = t0 + (t1 - t0) / 2;
+    for (size_t i = 0; i < nv; i++)
+        k[i] = (near_key){llabs(v[i].depart - mid), v[i].request_id, v[i].day, i};
+    qsort(k, nv, sizeof *k, cmp_near);
+    for (size_t i = 0; i < nv; i++)
+        sorted[i] = v[k[i].at];
+    free(k);
+    free(v);
+    *out = sorted;
+    *n = nv < limit ? nv : limit;
+    return 0;
+}
+
 int cv_matcher_offer_matches(cv_matcher_ws *w, int64_t offer_id, int64_t now, int limit, cv_match **out, size_t *n,
                              cv_error *err)
 {

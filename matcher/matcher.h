@@ -109,6 +109,25 @@ int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
 int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_booking *out,
                     cv_error *err);
 
+/* One occurrence of an open request: the passenger wants to go from pickup to dropoff (the snapped points of
+   its ends), leaving at depart (UTC) on local date day. */
+typedef struct cv_request_near {
+    int64_t request_id;
+    cv_day day;
+    int64_t depart;
+    cv_coord pickup, dropoff;
+    int seats;
+    int64_t direct_ds, direct_dm; /* the passenger's own route */
+} cv_request_near;
+
+/* The occurrences of open requests that start within from_m metres of from and end within to_m metres of to
+   (great-circle, from the snapped ends), leaving between t0 and t1 (UTC seconds, inclusive; a regular request on
+   each of its dates there, but those it already rides in a car), the closest to the middle of [t0, t1] first, at
+   most limit. *out is malloc'ed. For partners' drivers (the interoperability standard's passenger journeys): a
+   question of places and times, not of a route. */
+int cv_matcher_requests_near(cv_matcher_ws *w, cv_coord from, double from_m, cv_coord to, double to_m, int64_t t0,
+                             int64_t t1, size_t limit, cv_request_near **out, size_t *n, cv_error *err);
+
 /* Accepts (atomically against seats, see cv_store_accept_booking), refuses or cancels a booking; the offer's
    stops and index follow (rebuilt as of `now`).
 

@@ -9,7 +9,9 @@
    search that stores nothing (cv_matcher_search), the pickup and drop-off are where our matcher puts them, and only
    those within the radii and the time window asked are answered. Nothing in an answer shows a driver's exact origin
    or destination (../shared/DESIGN.md, "What leaves the server"): the driver is named by an alias, and the points
-   given are the passenger's pickup and drop-off. */
+   given are the passenger's pickup and drop-off. A passenger journey is one occurrence of one of our requests that
+   leaves from near the departure for near the arrival within the time window (cv_matcher_requests_near), for a
+   partner's driver. */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -164,6 +166,17 @@ static void day_text(cv_day d, char out[16])
     snprintf(out, 16, "%04d-%02d-%02d", y, m, dd);
 }
 
+/* The journey's link on our map page, when the server knows where people reach it. */
+static void set_web_url(const web_req *r, json_t *j, const char *id)
+{
+    if (!j || !r->public_url)
+        return;
+    size_t n = strlen(r->public_url);
+    char url[1200];
+    snprintf(url, sizeof url, "%s%s?journey=%s", r->public_url, n && r->public_url[n - 1] == '/' ? "" : "/", id);
+    json_object_set_new(j, "webUrl", json_string(url));
+}
+
 /* The standard's User for our driver of an offer: an id and an alias that name the offer, never the person. */
 static json_t *driver_user(const web_req *r, int64_t offer_id)
 {
@@ -187,12 +200,7 @@ static json_t *driver_journey(const web_req *r, const cv_match *m)
                   "duration", (json_int_t)((m->shared_ds + 5) / 10), "distance", (json_int_t)((m->shared_dm + 5) / 10),
                   "driver", driver_user(r, m->offer_id), "availableSeats", m->seats_left, "price", "type",
                   m->contribution.amount > 0 ? "PAYING" : "FREE", "amount", m->contribution.amount, "currency", "EUR");
-    if (j && r->public_url) {
-        size_t n = strlen(r->public_url);
-        char url[1200];
-        snprintf(url, sizeof url, "%s%s?journey=%s", r->public_url, n && r->public_url[n - 1] == '/' ? "" : "/", id);
-        json_object_set_new(j, "webUrl", json_string(url));
-    }
+    set_web_url(r, j, id);
     return j;
 }
 
@@ -248,6 +256,67 @@ static int driver_journeys(web_req *r, cv_matcher_ws *w)
     return web_ok(r, list);
 }
 
+/* The standard's User for our passenger of a request, named by the request. */
+static json_t *passenger_user(const web_req *r, int64_t request_id)
+{
+    char id[40], alias[48];
+    snprintf(id, sizeof id, "passenger-%lld", (long long)request_id);
+    snprintf(alias, sizeof alias, "Passenger %lld", (long long)request_id);
+    return json_pack("{s:s,s:s,s:s}", "id", id, "alias", alias, "operator", r->operator_name);
+}
+
+/* A PassengerJourney of the standard for one occurrence of one of our requests. The standard requires a
+   driverDepartureDate, which no partner's driver has given yet: it is the passenger's departure. */
+static json_t *passenger_journey(const web_req *r, const cv_request_near *h)
+{
+    char day[16], id[64];
+    day_text(h->day, day);
+    snprintf(id, sizeof id, "request-%lld-%s", (long long)h->request_id, day);
+    json_t *j = json_pack("{s:s,s:s,s:s,s:f,s:f,s:f,s:f,s:I,s:I,s:I,s:I,s:o,s:i}", "id", id, "operator",
+                          r->operator_name, "type", "PLANNED", "passengerPickupLat", cv_deg(h->pickup.lat),
+                          "passengerPickupLng", cv_deg(h->pickup.lon), "passengerDropLat", cv_deg(h->dropoff.lat),
+                          "passengerDropLng", cv_deg(h->dropoff.lon), "passengerPickupDate", (json_int_t)h->depart,
+                          "driverDepartureDate", (json_int_t)h->depart, "duration",
+                          (json_int_t)((h->direct_ds + 5) / 10), "distance", (json_int_t)((h->direct_dm + 5) / 10),
+                          "passenger", passenger_user(r, h->request_id), "requestedSeats", h->seats);
+    set_web_url(r, j, id);
+    return j;
+}
+
+/* GET /stdcov/v1/passenger_journeys: our passengers who leave from near the departure for near the arrival within
+   the time window, for a partner's driver. */
+static int passenger_journeys(web_req *r, cv_matcher_ws *w)
+{
+    journey_query q;
+    if (parse_journey_query(r, &q))
+        return -1;
+    json_t *list = json_array();
+    int64_t now = (int64_t)time(NULL);
+    if (!list || q.count == 0 || q.date + q.time_delta < now)
+        return web_ok(r, list);
+    cv_request_near *v = NULL;
+    size_t n = 0;
+    cv_error err = {0};
+    int64_t t0 = q.date - q.time_delta < now ? now : q.date - q.time_delta;
+    int rc = cv_matcher_requests_near(w, q.departure, q.departure_radius_m, q.arrival, q.arrival_radius_m, t0,
+                                      q.date + q.time_delta, q.count < 0 ? STDCOV_CANDIDATES : (size_t)q.count, &v, &n,
+                                      &err);
+    if (rc) {
+        json_decref(list);
+        cv_log("error", "%s %s: %s", r->method, r->path, err.text);
+        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+    }
+    for (size_t i = 0; i < n; i++)
+        if (json_array_append_new(list, passenger_journey(r, &v[i]))) {
+            json_decref(list);
+            list = NULL;
+            break;
+        }
+    free(v);
+    web_count_matches(r, list ? json_array_size(list) : 0);
+    return web_ok(r, list);
+}
+
 /* Refuses (405) any method but GET and HEAD; 0 when it is one of them. */
 static int not_get(web_req *r)
 {
@@ -266,8 +335,15 @@ int web_stdcov(web_req *r)
             return -1;
         return web_ok(r, json_pack("{s:s,s:s?}", "status", "ok", "operator", r->operator_name));
     }
+    static const struct {
+        const char *name;
+        int (*handler)(web_req *, cv_matcher_ws *);
+    } routes[] = {{"driver_journeys", driver_journeys}, {"passenger_journeys", passenger_journeys}};
+    size_t k = 0;
+    while (k < sizeof routes / sizeof *routes && strcmp(p, routes[k].name))
+        k++;
     /* the endpoint first, as under /v1: an unknown path is 404 whatever the key may do */
-    if (strcmp(p, "driver_journeys"))
+    if (k == sizeof routes / sizeof *routes)
         return stdcov_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
     if (web_need_scope(r, CV_SCOPE_INTEROP))
         return -1;
@@ -278,5 +354,5 @@ int web_stdcov(web_req *r)
     if (not_get(r))
         return -1;
     cv_matcher_ws *w = web_matcher_ws(r);
-    return w ? driver_journeys(r, w) : -1;
+    return w ? routes[k].handler(r, w) : -1;
 }

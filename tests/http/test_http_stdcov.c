@@ -69,14 +69,21 @@ static void expect_error(const char *method, const char *path, int status, const
     reply_free(&r);
 }
 
-/* The query of a search from (dlon, dlat) to (alon, alat) at date, with extra parameters. */
+/* The query of a search of endpoint (driver_journeys, passenger_journeys) from (dlon, dlat) to (alon, alat) at
+   date, with extra parameters. */
+static void query_on(const char *endpoint, char *out, size_t cap, double dlon, double dlat, double alon, double alat,
+                     long long date, const char *extra)
+{
+    snprintf(out, cap,
+             "/stdcov/v1/%s?departureLat=%.7f&departureLng=%.7f&arrivalLat=%.7f&arrivalLng=%.7f"
+             "&departureDate=%lld%s",
+             endpoint, dlat, dlon, alat, alon, date, extra ? extra : "");
+}
+
 static void query(char *out, size_t cap, double dlon, double dlat, double alon, double alat, long long date,
                   const char *extra)
 {
-    snprintf(out, cap,
-             "/stdcov/v1/driver_journeys?departureLat=%.7f&departureLng=%.7f&arrivalLat=%.7f&arrivalLng=%.7f"
-             "&departureDate=%lld%s",
-             dlat, dlon, alat, alon, date, extra ? extra : "");
+    query_on("driver_journeys", out, cap, dlon, dlat, alon, alat, date, extra);
 }
 
 static double haversine_km(double lon1, double lat1, double lon2, double lat2)
@@ -105,10 +112,11 @@ static void require_string(json_t *j, const char *key)
         fail_msg("%s is not a string in %s", key, json_dumps(j, JSON_COMPACT));
 }
 
-/* Every DriverJourney of list holds the standard's schema and the query's filters (the conformance tool's
-   assertions: radii measured from the passenger's pickup and drop-off, haversine with R = 6371 km). */
-static void check_journeys(json_t *list, double dlon, double dlat, double alon, double alat, long long date,
-                           double drad_km, double arad_km, long long delta, long long count)
+/* Every DriverJourney (driver 1) or PassengerJourney (driver 0) of list holds the standard's schema and the query's
+   filters (the conformance tool's assertions: radii measured from the passenger's pickup and drop-off, haversine
+   with R = 6371 km). */
+static void check_kind(json_t *list, int driver, double dlon, double dlat, double alon, double alat, long long date,
+                       double drad_km, double arad_km, long long delta, long long count)
 {
     if (count >= 0)
         assert_true((long long)json_array_size(list) <= count);
@@ -127,21 +135,29 @@ static void check_journeys(json_t *list, double dlon, double dlat, double alon, 
         require_integer(j, "passengerPickupDate");
         require_integer(j, "duration");
         require_integer(j, "distance");
-        require_integer(j, "availableSeats");
-        assert_true(json_integer_value(json_object_get(j, "duration")) > 0);
-        assert_true(json_integer_value(json_object_get(j, "distance")) > 0);
-        assert_true(json_integer_value(json_object_get(j, "availableSeats")) >= 1);
-        json_t *u = json_object_get(j, "driver");
+        const char *who = driver ? "driver" : "passenger";
+        json_t *u = json_object_get(j, who);
         require_string(u, "id");
         require_string(u, "alias");
         assert_string_equal(json_string_value(json_object_get(u, "operator")), OPERATOR);
-        json_t *p = json_object_get(j, "price");
-        const char *price_type = json_string_value(json_object_get(p, "type"));
-        assert_non_null(price_type);
-        assert_true(json_number_value(json_object_get(p, "amount")) > 0 ? !strcmp(price_type, "PAYING")
-                                                                        : !strcmp(price_type, "FREE"));
-        assert_string_equal(json_string_value(json_object_get(p, "currency")), "EUR");
-        assert_true(json_number_value(json_object_get(p, "amount")) >= 0);
+        if (driver) {
+            require_integer(j, "availableSeats");
+            assert_true(json_integer_value(json_object_get(j, "availableSeats")) >= 1);
+            json_t *p = json_object_get(j, "price");
+            const char *price_type = json_string_value(json_object_get(p, "type"));
+            assert_non_null(price_type);
+            assert_true(json_number_value(json_object_get(p, "amount")) > 0 ? !strcmp(price_type, "PAYING")
+                                                                            : !strcmp(price_type, "FREE"));
+            assert_string_equal(json_string_value(json_object_get(p, "currency")), "EUR");
+            assert_true(json_number_value(json_object_get(p, "amount")) >= 0);
+        } else {
+            require_integer(j, "driverDepartureDate"); /* required by the standard for a passenger journey */
+            require_integer(j, "requestedSeats");
+            assert_true(json_integer_value(json_object_get(j, "requestedSeats")) >= 1);
+            assert_null(json_object_get(j, "driver"));
+        }
+        assert_true(json_integer_value(json_object_get(j, "duration")) > 0);
+        assert_true(json_integer_value(json_object_get(j, "distance")) > 0);
         const char *url = json_string_value(json_object_get(j, "webUrl"));
         assert_non_null(url);
         assert_true(!strncmp(url, PUBLIC_URL "/?journey=", strlen(PUBLIC_URL "/?journey=")));
@@ -157,6 +173,12 @@ static void check_journeys(json_t *list, double dlon, double dlat, double alon, 
         assert_true(haversine_km(qlon, qlat, alon, alat) <= arad_km);
         assert_true(llabs(json_integer_value(json_object_get(j, "passengerPickupDate")) - date) <= delta);
     }
+}
+
+static void check_journeys(json_t *list, double dlon, double dlat, double alon, double alat, long long date,
+                           double drad_km, double arad_km, long long delta, long long count)
+{
+    check_kind(list, 1, dlon, dlat, alon, alat, date, drad_km, arad_km, delta, count);
 }
 
 /* --- set-up --- */
@@ -380,6 +402,81 @@ static void test_regular_offer_per_date(void **state)
     reply_free(&r[1]);
 }
 
+static int64_t post_request(const char *body)
+{
+    reply r = http_request(port, "POST", "/v1/requests", NULL, body, strlen(body));
+    if (r.status != 201)
+        fail_msg("POST /v1/requests %s: %d %s", body, r.status, r.raw);
+    int64_t id = json_integer_value(json_object_get(json_object_get(r.json, "request"), "id"));
+    reply_free(&r);
+    return id;
+}
+
+static void test_passenger_journeys(void **state)
+{
+    (void)state;
+    char depart[32], body[512], path[512], first[16], last[16];
+    time_t t = (time_t)depart_t, u = (time_t)(depart_t + 6 * 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(depart, sizeof depart, "%Y-%m-%dT%H:%M:00Z", &tm);
+    strftime(first, sizeof first, "%Y-%m-%d", &tm);
+    gmtime_r(&u, &tm);
+    strftime(last, sizeof last, "%Y-%m-%d", &tm);
+    for (int k = 1; k <= 2; k++) {
+        snprintf(body, sizeof body,
+                 "{\"from\":[%.6f,%.6f],\"to\":[%.6f,%.6f],\"depart\":\"%s\",\"margin_min\":15,\"seats\":%d,"
+                 "\"owner\":\"owner-secret-p%d\"}",
+                 route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], depart, k, k);
+        post_request(body);
+    }
+    snprintf(body, sizeof body,
+             "{\"from\":[%.6f,%.6f],\"to\":[%.6f,%.6f],\"depart\":{\"weekdays\":\"mon,tue,wed,thu,fri,sat,sun\","
+             "\"time\":\"17:30\",\"first_date\":\"%s\",\"last_date\":\"%s\"},\"owner\":\"owner-secret-p3\"}",
+             route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], first, last);
+    int64_t regular = post_request(body);
+
+    /* the two punctual requests at 08:00, not the regular one at 17:30 */
+    long long date = depart_t + 60;
+    query_on("passenger_journeys", path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0],
+             route_pts[1][1], date, NULL);
+    reply r = journeys(path);
+    assert_int_equal(json_array_size(r.json), 2);
+    check_kind(r.json, 0, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], date, 1.0, 1.0, 900, -1);
+    assert_null(strstr(r.raw, "owner-secret"));
+    reply_free(&r);
+    query_on("passenger_journeys", path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0],
+             route_pts[1][1], date, "&count=1");
+    r = journeys(path);
+    assert_int_equal(json_array_size(r.json), 1);
+    reply_free(&r);
+    /* two kilometres away nothing starts within the default radius of one */
+    query_on("passenger_journeys", path, sizeof path, route_pts[0][0], route_pts[0][1] + 2000.0 / 111195.0,
+             route_pts[1][0], route_pts[1][1], date, NULL);
+    r = journeys(path);
+    assert_int_equal(json_array_size(r.json), 0);
+    reply_free(&r);
+    /* the regular request, one journey per date */
+    for (int d = 1; d <= 2; d++) {
+        date = depart_t - 8 * 3600 + 17 * 3600 + 1800 + d * 86400 - 300;
+        query_on("passenger_journeys", path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0],
+                 route_pts[1][1], date, NULL);
+        r = journeys(path);
+        assert_int_equal(json_array_size(r.json), 1);
+        check_kind(r.json, 0, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], date, 1.0, 1.0, 900,
+                   -1);
+        json_t *j = json_array_get(r.json, 0);
+        assert_int_equal(json_integer_value(json_object_get(j, "passengerPickupDate")), date + 300);
+        char want[64], ymd[16];
+        time_t day = (time_t)date;
+        gmtime_r(&day, &tm);
+        strftime(ymd, sizeof ymd, "%Y-%m-%d", &tm);
+        snprintf(want, sizeof want, "request-%lld-%s", (long long)regular, ymd);
+        assert_string_equal(json_string_value(json_object_get(j, "id")), want);
+        reply_free(&r);
+    }
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -482,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_status),
         cmocka_unit_test(test_driver_journeys),
         cmocka_unit_test(test_regular_offer_per_date),
+        cmocka_unit_test(test_passenger_journeys),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_without_operator),
         cmocka_unit_test(test_interop_scope),
