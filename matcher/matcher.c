@@ -1819,6 +1819,21 @@ static int cmp_near(const void *a, const void *b)
     return (x->day > y->day) - (x->day < y->day);
 }
 
+/* The n items of v (size bytes each) in the order of keys k (their .at: an item's index), in a new array; k and v
+   are freed. NULL when k is NULL or memory runs out. */
+static void *sorted_near(near_key *k, void *v, size_t n, size_t size)
+{
+    char *out = k ? malloc((n ? n : 1) * size) : NULL;
+    if (out) {
+        qsort(k, n, sizeof *k, cmp_near);
+        for (size_t i = 0; i < n; i++)
+            memcpy(out + i * size, (const char *)v + k[i].at * size, size);
+    }
+    free(k);
+    free(v);
+    return out;
+}
+
 /* Whether a request rides in a car on day (an accepted booking of its dates). */
 static int rides_on(const request_slot *sl, cv_day day)
 {
@@ -1876,20 +1891,63 @@ int cv_matcher_requests_near(cv_matcher_ws *w, cv_coord from, double from_m, cv_
         return rc;
     }
     near_key *k = malloc((nv ? nv : 1) * sizeof *k);
-    cv_request_near *sorted = malloc((nv ? nv : 1) * sizeof *sorted);
-    if (!k || !sorted) {
-        free(k), free(sorted), free(v);
-        return cv_fail(err, CV_ENOMEM, "out of memory");
-    }
     int64_t mid = t0 + (t1 - t0) / 2;
-    for (size_t i = 0; i < nv; i++)
+    for (size_t i = 0; k && i < nv; i++)
         k[i] = (near_key){llabs(v[i].depart - mid), v[i].request_id, v[i].day, i};
-    qsort(k, nv, sizeof *k, cmp_near);
-    for (size_t i = 0; i < nv; i++)
-        sorted[i] = v[k[i].at];
-    free(k);
-    free(v);
-    *out = sorted;
+    *out = sorted_near(k, v, nv, sizeof *v);
+    if (!*out)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    *n = nv < limit ? nv : limit;
+    return 0;
+}
+
+int cv_matcher_regular_requests_near(cv_matcher_ws *w, cv_coord from, double from_m, cv_coord to, double to_m,
+                                     uint8_t weekdays, int32_t time_of_day, int32_t delta, cv_day first, cv_day last,
+                                     size_t limit, cv_regular_near **out, size_t *n, cv_error *err)
+{
+    cv_matcher *m = w->m;
+    *out = NULL;
+    *n = 0;
+    if (limit == 0 || first > last || !weekdays)
+        return 0;
+    cv_regular_near *v = NULL;
+    size_t nv = 0, cap = 0;
+    int rc = 0;
+    pthread_rwlock_rdlock(&m->lock);
+    for (uint32_t i = 0; i < m->nrequests; i++) {
+        const request_slot *sl = &m->requests[i];
+        const cv_schedule *s = &sl->r.when;
+        if (!sl->used || sl->r.status != CV_TRIP_OPEN || s->kind != CV_REGULAR ||
+            abs(s->time_of_day - time_of_day) > delta || cv_distance_m(sl->p.location, from) > from_m ||
+            cv_distance_m(sl->q.location, to) > to_m)
+            continue;
+        cv_dates both = cv_dates_intersect(cv_schedule_dates(s), (cv_dates){first, last, weekdays});
+        if (cv_dates_empty(both))
+            continue;
+        if (nv == cap) {
+            size_t nc = cap ? 2 * cap : 64;
+            cv_regular_near *nvv = realloc(v, nc * sizeof *v);
+            if (!nvv) {
+                rc = cv_fail(err, CV_ENOMEM, "out of memory");
+                break;
+            }
+            v = nvv, cap = nc;
+        }
+        v[nv++] = (cv_regular_near){sl->r.id,       sl->p.location, sl->q.location, (uint8_t)(s->weekdays & weekdays),
+                                    s->time_of_day, both.first,     both.last,      sl->r.seats,
+                                    sl->pq.ds,      sl->pq.dm};
+    }
+    pthread_rwlock_unlock(&m->lock);
+    if (rc) {
+        free(v);
+        return rc;
+    }
+    near_key *k = malloc((nv ? nv : 1) * sizeof *k);
+    for (size_t i = 0; k && i < nv; i++)
+        k[i] = (near_key){abs(v[i].time_of_day - time_of_day), v[i].request_id, 0, i};
+    *out = sorted_near(k, v, nv, sizeof *v);
+    if (!*out)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
     *n = nv < limit ? nv : limit;
     return 0;
 }

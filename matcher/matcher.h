@@ -128,6 +128,24 @@ typedef struct cv_request_near {
 int cv_matcher_requests_near(cv_matcher_ws *w, cv_coord from, double from_m, cv_coord to, double to_m, int64_t t0,
                              int64_t t1, size_t limit, cv_request_near **out, size_t *n, cv_error *err);
 
+/* One open regular request near a place: its id, snapped ends, weekdays, local time of day and dates. */
+typedef struct cv_regular_near {
+    int64_t request_id;
+    cv_coord pickup, dropoff;
+    uint8_t weekdays;    /* the days it travels that were asked for */
+    int32_t time_of_day; /* local, seconds after midnight */
+    cv_day first, last;  /* its dates within those asked for */
+    int seats;
+    int64_t direct_ds, direct_dm;
+} cv_regular_near;
+
+/* The open regular requests that start within from_m metres of from and end within to_m of to, on one of weekdays,
+   at a local time of day within delta seconds of time_of_day, with a date between first and last: the closest
+   time first, at most limit. *out is malloc'ed. */
+int cv_matcher_regular_requests_near(cv_matcher_ws *w, cv_coord from, double from_m, cv_coord to, double to_m,
+                                     uint8_t weekdays, int32_t time_of_day, int32_t delta, cv_day first, cv_day last,
+                                     size_t limit, cv_regular_near **out, size_t *n, cv_error *err);
+
 /* Accepts (atomically against seats, see cv_store_accept_booking), refuses or cancels a booking; the offer's
    stops and index follow (rebuilt as of `now`).
 

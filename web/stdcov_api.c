@@ -317,6 +317,259 @@ static int passenger_journeys(web_req *r, cv_matcher_ws *w)
     return web_ok(r, list);
 }
 
+/* --- regular trips --- */
+
+/* RFC 3339's partial-time, "07:30:00" (a fraction of a second may follow), or "07:30": seconds after midnight, or
+   -1. */
+static int32_t partial_time(const char *t)
+{
+    int h = 0, m = 0, sec = 0, used = 0;
+    if (sscanf(t, "%2d:%2d%n", &h, &m, &used) != 2 || used != 5)
+        return -1;
+    if (t[5] == ':') {
+        int more = 0;
+        if (sscanf(t + 6, "%2d%n", &sec, &more) != 1 || more != 2)
+            return -1;
+        used = 8;
+        if (t[8] == '.' && t[9] >= '0' && t[9] <= '9')
+            for (used = 9; t[used] >= '0' && t[used] <= '9';)
+                used++;
+    }
+    if (t[used] || h > 23 || m > 59 || sec > 59 || t[0] < '0' || t[0] > '9' || t[3] < '0' || t[3] > '9')
+        return -1;
+    return h * 3600 + m * 60 + sec;
+}
+
+/* departureWeekdays: "MON,TUE" (any case, as form style writes an array), or ["MON","TUE"] as some clients send
+   it; absent or empty: every day. 0, or -1 after a 400. */
+static int weekdays_arg(web_req *r, uint8_t *out)
+{
+    const char *v = web_arg(r, "departureWeekdays");
+    *out = 0x7f;
+    if (!v)
+        return 0;
+    char buf[128];
+    size_t n = 0;
+    for (const char *p = v; *p && n + 1 < sizeof buf; p++)
+        if (*p != '[' && *p != ']' && *p != '"' && *p != ' ')
+            buf[n++] = *p;
+    buf[n] = '\0';
+    cv_error err = {0};
+    if (n && cv_parse_weekdays(buf, out, &err))
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "departureWeekdays: %s (MON,TUE,...,SUN)", err.text);
+    return 0;
+}
+
+/* The question of a regular trip search. */
+typedef struct trip_query {
+    cv_coord departure, arrival;
+    int32_t time_of_day, delta; /* local, seconds */
+    uint8_t weekdays;
+    double departure_radius_m, arrival_radius_m;
+    cv_day first, last; /* the dates asked for, from today on */
+    long long count;
+} trip_query;
+
+/* The longest span of dates searched when the client gives no maxDepartureDate: a year. */
+#define STDCOV_TRIP_DAYS 365
+
+static int parse_trip_query(web_req *r, int64_t now, trip_query *q)
+{
+    static const char *const keys[] = {"departureLat",
+                                       "departureLng",
+                                       "arrivalLat",
+                                       "arrivalLng",
+                                       "departureTimeOfDay",
+                                       "departureWeekdays",
+                                       "timeDelta",
+                                       "departureRadius",
+                                       "arrivalRadius",
+                                       "minDepartureDate",
+                                       "maxDepartureDate",
+                                       "count",
+                                       NULL};
+    double dlat = 0, dlng = 0, alat = 0, alng = 0, drad = STDCOV_RADIUS_KM, arad = STDCOV_RADIUS_KM;
+    long long delta = STDCOV_TIME_DELTA_S, count = -1, lo = 0, hi = 0;
+    int p[10];
+    if (known_args(r, keys) || number_arg(r, "departureLat", -90, 90, &dlat, &p[0]) ||
+        required(r, p[0], "departureLat") || number_arg(r, "departureLng", -180, 180, &dlng, &p[1]) ||
+        required(r, p[1], "departureLng") || number_arg(r, "arrivalLat", -90, 90, &alat, &p[2]) ||
+        required(r, p[2], "arrivalLat") || number_arg(r, "arrivalLng", -180, 180, &alng, &p[3]) ||
+        required(r, p[3], "arrivalLng") ||
+        required(r, web_arg(r, "departureTimeOfDay") != NULL, "departureTimeOfDay") || weekdays_arg(r, &q->weekdays) ||
+        integer_arg(r, "timeDelta", 0, CV_MAX_MARGIN_S, &delta, &p[4]) ||
+        number_arg(r, "departureRadius", 0, STDCOV_MAX_RADIUS_KM, &drad, &p[5]) ||
+        number_arg(r, "arrivalRadius", 0, STDCOV_MAX_RADIUS_KM, &arad, &p[6]) ||
+        integer_arg(r, "minDepartureDate", 0, 253402300799LL, &lo, &p[7]) ||
+        integer_arg(r, "maxDepartureDate", 0, 253402300799LL, &hi, &p[8]) ||
+        integer_arg(r, "count", 0, 1000000, &count, &p[9]))
+        return -1;
+    const char *tod = web_arg(r, "departureTimeOfDay");
+    if ((q->time_of_day = partial_time(tod)) < 0)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                            "departureTimeOfDay='%.60s': not a time of day (HH:MM:SS, e.g. 07:30:00)", tod);
+    q->departure = (cv_coord){cv_fixed(dlng), cv_fixed(dlat)};
+    q->arrival = (cv_coord){cv_fixed(alng), cv_fixed(alat)};
+    q->delta = (int32_t)delta;
+    q->departure_radius_m = drad * 1000.0;
+    q->arrival_radius_m = arad * 1000.0;
+    q->count = count;
+    cv_utc_to_local(p[7] && lo > now ? lo : now, &q->first, NULL, NULL);
+    if (p[8])
+        cv_utc_to_local(hi, &q->last, NULL, NULL);
+    else
+        q->last = q->first + STDCOV_TRIP_DAYS - 1;
+    if (q->last > q->first + CV_MAX_SCHEDULE_DAYS - 1)
+        q->last = q->first + CV_MAX_SCHEDULE_DAYS - 1;
+    return 0;
+}
+
+static const char *const weekday_words[7] = {"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"};
+
+/* The schedules of a weekly trip of ours: one per weekday, at the local time of day, each with its next journey
+   (id prefix-DATE) from first on. */
+static json_t *weekly_schedules(const char *prefix, uint8_t weekdays, int32_t time_of_day, cv_day first, cv_day last)
+{
+    json_t *list = json_array();
+    char tod[16];
+    snprintf(tod, sizeof tod, "%02d:%02d:%02d", time_of_day / 3600, time_of_day / 60 % 60, time_of_day % 60);
+    for (int i = 0; list && i < 7; i++) {
+        if (!(weekdays & (1u << i)))
+            continue;
+        cv_day d = cv_dates_next((cv_dates){first, last, (uint8_t)(1u << i)}, first);
+        if (d < 0)
+            continue;
+        char day[16], id[96];
+        day_text(d, day);
+        snprintf(id, sizeof id, "%s-%s", prefix, day);
+        json_t *s = json_pack("{s:s,s:s,s:[{s:s,s:I,s:s}]}", "passengerPickupDay", weekday_words[i],
+                              "passengerPickupTimeOfDay", tod, "journeySchedules", "id", id, "passengerPickupDate",
+                              (json_int_t)cv_local_to_utc(d, time_of_day), "type", "PLANNED");
+        if (json_array_append_new(list, s))
+            json_decref(list), list = NULL;
+    }
+    return list;
+}
+
+/* Whether pickup and drop-off are within the radii of q. */
+static int trip_near(const trip_query *q, cv_coord pickup, cv_coord dropoff)
+{
+    return cv_distance_m(q->departure, pickup) <= q->departure_radius_m &&
+           cv_distance_m(q->arrival, dropoff) <= q->arrival_radius_m;
+}
+
+/* The fields of a Trip of the standard. */
+static json_t *trip_base(const web_req *r, cv_coord pickup, cv_coord dropoff, int64_t ds, int64_t dm)
+{
+    return json_pack("{s:s,s:f,s:f,s:f,s:f,s:I,s:I}", "operator", r->operator_name, "passengerPickupLat",
+                     cv_deg(pickup.lat), "passengerPickupLng", cv_deg(pickup.lon), "passengerDropLat",
+                     cv_deg(dropoff.lat), "passengerDropLng", cv_deg(dropoff.lon), "duration",
+                     (json_int_t)((ds + 5) / 10), "distance", (json_int_t)((dm + 5) / 10));
+}
+
+/* GET /stdcov/v1/driver_regular_trips: our weekly offers that can carry a passenger from near the departure to
+   near the arrival at the time of day asked, on some of the weekdays asked, as a regular request of ours would be
+   matched. */
+static int driver_regular_trips(web_req *r, cv_matcher_ws *w)
+{
+    int64_t now = (int64_t)time(NULL);
+    trip_query q;
+    if (parse_trip_query(r, now, &q))
+        return -1;
+    json_t *list = json_array();
+    if (!list || q.count == 0 || q.first > q.last)
+        return web_ok(r, list);
+    cv_request ask = {0};
+    snprintf(ask.owner, sizeof ask.owner, "%s", r->auth ? r->client : "partner");
+    ask.from = q.departure;
+    ask.to = q.arrival;
+    ask.seats = 1;
+    ask.status = CV_TRIP_OPEN;
+    ask.when.kind = CV_REGULAR;
+    ask.when.weekdays = q.weekdays;
+    ask.when.time_of_day = q.time_of_day;
+    ask.when.first_day = q.first;
+    ask.when.last_day = q.last;
+    ask.when.margin_s = q.delta;
+    ask.created = now;
+    cv_match *v = NULL;
+    size_t n = 0;
+    cv_error err = {0};
+    int rc = cv_matcher_search(w, &ask, now, STDCOV_CANDIDATES, &v, &n, &err);
+    if (rc == CV_ENOSEGMENT || rc == CV_ENOROUTE)
+        rc = 0, n = 0;
+    if (rc) {
+        free(v);
+        json_decref(list);
+        cv_log("error", "%s %s: %s", r->method, r->path, err.text);
+        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+    }
+    for (size_t i = 0; list && i < n && (q.count < 0 || (long long)json_array_size(list) < q.count); i++) {
+        const cv_match *m = &v[i];
+        if (!m->regular || !trip_near(&q, m->pickup, m->dropoff))
+            continue;
+        int32_t tod;
+        cv_utc_to_local(m->pickup_time, NULL, &tod, NULL);
+        char prefix[48];
+        snprintf(prefix, sizeof prefix, "offer-%lld", (long long)m->offer_id);
+        json_t *t = trip_base(r, m->pickup, m->dropoff, m->shared_ds, m->shared_dm);
+        set_web_url(r, t, prefix);
+        if (!t || json_object_set_new(t, "driver", driver_user(r, m->offer_id)) ||
+            json_object_set_new(t, "schedules",
+                                weekly_schedules(prefix, m->weekdays, tod, m->first_day, m->last_day)) ||
+            json_array_append_new(list, t)) {
+            json_decref(list);
+            list = NULL;
+            break;
+        }
+    }
+    free(v);
+    web_count_matches(r, list ? json_array_size(list) : 0);
+    return web_ok(r, list);
+}
+
+/* GET /stdcov/v1/passenger_regular_trips: our passengers' weekly requests from near the departure to near the
+   arrival at about the time of day asked, on some of the weekdays asked. */
+static int passenger_regular_trips(web_req *r, cv_matcher_ws *w)
+{
+    int64_t now = (int64_t)time(NULL);
+    trip_query q;
+    if (parse_trip_query(r, now, &q))
+        return -1;
+    json_t *list = json_array();
+    if (!list || q.count == 0 || q.first > q.last)
+        return web_ok(r, list);
+    cv_regular_near *v = NULL;
+    size_t n = 0;
+    cv_error err = {0};
+    int rc = cv_matcher_regular_requests_near(w, q.departure, q.departure_radius_m, q.arrival, q.arrival_radius_m,
+                                              q.weekdays, q.time_of_day, q.delta, q.first, q.last,
+                                              q.count < 0 ? STDCOV_CANDIDATES : (size_t)q.count, &v, &n, &err);
+    if (rc) {
+        json_decref(list);
+        cv_log("error", "%s %s: %s", r->method, r->path, err.text);
+        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+    }
+    for (size_t i = 0; list && i < n; i++) {
+        const cv_regular_near *h = &v[i];
+        char prefix[48];
+        snprintf(prefix, sizeof prefix, "request-%lld", (long long)h->request_id);
+        json_t *t = trip_base(r, h->pickup, h->dropoff, h->direct_ds, h->direct_dm);
+        set_web_url(r, t, prefix);
+        if (!t || json_object_set_new(t, "passenger", passenger_user(r, h->request_id)) ||
+            json_object_set_new(t, "schedules",
+                                weekly_schedules(prefix, h->weekdays, h->time_of_day, h->first, h->last)) ||
+            json_array_append_new(list, t)) {
+            json_decref(list);
+            list = NULL;
+            break;
+        }
+    }
+    free(v);
+    web_count_matches(r, list ? json_array_size(list) : 0);
+    return web_ok(r, list);
+}
+
 /* Refuses (405) any method but GET and HEAD; 0 when it is one of them. */
 static int not_get(web_req *r)
 {
@@ -338,7 +591,10 @@ int web_stdcov(web_req *r)
     static const struct {
         const char *name;
         int (*handler)(web_req *, cv_matcher_ws *);
-    } routes[] = {{"driver_journeys", driver_journeys}, {"passenger_journeys", passenger_journeys}};
+    } routes[] = {{"driver_journeys", driver_journeys},
+                  {"passenger_journeys", passenger_journeys},
+                  {"driver_regular_trips", driver_regular_trips},
+                  {"passenger_regular_trips", passenger_regular_trips}};
     size_t k = 0;
     while (k < sizeof routes / sizeof *routes && strcmp(p, routes[k].name))
         k++;

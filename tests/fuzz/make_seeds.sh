@@ -87,6 +87,9 @@ api GET "/nope"
 api GET "/stdcov/v1/driver_journeys?departureLat=43.7350&departureLng=7.4215&arrivalLat=43.7290&arrivalLng=7.4160&departureDate=1906704000&timeDelta=3600&departureRadius=2&arrivalRadius=1.5&count=5"
 api GET "/stdcov/v1/driver_journeys?departureLat=43.7350&departureLng=7.4215&arrivalLat=north&departureDate=1906704000.5"
 api GET "/stdcov/v1/status"
+api GET "/stdcov/v1/passenger_journeys?departureLat=43.7350&departureLng=7.4215&arrivalLat=43.7290&arrivalLng=7.4160&departureDate=1906704000&count=2"
+api GET "/stdcov/v1/driver_regular_trips?departureLat=43.7350&departureLng=7.4215&arrivalLat=43.7290&arrivalLng=7.4160&departureTimeOfDay=07:45:00&departureWeekdays=MON,TUE&timeDelta=1800"
+api GET "/stdcov/v1/passenger_regular_trips?departureLat=43.7350&departureLng=7.4215&arrivalLat=43.7290&arrivalLng=7.4160&departureTimeOfDay=07:45:00.5&departureWeekdays=[%22WED%22]&minDepartureDate=1906704000&maxDepartureDate=1909296000"
 # auth only: the other keys on the owner's trips (ids 1 and 2 are the owner's), a routing key, none, Bearer
 auth() { printf "$2" >"$out/fuzz_http_auth/auth-$1"; }
 auth other-offer 'GET /v1/offers/1\nX-API-Key: @OTHER@\n\n'

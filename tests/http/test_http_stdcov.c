@@ -477,6 +477,107 @@ static void test_passenger_journeys(void **state)
     }
 }
 
+/* The trips of regular_path's answer: every one near the points asked, with schedules on the weekdays asked only,
+   each at about the time asked, its journeys dated on that weekday at that time. Returns how many there were. */
+static size_t check_trips(const char *path, const char *who, double dlon, double dlat, double alon, double alat,
+                          uint8_t weekdays, int tod, int delta)
+{
+    reply r = journeys(path);
+    static const char *const days[7] = {"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"};
+    for (size_t i = 0; i < json_array_size(r.json); i++) {
+        json_t *t = json_array_get(r.json, i);
+        assert_string_equal(json_string_value(json_object_get(t, "operator")), OPERATOR);
+        require_integer(t, "duration");
+        require_integer(t, "distance");
+        json_t *u = json_object_get(t, who);
+        require_string(u, "id");
+        require_string(u, "alias");
+        assert_true(haversine_km(json_number_value(json_object_get(t, "passengerPickupLng")),
+                                 json_number_value(json_object_get(t, "passengerPickupLat")), dlon, dlat) <= 1.0);
+        assert_true(haversine_km(json_number_value(json_object_get(t, "passengerDropLng")),
+                                 json_number_value(json_object_get(t, "passengerDropLat")), alon, alat) <= 1.0);
+        json_t *sched = json_object_get(t, "schedules");
+        assert_true(json_array_size(sched) >= 1);
+        for (size_t k = 0; k < json_array_size(sched); k++) {
+            json_t *sc = json_array_get(sched, k);
+            const char *day = json_string_value(json_object_get(sc, "passengerPickupDay"));
+            int wd = 0;
+            while (wd < 7 && strcmp(days[wd], day))
+                wd++;
+            assert_true(wd < 7 && (weekdays & (1u << wd)));
+            int h, m, sec;
+            assert_int_equal(
+                sscanf(json_string_value(json_object_get(sc, "passengerPickupTimeOfDay")), "%d:%d:%d", &h, &m, &sec),
+                3);
+            assert_true(abs(h * 3600 + m * 60 + sec - tod) <= delta);
+            json_t *js = json_array_get(json_object_get(sc, "journeySchedules"), 0);
+            require_string(js, "id");
+            require_integer(js, "passengerPickupDate");
+            assert_string_equal(json_string_value(json_object_get(js, "type")), "PLANNED");
+            time_t when = (time_t)json_integer_value(json_object_get(js, "passengerPickupDate"));
+            struct tm tm;
+            gmtime_r(&when, &tm); /* the server's zone is UTC here */
+            assert_int_equal((tm.tm_wday + 6) % 7, wd);
+            assert_int_equal(tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec, h * 3600 + m * 60 + sec);
+        }
+    }
+    size_t n = json_array_size(r.json);
+    reply_free(&r);
+    return n;
+}
+
+static void test_regular_trips(void **state)
+{
+    (void)state;
+    /* the daily offer at 14:00 (test_regular_offer_per_date) and the daily request at 17:30
+       (test_passenger_journeys) */
+    char path[640];
+    const char *ends = "departureLat=%.7f&departureLng=%.7f&arrivalLat=%.7f&arrivalLng=%.7f";
+    char base[256];
+    snprintf(base, sizeof base, ends, route_pts[0][1], route_pts[0][0], route_pts[1][1], route_pts[1][0]);
+    snprintf(path, sizeof path, "/stdcov/v1/driver_regular_trips?%s&departureTimeOfDay=14:05:00", base);
+    assert_true(check_trips(path, "driver", route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], 0x7f,
+                            14 * 3600 + 300, 900) >= 1);
+    snprintf(path, sizeof path,
+             "/stdcov/v1/driver_regular_trips?%s&departureTimeOfDay=14:05:00&departureWeekdays=MON,FRI", base);
+    assert_true(check_trips(path, "driver", route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1],
+                            CV_MON | CV_FRI, 14 * 3600 + 300, 900) >= 1);
+    /* the JSON-array spelling some clients send */
+    snprintf(path, sizeof path,
+             "/stdcov/v1/driver_regular_trips?%s&departureTimeOfDay=14:05:00&departureWeekdays=[%%22TUE%%22]", base);
+    assert_true(check_trips(path, "driver", route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], CV_TUE,
+                            14 * 3600 + 300, 900) >= 1);
+    snprintf(path, sizeof path, "/stdcov/v1/driver_regular_trips?%s&departureTimeOfDay=10:00:00", base);
+    assert_int_equal(check_trips(path, "driver", 0, 0, 0, 0, 0x7f, 0, 0), 0);
+    snprintf(path, sizeof path, "/stdcov/v1/driver_regular_trips?%s&departureTimeOfDay=14:05:00&count=0", base);
+    assert_int_equal(check_trips(path, "driver", 0, 0, 0, 0, 0x7f, 0, 0), 0);
+
+    snprintf(path, sizeof path, "/stdcov/v1/passenger_regular_trips?%s&departureTimeOfDay=17:20:00", base);
+    assert_int_equal(check_trips(path, "passenger", route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1],
+                                 0x7f, 17 * 3600 + 1200, 900),
+                     1);
+    snprintf(path, sizeof path, "/stdcov/v1/passenger_regular_trips?%s&departureTimeOfDay=12:00:00", base);
+    assert_int_equal(check_trips(path, "passenger", 0, 0, 0, 0, 0x7f, 0, 0), 0);
+    /* a date range that ends before the request's first date */
+    snprintf(path, sizeof path,
+             "/stdcov/v1/passenger_regular_trips?%s&departureTimeOfDay=17:30:00&maxDepartureDate=%lld", base,
+             (long long)time(NULL));
+    assert_int_equal(check_trips(path, "passenger", 0, 0, 0, 0, 0x7f, 0, 0), 0);
+
+    snprintf(path, sizeof path, "/stdcov/v1/driver_regular_trips?%s", base);
+    expect_error("GET", path, 400, "departureTimeOfDay: required");
+    snprintf(path, sizeof path, "/stdcov/v1/driver_regular_trips?%s&departureTimeOfDay=25:00:00", base);
+    expect_error("GET", path, 400, "not a time of day");
+    snprintf(path, sizeof path, "/stdcov/v1/driver_regular_trips?%s&departureTimeOfDay=7h30", base);
+    expect_error("GET", path, 400, "not a time of day");
+    snprintf(path, sizeof path,
+             "/stdcov/v1/passenger_regular_trips?%s&departureTimeOfDay=07:30:00&departureWeekdays=FUNDAY", base);
+    expect_error("GET", path, 400, "departureWeekdays");
+    snprintf(path, sizeof path, "/stdcov/v1/passenger_regular_trips?%s&departureTimeOfDay=07:30:00&departureDate=1",
+             base);
+    expect_error("GET", path, 400, "unknown parameter 'departureDate'");
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -580,6 +681,7 @@ int main(void)
         cmocka_unit_test(test_driver_journeys),
         cmocka_unit_test(test_regular_offer_per_date),
         cmocka_unit_test(test_passenger_journeys),
+        cmocka_unit_test(test_regular_trips),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_without_operator),
         cmocka_unit_test(test_interop_scope),

@@ -127,6 +127,14 @@ static const row rows[] = {
      "/stdcov/v1/passenger_journeys?departureLat=43.7396&departureLng=7.4275&arrivalLat=43.7290&arrivalLng=7.4160&"
      "departureDate=1893456000&count=3",
      N_INTEROP, W_ANY, 200, 0, F_REQUEST, 0, 0},
+    {"GET",
+     "/stdcov/v1/driver_regular_trips?departureLat=43.7396&departureLng=7.4275&arrivalLat=43.7290&arrivalLng=7.4160&"
+     "departureTimeOfDay=08:00:00",
+     N_INTEROP, W_ANY, 200, 0, F_OFFER, 0, 0},
+    {"GET",
+     "/stdcov/v1/passenger_regular_trips?departureLat=43.7396&departureLng=7.4275&arrivalLat=43.7290&"
+     "arrivalLng=7.4160&departureTimeOfDay=08:00:00&departureWeekdays=MON,TUE",
+     N_INTEROP, W_ANY, 200, 0, F_REQUEST, 0, 0},
     {"GET", "/stdcov/v1/nothing", N_INTEROP, W_ANY, 200, 0, 0, 0, 2},
 };
 
