@@ -175,6 +175,21 @@ static const char *const migrations[] = {
     "  ref INTEGER NOT NULL,"
     "  at INTEGER NOT NULL"
     ");",
+    /* 5 -> 6: bookings partner operators made through the interoperability standard: the covoit booking each one
+       is, and what the standard keeps beside it (cv_partner_booking) */
+    "CREATE TABLE partner_bookings ("
+    "  uuid TEXT PRIMARY KEY,"
+    "  partner TEXT NOT NULL,"
+    "  booking_id INTEGER NOT NULL UNIQUE REFERENCES bookings(id),"
+    "  journey TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  user_alias TEXT NOT NULL,"
+    "  user_operator TEXT NOT NULL,"
+    "  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 4),"
+    "  message TEXT,"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == CV_STORE_SCHEMA_VERSION,
@@ -1882,7 +1897,7 @@ int cv_store_add_key(cv_store *s, const char *client, unsigned scopes, char out_
     if (!client || !*client || strlen(client) >= CV_OWNER_MAX || strchr(client, ':'))
         return cv_fail(err, CV_EINVAL, "the client name must be 1 to %d bytes without ':'", CV_OWNER_MAX - 1);
     if (!scopes || (scopes & ~(unsigned)CV_SCOPE_ALL))
-        return cv_fail(err, CV_EINVAL, "a key needs at least one scope (routing, search, trips, admin)");
+        return cv_fail(err, CV_EINVAL, "a key needs at least one scope (routing, search, trips, admin, interop)");
     unsigned char raw[32], hash[32];
     if (cv_random_bytes(raw, sizeof raw))
         return cv_fail(err, CV_EIO, "cannot read random bytes for the key");
@@ -1998,6 +2013,108 @@ int cv_store_check_key(cv_store *s, const char *secret, char client[CV_OWNER_MAX
     else
         rc = cv_fail(err, CV_ENOTFOUND, "unknown or revoked API key");
     finish(st);
+    return rc;
+}
+
+/* ---- bookings made by partner operators ---- */
+
+int cv_store_add_partner_booking(cv_store *s, const cv_partner_booking *b, cv_error *err)
+{
+    if (!s || !b || !b->uuid[0] || !b->partner[0] || b->booking_id <= 0 || (unsigned)b->status > CV_PARTNER_CANCELLED)
+        return cv_fail(err, CV_EINVAL, "cv_store_add_partner_booking: missing argument");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "INSERT INTO partner_bookings(uuid, partner, booking_id, journey, user_id, user_alias, "
+                                "user_operator, status, message, created, updated) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULLIF(?9, ''), ?10, ?10)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        const char *text[] = {b->uuid, b->partner, NULL, b->journey, b->user_id, b->user_alias, b->user_operator};
+        for (int i = 0; i < 7; i++)
+            if (text[i])
+                sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, b->booking_id);
+        sqlite3_bind_int(st, 8, (int)b->status);
+        sqlite3_bind_text(st, 9, b->message, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 10, store_now(s));
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+        rc = cv_fail(err, CV_ECONFLICT, "booking %s exists already", b->uuid);
+    else if (rc != SQLITE_DONE)
+        rc = db_fail(s->db, err, rc, "cannot record the partner's booking");
+    else
+        rc = 0;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cv_store_get_partner_booking(cv_store *s, const char *uuid, cv_partner_booking *out, cv_error *err)
+{
+    if (!s || !uuid || !out)
+        return cv_fail(err, CV_EINVAL, "cv_store_get_partner_booking: missing argument");
+    sqlite3_stmt *st = NULL;
+    int rc =
+        sqlite3_prepare_v2(s->db,
+                           "SELECT uuid, partner, booking_id, journey, user_id, user_alias, user_operator, status, "
+                           "coalesce(message, ''), created, updated FROM partner_bookings WHERE uuid = ?1",
+                           -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        struct {
+            char *to;
+            size_t cap;
+            int col;
+        } text[] = {{out->uuid, sizeof out->uuid, 0},
+                    {out->partner, sizeof out->partner, 1},
+                    {out->journey, sizeof out->journey, 3},
+                    {out->user_id, sizeof out->user_id, 4},
+                    {out->user_alias, sizeof out->user_alias, 5},
+                    {out->user_operator, sizeof out->user_operator, 6},
+                    {out->message, sizeof out->message, 8}};
+        for (size_t i = 0; i < sizeof text / sizeof *text; i++) {
+            const char *v = (const char *)sqlite3_column_text(st, text[i].col);
+            snprintf(text[i].to, text[i].cap, "%s", v ? v : "");
+        }
+        out->booking_id = sqlite3_column_int64(st, 2);
+        out->status = (cv_partner_status)sqlite3_column_int(st, 7);
+        out->created = sqlite3_column_int64(st, 9);
+        out->updated = sqlite3_column_int64(st, 10);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = cv_fail(err, CV_ENOTFOUND, "booking %s not found", uuid);
+    } else {
+        rc = db_fail(s->db, err, rc, "cannot read the partner's booking");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cv_store_set_partner_status(cv_store *s, const char *uuid, cv_partner_status status, const char *message,
+                                cv_error *err)
+{
+    if (!s || !uuid || (unsigned)status > CV_PARTNER_CANCELLED)
+        return cv_fail(err, CV_EINVAL, "cv_store_set_partner_status: missing argument");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        s->db, "UPDATE partner_bookings SET status = ?2, message = ?3, updated = ?4 WHERE uuid = ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, (int)status);
+        if (message && *message)
+            sqlite3_bind_text(st, 3, message, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, store_now(s));
+        rc = sqlite3_step(st);
+    }
+    if (rc != SQLITE_DONE)
+        rc = db_fail(s->db, err, rc, "cannot update the partner's booking");
+    else
+        rc = sqlite3_changes(s->db) ? 0 : cv_fail(err, CV_ENOTFOUND, "booking %s not found", uuid);
+    sqlite3_finalize(st);
     return rc;
 }
 

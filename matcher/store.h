@@ -10,7 +10,7 @@
 #include "util/cv_error.h"
 #include "matcher/trip.h"
 
-#define CV_STORE_SCHEMA_VERSION 5
+#define CV_STORE_SCHEMA_VERSION 6
 
 typedef struct cv_store cv_store;
 
@@ -217,6 +217,44 @@ int cv_store_active_keys(cv_store *s, int *count, cv_error *err);
 
 /* The client and scopes of the active key whose secret this is; CV_ENOTFOUND for an unknown or revoked one. */
 int cv_store_check_key(cv_store *s, const char *secret, char client[CV_OWNER_MAX], unsigned *scopes, cv_error *err);
+
+/* --- bookings made by partner operators (schema version 6) --- */
+
+/* A booking a partner operator made through the carpool interoperability standard, for one of its users, on one of
+   our driver's journeys: the covoit booking it is (booking_id, with its seats and acceptance) and what the
+   standard keeps beside it: the partner's id for it (a UUID), the journey booked, the partner's user, and the
+   progress the partner reports after the ride. */
+typedef enum cv_partner_status {
+    CV_PARTNER_WAITING = 0,   /* WAITING_CONFIRMATION */
+    CV_PARTNER_CONFIRMED = 1, /* CONFIRMED */
+    CV_PARTNER_COMPLETED = 2, /* COMPLETED_PENDING_VALIDATION */
+    CV_PARTNER_VALIDATED = 3, /* VALIDATED */
+    CV_PARTNER_CANCELLED = 4  /* CANCELLED */
+} cv_partner_status;
+
+#define CV_PARTNER_TEXT_MAX 256 /* bytes of a partner's user id, alias or operator, NUL included */
+#define CV_PARTNER_MESSAGE_MAX 501
+
+typedef struct cv_partner_booking {
+    char uuid[40];
+    char partner[CV_OWNER_MAX]; /* the client of the key that made it */
+    int64_t booking_id;
+    char journey[128]; /* the journey booked, as the standard named it */
+    char user_id[CV_PARTNER_TEXT_MAX], user_alias[CV_PARTNER_TEXT_MAX], user_operator[CV_PARTNER_TEXT_MAX];
+    cv_partner_status status; /* as the partner last set it */
+    char message[CV_PARTNER_MESSAGE_MAX];
+    int64_t created, updated;
+} cv_partner_booking;
+
+/* Records b (its uuid not known yet: CV_ECONFLICT when it is; booking_id an existing booking). */
+int cv_store_add_partner_booking(cv_store *s, const cv_partner_booking *b, cv_error *err);
+
+/* The partner booking uuid; CV_ENOTFOUND when there is none. */
+int cv_store_get_partner_booking(cv_store *s, const char *uuid, cv_partner_booking *out, cv_error *err);
+
+/* Sets the partner's status (and message, NULL: none) of uuid; CV_ENOTFOUND when there is none. */
+int cv_store_set_partner_status(cv_store *s, const char *uuid, cv_partner_status status, const char *message,
+                                cv_error *err);
 
 /* --- durability --- */
 

@@ -11,7 +11,8 @@
    or destination (../shared/DESIGN.md, "What leaves the server"): the driver is named by an alias, and the points
    given are the passenger's pickup and drop-off. A passenger journey is one occurrence of one of our requests that
    leaves from near the departure for near the arrival within the time window (cv_matcher_requests_near), for a
-   partner's driver. */
+   partner's driver. A partner's booking on a driver journey is a covoit booking like any other (a request of the
+   partner's, booked on the offer), with what the standard keeps beside it in the store (cv_partner_booking). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <math.h>
@@ -570,6 +571,283 @@ static int passenger_regular_trips(web_req *r, cv_matcher_ws *w)
     return web_ok(r, list);
 }
 
+/* --- bookings --- */
+
+static int not_get(web_req *r);
+
+static const char *const partner_words[] = {"WAITING_CONFIRMATION", "CONFIRMED", "COMPLETED_PENDING_VALIDATION",
+                                            "VALIDATED", "CANCELLED"};
+
+static int partner_status_parse(const char *w)
+{
+    for (int i = 0; w && i <= CV_PARTNER_CANCELLED; i++)
+        if (!strcmp(w, partner_words[i]))
+            return i;
+    return -1;
+}
+
+/* The standard's status of a partner's booking: our driver's answer (pending, accepted, or no longer live) with
+   the progress the partner reported after it. */
+static cv_partner_status partner_status(const cv_partner_booking *pb, const cv_booking *b)
+{
+    cv_partner_status ours = b->status == CV_BOOKING_PENDING    ? CV_PARTNER_WAITING
+                             : b->status == CV_BOOKING_ACCEPTED ? CV_PARTNER_CONFIRMED
+                                                                : CV_PARTNER_CANCELLED;
+    if (ours == CV_PARTNER_CANCELLED || pb->status == CV_PARTNER_CANCELLED)
+        return CV_PARTNER_CANCELLED;
+    return pb->status > ours ? pb->status : ours;
+}
+
+/* 8-4-4-4-12 hexadecimal digits (any version: the standard advises version 4, partners' tools send others). */
+static int is_uuid(const char *t)
+{
+    static const int dash[] = {8, 13, 18, 23};
+    if (strlen(t) != 36)
+        return 0;
+    for (int i = 0, k = 0; i < 36; i++) {
+        if (k < 4 && i == dash[k]) {
+            if (t[i] != '-')
+                return 0;
+            k++;
+        } else if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f') || (t[i] >= 'A' && t[i] <= 'F'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The standard's Booking for a partner's booking pb, our booking b of offer b->offer_id. */
+static json_t *booking_json(const web_req *r, const cv_partner_booking *pb, const cv_booking *b)
+{
+    json_t *j = json_pack(
+        "{s:s,s:o,s:{s:s,s:s,s:s},s:I,s:f,s:f,s:f,s:f,s:s,s:{s:s,s:f,s:s},s:s}", "id", pb->uuid, "driver",
+        driver_user(r, b->offer_id), "passenger", "id", pb->user_id, "alias", pb->user_alias, "operator",
+        pb->user_operator, "passengerPickupDate", (json_int_t)b->pickup_time, "passengerPickupLat",
+        cv_deg(b->pickup.lat), "passengerPickupLng", cv_deg(b->pickup.lon), "passengerDropLat", cv_deg(b->dropoff.lat),
+        "passengerDropLng", cv_deg(b->dropoff.lon), "status", partner_words[partner_status(pb, b)], "price", "type",
+        b->amount > 0 ? "PAYING" : "FREE", "amount", b->amount, "currency", "EUR", "driverJourneyId", pb->journey);
+    set_web_url(r, j, pb->journey);
+    return j;
+}
+
+/* A string member of at most cap - 1 bytes (may be empty: the standard sets no minimum), into out. */
+static int text_member(web_req *r, json_t *obj, const char *where, const char *key, char *out, size_t cap)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!json_is_string(v))
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s%s: required, a string", where, key);
+    if (json_string_length(v) >= cap)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s%s: at most %zu bytes", where, key, cap - 1);
+    snprintf(out, cap, "%s", json_string_value(v));
+    return 0;
+}
+
+static int coord_members(web_req *r, json_t *doc, const char *lat_key, const char *lng_key, cv_coord *out)
+{
+    json_t *lat = json_object_get(doc, lat_key), *lng = json_object_get(doc, lng_key);
+    if (!json_is_number(lat) || !json_is_number(lng) || fabs(json_number_value(lat)) > 90 ||
+        fabs(json_number_value(lng)) > 180)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s, %s: required, numbers in degrees", lat_key,
+                            lng_key);
+    *out = (cv_coord){cv_fixed(json_number_value(lng)), cv_fixed(json_number_value(lat))};
+    return 0;
+}
+
+/* The booking uuid as the partner that asks may see it: 404 missing_booking when there is none or another partner
+   made it. 0, or -1 after the answer. */
+static int find_booking(web_req *r, cv_matcher_ws *w, const char *uuid, cv_partner_booking *pb, cv_booking *b)
+{
+    cv_error err = {0};
+    int rc = is_uuid(uuid) ? cv_store_get_partner_booking(cv_matcher_store(w), uuid, pb, &err) : CV_ENOTFOUND;
+    if (!rc && r->auth && !(r->scopes & CV_SCOPE_ADMIN) && strcmp(pb->partner, r->client))
+        rc = CV_ENOTFOUND;
+    if (!rc)
+        rc = cv_store_get_booking(cv_matcher_store(w), pb->booking_id, b, &err);
+    if (rc == CV_ENOTFOUND)
+        return stdcov_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "missing_booking");
+    if (rc)
+        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+    return 0;
+}
+
+/* POST /stdcov/v1/bookings: a partner's user books a seat on one of our driver journeys (driverJourneyId). It is a
+   covoit booking like any other: a request of the partner's (owner "stdcov-CLIENT") from the pickup to the
+   drop-off at the pickup date, booked on the offer, pending until our driver accepts. */
+static int post_booking(web_req *r, cv_matcher_ws *w)
+{
+    json_error_t je;
+    json_t *doc = json_loadb(r->upload, r->upload_len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "the body must be a Booking object: %s", je.text);
+    }
+    cv_partner_booking pb = {0};
+    char driver_id[CV_PARTNER_TEXT_MAX], status[40];
+    cv_coord pickup, drop;
+    json_t *driver = json_object_get(doc, "driver"), *passenger = json_object_get(doc, "passenger");
+    json_t *date = json_object_get(doc, "passengerPickupDate");
+    int rc = text_member(r, doc, "", "id", pb.uuid, sizeof pb.uuid);
+    if (!rc && !is_uuid(pb.uuid))
+        rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "id: must be a UUID (8-4-4-4-12 hex digits)");
+    if (!rc && !json_is_object(driver))
+        rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "driver: required, a User");
+    if (!rc && !json_is_object(passenger))
+        rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "passenger: required, a User");
+    if (!rc)
+        rc = text_member(r, driver, "driver.", "id", driver_id, sizeof driver_id) ||
+             text_member(r, passenger, "passenger.", "id", pb.user_id, sizeof pb.user_id) ||
+             text_member(r, passenger, "passenger.", "alias", pb.user_alias, sizeof pb.user_alias) ||
+             text_member(r, passenger, "passenger.", "operator", pb.user_operator, sizeof pb.user_operator) ||
+             coord_members(r, doc, "passengerPickupLat", "passengerPickupLng", &pickup) ||
+             coord_members(r, doc, "passengerDropLat", "passengerDropLng", &drop) ||
+             text_member(r, doc, "", "status", status, sizeof status);
+    if (!rc && !json_is_integer(date))
+        rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "passengerPickupDate: required, UNIX seconds");
+    if (!rc && !json_is_object(json_object_get(doc, "price")))
+        rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "price: required, a Price");
+    if (!rc && strcmp(status, "WAITING_CONFIRMATION"))
+        rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                          "status: a new booking is WAITING_CONFIRMATION, not '%.40s'", status);
+    if (!rc && json_object_get(doc, "passengerJourneyId") && !json_object_get(doc, "driverJourneyId"))
+        rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                          "passengerJourneyId: booking our passengers' journeys is not offered by this server; book "
+                          "a driver journey (driverJourneyId)");
+    if (!rc)
+        rc = text_member(r, doc, "", "driverJourneyId", pb.journey, sizeof pb.journey);
+    long long offer_id = 0;
+    int y = 0, mo = 0, d = 0, used = 0;
+    if (!rc && (sscanf(pb.journey, "offer-%lld-%4d-%2d-%2d%n", &offer_id, &y, &mo, &d, &used) != 4 ||
+                used != (int)strlen(pb.journey) || offer_id <= 0))
+        rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "missing_journey: no driver journey '%.60s'",
+                          pb.journey);
+    int64_t when = json_integer_value(date);
+    json_decref(doc);
+    if (rc)
+        return -1;
+    cv_error err = {0};
+    cv_partner_booking old;
+    if (cv_store_get_partner_booking(cv_matcher_store(w), pb.uuid, &old, &err) == 0)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "booking already exists (id %s)", pb.uuid);
+    cv_offer o;
+    if ((rc = cv_store_get_offer(cv_matcher_store(w), offer_id, &o, &err)) == CV_ENOTFOUND ||
+        (!rc && o.status != CV_TRIP_OPEN))
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "missing_journey: no driver journey %s", pb.journey);
+    if (rc)
+        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+    cv_day day;
+    cv_utc_to_local(when, &day, NULL, NULL);
+    if (day != cv_day_from_ymd(y, mo, d))
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "passengerPickupDate: not on the date of journey %s",
+                            pb.journey);
+    int64_t now = (int64_t)time(NULL);
+    cv_request q = {0};
+    snprintf(q.owner, sizeof q.owner, "stdcov-%.120s", r->auth ? r->client : "partner");
+    q.from = pickup;
+    q.to = drop;
+    q.when.kind = CV_PUNCTUAL;
+    q.when.depart = when;
+    q.when.margin_s = CV_DEFAULT_MARGIN_S;
+    q.seats = 1;
+    q.status = CV_TRIP_OPEN;
+    q.created = now;
+    cv_booking b;
+    if ((rc = cv_matcher_add_request(w, &q, now, &err)))
+        return stdcov_error(
+            r, rc == CV_EINVAL || rc == CV_ENOSEGMENT || rc == CV_ENOROUTE ? BAD : MHD_HTTP_INTERNAL_SERVER_ERROR,
+            trip_json_code(rc), "%s", err.text);
+    if ((rc = cv_matcher_book(w, offer_id, q.id, now, &b, &err))) {
+        cv_error ignore = {0};
+        cv_matcher_cancel_request(w, q.id, &ignore);
+        if (rc == CV_ENOTFOUND)
+            return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "missing_journey: %s", err.text);
+        if (rc == CV_ECONFLICT || rc == CV_EINVAL) /* the journey cannot take this passenger: 400, as the standard
+                                                      declares no 409 here */
+            return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s", err.text);
+        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+    }
+    snprintf(pb.partner, sizeof pb.partner, "%s", r->auth ? r->client : "partner");
+    pb.booking_id = b.id;
+    pb.status = CV_PARTNER_WAITING;
+    if ((rc = cv_store_add_partner_booking(cv_matcher_store(w), &pb, &err))) {
+        cv_error ignore = {0};
+        cv_matcher_cancel_request(w, q.id, &ignore); /* cancels the booking with it */
+        if (rc == CV_ECONFLICT)                      /* another request with the same id came first */
+            return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s", err.text);
+        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+    }
+    web_count_booking(r, WEB_BOOK_CREATE);
+    return web_created(r, booking_json(r, &pb, &b));
+}
+
+/* PATCH /stdcov/v1/bookings/{id}?status=...[&message=...]: the partner moves its booking on. Forward only (409
+   status_already_set otherwise); CONFIRMED is our driver's answer, not the partner's; the ride is completed or
+   validated only once confirmed; CANCELLED frees the seat at once. */
+static int patch_booking(web_req *r, cv_matcher_ws *w, const char *uuid)
+{
+    static const char *const keys[] = {"status", "message", NULL};
+    if (known_args(r, keys))
+        return -1;
+    const char *word = web_arg(r, "status"), *message = web_arg(r, "message");
+    int to = partner_status_parse(word);
+    if (!word)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "status: required");
+    if (to < 0)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%.60s is not a valid status", word);
+    if (message && strlen(message) >= CV_PARTNER_MESSAGE_MAX)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "message: at most %d characters",
+                            CV_PARTNER_MESSAGE_MAX - 1);
+    cv_partner_booking pb;
+    cv_booking b;
+    if (find_booking(r, w, uuid, &pb, &b))
+        return -1;
+    cv_partner_status now_at = partner_status(&pb, &b);
+    if (to <= (int)now_at)
+        return stdcov_error(r, MHD_HTTP_CONFLICT, osrm_word(OSRM_CONFLICT), "status_already_set");
+    if (to == CV_PARTNER_CONFIRMED)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                            "CONFIRMED: our driver confirms a booking on their journey, not the passenger's operator");
+    if (to != CV_PARTNER_CANCELLED && now_at < CV_PARTNER_CONFIRMED)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s: the driver has not confirmed this booking yet",
+                            partner_words[to]);
+    cv_error err = {0};
+    int rc = 0;
+    if (to == CV_PARTNER_CANCELLED && (b.status == CV_BOOKING_PENDING || b.status == CV_BOOKING_ACCEPTED))
+        rc = cv_matcher_cancel_booking(w, b.id, (int64_t)time(NULL), &err);
+    if (!rc)
+        rc = cv_store_set_partner_status(cv_matcher_store(w), pb.uuid, (cv_partner_status)to, message, &err);
+    if (!rc)
+        rc = cv_store_get_partner_booking(cv_matcher_store(w), pb.uuid, &pb, &err) ||
+             cv_store_get_booking(cv_matcher_store(w), pb.booking_id, &b, &err);
+    if (rc)
+        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+    if (to == CV_PARTNER_CANCELLED)
+        web_count_booking(r, WEB_BOOK_CANCEL);
+    return web_ok(r, booking_json(r, &pb, &b));
+}
+
+/* /stdcov/v1/bookings and /stdcov/v1/bookings/{id} */
+static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
+{
+    if (!*rest) {
+        if (strcmp(r->method, "POST")) {
+            r->allow = "POST";
+            return stdcov_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, osrm_word(OSRM_METHOD_NOT_ALLOWED),
+                                "%s is not allowed on %s: use POST", r->method, r->path);
+        }
+        return post_booking(r, w);
+    }
+    if (!strcmp(r->method, "PATCH"))
+        return patch_booking(r, w, rest);
+    if (not_get(r))
+        return -1;
+    static const char *const none[] = {NULL};
+    cv_partner_booking pb;
+    cv_booking b;
+    if (known_args(r, none) || find_booking(r, w, rest, &pb, &b))
+        return -1;
+    return web_ok(r, booking_json(r, &pb, &b));
+}
+
 /* Refuses (405) any method but GET and HEAD; 0 when it is one of them. */
 static int not_get(web_req *r)
 {
@@ -598,8 +876,9 @@ int web_stdcov(web_req *r)
     size_t k = 0;
     while (k < sizeof routes / sizeof *routes && strcmp(p, routes[k].name))
         k++;
+    int booking = !strncmp(p, "bookings", 8) && (p[8] == '\0' || (p[8] == '/' && p[9] && !strchr(p + 9, '/')));
     /* the endpoint first, as under /v1: an unknown path is 404 whatever the key may do */
-    if (k == sizeof routes / sizeof *routes)
+    if (k == sizeof routes / sizeof *routes && !booking)
         return stdcov_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
     if (web_need_scope(r, CV_SCOPE_INTEROP))
         return -1;
@@ -607,8 +886,10 @@ int web_stdcov(web_req *r)
         return stdcov_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, osrm_word(OSRM_UNAVAILABLE),
                             "this server names no operator: start it with --operator HOST (its domain) to serve the "
                             "interoperability standard");
-    if (not_get(r))
+    if (!booking && not_get(r))
         return -1;
     cv_matcher_ws *w = web_matcher_ws(r);
-    return w ? routes[k].handler(r, w) : -1;
+    if (!w)
+        return -1;
+    return booking ? bookings(r, w, p[8] ? p + 9 : "") : routes[k].handler(r, w);
 }

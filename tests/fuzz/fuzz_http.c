@@ -278,10 +278,10 @@ static void check_response(const response *r, const char *req)
     json_t *doc = json_loadb(r->body, r->body_len, 0, &je);
     char path[1024];
     decoded_path(req, path, sizeof path);
-    if (r->status == 200 && !strncmp(path, "/stdcov/v1/", 11)) {
-        /* the interoperability standard's successes are its own documents: an array of journeys, a status */
+    if ((r->status == 200 || r->status == 201) && !strncmp(path, "/stdcov/v1/", 11)) {
+        /* the interoperability standard's successes are its own documents: an array of journeys, a booking */
         if (!json_is_array(doc) && !json_is_object(doc))
-            fz_fail("status 200 on %s: the body is not JSON (%s): %.*s\nrequest: %.300s", path, je.text,
+            fz_fail("status %d on %s: the body is not JSON (%s): %.*s\nrequest: %.300s", r->status, path, je.text,
                     (int)(r->body_len < 400 ? r->body_len : 400), r->body, req);
         json_decref(doc);
         return;
