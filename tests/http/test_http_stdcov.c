@@ -837,11 +837,12 @@ static void test_interop_scope(void **state)
 {
     (void)state;
     fresh_db(DB_KEYS);
-    char interop[CV_KEY_SECRET_MAX], search[CV_KEY_SECRET_MAX];
+    char interop[CV_KEY_SECRET_MAX], search[CV_KEY_SECRET_MAX], other[CV_KEY_SECRET_MAX];
     cv_store *st = NULL;
     cv_error err = {0};
     if (cv_store_open(DB_KEYS, &st, &err) ||
         cv_store_add_key(st, "partner.example.net", CV_SCOPE_INTEROP, interop, NULL, &err) ||
+        cv_store_add_key(st, "other.example.com", CV_SCOPE_INTEROP, other, NULL, &err) ||
         cv_store_add_key(st, "web", CV_SCOPE_SEARCH | CV_SCOPE_TRIPS, search, NULL, &err))
         fail_msg("%s", err.text);
     cv_store_close(st);
@@ -873,6 +874,51 @@ static void test_interop_scope(void **state)
     /* the interop scope opens nothing of /v1 */
     r = get("/v1/offers", header);
     assert_int_equal(r.status, 403);
+    reply_free(&r);
+
+    /* a partner's booking is its own: another partner does not see it, nor move it on */
+    char depart[32], body[512], web[128];
+    time_t t = (time_t)depart_t;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(depart, sizeof depart, "%Y-%m-%dT%H:%M:00Z", &tm);
+    snprintf(body, sizeof body,
+             "{\"from\":[" CASINO "],\"to\":[" FONTVIEILLE "],\"depart\":\"%s\",\"margin_min\":30,\"seats\":2,"
+             "\"owner\":\"web-driver\"}",
+             depart);
+    snprintf(web, sizeof web, "X-API-Key: %s", search);
+    r = http_request(port, "POST", "/v1/offers", web, body, strlen(body));
+    assert_int_equal(r.status, 201);
+    reply_free(&r);
+    query(path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], depart_t + 300,
+          "&timeDelta=1800");
+    r = get(path, header);
+    json_t *j = json_array_get(r.json, 0);
+    assert_non_null(j);
+    const char *uuid = "5e2c8a1b-7f3d-4c6e-8a9b-0d1e2f3a4b5c";
+    char *b = booking_body(j, uuid, "WAITING_CONFIRMATION");
+    reply_free(&r);
+    r = http_request(port, "POST", "/stdcov/v1/bookings", header, b, strlen(b));
+    assert_int_equal(r.status, 201);
+    reply_free(&r);
+    free(b);
+    char bpath[128], other_header[128];
+    snprintf(bpath, sizeof bpath, "/stdcov/v1/bookings/%s", uuid);
+    r = get(bpath, header);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    snprintf(other_header, sizeof other_header, "X-API-Key: %s", other);
+    r = get(bpath, other_header);
+    assert_int_equal(r.status, 404);
+    assert_string_equal(json_string_value(json_object_get(r.json, "error")), "missing_booking");
+    reply_free(&r);
+    snprintf(bpath, sizeof bpath, "/stdcov/v1/bookings/%s?status=CANCELLED", uuid);
+    r = http_request(port, "PATCH", bpath, other_header, NULL, 0);
+    assert_int_equal(r.status, 404);
+    reply_free(&r);
+    snprintf(bpath, sizeof bpath, "/stdcov/v1/bookings/%s", uuid);
+    r = get(bpath, header);
+    assert_string_equal(json_string_value(json_object_get(r.json, "status")), "WAITING_CONFIRMATION");
     reply_free(&r);
     cv_server_stop(s);
     cv_matcher_close(m);
