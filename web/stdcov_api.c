@@ -670,8 +670,20 @@ static int find_booking(web_req *r, cv_matcher_ws *w, const char *uuid, cv_partn
     return 0;
 }
 
+/* The owner of the request a partner's user books with: the partner's client as with every /v1 client
+   ("CLIENT:REF", "partner" without keys), REF the user's operator and id ("partner.example.net/u-42"), printable
+   ASCII only. */
+static void partner_owner(const web_req *r, const cv_partner_booking *pb, char owner[CV_OWNER_MAX])
+{
+    int n = snprintf(owner, CV_OWNER_MAX, "%.60s:%.30s/%.30s", r->auth ? r->client : "partner", pb->user_operator,
+                     pb->user_id);
+    for (int i = 0; i < n && i < CV_OWNER_MAX - 1; i++)
+        if ((unsigned char)owner[i] < 0x21 || (unsigned char)owner[i] > 0x7e)
+            owner[i] = '_';
+}
+
 /* POST /stdcov/v1/bookings: a partner's user books a seat on one of our driver journeys (driverJourneyId). It is a
-   covoit booking like any other: a request of the partner's (owner "stdcov-CLIENT") from the pickup to the
+   covoit booking like any other: a request of the partner's user (partner_owner) from the pickup to the
    drop-off at the pickup date, booked on the offer, pending until our driver accepts. */
 static int post_booking(web_req *r, cv_matcher_ws *w)
 {
@@ -741,7 +753,7 @@ static int post_booking(web_req *r, cv_matcher_ws *w)
                             pb.journey);
     int64_t now = (int64_t)time(NULL);
     cv_request q = {0};
-    snprintf(q.owner, sizeof q.owner, "stdcov-%.120s", r->auth ? r->client : "partner");
+    partner_owner(r, &pb, q.owner);
     q.from = pickup;
     q.to = drop;
     q.when.kind = CV_PUNCTUAL;

@@ -671,6 +671,11 @@ static void test_bookings(void **state)
     reply_free(&r);
     free(body);
     expect_status(u1, "WAITING_CONFIRMATION");
+    /* the request it is: the partner's user's, as a /v1 client's would be (no keys here: client "partner") */
+    r = get("/v1/requests?owner=partner:partner.example.net/u-42", NULL);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "requests")), 1);
+    reply_free(&r);
     char ours[32];
     int64_t bid = our_booking(offer, ours, sizeof ours);
     assert_string_equal(ours, "pending");
