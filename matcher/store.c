@@ -189,7 +189,25 @@ static const char *const migrations[] = {
     "  message TEXT,"
     "  created INTEGER NOT NULL,"
     "  updated INTEGER NOT NULL"
-    ") WITHOUT ROWID;",
+    ") WITHOUT ROWID;"
+    /* ... and messages partners' users send ours about a journey or a booking (cv_message) */
+    "CREATE TABLE messages ("
+    "  id INTEGER PRIMARY KEY,"
+    "  owner TEXT NOT NULL,"
+    "  trip_kind INTEGER NOT NULL CHECK (trip_kind IN (0, 1))," /* to the driver of an offer, the passenger of a request
+                                                                 */
+    "  trip_id INTEGER NOT NULL,"
+    "  partner TEXT NOT NULL,"
+    "  from_id TEXT NOT NULL,"
+    "  from_alias TEXT NOT NULL,"
+    "  from_operator TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  journey TEXT NOT NULL,"
+    "  booking TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  read_at INTEGER"
+    ");"
+    "CREATE INDEX messages_by_owner ON messages(owner, id);",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == CV_STORE_SCHEMA_VERSION,
@@ -2114,6 +2132,144 @@ int cv_store_set_partner_status(cv_store *s, const char *uuid, cv_partner_status
         rc = db_fail(s->db, err, rc, "cannot update the partner's booking");
     else
         rc = sqlite3_changes(s->db) ? 0 : cv_fail(err, CV_ENOTFOUND, "booking %s not found", uuid);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* ---- messages from partners' users ---- */
+
+#define MESSAGE_COLS                                                                                                   \
+    "id, owner, trip_kind, trip_id, partner, from_id, from_alias, from_operator, body, journey, booking, created, "    \
+    "coalesce(read_at, 0)"
+
+static void read_message_row(sqlite3_stmt *st, void *out)
+{
+    cv_message *m = out;
+    memset(m, 0, sizeof *m);
+    m->id = sqlite3_column_int64(st, 0);
+    m->trip_kind = sqlite3_column_int(st, 2);
+    m->trip_id = sqlite3_column_int64(st, 3);
+    m->created = sqlite3_column_int64(st, 11);
+    m->read_at = sqlite3_column_int64(st, 12);
+    struct {
+        char *to;
+        size_t cap;
+        int col;
+    } text[] = {{m->owner, sizeof m->owner, 1},
+                {m->partner, sizeof m->partner, 4},
+                {m->from_id, sizeof m->from_id, 5},
+                {m->from_alias, sizeof m->from_alias, 6},
+                {m->from_operator, sizeof m->from_operator, 7},
+                {m->text, sizeof m->text, 8},
+                {m->journey, sizeof m->journey, 9},
+                {m->booking, sizeof m->booking, 10}};
+    for (size_t i = 0; i < sizeof text / sizeof *text; i++) {
+        const char *v = (const char *)sqlite3_column_text(st, text[i].col);
+        snprintf(text[i].to, text[i].cap, "%s", v ? v : "");
+    }
+}
+
+int cv_store_add_message(cv_store *s, cv_message *m, cv_error *err)
+{
+    if (!s || !m || !m->owner[0] || m->trip_id <= 0 || (m->trip_kind != 0 && m->trip_kind != 1) || !m->text[0])
+        return cv_fail(err, CV_EINVAL, "cv_store_add_message: missing argument");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "INSERT INTO messages(owner, trip_kind, trip_id, partner, from_id, from_alias, "
+                                "from_operator, body, journey, booking, created) "
+                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                                -1, &st, NULL);
+    m->created = store_now(s);
+    if (rc == SQLITE_OK) {
+        const char *text[] = {m->owner,         NULL,    NULL,       m->partner, m->from_id, m->from_alias,
+                              m->from_operator, m->text, m->journey, m->booking};
+        for (int i = 0; i < 10; i++)
+            if (text[i])
+                sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, m->trip_kind);
+        sqlite3_bind_int64(st, 3, m->trip_id);
+        sqlite3_bind_int64(st, 11, m->created);
+        rc = sqlite3_step(st);
+    }
+    if (rc != SQLITE_DONE)
+        rc = db_fail(s->db, err, rc, "cannot store the message");
+    else
+        rc = 0, m->id = (int64_t)sqlite3_last_insert_rowid(s->db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cv_store_list_messages(cv_store *s, const char *owner, int unread_only, cv_message **out, size_t *n, cv_error *err)
+{
+    if (!s || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_list_messages: missing argument");
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT " MESSAGE_COLS " FROM messages WHERE (?1 IS NULL OR owner = ?1) "
+                                "AND (?2 = 0 OR read_at IS NULL) ORDER BY id",
+                                -1, &st, NULL);
+    size_t cap = 0;
+    if (rc == SQLITE_OK) {
+        if (owner)
+            sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, unread_only != 0);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if ((rc = grow((void **)out, &cap, *n + 1, sizeof **out, err)))
+                break;
+            read_message_row(st, &(*out)[(*n)++]);
+        }
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_fail(s->db, err, rc, "cannot list the messages");
+    sqlite3_finalize(st);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int cv_store_get_message(cv_store *s, int64_t id, cv_message *out, cv_error *err)
+{
+    if (!s || !out)
+        return cv_fail(err, CV_EINVAL, "cv_store_get_message: missing argument");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT " MESSAGE_COLS " FROM messages WHERE id = ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_ROW)
+        read_message_row(st, out), rc = 0;
+    else if (rc == SQLITE_DONE)
+        rc = cv_fail(err, CV_ENOTFOUND, "message %lld not found", (long long)id);
+    else
+        rc = db_fail(s->db, err, rc, "cannot read the message");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cv_store_mark_message_read(cv_store *s, int64_t id, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_mark_message_read: no store");
+    sqlite3_stmt *st = NULL;
+    int rc =
+        sqlite3_prepare_v2(s->db, "UPDATE messages SET read_at = coalesce(read_at, ?2) WHERE id = ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, store_now(s));
+        rc = sqlite3_step(st);
+    }
+    if (rc != SQLITE_DONE)
+        rc = db_fail(s->db, err, rc, "cannot mark the message read");
+    else
+        rc = sqlite3_changes(s->db) ? 0 : cv_fail(err, CV_ENOTFOUND, "message %lld not found", (long long)id);
     sqlite3_finalize(st);
     return rc;
 }

@@ -256,6 +256,33 @@ int cv_store_get_partner_booking(cv_store *s, const char *uuid, cv_partner_booki
 int cv_store_set_partner_status(cv_store *s, const char *uuid, cv_partner_status status, const char *message,
                                 cv_error *err);
 
+/* A message a partner's user sent one of ours (the driver of an offer, the passenger of a request) through the
+   interoperability standard, about a journey or a booking. */
+typedef struct cv_message {
+    int64_t id;
+    char owner[CV_OWNER_MAX]; /* our user it is for: the owner of the trip */
+    int trip_kind;            /* 0: to the driver of offer trip_id, 1: to the passenger of request trip_id */
+    int64_t trip_id;
+    char partner[CV_OWNER_MAX]; /* the client of the key that sent it */
+    char from_id[CV_PARTNER_TEXT_MAX], from_alias[CV_PARTNER_TEXT_MAX], from_operator[CV_PARTNER_TEXT_MAX];
+    char text[CV_PARTNER_MESSAGE_MAX];
+    char journey[128], booking[40]; /* what it is about, as the partner named them ("" for none) */
+    int64_t created, read_at;       /* read_at 0: unread */
+} cv_message;
+
+/* Stores m (owner, trip and text required); sets m->id and m->created. */
+int cv_store_add_message(cv_store *s, cv_message *m, cv_error *err);
+
+/* The messages for owner (NULL: everyone's), oldest first, only the unread ones when unread_only. *out is
+   malloc'ed. */
+int cv_store_list_messages(cv_store *s, const char *owner, int unread_only, cv_message **out, size_t *n, cv_error *err);
+
+/* Message id; CV_ENOTFOUND when there is none. */
+int cv_store_get_message(cv_store *s, int64_t id, cv_message *out, cv_error *err);
+
+/* Marks message id read (once: the first time stays); CV_ENOTFOUND when there is none. */
+int cv_store_mark_message_read(cv_store *s, int64_t id, cv_error *err);
+
 /* --- durability --- */
 
 /* Which commits of a connection wait until the disk has them (docs/ARCHITECTURE.md, Durability). The database is

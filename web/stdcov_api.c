@@ -837,6 +837,93 @@ static int patch_booking(web_req *r, cv_matcher_ws *w, const char *uuid)
     return web_ok(r, booking_json(r, &pb, &b));
 }
 
+/* An optional string member of 1 to cap - 1 bytes into out ("" when absent). */
+static int optional_text(web_req *r, json_t *doc, const char *key, char *out, size_t cap)
+{
+    json_t *v = json_object_get(doc, key);
+    out[0] = '\0';
+    if (!v)
+        return 0;
+    if (!json_is_string(v) || !json_string_length(v) || json_string_length(v) >= cap)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s: a string of 1 to %zu bytes", key, cap - 1);
+    snprintf(out, cap, "%s", json_string_value(v));
+    return 0;
+}
+
+/* POST /stdcov/v1/messages: a partner's user writes to one of ours, the driver of a journey (DRIVER, to
+   driver-N) or the passenger (PASSENGER, to passenger-N). Stored for our user, who reads it in /v1/messages. 404
+   missing_user for a recipient we do not have. */
+static int post_message(web_req *r, cv_matcher_ws *w)
+{
+    if (strcmp(r->method, "POST")) {
+        r->allow = "POST";
+        return stdcov_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, osrm_word(OSRM_METHOD_NOT_ALLOWED),
+                            "%s is not allowed on %s: use POST", r->method, r->path);
+    }
+    json_error_t je;
+    json_t *doc = json_loadb(r->upload, r->upload_len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "the body must be a message object: %s", je.text);
+    }
+    cv_message m = {0};
+    char to_id[CV_PARTNER_TEXT_MAX], to_op[CV_PARTNER_TEXT_MAX], to_alias[CV_PARTNER_TEXT_MAX], kind[16];
+    char djid[256], pjid[256];
+    json_t *from = json_object_get(doc, "from"), *to = json_object_get(doc, "to");
+    int rc = 0;
+    if (!json_is_object(from) || !json_is_object(to))
+        rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "from, to: required, Users");
+    if (!rc)
+        rc = text_member(r, from, "from.", "id", m.from_id, sizeof m.from_id) ||
+             text_member(r, from, "from.", "alias", m.from_alias, sizeof m.from_alias) ||
+             text_member(r, from, "from.", "operator", m.from_operator, sizeof m.from_operator) ||
+             text_member(r, to, "to.", "id", to_id, sizeof to_id) ||
+             text_member(r, to, "to.", "alias", to_alias, sizeof to_alias) ||
+             text_member(r, to, "to.", "operator", to_op, sizeof to_op) ||
+             text_member(r, doc, "", "message", m.text, sizeof m.text) ||
+             text_member(r, doc, "", "recipientCarpoolerType", kind, sizeof kind) ||
+             optional_text(r, doc, "driverJourneyId", djid, sizeof djid) ||
+             optional_text(r, doc, "passengerJourneyId", pjid, sizeof pjid) ||
+             optional_text(r, doc, "bookingId", m.booking, sizeof m.booking);
+    json_decref(doc);
+    if (rc)
+        return -1;
+    if (!m.text[0])
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "message: must not be empty");
+    int driver = !strcmp(kind, "DRIVER");
+    if (!driver && strcmp(kind, "PASSENGER"))
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                            "recipientCarpoolerType: DRIVER or PASSENGER, not '%.20s'", kind);
+    if (m.booking[0] && !is_uuid(m.booking))
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "bookingId: must be a UUID");
+    snprintf(m.journey, sizeof m.journey, "%.127s", driver ? djid : pjid[0] ? pjid : djid);
+    long long id = 0;
+    int used = 0;
+    cv_error err = {0};
+    rc = CV_ENOTFOUND;
+    if (!strcmp(to_op, r->operator_name) &&
+        sscanf(to_id, driver ? "driver-%lld%n" : "passenger-%lld%n", &id, &used) == 1 && used == (int)strlen(to_id) &&
+        id > 0) {
+        if (driver) {
+            cv_offer o;
+            if (!(rc = cv_store_get_offer(cv_matcher_store(w), id, &o, &err)))
+                snprintf(m.owner, sizeof m.owner, "%s", o.owner);
+        } else {
+            cv_request q;
+            if (!(rc = cv_store_get_request(cv_matcher_store(w), id, &q, &err)))
+                snprintf(m.owner, sizeof m.owner, "%s", q.owner);
+        }
+    }
+    if (rc == CV_ENOTFOUND)
+        return stdcov_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "missing_user");
+    m.trip_kind = driver ? 0 : 1;
+    m.trip_id = id;
+    snprintf(m.partner, sizeof m.partner, "%s", r->auth ? r->client : "partner");
+    if (rc || (rc = cv_store_add_message(cv_matcher_store(w), &m, &err)))
+        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+    return web_created(r, json_object()); /* the standard's 201 has no body */
+}
+
 /* /stdcov/v1/bookings and /stdcov/v1/bookings/{id} */
 static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
 {
@@ -889,8 +976,9 @@ int web_stdcov(web_req *r)
     while (k < sizeof routes / sizeof *routes && strcmp(p, routes[k].name))
         k++;
     int booking = !strncmp(p, "bookings", 8) && (p[8] == '\0' || (p[8] == '/' && p[9] && !strchr(p + 9, '/')));
+    int message = !strcmp(p, "messages");
     /* the endpoint first, as under /v1: an unknown path is 404 whatever the key may do */
-    if (k == sizeof routes / sizeof *routes && !booking)
+    if (k == sizeof routes / sizeof *routes && !booking && !message)
         return stdcov_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
     if (web_need_scope(r, CV_SCOPE_INTEROP))
         return -1;
@@ -898,10 +986,12 @@ int web_stdcov(web_req *r)
         return stdcov_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, osrm_word(OSRM_UNAVAILABLE),
                             "this server names no operator: start it with --operator HOST (its domain) to serve the "
                             "interoperability standard");
-    if (!booking && not_get(r))
+    if (!booking && !message && not_get(r))
         return -1;
     cv_matcher_ws *w = web_matcher_ws(r);
     if (!w)
         return -1;
+    if (message)
+        return post_message(r, w);
     return booking ? bookings(r, w, p[8] ? p + 9 : "") : routes[k].handler(r, w);
 }

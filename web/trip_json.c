@@ -272,3 +272,12 @@ json_t *trip_json_list(cv_store *store, int offers, const char *owner, int open_
     }
     return list;
 }
+
+json_t *trip_json_message(const cv_message *m)
+{
+    return json_pack("{s:I,s:{s:I},s:{s:s,s:s,s:s},s:s,s:s?,s:s?,s:o,s:b}", "id", (json_int_t)m->id, "to",
+                     m->trip_kind == 0 ? "offer_id" : "request_id", (json_int_t)m->trip_id, "from", "id", m->from_id,
+                     "alias", m->from_alias, "operator", m->from_operator, "text", m->text, "journey",
+                     m->journey[0] ? m->journey : NULL, "booking", m->booking[0] ? m->booking : NULL, "created",
+                     trip_json_datetime(m->created), "read", m->read_at != 0);
+}

@@ -55,6 +55,10 @@ json_t *trip_json_stop(const cv_stop *s);
    dropoff {location, time}, contribution {amount, currency, commission}, created, updated}. */
 json_t *trip_json_booking(const cv_booking *b);
 
+/* A message from a partner's user: {id, to: {offer_id | request_id}, from: {id, alias, operator}, text, journey,
+   booking, created, read}. */
+json_t *trip_json_message(const cv_message *m);
+
 /* {offer_id, request_id, seats_left, pickup, dropoff, detour {duration, distance, percent}, shared, driver_total,
    time_mismatch, schedule {regular, weekdays, first_date, last_date}, contribution {amount, currency,
    commission, per_km, distance_km, rounding}}. */

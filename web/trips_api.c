@@ -738,11 +738,76 @@ static const char *segment(const char *rest, const char *name)
     return rest + n;
 }
 
+/* --- messages from partners' users --- */
+
+/* GET /v1/messages[?owner=REF][&unread=true]: the messages for the caller's users (admin and demo mode: for owner,
+   or everyone's). */
+static int message_list(web_req *r, cv_matcher_ws *w)
+{
+    static const char *const args[] = {"owner", "unread", NULL};
+    if (check_args(r, args))
+        return -1;
+    const char *owner = web_arg(r, "owner"), *unread = web_arg(r, "unread");
+    if (owner && !*owner)
+        return invalid(r, "owner: must not be empty");
+    if (unread && strcmp(unread, "true") && strcmp(unread, "false"))
+        return invalid(r, "unread: must be true or false");
+    char scoped[CV_OWNER_MAX];
+    if (r->auth && !(r->scopes & CV_SCOPE_ADMIN)) {
+        if (scoped_owner(r, owner, scoped))
+            return -1;
+        owner = scoped;
+    }
+    cv_message *v = NULL;
+    size_t n = 0;
+    cv_error err = {0};
+    int rc = cv_store_list_messages(cv_matcher_store(w), owner, unread && !strcmp(unread, "true"), &v, &n, &err);
+    if (rc)
+        return fail(r, rc, &err);
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < n; i++)
+        if (json_array_append_new(list, trip_json_message(&v[i])))
+            json_decref(list), list = NULL;
+    free(v);
+    return ok(r, 0, "messages", list);
+}
+
+/* /v1/messages and POST /v1/messages/{id}/read */
+static int messages(web_req *r, cv_matcher_ws *w, const char *rest)
+{
+    if (web_need_scope(r, CV_SCOPE_TRIPS))
+        return -1;
+    if (!*rest || !strcmp(rest, "/")) {
+        if (method_is(r, "GET"))
+            return message_list(r, w);
+        return not_allowed(r, "GET, HEAD");
+    }
+    int64_t id;
+    const char *tail;
+    if (rest[0] != '/' || split_id(rest + 1, &id, &tail) || strcmp(tail, "read"))
+        return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
+    if (check_args(r, no_args))
+        return -1;
+    if (!method_is(r, "POST"))
+        return not_allowed(r, "POST");
+    cv_message m;
+    cv_error err = {0};
+    int rc = cv_store_get_message(cv_matcher_store(w), id, &m, &err);
+    if (rc)
+        return fail(r, rc, &err);
+    if (!owns(r, m.owner))
+        return forbidden(r, "message", id);
+    if ((rc = cv_store_mark_message_read(cv_matcher_store(w), id, &err)) ||
+        (rc = cv_store_get_message(cv_matcher_store(w), id, &m, &err)))
+        return fail(r, rc, &err);
+    return ok(r, 0, "message", trip_json_message(&m));
+}
+
 int web_v1(web_req *r)
 {
     const char *tail;
     kind k = K_OFFER;
-    int which; /* 0 trips, 1 search, 2 bookings */
+    int which; /* 0 trips, 1 search, 2 bookings, 3 messages */
     if ((tail = segment(r->rest, "offers")))
         which = 0, k = K_OFFER;
     else if ((tail = segment(r->rest, "requests")))
@@ -751,6 +816,8 @@ int web_v1(web_req *r)
         which = 1;
     else if ((tail = segment(r->rest, "bookings")))
         which = 2;
+    else if ((tail = segment(r->rest, "messages")))
+        which = 3;
     else
         return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
     cv_matcher_ws *w = web_matcher_ws(r);
@@ -760,5 +827,7 @@ int web_v1(web_req *r)
         return trips(r, w, k, tail);
     if (which == 1)
         return search(r, w);
+    if (which == 3)
+        return messages(r, w, tail);
     return bookings(r, w, tail);
 }

@@ -92,6 +92,9 @@ api GET "/stdcov/v1/driver_regular_trips?departureLat=43.7350&departureLng=7.421
 api GET "/stdcov/v1/passenger_regular_trips?departureLat=43.7350&departureLng=7.4215&arrivalLat=43.7290&arrivalLng=7.4160&departureTimeOfDay=07:45:00.5&departureWeekdays=[%22WED%22]&minDepartureDate=1906704000&maxDepartureDate=1909296000"
 api POST "/stdcov/v1/bookings" '{"id":"0b7d5f2e-3c41-4a8e-9d2b-6f1e8a9c4d01","driver":{"id":"driver-1","alias":"Driver 1","operator":"carpool.example.org"},"passenger":{"id":"u-42","alias":"Alice","operator":"partner.example.net"},"passengerPickupDate":1906704300,"passengerPickupLat":43.7350,"passengerPickupLng":7.4215,"passengerDropLat":43.7290,"passengerDropLng":7.4160,"price":{},"status":"WAITING_CONFIRMATION","driverJourneyId":"offer-1-2030-06-03"}'
 api PATCH "/stdcov/v1/bookings/0b7d5f2e-3c41-4a8e-9d2b-6f1e8a9c4d01?status=CANCELLED&message=sorry"
+api POST "/stdcov/v1/messages" '{"from":{"id":"u-42","alias":"Alice","operator":"partner.example.net"},"to":{"id":"driver-1","alias":"Driver 1","operator":"carpool.example.org"},"message":"At the corner at 8","recipientCarpoolerType":"DRIVER","driverJourneyId":"offer-1-2030-06-03"}'
+api GET "/v1/messages?owner=driver-1&unread=true"
+api POST "/v1/messages/1/read"
 # auth only: the other keys on the owner's trips (ids 1 and 2 are the owner's), a routing key, none, Bearer
 auth() { printf "$2" >"$out/fuzz_http_auth/auth-$1"; }
 auth other-offer 'GET /v1/offers/1\nX-API-Key: @OTHER@\n\n'

@@ -788,6 +788,101 @@ static void test_bookings(void **state)
     reply_free(&jr);
 }
 
+static int post_message(const char *to_id, const char *kind, const char *text, const char *extra)
+{
+    char body[2048];
+    snprintf(body, sizeof body,
+             "{\"from\":{\"id\":\"u-42\",\"alias\":\"Alice\",\"operator\":\"partner.example.net\"},"
+             "\"to\":{\"id\":\"%s\",\"alias\":\"x\",\"operator\":\"" OPERATOR "\"},\"message\":\"%s\","
+             "\"recipientCarpoolerType\":\"%s\"%s}",
+             to_id, text, kind, extra ? extra : "");
+    reply r = send_req("POST", "/stdcov/v1/messages", body);
+    int status = r.status;
+    if (status >= 400 && !json_is_string(json_object_get(r.json, "error")))
+        fail_msg("POST /stdcov/v1/messages: %d without an error: %s", status, r.raw);
+    reply_free(&r);
+    return status;
+}
+
+static void test_messages(void **state)
+{
+    (void)state;
+    /* the driver of a journey found, the passenger of a passenger journey found */
+    char path[512], driver[64], passenger[64];
+    query(path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], depart_t + 300,
+          "&timeDelta=1800&count=1");
+    reply r = journeys(path);
+    snprintf(driver, sizeof driver, "%s",
+             json_string_value(json_object_get(json_object_get(json_array_get(r.json, 0), "driver"), "id")));
+    reply_free(&r);
+    query_on("passenger_journeys", path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0],
+             route_pts[1][1], depart_t + 60, "&count=1");
+    r = journeys(path);
+    snprintf(passenger, sizeof passenger, "%s",
+             json_string_value(json_object_get(json_object_get(json_array_get(r.json, 0), "passenger"), "id")));
+    reply_free(&r);
+    long long offer = 0, request = 0;
+    assert_int_equal(sscanf(driver, "driver-%lld", &offer), 1);
+    assert_int_equal(sscanf(passenger, "passenger-%lld", &request), 1);
+
+    assert_int_equal(post_message(driver, "DRIVER", "Hello, I am at the corner at 8", NULL), 201);
+    assert_int_equal(post_message(passenger, "PASSENGER", "I can take you",
+                                  ",\"bookingId\":\"0b7d5f2e-3c41-4a8e-9d2b-6f1e8a9c4d01\""),
+                     201);
+    /* users we do not have: 404 missing_user */
+    assert_int_equal(post_message("driver-999999", "DRIVER", "hi", NULL), 404);
+    assert_int_equal(post_message(passenger, "DRIVER", "hi", NULL), 404); /* a passenger is no driver */
+    assert_int_equal(post_message("u-1", "DRIVER", "hi", NULL), 404);
+    /* bad bodies */
+    char longer[600];
+    memset(longer, 'a', 501);
+    longer[501] = '\0';
+    assert_int_equal(post_message(driver, "DRIVER", longer, NULL), 400);
+    assert_int_equal(post_message(driver, "DRIVER", "", NULL), 400);
+    assert_int_equal(post_message(driver, "BOTH", "hi", NULL), 400);
+    assert_int_equal(post_message(driver, "DRIVER", "hi", ",\"bookingId\":\"nope\""), 400);
+    r = send_req("POST", "/stdcov/v1/messages", "{}");
+    assert_int_equal(r.status, 400);
+    reply_free(&r);
+    r = send_req("GET", "/stdcov/v1/messages", NULL);
+    assert_int_equal(r.status, 405);
+    reply_free(&r);
+
+    /* our driver reads it in /v1 (no keys here: the owner reference as given) */
+    char owner[64];
+    snprintf(path, sizeof path, "/v1/offers/%lld", offer);
+    r = get(path, NULL);
+    snprintf(owner, sizeof owner, "%s", json_string_value(json_object_get(json_object_get(r.json, "offer"), "owner")));
+    reply_free(&r);
+    snprintf(path, sizeof path, "/v1/messages?owner=%s&unread=true", owner);
+    r = get(path, NULL);
+    assert_int_equal(r.status, 200);
+    json_t *list = json_object_get(r.json, "messages");
+    assert_int_equal(json_array_size(list), 1);
+    json_t *m = json_array_get(list, 0);
+    assert_string_equal(json_string_value(json_object_get(m, "text")), "Hello, I am at the corner at 8");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(m, "from"), "alias")), "Alice");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(m, "to"), "offer_id")), offer);
+    assert_false(json_is_true(json_object_get(m, "read")));
+    long long mid = json_integer_value(json_object_get(m, "id"));
+    reply_free(&r);
+    char read[64];
+    snprintf(read, sizeof read, "/v1/messages/%lld/read", mid);
+    r = send_req("POST", read, NULL);
+    assert_int_equal(r.status, 200);
+    assert_true(json_is_true(json_object_get(json_object_get(r.json, "message"), "read")));
+    reply_free(&r);
+    r = get(path, NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "messages")), 0);
+    reply_free(&r);
+    r = send_req("POST", "/v1/messages/999999/read", NULL);
+    assert_int_equal(r.status, 404);
+    reply_free(&r);
+    r = get("/v1/messages?unread=maybe", NULL);
+    assert_int_equal(r.status, 400);
+    reply_free(&r);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -939,6 +1034,7 @@ int main(void)
         cmocka_unit_test(test_passenger_journeys),
         cmocka_unit_test(test_regular_trips),
         cmocka_unit_test(test_bookings),
+        cmocka_unit_test(test_messages),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_without_operator),
         cmocka_unit_test(test_interop_scope),

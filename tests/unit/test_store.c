@@ -1163,7 +1163,7 @@ static void test_migrate_v2_to_v3(void **state)
              "CREATE INDEX bookings_by_offer ON bookings(offer_id, status);"
              "CREATE INDEX bookings_by_request ON bookings(request_id);"
              "CREATE UNIQUE INDEX bookings_one_live ON bookings(offer_id, request_id) WHERE status IN (0, 1);"
-             "DROP TABLE partner_bookings; DROP TABLE settings; DROP TABLE changes;"
+             "DROP TABLE partner_bookings; DROP TABLE messages; DROP TABLE settings; DROP TABLE changes;"
              "ALTER TABLE offers DROP COLUMN plan_version;"
              "PRAGMA user_version = 2; COMMIT;");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('bookings') WHERE name = 'weekdays'"), 0);
@@ -1327,7 +1327,8 @@ static void test_migrate_v1_to_v2(void **state)
     assert_int_equal(cv_store_add_offer(f->s, &o, &err), 0);
     cv_store_close(f->s);
     f->s = NULL;
-    raw_exec(f->path, "DROP TABLE partner_bookings; DROP TABLE api_keys; DROP TABLE settings; DROP TABLE changes;"
+    raw_exec(f->path, "DROP TABLE partner_bookings; DROP TABLE messages; DROP TABLE api_keys; DROP TABLE settings; "
+                      "DROP TABLE changes;"
                       "ALTER TABLE offers DROP COLUMN plan_version;"
                       "ALTER TABLE bookings DROP COLUMN placed_version; PRAGMA user_version = 1");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'api_keys'"), 0);
