@@ -1801,6 +1801,25 @@ int cv_matcher_search(cv_matcher_ws *w, const cv_request *r, int64_t now, int li
     return rc;
 }
 
+int cv_matcher_stops_between(cv_matcher_ws *w, int64_t offer_id, cv_day day, double lo, double hi, cv_snap *out,
+                             int cap)
+{
+    cv_matcher *m = w->m;
+    int n = 0;
+    pthread_rwlock_rdlock(&m->lock);
+    uint32_t slot = map_get(&m->offer_ids, offer_id);
+    if (slot == NONE) {
+        n = -1;
+    } else {
+        const offer_slot *os = &m->offers[slot];
+        for (int k = 0; k < os->nstops && n < cap; k++)
+            if (os->keys[k] > lo && os->keys[k] < hi && cv_dates_contains(os->sdates[k], day))
+                out[n++] = os->snaps[k];
+    }
+    pthread_rwlock_unlock(&m->lock);
+    return n;
+}
+
 /* The order of requests near a place: the departure closest to the middle of the window first, then by id and
    date (one order whatever the index's layout). */
 typedef struct near_key {

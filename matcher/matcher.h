@@ -109,6 +109,12 @@ int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
 int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_booking *out,
                     cv_error *err);
 
+/* The stops (snapped) an indexed offer makes on day whose keys lie strictly between lo and hi, in order: at most
+   cap of them into out. Returns how many, or -1 when the offer is not in the index. For drawing a passenger's
+   ride between their pickup and drop-off keys (cv_match). */
+int cv_matcher_stops_between(cv_matcher_ws *w, int64_t offer_id, cv_day day, double lo, double hi, cv_snap *out,
+                             int cap);
+
 /* One occurrence of an open request: the passenger wants to go from pickup to dropoff (the snapped points of
    its ends), leaving at depart (UTC) on local date day. */
 typedef struct cv_request_near {

@@ -28,6 +28,8 @@
 #include "web/trip_json.h"
 #include "web/web_int.h"
 #include "matcher/timeutil.h"
+#include "routing/path.h"
+#include "routing/snap.h"
 
 #define BAD MHD_HTTP_BAD_REQUEST
 
@@ -187,8 +189,51 @@ static json_t *driver_user(const web_req *r, int64_t offer_id)
     return json_pack("{s:s,s:s,s:s}", "id", id, "alias", alias, "operator", r->operator_name);
 }
 
+/* The passenger's ride along the driver's route as a Google encoded polyline (precision 5, malloc'ed): from the
+   pickup, through the stops the driver makes on the way on that date (vias, other passengers), to the drop-off.
+   Only this stretch, so that the driver's own origin and destination never show. NULL when it cannot be made. */
+static char *ride_polyline(web_req *r, cv_matcher_ws *w, const cv_match *m)
+{
+    cv_snap at[CV_PLAN_MAX_STOPS + 2];
+    cv_snap_options so = cv_snap_defaults();
+    cv_error err = {0};
+    if (cv_snap_point(r->g, m->pickup, &so, &at[0], &err))
+        return NULL;
+    int n = cv_matcher_stops_between(w, m->offer_id, m->first_day, m->pickup_key, m->dropoff_key, at + 1,
+                                     CV_PLAN_MAX_STOPS);
+    if (n < 0 || cv_snap_point(r->g, m->dropoff, &so, &at[n + 1], &err))
+        return NULL;
+    cv_coord *all = NULL;
+    size_t nall = 0;
+    int ok = 1;
+    for (int k = 1; ok && k <= n + 1; k++) {
+        cv_path p = {0};
+        cv_coord *pts = NULL;
+        size_t np = 0;
+        ok = cv_ch_route(r->q, &at[k - 1], &at[k], &p, &err) == 0 && cv_path_geometry(r->g, &p, &pts, &np) == 0;
+        cv_path_free(&p);
+        cv_coord *grown = ok ? realloc(all, (nall + np) * sizeof *all) : NULL;
+        if (grown) {
+            size_t skip = nall && np && pts[0].lon == grown[nall - 1].lon && pts[0].lat == grown[nall - 1].lat;
+            memcpy(grown + nall, pts + skip, (np - skip) * sizeof *pts);
+            all = grown, nall += np - skip;
+        }
+        ok = ok && grown;
+        free(pts);
+    }
+    cv_buf buf = {0};
+    if (ok && cv_polyline_encode(all, nall, 5, &buf))
+        ok = 0;
+    free(all);
+    if (!ok) {
+        cv_buf_free(&buf);
+        return NULL;
+    }
+    return buf.data;
+}
+
 /* A DriverJourney of the standard for match m (on its first date). */
-static json_t *driver_journey(const web_req *r, const cv_match *m)
+static json_t *driver_journey(web_req *r, cv_matcher_ws *w, const cv_match *m)
 {
     char day[16], id[64];
     day_text(m->first_day, day);
@@ -202,6 +247,10 @@ static json_t *driver_journey(const web_req *r, const cv_match *m)
                   "driver", driver_user(r, m->offer_id), "availableSeats", m->seats_left, "price", "type",
                   m->contribution.amount > 0 ? "PAYING" : "FREE", "amount", m->contribution.amount, "currency", "EUR");
     set_web_url(r, j, id);
+    char *line = j ? ride_polyline(r, w, m) : NULL;
+    if (line)
+        json_object_set_new(j, "journeyPolyline", json_string(line));
+    free(line);
     return j;
 }
 
@@ -247,7 +296,7 @@ static int driver_journeys(web_req *r, cv_matcher_ws *w)
         return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
     }
     for (size_t i = 0; i < n && (q.count < 0 || (long long)json_array_size(list) < q.count); i++)
-        if (answers(&q, &v[i]) && json_array_append_new(list, driver_journey(r, &v[i]))) {
+        if (answers(&q, &v[i]) && json_array_append_new(list, driver_journey(r, w, &v[i]))) {
             json_decref(list);
             list = NULL;
             break;

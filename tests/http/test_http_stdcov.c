@@ -26,6 +26,7 @@
 #include "matcher/matcher.h"
 #include "matcher/store.h"
 #include "web/server.h"
+#include "routing/geo.h"
 #include "test_support.h"
 
 #define DB COVOIT_TMP "/http_stdcov.db"
@@ -155,6 +156,22 @@ static void check_kind(json_t *list, int driver, double dlon, double dlat, doubl
                                                                             : !strcmp(price_type, "FREE"));
             assert_string_equal(json_string_value(json_object_get(p, "currency")), "EUR");
             assert_true(json_number_value(json_object_get(p, "amount")) >= 0);
+            /* the passenger's ride along the driver's route, from the pickup to the drop-off, precision 5 */
+            const char *line = json_string_value(json_object_get(j, "journeyPolyline"));
+            assert_non_null(line);
+            cv_coord pts[4096];
+            long np = cv_polyline_decode(line, 5, pts, 4096);
+            assert_true(np >= 2);
+            assert_true(haversine_km(cv_deg(pts[0].lon), cv_deg(pts[0].lat),
+                                     json_number_value(json_object_get(j, "passengerPickupLng")),
+                                     json_number_value(json_object_get(j, "passengerPickupLat"))) < 0.005);
+            assert_true(haversine_km(cv_deg(pts[np - 1].lon), cv_deg(pts[np - 1].lat),
+                                     json_number_value(json_object_get(j, "passengerDropLng")),
+                                     json_number_value(json_object_get(j, "passengerDropLat"))) < 0.005);
+            /* never the driver's own origin or destination (the offers here go from the casino to Fontvieille) */
+            for (long k = 0; k < np; k++)
+                assert_true(haversine_km(cv_deg(pts[k].lon), cv_deg(pts[k].lat), 7.4275, 43.7396) > 0.05 &&
+                            haversine_km(cv_deg(pts[k].lon), cv_deg(pts[k].lat), 7.4160, 43.7290) > 0.05);
         } else {
             require_integer(j, "driverDepartureDate"); /* required by the standard for a passenger journey */
             require_integer(j, "requestedSeats");
