@@ -1853,6 +1853,20 @@ static void *sorted_near(near_key *k, void *v, size_t n, size_t size)
     return out;
 }
 
+/* Room in *a (n items of size bytes used, *cap allocated) for one more, doubling. 0 or CV_ENOMEM. */
+static int room_for_one(void **a, size_t n, size_t *cap, size_t size, cv_error *err)
+{
+    if (n < *cap)
+        return 0;
+    size_t nc = *cap ? 2 * *cap : 64;
+    void *grown = realloc(*a, nc * size);
+    if (!grown)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    *a = grown;
+    *cap = nc;
+    return 0;
+}
+
 /* Whether a request rides in a car on day (an accepted booking of its dates). */
 static int rides_on(const request_slot *sl, cv_day day)
 {
@@ -1891,15 +1905,8 @@ int cv_matcher_requests_near(cv_matcher_ws *w, cv_coord from, double from_m, cv_
             int64_t dep = s->kind == CV_PUNCTUAL ? s->depart : cv_local_to_utc(d, s->time_of_day);
             if (dep < t0 || dep > t1)
                 continue;
-            if (nv == cap) {
-                size_t nc = cap ? 2 * cap : 64;
-                cv_request_near *nvv = realloc(v, nc * sizeof *v);
-                if (!nvv) {
-                    rc = cv_fail(err, CV_ENOMEM, "out of memory");
-                    break;
-                }
-                v = nvv, cap = nc;
-            }
+            if ((rc = room_for_one((void **)&v, nv, &cap, sizeof *v, err)))
+                break;
             v[nv++] =
                 (cv_request_near){sl->r.id, d, dep, sl->p.location, sl->q.location, sl->r.seats, sl->pq.ds, sl->pq.dm};
         }
@@ -1943,15 +1950,8 @@ int cv_matcher_regular_requests_near(cv_matcher_ws *w, cv_coord from, double fro
         cv_dates both = cv_dates_intersect(cv_schedule_dates(s), (cv_dates){first, last, weekdays});
         if (cv_dates_empty(both))
             continue;
-        if (nv == cap) {
-            size_t nc = cap ? 2 * cap : 64;
-            cv_regular_near *nvv = realloc(v, nc * sizeof *v);
-            if (!nvv) {
-                rc = cv_fail(err, CV_ENOMEM, "out of memory");
-                break;
-            }
-            v = nvv, cap = nc;
-        }
+        if ((rc = room_for_one((void **)&v, nv, &cap, sizeof *v, err)))
+            break;
         v[nv++] = (cv_regular_near){sl->r.id,       sl->p.location, sl->q.location, (uint8_t)(s->weekdays & weekdays),
                                     s->time_of_day, both.first,     both.last,      sl->r.seats,
                                     sl->pq.ds,      sl->pq.dm};

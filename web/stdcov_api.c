@@ -254,6 +254,35 @@ static json_t *driver_journey(web_req *r, cv_matcher_ws *w, const cv_match *m)
     return j;
 }
 
+/* The search a partner asks, as one of our requests that stores nothing: for one seat, owned by the asking
+   operator, its schedule left to the caller. */
+static cv_request asking(const web_req *r, cv_coord from, cv_coord to, int64_t now)
+{
+    cv_request q = {0};
+    snprintf(q.owner, sizeof q.owner, "%s", r->auth ? r->client : "partner");
+    q.from = from;
+    q.to = to;
+    q.seats = 1;
+    q.status = CV_TRIP_OPEN;
+    q.created = now;
+    return q;
+}
+
+/* The answer to a search the matcher could not make (list is dropped): 500, logged. */
+static int search_failed(web_req *r, json_t *list, int rc, const cv_error *err)
+{
+    json_decref(list);
+    cv_log("error", "%s %s: %s", r->method, r->path, err->text);
+    return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err->text);
+}
+
+/* A search's answer: the array list (NULL: out of memory, a 500), counted in the metrics. */
+static int answer_list(web_req *r, json_t *list)
+{
+    web_count_matches(r, list ? json_array_size(list) : 0);
+    return web_ok(r, list);
+}
+
 /* Whether match m answers q: pickup and drop-off within the radii, pickup within the time window. */
 static int answers(const journey_query *q, const cv_match *m)
 {
@@ -272,17 +301,11 @@ static int driver_journeys(web_req *r, cv_matcher_ws *w)
     int64_t now = (int64_t)time(NULL);
     if (!list || q.count == 0 || q.date + q.time_delta < now) /* nothing in the past is still offered */
         return web_ok(r, list);
-    cv_request ask = {0};
-    ask.from = q.departure;
-    ask.to = q.arrival;
-    snprintf(ask.owner, sizeof ask.owner, "%s", r->auth ? r->client : "partner"); /* the asking operator */
-    ask.seats = 1;
-    ask.status = CV_TRIP_OPEN;
+    cv_request ask = asking(r, q.departure, q.arrival, now);
     ask.when.kind = CV_PUNCTUAL;
     /* a window that starts in the past starts now: the matcher refuses past departures */
     ask.when.depart = q.date - q.time_delta < now ? (q.date + q.time_delta + now) / 2 : q.date;
     ask.when.margin_s = (int32_t)(q.date + q.time_delta - ask.when.depart);
-    ask.created = now;
     cv_match *v = NULL;
     size_t n = 0;
     cv_error err = {0};
@@ -291,9 +314,7 @@ static int driver_journeys(web_req *r, cv_matcher_ws *w)
         rc = 0, n = 0;
     if (rc) {
         free(v);
-        json_decref(list);
-        cv_log("error", "%s %s: %s", r->method, r->path, err.text);
-        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+        return search_failed(r, list, rc, &err);
     }
     for (size_t i = 0; i < n && (q.count < 0 || (long long)json_array_size(list) < q.count); i++)
         if (answers(&q, &v[i]) && json_array_append_new(list, driver_journey(r, w, &v[i]))) {
@@ -302,8 +323,7 @@ static int driver_journeys(web_req *r, cv_matcher_ws *w)
             break;
         }
     free(v);
-    web_count_matches(r, list ? json_array_size(list) : 0);
-    return web_ok(r, list);
+    return answer_list(r, list);
 }
 
 /* The standard's User for our passenger of a request, named by the request. */
@@ -351,11 +371,8 @@ static int passenger_journeys(web_req *r, cv_matcher_ws *w)
     int rc = cv_matcher_requests_near(w, q.departure, q.departure_radius_m, q.arrival, q.arrival_radius_m, t0,
                                       q.date + q.time_delta, q.count < 0 ? STDCOV_CANDIDATES : (size_t)q.count, &v, &n,
                                       &err);
-    if (rc) {
-        json_decref(list);
-        cv_log("error", "%s %s: %s", r->method, r->path, err.text);
-        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
-    }
+    if (rc)
+        return search_failed(r, list, rc, &err);
     for (size_t i = 0; i < n; i++)
         if (json_array_append_new(list, passenger_journey(r, &v[i]))) {
             json_decref(list);
@@ -363,8 +380,7 @@ static int passenger_journeys(web_req *r, cv_matcher_ws *w)
             break;
         }
     free(v);
-    web_count_matches(r, list ? json_array_size(list) : 0);
-    return web_ok(r, list);
+    return answer_list(r, list);
 }
 
 /* --- regular trips --- */
@@ -529,19 +545,13 @@ static int driver_regular_trips(web_req *r, cv_matcher_ws *w)
     json_t *list = json_array();
     if (!list || q.count == 0 || q.first > q.last)
         return web_ok(r, list);
-    cv_request ask = {0};
-    snprintf(ask.owner, sizeof ask.owner, "%s", r->auth ? r->client : "partner");
-    ask.from = q.departure;
-    ask.to = q.arrival;
-    ask.seats = 1;
-    ask.status = CV_TRIP_OPEN;
+    cv_request ask = asking(r, q.departure, q.arrival, now);
     ask.when.kind = CV_REGULAR;
     ask.when.weekdays = q.weekdays;
     ask.when.time_of_day = q.time_of_day;
     ask.when.first_day = q.first;
     ask.when.last_day = q.last;
     ask.when.margin_s = q.delta;
-    ask.created = now;
     cv_match *v = NULL;
     size_t n = 0;
     cv_error err = {0};
@@ -550,9 +560,7 @@ static int driver_regular_trips(web_req *r, cv_matcher_ws *w)
         rc = 0, n = 0;
     if (rc) {
         free(v);
-        json_decref(list);
-        cv_log("error", "%s %s: %s", r->method, r->path, err.text);
-        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+        return search_failed(r, list, rc, &err);
     }
     for (size_t i = 0; list && i < n && (q.count < 0 || (long long)json_array_size(list) < q.count); i++) {
         const cv_match *m = &v[i];
@@ -574,8 +582,7 @@ static int driver_regular_trips(web_req *r, cv_matcher_ws *w)
         }
     }
     free(v);
-    web_count_matches(r, list ? json_array_size(list) : 0);
-    return web_ok(r, list);
+    return answer_list(r, list);
 }
 
 /* GET /stdcov/v1/passenger_regular_trips: our passengers' weekly requests from near the departure to near the
@@ -595,11 +602,8 @@ static int passenger_regular_trips(web_req *r, cv_matcher_ws *w)
     int rc = cv_matcher_regular_requests_near(w, q.departure, q.departure_radius_m, q.arrival, q.arrival_radius_m,
                                               q.weekdays, q.time_of_day, q.delta, q.first, q.last,
                                               q.count < 0 ? STDCOV_CANDIDATES : (size_t)q.count, &v, &n, &err);
-    if (rc) {
-        json_decref(list);
-        cv_log("error", "%s %s: %s", r->method, r->path, err.text);
-        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
-    }
+    if (rc)
+        return search_failed(r, list, rc, &err);
     for (size_t i = 0; list && i < n; i++) {
         const cv_regular_near *h = &v[i];
         char prefix[48];
@@ -616,8 +620,7 @@ static int passenger_regular_trips(web_req *r, cv_matcher_ws *w)
         }
     }
     free(v);
-    web_count_matches(r, list ? json_array_size(list) : 0);
-    return web_ok(r, list);
+    return answer_list(r, list);
 }
 
 /* --- bookings --- */
