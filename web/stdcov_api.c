@@ -536,15 +536,8 @@ static json_t *trip_base(const web_req *r, cv_coord pickup, cv_coord dropoff, in
 /* GET /stdcov/v1/driver_regular_trips: our weekly offers that can carry a passenger from near the departure to
    near the arrival at the time of day asked, on some of the weekdays asked, as a regular request of ours would be
    matched. */
-static int driver_regular_trips(web_req *r, cv_matcher_ws *w)
+static int driver_regular_trips(web_req *r, cv_matcher_ws *w, const trip_query q, int64_t now, json_t *list)
 {
-    int64_t now = (int64_t)time(NULL);
-    trip_query q;
-    if (parse_trip_query(r, now, &q))
-        return -1;
-    json_t *list = json_array();
-    if (!list || q.count == 0 || q.first > q.last)
-        return web_ok(r, list);
     cv_request ask = asking(r, q.departure, q.arrival, now);
     ask.when.kind = CV_REGULAR;
     ask.when.weekdays = q.weekdays;
@@ -587,15 +580,8 @@ static int driver_regular_trips(web_req *r, cv_matcher_ws *w)
 
 /* GET /stdcov/v1/passenger_regular_trips: our passengers' weekly requests from near the departure to near the
    arrival at about the time of day asked, on some of the weekdays asked. */
-static int passenger_regular_trips(web_req *r, cv_matcher_ws *w)
+static int passenger_regular_trips(web_req *r, cv_matcher_ws *w, const trip_query q, json_t *list)
 {
-    int64_t now = (int64_t)time(NULL);
-    trip_query q;
-    if (parse_trip_query(r, now, &q))
-        return -1;
-    json_t *list = json_array();
-    if (!list || q.count == 0 || q.first > q.last)
-        return web_ok(r, list);
     cv_regular_near *v = NULL;
     size_t n = 0;
     cv_error err = {0};
@@ -999,6 +985,30 @@ static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
     return web_ok(r, booking_json(r, &pb, &b));
 }
 
+/* GET /stdcov/v1/driver_regular_trips (driver 1), /stdcov/v1/passenger_regular_trips (driver 0): the query, then
+   the trips. */
+static int regular_trips(web_req *r, cv_matcher_ws *w, int driver)
+{
+    int64_t now = (int64_t)time(NULL);
+    trip_query q;
+    if (parse_trip_query(r, now, &q))
+        return -1;
+    json_t *list = json_array();
+    if (!list || q.count == 0 || q.first > q.last)
+        return web_ok(r, list);
+    return driver ? driver_regular_trips(r, w, q, now, list) : passenger_regular_trips(r, w, q, list);
+}
+
+static int driver_trips(web_req *r, cv_matcher_ws *w)
+{
+    return regular_trips(r, w, 1);
+}
+
+static int passenger_trips(web_req *r, cv_matcher_ws *w)
+{
+    return regular_trips(r, w, 0);
+}
+
 /* Refuses (405) any method but GET and HEAD; 0 when it is one of them. */
 static int not_get(web_req *r)
 {
@@ -1022,8 +1032,8 @@ int web_stdcov(web_req *r)
         int (*handler)(web_req *, cv_matcher_ws *);
     } routes[] = {{"driver_journeys", driver_journeys},
                   {"passenger_journeys", passenger_journeys},
-                  {"driver_regular_trips", driver_regular_trips},
-                  {"passenger_regular_trips", passenger_regular_trips}};
+                  {"driver_regular_trips", driver_trips},
+                  {"passenger_regular_trips", passenger_trips}};
     size_t k = 0;
     while (k < sizeof routes / sizeof *routes && strcmp(p, routes[k].name))
         k++;
