@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "routing/ch.h"
 #include "routing/graph_build.h"
 #include "osm/osm_network.h"
@@ -19,10 +20,7 @@
 static uint64_t rng = 42;
 static uint64_t next_rand(void)
 {
-    uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return bench_splitmix(&rng);
 }
 
 /* CLOCK_MONOTONIC by default; --clock cpu times with the thread's CPU time, for a machine shared with other work
@@ -31,29 +29,12 @@ static clockid_t query_clock = CLOCK_MONOTONIC;
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+    return bench_clock_s(CLOCK_MONOTONIC);
 }
 
 static double qnow_s(void)
 {
-    struct timespec ts;
-    clock_gettime(query_clock, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double pct(double *v, size_t n, double p)
-{
-    qsort(v, n, sizeof *v, cmp_d);
-    size_t k = (size_t)ceil(p * (double)n);
-    return v[k ? k - 1 : 0];
+    return bench_clock_s(query_clock);
 }
 
 /* A snapped point at the middle of a random edge of the largest component. */
@@ -105,7 +86,7 @@ static void time_pairs(cv_ch_query *q, const cv_snap *S, int pairs, double *tc, 
         cv_ch_cost(q, &S[2 * i], &S[2 * i + 1], &cell);
         td[i] = (qnow_s() - a) * 1e6;
     }
-    *cost_p50 = pct(td, pairs, 0.5);
+    *cost_p50 = bench_percentile(td, pairs, 0.5);
     *settled = sc / pairs;
 }
 
@@ -128,7 +109,7 @@ static double time_table(cv_ch_query *q, const cv_graph *g, size_t n)
         cv_ch_table(q, src, n, dst, n, cells, NULL);
         tt[rep] = (qnow_s() - a) * 1e3;
     }
-    double ms = pct(tt, reps, 0.5);
+    double ms = bench_percentile(tt, reps, 0.5);
     free(src), free(dst), free(cells), free(tt);
     return ms;
 }
@@ -179,8 +160,8 @@ static int bench_one(const char *pbf, int pairs, result *r)
     double *tc = malloc(pairs * sizeof *tc), *td = malloc(pairs * sizeof *td);
     /* each algorithm in its own loop, so that neither runs on caches the other has just emptied */
     time_pairs(ch, S, pairs, tc, td, &p, &r->ch_settled, &r->cost_p50_us);
-    r->ch_p50_us = pct(tc, pairs, 0.5);
-    r->ch_p95_us = pct(tc, pairs, 0.95);
+    r->ch_p50_us = bench_percentile(tc, pairs, 0.5);
+    r->ch_p95_us = bench_percentile(tc, pairs, 0.95);
     double sd = 0;
     for (int i = 0; i < pairs; i++) {
         double a = qnow_s();
@@ -188,8 +169,8 @@ static int bench_one(const char *pbf, int pairs, result *r)
         td[i] = (qnow_s() - a) * 1e6;
         sd += (double)cv_dijkstra_settled(dj);
     }
-    r->dj_p50_us = pct(td, pairs, 0.5);
-    r->dj_p95_us = pct(td, pairs, 0.95);
+    r->dj_p50_us = bench_percentile(td, pairs, 0.5);
+    r->dj_p95_us = bench_percentile(td, pairs, 0.95);
     r->speedup = r->dj_p50_us / r->ch_p50_us;
     r->dj_settled = sd / pairs;
     r->t100_ms = time_table(ch, g, 100);
@@ -210,8 +191,8 @@ static int bench_one(const char *pbf, int pairs, result *r)
     cv_ch_use_labels(lq, hl);
     double unused;
     time_pairs(lq, S, pairs, tc, td, &p, &unused, &r->hl_cost_p50_us);
-    r->hl_p50_us = pct(tc, pairs, 0.5);
-    r->hl_p95_us = pct(tc, pairs, 0.95);
+    r->hl_p50_us = bench_percentile(tc, pairs, 0.5);
+    r->hl_p95_us = bench_percentile(tc, pairs, 0.95);
     r->hl_speedup = r->dj_p50_us / r->hl_p50_us;
     r->hl_t100_ms = time_table(lq, g, 100);
     r->hl_t1000_ms = time_table(lq, g, 1000);

@@ -21,6 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "routing/ch.h"
 #include "routing/graph_build.h"
 #include "matcher/matcher.h"
@@ -37,15 +38,12 @@
 static uint64_t rng = 42;
 static uint64_t next_rand(void)
 {
-    uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return bench_splitmix(&rng);
 }
 
 static double frand(double lo, double hi)
 {
-    return lo + (hi - lo) * (double)(next_rand() >> 11) * (1.0 / 9007199254740992.0);
+    return bench_between(next_rand(), lo, hi);
 }
 
 /* CLOCK_MONOTONIC (wall) by default; --clock cpu measures the thread's CPU time instead, which a machine shared
@@ -54,37 +52,7 @@ static clockid_t bench_clock = CLOCK_MONOTONIC;
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(bench_clock, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of v[0..n) (sorts a copy). */
-static double pct(const double *v, size_t n, double p)
-{
-    if (!n)
-        return 0;
-    double *c = malloc(n * sizeof *c);
-    memcpy(c, v, n * sizeof *c);
-    qsort(c, n, sizeof *c, cmp_d);
-    size_t k = (size_t)ceil(p * (double)n);
-    double r = c[k ? k - 1 : 0];
-    free(c);
-    return r;
-}
-
-static double mean(const double *v, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += v[i];
-    return n ? s / (double)n : 0;
+    return bench_clock_s(bench_clock);
 }
 
 /* Anonymous resident memory of this process, bytes (RssAnon: the heap, not the mapped graph file). */
@@ -375,11 +343,11 @@ static int run_size(int size, int nreq, int naive_max, double naive_budget, resu
     r->stored = n;
     r->bulk_add_s = bulk;
     r->bulk_add_mean_us = bulk * 1e6 / n;
-    r->bulk_add_p50_us = pct(t, (size_t)n, 0.5);
-    r->bulk_add_p95_us = pct(t, (size_t)n, 0.95);
+    r->bulk_add_p50_us = bench_percentile(t, (size_t)n, 0.5);
+    r->bulk_add_p95_us = bench_percentile(t, (size_t)n, 0.95);
     int k10 = n / 10 ? n / 10 : 1;
-    r->bulk_add_first_mean_us = mean(t, (size_t)k10);
-    r->bulk_add_last_mean_us = mean(t + n - k10, (size_t)k10);
+    r->bulk_add_first_mean_us = bench_mean(t, (size_t)k10);
+    r->bulk_add_last_mean_us = bench_mean(t + n - k10, (size_t)k10);
     cv_matcher_get_stats(m, &st);
     r->index_bytes = st.bytes;
     r->offer_items = st.offer_items;
@@ -437,10 +405,10 @@ static int run_size(int size, int nreq, int naive_max, double naive_budget, resu
     }
     fprintf(stderr, "bench_matcher: %d offers: requests phase done\n", size);
     r->requests = nreq;
-    r->req_p50_ms = pct(rt, (size_t)nreq, 0.5);
-    r->req_p95_ms = pct(rt, (size_t)nreq, 0.95);
-    r->req_mean_ms = mean(rt, (size_t)nreq);
-    r->req_max_ms = pct(rt, (size_t)nreq, 1.0);
+    r->req_p50_ms = bench_percentile(rt, (size_t)nreq, 0.5);
+    r->req_p95_ms = bench_percentile(rt, (size_t)nreq, 0.95);
+    r->req_mean_ms = bench_mean(rt, (size_t)nreq);
+    r->req_max_ms = bench_percentile(rt, (size_t)nreq, 1.0);
     r->ns_per_offer = r->req_p50_ms * 1e6 / n;
     {
         double *ta = malloc((size_t)nreq * sizeof *ta), *tr = malloc((size_t)nreq * sizeof *tr);
@@ -453,8 +421,8 @@ static int run_size(int size, int nreq, int naive_max, double naive_budget, resu
                 tr[nr++] = rt[i], sr += (double)nmatch[i];
         }
         r->requests_along = (int)na;
-        r->along_p50_ms = pct(ta, na, 0.5);
-        r->random_p50_ms = pct(tr, nr, 0.5);
+        r->along_p50_ms = bench_percentile(ta, na, 0.5);
+        r->random_p50_ms = bench_percentile(tr, nr, 0.5);
         r->matches_along_mean = na ? sa / (double)na : 0;
         r->matches_random_mean = nr ? sr / (double)nr : 0;
         r->matches_mean = (sa + sr) / nreq;
@@ -553,12 +521,12 @@ static int run_size(int size, int nreq, int naive_max, double naive_budget, resu
             return fail(r, "cancel_offer", &err);
     }
     r->changes = nc;
-    r->add_p50_us = pct(ta, (size_t)nc, 0.5);
-    r->add_p95_us = pct(ta, (size_t)nc, 0.95);
-    r->add_mean_us = mean(ta, (size_t)nc);
-    r->cancel_p50_us = pct(tc, (size_t)nc, 0.5);
-    r->cancel_p95_us = pct(tc, (size_t)nc, 0.95);
-    r->cancel_mean_us = mean(tc, (size_t)nc);
+    r->add_p50_us = bench_percentile(ta, (size_t)nc, 0.5);
+    r->add_p95_us = bench_percentile(ta, (size_t)nc, 0.95);
+    r->add_mean_us = bench_mean(ta, (size_t)nc);
+    r->cancel_p50_us = bench_percentile(tc, (size_t)nc, 0.5);
+    r->cancel_p95_us = bench_percentile(tc, (size_t)nc, 0.95);
+    r->cancel_mean_us = bench_mean(tc, (size_t)nc);
 
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "routing/ch.h"
 #include "routing/graph_build.h"
 #include "routing/hub_labels.h"
@@ -56,50 +57,17 @@
 static uint64_t rng = 42;
 static uint64_t next_rand(void)
 {
-    uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return bench_splitmix(&rng);
 }
 
 static double frand(double lo, double hi)
 {
-    return lo + (hi - lo) * (double)(next_rand() >> 11) * (1.0 / 9007199254740992.0);
+    return bench_between(next_rand(), lo, hi);
 }
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of v[0..n) (sorts a copy). */
-static double pct(const double *v, size_t n, double p)
-{
-    if (!n)
-        return 0;
-    double *c = malloc(n * sizeof *c);
-    memcpy(c, v, n * sizeof *c);
-    qsort(c, n, sizeof *c, cmp_d);
-    size_t k = (size_t)ceil(p * (double)n);
-    double r = c[k ? k - 1 : 0];
-    free(c);
-    return r;
-}
-
-static double mean(const double *v, size_t n)
-{
-    double s = 0;
-    for (size_t i = 0; i < n; i++)
-        s += v[i];
-    return n ? s / (double)n : 0;
+    return bench_clock_s(CLOCK_MONOTONIC);
 }
 
 /* Progress and errors: the original stderr, since fd 2 becomes the server's access log. */
@@ -764,19 +732,19 @@ static int run_cell(uint16_t port, const ask *asks, size_t nasks, int clients, d
     r->seconds = last - t0;
     r->rps = r->seconds > 0 ? (double)r->done / r->seconds : 0;
     r->journeys_mean = r->done ? (double)journeys / (double)r->done : 0;
-    r->rtt_p50 = pct(rtt, nrtt, 0.5);
-    r->rtt_p90 = pct(rtt, nrtt, 0.9);
-    r->rtt_p99 = pct(rtt, nrtt, 0.99);
+    r->rtt_p50 = bench_percentile(rtt, nrtt, 0.5);
+    r->rtt_p90 = bench_percentile(rtt, nrtt, 0.9);
+    r->rtt_p99 = bench_percentile(rtt, nrtt, 0.99);
     size_t nl;
     logged *lv = read_log(a, b, &nl, &r->other_lines);
     double *ms = malloc((nl + 1) * sizeof *ms);
     for (size_t i = 0; i < nl; i++)
         ms[i] = lv[i].ms;
     r->logged = nl;
-    r->srv_p50 = pct(ms, nl, 0.5);
-    r->srv_p90 = pct(ms, nl, 0.9);
-    r->srv_p99 = pct(ms, nl, 0.99);
-    r->srv_mean = mean(ms, nl);
+    r->srv_p50 = bench_percentile(ms, nl, 0.5);
+    r->srv_p90 = bench_percentile(ms, nl, 0.9);
+    r->srv_p99 = bench_percentile(ms, nl, 0.99);
+    r->srv_mean = bench_mean(ms, nl);
     cpu_use u = cpu_between(&c0, &c1);
     r->self_cores = u.self, r->others_cores = u.others, r->nice_cores = u.niced;
     free(lv), free(ms), free(rtt), free(ws), free(th);
@@ -874,11 +842,12 @@ static double report_sequential(const seq *s, const ask *asks)
         out("%-9s %6zu %8.1f %8.2f %8.0f ", kind == NKINDS ? "all" : kind_name[kind], k,
             100.0 * (double)any / (double)k, sj / (double)k, sb / (double)k);
         if (km)
-            out("%8.2f %8.2f %8.2f %8.2f %8.2f ", pct(kms, km, 0.5), pct(kms, km, 0.9), pct(kms, km, 0.99),
-                pct(kms, km, 1.0), mean(kms, km));
+            out("%8.2f %8.2f %8.2f %8.2f %8.2f ", bench_percentile(kms, km, 0.5), bench_percentile(kms, km, 0.9),
+                bench_percentile(kms, km, 0.99), bench_percentile(kms, km, 1.0), bench_mean(kms, km));
         else
             out("%8s %8s %8s %8s %8s ", "-", "-", "-", "-", "-");
-        out("%8.2f %8.2f %8.2f\n", pct(krtt, k, 0.5), pct(krtt, k, 0.9), pct(krtt, k, 0.99));
+        out("%8.2f %8.2f %8.2f\n", bench_percentile(krtt, k, 0.5), bench_percentile(krtt, k, 0.9),
+            bench_percentile(krtt, k, 0.99));
     }
     free(kms), free(krtt);
     out("(any_%%: requests that got at least one journey; journeys: mean per request; bytes: mean answer body; srv: "
@@ -891,7 +860,7 @@ static double report_sequential(const seq *s, const ask *asks)
     if (s->non200 || s->errors)
         out("ERRORS: %ld answers not 200 with a JSON array, %ld requests with no answer (both passes)\n", s->non200,
             s->errors);
-    return pct(s->srv, s->nsrv, 0.5);
+    return bench_percentile(s->srv, s->nsrv, 0.5);
 }
 
 /* The table of the throughput cells; the best requests/s and its number of clients. */

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "routing/ch.h"
 #include "routing/graph_build.h"
 #include "matcher/matcher.h"
@@ -47,43 +48,22 @@ static const char *const mode_name[NMODES] = {"NORMAL", "FULL", "BOOKINGS"};
 static uint64_t rng = 42;
 static uint64_t next_rand(void)
 {
-    uint64_t z = (rng += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
+    return bench_splitmix(&rng);
 }
 
 static double frand(double lo, double hi)
 {
-    return lo + (hi - lo) * (double)(next_rand() >> 11) * (1.0 / 9007199254740992.0);
+    return bench_between(next_rand(), lo, hi);
 }
 
 static double now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of v[0..n), sorted in place. */
-static double pct(double *v, size_t n, double p)
-{
-    if (!n)
-        return 0;
-    qsort(v, n, sizeof *v, cmp_d);
-    size_t k = (size_t)ceil(p * (double)n);
-    return v[k ? k - 1 : 0];
+    return bench_clock_s(CLOCK_MONOTONIC);
 }
 
 static double median_of(double *v, size_t n)
 {
-    return pct(v, n, 0.5);
+    return bench_percentile(v, n, 0.5);
 }
 
 /* ---------------------------------------------------------------- trips */
@@ -356,11 +336,11 @@ static int run_config(const char *dir, int threads, int mode, int rounds, trip_p
                 all[nall++] = wk[i].lat[k][j];
             }
         commits += (long)n * kind_commits[k];
-        res->p50[k] = pct(one, n, 0.5);
-        res->p99[k] = pct(one, n, 0.99);
+        res->p50[k] = bench_percentile(one, n, 0.5);
+        res->p99[k] = bench_percentile(one, n, 0.99);
     }
-    res->p50[NKINDS] = pct(all, nall, 0.5);
-    res->p99[NKINDS] = pct(all, nall, 0.99);
+    res->p50[NKINDS] = bench_percentile(all, nall, 0.5);
+    res->p99[NKINDS] = bench_percentile(all, nall, 0.99);
     res->writes = (long)nall;
     res->writes_per_s = (double)nall / res->seconds;
     res->commits_per_s = (double)commits / res->seconds;
@@ -490,8 +470,8 @@ static int fsync_probe(const char *dir, int n, double *p50, double *p99)
     close(fd);
     unlink(path);
     if (!rc) {
-        *p50 = pct(t, (size_t)n, 0.5);
-        *p99 = pct(t, (size_t)n, 0.99);
+        *p50 = bench_percentile(t, (size_t)n, 0.5);
+        *p99 = bench_percentile(t, (size_t)n, 0.99);
     }
     free(t);
     return rc;

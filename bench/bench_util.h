@@ -1,0 +1,62 @@
+/* bench_util.h — what the benchmarks share: a seeded random sequence, a clock, percentiles and means. */
+#ifndef CV_BENCH_UTIL_H
+#define CV_BENCH_UTIL_H
+
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* splitmix64: the next number of the sequence whose state is *s (any seed). */
+static inline uint64_t bench_splitmix(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* A number in [lo, hi) from a random 64-bit x. */
+static inline double bench_between(uint64_t x, double lo, double hi)
+{
+    return lo + (hi - lo) * (double)(x >> 11) * (1.0 / 9007199254740992.0);
+}
+
+/* Seconds on clock c (CLOCK_MONOTONIC for the wall, CLOCK_THREAD_CPUTIME_ID for the thread's CPU time). */
+static inline double bench_clock_s(clockid_t c)
+{
+    struct timespec ts;
+    clock_gettime(c, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static inline int bench_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest-rank percentile p (0..1) of v[0..n) (sorts a copy; 0 for none). */
+static inline double bench_percentile(const double *v, size_t n, double p)
+{
+    double *c = n ? malloc(n * sizeof *c) : NULL;
+    if (!c)
+        return 0;
+    memcpy(c, v, n * sizeof *c);
+    qsort(c, n, sizeof *c, bench_cmp_double);
+    size_t k = (size_t)ceil(p * (double)n);
+    double r = c[k ? k - 1 : 0];
+    free(c);
+    return r;
+}
+
+static inline double bench_mean(const double *v, size_t n)
+{
+    double s = 0;
+    for (size_t i = 0; i < n; i++)
+        s += v[i];
+    return n ? s / (double)n : 0;
+}
+
+#endif
