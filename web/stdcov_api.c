@@ -292,15 +292,8 @@ static int answers(const journey_query *q, const cv_match *m)
 }
 
 /* GET /stdcov/v1/driver_journeys */
-static int driver_journeys(web_req *r, cv_matcher_ws *w)
+static int driver_journeys(web_req *r, cv_matcher_ws *w, const journey_query q, int64_t now, json_t *list)
 {
-    journey_query q;
-    if (parse_journey_query(r, &q))
-        return -1;
-    json_t *list = json_array();
-    int64_t now = (int64_t)time(NULL);
-    if (!list || q.count == 0 || q.date + q.time_delta < now) /* nothing in the past is still offered */
-        return web_ok(r, list);
     cv_request ask = asking(r, q.departure, q.arrival, now);
     ask.when.kind = CV_PUNCTUAL;
     /* a window that starts in the past starts now: the matcher refuses past departures */
@@ -355,15 +348,8 @@ static json_t *passenger_journey(const web_req *r, const cv_request_near *h)
 
 /* GET /stdcov/v1/passenger_journeys: our passengers who leave from near the departure for near the arrival within
    the time window, for a partner's driver. */
-static int passenger_journeys(web_req *r, cv_matcher_ws *w)
+static int passenger_journeys(web_req *r, cv_matcher_ws *w, const journey_query q, int64_t now, json_t *list)
 {
-    journey_query q;
-    if (parse_journey_query(r, &q))
-        return -1;
-    json_t *list = json_array();
-    int64_t now = (int64_t)time(NULL);
-    if (!list || q.count == 0 || q.date + q.time_delta < now)
-        return web_ok(r, list);
     cv_request_near *v = NULL;
     size_t n = 0;
     cv_error err = {0};
@@ -533,6 +519,28 @@ static json_t *trip_base(const web_req *r, cv_coord pickup, cv_coord dropoff, in
                      (json_int_t)((ds + 5) / 10), "distance", (json_int_t)((dm + 5) / 10));
 }
 
+/* A regular trip of the standard: the Trip fields, the person under who (user, taken), its schedules (taken) and
+   its link; NULL when memory runs out (nothing leaks). */
+static json_t *weekly_trip(const web_req *r, const char *prefix, cv_coord pickup, cv_coord dropoff, int64_t ds,
+                           int64_t dm, const char *who, json_t *user, json_t *schedules)
+{
+    json_t *t = trip_base(r, pickup, dropoff, ds, dm);
+    if (!t || !user || !schedules) {
+        json_decref(t), json_decref(user), json_decref(schedules);
+        return NULL;
+    }
+    set_web_url(r, t, prefix);
+    if (json_object_set_new(t, who, user)) { /* set_new takes the value even when it fails */
+        json_decref(schedules), json_decref(t);
+        return NULL;
+    }
+    if (json_object_set_new(t, "schedules", schedules)) {
+        json_decref(t);
+        return NULL;
+    }
+    return t;
+}
+
 /* GET /stdcov/v1/driver_regular_trips: our weekly offers that can carry a passenger from near the departure to
    near the arrival at the time of day asked, on some of the weekdays asked, as a regular request of ours would be
    matched. */
@@ -563,12 +571,10 @@ static int driver_regular_trips(web_req *r, cv_matcher_ws *w, const trip_query q
         cv_utc_to_local(m->pickup_time, NULL, &tod, NULL);
         char prefix[48];
         snprintf(prefix, sizeof prefix, "offer-%lld", (long long)m->offer_id);
-        json_t *t = trip_base(r, m->pickup, m->dropoff, m->shared_ds, m->shared_dm);
-        set_web_url(r, t, prefix);
-        if (!t || json_object_set_new(t, "driver", driver_user(r, m->offer_id)) ||
-            json_object_set_new(t, "schedules",
-                                weekly_schedules(prefix, m->weekdays, tod, m->first_day, m->last_day)) ||
-            json_array_append_new(list, t)) {
+        if (json_array_append_new(list,
+                                  weekly_trip(r, prefix, m->pickup, m->dropoff, m->shared_ds, m->shared_dm, "driver",
+                                              driver_user(r, m->offer_id),
+                                              weekly_schedules(prefix, m->weekdays, tod, m->first_day, m->last_day)))) {
             json_decref(list);
             list = NULL;
             break;
@@ -594,12 +600,10 @@ static int passenger_regular_trips(web_req *r, cv_matcher_ws *w, const trip_quer
         const cv_regular_near *h = &v[i];
         char prefix[48];
         snprintf(prefix, sizeof prefix, "request-%lld", (long long)h->request_id);
-        json_t *t = trip_base(r, h->pickup, h->dropoff, h->direct_ds, h->direct_dm);
-        set_web_url(r, t, prefix);
-        if (!t || json_object_set_new(t, "passenger", passenger_user(r, h->request_id)) ||
-            json_object_set_new(t, "schedules",
-                                weekly_schedules(prefix, h->weekdays, h->time_of_day, h->first, h->last)) ||
-            json_array_append_new(list, t)) {
+        if (json_array_append_new(
+                list, weekly_trip(r, prefix, h->pickup, h->dropoff, h->direct_ds, h->direct_dm, "passenger",
+                                  passenger_user(r, h->request_id),
+                                  weekly_schedules(prefix, h->weekdays, h->time_of_day, h->first, h->last)))) {
             json_decref(list);
             list = NULL;
             break;
@@ -612,6 +616,30 @@ static int passenger_regular_trips(web_req *r, cv_matcher_ws *w, const trip_quer
 /* --- bookings --- */
 
 static int not_get(web_req *r);
+
+/* Refuses (405) any method but POST; 0 for POST. */
+static int not_post(web_req *r)
+{
+    if (!strcmp(r->method, "POST"))
+        return 0;
+    r->allow = "POST";
+    return stdcov_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, osrm_word(OSRM_METHOD_NOT_ALLOWED),
+                        "%s is not allowed on %s: use POST", r->method, r->path);
+}
+
+/* The request's body as a JSON object (the caller releases it), or NULL after a 400 naming what it must be. */
+static json_t *body_object(web_req *r, const char *what)
+{
+    json_error_t je;
+    json_t *doc = json_loadb(r->upload, r->upload_len, JSON_REJECT_DUPLICATES, &je);
+    if (json_is_object(doc))
+        return doc;
+    int json = doc != NULL;
+    json_decref(doc);
+    stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "the body must be %s: %s", what,
+                 json ? "it is other JSON" : je.text);
+    return NULL;
+}
 
 static const char *const partner_words[] = {"WAITING_CONFIRMATION", "CONFIRMED", "COMPLETED_PENDING_VALIDATION",
                                             "VALIDATED", "CANCELLED"};
@@ -725,12 +753,9 @@ static void partner_owner(const web_req *r, const cv_partner_booking *pb, char o
    drop-off at the pickup date, booked on the offer, pending until our driver accepts. */
 static int post_booking(web_req *r, cv_matcher_ws *w)
 {
-    json_error_t je;
-    json_t *doc = json_loadb(r->upload, r->upload_len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "the body must be a Booking object: %s", je.text);
-    }
+    json_t *doc = body_object(r, "a Booking object");
+    if (!doc)
+        return -1;
     cv_partner_booking pb = {0};
     char driver_id[CV_PARTNER_TEXT_MAX], status[40];
     cv_coord pickup, drop;
@@ -893,17 +918,11 @@ static int optional_text(web_req *r, json_t *doc, const char *key, char *out, si
    missing_user for a recipient we do not have. */
 static int post_message(web_req *r, cv_matcher_ws *w)
 {
-    if (strcmp(r->method, "POST")) {
-        r->allow = "POST";
-        return stdcov_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, osrm_word(OSRM_METHOD_NOT_ALLOWED),
-                            "%s is not allowed on %s: use POST", r->method, r->path);
-    }
-    json_error_t je;
-    json_t *doc = json_loadb(r->upload, r->upload_len, JSON_REJECT_DUPLICATES, &je);
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "the body must be a message object: %s", je.text);
-    }
+    if (not_post(r))
+        return -1;
+    json_t *doc = body_object(r, "a message object");
+    if (!doc)
+        return -1;
     cv_message m = {0};
     char to_id[CV_PARTNER_TEXT_MAX], to_op[CV_PARTNER_TEXT_MAX], to_alias[CV_PARTNER_TEXT_MAX], kind[16];
     char djid[256], pjid[256];
@@ -965,14 +984,8 @@ static int post_message(web_req *r, cv_matcher_ws *w)
 /* /stdcov/v1/bookings and /stdcov/v1/bookings/{id} */
 static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
 {
-    if (!*rest) {
-        if (strcmp(r->method, "POST")) {
-            r->allow = "POST";
-            return stdcov_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, osrm_word(OSRM_METHOD_NOT_ALLOWED),
-                                "%s is not allowed on %s: use POST", r->method, r->path);
-        }
-        return post_booking(r, w);
-    }
+    if (!*rest)
+        return not_post(r) ? -1 : post_booking(r, w);
     if (!strcmp(r->method, "PATCH"))
         return patch_booking(r, w, rest);
     if (not_get(r))
@@ -983,6 +996,30 @@ static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
     if (known_args(r, none) || find_booking(r, w, rest, &pb, &b))
         return -1;
     return web_ok(r, booking_json(r, &pb, &b));
+}
+
+/* GET /stdcov/v1/driver_journeys (driver 1), /stdcov/v1/passenger_journeys (driver 0): the query, then the
+   journeys; nothing in the past is still offered or asked for. */
+static int journey_search(web_req *r, cv_matcher_ws *w, int driver)
+{
+    journey_query q;
+    if (parse_journey_query(r, &q))
+        return -1;
+    json_t *list = json_array();
+    int64_t now = (int64_t)time(NULL);
+    if (!list || q.count == 0 || q.date + q.time_delta < now)
+        return web_ok(r, list);
+    return driver ? driver_journeys(r, w, q, now, list) : passenger_journeys(r, w, q, now, list);
+}
+
+static int driver_search(web_req *r, cv_matcher_ws *w)
+{
+    return journey_search(r, w, 1);
+}
+
+static int passenger_search(web_req *r, cv_matcher_ws *w)
+{
+    return journey_search(r, w, 0);
 }
 
 /* GET /stdcov/v1/driver_regular_trips (driver 1), /stdcov/v1/passenger_regular_trips (driver 0): the query, then
@@ -1030,8 +1067,8 @@ int web_stdcov(web_req *r)
     static const struct {
         const char *name;
         int (*handler)(web_req *, cv_matcher_ws *);
-    } routes[] = {{"driver_journeys", driver_journeys},
-                  {"passenger_journeys", passenger_journeys},
+    } routes[] = {{"driver_journeys", driver_search},
+                  {"passenger_journeys", passenger_search},
                   {"driver_regular_trips", driver_trips},
                   {"passenger_regular_trips", passenger_trips}};
     size_t k = 0;
