@@ -141,34 +141,6 @@ static cv_request make_request(cv_coord from, cv_coord to, int64_t depart)
     return r;
 }
 
-/* The point at fraction f of the polyline pts[0..n) by length. */
-static cv_coord along(const cv_coord *pts, size_t n, double f)
-{
-    double total = 0;
-    for (size_t i = 1; i < n; i++)
-        total += cv_distance_m(pts[i - 1], pts[i]);
-    double goal = f * total, run = 0;
-    for (size_t i = 1; i < n; i++) {
-        double d = cv_distance_m(pts[i - 1], pts[i]);
-        if (run + d >= goal && d > 0) {
-            double t = (goal - run) / d;
-            return (cv_coord){pts[i - 1].lon + (int32_t)lround(t * (pts[i].lon - pts[i - 1].lon)),
-                              pts[i - 1].lat + (int32_t)lround(t * (pts[i].lat - pts[i - 1].lat))};
-        }
-        run += d;
-    }
-    return pts[n - 1];
-}
-
-/* Moves c by up to +-m metres on each axis. */
-static cv_coord jitter(cv_coord c, double m)
-{
-    double dlat = m / 111195.0, dlon = dlat / cos(cv_deg(c.lat) * CV_PI / 180);
-    c.lon += (int32_t)lround(frand(-dlon, dlon) * CV_COORD_SCALE);
-    c.lat += (int32_t)lround(frand(-dlat, dlat) * CV_COORD_SCALE);
-    return c;
-}
-
 /* A passenger along offer o's route: pickup near 20-40 % of the way, drop-off near 60-80 %, each jittered by
    ~50 m, wishing to be picked up 0-10 min after the driver's departure. 0 when the route cannot be drawn. */
 static int request_along(cv_ch_query *q, const cv_offer *o, cv_request *r)
@@ -181,7 +153,8 @@ static int request_along(cv_ch_query *q, const cv_offer *o, cv_request *r)
     size_t n = 0;
     int ok = cv_ch_route(q, &a, &b, &p, NULL) == 0 && cv_path_geometry(G, &p, &pts, &n) == 0 && n >= 2;
     if (ok) {
-        cv_coord from = jitter(along(pts, n, frand(0.2, 0.4)), 50), to = jitter(along(pts, n, frand(0.6, 0.8)), 50);
+        cv_coord from = bench_jitter(bench_along(pts, n, frand(0.2, 0.4)), 50, &rng),
+                 to = bench_jitter(bench_along(pts, n, frand(0.6, 0.8)), 50, &rng);
         *r = make_request(from, to, o->when.depart + (int64_t)(next_rand() % 601));
         ok = snaps(from, NULL) && snaps(to, NULL) && (from.lon != to.lon || from.lat != to.lat);
     }

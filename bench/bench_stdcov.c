@@ -164,34 +164,6 @@ static cv_offer make_offer(cv_coord from, cv_coord to, int64_t depart)
     return o;
 }
 
-/* The point at fraction f of the polyline pts[0..n) by length. */
-static cv_coord along(const cv_coord *pts, size_t n, double f)
-{
-    double total = 0;
-    for (size_t i = 1; i < n; i++)
-        total += cv_distance_m(pts[i - 1], pts[i]);
-    double goal = f * total, run = 0;
-    for (size_t i = 1; i < n; i++) {
-        double d = cv_distance_m(pts[i - 1], pts[i]);
-        if (run + d >= goal && d > 0) {
-            double t = (goal - run) / d;
-            return (cv_coord){pts[i - 1].lon + (int32_t)lround(t * (pts[i].lon - pts[i - 1].lon)),
-                              pts[i - 1].lat + (int32_t)lround(t * (pts[i].lat - pts[i - 1].lat))};
-        }
-        run += d;
-    }
-    return pts[n - 1];
-}
-
-/* Moves c by up to +-m metres on each axis. */
-static cv_coord jitter(cv_coord c, double m)
-{
-    double dlat = m / 111195.0, dlon = dlat / cos(cv_deg(c.lat) * CV_PI / 180);
-    c.lon += (int32_t)lround(frand(-dlon, dlon) * CV_COORD_SCALE);
-    c.lat += (int32_t)lround(frand(-dlat, dlat) * CV_COORD_SCALE);
-    return c;
-}
-
 /* ---------------------------------------------------------------- the requests */
 
 enum { K_ALONG, K_REVERSED, K_RANDOM, NKINDS };
@@ -218,7 +190,8 @@ static int ask_along(cv_ch_query *q, const cv_offer *o, int reversed, ask *a)
     int ok = cv_ch_route(q, &sa, &sb, &p, NULL) == 0 && cv_path_geometry(G, &p, &pts, &n) == 0 && n >= 2;
     if (ok) {
         double f1 = frand(0.2, 0.4), f2 = frand(0.6, 0.8);
-        cv_coord from = jitter(along(pts, n, f1), 50), to = jitter(along(pts, n, f2), 50);
+        cv_coord from = bench_jitter(bench_along(pts, n, f1), 50, &rng),
+                 to = bench_jitter(bench_along(pts, n, f2), 50, &rng);
         if (reversed) {
             cv_coord t = from;
             from = to, to = t;

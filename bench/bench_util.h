@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "routing/geo.h"
+
 /* splitmix64: the next number of the sequence whose state is *s (any seed). */
 static inline uint64_t bench_splitmix(uint64_t *s)
 {
@@ -57,6 +59,34 @@ static inline double bench_mean(const double *v, size_t n)
     for (size_t i = 0; i < n; i++)
         s += v[i];
     return n ? s / (double)n : 0;
+}
+
+/* The point at fraction f of the polyline pts[0..n) by length. */
+static inline cv_coord bench_along(const cv_coord *pts, size_t n, double f)
+{
+    double total = 0;
+    for (size_t i = 1; i < n; i++)
+        total += cv_distance_m(pts[i - 1], pts[i]);
+    double goal = f * total, run = 0;
+    for (size_t i = 1; i < n; i++) {
+        double d = cv_distance_m(pts[i - 1], pts[i]);
+        if (run + d >= goal && d > 0) {
+            double t = (goal - run) / d;
+            return (cv_coord){pts[i - 1].lon + (int32_t)lround(t * (pts[i].lon - pts[i - 1].lon)),
+                              pts[i - 1].lat + (int32_t)lround(t * (pts[i].lat - pts[i - 1].lat))};
+        }
+        run += d;
+    }
+    return pts[n - 1];
+}
+
+/* c moved by up to +-m metres on each axis, at random from the sequence *rng. */
+static inline cv_coord bench_jitter(cv_coord c, double m, uint64_t *rng)
+{
+    double dlat = m / 111195.0, dlon = dlat / cos(cv_deg(c.lat) * CV_PI / 180);
+    c.lon += (int32_t)lround(bench_between(bench_splitmix(rng), -dlon, dlon) * CV_COORD_SCALE);
+    c.lat += (int32_t)lround(bench_between(bench_splitmix(rng), -dlat, dlat) * CV_COORD_SCALE);
+    return c;
 }
 
 #endif
