@@ -357,9 +357,10 @@ static int on_relation(void *ud, int64_t id, const cv_osm_member *m, size_t nm, 
             nvia_way++;
     }
     /* no_entry and no_exit name several from or to ways: one restriction per pair, a bounded number of them */
+    /* node id 0 is no OSM node (negative ids are, in files not uploaded yet), and via_node 0 means "via ways" */
     int bad = nfrom == 0 || nto == 0 || (nvia_node == 1) == (nvia_way > 0) || nvia_node > 1 ||
-              (kind == CV_RESTR_ONLY && nto > 1) || (nvia_way && (nfrom > 1 || nto > 1)) || nfrom * nto > MAX_PAIRS ||
-              nvia_way > MAX_VIA_WAYS;
+              (nvia_node == 1 && via_node == 0) || (kind == CV_RESTR_ONLY && nto > 1) ||
+              (nvia_way && (nfrom > 1 || nto > 1)) || nfrom * nto > MAX_PAIRS || nvia_way > MAX_VIA_WAYS;
     if (bad) {
         net->restrictions_skipped++;
         return 0;

@@ -238,7 +238,7 @@ static int resolve_one(const builder *b, const cv_net_restriction *r, step *path
     }
     /* via ways: find where the from way meets them, then walk the chain of via ways */
     uint32_t nvia = r->nvia, vw[32];
-    if (nvia > 32)
+    if (nvia == 0 || nvia > 32) /* neither a via node nor via ways: nothing to resolve (and vw[0] unset) */
         return -OFF_GRAPH;
     for (uint32_t k = 0; k < nvia; k++)
         if ((vw[k] = cv_build_way(b, net->via_ways[r->via_first + k])) == NONE)

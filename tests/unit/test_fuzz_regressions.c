@@ -260,12 +260,61 @@ static void test_grid_of_long_segments(void **state)
     unlink(out);
 }
 
+/* fuzz_osm_xml (an hour's run): a restriction whose via member is node 0 read as "via ways" with no via way, and
+   the resolver read an unset via way: a crash. The reader now skips such a relation (node 0 is no OSM node), and
+   the resolver refuses a restriction with neither a via node nor via ways. */
+static void test_restriction_via_node_zero(void **state)
+{
+    (void)state;
+    char in[1024], out[1024];
+    snprintf(in, sizeof in, "%s/fuzz_via_zero.osm", COVOIT_TMP);
+    snprintf(out, sizeof out, "%s/fuzz_via_zero.graph", COVOIT_TMP);
+    FILE *f = fopen(in, "w");
+    assert_non_null(f);
+    fputs("<?xml version='1.0' encoding='UTF-8'?>\n<osm version=\"0.6\" generator=\"test\">\n"
+          " <node id=\"1\" lat=\"43.70\" lon=\"7.398\"/>\n <node id=\"2\" lat=\"43.70\" lon=\"7.400\"/>\n"
+          " <node id=\"3\" lat=\"43.70\" lon=\"7.402\"/>\n <node id=\"4\" lat=\"43.7015\" lon=\"7.400\"/>\n"
+          " <way id=\"10\"><nd ref=\"1\"/><nd ref=\"2\"/><tag k=\"highway\" v=\"residential\"/></way>\n"
+          " <way id=\"11\"><nd ref=\"2\"/><nd ref=\"3\"/><tag k=\"highway\" v=\"residential\"/></way>\n"
+          " <way id=\"12\"><nd ref=\"2\"/><nd ref=\"4\"/><tag k=\"highway\" v=\"residential\"/></way>\n"
+          " <relation id=\"20\"><member type=\"way\" ref=\"10\" role=\"from\"/>"
+          "<member type=\"node\" ref=\"0\" role=\"via\"/><member type=\"way\" ref=\"12\" role=\"to\"/>"
+          "<tag k=\"type\" v=\"restriction\"/><tag k=\"restriction\" v=\"no_left_turn\"/></relation>\n"
+          " <relation id=\"21\"><member type=\"way\" ref=\"10\" role=\"from\"/>"
+          "<member type=\"node\" ref=\"2\" role=\"via\"/><member type=\"way\" ref=\"11\" role=\"to\"/>"
+          "<tag k=\"type\" v=\"restriction\"/><tag k=\"restriction\" v=\"no_straight_on\"/></relation>\n"
+          "</osm>\n",
+          f);
+    assert_int_equal(fclose(f), 0);
+    cv_profile_options popt = cv_profile_defaults();
+    cv_network net;
+    cv_error err = {0};
+    assert_int_equal(cv_network_read(in, &popt, NULL, &net, &err), 0);
+    assert_int_equal(net.nrestrictions, 1); /* relation 21 */
+    assert_true(net.restrictions_skipped >= 1);
+    /* the resolver on its own: the kept restriction made into one with no via at all */
+    net.restrictions[0].via_node = 0;
+    net.restrictions[0].nvia = 0;
+    assert_int_equal(cv_graph_build(&net, in, out, NULL, NULL, &err), 0);
+    cv_network_free(&net);
+    cv_graph *g = cv_graph_open(out, &err);
+    assert_non_null(g);
+    assert_int_equal(g->hdr.nrestrictions, 0);
+    cv_graph_close(g);
+    /* and the whole import as covoit import does it */
+    g = import_and_open(in, out);
+    assert_true(g->hdr.nrestrictions >= 1); /* no_straight_on at node 2 */
+    cv_graph_close(g);
+    unlink(in);
+    unlink(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_project_planar_far_points), cmocka_unit_test(test_pbf_tag_with_nul),
         cmocka_unit_test(test_graph_across_the_world),    cmocka_unit_test(test_bad_pbf_leaves_no_descriptor),
-        cmocka_unit_test(test_grid_of_long_segments),
+        cmocka_unit_test(test_grid_of_long_segments),     cmocka_unit_test(test_restriction_via_node_zero),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
