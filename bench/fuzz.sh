@@ -45,6 +45,14 @@ quiet_of() {
     esac
 }
 
+# nice ranks processes only within their autogroup (a session, with the kernel's autogroups on), so niced fuzzers
+# still take their session's fair share of the cores. Run in a session of its own (setsid bash bench/fuzz.sh ...),
+# the script lowers its whole group instead and yields the cores to everything else; never a terminal's session,
+# which it would slow down too.
+if [ -w /proc/self/autogroup ] && [ "$(ps -o sid= -p $$ | tr -d ' ')" = "$$" ]; then
+    echo 19 >/proc/self/autogroup 2>/dev/null || true
+fi
+
 if [ ! -f "$build/CMakeCache.txt" ]; then
     CC=clang CXX=clang++ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCOVOIT_FUZZ=ON \
         -DCOVOIT_TESTS=OFF >/dev/null
