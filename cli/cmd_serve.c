@@ -33,7 +33,7 @@ static void usage(FILE *f)
         "                    [--connection-timeout SECONDS] [--request-timeout SECONDS] [--max-body BYTES]\n"
         "                    [--rate N] [--demo-trips N] [--price-per-km EUR] [--max-route-coords N]\n"
         "                    [--max-table-coords N] [--page DIR] [--hub-labels-mb MB] [--quiet|--no-quiet]\n"
-        "                    [--operator HOST] [--public-url URL]\n\n"
+        "                    [--operator HOST] [--public-url URL] [--tile-url TEMPLATE]\n\n"
         "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes and answers the requests\n"
         "in flight (a request begun after the signal gets 503 ShuttingDown, unprocessed) and exits:\n"
         "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
@@ -51,7 +51,10 @@ static void usage(FILE *f)
         "--demo-trips N (with --db): when the database holds fewer than N offers still to come, adds punctual demo\n"
         "offers (owner \"demo\", tomorrow 07:00-09:00 local, main-network points at least 3 km apart) up to N.\n"
         "GET / is the map page and GET /static/... its files, from --page DIR (default %s), with\n"
-        "Leaflet from DIR/node_modules (`npm ci --prefix web/page`); no key needed for the page.\n"
+        "Leaflet from DIR/node_modules (`npm ci --prefix web/page`); no key needed for the page. The page fetches\n"
+        "nothing from any other host: its basemap comes from --tile-url TEMPLATE when the operator gives one\n"
+        "(e.g. http://127.0.0.1:8081/{z}/{x}/{y}.png, a tile server of their own); without it the page outlines\n"
+        "the area the graph covers.\n"
         "GET /metrics answers Prometheus text (request counts and latencies, trips, bookings), open to all.\n"
         "--listen HOST:PORT: an IPv4 address, a host name, or an IPv6 address in brackets ([::1]:8080;\n"
         "[::]:8080 takes IPv4 clients too); default 127.0.0.1:8080, port 0: any free port. A name\n"
@@ -75,7 +78,7 @@ static void usage(FILE *f)
         "--config FILE: a JSON object of the same settings, keys named after the options: graph, db, listen,\n"
         "tz, threads, max_connections, max_connections_per_ip, connection_timeout_s, request_timeout_s,\n"
         "max_body_bytes, rate, demo_trips, price_per_km, max_route_coords, max_table_coords, page, hub_labels_mb,\n"
-        "operator, public_url\n"
+        "operator, public_url, tile_url\n"
         "(strings and whole numbers as on the command line, quiet true|false), e.g. {\"graph\": \"porto.cvg\",\n"
         "\"listen\": \"[::1]:8080\", \"threads\": 4}\n"
         "(see docs/covoit.example.json). Options given on the command line win over the file; an unknown key, a\n"
@@ -92,7 +95,7 @@ static void usage(FILE *f)
 
 /* --- settings: each is a long option and a key of the --config file; the command line wins over the file --- */
 
-typedef enum set_kind { SET_STR, SET_LISTEN, SET_INT, SET_NUM, SET_BOOL, SET_HOST, SET_URL } set_kind;
+typedef enum set_kind { SET_STR, SET_LISTEN, SET_INT, SET_NUM, SET_BOOL, SET_HOST, SET_URL, SET_TILES } set_kind;
 
 typedef struct setting {
     const char *key; /* in the --config file */
@@ -122,6 +125,7 @@ enum {
     S_LABELS_MB,
     S_OPERATOR,
     S_PUBLIC_URL,
+    S_TILE_URL,
     S_N
 };
 
@@ -146,6 +150,7 @@ static const setting settings[S_N] = {
     [S_LABELS_MB] = {"hub_labels_mb", "--hub-labels-mb", SET_INT, 0, 1 << 20},
     [S_OPERATOR] = {"operator", "--operator", SET_HOST, 0, 0},
     [S_PUBLIC_URL] = {"public_url", "--public-url", SET_URL, 0, 0},
+    [S_TILE_URL] = {"tile_url", "--tile-url", SET_TILES, 0, 0},
 };
 
 typedef struct setting_value {
@@ -281,6 +286,11 @@ static const char *expected(int k, char *buf, size_t cap)
     case SET_URL:
         snprintf(buf, cap, "an http:// or https:// URL without query, such as https://carpool.example.org/");
         break;
+    case SET_TILES:
+        snprintf(buf, cap,
+                 "an http:// or https:// URL template with {z}, {x} and {y}, such as "
+                 "http://127.0.0.1:8081/{z}/{x}/{y}.png");
+        break;
     default:
         snprintf(buf, cap, "a non-empty string");
     }
@@ -325,6 +335,20 @@ static int is_public_url(const char *t)
     return 1;
 }
 
+/* A tile URL template for the map page: an http or https URL with {z}, {x} and {y}, no spaces, quotes, angle
+   brackets or backslashes (it goes into the page's JSON and a browser's requests), 1000 characters at most. */
+static int is_tile_template(const char *t)
+{
+    if (strncmp(t, "https://", 8) && strncmp(t, "http://", 7))
+        return 0;
+    if (!strstr(t, "{z}") || !strstr(t, "{x}") || !strstr(t, "{y}") || strlen(t) > 1000)
+        return 0;
+    for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+        if (*p <= ' ' || *p == 0x7f || *p == '"' || *p == '<' || *p == '>' || *p == '\\')
+            return 0;
+    return 1;
+}
+
 /* Checks text as a value of setting k (on the command line, or a string in the config file) and stores it.
    Returns 0, or -1 after printing why. */
 static int set_from_text(int k, const char *text, const char *file, setting_value *v)
@@ -353,6 +377,8 @@ static int set_from_text(int k, const char *text, const char *file, setting_valu
         ok = is_host_name(text);
     } else if (s->kind == SET_URL) {
         ok = is_public_url(text);
+    } else if (s->kind == SET_TILES) {
+        ok = is_tile_template(text);
     } else {
         ok = *text != '\0';
     }
@@ -403,7 +429,8 @@ static int load_config(const char *path, setting_value *vals, json_t **doc)
         }
         const setting *s = &settings[k];
         char where[600], want[200], num[64];
-        if (s->kind == SET_STR || s->kind == SET_LISTEN || s->kind == SET_HOST || s->kind == SET_URL) {
+        if (s->kind == SET_STR || s->kind == SET_LISTEN || s->kind == SET_HOST || s->kind == SET_URL ||
+            s->kind == SET_TILES) {
             if (!json_is_string(val)) {
                 cli_error("%s must be a string", origin(k, path, where, sizeof where));
                 return -1;
@@ -720,6 +747,7 @@ static int serve(int argc, char **argv, json_t **config_doc)
     o.page_dir = page;
     o.operator_name = v[S_OPERATOR].set ? v[S_OPERATOR].s : NULL;
     o.public_url = v[S_PUBLIC_URL].set ? v[S_PUBLIC_URL].s : NULL;
+    o.tile_url = v[S_TILE_URL].set ? v[S_TILE_URL].s : NULL;
     s = cv_server_start(g, &o, &err);
     if (!s) {
         cli_error("%s", err.text);

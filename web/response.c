@@ -71,13 +71,19 @@ static struct MHD_Response *file_response(web_req *r)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_X_CONTENT_TYPE_OPTIONS, "nosniff");
     /* the page changes with the server; revalidate rather than cache stale copies */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    if (!strncmp(r->content_type, "text/html", 9))
-        /* scripts, styles and API calls from this server only; images (the map tiles) from anywhere, since
-           ?tiles= may name any tile server */
-        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY,
-                                "default-src 'self'; img-src 'self' data: blob: http: https:; "
-                                "style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
-                                "frame-ancestors 'none'; base-uri 'none'; form-action 'none'");
+    if (!strncmp(r->content_type, "text/html", 9)) {
+        /* everything from this server only; images also from the tile server the operator named (its origin:
+           scheme, host and port of --tile-url) */
+        const char *t = r->tile_url, *host = t ? strstr(t, "://") : NULL;
+        int origin = host ? (int)(host + 3 - t) + (int)strcspn(host + 3, "/") : 0;
+        char csp[1400];
+        snprintf(csp, sizeof csp,
+                 "default-src 'self'; img-src 'self' data: blob:%s%.*s; style-src 'self' 'unsafe-inline'; "
+                 "script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+                 "form-action 'none'",
+                 origin ? " " : "", origin, origin ? t : "");
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_SECURITY_POLICY, csp);
+    }
     return resp;
 }
 

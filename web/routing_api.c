@@ -502,10 +502,11 @@ int web_health(web_req *r)
     if (r->nargs)
         return web_error(r, BAD, osrm_word(OSRM_INVALID_QUERY), "/health takes no parameters");
     const cv_graph_header *h = &r->g->hdr;
-    /* bbox (min lon, min lat, max lon, max lat): what the map page fits its view to at start */
-    return web_ok(r, json_pack("{s:s,s:s,s:{s:s#,s:s#,s:I,s:I,s:I,s:I,s:I,s:[ffff]}}", "code", osrm_word(OSRM_OK),
-                               "status", "ready", "graph", "source", h->source,
-                               (int)strnlen(h->source, sizeof h->source), "osm_timestamp", h->osm_timestamp,
+    /* bbox (min lon, min lat, max lon, max lat): what the map page fits its view to at start; page.tiles: the
+       basemap the operator chose (--tile-url), null for none */
+    return web_ok(r, json_pack("{s:s,s:s,s:{s:s?},s:{s:s#,s:s#,s:I,s:I,s:I,s:I,s:I,s:[ffff]}}", "code",
+                               osrm_word(OSRM_OK), "status", "ready", "page", "tiles", r->tile_url, "graph", "source",
+                               h->source, (int)strnlen(h->source, sizeof h->source), "osm_timestamp", h->osm_timestamp,
                                (int)strnlen(h->osm_timestamp, sizeof h->osm_timestamp), "nodes", (json_int_t)h->nnodes,
                                "edges", (json_int_t)h->nedges, "restrictions", (json_int_t)h->nrestrictions,
                                "shortcuts", (json_int_t)h->nch_shortcuts, "created", (json_int_t)h->created_unix,

@@ -549,6 +549,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r.page_dir = s->o.page_dir;
     r.operator_name = s->o.operator_name;
     r.public_url = s->o.public_url;
+    r.tile_url = s->o.tile_url;
     r.metrics = s->metrics;
     r.file_fd = -1;
     switch (st->refuse) {

@@ -38,6 +38,8 @@ typedef struct cv_server_options {
                                     the caller: GET / and /static/...; NULL: GET / answers 503 Unavailable */
     const char *operator_name;   /* this platform's domain in the interoperability standard (/stdcov/v1), kept by
                                     the caller; NULL: /stdcov/v1 answers 503 Unavailable */
+    const char *tile_url;        /* the map page's basemap, an {z}/{x}/{y} URL template the operator chose, kept by
+                                    the caller (GET /health names it to the page); NULL: no basemap */
     const char *public_url;      /* where people reach the map page (https://carpool.example.org/), kept by the
                                     caller, for the links of /stdcov/v1 answers; NULL: no links */
 } cv_server_options;

@@ -41,6 +41,7 @@ typedef struct web_req {
     const char *page_dir;      /* the map page's directory (cv_server_options.page_dir), NULL when none */
     const char *operator_name; /* cv_server_options.operator_name, NULL when none */
     const char *public_url;    /* cv_server_options.public_url, NULL when none */
+    const char *tile_url;      /* cv_server_options.tile_url, NULL when none */
     int has_file;              /* instead of body and text: send file_fd (owned), file_size bytes (page.c) */
     int file_fd;
     uint64_t file_size;

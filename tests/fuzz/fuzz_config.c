@@ -52,7 +52,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         else if (sscanf(type, "number %lf\xe2\x80\x93%lf", &lo, &hi) == 2)
             kind = K_NUM;
         else if (!strncmp(type, "string", 6))
-            kind = strcmp(key, "listen") && strcmp(key, "operator") && strcmp(key, "public_url") ? K_STR : K_ANY_STR;
+            kind =
+                strcmp(key, "listen") && strcmp(key, "operator") && strcmp(key, "public_url") && strcmp(key, "tile_url")
+                    ? K_STR
+                    : K_ANY_STR;
         else if (!strncmp(type, "`true` / `false`", 16))
             kind = K_BOOL;
         else

@@ -442,6 +442,8 @@ static void test_bad_settings(void **state)
         {"{\"public_url\": \"carpool.example.org\"}", "'public_url' must be an http:// or https:// URL", ""},
         {"{\"public_url\": \"https://carpool.example.org/?a=1\"}", "'public_url' must be an http", "without query"},
         {"{\"public_url\": \"https:///x\"}", "'public_url'", ""},
+        {"{\"tile_url\": \"https://tiles.example.org/{z}/{x}.png\"}", "'tile_url' must be an http", "{y}"},
+        {"{\"tile_url\": \"file:///srv/{z}/{x}/{y}.png\"}", "'tile_url' must be an http", ""},
         {"{\"graph\": \"a\", \"graph\": \"b\"}", "duplicate", ""},
         {"[1, 2]", "must be a JSON object", ""},
         {"", "not JSON", ""},

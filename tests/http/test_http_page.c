@@ -169,7 +169,7 @@ static void test_index(void **state)
 {
     (void)state;
     expect_file("/", PAGE "/index.html", "text/html; charset=utf-8");
-    reply r = http_request(port, "GET", "/?tiles=http://127.0.0.1:1/%7Bz%7D/%7Bx%7D/%7By%7D.png", NULL, NULL, 0);
+    reply r = http_request(port, "GET", "/", NULL, NULL, 0);
     assert_int_equal(r.status, 200);
     /* Leaflet from this server, never from a CDN */
     assert_non_null(strstr(r.body, "/static/leaflet/leaflet.js"));
@@ -355,12 +355,61 @@ static void test_health_bbox(void **state)
     reply_free(&r);
 }
 
+/* The page asks no other host for anything: without --tile-url no basemap (page.tiles null) and images from this
+   server only; with one, the page is told the template and may load images from that origin alone. */
+static void test_tile_server_setting(void **state)
+{
+    (void)state;
+    char csp[400];
+    reply r = http_request(port, "GET", "/health", NULL, NULL, 0);
+    assert_true(json_is_null(json_object_get(json_object_get(r.json, "page"), "tiles")));
+    reply_free(&r);
+    r = http_request(port, "GET", "/", NULL, NULL, 0);
+    assert_non_null(strstr(header(&r, "Content-Security-Policy", csp, sizeof csp), "img-src 'self' data: blob:;"));
+    reply_free(&r);
+
+    cv_server_options o = cv_server_defaults();
+    o.port = 0;
+    o.threads = 2;
+    o.quiet = 1;
+    o.page_dir = PAGE;
+    o.tile_url = "http://127.0.0.1:8081/tiles/{z}/{x}/{y}.png";
+    cv_error err = {0};
+    cv_server *s = cv_server_start(graph, &o, &err);
+    if (!s)
+        fail_msg("%s", err.text);
+    uint16_t p = cv_server_port(s);
+    r = http_request(p, "GET", "/health", NULL, NULL, 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "page"), "tiles")), o.tile_url);
+    reply_free(&r);
+    r = http_request(p, "GET", "/", NULL, NULL, 0);
+    header(&r, "Content-Security-Policy", csp, sizeof csp);
+    assert_non_null(strstr(csp, "img-src 'self' data: blob: http://127.0.0.1:8081;"));
+    assert_null(strstr(csp, "https:;"));
+    reply_free(&r);
+    cv_server_stop(s);
+    /* and the page's script names no outside host to fetch from */
+    FILE *f = fopen(PAGE "/app.js", "r");
+    assert_non_null(f);
+    char line[1024];
+    while (fgets(line, sizeof line, f))
+        if (strstr(line, "tile.openstreetmap") || strstr(line, "unpkg") || strstr(line, "{z}/{x}/{y}"))
+            fail_msg("app.js names an outside tile or script host: %s", line);
+    fclose(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_index),     cmocka_unit_test(test_static),      cmocka_unit_test(test_leaflet),
-        cmocka_unit_test(test_traversal), cmocka_unit_test(test_missing),     cmocka_unit_test(test_not_installed),
-        cmocka_unit_test(test_auth_mode), cmocka_unit_test(test_health_bbox),
+        cmocka_unit_test(test_index),
+        cmocka_unit_test(test_static),
+        cmocka_unit_test(test_leaflet),
+        cmocka_unit_test(test_traversal),
+        cmocka_unit_test(test_missing),
+        cmocka_unit_test(test_not_installed),
+        cmocka_unit_test(test_auth_mode),
+        cmocka_unit_test(test_health_bbox),
+        cmocka_unit_test(test_tile_server_setting),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,20 +1,15 @@
 /* app.js — the covoit map page: a route between two points, a carpool search, publishing an offer, all against
    this server's own API (docs/API.md). Plain browser JavaScript, no build step; Leaflet (L) is loaded before it
-   from /static/leaflet/. The only outside requests are the map tiles (?tiles=URL_TEMPLATE overrides them). */
+   from /static/leaflet/. The page asks nothing of any other host: its basemap is the tile server the operator
+   named (covoit serve --tile-url, given by /health); without one it outlines the area the graph covers. */
 (function () {
   'use strict';
 
-  var params = new URLSearchParams(window.location.search);
-  var OSM_TILES = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
-  var tiles = params.get('tiles') || OSM_TILES;
-
   var $ = function (id) { return document.getElementById(id); };
   var map = L.map('map', { zoomControl: true });
-  L.tileLayer(tiles, {
-    maxZoom: 19,
-    attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
-  }).addTo(map);
-  /* no view until /health gives the graph's box (below), so no tiles are fetched for a world view first */
+  var ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors';
+  map.attributionControl.addAttribution(ATTRIBUTION); /* the routes are OpenStreetMap data, tiles or not */
+  /* no view and no tiles until /health gives the graph's box and the operator's tile server (below) */
   window.covoit = { map: map }; /* for the browser's console */
 
   /* --- talking to the server --- */
@@ -319,12 +314,17 @@
   /* --- start: fit the map to the graph (GET /health carries its bounding box) --- */
 
   api('GET', '/health').then(function (doc) {
-    var g = doc.graph || {};
-    if (g.bbox && g.bbox.length === 4)
-      fit([[g.bbox[1], g.bbox[0]], [g.bbox[3], g.bbox[2]]]);
+    var g = doc.graph || {}, tiles = (doc.page || {}).tiles;
+    var box = g.bbox && g.bbox.length === 4 ? [[g.bbox[1], g.bbox[0]], [g.bbox[3], g.bbox[2]]] : null;
+    if (tiles)
+      L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
+    else if (box) /* no basemap configured: the covered area, not a grey void */
+      L.rectangle(box, { color: '#555', weight: 1, fill: false, dashArray: '4 4' }).addTo(map);
+    if (box)
+      fit(box);
     $('status').textContent = 'Graph ' + (g.source || '?') + (g.osm_timestamp ? ' (OSM data of ' +
       g.osm_timestamp.slice(0, 10) + ')' : '') + ' · ' + (g.nodes || 0).toLocaleString() + ' junctions' +
-      (tiles !== OSM_TILES ? ' · tiles from ' + tiles : '');
+      (tiles ? '' : ' · no basemap (the operator names a tile server with covoit serve --tile-url)');
   }).catch(function (e) {
     map.setView([0, 0], 2);
     $('status').textContent = 'The server did not answer /health.';
