@@ -76,39 +76,6 @@ static cv_hub_labels *LABELS; /* --hub-labels */
 static int64_t NOW;
 static cv_day DAY; /* tomorrow, local: every trip is on this date */
 
-/* As the matcher snaps: 300 m, never onto a motorway. */
-static cv_snap_options snap_opts(void)
-{
-    cv_snap_options o = cv_snap_defaults();
-    o.exclude_classes = (1u << CV_RC_MOTORWAY) | (1u << CV_RC_MOTORWAY_LINK);
-    return o;
-}
-
-static int snaps(cv_coord c, cv_snap *s)
-{
-    cv_snap_options o = snap_opts();
-    cv_snap tmp;
-    return cv_snap_point(G, c, &o, s ? s : &tmp, NULL) == 0;
-}
-
-/* A uniform point of the graph's bounding box that snaps to a road. */
-static cv_coord random_point(void)
-{
-    for (;;) {
-        cv_coord c = {(int32_t)frand(G->hdr.bbox[0], G->hdr.bbox[2]), (int32_t)frand(G->hdr.bbox[1], G->hdr.bbox[3])};
-        if (snaps(c, NULL))
-            return c;
-    }
-}
-
-static void random_pair(cv_coord *a, cv_coord *b)
-{
-    do {
-        *a = random_point();
-        *b = random_point();
-    } while (cv_distance_m(*a, *b) < MIN_TRIP_M);
-}
-
 /* A departure on DAY, uniform over 06:00-10:00 local time. */
 static int64_t random_time(void)
 {
@@ -146,7 +113,7 @@ static cv_request make_request(cv_coord from, cv_coord to, int64_t depart)
 static int request_along(cv_ch_query *q, const cv_offer *o, cv_request *r)
 {
     cv_snap a, b;
-    if (!snaps(o->from, &a) || !snaps(o->to, &b))
+    if (!bench_snaps(G, o->from, &a) || !bench_snaps(G, o->to, &b))
         return 0;
     cv_path p = {0};
     cv_coord *pts = NULL;
@@ -156,7 +123,7 @@ static int request_along(cv_ch_query *q, const cv_offer *o, cv_request *r)
         cv_coord from = bench_jitter(bench_along(pts, n, frand(0.2, 0.4)), 50, &rng),
                  to = bench_jitter(bench_along(pts, n, frand(0.6, 0.8)), 50, &rng);
         *r = make_request(from, to, o->when.depart + (int64_t)(next_rand() % 601));
-        ok = snaps(from, NULL) && snaps(to, NULL) && (from.lon != to.lon || from.lat != to.lat);
+        ok = bench_snaps(G, from, NULL) && bench_snaps(G, to, NULL) && (from.lon != to.lon || from.lat != to.lat);
     }
     free(pts);
     cv_path_free(&p);
@@ -297,7 +264,7 @@ static int run_size(int size, int nreq, int naive_max, double naive_budget, resu
     int n = 0;
     while (n < size) {
         cv_coord a, b;
-        random_pair(&a, &b);
+        bench_random_pair(G, &rng, MIN_TRIP_M, &a, &b);
         cv_offer o = make_offer(a, b, random_time());
         double t0 = now_s();
         int rc = cv_matcher_add_offer(w, &o, NOW, &err);
@@ -346,7 +313,7 @@ static int run_size(int size, int nreq, int naive_max, double naive_budget, resu
             }
         } else {
             cv_coord a, b;
-            random_pair(&a, &b);
+            bench_random_pair(G, &rng, MIN_TRIP_M, &a, &b);
             rq = make_request(a, b, random_time());
         }
         cv_match *ms = NULL;
@@ -476,7 +443,7 @@ static int run_size(int size, int nreq, int naive_max, double naive_budget, resu
     int nc = 0;
     while (nc < CHANGE_OFFERS) {
         cv_coord a, b;
-        random_pair(&a, &b);
+        bench_random_pair(G, &rng, MIN_TRIP_M, &a, &b);
         cv_offer o = make_offer(a, b, random_time());
         double t0 = now_s();
         int rc = cv_matcher_add_offer(w, &o, NOW, &err);

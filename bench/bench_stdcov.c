@@ -116,33 +116,6 @@ static const cv_graph *G;
 static int64_t NOW;
 static cv_day DAY0; /* tomorrow, local: offers leave on DAY0 .. DAY0 + DAYS - 1 */
 
-/* As the matcher snaps: 300 m, never onto a motorway. */
-static int snaps(cv_coord c, cv_snap *s)
-{
-    cv_snap_options o = cv_snap_defaults();
-    o.exclude_classes = (1u << CV_RC_MOTORWAY) | (1u << CV_RC_MOTORWAY_LINK);
-    cv_snap tmp;
-    return cv_snap_point(G, c, &o, s ? s : &tmp, NULL) == 0;
-}
-
-/* A uniform point of the graph's bounding box that snaps to a road. */
-static cv_coord random_point(void)
-{
-    for (;;) {
-        cv_coord c = {(int32_t)frand(G->hdr.bbox[0], G->hdr.bbox[2]), (int32_t)frand(G->hdr.bbox[1], G->hdr.bbox[3])};
-        if (snaps(c, NULL))
-            return c;
-    }
-}
-
-static void random_pair(cv_coord *a, cv_coord *b)
-{
-    do {
-        *a = random_point();
-        *b = random_point();
-    } while (cv_distance_m(*a, *b) < MIN_TRIP_M);
-}
-
 /* A departure uniform over 06:00-10:00 local time on one of the DAYS days from tomorrow. */
 static int64_t random_time(void)
 {
@@ -182,7 +155,7 @@ typedef struct ask {
 static int ask_along(cv_ch_query *q, const cv_offer *o, int reversed, ask *a)
 {
     cv_snap sa, sb;
-    if (!snaps(o->from, &sa) || !snaps(o->to, &sb))
+    if (!bench_snaps(G, o->from, &sa) || !bench_snaps(G, o->to, &sb))
         return 0;
     cv_path p = {0};
     cv_coord *pts = NULL;
@@ -204,7 +177,7 @@ static int ask_along(cv_ch_query *q, const cv_offer *o, int reversed, ask *a)
                  PATH_JOURNEYS "?departureLat=%.7f&departureLng=%.7f&arrivalLat=%.7f&arrivalLng=%.7f"
                                "&departureDate=%lld&timeDelta=%d",
                  cv_deg(from.lat), cv_deg(from.lon), cv_deg(to.lat), cv_deg(to.lon), date, delta);
-        ok = snaps(from, NULL) && snaps(to, NULL) && (from.lon != to.lon || from.lat != to.lat);
+        ok = bench_snaps(G, from, NULL) && bench_snaps(G, to, NULL) && (from.lon != to.lon || from.lat != to.lat);
     }
     free(pts);
     cv_path_free(&p);
@@ -215,7 +188,7 @@ static int ask_along(cv_ch_query *q, const cv_offer *o, int reversed, ask *a)
 static void ask_random(ask *a)
 {
     cv_coord from, to;
-    random_pair(&from, &to);
+    bench_random_pair(G, &rng, MIN_TRIP_M, &from, &to);
     int delta = 900 + (int)(next_rand() % 2701);
     a->kind = K_RANDOM;
     snprintf(a->path, sizeof a->path,
@@ -1090,7 +1063,7 @@ int main(int argc, char **argv)
     double add_t0 = now_s();
     while (n < noffers) {
         cv_coord a, b;
-        random_pair(&a, &b);
+        bench_random_pair(G, &rng, MIN_TRIP_M, &a, &b);
         cv_offer o = make_offer(a, b, random_time());
         if (cv_matcher_add_offer(w, &o, NOW, &err)) {
             add_failures++; /* e.g. no route (an island the snap still accepted): draw again */

@@ -9,6 +9,9 @@
 #include <time.h>
 
 #include "routing/geo.h"
+#include "routing/graph.h"
+#include "routing/road_class.h"
+#include "routing/snap.h"
 
 /* splitmix64: the next number of the sequence whose state is *s (any seed). */
 static inline uint64_t bench_splitmix(uint64_t *s)
@@ -87,6 +90,35 @@ static inline cv_coord bench_jitter(cv_coord c, double m, uint64_t *rng)
     c.lon += (int32_t)lround(bench_between(bench_splitmix(rng), -dlon, dlon) * CV_COORD_SCALE);
     c.lat += (int32_t)lround(bench_between(bench_splitmix(rng), -dlat, dlat) * CV_COORD_SCALE);
     return c;
+}
+
+/* Whether c snaps as a trip's end on g, off motorways (into *s when not NULL). */
+static inline int bench_snaps(const cv_graph *g, cv_coord c, cv_snap *s)
+{
+    cv_snap_options o = cv_snap_defaults();
+    o.exclude_classes = (1u << CV_RC_MOTORWAY) | (1u << CV_RC_MOTORWAY_LINK);
+    cv_snap tmp;
+    return cv_snap_point(g, c, &o, s ? s : &tmp, NULL) == 0;
+}
+
+/* A uniform point of g's bounding box that snaps as a trip's end, drawn from the sequence *rng. */
+static inline cv_coord bench_random_point(const cv_graph *g, uint64_t *rng)
+{
+    for (;;) {
+        cv_coord c = {(int32_t)bench_between(bench_splitmix(rng), g->hdr.bbox[0], g->hdr.bbox[2]),
+                      (int32_t)bench_between(bench_splitmix(rng), g->hdr.bbox[1], g->hdr.bbox[3])};
+        if (bench_snaps(g, c, NULL))
+            return c;
+    }
+}
+
+/* Two such points at least min_m metres apart. */
+static inline void bench_random_pair(const cv_graph *g, uint64_t *rng, double min_m, cv_coord *a, cv_coord *b)
+{
+    do {
+        *a = bench_random_point(g, rng);
+        *b = bench_random_point(g, rng);
+    } while (cv_distance_m(*a, *b) < min_m);
 }
 
 #endif

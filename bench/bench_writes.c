@@ -71,48 +71,6 @@ static double median_of(double *v, size_t n)
 static const cv_graph *G;
 static int64_t NOW;
 
-static cv_snap_options snap_opts(void)
-{
-    cv_snap_options o = cv_snap_defaults();
-    o.exclude_classes = (1u << CV_RC_MOTORWAY) | (1u << CV_RC_MOTORWAY_LINK); /* as the matcher snaps */
-    return o;
-}
-
-static int snaps(cv_coord c, cv_snap *s)
-{
-    cv_snap_options o = snap_opts();
-    cv_snap tmp;
-    return cv_snap_point(G, c, &o, s ? s : &tmp, NULL) == 0;
-}
-
-static cv_coord random_point(void)
-{
-    for (;;) {
-        cv_coord c = {(int32_t)frand(G->hdr.bbox[0], G->hdr.bbox[2]), (int32_t)frand(G->hdr.bbox[1], G->hdr.bbox[3])};
-        if (snaps(c, NULL))
-            return c;
-    }
-}
-
-/* The point at fraction f of the polyline pts[0..n) by length. */
-static cv_coord along(const cv_coord *pts, size_t n, double f)
-{
-    double total = 0;
-    for (size_t i = 1; i < n; i++)
-        total += cv_distance_m(pts[i - 1], pts[i]);
-    double goal = f * total, run = 0;
-    for (size_t i = 1; i < n; i++) {
-        double d = cv_distance_m(pts[i - 1], pts[i]);
-        if (run + d >= goal && d > 0) {
-            double t = (goal - run) / d;
-            return (cv_coord){pts[i - 1].lon + (int32_t)lround(t * (pts[i].lon - pts[i - 1].lon)),
-                              pts[i - 1].lat + (int32_t)lround(t * (pts[i].lat - pts[i - 1].lat))};
-        }
-        run += d;
-    }
-    return pts[n - 1];
-}
-
 /* One round's trips: a driver, and a passenger along the driver's route (pickup at 20-40 %, drop-off at 60-80 %,
    5 minutes later at most), so that the booking matches. */
 typedef struct trip_pair {
@@ -123,20 +81,17 @@ typedef struct trip_pair {
 static int draw_pair(cv_ch_query *q, trip_pair *t)
 {
     cv_snap a, b;
-    do {
-        t->from = random_point();
-        t->to = random_point();
-    } while (cv_distance_m(t->from, t->to) < MIN_TRIP_M);
-    if (!snaps(t->from, &a) || !snaps(t->to, &b))
+    bench_random_pair(G, &rng, MIN_TRIP_M, &t->from, &t->to);
+    if (!bench_snaps(G, t->from, &a) || !bench_snaps(G, t->to, &b))
         return 0;
     cv_path p = {0};
     cv_coord *pts = NULL;
     size_t n = 0;
     int ok = cv_ch_route(q, &a, &b, &p, NULL) == 0 && cv_path_geometry(G, &p, &pts, &n) == 0 && n >= 2;
     if (ok) {
-        t->pickup = along(pts, n, frand(0.2, 0.4));
-        t->dropoff = along(pts, n, frand(0.6, 0.8));
-        ok = snaps(t->pickup, NULL) && snaps(t->dropoff, NULL) &&
+        t->pickup = bench_along(pts, n, frand(0.2, 0.4));
+        t->dropoff = bench_along(pts, n, frand(0.6, 0.8));
+        ok = bench_snaps(G, t->pickup, NULL) && bench_snaps(G, t->dropoff, NULL) &&
              (t->pickup.lon != t->dropoff.lon || t->pickup.lat != t->dropoff.lat);
     }
     /* tomorrow between 06:00 and 10:00 UTC: a time zone changes nothing here */
