@@ -522,26 +522,6 @@ static int run_size_child(int size, int nreq, int naive_max, double naive_budget
 
 /* ---------------------------------------------------------------- main */
 
-static void cpu_model(char *buf, size_t n)
-{
-    snprintf(buf, n, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "model name", 10)) {
-            const char *c = strchr(line, ':');
-            if (c) {
-                c++;
-                while (*c == ' ')
-                    c++;
-                snprintf(buf, n, "%.*s", (int)strcspn(c, "\n\""), c);
-            }
-            break;
-        }
-    if (f)
-        fclose(f);
-}
-
 static void usage(void)
 {
     fprintf(
@@ -711,7 +691,7 @@ int main(int argc, char **argv)
     struct utsname un;
     uname(&un);
     char cpu[128];
-    cpu_model(cpu, sizeof cpu);
+    bench_cpu_model(cpu, sizeof cpu);
     char day[16];
     cv_format_date(DAY, day);
     fprintf(f,

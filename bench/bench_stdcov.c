@@ -863,26 +863,6 @@ static void remove_tmp(void)
         remove(tmp_log);
 }
 
-static void cpu_model(char *buf, size_t n)
-{
-    snprintf(buf, n, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "model name", 10)) {
-            const char *c = strchr(line, ':');
-            if (c) {
-                c++;
-                while (*c == ' ')
-                    c++;
-                snprintf(buf, n, "%.*s", (int)strcspn(c, "\n"), c);
-            }
-            break;
-        }
-    if (f)
-        fclose(f);
-}
-
 static void usage(void)
 {
     fprintf(stderr, "usage: bench_stdcov [--graph FILE | --pbf FILE] [--out FILE] [--offers N] [--requests N] "
@@ -1145,7 +1125,7 @@ int main(int argc, char **argv)
     if (!report_file)
         say("cannot write %s (the report is on stdout only)", outp);
     char cpu[128], day0[16], day1[16], tstart[32];
-    cpu_model(cpu, sizeof cpu);
+    bench_cpu_model(cpu, sizeof cpu);
     cv_format_date(DAY0, day0);
     cv_format_date(DAY0 + DAYS - 1, day1);
     cv_format_datetime(NOW, tstart);

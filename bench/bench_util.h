@@ -3,6 +3,7 @@
 #define CV_BENCH_UTIL_H
 
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +91,27 @@ static inline cv_coord bench_jitter(cv_coord c, double m, uint64_t *rng)
     c.lon += (int32_t)lround(bench_between(bench_splitmix(rng), -dlon, dlon) * CV_COORD_SCALE);
     c.lat += (int32_t)lround(bench_between(bench_splitmix(rng), -dlat, dlat) * CV_COORD_SCALE);
     return c;
+}
+
+/* The processor's model name from /proc/cpuinfo ("unknown" without it), without quotes, into buf. */
+static inline void bench_cpu_model(char *buf, size_t n)
+{
+    snprintf(buf, n, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, "model name", 10)) {
+            const char *c = strchr(line, ':');
+            if (c) {
+                c++;
+                while (*c == ' ')
+                    c++;
+                snprintf(buf, n, "%.*s", (int)strcspn(c, "\n\""), c);
+            }
+            break;
+        }
+    if (f)
+        fclose(f);
 }
 
 /* Whether c snaps as a trip's end on g, off motorways (into *s when not NULL). */

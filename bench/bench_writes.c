@@ -318,26 +318,6 @@ static int run_config(const char *dir, int threads, int mode, int rounds, trip_p
 
 /* ---------------------------------------------------------------- the machine */
 
-static void cpu_model(char *buf, size_t n)
-{
-    snprintf(buf, n, "unknown");
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    char line[512];
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, "model name", 10)) {
-            const char *c = strchr(line, ':');
-            if (c) {
-                c++;
-                while (*c == ' ')
-                    c++;
-                snprintf(buf, n, "%.*s", (int)strcspn(c, "\n"), c);
-            }
-            break;
-        }
-    if (f)
-        fclose(f);
-}
-
 /* First line of a small sysfs file, or "?" */
 static void read_line(const char *path, char *buf, size_t n)
 {
@@ -554,7 +534,7 @@ int main(int argc, char **argv)
 
     char disk[512], cpu[128];
     describe_disk(dir, disk, sizeof disk);
-    cpu_model(cpu, sizeof cpu);
+    bench_cpu_model(cpu, sizeof cpu);
     double fs50 = 0, fs99 = 0;
     if (fsync_probe(dir, 200, &fs50, &fs99))
         fprintf(stderr, "bench_writes: cannot probe fsync in %s: %s\n", dir, strerror(errno));
