@@ -8,6 +8,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -208,6 +209,60 @@ static const char *const migrations[] = {
     "  read_at INTEGER"
     ");"
     "CREATE INDEX messages_by_owner ON messages(owner, id);",
+    /* 6 -> 7: partner operators (cv_partner), the booking events we owe them (cv_outbox_event), written by a
+       trigger in the same transaction as the change of the booking they report, so that no path that changes a
+       partner's booking can forget one and no crash can lose one; and the bookings our users made on partners'
+       journeys (cv_remote_booking) with the events partners sent us about them. */
+    "CREATE TABLE partners ("
+    "  name TEXT PRIMARY KEY CHECK (length(name) > 0),"
+    "  base_url TEXT NOT NULL,"
+    "  api_key TEXT NOT NULL,"
+    "  events_url TEXT NOT NULL,"
+    "  created INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  partner TEXT NOT NULL,"
+    "  uuid TEXT NOT NULL,"
+    "  event TEXT NOT NULL UNIQUE,"
+    "  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 4),"
+    "  created INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT,"
+    "  done INTEGER," /* when it was delivered or refused; NULL while it waits */
+    "  refused INTEGER NOT NULL DEFAULT 0"
+    ");"
+    "CREATE INDEX outbox_waiting ON outbox(uuid, id) WHERE done IS NULL;"
+    /* our booking's status as the standard says it (pending, accepted, anything else), for the partner that made
+       it, unless the partner cancelled it itself; the event's id a random UUID (version 4) */
+    "CREATE TRIGGER partner_booking_event AFTER UPDATE OF status ON bookings WHEN OLD.status <> NEW.status "
+    "BEGIN "
+    "  INSERT INTO outbox(partner, uuid, event, status, created) "
+    "  SELECT pb.partner, pb.uuid, "
+    "    lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || "
+    "      substr('89AB', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || "
+    "      hex(randomblob(6))), "
+    "    CASE NEW.status WHEN 0 THEN 0 WHEN 1 THEN 1 ELSE 4 END, CAST(strftime('%s', 'now') AS INTEGER) "
+    "  FROM partner_bookings pb WHERE pb.booking_id = NEW.id AND pb.status <> 4; "
+    "END;"
+    "CREATE TABLE remote_bookings ("
+    "  uuid TEXT PRIMARY KEY,"
+    "  partner TEXT NOT NULL,"
+    "  owner TEXT NOT NULL,"
+    "  journey TEXT NOT NULL,"
+    "  doc TEXT NOT NULL," /* the standard's Booking as we sent it */
+    "  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 4),"
+    "  created INTEGER NOT NULL,"
+    "  updated INTEGER NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX remote_bookings_by_owner ON remote_bookings(owner);"
+    "CREATE TABLE remote_events ("
+    "  id TEXT PRIMARY KEY,"
+    "  uuid TEXT NOT NULL,"
+    "  status INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL"
+    ") WITHOUT ROWID;",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == CV_STORE_SCHEMA_VERSION,
@@ -2272,6 +2327,310 @@ int cv_store_mark_message_read(cv_store *s, int64_t id, cv_error *err)
         rc = sqlite3_changes(s->db) ? 0 : cv_fail(err, CV_ENOTFOUND, "message %lld not found", (long long)id);
     sqlite3_finalize(st);
     return rc;
+}
+
+/* ---- partner operators, the outbox of their booking events, our bookings on their journeys ---- */
+
+/* Binds the arguments of st from 1 on as spec says: 't' a text (NULL binds NULL), 'i' an int64_t, 'n' an int. */
+static void bind_vargs(sqlite3_stmt *st, const char *spec, va_list ap)
+{
+    for (int i = 1; *spec; spec++, i++) {
+        if (*spec == 't') {
+            const char *v = va_arg(ap, const char *);
+            if (v)
+                sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+        } else if (*spec == 'i') {
+            sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+        } else {
+            sqlite3_bind_int(st, i, va_arg(ap, int));
+        }
+    }
+}
+
+static void bind_args(sqlite3_stmt *st, const char *spec, ...)
+{
+    va_list ap;
+    va_start(ap, spec);
+    bind_vargs(st, spec, ap);
+    va_end(ap);
+}
+
+static void column_text(sqlite3_stmt *st, int col, char *out, size_t cap)
+{
+    const char *v = (const char *)sqlite3_column_text(st, col);
+    snprintf(out, cap, "%s", v ? v : "");
+}
+
+/* Runs sql, a write of one row found by its key, with the arguments bound as in bind_args: 0, CV_ENOTFOUND (with
+   missing as the message) when it changed no row, CV_ECONFLICT (with conflict) on a primary key or unique
+   conflict. */
+static int write_one(cv_store *s, const char *sql, const char *what, const char *missing, const char *conflict,
+                     cv_error *err, const char *spec, ...)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        va_list ap;
+        va_start(ap, spec);
+        bind_vargs(st, spec, ap);
+        va_end(ap);
+        rc = sqlite3_step(st);
+    }
+    if (conflict && (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE))
+        rc = cv_fail(err, CV_ECONFLICT, "%s", conflict);
+    else if (rc != SQLITE_DONE)
+        rc = db_fail(s->db, err, rc, what);
+    else
+        rc = sqlite3_changes(s->db) || !missing ? 0 : cv_fail(err, CV_ENOTFOUND, "%s", missing);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cv_store_add_partner(cv_store *s, const cv_partner *p, cv_error *err)
+{
+    if (!s || !p || !p->name[0] || !p->base_url[0] || !p->api_key[0] || !p->events_url[0])
+        return cv_fail(err, CV_EINVAL, "a partner needs a name, a base URL, a key and a booking-events URL");
+    char conflict[CV_OWNER_MAX + 40];
+    snprintf(conflict, sizeof conflict, "partner %s exists already", p->name);
+    return write_one(s,
+                     "INSERT INTO partners(name, base_url, api_key, events_url, created) VALUES (?1, ?2, ?3, ?4, ?5)",
+                     "cannot record the partner", NULL, conflict, err, "tttti", p->name, p->base_url, p->api_key,
+                     p->events_url, store_now(s));
+}
+
+#define PARTNER_COLS "name, base_url, api_key, events_url, created"
+
+static void read_partner_row(sqlite3_stmt *st, cv_partner *p)
+{
+    memset(p, 0, sizeof *p);
+    column_text(st, 0, p->name, sizeof p->name);
+    column_text(st, 1, p->base_url, sizeof p->base_url);
+    column_text(st, 2, p->api_key, sizeof p->api_key);
+    column_text(st, 3, p->events_url, sizeof p->events_url);
+    p->created = sqlite3_column_int64(st, 4);
+}
+
+int cv_store_get_partner(cv_store *s, const char *name, cv_partner *out, cv_error *err)
+{
+    if (!s || !name || !out)
+        return cv_fail(err, CV_EINVAL, "cv_store_get_partner: missing argument");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT " PARTNER_COLS " FROM partners WHERE name = ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        bind_args(st, "t", name);
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_ROW)
+        read_partner_row(st, out), rc = 0;
+    else if (rc == SQLITE_DONE)
+        rc = cv_fail(err, CV_ENOTFOUND, "no partner named %s", name);
+    else
+        rc = db_fail(s->db, err, rc, "cannot read the partner");
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cv_store_list_partners(cv_store *s, cv_partner **out, size_t *n, cv_error *err)
+{
+    if (!s || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_list_partners: missing argument");
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT " PARTNER_COLS " FROM partners ORDER BY name", -1, &st, NULL);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((rc = grow((void **)out, &cap, *n + 1, sizeof **out, err)))
+            break;
+        read_partner_row(st, &(*out)[(*n)++]);
+        rc = SQLITE_OK;
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_fail(s->db, err, rc, "cannot list the partners");
+    sqlite3_finalize(st);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int cv_store_remove_partner(cv_store *s, const char *name, cv_error *err)
+{
+    if (!s || !name)
+        return cv_fail(err, CV_EINVAL, "cv_store_remove_partner: missing argument");
+    char missing[CV_OWNER_MAX + 20];
+    snprintf(missing, sizeof missing, "no partner named %s", name);
+    return write_one(s, "DELETE FROM partners WHERE name = ?1", "cannot remove the partner", missing, NULL, err, "t",
+                     name);
+}
+
+int cv_store_outbox_due(cv_store *s, int64_t now, size_t max, cv_outbox_event **out, size_t *n, cv_error *err)
+{
+    if (!s || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_outbox_due: missing argument");
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    sqlite3_stmt *st = NULL;
+    int rc =
+        sqlite3_prepare_v2(s->db,
+                           "SELECT o.id, o.partner, o.uuid, o.event, o.status, o.created, o.attempts FROM outbox o "
+                           "WHERE o.done IS NULL AND o.next_at <= ?1 "
+                           "AND o.id = (SELECT min(id) FROM outbox f WHERE f.uuid = o.uuid AND f.done IS NULL) "
+                           "AND EXISTS (SELECT 1 FROM partners p WHERE p.name = o.partner) ORDER BY o.id LIMIT ?2",
+                           -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        bind_args(st, "ii", now, (int64_t)max);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((rc = grow((void **)out, &cap, *n + 1, sizeof **out, err)))
+            break;
+        cv_outbox_event *e = &(*out)[(*n)++];
+        memset(e, 0, sizeof *e);
+        e->id = sqlite3_column_int64(st, 0);
+        column_text(st, 1, e->partner, sizeof e->partner);
+        column_text(st, 2, e->uuid, sizeof e->uuid);
+        column_text(st, 3, e->event, sizeof e->event);
+        e->status = (cv_partner_status)sqlite3_column_int(st, 4);
+        e->created = sqlite3_column_int64(st, 5);
+        e->attempts = sqlite3_column_int(st, 6);
+        rc = SQLITE_OK;
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_fail(s->db, err, rc, "cannot read the outbox");
+    sqlite3_finalize(st);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+int cv_store_outbox_done(cv_store *s, int64_t id, int refused, const char *why, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_outbox_done: no store");
+    return write_one(s, "UPDATE outbox SET done = ?2, refused = ?3, last_error = ?4 WHERE id = ?1",
+                     "cannot mark the event delivered", "no such event", NULL, err, "iint", id, store_now(s),
+                     refused ? 1 : 0, why);
+}
+
+int cv_store_outbox_retry(cv_store *s, int64_t id, int64_t next_at, const char *why, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_outbox_retry: no store");
+    return write_one(s, "UPDATE outbox SET attempts = attempts + 1, next_at = ?2, last_error = ?3 WHERE id = ?1",
+                     "cannot record the failed attempt", "no such event", NULL, err, "iit", id, next_at, why);
+}
+
+int cv_store_outbox_stats(cv_store *s, cv_outbox_stats *out, cv_error *err)
+{
+    if (!s || !out)
+        return cv_fail(err, CV_EINVAL, "cv_store_outbox_stats: missing argument");
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        s->db,
+        "SELECT count(*) FILTER (WHERE done IS NULL), count(*) FILTER (WHERE done IS NOT NULL AND NOT refused), "
+        "count(*) FILTER (WHERE refused), coalesce(min(created) FILTER (WHERE done IS NULL), 0), "
+        "count(*) FILTER (WHERE done IS NULL AND partner NOT IN (SELECT name FROM partners)) FROM outbox",
+        -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->waiting = sqlite3_column_int64(st, 0);
+        out->delivered = sqlite3_column_int64(st, 1);
+        out->refused = sqlite3_column_int64(st, 2);
+        out->oldest = sqlite3_column_int64(st, 3);
+        out->held = sqlite3_column_int64(st, 4);
+        rc = 0;
+    } else {
+        rc = db_fail(s->db, err, rc, "cannot count the outbox");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cv_store_add_remote_booking(cv_store *s, const cv_remote_booking *b, cv_error *err)
+{
+    if (!s || !b || !b->uuid[0] || !b->partner[0] || !b->owner[0] || (unsigned)b->status > CV_PARTNER_CANCELLED)
+        return cv_fail(err, CV_EINVAL, "cv_store_add_remote_booking: missing argument");
+    char conflict[80];
+    snprintf(conflict, sizeof conflict, "booking %s exists already", b->uuid);
+    int64_t now = store_now(s);
+    return write_one(s,
+                     "INSERT INTO remote_bookings(uuid, partner, owner, journey, doc, status, created, updated) "
+                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                     "cannot record the booking", NULL, conflict, err, "tttttni", b->uuid, b->partner, b->owner,
+                     b->journey, b->doc, (int)b->status, now);
+}
+
+int cv_store_get_remote_booking(cv_store *s, const char *uuid, cv_remote_booking *out, cv_error *err)
+{
+    if (!s || !uuid || !out)
+        return cv_fail(err, CV_EINVAL, "cv_store_get_remote_booking: missing argument");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT uuid, partner, owner, journey, doc, status, created, updated FROM "
+                                "remote_bookings WHERE uuid = ?1",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        bind_args(st, "t", uuid);
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_ROW) {
+        memset(out, 0, sizeof *out);
+        column_text(st, 0, out->uuid, sizeof out->uuid);
+        column_text(st, 1, out->partner, sizeof out->partner);
+        column_text(st, 2, out->owner, sizeof out->owner);
+        column_text(st, 3, out->journey, sizeof out->journey);
+        column_text(st, 4, out->doc, sizeof out->doc);
+        out->status = (cv_partner_status)sqlite3_column_int(st, 5);
+        out->created = sqlite3_column_int64(st, 6);
+        out->updated = sqlite3_column_int64(st, 7);
+        rc = 0;
+    } else if (rc == SQLITE_DONE) {
+        rc = cv_fail(err, CV_ENOTFOUND, "booking %s not found", uuid);
+    } else {
+        rc = db_fail(s->db, err, rc, "cannot read the booking");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cv_store_remote_status(cv_store *s, const char *partner, const char *uuid, const char *event,
+                           cv_partner_status status, int *applied, cv_error *err)
+{
+    if (applied)
+        *applied = 0;
+    if (!s || !partner || !uuid || (unsigned)status > CV_PARTNER_CANCELLED)
+        return cv_fail(err, CV_EINVAL, "cv_store_remote_status: missing argument");
+    char missing[80];
+    snprintf(missing, sizeof missing, "booking %s not found", uuid);
+    int64_t now = store_now(s);
+    int rc = tx_begin(s, 1, err);
+    if (!rc)
+        rc = write_one(s, "UPDATE remote_bookings SET updated = updated WHERE uuid = ?1 AND partner = ?2",
+                       "cannot read the booking", missing, NULL, err, "tt", uuid, partner);
+    int seen = 0;
+    if (!rc && event) {
+        rc = write_one(s, "INSERT OR IGNORE INTO remote_events(id, uuid, status, at) VALUES (?1, ?2, ?3, ?4)",
+                       "cannot record the event", NULL, NULL, err, "ttni", event, uuid, (int)status, now);
+        seen = !rc && !sqlite3_changes(s->db);
+    }
+    if (!rc && !seen) {
+        rc = write_one(s, "UPDATE remote_bookings SET status = ?2, updated = ?3 WHERE uuid = ?1 AND status < ?2",
+                       "cannot update the booking", NULL, NULL, err, "tni", uuid, (int)status, now);
+        if (!rc && applied)
+            *applied = sqlite3_changes(s->db) > 0;
+    }
+    return tx_end(s, rc, err);
 }
 
 /* ---- durability ---- */

@@ -10,7 +10,7 @@
 #include "util/cv_error.h"
 #include "matcher/trip.h"
 
-#define CV_STORE_SCHEMA_VERSION 6
+#define CV_STORE_SCHEMA_VERSION 7
 
 typedef struct cv_store cv_store;
 
@@ -282,6 +282,90 @@ int cv_store_get_message(cv_store *s, int64_t id, cv_message *out, cv_error *err
 
 /* Marks message id read (once: the first time stays); CV_ENOTFOUND when there is none. */
 int cv_store_mark_message_read(cv_store *s, int64_t id, cv_error *err);
+
+/* --- partner operators, the events we owe them, the bookings we made with them (schema version 7) --- */
+
+/* A partner operator of the interoperability standard, as `covoit partner add` configures it. */
+typedef struct cv_partner {
+    char name[CV_OWNER_MAX]; /* its operator name in the standard (a host name), which is also the client of the key
+                                it calls us with */
+    char base_url[512];      /* its standard's base (https://coop.example/stdcov/v1), no trailing '/' */
+    char api_key[256];       /* the X-API-Key it gave us, sent on every call we make to it */
+    char events_url[512];    /* where its booking events go (base_url/booking_events unless told) */
+    int64_t created;
+} cv_partner;
+
+/* Records p: CV_ECONFLICT when one of that name exists, CV_EINVAL for an empty field. */
+int cv_store_add_partner(cv_store *s, const cv_partner *p, cv_error *err);
+
+/* The partner named name; CV_ENOTFOUND when there is none. */
+int cv_store_get_partner(cv_store *s, const char *name, cv_partner *out, cv_error *err);
+
+/* Every partner, by name. *out is malloc'ed. */
+int cv_store_list_partners(cv_store *s, cv_partner **out, size_t *n, cv_error *err);
+
+/* Removes partner name; CV_ENOTFOUND when there is none. Events owed to it stay in the outbox, held, until a
+   partner of that name is configured again. */
+int cv_store_remove_partner(cv_store *s, const char *name, cv_error *err);
+
+/* A booking event owed to a partner: the status its booking took on our side (our driver accepted, refused, or
+   cancelled it). The store writes one, in the same transaction, whenever the covoit booking behind a partner's
+   booking changes status, unless the partner cancelled it itself. */
+typedef struct cv_outbox_event {
+    int64_t id; /* increasing: the order of the events */
+    char partner[CV_OWNER_MAX];
+    char uuid[40];  /* the partner's booking */
+    char event[40]; /* the event's own id (a UUID), the same on every attempt: the partner's way to drop a repeat */
+    cv_partner_status status;
+    int64_t created;
+    int attempts; /* failed attempts so far */
+} cv_outbox_event;
+
+/* The events to send now: for each booking, its oldest waiting event (a later one waits until it is delivered),
+   when its next attempt is due (next_at <= now) and its partner is configured; oldest first, at most max. *out is
+   malloc'ed. */
+int cv_store_outbox_due(cv_store *s, int64_t now, size_t max, cv_outbox_event **out, size_t *n, cv_error *err);
+
+/* Event id is done: delivered, or refused for good by the partner (refused 1, why saying how). */
+int cv_store_outbox_done(cv_store *s, int64_t id, int refused, const char *why, cv_error *err);
+
+/* Event id failed this time (why): one more attempt, the next one not before next_at. */
+int cv_store_outbox_retry(cv_store *s, int64_t id, int64_t next_at, const char *why, cv_error *err);
+
+typedef struct cv_outbox_stats {
+    int64_t waiting;   /* events not delivered yet */
+    int64_t delivered; /* events delivered */
+    int64_t refused;   /* events a partner refused for good */
+    int64_t oldest;    /* creation time of the oldest waiting event, 0 when none waits */
+    int64_t held;      /* waiting events whose partner is not configured */
+} cv_outbox_stats;
+
+int cv_store_outbox_stats(cv_store *s, cv_outbox_stats *st, cv_error *err);
+
+/* A booking one of our users made on a partner's journey, through the partner's POST /bookings. */
+#define CV_REMOTE_DOC_MAX 4096
+typedef struct cv_remote_booking {
+    char uuid[40];               /* our id for it, which the partner keeps */
+    char partner[CV_OWNER_MAX];  /* the partner's name */
+    char owner[CV_OWNER_MAX];    /* our passenger */
+    char journey[256];           /* the partner's driver journey */
+    char doc[CV_REMOTE_DOC_MAX]; /* the standard's Booking as we sent it (JSON) */
+    cv_partner_status status;    /* as the partner last told us */
+    int64_t created, updated;
+} cv_remote_booking;
+
+/* Records b (CV_ECONFLICT when its uuid exists). */
+int cv_store_add_remote_booking(cv_store *s, const cv_remote_booking *b, cv_error *err);
+
+/* Remote booking uuid; CV_ENOTFOUND when there is none. */
+int cv_store_get_remote_booking(cv_store *s, const char *uuid, cv_remote_booking *out, cv_error *err);
+
+/* The partner's news about remote booking uuid: its status, which only moves forward (WAITING_CONFIRMATION,
+   CONFIRMED, COMPLETED_PENDING_VALIDATION, VALIDATED, CANCELLED; an older one changes nothing). event (NULL:
+   none) is the event's id: an event seen before changes nothing. CV_ENOTFOUND when partner has no booking uuid.
+   *applied (when not NULL) says whether the status moved. */
+int cv_store_remote_status(cv_store *s, const char *partner, const char *uuid, const char *event,
+                           cv_partner_status status, int *applied, cv_error *err);
 
 /* --- durability --- */
 

@@ -1164,6 +1164,7 @@ static void test_migrate_v2_to_v3(void **state)
              "CREATE INDEX bookings_by_request ON bookings(request_id);"
              "CREATE UNIQUE INDEX bookings_one_live ON bookings(offer_id, request_id) WHERE status IN (0, 1);"
              "DROP TABLE partner_bookings; DROP TABLE messages; DROP TABLE settings; DROP TABLE changes;"
+             "DROP TABLE partners; DROP TABLE outbox; DROP TABLE remote_bookings; DROP TABLE remote_events;"
              "ALTER TABLE offers DROP COLUMN plan_version;"
              "PRAGMA user_version = 2; COMMIT;");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('bookings') WHERE name = 'weekdays'"), 0);
@@ -1327,7 +1328,9 @@ static void test_migrate_v1_to_v2(void **state)
     assert_int_equal(cv_store_add_offer(f->s, &o, &err), 0);
     cv_store_close(f->s);
     f->s = NULL;
-    raw_exec(f->path, "DROP TABLE partner_bookings; DROP TABLE messages; DROP TABLE api_keys; DROP TABLE settings; "
+    raw_exec(f->path, "DROP TRIGGER partner_booking_event; DROP TABLE partners; DROP TABLE outbox; "
+                      "DROP TABLE remote_bookings; DROP TABLE remote_events;"
+                      "DROP TABLE partner_bookings; DROP TABLE messages; DROP TABLE api_keys; DROP TABLE settings; "
                       "DROP TABLE changes;"
                       "ALTER TABLE offers DROP COLUMN plan_version;"
                       "ALTER TABLE bookings DROP COLUMN placed_version; PRAGMA user_version = 1");
@@ -1545,6 +1548,153 @@ static void test_concurrent_accept(void **state)
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
 }
 
+/* The outbox: every change of status of the covoit booking behind a partner's booking owes the partner an event,
+   written in the same transaction; the partner's own cancellation owes none; events of one booking go out in
+   order, one at a time; a removed partner's events are held, not lost. */
+static void test_partner_outbox(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    cv_partner p = {.name = "coop-b.example"};
+    snprintf(p.base_url, sizeof p.base_url, "http://127.0.0.1:9/stdcov/v1");
+    snprintf(p.api_key, sizeof p.api_key, "their-key");
+    snprintf(p.events_url, sizeof p.events_url, "http://127.0.0.1:9/stdcov/v1/booking_events");
+    assert_int_equal(cv_store_add_partner(f->s, &p, &err), 0);
+    assert_int_equal(cv_store_add_partner(f->s, &p, &err), CV_ECONFLICT);
+    cv_partner bad = {.name = "x"};
+    assert_int_equal(cv_store_add_partner(f->s, &bad, &err), CV_EINVAL);
+    cv_partner got;
+    assert_int_equal(cv_store_get_partner(f->s, "coop-b.example", &got, &err), 0);
+    assert_string_equal(got.events_url, "http://127.0.0.1:9/stdcov/v1/booking_events");
+    assert_int_equal(cv_store_get_partner(f->s, "nobody", &got, &err), CV_ENOTFOUND);
+
+    int64_t offer = add_offer(f->s, 3, 0);
+    int64_t b1 = add_booking(f->s, offer, 1, 100000, 400000);
+    int64_t b2 = add_booking(f->s, offer, 1, 100000, 400000);
+    int64_t b3 = add_booking(f->s, offer, 1, 100000, 400000); /* ours: no partner, no event */
+    const char *uuid[2] = {"11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222"};
+    int64_t ids[2] = {b1, b2};
+    for (int i = 0; i < 2; i++) {
+        cv_partner_booking pb = {.booking_id = ids[i], .status = CV_PARTNER_WAITING};
+        snprintf(pb.uuid, sizeof pb.uuid, "%s", uuid[i]);
+        snprintf(pb.partner, sizeof pb.partner, "coop-b.example");
+        snprintf(pb.journey, sizeof pb.journey, "offer-%lld-2030-03-17", (long long)offer);
+        assert_int_equal(cv_store_add_partner_booking(f->s, &pb, &err), 0);
+    }
+    cv_outbox_event *ev = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_store_outbox_due(f->s, 2000000000, 10, &ev, &n, &err), 0);
+    assert_int_equal(n, 0); /* a new booking owes nothing: the partner made it */
+    free(ev);
+
+    assert_int_equal(cv_store_accept_booking(f->s, b1, &err), 0);
+    assert_int_equal(cv_store_accept_booking(f->s, b3, &err), 0);
+    assert_int_equal(cv_store_cancel_booking(f->s, b1, &err), 0);
+    /* the partner cancels b2 itself: its status first, then the booking (as PATCH /stdcov/v1/bookings does) */
+    assert_int_equal(cv_store_set_partner_status(f->s, uuid[1], CV_PARTNER_CANCELLED, NULL, &err), 0);
+    assert_int_equal(cv_store_cancel_booking(f->s, b2, &err), 0);
+
+    assert_int_equal(cv_store_outbox_due(f->s, 2000000000, 10, &ev, &n, &err), 0);
+    assert_int_equal(n, 1); /* b1's first event only: its second waits */
+    assert_string_equal(ev[0].uuid, uuid[0]);
+    assert_int_equal(ev[0].status, CV_PARTNER_CONFIRMED);
+    assert_int_equal(ev[0].attempts, 0);
+    assert_int_equal(strlen(ev[0].event), 36);
+    assert_int_equal(ev[0].event[14], '4');
+    int64_t first = ev[0].id;
+    char first_event[40];
+    snprintf(first_event, sizeof first_event, "%s", ev[0].event);
+    free(ev);
+
+    /* a failed attempt: not due before its next time, then due again with the same event id */
+    assert_int_equal(cv_store_outbox_retry(f->s, first, 2000000100, "connection refused", &err), 0);
+    assert_int_equal(cv_store_outbox_due(f->s, 2000000000, 10, &ev, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(ev);
+    assert_int_equal(cv_store_outbox_due(f->s, 2000000100, 10, &ev, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ev[0].id, first);
+    assert_int_equal(ev[0].attempts, 1);
+    assert_string_equal(ev[0].event, first_event);
+    free(ev);
+    cv_outbox_stats st;
+    assert_int_equal(cv_store_outbox_stats(f->s, &st, &err), 0);
+    assert_int_equal(st.waiting, 2);
+    assert_int_equal(st.delivered, 0);
+    assert_true(st.oldest > 0);
+
+    /* delivered: the next event of the booking comes up, CANCELLED */
+    assert_int_equal(cv_store_outbox_done(f->s, first, 0, NULL, &err), 0);
+    assert_int_equal(cv_store_outbox_due(f->s, 2000000100, 10, &ev, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_true(ev[0].id > first);
+    assert_int_equal(ev[0].status, CV_PARTNER_CANCELLED);
+    assert_string_not_equal(ev[0].event, first_event);
+    int64_t second = ev[0].id;
+    free(ev);
+
+    /* the partner removed: its event is held, not lost; configured again, it is due again */
+    assert_int_equal(cv_store_remove_partner(f->s, "coop-b.example", &err), 0);
+    assert_int_equal(cv_store_remove_partner(f->s, "coop-b.example", &err), CV_ENOTFOUND);
+    assert_int_equal(cv_store_outbox_due(f->s, 2000000100, 10, &ev, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(ev);
+    assert_int_equal(cv_store_outbox_stats(f->s, &st, &err), 0);
+    assert_int_equal(st.held, 1);
+    assert_int_equal(cv_store_add_partner(f->s, &p, &err), 0);
+    assert_int_equal(cv_store_outbox_due(f->s, 2000000100, 10, &ev, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ev[0].id, second);
+    free(ev);
+    assert_int_equal(cv_store_outbox_done(f->s, second, 1, "HTTP 400", &err), 0);
+    assert_int_equal(cv_store_outbox_stats(f->s, &st, &err), 0);
+    assert_int_equal(st.waiting, 0);
+    assert_int_equal(st.delivered, 1);
+    assert_int_equal(st.refused, 1);
+    assert_int_equal(st.oldest, 0);
+    cv_partner *all = NULL;
+    assert_int_equal(cv_store_list_partners(f->s, &all, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_string_equal(all[0].name, "coop-b.example");
+    free(all);
+}
+
+/* Bookings our users made on partners' journeys: the partner's news only moves their status forward, an event
+   seen before changes nothing, and another partner cannot touch them. */
+static void test_remote_bookings(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    cv_remote_booking b = {.status = CV_PARTNER_WAITING};
+    snprintf(b.uuid, sizeof b.uuid, "33333333-3333-4333-8333-333333333333");
+    snprintf(b.partner, sizeof b.partner, "coop-b.example");
+    snprintf(b.owner, sizeof b.owner, "p1");
+    snprintf(b.journey, sizeof b.journey, "offer-1-2030-03-17");
+    snprintf(b.doc, sizeof b.doc, "{\"id\":\"%s\"}", b.uuid);
+    assert_int_equal(cv_store_add_remote_booking(f->s, &b, &err), 0);
+    assert_int_equal(cv_store_add_remote_booking(f->s, &b, &err), CV_ECONFLICT);
+    int applied = -1;
+    assert_int_equal(cv_store_remote_status(f->s, "coop-c.example", b.uuid, NULL, CV_PARTNER_CONFIRMED, &applied, &err),
+                     CV_ENOTFOUND);
+    const char *e1 = "44444444-4444-4444-8444-444444444444", *e2 = "55555555-5555-4555-8555-555555555555";
+    assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, e1, CV_PARTNER_CONFIRMED, &applied, &err), 0);
+    assert_int_equal(applied, 1);
+    assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, e1, CV_PARTNER_CONFIRMED, &applied, &err), 0);
+    assert_int_equal(applied, 0); /* seen before */
+    assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, e2, CV_PARTNER_WAITING, &applied, &err), 0);
+    assert_int_equal(applied, 0); /* backwards */
+    cv_remote_booking got;
+    assert_int_equal(cv_store_get_remote_booking(f->s, b.uuid, &got, &err), 0);
+    assert_int_equal(got.status, CV_PARTNER_CONFIRMED);
+    assert_string_equal(got.doc, b.doc);
+    assert_string_equal(got.owner, "p1");
+    assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, NULL, CV_PARTNER_CANCELLED, &applied, &err), 0);
+    assert_int_equal(applied, 1);
+    assert_int_equal(cv_store_get_remote_booking(f->s, b.uuid, &got, &err), 0);
+    assert_int_equal(got.status, CV_PARTNER_CANCELLED);
+    assert_int_equal(cv_store_get_remote_booking(f->s, "nope", &got, &err), CV_ENOTFOUND);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1575,6 +1725,8 @@ int main(void)
         T(test_newer_schema_refused),
         T(test_foreign_files_refused),
         T(test_concurrent_accept),
+        T(test_partner_outbox),
+        T(test_remote_bookings),
     };
 #undef T
     return cmocka_run_group_tests(tests, NULL, NULL);
