@@ -33,7 +33,7 @@ static void usage(FILE *f)
         "                    [--connection-timeout SECONDS] [--request-timeout SECONDS] [--max-body BYTES]\n"
         "                    [--rate N] [--demo-trips N] [--price-per-km EUR] [--max-route-coords N]\n"
         "                    [--max-table-coords N] [--page DIR] [--hub-labels-mb MB] [--quiet|--no-quiet]\n"
-        "                    [--operator HOST] [--public-url URL] [--tile-url TEMPLATE]\n\n"
+        "                    [--operator HOST] [--public-url URL] [--tile-url TEMPLATE] [--partner-timeout MS]\n\n"
         "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes and answers the requests\n"
         "in flight (a request begun after the signal gets 503 ShuttingDown, unprocessed) and exits:\n"
         "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
@@ -74,11 +74,13 @@ static void usage(FILE *f)
         "The carpool interoperability standard (\"standard covoiturage\") is served under /stdcov/v1/ to partner\n"
         "operators (keys with the interop scope): --operator HOST is this platform's domain, named in every\n"
         "journey (without it /stdcov/v1/ answers 503); --public-url URL, where people reach the map page, makes\n"
-        "the journeys' webUrl links.\n"
+        "the journeys' webUrl links. Partner operators (`covoit partner add`) get the booking events they are\n"
+        "owed, and POST /v1/search with \"partners\": true asks them too, waiting --partner-timeout MS for\n"
+        "their answers (2000).\n"
         "--config FILE: a JSON object of the same settings, keys named after the options: graph, db, listen,\n"
         "tz, threads, max_connections, max_connections_per_ip, connection_timeout_s, request_timeout_s,\n"
         "max_body_bytes, rate, demo_trips, price_per_km, max_route_coords, max_table_coords, page, hub_labels_mb,\n"
-        "operator, public_url, tile_url\n"
+        "operator, public_url, tile_url, partner_timeout_ms\n"
         "(strings and whole numbers as on the command line, quiet true|false), e.g. {\"graph\": \"porto.cvg\",\n"
         "\"listen\": \"[::1]:8080\", \"threads\": 4}\n"
         "(see docs/covoit.example.json). Options given on the command line win over the file; an unknown key, a\n"
@@ -126,6 +128,7 @@ enum {
     S_OPERATOR,
     S_PUBLIC_URL,
     S_TILE_URL,
+    S_PARTNER_TIMEOUT,
     S_N
 };
 
@@ -151,6 +154,7 @@ static const setting settings[S_N] = {
     [S_OPERATOR] = {"operator", "--operator", SET_HOST, 0, 0},
     [S_PUBLIC_URL] = {"public_url", "--public-url", SET_URL, 0, 0},
     [S_TILE_URL] = {"tile_url", "--tile-url", SET_TILES, 0, 0},
+    [S_PARTNER_TIMEOUT] = {"partner_timeout_ms", "--partner-timeout", SET_INT, 50, 60000},
 };
 
 typedef struct setting_value {
@@ -748,6 +752,7 @@ static int serve(int argc, char **argv, json_t **config_doc)
     o.operator_name = v[S_OPERATOR].set ? v[S_OPERATOR].s : NULL;
     o.public_url = v[S_PUBLIC_URL].set ? v[S_PUBLIC_URL].s : NULL;
     o.tile_url = v[S_TILE_URL].set ? v[S_TILE_URL].s : NULL;
+    o.partner_timeout_ms = v[S_PARTNER_TIMEOUT].set ? (unsigned)v[S_PARTNER_TIMEOUT].i : 0;
     s = cv_server_start(g, &o, &err);
     if (!s) {
         cli_error("%s", err.text);

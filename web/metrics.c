@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -209,6 +210,35 @@ int web_metrics_answer(web_req *r, const unsigned *open_conns, unsigned nworkers
     for (int a = 0; a < WEB_BOOK_N; a++)
         tb_printf(&t, "covoit_bookings_total{action=\"%s\"} %llu\n", actions[a],
                   (unsigned long long)atomic_load_explicit(&m->bookings[a], memory_order_relaxed));
+    if (r->matcher && r->operator_name) {
+        /* the booking events owed to partners (partners.c): the outbox as the database holds it, shared by every
+           server on it, and this process's delivery attempts */
+        cv_outbox_stats ob;
+        cv_error err = {0};
+        cv_matcher_ws *w = web_matcher_ws(r);
+        if (!w || cv_store_outbox_stats(cv_matcher_store(w), &ob, &err)) {
+            free(t.p);
+            return w ? web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "%s", err.text) : -1;
+        }
+        uint64_t sent, failed, refused;
+        web_outbox_figures(r, &sent, &failed, &refused);
+        int64_t age = ob.oldest ? (int64_t)time(NULL) - ob.oldest : 0;
+        tb_printf(&t,
+                  "# HELP covoit_outbox_events Booking events owed to partners, by state (held: its partner is not "
+                  "configured).\n# TYPE covoit_outbox_events gauge\n"
+                  "covoit_outbox_events{state=\"waiting\"} %lld\ncovoit_outbox_events{state=\"held\"} %lld\n"
+                  "covoit_outbox_events{state=\"delivered\"} %lld\ncovoit_outbox_events{state=\"refused\"} %lld\n"
+                  "# HELP covoit_outbox_oldest_waiting_seconds Age of the oldest booking event not delivered yet.\n"
+                  "# TYPE covoit_outbox_oldest_waiting_seconds gauge\ncovoit_outbox_oldest_waiting_seconds %lld\n"
+                  "# HELP covoit_outbox_attempts_total Deliveries of booking events this process tried, by result.\n"
+                  "# TYPE covoit_outbox_attempts_total counter\n"
+                  "covoit_outbox_attempts_total{result=\"delivered\"} %llu\n"
+                  "covoit_outbox_attempts_total{result=\"failed\"} %llu\n"
+                  "covoit_outbox_attempts_total{result=\"refused\"} %llu\n",
+                  (long long)ob.waiting, (long long)ob.held, (long long)ob.delivered, (long long)ob.refused,
+                  (long long)(age > 0 ? age : 0), (unsigned long long)sent, (unsigned long long)failed,
+                  (unsigned long long)refused);
+    }
     tb_printf(&t, "# HELP covoit_open_connections Open HTTP connections, by worker thread.\n"
                   "# TYPE covoit_open_connections gauge\n");
     for (unsigned i = 0; i < nworkers; i++)

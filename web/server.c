@@ -29,6 +29,7 @@
 #include "web/ratelimit.h"
 #include "web/response.h"
 #include "web/osrm_json.h"
+#include "web/partners.h"
 
 /* A routing or a matcher workspace made for one worker thread, kept here so that stop frees them all. */
 typedef struct ws_slot {
@@ -56,6 +57,8 @@ struct cv_server {
     int auth;           /* keys required (the database held an active key at start) */
     web_ratelimit rate; /* per key client and per address, when auth */
     struct web_metrics *metrics;
+    web_outbox *outbox; /* delivers the booking events partners are owed, when the server has a matcher and an
+                           operator name */
 };
 
 /* The calling worker thread's workspace. MHD's pool threads live exactly as long as their daemon, so the pointer
@@ -353,6 +356,9 @@ int web_metrics(web_req *r)
 static void log_request(cv_server *s, const char *method, const char *path, int status, int64_t ns, uint64_t id)
 {
     web_metrics_count(s->metrics, path, status, ns);
+    if (status < 300 && strcmp(method, "GET") && strcmp(method, "HEAD"))
+        web_outbox_wake(
+            s->outbox); /* a write may have owed a partner an event: sent now rather than at the next look */
     if (s->o.quiet && status < 500)
         return;
     web_log_request(method, path, status, ns, id);
@@ -816,6 +822,10 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
             return NULL;
         }
     }
+    if (o.matcher && o.operator_name && !(s->outbox = web_outbox_start(o.matcher, web_stdcov_event, s, err))) {
+        cv_server_stop(s);
+        return NULL;
+    }
     s->port = web_acceptor_port(s->acc);
     if (web_acceptor_start(s->acc)) {
         cv_fail(err, CV_ENOMEM, "cannot start the acceptor thread");
@@ -824,6 +834,16 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
     }
     web_log_start(&s->o, s->port, v6, s->auth, s->rate.rate);
     return s;
+}
+
+const cv_server_options *web_server_options(const cv_server *s)
+{
+    return &s->o;
+}
+
+void web_outbox_figures(web_req *r, uint64_t *delivered, uint64_t *failed, uint64_t *refused)
+{
+    web_outbox_attempts(r->server->outbox, delivered, failed, refused);
 }
 
 int cv_server_auth(const cv_server *s)
@@ -855,6 +875,7 @@ void cv_server_stop(cv_server *s)
     for (unsigned i = 0; s->d && i < s->nd; i++)
         if (s->d[i])
             MHD_stop_daemon(s->d[i]);
+    web_outbox_stop(s->outbox);
     web_acceptor_free(s->acc);
     free(s->d), free(s->pending);
     web_metrics_free(s->metrics);

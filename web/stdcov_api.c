@@ -169,14 +169,20 @@ static void day_text(cv_day d, char out[16])
     snprintf(out, 16, "%04d-%02d-%02d", y, m, dd);
 }
 
-/* The journey's link on our map page, when the server knows where people reach it. */
-static void set_web_url(const web_req *r, json_t *j, const char *id)
+/* The journey's link on our map page, when the server knows where people reach it: the journey's id with the
+   passenger's pickup, drop-off and (when it has one, 0: none) pickup time, which the page searches again to show
+   the ride (docs/API.md, The map page). */
+static void set_web_url(const web_req *r, json_t *j, const char *id, cv_coord pickup, cv_coord dropoff, int64_t at)
 {
     if (!j || !r->public_url)
         return;
     size_t n = strlen(r->public_url);
-    char url[1200];
-    snprintf(url, sizeof url, "%s%s?journey=%s", r->public_url, n && r->public_url[n - 1] == '/' ? "" : "/", id);
+    char url[1400], when[32] = "";
+    if (at > 0)
+        snprintf(when, sizeof when, "&at=%lld", (long long)at);
+    snprintf(url, sizeof url, "%s%s?journey=%s&from=%.6f,%.6f&to=%.6f,%.6f%s", r->public_url,
+             n && r->public_url[n - 1] == '/' ? "" : "/", id, cv_deg(pickup.lon), cv_deg(pickup.lat),
+             cv_deg(dropoff.lon), cv_deg(dropoff.lat), when);
     json_object_set_new(j, "webUrl", json_string(url));
 }
 
@@ -246,7 +252,7 @@ static json_t *driver_journey(web_req *r, cv_matcher_ws *w, const cv_match *m)
                   "duration", (json_int_t)((m->shared_ds + 5) / 10), "distance", (json_int_t)((m->shared_dm + 5) / 10),
                   "driver", driver_user(r, m->offer_id), "availableSeats", m->seats_left, "price", "type",
                   m->contribution.amount > 0 ? "PAYING" : "FREE", "amount", m->contribution.amount, "currency", "EUR");
-    set_web_url(r, j, id);
+    set_web_url(r, j, id, m->pickup, m->dropoff, m->pickup_time);
     char *line = j ? ride_polyline(r, w, m) : NULL;
     if (line)
         json_object_set_new(j, "journeyPolyline", json_string(line));
@@ -342,7 +348,7 @@ static json_t *passenger_journey(const web_req *r, const cv_request_near *h)
                           "driverDepartureDate", (json_int_t)h->depart, "duration",
                           (json_int_t)((h->direct_ds + 5) / 10), "distance", (json_int_t)((h->direct_dm + 5) / 10),
                           "passenger", passenger_user(r, h->request_id), "requestedSeats", h->seats);
-    set_web_url(r, j, id);
+    set_web_url(r, j, id, h->pickup, h->dropoff, h->depart);
     return j;
 }
 
@@ -529,7 +535,7 @@ static json_t *weekly_trip(const web_req *r, const char *prefix, cv_coord pickup
         json_decref(t), json_decref(user), json_decref(schedules);
         return NULL;
     }
-    set_web_url(r, t, prefix);
+    set_web_url(r, t, prefix, pickup, dropoff, 0);
     if (json_object_set_new(t, who, user)) { /* set_new takes the value even when it fails */
         json_decref(schedules), json_decref(t);
         return NULL;
@@ -665,7 +671,7 @@ static cv_partner_status partner_status(const cv_partner_booking *pb, const cv_b
 }
 
 /* 8-4-4-4-12 hexadecimal digits (any version: the standard advises version 4, partners' tools send others). */
-static int is_uuid(const char *t)
+int web_is_uuid(const char *t)
 {
     static const int dash[] = {8, 13, 18, 23};
     if (strlen(t) != 36)
@@ -682,18 +688,47 @@ static int is_uuid(const char *t)
     return 1;
 }
 
-/* The standard's Booking for a partner's booking pb, our booking b of offer b->offer_id. */
-static json_t *booking_json(const web_req *r, const cv_partner_booking *pb, const cv_booking *b)
+const char *web_stdcov_status_word(int status)
+{
+    return status >= 0 && status <= CV_PARTNER_CANCELLED ? partner_words[status] : "";
+}
+
+/* The standard's Booking for a partner's booking pb, our booking b of offer b->offer_id, at status (-1: as they
+   stand now). */
+static json_t *booking_at(const web_req *r, const cv_partner_booking *pb, const cv_booking *b, int status)
 {
     json_t *j = json_pack(
         "{s:s,s:o,s:{s:s,s:s,s:s},s:I,s:f,s:f,s:f,s:f,s:s,s:{s:s,s:f,s:s},s:s}", "id", pb->uuid, "driver",
         driver_user(r, b->offer_id), "passenger", "id", pb->user_id, "alias", pb->user_alias, "operator",
         pb->user_operator, "passengerPickupDate", (json_int_t)b->pickup_time, "passengerPickupLat",
         cv_deg(b->pickup.lat), "passengerPickupLng", cv_deg(b->pickup.lon), "passengerDropLat", cv_deg(b->dropoff.lat),
-        "passengerDropLng", cv_deg(b->dropoff.lon), "status", partner_words[partner_status(pb, b)], "price", "type",
+        "passengerDropLng", cv_deg(b->dropoff.lon), "status",
+        partner_words[status < 0 ? (int)partner_status(pb, b) : status], "price", "type",
         b->amount > 0 ? "PAYING" : "FREE", "amount", b->amount, "currency", "EUR", "driverJourneyId", pb->journey);
-    set_web_url(r, j, pb->journey);
+    set_web_url(r, j, pb->journey, b->pickup, b->dropoff, b->pickup_time);
     return j;
+}
+
+static json_t *booking_json(const web_req *r, const cv_partner_booking *pb, const cv_booking *b)
+{
+    return booking_at(r, pb, b, -1);
+}
+
+json_t *web_stdcov_event(void *server, cv_store *store, const cv_outbox_event *e)
+{
+    /* the Booking as a request of ours would show it: the server's operator and public URL are all it reads */
+    const cv_server_options *o = web_server_options(server);
+    web_req r = {.operator_name = o->operator_name, .public_url = o->public_url};
+    cv_partner_booking pb;
+    cv_booking b;
+    cv_error err = {0};
+    if (cv_store_get_partner_booking(store, e->uuid, &pb, &err) || cv_store_get_booking(store, pb.booking_id, &b, &err))
+        return NULL;
+    json_t *data = booking_at(&r, &pb, &b, (int)e->status);
+    if (data && !json_object_get(data, "webUrl")) /* required in an event: empty when we have no page to link */
+        json_object_set_new(data, "webUrl", json_string(""));
+    /* a DriverCarpoolBooking: the driver is ours; no OpenID Connect here, so no token */
+    return data ? json_pack("{s:s,s:s,s:o}", "id", e->event, "idToken", "", "data", data) : NULL;
 }
 
 /* A string member of at most cap - 1 bytes (may be empty: the standard sets no minimum), into out. */
@@ -724,7 +759,7 @@ static int coord_members(web_req *r, json_t *doc, const char *lat_key, const cha
 static int find_booking(web_req *r, cv_matcher_ws *w, const char *uuid, cv_partner_booking *pb, cv_booking *b)
 {
     cv_error err = {0};
-    int rc = is_uuid(uuid) ? cv_store_get_partner_booking(cv_matcher_store(w), uuid, pb, &err) : CV_ENOTFOUND;
+    int rc = web_is_uuid(uuid) ? cv_store_get_partner_booking(cv_matcher_store(w), uuid, pb, &err) : CV_ENOTFOUND;
     if (!rc && r->auth && !(r->scopes & CV_SCOPE_ADMIN) && strcmp(pb->partner, r->client))
         rc = CV_ENOTFOUND;
     if (!rc)
@@ -762,7 +797,7 @@ static int post_booking(web_req *r, cv_matcher_ws *w)
     json_t *driver = json_object_get(doc, "driver"), *passenger = json_object_get(doc, "passenger");
     json_t *date = json_object_get(doc, "passengerPickupDate");
     int rc = text_member(r, doc, "", "id", pb.uuid, sizeof pb.uuid);
-    if (!rc && !is_uuid(pb.uuid))
+    if (!rc && !web_is_uuid(pb.uuid))
         rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "id: must be a UUID (8-4-4-4-12 hex digits)");
     if (!rc && !json_is_object(driver))
         rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "driver: required, a User");
@@ -840,7 +875,11 @@ static int post_booking(web_req *r, cv_matcher_ws *w)
             return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s", err.text);
         return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
     }
-    snprintf(pb.partner, sizeof pb.partner, "%s", r->auth ? r->client : "partner");
+    /* the partner is the client of the key; without keys (local demo mode), the operator its user belongs to */
+    snprintf(pb.partner, sizeof pb.partner, "%.127s",
+             r->auth               ? r->client
+             : pb.user_operator[0] ? pb.user_operator
+                                   : "partner");
     pb.booking_id = b.id;
     pb.status = CV_PARTNER_WAITING;
     if ((rc = cv_store_add_partner_booking(cv_matcher_store(w), &pb, &err))) {
@@ -885,11 +924,13 @@ static int patch_booking(web_req *r, cv_matcher_ws *w, const char *uuid)
         return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s: the driver has not confirmed this booking yet",
                             partner_words[to]);
     cv_error err = {0};
-    int rc = 0;
-    if (to == CV_PARTNER_CANCELLED && (b.status == CV_BOOKING_PENDING || b.status == CV_BOOKING_ACCEPTED))
-        rc = cv_matcher_cancel_booking(w, b.id, (int64_t)time(NULL), &err);
-    if (!rc)
-        rc = cv_store_set_partner_status(cv_matcher_store(w), pb.uuid, (cv_partner_status)to, message, &err);
+    /* the partner's status first: a cancellation it makes itself owes it no booking event (the store's trigger) */
+    int rc = cv_store_set_partner_status(cv_matcher_store(w), pb.uuid, (cv_partner_status)to, message, &err);
+    if (!rc && to == CV_PARTNER_CANCELLED && (b.status == CV_BOOKING_PENDING || b.status == CV_BOOKING_ACCEPTED) &&
+        (rc = cv_matcher_cancel_booking(w, b.id, (int64_t)time(NULL), &err))) {
+        cv_error ignore = {0}; /* the seat is still held: the partner's status goes back so that it can try again */
+        cv_store_set_partner_status(cv_matcher_store(w), pb.uuid, pb.status, pb.message, &ignore);
+    }
     if (!rc)
         rc = cv_store_get_partner_booking(cv_matcher_store(w), pb.uuid, &pb, &err) ||
              cv_store_get_booking(cv_matcher_store(w), pb.booking_id, &b, &err);
@@ -951,7 +992,7 @@ static int post_message(web_req *r, cv_matcher_ws *w)
     if (!driver && strcmp(kind, "PASSENGER"))
         return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
                             "recipientCarpoolerType: DRIVER or PASSENGER, not '%.20s'", kind);
-    if (m.booking[0] && !is_uuid(m.booking))
+    if (m.booking[0] && !web_is_uuid(m.booking))
         return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "bookingId: must be a UUID");
     snprintf(m.journey, sizeof m.journey, "%.127s", driver ? djid : pjid[0] ? pjid : djid);
     long long id = 0;
@@ -975,10 +1016,59 @@ static int post_message(web_req *r, cv_matcher_ws *w)
         return stdcov_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "missing_user");
     m.trip_kind = driver ? 0 : 1;
     m.trip_id = id;
-    snprintf(m.partner, sizeof m.partner, "%s", r->auth ? r->client : "partner");
+    snprintf(m.partner, sizeof m.partner, "%.127s",
+             r->auth              ? r->client
+             : m.from_operator[0] ? m.from_operator
+                                  : "partner");
     if (rc || (rc = cv_store_add_message(cv_matcher_store(w), &m, &err)))
         return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
     return web_created(r, json_object()); /* the standard's 201 has no body */
+}
+
+/* POST /stdcov/v1/booking_events: a partner tells us what became of a booking one of our users made on its
+   journey (web_v1's partner bookings): a CarpoolBookingEvent. The status only moves forward and an event seen
+   before changes nothing, so a partner may send one again, or out of order. The partner is the client of the key
+   (without keys, the driver's operator the event names). 404 missing_booking for a booking it does not hold. */
+static int post_booking_event(web_req *r, cv_matcher_ws *w)
+{
+    if (not_post(r))
+        return -1;
+    json_t *doc = body_object(r, "a CarpoolBookingEvent object");
+    if (!doc)
+        return -1;
+    char event[40], uuid[40], status[40], op[CV_OWNER_MAX] = "";
+    json_t *data = json_object_get(doc, "data");
+    int rc = text_member(r, doc, "", "id", event, sizeof event);
+    if (!rc && !json_is_string(json_object_get(doc, "idToken")))
+        rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "idToken: required, a string");
+    if (!rc && !json_is_object(data))
+        rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "data: required, a CarpoolBooking");
+    if (!rc)
+        rc = text_member(r, data, "data.", "id", uuid, sizeof uuid) ||
+             text_member(r, data, "data.", "status", status, sizeof status);
+    json_t *driver = data ? json_object_get(data, "driver") : NULL;
+    if (!rc && json_is_object(driver) && json_is_string(json_object_get(driver, "operator")))
+        snprintf(op, sizeof op, "%s", json_string_value(json_object_get(driver, "operator")));
+    json_decref(doc);
+    if (rc)
+        return -1;
+    int to = partner_status_parse(status);
+    if (!web_is_uuid(event) || !web_is_uuid(uuid))
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "id, data.id: UUIDs (8-4-4-4-12 hex digits)");
+    if (to < 0)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "data.status: %.40s is not a booking status",
+                            status);
+    cv_error err = {0};
+    int applied = 0;
+    rc = cv_store_remote_status(cv_matcher_store(w), r->auth ? r->client : op, uuid, event, (cv_partner_status)to,
+                                &applied, &err);
+    if (rc == CV_ENOTFOUND)
+        return stdcov_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "missing_booking");
+    if (rc)
+        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+    if (applied)
+        cv_log("info", "partner booking %s is now %s (event %s)", uuid, partner_words[to], event);
+    return web_ok(r, json_object()); /* the standard's 200 has no body */
 }
 
 /* /stdcov/v1/bookings and /stdcov/v1/bookings/{id} */
@@ -1075,9 +1165,9 @@ int web_stdcov(web_req *r)
     while (k < sizeof routes / sizeof *routes && strcmp(p, routes[k].name))
         k++;
     int booking = !strncmp(p, "bookings", 8) && (p[8] == '\0' || (p[8] == '/' && p[9] && !strchr(p + 9, '/')));
-    int message = !strcmp(p, "messages");
+    int message = !strcmp(p, "messages"), event = !strcmp(p, "booking_events");
     /* the endpoint first, as under /v1: an unknown path is 404 whatever the key may do */
-    if (k == sizeof routes / sizeof *routes && !booking && !message)
+    if (k == sizeof routes / sizeof *routes && !booking && !message && !event)
         return stdcov_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
     if (web_need_scope(r, CV_SCOPE_INTEROP))
         return -1;
@@ -1085,12 +1175,14 @@ int web_stdcov(web_req *r)
         return stdcov_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, osrm_word(OSRM_UNAVAILABLE),
                             "this server names no operator: start it with --operator HOST (its domain) to serve the "
                             "interoperability standard");
-    if (!booking && !message && not_get(r))
+    if (!booking && !message && !event && not_get(r))
         return -1;
     cv_matcher_ws *w = web_matcher_ws(r);
     if (!w)
         return -1;
     if (message)
         return post_message(r, w);
+    if (event)
+        return post_booking_event(r, w);
     return booking ? bookings(r, w, p[8] ? p + 9 : "") : routes[k].handler(r, w);
 }

@@ -278,8 +278,10 @@ static int get_seats(web_req *r, json_t *doc, int dflt, int *seats)
 static int parse_request(web_req *r, json_t *doc, int64_t now, int search, cv_request *q)
 {
     static const char *const members[] = {"from", "to", "depart", "margin_min", "seats", "owner", NULL};
+    static const char *const search_members[] = {"from",  "to",    "depart",   "margin_min",
+                                                 "seats", "owner", "partners", NULL};
     memset(q, 0, sizeof *q);
-    if (check_members(r, doc, members) || required_coord(r, doc, "from", &q->from) ||
+    if (check_members(r, doc, search ? search_members : members) || required_coord(r, doc, "from", &q->from) ||
         required_coord(r, doc, "to", &q->to) || get_schedule(r, doc, now, &q->when) ||
         get_seats(r, doc, 1, &q->seats) || get_owner(r, doc, !search, q->owner))
         return -1;
@@ -589,9 +591,15 @@ static int search(web_req *r, cv_matcher_ws *w)
         return -1;
     cv_request q;
     int st = parse_request(r, doc, now, 1, &q);
+    json_t *partners = json_object_get(doc, "partners");
+    int federated = json_is_true(partners);
+    if (!st && partners && !json_is_boolean(partners))
+        st = invalid(r, "partners: true or false");
     json_decref(doc);
     if (st)
         return -1;
+    if (federated)
+        return web_federated_search(r, w, &q, limit, now);
     cv_error err = {0};
     cv_match *v = NULL;
     size_t n = 0;
@@ -656,6 +664,13 @@ static int book(web_req *r, cv_matcher_ws *w)
     json_t *doc = body_object(r);
     if (!doc)
         return -1;
+    if (json_object_get(doc, "operator")) { /* a partner's journey: the booking goes to that partner */
+        static const char *const remote[] = {"operator", "journey", "owner", NULL};
+        char owner[CV_OWNER_MAX];
+        int st = check_members(r, doc, remote) || get_owner(r, doc, 1, owner) || web_partner_book(r, w, doc, owner);
+        json_decref(doc);
+        return st ? -1 : 0;
+    }
     static const char *const members[] = {"offer_id", "request_id", NULL};
     int64_t offer_id = 0, request_id = 0;
     int st = check_members(r, doc, members) || get_id(r, doc, "offer_id", &offer_id) ||
@@ -678,6 +693,29 @@ static int book(web_req *r, cv_matcher_ws *w)
     return show_booking(r, w, b.id, 1);
 }
 
+/* /v1/bookings/{uuid}[/cancel]: a booking one of our users made on a partner's journey. */
+static int remote_booking(web_req *r, cv_matcher_ws *w, const char *uuid, const char *tail)
+{
+    if (check_args(r, no_args))
+        return -1;
+    int cancel = !strcmp(tail, "/cancel");
+    if (*tail && !cancel)
+        return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND),
+                         "no such endpoint: %s (a partner's booking is cancelled here, the rest is its driver's)",
+                         r->path);
+    if (cancel ? !method_is(r, "POST") : !method_is(r, "GET"))
+        return not_allowed(r, cancel ? "POST" : "GET, HEAD");
+    cv_error err = {0};
+    cv_remote_booking b;
+    int rc = cv_store_get_remote_booking(cv_matcher_store(w), uuid, &b, &err);
+    if (rc)
+        return fail(r, rc, &err);
+    if (!owns(r, b.owner))
+        return web_error(r, MHD_HTTP_FORBIDDEN, osrm_word(OSRM_FORBIDDEN), "booking %s belongs to another client",
+                         uuid);
+    return cancel ? web_remote_cancel(r, w, &b) : ok(r, 0, "booking", web_remote_booking_json(&b));
+}
+
 static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
 {
     if (web_need_scope(r, CV_SCOPE_TRIPS))
@@ -689,6 +727,12 @@ static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
     }
     int64_t id;
     const char *tail;
+    if (rest[0] == '/' && strlen(rest + 1) >= 36 && (!rest[37] || rest[37] == '/')) {
+        char uuid[40];
+        snprintf(uuid, sizeof uuid, "%.36s", rest + 1);
+        if (web_is_uuid(uuid))
+            return remote_booking(r, w, uuid, rest + 37);
+    }
     if (rest[0] != '/' || split_id(rest + 1, &id, &tail))
         return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND),
                          "no such endpoint: %s (ids are positive integers)", r->path);

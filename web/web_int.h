@@ -99,6 +99,30 @@ int web_v1(web_req *r);
    "/stdcov/v1/". */
 int web_stdcov(web_req *r);
 
+/* The standard's CarpoolBookingEvent for outbox event e of the store, as server (a cv_server) names itself; NULL
+   when its booking cannot be read (stdcov_api.c, for the outbox: web_event_maker of partners.h). */
+json_t *web_stdcov_event(void *server, cv_store *store, const cv_outbox_event *e);
+
+/* Whether t is a UUID as the standard's ids are: 8-4-4-4-12 hexadecimal digits, any version (stdcov_api.c). */
+int web_is_uuid(const char *t);
+
+/* The standard's word for a cv_partner_status ("WAITING_CONFIRMATION", ...; "" for none) (stdcov_api.c). */
+const char *web_stdcov_status_word(int status);
+
+/* Federation with partner operators (federation.c): POST /v1/search with "partners": true for request q (our
+   own search with limit, and every partner's, merged); POST /v1/bookings on a partner's journey (doc: its body,
+   borrowed; owner: our passenger); a remote booking as /v1 shows it; cancelling one at its partner. */
+int web_federated_search(web_req *r, cv_matcher_ws *w, const cv_request *q, int limit, int64_t now);
+int web_partner_book(web_req *r, cv_matcher_ws *w, json_t *doc, const char *owner);
+json_t *web_remote_booking_json(const cv_remote_booking *b);
+int web_remote_cancel(web_req *r, cv_matcher_ws *w, cv_remote_booking *b);
+
+/* The options server runs with (server.c). */
+const cv_server_options *web_server_options(const cv_server *s);
+
+/* The outbox thread's attempts so far: delivered, failed, refused (server.c; zeros when the server has none). */
+void web_outbox_figures(web_req *r, uint64_t *delivered, uint64_t *failed, uint64_t *refused);
+
 /* The map page (page.c): GET / and GET /static/... from page_dir; no key needed. */
 int web_page_index(web_req *r);
 int web_page_static(web_req *r);

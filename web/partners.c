@@ -1,0 +1,364 @@
+/* partners.c — outgoing calls to partner operators (partners.h): libcurl's easy interface for one call, its multi
+   interface for a search of every partner at once, and the outbox thread. */
+#define _POSIX_C_SOURCE 200809L
+#include "web/partners.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "web/server.h"
+
+#define ANSWER_MAX (1u << 20) /* bytes of a partner's answer we read at most */
+#define EVENT_TIMEOUT_MS 5000 /* one delivery of a booking event */
+#define BACKOFF_MAX_S 300
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_setup(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static double mono_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+/* An answer as it arrives. */
+typedef struct answer_buf {
+    char *p;
+    size_t len;
+    int too_big;
+} answer_buf;
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
+{
+    answer_buf *b = arg;
+    size_t n = size * nmemb;
+    if (b->len + n > ANSWER_MAX) {
+        b->too_big = 1;
+        return 0; /* ends the transfer with CURLE_WRITE_ERROR */
+    }
+    char *q = realloc(b->p, b->len + n + 1);
+    if (!q)
+        return 0;
+    memcpy(q + b->len, data, n);
+    b->p = q, b->len += n;
+    b->p[b->len] = '\0';
+    return n;
+}
+
+/* A handle for method url to p: no redirect, http and https only, no signal (threads), the partner's key. */
+static CURL *make_handle(const cv_partner *p, const char *method, const char *url, const char *body, long timeout_ms,
+                         answer_buf *ab, struct curl_slist **headers)
+{
+    pthread_once(&curl_once, curl_setup);
+    CURL *h = curl_easy_init();
+    if (!h)
+        return NULL;
+    char key[300];
+    snprintf(key, sizeof key, "X-API-Key: %s", p->api_key);
+    struct curl_slist *hs = curl_slist_append(NULL, key);
+    hs = hs ? curl_slist_append(hs, "Accept: application/json") : NULL;
+    if (hs && body)
+        hs = curl_slist_append(hs, "Content-Type: application/json");
+    if (!hs) {
+        curl_easy_cleanup(h);
+        return NULL;
+    }
+    *headers = hs;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hs);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "covoit");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, ab);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    if (body)
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    return h;
+}
+
+/* Fills res from a finished transfer of h (code: its result). */
+static int finish_call(CURL *h, CURLcode code, answer_buf *ab, web_call_result *res)
+{
+    if (code == CURLE_OK) {
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+        res->body = ab->p;
+        ab->p = NULL;
+        if (!res->body)
+            res->body = calloc(1, 1);
+        return 0;
+    }
+    snprintf(res->error, sizeof res->error, "%s", ab->too_big ? "answer over 1 MiB" : curl_easy_strerror(code));
+    free(ab->p);
+    ab->p = NULL;
+    return -1;
+}
+
+int web_partner_call(const cv_partner *p, const char *method, const char *url, const char *body, long timeout_ms,
+                     web_call_result *res)
+{
+    memset(res, 0, sizeof *res);
+    double t0 = mono_ms();
+    answer_buf ab = {0};
+    struct curl_slist *hs = NULL;
+    CURL *h = make_handle(p, method, url, body, timeout_ms, &ab, &hs);
+    if (!h) {
+        snprintf(res->error, sizeof res->error, "out of memory");
+        return -1;
+    }
+    int rc = finish_call(h, curl_easy_perform(h), &ab, res);
+    curl_easy_cleanup(h);
+    curl_slist_free_all(hs);
+    res->ms = mono_ms() - t0;
+    return rc;
+}
+
+/* --- federated search --- */
+
+void web_partners_search(const cv_partner *v, size_t n, const char *query, long timeout_ms, void (*between)(void *),
+                         void *arg, web_partner_answer *out)
+{
+    double t0 = mono_ms();
+    CURLM *multi = (pthread_once(&curl_once, curl_setup), curl_multi_init());
+    CURL **h = calloc(n ? n : 1, sizeof *h);
+    answer_buf *ab = calloc(n ? n : 1, sizeof *ab);
+    struct curl_slist **hs = calloc(n ? n : 1, sizeof *hs);
+    for (size_t i = 0; i < n; i++) {
+        memset(&out[i], 0, sizeof out[i]);
+        out[i].partner = &v[i];
+        snprintf(out[i].error, sizeof out[i].error, "no answer within %ld ms", timeout_ms);
+        char url[1200];
+        snprintf(url, sizeof url, "%s/driver_journeys?%s", v[i].base_url, query);
+        h[i] = multi && h && ab && hs ? make_handle(&v[i], "GET", url, NULL, timeout_ms, &ab[i], &hs[i]) : NULL;
+        if (!h[i])
+            snprintf(out[i].error, sizeof out[i].error, "out of memory");
+        else
+            curl_multi_add_handle(multi, h[i]);
+    }
+    int running = 0;
+    if (multi)
+        curl_multi_perform(multi, &running); /* the connections start before our own search */
+    if (between)
+        between(arg);
+    while (multi && running) {
+        double left = timeout_ms - (mono_ms() - t0);
+        if (left <= 0)
+            break;
+        curl_multi_poll(multi, NULL, 0, left < 100 ? (int)left + 1 : 100, NULL);
+        curl_multi_perform(multi, &running);
+        CURLMsg *msg;
+        int queued;
+        while ((msg = curl_multi_info_read(multi, &queued)))
+            if (msg->msg == CURLMSG_DONE)
+                for (size_t i = 0; i < n; i++)
+                    if (h[i] == msg->easy_handle) {
+                        web_call_result res = {0};
+                        finish_call(h[i], msg->data.result, &ab[i], &res);
+                        out[i].ms = mono_ms() - t0;
+                        json_error_t je;
+                        json_t *doc = res.body ? json_loads(res.body, 0, &je) : NULL;
+                        if (res.status == 200 && json_is_array(doc)) {
+                            out[i].ok = 1;
+                            out[i].journeys = doc;
+                            doc = NULL;
+                        } else if (res.status) {
+                            snprintf(out[i].error, sizeof out[i].error, "HTTP %ld%s", res.status,
+                                     res.status == 200 ? ": not a list of journeys" : "");
+                        } else {
+                            snprintf(out[i].error, sizeof out[i].error, "%s", res.error);
+                        }
+                        json_decref(doc);
+                        free(res.body);
+                    }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (h[i]) {
+            curl_multi_remove_handle(multi, h[i]);
+            curl_easy_cleanup(h[i]);
+        }
+        if (hs)
+            curl_slist_free_all(hs[i]);
+        if (ab)
+            free(ab[i].p);
+        if (!out[i].ok && !out[i].ms)
+            out[i].ms = mono_ms() - t0;
+    }
+    curl_multi_cleanup(multi);
+    free(h), free(ab), free(hs);
+}
+
+void web_partner_answers_free(web_partner_answer *a, size_t n)
+{
+    for (size_t i = 0; a && i < n; i++)
+        json_decref(a[i].journeys);
+}
+
+/* --- the outbox --- */
+
+struct web_outbox {
+    cv_matcher_ws *w;
+    web_event_maker make_event;
+    void *ctx;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int stop, woken;
+    atomic_uint_fast64_t delivered, failed, refused;
+};
+
+/* Sends event e now; records the outcome. */
+static void deliver(web_outbox *o, cv_store *s, const cv_outbox_event *e)
+{
+    cv_error err = {0};
+    cv_partner p;
+    if (cv_store_get_partner(s, e->partner, &p, &err))
+        return; /* removed meanwhile: held until it is configured again */
+    json_t *doc = o->make_event(o->ctx, s, e);
+    char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    json_decref(doc);
+    web_call_result res;
+    char why[300];
+    int refused = 0, ok = 0;
+    if (!body) {
+        snprintf(why, sizeof why, "cannot make the event: %.250s", err.text[0] ? err.text : "out of memory");
+    } else if (web_partner_call(&p, "POST", p.events_url, body, EVENT_TIMEOUT_MS, &res)) {
+        snprintf(why, sizeof why, "%s", res.error);
+    } else {
+        ok = res.status >= 200 && res.status < 300;
+        refused = res.status >= 400 && res.status < 500 && res.status != 408 && res.status != 429;
+        snprintf(why, sizeof why, "HTTP %ld%s%.200s", res.status, res.body && *res.body ? ": " : "",
+                 res.body ? res.body : "");
+        free(res.body);
+    }
+    free(body);
+    int rc;
+    if (ok || refused) {
+        rc = cv_store_outbox_done(s, e->id, refused, ok ? NULL : why, &err);
+        atomic_fetch_add(ok ? &o->delivered : &o->refused, 1);
+        if (refused)
+            cv_log("warn", "booking event %s of booking %s refused by partner %s, not sent again: %s", e->event,
+                   e->uuid, e->partner, why);
+    } else {
+        int shift = e->attempts < 9 ? e->attempts : 9;
+        int64_t delay = (int64_t)1 << shift;
+        if (delay > BACKOFF_MAX_S)
+            delay = BACKOFF_MAX_S;
+        rc = cv_store_outbox_retry(s, e->id, (int64_t)time(NULL) + delay, why, &err);
+        atomic_fetch_add(&o->failed, 1);
+        cv_log("warn", "booking event %s of booking %s to partner %s failed (attempt %d): %s; next in %lld s", e->event,
+               e->uuid, e->partner, e->attempts + 1, why, (long long)delay);
+    }
+    if (rc)
+        cv_log("error", "outbox: %s", err.text);
+}
+
+static void *outbox_main(void *arg)
+{
+    web_outbox *o = arg;
+    cv_store *s = cv_matcher_store(o->w);
+    for (;;) {
+        pthread_mutex_lock(&o->mu);
+        int stop = o->stop;
+        o->woken = 0;
+        pthread_mutex_unlock(&o->mu);
+        if (stop)
+            break;
+        cv_outbox_event *due = NULL;
+        size_t n = 0;
+        cv_error err = {0};
+        if (cv_store_outbox_due(s, (int64_t)time(NULL), 64, &due, &n, &err))
+            cv_log("error", "outbox: %s", err.text);
+        for (size_t i = 0; i < n; i++) {
+            pthread_mutex_lock(&o->mu);
+            stop = o->stop;
+            pthread_mutex_unlock(&o->mu);
+            if (stop)
+                break;
+            deliver(o, s, &due[i]);
+        }
+        free(due);
+        /* the next look: when woken, or in half a second (events others' writes owe, retries coming due) */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += 500 * 1000000L;
+        if (until.tv_nsec >= 1000000000L)
+            until.tv_sec++, until.tv_nsec -= 1000000000L;
+        pthread_mutex_lock(&o->mu);
+        while (!o->stop && !o->woken && pthread_cond_timedwait(&o->cv, &o->mu, &until) == 0)
+            ;
+        pthread_mutex_unlock(&o->mu);
+    }
+    return NULL;
+}
+
+web_outbox *web_outbox_start(cv_matcher *m, web_event_maker make_event, void *ctx, cv_error *err)
+{
+    web_outbox *o = calloc(1, sizeof *o);
+    if (!o) {
+        cv_fail(err, CV_ENOMEM, "out of memory");
+        return NULL;
+    }
+    o->make_event = make_event;
+    o->ctx = ctx;
+    if (!(o->w = cv_matcher_ws_new(m, err))) {
+        free(o);
+        return NULL;
+    }
+    pthread_mutex_init(&o->mu, NULL);
+    pthread_cond_init(&o->cv, NULL);
+    pthread_once(&curl_once, curl_setup);
+    if (pthread_create(&o->thread, NULL, outbox_main, o)) {
+        cv_fail(err, CV_ENOMEM, "cannot start the outbox thread");
+        pthread_cond_destroy(&o->cv);
+        pthread_mutex_destroy(&o->mu);
+        cv_matcher_ws_free(o->w);
+        free(o);
+        return NULL;
+    }
+    return o;
+}
+
+void web_outbox_wake(web_outbox *o)
+{
+    if (!o)
+        return;
+    pthread_mutex_lock(&o->mu);
+    o->woken = 1;
+    pthread_cond_signal(&o->cv);
+    pthread_mutex_unlock(&o->mu);
+}
+
+void web_outbox_stop(web_outbox *o)
+{
+    if (!o)
+        return;
+    pthread_mutex_lock(&o->mu);
+    o->stop = 1;
+    pthread_cond_signal(&o->cv);
+    pthread_mutex_unlock(&o->mu);
+    pthread_join(o->thread, NULL);
+    pthread_cond_destroy(&o->cv);
+    pthread_mutex_destroy(&o->mu);
+    cv_matcher_ws_free(o->w);
+    free(o);
+}
+
+void web_outbox_attempts(const web_outbox *o, uint64_t *delivered, uint64_t *failed, uint64_t *refused)
+{
+    *delivered = o ? atomic_load(&o->delivered) : 0;
+    *failed = o ? atomic_load(&o->failed) : 0;
+    *refused = o ? atomic_load(&o->refused) : 0;
+}
