@@ -116,6 +116,8 @@ static const row rows[] = {
     {"GET", "/v1/bookings/999999999", N_TRIPS, W_ANY, 200, 0, 0, 0, 1},
     {"POST", "/v1/bookings/999999999/accept", N_TRIPS, W_ANY, 200, 0, 0, 0, 1},
     {"DELETE", "/v1/requests/999999999", N_TRIPS, W_ANY, 200, 0, 0, 0, 1},
+    {"GET", "/v1/bookings/00000000-0000-4000-8000-000000000000", N_TRIPS, W_ANY, 200, 0, 0, 0, 1},
+    {"POST", "/v1/bookings/00000000-0000-4000-8000-000000000000/cancel", N_TRIPS, W_ANY, 200, 0, 0, 0, 1},
     {"GET", "/v1/messages", N_TRIPS, W_ANY, 200, 0, 0, 0, 0},
     {"POST", "/v1/messages/999999999/read", N_TRIPS, W_ANY, 200, 0, 0, 0, 1},
     {"GET", "/v1/nothing", N_TRIPS, W_ANY, 200, 0, 0, 0, 2},

@@ -32,3 +32,9 @@ covoit_tier_test(tier_seats_long "tiers;slow" 3600
 covoit_tier(tier_authz)
 covoit_tier_test(tier_authz tiers 120 tier_authz)
 covoit_tier_test(tier_authz_long "tiers;slow" 600 tier_authz --name tier_authz_long --bearer 1)
+
+# partner operators: the outbox of booking events across a kill -9, two servers federating (a small partner in
+# the tier receives the events: libmicrohttpd)
+covoit_tier(tier_partners)
+target_link_libraries(tier_partners PRIVATE PkgConfig::MHD)
+covoit_tier_test(tier_partners tiers 180 tier_partners)

@@ -1,0 +1,454 @@
+/* tier_partners — covoit with partner operators of the interoperability standard, as real processes on 127.0.0.1.
+
+   Outbox: a partner (a small HTTP receiver in this program) is down while our driver accepts, refuses and cancels
+   bookings it made; the server is killed with SIGKILL in between and started again; when the partner comes up it
+   receives every booking event, once, in order per booking, and none for its own cancellation.
+
+   Federation: two covoit servers, A and B, partners of each other. A's search with "partners": true merges B's
+   journeys with its own, tagged by operator; a booking A's passenger makes on B's journey goes to B, B's driver
+   accepts, and B's booking event tells A; a stopped (slow) or killed partner leaves A's answer intact and named.
+
+   Options: --name STEM. */
+#define _GNU_SOURCE
+#include <microhttpd.h>
+#include <pthread.h>
+
+#include "tier_support.h"
+
+#define NAME "tier_partners"
+
+static char graph[1024];
+
+/* --- a partner that only receives booking events --- */
+
+#define MAX_EVENTS 64
+static struct {
+    pthread_mutex_t mu;
+    int n;
+    json_t *events[MAX_EVENTS];
+    char keys[MAX_EVENTS][128];
+    int other; /* requests to any other path */
+} got = {PTHREAD_MUTEX_INITIALIZER, 0, {0}, {{0}}, 0};
+
+typedef struct upload {
+    char *p;
+    size_t len;
+} upload;
+
+static enum MHD_Result on_event(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                const char *version, const char *data, size_t *size, void **state)
+{
+    (void)cls, (void)version;
+    upload *u = *state;
+    if (!u) {
+        *state = calloc(1, sizeof(upload));
+        return *state ? MHD_YES : MHD_NO;
+    }
+    if (*size) {
+        char *q = realloc(u->p, u->len + *size + 1);
+        if (!q)
+            return MHD_NO;
+        memcpy(q + u->len, data, *size);
+        u->p = q, u->len += *size;
+        u->p[u->len] = '\0';
+        *size = 0;
+        return MHD_YES;
+    }
+    int ok = !strcmp(method, "POST") && !strcmp(url, "/stdcov/v1/booking_events");
+    pthread_mutex_lock(&got.mu);
+    if (ok && got.n < MAX_EVENTS) {
+        got.events[got.n] = json_loads(u->p ? u->p : "", 0, NULL);
+        const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
+        snprintf(got.keys[got.n], sizeof got.keys[got.n], "%s", key ? key : "");
+        got.n++;
+    } else {
+        got.other++;
+    }
+    pthread_mutex_unlock(&got.mu);
+    free(u->p);
+    free(u);
+    *state = NULL;
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result r = MHD_queue_response(c, ok ? MHD_HTTP_OK : MHD_HTTP_NOT_FOUND, resp);
+    MHD_destroy_response(resp);
+    return r;
+}
+
+static int events_now(void)
+{
+    pthread_mutex_lock(&got.mu);
+    int n = got.n;
+    pthread_mutex_unlock(&got.mu);
+    return n;
+}
+
+/* A free port on 127.0.0.1 (the kernel's choice, released for the caller to take). */
+static uint16_t free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    TIER_CHECK(fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof a) && !getsockname(fd, (struct sockaddr *)&a, &len),
+               "no free port: %s", strerror(errno));
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* --- helpers --- */
+
+/* covoit ARGS... (NULL-terminated) must exit 0; its stdout parsed as JSON (owned by the caller). */
+static json_t *run_ok(const char *const *args)
+{
+    char out[8192], err[1100];
+    tier_file(".cli.err", err, sizeof err);
+    int rc = tier_run(args, out, sizeof out, err);
+    TIER_CHECK(rc == 0, "covoit %s %s exited with %d (stderr in %s)", args[0], args[1], rc, err);
+    json_t *doc = json_loads(out, 0, NULL);
+    TIER_CHECK(doc != NULL, "covoit %s %s printed no JSON: %s", args[0], args[1], out);
+    return doc;
+}
+
+static void key_add(const char *db, const char *client, const char *scopes, char secret[80])
+{
+    const char *args[] = {"key", "add", "--db", db, "--client", client, "--scopes", scopes, NULL};
+    json_t *doc = run_ok(args);
+    snprintf(secret, 80, "%s", json_string_value(json_object_get(doc, "secret")));
+    json_decref(doc);
+}
+
+static void partner_add(const char *db, const char *name, uint16_t port, const char *key)
+{
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%u/stdcov/v1", port);
+    const char *args[] = {"partner", "add", name, "--db", db, "--url", url, "--key", key, NULL};
+    json_decref(run_ok(args));
+}
+
+/* method path on c with key (NULL: none) and body; the answer's status must be want. */
+static tier_reply call(tier_conn *c, const char *method, const char *path, const char *key, const char *body, int want)
+{
+    char headers[160] = "";
+    if (key)
+        snprintf(headers, sizeof headers, "X-API-Key: %s\r\n", key);
+    tier_reply r = tier_http(c, method, path, headers, body);
+    TIER_CHECK(r.status == want, "%s %s: HTTP %d, not %d: %.400s", method, path, r.status, want, r.body ? r.body : "");
+    return r;
+}
+
+static long long json_int(json_t *j, const char *key)
+{
+    return (long long)json_integer_value(json_object_get(j, key));
+}
+
+static const char *json_text(json_t *j, const char *key)
+{
+    const char *s = json_string_value(json_object_get(j, key));
+    return s ? s : "";
+}
+
+/* A value of a /metrics line ("name{labels} value"), -1 when absent. */
+static double metric(tier_conn *c, const char *line)
+{
+    tier_reply r = call(c, "GET", "/metrics", NULL, NULL, 200);
+    const char *at = strstr(r.body, line);
+    double v = at ? atof(at + strlen(line)) : -1;
+    tier_reply_free(&r);
+    return v;
+}
+
+static char day[16];     /* tomorrow, YYYY-MM-DD */
+static char depart[40];  /* tomorrow 08:00 UTC */
+static long long when_s; /* the same, UNIX seconds */
+
+static const char *const trip_from = "[7.4197,43.7312]", *const trip_to = "[7.4286,43.7447]";
+
+static long long offer_add(tier_conn *c, const char *key, const char *owner, int seats)
+{
+    char body[512];
+    snprintf(body, sizeof body, "{\"from\":%s,\"to\":%s,\"depart\":\"%s\",\"seats\":%d,\"owner\":\"%s\"}", trip_from,
+             trip_to, depart, seats, owner);
+    tier_reply r = call(c, "POST", "/v1/offers", key, body, 201);
+    long long id = json_int(json_object_get(r.json, "offer"), "id");
+    tier_reply_free(&r);
+    return id;
+}
+
+/* --- the outbox --- */
+
+static void outbox(void)
+{
+    char db[1024], err[1024], admin[80], partner_key[80];
+    tier_file("_a.db", db, sizeof db);
+    tier_file("_a.err", err, sizeof err);
+    tier_remove_db(db);
+    unlink(err);
+    uint16_t pport = free_port();
+    key_add(db, "app", "admin", admin);
+    key_add(db, "p.example", "interop", partner_key);
+    partner_add(db, "p.example", pport, "key-of-p");
+    const char *args[] = {"--graph", graph,        "--db",      db,          "--listen", "127.0.0.1:0", "--tz",
+                          "UTC",     "--operator", "a.example", "--threads", "2",        NULL};
+    tier_server s = tier_serve(args, err);
+    tier_conn c = tier_conn_make(s.port, NULL);
+    long long offer = offer_add(&c, admin, "d1", 3);
+
+    /* the partner's journey and three bookings on it, for three of its users */
+    char path[512], body[2048];
+    snprintf(path, sizeof path,
+             "/stdcov/v1/driver_journeys?departureLat=43.7312&departureLng=7.4197&arrivalLat=43.7447&"
+             "arrivalLng=7.4286&departureDate=%lld",
+             when_s);
+    tier_reply r = call(&c, "GET", path, partner_key, NULL, 200);
+    json_t *j = json_array_get(r.json, 0);
+    TIER_CHECK(j && json_array_size(r.json) == 1, "the partner finds one journey: %s", r.body);
+    char journey[64];
+    snprintf(journey, sizeof journey, "%s", json_text(j, "id"));
+    double plat = json_number_value(json_object_get(j, "passengerPickupLat"));
+    double plng = json_number_value(json_object_get(j, "passengerPickupLng"));
+    double dlat = json_number_value(json_object_get(j, "passengerDropLat"));
+    double dlng = json_number_value(json_object_get(j, "passengerDropLng"));
+    long long date = json_int(j, "passengerPickupDate");
+    tier_reply_free(&r);
+    static const char *const uuid[3] = {"11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222",
+                                        "33333333-3333-4333-8333-333333333333"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(body, sizeof body,
+                 "{\"id\":\"%s\",\"driver\":{\"id\":\"driver-%lld\",\"alias\":\"Driver\",\"operator\":\"a.example\"},"
+                 "\"passenger\":{\"id\":\"u-%d\",\"alias\":\"P%d\",\"operator\":\"p.example\"},"
+                 "\"passengerPickupDate\":%lld,\"passengerPickupLat\":%.7f,\"passengerPickupLng\":%.7f,"
+                 "\"passengerDropLat\":%.7f,\"passengerDropLng\":%.7f,\"status\":\"WAITING_CONFIRMATION\","
+                 "\"price\":{\"type\":\"PAYING\"},\"driverJourneyId\":\"%s\"}",
+                 uuid[i], offer, i, i, date, plat, plng, dlat, dlng, journey);
+        r = call(&c, "POST", "/stdcov/v1/bookings", partner_key, body, 201);
+        tier_reply_free(&r);
+    }
+    /* our bookings 1, 2, 3 are theirs, in that order; the driver accepts 1 and refuses 2, while the partner is
+       down */
+    r = call(&c, "POST", "/v1/bookings/1/accept", admin, NULL, 200), tier_reply_free(&r);
+    r = call(&c, "POST", "/v1/bookings/2/refuse", admin, NULL, 200), tier_reply_free(&r);
+    double t0 = tier_now_s();
+    while (metric(&c, "covoit_outbox_attempts_total{result=\"failed\"} ") < 2 && tier_now_s() - t0 < 10)
+        tier_sleep_ms(100);
+    TIER_CHECK(metric(&c, "covoit_outbox_attempts_total{result=\"failed\"} ") >= 2,
+               "the server tried to send the events to the partner that is down");
+    TIER_CHECK(metric(&c, "covoit_outbox_events{state=\"waiting\"} ") == 2, "two events wait");
+    tier_conn_close(&c);
+    tier_kill9(&s);
+
+    /* started again: the driver accepts 3, cancels 1; the partner cancels 3 itself (no event for that) */
+    s = tier_serve(args, err);
+    c = tier_conn_make(s.port, NULL);
+    r = call(&c, "POST", "/v1/bookings/3/accept", admin, NULL, 200), tier_reply_free(&r);
+    r = call(&c, "POST", "/v1/bookings/1/cancel", admin, NULL, 200), tier_reply_free(&r);
+    snprintf(path, sizeof path, "/stdcov/v1/bookings/%s?status=CANCELLED", uuid[2]);
+    r = call(&c, "PATCH", path, partner_key, NULL, 200), tier_reply_free(&r);
+    TIER_CHECK(metric(&c, "covoit_outbox_events{state=\"waiting\"} ") == 4, "four events wait");
+
+    /* the partner comes up */
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, pport, NULL, NULL, on_event,
+                                            NULL, MHD_OPTION_END);
+    TIER_CHECK(d != NULL, "cannot start the partner on port %u", pport);
+    t0 = tier_now_s();
+    while (events_now() < 4 && tier_now_s() - t0 < 60)
+        tier_sleep_ms(100);
+    double waited = tier_now_s() - t0;
+    tier_sleep_ms(1500); /* time for a repeat, which must not come */
+    pthread_mutex_lock(&got.mu);
+    TIER_CHECK(got.n == 4 && !got.other, "the partner received %d events (and %d other requests), not 4", got.n,
+               got.other);
+    /* per booking, in order: 1 CONFIRMED then CANCELLED, 2 CANCELLED, 3 CONFIRMED; distinct event ids */
+    const char *want[3][2] = {{"CONFIRMED", "CANCELLED"}, {"CANCELLED", NULL}, {"CONFIRMED", NULL}};
+    int seen[3] = {0};
+    for (int i = 0; i < got.n; i++) {
+        json_t *e = got.events[i], *data = json_object_get(e, "data");
+        TIER_CHECK(e && json_is_object(data), "event %d is a CarpoolBookingEvent", i);
+        TIER_CHECK(!strcmp(got.keys[i], "key-of-p"), "event %d carries the partner's key: '%s'", i, got.keys[i]);
+        TIER_CHECK(strlen(json_text(e, "id")) == 36 && json_is_string(json_object_get(e, "idToken")),
+                   "event %d: id and idToken", i);
+        for (int k = 0; k < i; k++)
+            TIER_CHECK(strcmp(json_text(e, "id"), json_text(got.events[k], "id")), "events %d and %d share an id", k,
+                       i);
+        int b = -1;
+        for (int k = 0; k < 3; k++)
+            if (!strcmp(json_text(data, "id"), uuid[k]))
+                b = k;
+        TIER_CHECK(b >= 0, "event %d is about booking %s, not one of the partner's", i, json_text(data, "id"));
+        TIER_CHECK(seen[b] < 2 && want[b][seen[b]] && !strcmp(json_text(data, "status"), want[b][seen[b]]),
+                   "event %d: booking %d is %s, expected %s", i, b + 1, json_text(data, "status"),
+                   want[b][seen[b]] ? want[b][seen[b]] : "no more event");
+        seen[b]++;
+        TIER_CHECK(json_is_object(json_object_get(data, "driver")) && json_is_object(json_object_get(data, "price")) &&
+                       json_is_string(json_object_get(data, "webUrl")) &&
+                       json_is_integer(json_object_get(data, "passengerPickupDate")),
+                   "event %d: a DriverCarpoolBooking (driver, price, webUrl, passengerPickupDate)", i);
+    }
+    TIER_CHECK(seen[0] == 2 && seen[1] == 1 && seen[2] == 1, "every booking's events came");
+    pthread_mutex_unlock(&got.mu);
+    TIER_CHECK(metric(&c, "covoit_outbox_events{state=\"waiting\"} ") == 0 &&
+                   metric(&c, "covoit_outbox_events{state=\"delivered\"} ") == 4,
+               "the outbox is empty, four delivered");
+    printf("outbox: 4 events across a kill -9 delivered once each, in order, %.1f s after the partner came up\n",
+           waited);
+    MHD_stop_daemon(d);
+    tier_conn_close(&c);
+    tier_stop(&s);
+    tier_db_check(db);
+}
+
+/* --- federation --- */
+
+static void federation(void)
+{
+    char db_a[1024], db_b[1024], err_a[1024], err_b[1024];
+    tier_file("_fa.db", db_a, sizeof db_a);
+    tier_file("_fb.db", db_b, sizeof db_b);
+    tier_file("_fa.err", err_a, sizeof err_a);
+    tier_file("_fb.err", err_b, sizeof err_b);
+    tier_remove_db(db_a), tier_remove_db(db_b);
+    unlink(err_a), unlink(err_b);
+    uint16_t pa = free_port(), pb = free_port();
+    char admin_a[80], admin_b[80], b_calls_a[80], a_calls_b[80];
+    key_add(db_a, "app", "admin", admin_a);
+    key_add(db_b, "app", "admin", admin_b);
+    key_add(db_a, "b.example", "interop", b_calls_a);
+    key_add(db_b, "a.example", "interop", a_calls_b);
+    partner_add(db_a, "b.example", pb, a_calls_b);
+    partner_add(db_b, "a.example", pa, b_calls_a);
+    char listen_a[32], listen_b[32];
+    snprintf(listen_a, sizeof listen_a, "127.0.0.1:%u", pa);
+    snprintf(listen_b, sizeof listen_b, "127.0.0.1:%u", pb);
+    const char *args_a[] = {"--graph",    graph,       "--db",      db_a, "--listen",          listen_a, "--tz", "UTC",
+                            "--operator", "a.example", "--threads", "2",  "--partner-timeout", "800",    NULL};
+    const char *args_b[] = {"--graph", graph,        "--db",      db_b,        "--listen", listen_b, "--tz",
+                            "UTC",     "--operator", "b.example", "--threads", "2",        NULL};
+    tier_server b = tier_serve(args_b, err_b);
+    pid_t b_pid = b.pid;
+    tier_server a = tier_serve(args_a, err_a);
+    tier_conn ca = tier_conn_make(a.port, NULL), cb = tier_conn_make(b.port, NULL);
+    offer_add(&ca, admin_a, "ad1", 3);
+    offer_add(&cb, admin_b, "bd1", 3);
+
+    char search[512];
+    snprintf(search, sizeof search, "{\"from\":%s,\"to\":%s,\"depart\":\"%s\",\"owner\":\"ap1\",\"partners\":true}",
+             trip_from, trip_to, depart);
+    tier_reply r = call(&ca, "POST", "/v1/search", admin_a, search, 200);
+    json_t *matches = json_object_get(r.json, "matches"), *report = json_object_get(r.json, "partners");
+    TIER_CHECK(json_array_size(matches) == 2, "A's federated search: 2 journeys, one each: %s", r.body);
+    TIER_CHECK(json_array_size(report) == 1 && json_is_true(json_object_get(json_array_get(report, 0), "answered")) &&
+                   json_int(json_array_get(report, 0), "journeys") == 1,
+               "B answered with one journey: %s", r.body);
+    json_t *theirs = NULL;
+    int ours = 0;
+    for (size_t i = 0; i < json_array_size(matches); i++) {
+        json_t *m = json_array_get(matches, i);
+        if (!strcmp(json_text(m, "operator"), "b.example"))
+            theirs = m;
+        else if (!strcmp(json_text(m, "operator"), "a.example") && json_int(m, "offer_id") == 1)
+            ours++;
+    }
+    TIER_CHECK(theirs && ours == 1, "one journey of each operator, tagged: %s", r.body);
+    char expect_id[64];
+    snprintf(expect_id, sizeof expect_id, "offer-1-%s", day);
+    TIER_CHECK(!strcmp(json_text(theirs, "journey_id"), expect_id) &&
+                   json_is_object(json_object_get(theirs, "journey")),
+               "B's journey %s with its DriverJourney: %s", expect_id, r.body);
+    /* the whole search asked B once and nothing else */
+    char *journey = json_dumps(json_object_get(theirs, "journey"), JSON_COMPACT);
+    tier_reply_free(&r);
+
+    /* A's passenger books B's journey */
+    char body[4096];
+    snprintf(body, sizeof body, "{\"operator\":\"b.example\",\"journey\":%s,\"owner\":\"ap1\"}", journey);
+    free(journey);
+    r = call(&ca, "POST", "/v1/bookings", admin_a, body, 201);
+    json_t *bk = json_object_get(r.json, "booking");
+    char uuid[40], path[256];
+    snprintf(uuid, sizeof uuid, "%s", json_text(bk, "id"));
+    TIER_CHECK(strlen(uuid) == 36 && !strcmp(json_text(bk, "status"), "WAITING_CONFIRMATION") &&
+                   !strcmp(json_text(bk, "operator"), "b.example"),
+               "the booking on B's journey: %s", r.body);
+    tier_reply_free(&r);
+    /* on B it is a booking like any other, pending for B's driver, and the standard's booking of A */
+    r = call(&cb, "GET", "/v1/bookings/1", admin_b, NULL, 200);
+    TIER_CHECK(!strcmp(json_text(json_object_get(r.json, "booking"), "status"), "pending"), "pending on B: %s", r.body);
+    tier_reply_free(&r);
+    snprintf(path, sizeof path, "/stdcov/v1/bookings/%s", uuid);
+    r = call(&cb, "GET", path, admin_b, NULL, 200);
+    TIER_CHECK(!strcmp(json_text(json_object_get(r.json, "passenger"), "operator"), "a.example"),
+               "B's booking names A's passenger's operator: %s", r.body);
+    TIER_CHECK(!strstr(r.body, "ap1"), "A's owner reference never leaves A: %s", r.body);
+    tier_reply_free(&r);
+    /* B's driver accepts: B's event reaches A */
+    r = call(&cb, "POST", "/v1/bookings/1/accept", admin_b, NULL, 200), tier_reply_free(&r);
+    snprintf(path, sizeof path, "/v1/bookings/%s", uuid);
+    double t0 = tier_now_s();
+    const char *status = "";
+    for (;;) {
+        r = call(&ca, "GET", path, admin_a, NULL, 200);
+        status = json_text(json_object_get(r.json, "booking"), "status");
+        int done = !strcmp(status, "CONFIRMED");
+        tier_reply_free(&r);
+        if (done || tier_now_s() - t0 > 10)
+            break;
+        tier_sleep_ms(100);
+    }
+    TIER_CHECK(tier_now_s() - t0 <= 10, "A never heard that B's driver confirmed");
+    printf("federation: B's confirmation reached A in %.2f s\n", tier_now_s() - t0);
+
+    /* B stopped (a partner that does not answer): A answers after its partner timeout with its own journey, and
+       names B */
+    kill(b_pid, SIGSTOP);
+    t0 = tier_now_s();
+    r = call(&ca, "POST", "/v1/search", admin_a, search, 200);
+    double slow = tier_now_s() - t0;
+    json_t *line = json_array_get(json_object_get(r.json, "partners"), 0);
+    TIER_CHECK(json_array_size(json_object_get(r.json, "matches")) == 1 &&
+                   !strcmp(json_text(json_array_get(json_object_get(r.json, "matches"), 0), "operator"), "a.example"),
+               "with B stopped, A's own journey: %s", r.body);
+    TIER_CHECK(json_is_false(json_object_get(line, "answered")) && *json_text(line, "error"),
+               "B is named as left out: %s", r.body);
+    TIER_CHECK(slow >= 0.7 && slow < 3, "A waited its partner timeout (0.8 s), not more: %.2f s", slow);
+    tier_reply_free(&r);
+    kill(b_pid, SIGCONT);
+    /* B killed: the same, at once */
+    tier_conn_close(&cb);
+    tier_child = b.pid;
+    tier_kill9(&b);
+    tier_child = a.pid;
+    t0 = tier_now_s();
+    r = call(&ca, "POST", "/v1/search", admin_a, search, 200);
+    double dead = tier_now_s() - t0;
+    line = json_array_get(json_object_get(r.json, "partners"), 0);
+    TIER_CHECK(json_array_size(json_object_get(r.json, "matches")) == 1 &&
+                   json_is_false(json_object_get(line, "answered")),
+               "with B killed, A's own journey and B named: %s", r.body);
+    printf("federation: B stopped, answer in %.2f s (timeout 0.8 s); B killed, answer in %.3f s: %s\n", slow, dead,
+           json_text(line, "error"));
+    tier_reply_free(&r);
+    /* the booking on B's journey is still A's to see; cancelling it needs B, which is gone: 502, nothing changed */
+    snprintf(path, sizeof path, "/v1/bookings/%s/cancel", uuid);
+    r = call(&ca, "POST", path, admin_a, NULL, 502);
+    tier_reply_free(&r);
+    tier_conn_close(&ca);
+    tier_stop(&a);
+    tier_db_check(db_a);
+    tier_db_check(db_b);
+}
+
+int main(int argc, char **argv)
+{
+    tier_init();
+    tier_set_stem(argc, argv, NAME);
+    tier_file(".cvg", graph, sizeof graph);
+    tier_import(graph);
+    tier_date(1, day);
+    snprintf(depart, sizeof depart, "%sT08:00:00Z", day);
+    struct tm tm = {0};
+    sscanf(day, "%d-%d-%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+    tm.tm_year -= 1900, tm.tm_mon -= 1, tm.tm_hour = 8;
+    when_s = (long long)timegm(&tm);
+    outbox();
+    federation();
+    printf("tier_partners: ok\n");
+    return 0;
+}
