@@ -2,7 +2,8 @@
    (web/page of the source tree, with Leaflet from its node_modules, as scripts/deps.sh installs it), with their
    Content-Types and bytes; HEAD; path traversal in every spelling refused with a 4xx JSON error; missing files
    404 JSON; a page directory without Leaflet (or none) answered with a JSON message saying what to run; the page
-   open without a key in auth mode while the API still wants one; the graph's bbox in /health. */
+   open without a key in auth mode while the API still wants one; the graph's bbox in /health; a journey's link
+   (the webUrl of /stdcov/v1) answered with the page, whose search finds the journey's offer again. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stddef.h>
@@ -398,6 +399,124 @@ static void test_tile_server_setting(void **state)
     fclose(f);
 }
 
+/* A journey's link (the webUrl of /stdcov/v1) is the page itself: GET of its path and query answers index.html; the
+   search the page runs from it (POST /v1/search from the link's from to its to at the exact instant at) finds the
+   offer the link names, its pickup where the link says; and app.js reads the link's parameters and writes only to
+   elements index.html has. */
+static void test_journey_link(void **state)
+{
+    (void)state;
+    static const char *const public_url = "https://carpool.example.org/map";
+    unlink(DB);
+    cv_error err = {0};
+    cv_matcher *m = NULL;
+    cv_matcher_options mo = cv_matcher_defaults();
+    if (cv_matcher_open(graph, DB, &mo, (int64_t)time(NULL), &m, &err))
+        fail_msg("%s", err.text);
+    cv_server_options o = cv_server_defaults();
+    o.port = 0;
+    o.threads = 2;
+    o.quiet = 1;
+    o.page_dir = PAGE;
+    o.matcher = m;
+    o.operator_name = "carpool.example.org";
+    o.public_url = public_url;
+    cv_server *s = cv_server_start(graph, &o, &err);
+    if (!s)
+        fail_msg("%s", err.text);
+    uint16_t keep = port;
+    port = cv_server_port(s);
+
+    /* an offer from the casino to Fontvieille two days from now at 08:00 UTC, and its journey for a passenger
+       picked up on its way five minutes later */
+    long long depart = ((long long)time(NULL) / 86400 + 2) * 86400 + 8 * 3600;
+    char when[32], body[400], path[600];
+    time_t t = (time_t)depart;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:00Z", &tm);
+    snprintf(body, sizeof body,
+             "{\"from\":[7.4275,43.7396],\"to\":[7.4160,43.7290],\"depart\":\"%s\",\"margin_min\":30,\"seats\":3,"
+             "\"owner\":\"d1\"}",
+             when);
+    reply r = http_request(port, "POST", "/v1/offers", NULL, body, strlen(body));
+    assert_int_equal(r.status, 201);
+    long long offer = json_integer_value(json_object_get(json_object_get(r.json, "offer"), "id"));
+    reply_free(&r);
+    snprintf(path, sizeof path,
+             "/stdcov/v1/driver_journeys?departureLat=43.737427&departureLng=7.42377&arrivalLat=43.73438&"
+             "arrivalLng=7.418047&departureDate=%lld&timeDelta=1800",
+             depart + 300);
+    r = http_request(port, "GET", path, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    json_t *j = json_array_get(r.json, 0);
+    if (!j)
+        fail_msg("GET %s: no journey: %s", path, r.raw);
+    const char *url = json_string_value(json_object_get(j, "webUrl"));
+    assert_non_null(url);
+    assert_true(!strncmp(url, public_url, strlen(public_url)));
+    char link[600], from[64], to[64], want[64];
+    snprintf(link, sizeof link, "%s", url + strlen(public_url));
+    long long at = 0;
+    char id[64];
+    if (sscanf(link, "/?journey=%63[^&]&from=%63[^&]&to=%63[^&]&at=%lld", id, from, to, &at) != 4)
+        fail_msg("webUrl %s: not /?journey=ID&from=LON,LAT&to=LON,LAT&at=UNIX", url);
+    snprintf(want, sizeof want, "offer-%lld-", offer);
+    assert_true(!strncmp(id, want, strlen(want)));
+    assert_int_equal(at, json_integer_value(json_object_get(j, "passengerPickupDate")));
+    reply_free(&r);
+
+    /* the link's path is the page */
+    expect_file(link, PAGE "/index.html", "text/html; charset=utf-8");
+    /* the page's search from the link: the named offer among the matches, picked up where the link says */
+    gmtime_r(&(time_t){(time_t)at}, &tm);
+    strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(body, sizeof body, "{\"from\":[%s],\"to\":[%s],\"depart\":\"%s\",\"seats\":1}", from, to, when);
+    r = http_request(port, "POST", "/v1/search?limit=20", NULL, body, strlen(body));
+    assert_int_equal(r.status, 200);
+    json_t *found = NULL, *list = json_object_get(r.json, "matches");
+    for (size_t i = 0; i < json_array_size(list); i++)
+        if (json_integer_value(json_object_get(json_array_get(list, i), "offer_id")) == offer)
+            found = json_array_get(list, i);
+    if (!found)
+        fail_msg("POST /v1/search %s: offer %lld not among the matches: %s", body, offer, r.raw);
+    json_t *loc = json_object_get(json_object_get(found, "pickup"), "location");
+    char got[64];
+    snprintf(got, sizeof got, "%.6f,%.6f", json_number_value(json_array_get(loc, 0)),
+             json_number_value(json_array_get(loc, 1)));
+    assert_string_equal(got, from);
+    reply_free(&r);
+    port = keep;
+    cv_server_stop(s);
+    cv_matcher_close(m);
+    unlink(DB);
+
+    /* app.js reads the link's four parameters, searches, and says when the journey is gone */
+    size_t len = 0, hlen = 0;
+    char *js = slurp(PAGE "/app.js", &len), *html = slurp(PAGE "/index.html", &hlen);
+    assert_non_null(js);
+    assert_non_null(html);
+    static const char *const uses[] = {"URLSearchParams", "get('journey')", "get('from')",      "get('to')",
+                                       "get('at')",       "/v1/search",     "no longer offered"};
+    for (size_t i = 0; i < sizeof uses / sizeof *uses; i++)
+        if (!strstr(js, uses[i]))
+            fail_msg("app.js does not use %s: the map page cannot open a journey's link", uses[i]);
+    /* every element app.js names ($('ID')) is in index.html: a missing one would throw when the page loads */
+    size_t names = 0;
+    for (const char *p = strstr(js, "$('"); p; p = strstr(p + 3, "$('")) {
+        size_t n = strcspn(p + 3, "'");
+        char want_id[80];
+        snprintf(want_id, sizeof want_id, "id=\"%.*s\"", (int)(n < 60 ? n : 60), p + 3);
+        if (!strstr(html, want_id))
+            fail_msg("app.js names the element %s, which index.html does not have", want_id);
+        names++;
+    }
+    assert_true(names >= 10);
+    assert_non_null(strstr(html, "id=\"journey\""));
+    free(js);
+    free(html);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -410,6 +529,7 @@ int main(void)
         cmocka_unit_test(test_auth_mode),
         cmocka_unit_test(test_health_bbox),
         cmocka_unit_test(test_tile_server_setting),
+        cmocka_unit_test(test_journey_link),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

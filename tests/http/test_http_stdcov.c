@@ -118,6 +118,51 @@ static void require_string(json_t *j, const char *key)
         fail_msg("%s is not a string in %s", key, json_dumps(j, JSON_COMPACT));
 }
 
+/* The value of query parameter name in url, copied into out; 0 when url has no such parameter. */
+static int url_param(const char *url, const char *name, char *out, size_t cap)
+{
+    const char *q = strchr(url, '?');
+    size_t n = strlen(name);
+    for (const char *p = q; p; p = strchr(p + 1, '&'))
+        if (!strncmp(p + 1, name, n) && p[1 + n] == '=') {
+            size_t len = strcspn(p + 2 + n, "&#");
+            snprintf(out, cap, "%.*s", (int)(len < cap ? len : cap - 1), p + 2 + n);
+            return 1;
+        }
+    return 0;
+}
+
+/* j's webUrl (a journey, trip or booking) links our map page with the passenger's pickup (from=LON,LAT), drop-off
+   (to=LON,LAT), 6 decimals as printed, and, for a journey (timed), the pickup time (at=UNIX); a regular trip has no
+   at; journey= is the journey's id. The map page searches these again to show the ride (docs/API.md, The map
+   page). */
+static void check_web_url(json_t *j, const char *journey, int timed)
+{
+    const char *url = json_string_value(json_object_get(j, "webUrl"));
+    char got[128], want[128];
+    if (!url)
+        fail_msg("no webUrl in %s", json_dumps(j, JSON_COMPACT));
+    assert_true(!strncmp(url, PUBLIC_URL "/?journey=", strlen(PUBLIC_URL "/?journey=")));
+    if (!url_param(url, "journey", got, sizeof got) || strcmp(got, journey))
+        fail_msg("webUrl %s: journey should be %s", url, journey);
+    snprintf(want, sizeof want, "%.6f,%.6f", json_number_value(json_object_get(j, "passengerPickupLng")),
+             json_number_value(json_object_get(j, "passengerPickupLat")));
+    if (!url_param(url, "from", got, sizeof got) || strcmp(got, want))
+        fail_msg("webUrl %s: from should be %s", url, want);
+    snprintf(want, sizeof want, "%.6f,%.6f", json_number_value(json_object_get(j, "passengerDropLng")),
+             json_number_value(json_object_get(j, "passengerDropLat")));
+    if (!url_param(url, "to", got, sizeof got) || strcmp(got, want))
+        fail_msg("webUrl %s: to should be %s", url, want);
+    if (timed) {
+        require_integer(j, "passengerPickupDate");
+        snprintf(want, sizeof want, "%lld", (long long)json_integer_value(json_object_get(j, "passengerPickupDate")));
+        if (!url_param(url, "at", got, sizeof got) || strcmp(got, want))
+            fail_msg("webUrl %s: at should be %s", url, want);
+    } else if (url_param(url, "at", got, sizeof got)) {
+        fail_msg("webUrl %s: a regular trip has no one time, yet at=%s", url, got);
+    }
+}
+
 /* Every DriverJourney (driver 1) or PassengerJourney (driver 0) of list holds the standard's schema and the query's
    filters (the conformance tool's assertions: radii measured from the passenger's pickup and drop-off, haversine
    with R = 6371 km). */
@@ -180,10 +225,6 @@ static void check_kind(json_t *list, int driver, double dlon, double dlat, doubl
         }
         assert_true(json_integer_value(json_object_get(j, "duration")) > 0);
         assert_true(json_integer_value(json_object_get(j, "distance")) > 0);
-        const char *url = json_string_value(json_object_get(j, "webUrl"));
-        assert_non_null(url);
-        assert_true(!strncmp(url, PUBLIC_URL "/?journey=", strlen(PUBLIC_URL "/?journey=")));
-        assert_non_null(strstr(url, json_string_value(json_object_get(j, "id"))));
         /* nothing of the driver's own trip: no origin, destination or route */
         assert_null(json_object_get(j, "driverDepartureLat"));
         assert_null(json_object_get(j, "driverArrivalLat"));
@@ -194,6 +235,7 @@ static void check_kind(json_t *list, int driver, double dlon, double dlat, doubl
         assert_true(haversine_km(plon, plat, dlon, dlat) <= drad_km);
         assert_true(haversine_km(qlon, qlat, alon, alat) <= arad_km);
         assert_true(llabs(json_integer_value(json_object_get(j, "passengerPickupDate")) - date) <= delta);
+        check_web_url(j, json_string_value(json_object_get(j, "id")), 1);
     }
 }
 
@@ -518,6 +560,11 @@ static size_t check_trips(const char *path, const char *who, double dlon, double
                                  json_number_value(json_object_get(t, "passengerPickupLat")), dlon, dlat) <= 1.0);
         assert_true(haversine_km(json_number_value(json_object_get(t, "passengerDropLng")),
                                  json_number_value(json_object_get(t, "passengerDropLat")), alon, alat) <= 1.0);
+        long long n = 0; /* the trip's journey: offer-N of driver-N, request-N of passenger-N */
+        char journey[48];
+        assert_int_equal(sscanf(json_string_value(json_object_get(u, "id")), "%*[a-z]-%lld", &n), 1);
+        snprintf(journey, sizeof journey, "%s-%lld", strcmp(who, "driver") ? "request" : "offer", n);
+        check_web_url(t, journey, 0);
         json_t *sched = json_object_get(t, "schedules");
         assert_true(json_array_size(sched) >= 1);
         for (size_t k = 0; k < json_array_size(sched); k++) {
@@ -600,12 +647,13 @@ static void test_regular_trips(void **state)
     expect_error("GET", path, 400, "unknown parameter 'departureDate'");
 }
 
-/* The standard's Booking body for journey j (a DriverJourney answered) with the partner's id uuid. */
-static char *booking_body(json_t *j, const char *uuid, const char *status)
+/* The standard's Booking body for journey j (a DriverJourney answered) with the partner's id uuid, for the partner's
+   user user. */
+static char *booking_body_of(json_t *j, const char *uuid, const char *status, const char *user)
 {
     json_t *b = json_pack(
         "{s:s,s:{s:s,s:s,s:s},s:{s:s,s:s,s:s},s:O,s:O,s:O,s:O,s:O,s:{},s:s,s:O}", "id", uuid, "driver", "id", "x",
-        "alias", "x", "operator", OPERATOR, "passenger", "id", "u-42", "alias", "Alice", "operator",
+        "alias", "x", "operator", OPERATOR, "passenger", "id", user, "alias", "Alice", "operator",
         "partner.example.net", "passengerPickupDate", json_object_get(j, "passengerPickupDate"), "passengerPickupLat",
         json_object_get(j, "passengerPickupLat"), "passengerPickupLng", json_object_get(j, "passengerPickupLng"),
         "passengerDropLat", json_object_get(j, "passengerDropLat"), "passengerDropLng",
@@ -613,6 +661,12 @@ static char *booking_body(json_t *j, const char *uuid, const char *status)
     char *t = json_dumps(b, JSON_COMPACT);
     json_decref(b);
     return t;
+}
+
+/* The same for the partner's user u-42. */
+static char *booking_body(json_t *j, const char *uuid, const char *status)
+{
+    return booking_body_of(j, uuid, status, "u-42");
 }
 
 static reply send_req(const char *method, const char *path, const char *body)
@@ -681,6 +735,7 @@ static void test_bookings(void **state)
     assert_string_equal(json_string_value(json_object_get(r.json, "status")), "WAITING_CONFIRMATION");
     assert_string_equal(json_string_value(json_object_get(json_object_get(r.json, "passenger"), "alias")), "Alice");
     assert_true(json_is_object(json_object_get(r.json, "price")));
+    check_web_url(r.json, json_string_value(json_object_get(j, "id")), 1);
     reply_free(&r);
     r = send_req("POST", "/stdcov/v1/bookings", body); /* the same id again */
     assert_int_equal(r.status, 400);
@@ -803,6 +858,139 @@ static void test_bookings(void **state)
     assert_non_null(strstr(json_string_value(json_object_get(r.json, "error")), "driver"));
     reply_free(&r);
     reply_free(&jr);
+}
+
+/* Offer's journey among the driver journeys from route_pts[0] to route_pts[1] at date (± 30 min), which must be
+   want_id if there is one: a copy (the caller decrefs it), NULL when the offer is not among them. */
+static json_t *offer_journey(long long offer, long long date, const char *want_id)
+{
+    char path[512];
+    query(path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], date,
+          "&timeDelta=1800");
+    reply r = journeys(path);
+    check_journeys(r.json, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], date, 1.0, 1.0, 1800,
+                   -1);
+    json_t *found = NULL;
+    char prefix[48];
+    snprintf(prefix, sizeof prefix, "offer-%lld-", offer);
+    for (size_t i = 0; i < json_array_size(r.json); i++) {
+        json_t *j = json_array_get(r.json, i);
+        const char *id = json_string_value(json_object_get(j, "id"));
+        if (strncmp(id, prefix, strlen(prefix)))
+            continue;
+        if (strcmp(id, want_id)) /* offer's journey on another date than asked */
+            fail_msg("GET %s: %s, expected %s", path, id, want_id);
+        found = json_deep_copy(j);
+    }
+    reply_free(&r);
+    return found;
+}
+
+/* POST /stdcov/v1/bookings for journey j by the partner's user; returns the status, the error in err (if any). */
+static int partner_books(json_t *j, const char *uuid, const char *user, char *err, size_t cap)
+{
+    char *body = booking_body_of(j, uuid, "WAITING_CONFIRMATION", user);
+    reply r = send_req("POST", "/stdcov/v1/bookings", body);
+    free(body);
+    int status = r.status;
+    const char *e = json_string_value(json_object_get(r.json, "error"));
+    snprintf(err, cap, "%s", e ? e : "");
+    if (status == 201 && strcmp(json_string_value(json_object_get(r.json, "id")), uuid))
+        fail_msg("POST /stdcov/v1/bookings: 201 for another booking than %s: %s", uuid, r.raw);
+    reply_free(&r);
+    return status;
+}
+
+/* Seats are held per date through the standard too: a weekly offer of one seat on Mondays and Tuesdays, its Monday
+   journey booked by a partner's user and accepted by our driver, is full on that Monday only. The Tuesday journey
+   is still offered with its seat and can be booked; the Monday one is no longer offered, and a booking of it is
+   refused (400, the standard declares no 409 here). */
+static void test_regular_seats_per_date(void **state)
+{
+    (void)state;
+    assert_true(route_pts[0][0] != 0); /* set by test_driver_journeys */
+    /* the first Monday at least two days ahead (day 0, 1970-01-01, was a Thursday), the server's zone being UTC */
+    long long day = (long long)time(NULL) / 86400 + 2;
+    day += (7 - (day + 3) % 7) % 7;
+    char mon[16], tue[16], body[512], id_mon[48], id_tue[48], err[512];
+    time_t t = (time_t)(day * 86400), u = (time_t)((day + 1) * 86400);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    assert_int_equal(tm.tm_wday, 1);
+    strftime(mon, sizeof mon, "%Y-%m-%d", &tm);
+    gmtime_r(&u, &tm);
+    strftime(tue, sizeof tue, "%Y-%m-%d", &tm);
+    snprintf(body, sizeof body,
+             "{\"from\":[" CASINO "],\"to\":[" FONTVIEILLE "],\"depart\":{\"weekdays\":\"mon,tue\",\"time\":\"10:00\","
+             "\"first_date\":\"%s\",\"last_date\":\"%s\"},\"margin_min\":20,\"seats\":1,\"owner\":\"one-seat\"}",
+             mon, tue);
+    long long offer = (long long)post_offer(body);
+    snprintf(id_mon, sizeof id_mon, "offer-%lld-%s", offer, mon);
+    snprintf(id_tue, sizeof id_tue, "offer-%lld-%s", offer, tue);
+    long long at_mon = day * 86400 + 10 * 3600 + 300, at_tue = at_mon + 86400;
+
+    /* both dates offered with their one seat */
+    json_t *jm = offer_journey(offer, at_mon, id_mon), *jt = offer_journey(offer, at_tue, id_tue);
+    if (!jm || !jt)
+        fail_msg("offer %lld: its Monday or Tuesday journey is not offered", offer);
+    assert_int_equal(json_integer_value(json_object_get(jm, "availableSeats")), 1);
+    assert_int_equal(json_integer_value(json_object_get(jt, "availableSeats")), 1);
+    json_decref(jt);
+
+    /* a partner's user books the Monday journey; our driver accepts it in /v1 */
+    int status = partner_books(jm, "6a1d0c3e-2b4f-4d5a-9e8c-7f6b5a4d3c01", "u-monday", err, sizeof err);
+    if (status != 201)
+        fail_msg("booking %s: %d %s", id_mon, status, err);
+    char ours[32], path[96];
+    int64_t bid = our_booking(offer, ours, sizeof ours);
+    assert_string_equal(ours, "pending");
+    snprintf(path, sizeof path, "/v1/bookings/%lld/accept", (long long)bid);
+    reply r = send_req("POST", path, NULL);
+    if (r.status != 200)
+        fail_msg("POST %s: %d %s", path, r.status, r.raw);
+    /* the booking rides on the Monday alone */
+    json_t *dates = json_object_get(json_object_get(r.json, "booking"), "dates");
+    assert_string_equal(json_string_value(json_object_get(dates, "first_date")), mon);
+    assert_string_equal(json_string_value(json_object_get(dates, "last_date")), mon);
+    reply_free(&r);
+    expect_status("6a1d0c3e-2b4f-4d5a-9e8c-7f6b5a4d3c01", "CONFIRMED");
+
+    /* Tuesday: still offered, its seat free; Monday: full, so no longer offered (driver journeys list only the
+       journeys that can take the passenger) */
+    jt = offer_journey(offer, at_tue, id_tue);
+    if (!jt)
+        fail_msg("%s is no longer offered after a booking on %s", id_tue, mon);
+    assert_int_equal(json_integer_value(json_object_get(jt, "availableSeats")), 1);
+    json_t *full = offer_journey(offer, at_mon, id_mon);
+    if (full)
+        fail_msg("%s is still offered (%lld seats) with its one seat taken", id_mon,
+                 (long long)json_integer_value(json_object_get(full, "availableSeats")));
+
+    /* a second partner booking: on the Tuesday it is taken, on the full Monday refused */
+    status = partner_books(jt, "6a1d0c3e-2b4f-4d5a-9e8c-7f6b5a4d3c02", "u-tuesday", err, sizeof err);
+    if (status != 201)
+        fail_msg("second booking, %s: %d %s, expected 201", id_tue, status, err);
+    status = partner_books(jm, "6a1d0c3e-2b4f-4d5a-9e8c-7f6b5a4d3c03", "u-monday-2", err, sizeof err);
+    if (status != 400 || !strstr(err, "does not match"))
+        fail_msg("second booking, %s: %d '%s', expected 400 saying the journey cannot take the passenger", id_mon,
+                 status, err);
+    expect_error("GET", "/stdcov/v1/bookings/6a1d0c3e-2b4f-4d5a-9e8c-7f6b5a4d3c03", 404, "missing_booking");
+    /* the offer holds the two bookings made, the Monday one accepted, the Tuesday one pending */
+    snprintf(path, sizeof path, "/v1/offers/%lld", offer);
+    r = get(path, NULL);
+    json_t *list = json_object_get(json_object_get(r.json, "offer"), "bookings");
+    assert_int_equal(json_array_size(list), 2);
+    int accepted = 0, pending = 0;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        const char *st = json_string_value(json_object_get(json_array_get(list, i), "status"));
+        accepted += !strcmp(st, "accepted");
+        pending += !strcmp(st, "pending");
+    }
+    assert_int_equal(accepted, 1);
+    assert_int_equal(pending, 1);
+    reply_free(&r);
+    json_decref(jm);
+    json_decref(jt);
 }
 
 static int post_message(const char *to_id, const char *kind, const char *text, const char *extra)
@@ -1051,6 +1239,7 @@ int main(void)
         cmocka_unit_test(test_passenger_journeys),
         cmocka_unit_test(test_regular_trips),
         cmocka_unit_test(test_bookings),
+        cmocka_unit_test(test_regular_seats_per_date),
         cmocka_unit_test(test_messages),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_without_operator),

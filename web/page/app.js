@@ -95,6 +95,7 @@
 
   var origin = null, destination = null, routeLine = null, routeSeq = 0;
   var matchLayer = L.layerGroup().addTo(map);
+  var linkLayer = L.layerGroup().addTo(map); /* a passenger's points from a journey link (below) */
 
   function setPoint(which, ll) {
     var m = which === 'a' ? origin : destination;
@@ -118,6 +119,7 @@
     [origin, destination, routeLine].forEach(function (l) { if (l) map.removeLayer(l); });
     origin = destination = routeLine = null;
     clearMatches();
+    clearLink();
     $('route-info').textContent = 'No route yet.';
     showError(null);
   });
@@ -174,27 +176,48 @@
 
   $('search-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
-    if (!needPoints()) return;
+    runSearch($('s-depart').value);
+  });
+
+  var searchSeq = 0;
+
+  /* POST /v1/search from A to B leaving at depart (the form's departure, or an exact ISO time), with the form's
+     seats and margin; lists the matches and draws offer `prefer`'s when it is among them, else the best.
+     Resolves with the matches, or null when there was no search or it failed (the error is shown). */
+  function runSearch(depart, prefer) {
+    if (!needPoints()) return Promise.resolve(null);
     clearMatches();
+    var seq = ++searchSeq;
     var body = {
       from: lonlat(origin.getLatLng()), to: lonlat(destination.getLatLng()),
-      depart: $('s-depart').value, seats: Number($('s-seats').value)
+      depart: depart, seats: Number($('s-seats').value)
     };
     var margin = optionalNumber($('s-margin'));
     if (margin !== undefined) body.margin_min = margin;
     $('search-info').textContent = 'Searching…';
-    api('POST', '/v1/search?limit=20', body).then(function (doc) {
+    return api('POST', '/v1/search?limit=20', body).then(function (doc) {
+      if (seq !== searchSeq) return null; /* a newer search has started */
       showError(null);
       matches = doc.matches || [];
       $('search-info').textContent = matches.length ? matches.length + ' ride' + (matches.length > 1 ? 's' : '') +
         ' found, best first:' : 'No ride found for this trip and time.';
       matches.forEach(function (m, i) { $('matches').appendChild(matchItem(m, i)); });
-      if (matches.length) selectMatch(0);
+      var chosen = offerIndex(matches, prefer);
+      if (matches.length) selectMatch(chosen >= 0 ? chosen : 0);
+      return matches;
     }).catch(function (e) {
+      if (seq !== searchSeq) return null;
       $('search-info').textContent = '';
       showError(e);
+      return null;
     });
-  });
+  }
+
+  function offerIndex(list, offerId) {
+    for (var i = 0; i < list.length; i++)
+      if (list[i].offer_id === offerId) return i;
+    return -1;
+  }
 
   function matchItem(m, i) {
     var li = el('li');
@@ -311,7 +334,206 @@
     });
   });
 
-  /* --- start: fit the map to the graph (GET /health carries its bounding box) --- */
+  /* --- a journey's link: /?journey=ID&from=LON,LAT&to=LON,LAT[&at=UNIX] ---
+     The webUrl that /stdcov/v1 gives partners (docs/API.md, The map page). ID is offer-N-YYYY-MM-DD (offer N's
+     journey on that date), offer-N (its weekly trip), request-N-YYYY-MM-DD or request-N (a passenger's); from and
+     to are the passenger's pickup and drop-off, at the pickup time in UNIX seconds (absent for a weekly trip).
+     An offer's link puts A and B on the pickup and drop-off, runs the page's own search and draws offer N's match
+     as a click on it would (nothing more of the driver's trip); a request's link shows the passenger's points and
+     time. What cannot be read is left out with a note in the panel; nothing here throws. */
+
+  var JOURNEY_ID = /^(offer|request)-([1-9][0-9]{0,14})(?:-([0-9]{4})-([0-9]{2})-([0-9]{2}))?$/;
+  var DAY_MS = 86400000;
+  var pad2 = function (n) { return String(n).padStart(2, '0'); };
+
+  function linkNote(text, warn) {
+    $('journey').appendChild(el('div', warn ? 'warn' : '', text));
+    $('journey').hidden = false;
+  }
+  function clearLink() {
+    linkLayer.clearLayers();
+    $('journey').textContent = '';
+    $('journey').hidden = true;
+  }
+  function quoted(text) { return "'" + (text.length > 60 ? text.slice(0, 60) + '…' : text) + "'"; }
+
+  /* "LON,LAT" as [lon, lat], or null */
+  function readPoint(text) {
+    var m = /^(-?[0-9]{1,3}(?:\.[0-9]{1,12})?),(-?[0-9]{1,2}(?:\.[0-9]{1,12})?)$/.exec(text || '');
+    if (!m) return null;
+    var p = [Number(m[1]), Number(m[2])];
+    return Math.abs(p[0]) <= 180 && Math.abs(p[1]) <= 90 ? p : null;
+  }
+  /* "YYYY-MM-DDTHH:MM" of the instant ms seen at offsetMin minutes from UTC (the datetime-local field's form) */
+  function fieldValue(ms, offsetMin) {
+    var d = new Date(ms + offsetMin * 60000);
+    return d.getUTCFullYear() + '-' + pad2(d.getUTCMonth() + 1) + '-' + pad2(d.getUTCDate()) + 'T' +
+      pad2(d.getUTCHours()) + ':' + pad2(d.getUTCMinutes());
+  }
+  /* the server's offset from UTC in minutes, read from a time it wrote ("…+01:00"); null when there is none */
+  function serverOffset(iso) {
+    var m = /(?:([+-])([0-9]{2}):([0-9]{2})|Z)$/.exec(typeof iso === 'string' ? iso : '');
+    return !m ? null : m[1] ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) : 0;
+  }
+
+  /* The link's parameters, or null when there is no link or nothing of it can be used (with notes saying why). */
+  function readLink(query) {
+    var p = new URLSearchParams(query);
+    var raw = p.get('journey');
+    if (raw === null) {
+      if (p.has('from') || p.has('to') || p.has('at'))
+        linkNote('This link names no journey (journey=…): its from, to and at are ignored.', true);
+      return null;
+    }
+    var m = JOURNEY_ID.exec(raw), day = null;
+    if (m && m[3]) {
+      var t = Date.UTC(Number(m[3]), Number(m[4]) - 1, Number(m[5]));
+      day = m[3] + '-' + m[4] + '-' + m[5];
+      if (isNaN(t) || new Date(t).toISOString().slice(0, 10) !== day) m = null; /* 2030-02-31 and the like */
+    }
+    if (!m) {
+      linkNote('The link names the journey ' + quoted(raw) + ', which is none this page knows (offer-N-YYYY-MM-DD, ' +
+        'offer-N, request-N-YYYY-MM-DD or request-N): the link is ignored.', true);
+      return null;
+    }
+    var link = { kind: m[1], id: Number(m[2]), day: day, from: readPoint(p.get('from')), to: readPoint(p.get('to')),
+      at: null };
+    var what = (link.kind === 'offer' ? 'offer #' : 'request #') + link.id;
+    var at = p.get('at');
+    if (at !== null) {
+      if (/^[0-9]{1,11}$/.test(at) && Number(at) > 0) link.at = Number(at);
+      else linkNote('The time in the link (at=' + quoted(at) + ', UNIX seconds expected) is ignored.', true);
+    }
+    if (link.at !== null && day && Math.abs(link.at * 1000 - (Date.parse(day) + DAY_MS / 2)) > DAY_MS) {
+      linkNote('The time in the link is not on the journey\'s date, ' + day + ': the date is kept, the time ignored.',
+        true);
+      link.at = null;
+    }
+    var bad = [];
+    if (!link.from) bad.push('pickup (from=' + quoted(p.get('from') || '') + ')');
+    if (!link.to) bad.push('drop-off (to=' + quoted(p.get('to') || '') + ')');
+    if (!bad.length && link.from[0] === link.to[0] && link.from[1] === link.to[1]) bad.push('drop-off (the pickup)');
+    if (bad.length) {
+      linkNote('The link to ' + what + ' has no usable ' + bad.join(' or ') + ' (LON,LAT expected): it is ignored; ' +
+        'set the start and destination on the map and search.', true);
+      return null;
+    }
+    return link;
+  }
+
+  /* Opens the link in the page's address, if any, once the map is fitted to the graph (box, or null). */
+  function openLink(box) {
+    var link;
+    try {
+      link = readLink(window.location.search);
+      if (!link) return;
+      var area = box ? L.latLngBounds(box).pad(0.05) : null;
+      if (area && !(area.contains(latlng(link.from)) && area.contains(latlng(link.to)))) {
+        linkNote('The link\'s pickup or drop-off is outside the area this server covers: the link is ignored.', true);
+        return;
+      }
+      if (link.kind === 'request') openRequest(link);
+      else openOffer(link).catch(showError);
+    } catch (e) { /* never leave the page half-opened on an exception */
+      linkNote('The link could not be opened (' + e.message + ').', true);
+    }
+  }
+
+  /* A passenger looking for a driver: their pickup and drop-off and the time; none of it is a ride. */
+  function openRequest(link) {
+    var when = link.at === null ? null : new Date(link.at * 1000);
+    var text = when ? when.toLocaleString([], { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric',
+      hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }) : null;
+    L.marker(latlng(link.from), { icon: pinIcon('P', 'p'), title: "the passenger's pickup" }).addTo(linkLayer)
+      .bindTooltip("passenger's pickup" + (text ? ', ' + text : ''));
+    L.marker(latlng(link.to), { icon: pinIcon('D', 'd'), title: "the passenger's drop-off" }).addTo(linkLayer)
+      .bindTooltip("passenger's drop-off");
+    fit(L.latLngBounds([latlng(link.from), latlng(link.to)]).pad(0.3));
+    linkNote('Request #' + link.id + ': a passenger looking for a driver, ' + (text ? 'to be picked up at P on ' + text
+      : 'to be picked up at P every week' + (link.day ? ' (this time on ' + link.day + ')' : '')) + ', dropped off at ' +
+      'D. This is no ride offer: a driver who passes by can offer one (Offer a ride, below).');
+    if (when && when.getTime() < Date.now()) linkNote('That time has passed.', true);
+    $('offer').open = true;
+  }
+
+  /* A driver's journey: the page's own search from its pickup to its drop-off, offer N's match drawn. */
+  function openOffer(link) {
+    setPoint('a', latlng(link.from));
+    setPoint('b', latlng(link.to));
+    var what = 'offer #' + link.id + (link.day ? ' on ' + link.day : ' (a weekly trip)');
+    if (link.at !== null) {
+      /* the field shows the browser's clock until the server's answer tells its own zone; the search itself asks
+         for the exact instant */
+      $('s-depart').value = fieldValue(link.at * 1000, -new Date(link.at * 1000).getTimezoneOffset());
+      if (link.at * 1000 < Date.now() - 15 * 60000) {
+        linkNote('You followed a link to ' + what + ': that journey has passed. Set a new departure and search.', true);
+        return Promise.resolve();
+      }
+      return searchLink(link, what, new Date(link.at * 1000).toISOString().replace(/\.[0-9]+Z$/, 'Z'));
+    }
+    return weeklyDeparture(link).then(function (depart) {
+      $('s-depart').value = depart;
+      return searchLink(link, what, depart);
+    });
+  }
+
+  function searchLink(link, what, depart) {
+    linkNote('You followed a link to ' + what + ': A and B are its pickup and drop-off, and the search below ' +
+      'finds it.');
+    return runSearch(depart, link.id).then(function (found) {
+      if (!found) {
+        linkNote('The search failed (see the message below).', true);
+        return;
+      }
+      if (link.at !== null && found.length) {
+        var off = serverOffset(found[0].pickup.time); /* the field is in the server's zone */
+        if (off !== null) $('s-depart').value = fieldValue(link.at * 1000, off);
+      }
+      if (offerIndex(found, link.id) >= 0)
+        linkNote('Offer #' + link.id + ' is the highlighted ride: its pickup P, drop-off D and the driver\'s route.');
+      else
+        linkNote('This journey is no longer offered: offer #' + link.id + ' is cancelled, full, or no longer fits ' +
+          'this trip. ' + (found.length ? 'Other rides for the same trip are listed below.' : 'No other ride ' +
+          'fits this trip at this time either.'), true);
+    });
+  }
+
+  /* The link gives no time (a weekly trip, or a dated journey without at): offer N's next date from tomorrow on (or
+     the link's date) at its departure time plus the drive to the pickup; when the offer cannot be read (another
+     client's in auth mode), the link's date or tomorrow at 08:00, the page's default. Resolves with the field's
+     value, in the server's zone as the offer's own times are. */
+  function weeklyDeparture(link) {
+    var fallback = (link.day || tomorrowAt('08:00').slice(0, 10)) + 'T08:00';
+    return api('GET', '/v1/offers/' + link.id).then(function (doc) {
+      var o = doc.offer, s = o.schedule || {}, start = null;
+      var day = s.type === 'regular' ? link.day || nextRunDay(s) : null;
+      if (day && typeof s.time === 'string')
+        start = day + 'T' + s.time;
+      else if (s.type === 'punctual' && typeof s.depart === 'string')
+        start = s.depart.slice(0, 16);
+      if (!start || isNaN(Date.parse(start + ':00Z'))) throw new Error('no date ahead');
+      return api('GET', '/route/v1/driving/' + coords([o.from, link.from]) + '?overview=false').then(function (r) {
+        return fieldValue(Date.parse(start + ':00Z') + Math.round(r.routes[0].duration / 60) * 60000, 0);
+      }, function () { return start; });
+    }).catch(function (e) {
+      linkNote('The link gives no time and the timetable of offer #' + link.id + ' cannot be read (' + e.message +
+        '): the search is for ' + fallback.replace('T', ' at ') + '; change the departure and search again.', true);
+      return fallback;
+    });
+  }
+
+  /* The first date from tomorrow on (browser's calendar) that a regular schedule runs, or null. */
+  function nextRunDay(s) {
+    var names = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+    var days = String(s.weekdays || '').toLowerCase();
+    var t = Math.max(Date.parse(tomorrowAt('00:00').slice(0, 10)), Date.parse(s.first_date) || 0);
+    var last = Date.parse(s.last_date);
+    for (var k = 0; k < 7 && !isNaN(t) && !(t > last); k++, t += DAY_MS)
+      if (days.indexOf(names[new Date(t).getUTCDay()]) >= 0) return new Date(t).toISOString().slice(0, 10);
+    return null;
+  }
+
+  /* --- start: fit the map to the graph (GET /health carries its bounding box), then open a journey's link --- */
 
   api('GET', '/health').then(function (doc) {
     var g = doc.graph || {}, tiles = (doc.page || {}).tiles;
@@ -325,9 +547,11 @@
     $('status').textContent = 'Graph ' + (g.source || '?') + (g.osm_timestamp ? ' (OSM data of ' +
       g.osm_timestamp.slice(0, 10) + ')' : '') + ' · ' + (g.nodes || 0).toLocaleString() + ' junctions' +
       (tiles ? '' : ' · no basemap (the operator names a tile server with covoit serve --tile-url)');
+    return box;
   }).catch(function (e) {
     map.setView([0, 0], 2);
     $('status').textContent = 'The server did not answer /health.';
     showError(e);
-  });
+    return null;
+  }).then(openLink);
 })();
