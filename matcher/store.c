@@ -29,6 +29,11 @@
    Coordinates are integers in 1e-7 degrees (cv_coord as is), times integer UTC seconds, days cv_day numbers.
    The stops table holds an offer's whole sequence: the driver's origin, vias and destination (booking_id NULL)
    and the pickups and drop-offs of accepted bookings, ordered by a REAL key (see store.h). */
+/* A random (version 4) UUID, in SQL. */
+#define RANDOM_UUID                                                                                                    \
+    "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || "        \
+    "substr('89AB', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
+
 static const char *const migrations[] = {
     /* 0 -> 1: the first schema */
     "CREATE TABLE owners ("
@@ -222,10 +227,12 @@ static const char *const migrations[] = {
     ") WITHOUT ROWID;"
     "CREATE TABLE outbox ("
     "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  kind INTEGER NOT NULL DEFAULT 0 CHECK (kind IN (0, 1))," /* a booking event, a message */
     "  partner TEXT NOT NULL,"
-    "  uuid TEXT NOT NULL,"
+    "  uuid TEXT NOT NULL," /* what is delivered in order: a booking's events, one partner's messages */
     "  event TEXT NOT NULL UNIQUE,"
     "  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 4),"
+    "  body TEXT," /* a message's document */
     "  created INTEGER NOT NULL,"
     "  attempts INTEGER NOT NULL DEFAULT 0,"
     "  next_at INTEGER NOT NULL DEFAULT 0,"
@@ -240,9 +247,7 @@ static const char *const migrations[] = {
     "BEGIN "
     "  INSERT INTO outbox(partner, uuid, event, status, created) "
     "  SELECT pb.partner, pb.uuid, "
-    "    lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || "
-    "      substr('89AB', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || "
-    "      hex(randomblob(6))), "
+    "    " RANDOM_UUID ", "
     "    CASE NEW.status WHEN 0 THEN 0 WHEN 1 THEN 1 ELSE 4 END, CAST(strftime('%s', 'now') AS INTEGER) "
     "  FROM partner_bookings pb WHERE pb.booking_id = NEW.id AND pb.status <> 4; "
     "END;"
@@ -251,7 +256,9 @@ static const char *const migrations[] = {
     "  partner TEXT NOT NULL,"
     "  owner TEXT NOT NULL,"
     "  journey TEXT NOT NULL,"
-    "  doc TEXT NOT NULL," /* the standard's Booking as we sent it */
+    "  side INTEGER NOT NULL CHECK (side IN (0, 1))," /* 0: we asked the partner's driver; 1: its driver asked us */
+    "  request_id INTEGER,"                           /* side 1: our passenger's request */
+    "  doc TEXT NOT NULL,"                            /* the standard's Booking as it was made */
     "  status INTEGER NOT NULL CHECK (status BETWEEN 0 AND 4),"
     "  created INTEGER NOT NULL,"
     "  updated INTEGER NOT NULL"
@@ -2476,13 +2483,13 @@ int cv_store_outbox_due(cv_store *s, int64_t now, size_t max, cv_outbox_event **
     *n = 0;
     size_t cap = 0;
     sqlite3_stmt *st = NULL;
-    int rc =
-        sqlite3_prepare_v2(s->db,
-                           "SELECT o.id, o.partner, o.uuid, o.event, o.status, o.created, o.attempts FROM outbox o "
-                           "WHERE o.done IS NULL AND o.next_at <= ?1 "
-                           "AND o.id = (SELECT min(id) FROM outbox f WHERE f.uuid = o.uuid AND f.done IS NULL) "
-                           "AND EXISTS (SELECT 1 FROM partners p WHERE p.name = o.partner) ORDER BY o.id LIMIT ?2",
-                           -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(
+        s->db,
+        "SELECT o.id, o.partner, o.uuid, o.event, o.status, o.created, o.attempts, o.kind, o.body FROM outbox o "
+        "WHERE o.done IS NULL AND o.next_at <= ?1 "
+        "AND o.id = (SELECT min(id) FROM outbox f WHERE f.uuid = o.uuid AND f.done IS NULL) "
+        "AND EXISTS (SELECT 1 FROM partners p WHERE p.name = o.partner) ORDER BY o.id LIMIT ?2",
+        -1, &st, NULL);
     if (rc == SQLITE_OK)
         bind_args(st, "ii", now, (int64_t)max);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2497,6 +2504,8 @@ int cv_store_outbox_due(cv_store *s, int64_t now, size_t max, cv_outbox_event **
         e->status = (cv_partner_status)sqlite3_column_int(st, 4);
         e->created = sqlite3_column_int64(st, 5);
         e->attempts = sqlite3_column_int(st, 6);
+        e->kind = sqlite3_column_int(st, 7);
+        column_text(st, 8, e->body, sizeof e->body);
         rc = SQLITE_OK;
     }
     if (rc == SQLITE_DONE)
@@ -2510,6 +2519,19 @@ int cv_store_outbox_due(cv_store *s, int64_t now, size_t max, cv_outbox_event **
         *n = 0;
     }
     return rc;
+}
+
+int cv_store_outbox_message(cv_store *s, const char *partner, const char *body, cv_error *err)
+{
+    if (!s || !partner || !*partner || !body || strlen(body) >= CV_OUTBOX_BODY_MAX)
+        return cv_fail(err, CV_EINVAL, "cv_store_outbox_message: a partner and a body of at most %d bytes",
+                       CV_OUTBOX_BODY_MAX - 1);
+    char order[CV_OWNER_MAX + 16];
+    snprintf(order, sizeof order, "messages:%s", partner);
+    return write_one(s,
+                     "INSERT INTO outbox(kind, partner, uuid, event, status, body, created) "
+                     "VALUES (1, ?1, ?2, " RANDOM_UUID ", 0, ?3, ?4)",
+                     "cannot queue the message", NULL, NULL, err, "ttti", partner, order, body, store_now(s));
 }
 
 int cv_store_outbox_done(cv_store *s, int64_t id, int refused, const char *why, cv_error *err)
@@ -2565,10 +2587,27 @@ int cv_store_add_remote_booking(cv_store *s, const cv_remote_booking *b, cv_erro
     snprintf(conflict, sizeof conflict, "booking %s exists already", b->uuid);
     int64_t now = store_now(s);
     return write_one(s,
-                     "INSERT INTO remote_bookings(uuid, partner, owner, journey, doc, status, created, updated) "
-                     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-                     "cannot record the booking", NULL, conflict, err, "tttttni", b->uuid, b->partner, b->owner,
-                     b->journey, b->doc, (int)b->status, now);
+                     "INSERT INTO remote_bookings(uuid, partner, owner, journey, doc, status, created, updated, "
+                     "side, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, NULLIF(?9, 0))",
+                     "cannot record the booking", NULL, conflict, err, "tttttnini", b->uuid, b->partner, b->owner,
+                     b->journey, b->doc, (int)b->status, now, b->side ? 1 : 0, b->request_id);
+}
+
+#define REMOTE_COLS "uuid, partner, owner, journey, doc, status, created, updated, side, coalesce(request_id, 0)"
+
+static void read_remote_row(sqlite3_stmt *st, cv_remote_booking *out)
+{
+    memset(out, 0, sizeof *out);
+    column_text(st, 0, out->uuid, sizeof out->uuid);
+    column_text(st, 1, out->partner, sizeof out->partner);
+    column_text(st, 2, out->owner, sizeof out->owner);
+    column_text(st, 3, out->journey, sizeof out->journey);
+    column_text(st, 4, out->doc, sizeof out->doc);
+    out->status = (cv_partner_status)sqlite3_column_int(st, 5);
+    out->created = sqlite3_column_int64(st, 6);
+    out->updated = sqlite3_column_int64(st, 7);
+    out->side = sqlite3_column_int(st, 8);
+    out->request_id = sqlite3_column_int64(st, 9);
 }
 
 int cv_store_get_remote_booking(cv_store *s, const char *uuid, cv_remote_booking *out, cv_error *err)
@@ -2576,49 +2615,71 @@ int cv_store_get_remote_booking(cv_store *s, const char *uuid, cv_remote_booking
     if (!s || !uuid || !out)
         return cv_fail(err, CV_EINVAL, "cv_store_get_remote_booking: missing argument");
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
-                                "SELECT uuid, partner, owner, journey, doc, status, created, updated FROM "
-                                "remote_bookings WHERE uuid = ?1",
-                                -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(s->db, "SELECT " REMOTE_COLS " FROM remote_bookings WHERE uuid = ?1", -1, &st, NULL);
     if (rc == SQLITE_OK) {
         bind_args(st, "t", uuid);
         rc = sqlite3_step(st);
     }
-    if (rc == SQLITE_ROW) {
-        memset(out, 0, sizeof *out);
-        column_text(st, 0, out->uuid, sizeof out->uuid);
-        column_text(st, 1, out->partner, sizeof out->partner);
-        column_text(st, 2, out->owner, sizeof out->owner);
-        column_text(st, 3, out->journey, sizeof out->journey);
-        column_text(st, 4, out->doc, sizeof out->doc);
-        out->status = (cv_partner_status)sqlite3_column_int(st, 5);
-        out->created = sqlite3_column_int64(st, 6);
-        out->updated = sqlite3_column_int64(st, 7);
-        rc = 0;
-    } else if (rc == SQLITE_DONE) {
+    if (rc == SQLITE_ROW)
+        read_remote_row(st, out), rc = 0;
+    else if (rc == SQLITE_DONE)
         rc = cv_fail(err, CV_ENOTFOUND, "booking %s not found", uuid);
-    } else {
+    else
         rc = db_fail(s->db, err, rc, "cannot read the booking");
-    }
     sqlite3_finalize(st);
     return rc;
 }
 
+int cv_store_list_remote_bookings(cv_store *s, const char *owner, int64_t request_id, cv_remote_booking **out,
+                                  size_t *n, cv_error *err)
+{
+    if (!s || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_list_remote_bookings: missing argument");
+    *out = NULL;
+    *n = 0;
+    size_t cap = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT " REMOTE_COLS " FROM remote_bookings WHERE (?1 IS NULL OR owner = ?1) "
+                                "AND (?2 = 0 OR request_id = ?2) ORDER BY created, uuid",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        bind_args(st, "ti", owner, request_id);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if ((rc = grow((void **)out, &cap, *n + 1, sizeof **out, err)))
+            break;
+        read_remote_row(st, &(*out)[(*n)++]);
+        rc = SQLITE_OK;
+    }
+    if (rc == SQLITE_DONE)
+        rc = 0;
+    else if (rc > 0)
+        rc = db_fail(s->db, err, rc, "cannot list the bookings");
+    sqlite3_finalize(st);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
 int cv_store_remote_status(cv_store *s, const char *partner, const char *uuid, const char *event,
-                           cv_partner_status status, int *applied, cv_error *err)
+                           cv_partner_status status, int owe_event, int *applied, cv_error *err)
 {
     if (applied)
         *applied = 0;
-    if (!s || !partner || !uuid || (unsigned)status > CV_PARTNER_CANCELLED)
+    if (!s || !uuid || (unsigned)status > CV_PARTNER_CANCELLED)
         return cv_fail(err, CV_EINVAL, "cv_store_remote_status: missing argument");
     char missing[80];
     snprintf(missing, sizeof missing, "booking %s not found", uuid);
     int64_t now = store_now(s);
     int rc = tx_begin(s, 1, err);
     if (!rc)
-        rc = write_one(s, "UPDATE remote_bookings SET updated = updated WHERE uuid = ?1 AND partner = ?2",
+        rc = write_one(s,
+                       "UPDATE remote_bookings SET updated = updated WHERE uuid = ?1 AND (?2 IS NULL OR partner = ?2)",
                        "cannot read the booking", missing, NULL, err, "tt", uuid, partner);
-    int seen = 0;
+    int seen = 0, moved = 0;
     if (!rc && event) {
         rc = write_one(s, "INSERT OR IGNORE INTO remote_events(id, uuid, status, at) VALUES (?1, ?2, ?3, ?4)",
                        "cannot record the event", NULL, NULL, err, "ttni", event, uuid, (int)status, now);
@@ -2627,10 +2688,17 @@ int cv_store_remote_status(cv_store *s, const char *partner, const char *uuid, c
     if (!rc && !seen) {
         rc = write_one(s, "UPDATE remote_bookings SET status = ?2, updated = ?3 WHERE uuid = ?1 AND status < ?2",
                        "cannot update the booking", NULL, NULL, err, "tni", uuid, (int)status, now);
-        if (!rc && applied)
-            *applied = sqlite3_changes(s->db) > 0;
+        moved = !rc && sqlite3_changes(s->db) > 0;
     }
-    return tx_end(s, rc, err);
+    if (!rc && moved && owe_event)
+        rc = write_one(s,
+                       "INSERT INTO outbox(partner, uuid, event, status, created) SELECT partner, uuid, " RANDOM_UUID
+                       ", ?2, ?3 FROM remote_bookings WHERE uuid = ?1",
+                       "cannot queue the booking event", NULL, NULL, err, "tni", uuid, (int)status, now);
+    rc = tx_end(s, rc, err);
+    if (!rc && applied)
+        *applied = moved;
+    return rc;
 }
 
 /* ---- durability ---- */

@@ -311,20 +311,27 @@ int cv_store_remove_partner(cv_store *s, const char *name, cv_error *err);
 /* A booking event owed to a partner: the status its booking took on our side (our driver accepted, refused, or
    cancelled it). The store writes one, in the same transaction, whenever the covoit booking behind a partner's
    booking changes status, unless the partner cancelled it itself. */
+#define CV_OUTBOX_BODY_MAX 4096
 typedef struct cv_outbox_event {
     int64_t id; /* increasing: the order of the events */
+    int kind;   /* 0: a booking event (status), 1: a message (body) */
     char partner[CV_OWNER_MAX];
     char uuid[40];  /* the partner's booking */
     char event[40]; /* the event's own id (a UUID), the same on every attempt: the partner's way to drop a repeat */
     cv_partner_status status;
     int64_t created;
-    int attempts; /* failed attempts so far */
+    int attempts;                  /* failed attempts so far */
+    char body[CV_OUTBOX_BODY_MAX]; /* a message: the standard's message document to POST to BASE/messages */
 } cv_outbox_event;
 
 /* The events to send now: for each booking, its oldest waiting event (a later one waits until it is delivered),
    when its next attempt is due (next_at <= now) and its partner is configured; oldest first, at most max. *out is
    malloc'ed. */
 int cv_store_outbox_due(cv_store *s, int64_t now, size_t max, cv_outbox_event **out, size_t *n, cv_error *err);
+
+/* Queues a message for partner (body: the standard's POST /messages document, at most CV_OUTBOX_BODY_MAX - 1
+   bytes), delivered after the messages queued for it before. */
+int cv_store_outbox_message(cv_store *s, const char *partner, const char *body, cv_error *err);
 
 /* Event id is done: delivered, or refused for good by the partner (refused 1, why saying how). */
 int cv_store_outbox_done(cv_store *s, int64_t id, int refused, const char *why, cv_error *err);
@@ -342,15 +349,19 @@ typedef struct cv_outbox_stats {
 
 int cv_store_outbox_stats(cv_store *s, cv_outbox_stats *st, cv_error *err);
 
-/* A booking one of our users made on a partner's journey, through the partner's POST /bookings. */
+/* A booking between one of our passengers and a partner's driver: one our passenger made on the partner's
+   journey, through its POST /bookings (side 0), or one the partner made for its driver on our passenger's journey
+   through ours (side 1, passengerJourneyId). */
 #define CV_REMOTE_DOC_MAX 4096
 typedef struct cv_remote_booking {
-    char uuid[40];               /* our id for it, which the partner keeps */
+    char uuid[40];               /* the booking's id, which both operators keep */
     char partner[CV_OWNER_MAX];  /* the partner's name */
     char owner[CV_OWNER_MAX];    /* our passenger */
-    char journey[256];           /* the partner's driver journey */
-    char doc[CV_REMOTE_DOC_MAX]; /* the standard's Booking as we sent it (JSON) */
-    cv_partner_status status;    /* as the partner last told us */
+    int side;                    /* 0: we asked its driver, 1: its driver asked our passenger */
+    int64_t request_id;          /* side 1: our passenger's request */
+    char journey[256];           /* the partner's driver journey (side 0), our passenger's journey (side 1) */
+    char doc[CV_REMOTE_DOC_MAX]; /* the standard's Booking as it was made (JSON) */
+    cv_partner_status status;    /* as it stands */
     int64_t created, updated;
 } cv_remote_booking;
 
@@ -360,12 +371,19 @@ int cv_store_add_remote_booking(cv_store *s, const cv_remote_booking *b, cv_erro
 /* Remote booking uuid; CV_ENOTFOUND when there is none. */
 int cv_store_get_remote_booking(cv_store *s, const char *uuid, cv_remote_booking *out, cv_error *err);
 
-/* The partner's news about remote booking uuid: its status, which only moves forward (WAITING_CONFIRMATION,
-   CONFIRMED, COMPLETED_PENDING_VALIDATION, VALIDATED, CANCELLED; an older one changes nothing). event (NULL:
-   none) is the event's id: an event seen before changes nothing. CV_ENOTFOUND when partner has no booking uuid.
-   *applied (when not NULL) says whether the status moved. */
+/* The remote bookings of owner (NULL: anyone's) and of request request_id (0: any), oldest first. *out is
+   malloc'ed. */
+int cv_store_list_remote_bookings(cv_store *s, const char *owner, int64_t request_id, cv_remote_booking **out,
+                                  size_t *n, cv_error *err);
+
+/* News about remote booking uuid: its status, which only moves forward (WAITING_CONFIRMATION, CONFIRMED,
+   COMPLETED_PENDING_VALIDATION, VALIDATED, CANCELLED; an older one changes nothing). From the partner (partner
+   its name, which must hold the booking: CV_ENOTFOUND otherwise) or from our passenger (partner NULL). event
+   (NULL: none) is the partner's event id: an event seen before changes nothing. owe_event: the partner is owed
+   a booking event for the change, queued in the same transaction. *applied (when not NULL) says whether the
+   status moved. */
 int cv_store_remote_status(cv_store *s, const char *partner, const char *uuid, const char *event,
-                           cv_partner_status status, int *applied, cv_error *err);
+                           cv_partner_status status, int owe_event, int *applied, cv_error *err);
 
 /* --- durability --- */
 

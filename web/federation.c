@@ -229,9 +229,13 @@ json_t *web_remote_booking_json(const cv_remote_booking *b)
 {
     json_error_t je;
     json_t *doc = json_loads(b->doc, 0, &je);
-    return json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o}", "id", b->uuid, "operator", b->partner, "journey_id", b->journey,
-                     "status", web_stdcov_status_word(b->status), "created", trip_json_datetime(b->created), "updated",
-                     trip_json_datetime(b->updated), "booking", doc ? doc : json_null());
+    json_t *j = json_pack("{s:s,s:s,s:s,s:s,s:b,s:o,s:o,s:o}", "id", b->uuid, "operator", b->partner, "journey_id",
+                          b->journey, "status", web_stdcov_status_word(b->status), "offered_by_partner", b->side == 1,
+                          "created", trip_json_datetime(b->created), "updated", trip_json_datetime(b->updated),
+                          "booking", doc ? doc : json_null());
+    if (j && b->side == 1)
+        json_object_set_new(j, "request_id", json_integer(b->request_id));
+    return j;
 }
 
 /* The partner's error message in its answer, for ours. */
@@ -321,7 +325,7 @@ int web_partner_book(web_req *r, cv_matcher_ws *w, json_t *doc, const char *owne
     }
     /* not made: cancelled here, and at the partner too in case it made it but its answer was lost */
     cv_error ignore = {0};
-    cv_store_remote_status(cv_matcher_store(w), p.name, b.uuid, NULL, CV_PARTNER_CANCELLED, NULL, &ignore);
+    cv_store_remote_status(cv_matcher_store(w), p.name, b.uuid, NULL, CV_PARTNER_CANCELLED, 0, NULL, &ignore);
     char why[256];
     if (called) {
         web_call_result undo;
@@ -364,7 +368,7 @@ int web_remote_cancel(web_req *r, cv_matcher_ws *w, cv_remote_booking *b)
         return web_error(r, res.status >= 500 ? BAD_GATEWAY : MHD_HTTP_CONFLICT,
                          osrm_word(res.status >= 500 ? OSRM_UNAVAILABLE : OSRM_CONFLICT),
                          "partner %s refused the cancellation (HTTP %ld): %s", p.name, res.status, why);
-    if ((rc = cv_store_remote_status(cv_matcher_store(w), b->partner, b->uuid, NULL, CV_PARTNER_CANCELLED, NULL,
+    if ((rc = cv_store_remote_status(cv_matcher_store(w), b->partner, b->uuid, NULL, CV_PARTNER_CANCELLED, 0, NULL,
                                      &err)) ||
         (rc = cv_store_get_remote_booking(cv_matcher_store(w), b->uuid, b, &err)))
         return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);

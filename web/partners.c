@@ -226,15 +226,20 @@ static void deliver(web_outbox *o, cv_store *s, const cv_outbox_event *e)
     cv_partner p;
     if (cv_store_get_partner(s, e->partner, &p, &err))
         return; /* removed meanwhile: held until it is configured again */
-    json_t *doc = o->make_event(o->ctx, s, e);
-    char *body = doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    /* a booking event goes to the partner's booking-events URL, a message to its /messages */
+    json_t *doc = e->kind ? NULL : o->make_event(o->ctx, s, e);
+    char *body = e->kind ? strdup(e->body) : doc ? json_dumps(doc, JSON_COMPACT) : NULL;
     json_decref(doc);
+    char url[600];
+    snprintf(url, sizeof url, "%s", p.events_url);
+    if (e->kind)
+        snprintf(url, sizeof url, "%.500s/messages", p.base_url);
     web_call_result res;
     char why[300];
     int refused = 0, ok = 0;
     if (!body) {
         snprintf(why, sizeof why, "cannot make the event: %.250s", err.text[0] ? err.text : "out of memory");
-    } else if (web_partner_call(&p, "POST", p.events_url, body, EVENT_TIMEOUT_MS, &res)) {
+    } else if (web_partner_call(&p, "POST", url, body, EVENT_TIMEOUT_MS, &res)) {
         snprintf(why, sizeof why, "%s", res.error);
     } else {
         ok = res.status >= 200 && res.status < 300;
@@ -249,8 +254,8 @@ static void deliver(web_outbox *o, cv_store *s, const cv_outbox_event *e)
         rc = cv_store_outbox_done(s, e->id, refused, ok ? NULL : why, &err);
         atomic_fetch_add(ok ? &o->delivered : &o->refused, 1);
         if (refused)
-            cv_log("warn", "booking event %s of booking %s refused by partner %s, not sent again: %s", e->event,
-                   e->uuid, e->partner, why);
+            cv_log("warn", "%s %s of %s refused by partner %s, not sent again: %s",
+                   e->kind ? "message" : "booking event", e->event, e->uuid, e->partner, why);
     } else {
         int shift = e->attempts < 9 ? e->attempts : 9;
         int64_t delay = (int64_t)1 << shift;

@@ -722,12 +722,23 @@ json_t *web_stdcov_event(void *server, cv_store *store, const cv_outbox_event *e
     cv_partner_booking pb;
     cv_booking b;
     cv_error err = {0};
-    if (cv_store_get_partner_booking(store, e->uuid, &pb, &err) || cv_store_get_booking(store, pb.booking_id, &b, &err))
+    json_t *data = NULL;
+    int rc = cv_store_get_partner_booking(store, e->uuid, &pb, &err);
+    if (rc == CV_ENOTFOUND) { /* a partner's driver on our passenger's journey: the Booking it made, as it stands */
+        cv_remote_booking rb;
+        json_error_t je;
+        if (cv_store_get_remote_booking(store, e->uuid, &rb, &err) || !(data = json_loads(rb.doc, 0, &je)))
+            return NULL;
+        json_object_set_new(data, "status", json_string(partner_words[e->status]));
+    } else if (rc || cv_store_get_booking(store, pb.booking_id, &b, &err)) {
         return NULL;
-    json_t *data = booking_at(&r, &pb, &b, (int)e->status);
+    } else {
+        data = booking_at(&r, &pb, &b, (int)e->status);
+    }
     if (data && !json_object_get(data, "webUrl")) /* required in an event: empty when we have no page to link */
         json_object_set_new(data, "webUrl", json_string(""));
-    /* a DriverCarpoolBooking: the driver is ours; no OpenID Connect here, so no token */
+    /* a DriverCarpoolBooking when the driver is ours, a PassengerCarpoolBooking when the passenger is; no OpenID
+       Connect here, so no token */
     return data ? json_pack("{s:s,s:s,s:o}", "id", e->event, "idToken", "", "data", data) : NULL;
 }
 
@@ -783,6 +794,82 @@ static void partner_owner(const web_req *r, const cv_partner_booking *pb, char o
             owner[i] = '_';
 }
 
+/* Whether a booking has this id already, either way. */
+static int booking_known(cv_matcher_ws *w, const char *uuid)
+{
+    cv_error err = {0};
+    cv_partner_booking pb;
+    cv_remote_booking rb;
+    return !cv_store_get_partner_booking(cv_matcher_store(w), uuid, &pb, &err) ||
+           !cv_store_get_remote_booking(cv_matcher_store(w), uuid, &rb, &err);
+}
+
+#define OFFER_RADIUS_M 2000.0 /* how far from our passenger's own points a partner's driver may pick up and drop */
+
+/* POST /stdcov/v1/bookings with a passengerJourneyId: a partner's driver offers to carry our passenger on one of
+   their journeys (request-N-YYYY-MM-DD). Recorded as a booking with that partner, waiting for our passenger's
+   answer (/v1/bookings/{id}/accept or refuse), which the partner gets as a booking event. doc is borrowed. */
+static int offer_to_passenger(web_req *r, cv_matcher_ws *w, json_t *doc, const char *uuid, cv_coord pickup,
+                              cv_coord drop, int64_t when)
+{
+    cv_remote_booking b = {.status = CV_PARTNER_WAITING, .side = 1};
+    char passenger_id[CV_PARTNER_TEXT_MAX], passenger_op[CV_PARTNER_TEXT_MAX], driver_op[CV_PARTNER_TEXT_MAX];
+    json_t *passenger = json_object_get(doc, "passenger");
+    if (text_member(r, doc, "", "passengerJourneyId", b.journey, sizeof b.journey) ||
+        text_member(r, json_object_get(doc, "driver"), "driver.", "operator", driver_op, sizeof driver_op) ||
+        text_member(r, passenger, "passenger.", "id", passenger_id, sizeof passenger_id) ||
+        text_member(r, passenger, "passenger.", "operator", passenger_op, sizeof passenger_op))
+        return -1;
+    long long id = 0, who = 0;
+    int y = 0, mo = 0, d = 0, used = 0, used2 = 0;
+    if (sscanf(b.journey, "request-%lld-%4d-%2d-%2d%n", &id, &y, &mo, &d, &used) != 4 ||
+        used != (int)strlen(b.journey) || id <= 0)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "missing_journey: no passenger journey '%.60s'",
+                            b.journey);
+    if (strcmp(passenger_op, r->operator_name) || sscanf(passenger_id, "passenger-%lld%n", &who, &used2) != 1 ||
+        used2 != (int)strlen(passenger_id) || who != id)
+        return stdcov_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND),
+                            "missing_user: the passenger of %s is passenger-%lld of %s", b.journey, id,
+                            r->operator_name);
+    cv_error err = {0};
+    if (booking_known(w, uuid))
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "booking already exists (id %s)", uuid);
+    cv_request q;
+    int rc = cv_store_get_request(cv_matcher_store(w), id, &q, &err);
+    cv_day day, on = cv_day_from_ymd(y, mo, d);
+    cv_utc_to_local(when, &day, NULL, NULL);
+    if (rc == CV_ENOTFOUND || (!rc && (q.status != CV_TRIP_OPEN || !cv_dates_contains(cv_schedule_dates(&q.when), on))))
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "missing_journey: no passenger journey %s",
+                            b.journey);
+    if (rc)
+        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+    if (day != on)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "passengerPickupDate: not on the date of journey %s",
+                            b.journey);
+    if (cv_distance_m(pickup, q.from) > OFFER_RADIUS_M || cv_distance_m(drop, q.to) > OFFER_RADIUS_M)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                            "the pickup and the drop-off must be within %.0f m of the passenger's own (%.0f m and "
+                            "%.0f m)",
+                            OFFER_RADIUS_M, cv_distance_m(pickup, q.from), cv_distance_m(drop, q.to));
+    snprintf(b.uuid, sizeof b.uuid, "%s", uuid);
+    /* the partner is the client of the key; without keys (local demo mode), its driver's operator */
+    snprintf(b.partner, sizeof b.partner, "%.127s", r->auth ? r->client : driver_op[0] ? driver_op : "partner");
+    snprintf(b.owner, sizeof b.owner, "%s", q.owner);
+    b.request_id = q.id;
+    char *text = json_dumps(doc, JSON_COMPACT);
+    if (!text || strlen(text) >= sizeof b.doc) {
+        free(text);
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "the booking is too large");
+    }
+    snprintf(b.doc, sizeof b.doc, "%s", text);
+    free(text);
+    if ((rc = cv_store_add_remote_booking(cv_matcher_store(w), &b, &err)))
+        return stdcov_error(r, rc == CV_ECONFLICT ? BAD : MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s",
+                            err.text);
+    web_count_booking(r, WEB_BOOK_CREATE);
+    return web_created(r, json_incref(doc));
+}
+
 /* POST /stdcov/v1/bookings: a partner's user books a seat on one of our driver journeys (driverJourneyId). It is a
    covoit booking like any other: a request of the partner's user (partner_owner) from the pickup to the
    drop-off at the pickup date, booked on the offer, pending until our driver accepts. */
@@ -818,10 +905,15 @@ static int post_booking(web_req *r, cv_matcher_ws *w)
     if (!rc && strcmp(status, "WAITING_CONFIRMATION"))
         rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
                           "status: a new booking is WAITING_CONFIRMATION, not '%.40s'", status);
-    if (!rc && json_object_get(doc, "passengerJourneyId") && !json_object_get(doc, "driverJourneyId"))
+    if (!rc && !json_object_get(doc, "driverJourneyId")) {
+        if (json_object_get(doc, "passengerJourneyId")) { /* a partner's driver offers our passenger a ride */
+            rc = offer_to_passenger(r, w, doc, pb.uuid, pickup, drop, json_integer_value(date));
+            json_decref(doc);
+            return rc;
+        }
         rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
-                          "passengerJourneyId: booking our passengers' journeys is not offered by this server; book "
-                          "a driver journey (driverJourneyId)");
+                          "driverJourneyId or passengerJourneyId: one is required");
+    }
     if (!rc)
         rc = text_member(r, doc, "", "driverJourneyId", pb.journey, sizeof pb.journey);
     long long offer_id = 0;
@@ -835,8 +927,7 @@ static int post_booking(web_req *r, cv_matcher_ws *w)
     if (rc)
         return -1;
     cv_error err = {0};
-    cv_partner_booking old;
-    if (cv_store_get_partner_booking(cv_matcher_store(w), pb.uuid, &old, &err) == 0)
+    if (booking_known(w, pb.uuid))
         return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "booking already exists (id %s)", pb.uuid);
     cv_offer o;
     if ((rc = cv_store_get_offer(cv_matcher_store(w), offer_id, &o, &err)) == CV_ENOTFOUND ||
@@ -1011,6 +1102,16 @@ static int post_message(web_req *r, cv_matcher_ws *w)
             if (!(rc = cv_store_get_request(cv_matcher_store(w), id, &q, &err)))
                 snprintf(m.owner, sizeof m.owner, "%s", q.owner);
         }
+    } else if (!driver && !strcmp(to_op, r->operator_name) && !strncmp(to_id, "p-", 2) && web_is_uuid(to_id + 2)) {
+        /* our passenger of a booking on the partner's journey, as we named them to it (federation.c) */
+        cv_remote_booking rb;
+        if (!(rc = cv_store_get_remote_booking(cv_matcher_store(w), to_id + 2, &rb, &err)) && r->auth &&
+            !(r->scopes & CV_SCOPE_ADMIN) && strcmp(rb.partner, r->client))
+            rc = CV_ENOTFOUND;
+        if (!rc) {
+            snprintf(m.owner, sizeof m.owner, "%s", rb.owner);
+            snprintf(m.booking, sizeof m.booking, "%s", rb.uuid);
+        }
     }
     if (rc == CV_ENOTFOUND)
         return stdcov_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "missing_user");
@@ -1060,7 +1161,7 @@ static int post_booking_event(web_req *r, cv_matcher_ws *w)
                             status);
     cv_error err = {0};
     int applied = 0;
-    rc = cv_store_remote_status(cv_matcher_store(w), r->auth ? r->client : op, uuid, event, (cv_partner_status)to,
+    rc = cv_store_remote_status(cv_matcher_store(w), r->auth ? r->client : op, uuid, event, (cv_partner_status)to, 0,
                                 &applied, &err);
     if (rc == CV_ENOTFOUND)
         return stdcov_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "missing_booking");
@@ -1071,11 +1172,69 @@ static int post_booking_event(web_req *r, cv_matcher_ws *w)
     return web_ok(r, json_object()); /* the standard's 200 has no body */
 }
 
+/* A booking between one of our passengers and the asking partner's driver (cv_remote_booking), as the standard's
+   Booking at its status now. */
+static json_t *remote_json(const cv_remote_booking *rb)
+{
+    json_error_t je;
+    json_t *j = json_loads(rb->doc, 0, &je);
+    if (j)
+        json_object_set_new(j, "status", json_string(partner_words[rb->status]));
+    return j;
+}
+
+/* PATCH of a booking between our passenger and the partner's driver: forward only; the partner confirms a booking
+   our passenger made on its journey (side 0), our passenger confirms one its driver offered (side 1). */
+static int patch_remote(web_req *r, cv_matcher_ws *w, cv_remote_booking *rb, int to)
+{
+    if (to <= (int)rb->status)
+        return stdcov_error(r, MHD_HTTP_CONFLICT, osrm_word(OSRM_CONFLICT), "status_already_set");
+    if (rb->side == 1 && to == CV_PARTNER_CONFIRMED)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                            "CONFIRMED: our passenger confirms a ride your driver offers, not the driver's operator");
+    if (to != CV_PARTNER_CANCELLED && to > CV_PARTNER_CONFIRMED && rb->status < CV_PARTNER_CONFIRMED)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s: this booking is not confirmed yet",
+                            partner_words[to]);
+    cv_error err = {0};
+    int rc =
+        cv_store_remote_status(cv_matcher_store(w), rb->partner, rb->uuid, NULL, (cv_partner_status)to, 0, NULL, &err);
+    if (!rc)
+        rc = cv_store_get_remote_booking(cv_matcher_store(w), rb->uuid, rb, &err);
+    if (rc)
+        return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
+    return web_ok(r, remote_json(rb));
+}
+
+/* The booking uuid between our passenger and the asking partner's driver, when there is one: 1 (rb filled), else
+   0. */
+static int find_remote(web_req *r, cv_matcher_ws *w, const char *uuid, cv_remote_booking *rb)
+{
+    cv_error err = {0};
+    cv_partner_booking pb;
+    if (!web_is_uuid(uuid) || !cv_store_get_partner_booking(cv_matcher_store(w), uuid, &pb, &err) ||
+        cv_store_get_remote_booking(cv_matcher_store(w), uuid, rb, &err))
+        return 0;
+    return !r->auth || (r->scopes & CV_SCOPE_ADMIN) || !strcmp(rb->partner, r->client);
+}
+
 /* /stdcov/v1/bookings and /stdcov/v1/bookings/{id} */
 static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
 {
     if (!*rest)
         return not_post(r) ? -1 : post_booking(r, w);
+    cv_remote_booking rb;
+    if (find_remote(r, w, rest, &rb)) {
+        static const char *const patch_keys[] = {"status", "message", NULL}, *const none[] = {NULL};
+        int patch = !strcmp(r->method, "PATCH");
+        if (known_args(r, patch ? patch_keys : none) || (!patch && not_get(r)))
+            return -1;
+        if (!patch)
+            return web_ok(r, remote_json(&rb));
+        int to = partner_status_parse(web_arg(r, "status"));
+        if (to < 0)
+            return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "status: required, a booking status");
+        return patch_remote(r, w, &rb, to);
+    }
     if (!strcmp(r->method, "PATCH"))
         return patch_booking(r, w, rest);
     if (not_get(r))

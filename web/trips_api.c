@@ -494,6 +494,21 @@ static int trip_one(web_req *r, cv_matcher_ws *w, kind k, int64_t id, int cancel
     json_t *obj = trip_json_request_detail(store, &q, &rc, &err);
     if (!obj && rc)
         return fail(r, rc, &err);
+    /* and the bookings with partners' drivers on it */
+    cv_remote_booking *rv = NULL;
+    size_t nr = 0;
+    if ((rc = cv_store_list_remote_bookings(store, NULL, q.id, &rv, &nr, &err))) {
+        json_decref(obj);
+        return fail(r, rc, &err);
+    }
+    json_t *partner = json_array();
+    for (size_t i = 0; partner && i < nr; i++)
+        json_array_append_new(partner, web_remote_booking_json(&rv[i]));
+    free(rv);
+    if (obj && partner)
+        json_object_set_new(obj, "partner_bookings", partner);
+    else
+        json_decref(partner);
     return ok(r, 0, "request", obj);
 }
 
@@ -693,18 +708,22 @@ static int book(web_req *r, cv_matcher_ws *w)
     return show_booking(r, w, b.id, 1);
 }
 
-/* /v1/bookings/{uuid}[/cancel]: a booking one of our users made on a partner's journey. */
+/* /v1/bookings/{uuid}[/accept|/refuse|/cancel]: a booking between one of our passengers and a partner's driver.
+   One our passenger made on the partner's journey is cancelled at the partner (its driver answers there); one
+   the partner's driver offered our passenger is accepted, refused or cancelled here, and the partner is sent the
+   news as a booking event. */
 static int remote_booking(web_req *r, cv_matcher_ws *w, const char *uuid, const char *tail)
 {
     if (check_args(r, no_args))
         return -1;
-    int cancel = !strcmp(tail, "/cancel");
-    if (*tail && !cancel)
-        return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND),
-                         "no such endpoint: %s (a partner's booking is cancelled here, the rest is its driver's)",
-                         r->path);
-    if (cancel ? !method_is(r, "POST") : !method_is(r, "GET"))
-        return not_allowed(r, cancel ? "POST" : "GET, HEAD");
+    cv_partner_status to = CV_PARTNER_CANCELLED;
+    int act = *tail != '\0';
+    if (!strcmp(tail, "/accept"))
+        to = CV_PARTNER_CONFIRMED;
+    else if (act && strcmp(tail, "/refuse") && strcmp(tail, "/cancel"))
+        return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
+    if (act ? !method_is(r, "POST") : !method_is(r, "GET"))
+        return not_allowed(r, act ? "POST" : "GET, HEAD");
     cv_error err = {0};
     cv_remote_booking b;
     int rc = cv_store_get_remote_booking(cv_matcher_store(w), uuid, &b, &err);
@@ -713,7 +732,27 @@ static int remote_booking(web_req *r, cv_matcher_ws *w, const char *uuid, const 
     if (!owns(r, b.owner))
         return web_error(r, MHD_HTTP_FORBIDDEN, osrm_word(OSRM_FORBIDDEN), "booking %s belongs to another client",
                          uuid);
-    return cancel ? web_remote_cancel(r, w, &b) : ok(r, 0, "booking", web_remote_booking_json(&b));
+    if (!act)
+        return ok(r, 0, "booking", web_remote_booking_json(&b));
+    if (b.side == 0) {
+        if (strcmp(tail, "/cancel"))
+            return web_error(r, MHD_HTTP_CONFLICT, osrm_word(OSRM_CONFLICT),
+                             "booking %s is on a journey of %s: its driver answers there; our passenger may cancel",
+                             uuid, b.partner);
+        return web_remote_cancel(r, w, &b);
+    }
+    int pending = b.status == CV_PARTNER_WAITING, live = pending || b.status == CV_PARTNER_CONFIRMED;
+    int cancel = !strcmp(tail, "/cancel");
+    if (cancel ? !live : !pending)
+        return web_error(r, MHD_HTTP_CONFLICT, osrm_word(OSRM_CONFLICT), "booking %s is %s, not %s", uuid,
+                         web_stdcov_status_word(b.status), cancel ? "waiting or confirmed" : "waiting for an answer");
+    if ((rc = cv_store_remote_status(cv_matcher_store(w), NULL, uuid, NULL, to, 1, NULL, &err)) ||
+        (rc = cv_store_get_remote_booking(cv_matcher_store(w), uuid, &b, &err)))
+        return fail(r, rc, &err);
+    web_count_booking(r, to == CV_PARTNER_CONFIRMED ? WEB_BOOK_ACCEPT
+                         : strcmp(tail, "/cancel")  ? WEB_BOOK_REFUSE
+                                                    : WEB_BOOK_CANCEL);
+    return ok(r, 0, "booking", web_remote_booking_json(&b));
 }
 
 static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
@@ -817,6 +856,73 @@ static int message_list(web_req *r, cv_matcher_ws *w)
 }
 
 /* /v1/messages and POST /v1/messages/{id}/read */
+/* POST /v1/messages/{id}/reply {"text": "..."}: our user answers a partner's user, through the partner's POST
+   /messages, queued in the outbox (delivered in order, retried while the partner cannot be reached). From our
+   user as the partner knows them (driver-N, passenger-N, p-UUID), never their owner reference. */
+static int message_reply(web_req *r, cv_matcher_ws *w, const cv_message *m)
+{
+    json_t *doc = body_object(r);
+    if (!doc)
+        return -1;
+    static const char *const members[] = {"text", NULL};
+    const char *text = NULL;
+    int st = check_members(r, doc, members) || opt_string(r, doc, "text", &text);
+    if (!st && (!text || !*text || strlen(text) >= CV_PARTNER_MESSAGE_MAX))
+        st = invalid(r, "text: required, 1 to %d bytes", CV_PARTNER_MESSAGE_MAX - 1);
+    if (st) {
+        json_decref(doc);
+        return -1;
+    }
+    if (!r->operator_name) {
+        json_decref(doc);
+        return web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, osrm_word(OSRM_UNAVAILABLE),
+                         "this server names no operator (--operator HOST): it cannot write to partners");
+    }
+    cv_error err = {0};
+    cv_partner p;
+    int rc = cv_store_get_partner(cv_matcher_store(w), m->partner, &p, &err);
+    if (rc) {
+        json_decref(doc);
+        if (rc == CV_ENOTFOUND)
+            return web_error(r, MHD_HTTP_CONFLICT, osrm_word(OSRM_CONFLICT),
+                             "message %lld came from %s, which is not a configured partner (covoit partner add): "
+                             "a reply could not be delivered",
+                             (long long)m->id, m->partner);
+        return fail(r, rc, &err);
+    }
+    char from[80], alias[64];
+    if (m->trip_kind == 0)
+        snprintf(from, sizeof from, "driver-%lld", (long long)m->trip_id),
+            snprintf(alias, sizeof alias, "Driver %lld", (long long)m->trip_id);
+    else if (m->trip_id > 0)
+        snprintf(from, sizeof from, "passenger-%lld", (long long)m->trip_id),
+            snprintf(alias, sizeof alias, "Passenger %lld", (long long)m->trip_id);
+    else
+        snprintf(from, sizeof from, "p-%s", m->booking), snprintf(alias, sizeof alias, "Passenger");
+    json_t *msg =
+        json_pack("{s:{s:s,s:s,s:s},s:{s:s,s:s,s:s},s:s,s:s}", "from", "id", from, "alias", alias, "operator",
+                  r->operator_name, "to", "id", m->from_id, "alias", m->from_alias, "operator", m->from_operator,
+                  "message", text, "recipientCarpoolerType", m->trip_kind == 0 ? "PASSENGER" : "DRIVER");
+    if (msg && m->journey[0])
+        json_object_set_new(msg, m->trip_kind == 0 ? "driverJourneyId" : "passengerJourneyId", json_string(m->journey));
+    if (msg && m->booking[0])
+        json_object_set_new(msg, "bookingId", json_string(m->booking));
+    json_decref(doc);
+    char *body = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    if (!body || (rc = cv_store_outbox_message(cv_matcher_store(w), p.name, body, &err))) {
+        free(body);
+        json_decref(msg);
+        return body ? fail(r, rc, &err) : web_error(r, 500, osrm_word(OSRM_ERROR), "out of memory");
+    }
+    free(body);
+    json_object_set_new(msg, "queued", json_true());
+    json_t *answer = json_pack("{s:s,s:o}", "code", osrm_word(OSRM_OK), "reply", msg);
+    web_ok(r, answer);
+    if (answer)
+        r->status = MHD_HTTP_ACCEPTED; /* queued: the partner has it when the outbox delivers it */
+    return 0;
+}
+
 static int messages(web_req *r, cv_matcher_ws *w, const char *rest)
 {
     if (web_need_scope(r, CV_SCOPE_TRIPS))
@@ -828,7 +934,7 @@ static int messages(web_req *r, cv_matcher_ws *w, const char *rest)
     }
     int64_t id;
     const char *tail;
-    if (rest[0] != '/' || split_id(rest + 1, &id, &tail) || strcmp(tail, "read"))
+    if (rest[0] != '/' || split_id(rest + 1, &id, &tail) || (strcmp(tail, "read") && strcmp(tail, "reply")))
         return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
     if (check_args(r, no_args))
         return -1;
@@ -841,6 +947,8 @@ static int messages(web_req *r, cv_matcher_ws *w, const char *rest)
         return fail(r, rc, &err);
     if (!owns(r, m.owner))
         return forbidden(r, "message", id);
+    if (!strcmp(tail, "reply"))
+        return message_reply(r, w, &m);
     if ((rc = cv_store_mark_message_read(cv_matcher_store(w), id, &err)) ||
         (rc = cv_store_get_message(cv_matcher_store(w), id, &m, &err)))
         return fail(r, rc, &err);

@@ -27,8 +27,10 @@ static struct {
     int n;
     json_t *events[MAX_EVENTS];
     char keys[MAX_EVENTS][128];
-    int other; /* requests to any other path */
-} got = {PTHREAD_MUTEX_INITIALIZER, 0, {0}, {{0}}, 0};
+    int nmessages;
+    json_t *messages[MAX_EVENTS]; /* POST /stdcov/v1/messages */
+    int other;                    /* requests to any other path */
+} got = {PTHREAD_MUTEX_INITIALIZER, 0, {0}, {{0}}, 0, {0}, 0};
 
 typedef struct upload {
     char *p;
@@ -55,8 +57,12 @@ static enum MHD_Result on_event(void *cls, struct MHD_Connection *c, const char 
         return MHD_YES;
     }
     int ok = !strcmp(method, "POST") && !strcmp(url, "/stdcov/v1/booking_events");
+    int message = !strcmp(method, "POST") && !strcmp(url, "/stdcov/v1/messages");
     pthread_mutex_lock(&got.mu);
-    if (ok && got.n < MAX_EVENTS) {
+    if (message && got.nmessages < MAX_EVENTS) {
+        got.messages[got.nmessages++] = json_loads(u->p ? u->p : "", 0, NULL);
+        ok = 2;
+    } else if (ok && got.n < MAX_EVENTS) {
         got.events[got.n] = json_loads(u->p ? u->p : "", 0, NULL);
         const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-API-Key");
         snprintf(got.keys[got.n], sizeof got.keys[got.n], "%s", key ? key : "");
@@ -69,7 +75,7 @@ static enum MHD_Result on_event(void *cls, struct MHD_Connection *c, const char 
     free(u);
     *state = NULL;
     struct MHD_Response *resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    enum MHD_Result r = MHD_queue_response(c, ok ? MHD_HTTP_OK : MHD_HTTP_NOT_FOUND, resp);
+    enum MHD_Result r = MHD_queue_response(c, ok == 2 ? MHD_HTTP_CREATED : ok ? MHD_HTTP_OK : MHD_HTTP_NOT_FOUND, resp);
     MHD_destroy_response(resp);
     return r;
 }
@@ -289,6 +295,91 @@ static void outbox(void)
                "the outbox is empty, four delivered");
     printf("outbox: 4 events across a kill -9 delivered once each, in order, %.1f s after the partner came up\n",
            waited);
+
+    /* the other way round: the partner's driver offers one of our passengers a ride (passengerJourneyId); our
+       passenger accepts here, the partner gets the event */
+    snprintf(body, sizeof body, "{\"from\":%s,\"to\":%s,\"depart\":\"%s\",\"owner\":\"p1\"}", trip_from, trip_to,
+             depart);
+    r = call(&c, "POST", "/v1/requests", admin, body, 201);
+    long long request = json_int(json_object_get(r.json, "request"), "id");
+    tier_reply_free(&r);
+    const char *offered = "44444444-4444-4444-8444-444444444444";
+    snprintf(body, sizeof body,
+             "{\"id\":\"%s\",\"driver\":{\"id\":\"pd-1\",\"alias\":\"Pat\",\"operator\":\"p.example\"},"
+             "\"passenger\":{\"id\":\"passenger-%lld\",\"alias\":\"Passenger\",\"operator\":\"a.example\"},"
+             "\"passengerPickupDate\":%lld,\"passengerPickupLat\":%.7f,\"passengerPickupLng\":%.7f,"
+             "\"passengerDropLat\":%.7f,\"passengerDropLng\":%.7f,\"status\":\"WAITING_CONFIRMATION\","
+             "\"price\":{\"type\":\"FREE\"},\"passengerJourneyId\":\"request-%lld-%s\"}",
+             offered, request, when_s, plat, plng, dlat, dlng, request, day);
+    r = call(&c, "POST", "/stdcov/v1/bookings", partner_key, body, 201), tier_reply_free(&r);
+    r = call(&c, "POST", "/stdcov/v1/bookings", partner_key, body, 400), tier_reply_free(&r); /* the same id again */
+    snprintf(path, sizeof path, "/v1/requests/%lld", request);
+    r = call(&c, "GET", path, admin, NULL, 200);
+    json_t *pbs = json_object_get(json_object_get(r.json, "request"), "partner_bookings");
+    TIER_CHECK(json_array_size(pbs) == 1 &&
+                   !strcmp(json_text(json_array_get(pbs, 0), "status"), "WAITING_CONFIRMATION") &&
+                   json_is_true(json_object_get(json_array_get(pbs, 0), "offered_by_partner")),
+               "our passenger sees the partner driver's offer: %s", r.body);
+    tier_reply_free(&r);
+    snprintf(path, sizeof path, "/stdcov/v1/bookings/%s?status=CONFIRMED", offered);
+    r = call(&c, "PATCH", path, partner_key, NULL, 400), tier_reply_free(&r); /* our passenger confirms, not them */
+    snprintf(path, sizeof path, "/v1/bookings/%s/accept", offered);
+    r = call(&c, "POST", path, admin, NULL, 200), tier_reply_free(&r);
+    r = call(&c, "POST", path, admin, NULL, 409), tier_reply_free(&r);
+    t0 = tier_now_s();
+    while (events_now() < 5 && tier_now_s() - t0 < 20)
+        tier_sleep_ms(50);
+    pthread_mutex_lock(&got.mu);
+    json_t *data = got.n == 5 ? json_object_get(got.events[4], "data") : NULL;
+    TIER_CHECK(data && !strcmp(json_text(data, "id"), offered) && !strcmp(json_text(data, "status"), "CONFIRMED") &&
+                   json_is_object(json_object_get(data, "passenger")),
+               "the partner hears our passenger confirmed (%d events)", got.n);
+    pthread_mutex_unlock(&got.mu);
+    snprintf(path, sizeof path, "/stdcov/v1/bookings/%s?status=COMPLETED_PENDING_VALIDATION", offered);
+    r = call(&c, "PATCH", path, partner_key, NULL, 200);
+    TIER_CHECK(!strcmp(json_text(r.json, "status"), "COMPLETED_PENDING_VALIDATION"), "the partner's ride is done: %s",
+               r.body);
+    tier_reply_free(&r);
+    snprintf(path, sizeof path, "/stdcov/v1/bookings/%s", offered);
+    r = call(&c, "GET", path, partner_key, NULL, 200);
+    TIER_CHECK(!strcmp(json_text(r.json, "status"), "COMPLETED_PENDING_VALIDATION"), "GET shows it: %s", r.body);
+    tier_reply_free(&r);
+
+    /* a partner's user writes to our driver, who answers: the answer reaches the partner's POST /messages */
+    snprintf(body, sizeof body,
+             "{\"from\":{\"id\":\"u-9\",\"alias\":\"Uma\",\"operator\":\"p.example\"},\"to\":{\"id\":\"driver-%lld\","
+             "\"alias\":\"Driver\",\"operator\":\"a.example\"},\"message\":\"Room for a bag?\","
+             "\"recipientCarpoolerType\":\"DRIVER\",\"driverJourneyId\":\"%s\"}",
+             offer, journey);
+    r = call(&c, "POST", "/stdcov/v1/messages", partner_key, body, 201), tier_reply_free(&r);
+    r = call(&c, "GET", "/v1/messages", admin, NULL, 200);
+    long long mid = json_int(json_array_get(json_object_get(r.json, "messages"), 0), "id");
+    tier_reply_free(&r);
+    snprintf(path, sizeof path, "/v1/messages/%lld/reply", mid);
+    r = call(&c, "POST", path, admin, "{\"text\":\"Yes, a big one\"}", 202), tier_reply_free(&r);
+    r = call(&c, "POST", path, admin, "{\"text\":\"\"}", 400), tier_reply_free(&r);
+    t0 = tier_now_s();
+    for (;;) {
+        pthread_mutex_lock(&got.mu);
+        int n = got.nmessages;
+        pthread_mutex_unlock(&got.mu);
+        if (n || tier_now_s() - t0 > 20)
+            break;
+        tier_sleep_ms(50);
+    }
+    pthread_mutex_lock(&got.mu);
+    json_t *m = got.nmessages == 1 ? got.messages[0] : NULL;
+    char driver_id[40];
+    snprintf(driver_id, sizeof driver_id, "driver-%lld", offer);
+    TIER_CHECK(m && !strcmp(json_text(m, "message"), "Yes, a big one") &&
+                   !strcmp(json_text(json_object_get(m, "to"), "id"), "u-9") &&
+                   !strcmp(json_text(json_object_get(m, "from"), "id"), driver_id) &&
+                   !strcmp(json_text(m, "recipientCarpoolerType"), "PASSENGER") &&
+                   !strcmp(json_text(m, "driverJourneyId"), journey),
+               "the partner received our driver's answer (%d messages)", got.nmessages);
+    pthread_mutex_unlock(&got.mu);
+    printf("outbox: our passenger's answer to a partner driver's offer and our driver's reply to a partner's user "
+           "delivered\n");
     MHD_stop_daemon(d);
     tier_conn_close(&c);
     tier_stop(&s);
@@ -355,6 +446,32 @@ static void federation(void)
     /* the whole search asked B once and nothing else */
     char *journey = json_dumps(json_object_get(theirs, "journey"), JSON_COMPACT);
     tier_reply_free(&r);
+
+    /* what A refuses before asking anyone */
+    static const struct {
+        const char *method, *path, *body;
+        int status;
+    } bad[] = {
+        {"POST", "/v1/search", "{\"from\":[7.4197,43.7312],\"to\":[7.4286,43.7447],\"partners\":\"yes\"}", 400},
+        {"POST", "/v1/bookings", "{\"operator\":\"c.example\",\"journey\":{},\"owner\":\"ap1\"}", 404},
+        {"POST", "/v1/bookings", "{\"operator\":\"b.example\",\"journey\":{\"id\":\"x\"},\"owner\":\"ap1\"}", 400},
+        {"POST", "/v1/bookings", "{\"operator\":\"b.example\",\"journey\":{},\"owner\":\"ap1\",\"x\":1}", 400},
+        {"POST", "/stdcov/v1/booking_events", "{\"id\":\"1\"}", 400},
+        {"POST", "/stdcov/v1/booking_events",
+         "{\"id\":\"77777777-7777-4777-8777-777777777777\",\"idToken\":\"\",\"data\":{\"id\":"
+         "\"88888888-8888-4888-8888-888888888888\",\"status\":\"CONFIRMED\"}}",
+         404},
+        {"GET", "/stdcov/v1/booking_events", NULL, 405},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        int events = !strncmp(bad[i].path, "/stdcov", 7);
+        r = call(&ca, bad[i].method, bad[i].path, events ? b_calls_a : admin_a, bad[i].body, bad[i].status);
+        TIER_CHECK(*tier_message(&r) || json_is_string(json_object_get(r.json, "error")), "%s %s: a message: %s",
+                   bad[i].method, bad[i].path, r.body);
+        tier_reply_free(&r);
+    }
+    r = call(&ca, "POST", "/stdcov/v1/booking_events", NULL, "{}", 401), tier_reply_free(&r);
+    r = call(&ca, "POST", "/stdcov/v1/booking_events", admin_b, "{}", 401), tier_reply_free(&r); /* B's own key */
 
     /* A's passenger books B's journey */
     char body[4096];

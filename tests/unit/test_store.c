@@ -1674,25 +1674,78 @@ static void test_remote_bookings(void **state)
     assert_int_equal(cv_store_add_remote_booking(f->s, &b, &err), 0);
     assert_int_equal(cv_store_add_remote_booking(f->s, &b, &err), CV_ECONFLICT);
     int applied = -1;
-    assert_int_equal(cv_store_remote_status(f->s, "coop-c.example", b.uuid, NULL, CV_PARTNER_CONFIRMED, &applied, &err),
-                     CV_ENOTFOUND);
+    assert_int_equal(
+        cv_store_remote_status(f->s, "coop-c.example", b.uuid, NULL, CV_PARTNER_CONFIRMED, 0, &applied, &err),
+        CV_ENOTFOUND);
     const char *e1 = "44444444-4444-4444-8444-444444444444", *e2 = "55555555-5555-4555-8555-555555555555";
-    assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, e1, CV_PARTNER_CONFIRMED, &applied, &err), 0);
+    assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, e1, CV_PARTNER_CONFIRMED, 0, &applied, &err), 0);
     assert_int_equal(applied, 1);
-    assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, e1, CV_PARTNER_CONFIRMED, &applied, &err), 0);
+    assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, e1, CV_PARTNER_CONFIRMED, 0, &applied, &err), 0);
     assert_int_equal(applied, 0); /* seen before */
-    assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, e2, CV_PARTNER_WAITING, &applied, &err), 0);
+    assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, e2, CV_PARTNER_WAITING, 0, &applied, &err), 0);
     assert_int_equal(applied, 0); /* backwards */
     cv_remote_booking got;
     assert_int_equal(cv_store_get_remote_booking(f->s, b.uuid, &got, &err), 0);
     assert_int_equal(got.status, CV_PARTNER_CONFIRMED);
     assert_string_equal(got.doc, b.doc);
     assert_string_equal(got.owner, "p1");
-    assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, NULL, CV_PARTNER_CANCELLED, &applied, &err), 0);
+    assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, NULL, CV_PARTNER_CANCELLED, 0, &applied, &err), 0);
     assert_int_equal(applied, 1);
     assert_int_equal(cv_store_get_remote_booking(f->s, b.uuid, &got, &err), 0);
     assert_int_equal(got.status, CV_PARTNER_CANCELLED);
     assert_int_equal(cv_store_get_remote_booking(f->s, "nope", &got, &err), CV_ENOTFOUND);
+
+    /* the partner's driver asks our passenger (side 1): our passenger's answer owes the partner an event, queued
+       with it; a message to the partner waits in the outbox behind the ones before it */
+    cv_partner p = {.name = "coop-b.example"};
+    snprintf(p.base_url, sizeof p.base_url, "http://127.0.0.1:9/stdcov/v1");
+    snprintf(p.api_key, sizeof p.api_key, "k");
+    snprintf(p.events_url, sizeof p.events_url, "http://127.0.0.1:9/stdcov/v1/booking_events");
+    assert_int_equal(cv_store_add_partner(f->s, &p, &err), 0);
+    cv_remote_booking asked = {.status = CV_PARTNER_WAITING, .side = 1, .request_id = 7};
+    snprintf(asked.uuid, sizeof asked.uuid, "66666666-6666-4666-8666-666666666666");
+    snprintf(asked.partner, sizeof asked.partner, "coop-b.example");
+    snprintf(asked.owner, sizeof asked.owner, "p1");
+    snprintf(asked.journey, sizeof asked.journey, "request-7-2030-03-17");
+    snprintf(asked.doc, sizeof asked.doc, "{}");
+    assert_int_equal(cv_store_add_remote_booking(f->s, &asked, &err), 0);
+    cv_remote_booking *list = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_store_list_remote_bookings(f->s, "p1", 7, &list, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(list[0].side, 1);
+    assert_int_equal(list[0].request_id, 7);
+    free(list);
+    assert_int_equal(cv_store_list_remote_bookings(f->s, "p1", 0, &list, &n, &err), 0);
+    assert_int_equal(n, 2);
+    free(list);
+    assert_int_equal(cv_store_list_remote_bookings(f->s, "p2", 0, &list, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(list);
+    assert_int_equal(cv_store_outbox_message(f->s, "coop-b.example", "{\"message\":\"first\"}", &err), 0);
+    assert_int_equal(cv_store_remote_status(f->s, NULL, asked.uuid, NULL, CV_PARTNER_CONFIRMED, 1, &applied, &err), 0);
+    assert_int_equal(applied, 1);
+    assert_int_equal(cv_store_outbox_message(f->s, "coop-b.example", "{\"message\":\"second\"}", &err), 0);
+    cv_outbox_event *ev = NULL;
+    assert_int_equal(cv_store_outbox_due(f->s, 2000000000, 10, &ev, &n, &err), 0);
+    assert_int_equal(n, 2); /* the first message and the event; the second message waits for the first */
+    assert_int_equal(ev[0].kind, 1);
+    assert_string_equal(ev[0].body, "{\"message\":\"first\"}");
+    assert_int_equal(ev[1].kind, 0);
+    assert_string_equal(ev[1].uuid, asked.uuid);
+    assert_int_equal(ev[1].status, CV_PARTNER_CONFIRMED);
+    assert_int_equal(cv_store_outbox_done(f->s, ev[0].id, 0, NULL, &err), 0);
+    free(ev);
+    assert_int_equal(cv_store_outbox_due(f->s, 2000000000, 10, &ev, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_string_equal(ev[1].body, "{\"message\":\"second\"}");
+    free(ev);
+    /* no move, no event */
+    assert_int_equal(cv_store_remote_status(f->s, NULL, asked.uuid, NULL, CV_PARTNER_CONFIRMED, 1, &applied, &err), 0);
+    assert_int_equal(applied, 0);
+    cv_outbox_stats st;
+    assert_int_equal(cv_store_outbox_stats(f->s, &st, &err), 0);
+    assert_int_equal(st.waiting, 2);
 }
 
 int main(void)
