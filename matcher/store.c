@@ -2174,6 +2174,23 @@ int cv_store_get_partner_booking(cv_store *s, const char *uuid, cv_partner_booki
     return rc;
 }
 
+int cv_store_request_of_partner(cv_store *s, int64_t request_id, int *yes, cv_error *err)
+{
+    if (!s || !yes)
+        return cv_fail(err, CV_EINVAL, "cv_store_request_of_partner: missing argument");
+    char sql[200];
+    snprintf(sql, sizeof sql,
+             "SELECT EXISTS (SELECT 1 FROM partner_bookings pb JOIN bookings b ON b.id = pb.booking_id "
+             "WHERE b.request_id = %lld)",
+             (long long)request_id);
+    int64_t v = 0;
+    int rc = cv_sqlite_int64(s->db, sql, &v);
+    if (rc != SQLITE_OK && rc != SQLITE_ROW)
+        return db_fail(s->db, err, rc, "cannot read the request's bookings");
+    *yes = v != 0;
+    return 0;
+}
+
 int cv_store_set_partner_status(cv_store *s, const char *uuid, cv_partner_status status, const char *message,
                                 cv_error *err)
 {

@@ -252,6 +252,9 @@ int cv_store_add_partner_booking(cv_store *s, const cv_partner_booking *b, cv_er
 /* The partner booking uuid; CV_ENOTFOUND when there is none. */
 int cv_store_get_partner_booking(cv_store *s, const char *uuid, cv_partner_booking *out, cv_error *err);
 
+/* Whether request_id is a partner's user's (made by a partner's booking): *yes 1 or 0. */
+int cv_store_request_of_partner(cv_store *s, int64_t request_id, int *yes, cv_error *err);
+
 /* Sets the partner's status (and message, NULL: none) of uuid; CV_ENOTFOUND when there is none. */
 int cv_store_set_partner_status(cv_store *s, const char *uuid, cv_partner_status status, const char *message,
                                 cv_error *err);

@@ -365,12 +365,18 @@ static int passenger_journeys(web_req *r, cv_matcher_ws *w, const journey_query 
                                       &err);
     if (rc)
         return search_failed(r, list, rc, &err);
-    for (size_t i = 0; i < n; i++)
-        if (json_array_append_new(list, passenger_journey(r, &v[i]))) {
+    for (size_t i = 0; i < n; i++) {
+        int theirs = 0; /* a partner's user riding with one of our drivers is not our passenger to offer back */
+        if ((rc = cv_store_request_of_partner(cv_matcher_store(w), v[i].request_id, &theirs, &err))) {
+            free(v);
+            return search_failed(r, list, rc, &err);
+        }
+        if (!theirs && json_array_append_new(list, passenger_journey(r, &v[i]))) {
             json_decref(list);
             list = NULL;
             break;
         }
+    }
     free(v);
     return answer_list(r, list);
 }
@@ -963,7 +969,10 @@ static int post_booking(web_req *r, cv_matcher_ws *w)
             return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "missing_journey: %s", err.text);
         if (rc == CV_ECONFLICT || rc == CV_EINVAL) /* the journey cannot take this passenger: 400, as the standard
                                                       declares no 409 here */
-            return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s", err.text);
+            return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                                "journey %s cannot take this passenger: no seat left on that date, or the times or "
+                                "the driver's detour no longer fit",
+                                pb.journey);
         return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
     }
     /* the partner is the client of the key; without keys (local demo mode), the operator its user belongs to */

@@ -386,6 +386,25 @@ static void outbox(void)
     tier_db_check(db);
 }
 
+/* Waits until process pid is stopped (SIGSTOP takes effect a little after kill returns). */
+static void stopped(pid_t pid)
+{
+    char path[64], stat[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    for (int i = 0; i < 500; i++) {
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(stat, 1, sizeof stat - 1, f) : 0;
+        if (f)
+            fclose(f);
+        stat[n] = '\0';
+        const char *end = strrchr(stat, ')'); /* "pid (name) STATE ..." */
+        if (end && (end[2] == 'T' || end[2] == 't'))
+            return;
+        tier_sleep_ms(10);
+    }
+    tier_fail("process %d did not stop", (int)pid);
+}
+
 /* --- federation --- */
 
 static void federation(void)
@@ -515,6 +534,7 @@ static void federation(void)
     /* B stopped (a partner that does not answer): A answers after its partner timeout with its own journey, and
        names B */
     kill(b_pid, SIGSTOP);
+    stopped(b_pid);
     t0 = tier_now_s();
     r = call(&ca, "POST", "/v1/search", admin_a, search, 200);
     double slow = tier_now_s() - t0;
