@@ -299,7 +299,7 @@ int web_partner_book(web_req *r, cv_matcher_ws *w, json_t *doc, const char *owne
     for (size_t i = 0; booking && i < 2; i++)
         if (json_is_integer(json_object_get(j, copied[i])))
             json_object_set(booking, copied[i], json_object_get(j, copied[i]));
-    char *text = booking ? json_dumps(booking, JSON_COMPACT) : NULL;
+    char *text = booking ? json_dumps(booking, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(booking);
     if (!text || strlen(text) >= sizeof b.doc) {
         free(text);

@@ -228,7 +228,7 @@ static void deliver(web_outbox *o, cv_store *s, const cv_outbox_event *e)
         return; /* removed meanwhile: held until it is configured again */
     /* a booking event goes to the partner's booking-events URL, a message to its /messages */
     json_t *doc = e->kind ? NULL : o->make_event(o->ctx, s, e);
-    char *body = e->kind ? strdup(e->body) : doc ? json_dumps(doc, JSON_COMPACT) : NULL;
+    char *body = e->kind ? strdup(e->body) : doc ? json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
     json_decref(doc);
     char url[600];
     snprintf(url, sizeof url, "%s", p.events_url);
