@@ -95,6 +95,13 @@ api PATCH "/stdcov/v1/bookings/0b7d5f2e-3c41-4a8e-9d2b-6f1e8a9c4d01?status=CANCE
 api POST "/stdcov/v1/messages" '{"from":{"id":"u-42","alias":"Alice","operator":"partner.example.net"},"to":{"id":"driver-1","alias":"Driver 1","operator":"carpool.example.org"},"message":"At the corner at 8","recipientCarpoolerType":"DRIVER","driverJourneyId":"offer-1-2030-06-03"}'
 api GET "/v1/messages?owner=driver-1&unread=true"
 api POST "/v1/messages/1/read"
+api POST "/stdcov/v1/booking_events" '{"id":"91523cf5-6600-4472-a04b-21603d4a076b","idToken":"","data":{"id":"6fcf3150-b452-4f79-930f-524750dbbef4","passengerDropLat":43.7290,"passengerDropLng":7.4160,"passengerPickupDate":1906704300,"passengerPickupLat":43.7350,"passengerPickupLng":7.4215,"status":"CONFIRMED","webUrl":"","driver":{"alias":"Bob","id":"d-1","operator":"partner.example.net"},"price":{}}}'
+api POST "/stdcov/v1/bookings" '{"id":"5b8f0c2a-9d4e-4f1a-8b3c-2e7d6a1f0c93","driver":{"id":"pd-7","alias":"Pat","operator":"partner.example.net"},"passenger":{"id":"passenger-1","alias":"Passenger 1","operator":"carpool.example.org"},"passengerPickupDate":1906704300,"passengerPickupLat":43.7350,"passengerPickupLng":7.4215,"passengerDropLat":43.7290,"passengerDropLng":7.4160,"status":"WAITING_CONFIRMATION","price":{"type":"PAYING","amount":1.5,"currency":"EUR"},"passengerJourneyId":"request-1-2030-06-03"}'
+api POST "/v1/search?limit=5" '{"from":[7.4215,43.7350],"to":[7.4160,43.7290],"depart":"2030-06-03T08:00+02:00","partners":true}'
+api POST "/v1/bookings" '{"operator":"partner.example.net","journey":{"id":"offer-1-2030-06-03","passengerPickupLat":43.7350,"passengerPickupLng":7.4215,"passengerDropLat":43.7290,"passengerDropLng":7.4160,"passengerPickupDate":1906704300,"driver":{"id":"driver-1","alias":"Driver 1","operator":"partner.example.net"},"price":{"type":"FREE"}},"owner":"p1"}'
+api GET "/v1/bookings/5b8f0c2a-9d4e-4f1a-8b3c-2e7d6a1f0c93"
+api POST "/v1/bookings/5b8f0c2a-9d4e-4f1a-8b3c-2e7d6a1f0c93/accept"
+api POST "/v1/messages/1/reply" '{"text":"Yes, a big one"}'
 # auth only: the other keys on the owner's trips (ids 1 and 2 are the owner's), a routing key, none, Bearer
 auth() { printf "$2" >"$out/fuzz_http_auth/auth-$1"; }
 auth other-offer 'GET /v1/offers/1\nX-API-Key: @OTHER@\n\n'
