@@ -405,6 +405,27 @@ static void stopped(pid_t pid)
     tier_fail("process %d did not stop", (int)pid);
 }
 
+/* A search of A's made from another thread, timed. */
+typedef struct mid_search {
+    uint16_t port;
+    const char *key, *body;
+    tier_reply reply;
+    double seconds;
+} mid_search;
+
+static void *search_thread(void *arg)
+{
+    mid_search *m = arg;
+    tier_conn c = tier_conn_make(m->port, NULL);
+    char headers[160];
+    snprintf(headers, sizeof headers, "X-API-Key: %s\r\n", m->key);
+    double t0 = tier_now_s();
+    m->reply = tier_http(&c, "POST", "/v1/search", headers, m->body);
+    m->seconds = tier_now_s() - t0;
+    tier_conn_close(&c);
+    return NULL;
+}
+
 /* --- federation --- */
 
 static void federation(void)
@@ -546,12 +567,25 @@ static void federation(void)
                "B is named as left out: %s", r.body);
     TIER_CHECK(slow >= 0.7 && slow < 3, "A waited its partner timeout (0.8 s), not more: %.2f s", slow);
     tier_reply_free(&r);
-    kill(b_pid, SIGCONT);
-    /* B killed: the same, at once */
+    /* B killed in the middle of A's search (stopped, so that the search is waiting on it): A answers at once with
+       its own journey and names B */
+    mid_search ms = {.port = a.port, .key = admin_a, .body = search};
+    pthread_t th;
+    TIER_CHECK(!pthread_create(&th, NULL, search_thread, &ms), "cannot start a thread");
+    tier_sleep_ms(200);
     tier_conn_close(&cb);
     tier_child = b.pid;
     tier_kill9(&b);
     tier_child = a.pid;
+    pthread_join(th, NULL);
+    line = json_array_get(json_object_get(ms.reply.json, "partners"), 0);
+    TIER_CHECK(ms.reply.status == 200 && json_array_size(json_object_get(ms.reply.json, "matches")) == 1 &&
+                   json_is_false(json_object_get(line, "answered")) && ms.seconds < 0.7,
+               "B killed mid-search: A's own journey at once (%.2f s), B named: %s", ms.seconds,
+               ms.reply.body ? ms.reply.body : "");
+    printf("federation: B killed 0.2 s into A's search: answer in %.2f s: %s\n", ms.seconds, json_text(line, "error"));
+    tier_reply_free(&ms.reply);
+    /* B gone: the same, at once */
     t0 = tier_now_s();
     r = call(&ca, "POST", "/v1/search", admin_a, search, 200);
     double dead = tier_now_s() - t0;
