@@ -114,6 +114,21 @@ static json_t *run_ok(const char *const *args)
     return doc;
 }
 
+/* covoit ARGS... must exit with status rc, saying what in its stderr. */
+static void run_fails(const char *const *args, int rc, const char *what)
+{
+    char err[1100], text[2048] = "";
+    tier_file(".cli.err", err, sizeof err);
+    int got = tier_run(args, NULL, 0, err);
+    FILE *f = fopen(err, "r");
+    size_t n = f ? fread(text, 1, sizeof text - 1, f) : 0;
+    if (f)
+        fclose(f);
+    text[n] = '\0';
+    TIER_CHECK(got == rc && strstr(text, what), "covoit %s %s %s: exit %d (not %d), stderr '%s' does not say '%s'",
+               args[0], args[1], args[2] ? args[2] : "", got, rc, text, what);
+}
+
 static void key_add(const char *db, const char *client, const char *scopes, char secret[80])
 {
     const char *args[] = {"key", "add", "--db", db, "--client", client, "--scopes", scopes, NULL};
@@ -192,6 +207,31 @@ static void outbox(void)
     key_add(db, "app", "admin", admin);
     key_add(db, "p.example", "interop", partner_key);
     partner_add(db, "p.example", pport, "key-of-p");
+    /* what `covoit partner` refuses, and says why */
+    {
+        const char *dup[] = {"partner", "add", "p.example", "--db", db, "--url", "http://x/stdcov/v1",
+                             "--key",   "k",   NULL};
+        run_fails(dup, 1, "exists already");
+        const char *name[] = {"partner", "add", "p_example", "--db", db, "--url", "http://x", "--key", "k", NULL};
+        run_fails(name, 2, "host name");
+        const char *url[] = {"partner", "add", "q.example", "--db", db, "--url", "ftp://x", "--key", "k", NULL};
+        run_fails(url, 2, "--url");
+        const char *query[] = {"partner", "add", "q.example", "--db", db, "--url", "http://x/?a=b", "--key", "k", NULL};
+        run_fails(query, 2, "no query");
+        const char *nokey[] = {"partner", "add", "q.example", "--db", db, "--url", "http://x", NULL};
+        run_fails(nokey, 2, "--key");
+        const char *gone[] = {"partner", "remove", "q.example", "--db", db, NULL};
+        run_fails(gone, 1, "no partner named q.example");
+        const char *op[] = {"partner", "rename", "q.example", "--db", db, NULL};
+        run_fails(op, 2, "add, list or remove");
+        const char *list[] = {"partner", "list", "--db", db, NULL};
+        json_t *doc = run_ok(list);
+        json_t *one = json_array_get(json_object_get(doc, "partners"), 0);
+        TIER_CHECK(json_array_size(json_object_get(doc, "partners")) == 1 &&
+                       !strcmp(json_text(one, "name"), "p.example") && !strstr(json_text(one, "key"), "key-of-p"),
+                   "partner list: p.example, its key not shown whole");
+        json_decref(doc);
+    }
     const char *args[] = {"--graph", graph,        "--db",      db,          "--listen", "127.0.0.1:0", "--tz",
                           "UTC",     "--operator", "a.example", "--threads", "2",        NULL};
     tier_server s = tier_serve(args, err);
