@@ -1138,7 +1138,8 @@ static int post_message(web_req *r, cv_matcher_ws *w)
 /* POST /stdcov/v1/booking_events: a partner tells us what became of a booking one of our users made on its
    journey (web_v1's partner bookings): a CarpoolBookingEvent. The status only moves forward and an event seen
    before changes nothing, so a partner may send one again, or out of order. The partner is the client of the key
-   (without keys, the driver's operator the event names). 404 missing_booking for a booking it does not hold. */
+   (without keys, the driver's operator the event names). 400 missing_booking for a booking it does not hold (the
+   standard declares no 404 here). */
 static int post_booking_event(web_req *r, cv_matcher_ws *w)
 {
     if (not_post(r))
@@ -1172,8 +1173,9 @@ static int post_booking_event(web_req *r, cv_matcher_ws *w)
     int applied = 0;
     rc = cv_store_remote_status(cv_matcher_store(w), r->auth ? r->client : op, uuid, event, (cv_partner_status)to, 0,
                                 &applied, &err);
-    if (rc == CV_ENOTFOUND)
-        return stdcov_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "missing_booking");
+    if (rc == CV_ENOTFOUND) /* 400: the standard declares no 404 on this route */
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "missing_booking: no booking %s of yours here",
+                            uuid);
     if (rc)
         return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
     if (applied)

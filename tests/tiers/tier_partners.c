@@ -540,7 +540,7 @@ static void federation(void)
         {"POST", "/stdcov/v1/booking_events",
          "{\"id\":\"77777777-7777-4777-8777-777777777777\",\"idToken\":\"\",\"data\":{\"id\":"
          "\"88888888-8888-4888-8888-888888888888\",\"status\":\"CONFIRMED\"}}",
-         404},
+         400},
         {"GET", "/stdcov/v1/booking_events", NULL, 405},
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
