@@ -834,7 +834,7 @@ static int offer_to_passenger(web_req *r, cv_matcher_ws *w, json_t *doc, const c
                             b.journey);
     if (strcmp(passenger_op, r->operator_name) || sscanf(passenger_id, "passenger-%lld%n", &who, &used2) != 1 ||
         used2 != (int)strlen(passenger_id) || who != id)
-        return stdcov_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND),
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), /* the standard declares no 404 here */
                             "missing_user: the passenger of %s is passenger-%lld of %s", b.journey, id,
                             r->operator_name);
     cv_error err = {0};
