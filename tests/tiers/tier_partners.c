@@ -344,6 +344,33 @@ static void outbox(void)
     long long request = json_int(json_object_get(r.json, "request"), "id");
     tier_reply_free(&r);
     const char *offered = "44444444-4444-4444-8444-444444444444";
+    /* refused first, each with its reason: not our passenger, no such journey, another date, a pickup 5 km off */
+    static const struct {
+        long long who, journey;
+        int day_off;
+        double lat_off;
+        const char *says;
+    } wrong[] = {{2, 0, 0, 0, "missing_user"},
+                 {999, 999, 0, 0, "missing_journey"},
+                 {0, 0, 1, 0, "missing_journey"},
+                 {0, 0, 0, 0.045, "within 2000 m"}};
+    for (size_t i = 0; i < sizeof wrong / sizeof *wrong; i++) {
+        char other_day[16];
+        tier_date(1 + wrong[i].day_off, other_day);
+        long long who = wrong[i].who ? wrong[i].who : request,
+                  journey_id = wrong[i].journey ? wrong[i].journey : request;
+        snprintf(body, sizeof body,
+                 "{\"id\":\"4444444%zu-4444-4444-8444-444444444444\",\"driver\":{\"id\":\"pd-1\",\"alias\":\"Pat\","
+                 "\"operator\":\"p.example\"},\"passenger\":{\"id\":\"passenger-%lld\",\"alias\":\"Passenger\","
+                 "\"operator\":\"a.example\"},\"passengerPickupDate\":%lld,\"passengerPickupLat\":%.7f,"
+                 "\"passengerPickupLng\":%.7f,\"passengerDropLat\":%.7f,\"passengerDropLng\":%.7f,"
+                 "\"status\":\"WAITING_CONFIRMATION\",\"price\":{},\"passengerJourneyId\":\"request-%lld-%s\"}",
+                 i, who, when_s + 86400LL * wrong[i].day_off, plat + wrong[i].lat_off, plng, dlat, dlng, journey_id,
+                 other_day);
+        r = call(&c, "POST", "/stdcov/v1/bookings", partner_key, body, 400);
+        TIER_CHECK(strstr(json_text(r.json, "error"), wrong[i].says), "refused saying %s: %s", wrong[i].says, r.body);
+        tier_reply_free(&r);
+    }
     snprintf(body, sizeof body,
              "{\"id\":\"%s\",\"driver\":{\"id\":\"pd-1\",\"alias\":\"Pat\",\"operator\":\"p.example\"},"
              "\"passenger\":{\"id\":\"passenger-%lld\",\"alias\":\"Passenger\",\"operator\":\"a.example\"},"
