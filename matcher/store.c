@@ -680,10 +680,11 @@ static int read_one(cv_store *s, int which, int64_t id, const char *name, row_re
 
 /* Every row of statement `which`, bound by the caller, each read into the next elem-sized item of a malloc'ed array:
  *out and *n, or the failure (SQLite's says `what`) with *out NULL and *n 0. */
-static int read_rows(cv_store *s, int which, size_t elem, row_reader read, void **out, size_t *n, const char *what,
-                     cv_error *err)
+/* Steps st to its end, reading each row into a growing array of elem-byte rows: *out (malloc'ed) and *n, or NULL
+   and 0 on failure. */
+static int collect_rows(cv_store *s, sqlite3_stmt *st, size_t elem, row_reader read, void **out, size_t *n,
+                        const char *what, cv_error *err)
 {
-    sqlite3_stmt *st = s->st[which];
     void *a = NULL;
     size_t na = 0, cap = 0;
     int rc;
@@ -696,7 +697,6 @@ static int read_rows(cv_store *s, int which, size_t elem, row_reader read, void 
         rc = 0;
     else if (rc > 0)
         rc = db_fail(s->db, err, rc, what);
-    finish(st);
     if (rc) {
         free(a);
         a = NULL;
@@ -704,6 +704,14 @@ static int read_rows(cv_store *s, int which, size_t elem, row_reader read, void 
     }
     *out = a;
     *n = na;
+    return rc;
+}
+
+static int read_rows(cv_store *s, int which, size_t elem, row_reader read, void **out, size_t *n, const char *what,
+                     cv_error *err)
+{
+    int rc = collect_rows(s, s->st[which], elem, read, out, n, what, err);
+    finish(s->st[which]);
     return rc;
 }
 
@@ -2371,41 +2379,78 @@ static void bind_vargs(sqlite3_stmt *st, const char *spec, va_list ap)
     }
 }
 
-static void bind_args(sqlite3_stmt *st, const char *spec, ...)
-{
-    va_list ap;
-    va_start(ap, spec);
-    bind_vargs(st, spec, ap);
-    va_end(ap);
-}
-
 static void column_text(sqlite3_stmt *st, int col, char *out, size_t cap)
 {
     const char *v = (const char *)sqlite3_column_text(st, col);
     snprintf(out, cap, "%s", v ? v : "");
 }
 
-/* Runs sql, a write of one row found by its key, with the arguments bound as in bind_args: 0, CV_ENOTFOUND (with
+/* Prepares sql and binds its arguments as bind_vargs does: an SQLite result code. */
+static int prepare_bound(cv_store *s, const char *sql, sqlite3_stmt **st, const char *spec, va_list ap)
+{
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+    if (rc == SQLITE_OK)
+        bind_vargs(*st, spec, ap);
+    return rc;
+}
+
+/* Runs sql, a write of one row found by its key, with the arguments bound as bind_vargs does: 0, CV_ENOTFOUND (with
    missing as the message) when it changed no row, CV_ECONFLICT (with conflict) on a primary key or unique
    conflict. */
 static int write_one(cv_store *s, const char *sql, const char *what, const char *missing, const char *conflict,
                      cv_error *err, const char *spec, ...)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        va_list ap;
-        va_start(ap, spec);
-        bind_vargs(st, spec, ap);
-        va_end(ap);
+    va_list ap;
+    va_start(ap, spec);
+    int rc = prepare_bound(s, sql, &st, spec, ap);
+    va_end(ap);
+    if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
-    }
     if (conflict && (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE))
         rc = cv_fail(err, CV_ECONFLICT, "%s", conflict);
     else if (rc != SQLITE_DONE)
         rc = db_fail(s->db, err, rc, what);
     else
         rc = sqlite3_changes(s->db) || !missing ? 0 : cv_fail(err, CV_ENOTFOUND, "%s", missing);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Runs sql, its arguments bound as bind_vargs does, and collects its rows as collect_rows does. */
+static int query_rows(cv_store *s, const char *sql, size_t elem, row_reader read, void **out, size_t *n,
+                      const char *what, cv_error *err, const char *spec, ...)
+{
+    *out = NULL;
+    *n = 0;
+    sqlite3_stmt *st = NULL;
+    va_list ap;
+    va_start(ap, spec);
+    int rc = prepare_bound(s, sql, &st, spec, ap);
+    va_end(ap);
+    rc = rc == SQLITE_OK ? collect_rows(s, st, elem, read, out, n, what, err) : db_fail(s->db, err, rc, what);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Runs sql, a read of one row by its key bound as bind_vargs does, into out: CV_ENOTFOUND (with missing as the
+   message) when there is none. */
+static int query_one(cv_store *s, const char *sql, row_reader read, void *out, const char *missing, const char *what,
+                     cv_error *err, const char *spec, ...)
+{
+    sqlite3_stmt *st = NULL;
+    va_list ap;
+    va_start(ap, spec);
+    int rc = prepare_bound(s, sql, &st, spec, ap);
+    va_end(ap);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        read(st, out), rc = 0;
+    else if (rc == SQLITE_DONE)
+        rc = cv_fail(err, CV_ENOTFOUND, "%s", missing);
+    else
+        rc = db_fail(s->db, err, rc, what);
     sqlite3_finalize(st);
     return rc;
 }
@@ -2424,8 +2469,9 @@ int cv_store_add_partner(cv_store *s, const cv_partner *p, cv_error *err)
 
 #define PARTNER_COLS "name, base_url, api_key, events_url, created"
 
-static void read_partner_row(sqlite3_stmt *st, cv_partner *p)
+static void read_partner_row(sqlite3_stmt *st, void *out)
 {
+    cv_partner *p = out;
     memset(p, 0, sizeof *p);
     column_text(st, 0, p->name, sizeof p->name);
     column_text(st, 1, p->base_url, sizeof p->base_url);
@@ -2438,48 +2484,18 @@ int cv_store_get_partner(cv_store *s, const char *name, cv_partner *out, cv_erro
 {
     if (!s || !name || !out)
         return cv_fail(err, CV_EINVAL, "cv_store_get_partner: missing argument");
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT " PARTNER_COLS " FROM partners WHERE name = ?1", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        bind_args(st, "t", name);
-        rc = sqlite3_step(st);
-    }
-    if (rc == SQLITE_ROW)
-        read_partner_row(st, out), rc = 0;
-    else if (rc == SQLITE_DONE)
-        rc = cv_fail(err, CV_ENOTFOUND, "no partner named %s", name);
-    else
-        rc = db_fail(s->db, err, rc, "cannot read the partner");
-    sqlite3_finalize(st);
-    return rc;
+    char missing[CV_OWNER_MAX + 20];
+    snprintf(missing, sizeof missing, "no partner named %s", name);
+    return query_one(s, "SELECT " PARTNER_COLS " FROM partners WHERE name = ?1", read_partner_row, out, missing,
+                     "cannot read the partner", err, "t", name);
 }
 
 int cv_store_list_partners(cv_store *s, cv_partner **out, size_t *n, cv_error *err)
 {
     if (!s || !out || !n)
         return cv_fail(err, CV_EINVAL, "cv_store_list_partners: missing argument");
-    *out = NULL;
-    *n = 0;
-    size_t cap = 0;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT " PARTNER_COLS " FROM partners ORDER BY name", -1, &st, NULL);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((rc = grow((void **)out, &cap, *n + 1, sizeof **out, err)))
-            break;
-        read_partner_row(st, &(*out)[(*n)++]);
-        rc = SQLITE_OK;
-    }
-    if (rc == SQLITE_DONE)
-        rc = 0;
-    else if (rc > 0)
-        rc = db_fail(s->db, err, rc, "cannot list the partners");
-    sqlite3_finalize(st);
-    if (rc) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
-    return rc;
+    return query_rows(s, "SELECT " PARTNER_COLS " FROM partners ORDER BY name", sizeof **out, read_partner_row,
+                      (void **)out, n, "cannot list the partners", err, "");
 }
 
 int cv_store_remove_partner(cv_store *s, const char *name, cv_error *err)
@@ -2492,50 +2508,32 @@ int cv_store_remove_partner(cv_store *s, const char *name, cv_error *err)
                      name);
 }
 
+static void read_outbox_row(sqlite3_stmt *st, void *out)
+{
+    cv_outbox_event *e = out;
+    memset(e, 0, sizeof *e);
+    e->id = sqlite3_column_int64(st, 0);
+    column_text(st, 1, e->partner, sizeof e->partner);
+    column_text(st, 2, e->uuid, sizeof e->uuid);
+    column_text(st, 3, e->event, sizeof e->event);
+    e->status = (cv_partner_status)sqlite3_column_int(st, 4);
+    e->created = sqlite3_column_int64(st, 5);
+    e->attempts = sqlite3_column_int(st, 6);
+    e->kind = sqlite3_column_int(st, 7);
+    column_text(st, 8, e->body, sizeof e->body);
+}
+
 int cv_store_outbox_due(cv_store *s, int64_t now, size_t max, cv_outbox_event **out, size_t *n, cv_error *err)
 {
     if (!s || !out || !n)
         return cv_fail(err, CV_EINVAL, "cv_store_outbox_due: missing argument");
-    *out = NULL;
-    *n = 0;
-    size_t cap = 0;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        s->db,
-        "SELECT o.id, o.partner, o.uuid, o.event, o.status, o.created, o.attempts, o.kind, o.body FROM outbox o "
-        "WHERE o.done IS NULL AND o.next_at <= ?1 "
-        "AND o.id = (SELECT min(id) FROM outbox f WHERE f.uuid = o.uuid AND f.done IS NULL) "
-        "AND EXISTS (SELECT 1 FROM partners p WHERE p.name = o.partner) ORDER BY o.id LIMIT ?2",
-        -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        bind_args(st, "ii", now, (int64_t)max);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((rc = grow((void **)out, &cap, *n + 1, sizeof **out, err)))
-            break;
-        cv_outbox_event *e = &(*out)[(*n)++];
-        memset(e, 0, sizeof *e);
-        e->id = sqlite3_column_int64(st, 0);
-        column_text(st, 1, e->partner, sizeof e->partner);
-        column_text(st, 2, e->uuid, sizeof e->uuid);
-        column_text(st, 3, e->event, sizeof e->event);
-        e->status = (cv_partner_status)sqlite3_column_int(st, 4);
-        e->created = sqlite3_column_int64(st, 5);
-        e->attempts = sqlite3_column_int(st, 6);
-        e->kind = sqlite3_column_int(st, 7);
-        column_text(st, 8, e->body, sizeof e->body);
-        rc = SQLITE_OK;
-    }
-    if (rc == SQLITE_DONE)
-        rc = 0;
-    else if (rc > 0)
-        rc = db_fail(s->db, err, rc, "cannot read the outbox");
-    sqlite3_finalize(st);
-    if (rc) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
-    return rc;
+    return query_rows(s,
+                      "SELECT o.id, o.partner, o.uuid, o.event, o.status, o.created, o.attempts, o.kind, o.body "
+                      "FROM outbox o WHERE o.done IS NULL AND o.next_at <= ?1 "
+                      "AND o.id = (SELECT min(id) FROM outbox f WHERE f.uuid = o.uuid AND f.done IS NULL) "
+                      "AND EXISTS (SELECT 1 FROM partners p WHERE p.name = o.partner) ORDER BY o.id LIMIT ?2",
+                      sizeof **out, read_outbox_row, (void **)out, n, "cannot read the outbox", err, "ii", now,
+                      (int64_t)max);
 }
 
 int cv_store_outbox_message(cv_store *s, const char *partner, const char *body, cv_error *err)
@@ -2612,8 +2610,9 @@ int cv_store_add_remote_booking(cv_store *s, const cv_remote_booking *b, cv_erro
 
 #define REMOTE_COLS "uuid, partner, owner, journey, doc, status, created, updated, side, coalesce(request_id, 0)"
 
-static void read_remote_row(sqlite3_stmt *st, cv_remote_booking *out)
+static void read_remote_row(sqlite3_stmt *st, void *row)
 {
+    cv_remote_booking *out = row;
     memset(out, 0, sizeof *out);
     column_text(st, 0, out->uuid, sizeof out->uuid);
     column_text(st, 1, out->partner, sizeof out->partner);
@@ -2631,20 +2630,10 @@ int cv_store_get_remote_booking(cv_store *s, const char *uuid, cv_remote_booking
 {
     if (!s || !uuid || !out)
         return cv_fail(err, CV_EINVAL, "cv_store_get_remote_booking: missing argument");
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT " REMOTE_COLS " FROM remote_bookings WHERE uuid = ?1", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        bind_args(st, "t", uuid);
-        rc = sqlite3_step(st);
-    }
-    if (rc == SQLITE_ROW)
-        read_remote_row(st, out), rc = 0;
-    else if (rc == SQLITE_DONE)
-        rc = cv_fail(err, CV_ENOTFOUND, "booking %s not found", uuid);
-    else
-        rc = db_fail(s->db, err, rc, "cannot read the booking");
-    sqlite3_finalize(st);
-    return rc;
+    char missing[80];
+    snprintf(missing, sizeof missing, "booking %.40s not found", uuid);
+    return query_one(s, "SELECT " REMOTE_COLS " FROM remote_bookings WHERE uuid = ?1", read_remote_row, out, missing,
+                     "cannot read the booking", err, "t", uuid);
 }
 
 int cv_store_list_remote_bookings(cv_store *s, const char *owner, int64_t request_id, cv_remote_booking **out,
@@ -2652,33 +2641,11 @@ int cv_store_list_remote_bookings(cv_store *s, const char *owner, int64_t reques
 {
     if (!s || !out || !n)
         return cv_fail(err, CV_EINVAL, "cv_store_list_remote_bookings: missing argument");
-    *out = NULL;
-    *n = 0;
-    size_t cap = 0;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
-                                "SELECT " REMOTE_COLS " FROM remote_bookings WHERE (?1 IS NULL OR owner = ?1) "
-                                "AND (?2 = 0 OR request_id = ?2) ORDER BY created, uuid",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        bind_args(st, "ti", owner, request_id);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((rc = grow((void **)out, &cap, *n + 1, sizeof **out, err)))
-            break;
-        read_remote_row(st, &(*out)[(*n)++]);
-        rc = SQLITE_OK;
-    }
-    if (rc == SQLITE_DONE)
-        rc = 0;
-    else if (rc > 0)
-        rc = db_fail(s->db, err, rc, "cannot list the bookings");
-    sqlite3_finalize(st);
-    if (rc) {
-        free(*out);
-        *out = NULL;
-        *n = 0;
-    }
-    return rc;
+    return query_rows(s,
+                      "SELECT " REMOTE_COLS " FROM remote_bookings WHERE (?1 IS NULL OR owner = ?1) "
+                      "AND (?2 = 0 OR request_id = ?2) ORDER BY created, uuid",
+                      sizeof **out, read_remote_row, (void **)out, n, "cannot list the bookings", err, "ti", owner,
+                      request_id);
 }
 
 int cv_store_remote_status(cv_store *s, const char *partner, const char *uuid, const char *event,
