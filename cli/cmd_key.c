@@ -17,7 +17,9 @@ static void usage(FILE *f)
                "request but GET /health (X-API-Key: SECRET or Authorization: Bearer SECRET).\n"
                "Scopes: routing (the OSRM endpoints), search (/v1/search and matches), trips (offers, requests,\n"
                "bookings), admin (everything, anyone's trips), interop (a partner operator: the carpool\n"
-               "interoperability standard's endpoints under /stdcov/v1/).\n");
+               "interoperability standard's endpoints under /stdcov/v1/).\n"
+               "--tz ZONE: the zone a new database records (default COVOIT_TZ, else the machine's); an existing\n"
+               "database keeps its own.\n");
 }
 
 /* The scope names, bit i is names[i]. */
@@ -58,13 +60,15 @@ int cmd_key(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
-    const char *op = argv[1], *db = NULL, *client = NULL, *scopes_text = NULL, *id_text = NULL;
+    const char *op = argv[1], *db = NULL, *tz = NULL, *client = NULL, *scopes_text = NULL, *id_text = NULL;
     for (int i = 2; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             usage(stdout);
             return CLI_OK;
         } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
             db = argv[++i];
+        } else if (!strcmp(argv[i], "--tz") && i + 1 < argc) {
+            tz = argv[++i];
         } else if (!strcmp(argv[i], "--client") && i + 1 < argc) {
             client = argv[++i];
         } else if (!strcmp(argv[i], "--scopes") && i + 1 < argc) {
@@ -102,6 +106,13 @@ int cmd_key(int argc, char **argv)
             cli_error("key revoke needs the key's id (a positive integer)");
             return CLI_USAGE;
         }
+    }
+    /* the database's own zone unless told (--tz, COVOIT_TZ): a key or a partner has no local time of its own */
+    char why[600];
+    int zst = cli_zone(tz, db, 0, "--tz", why, sizeof why);
+    if (zst) {
+        cli_error("%s", why);
+        return zst;
     }
     cv_error err = {0};
     cv_store *s = NULL;

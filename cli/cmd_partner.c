@@ -23,7 +23,9 @@ static void usage(FILE *f)
                "bookings it made here go to --events-url (default BASE_URL/booking_events).\n"
                "The partner calls this server with a key of client NAME and scope interop (covoit key add --client\n"
                "NAME --scopes interop); `remove` revokes its keys. Events owed to a removed partner stay in the\n"
-               "outbox until it is added again.\n");
+               "outbox until it is added again.\n"
+               "--tz ZONE: the zone a new database records (default COVOIT_TZ, else the machine's); an existing\n"
+               "database keeps its own.\n");
 }
 
 /* A host name: letters, digits, '-' and '.', 1 to 127 bytes. */
@@ -87,13 +89,15 @@ int cmd_partner(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
     }
-    const char *op = argv[1], *db = NULL, *name = NULL, *url = NULL, *key = NULL, *events = NULL;
+    const char *op = argv[1], *db = NULL, *tz = NULL, *name = NULL, *url = NULL, *key = NULL, *events = NULL;
     for (int i = 2; i < argc; i++) {
         if (cli_is_help(argv[i])) {
             usage(stdout);
             return CLI_OK;
         } else if (!strcmp(argv[i], "--db") && i + 1 < argc) {
             db = argv[++i];
+        } else if (!strcmp(argv[i], "--tz") && i + 1 < argc) {
+            tz = argv[++i];
         } else if (!strcmp(argv[i], "--url") && i + 1 < argc) {
             url = argv[++i];
         } else if (!strcmp(argv[i], "--key") && i + 1 < argc) {
@@ -139,6 +143,13 @@ int cmd_partner(int argc, char **argv)
             return CLI_USAGE;
         if (!events)
             snprintf(p.events_url, sizeof p.events_url, "%.490s/booking_events", p.base_url);
+    }
+    /* the database's own zone unless told (--tz, COVOIT_TZ): a key or a partner has no local time of its own */
+    char why[600];
+    int zst = cli_zone(tz, db, 0, "--tz", why, sizeof why);
+    if (zst) {
+        cli_error("%s", why);
+        return zst;
     }
     cv_error err = {0};
     cv_store *s = NULL;

@@ -224,6 +224,21 @@ static void outbox(void)
         run_fails(gone, 1, "no partner named q.example");
         const char *op[] = {"partner", "rename", "q.example", "--db", db, NULL};
         run_fails(op, 2, "add, list or remove");
+        /* a database in another zone than UTC: keys and partners take --tz as the other commands do (regression:
+           they knew no --tz, and refused any database not kept in the zone of the process) */
+        char lisbon[1024];
+        tier_file("_lisbon.db", lisbon, sizeof lisbon);
+        tier_remove_db(lisbon);
+        const char *k[] = {"key",      "add",       "--db",     lisbon,    "--tz", "Europe/Lisbon",
+                           "--client", "z.example", "--scopes", "interop", NULL};
+        json_decref(run_ok(k));
+        const char *pz[] = {"partner",       "add",   "z.example",
+                            "--db",          lisbon,  "--tz",
+                            "Europe/Lisbon", "--url", "http://127.0.0.1:9/stdcov/v1",
+                            "--key",         "k",     NULL};
+        json_decref(run_ok(pz));
+        const char *utc[] = {"partner", "list", "--db", lisbon, "--tz", "UTC", NULL};
+        run_fails(utc, 1, "Europe/Lisbon");
         const char *list[] = {"partner", "list", "--db", db, NULL};
         json_t *doc = run_ok(list);
         json_t *one = json_array_get(json_object_get(doc, "partners"), 0);
