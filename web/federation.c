@@ -99,6 +99,13 @@ static json_t *partner_item(const char *operator, json_t * j, const cv_request *
                   "time_mismatch", (json_int_t)mismatch, "contribution", "amount", rk->price, "currency",
                   json_is_string(currency) ? json_string_value(currency) : "EUR", "commission", 0, "shared", "duration",
                   duration, "distance", distance, "web_url", json_is_string(url) ? url : NULL, "journey", j);
+    /* the journey as a booking takes it back: its polyline, the bulk of it, is no part of a booking */
+    json_t *copy = item ? json_object_get(item, "journey") : NULL;
+    if (copy && json_object_get(copy, "journeyPolyline")) {
+        json_t *light = json_copy(copy);
+        json_object_del(light, "journeyPolyline");
+        json_object_set_new(item, "journey", light);
+    }
     return item;
 }
 
@@ -147,12 +154,19 @@ int web_federated_search(web_req *r, cv_matcher_ws *w, const cv_request *q, int 
         return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "out of memory");
     }
     web_partners_search(partners, np, query, partner_timeout(r), run_own_search, &own, answers);
-    if (own.rc) {
+    /* a trip our map cannot route (outside it, no road) may be a partner's to serve: a partner's answer stands,
+       with our error named; otherwise our failure is the answer */
+    int own_unroutable = own.rc == CV_ENOSEGMENT || own.rc == CV_ENOROUTE, any_answer = 0;
+    for (size_t i = 0; i < np; i++)
+        any_answer |= answers[i].ok;
+    if (own.rc && !(own_unroutable && any_answer)) {
         web_partner_answers_free(answers, np);
         free(answers), free(partners), free(own.v);
-        return web_error(r, own.rc == CV_EINVAL || own.rc == CV_ENOSEGMENT || own.rc == CV_ENOROUTE ? BAD : 500,
-                         trip_json_code(own.rc), "%s", own.err.text);
+        return web_error(r, own.rc == CV_EINVAL || own_unroutable ? BAD : 500, trip_json_code(own.rc), "%s",
+                         own.err.text);
     }
+    if (own.rc)
+        own.n = 0;
     size_t total = own.n;
     for (size_t i = 0; i < np; i++)
         total += answers[i].ok ? json_array_size(answers[i].journeys) : 0;
@@ -207,7 +221,11 @@ int web_federated_search(web_req *r, cv_matcher_ws *w, const cv_request *q, int 
         json_decref(list), json_decref(report);
         return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "out of memory");
     }
-    return web_ok(r, json_pack("{s:s,s:o,s:o}", "code", osrm_word(OSRM_OK), "matches", list, "partners", report));
+    json_t *doc = json_pack("{s:s,s:o,s:o}", "code", osrm_word(OSRM_OK), "matches", list, "partners", report);
+    if (doc && own.rc)
+        json_object_set_new(doc, "own_error",
+                            json_pack("{s:s,s:s}", "code", trip_json_code(own.rc), "message", own.err.text));
+    return web_ok(r, doc);
 }
 
 /* --- our users' bookings on partners' journeys --- */

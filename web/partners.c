@@ -128,11 +128,81 @@ int web_partner_call(const cv_partner *p, const char *method, const char *url, c
 
 /* --- federated search --- */
 
+/* Each thread that searches partners keeps one multi handle, and with it libcurl's cache of open connections: a
+   partner asked again is asked on the connection it kept alive (no new TCP or TLS handshake per search). Freed when
+   the thread ends. */
+static pthread_key_t multi_key;
+static pthread_once_t multi_once = PTHREAD_ONCE_INIT;
+
+static void multi_free(void *m)
+{
+    curl_multi_cleanup(m);
+}
+
+static void multi_key_make(void)
+{
+    pthread_key_create(&multi_key, multi_free);
+}
+
+static CURLM *thread_multi(void)
+{
+    pthread_once(&curl_once, curl_setup);
+    pthread_once(&multi_once, multi_key_make);
+    CURLM *m = pthread_getspecific(multi_key);
+    if (!m && (m = curl_multi_init()) && pthread_setspecific(multi_key, m)) {
+        curl_multi_cleanup(m);
+        m = NULL;
+    }
+    return m;
+}
+
+/* Our own search, run beside the partners' calls. */
+typedef struct beside {
+    void (*fn)(void *);
+    void *arg;
+} beside;
+
+static void *run_beside(void *a)
+{
+    beside *b = a;
+    b->fn(b->arg);
+    return NULL;
+}
+
+/* Reads the answers that are in: a finished transfer of h[i] fills out[i]. */
+static void take_answers(CURLM *multi, CURL **h, answer_buf *ab, size_t n, double t0, web_partner_answer *out)
+{
+    CURLMsg *msg;
+    int queued;
+    while ((msg = curl_multi_info_read(multi, &queued)))
+        for (size_t i = 0; msg->msg == CURLMSG_DONE && i < n; i++) {
+            if (h[i] != msg->easy_handle)
+                continue;
+            web_call_result res = {0};
+            finish_call(h[i], msg->data.result, &ab[i], &res);
+            out[i].ms = mono_ms() - t0;
+            json_error_t je;
+            json_t *doc = res.body ? json_loads(res.body, 0, &je) : NULL;
+            if (res.status == 200 && json_is_array(doc)) {
+                out[i].ok = 1;
+                out[i].journeys = doc;
+                doc = NULL;
+            } else if (res.status) {
+                snprintf(out[i].error, sizeof out[i].error, "HTTP %ld%s", res.status,
+                         res.status == 200 ? ": not a list of journeys" : "");
+            } else {
+                snprintf(out[i].error, sizeof out[i].error, "%s", res.error);
+            }
+            json_decref(doc);
+            free(res.body);
+        }
+}
+
 void web_partners_search(const cv_partner *v, size_t n, const char *query, long timeout_ms, void (*between)(void *),
                          void *arg, web_partner_answer *out)
 {
     double t0 = mono_ms();
-    CURLM *multi = (pthread_once(&curl_once, curl_setup), curl_multi_init());
+    CURLM *multi = n ? thread_multi() : NULL;
     CURL **h = calloc(n ? n : 1, sizeof *h);
     answer_buf *ab = calloc(n ? n : 1, sizeof *ab);
     struct curl_slist **hs = calloc(n ? n : 1, sizeof *hs);
@@ -145,48 +215,32 @@ void web_partners_search(const cv_partner *v, size_t n, const char *query, long 
         h[i] = multi && h && ab && hs ? make_handle(&v[i], "GET", url, NULL, timeout_ms, &ab[i], &hs[i]) : NULL;
         if (!h[i])
             snprintf(out[i].error, sizeof out[i].error, "out of memory");
-        else
-            curl_multi_add_handle(multi, h[i]);
+        else if (curl_multi_add_handle(multi, h[i]) != CURLM_OK)
+            curl_easy_cleanup(h[i]), h[i] = NULL, snprintf(out[i].error, sizeof out[i].error, "cannot start the call");
     }
+    /* our own search on another thread, so that the partners' calls go out at once and the answer takes the longer
+       of the two, not their sum */
+    beside b = {between, arg};
+    pthread_t th;
+    int threaded = between && multi && !pthread_create(&th, NULL, run_beside, &b);
+    if (between && !threaded)
+        between(arg);
     int running = 0;
     if (multi)
-        curl_multi_perform(multi, &running); /* the connections start before our own search */
-    if (between)
-        between(arg);
-    while (multi && running) {
+        curl_multi_perform(multi, &running);
+    while (multi) {
+        take_answers(multi, h, ab, n, t0, out);
         double left = timeout_ms - (mono_ms() - t0);
-        if (left <= 0)
+        if (!running || left <= 0)
             break;
         curl_multi_poll(multi, NULL, 0, left < 100 ? (int)left + 1 : 100, NULL);
         curl_multi_perform(multi, &running);
-        CURLMsg *msg;
-        int queued;
-        while ((msg = curl_multi_info_read(multi, &queued)))
-            if (msg->msg == CURLMSG_DONE)
-                for (size_t i = 0; i < n; i++)
-                    if (h[i] == msg->easy_handle) {
-                        web_call_result res = {0};
-                        finish_call(h[i], msg->data.result, &ab[i], &res);
-                        out[i].ms = mono_ms() - t0;
-                        json_error_t je;
-                        json_t *doc = res.body ? json_loads(res.body, 0, &je) : NULL;
-                        if (res.status == 200 && json_is_array(doc)) {
-                            out[i].ok = 1;
-                            out[i].journeys = doc;
-                            doc = NULL;
-                        } else if (res.status) {
-                            snprintf(out[i].error, sizeof out[i].error, "HTTP %ld%s", res.status,
-                                     res.status == 200 ? ": not a list of journeys" : "");
-                        } else {
-                            snprintf(out[i].error, sizeof out[i].error, "%s", res.error);
-                        }
-                        json_decref(doc);
-                        free(res.body);
-                    }
     }
+    if (threaded)
+        pthread_join(th, NULL);
     for (size_t i = 0; i < n; i++) {
         if (h[i]) {
-            curl_multi_remove_handle(multi, h[i]);
+            curl_multi_remove_handle(multi, h[i]); /* its connection stays in the multi handle's cache */
             curl_easy_cleanup(h[i]);
         }
         if (hs)
@@ -196,7 +250,6 @@ void web_partners_search(const cv_partner *v, size_t n, const char *query, long 
         if (!out[i].ok && !out[i].ms)
             out[i].ms = mono_ms() - t0;
     }
-    curl_multi_cleanup(multi);
     free(h), free(ab), free(hs);
 }
 

@@ -356,9 +356,11 @@ int web_metrics(web_req *r)
 static void log_request(cv_server *s, const char *method, const char *path, int status, int64_t ns, uint64_t id)
 {
     web_metrics_count(s->metrics, path, status, ns);
-    if (status < 300 && strcmp(method, "GET") && strcmp(method, "HEAD"))
-        web_outbox_wake(
-            s->outbox); /* a write may have owed a partner an event: sent now rather than at the next look */
+    /* a write that may have owed a partner an event or a message: sent now rather than at the next look */
+    if (status < 300 && strcmp(method, "GET") && strcmp(method, "HEAD") &&
+        (!strncmp(path, "/v1/bookings", 12) || !strncmp(path, "/v1/offers", 10) || !strncmp(path, "/v1/requests", 12) ||
+         !strncmp(path, "/v1/messages", 12) || !strncmp(path, "/stdcov/v1/bookings", 19)))
+        web_outbox_wake(s->outbox);
     if (s->o.quiet && status < 500)
         return;
     web_log_request(method, path, status, ns, id);
