@@ -24,6 +24,7 @@ int cmd_booking(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_key(int argc, char **argv);
 int cmd_partner(int argc, char **argv);
+int cmd_batch(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 
 /* Sets the process's time zone (before any thread starts) for a command working on the trip database db (NULL:

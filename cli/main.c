@@ -21,6 +21,7 @@ static const subcommand commands[] = {
     {"booking", cmd_booking, "accept, refuse, cancel or show a booking"},
     {"serve", cmd_serve, "HTTP server: OSRM-compatible routing endpoints"},
     {"key", cmd_key, "API keys of the server: add, list, revoke"},
+    {"batch", cmd_batch, "the optimal carpool plan of a community of commuters (CSV in, plan and report out)"},
     {"partner", cmd_partner, "partner operators of the interoperability standard: add, list, remove"},
     {"backup", cmd_backup, "copy the trip database while the server runs (and restore a copy)"},
 };

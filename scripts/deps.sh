@@ -4,8 +4,11 @@
 set -euo pipefail
 # clang, libclang-rt-14-dev (libFuzzer and clang's sanitizer runtimes) and llvm (llvm-symbolizer, for readable
 # stacks): the fuzz targets of tests/fuzz; clang-format: the test command checks the tree is formatted
+# libcurl: covoit's calls to partner operators; liblemon-dev and libcsv-dev: batch matching (its exact solver, its
+# CSV files)
 pkgs=(build-essential cmake pkg-config libosmium2-dev libprotozero-dev zlib1g-dev libbz2-dev libexpat1-dev
-      libmicrohttpd-dev libcurl4-openssl-dev libsqlite3-dev libjansson-dev libcmocka-dev clang libclang-rt-14-dev llvm clang-format)
+      libmicrohttpd-dev libcurl4-openssl-dev liblemon-dev libcsv-dev libsqlite3-dev libjansson-dev libcmocka-dev
+      clang libclang-rt-14-dev llvm clang-format)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,102 @@
+/* batch.h — offline batch matching: the carpools a whole community of commuters should form, each a driver with
+   the passengers they carry to work and back on the days they share. From the participants (population.h) it
+   builds the shareability graph with the routing core (every feasible driver-passenger pair: time windows both
+   ways, the driver's detour limits, shared days) and solves it exactly (a maximum-weight matching, LEMON) beside
+   the greedy plan every report compares with. Rules in docs/batch.md. */
+#ifndef CV_BATCH_H
+#define CV_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/cv_error.h"
+#include "util/cv_progress.h"
+#include "routing/graph.h"
+#include "routing/hub_labels.h"
+#include "routing/snap.h"
+#include "matcher/match.h"
+#include "batch/population.h"
+
+typedef enum cv_objective {
+    CV_OBJECTIVE_KM = 0,     /* vehicle-km saved per week */
+    CV_OBJECTIVE_MATCHED = 1 /* participants matched, then km saved */
+} cv_objective;
+
+typedef struct cv_batch_options {
+    cv_objective objective;
+    int max_passengers; /* per car; only 1 is solved yet */
+    double per_km;      /* the contribution rate (the matcher's rule, zero commission) */
+    cv_rounding rounding;
+    double co2_kg_per_km;        /* per vehicle-km avoided */
+    const cv_hub_labels *labels; /* NULL: CH searches */
+} cv_batch_options;
+
+/* Defaults: km saved, 1 passenger, 0.06 EUR/km rounded to ten cents, 0.218 kg CO2 per km. */
+cv_batch_options cv_batch_defaults(void);
+
+/* One participant's trips alone and what the plan gives them. */
+typedef struct cv_batch_person {
+    cv_snap home, work;
+    cv_cost out, back; /* alone: home to work, work to home */
+    int carpool;       /* index into the plan's carpools, -1: unmatched */
+    int driver;        /* 1: drives their carpool */
+    int why;           /* unmatched: CV_WHY_* */
+} cv_batch_person;
+
+enum {
+    CV_WHY_MATCHED = 0,
+    CV_WHY_NO_ONE_NEAR, /* no one whose trips a car could share within the detour limits */
+    CV_WHY_TIMES,       /* some within reach, but the hours or the days do not fit */
+    CV_WHY_TAKEN        /* every partner who fits is in another carpool */
+};
+
+/* A carpool: a driver and a passenger (for now), both ways on their shared days. */
+typedef struct cv_carpool {
+    uint32_t driver, passenger;                               /* indices into the population */
+    uint8_t days;                                             /* the days they share */
+    int64_t out_depart, out_pickup, out_drop, out_arrive;     /* seconds after midnight: the driver's departure from
+                                                                 home, the pickup, the drop-off, the driver at work */
+    int64_t back_depart, back_pickup, back_drop, back_arrive; /* from the driver's work, the passenger's work, the
+                                                                 passenger's home, the driver's home */
+    cv_cost out_added, back_added;                            /* the driver's added travel each way */
+    int64_t saved_dm;                                         /* vehicle-decimetres saved per week */
+    double contribution;                                      /* per one-way trip (the matcher's rule) */
+} cv_carpool;
+
+typedef struct cv_plan_figures {
+    size_t carpools, matched;
+    double km_saved_week, solo_km_week, co2_kg_week;
+} cv_plan_figures;
+
+typedef struct cv_batch_plan {
+    cv_carpool *carpools;
+    size_t ncarpools;
+    cv_plan_figures figures;
+} cv_batch_plan;
+
+typedef struct cv_batch_result {
+    cv_batch_person *people; /* [n] */
+    size_t n;
+    size_t pairs;          /* feasible driver-passenger pairs (directed) */
+    cv_batch_plan optimal; /* the exact optimum */
+    cv_batch_plan greedy;  /* each driver in turn takes the passenger who saves most */
+    int proven_optimal;    /* 1: optimal is proven so (a maximum-weight matching) */
+    double upper_bound_km; /* a proven bound on the km saved per week (= optimal's when proven) */
+    double seconds;
+} cv_batch_result;
+
+/* Plans the n participants of v on g: every home and work snapped (CV_ENOSEGMENT naming the participant's line
+   and column when one is off the roads), the shareability graph, the optimum and the greedy plan. progress may be
+   NULL. Free out with cv_batch_result_free. */
+int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch_options *o, cv_progress *progress,
+                 cv_batch_result *out, cv_error *err);
+
+void cv_batch_result_free(cv_batch_result *r);
+
+/* Whether driver d can carry passenger p both ways (the rules of docs/batch.md), with the costs between their
+   places given: dp d's home to p's home, pd p's work to d's work, dw d's work to p's work, ph p's home to d's home.
+   1 and *c filled when feasible. */
+int cv_batch_pair(const cv_person *d, const cv_batch_person *dx, const cv_person *p, const cv_batch_person *px,
+                  cv_cost dp, cv_cost pd, cv_cost dw, cv_cost ph, const cv_batch_options *o, cv_carpool *c);
+
+#endif

@@ -1,0 +1,156 @@
+/* report.c — plan.csv (libcsv quotes its values) and summary.json (jansson), written to temporary names first and
+   renamed into place together (report.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "batch/report.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *const why_names[] = {"matched", "no one near", "times do not fit", "partners taken"};
+
+static void hhmm(int64_t s, char out[8])
+{
+    s = ((s % 86400) + 86400) % 86400;
+    snprintf(out, 8, "%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60));
+}
+
+static void days_text(uint8_t d, char out[32])
+{
+    static const char *const names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
+    out[0] = '\0';
+    for (int i = 0; i < 7; i++)
+        if (d & (1u << i)) {
+            if (out[0])
+                strcat(out, ",");
+            strcat(out, names[i]);
+        }
+}
+
+/* One CSV row of the values given. */
+static void row(FILE *f, const char *const *cells, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            fputc(',', f);
+        csv_fwrite(f, cells[i], strlen(cells[i]));
+    }
+    fputc('\n', f);
+}
+
+static int write_plan_csv(const char *path, const cv_person *v, const cv_batch_result *r)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    static const char *const head[] = {"id",
+                                       "carpool",
+                                       "role",
+                                       "driver",
+                                       "pickup_order",
+                                       "days",
+                                       "out_pickup",
+                                       "out_dropoff",
+                                       "back_pickup",
+                                       "back_dropoff",
+                                       "added_min",
+                                       "km_saved_week",
+                                       "contribution_per_trip",
+                                       "unmatched_why"};
+    row(f, head, sizeof head / sizeof *head);
+    for (size_t i = 0; i < r->n; i++) {
+        const cv_batch_person *x = &r->people[i];
+        char carpool[24] = "", order[8] = "", days[32] = "", op[8] = "", od[8] = "", bp[8] = "", bd[8] = "",
+             added[24] = "", saved[32] = "", money[24] = "";
+        const char *role = "", *driver = "", *why = x->carpool < 0 ? why_names[x->why] : "";
+        if (x->carpool >= 0) {
+            const cv_carpool *c = &r->optimal.carpools[x->carpool];
+            snprintf(carpool, sizeof carpool, "%d", x->carpool + 1);
+            role = x->driver ? "driver" : "passenger";
+            driver = v[c->driver].id;
+            snprintf(order, sizeof order, "%d", x->driver ? 0 : 1);
+            days_text(c->days, days);
+            /* the driver: leaving home and arriving at work, leaving work and arriving home; the passenger:
+               picked up and dropped off, both ways */
+            hhmm(x->driver ? c->out_depart : c->out_pickup, op);
+            hhmm(x->driver ? c->out_arrive : c->out_drop, od);
+            hhmm(x->driver ? c->back_depart : c->back_pickup, bp);
+            hhmm(x->driver ? c->back_arrive : c->back_drop, bd);
+            snprintf(added, sizeof added, "%.1f", x->driver ? (c->out_added.ds + c->back_added.ds) / 600.0 : 0.0);
+            snprintf(saved, sizeof saved, "%.2f", c->saved_dm / 10000.0);
+            snprintf(money, sizeof money, "%.2f", c->contribution);
+        }
+        const char *cells[] = {v[i].id, carpool, role, driver, order, days, op, od, bp, bd, added, saved, money, why};
+        row(f, cells, sizeof cells / sizeof *cells);
+    }
+    return fclose(f) ? -1 : 0;
+}
+
+static json_t *plan_json(const cv_batch_plan *p)
+{
+    const cv_plan_figures *f = &p->figures;
+    return json_pack("{s:I,s:I,s:f,s:f,s:f}", "carpools", (json_int_t)f->carpools, "passengers_matched",
+                     (json_int_t)(f->matched / 2), "km_saved_per_week", f->km_saved_week, "co2_kg_avoided_per_week",
+                     f->co2_kg_week, "solo_km_per_week", f->solo_km_week);
+}
+
+static int write_summary(const char *path, const cv_person *v, const cv_batch_result *r, const cv_batch_options *o)
+{
+    size_t why[4] = {0};
+    for (size_t i = 0; i < r->n; i++)
+        why[r->people[i].why]++;
+    (void)v;
+    json_t *opt = plan_json(&r->optimal), *greedy = plan_json(&r->greedy);
+    double share = r->n ? (double)r->optimal.figures.matched / (double)r->n : 0;
+    json_t *doc = json_pack(
+        "{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:s,s:s,s:b,s:f,s:f,s:f,s:o,s:{s:I,s:I,s:I},s:{s:f,s:s,s:i,s:f}}",
+        "participants", (json_int_t)r->n, "carpools", (json_int_t)r->optimal.figures.carpools, "passengers_matched",
+        (json_int_t)(r->optimal.figures.matched / 2), "participants_matched", (json_int_t)r->optimal.figures.matched,
+        "matched_share", share, "km_saved_per_week", r->optimal.figures.km_saved_week, "solo_km_per_week",
+        r->optimal.figures.solo_km_week, "co2_kg_avoided_per_week", r->optimal.figures.co2_kg_week, "objective",
+        o->objective == CV_OBJECTIVE_MATCHED ? "matched" : "km", "method",
+        "maximum-weight matching of the shareability graph (LEMON, exact)", "proven_optimal", r->proven_optimal,
+        "upper_bound_km_per_week", r->upper_bound_km, "gap",
+        r->upper_bound_km > 0 ? (r->upper_bound_km - r->optimal.figures.km_saved_week) / r->upper_bound_km : 0.0,
+        "seconds", r->seconds, "greedy", greedy, "unmatched", "no_one_near", (json_int_t)why[1], "times_do_not_fit",
+        (json_int_t)why[2], "partners_taken", (json_int_t)why[3], "rules", "co2_kg_per_km", o->co2_kg_per_km,
+        "co2_source", "ADEME, average car, per vehicle-km", "max_passengers", o->max_passengers, "price_per_km",
+        o->per_km);
+    if (doc) {
+        json_object_set_new(doc, "optimal", opt);
+        json_object_set_new(doc, "feasible_pairs", json_integer((json_int_t)r->pairs));
+    } else {
+        json_decref(opt);
+    }
+    int rc = doc ? json_dump_file(doc, path, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) : -1;
+    json_decref(doc);
+    return rc;
+}
+
+int cv_batch_write(const char *dir, const cv_person *v, const cv_batch_result *r, const cv_batch_options *o,
+                   cv_error *err)
+{
+    if (mkdir(dir, 0755) && errno != EEXIST)
+        return cv_fail(err, CV_EIO, "cannot make %s: %s", dir, strerror(errno));
+    static const char *const names[] = {"plan.csv", "summary.json"};
+    char tmp[2][4096], final[2][4096];
+    for (int i = 0; i < 2; i++) {
+        snprintf(final[i], sizeof final[i], "%s/%s", dir, names[i]);
+        snprintf(tmp[i], sizeof tmp[i], "%s/.%s.%ld.tmp", dir, names[i], (long)getpid());
+    }
+    int bad = write_plan_csv(tmp[0], v, r) ? 0 : write_summary(tmp[1], v, r, o) ? 1 : -1;
+    for (int i = 0; bad < 0 && i < 2; i++)
+        if (rename(tmp[i], final[i]))
+            bad = i;
+    if (bad >= 0) {
+        int e = errno;
+        unlink(tmp[0]), unlink(tmp[1]);
+        return cv_fail(err, CV_EIO, "cannot write %s: %s", final[bad], strerror(e));
+    }
+    return 0;
+}

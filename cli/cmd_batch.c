@@ -1,0 +1,128 @@
+/* cmd_batch.c — `covoit batch --graph FILE --in participants.csv --out DIR`: the carpool plan of a whole community
+   of commuters (batch/), optimal and greedy side by side, written into DIR. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch/batch.h"
+#include "batch/report.h"
+#include "cli/cli.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: covoit batch --graph FILE --in PARTICIPANTS.csv --out DIR [--objective km|matched]\n"
+               "                    [--max-passengers 1] [--price-per-km EUR] [--hub-labels-mb MB]\n\n"
+               "Plans the carpools of a community of commuters: who should drive whom to work and back, to save\n"
+               "the most vehicle-km per week (--objective km, the default) or to match the most people\n"
+               "(--objective matched). The plan is optimal (a maximum-weight matching of every feasible\n"
+               "driver-passenger pair) and the greedy plan (each driver in turn takes the passenger who saves\n"
+               "most) is computed beside it. PARTICIPANTS.csv (docs/batch.md): a header row, then\n"
+               "id,role,home_lon,home_lat,work_lon,work_lat,arrive_by,leave_at,days,seats[,flex_min,\n"
+               "max_detour_min,max_detour_pct]; role driver, passenger or either; times HH:MM; days such as\n"
+               "\"mon,tue,wed,thu,fri\". Writes DIR/plan.csv (one row per participant) and DIR/summary.json (the\n"
+               "figures, optimal and greedy); nothing is written when the run fails. A bad row stops the run\n"
+               "with its line and column (exit 2).\n");
+}
+
+int cmd_batch(int argc, char **argv)
+{
+    const char *graph = NULL, *in = NULL, *out = NULL;
+    cv_batch_options o = cv_batch_defaults();
+    long labels_mb = 1024;
+    for (int i = 1; i < argc; i++) {
+        char *end = NULL;
+        if (cli_is_help(argv[i])) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(argv[i], "--graph") && i + 1 < argc) {
+            graph = argv[++i];
+        } else if (!strcmp(argv[i], "--in") && i + 1 < argc) {
+            in = argv[++i];
+        } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+            out = argv[++i];
+        } else if (!strcmp(argv[i], "--objective") && i + 1 < argc) {
+            const char *w = argv[++i];
+            if (!strcmp(w, "km"))
+                o.objective = CV_OBJECTIVE_KM;
+            else if (!strcmp(w, "matched"))
+                o.objective = CV_OBJECTIVE_MATCHED;
+            else {
+                cli_error("--objective: km or matched, not '%.40s'", w);
+                return CLI_USAGE;
+            }
+        } else if (!strcmp(argv[i], "--max-passengers") && i + 1 < argc) {
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 1 || v > CV_PERSON_SEATS_MAX) {
+                cli_error("--max-passengers: a whole number from 1 to %d", CV_PERSON_SEATS_MAX);
+                return CLI_USAGE;
+            }
+            o.max_passengers = (int)v;
+        } else if (!strcmp(argv[i], "--price-per-km") && i + 1 < argc) {
+            double v = strtod(argv[++i], &end);
+            if (*end || !(v >= CV_MIN_PRICE_PER_KM && v <= CV_MAX_PRICE_PER_KM)) {
+                cli_error("--price-per-km: a number from %g to %g", CV_MIN_PRICE_PER_KM, CV_MAX_PRICE_PER_KM);
+                return CLI_USAGE;
+            }
+            o.per_km = v;
+        } else if (!strcmp(argv[i], "--hub-labels-mb") && i + 1 < argc) {
+            labels_mb = strtol(argv[++i], &end, 10);
+            if (*end || labels_mb < 0) {
+                cli_error("--hub-labels-mb: a whole number of megabytes (0: none)");
+                return CLI_USAGE;
+            }
+        } else {
+            cli_error("unknown or incomplete option '%s' (try `covoit batch --help`)", argv[i]);
+            return CLI_USAGE;
+        }
+    }
+    if (!graph || !in || !out) {
+        cli_error("covoit batch needs --graph FILE, --in PARTICIPANTS.csv and --out DIR");
+        return CLI_USAGE;
+    }
+    cv_error err = {0};
+    cv_person *people = NULL;
+    size_t n = 0;
+    int rc = cv_population_read(in, &people, &n, &err);
+    if (rc) {
+        cli_error("%s", err.text);
+        return rc == CV_EINVAL ? CLI_USAGE : CLI_FAIL;
+    }
+    cv_graph *g = cv_graph_open(graph, &err);
+    if (!g) {
+        free(people);
+        cli_error("%s", err.text);
+        return CLI_FAIL;
+    }
+    cv_progress pr;
+    cv_progress_init(&pr, 0);
+    cv_hub_labels *hl = NULL;
+    if (labels_mb > 0 && n > 200) { /* a second to build: worth it for a population, not for a handful */
+        int lrc = cv_hub_labels_build(g, 0, (uint64_t)labels_mb << 20, &pr, &hl, &err);
+        if (lrc && lrc != CV_ETOOBIG) {
+            cli_error("%s", err.text);
+            cv_graph_close(g);
+            free(people);
+            return CLI_FAIL;
+        }
+    }
+    o.labels = hl;
+    cv_batch_result r;
+    rc = cv_batch_run(g, people, n, &o, &pr, &r, &err);
+    if (!rc)
+        rc = cv_batch_write(out, people, &r, &o, &err);
+    if (!rc)
+        printf("%zu participants, %zu feasible pairs: %zu carpools, %zu matched (%.0f %%), %.1f km saved per week "
+               "(greedy: %zu carpools, %.1f km); %s in %.1f s\n",
+               n, r.pairs, r.optimal.figures.carpools, r.optimal.figures.matched,
+               n ? 100.0 * r.optimal.figures.matched / n : 0.0, r.optimal.figures.km_saved_week,
+               r.greedy.figures.carpools, r.greedy.figures.km_saved_week, out, r.seconds);
+    else
+        cli_error("%s", err.text);
+    int code = rc == 0 ? CLI_OK : rc == CV_ENOSEGMENT || rc == CV_ENOROUTE || rc == CV_EINVAL ? CLI_USAGE : CLI_FAIL;
+    cv_batch_result_free(&r);
+    cv_hub_labels_free(hl);
+    cv_graph_close(g);
+    free(people);
+    return code;
+}
