@@ -8,6 +8,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "batch/batch.h"
 #include "routing/ch.h"
@@ -331,13 +333,88 @@ static void test_off_the_roads(void **state)
     free(v);
 }
 
+static int run_batch(const char *csv_path, const char *out_dir)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "%s batch --graph %s/batch_monaco.cvg --in %s --out %s >/dev/null 2>%s.err", COVOIT_BIN,
+             COVOIT_TMP, csv_path, out_dir, csv_path);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 65536);
+    size_t n = fread(buf, 1, 65535, f);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+/* The command as an operator runs it: the files written, or with a bad row nothing at all and exit 2. */
+static void test_command(void **state)
+{
+    (void)state;
+    char csv[1024], out[1024], path[1200];
+    snprintf(csv, sizeof csv, "%s/batch_people.csv", COVOIT_TMP);
+    snprintf(out, sizeof out, "%s/batch_out", COVOIT_TMP);
+    snprintf(path, sizeof path, "rm -rf %s", out);
+    assert_int_equal(system(path), 0);
+    write_text(csv, HEAD "d1,driver,7.4165,43.7310,7.4360,43.7470,09:00,17:30,\"mon,tue,wed,thu,fri\",3\n"
+                         "p1,passenger,7.4180,43.7325,7.4350,43.7460,09:00,17:30,\"mon,tue,wed,thu,fri\",\n"
+                         "p4,passenger,7.4100,43.7280,7.4400,43.7500,07:00,15:00,sat,\n");
+    assert_int_equal(run_batch(csv, out), 0);
+    snprintf(path, sizeof path, "%s/plan.csv", out);
+    char *plan = read_text(path);
+    assert_non_null(plan);
+    assert_non_null(strstr(plan, "\"id\",\"carpool\",\"role\",\"driver\""));
+    assert_non_null(strstr(plan, "\"p1\",\"1\",\"passenger\",\"d1\""));
+    assert_non_null(strstr(plan, "\"p4\",\"\""));
+    free(plan);
+    snprintf(path, sizeof path, "%s/summary.json", out);
+    char *sum = read_text(path);
+    assert_non_null(sum);
+    assert_non_null(strstr(sum, "\"participants\": 3"));
+    assert_non_null(strstr(sum, "\"proven_optimal\": true"));
+    assert_non_null(strstr(sum, "\"greedy\""));
+    free(sum);
+    /* a bad row: exit 2, the error names it, the directory is left as it was */
+    char out2[1100];
+    snprintf(out2, sizeof out2, "%s2", out);
+    snprintf(path, sizeof path, "rm -rf %s", out2);
+    assert_int_equal(system(path), 0);
+    write_text(csv, HEAD "d1,driver,7.4165,43.7310,7.4360,43.7470,9h,17:30,mon,3\n");
+    assert_int_equal(run_batch(csv, out2), 2);
+    snprintf(path, sizeof path, "%s.err", csv);
+    char *msg = read_text(path);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "batch_people.csv:2:7: column 7 (arrive_by)"));
+    free(msg);
+    snprintf(path, sizeof path, "%s/plan.csv", out2);
+    assert_int_equal(access(path, F_OK), -1);
+    /* a place off the roads: exit 2 naming the participant's line */
+    write_text(csv, HEAD "d1,driver,7.4165,43.7310,7.4360,43.7470,09:00,17:30,mon,3\n"
+                         "p1,passenger,7.5000,43.6500,7.4350,43.7460,09:00,17:30,mon,\n");
+    assert_int_equal(run_batch(csv, out2), 2);
+    assert_int_equal(access(path, F_OK), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csv),
-        cmocka_unit_test(test_optimal_km),
-        cmocka_unit_test(test_optimal_matched),
-        cmocka_unit_test(test_off_the_roads),
+        cmocka_unit_test(test_csv),           cmocka_unit_test(test_optimal_km), cmocka_unit_test(test_optimal_matched),
+        cmocka_unit_test(test_off_the_roads), cmocka_unit_test(test_command),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
