@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "batch/batch.h"
+#include "batch/synth.h"
 #include "routing/ch.h"
 #include "test_support.h"
 
@@ -410,11 +411,62 @@ static void test_command(void **state)
     assert_int_equal(access(path, F_OK), -1);
 }
 
+/* The synthetic population: the same seed gives the same people, written and read back unchanged, on the roads,
+   and they do share trips. */
+static void test_synth(void **state)
+{
+    (void)state;
+    cv_synth_options so = cv_synth_defaults();
+    so.seed = 42;
+    so.centre_m = 300;
+    so.min_trip_m = 800;
+    cv_person *a = NULL, *b = NULL, *back = NULL;
+    cv_error err = {0};
+    if (cv_population_synth(g, 60, &so, &a, &err) || cv_population_synth(g, 60, &so, &b, &err))
+        fail_msg("%s", err.text);
+    assert_memory_equal(a, b, 60 * sizeof *a);
+    char path[1024];
+    snprintf(path, sizeof path, "%s/batch_synth.csv", COVOIT_TMP);
+    assert_int_equal(cv_population_write(path, a, 60, &err), 0);
+    size_t n = 0;
+    if (cv_population_read(path, &back, &n, &err))
+        fail_msg("%s", err.text);
+    assert_int_equal(n, 60);
+    int roles[3] = {0};
+    for (size_t i = 0; i < n; i++) {
+        assert_string_equal(back[i].id, a[i].id);
+        assert_int_equal(back[i].role, a[i].role);
+        assert_true(labs((long)back[i].home.lon - a[i].home.lon) <= 1 &&
+                    labs((long)back[i].work.lat - a[i].work.lat) <= 1);
+        assert_int_equal(back[i].arrive_by_s, a[i].arrive_by_s);
+        assert_int_equal(back[i].leave_at_s, a[i].leave_at_s);
+        assert_int_equal(back[i].days, a[i].days);
+        assert_int_equal(back[i].seats, a[i].seats);
+        assert_int_equal(back[i].flex_s, a[i].flex_s);
+        assert_true(cv_distance_m(a[i].home, a[i].work) >= 800);
+        roles[a[i].role]++;
+    }
+    assert_true(roles[0] > 0 && roles[1] > 0 && roles[2] > 0);
+    so.seed = 43;
+    if (cv_population_synth(g, 60, &so, &b, &err))
+        fail_msg("%s", err.text);
+    assert_memory_not_equal(a, b, 60 * sizeof *a);
+    cv_batch_options o = cv_batch_defaults();
+    cv_batch_result r;
+    if (cv_batch_run(g, back, n, &o, NULL, &r, &err))
+        fail_msg("%s", err.text);
+    print_message("60 synthetic commuters on Monaco: %zu feasible pairs, %zu carpools (greedy %zu)\n", r.pairs,
+                  r.optimal.ncarpools, r.greedy.ncarpools);
+    assert_true(r.optimal.figures.km_saved_week >= r.greedy.figures.km_saved_week);
+    cv_batch_result_free(&r);
+    free(a), free(b), free(back);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv),           cmocka_unit_test(test_optimal_km), cmocka_unit_test(test_optimal_matched),
-        cmocka_unit_test(test_off_the_roads), cmocka_unit_test(test_command),
+        cmocka_unit_test(test_off_the_roads), cmocka_unit_test(test_command),    cmocka_unit_test(test_synth),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
