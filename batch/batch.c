@@ -156,11 +156,11 @@ static int cell_of(const grid *g, cv_coord c, int *x, int *y)
     return 0;
 }
 
-static int grid_build(grid *g, const cv_person *v, size_t n)
+static int grid_build(grid *g, const cv_coord *at, size_t n)
 {
     double lo_lon = 180, hi_lon = -180, lo_lat = 90, hi_lat = -90;
     for (size_t i = 0; i < n; i++) {
-        double x = cv_deg(v[i].home.lon), y = cv_deg(v[i].home.lat);
+        double x = cv_deg(at[i].lon), y = cv_deg(at[i].lat);
         lo_lon = fmin(lo_lon, x), hi_lon = fmax(hi_lon, x), lo_lat = fmin(lo_lat, y), hi_lat = fmax(hi_lat, y);
     }
     double mid = (lo_lat + hi_lat) / 2 * PI / 180;
@@ -180,7 +180,7 @@ static int grid_build(grid *g, const cv_person *v, size_t n)
         return -1;
     for (size_t i = 0; i < n; i++) {
         int x, y;
-        cell_of(g, v[i].home, &x, &y);
+        cell_of(g, at[i], &x, &y);
         g->first[(size_t)y * g->nx + x + 1]++;
     }
     for (size_t c = 0; c < cells; c++)
@@ -191,7 +191,7 @@ static int grid_build(grid *g, const cv_person *v, size_t n)
     memcpy(fill, g->first, (cells + 1) * sizeof *fill);
     for (size_t i = 0; i < n; i++) {
         int x, y;
-        cell_of(g, v[i].home, &x, &y);
+        cell_of(g, at[i], &x, &y);
         g->items[fill[(size_t)y * g->nx + x]++] = (uint32_t)i;
     }
     free(fill);
@@ -403,8 +403,12 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
     grid gr = {0};
     pairs ps = {0};
     char *near = calloc(n ? n : 1, 1), *fits = calloc(n ? n : 1, 1);
-    if (!rc && (grid_build(&gr, v, n) || !near || !fits))
+    cv_coord *homes = malloc((n ? n : 1) * sizeof *homes);
+    for (size_t i = 0; !rc && homes && i < n; i++)
+        homes[i] = out->people[i].home.location;
+    if (!rc && (!homes || grid_build(&gr, homes, n) || !near || !fits))
         rc = cv_fail(err, CV_ENOMEM, "out of memory");
+    free(homes);
     if (!rc && progress)
         cv_progress_phase(progress, "shareability");
     for (size_t di = 0; !rc && di < n; di++) {
@@ -418,10 +422,10 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
         allowed(d, dx->out, &lim_ds, &lim_dm);
         double reach_m = (lim_dm + (int64_t)dx->out.dm) / 10.0; /* the rider's home is within this of d's */
         int x0, y0, x1, y1;
-        double dlat = reach_m / 111195.0,
-               dlon = reach_m / (111195.0 * fmax(cos(cv_deg(d->home.lat) * PI / 180), 0.01));
-        cell_of(&gr, (cv_coord){cv_fixed(cv_deg(d->home.lon) - dlon), cv_fixed(cv_deg(d->home.lat) - dlat)}, &x0, &y0);
-        cell_of(&gr, (cv_coord){cv_fixed(cv_deg(d->home.lon) + dlon), cv_fixed(cv_deg(d->home.lat) + dlat)}, &x1, &y1);
+        double dlat = reach_m / 111195.0, dlon = reach_m / (111195.0 * fmax(cos(cv_deg(d->home.lat) * PI / 180), 0.01));
+        cv_coord dh = dx->home.location;
+        cell_of(&gr, (cv_coord){cv_fixed(cv_deg(dh.lon) - dlon), cv_fixed(cv_deg(dh.lat) - dlat)}, &x0, &y0);
+        cell_of(&gr, (cv_coord){cv_fixed(cv_deg(dh.lon) + dlon), cv_fixed(cv_deg(dh.lat) + dlat)}, &x1, &y1);
         for (int y = y0; !rc && y <= y1; y++)
             for (int x = x0; !rc && x <= x1; x++) {
                 size_t c = (size_t)y * gr.nx + x;
@@ -431,11 +435,28 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
                     const cv_batch_person *px = &out->people[pi];
                     if (pi == di || !cv_person_rides(p))
                         continue;
-                    double lb = 10.0 * (cv_distance_m(d->home, p->home) + cv_distance_m(p->work, d->work)) +
-                                px->out.dm - dx->out.dm;
-                    if (lb > lim_dm)
+                    /* the driver's added distance is at least the straight lines to the rider's home and from
+                       the rider's work (roads between snapped points are never shorter), plus the rider's own
+                       route, minus the driver's */
+                    double to_p = 10.0 * cv_distance_m(dh, px->home.location);
+                    double from_p = 10.0 * cv_distance_m(px->work.location, dx->work.location);
+                    if (to_p + from_p + px->out.dm - dx->out.dm > lim_dm)
                         continue;
-                    cv_cost dp = cost(q, &dx->home, &px->home), pd = cost(q, &px->work, &dx->work);
+                    /* within reach: the days and the hours that can never fit, before any route */
+                    if (!(d->days & p->days) || p->arrive_by_s - p->flex_s > d->arrive_by_s ||
+                        d->leave_at_s > p->leave_at_s + p->flex_s) {
+                        near[di] = near[pi] = 1;
+                        continue;
+                    }
+                    /* the routes one at a time, each checked against the bound it tightens */
+                    cv_cost dp = cost(q, &dx->home, &px->home);
+                    if (!reachable(dp) || (int64_t)dp.dm + from_p + px->out.dm - dx->out.dm > lim_dm ||
+                        (int64_t)dp.ds + px->out.ds - dx->out.ds > lim_ds)
+                        continue;
+                    cv_cost pd = cost(q, &px->work, &dx->work);
+                    if (!reachable(pd) || (int64_t)dp.dm + px->out.dm + pd.dm - dx->out.dm > lim_dm ||
+                        (int64_t)dp.ds + px->out.ds + pd.ds - dx->out.ds > lim_ds)
+                        continue;
                     cv_cost dw = cost(q, &dx->work, &px->work), ph = cost(q, &px->home, &dx->home);
                     pair pr = {(uint32_t)di, pi, {0}};
                     int ok = pair_check(d, dx, p, px, dp, pd, dw, ph, o, &pr.c);
