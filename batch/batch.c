@@ -125,9 +125,11 @@ int cv_batch_pair(const cv_person *d, const cv_batch_person *dx, const cv_person
     return pair_check(d, dx, p, px, dp, pd, dw, ph, o, c) == 1;
 }
 
-static cv_cost cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t)
+/* The route from s to t, counted in *asked. */
+static cv_cost cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, uint64_t *asked)
 {
     cv_table_cell cell;
+    (*asked)++;
     if (cv_ch_cost(q, s, t, &cell))
         return (cv_cost){CV_UNREACHABLE, CV_UNREACHABLE};
     return (cv_cost){cell.duration_ds, cell.distance_dm};
@@ -390,8 +392,8 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
         x->carpool = -1;
         if ((rc = snap_place(g, &v[i], 1, &x->home, err)) || (rc = snap_place(g, &v[i], 0, &x->work, err)))
             break;
-        x->out = cost(q, &x->home, &x->work);
-        x->back = cost(q, &x->work, &x->home);
+        x->out = cost(q, &x->home, &x->work, &out->routes);
+        x->back = cost(q, &x->work, &x->home, &out->routes);
         if (!reachable(x->out) || !reachable(x->back))
             rc = cv_fail(err, CV_ENOROUTE, "line %d: participant '%s': no road route between home and work", v[i].line,
                          v[i].id);
@@ -442,6 +444,7 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
                     double from_p = 10.0 * cv_distance_m(px->work.location, dx->work.location);
                     if (to_p + from_p + px->out.dm - dx->out.dm > lim_dm)
                         continue;
+                    out->within_bound++;
                     /* within reach: the days and the hours that can never fit, before any route */
                     if (!(d->days & p->days) || p->arrive_by_s - p->flex_s > d->arrive_by_s ||
                         d->leave_at_s > p->leave_at_s + p->flex_s) {
@@ -449,15 +452,16 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
                         continue;
                     }
                     /* the routes one at a time, each checked against the bound it tightens */
-                    cv_cost dp = cost(q, &dx->home, &px->home);
+                    cv_cost dp = cost(q, &dx->home, &px->home, &out->routes);
                     if (!reachable(dp) || (int64_t)dp.dm + from_p + px->out.dm - dx->out.dm > lim_dm ||
                         (int64_t)dp.ds + px->out.ds - dx->out.ds > lim_ds)
                         continue;
-                    cv_cost pd = cost(q, &px->work, &dx->work);
+                    cv_cost pd = cost(q, &px->work, &dx->work, &out->routes);
                     if (!reachable(pd) || (int64_t)dp.dm + px->out.dm + pd.dm - dx->out.dm > lim_dm ||
                         (int64_t)dp.ds + px->out.ds + pd.ds - dx->out.ds > lim_ds)
                         continue;
-                    cv_cost dw = cost(q, &dx->work, &px->work), ph = cost(q, &px->home, &dx->home);
+                    cv_cost dw = cost(q, &dx->work, &px->work, &out->routes),
+                            ph = cost(q, &px->home, &dx->home, &out->routes);
                     pair pr = {(uint32_t)di, pi, {0}};
                     int ok = pair_check(d, dx, p, px, dp, pd, dw, ph, o, &pr.c);
                     if (ok)

@@ -78,6 +78,8 @@ typedef struct cv_batch_result {
     cv_batch_person *people; /* [n] */
     size_t n;
     size_t pairs;          /* feasible driver-passenger pairs (directed) */
+    uint64_t within_bound; /* driver-rider pairs the straight-line bound on the detour let through */
+    uint64_t routes;       /* routes asked to check them */
     cv_batch_plan optimal; /* the exact optimum */
     cv_batch_plan greedy;  /* each driver in turn takes the passenger who saves most */
     int proven_optimal;    /* 1: optimal is proven so (a maximum-weight matching) */

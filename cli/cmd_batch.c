@@ -112,11 +112,13 @@ int cmd_batch(int argc, char **argv)
     if (!rc)
         rc = cv_batch_write(out, people, &r, &o, &err);
     if (!rc)
-        printf("%zu participants, %zu feasible pairs: %zu carpools, %zu matched (%.0f %%), %.1f km saved per week "
+        printf("%zu participants, %llu pairs within the detour's bound, %llu routes, %zu feasible pairs: %zu carpools, "
+               "%zu matched (%.0f %%), %.1f km saved per week "
                "(greedy: %zu carpools, %.1f km); %s in %.1f s\n",
-               n, r.pairs, r.optimal.figures.carpools, r.optimal.figures.matched,
-               n ? 100.0 * r.optimal.figures.matched / n : 0.0, r.optimal.figures.km_saved_week,
-               r.greedy.figures.carpools, r.greedy.figures.km_saved_week, out, r.seconds);
+               n, (unsigned long long)r.within_bound, (unsigned long long)r.routes, r.pairs, r.optimal.figures.carpools,
+               r.optimal.figures.matched, n ? 100.0 * r.optimal.figures.matched / n : 0.0,
+               r.optimal.figures.km_saved_week, r.greedy.figures.carpools, r.greedy.figures.km_saved_week, out,
+               r.seconds);
     else
         cli_error("%s", err.text);
     int code = rc == 0 ? CLI_OK : rc == CV_ENOSEGMENT || rc == CV_ENOROUTE || rc == CV_EINVAL ? CLI_USAGE : CLI_FAIL;
