@@ -12,6 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "routing/ch.h"
+#include "routing/path.h"
+
 static const char *const why_names[] = {"matched", "no one near", "times do not fit", "partners taken"};
 
 static void hhmm(int64_t s, char out[8])
@@ -132,25 +135,96 @@ static int write_summary(const char *path, const cv_person *v, const cv_batch_re
     return rc;
 }
 
-int cv_batch_write(const char *dir, const cv_person *v, const cv_batch_result *r, const cv_batch_options *o,
-                   cv_error *err)
+static json_t *point(const char *kind, const cv_person *p, cv_coord at, const cv_batch_person *x)
+{
+    return json_pack("{s:s,s:{s:s,s:[f,f]},s:{s:s,s:s,s:s,s:i}}", "type", "Feature", "geometry", "type", "Point",
+                     "coordinates", cv_deg(at.lon), cv_deg(at.lat), "properties", "kind", kind, "id", p->id, "role",
+                     cv_role_name(p->role), "carpool", x->carpool + 1);
+}
+
+/* The route through stops a, b, c, d as a LineString's coordinates; NULL when a leg has no route. */
+static json_t *route_line(cv_ch_query *q, const cv_graph *g, const cv_snap *const stops[4])
+{
+    json_t *line = json_array();
+    for (int k = 0; line && k < 3; k++) {
+        cv_path path = {0};
+        cv_coord *pts = NULL;
+        size_t np = 0;
+        cv_error e = {0};
+        if (cv_ch_route(q, stops[k], stops[k + 1], &path, &e) || cv_path_geometry(g, &path, &pts, &np)) {
+            cv_path_free(&path);
+            json_decref(line);
+            return NULL;
+        }
+        for (size_t i = k && np ? 1 : 0; i < np; i++) /* the joints once */
+            json_array_append_new(line, json_pack("[f,f]", cv_deg(pts[i].lon), cv_deg(pts[i].lat)));
+        free(pts);
+        cv_path_free(&path);
+    }
+    return line;
+}
+
+static int write_geojson(const char *path, const cv_graph *g, const cv_person *v, const cv_batch_result *r)
+{
+    cv_ch_query *q = cv_ch_query_new(g);
+    json_t *features = json_array();
+    if (!q || !features) {
+        cv_ch_query_free(q);
+        json_decref(features);
+        return -1;
+    }
+    for (size_t i = 0; i < r->n; i++) {
+        json_array_append_new(features, point("home", &v[i], r->people[i].home.location, &r->people[i]));
+        json_array_append_new(features, point("work", &v[i], r->people[i].work.location, &r->people[i]));
+    }
+    int bad = 0;
+    for (size_t k = 0; !bad && k < r->optimal.ncarpools; k++) {
+        const cv_carpool *c = &r->optimal.carpools[k];
+        const cv_batch_person *d = &r->people[c->driver], *p = &r->people[c->passenger];
+        const cv_snap *out[4] = {&d->home, &p->home, &p->work, &d->work};
+        const cv_snap *back[4] = {&d->work, &p->work, &p->home, &d->home};
+        for (int way = 0; !bad && way < 2; way++) {
+            json_t *line = route_line(q, g, way ? back : out);
+            bad = !line;
+            json_array_append_new(features, json_pack("{s:s,s:{s:s,s:o},s:{s:s,s:i,s:s,s:s,s:s,s:f,s:f}}", "type",
+                                                      "Feature", "geometry", "type", "LineString", "coordinates", line,
+                                                      "properties", "kind", "carpool", "carpool", (int)k + 1, "way",
+                                                      way ? "back" : "out", "driver", v[c->driver].id, "passenger",
+                                                      v[c->passenger].id, "km_saved_week", c->saved_dm / 10000.0,
+                                                      "added_min", (way ? c->back_added.ds : c->out_added.ds) / 600.0));
+        }
+    }
+    cv_ch_query_free(q);
+    json_t *doc = json_pack("{s:s,s:o}", "type", "FeatureCollection", "features", features);
+    int rc = bad || !doc ? -1 : json_dump_file(doc, path, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    json_decref(doc);
+    return rc;
+}
+
+int cv_batch_write(const char *dir, const cv_graph *g, const cv_person *v, const cv_batch_result *r,
+                   const cv_batch_options *o, cv_error *err)
 {
     if (mkdir(dir, 0755) && errno != EEXIST)
         return cv_fail(err, CV_EIO, "cannot make %s: %s", dir, strerror(errno));
-    static const char *const names[] = {"plan.csv", "summary.json"};
-    char tmp[2][4096], final[2][4096];
-    for (int i = 0; i < 2; i++) {
+    enum { NFILES = 3 };
+    static const char *const names[NFILES] = {"plan.csv", "summary.json", "plan.geojson"};
+    char tmp[NFILES][4096], final[NFILES][4096];
+    for (int i = 0; i < NFILES; i++) {
         snprintf(final[i], sizeof final[i], "%s/%s", dir, names[i]);
         snprintf(tmp[i], sizeof tmp[i], "%s/.%s.%ld.tmp", dir, names[i], (long)getpid());
     }
-    int bad = write_plan_csv(tmp[0], v, r) ? 0 : write_summary(tmp[1], v, r, o) ? 1 : -1;
-    for (int i = 0; bad < 0 && i < 2; i++)
+    int bad = write_plan_csv(tmp[0], v, r)     ? 0
+              : write_summary(tmp[1], v, r, o) ? 1
+              : write_geojson(tmp[2], g, v, r) ? 2
+                                               : -1;
+    for (int i = 0; bad < 0 && i < NFILES; i++)
         if (rename(tmp[i], final[i]))
             bad = i;
     if (bad >= 0) {
         int e = errno;
-        unlink(tmp[0]), unlink(tmp[1]);
-        return cv_fail(err, CV_EIO, "cannot write %s: %s", final[bad], strerror(e));
+        for (int i = 0; i < NFILES; i++)
+            unlink(tmp[i]);
+        return cv_fail(err, CV_EIO, "cannot write %s: %s", final[bad], e ? strerror(e) : "out of memory");
     }
     return 0;
 }

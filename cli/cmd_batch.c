@@ -20,8 +20,9 @@ static void usage(FILE *f)
                "most) is computed beside it. PARTICIPANTS.csv (docs/batch.md): a header row, then\n"
                "id,role,home_lon,home_lat,work_lon,work_lat,arrive_by,leave_at,days,seats[,flex_min,\n"
                "max_detour_min,max_detour_pct]; role driver, passenger or either; times HH:MM; days such as\n"
-               "\"mon,tue,wed,thu,fri\". Writes DIR/plan.csv (one row per participant) and DIR/summary.json (the\n"
-               "figures, optimal and greedy); nothing is written when the run fails. A bad row stops the run\n"
+               "\"mon,tue,wed,thu,fri\". Writes DIR/plan.csv (one row per participant), DIR/summary.json (the\n"
+               "figures, optimal and greedy) and DIR/plan.geojson (homes, workplaces, each carpool's routes);\n"
+               "nothing is written when the run fails. A bad row stops the run\n"
                "with its line and column (exit 2).\n");
 }
 
@@ -110,7 +111,7 @@ int cmd_batch(int argc, char **argv)
     cv_batch_result r;
     rc = cv_batch_run(g, people, n, &o, &pr, &r, &err);
     if (!rc)
-        rc = cv_batch_write(out, people, &r, &o, &err);
+        rc = cv_batch_write(out, g, people, &r, &o, &err);
     if (!rc)
         printf("%zu participants, %llu pairs within the detour's bound, %llu routes, %zu feasible pairs: %zu carpools, "
                "%zu matched (%.0f %%), %.1f km saved per week "

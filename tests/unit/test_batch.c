@@ -390,6 +390,13 @@ static void test_command(void **state)
     assert_non_null(strstr(sum, "\"proven_optimal\": true"));
     assert_non_null(strstr(sum, "\"greedy\""));
     free(sum);
+    snprintf(path, sizeof path, "%s/plan.geojson", out);
+    char *geo = read_text(path);
+    assert_non_null(geo);
+    assert_non_null(strstr(geo, "\"type\":\"FeatureCollection\""));
+    assert_non_null(strstr(geo, "\"LineString\""));
+    assert_non_null(strstr(geo, "\"way\":\"back\""));
+    free(geo);
     /* a bad row: exit 2, the error names it, the directory is left as it was */
     char out2[1100];
     snprintf(out2, sizeof out2, "%s2", out);
