@@ -164,20 +164,26 @@ static json_t *route_line(cv_ch_query *q, const cv_graph *g, const cv_snap *cons
     return line;
 }
 
+/* Streamed one feature at a time: a plan of ten thousand carpools holds millions of points, which as one jansson
+   document would take gigabytes. */
+static int write_feature(FILE *f, json_t *feature, int *first)
+{
+    if (!feature)
+        return -1;
+    int rc = fputs(*first ? "\n" : ",\n", f) < 0 || json_dumpf(feature, f, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    json_decref(feature);
+    *first = 0;
+    return rc ? -1 : 0;
+}
+
 static int write_geojson(const char *path, const cv_graph *g, const cv_person *v, const cv_batch_result *r)
 {
-    cv_ch_query *q = cv_ch_query_new(g);
-    json_t *features = json_array();
-    if (!q || !features) {
-        cv_ch_query_free(q);
-        json_decref(features);
-        return -1;
-    }
-    for (size_t i = 0; i < r->n; i++) {
-        json_array_append_new(features, point("home", &v[i], r->people[i].home.location, &r->people[i]));
-        json_array_append_new(features, point("work", &v[i], r->people[i].work.location, &r->people[i]));
-    }
-    int bad = 0;
+    FILE *f = fopen(path, "w");
+    cv_ch_query *q = f ? cv_ch_query_new(g) : NULL;
+    int bad = !q || fputs("{\"type\":\"FeatureCollection\",\"features\":[", f) < 0, first = 1;
+    for (size_t i = 0; !bad && i < r->n; i++)
+        bad = write_feature(f, point("home", &v[i], r->people[i].home.location, &r->people[i]), &first) ||
+              write_feature(f, point("work", &v[i], r->people[i].work.location, &r->people[i]), &first);
     for (size_t k = 0; !bad && k < r->optimal.ncarpools; k++) {
         const cv_carpool *c = &r->optimal.carpools[k];
         const cv_batch_person *d = &r->people[c->driver], *p = &r->people[c->passenger];
@@ -185,20 +191,22 @@ static int write_geojson(const char *path, const cv_graph *g, const cv_person *v
         const cv_snap *back[4] = {&d->work, &p->work, &p->home, &d->home};
         for (int way = 0; !bad && way < 2; way++) {
             json_t *line = route_line(q, g, way ? back : out);
-            bad = !line;
-            json_array_append_new(features, json_pack("{s:s,s:{s:s,s:o},s:{s:s,s:i,s:s,s:s,s:s,s:f,s:f}}", "type",
-                                                      "Feature", "geometry", "type", "LineString", "coordinates", line,
-                                                      "properties", "kind", "carpool", "carpool", (int)k + 1, "way",
-                                                      way ? "back" : "out", "driver", v[c->driver].id, "passenger",
-                                                      v[c->passenger].id, "km_saved_week", c->saved_dm / 10000.0,
-                                                      "added_min", (way ? c->back_added.ds : c->out_added.ds) / 600.0));
+            bad = !line || write_feature(f,
+                                         json_pack("{s:s,s:{s:s,s:o},s:{s:s,s:i,s:s,s:s,s:s,s:f,s:f}}", "type",
+                                                   "Feature", "geometry", "type", "LineString", "coordinates", line,
+                                                   "properties", "kind", "carpool", "carpool", (int)k + 1, "way",
+                                                   way ? "back" : "out", "driver", v[c->driver].id, "passenger",
+                                                   v[c->passenger].id, "km_saved_week", c->saved_dm / 10000.0,
+                                                   "added_min", (way ? c->back_added.ds : c->out_added.ds) / 600.0),
+                                         &first);
         }
     }
     cv_ch_query_free(q);
-    json_t *doc = json_pack("{s:s,s:o}", "type", "FeatureCollection", "features", features);
-    int rc = bad || !doc ? -1 : json_dump_file(doc, path, JSON_COMPACT | JSON_REAL_PRECISION(10));
-    json_decref(doc);
-    return rc;
+    if (!bad)
+        bad = fputs("\n]}\n", f) < 0;
+    if (f && fclose(f))
+        bad = 1;
+    return bad ? -1 : 0;
 }
 
 int cv_batch_write(const char *dir, const cv_graph *g, const cv_person *v, const cv_batch_result *r,
