@@ -200,6 +200,12 @@ static int grid_build(grid *g, const cv_coord *at, size_t n)
     return 0;
 }
 
+/* A rider in reach of the driver being looked at, and the legs routed so far. */
+typedef struct cand {
+    uint32_t p;
+    cv_cost dp, pd, dw;
+} cand;
+
 /* A directed pair: driver d carries passenger p. */
 typedef struct pair {
     uint32_t d, p;
@@ -413,6 +419,8 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
     free(homes);
     if (!rc && progress)
         cv_progress_phase(progress, "shareability");
+    cand *cs = NULL; /* a driver's riders in reach, as their legs are routed */
+    size_t nc = 0, cap_c = 0;
     for (size_t di = 0; !rc && di < n; di++) {
         const cv_person *d = &v[di];
         const cv_batch_person *dx = &out->people[di];
@@ -451,35 +459,62 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
                         near[di] = near[pi] = 1;
                         continue;
                     }
-                    /* the routes one at a time, each checked against the bound it tightens */
+                    /* the routes one leg at a time, each checked against the bound it tightens; first the
+                       one from the driver's home, for every rider in reach (the driver's label is combined once) */
                     cv_cost dp = cost(q, &dx->home, &px->home, &out->routes);
                     if (!reachable(dp) || (int64_t)dp.dm + from_p + px->out.dm - dx->out.dm > lim_dm ||
                         (int64_t)dp.ds + px->out.ds - dx->out.ds > lim_ds)
                         continue;
-                    cv_cost pd = cost(q, &px->work, &dx->work, &out->routes);
-                    if (!reachable(pd) || (int64_t)dp.dm + px->out.dm + pd.dm - dx->out.dm > lim_dm ||
-                        (int64_t)dp.ds + px->out.ds + pd.ds - dx->out.ds > lim_ds)
-                        continue;
-                    cv_cost dw = cost(q, &dx->work, &px->work, &out->routes),
-                            ph = cost(q, &px->home, &dx->home, &out->routes);
-                    pair pr = {(uint32_t)di, pi, {0}};
-                    int ok = pair_check(d, dx, p, px, dp, pd, dw, ph, o, &pr.c);
-                    if (ok)
-                        near[di] = near[pi] = 1;
-                    if (ok == 1) {
-                        fits[di] = fits[pi] = 1;
-                        if (pairs_add(&ps, &pr))
+                    if (nc == cap_c) {
+                        size_t cap = cap_c ? cap_c * 2 : 256;
+                        cand *grown = realloc(cs, cap * sizeof *grown);
+                        if (!grown) {
                             rc = cv_fail(err, CV_ENOMEM, "out of memory");
+                            break;
+                        }
+                        cs = grown, cap_c = cap;
                     }
+                    cs[nc++] = (cand){pi, dp, {0, 0}, {0, 0}};
                 }
             }
+        /* then the rider's work to the driver's (the whole way out), the driver's work to the rider's (the driver's
+           label once again), the rider's home to the driver's, and the rules */
+        size_t kept = 0;
+        for (size_t k = 0; k < nc; k++) {
+            const cv_batch_person *px = &out->people[cs[k].p];
+            cv_cost pd = cost(q, &px->work, &dx->work, &out->routes), dp = cs[k].dp;
+            if (!reachable(pd) || (int64_t)dp.dm + px->out.dm + pd.dm - dx->out.dm > lim_dm ||
+                (int64_t)dp.ds + px->out.ds + pd.ds - dx->out.ds > lim_ds)
+                continue;
+            cs[k].pd = pd;
+            cs[kept++] = cs[k];
+        }
+        for (size_t k = 0; k < kept; k++)
+            cs[k].dw = cost(q, &dx->work, &out->people[cs[k].p].work, &out->routes);
+        for (size_t k = 0; !rc && k < kept; k++) {
+            uint32_t pi = cs[k].p;
+            const cv_batch_person *px = &out->people[pi];
+            cv_cost ph = cost(q, &px->home, &dx->home, &out->routes);
+            pair pr = {(uint32_t)di, pi, {0}};
+            int ok = pair_check(d, dx, &v[pi], px, cs[k].dp, cs[k].pd, cs[k].dw, ph, o, &pr.c);
+            if (ok)
+                near[di] = near[pi] = 1;
+            if (ok == 1) {
+                fits[di] = fits[pi] = 1;
+                if (pairs_add(&ps, &pr))
+                    rc = cv_fail(err, CV_ENOMEM, "out of memory");
+            }
+        }
+        nc = 0;
     }
+    free(cs);
     free(gr.first), free(gr.items);
     cv_ch_query_free(q);
     if (!rc) {
         if (progress)
             cv_progress_phase(progress, "optimal plan");
-        qsort(ps.v, ps.n, sizeof *ps.v, by_pair);
+        if (ps.n)
+            qsort(ps.v, ps.n, sizeof *ps.v, by_pair);
         out->pairs = ps.n;
         rc = solve_exact(&ps, n, o, &out->optimal, err);
     }

@@ -548,6 +548,8 @@ struct cv_hl_query {
     uint32_t nhubs;
     int forward; /* the combination is of forward labels (a source's) */
     cv_seed seeds[CV_MAX_SEEDS];
+    cv_snap last; /* the point combined last (when have_last): asked again, its combination stands as it is */
+    int have_last;
     uint32_t *stack; /* the hierarchy arcs of a route, while it is unpacked */
     size_t cap_stack;
 };
@@ -581,6 +583,11 @@ uint32_t cv_hl_combine(cv_hl_query *w, const cv_snap *s, int forward)
 {
     const cv_hub_labels *hl = w->hl;
     const cv_graph *g = hl->g;
+    /* a point asked again, the same way (a driver against each of many riders): nothing to redo */
+    if (w->have_last && w->forward == forward && !memcmp(&w->last, s, sizeof *s))
+        return w->nhubs;
+    w->last = *s;
+    w->have_last = 1;
     uint32_t n =
         forward ? cv_source_seeds(g, s, w->seeds, CV_MAX_SEEDS) : cv_target_seeds(g, s, w->seeds, CV_MAX_SEEDS);
     if (++w->mark == 0) { /* stamps wrapped: clear them once every 4 billion combinations */

@@ -455,6 +455,7 @@ static void test_synth(void **state)
     }
     assert_true(roles[0] > 0 && roles[1] > 0 && roles[2] > 0);
     so.seed = 43;
+    free(b);
     if (cv_population_synth(g, 60, &so, &b, &err))
         fail_msg("%s", err.text);
     assert_memory_not_equal(a, b, 60 * sizeof *a);
