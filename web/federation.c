@@ -33,7 +33,8 @@ static long partner_timeout(const web_req *r)
 
 /* One journey of the merged answer and what it is ranked by. */
 typedef struct ranked {
-    json_t *item;
+    json_t *item;      /* the item (a partner's), or */
+    char *text;        /* the item written (WEB_JSON_FLAGS; ours, written on the search's thread) */
     double mismatch_s; /* |pickup time - the wished departure| */
     double walk_m;     /* from the origin to the pickup and from the drop-off to the destination */
     double price;
@@ -99,13 +100,10 @@ static json_t *partner_item(const char *operator, json_t * j, const cv_request *
                   "time_mismatch", (json_int_t)mismatch, "contribution", "amount", rk->price, "currency",
                   json_is_string(currency) ? json_string_value(currency) : "EUR", "commission", 0, "shared", "duration",
                   duration, "distance", distance, "web_url", json_is_string(url) ? url : NULL, "journey", j);
-    /* the journey as a booking takes it back: its polyline, the bulk of it, is no part of a booking */
-    json_t *copy = item ? json_object_get(item, "journey") : NULL;
-    if (copy && json_object_get(copy, "journeyPolyline")) {
-        json_t *light = json_copy(copy);
-        json_object_del(light, "journeyPolyline");
-        json_object_set_new(item, "journey", light);
-    }
+    /* the journey as a booking takes it back: its polyline, the bulk of it, is no part of a booking (j is the
+       partner's answer, parsed for this search alone) */
+    if (item)
+        json_object_del(j, "journeyPolyline");
     return item;
 }
 
@@ -114,16 +112,35 @@ typedef struct own_search {
     const cv_request *q;
     int64_t now;
     int limit;
+    const char *operator;
     cv_match *v;
     size_t n;
+    ranked *items; /* v as answer items, n of them (NULL when out of memory) */
     int rc;
     cv_error err;
 } own_search;
 
+/* Our own search and its answer items, made and written while the partners' answers are awaited. */
 static void run_own_search(void *arg)
 {
     own_search *s = arg;
     s->rc = cv_matcher_search(s->w, s->q, s->now, s->limit, &s->v, &s->n, &s->err);
+    if (s->rc)
+        return;
+    s->items = calloc(s->n ? s->n : 1, sizeof *s->items);
+    for (size_t i = 0; s->items && i < s->n; i++) {
+        const cv_match *m = &s->v[i];
+        json_t *item = trip_json_match(m);
+        if (item)
+            json_object_set_new(item, "operator", json_string(s->operator));
+        s->items[i] = (ranked){NULL,
+                               item ? json_dumps(item, WEB_JSON_FLAGS) : NULL,
+                               fabs((double)(m->pickup_time - s->q->when.depart)),
+                               cv_distance_m(s->q->from, m->pickup) + cv_distance_m(m->dropoff, s->q->to),
+                               m->contribution.amount,
+                               i};
+        json_decref(item);
+    }
 }
 
 int web_federated_search(web_req *r, cv_matcher_ws *w, const cv_request *q, int limit, int64_t now)
@@ -147,7 +164,7 @@ int web_federated_search(web_req *r, cv_matcher_ws *w, const cv_request *q, int 
              "departureRadius=%d&arrivalRadius=%d&count=%d",
              cv_deg(q->from.lat), cv_deg(q->from.lon), cv_deg(q->to.lat), cv_deg(q->to.lon), (long long)q->when.depart,
              (int)q->when.margin_s, PARTNER_RADIUS_KM, PARTNER_RADIUS_KM, cap);
-    own_search own = {.w = w, .q = q, .now = now, .limit = limit};
+    own_search own = {.w = w, .q = q, .now = now, .limit = limit, .operator= r->operator_name };
     web_partner_answer *answers = calloc(np ? np : 1, sizeof *answers);
     if (!answers) {
         free(partners);
@@ -173,16 +190,12 @@ int web_federated_search(web_req *r, cv_matcher_ws *w, const cv_request *q, int 
     ranked *all = calloc(total ? total : 1, sizeof *all);
     json_t *report = json_array();
     size_t k = 0;
-    for (size_t i = 0; all && i < own.n; i++) {
-        const cv_match *m = &own.v[i];
-        json_t *item = trip_json_match(m);
-        if (!item)
-            continue;
-        json_object_set_new(item, "operator", json_string(r->operator_name));
-        all[k] =
-            (ranked){item, fabs((double)(m->pickup_time - q->when.depart)),
-                     cv_distance_m(q->from, m->pickup) + cv_distance_m(m->dropoff, q->to), m->contribution.amount, i};
-        k++;
+    int lost = !all || (own.n && !own.items); /* out of memory (own.items: on the search's thread) */
+    for (size_t i = 0; own.items && i < own.n; i++) {
+        if (all && own.items[i].text)
+            all[k++] = own.items[i];
+        else
+            lost = 1, free(own.items[i].text);
     }
     for (size_t i = 0; all && i < np; i++) {
         size_t kept = 0, dropped = 0;
@@ -207,25 +220,57 @@ int web_federated_search(web_req *r, cv_matcher_ws *w, const cv_request *q, int 
         if (!answers[i].ok)
             cv_log("warn", "federated search: partner %s left out: %s", partners[i].name, answers[i].error);
     }
-    qsort(all, k, sizeof *all, rank_cmp);
-    json_t *list = json_array();
-    for (size_t i = 0; i < k; i++) {
-        if (list && (limit <= 0 || (int)i < cap))
-            json_array_append(list, all[i].item);
-        json_decref(all[i].item);
+    if (k)
+        qsort(all, k, sizeof *all, rank_cmp);
+    size_t shown = limit <= 0 || (size_t)cap > k ? k : (size_t)cap;
+    for (size_t i = 0; i < shown; i++)
+        if (all[i].item && !(all[i].text = json_dumps(all[i].item, WEB_JSON_FLAGS)))
+            lost = 1;
+    /* The answer: {"code":"Ok","matches":[...],"partners":[...],"own_error":{...}}, each part written by jansson;
+       the items are joined as they were written (ours on the search's thread while the partners' were awaited),
+       not built again into one document to be written once more. */
+    json_t *tail = NULL;
+    if (!lost && report)
+        tail = json_pack("{s:o}", "partners", report), report = NULL;
+    if (tail && own.rc)
+        json_object_set_new(tail, "own_error",
+                            json_pack("{s:s,s:s}", "code", trip_json_code(own.rc), "message", own.err.text));
+    json_t *code = json_pack("{s:s}", "code", osrm_word(OSRM_OK));
+    char *head = code ? json_dumps(code, WEB_JSON_FLAGS) : NULL, *text = NULL;
+    char *tail_text = tail ? json_dumps(tail, WEB_JSON_FLAGS) : NULL;
+    json_decref(code);
+    if (head && tail_text) {
+        static const char matches[] = ",\"matches\":[";
+        size_t hn = strlen(head) - 1; /* without its closing brace */
+        size_t len = hn + sizeof matches + strlen(tail_text) + 2;
+        for (size_t i = 0; i < shown; i++)
+            len += strlen(all[i].text) + 1;
+        if ((text = malloc(len))) {
+            char *at = text;
+            memcpy(at, head, hn), at += hn;
+            memcpy(at, matches, sizeof matches - 1), at += sizeof matches - 1;
+            for (size_t i = 0; i < shown; i++) {
+                size_t n = strlen(all[i].text);
+                if (i)
+                    *at++ = ',';
+                memcpy(at, all[i].text, n), at += n;
+            }
+            *at++ = ']', *at++ = ',';
+            strcpy(at, tail_text + 1); /* the tail's members, without its opening brace */
+        }
     }
+    for (size_t i = 0; i < k; i++)
+        json_decref(all[i].item), free(all[i].text);
     web_count_matches(r, own.n);
     web_partner_answers_free(answers, np);
-    free(answers), free(partners), free(own.v), free(all);
-    if (!all || !list || !report) {
-        json_decref(list), json_decref(report);
+    json_decref(report), json_decref(tail);
+    free(head), free(tail_text), free(answers), free(partners), free(own.v), free(own.items), free(all);
+    if (!text)
         return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "out of memory");
-    }
-    json_t *doc = json_pack("{s:s,s:o,s:o}", "code", osrm_word(OSRM_OK), "matches", list, "partners", report);
-    if (doc && own.rc)
-        json_object_set_new(doc, "own_error",
-                            json_pack("{s:s,s:s}", "code", trip_json_code(own.rc), "message", own.err.text));
-    return web_ok(r, doc);
+    r->text = text;
+    r->content_type = "application/json; charset=utf-8";
+    r->status = MHD_HTTP_OK;
+    return 0;
 }
 
 /* --- our users' bookings on partners' journeys --- */
@@ -317,7 +362,7 @@ int web_partner_book(web_req *r, cv_matcher_ws *w, json_t *doc, const char *owne
     for (size_t i = 0; booking && i < 2; i++)
         if (json_is_integer(json_object_get(j, copied[i])))
             json_object_set(booking, copied[i], json_object_get(j, copied[i]));
-    char *text = booking ? json_dumps(booking, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    char *text = booking ? json_dumps(booking, WEB_JSON_FLAGS) : NULL;
     json_decref(booking);
     if (!text || strlen(text) >= sizeof b.doc) {
         free(text);

@@ -84,6 +84,7 @@ static CURL *make_handle(const cv_partner *p, const char *method, const char *ur
     curl_easy_setopt(h, CURLOPT_USERAGENT, "covoit");
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, ab);
+    curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 128L * 1024); /* a search's answer in one or two reads */
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     if (body)
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
@@ -218,16 +219,16 @@ void web_partners_search(const cv_partner *v, size_t n, const char *query, long 
         else if (curl_multi_add_handle(multi, h[i]) != CURLM_OK)
             curl_easy_cleanup(h[i]), h[i] = NULL, snprintf(out[i].error, sizeof out[i].error, "cannot start the call");
     }
-    /* our own search on another thread, so that the partners' calls go out at once and the answer takes the longer
-       of the two, not their sum */
+    /* the partners' calls go out first (a kept-alive connection sends at once), then our own search runs on
+       another thread: the answer takes the longer of the two, not their sum */
+    int running = 0;
+    if (multi)
+        curl_multi_perform(multi, &running);
     beside b = {between, arg};
     pthread_t th;
     int threaded = between && multi && !pthread_create(&th, NULL, run_beside, &b);
     if (between && !threaded)
         between(arg);
-    int running = 0;
-    if (multi)
-        curl_multi_perform(multi, &running);
     while (multi) {
         take_answers(multi, h, ab, n, t0, out);
         double left = timeout_ms - (mono_ms() - t0);

@@ -93,10 +93,7 @@ struct MHD_Response *web_response(web_req *r, int closing, int *status_out)
     struct MHD_Response *file = want_file ? file_response(r) : NULL;
     if (want_file && !file)
         web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "cannot send the file");
-    char *text = file      ? NULL
-                 : r->text ? r->text
-                 : r->body ? json_dumps(r->body, JSON_COMPACT | JSON_REAL_PRECISION(10))
-                           : NULL;
+    char *text = file ? NULL : r->text ? r->text : r->body ? json_dumps(r->body, WEB_JSON_FLAGS) : NULL;
     const char *ctype = r->text ? r->content_type : "application/json; charset=utf-8";
     r->text = NULL;
     int status = r->status;

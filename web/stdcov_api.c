@@ -862,7 +862,7 @@ static int offer_to_passenger(web_req *r, cv_matcher_ws *w, json_t *doc, const c
     snprintf(b.partner, sizeof b.partner, "%.127s", r->auth ? r->client : driver_op[0] ? driver_op : "partner");
     snprintf(b.owner, sizeof b.owner, "%s", q.owner);
     b.request_id = q.id;
-    char *text = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    char *text = json_dumps(doc, WEB_JSON_FLAGS);
     if (!text || strlen(text) >= sizeof b.doc) {
         free(text);
         return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "the booking is too large");

@@ -13,6 +13,9 @@
 #define WEB_MAX_ARGS 32
 
 /* One request as a handler sees it. Handlers fill status and body (or call web_error); they never touch HTTP. */
+/* How every JSON answer is written (json_dumps flags): compact, numbers with 10 significant digits. */
+#define WEB_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10))
+
 typedef struct web_req {
     const cv_graph *g;
     cv_ch_query *q;      /* this worker thread's workspace (NULL when it could not be allocated) */
