@@ -1,4 +1,5 @@
-/* bench_util.h — what the benchmarks share: a seeded random sequence, a clock, percentiles and means. */
+/* bench_util.h — what the benchmarks share: a seeded random sequence, a clock, percentiles and means, random trip
+   ends. */
 #ifndef CV_BENCH_UTIL_H
 #define CV_BENCH_UTIL_H
 
@@ -37,6 +38,12 @@ static inline double bench_clock_s(clockid_t c)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* Seconds on the monotonic clock. */
+static inline double bench_now(void)
+{
+    return bench_clock_s(CLOCK_MONOTONIC);
+}
+
 static inline int bench_cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -63,6 +70,17 @@ static inline double bench_mean(const double *v, size_t n)
     for (size_t i = 0; i < n; i++)
         s += v[i];
     return n ? s / (double)n : 0;
+}
+
+/* The median, p90, p99 and mean of v[0..n). */
+typedef struct bench_stat {
+    double p50, p90, p99, mean;
+} bench_stat;
+
+static inline bench_stat bench_stats(const double *v, size_t n)
+{
+    return (bench_stat){bench_percentile(v, n, 0.5), bench_percentile(v, n, 0.9), bench_percentile(v, n, 0.99),
+                        bench_mean(v, n)};
 }
 
 /* The point at fraction f of the polyline pts[0..n) by length. */
