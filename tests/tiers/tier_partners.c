@@ -688,6 +688,69 @@ static void federation(void)
     tier_db_check(db_b);
 }
 
+/* A trip our map cannot route (here: at sea 3 km south of Monaco) that a partner's map can: the federated search
+   answers with the partner's journey and names our own failure; without partners it is our 400 NoSegment. */
+static void own_unroutable(void)
+{
+    char chain[1024], db_a[1024], db_b[1024], err_a[1024], err_b[1024], imp[1100];
+    tier_file("_chain.cvg", chain, sizeof chain);
+    tier_file("_ua.db", db_a, sizeof db_a);
+    tier_file("_ub.db", db_b, sizeof db_b);
+    tier_file("_ua.err", err_a, sizeof err_a);
+    tier_file("_ub.err", err_b, sizeof err_b);
+    tier_remove_db(db_a), tier_remove_db(db_b);
+    snprintf(imp, sizeof imp, "%s.import.err", chain);
+    const char *import[] = {"import", COVOIT_SCENARIOS "/chain.osm", "-o", chain, NULL};
+    TIER_CHECK(tier_run(import, NULL, 0, imp) == 0, "covoit import of chain.osm failed (stderr in %s)", imp);
+    uint16_t pa = free_port(), pb = free_port();
+    char admin_a[80], admin_b[80], a_calls_b[80];
+    key_add(db_a, "app", "admin", admin_a);
+    key_add(db_b, "app", "admin", admin_b);
+    key_add(db_b, "a.example", "interop", a_calls_b);
+    partner_add(db_a, "b.example", pb, a_calls_b);
+    char listen_a[32], listen_b[32];
+    snprintf(listen_a, sizeof listen_a, "127.0.0.1:%u", pa);
+    snprintf(listen_b, sizeof listen_b, "127.0.0.1:%u", pb);
+    const char *args_a[] = {"--graph", graph, "--db",       db_a,        "--listen", listen_a,
+                            "--tz",    "UTC", "--operator", "a.example", NULL};
+    const char *args_b[] = {"--graph", chain, "--db",       db_b,        "--listen", listen_b,
+                            "--tz",    "UTC", "--operator", "b.example", NULL};
+    tier_server b = tier_serve(args_b, err_b);
+    tier_server a = tier_serve(args_a, err_a);
+    tier_conn ca = tier_conn_make(a.port, NULL), cb = tier_conn_make(b.port, NULL);
+    char body[512];
+    snprintf(body, sizeof body,
+             "{\"from\":[7.4000,43.7000],\"to\":[7.4120,43.7000],\"depart\":\"%s\",\"seats\":3,\"owner\":\"bd2\"}",
+             depart);
+    tier_reply r = call(&cb, "POST", "/v1/offers", admin_b, body, 201);
+    tier_reply_free(&r);
+    snprintf(body, sizeof body,
+             "{\"from\":[7.4010,43.70045],\"to\":[7.4110,43.70045],\"depart\":\"%s\",\"owner\":\"ap2\"%s}", depart, "");
+    r = call(&ca, "POST", "/v1/search", admin_a, body, 400);
+    TIER_CHECK(!strcmp(json_text(r.json, "code"), "NoSegment"), "alone, A cannot route it: %s", r.body);
+    tier_reply_free(&r);
+    snprintf(body, sizeof body,
+             "{\"from\":[7.4010,43.70045],\"to\":[7.4110,43.70045],\"depart\":\"%s\",\"owner\":\"ap2\"%s}", depart,
+             ",\"partners\":true");
+    r = call(&ca, "POST", "/v1/search", admin_a, body, 200);
+    json_t *matches = json_object_get(r.json, "matches"), *own = json_object_get(r.json, "own_error");
+    json_t *line = json_array_get(json_object_get(r.json, "partners"), 0);
+    TIER_CHECK(json_array_size(matches) == 1 && !strcmp(json_text(json_array_get(matches, 0), "operator"), "b.example"),
+               "B's journey on B's map: %s", r.body);
+    TIER_CHECK(!strcmp(json_text(r.json, "code"), "Ok") && json_is_object(own) &&
+                   !strcmp(json_text(own, "code"), "NoSegment") && *json_text(own, "message"),
+               "A names its own failure: %s", r.body);
+    TIER_CHECK(json_is_true(json_object_get(line, "answered")) && json_int(line, "journeys") == 1,
+               "B answered with one journey: %s", r.body);
+    printf("federation: a trip off our map, on the partner's: %s\n", r.body);
+    tier_reply_free(&r);
+    tier_conn_close(&ca), tier_conn_close(&cb);
+    tier_stop(&a);
+    tier_stop(&b);
+    tier_db_check(db_a);
+    tier_db_check(db_b);
+}
+
 int main(int argc, char **argv)
 {
     tier_init();
@@ -702,6 +765,7 @@ int main(int argc, char **argv)
     when_s = (long long)timegm(&tm);
     outbox();
     federation();
+    own_unroutable();
     printf("tier_partners: ok\n");
     return 0;
 }

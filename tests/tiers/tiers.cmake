@@ -9,6 +9,7 @@ function(covoit_tier name)
   target_compile_definitions(${name} PRIVATE
     COVOIT_BIN="$<TARGET_FILE:covoit>"
     COVOIT_TEST_DATA="${COVOIT_TEST_DATA}"
+    COVOIT_SCENARIOS="${COVOIT_SCENARIOS}"
     COVOIT_TMP="${CMAKE_CURRENT_BINARY_DIR}")
 endfunction()
 
