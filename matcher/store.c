@@ -2608,6 +2608,26 @@ int cv_store_add_remote_booking(cv_store *s, const cv_remote_booking *b, cv_erro
                      b->journey, b->doc, (int)b->status, now, b->side ? 1 : 0, b->request_id);
 }
 
+int cv_store_add_event_booking(cv_store *s, const cv_remote_booking *b, const char *event, cv_error *err)
+{
+    if (!s || !b || !b->uuid[0] || !b->partner[0] || !event || b->side || (unsigned)b->status > CV_PARTNER_CANCELLED)
+        return cv_fail(err, CV_EINVAL, "cv_store_add_event_booking: missing argument");
+    char conflict[80];
+    snprintf(conflict, sizeof conflict, "booking %s exists already", b->uuid);
+    int64_t now = store_now(s);
+    int rc = tx_begin(s, 1, err);
+    if (!rc)
+        rc = write_one(s,
+                       "INSERT INTO remote_bookings(uuid, partner, owner, journey, doc, status, created, updated, "
+                       "side) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 0)",
+                       "cannot record the booking", NULL, conflict, err, "tttttni", b->uuid, b->partner, b->owner,
+                       b->journey, b->doc, (int)b->status, now);
+    if (!rc)
+        rc = write_one(s, "INSERT INTO remote_events(id, uuid, status, at) VALUES (?1, ?2, ?3, ?4)",
+                       "cannot record the event", NULL, conflict, err, "ttni", event, b->uuid, (int)b->status, now);
+    return tx_end(s, rc, err);
+}
+
 #define REMOTE_COLS "uuid, partner, owner, journey, doc, status, created, updated, side, coalesce(request_id, 0)"
 
 static void read_remote_row(sqlite3_stmt *st, void *row)
@@ -2674,6 +2694,9 @@ int cv_store_remote_status(cv_store *s, const char *partner, const char *uuid, c
                        "cannot update the booking", NULL, NULL, err, "tni", uuid, (int)status, now);
         moved = !rc && sqlite3_changes(s->db) > 0;
     }
+    if (!rc && event && !seen && !moved) /* a dismissed event is not kept: it was not taken */
+        rc = write_one(s, "DELETE FROM remote_events WHERE id = ?1", "cannot forget the event", NULL, NULL, err, "t",
+                       event);
     if (!rc && moved && owe_event)
         rc = write_one(s,
                        "INSERT INTO outbox(partner, uuid, event, status, created) SELECT partner, uuid, " RANDOM_UUID
@@ -2681,7 +2704,7 @@ int cv_store_remote_status(cv_store *s, const char *partner, const char *uuid, c
                        "cannot queue the booking event", NULL, NULL, err, "tni", uuid, (int)status, now);
     rc = tx_end(s, rc, err);
     if (!rc && applied)
-        *applied = moved;
+        *applied = moved ? 1 : seen ? 0 : -1;
     return rc;
 }
 

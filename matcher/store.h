@@ -371,6 +371,11 @@ typedef struct cv_remote_booking {
 /* Records b (CV_ECONFLICT when its uuid exists). */
 int cv_store_add_remote_booking(cv_store *s, const cv_remote_booking *b, cv_error *err);
 
+/* Records b, a booking a partner's event tells of that we never asked for (side 0; owner may be empty: one of our
+   users who booked on the partner's own site), with event, the partner's event id, as seen: in one transaction
+   (CV_ECONFLICT when the uuid or the event exists). */
+int cv_store_add_event_booking(cv_store *s, const cv_remote_booking *b, const char *event, cv_error *err);
+
 /* Remote booking uuid; CV_ENOTFOUND when there is none. */
 int cv_store_get_remote_booking(cv_store *s, const char *uuid, cv_remote_booking *out, cv_error *err);
 
@@ -383,8 +388,9 @@ int cv_store_list_remote_bookings(cv_store *s, const char *owner, int64_t reques
    COMPLETED_PENDING_VALIDATION, VALIDATED, CANCELLED; an older one changes nothing). From the partner (partner
    its name, which must hold the booking: CV_ENOTFOUND otherwise) or from our passenger (partner NULL). event
    (NULL: none) is the partner's event id: an event seen before changes nothing. owe_event: the partner is owed
-   a booking event for the change, queued in the same transaction. *applied (when not NULL) says whether the
-   status moved. */
+   a booking event for the change, queued in the same transaction. *applied (when not NULL): 1 the status moved;
+   0 the event was seen before (nothing to do again); -1 the status does not move forward (the standard's
+   "dismissed"; such an event is not recorded as seen). */
 int cv_store_remote_status(cv_store *s, const char *partner, const char *uuid, const char *event,
                            cv_partner_status status, int owe_event, int *applied, cv_error *err);
 

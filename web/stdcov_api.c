@@ -994,8 +994,9 @@ static int post_booking(web_req *r, cv_matcher_ws *w)
 }
 
 /* PATCH /stdcov/v1/bookings/{id}?status=...[&message=...]: the partner moves its booking on. Forward only (409
-   status_already_set otherwise); CONFIRMED is our driver's answer, not the partner's; the ride is completed or
-   validated only once confirmed; CANCELLED frees the seat at once. */
+   status_already_set otherwise); CONFIRMED is our driver's answer, not the partner's; statuses may be skipped, as
+   the standard says: a ride the partner reports completed or validated without our driver's answer is the
+   partner's word, kept as such, and our booking stays as our driver left it; CANCELLED frees the seat at once. */
 static int patch_booking(web_req *r, cv_matcher_ws *w, const char *uuid)
 {
     static const char *const keys[] = {"status", "message", NULL};
@@ -1020,9 +1021,6 @@ static int patch_booking(web_req *r, cv_matcher_ws *w, const char *uuid)
     if (to == CV_PARTNER_CONFIRMED)
         return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
                             "CONFIRMED: our driver confirms a booking on their journey, not the passenger's operator");
-    if (to != CV_PARTNER_CANCELLED && now_at < CV_PARTNER_CONFIRMED)
-        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s: the driver has not confirmed this booking yet",
-                            partner_words[to]);
     cv_error err = {0};
     /* the partner's status first: a cancellation it makes itself owes it no booking event (the store's trigger) */
     int rc = cv_store_set_partner_status(cv_matcher_store(w), pb.uuid, (cv_partner_status)to, message, &err);
@@ -1135,11 +1133,43 @@ static int post_message(web_req *r, cv_matcher_ws *w)
     return web_created(r, json_object()); /* the standard's 201 has no body */
 }
 
+/* A booking a partner tells us of that we never asked for: one of our users booked on the partner's own site
+   (its webUrl), and the event's Booking names our operator as the passenger's. Recorded as a remote booking with
+   no owner of ours (the partner cannot know our users' references: the operator sees it, and the partner reads it
+   back with GET /bookings/{id}). CV_ENOTFOUND when the passenger is not ours. */
+static int record_partner_booking(web_req *r, cv_matcher_ws *w, const char *partner, json_t *data, const char *uuid,
+                                  const char *event, int status, cv_error *err)
+{
+    json_t *passenger = json_object_get(data, "passenger"), *journey = json_object_get(data, "driverJourneyId");
+    json_t *op = json_is_object(passenger) ? json_object_get(passenger, "operator") : NULL;
+    if (!r->operator_name || !json_is_string(op) || strcmp(json_string_value(op), r->operator_name) ||
+        !json_is_object(json_object_get(data, "driver")))
+        return cv_fail(err, CV_ENOTFOUND, "not ours");
+    cv_remote_booking b = {.side = 0, .status = (cv_partner_status)status};
+    char *doc = json_dumps(data, WEB_JSON_FLAGS);
+    if (!doc || strlen(doc) >= sizeof b.doc) {
+        free(doc);
+        return cv_fail(err, CV_EINVAL, "data: a Booking of at most %zu bytes", sizeof b.doc - 1);
+    }
+    snprintf(b.doc, sizeof b.doc, "%s", doc);
+    free(doc);
+    json_t *bare = json_loads(b.doc, 0, NULL); /* the Booking without its status, which the row keeps */
+    if (bare && !json_object_del(bare, "status") && (doc = json_dumps(bare, WEB_JSON_FLAGS)))
+        snprintf(b.doc, sizeof b.doc, "%s", doc), free(doc);
+    json_decref(bare);
+    snprintf(b.uuid, sizeof b.uuid, "%s", uuid);
+    snprintf(b.partner, sizeof b.partner, "%s", partner);
+    snprintf(b.journey, sizeof b.journey, "%s", json_is_string(journey) ? json_string_value(journey) : "");
+    return cv_store_add_event_booking(cv_matcher_store(w), &b, event, err);
+}
+
 /* POST /stdcov/v1/booking_events: a partner tells us what became of a booking one of our users made on its
-   journey (web_v1's partner bookings): a CarpoolBookingEvent. The status only moves forward and an event seen
-   before changes nothing, so a partner may send one again, or out of order. The partner is the client of the key
-   (without keys, the driver's operator the event names). 400 missing_booking for a booking it does not hold (the
-   standard declares no 404 here). */
+   journey (web_v1's partner bookings, or on the partner's own site: record_partner_booking): a
+   CarpoolBookingEvent. The status only moves forward (the standard: statuses may be skipped, a change that does not
+   go forward is dismissed: 400 status_already_set, the standard declaring no 409 here); an event seen before
+   changes nothing and is answered 200 again, so that a partner may send it again. The partner is the client of the
+   key (without keys, the driver's operator the event names). 400 missing_booking for a booking that is neither
+   ours nor of one of our users (the standard declares no 404 here). */
 static int post_booking_event(web_req *r, cv_matcher_ws *w)
 {
     if (not_post(r))
@@ -1160,25 +1190,42 @@ static int post_booking_event(web_req *r, cv_matcher_ws *w)
     json_t *driver = data ? json_object_get(data, "driver") : NULL;
     if (!rc && json_is_object(driver) && json_is_string(json_object_get(driver, "operator")))
         snprintf(op, sizeof op, "%s", json_string_value(json_object_get(driver, "operator")));
-    json_decref(doc);
-    if (rc)
+    int to = rc ? -1 : partner_status_parse(status);
+    if (!rc && (!web_is_uuid(event) || !web_is_uuid(uuid)))
+        rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "id, data.id: UUIDs (8-4-4-4-12 hex digits)");
+    if (!rc && to < 0)
+        rc = stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "data.status: %.40s is not a booking status", status);
+    if (rc) {
+        json_decref(doc);
         return -1;
-    int to = partner_status_parse(status);
-    if (!web_is_uuid(event) || !web_is_uuid(uuid))
-        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "id, data.id: UUIDs (8-4-4-4-12 hex digits)");
-    if (to < 0)
-        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "data.status: %.40s is not a booking status",
-                            status);
+    }
+    const char *partner = r->auth ? r->client : op;
     cv_error err = {0};
     int applied = 0;
-    rc = cv_store_remote_status(cv_matcher_store(w), r->auth ? r->client : op, uuid, event, (cv_partner_status)to, 0,
-                                &applied, &err);
+    rc = cv_store_remote_status(cv_matcher_store(w), partner, uuid, event, (cv_partner_status)to, 0, &applied, &err);
+    if (rc == CV_ENOTFOUND) {
+        cv_error why = {0};
+        int made = record_partner_booking(r, w, partner, data, uuid, event, to, &why);
+        if (!made)
+            rc = 0, applied = 1;
+        else if (made == CV_ECONFLICT) /* another partner's booking of that id, or its event id */
+            rc = CV_ENOTFOUND;
+        else if (made != CV_ENOTFOUND)
+            rc = made, err = why;
+    }
+    json_decref(doc);
     if (rc == CV_ENOTFOUND) /* 400: the standard declares no 404 on this route */
-        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "missing_booking: no booking %s of yours here",
-                            uuid);
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                            "missing_booking: no booking %s of yours here, nor of a passenger of ours", uuid);
+    if (rc == CV_EINVAL)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s", err.text);
     if (rc)
         return stdcov_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, trip_json_code(rc), "%s", err.text);
-    if (applied)
+    if (applied < 0)
+        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
+                            "status_already_set: booking %s does not go from its status to %s", uuid,
+                            partner_words[to]);
+    if (applied > 0)
         cv_log("info", "partner booking %s is now %s (event %s)", uuid, partner_words[to], event);
     return web_ok(r, json_object()); /* the standard's 200 has no body */
 }
@@ -1203,9 +1250,6 @@ static int patch_remote(web_req *r, cv_matcher_ws *w, cv_remote_booking *rb, int
     if (rb->side == 1 && to == CV_PARTNER_CONFIRMED)
         return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE),
                             "CONFIRMED: our passenger confirms a ride your driver offers, not the driver's operator");
-    if (to != CV_PARTNER_CANCELLED && to > CV_PARTNER_CONFIRMED && rb->status < CV_PARTNER_CONFIRMED)
-        return stdcov_error(r, BAD, osrm_word(OSRM_INVALID_VALUE), "%s: this booking is not confirmed yet",
-                            partner_words[to]);
     cv_error err = {0};
     int rc =
         cv_store_remote_status(cv_matcher_store(w), rb->partner, rb->uuid, NULL, (cv_partner_status)to, 0, NULL, &err);

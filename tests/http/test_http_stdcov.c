@@ -709,7 +709,8 @@ static int64_t our_booking(long long offer, char *status, size_t cap)
 static void test_bookings(void **state)
 {
     (void)state;
-    const char *u1 = "0b7d5f2e-3c41-4a8e-9d2b-6f1e8a9c4d01", *u2 = "83472eda-6eb4-7590-6aee-b7f09e757ba9";
+    const char *u1 = "0b7d5f2e-3c41-4a8e-9d2b-6f1e8a9c4d01", *u2 = "83472eda-6eb4-7590-6aee-b7f09e757ba9",
+               *u3 = "5c1e9a7b-2d4f-4e6a-8b3c-9d0e1f2a3b4c";
     char path[512];
     query(path, sizeof path, route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], depart_t + 300,
           "&timeDelta=1800");
@@ -804,8 +805,6 @@ static void test_bookings(void **state)
         fail_msg("POST /stdcov/v1/bookings: %d %s", r.status, r.raw);
     reply_free(&r);
     free(body);
-    snprintf(path, sizeof path, "/stdcov/v1/bookings/%s?status=VALIDATED", u2);
-    expect_error("PATCH", path, 400, "not confirmed");
     snprintf(path, sizeof path, "/stdcov/v1/bookings/%s?status=CONFIRMED", u2);
     expect_error("PATCH", path, 400, "our driver confirms");
     snprintf(path, sizeof path, "/stdcov/v1/bookings/%s?status=CANCELLED", u2);
@@ -816,6 +815,29 @@ static void test_bookings(void **state)
     expect_error("PATCH", path, 409, "status_already_set");
     our_booking(offer, ours, sizeof ours);
     assert_string_equal(ours, "cancelled");
+
+    /* statuses may be skipped, as the standard says (its conformance suite PATCHes COMPLETED_PENDING_VALIDATION
+       over WAITING_CONFIRMATION): the partner's word is kept, and our booking stays as our driver left it */
+    body = booking_body(j, u3, "WAITING_CONFIRMATION");
+    r = send_req("POST", "/stdcov/v1/bookings", body);
+    if (r.status != 201)
+        fail_msg("POST /stdcov/v1/bookings: %d %s", r.status, r.raw);
+    reply_free(&r);
+    free(body);
+    snprintf(path, sizeof path, "/stdcov/v1/bookings/%s?status=COMPLETED_PENDING_VALIDATION", u3);
+    r = send_req("PATCH", path, NULL);
+    if (r.status != 200)
+        fail_msg("PATCH %s: %d %s", path, r.status, r.raw);
+    reply_free(&r);
+    expect_status(u3, "COMPLETED_PENDING_VALIDATION");
+    our_booking(offer, ours, sizeof ours);
+    assert_string_equal(ours, "pending");
+    snprintf(path, sizeof path, "/stdcov/v1/bookings/%s?status=VALIDATED", u3);
+    r = send_req("PATCH", path, NULL);
+    assert_int_equal(r.status, 200);
+    reply_free(&r);
+    expect_status(u3, "VALIDATED");
+    expect_error("PATCH", path, 409, "status_already_set");
 
     /* unknown bookings, bad bodies */
     expect_error("GET", "/stdcov/v1/bookings/00000000-0000-4000-8000-000000000000", 404, "missing_booking");
@@ -916,6 +938,68 @@ static int partner_books(json_t *j, const char *uuid, const char *user, char *er
         fail_msg("POST /stdcov/v1/bookings: 201 for another booking than %s: %s", uuid, r.raw);
     reply_free(&r);
     return status;
+}
+
+/* A CarpoolBookingEvent of event id about booking uuid at status, from the partner partner.example.net's driver,
+   the passenger an operator's (ours: OPERATOR). */
+static reply send_event(const char *event, const char *uuid, const char *status, const char *passenger_operator)
+{
+    char body[1024];
+    snprintf(
+        body, sizeof body,
+        "{\"id\":\"%s\",\"idToken\":\"\",\"data\":{\"id\":\"%s\",\"driver\":{\"id\":\"d-7\",\"alias\":\"Bob\","
+        "\"operator\":\"partner.example.net\"},\"passenger\":{\"id\":\"p-9\",\"alias\":\"Ann\",\"operator\":\"%s\"},"
+        "\"passengerPickupDate\":1900000000,\"passengerPickupLat\":43.7312,\"passengerPickupLng\":7.4197,"
+        "\"passengerDropLat\":43.7447,\"passengerDropLng\":7.4286,\"status\":\"%s\",\"price\":{\"type\":\"FREE\"},"
+        "\"driverJourneyId\":\"j-1\"}}",
+        event, uuid, passenger_operator, status);
+    return send_req("POST", "/stdcov/v1/booking_events", body);
+}
+
+static void expect_event(const char *event, const char *uuid, const char *status, int want, const char *contains)
+{
+    reply r = send_event(event, uuid, status, OPERATOR);
+    const char *e = json_string_value(json_object_get(r.json, "error"));
+    if (r.status != want || (contains && (!e || !strstr(e, contains))))
+        fail_msg("event %s (%s on %s): %d %s, expected %d %s", event, status, uuid, r.status, r.raw, want,
+                 contains ? contains : "");
+    reply_free(&r);
+}
+
+/* Booking events as the standard and its conformance suite have them: an event about a booking one of our users
+   made on the partner's own site is recorded and read back with GET /bookings/{id}; the status moves forward only
+   (a new event that does not is dismissed, 400 status_already_set: no 409 is declared on this route); an event
+   sent again is answered 200 and changes nothing; a booking of no user of ours is 400 missing_booking. */
+static void test_booking_events(void **state)
+{
+    (void)state;
+    const char *b = "6e2f0c1d-8a3b-4c5d-9e6f-7a8b9c0d1e2f", *other = "7f3a1d2e-9b4c-4d6e-8f7a-8b9c0d1e2f3a";
+    const char *e1 = "a1000000-0000-4000-8000-000000000001", *e2 = "a1000000-0000-4000-8000-000000000002",
+               *e3 = "a1000000-0000-4000-8000-000000000003", *e4 = "a1000000-0000-4000-8000-000000000004";
+    reply r = send_event(e1, other, "WAITING_CONFIRMATION", "elsewhere.example.org");
+    if (r.status != 400 || !strstr(r.raw, "missing_booking"))
+        fail_msg("an event about another operator's passenger: %d %s", r.status, r.raw);
+    reply_free(&r);
+    expect_error("GET", "/stdcov/v1/bookings/7f3a1d2e-9b4c-4d6e-8f7a-8b9c0d1e2f3a", 404, "missing_booking");
+
+    expect_event(e1, b, "WAITING_CONFIRMATION", 200, NULL);
+    expect_status(b, "WAITING_CONFIRMATION");
+    expect_event(e1, b, "WAITING_CONFIRMATION", 200, NULL); /* sent again */
+    expect_event(e2, b, "CONFIRMED", 200, NULL);
+    expect_status(b, "CONFIRMED");
+    expect_event(e3, b, "CONFIRMED", 400, "status_already_set");
+    expect_event(e3, b, "WAITING_CONFIRMATION", 400, "status_already_set");
+    expect_status(b, "CONFIRMED");
+    /* a dismissed event is not taken: its id going forward later is no repeat */
+    expect_event(e3, b, "CANCELLED", 200, NULL);
+    expect_event(e4, b, "CONFIRMED", 400, "status_already_set");
+    expect_event(e2, b, "CONFIRMED", 200, NULL); /* seen before: nothing to do */
+    expect_status(b, "CANCELLED");
+    /* the Booking as the partner sent it */
+    reply g = get("/stdcov/v1/bookings/6e2f0c1d-8a3b-4c5d-9e6f-7a8b9c0d1e2f", NULL);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(g.json, "passenger"), "operator")), OPERATOR);
+    assert_string_equal(json_string_value(json_object_get(g.json, "driverJourneyId")), "j-1");
+    reply_free(&g);
 }
 
 /* Seats are held per date through the standard too: a weekly offer of one seat on Mondays and Tuesdays, its Monday
@@ -1258,6 +1342,7 @@ int main(void)
         cmocka_unit_test(test_bookings),
         cmocka_unit_test(test_regular_seats_per_date),
         cmocka_unit_test(test_messages),
+        cmocka_unit_test(test_booking_events),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_without_operator),
         cmocka_unit_test(test_interop_scope),

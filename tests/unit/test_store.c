@@ -1683,7 +1683,9 @@ static void test_remote_bookings(void **state)
     assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, e1, CV_PARTNER_CONFIRMED, 0, &applied, &err), 0);
     assert_int_equal(applied, 0); /* seen before */
     assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, e2, CV_PARTNER_WAITING, 0, &applied, &err), 0);
-    assert_int_equal(applied, 0); /* backwards */
+    assert_int_equal(applied, -1); /* backwards: dismissed, and not taken as seen */
+    assert_int_equal(cv_store_remote_status(f->s, b.partner, b.uuid, e2, CV_PARTNER_CONFIRMED, 0, &applied, &err), 0);
+    assert_int_equal(applied, -1); /* the same status again, in a new event */
     cv_remote_booking got;
     assert_int_equal(cv_store_get_remote_booking(f->s, b.uuid, &got, &err), 0);
     assert_int_equal(got.status, CV_PARTNER_CONFIRMED);
@@ -1742,7 +1744,7 @@ static void test_remote_bookings(void **state)
     free(ev);
     /* no move, no event */
     assert_int_equal(cv_store_remote_status(f->s, NULL, asked.uuid, NULL, CV_PARTNER_CONFIRMED, 1, &applied, &err), 0);
-    assert_int_equal(applied, 0);
+    assert_int_equal(applied, -1);
     cv_outbox_stats st;
     assert_int_equal(cv_store_outbox_stats(f->s, &st, &err), 0);
     assert_int_equal(st.waiting, 2);
