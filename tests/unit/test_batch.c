@@ -470,11 +470,36 @@ static void test_synth(void **state)
     free(a), free(b), free(back);
 }
 
+/* The example population the repository ships (data/commuters-porto.csv, made with bench/popgen on Porto, seed
+   2026): it reads whole, 500 commuters of every role, all in the Porto area. */
+static void test_example_file(void **state)
+{
+    (void)state;
+    cv_person *v = NULL;
+    size_t n = 0;
+    cv_error err = {0};
+    if (cv_population_read(COVOIT_DATA "/commuters-porto.csv", &v, &n, &err))
+        fail_msg("%s", err.text);
+    assert_int_equal(n, 500);
+    int roles[3] = {0};
+    for (size_t i = 0; i < n; i++) {
+        roles[v[i].role]++;
+        const cv_coord *c[2] = {&v[i].home, &v[i].work};
+        for (int k = 0; k < 2; k++)
+            assert_true(cv_deg(c[k]->lon) > -8.9 && cv_deg(c[k]->lon) < -8.2 && cv_deg(c[k]->lat) > 40.9 &&
+                        cv_deg(c[k]->lat) < 41.5);
+        assert_true(v[i].arrive_by_s < v[i].leave_at_s && v[i].days);
+    }
+    assert_true(roles[0] > 0 && roles[1] > 0 && roles[2] > 0);
+    free(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv),           cmocka_unit_test(test_optimal_km), cmocka_unit_test(test_optimal_matched),
         cmocka_unit_test(test_off_the_roads), cmocka_unit_test(test_command),    cmocka_unit_test(test_synth),
+        cmocka_unit_test(test_example_file),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
