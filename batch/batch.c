@@ -5,9 +5,12 @@
 #include "batch/batch.h"
 
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "batch/matching.h"
 #include "routing/ch.h"
@@ -357,6 +360,203 @@ static int solve_greedy(const pairs *ps, size_t n, const cv_batch_options *o, cv
     return rc;
 }
 
+/* --- the shareability graph, its drivers shared out over threads --- */
+
+/* What the threads share (read only but for next) and what each finds. */
+typedef struct share_ctx {
+    const cv_graph *g;
+    const cv_person *v;
+    size_t n;
+    const cv_batch_options *o;
+    const cv_batch_result *out;
+    const grid *gr;
+    atomic_size_t next; /* the next driver to look at */
+    cv_progress *progress;
+} share_ctx;
+
+typedef struct share_worker {
+    share_ctx *ctx;
+    int first; /* the thread that shows progress */
+    cv_ch_query *q;
+    pairs ps;
+    char *near, *fits; /* per participant: someone in reach; a feasible pair */
+    uint64_t within_bound, routes;
+    int rc;
+    cv_error err;
+} share_worker;
+
+/* The feasible pairs of driver di into w (its riders in reach first, then their legs, one leg at a time). */
+static int driver_pairs(share_worker *w, size_t di, cand **csp, size_t *cap_c)
+{
+    const share_ctx *c = w->ctx;
+    const cv_person *v = c->v;
+    const cv_batch_result *out = c->out;
+    const grid *gr = c->gr;
+    cv_ch_query *q = w->q;
+    char *near = w->near, *fits = w->fits;
+    cand *cs = *csp;
+    size_t nc = 0;
+    int rc = 0;
+    const cv_person *d = &v[di];
+    const cv_batch_person *dx = &out->people[di];
+    if (!cv_person_drives(d))
+        return 0;
+    int64_t lim_ds, lim_dm;
+    allowed(d, dx->out, &lim_ds, &lim_dm);
+    double reach_m = (lim_dm + (int64_t)dx->out.dm) / 10.0; /* the rider's home is within this of d's */
+    int x0, y0, x1, y1;
+    double dlat = reach_m / 111195.0, dlon = reach_m / (111195.0 * fmax(cos(cv_deg(d->home.lat) * PI / 180), 0.01));
+    cv_coord dh = dx->home.location;
+    cell_of(gr, (cv_coord){cv_fixed(cv_deg(dh.lon) - dlon), cv_fixed(cv_deg(dh.lat) - dlat)}, &x0, &y0);
+    cell_of(gr, (cv_coord){cv_fixed(cv_deg(dh.lon) + dlon), cv_fixed(cv_deg(dh.lat) + dlat)}, &x1, &y1);
+    for (int y = y0; !rc && y <= y1; y++)
+        for (int x = x0; !rc && x <= x1; x++) {
+            size_t cell = (size_t)y * gr->nx + x;
+            for (uint32_t k = gr->first[cell]; !rc && k < gr->first[cell + 1]; k++) {
+                uint32_t pi = gr->items[k];
+                const cv_person *p = &v[pi];
+                const cv_batch_person *px = &out->people[pi];
+                if (pi == di || !cv_person_rides(p))
+                    continue;
+                /* the driver's added distance is at least the straight lines to the rider's home and from the
+                   rider's work (roads between snapped points are never shorter), plus the rider's own route, minus
+                   the driver's */
+                double to_p = 10.0 * cv_distance_m(dh, px->home.location);
+                double from_p = 10.0 * cv_distance_m(px->work.location, dx->work.location);
+                if (to_p + from_p + px->out.dm - dx->out.dm > lim_dm)
+                    continue;
+                w->within_bound++;
+                /* within reach: the days and the hours that can never fit, before any route */
+                if (!(d->days & p->days) || p->arrive_by_s - p->flex_s > d->arrive_by_s ||
+                    d->leave_at_s > p->leave_at_s + p->flex_s) {
+                    near[di] = near[pi] = 1;
+                    continue;
+                }
+                /* the routes one leg at a time, each checked against the bound it tightens; first the one from
+                   the driver's home, for every rider in reach (the driver's label is combined once) */
+                cv_cost dp = cost(q, &dx->home, &px->home, &w->routes);
+                if (!reachable(dp) || (int64_t)dp.dm + from_p + px->out.dm - dx->out.dm > lim_dm ||
+                    (int64_t)dp.ds + px->out.ds - dx->out.ds > lim_ds)
+                    continue;
+                if (nc == *cap_c) {
+                    size_t cap = *cap_c ? *cap_c * 2 : 256;
+                    cand *grown = realloc(cs, cap * sizeof *grown);
+                    if (!grown) {
+                        rc = cv_fail(&w->err, CV_ENOMEM, "out of memory");
+                        break;
+                    }
+                    cs = grown, *cap_c = cap;
+                }
+                cs[nc++] = (cand){pi, dp, {0, 0}, {0, 0}};
+            }
+        }
+    *csp = cs;
+    /* then the rider's work to the driver's (the whole way out), the driver's work to the rider's (the driver's
+       label once again), the rider's home to the driver's, and the rules */
+    size_t kept = 0;
+    for (size_t k = 0; !rc && k < nc; k++) {
+        const cv_batch_person *px = &out->people[cs[k].p];
+        cv_cost pd = cost(q, &px->work, &dx->work, &w->routes), dp = cs[k].dp;
+        if (!reachable(pd) || (int64_t)dp.dm + px->out.dm + pd.dm - dx->out.dm > lim_dm ||
+            (int64_t)dp.ds + px->out.ds + pd.ds - dx->out.ds > lim_ds)
+            continue;
+        cs[k].pd = pd;
+        cs[kept++] = cs[k];
+    }
+    for (size_t k = 0; !rc && k < kept; k++)
+        cs[k].dw = cost(q, &dx->work, &out->people[cs[k].p].work, &w->routes);
+    for (size_t k = 0; !rc && k < kept; k++) {
+        uint32_t pi = cs[k].p;
+        const cv_batch_person *px = &out->people[pi];
+        cv_cost ph = cost(q, &px->home, &dx->home, &w->routes);
+        pair pr = {(uint32_t)di, pi, {0}};
+        int ok = pair_check(d, dx, &v[pi], px, cs[k].dp, cs[k].pd, cs[k].dw, ph, c->o, &pr.c);
+        if (ok)
+            near[di] = near[pi] = 1;
+        if (ok == 1) {
+            fits[di] = fits[pi] = 1;
+            if (pairs_add(&w->ps, &pr))
+                rc = cv_fail(&w->err, CV_ENOMEM, "out of memory");
+        }
+    }
+    return rc;
+}
+
+#define SHARE_CHUNK 16 /* drivers a thread takes at a time */
+
+static void *share_main(void *arg)
+{
+    share_worker *w = arg;
+    share_ctx *c = w->ctx;
+    cand *cs = NULL; /* a driver's riders in reach, as their legs are routed */
+    size_t cap_c = 0;
+    while (!w->rc) {
+        size_t from = atomic_fetch_add(&c->next, SHARE_CHUNK);
+        if (from >= c->n)
+            break;
+        for (size_t di = from; !w->rc && di < from + SHARE_CHUNK && di < c->n; di++)
+            w->rc = driver_pairs(w, di, &cs, &cap_c);
+        if (w->first && c->progress)
+            cv_progress_update(c->progress, from + SHARE_CHUNK < c->n ? from + SHARE_CHUNK : c->n, c->n);
+    }
+    free(cs);
+    return NULL;
+}
+
+/* The feasible pairs of the population into *ps, and near and fits marked, with one thread per core (each with its
+   own search workspace; the pairs are sorted afterwards, so the result does not depend on how the drivers fell). */
+static int shareability(const cv_graph *g, const cv_person *v, size_t n, const cv_batch_options *o,
+                        cv_batch_result *out, const grid *gr, char *near, char *fits, cv_progress *progress, pairs *ps,
+                        cv_error *err)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    int nt = o->threads > 0 ? o->threads : cores > 0 ? (int)cores : 1;
+    if (nt > 64)
+        nt = 64;
+    share_ctx c = {g, v, n, o, out, gr, 0, progress};
+    share_worker *w = calloc((size_t)nt, sizeof *w);
+    pthread_t *th = calloc((size_t)nt, sizeof *th);
+    int rc = w && th ? 0 : cv_fail(err, CV_ENOMEM, "out of memory");
+    int started = 0;
+    for (int t = 0; !rc && t < nt; t++) {
+        w[t].ctx = &c;
+        w[t].first = t == 0;
+        w[t].q = cv_ch_query_new(g);
+        w[t].near = t ? calloc(n ? n : 1, 1) : near;
+        w[t].fits = t ? calloc(n ? n : 1, 1) : fits;
+        if (!w[t].q || !w[t].near || !w[t].fits)
+            rc = cv_fail(err, CV_ENOMEM, "out of memory");
+        else if (o->labels && cv_ch_use_labels(w[t].q, o->labels))
+            rc = cv_fail(err, CV_EINVAL, "the hub labels are not this graph's");
+    }
+    for (int t = 1; !rc && t < nt; t++)
+        if (pthread_create(&th[t], NULL, share_main, &w[t]))
+            break;
+        else
+            started = t;
+    if (!rc)
+        share_main(&w[0]);
+    for (int t = 1; t <= started; t++)
+        pthread_join(th[t], NULL);
+    for (int t = 0; w && t < nt; t++) {
+        if (!rc && w[t].rc)
+            rc = w[t].rc, *err = w[t].err;
+        out->within_bound += w[t].within_bound;
+        out->routes += w[t].routes;
+        for (size_t i = 0; t && w[t].near && w[t].fits && i < n; i++)
+            near[i] |= w[t].near[i], fits[i] |= w[t].fits[i];
+        for (size_t k = 0; !rc && k < w[t].ps.n; k++)
+            if (pairs_add(ps, &w[t].ps.v[k]))
+                rc = cv_fail(err, CV_ENOMEM, "out of memory");
+        free(w[t].ps.v);
+        if (t)
+            free(w[t].near), free(w[t].fits);
+        cv_ch_query_free(w[t].q);
+    }
+    free(w), free(th);
+    return rc;
+}
+
 /* Snaps p's place (home: 1, work: 0) where a car may stop; CV_ENOSEGMENT naming its line and column. */
 static int snap_place(const cv_graph *g, const cv_person *p, int home, cv_snap *out, cv_error *err)
 {
@@ -419,95 +619,8 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
     free(homes);
     if (!rc && progress)
         cv_progress_phase(progress, "shareability");
-    cand *cs = NULL; /* a driver's riders in reach, as their legs are routed */
-    size_t nc = 0, cap_c = 0;
-    for (size_t di = 0; !rc && di < n; di++) {
-        const cv_person *d = &v[di];
-        const cv_batch_person *dx = &out->people[di];
-        if (progress)
-            cv_progress_update(progress, di + 1, n);
-        if (!cv_person_drives(d))
-            continue;
-        int64_t lim_ds, lim_dm;
-        allowed(d, dx->out, &lim_ds, &lim_dm);
-        double reach_m = (lim_dm + (int64_t)dx->out.dm) / 10.0; /* the rider's home is within this of d's */
-        int x0, y0, x1, y1;
-        double dlat = reach_m / 111195.0, dlon = reach_m / (111195.0 * fmax(cos(cv_deg(d->home.lat) * PI / 180), 0.01));
-        cv_coord dh = dx->home.location;
-        cell_of(&gr, (cv_coord){cv_fixed(cv_deg(dh.lon) - dlon), cv_fixed(cv_deg(dh.lat) - dlat)}, &x0, &y0);
-        cell_of(&gr, (cv_coord){cv_fixed(cv_deg(dh.lon) + dlon), cv_fixed(cv_deg(dh.lat) + dlat)}, &x1, &y1);
-        for (int y = y0; !rc && y <= y1; y++)
-            for (int x = x0; !rc && x <= x1; x++) {
-                size_t c = (size_t)y * gr.nx + x;
-                for (uint32_t k = gr.first[c]; !rc && k < gr.first[c + 1]; k++) {
-                    uint32_t pi = gr.items[k];
-                    const cv_person *p = &v[pi];
-                    const cv_batch_person *px = &out->people[pi];
-                    if (pi == di || !cv_person_rides(p))
-                        continue;
-                    /* the driver's added distance is at least the straight lines to the rider's home and from
-                       the rider's work (roads between snapped points are never shorter), plus the rider's own
-                       route, minus the driver's */
-                    double to_p = 10.0 * cv_distance_m(dh, px->home.location);
-                    double from_p = 10.0 * cv_distance_m(px->work.location, dx->work.location);
-                    if (to_p + from_p + px->out.dm - dx->out.dm > lim_dm)
-                        continue;
-                    out->within_bound++;
-                    /* within reach: the days and the hours that can never fit, before any route */
-                    if (!(d->days & p->days) || p->arrive_by_s - p->flex_s > d->arrive_by_s ||
-                        d->leave_at_s > p->leave_at_s + p->flex_s) {
-                        near[di] = near[pi] = 1;
-                        continue;
-                    }
-                    /* the routes one leg at a time, each checked against the bound it tightens; first the
-                       one from the driver's home, for every rider in reach (the driver's label is combined once) */
-                    cv_cost dp = cost(q, &dx->home, &px->home, &out->routes);
-                    if (!reachable(dp) || (int64_t)dp.dm + from_p + px->out.dm - dx->out.dm > lim_dm ||
-                        (int64_t)dp.ds + px->out.ds - dx->out.ds > lim_ds)
-                        continue;
-                    if (nc == cap_c) {
-                        size_t cap = cap_c ? cap_c * 2 : 256;
-                        cand *grown = realloc(cs, cap * sizeof *grown);
-                        if (!grown) {
-                            rc = cv_fail(err, CV_ENOMEM, "out of memory");
-                            break;
-                        }
-                        cs = grown, cap_c = cap;
-                    }
-                    cs[nc++] = (cand){pi, dp, {0, 0}, {0, 0}};
-                }
-            }
-        /* then the rider's work to the driver's (the whole way out), the driver's work to the rider's (the driver's
-           label once again), the rider's home to the driver's, and the rules */
-        size_t kept = 0;
-        for (size_t k = 0; k < nc; k++) {
-            const cv_batch_person *px = &out->people[cs[k].p];
-            cv_cost pd = cost(q, &px->work, &dx->work, &out->routes), dp = cs[k].dp;
-            if (!reachable(pd) || (int64_t)dp.dm + px->out.dm + pd.dm - dx->out.dm > lim_dm ||
-                (int64_t)dp.ds + px->out.ds + pd.ds - dx->out.ds > lim_ds)
-                continue;
-            cs[k].pd = pd;
-            cs[kept++] = cs[k];
-        }
-        for (size_t k = 0; k < kept; k++)
-            cs[k].dw = cost(q, &dx->work, &out->people[cs[k].p].work, &out->routes);
-        for (size_t k = 0; !rc && k < kept; k++) {
-            uint32_t pi = cs[k].p;
-            const cv_batch_person *px = &out->people[pi];
-            cv_cost ph = cost(q, &px->home, &dx->home, &out->routes);
-            pair pr = {(uint32_t)di, pi, {0}};
-            int ok = pair_check(d, dx, &v[pi], px, cs[k].dp, cs[k].pd, cs[k].dw, ph, o, &pr.c);
-            if (ok)
-                near[di] = near[pi] = 1;
-            if (ok == 1) {
-                fits[di] = fits[pi] = 1;
-                if (pairs_add(&ps, &pr))
-                    rc = cv_fail(err, CV_ENOMEM, "out of memory");
-            }
-        }
-        nc = 0;
-    }
-    free(cs);
+    if (!rc)
+        rc = shareability(g, v, n, o, out, &gr, near, fits, progress, &ps, err);
     free(gr.first), free(gr.items);
     cv_ch_query_free(q);
     if (!rc) {

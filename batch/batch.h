@@ -29,6 +29,7 @@ typedef struct cv_batch_options {
     cv_rounding rounding;
     double co2_kg_per_km;        /* per vehicle-km avoided */
     const cv_hub_labels *labels; /* NULL: CH searches */
+    int threads;                 /* for the shareability graph; 0: one per core */
 } cv_batch_options;
 
 /* Defaults: km saved, 1 passenger, 0.06 EUR/km rounded to ten cents, 0.218 kg CO2 per km. */
