@@ -1,15 +1,17 @@
-/* report.c — plan.csv (libcsv quotes its values) and summary.json (jansson), written to temporary names first and
-   renamed into place together (report.h). */
+/* report.c — plan.csv (libcsv quotes its values), summary.json and plan.geojson (jansson), report.html and its
+   data and scripts, written to temporary names first and renamed into place together (report.h). */
 #define _POSIX_C_SOURCE 200809L
 #include "batch/report.h"
 
 #include <csv.h>
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "routing/ch.h"
@@ -209,28 +211,188 @@ static int write_geojson(const char *path, const cv_graph *g, const cv_person *v
     return bad ? -1 : 0;
 }
 
+/* --- report.html --- */
+
+enum { A_REPORT_JS, A_REPORT_CSS, A_LEAFLET_JS, A_LEAFLET_CSS, A_CHART_JS, NASSETS };
+static const char *const asset_name[NASSETS] = {"report.js", "report.css", "lib/leaflet.js", "lib/leaflet.css",
+                                                "lib/chart.umd.js"};
+
+static void asset_path(const cv_report_assets *a, int k, char *out, size_t cap)
+{
+    static const char *const src[NASSETS] = {"report.js", "report.css", "leaflet/dist/leaflet.js",
+                                             "leaflet/dist/leaflet.css", "chart.js/dist/chart.umd.js"};
+    snprintf(out, cap, "%s/%s", k < A_LEAFLET_JS ? a->page_dir : a->npm_dir, src[k]);
+}
+
+int cv_report_assets_ok(const cv_report_assets *a, char *why, size_t cap)
+{
+    for (int k = 0; k < NASSETS; k++) {
+        char path[4096];
+        asset_path(a, k, path, sizeof path);
+        if (access(path, R_OK)) {
+            snprintf(why, cap, "%s is missing", path);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int copy_file(const char *from, const char *to)
+{
+    FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
+    char buf[65536];
+    size_t got;
+    int bad = !out;
+    while (!bad && (got = fread(buf, 1, sizeof buf, in)) > 0)
+        bad = fwrite(buf, 1, got, out) != got;
+    bad |= in && ferror(in);
+    if (in)
+        fclose(in);
+    if (out && fclose(out))
+        bad = 1;
+    return bad ? -1 : 0;
+}
+
+static json_t *latlon(cv_coord c)
+{
+    return json_pack("[f,f]", round(cv_deg(c.lat) * 1e6) / 1e6, round(cv_deg(c.lon) * 1e6) / 1e6);
+}
+
+/* report-data.js: window.COVOIT_REPORT, the plan as the page draws it (carpools as their stops, the unmatched and
+   why, the figures of both plans). */
+static int write_report_data(const char *path, const cv_person *v, const cv_batch_result *r)
+{
+    json_t *carpools = json_array(), *unmatched = json_array();
+    for (size_t k = 0; carpools && k < r->optimal.ncarpools; k++) {
+        const cv_carpool *c = &r->optimal.carpools[k];
+        const cv_batch_person *d = &r->people[c->driver], *p = &r->people[c->passenger];
+        json_array_append_new(carpools, json_pack("{s:i,s:s,s:s,s:[o,o,o,o],s:f,s:f,s:f}", "id", (int)k + 1, "driver",
+                                                  v[c->driver].id, "passenger", v[c->passenger].id, "stops",
+                                                  latlon(d->home.location), latlon(p->home.location),
+                                                  latlon(p->work.location), latlon(d->work.location), "added_out_min",
+                                                  c->out_added.ds / 600.0, "added_back_min", c->back_added.ds / 600.0,
+                                                  "km_saved_week", c->saved_dm / 10000.0));
+    }
+    for (size_t i = 0; unmatched && i < r->n; i++)
+        if (r->people[i].carpool < 0)
+            json_array_append_new(unmatched,
+                                  json_pack("{s:s,s:s,s:o}", "id", v[i].id, "why", why_names[r->people[i].why], "home",
+                                            latlon(r->people[i].home.location)));
+    json_t *doc =
+        json_pack("{s:I,s:o,s:o,s:o,s:o}", "participants", (json_int_t)r->n, "optimal", plan_json(&r->optimal),
+                  "greedy", plan_json(&r->greedy), "carpools", carpools, "unmatched", unmatched);
+    FILE *f = doc ? fopen(path, "w") : NULL;
+    int bad = !f || fputs("window.COVOIT_REPORT = ", f) < 0 || json_dumpf(doc, f, JSON_COMPACT) || fputs(";\n", f) < 0;
+    if (f && fclose(f))
+        bad = 1;
+    json_decref(doc);
+    return bad ? -1 : 0;
+}
+
+static void thousands(double x, char *out, size_t cap)
+{
+    char digits[32];
+    snprintf(digits, sizeof digits, "%.0f", x);
+    size_t n = strlen(digits), k = 0, lead = digits[0] == '-';
+    for (size_t i = 0; i < n && k + 2 < cap; i++) {
+        if (i > lead && (n - i) % 3 == 0)
+            out[k++] = ',';
+        out[k++] = digits[i];
+    }
+    out[k] = '\0';
+}
+
+/* report.html: the headline figures (in the page itself, readable without its scripts), then the map, the charts
+   and the unmatched, which report.js draws. Numbers only come from the plan: nothing to escape. */
+static int write_report_html(const char *path, const cv_batch_result *r, const cv_batch_options *o)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    const cv_plan_figures *a = &r->optimal.figures, *b = &r->greedy.figures;
+    char when[32], ak[32], bk[32], ac[32], bc[32], solo[32];
+    time_t now = time(NULL);
+    strftime(when, sizeof when, "%Y-%m-%d", gmtime(&now));
+    thousands(a->km_saved_week, ak, sizeof ak), thousands(b->km_saved_week, bk, sizeof bk);
+    thousands(a->co2_kg_week, ac, sizeof ac), thousands(b->co2_kg_week, bc, sizeof bc);
+    thousands(a->solo_km_week, solo, sizeof solo);
+    double gain = b->km_saved_week > 0 ? 100.0 * (a->km_saved_week / b->km_saved_week - 1) : 0;
+    fprintf(f,
+            "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            "<title>Carpool plan: who should ride with whom</title>\n"
+            "<link rel=\"stylesheet\" href=\"lib/leaflet.css\">\n<link rel=\"stylesheet\" href=\"report.css\">\n"
+            "</head>\n<body>\n<h1>Who should ride with whom</h1>\n"
+            "<p class=\"sub\">%zu commuters, planned by covoit on %s. They drive %s km a week alone.</p>\n"
+            "<table class=\"figures\">\n<tr><th></th><th>optimal plan</th><th>greedy rule</th></tr>\n"
+            "<tr><td>carpools</td><td class=\"best\" id=\"carpools\">%zu</td><td>%zu</td></tr>\n"
+            "<tr><td>commuters in a carpool</td><td class=\"best\">%zu (%.0f %%)</td><td>%zu (%.0f %%)</td></tr>\n"
+            "<tr><td>car km saved per week</td><td class=\"best\" id=\"km\">%s</td><td>%s</td></tr>\n"
+            "<tr><td>CO&#8322; avoided per week</td><td class=\"best\">%s kg</td><td>%s kg</td></tr>\n"
+            "</table>\n"
+            "<p class=\"method\">The optimal plan saves %.1f %% more than the greedy rule (each driver in turn takes "
+            "the passenger who saves most). Method: %s; %s. A carpool is a driver and a passenger, to work and back "
+            "on the days they share, within everyone's hours and at most %s the driver's own route in added time "
+            "and distance. CO&#8322;: %.3f kg per car km (ADEME, average car).</p>\n"
+            "<h2>The carpools</h2>\n<div id=\"map\"></div>\n"
+            "<div class=\"charts\">\n<div><h2>Optimal plan and greedy rule</h2><canvas id=\"versus\"></canvas></div>\n"
+            "<div><h2>Drivers' added time</h2><canvas id=\"detours\"></canvas></div>\n"
+            "<div><h2>Car km saved per carpool</h2><canvas id=\"saved\"></canvas></div>\n</div>\n"
+            "<h2>Not in a carpool, and why</h2>\n<div id=\"unmatched\"></div>\n"
+            "<footer>Made by covoit batch. Map data &copy; OpenStreetMap contributors, ODbL. "
+            "The full plan: plan.csv, summary.json, plan.geojson.</footer>\n"
+            "<script src=\"lib/leaflet.js\"></script>\n<script src=\"lib/chart.umd.js\"></script>\n"
+            "<script src=\"report-data.js\"></script>\n<script src=\"report.js\"></script>\n</body>\n</html>\n",
+            r->n, when, solo, a->carpools, b->carpools, a->matched, r->n ? 100.0 * a->matched / r->n : 0.0, b->matched,
+            r->n ? 100.0 * b->matched / r->n : 0.0, ak, bk, ac, bc, gain,
+            "maximum-weight matching of the shareability graph (LEMON)",
+            r->proven_optimal ? "proven optimal" : "not proven optimal", "+25 % (or each one's own limit) of",
+            o->co2_kg_per_km);
+    int bad = ferror(f);
+    if (fclose(f))
+        bad = 1;
+    return bad ? -1 : 0;
+}
+
 int cv_batch_write(const char *dir, const cv_graph *g, const cv_person *v, const cv_batch_result *r,
-                   const cv_batch_options *o, cv_error *err)
+                   const cv_batch_options *o, const cv_report_assets *assets, cv_error *err)
 {
     if (mkdir(dir, 0755) && errno != EEXIST)
         return cv_fail(err, CV_EIO, "cannot make %s: %s", dir, strerror(errno));
-    enum { NFILES = 3 };
-    static const char *const names[NFILES] = {"plan.csv", "summary.json", "plan.geojson"};
-    char tmp[NFILES][4096], final[NFILES][4096];
-    for (int i = 0; i < NFILES; i++) {
-        snprintf(final[i], sizeof final[i], "%s/%s", dir, names[i]);
-        snprintf(tmp[i], sizeof tmp[i], "%s/.%s.%ld.tmp", dir, names[i], (long)getpid());
+    char lib[4096];
+    snprintf(lib, sizeof lib, "%s/lib", dir);
+    if (assets && mkdir(lib, 0755) && errno != EEXIST)
+        return cv_fail(err, CV_EIO, "cannot make %s: %s", lib, strerror(errno));
+    enum { F_PLAN, F_SUMMARY, F_GEOJSON, F_HTML, F_DATA, F_ASSETS, NFILES = F_ASSETS + NASSETS };
+    static const char *const names[F_ASSETS] = {"plan.csv", "summary.json", "plan.geojson", "report.html",
+                                                "report-data.js"};
+    int nfiles = assets ? NFILES : F_HTML;
+    char tmp[NFILES][4200], final[NFILES][4200];
+    for (int i = 0; i < nfiles; i++) {
+        const char *name = i < F_ASSETS ? names[i] : asset_name[i - F_ASSETS];
+        const char *slash = strrchr(name, '/');
+        snprintf(final[i], sizeof final[i], "%s/%s", dir, name);
+        snprintf(tmp[i], sizeof tmp[i], "%s/%.*s.%s.%ld.tmp", dir, slash ? (int)(slash - name + 1) : 0, name,
+                 slash ? slash + 1 : name, (long)getpid());
     }
-    int bad = write_plan_csv(tmp[0], v, r)     ? 0
-              : write_summary(tmp[1], v, r, o) ? 1
-              : write_geojson(tmp[2], g, v, r) ? 2
-                                               : -1;
-    for (int i = 0; bad < 0 && i < NFILES; i++)
+    int bad = write_plan_csv(tmp[F_PLAN], v, r)        ? F_PLAN
+              : write_summary(tmp[F_SUMMARY], v, r, o) ? F_SUMMARY
+              : write_geojson(tmp[F_GEOJSON], g, v, r) ? F_GEOJSON
+                                                       : -1;
+    if (bad < 0 && assets)
+        bad = write_report_html(tmp[F_HTML], r, o) ? F_HTML : write_report_data(tmp[F_DATA], v, r) ? F_DATA : -1;
+    for (int k = 0; bad < 0 && assets && k < NASSETS; k++) {
+        char from[4096];
+        asset_path(assets, k, from, sizeof from);
+        if (copy_file(from, tmp[F_ASSETS + k]))
+            bad = F_ASSETS + k;
+    }
+    for (int i = 0; bad < 0 && i < nfiles; i++)
         if (rename(tmp[i], final[i]))
             bad = i;
     if (bad >= 0) {
         int e = errno;
-        for (int i = 0; i < NFILES; i++)
+        for (int i = 0; i < nfiles; i++)
             unlink(tmp[i]);
         return cv_fail(err, CV_EIO, "cannot write %s: %s", final[bad], e ? strerror(e) : "out of memory");
     }

@@ -9,10 +9,17 @@
 #include "batch/report.h"
 #include "cli/cli.h"
 
+#ifndef COVOIT_PAGE_DIR
+#define COVOIT_PAGE_DIR "web/page" /* CMake gives the source tree's: its node_modules hold Leaflet and Chart.js */
+#endif
+#ifndef COVOIT_REPORT_DIR
+#define COVOIT_REPORT_DIR "batch/report_page" /* the report's own script and style sheet */
+#endif
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: covoit batch --graph FILE --in PARTICIPANTS.csv --out DIR [--objective km|matched]\n"
-               "                    [--max-passengers 1] [--price-per-km EUR] [--hub-labels-mb MB]\n\n"
+               "                    [--max-passengers 1] [--price-per-km EUR] [--hub-labels-mb MB] [--no-report]\n\n"
                "Plans the carpools of a community of commuters: who should drive whom to work and back, to save\n"
                "the most vehicle-km per week (--objective km, the default) or to match the most people\n"
                "(--objective matched). The plan is optimal (a maximum-weight matching of every feasible\n"
@@ -21,7 +28,9 @@ static void usage(FILE *f)
                "id,role,home_lon,home_lat,work_lon,work_lat,arrive_by,leave_at,days,seats[,flex_min,\n"
                "max_detour_min,max_detour_pct]; role driver, passenger or either; times HH:MM; days such as\n"
                "\"mon,tue,wed,thu,fri\". Writes DIR/plan.csv (one row per participant), DIR/summary.json (the\n"
-               "figures, optimal and greedy) and DIR/plan.geojson (homes, workplaces, each carpool's routes);\n"
+               "figures, optimal and greedy), DIR/plan.geojson (homes, workplaces, each carpool's routes) and\n"
+               "DIR/report.html (the figures, a map, charts and who is unmatched and why, with its scripts beside\n"
+               "it: Leaflet and Chart.js from web/page's npm packages; --no-report leaves it out);\n"
                "nothing is written when the run fails. A bad row stops the run\n"
                "with its line and column (exit 2).\n");
 }
@@ -31,11 +40,14 @@ int cmd_batch(int argc, char **argv)
     const char *graph = NULL, *in = NULL, *out = NULL;
     cv_batch_options o = cv_batch_defaults();
     long labels_mb = 1024;
+    int report = 1;
     for (int i = 1; i < argc; i++) {
         char *end = NULL;
         if (cli_is_help(argv[i])) {
             usage(stdout);
             return CLI_OK;
+        } else if (!strcmp(argv[i], "--no-report")) {
+            report = 0;
         } else if (!strcmp(argv[i], "--graph") && i + 1 < argc) {
             graph = argv[++i];
         } else if (!strcmp(argv[i], "--in") && i + 1 < argc) {
@@ -110,8 +122,15 @@ int cmd_batch(int argc, char **argv)
     o.labels = hl;
     cv_batch_result r;
     rc = cv_batch_run(g, people, n, &o, &pr, &r, &err);
+    cv_report_assets assets = {COVOIT_REPORT_DIR, COVOIT_PAGE_DIR "/node_modules"};
+    char why[512];
+    if (report && !cv_report_assets_ok(&assets, why, sizeof why)) {
+        fprintf(stderr, "covoit batch: report.html left out: %s (bash scripts/deps.sh installs the npm packages)\n",
+                why);
+        report = 0;
+    }
     if (!rc)
-        rc = cv_batch_write(out, g, people, &r, &o, &err);
+        rc = cv_batch_write(out, g, people, &r, &o, report ? &assets : NULL, &err);
     if (!rc)
         printf("%zu participants, %llu pairs within the detour's bound, %llu routes, %zu feasible pairs: %zu carpools, "
                "%zu matched (%.0f %%), %.1f km saved per week "

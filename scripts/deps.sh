@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages covoit needs, only those that are missing (run as root on a fresh machine), and
-# the map page's npm packages (Leaflet, pinned by web/page/package-lock.json) when they are missing or older.
+# the npm packages (Leaflet and Chart.js for the map page and the batch report, pinned by web/page/package-lock.json;
+# with --tests, Chromium and playwright-core for the browser tests, pinned by tests/browser/package-lock.json) when
+# they are missing or older.
 set -euo pipefail
 # clang, libclang-rt-14-dev (libFuzzer and clang's sanitizer runtimes) and llvm (llvm-symbolizer, for readable
 # stacks): the fuzz targets of tests/fuzz; clang-format: the test command checks the tree is formatted
@@ -9,6 +11,8 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libosmium2-dev libprotozero-dev zlib1g-dev libbz2-dev libexpat1-dev
       libmicrohttpd-dev libcurl4-openssl-dev liblemon-dev libcsv-dev libsqlite3-dev libjansson-dev libcmocka-dev
       clang libclang-rt-14-dev llvm clang-format)
+# --tests: what only the test suite needs too (scripts/test.sh): Chromium for the browser tests
+[ "${1:-}" = "--tests" ] && pkgs+=(chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,4 +31,10 @@ if [ ! -f "$page/node_modules/leaflet/dist/leaflet.js" ] ||
    [ "$page/package-lock.json" -nt "$page/node_modules/.package-lock.json" ]; then
   echo "installing the map page's npm packages: npm ci --prefix web/page" >&2
   npm ci --prefix "$page" --no-audit --no-fund --loglevel=error >/dev/null
+fi
+browser="$(cd "$(dirname "$0")/.." && pwd)/tests/browser"
+if [ "${1:-}" = "--tests" ] && { [ ! -d "$browser/node_modules/playwright-core" ] ||
+   [ "$browser/package-lock.json" -nt "$browser/node_modules/.package-lock.json" ]; }; then
+  echo "installing the browser tests' npm packages: npm ci --prefix tests/browser" >&2
+  npm ci --prefix "$browser" --no-audit --no-fund --loglevel=error >/dev/null
 fi

@@ -2,7 +2,7 @@
 # The whole test suite: installs what is missing, builds with AddressSanitizer and UBSan, runs every ctest test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
+bash scripts/deps.sh --tests
 # The C and C++ sources are formatted as .clang-format says (`bash scripts/format.sh` formats them).
 sources=$(git ls-files '*.c' '*.h' '*.cpp')
 if [ -z "$sources" ] || ! clang-format --dry-run --Werror $sources; then

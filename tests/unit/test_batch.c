@@ -397,6 +397,19 @@ static void test_command(void **state)
     assert_non_null(strstr(geo, "\"LineString\""));
     assert_non_null(strstr(geo, "\"way\":\"back\""));
     free(geo);
+    /* the report and what it loads, beside it (the browser test opens it) */
+    snprintf(path, sizeof path, "%s/report.html", out);
+    char *html = read_text(path);
+    assert_non_null(html);
+    assert_non_null(strstr(html, "<td class=\"best\" id=\"carpools\">1</td>"));
+    assert_non_null(strstr(html, "OpenStreetMap"));
+    free(html);
+    static const char *const beside[] = {"report-data.js", "report.js",       "report.css",
+                                         "lib/leaflet.js", "lib/leaflet.css", "lib/chart.umd.js"};
+    for (size_t i = 0; i < sizeof beside / sizeof *beside; i++) {
+        snprintf(path, sizeof path, "%s/%s", out, beside[i]);
+        assert_int_equal(access(path, R_OK), 0);
+    }
     /* a bad row: exit 2, the error names it, the directory is left as it was */
     char out2[1100];
     snprintf(out2, sizeof out2, "%s2", out);

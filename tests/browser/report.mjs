@@ -1,0 +1,78 @@
+// report.mjs — covoit batch's report.html in a real browser (Debian's Chromium, headless, driven by
+// playwright-core): the example population of the repository planned on the bundled Porto extract, the page
+// opened from its directory. It must load with no console error and no failed or outside request, show the
+// figures of summary.json, draw every carpool on the map and its three charts, and list who is unmatched by reason.
+// A screenshot is left in the build directory.
+//
+// node report.mjs COVOIT_BIN PORTO_PBF COMMUTERS_CSV WORK_DIR
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const [covoit, pbf, csv, work] = process.argv.slice(2);
+if (!work) {
+  console.error('usage: node report.mjs COVOIT_BIN PORTO_PBF COMMUTERS_CSV WORK_DIR');
+  process.exit(2);
+}
+const failures = [];
+function check(ok, what) {
+  if (!ok) failures.push(what);
+  console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
+}
+
+mkdirSync(work, { recursive: true });
+const graph = join(work, 'report_porto.cvg');
+const out = join(work, 'report_plan');
+rmSync(out, { recursive: true, force: true });
+if (!existsSync(graph)) execFileSync(covoit, ['import', pbf, '-o', graph], { stdio: ['ignore', 'ignore', 'inherit'] });
+const said = execFileSync(covoit, ['batch', '--graph', graph, '--in', csv, '--out', out], { encoding: 'utf8' });
+console.log(said.trim());
+const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+check(summary.carpools > 10, `covoit batch planned ${summary.carpools} carpools`);
+
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+const page = await browser.newPage({ viewport: { width: 1280, height: 1800 } });
+const errors = [];
+const outside = [];
+page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+page.on('pageerror', (e) => errors.push(String(e)));
+page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()}`));
+page.on('request', (r) => { if (!r.url().startsWith('file:')) outside.push(r.url()); });
+await page.goto(pathToFileURL(join(out, 'report.html')).href);
+await page.waitForSelector('body[data-ready="yes"]', { timeout: 20000 }).catch(() => {});
+check(await page.getAttribute('body', 'data-ready') === 'yes', 'report.js ran to its end');
+check(errors.length === 0, `no console or page error${errors.length ? ': ' + errors.join(' | ') : ''}`);
+check(outside.length === 0, `no request outside the report's directory${outside.length ? ': ' + outside.join(' ') : ''}`);
+
+const carpools = (await page.textContent('#carpools')).trim();
+check(carpools === String(summary.carpools), `the page's carpools (${carpools}) are summary.json's`);
+const km = (await page.textContent('#km')).replace(/,/g, '').trim();
+check(Math.abs(Number(km) - summary.km_saved_per_week) <= 1, `the page's km saved (${km}) are summary.json's`);
+const drawn = await page.evaluate(() => ({
+  canvases: document.querySelectorAll('#map canvas').length,
+  lines: Number(document.getElementById('map').dataset.lines),
+  attribution: document.querySelector('.leaflet-control-attribution')?.textContent || '',
+}));
+check(drawn.canvases >= 1 && drawn.lines === summary.carpools, `the map draws every carpool (${drawn.lines})`);
+check(/OpenStreetMap/.test(drawn.attribution), `the map credits OpenStreetMap ("${drawn.attribution}")`);
+const charts = await page.evaluate(() => ['versus', 'detours', 'saved'].map((id) => {
+  const c = window.Chart.getChart(id);
+  return c ? c.data.datasets.reduce((n, d) => n + d.data.reduce((a, b) => a + b, 0), 0) : -1;
+}));
+check(charts[1] === summary.carpools && charts[2] === summary.carpools,
+  `the histograms count every carpool (${charts[1]}, ${charts[2]})`);
+check(Math.abs(charts[0] - summary.km_saved_per_week - summary.greedy.km_saved_per_week) < 1,
+  'the comparison shows both plans\' km saved');
+const unmatched = await page.$$eval('#unmatched details summary', (s) => s.map((x) => x.textContent));
+const listed = unmatched.reduce((n, t) => n + Number(t.split(': ').pop()), 0);
+check(listed === summary.participants - summary.participants_matched,
+  `the unmatched are listed by reason (${unmatched.join('; ')})`);
+await page.screenshot({ path: join(work, 'report.png'), fullPage: true });
+await browser.close();
+if (failures.length) {
+  console.error(`report.mjs: ${failures.length} check(s) failed`);
+  process.exit(1);
+}
+console.log(`report.mjs: all checks passed; screenshot ${join(work, 'report.png')}`);
