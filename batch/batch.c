@@ -138,6 +138,16 @@ static cv_cost cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, uint64_t
     return (cv_cost){cell.duration_ds, cell.distance_dm};
 }
 
+/* The same, in a run of sources to the one target t. */
+static cv_cost cost_to(cv_ch_query *q, const cv_snap *s, const cv_snap *t, uint64_t *asked)
+{
+    cv_table_cell cell;
+    (*asked)++;
+    if (cv_ch_cost_to(q, s, t, &cell))
+        return (cv_cost){CV_UNREACHABLE, CV_UNREACHABLE};
+    return (cv_cost){cell.duration_ds, cell.distance_dm};
+}
+
 /* A uniform grid of the riders' homes. */
 typedef struct grid {
     double lon0, lat0, cell_lon, cell_lat;
@@ -401,8 +411,9 @@ static int driver_pairs(share_worker *w, size_t di, cand **csp, size_t *cap_c)
     const cv_batch_person *dx = &out->people[di];
     if (!cv_person_drives(d))
         return 0;
-    int64_t lim_ds, lim_dm;
+    int64_t lim_ds, lim_dm, blim_ds, blim_dm;
     allowed(d, dx->out, &lim_ds, &lim_dm);
+    allowed(d, dx->back, &blim_ds, &blim_dm);
     double reach_m = (lim_dm + (int64_t)dx->out.dm) / 10.0; /* the rider's home is within this of d's */
     int x0, y0, x1, y1;
     double dlat = reach_m / 111195.0, dlon = reach_m / (111195.0 * fmax(cos(cv_deg(d->home.lat) * PI / 180), 0.01));
@@ -426,9 +437,16 @@ static int driver_pairs(share_worker *w, size_t di, cand **csp, size_t *cap_c)
                 if (to_p + from_p + px->out.dm - dx->out.dm > lim_dm)
                     continue;
                 w->within_bound++;
-                /* within reach: the days and the hours that can never fit, before any route */
+                /* within reach: the days and the hours that can never fit, before any route. Out, the driver
+                   reaches work after the rider, by the leg from the rider's work to the driver's, which the
+                   detour's limit caps (the whole way out, less the rider's own route); back, the driver reaches the
+                   rider's work after leaving their own, by a leg the limit caps likewise */
+                int64_t leg_out_s = (lim_ds + (int64_t)dx->out.ds - px->out.ds) / 10 + 1;
+                int64_t leg_back_s = (blim_ds + (int64_t)dx->back.ds - px->back.ds) / 10 + 1;
                 if (!(d->days & p->days) || p->arrive_by_s - p->flex_s > d->arrive_by_s ||
-                    d->leave_at_s > p->leave_at_s + p->flex_s) {
+                    d->arrive_by_s - d->flex_s > p->arrive_by_s + leg_out_s ||
+                    d->leave_at_s > p->leave_at_s + p->flex_s ||
+                    p->leave_at_s > d->leave_at_s + d->flex_s + leg_back_s) {
                     near[di] = near[pi] = 1;
                     continue;
                 }
@@ -451,12 +469,12 @@ static int driver_pairs(share_worker *w, size_t di, cand **csp, size_t *cap_c)
             }
         }
     *csp = cs;
-    /* then the rider's work to the driver's (the whole way out), the driver's work to the rider's (the driver's
-       label once again), the rider's home to the driver's, and the rules */
+    /* then the rider's work to the driver's (the whole way out; the driver's work's label combined once for all),
+       the driver's work to the rider's (likewise), the rider's home to the driver's (likewise), and the rules */
     size_t kept = 0;
     for (size_t k = 0; !rc && k < nc; k++) {
         const cv_batch_person *px = &out->people[cs[k].p];
-        cv_cost pd = cost(q, &px->work, &dx->work, &w->routes), dp = cs[k].dp;
+        cv_cost pd = cost_to(q, &px->work, &dx->work, &w->routes), dp = cs[k].dp;
         if (!reachable(pd) || (int64_t)dp.dm + px->out.dm + pd.dm - dx->out.dm > lim_dm ||
             (int64_t)dp.ds + px->out.ds + pd.ds - dx->out.ds > lim_ds)
             continue;
@@ -468,7 +486,7 @@ static int driver_pairs(share_worker *w, size_t di, cand **csp, size_t *cap_c)
     for (size_t k = 0; !rc && k < kept; k++) {
         uint32_t pi = cs[k].p;
         const cv_batch_person *px = &out->people[pi];
-        cv_cost ph = cost(q, &px->home, &dx->home, &w->routes);
+        cv_cost ph = cost_to(q, &px->home, &dx->home, &w->routes);
         pair pr = {(uint32_t)di, pi, {0}};
         int ok = pair_check(d, dx, &v[pi], px, cs[k].dp, cs[k].pd, cs[k].dw, ph, c->o, &pr.c);
         if (ok)
@@ -619,8 +637,10 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
     free(homes);
     if (!rc && progress)
         cv_progress_phase(progress, "shareability");
+    double t1 = cv_now();
     if (!rc)
         rc = shareability(g, v, n, o, out, &gr, near, fits, progress, &ps, err);
+    out->share_s = cv_now() - t1;
     free(gr.first), free(gr.items);
     cv_ch_query_free(q);
     if (!rc) {
@@ -629,7 +649,9 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
         if (ps.n)
             qsort(ps.v, ps.n, sizeof *ps.v, by_pair);
         out->pairs = ps.n;
+        t1 = cv_now();
         rc = solve_exact(&ps, n, o, &out->optimal, err);
+        out->exact_s = cv_now() - t1;
     }
     if (!rc) {
         if (progress)

@@ -86,6 +86,7 @@ typedef struct cv_batch_result {
     int proven_optimal;    /* 1: optimal is proven so (a maximum-weight matching) */
     double upper_bound_km; /* a proven bound on the km saved per week (= optimal's when proven) */
     double seconds;
+    double share_s, exact_s; /* of them: the shareability graph, the exact plan */
 } cv_batch_result;
 
 /* Plans the n participants of v on g: every home and work snapped (CV_ENOSEGMENT naming the participant's line

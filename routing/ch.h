@@ -64,6 +64,10 @@ typedef struct cv_table_cell {
    and distances along, so nothing is unpacked. Returns 0, or CV_ENOROUTE (out->weight CV_INF_WEIGHT). */
 int cv_ch_cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_table_cell *out);
 
+/* The same, for a run of sources to one target t: with hub labels, t's are combined once for the run (cv_ch_cost
+   keeps the source's for a run of targets). Without them, cv_ch_cost. */
+int cv_ch_cost_to(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_table_cell *out);
+
 /* Many-to-many: out[i * nd + j] is the route from src[i] to dst[j]. Backward searches from the destinations fill
    per-node buckets, forward searches from the sources scan them. Returns 0 or CV_ENOMEM. */
 int cv_ch_table(cv_ch_query *q, const cv_snap *src, size_t ns, const cv_snap *dst, size_t nd, cv_table_cell *out,

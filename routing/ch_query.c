@@ -399,14 +399,19 @@ static node_track chain_track(const cv_ch_query *q, const side *s, uint32_t r)
     return t;
 }
 
-int cv_ch_cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_table_cell *out)
+/* cv_ch_cost and cv_ch_cost_to: to_many 1 combines the source's labels (one source, many targets), 0 the
+   target's. */
+static int ch_cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, int to_many, cv_table_cell *out)
 {
     uint64_t best;
     uint32_t meet = NONE, dur = 0, len = 0;
     int direct;
     if (q->hlq) {
         q->settled = 0;
-        cv_hl_cost(q->hlq, s, t, &best, &direct, &dur, &len);
+        if (to_many)
+            cv_hl_cost(q->hlq, s, t, &best, &direct, &dur, &len);
+        else
+            cv_hl_cost_to(q->hlq, s, t, &best, &direct, &dur, &len);
     } else {
         search(q, s, t, &best, &meet, &direct);
     }
@@ -427,6 +432,16 @@ int cv_ch_cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_table_cell
         out->distance_dm = f.len + b.len;
     }
     return 0;
+}
+
+int cv_ch_cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_table_cell *out)
+{
+    return ch_cost(q, s, t, 1, out);
+}
+
+int cv_ch_cost_to(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_table_cell *out)
+{
+    return ch_cost(q, s, t, 0, out);
 }
 
 int cv_ch_route(cv_ch_query *q, const cv_snap *s, const cv_snap *t, cv_path *out, cv_error *err)

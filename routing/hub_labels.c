@@ -767,6 +767,39 @@ int cv_hl_route(cv_hl_query *w, const cv_snap *s, const cv_snap *t, cv_path *out
     return cv_path_finish(g, out);
 }
 
+void cv_hl_cost_to(cv_hl_query *w, const cv_snap *s, const cv_snap *t, uint64_t *weight, int *direct, uint32_t *dur,
+                   uint32_t *len)
+{
+    const cv_hub_labels *hl = w->hl;
+    const cv_graph *g = hl->g;
+    uint64_t best = cv_path_direct_weight(g, s, t);
+    *direct = best != UINT64_MAX;
+    cv_hl_combine(w, t, 0); /* the target's backward labels, combined once for a run of sources */
+    cv_seed ss[CV_MAX_SEEDS];
+    uint32_t ns = cv_source_seeds(g, s, ss, CV_MAX_SEEDS), hub = NONE, seed = 0, pos = 0;
+    for (uint32_t j = 0; j < ns; j++) {
+        uint32_t n;
+        const cv_hl_entry *e = cv_hl_label(hl, 1, g->a.ch_rank[ss[j].node], &n, NULL);
+        uint32_t base = (uint32_t)(e - hl->e[1]);
+        for (uint32_t i = 0; i < n; i++) {
+            uint32_t h = e[i].hub;
+            if (w->hmark[h] != w->mark)
+                continue;
+            uint64_t c = (uint64_t)w->hcell[h].weight + ss[j].weight + e[i].weight;
+            if (c < best)
+                best = c, *direct = 0, hub = h, seed = j, pos = base + i;
+        }
+    }
+    *weight = best;
+    if (hub != NONE) {
+        const cv_hl_info *f = &hl->info[1][pos];
+        uint32_t bd, bl;
+        hl_track(w, &w->hcell[hub], &bd, &bl);
+        *dur = ss[seed].duration_ds + f->duration_ds + bd;
+        *len = ss[seed].distance_dm + f->distance_dm + bl;
+    }
+}
+
 void cv_hl_cost(cv_hl_query *w, const cv_snap *s, const cv_snap *t, uint64_t *weight, int *direct, uint32_t *dur,
                 uint32_t *len)
 {

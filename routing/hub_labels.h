@@ -120,6 +120,12 @@ void cv_hl_hub_track(const cv_hl_query *w, uint32_t k, uint32_t *dur, uint32_t *
    CV_ENOROUTE, CV_ENOMEM or CV_EINTERNAL (labels that do not lead to their hub). */
 int cv_hl_route(cv_hl_query *w, const cv_snap *s, const cv_snap *t, cv_path *out, cv_error *err);
 
+/* The same as cv_hl_cost, with the target's labels combined instead of the source's: for a run of sources to one
+   target (the target is combined once, as cv_hl_combine keeps it), where cv_hl_cost suits one source and many
+   targets. */
+void cv_hl_cost_to(cv_hl_query *w, const cv_snap *s, const cv_snap *t, uint64_t *weight, int *direct, uint32_t *dur,
+                   uint32_t *len);
+
 /* The cost of the route from s to t, without the path: *weight gets its weight (UINT64_MAX when t cannot be
    reached), *direct whether the ride along one edge is best (cv_path_direct_weight), and when neither, *dur and
    *len its duration and distance. */

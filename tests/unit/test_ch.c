@@ -249,6 +249,39 @@ static void check_spaces(const cv_graph *g, const cv_hub_labels *hl, int pairs)
     cv_ch_query_free(lq);
 }
 
+/* A run of sources to one target (cv_ch_cost_to: the target's labels combined once) gives what each pair asked
+   alone gives (cv_ch_cost), weight, duration and distance, with hub labels and without; runs interleaved with
+   cv_ch_cost on other points, so that neither keeps a combination it should not. */
+static void check_cost_to(const cv_graph *g, const cv_hub_labels *hl, int runs)
+{
+    cv_ch_query *ch = cv_ch_query_new(g), *lq = labelled(g, hl), *ref = labelled(g, hl);
+    int reached = 0;
+    for (int r = 0; r < runs; r++) {
+        cv_snap t = random_snap(g);
+        for (int i = 0; i < 20; i++) {
+            cv_snap s = random_snap(g), u = random_snap(g);
+            cv_table_cell a, b, c, x;
+            int ra = cv_ch_cost(ref, &s, &t, &a), rb = cv_ch_cost_to(lq, &s, &t, &b),
+                rc = cv_ch_cost_to(ch, &s, &t, &c);
+            assert_int_equal(ra, rb);
+            assert_int_equal(ra, rc);
+            if (!ra) {
+                reached++;
+                assert_int_equal(a.weight, b.weight);
+                assert_int_equal(a.duration_ds, b.duration_ds);
+                assert_int_equal(a.distance_dm, b.distance_dm);
+                assert_int_equal(a.weight, c.weight);
+            }
+            if (i % 7 == 3) /* another question in between, one to many */
+                cv_ch_cost(lq, &u, &s, &x);
+        }
+    }
+    assert_true(reached > runs * 10);
+    cv_ch_query_free(ch);
+    cv_ch_query_free(lq);
+    cv_ch_query_free(ref);
+}
+
 static void run_extract(const char *pbf, const char *name, int pairs)
 {
     cv_graph *g = load(pbf, name);
@@ -270,6 +303,7 @@ static void run_extract(const char *pbf, const char *name, int pairs)
     check_tables(g, NULL, 3, 40);
     check_tables(g, hl, 3, 40);
     check_spaces(g, hl, 1000);
+    check_cost_to(g, hl, 50);
     cv_hub_labels_free(hl);
     cv_graph_close(g);
 }
