@@ -380,7 +380,8 @@ typedef struct share_ctx {
     const cv_batch_options *o;
     const cv_batch_result *out;
     const grid *gr;
-    atomic_size_t next; /* the next driver to look at */
+    const cv_xyz *hx, *wx; /* everyone's snapped home and work as vectors (cv_chord_m) */
+    atomic_size_t next;    /* the next driver to look at */
     cv_progress *progress;
 } share_ctx;
 
@@ -430,10 +431,10 @@ static int driver_pairs(share_worker *w, size_t di, cand **csp, size_t *cap_c)
                 if (pi == di || !cv_person_rides(p))
                     continue;
                 /* the driver's added distance is at least the straight lines to the rider's home and from the
-                   rider's work (roads between snapped points are never shorter), plus the rider's own route, minus
-                   the driver's */
-                double to_p = 10.0 * cv_distance_m(dh, px->home.location);
-                double from_p = 10.0 * cv_distance_m(px->work.location, dx->work.location);
+                   rider's work (roads between snapped points are never shorter; the chords through the Earth, which
+                   are shorter still and cost no trigonometry), plus the rider's own route, minus the driver's */
+                double to_p = 10.0 * cv_chord_m(c->hx[di], c->hx[pi]);
+                double from_p = 10.0 * cv_chord_m(c->wx[pi], c->wx[di]);
                 if (to_p + from_p + px->out.dm - dx->out.dm > lim_dm)
                     continue;
                 w->within_bound++;
@@ -531,10 +532,14 @@ static int shareability(const cv_graph *g, const cv_person *v, size_t n, const c
     int nt = o->threads > 0 ? o->threads : cores > 0 ? (int)cores : 1;
     if (nt > 64)
         nt = 64;
-    share_ctx c = {g, v, n, o, out, gr, 0, progress};
+    share_ctx c = {g, v, n, o, out, gr, NULL, NULL, 0, progress};
+    cv_xyz *hx = malloc((n ? n : 1) * sizeof *hx), *wx = malloc((n ? n : 1) * sizeof *wx);
+    for (size_t i = 0; hx && wx && i < n; i++)
+        hx[i] = cv_xyz_of(out->people[i].home.location), wx[i] = cv_xyz_of(out->people[i].work.location);
+    c.hx = hx, c.wx = wx;
     share_worker *w = calloc((size_t)nt, sizeof *w);
     pthread_t *th = calloc((size_t)nt, sizeof *th);
-    int rc = w && th ? 0 : cv_fail(err, CV_ENOMEM, "out of memory");
+    int rc = w && th && hx && wx ? 0 : cv_fail(err, CV_ENOMEM, "out of memory");
     int started = 0;
     for (int t = 0; !rc && t < nt; t++) {
         w[t].ctx = &c;
@@ -571,7 +576,7 @@ static int shareability(const cv_graph *g, const cv_person *v, size_t n, const c
             free(w[t].near), free(w[t].fits);
         cv_ch_query_free(w[t].q);
     }
-    free(w), free(th);
+    free(w), free(th), free(hx), free(wx);
     return rc;
 }
 

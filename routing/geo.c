@@ -26,6 +26,12 @@ double cv_distance_m(cv_coord a, cv_coord b)
     return 2 * EARTH_RADIUS_M * asin(sqrt(h));
 }
 
+cv_xyz cv_xyz_of(cv_coord p)
+{
+    double la = cv_deg(p.lat) * DEG2RAD, lo = cv_deg(p.lon) * DEG2RAD;
+    return (cv_xyz){EARTH_RADIUS_M * cos(la) * cos(lo), EARTH_RADIUS_M * cos(la) * sin(lo), EARTH_RADIUS_M * sin(la)};
+}
+
 cv_local_frame cv_frame_at(cv_coord p)
 {
     /* Good to centimetres over the few hundred metres that snapping looks at. */

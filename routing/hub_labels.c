@@ -786,7 +786,11 @@ void cv_hl_cost_to(cv_hl_query *w, const cv_snap *s, const cv_snap *t, uint64_t 
             if (w->hmark[h] != w->mark)
                 continue;
             uint64_t c = (uint64_t)w->hcell[h].weight + ss[j].weight + e[i].weight;
-            if (c < best)
+            /* a tie goes where hl_search's goes, the hub first found in the target's labels, so that both give
+               the same route's duration and distance */
+            if (c < best || (c == best && hub != NONE &&
+                             (w->hcell[h].seed < w->hcell[hub].seed ||
+                              (w->hcell[h].seed == w->hcell[hub].seed && w->hcell[h].pos < w->hcell[hub].pos))))
                 best = c, *direct = 0, hub = h, seed = j, pos = base + i;
         }
     }
