@@ -194,7 +194,11 @@ int cv_population_write(const char *path, const cv_person *v, size_t n, cv_error
     if (!f)
         return cv_fail(err, CV_EIO, "cannot write %s: %s", path, strerror(errno));
     static const char *const names[7] = {"mon", "tue", "wed", "thu", "fri", "sat", "sun"};
-    fputs("id,role,home_lon,home_lat,work_lon,work_lat,arrive_by,leave_at,days,seats,flex_min\n", f);
+    int caps = 0; /* the detour caps' columns, when someone has one */
+    for (size_t i = 0; i < n; i++)
+        caps |= v[i].max_detour_s >= 0 || v[i].max_detour_pct >= 0;
+    fputs("id,role,home_lon,home_lat,work_lon,work_lat,arrive_by,leave_at,days,seats,flex_min", f);
+    fputs(caps ? ",max_detour_min,max_detour_pct\n" : "\n", f);
     for (size_t i = 0; i < n; i++) {
         const cv_person *p = &v[i];
         char days[40] = "", a[8], l[8];
@@ -210,7 +214,16 @@ int cv_population_write(const char *path, const cv_person *v, size_t n, cv_error
         fprintf(f, ",%s,%.7f,%.7f,%.7f,%.7f,%s,%s,", cv_role_name(p->role), cv_deg(p->home.lon), cv_deg(p->home.lat),
                 cv_deg(p->work.lon), cv_deg(p->work.lat), a, l);
         csv_fwrite(f, days, strlen(days));
-        fprintf(f, ",%d,%d\n", p->seats, p->flex_s / 60);
+        fprintf(f, ",%d,%d", p->seats, p->flex_s / 60);
+        if (caps && p->max_detour_s >= 0)
+            fprintf(f, ",%d", p->max_detour_s / 60);
+        else if (caps)
+            fputs(",", f);
+        if (caps && p->max_detour_pct >= 0)
+            fprintf(f, ",%.17g", p->max_detour_pct);
+        else if (caps)
+            fputs(",", f);
+        fputs("\n", f);
     }
     return fclose(f) ? cv_fail(err, CV_EIO, "cannot write %s: %s", path, strerror(errno)) : 0;
 }

@@ -28,7 +28,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
     esac
 done
-all=(fuzz_http_raw fuzz_http_api fuzz_http_auth fuzz_graph fuzz_osm_xml fuzz_osm_pbf fuzz_config)
+all=(fuzz_http_raw fuzz_http_api fuzz_http_auth fuzz_graph fuzz_osm_xml fuzz_osm_pbf fuzz_config fuzz_population)
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 
 # the same flags as the short runs of tests/fuzz/CMakeLists.txt
@@ -37,11 +37,12 @@ dict_of() {
     fuzz_http_raw | fuzz_http_api | fuzz_http_auth) echo http ;;
     fuzz_osm_xml) echo osm_xml ;;
     fuzz_config) echo config ;;
+    fuzz_population) echo population ;;
     esac
 }
 quiet_of() {
     case "$1" in
-    fuzz_http_raw | fuzz_http_api | fuzz_http_auth | fuzz_config) echo -close_fd_mask=2 ;;
+    fuzz_http_raw | fuzz_http_api | fuzz_http_auth | fuzz_config | fuzz_population) echo -close_fd_mask=2 ;;
     esac
 }
 
