@@ -2594,13 +2594,11 @@ int cv_store_outbox_stats(cv_store *s, cv_outbox_stats *out, cv_error *err)
     return rc;
 }
 
-int cv_store_add_remote_booking(cv_store *s, const cv_remote_booking *b, cv_error *err)
+/* The row of b, made now (CV_ECONFLICT when its uuid exists). */
+static int insert_remote(cv_store *s, const cv_remote_booking *b, int64_t now, cv_error *err)
 {
-    if (!s || !b || !b->uuid[0] || !b->partner[0] || !b->owner[0] || (unsigned)b->status > CV_PARTNER_CANCELLED)
-        return cv_fail(err, CV_EINVAL, "cv_store_add_remote_booking: missing argument");
     char conflict[80];
     snprintf(conflict, sizeof conflict, "booking %s exists already", b->uuid);
-    int64_t now = store_now(s);
     return write_one(s,
                      "INSERT INTO remote_bookings(uuid, partner, owner, journey, doc, status, created, updated, "
                      "side, request_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8, NULLIF(?9, 0))",
@@ -2608,23 +2606,25 @@ int cv_store_add_remote_booking(cv_store *s, const cv_remote_booking *b, cv_erro
                      b->journey, b->doc, (int)b->status, now, b->side ? 1 : 0, b->request_id);
 }
 
+int cv_store_add_remote_booking(cv_store *s, const cv_remote_booking *b, cv_error *err)
+{
+    if (!s || !b || !b->uuid[0] || !b->partner[0] || !b->owner[0] || (unsigned)b->status > CV_PARTNER_CANCELLED)
+        return cv_fail(err, CV_EINVAL, "cv_store_add_remote_booking: missing argument");
+    return insert_remote(s, b, store_now(s), err);
+}
+
 int cv_store_add_event_booking(cv_store *s, const cv_remote_booking *b, const char *event, cv_error *err)
 {
     if (!s || !b || !b->uuid[0] || !b->partner[0] || !event || b->side || (unsigned)b->status > CV_PARTNER_CANCELLED)
         return cv_fail(err, CV_EINVAL, "cv_store_add_event_booking: missing argument");
-    char conflict[80];
-    snprintf(conflict, sizeof conflict, "booking %s exists already", b->uuid);
     int64_t now = store_now(s);
     int rc = tx_begin(s, 1, err);
     if (!rc)
-        rc = write_one(s,
-                       "INSERT INTO remote_bookings(uuid, partner, owner, journey, doc, status, created, updated, "
-                       "side) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, 0)",
-                       "cannot record the booking", NULL, conflict, err, "tttttni", b->uuid, b->partner, b->owner,
-                       b->journey, b->doc, (int)b->status, now);
+        rc = insert_remote(s, b, now, err);
     if (!rc)
         rc = write_one(s, "INSERT INTO remote_events(id, uuid, status, at) VALUES (?1, ?2, ?3, ?4)",
-                       "cannot record the event", NULL, conflict, err, "ttni", event, b->uuid, (int)b->status, now);
+                       "cannot record the event", NULL, "the event exists already", err, "ttni", event, b->uuid,
+                       (int)b->status, now);
     return tx_end(s, rc, err);
 }
 
