@@ -122,8 +122,8 @@ int main(int argc, char **argv)
         int ok = !target || r.seconds < target;
         failed |= !ok;
         for (int k = 0; k < 2; k++)
-            fprintf(outs[k], "%8ld %8.1f %10llu %10llu %9zu %9zu %9zu %11.0f %11.0f %7.3f %8.1f %8.1f %8.1f %8.0f%s\n", n, gen_s,
-                    (unsigned long long)r.within_bound, (unsigned long long)r.routes, r.pairs,
+            fprintf(outs[k], "%8ld %8.1f %10llu %10llu %9zu %9zu %9zu %11.0f %11.0f %7.3f %8.1f %8.1f %8.1f %8.0f%s\n",
+                    n, gen_s, (unsigned long long)r.within_bound, (unsigned long long)r.routes, r.pairs,
                     r.optimal.figures.carpools, r.greedy.figures.carpools, r.optimal.figures.km_saved_week,
                     r.greedy.figures.km_saved_week, ratio, r.seconds, r.share_s, r.exact_s, peak_mb(),
                     !target ? ""
@@ -135,7 +135,8 @@ int main(int argc, char **argv)
     }
     for (int k = 0; k < 2; k++)
         fprintf(outs[k], "plan s: cv_batch_run (snapping, trips alone, the shareability graph, the optimum and the "
-                         "greedy plan), labels built before; share s: of it, the shareability graph; exact s: the exact plan; peak MB: the process's high-water mark so far (labels "
+                         "greedy plan), labels built before; share s: of it, the shareability graph; exact s: the "
+                         "exact plan; peak MB: the process's high-water mark so far (labels "
                          "included); ratio: optimum's km saved / greedy's. Targets: 10,000 in under 30 s, 100,000 "
                          "in under 600 s.\n");
     fclose(rep);
