@@ -103,6 +103,11 @@ static int stop_at(const cv_graph *g, cv_coord p, cv_coord *out)
     cv_snap s;
     if (cv_snap_point(g, p, &so, &s, NULL))
         return -1;
+    /* on the main network only: a place that snaps to an island (no edge of the largest component within reach)
+       would have no route to anyone's */
+    const cv_edge *e = &g->a.edges[s.edge];
+    if (g->a.node_component[e->u] != g->hdr.largest_component || g->a.node_component[e->v] != g->hdr.largest_component)
+        return -1;
     *out = s.location;
     return 0;
 }

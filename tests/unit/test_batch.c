@@ -483,6 +483,34 @@ static void test_synth(void **state)
     free(a), free(b), free(back);
 }
 
+/* Every synthetic commuter has a road route from home to work and back: a place that snapped to an island of the
+   road network (no edge of the main one within 300 m) made `covoit batch` refuse a whole population (seed 7 on
+   Monaco: its 12th commuter's workplace). */
+static void test_synth_routable(void **state)
+{
+    (void)state;
+    cv_synth_options so = cv_synth_defaults();
+    so.seed = 7;
+    cv_person *v = NULL;
+    cv_error err = {0};
+    if (cv_population_synth(g, 200, &so, &v, &err))
+        fail_msg("%s", err.text);
+    cv_ch_query *q = cv_ch_query_new(g);
+    assert_non_null(q);
+    cv_snap_options o = cv_snap_defaults();
+    o.stop_only = 1;
+    for (size_t i = 0; i < 200; i++) {
+        cv_snap h, w;
+        assert_int_equal(cv_snap_point(g, v[i].home, &o, &h, NULL), 0);
+        assert_int_equal(cv_snap_point(g, v[i].work, &o, &w, NULL), 0);
+        cv_cost out = cost_of(q, &h, &w), back = cost_of(q, &w, &h);
+        if (out.ds == CV_UNREACHABLE || back.ds == CV_UNREACHABLE)
+            fail_msg("commuter %s (seed 7): no route between home and work", v[i].id);
+    }
+    cv_ch_query_free(q);
+    free(v);
+}
+
 /* The example population the repository ships (data/commuters-porto.csv, made with bench/popgen on Porto, seed
    2026): it reads whole, 500 commuters of every role, all in the Porto area. */
 static void test_example_file(void **state)
@@ -510,9 +538,14 @@ static void test_example_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_csv),           cmocka_unit_test(test_optimal_km), cmocka_unit_test(test_optimal_matched),
-        cmocka_unit_test(test_off_the_roads), cmocka_unit_test(test_command),    cmocka_unit_test(test_synth),
+        cmocka_unit_test(test_csv),
+        cmocka_unit_test(test_optimal_km),
+        cmocka_unit_test(test_optimal_matched),
+        cmocka_unit_test(test_off_the_roads),
+        cmocka_unit_test(test_command),
+        cmocka_unit_test(test_synth),
         cmocka_unit_test(test_example_file),
+        cmocka_unit_test(test_synth_routable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
