@@ -67,7 +67,7 @@ static int number(json_t *j, const char *key, double lo, double hi, double *out)
 /* A partner's DriverJourney as an item of our answer, when it is one and answers q (its pickup and drop-off
    within the radius asked, its pickup in the time window): NULL otherwise, and the partner's answer is not
    trusted further than that. */
-static json_t *partner_item(const char *operator, json_t * j, const cv_request *q, ranked *rk)
+static json_t *partner_item(const char *op, json_t *j, const cv_request *q, ranked *rk)
 {
     double plat, plng, dlat, dlng;
     json_t *id = json_object_get(j, "id"), *date = json_object_get(j, "passengerPickupDate");
@@ -92,14 +92,13 @@ static json_t *partner_item(const char *operator, json_t * j, const cv_request *
     rk->mismatch_s = mismatch;
     rk->walk_m = walk_from + walk_to;
     rk->price = json_is_number(amount) ? json_number_value(amount) : 0;
-    json_t *item =
-        json_pack("{s:s,s:O,s:{s:[f,f],s:o},s:{s:[f,f],s:o?},s:O?,s:I,s:{s:f,s:s,s:i},s:{s:O?,s:O?},s:O?,s:O}",
-                  "operator", operator, "journey_id", id, "pickup", "location", plng, plat, "time",
-                  trip_json_datetime(at), "dropoff", "location", dlng, dlat, "time",
-                  ds > 0 ? trip_json_datetime(at + ds) : NULL, "seats_left", json_is_integer(seats) ? seats : NULL,
-                  "time_mismatch", (json_int_t)mismatch, "contribution", "amount", rk->price, "currency",
-                  json_is_string(currency) ? json_string_value(currency) : "EUR", "commission", 0, "shared", "duration",
-                  duration, "distance", distance, "web_url", json_is_string(url) ? url : NULL, "journey", j);
+    json_t *item = json_pack(
+        "{s:s,s:O,s:{s:[f,f],s:o},s:{s:[f,f],s:o?},s:O?,s:I,s:{s:f,s:s,s:i},s:{s:O?,s:O?},s:O?,s:O}", "operator", op,
+        "journey_id", id, "pickup", "location", plng, plat, "time", trip_json_datetime(at), "dropoff", "location", dlng,
+        dlat, "time", ds > 0 ? trip_json_datetime(at + ds) : NULL, "seats_left", json_is_integer(seats) ? seats : NULL,
+        "time_mismatch", (json_int_t)mismatch, "contribution", "amount", rk->price, "currency",
+        json_is_string(currency) ? json_string_value(currency) : "EUR", "commission", 0, "shared", "duration", duration,
+        "distance", distance, "web_url", json_is_string(url) ? url : NULL, "journey", j);
     /* the journey as a booking takes it back: its polyline, the bulk of it, is no part of a booking (j is the
        partner's answer, parsed for this search alone) */
     if (item)
@@ -112,7 +111,7 @@ typedef struct own_search {
     const cv_request *q;
     int64_t now;
     int limit;
-    const char *operator;
+    const char *operator_name; /* ours, in each of our items */
     cv_match *v;
     size_t n;
     ranked *items; /* v as answer items, n of them (NULL when out of memory) */
@@ -132,7 +131,7 @@ static void run_own_search(void *arg)
         const cv_match *m = &s->v[i];
         json_t *item = trip_json_match(m);
         if (item)
-            json_object_set_new(item, "operator", json_string(s->operator));
+            json_object_set_new(item, "operator", json_string(s->operator_name));
         s->items[i] = (ranked){NULL,
                                item ? json_dumps(item, WEB_JSON_FLAGS) : NULL,
                                fabs((double)(m->pickup_time - s->q->when.depart)),
@@ -164,7 +163,7 @@ int web_federated_search(web_req *r, cv_matcher_ws *w, const cv_request *q, int 
              "departureRadius=%d&arrivalRadius=%d&count=%d",
              cv_deg(q->from.lat), cv_deg(q->from.lon), cv_deg(q->to.lat), cv_deg(q->to.lon), (long long)q->when.depart,
              (int)q->when.margin_s, PARTNER_RADIUS_KM, PARTNER_RADIUS_KM, cap);
-    own_search own = {.w = w, .q = q, .now = now, .limit = limit, .operator= r->operator_name };
+    own_search own = {.w = w, .q = q, .now = now, .limit = limit, .operator_name = r->operator_name};
     web_partner_answer *answers = calloc(np ? np : 1, sizeof *answers);
     if (!answers) {
         free(partners);
