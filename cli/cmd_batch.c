@@ -19,7 +19,8 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: covoit batch --graph FILE --in PARTICIPANTS.csv --out DIR [--objective km|matched]\n"
-               "                    [--max-passengers 1] [--price-per-km EUR] [--hub-labels-mb MB] [--no-report]\n\n"
+               "                    [--max-passengers 1] [--price-per-km EUR] [--hub-labels-mb MB] [--threads N]\n"
+               "                    [--no-report]\n\n"
                "Plans the carpools of a community of commuters: who should drive whom to work and back, to save\n"
                "the most vehicle-km per week (--objective km, the default) or to match the most people\n"
                "(--objective matched). The plan is optimal (a maximum-weight matching of every feasible\n"
@@ -32,7 +33,8 @@ static void usage(FILE *f)
                "DIR/report.html (the figures, a map, charts and who is unmatched and why, with its scripts beside\n"
                "it: Leaflet and Chart.js from web/page's npm packages; --no-report leaves it out);\n"
                "nothing is written when the run fails. A bad row stops the run\n"
-               "with its line and column (exit 2).\n");
+               "with its line and column (exit 2). The pairs are found on one thread per core (--threads N\n"
+               "to use fewer); the plan is the same whatever their number.\n");
 }
 
 int cmd_batch(int argc, char **argv)
@@ -78,6 +80,13 @@ int cmd_batch(int argc, char **argv)
                 return CLI_USAGE;
             }
             o.per_km = v;
+        } else if (!strcmp(argv[i], "--threads") && i + 1 < argc) {
+            long t = strtol(argv[++i], &end, 10);
+            if (*end || t < 1 || t > 64) {
+                cli_error("--threads: a whole number from 1 to 64 (default: one per core)");
+                return CLI_USAGE;
+            }
+            o.threads = (int)t;
         } else if (!strcmp(argv[i], "--hub-labels-mb") && i + 1 < argc) {
             labels_mb = strtol(argv[++i], &end, 10);
             if (*end || labels_mb < 0) {

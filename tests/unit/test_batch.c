@@ -417,6 +417,12 @@ static void test_command(void **state)
     assert_int_equal(system(path), 0);
     write_text(csv, HEAD "d1,driver,7.4165,43.7310,7.4360,43.7470,9h,17:30,mon,3\n");
     assert_int_equal(run_batch(csv, out2), 2);
+    char bad_threads[4096];
+    snprintf(bad_threads, sizeof bad_threads,
+             "%s batch --graph %s/batch_monaco.cvg --in %s --out %s --threads 0 2>/dev/null", COVOIT_BIN, COVOIT_TMP,
+             csv, out2);
+    int st = system(bad_threads);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 2);
     snprintf(path, sizeof path, "%s.err", csv);
     char *msg = read_text(path);
     assert_non_null(msg);
@@ -479,6 +485,22 @@ static void test_synth(void **state)
     print_message("60 synthetic commuters on Monaco: %zu feasible pairs, %zu carpools (greedy %zu)\n", r.pairs,
                   r.optimal.ncarpools, r.greedy.ncarpools);
     assert_true(r.optimal.figures.km_saved_week >= r.greedy.figures.km_saved_week);
+    /* the same plan on one thread and on three as on one per core */
+    for (int t = 1; t <= 3; t += 2) {
+        cv_batch_result r2;
+        o.threads = t;
+        if (cv_batch_run(g, back, n, &o, NULL, &r2, &err))
+            fail_msg("%s", err.text);
+        assert_int_equal(r2.pairs, r.pairs);
+        assert_int_equal(r2.routes, r.routes);
+        assert_int_equal(r2.optimal.ncarpools, r.optimal.ncarpools);
+        for (size_t k = 0; k < r.optimal.ncarpools; k++) {
+            assert_int_equal(r2.optimal.carpools[k].driver, r.optimal.carpools[k].driver);
+            assert_int_equal(r2.optimal.carpools[k].passenger, r.optimal.carpools[k].passenger);
+        }
+        assert_true(r2.optimal.figures.km_saved_week == r.optimal.figures.km_saved_week);
+        cv_batch_result_free(&r2);
+    }
     cv_batch_result_free(&r);
     free(a), free(b), free(back);
 }
