@@ -178,7 +178,58 @@ static int write_feature(FILE *f, json_t *feature, int *first)
     return rc ? -1 : 0;
 }
 
-static int write_geojson(const char *path, const cv_graph *g, const cv_person *v, const cv_batch_result *r)
+/* The report draws each carpool's way out as its road route while there are at most this many carpools (the
+   page stays a few megabytes), and as its stops joined by straight lines beyond. */
+#define REPORT_ROUTES_MAX 2000
+#define REPORT_ROUTE_TOLERANCE_M 15.0 /* how far the simplified route may stray from the road */
+
+/* line (a LineString's [lon, lat] coordinates) simplified by Douglas-Peucker to within tol_m, as [lat, lon] pairs
+   (Leaflet's order) rounded to 1e-5 degree; NULL when out of memory. */
+static json_t *simplified(const json_t *line, double tol_m)
+{
+    size_t n = json_array_size(line);
+    double *x = malloc((n ? n : 1) * sizeof *x), *y = malloc((n ? n : 1) * sizeof *y);
+    char *keep = calloc(n ? n : 1, 1);
+    size_t *stack = malloc((2 * n + 2) * sizeof *stack);
+    json_t *out = x && y && keep && stack ? json_array() : NULL;
+    if (out && n) {
+        double lat0 = json_real_value(json_array_get(json_array_get(line, 0), 1));
+        double kx = 111195.0 * cos(lat0 * 3.14159265358979323846 / 180), ky = 111195.0;
+        for (size_t i = 0; i < n; i++) {
+            json_t *pt = json_array_get(line, i);
+            x[i] = json_real_value(json_array_get(pt, 0)) * kx;
+            y[i] = json_real_value(json_array_get(pt, 1)) * ky;
+        }
+        keep[0] = keep[n - 1] = 1;
+        size_t top = 0;
+        stack[top++] = 0, stack[top++] = n - 1;
+        while (top) {
+            size_t b = stack[--top], a = stack[--top], far = a;
+            double dx = x[b] - x[a], dy = y[b] - y[a], len2 = dx * dx + dy * dy, worst = 0;
+            for (size_t i = a + 1; i < b; i++) {
+                double t = len2 > 0 ? ((x[i] - x[a]) * dx + (y[i] - y[a]) * dy) / len2 : 0;
+                t = t < 0 ? 0 : t > 1 ? 1 : t;
+                double ex = x[a] + t * dx - x[i], ey = y[a] + t * dy - y[i], d2 = ex * ex + ey * ey;
+                if (d2 > worst)
+                    worst = d2, far = i;
+            }
+            if (worst > tol_m * tol_m) {
+                keep[far] = 1;
+                stack[top++] = a, stack[top++] = far, stack[top++] = far, stack[top++] = b;
+            }
+        }
+        for (size_t i = 0; i < n; i++)
+            if (keep[i])
+                json_array_append_new(out,
+                                      json_pack("[f,f]", round(y[i] / ky * 1e5) / 1e5, round(x[i] / kx * 1e5) / 1e5));
+    }
+    free(x), free(y), free(keep), free(stack);
+    return out;
+}
+
+/* plan.geojson; with routes (when not NULL) getting each carpool's way out, simplified for the report. */
+static int write_geojson(const char *path, const cv_graph *g, const cv_person *v, const cv_batch_result *r,
+                         json_t **routes)
 {
     FILE *f = fopen(path, "w");
     cv_ch_query *q = f ? cv_ch_query_new(g) : NULL;
@@ -193,14 +244,17 @@ static int write_geojson(const char *path, const cv_graph *g, const cv_person *v
         const cv_snap *back[4] = {&d->work, &p->work, &p->home, &d->home};
         for (int way = 0; !bad && way < 2; way++) {
             json_t *line = route_line(q, g, way ? back : out);
-            bad = !line || write_feature(f,
-                                         json_pack("{s:s,s:{s:s,s:o},s:{s:s,s:i,s:s,s:s,s:s,s:f,s:f}}", "type",
-                                                   "Feature", "geometry", "type", "LineString", "coordinates", line,
-                                                   "properties", "kind", "carpool", "carpool", (int)k + 1, "way",
-                                                   way ? "back" : "out", "driver", v[c->driver].id, "passenger",
-                                                   v[c->passenger].id, "km_saved_week", c->saved_dm / 10000.0,
-                                                   "added_min", (way ? c->back_added.ds : c->out_added.ds) / 600.0),
-                                         &first);
+            if (line && routes && !way && !(routes[k] = simplified(line, REPORT_ROUTE_TOLERANCE_M)))
+                bad = 1;
+            bad = bad || !line ||
+                  write_feature(f,
+                                json_pack("{s:s,s:{s:s,s:o},s:{s:s,s:i,s:s,s:s,s:s,s:f,s:f}}", "type", "Feature",
+                                          "geometry", "type", "LineString", "coordinates", line, "properties", "kind",
+                                          "carpool", "carpool", (int)k + 1, "way", way ? "back" : "out", "driver",
+                                          v[c->driver].id, "passenger", v[c->passenger].id, "km_saved_week",
+                                          c->saved_dm / 10000.0, "added_min",
+                                          (way ? c->back_added.ds : c->out_added.ds) / 600.0),
+                                &first);
         }
     }
     cv_ch_query_free(q);
@@ -260,7 +314,7 @@ static json_t *latlon(cv_coord c)
 
 /* report-data.js: window.COVOIT_REPORT, the plan as the page draws it (carpools as their stops, the unmatched and
    why, the figures of both plans). */
-static int write_report_data(const char *path, const cv_person *v, const cv_batch_result *r)
+static int write_report_data(const char *path, const cv_person *v, const cv_batch_result *r, json_t **routes)
 {
     json_t *carpools = json_array(), *unmatched = json_array();
     for (size_t k = 0; carpools && k < r->optimal.ncarpools; k++) {
@@ -272,6 +326,8 @@ static int write_report_data(const char *path, const cv_person *v, const cv_batc
                                                   latlon(p->work.location), latlon(d->work.location), "added_out_min",
                                                   c->out_added.ds / 600.0, "added_back_min", c->back_added.ds / 600.0,
                                                   "km_saved_week", c->saved_dm / 10000.0));
+        if (routes && routes[k])
+            json_object_set(json_array_get(carpools, json_array_size(carpools) - 1), "route", routes[k]);
     }
     for (size_t i = 0; unmatched && i < r->n; i++)
         if (r->people[i].carpool < 0)
@@ -282,7 +338,8 @@ static int write_report_data(const char *path, const cv_person *v, const cv_batc
         json_pack("{s:I,s:o,s:o,s:o,s:o}", "participants", (json_int_t)r->n, "optimal", plan_json(&r->optimal),
                   "greedy", plan_json(&r->greedy), "carpools", carpools, "unmatched", unmatched);
     FILE *f = doc ? fopen(path, "w") : NULL;
-    int bad = !f || fputs("window.COVOIT_REPORT = ", f) < 0 || json_dumpf(doc, f, JSON_COMPACT) || fputs(";\n", f) < 0;
+    int bad = !f || fputs("window.COVOIT_REPORT = ", f) < 0 ||
+              json_dumpf(doc, f, JSON_COMPACT | JSON_REAL_PRECISION(8)) || fputs(";\n", f) < 0;
     if (f && fclose(f))
         bad = 1;
     json_decref(doc);
@@ -375,12 +432,20 @@ int cv_batch_write(const char *dir, const cv_graph *g, const cv_person *v, const
         snprintf(tmp[i], sizeof tmp[i], "%s/%.*s.%s.%ld.tmp", dir, slash ? (int)(slash - name + 1) : 0, name,
                  slash ? slash + 1 : name, (long)getpid());
     }
-    int bad = write_plan_csv(tmp[F_PLAN], v, r)        ? F_PLAN
-              : write_summary(tmp[F_SUMMARY], v, r, o) ? F_SUMMARY
-              : write_geojson(tmp[F_GEOJSON], g, v, r) ? F_GEOJSON
-                                                       : -1;
+    size_t nroutes = assets && r->optimal.ncarpools <= REPORT_ROUTES_MAX ? r->optimal.ncarpools : 0;
+    json_t **routes = nroutes ? calloc(nroutes, sizeof *routes) : NULL;
+    int bad = nroutes && !routes                               ? F_HTML
+              : write_plan_csv(tmp[F_PLAN], v, r)              ? F_PLAN
+              : write_summary(tmp[F_SUMMARY], v, r, o)         ? F_SUMMARY
+              : write_geojson(tmp[F_GEOJSON], g, v, r, routes) ? F_GEOJSON
+                                                               : -1;
     if (bad < 0 && assets)
-        bad = write_report_html(tmp[F_HTML], r, o) ? F_HTML : write_report_data(tmp[F_DATA], v, r) ? F_DATA : -1;
+        bad = write_report_html(tmp[F_HTML], r, o)           ? F_HTML
+              : write_report_data(tmp[F_DATA], v, r, routes) ? F_DATA
+                                                             : -1;
+    for (size_t k = 0; k < nroutes && routes; k++)
+        json_decref(routes[k]);
+    free(routes);
     for (int k = 0; bad < 0 && assets && k < NASSETS; k++) {
         char from[4096];
         asset_path(assets, k, from, sizeof from);

@@ -5,7 +5,8 @@
   'use strict';
   const R = window.COVOIT_REPORT;
 
-  /* --- the map: each carpool as its driver's way out through the passenger's places, homes and workplaces --- */
+  /* --- the map: each carpool as its driver's way out through the passenger's places (the road route, simplified,
+     when the plan is small enough to carry it; its stops joined by straight lines beyond), homes and workplaces --- */
   const map = L.map('map', { preferCanvas: true });
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution(
@@ -14,7 +15,7 @@
   const lines = L.layerGroup().addTo(map);
   const places = L.layerGroup().addTo(map);
   for (const c of R.carpools) {
-    const line = L.polyline(c.stops, { color: '#1565c0', weight: 2, opacity: 0.75 });
+    const line = L.polyline(c.route || c.stops, { color: '#1565c0', weight: 2, opacity: 0.75 });
     line.bindTooltip(`Carpool ${c.id}: ${c.driver} drives ${c.passenger}, ` +
       `+${c.added_out_min.toFixed(1)} min out, +${c.added_back_min.toFixed(1)} min back, ` +
       `${c.km_saved_week.toFixed(1)} km saved a week`);
@@ -36,6 +37,7 @@
   legend.onAdd = function () {
     const div = L.DomUtil.create('div', 'legend');
     div.innerHTML = '<span class="sw drive"></span> a carpool, the driver\'s way out' +
+      (R.carpools.length && !R.carpools[0].route ? ' (straight between its stops)' : '') +
       '<br><span class="dot driver"></span> driver\'s home <span class="dot rider"></span> passenger\'s home' +
       ' <span class="dot work"></span> driver\'s work <span class="dot alone"></span> unmatched';
     return div;
