@@ -367,12 +367,15 @@ static int write_report_html(const char *path, const cv_batch_result *r, const c
     if (!f)
         return -1;
     const cv_plan_figures *a = &r->optimal.figures, *b = &r->greedy.figures;
-    char when[32], ak[32], bk[32], ac[32], bc[32], solo[32];
+    char when[32], ak[32], bk[32], ac[32], bc[32], solo[32], people[32], ac_n[32], bc_n[32], am[32], bm[32];
     time_t now = time(NULL);
     strftime(when, sizeof when, "%Y-%m-%d", gmtime(&now));
     thousands(a->km_saved_week, ak, sizeof ak), thousands(b->km_saved_week, bk, sizeof bk);
     thousands(a->co2_kg_week, ac, sizeof ac), thousands(b->co2_kg_week, bc, sizeof bc);
     thousands(a->solo_km_week, solo, sizeof solo);
+    thousands((double)r->n, people, sizeof people);
+    thousands((double)a->carpools, ac_n, sizeof ac_n), thousands((double)b->carpools, bc_n, sizeof bc_n);
+    thousands((double)a->matched, am, sizeof am), thousands((double)b->matched, bm, sizeof bm);
     double gain = b->km_saved_week > 0 ? 100.0 * (a->km_saved_week / b->km_saved_week - 1) : 0;
     fprintf(f,
             "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -380,10 +383,10 @@ static int write_report_html(const char *path, const cv_batch_result *r, const c
             "<title>Carpool plan: who should ride with whom</title>\n"
             "<link rel=\"stylesheet\" href=\"lib/leaflet.css\">\n<link rel=\"stylesheet\" href=\"report.css\">\n"
             "</head>\n<body>\n<h1>Who should ride with whom</h1>\n"
-            "<p class=\"sub\">%zu commuters, planned by covoit on %s. They drive %s km a week alone.</p>\n"
+            "<p class=\"sub\">%s commuters, planned by covoit on %s. They drive %s km a week alone.</p>\n"
             "<table class=\"figures\">\n<tr><th></th><th>optimal plan</th><th>greedy rule</th></tr>\n"
-            "<tr><td>carpools</td><td class=\"best\" id=\"carpools\">%zu</td><td>%zu</td></tr>\n"
-            "<tr><td>commuters in a carpool</td><td class=\"best\">%zu (%.0f %%)</td><td>%zu (%.0f %%)</td></tr>\n"
+            "<tr><td>carpools</td><td class=\"best\" id=\"carpools\">%s</td><td>%s</td></tr>\n"
+            "<tr><td>commuters in a carpool</td><td class=\"best\">%s (%.0f %%)</td><td>%s (%.0f %%)</td></tr>\n"
             "<tr><td>car km saved per week</td><td class=\"best\" id=\"km\">%s</td><td>%s</td></tr>\n"
             "<tr><td>CO&#8322; avoided per week</td><td class=\"best\">%s kg</td><td>%s kg</td></tr>\n"
             "</table>\n"
@@ -400,7 +403,7 @@ static int write_report_html(const char *path, const cv_batch_result *r, const c
             "The full plan: plan.csv, summary.json, plan.geojson.</footer>\n"
             "<script src=\"lib/leaflet.js\"></script>\n<script src=\"lib/chart.umd.js\"></script>\n"
             "<script src=\"report-data.js\"></script>\n<script src=\"report.js\"></script>\n</body>\n</html>\n",
-            r->n, when, solo, a->carpools, b->carpools, a->matched, r->n ? 100.0 * a->matched / r->n : 0.0, b->matched,
+            people, when, solo, ac_n, bc_n, am, r->n ? 100.0 * a->matched / r->n : 0.0, bm,
             r->n ? 100.0 * b->matched / r->n : 0.0, ak, bk, ac, bc, gain,
             "maximum-weight matching of the shareability graph (LEMON)",
             r->proven_optimal ? "proven optimal" : "not proven optimal", "+25 % (or each one's own limit) of",

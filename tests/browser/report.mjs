@@ -46,7 +46,7 @@ check(await page.getAttribute('body', 'data-ready') === 'yes', 'report.js ran to
 check(errors.length === 0, `no console or page error${errors.length ? ': ' + errors.join(' | ') : ''}`);
 check(outside.length === 0, `no request outside the report's directory${outside.length ? ': ' + outside.join(' ') : ''}`);
 
-const carpools = (await page.textContent('#carpools')).trim();
+const carpools = (await page.textContent('#carpools')).replace(/,/g, '').trim();
 check(carpools === String(summary.carpools), `the page's carpools (${carpools}) are summary.json's`);
 const km = (await page.textContent('#km')).replace(/,/g, '').trim();
 check(Math.abs(Number(km) - summary.km_saved_per_week) <= 1, `the page's km saved (${km}) are summary.json's`);
