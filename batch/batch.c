@@ -128,24 +128,25 @@ int cv_batch_pair(const cv_person *d, const cv_batch_person *dx, const cv_person
     return pair_check(d, dx, p, px, dp, pd, dw, ph, o, c) == 1;
 }
 
-/* The route from s to t, counted in *asked. */
-static cv_cost cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, uint64_t *asked)
+/* The route from s to t, counted in *asked: with fixed_target, one of a run of sources to the one target t
+   (cv_ch_cost_to), else of a run of targets from s (cv_ch_cost). */
+static cv_cost route_cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, int fixed_target, uint64_t *asked)
 {
     cv_table_cell cell;
     (*asked)++;
-    if (cv_ch_cost(q, s, t, &cell))
+    if (fixed_target ? cv_ch_cost_to(q, s, t, &cell) : cv_ch_cost(q, s, t, &cell))
         return (cv_cost){CV_UNREACHABLE, CV_UNREACHABLE};
     return (cv_cost){cell.duration_ds, cell.distance_dm};
 }
 
-/* The same, in a run of sources to the one target t. */
+static cv_cost cost(cv_ch_query *q, const cv_snap *s, const cv_snap *t, uint64_t *asked)
+{
+    return route_cost(q, s, t, 0, asked);
+}
+
 static cv_cost cost_to(cv_ch_query *q, const cv_snap *s, const cv_snap *t, uint64_t *asked)
 {
-    cv_table_cell cell;
-    (*asked)++;
-    if (cv_ch_cost_to(q, s, t, &cell))
-        return (cv_cost){CV_UNREACHABLE, CV_UNREACHABLE};
-    return (cv_cost){cell.duration_ds, cell.distance_dm};
+    return route_cost(q, s, t, 1, asked);
 }
 
 /* A uniform grid of the riders' homes. */
@@ -374,7 +375,6 @@ static int solve_greedy(const pairs *ps, size_t n, const cv_batch_options *o, cv
 
 /* What the threads share (read only but for next) and what each finds. */
 typedef struct share_ctx {
-    const cv_graph *g;
     const cv_person *v;
     size_t n;
     const cv_batch_options *o;
@@ -532,7 +532,7 @@ static int shareability(const cv_graph *g, const cv_person *v, size_t n, const c
     int nt = o->threads > 0 ? o->threads : cores > 0 ? (int)cores : 1;
     if (nt > 64)
         nt = 64;
-    share_ctx c = {g, v, n, o, out, gr, NULL, NULL, 0, progress};
+    share_ctx c = {v, n, o, out, gr, NULL, NULL, 0, progress};
     cv_xyz *hx = malloc((n ? n : 1) * sizeof *hx), *wx = malloc((n ? n : 1) * sizeof *wx);
     for (size_t i = 0; hx && wx && i < n; i++)
         hx[i] = cv_xyz_of(out->people[i].home.location), wx[i] = cv_xyz_of(out->people[i].work.location);

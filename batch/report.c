@@ -391,9 +391,10 @@ static int write_report_html(const char *path, const cv_batch_result *r, const c
             "<tr><td>CO&#8322; avoided per week</td><td class=\"best\">%s kg</td><td>%s kg</td></tr>\n"
             "</table>\n"
             "<p class=\"method\">The optimal plan saves %.1f %% more than the greedy rule (each driver in turn takes "
-            "the passenger who saves most). Method: %s; %s. A carpool is a driver and a passenger, to work and back "
-            "on the days they share, within everyone's hours and at most %s the driver's own route in added time "
-            "and distance. CO&#8322;: %.3f kg per car km (ADEME, average car).</p>\n"
+            "the passenger who saves most). Method: maximum-weight matching of the shareability graph (LEMON); %s. A "
+            "carpool is a driver and a passenger, to work and back on the days they share, within everyone's hours and "
+            "at most +%.0f %% (or each one's own limit) of the driver's own route in added time and distance. "
+            "CO&#8322;: %.3f kg per car km (ADEME, average car).</p>\n"
             "<h2>The carpools</h2>\n<div id=\"map\"></div>\n"
             "<div class=\"charts\">\n<div><h2>Optimal plan and greedy rule</h2><canvas id=\"versus\"></canvas></div>\n"
             "<div><h2>Drivers' added time</h2><canvas id=\"detours\"></canvas></div>\n"
@@ -405,9 +406,7 @@ static int write_report_html(const char *path, const cv_batch_result *r, const c
             "<script src=\"report-data.js\"></script>\n<script src=\"report.js\"></script>\n</body>\n</html>\n",
             people, when, solo, ac_n, bc_n, am, r->n ? 100.0 * a->matched / r->n : 0.0, bm,
             r->n ? 100.0 * b->matched / r->n : 0.0, ak, bk, ac, bc, gain,
-            "maximum-weight matching of the shareability graph (LEMON)",
-            r->proven_optimal ? "proven optimal" : "not proven optimal", "+25 % (or each one's own limit) of",
-            o->co2_kg_per_km);
+            r->proven_optimal ? "proven optimal" : "not proven optimal", CV_PERSON_DEFAULT_PCT, o->co2_kg_per_km);
     int bad = ferror(f);
     if (fclose(f))
         bad = 1;

@@ -1146,17 +1146,17 @@ static int record_partner_booking(web_req *r, cv_matcher_ws *w, const char *part
         !json_is_object(json_object_get(data, "driver")))
         return cv_fail(err, CV_ENOTFOUND, "not ours");
     cv_remote_booking b = {.side = 0, .status = (cv_partner_status)status};
-    char *doc = json_dumps(data, WEB_JSON_FLAGS);
+    json_t *bare = json_copy(data); /* the Booking without its status, which the row keeps */
+    if (bare)
+        json_object_del(bare, "status");
+    char *doc = bare ? json_dumps(bare, WEB_JSON_FLAGS) : NULL;
+    json_decref(bare);
     if (!doc || strlen(doc) >= sizeof b.doc) {
         free(doc);
         return cv_fail(err, CV_EINVAL, "data: a Booking of at most %zu bytes", sizeof b.doc - 1);
     }
     snprintf(b.doc, sizeof b.doc, "%s", doc);
     free(doc);
-    json_t *bare = json_loads(b.doc, 0, NULL); /* the Booking without its status, which the row keeps */
-    if (bare && !json_object_del(bare, "status") && (doc = json_dumps(bare, WEB_JSON_FLAGS)))
-        snprintf(b.doc, sizeof b.doc, "%s", doc), free(doc);
-    json_decref(bare);
     snprintf(b.uuid, sizeof b.uuid, "%s", uuid);
     snprintf(b.partner, sizeof b.partner, "%s", partner);
     snprintf(b.journey, sizeof b.journey, "%s", json_is_string(journey) ? json_string_value(journey) : "");
