@@ -1,6 +1,7 @@
 /* batch.c — the shareability graph and the plans (batch.h): snapping, everyone's trips alone, the driver-passenger
    pairs that hold both ways (found through a grid of homes and a lower bound on the detour before any route is
-   asked), the exact optimum (matching.h) and the greedy plan. */
+   asked), each driver's groups of several passengers built from their best pairs (groups.h), the plans chosen
+   among them (packing.h) and each carpool's schedule. */
 #define _POSIX_C_SOURCE 200809L
 #include "batch/batch.h"
 
@@ -12,20 +13,27 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "batch/matching.h"
+#include "batch/packing.h"
 #include "routing/ch.h"
 
 #define DEFAULT_PER_KM 0.06
 #define CO2_KG_PER_KM 0.218 /* docs/batch.md: ADEME's figure for an average car, per vehicle-km */
 #define GRID_CELL_M 1000.0
 #define PI 3.14159265358979323846
-#define MATCHED_WEIGHT 1000000000000LL /* per pair with --objective matched: more than any total of km */
+#define DEFAULT_CANDIDATES 8 /* a driver's groups: from their best this many passengers */
+#define MAX_CANDIDATES 16
+#define DEFAULT_EXACT_SECONDS 20.0
+#define DEFAULT_EXACT_COLUMNS 200000
+#define BOUND_SECONDS 20.0 /* the Lagrangian bound's steps, at most */
 
 cv_batch_options cv_batch_defaults(void)
 {
     cv_batch_options o = {0};
     o.objective = CV_OBJECTIVE_KM;
-    o.max_passengers = 1;
+    o.max_passengers = 0;
+    o.candidates = DEFAULT_CANDIDATES;
+    o.exact_seconds = DEFAULT_EXACT_SECONDS;
+    o.exact_columns = DEFAULT_EXACT_COLUMNS;
     o.per_km = DEFAULT_PER_KM;
     o.rounding = CV_ROUND_TEN_CENTS;
     o.co2_kg_per_km = CO2_KG_PER_KM;
@@ -45,15 +53,7 @@ static int reachable(cv_cost c)
     return c.ds != CV_UNREACHABLE && c.dm != CV_UNREACHABLE;
 }
 
-/* The driver's allowed added duration (ds) and distance (dm) on a trip of cost own. */
-static void allowed(const cv_person *d, cv_cost own, int64_t *ds, int64_t *dm)
-{
-    double pct = d->max_detour_pct >= 0 ? d->max_detour_pct : CV_PERSON_DEFAULT_PCT;
-    *ds = (int64_t)floor(pct / 100.0 * own.ds);
-    *dm = (int64_t)floor(pct / 100.0 * own.dm);
-    if (d->max_detour_s >= 0 && *ds > (int64_t)d->max_detour_s * 10)
-        *ds = (int64_t)d->max_detour_s * 10;
-}
+#define allowed cv_group_allowed
 
 static int64_t max64(int64_t a, int64_t b)
 {
@@ -68,7 +68,7 @@ static int64_t min64(int64_t a, int64_t b)
 /* 1 feasible; 0 not within the detour limits (or nothing saved); -1 within them but the days or hours do not
    fit. */
 static int pair_check(const cv_person *d, const cv_batch_person *dx, const cv_person *p, const cv_batch_person *px,
-                      cv_cost dp, cv_cost pd, cv_cost dw, cv_cost ph, const cv_batch_options *o, cv_carpool *c)
+                      cv_cost dp, cv_cost pd, cv_cost dw, cv_cost ph, int64_t *saved)
 {
     if (!reachable(dp) || !reachable(pd) || !reachable(dw) || !reachable(ph))
         return 0;
@@ -103,29 +103,15 @@ static int pair_check(const cv_person *d, const cv_batch_person *dx, const cv_pe
             hi2 = min64(d->leave_at_s + d->flex_s, p->leave_at_s + p->flex_s - w);
     if (lo2 > hi2)
         return -1;
-    if (c) {
-        memset(c, 0, sizeof *c);
-        c->days = days;
-        c->out_depart = hi;
-        c->out_pickup = hi + (dp.ds + 5) / 10;
-        c->out_drop = hi + a;
-        c->out_arrive = hi + b;
-        c->back_depart = lo2;
-        c->back_pickup = lo2 + w;
-        c->back_drop = lo2 + ((int64_t)dw.ds + px->back.ds + 5) / 10;
-        c->back_arrive = lo2 + (back_ds + 5) / 10;
-        c->out_added = (cv_cost){(uint32_t)max64(add_ds, 0), (uint32_t)max64(add_dm, 0)};
-        c->back_added = (cv_cost){(uint32_t)max64(badd_ds, 0), (uint32_t)max64(badd_dm, 0)};
-        c->saved_dm = saved_day * popcount7(days);
-        c->contribution = cv_contribution_compute(px->out.dm, max64(add_dm, 0), o->per_km, o->rounding).amount;
-    }
+    if (saved)
+        *saved = saved_day * popcount7(days);
     return 1;
 }
 
 int cv_batch_pair(const cv_person *d, const cv_batch_person *dx, const cv_person *p, const cv_batch_person *px,
-                  cv_cost dp, cv_cost pd, cv_cost dw, cv_cost ph, const cv_batch_options *o, cv_carpool *c)
+                  cv_cost dp, cv_cost pd, cv_cost dw, cv_cost ph, int64_t *saved_dm)
 {
-    return pair_check(d, dx, p, px, dp, pd, dw, ph, o, c) == 1;
+    return pair_check(d, dx, p, px, dp, pd, dw, ph, saved_dm) == 1;
 }
 
 /* The route from s to t, counted in *asked: with fixed_target, one of a run of sources to the one target t
@@ -217,158 +203,197 @@ static int grid_build(grid *g, const cv_coord *at, size_t n)
 /* A rider in reach of the driver being looked at, and the legs routed so far. */
 typedef struct cand {
     uint32_t p;
-    cv_cost dp, pd, dw;
+    cv_cost dp, pd, dw, ph;
+    int64_t saved_dm; /* the pair's, when it holds */
 } cand;
 
-/* A directed pair: driver d carries passenger p. */
-typedef struct pair {
-    uint32_t d, p;
-    cv_carpool c;
-} pair;
-
-typedef struct pairs {
-    pair *v;
+/* The carpools found (the columns of packing.h). */
+typedef struct columns {
+    cv_column *v;
     size_t n, cap;
-} pairs;
+} columns;
 
-static int pairs_add(pairs *ps, const pair *x)
+static int columns_add(columns *cs, const cv_column *x)
 {
-    if (ps->n == ps->cap) {
-        size_t cap = ps->cap ? ps->cap * 2 : 1024;
-        pair *w = realloc(ps->v, cap * sizeof *w);
+    if (cs->n == cs->cap) {
+        size_t cap = cs->cap ? cs->cap * 2 : 1024;
+        cv_column *w = realloc(cs->v, cap * sizeof *w);
         if (!w)
             return -1;
-        ps->v = w, ps->cap = cap;
+        cs->v = w, cs->cap = cap;
     }
-    ps->v[ps->n++] = *x;
+    cs->v[cs->n++] = *x;
     return 0;
 }
 
-static int64_t pair_weight(const cv_batch_options *o, const cv_carpool *c)
+/* By driver, then size, then passengers: the order the greedy rule walks, independent of the threads. */
+static int by_column(const void *a, const void *b)
 {
-    return o->objective == CV_OBJECTIVE_MATCHED ? MATCHED_WEIGHT + c->saved_dm : c->saved_dm;
+    const cv_column *x = a, *y = b;
+    if (x->d != y->d)
+        return x->d < y->d ? -1 : 1;
+    if (x->np != y->np)
+        return x->np < y->np ? -1 : 1;
+    for (int i = 0; i < x->np; i++)
+        if (x->p[i] != y->p[i])
+            return x->p[i] < y->p[i] ? -1 : 1;
+    return 0;
+}
+
+/* --- a driver's group: its places and the legs between them, routed when first asked --- */
+
+#define MAX_POINTS (2 * MAX_CANDIDATES + 2)
+
+typedef struct places {
+    cv_ch_query *q;
+    uint64_t *routes;
+    int npts;
+    const cv_snap *pt[MAX_POINTS]; /* 0 the driver's home, 1 work, 2 + 2c candidate c's home, 3 + 2c work */
+    cv_cost memo[MAX_POINTS * MAX_POINTS];
+    char known[MAX_POINTS * MAX_POINTS];
+    int map[2 * CV_GROUP_MAX + 2]; /* the group's places (groups.h) among these */
+} places;
+
+static void places_set(places *pl, int a, int b, cv_cost c)
+{
+    pl->memo[a * MAX_POINTS + b] = c;
+    pl->known[a * MAX_POINTS + b] = 1;
+}
+
+/* The driver and the candidates px[0..nc), with the legs their own trips give. */
+static void places_init(places *pl, const cv_batch_person *dx, const cv_batch_person *const *px, int nc)
+{
+    pl->npts = 2 + 2 * nc;
+    memset(pl->known, 0, (size_t)pl->npts * MAX_POINTS);
+    pl->pt[0] = &dx->home, pl->pt[1] = &dx->work;
+    for (int c = 0; c < nc; c++) {
+        pl->pt[2 + 2 * c] = &px[c]->home, pl->pt[3 + 2 * c] = &px[c]->work;
+        places_set(pl, 2 + 2 * c, 3 + 2 * c, px[c]->out);
+        places_set(pl, 3 + 2 * c, 2 + 2 * c, px[c]->back);
+    }
+    pl->map[0] = 0, pl->map[1] = 1;
+}
+
+/* The group's members are candidates cand[0..np). */
+static void places_group(places *pl, const int *cand, int np)
+{
+    for (int g = 0; g < np; g++)
+        pl->map[2 + 2 * g] = 2 + 2 * cand[g], pl->map[3 + 2 * g] = 3 + 2 * cand[g];
+}
+
+/* A leg of the group (cv_group_leg). One into the driver's home or work is asked as one of a run of sources to
+   that place, as the pairs' legs are, so that a carpool found and the same carpool scheduled see the same costs. */
+static cv_cost places_leg(void *ctx, int from, int to)
+{
+    places *pl = ctx;
+    int a = pl->map[from], b = pl->map[to];
+    size_t k = (size_t)a * MAX_POINTS + b;
+    if (!pl->known[k]) {
+        pl->memo[k] = route_cost(pl->q, pl->pt[a], pl->pt[b], b < 2, pl->routes);
+        pl->known[k] = 1;
+    }
+    return pl->memo[k];
+}
+
+static cv_group_member member(const cv_person *p, const cv_batch_person *x)
+{
+    return (cv_group_member){p, x->out, x->back};
 }
 
 static void figures(const cv_person *v, const cv_batch_result *r, const cv_batch_options *o, cv_batch_plan *plan)
 {
     double solo = 0, saved = 0;
+    size_t passengers = 0;
     for (size_t i = 0; i < r->n; i++)
         solo += popcount7(v[i].days) * ((double)r->people[i].out.dm + r->people[i].back.dm) / 10000.0;
     for (size_t k = 0; k < plan->ncarpools; k++)
-        saved += plan->carpools[k].saved_dm / 10000.0;
-    plan->figures = (cv_plan_figures){plan->ncarpools, 2 * plan->ncarpools, saved, solo, saved * o->co2_kg_per_km};
+        saved += plan->carpools[k].saved_dm / 10000.0, passengers += (size_t)plan->carpools[k].np;
+    plan->figures = (cv_plan_figures){plan->ncarpools, passengers, plan->ncarpools + passengers,
+                                      saved,           solo,       saved * o->co2_kg_per_km};
 }
 
-/* The plan of pairs chosen[0..k) (indices into ps). */
-static int make_plan(const pairs *ps, const size_t *chosen, size_t k, cv_batch_plan *plan)
+static int stop_at(const uint8_t *stops, int n, int place)
 {
-    plan->carpools = malloc((k ? k : 1) * sizeof *plan->carpools);
-    if (!plan->carpools)
-        return -1;
-    for (size_t i = 0; i < k; i++) {
-        plan->carpools[i] = ps->v[chosen[i]].c;
-        plan->carpools[i].driver = ps->v[chosen[i]].d;
-        plan->carpools[i].passenger = ps->v[chosen[i]].p;
-    }
-    plan->ncarpools = k;
+    for (int k = 0; k < n; k++)
+        if (stops[k] == place)
+            return k;
     return 0;
 }
 
-static int by_pair(const void *a, const void *b)
+/* The carpool of column col with its schedule: the group's best order each way, its riders in the order they
+   are picked up on the way out. -1 when the group does not hold (it was found to). */
+static int carpool_of(places *pl, const cv_person *v, const cv_batch_result *r, const cv_batch_options *o,
+                      const cv_column *col, cv_carpool *c)
 {
-    const pair *x = a, *y = b;
-    uint32_t xa = x->d < x->p ? x->d : x->p, xb = x->d < x->p ? x->p : x->d;
-    uint32_t ya = y->d < y->p ? y->d : y->p, yb = y->d < y->p ? y->p : y->d;
-    if (xa != ya)
-        return xa < ya ? -1 : 1;
-    if (xb != yb)
-        return xb < yb ? -1 : 1;
-    return x->d < y->d ? -1 : x->d > y->d;
-}
-
-/* Whether x and y pair the same two people (either way round). */
-static int same_people(const pair *x, const pair *y)
-{
-    return (x->d == y->d && x->p == y->p) || (x->d == y->p && x->p == y->d);
-}
-
-/* The optimum: a maximum-weight matching of the people by their pairs, each pair of people by its better
-   direction. */
-static int solve_exact(const pairs *ps, size_t n, const cv_batch_options *o, cv_batch_plan *plan, cv_error *err)
-{
-    cv_wedge *e = malloc((ps->n ? ps->n : 1) * sizeof *e);
-    size_t *best = malloc((ps->n ? ps->n : 1) * sizeof *best);
-    int64_t *mate = malloc((n ? n : 1) * sizeof *mate);
-    size_t m = 0;
-    int rc = 0;
-    if (!e || !best || !mate)
-        rc = cv_fail(err, CV_ENOMEM, "out of memory");
-    for (size_t i = 0; !rc && i < ps->n;) {
-        size_t j = i, top = i;
-        while (j < ps->n && same_people(&ps->v[i], &ps->v[j])) {
-            if (pair_weight(o, &ps->v[j].c) > pair_weight(o, &ps->v[top].c))
-                top = j;
-            j++;
-        }
-        e[m] = (cv_wedge){ps->v[top].d, ps->v[top].p, pair_weight(o, &ps->v[top].c)};
-        best[m++] = top;
-        i = j;
+    const cv_batch_person *px[CV_GROUP_MAX];
+    cv_group_member ms[CV_GROUP_MAX];
+    int cand[CV_GROUP_MAX];
+    for (int i = 0; i < col->np; i++)
+        px[i] = &r->people[col->p[i]], ms[i] = member(&v[col->p[i]], px[i]), cand[i] = i;
+    places_init(pl, &r->people[col->d], px, col->np);
+    places_group(pl, cand, col->np);
+    cv_group_member dm = member(&v[col->d], &r->people[col->d]);
+    cv_group_plan gp;
+    if (cv_group_eval(&dm, ms, col->np, places_leg, pl, &gp) != 1)
+        return -1;
+    memset(c, 0, sizeof *c);
+    c->driver = col->d;
+    c->np = col->np;
+    /* riders renumbered by their pickup out */
+    int to_new[CV_GROUP_MAX], n = 0;
+    for (int k = 0; k < 2 * col->np; k++)
+        if (gp.out[k] % 2 == 0)
+            to_new[(gp.out[k] - 2) / 2] = n++;
+    int64_t all_dm = 0;
+    for (int i = 0; i < col->np; i++)
+        all_dm += px[i]->out.dm;
+    for (int i = 0; i < col->np; i++) {
+        cv_carpool_rider *x = &c->riders[to_new[i]];
+        x->p = col->p[i];
+        x->days = v[col->d].days & v[col->p[i]].days;
+        c->days |= x->days;
+        x->out_pickup = gp.out_at[stop_at(gp.out, 2 * col->np, 2 + 2 * i)];
+        x->out_drop = gp.out_at[stop_at(gp.out, 2 * col->np, 3 + 2 * i)];
+        x->back_pickup = gp.back_at[stop_at(gp.back, 2 * col->np, 3 + 2 * i)];
+        x->back_drop = gp.back_at[stop_at(gp.back, 2 * col->np, 2 + 2 * i)];
+        /* the matcher's rule: their distance and their share of the driver's detour, in proportion to their
+           distance (one passenger: the whole detour) */
+        int64_t share = all_dm > 0 ? (int64_t)llround((double)gp.out_added.dm * px[i]->out.dm / all_dm) : 0;
+        x->contribution = cv_contribution_compute(px[i]->out.dm, share, o->per_km, o->rounding).amount;
     }
-    if (!rc && cv_max_weight_matching(n, e, m, mate, NULL))
-        rc = cv_fail(err, CV_ENOMEM, "the matching solver ran out of memory");
-    size_t k = 0;
-    for (size_t i = 0; !rc && i < m; i++)
-        if (mate[e[i].a] == (int64_t)e[i].b)
-            best[k++] = best[i];
-    if (!rc && make_plan(ps, best, k, plan))
-        rc = cv_fail(err, CV_ENOMEM, "out of memory");
-    free(e), free(best), free(mate);
-    return rc;
+    for (int k = 0; k < 2 * col->np; k++) {
+        int i = (gp.out[k] - 2) / 2, b = (gp.back[k] - 2) / 2;
+        c->out_stops[k] = (uint8_t)(2 + 2 * to_new[i] + gp.out[k] % 2);
+        c->back_stops[k] = (uint8_t)(2 + 2 * to_new[b] + gp.back[k] % 2);
+    }
+    c->out_depart = gp.out_depart, c->out_arrive = gp.out_arrive;
+    c->back_depart = gp.back_depart, c->back_arrive = gp.back_arrive;
+    c->out_added = gp.out_added, c->back_added = gp.back_added;
+    c->saved_dm = col->saved_dm;
+    return 0;
 }
 
-/* The greedy plan: every participant who can drive, in the file's order, not taken yet, takes the passenger not
-   taken yet whose ride saves most. */
-static int solve_greedy(const pairs *ps, size_t n, const cv_batch_options *o, cv_batch_plan *plan, cv_error *err)
+/* The plan of the columns chosen[0..k), each carpool scheduled. */
+static int make_plan(cv_ch_query *q, uint64_t *routes, const cv_person *v, const cv_batch_result *r,
+                     const cv_batch_options *o, const columns *cs, const size_t *chosen, size_t k, cv_batch_plan *plan,
+                     cv_error *err)
 {
-    char *taken = calloc(n ? n : 1, 1);
-    size_t *first = calloc(n + 1, sizeof *first); /* pairs by driver: ps is sorted by pair, so index them */
-    size_t *by_driver = malloc((ps->n ? ps->n : 1) * sizeof *by_driver);
-    size_t *chosen = malloc((n ? n : 1) * sizeof *chosen);
-    if (!taken || !first || !by_driver || !chosen) {
-        free(taken), free(first), free(by_driver), free(chosen);
+    plan->carpools = malloc((k ? k : 1) * sizeof *plan->carpools);
+    places *pl = malloc(sizeof *pl);
+    if (!plan->carpools || !pl) {
+        free(pl);
         return cv_fail(err, CV_ENOMEM, "out of memory");
     }
-    for (size_t i = 0; i < ps->n; i++)
-        first[ps->v[i].d + 1]++;
-    for (size_t i = 0; i < n; i++)
-        first[i + 1] += first[i];
-    size_t *fill = malloc((n + 1) * sizeof *fill);
-    if (!fill) {
-        free(taken), free(first), free(by_driver), free(chosen);
-        return cv_fail(err, CV_ENOMEM, "out of memory");
-    }
-    memcpy(fill, first, (n + 1) * sizeof *fill);
-    for (size_t i = 0; i < ps->n; i++)
-        by_driver[fill[ps->v[i].d]++] = i;
-    free(fill);
-    size_t k = 0;
-    for (size_t d = 0; d < n; d++) {
-        if (taken[d])
-            continue;
-        size_t best = SIZE_MAX;
-        for (size_t j = first[d]; j < first[d + 1]; j++) {
-            const pair *x = &ps->v[by_driver[j]];
-            if (!taken[x->p] && (best == SIZE_MAX || pair_weight(o, &x->c) > pair_weight(o, &ps->v[best].c)))
-                best = by_driver[j];
+    pl->q = q, pl->routes = routes;
+    for (size_t i = 0; i < k; i++)
+        if (carpool_of(pl, v, r, o, &cs->v[chosen[i]], &plan->carpools[i])) {
+            free(pl);
+            return cv_fail(err, CV_EINVAL, "participant '%s': a carpool found feasible does not hold when scheduled",
+                           v[cs->v[chosen[i]].d].id);
         }
-        if (best != SIZE_MAX) {
-            taken[d] = taken[ps->v[best].p] = 1;
-            chosen[k++] = best;
-        }
-    }
-    int rc = make_plan(ps, chosen, k, plan) ? cv_fail(err, CV_ENOMEM, "out of memory") : 0;
-    free(taken), free(first), free(by_driver), free(chosen);
-    return rc;
+    plan->ncarpools = k;
+    free(pl);
+    return 0;
 }
 
 /* --- the shareability graph, its drivers shared out over threads --- */
@@ -389,14 +414,141 @@ typedef struct share_worker {
     share_ctx *ctx;
     int first; /* the thread that shows progress */
     cv_ch_query *q;
-    pairs ps;
+    columns cs;        /* the carpools found: pairs and groups */
+    size_t groups;     /* of them, of several passengers */
     char *near, *fits; /* per participant: someone in reach; a feasible pair */
+    places *pl;        /* a driver's group's places */
+    uint32_t *stamp;   /* [1 << MAX_CANDIDATES]: a group of the driver's candidates (a bit each) was looked at for
+                          the driver stamped so */
+    uint32_t now;
+    char *ok;           /* [1 << MAX_CANDIDATES]: it holds (all its smaller groups too) */
+    int64_t *added;     /* [1 << MAX_CANDIDATES]: the driver's added distance, both ways together */
+    uint32_t *lists[2]; /* groups of one size that hold, the next size's */
     uint64_t within_bound, routes;
     int rc;
     cv_error err;
 } share_worker;
 
-/* The feasible pairs of driver di into w (its riders in reach first, then their legs, one leg at a time). */
+static int by_saving(const void *a, const void *b)
+{
+    const cand *x = a, *y = b;
+    if (x->saved_dm != y->saved_dm)
+        return x->saved_dm > y->saved_dm ? -1 : 1;
+    return x->p < y->p ? -1 : x->p > y->p;
+}
+
+/* The carpools of driver di with several passengers, into w: groups of their best candidates fc[0..nf) (the pairs
+   that hold, best first), each group holding when each of its groups one passenger smaller holds (so that a
+   carpool still holds on a day a member does not travel) and its best order each way keeps everyone's limits and
+   windows. Its saving is counted day by day, each day with the passengers who travel then. */
+static int driver_groups(share_worker *w, size_t di, cand *fc, size_t nf)
+{
+    const share_ctx *c = w->ctx;
+    const cv_person *v = c->v, *d = &v[di];
+    const cv_batch_result *out = c->out;
+    int K = c->o->max_passengers > 0 ? c->o->max_passengers : CV_GROUP_MAX;
+    if (K > d->seats)
+        K = d->seats;
+    if (K > CV_GROUP_MAX)
+        K = CV_GROUP_MAX;
+    if (K < 2 || nf < 2)
+        return 0;
+    qsort(fc, nf, sizeof *fc, by_saving);
+    int L = c->o->candidates < 2 ? 2 : c->o->candidates > MAX_CANDIDATES ? MAX_CANDIDATES : c->o->candidates;
+    if ((size_t)L > nf)
+        L = (int)nf;
+    const cv_batch_person *px[MAX_CANDIDATES];
+    cv_group_member ms[MAX_CANDIDATES], dm = member(d, &out->people[di]);
+    for (int i = 0; i < L; i++)
+        px[i] = &out->people[fc[i].p], ms[i] = member(&v[fc[i].p], px[i]);
+    places *pl = w->pl;
+    places_init(pl, &out->people[di], px, L);
+    for (int i = 0; i < L; i++) {
+        places_set(pl, 0, 2 + 2 * i, fc[i].dp);
+        places_set(pl, 3 + 2 * i, 1, fc[i].pd);
+        places_set(pl, 1, 3 + 2 * i, fc[i].dw);
+        places_set(pl, 2 + 2 * i, 0, fc[i].ph);
+    }
+    if (++w->now == 0) {
+        memset(w->stamp, 0, sizeof *w->stamp << MAX_CANDIDATES);
+        w->now = 1;
+    }
+    /* the groups of one: the pairs, as the group rule sees them */
+    size_t ncur = 0;
+    for (int i = 0; i < L; i++) {
+        cv_group_plan gp;
+        int cand[1] = {i};
+        places_group(pl, cand, 1);
+        uint32_t m = 1u << i;
+        w->stamp[m] = w->now;
+        w->ok[m] = cv_group_eval(&dm, &ms[i], 1, places_leg, pl, &gp) == 1;
+        if (w->ok[m]) {
+            w->added[m] = (int64_t)gp.out_added.dm + gp.back_added.dm;
+            w->lists[0][ncur++] = m;
+        }
+    }
+    int rc = 0;
+    for (int size = 2; !rc && size <= K && ncur; size++) {
+        size_t nnext = 0;
+        for (size_t k = 0; !rc && k < ncur; k++) {
+            uint32_t base = w->lists[0][k];
+            int top = 31 - __builtin_clz(base);
+            for (int j = top + 1; !rc && j < L; j++) {
+                uint32_t m = base | 1u << j;
+                int holds = 1;
+                for (uint32_t rest = m; holds && rest; rest &= rest - 1) {
+                    uint32_t sub = m & ~(rest & -rest);
+                    holds = w->stamp[sub] == w->now && w->ok[sub];
+                }
+                w->stamp[m] = w->now;
+                w->ok[m] = 0;
+                if (!holds)
+                    continue;
+                int cand[CV_GROUP_MAX], np = 0;
+                cv_group_member gm[CV_GROUP_MAX];
+                for (uint32_t rest = m; rest; rest &= rest - 1) {
+                    int b = __builtin_ctz(rest);
+                    cand[np] = b, gm[np++] = ms[b];
+                }
+                places_group(pl, cand, np);
+                cv_group_plan gp;
+                if (cv_group_eval(&dm, gm, np, places_leg, pl, &gp) != 1)
+                    continue;
+                w->added[m] = (int64_t)gp.out_added.dm + gp.back_added.dm;
+                /* the week, day by day: who travels, and what that day's group saves */
+                int64_t saved = 0;
+                for (int day = 0; day < 7; day++) {
+                    if (!(d->days >> day & 1))
+                        continue;
+                    uint32_t r = 0;
+                    int64_t own = 0;
+                    for (int t = 0; t < np; t++)
+                        if (v[fc[cand[t]].p].days >> day & 1)
+                            r |= 1u << cand[t], own += (int64_t)px[cand[t]]->out.dm + px[cand[t]]->back.dm;
+                    if (r)
+                        saved += own - w->added[r];
+                }
+                if (saved <= 0)
+                    continue;
+                w->ok[m] = 1;
+                w->lists[1][nnext++] = m;
+                cv_column col = {(uint32_t)di, {0, 0, 0, 0}, (uint8_t)np, saved};
+                for (int t = 0; t < np; t++)
+                    col.p[t] = fc[cand[t]].p;
+                if (columns_add(&w->cs, &col))
+                    rc = cv_fail(&w->err, CV_ENOMEM, "out of memory");
+                w->groups++;
+            }
+        }
+        uint32_t *swap = w->lists[0];
+        w->lists[0] = w->lists[1], w->lists[1] = swap;
+        ncur = nnext;
+    }
+    return rc;
+}
+
+/* The feasible pairs of driver di into w (its riders in reach first, then their legs, one leg at a time), then
+   its groups. */
 static int driver_pairs(share_worker *w, size_t di, cand **csp, size_t *cap_c)
 {
     const share_ctx *c = w->ctx;
@@ -466,7 +618,7 @@ static int driver_pairs(share_worker *w, size_t di, cand **csp, size_t *cap_c)
                     }
                     cs = grown, *cap_c = cap;
                 }
-                cs[nc++] = (cand){pi, dp, {0, 0}, {0, 0}};
+                cs[nc++] = (cand){pi, dp, {0, 0}, {0, 0}, {0, 0}, 0};
             }
         }
     *csp = cs;
@@ -484,20 +636,25 @@ static int driver_pairs(share_worker *w, size_t di, cand **csp, size_t *cap_c)
     }
     for (size_t k = 0; !rc && k < kept; k++)
         cs[k].dw = cost(q, &dx->work, &out->people[cs[k].p].work, &w->routes);
+    size_t feasible = 0;
     for (size_t k = 0; !rc && k < kept; k++) {
         uint32_t pi = cs[k].p;
         const cv_batch_person *px = &out->people[pi];
-        cv_cost ph = cost_to(q, &px->home, &dx->home, &w->routes);
-        pair pr = {(uint32_t)di, pi, {0}};
-        int ok = pair_check(d, dx, &v[pi], px, cs[k].dp, cs[k].pd, cs[k].dw, ph, c->o, &pr.c);
+        cs[k].ph = cost_to(q, &px->home, &dx->home, &w->routes);
+        cv_column col = {(uint32_t)di, {pi, 0, 0, 0}, 1, 0};
+        int ok = pair_check(d, dx, &v[pi], px, cs[k].dp, cs[k].pd, cs[k].dw, cs[k].ph, &col.saved_dm);
         if (ok)
             near[di] = near[pi] = 1;
         if (ok == 1) {
             fits[di] = fits[pi] = 1;
-            if (pairs_add(&w->ps, &pr))
+            cs[k].saved_dm = col.saved_dm;
+            cs[feasible++] = cs[k];
+            if (columns_add(&w->cs, &col))
                 rc = cv_fail(&w->err, CV_ENOMEM, "out of memory");
         }
     }
+    if (!rc)
+        rc = driver_groups(w, di, cs, feasible);
     return rc;
 }
 
@@ -522,11 +679,12 @@ static void *share_main(void *arg)
     return NULL;
 }
 
-/* The feasible pairs of the population into *ps, and near and fits marked, with one thread per core (each with its
-   own search workspace; the pairs are sorted afterwards, so the result does not depend on how the drivers fell). */
+/* The feasible carpools of the population into *cs (pairs and groups), and near and fits marked, with one thread per
+   core (each with its own search workspace; the pairs are sorted afterwards, so the result does not depend on how the
+   drivers fell). */
 static int shareability(const cv_graph *g, const cv_person *v, size_t n, const cv_batch_options *o,
-                        cv_batch_result *out, const grid *gr, char *near, char *fits, cv_progress *progress, pairs *ps,
-                        cv_error *err)
+                        cv_batch_result *out, const grid *gr, char *near, char *fits, cv_progress *progress,
+                        columns *cs, cv_error *err)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int nt = o->threads > 0 ? o->threads : cores > 0 ? (int)cores : 1;
@@ -547,7 +705,16 @@ static int shareability(const cv_graph *g, const cv_person *v, size_t n, const c
         w[t].q = cv_ch_query_new(g);
         w[t].near = t ? calloc(n ? n : 1, 1) : near;
         w[t].fits = t ? calloc(n ? n : 1, 1) : fits;
-        if (!w[t].q || !w[t].near || !w[t].fits)
+        w[t].pl = malloc(sizeof *w[t].pl);
+        w[t].stamp = calloc((size_t)1 << MAX_CANDIDATES, sizeof *w[t].stamp);
+        w[t].ok = malloc((size_t)1 << MAX_CANDIDATES);
+        w[t].added = malloc(sizeof *w[t].added << MAX_CANDIDATES);
+        w[t].lists[0] = malloc(sizeof *w[t].lists[0] << MAX_CANDIDATES);
+        w[t].lists[1] = malloc(sizeof *w[t].lists[1] << MAX_CANDIDATES);
+        if (w[t].pl)
+            w[t].pl->q = w[t].q, w[t].pl->routes = &w[t].routes;
+        if (!w[t].q || !w[t].near || !w[t].fits || !w[t].pl || !w[t].stamp || !w[t].ok || !w[t].added ||
+            !w[t].lists[0] || !w[t].lists[1])
             rc = cv_fail(err, CV_ENOMEM, "out of memory");
         else if (o->labels && cv_ch_use_labels(w[t].q, o->labels))
             rc = cv_fail(err, CV_EINVAL, "the hub labels are not this graph's");
@@ -568,16 +735,72 @@ static int shareability(const cv_graph *g, const cv_person *v, size_t n, const c
         out->routes += w[t].routes;
         for (size_t i = 0; t && w[t].near && w[t].fits && i < n; i++)
             near[i] |= w[t].near[i], fits[i] |= w[t].fits[i];
-        for (size_t k = 0; !rc && k < w[t].ps.n; k++)
-            if (pairs_add(ps, &w[t].ps.v[k]))
+        out->groups += w[t].groups;
+        if (!rc && w[t].cs.n) {
+            cv_column *grown = realloc(cs->v, (cs->n + w[t].cs.n) * sizeof *grown);
+            if (!grown) {
                 rc = cv_fail(err, CV_ENOMEM, "out of memory");
-        free(w[t].ps.v);
+            } else {
+                memcpy(grown + cs->n, w[t].cs.v, w[t].cs.n * sizeof *grown);
+                cs->v = grown, cs->n += w[t].cs.n, cs->cap = cs->n;
+            }
+        }
+        free(w[t].cs.v);
         if (t)
             free(w[t].near), free(w[t].fits);
+        free(w[t].pl), free(w[t].stamp), free(w[t].ok), free(w[t].added), free(w[t].lists[0]), free(w[t].lists[1]);
         cv_ch_query_free(w[t].q);
     }
     free(w), free(th), free(hx), free(wx);
     return rc;
+}
+
+static cv_pack_goal goal_of(const cv_batch_options *o)
+{
+    return o->objective == CV_OBJECTIVE_MATCHED ? CV_PACK_MATCHED : CV_PACK_KM;
+}
+
+/* The best plan of the columns into chosen[0..*k): with pairs only, the maximum-weight matching (exact); with
+   groups, the matching improved by exchanges, then the integer program while it is small enough (exact when it
+   finishes within its time), else a Lagrangian bound. out's method, proven_optimal and upper_bound (in the
+   objective's first figure: dm of km saved, or participants) set. */
+static int solve(const columns *cs, size_t n, const cv_batch_options *o, cv_batch_result *out, size_t *chosen,
+                 size_t *k, cv_error *err)
+{
+    cv_pack_goal goal = goal_of(o);
+    int rc = cv_pack_matching(cs->v, cs->n, n, goal, chosen, k, err);
+    if (rc)
+        return rc;
+    double value = 0;
+    if (!out->groups) {
+        out->method = "maximum-weight matching of the shareability graph (LEMON), exact";
+        out->proven_optimal = 1;
+        return 0;
+    }
+    if ((rc = cv_pack_improve(cs->v, cs->n, n, goal, chosen, k, err)))
+        return rc;
+    if (cs->n <= o->exact_columns) {
+        cv_pack_exact_result ex;
+        if ((rc = cv_pack_exact(cs->v, cs->n, n, goal, o->exact_seconds, chosen, k, &ex, err)))
+            return rc;
+        if (ex.proven) {
+            out->method = "integer program over every feasible carpool (GLPK branch and cut), exact";
+            out->proven_optimal = 1;
+            return 0;
+        }
+        if (ex.solved) {
+            out->method = "maximum-weight matching (LEMON) improved by exchanges of carpools, then the integer "
+                          "program (GLPK) stopped at its time limit; bound: its linear relaxation and search tree";
+            out->upper_bound = ex.bound;
+            return 0;
+        }
+    }
+    for (size_t j = 0; j < *k; j++)
+        value += cv_column_primary(&cs->v[chosen[j]], goal);
+    out->method = "maximum-weight matching of the pairs (LEMON) improved by exchanges of carpools; bound: "
+                  "Lagrangian relaxation";
+    out->upper_bound = cv_pack_bound(cs->v, cs->n, n, goal, value, BOUND_SECONDS);
+    return 0;
 }
 
 /* Snaps p's place (home: 1, work: 0) where a car may stop; CV_ENOSEGMENT naming its line and column. */
@@ -599,11 +822,9 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
                  cv_batch_result *out, cv_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (o->max_passengers != 1)
-        return cv_fail(err, CV_EINVAL,
-                       "--max-passengers %d: carpools of one driver and one passenger are planned "
-                       "so far; give --max-passengers 1",
-                       o->max_passengers);
+    if (o->max_passengers < 0 || o->max_passengers > CV_GROUP_MAX)
+        return cv_fail(err, CV_EINVAL, "--max-passengers %d: from 1 to %d (0: the car's seats, up to %d)",
+                       o->max_passengers, CV_GROUP_MAX, CV_GROUP_MAX);
     double t0 = cv_now();
     out->n = n;
     out->people = calloc(n ? n : 1, sizeof *out->people);
@@ -632,42 +853,49 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
     /* the pairs: riders whose home is within reach of a driver's, under a lower bound on the detour (straight
        lines to and from the rider's places, the rider's own road route between them) before any route is asked */
     grid gr = {0};
-    pairs ps = {0};
+    columns cs = {0};
     char *near = calloc(n ? n : 1, 1), *fits = calloc(n ? n : 1, 1);
+    size_t *chosen = malloc((n ? n : 1) * sizeof *chosen), k = 0;
     cv_coord *homes = malloc((n ? n : 1) * sizeof *homes);
     for (size_t i = 0; !rc && homes && i < n; i++)
         homes[i] = out->people[i].home.location;
-    if (!rc && (!homes || grid_build(&gr, homes, n) || !near || !fits))
+    if (!rc && (!homes || grid_build(&gr, homes, n) || !near || !fits || !chosen))
         rc = cv_fail(err, CV_ENOMEM, "out of memory");
     free(homes);
     if (!rc && progress)
         cv_progress_phase(progress, "shareability");
     double t1 = cv_now();
     if (!rc)
-        rc = shareability(g, v, n, o, out, &gr, near, fits, progress, &ps, err);
+        rc = shareability(g, v, n, o, out, &gr, near, fits, progress, &cs, err);
     out->share_s = cv_now() - t1;
     free(gr.first), free(gr.items);
-    cv_ch_query_free(q);
     if (!rc) {
         if (progress)
             cv_progress_phase(progress, "optimal plan");
-        if (ps.n)
-            qsort(ps.v, ps.n, sizeof *ps.v, by_pair);
-        out->pairs = ps.n;
+        if (cs.n)
+            qsort(cs.v, cs.n, sizeof *cs.v, by_column);
+        out->pairs = cs.n - out->groups;
         t1 = cv_now();
-        rc = solve_exact(&ps, n, o, &out->optimal, err);
+        rc = solve(&cs, n, o, out, chosen, &k, err);
         out->exact_s = cv_now() - t1;
     }
+    if (!rc)
+        rc = make_plan(q, &out->routes, v, out, o, &cs, chosen, k, &out->optimal, err);
     if (!rc) {
         if (progress)
             cv_progress_phase(progress, "greedy plan");
-        rc = solve_greedy(&ps, n, o, &out->greedy, err);
+        rc = cv_pack_greedy(cs.v, cs.n, n, goal_of(o), chosen, &k, err);
+        if (!rc)
+            rc = make_plan(q, &out->routes, v, out, o, &cs, chosen, k, &out->greedy, err);
     }
+    cv_ch_query_free(q);
     if (!rc) {
-        for (size_t k = 0; k < out->optimal.ncarpools; k++) {
-            const cv_carpool *c = &out->optimal.carpools[k];
-            out->people[c->driver].carpool = out->people[c->passenger].carpool = (int)k;
+        for (size_t j = 0; j < out->optimal.ncarpools; j++) {
+            const cv_carpool *c = &out->optimal.carpools[j];
+            out->people[c->driver].carpool = (int)j;
             out->people[c->driver].driver = 1;
+            for (int t = 0; t < c->np; t++)
+                out->people[c->riders[t].p].carpool = (int)j;
         }
         for (size_t i = 0; i < n; i++)
             out->people[i].why = out->people[i].carpool >= 0 ? CV_WHY_MATCHED
@@ -676,13 +904,17 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
                                                              : CV_WHY_NO_ONE_NEAR;
         figures(v, out, o, &out->optimal);
         figures(v, out, o, &out->greedy);
-        out->proven_optimal = 1;
-        out->upper_bound_km = out->optimal.figures.km_saved_week;
+        if (o->objective == CV_OBJECTIVE_KM)
+            out->upper_bound /= 10000.0; /* dm to km */
+        double value =
+            o->objective == CV_OBJECTIVE_KM ? out->optimal.figures.km_saved_week : (double)out->optimal.figures.matched;
+        if (out->proven_optimal || out->upper_bound < value)
+            out->upper_bound = value;
         out->seconds = cv_now() - t0;
         if (progress)
             cv_progress_done(progress);
     }
-    free(ps.v), free(near), free(fits);
+    free(cs.v), free(near), free(fits), free(chosen);
     if (rc)
         cv_batch_result_free(out);
     return rc;

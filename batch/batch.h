@@ -16,6 +16,7 @@
 #include "routing/snap.h"
 #include "matcher/match.h"
 #include "batch/population.h"
+#include "batch/groups.h"
 
 typedef enum cv_objective {
     CV_OBJECTIVE_KM = 0,     /* vehicle-km saved per week */
@@ -24,15 +25,19 @@ typedef enum cv_objective {
 
 typedef struct cv_batch_options {
     cv_objective objective;
-    int max_passengers; /* per car; only 1 is solved yet */
-    double per_km;      /* the contribution rate (the matcher's rule, zero commission) */
+    int max_passengers;   /* per car, 1 .. CV_GROUP_MAX; 0: the car's seats (up to CV_GROUP_MAX) */
+    int candidates;       /* a driver's groups are made of their best this many passengers (at most 16) */
+    double exact_seconds; /* for the integer program of carpools of several */
+    size_t exact_columns; /* the integer program is tried up to this many feasible carpools */
+    double per_km;        /* the contribution rate (the matcher's rule, zero commission) */
     cv_rounding rounding;
     double co2_kg_per_km;        /* per vehicle-km avoided */
     const cv_hub_labels *labels; /* NULL: CH searches */
     int threads;                 /* for the shareability graph; 0: one per core */
 } cv_batch_options;
 
-/* Defaults: km saved, 1 passenger, 0.06 EUR/km rounded to ten cents, 0.218 kg CO2 per km. */
+/* Defaults: km saved, up to the car's seats, groups from each driver's best 8 passengers, 20 s and 200,000
+   carpools for the integer program, 0.06 EUR/km rounded to ten cents, 0.218 kg CO2 per km. */
 cv_batch_options cv_batch_defaults(void);
 
 /* One participant's trips alone and what the plan gives them. */
@@ -51,21 +56,31 @@ enum {
     CV_WHY_TAKEN        /* every partner who fits is in another carpool */
 };
 
-/* A carpool: a driver and a passenger (for now), both ways on their shared days. */
+/* A passenger of a carpool. */
+typedef struct cv_carpool_rider {
+    uint32_t p;                                           /* index into the population */
+    uint8_t days;                                         /* the days they ride: theirs and the driver's */
+    int64_t out_pickup, out_drop, back_pickup, back_drop; /* seconds after midnight, on the days all ride */
+    double contribution;                                  /* per one-way trip (the matcher's rule) */
+} cv_carpool_rider;
+
+/* A carpool: a driver and the passengers they carry both ways on the days they share, the riders in the order
+   they are picked up on the way out. The times are those of the days every member travels; on a day some do not,
+   the others ride as the carpool without them (a carpool holds only if each of its smaller groups does). */
 typedef struct cv_carpool {
-    uint32_t driver, passenger;                               /* indices into the population */
-    uint8_t days;                                             /* the days they share */
-    int64_t out_depart, out_pickup, out_drop, out_arrive;     /* seconds after midnight: the driver's departure from
-                                                                 home, the pickup, the drop-off, the driver at work */
-    int64_t back_depart, back_pickup, back_drop, back_arrive; /* from the driver's work, the passenger's work, the
-                                                                 passenger's home, the driver's home */
+    uint32_t driver; /* index into the population */
+    int np;          /* passengers, 1 .. CV_GROUP_MAX */
+    cv_carpool_rider riders[CV_GROUP_MAX];
+    uint8_t days;                                             /* the days the driver carries someone */
+    uint8_t out_stops[2 * CV_GROUP_MAX];                      /* the stops out: 2 + 2i riders[i]'s home, 3 + 2i work */
+    uint8_t back_stops[2 * CV_GROUP_MAX];                     /* the stops back, likewise */
+    int64_t out_depart, out_arrive, back_depart, back_arrive; /* the driver's, seconds after midnight */
     cv_cost out_added, back_added;                            /* the driver's added travel each way */
     int64_t saved_dm;                                         /* vehicle-decimetres saved per week */
-    double contribution;                                      /* per one-way trip (the matcher's rule) */
 } cv_carpool;
 
 typedef struct cv_plan_figures {
-    size_t carpools, matched;
+    size_t carpools, passengers, matched; /* matched: drivers and passengers */
     double km_saved_week, solo_km_week, co2_kg_week;
 } cv_plan_figures;
 
@@ -79,14 +94,17 @@ typedef struct cv_batch_result {
     cv_batch_person *people; /* [n] */
     size_t n;
     size_t pairs;          /* feasible driver-passenger pairs (directed) */
+    size_t groups;         /* feasible carpools of more than one passenger */
     uint64_t within_bound; /* driver-rider pairs the straight-line bound on the detour let through */
     uint64_t routes;       /* routes asked to check them */
-    cv_batch_plan optimal; /* the exact optimum */
-    cv_batch_plan greedy;  /* each driver in turn takes the passenger who saves most */
-    int proven_optimal;    /* 1: optimal is proven so (a maximum-weight matching) */
-    double upper_bound_km; /* a proven bound on the km saved per week (= optimal's when proven) */
+    cv_batch_plan optimal; /* the best plan found: the optimum when proven_optimal */
+    cv_batch_plan greedy;  /* each driver in turn takes the carpool of theirs that saves most */
+    const char *method;    /* how optimal was found (static text) */
+    int proven_optimal;    /* 1: optimal is proven so */
+    double upper_bound;    /* a proven bound on the objective's first figure (km saved per week, or participants
+                              matched); = optimal's when proven */
     double seconds;
-    double share_s, exact_s; /* of them: the shareability graph, the exact plan */
+    double share_s, exact_s; /* of them: the shareability graph, the plan */
 } cv_batch_result;
 
 /* Plans the n participants of v on g: every home and work snapped (CV_ENOSEGMENT naming the participant's line
@@ -99,8 +117,8 @@ void cv_batch_result_free(cv_batch_result *r);
 
 /* Whether driver d can carry passenger p both ways (the rules of docs/batch.md), with the costs between their
    places given: dp d's home to p's home, pd p's work to d's work, dw d's work to p's work, ph p's home to d's home.
-   1 and *c filled when feasible. */
+   1 and *saved_dm (the vehicle-decimetres it saves a week; may be NULL) when feasible. */
 int cv_batch_pair(const cv_person *d, const cv_batch_person *dx, const cv_person *p, const cv_batch_person *px,
-                  cv_cost dp, cv_cost pd, cv_cost dw, cv_cost ph, const cv_batch_options *o, cv_carpool *c);
+                  cv_cost dp, cv_cost pd, cv_cost dw, cv_cost ph, int64_t *saved_dm);
 
 #endif

@@ -75,20 +75,28 @@ static int write_plan_csv(const char *path, const cv_person *v, const cv_batch_r
         const char *role = "", *driver = "", *why = x->carpool < 0 ? why_names[x->why] : "";
         if (x->carpool >= 0) {
             const cv_carpool *c = &r->optimal.carpools[x->carpool];
+            int k = 0;
+            while (!x->driver && k < c->np - 1 && c->riders[k].p != i)
+                k++;
+            const cv_carpool_rider *rd = &c->riders[k];
             snprintf(carpool, sizeof carpool, "%d", x->carpool + 1);
             role = x->driver ? "driver" : "passenger";
             driver = v[c->driver].id;
-            snprintf(order, sizeof order, "%d", x->driver ? 0 : 1);
-            days_text(c->days, days);
-            /* the driver: leaving home and arriving at work, leaving work and arriving home; the passenger:
-               picked up and dropped off, both ways */
-            hhmm(x->driver ? c->out_depart : c->out_pickup, op);
-            hhmm(x->driver ? c->out_arrive : c->out_drop, od);
-            hhmm(x->driver ? c->back_depart : c->back_pickup, bp);
-            hhmm(x->driver ? c->back_arrive : c->back_drop, bd);
+            snprintf(order, sizeof order, "%d", x->driver ? 0 : k + 1);
+            days_text(x->driver ? c->days : rd->days, days);
+            /* the driver: leaving home and arriving at work, leaving work and arriving home; a passenger: picked
+               up and dropped off, both ways */
+            hhmm(x->driver ? c->out_depart : rd->out_pickup, op);
+            hhmm(x->driver ? c->out_arrive : rd->out_drop, od);
+            hhmm(x->driver ? c->back_depart : rd->back_pickup, bp);
+            hhmm(x->driver ? c->back_arrive : rd->back_drop, bd);
             snprintf(added, sizeof added, "%.1f", x->driver ? (c->out_added.ds + c->back_added.ds) / 600.0 : 0.0);
             snprintf(saved, sizeof saved, "%.2f", c->saved_dm / 10000.0);
-            snprintf(money, sizeof money, "%.2f", c->contribution);
+            /* a passenger's contribution; the driver's row: all of them, what one way with everyone brings */
+            double sum = 0;
+            for (int t = 0; t < c->np; t++)
+                sum += c->riders[t].contribution;
+            snprintf(money, sizeof money, "%.2f", x->driver ? sum : rd->contribution);
         }
         const char *cells[] = {v[i].id, carpool, role, driver, order, days, op, od, bp, bd, added, saved, money, why};
         row(f, cells, sizeof cells / sizeof *cells);
@@ -99,9 +107,9 @@ static int write_plan_csv(const char *path, const cv_person *v, const cv_batch_r
 static json_t *plan_json(const cv_batch_plan *p)
 {
     const cv_plan_figures *f = &p->figures;
-    return json_pack("{s:I,s:I,s:f,s:f,s:f}", "carpools", (json_int_t)f->carpools, "passengers_matched",
-                     (json_int_t)(f->matched / 2), "km_saved_per_week", f->km_saved_week, "co2_kg_avoided_per_week",
-                     f->co2_kg_week, "solo_km_per_week", f->solo_km_week);
+    return json_pack("{s:I,s:I,s:I,s:f,s:f,s:f}", "carpools", (json_int_t)f->carpools, "passengers_matched",
+                     (json_int_t)f->passengers, "participants_matched", (json_int_t)f->matched, "km_saved_per_week",
+                     f->km_saved_week, "co2_kg_avoided_per_week", f->co2_kg_week, "solo_km_per_week", f->solo_km_week);
 }
 
 static int write_summary(const char *path, const cv_person *v, const cv_batch_result *r, const cv_batch_options *o)
@@ -112,23 +120,24 @@ static int write_summary(const char *path, const cv_person *v, const cv_batch_re
     (void)v;
     json_t *opt = plan_json(&r->optimal), *greedy = plan_json(&r->greedy);
     double share = r->n ? (double)r->optimal.figures.matched / (double)r->n : 0;
+    int km = o->objective == CV_OBJECTIVE_KM;
+    double value = km ? r->optimal.figures.km_saved_week : (double)r->optimal.figures.matched;
     json_t *doc = json_pack(
         "{s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:s,s:s,s:b,s:f,s:f,s:f,s:o,s:{s:I,s:I,s:I},s:{s:f,s:s,s:i,s:f}}",
         "participants", (json_int_t)r->n, "carpools", (json_int_t)r->optimal.figures.carpools, "passengers_matched",
-        (json_int_t)(r->optimal.figures.matched / 2), "participants_matched", (json_int_t)r->optimal.figures.matched,
+        (json_int_t)r->optimal.figures.passengers, "participants_matched", (json_int_t)r->optimal.figures.matched,
         "matched_share", share, "km_saved_per_week", r->optimal.figures.km_saved_week, "solo_km_per_week",
         r->optimal.figures.solo_km_week, "co2_kg_avoided_per_week", r->optimal.figures.co2_kg_week, "objective",
-        o->objective == CV_OBJECTIVE_MATCHED ? "matched" : "km", "method",
-        "maximum-weight matching of the shareability graph (LEMON, exact)", "proven_optimal", r->proven_optimal,
-        "upper_bound_km_per_week", r->upper_bound_km, "gap",
-        r->upper_bound_km > 0 ? (r->upper_bound_km - r->optimal.figures.km_saved_week) / r->upper_bound_km : 0.0,
-        "seconds", r->seconds, "greedy", greedy, "unmatched", "no_one_near", (json_int_t)why[1], "times_do_not_fit",
-        (json_int_t)why[2], "partners_taken", (json_int_t)why[3], "rules", "co2_kg_per_km", o->co2_kg_per_km,
-        "co2_source", "ADEME, average car, per vehicle-km", "max_passengers", o->max_passengers, "price_per_km",
-        o->per_km);
+        km ? "km" : "matched", "method", r->method ? r->method : "", "proven_optimal", r->proven_optimal,
+        km ? "upper_bound_km_per_week" : "upper_bound_participants_matched", r->upper_bound, "gap",
+        r->upper_bound > 0 ? (r->upper_bound - value) / r->upper_bound : 0.0, "seconds", r->seconds, "greedy", greedy,
+        "unmatched", "no_one_near", (json_int_t)why[1], "times_do_not_fit", (json_int_t)why[2], "partners_taken",
+        (json_int_t)why[3], "rules", "co2_kg_per_km", o->co2_kg_per_km, "co2_source",
+        "ADEME, average car, per vehicle-km", "max_passengers", o->max_passengers, "price_per_km", o->per_km);
     if (doc) {
         json_object_set_new(doc, "optimal", opt);
         json_object_set_new(doc, "feasible_pairs", json_integer((json_int_t)r->pairs));
+        json_object_set_new(doc, "feasible_groups", json_integer((json_int_t)r->groups));
     } else {
         json_decref(opt);
     }
@@ -145,10 +154,27 @@ static json_t *point(const char *kind, const cv_person *p, cv_coord at, const cv
 }
 
 /* The route through stops a, b, c, d as a LineString's coordinates; NULL when a leg has no route. */
-static json_t *route_line(cv_ch_query *q, const cv_graph *g, const cv_snap *const stops[4])
+/* A carpool's places in the order the car passes them, each way (the driver's home, the stops, the driver's
+   work; back the reverse): their count. */
+static int carpool_stops(const cv_batch_result *r, const cv_carpool *c, const cv_snap **out, const cv_snap **back)
+{
+    const cv_batch_person *d = &r->people[c->driver];
+    int n = 2 * c->np;
+    out[0] = &d->home, out[n + 1] = &d->work;
+    back[0] = &d->work, back[n + 1] = &d->home;
+    for (int k = 0; k < n; k++) {
+        const cv_batch_person *p = &r->people[c->riders[(c->out_stops[k] - 2) / 2].p];
+        const cv_batch_person *b = &r->people[c->riders[(c->back_stops[k] - 2) / 2].p];
+        out[k + 1] = c->out_stops[k] % 2 ? &p->work : &p->home;
+        back[k + 1] = c->back_stops[k] % 2 ? &b->work : &b->home;
+    }
+    return n + 2;
+}
+
+static json_t *route_line(cv_ch_query *q, const cv_graph *g, const cv_snap *const *stops, int n)
 {
     json_t *line = json_array();
-    for (int k = 0; line && k < 3; k++) {
+    for (int k = 0; line && k + 1 < n; k++) {
         cv_path path = {0};
         cv_coord *pts = NULL;
         size_t np = 0;
@@ -239,23 +265,25 @@ static int write_geojson(const char *path, const cv_graph *g, const cv_person *v
               write_feature(f, point("work", &v[i], r->people[i].work.location, &r->people[i]), &first);
     for (size_t k = 0; !bad && k < r->optimal.ncarpools; k++) {
         const cv_carpool *c = &r->optimal.carpools[k];
-        const cv_batch_person *d = &r->people[c->driver], *p = &r->people[c->passenger];
-        const cv_snap *out[4] = {&d->home, &p->home, &p->work, &d->work};
-        const cv_snap *back[4] = {&d->work, &p->work, &p->home, &d->home};
+        const cv_snap *out[2 * CV_GROUP_MAX + 2], *back[2 * CV_GROUP_MAX + 2];
+        int ns = carpool_stops(r, c, out, back);
+        json_t *ids = json_array();
+        for (int t = 0; ids && t < c->np; t++)
+            json_array_append_new(ids, json_string(v[c->riders[t].p].id));
         for (int way = 0; !bad && way < 2; way++) {
-            json_t *line = route_line(q, g, way ? back : out);
+            json_t *line = route_line(q, g, way ? back : out, ns);
             if (line && routes && !way && !(routes[k] = simplified(line, REPORT_ROUTE_TOLERANCE_M)))
                 bad = 1;
             bad = bad || !line ||
                   write_feature(f,
-                                json_pack("{s:s,s:{s:s,s:o},s:{s:s,s:i,s:s,s:s,s:s,s:f,s:f}}", "type", "Feature",
+                                json_pack("{s:s,s:{s:s,s:o},s:{s:s,s:i,s:s,s:s,s:O,s:f,s:f}}", "type", "Feature",
                                           "geometry", "type", "LineString", "coordinates", line, "properties", "kind",
                                           "carpool", "carpool", (int)k + 1, "way", way ? "back" : "out", "driver",
-                                          v[c->driver].id, "passenger", v[c->passenger].id, "km_saved_week",
-                                          c->saved_dm / 10000.0, "added_min",
-                                          (way ? c->back_added.ds : c->out_added.ds) / 600.0),
+                                          v[c->driver].id, "passengers", ids, "km_saved_week", c->saved_dm / 10000.0,
+                                          "added_min", (way ? c->back_added.ds : c->out_added.ds) / 600.0),
                                 &first);
         }
+        json_decref(ids);
     }
     cv_ch_query_free(q);
     if (!bad)
@@ -319,13 +347,19 @@ static int write_report_data(const char *path, const cv_person *v, const cv_batc
     json_t *carpools = json_array(), *unmatched = json_array();
     for (size_t k = 0; carpools && k < r->optimal.ncarpools; k++) {
         const cv_carpool *c = &r->optimal.carpools[k];
-        const cv_batch_person *d = &r->people[c->driver], *p = &r->people[c->passenger];
-        json_array_append_new(carpools, json_pack("{s:i,s:s,s:s,s:[o,o,o,o],s:f,s:f,s:f}", "id", (int)k + 1, "driver",
-                                                  v[c->driver].id, "passenger", v[c->passenger].id, "stops",
-                                                  latlon(d->home.location), latlon(p->home.location),
-                                                  latlon(p->work.location), latlon(d->work.location), "added_out_min",
-                                                  c->out_added.ds / 600.0, "added_back_min", c->back_added.ds / 600.0,
-                                                  "km_saved_week", c->saved_dm / 10000.0));
+        const cv_snap *out[2 * CV_GROUP_MAX + 2], *back[2 * CV_GROUP_MAX + 2];
+        int ns = carpool_stops(r, c, out, back);
+        json_t *ids = json_array(), *stops = json_array(), *homes = json_array();
+        for (int t = 0; ids && t < c->np; t++) {
+            json_array_append_new(ids, json_string(v[c->riders[t].p].id));
+            json_array_append_new(homes, latlon(r->people[c->riders[t].p].home.location));
+        }
+        for (int t = 0; stops && t < ns; t++)
+            json_array_append_new(stops, latlon(out[t]->location));
+        json_array_append_new(carpools, json_pack("{s:i,s:s,s:o,s:o,s:o,s:f,s:f,s:f}", "id", (int)k + 1, "driver",
+                                                  v[c->driver].id, "passengers", ids, "stops", stops, "homes", homes,
+                                                  "added_out_min", c->out_added.ds / 600.0, "added_back_min",
+                                                  c->back_added.ds / 600.0, "km_saved_week", c->saved_dm / 10000.0));
         if (routes && routes[k])
             json_object_set(json_array_get(carpools, json_array_size(carpools) - 1), "route", routes[k]);
     }
@@ -377,6 +411,17 @@ static int write_report_html(const char *path, const cv_batch_result *r, const c
     thousands((double)a->carpools, ac_n, sizeof ac_n), thousands((double)b->carpools, bc_n, sizeof bc_n);
     thousands((double)a->matched, am, sizeof am), thousands((double)b->matched, bm, sizeof bm);
     double gain = b->km_saved_week > 0 ? 100.0 * (a->km_saved_week / b->km_saved_week - 1) : 0;
+    char proof[160];
+    if (r->proven_optimal)
+        snprintf(proof, sizeof proof, "proven optimal");
+    else if (o->objective == CV_OBJECTIVE_KM)
+        snprintf(proof, sizeof proof, "within %.1f %% of the optimum (no plan saves more than %.0f km a week)",
+                 r->upper_bound > 0 ? 100.0 * (r->upper_bound - a->km_saved_week) / r->upper_bound : 0.0,
+                 r->upper_bound);
+    else
+        snprintf(proof, sizeof proof, "within %.1f %% of the optimum (no plan matches more than %.0f commuters)",
+                 r->upper_bound > 0 ? 100.0 * (r->upper_bound - (double)a->matched) / r->upper_bound : 0.0,
+                 r->upper_bound);
     fprintf(f,
             "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
@@ -391,10 +436,10 @@ static int write_report_html(const char *path, const cv_batch_result *r, const c
             "<tr><td>CO&#8322; avoided per week</td><td class=\"best\">%s kg</td><td>%s kg</td></tr>\n"
             "</table>\n"
             "<p class=\"method\">The optimal plan saves %.1f %% more than the greedy rule (each driver in turn takes "
-            "the passenger who saves most). Method: maximum-weight matching of the shareability graph (LEMON); %s. A "
-            "carpool is a driver and a passenger, to work and back on the days they share, within everyone's hours and "
-            "at most +%.0f %% (or each one's own limit) of the driver's own route in added time and distance. "
-            "CO&#8322;: %.3f kg per car km (ADEME, average car).</p>\n"
+            "the passengers who save most). Method: %s; %s. A carpool is a driver and up to %d passengers, to work and "
+            "back on the days they share, within everyone's hours and at most +%.0f %% (or each one's own limit) of "
+            "the driver's own route in added time and distance. CO&#8322;: %.3f kg per car km (ADEME, average "
+            "car).</p>\n"
             "<h2>The carpools</h2>\n<div id=\"map\"></div>\n"
             "<div class=\"charts\">\n<div><h2>Optimal plan and greedy rule</h2><canvas id=\"versus\"></canvas></div>\n"
             "<div><h2>Drivers' added time</h2><canvas id=\"detours\"></canvas></div>\n"
@@ -405,8 +450,8 @@ static int write_report_html(const char *path, const cv_batch_result *r, const c
             "<script src=\"lib/leaflet.js\"></script>\n<script src=\"lib/chart.umd.js\"></script>\n"
             "<script src=\"report-data.js\"></script>\n<script src=\"report.js\"></script>\n</body>\n</html>\n",
             people, when, solo, ac_n, bc_n, am, r->n ? 100.0 * a->matched / r->n : 0.0, bm,
-            r->n ? 100.0 * b->matched / r->n : 0.0, ak, bk, ac, bc, gain,
-            r->proven_optimal ? "proven optimal" : "not proven optimal", CV_PERSON_DEFAULT_PCT, o->co2_kg_per_km);
+            r->n ? 100.0 * b->matched / r->n : 0.0, ak, bk, ac, bc, gain, r->method ? r->method : "", proof,
+            o->max_passengers > 0 ? o->max_passengers : CV_GROUP_MAX, CV_PERSON_DEFAULT_PCT, o->co2_kg_per_km);
     int bad = ferror(f);
     if (fclose(f))
         bad = 1;

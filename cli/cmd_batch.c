@@ -19,13 +19,18 @@
 static void usage(FILE *f)
 {
     fprintf(f, "usage: covoit batch --graph FILE --in PARTICIPANTS.csv --out DIR [--objective km|matched]\n"
-               "                    [--max-passengers 1] [--price-per-km EUR] [--hub-labels-mb MB] [--threads N]\n"
+               "                    [--max-passengers N] [--candidates N] [--exact-seconds S]\n"
+               "                    [--exact-carpools N] [--price-per-km EUR] [--hub-labels-mb MB] [--threads N]\n"
                "                    [--no-report]\n\n"
                "Plans the carpools of a community of commuters: who should drive whom to work and back, to save\n"
                "the most vehicle-km per week (--objective km, the default) or to match the most people\n"
-               "(--objective matched). The plan is optimal (a maximum-weight matching of every feasible\n"
-               "driver-passenger pair) and the greedy plan (each driver in turn takes the passenger who saves\n"
-               "most) is computed beside it. PARTICIPANTS.csv (docs/batch.md): a header row, then\n"
+               "(--objective matched). A car takes up to its seats (at most 4; --max-passengers N fewer), each\n"
+               "driver's groups made of their best --candidates passengers (8). With one passenger per car the\n"
+               "plan is a maximum-weight matching (exact); with several, an integer program over every feasible\n"
+               "carpool (GLPK; exact when it ends within --exact-seconds, 20, and has at most --exact-carpools,\n"
+               "200000), the matching improved by exchanges beyond, with a proven bound and the gap to it. The\n"
+               "greedy plan (each driver in turn takes the passengers who save most) is computed beside it. "
+               "PARTICIPANTS.csv (docs/batch.md): a header row, then\n"
                "id,role,home_lon,home_lat,work_lon,work_lat,arrive_by,leave_at,days,seats[,flex_min,\n"
                "max_detour_min,max_detour_pct]; role driver, passenger or either; times HH:MM; days such as\n"
                "\"mon,tue,wed,thu,fri\". Writes DIR/plan.csv (one row per participant), DIR/summary.json (the\n"
@@ -68,11 +73,32 @@ int cmd_batch(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--max-passengers") && i + 1 < argc) {
             long v = strtol(argv[++i], &end, 10);
-            if (*end || v < 1 || v > CV_PERSON_SEATS_MAX) {
-                cli_error("--max-passengers: a whole number from 1 to %d", CV_PERSON_SEATS_MAX);
+            if (*end || v < 1 || v > CV_GROUP_MAX) {
+                cli_error("--max-passengers: a whole number from 1 to %d", CV_GROUP_MAX);
                 return CLI_USAGE;
             }
             o.max_passengers = (int)v;
+        } else if (!strcmp(argv[i], "--candidates") && i + 1 < argc) {
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 2 || v > 16) {
+                cli_error("--candidates: a whole number from 2 to 16");
+                return CLI_USAGE;
+            }
+            o.candidates = (int)v;
+        } else if (!strcmp(argv[i], "--exact-seconds") && i + 1 < argc) {
+            double v = strtod(argv[++i], &end);
+            if (*end || !(v >= 0 && v <= 86400)) {
+                cli_error("--exact-seconds: a number of seconds from 0 to 86400");
+                return CLI_USAGE;
+            }
+            o.exact_seconds = v;
+        } else if (!strcmp(argv[i], "--exact-carpools") && i + 1 < argc) {
+            long v = strtol(argv[++i], &end, 10);
+            if (*end || v < 0 || v > 100000000) {
+                cli_error("--exact-carpools: a whole number from 0 to 100000000");
+                return CLI_USAGE;
+            }
+            o.exact_columns = (size_t)v;
         } else if (!strcmp(argv[i], "--price-per-km") && i + 1 < argc) {
             double v = strtod(argv[++i], &end);
             if (*end || !(v >= CV_MIN_PRICE_PER_KM && v <= CV_MAX_PRICE_PER_KM)) {
@@ -140,14 +166,22 @@ int cmd_batch(int argc, char **argv)
     }
     if (!rc)
         rc = cv_batch_write(out, g, people, &r, &o, report ? &assets : NULL, &err);
+    char gap[96] = "";
+    if (!rc) {
+        double value =
+            o.objective == CV_OBJECTIVE_KM ? r.optimal.figures.km_saved_week : (double)r.optimal.figures.matched;
+        snprintf(gap, sizeof gap, "within %.2f %% of the optimum",
+                 r.upper_bound > 0 ? 100.0 * (r.upper_bound - value) / r.upper_bound : 0.0);
+    }
     if (!rc)
-        printf("%zu participants, %llu pairs within the detour's bound, %llu routes, %zu feasible pairs: %zu carpools, "
-               "%zu matched (%.0f %%), %.1f km saved per week "
-               "(greedy: %zu carpools, %.1f km); %s in %.1f s\n",
-               n, (unsigned long long)r.within_bound, (unsigned long long)r.routes, r.pairs, r.optimal.figures.carpools,
-               r.optimal.figures.matched, n ? 100.0 * r.optimal.figures.matched / n : 0.0,
-               r.optimal.figures.km_saved_week, r.greedy.figures.carpools, r.greedy.figures.km_saved_week, out,
-               r.seconds);
+        printf(
+            "%zu participants, %llu pairs within the detour's bound, %llu routes, %zu feasible pairs and %zu groups: "
+            "%zu carpools, %zu matched (%.0f %%), %.1f km saved per week, %s (greedy: %zu carpools, %.1f km); "
+            "%s in %.1f s\n",
+            n, (unsigned long long)r.within_bound, (unsigned long long)r.routes, r.pairs, r.groups,
+            r.optimal.figures.carpools, r.optimal.figures.matched, n ? 100.0 * r.optimal.figures.matched / n : 0.0,
+            r.optimal.figures.km_saved_week, r.proven_optimal ? "proven optimal" : gap, r.greedy.figures.carpools,
+            r.greedy.figures.km_saved_week, out, r.seconds);
     else
         cli_error("%s", err.text);
     int code = rc == 0 ? CLI_OK : rc == CV_ENOSEGMENT || rc == CV_ENOROUTE || rc == CV_EINVAL ? CLI_USAGE : CLI_FAIL;

@@ -5,7 +5,7 @@
   'use strict';
   const R = window.COVOIT_REPORT;
 
-  /* --- the map: each carpool as its driver's way out through the passenger's places (the road route, simplified,
+  /* --- the map: each carpool as its driver's way out through the passengers' places (the road route, simplified,
      when the plan is small enough to carry it; its stops joined by straight lines beyond), homes and workplaces --- */
   const map = L.map('map', { preferCanvas: true });
   map.attributionControl.setPrefix(false);
@@ -16,13 +16,13 @@
   const places = L.layerGroup().addTo(map);
   for (const c of R.carpools) {
     const line = L.polyline(c.route || c.stops, { color: '#1565c0', weight: 2, opacity: 0.75 });
-    line.bindTooltip(`Carpool ${c.id}: ${c.driver} drives ${c.passenger}, ` +
+    line.bindTooltip(`Carpool ${c.id}: ${c.driver} drives ${c.passengers.join(', ')}, ` +
       `+${c.added_out_min.toFixed(1)} min out, +${c.added_back_min.toFixed(1)} min back, ` +
       `${c.km_saved_week.toFixed(1)} km saved a week`);
     line.addTo(lines);
     L.circleMarker(c.stops[0], { radius: 3, color: '#1565c0', fillOpacity: 1 }).addTo(places);
-    L.circleMarker(c.stops[1], { radius: 3, color: '#2e7d32', fillOpacity: 1 }).addTo(places);
-    L.circleMarker(c.stops[3], { radius: 3, color: '#6a1b9a', fillOpacity: 1 }).addTo(places);
+    for (const h of c.homes) L.circleMarker(h, { radius: 3, color: '#2e7d32', fillOpacity: 1 }).addTo(places);
+    L.circleMarker(c.stops[c.stops.length - 1], { radius: 3, color: '#6a1b9a', fillOpacity: 1 }).addTo(places);
     for (const p of c.stops) bounds.extend(p);
   }
   for (const u of R.unmatched) {

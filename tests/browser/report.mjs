@@ -59,7 +59,7 @@ check(drawn.canvases >= 1 && drawn.lines === summary.carpools, `the map draws ev
 const roads = await page.evaluate(() => window.COVOIT_REPORT.carpools.map((c) => {
   const r = c.route || [];
   const near = (a, b) => Math.abs(a[0] - b[0]) < 2e-4 && Math.abs(a[1] - b[1]) < 2e-4;
-  return r.length >= 4 && near(r[0], c.stops[0]) && near(r[r.length - 1], c.stops[3]);
+  return r.length >= 4 && near(r[0], c.stops[0]) && near(r[r.length - 1], c.stops[c.stops.length - 1]);
 }));
 check(roads.every(Boolean), `every carpool is drawn along its road route, from the driver's home to their work (${roads.filter(Boolean).length} of ${roads.length})`);
 check(/OpenStreetMap/.test(drawn.attribution), `the map credits OpenStreetMap ("${drawn.attribution}")`);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -167,153 +168,384 @@ static cv_cost cost_of(cv_ch_query *q, const cv_snap *a, const cv_snap *b)
     return (cv_cost){c.duration_ds, c.distance_dm};
 }
 
-/* The best total weight of a matching of the nodes not in `used`, by brute force. */
-static int64_t best_matching(const int64_t *w, int n, unsigned used)
+/* --- an oracle of the carpool rules, written apart from the planner: every order of the stops (all permutations,
+   those with a passenger dropped before being picked up thrown away), every leg its own point-to-point route --- */
+
+typedef struct oracle {
+    cv_ch_query *q;
+    const cv_person *v;
+    const cv_batch_result *r;
+    int n;
+    signed char *holds; /* [driver][subset of people]: -1 unknown, 0, 1 */
+    int64_t *added;     /* [driver][subset]: both ways together */
+    int64_t *saved;     /* [driver][subset]: per week */
+} oracle;
+
+static const cv_snap *place_of(const oracle *o, int person, int work)
 {
-    int i = 0;
-    while (i < n && (used >> i & 1))
-        i++;
-    if (i == n)
+    return work ? &o->r->people[person].work : &o->r->people[person].home;
+}
+
+static int64_t limit_of(const cv_person *d, uint32_t own, int distance)
+{
+    double pct = d->max_detour_pct >= 0 ? d->max_detour_pct : 25;
+    int64_t lim = (int64_t)floor(pct / 100.0 * own);
+    if (!distance && d->max_detour_s >= 0 && lim > (int64_t)d->max_detour_s * 10)
+        lim = (int64_t)d->max_detour_s * 10;
+    return lim;
+}
+
+static int next_permutation(int *a, int n)
+{
+    int i = n - 2;
+    while (i >= 0 && a[i] >= a[i + 1])
+        i--;
+    if (i < 0)
         return 0;
-    int64_t best = best_matching(w, n, used | 1u << i); /* i alone */
-    for (int j = i + 1; j < n; j++)
-        if (!(used >> j & 1) && w[i * n + j] > 0) {
-            int64_t v = w[i * n + j] + best_matching(w, n, used | 1u << i | 1u << j);
-            if (v > best)
-                best = v;
+    int j = n - 1;
+    while (a[j] <= a[i])
+        j--;
+    int t = a[i];
+    a[i] = a[j], a[j] = t;
+    for (int l = i + 1, r = n - 1; l < r; l++, r--)
+        t = a[l], a[l] = a[r], a[r] = t;
+    return 1;
+}
+
+/* The least distance the driver d adds on way `back` carrying ps[0..m), over the orders that keep the limits and
+   windows; -1 when none does. The stops: 2k the pickup of ps[k], 2k + 1 the drop-off. The order's stops and times
+   in *stops and *at (the car at each), the driver's departure in *t0 and arrival in *t1, when given. */
+static int64_t oracle_way(const oracle *o, int d, const int *ps, int m, int back, int *stops, int64_t *at, int64_t *t0,
+                          int64_t *t1, int64_t *add_ds)
+{
+    const cv_person *dv = &o->v[d];
+    const cv_batch_person *dx = &o->r->people[d];
+    cv_cost own = back ? dx->back : dx->out;
+    int64_t lim_ds = limit_of(dv, own.ds, 0), lim_dm = limit_of(dv, own.dm, 1);
+    int perm[2 * CV_GROUP_MAX], best_perm[2 * CV_GROUP_MAX];
+    int64_t best = 0, best_ds = 0, best_t = 0, best_end = 0, cum[2 * CV_GROUP_MAX], best_cum[2 * CV_GROUP_MAX];
+    int found = 0;
+    for (int k = 0; k < 2 * m; k++)
+        perm[k] = k;
+    do {
+        int ok = 1;
+        for (int k = 0; ok && k < 2 * m; k++)
+            for (int l = k + 1; ok && l < 2 * m; l++)
+                ok = !(perm[k] % 2 == 1 && perm[l] == perm[k] - 1); /* a drop-off before its pickup */
+        if (!ok)
+            continue;
+        /* out: pickups at homes, drop-offs at work; back: pickups at work, drop-offs at homes */
+        const cv_snap *from = place_of(o, d, back);
+        int64_t ds = 0, dm = 0;
+        for (int k = 0; ok && k <= 2 * m; k++) {
+            const cv_snap *to = k == 2 * m ? place_of(o, d, !back) : place_of(o, ps[perm[k] / 2], (perm[k] % 2) ^ back);
+            cv_cost c = cost_of(o->q, from, to);
+            ok = c.ds != CV_UNREACHABLE;
+            ds += c.ds, dm += c.dm;
+            if (k < 2 * m)
+                cum[k] = ds;
+            from = to;
         }
-    return best;
+        if (!ok || ds - own.ds > lim_ds || dm - own.dm > lim_dm)
+            continue;
+        int64_t lo, hi, end = (ds + 5) / 10;
+        if (!back) {
+            lo = dv->arrive_by_s - dv->flex_s - end, hi = dv->arrive_by_s - end;
+            for (int k = 0; k < 2 * m; k++)
+                if (perm[k] % 2) {
+                    const cv_person *p = &o->v[ps[perm[k] / 2]];
+                    int64_t a = (cum[k] + 5) / 10;
+                    lo = lo > p->arrive_by_s - p->flex_s - a ? lo : p->arrive_by_s - p->flex_s - a;
+                    hi = hi < p->arrive_by_s - a ? hi : p->arrive_by_s - a;
+                }
+        } else {
+            lo = dv->leave_at_s, hi = (int64_t)dv->leave_at_s + dv->flex_s;
+            for (int k = 0; k < 2 * m; k++)
+                if (perm[k] % 2 == 0) {
+                    const cv_person *p = &o->v[ps[perm[k] / 2]];
+                    int64_t a = (cum[k] + 5) / 10;
+                    lo = lo > p->leave_at_s - a ? lo : p->leave_at_s - a;
+                    hi = hi < (int64_t)p->leave_at_s + p->flex_s - a ? hi : (int64_t)p->leave_at_s + p->flex_s - a;
+                }
+        }
+        if (lo > hi)
+            continue;
+        int64_t add = dm - own.dm, addt = ds - own.ds;
+        if (!found || add < best || (add == best && addt < best_ds)) {
+            found = 1;
+            best = add, best_ds = addt, best_t = back ? lo : hi, best_end = end;
+            memcpy(best_perm, perm, sizeof perm);
+            memcpy(best_cum, cum, sizeof cum);
+        }
+    } while (next_permutation(perm, 2 * m));
+    if (!found)
+        return -1;
+    if (stops)
+        for (int k = 0; k < 2 * m; k++)
+            stops[k] = best_perm[k], at[k] = best_t + (best_cum[k] + 5) / 10;
+    if (t0)
+        *t0 = best_t, *t1 = best_t + best_end;
+    if (add_ds)
+        *add_ds = best_ds > 0 ? best_ds : 0;
+    return best > 0 ? best : 0;
+}
+
+/* Whether driver d carries the people of subset s (a bit each) under the rules: seats, shared days, each smaller
+   group holding, an order each way, something saved over the week counted day by day. */
+static int oracle_holds(oracle *o, int d, unsigned s, int K)
+{
+    size_t k = (size_t)d * (1u << o->n) + s;
+    if (o->holds[k] >= 0)
+        return o->holds[k];
+    o->holds[k] = 0;
+    int ps[CV_GROUP_MAX], m = 0;
+    const cv_person *dv = &o->v[d];
+    for (int i = 0; i < o->n; i++)
+        if (s >> i & 1) {
+            if (m == CV_GROUP_MAX || i == d || !cv_person_rides(&o->v[i]) || !(dv->days & o->v[i].days))
+                return 0;
+            ps[m++] = i;
+        }
+    if (!m || !cv_person_drives(dv) || m > dv->seats || m > K)
+        return 0;
+    for (int t = 0; m > 1 && t < m; t++)
+        if (!oracle_holds(o, d, s & ~(1u << ps[t]), K))
+            return 0;
+    int64_t a = oracle_way(o, d, ps, m, 0, NULL, NULL, NULL, NULL, NULL);
+    int64_t b = a < 0 ? -1 : oracle_way(o, d, ps, m, 1, NULL, NULL, NULL, NULL, NULL);
+    if (a < 0 || b < 0)
+        return 0;
+    o->added[k] = a + b;
+    int64_t saved = 0;
+    for (int day = 0; day < 7; day++) {
+        if (!(dv->days >> day & 1))
+            continue;
+        unsigned rs = 0;
+        int64_t own = 0;
+        for (int t = 0; t < m; t++)
+            if (o->v[ps[t]].days >> day & 1)
+                rs |= 1u << ps[t], own += (int64_t)o->r->people[ps[t]].out.dm + o->r->people[ps[t]].back.dm;
+        if (rs)
+            saved += own - o->added[(size_t)d * (1u << o->n) + rs];
+    }
+    if (m == 1 && (saved <= 0 || o->r->people[ps[0]].out.dm + o->r->people[ps[0]].back.dm - (a + b) <= 0))
+        return 0;
+    if (saved <= 0)
+        return 0;
+    o->saved[k] = saved;
+    return o->holds[k] = 1;
+}
+
+/* The best total weight of a set of carpools over the people not in `used`, by brute force. */
+static int64_t best_packing(oracle *o, unsigned used, int K, cv_objective obj, int64_t *memo)
+{
+    unsigned all = (1u << o->n) - 1;
+    if (used == all)
+        return 0;
+    if (memo[used] >= 0)
+        return memo[used];
+    int i = __builtin_ctz(~used & all);
+    int64_t best = best_packing(o, used | 1u << i, K, obj, memo); /* i alone */
+    for (int d = 0; d < o->n; d++) {
+        if (used >> d & 1)
+            continue;
+        unsigned freep = all & ~used & ~(1u << d);
+        /* carpools of d that hold i (as driver or passenger): subsets of the free */
+        for (unsigned s = freep; s; s = (s - 1) & freep) {
+            if (d != i && !(s >> i & 1))
+                continue;
+            if (__builtin_popcount(s) > CV_GROUP_MAX || !oracle_holds(o, d, s, K))
+                continue;
+            size_t k = (size_t)d * (1u << o->n) + s;
+            int64_t w = (obj == CV_OBJECTIVE_MATCHED ? 1000000000000LL * (__builtin_popcount(s) + 1) : 0) + o->saved[k];
+            int64_t x = w + best_packing(o, used | s | 1u << d, K, obj, memo);
+            if (x > best)
+                best = x;
+        }
+    }
+    return memo[used] = best;
 }
 
 static int64_t plan_weight(const cv_batch_plan *p, cv_objective obj)
 {
     int64_t s = 0;
     for (size_t k = 0; k < p->ncarpools; k++)
-        s += (obj == CV_OBJECTIVE_MATCHED ? 1000000000000LL : 0) + p->carpools[k].saved_dm;
+        s += (obj == CV_OBJECTIVE_MATCHED ? 1000000000000LL * (p->carpools[k].np + 1) : 0) + p->carpools[k].saved_dm;
     return s;
 }
 
-/* A carpool checked with routes of its own: the costs, the windows, the detour limits, the days. */
-static void recheck(cv_ch_query *q, const cv_person *v, const cv_batch_result *r, const cv_carpool *c)
+/* A carpool checked with routes of its own: the times follow the legs in the carpool's order, the windows and the
+   detour limits hold, the days, the seats, and what it saves (by the oracle). */
+static void recheck(oracle *o, const cv_carpool *c, int K)
 {
-    const cv_person *d = &v[c->driver], *p = &v[c->passenger];
-    const cv_batch_person *dx = &r->people[c->driver], *px = &r->people[c->passenger];
-    assert_true(cv_person_drives(d) && cv_person_rides(p));
-    assert_int_equal(c->days, d->days & p->days);
-    assert_true(c->days != 0);
-    cv_path path = {0};
-    cv_error err = {0};
-    int64_t legs[3];
-    const cv_snap *out_stops[4] = {&dx->home, &px->home, &px->work, &dx->work};
-    int64_t out_ds = 0, out_dm = 0;
-    for (int k = 0; k < 3; k++) {
-        assert_int_equal(cv_ch_route(q, out_stops[k], out_stops[k + 1], &path, &err), 0);
-        legs[k] = (path.duration_ds + 5) / 10;
-        out_ds += path.duration_ds, out_dm += path.distance_dm;
-        cv_path_free(&path);
+    const cv_person *v = o->v, *d = &v[c->driver];
+    const cv_batch_person *dx = &o->r->people[c->driver];
+    assert_true(cv_person_drives(d));
+    assert_true(c->np >= 1 && c->np <= d->seats && c->np <= K);
+    unsigned s = 0;
+    uint8_t days = 0;
+    for (int i = 0; i < c->np; i++) {
+        const cv_person *p = &v[c->riders[i].p];
+        assert_true(cv_person_rides(p) && c->riders[i].p != c->driver);
+        assert_int_equal(c->riders[i].days, d->days & p->days);
+        assert_true(c->riders[i].days != 0);
+        days |= c->riders[i].days;
+        s |= 1u << c->riders[i].p;
     }
-    /* the times the plan gives follow the legs, and the windows hold */
-    assert_true(llabs(c->out_pickup - (c->out_depart + legs[0])) <= 1);
-    assert_true(llabs(c->out_drop - (c->out_pickup + legs[1])) <= 1);
-    assert_true(llabs(c->out_arrive - (c->out_drop + legs[2])) <= 1);
-    assert_true(c->out_drop >= p->arrive_by_s - p->flex_s - 1 && c->out_drop <= p->arrive_by_s + 1);
-    assert_true(c->out_arrive >= d->arrive_by_s - d->flex_s - 1 && c->out_arrive <= d->arrive_by_s + 1);
-    const cv_snap *back_stops[4] = {&dx->work, &px->work, &px->home, &dx->home};
-    int64_t back_ds = 0, back_dm = 0;
-    for (int k = 0; k < 3; k++) {
-        assert_int_equal(cv_ch_route(q, back_stops[k], back_stops[k + 1], &path, &err), 0);
-        legs[k] = (path.duration_ds + 5) / 10;
-        back_ds += path.duration_ds, back_dm += path.distance_dm;
-        cv_path_free(&path);
+    assert_int_equal(c->days, days);
+    assert_int_equal(oracle_holds(o, (int)c->driver, s, K), 1);
+    assert_int_equal(c->saved_dm, o->saved[(size_t)c->driver * (1u << o->n) + s]);
+    for (int way = 0; way < 2; way++) {
+        const uint8_t *stops = way ? c->back_stops : c->out_stops;
+        const cv_snap *from = way ? &dx->work : &dx->home;
+        int64_t t = way ? c->back_depart : c->out_depart, ds = 0, dm = 0;
+        int pickups = 0;
+        for (int k = 0; k <= 2 * c->np; k++) {
+            const cv_snap *to;
+            int rider = -1, work = 0;
+            if (k < 2 * c->np) {
+                rider = (stops[k] - 2) / 2, work = stops[k] % 2;
+                to = work ? &o->r->people[c->riders[rider].p].work : &o->r->people[c->riders[rider].p].home;
+            } else {
+                to = way ? &dx->home : &dx->work;
+            }
+            cv_path path = {0};
+            cv_error err = {0};
+            assert_int_equal(cv_ch_route(o->q, from, to, &path, &err), 0);
+            ds += path.duration_ds, dm += path.distance_dm;
+            cv_path_free(&path);
+            int64_t at = t + (ds + 5) / 10;
+            from = to;
+            if (rider < 0) {
+                assert_true(llabs(at - (way ? c->back_arrive : c->out_arrive)) <= 1);
+                continue;
+            }
+            const cv_carpool_rider *x = &c->riders[rider];
+            const cv_person *p = &v[x->p];
+            int pickup = work == way; /* out: picked up at home; back: at work */
+            if (pickup && !way)
+                assert_int_equal(rider, pickups++); /* the riders in the order they are picked up out */
+            int64_t given = way ? (pickup ? x->back_pickup : x->back_drop) : (pickup ? x->out_pickup : x->out_drop);
+            assert_true(llabs(at - given) <= 1);
+            if (!way && !pickup)
+                assert_true(at >= p->arrive_by_s - p->flex_s - 1 && at <= p->arrive_by_s + 1);
+            if (way && pickup)
+                assert_true(at >= p->leave_at_s - 1 && at <= p->leave_at_s + p->flex_s + 1);
+        }
+        if (!way)
+            assert_true(c->out_arrive >= d->arrive_by_s - d->flex_s - 1 && c->out_arrive <= d->arrive_by_s + 1);
+        else
+            assert_true(c->back_depart >= d->leave_at_s && c->back_depart <= d->leave_at_s + d->flex_s);
+        cv_cost own = way ? dx->back : dx->out;
+        assert_true(ds - own.ds <= limit_of(d, own.ds, 0) + 1);
+        assert_true(dm - own.dm <= limit_of(d, own.dm, 1) + 1);
+        const cv_cost *added = way ? &c->back_added : &c->out_added;
+        assert_true(llabs((int64_t)added->dm - (dm > own.dm ? dm - own.dm : 0)) <= 2);
     }
-    assert_true(llabs(c->back_pickup - (c->back_depart + legs[0])) <= 1);
-    assert_true(c->back_depart >= d->leave_at_s && c->back_depart <= d->leave_at_s + d->flex_s);
-    assert_true(c->back_pickup >= p->leave_at_s - 1 && c->back_pickup <= p->leave_at_s + p->flex_s + 1);
-    /* the driver's detour, each way, within the limits */
-    double pct = (d->max_detour_pct >= 0 ? d->max_detour_pct : 25) / 100.0;
-    assert_true(out_ds - dx->out.ds <= pct * dx->out.ds + 1);
-    assert_true(out_dm - dx->out.dm <= pct * dx->out.dm + 1);
-    assert_true(back_ds - dx->back.ds <= pct * dx->back.ds + 1);
-    assert_true(back_dm - dx->back.dm <= pct * dx->back.dm + 1);
-    /* and what it saves */
-    int days = 0;
-    for (int k = 0; k < 7; k++)
-        days += c->days >> k & 1;
-    int64_t saved = days * ((int64_t)px->out.dm + px->back.dm - (out_dm > dx->out.dm ? out_dm - dx->out.dm : 0) -
-                            (back_dm > dx->back.dm ? back_dm - dx->back.dm : 0));
-    assert_true(llabs(saved - c->saved_dm) <= 7);
 }
 
-static void exactness(cv_objective obj, uint64_t seed, int rounds)
+static void exactness(cv_objective obj, uint64_t seed, int rounds, int max_passengers)
 {
     uint64_t rng = seed;
     cv_ch_query *q = cv_ch_query_new(g);
     assert_non_null(q);
-    int pairs_seen = 0, greedy_below = 0;
+    int seen = 0, groups_seen = 0, greedy_below = 0, in_plan_groups = 0, heuristic_below = 0;
     for (int round = 0; round < rounds; round++) {
-        int n = 6 + (int)(tst_rand(&rng) % 7); /* 6 to 12 */
-        cv_person v[12];
+        int n = 6 + (int)(tst_rand(&rng) % 5); /* 6 to 10 */
+        cv_person v[10];
         random_population(&rng, v, (size_t)n);
         cv_batch_options o = cv_batch_defaults();
         o.objective = obj;
+        o.max_passengers = max_passengers;
+        o.candidates = 16; /* every passenger of a driver: the brute force knows no limit */
         cv_batch_result r;
         cv_error err = {0};
         if (cv_batch_run(g, v, (size_t)n, &o, NULL, &r, &err))
             fail_msg("%s", err.text);
-        /* the pairs without the planner's grid and bounds: every ordered pair, its own costs */
-        int64_t w[144] = {0};
+        int K = max_passengers ? max_passengers : CV_GROUP_MAX;
+        size_t cells = (size_t)n << n;
+        oracle orc = {q, v, &r, n, malloc(cells), calloc(cells, sizeof(int64_t)), calloc(cells, sizeof(int64_t))};
+        memset(orc.holds, -1, cells);
+        int64_t *memo = malloc(sizeof *memo << n);
+        for (size_t k = 0; k < (size_t)1 << n; k++)
+            memo[k] = -1;
+        int64_t brute = best_packing(&orc, 0, K, obj, memo);
         for (int d = 0; d < n; d++)
-            for (int p = 0; p < n; p++) {
-                if (d == p || !cv_person_drives(&v[d]) || !cv_person_rides(&v[p]))
-                    continue;
-                const cv_batch_person *dx = &r.people[d], *px = &r.people[p];
-                cv_carpool c;
-                if (!cv_batch_pair(&v[d], dx, &v[p], px, cost_of(q, &dx->home, &px->home),
-                                   cost_of(q, &px->work, &dx->work), cost_of(q, &dx->work, &px->work),
-                                   cost_of(q, &px->home, &dx->home), &o, &c))
-                    continue;
-                pairs_seen++;
-                int64_t x = (obj == CV_OBJECTIVE_MATCHED ? 1000000000000LL : 0) + c.saved_dm;
-                int a = d < p ? d : p, b = d < p ? p : d;
-                if (x > w[a * n + b])
-                    w[a * n + b] = x;
-            }
-        int64_t brute = best_matching(w, n, 0);
+            for (unsigned s = 1; s < 1u << n; s++)
+                if (orc.holds[((size_t)d << n) + s] == 1)
+                    seen++, groups_seen += __builtin_popcount(s) > 1;
         int64_t opt = plan_weight(&r.optimal, obj), greedy = plan_weight(&r.greedy, obj);
-        if (opt != brute)
+        if (r.proven_optimal && opt != brute)
             fail_msg("round %d (n %d): the plan's weight %lld, the brute force's %lld", round, n, (long long)opt,
                      (long long)brute);
+        assert_true(r.proven_optimal); /* a dozen people: always solved to the end */
         assert_true(greedy <= opt);
         greedy_below += greedy < opt;
-        for (size_t k = 0; k < r.optimal.ncarpools; k++)
-            recheck(q, v, &r, &r.optimal.carpools[k]);
+        for (size_t k = 0; k < r.optimal.ncarpools; k++) {
+            recheck(&orc, &r.optimal.carpools[k], K);
+            in_plan_groups += r.optimal.carpools[k].np > 1;
+        }
         for (size_t k = 0; k < r.greedy.ncarpools; k++)
-            recheck(q, v, &r, &r.greedy.carpools[k]);
+            recheck(&orc, &r.greedy.carpools[k], K);
         /* each participant in at most one carpool, and the reasons of the others */
         for (int i = 0; i < n; i++) {
             int in = 0;
-            for (size_t k = 0; k < r.optimal.ncarpools; k++)
-                in += r.optimal.carpools[k].driver == (uint32_t)i || r.optimal.carpools[k].passenger == (uint32_t)i;
+            for (size_t k = 0; k < r.optimal.ncarpools; k++) {
+                in += r.optimal.carpools[k].driver == (uint32_t)i;
+                for (int t = 0; t < r.optimal.carpools[k].np; t++)
+                    in += r.optimal.carpools[k].riders[t].p == (uint32_t)i;
+            }
             assert_true(in <= 1);
             assert_int_equal(in == 1, r.people[i].why == CV_WHY_MATCHED);
         }
+        /* the regime beyond the integer program: the matching and exchanges, never above the optimum, and a bound
+           never below it */
+        if (max_passengers != 1) {
+            cv_batch_result h;
+            o.exact_columns = 0;
+            if (cv_batch_run(g, v, (size_t)n, &o, NULL, &h, &err))
+                fail_msg("%s", err.text);
+            assert_true(plan_weight(&h.optimal, obj) <= brute);
+            double best = 0;
+            for (size_t k = 0; k < r.optimal.ncarpools; k++)
+                best +=
+                    obj == CV_OBJECTIVE_KM ? r.optimal.carpools[k].saved_dm / 10000.0 : r.optimal.carpools[k].np + 1;
+            assert_true(h.upper_bound >= best - 1e-6);
+            heuristic_below += plan_weight(&h.optimal, obj) < brute;
+            for (size_t k = 0; k < h.optimal.ncarpools; k++)
+                recheck(&orc, &h.optimal.carpools[k], K);
+            cv_batch_result_free(&h);
+        }
+        free(orc.holds), free(orc.added), free(orc.saved), free(memo);
         cv_batch_result_free(&r);
     }
     cv_ch_query_free(q);
-    print_message("%d rounds: %d feasible pairs, greedy below the optimum in %d\n", rounds, pairs_seen, greedy_below);
-    assert_true(pairs_seen > rounds); /* the populations do share trips: the test compares something */
+    print_message("%d rounds (at most %d passengers): %d feasible carpools, %d of several, %d of several in the plans, "
+                  "greedy below the optimum in %d, the heuristic alone in %d\n",
+                  rounds, max_passengers ? max_passengers : CV_GROUP_MAX, seen, groups_seen, in_plan_groups,
+                  greedy_below, heuristic_below);
+    assert_true(seen > rounds); /* the populations do share trips: the test compares something */
+    if (max_passengers != 1)
+        assert_true(groups_seen > rounds && in_plan_groups > 0);
 }
 
 static void test_optimal_km(void **state)
 {
     (void)state;
-    exactness(CV_OBJECTIVE_KM, 20261207, 40);
+    exactness(CV_OBJECTIVE_KM, 20261207, 40, 0);
+}
+
+/* With one passenger per car, the plan is the maximum-weight matching of the pairs. */
+static void test_optimal_pairs(void **state)
+{
+    (void)state;
+    exactness(CV_OBJECTIVE_KM, 99, 25, 1);
 }
 
 static void test_optimal_matched(void **state)
 {
     (void)state;
-    exactness(CV_OBJECTIVE_MATCHED, 7, 25);
+    exactness(CV_OBJECTIVE_MATCHED, 7, 25, 0);
 }
 
 static void test_off_the_roads(void **state)
@@ -329,8 +561,9 @@ static void test_off_the_roads(void **state)
     cv_batch_result r;
     assert_int_equal(cv_batch_run(g, v, n, &o, NULL, &r, &err), CV_ENOSEGMENT);
     assert_non_null(strstr(err.text, "line 3: participant 'b': the home"));
-    o.max_passengers = 2;
+    o.max_passengers = CV_GROUP_MAX + 1;
     assert_int_equal(cv_batch_run(g, v, n, &o, NULL, &r, &err), CV_EINVAL);
+    assert_non_null(strstr(err.text, "--max-passengers"));
     free(v);
 }
 
@@ -496,7 +729,9 @@ static void test_synth(void **state)
         assert_int_equal(r2.optimal.ncarpools, r.optimal.ncarpools);
         for (size_t k = 0; k < r.optimal.ncarpools; k++) {
             assert_int_equal(r2.optimal.carpools[k].driver, r.optimal.carpools[k].driver);
-            assert_int_equal(r2.optimal.carpools[k].passenger, r.optimal.carpools[k].passenger);
+            assert_int_equal(r2.optimal.carpools[k].np, r.optimal.carpools[k].np);
+            for (int t = 0; t < r.optimal.carpools[k].np; t++)
+                assert_int_equal(r2.optimal.carpools[k].riders[t].p, r.optimal.carpools[k].riders[t].p);
         }
         assert_true(r2.optimal.figures.km_saved_week == r.optimal.figures.km_saved_week);
         cv_batch_result_free(&r2);
@@ -563,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_optimal_km),
         cmocka_unit_test(test_optimal_matched),
+        cmocka_unit_test(test_optimal_pairs),
         cmocka_unit_test(test_off_the_roads),
         cmocka_unit_test(test_command),
         cmocka_unit_test(test_synth),
