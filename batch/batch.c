@@ -761,9 +761,10 @@ static cv_pack_goal goal_of(const cv_batch_options *o)
 }
 
 /* The best plan of the columns into chosen[0..*k): with pairs only, the maximum-weight matching (exact); with
-   groups, the matching improved by exchanges, then the integer program while it is small enough (exact when it
-   finishes within its time), else a Lagrangian bound. out's method, proven_optimal and upper_bound (in the
-   objective's first figure: dm of km saved, or participants) set. */
+   groups, the better of the matching and of a Lagrangian heuristic, each improved by exchanges, with the
+   Lagrangian bound; then the integer program, seeded with it, while the instance is small enough (exact when it
+   finishes within its time). out's method, proven_optimal and upper_bound (in the objective's first figure: dm of
+   km saved, or participants) set. */
 static int solve(const columns *cs, size_t n, const cv_batch_options *o, cv_batch_result *out, size_t *chosen,
                  size_t *k, cv_error *err)
 {
@@ -771,35 +772,84 @@ static int solve(const columns *cs, size_t n, const cv_batch_options *o, cv_batc
     int rc = cv_pack_matching(cs->v, cs->n, n, goal, chosen, k, err);
     if (rc)
         return rc;
-    double value = 0;
     if (!out->groups) {
-        out->method = "maximum-weight matching of the shareability graph (LEMON), exact";
+        snprintf(out->method, sizeof out->method, "%s",
+                 "maximum-weight matching of the shareability graph (LEMON), exact");
         out->proven_optimal = 1;
         return 0;
     }
     if ((rc = cv_pack_improve(cs->v, cs->n, n, goal, chosen, k, err)))
         return rc;
+    double value = 0;
+    for (size_t j = 0; j < *k; j++)
+        value += cv_column_primary(&cs->v[chosen[j]], goal);
+    /* the Lagrangian bound, and from its prices a second plan, improved the same way: the better one stays */
+    double *prices = malloc((n ? n : 1) * sizeof *prices);
+    size_t *other = malloc((n ? n : 1) * sizeof *other), k2 = 0;
+    if (!prices || !other) {
+        free(prices), free(other);
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    }
+    out->upper_bound = cv_pack_bound(cs->v, cs->n, n, goal, value, BOUND_SECONDS, prices);
+    rc = cv_pack_priced(cs->v, cs->n, n, goal, prices, other, &k2, err);
+    if (!rc)
+        rc = cv_pack_improve(cs->v, cs->n, n, goal, other, &k2, err);
+    int64_t a = 0, b = 0;
+    for (size_t j = 0; !rc && j < *k; j++)
+        a += cv_column_weight(&cs->v[chosen[j]], goal);
+    for (size_t j = 0; !rc && j < k2; j++)
+        b += cv_column_weight(&cs->v[other[j]], goal);
+    int priced = !rc && b > a;
+    if (priced) {
+        memcpy(chosen, other, k2 * sizeof *other);
+        *k = k2;
+        a = b;
+    }
+    /* and the greedy plan improved likewise, so that the plan is never below the greedy rule's */
+    if (!rc)
+        rc = cv_pack_greedy(cs->v, cs->n, n, goal, other, &k2, err);
+    if (!rc)
+        rc = cv_pack_improve(cs->v, cs->n, n, goal, other, &k2, err);
+    b = 0;
+    for (size_t j = 0; !rc && j < k2; j++)
+        b += cv_column_weight(&cs->v[other[j]], goal);
+    int from_greedy = !rc && b > a;
+    if (from_greedy) {
+        memcpy(chosen, other, k2 * sizeof *other);
+        *k = k2;
+    }
+    free(prices), free(other);
+    if (rc)
+        return rc;
+    const char *heuristic =
+        from_greedy ? "the greedy plan improved by exchanges of carpools, better than LEMON's maximum-weight matching "
+                      "of the pairs and a Lagrangian heuristic improved likewise"
+        : priced    ? "a Lagrangian heuristic (carpools taken by their worth beyond the bound's prices) improved by "
+                      "exchanges of carpools, better than LEMON's maximum-weight matching of the pairs and the greedy "
+                      "plan improved likewise"
+                    : "LEMON's maximum-weight matching of the pairs improved by exchanges of carpools, better than a "
+                      "Lagrangian heuristic and the greedy plan improved likewise";
     if (cs->n <= o->exact_columns) {
         cv_pack_exact_result ex;
         if ((rc = cv_pack_exact(cs->v, cs->n, n, goal, o->exact_seconds, chosen, k, &ex, err)))
             return rc;
         if (ex.proven) {
-            out->method = "integer program over every feasible carpool (GLPK branch and cut), exact";
+            snprintf(out->method, sizeof out->method, "%s",
+                     "integer program over every feasible carpool (GLPK branch and cut), exact");
             out->proven_optimal = 1;
             return 0;
         }
         if (ex.solved) {
-            out->method = "maximum-weight matching (LEMON) improved by exchanges of carpools, then the integer "
-                          "program (GLPK) stopped at its time limit; bound: its linear relaxation and search tree";
-            out->upper_bound = ex.bound;
+            snprintf(out->method, sizeof out->method,
+                     "%s, then the integer program over every feasible carpool (GLPK branch and cut) stopped at its "
+                     "time limit%s; bound: the least of the Lagrangian relaxation's and the program's",
+                     heuristic, ex.improved ? " with a better plan" : "");
+            if (ex.bound < out->upper_bound)
+                out->upper_bound = ex.bound;
             return 0;
         }
     }
-    for (size_t j = 0; j < *k; j++)
-        value += cv_column_primary(&cs->v[chosen[j]], goal);
-    out->method = "maximum-weight matching of the pairs (LEMON) improved by exchanges of carpools; bound: "
-                  "Lagrangian relaxation";
-    out->upper_bound = cv_pack_bound(cs->v, cs->n, n, goal, value, BOUND_SECONDS);
+    snprintf(out->method, sizeof out->method, "%s; bound: Lagrangian relaxation", heuristic);
     return 0;
 }
 

@@ -1,8 +1,9 @@
 /* batch.h — offline batch matching: the carpools a whole community of commuters should form, each a driver with
    the passengers they carry to work and back on the days they share. From the participants (population.h) it
    builds the shareability graph with the routing core (every feasible driver-passenger pair: time windows both
-   ways, the driver's detour limits, shared days) and solves it exactly (a maximum-weight matching, LEMON) beside
-   the greedy plan every report compares with. Rules in docs/batch.md. */
+   ways, the driver's detour limits, shared days), each driver's groups of several passengers (groups.h), and
+   chooses the carpools (packing.h: exact where the instance allows, with a proven bound beyond) beside the greedy
+   plan every report compares with. Rules in docs/batch.md. */
 #ifndef CV_BATCH_H
 #define CV_BATCH_H
 
@@ -99,7 +100,7 @@ typedef struct cv_batch_result {
     uint64_t routes;       /* routes asked to check them */
     cv_batch_plan optimal; /* the best plan found: the optimum when proven_optimal */
     cv_batch_plan greedy;  /* each driver in turn takes the carpool of theirs that saves most */
-    const char *method;    /* how optimal was found (static text) */
+    char method[512];      /* how optimal was found */
     int proven_optimal;    /* 1: optimal is proven so */
     double upper_bound;    /* a proven bound on the objective's first figure (km saved per week, or participants
                               matched); = optimal's when proven */

@@ -409,7 +409,8 @@ int cv_pack_exact(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal, 
 
 /* --- the Lagrangian bound --- */
 
-double cv_pack_bound(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal, double lower, double seconds)
+double cv_pack_bound(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal, double lower, double seconds,
+                     double *prices)
 {
     double *u = calloc(n ? n : 1, sizeof *u), *g = malloc((n ? n : 1) * sizeof *g);
     char *used = calloc(n ? n : 1, 1);
@@ -448,9 +449,11 @@ double cv_pack_bound(const cv_column *cols, size_t m, size_t n, cv_pack_goal goa
                     g[mem[t]] -= 1.0;
             }
         }
-        if (L < best)
+        if (L < best) {
             best = L, stale = 0;
-        else if (++stale >= 20)
+            if (prices)
+                memcpy(prices, u, n * sizeof *u);
+        } else if (++stale >= 20)
             lambda /= 2, stale = 0;
         double norm = 0;
         for (size_t i = 0; i < n; i++) {
@@ -468,7 +471,58 @@ double cv_pack_bound(const cv_column *cols, size_t m, size_t n, cv_pack_goal goa
         best = 0;
         for (size_t i = 0; i < n; i++)
             best += u[i];
+        if (prices)
+            memcpy(prices, u, n * sizeof *u);
     }
     free(u), free(g), free(used);
     return best;
+}
+
+typedef struct priced {
+    double rest; /* the column's worth beyond its members' prices */
+    size_t col;
+} priced;
+
+static int by_rest(const void *a, const void *b)
+{
+    const priced *x = a, *y = b;
+    if (x->rest != y->rest)
+        return x->rest > y->rest ? -1 : 1;
+    return x->col < y->col ? -1 : x->col > y->col;
+}
+
+int cv_pack_priced(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal, const double *prices, size_t *chosen,
+                   size_t *k, cv_error *err)
+{
+    priced *ps = malloc((m ? m : 1) * sizeof *ps);
+    char *taken = calloc(n ? n : 1, 1);
+    if (!ps || !taken) {
+        free(ps), free(taken);
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    }
+    for (size_t j = 0; j < m; j++) {
+        uint32_t mem[CV_GROUP_MAX + 1];
+        int nm = members(&cols[j], mem);
+        double rest = cv_column_primary(&cols[j], goal);
+        for (int t = 0; t < nm; t++)
+            rest -= prices[mem[t]];
+        /* ties (and the matched goal's many equal values) by the km, so the prices steer and the km decide */
+        ps[j] = (priced){rest + 1e-9 * (double)cols[j].saved_dm, j};
+    }
+    if (m)
+        qsort(ps, m, sizeof *ps, by_rest);
+    *k = 0;
+    for (size_t r = 0; r < m; r++) {
+        uint32_t mem[CV_GROUP_MAX + 1];
+        int nm = members(&cols[ps[r].col], mem), free_all = 1;
+        for (int t = 0; free_all && t < nm; t++)
+            free_all = !taken[mem[t]];
+        if (!free_all)
+            continue;
+        for (int t = 0; t < nm; t++)
+            taken[mem[t]] = 1;
+        chosen[(*k)++] = ps[r].col;
+    }
+    free(ps), free(taken);
+    return 0;
 }

@@ -64,7 +64,13 @@ int cv_pack_exact(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal, 
 
 /* A proven upper bound on the goal's first figure without solving anything: the Lagrangian relaxation of the
    one-carpool-per-participant rows, minimised by subgradient steps for up to seconds (lower: the value of a known
-   plan, which steers the steps). */
-double cv_pack_bound(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal, double lower, double seconds);
+   plan, which steers the steps). prices (room for n, may be NULL) gets the multipliers of the best bound. */
+double cv_pack_bound(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal, double lower, double seconds,
+                     double *prices);
+
+/* A plan from the bound's prices (prices[n], from cv_pack_bound): the columns taken greedily by what they are
+   worth beyond the prices of their members, each when all its members are free (a Lagrangian heuristic). */
+int cv_pack_priced(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal, const double *prices, size_t *chosen,
+                   size_t *k, cv_error *err);
 
 #endif

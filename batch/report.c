@@ -128,7 +128,7 @@ static int write_summary(const char *path, const cv_person *v, const cv_batch_re
         (json_int_t)r->optimal.figures.passengers, "participants_matched", (json_int_t)r->optimal.figures.matched,
         "matched_share", share, "km_saved_per_week", r->optimal.figures.km_saved_week, "solo_km_per_week",
         r->optimal.figures.solo_km_week, "co2_kg_avoided_per_week", r->optimal.figures.co2_kg_week, "objective",
-        km ? "km" : "matched", "method", r->method ? r->method : "", "proven_optimal", r->proven_optimal,
+        km ? "km" : "matched", "method", r->method, "proven_optimal", r->proven_optimal,
         km ? "upper_bound_km_per_week" : "upper_bound_participants_matched", r->upper_bound, "gap",
         r->upper_bound > 0 ? (r->upper_bound - value) / r->upper_bound : 0.0, "seconds", r->seconds, "greedy", greedy,
         "unmatched", "no_one_near", (json_int_t)why[1], "times_do_not_fit", (json_int_t)why[2], "partners_taken",
@@ -432,6 +432,7 @@ static int write_report_html(const char *path, const cv_batch_result *r, const c
             "<table class=\"figures\">\n<tr><th></th><th>optimal plan</th><th>greedy rule</th></tr>\n"
             "<tr><td>carpools</td><td class=\"best\" id=\"carpools\">%s</td><td>%s</td></tr>\n"
             "<tr><td>commuters in a carpool</td><td class=\"best\">%s (%.0f %%)</td><td>%s (%.0f %%)</td></tr>\n"
+            "<tr><td>passengers per car</td><td class=\"best\" id=\"per-car\">%.2f</td><td>%.2f</td></tr>\n"
             "<tr><td>car km saved per week</td><td class=\"best\" id=\"km\">%s</td><td>%s</td></tr>\n"
             "<tr><td>CO&#8322; avoided per week</td><td class=\"best\">%s kg</td><td>%s kg</td></tr>\n"
             "</table>\n"
@@ -450,7 +451,8 @@ static int write_report_html(const char *path, const cv_batch_result *r, const c
             "<script src=\"lib/leaflet.js\"></script>\n<script src=\"lib/chart.umd.js\"></script>\n"
             "<script src=\"report-data.js\"></script>\n<script src=\"report.js\"></script>\n</body>\n</html>\n",
             people, when, solo, ac_n, bc_n, am, r->n ? 100.0 * a->matched / r->n : 0.0, bm,
-            r->n ? 100.0 * b->matched / r->n : 0.0, ak, bk, ac, bc, gain, r->method ? r->method : "", proof,
+            r->n ? 100.0 * b->matched / r->n : 0.0, a->carpools ? (double)a->passengers / a->carpools : 0.0,
+            b->carpools ? (double)b->passengers / b->carpools : 0.0, ak, bk, ac, bc, gain, r->method, proof,
             o->max_passengers > 0 ? o->max_passengers : CV_GROUP_MAX, CV_PERSON_DEFAULT_PCT, o->co2_kg_per_km);
     int bad = ferror(f);
     if (fclose(f))

@@ -643,6 +643,39 @@ static void test_command(void **state)
         snprintf(path, sizeof path, "%s/%s", out, beside[i]);
         assert_int_equal(access(path, R_OK), 0);
     }
+    /* a car of two passengers: both in the plan, in their pickup order, the route through all their places */
+    write_text(csv, "id,role,home_lon,home_lat,work_lon,work_lat,arrive_by,leave_at,days,seats,max_detour_pct\n"
+                    "d1,driver,7.4165,43.7310,7.4360,43.7470,09:00,17:30,\"mon,tue,wed,thu,fri\",3,100\n"
+                    "p1,passenger,7.4180,43.7325,7.4350,43.7460,09:00,17:30,\"mon,tue,wed,thu,fri\",,\n"
+                    "p2,passenger,7.4172,43.7318,7.4356,43.7466,09:00,17:30,\"mon,tue,wed\",,\n");
+    snprintf(path, sizeof path, "rm -rf %s", out);
+    assert_int_equal(system(path), 0);
+    assert_int_equal(run_batch(csv, out), 0);
+    snprintf(path, sizeof path, "%s/plan.csv", out);
+    plan = read_text(path);
+    assert_non_null(plan);
+    assert_non_null(strstr(plan, "\"d1\",\"1\",\"driver\",\"d1\",\"0\",\"mon,tue,wed,thu,fri\""));
+    /* the pickup orders, 1 and 2 */
+    char *p1 = strstr(plan, "\"p1\",\"1\",\"passenger\",\"d1\",\"1\""),
+         *p2 = strstr(plan, "\"p2\",\"1\",\"passenger\",\"d1\",\"2\"");
+    if (!p1 || !p2)
+        p1 = strstr(plan, "\"p1\",\"1\",\"passenger\",\"d1\",\"2\""),
+        p2 = strstr(plan, "\"p2\",\"1\",\"passenger\",\"d1\",\"1\"");
+    assert_non_null(p1);
+    assert_non_null(p2);
+    assert_non_null(strstr(p2, "\"mon,tue,wed\"")); /* p2's days */
+    free(plan);
+    snprintf(path, sizeof path, "%s/plan.geojson", out);
+    geo = read_text(path);
+    assert_non_null(geo);
+    assert_true(strstr(geo, "\"passengers\":[\"p1\",\"p2\"]") || strstr(geo, "\"passengers\":[\"p2\",\"p1\"]"));
+    free(geo);
+    snprintf(path, sizeof path, "%s/summary.json", out);
+    sum = read_text(path);
+    assert_non_null(sum);
+    assert_non_null(strstr(sum, "\"passengers_matched\": 2"));
+    assert_non_null(strstr(sum, "\"feasible_groups\": 1"));
+    free(sum);
     /* a bad row: exit 2, the error names it, the directory is left as it was */
     char out2[1100];
     snprintf(out2, sizeof out2, "%s2", out);
