@@ -76,21 +76,17 @@ int cv_pack_matching(const cv_column *cols, size_t m, size_t n, cv_pack_goal goa
 
 /* --- exchanges --- */
 
-typedef struct by_weight_ctx {
-    const cv_column *cols;
-    cv_pack_goal goal;
-} by_weight_ctx;
-
-static by_weight_ctx sort_ctx; /* qsort has no context argument in C11; the improvement runs on one thread */
+typedef struct weighed {
+    int64_t w;
+    size_t col;
+} weighed;
 
 static int by_weight(const void *x, const void *y)
 {
-    size_t i = *(const size_t *)x, j = *(const size_t *)y;
-    int64_t a = cv_column_weight(&sort_ctx.cols[i], sort_ctx.goal),
-            b = cv_column_weight(&sort_ctx.cols[j], sort_ctx.goal);
-    if (a != b)
-        return a > b ? -1 : 1;
-    return i < j ? -1 : i > j;
+    const weighed *a = x, *b = y;
+    if (a->w != b->w)
+        return a->w > b->w ? -1 : 1;
+    return a->col < b->col ? -1 : a->col > b->col;
 }
 
 static int members(const cv_column *c, uint32_t *out)
@@ -106,7 +102,7 @@ int cv_pack_improve(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal
 {
     int64_t *owner = malloc((n ? n : 1) * sizeof *owner);
     char *in = calloc(m ? m : 1, 1);
-    size_t *order = malloc((m ? m : 1) * sizeof *order);
+    weighed *order = malloc((m ? m : 1) * sizeof *order);
     if (!owner || !in || !order) {
         free(owner), free(in), free(order);
         return cv_fail(err, CV_ENOMEM, "out of memory");
@@ -121,14 +117,13 @@ int cv_pack_improve(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal
         in[chosen[j]] = 1;
     }
     for (size_t i = 0; i < m; i++)
-        order[i] = i;
-    sort_ctx = (by_weight_ctx){cols, goal};
+        order[i] = (weighed){cv_column_weight(&cols[i], goal), i};
     if (m)
         qsort(order, m, sizeof *order, by_weight);
     for (int pass = 0; pass < IMPROVE_PASSES; pass++) {
         size_t changed = 0;
         for (size_t r = 0; r < m; r++) {
-            size_t c = order[r];
+            size_t c = order[r].col;
             if (in[c])
                 continue;
             uint32_t mem[CV_GROUP_MAX + 1];
@@ -253,8 +248,10 @@ static int run_mip(glp_prob *lp, const double *obj, size_t m, const double *star
     glp_init_smcp(&sp);
     sp.msg_lev = GLP_MSG_OFF;
     sp.tm_lim = (int)fmax(1.0, seconds * 1000.0);
+    double t0 = cv_now();
     if (glp_simplex(lp, &sp) || glp_get_status(lp) != GLP_OPT)
         return -1;
+    seconds -= cv_now() - t0; /* the relaxation's time is the program's */
     *bound = glp_get_obj_val(lp);
     glp_iocp ip;
     glp_init_iocp(&ip);

@@ -62,6 +62,25 @@ const roads = await page.evaluate(() => window.COVOIT_REPORT.carpools.map((c) =>
   return r.length >= 4 && near(r[0], c.stops[0]) && near(r[r.length - 1], c.stops[c.stops.length - 1]);
 }));
 check(roads.every(Boolean), `every carpool is drawn along its road route, from the driver's home to their work (${roads.filter(Boolean).length} of ${roads.length})`);
+const several = await page.evaluate(() => window.COVOIT_REPORT.carpools.filter((c) => c.passengers.length > 1)
+  .map((c) => ({ stops: c.stops.length, np: c.passengers.length, homes: c.homes.length,
+    through: c.stops.slice(1, -1).every((s) => {
+      /* the stop within 25 m of the simplified line (points are [lat, lon]) */
+      const k = Math.cos(s[0] * Math.PI / 180), r = c.route || [];
+      let best = Infinity;
+      for (let i = 0; i + 1 < r.length; i++) {
+        const ax = (r[i][1] - s[1]) * k, ay = r[i][0] - s[0], bx = (r[i + 1][1] - s[1]) * k, by = r[i + 1][0] - s[0];
+        const dx = bx - ax, dy = by - ay, l = dx * dx + dy * dy;
+        const t = l ? Math.max(0, Math.min(1, -(ax * dx + ay * dy) / l)) : 0;
+        best = Math.min(best, Math.hypot(ax + t * dx, ay + t * dy) * 111195);
+      }
+      return best < 25;
+    }) })));
+check(several.length > 0 && several.every((c) => c.stops === 2 * c.np + 2 && c.homes === c.np && c.through),
+  `the carpools of several passengers are drawn through every stop (${several.length})`);
+const perCar = Number((await page.textContent('#per-car')).trim());
+check(Math.abs(perCar - summary.passengers_matched / summary.carpools) < 0.006,
+  `the page's passengers per car (${perCar}) are summary.json's`);
 check(/OpenStreetMap/.test(drawn.attribution), `the map credits OpenStreetMap ("${drawn.attribution}")`);
 const charts = await page.evaluate(() => ['versus', 'detours', 'saved'].map((id) => {
   const c = window.Chart.getChart(id);

@@ -802,7 +802,7 @@ static void test_synth_routable(void **state)
 }
 
 /* The example population the repository ships (data/commuters-porto.csv, made with bench/popgen on Porto, seed
-   2026): it reads whole, 500 commuters of every role, all in the Porto area. */
+   2026, one work centre): it reads whole, 500 commuters of every role, all in the Porto area. */
 static void test_example_file(void **state)
 {
     (void)state;
