@@ -258,6 +258,7 @@ static int run_mip(glp_prob *lp, const double *obj, size_t m, const double *star
     ip.msg_lev = GLP_MSG_OFF;
     ip.tm_lim = (int)fmax(1.0, seconds * 1000.0);
     ip.clq_cuts = GLP_ON; /* a participant's columns form cliques: the cuts set packing wants */
+    ip.gmi_cuts = GLP_ON; /* Gomory's cuts: on commuters of Porto they close the gap several times faster */
     ip.mip_gap = 0.0;
     ip.tol_obj = 1e-10;
     mip_cb cb = {start, 0, 0, 0};
@@ -288,8 +289,9 @@ static double plan_value(const double *x, size_t m, const double *obj)
     return v;
 }
 
-int cv_pack_exact(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal, double seconds, size_t *chosen,
-                  size_t *k, cv_pack_exact_result *out, cv_error *err)
+/* One program over all of cols[0..m) (chosen: indices into them). */
+static int exact_part(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal, double seconds, size_t *chosen,
+                      size_t *k, cv_pack_exact_result *out, cv_error *err)
 {
     memset(out, 0, sizeof *out);
     double t0 = cv_now();
@@ -402,6 +404,110 @@ int cv_pack_exact(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal, 
     glp_delete_prob(lp);
     free(row), free(ia), free(ja), free(ar), free(start), free(x), free(obj), free(km);
     return 0;
+}
+
+static uint32_t root(uint32_t *up, uint32_t i)
+{
+    while (up[i] != i)
+        i = up[i] = up[up[i]];
+    return i;
+}
+
+typedef struct part {
+    uint32_t root;
+    size_t first, count; /* its columns in the order by part */
+} part;
+
+static int by_size(const void *a, const void *b)
+{
+    const part *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count < y->count ? -1 : 1;
+    return x->root < y->root ? -1 : x->root > y->root;
+}
+
+/* The program falls apart into independent ones, one per group of participants the carpools connect: each is
+   solved alone (the small ones at once, proven; the time left to the largest), their plans and bounds summed. */
+int cv_pack_exact(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal, double seconds, size_t *chosen,
+                  size_t *k, cv_pack_exact_result *out, cv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    double t0 = cv_now();
+    uint32_t *up = malloc((n ? n : 1) * sizeof *up);
+    size_t *count = calloc(n + 1, sizeof *count), *order = malloc((m ? m : 1) * sizeof *order);
+    char *in = calloc(m ? m : 1, 1);
+    cv_column *local = malloc((m ? m : 1) * sizeof *local);
+    size_t *lchosen = malloc((n ? n : 1) * sizeof *lchosen), *result = malloc((n ? n : 1) * sizeof *result);
+    part *parts = malloc((n ? n : 1) * sizeof *parts);
+    int rc = up && count && order && in && local && lchosen && result && parts ? 0 : -1;
+    for (size_t i = 0; !rc && i < n; i++)
+        up[i] = (uint32_t)i;
+    for (size_t j = 0; !rc && j < m; j++) {
+        uint32_t mem[CV_GROUP_MAX + 1];
+        int nm = members(&cols[j], mem);
+        for (int t = 1; t < nm; t++) {
+            uint32_t a = root(up, mem[0]), b = root(up, mem[t]);
+            if (a != b)
+                up[a < b ? b : a] = a < b ? a : b;
+        }
+    }
+    /* the columns by part, the parts smallest first */
+    size_t np = 0;
+    for (size_t j = 0; !rc && j < m; j++)
+        count[root(up, cols[j].d) + 1]++;
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (count[i + 1])
+            parts[np++] = (part){(uint32_t)i, 0, count[i + 1]};
+        count[i + 1] += count[i];
+    }
+    for (size_t t = 0; !rc && t < np; t++)
+        parts[t].first = count[parts[t].root];
+    for (size_t j = 0; !rc && j < m; j++)
+        order[count[root(up, cols[j].d)]++] = j;
+    if (!rc && np)
+        qsort(parts, np, sizeof *parts, by_size);
+    for (size_t j = 0; !rc && j < *k; j++)
+        in[chosen[j]] = 1;
+    size_t nk = 0, left = m;
+    int proven = 1, improved = 0;
+    double bound = 0;
+    for (size_t t = 0; !rc && t < np; t++) {
+        size_t lk = 0;
+        for (size_t c = 0; c < parts[t].count; c++) {
+            size_t j = order[parts[t].first + c];
+            local[c] = cols[j];
+            if (in[j])
+                lchosen[lk++] = c;
+        }
+        /* its share of the time left, and at least a second or two: a small part ends long before */
+        double rest = seconds - (cv_now() - t0), budget = rest * (double)parts[t].count / (double)left;
+        if (budget < fmin(rest, 2.0))
+            budget = fmin(rest, 2.0);
+        cv_pack_exact_result pr;
+        if ((rc = exact_part(local, parts[t].count, n, goal, budget > 0.05 ? budget : 0.05, lchosen, &lk, &pr, err)))
+            break;
+        left -= parts[t].count;
+        if (!pr.solved) {
+            proven = 0;
+            break;
+        }
+        proven &= pr.proven, improved |= pr.improved, bound += pr.bound;
+        for (size_t c = 0; c < lk; c++)
+            result[nk++] = order[parts[t].first + lchosen[c]];
+        if (t + 1 == np) {
+            out->solved = 1;
+            out->proven = proven, out->improved = improved, out->bound = bound;
+            memcpy(chosen, result, nk * sizeof *result);
+            *k = nk;
+        }
+    }
+    if (!rc && !np)
+        out->solved = out->proven = 1;
+    out->seconds = cv_now() - t0;
+    free(up), free(count), free(order), free(in), free(local), free(lchosen), free(result), free(parts);
+    if (rc < 0)
+        return cv_fail(err, CV_ENOMEM, "out of memory");
+    return rc;
 }
 
 /* --- the Lagrangian bound --- */

@@ -58,7 +58,9 @@ typedef struct cv_pack_exact_result {
 
 /* The set-packing integer program of the columns with GLPK (a binary per column, a row per participant; with the
    matched goal, the members first and then the km among the plans with that many), stopped after seconds, given
-   the plan chosen[0..*k) as its first solution. chosen and *k are replaced when it finds better. */
+   the plan chosen[0..*k) as its first solution, one program per group of participants the columns connect (the
+   time shared out by their sizes, the smallest first). chosen and *k are replaced by the plans found (never worse
+   than the one given). */
 int cv_pack_exact(const cv_column *cols, size_t m, size_t n, cv_pack_goal goal, double seconds, size_t *chosen,
                   size_t *k, cv_pack_exact_result *out, cv_error *err);
 
