@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "batch/batch.h"
+#include "batch/packing.h"
 #include "batch/synth.h"
 #include "routing/ch.h"
 #include "test_support.h"
@@ -535,6 +536,135 @@ static void test_optimal_km(void **state)
     exactness(CV_OBJECTIVE_KM, 20261207, 40, 0);
 }
 
+/* --- the solvers alone, on random carpools: every set packing tried --- */
+
+static int64_t pack_brute(const cv_column *cols, size_t m, unsigned used, unsigned all, cv_pack_goal goal,
+                          int64_t *memo)
+{
+    if (used == all)
+        return 0;
+    if (memo[used] >= 0)
+        return memo[used];
+    int i = __builtin_ctz(~used & all);
+    int64_t best = pack_brute(cols, m, used | 1u << i, all, goal, memo);
+    for (size_t j = 0; j < m; j++) {
+        unsigned s = 1u << cols[j].d;
+        for (int t = 0; t < cols[j].np; t++)
+            s |= 1u << cols[j].p[t];
+        if (!(s >> i & 1) || (s & used))
+            continue;
+        int64_t x = cv_column_weight(&cols[j], goal) + pack_brute(cols, m, used | s, all, goal, memo);
+        if (x > best)
+            best = x;
+    }
+    return memo[used] = best;
+}
+
+static int by_driver(const void *a, const void *b)
+{
+    const cv_column *x = a, *y = b;
+    return x->d < y->d ? -1 : x->d > y->d;
+}
+
+static void test_packing(void **state)
+{
+    (void)state;
+    uint64_t rng = 31337;
+    int parts_seen = 0;
+    for (int round = 0; round < 150; round++) {
+        size_t n = 8 + tst_rand(&rng) % 7, m = 5 + tst_rand(&rng) % 40; /* 8 to 14 people, 5 to 44 carpools */
+        cv_column cols[44];
+        for (size_t j = 0; j < m; j++) {
+            cv_column *c = &cols[j];
+            memset(c, 0, sizeof *c);
+            /* people in a few clusters, so that the program often falls apart */
+            size_t base = round % 2 ? 0 : (tst_rand(&rng) % 2) * (n / 2), span = round % 2 ? n : n / 2;
+            c->d = (uint32_t)(base + tst_rand(&rng) % span);
+            c->np = (uint8_t)(1 + tst_rand(&rng) % 3);
+            for (int t = 0; t < c->np; t++) {
+                uint32_t p;
+                int again;
+                do {
+                    p = (uint32_t)(base + tst_rand(&rng) % span);
+                    again = p == c->d;
+                    for (int u = 0; u < t; u++)
+                        again |= c->p[u] == p;
+                } while (again);
+                c->p[t] = p;
+            }
+            c->saved_dm = 1 + (int64_t)(tst_rand(&rng) % 1000);
+        }
+        qsort(cols, m, sizeof *cols, by_driver);
+        for (int goal = 0; goal < 2; goal++) {
+            int64_t memo[1 << 14];
+            for (size_t k = 0; k < ((size_t)1 << n); k++)
+                memo[k] = -1;
+            int64_t brute = pack_brute(cols, m, 0, (1u << n) - 1, (cv_pack_goal)goal, memo);
+            double brute_primary = goal ? (double)(brute / 1000000000000LL) : (double)brute;
+            size_t chosen[14], k = 0;
+            cv_error err = {0};
+            /* the heuristics: never above the optimum, the bound never below */
+            assert_int_equal(cv_pack_greedy(cols, m, n, (cv_pack_goal)goal, chosen, &k, &err), 0);
+            int64_t w = 0;
+            for (size_t t = 0; t < k; t++)
+                w += cv_column_weight(&cols[chosen[t]], (cv_pack_goal)goal);
+            assert_true(w <= brute);
+            assert_int_equal(cv_pack_improve(cols, m, n, (cv_pack_goal)goal, chosen, &k, &err), 0);
+            int64_t w2 = 0;
+            for (size_t t = 0; t < k; t++)
+                w2 += cv_column_weight(&cols[chosen[t]], (cv_pack_goal)goal);
+            assert_true(w2 >= w && w2 <= brute);
+            double prices[14];
+            double bound = cv_pack_bound(cols, m, n, (cv_pack_goal)goal, 0, 5.0, prices);
+            assert_true(bound >= brute_primary - 1e-6);
+            size_t k2 = 0, chosen2[14];
+            assert_int_equal(cv_pack_priced(cols, m, n, (cv_pack_goal)goal, prices, chosen2, &k2, &err), 0);
+            int64_t w3 = 0;
+            unsigned used = 0;
+            for (size_t t = 0; t < k2; t++) {
+                const cv_column *c = &cols[chosen2[t]];
+                w3 += cv_column_weight(c, (cv_pack_goal)goal);
+                assert_false(used >> c->d & 1);
+                used |= 1u << c->d;
+                for (int u = 0; u < c->np; u++) {
+                    assert_false(used >> c->p[u] & 1);
+                    used |= 1u << c->p[u];
+                }
+            }
+            assert_true(w3 <= brute);
+            /* the integer program: the optimum, proven, from the improved plan */
+            cv_pack_exact_result ex;
+            assert_int_equal(cv_pack_exact(cols, m, n, (cv_pack_goal)goal, 20.0, chosen, &k, &ex, &err), 0);
+            assert_true(ex.solved && ex.proven);
+            int64_t w4 = 0;
+            for (size_t t = 0; t < k; t++)
+                w4 += cv_column_weight(&cols[chosen[t]], (cv_pack_goal)goal);
+            if (w4 != brute)
+                fail_msg("round %d goal %d: the program's %lld, the brute force's %lld", round, goal, (long long)w4,
+                         (long long)brute);
+            assert_true(fabs(ex.bound - brute_primary) < 1e-6);
+        }
+        /* how often the people fall apart into independent groups */
+        uint32_t up[14];
+        for (size_t i = 0; i < n; i++)
+            up[i] = (uint32_t)i;
+        int groups = (int)n;
+        for (size_t j = 0; j < m; j++)
+            for (int t = 0; t < cols[j].np; t++) {
+                uint32_t a = cols[j].d, b = cols[j].p[t];
+                while (up[a] != a)
+                    a = up[a];
+                while (up[b] != b)
+                    b = up[b];
+                if (a != b)
+                    up[a] = b, groups--;
+            }
+        parts_seen += groups > 1;
+    }
+    print_message("150 rounds of random carpools: the program split in %d\n", parts_seen);
+    assert_true(parts_seen > 20);
+}
+
 /* With one passenger per car, the plan is the maximum-weight matching of the pairs. */
 static void test_optimal_pairs(void **state)
 {
@@ -832,6 +962,7 @@ int main(void)
         cmocka_unit_test(test_optimal_km),
         cmocka_unit_test(test_optimal_matched),
         cmocka_unit_test(test_optimal_pairs),
+        cmocka_unit_test(test_packing),
         cmocka_unit_test(test_off_the_roads),
         cmocka_unit_test(test_command),
         cmocka_unit_test(test_synth),
