@@ -6,19 +6,22 @@
 #include "util/cv_progress.h"
 #include "routing/graph_build.h"
 #include "osm/osm_network.h"
+#include "places/places.h"
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: covoit import INPUT -o GRAPH [--no-ferries] [--progress] [--quiet]\n\n"
+    fprintf(f, "usage: covoit import INPUT -o GRAPH [--no-ferries] [--no-places] [--progress] [--quiet]\n\n"
                "Reads INPUT (.osm.pbf, .osm or .osm.bz2; sorted or not) with the car profile and writes the routing\n"
-               "graph file GRAPH. Progress goes to stderr when it is a terminal (--progress forces it), then a\n"
+               "graph file GRAPH, and beside it GRAPH.places, the place index `covoit serve` answers /v1/places\n"
+               "from (streets, house numbers, named places, points of interest, stops; --no-places skips it). Progress "
+               "goes to stderr when it is a terminal (--progress forces it), then a\n"
                "summary (--quiet drops it).\n");
 }
 
 int cmd_import(int argc, char **argv)
 {
     const char *in = NULL, *out = NULL;
-    int force_progress = 0, quiet = 0;
+    int force_progress = 0, quiet = 0, places = 1;
     cv_profile_options popt = cv_profile_defaults();
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {
@@ -32,6 +35,8 @@ int cmd_import(int argc, char **argv)
             out = argv[i];
         } else if (!strcmp(argv[i], "--no-ferries")) {
             popt.ferries = 0;
+        } else if (!strcmp(argv[i], "--no-places")) {
+            places = 0;
         } else if (!strcmp(argv[i], "--progress")) {
             force_progress = 1;
         } else if (!strcmp(argv[i], "--quiet")) {
@@ -72,6 +77,19 @@ int cmd_import(int argc, char **argv)
         cli_error("%s", err.text);
         return CLI_FAIL;
     }
+    char places_path[4200];
+    cv_places_stats ps = {0};
+    if (places) {
+        cv_places_path_for(out, places_path, sizeof places_path);
+        cv_progress_init(&prog, force_progress);
+        if (quiet)
+            prog.enabled = 0;
+        if (cv_places_build(in, places_path, &prog, &ps, &err)) {
+            cv_progress_done(&prog);
+            cli_error("%s", err.text);
+            return CLI_FAIL;
+        }
+    }
     if (!quiet) {
         const uint64_t *cw = st.closed_ways, *rw = st.rule_ways;
         fprintf(stderr,
@@ -103,6 +121,11 @@ int cmd_import(int argc, char **argv)
                 (unsigned long long)st.restrictions_ambiguous, st.components, st.largest_component_nodes,
                 st.nodes ? 100.0 * st.largest_component_nodes / st.nodes : 0.0, (unsigned long long)st.missing_nodes,
                 out, st.file_size / 1e6);
+        if (places)
+            fprintf(stderr,
+                    "  places:       %zu streets, %zu addresses, %zu settlements, %zu stops, %zu points of interest\n"
+                    "                in %s (%.2f s)\n",
+                    ps.streets, ps.addresses, ps.settlements, ps.stops, ps.pois, places_path, ps.seconds);
     }
     return CLI_OK;
 }

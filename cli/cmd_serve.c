@@ -13,8 +13,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "places/places.h"
 #include "web/page.h"
 #include "web/server.h"
 #include "matcher/timeutil.h"
@@ -33,13 +35,16 @@ static void usage(FILE *f)
         "                    [--connection-timeout SECONDS] [--request-timeout SECONDS] [--max-body BYTES]\n"
         "                    [--rate N] [--demo-trips N] [--price-per-km EUR] [--max-route-coords N]\n"
         "                    [--max-table-coords N] [--page DIR] [--hub-labels-mb MB] [--quiet|--no-quiet]\n"
-        "                    [--operator HOST] [--public-url URL] [--tile-url TEMPLATE] [--partner-timeout MS]\n\n"
+        "                    [--operator HOST] [--public-url URL] [--tile-url TEMPLATE] [--partner-timeout MS]\n"
+        "                    [--places FILE]\n\n"
         "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes and answers the requests\n"
         "in flight (a request begun after the signal gets 503 ShuttingDown, unprocessed) and exits:\n"
         "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
         "  GET /table/v1/driving/LON,LAT;...?sources=...&destinations=...&annotations=duration,distance\n"
         "  GET /nearest/v1/driving/LON,LAT\n"
         "  GET /health, GET /metrics (Prometheus text)\n"
+        "  GET /v1/places?q=WORDS&near=LON,LAT&limit=N (autocomplete), GET /v1/places/reverse?at=LON,LAT\n"
+        "  from the place index --places FILE (default GRAPH.places, which covoit import writes; 503 without)\n"
         "With --db FILE (the trip store, created when missing), the carpool API, JSON in and out:\n"
         "  POST /v1/offers, GET /v1/offers?owner=REF, GET|DELETE /v1/offers/ID, POST /v1/offers/ID/cancel,\n"
         "  GET /v1/offers/ID/matches?limit=N, the same under /v1/requests, POST /v1/search,\n"
@@ -129,6 +134,7 @@ enum {
     S_PUBLIC_URL,
     S_TILE_URL,
     S_PARTNER_TIMEOUT,
+    S_PLACES,
     S_N
 };
 
@@ -155,6 +161,7 @@ static const setting settings[S_N] = {
     [S_PUBLIC_URL] = {"public_url", "--public-url", SET_URL, 0, 0},
     [S_TILE_URL] = {"tile_url", "--tile-url", SET_TILES, 0, 0},
     [S_PARTNER_TIMEOUT] = {"partner_timeout_ms", "--partner-timeout", SET_INT, 50, 60000},
+    [S_PLACES] = {"places", "--places", SET_STR, 0, 0},
 };
 
 typedef struct setting_value {
@@ -697,6 +704,7 @@ static int serve(int argc, char **argv, json_t **config_doc)
     cv_hub_labels *hl = NULL;
     cv_matcher *m = NULL;
     cv_server *s = NULL;
+    cv_places *places = NULL;
     cv_graph *g = cv_graph_open(graph, &err);
     if (!g) {
         cli_error("%s", err.text);
@@ -753,6 +761,19 @@ static int serve(int argc, char **argv, json_t **config_doc)
     o.public_url = v[S_PUBLIC_URL].set ? v[S_PUBLIC_URL].s : NULL;
     o.tile_url = v[S_TILE_URL].set ? v[S_TILE_URL].s : NULL;
     o.partner_timeout_ms = v[S_PARTNER_TIMEOUT].set ? (unsigned)v[S_PARTNER_TIMEOUT].i : 0;
+    /* the place index: the one named, or the graph's when there is one */
+    char places_path[4200];
+    if (v[S_PLACES].set)
+        snprintf(places_path, sizeof places_path, "%s", v[S_PLACES].s);
+    else
+        cv_places_path_for(graph, places_path, sizeof places_path);
+    if (v[S_PLACES].set || access(places_path, F_OK) == 0) {
+        if (cv_places_open(places_path, &places, &err)) {
+            cli_error("--places: %s", err.text);
+            goto done;
+        }
+        o.places = places;
+    }
     s = cv_server_start(g, &o, &err);
     if (!s) {
         cli_error("%s", err.text);
@@ -774,6 +795,14 @@ static int serve(int argc, char **argv, json_t **config_doc)
                cv_tz_name());
     else
         printf("no --db: the carpool API (/v1) answers 503\n");
+    if (places) {
+        cv_places_info pi;
+        cv_places_info_get(places, &pi);
+        printf("place search on http://%s:%u/v1/places?q=... (%zu places from %s)\n", addr, cv_server_port(s),
+               pi.places, places_path);
+    } else {
+        printf("no place index (%s): /v1/places answers 503\n", places_path);
+    }
     char why[700];
     if (cv_page_ready(page, why, sizeof why))
         printf("map page on http://%s:%u/ (from %s)\n", addr, cv_server_port(s), page);
@@ -786,6 +815,7 @@ static int serve(int argc, char **argv, json_t **config_doc)
     rc = CLI_OK;
 done:
     cv_server_stop(s); /* each of these takes NULL: what was not opened yet */
+    cv_places_close(places);
     cv_matcher_close(m);
     cv_hub_labels_free(hl);
     cv_graph_close(g);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # scripts/check_layers.sh — the layering rules of docs/ARCHITECTURE.md, checked on the includes of the source tree.
-# Data flows one way, osm → routing → matcher → web → cli, with util under all and batch (offline batch
-# matching) beside web, above matcher, below cli: a module includes its own headers
+# Data flows one way, osm → routing → matcher → web → cli, with util under all, batch (offline batch
+# matching) beside web, above matcher, below cli, and places (the place index: built from what osm reads, above
+# routing, queried by web and cli): a module includes its own headers
 # and those of the modules below it, never above; a header named *_int.h belongs to its module alone; JSON
-# (jansson) and HTTP (libmicrohttpd) stay in web/ and cli/, SQLite in matcher/ (and the tools that read a
-# database: cli/). Prints each broken rule with the line that breaks it; exit 1 if any.
+# (jansson) and HTTP (libmicrohttpd) stay in web/ and cli/, SQLite in matcher/ and places/ (and the tools that
+# read a database: cli/). Prints each broken rule with the line that breaks it; exit 1 if any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 allowed() { # module → the project modules it may include
@@ -13,13 +14,14 @@ allowed() { # module → the project modules it may include
     osm) echo "util osm routing/road_class.h" ;;
     routing) echo "util osm routing" ;;
     matcher) echo "util routing matcher" ;;
-    web) echo "util routing matcher web" ;;
+    places) echo "util osm routing places" ;;
+    web) echo "util routing matcher places web" ;;
     batch) echo "util routing matcher batch" ;;
-    cli) echo "util osm routing matcher web batch cli" ;;
+    cli) echo "util osm routing matcher places web batch cli" ;;
     esac
 }
 bad=0
-for m in util osm routing matcher web batch cli; do
+for m in util osm routing matcher places web batch cli; do
     ok=$(allowed "$m")
     while IFS= read -r hit; do
         file=${hit%%:*}
@@ -36,13 +38,13 @@ for m in util osm routing matcher web batch cli; do
         esac
     done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]+"' $(git ls-files "$m/*.c" "$m/*.h" "$m/*.cpp") /dev/null || true)
 done
-for lib in 'jansson.h:web batch cli' 'microhttpd.h:web' 'sqlite3.h:matcher cli'; do
+for lib in 'jansson.h:web batch cli' 'microhttpd.h:web' 'sqlite3.h:matcher places cli'; do
     hdr=${lib%%:*}
     where=${lib#*:}
     while IFS= read -r hit; do
         m=${hit%%/*}
         case " $where " in *" $m "*) ;; *) echo "$hit: <$hdr> stays in ${where// /\/, }/"; bad=1 ;; esac
-    done < <(grep -nE "#[[:space:]]*include[[:space:]]+<$hdr>" $(git ls-files 'util/*' 'osm/*' 'routing/*' 'matcher/*' 'web/*.c' 'web/*.h' 'batch/*' 'cli/*') /dev/null || true)
+    done < <(grep -nE "#[[:space:]]*include[[:space:]]+<$hdr>" $(git ls-files 'util/*' 'osm/*' 'routing/*' 'matcher/*' 'places/*' 'web/*.c' 'web/*.h' 'batch/*' 'cli/*') /dev/null || true)
 done
-[ $bad = 0 ] && echo "layers: every include of util/ osm/ routing/ matcher/ web/ batch/ cli/ follows the rules"
+[ $bad = 0 ] && echo "layers: every include of util/ osm/ routing/ matcher/ places/ web/ batch/ cli/ follows the rules"
 exit $bad

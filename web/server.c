@@ -53,6 +53,7 @@ struct cv_server {
     atomic_long inflight;       /* requests begun (request line in) and not yet completed */
     struct req_state **pending; /* per daemon, touched by its thread only: requests whose headers no handler saw */
     pthread_mutex_t mu;         /* guards slots */
+    pthread_mutex_t places_mu;  /* one query of the place index at a time (its statements are shared) */
     ws_slot *slots;
     int auth;           /* keys required (the database held an active key at start) */
     web_ratelimit rate; /* per key client and per address, when auth */
@@ -218,6 +219,7 @@ static const web_route_entry routes[] = {
     {"GET", "/nearest/v1/", 0, web_nearest, CV_SCOPE_ROUTING},
     {"GET", "/health", 1, web_health, 0},
     {"GET", "/metrics", 1, web_metrics, 0},
+    {"*", "/v1/places", 0, web_places, CV_SCOPE_ROUTING}, /* before /v1/, whose every method it would take */
     {"*", "/v1/", 0, web_v1, 0},
     {"*", "/stdcov/v1/", 0, web_stdcov, 0},
     {"GET", "/", 1, web_page_index, 0},
@@ -558,6 +560,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r.operator_name = s->o.operator_name;
     r.public_url = s->o.public_url;
     r.tile_url = s->o.tile_url;
+    r.places = s->o.places;
+    r.places_mu = &s->places_mu;
     r.metrics = s->metrics;
     r.file_fd = -1;
     switch (st->refuse) {
@@ -774,10 +778,12 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
     atomic_init(&s->next_id, 0);
     atomic_init(&s->inflight, 0);
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->places_mu, NULL);
     s->auth = auth;
     if (web_rate_init(&s->rate, o.rate, auth)) {
         cv_fail(err, CV_ENOMEM, "out of memory");
         pthread_mutex_destroy(&s->mu);
+        pthread_mutex_destroy(&s->places_mu);
         free(s);
         return NULL;
     }
@@ -889,5 +895,6 @@ void cv_server_stop(cv_server *s)
     }
     web_rate_free(&s->rate);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->places_mu);
     free(s);
 }

@@ -43,6 +43,8 @@ typedef struct cv_server_options {
     const char *public_url;      /* where people reach the map page (https://carpool.example.org/), kept by the
                                     caller, for the links of /stdcov/v1 answers; NULL: no links */
     unsigned partner_timeout_ms; /* how long a federated search waits for partners' answers (0: 2000) */
+    struct cv_places *places;    /* the place index behind /v1/places (places.h), kept by the caller until
+                                    cv_server_stop returns; NULL: /v1/places answers 503 Unavailable */
 } cv_server_options;
 
 /* Defaults: 127.0.0.1, port 8080, one thread per core, 1024 connections, 64 per address, 30 s idle timeout, 30 s

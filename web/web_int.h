@@ -5,6 +5,7 @@
 #define CV_WEB_INT_H
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include "routing/ch.h"
 #include "web/server.h"
@@ -45,7 +46,9 @@ typedef struct web_req {
     const char *operator_name; /* cv_server_options.operator_name, NULL when none */
     const char *public_url;    /* cv_server_options.public_url, NULL when none */
     const char *tile_url;      /* cv_server_options.tile_url, NULL when none */
-    int has_file;              /* instead of body and text: send file_fd (owned), file_size bytes (page.c) */
+    struct cv_places *places;  /* cv_server_options.places, NULL when none; used under places_mu */
+    pthread_mutex_t *places_mu;
+    int has_file; /* instead of body and text: send file_fd (owned), file_size bytes (page.c) */
     int file_fd;
     uint64_t file_size;
 } web_req;
@@ -97,6 +100,9 @@ int web_health(web_req *r);
 
 /* The carpool service under /v1/ (trips_api.c): every method, rest is the path after "/v1/". */
 int web_v1(web_req *r);
+
+/* GET /v1/places (autocomplete) and /v1/places/reverse (places_api.c). */
+int web_places(web_req *r);
 
 /* The carpool interoperability standard under /stdcov/v1/ (stdcov_api.c): every method, rest is the path after
    "/stdcov/v1/". */
