@@ -9,12 +9,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SEARCH_CANDIDATES 2000 /* FTS matches ranked here at most (best bm25 first) */
+#define SEARCH_TOP 200  /* the most important matches anywhere, ranked here */
+#define SEARCH_NEAR 400 /* and the most important in the cells around the point given */
+#define CELL_LON 0.025  /* the grid of cell words: about 2 km */
+#define CELL_LAT 0.018
 
 struct cv_places {
     sqlite3 *db;
     sqlite3_stmt *search, *box;
 };
+
+void cv_places_cell(cv_coord at, int dx, int dy, char *out, size_t cap)
+{
+    long x = (long)floor((cv_deg(at.lon) + 180.0) / CELL_LON) + dx,
+         y = (long)floor((cv_deg(at.lat) + 90.0) / CELL_LAT) + dy;
+    snprintf(out, cap, "g%ldx%ld", x, y);
+}
 
 const char *cv_place_kind_name(cv_place_kind k)
 {
@@ -45,9 +55,12 @@ int cv_places_open(const char *path, cv_places **out, cv_error *err)
         return cv_fail(err, CV_EFORMAT, "%s is not a covoit place index of schema %d (covoit import makes one)", path,
                        CV_PLACES_SCHEMA);
     }
+    /* not ordered by bm25, which costs tens of milliseconds when a prefix of two letters matches ten thousand
+       names: the first matches (the ids follow importance, places_build.c), anywhere and then in the cells around
+       the point (the cell words intersected with the words typed, inside the full-text index), ranked here */
     if (sqlite3_prepare_v2(p->db,
-                           "SELECT p.kind, p.name, p.detail, p.lon, p.lat, p.importance FROM place_fts f JOIN place p"
-                           " ON p.id = f.rowid WHERE place_fts MATCH ? ORDER BY f.rank LIMIT ?",
+                           "SELECT p.kind, p.name, p.detail, p.lon, p.lat, p.importance, p.id FROM place_fts f JOIN"
+                           " place p ON p.id = f.rowid WHERE place_fts MATCH ? LIMIT ?",
                            -1, &p->search, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(p->db,
                            "SELECT p.kind, p.name, p.detail, p.lon, p.lat, p.importance FROM place_at a JOIN place p"
@@ -163,30 +176,59 @@ int cv_places_search(cv_places *p, const char *q, int has_near, cv_coord near, i
     size_t tl = strlen(typed);
     while (tl && typed[tl - 1] == ' ')
         typed[--tl] = '\0';
-    cv_place *all = malloc(SEARCH_CANDIDATES * sizeof *all);
-    if (!all)
+    cv_place *all = malloc((SEARCH_TOP + SEARCH_NEAR) * sizeof *all);
+    int64_t *ids = malloc((SEARCH_TOP + SEARCH_NEAR) * sizeof *ids);
+    if (!all || !ids) {
+        free(all), free(ids);
         return cv_fail(err, CV_ENOMEM, "out of memory");
-    sqlite3_bind_text(p->search, 1, match, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(p->search, 2, SEARCH_CANDIDATES);
-    size_t m = 0;
-    int st;
-    while ((st = sqlite3_step(p->search)) == SQLITE_ROW && m < SEARCH_CANDIDATES) {
-        cv_place *x = &all[m++];
-        row_place(p->search, x);
-        char name[sizeof x->name];
-        fold(x->name, name, sizeof name);
-        /* the name as typed from its start counts most, then a word of it */
-        if (!strncmp(name, typed, tl))
-            x->score += 0.3;
-        else if (strstr(name, typed))
-            x->score += 0.1;
-        if (has_near) {
-            x->distance_m = cv_distance_m(near, x->at);
-            x->score -= 0.5 * x->distance_m / (x->distance_m + 3000.0);
-        }
     }
-    int bad = st != SQLITE_ROW && st != SQLITE_DONE;
-    sqlite3_reset(p->search);
+    size_t m = 0;
+    int bad = 0;
+    for (int pass = 0; !bad && pass < 1 + has_near; pass++) {
+        sqlite3_stmt *st = p->search;
+        char q2[1600];
+        if (pass) {
+            /* the words in the names, and one of the 3 x 3 cells around the point */
+            size_t k = (size_t)snprintf(q2, sizeof q2, "{name detail} : (%s) AND cell : (", match);
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    char cell[40];
+                    cv_places_cell(near, dx, dy, cell, sizeof cell);
+                    k += (size_t)snprintf(q2 + k, sizeof q2 - k, "%s%s", dx == -1 && dy == -1 ? "" : " OR ", cell);
+                }
+            snprintf(q2 + k, sizeof q2 - k, ")");
+        } else {
+            snprintf(q2, sizeof q2, "{name detail} : (%s)", match);
+        }
+        sqlite3_bind_text(st, 1, q2, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_int(st, 2, pass ? SEARCH_NEAR : SEARCH_TOP);
+        int rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW && m < SEARCH_TOP + SEARCH_NEAR) {
+            int64_t id = sqlite3_column_int64(st, 6);
+            int seen = 0;
+            for (size_t k = 0; pass && !seen && k < m; k++)
+                seen = ids[k] == id;
+            if (seen)
+                continue;
+            ids[m] = id;
+            cv_place *x = &all[m++];
+            row_place(st, x);
+            char name[sizeof x->name];
+            fold(x->name, name, sizeof name);
+            /* the name as typed from its start counts most, then a word of it */
+            if (!strncmp(name, typed, tl))
+                x->score += 0.3;
+            else if (strstr(name, typed))
+                x->score += 0.1;
+            if (has_near) {
+                x->distance_m = cv_distance_m(near, x->at);
+                x->score -= 0.5 * x->distance_m / (x->distance_m + 3000.0);
+            }
+        }
+        bad = rc != SQLITE_ROW && rc != SQLITE_DONE;
+        sqlite3_reset(st);
+    }
+    free(ids);
     if (bad) {
         free(all);
         return cv_fail(err, CV_EIO, "place index: %s", sqlite3_errmsg(p->db));

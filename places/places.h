@@ -12,7 +12,7 @@
 #include "util/cv_progress.h"
 #include "routing/geo.h"
 
-#define CV_PLACES_SCHEMA 1
+#define CV_PLACES_SCHEMA 2
 #define CV_PLACES_LIMIT_MAX 50
 
 /* What a place is. */
@@ -65,6 +65,10 @@ int cv_places_nearest_address(cv_places *p, cv_coord at, double max_m, cv_place 
 
 /* The nearest named place of kind (a stop, a settlement...) within max_m; 1 and *out, or 0. */
 int cv_places_nearest(cv_places *p, cv_coord at, cv_place_kind kind, double max_m, cv_place *out, cv_error *err);
+
+/* The word of the index that names the cell of the grid (about 2 km square) at, moved dx, dy cells: what the
+   search near a point asks for besides the words typed. */
+void cv_places_cell(cv_coord at, int dx, int dy, char *out, size_t cap);
 
 /* The index's size and source, for /health and `covoit info`. */
 typedef struct cv_places_info {

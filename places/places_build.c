@@ -244,6 +244,17 @@ static int by_end(const void *a, const void *b)
     return x->node < y->node ? -1 : x->node > y->node;
 }
 
+static const cand *sort_base; /* qsort has no context argument; the build runs on one thread */
+
+static int by_importance(const void *a, const void *b)
+{
+    size_t i = *(const size_t *)a, j = *(const size_t *)b;
+    double x = sort_base[i].importance, y = sort_base[j].importance;
+    if (x != y)
+        return x > y ? -1 : 1;
+    return i < j ? -1 : i > j;
+}
+
 static size_t find(size_t *up, size_t i)
 {
     while (up[i] != i)
@@ -254,8 +265,8 @@ static size_t find(size_t *up, size_t i)
 static const char *const schema_sql =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT);"
     "CREATE TABLE place(id INTEGER PRIMARY KEY, kind INTEGER NOT NULL, name TEXT NOT NULL, detail TEXT NOT NULL,"
-    " lon REAL NOT NULL, lat REAL NOT NULL, importance REAL NOT NULL);"
-    "CREATE VIRTUAL TABLE place_fts USING fts5(name, detail, content='place', content_rowid='id',"
+    " lon REAL NOT NULL, lat REAL NOT NULL, importance REAL NOT NULL, cell TEXT NOT NULL);"
+    "CREATE VIRTUAL TABLE place_fts USING fts5(name, detail, cell, content='place', content_rowid='id',"
     " tokenize=\"unicode61 remove_diacritics 2\", prefix='1 2 3');"
     "CREATE VIRTUAL TABLE place_at USING rtree(id, min_lon, max_lon, min_lat, max_lat);";
 
@@ -358,6 +369,16 @@ int cv_places_build(const char *osm_path, const char *path, cv_progress *progres
     for (size_t i = 0; sets && i < b.nc; i++)
         if (b.c[i].kind == CV_PLACE_SETTLEMENT && b.c[i].importance >= 0.45)
             sets[nset++] = i;
+    /* written most important first: the ids follow importance, so the full-text index lists a word's places in that
+       order and the most important matches of a short prefix are its first ones, with nothing to sort */
+    size_t *order = !rc ? malloc((b.nc ? b.nc : 1) * sizeof *order) : NULL;
+    if (!rc && !order)
+        rc = cv_fail(err, CV_ENOMEM, "out of memory");
+    for (size_t i = 0; order && i < b.nc; i++)
+        order[i] = i;
+    sort_base = b.c;
+    if (order && b.nc)
+        qsort(order, b.nc, sizeof *order, by_importance);
     /* write */
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -371,13 +392,14 @@ int cv_places_build(const char *osm_path, const char *path, cv_progress *progres
         rc = cv_fail(err, CV_EIO, "%s: %s", tmp, msg ? msg : "cannot write");
     sqlite3_free(msg), msg = NULL;
     sqlite3_stmt *ins = NULL, *rt = NULL;
-    if (!rc && (sqlite3_prepare_v2(db, "INSERT INTO place VALUES(?,?,?,?,?,?,?)", -1, &ins, NULL) ||
+    if (!rc && (sqlite3_prepare_v2(db, "INSERT INTO place VALUES(?,?,?,?,?,?,?,?)", -1, &ins, NULL) ||
                 sqlite3_prepare_v2(db, "INSERT INTO place_at VALUES(?,?,?,?,?)", -1, &rt, NULL)))
         rc = cv_fail(err, CV_EIO, "%s: %s", tmp, sqlite3_errmsg(db));
     if (!rc && progress)
         cv_progress_phase(progress, "places: writing");
     int64_t id = 0;
-    for (size_t i = 0; !rc && i < b.nc; i++) {
+    for (size_t oi = 0; !rc && oi < b.nc; oi++) {
+        size_t i = order[oi];
         const cand *x = &b.c[i];
         if (!keep[i])
             continue;
@@ -407,6 +429,9 @@ int cv_places_build(const char *osm_path, const char *path, cv_progress *progres
         sqlite3_bind_double(ins, 5, lon);
         sqlite3_bind_double(ins, 6, lat);
         sqlite3_bind_double(ins, 7, x->importance);
+        char cell[40];
+        cv_places_cell(x->at, 0, 0, cell, sizeof cell);
+        sqlite3_bind_text(ins, 8, cell, -1, SQLITE_TRANSIENT);
         sqlite3_bind_int64(rt, 1, id);
         sqlite3_bind_double(rt, 2, lon), sqlite3_bind_double(rt, 3, lon);
         sqlite3_bind_double(rt, 4, lat), sqlite3_bind_double(rt, 5, lat);
@@ -439,7 +464,7 @@ int cv_places_build(const char *osm_path, const char *path, cv_progress *progres
         unlink(tmp);
     for (size_t i = 0; i < b.nc; i++)
         free(b.c[i].name), free(b.c[i].detail);
-    free(b.c), free(b.nodes), free(b.refs), free(up), free(ends), free(keep), free(sets);
+    free(b.c), free(b.nodes), free(b.refs), free(up), free(ends), free(keep), free(sets), free(order);
     if (stats)
         stats->seconds = cv_now() - t0;
     if (progress && !rc)
