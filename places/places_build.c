@@ -244,6 +244,14 @@ static int by_end(const void *a, const void *b)
     return x->node < y->node ? -1 : x->node > y->node;
 }
 
+/* How far a settlement of this importance names the places around it. */
+static double reach_m(double importance)
+{
+    return importance >= 1.0 ? 15000 : importance >= 0.85 ? 7000 : importance >= 0.65 ? 3000 : importance >= 0.6 ? 2000
+           : importance >= 0.55                                                         ? 1500
+                                                                                        : 1000;
+}
+
 static const cand *sort_base; /* qsort has no context argument; the build runs on one thread */
 
 static int by_importance(const void *a, const void *b)
@@ -405,11 +413,12 @@ int cv_places_build(const char *osm_path, const char *path, cv_progress *progres
             continue;
         char detail[96] = "";
         const char *what = x->kind == CV_PLACE_STREET || x->kind == CV_PLACE_ADDRESS ? NULL : x->detail;
-        /* the settlement it lies in, unless it is one */
+        /* the settlement it lies in, unless it is one: the nearest for its size (a city reaches farther than a
+           hamlet), none when none reaches it */
         const char *in = NULL;
-        double best = 1e300;
+        double best = 1.0;
         for (size_t s = 0; x->kind != CV_PLACE_SETTLEMENT && s < nset; s++) {
-            double d = cv_distance_m(x->at, b.c[sets[s]].at);
+            double d = cv_distance_m(x->at, b.c[sets[s]].at) / reach_m(b.c[sets[s]].importance);
             if (d < best)
                 best = d, in = b.c[sets[s]].name;
         }

@@ -10,7 +10,7 @@
   var ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors';
   map.attributionControl.addAttribution(ATTRIBUTION); /* the routes are OpenStreetMap data, tiles or not */
   /* no view and no tiles until /health gives the graph's box and the operator's tile server (below) */
-  window.covoit = { map: map }; /* for the browser's console */
+  window.covoit = { map: map }; /* for the browser's console (and the browser test) */
 
   /* --- talking to the server --- */
 
@@ -97,18 +97,147 @@
   var matchLayer = L.layerGroup().addTo(map);
   var linkLayer = L.layerGroup().addTo(map); /* a passenger's points from a journey link (below) */
 
-  function setPoint(which, ll) {
+  /* Sets the start (a) or the destination (b) at ll; its field shows label, or what the point is called
+     (GET /v1/places/reverse) when none is given. */
+  function setPoint(which, ll, label) {
     var m = which === 'a' ? origin : destination;
     if (!m) {
       m = L.marker(ll, { draggable: true, icon: pinIcon(which === 'a' ? 'A' : 'B', which),
         title: which === 'a' ? 'start' : 'destination', autoPan: true }).addTo(map);
-      m.on('dragend', pointsChanged);
+      m.on('dragend', function () { nameField(which, m.getLatLng()); pointsChanged(); });
       if (which === 'a') origin = m; else destination = m;
     } else {
       m.setLatLng(ll);
     }
+    if (label !== undefined) fieldOf(which).value = label;
+    else nameField(which, ll);
     pointsChanged();
   }
+
+  /* --- place search: the start and destination fields (GET /v1/places, the server's own index) --- */
+
+  var placesOn = true; /* false once the server says it has no place index */
+  function fieldOf(which) { return $(which === 'a' ? 'from-place' : 'to-place'); }
+
+  /* What the point is called, into its field (unless someone is typing there). */
+  function nameField(which, ll) {
+    if (!placesOn) return;
+    var input = fieldOf(which);
+    var p = lonlat(ll);
+    placeName(p).then(function (label) {
+      if (document.activeElement !== input) input.value = label || p[1].toFixed(5) + ', ' + p[0].toFixed(5);
+    });
+  }
+
+  /* The label of a point (GET /v1/places/reverse), or '' when nothing is named near it. */
+  var names = {};
+  function placeName(p) {
+    var key = p[0].toFixed(5) + ',' + p[1].toFixed(5);
+    if (!names[key]) {
+      names[key] = api('GET', '/v1/places/reverse?at=' + key).then(function (doc) { return doc.label; },
+        function (e) {
+          if (e.status === 503) placesOn = false;
+          return '';
+        });
+    }
+    return names[key];
+  }
+
+  function placeField(which) {
+    var input = fieldOf(which), list = $(which === 'a' ? 'from-list' : 'to-list');
+    var found = [], active = -1, seq = 0, timer = null;
+    function close() {
+      list.hidden = true;
+      list.textContent = '';
+      input.setAttribute('aria-expanded', 'false');
+      input.removeAttribute('aria-activedescendant');
+      active = -1;
+    }
+    function highlight(i) {
+      active = i;
+      Array.prototype.forEach.call(list.children, function (li, k) {
+        li.setAttribute('aria-selected', k === i ? 'true' : 'false');
+      });
+      if (i >= 0) {
+        input.setAttribute('aria-activedescendant', list.children[i].id);
+        list.children[i].scrollIntoView({ block: 'nearest' });
+      }
+    }
+    function pick(i) {
+      var p = found[i];
+      close();
+      if (!p) return;
+      var ll = L.latLng(p.location[1], p.location[0]);
+      setPoint(which, ll, p.label);
+      if (!(origin && destination)) map.setView(ll, Math.max(map.getZoom(), 15));
+    }
+    function suggest() {
+      var q = input.value.trim();
+      var mine = ++seq;
+      if (q.length < 2 || !placesOn) { close(); return; }
+      var other = which === 'a' ? destination : origin;
+      var near = lonlat(other ? other.getLatLng() : map.getCenter());
+      api('GET', '/v1/places?limit=8&q=' + encodeURIComponent(q) + '&near=' + near[0] + ',' + near[1])
+        .then(function (doc) {
+          if (mine !== seq) return;
+          found = doc.places;
+          list.textContent = '';
+          found.forEach(function (p, k) {
+            var li = el('li');
+            li.id = list.id + '-' + k;
+            li.setAttribute('role', 'option');
+            li.setAttribute('aria-selected', 'false');
+            li.appendChild(document.createTextNode(p.name));
+            if (p.detail) li.appendChild(el('small', '', p.detail));
+            li.addEventListener('mousedown', function (ev) { ev.preventDefault(); pick(k); });
+            list.appendChild(li);
+          });
+          if (!found.length) {
+            var none = el('li', '', 'No place by that name here.');
+            none.setAttribute('role', 'option');
+            none.setAttribute('aria-disabled', 'true');
+            list.appendChild(none);
+          }
+          list.hidden = false;
+          input.setAttribute('aria-expanded', 'true');
+          active = -1;
+        }).catch(function (e) {
+          if (mine !== seq) return;
+          close();
+          if (e.status === 503) {
+            placesOn = false;
+            input.placeholder = 'no place index on this server: click the map';
+          } else {
+            showError(e);
+          }
+        });
+    }
+    input.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(suggest, 120);
+    });
+    input.addEventListener('keydown', function (ev) {
+      if (ev.key === 'ArrowDown' || ev.key === 'ArrowUp') {
+        if (list.hidden || !found.length) return;
+        ev.preventDefault();
+        var n = found.length;
+        highlight(ev.key === 'ArrowDown' ? (active + 1) % n : (active - 1 + n) % n);
+      } else if (ev.key === 'Enter') {
+        ev.preventDefault();
+        if (!list.hidden && found.length) pick(active >= 0 ? active : 0);
+      } else if (ev.key === 'Escape') {
+        close();
+      }
+    });
+    input.addEventListener('blur', function () { setTimeout(close, 150); });
+  }
+  placeField('a');
+  placeField('b');
+  /* the start and the destination as [lon, lat] (null when not set) */
+  window.covoit.points = function () {
+    return [origin ? lonlat(origin.getLatLng()) : null, destination ? lonlat(destination.getLatLng()) : null];
+  };
+  $('places-form').addEventListener('submit', function (ev) { ev.preventDefault(); });
 
   map.on('click', function (ev) {
     if (!origin) setPoint('a', ev.latlng);
@@ -118,6 +247,7 @@
   $('clear').addEventListener('click', function () {
     [origin, destination, routeLine].forEach(function (l) { if (l) map.removeLayer(l); });
     origin = destination = routeLine = null;
+    fieldOf('a').value = fieldOf('b').value = '';
     clearMatches();
     clearLink();
     $('route-info').textContent = 'No route yet.';
@@ -202,6 +332,7 @@
       $('search-info').textContent = matches.length ? matches.length + ' ride' + (matches.length > 1 ? 's' : '') +
         ' found, best first:' : 'No ride found for this trip and time.';
       matches.forEach(function (m, i) { $('matches').appendChild(matchItem(m, i)); });
+      nameMatches(matches, seq);
       var chosen = offerIndex(matches, prefer);
       if (matches.length) selectMatch(chosen >= 0 ? chosen : 0);
       return matches;
@@ -210,6 +341,18 @@
       $('search-info').textContent = '';
       showError(e);
       return null;
+    });
+  }
+
+  /* The place names of the first matches' pickups and drop-offs, filled in as they come. */
+  function nameMatches(list, seq) {
+    list.slice(0, 10).forEach(function (m, i) {
+      Promise.all([placeName(m.pickup.location), placeName(m.dropoff.location)]).then(function (n) {
+        var li = $('matches').children[i];
+        if (seq !== searchSeq || !li || (!n[0] && !n[1])) return;
+        li.querySelector('.match-places').textContent = 'pickup ' + (n[0] || 'on the road') + ', ' +
+          clock(m.pickup.time) + ' · drop-off ' + (n[1] || 'on the road') + ', ' + clock(m.dropoff.time);
+      });
     });
   }
 
@@ -225,6 +368,7 @@
     b.type = 'button';
     b.appendChild(el('div', 'match-head', 'Offer #' + m.offer_id + ' · pickup ' + clock(m.pickup.time) +
       ' · drop-off ' + clock(m.dropoff.time)));
+    b.appendChild(el('div', 'match-line match-places', ''));
     b.appendChild(el('div', 'match-line', 'detour ' + signed(minutes(m.detour.duration)) + ', ' +
       signed(km(m.detour.distance)) +
       ' (' + m.detour.percent.toFixed(0) + ' %) · ride ' + minutes(m.shared.duration) + ', ' + km(m.shared.distance)));
