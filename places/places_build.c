@@ -247,9 +247,12 @@ static int by_end(const void *a, const void *b)
 /* How far a settlement of this importance names the places around it. */
 static double reach_m(double importance)
 {
-    return importance >= 1.0 ? 15000 : importance >= 0.85 ? 7000 : importance >= 0.65 ? 3000 : importance >= 0.6 ? 2000
-           : importance >= 0.55                                                         ? 1500
-                                                                                        : 1000;
+    return importance >= 1.0    ? 15000
+           : importance >= 0.85 ? 7000
+           : importance >= 0.65 ? 3000
+           : importance >= 0.6  ? 2000
+           : importance >= 0.55 ? 1500
+                                : 1000;
 }
 
 static const cand *sort_base; /* qsort has no context argument; the build runs on one thread */
