@@ -790,15 +790,21 @@ static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
     cv_error err = {0};
     int rc;
     if (r->auth) {
-        /* The driver accepts or refuses on their own offer; the passenger cancels their own booking. */
+        /* The driver accepts or refuses on their own offer; either side cancels (the passenger their ride, the
+           driver a passenger they can no longer take), as `covoit booking --help` says. */
         cv_booking b;
         char owner[CV_OWNER_MAX];
         if ((rc = cv_store_get_booking(cv_matcher_store(w), id, &b, &err)))
             return fail(r, rc, &err);
-        int driver_side = action != CV_ACT_CANCEL;
-        if (trip_owner(r, cv_matcher_store(w), driver_side, driver_side ? b.offer_id : b.request_id, owner))
+        if (trip_owner(r, cv_matcher_store(w), 1, b.offer_id, owner))
             return -1;
-        if (!owns(r, owner))
+        int allowed = owns(r, owner);
+        if (!allowed && action == CV_ACT_CANCEL) {
+            if (trip_owner(r, cv_matcher_store(w), 0, b.request_id, owner))
+                return -1;
+            allowed = owns(r, owner);
+        }
+        if (!allowed)
             return forbidden(r, "booking", id);
     }
     rc = cv_matcher_act(w, action, id, (int64_t)time(NULL), &err);

@@ -110,7 +110,7 @@ static const row rows[] = {
     {"GET", "/v1/bookings/{booking}", N_TRIPS, W_EITHER, 200, 0, F_BOOKING, 0, 0},
     {"POST", "/v1/bookings/{booking}/accept", N_TRIPS, W_DRIVER, 200, 0, F_BOOKING, 1, 0},
     {"POST", "/v1/bookings/{booking}/refuse", N_TRIPS, W_DRIVER, 200, 0, F_BOOKING, 1, 0},
-    {"POST", "/v1/bookings/{booking}/cancel", N_TRIPS, W_PASSENGER, 200, 0, F_BOOKING, 1, 0},
+    {"POST", "/v1/bookings/{booking}/cancel", N_TRIPS, W_EITHER, 200, 0, F_BOOKING, 1, 0},
     {"GET", "/v1/offers/999999999", N_TRIPS, W_ANY, 200, 0, 0, 0, 1},
     {"GET", "/v1/requests/999999999/matches", N_SEARCH, W_ANY, 200, 0, 0, 0, 1},
     {"GET", "/v1/bookings/999999999", N_TRIPS, W_ANY, 200, 0, 0, 0, 1},
