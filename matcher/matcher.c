@@ -2095,6 +2095,43 @@ int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
 
 /* ---------------------------------------------------------------- bookings */
 
+/* Why a request does not match an offer, when the trips themselves say it: either is cancelled, or the offer has
+   fewer seats left than the request needs on the date it asks for (a punctual request). CV_ECONFLICT naming it, or 0
+   when none of these is the reason. */
+static int unmatched_why(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, cv_error *err)
+{
+    cv_offer o;
+    cv_request r;
+    if (cv_store_get_offer(w->store, offer_id, &o, NULL) || cv_store_get_request(w->store, request_id, &r, NULL))
+        return 0;
+    if (o.status == CV_TRIP_CANCELLED)
+        return cv_fail(err, CV_ECONFLICT, "offer %lld is cancelled", (long long)offer_id);
+    if (r.status == CV_TRIP_CANCELLED)
+        return cv_fail(err, CV_ECONFLICT, "request %lld is cancelled", (long long)request_id);
+    if (r.when.kind != CV_PUNCTUAL)
+        return 0;
+    cv_day day;
+    int32_t tod;
+    int wd;
+    cv_utc_to_local(r.when.depart, &day, &tod, &wd);
+    cv_day_seats *ds = NULL;
+    size_t nd = 0;
+    int rc = 0;
+    if (cv_store_seats_left(w->store, offer_id, day, &ds, &nd, NULL) == 0 && nd && ds[0].day == day &&
+        ds[0].seats_left < r.seats) {
+        int y, m, d;
+        cv_day_to_ymd(day, &y, &m, &d);
+        rc = ds[0].seats_left <= 0
+                 ? cv_fail(err, CV_ECONFLICT, "offer %lld is full on %04d-%02d-%02d: its %d seat%s taken",
+                           (long long)offer_id, y, m, d, o.seats, o.seats > 1 ? "s are" : " is")
+                 : cv_fail(err, CV_ECONFLICT, "offer %lld has %d seat%s left on %04d-%02d-%02d, request %lld needs %d",
+                           (long long)offer_id, ds[0].seats_left, ds[0].seats_left > 1 ? "s" : "", y, m, d,
+                           (long long)request_id, r.seats);
+    }
+    free(ds);
+    return rc;
+}
+
 int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_booking *out, cv_error *err)
 {
     cv_store_set_clock(w->store, now);
@@ -2103,6 +2140,8 @@ int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
     if (rc < 0)
         return rc;
     if (rc == 0) {
+        if ((rc = unmatched_why(w, offer_id, request_id, err)))
+            return rc;
         /* a request riding in a car on some dates is matched on the others only: say so, it is the likely reason */
         cv_booking *bk = NULL;
         size_t nb = 0;

@@ -465,6 +465,14 @@ static void test_seat_race(void **state)
     assert_int_equal(won, 2);
     assert_int_equal(lost, NR - 2);
 
+    /* A booking asked of the full offer says it is full, not that the trips do not match. */
+    int64_t late = create("/v1/requests", request_body("late"), "request");
+    char late_body[128];
+    snprintf(late_body, sizeof late_body, "{\"offer_id\":%lld,\"request_id\":%lld}", (long long)offer, (long long)late);
+    reply full = expect("POST", "/v1/bookings", late_body, 409, "Conflict");
+    assert_non_null(strstr(json_string_value(json_object_get(full.json, "message")), "is full on"));
+    reply_free(&full);
+
     /* The losers are still pending: the driver can refuse one; a refused booking cannot be accepted. */
     char path[64];
     snprintf(path, sizeof path, "/v1/bookings/%lld/refuse", (long long)bookings[loser]);
@@ -481,6 +489,10 @@ static void test_seat_race(void **state)
     reply_free(&r);
     snprintf(path, sizeof path, "/v1/offers/%lld/cancel", (long long)offer);
     expect_error("POST", path, NULL, 409, "Conflict");
+    /* and one asked of the cancelled offer says it is cancelled */
+    reply gone = expect("POST", "/v1/bookings", late_body, 409, "Conflict");
+    assert_non_null(strstr(json_string_value(json_object_get(gone.json, "message")), "is cancelled"));
+    reply_free(&gone);
 }
 
 static void test_errors(void **state)
