@@ -323,6 +323,7 @@ enum {
     ST_BOOKINGS_CANCEL_OF_OFFER,
     ST_BOOKINGS_CANCEL_OF_REQUEST,
     ST_BOOKING_LIST_REQUEST,
+    ST_BOOKING_LIST_OWNER,
     ST_BOOKINGS_OF_REQUEST_IN,
     ST_OFFER_VERSION,
     ST_OFFER_BUMP,
@@ -414,6 +415,9 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_OFFERS_BUMP_OF_REQUEST] = "UPDATE offers SET plan_version = plan_version + 1 WHERE id IN "
                                   "(SELECT offer_id FROM bookings WHERE request_id = ?1 AND status = 1)",
     [ST_BOOKING_LIST_REQUEST] = "SELECT " BOOKING_COLS " FROM bookings WHERE request_id = ?1 ORDER BY id",
+    [ST_BOOKING_LIST_OWNER] = "SELECT " BOOKING_COLS " FROM bookings WHERE (?2 <> 2 AND offer_id IN (SELECT id FROM "
+                              "offers WHERE owner = ?1)) OR (?2 <> 1 AND request_id IN (SELECT id FROM requests "
+                              "WHERE owner = ?1)) ORDER BY id DESC LIMIT ?3",
     /* The request's bookings in state ?2 but booking ?3, with their offers' schedules: their dates are the
        booking's within the offer's. */
     [ST_BOOKINGS_OF_REQUEST_IN] = "SELECT b.id, b.offer_id, b.first_day, b.last_day, b.weekdays, o.sched_kind, "
@@ -1645,6 +1649,29 @@ int cv_store_list_bookings(cv_store *s, int64_t offer_id, int status, cv_booking
     if (!s || !out || !n)
         return cv_fail(err, CV_EINVAL, "cv_store_list_bookings: missing argument");
     return list_trip_bookings(s, &offer_kind, offer_id, status, out, n, err);
+}
+
+int cv_store_list_owner_bookings(cv_store *s, const char *owner, int side, int limit, cv_booking **out, size_t *n,
+                                 cv_error *err)
+{
+    if (!s || !owner || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_list_owner_bookings: missing argument");
+    *out = NULL;
+    *n = 0;
+    int rc = tx_begin(s, 0, err);
+    if (rc)
+        return rc;
+    sqlite3_stmt *st = s->st[ST_BOOKING_LIST_OWNER];
+    sqlite3_bind_text(st, 1, owner, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 2, side);
+    sqlite3_bind_int(st, 3, limit);
+    void *a = NULL;
+    size_t na = 0;
+    rc =
+        read_rows(s, ST_BOOKING_LIST_OWNER, sizeof(cv_booking), read_booking_row, &a, &na, "cannot list bookings", err);
+    rc = tx_end(s, rc, err);
+    *out = rows_kept(rc, a, na, n);
+    return rc;
 }
 
 int cv_store_list_request_bookings(cv_store *s, int64_t request_id, cv_booking **out, size_t *n, cv_error *err)

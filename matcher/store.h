@@ -108,6 +108,11 @@ int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err);
 
 int cv_store_get_booking(cv_store *s, int64_t id, cv_booking *b, cv_error *err);
 
+/* Bookings of owner's trips, newest first, at most limit: side 1 those on their offers (as the driver), 2 those of
+   their requests (as the passenger), 0 both. *out is malloc'ed. */
+int cv_store_list_owner_bookings(cv_store *s, const char *owner, int side, int limit, cv_booking **out, size_t *n,
+                                 cv_error *err);
+
 /* Bookings of a request, on any offer, oldest first. *out is malloc'ed. CV_ENOTFOUND for an unknown request. */
 int cv_store_list_request_bookings(cv_store *s, int64_t request_id, cv_booking **out, size_t *n, cv_error *err);
 

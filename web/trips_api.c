@@ -755,6 +755,53 @@ static int remote_booking(web_req *r, cv_matcher_ws *w, const char *uuid, const 
     return ok(r, 0, "booking", web_remote_booking_json(&b));
 }
 
+#define OWNER_BOOKINGS_MAX 500
+
+/* GET /v1/bookings?owner=REF[&as=driver|passenger]: an owner's bookings, newest first, each with the side they
+   are on. In auth mode, REF is among the caller's own (as trips are). */
+static int owner_bookings(web_req *r, cv_matcher_ws *w)
+{
+    static const char *const args[] = {"owner", "as", NULL};
+    if (check_args(r, args))
+        return -1;
+    const char *ref = web_arg(r, "owner"), *as = web_arg(r, "as");
+    if (!ref || !*ref)
+        return invalid(r, "owner: whose bookings (the reference of their offers and requests) is missing");
+    int side = 0;
+    if (as && !strcmp(as, "driver"))
+        side = 1;
+    else if (as && !strcmp(as, "passenger"))
+        side = 2;
+    else if (as)
+        return invalid(r, "as='%.40s': driver or passenger", as);
+    char owner[CV_OWNER_MAX];
+    if (r->auth && !(r->scopes & CV_SCOPE_ADMIN)) {
+        if (scoped_owner(r, ref, owner))
+            return -1;
+    } else {
+        snprintf(owner, sizeof owner, "%s", ref);
+    }
+    cv_store *store = cv_matcher_store(w);
+    cv_booking *b = NULL;
+    size_t n = 0;
+    cv_error err = {0};
+    int rc = cv_store_list_owner_bookings(store, owner, side, OWNER_BOOKINGS_MAX, &b, &n, &err);
+    if (rc)
+        return fail(r, rc, &err);
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < n; i++) {
+        json_t *one = trip_json_booking(&b[i]);
+        cv_offer o;
+        int driver =
+            side == 1 || (side == 0 && !cv_store_get_offer(store, b[i].offer_id, &o, NULL) && !strcmp(o.owner, owner));
+        if (one)
+            json_object_set_new(one, "as", json_string(driver ? "driver" : "passenger"));
+        json_array_append_new(list, one);
+    }
+    free(b);
+    return list ? web_ok(r, json_pack("{s:s,s:o}", "code", osrm_word(OSRM_OK), "bookings", list)) : -1;
+}
+
 static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
 {
     if (web_need_scope(r, CV_SCOPE_TRIPS))
@@ -762,7 +809,9 @@ static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
     if (!*rest || !strcmp(rest, "/")) {
         if (method_is(r, "POST"))
             return book(r, w);
-        return not_allowed(r, "POST");
+        if (method_is(r, "GET"))
+            return owner_bookings(r, w);
+        return not_allowed(r, "GET, HEAD, POST");
     }
     int64_t id;
     const char *tail;

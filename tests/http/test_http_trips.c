@@ -495,6 +495,43 @@ static void test_seat_race(void **state)
     reply_free(&gone);
 }
 
+/* GET /v1/bookings?owner=: each side sees the booking, marked with the side they are on. */
+static void test_owner_bookings(void **state)
+{
+    (void)state;
+    int64_t offer = create("/v1/offers", offer_body(2), "offer");
+    int64_t request = create("/v1/requests", request_body("lister-p"), "request");
+    int64_t id = book(offer, request);
+    reply r = expect("GET", "/v1/bookings?owner=lister-p", NULL, 200, "Ok");
+    json_t *list = json_object_get(r.json, "bookings");
+    assert_int_equal(json_array_size(list), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(list, 0), "id")), id);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(list, 0), "as")), "passenger");
+    reply_free(&r);
+    /* the driver (driver-1, whose offers other tests made too): this booking among theirs, as the driver */
+    r = expect("GET", "/v1/bookings?owner=driver-1&as=driver", NULL, 200, "Ok");
+    list = json_object_get(r.json, "bookings");
+    int found = 0;
+    for (size_t i = 0; i < json_array_size(list); i++) {
+        json_t *b = json_array_get(list, i);
+        assert_string_equal(json_string_value(json_object_get(b, "as")), "driver");
+        found |= json_integer_value(json_object_get(b, "id")) == id;
+        if (i)
+            assert_true(json_integer_value(json_object_get(b, "id")) <
+                        json_integer_value(json_object_get(json_array_get(list, i - 1), "id"))); /* newest first */
+    }
+    assert_true(found);
+    reply_free(&r);
+    r = expect("GET", "/v1/bookings?owner=lister-p&as=driver", NULL, 200, "Ok");
+    assert_int_equal(json_array_size(json_object_get(r.json, "bookings")), 0);
+    reply_free(&r);
+    expect_error("GET", "/v1/bookings", NULL, 400, "InvalidValue");
+    expect_error("GET", "/v1/bookings?owner=", NULL, 400, "InvalidValue");
+    expect_error("GET", "/v1/bookings?owner=x&as=pilot", NULL, 400, "InvalidValue");
+    expect_error("GET", "/v1/bookings?owner=x&limit=3", NULL, 400, "InvalidQuery");
+    expect_error("DELETE", "/v1/bookings", NULL, 405, "MethodNotAllowed");
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -663,6 +700,7 @@ int main(void)
         cmocka_unit_test(test_seat_race),
         cmocka_unit_test(test_one_car_per_request),
         cmocka_unit_test(test_two_drivers_race_for_a_passenger),
+        cmocka_unit_test(test_owner_bookings),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_restart),
     };
