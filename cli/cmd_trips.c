@@ -21,7 +21,8 @@
 
 static const char common_help[] =
     "Every command takes:\n"
-    "  --graph FILE      the routing graph (from `covoit import`), required\n"
+    "  --graph FILE      the routing graph (from `covoit import`); required, but by show and list, which read\n"
+    "                    the database alone\n"
     "  --db FILE         the trip store (SQLite, created when missing), required\n"
     "  --tz ZONE         the time zone (TZ database name; default $COVOIT_TZ, else the zone the database keeps,\n"
     "                    else UTC): times without an offset and regular schedules are local to it; a database\n"
@@ -48,8 +49,9 @@ static void offer_usage(FILE *f)
             "                        (--depart ISO-8601 | --weekdays DAYS --time HH:MM [--first-date DATE]\n"
             "                        [--last-date DATE]) [--via LON,LAT]... [--margin MIN] [--seats N]\n"
             "                        [--max-detour-min MIN] [--max-detour-km KM] [--price-per-km EUR] [--owner REF]\n"
-            "       covoit offer list --graph FILE --db FILE [--owner REF] [--all]\n"
-            "       covoit offer show|cancel ID --graph FILE --db FILE\n"
+            "       covoit offer list --db FILE [--owner REF] [--all]\n"
+            "       covoit offer show ID --db FILE\n"
+            "       covoit offer cancel ID --graph FILE --db FILE\n"
             "       covoit offer matches ID --graph FILE --db FILE [--limit N]\n\n"
             "Drivers' offers. `add` checks, snaps and stores an offer and prints it with its id and direct route;\n"
             "`list` prints the open offers (all with --all), newest first; `show` one offer with its stops and\n"
@@ -71,8 +73,9 @@ static void request_usage(FILE *f)
             "usage: covoit request add --graph FILE --db FILE --from LON,LAT --to LON,LAT\n"
             "                          (--depart ISO-8601 | --weekdays DAYS --time HH:MM [--first-date DATE]\n"
             "                          [--last-date DATE]) [--margin MIN] [--seats N] [--owner REF]\n"
-            "       covoit request list --graph FILE --db FILE [--owner REF] [--all]\n"
-            "       covoit request show|cancel ID --graph FILE --db FILE\n"
+            "       covoit request list --db FILE [--owner REF] [--all]\n"
+            "       covoit request show ID --db FILE\n"
+            "       covoit request cancel ID --graph FILE --db FILE\n"
             "       covoit request matches ID --graph FILE --db FILE [--limit N]\n\n"
             "Passengers' requests. `add` checks, snaps and stores a request (the time is the wished pickup);\n"
             "`list` prints the open requests (all with --all), newest first; `show` one request; `cancel` cancels\n"
@@ -94,7 +97,8 @@ static void book_usage(FILE *f)
 static void booking_usage(FILE *f)
 {
     fprintf(f,
-            "usage: covoit booking accept|refuse|cancel|show ID --graph FILE --db FILE\n\n"
+            "usage: covoit booking accept|refuse|cancel ID --graph FILE --db FILE\n"
+            "       covoit booking show ID --db FILE\n\n"
             "accept: the driver accepts a pending booking (Conflict when no seat is left on its legs);\n"
             "refuse: the driver refuses a pending booking; cancel: either side cancels a pending or accepted\n"
             "booking (the seats come back); show: prints it. Prints the booking after the change.\n\n%s",
@@ -229,8 +233,6 @@ static int parse_args(int argc, char **argv, int first, unsigned allowed, int ma
     }
     if (a->npos < max_pos)
         return usage_error(cmd, "missing argument%s", max_pos - a->npos > 1 ? "s" : "");
-    if (!a->graph)
-        return usage_error(cmd, "--graph FILE is required");
     if (!a->db)
         return usage_error(cmd, "--db FILE is required");
     return 0;
@@ -326,12 +328,14 @@ static int parse_seats(const trip_args *a, int dflt, int *seats)
 
 /* --------------------------------------------------------------------------------------------- the session --- */
 
-/* What every command opens: the graph, the matcher over the store, a workspace. */
+/* What a command opens: the graph, the matcher over the store, a workspace; or, for a command that only reads the
+   database (show, list) and is given no graph, the store alone. */
 typedef struct session {
     cv_graph *g;
     cv_matcher *m;
     cv_matcher_ws *ws;
     cv_store *store;
+    cv_store *own_store; /* opened without a matcher */
     int64_t now;
 } session;
 
@@ -340,6 +344,7 @@ static void session_close(session *s)
     cv_matcher_ws_free(s->ws);
     cv_matcher_close(s->m);
     cv_graph_close(s->g);
+    cv_store_close(s->own_store);
     memset(s, 0, sizeof *s);
 }
 
@@ -387,11 +392,22 @@ static int session_clock(const trip_args *a, int64_t *now)
     return 0;
 }
 
-static int session_open(const trip_args *a, int64_t now, session *s)
+static int session_open(const trip_args *a, int64_t now, int read_only, session *s)
 {
     cv_error err = {0};
     memset(s, 0, sizeof *s);
     s->now = now;
+    if (!a->graph && read_only) {
+        int rc = cv_store_open(a->db, &s->own_store, &err);
+        if (rc)
+            return fail(rc, CLI_FAIL, "%s", err.text);
+        s->store = s->own_store;
+        return 0;
+    }
+    if (!a->graph)
+        return fail(CV_EINVAL, CLI_USAGE,
+                    "--graph FILE is required: this command routes (show and list read the "
+                    "database alone and need none)");
     if (!(s->g = cv_graph_open(a->graph, &err)))
         return fail(err.code, CLI_FAIL, "%s", err.text);
     cv_matcher_options opt = cv_matcher_defaults();
@@ -487,7 +503,7 @@ static int trip_add(trip_kind kind, const trip_args *a, int64_t now)
     }
 
     session s;
-    if ((st = session_open(a, now, &s)))
+    if ((st = session_open(a, now, 0, &s)))
         return st;
     cv_error err = {0};
     int rc;
@@ -514,7 +530,7 @@ static int trip_list(trip_kind kind, const trip_args *a, int64_t now)
 {
     session s;
     int st;
-    if ((st = session_open(a, now, &s)))
+    if ((st = session_open(a, now, 1, &s)))
         return st;
     cv_error err = {0};
     int rc = 0;
@@ -536,7 +552,7 @@ static int trip_show(trip_kind kind, const trip_args *a, int64_t now, int cancel
     if ((st = parse_id(cmd, cmd, a->pos[0], &id)))
         return st;
     session s;
-    if ((st = session_open(a, now, &s)))
+    if ((st = session_open(a, now, !cancel, &s)))
         return st;
     cv_error err = {0};
     int rc = 0;
@@ -574,7 +590,7 @@ static int trip_matches(trip_kind kind, const trip_args *a, int64_t now)
     if (a->limit && cv_parse_integer(a->limit, 1, 100000, &limit))
         return fail(CV_EINVAL, CLI_USAGE, "--limit: '%.100s' is not a count (1 to 100000)", a->limit);
     session s;
-    if ((st = session_open(a, now, &s)))
+    if ((st = session_open(a, now, 0, &s)))
         return st;
     cv_error err = {0};
     cv_match *v = NULL;
@@ -673,7 +689,7 @@ int cmd_book(int argc, char **argv)
         (st = parse_id("book", "request", a.pos[1], &request_id)))
         return st;
     session s;
-    if ((st = session_open(&a, now, &s)))
+    if ((st = session_open(&a, now, 0, &s)))
         return st;
     cv_error err = {0};
     cv_booking b;
@@ -709,7 +725,7 @@ int cmd_booking(int argc, char **argv)
     if (st || (st = session_clock(&a, &now)) || (st = parse_id("booking", "booking", a.pos[0], &id)))
         return st;
     session s;
-    if ((st = session_open(&a, now, &s)))
+    if ((st = session_open(&a, now, show, &s)))
         return st;
     cv_error err = {0};
     int rc = show ? 0 : cv_matcher_act(s.ws, act, id, now, &err);

@@ -880,6 +880,16 @@ static void test_booking_lifecycle(void **state)
     o = offer_show(offer_main);
     expect_stop_kinds(o, "origin", "destination", (const char *)NULL);
     assert_int_equal(jlen(o, "bookings"), 2);
+
+    /* reading needs no graph: show and list read the database alone; what routes asks for one */
+    json_t *d = run_list(0, 0, "Ok", "booking", "show", id_str(booking_refused), "--db", DB, "--tz", TZ, NULL);
+    expect_str(d, "booking.status", "refused");
+    d = run_list(0, 0, "Ok", "offer", "show", id_str(offer_main), "--db", DB, "--tz", TZ, NULL);
+    assert_int_equal(jlen(jreq(d, "offer"), "bookings"), 2);
+    d = run_list(0, 0, "Ok", "request", "list", "--db", DB, "--tz", TZ, "--all", NULL);
+    assert_true(jlen(d, "requests") >= 1);
+    d = run_list(0, 2, "InvalidValue", "booking", "accept", id_str(booking_refused), "--db", DB, "--tz", TZ, NULL);
+    assert_non_null(strstr(json_string_value(json_object_get(d, "message")), "--graph FILE is required"));
 }
 
 /* Two seats, three one-seat passengers on overlapping stretches, all booked first: the third acceptance finds
