@@ -1,4 +1,5 @@
 /* cmd_key.c — `covoit key add|list|revoke`: the API keys of the HTTP server, kept hashed in the trip store. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include "cli/cli.h"
 #include "matcher/store.h"
 #include "web/osrm_json.h"
+#include "web/trip_json.h"
 
 static void usage(FILE *f)
 {
@@ -54,6 +56,25 @@ static json_t *scopes_json(unsigned s)
     return a;
 }
 
+/* A failure as every covoit subcommand reports it: "covoit: message" on stderr and {"code", "message"} on stdout. */
+static int key_fail(int code, int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+static int key_fail(int code, int status, const char *fmt, ...)
+{
+    char msg[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cli_error("%s", msg);
+    cli_print_json(trip_json_error(code, msg)); /* the codes of the carpool commands: InvalidValue, NotFound, … */
+    return status;
+}
+
 int cmd_key(int argc, char **argv)
 {
     if (argc < 2 || cli_is_help(argv[1])) {
@@ -76,50 +97,44 @@ int cmd_key(int argc, char **argv)
         } else if (!strcmp(op, "revoke") && !id_text && argv[i][0] != '-') {
             id_text = argv[i];
         } else {
-            cli_error("unknown or incomplete option '%s' (try `covoit key --help`)", argv[i]);
-            return CLI_USAGE;
+            return key_fail(CV_EINVAL, CLI_USAGE, "unknown or incomplete option '%s' (try `covoit key --help`)",
+                            argv[i]);
         }
     }
     if (strcmp(op, "add") && strcmp(op, "list") && strcmp(op, "revoke")) {
-        cli_error("unknown key operation '%s' (add, list or revoke)", op);
-        return CLI_USAGE;
+        return key_fail(CV_EINVAL, CLI_USAGE, "unknown key operation '%s' (add, list or revoke)", op);
     }
     if (!db) {
-        cli_error("--db FILE is required");
-        return CLI_USAGE;
+        return key_fail(CV_EINVAL, CLI_USAGE, "--db FILE is required");
     }
     unsigned scopes = 0;
     long long id = 0;
     if (!strcmp(op, "add")) {
         if (!client || !scopes_text) {
-            cli_error("key add needs --client NAME and --scopes LIST");
-            return CLI_USAGE;
+            return key_fail(CV_EINVAL, CLI_USAGE, "key add needs --client NAME and --scopes LIST");
         }
         if (parse_scopes(scopes_text, &scopes)) {
-            cli_error("--scopes: a comma-separated list of routing, search, trips, admin, interop");
-            return CLI_USAGE;
+            return key_fail(CV_EINVAL, CLI_USAGE,
+                            "--scopes: a comma-separated list of routing, search, trips, admin, interop");
         }
     } else if (!strcmp(op, "revoke")) {
         char *end = NULL;
         id = id_text ? strtoll(id_text, &end, 10) : 0;
         if (!id_text || *end || id < 1) {
-            cli_error("key revoke needs the key's id (a positive integer)");
-            return CLI_USAGE;
+            return key_fail(CV_EINVAL, CLI_USAGE, "key revoke needs the key's id (a positive integer)");
         }
     }
     /* the database's own zone unless told (--tz, COVOIT_TZ): a key or a partner has no local time of its own */
     char why[600];
     int zst = cli_zone(tz, db, 0, "--tz", why, sizeof why);
     if (zst) {
-        cli_error("%s", why);
-        return zst;
+        return key_fail((zst == CLI_USAGE ? CV_EINVAL : CV_EZONE), zst, "%s", why);
     }
     cv_error err = {0};
     cv_store *s = NULL;
     int rc = cv_store_open(db, &s, &err);
     if (rc) {
-        cli_error("%s", err.text);
-        return CLI_FAIL;
+        return key_fail(err.code ? err.code : CV_EIO, CLI_FAIL, "%s", err.text);
     }
     if (!strcmp(op, "add")) {
         char secret[CV_KEY_SECRET_MAX];
@@ -135,9 +150,9 @@ int cmd_key(int argc, char **argv)
         rc = cv_store_list_keys(s, &v, &n, &err);
         json_t *list = rc ? NULL : json_array();
         for (size_t i = 0; list && i < n; i++)
-            json_array_append_new(list, json_pack("{s:I,s:s,s:o,s:I,s:b}", "id", (json_int_t)v[i].id, "client",
+            json_array_append_new(list, json_pack("{s:I,s:s,s:o,s:o,s:b}", "id", (json_int_t)v[i].id, "client",
                                                   v[i].client, "scopes", scopes_json(v[i].scopes), "created",
-                                                  (json_int_t)v[i].created, "revoked", v[i].revoked != 0));
+                                                  trip_json_datetime(v[i].created), "revoked", v[i].revoked != 0));
         free(v);
         if (!rc)
             cli_print_json(json_pack("{s:s,s:o}", "code", osrm_word(OSRM_OK), "keys", list));
@@ -147,9 +162,7 @@ int cmd_key(int argc, char **argv)
             cli_print_json(json_pack("{s:s,s:I,s:b}", "code", osrm_word(OSRM_OK), "id", (json_int_t)id, "revoked", 1));
     }
     cv_store_close(s);
-    if (rc) {
-        cli_error("%s", err.text);
-        return CLI_FAIL;
-    }
+    if (rc)
+        return key_fail(rc, CLI_FAIL, "%s", err.text);
     return CLI_OK;
 }

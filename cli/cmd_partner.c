@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "matcher/store.h"
 #include "web/osrm_json.h"
+#include "web/trip_json.h"
 
 static void usage(FILE *f)
 {
@@ -79,8 +80,8 @@ static json_t *partner_json(const cv_partner *p)
     /* the key they gave us is a secret: shown by its first characters only */
     char shown[16];
     snprintf(shown, sizeof shown, "%.4s…", p->api_key);
-    return json_pack("{s:s,s:s,s:s,s:s,s:I}", "name", p->name, "url", p->base_url, "key", shown, "events_url",
-                     p->events_url, "created", (json_int_t)p->created);
+    return json_pack("{s:s,s:s,s:s,s:s,s:o}", "name", p->name, "url", p->base_url, "key", shown, "events_url",
+                     p->events_url, "created", trip_json_datetime(p->created));
 }
 
 int cmd_partner(int argc, char **argv)

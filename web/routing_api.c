@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -502,13 +503,18 @@ int web_health(web_req *r)
     if (r->nargs)
         return web_error(r, BAD, osrm_word(OSRM_INVALID_QUERY), "/health takes no parameters");
     const cv_graph_header *h = &r->g->hdr;
+    char built[32];
+    time_t t = (time_t)h->created_unix;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(built, sizeof built, "%Y-%m-%dT%H:%M:%SZ", &tm); /* ISO 8601, as every time covoit writes */
     /* bbox (min lon, min lat, max lon, max lat): what the map page fits its view to at start; page.tiles: the
        basemap the operator chose (--tile-url), null for none */
-    return web_ok(r, json_pack("{s:s,s:s,s:{s:s?},s:{s:s#,s:s#,s:I,s:I,s:I,s:I,s:I,s:[ffff]}}", "code",
+    return web_ok(r, json_pack("{s:s,s:s,s:{s:s?},s:{s:s#,s:s#,s:I,s:I,s:I,s:I,s:s,s:[ffff]}}", "code",
                                osrm_word(OSRM_OK), "status", "ready", "page", "tiles", r->tile_url, "graph", "source",
                                h->source, (int)strnlen(h->source, sizeof h->source), "osm_timestamp", h->osm_timestamp,
                                (int)strnlen(h->osm_timestamp, sizeof h->osm_timestamp), "nodes", (json_int_t)h->nnodes,
                                "edges", (json_int_t)h->nedges, "restrictions", (json_int_t)h->nrestrictions,
-                               "shortcuts", (json_int_t)h->nch_shortcuts, "created", (json_int_t)h->created_unix,
-                               "bbox", cv_deg(h->bbox[0]), cv_deg(h->bbox[1]), cv_deg(h->bbox[2]), cv_deg(h->bbox[3])));
+                               "shortcuts", (json_int_t)h->nch_shortcuts, "created", built, "bbox", cv_deg(h->bbox[0]),
+                               cv_deg(h->bbox[1]), cv_deg(h->bbox[2]), cv_deg(h->bbox[3])));
 }

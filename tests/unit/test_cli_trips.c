@@ -1035,6 +1035,14 @@ static void test_errors(void **state)
     BARE(2, "InvalidValue", "request", "add", "--graph", GRAPH, "--from", pt[P30], "--to", pt[P70], "--depart",
          "2030-06-03T08:03", "--now", NOW, "--tz", TZ);
     BARE(2, "InvalidValue", "book", "1", "1", "--db", DB, "--now", NOW, "--tz", TZ);
+
+    /* `covoit key` reports its errors as the others do: a JSON document on stdout, the message on stderr; its
+       times are ISO 8601 as the trips' are */
+    BARE(2, "InvalidValue", "key", "add", "--db", DB, "--client", "x", "--scopes", "foo", "--tz", TZ);
+    BARE(1, "NotFound", "key", "revoke", "999", "--db", DB, "--tz", TZ);
+    BARE(0, "Ok", "key", "add", "--db", DB, "--client", "lister", "--scopes", "routing", "--tz", TZ);
+    json_t *keys = BARE(0, "Ok", "key", "list", "--db", DB, "--tz", TZ);
+    assert_true(json_is_string(json_object_get(json_array_get(json_object_get(keys, "keys"), 0), "created")));
 }
 
 /* After all of it, every process having opened the same store: the lists hold the offers and requests with
