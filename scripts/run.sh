@@ -8,7 +8,8 @@ bash scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCOVOIT_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" --target covoit >/dev/null
 graph=build/porto.cvg
-if [ ! -f "$graph" ] || [ data/porto.osm.pbf -nt "$graph" ] || ! ./build/covoit info "$graph" >/dev/null 2>&1; then
+if [ ! -f "$graph" ] || [ ! -f "$graph.places" ] || [ data/porto.osm.pbf -nt "$graph" ] ||
+   ! ./build/covoit info "$graph" >/dev/null 2>&1; then
   ./build/covoit import data/porto.osm.pbf -o "$graph"
 fi
 echo
@@ -20,7 +21,7 @@ echo
 url=http://127.0.0.1:8080
 tomorrow=$(TZ=Europe/Lisbon date -d tomorrow +%F)
 echo "Starting the covoit server on $url (Ctrl-C stops)."
-echo "The map page: open $url/ in a browser (route, find a ride, offer a ride)."
+echo "The map page: open $url/ in a browser (type a place or click the map; route, find a ride, offer a ride)."
 echo "Or try, from another terminal:"
 echo "  curl '$url/route/v1/driving/-8.6110,41.1496;-8.6900,41.1820?overview=false'"
 echo "  curl -X POST '$url/v1/search?limit=3' -d '{\"from\":[-8.6110,41.1496],\"to\":[-8.6290,41.1580],\"depart\":\"${tomorrow}T08:00\"}'"
