@@ -33,6 +33,11 @@ int cmd_backup(int argc, char **argv);
    on stderr. Returns 0, or an exit status with why filled (option names the --tz option or config key). */
 int cli_zone(const char *tz, const char *db, int convert, const char *option, char *why, size_t cap);
 
+/* Where a data directory of covoit is (the map page, the batch report's files): PREFIX/share/covoit/name when
+   the running binary is PREFIX/bin/covoit and that directory is there (an installed covoit), else built_in (the
+   source tree a built binary was made from). Into out; returns out. */
+const char *cli_data_dir(const char *name, const char *built_in, char *out, size_t cap);
+
 /* Reads a `covoit serve --config` file the way serve does, and starts nothing: 0 when it is a JSON object of known
    settings, each of its type and in range; -1 after printing the problem (the fuzz target's entry point). */
 int cmd_serve_check_config(const char *path);

@@ -157,7 +157,11 @@ int cmd_batch(int argc, char **argv)
     o.labels = hl;
     cv_batch_result r;
     rc = cv_batch_run(g, people, n, &o, &pr, &r, &err);
-    cv_report_assets assets = {COVOIT_REPORT_DIR, COVOIT_PAGE_DIR "/node_modules"};
+    char report_dir[4200], page_dir[4200], npm_dir[4300];
+    cli_data_dir("report_page", COVOIT_REPORT_DIR, report_dir, sizeof report_dir);
+    snprintf(npm_dir, sizeof npm_dir, "%s/node_modules",
+             cli_data_dir("page", COVOIT_PAGE_DIR, page_dir, sizeof page_dir));
+    cv_report_assets assets = {report_dir, npm_dir};
     char why[512];
     if (report && !cv_report_assets_ok(&assets, why, sizeof why)) {
         fprintf(stderr, "covoit batch: report.html left out: %s (bash scripts/deps.sh installs the npm packages)\n",

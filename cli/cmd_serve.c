@@ -634,7 +634,8 @@ static int serve(int argc, char **argv, json_t **config_doc)
 
     const char *graph = v[S_GRAPH].s, *db = v[S_DB].s, *tz = v[S_TZ].s;
     const char *listen = v[S_LISTEN].set ? v[S_LISTEN].s : "127.0.0.1:8080";
-    const char *page = v[S_PAGE].set ? v[S_PAGE].s : COVOIT_PAGE_DIR;
+    char page_dir[4200];
+    const char *page = v[S_PAGE].set ? v[S_PAGE].s : cli_data_dir("page", COVOIT_PAGE_DIR, page_dir, sizeof page_dir);
     long demo_trips = (long)v[S_DEMO_TRIPS].i;
     cv_server_options o = cv_server_defaults();
     if (v[S_THREADS].set)

@@ -1,9 +1,12 @@
 /* json_out.c — the CLI's output helpers: error lines and JSON documents on stdout (the OSRM builders are in
-   web/osrm_json.c, shared with the server). */
+   web/osrm_json.c, shared with the server), and where its data directories are. */
+#define _POSIX_C_SOURCE 200809L
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -42,4 +45,22 @@ void cli_print_json(json_t *doc)
         free(s);
     }
     json_decref(doc);
+}
+
+const char *cli_data_dir(const char *name, const char *built_in, char *out, size_t cap)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash && slash - exe >= 4 && !strncmp(slash - 4, "/bin", 4)) { /* PREFIX/bin/covoit */
+            slash[-4] = '\0';
+            snprintf(out, cap, "%s/share/covoit/%s", exe, name);
+            if (access(out, R_OK | X_OK) == 0)
+                return out;
+        }
+    }
+    snprintf(out, cap, "%s", built_in);
+    return out;
 }

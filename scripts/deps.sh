@@ -11,8 +11,9 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libosmium2-dev libprotozero-dev zlib1g-dev libbz2-dev libexpat1-dev
       libmicrohttpd-dev libcurl4-openssl-dev liblemon-dev libglpk-dev libcsv-dev libsqlite3-dev libjansson-dev libcmocka-dev
       clang libclang-rt-14-dev llvm clang-format)
-# --tests: what only the test suite needs too (scripts/test.sh): Chromium for the browser tests
-[ "${1:-}" = "--tests" ] && pkgs+=(chromium)
+# --tests: what only the test suite needs too (scripts/test.sh): Chromium for the browser tests, curl for the
+# install test
+[ "${1:-}" = "--tests" ] && pkgs+=(chromium curl)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
