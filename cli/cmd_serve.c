@@ -17,6 +17,7 @@
 
 #include "cli/cli.h"
 #include "places/places.h"
+#include "tiles/mbtiles.h"
 #include "web/page.h"
 #include "web/server.h"
 #include "matcher/timeutil.h"
@@ -36,7 +37,7 @@ static void usage(FILE *f)
         "                    [--rate N] [--demo-trips N] [--price-per-km EUR] [--max-route-coords N]\n"
         "                    [--max-table-coords N] [--page DIR] [--hub-labels-mb MB] [--quiet|--no-quiet]\n"
         "                    [--operator HOST] [--public-url URL] [--tile-url TEMPLATE] [--partner-timeout MS]\n"
-        "                    [--places FILE]\n\n"
+        "                    [--places FILE] [--tiles FILE.mbtiles]\n\n"
         "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes and answers the requests\n"
         "in flight (a request begun after the signal gets 503 ShuttingDown, unprocessed) and exits:\n"
         "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
@@ -45,6 +46,8 @@ static void usage(FILE *f)
         "  GET /health, GET /metrics (Prometheus text)\n"
         "  GET /v1/places?q=WORDS&near=LON,LAT&limit=N (autocomplete), GET /v1/places/reverse?at=LON,LAT\n"
         "  from the place index --places FILE (default GRAPH.places, which covoit import writes; 503 without)\n"
+        "  GET /tiles/{z}/{x}/{y}.pbf, the map page's basemap: vector tiles from --tiles FILE.mbtiles (default\n"
+        "  GRAPH.mbtiles, which scripts/run.sh makes with tilemaker from the same extract)\n"
         "With --db FILE (the trip store, created when missing), the carpool API, JSON in and out:\n"
         "  POST /v1/offers, GET /v1/offers?owner=REF, GET|DELETE /v1/offers/ID, POST /v1/offers/ID/cancel,\n"
         "  GET /v1/offers/ID/matches?limit=N, the same under /v1/requests, POST /v1/search,\n"
@@ -135,6 +138,7 @@ enum {
     S_TILE_URL,
     S_PARTNER_TIMEOUT,
     S_PLACES,
+    S_TILES,
     S_N
 };
 
@@ -162,6 +166,7 @@ static const setting settings[S_N] = {
     [S_TILE_URL] = {"tile_url", "--tile-url", SET_TILES, 0, 0},
     [S_PARTNER_TIMEOUT] = {"partner_timeout_ms", "--partner-timeout", SET_INT, 50, 60000},
     [S_PLACES] = {"places", "--places", SET_STR, 0, 0},
+    [S_TILES] = {"tiles", "--tiles", SET_STR, 0, 0},
 };
 
 typedef struct setting_value {
@@ -706,6 +711,7 @@ static int serve(int argc, char **argv, json_t **config_doc)
     cv_matcher *m = NULL;
     cv_server *s = NULL;
     cv_places *places = NULL;
+    cv_mbtiles *tiles = NULL;
     cv_graph *g = cv_graph_open(graph, &err);
     if (!g) {
         cli_error("%s", err.text);
@@ -775,6 +781,20 @@ static int serve(int argc, char **argv, json_t **config_doc)
         }
         o.places = places;
     }
+    char tiles_path[4200];
+    if (v[S_TILES].set)
+        snprintf(tiles_path, sizeof tiles_path, "%s", v[S_TILES].s);
+    else
+        snprintf(tiles_path, sizeof tiles_path, "%s.mbtiles", graph);
+    if (v[S_TILES].set || access(tiles_path, F_OK) == 0) {
+        cv_mbtiles_info ti;
+        if (cv_mbtiles_open(tiles_path, &tiles, &ti, &err)) {
+            cli_error("--tiles: %s", err.text);
+            goto done;
+        }
+        o.tiles = tiles;
+        o.tiles_minzoom = ti.minzoom, o.tiles_maxzoom = ti.maxzoom;
+    }
     s = cv_server_start(g, &o, &err);
     if (!s) {
         cli_error("%s", err.text);
@@ -804,6 +824,9 @@ static int serve(int argc, char **argv, json_t **config_doc)
     } else {
         printf("no place index (%s): /v1/places answers 503\n", places_path);
     }
+    if (tiles)
+        printf("map tiles on http://%s:%u/tiles/{z}/{x}/{y}.pbf (zoom %d to %d, from %s)\n", addr, cv_server_port(s),
+               o.tiles_minzoom, o.tiles_maxzoom, tiles_path);
     char why[700];
     if (cv_page_ready(page, why, sizeof why))
         printf("map page on http://%s:%u/ (from %s)\n", addr, cv_server_port(s), page);
@@ -817,6 +840,7 @@ static int serve(int argc, char **argv, json_t **config_doc)
 done:
     cv_server_stop(s); /* each of these takes NULL: what was not opened yet */
     cv_places_close(places);
+    cv_mbtiles_close(tiles);
     cv_matcher_close(m);
     cv_hub_labels_free(hl);
     cv_graph_close(g);

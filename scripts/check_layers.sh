@@ -15,13 +15,14 @@ allowed() { # module → the project modules it may include
     routing) echo "util osm routing" ;;
     matcher) echo "util routing matcher" ;;
     places) echo "util osm routing places" ;;
-    web) echo "util routing matcher places web" ;;
+    tiles) echo "util tiles" ;;
+    web) echo "util routing matcher places tiles web" ;;
     batch) echo "util routing matcher batch" ;;
-    cli) echo "util osm routing matcher places web batch cli" ;;
+    cli) echo "util osm routing matcher places tiles web batch cli" ;;
     esac
 }
 bad=0
-for m in util osm routing matcher places web batch cli; do
+for m in util osm routing matcher places tiles web batch cli; do
     ok=$(allowed "$m")
     while IFS= read -r hit; do
         file=${hit%%:*}
@@ -38,13 +39,13 @@ for m in util osm routing matcher places web batch cli; do
         esac
     done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]+"' $(git ls-files "$m/*.c" "$m/*.h" "$m/*.cpp") /dev/null || true)
 done
-for lib in 'jansson.h:web batch cli' 'microhttpd.h:web' 'sqlite3.h:matcher places cli'; do
+for lib in 'jansson.h:web batch cli' 'microhttpd.h:web' 'sqlite3.h:matcher places tiles cli'; do
     hdr=${lib%%:*}
     where=${lib#*:}
     while IFS= read -r hit; do
         m=${hit%%/*}
         case " $where " in *" $m "*) ;; *) echo "$hit: <$hdr> stays in ${where// /\/, }/"; bad=1 ;; esac
-    done < <(grep -nE "#[[:space:]]*include[[:space:]]+<$hdr>" $(git ls-files 'util/*' 'osm/*' 'routing/*' 'matcher/*' 'places/*' 'web/*.c' 'web/*.h' 'batch/*' 'cli/*') /dev/null || true)
+    done < <(grep -nE "#[[:space:]]*include[[:space:]]+<$hdr>" $(git ls-files 'util/*' 'osm/*' 'routing/*' 'matcher/*' 'places/*' 'tiles/*' 'web/*.c' 'web/*.h' 'batch/*' 'cli/*') /dev/null || true)
 done
-[ $bad = 0 ] && echo "layers: every include of util/ osm/ routing/ matcher/ places/ web/ batch/ cli/ follows the rules"
+[ $bad = 0 ] && echo "layers: every include of util/ osm/ routing/ matcher/ places/ tiles/ web/ batch/ cli/ follows the rules"
 exit $bad

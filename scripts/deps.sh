@@ -6,11 +6,12 @@
 set -euo pipefail
 # clang, libclang-rt-14-dev (libFuzzer and clang's sanitizer runtimes) and llvm (llvm-symbolizer, for readable
 # stacks): the fuzz targets of tests/fuzz; clang-format: the test command checks the tree is formatted
-# libcurl: covoit's calls to partner operators; liblemon-dev, libglpk-dev and libcsv-dev: batch matching (its
+# tilemaker: the map page's vector tiles, made from the extract (scripts/run.sh, tiles/tilemaker); libcurl: covoit's
+# calls to partner operators; liblemon-dev, libglpk-dev and libcsv-dev: batch matching (its
 # matching, its integer program of carpools, its CSV files)
 pkgs=(build-essential cmake pkg-config libosmium2-dev libprotozero-dev zlib1g-dev libbz2-dev libexpat1-dev
       libmicrohttpd-dev libcurl4-openssl-dev liblemon-dev libglpk-dev libcsv-dev libsqlite3-dev libjansson-dev libcmocka-dev
-      clang libclang-rt-14-dev llvm clang-format)
+      clang libclang-rt-14-dev llvm clang-format tilemaker)
 # --tests: what only the test suite needs too (scripts/test.sh): Chromium for the browser tests, curl for the
 # install test
 [ "${1:-}" = "--tests" ] && pkgs+=(chromium curl)

@@ -12,6 +12,12 @@ if [ ! -f "$graph" ] || [ ! -f "$graph.places" ] || [ data/porto.osm.pbf -nt "$g
    ! ./build/covoit info "$graph" >/dev/null 2>&1; then
   ./build/covoit import data/porto.osm.pbf -o "$graph"
 fi
+# the map page's basemap: vector tiles of the same extract, made by Debian's tilemaker with covoit's configuration
+if [ ! -f "$graph.mbtiles" ] || [ data/porto.osm.pbf -nt "$graph.mbtiles" ] || [ tiles/tilemaker/process.lua -nt "$graph.mbtiles" ]; then
+  rm -f "$graph.mbtiles"
+  tilemaker --input data/porto.osm.pbf --output "$graph.mbtiles" --config tiles/tilemaker/config.json \
+    --process tiles/tilemaker/process.lua >/dev/null
+fi
 echo
 echo "Routes on the Porto metropolitan area (data © OpenStreetMap contributors, ODbL):"
 echo "== route Porto (Aliados) -> Matosinhos: $(./build/covoit route "$graph" -8.6110,41.1496 -8.6900,41.1820 | head -c 160) ..."

@@ -164,7 +164,14 @@ int web_page_static(web_req *r)
         const char *hint = stat(dir, &st) ? "Leaflet is not installed: " INSTALL_HINT : NULL;
         return send_file(r, dir, r->rest + 8, hint);
     }
-    /* the page's own files only: node_modules is reached through /static/leaflet/ */
+    if (!strncmp(r->rest, "protomaps/", 10)) { /* the vector tiles' renderer over Leaflet, from npm too */
+        char dir[PATH_MAX];
+        snprintf(dir, sizeof dir, "%s/node_modules/protomaps-leaflet/dist", r->page_dir);
+        struct stat st;
+        const char *hint = stat(dir, &st) ? "protomaps-leaflet is not installed: " INSTALL_HINT : NULL;
+        return send_file(r, dir, r->rest + 10, hint);
+    }
+    /* the page's own files only: node_modules is reached through /static/leaflet/ and /static/protomaps/ */
     if (!strcmp(r->rest, "node_modules") || !strncmp(r->rest, "node_modules/", 13))
         return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such file: %.200s", r->path);
     return send_file(r, r->page_dir, r->rest, NULL);

@@ -104,12 +104,19 @@ struct MHD_Response *web_response(web_req *r, int closing, int *status_out)
             memcpy(text, oom, sizeof oom);
         status = MHD_HTTP_INTERNAL_SERVER_ERROR;
     }
+    size_t len = text ? (r->text_len ? r->text_len : strlen(text)) : 0;
     struct MHD_Response *resp = file   ? file
-                                : text ? MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE)
+                                : text ? MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE)
                                        : NULL;
     if (resp) {
-        if (!file)
+        if (!file && status != MHD_HTTP_NO_CONTENT && status != MHD_HTTP_NOT_MODIFIED)
             MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+        if (!file && r->content_encoding)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, r->content_encoding);
+        if (!file && r->cache_control)
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->cache_control);
+        if (!file && r->etag[0])
+            MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, r->etag);
         if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
             MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, r->allow ? r->allow : "GET, HEAD");
         if ((status == MHD_HTTP_TOO_MANY_REQUESTS || status == MHD_HTTP_SERVICE_UNAVAILABLE) && r->retry_after) {

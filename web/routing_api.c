@@ -510,11 +510,15 @@ int web_health(web_req *r)
     strftime(built, sizeof built, "%Y-%m-%dT%H:%M:%SZ", &tm); /* ISO 8601, as every time covoit writes */
     /* bbox (min lon, min lat, max lon, max lat): what the map page fits its view to at start; page.tiles: the
        basemap the operator chose (--tile-url), null for none */
-    return web_ok(r, json_pack("{s:s,s:s,s:{s:s?},s:{s:s#,s:s#,s:I,s:I,s:I,s:I,s:s,s:[ffff]}}", "code",
-                               osrm_word(OSRM_OK), "status", "ready", "page", "tiles", r->tile_url, "graph", "source",
-                               h->source, (int)strnlen(h->source, sizeof h->source), "osm_timestamp", h->osm_timestamp,
-                               (int)strnlen(h->osm_timestamp, sizeof h->osm_timestamp), "nodes", (json_int_t)h->nnodes,
-                               "edges", (json_int_t)h->nedges, "restrictions", (json_int_t)h->nrestrictions,
-                               "shortcuts", (json_int_t)h->nch_shortcuts, "created", built, "bbox", cv_deg(h->bbox[0]),
-                               cv_deg(h->bbox[1]), cv_deg(h->bbox[2]), cv_deg(h->bbox[3])));
+    json_t *vt = r->tiles ? json_pack("{s:s,s:i,s:i}", "url", "/tiles/{z}/{x}/{y}.pbf", "minzoom", r->tiles_minzoom,
+                                      "maxzoom", r->tiles_maxzoom)
+                          : json_null();
+    return web_ok(r,
+                  json_pack("{s:s,s:s,s:{s:s?,s:o},s:{s:s#,s:s#,s:I,s:I,s:I,s:I,s:s,s:[ffff]}}", "code",
+                            osrm_word(OSRM_OK), "status", "ready", "page", "tiles", r->tile_url, "vector_tiles", vt,
+                            "graph", "source", h->source, (int)strnlen(h->source, sizeof h->source), "osm_timestamp",
+                            h->osm_timestamp, (int)strnlen(h->osm_timestamp, sizeof h->osm_timestamp), "nodes",
+                            (json_int_t)h->nnodes, "edges", (json_int_t)h->nedges, "restrictions",
+                            (json_int_t)h->nrestrictions, "shortcuts", (json_int_t)h->nch_shortcuts, "created", built,
+                            "bbox", cv_deg(h->bbox[0]), cv_deg(h->bbox[1]), cv_deg(h->bbox[2]), cv_deg(h->bbox[3])));
 }

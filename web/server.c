@@ -54,6 +54,7 @@ struct cv_server {
     struct req_state **pending; /* per daemon, touched by its thread only: requests whose headers no handler saw */
     pthread_mutex_t mu;         /* guards slots */
     pthread_mutex_t places_mu;  /* one query of the place index at a time (its statements are shared) */
+    pthread_mutex_t tiles_mu;   /* one read of the tiles at a time, likewise */
     ws_slot *slots;
     int auth;           /* keys required (the database held an active key at start) */
     web_ratelimit rate; /* per key client and per address, when auth */
@@ -224,6 +225,7 @@ static const web_route_entry routes[] = {
     {"*", "/stdcov/v1/", 0, web_stdcov, 0},
     {"GET", "/", 1, web_page_index, 0},
     {"GET", "/static/", 0, web_page_static, 0},
+    {"GET", "/tiles/", 0, web_tiles, 0},
 };
 
 static void dispatch(cv_server *s, web_req *r)
@@ -562,6 +564,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r.tile_url = s->o.tile_url;
     r.places = s->o.places;
     r.places_mu = &s->places_mu;
+    r.tiles = s->o.tiles;
+    r.tiles_mu = &s->tiles_mu;
+    r.tiles_minzoom = s->o.tiles_minzoom;
+    r.tiles_maxzoom = s->o.tiles_maxzoom;
+    r.if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
     r.metrics = s->metrics;
     r.file_fd = -1;
     switch (st->refuse) {
@@ -779,11 +786,13 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
     atomic_init(&s->inflight, 0);
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->places_mu, NULL);
+    pthread_mutex_init(&s->tiles_mu, NULL);
     s->auth = auth;
     if (web_rate_init(&s->rate, o.rate, auth)) {
         cv_fail(err, CV_ENOMEM, "out of memory");
         pthread_mutex_destroy(&s->mu);
         pthread_mutex_destroy(&s->places_mu);
+        pthread_mutex_destroy(&s->tiles_mu);
         free(s);
         return NULL;
     }
@@ -896,5 +905,6 @@ void cv_server_stop(cv_server *s)
     web_rate_free(&s->rate);
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->places_mu);
+    pthread_mutex_destroy(&s->tiles_mu);
     free(s);
 }

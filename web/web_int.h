@@ -48,7 +48,15 @@ typedef struct web_req {
     const char *tile_url;      /* cv_server_options.tile_url, NULL when none */
     struct cv_places *places;  /* cv_server_options.places, NULL when none; used under places_mu */
     pthread_mutex_t *places_mu;
-    int has_file; /* instead of body and text: send file_fd (owned), file_size bytes (page.c) */
+    struct cv_mbtiles *tiles; /* cv_server_options.tiles, NULL when none; used under tiles_mu */
+    pthread_mutex_t *tiles_mu;
+    int tiles_minzoom, tiles_maxzoom;
+    size_t text_len;              /* the text answer's length when it is binary (0: strlen) */
+    const char *content_encoding; /* of the text answer, NULL for none */
+    const char *cache_control;    /* of the text answer, NULL for none */
+    char etag[40];                /* of the text answer, "" for none */
+    const char *if_none_match;    /* the request's If-None-Match, NULL when absent */
+    int has_file;                 /* instead of body and text: send file_fd (owned), file_size bytes (page.c) */
     int file_fd;
     uint64_t file_size;
 } web_req;
@@ -103,6 +111,9 @@ int web_v1(web_req *r);
 
 /* GET /v1/places (autocomplete) and /v1/places/reverse (places_api.c). */
 int web_places(web_req *r);
+
+/* GET /tiles/{z}/{x}/{y}.pbf: the map's vector tiles (tiles_api.c). */
+int web_tiles(web_req *r);
 
 /* The carpool interoperability standard under /stdcov/v1/ (stdcov_api.c): every method, rest is the path after
    "/stdcov/v1/". */

@@ -8,7 +8,7 @@
 // node page.mjs COVOIT_BIN PORTO_PBF WORK_DIR
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const [covoit, pbf, work] = process.argv.slice(2);
@@ -26,6 +26,12 @@ mkdirSync(work, { recursive: true });
 const graph = join(work, 'page_porto.cvg');
 if (!existsSync(graph) || !existsSync(graph + '.places'))
   execFileSync(covoit, ['import', pbf, '-o', graph], { stdio: ['ignore', 'ignore', 'inherit'] });
+// the basemap: vector tiles of the same extract, made by Debian's tilemaker with covoit's configuration
+const src = dirname(dirname(pbf));
+if (!existsSync(graph + '.mbtiles'))
+  execFileSync('tilemaker', ['--input', pbf, '--output', graph + '.mbtiles', '--config',
+    join(src, 'tiles/tilemaker/config.json'), '--process', join(src, 'tiles/tilemaker/process.lua')],
+  { stdio: ['ignore', 'ignore', 'inherit'] });
 const db = join(work, 'page_trips.db');
 rmSync(db, { force: true });
 
@@ -60,12 +66,29 @@ try {
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
   for (const view of [{ name: 'desktop', width: 1280, height: 800 }, { name: 'mobile', width: 390, height: 844 }]) {
     const page = await browser.newPage({ viewport: { width: view.width, height: view.height } });
-    const errors = [], outside = [];
+    const errors = [], outside = [], tiles = [];
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('request', (r) => { if (!r.url().startsWith(base)) outside.push(r.url()); });
+    page.on('response', (r) => { if (r.url().includes('/tiles/')) tiles.push(r.status()); });
     await page.goto(base + '/');
     await page.waitForFunction(() => /Graph/.test(document.getElementById('status').textContent), null, { timeout: 20000 });
+    // the basemap: this server's vector tiles, drawn on canvas
+    await page.waitForFunction(() => document.querySelectorAll('.leaflet-tile-pane canvas.leaflet-tile-loaded').length > 0,
+      null, { timeout: 20000 }).catch(() => {});
+    const drawn = await page.evaluate(() => {
+      const c = [...document.querySelectorAll('.leaflet-tile-pane canvas.leaflet-tile-loaded')];
+      // a tile with something on it: pixels of more than one colour
+      const varied = c.filter((t) => {
+        const d = t.getContext('2d').getImageData(0, 0, t.width, t.height).data;
+        for (let i = 4; i < d.length; i += 4 * 97) if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2]) return true;
+        return false;
+      });
+      return { tiles: c.length, varied: varied.length, status: document.getElementById('status').textContent };
+    });
+    check(drawn.tiles > 0 && drawn.varied > 0 && tiles.includes(200) && tiles.every((s) => s === 200 || s === 204),
+      `[${view.name}] the basemap is this server's tiles: ${drawn.tiles} drawn (${drawn.varied} with roads or land), ` +
+      `${tiles.length} fetched from /tiles/ (${[...new Set(tiles)].join(', ')}); "${drawn.status}"`);
 
     // the start: typed, picked with the mouse
     await page.fill('#from-place', 'aliados');

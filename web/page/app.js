@@ -679,18 +679,59 @@
 
   /* --- start: fit the map to the graph (GET /health carries its bounding box), then open a journey's link --- */
 
+  /* The basemap from this server's own vector tiles (OpenMapTiles layers, as tilemaker writes them), drawn by
+     protomaps-leaflet on canvas: land, water, parks, buildings, and the roads by their class. */
+  function vectorBasemap(vt) {
+    var P = window.protomapsL;
+    var fill = function (layer, color, filter) {
+      return { dataLayer: layer, symbolizer: new P.PolygonSymbolizer({ fill: color }), filter: filter };
+    };
+    var cls = function (names) {
+      return function (z, f) { return names.indexOf(f.props['class']) >= 0; };
+    };
+    var road = function (names, color, width) {
+      return { dataLayer: 'transportation', symbolizer: new P.LineSymbolizer({ color: color, width: width }),
+        filter: cls(names) };
+    };
+    var w = function (z0, w0, z1, w1) { return P.exp(1.6, [[z0, w0], [z1, w1]]); };
+    var layer = P.leafletLayer({
+      url: vt.url, maxDataZoom: vt.maxzoom, backgroundColor: '#f2efe9', attribution: ATTRIBUTION,
+      paintRules: [
+        fill('landuse', '#e8e4dc'),
+        fill('landcover', '#d8e8c8', cls(['wood', 'forest'])),
+        fill('landcover', '#e4efd8', cls(['grass', 'farmland', 'wetland'])),
+        fill('park', '#d2e8c4'),
+        fill('water', '#aad3df'),
+        { dataLayer: 'waterway', symbolizer: new P.LineSymbolizer({ color: '#aad3df', width: 1.5 }) },
+        fill('building', '#d9d0c9'),
+        road(['path', 'track'], '#c9b9a8', 0.7),
+        road(['service', 'minor'], '#ffffff', w(12, 0.5, 18, 9)),
+        road(['tertiary', 'secondary'], '#fdf6c6', w(9, 0.6, 18, 12)),
+        road(['primary', 'trunk'], '#fbd5a0', w(7, 0.8, 18, 14)),
+        road(['motorway'], '#f2a285', w(5, 1, 18, 16)),
+        { dataLayer: 'boundary', symbolizer: new P.LineSymbolizer({ color: '#a08db0', width: 1, dash: [3, 2] }) }
+      ],
+      labelRules: []
+    });
+    layer.addTo(map);
+    return layer;
+  }
+
   api('GET', '/health').then(function (doc) {
-    var g = doc.graph || {}, tiles = (doc.page || {}).tiles;
+    var g = doc.graph || {}, page = doc.page || {}, tiles = page.tiles, vt = page.vector_tiles;
     var box = g.bbox && g.bbox.length === 4 ? [[g.bbox[1], g.bbox[0]], [g.bbox[3], g.bbox[2]]] : null;
-    if (tiles)
+    if (vt && window.protomapsL)
+      window.covoit.basemap = vectorBasemap(vt);
+    else if (tiles)
       L.tileLayer(tiles, { maxZoom: 19 }).addTo(map);
-    else if (box) /* no basemap configured: the covered area, not a grey void */
+    if (!vt && !tiles && box) /* no basemap: the covered area, not a grey void */
       L.rectangle(box, { color: '#555', weight: 1, fill: false, dashArray: '4 4' }).addTo(map);
     if (box)
       fit(box);
     $('status').textContent = 'Graph ' + (g.source || '?') + (g.osm_timestamp ? ' (OSM data of ' +
       g.osm_timestamp.slice(0, 10) + ')' : '') + ' · ' + (g.nodes || 0).toLocaleString() + ' junctions' +
-      (tiles ? '' : ' · no basemap (the operator names a tile server with covoit serve --tile-url)');
+      (vt ? ' · map tiles of this server' : tiles ? '' :
+        ' · no basemap (covoit serve --tiles FILE.mbtiles, made by scripts/run.sh, or --tile-url)');
     return box;
   }).catch(function (e) {
     map.setView([0, 0], 2);
