@@ -89,15 +89,35 @@ static int events_now(void)
 }
 
 /* A free port on 127.0.0.1 (the kernel's choice, released for the caller to take). */
+/* A port free now and outside the kernel's ephemeral range, where ports given to "port 0" binds and outgoing
+   connections come from: the partner starts on it only later, after its server was down, and a port picked from
+   the ephemeral range could be taken meanwhile by any test running beside this one (that happened in CI). */
 static uint16_t free_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    TIER_CHECK(fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof a) && !getsockname(fd, (struct sockaddr *)&a, &len),
-               "no free port: %s", strerror(errno));
-    close(fd);
-    return ntohs(a.sin_port);
+    int lo = 32768;
+    FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+    if (f) {
+        if (fscanf(f, "%d", &lo) != 1)
+            lo = 32768;
+        fclose(f);
+    }
+    static int handed; /* ports given already: each call hands out another */
+    int first = 20000, span = lo - 1 - first > 1000 ? lo - 1 - first : 1000;
+    for (int k = handed; k < handed + span; k++) {
+        uint16_t port = (uint16_t)(first + ((int)getpid() * 7919 + k) % span);
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in a = {
+            .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        int ok = fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof a);
+        if (fd >= 0)
+            close(fd);
+        if (ok) {
+            handed = k + 1;
+            return port;
+        }
+    }
+    TIER_CHECK(0, "no free port below the ephemeral range");
+    return 0;
 }
 
 /* --- helpers --- */
