@@ -35,7 +35,10 @@
 
 #include <jansson.h>
 
+#include <sqlite3.h>
+
 #include "matcher/store.h"
+#include "places/places.h"
 #include "test_support.h"
 
 #define GRAPH COVOIT_TMP "/http_config_monaco.cvg"
@@ -402,8 +405,25 @@ static void test_example_config(void **state)
     assert_int_equal((size_t)keys, json_object_size(example));
     json_decref(example);
     tst_remove_db(DB_EXAMPLE);
-    const char *args[] = {"--config", EXAMPLE,    "--graph",     GRAPH,     "--db",
-                          DB_EXAMPLE, "--listen", "127.0.0.1:0", "--quiet", NULL};
+    /* the example's files are the run script's; here, Monaco's: its place index and a small MBTiles */
+    char places[1100], tiles[1100];
+    snprintf(places, sizeof places, "%s/http_config_monaco.places", COVOIT_TMP);
+    snprintf(tiles, sizeof tiles, "%s/http_config.mbtiles", COVOIT_TMP);
+    cv_error err = {0};
+    if (cv_places_build(COVOIT_TEST_DATA "/monaco.osm.pbf", places, NULL, NULL, &err))
+        fail_msg("%s", err.text);
+    unlink(tiles);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(tiles, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "CREATE TABLE metadata(name TEXT, value TEXT); CREATE TABLE tiles(zoom_level INTEGER,"
+                                  " tile_column INTEGER, tile_row INTEGER, tile_data BLOB); INSERT INTO metadata"
+                                  " VALUES('format','pbf'),('minzoom','5'),('maxzoom','14');",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(db);
+    const char *args[] = {"--config", EXAMPLE,   "--graph", GRAPH,      "--db",        DB_EXAMPLE, "--places",
+                          places,     "--tiles", tiles,     "--listen", "127.0.0.1:0", "--quiet",  NULL};
     server_proc s = start(args);
     assert_int_equal(get_status(AF_INET, s.port, "/health"), 200);
     assert_int_equal(get_status(AF_INET, s.port, "/v1/offers?owner=x"), 200);
