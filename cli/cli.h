@@ -56,6 +56,15 @@ int cli_is_help(const char *arg);
    stdout. Returns status, the exit status. */
 int cli_fail_json(int code, const char *msg, int status);
 
+/* A failure as every subcommand but route and table reports it: "covoit: message" on stderr and {"code",
+   "message"} on stdout, the code of the carpool API (InvalidValue, NotFound, Conflict, …) for code (a CV_E*).
+   Returns status, the exit status. */
+int cli_fail(int code, int status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
 /* Writes doc to stdout as one JSON document with a trailing newline and releases it. */
 void cli_print_json(json_t *doc);
 

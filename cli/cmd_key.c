@@ -56,25 +56,6 @@ static json_t *scopes_json(unsigned s)
     return a;
 }
 
-/* A failure as every covoit subcommand reports it: "covoit: message" on stderr and {"code", "message"} on stdout. */
-static int key_fail(int code, int status, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int key_fail(int code, int status, const char *fmt, ...)
-{
-    char msg[700];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    cli_error("%s", msg);
-    cli_print_json(trip_json_error(code, msg)); /* the codes of the carpool commands: InvalidValue, NotFound, … */
-    return status;
-}
-
 int cmd_key(int argc, char **argv)
 {
     if (argc < 2 || cli_is_help(argv[1])) {
@@ -97,44 +78,44 @@ int cmd_key(int argc, char **argv)
         } else if (!strcmp(op, "revoke") && !id_text && argv[i][0] != '-') {
             id_text = argv[i];
         } else {
-            return key_fail(CV_EINVAL, CLI_USAGE, "unknown or incomplete option '%s' (try `covoit key --help`)",
+            return cli_fail(CV_EINVAL, CLI_USAGE, "unknown or incomplete option '%s' (try `covoit key --help`)",
                             argv[i]);
         }
     }
     if (strcmp(op, "add") && strcmp(op, "list") && strcmp(op, "revoke")) {
-        return key_fail(CV_EINVAL, CLI_USAGE, "unknown key operation '%s' (add, list or revoke)", op);
+        return cli_fail(CV_EINVAL, CLI_USAGE, "unknown key operation '%s' (add, list or revoke)", op);
     }
     if (!db) {
-        return key_fail(CV_EINVAL, CLI_USAGE, "--db FILE is required");
+        return cli_fail(CV_EINVAL, CLI_USAGE, "--db FILE is required");
     }
     unsigned scopes = 0;
     long long id = 0;
     if (!strcmp(op, "add")) {
         if (!client || !scopes_text) {
-            return key_fail(CV_EINVAL, CLI_USAGE, "key add needs --client NAME and --scopes LIST");
+            return cli_fail(CV_EINVAL, CLI_USAGE, "key add needs --client NAME and --scopes LIST");
         }
         if (parse_scopes(scopes_text, &scopes)) {
-            return key_fail(CV_EINVAL, CLI_USAGE,
+            return cli_fail(CV_EINVAL, CLI_USAGE,
                             "--scopes: a comma-separated list of routing, search, trips, admin, interop");
         }
     } else if (!strcmp(op, "revoke")) {
         char *end = NULL;
         id = id_text ? strtoll(id_text, &end, 10) : 0;
         if (!id_text || *end || id < 1) {
-            return key_fail(CV_EINVAL, CLI_USAGE, "key revoke needs the key's id (a positive integer)");
+            return cli_fail(CV_EINVAL, CLI_USAGE, "key revoke needs the key's id (a positive integer)");
         }
     }
     /* the database's own zone unless told (--tz, COVOIT_TZ): a key or a partner has no local time of its own */
     char why[600];
     int zst = cli_zone(tz, db, 0, "--tz", why, sizeof why);
     if (zst) {
-        return key_fail((zst == CLI_USAGE ? CV_EINVAL : CV_EZONE), zst, "%s", why);
+        return cli_fail((zst == CLI_USAGE ? CV_EINVAL : CV_EZONE), zst, "%s", why);
     }
     cv_error err = {0};
     cv_store *s = NULL;
     int rc = cv_store_open(db, &s, &err);
     if (rc) {
-        return key_fail(err.code ? err.code : CV_EIO, CLI_FAIL, "%s", err.text);
+        return cli_fail(err.code ? err.code : CV_EIO, CLI_FAIL, "%s", err.text);
     }
     if (!strcmp(op, "add")) {
         char secret[CV_KEY_SECRET_MAX];
@@ -163,6 +144,6 @@ int cmd_key(int argc, char **argv)
     }
     cv_store_close(s);
     if (rc)
-        return key_fail(rc, CLI_FAIL, "%s", err.text);
+        return cli_fail(rc, CLI_FAIL, "%s", err.text);
     return CLI_OK;
 }

@@ -107,25 +107,6 @@ static void booking_usage(FILE *f)
 
 /* ------------------------------------------------------------------------------------------------ errors --- */
 
-/* Prints the error as JSON on stdout and as text on stderr; returns status. */
-static int fail(int code, int status, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static int fail(int code, int status, const char *fmt, ...)
-{
-    char msg[700];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    cli_error("%s", msg);
-    cli_print_json(trip_json_error(code, msg));
-    return status;
-}
-
 static int usage_error(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
@@ -139,7 +120,7 @@ static int usage_error(const char *cmd, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    return fail(CV_EINVAL, CLI_USAGE, "%s (see `covoit %s --help`)", msg, cmd);
+    return cli_fail(CV_EINVAL, CLI_USAGE, "%s (see `covoit %s --help`)", msg, cmd);
 }
 
 /* ------------------------------------------------------------------------------------------------ options --- */
@@ -215,7 +196,7 @@ static int parse_args(int argc, char **argv, int first, unsigned allowed, int ma
             if (i + 1 >= argc)
                 return usage_error(cmd, "--via needs a value");
             if (a->nvias >= CV_MAX_VIAS)
-                return fail(CV_EINVAL, CLI_USAGE, "--via: at most %d via points", CV_MAX_VIAS);
+                return cli_fail(CV_EINVAL, CLI_USAGE, "--via: at most %d via points", CV_MAX_VIAS);
             a->vias[a->nvias++] = argv[++i];
         } else if (arg[0] == '-' && arg[1] && (slot = value_slot(a, arg, allowed))) {
             if (i + 1 >= argc)
@@ -262,8 +243,8 @@ static int parse_id(const char *cmd, const char *what, const char *text, int64_t
 static int parse_coord(const char *flag, const char *text, cv_coord *c)
 {
     if (cv_parse_lonlat(text, c))
-        return fail(CV_EINVAL, CLI_USAGE, "%s: '%.200s' is not a coordinate: give LON,LAT in decimal degrees", flag,
-                    text);
+        return cli_fail(CV_EINVAL, CLI_USAGE, "%s: '%.200s' is not a coordinate: give LON,LAT in decimal degrees", flag,
+                        text);
     return 0;
 }
 
@@ -274,14 +255,14 @@ static int parse_schedule(const char *cmd, const trip_args *a, int64_t now, cv_s
     memset(s, 0, sizeof *s);
     double margin_min = CV_DEFAULT_MARGIN_S / 60.0;
     if (a->margin && parse_number(a->margin, 0, 100000, &margin_min))
-        return fail(CV_EINVAL, CLI_USAGE, "--margin: '%.100s' is not a number of minutes (0 or more)", a->margin);
+        return cli_fail(CV_EINVAL, CLI_USAGE, "--margin: '%.100s' is not a number of minutes (0 or more)", a->margin);
     s->margin_s = (int32_t)lround(margin_min * 60.0);
     if (a->depart) {
         if (a->weekdays || a->time || a->first_date || a->last_date)
             return usage_error(cmd, "give either --depart or --weekdays with --time, not both");
         s->kind = CV_PUNCTUAL;
         if (cv_parse_datetime(a->depart, &s->depart, &err))
-            return fail(CV_EINVAL, CLI_USAGE, "--depart: %s", err.text);
+            return cli_fail(CV_EINVAL, CLI_USAGE, "--depart: %s", err.text);
         return 0;
     }
     if (!a->weekdays && !a->time)
@@ -290,18 +271,18 @@ static int parse_schedule(const char *cmd, const trip_args *a, int64_t now, cv_s
         return usage_error(cmd, "--weekdays and --time go together");
     s->kind = CV_REGULAR;
     if (cv_parse_weekdays(a->weekdays, &s->weekdays, &err))
-        return fail(CV_EINVAL, CLI_USAGE, "--weekdays: %s", err.text);
+        return cli_fail(CV_EINVAL, CLI_USAGE, "--weekdays: %s", err.text);
     if (cv_parse_time_of_day(a->time, &s->time_of_day, &err))
-        return fail(CV_EINVAL, CLI_USAGE, "--time: %s", err.text);
+        return cli_fail(CV_EINVAL, CLI_USAGE, "--time: %s", err.text);
     if (a->first_date) {
         if (cv_parse_date(a->first_date, &s->first_day, &err))
-            return fail(CV_EINVAL, CLI_USAGE, "--first-date: %s", err.text);
+            return cli_fail(CV_EINVAL, CLI_USAGE, "--first-date: %s", err.text);
     } else {
         cv_utc_to_local(now, &s->first_day, NULL, NULL);
     }
     if (a->last_date) {
         if (cv_parse_date(a->last_date, &s->last_day, &err))
-            return fail(CV_EINVAL, CLI_USAGE, "--last-date: %s", err.text);
+            return cli_fail(CV_EINVAL, CLI_USAGE, "--last-date: %s", err.text);
     } else {
         s->last_day = s->first_day + 365;
     }
@@ -312,7 +293,7 @@ static int parse_owner(const trip_args *a, char owner[CV_OWNER_MAX])
 {
     const char *v = a->owner ? a->owner : "cli";
     if (!*v || strlen(v) >= CV_OWNER_MAX)
-        return fail(CV_EINVAL, CLI_USAGE, "--owner: must be 1 to %d bytes", CV_OWNER_MAX - 1);
+        return cli_fail(CV_EINVAL, CLI_USAGE, "--owner: must be 1 to %d bytes", CV_OWNER_MAX - 1);
     memcpy(owner, v, strlen(v) + 1);
     return 0;
 }
@@ -321,7 +302,7 @@ static int parse_seats(const trip_args *a, int dflt, int *seats)
 {
     long long v = dflt;
     if (a->seats && cv_parse_integer(a->seats, 1, 1000, &v))
-        return fail(CV_EINVAL, CLI_USAGE, "--seats: '%.100s' is not a number of seats (1 or more)", a->seats);
+        return cli_fail(CV_EINVAL, CLI_USAGE, "--seats: '%.100s' is not a number of seats (1 or more)", a->seats);
     *seats = (int)v;
     return 0;
 }
@@ -385,10 +366,10 @@ static int session_clock(const trip_args *a, int64_t *now)
     char why[600];
     int st = cli_zone(a->tz, a->db, a->convert_tz, "--tz", why, sizeof why);
     if (st)
-        return fail(st == CLI_USAGE ? CV_EINVAL : CV_EZONE, st, "%s", why);
+        return cli_fail(st == CLI_USAGE ? CV_EINVAL : CV_EZONE, st, "%s", why);
     *now = (int64_t)time(NULL);
     if (a->now && cv_parse_datetime(a->now, now, &err))
-        return fail(CV_EINVAL, CLI_USAGE, "--now: %s", err.text);
+        return cli_fail(CV_EINVAL, CLI_USAGE, "--now: %s", err.text);
     return 0;
 }
 
@@ -400,26 +381,26 @@ static int session_open(const trip_args *a, int64_t now, int read_only, session 
     if (!a->graph && read_only) {
         int rc = cv_store_open(a->db, &s->own_store, &err);
         if (rc)
-            return fail(rc, CLI_FAIL, "%s", err.text);
+            return cli_fail(rc, CLI_FAIL, "%s", err.text);
         s->store = s->own_store;
         return 0;
     }
     if (!a->graph)
-        return fail(CV_EINVAL, CLI_USAGE,
-                    "--graph FILE is required: this command routes (show and list read the "
-                    "database alone and need none)");
+        return cli_fail(CV_EINVAL, CLI_USAGE,
+                        "--graph FILE is required: this command routes (show and list read the "
+                        "database alone and need none)");
     if (!(s->g = cv_graph_open(a->graph, &err)))
-        return fail(err.code, CLI_FAIL, "%s", err.text);
+        return cli_fail(err.code, CLI_FAIL, "%s", err.text);
     cv_matcher_options opt = cv_matcher_defaults();
     int rc = cv_matcher_open(s->g, a->db, &opt, now, &s->m, &err);
     if (rc) {
         s->m = NULL;
         session_close(s);
-        return fail(rc, CLI_FAIL, "%s", err.text);
+        return cli_fail(rc, CLI_FAIL, "%s", err.text);
     }
     if (!(s->ws = cv_matcher_ws_new(s->m, &err))) {
         session_close(s);
-        return fail(err.code ? err.code : CV_ENOMEM, CLI_FAIL, "%s", err.code ? err.text : "out of memory");
+        return cli_fail(err.code ? err.code : CV_ENOMEM, CLI_FAIL, "%s", err.code ? err.text : "out of memory");
     }
     s->store = cv_matcher_store(s->ws);
     cv_store_set_clock(s->store, now); /* every change is stamped with --now */
@@ -430,7 +411,7 @@ static int session_open(const trip_args *a, int64_t now, int read_only, session 
 static int print_ok(const char *key, json_t *value)
 {
     if (!value)
-        return fail(CV_ENOMEM, CLI_FAIL, "out of memory");
+        return cli_fail(CV_ENOMEM, CLI_FAIL, "out of memory");
     cli_print_json(json_pack("{s:s,s:o}", "code", osrm_word(OSRM_OK), key, value));
     return CLI_OK;
 }
@@ -474,22 +455,23 @@ static int trip_add(trip_kind kind, const trip_args *a, int64_t now)
         double v;
         if (a->max_detour_min) {
             if (parse_number(a->max_detour_min, 0, CV_MAX_DETOUR_MIN, &v))
-                return fail(CV_EINVAL, CLI_USAGE, "--max-detour-min: '%.100s' is not a number of minutes (0 to %d)",
-                            a->max_detour_min, CV_MAX_DETOUR_MIN);
+                return cli_fail(CV_EINVAL, CLI_USAGE, "--max-detour-min: '%.100s' is not a number of minutes (0 to %d)",
+                                a->max_detour_min, CV_MAX_DETOUR_MIN);
             o.max_detour_s = (int32_t)lround(v * 60.0);
         }
         if (a->max_detour_km) {
             if (parse_number(a->max_detour_km, 0, CV_MAX_DETOUR_KM, &v))
-                return fail(CV_EINVAL, CLI_USAGE, "--max-detour-km: '%.100s' is not a distance in km (0 to %d)",
-                            a->max_detour_km, CV_MAX_DETOUR_KM);
+                return cli_fail(CV_EINVAL, CLI_USAGE, "--max-detour-km: '%.100s' is not a distance in km (0 to %d)",
+                                a->max_detour_km, CV_MAX_DETOUR_KM);
             o.max_detour_m = (int32_t)lround(v * 1000.0);
         }
         if (a->price) {
             if (parse_number(a->price, CV_MIN_PRICE_PER_KM, CV_MAX_PRICE_PER_KM, &v))
-                return fail(CV_EINVAL, CLI_USAGE,
-                            "--price-per-km: '%.100s' is not an amount of euros from %g to %g (leave it out for the "
-                            "server's rate)",
-                            a->price, CV_MIN_PRICE_PER_KM, CV_MAX_PRICE_PER_KM);
+                return cli_fail(
+                    CV_EINVAL, CLI_USAGE,
+                    "--price-per-km: '%.100s' is not an amount of euros from %g to %g (leave it out for the "
+                    "server's rate)",
+                    a->price, CV_MIN_PRICE_PER_KM, CV_MAX_PRICE_PER_KM);
             o.price_per_km = v;
         }
     } else {
@@ -521,7 +503,7 @@ static int trip_add(trip_kind kind, const trip_args *a, int64_t now)
         if (!rc)
             obj = trip_json_request(&r);
     }
-    st = rc ? fail(rc, CLI_FAIL, "%s", err.text) : print_ok(cmd, obj);
+    st = rc ? cli_fail(rc, CLI_FAIL, "%s", err.text) : print_ok(cmd, obj);
     session_close(&s);
     return st;
 }
@@ -536,7 +518,7 @@ static int trip_list(trip_kind kind, const trip_args *a, int64_t now)
     int rc = 0;
     json_t *list = trip_json_list(s.store, kind == KIND_OFFER, a->owner, !a->all, &rc, &err);
     if (rc)
-        st = fail(rc, CLI_FAIL, "%s", err.text);
+        st = cli_fail(rc, CLI_FAIL, "%s", err.text);
     else
         st = print_ok(kind == KIND_OFFER ? "offers" : "requests", list);
     session_close(&s);
@@ -574,7 +556,7 @@ static int trip_show(trip_kind kind, const trip_args *a, int64_t now, int cancel
         if (!rc)
             obj = cancel ? trip_json_request(&r) : trip_json_request_detail(s.store, &r, &rc, &err);
     }
-    st = rc ? fail(rc, CLI_FAIL, "%s", err.text) : print_ok(cmd, obj);
+    st = rc ? cli_fail(rc, CLI_FAIL, "%s", err.text) : print_ok(cmd, obj);
     session_close(&s);
     return st;
 }
@@ -588,7 +570,7 @@ static int trip_matches(trip_kind kind, const trip_args *a, int64_t now)
     if ((st = parse_id(cmd, cmd, a->pos[0], &id)))
         return st;
     if (a->limit && cv_parse_integer(a->limit, 1, 100000, &limit))
-        return fail(CV_EINVAL, CLI_USAGE, "--limit: '%.100s' is not a count (1 to 100000)", a->limit);
+        return cli_fail(CV_EINVAL, CLI_USAGE, "--limit: '%.100s' is not a count (1 to 100000)", a->limit);
     session s;
     if ((st = session_open(a, now, 0, &s)))
         return st;
@@ -598,7 +580,7 @@ static int trip_matches(trip_kind kind, const trip_args *a, int64_t now)
     int rc = kind == KIND_OFFER ? cv_matcher_offer_matches(s.ws, id, now, (int)limit, &v, &n, &err)
                                 : cv_matcher_request_matches(s.ws, id, now, (int)limit, &v, &n, &err);
     if (rc) {
-        st = fail(rc, CLI_FAIL, "%s", err.text);
+        st = cli_fail(rc, CLI_FAIL, "%s", err.text);
     } else {
         st = print_ok("matches", trip_json_matches(v, n));
     }
@@ -613,7 +595,7 @@ static int cmd_trip(trip_kind kind, int argc, char **argv)
     void (*usage)(FILE *) = kind == KIND_OFFER ? offer_usage : request_usage;
     if (argc < 2) {
         usage(stderr);
-        return fail(CV_EINVAL, CLI_USAGE, "%s: missing action (add, list, show, cancel or matches)", cmd);
+        return cli_fail(CV_EINVAL, CLI_USAGE, "%s: missing action (add, list, show, cancel or matches)", cmd);
     }
     const char *action = argv[1];
     if (cli_is_help(action) || !strcmp(action, "help")) {
@@ -672,7 +654,7 @@ static int print_booking(session *s, int64_t id)
     cv_booking b;
     int rc = cv_store_get_booking(s->store, id, &b, &err);
     if (rc)
-        return fail(rc, CLI_FAIL, "%s", err.text);
+        return cli_fail(rc, CLI_FAIL, "%s", err.text);
     return print_ok("booking", trip_json_booking(&b));
 }
 
@@ -694,7 +676,7 @@ int cmd_book(int argc, char **argv)
     cv_error err = {0};
     cv_booking b;
     int rc = cv_matcher_book(s.ws, offer_id, request_id, now, &b, &err);
-    st = rc ? fail(rc, CLI_FAIL, "%s", err.text) : print_booking(&s, b.id);
+    st = rc ? cli_fail(rc, CLI_FAIL, "%s", err.text) : print_booking(&s, b.id);
     session_close(&s);
     return st;
 }
@@ -703,7 +685,7 @@ int cmd_booking(int argc, char **argv)
 {
     if (argc < 2) {
         booking_usage(stderr);
-        return fail(CV_EINVAL, CLI_USAGE, "booking: missing action (accept, refuse, cancel or show)");
+        return cli_fail(CV_EINVAL, CLI_USAGE, "booking: missing action (accept, refuse, cancel or show)");
     }
     const char *action = argv[1];
     if (cli_is_help(action) || !strcmp(action, "help")) {
@@ -729,7 +711,7 @@ int cmd_booking(int argc, char **argv)
         return st;
     cv_error err = {0};
     int rc = show ? 0 : cv_matcher_act(s.ws, act, id, now, &err);
-    st = rc ? fail(rc, CLI_FAIL, "%s", err.text) : print_booking(&s, id);
+    st = rc ? cli_fail(rc, CLI_FAIL, "%s", err.text) : print_booking(&s, id);
     session_close(&s);
     return st;
 }

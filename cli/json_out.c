@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "web/trip_json.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -63,4 +64,16 @@ const char *cli_data_dir(const char *name, const char *built_in, char *out, size
     }
     snprintf(out, cap, "%s", built_in);
     return out;
+}
+
+int cli_fail(int code, int status, const char *fmt, ...)
+{
+    char msg[700];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cli_error("%s", msg);
+    cli_print_json(trip_json_error(code, msg));
+    return status;
 }

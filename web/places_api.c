@@ -16,18 +16,6 @@
 #define REVERSE_ADDRESS_M 60.0 /* a house number this near the point is its address */
 #define REVERSE_STREET_M 300.0 /* the nearest road this near names its street */
 
-static int check(web_req *r, const char *const *allowed)
-{
-    for (size_t i = 0; i < r->nargs; i++) {
-        const char *const *a = allowed;
-        while (*a && strcmp(*a, r->arg_key[i]))
-            a++;
-        if (!*a)
-            return web_error(r, BAD, osrm_word(OSRM_INVALID_QUERY), "unknown parameter '%.60s'", r->arg_key[i]);
-    }
-    return 0;
-}
-
 /* "lon,lat" into *c; web_error and -1 when it is not one. */
 static int lonlat(web_req *r, const char *key, const char *v, cv_coord *c)
 {
@@ -56,7 +44,7 @@ static json_t *place_json(const cv_place *p, int with_distance)
 static int search(web_req *r)
 {
     static const char *const allowed[] = {"q", "near", "limit", NULL};
-    if (check(r, allowed))
+    if (web_check_args(r, allowed))
         return -1;
     const char *q = web_arg(r, "q"), *near = web_arg(r, "near"), *lim = web_arg(r, "limit");
     if (!q || !*q)
@@ -93,7 +81,7 @@ static int search(web_req *r)
 static int reverse(web_req *r)
 {
     static const char *const allowed[] = {"at", NULL};
-    if (check(r, allowed))
+    if (web_check_args(r, allowed))
         return -1;
     const char *v = web_arg(r, "at");
     if (!v)

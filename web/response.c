@@ -155,3 +155,16 @@ int web_raw_answer(int fd, unsigned status, const char *code, const char *messag
     shutdown(fd, SHUT_WR);
     return 1;
 }
+
+int web_check_args(web_req *r, const char *const *allowed)
+{
+    for (size_t i = 0; i < r->nargs; i++) {
+        int known = 0;
+        for (const char *const *a = allowed; *a && !known; a++)
+            known = !strcmp(*a, r->arg_key[i]);
+        if (!known)
+            return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_QUERY), "unknown query parameter '%.100s'",
+                             r->arg_key[i]);
+    }
+    return 0;
+}

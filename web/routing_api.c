@@ -107,19 +107,6 @@ static long parse_coords(web_req *r, const char *text, size_t max, cv_coord **ou
 
 /* --- query parameters --- */
 
-/* Refuses any parameter not in allowed (NULL-terminated). */
-static int check_args(web_req *r, const char *const *allowed)
-{
-    for (size_t i = 0; i < r->nargs; i++) {
-        const char *const *a = allowed;
-        while (*a && strcmp(*a, r->arg_key[i]))
-            a++;
-        if (!*a)
-            return web_error(r, BAD, osrm_word(OSRM_INVALID_QUERY), "unknown parameter '%.60s'", r->arg_key[i]);
-    }
-    return 0;
-}
-
 /* Index of the value of key among choices (NULL-terminated), def when absent, or -1 after web_error. */
 static int choice_arg(web_req *r, const char *key, const char *const *choices, int def)
 {
@@ -276,7 +263,7 @@ int web_route(web_req *r)
     static const char *const overviews[] = {"full", "simplified", "false", NULL};
     static const char *const straight[] = {"default", "true", "false", NULL};
     const char *coords = after_profile(r);
-    if (!coords || check_args(r, allowed) || common_args(r))
+    if (!coords || web_check_args(r, allowed) || common_args(r))
         return -1;
     int geometry = choice_arg(r, "geometries", geometries, OSRM_GEOM_POLYLINE);
     /* OSRM's default overview is simplified, which gives the full geometry here (see osrm_json.c). */
@@ -397,7 +384,7 @@ int web_table(web_req *r)
     static const char *const allowed[] = {"sources", "destinations",   "annotations", "generate_hints",
                                           "hints",   "skip_waypoints", "radiuses",    NULL};
     const char *coords = after_profile(r);
-    if (!coords || check_args(r, allowed) || common_args(r))
+    if (!coords || web_check_args(r, allowed) || common_args(r))
         return -1;
     int skip_wp = choice_arg(r, "skip_waypoints", bools, 0);
     if (skip_wp < 0)
@@ -471,7 +458,7 @@ int web_nearest(web_req *r)
 {
     static const char *const allowed[] = {"number", "generate_hints", "hints", "radiuses", NULL};
     const char *coords = after_profile(r);
-    if (!coords || check_args(r, allowed) || common_args(r))
+    if (!coords || web_check_args(r, allowed) || common_args(r))
         return -1;
     const char *num = web_arg(r, "number");
     if (num) {

@@ -80,19 +80,6 @@ static int invalid(web_req *r, const char *fmt, ...)
 
 /* --- query arguments --- */
 
-/* Refuses query arguments outside the NULL-terminated list allowed (InvalidQuery). */
-static int check_args(web_req *r, const char *const *allowed)
-{
-    for (size_t i = 0; i < r->nargs; i++) {
-        int known = 0;
-        for (const char *const *a = allowed; *a && !known; a++)
-            known = !strcmp(*a, r->arg_key[i]);
-        if (!known)
-            return web_error(r, BAD, osrm_word(OSRM_INVALID_QUERY), "unknown query parameter '%.100s'", r->arg_key[i]);
-    }
-    return 0;
-}
-
 /* ?limit=N, or 0 (the server's cap) when absent. */
 static int parse_limit(web_req *r, int *limit)
 {
@@ -411,7 +398,7 @@ static int trip_owner(web_req *r, cv_store *store, int is_offer, int64_t id, cha
 
 static int trip_create(web_req *r, cv_matcher_ws *w, kind k)
 {
-    if (check_args(r, no_args))
+    if (web_check_args(r, no_args))
         return -1;
     int64_t now = (int64_t)time(NULL);
     json_t *doc = body_object(r);
@@ -444,7 +431,7 @@ static int trip_create(web_req *r, cv_matcher_ws *w, kind k)
 static int trip_list(web_req *r, cv_matcher_ws *w, kind k)
 {
     static const char *const args[] = {"owner", "all", NULL};
-    if (check_args(r, args))
+    if (web_check_args(r, args))
         return -1;
     const char *owner = web_arg(r, "owner"), *all = web_arg(r, "all");
     if (owner && !*owner)
@@ -469,7 +456,7 @@ static int trip_list(web_req *r, cv_matcher_ws *w, kind k)
 /* GET (cancel 0) or cancel (cancel 1) one offer or request. */
 static int trip_one(web_req *r, cv_matcher_ws *w, kind k, int64_t id, int cancel)
 {
-    if (check_args(r, no_args))
+    if (web_check_args(r, no_args))
         return -1;
     cv_error err = {0};
     cv_store *store = cv_matcher_store(w);
@@ -516,7 +503,7 @@ static int trip_one(web_req *r, cv_matcher_ws *w, kind k, int64_t id, int cancel
 static int limit_only(web_req *r, int *limit)
 {
     static const char *const args[] = {"limit", NULL};
-    return check_args(r, args) || parse_limit(r, limit) ? -1 : 0;
+    return web_check_args(r, args) || parse_limit(r, limit) ? -1 : 0;
 }
 
 /* Answers a list of matches (v, n: freed here) as {"code": "Ok", "matches": [...]}, or the failure rc. */
@@ -674,7 +661,7 @@ static int get_id(web_req *r, json_t *doc, const char *name, int64_t *id)
 
 static int book(web_req *r, cv_matcher_ws *w)
 {
-    if (check_args(r, no_args))
+    if (web_check_args(r, no_args))
         return -1;
     json_t *doc = body_object(r);
     if (!doc)
@@ -714,7 +701,7 @@ static int book(web_req *r, cv_matcher_ws *w)
    news as a booking event. */
 static int remote_booking(web_req *r, cv_matcher_ws *w, const char *uuid, const char *tail)
 {
-    if (check_args(r, no_args))
+    if (web_check_args(r, no_args))
         return -1;
     cv_partner_status to = CV_PARTNER_CANCELLED;
     int act = *tail != '\0';
@@ -762,7 +749,7 @@ static int remote_booking(web_req *r, cv_matcher_ws *w, const char *uuid, const 
 static int owner_bookings(web_req *r, cv_matcher_ws *w)
 {
     static const char *const args[] = {"owner", "as", NULL};
-    if (check_args(r, args))
+    if (web_check_args(r, args))
         return -1;
     const char *ref = web_arg(r, "owner"), *as = web_arg(r, "as");
     if (!ref || !*ref)
@@ -824,7 +811,7 @@ static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
     if (rest[0] != '/' || split_id(rest + 1, &id, &tail))
         return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND),
                          "no such endpoint: %s (ids are positive integers)", r->path);
-    if (check_args(r, no_args))
+    if (web_check_args(r, no_args))
         return -1;
     if (!*tail) {
         if (method_is(r, "GET"))
@@ -883,7 +870,7 @@ static const char *segment(const char *rest, const char *name)
 static int message_list(web_req *r, cv_matcher_ws *w)
 {
     static const char *const args[] = {"owner", "unread", NULL};
-    if (check_args(r, args))
+    if (web_check_args(r, args))
         return -1;
     const char *owner = web_arg(r, "owner"), *unread = web_arg(r, "unread");
     if (owner && !*owner)
@@ -991,7 +978,7 @@ static int messages(web_req *r, cv_matcher_ws *w, const char *rest)
     const char *tail;
     if (rest[0] != '/' || split_id(rest + 1, &id, &tail) || (strcmp(tail, "read") && strcmp(tail, "reply")))
         return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
-    if (check_args(r, no_args))
+    if (web_check_args(r, no_args))
         return -1;
     if (!method_is(r, "POST"))
         return not_allowed(r, "POST");

@@ -82,6 +82,10 @@ cv_matcher_ws *web_matcher_ws(web_req *r);
    Returns 0 when allowed. */
 int web_need_scope(web_req *r, unsigned scope);
 
+/* Refuses query arguments outside the NULL-terminated list allowed: 400 InvalidQuery naming the first, after
+   web_error, and -1; else 0. */
+int web_check_args(web_req *r, const char *const *allowed);
+
 /* The value of query argument key, or NULL when absent ("" when given without a value). */
 const char *web_arg(const web_req *r, const char *key);
 
