@@ -101,10 +101,14 @@ static int reverse(web_req *r)
         if (name && *name)
             street = name, street_m = cv_distance_m(at, s.location);
     }
-    cv_place addr, stop, settlement;
+    cv_place addr, stop, settlement, road;
     cv_error err = {0};
     pthread_mutex_lock(r->places_mu);
-    int has_addr = cv_places_nearest_address(r->places, at, REVERSE_ADDRESS_M, &addr, &err);
+    /* the road nearest may have no name (a service road, a parking aisle): then the named street nearest */
+    int has_road = street ? 0 : cv_places_nearest(r->places, at, CV_PLACE_STREET, REVERSE_STREET_M, &road, &err);
+    if (has_road == 1)
+        street = road.name, street_m = road.distance_m;
+    int has_addr = has_road >= 0 ? cv_places_nearest_address(r->places, at, REVERSE_ADDRESS_M, &addr, &err) : -1;
     int has_stop = has_addr >= 0 ? cv_places_nearest(r->places, at, CV_PLACE_STOP, 300, &stop, &err) : -1;
     int has_set = has_stop >= 0 ? cv_places_nearest(r->places, at, CV_PLACE_SETTLEMENT, 5000, &settlement, &err) : -1;
     pthread_mutex_unlock(r->places_mu);
@@ -118,9 +122,8 @@ static int reverse(web_req *r)
         snprintf(label, sizeof label, "%s", street);
     else if (has_stop)
         snprintf(label, sizeof label, "%s", stop.name);
-    if (!label[0] && !has_set)
-        return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NO_SEGMENT), "nothing named within %.0f m of %.6f,%.6f",
-                         REVERSE_STREET_M, cv_deg(at.lon), cv_deg(at.lat));
+    if (!label[0] && !has_set) /* nothing named near: an answer too, not an error */
+        return web_ok(r, json_pack("{s:s,s:n}", "code", osrm_word(OSRM_OK), "label"));
     json_t *doc = json_pack("{s:s,s:s}", "code", osrm_word(OSRM_OK), "label", label[0] ? label : settlement.name);
     if (doc && street)
         json_object_set_new(doc, "street",

@@ -126,6 +126,35 @@ try {
     const named = await page.textContent('#matches .match-places');
     check(/Aliados/.test(named) && /Campo Alegre/.test(named), `[${view.name}] the match says where: "${named}"`);
     if (view.name === 'desktop') {
+      // the passenger books the ride; the driver, in a browser of their own, accepts; the passenger sees it
+      await page.fill('#me', 'passenger-test');
+      await page.dispatchEvent('#me', 'change');
+      await page.click('#matches li >> nth=0 >> button.book');
+      const pending = await page.waitForSelector('#my-trips li[data-booking] .status-pending', { timeout: 15000 })
+        .then(() => true, () => false);
+      check(pending, `[${view.name}] the passenger books: "${(await page.textContent('#my-trips')).trim().slice(0, 160)}"`);
+      const ctx2 = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      const drv = await ctx2.newPage();
+      const drvErrors = [];
+      drv.on('pageerror', (e) => drvErrors.push(String(e)));
+      drv.on('console', (m) => { if (m.type() === 'error') drvErrors.push(m.text()); });
+      await drv.goto(base + '/');
+      await drv.fill('#me', 'driver-test');
+      await drv.dispatchEvent('#me', 'change');
+      const accept = await drv.waitForSelector('#my-trips li[data-booking] button:has-text("Accept")', { timeout: 15000 })
+        .then((b) => b, () => null);
+      check(accept !== null, `[${view.name}] the driver sees the passenger's booking to accept: "${(await drv.textContent('#my-trips')).trim().slice(0, 160)}"`);
+      if (accept) await accept.click();
+      const accepted = await drv.waitForSelector('#my-trips .status-accepted', { timeout: 15000 }).then(() => true, () => false);
+      check(accepted && drvErrors.length === 0, `[${view.name}] the driver accepts it${drvErrors.length ? ': ' + drvErrors.join(' | ') : ''}`);
+      await page.click('#refresh-trips');
+      const seen = await page.waitForSelector('#my-trips .status-accepted', { timeout: 15000 }).then(() => true, () => false);
+      check(seen, `[${view.name}] the passenger sees it accepted`);
+      await ctx2.close();
+      // and cancels it: the seat comes back
+      await page.click('#my-trips li[data-booking] button:has-text("Cancel")');
+      const cancelled = await page.waitForSelector('#my-trips .status-cancelled', { timeout: 15000 }).then(() => true, () => false);
+      check(cancelled, `[${view.name}] the passenger cancels it`);
       // a click on the map moves the destination, and its field names the new point
       const before = await page.inputValue('#to-place');
       const box = await page.locator('#map').boundingBox();

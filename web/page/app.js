@@ -379,8 +379,106 @@
     b.title = 'pickup ' + m.pickup.time + ', drop-off ' + m.dropoff.time;
     b.addEventListener('click', function () { selectMatch(i); });
     li.appendChild(b);
+    var book = el('button', 'book', 'Book this ride');
+    book.type = 'button';
+    book.addEventListener('click', function () { bookMatch(m, book); });
+    li.appendChild(book);
     return li;
   }
+
+  /* --- booking and my trips: a request for this trip, then its booking on the offer (POST /v1/requests,
+     /v1/bookings); the bookings of the reference kept in this browser, both sides (GET /v1/bookings?owner=) --- */
+
+  var meInput = $('me');
+  try { meInput.value = window.localStorage.getItem('covoit-owner') || ''; } catch (e) { /* storage off */ }
+  meInput.addEventListener('change', function () {
+    try { window.localStorage.setItem('covoit-owner', meInput.value.trim()); } catch (e) { /* storage off */ }
+    if (!$('o-owner').value) $('o-owner').value = meInput.value.trim();
+    loadTrips();
+  });
+  if (meInput.value && !$('o-owner').value) $('o-owner').value = meInput.value;
+  function me() {
+    var v = meInput.value.trim();
+    if (!v) {
+      $('mine').open = true;
+      meInput.focus();
+      showError({ message: 'give your reference under "My trips" first: your bookings are kept under it' });
+    }
+    return v;
+  }
+
+  function bookMatch(m, button) {
+    var owner = me();
+    if (!owner || !needPoints()) return;
+    button.disabled = true;
+    var body = { from: lonlat(origin.getLatLng()), to: lonlat(destination.getLatLng()), depart: $('s-depart').value,
+      seats: Number($('s-seats').value), owner: owner };
+    var margin = optionalNumber($('s-margin'));
+    if (margin !== undefined) body.margin_min = margin;
+    api('POST', '/v1/requests', body).then(function (doc) {
+      return api('POST', '/v1/bookings', { offer_id: m.offer_id, request_id: doc.request.id });
+    }).then(function (doc) {
+      showError(null);
+      button.textContent = 'Booked: waiting for the driver';
+      $('mine').open = true;
+      loadTrips();
+      return doc;
+    }).catch(function (e) {
+      button.disabled = false;
+      showError(e);
+    });
+  }
+
+  function tripItem(b) {
+    var li = el('li');
+    li.dataset.booking = b.id;
+    var head = el('div');
+    head.appendChild(el('span', '', (b.as === 'driver' ? 'Your passenger' : 'Your ride') + ' · booking #' + b.id +
+      ' · '));
+    head.appendChild(el('span', 'status-' + b.status, b.status));
+    li.appendChild(head);
+    var line = el('div', 'match-line', 'pickup ' + clock(b.pickup.time) + ' · drop-off ' + clock(b.dropoff.time) +
+      ' · ' + b.seats + ' seat' + (b.seats > 1 ? 's' : '') + ' · ' +
+      (b.contribution ? b.contribution.amount.toFixed(2) + ' ' + b.contribution.currency + ' for the booking' : ''));
+    li.appendChild(line);
+    Promise.all([placeName(b.pickup.location), placeName(b.dropoff.location)]).then(function (n) {
+      if (n[0] || n[1])
+        line.textContent = 'pickup ' + (n[0] || 'on the road') + ', ' + clock(b.pickup.time) + ' · drop-off ' +
+          (n[1] || 'on the road') + ', ' + clock(b.dropoff.time) + ' · ' + b.seats + ' seat' +
+          (b.seats > 1 ? 's' : '') + (b.contribution ? ' · ' + b.contribution.amount.toFixed(2) + ' ' +
+          b.contribution.currency + ' for the booking' : '');
+    });
+    var actions = [];
+    if (b.as === 'driver' && b.status === 'pending') actions.push(['accept', 'Accept'], ['refuse', 'Refuse']);
+    if (b.status === 'pending' || b.status === 'accepted') actions.push(['cancel', 'Cancel']);
+    actions.forEach(function (a) {
+      var btn = el('button', '', a[1]);
+      btn.type = 'button';
+      btn.addEventListener('click', function () {
+        btn.disabled = true;
+        api('POST', '/v1/bookings/' + b.id + '/' + a[0]).then(function () { showError(null); loadTrips(); },
+          function (e) { btn.disabled = false; showError(e); });
+      });
+      li.appendChild(btn);
+    });
+    return li;
+  }
+
+  var tripsSeq = 0;
+  function loadTrips() {
+    var owner = meInput.value.trim(), list = $('my-trips'), seq = ++tripsSeq;
+    if (!owner) { list.textContent = ''; return; }
+    api('GET', '/v1/bookings?owner=' + encodeURIComponent(owner)).then(function (doc) {
+      if (seq !== tripsSeq) return;
+      list.textContent = '';
+      doc.bookings.forEach(function (b) { list.appendChild(tripItem(b)); });
+      if (!doc.bookings.length) list.appendChild(el('li', '', 'No booking yet for ' + owner + '.'));
+    }).catch(function (e) {
+      if (seq === tripsSeq) showError(e);
+    });
+  }
+  $('refresh-trips').addEventListener('click', loadTrips);
+  if (meInput.value) loadTrips();
 
   var selectSeq = 0;
 
