@@ -495,6 +495,37 @@ static void test_seat_race(void **state)
     reply_free(&gone);
 }
 
+/* A passenger picked up exactly where the driver starts and set down where they end, accepted: the offer stays
+   open to others (it used to be shut: the stored pickup snapped a few centimetres behind the driver's start on a
+   one-way street, and the leg between them went round the block). */
+static void test_second_passenger_at_the_ends(void **state)
+{
+    (void)state;
+    int64_t offer = create("/v1/offers", offer_body(3), "offer");
+    char *body = text_of(json_pack("{s:o,s:o,s:s,s:i,s:s}", "from", lonlat(7.4275, 43.7396), "to",
+                                   lonlat(7.4160, 43.7290), "depart", depart, "margin_min", 30, "owner", "ends-1"));
+    int64_t first = create("/v1/requests", body, "request");
+    int64_t b = book(offer, first);
+    char path[96];
+    snprintf(path, sizeof path, "/v1/bookings/%lld/accept", (long long)b);
+    reply r = expect("POST", path, NULL, 200, "Ok");
+    reply_free(&r);
+    body = text_of(json_pack("{s:o,s:o,s:s,s:i,s:s}", "from", lonlat(7.4275, 43.7396), "to", lonlat(7.4160, 43.7290),
+                             "depart", depart, "margin_min", 30, "owner", "ends-2"));
+    int64_t second = create("/v1/requests", body, "request");
+    snprintf(path, sizeof path, "/v1/requests/%lld/matches", (long long)second);
+    r = expect("GET", path, NULL, 200, "Ok");
+    assert_true(has_match(&r, "offer_id", offer));
+    reply_free(&r);
+    /* and the driver's route is not longer for the first passenger: no detour counted */
+    snprintf(path, sizeof path, "/v1/offers/%lld", (long long)offer);
+    r = expect("GET", path, NULL, 200, "Ok");
+    json_t *left = json_array_get(json_object_get(json_object_get(r.json, "offer"), "seats_left"), 0);
+    assert_int_equal(json_integer_value(json_object_get(left, "seats_left")), 2);
+    reply_free(&r);
+    book(offer, second);
+}
+
 /* GET /v1/bookings?owner=: each side sees the booking, marked with the side they are on. */
 static void test_owner_bookings(void **state)
 {
@@ -701,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_one_car_per_request),
         cmocka_unit_test(test_two_drivers_race_for_a_passenger),
         cmocka_unit_test(test_owner_bookings),
+        cmocka_unit_test(test_second_passenger_at_the_ends),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_restart),
     };
