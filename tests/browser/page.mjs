@@ -125,6 +125,7 @@ try {
       null, { timeout: 15000 });
     const named = await page.textContent('#matches .match-places');
     check(/Aliados/.test(named) && /Campo Alegre/.test(named), `[${view.name}] the match says where: "${named}"`);
+    await page.screenshot({ path: join(work, `page-${view.name}-search.png`) }); /* the README's picture */
     if (view.name === 'desktop') {
       // the passenger books the ride; the driver, in a browser of their own, accepts; the passenger sees it
       await page.fill('#me', 'passenger-test');
@@ -161,6 +162,15 @@ try {
       await page.mouse.click(box.x + box.width * 0.75, box.y + box.height * 0.5);
       await page.waitForFunction((old) => document.getElementById('to-place').value !== old, before, { timeout: 10000 });
       check((await page.inputValue('#to-place')).length > 2, `[${view.name}] a click on the map names its point: "${await page.inputValue('#to-place')}"`);
+      // a driver publishes a weekly commute from the page
+      await page.click('#offer > summary');
+      await page.fill('#o-owner', 'commuter-test');
+      await page.check('#o-regular');
+      await page.uncheck('#o-weekly input[value="fri"]');
+      await page.click('#offer-form button[type="submit"]');
+      const weekly = await page.waitForSelector('#offer-info .ok', { timeout: 15000 }).then(() => true, () => false);
+      const said = weekly ? await page.textContent('#offer-info .ok') : await page.textContent('#error');
+      check(weekly && /every mon,tue,wed,thu at 08:00/.test(said), `[${view.name}] a weekly offer is published: "${said}"`);
     }
     await page.screenshot({ path: join(work, `page-${view.name}.png`) });
     check(errors.length === 0, `[${view.name}] no console or page error${errors.length ? ': ' + errors.join(' | ') : ''}`);

@@ -552,13 +552,37 @@
 
   /* --- offer a ride: POST /v1/offers --- */
 
+  /* punctual, or every week on some days between two dates (a commute) */
+  $('o-regular').addEventListener('change', function () {
+    var weekly = $('o-regular').checked;
+    $('o-weekly').hidden = !weekly;
+    $('o-once').hidden = weekly;
+    $('o-depart').required = !weekly;
+    if (weekly && !$('o-first').value) {
+      $('o-first').value = tomorrowAt('00:00').slice(0, 10);
+      var end = new Date(Date.now() + 90 * 86400000);
+      $('o-last').value = end.getFullYear() + '-' + String(end.getMonth() + 1).padStart(2, '0') + '-' +
+        String(end.getDate()).padStart(2, '0');
+    }
+  });
+
   $('offer-form').addEventListener('submit', function (ev) {
     ev.preventDefault();
     if (!needPoints()) return;
     var body = {
-      from: lonlat(origin.getLatLng()), to: lonlat(destination.getLatLng()), depart: $('o-depart').value,
+      from: lonlat(origin.getLatLng()), to: lonlat(destination.getLatLng()),
       seats: Number($('o-seats').value), owner: $('o-owner').value.trim()
     };
+    if ($('o-regular').checked) {
+      var days = Array.prototype.filter.call($('o-weekly').querySelectorAll('input[type="checkbox"]'),
+        function (c) { return c.checked; }).map(function (c) { return c.value; });
+      if (!days.length) { showError({ message: 'pick at least one day of the week' }); return; }
+      body.depart = { weekdays: days.join(','), time: $('o-time').value }; /* docs/API.md, trip fields */
+      if ($('o-first').value) body.depart.first_date = $('o-first').value;
+      if ($('o-last').value) body.depart.last_date = $('o-last').value;
+    } else {
+      body.depart = $('o-depart').value;
+    }
     var margin = optionalNumber($('o-margin'));
     if (margin !== undefined) body.margin_min = margin;
     $('offer-info').textContent = 'Publishing…';
@@ -567,8 +591,12 @@
       var o = doc.offer;
       var info = $('offer-info');
       info.textContent = '';
+      var when = o.schedule.type === 'regular'
+        ? 'every ' + o.schedule.weekdays + ' at ' + o.schedule.time + ' from ' + o.schedule.first_date + ' to ' +
+          o.schedule.last_date
+        : 'departs ' + o.schedule.depart;
       info.appendChild(el('div', 'ok', 'Offer #' + o.id + ' published for ' + o.owner + ': ' + o.seats +
-        ' seat' + (o.seats > 1 ? 's' : '') + ', departs ' + o.schedule.depart + ', route ' +
+        ' seat' + (o.seats > 1 ? 's' : '') + ', ' + when + ', route ' +
         minutes(o.direct.duration) + ', ' + km(o.direct.distance) + '.'));
     }).catch(function (e) {
       $('offer-info').textContent = '';
