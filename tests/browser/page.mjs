@@ -162,6 +162,15 @@ try {
       await page.mouse.click(box.x + box.width * 0.75, box.y + box.height * 0.5);
       await page.waitForFunction((old) => document.getElementById('to-place').value !== old, before, { timeout: 10000 });
       check((await page.inputValue('#to-place')).length > 2, `[${view.name}] a click on the map names its point: "${await page.inputValue('#to-place')}"`);
+      // no ride at 03:00: what to relax, and the search kept as a request
+      await page.fill('#s-depart', (await page.inputValue('#s-depart')).slice(0, 11) + '03:00');
+      await page.click('#search-form button[type="submit"]');
+      const none = await page.waitForSelector('#search-info .save-request', { timeout: 15000 }).then(() => true, () => false);
+      const relax = await page.$$eval('#search-info .relax button', (b) => b.map((x) => x.textContent));
+      check(none && relax.length === 3, `[${view.name}] no ride at 03:00: "${(await page.textContent('#search-info')).trim().slice(0, 120)}"`);
+      if (none) await page.click('#search-info .save-request');
+      const saved = await page.waitForSelector('#search-info .ok', { timeout: 15000 }).then(() => true, () => false);
+      check(saved, `[${view.name}] the search is saved as a request: "${saved ? await page.textContent('#search-info .ok') : await page.textContent('#error')}"`);
       // a driver publishes a weekly commute from the page
       await page.click('#offer > summary');
       await page.fill('#o-owner', 'commuter-test');

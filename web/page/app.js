@@ -333,6 +333,7 @@
         ' found, best first:' : 'No ride found for this trip and time.';
       matches.forEach(function (m, i) { $('matches').appendChild(matchItem(m, i)); });
       nameMatches(matches, seq);
+      if (!matches.length) noRide(depart);
       var chosen = offerIndex(matches, prefer);
       if (matches.length) selectMatch(chosen >= 0 ? chosen : 0);
       return matches;
@@ -354,6 +355,48 @@
           clock(m.pickup.time) + ' · drop-off ' + (n[1] || 'on the road') + ', ' + clock(m.dropoff.time);
       });
     });
+  }
+
+  /* No ride: what to relax (an earlier or later time, a wider margin), each a search again; or keep the search as a
+     request, which drivers' offers are matched against as they come (its matches: GET /v1/requests/ID/matches). */
+  function noRide(depart) {
+    var box = $('search-info');
+    var shift = function (min) {
+      var d = new Date(depart.length > 16 ? depart.slice(0, 16) : depart);
+      d = new Date(d.getTime() + min * 60000);
+      var p2 = function (n) { return String(n).padStart(2, '0'); };
+      return d.getFullYear() + '-' + p2(d.getMonth() + 1) + '-' + p2(d.getDate()) + 'T' + p2(d.getHours()) + ':' +
+        p2(d.getMinutes());
+    };
+    var row = el('div', 'relax');
+    row.appendChild(el('span', '', 'Try: '));
+    [['30 min earlier', function () { $('s-depart').value = shift(-30); runSearch($('s-depart').value); }],
+      ['30 min later', function () { $('s-depart').value = shift(30); runSearch($('s-depart').value); }],
+      ['a wider margin (45 min)', function () { $('s-margin').value = 45; runSearch($('s-depart').value); }]]
+      .forEach(function (t) {
+        var b = el('button', '', t[0]);
+        b.type = 'button';
+        b.addEventListener('click', t[1]);
+        row.appendChild(b);
+      });
+    box.appendChild(row);
+    var save = el('button', 'save-request', 'Save this search as a request');
+    save.type = 'button';
+    save.addEventListener('click', function () {
+      var owner = me();
+      if (!owner || !needPoints()) return;
+      var body = { from: lonlat(origin.getLatLng()), to: lonlat(destination.getLatLng()), depart: depart,
+        seats: Number($('s-seats').value), owner: owner };
+      var margin = optionalNumber($('s-margin'));
+      if (margin !== undefined) body.margin_min = margin;
+      save.disabled = true;
+      api('POST', '/v1/requests', body).then(function (doc) {
+        showError(null);
+        save.replaceWith(el('div', 'ok', 'Saved as request #' + doc.request.id + ' for ' + owner +
+          ': drivers\' offers are matched against it as they come.'));
+      }).catch(function (e) { save.disabled = false; showError(e); });
+    });
+    box.appendChild(save);
   }
 
   function offerIndex(list, offerId) {
