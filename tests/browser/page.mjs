@@ -74,8 +74,13 @@ try {
     await page.goto(base + '/');
     await page.waitForFunction(() => /Graph/.test(document.getElementById('status').textContent), null, { timeout: 20000 });
     // the basemap: this server's vector tiles, drawn on canvas
-    await page.waitForFunction(() => document.querySelectorAll('.leaflet-tile-pane canvas.leaflet-tile-loaded').length > 0,
-      null, { timeout: 20000 }).catch(() => {});
+    // (until a tile with something on it is drawn: the empty ones at the edges of the extract come first at times)
+    await page.waitForFunction(() => [...document.querySelectorAll('.leaflet-tile-pane canvas.leaflet-tile-loaded')]
+      .some((t) => {
+        const d = t.getContext('2d').getImageData(0, 0, t.width, t.height).data;
+        for (let i = 4; i < d.length; i += 4 * 97) if (d[i] !== d[0] || d[i + 1] !== d[1] || d[i + 2] !== d[2]) return true;
+        return false;
+      }), null, { timeout: 30000, polling: 250 }).catch(() => {});
     const drawn = await page.evaluate(() => {
       const c = [...document.querySelectorAll('.leaflet-tile-pane canvas.leaflet-tile-loaded')];
       // a tile with something on it: pixels of more than one colour
