@@ -53,8 +53,6 @@ static int reachable(cv_cost c)
     return c.ds != CV_UNREACHABLE && c.dm != CV_UNREACHABLE;
 }
 
-#define allowed cv_group_allowed
-
 static int64_t max64(int64_t a, int64_t b)
 {
     return a > b ? a : b;
@@ -73,8 +71,8 @@ static int pair_check(const cv_person *d, const cv_batch_person *dx, const cv_pe
     if (!reachable(dp) || !reachable(pd) || !reachable(dw) || !reachable(ph))
         return 0;
     int64_t lim_ds, lim_dm, blim_ds, blim_dm;
-    allowed(d, dx->out, &lim_ds, &lim_dm);
-    allowed(d, dx->back, &blim_ds, &blim_dm);
+    cv_group_allowed(d, dx->out, &lim_ds, &lim_dm);
+    cv_group_allowed(d, dx->back, &blim_ds, &blim_dm);
     /* outward: d's home, p's home, p's work, d's work */
     int64_t out_ds = (int64_t)dp.ds + px->out.ds + pd.ds, out_dm = (int64_t)dp.dm + px->out.dm + pd.dm;
     int64_t add_ds = out_ds - dx->out.ds, add_dm = out_dm - dx->out.dm;
@@ -106,12 +104,6 @@ static int pair_check(const cv_person *d, const cv_batch_person *dx, const cv_pe
     if (saved)
         *saved = saved_day * popcount7(days);
     return 1;
-}
-
-int cv_batch_pair(const cv_person *d, const cv_batch_person *dx, const cv_person *p, const cv_batch_person *px,
-                  cv_cost dp, cv_cost pd, cv_cost dw, cv_cost ph, int64_t *saved_dm)
-{
-    return pair_check(d, dx, p, px, dp, pd, dw, ph, saved_dm) == 1;
 }
 
 /* The route from s to t, counted in *asked: with fixed_target, one of a run of sources to the one target t
@@ -565,8 +557,8 @@ static int driver_pairs(share_worker *w, size_t di, cand **csp, size_t *cap_c)
     if (!cv_person_drives(d))
         return 0;
     int64_t lim_ds, lim_dm, blim_ds, blim_dm;
-    allowed(d, dx->out, &lim_ds, &lim_dm);
-    allowed(d, dx->back, &blim_ds, &blim_dm);
+    cv_group_allowed(d, dx->out, &lim_ds, &lim_dm);
+    cv_group_allowed(d, dx->back, &blim_ds, &blim_dm);
     double reach_m = (lim_dm + (int64_t)dx->out.dm) / 10.0; /* the rider's home is within this of d's */
     int x0, y0, x1, y1;
     double dlat = reach_m / 111195.0, dlon = reach_m / (111195.0 * fmax(cos(cv_deg(d->home.lat) * PI / 180), 0.01));
@@ -765,8 +757,8 @@ static cv_pack_goal goal_of(const cv_batch_options *o)
    Lagrangian bound; then the integer program, seeded with it, while the instance is small enough (exact when it
    finishes within its time). out's method, proven_optimal and upper_bound (in the objective's first figure: dm of
    km saved, or participants) set. */
-static int solve(const columns *cs, size_t n, const cv_batch_options *o, cv_batch_result *out, size_t *chosen,
-                 size_t *k, cv_error *err)
+static int solve(const columns *cs, size_t n, const cv_batch_options *o, const size_t *greedy, size_t kg,
+                 cv_batch_result *out, size_t *chosen, size_t *k, cv_error *err)
 {
     cv_pack_goal goal = goal_of(o);
     int rc = cv_pack_matching(cs->v, cs->n, n, goal, chosen, k, err);
@@ -806,8 +798,8 @@ static int solve(const columns *cs, size_t n, const cv_batch_options *o, cv_batc
         a = b;
     }
     /* and the greedy plan improved likewise, so that the plan is never below the greedy rule's */
-    if (!rc)
-        rc = cv_pack_greedy(cs->v, cs->n, n, goal, other, &k2, err);
+    memcpy(other, greedy, kg * sizeof *greedy);
+    k2 = kg;
     if (!rc)
         rc = cv_pack_improve(cs->v, cs->n, n, goal, other, &k2, err);
     b = 0;
@@ -906,10 +898,11 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
     columns cs = {0};
     char *near = calloc(n ? n : 1, 1), *fits = calloc(n ? n : 1, 1);
     size_t *chosen = malloc((n ? n : 1) * sizeof *chosen), k = 0;
+    size_t *greedy = malloc((n ? n : 1) * sizeof *greedy), kg = 0;
     cv_coord *homes = malloc((n ? n : 1) * sizeof *homes);
     for (size_t i = 0; !rc && homes && i < n; i++)
         homes[i] = out->people[i].home.location;
-    if (!rc && (!homes || grid_build(&gr, homes, n) || !near || !fits || !chosen))
+    if (!rc && (!homes || grid_build(&gr, homes, n) || !near || !fits || !chosen || !greedy))
         rc = cv_fail(err, CV_ENOMEM, "out of memory");
     free(homes);
     if (!rc && progress)
@@ -925,19 +918,17 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
         if (cs.n)
             qsort(cs.v, cs.n, sizeof *cs.v, by_column);
         out->pairs = cs.n - out->groups;
+        /* the greedy rule first: the report's comparison, and one of the plans the optimum starts from */
+        rc = cv_pack_greedy(cs.v, cs.n, n, goal_of(o), greedy, &kg, err);
         t1 = cv_now();
-        rc = solve(&cs, n, o, out, chosen, &k, err);
+        if (!rc)
+            rc = solve(&cs, n, o, greedy, kg, out, chosen, &k, err);
         out->exact_s = cv_now() - t1;
     }
     if (!rc)
         rc = make_plan(q, &out->routes, v, out, o, &cs, chosen, k, &out->optimal, err);
-    if (!rc) {
-        if (progress)
-            cv_progress_phase(progress, "greedy plan");
-        rc = cv_pack_greedy(cs.v, cs.n, n, goal_of(o), chosen, &k, err);
-        if (!rc)
-            rc = make_plan(q, &out->routes, v, out, o, &cs, chosen, k, &out->greedy, err);
-    }
+    if (!rc)
+        rc = make_plan(q, &out->routes, v, out, o, &cs, greedy, kg, &out->greedy, err);
     cv_ch_query_free(q);
     if (!rc) {
         for (size_t j = 0; j < out->optimal.ncarpools; j++) {
@@ -964,7 +955,7 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
         if (progress)
             cv_progress_done(progress);
     }
-    free(cs.v), free(near), free(fits), free(chosen);
+    free(cs.v), free(near), free(fits), free(chosen), free(greedy);
     if (rc)
         cv_batch_result_free(out);
     return rc;

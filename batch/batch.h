@@ -116,10 +116,4 @@ int cv_batch_run(const cv_graph *g, const cv_person *v, size_t n, const cv_batch
 
 void cv_batch_result_free(cv_batch_result *r);
 
-/* Whether driver d can carry passenger p both ways (the rules of docs/batch.md), with the costs between their
-   places given: dp d's home to p's home, pd p's work to d's work, dw d's work to p's work, ph p's home to d's home.
-   1 and *saved_dm (the vehicle-decimetres it saves a week; may be NULL) when feasible. */
-int cv_batch_pair(const cv_person *d, const cv_batch_person *dx, const cv_person *p, const cv_batch_person *px,
-                  cv_cost dp, cv_cost pd, cv_cost dw, cv_cost ph, int64_t *saved_dm);
-
 #endif

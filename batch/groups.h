@@ -37,7 +37,8 @@ typedef struct cv_group_plan {
 
 /* Whether driver d carries the np passengers ps (1 <= np <= CV_GROUP_MAX) both ways: 1 and *out filled when so;
    0 when no order keeps within the detour limits; -1 when some do but no departure fits everyone's hours. With
-   one passenger this is the pair rule of cv_batch_pair. Days and seats are the caller's. */
+   one passenger this is the pair rule (batch.c's pair_check, which the pairs' search takes as a fast path). Days and
+   seats are the caller's. */
 int cv_group_eval(const cv_group_member *d, const cv_group_member *ps, int np, cv_group_leg leg, void *ctx,
                   cv_group_plan *out);
 

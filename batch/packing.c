@@ -382,8 +382,6 @@ static int exact_part(const cv_column *cols, size_t m, size_t n, cv_pack_goal go
         free(row), free(ia), free(ja), free(ar), free(start), free(x), free(obj), free(km);
         return cv_fail(err, CV_ENOMEM, "out of memory");
     }
-    out->solved = rc >= 0;
-    out->proven = proven;
     if (have) {
         double v = plan_value(x, m, obj), vkm = plan_value(x, m, km);
         if (v > given + 0.5 || (v > given - 0.5 && vkm > given_km + 0.5)) {
@@ -392,12 +390,12 @@ static int exact_part(const cv_column *cols, size_t m, size_t n, cv_pack_goal go
             for (size_t j = 0; j < m; j++)
                 if (x[j + 1] > 0.5)
                     chosen[(*k)++] = j;
-        } else if (proven && !(v < given - 0.5 || (v < given + 0.5 && vkm < given_km - 0.5))) {
-            /* the plan given is as good as the proven optimum */
-        } else if (proven) {
-            proven = out->proven = 0; /* cannot happen: an optimum below the plan given */
+        } else if (v < given - 0.5 || (v < given + 0.5 && vkm < given_km - 0.5)) {
+            proven = 0; /* an "optimum" below the plan given: not one to trust */
         }
     }
+    out->solved = rc >= 0;
+    out->proven = proven;
     if (!m)
         out->bound = 0;
     out->seconds = cv_now() - t0;

@@ -162,21 +162,24 @@ static void named(builder *b, const cv_tag *t, size_t n, int is_way, int32_t lon
         z = add(b, CV_PLACE_ADDRESS, label, NULL, 0.25);
     }
     cand *all[3] = {x, y, z};
+    if (is_way && (x || y || z)) { /* the way's nodes, once for all it names */
+        b->refs = grow(b->refs, &b->cap_refs, b->nrefs + nrefs, sizeof *b->refs, &b->oom);
+        if (b->oom)
+            return;
+        memcpy(b->refs + b->nrefs, refs, nrefs * sizeof *refs);
+    }
     for (int k = 0; k < 3; k++) {
         if (!all[k])
             continue;
         if (!is_way) {
             all[k]->has_at = 1;
             all[k]->at = (cv_coord){lon, lat};
-            continue;
+        } else {
+            all[k]->ref0 = b->nrefs, all[k]->nrefs = nrefs, all[k]->centroid = all[k] != x;
         }
-        b->refs = grow(b->refs, &b->cap_refs, b->nrefs + nrefs, sizeof *b->refs, &b->oom);
-        if (b->oom)
-            return;
-        memcpy(b->refs + b->nrefs, refs, nrefs * sizeof *refs);
-        all[k]->ref0 = b->nrefs, all[k]->nrefs = nrefs, all[k]->centroid = all[k] != x;
-        b->nrefs += nrefs;
     }
+    if (is_way && (x || y || z))
+        b->nrefs += nrefs;
 }
 
 static int on_node(void *ud, int64_t id, int32_t lon, int32_t lat, const cv_tag *tags, size_t ntags)
@@ -255,15 +258,18 @@ static double reach_m(double importance)
                                 : 1000;
 }
 
-static const cand *sort_base; /* qsort has no context argument; the build runs on one thread */
+/* A place's rank in the file: its importance, and where it was read. */
+typedef struct ranked {
+    double importance;
+    size_t i;
+} ranked;
 
 static int by_importance(const void *a, const void *b)
 {
-    size_t i = *(const size_t *)a, j = *(const size_t *)b;
-    double x = sort_base[i].importance, y = sort_base[j].importance;
-    if (x != y)
-        return x > y ? -1 : 1;
-    return i < j ? -1 : i > j;
+    const ranked *x = a, *y = b;
+    if (x->importance != y->importance)
+        return x->importance > y->importance ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
 }
 
 static size_t find(size_t *up, size_t i)
@@ -382,12 +388,11 @@ int cv_places_build(const char *osm_path, const char *path, cv_progress *progres
             sets[nset++] = i;
     /* written most important first: the ids follow importance, so the full-text index lists a word's places in that
        order and the most important matches of a short prefix are its first ones, with nothing to sort */
-    size_t *order = !rc ? malloc((b.nc ? b.nc : 1) * sizeof *order) : NULL;
+    ranked *order = !rc ? malloc((b.nc ? b.nc : 1) * sizeof *order) : NULL;
     if (!rc && !order)
         rc = cv_fail(err, CV_ENOMEM, "out of memory");
     for (size_t i = 0; order && i < b.nc; i++)
-        order[i] = i;
-    sort_base = b.c;
+        order[i] = (ranked){b.c[i].importance, i};
     if (order && b.nc)
         qsort(order, b.nc, sizeof *order, by_importance);
     /* write */
@@ -410,7 +415,7 @@ int cv_places_build(const char *osm_path, const char *path, cv_progress *progres
         cv_progress_phase(progress, "places: writing");
     int64_t id = 0;
     for (size_t oi = 0; !rc && oi < b.nc; oi++) {
-        size_t i = order[oi];
+        size_t i = order[oi].i;
         const cand *x = &b.c[i];
         if (!keep[i])
             continue;

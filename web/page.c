@@ -157,19 +157,20 @@ int web_page_static(web_req *r)
     if (!r->page_dir || !*r->page_dir)
         return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND),
                          "no such file: %.200s (this server has no page directory: covoit serve --page DIR)", r->path);
-    if (!strncmp(r->rest, "leaflet/", 8)) {
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s/%s", r->page_dir, CV_PAGE_LEAFLET_DIR);
+    /* the npm packages the page loads, each under a name of its own */
+    static const struct {
+        const char *prefix, *dir, *name;
+    } npm[] = {{"leaflet/", CV_PAGE_LEAFLET_DIR, "Leaflet"},
+               {"protomaps/", "node_modules/protomaps-leaflet/dist", "protomaps-leaflet"}};
+    for (size_t k = 0; k < sizeof npm / sizeof *npm; k++) {
+        size_t n = strlen(npm[k].prefix);
+        if (strncmp(r->rest, npm[k].prefix, n))
+            continue;
+        char dir[PATH_MAX], hint[200];
+        snprintf(dir, sizeof dir, "%s/%s", r->page_dir, npm[k].dir);
+        snprintf(hint, sizeof hint, "%s is not installed: " INSTALL_HINT, npm[k].name);
         struct stat st;
-        const char *hint = stat(dir, &st) ? "Leaflet is not installed: " INSTALL_HINT : NULL;
-        return send_file(r, dir, r->rest + 8, hint);
-    }
-    if (!strncmp(r->rest, "protomaps/", 10)) { /* the vector tiles' renderer over Leaflet, from npm too */
-        char dir[PATH_MAX];
-        snprintf(dir, sizeof dir, "%s/node_modules/protomaps-leaflet/dist", r->page_dir);
-        struct stat st;
-        const char *hint = stat(dir, &st) ? "protomaps-leaflet is not installed: " INSTALL_HINT : NULL;
-        return send_file(r, dir, r->rest + 10, hint);
+        return send_file(r, dir, r->rest + n, stat(dir, &st) ? hint : NULL);
     }
     /* the page's own files only: node_modules is reached through /static/leaflet/ and /static/protomaps/ */
     if (!strcmp(r->rest, "node_modules") || !strncmp(r->rest, "node_modules/", 13))
