@@ -269,7 +269,6 @@ static int snap(cv_matcher_ws *w, cv_coord c, const char *what, cv_snap *out, cv
 }
 
 /* Travel cost from a to b with the hierarchy (no path needed, so none is unpacked). */
-#define SAME_PLACE_M 2.0 /* two points of one road this near are one place */
 
 static int route_cost(cv_matcher_ws *w, const cv_snap *a, const cv_snap *b, cv_cost *c, cv_error *err)
 {
@@ -278,7 +277,7 @@ static int route_cost(cv_matcher_ws *w, const cv_snap *a, const cv_snap *b, cv_c
        the snapped point rounded to 1e-6 degrees, which snaps again a few centimetres from the driver's own point,
        possibly behind it on a one-way road, and the way round the block is no leg: it would count as a detour
        already made and shut the offer to every other passenger. */
-    if (a->edge == b->edge && cv_distance_m(a->location, b->location) < SAME_PLACE_M) {
+    if (a->edge == b->edge && cv_distance_m(a->location, b->location) < CV_SAME_PLACE_M) {
         *c = (cv_cost){0, 0};
         return 0;
     }

@@ -109,6 +109,10 @@ int cv_matcher_pair(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int6
 int cv_matcher_book(cv_matcher_ws *w, int64_t offer_id, int64_t request_id, int64_t now, cv_booking *out,
                     cv_error *err);
 
+/* Two points of one road (one edge) nearer than this are one place: the leg between them is no leg, whichever
+   way round the road would go (a stored stop, rounded to 1e-6 degrees, snaps again a few centimetres away). */
+#define CV_SAME_PLACE_M 2.0
+
 /* The stops (snapped) an indexed offer makes on day whose keys lie strictly between lo and hi, in order: at most
    cap of them into out. Returns how many, or -1 when the offer is not in the index. For drawing a passenger's
    ride between their pickup and drop-off keys (cv_match). */

@@ -200,38 +200,13 @@ static json_t *driver_user(const web_req *r, int64_t offer_id)
    Only this stretch, so that the driver's own origin and destination never show. NULL when it cannot be made. */
 static char *ride_polyline(web_req *r, cv_matcher_ws *w, const cv_match *m)
 {
-    cv_snap at[CV_PLAN_MAX_STOPS + 2];
-    cv_snap_options so = cv_snap_defaults();
-    cv_error err = {0};
-    if (cv_snap_point(r->g, m->pickup, &so, &at[0], &err))
+    web_plan rt;
+    if (web_plan_route(r, w, m, 0, &rt))
         return NULL;
-    int n = cv_matcher_stops_between(w, m->offer_id, m->first_day, m->pickup_key, m->dropoff_key, at + 1,
-                                     CV_PLAN_MAX_STOPS);
-    if (n < 0 || cv_snap_point(r->g, m->dropoff, &so, &at[n + 1], &err))
-        return NULL;
-    cv_coord *all = NULL;
-    size_t nall = 0;
-    int ok = 1;
-    for (int k = 1; ok && k <= n + 1; k++) {
-        cv_path p = {0};
-        cv_coord *pts = NULL;
-        size_t np = 0;
-        ok = cv_ch_route(r->q, &at[k - 1], &at[k], &p, &err) == 0 && cv_path_geometry(r->g, &p, &pts, &np) == 0;
-        cv_path_free(&p);
-        cv_coord *grown = ok ? realloc(all, (nall + np) * sizeof *all) : NULL;
-        if (grown) {
-            size_t skip = nall && np && pts[0].lon == grown[nall - 1].lon && pts[0].lat == grown[nall - 1].lat;
-            memcpy(grown + nall, pts + skip, (np - skip) * sizeof *pts);
-            all = grown, nall += np - skip;
-        }
-        ok = ok && grown;
-        free(pts);
-    }
     cv_buf buf = {0};
-    if (ok && cv_polyline_encode(all, nall, 5, &buf))
-        ok = 0;
-    free(all);
-    if (!ok) {
+    int bad = cv_polyline_encode(rt.pts, rt.n, 5, &buf);
+    web_plan_free(&rt);
+    if (bad) {
         cv_buf_free(&buf);
         return NULL;
     }

@@ -167,16 +167,18 @@ json_t *trip_json_match(const cv_match *m)
     cv_format_weekdays(m->weekdays, days);
     json_t *schedule = json_pack("{s:b,s:s,s:o,s:o}", "regular", m->regular != 0, "weekdays", days, "first_date",
                                  trip_json_date(m->first_day), "last_date", trip_json_date(m->last_day));
-    return json_pack("{s:I,s:I,s:i,s:{s:o,s:o},s:{s:o,s:o},s:{s:o,s:o,s:o},s:{s:o,s:o},s:{s:o,s:o},s:I,s:o,s:o}",
-                     "offer_id", (json_int_t)m->offer_id, "request_id", (json_int_t)m->request_id, "seats_left",
-                     m->seats_left, "pickup", "location", osrm_json_lonlat(m->pickup), "time",
-                     trip_json_datetime(m->pickup_time), "dropoff", "location", osrm_json_lonlat(m->dropoff), "time",
-                     trip_json_datetime(m->dropoff_time), "detour", "duration", trip_json_tenths(m->detour_ds),
-                     "distance", trip_json_tenths(m->detour_dm), "percent", trip_json_round(m->detour_percent, 1),
-                     "shared", "duration", trip_json_tenths(m->shared_ds), "distance", trip_json_tenths(m->shared_dm),
-                     "driver_total", "duration", trip_json_tenths(m->total_ds), "distance",
-                     trip_json_tenths(m->total_dm), "time_mismatch", (json_int_t)m->mismatch_s, "schedule", schedule,
-                     "contribution", trip_json_contribution(&m->contribution));
+    /* pickup.key and dropoff.key: where the matcher puts them among the offer's stops (the keys of GET
+       /v1/offers/{id}), so that a client draws the very route that driver_total measures */
+    return json_pack(
+        "{s:I,s:I,s:i,s:{s:o,s:o,s:f},s:{s:o,s:o,s:f},s:{s:o,s:o,s:o},s:{s:o,s:o},s:{s:o,s:o},s:I,s:o,s:o}", "offer_id",
+        (json_int_t)m->offer_id, "request_id", (json_int_t)m->request_id, "seats_left", m->seats_left, "pickup",
+        "location", osrm_json_lonlat(m->pickup), "time", trip_json_datetime(m->pickup_time), "key", m->pickup_key,
+        "dropoff", "location", osrm_json_lonlat(m->dropoff), "time", trip_json_datetime(m->dropoff_time), "key",
+        m->dropoff_key, "detour", "duration", trip_json_tenths(m->detour_ds), "distance",
+        trip_json_tenths(m->detour_dm), "percent", trip_json_round(m->detour_percent, 1), "shared", "duration",
+        trip_json_tenths(m->shared_ds), "distance", trip_json_tenths(m->shared_dm), "driver_total", "duration",
+        trip_json_tenths(m->total_ds), "distance", trip_json_tenths(m->total_dm), "time_mismatch",
+        (json_int_t)m->mismatch_s, "schedule", schedule, "contribution", trip_json_contribution(&m->contribution));
 }
 
 json_t *trip_json_matches(const cv_match *v, size_t n)

@@ -500,14 +500,40 @@ static int trip_one(web_req *r, cv_matcher_ws *w, kind k, int64_t id, int cancel
 }
 
 /* The query string of a list of matches: limit and nothing else. 0, or -1 after web_error. */
-static int limit_only(web_req *r, int *limit)
+/* The query of a list of matches: limit, and geometry=true for each match's route (web_plan_route). */
+static int match_args(web_req *r, int *limit, int *geometry)
 {
-    static const char *const args[] = {"limit", NULL};
-    return web_check_args(r, args) || parse_limit(r, limit) ? -1 : 0;
+    static const char *const args[] = {"limit", "geometry", NULL};
+    if (web_check_args(r, args) || parse_limit(r, limit))
+        return -1;
+    const char *g = web_arg(r, "geometry");
+    *geometry = g && !strcmp(g, "true");
+    if (g && !*geometry && strcmp(g, "false"))
+        return invalid(r, "geometry='%.40s': must be one of false, true", g);
+    return 0;
 }
 
-/* Answers a list of matches (v, n: freed here) as {"code": "Ok", "matches": [...]}, or the failure rc. */
-static int answer_matches(web_req *r, int rc, cv_match *v, size_t n, cv_error *err)
+/* The driver's whole route with this passenger, as the matcher plans it: {geometry (GeoJSON LineString),
+   distance, duration}; null when it cannot be made. */
+static json_t *match_route(web_req *r, cv_matcher_ws *w, const cv_match *m)
+{
+    web_plan rt;
+    if (web_plan_route(r, w, m, 1, &rt))
+        return json_null();
+    json_t *line = json_array();
+    for (size_t i = 0; line && i < rt.n; i++)
+        if (json_array_append_new(line, osrm_json_lonlat(rt.pts[i])))
+            json_decref(line), line = NULL;
+    json_t *o = line ? json_pack("{s:{s:s,s:o},s:f,s:f}", "geometry", "type", "LineString", "coordinates", line,
+                                 "distance", rt.distance_dm / 10.0, "duration", rt.duration_ds / 10.0)
+                     : NULL;
+    web_plan_free(&rt);
+    return o ? o : json_null();
+}
+
+/* Answers a list of matches (v, n: freed here) as {"code": "Ok", "matches": [...]}, or the failure rc; with
+   geometry, each match has its route. */
+static int answer_matches(web_req *r, cv_matcher_ws *w, int rc, cv_match *v, size_t n, int geometry, cv_error *err)
 {
     if (rc) {
         free(v);
@@ -515,14 +541,16 @@ static int answer_matches(web_req *r, int rc, cv_match *v, size_t n, cv_error *e
     }
     web_count_matches(r, n);
     json_t *list = trip_json_matches(v, n);
+    for (size_t i = 0; list && geometry && i < n; i++)
+        json_object_set_new(json_array_get(list, i), "route", match_route(r, w, &v[i]));
     free(v);
     return ok(r, 0, "matches", list);
 }
 
 static int trip_matches(web_req *r, cv_matcher_ws *w, kind k, int64_t id)
 {
-    int limit = 0;
-    if (limit_only(r, &limit))
+    int limit = 0, geometry = 0;
+    if (match_args(r, &limit, &geometry))
         return -1;
     char owner[CV_OWNER_MAX];
     if (r->auth && trip_owner(r, cv_matcher_store(w), k == K_OFFER, id, owner))
@@ -535,7 +563,7 @@ static int trip_matches(web_req *r, cv_matcher_ws *w, kind k, int64_t id)
     size_t n = 0;
     int rc = k == K_OFFER ? cv_matcher_offer_matches(w, id, now, limit, &v, &n, &err)
                           : cv_matcher_request_matches(w, id, now, limit, &v, &n, &err);
-    return answer_matches(r, rc, v, n, &err);
+    return answer_matches(r, w, rc, v, n, geometry, &err);
 }
 
 /* /v1/offers... and /v1/requests...; rest is what follows "offers" or "requests". */
@@ -584,8 +612,8 @@ static int search(web_req *r, cv_matcher_ws *w)
         return -1;
     if (!method_is(r, "POST"))
         return not_allowed(r, "POST");
-    int limit = 0;
-    if (limit_only(r, &limit))
+    int limit = 0, geometry = 0;
+    if (match_args(r, &limit, &geometry))
         return -1;
     int64_t now = (int64_t)time(NULL);
     json_t *doc = body_object(r);
@@ -606,7 +634,7 @@ static int search(web_req *r, cv_matcher_ws *w)
     cv_match *v = NULL;
     size_t n = 0;
     int rc = cv_matcher_search(w, &q, now, limit, &v, &n, &err);
-    return answer_matches(r, rc, v, n, &err);
+    return answer_matches(r, w, rc, v, n, geometry, &err);
 }
 
 /* --- bookings --- */

@@ -141,6 +141,18 @@ int web_partner_book(web_req *r, cv_matcher_ws *w, json_t *doc, const char *owne
 json_t *web_remote_booking_json(const cv_remote_booking *b);
 int web_remote_cancel(web_req *r, cv_matcher_ws *w, cv_remote_booking *b);
 
+/* The driver's route of match m as the matcher plans it (plan_route.c): the offer's stops on the match's first
+   date in key order with the pickup and drop-off at the match's keys, routed from the snapped points; whole: from
+   the driver's origin to their destination (its length is the match's driver_total), else only the passenger's
+   stretch from pickup to drop-off. Returns 0 and *out (web_plan_free), or -1 when it cannot be made. */
+typedef struct web_plan {
+    cv_coord *pts;
+    size_t n;
+    int64_t duration_ds, distance_dm;
+} web_plan;
+int web_plan_route(web_req *r, cv_matcher_ws *w, const cv_match *m, int whole, web_plan *out);
+void web_plan_free(web_plan *rt);
+
 /* The options server runs with (server.c). */
 const cv_server_options *web_server_options(const cv_server *s);
 

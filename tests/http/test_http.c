@@ -31,6 +31,7 @@
 
 #include "routing/ch.h"
 #include "routing/graph_build.h"
+#include "matcher/timeutil.h"
 #include "osm/osm_network.h"
 #include "web/server.h"
 #include "test_support.h"
@@ -552,6 +553,7 @@ static void test_nearest_and_health(void **state)
     r = get("/health");
     assert_int_equal(r.status, 200);
     assert_string_equal(json_string_value(json_object_get(r.json, "status")), "ready");
+    assert_string_equal(json_string_value(json_object_get(r.json, "time_zone")), cv_tz_name());
     assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "graph"), "nodes")), graph->hdr.nnodes);
     reply_free(&r);
 }

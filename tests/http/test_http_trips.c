@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "matcher/matcher.h"
+#include "routing/geo.h"
 #include "web/server.h"
 #include "test_support.h"
 
@@ -526,6 +527,99 @@ static void test_second_passenger_at_the_ends(void **state)
     book(offer, second);
 }
 
+static cv_coord coord_of(double lon, double lat)
+{
+    cv_coord c = {cv_fixed(lon), cv_fixed(lat)};
+    return c;
+}
+
+/* The polyline's length in metres, and whether it passes within 1 m of c. */
+static double line_length(json_t *coords, const double c[2], int *passes)
+{
+    double len = 0;
+    for (size_t i = 0; i < json_array_size(coords); i++) {
+        json_t *p = json_array_get(coords, i);
+        double lon = json_number_value(json_array_get(p, 0)), lat = json_number_value(json_array_get(p, 1));
+        if (cv_distance_m(coord_of(lon, lat), coord_of(c[0], c[1])) < 1.0)
+            *passes = 1;
+        if (i) {
+            json_t *q = json_array_get(coords, i - 1);
+            len += cv_distance_m(
+                coord_of(json_number_value(json_array_get(q, 0)), json_number_value(json_array_get(q, 1))),
+                coord_of(lon, lat));
+        }
+    }
+    return len;
+}
+
+static void lonlat_of(json_t *stop, double out[2])
+{
+    json_t *loc = json_object_get(stop, "location");
+    out[0] = json_number_value(json_array_get(loc, 0));
+    out[1] = json_number_value(json_array_get(loc, 1));
+}
+
+/* A match with geometry=true carries the driver's route as the matcher plans it, and what the map page draws for a
+   result: the offer's stops in key order with the pickup and drop-off at the match's keys, its length the match's
+   driver_total. Here a first passenger is already in the car and the second is set down at the driver's own
+   destination: a route through the stops' coordinates (/route) would snap the drop-off again a few centimetres
+   behind the destination on a one-way street and go round the block (3.0 km against 2.4 km). */
+static void test_match_route_is_the_plan(void **state)
+{
+    (void)state;
+    int64_t offer = create("/v1/offers", offer_body(3), "offer");
+    int64_t first = create("/v1/requests", request_body("plan-1"), "request");
+    char path[96];
+    snprintf(path, sizeof path, "/v1/bookings/%lld/accept", (long long)book(offer, first));
+    reply r = expect("POST", path, NULL, 200, "Ok");
+    reply_free(&r);
+    char *body = text_of(json_pack("{s:o,s:o,s:s,s:i}", "from", lonlat(route_pts[0][0], route_pts[0][1]), "to",
+                                   lonlat(7.4160, 43.7290), "depart", depart, "margin_min", 30));
+    r = expect("POST", "/v1/search?limit=100&geometry=true", body, 200, "Ok");
+    free(body);
+    json_t *m = NULL, *list = json_object_get(r.json, "matches");
+    for (size_t i = 0; i < json_array_size(list); i++)
+        if (json_integer_value(json_object_get(json_array_get(list, i), "offer_id")) == offer)
+            m = json_array_get(list, i);
+    if (!m)
+        fail_msg("offer %lld not among the matches", (long long)offer);
+    double kp = json_number_value(json_object_get(json_object_get(m, "pickup"), "key"));
+    double kd = json_number_value(json_object_get(json_object_get(m, "dropoff"), "key"));
+    assert_true(0 < kp && kp < kd);
+    /* the keys fall between the offer's stops: after the origin (0), before the destination */
+    snprintf(path, sizeof path, "/v1/offers/%lld", (long long)offer);
+    reply o = expect("GET", path, NULL, 200, "Ok");
+    json_t *stops = json_object_get(json_object_get(o.json, "offer"), "stops");
+    assert_int_equal(json_array_size(stops), 4); /* origin, the first passenger's pickup and drop-off, destination */
+    double kend = json_number_value(json_object_get(json_array_get(stops, 3), "key"));
+    assert_true(kd < kend);
+    for (size_t i = 0; i < 4; i++) {
+        double k = json_number_value(json_object_get(json_array_get(stops, i), "key"));
+        assert_true(k != kp && k != kd);
+    }
+    reply_free(&o);
+    json_t *route = json_object_get(m, "route");
+    double want = json_number_value(json_object_get(json_object_get(m, "driver_total"), "distance"));
+    double got = json_number_value(json_object_get(route, "distance"));
+    if (fabs(got - want) > 0.15)
+        fail_msg("the route is %.1f m, driver_total says %.1f m", got, want);
+    assert_true(fabs(json_number_value(json_object_get(route, "duration")) -
+                     json_number_value(json_object_get(json_object_get(m, "driver_total"), "duration"))) < 0.15);
+    json_t *geom = json_object_get(route, "geometry");
+    assert_string_equal(json_string_value(json_object_get(geom, "type")), "LineString");
+    double pick[2], drop[2];
+    lonlat_of(json_object_get(m, "pickup"), pick);
+    lonlat_of(json_object_get(m, "dropoff"), drop);
+    int through_pick = 0, through_drop = 0;
+    double len = line_length(json_object_get(geom, "coordinates"), pick, &through_pick);
+    line_length(json_object_get(geom, "coordinates"), drop, &through_drop);
+    assert_true(through_pick && through_drop);
+    assert_true(fabs(len - want) < 0.02 * want); /* the line drawn is as long as the route (straight pieces) */
+    reply_free(&r);
+    /* geometry is true or false, nothing else */
+    expect_error("POST", "/v1/search?geometry=yes", "{}", 400, "InvalidValue");
+}
+
 /* GET /v1/bookings?owner=: each side sees the booking, marked with the side they are on. */
 static void test_owner_bookings(void **state)
 {
@@ -733,6 +827,7 @@ int main(void)
         cmocka_unit_test(test_two_drivers_race_for_a_passenger),
         cmocka_unit_test(test_owner_bookings),
         cmocka_unit_test(test_second_passenger_at_the_ends),
+        cmocka_unit_test(test_match_route_is_the_plan),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_restart),
     };

@@ -1,0 +1,86 @@
+/* plan_route.c — the driver's route of a match as the matcher plans it: the offer's stops of that date in key
+   order, with the passenger's pickup and drop-off at the keys the matcher chose, routed leg by leg on the graph
+   from the snapped points (not from coordinates sent back by a client, which would snap again elsewhere). Stops
+   at one place make no leg, as the matcher counts them, so the length is the match's driver_total. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+
+#include "matcher/matcher.h"
+#include "routing/ch.h"
+#include "routing/geo.h"
+#include "routing/path.h"
+#include "routing/snap.h"
+#include "web/web_int.h"
+
+/* Appends the geometry of the leg a -> b to *all (the first point dropped when it repeats the last one). */
+static int add_leg(web_req *r, const cv_snap *a, const cv_snap *b, cv_coord **all, size_t *n, int64_t *ds, int64_t *dm)
+{
+    if (a->edge == b->edge && cv_distance_m(a->location, b->location) < CV_SAME_PLACE_M)
+        return 0;
+    cv_error err = {0};
+    cv_path p = {0};
+    cv_coord *pts = NULL;
+    size_t np = 0;
+    int ok = cv_ch_route(r->q, a, b, &p, &err) == 0 && cv_path_geometry(r->g, &p, &pts, &np) == 0;
+    if (ok) {
+        *ds += p.duration_ds;
+        *dm += p.distance_dm;
+    }
+    cv_path_free(&p);
+    cv_coord *grown = ok ? realloc(*all, (*n + np) * sizeof **all) : NULL;
+    if (grown) {
+        size_t skip = *n && np && pts[0].lon == grown[*n - 1].lon && pts[0].lat == grown[*n - 1].lat;
+        memcpy(grown + *n, pts + skip, (np - skip) * sizeof *pts);
+        *all = grown, *n += np - skip;
+    }
+    free(pts);
+    return grown ? 0 : -1;
+}
+
+int web_plan_route(web_req *r, cv_matcher_ws *w, const cv_match *m, int whole, web_plan *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!r->q)
+        return -1;
+    enum { CAP = CV_PLAN_MAX_STOPS + 2 };
+    cv_snap at[CAP];
+    cv_snap_options so = cv_snap_defaults();
+    cv_error err = {0};
+    int n = 0, k;
+    if (whole) { /* the driver's stops before the pickup: the origin (key 0) first */
+        if ((k = cv_matcher_stops_between(w, m->offer_id, m->first_day, -1.0, m->pickup_key, at, CAP - 2)) < 0)
+            return -1;
+        n = k;
+    }
+    if (cv_snap_point(r->g, m->pickup, &so, &at[n++], &err))
+        return -1;
+    if ((k = cv_matcher_stops_between(w, m->offer_id, m->first_day, m->pickup_key, m->dropoff_key, at + n,
+                                      CAP - 1 - n)) < 0)
+        return -1;
+    n += k;
+    if (cv_snap_point(r->g, m->dropoff, &so, &at[n++], &err))
+        return -1;
+    if (whole) { /* and after the drop-off, to the destination */
+        if ((k = cv_matcher_stops_between(w, m->offer_id, m->first_day, m->dropoff_key, 1e300, at + n, CAP - n)) < 0)
+            return -1;
+        n += k;
+    }
+    for (int i = 1; i < n; i++)
+        if (add_leg(r, &at[i - 1], &at[i], &out->pts, &out->n, &out->duration_ds, &out->distance_dm)) {
+            web_plan_free(out);
+            return -1;
+        }
+    if (out->n == 0) { /* every stop at one place: a point */
+        if (!(out->pts = malloc(sizeof *out->pts)))
+            return -1;
+        out->pts[0] = at[0].location, out->n = 1;
+    }
+    return 0;
+}
+
+void web_plan_free(web_plan *rt)
+{
+    free(rt->pts);
+    memset(rt, 0, sizeof *rt);
+}
