@@ -5,11 +5,20 @@
 // drop-off are by name. No console error, no request to another host. Screenshots (desktop and mobile) are left in
 // the build directory.
 //
+// Then both sides of a ride: two drivers' offers, sorted by time and by price, the passenger books one, the
+// driver accepts it under My offers in a browser of their own (seats left per date), the passenger sees it accepted
+// and cancels; the route drawn is the matcher's plan with its legend; a weekly offer; the no-ride path; the page in
+// Portuguese from the browser's language and in French when switched; on a phone the results come above the fold
+// and every control is a finger's size; axe-core finds no serious accessibility fault.
+//
 // node page.mjs COVOIT_BIN PORTO_PBF WORK_DIR
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const [covoit, pbf, work] = process.argv.slice(2);
 if (!work) {
@@ -61,18 +70,27 @@ try {
   const d = new Date(Date.now() + 86400000);
   const pad = (n) => String(n).padStart(2, '0');
   const depart = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T08:00`;
-  let offered = false;
+  const later = `${depart.slice(0, 11)}08:15`;
+  let offered = false, first = 0, cheap = 0;
+
+  // axe-core's serious and critical findings (WCAG 2 A and AA) on the page as it is now
+  const audit = async (page) => {
+    await page.evaluate(axeSource); /* from the test, not the page: the page's policy allows only its own scripts */
+    const res = await page.evaluate(() => window.axe.run(document, { runOnly: ['wcag2a', 'wcag2aa'] }));
+    return res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
+  };
 
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
   for (const view of [{ name: 'desktop', width: 1280, height: 800 }, { name: 'mobile', width: 390, height: 844 }]) {
-    const page = await browser.newPage({ viewport: { width: view.width, height: view.height } });
+    const page = await browser.newPage({ viewport: { width: view.width, height: view.height }, locale: 'en-GB' });
     const errors = [], outside = [], tiles = [];
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
     page.on('pageerror', (e) => errors.push(String(e)));
     page.on('request', (r) => { if (!r.url().startsWith(base)) outside.push(r.url()); });
     page.on('response', (r) => { if (r.url().includes('/tiles/')) tiles.push(r.status()); });
     await page.goto(base + '/');
-    await page.waitForFunction(() => /Graph/.test(document.getElementById('status').textContent), null, { timeout: 20000 });
+    await page.waitForFunction(() => document.getElementById('status').dataset.ready, null, { timeout: 20000 });
     // the basemap: this server's vector tiles, drawn on canvas
     // (until a tile with something on it is drawn: the empty ones at the edges of the extract come first at times)
     await page.waitForFunction(() => [...document.querySelectorAll('.leaflet-tile-pane canvas.leaflet-tile-loaded')]
@@ -115,9 +133,14 @@ try {
 
     if (!offered) {
       const [from, to] = await page.evaluate(() => window.covoit.points());
-      const offer = await (await fetch(base + '/v1/offers', { method: 'POST', headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ from, to, depart, seats: 3, owner: 'driver-test' }) })).json();
-      check(offer.code === 'Ok', `a driver's offer along that trip, tomorrow 08:00 (${offer.code})`);
+      const post = async (body) => (await fetch(base + '/v1/offers', { method: 'POST',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json();
+      const offer = await post({ from, to, depart, seats: 3, owner: 'driver-test' });
+      const other = await post({ from, to, depart: later, seats: 2, owner: 'driver-other', price_per_km: 0.02 });
+      check(offer.code === 'Ok' && other.code === 'Ok',
+        `two drivers' offers along that trip, tomorrow 08:00 and 08:15 (cheaper) (${offer.code}, ${other.code})`);
+      first = offer.offer.id;
+      cheap = other.offer.id;
       offered = true;
     }
     // a search finds the driver's offer; its pickup and drop-off are named
@@ -130,12 +153,67 @@ try {
       null, { timeout: 15000 });
     const named = await page.textContent('#matches .match-places');
     check(/Aliados/.test(named) && /Campo Alegre/.test(named), `[${view.name}] the match says where: "${named}"`);
+    // the result drawn is the matcher's plan: its length is the match's, with a legend of the pins and lines
+    await page.waitForFunction(() => /route with you/.test(document.getElementById('search-info').textContent), null,
+      { timeout: 15000 }).catch(() => {});
+    const drawnRoute = await page.evaluate(async (id) => {
+      const info = document.getElementById('search-info').textContent;
+      const dashed = document.querySelectorAll('.leaflet-overlay-pane path[stroke-dasharray]').length;
+      return { info, dashed, legend: document.querySelectorAll('.legend > div').length,
+        pins: ['p', 'd', 'a', 'b'].map((c) => document.querySelectorAll('.leaflet-marker-pane .pin.' + c).length) };
+    }, first);
+    const shown = /, ([0-9.]+) km, of which/.exec(drawnRoute.info);
+    check(shown && drawnRoute.dashed === 1 && drawnRoute.legend === 7 && drawnRoute.pins.every((n) => n === 1),
+      `[${view.name}] the best result is drawn as the matcher plans it, with a legend: "${drawnRoute.info}" ` +
+      `(${drawnRoute.dashed} dashed route, ${drawnRoute.legend} legend rows, pins P D A B ${drawnRoute.pins.join(' ')})`);
+    const api = await page.evaluate(async () => {
+      const [from, to] = window.covoit.points();
+      const res = await fetch('/v1/search?limit=20&geometry=true', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ from, to, depart: document.getElementById('s-depart').value, seats: 1 }) });
+      return (await res.json()).matches;
+    });
+    const best = api && api[0];
+    check(best && shown && Math.abs(Number(shown[1]) - best.driver_total.distance / 1000) < 0.01 &&
+      best.route && Math.abs(best.route.distance - best.driver_total.distance) < 0.2,
+      `[${view.name}] the length shown is the match's (${best && best.driver_total.distance} m, its route ${best && best.route && best.route.distance} m)`);
+    // the price per seat and for the booking; sorting by price and by time
+    const price = await page.textContent('#matches li >> nth=0 >> .match-price');
+    check(/€/.test(price) && /per seat/.test(price) && /for 1 seat · \d seats left/.test(price), `[${view.name}] the price is said per seat and per booking: "${price}"`);
+    const order = async (by) => {
+      await page.selectOption('#sort', by);
+      return page.$$eval('#matches > li', (l) => l.map((x) => Number(x.dataset.offer)));
+    };
+    const byPrice = await order('price'), byTime = await order('time');
+    check(byPrice[0] === cheap && byTime[0] === first && byPrice.length >= 2,
+      `[${view.name}] sorted by price the cheaper offer comes first (${byPrice.join(', ')}), by time the earlier (${byTime.join(', ')})`);
+    await page.selectOption('#sort', 'best');
+    if (view.name === 'mobile') {
+      // on a phone: the results above the fold, every control in the panel a finger's size
+      const fold = await page.evaluate(() => {
+        const r = document.querySelector('#matches > li').getBoundingClientRect();
+        const small = [...document.querySelectorAll('#panel button, #panel select, #panel input:not([type=checkbox])')]
+          .filter((e) => e.offsetParent !== null && e.getBoundingClientRect().height < 44)
+          .map((e) => e.id || e.className || e.textContent.trim().slice(0, 20));
+        return { top: r.top, bottom: r.bottom, small };
+      });
+      check(fold.top >= 0 && fold.top < view.height - 60 && fold.small.length === 0,
+        `[mobile] the first result is above the fold (top ${Math.round(fold.top)} px of ${view.height}); ` +
+        `controls under 44 px: ${fold.small.length ? fold.small.join(', ') : 'none'}`);
+    }
+    // keyboard: a result is chosen with Enter
+    await page.focus('#matches li >> nth=1 >> button.match');
+    await page.keyboard.press('Enter');
+    check(await page.getAttribute('#matches li >> nth=1 >> button.match', 'aria-pressed') === 'true',
+      `[${view.name}] Enter on a result draws it`);
+    await page.click('#matches li >> nth=0 >> button.match');
     await page.screenshot({ path: join(work, `page-${view.name}-search.png`) }); /* the README's picture */
+    const faults = await audit(page);
+    check(faults.length === 0, `[${view.name}] axe-core: no serious accessibility fault${faults.length ? ': ' + faults.join(' | ') : ''}`);
     if (view.name === 'desktop') {
       // the passenger books the ride; the driver, in a browser of their own, accepts; the passenger sees it
       await page.fill('#me', 'passenger-test');
       await page.dispatchEvent('#me', 'change');
-      await page.click('#matches li >> nth=0 >> button.book');
+      await page.click(`#matches li[data-offer="${first}"] >> button.book`);
       const pending = await page.waitForSelector('#my-trips li[data-booking] .status-pending', { timeout: 15000 })
         .then(() => true, () => false);
       check(pending, `[${view.name}] the passenger books: "${(await page.textContent('#my-trips')).trim().slice(0, 160)}"`);
@@ -147,18 +225,20 @@ try {
       await drv.goto(base + '/');
       await drv.fill('#me', 'driver-test');
       await drv.dispatchEvent('#me', 'change');
-      const accept = await drv.waitForSelector('#my-trips li[data-booking] button:has-text("Accept")', { timeout: 15000 })
+      const accept = await drv.waitForSelector('#my-offers li[data-booking] button[data-action="accept"]', { timeout: 15000 })
         .then((b) => b, () => null);
-      check(accept !== null, `[${view.name}] the driver sees the passenger's booking to accept: "${(await drv.textContent('#my-trips')).trim().slice(0, 160)}"`);
+      check(accept !== null, `[${view.name}] the driver sees the passenger's booking under My offers: "${(await drv.textContent('#my-offers')).trim().slice(0, 200)}"`);
       if (accept) await accept.click();
-      const accepted = await drv.waitForSelector('#my-trips .status-accepted', { timeout: 15000 }).then(() => true, () => false);
+      const accepted = await drv.waitForSelector('#my-offers .status-accepted', { timeout: 15000 }).then(() => true, () => false);
       check(accepted && drvErrors.length === 0, `[${view.name}] the driver accepts it${drvErrors.length ? ': ' + drvErrors.join(' | ') : ''}`);
+      const left = accepted ? await drv.textContent(`#my-offers li[data-offer="${first}"] .seats-left`) : '';
+      check(/Seats left: .+: 2/.test(left), `[${view.name}] the driver sees the seats left on that date: "${left}"`);
       await page.click('#refresh-trips');
       const seen = await page.waitForSelector('#my-trips .status-accepted', { timeout: 15000 }).then(() => true, () => false);
       check(seen, `[${view.name}] the passenger sees it accepted`);
       await ctx2.close();
       // and cancels it: the seat comes back
-      await page.click('#my-trips li[data-booking] button:has-text("Cancel")');
+      await page.click('#my-trips li[data-booking] button[data-action="cancel"]');
       const cancelled = await page.waitForSelector('#my-trips .status-cancelled', { timeout: 15000 }).then(() => true, () => false);
       check(cancelled, `[${view.name}] the passenger cancels it`);
       // a click on the map moves the destination, and its field names the new point
@@ -184,13 +264,46 @@ try {
       await page.click('#offer-form button[type="submit"]');
       const weekly = await page.waitForSelector('#offer-info .ok', { timeout: 15000 }).then(() => true, () => false);
       const said = weekly ? await page.textContent('#offer-info .ok') : await page.textContent('#error');
-      check(weekly && /every mon,tue,wed,thu at 08:00/.test(said), `[${view.name}] a weekly offer is published: "${said}"`);
+      const sched = weekly ? await page.getAttribute('#offer-info .ok', 'data-schedule') : '';
+      check(weekly && sched === 'mon,tue,wed,thu 08:00' && /every Mon, Tue, Wed, Thu at 08:00/.test(said),
+        `[${view.name}] a weekly offer is published: "${said}"`);
     }
     await page.screenshot({ path: join(work, `page-${view.name}.png`) });
     check(errors.length === 0, `[${view.name}] no console or page error${errors.length ? ': ' + errors.join(' | ') : ''}`);
     check(outside.length === 0, `[${view.name}] no request to another host${outside.length ? ': ' + outside.join(' ') : ''}`);
     await page.close();
   }
+
+  // the page in Portuguese from the browser's language, in French when switched: words, dates and prices
+  const pt = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'pt-PT' });
+  const ptErrors = [];
+  pt.on('pageerror', (e) => ptErrors.push(String(e)));
+  pt.on('console', (m) => { if (m.type() === 'error') ptErrors.push(m.text()); });
+  await pt.goto(base + '/');
+  await pt.waitForFunction(() => document.getElementById('status').dataset.ready, null, { timeout: 20000 });
+  const ptWords = await pt.evaluate(() => ({ lang: document.documentElement.lang,
+    find: document.querySelector('#find > summary').textContent, zone: document.querySelector('#find .hint').textContent }));
+  check(ptWords.lang === 'pt' && ptWords.find === 'Encontrar boleia' && /fuso horário/.test(ptWords.zone),
+    `a browser in Portuguese gets the page in Portuguese: "${ptWords.find}", "${ptWords.zone}"`);
+  await pt.selectOption('#lang', 'fr');
+  await pt.fill('#from-place', 'aliados');
+  await pt.waitForSelector('#from-list li[role="option"]', { timeout: 10000 });
+  await pt.click('#from-list li >> nth=0');
+  await pt.fill('#to-place', 'campo alegre');
+  await pt.waitForSelector('#to-list li[role="option"]', { timeout: 10000 });
+  await pt.click('#to-list li >> nth=0');
+  await pt.fill('#s-depart', depart);
+  await pt.click('#search-form button[type="submit"]');
+  const fr = await pt.waitForSelector('#matches li .match-price', { timeout: 15000 }).then(() => true, () => false);
+  const frText = fr ? await pt.evaluate(() => ({ find: document.querySelector('#find > summary').textContent,
+    head: document.querySelector('#matches .match-head').textContent,
+    price: document.querySelector('#matches .match-price').textContent })) : {};
+  check(fr && frText.find === 'Trouver un trajet' && /^Offre n° \d+ · [a-zé]+\.? \d+ [a-zéû]+\.?,? 0?8:\d\d/.test(frText.head) &&
+    /\d,\d\d\s€ par place · .+ pour 1 place · \d places libres/.test(frText.price),
+    `switched to French: "${frText.find}", "${frText.head}", "${frText.price}"`);
+  check(ptErrors.length === 0, `[pt/fr] no console or page error${ptErrors.length ? ': ' + ptErrors.join(' | ') : ''}`);
+  await pt.screenshot({ path: join(work, 'page-fr.png') });
+  await pt.close();
 } catch (e) {
   check(false, `the test ran to its end: ${e.stack || e}`);
 } finally {

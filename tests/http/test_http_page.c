@@ -496,8 +496,8 @@ static void test_journey_link(void **state)
     char *js = slurp(PAGE "/app.js", &len), *html = slurp(PAGE "/index.html", &hlen);
     assert_non_null(js);
     assert_non_null(html);
-    static const char *const uses[] = {"URLSearchParams", "get('journey')", "get('from')",      "get('to')",
-                                       "get('at')",       "/v1/search",     "no longer offered"};
+    static const char *const uses[] = {"URLSearchParams", "get('journey')", "get('from')",  "get('to')",
+                                       "get('at')",       "/v1/search",     "t('link.gone'"};
     for (size_t i = 0; i < sizeof uses / sizeof *uses; i++)
         if (!strstr(js, uses[i]))
             fail_msg("app.js does not use %s: the map page cannot open a journey's link", uses[i]);

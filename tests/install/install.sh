@@ -22,7 +22,7 @@ cat "$work/out"
 grep -q "map page on http://127.0.0.1:[0-9]*/ (from $work/moved/share/covoit/page)" "$work/out" ||
   { echo "FAIL: the installed covoit does not serve its page from $work/moved/share/covoit/page"; exit 1; }
 port=$(sed -n 's|.*on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$work/out" | head -1)
-for path in / /static/app.js /static/leaflet/leaflet.js; do
+for path in / /static/app.js /static/i18n.js /static/leaflet/leaflet.js /static/protomaps/protomaps-leaflet.js; do
   code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port$path")
   [ "$code" = 200 ] || { echo "FAIL: GET $path answered $code"; exit 1; }
   echo "ok   GET $path: 200"

@@ -1,11 +1,14 @@
-/* app.js — the covoit map page: a route between two points, a carpool search, publishing an offer, all against
-   this server's own API (docs/API.md). Plain browser JavaScript, no build step; Leaflet (L) is loaded before it
-   from /static/leaflet/. The page asks nothing of any other host: its basemap is the tile server the operator
-   named (covoit serve --tile-url, given by /health); without one it outlines the area the graph covers. */
+/* app.js — the covoit map page: a route between two points, a carpool search, booking, my trips and my offers,
+   publishing an offer, all against this server's own API (docs/API.md). Plain browser JavaScript, no build step;
+   Leaflet (L), protomaps-leaflet and the page's words (i18n.js: t() and the local formats) are loaded before it.
+   The page asks nothing of any other host: its basemap is this server's vector tiles, or the tile server the
+   operator named (covoit serve --tile-url, given by /health); without either it outlines the area the graph
+   covers. */
 (function () {
   'use strict';
 
   var $ = function (id) { return document.getElementById(id); };
+  var I = window.covoitI18n, t = I.t, fmt = I.fmt;
   var map = L.map('map', { zoomControl: true });
   var ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors';
   map.attributionControl.addAttribution(ATTRIBUTION); /* the routes are OpenStreetMap data, tiles or not */
@@ -54,14 +57,31 @@
     box.hidden = !e;
   }
 
+  /* --- the page's language: chosen here (kept in this browser), else the browser's --- */
+
+  var rerenders = []; /* what to draw again in another language */
+  I.langs.forEach(function (l) {
+    var o = el('option', '', I.name(l));
+    o.value = l;
+    o.lang = l;
+    $('lang').appendChild(o);
+  });
+  $('lang').value = I.lang;
+  $('lang').addEventListener('change', function () {
+    I.set($('lang').value);
+    rerenders.forEach(function (f) { f(); });
+  });
+  I.apply();
+
+  /* on a phone the panel is a sheet at the bottom: its handle pulls it up to most of the screen and back */
+  $('sheet').addEventListener('click', function () {
+    var open = $('panel').classList.toggle('open');
+    $('sheet').setAttribute('aria-expanded', open ? 'true' : 'false');
+  });
+
   /* --- formatting --- */
 
-  function minutes(s) {
-    if (s < 60) return Math.round(s) + ' s';
-    var m = Math.round(s / 60);
-    return m < 60 ? m + ' min' : Math.floor(m / 60) + ' h ' + String(m % 60).padStart(2, '0');
-  }
-  function km(m) { return (m / 1000).toFixed(Math.abs(m) < 10000 ? 2 : 1) + ' km'; }
+  var minutes = fmt.minutes, km = fmt.km;
   function signed(text) { return text.charAt(0) === '-' ? '\u2212' + text.slice(1) : '+' + text; }
   /* fits the map to bounds, leaving room for the panel where it floats over the map's left side */
   function fit(bounds) {
@@ -70,7 +90,7 @@
     map.fitBounds(bounds, { paddingTopLeft: [wide ? panel.right + 10 : 20, 20],
       paddingBottomRight: [20, wide ? 20 : window.innerHeight - panel.top + 10] });
   }
-  function clock(iso) { return typeof iso === 'string' && iso.length >= 16 ? iso.slice(11, 16) : String(iso); }
+  function clock(iso) { return typeof iso === 'string' && iso.length >= 16 ? fmt.time(iso) : String(iso); }
   function lonlat(ll) { return [Number(ll.lng.toFixed(6)), Number(ll.lat.toFixed(6))]; }
   function latlng(p) { return [p[1], p[0]]; }
   function coords(points) { return points.map(function (p) { return p[0] + ',' + p[1]; }).join(';'); }
@@ -103,7 +123,7 @@
     var m = which === 'a' ? origin : destination;
     if (!m) {
       m = L.marker(ll, { draggable: true, icon: pinIcon(which === 'a' ? 'A' : 'B', which),
-        title: which === 'a' ? 'start' : 'destination', autoPan: true }).addTo(map);
+        title: t(which === 'a' ? 'legend.a' : 'legend.b'), autoPan: true, keyboard: true }).addTo(map);
       m.on('dragend', function () { nameField(which, m.getLatLng()); pointsChanged(); });
       if (which === 'a') origin = m; else destination = m;
     } else {
@@ -193,7 +213,7 @@
             list.appendChild(li);
           });
           if (!found.length) {
-            var none = el('li', '', 'No place by that name here.');
+            var none = el('li', '', t('place.none'));
             none.setAttribute('role', 'option');
             none.setAttribute('aria-disabled', 'true');
             list.appendChild(none);
@@ -206,7 +226,8 @@
           close();
           if (e.status === 503) {
             placesOn = false;
-            input.placeholder = 'no place index on this server: click the map';
+            input.removeAttribute('data-i18n-placeholder');
+            input.placeholder = t('place.noindex');
           } else {
             showError(e);
           }
@@ -250,19 +271,19 @@
     fieldOf('a').value = fieldOf('b').value = '';
     clearMatches();
     clearLink();
-    $('route-info').textContent = 'No route yet.';
+    $('route-info').textContent = t('route.none');
     showError(null);
   });
 
   function pointsChanged() {
     clearMatches();
     if (!origin || !destination) {
-      $('route-info').textContent = 'Now click the destination.';
+      $('route-info').textContent = t('route.next');
       return;
     }
     var seq = ++routeSeq;
     var pts = [lonlat(origin.getLatLng()), lonlat(destination.getLatLng())];
-    $('route-info').textContent = 'Routing…';
+    $('route-info').textContent = t('route.busy');
     api('GET', '/route/v1/driving/' + coords(pts) + '?overview=full&geometries=geojson').then(function (doc) {
       if (seq !== routeSeq) return; /* a newer drag has started its own request */
       var r = doc.routes[0];
@@ -274,14 +295,14 @@
       if (seq !== routeSeq) return;
       if (routeLine) map.removeLayer(routeLine);
       routeLine = null;
-      $('route-info').textContent = 'No route.';
+      $('route-info').textContent = t('route.failed');
       showError(e);
     });
   }
 
   function needPoints() {
     if (origin && destination) return true;
-    showError({ message: 'set the start (A) and the destination (B) on the map first' });
+    showError({ message: t('need.points') });
     return false;
   }
 
@@ -292,13 +313,16 @@
 
   /* --- find a ride: POST /v1/search --- */
 
-  var matches = [];
+  var matches = [];      /* the last search's matches, in the server's order (best first) */
+  var selected = null;   /* the offer id of the match drawn */
 
   function clearMatches() {
     matches = [];
+    selected = null;
     matchLayer.clearLayers();
     $('matches').textContent = '';
     $('search-info').textContent = '';
+    $('sort-label').hidden = true;
   }
 
   $('s-depart').value = tomorrowAt('08:00');
@@ -309,33 +333,34 @@
     runSearch($('s-depart').value);
   });
 
-  var searchSeq = 0;
+  var searchSeq = 0, lastDepart = null;
 
   /* POST /v1/search from A to B leaving at depart (the form's departure, or an exact ISO time), with the form's
-     seats and margin; lists the matches and draws offer `prefer`'s when it is among them, else the best.
-     Resolves with the matches, or null when there was no search or it failed (the error is shown). */
+     seats and margin, each match with the driver's route as the matcher plans it (geometry=true); lists the
+     matches and draws offer `prefer`'s when it is among them, else the best. Resolves with the matches, or null
+     when there was no search or it failed (the error is shown). */
   function runSearch(depart, prefer) {
     if (!needPoints()) return Promise.resolve(null);
     clearMatches();
     var seq = ++searchSeq;
+    lastDepart = depart;
     var body = {
       from: lonlat(origin.getLatLng()), to: lonlat(destination.getLatLng()),
       depart: depart, seats: Number($('s-seats').value)
     };
     var margin = optionalNumber($('s-margin'));
     if (margin !== undefined) body.margin_min = margin;
-    $('search-info').textContent = 'Searching…';
-    return api('POST', '/v1/search?limit=20', body).then(function (doc) {
+    $('search-info').textContent = t('searching');
+    return api('POST', '/v1/search?limit=20&geometry=true', body).then(function (doc) {
       if (seq !== searchSeq) return null; /* a newer search has started */
       showError(null);
-      matches = doc.matches || [];
-      $('search-info').textContent = matches.length ? matches.length + ' ride' + (matches.length > 1 ? 's' : '') +
-        ' found, best first:' : 'No ride found for this trip and time.';
-      matches.forEach(function (m, i) { $('matches').appendChild(matchItem(m, i)); });
-      nameMatches(matches, seq);
-      if (!matches.length) noRide(depart);
+      matches = (doc.matches || []).map(function (m) { m.seats = body.seats; return m; });
       var chosen = offerIndex(matches, prefer);
-      if (matches.length) selectMatch(chosen >= 0 ? chosen : 0);
+      selected = matches.length ? matches[chosen >= 0 ? chosen : 0].offer_id : null;
+      renderMatches();
+      if (selected !== null) selectMatch(selected);
+      if (window.matchMedia('(max-width: 600px)').matches) /* the results above the fold on a phone */
+        $('results').scrollIntoView({ block: 'start' });
       return matches;
     }).catch(function (e) {
       if (seq !== searchSeq) return null;
@@ -345,17 +370,36 @@
     });
   }
 
-  /* The place names of the first matches' pickups and drop-offs, filled in as they come. */
-  function nameMatches(list, seq) {
-    list.slice(0, 10).forEach(function (m, i) {
-      Promise.all([placeName(m.pickup.location), placeName(m.dropoff.location)]).then(function (n) {
-        var li = $('matches').children[i];
-        if (seq !== searchSeq || !li || (!n[0] && !n[1])) return;
-        li.querySelector('.match-places').textContent = 'pickup ' + (n[0] || 'on the road') + ', ' +
-          clock(m.pickup.time) + ' · drop-off ' + (n[1] || 'on the road') + ', ' + clock(m.dropoff.time);
-      });
-    });
+  /* The matches in the order chosen: best first (the server's), by pickup time, by price or by detour. */
+  function sorted() {
+    var by = $('sort').value;
+    var key = {
+      time: function (m) { return Date.parse(m.pickup.time); },
+      price: function (m) { return m.contribution.amount; },
+      detour: function (m) { return m.detour.duration; }
+    }[by];
+    var list = matches.map(function (m, i) { return { m: m, i: i }; });
+    if (key) list.sort(function (a, b) { return key(a.m) - key(b.m) || a.i - b.i; });
+    return list.map(function (x) { return x.m; });
   }
+
+  function renderMatches() {
+    var list = $('matches'), info = $('search-info');
+    list.textContent = '';
+    info.textContent = '';
+    if (lastDepart === null) return;
+    info.textContent = matches.length === 1 ? t('found.one') : matches.length ? t('found.many', { n: matches.length })
+      : t('found.none');
+    $('sort-label').hidden = matches.length < 2;
+    sorted().forEach(function (m) { list.appendChild(matchItem(m)); });
+    if (!matches.length) noRide(lastDepart);
+    markSelected();
+  }
+  $('sort').addEventListener('change', renderMatches);
+  rerenders.push(function () {
+    if (matches.length || lastDepart !== null && $('search-info').textContent) renderMatches();
+    if (selected !== null) selectMatch(selected);
+  });
 
   /* No ride: what to relax (an earlier or later time, a wider margin), each a search again; or keep the search as a
      request, which drivers' offers are matched against as they come (its matches: GET /v1/requests/ID/matches). */
@@ -369,18 +413,18 @@
         p2(d.getMinutes());
     };
     var row = el('div', 'relax');
-    row.appendChild(el('span', '', 'Try: '));
-    [['30 min earlier', function () { $('s-depart').value = shift(-30); runSearch($('s-depart').value); }],
-      ['30 min later', function () { $('s-depart').value = shift(30); runSearch($('s-depart').value); }],
-      ['a wider margin (45 min)', function () { $('s-margin').value = 45; runSearch($('s-depart').value); }]]
-      .forEach(function (t) {
-        var b = el('button', '', t[0]);
+    row.appendChild(el('span', '', t('relax.try') + ' '));
+    [['relax.earlier', function () { $('s-depart').value = shift(-30); runSearch($('s-depart').value); }],
+      ['relax.later', function () { $('s-depart').value = shift(30); runSearch($('s-depart').value); }],
+      ['relax.margin', function () { $('s-margin').value = 45; runSearch($('s-depart').value); }]]
+      .forEach(function (x) {
+        var b = el('button', '', t(x[0]));
         b.type = 'button';
-        b.addEventListener('click', t[1]);
+        b.addEventListener('click', x[1]);
         row.appendChild(b);
       });
     box.appendChild(row);
-    var save = el('button', 'save-request', 'Save this search as a request');
+    var save = el('button', 'save-request', t('save.request'));
     save.type = 'button';
     save.addEventListener('click', function () {
       var owner = me();
@@ -392,8 +436,7 @@
       save.disabled = true;
       api('POST', '/v1/requests', body).then(function (doc) {
         showError(null);
-        save.replaceWith(el('div', 'ok', 'Saved as request #' + doc.request.id + ' for ' + owner +
-          ': drivers\' offers are matched against it as they come.'));
+        save.replaceWith(el('div', 'ok', t('saved.request', { id: doc.request.id, who: owner })));
       }).catch(function (e) { save.disabled = false; showError(e); });
     });
     box.appendChild(save);
@@ -405,39 +448,134 @@
     return -1;
   }
 
-  function matchItem(m, i) {
+  /* The crow-flies metres from the passenger's own point (A or B) to where the driver takes them (P or D). */
+  function walk(marker, p) {
+    return marker ? Math.round(map.distance(marker.getLatLng(), latlng(p))) : 0;
+  }
+
+  /* What a result says: when, where (by name, filled in as the names come), the detour, the ride, the price per
+     seat and for the booking (a booking pays the contribution once, whatever its seats: docs/API.md), the seats
+     left, how far from the passenger's wish, and the walk to the pickup and from the drop-off when there is one. */
+  function matchItem(m) {
     var li = el('li');
-    var b = el('button');
+    li.dataset.offer = m.offer_id;
+    var b = el('button', 'match');
     b.type = 'button';
-    b.appendChild(el('div', 'match-head', 'Offer #' + m.offer_id + ' · pickup ' + clock(m.pickup.time) +
-      ' · drop-off ' + clock(m.dropoff.time)));
-    b.appendChild(el('div', 'match-line match-places', ''));
-    b.appendChild(el('div', 'match-line', 'detour ' + signed(minutes(m.detour.duration)) + ', ' +
-      signed(km(m.detour.distance)) +
-      ' (' + m.detour.percent.toFixed(0) + ' %) · ride ' + minutes(m.shared.duration) + ', ' + km(m.shared.distance)));
-    var c = m.contribution;
-    b.appendChild(el('div', 'match-line', 'contribution ' + c.amount.toFixed(2) + ' ' + c.currency +
-      ' (commission ' + c.commission + ') · ' + (m.time_mismatch ? minutes(m.time_mismatch) + ' from your time'
-        : 'on time')));
-    b.title = 'pickup ' + m.pickup.time + ', drop-off ' + m.dropoff.time;
-    b.addEventListener('click', function () { selectMatch(i); });
+    b.appendChild(el('div', 'match-head', t('match.head', { id: m.offer_id, date: fmt.when(m.pickup.time) })));
+    var places = el('div', 'match-line match-places', t('match.times', { pt: clock(m.pickup.time),
+      dt: clock(m.dropoff.time) }));
+    b.appendChild(places);
+    Promise.all([placeName(m.pickup.location), placeName(m.dropoff.location)]).then(function (n) {
+      if (n[0] || n[1])
+        places.textContent = t('match.places', { pickup: n[0] || t('on.road'), pt: clock(m.pickup.time),
+          dropoff: n[1] || t('on.road'), dt: clock(m.dropoff.time) });
+    });
+    b.appendChild(el('div', 'match-line', t('match.detour', { dur: signed(minutes(m.detour.duration)),
+      dist: signed(km(m.detour.distance)), pct: m.detour.percent.toFixed(0), rdur: minutes(m.shared.duration),
+      rdist: km(m.shared.distance) })));
+    var c = m.contribution, seats = m.seats || 1;
+    b.appendChild(el('div', 'match-line match-price', c.amount > 0
+      ? t('match.price', { seat: fmt.money(c.amount / seats, c.currency), total: fmt.money(c.amount, c.currency),
+        n: seats, left: m.seats_left })
+      : t('match.free', { left: m.seats_left })));
+    var when = m.time_mismatch ? t('match.when', { mis: minutes(m.time_mismatch) }) : t('match.ontime');
+    var wa = walk(origin, m.pickup.location), wb = walk(destination, m.dropoff.location);
+    if (wa > 25 || wb > 25) when += ' · ' + t('match.walk', { a: wa + ' m', b: wb + ' m' });
+    b.appendChild(el('div', 'match-line', when));
+    b.addEventListener('click', function () { selectMatch(m.offer_id); });
     li.appendChild(b);
-    var book = el('button', 'book', 'Book this ride');
+    var book = el('button', 'book', t('book'));
     book.type = 'button';
     book.addEventListener('click', function () { bookMatch(m, book); });
     li.appendChild(book);
     return li;
   }
 
-  /* --- booking and my trips: a request for this trip, then its booking on the offer (POST /v1/requests,
-     /v1/bookings); the bookings of the reference kept in this browser, both sides (GET /v1/bookings?owner=) --- */
+  function markSelected() {
+    Array.prototype.forEach.call($('matches').children, function (li) {
+      var on = Number(li.dataset.offer) === selected;
+      li.classList.toggle('selected', on);
+      var b = li.querySelector('button.match');
+      if (b) b.setAttribute('aria-pressed', on ? 'true' : 'false');
+    });
+  }
+
+  /* Draws the match of offer id: the driver's route with this passenger as the matcher plans it (the search's
+     geometry: origin, the stops of that date, pickup P, drop-off D, destination; its length and duration are the
+     match's driver_total), the pickup and drop-off, the driver's start and end. */
+  function selectMatch(id) {
+    var m = matches[offerIndex(matches, id)];
+    if (!m) return;
+    selected = id;
+    markSelected();
+    matchLayer.clearLayers();
+    var pick = m.pickup.location, drop = m.dropoff.location;
+    L.marker(latlng(pick), { icon: pinIcon('P', 'p'), title: t('pickup.at', { t: clock(m.pickup.time) }) })
+      .addTo(matchLayer).bindTooltip(t('pickup.at', { t: fmt.when(m.pickup.time) }));
+    L.marker(latlng(drop), { icon: pinIcon('D', 'd'), title: t('dropoff.at', { t: clock(m.dropoff.time) }) })
+      .addTo(matchLayer).bindTooltip(t('dropoff.at', { t: fmt.when(m.dropoff.time) }));
+    var g = m.route && m.route.geometry;
+    if (!g || !g.coordinates || g.coordinates.length < 2) {
+      fit(L.latLngBounds([latlng(pick), latlng(drop)]).pad(0.3));
+      $('search-info').textContent = t('route.only', { id: m.offer_id, why: 'no route' });
+      return;
+    }
+    var line = L.geoJSON(g, { style: { color: '#b36b00', weight: 5, opacity: 0.9, dashArray: '10 6' } })
+      .addTo(matchLayer);
+    var ends = [g.coordinates[0], g.coordinates[g.coordinates.length - 1]];
+    ['driver.start', 'driver.end'].forEach(function (k, i) {
+      L.circleMarker(latlng(ends[i]), { radius: 6, color: '#b36b00', fillOpacity: 1 }).addTo(matchLayer)
+        .bindTooltip(t(k));
+    });
+    fit(line.getBounds());
+    $('search-info').textContent = t('route.drawn', { id: m.offer_id, dur: minutes(m.driver_total.duration),
+      dist: km(m.driver_total.distance), detour: minutes(m.detour.duration) });
+  }
+
+  /* --- the legend of what the map shows --- */
+
+  var legend = L.control({ position: 'bottomright' });
+  legend.onAdd = function () {
+    var box = L.DomUtil.create('div', 'legend');
+    box.setAttribute('role', 'group');
+    return box;
+  };
+  legend.addTo(map);
+  function drawLegend() {
+    var box = legend.getContainer();
+    box.setAttribute('aria-label', t('legend.title'));
+    box.textContent = '';
+    var row = function (html, key) {
+      var r = el('div');
+      var k = el('span', 'key');
+      k.innerHTML = html; /* the page's own markup, no data */
+      k.setAttribute('aria-hidden', 'true');
+      r.appendChild(k);
+      r.appendChild(el('span', '', t(key)));
+      box.appendChild(r);
+    };
+    row('<b class="pin a">A</b>', 'legend.a');
+    row('<b class="pin b">B</b>', 'legend.b');
+    row('<b class="pin p">P</b>', 'legend.p');
+    row('<b class="pin d">D</b>', 'legend.d');
+    row('<i class="dot"></i>', 'legend.driver');
+    row('<i class="line yours"></i>', 'legend.yours');
+    row('<i class="line theirs"></i>', 'legend.theirs');
+  }
+  drawLegend();
+  rerenders.push(drawLegend);
+
+  /* --- booking, my trips and my offers: a request for this trip, then its booking on the offer (POST
+     /v1/requests, /v1/bookings); the bookings of the reference kept in this browser as a passenger (GET
+     /v1/bookings?owner=&as=passenger), its open offers with their passengers and seats (GET /v1/offers?owner=,
+     GET /v1/offers/ID) --- */
 
   var meInput = $('me');
   try { meInput.value = window.localStorage.getItem('covoit-owner') || ''; } catch (e) { /* storage off */ }
   meInput.addEventListener('change', function () {
     try { window.localStorage.setItem('covoit-owner', meInput.value.trim()); } catch (e) { /* storage off */ }
     if (!$('o-owner').value) $('o-owner').value = meInput.value.trim();
-    loadTrips();
+    loadMine();
   });
   if (meInput.value && !$('o-owner').value) $('o-owner').value = meInput.value;
   function me() {
@@ -445,7 +583,7 @@
     if (!v) {
       $('mine').open = true;
       meInput.focus();
-      showError({ message: 'give your reference under "My trips" first: your bookings are kept under it' });
+      showError({ message: t('need.me') });
     }
     return v;
   }
@@ -454,15 +592,15 @@
     var owner = me();
     if (!owner || !needPoints()) return;
     button.disabled = true;
-    var body = { from: lonlat(origin.getLatLng()), to: lonlat(destination.getLatLng()), depart: $('s-depart').value,
-      seats: Number($('s-seats').value), owner: owner };
+    var body = { from: lonlat(origin.getLatLng()), to: lonlat(destination.getLatLng()), depart: lastDepart || $('s-depart').value,
+      seats: m.seats || Number($('s-seats').value), owner: owner };
     var margin = optionalNumber($('s-margin'));
     if (margin !== undefined) body.margin_min = margin;
     api('POST', '/v1/requests', body).then(function (doc) {
       return api('POST', '/v1/bookings', { offer_id: m.offer_id, request_id: doc.request.id });
     }).then(function (doc) {
       showError(null);
-      button.textContent = 'Booked: waiting for the driver';
+      button.textContent = t('booked');
       $('mine').open = true;
       loadTrips();
       return doc;
@@ -472,34 +610,42 @@
     });
   }
 
-  function tripItem(b) {
+  function statusWord(status) {
+    var s = el('span', 'status-' + status, t('status.' + status));
+    s.dataset.status = status;
+    return s;
+  }
+
+  /* One booking, on the passenger's side or the driver's (under an offer): status, places, times, seats, price,
+     and what this side may do (the driver accepts or refuses a pending one; either cancels). */
+  function tripItem(b, side) {
     var li = el('li');
     li.dataset.booking = b.id;
     var head = el('div');
-    head.appendChild(el('span', '', (b.as === 'driver' ? 'Your passenger' : 'Your ride') + ' · booking #' + b.id +
-      ' · '));
-    head.appendChild(el('span', 'status-' + b.status, b.status));
+    head.appendChild(el('span', '', (side === 'driver' ? t('trip.passenger') : t('trip.ride')) + ' · ' +
+      t('trip.booking', { id: b.id }) + ' · '));
+    head.appendChild(statusWord(b.status));
     li.appendChild(head);
-    var line = el('div', 'match-line', 'pickup ' + clock(b.pickup.time) + ' · drop-off ' + clock(b.dropoff.time) +
-      ' · ' + b.seats + ' seat' + (b.seats > 1 ? 's' : '') + ' · ' +
-      (b.contribution ? b.contribution.amount.toFixed(2) + ' ' + b.contribution.currency + ' for the booking' : ''));
+    var price = b.contribution ? fmt.money(b.contribution.amount, b.contribution.currency) : '';
+    var text = function (n) {
+      return t('trip.line', { pickup: n[0] || t('on.road'), pt: fmt.when(b.pickup.time), dropoff: n[1] || t('on.road'),
+        dt: clock(b.dropoff.time), n: b.seats, price: price });
+    };
+    var line = el('div', 'match-line', text(['…', '…']));
     li.appendChild(line);
     Promise.all([placeName(b.pickup.location), placeName(b.dropoff.location)]).then(function (n) {
-      if (n[0] || n[1])
-        line.textContent = 'pickup ' + (n[0] || 'on the road') + ', ' + clock(b.pickup.time) + ' · drop-off ' +
-          (n[1] || 'on the road') + ', ' + clock(b.dropoff.time) + ' · ' + b.seats + ' seat' +
-          (b.seats > 1 ? 's' : '') + (b.contribution ? ' · ' + b.contribution.amount.toFixed(2) + ' ' +
-          b.contribution.currency + ' for the booking' : '');
+      line.textContent = text(n);
     });
     var actions = [];
-    if (b.as === 'driver' && b.status === 'pending') actions.push(['accept', 'Accept'], ['refuse', 'Refuse']);
-    if (b.status === 'pending' || b.status === 'accepted') actions.push(['cancel', 'Cancel']);
+    if (side === 'driver' && b.status === 'pending') actions.push(['accept', 'accept'], ['refuse', 'refuse']);
+    if (b.status === 'pending' || b.status === 'accepted') actions.push(['cancel', 'cancel']);
     actions.forEach(function (a) {
-      var btn = el('button', '', a[1]);
+      var btn = el('button', '', t(a[1]));
       btn.type = 'button';
+      btn.dataset.action = a[0];
       btn.addEventListener('click', function () {
         btn.disabled = true;
-        api('POST', '/v1/bookings/' + b.id + '/' + a[0]).then(function () { showError(null); loadTrips(); },
+        api('POST', '/v1/bookings/' + b.id + '/' + a[0]).then(function () { showError(null); loadMine(); },
           function (e) { btn.disabled = false; showError(e); });
       });
       li.appendChild(btn);
@@ -511,89 +657,110 @@
   function loadTrips() {
     var owner = meInput.value.trim(), list = $('my-trips'), seq = ++tripsSeq;
     if (!owner) { list.textContent = ''; return; }
-    api('GET', '/v1/bookings?owner=' + encodeURIComponent(owner)).then(function (doc) {
+    api('GET', '/v1/bookings?as=passenger&owner=' + encodeURIComponent(owner)).then(function (doc) {
       if (seq !== tripsSeq) return;
       list.textContent = '';
-      doc.bookings.forEach(function (b) { list.appendChild(tripItem(b)); });
-      if (!doc.bookings.length) list.appendChild(el('li', '', 'No booking yet for ' + owner + '.'));
+      doc.bookings.forEach(function (b) { list.appendChild(tripItem(b, 'passenger')); });
+      if (!doc.bookings.length) list.appendChild(el('li', '', t('mine.none', { who: owner })));
     }).catch(function (e) {
       if (seq === tripsSeq) showError(e);
     });
   }
-  $('refresh-trips').addEventListener('click', loadTrips);
-  if (meInput.value) loadTrips();
 
-  var selectSeq = 0;
+  /* When an offer goes: once, or every week on its days between two dates. */
+  function offerWhen(s) {
+    return s.type === 'regular'
+      ? t('offer.every', { days: fmt.weekdays(s.weekdays), time: s.time, first: fmt.day(s.first_date),
+        last: fmt.day(s.last_date) })
+      : fmt.when(s.depart);
+  }
 
-  /* Draws match i: its pickup and drop-off, and the driver's route with this passenger. The route is the offer's
-     stops (GET /v1/offers/ID) with the pickup and drop-off inserted where they add the least time (one /table),
-     as the matcher inserts them; when the offer cannot be read (another client's, in auth mode) only the two
-     points are drawn. */
-  function selectMatch(i) {
-    var m = matches[i];
-    var seq = ++selectSeq;
-    Array.prototype.forEach.call($('matches').children, function (li, k) {
-      li.classList.toggle('selected', k === i);
-    });
-    matchLayer.clearLayers();
-    var pick = m.pickup.location, drop = m.dropoff.location;
-    L.marker(latlng(pick), { icon: pinIcon('P', 'p'), title: 'pickup ' + m.pickup.time }).addTo(matchLayer)
-      .bindTooltip('pickup ' + clock(m.pickup.time));
-    L.marker(latlng(drop), { icon: pinIcon('D', 'd'), title: 'drop-off ' + m.dropoff.time }).addTo(matchLayer)
-      .bindTooltip('drop-off ' + clock(m.dropoff.time));
-    api('GET', '/v1/offers/' + m.offer_id).then(function (doc) {
-      var stops = (doc.offer.stops || []).map(function (s) { return s.location; });
-      if (stops.length < 2) stops = [doc.offer.from].concat(doc.offer.vias || [], [doc.offer.to]);
-      return insertionOrder(stops, pick, drop).then(function (order) {
-        return api('GET', '/route/v1/driving/' + coords(order) + '?overview=full&geometries=geojson')
-          .then(function (r) { return { offer: doc.offer, order: order, route: r.routes[0] }; });
+  /* One of my offers: when, seats, the seats left on the dates where some are taken, its passengers (bookings)
+     with what the driver may do, and cancelling it. */
+  function offerItem(o) {
+    var li = el('li');
+    li.dataset.offer = o.id;
+    var head = el('div', 'match-head', t('offer.head', { id: o.id, when: offerWhen(o.schedule) }) + ' · ');
+    head.appendChild(statusWord(o.status));
+    li.appendChild(head);
+    li.appendChild(el('div', 'match-line', t('offer.seats', { n: o.seats, dur: minutes(o.direct.duration),
+      dist: km(o.direct.distance) })));
+    var left = o.seats_left || [];
+    var seatsLine = el('div', 'match-line seats-left', left.length
+      ? t('offer.left', { n: o.seats, list: left.map(function (d) { return fmt.day(d.date) + ': ' + d.seats_left; })
+        .join(', ') })
+      : t('offer.allfree', { n: o.seats }));
+    li.appendChild(seatsLine);
+    var bookings = (o.bookings || []).filter(function (b) { return b.status !== 'superseded'; });
+    if (bookings.length) {
+      li.appendChild(el('div', 'match-line', t('offer.passengers')));
+      var ul = el('ul', 'passengers');
+      bookings.forEach(function (b) { ul.appendChild(tripItem(b, 'driver')); });
+      li.appendChild(ul);
+    }
+    if (o.status === 'open') {
+      var cancel = el('button', 'cancel-offer', t('cancel.offer'));
+      cancel.type = 'button';
+      cancel.addEventListener('click', function () {
+        cancel.disabled = true;
+        api('POST', '/v1/offers/' + o.id + '/cancel').then(function () { showError(null); loadMine(); },
+          function (e) { cancel.disabled = false; showError(e); });
       });
-    }).then(function (res) {
-      if (seq !== selectSeq) return;
-      var line = L.geoJSON(res.route.geometry, { style: { color: '#f0a020', weight: 5, opacity: 0.85,
-        dashArray: '10 6' } }).addTo(matchLayer);
-      L.circleMarker(latlng(res.order[0]), { radius: 6, color: '#f0a020', fillOpacity: 1 }).addTo(matchLayer)
-        .bindTooltip("driver's start");
-      L.circleMarker(latlng(res.order[res.order.length - 1]), { radius: 6, color: '#f0a020', fillOpacity: 1 })
-        .addTo(matchLayer).bindTooltip("driver's destination");
-      fit(line.getBounds());
-      $('search-info').textContent = 'Offer #' + m.offer_id + ": the driver's route with you (dashed): " +
-        minutes(res.route.duration) + ', ' + km(res.route.distance) + ', of which ' +
-        minutes(m.detour.duration) + ' of detour to take you.';
+      li.appendChild(cancel);
+    }
+    return li;
+  }
+
+  var offersSeq = 0;
+  function loadOffers() {
+    var owner = meInput.value.trim(), list = $('my-offers'), seq = ++offersSeq;
+    if (!owner) { list.textContent = ''; return; }
+    api('GET', '/v1/offers?owner=' + encodeURIComponent(owner)).then(function (doc) {
+      return Promise.all(doc.offers.map(function (o) {
+        return api('GET', '/v1/offers/' + o.id).then(function (d) { return d.offer; });
+      }));
+    }).then(function (offers) {
+      if (seq !== offersSeq) return;
+      list.textContent = '';
+      offers.forEach(function (o) { list.appendChild(offerItem(o)); });
+      if (!offers.length) list.appendChild(el('li', '', t('offers.none', { who: owner })));
+      else $('my-offers-box').open = true;
     }).catch(function (e) {
-      if (seq !== selectSeq) return;
-      fit(L.latLngBounds([latlng(pick), latlng(drop)]).pad(0.3));
-      $('search-info').textContent = "Offer #" + m.offer_id + ": pickup and drop-off shown; the driver's route " +
-        'cannot be shown (' + e.message + ').';
+      if (seq === offersSeq) showError(e);
     });
   }
 
-  /* The stops with pickup and drop-off inserted at the legs (i <= j) that add the least driving time. */
-  function insertionOrder(stops, pick, drop) {
-    var pts = stops.concat([pick, drop]);
-    var n = stops.length, P = n, D = n + 1;
-    return api('GET', '/table/v1/driving/' + coords(pts) + '?skip_waypoints=true').then(function (doc) {
-      var t = doc.durations;
-      var c = function (a, b) { return t[a][b] === null ? Infinity : t[a][b]; };
-      var best = Infinity, bi = 0, bj = 0;
-      for (var i = 0; i + 1 < n; i++) {
-        for (var j = i; j + 1 < n; j++) {
-          var add = i === j ? c(i, P) + c(P, D) + c(D, i + 1) - c(i, i + 1)
-            : c(i, P) + c(P, i + 1) - c(i, i + 1) + c(j, D) + c(D, j + 1) - c(j, j + 1);
-          if (add < best) { best = add; bi = i; bj = j; }
-        }
-      }
-      var order = [];
-      for (var k = 0; k < n; k++) {
-        order.push(stops[k]);
-        if (k === bi) order.push(pick);
-        if (k === bj) order.push(drop);
-      }
-      return order;
-    });
+  function loadMine() {
+    loadTrips();
+    loadOffers();
   }
+  $('refresh-trips').addEventListener('click', loadTrips);
+  $('refresh-offers').addEventListener('click', function () {
+    if (me()) loadOffers();
+  });
+  if (meInput.value) loadMine();
+  rerenders.push(function () { if (meInput.value.trim()) loadMine(); });
 
   /* --- offer a ride: POST /v1/offers --- */
+
+  /* the days of the week, in the page's language (Monday first) */
+  function drawDays() {
+    var box = $('o-days'), was = {};
+    Array.prototype.forEach.call(box.querySelectorAll('input'), function (c) { was[c.value] = c.checked; });
+    box.textContent = '';
+    ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'].forEach(function (d, i) {
+      var label = el('label', 'day');
+      var c = el('input');
+      c.type = 'checkbox';
+      c.value = d;
+      c.checked = d in was ? was[d] : i < 5;
+      label.appendChild(c);
+      label.appendChild(document.createTextNode(' ' + fmt.weekdays(d)));
+      box.appendChild(label);
+    });
+  }
+  drawDays();
+  rerenders.push(drawDays);
 
   /* punctual, or every week on some days between two dates (a commute) */
   $('o-regular').addEventListener('change', function () {
@@ -619,7 +786,7 @@
     if ($('o-regular').checked) {
       var days = Array.prototype.filter.call($('o-weekly').querySelectorAll('input[type="checkbox"]'),
         function (c) { return c.checked; }).map(function (c) { return c.value; });
-      if (!days.length) { showError({ message: 'pick at least one day of the week' }); return; }
+      if (!days.length) { showError({ message: t('need.day') }); return; }
       body.depart = { weekdays: days.join(','), time: $('o-time').value }; /* docs/API.md, trip fields */
       if ($('o-first').value) body.depart.first_date = $('o-first').value;
       if ($('o-last').value) body.depart.last_date = $('o-last').value;
@@ -628,19 +795,22 @@
     }
     var margin = optionalNumber($('o-margin'));
     if (margin !== undefined) body.margin_min = margin;
-    $('offer-info').textContent = 'Publishing…';
+    $('offer-info').textContent = t('publishing');
     api('POST', '/v1/offers', body).then(function (doc) {
       showError(null);
       var o = doc.offer;
       var info = $('offer-info');
       info.textContent = '';
-      var when = o.schedule.type === 'regular'
-        ? 'every ' + o.schedule.weekdays + ' at ' + o.schedule.time + ' from ' + o.schedule.first_date + ' to ' +
-          o.schedule.last_date
-        : 'departs ' + o.schedule.depart;
-      info.appendChild(el('div', 'ok', 'Offer #' + o.id + ' published for ' + o.owner + ': ' + o.seats +
-        ' seat' + (o.seats > 1 ? 's' : '') + ', ' + when + ', route ' +
-        minutes(o.direct.duration) + ', ' + km(o.direct.distance) + '.'));
+      var s = o.schedule;
+      var when = s.type === 'regular'
+        ? t('published.every', { days: fmt.weekdays(s.weekdays), time: s.time, first: fmt.day(s.first_date),
+          last: fmt.day(s.last_date) })
+        : t('published.once', { date: fmt.when(s.depart) });
+      var done = el('div', 'ok', t('published', { id: o.id, who: o.owner, n: o.seats, when: when,
+        dur: minutes(o.direct.duration), dist: km(o.direct.distance) }));
+      done.dataset.schedule = s.type === 'regular' ? s.weekdays + ' ' + s.time : s.depart;
+      info.appendChild(done);
+      if (o.owner === meInput.value.trim()) loadOffers();
     }).catch(function (e) {
       $('offer-info').textContent = '';
       showError(e);
@@ -695,40 +865,37 @@
     var raw = p.get('journey');
     if (raw === null) {
       if (p.has('from') || p.has('to') || p.has('at'))
-        linkNote('This link names no journey (journey=…): its from, to and at are ignored.', true);
+        linkNote(t('link.nojourney'), true);
       return null;
     }
     var m = JOURNEY_ID.exec(raw), day = null;
     if (m && m[3]) {
-      var t = Date.UTC(Number(m[3]), Number(m[4]) - 1, Number(m[5]));
+      var ts = Date.UTC(Number(m[3]), Number(m[4]) - 1, Number(m[5]));
       day = m[3] + '-' + m[4] + '-' + m[5];
-      if (isNaN(t) || new Date(t).toISOString().slice(0, 10) !== day) m = null; /* 2030-02-31 and the like */
+      if (isNaN(ts) || new Date(ts).toISOString().slice(0, 10) !== day) m = null; /* 2030-02-31 and the like */
     }
     if (!m) {
-      linkNote('The link names the journey ' + quoted(raw) + ', which is none this page knows (offer-N-YYYY-MM-DD, ' +
-        'offer-N, request-N-YYYY-MM-DD or request-N): the link is ignored.', true);
+      linkNote(t('link.unknown', { id: quoted(raw) }), true);
       return null;
     }
     var link = { kind: m[1], id: Number(m[2]), day: day, from: readPoint(p.get('from')), to: readPoint(p.get('to')),
       at: null };
-    var what = (link.kind === 'offer' ? 'offer #' : 'request #') + link.id;
+    var what = link.kind === 'offer' ? t('link.offer', { id: link.id }) : '#' + link.id;
     var at = p.get('at');
     if (at !== null) {
       if (/^[0-9]{1,11}$/.test(at) && Number(at) > 0) link.at = Number(at);
-      else linkNote('The time in the link (at=' + quoted(at) + ', UNIX seconds expected) is ignored.', true);
+      else linkNote(t('link.badtime', { at: quoted(at) }), true);
     }
     if (link.at !== null && day && Math.abs(link.at * 1000 - (Date.parse(day) + DAY_MS / 2)) > DAY_MS) {
-      linkNote('The time in the link is not on the journey\'s date, ' + day + ': the date is kept, the time ignored.',
-        true);
+      linkNote(t('link.offday', { day: fmt.day(day) }), true);
       link.at = null;
     }
     var bad = [];
-    if (!link.from) bad.push('pickup (from=' + quoted(p.get('from') || '') + ')');
-    if (!link.to) bad.push('drop-off (to=' + quoted(p.get('to') || '') + ')');
-    if (!bad.length && link.from[0] === link.to[0] && link.from[1] === link.to[1]) bad.push('drop-off (the pickup)');
+    if (!link.from) bad.push(t('link.pickup', { v: quoted(p.get('from') || '') }));
+    if (!link.to) bad.push(t('link.dropoff', { v: quoted(p.get('to') || '') }));
+    if (!bad.length && link.from[0] === link.to[0] && link.from[1] === link.to[1]) bad.push(t('link.same'));
     if (bad.length) {
-      linkNote('The link to ' + what + ' has no usable ' + bad.join(' or ') + ' (LON,LAT expected): it is ignored; ' +
-        'set the start and destination on the map and search.', true);
+      linkNote(t('link.badpoints', { what: what, bad: bad.join(t('link.or')) }), true);
       return null;
     }
     return link;
@@ -742,30 +909,28 @@
       if (!link) return;
       var area = box ? L.latLngBounds(box).pad(0.05) : null;
       if (area && !(area.contains(latlng(link.from)) && area.contains(latlng(link.to)))) {
-        linkNote('The link\'s pickup or drop-off is outside the area this server covers: the link is ignored.', true);
+        linkNote(t('link.outside'), true);
         return;
       }
       if (link.kind === 'request') openRequest(link);
       else openOffer(link).catch(showError);
     } catch (e) { /* never leave the page half-opened on an exception */
-      linkNote('The link could not be opened (' + e.message + ').', true);
+      linkNote(t('link.failed', { why: e.message }), true);
     }
   }
 
   /* A passenger looking for a driver: their pickup and drop-off and the time; none of it is a ride. */
   function openRequest(link) {
     var when = link.at === null ? null : new Date(link.at * 1000);
-    var text = when ? when.toLocaleString([], { weekday: 'short', day: 'numeric', month: 'short', year: 'numeric',
-      hour: '2-digit', minute: '2-digit', timeZoneName: 'short' }) : null;
-    L.marker(latlng(link.from), { icon: pinIcon('P', 'p'), title: "the passenger's pickup" }).addTo(linkLayer)
-      .bindTooltip("passenger's pickup" + (text ? ', ' + text : ''));
-    L.marker(latlng(link.to), { icon: pinIcon('D', 'd'), title: "the passenger's drop-off" }).addTo(linkLayer)
-      .bindTooltip("passenger's drop-off");
+    var text = when ? fmt.when(when.toISOString()) : null;
+    L.marker(latlng(link.from), { icon: pinIcon('P', 'p'), title: t('pin.pickup') }).addTo(linkLayer)
+      .bindTooltip(t('pin.pickup') + (text ? ', ' + text : ''));
+    L.marker(latlng(link.to), { icon: pinIcon('D', 'd'), title: t('pin.dropoff') }).addTo(linkLayer)
+      .bindTooltip(t('pin.dropoff'));
     fit(L.latLngBounds([latlng(link.from), latlng(link.to)]).pad(0.3));
-    linkNote('Request #' + link.id + ': a passenger looking for a driver, ' + (text ? 'to be picked up at P on ' + text
-      : 'to be picked up at P every week' + (link.day ? ' (this time on ' + link.day + ')' : '')) + ', dropped off at ' +
-      'D. This is no ride offer: a driver who passes by can offer one (Offer a ride, below).');
-    if (when && when.getTime() < Date.now()) linkNote('That time has passed.', true);
+    linkNote(t('link.request', { id: link.id, when: text ? t('link.request.on', { t: text })
+      : link.day ? t('link.request.weeklyday', { day: fmt.day(link.day) }) : t('link.request.weekly') }));
+    if (when && when.getTime() < Date.now()) linkNote(t('link.passed'), true);
     $('offer').open = true;
   }
 
@@ -773,13 +938,14 @@
   function openOffer(link) {
     setPoint('a', latlng(link.from));
     setPoint('b', latlng(link.to));
-    var what = 'offer #' + link.id + (link.day ? ' on ' + link.day : ' (a weekly trip)');
+    var what = link.day ? t('link.offerday', { id: link.id, day: fmt.day(link.day) })
+      : t('link.offerweekly', { id: link.id });
     if (link.at !== null) {
       /* the field shows the browser's clock until the server's answer tells its own zone; the search itself asks
          for the exact instant */
       $('s-depart').value = fieldValue(link.at * 1000, -new Date(link.at * 1000).getTimezoneOffset());
       if (link.at * 1000 < Date.now() - 15 * 60000) {
-        linkNote('You followed a link to ' + what + ': that journey has passed. Set a new departure and search.', true);
+        linkNote(t('link.passedoffer', { what: what }), true);
         return Promise.resolve();
       }
       return searchLink(link, what, new Date(link.at * 1000).toISOString().replace(/\.[0-9]+Z$/, 'Z'));
@@ -791,11 +957,10 @@
   }
 
   function searchLink(link, what, depart) {
-    linkNote('You followed a link to ' + what + ': A and B are its pickup and drop-off, and the search below ' +
-      'finds it.');
+    linkNote(t('link.searching', { what: what }));
     return runSearch(depart, link.id).then(function (found) {
       if (!found) {
-        linkNote('The search failed (see the message below).', true);
+        linkNote(t('link.searchfailed'), true);
         return;
       }
       if (link.at !== null && found.length) {
@@ -803,11 +968,9 @@
         if (off !== null) $('s-depart').value = fieldValue(link.at * 1000, off);
       }
       if (offerIndex(found, link.id) >= 0)
-        linkNote('Offer #' + link.id + ' is the highlighted ride: its pickup P, drop-off D and the driver\'s route.');
-      else
-        linkNote('This journey is no longer offered: offer #' + link.id + ' is cancelled, full, or no longer fits ' +
-          'this trip. ' + (found.length ? 'Other rides for the same trip are listed below.' : 'No other ride ' +
-          'fits this trip at this time either.'), true);
+        linkNote(t('link.found', { id: link.id }));
+      else /* the journey is no longer offered */
+        linkNote(t('link.gone', { id: link.id }) + ' ' + t(found.length ? 'link.others' : 'link.noothers'), true);
     });
   }
 
@@ -829,8 +992,7 @@
         return fieldValue(Date.parse(start + ':00Z') + Math.round(r.routes[0].duration / 60) * 60000, 0);
       }, function () { return start; });
     }).catch(function (e) {
-      linkNote('The link gives no time and the timetable of offer #' + link.id + ' cannot be read (' + e.message +
-        '): the search is for ' + fallback.replace('T', ' at ') + '; change the departure and search again.', true);
+      linkNote(t('link.notime', { id: link.id, why: e.message, when: fallback.replace('T', ' ') }), true);
       return fallback;
     });
   }
@@ -888,6 +1050,7 @@
 
   api('GET', '/health').then(function (doc) {
     var g = doc.graph || {}, page = doc.page || {}, tiles = page.tiles, vt = page.vector_tiles;
+    if (doc.time_zone) I.setZone(doc.time_zone); /* every date and time on the page is the server's */
     var box = g.bbox && g.bbox.length === 4 ? [[g.bbox[1], g.bbox[0]], [g.bbox[3], g.bbox[2]]] : null;
     if (vt && window.protomapsL)
       window.covoit.basemap = vectorBasemap(vt);
@@ -897,14 +1060,18 @@
       L.rectangle(box, { color: '#555', weight: 1, fill: false, dashArray: '4 4' }).addTo(map);
     if (box)
       fit(box);
-    $('status').textContent = 'Graph ' + (g.source || '?') + (g.osm_timestamp ? ' (OSM data of ' +
-      g.osm_timestamp.slice(0, 10) + ')' : '') + ' · ' + (g.nodes || 0).toLocaleString() + ' junctions' +
-      (vt ? ' · map tiles of this server' : tiles ? '' :
-        ' · no basemap (covoit serve --tiles FILE.mbtiles, made by scripts/run.sh, or --tile-url)');
+    var status = function () {
+      $('status').textContent = t('status.graph', { src: g.source || '?', n: fmt.integer(g.nodes || 0),
+        date: g.osm_timestamp ? t('status.osm', { d: fmt.day(g.osm_timestamp.slice(0, 10)) }) : '' }) +
+        (vt ? t('status.tiles') : tiles ? '' : t('status.notiles'));
+    };
+    status();
+    rerenders.push(status);
+    $('status').dataset.ready = 'true';
     return box;
   }).catch(function (e) {
     map.setView([0, 0], 2);
-    $('status').textContent = 'The server did not answer /health.';
+    $('status').textContent = t('status.nohealth');
     showError(e);
     return null;
   }).then(openLink);
