@@ -31,9 +31,10 @@ int web_need_scope(web_req *r, unsigned scope)
 int web_authenticate(web_req *r, web_ratelimit *rl, const struct sockaddr *addr, const char *x_api_key,
                      const char *authorization)
 {
-    /* the map page needs no key (its API calls do), nor the health checks, the interoperability standard's too */
+    /* the map page and its basemap need no key (its API calls do): the tiles are OpenStreetMap data that a renderer
+       fetches without headers; nor the health checks, the interoperability standard's too */
     if (!strcmp(r->path, "/health") || !strcmp(r->path, "/metrics") || !strcmp(r->path, "/") ||
-        !strncmp(r->path, "/static/", 8) || !strcmp(r->path, "/stdcov/v1/status"))
+        !strncmp(r->path, "/static/", 8) || !strncmp(r->path, "/tiles/", 7) || !strcmp(r->path, "/stdcov/v1/status"))
         return 0;
     r->auth = 1;
     char name[CV_OWNER_MAX + 4] = "a:?";

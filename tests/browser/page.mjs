@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { chromiumPath } from './chromium.mjs';
 
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
@@ -25,6 +26,7 @@ if (!work) {
   console.error('usage: node page.mjs COVOIT_BIN PORTO_PBF WORK_DIR');
   process.exit(2);
 }
+const chromePath = chromiumPath('browser_page');
 const failures = [];
 function check(ok, what) {
   if (!ok) failures.push(what);
@@ -44,20 +46,26 @@ if (!existsSync(graph + '.mbtiles'))
 const db = join(work, 'page_trips.db');
 rmSync(db, { force: true });
 
-// the server, on a free port it names on its first line
-const server = spawn(covoit, ['serve', '--graph', graph, '--db', db, '--listen', '127.0.0.1:0', '--threads', '2'],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
-const base = await new Promise((resolve, reject) => {
-  let out = '';
-  const timer = setTimeout(() => reject(new Error(`covoit serve said: ${out}`)), 60000);
-  server.stdout.on('data', (d) => {
-    out += d;
-    const m = out.match(/on (http:\/\/127\.0\.0\.1:\d+)\//);
-    if (m) { clearTimeout(timer); resolve(m[1]); }
+// a server on the trip database dbPath, on a free port it names on its first line
+const servers = [];
+async function startServer(dbPath) {
+  const proc = spawn(covoit, ['serve', '--graph', graph, '--db', dbPath, '--listen', '127.0.0.1:0', '--threads', '2'],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  servers.push(proc);
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`covoit serve said: ${out}`)), 60000);
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/on (http:\/\/127\.0\.0\.1:\d+)\//);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+    proc.on('exit', (code) => reject(new Error(`covoit serve exited (${code}): ${out}`)));
   });
-  server.on('exit', (code) => reject(new Error(`covoit serve exited (${code}): ${out}`)));
-});
-server.stdout.resume();
+  proc.stdout.resume();
+  return url;
+}
+const base = await startServer(db);
 let browser;
 try {
   const get = async (path) => (await fetch(base + path)).json();
@@ -81,7 +89,7 @@ try {
       .map((v) => `${v.id}: ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
   };
 
-  browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+  browser = await chromium.launch({ executablePath: chromePath, args: ['--no-sandbox'] });
   for (const view of [{ name: 'desktop', width: 1280, height: 800 }, { name: 'mobile', width: 390, height: 844 }]) {
     const page = await browser.newPage({ viewport: { width: view.width, height: view.height }, locale: 'en-GB' });
     const errors = [], outside = [], tiles = [];
@@ -304,11 +312,71 @@ try {
   check(ptErrors.length === 0, `[pt/fr] no console or page error${ptErrors.length ? ': ' + ptErrors.join(' | ') : ''}`);
   await pt.screenshot({ path: join(work, 'page-fr.png') });
   await pt.close();
+
+  // with API keys on: each side types its key once; the driver publishes from the page, the passenger books, the
+  // driver accepts; the basemap still draws (tiles need no key)
+  const kdb = join(work, 'page_keys.db');
+  rmSync(kdb, { force: true });
+  const key = (client) => JSON.parse(execFileSync(covoit, ['key', 'add', '--db', kdb, '--client', client, '--scopes',
+    'routing,search,trips'], { encoding: 'utf8' })).secret;
+  const riderKey = key('riders'), driverKey = key('drivers');
+  const kbase = await startServer(kdb);
+  const side = async (secret, who) => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+    const p = await ctx.newPage();
+    p.errors = [];
+    p.outside = [];
+    p.on('pageerror', (e) => p.errors.push(String(e)));
+    p.on('console', (m) => { if (m.type() === 'error') p.errors.push(m.text()); });
+    p.on('request', (q) => { if (!q.url().startsWith(kbase)) p.outside.push(q.url()); });
+    await p.goto(kbase + '/');
+    await p.waitForFunction(() => document.getElementById('status').dataset.ready, null, { timeout: 20000 });
+    await p.click('#key-form >> xpath=.. >> summary');
+    await p.fill('#key', secret);
+    await p.dispatchEvent('#key', 'change');
+    await p.fill('#me', who);
+    await p.dispatchEvent('#me', 'change');
+    for (const [field, q] of [['#from-place', 'aliados'], ['#to-place', 'campo alegre']]) {
+      await p.fill(field, q);
+      await p.waitForSelector(field.replace('place', 'list') + ' li[role="option"]', { timeout: 10000 });
+      await p.click(field.replace('place', 'list') + ' li >> nth=0');
+    }
+    await p.waitForFunction(() => / min| s /.test(document.getElementById('route-info').textContent), null, { timeout: 15000 });
+    return { ctx, p };
+  };
+  const drvK = await side(driverKey, 'driver-k');
+  await drvK.p.click('#offer > summary');
+  await drvK.p.fill('#o-depart', depart);
+  await drvK.p.click('#offer-form button[type="submit"]');
+  const kOffer = await drvK.p.waitForSelector('#offer-info .ok', { timeout: 15000 }).then(() => true, () => false);
+  const kSaid = kOffer ? await drvK.p.textContent('#offer-info .ok') : await drvK.p.textContent('#error');
+  check(kOffer && /for drivers:driver-k/.test(kSaid), `[keys] the driver publishes with their key: "${kSaid}"`);
+  const rideK = await side(riderKey, 'rider-k');
+  await rideK.p.fill('#s-depart', depart);
+  await rideK.p.click('#search-form button[type="submit"]');
+  const kFound = await rideK.p.waitForSelector('#matches li button.book', { timeout: 15000 }).then(() => true, () => false);
+  if (kFound) await rideK.p.click('#matches li >> nth=0 >> button.book');
+  const kPending = kFound && await rideK.p.waitForSelector('#my-trips .status-pending', { timeout: 15000 }).then(() => true, () => false);
+  check(kPending, `[keys] the passenger finds the ride and books it with their key: "${(await rideK.p.textContent('#my-trips')).trim().slice(0, 120)}"${kFound ? '' : ' ' + await rideK.p.textContent('#error')}`);
+  if (!await drvK.p.evaluate(() => document.getElementById('my-offers-box').open)) await drvK.p.click('#my-offers-box > summary');
+  await drvK.p.click('#refresh-offers');
+  const kAccept = await drvK.p.waitForSelector('#my-offers button[data-action="accept"]', { timeout: 15000 }).then((b) => b, () => null);
+  if (kAccept) await kAccept.click();
+  const kDone = kAccept && await drvK.p.waitForSelector('#my-offers .status-accepted', { timeout: 15000 }).then(() => true, () => false);
+  await rideK.p.click('#refresh-trips');
+  const kSeen = kDone && await rideK.p.waitForSelector('#my-trips .status-accepted', { timeout: 15000 }).then(() => true, () => false);
+  check(kDone && kSeen, '[keys] the driver accepts it, the passenger sees it accepted');
+  const kTiles = await rideK.p.evaluate(() => document.querySelectorAll('.leaflet-tile-pane canvas.leaflet-tile-loaded').length);
+  const kErr = [...drvK.p.errors, ...rideK.p.errors], kOut = [...drvK.p.outside, ...rideK.p.outside];
+  check(kTiles > 0 && kErr.length === 0 && kOut.length === 0, `[keys] the basemap draws (${kTiles} tiles), no error` +
+    `${kErr.length ? ': ' + kErr.join(' | ') : ''}, no other host${kOut.length ? ': ' + kOut.join(' ') : ''}`);
+  await drvK.ctx.close();
+  await rideK.ctx.close();
 } catch (e) {
   check(false, `the test ran to its end: ${e.stack || e}`);
 } finally {
   if (browser) await browser.close();
-  server.kill('SIGTERM');
+  servers.forEach((p) => p.kill('SIGTERM'));
 }
 if (failures.length) {
   console.error(`${failures.length} check(s) failed`);

@@ -10,12 +10,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { chromiumPath } from './chromium.mjs';
 
 const [covoit, pbf, csv, work] = process.argv.slice(2);
 if (!work) {
   console.error('usage: node report.mjs COVOIT_BIN PORTO_PBF COMMUTERS_CSV WORK_DIR');
   process.exit(2);
 }
+const chromePath = chromiumPath('browser_report');
 const failures = [];
 function check(ok, what) {
   if (!ok) failures.push(what);
@@ -32,7 +34,7 @@ console.log(said.trim());
 const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
 check(summary.carpools > 10, `covoit batch planned ${summary.carpools} carpools`);
 
-const browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', args: ['--no-sandbox'] });
+const browser = await chromium.launch({ executablePath: chromePath, args: ['--no-sandbox'] });
 const page = await browser.newPage({ viewport: { width: 1280, height: 1800 } });
 const errors = [];
 const outside = [];

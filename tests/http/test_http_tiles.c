@@ -14,10 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "http_client.h"
 #include "test_support.h"
+#include "matcher/matcher.h"
+#include "matcher/store.h"
 #include "tiles/mbtiles.h"
 #include "web/server.h"
 
@@ -216,12 +219,53 @@ static void test_without_tiles(void **state)
     cv_server_stop(s);
 }
 
+/* With API keys on, the tiles are open like the page itself (OpenStreetMap data, nothing of anyone's trips): the
+   page's renderer fetches them without a key. The API behind the page still wants one. */
+static void test_auth_mode(void **state)
+{
+    (void)state;
+    char db[1024];
+    snprintf(db, sizeof db, "%s/tiles_auth.db", COVOIT_TMP);
+    unlink(db);
+    cv_error err = {0};
+    cv_store *st = NULL;
+    char secret[CV_KEY_SECRET_MAX];
+    if (cv_store_open(db, &st, &err) || cv_store_add_key(st, "A", CV_SCOPE_ALL, secret, NULL, &err))
+        fail_msg("%s", err.text);
+    cv_store_close(st);
+    cv_matcher *m = NULL;
+    cv_matcher_options mo = cv_matcher_defaults();
+    if (cv_matcher_open(graph, db, &mo, (int64_t)time(NULL), &m, &err))
+        fail_msg("%s", err.text);
+    cv_server_options o = cv_server_defaults();
+    o.port = 0;
+    o.threads = 1;
+    o.quiet = 1;
+    o.matcher = m;
+    o.tiles = tiles;
+    cv_server *s = cv_server_start(graph, &o, &err);
+    if (!s)
+        fail_msg("%s", err.text);
+    assert_true(cv_server_auth(s));
+    reply r = http_request(cv_server_port(s), "GET", "/tiles/14/8529/5975.pbf", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_memory_equal(r.body, gz, sizeof gz);
+    reply_free(&r);
+    r = http_request(cv_server_port(s), "GET", "/v1/places?q=casino", NULL, NULL, 0);
+    assert_int_equal(r.status, 401);
+    reply_free(&r);
+    cv_server_stop(s);
+    cv_matcher_close(m);
+    unlink(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_serve),
         cmocka_unit_test(test_without_tiles),
+        cmocka_unit_test(test_auth_mode),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

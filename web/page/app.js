@@ -480,7 +480,9 @@
       : t('match.free', { left: m.seats_left })));
     var when = m.time_mismatch ? t('match.when', { mis: minutes(m.time_mismatch) }) : t('match.ontime');
     var wa = walk(origin, m.pickup.location), wb = walk(destination, m.dropoff.location);
-    if (wa > 25 || wb > 25) when += ' · ' + t('match.walk', { a: wa + ' m', b: wb + ' m' });
+    /* on foot at 80 m a minute, straight: a rough figure, said as one */
+    var foot = function (m) { return minutes(Math.max(60, Math.ceil(m / 80) * 60)) + ' (' + m + ' m)'; };
+    if (wa > 25 || wb > 25) when += ' · ' + t('match.walk', { a: foot(wa), b: foot(wb) });
     b.appendChild(el('div', 'match-line', when));
     b.addEventListener('click', function () { selectMatch(m.offer_id); });
     li.appendChild(b);
@@ -810,7 +812,8 @@
         dur: minutes(o.direct.duration), dist: km(o.direct.distance) }));
       done.dataset.schedule = s.type === 'regular' ? s.weekdays + ' ' + s.time : s.depart;
       info.appendChild(done);
-      if (o.owner === meInput.value.trim()) loadOffers();
+      var mine = meInput.value.trim(); /* with API keys the owner is stored as CLIENT:REF */
+      if (mine && (o.owner === mine || o.owner.slice(-mine.length - 1) === ':' + mine)) loadOffers();
     }).catch(function (e) {
       $('offer-info').textContent = '';
       showError(e);
