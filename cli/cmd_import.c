@@ -10,17 +10,20 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: covoit import INPUT -o GRAPH [--no-ferries] [--no-places] [--progress] [--quiet]\n\n"
+    fprintf(f, "usage: covoit import INPUT -o GRAPH [--no-ferries] [--places FILE | --no-places] [--progress] "
+               "[--quiet]\n\n"
                "Reads INPUT (.osm.pbf, .osm or .osm.bz2; sorted or not) with the car profile and writes the routing\n"
-               "graph file GRAPH, and beside it GRAPH.places, the place index `covoit serve` answers /v1/places\n"
-               "from (streets, house numbers, named places, points of interest, stops; --no-places skips it). Progress "
-               "goes to stderr when it is a terminal (--progress forces it), then a\n"
-               "summary (--quiet drops it).\n");
+               "graph file GRAPH, and the place index `covoit serve` answers /v1/places from (streets, house numbers,\n"
+               "named places, points of interest, stops): beside the graph as GRAPH.places, or in FILE (--places):\n"
+               "a file of its own, or the trip database (an SQLite database of covoit's, written in one transaction\n"
+               "while a server may use it), which `covoit serve --db` then finds there. --no-places skips it.\n"
+               "Progress goes to stderr when it is a terminal (--progress forces it), then a summary (--quiet drops "
+               "it).\n");
 }
 
 int cmd_import(int argc, char **argv)
 {
-    const char *in = NULL, *out = NULL;
+    const char *in = NULL, *out = NULL, *places_to = NULL;
     int force_progress = 0, quiet = 0, places = 1;
     cv_profile_options popt = cv_profile_defaults();
     for (int i = 1; i < argc; i++) {
@@ -37,6 +40,12 @@ int cmd_import(int argc, char **argv)
             popt.ferries = 0;
         } else if (!strcmp(argv[i], "--no-places")) {
             places = 0;
+        } else if (!strcmp(argv[i], "--places")) {
+            if (++i >= argc || !*argv[i]) {
+                cli_error("import: --places needs a file name");
+                return CLI_USAGE;
+            }
+            places_to = argv[i];
         } else if (!strcmp(argv[i], "--progress")) {
             force_progress = 1;
         } else if (!strcmp(argv[i], "--quiet")) {
@@ -80,7 +89,10 @@ int cmd_import(int argc, char **argv)
     char places_path[4200];
     cv_places_stats ps = {0};
     if (places) {
-        cv_places_path_for(out, places_path, sizeof places_path);
+        if (places_to)
+            snprintf(places_path, sizeof places_path, "%s", places_to);
+        else
+            cv_places_path_for(out, places_path, sizeof places_path);
         cv_progress_init(&prog, force_progress);
         if (quiet)
             prog.enabled = 0;

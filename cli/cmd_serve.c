@@ -45,7 +45,8 @@ static void usage(FILE *f)
         "  GET /nearest/v1/driving/LON,LAT\n"
         "  GET /health, GET /metrics (Prometheus text)\n"
         "  GET /v1/places?q=WORDS&near=LON,LAT&limit=N (autocomplete), GET /v1/places/reverse?at=LON,LAT\n"
-        "  from the place index --places FILE (default GRAPH.places, which covoit import writes; 503 without)\n"
+        "  from the place index --places FILE (default GRAPH.places, which covoit import writes, else the one in\n"
+        "  the trip database, covoit import --places DB; 503 without)\n"
         "  GET /tiles/{z}/{x}/{y}.pbf, the map page's basemap: vector tiles from --tiles FILE.mbtiles (default\n"
         "  GRAPH.mbtiles, which scripts/run.sh makes with tilemaker from the same extract)\n"
         "With --db FILE (the trip store, created when missing), the carpool API, JSON in and out:\n"
@@ -768,13 +769,16 @@ static int serve(int argc, char **argv, json_t **config_doc)
     o.public_url = v[S_PUBLIC_URL].set ? v[S_PUBLIC_URL].s : NULL;
     o.tile_url = v[S_TILE_URL].set ? v[S_TILE_URL].s : NULL;
     o.partner_timeout_ms = v[S_PARTNER_TIMEOUT].set ? (unsigned)v[S_PARTNER_TIMEOUT].i : 0;
-    /* the place index: the one named, or the graph's when there is one */
+    /* the place index: the one named, or the graph's when there is one, or the one inside the trip database
+       (covoit import --places DB) */
     char places_path[4200];
     if (v[S_PLACES].set)
         snprintf(places_path, sizeof places_path, "%s", v[S_PLACES].s);
     else
         cv_places_path_for(graph, places_path, sizeof places_path);
-    if (v[S_PLACES].set || access(places_path, F_OK) == 0) {
+    if (!v[S_PLACES].set && access(places_path, F_OK) != 0 && db && cv_places_open(db, &places, &err) == 0)
+        snprintf(places_path, sizeof places_path, "%s", db), o.places = places;
+    else if (v[S_PLACES].set || access(places_path, F_OK) == 0) {
         if (cv_places_open(places_path, &places, &err)) {
             cli_error("--places: %s", err.text);
             goto done;

@@ -741,7 +741,8 @@ static int exec(sqlite3 *db, const char *sql, cv_error *err, const char *what)
 }
 
 /* Refuses a database of another application: one of ours carries our application_id once migrated; an
-   unmigrated one (user_version 0) must be empty. */
+   unmigrated one (user_version 0) must be empty, but for a place index (covoit import --places DB before the trip
+   store was made there: places/places_build.c, tables meta and place*). */
 static int check_identity(sqlite3 *db, const char *path, int version, cv_error *err)
 {
     int app_id = 0, ntables = 0;
@@ -751,7 +752,10 @@ static int check_identity(sqlite3 *db, const char *path, int version, cv_error *
     if (version > 0 && app_id != COVOIT_APPLICATION_ID)
         return cv_fail(err, CV_EFORMAT, "%s is an SQLite database but not covoit's (application_id %d)", path, app_id);
     if (version == 0) {
-        rc = query_int(db, "SELECT count(*) FROM sqlite_master", &ntables, err, "cannot read the schema");
+        rc = query_int(db,
+                       "SELECT count(*) FROM sqlite_master WHERE name NOT IN ('meta', 'sqlite_autoindex_meta_1') AND"
+                       " name NOT GLOB 'place' AND name NOT GLOB 'place_*'",
+                       &ntables, err, "cannot read the schema");
         if (rc)
             return rc;
         if (ntables > 0)

@@ -31,7 +31,9 @@ typedef struct cv_places_stats {
     double seconds;
 } cv_places_stats;
 
-/* Reads the OSM file and writes the index to path (to path.tmp first, renamed when whole). */
+/* Reads the OSM file and writes the index to path: a file of its own (to path.tmp first, renamed when whole), or,
+   when path is an SQLite database of something else (the trip store), into it, replacing the index it holds in one
+   transaction. CV_EFORMAT when path exists and is no SQLite database. */
 int cv_places_build(const char *osm_path, const char *path, cv_progress *progress, cv_places_stats *stats,
                     cv_error *err);
 

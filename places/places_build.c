@@ -287,6 +287,33 @@ static const char *const schema_sql =
     " tokenize=\"unicode61 remove_diacritics 2\", prefix='1 2 3');"
     "CREATE VIRTUAL TABLE place_at USING rtree(id, min_lon, max_lon, min_lat, max_lat);";
 
+/* Where the index goes: 0 a file of its own (written to path.tmp, renamed when whole: absent, or an index already),
+   1 inside the SQLite database at path (another database, the trip store: its tables are replaced in one
+   transaction), or a CV_E* code when path is something else. */
+static int target_of(const char *path, cv_error *err)
+{
+    if (access(path, F_OK) != 0)
+        return 0;
+    sqlite3 *db = NULL;
+    int rc = 0, tables = -1, ours = 0;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
+        rc = cv_fail(err, CV_EIO, "cannot read %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+    sqlite3_stmt *st = NULL;
+    if (!rc &&
+        sqlite3_prepare_v2(db,
+                           "SELECT count(*), count(*) FILTER (WHERE name IN ('meta','place','place_fts',"
+                           "'place_at') OR name GLOB 'place_*') FROM sqlite_schema WHERE type='table'",
+                           -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        tables = sqlite3_column_int(st, 0), ours = sqlite3_column_int(st, 1);
+    else if (!rc)
+        rc = cv_fail(err, CV_EFORMAT, "%s exists and is not an SQLite database: give another file for the place index",
+                     path);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc ? rc : tables > ours; /* tables of another kind: a database the index goes into */
+}
+
 int cv_places_build(const char *osm_path, const char *path, cv_progress *progress, cv_places_stats *stats,
                     cv_error *err)
 {
@@ -395,15 +422,26 @@ int cv_places_build(const char *osm_path, const char *path, cv_progress *progres
         order[i] = (ranked){b.c[i].importance, i};
     if (order && b.nc)
         qsort(order, b.nc, sizeof *order, by_importance);
-    /* write */
+    /* write: a file of its own, or into the database at path (the trip store, say) in one transaction that
+       replaces the index it may hold, while a server keeps using the rest */
+    int inside = rc ? 0 : target_of(path, err);
+    if (inside < 0 || inside > 1)
+        rc = inside, inside = 0;
     char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    unlink(tmp);
+    snprintf(tmp, sizeof tmp, inside ? "%s" : "%s.tmp", path);
+    if (!inside)
+        unlink(tmp);
     sqlite3 *db = NULL;
     if (!rc && sqlite3_open(tmp, &db) != SQLITE_OK)
         rc = cv_fail(err, CV_EIO, "cannot write %s: %s", tmp, db ? sqlite3_errmsg(db) : "out of memory");
     char *msg = NULL;
-    if (!rc && (sqlite3_exec(db, "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;", NULL, NULL, &msg) ||
+    if (!rc && inside)
+        sqlite3_busy_timeout(db, 10000);
+    if (!rc && (sqlite3_exec(db,
+                             inside ? "BEGIN IMMEDIATE; DROP TABLE IF EXISTS place_fts; DROP TABLE IF EXISTS place_at;"
+                                      " DROP TABLE IF EXISTS place; DROP TABLE IF EXISTS meta;"
+                                    : "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; BEGIN;",
+                             NULL, NULL, &msg) ||
                 sqlite3_exec(db, schema_sql, NULL, NULL, &msg)))
         rc = cv_fail(err, CV_EIO, "%s: %s", tmp, msg ? msg : "cannot write");
     sqlite3_free(msg), msg = NULL;
@@ -473,11 +511,13 @@ int cv_places_build(const char *osm_path, const char *path, cv_progress *progres
             rc = cv_fail(err, CV_EIO, "%s: %s", tmp, msg ? msg : "out of memory");
         sqlite3_free(q), sqlite3_free(msg);
     }
+    if (rc && inside && db)
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); /* the database as it was */
     if (db && sqlite3_close(db) != SQLITE_OK && !rc)
         rc = cv_fail(err, CV_EIO, "cannot close %s", tmp);
-    if (!rc && rename(tmp, path))
+    if (!rc && !inside && rename(tmp, path))
         rc = cv_fail(err, CV_EIO, "cannot rename %s to %s", tmp, path);
-    if (rc)
+    if (rc && !inside)
         unlink(tmp);
     for (size_t i = 0; i < b.nc; i++)
         free(b.c[i].name), free(b.c[i].detail);

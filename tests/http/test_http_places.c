@@ -12,8 +12,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "http_client.h"
+#include "matcher/store.h"
 #include "places/places.h"
 #include "test_support.h"
 #include "web/server.h"
@@ -184,6 +187,68 @@ static void test_bad_files(void **state)
     assert_null(f);
 }
 
+/* The index inside the trip database (covoit import --places DB): written in one transaction beside the trips,
+   which stay as they were; written again, it replaces the one there; a file that is no SQLite database is
+   refused and left as it was. */
+static void test_inside_trip_db(void **state)
+{
+    (void)state;
+    char db[1100];
+    snprintf(db, sizeof db, "%s/places_trips.db", COVOIT_TMP);
+    unlink(db);
+    cv_error err = {0};
+    cv_store *st = NULL;
+    char secret[CV_KEY_SECRET_MAX];
+    if (cv_store_open(db, &st, &err) || cv_store_add_key(st, "A", CV_SCOPE_ALL, secret, NULL, &err))
+        fail_msg("%s", err.text);
+    for (int round = 0; round < 2; round++) {
+        cv_places_stats again = {0};
+        if (cv_places_build(COVOIT_TEST_DATA "/monaco.osm.pbf", db, NULL, &again, &err))
+            fail_msg("%s", err.text);
+        assert_int_equal(again.streets, stats.streets);
+        cv_places *p = NULL;
+        if (cv_places_open(db, &p, &err))
+            fail_msg("%s", err.text);
+        cv_places_info a, b;
+        assert_int_equal(cv_places_info_get(p, &a), 0);
+        assert_int_equal(cv_places_info_get(places, &b), 0);
+        assert_int_equal(a.places, b.places); /* the same index, not two of them */
+        cv_place got[3];
+        size_t n = 0;
+        assert_int_equal(cv_places_search(p, "casino", 0, (cv_coord){0, 0}, 3, got, &n, &err), 0);
+        assert_true(n > 0);
+        cv_places_close(p);
+    }
+    /* the trip store, open all along, still has its key */
+    cv_store_close(st);
+    if (cv_store_open(db, &st, &err))
+        fail_msg("%s", err.text);
+    int active = 0;
+    assert_int_equal(cv_store_active_keys(st, &active, &err), 0);
+    assert_int_equal(active, 1);
+    cv_store_close(st);
+    unlink(db);
+    /* the other order: the index first, then the trip store made in the same file around it */
+    if (cv_places_build(COVOIT_TEST_DATA "/monaco.osm.pbf", db, NULL, NULL, &err) || cv_store_open(db, &st, &err) ||
+        cv_store_add_key(st, "B", CV_SCOPE_ALL, secret, NULL, &err))
+        fail_msg("%s", err.text);
+    cv_store_close(st);
+    cv_places *again = NULL;
+    if (cv_places_open(db, &again, &err))
+        fail_msg("%s", err.text);
+    cv_places_close(again);
+    unlink(db);
+    /* a graph file is no database: refused, untouched */
+    char graph_path[1100];
+    snprintf(graph_path, sizeof graph_path, "%s/places_monaco.cvg", COVOIT_TMP);
+    struct stat before, after;
+    assert_int_equal(stat(graph_path, &before), 0);
+    assert_int_equal(cv_places_build(COVOIT_TEST_DATA "/monaco.osm.pbf", graph_path, NULL, NULL, &err), CV_EFORMAT);
+    assert_non_null(strstr(err.text, "not an SQLite database"));
+    assert_int_equal(stat(graph_path, &after), 0);
+    assert_true(before.st_size == after.st_size && before.st_mtime == after.st_mtime);
+}
+
 /* --- over HTTP --- */
 
 static reply get(const char *path)
@@ -284,13 +349,10 @@ static void test_http_without_index(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_built),
-        cmocka_unit_test(test_search),
-        cmocka_unit_test(test_nearest),
-        cmocka_unit_test(test_bad_files),
-        cmocka_unit_test(test_http_search),
-        cmocka_unit_test(test_http_reverse),
-        cmocka_unit_test(test_http_without_index),
+        cmocka_unit_test(test_built),          cmocka_unit_test(test_search),
+        cmocka_unit_test(test_nearest),        cmocka_unit_test(test_bad_files),
+        cmocka_unit_test(test_inside_trip_db), cmocka_unit_test(test_http_search),
+        cmocka_unit_test(test_http_reverse),   cmocka_unit_test(test_http_without_index),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
