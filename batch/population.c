@@ -31,13 +31,15 @@ enum {
     C_FLEX,
     C_DETOUR_MIN,
     C_DETOUR_PCT,
+    C_HOME,
+    C_WORK,
     C_N,
-    C_REQUIRED = C_FLEX /* the columns before this one must be in the header */
+    C_REQUIRED = C_FLEX /* the columns before this one must be in the header (home_lon... or home, work) */
 };
 
-static const char *const column_names[C_N] = {"id",       "role",           "home_lon",      "home_lat", "work_lon",
-                                              "work_lat", "arrive_by",      "leave_at",      "days",     "seats",
-                                              "flex_min", "max_detour_min", "max_detour_pct"};
+static const char *const column_names[C_N] = {"id",       "role",           "home_lon",       "home_lat", "work_lon",
+                                              "work_lat", "arrive_by",      "leave_at",       "days",     "seats",
+                                              "flex_min", "max_detour_min", "max_detour_pct", "home",     "work"};
 
 const char *cv_role_name(cv_role r)
 {
@@ -58,6 +60,8 @@ typedef struct reader {
     size_t n, cap;
     int failed;
     cv_error *err;
+    cv_geocode_fn geocode; /* place names in home and work (NULL: none) */
+    void *geocode_ctx;
 } reader;
 
 static void fail_at(reader *r, size_t col, const char *fmt, ...)
@@ -232,6 +236,31 @@ static int weekdays(reader *r, int c, uint8_t *out)
     return 0;
 }
 
+/* A place of the row: its coordinates (columns clon, clat) when given, else its name (column cname) found in the
+   place index. */
+static int place(reader *r, int clon, int clat, int cname, cv_coord *out)
+{
+    const char *name = value(r, cname);
+    int given = r->col[clon] >= 0 && (*value(r, clon) || *value(r, clat) || !*name);
+    if (given) {
+        double lon, lat;
+        if (number(r, clon, -180, 180, &lon) || number(r, clat, -90, 90, &lat))
+            return -1;
+        *out = (cv_coord){cv_fixed(lon), cv_fixed(lat)};
+        return 0;
+    }
+    if (!*name) {
+        fail_at(r, at(r, cname), "a place name is required (or %s and %s)", column_names[clon], column_names[clat]);
+        return -1;
+    }
+    char why[200] = "";
+    if (r->geocode(r->geocode_ctx, name, out, why, sizeof why)) {
+        fail_at(r, at(r, cname), "'%.80s': %s", name, why[0] ? why : "no such place in the place index");
+        return -1;
+    }
+    return 0;
+}
+
 static void read_header(reader *r)
 {
     for (int c = 0; c < C_N; c++)
@@ -251,17 +280,27 @@ static void read_header(reader *r)
             c++;
         if (c == C_N)
             fail_at(r, i + 1,
-                    "unknown column '%.40s' (expected id, role, home_lon, home_lat, work_lon, work_lat, "
-                    "arrive_by, leave_at, days, seats, and optionally flex_min, max_detour_min, max_detour_pct)",
+                    "unknown column '%.40s' (expected id, role, home_lon, home_lat, work_lon, work_lat (or home, "
+                    "work: place names), arrive_by, leave_at, days, seats, and optionally flex_min, max_detour_min, "
+                    "max_detour_pct)",
                     t);
         else if (r->col[c] >= 0)
             fail_at(r, i + 1, "column '%s' twice (also column %d)", column_names[c], r->col[c] + 1);
         else
             r->col[c] = (int)i;
     }
-    for (int c = 0; c < C_REQUIRED && !r->failed; c++)
-        if (r->col[c] < 0)
-            fail_at(r, 0, "the header has no column '%s'", column_names[c]);
+    for (int c = 0; c < C_REQUIRED && !r->failed; c++) {
+        /* a place is given by its coordinates or by its name */
+        int named = (c == C_HOME_LON || c == C_HOME_LAT) ? C_HOME : (c == C_WORK_LON || c == C_WORK_LAT) ? C_WORK : -1;
+        if (r->col[c] < 0 && (named < 0 || r->col[named] < 0))
+            fail_at(r, 0, "the header has no column '%s'%s", column_names[c],
+                    named < 0         ? ""
+                    : named == C_HOME ? " (nor 'home', a place name)"
+                                      : " (nor 'work', a place name)");
+    }
+    if (!r->failed && (r->col[C_HOME] >= 0 || r->col[C_WORK] >= 0) && !r->geocode)
+        fail_at(r, (size_t)(r->col[C_HOME] >= 0 ? r->col[C_HOME] : r->col[C_WORK]) + 1,
+                "place names need the place index (covoit import writes GRAPH.places; covoit batch --places FILE)");
     r->ncols = r->nfields;
 }
 
@@ -297,16 +336,12 @@ static void read_row(reader *r)
         fail_at(r, at(r, C_ROLE), "'%.40s' is not driver, passenger or either", role);
         return;
     }
-    double hlon, hlat, wlon, wlat;
     long seats, flex, dmin;
-    if (number(r, C_HOME_LON, -180, 180, &hlon) || number(r, C_HOME_LAT, -90, 90, &hlat) ||
-        number(r, C_WORK_LON, -180, 180, &wlon) || number(r, C_WORK_LAT, -90, 90, &wlat) ||
+    if (place(r, C_HOME_LON, C_HOME_LAT, C_HOME, &p.home) || place(r, C_WORK_LON, C_WORK_LAT, C_WORK, &p.work) ||
         clock_time(r, C_ARRIVE_BY, &p.arrive_by_s) || clock_time(r, C_LEAVE_AT, &p.leave_at_s) ||
         weekdays(r, C_DAYS, &p.days) || whole(r, C_SEATS, 0, CV_PERSON_SEATS_MAX, 0, &seats) ||
         whole(r, C_FLEX, 0, 240, CV_PERSON_DEFAULT_FLEX_S / 60, &flex) || whole(r, C_DETOUR_MIN, 0, 600, -1, &dmin))
         return;
-    p.home = (cv_coord){cv_fixed(hlon), cv_fixed(hlat)};
-    p.work = (cv_coord){cv_fixed(wlon), cv_fixed(wlat)};
     p.seats = (int)seats;
     p.flex_s = (int32_t)(flex * 60);
     p.max_detour_s = dmin < 0 ? -1 : (int32_t)(dmin * 60);
@@ -328,7 +363,7 @@ static void read_row(reader *r)
         return;
     }
     if (cv_distance_m(p.home, p.work) < 1) {
-        fail_at(r, at(r, C_WORK_LON), "work is home: nothing to share");
+        fail_at(r, at(r, r->col[C_WORK_LON] >= 0 ? C_WORK_LON : C_WORK), "work is home: nothing to share");
         return;
     }
     if (r->n == r->cap) {
@@ -372,6 +407,12 @@ static int by_id(const void *a, const void *b)
 
 int cv_population_parse(const char *name, const char *text, size_t len, cv_person **out, size_t *n, cv_error *err)
 {
+    return cv_population_parse_with(name, text, len, NULL, NULL, out, n, err);
+}
+
+int cv_population_parse_with(const char *name, const char *text, size_t len, cv_geocode_fn geocode, void *ctx,
+                             cv_person **out, size_t *n, cv_error *err)
+{
     *out = NULL;
     *n = 0;
     struct csv_parser p;
@@ -384,6 +425,8 @@ int cv_population_parse(const char *name, const char *text, size_t len, cv_perso
     }
     r->name = name;
     r->err = err;
+    r->geocode = geocode;
+    r->geocode_ctx = ctx;
     r->line = 1;
     /* fed one line at a time, so that a value's callback knows its line */
     for (size_t i = 0; i < len && !r->failed;) {
@@ -435,6 +478,12 @@ int cv_population_parse(const char *name, const char *text, size_t len, cv_perso
 
 int cv_population_read(const char *path, cv_person **out, size_t *n, cv_error *err)
 {
+    return cv_population_read_with(path, NULL, NULL, out, n, err);
+}
+
+int cv_population_read_with(const char *path, cv_geocode_fn geocode, void *ctx, cv_person **out, size_t *n,
+                            cv_error *err)
+{
     *out = NULL;
     *n = 0;
     FILE *f = fopen(path, "rb");
@@ -464,7 +513,7 @@ int cv_population_read(const char *path, cv_person **out, size_t *n, cv_error *e
         free(text);
         return cv_fail(err, CV_EIO, "cannot read %s", path);
     }
-    int rc = cv_population_parse(path, text, len, out, n, err);
+    int rc = cv_population_parse_with(path, text, len, geocode, ctx, out, n, err);
     free(text);
     return rc;
 }

@@ -36,13 +36,24 @@ typedef struct cv_person {
 } cv_person;
 
 /* Reads the participants of path: a header row naming the columns (id, role, home_lon, home_lat, work_lon,
-   work_lat, arrive_by, leave_at, days, seats; optional flex_min, max_detour_min, max_detour_pct; any order), then
-   one row per participant. *out is malloc'ed. On a bad file: CV_EINVAL with err saying "PATH:LINE:COLUMN: ..."
-   (the column by its number and name), CV_EIO when it cannot be read. */
+   work_lat (or home, work: place names, cv_population_read_with), arrive_by, leave_at, days, seats; optional flex_min,
+   max_detour_min, max_detour_pct; any order), then one row per participant. *out is malloc'ed. On a bad file: CV_EINVAL
+   with err saying "PATH:LINE:COLUMN: ..." (the column by its number and name), CV_EIO when it cannot be read. */
 int cv_population_read(const char *path, cv_person **out, size_t *n, cv_error *err);
 
 /* The same from a buffer (name: what errors call it). */
 int cv_population_parse(const char *name, const char *text, size_t len, cv_person **out, size_t *n, cv_error *err);
+
+/* Finds a place by its name (an address, a street, a stop...): 0 and *out, or non-zero with why filled. */
+typedef int (*cv_geocode_fn)(void *ctx, const char *name, cv_coord *out, char *why, size_t cap);
+
+/* The same, where a home or workplace may be given by name instead of coordinates (columns home and work; the
+   coordinates win when both are given), found by geocode (the place index: cli/cmd_batch.c). Without geocode, a
+   home or work column is an error saying what is needed. */
+int cv_population_read_with(const char *path, cv_geocode_fn geocode, void *ctx, cv_person **out, size_t *n,
+                            cv_error *err);
+int cv_population_parse_with(const char *name, const char *text, size_t len, cv_geocode_fn geocode, void *ctx,
+                             cv_person **out, size_t *n, cv_error *err);
 
 /* Whether p may drive (driver or either) and may ride (passenger or either). */
 static inline int cv_person_drives(const cv_person *p)

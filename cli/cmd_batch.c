@@ -4,10 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "batch/batch.h"
 #include "batch/report.h"
 #include "cli/cli.h"
+#include "places/places.h"
 
 #ifndef COVOIT_PAGE_DIR
 #define COVOIT_PAGE_DIR "web/page" /* CMake gives the source tree's: its node_modules hold Leaflet and Chart.js */
@@ -21,7 +23,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: covoit batch --graph FILE --in PARTICIPANTS.csv --out DIR [--objective km|matched]\n"
                "                    [--max-passengers N] [--candidates N] [--exact-seconds S]\n"
                "                    [--exact-carpools N] [--price-per-km EUR] [--hub-labels-mb MB] [--threads N]\n"
-               "                    [--no-report]\n\n"
+               "                    [--places FILE] [--no-report]\n\n"
                "Plans the carpools of a community of commuters: who should drive whom to work and back, to save\n"
                "the most vehicle-km per week (--objective km, the default) or to match the most people\n"
                "(--objective matched). A car takes up to its seats (at most 4; --max-passengers N fewer), each\n"
@@ -32,7 +34,9 @@ static void usage(FILE *f)
                "greedy plan (each driver in turn takes the passengers who save most) is computed beside it. "
                "PARTICIPANTS.csv (docs/batch.md): a header row, then\n"
                "id,role,home_lon,home_lat,work_lon,work_lat,arrive_by,leave_at,days,seats[,flex_min,\n"
-               "max_detour_min,max_detour_pct]; role driver, passenger or either; times HH:MM; days such as\n"
+               "max_detour_min,max_detour_pct]; a home or workplace may be named instead (columns home, work: an\n"
+               "address, a street, a stop), found in the place index (--places FILE, default GRAPH.places);\n"
+               "role driver, passenger or either; times HH:MM; days such as\n"
                "\"mon,tue,wed,thu,fri\". Writes DIR/plan.csv (one row per participant), DIR/summary.json (the\n"
                "figures, optimal and greedy), DIR/plan.geojson (homes, workplaces, each carpool's routes) and\n"
                "DIR/report.html (the figures, a map, charts and who is unmatched and why, with its scripts beside\n"
@@ -42,9 +46,45 @@ static void usage(FILE *f)
                "to use fewer); the plan is the same whatever their number.\n");
 }
 
+/* A home or workplace by its name: the place index's best match (an address, a street's middle, a stop...). */
+typedef struct geocoder {
+    const char *path; /* the index, opened at the first name */
+    cv_places *places;
+    int failed;
+    size_t found;
+} geocoder;
+
+static int geocode(void *ctx, const char *name, cv_coord *out, char *why, size_t cap)
+{
+    geocoder *gc = ctx;
+    cv_error err = {0};
+    if (!gc->places && !gc->failed && cv_places_open(gc->path, &gc->places, &err)) {
+        gc->failed = 1;
+        snprintf(why, cap, "place names need the place index: %s", err.text);
+    }
+    if (!gc->places) {
+        if (!why[0])
+            snprintf(why, cap, "place names need the place index %s, which cannot be opened", gc->path);
+        return -1;
+    }
+    cv_place best;
+    size_t n = 0;
+    if (cv_places_search(gc->places, name, 0, (cv_coord){0, 0}, 1, &best, &n, &err)) {
+        snprintf(why, cap, "%s", err.text);
+        return -1;
+    }
+    if (!n) {
+        snprintf(why, cap, "no place by that name in %s", gc->path);
+        return -1;
+    }
+    *out = best.at;
+    gc->found++;
+    return 0;
+}
+
 int cmd_batch(int argc, char **argv)
 {
-    const char *graph = NULL, *in = NULL, *out = NULL;
+    const char *graph = NULL, *in = NULL, *out = NULL, *places = NULL;
     cv_batch_options o = cv_batch_defaults();
     long labels_mb = 1024;
     int report = 1;
@@ -57,6 +97,8 @@ int cmd_batch(int argc, char **argv)
             report = 0;
         } else if (!strcmp(argv[i], "--graph") && i + 1 < argc) {
             graph = argv[++i];
+        } else if (!strcmp(argv[i], "--places") && i + 1 < argc) {
+            places = argv[++i];
         } else if (!strcmp(argv[i], "--in") && i + 1 < argc) {
             in = argv[++i];
         } else if (!strcmp(argv[i], "--out") && i + 1 < argc) {
@@ -131,7 +173,16 @@ int cmd_batch(int argc, char **argv)
     cv_error err = {0};
     cv_person *people = NULL;
     size_t n = 0;
-    int rc = cv_population_read(in, &people, &n, &err);
+    char places_path[4200];
+    if (places)
+        snprintf(places_path, sizeof places_path, "%s", places);
+    else
+        cv_places_path_for(graph, places_path, sizeof places_path);
+    geocoder gc = {places_path, NULL, 0, 0};
+    int rc = cv_population_read_with(in, geocode, &gc, &people, &n, &err);
+    cv_places_close(gc.places);
+    if (!rc && gc.found)
+        fprintf(stderr, "%zu homes and workplaces found by name in %s\n", gc.found, places_path);
     if (rc) {
         cli_error("%s", err.text);
         return rc == CV_EINVAL ? CLI_USAGE : CLI_FAIL;

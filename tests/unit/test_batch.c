@@ -87,6 +87,10 @@ static void test_csv(void **state)
     parse_fails("", "p.csv:1: empty");
     parse_fails(HEAD, "no participant");
     parse_fails("id,role,home_lon\n", "no column 'home_lat'");
+    parse_fails("id,role,work_lon,work_lat,arrive_by,leave_at,days,seats\n",
+                "no column 'home_lon' (nor 'home', a place name)");
+    parse_fails("id,role,home,work_lon,work_lat,arrive_by,leave_at,days,seats\n",
+                "p.csv:1:3: column 3 (home): place names need the place index");
     parse_fails("id,role,home_lon,home_lat,work_lon,work_lat,arrive_by,leave_at,days,seats,colour\n", "p.csv:1:11: "
                                                                                                       "unknown column "
                                                                                                       "'colour'");
@@ -955,6 +959,60 @@ static void test_example_file(void **state)
     free(v);
 }
 
+/* Homes and workplaces by name (columns home and work), found in the place index covoit import writes: the
+   coordinates are the index's; a name it does not know stops the run at its line and column; without an index the
+   error says what is needed. */
+static void test_places_by_name(void **state)
+{
+    (void)state;
+    char cmd[8192], csv[1024], out[1024], graph[1024], path[1100];
+    snprintf(graph, sizeof graph, "%s/batch_named.cvg", COVOIT_TMP);
+    snprintf(cmd, sizeof cmd, "%s import %s/monaco.osm.pbf -o %s --quiet", COVOIT_BIN, COVOIT_TEST_DATA, graph);
+    assert_int_equal(system(cmd), 0);
+    snprintf(csv, sizeof csv, "%s/batch_named.csv", COVOIT_TMP);
+    snprintf(out, sizeof out, "%s/batch_named_out", COVOIT_TMP);
+    write_text(csv, "id,role,home,work,arrive_by,leave_at,days,seats,max_detour_pct\n"
+                    "d1,driver,Jardin Exotique,Avenue Princesse Grace,09:00,17:30,mon-fri,3,100\n"
+                    "p1,passenger,Rue Grimaldi,Place du Casino,09:00,17:30,mon-fri,,\n");
+    snprintf(cmd, sizeof cmd, "rm -rf %s; %s batch --graph %s --in %s --out %s >/dev/null 2>%s.err", out, COVOIT_BIN,
+             graph, csv, out, csv);
+    assert_int_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/plan.geojson", out);
+    char *geo = read_text(path);
+    assert_non_null(geo);
+    /* the places are the index's: the passenger's home on Rue Grimaldi, their work the Place du Casino stop, the
+       driver's work on Avenue Princesse Grace */
+    assert_non_null(strstr(geo, "[7.4185584,43.7343016]},\"properties\":{\"kind\":\"home\",\"id\":\"p1\""));
+    assert_non_null(strstr(geo, "[7.4275372,43.7399476]},\"properties\":{\"kind\":\"work\",\"id\":\"p1\""));
+    assert_non_null(strstr(geo, "[7.4311702,43.7439161]},\"properties\":{\"kind\":\"work\",\"id\":\"d1\""));
+    free(geo);
+    snprintf(path, sizeof path, "%s/summary.json", out);
+    char *sum = read_text(path);
+    assert_non_null(sum);
+    assert_non_null(strstr(sum, "\"carpools\": 1,"));
+    free(sum);
+    /* an unknown name: its line and column */
+    write_text(csv, "id,role,home,work,arrive_by,leave_at,days,seats\n"
+                    "d1,driver,Jardin Exotique,Avenue Princesse Grace,09:00,17:30,mon-fri,3\n"
+                    "p1,passenger,Qwxyzzy Street,Place du Casino,09:00,17:30,mon-fri,\n");
+    snprintf(cmd, sizeof cmd, "rm -rf %s; %s batch --graph %s --in %s --out %s >/dev/null 2>%s.err", out, COVOIT_BIN,
+             graph, csv, out, csv);
+    assert_int_equal(WEXITSTATUS(system(cmd)), 2);
+    snprintf(path, sizeof path, "%s.err", csv);
+    char *said = read_text(path);
+    assert_non_null(said);
+    if (!strstr(said, ":3:3: column 3 (home): 'Qwxyzzy Street': no place by that name"))
+        fail_msg("unexpected error: %s", said);
+    free(said);
+    /* the graph of the other tests has no index beside it */
+    assert_int_equal(run_batch(csv, out), 2);
+    said = read_text(path);
+    assert_non_null(said);
+    if (!strstr(said, "place names need the place index"))
+        fail_msg("unexpected error: %s", said);
+    free(said);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -965,6 +1023,7 @@ int main(void)
         cmocka_unit_test(test_packing),
         cmocka_unit_test(test_off_the_roads),
         cmocka_unit_test(test_command),
+        cmocka_unit_test(test_places_by_name),
         cmocka_unit_test(test_synth),
         cmocka_unit_test(test_example_file),
         cmocka_unit_test(test_synth_routable),
