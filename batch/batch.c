@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* batch.c — the shareability graph and the plans (batch.h): snapping, everyone's trips alone, the driver-passenger
    pairs that hold both ways (found through a grid of homes and a lower bound on the detour before any route is
    asked), each driver's groups of several passengers built from their best pairs (groups.h), the plans chosen

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* batch.h — offline batch matching: the carpools a whole community of commuters should form, each a driver with
    the passengers they carry to work and back on the days they share. From the participants (population.h) it
    builds the shareability graph with the routing core (every feasible driver-passenger pair: time windows both

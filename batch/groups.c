@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* groups.c — a group's best order each way (groups.h): a depth-first walk over the orders of the pickups and
    drop-offs, cut as soon as the legs so far exceed the driver's detour limits (the legs to come only add), each
    complete order checked against everyone's windows. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* groups.h — whether a driver can carry a group of passengers to work and back, and how: every order of the
    pickups and drop-offs each way (a passenger picked up before being dropped off, the driver's own home first and
    work last, and the reverse back), the one that adds least distance within the driver's detour limits and for

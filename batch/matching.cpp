@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 // matching.cpp — cv_max_weight_matching (matching.h) with LEMON: a ListGraph of the nodes and edges, their
 // weights in an edge map, MaxWeightedMatching (Edmonds' blossom algorithm with dual variables) run on it.
 #include "batch/matching.h"

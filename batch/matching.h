@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* matching.h — a maximum-weight matching of a general graph, exact: LEMON's MaxWeightedMatching (a C++ library)
    behind this C interface (matching.cpp), as osm/ puts libosmium behind one. */
 #ifndef CV_MATCHING_H

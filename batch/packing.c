@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* packing.c — the solvers of packing.h: LEMON's matching for pairs, exchanges, the greedy rule, GLPK's branch and
    cut for the set-packing program, and the Lagrangian bound. */
 #include "batch/packing.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* packing.h — choosing the carpools: the feasible carpools of a population (columns: a driver and the passengers
    they can carry) packed so that each participant is in at most one and the total value is the largest. With one
    passenger per car this is a maximum-weight matching (LEMON, exact at any size); with several, an integer program

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* population.c — reading the participants' CSV (population.h) with libcsv: the parser splits records and fields
    (quotes, escaped quotes, line ends within quotes), this file checks what they say. */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* population.h — the participants of an offline batch matching: a community of commuters (home, work, hours,
    days, who can drive), read from the CSV file docs/batch.md describes, every value checked, every error naming
    its line and column. */

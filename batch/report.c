@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* report.c — plan.csv (libcsv quotes its values), summary.json and plan.geojson (jansson), report.html and its
    data and scripts, written to temporary names first and renamed into place together (report.h). */
 #define _POSIX_C_SOURCE 200809L

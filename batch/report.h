@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* report.h — what a batch run writes into its output directory: plan.csv (one row per participant),
    summary.json (the headline figures, optimum and greedy side by side), plan.geojson (homes, workplaces and
    each carpool's route both ways, for a map) and report.html (the figures, a map, charts, who is unmatched and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* synth.c — synthetic commuter populations (synth.h): homes at random points of the residential streets (each
    street by its length), workplaces scattered around a few centres on the main roads, a morning and an evening
    peak, and the CSV writer for them (libcsv quotes the values). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* synth.h — synthetic commuter populations on any graph, seeded and reproducible, for the tests, the benchmark and
    the example shipped with the repository: homes spread over residential streets, workplaces concentrated around a
    few centres, hours around the morning and evening peaks, a share of drivers, passengers and either. */

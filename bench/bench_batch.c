@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* bench_batch — offline batch matching at scale: synthetic commuter populations (batch/synth.h, seeded) on the
    largest extract, planned by cv_batch_run as `covoit batch` does (hub labels, the optimum and the greedy plan).
    Prints, per size, the time, the peak memory, the shareability graph's size and the ratio of the optimum's km

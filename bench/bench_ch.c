@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* bench_ch.c — contraction hierarchies on each extract: import + contraction time and memory, point-to-point
    query times against Dijkstra on the same pairs, and 100x100 / 1000x1000 tables; then the same queries answered
    from hub labels built from the hierarchy (build time, memory). Prints two tables and JSON.

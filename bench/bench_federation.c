@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* bench_federation.c — what a federated search costs: POST /v1/search with "partners": true (web/federation.c),
    which asks every partner operator's GET /stdcov/v1/driver_journeys while it runs its own search, then merges.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* bench_http.h — what the benchmarks that ask covoit over HTTP share (bench_stdcov, bench_federation): their
    options, progress and report, their temporary files, the graph (found and imported into /tmp), the open offers and
    passengers' trips along them, a keep-alive HTTP/1.1 client, the servers' access logs and the CPU the machine

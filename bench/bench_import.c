@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* bench_import.c — the benchmark driver behind bench/run.sh. For each OSM extract it measures, in child processes:
 
      floor   osm_floor FILE                      libosmium alone reading the file (see osm_floor.cpp)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* bench_matcher.c — the matcher on the largest extract: with 1,000, 10,000 and 100,000 active offers spread over the
    map, the time to match one request (median, p95, per offer), the same requests answered the naive way (one
    cv_matcher_pair per offer: point-to-point routes per candidate) as a ratio, the time to add and cancel an offer,

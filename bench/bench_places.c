@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* bench_places — the place index: how long it takes to build from each extract, and how long autocomplete and
    reverse lookups take, as people type: for places drawn from the index, the first 2, 3, 5 and 8 letters of their
    name near a random point of the map, and a reverse lookup at each. Prints the medians and the 99th percentiles

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* bench_route.c — route query time on a graph file: random pairs of points in the largest strongly connected
    component, snapped, then routed with the exact bidirectional Dijkstra. Prints one JSON object on stdout.
 

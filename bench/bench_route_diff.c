@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* bench_route_diff.c — what the tagging rules change on real extracts: per extract, the ways and nodes each rule
    closes or shapes, the restrictions placed, the import time and file size, and how many of 1,000 routes between
    random points change against an older covoit (its binary given), with the largest changes explained.

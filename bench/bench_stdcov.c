@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* bench_stdcov.c — GET /stdcov/v1/driver_journeys (the carpool interoperability standard, web/stdcov_api.c) over
    HTTP with 10,000 open offers: a real server in this process (cv_server_start on 127.0.0.1, hub labels as `covoit
    serve` builds them, a fresh SQLite trip store), the offers added through cv_matcher_add_offer, then journeys

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* bench_util.h — what the benchmarks share: a seeded random sequence, a clock, percentiles and means, random trip
    ends. */
 #ifndef CV_BENCH_UTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* bench_writes.c — what durability costs: offers, requests, bookings and acceptances written through the matcher
    API, by 1 and by several threads, in the store's three durabilities (cv_store_set_durability): every commit at
    PRAGMA synchronous=NORMAL (the WAL synced at checkpoints only), every commit at FULL (synced at each commit), and

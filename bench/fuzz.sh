@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
 # bench/fuzz.sh [--seconds S] [--build DIR] [--work DIR] [--max-crashes N] [TARGET...]
 #
 # The long fuzz run: each libFuzzer target of tests/fuzz (all of them by default) for S seconds (3600), one after

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 // osm_floor.cpp — "libosmium alone": reads an OSM file the way covoit's importer does (osm/osm_reader.cpp: one
 // osmium::io::Reader over nodes, ways and relations, metadata not decoded) and touches every entity minimally
 // (ids, locations, node refs, tags of nodes, ways and relations, members), with no profile, no storage and no

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* popgen — writes a synthetic commuter population (batch/synth.h) as the participants' CSV of `covoit batch`: the
    generator the tests and bench_batch use, for anyone who wants a population to try the batch on.
 

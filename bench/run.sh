@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: AGPL-3.0-or-later
 # bench/run.sh [BUILD_DIR] [--out FILE] [--runs N] [--pairs N] [--seed N]
 #
 # Builds covoit and the benchmark programs in BUILD_DIR (default: build/ at the top of the repository, which should

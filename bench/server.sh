@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
 # bench/server.sh [--build DIR] [--duration S] [--conns "1 16 256"] [--threads N] [--wrk-threads N] [--offers N]
 #                 [--pairs N] [--searches N] [--seed N] [--soak MINUTES | --full] [--perf] [--retries N]
 #                 [--quiet-wait S] [--log-duration S] [--log-reps N] [--hub-labels-mb MB] [--out FILE] [--keep]

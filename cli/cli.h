@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cli.h — the covoit subcommands and the helpers they share. */
 #ifndef CV_CLI_H
 #define CV_CLI_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cmd_backup.c — `covoit backup --db FILE -o COPY`: a consistent copy of the trip database while the server runs,
    checked before it takes the copy's name; the same command restores a copy over a stopped server's database. */
 #include <limits.h>

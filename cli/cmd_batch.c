@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cmd_batch.c — `covoit batch --graph FILE --in participants.csv --out DIR`: the carpool plan of a whole community
    of commuters (batch/), optimal and greedy side by side, written into DIR. */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cmd_import.c — `covoit import INPUT -o GRAPH`: OSM file to graph file, with progress and a summary. */
 #include <stdio.h>
 #include <string.h>

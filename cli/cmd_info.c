@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cmd_info.c — `covoit info GRAPH`: the header of a graph file as JSON, after a full check of the file. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cmd_key.c — `covoit key add|list|revoke`: the API keys of the HTTP server, kept hashed in the trip store. */
 #include <stdarg.h>
 #include <stdio.h>

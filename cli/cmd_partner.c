@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cmd_partner.c — `covoit partner add|list|remove`: the partner operators of the carpool interoperability standard
    this server works with: where their standard's endpoints are, the key they gave us, where their booking events
    go. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cmd_route.c — `covoit route GRAPH LON,LAT LON,LAT`: one route as an OSRM-shaped JSON document. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cmd_serve.c — `covoit serve --graph FILE [--db FILE]`: the HTTP server in the foreground until SIGINT or
    SIGTERM; with --db, the carpool API under /v1 over the matcher. */
 #define _POSIX_C_SOURCE 200809L

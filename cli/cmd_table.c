@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cmd_table.c — `covoit table GRAPH --sources ... --destinations ...`: an OSRM-style table of durations and
    distances, computed many-to-many on the contraction hierarchy. */
 #define _POSIX_C_SOURCE 200809L

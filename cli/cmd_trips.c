@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cmd_trips.c — the operator and scripting commands of the matcher: `covoit offer|request add|list|show|cancel|
    matches`, `covoit book`, `covoit booking accept|refuse|cancel|show`. Each opens the graph and the trip store,
    does one thing and prints exactly one JSON document on stdout: {"code":"Ok", ...}, or {"code","message"} on

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* json_out.c — the CLI's output helpers: error lines and JSON documents on stdout (the OSRM builders are in
    web/osrm_json.c, shared with the server), and where its data directories are. */
 #define _POSIX_C_SOURCE 200809L

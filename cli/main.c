@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* main.c — the covoit command: dispatches to subcommands. */
 #include <stdio.h>
 #include <string.h>

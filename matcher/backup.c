@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* backup.c — online copies of the trip database (sqlite3_backup_* over one held read snapshot), checked, synced and
    renamed into place. */
 #define _POSIX_C_SOURCE 200809L

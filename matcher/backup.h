@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* backup.h — online copies of the trip database: SQLite's backup API over one read snapshot of the live database
    (in WAL mode the server keeps writing meanwhile), into a temporary file next to the copy that is checked
    (integrity_check, covoit's schema) and synced before it is renamed to the copy's name, so that name never holds a

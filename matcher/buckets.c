@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* buckets.c — per-node arrays of (reference, distances) in time slices, grown and shrunk in place. */
 #include "matcher/buckets.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* buckets.h — search spaces of many points kept in per-node buckets (Geisberger et al., "Fast Detour
    Computation for Ride Sharing"): a point's forward (or backward) CH search space is stored once, under a
    reference, at every node it settles; one search from another point then reads, at the nodes it settles, the

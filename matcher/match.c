@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* match.c — inserting a passenger into an offer's stop sequence, and contributions. */
 #include "matcher/match.h"
 

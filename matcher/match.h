@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* match.h — feasibility and cost of carrying a passenger: inserting a pickup and a drop-off into an offer's stop
    sequence at the cheapest positions that keep seats, time windows and the detour limit, and the contribution
    that follows (zero commission). Pure computation on distances found elsewhere. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* matcher.c — the matching index (offer stops and request points in CH buckets), the matching of a request
    against every offer and of an offer against every request, and the booking flow on top of the store. */
 #define _POSIX_C_SOURCE 200809L

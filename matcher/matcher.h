@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* matcher.h — the matcher: offers and requests checked, snapped, stored and kept in a bucket index over the
    contraction hierarchy, so that one request is matched against every active offer with four searches and no
    per-candidate route query (and one offer against every open request the same way); bookings with atomic seat

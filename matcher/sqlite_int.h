@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* The few SQLite helpers the store and the backup share; matcher/ only. */
 #ifndef COVOIT_MATCHER_SQLITE_INT_H
 #define COVOIT_MATCHER_SQLITE_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 #include "matcher/sqlite_int.h"
 #include "util/cv_error.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* store.c — the SQLite trip store: schema and migrations, prepared statements, offers, requests, stops, bookings. */
 #include "matcher/store.h"
 #include "matcher/sqlite_int.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* store.h — the SQLite trip store: the truth for offers, requests, stops, bookings and owners. It owns the
    schema and its migrations (PRAGMA user_version); every connection uses WAL, foreign keys and a busy timeout;
    writes run in BEGIN IMMEDIATE transactions with prepared statements. One cv_store per thread. */

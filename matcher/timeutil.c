@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* timeutil.c — day numbers, the server's time zone, local <-> UTC across daylight-saving changes, ISO-8601 and
    weekday parsing and formatting. */
 #define _DEFAULT_SOURCE /* setenv, tzset, localtime_r and struct tm's tm_gmtoff (glibc hides it in strict C11) */

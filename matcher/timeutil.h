@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* timeutil.h — dates and times for schedules: the server's time zone (TZ database), local dates and times of day
    to UTC and back across daylight-saving changes, ISO-8601 and weekday parsing and formatting. */
 #ifndef CV_TIMEUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* trip.c — validation of offers, requests and schedules as callers give them, and status names. */
 #include "matcher/trip.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* trip.h — the carpool model: offers (drivers), requests (passengers), schedules, bookings and matches, as plain
    structs validated once at the boundary. Times are UTC seconds; regular schedules are in the server's zone. */
 #ifndef CV_TRIP_H

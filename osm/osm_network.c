@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* osm_network.c — collects routable ways, needed node locations and turn restrictions from an OSM file. */
 #include "osm/osm_network.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* osm_network.h — the routable part of an OSM file in memory: profiled ways, their node locations, restrictions. */
 #ifndef CV_OSM_NETWORK_H
 #define CV_OSM_NETWORK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 // osm_reader.cpp — the only C++ in covoit: libosmium reads the file, C callbacks receive plain structs.
 #include "osm/osm_reader.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* osm_reader.h — reads .osm.pbf / .osm / .osm.bz2 with libosmium (C++17 shim) and hands entities to C callbacks. */
 #ifndef CV_OSM_READER_H
 #define CV_OSM_READER_H

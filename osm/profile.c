@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* profile.c — the car profile: static tables turn OSM way tags into routability, direction, speed and access. */
 #include "osm/profile.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* profile.h — the car profile: OSM way tags to routability, direction, speed and access class (table-driven C). */
 #ifndef CV_PROFILE_H
 #define CV_PROFILE_H

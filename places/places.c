@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* places.c — querying the place index (places.h): FTS5 for the words typed, every word a prefix, the candidates
    then ranked here (importance, how the name begins, distance); the R*Tree for what is near a point. */
 #include "places/places.h"

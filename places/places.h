@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* places.h — the place index: the names people type (streets, house numbers, named places, points of interest,
    transit stops) with their coordinates, built from the OSM extract at import into an SQLite file beside the graph
    (full-text search with FTS5: prefixes, accents folded; an R*Tree for what is near a point), and queried for

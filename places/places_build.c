@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* places_build.c — the place index from an OSM file (places.h): one read of the file keeping every node's
    location and the named things, then streets joined where their segments of one name meet, each place told apart
    by the settlement it lies in, and the whole written to SQLite with its full-text and R*Tree indexes. */

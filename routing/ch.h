@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* ch.h — contraction hierarchies: built at import over the routing nodes, queried point-to-point (bidirectional,
    stall-on-demand) and many-to-many (buckets), with restrictions honoured because the routing graph encodes them. */
 #ifndef CV_CH_H

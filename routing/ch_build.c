@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* ch_build.c — import-time contraction: node order by a lazily updated priority, bounded witness searches,
    shortcuts that remember the two arcs they replace. */
 #include <stdlib.h>

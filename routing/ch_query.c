@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* ch_query.c — queries on the contraction hierarchy: bidirectional point-to-point with stall-on-demand and
    unpacking, and bucket-based many-to-many tables. With hub labels attached, points meet at the hubs of their
    labels instead of searching (the label side is in hub_labels.c). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* dijkstra.c — exact bidirectional Dijkstra between snapped points, on the adjacency arrays of the graph file. */
 #include "routing/route.h"
 

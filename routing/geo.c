@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* geo.c — distances, projection and polyline encoding on fixed-point coordinates. */
 #include "routing/geo.h"
 

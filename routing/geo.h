@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* geo.h — geometry on fixed-point coordinates: distances, projection onto segments, polyline encoding. */
 #ifndef CV_GEO_H
 #define CV_GEO_H

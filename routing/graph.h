@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* graph.h — the routing graph file: format, writing, and read-only mmapped access with full validation. */
 #ifndef CV_GRAPH_H
 #define CV_GRAPH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* graph_build.c — import-time graph construction: split ways at junctions, compress degree-2 chains, number
    nodes along a Hilbert curve, build arcs, strongly connected components and the spatial grid, then write. */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* graph_build.h — import-time code: turns an in-memory OSM road network into a graph file. */
 #ifndef CV_GRAPH_BUILD_H
 #define CV_GRAPH_BUILD_H

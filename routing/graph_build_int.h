@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* graph_build_int.h — what the import-time graph builder shares between its files (graph_build.c builds the graph,
    restrict_resolve.c turns OSM turn restrictions into arc sequences of that graph). Not for use outside routing/. */
 #ifndef CV_GRAPH_BUILD_INT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* graph_file.c — writes graph files and maps them back, trusting nothing read from disk until it is checked. */
 #define _POSIX_C_SOURCE 200809L
 #include "routing/graph.h"

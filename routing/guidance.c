@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* guidance.c — turn-by-turn steps from a route's original edges: where to announce a maneuver, its type and
    direction, roundabout exits, the intersections passed, and each step's geometry, distance, duration and weight.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* guidance.h — turn-by-turn steps of a route (OSRM's RouteStep model): the route's original edges are cut into
    steps where a driver needs to be told something (a turn, a new street name, a roundabout, a ramp), and each step
    carries its maneuver, the intersections it passes, its geometry and its share of the route's distance, duration

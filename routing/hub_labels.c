@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* hub_labels.c — hub labels from the contraction hierarchy, built top-down.
 
    The label of a node is made from the labels of its upper neighbours: Lf(r) = {(r, 0)} plus, for each upward

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* hub_labels.h — hub labels computed from the contraction hierarchy (Abraham, Delling, Goldberg, Werneck,
    "A hub-based labeling algorithm for shortest paths in road networks", SEA 2011).
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* order_int.h — things sorted by a 32-bit key with their index breaking ties, so that qsort (which is not stable)
    gives one order on every platform: the graph builder's nodes along a Hilbert curve, the hierarchy's order and the
    turn automaton's states. routing/ only. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* path.c — what every router (Dijkstra, the hierarchy, hub labels) shares about a route between snapped points:
    the seeds its searches start and end with, the ride along a single edge, a path's arcs buffer and totals, and
    its geometry with the running sums per point. */

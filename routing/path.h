@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* path.h — a route between snapped points as every router gives it and every reader takes it: the path type
    (the edges it crosses), its totals, geometry and running sums; and the seeds where a search starts and ends,
    which Dijkstra (route.h), the hierarchy (ch.h) and hub labels (hub_labels.h) share. */

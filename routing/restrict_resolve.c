@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* restrict_resolve.c — import time: OSM turn restrictions (from way, via node or via ways, to way) turned into
    sequences of arcs of the built graph, which turns.c compiles into the routing graph.
 

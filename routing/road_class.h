@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* road_class.h — the road classes that the graph file stores per edge (cv_edge.road_class), in order of
    importance. Routing owns them (snapping and guidance read them); the car profile (osm/profile.c) assigns them
    at import. The values are part of the file format: never renumber them. Depends on nothing, so that osm/ may

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* route.h — the exact bidirectional Dijkstra router between snapped points, with a reusable per-thread workspace.
    Its routes are paths (path.h). */
 #ifndef CV_ROUTE_H

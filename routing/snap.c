@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* snap.c — nearest-segment search over the uniform grid stored in the graph file. */
 #include "routing/snap.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* snap.h — snapping a coordinate onto the nearest drivable road segment (a "phantom" point on an edge). */
 #ifndef CV_SNAP_H
 #define CV_SNAP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* turns.c — import-time routing arcs: one arc per drivable edge direction, with turn restrictions compiled into
    the graph so that every query honours them without knowing they exist.
 

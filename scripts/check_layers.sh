@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
 # scripts/check_layers.sh — the layering rules of docs/ARCHITECTURE.md, checked on the includes of the source tree.
 # Data flows one way, osm → routing → matcher → web → cli, with util under all, batch (offline batch
 # matching) beside web, above matcher, below cli, and places (the place index: built from what osm reads, above

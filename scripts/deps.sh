@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
 # Installs the Debian 12 packages covoit needs, only those that are missing (run as root on a fresh machine), and
 # the npm packages (Leaflet and Chart.js for the map page and the batch report, pinned by web/page/package-lock.json;
 # with --tests, Chromium and playwright-core for the browser tests, pinned by tests/browser/package-lock.json) when

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
 # Formats the C and C++ sources in place as .clang-format says (Debian 12's clang-format 14); the test command
 # checks that nothing is left to format. Tables laid out by hand sit between /* clang-format off */ and on.
 set -euo pipefail

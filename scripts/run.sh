@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
 # The main job: installs what is missing, builds the optimised covoit, imports the bundled Porto extract when its
 # graph is missing or older than the input, shows a route and a table on it, and starts the HTTP server with demo
 # carpool offers and its map page on http://127.0.0.1:8080 in the foreground.

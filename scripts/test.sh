@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
 # The whole test suite: installs what is missing, builds with AddressSanitizer and UBSan, runs every ctest test.
 set -euo pipefail
 cd "$(dirname "$0")/.."

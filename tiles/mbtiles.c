@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* mbtiles.c — reading an MBTiles file (mbtiles.h): the metadata once, then one indexed lookup per tile. */
 #include "tiles/mbtiles.h"
 

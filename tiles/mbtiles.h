@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* mbtiles.h — the map's own vector tiles: an MBTiles file (SQLite: a tiles table by zoom, column and TMS row, and
    its metadata), made from the same OSM extract by Debian's tilemaker (scripts/run.sh), read here so that
    `covoit serve` answers /tiles/{z}/{x}/{y}.pbf and the map page asks no other host for its basemap. Read only. */

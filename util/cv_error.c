@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cv_error.c — filling cv_error and naming codes. */
 #include "util/cv_error.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cv_error.h — error codes and the caller-owned error struct shared by every covoit module. */
 #ifndef CV_ERROR_H
 #define CV_ERROR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cv_parse.c — whole numbers from text. */
 #include "util/cv_parse.h"
 

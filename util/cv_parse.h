@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cv_parse.h — whole numbers from text, as the CLI and the HTTP API both read them (ids, counts, limits). */
 #ifndef CV_PARSE_H
 #define CV_PARSE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cv_progress.c — terminal progress lines for long work (import, contraction, batch). */
 #define _POSIX_C_SOURCE 200809L
 #include "util/cv_progress.h"

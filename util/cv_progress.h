@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cv_progress.h — phase and percentage reporting on stderr, shown only when stderr is a terminal. */
 #ifndef CV_PROGRESS_H
 #define CV_PROGRESS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cv_sha256.c — SHA-256 after FIPS 180-4 §6.2, checked against its test vectors (tests/unit/test_sha256.c). */
 #define _DEFAULT_SOURCE
 #include "util/cv_sha256.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cv_sha256.h — SHA-256 (FIPS 180-4), for hashing API keys: no crypto library is among the allowed dependencies. */
 #ifndef CV_SHA256_H
 #define CV_SHA256_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cv_utf8.c — UTF-8 well-formedness (RFC 3629, table 3-7 of the Unicode standard). */
 #include "util/cv_utf8.h"
 

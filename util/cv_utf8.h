@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* cv_utf8.h — UTF-8 well-formedness, shared by the importer (which cleans names) and the graph file reader (which
    refuses a file whose strings are not UTF-8). */
 #ifndef CV_UTF8_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* acceptor.c — the connection acceptor: one thread takes every connection from the server's own listening socket
    and gives it to the libmicrohttpd daemon (one per worker thread) with the fewest open connections. In
    libmicrohttpd's thread pool, each worker accepts for itself from a shared socket and keeps what it accepted, so a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* acceptor.h — the connection acceptor (acceptor.c): the listening socket, the thread that hands each connection
    to a worker's libmicrohttpd daemon under the server's connection limits, the daemons' notifications of
    connections opened and closed, and the request deadline. Used by server.c only. */

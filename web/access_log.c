@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* access_log.c — the server's log lines on stderr, in logfmt: cv_log's "ts=... level=... msg=..." lines, one line
    per request (method, path, status, duration, id) and the start-up line with the effective settings. Each line is
    one write(2), so that lines from several threads never mix. */

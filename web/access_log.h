@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* access_log.h — the server's log lines (access_log.c): one logfmt line per request and the start-up line, on
    stderr like cv_log (server.h), which is defined there too. Used by server.c. */
 #ifndef CV_ACCESS_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* auth.c — API keys: a request's key (X-API-Key, or Authorization: Bearer) checked against the store for its
    client and scopes, the rate limits per address and per key (429 TooManyRequests with Retry-After), and the
    scope check the handlers call. Only used when the server requires keys (its database held an active key). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* auth.h — API keys (auth.c): who is calling (the key's client and scopes) and at what rate. Used by server.c
    before its router when keys are required; handlers check a scope with web_need_scope (web_int.h). */
 #ifndef CV_AUTH_H

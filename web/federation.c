@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* federation.c — cooperatives pooling their offers through the interoperability standard: a /v1 search that also
    asks every configured partner's /driver_journeys (web_federated_search), and our users' bookings on partners'
    journeys, sent to the partner's POST /bookings and followed by its booking events (web_partner_book,

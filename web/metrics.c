@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* metrics.c — the server's counters: lock-free (C11 atomics), by endpoint family (route, table, ..., v1_offers,
    other) and status, with a latency histogram per family, plus the carpool service's matches, bookings and
    database errors; rendered in Prometheus text format by GET /metrics. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* metrics.h — the server's counters (metrics.c): requests by endpoint family and status, their durations, and
    what the carpool service counts (web_count_* in web_int.h); shown by GET /metrics. server.c keeps one per server
    and counts each request it logs. */

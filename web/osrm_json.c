@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* osrm_json.c — OSRM-shaped JSON for routes, waypoints and tables, and the table of answer code words (one
    implementation for the server and the CLI). */
 #include <math.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* osrm_json.h — OSRM-shaped JSON for routes, waypoints and tables, and the code words of answers, shared by the
    server (web/) and the CLI. */
 #ifndef CV_OSRM_JSON_H

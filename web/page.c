@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* page.c — the map page: GET / is DIR/index.html and GET /static/NAME is DIR/NAME, where DIR is the page directory
    (`covoit serve --page DIR`, web/page/ of the source tree by default); /static/leaflet/NAME is Leaflet from
    DIR/node_modules/leaflet/dist/NAME, installed by `npm ci` (never vendored, never a CDN). A file is answered by

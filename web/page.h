@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* page.h — the map page covoit serve ships (web/page/): what a caller can check before serving it. */
 #ifndef CV_PAGE_H
 #define CV_PAGE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* partners.c — outgoing calls to partner operators (partners.h): libcurl's easy interface for one call, its multi
    interface for a search of every partner at once, and the outbox thread. */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* partners.h — covoit talking to the partner operators of the carpool interoperability standard (`covoit partner
    add`), over HTTP with libcurl: the booking events it owes them (a thread that delivers the store's outbox), the
    journeys of theirs a federated search asks for, and the bookings our users make on those journeys. The only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* places_api.c — GET /v1/places (autocomplete: places whose names hold the words typed, near a point first) and
    GET /v1/places/reverse (the street and number at a point): the place index of places.h, and the graph's street
    names for the street a point lies on. docs/API.md, "Places". */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* plan_route.c — the driver's route of a match as the matcher plans it: the offer's stops of that date in key
    order, with the passenger's pickup and drop-off at the keys the matcher chose, routed leg by leg on the graph
    from the snapped points (not from coordinates sent back by a client, which would snap again elsewhere). Stops

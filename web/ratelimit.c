@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* ratelimit.c — the server's rate limits: token buckets in an open-addressed table by name ("k:CLIENT" for a key,
    "a:ADDRESS" for an address); a full probe window reuses its stalest bucket, so the table never grows and an
    unseen name starts with a full burst. */

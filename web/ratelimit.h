@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* ratelimit.h — the rate limiter (ratelimit.c): token buckets by name, each refilled at a steady rate with a burst
    of twice that. Used by auth.c (per address, then per key) and set up by server.c. */
 #ifndef CV_RATELIMIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* response.c — a request's answer: what the handlers set in their web_req (web_error, web_ok, web_created), and
    the libmicrohttpd response made of it once it is finished (web_response: a JSON body, a text such as /metrics,
    or one of the map page's files, with their headers). Also the raw answer written straight to a socket where

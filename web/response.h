@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* response.h — answers on the wire (response.c): the one place that makes libmicrohttpd responses out of a
    finished web_req, and the raw answers written where libmicrohttpd cannot give one. Used by server.c only;
    handlers fill their web_req through web_int.h (web_error, web_ok, web_created, or a file as page.c does). */

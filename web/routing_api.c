@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* routing_api.c — the OSRM-compatible routing service: /route/v1, /table/v1, /nearest/v1 and /health. URL
    grammar → validated parameters → routing/ → osrm_json, with OSRM's codes (every non-Ok answer is a 400, as OSRM
    gives it). */

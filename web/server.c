@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* server.c — the HTTP server's glue to libmicrohttpd: start and stop, the daemons' callbacks that carry a request
    from its line to its end (with the refusals answered before any handler runs), the router table (method + path
    prefix → handler) and the per-thread routing and matcher workspaces. The rooms it joins: acceptor.c

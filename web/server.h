@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* server.h — the covoit HTTP server: one acceptor thread handing connections to one libmicrohttpd daemon per worker
    thread (poll; docs/ARCHITECTURE.md says why), serving JSON, with OSRM-compatible routing endpoints over one
    shared read-only graph and, when given, its hub labels. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* stdcov_api.c — the carpool interoperability standard ("standard covoiturage", fabmob) under /stdcov/v1/, for
    partner operators: trip planners, MaaS apps and other cooperatives. Answered from the same matcher as /v1 (no
    second matching path), as JSON typed as the standard's OpenAPI file types it: timestamps are integer UNIX

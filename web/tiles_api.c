@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* tiles_api.c — GET /tiles/{z}/{x}/{y}.pbf: the map's own vector tiles, from the MBTiles file made from the same
    extract (tiles/mbtiles.h), sent as stored (gzip) with their content type, an ETag and a day of caching; a tile
    the file does not hold is an empty 204, as tile servers answer for the sea. No key needed: the page needs them

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* trip_json.c — JSON for the matcher's objects (offers, requests, schedules, stops, bookings, matches) and the
    codes of its errors, shared by the trip subcommands and the HTTP server's /v1 API. One builder per object kind;
    each returns a new reference, or NULL when out of memory. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* trip_json.h — the matcher's objects as JSON, shared by the CLI's trip subcommands and the server's /v1 API: one
    builder per kind, each a new reference or NULL when out of memory. Durations in seconds and distances in metres
    (one decimal), times ISO-8601 in the server's zone, money in euros with commission 0. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* trips_api.c — the carpool API under /v1: offers, requests, matches, search and bookings as JSON, over the
    matcher with one workspace per worker thread. Bodies are parsed with jansson into the matcher's structs (the
    same ones the CLI fills), checked by the matcher, and answered with the shared builders of trip_json.c. Errors

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* web_clock.h — monotonic seconds, the clock of the rate limiter's buckets (ratelimit.c) and of the connections'
    deadlines (acceptor.c). Included by those two only. */
 #ifndef CV_WEB_CLOCK_H

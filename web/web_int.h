@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* web_int.h — the handlers' interface: a request as a handler sees it (web_req) and what a handler may call; shared
    by the server's files (server.c, response.c, auth.c, metrics.c) and the service files (routing_api.c,
    trips_api.c, page.c). No HTTP library type here; not a public API. */

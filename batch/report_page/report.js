@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 /* report.js — the batch report's map, charts and list of who is left unmatched, drawn from what report-data.js
    holds (window.COVOIT_REPORT, written by covoit batch). Leaflet and Chart.js are the npm packages copied beside
    the report (lib/); nothing is fetched from anywhere: the map has no basemap, only the plan. */

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: AGPL-3.0-or-later
 """bench/wrk/helper.py: the parts of bench/server.sh that are easier in Python (standard library only).
 
   helper.py gen URL DIR --bbox MINLON,MINLAT,MAXLON,MAXLAT [--pairs N] [--searches N] [--seed N]

@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: AGPL-3.0-or-later
 -- bench/wrk/requests.lua: wrk script for bench/server.sh.
 --   wrk ... -s bench/wrk/requests.lua URL -- FILE [close]
 -- FILE holds one request a line, "METHOD PATH" or "METHOD PATH BODY" (a JSON body, sent as application/json).

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* srcaddr.c — an LD_PRELOAD shim for the load generator of bench/server.sh: spreads its loopback connections over
    several source addresses, as many clients would, so that the server's per-address connection limit (64, see
    docs/API.md) is not what a test of 256 connections measures.

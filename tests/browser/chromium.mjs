@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // chromium.mjs — where the browser tests find Debian's Chromium ($CHROMIUM, else /usr/bin/chromium). When it is
 // absent the test says so and exits 77, which ctest reports as skipped (SKIP_RETURN_CODE): never a silent pass.
 import { existsSync } from 'node:fs';

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // page.mjs — the map page in a real browser (Debian's Chromium, headless, driven by playwright-core) against a real
 // `covoit serve` on 127.0.0.1 with the bundled Porto extract, its place index and a trip database: a passenger types
 // the start and the destination and picks them from the suggestions (by mouse and by keyboard), the route is drawn,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 // report.mjs — covoit batch's report.html in a real browser (Debian's Chromium, headless, driven by
 // playwright-core): the example population of the repository planned on the bundled Porto extract, the page
 // opened from its directory. It must load with no console error and no failed or outside request, show the

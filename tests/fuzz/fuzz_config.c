@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* fuzz_config.c — the config file of `covoit serve --config FILE`: bytes → a file → cmd_serve_check_config, the
    settings parser of cli/cmd_serve.c with its types and ranges, which must accept or refuse, never crash.
 

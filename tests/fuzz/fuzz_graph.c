@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* fuzz_graph.c — the graph file loader: bytes → a memory file → cv_graph_open, which must refuse them with an
    error or load them, never crash; a graph it loads must then answer snapping, Dijkstra, CH and hub-label routes,
    a table, the route's geometry, annotations and steps without crashing or hanging either.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* fuzz_http.c — the HTTP request path through the real server: covoit serve's server (web/server.c) started
    in-process on 127.0.0.1 port 0 over the Monaco graph, its hub labels and a trip database seeded with offers,
    requests and bookings, spoken to over a loopback socket, one connection per input.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* fuzz_osm.c — the OSM importer as `covoit import` runs it (cli/cmd_import.c): bytes → a file named
    in.osm (fuzz_osm_xml) or in.osm.pbf (fuzz_osm_pbf), for libosmium picks the format by the name → the reader and
    the car profile (cv_network_read) → the graph builder (cv_graph_build: restrictions, split junctions,

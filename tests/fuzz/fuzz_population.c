@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* fuzz_population.c — the participants' CSV of `covoit batch` (batch/population.c, over libcsv): bytes → the reader,
    which must accept or refuse, never crash, hang or leak.
 

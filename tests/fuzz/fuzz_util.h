@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* fuzz_util.h — what the libFuzzer targets share: a private scratch directory (on /dev/shm when there is one, so
    that the files an input becomes never touch a disk), writing bytes to a file there, and failing loudly. */
 /* Include after defining _POSIX_C_SOURCE 200809L or _GNU_SOURCE (mkdtemp, O_CLOEXEC). */

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
 # Writes the seed corpus of every fuzz target into tests/fuzz/corpus/<target>/ (committed; run again after a change
 # of the graph file format, the API or the config keys). Files named found-* are inputs a fuzzer found wrong once,
 # kept as they are. Needs a fuzz tree with covoit and osm_extract built:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 // osm_extract.cpp — makes the OSM seeds of the fuzz targets (tests/fuzz/make_seeds.sh): reads an OSM file with
 // libosmium and writes the roads inside a box (ways tagged highway=* or route=ferry whose nodes all lie inside,
 // their nodes, the nodes inside with tags the car profile reads (barriers, access), and the restriction relations whose

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* http_client.h — the tiny HTTP/1.1 client the HTTP tests share: one request per connection (Connection: close),
    an optional extra header and body, the whole answer read until the server closes. */
 #ifndef CV_HTTP_CLIENT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_http.c — the real server on 127.0.0.1 port 0 over the Monaco graph, spoken to over TCP: OSRM routing
    endpoints against the router called directly, every error class, concurrent clients, stop with requests in
    flight (finished and answered; new ones 503), and broken or oversized requests written byte for byte (one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_http_auth.c — who may do what over HTTP: API keys (401 without a valid one, 403 out of scope), trips owned
    by the client that made them (another client cannot cancel them, and nothing changes), rate limits per address
    and per key (429 with Retry-After, served again after it), and demo mode (no key: loopback only). The real

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_http_config.c — `covoit serve` as a process: settings from a --config file (port 0, threads, limits) and
    the command line winning over it, bad config files and options refused with exit status 2 and a message naming
    the problem, the body cap (413 TooBig, with and without Content-Length), the per-address connection limit and the

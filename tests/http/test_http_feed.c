@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_http_feed.c — every process sees every write: a real server on 127.0.0.1 port 0 (its matcher following the
    store's change log) answers searches under load while the covoit CLI, another process on the same database,
    adds offers and requests, books, accepts and cancels. After each of those writes the server's answers must equal,

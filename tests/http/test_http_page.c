@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_http_page.c — the map page over HTTP: GET / (index.html) and GET /static/... from the page directory
    (web/page of the source tree, with Leaflet from its node_modules, as scripts/deps.sh installs it), with their
    Content-Types and bytes; HEAD; path traversal in every spelling refused with a 4xx JSON error; missing files

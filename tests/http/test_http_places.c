@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_http_places.c — the place index on the Monaco extract: what it holds, autocomplete (prefixes, accents and
    case folded, near a point first), the nearest address, bad files; then /v1/places and /v1/places/reverse on a
    real server on 127.0.0.1, their errors, and a server without an index. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_http_stdcov.c — the carpool interoperability standard under /stdcov/v1 over HTTP: the real server on
    127.0.0.1 port 0 with the Monaco graph and a temporary trip database. Driver journeys as the standard types
    them (every required field, integers where it says integer), the filters the conformance tool asserts (every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_http_steps.c — OSRM turn-by-turn steps (steps=true) on /route/v1 over the Monaco graph, through the real
    server on 127.0.0.1 port 0: every step is a well-formed OSRM RouteStep, depart first and arrive last, step
    distances, durations and weights add up to the leg's, step geometries join end to end in every geometry

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_http_tiles.c — the map's own vector tiles over HTTP: an MBTiles file written here (metadata and three tiles,
    one of them gzip-compressed as tilemaker stores them), served by a real server on 127.0.0.1: the tile's bytes as
    stored with their content type, Content-Encoding, caching headers and ETag (304 when the browser has it), 204 for

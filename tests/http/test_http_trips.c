@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_http_trips.c — the carpool API under /v1 over HTTP: the real server on 127.0.0.1 port 0 with the Monaco
    graph and a temporary trip database. Offers and requests along a route the server itself gives, matches both
    ways, search, bookings, the seat race between concurrent clients, every error class (and nothing written on a

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: AGPL-3.0-or-later
 # install.sh BUILD_DIR SOURCE_DIR — covoit installed (`cmake --install`) to a prefix of its own and moved away from
 # the tree it was built in finds its map page and serves it: the binary looks for PREFIX/share/covoit beside itself
 # (cli_data_dir), not only at the source path compiled into it.

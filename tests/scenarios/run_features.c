@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* run_features.c — the feature tier: small maps drawn as text, with tables of ways, nodes and turn restrictions
    and tables of expected routes, imported and routed in-process by Dijkstra, contraction hierarchy and hub labels.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* run_scenarios.c — the scenario tier: tiny hand-written OSM maps routed through the covoit binary.
 
    For every NAME.osm in COVOIT_SCENARIOS (sorted by name) the runner imports the map with

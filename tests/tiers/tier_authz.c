@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* tier_authz.c — the authorization matrix: every endpoint of docs/API.md (routing, health, metrics, the map page,
    the whole /v1 carpool API: offers, requests, search, matches, bookings show/create/accept/refuse/cancel,
    cancel and delete, unknown ids and paths) against every kind of caller: no key, an unknown key, a revoked one

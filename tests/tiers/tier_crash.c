@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* tier_crash.c — the crash tier: `covoit serve --db FILE` as a real process under write load, killed with SIGKILL
    at a random moment, again and again, then stopped cleanly. Client threads create offers, requests and bookings,
    accept them and cancel some (a booking, its request or its offer, by DELETE or POST .../cancel) as fast as they

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* tier_http.h — the HTTP/1.1 client of the server tiers: one kept-alive connection per caller (a tier opens
    thousands of requests; a new connection each would measure the kernel), from a chosen loopback source address
    (the per-address buckets and limits of the server are per source), answers read by Content-Length or chunks.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* tier_partners — covoit with partner operators of the interoperability standard, as real processes on 127.0.0.1.
 
    Outbox: a partner (a small HTTP receiver in this program) is down while our driver accepts, refuses and cancels

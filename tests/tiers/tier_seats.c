@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* tier_seats.c — the seat race tier: many passengers race for the last seats of one offer over HTTP, against
    `covoit serve` as a real process. Each round, one punctual offer with 2 seats and N requests of N passengers
    (one seat each), one thread per passenger; all start together, and either each books its request and accepts

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* tier_support.h — what the server tiers share: failing loudly (and never leaving a server behind), the covoit
    binary as a child process (import, key, serve: started, killed with SIGKILL, stopped with SIGTERM), the trip
    database read directly with SQLite (a dump of every table, PRAGMA integrity_check), dates, and a seeded

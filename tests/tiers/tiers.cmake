@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: AGPL-3.0-or-later
 # Tiers that hammer a real covoit server: kill -9 under write load, seat races, the authorization matrix.
 # Each has a short form in the default run and a long one labelled slow (ctest -L slow).
 # They run the built covoit binary as a process and speak HTTP to it (tiers/tier_http.h); the database is read

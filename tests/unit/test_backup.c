@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_backup.c — durability and `covoit backup`. Durability: which commits the store syncs to disk in each of its
    durabilities (the WAL's fsyncs counted by a VFS shim around SQLite's own), and a process killed right after its
    writes loses none of them. Backup: a copy taken by the covoit binary while a real `covoit serve --db` takes offers

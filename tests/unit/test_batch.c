@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_batch.c — offline batch matching on the Monaco extract: the participants' CSV and its errors; the optimal
    plan against a brute force over every set of carpools of small random populations (pairs found without the
    planner's grid and bounds); every carpool re-checked with routes of its own; greedy never above the optimum. */

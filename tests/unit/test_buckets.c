@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_buckets.c — the matcher's buckets: items kept per node in time slices, each slice sorted by budget, slices
    in order of their start, added and removed without leaving empty slices behind, and nothing stored on failure. */
 #include <setjmp.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_ch.c — the contraction hierarchy answers exactly what Dijkstra answers on the same graph (same integer
    weights), point to point and in tables, on the bundled extract and on every extract in ../shared/data. */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_cli_trips.c — a whole carpool scenario scripted through the covoit binary, as an operator would from a
    shell: a driver's offer across Monaco, passengers' requests along its route, at another time and the other way,
    a regular request; matches both ways; a booking accepted, shown, cancelled, another refused; seats running out;

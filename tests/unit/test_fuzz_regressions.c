@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_fuzz_regressions.c — what the fuzz targets (tests/fuzz) found wrong in covoit, one test per fix; the
    inputs that found them are in the targets' seed corpora (tests/fuzz/corpus/<target>/found-*). */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_geo.c — routing/geo.c: distances, projection onto segments, box bounds, coordinate parsing, polylines and
    the Hilbert curve. */
 #include <stdarg.h>

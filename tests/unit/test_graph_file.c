@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_graph_file.c — routing/graph_file.c (and the import path that feeds it): a graph built from the Monaco
    extract opens and looks sane; every kind of damaged file is refused with the right code and a message naming
    the problem, by the library and by the covoit CLI; imports of road-less, missing and unsorted inputs. */

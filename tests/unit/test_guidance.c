@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_guidance.c — routing/guidance.c on the Monaco extract, for many random routes: steps are consistent with
    themselves (depart, arrive, sums, joined geometries, maneuvers at their intersections, bearings[in] and
    bearings[out] agreeing with bearing_before and bearing_after, roundabout exits) and with the path they cut;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_match.c — inserting passengers into an offer's stop sequence (seats per leg, time windows, detour
    limits, cheapest positions) and contributions, on hand-made distances. */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_match_edges.c — the matcher's limits exactly at their edges: the detour limits (at the limit and one unit
    beyond, relative and absolute), the time windows (at the edge and one second past), offers gone by, the first and
    last days of regular schedules, and daylight-saving changes in Europe/Paris (a time in the spring gap, the

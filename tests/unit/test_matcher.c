@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_matcher.c — the matcher on the bundled Porto extract: the bucket index finds exactly the matches (and
    detours) that pair-by-pair point-to-point routing finds, in both directions; the index survives a restart;
    bookings change seats and stops; regular schedules cross a daylight-saving change. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_matcher_oracle.c — the matcher against an oracle of its own, which shares none of its feasibility code
    (match.c, evaluate_pair): each pair of an offer and a request is worked out here from point-to-point routes
    between the snapped points (the hierarchy's, each confirmed by Dijkstra) — when they travel together (dates, time

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_path_annotation.c — cv_path_points (routing/path.c) on the Monaco extract, for many random routes:
    the points are those of cv_path_geometry, the running sums start at 0, never go down, end on the path's
    duration, distance and weight, agree with the turn-by-turn steps at every step's end (both cut the same path

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_profile.c — every rule of the car profile (osm/profile.c), one test function per rule. */
 #include <stdarg.h>
 #include <stddef.h>

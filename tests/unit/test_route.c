@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_route.c — the router on real extracts: bidirectional Dijkstra equals an independent one-way Dijkstra,
    route lengths equal their geometry, and known trips have plausible lengths and times. */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_sha256.c — SHA-256 against the FIPS 180-4 example vectors. */
 #include <setjmp.h>
 #include <stdarg.h>

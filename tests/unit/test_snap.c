@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_snap.c — routing/snap.c on the Monaco graph: snapped points are consistent with the edge geometry, the grid
    search finds what a brute-force scan of every segment finds, limits and exclusions hold, and the largest
    strongly connected component is preferred. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_store.c — matcher/store.c: round trips, lists, state changes, per-leg seats, rollback of refused calls,
    schema versions and foreign files, and concurrent acceptance of the last seats from many connections. */
 #define _POSIX_C_SOURCE 200809L

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_support.h — helpers the real-data unit tests share: a seeded generator, building a graph file from an
    extract, random snapped points. Include after cmocka.h. */
 #ifndef CV_TEST_SUPPORT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_timeutil.c — matcher/timeutil.c and the checks of matcher/trip.c: day numbers, time zones and
    daylight-saving changes (Lisbon, Paris, New York, Dublin), ISO-8601 / weekday parsing and formatting, and the
    validation of schedules, offers and requests. */

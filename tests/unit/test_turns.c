@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_turns.c — turn restrictions, barriers and U-turns against a brute-force reference on random road networks.
 
    Each round draws a small road network (a jittered grid of two-node ways, some one-way, some nodes closed by a

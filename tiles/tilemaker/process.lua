@@ -1,3 +1,4 @@
+-- SPDX-License-Identifier: AGPL-3.0-or-later
 -- process.lua: what tilemaker puts in the map page's vector tiles, by layer (tiles/tilemaker/config.json): water,
 -- waterways, land use and cover, parks, buildings, roads by class, boundaries. The layer names and the road classes
 -- are those of the OpenMapTiles schema, which the page's paint rules (web/page/app.js) draw. Data (c) OpenStreetMap

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 /* app.js — the covoit map page: a route between two points, a carpool search, booking, my trips and my offers,
    publishing an offer, all against this server's own API (docs/API.md). Plain browser JavaScript, no build step;
    Leaflet (L), protomaps-leaflet and the page's words (i18n.js: t() and the local formats) are loaded before it.

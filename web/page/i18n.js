@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: AGPL-3.0-or-later
 /* i18n.js — the map page's words in English, French and Portuguese, and local formats for dates, times, prices
    and distances (the browser's Intl, in the server's time zone). The language is the one chosen on the page (kept
    in this browser), else the first of the browser's languages the page speaks, else English. Loaded before app.js;
