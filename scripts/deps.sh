@@ -2,16 +2,18 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 # Installs the Debian 12 packages covoit needs, only those that are missing (run as root on a fresh machine), and
 # the npm packages (Leaflet and Chart.js for the map page and the batch report, pinned by web/page/package-lock.json;
-# with --tests, Chromium and playwright-core for the browser tests, pinned by tests/browser/package-lock.json) when
+# with --tests, Chromium, playwright-core and axe-core for the browser tests and node-gtfs, the GTFS feed's consumer,
+# pinned by tests/browser/package-lock.json) when
 # they are missing or older.
 set -euo pipefail
 # clang, libclang-rt-14-dev (libFuzzer and clang's sanitizer runtimes) and llvm (llvm-symbolizer, for readable
 # stacks): the fuzz targets of tests/fuzz; clang-format: the test command checks the tree is formatted
 # tilemaker: the map page's vector tiles, made from the extract (scripts/run.sh, tiles/tilemaker); libcurl: covoit's
 # calls to partner operators; liblemon-dev, libglpk-dev and libcsv-dev: batch matching (its
-# matching, its integer program of carpools, its CSV files)
+# matching, its integer program of carpools, its CSV files); libzip-dev: the GTFS feed's zip (feeds/)
 pkgs=(build-essential cmake pkg-config libosmium2-dev libprotozero-dev zlib1g-dev libbz2-dev libexpat1-dev
-      libmicrohttpd-dev libcurl4-openssl-dev liblemon-dev libglpk-dev libcsv-dev libsqlite3-dev libjansson-dev libcmocka-dev
+      libmicrohttpd-dev libcurl4-openssl-dev liblemon-dev libglpk-dev libcsv-dev libzip-dev libsqlite3-dev
+      libjansson-dev libcmocka-dev
       clang libclang-rt-14-dev llvm clang-format tilemaker)
 # --tests: what only the test suite needs too (scripts/test.sh): Chromium for the browser tests, curl for the
 # install test

@@ -33,9 +33,11 @@ int web_authenticate(web_req *r, web_ratelimit *rl, const struct sockaddr *addr,
                      const char *authorization)
 {
     /* the map page and its basemap need no key (its API calls do): the tiles are OpenStreetMap data that a renderer
-       fetches without headers; nor the health checks, the interoperability standard's too */
+       fetches without headers; nor the open feeds trip planners read (meeting areas, never people's places), the
+       health checks, the interoperability standard's status */
     if (!strcmp(r->path, "/health") || !strcmp(r->path, "/metrics") || !strcmp(r->path, "/") ||
-        !strncmp(r->path, "/static/", 8) || !strncmp(r->path, "/tiles/", 7) || !strcmp(r->path, "/stdcov/v1/status"))
+        !strncmp(r->path, "/static/", 8) || !strncmp(r->path, "/tiles/", 7) || !strncmp(r->path, "/feeds/", 7) ||
+        !strcmp(r->path, "/stdcov/v1/status"))
         return 0;
     r->auth = 1;
     char name[CV_OWNER_MAX + 4] = "a:?";

@@ -56,6 +56,7 @@ struct cv_server {
     pthread_mutex_t mu;         /* guards slots */
     pthread_mutex_t places_mu;  /* one query of the place index at a time (its statements are shared) */
     pthread_mutex_t tiles_mu;   /* one read of the tiles at a time, likewise */
+    web_feed_cache gtfs;        /* /feeds/gtfs.zip, made when the trips change */
     ws_slot *slots;
     int auth;           /* keys required (the database held an active key at start) */
     web_ratelimit rate; /* per key client and per address, when auth */
@@ -227,6 +228,7 @@ static const web_route_entry routes[] = {
     {"GET", "/", 1, web_page_index, 0},
     {"GET", "/static/", 0, web_page_static, 0},
     {"GET", "/tiles/", 0, web_tiles, 0},
+    {"GET", "/feeds/", 0, web_feeds, 0},
 };
 
 static void dispatch(cv_server *s, web_req *r)
@@ -567,6 +569,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r.places_mu = &s->places_mu;
     r.tiles = s->o.tiles;
     r.tiles_mu = &s->tiles_mu;
+    r.gtfs = &s->gtfs;
     r.tiles_minzoom = s->o.tiles_minzoom;
     r.tiles_maxzoom = s->o.tiles_maxzoom;
     r.if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -788,12 +791,14 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
     pthread_mutex_init(&s->mu, NULL);
     pthread_mutex_init(&s->places_mu, NULL);
     pthread_mutex_init(&s->tiles_mu, NULL);
+    web_feed_cache_init(&s->gtfs);
     s->auth = auth;
     if (web_rate_init(&s->rate, o.rate, auth)) {
         cv_fail(err, CV_ENOMEM, "out of memory");
         pthread_mutex_destroy(&s->mu);
         pthread_mutex_destroy(&s->places_mu);
         pthread_mutex_destroy(&s->tiles_mu);
+        web_feed_cache_free(&s->gtfs);
         free(s);
         return NULL;
     }
@@ -907,5 +912,6 @@ void cv_server_stop(cv_server *s)
     pthread_mutex_destroy(&s->mu);
     pthread_mutex_destroy(&s->places_mu);
     pthread_mutex_destroy(&s->tiles_mu);
+    web_feed_cache_free(&s->gtfs);
     free(s);
 }

@@ -14,6 +14,19 @@
 
 #define WEB_MAX_ARGS 32
 
+/* A feed made once and kept until the trips change (the store's change log moves on) or the day does
+   (feeds_api.c). */
+typedef struct web_feed_cache {
+    pthread_mutex_t mu;
+    void *data; /* NULL until made */
+    size_t len;
+    int64_t seq;   /* the change log's last sequence number when made */
+    int32_t day;   /* the server's date when made */
+    char etag[40]; /* names that state (fits web_req.etag) */
+} web_feed_cache;
+void web_feed_cache_init(web_feed_cache *c);
+void web_feed_cache_free(web_feed_cache *c);
+
 /* One request as a handler sees it. Handlers fill status and body (or call web_error); they never touch HTTP. */
 /* How every JSON answer is written (json_dumps flags): compact, numbers with 10 significant digits. */
 #define WEB_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(10))
@@ -51,6 +64,7 @@ typedef struct web_req {
     pthread_mutex_t *places_mu;
     struct cv_mbtiles *tiles; /* cv_server_options.tiles, NULL when none; used under tiles_mu */
     pthread_mutex_t *tiles_mu;
+    web_feed_cache *gtfs; /* GET /feeds/gtfs.zip's */
     int tiles_minzoom, tiles_maxzoom;
     size_t text_len;              /* the text answer's length when it is binary (0: strlen) */
     const char *content_encoding; /* of the text answer, NULL for none */
@@ -119,6 +133,7 @@ int web_places(web_req *r);
 
 /* GET /tiles/{z}/{x}/{y}.pbf: the map's vector tiles (tiles_api.c). */
 int web_tiles(web_req *r);
+int web_feeds(web_req *r);
 
 /* The carpool interoperability standard under /stdcov/v1/ (stdcov_api.c): every method, rest is the path after
    "/stdcov/v1/". */

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* cmd_export.c — `covoit export gtfs`: the open offers of a trip database as a GTFS feed (feeds/gtfs.h), the same
+   file `covoit serve` gives at /feeds/gtfs.zip. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "feeds/gtfs.h"
+#include "matcher/store.h"
+#include "places/places.h"
+#include "routing/ch.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: covoit export gtfs --graph FILE --db FILE -o feed.zip [--days N] [--operator DOMAIN]\n"
+               "                          [--public-url URL] [--places FILE] [--tz ZONE]\n\n"
+               "Writes the open offers of the trip database as a GTFS feed for trip planners: each offer a route\n"
+               "of type 1551 (carpool) with its dates from today on (--days, 30, at most 366), its stops the public\n"
+               "meeting areas that stand for the driver's origin, vias and destination (never the exact places),\n"
+               "times and shapes along the roads between them, GTFS-Flex booking rules linking to the map page\n"
+               "(--public-url, as covoit serve --public-url), the agency named by --operator (covoit serve's\n"
+               "domain). Stops are named from the place index (--places FILE,\n"
+               "default GRAPH.places when present). The file is written whole or not at all.\n");
+}
+
+int cmd_export(int argc, char **argv)
+{
+    if (argc < 2 || cli_is_help(argv[1])) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    if (strcmp(argv[1], "gtfs")) {
+        cli_error("export: unknown feed '%s' (gtfs)", argv[1]);
+        return CLI_USAGE;
+    }
+    const char *graph = NULL, *db = NULL, *out = NULL, *places_path = NULL, *tz = NULL;
+    cv_gtfs_options o = cv_gtfs_defaults();
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (cli_is_help(a)) {
+            usage(stdout);
+            return CLI_OK;
+        } else if (!v) {
+            cli_error("export gtfs: '%s' needs a value, or is unknown (try --help)", a);
+            return CLI_USAGE;
+        } else if (!strcmp(a, "--graph")) {
+            graph = v, i++;
+        } else if (!strcmp(a, "--db")) {
+            db = v, i++;
+        } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+            out = v, i++;
+        } else if (!strcmp(a, "--places")) {
+            places_path = v, i++;
+        } else if (!strcmp(a, "--operator")) {
+            o.operator_name = v, i++;
+        } else if (!strcmp(a, "--public-url")) {
+            o.public_url = v, i++;
+        } else if (!strcmp(a, "--tz")) {
+            tz = v, i++;
+        } else if (!strcmp(a, "--days")) {
+            char *end = NULL;
+            errno = 0;
+            long d = strtol(v, &end, 10);
+            if (*end || errno || d < 1 || d > CV_GTFS_DAYS_MAX) {
+                cli_error("--days: a whole number from 1 to %d, not '%.40s'", CV_GTFS_DAYS_MAX, v);
+                return CLI_USAGE;
+            }
+            o.days = (int)d, i++;
+        } else {
+            cli_error("export gtfs: unknown option '%s' (try --help)", a);
+            return CLI_USAGE;
+        }
+    }
+    if (!graph || !db || !out) {
+        cli_error("export gtfs needs --graph FILE, --db FILE and -o feed.zip");
+        return CLI_USAGE;
+    }
+    if (access(db, F_OK) != 0) {
+        cli_error("--db %s: no such trip database", db);
+        return CLI_FAIL;
+    }
+    char why[400];
+    int zst = cli_zone(tz, db, 0, "--tz", why, sizeof why);
+    if (zst) {
+        cli_error("%s", why);
+        return zst;
+    }
+    cv_error err = {0};
+    int status = CLI_FAIL;
+    cv_store *s = NULL;
+    cv_places *pl = NULL;
+    cv_ch_query *q = NULL;
+    void *zip = NULL;
+    size_t len = 0;
+    cv_graph *g = cv_graph_open(graph, &err);
+    char idx[4200], tmp[4200];
+    if (!g)
+        goto done;
+    if (places_path)
+        snprintf(idx, sizeof idx, "%s", places_path);
+    else
+        cv_places_path_for(graph, idx, sizeof idx);
+    if ((places_path || access(idx, F_OK) == 0) && cv_places_open(idx, &pl, &err))
+        goto done;
+    o.places = pl;
+    if (!(q = cv_ch_query_new(g))) {
+        cv_fail(&err, CV_ENOMEM, "out of memory");
+        goto done;
+    }
+    cv_gtfs_stats st;
+    if (cv_store_open(db, &s, &err) || cv_gtfs_build(g, q, s, &o, (int64_t)time(NULL), &zip, &len, &st, &err))
+        goto done;
+    snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    FILE *f = fopen(tmp, "wb");
+    if (!f || fwrite(zip, 1, len, f) != len || fclose(f) != 0 || rename(tmp, out) != 0) {
+        cv_fail(&err, CV_EIO, "cannot write %s: %s", out, strerror(errno));
+        unlink(tmp);
+        goto done;
+    }
+    fprintf(stderr,
+            "%s: GTFS of %zu offers on %zu dates (%d days from today), %zu meeting areas, %zu shape points, "
+            "%zu bytes\n",
+            out, st.offers, st.dates, o.days, st.stops, st.shape_points, len);
+    status = CLI_OK;
+done:
+    if (status != CLI_OK)
+        cli_error("%s", err.text);
+    free(zip);
+    cv_store_close(s);
+    cv_places_close(pl);
+    cv_ch_query_free(q);
+    cv_graph_close(g);
+    return status;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* privacy.c — a person's exact place replaced by the public meeting area of its grid cell (privacy.h). */
+#define _DEFAULT_SOURCE /* M_PI */
+#include "feeds/privacy.h"
+
+#include <math.h>
+
+#include "routing/geo.h"
+#include "routing/road_class.h"
+
+/* Degrees of latitude per metre, and the cell's east-west size in degrees at the latitude of its row's centre (so
+   that every cell is about square and a row has one width). */
+#define DEG_PER_M (1.0 / 111320.0)
+
+int cv_area_of(const cv_graph *g, cv_coord exact, cv_area *out, cv_error *err)
+{
+    double lat = cv_deg(exact.lat), lon = cv_deg(exact.lon);
+    double dlat = CV_AREA_CELL_M * DEG_PER_M;
+    out->iy = (int32_t)floor(lat / dlat);
+    double row_lat = (out->iy + 0.5) * dlat;
+    double dlon = dlat / fmax(cos(row_lat * M_PI / 180.0), 0.01);
+    out->ix = (int32_t)floor(lon / dlon);
+    out->centre = (cv_coord){cv_fixed((out->ix + 0.5) * dlon), cv_fixed(row_lat)};
+    cv_snap_options so = cv_snap_defaults();
+    so.max_distance_m = CV_AREA_SNAP_M;
+    so.stop_only = 1;
+    so.exclude_classes = (1u << CV_RC_MOTORWAY) | (1u << CV_RC_MOTORWAY_LINK);
+    return cv_snap_point(g, out->centre, &so, &out->meet, err);
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* privacy.h — what stands for a person's exact place (a driver's home, their workplace) in whatever leaves the
+   server: a public meeting area. The area is the cell of a fixed grid of CV_AREA_CELL_M metres that holds the
+   place, and its meeting point the road nearest the cell's centre where a car may stop: the same for every place of
+   the cell, never centred on the place itself, and revealing of it only the cell. */
+#ifndef CV_PRIVACY_H
+#define CV_PRIVACY_H
+
+#include <stdint.h>
+
+#include "util/cv_error.h"
+#include "routing/graph.h"
+#include "routing/snap.h"
+
+#define CV_AREA_CELL_M 500   /* side of a grid cell, metres (north-south; east-west the same at its latitude) */
+#define CV_AREA_RADIUS_M 400 /* the radius a feed gives the area: the cell's half diagonal, rounded up */
+#define CV_AREA_SNAP_M 1500  /* how far from the cell's centre its meeting point may be */
+
+typedef struct cv_area {
+    int32_t ix, iy;  /* the cell: its column and row */
+    cv_coord centre; /* the cell's centre */
+    cv_snap meet;    /* the meeting point: the road nearest the centre where a car may stop */
+} cv_area;
+
+/* The public area of exact. CV_ENOSEGMENT when no road where a car may stop is within CV_AREA_SNAP_M of the
+   cell's centre. */
+int cv_area_of(const cv_graph *g, cv_coord exact, cv_area *out, cv_error *err);
+
+#endif

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* feeds_api.c — the feeds a territory's trip planners read: GET /feeds/gtfs.zip (feeds/gtfs.h), made again when the
+   trips change (the store's change log moves on) or the day does, and kept between; an ETag names that state, so a
+   planner polling with If-None-Match gets 304 until something changed. Open like the map page: what it shows is
+   public (meeting areas, not people's places; no names). */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "feeds/gtfs.h"
+#include "matcher/matcher.h"
+#include "matcher/timeutil.h"
+#include "web/osrm_json.h"
+#include "web/web_int.h"
+
+void web_feed_cache_init(web_feed_cache *c)
+{
+    memset(c, 0, sizeof *c);
+    pthread_mutex_init(&c->mu, NULL);
+}
+
+void web_feed_cache_free(web_feed_cache *c)
+{
+    free(c->data);
+    pthread_mutex_destroy(&c->mu);
+}
+
+static int gtfs(web_req *r)
+{
+    cv_matcher_ws *w = web_matcher_ws(r);
+    if (!w)
+        return -1;
+    if (!r->q)
+        return web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, osrm_word(OSRM_UNAVAILABLE), "out of memory");
+    cv_store *store = cv_matcher_store(w);
+    int64_t now = (int64_t)time(NULL), first = 0, last = 0;
+    cv_change *none = NULL;
+    size_t n = 0;
+    cv_error err = {0};
+    if (cv_store_changes(store, 0, 0, &none, &n, &first, &last, &err))
+        return web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, osrm_word(OSRM_UNAVAILABLE), "%s", err.text);
+    free(none);
+    cv_day today;
+    cv_utc_to_local(now, &today, NULL, NULL);
+    web_feed_cache *c = r->gtfs;
+    pthread_mutex_lock(&c->mu);
+    if (!c->data || c->seq != last || c->day != today) {
+        cv_gtfs_options o = cv_gtfs_defaults();
+        o.operator_name = r->operator_name;
+        o.public_url = r->public_url;
+        o.places = r->places;
+        void *zip = NULL;
+        size_t len = 0;
+        if (r->places)
+            pthread_mutex_lock(r->places_mu);
+        int rc = cv_gtfs_build(r->g, r->q, store, &o, now, &zip, &len, NULL, &err);
+        if (r->places)
+            pthread_mutex_unlock(r->places_mu);
+        if (rc) {
+            pthread_mutex_unlock(&c->mu);
+            return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "%s", err.text);
+        }
+        free(c->data);
+        c->data = zip, c->len = len, c->seq = last, c->day = today;
+        char day[16];
+        cv_format_date(today, day);
+        snprintf(c->etag, sizeof c->etag, "\"gtfs-%lld-%s\"", (long long)last, day);
+    }
+    snprintf(r->etag, sizeof r->etag, "%s", c->etag);
+    int fresh = r->if_none_match && !strcmp(r->if_none_match, r->etag);
+    char *copy = fresh ? calloc(1, 1) : malloc(c->len ? c->len : 1);
+    if (copy && !fresh)
+        memcpy(copy, c->data, c->len);
+    size_t len = c->len;
+    pthread_mutex_unlock(&c->mu);
+    if (!copy)
+        return -1;
+    r->status = fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
+    r->text = copy;
+    r->text_len = fresh ? 0 : len;
+    r->content_type = "application/zip";
+    r->cache_control = "public, no-cache"; /* kept, and asked again each time with its ETag */
+    return 0;
+}
+
+int web_feeds(web_req *r)
+{
+    if (r->nargs)
+        return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_QUERY), "/feeds/ take no parameters");
+    if (!strcmp(r->rest, "gtfs.zip"))
+        return gtfs(r);
+    return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such feed: %.100s (/feeds/gtfs.zip)",
+                     r->path);
+}
