@@ -146,17 +146,7 @@ static const area_stop *stop_of(feed *f, const cv_area *a)
     memset(s, 0, sizeof *s);
     s->ix = a->ix, s->iy = a->iy, s->at = a->meet.location;
     snprintf(s->id, sizeof s->id, "area_%d_%d", (int)a->ix, (int)a->iy);
-    /* named by what people know near it: a stop, else the settlement */
-    cv_place p;
-    cv_error err = {0};
-    if (f->o->places && cv_places_nearest(f->o->places, s->at, CV_PLACE_STOP, 300, &p, &err) == 1)
-        snprintf(s->name, sizeof s->name, "Meeting area: %s", p.name);
-    else if (f->o->places && cv_places_nearest(f->o->places, s->at, CV_PLACE_STREET, 300, &p, &err) == 1)
-        snprintf(s->name, sizeof s->name, "Meeting area: %s%s%s", p.name, p.detail[0] ? ", " : "", p.detail);
-    else if (f->o->places && cv_places_nearest(f->o->places, s->at, CV_PLACE_SETTLEMENT, 5000, &p, &err) == 1)
-        snprintf(s->name, sizeof s->name, "Meeting area: %s", p.name);
-    else
-        snprintf(s->name, sizeof s->name, "Meeting area %.4f, %.4f", cv_deg(s->at.lat), cv_deg(s->at.lon));
+    cv_area_name(f->o->places, s->at, s->name, sizeof s->name);
     return s;
 }
 

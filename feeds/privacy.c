@@ -4,6 +4,7 @@
 #include "feeds/privacy.h"
 
 #include <math.h>
+#include <stdio.h>
 
 #include "routing/geo.h"
 #include "routing/road_class.h"
@@ -26,4 +27,18 @@ int cv_area_of(const cv_graph *g, cv_coord exact, cv_area *out, cv_error *err)
     so.stop_only = 1;
     so.exclude_classes = (1u << CV_RC_MOTORWAY) | (1u << CV_RC_MOTORWAY_LINK);
     return cv_snap_point(g, out->centre, &so, &out->meet, err);
+}
+
+void cv_area_name(cv_places *places, cv_coord at, char *out, size_t cap)
+{
+    cv_place p;
+    cv_error err = {0};
+    if (places && cv_places_nearest(places, at, CV_PLACE_STOP, 300, &p, &err) == 1)
+        snprintf(out, cap, "Meeting area: %s", p.name);
+    else if (places && cv_places_nearest(places, at, CV_PLACE_STREET, 300, &p, &err) == 1)
+        snprintf(out, cap, "Meeting area: %s%s%s", p.name, p.detail[0] ? ", " : "", p.detail);
+    else if (places && cv_places_nearest(places, at, CV_PLACE_SETTLEMENT, 5000, &p, &err) == 1)
+        snprintf(out, cap, "Meeting area: %s", p.name);
+    else
+        snprintf(out, cap, "Meeting area %.4f, %.4f", cv_deg(at.lat), cv_deg(at.lon));
 }

@@ -11,6 +11,7 @@
 #include "util/cv_error.h"
 #include "routing/graph.h"
 #include "routing/snap.h"
+#include "places/places.h"
 
 #define CV_AREA_CELL_M 500   /* side of a grid cell, metres (north-south; east-west the same at its latitude) */
 #define CV_AREA_RADIUS_M 400 /* the radius a feed gives the area: the cell's half diagonal, rounded up */
@@ -25,5 +26,9 @@ typedef struct cv_area {
 /* The public area of exact. CV_ENOSEGMENT when no road where a car may stop is within CV_AREA_SNAP_M of the
    cell's centre. */
 int cv_area_of(const cv_graph *g, cv_coord exact, cv_area *out, cv_error *err);
+
+/* What people call the meeting point at: "Meeting area: " and the stop or street within 300 m, else the settlement
+   within 5 km, from the place index; its coordinates without one (places NULL) or nothing named near. */
+void cv_area_name(cv_places *places, cv_coord at, char *out, size_t cap);
 
 #endif

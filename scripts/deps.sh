@@ -10,9 +10,10 @@ set -euo pipefail
 # stacks): the fuzz targets of tests/fuzz; clang-format: the test command checks the tree is formatted
 # tilemaker: the map page's vector tiles, made from the extract (scripts/run.sh, tiles/tilemaker); libcurl: covoit's
 # calls to partner operators; liblemon-dev, libglpk-dev and libcsv-dev: batch matching (its
-# matching, its integer program of carpools, its CSV files); libzip-dev: the GTFS feed's zip (feeds/)
+# matching, its integer program of carpools, its CSV files); libzip-dev and libxml2-dev: the GTFS feed's
+# zip and the SIRI-ET feed's XML (feeds/)
 pkgs=(build-essential cmake pkg-config libosmium2-dev libprotozero-dev zlib1g-dev libbz2-dev libexpat1-dev
-      libmicrohttpd-dev libcurl4-openssl-dev liblemon-dev libglpk-dev libcsv-dev libzip-dev libsqlite3-dev
+      libmicrohttpd-dev libcurl4-openssl-dev liblemon-dev libglpk-dev libcsv-dev libzip-dev libxml2-dev libsqlite3-dev
       libjansson-dev libcmocka-dev
       clang libclang-rt-14-dev llvm clang-format tilemaker)
 # --tests: what only the test suite needs too (scripts/test.sh): Chromium for the browser tests, curl for the

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* feeds_api.c — the feeds a territory's trip planners read: GET /feeds/gtfs.zip (feeds/gtfs.h), made again when the
-   trips change (the store's change log moves on) or the day does, and kept between; an ETag names that state, so a
-   planner polling with If-None-Match gets 304 until something changed. Open like the map page: what it shows is
-   public (meeting areas, not people's places; no names). */
+   trips change (the store's change log moves on) or the day does, and GET /feeds/siri-et.xml (feeds/siri.h), made
+   again when the trips change or a minute has passed (its window moves with the clock); each kept between, with an
+   ETag naming that state, so a planner polling with If-None-Match gets 304 until something changed. Open like the
+   map page: what they show is public (meeting areas, not people's places; no names). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include <microhttpd.h>
 
 #include "feeds/gtfs.h"
+#include "feeds/siri.h"
 #include "matcher/matcher.h"
 #include "matcher/timeutil.h"
 #include "web/osrm_json.h"
@@ -29,7 +31,8 @@ void web_feed_cache_free(web_feed_cache *c)
     pthread_mutex_destroy(&c->mu);
 }
 
-static int gtfs(web_req *r)
+/* The feed kind builds in c for state (seq, period), unless it is there already; then answers it. */
+static int feed(web_req *r, web_feed_cache *c, int siri)
 {
     cv_matcher_ws *w = web_matcher_ws(r);
     if (!w)
@@ -46,18 +49,27 @@ static int gtfs(web_req *r)
     free(none);
     cv_day today;
     cv_utc_to_local(now, &today, NULL, NULL);
-    web_feed_cache *c = r->gtfs;
+    int32_t period = siri ? (int32_t)(now / 60) : today; /* SIRI's window moves with the clock */
     pthread_mutex_lock(&c->mu);
-    if (!c->data || c->seq != last || c->day != today) {
-        cv_gtfs_options o = cv_gtfs_defaults();
-        o.operator_name = r->operator_name;
-        o.public_url = r->public_url;
-        o.places = r->places;
-        void *zip = NULL;
+    if (!c->data || c->seq != last || c->day != period) {
+        void *data = NULL;
         size_t len = 0;
         if (r->places)
             pthread_mutex_lock(r->places_mu);
-        int rc = cv_gtfs_build(r->g, r->q, store, &o, now, &zip, &len, NULL, &err);
+        int rc;
+        if (siri) {
+            cv_siri_options o = cv_siri_defaults();
+            o.operator_name = r->operator_name;
+            o.public_url = r->public_url;
+            o.places = r->places;
+            rc = cv_siri_build(r->g, r->q, store, &o, now, (char **)&data, &len, NULL, &err);
+        } else {
+            cv_gtfs_options o = cv_gtfs_defaults();
+            o.operator_name = r->operator_name;
+            o.public_url = r->public_url;
+            o.places = r->places;
+            rc = cv_gtfs_build(r->g, r->q, store, &o, now, &data, &len, NULL, &err);
+        }
         if (r->places)
             pthread_mutex_unlock(r->places_mu);
         if (rc) {
@@ -65,10 +77,8 @@ static int gtfs(web_req *r)
             return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "%s", err.text);
         }
         free(c->data);
-        c->data = zip, c->len = len, c->seq = last, c->day = today;
-        char day[16];
-        cv_format_date(today, day);
-        snprintf(c->etag, sizeof c->etag, "\"gtfs-%lld-%s\"", (long long)last, day);
+        c->data = data, c->len = len, c->seq = last, c->day = period;
+        snprintf(c->etag, sizeof c->etag, "\"%s-%lld-%ld\"", siri ? "siri" : "gtfs", (long long)last, (long)period);
     }
     snprintf(r->etag, sizeof r->etag, "%s", c->etag);
     int fresh = r->if_none_match && !strcmp(r->if_none_match, r->etag);
@@ -82,7 +92,7 @@ static int gtfs(web_req *r)
     r->status = fresh ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
     r->text = copy;
     r->text_len = fresh ? 0 : len;
-    r->content_type = "application/zip";
+    r->content_type = siri ? "application/xml" : "application/zip";
     r->cache_control = "public, no-cache"; /* kept, and asked again each time with its ETag */
     return 0;
 }
@@ -92,7 +102,9 @@ int web_feeds(web_req *r)
     if (r->nargs)
         return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_QUERY), "/feeds/ take no parameters");
     if (!strcmp(r->rest, "gtfs.zip"))
-        return gtfs(r);
-    return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such feed: %.100s (/feeds/gtfs.zip)",
-                     r->path);
+        return feed(r, r->gtfs, 0);
+    if (!strcmp(r->rest, "siri-et.xml"))
+        return feed(r, r->siri, 1);
+    return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND),
+                     "no such feed: %.100s (/feeds/gtfs.zip, /feeds/siri-et.xml)", r->path);
 }

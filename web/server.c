@@ -57,6 +57,7 @@ struct cv_server {
     pthread_mutex_t places_mu;  /* one query of the place index at a time (its statements are shared) */
     pthread_mutex_t tiles_mu;   /* one read of the tiles at a time, likewise */
     web_feed_cache gtfs;        /* /feeds/gtfs.zip, made when the trips change */
+    web_feed_cache siri;        /* /feeds/siri-et.xml, likewise, and each minute */
     ws_slot *slots;
     int auth;           /* keys required (the database held an active key at start) */
     web_ratelimit rate; /* per key client and per address, when auth */
@@ -570,6 +571,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r.tiles = s->o.tiles;
     r.tiles_mu = &s->tiles_mu;
     r.gtfs = &s->gtfs;
+    r.siri = &s->siri;
     r.tiles_minzoom = s->o.tiles_minzoom;
     r.tiles_maxzoom = s->o.tiles_maxzoom;
     r.if_none_match = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_IF_NONE_MATCH);
@@ -792,6 +794,7 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
     pthread_mutex_init(&s->places_mu, NULL);
     pthread_mutex_init(&s->tiles_mu, NULL);
     web_feed_cache_init(&s->gtfs);
+    web_feed_cache_init(&s->siri);
     s->auth = auth;
     if (web_rate_init(&s->rate, o.rate, auth)) {
         cv_fail(err, CV_ENOMEM, "out of memory");
@@ -799,6 +802,7 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
         pthread_mutex_destroy(&s->places_mu);
         pthread_mutex_destroy(&s->tiles_mu);
         web_feed_cache_free(&s->gtfs);
+        web_feed_cache_free(&s->siri);
         free(s);
         return NULL;
     }
@@ -913,5 +917,6 @@ void cv_server_stop(cv_server *s)
     pthread_mutex_destroy(&s->places_mu);
     pthread_mutex_destroy(&s->tiles_mu);
     web_feed_cache_free(&s->gtfs);
+    web_feed_cache_free(&s->siri);
     free(s);
 }

@@ -21,7 +21,7 @@ typedef struct web_feed_cache {
     void *data; /* NULL until made */
     size_t len;
     int64_t seq;   /* the change log's last sequence number when made */
-    int32_t day;   /* the server's date when made */
+    int32_t day;   /* the server's date when made (GTFS), its minute (SIRI) */
     char etag[40]; /* names that state (fits web_req.etag) */
 } web_feed_cache;
 void web_feed_cache_init(web_feed_cache *c);
@@ -65,6 +65,7 @@ typedef struct web_req {
     struct cv_mbtiles *tiles; /* cv_server_options.tiles, NULL when none; used under tiles_mu */
     pthread_mutex_t *tiles_mu;
     web_feed_cache *gtfs; /* GET /feeds/gtfs.zip's */
+    web_feed_cache *siri; /* GET /feeds/siri-et.xml's */
     int tiles_minzoom, tiles_maxzoom;
     size_t text_len;              /* the text answer's length when it is binary (0: strlen) */
     const char *content_encoding; /* of the text answer, NULL for none */

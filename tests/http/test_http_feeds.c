@@ -1,0 +1,362 @@
+/* SPDX-License-Identifier: AGPL-3.0-or-later */
+/* test_http_feeds.c — the feeds trip planners read, from a real server on 127.0.0.1 on Monaco: /feeds/siri-et.xml
+   parsed back with libxml2 and checked field by field against what OpenTripPlanner's carpooling updater
+   (CarpoolSiriMapper) reads: one EstimatedVehicleJourney per trip of the coming hours with its code and operator,
+   at least two calls, each with one stop assignment holding an ExpectedFlexibleArea/CircularArea and a
+   StopPointName, departure times on all but the last, arrival times and LatestExpectedArrivalTime on all but the
+   first, in time order, the capacity and who is aboard (the accepted passenger counted), the public contact URL,
+   Cancellation for a cancelled trip, nothing of a trip days away; no coordinate in it is a person's exact place;
+   ETag and 304; /feeds/gtfs.zip served as a zip; the errors. (The GTFS feed's consumer test is feed_gtfs.) */
+#define _GNU_SOURCE /* strcasestr */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "http_client.h"
+
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "matcher/matcher.h"
+#include "matcher/timeutil.h"
+#include "routing/geo.h"
+#include "web/server.h"
+#include "test_support.h"
+
+#define DB COVOIT_TMP "/http_feeds.db"
+
+static cv_graph *graph;
+static cv_matcher *matcher;
+static cv_server *server;
+static uint16_t port;
+static int64_t offer_soon, offer_cancelled, offer_later;
+static double exact[8][2]; /* every stored place: origins, destinations, the passenger's pickup and drop-off */
+static int nexact;
+
+static char *text_of(json_t *doc)
+{
+    char *t = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    return t;
+}
+
+static json_t *post(const char *path, json_t *body, int status)
+{
+    char *t = text_of(body);
+    reply r = http_request(port, "POST", path, NULL, t, t ? strlen(t) : 0);
+    free(t);
+    if (r.status != status)
+        fail_msg("POST %s: %d, expected %d: %s", path, r.status, status, r.raw);
+    json_t *doc = json_incref(r.json);
+    reply_free(&r);
+    return doc;
+}
+
+/* An offer leaving at utc from (a) to (b), with its id. */
+static int64_t offer(double a0, double a1, double b0, double b1, int64_t utc)
+{
+    char when[40];
+    cv_format_datetime(utc, when);
+    json_t *d = post("/v1/offers",
+                     json_pack("{s:[f,f],s:[f,f],s:s,s:i,s:s}", "from", a0, a1, "to", b0, b1, "depart", when, "seats",
+                               3, "owner", "driver"),
+                     201);
+    int64_t id = json_integer_value(json_object_get(json_object_get(d, "offer"), "id"));
+    json_decref(d);
+    exact[nexact][0] = a0, exact[nexact++][1] = a1;
+    exact[nexact][0] = b0, exact[nexact++][1] = b1;
+    return id;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    graph = tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_feeds_monaco.cvg");
+    unlink(DB);
+    unlink(DB "-wal");
+    unlink(DB "-shm");
+    cv_error err = {0};
+    if (cv_tz_set("Europe/Monaco", &err))
+        return -1;
+    cv_matcher_options mo = cv_matcher_defaults();
+    if (cv_matcher_open(graph, DB, &mo, (int64_t)time(NULL), &matcher, &err))
+        return -1;
+    cv_server_options o = cv_server_defaults();
+    o.port = 0;
+    o.threads = 4;
+    o.quiet = 1;
+    o.matcher = matcher;
+    o.operator_name = "monaco-coop.example.org";
+    o.public_url = "https://carpool.example.org/";
+    server = cv_server_start(graph, &o, &err);
+    if (!server)
+        return -1;
+    port = cv_server_port(server);
+    int64_t now = (int64_t)time(NULL);
+    /* in an hour from the Casino to Fontvieille, with a passenger picked up on the way and accepted */
+    offer_soon = offer(7.4275, 43.7396, 7.4160, 43.7290, now + 3600);
+    /* the passenger's places: along the driver's own route, a quarter and three quarters of the way */
+    reply rt =
+        http_request(port, "GET", "/route/v1/driving/7.4275,43.7396;7.4160,43.7290?geometries=geojson", NULL, NULL, 0);
+    json_t *coords = json_object_get(json_object_get(json_array_get(json_object_get(rt.json, "routes"), 0), "geometry"),
+                                     "coordinates");
+    size_t ncoords = json_array_size(coords);
+    if (ncoords < 8)
+        fail_msg("route: %s", rt.raw);
+    double p[2][2];
+    for (int k = 0; k < 2; k++) {
+        json_t *c = json_array_get(coords, k ? 3 * ncoords / 4 : ncoords / 4);
+        p[k][0] = json_number_value(json_array_get(c, 0)), p[k][1] = json_number_value(json_array_get(c, 1));
+        exact[nexact][0] = p[k][0], exact[nexact++][1] = p[k][1];
+    }
+    reply_free(&rt);
+    char when[40];
+    cv_format_datetime(now + 3600 + 60, when);
+    json_t *d = post("/v1/requests",
+                     json_pack("{s:[f,f],s:[f,f],s:s,s:i,s:s}", "from", p[0][0], p[0][1], "to", p[1][0], p[1][1],
+                               "depart", when, "margin_min", 30, "owner", "rider"),
+                     201);
+    int64_t req = json_integer_value(json_object_get(json_object_get(d, "request"), "id"));
+    json_decref(d);
+    char path[96];
+    snprintf(path, sizeof path, "{\"offer_id\":%lld,\"request_id\":%lld}", (long long)offer_soon, (long long)req);
+    reply r = http_request(port, "POST", "/v1/bookings", NULL, path, strlen(path));
+    if (r.status != 201)
+        fail_msg("booking: %d %s", r.status, r.raw);
+    int64_t b = json_integer_value(json_object_get(json_object_get(r.json, "booking"), "id"));
+    reply_free(&r);
+    snprintf(path, sizeof path, "/v1/bookings/%lld/accept", (long long)b);
+    json_decref(post(path, json_object(), 200));
+    /* in two hours, cancelled; in three days */
+    offer_cancelled = offer(7.4200, 43.7340, 7.4340, 43.7450, now + 7200);
+    snprintf(path, sizeof path, "/v1/offers/%lld/cancel", (long long)offer_cancelled);
+    json_decref(post(path, json_object(), 200));
+    offer_later = offer(7.4200, 43.7340, 7.4340, 43.7450, now + 3 * 86400);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    cv_server_stop(server);
+    cv_matcher_close(matcher);
+    cv_graph_close(graph);
+    return 0;
+}
+
+static xmlXPathContextPtr ctx;
+
+static xmlXPathObjectPtr find(xmlNodePtr at, const char *xpath)
+{
+    ctx->node = at;
+    xmlXPathObjectPtr o = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
+    if (!o)
+        fail_msg("bad XPath %s", xpath);
+    return o;
+}
+
+static int count(xmlNodePtr at, const char *xpath)
+{
+    xmlXPathObjectPtr o = find(at, xpath);
+    int n = o->nodesetval ? o->nodesetval->nodeNr : 0;
+    xmlXPathFreeObject(o);
+    return n;
+}
+
+/* The text of the one node xpath names under at ("" when none). */
+static const char *text(xmlNodePtr at, const char *xpath, char *out, size_t cap)
+{
+    xmlXPathObjectPtr o = find(at, xpath);
+    out[0] = '\0';
+    if (o->nodesetval && o->nodesetval->nodeNr == 1) {
+        xmlChar *t = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+        snprintf(out, cap, "%s", t ? (const char *)t : "");
+        xmlFree(t);
+    }
+    xmlXPathFreeObject(o);
+    return out;
+}
+
+static int64_t iso(xmlNodePtr at, const char *xpath)
+{
+    char t[64];
+    int64_t utc = 0;
+    cv_error err = {0};
+    if (!*text(at, xpath, t, sizeof t) || cv_parse_datetime(t, &utc, &err))
+        return 0;
+    return utc;
+}
+
+static int header(const reply *r, const char *name, char *out, size_t cap)
+{
+    const char *h = strcasestr(r->raw, name);
+    if (!h || h > r->body)
+        return 0;
+    h += strlen(name) + 1;
+    while (*h == ' ')
+        h++;
+    size_t n = strcspn(h, "\r\n");
+    snprintf(out, cap, "%.*s", (int)(n < cap ? n : cap - 1), h);
+    return 1;
+}
+
+static void test_siri(void **state)
+{
+    (void)state;
+    reply r = http_request(port, "GET", "/feeds/siri-et.xml", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    char v[200], etag[64];
+    assert_true(header(&r, "Content-Type", v, sizeof v));
+    assert_string_equal(v, "application/xml");
+    assert_true(header(&r, "ETag", etag, sizeof etag));
+    xmlDocPtr doc = xmlReadMemory(r.body, (int)strlen(r.body), "siri-et.xml", NULL, XML_PARSE_NONET);
+    assert_non_null(doc);
+    ctx = xmlXPathNewContext(doc);
+    xmlXPathRegisterNs(ctx, BAD_CAST "s", BAD_CAST "http://www.siri.org.uk/siri");
+    xmlNodePtr root = xmlDocGetRootElement(doc);
+    assert_string_equal((const char *)root->name, "Siri");
+    assert_int_equal(count(root, "/s:Siri/s:ServiceDelivery/s:EstimatedTimetableDelivery/"
+                                 "s:EstimatedJourneyVersionFrame"),
+                     1);
+    xmlXPathObjectPtr evjs = find(root, "//s:EstimatedVehicleJourney");
+    assert_int_equal(evjs->nodesetval->nodeNr, 2); /* the one in an hour and the cancelled one; not the one in 3 days */
+    int seen_soon = 0, seen_cancelled = 0;
+    for (int j = 0; j < evjs->nodesetval->nodeNr; j++) {
+        xmlNodePtr evj = evjs->nodesetval->nodeTab[j];
+        char code[80], want[80], day[16], op[80], url[300];
+        text(evj, "s:EstimatedVehicleJourneyCode", code, sizeof code);
+        text(evj, "s:OperatorRef", op, sizeof op);
+        assert_string_equal(op, "monaco-coop.example.org");
+        text(evj, "s:PublicContact/s:Url", url, sizeof url);
+        if (strncmp(url, "https://carpool.example.org/?journey=", 37) || strcmp(url + 37, code))
+            fail_msg("PublicContact/Url %s for %s", url, code);
+        xmlXPathObjectPtr calls = find(evj, "s:EstimatedCalls/s:EstimatedCall");
+        int nc = calls->nodesetval ? calls->nodesetval->nodeNr : 0;
+        assert_true(nc >= 2);
+        int64_t start = 0, prev = 0;
+        int max_onboard = 0;
+        for (int i = 0; i < nc; i++) {
+            xmlNodePtr c = calls->nodesetval->nodeTab[i];
+            int first = i == 0, last = i == nc - 1;
+            assert_true(*text(c, "s:StopPointName", v, sizeof v));
+            /* exactly one stop assignment is read: the departure one, else the arrival one */
+            assert_int_equal(count(c, "s:DepartureStopAssignment"), last ? 0 : 1);
+            assert_int_equal(count(c, "s:ArrivalStopAssignment"), first ? 0 : 1);
+            const char *assign = last ? "s:ArrivalStopAssignment" : "s:DepartureStopAssignment";
+            char path[160];
+            snprintf(path, sizeof path, "%s/s:ExpectedFlexibleArea/s:CircularArea", assign);
+            assert_int_equal(count(c, path), 1);
+            snprintf(path, sizeof path, "%s/s:ExpectedFlexibleArea/s:CircularArea/s:Radius", assign);
+            assert_true(atoi(text(c, path, v, sizeof v)) >= 300);
+            char lon[40], lat[40];
+            snprintf(path, sizeof path, "%s/s:ExpectedFlexibleArea/s:CircularArea/s:Longitude", assign);
+            text(c, path, lon, sizeof lon);
+            snprintf(path, sizeof path, "%s/s:ExpectedFlexibleArea/s:CircularArea/s:Latitude", assign);
+            text(c, path, lat, sizeof lat);
+            cv_coord at = {cv_fixed(atof(lon)), cv_fixed(atof(lat))};
+            for (int k = 0; k < nexact; k++) /* never a person's exact place */
+                assert_true(cv_distance_m(at, (cv_coord){cv_fixed(exact[k][0]), cv_fixed(exact[k][1])}) > 1.0);
+            if (!last) {
+                int64_t dep = iso(c, "s:AimedDepartureTime");
+                assert_true(dep > 0 && iso(c, "s:ExpectedDepartureTime") == dep);
+                assert_true(dep >= prev);
+                prev = dep;
+                if (first)
+                    start = dep;
+                assert_int_equal(atoi(text(c, "s:ExpectedDepartureCapacities/s:TotalCapacity", v, sizeof v)), 4);
+                int on = atoi(text(c, "s:ExpectedDepartureOccupancies/s:OnboardCount", v, sizeof v));
+                assert_true(on >= 1);
+                if (on > max_onboard)
+                    max_onboard = on;
+            }
+            if (!first) {
+                int64_t arr = iso(c, "s:AimedArrivalTime"), latest = iso(c, "s:LatestExpectedArrivalTime");
+                assert_true(arr > 0 && iso(c, "s:ExpectedArrivalTime") == arr);
+                assert_true(arr >= prev && latest >= arr);
+                prev = arr;
+            }
+            if (last)
+                assert_true(prev > start); /* the end after the start */
+        }
+        xmlXPathFreeObject(calls);
+        int cancelled = count(evj, "s:Cancellation[text()='true']");
+        snprintf(want, sizeof want, "offer-%lld-", (long long)offer_soon);
+        if (!strncmp(code, want, strlen(want))) {
+            seen_soon = 1;
+            assert_int_equal(cancelled, 0);
+            assert_int_equal(max_onboard, 2); /* the driver and the accepted passenger */
+            cv_day d;
+            cv_utc_to_local((int64_t)time(NULL) + 3600, &d, NULL, NULL);
+            cv_format_date(d, day);
+            assert_string_equal(code + strlen(want), day);
+        }
+        snprintf(want, sizeof want, "offer-%lld-", (long long)offer_cancelled);
+        if (!strncmp(code, want, strlen(want))) {
+            seen_cancelled = 1;
+            assert_int_equal(cancelled, 1);
+        }
+    }
+    assert_true(seen_soon && seen_cancelled);
+    xmlXPathFreeObject(evjs);
+    xmlXPathFreeContext(ctx);
+    xmlFreeDoc(doc);
+    reply_free(&r);
+    /* the same state: 304 */
+    char h[100];
+    snprintf(h, sizeof h, "If-None-Match: %s", etag);
+    r = http_request(port, "GET", "/feeds/siri-et.xml", h, NULL, 0);
+    assert_int_equal(r.status, 304);
+    reply_free(&r);
+}
+
+static void test_gtfs_and_errors(void **state)
+{
+    (void)state;
+    reply r = http_request(port, "GET", "/feeds/gtfs.zip", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    char v[100];
+    assert_true(header(&r, "Content-Type", v, sizeof v));
+    assert_string_equal(v, "application/zip");
+    assert_memory_equal(r.body, "PK\x03\x04", 4);
+    reply_free(&r);
+    r = http_request(port, "GET", "/feeds/gtfs.zip?days=3", NULL, NULL, 0);
+    assert_int_equal(r.status, 400);
+    reply_free(&r);
+    r = http_request(port, "GET", "/feeds/netex.xml", NULL, NULL, 0);
+    assert_int_equal(r.status, 404);
+    reply_free(&r);
+    /* without a trip database: 503 */
+    cv_server_options o = cv_server_defaults();
+    o.port = 0;
+    o.threads = 1;
+    o.quiet = 1;
+    cv_error err = {0};
+    cv_server *s = cv_server_start(graph, &o, &err);
+    assert_non_null(s);
+    r = http_request(cv_server_port(s), "GET", "/feeds/siri-et.xml", NULL, NULL, 0);
+    assert_int_equal(r.status, 503);
+    reply_free(&r);
+    cv_server_stop(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_siri),
+        cmocka_unit_test(test_gtfs_and_errors),
+    };
+    int rc = cmocka_run_group_tests(tests, setup, teardown);
+    xmlCleanupParser();
+    return rc;
+}
