@@ -13,15 +13,29 @@
    that every cell is about square and a row has one width). */
 #define DEG_PER_M (1.0 / 111320.0)
 
+/* The row's height and a cell's width in degrees at row iy. */
+static double cell_dlat(void)
+{
+    return CV_AREA_CELL_M * DEG_PER_M;
+}
+
+static double cell_dlon(int32_t iy)
+{
+    double row_lat = (iy + 0.5) * cell_dlat();
+    return cell_dlat() / fmax(cos(row_lat * M_PI / 180.0), 0.01);
+}
+
+void cv_area_cell(cv_coord c, int32_t *ix, int32_t *iy)
+{
+    *iy = (int32_t)floor(cv_deg(c.lat) / cell_dlat());
+    *ix = (int32_t)floor(cv_deg(c.lon) / cell_dlon(*iy));
+}
+
 int cv_area_of(const cv_graph *g, cv_coord exact, cv_area *out, cv_error *err)
 {
-    double lat = cv_deg(exact.lat), lon = cv_deg(exact.lon);
-    double dlat = CV_AREA_CELL_M * DEG_PER_M;
-    out->iy = (int32_t)floor(lat / dlat);
-    double row_lat = (out->iy + 0.5) * dlat;
-    double dlon = dlat / fmax(cos(row_lat * M_PI / 180.0), 0.01);
-    out->ix = (int32_t)floor(lon / dlon);
-    out->centre = (cv_coord){cv_fixed((out->ix + 0.5) * dlon), cv_fixed(row_lat)};
+    cv_area_cell(exact, &out->ix, &out->iy);
+    double dlon = cell_dlon(out->iy);
+    out->centre = (cv_coord){cv_fixed((out->ix + 0.5) * dlon), cv_fixed((out->iy + 0.5) * cell_dlat())};
     cv_snap_options so = cv_snap_defaults();
     so.max_distance_m = CV_AREA_SNAP_M;
     so.stop_only = 1;

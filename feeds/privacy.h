@@ -23,6 +23,9 @@ typedef struct cv_area {
     cv_snap meet;    /* the meeting point: the road nearest the centre where a car may stop */
 } cv_area;
 
+/* The grid cell that holds c. */
+void cv_area_cell(cv_coord c, int32_t *ix, int32_t *iy);
+
 /* The public area of exact. CV_ENOSEGMENT when no road where a car may stop is within CV_AREA_SNAP_M of the
    cell's centre. */
 int cv_area_of(const cv_graph *g, cv_coord exact, cv_area *out, cv_error *err);

@@ -17,13 +17,14 @@ allowed() { # module → the project modules it may include
     matcher) echo "util routing matcher" ;;
     places) echo "util osm routing places" ;;
     tiles) echo "util tiles" ;;
-    web) echo "util routing matcher places tiles web" ;;
+    feeds) echo "util routing matcher places feeds" ;;
+    web) echo "util routing matcher places tiles feeds web" ;;
     batch) echo "util routing matcher batch" ;;
-    cli) echo "util osm routing matcher places tiles web batch cli" ;;
+    cli) echo "util osm routing matcher places tiles feeds web batch cli" ;;
     esac
 }
 bad=0
-for m in util osm routing matcher places tiles web batch cli; do
+for m in util osm routing matcher places tiles feeds web batch cli; do
     ok=$(allowed "$m")
     while IFS= read -r hit; do
         file=${hit%%:*}
@@ -48,5 +49,5 @@ for lib in 'jansson.h:web batch cli' 'microhttpd.h:web' 'sqlite3.h:matcher place
         case " $where " in *" $m "*) ;; *) echo "$hit: <$hdr> stays in ${where// /\/, }/"; bad=1 ;; esac
     done < <(grep -nE "#[[:space:]]*include[[:space:]]+<$hdr>" $(git ls-files 'util/*' 'osm/*' 'routing/*' 'matcher/*' 'places/*' 'tiles/*' 'web/*.c' 'web/*.h' 'batch/*' 'cli/*') /dev/null || true)
 done
-[ $bad = 0 ] && echo "layers: every include of util/ osm/ routing/ matcher/ places/ tiles/ web/ batch/ cli/ follows the rules"
+[ $bad = 0 ] && echo "layers: every include of util/ osm/ routing/ matcher/ places/ tiles/ feeds/ web/ batch/ cli/ follows the rules"
 exit $bad

@@ -2,11 +2,15 @@
 /* plan_route.c — the driver's route of a match as the matcher plans it: the offer's stops of that date in key
    order, with the passenger's pickup and drop-off at the keys the matcher chose, routed leg by leg on the graph
    from the snapped points (not from coordinates sent back by a client, which would snap again elsewhere). Stops
-   at one place make no leg, as the matcher counts them, so the length is the match's driver_total. */
+   at one place make no leg, as the matcher counts them, so the length is the match's driver_total. The driver's
+   origin and destination never show: the line drawn starts where the route leaves the grid cell of the origin
+   (or at the pickup, when that comes first) and ends where it enters the destination's (or at the drop-off), and
+   the two are given as their public meeting areas (feeds/privacy.h). */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
 
+#include "feeds/privacy.h"
 #include "matcher/matcher.h"
 #include "routing/ch.h"
 #include "routing/geo.h"
@@ -48,18 +52,20 @@ int web_plan_route(web_req *r, cv_matcher_ws *w, const cv_match *m, int whole, w
     cv_snap at[CAP];
     cv_snap_options so = cv_snap_defaults();
     cv_error err = {0};
-    int n = 0, k;
+    int n = 0, k, ip, id;
     if (whole) { /* the driver's stops before the pickup: the origin (key 0) first */
         if ((k = cv_matcher_stops_between(w, m->offer_id, m->first_day, -1.0, m->pickup_key, at, CAP - 2)) < 0)
             return -1;
         n = k;
     }
+    ip = n;
     if (cv_snap_point(r->g, m->pickup, &so, &at[n++], &err))
         return -1;
     if ((k = cv_matcher_stops_between(w, m->offer_id, m->first_day, m->pickup_key, m->dropoff_key, at + n,
                                       CAP - 1 - n)) < 0)
         return -1;
     n += k;
+    id = n;
     if (cv_snap_point(r->g, m->dropoff, &so, &at[n++], &err))
         return -1;
     if (whole) { /* and after the drop-off, to the destination */
@@ -67,15 +73,44 @@ int web_plan_route(web_req *r, cv_matcher_ws *w, const cv_match *m, int whole, w
             return -1;
         n += k;
     }
-    for (int i = 1; i < n; i++)
+    size_t stop_pt[CAP] = {0}; /* where each stop is in the line */
+    for (int i = 1; i < n; i++) {
         if (add_leg(r, &at[i - 1], &at[i], &out->pts, &out->n, &out->duration_ds, &out->distance_dm)) {
             web_plan_free(out);
             return -1;
         }
+        stop_pt[i] = out->n ? out->n - 1 : 0;
+    }
     if (out->n == 0) { /* every stop at one place: a point */
         if (!(out->pts = malloc(sizeof *out->pts)))
             return -1;
         out->pts[0] = at[0].location, out->n = 1;
+    }
+    if (whole && out->n > 1) {
+        int32_t ox, oy, dx, dy, x, y;
+        cv_area_cell(at[0].input, &ox, &oy);
+        cv_area_cell(at[n - 1].input, &dx, &dy);
+        size_t a = stop_pt[ip], b = stop_pt[id];
+        for (size_t j = 0; j < stop_pt[ip]; j++) {
+            cv_area_cell(out->pts[j], &x, &y);
+            if (x != ox || y != oy) {
+                a = j;
+                break;
+            }
+        }
+        for (size_t j = out->n - 1; j > stop_pt[id]; j--) {
+            cv_area_cell(out->pts[j], &x, &y);
+            if (x != dx || y != dy) {
+                b = j;
+                break;
+            }
+        }
+        if (a > b)
+            a = b;
+        memmove(out->pts, out->pts + a, (b - a + 1) * sizeof *out->pts);
+        out->n = b - a + 1;
+        out->areas = cv_area_of(r->g, at[0].input, &out->origin, &err) == 0 &&
+                     cv_area_of(r->g, at[n - 1].input, &out->destination, &err) == 0;
     }
     return 0;
 }

@@ -514,8 +514,15 @@ static int match_args(web_req *r, int *limit, int *geometry)
     return 0;
 }
 
-/* The driver's whole route with this passenger, as the matcher plans it: {geometry (GeoJSON LineString),
-   distance, duration}; null when it cannot be made. */
+/* A public meeting area as JSON: its meeting point and the radius that covers its cell. */
+static json_t *area_json(const cv_area *a)
+{
+    return json_pack("{s:o,s:i}", "location", osrm_json_lonlat(a->meet.location), "radius", CV_AREA_RADIUS_M);
+}
+
+/* The driver's whole route with this passenger, as the matcher plans it: {geometry (GeoJSON LineString: from where
+   it leaves the origin's area to where it enters the destination's), distance, duration (the whole route's),
+   origin_area, destination_area}; null when it cannot be made. */
 static json_t *match_route(web_req *r, cv_matcher_ws *w, const cv_match *m)
 {
     web_plan rt;
@@ -525,8 +532,10 @@ static json_t *match_route(web_req *r, cv_matcher_ws *w, const cv_match *m)
     for (size_t i = 0; line && i < rt.n; i++)
         if (json_array_append_new(line, osrm_json_lonlat(rt.pts[i])))
             json_decref(line), line = NULL;
-    json_t *o = line ? json_pack("{s:{s:s,s:o},s:f,s:f}", "geometry", "type", "LineString", "coordinates", line,
-                                 "distance", rt.distance_dm / 10.0, "duration", rt.duration_ds / 10.0)
+    json_t *o = line ? json_pack("{s:{s:s,s:o},s:f,s:f,s:o,s:o}", "geometry", "type", "LineString", "coordinates", line,
+                                 "distance", rt.distance_dm / 10.0, "duration", rt.duration_ds / 10.0, "origin_area",
+                                 rt.areas ? area_json(&rt.origin) : json_null(), "destination_area",
+                                 rt.areas ? area_json(&rt.destination) : json_null())
                      : NULL;
     web_plan_free(&rt);
     return o ? o : json_null();

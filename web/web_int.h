@@ -11,6 +11,7 @@
 #include "routing/ch.h"
 #include "web/server.h"
 #include "matcher/store.h"
+#include "feeds/privacy.h"
 
 #define WEB_MAX_ARGS 32
 
@@ -166,6 +167,8 @@ typedef struct web_plan {
     cv_coord *pts;
     size_t n;
     int64_t duration_ds, distance_dm;
+    int areas;                   /* whole: the driver's origin and destination as public areas (feeds/privacy.h) */
+    cv_area origin, destination; /* when areas */
 } web_plan;
 int web_plan_route(web_req *r, cv_matcher_ws *w, const cv_match *m, int whole, web_plan *out);
 void web_plan_free(web_plan *rt);

@@ -168,13 +168,16 @@ try {
     const drawnRoute = await page.evaluate(async (id) => {
       const info = document.getElementById('search-info').textContent;
       const dashed = document.querySelectorAll('.leaflet-overlay-pane path[stroke-dasharray]').length;
-      return { info, dashed, legend: document.querySelectorAll('.legend > div').length,
+      return { info, dashed, areas: document.querySelectorAll('.leaflet-overlay-pane path.driver-area').length,
+        legend: document.querySelectorAll('.legend > div').length,
         pins: ['p', 'd', 'a', 'b'].map((c) => document.querySelectorAll('.leaflet-marker-pane .pin.' + c).length) };
     }, first);
     const shown = /, ([0-9.]+) km, of which/.exec(drawnRoute.info);
-    check(shown && drawnRoute.dashed === 1 && drawnRoute.legend === 7 && drawnRoute.pins.every((n) => n === 1),
+    check(shown && drawnRoute.dashed === 1 && drawnRoute.areas === 2 && drawnRoute.legend === 7 &&
+      drawnRoute.pins.every((n) => n === 1),
       `[${view.name}] the best result is drawn as the matcher plans it, with a legend: "${drawnRoute.info}" ` +
-      `(${drawnRoute.dashed} dashed route, ${drawnRoute.legend} legend rows, pins P D A B ${drawnRoute.pins.join(' ')})`);
+      `(${drawnRoute.dashed} dashed route, ${drawnRoute.areas} areas for the driver's start and end, ` +
+      `${drawnRoute.legend} legend rows, pins P D A B ${drawnRoute.pins.join(' ')})`);
     const api = await page.evaluate(async () => {
       const [from, to] = window.covoit.points();
       const res = await fetch('/v1/search?limit=20&geometry=true', { method: 'POST', headers: { 'Content-Type': 'application/json' },

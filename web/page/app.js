@@ -504,8 +504,9 @@
   }
 
   /* Draws the match of offer id: the driver's route with this passenger as the matcher plans it (the search's
-     geometry: origin, the stops of that date, pickup P, drop-off D, destination; its length and duration are the
-     match's driver_total), the pickup and drop-off, the driver's start and end. */
+     geometry: from the driver's start area through the stops of that date, pickup P, drop-off D, to their end
+     area; its length and duration are the match's driver_total), the pickup and drop-off, and the areas where the
+     driver starts and ends (their places themselves never reach the page). */
   function selectMatch(id) {
     var m = matches[offerIndex(matches, id)];
     if (!m) return;
@@ -525,10 +526,11 @@
     }
     var line = L.geoJSON(g, { style: { color: '#b36b00', weight: 5, opacity: 0.9, dashArray: '10 6' } })
       .addTo(matchLayer);
-    var ends = [g.coordinates[0], g.coordinates[g.coordinates.length - 1]];
-    ['driver.start', 'driver.end'].forEach(function (k, i) {
-      L.circleMarker(latlng(ends[i]), { radius: 6, color: '#b36b00', fillOpacity: 1 }).addTo(matchLayer)
-        .bindTooltip(t(k));
+    /* the driver's start and end are theirs: shown as the public areas they lie in, never the places */
+    [[m.route.origin_area, 'driver.start'], [m.route.destination_area, 'driver.end']].forEach(function (a) {
+      if (a[0] && a[0].location)
+        L.circle(latlng(a[0].location), { radius: a[0].radius, color: '#9a5b00', weight: 2, fillOpacity: 0.12,
+          className: 'driver-area' }).addTo(matchLayer).bindTooltip(t(a[1]));
     });
     fit(line.getBounds());
     $('search-info').textContent = t('route.drawn', { id: m.offer_id, dur: minutes(m.driver_total.duration),
@@ -561,7 +563,7 @@
     row('<b class="pin b">B</b>', 'legend.b');
     row('<b class="pin p">P</b>', 'legend.p');
     row('<b class="pin d">D</b>', 'legend.d');
-    row('<i class="dot"></i>', 'legend.driver');
+    row('<i class="area"></i>', 'legend.driver');
     row('<i class="line yours"></i>', 'legend.yours');
     row('<i class="line theirs"></i>', 'legend.theirs');
   }
