@@ -2975,3 +2975,132 @@ int cv_store_prune_changes(cv_store *s, int64_t before, cv_error *err)
     rc = run(s, ST_CHANGES_PRUNE, err, "cannot prune the change log");
     return tx_end(s, rc, err);
 }
+
+/* ---- erasing a person (the right to erasure) ---- */
+
+/* One statement with owner bound as ?1 and the time as ?2, inside the caller's transaction; *changed adds the rows
+   it touched. */
+static int erase_step(cv_store *s, const char *sql, const char *owner, size_t *changed, cv_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, store_now(s));
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_fail(s->db, err, rc, "cannot erase the owner's data");
+    if (changed)
+        *changed += (size_t)sqlite3_changes(s->db);
+    return 0;
+}
+
+int cv_store_erase_owner(cv_store *s, const char *owner, cv_erase_counts *out, cv_error *err)
+{
+    if (!s || !owner || !*owner)
+        return cv_fail(err, CV_EINVAL, "cv_store_erase_owner: no owner");
+    cv_erase_counts c = {0};
+    /* what is deleted is overwritten with zeros, in the tables and their indexes, not left in free pages */
+    int rc = exec(s->db, "PRAGMA secure_delete = ON", err, "cannot turn secure deletion on");
+    if (!rc)
+        rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    /* the trips and bookings concerned, kept aside for the statements below */
+    static const char *const setup[] = {
+        "CREATE TEMP TABLE IF NOT EXISTS erase_offers(id INTEGER PRIMARY KEY)",
+        "CREATE TEMP TABLE IF NOT EXISTS erase_requests(id INTEGER PRIMARY KEY)",
+        "CREATE TEMP TABLE IF NOT EXISTS erase_bookings(id INTEGER PRIMARY KEY)",
+        "DELETE FROM erase_offers",
+        "DELETE FROM erase_requests",
+        "DELETE FROM erase_bookings",
+    };
+    for (size_t i = 0; !rc && i < sizeof setup / sizeof *setup; i++)
+        rc = exec(s->db, setup[i], err, "cannot prepare the erasure");
+    size_t ignored = 0;
+    if (!rc)
+        rc = erase_step(s, "INSERT INTO erase_offers SELECT id FROM offers WHERE owner = ?1 AND ?2 IS NOT NULL", owner,
+                        &ignored, err);
+    if (!rc)
+        rc = erase_step(s, "INSERT INTO erase_requests SELECT id FROM requests WHERE owner = ?1 AND ?2 IS NOT NULL",
+                        owner, &ignored, err);
+    if (!rc)
+        rc = erase_step(s,
+                        "INSERT INTO erase_bookings SELECT id FROM bookings WHERE (offer_id IN erase_offers OR "
+                        "request_id IN erase_requests) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
+                        owner, &ignored, err);
+    /* the other side learns of it through the change log: the offers that lose this passenger's stops (their plan
+       moves on) and the requests that lose this driver's booking are read again by every matcher */
+    if (!rc)
+        rc = erase_step(s,
+                        "UPDATE offers SET plan_version = plan_version + 1 WHERE id NOT IN erase_offers AND id IN "
+                        "(SELECT offer_id FROM stops WHERE booking_id IN erase_bookings) AND ?1 IS NOT NULL AND "
+                        "?2 IS NOT NULL",
+                        owner, &ignored, err);
+    if (!rc)
+        rc = erase_step(s,
+                        "INSERT INTO changes(kind, ref, at) SELECT DISTINCT 0, offer_id, ?2 FROM bookings WHERE id IN "
+                        "erase_bookings AND ?1 IS NOT NULL UNION SELECT 0, id, ?2 FROM erase_offers",
+                        owner, &ignored, err);
+    if (!rc)
+        rc = erase_step(s,
+                        "INSERT INTO changes(kind, ref, at) SELECT DISTINCT 1, request_id, ?2 FROM bookings WHERE id "
+                        "IN erase_bookings AND ?1 IS NOT NULL UNION SELECT 1, id, ?2 FROM erase_requests",
+                        owner, &ignored, err);
+    /* then every row about them: their stops and their passengers' stops, the partners' records of those bookings
+       and the events owed about them, the bookings, the trips, their messages and partner bookings, the owner */
+    if (!rc)
+        rc = erase_step(s,
+                        "DELETE FROM stops WHERE (offer_id IN erase_offers OR booking_id IN erase_bookings) AND ?1 "
+                        "IS NOT NULL AND ?2 IS NOT NULL",
+                        owner, &c.stops, err);
+    if (!rc)
+        rc = erase_step(s,
+                        "DELETE FROM outbox WHERE uuid IN (SELECT uuid FROM partner_bookings WHERE booking_id IN "
+                        "erase_bookings) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
+                        owner, &c.other, err);
+    if (!rc)
+        rc = erase_step(s,
+                        "DELETE FROM partner_bookings WHERE booking_id IN erase_bookings AND ?1 IS NOT NULL AND ?2 "
+                        "IS NOT NULL",
+                        owner, &c.other, err);
+    if (!rc)
+        rc = erase_step(s, "DELETE FROM bookings WHERE id IN erase_bookings AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
+                        owner, &c.bookings, err);
+    if (!rc)
+        rc = erase_step(s, "DELETE FROM offers WHERE id IN erase_offers AND ?1 IS NOT NULL AND ?2 IS NOT NULL", owner,
+                        &c.offers, err);
+    if (!rc)
+        rc = erase_step(s, "DELETE FROM requests WHERE id IN erase_requests AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
+                        owner, &c.requests, err);
+    if (!rc)
+        rc = erase_step(s, "DELETE FROM messages WHERE owner = ?1 AND ?2 IS NOT NULL", owner, &c.messages, err);
+    if (!rc)
+        rc = erase_step(s,
+                        "DELETE FROM remote_events WHERE uuid IN (SELECT uuid FROM remote_bookings WHERE owner = ?1) "
+                        "AND ?2 IS NOT NULL",
+                        owner, &c.other, err);
+    if (!rc)
+        rc = erase_step(s, "DELETE FROM remote_bookings WHERE owner = ?1 AND ?2 IS NOT NULL", owner, &c.other, err);
+    if (!rc)
+        rc = erase_step(s, "DELETE FROM owners WHERE ref = ?1 AND ?2 IS NOT NULL", owner, &c.owner, err);
+    rc = tx_end(s, rc, err);
+    /* and out of the write-ahead log: its frames still hold the rows as they were until it is copied back and
+       emptied; a reader of another connection can hold the copy back for a moment, so it is tried again */
+    for (int tries = 0; !rc && tries < 50; tries++) {
+        int log = -1, copied = -1;
+        int ck = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &copied);
+        if (ck == SQLITE_OK) {
+            c.wal_emptied = 1;
+            break;
+        }
+        if (ck != SQLITE_BUSY && ck != SQLITE_LOCKED)
+            break;
+        sqlite3_sleep(20);
+    }
+    if (!rc && out)
+        *out = c;
+    return rc;
+}

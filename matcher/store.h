@@ -224,6 +224,22 @@ int cv_store_active_keys(cv_store *s, int *count, cv_error *err);
 /* The client and scopes of the active key whose secret this is; CV_ENOTFOUND for an unknown or revoked one. */
 int cv_store_check_key(cv_store *s, const char *secret, char client[CV_OWNER_MAX], unsigned *scopes, cv_error *err);
 
+/* --- erasing a person --- */
+
+/* What an erasure deleted. */
+typedef struct cv_erase_counts {
+    size_t offers, requests, bookings, stops, messages, other, owner;
+    int wal_emptied; /* 1: the write-ahead log was copied back and emptied, so no frame of it holds the rows */
+} cv_erase_counts;
+
+/* Deletes everything stored about owner, in one transaction: their offers and requests with their stops, every
+   booking on them (the other side's request or offer stays, and is logged as changed so that matchers read it
+   again; a driver's offer loses this passenger's stops), the partners' records of those bookings and the events
+   still owed about them, their messages and the bookings they made with partners' drivers, and the owner's row.
+   Deleted content is overwritten (secure_delete), then the write-ahead log is copied back and truncated, so that
+   nothing of it stays in the database files. 0 (also when nothing was stored about them) or a CV_E* code. */
+int cv_store_erase_owner(cv_store *s, const char *owner, cv_erase_counts *out, cv_error *err);
+
 /* --- bookings made by partner operators (schema version 6) --- */
 
 /* A booking a partner operator made through the carpool interoperability standard, for one of its users, on one of

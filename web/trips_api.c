@@ -1035,11 +1035,124 @@ static int messages(web_req *r, cv_matcher_ws *w, const char *rest)
     return ok(r, 0, "message", trip_json_message(&m));
 }
 
+/* --- a person's data: export and erasure --- */
+
+/* A list of trips of owner (every status) with their detail (stops and bookings), or NULL after web_error. */
+static json_t *owner_trips(web_req *r, cv_store *store, int offers, const char *owner, int64_t now)
+{
+    cv_error err = {0};
+    int rc = 0;
+    json_t *list = json_array();
+    if (offers) {
+        cv_offer *v = NULL;
+        size_t n = 0;
+        rc = cv_store_list_offers(store, owner, 0, &v, &n, &err);
+        for (size_t i = 0; !rc && list && i < n; i++) {
+            json_t *o = trip_json_offer_detail(store, &v[i], now, &rc, &err);
+            if (o && json_array_append_new(list, o))
+                rc = CV_ENOMEM;
+        }
+        free(v);
+    } else {
+        cv_request *v = NULL;
+        size_t n = 0;
+        rc = cv_store_list_requests(store, owner, 0, &v, &n, &err);
+        for (size_t i = 0; !rc && list && i < n; i++) {
+            json_t *o = trip_json_request_detail(store, &v[i], &rc, &err);
+            if (o && json_array_append_new(list, o))
+                rc = CV_ENOMEM;
+        }
+        free(v);
+    }
+    if (rc || !list) {
+        json_decref(list);
+        fail(r, rc ? rc : CV_ENOMEM, &err);
+        return NULL;
+    }
+    return list;
+}
+
+/* GET /v1/owners/{ref}/export: everything stored about a person, and DELETE /v1/owners/{ref}: all of it erased,
+   from the database files too (cv_store_erase_owner). With keys, a client reaches its own people (CLIENT:REF);
+   an admin key any stored owner as written. */
+static int owners(web_req *r, cv_matcher_ws *w, const char *rest)
+{
+    if (web_check_args(r, (const char *const[]){NULL}))
+        return -1;
+    if (rest[0] != '/' || !rest[1])
+        return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND),
+                         "no such endpoint: %s (/v1/owners/{ref}/export, DELETE /v1/owners/{ref})", r->path);
+    char ref[CV_OWNER_MAX], owner[CV_OWNER_MAX];
+    const char *slash = strchr(rest + 1, '/');
+    size_t len = slash ? (size_t)(slash - (rest + 1)) : strlen(rest + 1);
+    int export = slash && !strcmp(slash, "/export");
+    if (!len || len >= CV_OWNER_MAX || (slash && !export))
+        return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
+    memcpy(ref, rest + 1, len);
+    ref[len] = '\0';
+    if (r->auth && !(r->scopes & CV_SCOPE_ADMIN)) {
+        if (scoped_owner(r, ref, owner))
+            return -1;
+    } else {
+        memcpy(owner, ref, len + 1);
+    }
+    cv_store *store = cv_matcher_store(w);
+    int64_t now = (int64_t)time(NULL);
+    cv_error err = {0};
+    if (export) {
+        if (!method_is(r, "GET"))
+            return not_allowed(r, "GET, HEAD");
+        json_t *offers = owner_trips(r, store, 1, owner, now);
+        json_t *requests = offers ? owner_trips(r, store, 0, owner, now) : NULL;
+        if (!requests) {
+            json_decref(offers);
+            return -1;
+        }
+        cv_booking *b = NULL;
+        cv_message *m = NULL;
+        size_t nb = 0, nm = 0;
+        int rc = cv_store_list_owner_bookings(store, owner, 0, OWNER_BOOKINGS_MAX, &b, &nb, &err);
+        if (!rc)
+            rc = cv_store_list_messages(store, owner, 0, &m, &nm, &err);
+        json_t *bl = json_array(), *ml = json_array();
+        for (size_t i = 0; !rc && i < nb; i++)
+            json_array_append_new(bl, trip_json_booking(&b[i]));
+        for (size_t i = 0; !rc && i < nm; i++)
+            json_array_append_new(ml, trip_json_message(&m[i]));
+        free(b);
+        free(m);
+        if (rc) {
+            json_decref(offers), json_decref(requests), json_decref(bl), json_decref(ml);
+            return fail(r, rc, &err);
+        }
+        return web_ok(r, json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:s}", "code", osrm_word(OSRM_OK), "owner", owner,
+                                   "exported", trip_json_datetime(now), "offers", offers, "requests", requests,
+                                   "bookings", bl, "messages", ml, "note",
+                                   "everything covoit stores about this owner: their trips with their stops and "
+                                   "bookings, the bookings on both sides, their messages; no name, e-mail or "
+                                   "phone is ever stored"));
+    }
+    if (!method_is(r, "DELETE"))
+        return not_allowed(r, "DELETE");
+    cv_erase_counts c;
+    int rc = cv_store_erase_owner(store, owner, &c, &err);
+    if (rc)
+        return fail(r, rc, &err);
+    cv_matcher_sync(w, now, &err); /* out of this server's index at once; the others follow the change log */
+    return web_ok(r,
+                  json_pack("{s:s,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:b,s:s}", "code", osrm_word(OSRM_OK), "owner", owner,
+                            "erased", "offers", (json_int_t)c.offers, "requests", (json_int_t)c.requests, "bookings",
+                            (json_int_t)c.bookings, "stops", (json_int_t)c.stops, "messages", (json_int_t)c.messages,
+                            "other", (json_int_t)c.other, "files_clean", c.wal_emptied != 0, "note",
+                            "deleted and overwritten in the database file, its write-ahead log emptied; the other "
+                            "side of each booking keeps their own trip, and nothing is kept for proofs"));
+}
+
 int web_v1(web_req *r)
 {
     const char *tail;
     kind k = K_OFFER;
-    int which; /* 0 trips, 1 search, 2 bookings, 3 messages */
+    int which; /* 0 trips, 1 search, 2 bookings, 3 messages, 4 owners */
     if ((tail = segment(r->rest, "offers")))
         which = 0, k = K_OFFER;
     else if ((tail = segment(r->rest, "requests")))
@@ -1050,6 +1163,8 @@ int web_v1(web_req *r)
         which = 2;
     else if ((tail = segment(r->rest, "messages")))
         which = 3;
+    else if ((tail = segment(r->rest, "owners")))
+        which = 4;
     else
         return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
     cv_matcher_ws *w = web_matcher_ws(r);
@@ -1061,5 +1176,7 @@ int web_v1(web_req *r)
         return search(r, w);
     if (which == 3)
         return messages(r, w, tail);
+    if (which == 4)
+        return web_need_scope(r, CV_SCOPE_TRIPS) ? -1 : owners(r, w, tail);
     return bookings(r, w, tail);
 }

@@ -649,6 +649,87 @@ static void test_match_route_is_the_plan(void **state)
     expect_error("POST", "/v1/search?geometry=yes", "{}", 400, "InvalidValue");
 }
 
+/* How many times needle is in the file at path (0 when there is no such file). */
+static int in_file(const char *path, const char *needle)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return 0;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc(len > 0 ? (size_t)len : 1);
+    size_t got = buf ? fread(buf, 1, (size_t)len, f) : 0;
+    fclose(f);
+    int n = 0;
+    size_t k = strlen(needle);
+    for (size_t i = 0; buf && i + k <= got; i++)
+        n += !memcmp(buf + i, needle, k);
+    free(buf);
+    return n;
+}
+
+/* A person's data: exported whole (their trip with its stops and the booking on it), then erased: gone from every
+   answer and from the database files (the file and its write-ahead log no longer hold their reference), while the
+   passenger on the other side keeps their request, free to book again. */
+static void test_owner_export_and_erase(void **state)
+{
+    (void)state;
+    const char *who = "erase-me-7f3a9c";
+    char *body =
+        text_of(json_pack("{s:o,s:o,s:s,s:i,s:i,s:s}", "from", lonlat(7.4275, 43.7396), "to", lonlat(7.4160, 43.7290),
+                          "depart", depart, "margin_min", 30, "seats", 2, "owner", who));
+    int64_t offer = create("/v1/offers", body, "offer");
+    int64_t rider = create("/v1/requests", request_body("rider-stays"), "request");
+    char path[128];
+    snprintf(path, sizeof path, "/v1/bookings/%lld/accept", (long long)book(offer, rider));
+    reply r = expect("POST", path, NULL, 200, "Ok");
+    reply_free(&r);
+    snprintf(path, sizeof path, "/v1/owners/%s/export", who);
+    r = expect("GET", path, NULL, 200, "Ok");
+    assert_string_equal(json_string_value(json_object_get(r.json, "owner")), who);
+    json_t *offers = json_object_get(r.json, "offers");
+    assert_int_equal(json_array_size(offers), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(offers, 0), "id")), offer);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(offers, 0), "stops")), 4);
+    assert_int_equal(json_array_size(json_object_get(r.json, "bookings")), 1);
+    assert_int_equal(json_array_size(json_object_get(r.json, "requests")), 0);
+    reply_free(&r);
+    assert_true(in_file(DB, who) + in_file(DB "-wal", who) > 0); /* stored: what follows can fail */
+
+    snprintf(path, sizeof path, "/v1/owners/%s", who);
+    r = expect("DELETE", path, NULL, 200, "Ok");
+    json_t *erased = json_object_get(r.json, "erased");
+    assert_int_equal(json_integer_value(json_object_get(erased, "offers")), 1);
+    assert_int_equal(json_integer_value(json_object_get(erased, "bookings")), 1);
+    assert_true(json_integer_value(json_object_get(erased, "stops")) >= 4);
+    assert_true(json_is_true(json_object_get(r.json, "files_clean")));
+    reply_free(&r);
+    /* gone from the answers */
+    snprintf(path, sizeof path, "/v1/owners/%s/export", who);
+    r = expect("GET", path, NULL, 200, "Ok");
+    assert_int_equal(json_array_size(json_object_get(r.json, "offers")), 0);
+    assert_int_equal(json_array_size(json_object_get(r.json, "bookings")), 0);
+    reply_free(&r);
+    snprintf(path, sizeof path, "/v1/offers/%lld", (long long)offer);
+    expect_error("GET", path, NULL, 404, "NotFound");
+    /* and from the files */
+    assert_int_equal(in_file(DB, who), 0);
+    assert_int_equal(in_file(DB "-wal", who), 0);
+    /* the other side's request stays, without the booking, and matches again */
+    snprintf(path, sizeof path, "/v1/requests/%lld", (long long)rider);
+    r = expect("GET", path, NULL, 200, "Ok");
+    assert_int_equal(json_array_size(json_object_get(json_object_get(r.json, "request"), "bookings")), 0);
+    reply_free(&r);
+    snprintf(path, sizeof path, "/v1/requests/%lld/matches", (long long)rider);
+    r = expect("GET", path, NULL, 200, "Ok");
+    assert_false(has_match(&r, "offer_id", offer));
+    reply_free(&r);
+    /* errors */
+    expect_error("POST", "/v1/owners/someone", NULL, 405, "MethodNotAllowed");
+    expect_error("GET", "/v1/owners/someone/photos", NULL, 404, "NotFound");
+}
+
 /* GET /v1/bookings?owner=: each side sees the booking, marked with the side they are on. */
 static void test_owner_bookings(void **state)
 {
@@ -857,6 +938,7 @@ int main(void)
         cmocka_unit_test(test_owner_bookings),
         cmocka_unit_test(test_second_passenger_at_the_ends),
         cmocka_unit_test(test_match_route_is_the_plan),
+        cmocka_unit_test(test_owner_export_and_erase),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_restart),
     };
