@@ -38,7 +38,7 @@ static void usage(FILE *f)
         "                    [--rate N] [--demo-trips N] [--price-per-km EUR] [--max-route-coords N]\n"
         "                    [--max-table-coords N] [--page DIR] [--hub-labels-mb MB] [--quiet|--no-quiet]\n"
         "                    [--operator HOST] [--public-url URL] [--tile-url TEMPLATE] [--partner-timeout MS]\n"
-        "                    [--places FILE] [--tiles FILE.mbtiles]\n\n"
+        "                    [--retention-days N] [--places FILE] [--tiles FILE.mbtiles]\n\n"
         "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes and answers the requests\n"
         "in flight (a request begun after the signal gets 503 ShuttingDown, unprocessed) and exits:\n"
         "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
@@ -86,11 +86,12 @@ static void usage(FILE *f)
         "journey (without it /stdcov/v1/ answers 503); --public-url URL, where people reach the map page, makes\n"
         "the journeys' webUrl links. Partner operators (`covoit partner add`) get the booking events they are\n"
         "owed, and POST /v1/search with \"partners\": true asks them too, waiting --partner-timeout MS for\n"
-        "their answers (2000).\n"
+        "their answers (2000). Past trips are deleted, with their bookings, once their last date is\n"
+        "--retention-days N days past (396, 13 months; 0 keeps them), at start and hourly (docs/privacy.md).\n"
         "--config FILE: a JSON object of the same settings, keys named after the options: graph, db, listen,\n"
         "tz, threads, max_connections, max_connections_per_ip, connection_timeout_s, request_timeout_s,\n"
         "max_body_bytes, rate, demo_trips, price_per_km, max_route_coords, max_table_coords, page, hub_labels_mb,\n"
-        "operator, public_url, tile_url, partner_timeout_ms\n"
+        "operator, public_url, tile_url, partner_timeout_ms, retention_days\n"
         "(strings and whole numbers as on the command line, quiet true|false), e.g. {\"graph\": \"porto.cvg\",\n"
         "\"listen\": \"[::1]:8080\", \"threads\": 4}\n"
         "(see docs/covoit.example.json). Options given on the command line win over the file; an unknown key, a\n"
@@ -139,6 +140,7 @@ enum {
     S_PUBLIC_URL,
     S_TILE_URL,
     S_PARTNER_TIMEOUT,
+    S_RETENTION,
     S_PLACES,
     S_TILES,
     S_N
@@ -167,6 +169,7 @@ static const setting settings[S_N] = {
     [S_PUBLIC_URL] = {"public_url", "--public-url", SET_URL, 0, 0},
     [S_TILE_URL] = {"tile_url", "--tile-url", SET_TILES, 0, 0},
     [S_PARTNER_TIMEOUT] = {"partner_timeout_ms", "--partner-timeout", SET_INT, 50, 60000},
+    [S_RETENTION] = {"retention_days", "--retention-days", SET_INT, 0, 3650},
     [S_PLACES] = {"places", "--places", SET_STR, 0, 0},
     [S_TILES] = {"tiles", "--tiles", SET_STR, 0, 0},
 };
@@ -742,6 +745,7 @@ static int serve(int argc, char **argv, json_t **config_doc)
         cv_matcher_options mo = cv_matcher_defaults();
         mo.labels = hl;
         mo.follow_ms = 200; /* writes of other processes (the CLI, other servers) reach the index within this */
+        mo.retention_days = v[S_RETENTION].set ? (int)v[S_RETENTION].i : CV_RETENTION_DAYS_DEFAULT;
         if (v[S_PRICE].set)
             mo.price_per_km = v[S_PRICE].d;
         if (cv_matcher_open(g, db, &mo, (int64_t)time(NULL), &m, &err)) {

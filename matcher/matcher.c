@@ -881,6 +881,8 @@ int64_t cv_matcher_seq(cv_matcher *m)
 
 /* How long the change log keeps its entries: a follower further behind rebuilds its index. */
 #define CHANGES_KEEP_S 86400
+/* How often the follower purges the trips past the retention (at start, then hourly). */
+#define RETENTION_EVERY_S 3600
 
 /* The follower: syncs every follow_ms, and prunes the log once a minute. */
 static void *follow_main(void *arg)
@@ -888,7 +890,7 @@ static void *follow_main(void *arg)
     cv_matcher *m = arg;
     cv_error err;
     cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
-    int64_t pruned = 0;
+    int64_t pruned = 0, purged = 0;
     pthread_mutex_lock(&m->follow_mu);
     while (!m->follow_stop) {
         struct timespec t;
@@ -905,6 +907,16 @@ static void *follow_main(void *arg)
         if (now - pruned >= 60) {
             cv_store_prune_changes(cv_matcher_store(w), now - CHANGES_KEEP_S, &err);
             pruned = now;
+        }
+        if (m->opt.retention_days > 0 && now - purged >= RETENTION_EVERY_S) {
+            /* past trips kept no longer than the retention: deleted with their bookings, the files cleaned */
+            cv_day today;
+            cv_utc_to_local(now, &today, NULL, NULL);
+            cv_erase_counts c;
+            if (cv_store_purge_before(cv_matcher_store(w), today - m->opt.retention_days, &c, &err) == 0 &&
+                (c.offers || c.requests))
+                cv_matcher_sync(w, now, &err);
+            purged = now;
         }
         pthread_mutex_lock(&m->follow_mu);
     }

@@ -26,7 +26,12 @@ typedef struct cv_matcher_options {
     int follow_ms;               /* > 0: a thread follows the store's change log this often (cv_matcher_sync), so
                                     that writes of other processes reach the index; 0: only at this matcher's own
                                     writes and explicit syncs (a one-shot command) */
+    int retention_days;          /* > 0: the follow thread deletes the trips whose last date is this many days
+                                    past (cv_store_purge_before), at start and hourly; 0: kept for ever */
 } cv_matcher_options;
+
+/* Past trips are kept 13 months by default (396 days), then purged by the server itself. */
+#define CV_RETENTION_DAYS_DEFAULT 396
 
 cv_matcher_options cv_matcher_defaults(void);
 

@@ -2978,15 +2978,22 @@ int cv_store_prune_changes(cv_store *s, int64_t before, cv_error *err)
 
 /* ---- erasing a person (the right to erasure) ---- */
 
-/* One statement with owner bound as ?1 and the time as ?2, inside the caller's transaction; *changed adds the rows
-   it touched. */
-static int erase_step(cv_store *s, const char *sql, const char *owner, size_t *changed, cv_error *err)
+/* The instant bound as ?2 in the statements of the erasure under way (the store's clock, or the purge's cut-off). */
+static _Thread_local int64_t erase_t;
+
+/* One statement with key (the owner, or the purge's day) bound as ?1, erase_t as ?2 and the store's clock as ?3
+   (where the statement has them), inside the caller's transaction; *changed adds the rows it touched. */
+static int erase_step(cv_store *s, const char *sql, const char *key, size_t *changed, cv_error *err)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, store_now(s));
+        int np = sqlite3_bind_parameter_count(st);
+        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+        if (np >= 2)
+            sqlite3_bind_int64(st, 2, erase_t);
+        if (np >= 3)
+            sqlite3_bind_int64(st, 3, store_now(s));
         rc = sqlite3_step(st);
     }
     sqlite3_finalize(st);
@@ -2997,18 +3004,13 @@ static int erase_step(cv_store *s, const char *sql, const char *owner, size_t *c
     return 0;
 }
 
-int cv_store_erase_owner(cv_store *s, const char *owner, cv_erase_counts *out, cv_error *err)
+/* Marks the trips to delete into the temp tables erase_offers and erase_requests (select_offers and
+   select_requests: INSERT statements with ?1 the owner or the cut-off day and ?2 the cut-off instant), then deletes
+   them and everything hanging on them; with owner, also their messages and partner bookings and the owner's row,
+   without, the owners left with nothing. Inside a write transaction begun with secure_delete on. */
+static int erase_marked(cv_store *s, const char *key, const char *select_offers, const char *select_requests,
+                        int by_owner, cv_erase_counts *c, cv_error *err)
 {
-    if (!s || !owner || !*owner)
-        return cv_fail(err, CV_EINVAL, "cv_store_erase_owner: no owner");
-    cv_erase_counts c = {0};
-    /* what is deleted is overwritten with zeros, in the tables and their indexes, not left in free pages */
-    int rc = exec(s->db, "PRAGMA secure_delete = ON", err, "cannot turn secure deletion on");
-    if (!rc)
-        rc = tx_begin(s, 1, err);
-    if (rc)
-        return rc;
-    /* the trips and bookings concerned, kept aside for the statements below */
     static const char *const setup[] = {
         "CREATE TEMP TABLE IF NOT EXISTS erase_offers(id INTEGER PRIMARY KEY)",
         "CREATE TEMP TABLE IF NOT EXISTS erase_requests(id INTEGER PRIMARY KEY)",
@@ -3017,20 +3019,19 @@ int cv_store_erase_owner(cv_store *s, const char *owner, cv_erase_counts *out, c
         "DELETE FROM erase_requests",
         "DELETE FROM erase_bookings",
     };
+    int rc = 0;
     for (size_t i = 0; !rc && i < sizeof setup / sizeof *setup; i++)
         rc = exec(s->db, setup[i], err, "cannot prepare the erasure");
     size_t ignored = 0;
     if (!rc)
-        rc = erase_step(s, "INSERT INTO erase_offers SELECT id FROM offers WHERE owner = ?1 AND ?2 IS NOT NULL", owner,
-                        &ignored, err);
+        rc = erase_step(s, select_offers, key, &ignored, err);
     if (!rc)
-        rc = erase_step(s, "INSERT INTO erase_requests SELECT id FROM requests WHERE owner = ?1 AND ?2 IS NOT NULL",
-                        owner, &ignored, err);
+        rc = erase_step(s, select_requests, key, &ignored, err);
     if (!rc)
         rc = erase_step(s,
                         "INSERT INTO erase_bookings SELECT id FROM bookings WHERE (offer_id IN erase_offers OR "
                         "request_id IN erase_requests) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
-                        owner, &ignored, err);
+                        key, &ignored, err);
     /* the other side learns of it through the change log: the offers that lose this passenger's stops (their plan
        moves on) and the requests that lose this driver's booking are read again by every matcher */
     if (!rc)
@@ -3038,69 +3039,122 @@ int cv_store_erase_owner(cv_store *s, const char *owner, cv_erase_counts *out, c
                         "UPDATE offers SET plan_version = plan_version + 1 WHERE id NOT IN erase_offers AND id IN "
                         "(SELECT offer_id FROM stops WHERE booking_id IN erase_bookings) AND ?1 IS NOT NULL AND "
                         "?2 IS NOT NULL",
-                        owner, &ignored, err);
+                        key, &ignored, err);
     if (!rc)
         rc = erase_step(s,
-                        "INSERT INTO changes(kind, ref, at) SELECT DISTINCT 0, offer_id, ?2 FROM bookings WHERE id IN "
-                        "erase_bookings AND ?1 IS NOT NULL UNION SELECT 0, id, ?2 FROM erase_offers",
-                        owner, &ignored, err);
+                        "INSERT INTO changes(kind, ref, at) SELECT DISTINCT 0, offer_id, ?3 FROM "
+                        "bookings WHERE id IN erase_bookings AND ?1 IS NOT NULL AND ?2 IS NOT NULL UNION SELECT 0, "
+                        "id, ?3 FROM erase_offers",
+                        key, &ignored, err);
     if (!rc)
         rc = erase_step(s,
-                        "INSERT INTO changes(kind, ref, at) SELECT DISTINCT 1, request_id, ?2 FROM bookings WHERE id "
-                        "IN erase_bookings AND ?1 IS NOT NULL UNION SELECT 1, id, ?2 FROM erase_requests",
-                        owner, &ignored, err);
+                        "INSERT INTO changes(kind, ref, at) SELECT DISTINCT 1, request_id, ?3 FROM "
+                        "bookings WHERE id IN erase_bookings AND ?1 IS NOT NULL AND ?2 IS NOT NULL UNION SELECT 1, "
+                        "id, ?3 FROM erase_requests",
+                        key, &ignored, err);
     /* then every row about them: their stops and their passengers' stops, the partners' records of those bookings
-       and the events owed about them, the bookings, the trips, their messages and partner bookings, the owner */
+       and the events owed about them, the bookings, the trips */
     if (!rc)
         rc = erase_step(s,
                         "DELETE FROM stops WHERE (offer_id IN erase_offers OR booking_id IN erase_bookings) AND ?1 "
                         "IS NOT NULL AND ?2 IS NOT NULL",
-                        owner, &c.stops, err);
+                        key, &c->stops, err);
     if (!rc)
         rc = erase_step(s,
                         "DELETE FROM outbox WHERE uuid IN (SELECT uuid FROM partner_bookings WHERE booking_id IN "
                         "erase_bookings) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
-                        owner, &c.other, err);
+                        key, &c->other, err);
     if (!rc)
         rc = erase_step(s,
                         "DELETE FROM partner_bookings WHERE booking_id IN erase_bookings AND ?1 IS NOT NULL AND ?2 "
                         "IS NOT NULL",
-                        owner, &c.other, err);
+                        key, &c->other, err);
     if (!rc)
-        rc = erase_step(s, "DELETE FROM bookings WHERE id IN erase_bookings AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
-                        owner, &c.bookings, err);
+        rc = erase_step(s, "DELETE FROM bookings WHERE id IN erase_bookings AND ?1 IS NOT NULL AND ?2 IS NOT NULL", key,
+                        &c->bookings, err);
     if (!rc)
-        rc = erase_step(s, "DELETE FROM offers WHERE id IN erase_offers AND ?1 IS NOT NULL AND ?2 IS NOT NULL", owner,
-                        &c.offers, err);
+        rc = erase_step(s, "DELETE FROM offers WHERE id IN erase_offers AND ?1 IS NOT NULL AND ?2 IS NOT NULL", key,
+                        &c->offers, err);
     if (!rc)
-        rc = erase_step(s, "DELETE FROM requests WHERE id IN erase_requests AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
-                        owner, &c.requests, err);
-    if (!rc)
-        rc = erase_step(s, "DELETE FROM messages WHERE owner = ?1 AND ?2 IS NOT NULL", owner, &c.messages, err);
-    if (!rc)
+        rc = erase_step(s, "DELETE FROM requests WHERE id IN erase_requests AND ?1 IS NOT NULL AND ?2 IS NOT NULL", key,
+                        &c->requests, err);
+    if (!rc && by_owner) { /* the person's own records */
+        rc = erase_step(s, "DELETE FROM messages WHERE owner = ?1 AND ?2 IS NOT NULL", key, &c->messages, err);
+        if (!rc)
+            rc = erase_step(s,
+                            "DELETE FROM remote_events WHERE uuid IN (SELECT uuid FROM remote_bookings WHERE owner = "
+                            "?1) AND ?2 IS NOT NULL",
+                            key, &c->other, err);
+        if (!rc)
+            rc = erase_step(s, "DELETE FROM remote_bookings WHERE owner = ?1 AND ?2 IS NOT NULL", key, &c->other, err);
+        if (!rc)
+            rc = erase_step(s, "DELETE FROM owners WHERE ref = ?1 AND ?2 IS NOT NULL", key, &c->owner, err);
+    } else if (!rc) { /* the owners nothing is stored about any more */
         rc = erase_step(s,
-                        "DELETE FROM remote_events WHERE uuid IN (SELECT uuid FROM remote_bookings WHERE owner = ?1) "
-                        "AND ?2 IS NOT NULL",
-                        owner, &c.other, err);
-    if (!rc)
-        rc = erase_step(s, "DELETE FROM remote_bookings WHERE owner = ?1 AND ?2 IS NOT NULL", owner, &c.other, err);
-    if (!rc)
-        rc = erase_step(s, "DELETE FROM owners WHERE ref = ?1 AND ?2 IS NOT NULL", owner, &c.owner, err);
-    rc = tx_end(s, rc, err);
-    /* and out of the write-ahead log: its frames still hold the rows as they were until it is copied back and
-       emptied; a reader of another connection can hold the copy back for a moment, so it is tried again */
-    for (int tries = 0; !rc && tries < 50; tries++) {
+                        "DELETE FROM owners WHERE ref NOT IN (SELECT owner FROM offers) AND ref NOT IN (SELECT owner "
+                        "FROM requests) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
+                        key, &c->owner, err);
+    }
+    return rc;
+}
+
+/* Copies the write-ahead log back and empties it, so that no frame of it holds deleted rows; a reader of another
+   connection can hold the copy back for a moment, so it is tried again for up to a second. 1 when emptied. */
+static int empty_wal(cv_store *s)
+{
+    for (int tries = 0; tries < 50; tries++) {
         int log = -1, copied = -1;
         int ck = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &copied);
-        if (ck == SQLITE_OK) {
-            c.wal_emptied = 1;
-            break;
-        }
+        if (ck == SQLITE_OK)
+            return 1;
         if (ck != SQLITE_BUSY && ck != SQLITE_LOCKED)
-            break;
+            return 0;
         sqlite3_sleep(20);
     }
+    return 0;
+}
+
+static int erase(cv_store *s, const char *key, int64_t t, const char *select_offers, const char *select_requests,
+                 int by_owner, cv_erase_counts *out, cv_error *err)
+{
+    cv_erase_counts c = {0};
+    erase_t = t;
+    /* what is deleted is overwritten with zeros, in the tables and their indexes, not left in free pages */
+    int rc = exec(s->db, "PRAGMA secure_delete = ON", err, "cannot turn secure deletion on");
+    if (!rc)
+        rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    rc = erase_marked(s, key, select_offers, select_requests, by_owner, &c, err);
+    rc = tx_end(s, rc, err);
+    if (!rc)
+        c.wal_emptied = empty_wal(s);
     if (!rc && out)
         *out = c;
     return rc;
+}
+
+int cv_store_erase_owner(cv_store *s, const char *owner, cv_erase_counts *out, cv_error *err)
+{
+    if (!s || !owner || !*owner)
+        return cv_fail(err, CV_EINVAL, "cv_store_erase_owner: no owner");
+    return erase(s, owner, store_now(s),
+                 "INSERT INTO erase_offers SELECT id FROM offers WHERE owner = ?1 AND ?2 IS NOT NULL",
+                 "INSERT INTO erase_requests SELECT id FROM requests WHERE owner = ?1 AND ?2 IS NOT NULL", 1, out, err);
+}
+
+int cv_store_purge_before(cv_store *s, cv_day day, cv_erase_counts *out, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_purge_before: no store");
+    char key[24];
+    snprintf(key, sizeof key, "%d", (int)day);
+    /* a trip is past once its last date is before day: a single one's date (of its departure, in the zone), a
+       regular one's last_day */
+    return erase(s, key, cv_local_to_utc(day, 0),
+                 "INSERT INTO erase_offers SELECT id FROM offers WHERE ((sched_kind = 0 AND depart < ?2) OR "
+                 "(sched_kind = 1 AND last_day < CAST(?1 AS INTEGER)))",
+                 "INSERT INTO erase_requests SELECT id FROM requests WHERE ((sched_kind = 0 AND depart < ?2) OR "
+                 "(sched_kind = 1 AND last_day < CAST(?1 AS INTEGER)))",
+                 0, out, err);
 }

@@ -240,6 +240,11 @@ typedef struct cv_erase_counts {
    nothing of it stays in the database files. 0 (also when nothing was stored about them) or a CV_E* code. */
 int cv_store_erase_owner(cv_store *s, const char *owner, cv_erase_counts *out, cv_error *err);
 
+/* The retention of past trips: deletes, as cv_store_erase_owner does, every offer and request whose last date is
+   before day (a single trip's departure before day's local midnight, a regular one's last_day), with their stops
+   and bookings, and the owners nothing is stored about any more; the files are cleaned the same way. */
+int cv_store_purge_before(cv_store *s, cv_day day, cv_erase_counts *out, cv_error *err);
+
 /* --- bookings made by partner operators (schema version 6) --- */
 
 /* A booking a partner operator made through the carpool interoperability standard, for one of its users, on one of

@@ -1751,6 +1751,57 @@ static void test_remote_bookings(void **state)
     assert_int_equal(st.waiting, 2);
 }
 
+/* The retention: trips whose last date is before the cut-off go with their bookings and stops (and their owners
+   with nothing left); a trip still to come, a regular one still running, and the owners of what stays remain. */
+static void test_purge_before(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    cv_day cut = cv_day_from_ymd(2030, 3, 1);
+    cv_offer old = make_offer("old-driver", 3, 0);
+    old.when.depart = cv_local_to_utc(cut - 10, 8 * 3600);
+    cv_offer soon = make_offer("new-driver", 3, 0);
+    soon.when.depart = cv_local_to_utc(cut + 1, 8 * 3600);
+    cv_offer weekly = make_offer("new-driver", 3, 0);
+    weekly.when.kind = CV_REGULAR;
+    weekly.when.weekdays = 0x1f;
+    weekly.when.time_of_day = 8 * 3600;
+    weekly.when.first_day = cut - 30;
+    weekly.when.last_day = cut + 30;
+    cv_offer ended = weekly;
+    snprintf(ended.owner, sizeof ended.owner, "%s", "old-commuter");
+    ended.when.last_day = cut - 1;
+    assert_int_equal(cv_store_add_offer(f->s, &old, &err), 0);
+    assert_int_equal(cv_store_add_offer(f->s, &soon, &err), 0);
+    assert_int_equal(cv_store_add_offer(f->s, &weekly, &err), 0);
+    assert_int_equal(cv_store_add_offer(f->s, &ended, &err), 0);
+    cv_request r = make_request("old-rider", 1);
+    r.when.depart = old.when.depart + 300;
+    assert_int_equal(cv_store_add_request(f->s, &r, &err), 0);
+    cv_booking b = make_booking(old.id, r.id, 1, 250000.0, 750000.0);
+    b.dates = cv_schedule_dates(&old.when);
+    b.pickup_time = old.when.depart + 300, b.dropoff_time = old.when.depart + 900;
+    if (cv_store_add_booking(f->s, &b, &err))
+        fail_msg("%s", err.text);
+    assert_int_equal(cv_store_accept_booking(f->s, b.id, &err), 0);
+    cv_erase_counts c;
+    assert_int_equal(cv_store_purge_before(f->s, cut, &c, &err), 0);
+    assert_int_equal(c.offers, 2); /* the old single trip and the ended commute */
+    assert_int_equal(c.requests, 1);
+    assert_int_equal(c.bookings, 1);
+    assert_true(c.stops >= 2 + 2 + 2); /* their origins and destinations, the passenger's pickup and drop-off */
+    assert_int_equal(c.owner, 3);      /* old-driver, old-commuter, old-rider: nothing left of them */
+    cv_offer got;
+    assert_int_equal(cv_store_get_offer(f->s, old.id, &got, &err), CV_ENOTFOUND);
+    assert_int_equal(cv_store_get_offer(f->s, ended.id, &got, &err), CV_ENOTFOUND);
+    assert_int_equal(cv_store_get_offer(f->s, soon.id, &got, &err), 0);
+    assert_int_equal(cv_store_get_offer(f->s, weekly.id, &got, &err), 0);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM owners"), 1);
+    /* again: nothing more */
+    assert_int_equal(cv_store_purge_before(f->s, cut, &c, &err), 0);
+    assert_int_equal(c.offers + c.requests + c.bookings, 0);
+}
+
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
@@ -1759,6 +1810,7 @@ int main(void)
         T(test_offer_round_trip_regular),
         T(test_request_round_trip),
         T(test_booking_round_trip),
+        T(test_purge_before),
         T(test_list_offers_and_requests),
         T(test_list_bookings),
         T(test_cancel_twice),
