@@ -856,6 +856,41 @@ static void test_plans_differ_by_date(void **state)
 
 /* Two matchers on one database, as two processes: what one writes the other applies at its next sync, in order;
    when the log was pruned past it, the other builds its index again and still answers as a fresh one. */
+/* The server's retention runs by itself: a matcher following the store with retention_days purges, at start, the
+   trips whose last date is that far past (the real clock), and keeps the others. */
+static void test_retention_purges_by_itself(void **state)
+{
+    (void)state;
+    int64_t now = (int64_t)time(NULL);
+    char db[1024];
+    db_path(db, sizeof db, "matcher_retention.db");
+    cv_matcher *ma, *mb;
+    cv_error err;
+    int64_t then = now - 20 * 86400;
+    cv_matcher_ws *a = open_db(graph, db, NULL, then, &ma);
+    cv_offer past = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6760, 41.1530), then + 3600);
+    cv_offer next = new_offer(lonlat(-8.6110, 41.1496), lonlat(-8.6760, 41.1530), now + 86400);
+    assert_int_equal(cv_matcher_add_offer(a, &past, then, &err), 0);
+    assert_int_equal(cv_matcher_add_offer(a, &next, then, &err), 0);
+    cv_matcher_ws_free(a);
+    cv_matcher_close(ma);
+    cv_matcher_options mo = cv_matcher_defaults();
+    mo.follow_ms = 20;
+    mo.retention_days = 10;
+    cv_matcher_ws *b = open_db(graph, db, &mo, now, &mb);
+    cv_offer got;
+    int gone = 0;
+    for (int i = 0; i < 200 && !gone; i++) { /* the follow thread's first tick */
+        gone = cv_store_get_offer(cv_matcher_store(b), past.id, &got, &err) == CV_ENOTFOUND;
+        if (!gone)
+            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    assert_true(gone);
+    assert_int_equal(cv_store_get_offer(cv_matcher_store(b), next.id, &got, &err), 0);
+    cv_matcher_ws_free(b);
+    cv_matcher_close(mb);
+}
+
 static void test_two_matchers_follow_the_log(void **state)
 {
     (void)state;
@@ -1054,6 +1089,7 @@ int main(void)
         cmocka_unit_test(test_seats_per_date),
         cmocka_unit_test(test_plans_differ_by_date),
         cmocka_unit_test(test_two_matchers_follow_the_log),
+        cmocka_unit_test(test_retention_purges_by_itself),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
