@@ -19,6 +19,7 @@
 #include <libxml/parser.h>
 #include <libxml/xpath.h>
 #include <libxml/xpathInternals.h>
+#include <zip.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,7 +42,8 @@ static cv_matcher *matcher;
 static cv_server *server;
 static uint16_t port;
 static int64_t offer_soon, offer_cancelled, offer_later;
-static double exact[8][2]; /* every stored place: origins, destinations, the passenger's pickup and drop-off */
+static double route_pts[2][2]; /* the passenger's places, along the first driver's route */
+static double exact[8][2];     /* every stored place: origins, destinations, the passenger's pickup and drop-off */
 static int nexact;
 
 static char *text_of(json_t *doc)
@@ -118,6 +120,7 @@ static int setup(void **state)
     for (int k = 0; k < 2; k++) {
         json_t *c = json_array_get(coords, k ? 3 * ncoords / 4 : ncoords / 4);
         p[k][0] = json_number_value(json_array_get(c, 0)), p[k][1] = json_number_value(json_array_get(c, 1));
+        route_pts[k][0] = p[k][0], route_pts[k][1] = p[k][1];
         exact[nexact][0] = p[k][0], exact[nexact++][1] = p[k][1];
     }
     reply_free(&rt);
@@ -350,11 +353,146 @@ static void test_gtfs_and_errors(void **state)
     cv_server_stop(s);
 }
 
+/* --- no driver's home in any public output --- */
+
+/* The drivers' stored origins and destinations (exact[]: the first 2, and the last 4: offers' pairs). */
+static int is_driver_place(int k)
+{
+    return k < 2 || k >= 4;
+}
+
+/* Fails when (lon, lat) is within a metre of a driver's stored place. */
+static void not_a_home(double lon, double lat, const char *where)
+{
+    cv_coord c = {cv_fixed(lon), cv_fixed(lat)};
+    for (int k = 0; k < nexact; k++)
+        if (is_driver_place(k) && cv_distance_m(c, (cv_coord){cv_fixed(exact[k][0]), cv_fixed(exact[k][1])}) < 1.0)
+            fail_msg("%s gives %.6f,%.6f: a driver's stored place", where, lon, lat);
+}
+
+/* Every [lon, lat] pair and every {..."Lat": x, ..."Lng": y} of a JSON document. */
+static size_t json_places(json_t *v, const char *where)
+{
+    size_t n = 0;
+    if (json_is_array(v) && json_array_size(v) == 2 && json_is_number(json_array_get(v, 0)) &&
+        json_is_number(json_array_get(v, 1))) {
+        not_a_home(json_number_value(json_array_get(v, 0)), json_number_value(json_array_get(v, 1)), where);
+        return 1;
+    }
+    if (json_is_array(v))
+        for (size_t i = 0; i < json_array_size(v); i++)
+            n += json_places(json_array_get(v, i), where);
+    if (json_is_object(v)) {
+        const char *key;
+        json_t *x;
+        json_object_foreach(v, key, x)
+        {
+            size_t kl = strlen(key);
+            if (kl > 3 && !strcmp(key + kl - 3, "Lat") && json_is_number(x)) {
+                char lng[96];
+                snprintf(lng, sizeof lng, "%.*sLng", (int)(kl - 3), key);
+                json_t *y = json_object_get(v, lng);
+                if (json_is_number(y)) {
+                    not_a_home(json_number_value(y), json_number_value(x), where);
+                    n++;
+                }
+            }
+            n += json_places(x, where);
+        }
+    }
+    return n;
+}
+
+/* The text of file name in a zip in memory. */
+static char *zip_text(const char *data, size_t len, const char *name)
+{
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src = zip_source_buffer_create(data, len, 0, &ze);
+    zip_t *za = src ? zip_open_from_source(src, ZIP_RDONLY, &ze) : NULL;
+    char *out = NULL;
+    zip_stat_t st;
+    zip_file_t *f = za && zip_stat(za, name, 0, &st) == 0 ? zip_fopen(za, name, 0) : NULL;
+    if (f && (out = calloc(1, st.size + 1)) && zip_fread(f, out, st.size) != (zip_int64_t)st.size) {
+        free(out);
+        out = NULL;
+    }
+    if (f)
+        zip_fclose(f);
+    if (za)
+        zip_close(za);
+    else
+        zip_source_free(src);
+    zip_error_fini(&ze);
+    return out;
+}
+
+/* A body of reply r with its length (Content-Length): binary bodies hold NULs. */
+static size_t body_len(const reply *r)
+{
+    char v[32];
+    return header(r, "Content-Length", v, sizeof v) ? (size_t)atol(v) : strlen(r->body);
+}
+
+/* What leaves the server for anyone who asks: the GTFS feed (stops and shapes), a search with the drivers' routes,
+   the interoperability standard's driver journeys. None gives a driver's stored origin or destination. (The
+   SIRI-ET feed is checked the same way in test_siri.) */
+static void test_no_home_in_public_outputs(void **state)
+{
+    (void)state;
+    /* GTFS: every stop and shape point */
+    reply r = http_request(port, "GET", "/feeds/gtfs.zip", NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    size_t points = 0;
+    for (int f = 0; f < 2; f++) {
+        char *t = zip_text(r.body, body_len(&r), f ? "shapes.txt" : "stops.txt");
+        assert_non_null(t);
+        for (char *line = strchr(t, '\n'); line && line[1]; line = strchr(line + 1, '\n')) {
+            char *fields[6] = {0};
+            int nf = 0;
+            for (char *p = line + 1; nf < 6 && p && *p && *p != '\n';
+                 p = strpbrk(p, ",\n"), p = p && *p == ',' ? p + 1 : NULL)
+                fields[nf++] = p;
+            /* stops.txt: stop_id,stop_name,stop_lat,stop_lon (names have no comma here: quoted otherwise);
+               shapes.txt: shape_id,shape_pt_lat,shape_pt_lon */
+            double lat = atof(fields[f ? 1 : 2] ? fields[f ? 1 : 2] : "0"),
+                   lon = atof(fields[f ? 2 : 3] ? fields[f ? 2 : 3] : "0");
+            not_a_home(lon, lat, f ? "the GTFS shapes" : "the GTFS stops");
+            points++;
+        }
+        free(t);
+    }
+    assert_true(points > 10);
+    reply_free(&r);
+    /* a search from the passenger's places, with the drivers' routes */
+    char when[40], body[400];
+    cv_format_datetime((int64_t)time(NULL) + 3600 + 60, when);
+    snprintf(body, sizeof body, "{\"from\":[%.6f,%.6f],\"to\":[%.6f,%.6f],\"depart\":\"%s\",\"margin_min\":60}",
+             route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], when);
+    r = http_request(port, "POST", "/v1/search?geometry=true", NULL, body, strlen(body));
+    assert_int_equal(r.status, 200);
+    assert_true(json_array_size(json_object_get(r.json, "matches")) >= 1);
+    assert_true(json_places(r.json, "a search") > 10);
+    reply_free(&r);
+    /* the standard's driver journeys for the same trip */
+    char path[400];
+    snprintf(path, sizeof path,
+             "/stdcov/v1/driver_journeys?departureLat=%.6f&departureLng=%.6f&arrivalLat=%.6f&arrivalLng=%.6f&"
+             "departureDate=%lld&timeDelta=3600",
+             route_pts[0][1], route_pts[0][0], route_pts[1][1], route_pts[1][0], (long long)time(NULL) + 3600 + 60);
+    r = http_request(port, "GET", path, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_true(json_array_size(r.json) >= 1);
+    assert_true(json_places(r.json, "the standard's driver journeys") >= 2);
+    reply_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_siri),
         cmocka_unit_test(test_gtfs_and_errors),
+        cmocka_unit_test(test_no_home_in_public_outputs),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     xmlCleanupParser();
