@@ -28,6 +28,7 @@ int cmd_partner(int argc, char **argv);
 int cmd_batch(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_export(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 
 /* Sets the process's time zone (before any thread starts) for a command working on the trip database db (NULL:
    none): tz when given (--tz, else $COVOIT_TZ), else the zone db keeps its local times in, else UTC. With

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* cmd_export.c — `covoit export gtfs`: the open offers of a trip database as a GTFS feed (feeds/gtfs.h), the same
-   file `covoit serve` gives at /feeds/gtfs.zip. */
+/* cmd_export.c — what a territory reads, from the command line: `covoit export gtfs`, the open offers of a trip
+   database as a GTFS feed (feeds/gtfs.h), the same file `covoit serve` gives at /feeds/gtfs.zip; `covoit stats`, the
+   open statistics GET /v1/stats gives (feeds/stats.h). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <stdio.h>
@@ -11,9 +12,14 @@
 
 #include "cli/cli.h"
 #include "feeds/gtfs.h"
+#include "feeds/stats.h"
+#include "matcher/timeutil.h"
+#include "web/trip_json.h"
 #include "matcher/store.h"
 #include "places/places.h"
 #include "routing/ch.h"
+
+#include <jansson.h>
 
 static void usage(FILE *f)
 {
@@ -133,6 +139,118 @@ done:
     free(zip);
     cv_store_close(s);
     cv_places_close(pl);
+    cv_ch_query_free(q);
+    cv_graph_close(g);
+    return status;
+}
+
+static void stats_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: covoit stats --graph FILE --db FILE [--from DATE] [--to DATE] [--cell-km N] [--csv] [--tz ZONE]\n\n"
+            "The territory's open statistics, as GET /v1/stats gives them: trips offered, requested and matched,\n"
+            "km shared, vehicle-km and CO2 avoided (0.218 kg per km), by week (Monday first) and by square cell\n"
+            "of --cell-km (2; 1 to 50) around where each trip starts, from --from to --to (default: the twelve\n"
+            "weeks to today). k-anonymous: a week and cell with fewer than 5 trips offered or requested is not\n"
+            "shown (counted in suppressed), and the totals are those of the rows shown. JSON, or CSV (--csv).\n");
+}
+
+int cmd_stats(int argc, char **argv)
+{
+    const char *graph = NULL, *db = NULL, *from_s = NULL, *to_s = NULL, *tz = NULL;
+    double cell = 2.0;
+    int csv = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (cli_is_help(a)) {
+            stats_usage(stdout);
+            return CLI_OK;
+        } else if (!strcmp(a, "--csv")) {
+            csv = 1;
+        } else if (!v) {
+            cli_error("stats: '%s' needs a value, or is unknown (try --help)", a);
+            return CLI_USAGE;
+        } else if (!strcmp(a, "--graph")) {
+            graph = v, i++;
+        } else if (!strcmp(a, "--db")) {
+            db = v, i++;
+        } else if (!strcmp(a, "--from")) {
+            from_s = v, i++;
+        } else if (!strcmp(a, "--to")) {
+            to_s = v, i++;
+        } else if (!strcmp(a, "--tz")) {
+            tz = v, i++;
+        } else if (!strcmp(a, "--cell-km")) {
+            char *end = NULL;
+            cell = strtod(v, &end);
+            if (!*v || *end) {
+                cli_error("--cell-km: a number of km from 1 to 50, not '%.40s'", v);
+                return CLI_USAGE;
+            }
+            i++;
+        } else {
+            cli_error("stats: unknown option '%s' (try --help)", a);
+            return CLI_USAGE;
+        }
+    }
+    if (!graph || !db) {
+        cli_error("covoit stats needs --graph FILE and --db FILE");
+        return CLI_USAGE;
+    }
+    if (access(db, F_OK) != 0) {
+        cli_error("--db %s: no such trip database", db);
+        return CLI_FAIL;
+    }
+    char why[400];
+    int zst = cli_zone(tz, db, 0, "--tz", why, sizeof why);
+    if (zst) {
+        cli_error("%s", why);
+        return zst;
+    }
+    cv_error err = {0};
+    cv_day today, from, to;
+    cv_utc_to_local((int64_t)time(NULL), &today, NULL, NULL);
+    to = today;
+    if (to_s && cv_parse_date(to_s, &to, &err)) {
+        cli_error("--to: %s", err.text);
+        return CLI_USAGE;
+    }
+    from = to - 83;
+    if (from_s && cv_parse_date(from_s, &from, &err)) {
+        cli_error("--from: %s", err.text);
+        return CLI_USAGE;
+    }
+    int status = CLI_FAIL;
+    cv_store *s = NULL;
+    cv_ch_query *q = NULL;
+    cv_stats st = {0};
+    cv_graph *g = cv_graph_open(graph, &err);
+    if (g && !(q = cv_ch_query_new(g)))
+        cv_fail(&err, CV_ENOMEM, "out of memory");
+    int rc = g && q ? cv_store_open(db, &s, &err) : -1;
+    if (!rc)
+        rc = cv_stats_build(g, q, s, from, to, cell, CV_STATS_K, &st, &err);
+    if (!rc) {
+        if (csv) {
+            char *text = cv_stats_csv(&st);
+            if (text)
+                fputs(text, stdout);
+            free(text);
+        } else {
+            json_t *doc = trip_json_stats(&st, from, to);
+            char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) : NULL;
+            if (text)
+                puts(text);
+            free(text);
+            json_decref(doc);
+        }
+        status = CLI_OK;
+    } else {
+        cli_error("%s", err.text);
+        status = rc == CV_EINVAL ? CLI_USAGE : CLI_FAIL;
+    }
+    cv_stats_free(&st);
+    cv_store_close(s);
     cv_ch_query_free(q);
     cv_graph_close(g);
     return status;

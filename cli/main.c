@@ -25,6 +25,7 @@ static const subcommand commands[] = {
     {"batch", cmd_batch, "the optimal carpool plan of a community of commuters (CSV in, plan and report out)"},
     {"partner", cmd_partner, "partner operators of the interoperability standard: add, list, remove"},
     {"export", cmd_export, "the open offers as a GTFS feed for trip planners (export gtfs)"},
+    {"stats", cmd_stats, "open statistics of the territory by week and area, k-anonymous (JSON or CSV)"},
     {"backup", cmd_backup, "copy the trip database while the server runs (and restore a copy)"},
 };
 

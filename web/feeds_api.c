@@ -14,9 +14,11 @@
 
 #include "feeds/gtfs.h"
 #include "feeds/siri.h"
+#include "feeds/stats.h"
 #include "matcher/matcher.h"
 #include "matcher/timeutil.h"
 #include "web/osrm_json.h"
+#include "web/trip_json.h"
 #include "web/web_int.h"
 
 void web_feed_cache_init(web_feed_cache *c)
@@ -107,4 +109,58 @@ int web_feeds(web_req *r)
         return feed(r, r->siri, 1);
     return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND),
                      "no such feed: %.100s (/feeds/gtfs.zip, /feeds/siri-et.xml)", r->path);
+}
+
+/* GET /v1/stats?from=DATE&to=DATE&cell_km=N&format=json|csv: the territory's figures by week and cell, k-anonymous
+   (feeds/stats.h). Open like the feeds: only counts and sums of at least CV_STATS_K trips leave. */
+int web_stats(web_req *r, cv_matcher_ws *w)
+{
+    static const char *const args[] = {"from", "to", "cell_km", "format", NULL};
+    if (web_check_args(r, args))
+        return -1;
+    if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
+        r->allow = "GET, HEAD";
+        return web_error(r, MHD_HTTP_METHOD_NOT_ALLOWED, osrm_word(OSRM_METHOD_NOT_ALLOWED),
+                         "%s is not allowed on /v1/stats: use GET", r->method);
+    }
+    cv_error err = {0};
+    int64_t now = (int64_t)time(NULL);
+    cv_day today, from, to;
+    cv_utc_to_local(now, &today, NULL, NULL);
+    const char *f = web_arg(r, "from"), *t = web_arg(r, "to"), *c = web_arg(r, "cell_km"), *fmt = web_arg(r, "format");
+    to = today;
+    if (t && cv_parse_date(t, &to, &err))
+        return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_VALUE), "to: %s", err.text);
+    from = to - 83; /* twelve weeks */
+    if (f && cv_parse_date(f, &from, &err))
+        return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_VALUE), "from: %s", err.text);
+    char *end = NULL;
+    double cell = c ? strtod(c, &end) : 2.0;
+    if (c && (!*c || *end))
+        return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_VALUE), "cell_km: '%.40s' is not a number", c);
+    int csv = fmt && !strcmp(fmt, "csv");
+    if (fmt && !csv && strcmp(fmt, "json"))
+        return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_VALUE), "format: json or csv, not '%.20s'",
+                         fmt);
+    if (!r->q)
+        return web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, osrm_word(OSRM_UNAVAILABLE), "out of memory");
+    cv_stats st;
+    int rc = cv_stats_build(r->g, r->q, cv_matcher_store(w), from, to, cell, CV_STATS_K, &st, &err);
+    if (rc == CV_EINVAL)
+        return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_VALUE), "%s", err.text);
+    if (rc)
+        return web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, osrm_word(OSRM_UNAVAILABLE), "%s", err.text);
+    if (csv) {
+        char *text = cv_stats_csv(&st);
+        cv_stats_free(&st);
+        if (!text)
+            return -1;
+        r->status = MHD_HTTP_OK;
+        r->text = text;
+        r->content_type = "text/csv; charset=utf-8";
+        return 0;
+    }
+    json_t *doc = trip_json_stats(&st, from, to);
+    cv_stats_free(&st);
+    return web_ok(r, doc);
 }

@@ -284,3 +284,32 @@ json_t *trip_json_message(const cv_message *m)
                      m->journey[0] ? m->journey : NULL, "booking", m->booking[0] ? m->booking : NULL, "created",
                      trip_json_datetime(m->created), "read", m->read_at != 0);
 }
+
+static json_t *tenths(double v)
+{
+    return json_real(round(v * 10) / 10);
+}
+
+json_t *trip_json_stats(const cv_stats *st, int32_t from, int32_t to)
+{
+    char day[16], from_s[16], to_s[16];
+    json_t *rows = json_array();
+    for (size_t i = 0; rows && i < st->nrows; i++) {
+        const cv_stats_row *x = &st->rows[i];
+        cv_format_date(x->week, day);
+        if (json_array_append_new(rows, json_pack("{s:s,s:[f,f],s:I,s:I,s:I,s:o,s:o,s:o}", "week", day, "cell", x->lon,
+                                                  x->lat, "offered", (json_int_t)x->offered, "requested",
+                                                  (json_int_t)x->requested, "matched", (json_int_t)x->matched,
+                                                  "shared_km", tenths(x->shared_km), "vehicle_km_avoided",
+                                                  tenths(x->avoided_km), "co2_kg_avoided", tenths(x->co2_kg))))
+            json_decref(rows), rows = NULL;
+    }
+    cv_format_date(from, from_s);
+    cv_format_date(to, to_s);
+    return json_pack("{s:s,s:s,s:s,s:f,s:i,s:f,s:I,s:{s:I,s:I,s:I,s:o,s:o,s:o},s:o}", "code", "Ok", "from", from_s,
+                     "to", to_s, "cell_km", st->cell_km, "k", CV_STATS_K, "co2_kg_per_km", CV_STATS_CO2_KG_PER_KM,
+                     "suppressed", (json_int_t)st->suppressed, "total", "offered", (json_int_t)st->total.offered,
+                     "requested", (json_int_t)st->total.requested, "matched", (json_int_t)st->total.matched,
+                     "shared_km", tenths(st->total.shared_km), "vehicle_km_avoided", tenths(st->total.avoided_km),
+                     "co2_kg_avoided", tenths(st->total.co2_kg), "rows", rows);
+}

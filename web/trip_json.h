@@ -11,6 +11,7 @@
 
 #include "util/cv_error.h"
 #include "matcher/matcher.h"
+#include "feeds/stats.h"
 
 /* The code word of a matcher error: osrm_code's (the table in osrm_json.c), but "InvalidValue" for CV_EINVAL:
    "NoSegment", "NoRoute", "NotFound", "Conflict" (CV_ECONFLICT, CV_EZONE), "Busy", else "Error" ("Ok" for 0). */
@@ -67,5 +68,8 @@ json_t *trip_json_match(const cv_match *m);
 
 /* A JSON array of n matches, or NULL when out of memory. */
 json_t *trip_json_matches(const cv_match *v, size_t n);
+
+/* The territory's statistics of [from, to] (feeds/stats.h) as GET /v1/stats and `covoit stats` give them. */
+json_t *trip_json_stats(const cv_stats *st, int32_t from, int32_t to);
 
 #endif

@@ -1152,7 +1152,7 @@ int web_v1(web_req *r)
 {
     const char *tail;
     kind k = K_OFFER;
-    int which; /* 0 trips, 1 search, 2 bookings, 3 messages, 4 owners */
+    int which; /* 0 trips, 1 search, 2 bookings, 3 messages, 4 owners, 5 stats */
     if ((tail = segment(r->rest, "offers")))
         which = 0, k = K_OFFER;
     else if ((tail = segment(r->rest, "requests")))
@@ -1165,6 +1165,8 @@ int web_v1(web_req *r)
         which = 3;
     else if ((tail = segment(r->rest, "owners")))
         which = 4;
+    else if ((tail = segment(r->rest, "stats")) && !*tail)
+        which = 5;
     else
         return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such endpoint: %s", r->path);
     cv_matcher_ws *w = web_matcher_ws(r);
@@ -1178,5 +1180,7 @@ int web_v1(web_req *r)
         return messages(r, w, tail);
     if (which == 4)
         return web_need_scope(r, CV_SCOPE_TRIPS) ? -1 : owners(r, w, tail);
+    if (which == 5)
+        return web_stats(r, w);
     return bookings(r, w, tail);
 }

@@ -136,6 +136,7 @@ int web_places(web_req *r);
 /* GET /tiles/{z}/{x}/{y}.pbf: the map's vector tiles (tiles_api.c). */
 int web_tiles(web_req *r);
 int web_feeds(web_req *r);
+int web_stats(web_req *r, cv_matcher_ws *w); /* GET /v1/stats (feeds_api.c) */
 
 /* The carpool interoperability standard under /stdcov/v1/ (stdcov_api.c): every method, rest is the path after
    "/stdcov/v1/". */

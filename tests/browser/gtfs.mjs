@@ -111,6 +111,15 @@ async function consume(path, label) {
 
 await consume(zip, 'export');
 
+// the open statistics from the command line: too few trips in each week and cell, so none is shown (k = 5)
+const stats = JSON.parse(execFileSync(covoit, ['stats', ...g, '--from', d2, '--to', day(20), '--cell-km', '5'],
+  { encoding: 'utf8' }));
+check(stats.code === 'Ok' && stats.k === 5 && stats.rows.length === 0 && stats.suppressed >= 2 && stats.total.offered === 0,
+  `covoit stats: ${stats.rows.length} rows shown, ${stats.suppressed} suppressed (fewer than ${stats.k} trips each)`);
+const csvText = execFileSync(covoit, ['stats', ...g, '--csv'], { encoding: 'utf8' });
+check(csvText.startsWith('week,cell_lon,cell_lat,offered,requested,matched,shared_km,vehicle_km_avoided,co2_kg_avoided\n'),
+  'covoit stats --csv writes its header');
+
 // the same feed from a running server, with its ETag
 const server = spawn(covoit, ['serve', ...g, '--listen', '127.0.0.1:0', '--threads', '2', '--public-url',
   'https://carpool.example.org/', '--operator', 'monaco-coop.example.org'], { stdio: ['ignore', 'pipe', 'inherit'] });

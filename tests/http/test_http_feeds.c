@@ -43,7 +43,7 @@ static cv_server *server;
 static uint16_t port;
 static int64_t offer_soon, offer_cancelled, offer_later;
 static double route_pts[2][2]; /* the passenger's places, along the first driver's route */
-static double exact[8][2];     /* every stored place: origins, destinations, the passenger's pickup and drop-off */
+static double exact[24][2];    /* every stored place: origins, destinations, the passenger's pickup and drop-off */
 static int nexact;
 
 static char *text_of(json_t *doc)
@@ -487,12 +487,94 @@ static void test_no_home_in_public_outputs(void **state)
     reply_free(&r);
 }
 
+/* GET /v1/stats: five drivers and a passenger matched on one date, in one cell, shown with the km shared and
+   avoided; a date with a single trip suppressed (k-anonymity); CSV; the errors. */
+static void test_stats(void **state)
+{
+    (void)state;
+    int64_t t = (int64_t)time(NULL) + 2 * 86400;
+    int64_t first = 0;
+    for (int i = 0; i < 5; i++) {
+        int64_t id = offer(7.4275, 43.7396, 7.4160, 43.7290, t + 60 * i);
+        if (!i)
+            first = id;
+    }
+    nexact -= 10; /* these are no one's home: keep the list of the first trips for the other tests */
+    char when[40], body[400], path[400];
+    cv_format_datetime(t + 60, when);
+    snprintf(body, sizeof body,
+             "{\"from\":[%.6f,%.6f],\"to\":[%.6f,%.6f],\"depart\":\"%s\",\"margin_min\":30,\"owner\":\"stats-rider\"}",
+             route_pts[0][0], route_pts[0][1], route_pts[1][0], route_pts[1][1], when);
+    json_t *d = post("/v1/requests", json_loads(body, 0, NULL), 201);
+    int64_t req = json_integer_value(json_object_get(json_object_get(d, "request"), "id"));
+    json_decref(d);
+    snprintf(body, sizeof body, "{\"offer_id\":%lld,\"request_id\":%lld}", (long long)first, (long long)req);
+    d = post("/v1/bookings", json_loads(body, 0, NULL), 201);
+    snprintf(path, sizeof path, "/v1/bookings/%lld/accept",
+             (long long)json_integer_value(json_object_get(json_object_get(d, "booking"), "id")));
+    json_decref(d);
+    json_decref(post(path, json_object(), 200));
+    cv_day day;
+    cv_utc_to_local(t, &day, NULL, NULL);
+    char ds[16];
+    cv_format_date(day, ds);
+    snprintf(path, sizeof path, "/v1/stats?from=%s&to=%s&cell_km=50", ds, ds);
+    reply r = http_request(port, "GET", path, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    json_t *rows = json_object_get(r.json, "rows");
+    assert_int_equal(json_array_size(rows), 1);
+    json_t *row = json_array_get(rows, 0);
+    assert_int_equal(json_integer_value(json_object_get(row, "offered")), 5);
+    assert_int_equal(json_integer_value(json_object_get(row, "requested")), 1);
+    assert_int_equal(json_integer_value(json_object_get(row, "matched")), 1);
+    double shared = json_number_value(json_object_get(row, "shared_km")),
+           avoided = json_number_value(json_object_get(row, "vehicle_km_avoided")),
+           co2 = json_number_value(json_object_get(row, "co2_kg_avoided"));
+    assert_true(shared > 0.3 && avoided <= shared + 0.05);
+    assert_true(fabs(co2 - avoided * 0.218) < 0.1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "total"), "offered")), 5);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "k")), 5);
+    reply_free(&r);
+    /* the date of the trip in three days: one driver, not shown */
+    cv_utc_to_local((int64_t)time(NULL) + 3 * 86400, &day, NULL, NULL);
+    cv_format_date(day, ds);
+    snprintf(path, sizeof path, "/v1/stats?from=%s&to=%s&cell_km=50", ds, ds);
+    r = http_request(port, "GET", path, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_int_equal(json_array_size(json_object_get(r.json, "rows")), 0);
+    assert_int_equal(json_integer_value(json_object_get(r.json, "suppressed")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(r.json, "total"), "offered")), 0);
+    reply_free(&r);
+    /* CSV */
+    cv_utc_to_local(t, &day, NULL, NULL);
+    cv_format_date(day, ds);
+    snprintf(path, sizeof path, "/v1/stats?from=%s&to=%s&cell_km=50&format=csv", ds, ds);
+    r = http_request(port, "GET", path, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_true(!strncmp(r.body,
+                         "week,cell_lon,cell_lat,offered,requested,matched,shared_km,vehicle_km_avoided,"
+                         "co2_kg_avoided\n",
+                         87));
+    assert_non_null(strstr(r.body, ",5,1,1,"));
+    reply_free(&r);
+    /* errors */
+    static const char *const bad[] = {"/v1/stats?cell_km=0.5", "/v1/stats?from=2030-02-01&to=2030-01-01",
+                                      "/v1/stats?format=xml", "/v1/stats?from=yesterday", "/v1/stats?area=x"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        r = http_request(port, "GET", bad[i], NULL, NULL, 0);
+        if (r.status != 400)
+            fail_msg("%s: %d %s", bad[i], r.status, r.raw);
+        reply_free(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_siri),
         cmocka_unit_test(test_gtfs_and_errors),
         cmocka_unit_test(test_no_home_in_public_outputs),
+        cmocka_unit_test(test_stats),
     };
     int rc = cmocka_run_group_tests(tests, setup, teardown);
     xmlCleanupParser();
