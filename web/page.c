@@ -162,7 +162,8 @@ int web_page_static(web_req *r)
     static const struct {
         const char *prefix, *dir, *name;
     } npm[] = {{"leaflet/", CV_PAGE_LEAFLET_DIR, "Leaflet"},
-               {"protomaps/", "node_modules/protomaps-leaflet/dist", "protomaps-leaflet"}};
+               {"protomaps/", "node_modules/protomaps-leaflet/dist", "protomaps-leaflet"},
+               {"chart/", "node_modules/chart.js/dist", "Chart.js"}};
     for (size_t k = 0; k < sizeof npm / sizeof *npm; k++) {
         size_t n = strlen(npm[k].prefix);
         if (strncmp(r->rest, npm[k].prefix, n))
@@ -173,7 +174,8 @@ int web_page_static(web_req *r)
         struct stat st;
         return send_file(r, dir, r->rest + n, stat(dir, &st) ? hint : NULL);
     }
-    /* the page's own files only: node_modules is reached through /static/leaflet/ and /static/protomaps/ */
+    /* the page's own files only: node_modules is reached through /static/leaflet/, /static/protomaps/ and
+       /static/chart/ */
     if (!strcmp(r->rest, "node_modules") || !strncmp(r->rest, "node_modules/", 13))
         return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND), "no such file: %.200s", r->path);
     return send_file(r, r->page_dir, r->rest, NULL);

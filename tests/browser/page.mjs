@@ -317,6 +317,31 @@ try {
   await pt.screenshot({ path: join(work, 'page-fr.png') });
   await pt.close();
 
+  // the territory's statistics page: the charts drawn (Chart.js from this server) and the totals those of /v1/stats
+  const sp = await browser.newPage({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
+  const spErrors = [], spOutside = [];
+  sp.on('pageerror', (e) => spErrors.push(String(e)));
+  sp.on('console', (m) => { if (m.type() === 'error') spErrors.push(m.text()); });
+  sp.on('request', (q) => { if (!q.url().startsWith(base)) spOutside.push(q.url()); });
+  await sp.goto(base + '/static/stats.html');
+  await sp.fill('#from', depart.slice(0, 10));
+  await sp.fill('#to', new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10));
+  await sp.fill('#cell', '50');
+  await sp.click('#period button[type="submit"]');
+  await sp.waitForFunction(() => document.body.dataset.ready && /trips offered/.test(document.getElementById('info').textContent),
+    null, { timeout: 15000 }).catch(() => {});
+  const shownStats = await sp.evaluate(() => ({ info: document.getElementById('info').textContent,
+    charts: ['trips', 'km'].filter((id) => window.Chart.getChart(document.getElementById(id))).length,
+    rows: document.querySelectorAll('#rows tbody tr').length }));
+  const apiStats = await (await fetch(`${base}/v1/stats?from=${depart.slice(0, 10)}&to=${new Date(Date.now() + 30 * 86400000).toISOString().slice(0, 10)}&cell_km=50`)).json();
+  check(shownStats.charts === 2 && shownStats.rows === apiStats.rows.length &&
+    shownStats.info.includes(`${apiStats.total.offered} trips offered`) && shownStats.info.includes(`${apiStats.suppressed} with fewer`) &&
+    spErrors.length === 0 && spOutside.length === 0,
+  `the statistics page draws its 2 charts and ${shownStats.rows} rows, as /v1/stats says: "${shownStats.info}"` +
+    `${spErrors.length ? ' errors: ' + spErrors.join(' | ') : ''}${spOutside.length ? ' other hosts: ' + spOutside.join(' ') : ''}`);
+  await sp.screenshot({ path: join(work, 'page-stats.png') });
+  await sp.close();
+
   // with API keys on: each side types its key once; the driver publishes from the page, the passenger books, the
   // driver accepts; the basemap still draws (tiles need no key)
   const kdb = join(work, 'page_keys.db');
