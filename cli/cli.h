@@ -30,6 +30,11 @@ int cmd_backup(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 
+/* The areas of a GeoJSON FeatureCollection of Polygons and MultiPolygons (feeds/stats.h), for covoit stats --areas
+   and covoit serve --stats-areas. 0, or -1 with why naming the file, the feature and what is wrong. */
+struct cv_stats_areas;
+int cli_load_areas(const char *path, struct cv_stats_areas *out, char *why, size_t cap);
+
 /* Sets the process's time zone (before any thread starts) for a command working on the trip database db (NULL:
    none): tz when given (--tz, else $COVOIT_TZ), else the zone db keeps its local times in, else UTC. With
    convert, a database kept in another zone than tz is converted to it first (cv_store_convert_zone) and says so

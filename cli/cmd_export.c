@@ -4,6 +4,7 @@
    open statistics GET /v1/stats gives (feeds/stats.h). */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "matcher/store.h"
 #include "places/places.h"
 #include "routing/ch.h"
+#include "routing/geo.h"
 
 #include <jansson.h>
 
@@ -147,17 +149,20 @@ done:
 static void stats_usage(FILE *f)
 {
     fprintf(f,
-            "usage: covoit stats --graph FILE --db FILE [--from DATE] [--to DATE] [--cell-km N] [--csv] [--tz ZONE]\n\n"
+            "usage: covoit stats --graph FILE --db FILE [--from DATE] [--to DATE] [--cell-km N | --areas FILE]\n"
+            "                    [--csv] [--tz ZONE]\n\n"
             "The territory's open statistics, as GET /v1/stats gives them: trips offered, requested and matched,\n"
             "km shared, vehicle-km and CO2 avoided (0.218 kg per km), by week (Monday first) and by square cell\n"
             "of --cell-km (2; 1 to 50) around where each trip starts, from --from to --to (default: the twelve\n"
             "weeks to today). k-anonymous: a week and cell with fewer than 5 trips offered or requested is not\n"
-            "shown (counted in suppressed), and the totals are those of the rows shown. JSON, or CSV (--csv).\n");
+            "shown (counted in suppressed), and the totals are those of the rows shown. --areas FILE.geojson: by the\n"
+            "areas a local authority supplies (a FeatureCollection of Polygons and MultiPolygons, named by their\n"
+            "properties.name) instead of the grid. JSON, or CSV (--csv).\n");
 }
 
 int cmd_stats(int argc, char **argv)
 {
-    const char *graph = NULL, *db = NULL, *from_s = NULL, *to_s = NULL, *tz = NULL;
+    const char *graph = NULL, *db = NULL, *from_s = NULL, *to_s = NULL, *tz = NULL, *areas_path = NULL;
     double cell = 2.0;
     int csv = 0;
     for (int i = 1; i < argc; i++) {
@@ -180,6 +185,8 @@ int cmd_stats(int argc, char **argv)
             to_s = v, i++;
         } else if (!strcmp(a, "--tz")) {
             tz = v, i++;
+        } else if (!strcmp(a, "--areas")) {
+            areas_path = v, i++;
         } else if (!strcmp(a, "--cell-km")) {
             char *end = NULL;
             cell = strtod(v, &end);
@@ -220,6 +227,11 @@ int cmd_stats(int argc, char **argv)
         cli_error("--from: %s", err.text);
         return CLI_USAGE;
     }
+    cv_stats_areas areas = {0};
+    if (areas_path && cli_load_areas(areas_path, &areas, why, sizeof why)) {
+        cli_error("--areas %s", why);
+        return CLI_USAGE;
+    }
     int status = CLI_FAIL;
     cv_store *s = NULL;
     cv_ch_query *q = NULL;
@@ -229,7 +241,8 @@ int cmd_stats(int argc, char **argv)
         cv_fail(&err, CV_ENOMEM, "out of memory");
     int rc = g && q ? cv_store_open(db, &s, &err) : -1;
     if (!rc)
-        rc = cv_stats_build(g, q, s, from, to, cell, CV_STATS_K, &st, &err);
+        rc = areas_path ? cv_stats_build_areas(g, q, s, from, to, &areas, CV_STATS_K, &st, &err)
+                        : cv_stats_build(g, q, s, from, to, cell, CV_STATS_K, &st, &err);
     if (!rc) {
         if (csv) {
             char *text = cv_stats_csv(&st);
@@ -250,8 +263,112 @@ int cmd_stats(int argc, char **argv)
         status = rc == CV_EINVAL ? CLI_USAGE : CLI_FAIL;
     }
     cv_stats_free(&st);
+    cv_stats_areas_free(&areas);
     cv_store_close(s);
     cv_ch_query_free(q);
     cv_graph_close(g);
     return status;
+}
+
+/* --- the areas of a local authority, from GeoJSON --- */
+
+/* One ring of [lon, lat] pairs into a (appended); 0, or -1 with why. */
+static int read_ring(json_t *ring, cv_stats_area *a, size_t *cap, char *why, size_t wcap)
+{
+    if (!json_is_array(ring) || json_array_size(ring) < 4) {
+        snprintf(why, wcap, "a ring is not an array of at least 4 positions");
+        return -1;
+    }
+    size_t start = a->nrings ? a->ring_end[a->nrings - 1] : 0, n = json_array_size(ring);
+    if (start + n > *cap) {
+        size_t c = (start + n) * 2;
+        cv_coord *p = realloc(a->pts, c * sizeof *p);
+        if (!p) {
+            snprintf(why, wcap, "out of memory");
+            return -1;
+        }
+        a->pts = p, *cap = c;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *pos = json_array_get(ring, i);
+        json_t *x = json_array_get(pos, 0), *y = json_array_get(pos, 1);
+        if (!json_is_number(x) || !json_is_number(y) || fabs(json_number_value(x)) > 180 ||
+            fabs(json_number_value(y)) > 90) {
+            snprintf(why, wcap, "position %zu of a ring is not [lon, lat] in degrees", i);
+            return -1;
+        }
+        a->pts[start + i] = (cv_coord){cv_fixed(json_number_value(x)), cv_fixed(json_number_value(y))};
+    }
+    size_t *e = realloc(a->ring_end, (a->nrings + 1) * sizeof *e);
+    if (!e) {
+        snprintf(why, wcap, "out of memory");
+        return -1;
+    }
+    a->ring_end = e;
+    a->ring_end[a->nrings++] = start + n;
+    return 0;
+}
+
+int cli_load_areas(const char *path, cv_stats_areas *out, char *why, size_t wcap)
+{
+    memset(out, 0, sizeof *out);
+    json_error_t je;
+    json_t *doc = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!doc) {
+        snprintf(why, wcap, "%s: not JSON (line %d: %s)", path, je.line, je.text);
+        return -1;
+    }
+    json_t *features = json_object_get(doc, "features");
+    if (!json_is_array(features) || !json_array_size(features)) {
+        snprintf(why, wcap, "%s: not a GeoJSON FeatureCollection with features", path);
+        json_decref(doc);
+        return -1;
+    }
+    size_t n = json_array_size(features);
+    out->v = calloc(n, sizeof *out->v);
+    int rc = out->v ? 0 : -1;
+    if (rc)
+        snprintf(why, wcap, "out of memory");
+    char inner[200] = "";
+    for (size_t i = 0; !rc && i < n; i++) {
+        json_t *f = json_array_get(features, i), *geom = json_object_get(f, "geometry");
+        const char *type = json_string_value(json_object_get(geom, "type"));
+        json_t *coords = json_object_get(geom, "coordinates");
+        cv_stats_area *a = &out->v[out->n++];
+        const char *name = json_string_value(json_object_get(json_object_get(f, "properties"), "name"));
+        if (name)
+            snprintf(a->name, sizeof a->name, "%s", name);
+        else
+            snprintf(a->name, sizeof a->name, "area %zu", i + 1);
+        size_t cap = 0;
+        int multi = type && !strcmp(type, "MultiPolygon");
+        if (!type || (!multi && strcmp(type, "Polygon")) || !json_is_array(coords) || !json_array_size(coords)) {
+            snprintf(why, wcap, "%s: feature %zu (%s): its geometry is not a Polygon or a MultiPolygon", path, i,
+                     a->name);
+            rc = -1;
+            break;
+        }
+        for (size_t p = 0; !rc && p < (multi ? json_array_size(coords) : 1); p++) {
+            json_t *poly = multi ? json_array_get(coords, p) : coords;
+            for (size_t k = 0; !rc && k < json_array_size(poly); k++)
+                if (read_ring(json_array_get(poly, k), a, &cap, inner, sizeof inner)) {
+                    snprintf(why, wcap, "%s: feature %zu (%s): %s", path, i, a->name, inner);
+                    rc = -1;
+                }
+        }
+        if (!rc) { /* the centre of its box */
+            cv_coord lo = a->pts[0], hi = a->pts[0];
+            for (size_t k = 0; k < a->ring_end[a->nrings - 1]; k++) {
+                cv_coord c = a->pts[k];
+                lo.lon = c.lon < lo.lon ? c.lon : lo.lon, lo.lat = c.lat < lo.lat ? c.lat : lo.lat;
+                hi.lon = c.lon > hi.lon ? c.lon : hi.lon, hi.lat = c.lat > hi.lat ? c.lat : hi.lat;
+            }
+            a->centre =
+                (cv_coord){(int32_t)(((int64_t)lo.lon + hi.lon) / 2), (int32_t)(((int64_t)lo.lat + hi.lat) / 2)};
+        }
+    }
+    json_decref(doc);
+    if (rc)
+        cv_stats_areas_free(out);
+    return rc;
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "feeds/stats.h"
 #include "places/places.h"
 #include "tiles/mbtiles.h"
 #include "web/page.h"
@@ -38,7 +39,8 @@ static void usage(FILE *f)
         "                    [--rate N] [--demo-trips N] [--price-per-km EUR] [--max-route-coords N]\n"
         "                    [--max-table-coords N] [--page DIR] [--hub-labels-mb MB] [--quiet|--no-quiet]\n"
         "                    [--operator HOST] [--public-url URL] [--tile-url TEMPLATE] [--partner-timeout MS]\n"
-        "                    [--retention-days N] [--places FILE] [--tiles FILE.mbtiles]\n\n"
+        "                    [--retention-days N] [--stats-areas FILE.geojson] [--places FILE] [--tiles "
+        "FILE.mbtiles]\n\n"
         "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes and answers the requests\n"
         "in flight (a request begun after the signal gets 503 ShuttingDown, unprocessed) and exits:\n"
         "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
@@ -91,7 +93,7 @@ static void usage(FILE *f)
         "--config FILE: a JSON object of the same settings, keys named after the options: graph, db, listen,\n"
         "tz, threads, max_connections, max_connections_per_ip, connection_timeout_s, request_timeout_s,\n"
         "max_body_bytes, rate, demo_trips, price_per_km, max_route_coords, max_table_coords, page, hub_labels_mb,\n"
-        "operator, public_url, tile_url, partner_timeout_ms, retention_days\n"
+        "operator, public_url, tile_url, partner_timeout_ms, retention_days, stats_areas\n"
         "(strings and whole numbers as on the command line, quiet true|false), e.g. {\"graph\": \"porto.cvg\",\n"
         "\"listen\": \"[::1]:8080\", \"threads\": 4}\n"
         "(see docs/covoit.example.json). Options given on the command line win over the file; an unknown key, a\n"
@@ -141,6 +143,7 @@ enum {
     S_TILE_URL,
     S_PARTNER_TIMEOUT,
     S_RETENTION,
+    S_STATS_AREAS,
     S_PLACES,
     S_TILES,
     S_N
@@ -170,6 +173,7 @@ static const setting settings[S_N] = {
     [S_TILE_URL] = {"tile_url", "--tile-url", SET_TILES, 0, 0},
     [S_PARTNER_TIMEOUT] = {"partner_timeout_ms", "--partner-timeout", SET_INT, 50, 60000},
     [S_RETENTION] = {"retention_days", "--retention-days", SET_INT, 0, 3650},
+    [S_STATS_AREAS] = {"stats_areas", "--stats-areas", SET_STR, 0, 0},
     [S_PLACES] = {"places", "--places", SET_STR, 0, 0},
     [S_TILES] = {"tiles", "--tiles", SET_STR, 0, 0},
 };
@@ -716,6 +720,7 @@ static int serve(int argc, char **argv, json_t **config_doc)
     cv_matcher *m = NULL;
     cv_server *s = NULL;
     cv_places *places = NULL;
+    cv_stats_areas areas = {0};
     cv_mbtiles *tiles = NULL;
     cv_graph *g = cv_graph_open(graph, &err);
     if (!g) {
@@ -804,6 +809,14 @@ static int serve(int argc, char **argv, json_t **config_doc)
         o.tiles = tiles;
         o.tiles_minzoom = ti.minzoom, o.tiles_maxzoom = ti.maxzoom;
     }
+    if (v[S_STATS_AREAS].set) { /* GET /v1/stats?area=areas: the areas a local authority supplied */
+        char why[600];
+        if (cli_load_areas(v[S_STATS_AREAS].s, &areas, why, sizeof why)) {
+            cli_error("--stats-areas: %s", why);
+            goto done;
+        }
+        o.stats_areas = &areas;
+    }
     s = cv_server_start(g, &o, &err);
     if (!s) {
         cli_error("%s", err.text);
@@ -850,6 +863,7 @@ done:
     cv_server_stop(s); /* each of these takes NULL: what was not opened yet */
     cv_places_close(places);
     cv_mbtiles_close(tiles);
+    cv_stats_areas_free(&areas);
     cv_matcher_close(m);
     cv_hub_labels_free(hl);
     cv_graph_close(g);

@@ -20,7 +20,43 @@ typedef struct acc {
     cv_stats_row *v;
     size_t n, cap;
     int oom;
+    const cv_stats_areas *areas; /* NULL: the grid */
+    size_t outside;
 } acc;
+
+void cv_stats_areas_free(cv_stats_areas *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->v[i].pts), free(a->v[i].ring_end);
+    free(a->v);
+    memset(a, 0, sizeof *a);
+}
+
+/* Whether c is inside area a: a ray to the east crosses its rings an odd number of times. */
+static int inside(const cv_stats_area *a, cv_coord c)
+{
+    int in = 0;
+    size_t start = 0;
+    for (size_t r = 0; r < a->nrings; r++) {
+        size_t end = a->ring_end[r];
+        for (size_t i = start, j = end - 1; i < end; j = i++) {
+            cv_coord p = a->pts[i], q = a->pts[j];
+            if ((p.lat > c.lat) != (q.lat > c.lat) &&
+                c.lon < (double)(q.lon - p.lon) * (double)(c.lat - p.lat) / (double)(q.lat - p.lat) + p.lon)
+                in = !in;
+        }
+        start = end;
+    }
+    return in;
+}
+
+int cv_stats_area_of(const cv_stats_areas *a, cv_coord c)
+{
+    for (size_t i = 0; a && i < a->n; i++)
+        if (inside(&a->v[i], c))
+            return (int)i;
+    return -1;
+}
 
 static void cell_of(cv_coord c, double cell_m, cv_stats_row *r)
 {
@@ -34,6 +70,11 @@ static void cell_of(cv_coord c, double cell_m, cv_stats_row *r)
 
 static cv_stats_row *add(acc *a, int32_t week, cv_coord at, double cell_m)
 {
+    int area = a->areas ? cv_stats_area_of(a->areas, at) : 0;
+    if (area < 0) {
+        a->outside++;
+        return NULL;
+    }
     if (a->n == a->cap) {
         size_t cap = a->cap ? 2 * a->cap : 256;
         cv_stats_row *g = realloc(a->v, cap * sizeof *g);
@@ -46,7 +87,13 @@ static cv_stats_row *add(acc *a, int32_t week, cv_coord at, double cell_m)
     cv_stats_row *r = &a->v[a->n++];
     memset(r, 0, sizeof *r);
     r->week = week;
-    cell_of(at, cell_m, r);
+    if (a->areas) {
+        const cv_stats_area *x = &a->areas->v[area];
+        r->ix = area, r->iy = 0, r->area = x->name;
+        r->lon = cv_deg(x->centre.lon), r->lat = cv_deg(x->centre.lat);
+    } else {
+        cell_of(at, cell_m, r);
+    }
     return r;
 }
 
@@ -161,18 +208,19 @@ static int by_key(const void *x, const void *y)
     return (a->ix > b->ix) - (a->ix < b->ix);
 }
 
-int cv_stats_build(const cv_graph *g, cv_ch_query *q, cv_store *s, int32_t from, int32_t to, double cell_km, int k,
-                   cv_stats *out, cv_error *err)
+static int build(const cv_graph *g, cv_ch_query *q, cv_store *s, int32_t from, int32_t to, double cell_km,
+                 const cv_stats_areas *areas, int k, cv_stats *out, cv_error *err)
 {
     memset(out, 0, sizeof *out);
     if (to < from || to - from >= CV_STATS_MAX_DAYS)
         return cv_fail(err, CV_EINVAL, "the period must run forward and last at most %d days", CV_STATS_MAX_DAYS);
-    if (!(cell_km >= 1 && cell_km <= 50))
+    if (!areas && !(cell_km >= 1 && cell_km <= 50))
         return cv_fail(err, CV_EINVAL, "cell_km: %g is not 1 to 50 (cells of at least 1 km)", cell_km);
     if (k < 1)
         k = 1;
     double cell_m = cell_km * 1000;
     acc a = {0};
+    a.areas = areas;
     cv_offer *offers = NULL;
     cv_request *requests = NULL;
     size_t no = 0, nr = 0;
@@ -235,8 +283,24 @@ int cv_stats_build(const cv_graph *g, cv_ch_query *q, cv_store *s, int32_t from,
     }
     out->rows = a.v;
     out->nrows = kept;
-    out->cell_km = cell_km;
+    out->cell_km = areas ? 0 : cell_km;
+    out->outside = a.outside;
     return 0;
+}
+
+int cv_stats_build(const cv_graph *g, cv_ch_query *q, cv_store *s, int32_t from, int32_t to, double cell_km, int k,
+                   cv_stats *out, cv_error *err)
+{
+    return build(g, q, s, from, to, cell_km, NULL, k, out, err);
+}
+
+int cv_stats_build_areas(const cv_graph *g, cv_ch_query *q, cv_store *s, int32_t from, int32_t to,
+                         const cv_stats_areas *areas, int k, cv_stats *out, cv_error *err)
+{
+    if (!areas || !areas->n)
+        return cv_fail(err, CV_EINVAL,
+                       "area=areas: this server has no areas (covoit serve --stats-areas FILE.geojson)");
+    return build(g, q, s, from, to, 0, areas, k, out, err);
 }
 
 void cv_stats_free(cv_stats *st)
@@ -248,18 +312,31 @@ void cv_stats_free(cv_stats *st)
 char *cv_stats_csv(const cv_stats *st)
 {
     size_t cap = 256 + st->nrows * 160, n = 0;
+    for (size_t i = 0; i < st->nrows; i++)
+        cap += st->rows[i].area ? 2 * strlen(st->rows[i].area) + 3 : 0;
     char *text = malloc(cap);
     if (!text)
         return NULL;
     n += (size_t)snprintf(text + n, cap - n,
-                          "week,cell_lon,cell_lat,offered,requested,matched,shared_km,vehicle_km_avoided,"
-                          "co2_kg_avoided\n");
+                          "week,%s,offered,requested,matched,shared_km,vehicle_km_avoided,co2_kg_avoided\n",
+                          st->cell_km > 0 ? "cell_lon,cell_lat" : "area,area_lon,area_lat");
     for (size_t i = 0; i < st->nrows; i++) {
         const cv_stats_row *x = &st->rows[i];
         char day[16];
         cv_format_date(x->week, day);
-        n += (size_t)snprintf(text + n, cap - n, "%s,%.5f,%.5f,%zu,%zu,%zu,%.1f,%.1f,%.1f\n", day, x->lon, x->lat,
-                              x->offered, x->requested, x->matched, x->shared_km, x->avoided_km, x->co2_kg);
+        n += (size_t)snprintf(text + n, cap - n, "%s,", day);
+        if (x->area) { /* quoted, its quotes doubled */
+            text[n++] = '"';
+            for (const char *c = x->area; *c; c++) {
+                if (*c == '"')
+                    text[n++] = '"';
+                text[n++] = *c;
+            }
+            text[n++] = '"';
+            text[n++] = ',';
+        }
+        n += (size_t)snprintf(text + n, cap - n, "%.5f,%.5f,%zu,%zu,%zu,%.1f,%.1f,%.1f\n", x->lon, x->lat, x->offered,
+                              x->requested, x->matched, x->shared_km, x->avoided_km, x->co2_kg);
     }
     return text;
 }

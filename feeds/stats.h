@@ -18,9 +18,30 @@
 #define CV_STATS_CO2_KG_PER_KM 0.218 /* ADEME's average car, per vehicle-km (as docs/batch.md) */
 #define CV_STATS_MAX_DAYS 1100       /* the longest period asked at once */
 
+/* The areas a local authority supplies instead of the grid (a GeoJSON FeatureCollection of Polygons and
+   MultiPolygons, read by the caller): each area its rings, outer and holes, tested together by the even-odd rule. */
+typedef struct cv_stats_area {
+    char name[128];
+    cv_coord *pts;    /* every ring's points, one ring after another */
+    size_t *ring_end; /* ring i is pts[ring_end[i-1] .. ring_end[i]) */
+    size_t nrings;
+    cv_coord centre; /* of its bounding box */
+} cv_stats_area;
+
+typedef struct cv_stats_areas {
+    cv_stats_area *v;
+    size_t n;
+} cv_stats_areas;
+
+void cv_stats_areas_free(cv_stats_areas *a);
+
+/* The area of areas that holds c (the first one), or -1. */
+int cv_stats_area_of(const cv_stats_areas *a, cv_coord c);
+
 typedef struct cv_stats_row {
     int32_t week;      /* the Monday that starts the week (a cv_day) */
-    int32_t ix, iy;    /* the cell */
+    int32_t ix, iy;    /* the cell; with areas: ix the area, iy 0 */
+    const char *area;  /* with areas: its name (NULL for a cell) */
     double lon, lat;   /* its centre, degrees */
     size_t offered;    /* drivers' trips (an offer once per date it runs) */
     size_t requested;  /* passengers' trips (a request once per date) */
@@ -34,6 +55,7 @@ typedef struct cv_stats {
     cv_stats_row *rows; /* the rows shown, by week then cell */
     size_t nrows;
     size_t suppressed;  /* rows not shown: fewer than k trips */
+    size_t outside;     /* with areas: trips that start in none of them */
     cv_stats_row total; /* of the rows shown */
     double cell_km;
 } cv_stats;
@@ -44,6 +66,10 @@ typedef struct cv_stats {
 int cv_stats_build(const cv_graph *g, cv_ch_query *q, cv_store *s, int32_t from, int32_t to, double cell_km, int k,
                    cv_stats *out, cv_error *err);
 void cv_stats_free(cv_stats *st);
+
+/* The same by the areas given (a trip starting in none is left out, and counted in outside); cell_km is then 0. */
+int cv_stats_build_areas(const cv_graph *g, cv_ch_query *q, cv_store *s, int32_t from, int32_t to,
+                         const cv_stats_areas *areas, int k, cv_stats *out, cv_error *err);
 
 /* The rows as CSV with a header (week,cell_lon,cell_lat,offered,requested,matched,shared_km,vehicle_km_avoided,
    co2_kg_avoided), malloc'ed; NULL when out of memory. */

@@ -115,7 +115,7 @@ int web_feeds(web_req *r)
    (feeds/stats.h). Open like the feeds: only counts and sums of at least CV_STATS_K trips leave. */
 int web_stats(web_req *r, cv_matcher_ws *w)
 {
-    static const char *const args[] = {"from", "to", "cell_km", "format", NULL};
+    static const char *const args[] = {"from", "to", "cell_km", "area", "format", NULL};
     if (web_check_args(r, args))
         return -1;
     if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD")) {
@@ -138,6 +138,11 @@ int web_stats(web_req *r, cv_matcher_ws *w)
     double cell = c ? strtod(c, &end) : 2.0;
     if (c && (!*c || *end))
         return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_VALUE), "cell_km: '%.40s' is not a number", c);
+    const char *area = web_arg(r, "area");
+    if (area && strcmp(area, "grid") && strcmp(area, "areas"))
+        return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_VALUE), "area: grid or areas, not '%.20s'",
+                         area);
+    int by_areas = area && !strcmp(area, "areas");
     int csv = fmt && !strcmp(fmt, "csv");
     if (fmt && !csv && strcmp(fmt, "json"))
         return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_VALUE), "format: json or csv, not '%.20s'",
@@ -145,7 +150,9 @@ int web_stats(web_req *r, cv_matcher_ws *w)
     if (!r->q)
         return web_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, osrm_word(OSRM_UNAVAILABLE), "out of memory");
     cv_stats st;
-    int rc = cv_stats_build(r->g, r->q, cv_matcher_store(w), from, to, cell, CV_STATS_K, &st, &err);
+    int rc = by_areas ? cv_stats_build_areas(r->g, r->q, cv_matcher_store(w), from, to, r->stats_areas, CV_STATS_K, &st,
+                                             &err)
+                      : cv_stats_build(r->g, r->q, cv_matcher_store(w), from, to, cell, CV_STATS_K, &st, &err);
     if (rc == CV_EINVAL)
         return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_VALUE), "%s", err.text);
     if (rc)

@@ -566,6 +566,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r.operator_name = s->o.operator_name;
     r.public_url = s->o.public_url;
     r.tile_url = s->o.tile_url;
+    r.stats_areas = s->o.stats_areas;
     r.places = s->o.places;
     r.places_mu = &s->places_mu;
     r.tiles = s->o.tiles;

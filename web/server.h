@@ -46,8 +46,10 @@ typedef struct cv_server_options {
     unsigned partner_timeout_ms; /* how long a federated search waits for partners' answers (0: 2000) */
     struct cv_places *places;    /* the place index behind /v1/places (places.h), kept by the caller until
                                     cv_server_stop returns; NULL: /v1/places answers 503 Unavailable */
-    struct cv_mbtiles *tiles;    /* the map's vector tiles behind /tiles/ (tiles/mbtiles.h), kept by the caller;
-                                    NULL: /tiles/ answers 404 and the page has no basemap of its own */
+    const struct cv_stats_areas *stats_areas; /* the areas of GET /v1/stats?area=areas (feeds/stats.h), kept by the
+                                                 caller; NULL: only the grid */
+    struct cv_mbtiles *tiles;         /* the map's vector tiles behind /tiles/ (tiles/mbtiles.h), kept by the caller;
+                                         NULL: /tiles/ answers 404 and the page has no basemap of its own */
     int tiles_minzoom, tiles_maxzoom; /* theirs, for /health */
 } cv_server_options;
 

@@ -297,19 +297,30 @@ json_t *trip_json_stats(const cv_stats *st, int32_t from, int32_t to)
     for (size_t i = 0; rows && i < st->nrows; i++) {
         const cv_stats_row *x = &st->rows[i];
         cv_format_date(x->week, day);
-        if (json_array_append_new(rows, json_pack("{s:s,s:[f,f],s:I,s:I,s:I,s:o,s:o,s:o}", "week", day, "cell", x->lon,
-                                                  x->lat, "offered", (json_int_t)x->offered, "requested",
-                                                  (json_int_t)x->requested, "matched", (json_int_t)x->matched,
-                                                  "shared_km", tenths(x->shared_km), "vehicle_km_avoided",
-                                                  tenths(x->avoided_km), "co2_kg_avoided", tenths(x->co2_kg))))
+        json_t *row =
+            json_pack("{s:s,s:I,s:I,s:I,s:o,s:o,s:o}", "week", day, "offered", (json_int_t)x->offered, "requested",
+                      (json_int_t)x->requested, "matched", (json_int_t)x->matched, "shared_km", tenths(x->shared_km),
+                      "vehicle_km_avoided", tenths(x->avoided_km), "co2_kg_avoided", tenths(x->co2_kg));
+        if (row && x->area) /* an area the authority supplied: its name and the centre of its box */
+            json_object_set_new(row, "area", json_string(x->area)),
+                json_object_set_new(row, "centre", json_pack("[f,f]", x->lon, x->lat));
+        else if (row)
+            json_object_set_new(row, "cell", json_pack("[f,f]", x->lon, x->lat));
+        if (json_array_append_new(rows, row))
             json_decref(rows), rows = NULL;
     }
     cv_format_date(from, from_s);
     cv_format_date(to, to_s);
-    return json_pack("{s:s,s:s,s:s,s:f,s:i,s:f,s:I,s:{s:I,s:I,s:I,s:o,s:o,s:o},s:o}", "code", "Ok", "from", from_s,
-                     "to", to_s, "cell_km", st->cell_km, "k", CV_STATS_K, "co2_kg_per_km", CV_STATS_CO2_KG_PER_KM,
-                     "suppressed", (json_int_t)st->suppressed, "total", "offered", (json_int_t)st->total.offered,
-                     "requested", (json_int_t)st->total.requested, "matched", (json_int_t)st->total.matched,
-                     "shared_km", tenths(st->total.shared_km), "vehicle_km_avoided", tenths(st->total.avoided_km),
-                     "co2_kg_avoided", tenths(st->total.co2_kg), "rows", rows);
+    json_t *doc =
+        json_pack("{s:s,s:s,s:s,s:s,s:i,s:f,s:I,s:{s:I,s:I,s:I,s:o,s:o,s:o},s:o}", "code", "Ok", "from", from_s, "to",
+                  to_s, "area", st->cell_km > 0 ? "grid" : "areas", "k", CV_STATS_K, "co2_kg_per_km",
+                  CV_STATS_CO2_KG_PER_KM, "suppressed", (json_int_t)st->suppressed, "total", "offered",
+                  (json_int_t)st->total.offered, "requested", (json_int_t)st->total.requested, "matched",
+                  (json_int_t)st->total.matched, "shared_km", tenths(st->total.shared_km), "vehicle_km_avoided",
+                  tenths(st->total.avoided_km), "co2_kg_avoided", tenths(st->total.co2_kg), "rows", rows);
+    if (doc && st->cell_km > 0)
+        json_object_set_new(doc, "cell_km", json_real(st->cell_km));
+    else if (doc)
+        json_object_set_new(doc, "outside", json_integer((json_int_t)st->outside));
+    return doc;
 }

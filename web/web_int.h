@@ -61,7 +61,8 @@ typedef struct web_req {
     const char *operator_name; /* cv_server_options.operator_name, NULL when none */
     const char *public_url;    /* cv_server_options.public_url, NULL when none */
     const char *tile_url;      /* cv_server_options.tile_url, NULL when none */
-    struct cv_places *places;  /* cv_server_options.places, NULL when none; used under places_mu */
+    const struct cv_stats_areas *stats_areas; /* cv_server_options.stats_areas, NULL when none */
+    struct cv_places *places;                 /* cv_server_options.places, NULL when none; used under places_mu */
     pthread_mutex_t *places_mu;
     struct cv_mbtiles *tiles; /* cv_server_options.tiles, NULL when none; used under tiles_mu */
     pthread_mutex_t *tiles_mu;

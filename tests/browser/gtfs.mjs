@@ -116,6 +116,19 @@ const stats = JSON.parse(execFileSync(covoit, ['stats', ...g, '--from', d2, '--t
   { encoding: 'utf8' }));
 check(stats.code === 'Ok' && stats.k === 5 && stats.rows.length === 0 && stats.suppressed >= 2 && stats.total.offered === 0,
   `covoit stats: ${stats.rows.length} rows shown, ${stats.suppressed} suppressed (fewer than ${stats.k} trips each)`);
+// by areas a local authority supplies: Porto's example areas hold none of Monaco's trips
+const byArea = JSON.parse(execFileSync(covoit, ['stats', ...g, '--from', d2, '--to', day(20), '--areas',
+  join(pbf, '../../../data/areas-porto.geojson')], { encoding: 'utf8' }));
+check(byArea.area === 'areas' && byArea.rows.length === 0 && byArea.outside >= 3,
+  `covoit stats --areas: ${byArea.outside} trips start outside the areas given`);
+writeFileSync(join(work, 'gtfs_bad_areas.geojson'), '{"type":"FeatureCollection","features":[{"type":"Feature",' +
+  '"properties":{"name":"x"},"geometry":{"type":"LineString","coordinates":[[7,43],[8,44]]}}]}');
+let badAreas = '';
+try {
+  execFileSync(covoit, ['stats', ...g, '--areas', join(work, 'gtfs_bad_areas.geojson')], { encoding: 'utf8', stdio: 'pipe' });
+} catch (e) { badAreas = `${e.status} ${e.stderr}`; }
+check(/^2 .*feature 0 \(x\): its geometry is not a Polygon or a MultiPolygon/.test(badAreas),
+  `a GeoJSON that is no set of areas is refused: ${badAreas.trim()}`);
 const csvText = execFileSync(covoit, ['stats', ...g, '--csv'], { encoding: 'utf8' });
 check(csvText.startsWith('week,cell_lon,cell_lat,offered,requested,matched,shared_km,vehicle_km_avoided,co2_kg_avoided\n'),
   'covoit stats --csv writes its header');

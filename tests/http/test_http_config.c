@@ -423,8 +423,10 @@ static void test_example_config(void **state)
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
-    const char *args[] = {"--config", EXAMPLE,   "--graph", GRAPH,      "--db",        DB_EXAMPLE, "--places",
-                          places,     "--tiles", tiles,     "--listen", "127.0.0.1:0", "--quiet",  NULL};
+    char areas[1100];
+    snprintf(areas, sizeof areas, "%s/../../data/areas-porto.geojson", COVOIT_TEST_DATA);
+    const char *args[] = {"--config", EXAMPLE, "--graph",       GRAPH, "--db",     DB_EXAMPLE,    "--places", places,
+                          "--tiles",  tiles,   "--stats-areas", areas, "--listen", "127.0.0.1:0", "--quiet",  NULL};
     server_proc s = start(args);
     assert_int_equal(get_status(AF_INET, s.port, "/health"), 200);
     assert_int_equal(get_status(AF_INET, s.port, "/v1/offers?owner=x"), 200);

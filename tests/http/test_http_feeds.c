@@ -29,6 +29,7 @@
 
 #include <jansson.h>
 
+#include "feeds/stats.h"
 #include "matcher/matcher.h"
 #include "matcher/timeutil.h"
 #include "routing/geo.h"
@@ -42,6 +43,7 @@ static cv_matcher *matcher;
 static cv_server *server;
 static uint16_t port;
 static int64_t offer_soon, offer_cancelled, offer_later;
+static cv_stats_areas areas;   /* Monaco as a box, and a box at sea nothing starts in */
 static double route_pts[2][2]; /* the passenger's places, along the first driver's route */
 static double exact[24][2];    /* every stored place: origins, destinations, the passenger's pickup and drop-off */
 static int nexact;
@@ -101,6 +103,22 @@ static int setup(void **state)
     o.matcher = matcher;
     o.operator_name = "monaco-coop.example.org";
     o.public_url = "https://carpool.example.org/";
+    static const double boxes[2][4] = {{7.40, 43.72, 7.44, 43.76}, {7.50, 43.60, 7.55, 43.65}};
+    static const char *const names[2] = {"Monaco", "At sea"};
+    areas.v = calloc(2, sizeof *areas.v);
+    for (int i = 0; areas.v && i < 2; i++) {
+        cv_stats_area *a = &areas.v[areas.n++];
+        snprintf(a->name, sizeof a->name, "%s", names[i]);
+        a->pts = malloc(5 * sizeof *a->pts);
+        a->ring_end = malloc(sizeof *a->ring_end);
+        const double *b = boxes[i];
+        double xy[5][2] = {{b[0], b[1]}, {b[2], b[1]}, {b[2], b[3]}, {b[0], b[3]}, {b[0], b[1]}};
+        for (int k = 0; k < 5; k++)
+            a->pts[k] = (cv_coord){cv_fixed(xy[k][0]), cv_fixed(xy[k][1])};
+        a->ring_end[0] = 5, a->nrings = 1;
+        a->centre = (cv_coord){cv_fixed((b[0] + b[2]) / 2), cv_fixed((b[1] + b[3]) / 2)};
+    }
+    o.stats_areas = &areas;
     server = cv_server_start(graph, &o, &err);
     if (!server)
         return -1;
@@ -155,6 +173,7 @@ static int teardown(void **state)
     cv_server_stop(server);
     cv_matcher_close(matcher);
     cv_graph_close(graph);
+    cv_stats_areas_free(&areas);
     return 0;
 }
 
@@ -557,9 +576,26 @@ static void test_stats(void **state)
                          87));
     assert_non_null(strstr(r.body, ",5,1,1,"));
     reply_free(&r);
+    /* by the areas of a local authority: all in Monaco's, none at sea */
+    snprintf(path, sizeof path, "/v1/stats?from=%s&to=%s&area=areas", ds, ds);
+    r = http_request(port, "GET", path, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    rows = json_object_get(r.json, "rows");
+    assert_int_equal(json_array_size(rows), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "area")), "Monaco");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(rows, 0), "offered")), 5);
+    assert_string_equal(json_string_value(json_object_get(r.json, "area")), "areas");
+    reply_free(&r);
+    snprintf(path, sizeof path, "/v1/stats?from=%s&to=%s&area=areas&format=csv", ds, ds);
+    r = http_request(port, "GET", path, NULL, NULL, 0);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "week,area,area_lon,area_lat,offered"));
+    assert_non_null(strstr(r.body, ",\"Monaco\",7.42000,43.74000,5,1,1,"));
+    reply_free(&r);
     /* errors */
-    static const char *const bad[] = {"/v1/stats?cell_km=0.5", "/v1/stats?from=2030-02-01&to=2030-01-01",
-                                      "/v1/stats?format=xml", "/v1/stats?from=yesterday", "/v1/stats?area=x"};
+    static const char *const bad[] = {
+        "/v1/stats?area=districts", "/v1/stats?cell_km=0.5",    "/v1/stats?from=2030-02-01&to=2030-01-01",
+        "/v1/stats?format=xml",     "/v1/stats?from=yesterday", "/v1/stats?area=x"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         r = http_request(port, "GET", bad[i], NULL, NULL, 0);
         if (r.status != 400)
