@@ -23,6 +23,21 @@
 
 #include <jansson.h>
 
+/* The trip database db must be there (these commands read it, they make none), and its zone (or tz) set: 0, or
+   the exit status after saying why. */
+static int existing_db(const char *db, const char *tz)
+{
+    if (access(db, F_OK) != 0) {
+        cli_error("--db %s: no such trip database", db);
+        return CLI_FAIL;
+    }
+    char why[400];
+    int zst = cli_zone(tz, db, 0, "--tz", why, sizeof why);
+    if (zst)
+        cli_error("%s", why);
+    return zst;
+}
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: covoit export gtfs --graph FILE --db FILE -o feed.zip [--days N] [--operator DOMAIN]\n"
@@ -88,16 +103,9 @@ int cmd_export(int argc, char **argv)
         cli_error("export gtfs needs --graph FILE, --db FILE and -o feed.zip");
         return CLI_USAGE;
     }
-    if (access(db, F_OK) != 0) {
-        cli_error("--db %s: no such trip database", db);
-        return CLI_FAIL;
-    }
-    char why[400];
-    int zst = cli_zone(tz, db, 0, "--tz", why, sizeof why);
-    if (zst) {
-        cli_error("%s", why);
+    int zst = existing_db(db, tz);
+    if (zst)
         return zst;
-    }
     cv_error err = {0};
     int status = CLI_FAIL;
     cv_store *s = NULL;
@@ -204,16 +212,9 @@ int cmd_stats(int argc, char **argv)
         cli_error("covoit stats needs --graph FILE and --db FILE");
         return CLI_USAGE;
     }
-    if (access(db, F_OK) != 0) {
-        cli_error("--db %s: no such trip database", db);
-        return CLI_FAIL;
-    }
-    char why[400];
-    int zst = cli_zone(tz, db, 0, "--tz", why, sizeof why);
-    if (zst) {
-        cli_error("%s", why);
+    int zst = existing_db(db, tz);
+    if (zst)
         return zst;
-    }
     cv_error err = {0};
     cv_day today, from, to;
     cv_utc_to_local((int64_t)time(NULL), &today, NULL, NULL);
@@ -228,6 +229,7 @@ int cmd_stats(int argc, char **argv)
         return CLI_USAGE;
     }
     cv_stats_areas areas = {0};
+    char why[600];
     if (areas_path && cli_load_areas(areas_path, &areas, why, sizeof why)) {
         cli_error("--areas %s", why);
         return CLI_USAGE;
