@@ -5,7 +5,8 @@
    at one place make no leg, as the matcher counts them, so the length is the match's driver_total. The driver's
    origin and destination never show: the line drawn starts where the route leaves the grid cell of the origin
    (or at the pickup, when that comes first) and ends where it enters the destination's (or at the drop-off), and
-   the two are given as their public meeting areas (feeds/privacy.h). */
+   the two are given as their public meeting areas (feeds/privacy.h). Nor do the places of the others in the car:
+   the points where it stops for passengers already booked (and the driver's vias) are left out of the line. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,37 @@ int web_plan_route(web_req *r, cv_matcher_ws *w, const cv_match *m, int whole, w
             return -1;
         out->pts[0] = at[0].location, out->n = 1;
     }
+    /* the stops of other people on the way (passengers already booked, the driver's vias) are on the road the
+       car takes, but not marked on the line: their points are left out of it */
+    size_t kept = 0, removed = 0;
+    size_t shift[CAP] = {0};
+    cv_coord hide = {0, 0};
+    int hiding = 0;
+    for (size_t j = 0, s = 1; j < out->n; j++) {
+        int drop = 0;
+        for (; s < (size_t)n - 1 && stop_pt[s] <= j; s++)
+            if (stop_pt[s] == j && (int)s != ip && (int)s != id && stop_pt[s] != stop_pt[ip] &&
+                stop_pt[s] != stop_pt[id] && j > 0 && j + 1 < out->n)
+                drop = 1, hide = out->pts[j], hiding = 1;
+        while (drop && hiding && kept > 1 && cv_distance_m(out->pts[kept - 1], hide) < 1.0)
+            kept--, removed++; /* and just before it */
+        /* the same place again next to it, within a metre (a stop at a junction is also the road's own point) */
+        if (!drop && hiding && j + 1 < out->n && cv_distance_m(out->pts[j], hide) < 1.0)
+            drop = 1;
+        else if (!drop)
+            hiding = 0;
+        if (drop) {
+            removed++;
+            continue;
+        }
+        out->pts[kept++] = out->pts[j];
+        for (int i = 0; i < n; i++)
+            if (stop_pt[i] == j)
+                shift[i] = removed;
+    }
+    out->n = kept;
+    for (int i = 0; i < n; i++)
+        stop_pt[i] -= shift[i];
     if (whole && out->n > 1) {
         int32_t ox, oy, dx, dy, x, y;
         cv_area_cell(at[0].input, &ox, &oy);

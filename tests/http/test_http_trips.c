@@ -596,6 +596,8 @@ static void test_match_route_is_the_plan(void **state)
     assert_int_equal(json_array_size(stops), 4); /* origin, the first passenger's pickup and drop-off, destination */
     double kend = json_number_value(json_object_get(json_array_get(stops, 3), "key"));
     assert_true(kd < kend);
+    double other_drop[2]; /* the first passenger's drop-off: on the way, and not to be marked on the line */
+    lonlat_of(json_array_get(stops, 2), other_drop);
     for (size_t i = 0; i < 4; i++) {
         double k = json_number_value(json_object_get(json_array_get(stops, i), "key"));
         assert_true(k != kp && k != kd);
@@ -617,6 +619,10 @@ static void test_match_route_is_the_plan(void **state)
     double len = line_length(json_object_get(geom, "coordinates"), pick, &through_pick);
     line_length(json_object_get(geom, "coordinates"), drop, &through_drop);
     assert_true(through_pick && through_drop);
+    int through_other = 0;
+    line_length(json_object_get(geom, "coordinates"), other_drop, &through_other);
+    if (through_other) /* their place is on the road the car takes, but not marked on the line */
+        fail_msg("the line has a point at the first passenger's drop-off %.6f,%.6f", other_drop[0], other_drop[1]);
     assert_true(len > 0 && len <= want * 1.01); /* the line drawn is the route, less the part in the origin's area */
     /* the driver's origin does not show: the line starts out of its grid cell (or at the pickup), and the origin is
        given as its public area, a meeting point that is not the origin */
