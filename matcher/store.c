@@ -3015,9 +3015,11 @@ static int erase_marked(cv_store *s, const char *key, const char *select_offers,
         "CREATE TEMP TABLE IF NOT EXISTS erase_offers(id INTEGER PRIMARY KEY)",
         "CREATE TEMP TABLE IF NOT EXISTS erase_requests(id INTEGER PRIMARY KEY)",
         "CREATE TEMP TABLE IF NOT EXISTS erase_bookings(id INTEGER PRIMARY KEY)",
+        "CREATE TEMP TABLE IF NOT EXISTS erase_owners(ref TEXT PRIMARY KEY)",
         "DELETE FROM erase_offers",
         "DELETE FROM erase_requests",
         "DELETE FROM erase_bookings",
+        "DELETE FROM erase_owners",
     };
     int rc = 0;
     for (size_t i = 0; !rc && i < sizeof setup / sizeof *setup; i++)
@@ -3032,6 +3034,16 @@ static int erase_marked(cv_store *s, const char *key, const char *select_offers,
                         "INSERT INTO erase_bookings SELECT id FROM bookings WHERE (offer_id IN erase_offers OR "
                         "request_id IN erase_requests) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
                         key, &ignored, err);
+    /* nothing marked: nothing is written (not even the change log's sequence row, which an insert of no rows
+       makes on a fresh database) */
+    int64_t marked = 0;
+    if (!rc && cv_sqlite_int64(s->db,
+                               "SELECT (SELECT count(*) FROM erase_offers) + (SELECT count(*) FROM "
+                               "erase_requests) + (SELECT count(*) FROM erase_bookings)",
+                               &marked) != SQLITE_OK)
+        rc = cv_fail(err, CV_EIO, "cannot count what to erase: %s", sqlite3_errmsg(s->db));
+    if (!rc && !marked && !by_owner)
+        return 0;
     /* the other side learns of it through the change log: the offers that lose this passenger's stops (their plan
        moves on) and the requests that lose this driver's booking are read again by every matcher */
     if (!rc)
@@ -3051,6 +3063,12 @@ static int erase_marked(cv_store *s, const char *key, const char *select_offers,
                         "INSERT INTO changes(kind, ref, at) SELECT DISTINCT 1, request_id, ?3 FROM "
                         "bookings WHERE id IN erase_bookings AND ?1 IS NOT NULL AND ?2 IS NOT NULL UNION SELECT 1, "
                         "id, ?3 FROM erase_requests",
+                        key, &ignored, err);
+    /* the owners of those trips, who may be left with nothing */
+    if (!rc)
+        rc = erase_step(s,
+                        "INSERT OR IGNORE INTO erase_owners SELECT owner FROM offers WHERE id IN erase_offers AND ?1 "
+                        "IS NOT NULL AND ?2 IS NOT NULL UNION SELECT owner FROM requests WHERE id IN erase_requests",
                         key, &ignored, err);
     /* then every row about them: their stops and their passengers' stops, the partners' records of those bookings
        and the events owed about them, the bookings, the trips */
@@ -3089,11 +3107,13 @@ static int erase_marked(cv_store *s, const char *key, const char *select_offers,
             rc = erase_step(s, "DELETE FROM remote_bookings WHERE owner = ?1 AND ?2 IS NOT NULL", key, &c->other, err);
         if (!rc)
             rc = erase_step(s, "DELETE FROM owners WHERE ref = ?1 AND ?2 IS NOT NULL", key, &c->owner, err);
-    } else if (!rc) { /* the owners nothing is stored about any more */
-        rc = erase_step(s,
-                        "DELETE FROM owners WHERE ref NOT IN (SELECT owner FROM offers) AND ref NOT IN (SELECT owner "
-                        "FROM requests) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
-                        key, &c->owner, err);
+    } else if (!rc) { /* the owners of the trips purged that nothing is stored about any more */
+        rc =
+            erase_step(s,
+                       "DELETE FROM owners WHERE ref IN erase_owners AND ref NOT IN (SELECT owner FROM offers) AND ref "
+                       "NOT IN (SELECT owner FROM requests) AND ref NOT IN (SELECT owner FROM messages) AND ref NOT IN "
+                       "(SELECT owner FROM remote_bookings) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
+                       key, &c->owner, err);
     }
     return rc;
 }
@@ -3127,8 +3147,10 @@ static int erase(cv_store *s, const char *key, int64_t t, const char *select_off
         return rc;
     rc = erase_marked(s, key, select_offers, select_requests, by_owner, &c, err);
     rc = tx_end(s, rc, err);
+    /* the log emptied when something was deleted (nothing to clean otherwise: the files stay as they were) */
     if (!rc)
-        c.wal_emptied = empty_wal(s);
+        c.wal_emptied =
+            c.offers + c.requests + c.bookings + c.stops + c.messages + c.other + c.owner ? empty_wal(s) : 1;
     if (!rc && out)
         *out = c;
     return rc;
