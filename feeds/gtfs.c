@@ -248,11 +248,12 @@ static int add_offer(feed *f, cv_store *s, const cv_offer *o, cv_day today, cv_d
         free(geo);
     }
     /* the route, its trip, its stops and times, its booking rule */
-    const area_stop *first = stop_of(f, &areas[0]), *end = stop_of(f, &areas[na - 1]);
-    if (!first || !end) {
+    /* both added first: adding one may move the array, and with it a pointer taken to the other */
+    if (!stop_of(f, &areas[0]) || !stop_of(f, &areas[na - 1])) {
         free(full);
         return cv_fail(err, CV_ENOMEM, "out of memory");
     }
+    const area_stop *first = stop_of(f, &areas[0]), *end = stop_of(f, &areas[na - 1]);
     char name[900];
     snprintf(name, sizeof name, "Carpool %s to %s", first->name + (strncmp(first->name, "Meeting area: ", 14) ? 0 : 14),
              end->name + (strncmp(end->name, "Meeting area: ", 14) ? 0 : 14));

@@ -20,6 +20,7 @@
 
 #include "routing/ch.h"
 #include "routing/graph_build.h"
+#include "feeds/gtfs.h"
 #include "matcher/matcher.h"
 #include "osm/osm_network.h"
 #include "test_support.h"
@@ -856,6 +857,41 @@ static void test_plans_differ_by_date(void **state)
 
 /* Two matchers on one database, as two processes: what one writes the other applies at its next sync, in order;
    when the log was pruned past it, the other builds its index again and still answers as a fresh one. */
+/* The GTFS feed of many offers across Porto: more meeting areas than the feed's first allocation holds (a pointer
+   to one stop was kept while the next was added, and read after the array moved: found by the feeds' check on the
+   shared extracts, under ASan). */
+static void test_gtfs_many_areas(void **state)
+{
+    (void)state;
+    int64_t now = at(0, 0);
+    char db[1024];
+    db_path(db, sizeof db, "matcher_gtfs.db");
+    cv_matcher *m;
+    cv_error err;
+    cv_matcher_ws *w = open_db(graph, db, NULL, now, &m);
+    size_t added = 0;
+    for (int i = 0; i < 120; i++) {
+        cv_offer o = new_offer(lonlat(frand(-8.68, -8.56), frand(41.13, 41.20)),
+                               lonlat(frand(-8.68, -8.56), frand(41.13, 41.20)), at(8, i % 60));
+        added += cv_matcher_add_offer(w, &o, now, &err) == 0;
+    }
+    assert_true(added >= 80);
+    cv_ch_query *q = cv_ch_query_new(graph);
+    assert_non_null(q);
+    void *zip = NULL;
+    size_t len = 0;
+    cv_gtfs_stats st;
+    cv_gtfs_options o = cv_gtfs_defaults();
+    assert_int_equal(cv_gtfs_build(graph, q, cv_matcher_store(w), &o, now, &zip, &len, &st, &err), 0);
+    assert_true(st.stops > 64); /* past the first allocation of stops */
+    assert_true(st.offers >= added * 9 / 10);
+    assert_true(len > 1000 && !memcmp(zip, "PK\x03\x04", 4));
+    free(zip);
+    cv_ch_query_free(q);
+    cv_matcher_ws_free(w);
+    cv_matcher_close(m);
+}
+
 /* The server's retention runs by itself: a matcher following the store with retention_days purges, at start, the
    trips whose last date is that far past (the real clock), and keeps the others. */
 static void test_retention_purges_by_itself(void **state)
@@ -1090,6 +1126,7 @@ int main(void)
         cmocka_unit_test(test_plans_differ_by_date),
         cmocka_unit_test(test_two_matchers_follow_the_log),
         cmocka_unit_test(test_retention_purges_by_itself),
+        cmocka_unit_test(test_gtfs_many_areas),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
