@@ -9,33 +9,30 @@
 #include "routing/geo.h"
 #include "routing/road_class.h"
 
-/* Degrees of latitude per metre, and the cell's east-west size in degrees at the latitude of its row's centre (so
-   that every cell is about square and a row has one width). */
+/* Degrees of latitude per metre. */
 #define DEG_PER_M (1.0 / 111320.0)
 
-/* The row's height and a cell's width in degrees at row iy. */
-static double cell_dlat(void)
+void cv_grid_cell(cv_coord c, double cell_m, int32_t *ix, int32_t *iy, cv_coord *centre)
 {
-    return CV_AREA_CELL_M * DEG_PER_M;
-}
-
-static double cell_dlon(int32_t iy)
-{
-    double row_lat = (iy + 0.5) * cell_dlat();
-    return cell_dlat() / fmax(cos(row_lat * M_PI / 180.0), 0.01);
+    /* rows of cell_m; a cell's east-west size in degrees is taken at the latitude of its row's centre, so that
+       every cell is about square and a row has one width */
+    double dlat = cell_m * DEG_PER_M;
+    *iy = (int32_t)floor(cv_deg(c.lat) / dlat);
+    double row_lat = (*iy + 0.5) * dlat;
+    double dlon = dlat / fmax(cos(row_lat * M_PI / 180.0), 0.01);
+    *ix = (int32_t)floor(cv_deg(c.lon) / dlon);
+    if (centre)
+        *centre = (cv_coord){cv_fixed((*ix + 0.5) * dlon), cv_fixed(row_lat)};
 }
 
 void cv_area_cell(cv_coord c, int32_t *ix, int32_t *iy)
 {
-    *iy = (int32_t)floor(cv_deg(c.lat) / cell_dlat());
-    *ix = (int32_t)floor(cv_deg(c.lon) / cell_dlon(*iy));
+    cv_grid_cell(c, CV_AREA_CELL_M, ix, iy, NULL);
 }
 
 int cv_area_of(const cv_graph *g, cv_coord exact, cv_area *out, cv_error *err)
 {
-    cv_area_cell(exact, &out->ix, &out->iy);
-    double dlon = cell_dlon(out->iy);
-    out->centre = (cv_coord){cv_fixed((out->ix + 0.5) * dlon), cv_fixed((out->iy + 0.5) * cell_dlat())};
+    cv_grid_cell(exact, CV_AREA_CELL_M, &out->ix, &out->iy, &out->centre);
     cv_snap_options so = cv_snap_defaults();
     so.max_distance_m = CV_AREA_SNAP_M;
     so.stop_only = 1;

@@ -23,7 +23,11 @@ typedef struct cv_area {
     cv_snap meet;    /* the meeting point: the road nearest the centre where a car may stop */
 } cv_area;
 
-/* The grid cell that holds c. */
+/* The cell of a grid of squares of about cell_m metres that holds c (its column and row), and its centre when
+   asked: the grid of the meeting areas (cv_area_cell) and of the open statistics (stats.h). */
+void cv_grid_cell(cv_coord c, double cell_m, int32_t *ix, int32_t *iy, cv_coord *centre);
+
+/* The meeting areas' grid cell that holds c. */
 void cv_area_cell(cv_coord c, int32_t *ix, int32_t *iy);
 
 /* The public area of exact. CV_ENOSEGMENT when no road where a car may stop is within CV_AREA_SNAP_M of the

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* stats.c — the territory's figures by week and cell, k-anonymous (stats.h). */
-#define _DEFAULT_SOURCE /* M_PI */
+#define _POSIX_C_SOURCE 200809L
 #include "feeds/stats.h"
 
 #include <math.h>
@@ -8,13 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "feeds/privacy.h"
 #include "matcher/matcher.h"
 #include "matcher/timeutil.h"
 #include "matcher/trip.h"
 #include "routing/geo.h"
 #include "routing/snap.h"
-
-#define DEG_PER_M (1.0 / 111320.0)
 
 typedef struct acc {
     cv_stats_row *v;
@@ -60,12 +59,9 @@ int cv_stats_area_of(const cv_stats_areas *a, cv_coord c)
 
 static void cell_of(cv_coord c, double cell_m, cv_stats_row *r)
 {
-    double dlat = cell_m * DEG_PER_M;
-    r->iy = (int32_t)floor(cv_deg(c.lat) / dlat);
-    double row_lat = (r->iy + 0.5) * dlat;
-    double dlon = dlat / fmax(cos(row_lat * M_PI / 180.0), 0.01);
-    r->ix = (int32_t)floor(cv_deg(c.lon) / dlon);
-    r->lat = row_lat, r->lon = (r->ix + 0.5) * dlon;
+    cv_coord centre;
+    cv_grid_cell(c, cell_m, &r->ix, &r->iy, &centre);
+    r->lon = cv_deg(centre.lon), r->lat = cv_deg(centre.lat);
 }
 
 static cv_stats_row *add(acc *a, int32_t week, cv_coord at, double cell_m)
