@@ -29,6 +29,7 @@ int cmd_batch(int argc, char **argv);
 int cmd_backup(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_proofs(int argc, char **argv);
 
 /* The areas of a GeoJSON FeatureCollection of Polygons and MultiPolygons (feeds/stats.h), for covoit stats --areas
    and covoit serve --stats-areas. 0, or -1 with why naming the file, the feature and what is wrong. */

@@ -40,7 +40,8 @@ static void usage(FILE *f)
         "                    [--max-table-coords N] [--page DIR] [--hub-labels-mb MB] [--quiet|--no-quiet]\n"
         "                    [--operator HOST] [--public-url URL] [--tile-url TEMPLATE] [--partner-timeout MS]\n"
         "                    [--retention-days N] [--stats-areas FILE.geojson] [--places FILE] [--tiles "
-        "FILE.mbtiles]\n\n"
+        "FILE.mbtiles]\n"
+        "                    [--proof-url URL [--proof-token-file FILE]] [--source-url URL]\n\n"
         "Serves OSRM-compatible routing over HTTP until SIGINT or SIGTERM, then finishes and answers the requests\n"
         "in flight (a request begun after the signal gets 503 ShuttingDown, unprocessed) and exits:\n"
         "  GET /route/v1/driving/LON,LAT;LON,LAT[;...]?geometries=polyline|polyline6|geojson&overview=...\n"
@@ -90,10 +91,18 @@ static void usage(FILE *f)
         "owed, and POST /v1/search with \"partners\": true asks them too, waiting --partner-timeout MS for\n"
         "their answers (2000). Past trips are deleted, with their bookings, once their last date is\n"
         "--retention-days N days past (396, 13 months; 0 keeps them), at start and hourly (docs/privacy.md).\n"
+        "POST /v1/bookings/ID/complete {\"as\": \"driver\"|\"passenger\", \"date\": \"YYYY-MM-DD\"}: once both\n"
+        "sides say a ride took place, its carpool proof is written, and sent to the register of carpool proofs at\n"
+        "--proof-url URL (its journeys endpoint, e.g. https://api.covoiturage.beta.gouv.fr/v3.1/journeys) with\n"
+        "the bearer token read from --proof-token-file FILE, retried until acknowledged; without --proof-url\n"
+        "they are kept for `covoit proofs export` (docs/proofs.md). --source-url URL: where the source of the\n"
+        "covoit you run is (AGPL-3.0 section 13: a modified covoit links to its own); the page and /health\n"
+        "show it (default the project's).\n"
         "--config FILE: a JSON object of the same settings, keys named after the options: graph, db, listen,\n"
         "tz, threads, max_connections, max_connections_per_ip, connection_timeout_s, request_timeout_s,\n"
         "max_body_bytes, rate, demo_trips, price_per_km, max_route_coords, max_table_coords, page, hub_labels_mb,\n"
-        "operator, public_url, tile_url, partner_timeout_ms, retention_days, stats_areas\n"
+        "operator, public_url, tile_url, partner_timeout_ms, retention_days, stats_areas, places, tiles,\n"
+        "proof_url, proof_token_file, source_url\n"
         "(strings and whole numbers as on the command line, quiet true|false), e.g. {\"graph\": \"porto.cvg\",\n"
         "\"listen\": \"[::1]:8080\", \"threads\": 4}\n"
         "(see docs/covoit.example.json). Options given on the command line win over the file; an unknown key, a\n"
@@ -146,6 +155,9 @@ enum {
     S_STATS_AREAS,
     S_PLACES,
     S_TILES,
+    S_PROOF_URL,
+    S_PROOF_TOKEN,
+    S_SOURCE_URL,
     S_N
 };
 
@@ -176,6 +188,9 @@ static const setting settings[S_N] = {
     [S_STATS_AREAS] = {"stats_areas", "--stats-areas", SET_STR, 0, 0},
     [S_PLACES] = {"places", "--places", SET_STR, 0, 0},
     [S_TILES] = {"tiles", "--tiles", SET_STR, 0, 0},
+    [S_PROOF_URL] = {"proof_url", "--proof-url", SET_URL, 0, 0},
+    [S_PROOF_TOKEN] = {"proof_token_file", "--proof-token-file", SET_STR, 0, 0},
+    [S_SOURCE_URL] = {"source_url", "--source-url", SET_URL, 0, 0},
 };
 
 typedef struct setting_value {
@@ -284,6 +299,35 @@ static const char *origin(int k, const char *file, char *buf, size_t cap)
         return settings[k].opt;
     snprintf(buf, cap, "config %s: '%s'", file, settings[k].key);
     return buf;
+}
+
+/* The first line of file path, a secret (a token): at most cap - 1 bytes of printable ASCII, not empty. 0, or -1
+   with why. */
+static int read_secret(const char *path, char *out, size_t cap, char *why, size_t wcap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(why, wcap, "cannot open %s: %s", path, strerror(errno));
+        return -1;
+    }
+    size_t n = 0;
+    int c;
+    while ((c = fgetc(f)) != EOF && c != '\n' && c != '\r') {
+        if (c < 0x21 || c > 0x7e || n + 1 >= cap) {
+            fclose(f);
+            snprintf(why, wcap, "%s: %s", path,
+                     n + 1 >= cap ? "the token is too long" : "the token must be printable ASCII without spaces");
+            return -1;
+        }
+        out[n++] = (char)c;
+    }
+    fclose(f);
+    out[n] = '\0';
+    if (!n) {
+        snprintf(why, wcap, "%s: no token on its first line", path);
+        return -1;
+    }
+    return 0;
 }
 
 /* What setting k accepts, for messages. */
@@ -722,6 +766,7 @@ static int serve(int argc, char **argv, json_t **config_doc)
     cv_places *places = NULL;
     cv_stats_areas areas = {0};
     cv_mbtiles *tiles = NULL;
+    char proof_token[512] = "";
     cv_graph *g = cv_graph_open(graph, &err);
     if (!g) {
         cli_error("%s", err.text);
@@ -779,6 +824,28 @@ static int serve(int argc, char **argv, json_t **config_doc)
     o.public_url = v[S_PUBLIC_URL].set ? v[S_PUBLIC_URL].s : NULL;
     o.tile_url = v[S_TILE_URL].set ? v[S_TILE_URL].s : NULL;
     o.partner_timeout_ms = v[S_PARTNER_TIMEOUT].set ? (unsigned)v[S_PARTNER_TIMEOUT].i : 0;
+    o.source_url = v[S_SOURCE_URL].set ? v[S_SOURCE_URL].s : NULL;
+    if (v[S_PROOF_TOKEN].set && !v[S_PROOF_URL].set) {
+        cli_error("--proof-token-file: needs --proof-url (the register the token is for)");
+        rc = CLI_USAGE;
+        goto done;
+    }
+    if (v[S_PROOF_URL].set) { /* the register of carpool proofs, and its token, read from a file (not argv) */
+        if (!m) {
+            cli_error("--proof-url needs --db FILE (the proofs are in the trip database)");
+            rc = CLI_USAGE;
+            goto done;
+        }
+        o.proof_url = v[S_PROOF_URL].s;
+        if (v[S_PROOF_TOKEN].set) {
+            char why[600];
+            if (read_secret(v[S_PROOF_TOKEN].s, proof_token, sizeof proof_token, why, sizeof why)) {
+                cli_error("--proof-token-file: %s", why);
+                goto done;
+            }
+            o.proof_token = proof_token;
+        }
+    }
     /* the place index: the one named, or the graph's when there is one, or the one inside the trip database
        (covoit import --places DB) */
     char places_path[4200];
@@ -838,6 +905,12 @@ static int serve(int argc, char **argv, json_t **config_doc)
                cv_tz_name());
     else
         printf("no --db: the carpool API (/v1) answers 503\n");
+    if (o.proof_url)
+        printf("carpool proofs sent to %s as both sides complete rides (docs/proofs.md)\n", o.proof_url);
+    else if (m)
+        printf("carpool proofs kept in %s for `covoit proofs export` (no --proof-url)\n", db);
+    if (!o.source_url)
+        printf("no --source-url: the page cannot link to the source of this covoit (AGPL-3.0 section 13)\n");
     if (places) {
         cv_places_info pi;
         cv_places_info_get(places, &pi);

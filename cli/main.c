@@ -26,6 +26,7 @@ static const subcommand commands[] = {
     {"partner", cmd_partner, "partner operators of the interoperability standard: add, list, remove"},
     {"export", cmd_export, "the open offers as a GTFS feed for trip planners (export gtfs)"},
     {"stats", cmd_stats, "open statistics of the territory by week and area, k-anonymous (JSON or CSV)"},
+    {"proofs", cmd_proofs, "carpool proofs for public incentives as JSON lines (proofs export)"},
     {"backup", cmd_backup, "copy the trip database while the server runs (and restore a copy)"},
 };
 

@@ -271,6 +271,41 @@ static const char *const migrations[] = {
     "  status INTEGER NOT NULL,"
     "  at INTEGER NOT NULL"
     ") WITHOUT ROWID;",
+    /* 7 -> 8: carpool proofs. Each side's validation of one ride of a booking (the booking on one date), and the
+       proof written when both sides have (cv_proof): the register's record of the ride, also the outbox it is sent
+       from. A proof refers to no owner (pseudonyms) and to its booking by number only, without a foreign key: it
+       is kept when the booking is erased. The pseudonyms' secret is drawn here, once per database. */
+    "CREATE TABLE validations ("
+    "  booking_id INTEGER NOT NULL REFERENCES bookings(id),"
+    "  day INTEGER NOT NULL,"
+    "  side INTEGER NOT NULL CHECK (side IN (0, 1))," /* driver, passenger */
+    "  at INTEGER NOT NULL,"
+    "  PRIMARY KEY (booking_id, day, side)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE proofs ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  journey_id TEXT NOT NULL UNIQUE,"
+    "  trip_id TEXT NOT NULL,"
+    "  booking_id INTEGER NOT NULL,"
+    "  offer_id INTEGER NOT NULL,"
+    "  day INTEGER NOT NULL,"
+    "  start_time INTEGER NOT NULL, start_lon INTEGER NOT NULL, start_lat INTEGER NOT NULL,"
+    "  end_time INTEGER NOT NULL, end_lon INTEGER NOT NULL, end_lat INTEGER NOT NULL,"
+    "  distance_m INTEGER NOT NULL CHECK (distance_m >= 0),"
+    "  seats INTEGER NOT NULL CHECK (seats > 0),"
+    "  contribution_cents INTEGER NOT NULL CHECK (contribution_cents >= 0),"
+    "  passenger TEXT NOT NULL,"
+    "  driver TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  next_at INTEGER NOT NULL DEFAULT 0,"
+    "  done INTEGER,"
+    "  refused INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT"
+    ");"
+    "CREATE INDEX proofs_waiting ON proofs(next_at) WHERE done IS NULL;"
+    "CREATE INDEX proofs_by_start ON proofs(start_time);"
+    "INSERT OR IGNORE INTO settings(key, value) VALUES ('pseudonym_secret', lower(hex(randomblob(32))));",
 };
 
 _Static_assert(sizeof migrations / sizeof migrations[0] == CV_STORE_SCHEMA_VERSION,
@@ -493,7 +528,8 @@ static int tx_begin(cv_store *s, int write, cv_error *err)
                  write ? "cannot start a write transaction" : "cannot start a read transaction");
     if (write && rc)
         pthread_mutex_unlock(&write_mu);
-    s->writing = write && !rc;
+    if (!rc) /* a BEGIN refused inside a transaction leaves the outer one's lock to its own tx_end */
+        s->writing = write;
     return rc;
 }
 
@@ -3034,6 +3070,11 @@ static int erase_marked(cv_store *s, const char *key, const char *select_offers,
                         "INSERT INTO erase_bookings SELECT id FROM bookings WHERE (offer_id IN erase_offers OR "
                         "request_id IN erase_requests) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
                         key, &ignored, err);
+    /* the retention of proofs: those the register has (or refused) whose ride is older than the cut-off; one still
+       owed stays until it is sent */
+    if (!rc && !by_owner)
+        rc = erase_step(s, "DELETE FROM proofs WHERE done IS NOT NULL AND start_time < ?2 AND ?1 IS NOT NULL", key,
+                        &c->other, err);
     /* nothing marked: nothing is written (not even the change log's sequence row, which an insert of no rows
        makes on a fresh database) */
     int64_t marked = 0;
@@ -3043,7 +3084,7 @@ static int erase_marked(cv_store *s, const char *key, const char *select_offers,
                                &marked) != SQLITE_OK)
         rc = cv_fail(err, CV_EIO, "cannot count what to erase: %s", sqlite3_errmsg(s->db));
     if (!rc && !marked && !by_owner)
-        return 0;
+        return 0; /* (a proof purge above writes its own pages; what it deleted is counted in c->other) */
     /* the other side learns of it through the change log: the offers that lose this passenger's stops (their plan
        moves on) and the requests that lose this driver's booking are read again by every matcher */
     if (!rc)
@@ -3086,6 +3127,12 @@ static int erase_marked(cv_store *s, const char *key, const char *select_offers,
         rc = erase_step(s,
                         "DELETE FROM partner_bookings WHERE booking_id IN erase_bookings AND ?1 IS NOT NULL AND ?2 "
                         "IS NOT NULL",
+                        key, &c->other, err);
+    /* the validations of their rides go too; a proof written from them stays (it names no one, see store.h) */
+    if (!rc)
+        rc = erase_step(s,
+                        "DELETE FROM validations WHERE booking_id IN erase_bookings AND ?1 IS NOT NULL AND ?2 IS NOT "
+                        "NULL",
                         key, &c->other, err);
     if (!rc)
         rc = erase_step(s, "DELETE FROM bookings WHERE id IN erase_bookings AND ?1 IS NOT NULL AND ?2 IS NOT NULL", key,
@@ -3179,4 +3226,315 @@ int cv_store_purge_before(cv_store *s, cv_day day, cv_erase_counts *out, cv_erro
                  "INSERT INTO erase_requests SELECT id FROM requests WHERE ((sched_kind = 0 AND depart < ?2) OR "
                  "(sched_kind = 1 AND last_day < CAST(?1 AS INTEGER)))",
                  0, out, err);
+}
+
+/* ---- carpool proofs ---- */
+
+int cv_store_pseudonym(cv_store *s, const char *owner, char out[CV_PSEUDONYM_MAX], cv_error *err)
+{
+    if (!s || !owner || !*owner)
+        return cv_fail(err, CV_EINVAL, "cv_store_pseudonym: no owner");
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT value FROM settings WHERE key = 'pseudonym_secret'", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = rc == SQLITE_DONE ? cv_fail(err, CV_EIO, "the database has no pseudonym secret")
+                               : db_fail(s->db, err, rc, "cannot read the pseudonym secret");
+        sqlite3_finalize(st);
+        return rc;
+    }
+    cv_sha256 h;
+    cv_sha256_init(&h);
+    const unsigned char *secret = sqlite3_column_text(st, 0);
+    cv_sha256_update(&h, secret, (size_t)sqlite3_column_bytes(st, 0));
+    sqlite3_finalize(st);
+    cv_sha256_update(&h, "\n", 1);
+    cv_sha256_update(&h, owner, strlen(owner));
+    unsigned char sum[32];
+    cv_sha256_final(&h, sum);
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", sum[i]);
+    return 0;
+}
+
+static int completion_read(cv_store *s, int64_t booking_id, cv_day day, cv_completion *out, cv_error *err)
+{
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT coalesce(max(side = 0), 0), coalesce(max(side = 1), 0), coalesce((SELECT id "
+                                "FROM proofs WHERE booking_id = ?1 AND day = ?2), 0) FROM validations WHERE "
+                                "booking_id = ?1 AND day = ?2",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_int64(st, 1, booking_id);
+        sqlite3_bind_int(st, 2, (int)day);
+        rc = sqlite3_step(st);
+    }
+    if (rc == SQLITE_ROW) {
+        out->driver = sqlite3_column_int(st, 0);
+        out->passenger = sqlite3_column_int(st, 1);
+        out->proof_id = sqlite3_column_int64(st, 2);
+        rc = 0;
+    } else {
+        rc = db_fail(s->db, err, rc, "cannot read the ride's validations");
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int cv_store_completion(cv_store *s, int64_t booking_id, cv_day day, cv_completion *out, cv_error *err)
+{
+    if (!s || !out)
+        return cv_fail(err, CV_EINVAL, "cv_store_completion: missing argument");
+    return completion_read(s, booking_id, day, out, err);
+}
+
+/* The pickup and drop-off times of booking b on day, in UTC. */
+static void ride_times(const cv_booking *b, int punctual, cv_day day, int64_t *start, int64_t *end)
+{
+    if (punctual) {
+        *start = b->pickup_time, *end = b->dropoff_time;
+        return;
+    }
+    *start = cv_local_to_utc(day, (int32_t)b->pickup_time);
+    *end = cv_local_to_utc(day, (int32_t)b->dropoff_time);
+    if (*end < *start) /* a ride past local midnight */
+        *end = cv_local_to_utc(day + 1, (int32_t)b->dropoff_time);
+}
+
+/* Who the two sides of booking b are, and whether its offer is a single trip (inside the caller's transaction:
+   cv_store_get_offer would begin one of its own). */
+typedef struct ride_sides {
+    char driver[CV_OWNER_MAX], passenger[CV_OWNER_MAX];
+    int punctual;
+} ride_sides;
+
+static void read_sides_row(sqlite3_stmt *st, void *out)
+{
+    ride_sides *r = out;
+    column_text(st, 0, r->driver, sizeof r->driver);
+    column_text(st, 1, r->passenger, sizeof r->passenger);
+    r->punctual = sqlite3_column_int(st, 2) == CV_PUNCTUAL;
+}
+
+static int read_sides(cv_store *s, const cv_booking *b, ride_sides *out, cv_error *err)
+{
+    return query_one(s, "SELECT o.owner, q.owner, o.sched_kind FROM offers o, requests q WHERE o.id = ?1 AND q.id = ?2",
+                     read_sides_row, out, "the booking's offer or request is missing",
+                     "cannot read the booking's trips", err, "ii", b->offer_id, b->request_id);
+}
+
+/* Writes the proof of booking b's ride on day (inside the caller's transaction). */
+static int proof_write(cv_store *s, const cv_booking *b, cv_day day, int64_t distance_m, int64_t now, cv_error *err)
+{
+    ride_sides rs;
+    int rc = read_sides(s, b, &rs, err);
+    char driver[CV_PSEUDONYM_MAX], passenger[CV_PSEUDONYM_MAX];
+    if (!rc)
+        rc = cv_store_pseudonym(s, rs.driver, driver, err);
+    if (!rc)
+        rc = cv_store_pseudonym(s, rs.passenger, passenger, err);
+    if (rc)
+        return rc;
+    int64_t start, end;
+    ride_times(b, rs.punctual, day, &start, &end);
+    char date[16], journey[48], trip[48];
+    cv_format_date(day, date);
+    snprintf(journey, sizeof journey, "booking-%lld-%s", (long long)b->id, date);
+    snprintf(trip, sizeof trip, "offer-%lld-%s", (long long)b->offer_id, date);
+    /* the contribution in cents, as agreed (already rounded to a cent or a coarser step) */
+    int64_t cents = (int64_t)llround(b->amount * 100.0);
+    sqlite3_stmt *st = NULL;
+    rc = sqlite3_prepare_v2(s->db,
+                            "INSERT INTO proofs(journey_id, trip_id, booking_id, offer_id, day, start_time, start_lon, "
+                            "start_lat, end_time, end_lon, end_lat, distance_m, seats, contribution_cents, passenger, "
+                            "driver, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                            "?15, ?16, ?17)",
+                            -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        sqlite3_bind_text(st, 1, journey, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, trip, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, b->id);
+        sqlite3_bind_int64(st, 4, b->offer_id);
+        sqlite3_bind_int(st, 5, (int)day);
+        sqlite3_bind_int64(st, 6, start);
+        sqlite3_bind_int(st, 7, b->pickup.lon);
+        sqlite3_bind_int(st, 8, b->pickup.lat);
+        sqlite3_bind_int64(st, 9, end);
+        sqlite3_bind_int(st, 10, b->dropoff.lon);
+        sqlite3_bind_int(st, 11, b->dropoff.lat);
+        sqlite3_bind_int64(st, 12, distance_m);
+        sqlite3_bind_int(st, 13, b->seats);
+        sqlite3_bind_int64(st, 14, cents);
+        sqlite3_bind_text(st, 15, passenger, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 16, driver, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 17, now);
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_fail(s->db, err, rc, "cannot write the carpool proof");
+}
+
+int cv_store_complete_booking(cv_store *s, int64_t booking_id, cv_day day, cv_side side, int64_t distance_m,
+                              int64_t now, cv_completion *out, cv_error *err)
+{
+    if (!s || (side != CV_SIDE_DRIVER && side != CV_SIDE_PASSENGER) || distance_m < 0)
+        return cv_fail(err, CV_EINVAL, "cv_store_complete_booking: bad argument");
+    int rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    cv_booking b;
+    ride_sides rs;
+    cv_completion c = {0};
+    char date[16];
+    cv_format_date(day, date);
+    rc = booking_read(s, booking_id, &b, err);
+    if (!rc && b.status != CV_BOOKING_ACCEPTED)
+        rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s: only an accepted booking's ride is completed",
+                     (long long)booking_id, cv_booking_status_name(b.status));
+    if (!rc && !cv_dates_contains(b.dates, day))
+        rc = cv_fail(err, CV_EINVAL, "date: booking %lld does not ride on %s", (long long)booking_id, date);
+    if (!rc)
+        rc = read_sides(s, &b, &rs, err);
+    int64_t start = 0, end = 0;
+    if (!rc) {
+        ride_times(&b, rs.punctual, day, &start, &end);
+        if (start > now) {
+            char at[32];
+            cv_format_datetime(start, at);
+            rc = cv_fail(err, CV_ECONFLICT, "booking %lld: the ride of %s has not started (pickup at %s)",
+                         (long long)booking_id, date, at);
+        }
+    }
+    if (!rc)
+        rc = write_one(s, "INSERT OR IGNORE INTO validations(booking_id, day, side, at) VALUES (?1, ?2, ?3, ?4)",
+                       "cannot record the validation", NULL, NULL, err, "iini", booking_id, (int)day, (int)side, now);
+    if (!rc)
+        rc = completion_read(s, booking_id, day, &c, err);
+    if (!rc && c.driver && c.passenger && !c.proof_id) {
+        rc = proof_write(s, &b, day, distance_m, now, err);
+        if (!rc)
+            c.proof_id = sqlite3_last_insert_rowid(s->db);
+    }
+    rc = tx_end(s, rc, err);
+    if (!rc && out)
+        *out = c;
+    return rc;
+}
+
+#define PROOF_COLS                                                                                                     \
+    "id, journey_id, trip_id, booking_id, offer_id, day, start_time, start_lon, start_lat, end_time, end_lon, "        \
+    "end_lat, distance_m, seats, contribution_cents, passenger, driver, created, attempts, next_at, "                  \
+    "coalesce(done, 0), refused, last_error"
+
+static void read_proof_row(sqlite3_stmt *st, void *out)
+{
+    cv_proof *p = out;
+    memset(p, 0, sizeof *p);
+    p->id = sqlite3_column_int64(st, 0);
+    column_text(st, 1, p->journey_id, sizeof p->journey_id);
+    column_text(st, 2, p->trip_id, sizeof p->trip_id);
+    p->booking_id = sqlite3_column_int64(st, 3);
+    p->offer_id = sqlite3_column_int64(st, 4);
+    p->day = (cv_day)sqlite3_column_int(st, 5);
+    p->start_time = sqlite3_column_int64(st, 6);
+    p->start = (cv_coord){sqlite3_column_int(st, 7), sqlite3_column_int(st, 8)};
+    p->end_time = sqlite3_column_int64(st, 9);
+    p->end = (cv_coord){sqlite3_column_int(st, 10), sqlite3_column_int(st, 11)};
+    p->distance_m = sqlite3_column_int64(st, 12);
+    p->seats = sqlite3_column_int(st, 13);
+    p->contribution_cents = sqlite3_column_int64(st, 14);
+    column_text(st, 15, p->passenger, sizeof p->passenger);
+    column_text(st, 16, p->driver, sizeof p->driver);
+    p->created = sqlite3_column_int64(st, 17);
+    p->attempts = sqlite3_column_int(st, 18);
+    p->next_at = sqlite3_column_int64(st, 19);
+    p->done = sqlite3_column_int64(st, 20);
+    p->refused = sqlite3_column_int(st, 21);
+    column_text(st, 22, p->last_error, sizeof p->last_error);
+}
+
+int cv_store_get_proof(cv_store *s, int64_t id, cv_proof *out, cv_error *err)
+{
+    if (!s || !out)
+        return cv_fail(err, CV_EINVAL, "cv_store_get_proof: missing argument");
+    char missing[48];
+    snprintf(missing, sizeof missing, "no proof %lld", (long long)id);
+    return query_one(s, "SELECT " PROOF_COLS " FROM proofs WHERE id = ?1", read_proof_row, out, missing,
+                     "cannot read the proof", err, "i", id);
+}
+
+int cv_store_list_proofs(cv_store *s, int64_t from, int64_t to, const char *pseudonym, cv_proof **out, size_t *n,
+                         cv_error *err)
+{
+    if (!s || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_list_proofs: missing argument");
+    return query_rows(s,
+                      "SELECT " PROOF_COLS " FROM proofs WHERE start_time >= ?1 AND start_time < ?2 AND (?3 IS NULL "
+                      "OR passenger = ?3 OR driver = ?3) ORDER BY start_time, id",
+                      sizeof **out, read_proof_row, (void **)out, n, "cannot list the proofs", err, "iit", from, to,
+                      pseudonym);
+}
+
+int cv_store_proofs_due(cv_store *s, int64_t now, size_t max, cv_proof **out, size_t *n, cv_error *err)
+{
+    if (!s || !out || !n)
+        return cv_fail(err, CV_EINVAL, "cv_store_proofs_due: missing argument");
+    return query_rows(s, "SELECT " PROOF_COLS " FROM proofs WHERE done IS NULL AND next_at <= ?1 ORDER BY id LIMIT ?2",
+                      sizeof **out, read_proof_row, (void **)out, n, "cannot read the proofs to send", err, "ii", now,
+                      (int64_t)max);
+}
+
+int cv_store_proof_claim(cv_store *s, int64_t id, int64_t now, int64_t until, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_proof_claim: no store");
+    int rc = write_one(s, "UPDATE proofs SET next_at = ?3 WHERE id = ?1 AND done IS NULL AND next_at <= ?2",
+                       "cannot take the proof to send", NULL, NULL, err, "iii", id, now, until);
+    return rc ? rc : sqlite3_changes(s->db) == 1;
+}
+
+int cv_store_proof_done(cv_store *s, int64_t id, int refused, const char *why, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_proof_done: no store");
+    return write_one(s, "UPDATE proofs SET done = ?2, refused = ?3, last_error = ?4 WHERE id = ?1",
+                     "cannot mark the proof sent", "no such proof", NULL, err, "iint", id, store_now(s),
+                     refused ? 1 : 0, why);
+}
+
+int cv_store_proof_retry(cv_store *s, int64_t id, int64_t next_at, const char *why, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_proof_retry: no store");
+    return write_one(s, "UPDATE proofs SET attempts = attempts + 1, next_at = ?2, last_error = ?3 WHERE id = ?1",
+                     "cannot record the failed attempt", "no such proof", NULL, err, "iit", id, next_at, why);
+}
+
+int cv_store_proof_stats(cv_store *s, cv_proof_stats *out, cv_error *err)
+{
+    if (!s || !out)
+        return cv_fail(err, CV_EINVAL, "cv_store_proof_stats: missing argument");
+    memset(out, 0, sizeof *out);
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT count(*) FILTER (WHERE done IS NULL), count(*) FILTER (WHERE done IS NOT NULL "
+                                "AND NOT refused), count(*) FILTER (WHERE refused), coalesce(min(created) FILTER "
+                                "(WHERE done IS NULL), 0) FROM proofs",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        out->waiting = sqlite3_column_int64(st, 0);
+        out->acknowledged = sqlite3_column_int64(st, 1);
+        out->refused = sqlite3_column_int64(st, 2);
+        out->oldest = sqlite3_column_int64(st, 3);
+        rc = 0;
+    } else {
+        rc = db_fail(s->db, err, rc, "cannot count the proofs");
+    }
+    sqlite3_finalize(st);
+    return rc;
 }

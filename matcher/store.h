@@ -11,7 +11,7 @@
 #include "util/cv_error.h"
 #include "matcher/trip.h"
 
-#define CV_STORE_SCHEMA_VERSION 7
+#define CV_STORE_SCHEMA_VERSION 8
 
 typedef struct cv_store cv_store;
 
@@ -420,6 +420,89 @@ int cv_store_list_remote_bookings(cv_store *s, const char *owner, int64_t reques
    "dismissed"; such an event is not recorded as seen). */
 int cv_store_remote_status(cv_store *s, const char *partner, const char *uuid, const char *event,
                            cv_partner_status status, int owe_event, int *applied, cv_error *err);
+
+/* --- carpool proofs (schema version 8) ---
+
+   A ride of an accepted booking on one of its dates is completed when both sides say so: the driver and the
+   passenger each validate it (cv_store_complete_booking). The second validation writes, in the same transaction,
+   the proof of the carpool that public incentives are paid on (the French register of carpool proofs, RPC): a row
+   of the proofs table, which is also the outbox it is sent from. A proof keeps no owner's reference: the two people
+   are pseudonyms (cv_store_pseudonym), so that it outlives their erasure (docs/privacy.md) and says nothing of
+   them beyond the ride itself. */
+
+#define CV_PSEUDONYM_MAX 33 /* 32 hex digits */
+
+typedef enum cv_side { CV_SIDE_DRIVER = 0, CV_SIDE_PASSENGER = 1 } cv_side;
+
+typedef struct cv_proof {
+    int64_t id;
+    char journey_id[48]; /* operator_journey_id: this passenger's ride that date, "booking-ID-YYYY-MM-DD" */
+    char trip_id[48];    /* operator_trip_id: the car's trip that date, shared by its passengers, "offer-ID-..." */
+    int64_t booking_id, offer_id;
+    cv_day day;
+    int64_t start_time, end_time; /* UTC seconds: the pickup and the drop-off as planned that date */
+    cv_coord start, end;          /* the pickup and the drop-off */
+    int64_t distance_m;           /* the passenger's ride on the road, pickup to drop-off */
+    int seats;
+    int64_t contribution_cents;       /* what the passenger pays, and the driver receives: all of it */
+    char passenger[CV_PSEUDONYM_MAX]; /* the two people, as pseudonyms */
+    char driver[CV_PSEUDONYM_MAX];
+    int64_t created;
+    int attempts;         /* failed deliveries so far */
+    int64_t next_at;      /* the next delivery not before */
+    int64_t done;         /* when the register acknowledged or refused it; 0 while it waits */
+    int refused;          /* 1: the register refused it for good (last_error says how) */
+    char last_error[256]; /* of the last attempt */
+} cv_proof;
+
+/* What is known of one ride of a booking: who validated it, and its proof once both have. */
+typedef struct cv_completion {
+    int driver, passenger; /* 1: validated */
+    int64_t proof_id;      /* 0 until both have */
+} cv_completion;
+
+/* Side validates the ride of accepted booking booking_id on day (one of its dates, which must have started by
+   now: its pickup time that date is past): in one write transaction, with the passenger's ride distance_m as the
+   caller measured it on the road. Validating again changes nothing. When the other side has validated too, the
+   proof is written, once. *out (may be NULL) is the state after. CV_ENOTFOUND for an unknown booking,
+   CV_ECONFLICT when it is not accepted or the ride has not started, CV_EINVAL for a date not among its dates. */
+int cv_store_complete_booking(cv_store *s, int64_t booking_id, cv_day day, cv_side side, int64_t distance_m,
+                              int64_t now, cv_completion *out, cv_error *err);
+
+/* The state of the ride of booking_id on day (zeros when nobody validated it). */
+int cv_store_completion(cv_store *s, int64_t booking_id, cv_day day, cv_completion *out, cv_error *err);
+
+/* The pseudonym of owner in proofs: the first 128 bits of SHA-256 of a secret this database drew when it was made
+   and of the reference, in hex. The same person always gets the same one from one database (the register counts
+   their rides); no one without the database can tell whom it stands for, nor link it to another operator's. */
+int cv_store_pseudonym(cv_store *s, const char *owner, char out[CV_PSEUDONYM_MAX], cv_error *err);
+
+int cv_store_get_proof(cv_store *s, int64_t id, cv_proof *out, cv_error *err);
+
+/* The proofs whose ride started in [from, to) (UTC seconds), of pseudonym (NULL: everyone's; either side), in
+   order of start. *out is malloc'ed. */
+int cv_store_list_proofs(cv_store *s, int64_t from, int64_t to, const char *pseudonym, cv_proof **out, size_t *n,
+                         cv_error *err);
+
+/* The proofs to send now (waiting, next_at <= now), oldest first, at most max. *out is malloc'ed. */
+int cv_store_proofs_due(cv_store *s, int64_t now, size_t max, cv_proof **out, size_t *n, cv_error *err);
+
+/* Takes proof id to send it now, until `until` (a lease: when the sender dies, another takes it after): 1 when
+   taken, 0 when another sender has it or it is done. Several servers on one database send each proof once. */
+int cv_store_proof_claim(cv_store *s, int64_t id, int64_t now, int64_t until, cv_error *err);
+
+/* Proof id is done: acknowledged by the register, or refused for good (refused 1, why saying how). */
+int cv_store_proof_done(cv_store *s, int64_t id, int refused, const char *why, cv_error *err);
+
+/* Proof id failed this time (why): one more attempt, the next one not before next_at. */
+int cv_store_proof_retry(cv_store *s, int64_t id, int64_t next_at, const char *why, cv_error *err);
+
+typedef struct cv_proof_stats {
+    int64_t waiting, acknowledged, refused;
+    int64_t oldest; /* creation time of the oldest waiting proof, 0 when none waits */
+} cv_proof_stats;
+
+int cv_store_proof_stats(cv_store *s, cv_proof_stats *out, cv_error *err);
 
 /* --- durability --- */
 

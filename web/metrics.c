@@ -240,6 +240,35 @@ int web_metrics_answer(web_req *r, const unsigned *open_conns, unsigned nworkers
                   (long long)(age > 0 ? age : 0), (unsigned long long)sent, (unsigned long long)failed,
                   (unsigned long long)refused);
     }
+    if (r->matcher) {
+        /* the carpool proofs owed to the register (proofs.c): as the database holds them, and this process's
+           attempts */
+        cv_proof_stats ps;
+        cv_error err = {0};
+        cv_matcher_ws *w = web_matcher_ws(r);
+        if (!w || cv_store_proof_stats(cv_matcher_store(w), &ps, &err)) {
+            free(t.p);
+            return w ? web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "%s", err.text) : -1;
+        }
+        uint64_t sent, failed, refused;
+        web_proof_figures(r, &sent, &failed, &refused);
+        int64_t age = ps.oldest ? (int64_t)time(NULL) - ps.oldest : 0;
+        tb_printf(&t,
+                  "# HELP covoit_proofs Carpool proofs, by state (waiting: owed to the register, or kept for an "
+                  "export when none is configured).\n# TYPE covoit_proofs gauge\n"
+                  "covoit_proofs{state=\"waiting\"} %lld\ncovoit_proofs{state=\"acknowledged\"} %lld\n"
+                  "covoit_proofs{state=\"refused\"} %lld\n"
+                  "# HELP covoit_proofs_oldest_waiting_seconds Age of the oldest carpool proof not acknowledged yet.\n"
+                  "# TYPE covoit_proofs_oldest_waiting_seconds gauge\ncovoit_proofs_oldest_waiting_seconds %lld\n"
+                  "# HELP covoit_proof_attempts_total Deliveries of carpool proofs this process tried, by result.\n"
+                  "# TYPE covoit_proof_attempts_total counter\n"
+                  "covoit_proof_attempts_total{result=\"acknowledged\"} %llu\n"
+                  "covoit_proof_attempts_total{result=\"failed\"} %llu\n"
+                  "covoit_proof_attempts_total{result=\"refused\"} %llu\n",
+                  (long long)ps.waiting, (long long)ps.acknowledged, (long long)ps.refused,
+                  (long long)(age > 0 ? age : 0), (unsigned long long)sent, (unsigned long long)failed,
+                  (unsigned long long)refused);
+    }
     tb_printf(&t, "# HELP covoit_open_connections Open HTTP connections, by worker thread.\n"
                   "# TYPE covoit_open_connections gauge\n");
     for (unsigned i = 0; i < nworkers; i++)

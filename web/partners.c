@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* partners.c — outgoing calls to partner operators (partners.h): libcurl's easy interface for one call, its multi
-   interface for a search of every partner at once, and the outbox thread. */
+   interface for a search of every partner at once, and the outbox thread; the one HTTP client of the server, also
+   for the register of carpool proofs (proofs.c). */
 #define _POSIX_C_SOURCE 200809L
 #include "web/partners.h"
 
@@ -56,18 +57,18 @@ static size_t on_data(char *data, size_t size, size_t nmemb, void *arg)
     return n;
 }
 
-/* A handle for method url to p: no redirect, http and https only, no signal (threads), the partner's key. */
-static CURL *make_handle(const cv_partner *p, const char *method, const char *url, const char *body, long timeout_ms,
+/* A handle for method url with the header auth (the partner's key, the register's token; NULL: none): no redirect,
+   http and https only, no signal (threads). */
+static CURL *make_handle(const char *auth, const char *method, const char *url, const char *body, long timeout_ms,
                          answer_buf *ab, struct curl_slist **headers)
 {
     pthread_once(&curl_once, curl_setup);
     CURL *h = curl_easy_init();
     if (!h)
         return NULL;
-    char key[300];
-    snprintf(key, sizeof key, "X-API-Key: %s", p->api_key);
-    struct curl_slist *hs = curl_slist_append(NULL, key);
-    hs = hs ? curl_slist_append(hs, "Accept: application/json") : NULL;
+    struct curl_slist *hs = curl_slist_append(NULL, "Accept: application/json");
+    if (hs && auth)
+        hs = curl_slist_append(hs, auth);
     if (hs && body)
         hs = curl_slist_append(hs, "Content-Type: application/json");
     if (!hs) {
@@ -109,14 +110,28 @@ static int finish_call(CURL *h, CURLcode code, answer_buf *ab, web_call_result *
     return -1;
 }
 
+/* The header that carries partner p's key. */
+static void partner_auth(const cv_partner *p, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "X-API-Key: %s", p->api_key);
+}
+
 int web_partner_call(const cv_partner *p, const char *method, const char *url, const char *body, long timeout_ms,
                      web_call_result *res)
+{
+    char auth[300];
+    partner_auth(p, auth, sizeof auth);
+    return web_http_call(auth, method, url, body, timeout_ms, res);
+}
+
+int web_http_call(const char *auth, const char *method, const char *url, const char *body, long timeout_ms,
+                  web_call_result *res)
 {
     memset(res, 0, sizeof *res);
     double t0 = mono_ms();
     answer_buf ab = {0};
     struct curl_slist *hs = NULL;
-    CURL *h = make_handle(p, method, url, body, timeout_ms, &ab, &hs);
+    CURL *h = make_handle(auth, method, url, body, timeout_ms, &ab, &hs);
     if (!h) {
         snprintf(res->error, sizeof res->error, "out of memory");
         return -1;
@@ -214,7 +229,9 @@ void web_partners_search(const cv_partner *v, size_t n, const char *query, long 
         snprintf(out[i].error, sizeof out[i].error, "no answer within %ld ms", timeout_ms);
         char url[1200];
         snprintf(url, sizeof url, "%s/driver_journeys?%s", v[i].base_url, query);
-        h[i] = multi && h && ab && hs ? make_handle(&v[i], "GET", url, NULL, timeout_ms, &ab[i], &hs[i]) : NULL;
+        char auth[300];
+        partner_auth(&v[i], auth, sizeof auth);
+        h[i] = multi && h && ab && hs ? make_handle(auth, "GET", url, NULL, timeout_ms, &ab[i], &hs[i]) : NULL;
         if (!h[i])
             snprintf(out[i].error, sizeof out[i].error, "out of memory");
         else if (curl_multi_add_handle(multi, h[i]) != CURLM_OK)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* partners.h — covoit talking to the partner operators of the carpool interoperability standard (`covoit partner
    add`), over HTTP with libcurl: the booking events it owes them (a thread that delivers the store's outbox), the
-   journeys of theirs a federated search asks for, and the bookings our users make on those journeys. The only
-   outgoing calls the server makes, and only to partners an operator configured. web/ only. */
+   journeys of theirs a federated search asks for, and the bookings our users make on those journeys. With the
+   proofs of carpools sent to the register an operator configured (proofs.h, through web_http_call), the only
+   outgoing calls the server makes. web/ only. */
 #ifndef CV_WEB_PARTNERS_H
 #define CV_WEB_PARTNERS_H
 
@@ -26,6 +27,11 @@ typedef struct web_call_result {
    answer came (of any status), -1 otherwise (res->error says why). Free res->body. */
 int web_partner_call(const cv_partner *p, const char *method, const char *url, const char *body, long timeout_ms,
                      web_call_result *res);
+
+/* The same call with the header auth ("Authorization: Bearer ..."; NULL: none), for the register of carpool
+   proofs (proofs.h), the one other host an operator may configure. */
+int web_http_call(const char *auth, const char *method, const char *url, const char *body, long timeout_ms,
+                  web_call_result *res);
 
 /* --- federated search --- */
 

@@ -152,3 +152,36 @@ void web_plan_free(web_plan *rt)
     free(rt->pts);
     memset(rt, 0, sizeof *rt);
 }
+
+int web_ride_distance(web_req *r, cv_matcher_ws *w, const cv_booking *b, cv_day day, int64_t *metres)
+{
+    cv_match m;
+    memset(&m, 0, sizeof m);
+    m.offer_id = b->offer_id;
+    m.first_day = day;
+    m.pickup = b->pickup, m.dropoff = b->dropoff;
+    m.pickup_key = b->pickup_key, m.dropoff_key = b->dropoff_key;
+    web_plan plan;
+    if (web_plan_route(r, w, &m, 0, &plan) == 0) {
+        *metres = (plan.distance_dm + 5) / 10;
+        web_plan_free(&plan);
+        return 0;
+    }
+    /* the offer has left the index (its dates are past): the road from the pickup to the drop-off */
+    if (!r->q)
+        return -1;
+    cv_snap_options so = cv_snap_defaults();
+    cv_error err = {0};
+    cv_snap a, z;
+    if (cv_snap_point(r->g, b->pickup, &so, &a, &err) || cv_snap_point(r->g, b->dropoff, &so, &z, &err))
+        return -1;
+    cv_coord *pts = NULL;
+    size_t n = 0;
+    int64_t ds = 0, dm = 0;
+    int rc = add_leg(r, &a, &z, &pts, &n, &ds, &dm);
+    free(pts);
+    if (rc)
+        return -1;
+    *metres = (dm + 5) / 10;
+    return 0;
+}

@@ -502,12 +502,16 @@ int web_health(web_req *r)
     json_t *vt = r->tiles ? json_pack("{s:s,s:i,s:i}", "url", "/tiles/{z}/{x}/{y}.pbf", "minzoom", r->tiles_minzoom,
                                       "maxzoom", r->tiles_maxzoom)
                           : json_null();
-    return web_ok(r, json_pack("{s:s,s:s,s:s,s:{s:s?,s:o},s:{s:s#,s:s#,s:I,s:I,s:I,s:I,s:s,s:[ffff]}}", "code",
-                               osrm_word(OSRM_OK), "status", "ready", "time_zone", cv_tz_name(), "page", "tiles",
-                               r->tile_url, "vector_tiles", vt, "graph", "source", h->source,
-                               (int)strnlen(h->source, sizeof h->source), "osm_timestamp", h->osm_timestamp,
-                               (int)strnlen(h->osm_timestamp, sizeof h->osm_timestamp), "nodes", (json_int_t)h->nnodes,
-                               "edges", (json_int_t)h->nedges, "restrictions", (json_int_t)h->nrestrictions,
-                               "shortcuts", (json_int_t)h->nch_shortcuts, "created", built, "bbox", cv_deg(h->bbox[0]),
-                               cv_deg(h->bbox[1]), cv_deg(h->bbox[2]), cv_deg(h->bbox[3])));
+    /* licence.source: where the source of this covoit is (AGPL-3.0 section 13), as the operator says; the page
+       links to it */
+    const char *src = web_server_options(r->server)->source_url;
+    return web_ok(r,
+                  json_pack("{s:s,s:s,s:s,s:{s:s,s:s?},s:{s:s?,s:o},s:{s:s#,s:s#,s:I,s:I,s:I,s:I,s:s,s:[ffff]}}",
+                            "code", osrm_word(OSRM_OK), "status", "ready", "time_zone", cv_tz_name(), "licence", "spdx",
+                            "AGPL-3.0-or-later", "source", src, "page", "tiles", r->tile_url, "vector_tiles", vt,
+                            "graph", "source", h->source, (int)strnlen(h->source, sizeof h->source), "osm_timestamp",
+                            h->osm_timestamp, (int)strnlen(h->osm_timestamp, sizeof h->osm_timestamp), "nodes",
+                            (json_int_t)h->nnodes, "edges", (json_int_t)h->nedges, "restrictions",
+                            (json_int_t)h->nrestrictions, "shortcuts", (json_int_t)h->nch_shortcuts, "created", built,
+                            "bbox", cv_deg(h->bbox[0]), cv_deg(h->bbox[1]), cv_deg(h->bbox[2]), cv_deg(h->bbox[3])));
 }

@@ -31,6 +31,7 @@
 #include "web/response.h"
 #include "web/osrm_json.h"
 #include "web/partners.h"
+#include "web/proofs.h"
 
 /* A routing or a matcher workspace made for one worker thread, kept here so that stop frees them all. */
 typedef struct ws_slot {
@@ -64,6 +65,7 @@ struct cv_server {
     struct web_metrics *metrics;
     web_outbox *outbox; /* delivers the booking events partners are owed, when the server has a matcher and an
                            operator name */
+    web_proofs *proofs; /* sends carpool proofs to the register, when the server has a matcher and a proof_url */
 };
 
 /* The calling worker thread's workspace. MHD's pool threads live exactly as long as their daemon, so the pointer
@@ -369,6 +371,8 @@ static void log_request(cv_server *s, const char *method, const char *path, int 
         (!strncmp(path, "/v1/bookings", 12) || !strncmp(path, "/v1/offers", 10) || !strncmp(path, "/v1/requests", 12) ||
          !strncmp(path, "/v1/messages", 12) || !strncmp(path, "/stdcov/v1/bookings", 19)))
         web_outbox_wake(s->outbox);
+    if (status < 300 && !strcmp(method, "POST") && !strncmp(path, "/v1/bookings/", 13) && strstr(path, "/complete"))
+        web_proofs_wake(s->proofs);
     if (s->o.quiet && status < 500)
         return;
     web_log_request(method, path, status, ns, id);
@@ -854,6 +858,10 @@ cv_server *cv_server_start(const cv_graph *g, const cv_server_options *opt, cv_e
         cv_server_stop(s);
         return NULL;
     }
+    if (o.matcher && o.proof_url && !(s->proofs = web_proofs_start(o.matcher, o.proof_url, o.proof_token, err))) {
+        cv_server_stop(s);
+        return NULL;
+    }
     s->port = web_acceptor_port(s->acc);
     if (web_acceptor_start(s->acc)) {
         cv_fail(err, CV_ENOMEM, "cannot start the acceptor thread");
@@ -872,6 +880,11 @@ const cv_server_options *web_server_options(const cv_server *s)
 void web_outbox_figures(web_req *r, uint64_t *delivered, uint64_t *failed, uint64_t *refused)
 {
     web_outbox_attempts(r->server->outbox, delivered, failed, refused);
+}
+
+void web_proof_figures(web_req *r, uint64_t *acknowledged, uint64_t *failed, uint64_t *refused)
+{
+    web_proofs_attempts(r->server->proofs, acknowledged, failed, refused);
 }
 
 int cv_server_auth(const cv_server *s)
@@ -904,6 +917,7 @@ void cv_server_stop(cv_server *s)
         if (s->d[i])
             MHD_stop_daemon(s->d[i]);
     web_outbox_stop(s->outbox);
+    web_proofs_stop(s->proofs);
     web_acceptor_free(s->acc);
     free(s->d), free(s->pending);
     web_metrics_free(s->metrics);

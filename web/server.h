@@ -51,6 +51,11 @@ typedef struct cv_server_options {
     struct cv_mbtiles *tiles;         /* the map's vector tiles behind /tiles/ (tiles/mbtiles.h), kept by the caller;
                                          NULL: /tiles/ answers 404 and the page has no basemap of its own */
     int tiles_minzoom, tiles_maxzoom; /* theirs, for /health */
+    const char *proof_url;            /* the register of carpool proofs' journeys endpoint (docs/proofs.md), kept by
+                                         the caller; NULL: proofs are kept for `covoit proofs export` */
+    const char *proof_token;          /* its bearer token, kept by the caller; NULL: none */
+    const char *source_url;           /* where the source of the covoit that runs is (AGPL-3.0 section 13), kept
+                                         by the caller, shown by the page and /health; NULL: the project's own */
 } cv_server_options;
 
 /* Defaults: 127.0.0.1, port 8080, one thread per core, 1024 connections, 64 per address, 30 s idle timeout, 30 s

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "web/osrm_json.h"
 #include "matcher/timeutil.h"
+#include "web/proofs.h"
 #include "web/trip_json.h"
 #include "web/web_int.h"
 #include "util/cv_parse.h"
@@ -827,6 +829,106 @@ static int owner_bookings(web_req *r, cv_matcher_ws *w)
     return list ? web_ok(r, json_pack("{s:s,s:o}", "code", osrm_word(OSRM_OK), "bookings", list)) : -1;
 }
 
+/* --- completing a ride: the carpool proof (docs/proofs.md) --- */
+
+/* The date of booking b a completion names (text: "YYYY-MM-DD", or NULL for the booking's only date). */
+static int completion_day(web_req *r, const cv_booking *b, const char *text, cv_day *day)
+{
+    if (!text) {
+        if (b->dates.first != b->dates.last)
+            return invalid(r, "date: required (booking %lld rides on several dates)", (long long)b->id);
+        *day = b->dates.first;
+        return 0;
+    }
+    cv_error err = {0};
+    if (cv_parse_date(text, day, &err))
+        return invalid(r, "date: %s", err.text);
+    return 0;
+}
+
+static int completion_answer(web_req *r, cv_store *store, const cv_booking *b, cv_day day, const cv_completion *c)
+{
+    char date[16];
+    cv_format_date(day, date);
+    json_t *proof = json_null();
+    if (c->proof_id) {
+        cv_error err = {0};
+        cv_proof p;
+        int rc = cv_store_get_proof(store, c->proof_id, &p, &err);
+        if (rc)
+            return fail(r, rc, &err);
+        proof = web_proof_record_json(&p);
+    }
+    return ok(r, 0, "completion",
+              json_pack("{s:I, s:s, s:b, s:b, s:o}", "booking", (json_int_t)b->id, "date", date, "driver", c->driver,
+                        "passenger", c->passenger, "proof", proof));
+}
+
+/* POST /v1/bookings/{id}/complete {"as": "driver" | "passenger", "date": "YYYY-MM-DD"}: one side says the ride of
+   that date took place; the second side's call writes the proof. GET ...?date=: where it stands. */
+static int complete(web_req *r, cv_matcher_ws *w, int64_t id)
+{
+    static const char *const get_args[] = {"date", NULL};
+    static const char *const members[] = {"as", "date", NULL};
+    int post = method_is(r, "POST");
+    if (!post && !method_is(r, "GET"))
+        return not_allowed(r, "GET, HEAD, POST");
+    if (web_check_args(r, post ? no_args : get_args))
+        return -1;
+    cv_store *store = cv_matcher_store(w);
+    cv_error err = {0};
+    cv_booking b;
+    int rc = cv_store_get_booking(store, id, &b, &err);
+    if (rc)
+        return fail(r, rc, &err);
+    char driver[CV_OWNER_MAX], passenger[CV_OWNER_MAX];
+    if (trip_owner(r, store, 1, b.offer_id, driver) || trip_owner(r, store, 0, b.request_id, passenger))
+        return -1;
+    cv_day day;
+    if (!post) {
+        if (!owns(r, driver) && !owns(r, passenger))
+            return forbidden(r, "booking", id);
+        if (completion_day(r, &b, web_arg(r, "date"), &day))
+            return -1;
+        cv_completion c;
+        if ((rc = cv_store_completion(store, id, day, &c, &err)))
+            return fail(r, rc, &err);
+        return completion_answer(r, store, &b, day, &c);
+    }
+    json_t *doc = body_object(r);
+    if (!doc)
+        return -1;
+    const char *as = NULL, *date = NULL;
+    cv_side side;
+    if (check_members(r, doc, members) || opt_string(r, doc, "date", &date) || opt_string(r, doc, "as", &as)) {
+        json_decref(doc);
+        return -1;
+    }
+    if (!as || (strcmp(as, "driver") && strcmp(as, "passenger"))) {
+        json_decref(doc);
+        return invalid(r, "as: required, \"driver\" or \"passenger\" (who says the ride took place)");
+    }
+    side = strcmp(as, "driver") ? CV_SIDE_PASSENGER : CV_SIDE_DRIVER;
+    rc = completion_day(r, &b, date, &day);
+    json_decref(doc);
+    if (rc)
+        return -1;
+    const char *who = side == CV_SIDE_DRIVER ? "driver" : "passenger";
+    if (!owns(r, side == CV_SIDE_DRIVER ? driver : passenger))
+        return web_error(r, MHD_HTTP_FORBIDDEN, osrm_word(OSRM_FORBIDDEN),
+                         "booking %lld: only its %s may complete it as the %s", (long long)id, who, who);
+    /* the passenger's ride on the road, measured before the transaction (the graph is not the database's) */
+    int64_t metres = 0;
+    if (b.status == CV_BOOKING_ACCEPTED && web_ride_distance(r, w, &b, day, &metres))
+        return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError",
+                         "booking %lld: cannot measure the ride on the road", (long long)id);
+    cv_completion c;
+    rc = cv_store_complete_booking(store, id, day, side, metres, (int64_t)time(NULL), &c, &err);
+    if (rc)
+        return fail(r, rc, &err);
+    return completion_answer(r, store, &b, day, &c);
+}
+
 static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
 {
     if (web_need_scope(r, CV_SCOPE_TRIPS))
@@ -849,6 +951,8 @@ static int bookings(web_req *r, cv_matcher_ws *w, const char *rest)
     if (rest[0] != '/' || split_id(rest + 1, &id, &tail))
         return web_error(r, MHD_HTTP_NOT_FOUND, osrm_word(OSRM_NOT_FOUND),
                          "no such endpoint: %s (ids are positive integers)", r->path);
+    if (!strcmp(tail, "complete"))
+        return complete(r, w, id);
     if (web_check_args(r, no_args))
         return -1;
     if (!*tail) {
@@ -1110,42 +1214,62 @@ static int owners(web_req *r, cv_matcher_ws *w, const char *rest)
         }
         cv_booking *b = NULL;
         cv_message *m = NULL;
-        size_t nb = 0, nm = 0;
+        cv_proof *p = NULL;
+        size_t nb = 0, nm = 0, np = 0;
+        char pseudonym[CV_PSEUDONYM_MAX];
         int rc = cv_store_list_owner_bookings(store, owner, 0, OWNER_BOOKINGS_MAX, &b, &nb, &err);
         if (!rc)
             rc = cv_store_list_messages(store, owner, 0, &m, &nm, &err);
-        json_t *bl = json_array(), *ml = json_array();
+        if (!rc)
+            rc = cv_store_pseudonym(store, owner, pseudonym, &err);
+        if (!rc)
+            rc = cv_store_list_proofs(store, INT64_MIN, INT64_MAX, pseudonym, &p, &np, &err);
+        json_t *bl = json_array(), *ml = json_array(), *pl = json_array();
         for (size_t i = 0; !rc && i < nb; i++)
             json_array_append_new(bl, trip_json_booking(&b[i]));
         for (size_t i = 0; !rc && i < nm; i++)
             json_array_append_new(ml, trip_json_message(&m[i]));
+        for (size_t i = 0; !rc && i < np; i++)
+            json_array_append_new(pl, web_proof_record_json(&p[i]));
         free(b);
         free(m);
+        free(p);
         if (rc) {
-            json_decref(offers), json_decref(requests), json_decref(bl), json_decref(ml);
+            json_decref(offers), json_decref(requests), json_decref(bl), json_decref(ml), json_decref(pl);
             return fail(r, rc, &err);
         }
-        return web_ok(r, json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:s}", "code", osrm_word(OSRM_OK), "owner", owner,
-                                   "exported", trip_json_datetime(now), "offers", offers, "requests", requests,
-                                   "bookings", bl, "messages", ml, "note",
+        return web_ok(r, json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:s}", "code", osrm_word(OSRM_OK), "owner",
+                                   owner, "exported", trip_json_datetime(now), "offers", offers, "requests", requests,
+                                   "bookings", bl, "messages", ml, "pseudonym", pseudonym, "proofs", pl, "note",
                                    "everything covoit stores about this owner: their trips with their stops and "
-                                   "bookings, the bookings on both sides, their messages; no name, e-mail or "
+                                   "bookings, the bookings on both sides, their messages, and the carpool proofs of "
+                                   "their rides, where they are named by their pseudonym only; no name, e-mail or "
                                    "phone is ever stored"));
     }
     if (!method_is(r, "DELETE"))
         return not_allowed(r, "DELETE");
     cv_erase_counts c;
-    int rc = cv_store_erase_owner(store, owner, &c, &err);
+    char pseudonym[CV_PSEUDONYM_MAX];
+    cv_proof *p = NULL;
+    size_t np = 0;
+    int rc = cv_store_pseudonym(store, owner, pseudonym, &err);
+    if (!rc)
+        rc = cv_store_list_proofs(store, INT64_MIN, INT64_MAX, pseudonym, &p, &np, &err);
+    free(p);
+    if (!rc)
+        rc = cv_store_erase_owner(store, owner, &c, &err);
     if (rc)
         return fail(r, rc, &err);
     cv_matcher_sync(w, now, &err); /* out of this server's index at once; the others follow the change log */
-    return web_ok(r,
-                  json_pack("{s:s,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:b,s:s}", "code", osrm_word(OSRM_OK), "owner", owner,
-                            "erased", "offers", (json_int_t)c.offers, "requests", (json_int_t)c.requests, "bookings",
-                            (json_int_t)c.bookings, "stops", (json_int_t)c.stops, "messages", (json_int_t)c.messages,
-                            "other", (json_int_t)c.other, "files_clean", c.wal_emptied != 0, "note",
-                            "deleted and overwritten in the database file, its write-ahead log emptied; the other "
-                            "side of each booking keeps their own trip, and nothing is kept for proofs"));
+    return web_ok(r, json_pack("{s:s,s:s,s:{s:I,s:I,s:I,s:I,s:I,s:I},s:{s:I},s:b,s:s}", "code", osrm_word(OSRM_OK),
+                               "owner", owner, "erased", "offers", (json_int_t)c.offers, "requests",
+                               (json_int_t)c.requests, "bookings", (json_int_t)c.bookings, "stops", (json_int_t)c.stops,
+                               "messages", (json_int_t)c.messages, "other", (json_int_t)c.other, "kept", "proofs",
+                               (json_int_t)np, "files_clean", c.wal_emptied != 0, "note",
+                               "deleted and overwritten in the database file, its write-ahead log emptied; the other "
+                               "side of each booking keeps their own trip. Kept: the carpool proofs of rides both "
+                               "sides validated, owed to the register of public incentives; they name no one (a "
+                               "pseudonym) and go with the retention of past trips (docs/privacy.md)"));
 }
 
 int web_v1(web_req *r)

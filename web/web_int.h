@@ -181,6 +181,14 @@ const cv_server_options *web_server_options(const cv_server *s);
 /* The outbox thread's attempts so far: delivered, failed, refused (server.c; zeros when the server has none). */
 void web_outbox_figures(web_req *r, uint64_t *delivered, uint64_t *failed, uint64_t *refused);
 
+/* The proof sender's attempts so far: acknowledged, failed, refused (server.c; zeros when the server has none). */
+void web_proof_figures(web_req *r, uint64_t *acknowledged, uint64_t *failed, uint64_t *refused);
+
+/* The passenger's ride of accepted booking b on day, in metres on the road: along the offer's stops of that date
+   from the pickup to the drop-off (other passengers' stops on the way included), or straight from one to the other
+   when the offer's plan is not held any more (plan_route.c). 0 or -1. */
+int web_ride_distance(web_req *r, cv_matcher_ws *w, const cv_booking *b, cv_day day, int64_t *metres);
+
 /* The map page (page.c): GET / and GET /static/... from page_dir; no key needed. */
 int web_page_index(web_req *r);
 int web_page_static(web_req *r);

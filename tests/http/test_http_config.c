@@ -425,8 +425,16 @@ static void test_example_config(void **state)
     sqlite3_close(db);
     char areas[1100];
     snprintf(areas, sizeof areas, "%s/../../data/areas-porto.geojson", COVOIT_TEST_DATA);
-    const char *args[] = {"--config", EXAMPLE, "--graph",       GRAPH, "--db",     DB_EXAMPLE,    "--places", places,
-                          "--tiles",  tiles,   "--stats-areas", areas, "--listen", "127.0.0.1:0", "--quiet",  NULL};
+    /* the register's token, from a file of the test's (the example names one under /etc) */
+    char token[1100];
+    snprintf(token, sizeof token, "%s/http_config_rpc_token", COVOIT_TMP);
+    FILE *tf = fopen(token, "w");
+    assert_non_null(tf);
+    fputs("example-token\n", tf);
+    fclose(tf);
+    const char *args[] = {"--config",           EXAMPLE, "--graph",  GRAPH,         "--db",          DB_EXAMPLE,
+                          "--places",           places,  "--tiles",  tiles,         "--stats-areas", areas,
+                          "--proof-token-file", token,   "--listen", "127.0.0.1:0", "--quiet",       NULL};
     server_proc s = start(args);
     assert_int_equal(get_status(AF_INET, s.port, "/health"), 200);
     assert_int_equal(get_status(AF_INET, s.port, "/v1/offers?owner=x"), 200);
@@ -467,6 +475,8 @@ static void test_bad_settings(void **state)
         {"{\"public_url\": \"https:///x\"}", "'public_url'", ""},
         {"{\"tile_url\": \"https://tiles.example.org/{z}/{x}.png\"}", "'tile_url' must be an http", "{y}"},
         {"{\"tile_url\": \"file:///srv/{z}/{x}/{y}.png\"}", "'tile_url' must be an http", ""},
+        {"{\"proof_url\": \"register.example.org/v3.1/journeys\"}", "'proof_url' must be an http", ""},
+        {"{\"source_url\": 3}", "'source_url' must be a string", ""},
         {"{\"graph\": \"a\", \"graph\": \"b\"}", "duplicate", ""},
         {"[1, 2]", "must be a JSON object", ""},
         {"", "not JSON", ""},

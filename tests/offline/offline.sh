@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: AGPL-3.0-or-later
 # offline.sh — covoit works with no route out of the machine: the map page in a real browser (place search, the
 # server's own tiles, search, booking on both sides, languages, the no-ride path), the GTFS feed read by node-gtfs
-# and the SIRI-ET feed read back, all run again inside a network namespace that has only a loopback interface
+# and the SIRI-ET feed read back, carpool proofs sent to a register on the loopback, all run again inside a
+# network namespace that has only a loopback interface
 # (unshare -n). Anything that needed another host would fail here. Skipped (exit 77) with a message when this
 # machine cannot make a network namespace (not root, or user namespaces off).
 #
@@ -27,5 +28,6 @@ exec unshare -n -- bash -euo pipefail -c '
     node "$1/tests/browser/page.mjs" "$2" "$1/data/porto.osm.pbf" "$3"
     node "$1/tests/browser/gtfs.mjs" "$2" "$1/tests/data/monaco.osm.pbf" "$3"
     "$4/test_http_feeds"
+    "$4/test_http_proofs"
     echo "all checks passed with no route out"
 ' offline "$src" "$covoit" "$work" "$build"

@@ -1166,6 +1166,7 @@ static void test_migrate_v2_to_v3(void **state)
              "CREATE UNIQUE INDEX bookings_one_live ON bookings(offer_id, request_id) WHERE status IN (0, 1);"
              "DROP TABLE partner_bookings; DROP TABLE messages; DROP TABLE settings; DROP TABLE changes;"
              "DROP TABLE partners; DROP TABLE outbox; DROP TABLE remote_bookings; DROP TABLE remote_events;"
+             "DROP TABLE validations; DROP TABLE proofs;"
              "ALTER TABLE offers DROP COLUMN plan_version;"
              "PRAGMA user_version = 2; COMMIT;");
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_table_info('bookings') WHERE name = 'weekdays'"), 0);
@@ -1329,7 +1330,8 @@ static void test_migrate_v1_to_v2(void **state)
     assert_int_equal(cv_store_add_offer(f->s, &o, &err), 0);
     cv_store_close(f->s);
     f->s = NULL;
-    raw_exec(f->path, "DROP TRIGGER partner_booking_event; DROP TABLE partners; DROP TABLE outbox; "
+    raw_exec(f->path, "DROP TABLE validations; DROP TABLE proofs; "
+                      "DROP TRIGGER partner_booking_event; DROP TABLE partners; DROP TABLE outbox; "
                       "DROP TABLE remote_bookings; DROP TABLE remote_events;"
                       "DROP TABLE partner_bookings; DROP TABLE messages; DROP TABLE api_keys; DROP TABLE settings; "
                       "DROP TABLE changes;"
@@ -1340,6 +1342,9 @@ static void test_migrate_v1_to_v2(void **state)
     assert_int_equal(raw_int(f->path, "PRAGMA user_version"), CV_STORE_SCHEMA_VERSION);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'api_keys'"), 1);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'partner_bookings'"), 1);
+    /* ... up to the proofs (8), with the pseudonyms' secret drawn */
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_master WHERE name = 'proofs'"), 1);
+    assert_int_equal(raw_int(f->path, "SELECT length(value) FROM settings WHERE key = 'pseudonym_secret'"), 64);
     cv_offer back;
     assert_int_equal(cv_store_get_offer(f->s, o.id, &back, &err), 0);
     assert_string_equal(back.owner, "v1-driver");
@@ -1790,8 +1795,16 @@ static void test_purge_before(void **state)
     if (cv_store_add_booking(f->s, &b, &err))
         fail_msg("%s", err.text);
     assert_int_equal(cv_store_accept_booking(f->s, b.id, &err), 0);
+    /* its ride completed by both sides: a proof, still owed to the register */
+    cv_completion done;
+    int64_t after = old.when.depart + 3600;
+    assert_int_equal(cv_store_complete_booking(f->s, b.id, cut - 10, CV_SIDE_DRIVER, 1000, after, &done, &err), 0);
+    assert_int_equal(cv_store_complete_booking(f->s, b.id, cut - 10, CV_SIDE_PASSENGER, 1000, after, &done, &err), 0);
+    assert_true(done.proof_id > 0);
     cv_erase_counts c;
     assert_int_equal(cv_store_purge_before(f->s, cut, &c, &err), 0);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM validations"), 0); /* they went with the booking */
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM proofs"), 1);      /* still owed: kept */
     assert_int_equal(c.offers, 2); /* the old single trip and the ended commute */
     assert_int_equal(c.requests, 1);
     assert_int_equal(c.bookings, 1);
@@ -1805,7 +1818,123 @@ static void test_purge_before(void **state)
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM owners"), 1);
     /* again: nothing more */
     assert_int_equal(cv_store_purge_before(f->s, cut, &c, &err), 0);
-    assert_int_equal(c.offers + c.requests + c.bookings, 0);
+    assert_int_equal(c.offers + c.requests + c.bookings + c.other, 0);
+    /* once the register has it, the proof ages out with the trips of its date */
+    assert_int_equal(cv_store_proof_done(f->s, done.proof_id, 0, NULL, &err), 0);
+    assert_int_equal(cv_store_purge_before(f->s, cut - 11, &c, &err), 0); /* a cut-off before its ride */
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM proofs"), 1);
+    assert_int_equal(cv_store_purge_before(f->s, cut, &c, &err), 0);
+    assert_int_equal(c.other, 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM proofs"), 0);
+}
+
+/* A ride is completed by its two sides; the second writes the proof, once, from the booking's facts; what cannot
+   be completed is refused and writes nothing. */
+static void test_complete_booking(void **state)
+{
+    fixture *f = *state;
+    cv_error err = {0};
+    cv_offer o = make_offer("d1", 3, 0);
+    o.when.kind = CV_REGULAR;
+    o.when.weekdays = 0x7f;
+    o.when.time_of_day = 8 * 3600;
+    o.when.first_day = cv_day_from_ymd(2030, 3, 1);
+    o.when.last_day = cv_day_from_ymd(2030, 3, 31);
+    assert_int_equal(cv_store_add_offer(f->s, &o, &err), 0);
+    cv_request r = make_request("p1", 2);
+    r.when = o.when;
+    assert_int_equal(cv_store_add_request(f->s, &r, &err), 0);
+    cv_booking b = make_booking(o.id, r.id, 2, 250000.0, 750000.0);
+    b.dates = cv_schedule_dates(&o.when);
+    b.pickup_time = 8 * 3600 + 300, b.dropoff_time = 8 * 3600 + 900; /* times of day: a regular trip */
+    b.amount = 1.35;
+    assert_int_equal(cv_store_add_booking(f->s, &b, &err), 0);
+    cv_day day = cv_day_from_ymd(2030, 3, 12);
+    int64_t pickup = cv_local_to_utc(day, 8 * 3600 + 300);
+    cv_completion c;
+    /* pending: not yet */
+    assert_int_equal(cv_store_complete_booking(f->s, b.id, day, CV_SIDE_DRIVER, 5000, pickup + 60, &c, &err),
+                     CV_ECONFLICT);
+    assert_int_equal(cv_store_accept_booking(f->s, b.id, &err), 0);
+    /* before its pickup, a date it does not ride, an unknown booking */
+    assert_int_equal(cv_store_complete_booking(f->s, b.id, day, CV_SIDE_DRIVER, 5000, pickup - 60, &c, &err),
+                     CV_ECONFLICT);
+    assert_non_null(strstr(err.text, "has not started"));
+    assert_int_equal(
+        cv_store_complete_booking(f->s, b.id, cv_day_from_ymd(2030, 4, 2), CV_SIDE_DRIVER, 5000, pickup, &c, &err),
+        CV_EINVAL);
+    assert_int_equal(cv_store_complete_booking(f->s, 9999, day, CV_SIDE_DRIVER, 5000, pickup, &c, &err), CV_ENOTFOUND);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM validations"), 0);
+    /* the driver, twice; then the passenger: the proof */
+    assert_int_equal(cv_store_complete_booking(f->s, b.id, day, CV_SIDE_DRIVER, 5000, pickup + 60, &c, &err), 0);
+    assert_true(c.driver && !c.passenger && !c.proof_id);
+    assert_int_equal(cv_store_complete_booking(f->s, b.id, day, CV_SIDE_DRIVER, 5000, pickup + 90, &c, &err), 0);
+    assert_int_equal(cv_store_complete_booking(f->s, b.id, day, CV_SIDE_PASSENGER, 5000, pickup + 900, &c, &err), 0);
+    assert_true(c.driver && c.passenger && c.proof_id > 0);
+    cv_proof p;
+    assert_int_equal(cv_store_get_proof(f->s, c.proof_id, &p, &err), 0);
+    char want[48];
+    snprintf(want, sizeof want, "booking-%lld-2030-03-12", (long long)b.id);
+    assert_string_equal(p.journey_id, want);
+    snprintf(want, sizeof want, "offer-%lld-2030-03-12", (long long)o.id);
+    assert_string_equal(p.trip_id, want);
+    assert_int_equal(p.start_time, pickup);
+    assert_int_equal(p.end_time, cv_local_to_utc(day, 8 * 3600 + 900));
+    assert_int_equal(p.start.lon, b.pickup.lon);
+    assert_int_equal(p.end.lat, b.dropoff.lat);
+    assert_int_equal(p.distance_m, 5000);
+    assert_int_equal(p.seats, 2);
+    assert_int_equal(p.contribution_cents, 135);
+    assert_int_equal(p.done, 0);
+    char d1[CV_PSEUDONYM_MAX], p1[CV_PSEUDONYM_MAX];
+    assert_int_equal(cv_store_pseudonym(f->s, "d1", d1, &err), 0);
+    assert_int_equal(cv_store_pseudonym(f->s, "p1", p1, &err), 0);
+    assert_string_equal(p.driver, d1);
+    assert_string_equal(p.passenger, p1);
+    assert_int_equal(strlen(d1), 32);
+    assert_string_not_equal(d1, p1);
+    /* again by either side: the same proof, no second one; another date is another ride */
+    assert_int_equal(cv_store_complete_booking(f->s, b.id, day, CV_SIDE_PASSENGER, 5000, pickup + 950, &c, &err), 0);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM proofs"), 1);
+    int64_t proof_id = c.proof_id;
+    assert_int_equal(cv_store_completion(f->s, b.id, day + 1, &c, &err), 0);
+    assert_true(!c.driver && !c.passenger && !c.proof_id);
+    c.proof_id = proof_id;
+    /* the proofs of a range, of a person; those to send, then sent */
+    cv_proof *v = NULL;
+    size_t n = 0;
+    assert_int_equal(cv_store_list_proofs(f->s, pickup, pickup + 1, p1, &v, &n, &err), 0);
+    assert_int_equal(n, 1);
+    free(v);
+    assert_int_equal(cv_store_list_proofs(f->s, pickup + 1, INT64_MAX, NULL, &v, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(v);
+    assert_int_equal(cv_store_proofs_due(f->s, pickup + 1000, 10, &v, &n, &err), 0);
+    assert_int_equal(n, 1);
+    free(v);
+    /* one sender takes it; another (a second server) does not, until the lease ends */
+    assert_int_equal(cv_store_proof_claim(f->s, c.proof_id, pickup + 1000, pickup + 1030, &err), 1);
+    assert_int_equal(cv_store_proof_claim(f->s, c.proof_id, pickup + 1001, pickup + 1031, &err), 0);
+    assert_int_equal(cv_store_proofs_due(f->s, pickup + 1001, 10, &v, &n, &err), 0);
+    assert_int_equal(n, 0);
+    free(v);
+    assert_int_equal(cv_store_proof_claim(f->s, c.proof_id, pickup + 1030, pickup + 1060, &err), 1);
+    assert_int_equal(cv_store_proof_retry(f->s, c.proof_id, pickup + 2000, "HTTP 503", &err), 0);
+    assert_int_equal(cv_store_proofs_due(f->s, pickup + 1000, 10, &v, &n, &err), 0);
+    assert_int_equal(n, 0); /* not before its next attempt */
+    free(v);
+    assert_int_equal(cv_store_proof_done(f->s, c.proof_id, 0, NULL, &err), 0);
+    assert_int_equal(cv_store_proof_claim(f->s, c.proof_id, pickup + 9000, pickup + 9030, &err), 0); /* done */
+    cv_proof_stats st;
+    assert_int_equal(cv_store_proof_stats(f->s, &st, &err), 0);
+    assert_int_equal(st.acknowledged, 1);
+    assert_int_equal(st.waiting, 0);
+    /* the erasure of the passenger leaves the proof, which names no one */
+    cv_erase_counts ec;
+    assert_int_equal(cv_store_erase_owner(f->s, "p1", &ec, &err), 0);
+    assert_int_equal(ec.bookings, 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM proofs"), 1);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM validations"), 0);
 }
 
 int main(void)
@@ -1817,6 +1946,7 @@ int main(void)
         T(test_request_round_trip),
         T(test_booking_round_trip),
         T(test_purge_before),
+        T(test_complete_booking),
         T(test_list_offers_and_requests),
         T(test_list_bookings),
         T(test_cancel_twice),
