@@ -50,8 +50,8 @@ rmSync(db, { force: true });
 // a server on the trip database dbPath, on a free port it names on its first line
 const servers = [];
 async function startServer(dbPath) {
-  const proc = spawn(covoit, ['serve', '--graph', graph, '--db', dbPath, '--listen', '127.0.0.1:0', '--threads', '2'],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(covoit, ['serve', '--graph', graph, '--db', dbPath, '--listen', '127.0.0.1:0', '--threads', '2',
+    '--source-url', 'https://git.example.org/coop/covoit'], { stdio: ['ignore', 'pipe', 'inherit'] });
   servers.push(proc);
   const url = await new Promise((resolve, reject) => {
     let out = '';
@@ -100,6 +100,13 @@ try {
     page.on('response', (r) => { if (r.url().includes('/tiles/')) tiles.push(r.status()); });
     await page.goto(base + '/');
     await page.waitForFunction(() => document.getElementById('status').dataset.ready, null, { timeout: 20000 });
+    // the licence and the operator's source link (AGPL-3.0 section 13)
+    const lic = await page.evaluate(() => {
+      const p = document.getElementById('licence'), a = p.querySelector('a');
+      return { hidden: p.hidden, text: p.textContent, href: a && a.getAttribute('href') };
+    });
+    check(!lic.hidden && /AGPL-3\.0-or-later/.test(lic.text) && lic.href === 'https://git.example.org/coop/covoit',
+      `[${view.name}] the page names its licence and links to the source (${JSON.stringify(lic)})`);
     // the basemap: this server's vector tiles, drawn on canvas
     // (until a tile with something on it is drawn: the empty ones at the edges of the extract come first at times)
     await page.waitForFunction(() => [...document.querySelectorAll('.leaflet-tile-pane canvas.leaflet-tile-loaded')]
@@ -286,6 +293,61 @@ try {
     await page.close();
   }
 
+  // yesterday's ride (published, booked and accepted with the CLI's clock set back a day): each side says from the
+  // page that it took place; the second writes the carpool proof (docs/proofs.md)
+  {
+    const y = new Date(Date.now() - 86400000);
+    const ydate = `${y.getFullYear()}-${pad(y.getMonth() + 1)}-${pad(y.getDate())}`;
+    const cli = (...args) => JSON.parse(execFileSync(covoit, [...args, '--graph', graph, '--db', db, '--now',
+      `${ydate}T06:00`], { encoding: 'utf8' }));
+    const at = (p) => `${p.location[0]},${p.location[1]}`;
+    const po = cli('offer', 'add', '--from', at(aliados), '--to', at(campo), '--depart', `${ydate}T08:00`,
+      '--owner', 'past-driver').offer.id;
+    const pr = cli('request', 'add', '--from', at(aliados), '--to', at(campo), '--depart', `${ydate}T08:00`,
+      '--owner', 'past-rider').request.id;
+    const pb = cli('book', String(po), String(pr)).booking.id;
+    cli('booking', 'accept', String(pb));
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-GB' });
+    const side = async (who, list) => {
+      const p = await ctx.newPage();
+      await p.goto(base + '/');
+      await p.waitForFunction(() => document.getElementById('status').dataset.ready, null, { timeout: 20000 });
+      await p.fill('#me', who);
+      await p.dispatchEvent('#me', 'change');
+      if (list === '#my-offers' && !await p.evaluate(() => document.getElementById('my-offers-box').open))
+        await p.click('#my-offers-box > summary');
+      const btn = await p.waitForSelector(`${list} li[data-booking="${pb}"] .completion button[data-action="complete"]`,
+        { timeout: 15000 }).then((b) => b, () => null);
+      const label = btn ? await btn.textContent() : await p.textContent(list);
+      if (btn) {
+        // the list may be drawn again meanwhile: the answer is awaited, then the list shown afresh
+        const posted = p.waitForResponse((r) => r.url().endsWith(`/v1/bookings/${pb}/complete`) &&
+          r.request().method() === 'POST', { timeout: 15000 }).catch(() => null);
+        await btn.click();
+        await posted;
+        await p.click(list === '#my-offers' ? '#refresh-offers' : '#refresh-trips');
+      }
+      // its state and words read together (a list drawn again has an empty box until its state comes)
+      const seen = await p.waitForFunction((sel) => {
+        const c = document.querySelector(sel);
+        return c && c.dataset.state && c.dataset.state !== 'open' && { state: c.dataset.state, text: c.textContent };
+      }, `${list} li[data-booking="${pb}"] .completion`, { timeout: 15000 }).then((h) => h.jsonValue(), () => null);
+      const error = seen ? '' : `${await p.textContent('#error')} list: ${(await p.textContent(list)).slice(0, 300)}`;
+      await p.close();
+      return { label, state: seen && seen.state, text: seen ? seen.text : `(nothing: ${error})` };
+    };
+    const rider = await side('past-rider', '#my-trips');
+    check(/^The ride of .+ took place$/.test(rider.label) && rider.state === 'mine' && /waiting for the driver/.test(rider.text),
+      `the passenger says yesterday's ride took place: "${rider.label}" → "${rider.text}"`);
+    const driver = await side('past-driver', '#my-offers');
+    check(driver.state === 'waiting' && /confirmed by both: carpool proof recorded/.test(driver.text),
+      `the driver says so too, and the proof is written: "${driver.label}" → "${driver.text}"`);
+    const proof = (await (await fetch(`${base}/v1/bookings/${pb}/complete?date=${ydate}`)).json()).completion.proof;
+    check(proof && proof.proof.operator_journey_id === `booking-${pb}-${ydate}` && proof.proof.distance > 500,
+      `the proof is the register's journey of booking ${pb} that day: ${JSON.stringify(proof && proof.proof).slice(0, 160)}`);
+    await ctx.close();
+  }
+
   // the page in Portuguese from the browser's language, in French when switched: words, dates and prices
   const pt = await browser.newPage({ viewport: { width: 1280, height: 800 }, locale: 'pt-PT' });
   const ptErrors = [];
@@ -340,6 +402,15 @@ try {
   `the statistics page draws its 2 charts and ${shownStats.rows} rows, as /v1/stats says: "${shownStats.info}"` +
     `${spErrors.length ? ' errors: ' + spErrors.join(' | ') : ''}${spOutside.length ? ' other hosts: ' + spOutside.join(' ') : ''}`);
   await sp.screenshot({ path: join(work, 'page-stats.png') });
+  // in French: the words, the legend and the local number format, the same figures
+  await sp.selectOption('#lang', 'fr');
+  const frStats = await sp.evaluate(() => ({ info: document.getElementById('info').textContent,
+    head: document.querySelector('#rows thead th').textContent, title: document.title, lang: document.documentElement.lang,
+    legend: window.Chart.getChart(document.getElementById('trips')).data.datasets.map((d) => d.label).join(',') }));
+  check(frStats.lang === 'fr' && frStats.head === 'Semaine' && /statistiques/.test(frStats.title) &&
+    frStats.legend === 'proposés,demandés,appariés' && frStats.info.includes(`${apiStats.total.offered} trajets proposés`),
+  `the statistics page in French: "${frStats.info}", legend ${frStats.legend}, title "${frStats.title}"`);
+  await sp.selectOption('#lang', 'en');
   await sp.close();
 
   // with API keys on: each side types its key once; the driver publishes from the page, the passenger books, the

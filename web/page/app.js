@@ -655,7 +655,59 @@
       });
       li.appendChild(btn);
     });
+    var day = b.status === 'accepted' ? rideDate(b) : null;
+    if (day) li.appendChild(completion(b, side, day));
     return li;
+  }
+
+  /* The last date an accepted booking's ride has started by now, or null: a single trip once its pickup time is
+     past; a weekly one, its last riding day before today (the server's dates; today's ride is completed tomorrow
+     at the latest). */
+  var WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+  function rideDate(b) {
+    var d = b.dates;
+    if (!d) return null;
+    if (d.first_date === d.last_date)
+      return /T/.test(b.pickup.time) && Date.parse(b.pickup.time) <= Date.now() ? d.first_date : null;
+    var days = String(d.weekdays).split(',');
+    var at = new Date(Date.now() - 86400000).toISOString().slice(0, 10);
+    if (at > d.last_date) at = d.last_date;
+    for (var i = 0; i < 8 && at >= d.first_date; i++) {
+      if (days.indexOf(WEEKDAYS[new Date(at + 'T12:00:00Z').getUTCDay()]) >= 0) return at;
+      at = new Date(Date.parse(at + 'T12:00:00Z') - 86400000).toISOString().slice(0, 10);
+    }
+    return null;
+  }
+
+  /* Saying a ride took place (docs/proofs.md): each side once; when both have, the carpool proof is written. */
+  function completion(b, side, day) {
+    var box = el('div', 'completion');
+    box.dataset.date = day;
+    var me = side === 'driver' ? 'driver' : 'passenger', other = me === 'driver' ? 'passenger' : 'driver';
+    var draw = function (c) {
+      box.textContent = '';
+      box.dataset.state = c.proof ? c.proof.status : c[me] ? 'mine' : 'open';
+      if (c.proof) {
+        box.appendChild(el('span', 'ok', t('ride.proof', { date: fmt.day(day), status: t('proof.' + c.proof.status) })));
+      } else if (c[me]) {
+        box.appendChild(el('span', '', t('ride.waiting', { date: fmt.day(day), other: t('ride.' + other) })));
+      } else {
+        var btn = el('button', '', t('ride.took', { date: fmt.day(day) }));
+        btn.type = 'button';
+        btn.dataset.action = 'complete';
+        btn.addEventListener('click', function () {
+          btn.disabled = true;
+          api('POST', '/v1/bookings/' + b.id + '/complete', { as: me, date: day }).then(function (doc) {
+            showError(null);
+            draw(doc.completion);
+          }, function (e) { btn.disabled = false; showError(e); });
+        });
+        box.appendChild(btn);
+      }
+    };
+    api('GET', '/v1/bookings/' + b.id + '/complete?date=' + day).then(function (doc) { draw(doc.completion); },
+      function () { box.remove(); });
+    return box;
   }
 
   var tripsSeq = 0;
@@ -1073,6 +1125,24 @@
     };
     status();
     rerenders.push(status);
+    /* the licence, and where the source of this covoit is (AGPL-3.0 section 13: the operator's --source-url) */
+    var lic = doc.licence || {};
+    var licence = function () {
+      var p = $('licence');
+      p.textContent = '';
+      if (!lic.spdx) return;
+      p.appendChild(document.createTextNode(t('licence.text', { spdx: lic.spdx })));
+      if (lic.source) {
+        p.appendChild(document.createTextNode(' · '));
+        var a = el('a', '', t('licence.source'));
+        a.href = lic.source;
+        a.rel = 'noopener';
+        p.appendChild(a);
+      }
+      p.hidden = false;
+    };
+    licence();
+    rerenders.push(licence);
     $('status').dataset.ready = 'true';
     return box;
   }).catch(function (e) {
