@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "web/loop.h"
 #include "web/server.h"
 
 #define ANSWER_MAX (1u << 20) /* bytes of a partner's answer we read at most */
@@ -284,10 +285,7 @@ struct web_outbox {
     cv_matcher_ws *w;
     web_event_maker make_event;
     void *ctx;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop, woken;
+    web_loop *loop;
     atomic_uint_fast64_t delivered, failed, refused;
 };
 
@@ -342,43 +340,20 @@ static void deliver(web_outbox *o, cv_store *s, const cv_outbox_event *e)
         cv_log("error", "outbox: %s", err.text);
 }
 
-static void *outbox_main(void *arg)
+/* One look at the outbox: every event due now, each booking's in order (woken after a write, else every half
+   second: events other servers' writes owe, retries coming due). */
+static void outbox_pass(void *arg, web_loop *l)
 {
     web_outbox *o = arg;
     cv_store *s = cv_matcher_store(o->w);
-    for (;;) {
-        pthread_mutex_lock(&o->mu);
-        int stop = o->stop;
-        o->woken = 0;
-        pthread_mutex_unlock(&o->mu);
-        if (stop)
-            break;
-        cv_outbox_event *due = NULL;
-        size_t n = 0;
-        cv_error err = {0};
-        if (cv_store_outbox_due(s, (int64_t)time(NULL), 64, &due, &n, &err))
-            cv_log("error", "outbox: %s", err.text);
-        for (size_t i = 0; i < n; i++) {
-            pthread_mutex_lock(&o->mu);
-            stop = o->stop;
-            pthread_mutex_unlock(&o->mu);
-            if (stop)
-                break;
-            deliver(o, s, &due[i]);
-        }
-        free(due);
-        /* the next look: when woken, or in half a second (events others' writes owe, retries coming due) */
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 500 * 1000000L;
-        if (until.tv_nsec >= 1000000000L)
-            until.tv_sec++, until.tv_nsec -= 1000000000L;
-        pthread_mutex_lock(&o->mu);
-        while (!o->stop && !o->woken && pthread_cond_timedwait(&o->cv, &o->mu, &until) == 0)
-            ;
-        pthread_mutex_unlock(&o->mu);
-    }
-    return NULL;
+    cv_outbox_event *due = NULL;
+    size_t n = 0;
+    cv_error err = {0};
+    if (cv_store_outbox_due(s, (int64_t)time(NULL), 64, &due, &n, &err))
+        cv_log("error", "outbox: %s", err.text);
+    for (size_t i = 0; i < n && !web_loop_stopping(l); i++)
+        deliver(o, s, &due[i]);
+    free(due);
 }
 
 web_outbox *web_outbox_start(cv_matcher *m, web_event_maker make_event, void *ctx, cv_error *err)
@@ -390,17 +365,9 @@ web_outbox *web_outbox_start(cv_matcher *m, web_event_maker make_event, void *ct
     }
     o->make_event = make_event;
     o->ctx = ctx;
-    if (!(o->w = cv_matcher_ws_new(m, err))) {
-        free(o);
-        return NULL;
-    }
-    pthread_mutex_init(&o->mu, NULL);
-    pthread_cond_init(&o->cv, NULL);
     pthread_once(&curl_once, curl_setup);
-    if (pthread_create(&o->thread, NULL, outbox_main, o)) {
-        cv_fail(err, CV_ENOMEM, "cannot start the outbox thread");
-        pthread_cond_destroy(&o->cv);
-        pthread_mutex_destroy(&o->mu);
+    if (!(o->w = cv_matcher_ws_new(m, err)) ||
+        !(o->loop = web_loop_start("delivers partners' booking events", 500, outbox_pass, o, err))) {
         cv_matcher_ws_free(o->w);
         free(o);
         return NULL;
@@ -410,25 +377,15 @@ web_outbox *web_outbox_start(cv_matcher *m, web_event_maker make_event, void *ct
 
 void web_outbox_wake(web_outbox *o)
 {
-    if (!o)
-        return;
-    pthread_mutex_lock(&o->mu);
-    o->woken = 1;
-    pthread_cond_signal(&o->cv);
-    pthread_mutex_unlock(&o->mu);
+    if (o)
+        web_loop_wake(o->loop);
 }
 
 void web_outbox_stop(web_outbox *o)
 {
     if (!o)
         return;
-    pthread_mutex_lock(&o->mu);
-    o->stop = 1;
-    pthread_cond_signal(&o->cv);
-    pthread_mutex_unlock(&o->mu);
-    pthread_join(o->thread, NULL);
-    pthread_cond_destroy(&o->cv);
-    pthread_mutex_destroy(&o->mu);
+    web_loop_stop(o->loop);
     cv_matcher_ws_free(o->w);
     free(o);
 }

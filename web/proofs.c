@@ -4,7 +4,6 @@
 #define _POSIX_C_SOURCE 200809L
 #include "web/proofs.h"
 
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 
 #include "routing/geo.h"
+#include "web/loop.h"
 #include "web/partners.h"
 #include "web/server.h"
 
@@ -65,10 +65,7 @@ struct web_proofs {
     cv_matcher_ws *w;
     char *url;
     char auth[600];
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int stop, woken;
+    web_loop *loop;
     atomic_uint_fast64_t acknowledged, failed, refused;
 };
 
@@ -114,50 +111,27 @@ static void deliver(web_proofs *o, cv_store *s, const cv_proof *p)
         cv_log("error", "proofs: %s", err.text);
 }
 
-static int stopping(web_proofs *o)
-{
-    pthread_mutex_lock(&o->mu);
-    int stop = o->stop;
-    pthread_mutex_unlock(&o->mu);
-    return stop;
-}
-
-static void *proofs_main(void *arg)
+/* One look at the proofs: each one due now, taken first so that another server on the database does not send it
+   at the same time (woken after a completion, else every second: proofs other servers wrote, retries coming
+   due). */
+static void proofs_pass(void *arg, web_loop *l)
 {
     web_proofs *o = arg;
     cv_store *s = cv_matcher_store(o->w);
-    for (;;) {
-        pthread_mutex_lock(&o->mu);
-        int stop = o->stop;
-        o->woken = 0;
-        pthread_mutex_unlock(&o->mu);
-        if (stop)
-            break;
-        cv_proof *due = NULL;
-        size_t n = 0;
-        cv_error err = {0};
-        if (cv_store_proofs_due(s, (int64_t)time(NULL), 32, &due, &n, &err))
+    cv_proof *due = NULL;
+    size_t n = 0;
+    cv_error err = {0};
+    if (cv_store_proofs_due(s, (int64_t)time(NULL), 32, &due, &n, &err))
+        cv_log("error", "proofs: %s", err.text);
+    for (size_t i = 0; i < n && !web_loop_stopping(l); i++) {
+        int64_t now = (int64_t)time(NULL);
+        int taken = cv_store_proof_claim(s, due[i].id, now, now + PROOF_TIMEOUT_MS / 1000 + 20, &err);
+        if (taken < 0)
             cv_log("error", "proofs: %s", err.text);
-        for (size_t i = 0; i < n && !stopping(o); i++) {
-            /* taken first, so that another server on the database does not send it at the same time */
-            int64_t now = (int64_t)time(NULL);
-            int taken = cv_store_proof_claim(s, due[i].id, now, now + PROOF_TIMEOUT_MS / 1000 + 20, &err);
-            if (taken < 0)
-                cv_log("error", "proofs: %s", err.text);
-            if (taken == 1)
-                deliver(o, s, &due[i]);
-        }
-        free(due);
-        /* the next look: when woken, or in a second (proofs other servers wrote, retries coming due) */
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
-        pthread_mutex_lock(&o->mu);
-        while (!o->stop && !o->woken && pthread_cond_timedwait(&o->cv, &o->mu, &until) == 0)
-            ;
-        pthread_mutex_unlock(&o->mu);
+        if (taken == 1)
+            deliver(o, s, &due[i]);
     }
-    return NULL;
+    free(due);
 }
 
 web_proofs *web_proofs_start(cv_matcher *m, const char *url, const char *token, cv_error *err)
@@ -170,17 +144,8 @@ web_proofs *web_proofs_start(cv_matcher *m, const char *url, const char *token, 
     }
     if (token && *token)
         snprintf(o->auth, sizeof o->auth, "Authorization: Bearer %s", token);
-    if (!(o->w = cv_matcher_ws_new(m, err))) {
-        free(o->url);
-        free(o);
-        return NULL;
-    }
-    pthread_mutex_init(&o->mu, NULL);
-    pthread_cond_init(&o->cv, NULL);
-    if (pthread_create(&o->thread, NULL, proofs_main, o)) {
-        cv_fail(err, CV_ENOMEM, "cannot start the thread that sends carpool proofs");
-        pthread_cond_destroy(&o->cv);
-        pthread_mutex_destroy(&o->mu);
+    if (!(o->w = cv_matcher_ws_new(m, err)) ||
+        !(o->loop = web_loop_start("sends carpool proofs", 1000, proofs_pass, o, err))) {
         cv_matcher_ws_free(o->w);
         free(o->url);
         free(o);
@@ -191,25 +156,15 @@ web_proofs *web_proofs_start(cv_matcher *m, const char *url, const char *token, 
 
 void web_proofs_wake(web_proofs *o)
 {
-    if (!o)
-        return;
-    pthread_mutex_lock(&o->mu);
-    o->woken = 1;
-    pthread_cond_signal(&o->cv);
-    pthread_mutex_unlock(&o->mu);
+    if (o)
+        web_loop_wake(o->loop);
 }
 
 void web_proofs_stop(web_proofs *o)
 {
     if (!o)
         return;
-    pthread_mutex_lock(&o->mu);
-    o->stop = 1;
-    pthread_cond_signal(&o->cv);
-    pthread_mutex_unlock(&o->mu);
-    pthread_join(o->thread, NULL);
-    pthread_cond_destroy(&o->cv);
-    pthread_mutex_destroy(&o->mu);
+    web_loop_stop(o->loop);
     cv_matcher_ws_free(o->w);
     free(o->url);
     free(o);
