@@ -553,9 +553,10 @@ int cmd_serve_check_config(const char *path)
     return rc;
 }
 
-/* A junction of the main network near the point at fraction f of the graph's box diagonal: example requests
-   that answer Ok on any extract. */
-static cv_coord example_point(const cv_graph *g, double f)
+/* A junction of the main network near the point at fraction f of the graph's box diagonal, at least away_m from
+   *away (NULL: anywhere) when the network has one: example requests that answer Ok on any extract, and a route
+   of some length (on Malta, whose box holds more sea than land, both ends were once the same junction). */
+static cv_coord example_point(const cv_graph *g, double f, const cv_coord *away, double away_m)
 {
     const int32_t *b = g->hdr.bbox;
     cv_coord want = {(int32_t)(b[0] + f * ((double)b[2] - b[0])), (int32_t)(b[1] + f * ((double)b[3] - b[1]))};
@@ -564,10 +565,14 @@ static cv_coord example_point(const cv_graph *g, double f)
     for (uint32_t i = 0; i < g->hdr.njunctions; i++) {
         if (g->a.node_component[i] != g->hdr.largest_component)
             continue;
+        if (away && cv_distance_m(*away, g->a.node_coord[i]) < away_m)
+            continue;
         double d = cv_distance_m(want, g->a.node_coord[i]);
         if (bestd < 0 || d < bestd)
             bestd = d, best = g->a.node_coord[i];
     }
+    if (bestd < 0 && away) /* the whole network within away_m */
+        return example_point(g, f, NULL, 0);
     return best;
 }
 
@@ -894,7 +899,7 @@ static int serve(int argc, char **argv, json_t **config_doc)
     else
         printf("API keys required (X-API-Key or Authorization: Bearer), %u requests/s per key and address\n",
                o.rate ? o.rate : 100);
-    cv_coord a = example_point(g, 0.4), b = example_point(g, 0.6);
+    cv_coord a = example_point(g, 0.4, NULL, 0), b = example_point(g, 0.6, &a, 1000);
     printf("covoit serving %s on http://%s:%u/ (Ctrl-C stops)\ntry:\n"
            "  curl 'http://%s:%u/route/v1/driving/%.6f,%.6f;%.6f,%.6f?overview=false'\n"
            "  curl 'http://%s:%u/table/v1/driving/%.6f,%.6f;%.6f,%.6f?annotations=duration,distance'\n",

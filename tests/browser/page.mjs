@@ -165,8 +165,9 @@ try {
       /No ride/.test(document.getElementById('search-info').textContent), null, { timeout: 15000 });
     const said = `${await page.textContent('#search-info')} ${await page.textContent('#error')}`;
     check(await page.$('#matches li') !== null, `[${view.name}] the search finds the driver's offer (${said.trim()})`);
-    await page.waitForFunction(() => /pickup .+ · drop-off /.test((document.querySelector('#matches .match-places') || {}).textContent || ''),
-      null, { timeout: 15000 });
+    // (the times come at once, the names when the place index answers: "pickup 08:00" first, then "pickup NAME, 08:00")
+    await page.waitForFunction(() => /pickup [^·]+, [0-9:]+ · drop-off [^·]+, /.test((document.querySelector('#matches .match-places') || {}).textContent || ''),
+      null, { timeout: 15000 }).catch(() => {});
     const named = await page.textContent('#matches .match-places');
     check(/Aliados/.test(named) && /Campo Alegre/.test(named), `[${view.name}] the match says where: "${named}"`);
     // the result drawn is the matcher's plan: its length is the match's, with a legend of the pins and lines

@@ -156,6 +156,9 @@ typedef struct server_proc {
 } server_proc;
 
 /* Starts covoit serve with args and reads its stdout until the "covoit serving ... on http://HOST:PORT/" line. */
+/* What the last server started printed on stdout by the time start() returned. */
+static char start_out[8192];
+
 static server_proc start(const char *const *args)
 {
     server_proc s = {0};
@@ -182,6 +185,7 @@ static server_proc start(const char *const *args)
         if (at && !strstr(at, "/ "))
             at = NULL; /* the line is not all in yet */
     }
+    snprintf(start_out, sizeof start_out, "%s", buf);
     const char *host = at + strlen(" on http://");
     const char *colon = *host == '[' ? strstr(host, "]:") + 1 : strchr(host, ':');
     assert_non_null(colon);
@@ -441,6 +445,74 @@ static void test_example_config(void **state)
     stop(&s);
     assert_non_null(strstr(err_buf, " threads=4 max_connections=1024 max_connections_per_ip=64 "));
     tst_remove_db(DB_EXAMPLE);
+}
+
+/* The example requests `covoit serve` prints route between two different junctions some way apart, also on an
+   extract whose box is mostly empty: here a town's grid of roads in one corner and a lone road far off (as Malta's
+   box, mostly sea, once made both ends of the example route the same junction). */
+static void test_example_route(void **state)
+{
+    (void)state;
+    char osm[1100], graph[1100];
+    snprintf(osm, sizeof osm, "%s/http_config_corner.osm", COVOIT_TMP);
+    snprintf(graph, sizeof graph, "%s/http_config_corner.cvg", COVOIT_TMP);
+    FILE *f = fopen(osm, "w");
+    assert_non_null(f);
+    fprintf(f, "<?xml version='1.0' encoding='UTF-8'?>\n<osm version='0.6' generator='test'>\n");
+    /* a 4 x 4 grid of junctions 600 m apart at 45 N, 10 E; ways along its rows and columns */
+    for (int i = 0; i < 16; i++)
+        fprintf(f, "<node id='%d' version='1' lat='%.6f' lon='%.6f'/>\n", i + 1, 45.0 + (i / 4) * 0.0054,
+                10.0 + (i % 4) * 0.0076);
+    fprintf(f, "<node id='101' version='1' lat='45.3' lon='10.3'/>\n<node id='102' version='1' lat='45.3' "
+               "lon='10.31'/>\n");
+    int way = 1;
+    for (int k = 0; k < 4; k++) {
+        fprintf(f, "<way id='%d' version='1'>", way++);
+        for (int j = 0; j < 4; j++)
+            fprintf(f, "<nd ref='%d'/>", k * 4 + j + 1);
+        fprintf(f, "<tag k='highway' v='residential'/></way>\n<way id='%d' version='1'>", way++);
+        for (int j = 0; j < 4; j++)
+            fprintf(f, "<nd ref='%d'/>", j * 4 + k + 1);
+        fprintf(f, "<tag k='highway' v='residential'/></way>\n");
+    }
+    fprintf(f, "<way id='99' version='1'><nd ref='101'/><nd ref='102'/><tag k='highway' v='residential'/></way>\n"
+               "</osm>\n");
+    fclose(f);
+    char cmd[2400];
+    snprintf(cmd, sizeof cmd, "%s import %s -o %s --no-places > /dev/null 2>&1", COVOIT_BIN, osm, graph);
+    assert_int_equal(system(cmd), 0);
+    const char *args[] = {"--graph", graph, "--listen", "127.0.0.1:0", "--hub-labels-mb", "0", NULL};
+    server_proc s = start(args);
+    /* the rest of what it prints: the example requests */
+    char buf[8192];
+    size_t len = strlen(start_out);
+    memcpy(buf, start_out, len + 1);
+    const char *route = strstr(buf, "/route/v1/driving/");
+    while (!route || !strchr(route, '?')) {
+        struct pollfd pfd = {s.out, POLLIN, 0};
+        ssize_t got = poll(&pfd, 1, 20000) > 0 ? read(s.out, buf + len, sizeof buf - 1 - len) : -1;
+        if (got <= 0)
+            fail_msg("no example route printed: %.*s", (int)len, buf);
+        len += (size_t)got;
+        buf[len] = '\0';
+        route = strstr(buf, "/route/v1/driving/");
+    }
+    char path[200];
+    snprintf(path, sizeof path, "%.*s", (int)(strchr(route, '?') - route), route);
+    const char *semi = strchr(path, ';');
+    assert_non_null(semi);
+    if (!strncmp(path + strlen("/route/v1/driving/"), semi + 1, strlen(semi + 1)))
+        fail_msg("the example route goes from a place to itself: %s", path);
+    char body[4096];
+    char req[400];
+    snprintf(req, sizeof req, "GET %s?overview=false HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n", path);
+    assert_int_equal(raw_request(AF_INET, s.port, req, body, sizeof body), 200);
+    json_t *doc = json_loads(body, 0, NULL);
+    double d = json_number_value(json_object_get(json_array_get(json_object_get(doc, "routes"), 0), "distance"));
+    json_decref(doc);
+    if (d < 1000)
+        fail_msg("the example route is %g m long: %s", d, path);
+    stop(&s);
 }
 
 /* Bad config files and bad options: exit status 2, one line naming the file and the key, or the option. */
@@ -1247,6 +1319,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_request_timeout),
         cmocka_unit_test(test_sigterm_writes),
         cmocka_unit_test(test_error_lines),
+        cmocka_unit_test(test_example_route),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
