@@ -5,8 +5,8 @@
 # matching) beside web, above matcher, below cli, and places (the place index: built from what osm reads, above
 # routing, queried by web and cli): a module includes its own headers
 # and those of the modules below it, never above; a header named *_int.h belongs to its module alone; JSON
-# (jansson) and HTTP (libmicrohttpd) stay in web/ and cli/, SQLite in matcher/ and places/ (and the tools that
-# read a database: cli/). Prints each broken rule with the line that breaks it; exit 1 if any.
+# (jansson) and HTTP (libmicrohttpd) stay in web/ and cli/, PostgreSQL (libpq) in matcher/, SQLite in matcher/
+# and places/ (and the tools that read a database: cli/). Prints each broken rule with the line that breaks it; exit 1 if any.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 allowed() { # module → the project modules it may include
@@ -41,7 +41,7 @@ for m in util osm routing matcher places tiles feeds web batch cli; do
         esac
     done < <(grep -nE '^[[:space:]]*#[[:space:]]*include[[:space:]]+"' $(git ls-files "$m/*.c" "$m/*.h" "$m/*.cpp") /dev/null || true)
 done
-for lib in 'jansson.h:web batch cli' 'microhttpd.h:web' 'sqlite3.h:matcher places tiles cli'; do
+for lib in 'jansson.h:web batch cli' 'microhttpd.h:web' 'sqlite3.h:matcher places tiles cli' 'libpq-fe.h:matcher'; do
     hdr=${lib%%:*}
     where=${lib#*:}
     while IFS= read -r hit; do

@@ -11,14 +11,15 @@ set -euo pipefail
 # tilemaker: the map page's vector tiles, made from the extract (scripts/run.sh, tiles/tilemaker); libcurl: covoit's
 # calls to partner operators; liblemon-dev, libglpk-dev and libcsv-dev: batch matching (its
 # matching, its integer program of carpools, its CSV files); libzip-dev and libxml2-dev: the GTFS feed's
-# zip and the SIRI-ET feed's XML (feeds/)
+# zip and the SIRI-ET feed's XML (feeds/); libpq-dev: the trip store on PostgreSQL (matcher/db_pg.c), whose
+# server (postgresql) the test suite starts in a temporary directory
 pkgs=(build-essential cmake pkg-config libosmium2-dev libprotozero-dev zlib1g-dev libbz2-dev libexpat1-dev
       libmicrohttpd-dev libcurl4-openssl-dev liblemon-dev libglpk-dev libcsv-dev libzip-dev libxml2-dev libsqlite3-dev
-      libjansson-dev libcmocka-dev
+      libjansson-dev libcmocka-dev libpq-dev
       clang libclang-rt-14-dev llvm clang-format tilemaker)
 # --tests: what only the test suite needs too (scripts/test.sh): Chromium for the browser tests, curl for the
-# install test
-[ "${1:-}" = "--tests" ] && pkgs+=(chromium curl)
+# install test, PostgreSQL's server for the store's tests on that engine
+[ "${1:-}" = "--tests" ] && pkgs+=(chromium curl postgresql)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -54,6 +54,10 @@ const char *cv_strerror(int code)
         return "stale";
     case CV_EBUSY:
         return "busy";
+    case CV_ERETRY:
+        return "serialization conflict";
+    case CV_EUNAVAILABLE:
+        return "database unavailable";
     default:
         return "unknown error";
     }
