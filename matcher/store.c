@@ -3070,11 +3070,10 @@ static int erase_marked(cv_store *s, const char *key, const char *select_offers,
                         "INSERT INTO erase_bookings SELECT id FROM bookings WHERE (offer_id IN erase_offers OR "
                         "request_id IN erase_requests) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
                         key, &ignored, err);
-    /* the retention of proofs: those the register has (or refused) whose ride is older than the cut-off; one still
-       owed stays until it is sent */
+    /* the retention of proofs: those whose ride is older than the cut-off, sent or not (a register takes a
+       journey of the last days only, and an operator without one has had the retention to export them) */
     if (!rc && !by_owner)
-        rc = erase_step(s, "DELETE FROM proofs WHERE done IS NOT NULL AND start_time < ?2 AND ?1 IS NOT NULL", key,
-                        &c->other, err);
+        rc = erase_step(s, "DELETE FROM proofs WHERE start_time < ?2 AND ?1 IS NOT NULL", key, &c->other, err);
     /* nothing marked: nothing is written (not even the change log's sequence row, which an insert of no rows
        makes on a fresh database) */
     int64_t marked = 0;

@@ -1795,16 +1795,18 @@ static void test_purge_before(void **state)
     if (cv_store_add_booking(f->s, &b, &err))
         fail_msg("%s", err.text);
     assert_int_equal(cv_store_accept_booking(f->s, b.id, &err), 0);
-    /* its ride completed by both sides: a proof, still owed to the register */
+    /* its ride completed by both sides: a proof */
     cv_completion done;
     int64_t after = old.when.depart + 3600;
     assert_int_equal(cv_store_complete_booking(f->s, b.id, cut - 10, CV_SIDE_DRIVER, 1000, after, &done, &err), 0);
     assert_int_equal(cv_store_complete_booking(f->s, b.id, cut - 10, CV_SIDE_PASSENGER, 1000, after, &done, &err), 0);
     assert_true(done.proof_id > 0);
     cv_erase_counts c;
+    assert_int_equal(cv_store_purge_before(f->s, cut - 11, &c, &err), 0); /* a cut-off before its ride: kept */
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM proofs"), 1);
     assert_int_equal(cv_store_purge_before(f->s, cut, &c, &err), 0);
     assert_int_equal(raw_int(f->path, "SELECT count(*) FROM validations"), 0); /* they went with the booking */
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM proofs"), 1);      /* still owed: kept */
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM proofs"), 0);      /* and the proof, as old */
     assert_int_equal(c.offers, 2); /* the old single trip and the ended commute */
     assert_int_equal(c.requests, 1);
     assert_int_equal(c.bookings, 1);
@@ -1819,13 +1821,6 @@ static void test_purge_before(void **state)
     /* again: nothing more */
     assert_int_equal(cv_store_purge_before(f->s, cut, &c, &err), 0);
     assert_int_equal(c.offers + c.requests + c.bookings + c.other, 0);
-    /* once the register has it, the proof ages out with the trips of its date */
-    assert_int_equal(cv_store_proof_done(f->s, done.proof_id, 0, NULL, &err), 0);
-    assert_int_equal(cv_store_purge_before(f->s, cut - 11, &c, &err), 0); /* a cut-off before its ride */
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM proofs"), 1);
-    assert_int_equal(cv_store_purge_before(f->s, cut, &c, &err), 0);
-    assert_int_equal(c.other, 1);
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM proofs"), 0);
 }
 
 /* A ride is completed by its two sides; the second writes the proof, once, from the booking's facts; what cannot
