@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "matcher/db.h"
+#include "matcher/store.h"
+#include "matcher/store_int.h"
 #include "pg_temp.h"
 
 #define DB_FILE COVOIT_TMP "/test_db.sqlite"
@@ -301,6 +303,92 @@ static void test_notifications(void **state)
     cv_db_close(writer);
 }
 
+/* The column names of every table of db, "table.column" sorted, one per line. */
+static char *columns_of(cv_db *db)
+{
+    cv_error err = {0};
+    cv_db_stmt *st;
+    const char *sql = cv_db_engine_of(db) == CV_DB_POSTGRES
+                          ? "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE "
+                            "table_schema = 'public' ORDER BY 1"
+                          : "SELECT m.name || '.' || p.name FROM sqlite_master m, pragma_table_info(m.name) p WHERE "
+                            "m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1";
+    if (cv_db_prepare(db, sql, &st, &err))
+        fail_msg("%s", err.text);
+    size_t cap = 1 << 16, len = 0;
+    char *out = calloc(1, cap);
+    while (cv_db_step(st, &err) == CV_DB_ROW)
+        len += (size_t)snprintf(out + len, cap - len, "%s\n", cv_db_column_text(st, 0));
+    cv_db_finalize(st);
+    return out;
+}
+
+/* PostgreSQL's schema has the tables and columns SQLite's has at the same version (a store made by covoit), and
+   its trigger owes a partner the event of its booking's new status, as SQLite's does. */
+static void test_pg_schema(void **state)
+{
+    (void)state;
+    cv_db *db = open_db();
+    if (cv_db_engine_of(db) != CV_DB_POSTGRES) {
+        cv_db_close(db);
+        return;
+    }
+    cv_error err = {0};
+    exec_ok(db, "DROP TABLE IF EXISTS t, c");
+    if (cv_db_exec(db, cv_pg_schema, &err))
+        fail_msg("the schema: %s", err.text);
+    char lite_path[300];
+    snprintf(lite_path, sizeof lite_path, "%s/test_db_store.sqlite", COVOIT_TMP);
+    unlink(lite_path);
+    cv_store *s = NULL;
+    if (cv_store_open(lite_path, &s, &err))
+        fail_msg("%s", err.text);
+    cv_store_close(s);
+    cv_db *lite = NULL;
+    assert_int_equal(cv_db_open(lite_path, &lite, &err), 0);
+    char *a = columns_of(lite), *b = columns_of(db);
+    if (strcmp(a, b))
+        fail_msg("the schemas differ:\nSQLite:\n%s\nPostgreSQL:\n%s", a, b);
+    assert_true(strlen(a) > 1000);
+    free(a);
+    free(b);
+    cv_db_close(lite);
+    /* a partner's booking: our driver's answer owes it an event, with a UUID of its own; the same status again
+       owes nothing */
+    exec_ok(db,
+            "INSERT INTO owners VALUES ('d', 0), ('p', 0);"
+            "INSERT INTO offers (owner, from_lon, from_lat, to_lon, to_lat, sched_kind, depart, weekdays, "
+            "time_of_day, first_day, last_day, margin_s, seats, max_detour_s, max_detour_m, price_per_km, status, "
+            "created, direct_duration_ds, direct_distance_dm) VALUES ('d', 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, "
+            "0.1, 0, 0, 0, 0);"
+            "INSERT INTO requests (owner, from_lon, from_lat, to_lon, to_lat, sched_kind, depart, weekdays, "
+            "time_of_day, first_day, last_day, margin_s, seats, status, created) VALUES ('p', 0, 0, 1, 1, 0, 0, 0, "
+            "0, 0, 0, 0, 1, 0, 0);"
+            "INSERT INTO bookings (offer_id, request_id, seats, status, first_day, last_day, weekdays, pickup_lon, "
+            "pickup_lat, dropoff_lon, dropoff_lat, pickup_key, dropoff_key, pickup_time, dropoff_time, amount, "
+            "created, updated) VALUES (1, 1, 1, 0, 0, 0, 1, 0, 0, 1, 1, 1, 2, 0, 0, 0.5, 0, 0);"
+            "INSERT INTO partner_bookings VALUES ('u-1', 'coop-b', 1, 'j', 'x', 'X', 'op', 0, NULL, 0, 0);"
+            "UPDATE bookings SET status = 1 WHERE id = 1; UPDATE bookings SET status = 1 WHERE id = 1;");
+    cv_db_stmt *st;
+    assert_int_equal(cv_db_prepare(db, "SELECT partner, uuid, status, length(event) FROM outbox", &st, &err), 0);
+    assert_int_equal(cv_db_step(st, &err), CV_DB_ROW);
+    assert_string_equal(cv_db_column_text(st, 0), "coop-b");
+    assert_string_equal(cv_db_column_text(st, 1), "u-1");
+    assert_int_equal(cv_db_column_int64(st, 2), 1);
+    assert_int_equal(cv_db_column_int64(st, 3), 36);
+    assert_int_equal(cv_db_step(st, &err), CV_DB_DONE);
+    cv_db_finalize(st);
+    /* one live booking per request and offer, held by the database itself */
+    assert_int_equal(cv_db_exec(db,
+                                "INSERT INTO bookings (offer_id, request_id, seats, status, first_day, last_day, "
+                                "weekdays, pickup_lon, pickup_lat, dropoff_lon, dropoff_lat, pickup_key, dropoff_key, "
+                                "pickup_time, dropoff_time, amount, created, updated) VALUES (1, 1, 1, 0, 0, 0, 1, 0, "
+                                "0, 1, 1, 1, 2, 0, 0, 0.5, 0, 0)",
+                                &err),
+                     CV_ECONFLICT);
+    cv_db_close(db);
+}
+
 static void test_open_errors(void **state)
 {
     (void)state;
@@ -322,9 +410,13 @@ static void test_open_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_round_trip, fresh),    cmocka_unit_test_setup(test_sql_both_speak, fresh),
-        cmocka_unit_test_setup(test_transactions, fresh),  cmocka_unit_test_setup(test_serialization_conflict, fresh),
-        cmocka_unit_test_setup(test_notifications, fresh), cmocka_unit_test(test_open_errors),
+        cmocka_unit_test_setup(test_round_trip, fresh),
+        cmocka_unit_test_setup(test_sql_both_speak, fresh),
+        cmocka_unit_test_setup(test_transactions, fresh),
+        cmocka_unit_test_setup(test_serialization_conflict, fresh),
+        cmocka_unit_test_setup(test_notifications, fresh),
+        cmocka_unit_test(test_pg_schema),
+        cmocka_unit_test(test_open_errors),
     };
     int failed = cmocka_run_group_tests_name("sqlite", tests, setup_sqlite, NULL);
     if (!tst_pg_installed()) {
