@@ -3325,20 +3325,17 @@ static int read_sides(cv_store *s, const cv_booking *b, ride_sides *out, cv_erro
                      "cannot read the booking's trips", err, "ii", b->offer_id, b->request_id);
 }
 
-/* Writes the proof of booking b's ride on day (inside the caller's transaction). */
-static int proof_write(cv_store *s, const cv_booking *b, cv_day day, int64_t distance_m, int64_t now, cv_error *err)
+/* Writes the proof of booking b's ride on day, whose sides are rs and times start and end (inside the caller's
+   transaction). */
+static int proof_write(cv_store *s, const cv_booking *b, const ride_sides *rs, cv_day day, int64_t start, int64_t end,
+                       int64_t distance_m, int64_t now, cv_error *err)
 {
-    ride_sides rs;
-    int rc = read_sides(s, b, &rs, err);
     char driver[CV_PSEUDONYM_MAX], passenger[CV_PSEUDONYM_MAX];
+    int rc = cv_store_pseudonym(s, rs->driver, driver, err);
     if (!rc)
-        rc = cv_store_pseudonym(s, rs.driver, driver, err);
-    if (!rc)
-        rc = cv_store_pseudonym(s, rs.passenger, passenger, err);
+        rc = cv_store_pseudonym(s, rs->passenger, passenger, err);
     if (rc)
         return rc;
-    int64_t start, end;
-    ride_times(b, rs.punctual, day, &start, &end);
     char date[16], journey[48], trip[48];
     cv_format_date(day, date);
     snprintf(journey, sizeof journey, "booking-%lld-%s", (long long)b->id, date);
@@ -3413,7 +3410,7 @@ int cv_store_complete_booking(cv_store *s, int64_t booking_id, cv_day day, cv_si
     if (!rc)
         rc = completion_read(s, booking_id, day, &c, err);
     if (!rc && c.driver && c.passenger && !c.proof_id) {
-        rc = proof_write(s, &b, day, distance_m, now, err);
+        rc = proof_write(s, &b, &rs, day, start, end, distance_m, now, err);
         if (!rc)
             c.proof_id = sqlite3_last_insert_rowid(s->db);
     }

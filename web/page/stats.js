@@ -47,7 +47,8 @@
     body.textContent = '';
     doc.rows.forEach(function (r) {
       var tr = document.createElement('tr');
-      [r.week, num(r.cell[0], 4) + ', ' + num(r.cell[1], 4), num(r.offered), num(r.requested), num(r.matched),
+      /* a cell's coordinates as they are (a decimal comma would run into the comma between them) */
+      [r.week, r.cell[0].toFixed(4) + ', ' + r.cell[1].toFixed(4), num(r.offered), num(r.requested), num(r.matched),
         num(r.shared_km), num(r.vehicle_km_avoided), num(r.co2_kg_avoided)].forEach(function (v) {
         var td = document.createElement('td');
         td.textContent = String(v);
