@@ -94,6 +94,11 @@ int cv_db_column_is_null(cv_db_stmt *st, int i)
     return st->db->ops->column_is_null(st, i);
 }
 
+int cv_db_column_count(cv_db_stmt *st)
+{
+    return st->db->ops->column_count(st);
+}
+
 void cv_db_reset(cv_db_stmt *st)
 {
     st->db->ops->reset(st);

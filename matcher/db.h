@@ -61,6 +61,7 @@ double cv_db_column_double(cv_db_stmt *st, int i);
 const char *cv_db_column_text(cv_db_stmt *st, int i); /* NULL for NULL */
 const void *cv_db_column_blob(cv_db_stmt *st, int i, size_t *n);
 int cv_db_column_is_null(cv_db_stmt *st, int i);
+int cv_db_column_count(cv_db_stmt *st); /* of the current row */
 
 /* Ends the current execution and clears the bindings, for the statement to run again. */
 void cv_db_reset(cv_db_stmt *st);

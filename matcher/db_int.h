@@ -21,6 +21,7 @@ typedef struct cv_db_ops {
     const char *(*column_text)(cv_db_stmt *st, int i);
     const void *(*column_blob)(cv_db_stmt *st, int i, size_t *n);
     int (*column_is_null)(cv_db_stmt *st, int i);
+    int (*column_count)(cv_db_stmt *st);
     void (*reset)(cv_db_stmt *st);
     void (*finalize)(cv_db_stmt *st);
     int64_t (*changes)(cv_db *db);

@@ -25,7 +25,12 @@ typedef struct pg_db {
     cv_db base;
     PGconn *conn;
     int64_t changes;
+    int broken;         /* the server went away or is a standby now: connect again before the next statement */
+    char listening[64]; /* the channel LISTENed to, listened to again on a new connection ("" none) */
 } pg_db;
+
+/* What every connection sets first: quiet notices (a table that exists already) and UTF-8. */
+#define SESSION_SQL "SET client_min_messages = warning; SET client_encoding = 'UTF8'"
 
 typedef struct pg_param {
     unsigned type; /* 0: NULL */
@@ -81,16 +86,51 @@ static void pg_close(cv_db *d)
     free(g);
 }
 
-static int pg_exec(cv_db *d, const char *sql, cv_error *err)
+static int pg_in_tx(cv_db *d);
+
+/* Runs sql as it is, on the connection as it is. */
+static int exec_raw(pg_db *g, const char *sql, cv_error *err)
 {
-    pg_db *g = (pg_db *)d;
     PGresult *res = PQexec(g->conn, sql);
     ExecStatusType st = PQresultStatus(res);
     int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : pg_fail(g->conn, res, err, "the statement failed");
     if (!rc)
         g->changes = strtoll(PQcmdTuples(res), NULL, 10);
+    if (rc == CV_EUNAVAILABLE)
+        g->broken = 1;
     PQclear(res);
     return rc;
+}
+
+/* Outside a transaction, a connection that was lost (or that reached a server no longer the primary) is made
+   again from its URI, which with several hosts and target_session_attrs=read-write finds the new primary; its
+   session settings and its LISTEN are set again. CV_EUNAVAILABLE while no server answers. */
+static int pg_ready(pg_db *g, cv_error *err)
+{
+    if (!g->broken && PQstatus(g->conn) == CONNECTION_OK)
+        return 0;
+    if (pg_in_tx(&g->base)) /* a transaction under way fails whole: its caller runs it again */
+        return cv_fail(err, CV_EUNAVAILABLE, "lost the database connection");
+    PQreset(g->conn);
+    if (PQstatus(g->conn) != CONNECTION_OK) {
+        const char *msg = PQerrorMessage(g->conn);
+        return cv_fail(err, CV_EUNAVAILABLE, "cannot connect to PostgreSQL again: %.*s", (int)strcspn(msg, "\n"), msg);
+    }
+    g->broken = 0;
+    int rc = exec_raw(g, SESSION_SQL, err);
+    if (!rc && g->listening[0]) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "LISTEN %s", g->listening);
+        rc = exec_raw(g, sql, err);
+    }
+    return rc;
+}
+
+static int pg_exec(cv_db *d, const char *sql, cv_error *err)
+{
+    pg_db *g = (pg_db *)d;
+    int rc = pg_ready(g, err);
+    return rc ? rc : exec_raw(g, sql, err);
 }
 
 /* sql with ?N as $N (outside quoted strings and identifiers), and the highest N; -1 on a bare ? or N over
@@ -210,13 +250,14 @@ static void pg_bind_null(cv_db_stmt *st, int i)
     param(st, i);
 }
 
-static int pg_in_tx(cv_db *d);
-
 static int pg_step(cv_db_stmt *st, cv_error *err)
 {
     pg_stmt *s = (pg_stmt *)st;
     pg_db *g = (pg_db *)st->db;
     if (s->row < 0) { /* the first step runs it */
+        int ready = pg_ready(g, err);
+        if (ready)
+            return ready;
         unsigned types[MAX_PARAMS];
         const char *values[MAX_PARAMS];
         int lengths[MAX_PARAMS], formats[MAX_PARAMS];
@@ -241,6 +282,8 @@ static int pg_step(cv_db_stmt *st, cv_error *err)
         }
         if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
             int rc = pg_fail(g->conn, s->res, err, "the statement failed");
+            if (rc == CV_EUNAVAILABLE)
+                g->broken = 1;
             PQclear(s->res);
             s->res = NULL;
             return rc;
@@ -304,6 +347,12 @@ static const void *pg_col_blob(cv_db_stmt *st, int i, size_t *n)
 static int pg_is_null(cv_db_stmt *st, int i)
 {
     return value(st, i) == NULL;
+}
+
+static int pg_count(cv_db_stmt *st)
+{
+    pg_stmt *s = (pg_stmt *)st;
+    return s->res ? PQnfields(s->res) : 0;
 }
 
 static void pg_reset(cv_db_stmt *st)
@@ -377,7 +426,11 @@ static int pg_channel(cv_db *d, const char *verb, const char *channel, cv_error 
 
 static int pg_listen(cv_db *d, const char *channel, cv_error *err)
 {
-    return pg_channel(d, "LISTEN", channel, err);
+    pg_db *g = (pg_db *)d;
+    int rc = pg_channel(d, "LISTEN", channel, err);
+    if (!rc)
+        snprintf(g->listening, sizeof g->listening, "%s", channel);
+    return rc;
 }
 
 static int pg_notify(cv_db *d, const char *channel, cv_error *err)
@@ -397,11 +450,22 @@ static int drained(PGconn *conn)
     return got;
 }
 
+/* The connection failed under a wait: made again by the next call. */
+static int lost(pg_db *g, cv_error *err)
+{
+    const char *msg = PQerrorMessage(g->conn);
+    g->broken = 1;
+    return cv_fail(err, CV_EUNAVAILABLE, "lost the database connection: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
 static int pg_wait(cv_db *d, int timeout_ms, cv_error *err)
 {
     pg_db *g = (pg_db *)d;
+    int ready = pg_ready(g, err);
+    if (ready)
+        return ready;
     if (!PQconsumeInput(g->conn))
-        return pg_fail(g->conn, NULL, err, "lost the database connection");
+        return lost(g, err);
     if (drained(g->conn))
         return 1;
     struct pollfd pfd = {PQsocket(g->conn), POLLIN, 0};
@@ -411,7 +475,7 @@ static int pg_wait(cv_db *d, int timeout_ms, cv_error *err)
     if (r < 0 && errno != EINTR)
         return cv_fail(err, CV_EIO, "cannot wait for notifications: %s", strerror(errno));
     if (r > 0 && !PQconsumeInput(g->conn))
-        return pg_fail(g->conn, NULL, err, "lost the database connection");
+        return lost(g, err);
     return drained(g->conn);
 }
 
@@ -421,10 +485,10 @@ static void *pg_handle(cv_db *d)
 }
 
 static const cv_db_ops pg_ops = {
-    pg_close,     pg_exec,     pg_prepare,   pg_bind_int64, pg_bind_double, pg_bind_text, pg_bind_blob,
-    pg_bind_null, pg_step,     pg_col_int64, pg_col_double, pg_col_text,    pg_col_blob,  pg_is_null,
-    pg_reset,     pg_finalize, pg_changes,   pg_begin,      pg_commit,      pg_rollback,  pg_in_tx,
-    pg_listen,    pg_notify,   pg_wait,      pg_handle,
+    pg_close,     pg_exec,   pg_prepare,   pg_bind_int64, pg_bind_double, pg_bind_text, pg_bind_blob,
+    pg_bind_null, pg_step,   pg_col_int64, pg_col_double, pg_col_text,    pg_col_blob,  pg_is_null,
+    pg_count,     pg_reset,  pg_finalize,  pg_changes,    pg_begin,       pg_commit,    pg_rollback,
+    pg_in_tx,     pg_listen, pg_notify,    pg_wait,       pg_handle,
 };
 
 int cv_db_open_postgres(const char *uri, cv_db **out, cv_error *err)
@@ -444,8 +508,7 @@ int cv_db_open_postgres(const char *uri, cv_db **out, cv_error *err)
     }
     g->base.ops = &pg_ops;
     g->base.engine = CV_DB_POSTGRES;
-    /* quiet notices (a table that exists already), UTF-8, and times compared as SQLite does: integers */
-    int rc = pg_exec(&g->base, "SET client_min_messages = warning; SET client_encoding = 'UTF8'", err);
+    int rc = exec_raw(g, SESSION_SQL, err);
     if (rc) {
         pg_close(&g->base);
         return rc;

@@ -118,6 +118,10 @@ static int lite_is_null(cv_db_stmt *s, int i)
 {
     return sqlite3_column_type(st_of(s), i) == SQLITE_NULL;
 }
+static int lite_count(cv_db_stmt *s)
+{
+    return sqlite3_column_count(st_of(s));
+}
 static void lite_reset(cv_db_stmt *s)
 {
     sqlite3_reset(st_of(s));
@@ -175,10 +179,10 @@ static void *lite_handle(cv_db *d)
 }
 
 static const cv_db_ops lite_ops = {
-    lite_close,     lite_exec,     lite_prepare, lite_bind_int64, lite_bind_double, lite_bind_text, lite_bind_blob,
-    lite_bind_null, lite_step,     lite_int64,   lite_double,     lite_text,        lite_blob,      lite_is_null,
-    lite_reset,     lite_finalize, lite_changes, lite_begin,      lite_commit,      lite_rollback,  lite_in_tx,
-    lite_listen,    lite_notify,   lite_wait,    lite_handle,
+    lite_close,     lite_exec,   lite_prepare,  lite_bind_int64, lite_bind_double, lite_bind_text, lite_bind_blob,
+    lite_bind_null, lite_step,   lite_int64,    lite_double,     lite_text,        lite_blob,      lite_is_null,
+    lite_count,     lite_reset,  lite_finalize, lite_changes,    lite_begin,       lite_commit,    lite_rollback,
+    lite_in_tx,     lite_listen, lite_notify,   lite_wait,       lite_handle,
 };
 
 int cv_db_open_sqlite(const char *path, cv_db **out, cv_error *err)

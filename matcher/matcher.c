@@ -884,21 +884,32 @@ int64_t cv_matcher_seq(cv_matcher *m)
 /* How often the follower purges the trips past the retention (at start, then hourly). */
 #define RETENTION_EVERY_S 3600
 
-/* The follower: syncs every follow_ms, and prunes the log once a minute. */
+/* The follower: syncs when the log announces a change (PostgreSQL) or every follow_ms, and prunes the log once a
+   minute. */
 static void *follow_main(void *arg)
 {
     cv_matcher *m = arg;
     cv_error err;
     cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
     int64_t pruned = 0, purged = 0;
+    /* on PostgreSQL the log's notifications wake it at once (another server's write is searched within a few
+       milliseconds); on SQLite, and while the database cannot be reached, it polls every follow_ms */
+    int notified = w && cv_store_shared(cv_matcher_store(w)), waited = 0;
     pthread_mutex_lock(&m->follow_mu);
     while (!m->follow_stop) {
-        struct timespec t;
-        clock_gettime(CLOCK_REALTIME, &t);
-        int64_t ns = t.tv_nsec + (int64_t)m->opt.follow_ms * 1000000;
-        t.tv_sec += (time_t)(ns / 1000000000);
-        t.tv_nsec = (long)(ns % 1000000000);
-        pthread_cond_timedwait(&m->follow_cv, &m->follow_mu, &t);
+        if (notified && waited) {
+            pthread_mutex_unlock(&m->follow_mu);
+            waited = cv_store_wait_changes(cv_matcher_store(w), m->opt.follow_ms, &err) >= 0;
+            pthread_mutex_lock(&m->follow_mu);
+        } else {
+            struct timespec t;
+            clock_gettime(CLOCK_REALTIME, &t);
+            int64_t ns = t.tv_nsec + (int64_t)m->opt.follow_ms * 1000000;
+            t.tv_sec += (time_t)(ns / 1000000000);
+            t.tv_nsec = (long)(ns % 1000000000);
+            pthread_cond_timedwait(&m->follow_cv, &m->follow_mu, &t);
+            waited = 1;
+        }
         if (m->follow_stop || !w)
             continue;
         pthread_mutex_unlock(&m->follow_mu);

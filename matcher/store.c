@@ -1,7 +1,13 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* store.c — the SQLite trip store: schema and migrations, prepared statements, offers, requests, stops, bookings. */
+/* store.c — the trip store on either engine of db.h (SQLite or PostgreSQL): schema and migrations, prepared
+   statements, offers, requests, stops, bookings, keys, partners, messages, proofs. Its statements are written once,
+   in the SQL both engines speak; what differs is the schema's DDL (SQLite's migrations here, PostgreSQL's whole
+   schema in schema_pg.c), a random UUID in SQL, and what only SQLite has (its file header, WAL, secure_delete). */
+#define _POSIX_C_SOURCE 200809L
 #include "matcher/store.h"
+#include "matcher/db.h"
 #include "matcher/sqlite_int.h"
+#include "matcher/store_int.h"
 
 #include "util/cv_sha256.h"
 #include "matcher/timeutil.h"
@@ -30,10 +36,13 @@
    Coordinates are integers in 1e-7 degrees (cv_coord as is), times integer UTC seconds, days cv_day numbers.
    The stops table holds an offer's whole sequence: the driver's origin, vias and destination (booking_id NULL)
    and the pickups and drop-offs of accepted bookings, ordered by a REAL key (see store.h). */
-/* A random (version 4) UUID, in SQL. */
+/* A random (version 4) UUID, in SQLite's SQL (PostgreSQL has gen_random_uuid: UUID_SQL). */
 #define RANDOM_UUID                                                                                                    \
     "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || substr(hex(randomblob(2)), 2) || '-' || "        \
     "substr('89AB', 1 + (abs(random()) % 4), 1) || substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))"
+
+/* A statement holding a random UUID between before and after, in the SQL of the store's engine. */
+#define UUID_SQL(s, before, after) ((s)->pg ? before "gen_random_uuid()::text" after : before RANDOM_UUID after)
 
 static const char *const migrations[] = {
     /* 0 -> 1: the first schema */
@@ -326,10 +335,6 @@ _Static_assert(sizeof migrations / sizeof migrations[0] == CV_STORE_SCHEMA_VERSI
     "placed_version"
 
 enum {
-    ST_BEGIN_WRITE,
-    ST_BEGIN_READ,
-    ST_COMMIT,
-    ST_ROLLBACK,
     ST_OWNER_ADD,
     ST_OFFER_ADD,
     ST_OFFER_GET,
@@ -375,17 +380,12 @@ enum {
 };
 
 static const char *const statement_sql[ST_COUNT] = {
-    [ST_BEGIN_WRITE] = "BEGIN IMMEDIATE",
-    /* A deferred read transaction gives multi-statement reads one snapshot. */
-    [ST_BEGIN_READ] = "BEGIN",
-    [ST_COMMIT] = "COMMIT",
-    [ST_ROLLBACK] = "ROLLBACK",
-    [ST_OWNER_ADD] = "INSERT OR IGNORE INTO owners(ref, created) VALUES (?1, ?2)",
+    [ST_OWNER_ADD] = "INSERT INTO owners(ref, created) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
     [ST_OFFER_ADD] = "INSERT INTO offers(owner, from_lon, from_lat, to_lon, to_lat, sched_kind, depart, weekdays, "
                      "time_of_day, first_day, last_day, margin_s, seats, max_detour_s, max_detour_m, price_per_km, "
                      "status, created, direct_duration_ds, direct_distance_dm) "
                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, "
-                     "?20)",
+                     "?20) RETURNING id",
     [ST_OFFER_GET] = "SELECT " OFFER_COLS " FROM offers WHERE id = ?1",
     [ST_OFFER_LIST_OWNER] = "SELECT " OFFER_COLS " FROM offers WHERE owner = ?1 AND (?2 = 0 OR status = 0) "
                             "ORDER BY created DESC, id DESC",
@@ -400,14 +400,15 @@ static const char *const statement_sql[ST_COUNT] = {
        another boards, nobody boards before the origin or leaves after the destination); then insertion order. */
     [ST_STOPS_OF_OFFER] = "SELECT s.key, s.kind, s.lon, s.lat, s.booking_id, s.seats_delta, b.first_day, "
                           "b.last_day, b.weekdays FROM stops s LEFT JOIN bookings b ON b.id = s.booking_id "
-                          "WHERE s.offer_id = ?1 ORDER BY s.key, (s.seats_delta > 0) - (s.seats_delta < 0), s.id",
+                          "WHERE s.offer_id = ?1 ORDER BY s.key, "
+                          "CASE WHEN s.seats_delta > 0 THEN 1 WHEN s.seats_delta < 0 THEN -1 ELSE 0 END, s.id",
     [ST_STOPS_DEL_BOOKING] = "DELETE FROM stops WHERE booking_id = ?1",
     [ST_STOPS_DEL_OFFER_PASSENGERS] = "DELETE FROM stops WHERE offer_id = ?1 AND booking_id IS NOT NULL",
     [ST_STOPS_DEL_REQUEST_PASSENGERS] = "DELETE FROM stops WHERE booking_id IN "
                                         "(SELECT id FROM bookings WHERE request_id = ?1 AND status = 1)",
     [ST_REQUEST_ADD] = "INSERT INTO requests(owner, from_lon, from_lat, to_lon, to_lat, sched_kind, depart, "
                        "weekdays, time_of_day, first_day, last_day, margin_s, seats, status, created) "
-                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) RETURNING id",
     [ST_REQUEST_GET] = "SELECT " REQUEST_COLS " FROM requests WHERE id = ?1",
     [ST_REQUEST_LIST_OWNER] = "SELECT " REQUEST_COLS " FROM requests WHERE owner = ?1 AND (?2 = 0 OR status = 0) "
                               "ORDER BY created DESC, id DESC",
@@ -418,7 +419,8 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_BOOKING_ADD] = "INSERT INTO bookings(offer_id, request_id, seats, status, pickup_lon, pickup_lat, "
                        "dropoff_lon, dropoff_lat, pickup_key, dropoff_key, pickup_time, dropoff_time, amount, "
                        "created, updated, first_day, last_day, weekdays, placed_version) "
-                       "VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17)",
+                       "VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14, ?15, ?16, ?17) "
+                       "RETURNING id",
     [ST_BOOKING_GET] = "SELECT " BOOKING_COLS " FROM bookings WHERE id = ?1",
     [ST_BOOKING_LIST] = "SELECT " BOOKING_COLS " FROM bookings WHERE offer_id = ?1 AND (?2 < 0 OR status = ?2) "
                         "ORDER BY id",
@@ -443,8 +445,9 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_CHANGE_REQUESTS_OF_OFFER] = "INSERT INTO changes(kind, ref, at) SELECT DISTINCT 1, request_id, ?2 FROM "
                                     "bookings WHERE offer_id = ?1 AND status = 1",
     [ST_CHANGES_AFTER] = "SELECT seq, kind, ref FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-    [ST_CHANGES_RANGE] = "SELECT coalesce(min(seq), 0), coalesce((SELECT seq FROM sqlite_sequence WHERE name = "
-                         "'changes'), 0) FROM changes",
+    /* the last number given is the highest one kept: a prune keeps it (ST_CHANGES_PRUNE), and nothing else
+       deletes from the log */
+    [ST_CHANGES_RANGE] = "SELECT coalesce(min(seq), 0), coalesce(max(seq), 0) FROM changes",
     [ST_CHANGES_PRUNE] = "DELETE FROM changes WHERE at < ?1 AND seq < (SELECT max(seq) FROM changes)",
     [ST_OFFER_VERSION] = "SELECT plan_version FROM offers WHERE id = ?1",
     [ST_OFFER_BUMP] = "UPDATE offers SET plan_version = plan_version + 1 WHERE id = ?1",
@@ -464,21 +467,41 @@ static const char *const statement_sql[ST_COUNT] = {
 };
 
 struct cv_store {
-    sqlite3 *db;
-    sqlite3_stmt *st[ST_COUNT]; /* prepared once at open, reset after every use */
-    int64_t clock;              /* the caller's "now" for timestamps (cv_store_set_clock), 0: the real clock */
-    int writing;                /* inside a write transaction: holds write_mu */
-    cv_durability durability;   /* which commits wait for the disk (cv_store_set_durability) */
+    cv_db *db;                /* SQLite or PostgreSQL (db.h) */
+    int pg;                   /* the engine is PostgreSQL */
+    cv_db_stmt *st[ST_COUNT]; /* prepared once at open, reset after every use */
+    int64_t clock;            /* the caller's "now" for timestamps (cv_store_set_clock), 0: the real clock */
+    int writing;              /* inside a write transaction: holds write_mu */
+    int listening;            /* PostgreSQL: this connection listens to the change feed's channel */
+    cv_durability durability; /* which commits wait for the disk (cv_store_set_durability) */
 };
+
+/* The channel a write that logs a change announces itself on (PostgreSQL's NOTIFY, at commit). */
+#define CHANGES_CHANNEL "covoit_changes"
 
 /* ---- helpers ---- */
 
-/* Maps an SQLite result code to a CV_E* code and fills err with what failed and SQLite's message. Call it before
-   anything else touches the connection: a reset or rollback replaces sqlite3_errmsg. */
-static int db_fail(sqlite3 *db, cv_error *err, int rc, const char *what)
+/* Says what failed in err, keeping the engine's own words after it: db.h's calls fill err with a generic "the
+   statement failed: ..." that this replaces with `what`. Returns rc. */
+static int db_fail(cv_error *err, int rc, const char *what)
 {
-    int code = cv_sqlite_code(rc);
-    return cv_fail(err, code, "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    if (!err)
+        return rc;
+    char why[sizeof err->text];
+    const char *t = err->text;
+    static const char *const generic[] = {
+        "the statement failed: ", "cannot prepare the statement: ", "cannot run the statement: "};
+    for (size_t i = 0; i < sizeof generic / sizeof *generic; i++)
+        if (!strncmp(t, generic[i], strlen(generic[i])))
+            t += strlen(generic[i]);
+    snprintf(why, sizeof why, "%s", t);
+    return cv_fail(err, rc, "%s: %s", what, why);
+}
+
+/* SQLite's own failure (the migrations and the file checks run on its handle directly). */
+static int lite_fail(sqlite3 *db, cv_error *err, int rc, const char *what)
+{
+    return cv_fail(err, cv_sqlite_code(rc), "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
 /* What a list hands over once its read transaction has ended: the rows (their count in *n) when rc is 0, else
@@ -495,37 +518,73 @@ static void *rows_kept(int rc, void *rows, size_t nrows, size_t *n)
 
 /* Leaves a statement ready for its next use: no open read cursor (which would pin an old WAL snapshot), no
    bindings pointing into the caller's buffers. */
-static void finish(sqlite3_stmt *st)
+static void finish(cv_db_stmt *st)
 {
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    cv_db_reset(st);
 }
 
 /* Runs a statement that returns no row. */
 static int run(cv_store *s, int which, cv_error *err, const char *what)
 {
-    sqlite3_stmt *st = s->st[which];
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-        rc = db_fail(s->db, err, rc, what);
-        finish(st);
-        return rc;
-    }
+    cv_db_stmt *st = s->st[which];
+    int rc = cv_db_step(st, err);
     finish(st);
-    return 0;
+    return rc < 0 ? db_fail(err, rc, what) : 0;
+}
+
+/* Runs sql (no parameters), whose first row's first column is an integer, into *v (0 when it has no row). */
+static int store_int64(cv_store *s, const char *sql, int64_t *v, cv_error *err, const char *what)
+{
+    cv_db_stmt *st = NULL;
+    *v = 0;
+    int rc = cv_db_prepare(s->db, sql, &st, err);
+    if (!rc && (rc = cv_db_step(st, err)) == CV_DB_ROW)
+        *v = cv_db_column_int64(st, 0);
+    cv_db_finalize(st);
+    return rc < 0 ? db_fail(err, rc, what) : 0;
+}
+
+/* Runs an INSERT ... RETURNING id: the new row's id into *id. */
+static int run_insert(cv_store *s, int which, int64_t *id, cv_error *err, const char *what)
+{
+    cv_db_stmt *st = s->st[which];
+    int rc = cv_db_step(st, err);
+    if (rc == CV_DB_ROW)
+        *id = cv_db_column_int64(st, 0);
+    finish(st);
+    if (rc < 0)
+        return db_fail(err, rc, what);
+    return rc == CV_DB_ROW ? 0 : cv_fail(err, CV_EINTERNAL, "%s: no id returned", what);
+}
+
+/* Runs sql (no parameters, no rows read) on the store's connection. */
+static int store_exec(cv_store *s, const char *sql, cv_error *err, const char *what)
+{
+    int rc = cv_db_exec(s->db, sql, err);
+    return rc ? db_fail(err, rc, what) : 0;
 }
 
 /* The writers of this process queue here rather than at SQLite's lock, which a busy writer finds taken and polls
    for, sleeping: under steady writes from several threads, with a disk sync per commit, some would poll past the
-   busy timeout and fail while others got in. Writers of other processes still meet at SQLite's lock. */
+   busy timeout and fail while others got in. Writers of other processes still meet at SQLite's lock, or on
+   PostgreSQL at the store's advisory lock (tx_begin). */
 static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* The advisory lock every write transaction of the store takes first on PostgreSQL ("covt"): the store's writers
+   follow one another, on every server, as SQLite's BEGIN IMMEDIATE makes them do on one machine. The change log
+   needs it: its sequence numbers are drawn in the order the writers come, and only if they commit in that same
+   order can a follower that has read up to number n never see a smaller one appear later. */
+#define WRITE_LOCK_SQL "SELECT pg_advisory_xact_lock(1668249204)"
 
 static int tx_begin(cv_store *s, int write, cv_error *err)
 {
     if (write)
         pthread_mutex_lock(&write_mu);
-    int rc = run(s, write ? ST_BEGIN_WRITE : ST_BEGIN_READ, err,
-                 write ? "cannot start a write transaction" : "cannot start a read transaction");
+    int rc = cv_db_begin(s->db, write, err);
+    if (rc)
+        rc = db_fail(err, rc, write ? "cannot start a write transaction" : "cannot start a read transaction");
+    if (!rc && write && s->pg && (rc = store_exec(s, WRITE_LOCK_SQL, err, "cannot take the store's write lock")))
+        cv_db_rollback(s->db);
     if (write && rc)
         pthread_mutex_unlock(&write_mu);
     if (!rc) /* a BEGIN refused inside a transaction leaves the outer one's lock to its own tx_end */
@@ -536,18 +595,36 @@ static int tx_begin(cv_store *s, int write, cv_error *err)
 /* Commits when rc is 0, rolls back otherwise (a refused call writes nothing); returns the final code. */
 static int tx_end(cv_store *s, int rc, cv_error *err)
 {
-    if (rc == 0)
-        rc = run(s, ST_COMMIT, err, "cannot commit");
-    if (rc && !sqlite3_get_autocommit(s->db)) {
-        /* err already says what went wrong; a failed rollback adds nothing the caller can act on. */
-        sqlite3_step(s->st[ST_ROLLBACK]);
-        sqlite3_reset(s->st[ST_ROLLBACK]);
-    }
+    if (rc == 0 && (rc = cv_db_commit(s->db, err)))
+        rc = db_fail(err, rc, "cannot commit");
+    if (rc && cv_db_in_transaction(s->db))
+        cv_db_rollback(s->db); /* err already says what went wrong */
     if (s->writing) {
         s->writing = 0;
         pthread_mutex_unlock(&write_mu);
     }
     return rc;
+}
+
+/* Runs a write transaction again while PostgreSQL reports it lost a serialization conflict or a deadlock
+   (CV_ERETRY: it wrote nothing), up to 10 times, after a short random pause that grows; SQLite never reports it. */
+#define RETRYING(rc, call)                                                                                             \
+    do {                                                                                                               \
+        for (int attempt_ = 0;; attempt_++) {                                                                          \
+            (rc) = (call);                                                                                             \
+            if ((rc) != CV_ERETRY || attempt_ >= 9)                                                                    \
+                break;                                                                                                 \
+            retry_pause(attempt_);                                                                                     \
+        }                                                                                                              \
+    } while (0)
+
+static void retry_pause(int attempt)
+{
+    unsigned r = 0;
+    cv_random_bytes(&r, sizeof r);
+    long us = (long)(500u << (attempt < 6 ? attempt : 6));
+    struct timespec t = {0, (us + (long)(r % (unsigned)us)) * 1000L};
+    nanosleep(&t, NULL);
 }
 
 static int64_t now_or(int64_t t)
@@ -581,100 +658,101 @@ static int check_owner(const char *owner, const char *what, cv_error *err)
     return 0;
 }
 
-static void bind_schedule(sqlite3_stmt *st, int first, const cv_schedule *w)
+static void bind_schedule(cv_db_stmt *st, int first, const cv_schedule *w)
 {
-    sqlite3_bind_int(st, first, (int)w->kind);
-    sqlite3_bind_int64(st, first + 1, w->depart);
-    sqlite3_bind_int(st, first + 2, w->weekdays);
-    sqlite3_bind_int(st, first + 3, w->time_of_day);
-    sqlite3_bind_int(st, first + 4, w->first_day);
-    sqlite3_bind_int(st, first + 5, w->last_day);
-    sqlite3_bind_int(st, first + 6, w->margin_s);
+    cv_db_bind_int64(st, first, (int)w->kind);
+    cv_db_bind_int64(st, first + 1, w->depart);
+    cv_db_bind_int64(st, first + 2, w->weekdays);
+    cv_db_bind_int64(st, first + 3, w->time_of_day);
+    cv_db_bind_int64(st, first + 4, w->first_day);
+    cv_db_bind_int64(st, first + 5, w->last_day);
+    cv_db_bind_int64(st, first + 6, w->margin_s);
 }
 
-static void read_schedule(sqlite3_stmt *st, int first, cv_schedule *w)
+static void read_schedule(cv_db_stmt *st, int first, cv_schedule *w)
 {
-    w->kind = (cv_schedule_kind)sqlite3_column_int(st, first);
-    w->depart = sqlite3_column_int64(st, first + 1);
-    w->weekdays = (uint8_t)sqlite3_column_int(st, first + 2);
-    w->time_of_day = sqlite3_column_int(st, first + 3);
-    w->first_day = sqlite3_column_int(st, first + 4);
-    w->last_day = sqlite3_column_int(st, first + 5);
-    w->margin_s = sqlite3_column_int(st, first + 6);
+    w->kind = (cv_schedule_kind)(int)cv_db_column_int64(st, first);
+    w->depart = cv_db_column_int64(st, first + 1);
+    w->weekdays = (uint8_t)(int)cv_db_column_int64(st, first + 2);
+    w->time_of_day = (int)cv_db_column_int64(st, first + 3);
+    w->first_day = (int)cv_db_column_int64(st, first + 4);
+    w->last_day = (int)cv_db_column_int64(st, first + 5);
+    w->margin_s = (int)cv_db_column_int64(st, first + 6);
 }
 
-static void read_owner(sqlite3_stmt *st, int col, char *owner)
+static void read_owner(cv_db_stmt *st, int col, char *owner)
 {
-    const unsigned char *z = sqlite3_column_text(st, col);
-    snprintf(owner, CV_OWNER_MAX, "%s", z ? (const char *)z : "");
+    const char *z = cv_db_column_text(st, col);
+    snprintf(owner, CV_OWNER_MAX, "%s", z ? z : "");
 }
 
-static cv_coord read_coord(sqlite3_stmt *st, int col)
+static cv_coord read_coord(cv_db_stmt *st, int col)
 {
-    return (cv_coord){sqlite3_column_int(st, col), sqlite3_column_int(st, col + 1)};
+    return (cv_coord){(int)cv_db_column_int64(st, col), (int)cv_db_column_int64(st, col + 1)};
 }
 
 /* Reads a row into out (a cv_offer, a cv_booking, ... as the reader says). */
-typedef void (*row_reader)(sqlite3_stmt *st, void *out);
+typedef void (*row_reader)(cv_db_stmt *st, void *out);
 
 /* Columns 0 to 13 of OFFER_COLS and REQUEST_COLS, the ones they share. */
-static void read_trip_head(sqlite3_stmt *st, int64_t *id, char *owner, cv_coord *from, cv_coord *to, cv_schedule *w,
+static void read_trip_head(cv_db_stmt *st, int64_t *id, char *owner, cv_coord *from, cv_coord *to, cv_schedule *w,
                            int *seats)
 {
-    *id = sqlite3_column_int64(st, 0);
+    *id = cv_db_column_int64(st, 0);
     read_owner(st, 1, owner);
     *from = read_coord(st, 2);
     *to = read_coord(st, 4);
     read_schedule(st, 6, w);
-    *seats = sqlite3_column_int(st, 13);
+    *seats = (int)cv_db_column_int64(st, 13);
 }
 
 /* Row of OFFER_COLS into a cv_offer, vias not included. */
-static void read_offer_row(sqlite3_stmt *st, void *out)
+static void read_offer_row(cv_db_stmt *st, void *out)
 {
     cv_offer *o = out;
     memset(o, 0, sizeof *o);
     read_trip_head(st, &o->id, o->owner, &o->from, &o->to, &o->when, &o->seats);
-    o->max_detour_s = sqlite3_column_int(st, 14);
-    o->max_detour_m = sqlite3_column_int(st, 15);
-    o->price_per_km = sqlite3_column_double(st, 16);
-    o->status = (cv_trip_status)sqlite3_column_int(st, 17);
-    o->created = sqlite3_column_int64(st, 18);
-    o->direct_duration_ds = sqlite3_column_int64(st, 19);
-    o->direct_distance_dm = sqlite3_column_int64(st, 20);
+    o->max_detour_s = (int)cv_db_column_int64(st, 14);
+    o->max_detour_m = (int)cv_db_column_int64(st, 15);
+    o->price_per_km = cv_db_column_double(st, 16);
+    o->status = (cv_trip_status)(int)cv_db_column_int64(st, 17);
+    o->created = cv_db_column_int64(st, 18);
+    o->direct_duration_ds = cv_db_column_int64(st, 19);
+    o->direct_distance_dm = cv_db_column_int64(st, 20);
 }
 
 /* Row of REQUEST_COLS into a cv_request. */
-static void read_request_row(sqlite3_stmt *st, void *out)
+static void read_request_row(cv_db_stmt *st, void *out)
 {
     cv_request *r = out;
     memset(r, 0, sizeof *r);
     read_trip_head(st, &r->id, r->owner, &r->from, &r->to, &r->when, &r->seats);
-    r->status = (cv_trip_status)sqlite3_column_int(st, 14);
-    r->created = sqlite3_column_int64(st, 15);
+    r->status = (cv_trip_status)(int)cv_db_column_int64(st, 14);
+    r->created = cv_db_column_int64(st, 15);
 }
 
 /* Row of BOOKING_COLS into a cv_booking. */
-static void read_booking_row(sqlite3_stmt *st, void *out)
+static void read_booking_row(cv_db_stmt *st, void *out)
 {
     cv_booking *b = out;
     memset(b, 0, sizeof *b);
-    b->id = sqlite3_column_int64(st, 0);
-    b->offer_id = sqlite3_column_int64(st, 1);
-    b->request_id = sqlite3_column_int64(st, 2);
-    b->seats = sqlite3_column_int(st, 3);
-    b->status = (cv_booking_status)sqlite3_column_int(st, 4);
+    b->id = cv_db_column_int64(st, 0);
+    b->offer_id = cv_db_column_int64(st, 1);
+    b->request_id = cv_db_column_int64(st, 2);
+    b->seats = (int)cv_db_column_int64(st, 3);
+    b->status = (cv_booking_status)(int)cv_db_column_int64(st, 4);
     b->pickup = read_coord(st, 5);
     b->dropoff = read_coord(st, 7);
-    b->pickup_key = sqlite3_column_double(st, 9);
-    b->dropoff_key = sqlite3_column_double(st, 10);
-    b->pickup_time = sqlite3_column_int64(st, 11);
-    b->dropoff_time = sqlite3_column_int64(st, 12);
-    b->amount = sqlite3_column_double(st, 13);
-    b->created = sqlite3_column_int64(st, 14);
-    b->updated = sqlite3_column_int64(st, 15);
-    b->dates = (cv_dates){sqlite3_column_int(st, 16), sqlite3_column_int(st, 17), (uint8_t)sqlite3_column_int(st, 18)};
-    b->plan_version = sqlite3_column_int64(st, 19);
+    b->pickup_key = cv_db_column_double(st, 9);
+    b->dropoff_key = cv_db_column_double(st, 10);
+    b->pickup_time = cv_db_column_int64(st, 11);
+    b->dropoff_time = cv_db_column_int64(st, 12);
+    b->amount = cv_db_column_double(st, 13);
+    b->created = cv_db_column_int64(st, 14);
+    b->updated = cv_db_column_int64(st, 15);
+    b->dates = (cv_dates){(int)cv_db_column_int64(st, 16), (int)cv_db_column_int64(st, 17),
+                          (uint8_t)(int)cv_db_column_int64(st, 18)};
+    b->plan_version = cv_db_column_int64(st, 19);
 }
 
 /* Grows a malloc'ed array of elem-sized items to hold at least need; 0 or CV_ENOMEM. */
@@ -697,16 +775,16 @@ static int grow(void **a, size_t *cap, size_t need, size_t elem, cv_error *err)
    not found") when there is none, else the failure ("cannot read offer"). The caller reads it, then finishes it. */
 static int step_one(cv_store *s, int which, int64_t id, const char *name, cv_error *err)
 {
-    sqlite3_stmt *st = s->st[which];
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    cv_db_stmt *st = s->st[which];
+    cv_db_bind_int64(st, 1, id);
+    int rc = cv_db_step(st, err);
+    if (rc == CV_DB_ROW)
         return 0;
-    if (rc == SQLITE_DONE)
+    if (rc == CV_DB_DONE)
         return cv_fail(err, CV_ENOTFOUND, "%s %lld not found", name, (long long)id);
     char what[48];
     snprintf(what, sizeof what, "cannot read %s", name);
-    return db_fail(s->db, err, rc, what);
+    return db_fail(err, rc, what);
 }
 
 /* The one row of statement `which` for id (see step_one), read into out. */
@@ -723,21 +801,23 @@ static int read_one(cv_store *s, int which, int64_t id, const char *name, row_re
  *out and *n, or the failure (SQLite's says `what`) with *out NULL and *n 0. */
 /* Steps st to its end, reading each row into a growing array of elem-byte rows: *out (malloc'ed) and *n, or NULL
    and 0 on failure. */
-static int collect_rows(cv_store *s, sqlite3_stmt *st, size_t elem, row_reader read, void **out, size_t *n,
-                        const char *what, cv_error *err)
+static int collect_rows(cv_db_stmt *st, size_t elem, row_reader read, void **out, size_t *n, const char *what,
+                        cv_error *err)
 {
     void *a = NULL;
     size_t na = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((rc = grow(&a, &cap, na + 1, elem, err)))
+    int rc, full = 0;
+    while ((rc = cv_db_step(st, err)) == CV_DB_ROW) {
+        if ((full = grow(&a, &cap, na + 1, elem, err)) != 0) {
+            rc = full;
             break;
+        }
         read(st, (char *)a + na++ * elem);
     }
-    if (rc == SQLITE_DONE)
+    if (rc == CV_DB_DONE)
         rc = 0;
-    else if (rc > 0)
-        rc = db_fail(s->db, err, rc, what);
+    else if (!full)
+        rc = db_fail(err, rc, what);
     if (rc) {
         free(a);
         a = NULL;
@@ -751,20 +831,20 @@ static int collect_rows(cv_store *s, sqlite3_stmt *st, size_t elem, row_reader r
 static int read_rows(cv_store *s, int which, size_t elem, row_reader read, void **out, size_t *n, const char *what,
                      cv_error *err)
 {
-    int rc = collect_rows(s, s->st[which], elem, read, out, n, what, err);
+    int rc = collect_rows(s->st[which], elem, read, out, n, what, err);
     finish(s->st[which]);
     return rc;
 }
 
 /* ---- opening ---- */
 
-/* Runs one statement returning one integer (PRAGMA user_version and the like). */
+/* SQLite: runs one statement returning one integer (PRAGMA user_version and the like). */
 static int query_int(sqlite3 *db, const char *sql, int *value, cv_error *err, const char *what)
 {
     int64_t v = 0;
     int rc = cv_sqlite_int64(db, sql, &v);
     if (rc != SQLITE_OK)
-        return db_fail(db, err, rc, what);
+        return lite_fail(db, err, rc, what);
     *value = (int)v;
     return 0;
 }
@@ -773,8 +853,8 @@ static int exec(sqlite3 *db, const char *sql, cv_error *err, const char *what)
 {
     char *zmsg = NULL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, &zmsg);
-    sqlite3_free(zmsg); /* the same text is in sqlite3_errmsg(db), which db_fail reads */
-    return rc == SQLITE_OK ? 0 : db_fail(db, err, rc, what);
+    sqlite3_free(zmsg); /* the same text is in sqlite3_errmsg(db), which lite_fail reads */
+    return rc == SQLITE_OK ? 0 : lite_fail(db, err, rc, what);
 }
 
 /* Refuses a database of another application: one of ours carries our application_id once migrated; an
@@ -814,8 +894,8 @@ static int check_version(const char *path, int version, cv_error *err)
     return 0;
 }
 
-/* Brings the schema up to CV_STORE_SCHEMA_VERSION, one step per transaction. The version is read again inside
-   each transaction because another process may be migrating the same file at the same time. */
+/* Brings an SQLite file's schema up to CV_STORE_SCHEMA_VERSION, one step per transaction. The version is read
+   again inside each transaction because another process may be migrating the same file at the same time. */
 static int migrate(sqlite3 *db, const char *path, cv_error *err)
 {
     int version = 0;
@@ -855,61 +935,155 @@ static int migrate(sqlite3 *db, const char *path, cv_error *err)
     return 0;
 }
 
-/* The zone recorded in db ("" when none yet) into out. */
-static int read_zone(sqlite3 *db, char out[CV_ZONE_MAX], cv_error *err)
+/* SQLite: the file checked (ours, in WAL mode), its schema migrated, foreign keys on. */
+static int setup_sqlite(cv_store *s, const char *path, cv_error *err)
 {
+    sqlite3 *db = cv_db_handle(s->db);
     sqlite3_stmt *st = NULL;
-    out[0] = '\0';
-    int rc = sqlite3_prepare_v2(db, "SELECT value FROM settings WHERE key = 'tz'", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
+    int rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW) {
-            const unsigned char *z = sqlite3_column_text(st, 0);
-            snprintf(out, CV_ZONE_MAX, "%s", z ? (const char *)z : "");
+    if (rc == SQLITE_ROW) {
+        const char *mode = (const char *)sqlite3_column_text(st, 0);
+        /* An in-memory database answers "memory"; anything else means WAL is unavailable (e.g. read-only dir). */
+        if (!mode || (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0))
+            rc = cv_fail(err, CV_EIO, "cannot switch %s to WAL journal mode (it stays in %s)", path,
+                         mode ? mode : "an unknown mode");
+        else
             rc = SQLITE_OK;
-        } else if (rc == SQLITE_DONE) {
-            rc = SQLITE_OK;
-        }
+    } else if (rc != SQLITE_OK) {
+        rc = lite_fail(db, err, rc, "cannot set the journal mode");
     }
-    if (rc != SQLITE_OK)
-        rc = db_fail(db, err, rc, "cannot read the database's time zone");
     sqlite3_finalize(st);
-    return rc;
+    if (rc)
+        return rc;
+    /* FULL: the default durability (CV_DURABLE_BOOKINGS) syncs every commit but the light ones (store.h). */
+    /* Foreign keys are off while migrating (a step may rebuild a table others refer to; each step checks them
+       before it commits), on for everything else. */
+    if ((rc = exec(db, "PRAGMA foreign_keys = OFF; PRAGMA synchronous = FULL", err, "cannot configure the connection")))
+        return rc;
+    if ((rc = migrate(db, path, err)))
+        return rc;
+    return exec(db, "PRAGMA foreign_keys = ON", err, "cannot configure the connection");
+}
+
+/* The one text value of sql (a setting), "" when it has no row, into out. */
+static int read_setting(cv_db *db, const char *sql, char *out, size_t cap, cv_error *err, const char *what)
+{
+    cv_db_stmt *st = NULL;
+    out[0] = '\0';
+    int rc = cv_db_prepare(db, sql, &st, err);
+    if (!rc && (rc = cv_db_step(st, err)) == CV_DB_ROW) {
+        const char *v = cv_db_column_text(st, 0);
+        snprintf(out, cap, "%s", v ? v : "");
+    }
+    cv_db_finalize(st);
+    return rc < 0 ? db_fail(err, rc, what) : 0;
+}
+
+/* PostgreSQL: a database covoit has not used yet (no table at all) gets the whole schema (schema_pg.c), its
+   version and the pseudonyms' secret, in one transaction under the store's write lock, so that several servers
+   starting at once make it once; a database of another application, or of a newer covoit, is refused. */
+static int setup_postgres(cv_store *s, const char *target, cv_error *err)
+{
+    /* the URI without its password, to name the database in messages */
+    char name[160];
+    const char *at = strrchr(target, '@');
+    snprintf(name, sizeof name, "PostgreSQL database %s", at ? at + 1 : target + strcspn(target, ":") + 3);
+    int rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    char have[32], version[16];
+    rc = read_setting(s->db, "SELECT CAST(count(*) AS TEXT) FROM pg_tables WHERE schemaname = current_schema()", have,
+                      sizeof have, err, "cannot read the schema");
+    if (!rc && strcmp(have, "0") == 0) {
+        unsigned char raw[32];
+        char secret[65], sql[160];
+        if (cv_random_bytes(raw, sizeof raw))
+            rc = cv_fail(err, CV_EIO, "cannot read random bytes for the pseudonyms' secret");
+        for (int i = 0; i < 32; i++)
+            snprintf(secret + 2 * i, 3, "%02x", raw[i]);
+        if (!rc)
+            rc = store_exec(s, cv_pg_schema, err, "cannot make the schema");
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO settings(key, value) VALUES ('schema_version', '%d'), ('pseudonym_secret', '%s')",
+                 CV_STORE_SCHEMA_VERSION, secret);
+        if (!rc)
+            rc = store_exec(s, sql, err, "cannot make the schema");
+    } else if (!rc) {
+        rc = read_setting(s->db, "SELECT value FROM settings WHERE key = 'schema_version'", version, sizeof version,
+                          err, "cannot read the schema version");
+        if (rc || !version[0])
+            rc = cv_fail(err, CV_EFORMAT, "%s holds %s tables but no covoit schema version", name, have);
+        else
+            rc = check_version(name, atoi(version), err);
+    }
+    return tx_end(s, rc, err);
+}
+
+/* Opens target (a file or a postgresql:// URI) with its schema brought to CV_STORE_SCHEMA_VERSION: the store's
+   connection, without its statements. */
+static int store_connect(cv_store *s, const char *target, cv_error *err)
+{
+    int rc = cv_db_open(target, &s->db, err);
+    if (rc == CV_EFORMAT && !cv_db_is_postgres(target))
+        return cv_fail(err, CV_EFORMAT, "%s is not an SQLite database", target);
+    if (rc)
+        return rc == CV_EUNAVAILABLE ? rc : db_fail(err, rc, "cannot open the database");
+    s->pg = cv_db_engine_of(s->db) == CV_DB_POSTGRES;
+    return s->pg ? setup_postgres(s, target, err) : setup_sqlite(s, target, err);
+}
+
+/* The zone recorded in the database ("" when none yet) into out. */
+static int read_zone(cv_db *db, char out[CV_ZONE_MAX], cv_error *err)
+{
+    return read_setting(db, "SELECT value FROM settings WHERE key = 'tz'", out, CV_ZONE_MAX, err,
+                        "cannot read the database's time zone");
 }
 
 /* Local dates and times of day mean something only in a zone: a database records the zone of the first covoit
    that opens it, and refuses a covoit running in another one (its Mondays at 08:00 would be other instants). */
-static int check_zone(sqlite3 *db, const char *path, cv_error *err)
+static int check_zone(cv_store *s, const char *path, cv_error *err)
 {
     char zone[CV_ZONE_MAX];
-    int rc = read_zone(db, zone, err);
+    int rc = read_zone(s->db, zone, err);
     if (rc)
         return rc;
     if (!zone[0]) {
-        sqlite3_stmt *st = NULL;
-        rc = sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO settings(key, value) VALUES ('tz', ?1)", -1, &st, NULL);
-        if (rc == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, cv_tz_name(), -1, SQLITE_STATIC);
-            rc = sqlite3_step(st);
-            rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        cv_db_stmt *st = NULL;
+        rc =
+            cv_db_prepare(s->db, "INSERT INTO settings(key, value) VALUES ('tz', ?1) ON CONFLICT DO NOTHING", &st, err);
+        if (!rc) {
+            cv_db_bind_text(st, 1, cv_tz_name());
+            rc = cv_db_step(st, err);
         }
-        if (rc != SQLITE_OK)
-            rc = db_fail(db, err, rc, "cannot record the database's time zone");
-        sqlite3_finalize(st);
-        if (rc || (rc = read_zone(db, zone, err))) /* another process may have recorded its own first */
+        cv_db_finalize(st);
+        if (rc < 0)
+            return db_fail(err, rc, "cannot record the database's time zone");
+        if ((rc = read_zone(s->db, zone, err))) /* another process may have recorded its own first */
             return rc;
     }
     if (strcmp(zone, cv_tz_name()) != 0)
         return cv_fail(err, CV_EZONE,
                        "%s keeps its local times in zone %s, not %s: leave --tz out (or give --tz %s), or convert "
                        "the database with --convert-tz",
-                       path, zone, cv_tz_name(), zone);
+                       cv_db_is_postgres(path) ? "the database" : path, zone, cv_tz_name(), zone);
     return 0;
 }
 
 int cv_store_zone(const char *path, char out[CV_ZONE_MAX], cv_error *err)
 {
     out[0] = '\0';
+    if (cv_db_is_postgres(path)) {
+        cv_db *db = NULL;
+        if (cv_db_open(path, &db, NULL))
+            return 0; /* cannot connect: cv_store_open will say */
+        /* a database without the table yet has no zone */
+        if (read_zone(db, out, NULL))
+            out[0] = '\0';
+        cv_db_close(db);
+        return 0;
+    }
     sqlite3 *db = NULL;
     if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         sqlite3_close(db);
@@ -918,8 +1092,18 @@ int cv_store_zone(const char *path, char out[CV_ZONE_MAX], cv_error *err)
     int version = 0;
     cv_error e;
     int rc = 0;
-    if (query_int(db, "PRAGMA user_version", &version, &e, "") == 0 && version >= 4)
-        rc = read_zone(db, out, err);
+    if (query_int(db, "PRAGMA user_version", &version, &e, "") == 0 && version >= 4) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(db, "SELECT value FROM settings WHERE key = 'tz'", -1, &st, NULL);
+        if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *z = (const char *)sqlite3_column_text(st, 0);
+            snprintf(out, CV_ZONE_MAX, "%s", z ? z : "");
+        }
+        rc = rc == SQLITE_ROW || rc == SQLITE_DONE || rc == SQLITE_OK
+                 ? 0
+                 : lite_fail(db, err, rc, "cannot read the database's time zone");
+        sqlite3_finalize(st);
+    }
     sqlite3_close(db);
     return rc;
 }
@@ -934,69 +1118,18 @@ int cv_store_open(const char *path, cv_store **out, cv_error *err)
     cv_store *s = calloc(1, sizeof *s);
     if (!s)
         return cv_fail(err, CV_ENOMEM, "out of memory opening %s", path);
-    sqlite3_stmt *st = NULL;
-
-    /* NOMUTEX: one connection per thread is the rule, so SQLite's per-connection mutex buys nothing. */
-    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK) {
-        rc = cv_fail(err, CV_EIO, "cannot open database %s: %s", path,
-                     s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
-        goto fail;
-    }
-    sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
-
-    /* The first statement reads the file header: a foreign file fails here with SQLITE_NOTADB. */
-    rc = sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const char *mode = (const char *)sqlite3_column_text(st, 0);
-        /* An in-memory database answers "memory"; anything else means WAL is unavailable (e.g. read-only dir). */
-        if (!mode || (strcmp(mode, "wal") != 0 && strcmp(mode, "memory") != 0)) {
-            rc = cv_fail(err, CV_EIO, "cannot switch %s to WAL journal mode (it stays in %s)", path,
-                         mode ? mode : "an unknown mode");
-            sqlite3_finalize(st);
-            goto fail;
-        }
-        rc = SQLITE_OK;
-    }
-    if (rc != SQLITE_OK) {
-        if ((rc & 0xff) == SQLITE_NOTADB)
-            rc = cv_fail(err, CV_EFORMAT, "%s is not an SQLite database", path);
-        else
-            rc = db_fail(s->db, err, rc, "cannot set the journal mode");
-        sqlite3_finalize(st);
-        goto fail;
-    }
-    sqlite3_finalize(st);
-
-    /* FULL: the default durability (CV_DURABLE_BOOKINGS) syncs every commit but the light ones (store.h). */
-    /* Foreign keys are off while migrating (a step may rebuild a table others refer to; each step checks them
-       before it commits), on for everything else. */
-    if ((rc = exec(s->db, "PRAGMA foreign_keys = OFF; PRAGMA synchronous = FULL", err,
-                   "cannot configure the connection")))
-        goto fail;
-    if ((rc = migrate(s->db, path, err)))
-        goto fail;
-    if ((rc = exec(s->db, "PRAGMA foreign_keys = ON", err, "cannot configure the connection")))
-        goto fail;
-    if ((rc = check_zone(s->db, path, err)))
-        goto fail;
-
-    for (int i = 0; i < ST_COUNT; i++) {
-        rc = sqlite3_prepare_v3(s->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
-        if (rc != SQLITE_OK) {
-            rc = db_fail(s->db, err, rc, "cannot prepare a statement");
-            goto fail;
-        }
+    int rc = store_connect(s, path, err);
+    if (!rc)
+        rc = check_zone(s, path, err);
+    for (int i = 0; !rc && i < ST_COUNT; i++)
+        if ((rc = cv_db_prepare(s->db, statement_sql[i], &s->st[i], err)))
+            rc = db_fail(err, rc, "cannot prepare a statement");
+    if (rc) {
+        cv_store_close(s);
+        return rc;
     }
     *out = s;
     return 0;
-
-fail:
-    cv_store_close(s);
-    return rc;
 }
 
 void cv_store_close(cv_store *s)
@@ -1004,8 +1137,8 @@ void cv_store_close(cv_store *s)
     if (!s)
         return;
     for (int i = 0; i < ST_COUNT; i++)
-        sqlite3_finalize(s->st[i]);
-    sqlite3_close(s->db);
+        cv_db_finalize(s->st[i]);
+    cv_db_close(s->db);
     free(s);
 }
 
@@ -1017,9 +1150,9 @@ static int trip_state(cv_store *s, int which, const char *name, int64_t id, int 
 {
     int rc = step_one(s, which, id, name, err);
     if (!rc) {
-        *status = sqlite3_column_int(s->st[which], 0);
+        *status = (int)cv_db_column_int64(s->st[which], 0);
         if (seats)
-            *seats = sqlite3_column_int(s->st[which], 1);
+            *seats = (int)cv_db_column_int64(s->st[which], 1);
     }
     finish(s->st[which]);
     return rc;
@@ -1036,25 +1169,34 @@ static int offer_version(cv_store *s, int64_t id, int64_t *version, cv_error *er
 {
     int rc = step_one(s, ST_OFFER_VERSION, id, "offer", err);
     if (!rc)
-        *version = sqlite3_column_int64(s->st[ST_OFFER_VERSION], 0);
+        *version = cv_db_column_int64(s->st[ST_OFFER_VERSION], 0);
     finish(s->st[ST_OFFER_VERSION]);
     return rc;
+}
+
+/* Wakes the followers of the change log on PostgreSQL (cv_store_wait_changes), at the commit of the caller's
+   transaction; several announcements in one transaction are one. SQLite's followers poll. */
+static int announce_change(cv_store *s, cv_error *err)
+{
+    int rc = s->pg ? cv_db_notify(s->db, CHANGES_CHANNEL, err) : 0;
+    return rc ? db_fail(err, rc, "cannot announce the change") : 0;
 }
 
 /* Appends a change of offer (kind 0) or request (kind 1) ref to the log, inside the caller's transaction. */
 static int log_change(cv_store *s, int kind, int64_t ref, cv_error *err)
 {
-    sqlite3_stmt *st = s->st[ST_CHANGE_ADD];
-    sqlite3_bind_int(st, 1, kind);
-    sqlite3_bind_int64(st, 2, ref);
-    sqlite3_bind_int64(st, 3, store_now(s));
-    return run(s, ST_CHANGE_ADD, err, "cannot log the change");
+    cv_db_stmt *st = s->st[ST_CHANGE_ADD];
+    cv_db_bind_int64(st, 1, kind);
+    cv_db_bind_int64(st, 2, ref);
+    cv_db_bind_int64(st, 3, store_now(s));
+    int rc = run(s, ST_CHANGE_ADD, err, "cannot log the change");
+    return rc ? rc : announce_change(s, err);
 }
 
 /* Booking b's stops came or went: its offer's plan version moves on, and its offer and request are logged. */
 static int plan_changed(cv_store *s, const cv_booking *b, cv_error *err)
 {
-    sqlite3_bind_int64(s->st[ST_OFFER_BUMP], 1, b->offer_id);
+    cv_db_bind_int64(s->st[ST_OFFER_BUMP], 1, b->offer_id);
     int rc = run(s, ST_OFFER_BUMP, err, "cannot update the offer's plan version");
     if (!rc)
         rc = log_change(s, CV_CHANGE_OFFER, b->offer_id, err);
@@ -1076,24 +1218,24 @@ static int booking_read(cv_store *s, int64_t id, cv_booking *b, cv_error *err)
 static int add_stop(cv_store *s, int64_t offer_id, double key, cv_stop_kind kind, cv_coord at, int64_t booking_id,
                     int seats_delta, cv_error *err)
 {
-    sqlite3_stmt *st = s->st[ST_STOP_ADD];
-    sqlite3_bind_int64(st, 1, offer_id);
-    sqlite3_bind_double(st, 2, key);
-    sqlite3_bind_int(st, 3, (int)kind);
-    sqlite3_bind_int(st, 4, at.lon);
-    sqlite3_bind_int(st, 5, at.lat);
+    cv_db_stmt *st = s->st[ST_STOP_ADD];
+    cv_db_bind_int64(st, 1, offer_id);
+    cv_db_bind_double(st, 2, key);
+    cv_db_bind_int64(st, 3, (int)kind);
+    cv_db_bind_int64(st, 4, at.lon);
+    cv_db_bind_int64(st, 5, at.lat);
     if (booking_id)
-        sqlite3_bind_int64(st, 6, booking_id);
+        cv_db_bind_int64(st, 6, booking_id);
     else
-        sqlite3_bind_null(st, 6);
-    sqlite3_bind_int(st, 7, seats_delta);
+        cv_db_bind_null(st, 6);
+    cv_db_bind_int64(st, 7, seats_delta);
     return run(s, ST_STOP_ADD, err, "cannot store a stop");
 }
 
 static int set_status(cv_store *s, int which, int64_t id, int status, cv_error *err, const char *what)
 {
-    sqlite3_bind_int64(s->st[which], 1, id);
-    sqlite3_bind_int(s->st[which], 2, status);
+    cv_db_bind_int64(s->st[which], 1, id);
+    cv_db_bind_int64(s->st[which], 2, status);
     return run(s, which, err, what);
 }
 
@@ -1102,17 +1244,18 @@ static int set_status(cv_store *s, int which, int64_t id, int status, cv_error *
    An offer and a request are stored, read, listed and cancelled alike; a trip_kind says what differs: the table's
    statements, the name in messages, the row, and what an offer has more (its own stops, its vias). */
 
-/* A write transaction with a light commit (store.h, cv_durability): at CV_DURABLE_BOOKINGS, NORMAL for this
-   transaction only, and *light says so, for tx_end_light to set FULL back. */
+/* A write transaction with a light commit (store.h, cv_durability): on SQLite at CV_DURABLE_BOOKINGS, NORMAL for
+   this transaction only, and *light says so, for tx_end_light to set FULL back. PostgreSQL commits every write
+   durably (and, with synchronous replication, on a standby too): an acknowledged write survives a failover. */
 static int tx_begin_light(cv_store *s, int *light, cv_error *err)
 {
     int rc;
-    *light = s->durability == CV_DURABLE_BOOKINGS;
-    if (*light && (rc = exec(s->db, "PRAGMA synchronous = NORMAL", err, "cannot set the durability")))
+    *light = !s->pg && s->durability == CV_DURABLE_BOOKINGS;
+    if (*light && (rc = store_exec(s, "PRAGMA synchronous = NORMAL", err, "cannot set the durability")))
         return rc;
     if ((rc = tx_begin(s, 1, err)) && *light) {
         /* no transaction, so no tx_end_light: FULL again here, or the next booking would commit at NORMAL */
-        exec(s->db, "PRAGMA synchronous = FULL", NULL, "cannot set the durability");
+        store_exec(s, "PRAGMA synchronous = FULL", NULL, "cannot set the durability");
         *light = 0;
     }
     return rc;
@@ -1122,42 +1265,42 @@ static int tx_end_light(cv_store *s, int light, int rc, cv_error *err)
 {
     rc = tx_end(s, rc, err);
     if (light) /* back to FULL; cannot fail short of memory, and the commit above stands either way */
-        exec(s->db, "PRAGMA synchronous = FULL", NULL, "cannot set the durability");
+        store_exec(s, "PRAGMA synchronous = FULL", NULL, "cannot set the durability");
     return rc;
 }
 
 /* ?1 to ?13 of ST_OFFER_ADD and ST_REQUEST_ADD, the columns they share. */
-static void bind_trip_head(sqlite3_stmt *st, const char *owner, cv_coord from, cv_coord to, const cv_schedule *w,
+static void bind_trip_head(cv_db_stmt *st, const char *owner, cv_coord from, cv_coord to, const cv_schedule *w,
                            int seats)
 {
-    sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 2, from.lon);
-    sqlite3_bind_int(st, 3, from.lat);
-    sqlite3_bind_int(st, 4, to.lon);
-    sqlite3_bind_int(st, 5, to.lat);
+    cv_db_bind_text(st, 1, owner);
+    cv_db_bind_int64(st, 2, from.lon);
+    cv_db_bind_int64(st, 3, from.lat);
+    cv_db_bind_int64(st, 4, to.lon);
+    cv_db_bind_int64(st, 5, to.lat);
     bind_schedule(st, 6, w);
-    sqlite3_bind_int(st, 13, seats);
+    cv_db_bind_int64(st, 13, seats);
 }
 
-static void bind_offer_row(sqlite3_stmt *st, const void *trip, int64_t created)
+static void bind_offer_row(cv_db_stmt *st, const void *trip, int64_t created)
 {
     const cv_offer *o = trip;
     bind_trip_head(st, o->owner, o->from, o->to, &o->when, o->seats);
-    sqlite3_bind_int(st, 14, o->max_detour_s);
-    sqlite3_bind_int(st, 15, o->max_detour_m);
-    sqlite3_bind_double(st, 16, o->price_per_km);
-    sqlite3_bind_int(st, 17, (int)o->status);
-    sqlite3_bind_int64(st, 18, created);
-    sqlite3_bind_int64(st, 19, o->direct_duration_ds);
-    sqlite3_bind_int64(st, 20, o->direct_distance_dm);
+    cv_db_bind_int64(st, 14, o->max_detour_s);
+    cv_db_bind_int64(st, 15, o->max_detour_m);
+    cv_db_bind_double(st, 16, o->price_per_km);
+    cv_db_bind_int64(st, 17, (int)o->status);
+    cv_db_bind_int64(st, 18, created);
+    cv_db_bind_int64(st, 19, o->direct_duration_ds);
+    cv_db_bind_int64(st, 20, o->direct_distance_dm);
 }
 
-static void bind_request_row(sqlite3_stmt *st, const void *trip, int64_t created)
+static void bind_request_row(cv_db_stmt *st, const void *trip, int64_t created)
 {
     const cv_request *r = trip;
     bind_trip_head(st, r->owner, r->from, r->to, &r->when, r->seats);
-    sqlite3_bind_int(st, 14, (int)r->status);
-    sqlite3_bind_int64(st, 15, created);
+    cv_db_bind_int64(st, 14, (int)r->status);
+    cv_db_bind_int64(st, 15, created);
 }
 
 /* An offer's own stops, stored with it: its origin, vias and destination. */
@@ -1178,18 +1321,18 @@ static int add_offer_stops(cv_store *s, const void *trip, int64_t id, cv_error *
 static int read_vias(cv_store *s, void *trip, cv_error *err)
 {
     cv_offer *o = trip;
-    sqlite3_stmt *st = s->st[ST_OFFER_VIAS];
-    sqlite3_bind_int64(st, 1, o->id);
+    cv_db_stmt *st = s->st[ST_OFFER_VIAS];
+    cv_db_bind_int64(st, 1, o->id);
     int rc;
     o->nvias = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = cv_db_step(st, err)) == CV_DB_ROW) {
         if (o->nvias == CV_MAX_VIAS) {
             finish(st);
             return cv_fail(err, CV_EINTERNAL, "offer %lld has more than %d vias", (long long)o->id, CV_MAX_VIAS);
         }
         o->vias[o->nvias++] = read_coord(st, 0);
     }
-    rc = rc == SQLITE_DONE ? 0 : db_fail(s->db, err, rc, "cannot read the offer's vias");
+    rc = rc == CV_DB_DONE ? 0 : db_fail(err, rc, "cannot read the offer's vias");
     finish(st);
     return rc;
 }
@@ -1203,7 +1346,7 @@ typedef struct trip_kind {
     int st_bump_plans; /* a cancelled request changes the plans of the offers it rides in; -1: none */
     int st_stops_del, st_bookings_cancel, st_bookings;
     const char *stops_del_what; /* the failure to remove its passengers' stops */
-    void (*bind_row)(sqlite3_stmt *st, const void *trip, int64_t created); /* the values of st_add */
+    void (*bind_row)(cv_db_stmt *st, const void *trip, int64_t created); /* the values of st_add */
     row_reader read_row; /* a row of st_get and the lists: OFFER_COLS, REQUEST_COLS */
     /* offers only (NULL for requests): their own stops, stored with them, and their vias, read back from the stops.
        A trip read in more statements than its row is read in one transaction, for one snapshot. */
@@ -1255,8 +1398,8 @@ static const trip_kind request_kind = {
 
 /* Stores trip (validated by the caller; its owner is owner) with its owner's row, its own stops and the change, in
    one transaction with a light commit. Sets *id and *created (when it was 0) once it is stored. */
-static int add_trip(cv_store *s, const trip_kind *k, const void *trip, const char *owner, int64_t *id, int64_t *created,
-                    cv_error *err)
+static int add_trip_tx(cv_store *s, const trip_kind *k, const void *trip, const char *owner, int64_t *id,
+                       int64_t *created, cv_error *err)
 {
     int rc = check_owner(owner, k->name, err);
     if (rc)
@@ -1265,9 +1408,9 @@ static int add_trip(cv_store *s, const trip_kind *k, const void *trip, const cha
     int light;
     if ((rc = tx_begin_light(s, &light, err)))
         return rc;
-    sqlite3_stmt *st = s->st[ST_OWNER_ADD];
-    sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, at);
+    cv_db_stmt *st = s->st[ST_OWNER_ADD];
+    cv_db_bind_text(st, 1, owner);
+    cv_db_bind_int64(st, 2, at);
     char what[64];
     snprintf(what, sizeof what, "cannot store the %s's owner", k->name);
     rc = run(s, ST_OWNER_ADD, err, what);
@@ -1278,9 +1421,7 @@ static int add_trip(cv_store *s, const trip_kind *k, const void *trip, const cha
            back the owner row too. */
         k->bind_row(s->st[k->st_add], trip, at);
         snprintf(what, sizeof what, "cannot store the %s", k->name);
-        rc = run(s, k->st_add, err, what);
-        if (!rc)
-            row = sqlite3_last_insert_rowid(s->db);
+        rc = run_insert(s, k->st_add, &row, err, what);
     }
     if (!rc && k->add_stops)
         rc = k->add_stops(s, trip, row, err);
@@ -1292,6 +1433,14 @@ static int add_trip(cv_store *s, const trip_kind *k, const void *trip, const cha
         *id = row;
         *created = at;
     }
+    return rc;
+}
+
+static int add_trip(cv_store *s, const trip_kind *k, const void *trip, const char *owner, int64_t *id, int64_t *created,
+                    cv_error *err)
+{
+    int rc;
+    RETRYING(rc, add_trip_tx(s, k, trip, owner, id, created, err));
     return rc;
 }
 
@@ -1316,12 +1465,12 @@ static int list_trips(cv_store *s, const trip_kind *k, const char *owner, int op
     if (rc)
         return rc;
     int which = owner ? k->st_list_owner : k->st_list_all;
-    sqlite3_stmt *st = s->st[which];
+    cv_db_stmt *st = s->st[which];
     if (owner) {
-        sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, open_only != 0);
+        cv_db_bind_text(st, 1, owner);
+        cv_db_bind_int64(st, 2, open_only != 0);
     } else {
-        sqlite3_bind_int(st, 1, open_only != 0);
+        cv_db_bind_int64(st, 1, open_only != 0);
     }
     void *a = NULL;
     size_t na = 0;
@@ -1338,7 +1487,7 @@ static int list_trips(cv_store *s, const trip_kind *k, const char *owner, int op
 
 /* Cancels an open trip, and its pending and accepted bookings with it: their stops are removed, and the trips on
    the other side of them logged. */
-static int cancel_trip(cv_store *s, const trip_kind *k, int64_t id, cv_error *err)
+static int cancel_trip_tx(cv_store *s, const trip_kind *k, int64_t id, cv_error *err)
 {
     int rc = tx_begin(s, 1, err);
     if (rc)
@@ -1353,28 +1502,35 @@ static int cancel_trip(cv_store *s, const trip_kind *k, int64_t id, cv_error *er
         rc = set_status(s, k->st_set_status, id, CV_TRIP_CANCELLED, err, what);
     }
     if (!rc && k->st_bump_plans >= 0) {
-        sqlite3_bind_int64(s->st[k->st_bump_plans], 1, id);
+        cv_db_bind_int64(s->st[k->st_bump_plans], 1, id);
         rc = run(s, k->st_bump_plans, err, "cannot update the offers' plan versions");
     }
     if (!rc)
         rc = log_change(s, k->change, id, err);
     if (!rc) {
-        sqlite3_bind_int64(s->st[k->st_log_others], 1, id);
-        sqlite3_bind_int64(s->st[k->st_log_others], 2, store_now(s));
+        cv_db_bind_int64(s->st[k->st_log_others], 1, id);
+        cv_db_bind_int64(s->st[k->st_log_others], 2, store_now(s));
         rc = run(s, k->st_log_others, err, "cannot log the change");
     }
     if (!rc) {
         /* Every passenger stop it is part of belongs to an accepted booking, about to be cancelled. */
-        sqlite3_bind_int64(s->st[k->st_stops_del], 1, id);
+        cv_db_bind_int64(s->st[k->st_stops_del], 1, id);
         rc = run(s, k->st_stops_del, err, k->stops_del_what);
     }
     if (!rc) {
-        sqlite3_bind_int64(s->st[k->st_bookings_cancel], 1, id);
-        sqlite3_bind_int64(s->st[k->st_bookings_cancel], 2, store_now(s));
+        cv_db_bind_int64(s->st[k->st_bookings_cancel], 1, id);
+        cv_db_bind_int64(s->st[k->st_bookings_cancel], 2, store_now(s));
         snprintf(what, sizeof what, "cannot cancel the %s's bookings", k->name);
         rc = run(s, k->st_bookings_cancel, err, what);
     }
     return tx_end(s, rc, err);
+}
+
+static int cancel_trip(cv_store *s, const trip_kind *k, int64_t id, cv_error *err)
+{
+    int rc;
+    RETRYING(rc, cancel_trip_tx(s, k, id, err));
+    return rc;
 }
 
 /* The bookings of trip id (checked to exist, in the same read transaction), oldest first: an offer's in state
@@ -1392,9 +1548,9 @@ static int list_trip_bookings(cv_store *s, const trip_kind *k, int64_t id, int s
     void *a = NULL;
     size_t na = 0;
     if (!rc) {
-        sqlite3_bind_int64(s->st[k->st_bookings], 1, id);
+        cv_db_bind_int64(s->st[k->st_bookings], 1, id);
         if (k == &offer_kind) /* the status filter */
-            sqlite3_bind_int(s->st[k->st_bookings], 2, status < 0 ? -1 : status);
+            cv_db_bind_int64(s->st[k->st_bookings], 2, status < 0 ? -1 : status);
         rc = read_rows(s, k->st_bookings, sizeof(cv_booking), read_booking_row, &a, &na, "cannot list bookings", err);
     }
     rc = tx_end(s, rc, err);
@@ -1443,16 +1599,16 @@ int cv_store_offer_stops(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n
 }
 
 /* Row of ST_STOPS_OF_OFFER into a cv_stop. */
-static void read_stop_row(sqlite3_stmt *st, void *out)
+static void read_stop_row(cv_db_stmt *st, void *out)
 {
     cv_stop *p = out;
-    p->key = sqlite3_column_double(st, 0);
-    p->kind = (cv_stop_kind)sqlite3_column_int(st, 1);
+    p->key = cv_db_column_double(st, 0);
+    p->kind = (cv_stop_kind)(int)cv_db_column_int64(st, 1);
     p->at = read_coord(st, 2);
-    p->booking_id = sqlite3_column_int64(st, 4); /* NULL reads as 0 */
-    p->seats_delta = sqlite3_column_int(st, 5);
-    p->dates = p->booking_id ? (cv_dates){sqlite3_column_int(st, 6), sqlite3_column_int(st, 7),
-                                          (uint8_t)sqlite3_column_int(st, 8)}
+    p->booking_id = cv_db_column_int64(st, 4); /* NULL reads as 0 */
+    p->seats_delta = (int)cv_db_column_int64(st, 5);
+    p->dates = p->booking_id ? (cv_dates){(int)cv_db_column_int64(st, 6), (int)cv_db_column_int64(st, 7),
+                                          (uint8_t)(int)cv_db_column_int64(st, 8)}
                              : CV_DATES_ALL;
 }
 
@@ -1472,7 +1628,7 @@ int cv_store_offer_plan(cv_store *s, int64_t offer_id, cv_stop **out, size_t *n,
     void *a = NULL;
     size_t na = 0;
     if (!rc) {
-        sqlite3_bind_int64(s->st[ST_STOPS_OF_OFFER], 1, offer_id);
+        cv_db_bind_int64(s->st[ST_STOPS_OF_OFFER], 1, offer_id);
         rc = read_rows(s, ST_STOPS_OF_OFFER, sizeof(cv_stop), read_stop_row, &a, &na, "cannot read the offer's stops",
                        err);
     }
@@ -1539,16 +1695,17 @@ static cv_dates booking_dates(const cv_booking *b, const cv_schedule *offer)
 static int request_bookings_on(cv_store *s, int64_t request_id, int status, int64_t except, cv_dates dates,
                                int64_t **ids, size_t *n, int64_t *first_offer, cv_day *first_day, cv_error *err)
 {
-    sqlite3_stmt *st = s->st[ST_BOOKINGS_OF_REQUEST_IN];
-    sqlite3_bind_int64(st, 1, request_id);
-    sqlite3_bind_int(st, 2, status);
-    sqlite3_bind_int64(st, 3, except);
+    cv_db_stmt *st = s->st[ST_BOOKINGS_OF_REQUEST_IN];
+    cv_db_bind_int64(st, 1, request_id);
+    cv_db_bind_int64(st, 2, status);
+    cv_db_bind_int64(st, 3, except);
     size_t cap = 0;
     *ids = NULL;
     *n = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        cv_dates own = {sqlite3_column_int(st, 2), sqlite3_column_int(st, 3), (uint8_t)sqlite3_column_int(st, 4)};
+    while ((rc = cv_db_step(st, err)) == CV_DB_ROW) {
+        cv_dates own = {(int)cv_db_column_int64(st, 2), (int)cv_db_column_int64(st, 3),
+                        (uint8_t)(int)cv_db_column_int64(st, 4)};
         cv_schedule w;
         read_schedule(st, 5, &w);
         cv_dates both = cv_dates_intersect(cv_dates_intersect(own, cv_schedule_dates(&w)), dates);
@@ -1557,15 +1714,15 @@ static int request_bookings_on(cv_store *s, int64_t request_id, int status, int6
         if ((rc = grow((void **)ids, &cap, *n + 1, sizeof **ids, err)))
             break;
         if (*n == 0) {
-            *first_offer = sqlite3_column_int64(st, 1);
+            *first_offer = cv_db_column_int64(st, 1);
             *first_day = both.first;
         }
-        (*ids)[(*n)++] = sqlite3_column_int64(st, 0);
+        (*ids)[(*n)++] = cv_db_column_int64(st, 0);
     }
-    if (rc == SQLITE_DONE)
+    if (rc == CV_DB_DONE)
         rc = 0;
-    else if (rc > 0)
-        rc = db_fail(s->db, err, rc, "cannot read the request's bookings");
+    else if (rc != CV_ENOMEM) /* (grow's failure has its message) */
+        rc = db_fail(err, rc, "cannot read the request's bookings");
     finish(st);
     if (rc) {
         free(*ids);
@@ -1595,23 +1752,25 @@ static int check_one_car(cv_store *s, int64_t request_id, int64_t except, cv_dat
 
 /* A booking's placement at ?first to ?first + 13, in the order ST_BOOKING_ADD and ST_BOOKING_PLACE share: pickup,
    drop-off, their keys and times, the amount, the time stamp `at`, the dates and the plan version. */
-static void bind_placement(sqlite3_stmt *st, int first, const cv_booking *p, int64_t at)
+static void bind_placement(cv_db_stmt *st, int first, const cv_booking *p, int64_t at)
 {
-    sqlite3_bind_int(st, first, p->pickup.lon);
-    sqlite3_bind_int(st, first + 1, p->pickup.lat);
-    sqlite3_bind_int(st, first + 2, p->dropoff.lon);
-    sqlite3_bind_int(st, first + 3, p->dropoff.lat);
-    sqlite3_bind_double(st, first + 4, p->pickup_key);
-    sqlite3_bind_double(st, first + 5, p->dropoff_key);
-    sqlite3_bind_int64(st, first + 6, p->pickup_time);
-    sqlite3_bind_int64(st, first + 7, p->dropoff_time);
-    sqlite3_bind_double(st, first + 8, p->amount);
-    sqlite3_bind_int64(st, first + 9, at);
-    sqlite3_bind_int(st, first + 10, p->dates.first);
-    sqlite3_bind_int(st, first + 11, p->dates.last);
-    sqlite3_bind_int(st, first + 12, p->dates.weekdays);
-    sqlite3_bind_int64(st, first + 13, p->plan_version);
+    cv_db_bind_int64(st, first, p->pickup.lon);
+    cv_db_bind_int64(st, first + 1, p->pickup.lat);
+    cv_db_bind_int64(st, first + 2, p->dropoff.lon);
+    cv_db_bind_int64(st, first + 3, p->dropoff.lat);
+    cv_db_bind_double(st, first + 4, p->pickup_key);
+    cv_db_bind_double(st, first + 5, p->dropoff_key);
+    cv_db_bind_int64(st, first + 6, p->pickup_time);
+    cv_db_bind_int64(st, first + 7, p->dropoff_time);
+    cv_db_bind_double(st, first + 8, p->amount);
+    cv_db_bind_int64(st, first + 9, at);
+    cv_db_bind_int64(st, first + 10, p->dates.first);
+    cv_db_bind_int64(st, first + 11, p->dates.last);
+    cv_db_bind_int64(st, first + 12, p->dates.weekdays);
+    cv_db_bind_int64(st, first + 13, p->plan_version);
 }
+
+static int add_booking_tx(cv_store *s, cv_booking *b, cv_error *err);
 
 int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err)
 {
@@ -1625,8 +1784,15 @@ int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err)
                        CV_STOP_KEY_END, b->pickup_key, b->dropoff_key);
     if (cv_dates_empty(b->dates))
         return cv_fail(err, CV_EINVAL, "booking has no date");
-    int64_t created = now_or(b->created);
+    int rc;
+    RETRYING(rc, add_booking_tx(s, b, err));
+    return rc;
+}
 
+/* cv_store_add_booking's transaction, b checked. */
+static int add_booking_tx(cv_store *s, cv_booking *b, cv_error *err)
+{
+    int64_t created = now_or(b->created);
     int rc = tx_begin(s, 1, err);
     if (rc)
         return rc;
@@ -1644,30 +1810,29 @@ int cv_store_add_booking(cv_store *s, cv_booking *b, cv_error *err)
     if (!rc && status != CV_TRIP_OPEN)
         rc = cv_fail(err, CV_ECONFLICT, "request %lld is cancelled", (long long)b->request_id);
     if (!rc) {
-        sqlite3_stmt *st = s->st[ST_BOOKING_LIVE];
-        sqlite3_bind_int64(st, 1, b->offer_id);
-        sqlite3_bind_int64(st, 2, b->request_id);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW)
+        cv_db_stmt *st = s->st[ST_BOOKING_LIVE];
+        cv_db_bind_int64(st, 1, b->offer_id);
+        cv_db_bind_int64(st, 2, b->request_id);
+        int step = cv_db_step(st, err);
+        if (step == CV_DB_ROW)
             rc = cv_fail(err, CV_ECONFLICT, "request %lld already has booking %lld (%s) on offer %lld",
-                         (long long)b->request_id, (long long)sqlite3_column_int64(st, 0),
-                         cv_booking_status_name((cv_booking_status)sqlite3_column_int(st, 1)), (long long)b->offer_id);
-        else if (step != SQLITE_DONE)
-            rc = db_fail(s->db, err, step, "cannot read bookings");
+                         (long long)b->request_id, (long long)cv_db_column_int64(st, 0),
+                         cv_booking_status_name((cv_booking_status)(int)cv_db_column_int64(st, 1)),
+                         (long long)b->offer_id);
+        else if (step != CV_DB_DONE)
+            rc = db_fail(err, step, "cannot read bookings");
         finish(st);
     }
     if (!rc)
         rc = check_one_car(s, b->request_id, 0, booking_dates(b, &when), err);
     int64_t id = 0;
     if (!rc) {
-        sqlite3_stmt *st = s->st[ST_BOOKING_ADD];
-        sqlite3_bind_int64(st, 1, b->offer_id);
-        sqlite3_bind_int64(st, 2, b->request_id);
-        sqlite3_bind_int(st, 3, b->seats);
+        cv_db_stmt *st = s->st[ST_BOOKING_ADD];
+        cv_db_bind_int64(st, 1, b->offer_id);
+        cv_db_bind_int64(st, 2, b->request_id);
+        cv_db_bind_int64(st, 3, b->seats);
         bind_placement(st, 4, b, created);
-        rc = run(s, ST_BOOKING_ADD, err, "cannot store the booking");
-        if (!rc)
-            id = sqlite3_last_insert_rowid(s->db);
+        rc = run_insert(s, ST_BOOKING_ADD, &id, err, "cannot store the booking");
     }
     rc = tx_end(s, rc, err);
     if (!rc) {
@@ -1702,10 +1867,10 @@ int cv_store_list_owner_bookings(cv_store *s, const char *owner, int side, int l
     int rc = tx_begin(s, 0, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st = s->st[ST_BOOKING_LIST_OWNER];
-    sqlite3_bind_text(st, 1, owner, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int(st, 2, side);
-    sqlite3_bind_int(st, 3, limit);
+    cv_db_stmt *st = s->st[ST_BOOKING_LIST_OWNER];
+    cv_db_bind_text(st, 1, owner);
+    cv_db_bind_int64(st, 2, side);
+    cv_db_bind_int64(st, 3, limit);
     void *a = NULL;
     size_t na = 0;
     rc =
@@ -1730,22 +1895,23 @@ typedef struct leg_use {
 } leg_use;
 
 /* Row of ST_BOOKING_LOAD into a leg_use. */
-static void read_leg_row(sqlite3_stmt *st, void *out)
+static void read_leg_row(cv_db_stmt *st, void *out)
 {
     leg_use *u = out;
-    u->pickup = sqlite3_column_double(st, 0);
-    u->dropoff = sqlite3_column_double(st, 1);
-    u->seats = sqlite3_column_int(st, 2);
-    u->dates = (cv_dates){sqlite3_column_int(st, 3), sqlite3_column_int(st, 4), (uint8_t)sqlite3_column_int(st, 5)};
+    u->pickup = cv_db_column_double(st, 0);
+    u->dropoff = cv_db_column_double(st, 1);
+    u->seats = (int)cv_db_column_int64(st, 2);
+    u->dates = (cv_dates){(int)cv_db_column_int64(st, 3), (int)cv_db_column_int64(st, 4),
+                          (uint8_t)(int)cv_db_column_int64(st, 5)};
 }
 
 /* The accepted bookings of offer_id whose [pickup, dropoff) meets [lo, hi) into *out (malloc'ed). */
 static int read_load(cv_store *s, int64_t offer_id, double lo, double hi, leg_use **out, size_t *n, cv_error *err)
 {
-    sqlite3_stmt *st = s->st[ST_BOOKING_LOAD];
-    sqlite3_bind_int64(st, 1, offer_id);
-    sqlite3_bind_double(st, 2, lo);
-    sqlite3_bind_double(st, 3, hi);
+    cv_db_stmt *st = s->st[ST_BOOKING_LOAD];
+    cv_db_bind_int64(st, 1, offer_id);
+    cv_db_bind_double(st, 2, lo);
+    cv_db_bind_double(st, 3, hi);
     void *a;
     int rc = read_rows(s, ST_BOOKING_LOAD, sizeof(leg_use), read_leg_row, &a, n,
                        "cannot read the offer's accepted bookings", err);
@@ -1875,8 +2041,8 @@ static int check_placement(int64_t id, const cv_booking *p, cv_error *err)
 /* Writes placement p of pending booking id, inside the caller's transaction. */
 static int write_placement(cv_store *s, int64_t id, const cv_booking *p, int64_t now, cv_error *err)
 {
-    sqlite3_stmt *st = s->st[ST_BOOKING_PLACE];
-    sqlite3_bind_int64(st, 1, id);
+    cv_db_stmt *st = s->st[ST_BOOKING_PLACE];
+    cv_db_bind_int64(st, 1, id);
     bind_placement(st, 2, p, now_or(now));
     return run(s, ST_BOOKING_PLACE, err, "cannot update the booking");
 }
@@ -1886,7 +2052,16 @@ int cv_store_accept_booking(cv_store *s, int64_t id, cv_error *err)
     return cv_store_accept_placed(s, id, NULL, 0, err);
 }
 
+static int accept_placed_tx(cv_store *s, int64_t id, const cv_booking *placement, int64_t now, cv_error *err);
+
 int cv_store_accept_placed(cv_store *s, int64_t id, const cv_booking *placement, int64_t now, cv_error *err)
+{
+    int rc;
+    RETRYING(rc, accept_placed_tx(s, id, placement, now, err));
+    return rc;
+}
+
+static int accept_placed_tx(cv_store *s, int64_t id, const cv_booking *placement, int64_t now, cv_error *err)
 {
     if (!s)
         return cv_fail(err, CV_EINVAL, "cv_store_accept_booking: no store");
@@ -1953,7 +2128,7 @@ int cv_store_accept_placed(cv_store *s, int64_t id, const cv_booking *placement,
     if (!rc && placement)
         rc = write_placement(s, id, &b, now, err);
     if (!rc) {
-        sqlite3_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, store_now(s));
+        cv_db_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, store_now(s));
         rc = set_status(s, ST_BOOKING_SET_STATUS, id, CV_BOOKING_ACCEPTED, err, "cannot accept booking");
     }
     if (!rc)
@@ -1970,7 +2145,7 @@ int cv_store_accept_placed(cv_store *s, int64_t id, const cv_booking *placement,
     if (!rc)
         rc = request_bookings_on(s, b.request_id, CV_BOOKING_PENDING, id, dates, &others, &nothers, &offer, &day, err);
     for (size_t i = 0; !rc && i < nothers; i++) {
-        sqlite3_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, store_now(s));
+        cv_db_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, store_now(s));
         rc = set_status(s, ST_BOOKING_SET_STATUS, others[i], CV_BOOKING_SUPERSEDED, err,
                         "cannot supersede the passenger's other bookings");
     }
@@ -1980,8 +2155,8 @@ int cv_store_accept_placed(cv_store *s, int64_t id, const cv_booking *placement,
 
 /* Moves a booking from one of the states in the mask `from` (bits of cv_booking_status) to `to`, removing its
    stops; expected names the allowed states for the refusal message. */
-static int booking_transition(cv_store *s, int64_t id, unsigned from, cv_booking_status to, const char *expected,
-                              cv_error *err)
+static int booking_transition_tx(cv_store *s, int64_t id, unsigned from, cv_booking_status to, const char *expected,
+                                 cv_error *err)
 {
     int rc = tx_begin(s, 1, err);
     if (rc)
@@ -1992,16 +2167,24 @@ static int booking_transition(cv_store *s, int64_t id, unsigned from, cv_booking
         rc = cv_fail(err, CV_ECONFLICT, "booking %lld is %s, not %s", (long long)id, cv_booking_status_name(b.status),
                      expected);
     if (!rc) {
-        sqlite3_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, store_now(s));
+        cv_db_bind_int64(s->st[ST_BOOKING_SET_STATUS], 3, store_now(s));
         rc = set_status(s, ST_BOOKING_SET_STATUS, id, to, err, "cannot update booking");
     }
     if (!rc && b.status == CV_BOOKING_ACCEPTED) {
-        sqlite3_bind_int64(s->st[ST_STOPS_DEL_BOOKING], 1, id);
+        cv_db_bind_int64(s->st[ST_STOPS_DEL_BOOKING], 1, id);
         rc = run(s, ST_STOPS_DEL_BOOKING, err, "cannot remove the booking's stops");
         if (!rc)
             rc = plan_changed(s, &b, err);
     }
     return tx_end(s, rc, err);
+}
+
+static int booking_transition(cv_store *s, int64_t id, unsigned from, cv_booking_status to, const char *expected,
+                              cv_error *err)
+{
+    int rc;
+    RETRYING(rc, booking_transition_tx(s, id, from, to, expected, err));
+    return rc;
 }
 
 int cv_store_refuse_booking(cv_store *s, int64_t id, cv_error *err)
@@ -2019,7 +2202,16 @@ int cv_store_cancel_booking(cv_store *s, int64_t id, cv_error *err)
                               "pending or accepted", err);
 }
 
+static int place_booking_tx(cv_store *s, int64_t id, const cv_booking *p, int64_t now, cv_error *err);
+
 int cv_store_place_booking(cv_store *s, int64_t id, const cv_booking *p, int64_t now, cv_error *err)
+{
+    int rc;
+    RETRYING(rc, place_booking_tx(s, id, p, now, err));
+    return rc;
+}
+
+static int place_booking_tx(cv_store *s, int64_t id, const cv_booking *p, int64_t now, cv_error *err)
 {
     if (!s)
         return cv_fail(err, CV_EINVAL, "cv_store_place_booking: no store");
@@ -2061,25 +2253,25 @@ int cv_store_add_key(cv_store *s, const char *client, unsigned scopes, char out_
     for (int i = 0; i < 32; i++)
         snprintf(out_secret + 4 + 2 * i, 3, "%02x", raw[i]);
     key_hash(out_secret, hash);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "INSERT INTO api_keys(client, hash, scopes, created) VALUES (?1, ?2, ?3, ?4)",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, client, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_blob(st, 2, hash, sizeof hash, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)scopes);
-        sqlite3_bind_int64(st, 4, store_now(s));
-        rc = sqlite3_step(st);
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(
+        s->db, "INSERT INTO api_keys(client, hash, scopes, created) VALUES (?1, ?2, ?3, ?4) RETURNING id", &st, err);
+    if (rc == 0) {
+        cv_db_bind_text(st, 1, client);
+        cv_db_bind_blob(st, 2, hash, sizeof hash);
+        cv_db_bind_int64(st, 3, (int64_t)scopes);
+        cv_db_bind_int64(st, 4, store_now(s));
+        rc = cv_db_step(st, err);
     }
-    if (rc != SQLITE_DONE) {
-        rc = db_fail(s->db, err, rc, "cannot add the key");
-        sqlite3_finalize(st);
+    if (rc != CV_DB_ROW) {
+        rc = rc < 0 ? db_fail(err, rc, "cannot add the key") : cv_fail(err, CV_EINTERNAL, "the key got no id");
+        cv_db_finalize(st);
         memset(out_secret, 0, CV_KEY_SECRET_MAX);
         return rc;
     }
-    sqlite3_finalize(st);
     if (id)
-        *id = (int64_t)sqlite3_last_insert_rowid(s->db);
+        *id = cv_db_column_int64(st, 0);
+    cv_db_finalize(st);
     return 0;
 }
 
@@ -2087,15 +2279,14 @@ int cv_store_list_keys(cv_store *s, cv_key_info **out, size_t *n, cv_error *err)
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT id, client, scopes, created, revoked FROM api_keys ORDER BY id", -1, &st,
-                                NULL);
-    if (rc != SQLITE_OK)
-        return db_fail(s->db, err, rc, "cannot list the keys");
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(s->db, "SELECT id, client, scopes, created, revoked FROM api_keys ORDER BY id", &st, err);
+    if (rc != 0)
+        return db_fail(err, rc, "cannot list the keys");
     size_t cap = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = cv_db_step(st, err)) == CV_DB_ROW) {
         if (grow((void **)out, &cap, *n + 1, sizeof **out, err)) {
-            sqlite3_finalize(st);
+            cv_db_finalize(st);
             free(*out);
             *out = NULL;
             *n = 0;
@@ -2103,49 +2294,51 @@ int cv_store_list_keys(cv_store *s, cv_key_info **out, size_t *n, cv_error *err)
         }
         cv_key_info *k = &(*out)[(*n)++];
         memset(k, 0, sizeof *k);
-        k->id = sqlite3_column_int64(st, 0);
-        const char *c = (const char *)sqlite3_column_text(st, 1);
+        k->id = cv_db_column_int64(st, 0);
+        const char *c = cv_db_column_text(st, 1);
         snprintf(k->client, sizeof k->client, "%s", c ? c : "");
-        k->scopes = (unsigned)sqlite3_column_int64(st, 2);
-        k->created = sqlite3_column_int64(st, 3);
-        k->revoked = sqlite3_column_int64(st, 4);
+        k->scopes = (unsigned)cv_db_column_int64(st, 2);
+        k->created = cv_db_column_int64(st, 3);
+        k->revoked = cv_db_column_int64(st, 4);
     }
-    if (rc != SQLITE_DONE) {
-        rc = db_fail(s->db, err, rc, "cannot list the keys");
-        sqlite3_finalize(st);
+    if (rc != CV_DB_DONE) {
+        rc = db_fail(err, rc, "cannot list the keys");
+        cv_db_finalize(st);
         free(*out);
         *out = NULL;
         *n = 0;
         return rc;
     }
-    sqlite3_finalize(st);
+    cv_db_finalize(st);
     return 0;
 }
 
 int cv_store_revoke_key(cv_store *s, int64_t id, cv_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc =
-        sqlite3_prepare_v2(s->db, "UPDATE api_keys SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, store_now(s));
-        rc = sqlite3_step(st);
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(s->db, "UPDATE api_keys SET revoked = ?2 WHERE id = ?1 AND revoked IS NULL", &st, err);
+    if (rc == 0) {
+        cv_db_bind_int64(st, 1, id);
+        cv_db_bind_int64(st, 2, store_now(s));
+        rc = cv_db_step(st, err);
     }
-    if (rc != SQLITE_DONE) {
-        rc = db_fail(s->db, err, rc, "cannot revoke the key");
-        sqlite3_finalize(st);
+    if (rc != CV_DB_DONE) {
+        rc = db_fail(err, rc, "cannot revoke the key");
+        cv_db_finalize(st);
         return rc;
     }
-    sqlite3_finalize(st);
-    if (sqlite3_changes(s->db) == 0)
+    cv_db_finalize(st);
+    if (cv_db_changes(s->db) == 0)
         return cv_fail(err, CV_ENOTFOUND, "no key %lld that is not revoked already", (long long)id);
     return 0;
 }
 
 int cv_store_active_keys(cv_store *s, int *count, cv_error *err)
 {
-    return query_int(s->db, "SELECT count(*) FROM api_keys WHERE revoked IS NULL", count, err, "cannot count the keys");
+    int64_t v = 0;
+    int rc = store_int64(s, "SELECT count(*) FROM api_keys WHERE revoked IS NULL", &v, err, "cannot count the keys");
+    *count = (int)v;
+    return rc;
 }
 
 int cv_store_check_key(cv_store *s, const char *secret, char client[CV_OWNER_MAX], unsigned *scopes, cv_error *err)
@@ -2154,18 +2347,18 @@ int cv_store_check_key(cv_store *s, const char *secret, char client[CV_OWNER_MAX
         return cv_fail(err, CV_ENOTFOUND, "no API key");
     unsigned char hash[32];
     key_hash(secret, hash);
-    sqlite3_stmt *st = s->st[ST_KEY_CHECK];
-    sqlite3_bind_blob(st, 1, hash, sizeof hash, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const char *c = (const char *)sqlite3_column_text(st, 0);
+    cv_db_stmt *st = s->st[ST_KEY_CHECK];
+    cv_db_bind_blob(st, 1, hash, sizeof hash);
+    int rc = cv_db_step(st, err);
+    if (rc == CV_DB_ROW) {
+        const char *c = cv_db_column_text(st, 0);
         snprintf(client, CV_OWNER_MAX, "%s", c ? c : "");
-        *scopes = (unsigned)sqlite3_column_int64(st, 1);
+        *scopes = (unsigned)cv_db_column_int64(st, 1);
         finish(st);
         return 0;
     }
-    if (rc != SQLITE_DONE)
-        rc = db_fail(s->db, err, rc, "cannot check the key");
+    if (rc != CV_DB_DONE)
+        rc = db_fail(err, rc, "cannot check the key");
     else
         rc = cv_fail(err, CV_ENOTFOUND, "unknown or revoked API key");
     finish(st);
@@ -2178,30 +2371,30 @@ int cv_store_add_partner_booking(cv_store *s, const cv_partner_booking *b, cv_er
 {
     if (!s || !b || !b->uuid[0] || !b->partner[0] || b->booking_id <= 0 || (unsigned)b->status > CV_PARTNER_CANCELLED)
         return cv_fail(err, CV_EINVAL, "cv_store_add_partner_booking: missing argument");
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
-                                "INSERT INTO partner_bookings(uuid, partner, booking_id, journey, user_id, user_alias, "
-                                "user_operator, status, message, created, updated) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULLIF(?9, ''), ?10, ?10)",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK) {
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(s->db,
+                           "INSERT INTO partner_bookings(uuid, partner, booking_id, journey, user_id, user_alias, "
+                           "user_operator, status, message, created, updated) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULLIF(?9, ''), ?10, ?10)",
+                           &st, err);
+    if (rc == 0) {
         const char *text[] = {b->uuid, b->partner, NULL, b->journey, b->user_id, b->user_alias, b->user_operator};
         for (int i = 0; i < 7; i++)
             if (text[i])
-                sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, b->booking_id);
-        sqlite3_bind_int(st, 8, (int)b->status);
-        sqlite3_bind_text(st, 9, b->message, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 10, store_now(s));
-        rc = sqlite3_step(st);
+                cv_db_bind_text(st, i + 1, text[i]);
+        cv_db_bind_int64(st, 3, b->booking_id);
+        cv_db_bind_int64(st, 8, (int)b->status);
+        cv_db_bind_text(st, 9, b->message);
+        cv_db_bind_int64(st, 10, store_now(s));
+        rc = cv_db_step(st, err);
     }
-    if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+    if (rc == CV_ECONFLICT)
         rc = cv_fail(err, CV_ECONFLICT, "booking %s exists already", b->uuid);
-    else if (rc != SQLITE_DONE)
-        rc = db_fail(s->db, err, rc, "cannot record the partner's booking");
+    else if (rc != CV_DB_DONE)
+        rc = db_fail(err, rc, "cannot record the partner's booking");
     else
         rc = 0;
-    sqlite3_finalize(st);
+    cv_db_finalize(st);
     return rc;
 }
 
@@ -2209,17 +2402,16 @@ int cv_store_get_partner_booking(cv_store *s, const char *uuid, cv_partner_booki
 {
     if (!s || !uuid || !out)
         return cv_fail(err, CV_EINVAL, "cv_store_get_partner_booking: missing argument");
-    sqlite3_stmt *st = NULL;
-    int rc =
-        sqlite3_prepare_v2(s->db,
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(s->db,
                            "SELECT uuid, partner, booking_id, journey, user_id, user_alias, user_operator, status, "
                            "coalesce(message, ''), created, updated FROM partner_bookings WHERE uuid = ?1",
-                           -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-        rc = sqlite3_step(st);
+                           &st, err);
+    if (rc == 0) {
+        cv_db_bind_text(st, 1, uuid);
+        rc = cv_db_step(st, err);
     }
-    if (rc == SQLITE_ROW) {
+    if (rc == CV_DB_ROW) {
         memset(out, 0, sizeof *out);
         struct {
             char *to;
@@ -2233,20 +2425,20 @@ int cv_store_get_partner_booking(cv_store *s, const char *uuid, cv_partner_booki
                     {out->user_operator, sizeof out->user_operator, 6},
                     {out->message, sizeof out->message, 8}};
         for (size_t i = 0; i < sizeof text / sizeof *text; i++) {
-            const char *v = (const char *)sqlite3_column_text(st, text[i].col);
+            const char *v = cv_db_column_text(st, text[i].col);
             snprintf(text[i].to, text[i].cap, "%s", v ? v : "");
         }
-        out->booking_id = sqlite3_column_int64(st, 2);
-        out->status = (cv_partner_status)sqlite3_column_int(st, 7);
-        out->created = sqlite3_column_int64(st, 9);
-        out->updated = sqlite3_column_int64(st, 10);
+        out->booking_id = cv_db_column_int64(st, 2);
+        out->status = (cv_partner_status)(int)cv_db_column_int64(st, 7);
+        out->created = cv_db_column_int64(st, 9);
+        out->updated = cv_db_column_int64(st, 10);
         rc = 0;
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == CV_DB_DONE) {
         rc = cv_fail(err, CV_ENOTFOUND, "booking %s not found", uuid);
     } else {
-        rc = db_fail(s->db, err, rc, "cannot read the partner's booking");
+        rc = db_fail(err, rc, "cannot read the partner's booking");
     }
-    sqlite3_finalize(st);
+    cv_db_finalize(st);
     return rc;
 }
 
@@ -2256,15 +2448,13 @@ int cv_store_request_of_partner(cv_store *s, int64_t request_id, int *yes, cv_er
         return cv_fail(err, CV_EINVAL, "cv_store_request_of_partner: missing argument");
     char sql[200];
     snprintf(sql, sizeof sql,
-             "SELECT EXISTS (SELECT 1 FROM partner_bookings pb JOIN bookings b ON b.id = pb.booking_id "
-             "WHERE b.request_id = %lld)",
+             "SELECT count(*) FROM partner_bookings pb JOIN bookings b ON b.id = pb.booking_id "
+             "WHERE b.request_id = %lld",
              (long long)request_id);
     int64_t v = 0;
-    int rc = cv_sqlite_int64(s->db, sql, &v);
-    if (rc != SQLITE_OK && rc != SQLITE_ROW)
-        return db_fail(s->db, err, rc, "cannot read the request's bookings");
+    int rc = store_int64(s, sql, &v, err, "cannot read the request's bookings");
     *yes = v != 0;
-    return 0;
+    return rc;
 }
 
 int cv_store_set_partner_status(cv_store *s, const char *uuid, cv_partner_status status, const char *message,
@@ -2272,22 +2462,22 @@ int cv_store_set_partner_status(cv_store *s, const char *uuid, cv_partner_status
 {
     if (!s || !uuid || (unsigned)status > CV_PARTNER_CANCELLED)
         return cv_fail(err, CV_EINVAL, "cv_store_set_partner_status: missing argument");
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        s->db, "UPDATE partner_bookings SET status = ?2, message = ?3, updated = ?4 WHERE uuid = ?1", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, (int)status);
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(s->db, "UPDATE partner_bookings SET status = ?2, message = ?3, updated = ?4 WHERE uuid = ?1",
+                           &st, err);
+    if (rc == 0) {
+        cv_db_bind_text(st, 1, uuid);
+        cv_db_bind_int64(st, 2, (int)status);
         if (message && *message)
-            sqlite3_bind_text(st, 3, message, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, store_now(s));
-        rc = sqlite3_step(st);
+            cv_db_bind_text(st, 3, message);
+        cv_db_bind_int64(st, 4, store_now(s));
+        rc = cv_db_step(st, err);
     }
-    if (rc != SQLITE_DONE)
-        rc = db_fail(s->db, err, rc, "cannot update the partner's booking");
+    if (rc != CV_DB_DONE)
+        rc = db_fail(err, rc, "cannot update the partner's booking");
     else
-        rc = sqlite3_changes(s->db) ? 0 : cv_fail(err, CV_ENOTFOUND, "booking %s not found", uuid);
-    sqlite3_finalize(st);
+        rc = cv_db_changes(s->db) ? 0 : cv_fail(err, CV_ENOTFOUND, "booking %s not found", uuid);
+    cv_db_finalize(st);
     return rc;
 }
 
@@ -2297,15 +2487,15 @@ int cv_store_set_partner_status(cv_store *s, const char *uuid, cv_partner_status
     "id, owner, trip_kind, trip_id, partner, from_id, from_alias, from_operator, body, journey, booking, created, "    \
     "coalesce(read_at, 0)"
 
-static void read_message_row(sqlite3_stmt *st, void *out)
+static void read_message_row(cv_db_stmt *st, void *out)
 {
     cv_message *m = out;
     memset(m, 0, sizeof *m);
-    m->id = sqlite3_column_int64(st, 0);
-    m->trip_kind = sqlite3_column_int(st, 2);
-    m->trip_id = sqlite3_column_int64(st, 3);
-    m->created = sqlite3_column_int64(st, 11);
-    m->read_at = sqlite3_column_int64(st, 12);
+    m->id = cv_db_column_int64(st, 0);
+    m->trip_kind = (int)cv_db_column_int64(st, 2);
+    m->trip_id = cv_db_column_int64(st, 3);
+    m->created = cv_db_column_int64(st, 11);
+    m->read_at = cv_db_column_int64(st, 12);
     struct {
         char *to;
         size_t cap;
@@ -2319,7 +2509,7 @@ static void read_message_row(sqlite3_stmt *st, void *out)
                 {m->journey, sizeof m->journey, 9},
                 {m->booking, sizeof m->booking, 10}};
     for (size_t i = 0; i < sizeof text / sizeof *text; i++) {
-        const char *v = (const char *)sqlite3_column_text(st, text[i].col);
+        const char *v = cv_db_column_text(st, text[i].col);
         snprintf(text[i].to, text[i].cap, "%s", v ? v : "");
     }
 }
@@ -2328,29 +2518,29 @@ int cv_store_add_message(cv_store *s, cv_message *m, cv_error *err)
 {
     if (!s || !m || !m->owner[0] || m->trip_id <= 0 || (m->trip_kind != 0 && m->trip_kind != 1) || !m->text[0])
         return cv_fail(err, CV_EINVAL, "cv_store_add_message: missing argument");
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
-                                "INSERT INTO messages(owner, trip_kind, trip_id, partner, from_id, from_alias, "
-                                "from_operator, body, journey, booking, created) "
-                                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                                -1, &st, NULL);
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(s->db,
+                           "INSERT INTO messages(owner, trip_kind, trip_id, partner, from_id, from_alias, "
+                           "from_operator, body, journey, booking, created) "
+                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) RETURNING id",
+                           &st, err);
     m->created = store_now(s);
-    if (rc == SQLITE_OK) {
+    if (rc == 0) {
         const char *text[] = {m->owner,         NULL,    NULL,       m->partner, m->from_id, m->from_alias,
                               m->from_operator, m->text, m->journey, m->booking};
         for (int i = 0; i < 10; i++)
             if (text[i])
-                sqlite3_bind_text(st, i + 1, text[i], -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, m->trip_kind);
-        sqlite3_bind_int64(st, 3, m->trip_id);
-        sqlite3_bind_int64(st, 11, m->created);
-        rc = sqlite3_step(st);
+                cv_db_bind_text(st, i + 1, text[i]);
+        cv_db_bind_int64(st, 2, m->trip_kind);
+        cv_db_bind_int64(st, 3, m->trip_id);
+        cv_db_bind_int64(st, 11, m->created);
+        rc = cv_db_step(st, err);
     }
-    if (rc != SQLITE_DONE)
-        rc = db_fail(s->db, err, rc, "cannot store the message");
+    if (rc != CV_DB_ROW)
+        rc = rc < 0 ? db_fail(err, rc, "cannot store the message") : cv_fail(err, CV_EINTERNAL, "no message id");
     else
-        rc = 0, m->id = (int64_t)sqlite3_last_insert_rowid(s->db);
-    sqlite3_finalize(st);
+        rc = 0, m->id = cv_db_column_int64(st, 0);
+    cv_db_finalize(st);
     return rc;
 }
 
@@ -2360,27 +2550,27 @@ int cv_store_list_messages(cv_store *s, const char *owner, int unread_only, cv_m
         return cv_fail(err, CV_EINVAL, "cv_store_list_messages: missing argument");
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
-                                "SELECT " MESSAGE_COLS " FROM messages WHERE (?1 IS NULL OR owner = ?1) "
-                                "AND (?2 = 0 OR read_at IS NULL) ORDER BY id",
-                                -1, &st, NULL);
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(s->db,
+                           "SELECT " MESSAGE_COLS " FROM messages WHERE (CAST(?1 AS TEXT) IS NULL OR owner = ?1) "
+                           "AND (?2 = 0 OR read_at IS NULL) ORDER BY id",
+                           &st, err);
     size_t cap = 0;
-    if (rc == SQLITE_OK) {
+    if (rc == 0) {
         if (owner)
-            sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, unread_only != 0);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            cv_db_bind_text(st, 1, owner);
+        cv_db_bind_int64(st, 2, unread_only != 0);
+        while ((rc = cv_db_step(st, err)) == CV_DB_ROW) {
             if ((rc = grow((void **)out, &cap, *n + 1, sizeof **out, err)))
                 break;
             read_message_row(st, &(*out)[(*n)++]);
         }
     }
-    if (rc == SQLITE_DONE)
+    if (rc == CV_DB_DONE)
         rc = 0;
-    else if (rc > 0)
-        rc = db_fail(s->db, err, rc, "cannot list the messages");
-    sqlite3_finalize(st);
+    else if (rc != CV_ENOMEM) /* (grow's failure has its message) */
+        rc = db_fail(err, rc, "cannot list the messages");
+    cv_db_finalize(st);
     if (rc) {
         free(*out);
         *out = NULL;
@@ -2393,19 +2583,19 @@ int cv_store_get_message(cv_store *s, int64_t id, cv_message *out, cv_error *err
 {
     if (!s || !out)
         return cv_fail(err, CV_EINVAL, "cv_store_get_message: missing argument");
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT " MESSAGE_COLS " FROM messages WHERE id = ?1", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        rc = sqlite3_step(st);
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(s->db, "SELECT " MESSAGE_COLS " FROM messages WHERE id = ?1", &st, err);
+    if (rc == 0) {
+        cv_db_bind_int64(st, 1, id);
+        rc = cv_db_step(st, err);
     }
-    if (rc == SQLITE_ROW)
+    if (rc == CV_DB_ROW)
         read_message_row(st, out), rc = 0;
-    else if (rc == SQLITE_DONE)
+    else if (rc == CV_DB_DONE)
         rc = cv_fail(err, CV_ENOTFOUND, "message %lld not found", (long long)id);
     else
-        rc = db_fail(s->db, err, rc, "cannot read the message");
-    sqlite3_finalize(st);
+        rc = db_fail(err, rc, "cannot read the message");
+    cv_db_finalize(st);
     return rc;
 }
 
@@ -2413,51 +2603,50 @@ int cv_store_mark_message_read(cv_store *s, int64_t id, cv_error *err)
 {
     if (!s)
         return cv_fail(err, CV_EINVAL, "cv_store_mark_message_read: no store");
-    sqlite3_stmt *st = NULL;
-    int rc =
-        sqlite3_prepare_v2(s->db, "UPDATE messages SET read_at = coalesce(read_at, ?2) WHERE id = ?1", -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_int64(st, 2, store_now(s));
-        rc = sqlite3_step(st);
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(s->db, "UPDATE messages SET read_at = coalesce(read_at, ?2) WHERE id = ?1", &st, err);
+    if (rc == 0) {
+        cv_db_bind_int64(st, 1, id);
+        cv_db_bind_int64(st, 2, store_now(s));
+        rc = cv_db_step(st, err);
     }
-    if (rc != SQLITE_DONE)
-        rc = db_fail(s->db, err, rc, "cannot mark the message read");
+    if (rc != CV_DB_DONE)
+        rc = db_fail(err, rc, "cannot mark the message read");
     else
-        rc = sqlite3_changes(s->db) ? 0 : cv_fail(err, CV_ENOTFOUND, "message %lld not found", (long long)id);
-    sqlite3_finalize(st);
+        rc = cv_db_changes(s->db) ? 0 : cv_fail(err, CV_ENOTFOUND, "message %lld not found", (long long)id);
+    cv_db_finalize(st);
     return rc;
 }
 
 /* ---- partner operators, the outbox of their booking events, our bookings on their journeys ---- */
 
 /* Binds the arguments of st from 1 on as spec says: 't' a text (NULL binds NULL), 'i' an int64_t, 'n' an int. */
-static void bind_vargs(sqlite3_stmt *st, const char *spec, va_list ap)
+static void bind_vargs(cv_db_stmt *st, const char *spec, va_list ap)
 {
     for (int i = 1; *spec; spec++, i++) {
         if (*spec == 't') {
             const char *v = va_arg(ap, const char *);
             if (v)
-                sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+                cv_db_bind_text(st, i, v);
         } else if (*spec == 'i') {
-            sqlite3_bind_int64(st, i, va_arg(ap, int64_t));
+            cv_db_bind_int64(st, i, va_arg(ap, int64_t));
         } else {
-            sqlite3_bind_int(st, i, va_arg(ap, int));
+            cv_db_bind_int64(st, i, va_arg(ap, int));
         }
     }
 }
 
-static void column_text(sqlite3_stmt *st, int col, char *out, size_t cap)
+static void column_text(cv_db_stmt *st, int col, char *out, size_t cap)
 {
-    const char *v = (const char *)sqlite3_column_text(st, col);
+    const char *v = cv_db_column_text(st, col);
     snprintf(out, cap, "%s", v ? v : "");
 }
 
-/* Prepares sql and binds its arguments as bind_vargs does: an SQLite result code. */
-static int prepare_bound(cv_store *s, const char *sql, sqlite3_stmt **st, const char *spec, va_list ap)
+/* Prepares sql and binds its arguments as bind_vargs does: 0 or a CV_E* code. */
+static int prepare_bound(cv_store *s, const char *sql, cv_db_stmt **st, cv_error *err, const char *spec, va_list ap)
 {
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
-    if (rc == SQLITE_OK)
+    int rc = cv_db_prepare(s->db, sql, st, err);
+    if (rc == 0)
         bind_vargs(*st, spec, ap);
     return rc;
 }
@@ -2468,20 +2657,20 @@ static int prepare_bound(cv_store *s, const char *sql, sqlite3_stmt **st, const 
 static int write_one(cv_store *s, const char *sql, const char *what, const char *missing, const char *conflict,
                      cv_error *err, const char *spec, ...)
 {
-    sqlite3_stmt *st = NULL;
+    cv_db_stmt *st = NULL;
     va_list ap;
     va_start(ap, spec);
-    int rc = prepare_bound(s, sql, &st, spec, ap);
+    int rc = prepare_bound(s, sql, &st, err, spec, ap);
     va_end(ap);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (conflict && (rc == SQLITE_CONSTRAINT_PRIMARYKEY || rc == SQLITE_CONSTRAINT_UNIQUE))
+    if (rc == 0)
+        rc = cv_db_step(st, err);
+    if (conflict && rc == CV_ECONFLICT)
         rc = cv_fail(err, CV_ECONFLICT, "%s", conflict);
-    else if (rc != SQLITE_DONE)
-        rc = db_fail(s->db, err, rc, what);
+    else if (rc != CV_DB_DONE)
+        rc = db_fail(err, rc, what);
     else
-        rc = sqlite3_changes(s->db) || !missing ? 0 : cv_fail(err, CV_ENOTFOUND, "%s", missing);
-    sqlite3_finalize(st);
+        rc = cv_db_changes(s->db) || !missing ? 0 : cv_fail(err, CV_ENOTFOUND, "%s", missing);
+    cv_db_finalize(st);
     return rc;
 }
 
@@ -2491,13 +2680,13 @@ static int query_rows(cv_store *s, const char *sql, size_t elem, row_reader read
 {
     *out = NULL;
     *n = 0;
-    sqlite3_stmt *st = NULL;
+    cv_db_stmt *st = NULL;
     va_list ap;
     va_start(ap, spec);
-    int rc = prepare_bound(s, sql, &st, spec, ap);
+    int rc = prepare_bound(s, sql, &st, err, spec, ap);
     va_end(ap);
-    rc = rc == SQLITE_OK ? collect_rows(s, st, elem, read, out, n, what, err) : db_fail(s->db, err, rc, what);
-    sqlite3_finalize(st);
+    rc = rc == 0 ? collect_rows(st, elem, read, out, n, what, err) : db_fail(err, rc, what);
+    cv_db_finalize(st);
     return rc;
 }
 
@@ -2506,20 +2695,20 @@ static int query_rows(cv_store *s, const char *sql, size_t elem, row_reader read
 static int query_one(cv_store *s, const char *sql, row_reader read, void *out, const char *missing, const char *what,
                      cv_error *err, const char *spec, ...)
 {
-    sqlite3_stmt *st = NULL;
+    cv_db_stmt *st = NULL;
     va_list ap;
     va_start(ap, spec);
-    int rc = prepare_bound(s, sql, &st, spec, ap);
+    int rc = prepare_bound(s, sql, &st, err, spec, ap);
     va_end(ap);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
+    if (rc == 0)
+        rc = cv_db_step(st, err);
+    if (rc == CV_DB_ROW)
         read(st, out), rc = 0;
-    else if (rc == SQLITE_DONE)
+    else if (rc == CV_DB_DONE)
         rc = cv_fail(err, CV_ENOTFOUND, "%s", missing);
     else
-        rc = db_fail(s->db, err, rc, what);
-    sqlite3_finalize(st);
+        rc = db_fail(err, rc, what);
+    cv_db_finalize(st);
     return rc;
 }
 
@@ -2537,7 +2726,7 @@ int cv_store_add_partner(cv_store *s, const cv_partner *p, cv_error *err)
 
 #define PARTNER_COLS "name, base_url, api_key, events_url, created"
 
-static void read_partner_row(sqlite3_stmt *st, void *out)
+static void read_partner_row(cv_db_stmt *st, void *out)
 {
     cv_partner *p = out;
     memset(p, 0, sizeof *p);
@@ -2545,7 +2734,7 @@ static void read_partner_row(sqlite3_stmt *st, void *out)
     column_text(st, 1, p->base_url, sizeof p->base_url);
     column_text(st, 2, p->api_key, sizeof p->api_key);
     column_text(st, 3, p->events_url, sizeof p->events_url);
-    p->created = sqlite3_column_int64(st, 4);
+    p->created = cv_db_column_int64(st, 4);
 }
 
 int cv_store_get_partner(cv_store *s, const char *name, cv_partner *out, cv_error *err)
@@ -2576,18 +2765,18 @@ int cv_store_remove_partner(cv_store *s, const char *name, cv_error *err)
                      name);
 }
 
-static void read_outbox_row(sqlite3_stmt *st, void *out)
+static void read_outbox_row(cv_db_stmt *st, void *out)
 {
     cv_outbox_event *e = out;
     memset(e, 0, sizeof *e);
-    e->id = sqlite3_column_int64(st, 0);
+    e->id = cv_db_column_int64(st, 0);
     column_text(st, 1, e->partner, sizeof e->partner);
     column_text(st, 2, e->uuid, sizeof e->uuid);
     column_text(st, 3, e->event, sizeof e->event);
-    e->status = (cv_partner_status)sqlite3_column_int(st, 4);
-    e->created = sqlite3_column_int64(st, 5);
-    e->attempts = sqlite3_column_int(st, 6);
-    e->kind = sqlite3_column_int(st, 7);
+    e->status = (cv_partner_status)(int)cv_db_column_int64(st, 4);
+    e->created = cv_db_column_int64(st, 5);
+    e->attempts = (int)cv_db_column_int64(st, 6);
+    e->kind = (int)cv_db_column_int64(st, 7);
     column_text(st, 8, e->body, sizeof e->body);
 }
 
@@ -2612,8 +2801,10 @@ int cv_store_outbox_message(cv_store *s, const char *partner, const char *body, 
     char order[CV_OWNER_MAX + 16];
     snprintf(order, sizeof order, "messages:%s", partner);
     return write_one(s,
-                     "INSERT INTO outbox(kind, partner, uuid, event, status, body, created) "
-                     "VALUES (1, ?1, ?2, " RANDOM_UUID ", 0, ?3, ?4)",
+                     UUID_SQL(s,
+                              "INSERT INTO outbox(kind, partner, uuid, event, status, body, created) "
+                              "VALUES (1, ?1, ?2, ",
+                              ", 0, ?3, ?4)"),
                      "cannot queue the message", NULL, NULL, err, "ttti", partner, order, body, store_now(s));
 }
 
@@ -2639,26 +2830,26 @@ int cv_store_outbox_stats(cv_store *s, cv_outbox_stats *out, cv_error *err)
     if (!s || !out)
         return cv_fail(err, CV_EINVAL, "cv_store_outbox_stats: missing argument");
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(
         s->db,
-        "SELECT count(*) FILTER (WHERE done IS NULL), count(*) FILTER (WHERE done IS NOT NULL AND NOT refused), "
-        "count(*) FILTER (WHERE refused), coalesce(min(created) FILTER (WHERE done IS NULL), 0), "
+        "SELECT count(*) FILTER (WHERE done IS NULL), count(*) FILTER (WHERE done IS NOT NULL AND refused = 0), "
+        "count(*) FILTER (WHERE refused <> 0), coalesce(min(created) FILTER (WHERE done IS NULL), 0), "
         "count(*) FILTER (WHERE done IS NULL AND partner NOT IN (SELECT name FROM partners)) FROM outbox",
-        -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->waiting = sqlite3_column_int64(st, 0);
-        out->delivered = sqlite3_column_int64(st, 1);
-        out->refused = sqlite3_column_int64(st, 2);
-        out->oldest = sqlite3_column_int64(st, 3);
-        out->held = sqlite3_column_int64(st, 4);
+        &st, err);
+    if (rc == 0)
+        rc = cv_db_step(st, err);
+    if (rc == CV_DB_ROW) {
+        out->waiting = cv_db_column_int64(st, 0);
+        out->delivered = cv_db_column_int64(st, 1);
+        out->refused = cv_db_column_int64(st, 2);
+        out->oldest = cv_db_column_int64(st, 3);
+        out->held = cv_db_column_int64(st, 4);
         rc = 0;
     } else {
-        rc = db_fail(s->db, err, rc, "cannot count the outbox");
+        rc = db_fail(err, rc, "cannot count the outbox");
     }
-    sqlite3_finalize(st);
+    cv_db_finalize(st);
     return rc;
 }
 
@@ -2681,10 +2872,8 @@ int cv_store_add_remote_booking(cv_store *s, const cv_remote_booking *b, cv_erro
     return insert_remote(s, b, store_now(s), err);
 }
 
-int cv_store_add_event_booking(cv_store *s, const cv_remote_booking *b, const char *event, cv_error *err)
+static int add_event_booking_tx(cv_store *s, const cv_remote_booking *b, const char *event, cv_error *err)
 {
-    if (!s || !b || !b->uuid[0] || !b->partner[0] || !event || b->side || (unsigned)b->status > CV_PARTNER_CANCELLED)
-        return cv_fail(err, CV_EINVAL, "cv_store_add_event_booking: missing argument");
     int64_t now = store_now(s);
     int rc = tx_begin(s, 1, err);
     if (!rc)
@@ -2696,9 +2885,18 @@ int cv_store_add_event_booking(cv_store *s, const cv_remote_booking *b, const ch
     return tx_end(s, rc, err);
 }
 
+int cv_store_add_event_booking(cv_store *s, const cv_remote_booking *b, const char *event, cv_error *err)
+{
+    if (!s || !b || !b->uuid[0] || !b->partner[0] || !event || b->side || (unsigned)b->status > CV_PARTNER_CANCELLED)
+        return cv_fail(err, CV_EINVAL, "cv_store_add_event_booking: missing argument");
+    int rc;
+    RETRYING(rc, add_event_booking_tx(s, b, event, err));
+    return rc;
+}
+
 #define REMOTE_COLS "uuid, partner, owner, journey, doc, status, created, updated, side, coalesce(request_id, 0)"
 
-static void read_remote_row(sqlite3_stmt *st, void *row)
+static void read_remote_row(cv_db_stmt *st, void *row)
 {
     cv_remote_booking *out = row;
     memset(out, 0, sizeof *out);
@@ -2707,11 +2905,11 @@ static void read_remote_row(sqlite3_stmt *st, void *row)
     column_text(st, 2, out->owner, sizeof out->owner);
     column_text(st, 3, out->journey, sizeof out->journey);
     column_text(st, 4, out->doc, sizeof out->doc);
-    out->status = (cv_partner_status)sqlite3_column_int(st, 5);
-    out->created = sqlite3_column_int64(st, 6);
-    out->updated = sqlite3_column_int64(st, 7);
-    out->side = sqlite3_column_int(st, 8);
-    out->request_id = sqlite3_column_int64(st, 9);
+    out->status = (cv_partner_status)(int)cv_db_column_int64(st, 5);
+    out->created = cv_db_column_int64(st, 6);
+    out->updated = cv_db_column_int64(st, 7);
+    out->side = (int)cv_db_column_int64(st, 8);
+    out->request_id = cv_db_column_int64(st, 9);
 }
 
 int cv_store_get_remote_booking(cv_store *s, const char *uuid, cv_remote_booking *out, cv_error *err)
@@ -2730,11 +2928,14 @@ int cv_store_list_remote_bookings(cv_store *s, const char *owner, int64_t reques
     if (!s || !out || !n)
         return cv_fail(err, CV_EINVAL, "cv_store_list_remote_bookings: missing argument");
     return query_rows(s,
-                      "SELECT " REMOTE_COLS " FROM remote_bookings WHERE (?1 IS NULL OR owner = ?1) "
+                      "SELECT " REMOTE_COLS " FROM remote_bookings WHERE (CAST(?1 AS TEXT) IS NULL OR owner = ?1) "
                       "AND (?2 = 0 OR request_id = ?2) ORDER BY created, uuid",
                       sizeof **out, read_remote_row, (void **)out, n, "cannot list the bookings", err, "ti", owner,
                       request_id);
 }
+
+static int remote_status_tx(cv_store *s, const char *partner, const char *uuid, const char *event,
+                            cv_partner_status status, int owe_event, int *applied, cv_error *err);
 
 int cv_store_remote_status(cv_store *s, const char *partner, const char *uuid, const char *event,
                            cv_partner_status status, int owe_event, int *applied, cv_error *err)
@@ -2743,32 +2944,42 @@ int cv_store_remote_status(cv_store *s, const char *partner, const char *uuid, c
         *applied = 0;
     if (!s || !uuid || (unsigned)status > CV_PARTNER_CANCELLED)
         return cv_fail(err, CV_EINVAL, "cv_store_remote_status: missing argument");
+    int rc;
+    RETRYING(rc, remote_status_tx(s, partner, uuid, event, status, owe_event, applied, err));
+    return rc;
+}
+
+static int remote_status_tx(cv_store *s, const char *partner, const char *uuid, const char *event,
+                            cv_partner_status status, int owe_event, int *applied, cv_error *err)
+{
     char missing[80];
     snprintf(missing, sizeof missing, "booking %s not found", uuid);
     int64_t now = store_now(s);
     int rc = tx_begin(s, 1, err);
     if (!rc)
         rc = write_one(s,
-                       "UPDATE remote_bookings SET updated = updated WHERE uuid = ?1 AND (?2 IS NULL OR partner = ?2)",
+                       "UPDATE remote_bookings SET updated = updated WHERE uuid = ?1 AND (CAST(?2 AS TEXT) IS NULL OR "
+                       "partner = ?2)",
                        "cannot read the booking", missing, NULL, err, "tt", uuid, partner);
     int seen = 0, moved = 0;
     if (!rc && event) {
-        rc = write_one(s, "INSERT OR IGNORE INTO remote_events(id, uuid, status, at) VALUES (?1, ?2, ?3, ?4)",
+        rc = write_one(s,
+                       "INSERT INTO remote_events(id, uuid, status, at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
                        "cannot record the event", NULL, NULL, err, "ttni", event, uuid, (int)status, now);
-        seen = !rc && !sqlite3_changes(s->db);
+        seen = !rc && !cv_db_changes(s->db);
     }
     if (!rc && !seen) {
         rc = write_one(s, "UPDATE remote_bookings SET status = ?2, updated = ?3 WHERE uuid = ?1 AND status < ?2",
                        "cannot update the booking", NULL, NULL, err, "tni", uuid, (int)status, now);
-        moved = !rc && sqlite3_changes(s->db) > 0;
+        moved = !rc && cv_db_changes(s->db) > 0;
     }
     if (!rc && event && !seen && !moved) /* a dismissed event is not kept: it was not taken */
         rc = write_one(s, "DELETE FROM remote_events WHERE id = ?1", "cannot forget the event", NULL, NULL, err, "t",
                        event);
     if (!rc && moved && owe_event)
         rc = write_one(s,
-                       "INSERT INTO outbox(partner, uuid, event, status, created) SELECT partner, uuid, " RANDOM_UUID
-                       ", ?2, ?3 FROM remote_bookings WHERE uuid = ?1",
+                       UUID_SQL(s, "INSERT INTO outbox(partner, uuid, event, status, created) SELECT partner, uuid, ",
+                                ", ?2, ?3 FROM remote_bookings WHERE uuid = ?1"),
                        "cannot queue the booking event", NULL, NULL, err, "tni", uuid, (int)status, now);
     rc = tx_end(s, rc, err);
     if (!rc && applied)
@@ -2782,9 +2993,11 @@ int cv_store_set_durability(cv_store *s, cv_durability d, cv_error *err)
 {
     if (!s || (d != CV_DURABLE_BOOKINGS && d != CV_DURABLE_NORMAL && d != CV_DURABLE_FULL))
         return cv_fail(err, CV_EINVAL, "cv_store_set_durability: no store or unknown durability %d", (int)d);
-    /* the connection's level between transactions; the light writes lower it for their own commit only */
-    int rc = exec(s->db, d == CV_DURABLE_NORMAL ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL", err,
-                  "cannot set the durability");
+    /* the connection's level between transactions; the light writes lower it for their own commit only. (On
+       PostgreSQL every commit is durable: its synchronous_commit is the server's, docs/deploy.md.) */
+    int rc = s->pg ? 0
+                   : store_exec(s, d == CV_DURABLE_NORMAL ? "PRAGMA synchronous = NORMAL" : "PRAGMA synchronous = FULL",
+                                err, "cannot set the durability");
     if (!rc)
         s->durability = d;
     return rc;
@@ -2810,7 +3023,7 @@ typedef struct zone_row {
     int64_t pickup, dropoff; /* bookings with times of day: their instants on the first date; else -1 */
 } zone_row;
 
-static int zone_rows(sqlite3 *db, zone_row **out, size_t *n, cv_error *err)
+static int zone_rows(cv_db *db, zone_row **out, size_t *n, cv_error *err)
 {
     static const char *const sql[3] = {
         "SELECT 0, id, first_day, last_day, weekdays, time_of_day, 1, 0, -1, -1 FROM offers WHERE sched_kind = 1",
@@ -2822,35 +3035,35 @@ static int zone_rows(sqlite3 *db, zone_row **out, size_t *n, cv_error *err)
     size_t na = 0, cap = 0;
     int rc = 0;
     for (int t = 0; t < 3 && !rc; t++) {
-        sqlite3_stmt *st = NULL;
-        rc = sqlite3_prepare_v2(db, sql[t], -1, &st, NULL);
-        while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cv_db_stmt *st = NULL;
+        rc = cv_db_prepare(db, sql[t], &st, err);
+        while (rc == 0 && (rc = cv_db_step(st, err)) == CV_DB_ROW) {
             if ((rc = grow((void **)&a, &cap, na + 1, sizeof *a, err)))
                 break;
             zone_row *z = &a[na++];
-            z->table = sqlite3_column_int(st, 0);
-            z->id = sqlite3_column_int64(st, 1);
-            z->first = sqlite3_column_int(st, 2);
-            z->last = sqlite3_column_int(st, 3);
-            z->weekdays = (uint8_t)sqlite3_column_int(st, 4);
-            int32_t tod = sqlite3_column_int(st, 5);
-            int regular = sqlite3_column_int(st, 6) == CV_REGULAR;
+            z->table = (int)cv_db_column_int64(st, 0);
+            z->id = cv_db_column_int64(st, 1);
+            z->first = (cv_day)cv_db_column_int64(st, 2);
+            z->last = (cv_day)cv_db_column_int64(st, 3);
+            z->weekdays = (uint8_t)cv_db_column_int64(st, 4);
+            int32_t tod = (int32_t)cv_db_column_int64(st, 5);
+            int regular = cv_db_column_int64(st, 6) == CV_REGULAR;
             /* a schedule's first occurrence; a booking's dates follow its offer's: its first ride on a regular
                offer, the departure of a punctual one */
-            z->anchor = regular ? cv_local_to_utc(z->first, tod) : sqlite3_column_int64(st, 7);
+            z->anchor = regular ? cv_local_to_utc(z->first, tod) : cv_db_column_int64(st, 7);
             cv_utc_to_local(z->anchor, &z->anchor_day, NULL, NULL);
             if (z->table < 2)
                 z->anchor_day = z->first;
-            int64_t pk = sqlite3_column_int64(st, 8), dr = sqlite3_column_int64(st, 9);
+            int64_t pk = cv_db_column_int64(st, 8), dr = cv_db_column_int64(st, 9);
             /* stop times below a day are local times of day (trip.h) */
             z->pickup = pk >= 0 && pk < 86400 ? cv_local_to_utc(z->first, (int32_t)pk) : -1;
             z->dropoff = dr >= 0 && dr < 86400 ? cv_local_to_utc(z->first, (int32_t)dr) : -1;
         }
-        if (rc == SQLITE_DONE)
+        if (rc == CV_DB_DONE)
             rc = 0;
-        else if (rc > 0)
-            rc = db_fail(db, err, rc, "cannot read the schedules to convert");
-        sqlite3_finalize(st);
+        else if (rc != CV_ENOMEM)
+            rc = db_fail(err, rc, "cannot read the schedules to convert");
+        cv_db_finalize(st);
     }
     if (rc) {
         free(a);
@@ -2861,108 +3074,103 @@ static int zone_rows(sqlite3 *db, zone_row **out, size_t *n, cv_error *err)
     return 0;
 }
 
-static int zone_write(sqlite3 *db, const zone_row *z, cv_error *err)
+static int zone_write(cv_db *db, const zone_row *z, cv_error *err)
 {
     static const char *const sql[3] = {
         "UPDATE offers SET first_day = ?2, last_day = ?3, weekdays = ?4, time_of_day = ?5 WHERE id = ?1",
         "UPDATE requests SET first_day = ?2, last_day = ?3, weekdays = ?4, time_of_day = ?5 WHERE id = ?1",
-        ("UPDATE bookings SET first_day = ?2, last_day = ?3, weekdays = ?4, pickup_time = coalesce(?6, pickup_time), "
-         "dropoff_time = coalesce(?7, dropoff_time) WHERE id = ?1"),
+        ("UPDATE bookings SET first_day = ?2, last_day = ?3, weekdays = ?4, pickup_time = coalesce(CAST(?6 AS "
+         "BIGINT), pickup_time), dropoff_time = coalesce(CAST(?7 AS BIGINT), dropoff_time) WHERE id = ?1"),
     };
     cv_day day;
     int32_t tod;
     cv_utc_to_local(z->anchor, &day, &tod, NULL);
     int64_t shift = (int64_t)day - z->anchor_day;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql[z->table], -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, z->id);
-        sqlite3_bind_int64(st, 2, z->first + shift);
-        sqlite3_bind_int64(st, 3, z->last + shift);
-        sqlite3_bind_int(st, 4, rotate_weekdays(z->weekdays, shift));
-        if (z->table < 2) {
-            sqlite3_bind_int(st, 5, tod);
-        } else {
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(db, sql[z->table], &st, err);
+    if (rc == 0) {
+        cv_db_bind_int64(st, 1, z->id);
+        cv_db_bind_int64(st, 2, z->first + shift);
+        cv_db_bind_int64(st, 3, z->last + shift);
+        cv_db_bind_int64(st, 4, rotate_weekdays(z->weekdays, shift));
+        cv_db_bind_int64(st, 5, tod); /* (typed, so that a statement without ?5 takes it too) */
+        if (z->table == 2) {
             int32_t t;
             if (z->pickup >= 0) {
                 cv_utc_to_local(z->pickup, NULL, &t, NULL);
-                sqlite3_bind_int(st, 6, t);
+                cv_db_bind_int64(st, 6, t);
             }
             if (z->dropoff >= 0) {
                 cv_utc_to_local(z->dropoff, NULL, &t, NULL);
-                sqlite3_bind_int(st, 7, t);
+                cv_db_bind_int64(st, 7, t);
             }
         }
-        rc = sqlite3_step(st);
-        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+        rc = cv_db_step(st, err);
     }
-    if (rc != SQLITE_OK)
-        rc = db_fail(db, err, rc, "cannot convert a schedule");
-    sqlite3_finalize(st);
-    return rc;
+    cv_db_finalize(st);
+    return rc < 0 ? db_fail(err, rc, "cannot convert a schedule") : 0;
 }
 
-int cv_store_convert_zone(const char *path, const char *from, cv_error *err)
+static int convert_zone_tx(cv_store *s, const char *path, const char *from, const char *to, cv_error *err)
 {
-    char to[CV_ZONE_MAX], had[CV_ZONE_MAX];
-    snprintf(to, sizeof to, "%s", cv_tz_name());
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-        int rc = cv_fail(err, CV_EIO, "cannot open database %s: %s", path, db ? sqlite3_errmsg(db) : "?");
-        sqlite3_close(db);
-        return rc;
-    }
-    sqlite3_extended_result_codes(db, 1);
-    sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
+    char had[CV_ZONE_MAX];
     zone_row *rows = NULL;
     size_t n = 0;
-    int rc = exec(db, "PRAGMA foreign_keys = OFF", err, "cannot configure the connection");
-    if (!rc)
-        rc = migrate(db, path, err);
-    if (!rc)
-        rc = exec(db, "BEGIN IMMEDIATE", err, "cannot start the conversion");
-    if (!rc)
-        rc = read_zone(db, had, err);
+    int rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    rc = read_zone(s->db, had, err);
     if (!rc && had[0] && strcmp(had, from) != 0)
-        rc = cv_fail(err, CV_EZONE, "%s keeps its local times in zone %s, not %s", path, had, from);
+        rc = cv_fail(err, CV_EZONE, "%s keeps its local times in zone %s, not %s",
+                     cv_db_is_postgres(path) ? "the database" : path, had, from);
     /* read in the old zone, written in the new one */
     if (!rc && strcmp(from, to) != 0) {
         rc = cv_tz_set(from, err);
         if (!rc)
-            rc = zone_rows(db, &rows, &n, err);
+            rc = zone_rows(s->db, &rows, &n, err);
         int back = cv_tz_set(to, rc ? NULL : err);
         rc = rc ? rc : back;
         for (size_t i = 0; !rc && i < n; i++)
-            rc = zone_write(db, &rows[i], err);
+            rc = zone_write(s->db, &rows[i], err);
     }
     if (!rc) {
-        sqlite3_stmt *st = NULL;
-        rc = sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO settings(key, value) VALUES ('tz', ?1)", -1, &st, NULL);
-        if (rc == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
-            rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        cv_db_stmt *st = NULL;
+        rc = cv_db_prepare(s->db,
+                           "INSERT INTO settings(key, value) VALUES ('tz', ?1) ON CONFLICT(key) DO UPDATE SET "
+                           "value = excluded.value",
+                           &st, err);
+        if (!rc) {
+            cv_db_bind_text(st, 1, to);
+            rc = cv_db_step(st, err);
         }
-        rc = rc == SQLITE_OK ? 0 : db_fail(db, err, rc, "cannot record the zone");
-        sqlite3_finalize(st);
+        cv_db_finalize(st);
+        rc = rc < 0 ? db_fail(err, rc, "cannot record the zone") : 0;
     }
-    if (!rc)
-        rc = exec(db, "COMMIT", err, "cannot commit the conversion");
-    if (rc && !sqlite3_get_autocommit(db))
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     free(rows);
-    sqlite3_close(db);
+    return tx_end(s, rc, err);
+}
+
+int cv_store_convert_zone(const char *path, const char *from, cv_error *err)
+{
+    char to[CV_ZONE_MAX];
+    snprintf(to, sizeof to, "%s", cv_tz_name());
+    cv_store s = {0};
+    int rc = store_connect(&s, path, err);
+    if (!rc)
+        RETRYING(rc, convert_zone_tx(&s, path, from, to, err));
+    cv_db_close(s.db);
     return rc;
 }
 
 /* ---- the change log ---- */
 
 /* Row of ST_CHANGES_AFTER into a cv_change. */
-static void read_change_row(sqlite3_stmt *st, void *out)
+static void read_change_row(cv_db_stmt *st, void *out)
 {
     cv_change *c = out;
-    c->seq = sqlite3_column_int64(st, 0);
-    c->kind = (cv_change_kind)sqlite3_column_int(st, 1);
-    c->ref = sqlite3_column_int64(st, 2);
+    c->seq = cv_db_column_int64(st, 0);
+    c->kind = (cv_change_kind)(int)cv_db_column_int64(st, 1);
+    c->ref = cv_db_column_int64(st, 2);
 }
 
 int cv_store_changes(cv_store *s, int64_t after, size_t max, cv_change **out, size_t *n, int64_t *first, int64_t *last,
@@ -2975,23 +3183,23 @@ int cv_store_changes(cv_store *s, int64_t after, size_t max, cv_change **out, si
     int rc = tx_begin(s, 0, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st = s->st[ST_CHANGES_RANGE];
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
+    cv_db_stmt *st = s->st[ST_CHANGES_RANGE];
+    int step = cv_db_step(st, err);
+    if (step == CV_DB_ROW) {
         if (first)
-            *first = sqlite3_column_int64(st, 0);
+            *first = cv_db_column_int64(st, 0);
         if (last)
-            *last = sqlite3_column_int64(st, 1);
+            *last = cv_db_column_int64(st, 1);
     } else {
-        rc = db_fail(s->db, err, step, "cannot read the change log");
+        rc = db_fail(err, step, "cannot read the change log");
     }
     finish(st);
     void *a = NULL;
     size_t na = 0;
     if (!rc && max > 0) {
         st = s->st[ST_CHANGES_AFTER];
-        sqlite3_bind_int64(st, 1, after);
-        sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+        cv_db_bind_int64(st, 1, after);
+        cv_db_bind_int64(st, 2, (int64_t)max);
         rc = read_rows(s, ST_CHANGES_AFTER, sizeof(cv_change), read_change_row, &a, &na, "cannot read the change log",
                        err);
     }
@@ -3000,16 +3208,51 @@ int cv_store_changes(cv_store *s, int64_t after, size_t max, cv_change **out, si
     return rc;
 }
 
+static int prune_changes_tx(cv_store *s, int64_t before, cv_error *err)
+{
+    int rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    cv_db_bind_int64(s->st[ST_CHANGES_PRUNE], 1, before);
+    rc = run(s, ST_CHANGES_PRUNE, err, "cannot prune the change log");
+    return tx_end(s, rc, err);
+}
+
 int cv_store_prune_changes(cv_store *s, int64_t before, cv_error *err)
 {
     if (!s)
         return cv_fail(err, CV_EINVAL, "cv_store_prune_changes: no store");
-    int rc = tx_begin(s, 1, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(s->st[ST_CHANGES_PRUNE], 1, before);
-    rc = run(s, ST_CHANGES_PRUNE, err, "cannot prune the change log");
-    return tx_end(s, rc, err);
+    int rc;
+    RETRYING(rc, prune_changes_tx(s, before, err));
+    return rc;
+}
+
+int cv_store_shared(const cv_store *s)
+{
+    return s && s->pg;
+}
+
+const char *cv_store_engine(const cv_store *s)
+{
+    return s && s->pg ? "postgresql" : "sqlite";
+}
+
+int cv_store_wait_changes(cv_store *s, int timeout_ms, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_wait_changes: no store");
+    int rc = 0;
+    if (s->pg && !s->listening) {
+        if ((rc = cv_db_listen(s->db, CHANGES_CHANNEL, err)))
+            return db_fail(err, rc, "cannot listen to the change log");
+        s->listening = 1;
+    }
+    rc = cv_db_wait(s->db, timeout_ms, err);
+    if (rc < 0) {
+        s->listening = 0; /* a connection made again listens again */
+        return db_fail(err, rc, "cannot wait for changes");
+    }
+    return rc;
 }
 
 /* ---- erasing a person (the right to erasure) ---- */
@@ -3021,22 +3264,19 @@ static _Thread_local int64_t erase_t;
    (where the statement has them), inside the caller's transaction; *changed adds the rows it touched. */
 static int erase_step(cv_store *s, const char *sql, const char *key, size_t *changed, cv_error *err)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        int np = sqlite3_bind_parameter_count(st);
-        sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-        if (np >= 2)
-            sqlite3_bind_int64(st, 2, erase_t);
-        if (np >= 3)
-            sqlite3_bind_int64(st, 3, store_now(s));
-        rc = sqlite3_step(st);
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(s->db, sql, &st, err);
+    if (rc == 0) { /* (a parameter the statement does not have is not sent) */
+        cv_db_bind_text(st, 1, key);
+        cv_db_bind_int64(st, 2, erase_t);
+        cv_db_bind_int64(st, 3, store_now(s));
+        rc = cv_db_step(st, err);
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return db_fail(s->db, err, rc, "cannot erase the owner's data");
+    cv_db_finalize(st);
+    if (rc != CV_DB_DONE)
+        return db_fail(err, rc, "cannot erase the owner's data");
     if (changed)
-        *changed += (size_t)sqlite3_changes(s->db);
+        *changed += (size_t)cv_db_changes(s->db);
     return 0;
 }
 
@@ -3048,9 +3288,9 @@ static int erase_marked(cv_store *s, const char *key, const char *select_offers,
                         int by_owner, cv_erase_counts *c, cv_error *err)
 {
     static const char *const setup[] = {
-        "CREATE TEMP TABLE IF NOT EXISTS erase_offers(id INTEGER PRIMARY KEY)",
-        "CREATE TEMP TABLE IF NOT EXISTS erase_requests(id INTEGER PRIMARY KEY)",
-        "CREATE TEMP TABLE IF NOT EXISTS erase_bookings(id INTEGER PRIMARY KEY)",
+        "CREATE TEMP TABLE IF NOT EXISTS erase_offers(id BIGINT PRIMARY KEY)",
+        "CREATE TEMP TABLE IF NOT EXISTS erase_requests(id BIGINT PRIMARY KEY)",
+        "CREATE TEMP TABLE IF NOT EXISTS erase_bookings(id BIGINT PRIMARY KEY)",
         "CREATE TEMP TABLE IF NOT EXISTS erase_owners(ref TEXT PRIMARY KEY)",
         "DELETE FROM erase_offers",
         "DELETE FROM erase_requests",
@@ -3059,17 +3299,18 @@ static int erase_marked(cv_store *s, const char *key, const char *select_offers,
     };
     int rc = 0;
     for (size_t i = 0; !rc && i < sizeof setup / sizeof *setup; i++)
-        rc = exec(s->db, setup[i], err, "cannot prepare the erasure");
+        rc = store_exec(s, setup[i], err, "cannot prepare the erasure");
     size_t ignored = 0;
     if (!rc)
         rc = erase_step(s, select_offers, key, &ignored, err);
     if (!rc)
         rc = erase_step(s, select_requests, key, &ignored, err);
     if (!rc)
-        rc = erase_step(s,
-                        "INSERT INTO erase_bookings SELECT id FROM bookings WHERE (offer_id IN erase_offers OR "
-                        "request_id IN erase_requests) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
-                        key, &ignored, err);
+        rc = erase_step(
+            s,
+            "INSERT INTO erase_bookings SELECT id FROM bookings WHERE (offer_id IN (SELECT id FROM erase_offers) OR "
+            "request_id IN (SELECT id FROM erase_requests)) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
+            key, &ignored, err);
     /* the retention of proofs: those whose ride is older than the cut-off, sent or not (a register takes a
        journey of the last days only, and an operator without one has had the retention to export them) */
     if (!rc && !by_owner)
@@ -3077,71 +3318,85 @@ static int erase_marked(cv_store *s, const char *key, const char *select_offers,
     /* nothing marked: nothing is written (not even the change log's sequence row, which an insert of no rows
        makes on a fresh database) */
     int64_t marked = 0;
-    if (!rc && cv_sqlite_int64(s->db,
-                               "SELECT (SELECT count(*) FROM erase_offers) + (SELECT count(*) FROM "
-                               "erase_requests) + (SELECT count(*) FROM erase_bookings)",
-                               &marked) != SQLITE_OK)
-        rc = cv_fail(err, CV_EIO, "cannot count what to erase: %s", sqlite3_errmsg(s->db));
+    if (!rc)
+        rc = store_int64(s,
+                         "SELECT (SELECT count(*) FROM erase_offers) + (SELECT count(*) FROM erase_requests) + "
+                         "(SELECT count(*) FROM erase_bookings)",
+                         &marked, err, "cannot count what to erase");
     if (!rc && !marked && !by_owner)
         return 0; /* (a proof purge above writes its own pages; what it deleted is counted in c->other) */
     /* the other side learns of it through the change log: the offers that lose this passenger's stops (their plan
        moves on) and the requests that lose this driver's booking are read again by every matcher */
     if (!rc)
-        rc = erase_step(s,
-                        "UPDATE offers SET plan_version = plan_version + 1 WHERE id NOT IN erase_offers AND id IN "
-                        "(SELECT offer_id FROM stops WHERE booking_id IN erase_bookings) AND ?1 IS NOT NULL AND "
-                        "?2 IS NOT NULL",
-                        key, &ignored, err);
+        rc = erase_step(
+            s,
+            "UPDATE offers SET plan_version = plan_version + 1 WHERE id NOT IN (SELECT id FROM erase_offers) AND id IN "
+            "(SELECT offer_id FROM stops WHERE booking_id IN (SELECT id FROM erase_bookings)) AND ?1 IS NOT NULL AND "
+            "?2 IS NOT NULL",
+            key, &ignored, err);
     if (!rc)
         rc = erase_step(s,
                         "INSERT INTO changes(kind, ref, at) SELECT DISTINCT 0, offer_id, ?3 FROM "
-                        "bookings WHERE id IN erase_bookings AND ?1 IS NOT NULL AND ?2 IS NOT NULL UNION SELECT 0, "
+                        "bookings WHERE id IN (SELECT id FROM erase_bookings) AND ?1 IS NOT NULL AND ?2 IS NOT NULL "
+                        "UNION SELECT 0, "
                         "id, ?3 FROM erase_offers",
                         key, &ignored, err);
     if (!rc)
         rc = erase_step(s,
                         "INSERT INTO changes(kind, ref, at) SELECT DISTINCT 1, request_id, ?3 FROM "
-                        "bookings WHERE id IN erase_bookings AND ?1 IS NOT NULL AND ?2 IS NOT NULL UNION SELECT 1, "
+                        "bookings WHERE id IN (SELECT id FROM erase_bookings) AND ?1 IS NOT NULL AND ?2 IS NOT NULL "
+                        "UNION SELECT 1, "
                         "id, ?3 FROM erase_requests",
                         key, &ignored, err);
+    if (!rc)
+        rc = announce_change(s, err);
     /* the owners of those trips, who may be left with nothing */
     if (!rc)
-        rc = erase_step(s,
-                        "INSERT OR IGNORE INTO erase_owners SELECT owner FROM offers WHERE id IN erase_offers AND ?1 "
-                        "IS NOT NULL AND ?2 IS NOT NULL UNION SELECT owner FROM requests WHERE id IN erase_requests",
-                        key, &ignored, err);
+        rc = erase_step(
+            s,
+            "INSERT INTO erase_owners SELECT owner FROM offers WHERE id IN (SELECT id FROM erase_offers) AND ?1 IS NOT "
+            "NULL AND ?2 IS NOT NULL UNION SELECT owner FROM requests WHERE id IN (SELECT id FROM "
+            "erase_requests) ON CONFLICT DO NOTHING",
+            key, &ignored, err);
     /* then every row about them: their stops and their passengers' stops, the partners' records of those bookings
        and the events owed about them, the bookings, the trips */
     if (!rc)
         rc = erase_step(s,
-                        "DELETE FROM stops WHERE (offer_id IN erase_offers OR booking_id IN erase_bookings) AND ?1 "
+                        "DELETE FROM stops WHERE (offer_id IN (SELECT id FROM erase_offers) OR booking_id IN (SELECT "
+                        "id FROM erase_bookings)) AND ?1 "
                         "IS NOT NULL AND ?2 IS NOT NULL",
                         key, &c->stops, err);
     if (!rc)
-        rc = erase_step(s,
-                        "DELETE FROM outbox WHERE uuid IN (SELECT uuid FROM partner_bookings WHERE booking_id IN "
-                        "erase_bookings) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
-                        key, &c->other, err);
+        rc = erase_step(
+            s,
+            "DELETE FROM outbox WHERE uuid IN (SELECT uuid FROM partner_bookings WHERE booking_id IN (SELECT id "
+            "FROM erase_bookings)) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
+            key, &c->other, err);
     if (!rc)
         rc = erase_step(s,
-                        "DELETE FROM partner_bookings WHERE booking_id IN erase_bookings AND ?1 IS NOT NULL AND ?2 "
+                        "DELETE FROM partner_bookings WHERE booking_id IN (SELECT id FROM erase_bookings) AND ?1 IS "
+                        "NOT NULL AND ?2 "
                         "IS NOT NULL",
                         key, &c->other, err);
     /* the validations of their rides go too; a proof written from them stays (it names no one, see store.h) */
     if (!rc)
         rc = erase_step(s,
-                        "DELETE FROM validations WHERE booking_id IN erase_bookings AND ?1 IS NOT NULL AND ?2 IS NOT "
+                        "DELETE FROM validations WHERE booking_id IN (SELECT id FROM erase_bookings) AND ?1 IS NOT "
+                        "NULL AND ?2 IS NOT "
                         "NULL",
                         key, &c->other, err);
     if (!rc)
-        rc = erase_step(s, "DELETE FROM bookings WHERE id IN erase_bookings AND ?1 IS NOT NULL AND ?2 IS NOT NULL", key,
-                        &c->bookings, err);
+        rc = erase_step(
+            s, "DELETE FROM bookings WHERE id IN (SELECT id FROM erase_bookings) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
+            key, &c->bookings, err);
     if (!rc)
-        rc = erase_step(s, "DELETE FROM offers WHERE id IN erase_offers AND ?1 IS NOT NULL AND ?2 IS NOT NULL", key,
-                        &c->offers, err);
+        rc = erase_step(
+            s, "DELETE FROM offers WHERE id IN (SELECT id FROM erase_offers) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
+            key, &c->offers, err);
     if (!rc)
-        rc = erase_step(s, "DELETE FROM requests WHERE id IN erase_requests AND ?1 IS NOT NULL AND ?2 IS NOT NULL", key,
-                        &c->requests, err);
+        rc = erase_step(
+            s, "DELETE FROM requests WHERE id IN (SELECT id FROM erase_requests) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
+            key, &c->requests, err);
     if (!rc && by_owner) { /* the person's own records */
         rc = erase_step(s, "DELETE FROM messages WHERE owner = ?1 AND ?2 IS NOT NULL", key, &c->messages, err);
         if (!rc)
@@ -3156,7 +3411,8 @@ static int erase_marked(cv_store *s, const char *key, const char *select_offers,
     } else if (!rc) { /* the owners of the trips purged that nothing is stored about any more */
         rc =
             erase_step(s,
-                       "DELETE FROM owners WHERE ref IN erase_owners AND ref NOT IN (SELECT owner FROM offers) AND ref "
+                       "DELETE FROM owners WHERE ref IN (SELECT ref FROM erase_owners) AND ref NOT IN (SELECT owner "
+                       "FROM offers) AND ref "
                        "NOT IN (SELECT owner FROM requests) AND ref NOT IN (SELECT owner FROM messages) AND ref NOT IN "
                        "(SELECT owner FROM remote_bookings) AND ?1 IS NOT NULL AND ?2 IS NOT NULL",
                        key, &c->owner, err);
@@ -3170,7 +3426,7 @@ static int empty_wal(cv_store *s)
 {
     for (int tries = 0; tries < 50; tries++) {
         int log = -1, copied = -1;
-        int ck = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &copied);
+        int ck = sqlite3_wal_checkpoint_v2(cv_db_handle(s->db), NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &copied);
         if (ck == SQLITE_OK)
             return 1;
         if (ck != SQLITE_BUSY && ck != SQLITE_LOCKED)
@@ -3180,23 +3436,32 @@ static int empty_wal(cv_store *s)
     return 0;
 }
 
+static int erase_tx(cv_store *s, const char *key, const char *select_offers, const char *select_requests, int by_owner,
+                    cv_erase_counts *c, cv_error *err)
+{
+    memset(c, 0, sizeof *c);
+    int rc = tx_begin(s, 1, err);
+    if (rc)
+        return rc;
+    rc = erase_marked(s, key, select_offers, select_requests, by_owner, c, err);
+    return tx_end(s, rc, err);
+}
+
 static int erase(cv_store *s, const char *key, int64_t t, const char *select_offers, const char *select_requests,
                  int by_owner, cv_erase_counts *out, cv_error *err)
 {
     cv_erase_counts c = {0};
     erase_t = t;
-    /* what is deleted is overwritten with zeros, in the tables and their indexes, not left in free pages */
-    int rc = exec(s->db, "PRAGMA secure_delete = ON", err, "cannot turn secure deletion on");
+    /* SQLite: what is deleted is overwritten with zeros, in the tables and their indexes, not left in free pages.
+       (PostgreSQL leaves dead rows to its VACUUM: docs/privacy.md.) */
+    int rc = s->pg ? 0 : store_exec(s, "PRAGMA secure_delete = ON", err, "cannot turn secure deletion on");
     if (!rc)
-        rc = tx_begin(s, 1, err);
-    if (rc)
-        return rc;
-    rc = erase_marked(s, key, select_offers, select_requests, by_owner, &c, err);
-    rc = tx_end(s, rc, err);
+        RETRYING(rc, erase_tx(s, key, select_offers, select_requests, by_owner, &c, err));
     /* the log emptied when something was deleted (nothing to clean otherwise: the files stay as they were) */
     if (!rc)
-        c.wal_emptied =
-            c.offers + c.requests + c.bookings + c.stops + c.messages + c.other + c.owner ? empty_wal(s) : 1;
+        c.wal_emptied = s->pg                                                                           ? 0
+                        : c.offers + c.requests + c.bookings + c.stops + c.messages + c.other + c.owner ? empty_wal(s)
+                                                                                                        : 1;
     if (!rc && out)
         *out = c;
     return rc;
@@ -3233,21 +3498,21 @@ int cv_store_pseudonym(cv_store *s, const char *owner, char out[CV_PSEUDONYM_MAX
 {
     if (!s || !owner || !*owner)
         return cv_fail(err, CV_EINVAL, "cv_store_pseudonym: no owner");
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db, "SELECT value FROM settings WHERE key = 'pseudonym_secret'", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
-        rc = rc == SQLITE_DONE ? cv_fail(err, CV_EIO, "the database has no pseudonym secret")
-                               : db_fail(s->db, err, rc, "cannot read the pseudonym secret");
-        sqlite3_finalize(st);
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(s->db, "SELECT value FROM settings WHERE key = 'pseudonym_secret'", &st, err);
+    if (rc == 0)
+        rc = cv_db_step(st, err);
+    if (rc != CV_DB_ROW) {
+        rc = rc == CV_DB_DONE ? cv_fail(err, CV_EIO, "the database has no pseudonym secret")
+                              : db_fail(err, rc, "cannot read the pseudonym secret");
+        cv_db_finalize(st);
         return rc;
     }
     cv_sha256 h;
     cv_sha256_init(&h);
-    const unsigned char *secret = sqlite3_column_text(st, 0);
-    cv_sha256_update(&h, secret, (size_t)sqlite3_column_bytes(st, 0));
-    sqlite3_finalize(st);
+    const char *secret = cv_db_column_text(st, 0);
+    cv_sha256_update(&h, secret ? secret : "", secret ? strlen(secret) : 0);
+    cv_db_finalize(st);
     cv_sha256_update(&h, "\n", 1);
     cv_sha256_update(&h, owner, strlen(owner));
     unsigned char sum[32];
@@ -3260,26 +3525,27 @@ int cv_store_pseudonym(cv_store *s, const char *owner, char out[CV_PSEUDONYM_MAX
 static int completion_read(cv_store *s, int64_t booking_id, cv_day day, cv_completion *out, cv_error *err)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
-                                "SELECT coalesce(max(side = 0), 0), coalesce(max(side = 1), 0), coalesce((SELECT id "
-                                "FROM proofs WHERE booking_id = ?1 AND day = ?2), 0) FROM validations WHERE "
-                                "booking_id = ?1 AND day = ?2",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, booking_id);
-        sqlite3_bind_int(st, 2, (int)day);
-        rc = sqlite3_step(st);
+    cv_db_stmt *st = NULL;
+    int rc =
+        cv_db_prepare(s->db,
+                      "SELECT count(*) FILTER (WHERE side = 0), count(*) FILTER (WHERE side = 1), coalesce((SELECT id "
+                      "FROM proofs WHERE booking_id = ?1 AND day = ?2), 0) FROM validations WHERE "
+                      "booking_id = ?1 AND day = ?2",
+                      &st, err);
+    if (rc == 0) {
+        cv_db_bind_int64(st, 1, booking_id);
+        cv_db_bind_int64(st, 2, (int)day);
+        rc = cv_db_step(st, err);
     }
-    if (rc == SQLITE_ROW) {
-        out->driver = sqlite3_column_int(st, 0);
-        out->passenger = sqlite3_column_int(st, 1);
-        out->proof_id = sqlite3_column_int64(st, 2);
+    if (rc == CV_DB_ROW) {
+        out->driver = (int)cv_db_column_int64(st, 0);
+        out->passenger = (int)cv_db_column_int64(st, 1);
+        out->proof_id = cv_db_column_int64(st, 2);
         rc = 0;
     } else {
-        rc = db_fail(s->db, err, rc, "cannot read the ride's validations");
+        rc = db_fail(err, rc, "cannot read the ride's validations");
     }
-    sqlite3_finalize(st);
+    cv_db_finalize(st);
     return rc;
 }
 
@@ -3310,12 +3576,12 @@ typedef struct ride_sides {
     int punctual;
 } ride_sides;
 
-static void read_sides_row(sqlite3_stmt *st, void *out)
+static void read_sides_row(cv_db_stmt *st, void *out)
 {
     ride_sides *r = out;
     column_text(st, 0, r->driver, sizeof r->driver);
     column_text(st, 1, r->passenger, sizeof r->passenger);
-    r->punctual = sqlite3_column_int(st, 2) == CV_PUNCTUAL;
+    r->punctual = (int)cv_db_column_int64(st, 2) == CV_PUNCTUAL;
 }
 
 static int read_sides(cv_store *s, const cv_booking *b, ride_sides *out, cv_error *err)
@@ -3328,7 +3594,7 @@ static int read_sides(cv_store *s, const cv_booking *b, ride_sides *out, cv_erro
 /* Writes the proof of booking b's ride on day, whose sides are rs and times start and end (inside the caller's
    transaction). */
 static int proof_write(cv_store *s, const cv_booking *b, const ride_sides *rs, cv_day day, int64_t start, int64_t end,
-                       int64_t distance_m, int64_t now, cv_error *err)
+                       int64_t distance_m, int64_t now, int64_t *id, cv_error *err)
 {
     char driver[CV_PSEUDONYM_MAX], passenger[CV_PSEUDONYM_MAX];
     int rc = cv_store_pseudonym(s, rs->driver, driver, err);
@@ -3342,42 +3608,55 @@ static int proof_write(cv_store *s, const cv_booking *b, const ride_sides *rs, c
     snprintf(trip, sizeof trip, "offer-%lld-%s", (long long)b->offer_id, date);
     /* the contribution in cents, as agreed (already rounded to a cent or a coarser step) */
     int64_t cents = (int64_t)llround(b->amount * 100.0);
-    sqlite3_stmt *st = NULL;
-    rc = sqlite3_prepare_v2(s->db,
-                            "INSERT INTO proofs(journey_id, trip_id, booking_id, offer_id, day, start_time, start_lon, "
-                            "start_lat, end_time, end_lon, end_lat, distance_m, seats, contribution_cents, passenger, "
-                            "driver, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
-                            "?15, ?16, ?17)",
-                            -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, journey, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, trip, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, b->id);
-        sqlite3_bind_int64(st, 4, b->offer_id);
-        sqlite3_bind_int(st, 5, (int)day);
-        sqlite3_bind_int64(st, 6, start);
-        sqlite3_bind_int(st, 7, b->pickup.lon);
-        sqlite3_bind_int(st, 8, b->pickup.lat);
-        sqlite3_bind_int64(st, 9, end);
-        sqlite3_bind_int(st, 10, b->dropoff.lon);
-        sqlite3_bind_int(st, 11, b->dropoff.lat);
-        sqlite3_bind_int64(st, 12, distance_m);
-        sqlite3_bind_int(st, 13, b->seats);
-        sqlite3_bind_int64(st, 14, cents);
-        sqlite3_bind_text(st, 15, passenger, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 16, driver, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 17, now);
-        rc = sqlite3_step(st);
+    cv_db_stmt *st = NULL;
+    rc = cv_db_prepare(s->db,
+                       "INSERT INTO proofs(journey_id, trip_id, booking_id, offer_id, day, start_time, start_lon, "
+                       "start_lat, end_time, end_lon, end_lat, distance_m, seats, contribution_cents, passenger, "
+                       "driver, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
+                       "?15, ?16, ?17) RETURNING id",
+                       &st, err);
+    if (rc == 0) {
+        cv_db_bind_text(st, 1, journey);
+        cv_db_bind_text(st, 2, trip);
+        cv_db_bind_int64(st, 3, b->id);
+        cv_db_bind_int64(st, 4, b->offer_id);
+        cv_db_bind_int64(st, 5, (int)day);
+        cv_db_bind_int64(st, 6, start);
+        cv_db_bind_int64(st, 7, b->pickup.lon);
+        cv_db_bind_int64(st, 8, b->pickup.lat);
+        cv_db_bind_int64(st, 9, end);
+        cv_db_bind_int64(st, 10, b->dropoff.lon);
+        cv_db_bind_int64(st, 11, b->dropoff.lat);
+        cv_db_bind_int64(st, 12, distance_m);
+        cv_db_bind_int64(st, 13, b->seats);
+        cv_db_bind_int64(st, 14, cents);
+        cv_db_bind_text(st, 15, passenger);
+        cv_db_bind_text(st, 16, driver);
+        cv_db_bind_int64(st, 17, now);
+        rc = cv_db_step(st, err);
     }
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_fail(s->db, err, rc, "cannot write the carpool proof");
+    if (rc == CV_DB_ROW)
+        *id = cv_db_column_int64(st, 0);
+    cv_db_finalize(st);
+    return rc == CV_DB_ROW ? 0 : db_fail(err, rc < 0 ? rc : CV_EINTERNAL, "cannot write the carpool proof");
 }
+
+static int complete_booking_tx(cv_store *s, int64_t booking_id, cv_day day, cv_side side, int64_t distance_m,
+                               int64_t now, cv_completion *out, cv_error *err);
 
 int cv_store_complete_booking(cv_store *s, int64_t booking_id, cv_day day, cv_side side, int64_t distance_m,
                               int64_t now, cv_completion *out, cv_error *err)
 {
     if (!s || (side != CV_SIDE_DRIVER && side != CV_SIDE_PASSENGER) || distance_m < 0)
         return cv_fail(err, CV_EINVAL, "cv_store_complete_booking: bad argument");
+    int rc;
+    RETRYING(rc, complete_booking_tx(s, booking_id, day, side, distance_m, now, out, err));
+    return rc;
+}
+
+static int complete_booking_tx(cv_store *s, int64_t booking_id, cv_day day, cv_side side, int64_t distance_m,
+                               int64_t now, cv_completion *out, cv_error *err)
+{
     int rc = tx_begin(s, 1, err);
     if (rc)
         return rc;
@@ -3405,14 +3684,13 @@ int cv_store_complete_booking(cv_store *s, int64_t booking_id, cv_day day, cv_si
         }
     }
     if (!rc)
-        rc = write_one(s, "INSERT OR IGNORE INTO validations(booking_id, day, side, at) VALUES (?1, ?2, ?3, ?4)",
-                       "cannot record the validation", NULL, NULL, err, "iini", booking_id, (int)day, (int)side, now);
+        rc = write_one(
+            s, "INSERT INTO validations(booking_id, day, side, at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+            "cannot record the validation", NULL, NULL, err, "iini", booking_id, (int)day, (int)side, now);
     if (!rc)
         rc = completion_read(s, booking_id, day, &c, err);
     if (!rc && c.driver && c.passenger && !c.proof_id) {
-        rc = proof_write(s, &b, &rs, day, start, end, distance_m, now, err);
-        if (!rc)
-            c.proof_id = sqlite3_last_insert_rowid(s->db);
+        rc = proof_write(s, &b, &rs, day, start, end, distance_m, now, &c.proof_id, err);
     }
     rc = tx_end(s, rc, err);
     if (!rc && out)
@@ -3425,30 +3703,30 @@ int cv_store_complete_booking(cv_store *s, int64_t booking_id, cv_day day, cv_si
     "end_lat, distance_m, seats, contribution_cents, passenger, driver, created, attempts, next_at, "                  \
     "coalesce(done, 0), refused, last_error"
 
-static void read_proof_row(sqlite3_stmt *st, void *out)
+static void read_proof_row(cv_db_stmt *st, void *out)
 {
     cv_proof *p = out;
     memset(p, 0, sizeof *p);
-    p->id = sqlite3_column_int64(st, 0);
+    p->id = cv_db_column_int64(st, 0);
     column_text(st, 1, p->journey_id, sizeof p->journey_id);
     column_text(st, 2, p->trip_id, sizeof p->trip_id);
-    p->booking_id = sqlite3_column_int64(st, 3);
-    p->offer_id = sqlite3_column_int64(st, 4);
-    p->day = (cv_day)sqlite3_column_int(st, 5);
-    p->start_time = sqlite3_column_int64(st, 6);
-    p->start = (cv_coord){sqlite3_column_int(st, 7), sqlite3_column_int(st, 8)};
-    p->end_time = sqlite3_column_int64(st, 9);
-    p->end = (cv_coord){sqlite3_column_int(st, 10), sqlite3_column_int(st, 11)};
-    p->distance_m = sqlite3_column_int64(st, 12);
-    p->seats = sqlite3_column_int(st, 13);
-    p->contribution_cents = sqlite3_column_int64(st, 14);
+    p->booking_id = cv_db_column_int64(st, 3);
+    p->offer_id = cv_db_column_int64(st, 4);
+    p->day = (cv_day)(int)cv_db_column_int64(st, 5);
+    p->start_time = cv_db_column_int64(st, 6);
+    p->start = (cv_coord){(int)cv_db_column_int64(st, 7), (int)cv_db_column_int64(st, 8)};
+    p->end_time = cv_db_column_int64(st, 9);
+    p->end = (cv_coord){(int)cv_db_column_int64(st, 10), (int)cv_db_column_int64(st, 11)};
+    p->distance_m = cv_db_column_int64(st, 12);
+    p->seats = (int)cv_db_column_int64(st, 13);
+    p->contribution_cents = cv_db_column_int64(st, 14);
     column_text(st, 15, p->passenger, sizeof p->passenger);
     column_text(st, 16, p->driver, sizeof p->driver);
-    p->created = sqlite3_column_int64(st, 17);
-    p->attempts = sqlite3_column_int(st, 18);
-    p->next_at = sqlite3_column_int64(st, 19);
-    p->done = sqlite3_column_int64(st, 20);
-    p->refused = sqlite3_column_int(st, 21);
+    p->created = cv_db_column_int64(st, 17);
+    p->attempts = (int)cv_db_column_int64(st, 18);
+    p->next_at = cv_db_column_int64(st, 19);
+    p->done = cv_db_column_int64(st, 20);
+    p->refused = (int)cv_db_column_int64(st, 21);
     column_text(st, 22, p->last_error, sizeof p->last_error);
 }
 
@@ -3467,11 +3745,11 @@ int cv_store_list_proofs(cv_store *s, int64_t from, int64_t to, const char *pseu
 {
     if (!s || !out || !n)
         return cv_fail(err, CV_EINVAL, "cv_store_list_proofs: missing argument");
-    return query_rows(s,
-                      "SELECT " PROOF_COLS " FROM proofs WHERE start_time >= ?1 AND start_time < ?2 AND (?3 IS NULL "
-                      "OR passenger = ?3 OR driver = ?3) ORDER BY start_time, id",
-                      sizeof **out, read_proof_row, (void **)out, n, "cannot list the proofs", err, "iit", from, to,
-                      pseudonym);
+    return query_rows(
+        s,
+        "SELECT " PROOF_COLS " FROM proofs WHERE start_time >= ?1 AND start_time < ?2 AND (CAST(?3 AS TEXT) IS "
+        "NULL OR passenger = ?3 OR driver = ?3) ORDER BY start_time, id",
+        sizeof **out, read_proof_row, (void **)out, n, "cannot list the proofs", err, "iit", from, to, pseudonym);
 }
 
 int cv_store_proofs_due(cv_store *s, int64_t now, size_t max, cv_proof **out, size_t *n, cv_error *err)
@@ -3489,7 +3767,7 @@ int cv_store_proof_claim(cv_store *s, int64_t id, int64_t now, int64_t until, cv
         return cv_fail(err, CV_EINVAL, "cv_store_proof_claim: no store");
     int rc = write_one(s, "UPDATE proofs SET next_at = ?3 WHERE id = ?1 AND done IS NULL AND next_at <= ?2",
                        "cannot take the proof to send", NULL, NULL, err, "iii", id, now, until);
-    return rc ? rc : sqlite3_changes(s->db) == 1;
+    return rc ? rc : cv_db_changes(s->db) == 1;
 }
 
 int cv_store_proof_done(cv_store *s, int64_t id, int refused, const char *why, cv_error *err)
@@ -3514,23 +3792,23 @@ int cv_store_proof_stats(cv_store *s, cv_proof_stats *out, cv_error *err)
     if (!s || !out)
         return cv_fail(err, CV_EINVAL, "cv_store_proof_stats: missing argument");
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(s->db,
-                                "SELECT count(*) FILTER (WHERE done IS NULL), count(*) FILTER (WHERE done IS NOT NULL "
-                                "AND NOT refused), count(*) FILTER (WHERE refused), coalesce(min(created) FILTER "
-                                "(WHERE done IS NULL), 0) FROM proofs",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        out->waiting = sqlite3_column_int64(st, 0);
-        out->acknowledged = sqlite3_column_int64(st, 1);
-        out->refused = sqlite3_column_int64(st, 2);
-        out->oldest = sqlite3_column_int64(st, 3);
+    cv_db_stmt *st = NULL;
+    int rc = cv_db_prepare(s->db,
+                           "SELECT count(*) FILTER (WHERE done IS NULL), count(*) FILTER (WHERE done IS NOT NULL "
+                           "AND refused = 0), count(*) FILTER (WHERE refused <> 0), coalesce(min(created) FILTER "
+                           "(WHERE done IS NULL), 0) FROM proofs",
+                           &st, err);
+    if (rc == 0)
+        rc = cv_db_step(st, err);
+    if (rc == CV_DB_ROW) {
+        out->waiting = cv_db_column_int64(st, 0);
+        out->acknowledged = cv_db_column_int64(st, 1);
+        out->refused = cv_db_column_int64(st, 2);
+        out->oldest = cv_db_column_int64(st, 3);
         rc = 0;
     } else {
-        rc = db_fail(s->db, err, rc, "cannot count the proofs");
+        rc = db_fail(err, rc, "cannot count the proofs");
     }
-    sqlite3_finalize(st);
+    cv_db_finalize(st);
     return rc;
 }

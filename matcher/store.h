@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
-/* store.h — the SQLite trip store: the truth for offers, requests, stops, bookings and owners. It owns the
-   schema and its migrations (PRAGMA user_version); every connection uses WAL, foreign keys and a busy timeout;
-   writes run in BEGIN IMMEDIATE transactions with prepared statements. One cv_store per thread. */
+/* store.h — the trip store: the truth for offers, requests, stops, bookings and owners, on SQLite (a file, the
+   embedded default) or PostgreSQL (a postgresql:// URI, for several servers on one replicated database). It owns
+   the schema (SQLite: its migrations, PRAGMA user_version, WAL, foreign keys, a busy timeout; PostgreSQL: the whole
+   schema made once, its version in the settings table). Writes run one at a time, in BEGIN IMMEDIATE transactions
+   on SQLite and SERIALIZABLE ones under one advisory lock on PostgreSQL, run again by the store itself when
+   PostgreSQL reports a serialization failure. A lost PostgreSQL connection is CV_EUNAVAILABLE, and made again by
+   the next call. One cv_store per thread. */
 #ifndef CV_STORE_H
 #define CV_STORE_H
 
@@ -15,8 +19,10 @@
 
 typedef struct cv_store cv_store;
 
-/* Opens (creating if needed) the database at path and brings its schema up to date. A database with a newer
-   schema version than this covoit knows is refused (CV_EVERSION); a file that is not SQLite, CV_EFORMAT. A new
+/* Opens (creating if needed) the database at path (a file, or a postgresql:// URI: db.h) and brings its schema up
+   to date. A database with a newer schema version than this covoit knows is refused (CV_EVERSION); a file that is
+   not SQLite, or a PostgreSQL database holding another application's tables, CV_EFORMAT; a PostgreSQL server that
+   cannot be reached, CV_EUNAVAILABLE. A new
    database records the process's time zone (cv_tz_name); one that recorded another is refused (CV_EZONE): its
    local dates and times would mean other instants. Returns 0 and *out, or a CV_E* code with err filled. */
 int cv_store_open(const char *path, cv_store **out, cv_error *err);
@@ -183,6 +189,17 @@ int cv_store_changes(cv_store *s, int64_t after, size_t max, cv_change **out, si
 
 /* Deletes the entries written before UTC second `before`, always keeping the latest. */
 int cv_store_prune_changes(cv_store *s, int64_t before, cv_error *err);
+
+/* Waits up to timeout_ms for a change another connection commits: on PostgreSQL the log's notification (LISTEN on
+   this store's connection from the first call), on SQLite nothing to wait for (the timeout passes: its followers
+   poll). 1 when one came (always on SQLite), 0 at the timeout, or a CV_E* code (CV_EUNAVAILABLE: the connection is
+   lost; a follower catches up by sequence number once it is back, so a missed notification loses nothing). */
+int cv_store_wait_changes(cv_store *s, int timeout_ms, cv_error *err);
+
+/* Whether the store is a database several servers share and that announces its changes (PostgreSQL), rather than
+   an SQLite file; and the engine's name ("sqlite", "postgresql"). */
+int cv_store_shared(const cv_store *s);
+const char *cv_store_engine(const cv_store *s);
 
 /* --- API keys (schema version 2) --- */
 

@@ -39,7 +39,7 @@ static const struct osrm_code_row {
     [OSRM_TOO_MANY_REQUESTS] = {"TooManyRequests", NO_CV},
     [OSRM_ERROR] = {"Error", NO_CV},
     [OSRM_NOT_IMPLEMENTED] = {"NotImplemented", NO_CV},
-    [OSRM_UNAVAILABLE] = {"Unavailable", NO_CV},
+    [OSRM_UNAVAILABLE] = {"Unavailable", CV_EUNAVAILABLE},
     [OSRM_SHUTTING_DOWN] = {"ShuttingDown", NO_CV},
     [OSRM_BUSY] = {"Busy", CV_EBUSY},
 };
@@ -53,6 +53,8 @@ const char *osrm_code(int code)
 {
     if (code == CV_EZONE)
         code = CV_ECONFLICT;
+    if (code == CV_ERETRY) /* a transaction that lost its conflicts every time it ran: the client tries later */
+        code = CV_EUNAVAILABLE;
     for (int i = 0; i < OSRM_NCODES; i++)
         if (osrm_codes[i].cv == code)
             return osrm_codes[i].word;

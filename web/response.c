@@ -33,6 +33,13 @@ int web_error(web_req *r, int status, const char *code, const char *fmt, ...)
         else
             i += k;
     }
+    /* a database that cannot be reached (a failover under way, a connection lost) is a 503 the client retries,
+       wherever it surfaces: the callers say it with the code Unavailable (osrm_code of CV_EUNAVAILABLE) */
+    if (status == MHD_HTTP_INTERNAL_SERVER_ERROR && code && strcmp(code, osrm_word(OSRM_UNAVAILABLE)) == 0) {
+        status = MHD_HTTP_SERVICE_UNAVAILABLE;
+        if (!r->retry_after)
+            r->retry_after = 1;
+    }
     json_decref(r->body);
     r->status = status;
     r->body = json_pack("{s:s,s:s}", "code", code, "message", msg);

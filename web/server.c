@@ -200,7 +200,7 @@ cv_matcher_ws *web_matcher_ws(web_req *r)
     }
     if (!w) {
         cv_log("error", "cannot make a matcher workspace: %s", err.text);
-        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "cannot open the trip database");
+        web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_code(err.code), "cannot open the trip database");
         return NULL;
     }
     tl_matcher.serial = s->serial;

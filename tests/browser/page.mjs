@@ -480,6 +480,8 @@ try {
   servers.forEach((p) => p.kill('SIGTERM'));
 }
 if (failures.length) {
+  // said again at the end, where a long log's tail shows it
+  for (const f of failures) console.error(`FAIL ${f}`);
   console.error(`${failures.length} check(s) failed`);
   process.exit(1);
 }

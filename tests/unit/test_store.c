@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_store.c — matcher/store.c: round trips, lists, state changes, per-leg seats, rollback of refused calls,
-   schema versions and foreign files, and concurrent acceptance of the last seats from many connections. */
+   schema versions and foreign files, and concurrent acceptance of the last seats from many connections; the same
+   tests on both engines: SQLite files, and databases of a PostgreSQL server the test starts itself (pg_temp.h; that
+   group is skipped with a message when the package is absent). What only one engine has (SQLite's migrations, its
+   file checks) is tested on that one. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,33 +13,70 @@
 
 #include <math.h>
 #include <pthread.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "util/cv_error.h"
+#include "matcher/db.h"
 #include "matcher/store.h"
+#include "pg_temp.h"
 #include "test_support.h"
 #include "matcher/timeutil.h"
 #include "matcher/trip.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* ---- fixture: a fresh database file per test ---- */
+/* ---- fixture: a fresh database per test ---- */
 
 typedef struct fixture {
-    char path[512];
+    char path[512]; /* a file, or a postgresql:// URI */
     cv_store *s;
 } fixture;
 
-/* A path under COVOIT_TMP unique to this process and call, removed first in case an earlier run left it. */
+/* The PostgreSQL group: the server's own database, in which the tests' databases are made. */
+static int pg;
+static char pg_uri[256];
+
+/* Runs sql on the server's own database (CREATE and DROP DATABASE cannot run in a test's). */
+static void pg_admin(const char *sql)
+{
+    cv_db *db = NULL;
+    cv_error err = {0};
+    if (cv_db_open(pg_uri, &db, &err) || cv_db_exec(db, sql, &err))
+        fprintf(stderr, "%s: %s\n", sql, err.text);
+    cv_db_close(db);
+}
+
+/* A database unique to this process and call, new: a file under COVOIT_TMP (removed first in case an earlier run
+   left it), or in the PostgreSQL group a database of its own on the test's server. */
 static void tmp_path(char *buf, size_t size, const char *tag)
 {
     static int counter;
+    if (pg) {
+        char name[64], sql[128];
+        snprintf(name, sizeof name, "store_%d_%s", ++counter, tag);
+        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
+        pg_admin(sql);
+        snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+        pg_admin(sql);
+        snprintf(buf, size, "%.*s/%s", (int)(strrchr(pg_uri, '/') - pg_uri), pg_uri, name);
+        return;
+    }
     snprintf(buf, size, "%s/test_store_%ld_%d_%s.db", COVOIT_TMP, (long)getpid(), ++counter, tag);
     tst_remove_db(buf);
+}
+
+static void remove_db(const char *path)
+{
+    if (!cv_db_is_postgres(path)) {
+        tst_remove_db(path);
+        return;
+    }
+    char sql[128];
+    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", strrchr(path, '/') + 1);
+    pg_admin(sql);
 }
 
 static int setup(void **state)
@@ -59,63 +99,93 @@ static int teardown(void **state)
 {
     fixture *f = *state;
     cv_store_close(f->s);
-    tst_remove_db(f->path);
+    remove_db(f->path);
     free(f);
+    return 0;
+}
+
+static int setup_sqlite(void **state)
+{
+    (void)state;
+    pg = 0;
+    return 0;
+}
+
+static int setup_pg(void **state)
+{
+    (void)state;
+    char why[256];
+    if (tst_pg_start(pg_uri, sizeof pg_uri, why, sizeof why)) {
+        fprintf(stderr, "%s\n", why);
+        return -1;
+    }
+    pg = 1;
+    return 0;
+}
+
+static int teardown_pg(void **state)
+{
+    (void)state;
+    tst_pg_stop();
+    pg = 0;
     return 0;
 }
 
 /* ---- raw SQL on a second connection, to look at what the store wrote ---- */
 
-static sqlite3 *raw_open(const char *path)
+static cv_db *raw_open(const char *path)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
+    cv_db *db = NULL;
+    cv_error err = {0};
+    if (cv_db_open(path, &db, &err))
+        fprintf(stderr, "%s: %s\n", path, err.text);
+    assert_non_null(db);
     return db;
 }
 
 static void raw_exec(const char *path, const char *sql)
 {
-    sqlite3 *db = raw_open(path);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fprintf(stderr, "%s: %s\n", sql, msg ? msg : "?");
-    sqlite3_free(msg);
-    sqlite3_close(db);
-    assert_int_equal(rc, SQLITE_OK);
+    cv_db *db = raw_open(path);
+    cv_error err = {0};
+    int rc = cv_db_exec(db, sql, &err);
+    if (rc)
+        fprintf(stderr, "%s: %s\n", sql, err.text);
+    cv_db_close(db);
+    assert_int_equal(rc, 0);
+}
+
+/* The first column of the one row of sql, as text (malloc'ed). */
+static char *raw_text(const char *path, const char *sql)
+{
+    cv_db *db = raw_open(path);
+    cv_db_stmt *st = NULL;
+    cv_error err = {0};
+    int rc = cv_db_prepare(db, sql, &st, &err);
+    if (!rc)
+        rc = cv_db_step(st, &err);
+    if (rc != CV_DB_ROW)
+        fprintf(stderr, "%s: %s\n", sql, err.text);
+    assert_int_equal(rc, CV_DB_ROW);
+    const char *z = cv_db_column_text(st, 0);
+    char *copy = strdup(z ? z : "");
+    cv_db_finalize(st);
+    cv_db_close(db);
+    return copy;
 }
 
 static long long raw_int(const char *path, const char *sql)
 {
-    sqlite3 *db = raw_open(path);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    long long v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    char *t = raw_text(path, sql);
+    long long v = strtoll(t, NULL, 10);
+    free(t);
     return v;
-}
-
-static char *raw_text(const char *path, const char *sql)
-{
-    sqlite3 *db = raw_open(path);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    const unsigned char *z = sqlite3_column_text(st, 0);
-    char *copy = strdup(z ? (const char *)z : "");
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return copy;
 }
 
 /* The whole content of every table as one string, to prove that a refused call changed nothing. */
 static char *fingerprint(const char *path)
 {
     static const char *const tables[] = {"owners", "offers", "requests", "bookings", "stops"};
-    sqlite3 *db = raw_open(path);
+    cv_db *db = raw_open(path);
     size_t cap = 4096, len = 0;
     char *out = malloc(cap);
     assert_non_null(out);
@@ -123,25 +193,26 @@ static char *fingerprint(const char *path)
     for (size_t t = 0; t < NELEM(tables); t++) {
         char sql[128];
         snprintf(sql, sizeof sql, "SELECT * FROM %s ORDER BY 1", tables[t]);
-        sqlite3_stmt *st = NULL;
-        assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            for (int c = 0; c < sqlite3_column_count(st); c++) {
-                const unsigned char *z = sqlite3_column_text(st, c);
-                size_t need = len + (z ? strlen((const char *)z) : 4) + 2 + 1;
+        cv_db_stmt *st = NULL;
+        cv_error err = {0};
+        assert_int_equal(cv_db_prepare(db, sql, &st, &err), 0);
+        while (cv_db_step(st, &err) == CV_DB_ROW) {
+            int ncol = cv_db_column_count(st);
+            for (int c = 0; c < ncol; c++) {
+                const char *z = cv_db_column_text(st, c);
+                size_t need = len + (z ? strlen(z) : 4) + 2 + 1;
                 if (need > cap) {
                     while (cap < need)
                         cap *= 2;
                     out = realloc(out, cap);
                     assert_non_null(out);
                 }
-                char sep = c + 1 < sqlite3_column_count(st) ? '|' : '\n';
-                len += (size_t)sprintf(out + len, "%s%c", z ? (const char *)z : "NULL", sep);
+                len += (size_t)sprintf(out + len, "%s%c", z ? z : "NULL", c + 1 < ncol ? '|' : '\n');
             }
         }
-        sqlite3_finalize(st);
+        cv_db_finalize(st);
     }
-    sqlite3_close(db);
+    cv_db_close(db);
     return out;
 }
 
@@ -965,10 +1036,15 @@ static void test_restart_keeps_data(void **state)
     cv_store_close(f->s);
     f->s = NULL;
 
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), CV_STORE_SCHEMA_VERSION);
-    char *mode = raw_text(f->path, "PRAGMA journal_mode");
-    assert_string_equal(mode, "wal");
-    free(mode);
+    if (!pg) {
+        assert_int_equal(raw_int(f->path, "PRAGMA user_version"), CV_STORE_SCHEMA_VERSION);
+        char *mode = raw_text(f->path, "PRAGMA journal_mode");
+        assert_string_equal(mode, "wal");
+        free(mode);
+    } else {
+        assert_int_equal(raw_int(f->path, "SELECT value FROM settings WHERE key = 'schema_version'"),
+                         CV_STORE_SCHEMA_VERSION);
+    }
 
     assert_int_equal(cv_store_open(f->path, &f->s, &err), 0);
     cv_offer back;
@@ -980,14 +1056,18 @@ static void test_restart_keeps_data(void **state)
     assert_int_equal(cv_store_offer_stops(f->s, o.id, &st, &n, &err), 0);
     assert_int_equal(n, 6);
     free(st);
-    /* Reopening a current database runs no migration again. */
-    assert_int_equal(raw_int(f->path, "PRAGMA user_version"), CV_STORE_SCHEMA_VERSION);
+    /* Reopening a current database runs no migration again (nor makes PostgreSQL's schema twice). */
+    assert_int_equal(
+        raw_int(f->path, pg ? "SELECT count(*) FROM settings WHERE key = 'schema_version'" : "PRAGMA user_version"),
+        pg ? 1 : CV_STORE_SCHEMA_VERSION);
     /* And the seat rule still holds across the restart. */
     int64_t more = add_booking(f->s, o.id, 2, 0, CV_STOP_KEY_END);
     assert_int_equal(cv_store_accept_booking(f->s, more, &err), CV_ECONFLICT);
-    char *check = raw_text(f->path, "PRAGMA integrity_check");
-    assert_string_equal(check, "ok");
-    free(check);
+    if (!pg) {
+        char *check = raw_text(f->path, "PRAGMA integrity_check");
+        assert_string_equal(check, "ok");
+        free(check);
+    }
 }
 
 static void test_schema_of_a_new_database(void **state)
@@ -1318,7 +1398,7 @@ static void test_zone_kept_and_converted(void **state)
     cv_store_close(s);
     assert_int_equal(cv_store_zone(path, zone, &err), 0);
     assert_string_equal(zone, "UTC");
-    tst_remove_db(path);
+    remove_db(path);
 }
 
 /* A version 1 database (before API keys) is brought to the current version with its trips intact. */
@@ -1474,6 +1554,49 @@ static void test_foreign_files_refused(void **state)
     cv_store_close(NULL);
 }
 
+/* PostgreSQL: a database holding another application's tables, or covoit's of a newer schema version, is refused
+   and left as it was; an unreachable server is CV_EUNAVAILABLE, said without the password. */
+static void test_pg_foreign_and_newer_refused(void **state)
+{
+    (void)state;
+    cv_error err = {0};
+    cv_store *s = (cv_store *)&err; /* must be reset to NULL */
+    char path[512];
+    tmp_path(path, sizeof path, "photos");
+    raw_exec(path, "CREATE TABLE photos(id BIGINT PRIMARY KEY, name TEXT)");
+    assert_int_equal(cv_store_open(path, &s, &err), CV_EFORMAT);
+    assert_null(s);
+    assert_non_null(strstr(err.text, "no covoit schema version"));
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()"), 1);
+    remove_db(path);
+
+    tmp_path(path, sizeof path, "v99");
+    assert_int_equal(cv_store_open(path, &s, &err), 0);
+    cv_store_close(s);
+    raw_exec(path, "UPDATE settings SET value = '99' WHERE key = 'schema_version'");
+    assert_int_equal(cv_store_open(path, &s, &err), CV_EVERSION);
+    assert_null(s);
+    assert_non_null(strstr(err.text, "schema version 99"));
+    remove_db(path);
+
+    /* two stores opening a new database make its schema once */
+    tmp_path(path, sizeof path, "twice");
+    cv_store *a = NULL, *b = NULL;
+    assert_int_equal(cv_store_open(path, &a, &err), 0);
+    assert_int_equal(cv_store_open(path, &b, &err), 0);
+    assert_int_equal(raw_int(path, "SELECT count(*) FROM settings WHERE key = 'pseudonym_secret'"), 1);
+    assert_int_equal(raw_int(path, "SELECT length(value) FROM settings WHERE key = 'pseudonym_secret'"), 64);
+    cv_store_close(a);
+    cv_store_close(b);
+    remove_db(path);
+
+    char uri[200];
+    snprintf(uri, sizeof uri, "postgresql://covoit:s3cret@127.0.0.1:%d/covoit?connect_timeout=2", tst_pg_port());
+    assert_int_equal(cv_store_open(uri, &s, &err), CV_EUNAVAILABLE);
+    assert_null(s);
+    assert_null(strstr(err.text, "s3cret"));
+}
+
 /* ---- many connections racing for the last seats ---- */
 
 #define RACERS 20
@@ -1548,10 +1671,12 @@ static void test_concurrent_accept(void **state)
     assert_int_equal(cv_store_list_bookings(f->s, offer, CV_BOOKING_ACCEPTED, &a, &n, &err), 0);
     assert_int_equal(n, 3);
     free(a);
-    char *check = raw_text(f->path, "PRAGMA integrity_check");
-    assert_string_equal(check, "ok");
-    free(check);
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    if (!pg) {
+        char *check = raw_text(f->path, "PRAGMA integrity_check");
+        assert_string_equal(check, "ok");
+        free(check);
+        assert_int_equal(raw_int(f->path, "SELECT count(*) FROM pragma_foreign_key_check"), 0);
+    }
 }
 
 /* The outbox: every change of status of the covoit booking behind a partner's booking owes the partner an event,
@@ -1767,7 +1892,9 @@ static void test_purge_before(void **state)
        reader compared the database before and after a request; tier_authz saw it change) */
     cv_erase_counts none;
     assert_int_equal(cv_store_purge_before(f->s, cut, &none, &err), 0);
-    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_sequence"), 0);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM changes"), 0);
+    if (!pg)
+        assert_int_equal(raw_int(f->path, "SELECT count(*) FROM sqlite_sequence"), 0);
     assert_int_equal(none.offers + none.requests + none.owner, 0);
     cv_offer old = make_offer("old-driver", 3, 0);
     old.when.depart = cv_local_to_utc(cut - 10, 8 * 3600);
@@ -1935,38 +2062,29 @@ static void test_complete_booking(void **state)
 int main(void)
 {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define BOTH                                                                                                           \
+    T(test_offer_round_trip_punctual), T(test_offer_round_trip_regular), T(test_request_round_trip),                   \
+        T(test_booking_round_trip), T(test_purge_before), T(test_complete_booking), T(test_list_offers_and_requests),  \
+        T(test_list_bookings), T(test_cancel_twice), T(test_unknown_ids), T(test_add_booking_checks),                  \
+        T(test_per_leg_seats), T(test_booking_states), T(test_cancel_offer_cascades), T(test_cancel_request_cascades), \
+        T(test_refused_calls_write_nothing), T(test_restart_keeps_data), T(test_seats_per_date),                       \
+        T(test_one_car_per_request), T(test_zone_kept_and_converted), T(test_stale_placement_refused),                 \
+        T(test_api_keys), T(test_concurrent_accept), T(test_partner_outbox), T(test_remote_bookings)
+    /* what only SQLite has: its migrations, its file checks */
     const struct CMUnitTest tests[] = {
-        T(test_offer_round_trip_punctual),
-        T(test_offer_round_trip_regular),
-        T(test_request_round_trip),
-        T(test_booking_round_trip),
-        T(test_purge_before),
-        T(test_complete_booking),
-        T(test_list_offers_and_requests),
-        T(test_list_bookings),
-        T(test_cancel_twice),
-        T(test_unknown_ids),
-        T(test_add_booking_checks),
-        T(test_per_leg_seats),
-        T(test_booking_states),
-        T(test_cancel_offer_cascades),
-        T(test_cancel_request_cascades),
-        T(test_refused_calls_write_nothing),
-        T(test_restart_keeps_data),
+        BOTH,
         T(test_schema_of_a_new_database),
         T(test_migrate_v1_to_v2),
         T(test_migrate_v2_to_v3),
-        T(test_seats_per_date),
-        T(test_one_car_per_request),
-        T(test_zone_kept_and_converted),
-        T(test_stale_placement_refused),
-        T(test_api_keys),
         T(test_newer_schema_refused),
         T(test_foreign_files_refused),
-        T(test_concurrent_accept),
-        T(test_partner_outbox),
-        T(test_remote_bookings),
     };
+    const struct CMUnitTest pg_tests[] = {BOTH, cmocka_unit_test(test_pg_foreign_and_newer_refused)};
 #undef T
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("sqlite", tests, setup_sqlite, NULL);
+    if (!tst_pg_installed()) {
+        printf("SKIP postgresql: PostgreSQL's server is not installed (apt-get install postgresql)\n");
+        return failed;
+    }
+    return failed + cmocka_run_group_tests_name("postgresql", pg_tests, setup_pg, teardown_pg);
 }
