@@ -150,6 +150,11 @@ int cv_db_wait(cv_db *db, int timeout_ms, cv_error *err)
     return db->ops->wait(db, timeout_ms, err);
 }
 
+int64_t cv_db_statements(const cv_db *db)
+{
+    return db ? db->statements : 0;
+}
+
 void *cv_db_handle(cv_db *db)
 {
     return db->ops->handle(db);

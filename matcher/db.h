@@ -83,6 +83,10 @@ int cv_db_listen(cv_db *db, const char *channel, cv_error *err);
 int cv_db_notify(cv_db *db, const char *channel, cv_error *err);
 int cv_db_wait(cv_db *db, int timeout_ms, cv_error *err);
 
+/* Statements the connection has run so far: on PostgreSQL each is one round trip to the server (a transaction's
+   BEGIN and COMMIT included), on SQLite a call into the library. For the metrics and the cost benchmark. */
+int64_t cv_db_statements(const cv_db *db);
+
 /* The engine's own connection handle (sqlite3 *, PGconn *), for what only one engine does (backup, WAL). */
 void *cv_db_handle(cv_db *db);
 

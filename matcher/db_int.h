@@ -38,6 +38,7 @@ typedef struct cv_db_ops {
 struct cv_db {
     const cv_db_ops *ops;
     cv_db_engine engine;
+    int64_t statements; /* run so far (cv_db_statements) */
 };
 
 struct cv_db_stmt {

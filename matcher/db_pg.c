@@ -92,6 +92,7 @@ static int pg_in_tx(cv_db *d);
 static int exec_raw(pg_db *g, const char *sql, cv_error *err)
 {
     PGresult *res = PQexec(g->conn, sql);
+    g->base.statements++;
     ExecStatusType st = PQresultStatus(res);
     int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : pg_fail(g->conn, res, err, "the statement failed");
     if (!rc)
@@ -268,6 +269,7 @@ static int pg_step(cv_db_stmt *st, cv_error *err)
             formats[i] = s->p[i].type == OID_BYTEA; /* a blob's bytes as they are; the rest as text */
         }
         s->res = PQexecParams(g->conn, s->sql, s->nparams, types, values, lengths, formats, 0);
+        g->base.statements++;
         ExecStatusType rs = PQresultStatus(s->res);
         const char *state = PQresultErrorField(s->res, PG_DIAG_SQLSTATE);
         if (rs == PGRES_FATAL_ERROR && state && !strcmp(state, "42P18") && !pg_in_tx(st->db)) {
@@ -396,6 +398,7 @@ static void pg_rollback(cv_db *d)
     pg_db *g = (pg_db *)d;
     if (PQtransactionStatus(g->conn) != PQTRANS_IDLE)
         PQclear(PQexec(g->conn, "ROLLBACK"));
+    g->base.statements++;
 }
 
 static int pg_in_tx(cv_db *d)

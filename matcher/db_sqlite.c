@@ -36,6 +36,7 @@ static void lite_close(cv_db *d)
 static int lite_exec(cv_db *d, const char *sql, cv_error *err)
 {
     lite_db *l = (lite_db *)d;
+    d->statements++;
     int rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL);
     return rc == SQLITE_OK ? 0 : lite_fail(l->db, err, rc, "cannot run the statement");
 }
@@ -87,6 +88,8 @@ static void lite_bind_null(cv_db_stmt *s, int i)
 
 static int lite_step(cv_db_stmt *s, cv_error *err)
 {
+    if (!sqlite3_stmt_busy(st_of(s)))
+        s->db->statements++; /* its first step runs it */
     int rc = sqlite3_step(st_of(s));
     if (rc == SQLITE_ROW)
         return CV_DB_ROW;

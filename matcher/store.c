@@ -3232,6 +3232,11 @@ int cv_store_shared(const cv_store *s)
     return s && s->pg;
 }
 
+int64_t cv_store_statements(const cv_store *s)
+{
+    return s ? cv_db_statements(s->db) : 0;
+}
+
 const char *cv_store_engine(const cv_store *s)
 {
     return s && s->pg ? "postgresql" : "sqlite";

@@ -201,6 +201,9 @@ int cv_store_wait_changes(cv_store *s, int timeout_ms, cv_error *err);
 int cv_store_shared(const cv_store *s);
 const char *cv_store_engine(const cv_store *s);
 
+/* Statements the store's connection has run (db.h, cv_db_statements: PostgreSQL's round trips). */
+int64_t cv_store_statements(const cv_store *s);
+
 /* --- API keys (schema version 2) --- */
 
 /* Scopes of a key, bits: what its holder may do. */
