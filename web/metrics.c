@@ -157,12 +157,22 @@ static void tb_printf(tbuf *t, const char *fmt, ...)
     }
 }
 
+/* The workspace this thread could not make (its database out of reach) set an error answer: the scrape answers all
+   the same, without the database's figures. */
+static int unreachable(web_req *r)
+{
+    json_decref(r->body);
+    r->body = NULL;
+    return CV_EUNAVAILABLE;
+}
+
 int web_metrics_answer(web_req *r, const unsigned *open_conns, unsigned nworkers)
 {
     if (r->nargs)
         return web_error(r, MHD_HTTP_BAD_REQUEST, osrm_word(OSRM_INVALID_QUERY), "/metrics takes no parameters");
     struct web_metrics *m = r->metrics;
     tbuf t = {0};
+    int db_rc = 0;
     tb_printf(&t, "# HELP covoit_http_requests_total HTTP requests answered, by endpoint family and status.\n"
                   "# TYPE covoit_http_requests_total counter\n");
     for (int f = 0; f < FAM_N; f++)
@@ -217,9 +227,15 @@ int web_metrics_answer(web_req *r, const unsigned *open_conns, unsigned nworkers
         cv_outbox_stats ob;
         cv_error err = {0};
         cv_matcher_ws *w = web_matcher_ws(r);
-        if (!w || cv_store_outbox_stats(cv_matcher_store(w), &ob, &err)) {
+        if (!w) { /* this thread could not open the database: said as such, not as a failed scrape */
+            db_rc = unreachable(r);
+            goto no_database;
+        }
+        if ((db_rc = cv_store_outbox_stats(cv_matcher_store(w), &ob, &err)) == CV_EUNAVAILABLE)
+            goto no_database;
+        if (db_rc) {
             free(t.p);
-            return w ? web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "%s", err.text) : -1;
+            return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "%s", err.text);
         }
         uint64_t sent, failed, refused;
         web_outbox_figures(r, &sent, &failed, &refused);
@@ -246,9 +262,15 @@ int web_metrics_answer(web_req *r, const unsigned *open_conns, unsigned nworkers
         cv_proof_stats ps;
         cv_error err = {0};
         cv_matcher_ws *w = web_matcher_ws(r);
-        if (!w || cv_store_proof_stats(cv_matcher_store(w), &ps, &err)) {
+        if (!w) { /* this thread could not open the database: said as such, not as a failed scrape */
+            db_rc = unreachable(r);
+            goto no_database;
+        }
+        if ((db_rc = cv_store_proof_stats(cv_matcher_store(w), &ps, &err)) == CV_EUNAVAILABLE)
+            goto no_database;
+        if (db_rc) {
             free(t.p);
-            return w ? web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "%s", err.text) : -1;
+            return web_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, osrm_word(OSRM_ERROR), "%s", err.text);
         }
         uint64_t sent, failed, refused;
         web_proof_figures(r, &sent, &failed, &refused);
@@ -268,6 +290,18 @@ int web_metrics_answer(web_req *r, const unsigned *open_conns, unsigned nworkers
                   (long long)ps.waiting, (long long)ps.acknowledged, (long long)ps.refused,
                   (long long)(age > 0 ? age : 0), (unsigned long long)sent, (unsigned long long)failed,
                   (unsigned long long)refused);
+    }
+no_database:
+    if (r->matcher) {
+        /* whether the trip database answered just now (a failover under way: 0, and the figures it holds are left
+           out), and how far this server's index has followed its change log (two servers on one database agree
+           when theirs are equal) */
+        tb_printf(&t,
+                  "# HELP covoit_database_up Whether the trip database answered this scrape.\n"
+                  "# TYPE covoit_database_up gauge\ncovoit_database_up %d\n"
+                  "# HELP covoit_changes_applied The last entry of the database's change log this server's index "
+                  "holds.\n# TYPE covoit_changes_applied gauge\ncovoit_changes_applied %lld\n",
+                  db_rc != CV_EUNAVAILABLE, (long long)cv_matcher_seq(r->matcher));
     }
     tb_printf(&t, "# HELP covoit_open_connections Open HTTP connections, by worker thread.\n"
                   "# TYPE covoit_open_connections gauge\n");

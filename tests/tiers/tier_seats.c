@@ -12,12 +12,19 @@
    accept at once (one car wins, the other booking is superseded), and a regular offer whose passengers ride on
    two dates (2 seats on each date: a stale placement must not let a third passenger in, see 413791a).
 
+   With --servers 2 (and --pg 1), the same races run against two `covoit serve` processes on one PostgreSQL
+   database (a server of the tier's own, tests/unit/pg_temp.h): the passengers alternate between the servers, so
+   that the last seats, and one passenger's two cars, are fought over across them; each round's offer, written
+   through the first, must be in the second's index (its /metrics covoit_changes_applied) within one second.
+
    usage: tier_seats [--racers N] [--rounds N] [--two-car-rounds N] [--regular-rounds N] [--seed S] [--name STEM]
-   Prints the rounds, races, acceptances and refusals. */
+                     [--pg 1] [--servers 1|2]
+   Prints the rounds, races, acceptances and refusals (and how long the second server took to see each write). */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
 
 #include "tier_support.h"
+#include "../unit/pg_temp.h"
 
 #define NAME "tier_seats"
 #define SEATS 2
@@ -440,6 +447,31 @@ static void check_two_cars(tier_conn *c, totals *t)
     json_decref(docs[1]);
 }
 
+/* The change log entry a server's index has applied, from its /metrics. */
+static long long applied(tier_conn *c)
+{
+    tier_reply r = tier_http(c, "GET", "/metrics", NULL, NULL);
+    TIER_CHECK(r.status == 200, "GET /metrics: %d", r.status);
+    const char *at = strstr(r.body, "\ncovoit_changes_applied ");
+    TIER_CHECK(at != NULL, "no covoit_changes_applied in /metrics");
+    long long v = atoll(at + strlen("\ncovoit_changes_applied "));
+    tier_reply_free(&r);
+    return v;
+}
+
+/* Waits until the second server's index holds what the first one wrote; the seconds it took. */
+static double caught_up(tier_conn *first, tier_conn *second)
+{
+    long long want = applied(first);
+    double t0 = tier_now_s();
+    while (applied(second) < want) {
+        TIER_CHECK(tier_now_s() - t0 < 1.0, "the second server has not applied change %lld within a second", want);
+        struct timespec ms = {0, 2000000};
+        nanosleep(&ms, NULL);
+    }
+    return tier_now_s() - t0;
+}
+
 int main(int argc, char **argv)
 {
     tier_init();
@@ -449,18 +481,31 @@ int main(int argc, char **argv)
     /* one connection per racer, all from 127.0.0.1: below the server's 64 per address */
     TIER_CHECK(nracers >= 4 && nracers <= 60 && rounds >= 0 && two_cars >= 0 && regular >= 0, "bad options");
     uint64_t rng = tier_seed(argc, argv);
-    char graph[1024], db[1024], err[1024];
+    int pg = (int)tier_opt(argc, argv, "--pg", 0), nservers = (int)tier_opt(argc, argv, "--servers", 1);
+    TIER_CHECK(nservers == 1 || (nservers == 2 && pg), "--servers 2 takes --pg 1: two servers share PostgreSQL");
+    char graph[1024], db[1024], err[1024], err2[1100], why[256];
     tier_set_stem(argc, argv, NAME);
+    if (pg && !tst_pg_installed()) {
+        printf("SKIP: PostgreSQL's server is not installed (apt-get install postgresql)\n");
+        return 77;
+    }
     tier_file(".cvg", graph, sizeof graph);
     tier_import(graph);
-    tier_file(".db", db, sizeof db);
+    if (pg)
+        TIER_CHECK(tst_pg_start(db, sizeof db, why, sizeof why) == 0, "%s", why);
+    else
+        tier_file(".db", db, sizeof db);
     tier_file(".err", err, sizeof err);
-    tier_remove_db(db);
+    snprintf(err2, sizeof err2, "%s.2", err);
+    if (!pg)
+        tier_remove_db(db);
     unlink(err);
     const char *args[] = {"--graph",   graph, "--db", db,    "--listen", "127.0.0.1:0",
                           "--threads", "8",   "--tz", "UTC", "--quiet",  NULL};
-    tier_server s = tier_serve(args, err);
-    double t0 = tier_now_s();
+    tier_server s = tier_serve(args, err), s2 = {0};
+    if (nservers == 2)
+        s2 = tier_serve(args, err2);
+    double t0 = tier_now_s(), seen_max = 0, seen_sum = 0;
 
     racers = calloc((size_t)nracers, sizeof *racers);
     TIER_CHECK(racers != NULL, "out of memory");
@@ -469,10 +514,12 @@ int main(int argc, char **argv)
     pthread_barrier_init(&b_done, NULL, (unsigned)nracers + 1);
     for (int i = 0; i < nracers; i++) {
         racers[i].index = i;
-        racers[i].c = tier_conn_make(s.port, NULL);
+        racers[i].c = tier_conn_make(nservers == 2 && i % 2 ? s2.port : s.port, NULL);
         TIER_CHECK(!pthread_create(&racers[i].th, NULL, race, &racers[i]), "pthread_create");
     }
-    tier_conn c = tier_conn_make(s.port, NULL);
+    tier_conn c = tier_conn_make(s.port, NULL), c2 = {0};
+    if (nservers == 2)
+        c2 = tier_conn_make(s2.port, NULL);
     totals t = {0};
     int total_rounds = rounds + two_cars + regular;
     for (int round = 0; round < total_rounds; round++) {
@@ -487,6 +534,11 @@ int main(int argc, char **argv)
         cur.offer_id = new_offer(&c, cur.kind == R_REGULAR_TWO_DATES, round);
         if (cur.kind == R_TWO_CARS)
             setup_two_cars(&c);
+        if (nservers == 2) { /* what the first server wrote, in the second's index */
+            double took = caught_up(&c, &c2);
+            seen_sum += took;
+            seen_max = took > seen_max ? took : seen_max;
+        }
         pthread_barrier_wait(&b_setup);
         pthread_barrier_wait(&b_go);
         pthread_barrier_wait(&b_done);
@@ -510,7 +562,17 @@ int main(int argc, char **argv)
         pthread_join(racers[i].th, NULL);
     tier_conn_close(&c);
     tier_stop(&s);
-    tier_db_check(db);
+    if (nservers == 2) {
+        tier_conn_close(&c2);
+        tier_stop(&s2);
+        printf("two servers on one PostgreSQL database: the second applied each round's writes of the first %.1f ms "
+               "later on average, %.1f ms at most\n",
+               1000.0 * seen_sum / (total_rounds ? total_rounds : 1), 1000.0 * seen_max);
+    }
+    if (pg)
+        tst_pg_stop();
+    else
+        tier_db_check(db);
     printf("seat tier: %ld races of %d passengers for %d seats (%d on a punctual offer, %d of one passenger in two "
            "cars, %d on a regular offer over two dates; bookings with dates in %ld of the last two kinds): %ld "
            "acceptances, %ld refused at booking and %ld at acceptance, all 409 Conflict with a reason (%ld refused "

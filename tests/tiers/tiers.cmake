@@ -30,6 +30,14 @@ covoit_tier(tier_seats)
 covoit_tier_test(tier_seats tiers 120 tier_seats --racers 20 --rounds 6 --two-car-rounds 2 --regular-rounds 2)
 covoit_tier_test(tier_seats_long "tiers;slow" 3600
   tier_seats --name tier_seats_long --racers 56 --rounds 200 --two-car-rounds 40 --regular-rounds 40)
+# the same races split over two servers on one PostgreSQL database (the tier starts its own server)
+covoit_tier_test(tier_seats_pg "tiers;pg" 180
+  tier_seats --name tier_seats_pg --pg 1 --servers 2 --racers 20 --rounds 6 --two-car-rounds 4 --regular-rounds 2)
+set_tests_properties(tier_seats_pg PROPERTIES SKIP_RETURN_CODE 77)
+covoit_tier_test(tier_seats_pg_long "tiers;pg;slow" 3600
+  tier_seats --name tier_seats_pg_long --pg 1 --servers 2 --racers 56 --rounds 200 --two-car-rounds 40
+  --regular-rounds 40)
+set_tests_properties(tier_seats_pg_long PROPERTIES SKIP_RETURN_CODE 77)
 
 covoit_tier(tier_authz)
 covoit_tier_test(tier_authz tiers 120 tier_authz)
