@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: AGPL-3.0-or-later
-# bench/failover.sh — PostgreSQL failover under Patroni and etcd, on 127.0.0.1 only: a three-member etcd, three
-# PostgreSQL nodes managed by Patroni with synchronous replication (synchronous_mode), a client writing through a
-# multi-host URI (target_session_attrs=read-write, as covoit's --db takes it) and recording every write the database
-# acknowledged; then the primary's node dies (kill -9 of its Patroni and its postmaster: the machine is gone), and
-# the script measures the time until writes succeed again, the writes that failed meanwhile, and the acknowledged
-# writes the new primary lacks (must be 0). Prints its figures; exit 1 when an acknowledged write was lost, 77
-# (skipped) when a package is missing.
+# bench/failover.sh — covoit's failover, on 127.0.0.1 only: a three-member etcd, three PostgreSQL nodes managed by
+# Patroni with synchronous replication (synchronous_mode), and two `covoit serve` processes on that database through
+# a multi-host URI (target_session_attrs=read-write). Booking load goes through both servers (bench/failover_load.py:
+# offers, requests, bookings, acceptances, each failed step retried); beside it a plain client writes one row at a
+# time with psql. Then the primary's node dies (kill -9 of its Patroni and its postmaster: the machine is gone), and
+# the script measures, for the bookings and for the plain writes: the time until writes succeed again, the requests
+# that failed meanwhile (each must be a 503 with a JSON body and Retry-After), and the acknowledged acceptances and
+# writes the new primary lacks (must be 0). Prints its figures; exit 1 when an acknowledged write was lost or a
+# failure was not a clear 503, 77 (skipped) when a package is missing.
 #
-# This is the database half of issue 17's failover test: the same run with two covoit servers in front (booking
-# load through both) comes once the trip store runs on PostgreSQL. Needs Debian's postgresql, patroni and
-# etcd-server (apt-get install postgresql patroni etcd-server). Usage: bench/failover.sh [SECONDS_OF_LOAD]
+# Needs Debian's postgresql, patroni and etcd-server (apt-get install postgresql patroni etcd-server), and a built
+# covoit (COVOIT_BIN, else build/covoit). Usage: bench/failover.sh [SECONDS_OF_LOAD]
 set -euo pipefail
 load_s=${1:-30}
+here=$(cd "$(dirname "$0")" && pwd)
+covoit=${COVOIT_BIN:-$here/../build/covoit}
+[ -x "$covoit" ] || { echo "failover: no covoit binary at $covoit (build it, or set COVOIT_BIN)" >&2; exit 1; }
 for c in patroni etcd psql; do # (77: ctest's "skipped", for the slow-labelled test)
     command -v $c >/dev/null || { echo "SKIP failover: $c is missing (apt-get install postgresql patroni etcd-server)"; exit 77; }
 done
@@ -111,6 +115,30 @@ first=$(leader)
 [ -n "$first" ] || { echo "failover: no leader elected" >&2; tail -5 "$dir"/patroni*.log >&2; exit 1; }
 echo "cluster up: leader $first, a synchronous standby, $(cluster | python3 -c "import sys,json;print(len(json.load(sys.stdin)['members']))") members"
 psql "$uri" -qAtc "CREATE TABLE acks (n BIGINT PRIMARY KEY, at TIMESTAMPTZ DEFAULT now())" >/dev/null
+psql "$uri" -qAtc "CREATE DATABASE covoit" >/dev/null
+
+# --- two covoit servers on that database, a graph of Monaco ---
+curi="postgresql://postgres@127.0.0.1:54321,127.0.0.1:54322,127.0.0.1:54323/covoit?target_session_attrs=read-write&connect_timeout=1"
+"$covoit" import "$here/../tests/data/monaco.osm.pbf" -o "$dir/monaco.cvg" >"$dir/import.log" 2>&1
+ports=()
+for i in 1 2; do
+    port=$((18080 + i))
+    "$covoit" serve --graph "$dir/monaco.cvg" --db "$curi" --listen 127.0.0.1:$port --threads 4 --tz UTC \
+        >"$dir/covoit$i.log" 2>&1 &
+    pids+=($!)
+    disown
+    ports+=($port)
+done
+for port in "${ports[@]}"; do
+    for i in $(seq 1 100); do
+        curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
+        sleep 0.1
+    done
+    curl -sf "http://127.0.0.1:$port/health" >/dev/null || { echo "failover: covoit on $port did not start" >&2; tail -5 "$dir"/covoit*.log >&2; exit 1; }
+done
+echo "two covoit servers on ports ${ports[*]}, one database through $(echo "$curi" | sed 's/?.*//')"
+python3 "$here/failover_load.py" "${ports[0]}" "${ports[1]}" "$load_s" "$dir/killed_at" "$dir/load.json" 4 &
+loader=$!
 
 # --- the load: one write at a time, each acknowledged one recorded; the primary's node dies a third of the way ---
 : >"$dir/acked"
@@ -129,6 +157,7 @@ while [ $(($(now_ms) - start)) -lt $((load_s * 1000)) ]; do
         kill -9 $pm 2>/dev/null || true
         pkill -9 -f -- "-D $dir/pg$victim" || true
         killed=1 killed_ms=$(now_ms)
+        echo "$killed_ms" >"$dir/killed_at"
         echo "killed the primary's node $first (Patroni and postmaster $pm) at +$((killed_ms - start)) ms"
     fi
     if psql "$uri" -qAtc "INSERT INTO acks (n) VALUES ($n) RETURNING n" >/dev/null 2>>"$dir/errors"; then
@@ -157,4 +186,20 @@ else
     echo "writes did not succeed again within the run"
 fi
 echo "acknowledged writes lost: $lost"
-[ "$lost" = 0 ] && [ $back_ms -gt 0 ] && [ "$second" != "$first" ]
+
+# --- the bookings through the two covoit servers ---
+wait $loader
+psql "$curi" -qAtc "SELECT id FROM bookings WHERE status = 1 ORDER BY id" >"$dir/accepted_present"
+read -r b_acked b_before b_back b_failed b_unclear b_requests b_by <<<"$(python3 -c "
+import json; d = json.load(open('$dir/load.json'))
+print(len(d['accepted']), d['accepted_before_kill'], d['back_after_ms'], d['failed'], d['failed_unclear'],
+      d['requests'], json.dumps(d['failed_by_status'], separators=(',', ':')))")"
+python3 -c "import json; print('\n'.join(str(i) for i in json.load(open('$dir/load.json'))['accepted']))" >"$dir/accepted_acked"
+b_lost=$(comm -23 <(sort "$dir/accepted_acked") <(sort "$dir/accepted_present") | wc -l)
+echo "bookings: $b_requests requests through the two servers, $b_acked acceptances acknowledged ($b_before before the kill)"
+echo "bookings: $b_failed requests failed during the failover $b_by, each retried; not a 503 with a JSON body and Retry-After: $b_unclear"
+echo "bookings: writes succeeded again $b_back ms after the primary's node died"
+echo "acknowledged bookings lost: $b_lost"
+for i in 1 2; do grep -c "status=503" "$dir/covoit$i.log" | sed "s/^/covoit server $i logged 503s: /"; done
+[ "$lost" = 0 ] && [ $back_ms -gt 0 ] && [ "$second" != "$first" ] && [ "$b_lost" = 0 ] && [ "$b_unclear" = 0 ] &&
+    [ "$b_back" != None ] && [ "$b_acked" -gt "$b_before" ]

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "matcher/backup.h"
+#include "matcher/store.h"
 #include "cli/cli.h"
 #include "util/cv_progress.h"
 #include "web/osrm_json.h"
@@ -90,6 +91,11 @@ int cmd_backup(int argc, char **argv)
     if (!db || !out) {
         cli_error("backup: --db FILE and -o COPY are required");
         usage(stderr);
+        return CLI_USAGE;
+    }
+    if (cv_store_is_postgres(db) || cv_store_is_postgres(out)) {
+        cli_error("backup: copies an SQLite trip database; a PostgreSQL one is backed up with PostgreSQL's own tools "
+                  "(pg_dump, or continuous archiving and base backups: docs/deploy.md)");
         return CLI_USAGE;
     }
     cv_progress prog;

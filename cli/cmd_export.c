@@ -27,7 +27,7 @@
    the exit status after saying why. */
 static int existing_db(const char *db, const char *tz)
 {
-    if (access(db, F_OK) != 0) {
+    if (!cv_store_is_postgres(db) && access(db, F_OK) != 0) {
         cli_error("--db %s: no such trip database", db);
         return CLI_FAIL;
     }

@@ -22,6 +22,7 @@
 #include "tiles/mbtiles.h"
 #include "web/page.h"
 #include "web/server.h"
+#include "matcher/store.h"
 #include "matcher/timeutil.h"
 #include "matcher/trip.h"
 
@@ -858,7 +859,8 @@ static int serve(int argc, char **argv, json_t **config_doc)
         snprintf(places_path, sizeof places_path, "%s", v[S_PLACES].s);
     else
         cv_places_path_for(graph, places_path, sizeof places_path);
-    if (!v[S_PLACES].set && access(places_path, F_OK) != 0 && db && cv_places_open(db, &places, &err) == 0)
+    if (!v[S_PLACES].set && access(places_path, F_OK) != 0 && db && !cv_store_is_postgres(db) &&
+        cv_places_open(db, &places, &err) == 0)
         snprintf(places_path, sizeof places_path, "%s", db), o.places = places;
     else if (v[S_PLACES].set || access(places_path, F_OK) == 0) {
         if (cv_places_open(places_path, &places, &err)) {
@@ -905,15 +907,17 @@ static int serve(int argc, char **argv, json_t **config_doc)
            "  curl 'http://%s:%u/table/v1/driving/%.6f,%.6f;%.6f,%.6f?annotations=duration,distance'\n",
            graph, addr, cv_server_port(s), addr, cv_server_port(s), cv_deg(a.lon), cv_deg(a.lat), cv_deg(b.lon),
            cv_deg(b.lat), addr, cv_server_port(s), cv_deg(a.lon), cv_deg(a.lat), cv_deg(b.lon), cv_deg(b.lat));
+    char db_named[300];
+    cv_store_name(db ? db : "", db_named, sizeof db_named); /* (a URI's password is not shown) */
     if (m)
-        printf("carpool API on http://%s:%u/v1/ (trips in %s, time zone %s)\n", addr, cv_server_port(s), db,
+        printf("carpool API on http://%s:%u/v1/ (trips in %s, time zone %s)\n", addr, cv_server_port(s), db_named,
                cv_tz_name());
     else
         printf("no --db: the carpool API (/v1) answers 503\n");
     if (o.proof_url)
         printf("carpool proofs sent to %s as both sides complete rides (docs/proofs.md)\n", o.proof_url);
     else if (m)
-        printf("carpool proofs kept in %s for `covoit proofs export` (no --proof-url)\n", db);
+        printf("carpool proofs kept in %s for `covoit proofs export` (no --proof-url)\n", db_named);
     if (!o.source_url)
         printf("no --source-url: the page cannot link to the source of this covoit (AGPL-3.0 section 13)\n");
     if (places) {

@@ -473,6 +473,7 @@ struct cv_store {
     int64_t clock;            /* the caller's "now" for timestamps (cv_store_set_clock), 0: the real clock */
     int writing;              /* inside a write transaction: holds write_mu */
     int listening;            /* PostgreSQL: this connection listens to the change feed's channel */
+    int setting_up;           /* PostgreSQL: making the schema (no change log to lock yet: SETUP_LOCK_SQL) */
     cv_durability durability; /* which commits wait for the disk (cv_store_set_durability) */
 };
 
@@ -570,11 +571,19 @@ static int store_exec(cv_store *s, const char *sql, cv_error *err, const char *w
    PostgreSQL at the store's advisory lock (tx_begin). */
 static pthread_mutex_t write_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* The advisory lock every write transaction of the store takes first on PostgreSQL ("covt"): the store's writers
-   follow one another, on every server, as SQLite's BEGIN IMMEDIATE makes them do on one machine. The change log
-   needs it: its sequence numbers are drawn in the order the writers come, and only if they commit in that same
-   order can a follower that has read up to number n never see a smaller one appear later. */
-#define WRITE_LOCK_SQL "SELECT pg_advisory_xact_lock(1668249204)"
+/* The lock every write transaction of the store takes first on PostgreSQL: the store's writers follow one another,
+   on every server, as SQLite's BEGIN IMMEDIATE makes them do on one machine. The change log needs it: its sequence
+   numbers are drawn in the order the writers come, and only if they commit in that same order can a follower that
+   has read up to number n never see a smaller one appear later. It is a table lock taken by the transaction's first
+   statement because a SERIALIZABLE transaction's snapshot is taken by its first query: LOCK TABLE comes before it,
+   so that the writer reads what the one before it committed (an advisory lock taken by a SELECT would wait with a
+   snapshot already older than that commit). The mode conflicts with itself and with writes to the log, not with
+   its readers. */
+#define WRITE_LOCK_SQL "LOCK TABLE changes IN SHARE ROW EXCLUSIVE MODE"
+/* The store's first opening of a database, which makes the schema (the log's table too), takes a session-level
+   advisory lock ("covt") before its transaction instead. */
+#define SETUP_LOCK_SQL "SELECT pg_advisory_lock(1668249204)"
+#define SETUP_UNLOCK_SQL "SELECT pg_advisory_unlock(1668249204)"
 
 static int tx_begin(cv_store *s, int write, cv_error *err)
 {
@@ -583,7 +592,8 @@ static int tx_begin(cv_store *s, int write, cv_error *err)
     int rc = cv_db_begin(s->db, write, err);
     if (rc)
         rc = db_fail(err, rc, write ? "cannot start a write transaction" : "cannot start a read transaction");
-    if (!rc && write && s->pg && (rc = store_exec(s, WRITE_LOCK_SQL, err, "cannot take the store's write lock")))
+    if (!rc && write && s->pg && !s->setting_up &&
+        (rc = store_exec(s, WRITE_LOCK_SQL, err, "cannot take the store's write lock")))
         cv_db_rollback(s->db);
     if (write && rc)
         pthread_mutex_unlock(&write_mu);
@@ -981,18 +991,41 @@ static int read_setting(cv_db *db, const char *sql, char *out, size_t cap, cv_er
     return rc < 0 ? db_fail(err, rc, what) : 0;
 }
 
+int cv_store_is_postgres(const char *target)
+{
+    return cv_db_is_postgres(target);
+}
+
+void cv_store_name(const char *target, char *out, size_t cap)
+{
+    if (!cv_db_is_postgres(target)) {
+        snprintf(out, cap, "%s", target ? target : "");
+        return;
+    }
+    const char *rest = target + strcspn(target, ":") + 3; /* past "postgresql://" */
+    const char *at = strchr(rest, '@'), *slash = strchr(rest, '/');
+    if (at && (!slash || at < slash))
+        rest = at + 1;
+    snprintf(out, cap, "PostgreSQL database %.*s", (int)strcspn(rest, "?"), rest);
+}
+
 /* PostgreSQL: a database covoit has not used yet (no table at all) gets the whole schema (schema_pg.c), its
    version and the pseudonyms' secret, in one transaction under the store's write lock, so that several servers
    starting at once make it once; a database of another application, or of a newer covoit, is refused. */
 static int setup_postgres(cv_store *s, const char *target, cv_error *err)
 {
-    /* the URI without its password, to name the database in messages */
-    char name[160];
-    const char *at = strrchr(target, '@');
-    snprintf(name, sizeof name, "PostgreSQL database %s", at ? at + 1 : target + strcspn(target, ":") + 3);
-    int rc = tx_begin(s, 1, err);
+    char name[300]; /* the URI without its password, to name the database in messages */
+    cv_store_name(target, name, sizeof name);
+    int rc = store_exec(s, SETUP_LOCK_SQL, err, "cannot take the store's setup lock");
     if (rc)
         return rc;
+    s->setting_up = 1;
+    rc = tx_begin(s, 1, err);
+    s->setting_up = 0;
+    if (rc) {
+        store_exec(s, SETUP_UNLOCK_SQL, NULL, "");
+        return rc;
+    }
     char have[32], version[16];
     rc = read_setting(s->db, "SELECT CAST(count(*) AS TEXT) FROM pg_tables WHERE schemaname = current_schema()", have,
                       sizeof have, err, "cannot read the schema");
@@ -1018,7 +1051,9 @@ static int setup_postgres(cv_store *s, const char *target, cv_error *err)
         else
             rc = check_version(name, atoi(version), err);
     }
-    return tx_end(s, rc, err);
+    rc = tx_end(s, rc, err);
+    store_exec(s, SETUP_UNLOCK_SQL, NULL, ""); /* (and a lost connection released it) */
+    return rc;
 }
 
 /* Opens target (a file or a postgresql:// URI) with its schema brought to CV_STORE_SCHEMA_VERSION: the store's

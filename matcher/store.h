@@ -27,6 +27,13 @@ typedef struct cv_store cv_store;
    local dates and times would mean other instants. Returns 0 and *out, or a CV_E* code with err filled. */
 int cv_store_open(const char *path, cv_store **out, cv_error *err);
 
+/* Whether target names a PostgreSQL database (a postgresql:// or postgres:// URI) rather than an SQLite file. */
+int cv_store_is_postgres(const char *target);
+
+/* target as messages and logs may show it: a file's path, or "PostgreSQL database HOSTS/NAME" without the user
+   and password a URI may carry. */
+void cv_store_name(const char *target, char *out, size_t cap);
+
 /* The longest zone name kept. */
 #define CV_ZONE_MAX 256
 

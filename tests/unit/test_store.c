@@ -1554,6 +1554,24 @@ static void test_foreign_files_refused(void **state)
     cv_store_close(NULL);
 }
 
+typedef struct opener {
+    const char *path;
+    pthread_barrier_t *start;
+    int rc;
+    cv_error err;
+} opener;
+
+/* Opens and closes a store once the others are ready too (no cmocka assertion off the test's thread). */
+static void *open_together(void *arg)
+{
+    opener *o = arg;
+    cv_store *s = NULL;
+    pthread_barrier_wait(o->start);
+    o->rc = cv_store_open(o->path, &s, &o->err);
+    cv_store_close(s);
+    return NULL;
+}
+
 /* PostgreSQL: a database holding another application's tables, or covoit's of a newer schema version, is refused
    and left as it was; an unreachable server is CV_EUNAVAILABLE, said without the password. */
 static void test_pg_foreign_and_newer_refused(void **state)
@@ -1579,15 +1597,26 @@ static void test_pg_foreign_and_newer_refused(void **state)
     assert_non_null(strstr(err.text, "schema version 99"));
     remove_db(path);
 
-    /* two stores opening a new database make its schema once */
-    tmp_path(path, sizeof path, "twice");
-    cv_store *a = NULL, *b = NULL;
-    assert_int_equal(cv_store_open(path, &a, &err), 0);
-    assert_int_equal(cv_store_open(path, &b, &err), 0);
+    /* stores opening a new database at the same time (servers starting together) make its schema once, and every
+       one of them opens (two servers once failed so: the second saw no table yet and made them again) */
+    tmp_path(path, sizeof path, "together");
+    opener o[4];
+    pthread_t th[4];
+    pthread_barrier_t start;
+    assert_int_equal(pthread_barrier_init(&start, NULL, 4), 0);
+    for (int i = 0; i < 4; i++) {
+        o[i] = (opener){.path = path, .start = &start, .rc = 1};
+        assert_int_equal(pthread_create(&th[i], NULL, open_together, &o[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        if (o[i].rc)
+            fprintf(stderr, "opener %d: %s\n", i, o[i].err.text);
+        assert_int_equal(o[i].rc, 0);
+    }
+    pthread_barrier_destroy(&start);
     assert_int_equal(raw_int(path, "SELECT count(*) FROM settings WHERE key = 'pseudonym_secret'"), 1);
     assert_int_equal(raw_int(path, "SELECT length(value) FROM settings WHERE key = 'pseudonym_secret'"), 64);
-    cv_store_close(a);
-    cv_store_close(b);
     remove_db(path);
 
     char uri[200];
