@@ -2860,6 +2860,15 @@ int cv_store_outbox_retry(cv_store *s, int64_t id, int64_t next_at, const char *
                      "cannot record the failed attempt", "no such event", NULL, err, "iit", id, next_at, why);
 }
 
+int cv_store_outbox_claim(cv_store *s, int64_t id, int64_t now, int64_t until, cv_error *err)
+{
+    if (!s)
+        return cv_fail(err, CV_EINVAL, "cv_store_outbox_claim: no store");
+    int rc = write_one(s, "UPDATE outbox SET next_at = ?3 WHERE id = ?1 AND done IS NULL AND next_at <= ?2",
+                       "cannot take the event to deliver", NULL, NULL, err, "iii", id, now, until);
+    return rc ? rc : cv_db_changes(s->db) == 1;
+}
+
 int cv_store_outbox_stats(cv_store *s, cv_outbox_stats *out, cv_error *err)
 {
     if (!s || !out)

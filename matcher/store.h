@@ -396,6 +396,11 @@ int cv_store_outbox_done(cv_store *s, int64_t id, int refused, const char *why, 
 /* Event id failed this time (why): one more attempt, the next one not before next_at. */
 int cv_store_outbox_retry(cv_store *s, int64_t id, int64_t next_at, const char *why, cv_error *err);
 
+/* Takes event id to deliver it now, until `until` (a lease, as cv_store_proof_claim): 1 when taken, 0 when another
+   server has it or it is done. Several servers on one database deliver each event once, each booking's in order
+   (the booking's later events wait behind a taken one). */
+int cv_store_outbox_claim(cv_store *s, int64_t id, int64_t now, int64_t until, cv_error *err);
+
 typedef struct cv_outbox_stats {
     int64_t waiting;   /* events not delivered yet */
     int64_t delivered; /* events delivered */

@@ -351,8 +351,15 @@ static void outbox_pass(void *arg, web_loop *l)
     cv_error err = {0};
     if (cv_store_outbox_due(s, (int64_t)time(NULL), 64, &due, &n, &err))
         cv_log("error", "outbox: %s", err.text);
-    for (size_t i = 0; i < n && !web_loop_stopping(l); i++)
-        deliver(o, s, &due[i]);
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; i < n && !web_loop_stopping(l); i++) {
+        /* taken first, for the time a delivery can take: another server on the database leaves it alone */
+        int taken = cv_store_outbox_claim(s, due[i].id, now, now + EVENT_TIMEOUT_MS / 1000 + 20, &err);
+        if (taken < 0)
+            cv_log("error", "outbox: %s", err.text);
+        if (taken == 1)
+            deliver(o, s, &due[i]);
+    }
     free(due);
 }
 
