@@ -1777,6 +1777,18 @@ static void test_partner_outbox(void **state)
     assert_int_equal(ev[0].attempts, 1);
     assert_string_equal(ev[0].event, first_event);
     free(ev);
+    /* taken by one sender (one server of several): the other finds it taken, and it is not due until the lease
+       ends; then another takes it */
+    cv_store *other = NULL;
+    assert_int_equal(cv_store_open(f->path, &other, &err), 0);
+    assert_int_equal(cv_store_outbox_claim(f->s, first, 2000000100, 2000000130, &err), 1);
+    assert_int_equal(cv_store_outbox_claim(other, first, 2000000101, 2000000131, &err), 0);
+    assert_int_equal(cv_store_outbox_due(other, 2000000129, 10, &ev, &n, &err), 0);
+    assert_int_equal(n, 0); /* b1's later event waits behind it too */
+    free(ev);
+    assert_int_equal(cv_store_outbox_claim(other, first, 2000000130, 2000000160, &err), 1);
+    assert_int_equal(cv_store_outbox_retry(other, first, 2000000100, "connection refused", &err), 0);
+    cv_store_close(other);
     cv_outbox_stats st;
     assert_int_equal(cv_store_outbox_stats(f->s, &st, &err), 0);
     assert_int_equal(st.waiting, 2);
