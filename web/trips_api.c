@@ -1252,6 +1252,16 @@ static int owners(web_req *r, cv_matcher_ws *w, const char *rest)
     char pseudonym[CV_PSEUDONYM_MAX];
     cv_proof *p = NULL;
     size_t np = 0;
+    /* what an erasure did to the files, as the engine does it (docs/privacy.md) */
+    static const char note_file[] =
+        "deleted and overwritten in the database file, its write-ahead log emptied; the other side of each booking "
+        "keeps their own trip. Kept: the carpool proofs of rides both sides validated, owed to the register of public "
+        "incentives; they name no one (a pseudonym) and go with the retention of past trips (docs/privacy.md)";
+    static const char note_shared[] =
+        "deleted from the PostgreSQL database; their bytes stay in its files until VACUUM reuses the space, and in its "
+        "write-ahead log archives and backups until they expire; the other side of each booking keeps their own trip. "
+        "Kept: the carpool proofs of rides both sides validated, owed to the register of public incentives; they name "
+        "no one (a pseudonym) and go with the retention of past trips (docs/privacy.md)";
     int rc = cv_store_pseudonym(store, owner, pseudonym, &err);
     if (!rc)
         rc = cv_store_list_proofs(store, INT64_MIN, INT64_MAX, pseudonym, &p, &np, &err);
@@ -1266,10 +1276,7 @@ static int owners(web_req *r, cv_matcher_ws *w, const char *rest)
                                (json_int_t)c.requests, "bookings", (json_int_t)c.bookings, "stops", (json_int_t)c.stops,
                                "messages", (json_int_t)c.messages, "other", (json_int_t)c.other, "kept", "proofs",
                                (json_int_t)np, "files_clean", c.wal_emptied != 0, "note",
-                               "deleted and overwritten in the database file, its write-ahead log emptied; the other "
-                               "side of each booking keeps their own trip. Kept: the carpool proofs of rides both "
-                               "sides validated, owed to the register of public incentives; they name no one (a "
-                               "pseudonym) and go with the retention of past trips (docs/privacy.md)"));
+                               cv_store_shared(store) ? note_shared : note_file));
 }
 
 int web_v1(web_req *r)
