@@ -384,8 +384,14 @@ static int64_t pg_changes(cv_db *d)
 
 static int pg_begin(cv_db *d, int write, cv_error *err)
 {
-    return pg_exec(d, write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                   err);
+    const char *sql = write ? "BEGIN ISOLATION LEVEL SERIALIZABLE" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+    int rc = pg_exec(d, sql, err);
+    /* a connection found dead by its BEGIN (the server went away since its last statement: a failover) is made
+       again and the BEGIN sent once more, on the new primary: a BEGIN changes nothing, so nothing can happen twice,
+       and the caller's transaction runs instead of failing once per connection after every failover */
+    if (rc == CV_EUNAVAILABLE && !pg_in_tx(d))
+        rc = pg_exec(d, sql, err);
+    return rc;
 }
 
 static int pg_commit(cv_db *d, cv_error *err)

@@ -20,6 +20,7 @@
 static char tst_pg_dir[64];
 static char tst_pg_bin[128];
 static char tst_pg_as[64]; /* "runuser -u postgres -- " as root */
+static int tst_pg_port_used;
 
 /* A port free now on 127.0.0.1. */
 static inline int tst_pg_port(void)
@@ -85,7 +86,30 @@ static inline int tst_pg_start(char *uri, size_t cap, char *why, size_t wcap)
         return -1;
     }
     snprintf(uri, cap, "postgresql://covoit@127.0.0.1:%d/covoit", port);
+    tst_pg_port_used = port;
     return 0;
+}
+
+/* The server goes away under its clients (pg_ctl stop -m fast: their connections cut, as a crash or a failover
+   cuts them), keeping what it committed: this server runs with fsync and synchronous_commit off, so an immediate
+   stop would lose its last commits, which a real primary under synchronous replication does not (bench/failover.sh
+   kills one). tst_pg_resume starts it again on the same port and data. 0 or -1. */
+static inline int tst_pg_halt(void)
+{
+    char cmd[1024];
+    snprintf(cmd, sizeof cmd, "%s%s/pg_ctl -D %s/data -m fast -w stop >> %s/pg_ctl.log 2>&1", tst_pg_as, tst_pg_bin,
+             tst_pg_dir, tst_pg_dir);
+    return system(cmd) ? -1 : 0;
+}
+
+static inline int tst_pg_resume(void)
+{
+    char cmd[1536];
+    snprintf(cmd, sizeof cmd,
+             "%s%s/pg_ctl -D %s/data -w -t 60 -l %s/server.log -o \"-p %d -k %s -h 127.0.0.1 -c fsync=off -c "
+             "synchronous_commit=off -c full_page_writes=off\" start >> %s/pg_ctl.log 2>&1",
+             tst_pg_as, tst_pg_bin, tst_pg_dir, tst_pg_dir, tst_pg_port_used, tst_pg_dir, tst_pg_dir);
+    return system(cmd) ? -1 : 0;
 }
 
 static inline void tst_pg_stop(void)
