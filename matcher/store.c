@@ -474,6 +474,7 @@ struct cv_store {
     int writing;              /* inside a write transaction: holds write_mu */
     int listening;            /* PostgreSQL: this connection listens to the change feed's channel */
     int setting_up;           /* PostgreSQL: making the schema (no change log to lock yet: SETUP_LOCK_SQL) */
+    int announced;            /* PostgreSQL: this transaction has sent its NOTIFY (announce_change) */
     cv_durability durability; /* which commits wait for the disk (cv_store_set_durability) */
 };
 
@@ -597,8 +598,10 @@ static int tx_begin(cv_store *s, int write, cv_error *err)
         cv_db_rollback(s->db);
     if (write && rc)
         pthread_mutex_unlock(&write_mu);
-    if (!rc) /* a BEGIN refused inside a transaction leaves the outer one's lock to its own tx_end */
+    if (!rc) { /* a BEGIN refused inside a transaction leaves the outer one's lock to its own tx_end */
         s->writing = write;
+        s->announced = 0;
+    }
     return rc;
 }
 
@@ -1213,8 +1216,13 @@ static int offer_version(cv_store *s, int64_t id, int64_t *version, cv_error *er
    transaction; several announcements in one transaction are one. SQLite's followers poll. */
 static int announce_change(cv_store *s, cv_error *err)
 {
-    int rc = s->pg ? cv_db_notify(s->db, CHANGES_CHANNEL, err) : 0;
-    return rc ? db_fail(err, rc, "cannot announce the change") : 0;
+    if (!s->pg || s->announced)
+        return 0;
+    int rc = cv_db_notify(s->db, CHANGES_CHANNEL, err);
+    if (rc)
+        return db_fail(err, rc, "cannot announce the change");
+    s->announced = 1; /* once per transaction: PostgreSQL would fold the others into it anyway, a round trip each */
+    return 0;
 }
 
 /* Appends a change of offer (kind 0) or request (kind 1) ref to the log, inside the caller's transaction. */
