@@ -29,8 +29,11 @@ typedef struct pg_db {
     char listening[64]; /* the channel LISTENed to, listened to again on a new connection ("" none) */
 } pg_db;
 
-/* What every connection sets first: quiet notices (a table that exists already) and UTF-8. */
-#define SESSION_SQL "SET client_min_messages = warning; SET client_encoding = 'UTF8'"
+/* What every connection sets first: quiet notices (a table that exists already), UTF-8, and how long a statement
+   waits for a lock (the store's write lock another server holds, a table an administrator locked): SQLite's busy
+   timeout, after which it fails as "locked" (CV_EBUSY, a 503 Busy that clients retry) instead of holding its
+   caller, a server thread, as long as the lock is kept. */
+#define SESSION_SQL "SET client_min_messages = warning; SET client_encoding = 'UTF8'; SET lock_timeout = 5000"
 
 typedef struct pg_param {
     unsigned type; /* 0: NULL */
@@ -63,6 +66,8 @@ static int pg_code(PGconn *conn, const PGresult *res)
         return CV_EINVAL; /* another integrity constraint */
     if (!strcmp(state, "40001") || !strcmp(state, "40P01"))
         return CV_ERETRY; /* serialization_failure, deadlock_detected */
+    if (!strcmp(state, "55P03"))
+        return CV_EBUSY; /* lock_not_available: lock_timeout passed */
     if (!strncmp(state, "08", 2) || !strcmp(state, "57P01") || !strcmp(state, "57P02") || !strcmp(state, "57P03") ||
         !strcmp(state, "25006"))
         return CV_EUNAVAILABLE; /* connection lost, server shutting down or starting, a read-only standby */
@@ -280,6 +285,7 @@ static int pg_step(cv_db_stmt *st, cv_error *err)
                     types[i] = OID_TEXT;
             PQclear(s->res);
             s->res = PQexecParams(g->conn, s->sql, s->nparams, types, values, lengths, formats, 0);
+            g->base.statements++;
             rs = PQresultStatus(s->res);
         }
         if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {

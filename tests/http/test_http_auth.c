@@ -29,6 +29,7 @@
 #include "web/server.h"
 #include "matcher/store.h"
 #include "test_support.h"
+#include "db_target.h"
 
 #define DB COVOIT_TMP "/http_auth.db"
 #define DB_EMPTY COVOIT_TMP "/http_auth_empty.db"
@@ -94,11 +95,12 @@ static int setup(void **state)
 {
     (void)state;
     graph = tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_auth_monaco.cvg");
-    tst_remove_db(DB);
+    tst_db_remove(DB);
     cv_error err = {0};
     cv_store *s = NULL;
     int64_t revoked_id = 0;
-    if (cv_store_open(DB, &s, &err) || cv_store_add_key(s, "A", CV_SCOPE_ALL & ~CV_SCOPE_ADMIN, key_a, NULL, &err) ||
+    if (cv_store_open(tst_db(DB), &s, &err) ||
+        cv_store_add_key(s, "A", CV_SCOPE_ALL & ~CV_SCOPE_ADMIN, key_a, NULL, &err) ||
         cv_store_add_key(s, "B", CV_SCOPE_ROUTING, key_b, NULL, &err) ||
         cv_store_add_key(s, "C", CV_SCOPE_TRIPS | CV_SCOPE_SEARCH, key_c, NULL, &err) ||
         cv_store_add_key(s, "D", CV_SCOPE_ALL, key_revoked, &revoked_id, &err) ||
@@ -106,7 +108,7 @@ static int setup(void **state)
         fail_msg("%s", err.text);
     cv_store_close(s);
     cv_matcher_options mo = cv_matcher_defaults();
-    if (cv_matcher_open(graph, DB, &mo, (int64_t)time(NULL), &matcher, &err))
+    if (cv_matcher_open(graph, tst_db(DB), &mo, (int64_t)time(NULL), &matcher, &err))
         fail_msg("%s", err.text);
     server = start(matcher, "127.0.0.1", 0, &err);
     if (!server)
@@ -288,11 +290,11 @@ static void test_rate_limit(void **state)
 static void test_demo_mode(void **state)
 {
     (void)state;
-    tst_remove_db(DB_EMPTY);
+    tst_db_remove(DB_EMPTY);
     cv_error err = {0};
     cv_matcher *m = NULL;
     cv_matcher_options mo = cv_matcher_defaults();
-    if (cv_matcher_open(graph, DB_EMPTY, &mo, (int64_t)time(NULL), &m, &err))
+    if (cv_matcher_open(graph, tst_db(DB_EMPTY), &mo, (int64_t)time(NULL), &m, &err))
         fail_msg("%s", err.text);
     cv_server *s = start(m, "0.0.0.0", 0, &err);
     assert_null(s);

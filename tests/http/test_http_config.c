@@ -41,6 +41,7 @@
 #include "matcher/store.h"
 #include "places/places.h"
 #include "test_support.h"
+#include "db_target.h"
 
 #define GRAPH COVOIT_TMP "/http_config_monaco.cvg"
 #define CONF COVOIT_TMP "/http_config.json"
@@ -305,11 +306,11 @@ static int setup(void **state)
     (void)state;
     cv_graph_close(tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_config_monaco.cvg"));
     /* a trip database with one API key: auth mode, which may listen on any address */
-    tst_remove_db(DB_KEYS);
+    tst_db_remove(DB_KEYS);
     cv_error err = {0};
     cv_store *s = NULL;
     char secret[CV_KEY_SECRET_MAX];
-    if (cv_store_open(DB_KEYS, &s, &err) || cv_store_add_key(s, "ops", CV_SCOPE_ALL, secret, NULL, &err))
+    if (cv_store_open(tst_db(DB_KEYS), &s, &err) || cv_store_add_key(s, "ops", CV_SCOPE_ALL, secret, NULL, &err))
         fail_msg("%s", err.text);
     cv_store_close(s);
     return 0;
@@ -409,7 +410,7 @@ static void test_example_config(void **state)
     fclose(api);
     assert_int_equal((size_t)keys, json_object_size(example));
     json_decref(example);
-    tst_remove_db(DB_EXAMPLE);
+    tst_db_remove(DB_EXAMPLE);
     /* the example's files are the run script's; here, Monaco's: its place index and a small MBTiles */
     char places[1100], tiles[1100];
     snprintf(places, sizeof places, "%s/http_config_monaco.places", COVOIT_TMP);
@@ -436,7 +437,7 @@ static void test_example_config(void **state)
     assert_non_null(tf);
     fputs("example-token\n", tf);
     fclose(tf);
-    const char *args[] = {"--config",           EXAMPLE, "--graph",  GRAPH,         "--db",          DB_EXAMPLE,
+    const char *args[] = {"--config",           EXAMPLE, "--graph",  GRAPH,         "--db",          tst_db(DB_EXAMPLE),
                           "--places",           places,  "--tiles",  tiles,         "--stats-areas", areas,
                           "--proof-token-file", token,   "--listen", "127.0.0.1:0", "--quiet",       NULL};
     server_proc s = start(args);
@@ -444,7 +445,7 @@ static void test_example_config(void **state)
     assert_int_equal(get_status(AF_INET, s.port, "/v1/offers?owner=x"), 200);
     stop(&s);
     assert_non_null(strstr(err_buf, " threads=4 max_connections=1024 max_connections_per_ip=64 "));
-    tst_remove_db(DB_EXAMPLE);
+    tst_db_remove(DB_EXAMPLE);
 }
 
 /* The example requests `covoit serve` prints route between two different junctions some way apart, also on an
@@ -734,8 +735,9 @@ static void test_ipv6(void **state)
     snprintf(want, sizeof want, "listen=[::1]:%u ", s.port);
     assert_non_null(strstr(err_buf, want));
 
-    const char *dual[] = {"--graph", GRAPH,     "--db", DB_KEYS, "--listen", "[::]:0", "--max-connections-per-ip",
-                          "2",       "--quiet", NULL};
+    const char *dual[] = {
+        "--graph", GRAPH,     "--db", tst_db(DB_KEYS), "--listen", "[::]:0", "--max-connections-per-ip",
+        "2",       "--quiet", NULL};
     s = start(dual);
     assert_int_equal(get_status(AF_INET, s.port, "/health"), 200);
     assert_int_equal(get_status(AF_INET6, s.port, "/health"), 200);
@@ -1179,9 +1181,10 @@ static int stored(const cv_offer *o, size_t n, int w, int k)
    accepted after the server logged that it stops. Returns the requests answered 201. */
 static int one_stop(int round, int ms_before_stop, int *refused)
 {
-    tst_remove_db(DB_STOP);
-    const char *args[] = {"--graph",         GRAPH, "--db", DB_STOP, "--listen", "127.0.0.1:0", "--threads", "2",
-                          "--hub-labels-mb", "0",   NULL};
+    tst_db_remove(DB_STOP);
+    const char *args[] = {"--graph",         GRAPH,         "--db",      tst_db(DB_STOP),
+                          "--listen",        "127.0.0.1:0", "--threads", "2",
+                          "--hub-labels-mb", "0",           NULL};
     server_proc s = start(args);
     static writer wr[WRITERS];
     pthread_t t[WRITERS];
@@ -1200,7 +1203,7 @@ static int one_stop(int round, int ms_before_stop, int *refused)
     cv_error err = {0};
     cv_offer *o = NULL;
     size_t n = 0;
-    if (cv_store_open(DB_STOP, &db, &err) || cv_store_list_offers(db, NULL, 0, &o, &n, &err))
+    if (cv_store_open(tst_db(DB_STOP), &db, &err) || cv_store_list_offers(db, NULL, 0, &o, &n, &err))
         fail_msg("round %d: %s", round, err.text);
     int created = 0, answered = 0;
     for (int i = 0; i < WRITERS; i++) {
@@ -1230,7 +1233,7 @@ static int one_stop(int round, int ms_before_stop, int *refused)
         late++;
     if (late > WRITERS)
         fail_msg("round %d: %d offers accepted after the server said it stops", round, late);
-    tst_remove_db(DB_STOP);
+    tst_db_remove(DB_STOP);
     return created;
 }
 

@@ -30,6 +30,7 @@
 #include "matcher/matcher.h"
 #include "web/server.h"
 #include "test_support.h"
+#include "db_target.h"
 #include "matcher/timeutil.h"
 #include "web/trip_json.h"
 
@@ -59,7 +60,7 @@ static void start_server(void)
     cv_error err = {0};
     cv_matcher_options mo = cv_matcher_defaults();
     mo.follow_ms = 100;
-    if (cv_matcher_open(graph, DB, &mo, (int64_t)time(NULL), &matcher, &err))
+    if (cv_matcher_open(graph, tst_db(DB), &mo, (int64_t)time(NULL), &matcher, &err))
         fail_msg("%s", err.text);
     cv_server_options o = cv_server_defaults();
     o.port = 0;
@@ -133,7 +134,7 @@ static answers fresh(void)
     cv_matcher *m;
     cv_matcher_options mo = cv_matcher_defaults();
     int64_t now = (int64_t)time(NULL);
-    if (cv_matcher_open(graph, DB, &mo, now, &m, &err))
+    if (cv_matcher_open(graph, tst_db(DB), &mo, now, &m, &err))
         fail_msg("%s", err.text);
     cv_matcher_ws *w = cv_matcher_ws_new(m, &err);
     assert_non_null(w);
@@ -246,7 +247,7 @@ static json_t *cli(const char *first, ...)
     argv[argc++] = "--graph";
     argv[argc++] = graph_path;
     argv[argc++] = "--db";
-    argv[argc++] = DB;
+    argv[argc++] = tst_db(DB);
     argv[argc] = NULL;
     fflush(NULL);
     pid_t pid = fork();
@@ -314,7 +315,7 @@ static int setup(void **state)
     if (!graph)
         return -1;
     snprintf(graph_path, sizeof graph_path, "%s/%s", COVOIT_TMP, GRAPH_NAME);
-    tst_remove_db(DB);
+    tst_db_remove(DB);
     time_t t = time(NULL) + 2 * 86400;
     t -= t % 86400;
     for (int i = 0; i < 8; i++) {
@@ -466,6 +467,18 @@ static void test_cli_writes_reach_the_server(void **state)
 
 static long long count_offers(void)
 {
+    if (tst_db_is_pg()) {
+        cv_db *db = NULL;
+        cv_db_stmt *st = NULL;
+        cv_error err = {0};
+        if (cv_db_open(tst_db(DB), &db, &err) || cv_db_prepare(db, "SELECT count(*) FROM offers", &st, &err) ||
+            cv_db_step(st, &err) != CV_DB_ROW)
+            fail_msg("%s", err.text);
+        long long n = (long long)cv_db_column_int64(st, 0);
+        cv_db_finalize(st);
+        cv_db_close(db);
+        return n;
+    }
     sqlite3 *db;
     assert_int_equal(sqlite3_open_v2(DB, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
     sqlite3_stmt *st;
@@ -479,14 +492,24 @@ static long long count_offers(void)
 
 /* Another process (here another connection: SQLite's locks are the same) holds the database's write lock for
    longer than the busy timeout (5 s): a write is answered 503 Busy with Retry-After: 1 and writes nothing, reads
-   go on (WAL), and once the lock is let go the same write is stored. */
+   go on (WAL), and once the lock is let go the same write is stored. On PostgreSQL the other connection's
+   transaction holds the offers table locked against writes (as an administrator's or a migration's may), longer
+   than the store waits for a lock (also 5 s), and the answer is the same. */
 static void test_database_locked_elsewhere(void **state)
 {
     (void)state;
     long long before = count_offers();
-    sqlite3 *other;
-    assert_int_equal(sqlite3_open(DB, &other), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3 *other = NULL;
+    cv_db *other_pg = NULL;
+    if (tst_db_is_pg()) {
+        cv_error err = {0};
+        if (cv_db_open(tst_db(DB), &other_pg, &err) || cv_db_exec(other_pg, "BEGIN", &err) ||
+            cv_db_exec(other_pg, "LOCK TABLE offers IN EXCLUSIVE MODE", &err))
+            fail_msg("%s", err.text);
+    } else {
+        assert_int_equal(sqlite3_open(DB, &other), SQLITE_OK);
+        assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    }
     char body[512];
     int n = snprintf(body, sizeof body,
                      "{\"from\":[7.4275,43.7396],\"to\":[7.4160,43.7290],\"depart\":\"%s\",\"seats\":2,"
@@ -505,8 +528,14 @@ static void test_database_locked_elsewhere(void **state)
     assert_non_null(strstr(r.raw, "\r\nRetry-After: 1\r\n"));
     assert_true(waited >= 4500); /* it waited for the lock the whole busy timeout */
     reply_free(&r);
-    assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(other);
+    if (tst_db_is_pg()) {
+        cv_error err = {0};
+        assert_int_equal(cv_db_exec(other_pg, "ROLLBACK", &err), 0);
+        cv_db_close(other_pg);
+    } else {
+        assert_int_equal(sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(other);
+    }
     assert_int_equal(count_offers(), before);
     r = http_request(port, "POST", "/v1/offers", NULL, body, (size_t)n);
     if (r.status != 201)

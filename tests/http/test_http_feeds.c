@@ -35,6 +35,7 @@
 #include "routing/geo.h"
 #include "web/server.h"
 #include "test_support.h"
+#include "db_target.h"
 
 #define DB COVOIT_TMP "/http_feeds.db"
 
@@ -87,14 +88,12 @@ static int setup(void **state)
 {
     (void)state;
     graph = tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_feeds_monaco.cvg");
-    unlink(DB);
-    unlink(DB "-wal");
-    unlink(DB "-shm");
+    tst_db_remove(DB);
     cv_error err = {0};
     if (cv_tz_set("Europe/Monaco", &err))
         return -1;
     cv_matcher_options mo = cv_matcher_defaults();
-    if (cv_matcher_open(graph, DB, &mo, (int64_t)time(NULL), &matcher, &err))
+    if (cv_matcher_open(graph, tst_db(DB), &mo, (int64_t)time(NULL), &matcher, &err))
         return -1;
     cv_server_options o = cv_server_defaults();
     o.port = 0;

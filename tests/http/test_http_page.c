@@ -30,6 +30,7 @@
 #include "web/server.h"
 #include "matcher/store.h"
 #include "test_support.h"
+#include "db_target.h"
 
 #define PAGE COVOIT_PAGE_DIR
 #define DB COVOIT_TMP "/http_page.db"
@@ -308,16 +309,16 @@ static void test_not_installed(void **state)
 static void test_auth_mode(void **state)
 {
     (void)state;
-    unlink(DB);
+    tst_db_remove(DB);
     cv_error err = {0};
     cv_store *st = NULL;
     char secret[CV_KEY_SECRET_MAX];
-    if (cv_store_open(DB, &st, &err) || cv_store_add_key(st, "A", CV_SCOPE_ALL, secret, NULL, &err))
+    if (cv_store_open(tst_db(DB), &st, &err) || cv_store_add_key(st, "A", CV_SCOPE_ALL, secret, NULL, &err))
         fail_msg("%s", err.text);
     cv_store_close(st);
     cv_matcher *m = NULL;
     cv_matcher_options mo = cv_matcher_defaults();
-    if (cv_matcher_open(graph, DB, &mo, (int64_t)time(NULL), &m, &err))
+    if (cv_matcher_open(graph, tst_db(DB), &mo, (int64_t)time(NULL), &m, &err))
         fail_msg("%s", err.text);
     cv_server *s = start(PAGE, m);
     assert_true(cv_server_auth(s));
@@ -336,7 +337,7 @@ static void test_auth_mode(void **state)
     port = keep;
     cv_server_stop(s);
     cv_matcher_close(m);
-    unlink(DB);
+    tst_db_remove(DB);
 }
 
 /* The page fits the map to the graph: /health carries its bounding box. */
@@ -408,11 +409,11 @@ static void test_journey_link(void **state)
 {
     (void)state;
     static const char *const public_url = "https://carpool.example.org/map";
-    unlink(DB);
+    tst_db_remove(DB);
     cv_error err = {0};
     cv_matcher *m = NULL;
     cv_matcher_options mo = cv_matcher_defaults();
-    if (cv_matcher_open(graph, DB, &mo, (int64_t)time(NULL), &m, &err))
+    if (cv_matcher_open(graph, tst_db(DB), &mo, (int64_t)time(NULL), &m, &err))
         fail_msg("%s", err.text);
     cv_server_options o = cv_server_defaults();
     o.port = 0;
@@ -490,7 +491,7 @@ static void test_journey_link(void **state)
     port = keep;
     cv_server_stop(s);
     cv_matcher_close(m);
-    unlink(DB);
+    tst_db_remove(DB);
 
     /* app.js reads the link's four parameters, searches, and says when the journey is gone */
     size_t len = 0, hlen = 0;

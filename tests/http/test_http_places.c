@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: AGPL-3.0-or-later */
 /* test_http_places.c — the place index on the Monaco extract: what it holds, autocomplete (prefixes, accents and
-   case folded, near a point first), the nearest address, bad files; then /v1/places and /v1/places/reverse on a
-   real server on 127.0.0.1, their errors, and a server without an index. */
+   case folded, near a point first), the nearest address, bad files, the index inside an SQLite trip database (and
+   refused by a PostgreSQL one, under with_pg); then /v1/places and /v1/places/reverse on a real server on
+   127.0.0.1, their errors, and a server without an index. */
 #define _POSIX_C_SOURCE 200809L
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,7 @@
 #include "matcher/store.h"
 #include "places/places.h"
 #include "test_support.h"
+#include "db_target.h"
 #include "web/server.h"
 
 static cv_graph *graph;
@@ -188,14 +190,10 @@ static void test_bad_files(void **state)
     assert_null(f);
 }
 
-/* The index inside the trip database (covoit import --places DB): written in one transaction beside the trips,
-   which stay as they were; written again, it replaces the one there; a file that is no SQLite database is
-   refused and left as it was. */
-static void test_inside_trip_db(void **state)
+/* SQLite: the index written inside the trip database, in one transaction beside the trips, which stay as they were;
+   written again, it replaces the one there; or the index first, and the trip store made around it. */
+static void inside_sqlite_trip_db(const char *db)
 {
-    (void)state;
-    char db[1100];
-    snprintf(db, sizeof db, "%s/places_trips.db", COVOIT_TMP);
     unlink(db);
     cv_error err = {0};
     cv_store *st = NULL;
@@ -239,6 +237,57 @@ static void test_inside_trip_db(void **state)
         fail_msg("%s", err.text);
     cv_places_close(again);
     unlink(db);
+}
+
+/* PostgreSQL: the trip database cannot hold the index, an SQLite database (a server on PostgreSQL opens it from a
+   file of its own): writing it there is refused, and leaves the trip store as it was, its key and no table more. */
+static void not_in_pg_trip_db(const char *file)
+{
+    const char *uri = tst_db(file);
+    cv_error err = {0};
+    cv_store *st = NULL;
+    char secret[CV_KEY_SECRET_MAX];
+    if (cv_store_open(uri, &st, &err) || cv_store_add_key(st, "A", CV_SCOPE_ALL, secret, NULL, &err))
+        fail_msg("%s", err.text);
+    cv_store_close(st);
+    cv_db *db = NULL;
+    cv_db_stmt *q = NULL;
+    const char *tables = "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()";
+    if (cv_db_open(uri, &db, &err) || cv_db_prepare(db, tables, &q, &err) || cv_db_step(q, &err) != CV_DB_ROW)
+        fail_msg("%s", err.text);
+    int64_t ntables = cv_db_column_int64(q, 0);
+    cv_db_finalize(q);
+    assert_true(ntables >= 10);
+    assert_int_not_equal(cv_places_build(COVOIT_TEST_DATA "/monaco.osm.pbf", uri, NULL, NULL, &err), 0);
+    cv_places *p = NULL;
+    assert_int_not_equal(cv_places_open(uri, &p, &err), 0);
+    assert_null(p);
+    if (cv_db_prepare(db, tables, &q, &err) || cv_db_step(q, &err) != CV_DB_ROW)
+        fail_msg("%s", err.text);
+    assert_int_equal(cv_db_column_int64(q, 0), ntables);
+    cv_db_finalize(q);
+    cv_db_close(db);
+    if (cv_store_open(uri, &st, &err))
+        fail_msg("%s", err.text);
+    int active = 0;
+    assert_int_equal(cv_store_active_keys(st, &active, &err), 0);
+    assert_int_equal(active, 1);
+    cv_store_close(st);
+    tst_db_remove(file);
+}
+
+/* The index inside the trip database (covoit import --places DB) on SQLite, refused by one on PostgreSQL; a file
+   that is no SQLite database is refused and left as it was. */
+static void test_inside_trip_db(void **state)
+{
+    (void)state;
+    char db[512];
+    snprintf(db, sizeof db, "%s/places_trips.db", COVOIT_TMP);
+    if (tst_db_is_pg())
+        not_in_pg_trip_db(db);
+    else
+        inside_sqlite_trip_db(db);
+    cv_error err = {0};
     /* a graph file is no database: refused, untouched */
     char graph_path[1100];
     snprintf(graph_path, sizeof graph_path, "%s/places_monaco.cvg", COVOIT_TMP);

@@ -32,6 +32,7 @@
 #include "routing/geo.h"
 #include "web/server.h"
 #include "test_support.h"
+#include "db_target.h"
 
 #define DB COVOIT_TMP "/http_proofs.db"
 #define TOKEN "register-token-123"
@@ -182,9 +183,7 @@ static int setup(void **state)
 {
     (void)state;
     graph = tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_proofs_monaco.cvg");
-    unlink(DB);
-    unlink(DB "-wal");
-    unlink(DB "-shm");
+    tst_db_remove(DB);
     cv_error err = {0};
     if (cv_tz_set("Europe/Monaco", &err))
         return -1;
@@ -198,7 +197,7 @@ static int setup(void **state)
     int64_t now = (int64_t)time(NULL);
     yesterday = now - 86400;
     cv_matcher_options mo = cv_matcher_defaults();
-    if (cv_matcher_open(graph, DB, &mo, yesterday - 3600, &matcher, &err))
+    if (cv_matcher_open(graph, tst_db(DB), &mo, yesterday - 3600, &matcher, &err))
         return -1;
     cv_server_options o = cv_server_defaults();
     o.port = 0;
@@ -316,7 +315,7 @@ static int is_pseudonym(const char *s)
 static size_t export_lines(const char *args, json_t **out, size_t cap)
 {
     char cmd[600];
-    snprintf(cmd, sizeof cmd, "%s proofs export --db %s %s 2>/dev/null", COVOIT_BIN, DB, args);
+    snprintf(cmd, sizeof cmd, "%s proofs export --db %s %s 2>/dev/null", COVOIT_BIN, tst_db(DB), args);
     FILE *f = popen(cmd, "r");
     assert_non_null(f);
     char line[4096];

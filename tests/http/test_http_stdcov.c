@@ -29,6 +29,7 @@
 #include "web/server.h"
 #include "routing/geo.h"
 #include "test_support.h"
+#include "db_target.h"
 
 #define DB COVOIT_TMP "/http_stdcov.db"
 #define DB_KEYS COVOIT_TMP "/http_stdcov_keys.db"
@@ -264,16 +265,6 @@ static cv_server *start(cv_matcher *m, const char *operator_name)
     return s;
 }
 
-static void fresh_db(const char *path)
-{
-    char p[512];
-    const char *suffix[] = {"", "-wal", "-shm"};
-    for (int i = 0; i < 3; i++) {
-        snprintf(p, sizeof p, "%s%s", path, suffix[i]);
-        unlink(p);
-    }
-}
-
 static int64_t post_offer(const char *body)
 {
     reply r = http_request(port, "POST", "/v1/offers", NULL, body, strlen(body));
@@ -288,10 +279,10 @@ static int setup(void **state)
 {
     (void)state;
     graph = tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_stdcov_monaco.cvg");
-    fresh_db(DB);
+    tst_db_remove(DB);
     cv_error err = {0};
     cv_matcher_options mo = cv_matcher_defaults();
-    if (cv_matcher_open(graph, DB, &mo, (int64_t)time(NULL), &matcher, &err))
+    if (cv_matcher_open(graph, tst_db(DB), &mo, (int64_t)time(NULL), &matcher, &err))
         fail_msg("%s", err.text);
     server = start(matcher, OPERATOR);
     port = cv_server_port(server);
@@ -1243,11 +1234,11 @@ static void test_without_operator(void **state)
 static void test_interop_scope(void **state)
 {
     (void)state;
-    fresh_db(DB_KEYS);
+    tst_db_remove(DB_KEYS);
     char interop[CV_KEY_SECRET_MAX], search[CV_KEY_SECRET_MAX], other[CV_KEY_SECRET_MAX];
     cv_store *st = NULL;
     cv_error err = {0};
-    if (cv_store_open(DB_KEYS, &st, &err) ||
+    if (cv_store_open(tst_db(DB_KEYS), &st, &err) ||
         cv_store_add_key(st, "partner.example.net", CV_SCOPE_INTEROP, interop, NULL, &err) ||
         cv_store_add_key(st, "other.example.com", CV_SCOPE_INTEROP, other, NULL, &err) ||
         cv_store_add_key(st, "web", CV_SCOPE_SEARCH | CV_SCOPE_TRIPS, search, NULL, &err))
@@ -1255,7 +1246,7 @@ static void test_interop_scope(void **state)
     cv_store_close(st);
     cv_matcher *m = NULL;
     cv_matcher_options mo = cv_matcher_defaults();
-    if (cv_matcher_open(graph, DB_KEYS, &mo, (int64_t)time(NULL), &m, &err))
+    if (cv_matcher_open(graph, tst_db(DB_KEYS), &mo, (int64_t)time(NULL), &m, &err))
         fail_msg("%s", err.text);
     cv_server *s = start(m, OPERATOR);
     assert_true(cv_server_auth(s));

@@ -20,6 +20,7 @@
 
 #include "http_client.h"
 #include "test_support.h"
+#include "db_target.h"
 #include "matcher/matcher.h"
 #include "matcher/store.h"
 #include "tiles/mbtiles.h"
@@ -225,18 +226,18 @@ static void test_without_tiles(void **state)
 static void test_auth_mode(void **state)
 {
     (void)state;
-    char db[1024];
+    char db[512];
     snprintf(db, sizeof db, "%s/tiles_auth.db", COVOIT_TMP);
-    unlink(db);
+    tst_db_remove(db);
     cv_error err = {0};
     cv_store *st = NULL;
     char secret[CV_KEY_SECRET_MAX];
-    if (cv_store_open(db, &st, &err) || cv_store_add_key(st, "A", CV_SCOPE_ALL, secret, NULL, &err))
+    if (cv_store_open(tst_db(db), &st, &err) || cv_store_add_key(st, "A", CV_SCOPE_ALL, secret, NULL, &err))
         fail_msg("%s", err.text);
     cv_store_close(st);
     cv_matcher *m = NULL;
     cv_matcher_options mo = cv_matcher_defaults();
-    if (cv_matcher_open(graph, db, &mo, (int64_t)time(NULL), &m, &err))
+    if (cv_matcher_open(graph, tst_db(db), &mo, (int64_t)time(NULL), &m, &err))
         fail_msg("%s", err.text);
     cv_server_options o = cv_server_defaults();
     o.port = 0;
@@ -257,7 +258,7 @@ static void test_auth_mode(void **state)
     reply_free(&r);
     cv_server_stop(s);
     cv_matcher_close(m);
-    unlink(db);
+    tst_db_remove(db);
 }
 
 int main(void)

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/cv_error.h"
@@ -1626,6 +1627,32 @@ static void test_pg_foreign_and_newer_refused(void **state)
     assert_null(strstr(err.text, "s3cret"));
 }
 
+/* PostgreSQL: a write while another connection keeps the change log locked against writers (as another server
+   stopped in the middle of a write would, or an administrator's LOCK TABLE) fails as on SQLite after its busy
+   timeout: CV_EBUSY after about 5 s, nothing written; and goes through once the lock is let go. (It waited for as
+   long as the lock was held, and a server's thread and client with it.) */
+static void test_pg_write_locked_elsewhere(void **state)
+{
+    fixture *f = *state;
+    cv_db *other = raw_open(f->path);
+    cv_error err = {0};
+    /* every write of the store logs a change; readers are not held (EXCLUSIVE lets ACCESS SHARE through) */
+    assert_int_equal(cv_db_exec(other, "BEGIN; LOCK TABLE changes IN EXCLUSIVE MODE", &err), 0);
+    cv_offer o = make_offer("locked-out", 2, 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(cv_store_add_offer(f->s, &o, &err), CV_EBUSY);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double waited = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    assert_true(waited >= 4.5 && waited < 30);
+    assert_non_null(strstr(err.text, "lock"));
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM offers"), 0);
+    assert_int_equal(cv_db_exec(other, "ROLLBACK", &err), 0);
+    cv_db_close(other);
+    assert_int_equal(cv_store_add_offer(f->s, &o, &err), 0);
+    assert_int_equal(raw_int(f->path, "SELECT count(*) FROM offers"), 1);
+}
+
 /* ---- many connections racing for the last seats ---- */
 
 #define RACERS 20
@@ -2120,7 +2147,8 @@ int main(void)
         T(test_newer_schema_refused),
         T(test_foreign_files_refused),
     };
-    const struct CMUnitTest pg_tests[] = {BOTH, cmocka_unit_test(test_pg_foreign_and_newer_refused)};
+    const struct CMUnitTest pg_tests[] = {BOTH, cmocka_unit_test(test_pg_foreign_and_newer_refused),
+                                          T(test_pg_write_locked_elsewhere)};
 #undef T
     int failed = cmocka_run_group_tests_name("sqlite", tests, setup_sqlite, NULL);
     if (!tst_pg_installed()) {
