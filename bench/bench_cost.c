@@ -873,34 +873,6 @@ static int run_engine(int eng, const config *c, engine_result *r)
 
 /* ---------------------------------------------------------------- the machine */
 
-/* What one synced 4 KiB append costs in dir (pwrite + fdatasync): the floor under a durable commit. */
-static int fsync_probe(const char *dir, int n, double *p50, double *p95)
-{
-    char path[300];
-    snprintf(path, sizeof path, "%s/bench_cost_fsync_%d", dir, (int)getpid());
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0)
-        return -1;
-    char block[4096];
-    memset(block, 0x5a, sizeof block);
-    double *t = malloc((size_t)n * sizeof *t);
-    int rc = 0;
-    for (int i = 0; i < n && !rc; i++) {
-        double t0 = bench_now();
-        if (pwrite(fd, block, sizeof block, (off_t)i * (off_t)sizeof block) != (ssize_t)sizeof block || fdatasync(fd))
-            rc = -1;
-        t[i] = (bench_now() - t0) * 1e3;
-    }
-    close(fd);
-    unlink(path);
-    if (!rc) {
-        *p50 = bench_percentile(t, (size_t)n, 0.5);
-        *p95 = bench_percentile(t, (size_t)n, 0.95);
-    }
-    free(t);
-    return rc;
-}
-
 /* Imports pbf with `covoit import` into path (without the place index, which nothing here asks), in *s seconds. */
 static int import_graph(const char *pbf, const char *path, double *s)
 {
@@ -1143,7 +1115,7 @@ int main(int argc, char **argv)
     DAY0 = today + 1;
 
     double fs50 = 0, fs95 = 0;
-    if (fsync_probe(c.dir, 200, &fs50, &fs95))
+    if (bench_fsync_probe(c.dir, "bench_cost", 200, 0.95, &fs50, &fs95))
         bench_say("cannot probe fsync in %s", c.dir);
     double load0[3] = {0, 0, 0};
     FILE *lf = fopen("/proc/loadavg", "r");

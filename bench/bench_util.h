@@ -4,12 +4,14 @@
 #ifndef CV_BENCH_UTIL_H
 #define CV_BENCH_UTIL_H
 
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "routing/geo.h"
 #include "routing/graph.h"
@@ -160,6 +162,36 @@ static inline void bench_random_pair(const cv_graph *g, uint64_t *rng, double mi
         *a = bench_random_point(g, rng);
         *b = bench_random_point(g, rng);
     } while (cv_distance_m(*a, *b) < min_m);
+}
+
+/* What one disk sync costs in dir: n appends of a 4 KB block each followed by fdatasync (appending, as a
+   write-ahead log grows, so that the file's size changes too), in milliseconds: the median into *p50 and the
+   quantile q into *pq. 0, or -1 when the file cannot be written. tag names the probe's file. */
+static inline int bench_fsync_probe(const char *dir, const char *tag, int n, double q, double *p50, double *pq)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s_fsync_%d", dir, tag, (int)getpid());
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0)
+        return -1;
+    char block[4096];
+    memset(block, 0x5a, sizeof block);
+    double *t = malloc((size_t)n * sizeof *t);
+    int rc = t ? 0 : -1;
+    for (int i = 0; i < n && !rc; i++) {
+        double t0 = bench_now();
+        if (pwrite(fd, block, sizeof block, (off_t)i * (off_t)sizeof block) != (ssize_t)sizeof block || fdatasync(fd))
+            rc = -1;
+        t[i] = (bench_now() - t0) * 1e3;
+    }
+    close(fd);
+    unlink(path);
+    if (!rc) {
+        *p50 = bench_percentile(t, (size_t)n, 0.5);
+        *pq = bench_percentile(t, (size_t)n, q);
+    }
+    free(t);
+    return rc;
 }
 
 #endif

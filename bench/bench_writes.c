@@ -383,36 +383,6 @@ static void describe_disk(const char *dir, char *buf, size_t n)
              best[0] ? best : "?");
 }
 
-/* What one synced 4 KiB write costs in dir (pwrite + fdatasync, as a WAL commit at FULL does): the floor under
-   every FULL commit. p50 and p99 in ms over n writes. */
-static int fsync_probe(const char *dir, int n, double *p50, double *p99)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/bench_writes_fsync_%d", dir, (int)getpid());
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0)
-        return -1;
-    char block[4096];
-    memset(block, 0x5a, sizeof block);
-    double *t = malloc((size_t)n * sizeof *t);
-    int rc = 0;
-    for (int i = 0; i < n && !rc; i++) {
-        double t0 = now_s();
-        /* appending, as the WAL grows, so that the file's size changes too */
-        if (pwrite(fd, block, sizeof block, (off_t)i * (off_t)sizeof block) != (ssize_t)sizeof block || fdatasync(fd))
-            rc = -1;
-        t[i] = (now_s() - t0) * 1e3;
-    }
-    close(fd);
-    unlink(path);
-    if (!rc) {
-        *p50 = bench_percentile(t, (size_t)n, 0.5);
-        *p99 = bench_percentile(t, (size_t)n, 0.99);
-    }
-    free(t);
-    return rc;
-}
-
 /* ---------------------------------------------------------------- main */
 
 static void usage(void)
@@ -537,7 +507,7 @@ int main(int argc, char **argv)
     describe_disk(dir, disk, sizeof disk);
     bench_cpu_model(cpu, sizeof cpu);
     double fs50 = 0, fs99 = 0;
-    if (fsync_probe(dir, 200, &fs50, &fs99))
+    if (bench_fsync_probe(dir, "bench_writes", 200, 0.99, &fs50, &fs99))
         fprintf(stderr, "bench_writes: cannot probe fsync in %s: %s\n", dir, strerror(errno));
 
     /* runs x thread counts x modes, the modes interleaved so that a slower minute of the machine hits all three */
