@@ -131,7 +131,7 @@ try {
 
     // the start: typed, picked with the mouse
     await page.fill('#from-place', 'aliados');
-    await page.waitForSelector('#from-list li[role="option"]', { timeout: 10000 });
+    await page.waitForSelector('#from-list li[role="option"]', { timeout: 30000 });
     const options = await page.$$eval('#from-list li', (l) => l.map((x) => x.textContent));
     check(options.length > 0 && /Aliados/.test(options[0]), `[${view.name}] typing "aliados" suggests ${options[0]}`);
     check(await page.getAttribute('#from-place', 'aria-expanded') === 'true', `[${view.name}] the field says its list is open`);
@@ -139,12 +139,12 @@ try {
     check(/Aliados/.test(await page.inputValue('#from-place')), `[${view.name}] the start field shows the place picked`);
     // the destination: typed, picked with the keyboard
     await page.fill('#to-place', 'campo alegre');
-    await page.waitForSelector('#to-list li[role="option"]', { timeout: 10000 });
+    await page.waitForSelector('#to-list li[role="option"]', { timeout: 30000 });
     await page.press('#to-place', 'ArrowDown');
     check(await page.getAttribute('#to-list li >> nth=0', 'aria-selected') === 'true', `[${view.name}] ArrowDown highlights the first suggestion`);
     await page.press('#to-place', 'Enter');
     check(/Campo Alegre/.test(await page.inputValue('#to-place')), `[${view.name}] Enter picks it for the destination`);
-    await page.waitForFunction(() => / min| s /.test(document.getElementById('route-info').textContent), null, { timeout: 15000 });
+    await page.waitForFunction(() => / min| s /.test(document.getElementById('route-info').textContent), null, { timeout: 30000 });
     check(true, `[${view.name}] the route is drawn: ${await page.textContent('#route-info')}`);
 
     if (!offered) {
@@ -162,17 +162,17 @@ try {
     // a search finds the driver's offer; its pickup and drop-off are named
     await page.click('#search-form button[type="submit"]');
     await page.waitForFunction(() => document.querySelector('#matches li') || !document.getElementById('error').hidden ||
-      /No ride/.test(document.getElementById('search-info').textContent), null, { timeout: 15000 });
+      /No ride/.test(document.getElementById('search-info').textContent), null, { timeout: 30000 });
     const said = `${await page.textContent('#search-info')} ${await page.textContent('#error')}`;
     check(await page.$('#matches li') !== null, `[${view.name}] the search finds the driver's offer (${said.trim()})`);
     // (the times come at once, the names when the place index answers: "pickup 08:00" first, then "pickup NAME, 08:00")
     await page.waitForFunction(() => /pickup [^·]+, [0-9:]+ · drop-off [^·]+, /.test((document.querySelector('#matches .match-places') || {}).textContent || ''),
-      null, { timeout: 15000 }).catch(() => {});
+      null, { timeout: 30000 }).catch(() => {});
     const named = await page.textContent('#matches .match-places');
     check(/Aliados/.test(named) && /Campo Alegre/.test(named), `[${view.name}] the match says where: "${named}"`);
     // the result drawn is the matcher's plan: its length is the match's, with a legend of the pins and lines
     await page.waitForFunction(() => /route with you/.test(document.getElementById('search-info').textContent), null,
-      { timeout: 15000 }).catch(() => {});
+      { timeout: 30000 }).catch(() => {});
     const drawnRoute = await page.evaluate(async (id) => {
       const info = document.getElementById('search-info').textContent;
       const dashed = document.querySelectorAll('.leaflet-overlay-pane path[stroke-dasharray]').length;
@@ -234,7 +234,7 @@ try {
       await page.fill('#me', 'passenger-test');
       await page.dispatchEvent('#me', 'change');
       await page.click(`#matches li[data-offer="${first}"] >> button.book`);
-      const pending = await page.waitForSelector('#my-trips li[data-booking] .status-pending', { timeout: 15000 })
+      const pending = await page.waitForSelector('#my-trips li[data-booking] .status-pending', { timeout: 30000 })
         .then(() => true, () => false);
       check(pending, `[${view.name}] the passenger books: "${(await page.textContent('#my-trips')).trim().slice(0, 160)}"`);
       const ctx2 = await browser.newContext({ viewport: { width: 1280, height: 800 } });
@@ -245,36 +245,36 @@ try {
       await drv.goto(base + '/');
       await drv.fill('#me', 'driver-test');
       await drv.dispatchEvent('#me', 'change');
-      const accept = await drv.waitForSelector('#my-offers li[data-booking] button[data-action="accept"]', { timeout: 15000 })
+      const accept = await drv.waitForSelector('#my-offers li[data-booking] button[data-action="accept"]', { timeout: 30000 })
         .then((b) => b, () => null);
       check(accept !== null, `[${view.name}] the driver sees the passenger's booking under My offers: "${(await drv.textContent('#my-offers')).trim().slice(0, 200)}"`);
       if (accept) await accept.click();
-      const accepted = await drv.waitForSelector('#my-offers .status-accepted', { timeout: 15000 }).then(() => true, () => false);
+      const accepted = await drv.waitForSelector('#my-offers .status-accepted', { timeout: 30000 }).then(() => true, () => false);
       check(accepted && drvErrors.length === 0, `[${view.name}] the driver accepts it${drvErrors.length ? ': ' + drvErrors.join(' | ') : ''}`);
       const left = accepted ? await drv.textContent(`#my-offers li[data-offer="${first}"] .seats-left`) : '';
       check(/Seats left: .+: 2/.test(left), `[${view.name}] the driver sees the seats left on that date: "${left}"`);
       await page.click('#refresh-trips');
-      const seen = await page.waitForSelector('#my-trips .status-accepted', { timeout: 15000 }).then(() => true, () => false);
+      const seen = await page.waitForSelector('#my-trips .status-accepted', { timeout: 30000 }).then(() => true, () => false);
       check(seen, `[${view.name}] the passenger sees it accepted`);
       await ctx2.close();
       // and cancels it: the seat comes back
       await page.click('#my-trips li[data-booking] button[data-action="cancel"]');
-      const cancelled = await page.waitForSelector('#my-trips .status-cancelled', { timeout: 15000 }).then(() => true, () => false);
+      const cancelled = await page.waitForSelector('#my-trips .status-cancelled', { timeout: 30000 }).then(() => true, () => false);
       check(cancelled, `[${view.name}] the passenger cancels it`);
       // a click on the map moves the destination, and its field names the new point
       const before = await page.inputValue('#to-place');
       const box = await page.locator('#map').boundingBox();
       await page.mouse.click(box.x + box.width * 0.75, box.y + box.height * 0.5);
-      await page.waitForFunction((old) => document.getElementById('to-place').value !== old, before, { timeout: 10000 });
+      await page.waitForFunction((old) => document.getElementById('to-place').value !== old, before, { timeout: 30000 });
       check((await page.inputValue('#to-place')).length > 2, `[${view.name}] a click on the map names its point: "${await page.inputValue('#to-place')}"`);
       // no ride at 03:00: what to relax, and the search kept as a request
       await page.fill('#s-depart', (await page.inputValue('#s-depart')).slice(0, 11) + '03:00');
       await page.click('#search-form button[type="submit"]');
-      const none = await page.waitForSelector('#search-info .save-request', { timeout: 15000 }).then(() => true, () => false);
+      const none = await page.waitForSelector('#search-info .save-request', { timeout: 30000 }).then(() => true, () => false);
       const relax = await page.$$eval('#search-info .relax button', (b) => b.map((x) => x.textContent));
       check(none && relax.length === 3, `[${view.name}] no ride at 03:00: "${(await page.textContent('#search-info')).trim().slice(0, 120)}"`);
       if (none) await page.click('#search-info .save-request');
-      const saved = await page.waitForSelector('#search-info .ok', { timeout: 15000 }).then(() => true, () => false);
+      const saved = await page.waitForSelector('#search-info .ok', { timeout: 30000 }).then(() => true, () => false);
       check(saved, `[${view.name}] the search is saved as a request: "${saved ? await page.textContent('#search-info .ok') : await page.textContent('#error')}"`);
       // a driver publishes a weekly commute from the page
       await page.click('#offer > summary');
@@ -282,7 +282,7 @@ try {
       await page.check('#o-regular');
       await page.uncheck('#o-weekly input[value="fri"]');
       await page.click('#offer-form button[type="submit"]');
-      const weekly = await page.waitForSelector('#offer-info .ok', { timeout: 15000 }).then(() => true, () => false);
+      const weekly = await page.waitForSelector('#offer-info .ok', { timeout: 30000 }).then(() => true, () => false);
       const said = weekly ? await page.textContent('#offer-info .ok') : await page.textContent('#error');
       const sched = weekly ? await page.getAttribute('#offer-info .ok', 'data-schedule') : '';
       check(weekly && sched === 'mon,tue,wed,thu 08:00' && /every Mon, Tue, Wed, Thu at 08:00/.test(said),
@@ -318,12 +318,12 @@ try {
       if (list === '#my-offers' && !await p.evaluate(() => document.getElementById('my-offers-box').open))
         await p.click('#my-offers-box > summary');
       const btn = await p.waitForSelector(`${list} li[data-booking="${pb}"] .completion button[data-action="complete"]`,
-        { timeout: 15000 }).then((b) => b, () => null);
+        { timeout: 30000 }).then((b) => b, () => null);
       const label = btn ? await btn.textContent() : await p.textContent(list);
       if (btn) {
         // the list may be drawn again meanwhile: the answer is awaited, then the list shown afresh
         const posted = p.waitForResponse((r) => r.url().endsWith(`/v1/bookings/${pb}/complete`) &&
-          r.request().method() === 'POST', { timeout: 15000 }).catch(() => null);
+          r.request().method() === 'POST', { timeout: 30000 }).catch(() => null);
         await btn.click();
         await posted;
         await p.click(list === '#my-offers' ? '#refresh-offers' : '#refresh-trips');
@@ -332,7 +332,7 @@ try {
       const seen = await p.waitForFunction((sel) => {
         const c = document.querySelector(sel);
         return c && c.dataset.state && c.dataset.state !== 'open' && { state: c.dataset.state, text: c.textContent };
-      }, `${list} li[data-booking="${pb}"] .completion`, { timeout: 15000 }).then((h) => h.jsonValue(), () => null);
+      }, `${list} li[data-booking="${pb}"] .completion`, { timeout: 30000 }).then((h) => h.jsonValue(), () => null);
       const error = seen ? '' : `${await p.textContent('#error')} list: ${(await p.textContent(list)).slice(0, 300)}`;
       await p.close();
       return { label, state: seen && seen.state, text: seen ? seen.text : `(nothing: ${error})` };
@@ -362,14 +362,14 @@ try {
     `a browser in Portuguese gets the page in Portuguese: "${ptWords.find}", "${ptWords.zone}"`);
   await pt.selectOption('#lang', 'fr');
   await pt.fill('#from-place', 'aliados');
-  await pt.waitForSelector('#from-list li[role="option"]', { timeout: 10000 });
+  await pt.waitForSelector('#from-list li[role="option"]', { timeout: 30000 });
   await pt.click('#from-list li >> nth=0');
   await pt.fill('#to-place', 'campo alegre');
-  await pt.waitForSelector('#to-list li[role="option"]', { timeout: 10000 });
+  await pt.waitForSelector('#to-list li[role="option"]', { timeout: 30000 });
   await pt.click('#to-list li >> nth=0');
   await pt.fill('#s-depart', depart);
   await pt.click('#search-form button[type="submit"]');
-  const fr = await pt.waitForSelector('#matches li .match-price', { timeout: 15000 }).then(() => true, () => false);
+  const fr = await pt.waitForSelector('#matches li .match-price', { timeout: 30000 }).then(() => true, () => false);
   const frText = fr ? await pt.evaluate(() => ({ find: document.querySelector('#find > summary').textContent,
     head: document.querySelector('#matches .match-head').textContent,
     price: document.querySelector('#matches .match-price').textContent })) : {};
@@ -392,7 +392,7 @@ try {
   await sp.fill('#cell', '50');
   await sp.click('#period button[type="submit"]');
   await sp.waitForFunction(() => document.body.dataset.ready && /trips offered/.test(document.getElementById('info').textContent),
-    null, { timeout: 15000 }).catch(() => {});
+    null, { timeout: 30000 }).catch(() => {});
   const shownStats = await sp.evaluate(() => ({ info: document.getElementById('info').textContent,
     charts: ['trips', 'km'].filter((id) => window.Chart.getChart(document.getElementById(id))).length,
     rows: document.querySelectorAll('#rows tbody tr').length }));
@@ -439,33 +439,33 @@ try {
     await p.dispatchEvent('#me', 'change');
     for (const [field, q] of [['#from-place', 'aliados'], ['#to-place', 'campo alegre']]) {
       await p.fill(field, q);
-      await p.waitForSelector(field.replace('place', 'list') + ' li[role="option"]', { timeout: 10000 });
+      await p.waitForSelector(field.replace('place', 'list') + ' li[role="option"]', { timeout: 30000 });
       await p.click(field.replace('place', 'list') + ' li >> nth=0');
     }
-    await p.waitForFunction(() => / min| s /.test(document.getElementById('route-info').textContent), null, { timeout: 15000 });
+    await p.waitForFunction(() => / min| s /.test(document.getElementById('route-info').textContent), null, { timeout: 30000 });
     return { ctx, p };
   };
   const drvK = await side(driverKey, 'driver-k');
   await drvK.p.click('#offer > summary');
   await drvK.p.fill('#o-depart', depart);
   await drvK.p.click('#offer-form button[type="submit"]');
-  const kOffer = await drvK.p.waitForSelector('#offer-info .ok', { timeout: 15000 }).then(() => true, () => false);
+  const kOffer = await drvK.p.waitForSelector('#offer-info .ok', { timeout: 30000 }).then(() => true, () => false);
   const kSaid = kOffer ? await drvK.p.textContent('#offer-info .ok') : await drvK.p.textContent('#error');
   check(kOffer && /for drivers:driver-k/.test(kSaid), `[keys] the driver publishes with their key: "${kSaid}"`);
   const rideK = await side(riderKey, 'rider-k');
   await rideK.p.fill('#s-depart', depart);
   await rideK.p.click('#search-form button[type="submit"]');
-  const kFound = await rideK.p.waitForSelector('#matches li button.book', { timeout: 15000 }).then(() => true, () => false);
+  const kFound = await rideK.p.waitForSelector('#matches li button.book', { timeout: 30000 }).then(() => true, () => false);
   if (kFound) await rideK.p.click('#matches li >> nth=0 >> button.book');
-  const kPending = kFound && await rideK.p.waitForSelector('#my-trips .status-pending', { timeout: 15000 }).then(() => true, () => false);
+  const kPending = kFound && await rideK.p.waitForSelector('#my-trips .status-pending', { timeout: 30000 }).then(() => true, () => false);
   check(kPending, `[keys] the passenger finds the ride and books it with their key: "${(await rideK.p.textContent('#my-trips')).trim().slice(0, 120)}"${kFound ? '' : ' ' + await rideK.p.textContent('#error')}`);
   if (!await drvK.p.evaluate(() => document.getElementById('my-offers-box').open)) await drvK.p.click('#my-offers-box > summary');
   await drvK.p.click('#refresh-offers');
-  const kAccept = await drvK.p.waitForSelector('#my-offers button[data-action="accept"]', { timeout: 15000 }).then((b) => b, () => null);
+  const kAccept = await drvK.p.waitForSelector('#my-offers button[data-action="accept"]', { timeout: 30000 }).then((b) => b, () => null);
   if (kAccept) await kAccept.click();
-  const kDone = kAccept && await drvK.p.waitForSelector('#my-offers .status-accepted', { timeout: 15000 }).then(() => true, () => false);
+  const kDone = kAccept && await drvK.p.waitForSelector('#my-offers .status-accepted', { timeout: 30000 }).then(() => true, () => false);
   await rideK.p.click('#refresh-trips');
-  const kSeen = kDone && await rideK.p.waitForSelector('#my-trips .status-accepted', { timeout: 15000 }).then(() => true, () => false);
+  const kSeen = kDone && await rideK.p.waitForSelector('#my-trips .status-accepted', { timeout: 30000 }).then(() => true, () => false);
   check(kDone && kSeen, '[keys] the driver accepts it, the passenger sees it accepted');
   const kTiles = await rideK.p.evaluate(() => document.querySelectorAll('.leaflet-tile-pane canvas.leaflet-tile-loaded').length);
   const kErr = [...drvK.p.errors, ...rideK.p.errors], kOut = [...drvK.p.outside, ...rideK.p.outside];
