@@ -2,7 +2,8 @@
 /* test_http_reconnect.c — a server whose PostgreSQL goes away: the real server on 127.0.0.1 port 0 with the Monaco
    graph and a database on a PostgreSQL server of the test's own (pg_temp.h), which goes away under it (its
    connections cut) and comes back. Meanwhile writes and searches answer 503 with a JSON body and Retry-After, routing
-   answers from the graph, /metrics says the database is down; once it is back the same server writes again by
+   answers from the graph to an API key the database confirmed before (and a key never confirmed gets 503), /metrics
+   says the database is down; once it is back the same server writes again by
    itself, and what it acknowledged before is there. Exit 77 (skipped) when PostgreSQL is not installed. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
@@ -21,6 +22,7 @@
 #include <jansson.h>
 
 #include "matcher/matcher.h"
+#include "matcher/store.h"
 #include "web/server.h"
 #include "pg_temp.h"
 #include "test_support.h"
@@ -30,10 +32,11 @@ static cv_matcher *matcher, *matcher2;
 static cv_server *server, *server2; /* two servers on the one database */
 static uint16_t port, port2;
 static char uri[256], depart[32];
+static char key_header[128]; /* the servers require API keys: the database held one when they started */
 
 static reply post(const char *path, const char *body)
 {
-    return http_request(port, "POST", path, NULL, body, strlen(body));
+    return http_request(port, "POST", path, key_header, body, strlen(body));
 }
 
 static double now_s(void)
@@ -45,7 +48,7 @@ static double now_s(void)
 
 static reply get(const char *path)
 {
-    return http_request(port, "GET", path, NULL, NULL, 0);
+    return http_request(port, "GET", path, key_header, NULL, 0);
 }
 
 /* An offer from the casino to Fontvieille, for owner. */
@@ -68,6 +71,14 @@ static int setup(void **state)
     }
     graph = tst_build_graph(COVOIT_TEST_DATA "/monaco.osm.pbf", "http_reconnect_monaco.cvg");
     cv_error err = {0};
+    cv_store *keys = NULL;
+    char secret[CV_KEY_SECRET_MAX];
+    if (cv_store_open(uri, &keys, &err) || cv_store_add_key(keys, "reconnect", CV_SCOPE_ALL, secret, NULL, &err)) {
+        fprintf(stderr, "%s\n", err.text);
+        return -1;
+    }
+    cv_store_close(keys);
+    snprintf(key_header, sizeof key_header, "X-API-Key: %s", secret);
     cv_matcher_options mo = cv_matcher_defaults();
     mo.follow_ms = 200; /* as covoit serve's: on PostgreSQL the log's notification wakes it before */
     cv_server_options o = cv_server_defaults();
@@ -136,7 +147,13 @@ static void test_database_gone_and_back(void **state)
     assert_int_equal(r.status, 503);
     assert_string_equal(json_string_value(json_object_get(r.json, "code")), "Unavailable");
     reply_free(&r);
-    /* routing answers from the graph */
+    /* a key the database never confirmed to this server cannot be checked: 503, not let in */
+    r = http_request(port, "GET", "/route/v1/driving/7.4275,43.7396;7.4160,43.7290?overview=false",
+                     "X-API-Key: cvk_0000000000000000000000000000000000000000000000000000000000000000", NULL, 0);
+    assert_int_equal(r.status, 503);
+    assert_string_equal(json_string_value(json_object_get(r.json, "code")), "Unavailable");
+    reply_free(&r);
+    /* routing answers from the graph, to a key the database confirmed before it went away */
     r = get("/route/v1/driving/7.4275,43.7396;7.4160,43.7290?overview=false");
     if (r.status != 200)
         fprintf(stderr, "route while the database is down: %d %s\n", r.status, r.body);
@@ -189,7 +206,7 @@ static void test_database_gone_and_back(void **state)
     snprintf(offer, sizeof offer,
              "{\"from\":[7.4275,43.7396],\"to\":[7.4160,43.7290],\"depart\":\"%s\",\"seats\":3,\"owner\":\"other\"}",
              depart);
-    r = http_request(port2, "POST", "/v1/offers", NULL, offer, strlen(offer));
+    r = http_request(port2, "POST", "/v1/offers", key_header, offer, strlen(offer));
     assert_int_equal(r.status, 201);
     reply_free(&r);
     double t0 = now_s(), took = -1;
