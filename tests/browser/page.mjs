@@ -317,17 +317,25 @@ try {
       await p.dispatchEvent('#me', 'change');
       if (list === '#my-offers' && !await p.evaluate(() => document.getElementById('my-offers-box').open))
         await p.click('#my-offers-box > summary');
-      const btn = await p.waitForSelector(`${list} li[data-booking="${pb}"] .completion button[data-action="complete"]`,
-        { timeout: 30000 }).then((b) => b, () => null);
+      const sel = `${list} li[data-booking="${pb}"] .completion button[data-action="complete"]`;
+      // the lists are drawn at load and again for the name typed: a click while the second drawing has just
+      // replaced the button (its new one comes with its completion state, a request later) lands on an empty box;
+      // so the page is let settle, and the click is made again, on the button as drawn then, until it posts
+      await p.waitForLoadState('networkidle').catch(() => null);
+      const btn = await p.waitForSelector(sel, { timeout: 30000 }).then((b) => b, () => null);
       const label = btn ? await btn.textContent() : await p.textContent(list);
-      if (btn) {
-        // the list may be drawn again meanwhile: the answer is awaited, then the list shown afresh
-        const posted = p.waitForResponse((r) => r.url().endsWith(`/v1/bookings/${pb}/complete`) &&
-          r.request().method() === 'POST', { timeout: 30000 }).catch(() => null);
-        await btn.click();
-        await posted;
-        await p.click(list === '#my-offers' ? '#refresh-offers' : '#refresh-trips');
+      let posted = null;
+      for (let attempt = 0; btn && !posted && attempt < 3; attempt++) {
+        const b = await p.waitForSelector(sel, { timeout: 30000 }).catch(() => null);
+        if (!b)
+          break;
+        const answer = p.waitForResponse((r) => r.url().endsWith(`/v1/bookings/${pb}/complete`) &&
+          r.request().method() === 'POST', { timeout: 10000 }).catch(() => null);
+        await b.click().catch(() => null);
+        posted = await answer;
       }
+      if (btn)
+        await p.click(list === '#my-offers' ? '#refresh-offers' : '#refresh-trips');
       // its state and words read together (a list drawn again has an empty box until its state comes)
       const seen = await p.waitForFunction((sel) => {
         const c = document.querySelector(sel);
