@@ -52,7 +52,8 @@ void cv_db_bind_null(cv_db_stmt *st, int i);
 /* Runs the statement (first call) or moves to its next row: CV_DB_ROW with a row to read, CV_DB_DONE at the end,
    or a negative CV_E* code: CV_ECONFLICT for a unique or primary key violation, CV_EINVAL for another constraint,
    CV_ERETRY for a serialization failure or a deadlock (run the transaction again), CV_EBUSY when the database
-   stayed locked, CV_EUNAVAILABLE when the connection is lost, CV_EIO otherwise; err says which. */
+   stayed locked, CV_EUNAVAILABLE when the connection is lost, CV_EIO otherwise; err holds the engine's own words,
+   and the caller says what it was doing. */
 int cv_db_step(cv_db_stmt *st, cv_error *err);
 
 /* Column i (from 0) of the current row. Text stays valid until the next step or reset. */

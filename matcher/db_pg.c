@@ -76,11 +76,13 @@ static int pg_code(PGconn *conn, const PGresult *res)
     return CV_EIO;
 }
 
-/* err from PostgreSQL's message, without its trailing newline. */
+/* err from PostgreSQL's message, without its trailing newline (after "what: " unless what is NULL). */
 static int pg_fail(PGconn *conn, const PGresult *res, cv_error *err, const char *what)
 {
     const char *msg = res ? PQresultErrorMessage(res) : PQerrorMessage(conn);
     int n = (int)strcspn(msg, "\n");
+    if (!what)
+        return cv_fail(err, pg_code(conn, res), "%.*s", n, msg);
     return cv_fail(err, pg_code(conn, res), "%s: %.*s", what, n, msg);
 }
 
@@ -99,7 +101,7 @@ static int exec_raw(pg_db *g, const char *sql, cv_error *err)
     PGresult *res = PQexec(g->conn, sql);
     g->base.statements++;
     ExecStatusType st = PQresultStatus(res);
-    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : pg_fail(g->conn, res, err, "the statement failed");
+    int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : pg_fail(g->conn, res, err, NULL);
     if (!rc)
         g->changes = strtoll(PQcmdTuples(res), NULL, 10);
     if (rc == CV_EUNAVAILABLE)
@@ -289,7 +291,7 @@ static int pg_step(cv_db_stmt *st, cv_error *err)
             rs = PQresultStatus(s->res);
         }
         if (rs != PGRES_TUPLES_OK && rs != PGRES_COMMAND_OK) {
-            int rc = pg_fail(g->conn, s->res, err, "the statement failed");
+            int rc = pg_fail(g->conn, s->res, err, NULL);
             if (rc == CV_EUNAVAILABLE)
                 g->broken = 1;
             PQclear(s->res);

@@ -21,11 +21,6 @@ typedef struct lite_stmt {
     sqlite3_stmt *st;
 } lite_stmt;
 
-static int lite_fail(sqlite3 *db, cv_error *err, int rc, const char *what)
-{
-    return cv_fail(err, cv_sqlite_code(rc), "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
-}
-
 static void lite_close(cv_db *d)
 {
     lite_db *l = (lite_db *)d;
@@ -38,7 +33,7 @@ static int lite_exec(cv_db *d, const char *sql, cv_error *err)
     lite_db *l = (lite_db *)d;
     d->statements++;
     int rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? 0 : lite_fail(l->db, err, rc, "cannot run the statement");
+    return rc == SQLITE_OK ? 0 : cv_sqlite_fail(l->db, err, rc, NULL);
 }
 
 static int lite_prepare(cv_db *d, const char *sql, cv_db_stmt **out, cv_error *err)
@@ -50,7 +45,7 @@ static int lite_prepare(cv_db *d, const char *sql, cv_db_stmt **out, cv_error *e
     int rc = sqlite3_prepare_v2(l->db, sql, -1, &s->st, NULL);
     if (rc != SQLITE_OK) {
         free(s);
-        return lite_fail(l->db, err, rc, "cannot prepare the statement");
+        return cv_sqlite_fail(l->db, err, rc, NULL);
     }
     s->base.db = d;
     *out = &s->base;
@@ -95,8 +90,7 @@ static int lite_step(cv_db_stmt *s, cv_error *err)
         return CV_DB_ROW;
     if (rc == SQLITE_DONE)
         return CV_DB_DONE;
-    return lite_fail(((lite_db *)s->db)->db, err, sqlite3_extended_errcode(((lite_db *)s->db)->db),
-                     "the statement failed");
+    return cv_sqlite_fail(((lite_db *)s->db)->db, err, sqlite3_extended_errcode(((lite_db *)s->db)->db), NULL);
 }
 
 static int64_t lite_int64(cv_db_stmt *s, int i)

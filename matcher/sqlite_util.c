@@ -21,6 +21,14 @@ int cv_sqlite_code(int rc)
     }
 }
 
+int cv_sqlite_fail(sqlite3 *db, cv_error *err, int rc, const char *what)
+{
+    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    if (!what)
+        return cv_fail(err, cv_sqlite_code(rc), "%s", msg);
+    return cv_fail(err, cv_sqlite_code(rc), "%s: %s", what, msg);
+}
+
 int cv_sqlite_int64(sqlite3 *db, const char *sql, int64_t *v)
 {
     sqlite3_stmt *st = NULL;

@@ -483,27 +483,14 @@ struct cv_store {
 
 /* ---- helpers ---- */
 
-/* Says what failed in err, keeping the engine's own words after it: db.h's calls fill err with a generic "the
-   statement failed: ..." that this replaces with `what`. Returns rc. */
+/* Says what failed in err: `what`, then the engine's own words that db.h's call left there. Returns rc. */
 static int db_fail(cv_error *err, int rc, const char *what)
 {
     if (!err)
         return rc;
     char why[sizeof err->text];
-    const char *t = err->text;
-    static const char *const generic[] = {
-        "the statement failed: ", "cannot prepare the statement: ", "cannot run the statement: "};
-    for (size_t i = 0; i < sizeof generic / sizeof *generic; i++)
-        if (!strncmp(t, generic[i], strlen(generic[i])))
-            t += strlen(generic[i]);
-    snprintf(why, sizeof why, "%s", t);
+    snprintf(why, sizeof why, "%s", err->text);
     return cv_fail(err, rc, "%s: %s", what, why);
-}
-
-/* SQLite's own failure (the migrations and the file checks run on its handle directly). */
-static int lite_fail(sqlite3 *db, cv_error *err, int rc, const char *what)
-{
-    return cv_fail(err, cv_sqlite_code(rc), "%s: %s", what, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
 /* What a list hands over once its read transaction has ended: the rows (their count in *n) when rc is 0, else
@@ -857,7 +844,7 @@ static int query_int(sqlite3 *db, const char *sql, int *value, cv_error *err, co
     int64_t v = 0;
     int rc = cv_sqlite_int64(db, sql, &v);
     if (rc != SQLITE_OK)
-        return lite_fail(db, err, rc, what);
+        return cv_sqlite_fail(db, err, rc, what);
     *value = (int)v;
     return 0;
 }
@@ -866,8 +853,8 @@ static int exec(sqlite3 *db, const char *sql, cv_error *err, const char *what)
 {
     char *zmsg = NULL;
     int rc = sqlite3_exec(db, sql, NULL, NULL, &zmsg);
-    sqlite3_free(zmsg); /* the same text is in sqlite3_errmsg(db), which lite_fail reads */
-    return rc == SQLITE_OK ? 0 : lite_fail(db, err, rc, what);
+    sqlite3_free(zmsg); /* the same text is in sqlite3_errmsg(db), which cv_sqlite_fail reads */
+    return rc == SQLITE_OK ? 0 : cv_sqlite_fail(db, err, rc, what);
 }
 
 /* Refuses a database of another application: one of ours carries our application_id once migrated; an
@@ -965,7 +952,7 @@ static int setup_sqlite(cv_store *s, const char *path, cv_error *err)
         else
             rc = SQLITE_OK;
     } else if (rc != SQLITE_OK) {
-        rc = lite_fail(db, err, rc, "cannot set the journal mode");
+        rc = cv_sqlite_fail(db, err, rc, "cannot set the journal mode");
     }
     sqlite3_finalize(st);
     if (rc)
@@ -1139,7 +1126,7 @@ int cv_store_zone(const char *path, char out[CV_ZONE_MAX], cv_error *err)
         }
         rc = rc == SQLITE_ROW || rc == SQLITE_DONE || rc == SQLITE_OK
                  ? 0
-                 : lite_fail(db, err, rc, "cannot read the database's time zone");
+                 : cv_sqlite_fail(db, err, rc, "cannot read the database's time zone");
         sqlite3_finalize(st);
     }
     sqlite3_close(db);

@@ -1253,15 +1253,17 @@ static int owners(web_req *r, cv_matcher_ws *w, const char *rest)
     cv_proof *p = NULL;
     size_t np = 0;
     /* what an erasure did to the files, as the engine does it (docs/privacy.md) */
+#define ERASED_REST                                                                                                    \
+    "the other side of each booking keeps their own trip. Kept: the carpool proofs of rides both sides validated, "    \
+    "owed to the register of public incentives; they name no one (a pseudonym) and go with the retention of past "     \
+    "trips (docs/privacy.md)"
     static const char note_file[] =
-        "deleted and overwritten in the database file, its write-ahead log emptied; the other side of each booking "
-        "keeps their own trip. Kept: the carpool proofs of rides both sides validated, owed to the register of public "
-        "incentives; they name no one (a pseudonym) and go with the retention of past trips (docs/privacy.md)";
+        "deleted and overwritten in the database file, its write-ahead log emptied; " ERASED_REST;
     static const char note_shared[] =
-        "deleted from the PostgreSQL database; their bytes stay in its files until VACUUM reuses the space, and in its "
-        "write-ahead log archives and backups until they expire; the other side of each booking keeps their own trip. "
-        "Kept: the carpool proofs of rides both sides validated, owed to the register of public incentives; they name "
-        "no one (a pseudonym) and go with the retention of past trips (docs/privacy.md)";
+        "deleted from the PostgreSQL database; their bytes stay in its files until VACUUM "
+        "reuses the space, and in its write-ahead log archives and backups until they "
+        "expire; " ERASED_REST;
+#undef ERASED_REST
     int rc = cv_store_pseudonym(store, owner, pseudonym, &err);
     if (!rc)
         rc = cv_store_list_proofs(store, INT64_MIN, INT64_MAX, pseudonym, &p, &np, &err);

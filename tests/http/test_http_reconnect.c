@@ -39,13 +39,6 @@ static reply post(const char *path, const char *body)
     return http_request(port, "POST", path, key_header, body, strlen(body));
 }
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static reply get(const char *path)
 {
     return http_request(port, "GET", path, key_header, NULL, 0);
@@ -209,15 +202,15 @@ static void test_database_gone_and_back(void **state)
     r = http_request(port2, "POST", "/v1/offers", key_header, offer, strlen(offer));
     assert_int_equal(r.status, 201);
     reply_free(&r);
-    double t0 = now_s(), took = -1;
-    while (now_s() - t0 < 1.0 && took < 0) {
+    double t0 = http_now_ms(), took = -1;
+    while (http_now_ms() - t0 < 1000 && took < 0) {
         r = post("/v1/search", body);
         assert_int_equal(r.status, 200);
         if (json_array_size(json_object_get(r.json, "matches")) > had)
-            took = now_s() - t0;
+            took = http_now_ms() - t0;
         reply_free(&r);
     }
-    printf("an offer written through the other server was searched here %.1f ms later\n", 1000 * took);
+    printf("an offer written through the other server was searched here %.1f ms later\n", took);
     assert_true(took >= 0);
 }
 
